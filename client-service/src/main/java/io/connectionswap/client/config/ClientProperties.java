@@ -1,0 +1,49 @@
+package io.connectionswap.client.config;
+
+import io.connectionswap.protocol.quic.HostPort;
+import java.time.Duration;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+
+/**
+ * Client settings; the environment variable feeding each is named in {@code application.yml} and the README.
+ *
+ * @param directorTarget     the director's QUIC address ({@code CONNECTION_SWAP_DIRECTOR_TARGET})
+ * @param directorTlsName    name the director's certificate must carry; blank: the host dialled
+ * @param maxTokens          tokens per generation ({@code CONNECTION_SWAP_MAX_TOKENS})
+ * @param promptPrefix       prompts are {@code <prefix>-<n>}
+ * @param generations        generations to run before stopping; 0 runs until the process ends
+ * @param retryBackoff       first pause when no worker is healthy; doubles up to {@code retryBackoffMax}
+ * @param retryBackoffMax    longest pause between two attempts (no worker, or no director)
+ * @param heartbeatInterval  application heartbeat to the director
+ * @param heartbeatTimeout   the director is gone after this long without an echo: reconnect and resume
+ */
+@ConfigurationProperties("connection-swap.client")
+public record ClientProperties(
+        @DefaultValue("127.0.0.1:61000") String directorTarget,
+        String directorTlsName,
+        @DefaultValue("30") int maxTokens,
+        @DefaultValue("prompt") String promptPrefix,
+        @DefaultValue("0") long generations,
+        @DefaultValue("100ms") Duration retryBackoff,
+        @DefaultValue("5s") Duration retryBackoffMax,
+        @DefaultValue("1s") Duration heartbeatInterval,
+        @DefaultValue("3500ms") Duration heartbeatTimeout) {
+
+    public ClientProperties {
+        if (maxTokens <= 0) {
+            throw new IllegalArgumentException("CONNECTION_SWAP_MAX_TOKENS=" + maxTokens + " (expected: > 0)");
+        }
+        if (generations < 0) {
+            throw new IllegalArgumentException("connection-swap.client.generations: " + generations + " (expected: >= 0)");
+        }
+    }
+
+    public HostPort director() {
+        return HostPort.parse("CONNECTION_SWAP_DIRECTOR_TARGET", directorTarget);
+    }
+
+    public String tlsName() {
+        return directorTlsName == null || directorTlsName.isBlank() ? director().host() : directorTlsName;
+    }
+}

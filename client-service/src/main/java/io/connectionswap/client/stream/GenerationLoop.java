@@ -1,0 +1,251 @@
+package io.connectionswap.client.stream;
+
+import io.connectionswap.client.config.ClientProperties;
+import io.connectionswap.client.metrics.ClientMeters;
+import io.connectionswap.client.quic.DirectorConnection;
+import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.message.Connected;
+import io.connectionswap.protocol.message.End;
+import io.connectionswap.protocol.message.GenerationRequest;
+import io.connectionswap.protocol.message.Retry;
+import io.connectionswap.protocol.message.StreamError;
+import io.connectionswap.protocol.message.Token;
+import io.connectionswap.protocol.quic.StreamPipelines;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.quic.QuicStreamChannel;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.SmartLifecycle;
+
+/**
+ * Runs generations one after another over the director connection. A generation's stream that ends with RETRY
+ * is resumed at once on a new stream of the same connection, after the last sequence received; when no worker is
+ * healthy the client waits with capped exponential backoff; when the director is gone it waits for the
+ * connection to come back and resumes. Every token's sequence number is checked. Loop-confined.
+ */
+public final class GenerationLoop implements SmartLifecycle {
+
+    private static final Logger log = LoggerFactory.getLogger(GenerationLoop.class);
+    private static final Logger tokenLog = LoggerFactory.getLogger("io.connectionswap.client.tokens");
+
+    private final ClientProperties properties;
+    private final DirectorConnection connection;
+    private final EventLoop loop;
+    private final ClientMeters meters;
+    private final List<GenerationListener> listeners;
+    private final int maxPayloadBytes;
+    private volatile boolean running;
+    private Generation current;
+    private long generationsStarted;
+    private Duration backoff;
+    private boolean streamOpen;
+
+    public GenerationLoop(ClientProperties properties, DirectorConnection connection, EventLoop loop, ClientMeters meters,
+                          List<GenerationListener> listeners, int maxPayloadBytes) {
+        this.properties = properties;
+        this.connection = connection;
+        this.loop = loop;
+        this.meters = meters;
+        this.listeners = listeners;
+        this.maxPayloadBytes = maxPayloadBytes;
+        this.backoff = properties.retryBackoff();
+    }
+
+    @Override
+    public void start() {
+        running = true;
+        connection.onConnected(channel -> {
+            if (current == null) {
+                startNext();
+            } else if (!streamOpen) {
+                openStream(); // resume after a reconnect
+            }
+        });
+        connection.start();
+    }
+
+    @Override
+    public void stop() {
+        running = false;
+        connection.stop();
+    }
+
+    @Override
+    public boolean isRunning() {
+        return running;
+    }
+
+    private void startNext() {
+        if (!running) {
+            return;
+        }
+        if (properties.generations() > 0 && generationsStarted >= properties.generations()) {
+            log.info("generations={} all generations done", generationsStarted);
+            current = null;
+            return;
+        }
+        long number = ++generationsStarted;
+        current = new Generation(number, UUID.randomUUID().toString(), properties.promptPrefix() + "-" + number,
+                properties.maxTokens());
+        openStream();
+    }
+
+    private void openStream() {
+        Generation generation = current;
+        if (!running || generation == null || streamOpen) {
+            return;
+        }
+        if (!connection.isConnected()) {
+            return; // DirectorConnection calls back when it is connected again
+        }
+        streamOpen = true;
+        GenerationRequest request = new GenerationRequest(generation.id, generation.prompt, generation.maxTokens,
+                generation.checker.last(), generation.avoidWorker);
+        connection.openStream(new ChannelInitializer<QuicStreamChannel>() {
+            @Override
+            protected void initChannel(QuicStreamChannel stream) {
+                StreamPipelines.messages(stream, maxPayloadBytes, new GenerationStreamHandler(GenerationLoop.this, generation));
+            }
+        }).addListener(opened -> {
+            if (opened.isSuccess()) {
+                ((QuicStreamChannel) opened.getNow()).writeAndFlush(request);
+            } else {
+                streamOpen = false;
+                log.warn("generation.id={} problem=\"{}\" cannot open stream; retrying", generation.id, opened.cause().toString());
+                retryAfterBackoff(generation);
+            }
+        });
+    }
+
+    void assigned(Generation generation, Connected connected) {
+        if (generation != current) {
+            return;
+        }
+        generation.servedBy(connected.worker(), connected.connectionId());
+        log.info("connection.id={} worker={} stream.id={} generation.id={} resume.after={} worker assigned to stream",
+                connected.connectionId(), connected.worker(), connected.streamId(), generation.id,
+                connected.resumeAfter());
+    }
+
+    void token(Generation generation, Token token) {
+        if (generation != current) {
+            return;
+        }
+        long now = System.nanoTime();
+        switch (generation.checker.accept(token.sequence())) {
+            case IN_ORDER -> {
+                generation.text.append(token.text());
+                meters.token();
+                if (generation.lastTokenNanos != 0) {
+                    meters.tokenGap(now - generation.lastTokenNanos);
+                }
+                generation.lastTokenNanos = now;
+                backoff = properties.retryBackoff();
+                if (tokenLog.isInfoEnabled()) {
+                    tokenLog.info("connection.id={} worker={} generation.id={} sequence={} received token",
+                            lastConnectionId(generation), lastWorker(generation), generation.id, token.sequence());
+                }
+            }
+            case DUPLICATE -> {
+                generation.sequenceErrors++;
+                meters.duplicate();
+                log.error("generation.id={} sequence={} expected={} kind=duplicate token sequence error", generation.id,
+                        token.sequence(), generation.checker.last() + 1);
+            }
+            case GAP -> {
+                generation.sequenceErrors++;
+                meters.gap();
+                log.error("generation.id={} sequence={} kind=gap token sequence error", generation.id, token.sequence());
+            }
+        }
+    }
+
+    void ended(Generation generation, End end) {
+        if (generation != current) {
+            return;
+        }
+        streamOpen = false;
+        if (generation.checker.last() != generation.maxTokens) {
+            generation.sequenceErrors++;
+            meters.gap();
+            log.error("generation.id={} received={} expected={} kind=gap generation ended early", generation.id,
+                    generation.checker.last(), generation.maxTokens);
+        }
+        meters.generationCompleted();
+        GenerationResult result = generation.result();
+        log.info("generation.id={} prompt={} tokens={} workers={} sequence.errors={} generation complete", generation.id,
+                generation.prompt, result.tokens(), result.workers(), result.sequenceErrors());
+        for (GenerationListener listener : listeners) {
+            try {
+                listener.generationCompleted(result);
+            } catch (RuntimeException e) {
+                log.warn("listener={} problem=\"{}\" generation listener failed", listener, e.toString());
+            }
+        }
+        startNext();
+    }
+
+    void retry(Generation generation, Retry retry) {
+        if (generation != current) {
+            return;
+        }
+        streamOpen = false;
+        meters.swap();
+        generation.avoidWorker = retry.failedWorker();
+        log.info("generation.id={} last.seq={} reason={} err=\"{}: {}\" stream ended; requesting another worker",
+                generation.id, generation.checker.last(), retry.reason(), retry.failedWorker(), retry.detail());
+        openStream();
+    }
+
+    void refused(Generation generation, StreamError error) {
+        if (generation != current) {
+            return;
+        }
+        streamOpen = false;
+        if (error.code() == ErrorCode.NO_HEALTHY_WORKER) {
+            meters.noWorkerWait();
+            log.warn("generation.id={} last.seq={} retry.in={} no healthy worker; waiting", generation.id,
+                    generation.checker.last(), backoff);
+        } else {
+            log.error("generation.id={} error={} problem=\"{}\" retry.in={} director refused the stream", generation.id,
+                    error.code(), error.message(), backoff);
+        }
+        retryAfterBackoff(generation);
+    }
+
+    void broken(Generation generation, String problem) {
+        if (generation != current) {
+            return;
+        }
+        streamOpen = false;
+        log.warn("generation.id={} last.seq={} problem=\"{}\" stream ended; requesting another worker err=\"{}\"",
+                generation.id, generation.checker.last(), problem, problem);
+        if (connection.isConnected()) {
+            retryAfterBackoff(generation);
+        } // otherwise the reconnect resumes it
+    }
+
+    private void retryAfterBackoff(Generation generation) {
+        Duration wait = backoff;
+        Duration doubled = backoff.multipliedBy(2);
+        backoff = doubled.compareTo(properties.retryBackoffMax()) > 0 ? properties.retryBackoffMax() : doubled;
+        loop.schedule(() -> {
+            if (generation == current) {
+                openStream();
+            }
+        }, wait.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private static String lastWorker(Generation generation) {
+        return generation.workers.isEmpty() ? "?" : generation.workers.get(generation.workers.size() - 1);
+    }
+
+    private static String lastConnectionId(Generation generation) {
+        return generation.connectionIds.isEmpty() ? "?" : generation.connectionIds.get(generation.connectionIds.size() - 1);
+    }
+}

@@ -1,0 +1,44 @@
+package io.connectionswap.director.config;
+
+import io.connectionswap.protocol.quic.HostPort;
+import java.time.Duration;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+
+/**
+ * Director settings; the environment variable feeding each is named in {@code application.yml} and the README.
+ *
+ * @param addr                   UDP address of the QUIC server ({@code CONNECTION_SWAP_DIRECTOR_ADDR})
+ * @param id                     name of this director in logs and acks (default: host name)
+ * @param workerTlsName          name the director verifies on worker certificates; blank: the host it dials
+ * @param linkHeartbeatInterval  heartbeat on each director-to-worker connection
+ * @param linkHeartbeatTimeout   a worker connection with no echo for this long is lost (swap reason connection_lost)
+ * @param stallFactor            a stream is stalled after this many token intervals without a frame from its worker
+ * @param stallMinimum           never call a stream stalled sooner than this
+ * @param evictAfter             forget a worker that has been unreachable and unregistered this long
+ */
+@ConfigurationProperties("connection-swap.director")
+public record DirectorProperties(
+        @DefaultValue("127.0.0.1:61000") String addr,
+        String id,
+        String workerTlsName,
+        @DefaultValue("100ms") Duration linkHeartbeatInterval,
+        @DefaultValue("1s") Duration linkHeartbeatTimeout,
+        @DefaultValue("3") int stallFactor,
+        @DefaultValue("100ms") Duration stallMinimum,
+        @DefaultValue("60s") Duration evictAfter) {
+
+    public DirectorProperties {
+        if (stallFactor < 2) {
+            throw new IllegalArgumentException("connection-swap.director.stall-factor: " + stallFactor + " (expected: >= 2)");
+        }
+        if (id == null || id.isBlank()) {
+            String host = System.getenv("HOSTNAME");
+            id = host != null && !host.isBlank() ? host : "director-" + Long.toHexString(System.nanoTime() & 0xffffffL);
+        }
+    }
+
+    public HostPort bindAddress() {
+        return HostPort.parse("CONNECTION_SWAP_DIRECTOR_ADDR", addr);
+    }
+}

@@ -1,0 +1,102 @@
+package io.connectionswap.director.health;
+
+import io.connectionswap.director.config.HealthProperties;
+import io.connectionswap.director.registry.PollResult;
+import io.connectionswap.director.registry.WorkerEndpoint;
+import io.connectionswap.director.registry.WorkerRegistry;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.net.ConnectException;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import org.springframework.context.SmartLifecycle;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Polls every worker's Actuator health every {@code CONNECTION_SWAP_HEALTH_INTERVAL}. Requests are asynchronous
+ * (the JDK HTTP client on a small blocking pool); results go back to the routing loop, which owns worker state.
+ * A worker whose previous poll has not finished is skipped, so a hung worker costs one request at a time.
+ */
+public class HealthPoller implements SmartLifecycle {
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    private final WorkerRegistry registry;
+    private final HealthProperties properties;
+    private final HttpClient http;
+    private volatile ScheduledFuture<?> task;
+
+    public HealthPoller(WorkerRegistry registry, HealthProperties properties, Executor blocking) {
+        this.registry = registry;
+        this.properties = properties;
+        this.http = HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(properties.timeout())
+                .executor(blocking)
+                .build();
+    }
+
+    @Override
+    public void start() {
+        long period = properties.interval().toNanos();
+        task = registry.loop().scheduleAtFixedRate(this::pollAll, 0, period, TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void stop() {
+        ScheduledFuture<?> current = task;
+        if (current != null) {
+            current.cancel(false);
+        }
+        task = null;
+    }
+
+    @Override
+    public boolean isRunning() {
+        return task != null;
+    }
+
+    private void pollAll() {
+        for (WorkerEndpoint worker : registry.pollable()) {
+            registry.pollStarted(worker);
+            HttpRequest request = HttpRequest.newBuilder(worker.healthUrl())
+                    .timeout(properties.timeout())
+                    .header("Accept", "application/json")
+                    .GET()
+                    .build();
+            http.sendAsync(request, HttpResponse.BodyHandlers.ofString())
+                    .handle((response, failure) -> failure == null ? interpret(response) : unreachable(failure))
+                    .thenAccept(result -> registry.loop().execute(() -> registry.pollCompleted(worker, result)));
+        }
+    }
+
+    static PollResult interpret(HttpResponse<String> response) {
+        String status;
+        try {
+            JsonNode body = JSON.readTree(response.body());
+            status = body.path("status").asString("UNKNOWN");
+        } catch (RuntimeException e) {
+            status = response.statusCode() == 200 ? "UP" : "UNKNOWN";
+        }
+        if (response.statusCode() != 200 && "UP".equals(status)) {
+            status = "UNKNOWN"; // an UP body with an error status is not a healthy worker
+        }
+        return PollResult.answered(status, response.statusCode());
+    }
+
+    static PollResult unreachable(Throwable failure) {
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        if (cause instanceof HttpTimeoutException) {
+            return PollResult.unreachable("timeout");
+        }
+        if (cause instanceof ConnectException) {
+            return PollResult.unreachable("connection refused");
+        }
+        return PollResult.unreachable(cause.getClass().getSimpleName() + ": " + cause.getMessage());
+    }
+}

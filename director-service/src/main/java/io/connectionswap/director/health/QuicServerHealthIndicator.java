@@ -1,0 +1,34 @@
+package io.connectionswap.director.health;
+
+import io.connectionswap.director.quic.DirectorQuicServer;
+import io.connectionswap.director.relay.Relay;
+import java.net.InetSocketAddress;
+import org.springframework.boot.health.contributor.AbstractHealthIndicator;
+import org.springframework.boot.health.contributor.Health;
+
+/** UP while the director's QUIC server is bound. */
+public class QuicServerHealthIndicator extends AbstractHealthIndicator {
+
+    private final DirectorQuicServer server;
+    private final Relay relay;
+
+    public QuicServerHealthIndicator(DirectorQuicServer server, Relay relay) {
+        super("quic server health check failed");
+        this.server = server;
+        this.relay = relay;
+    }
+
+    @Override
+    protected void doHealthCheck(Health.Builder builder) {
+        InetSocketAddress address = server.localAddress();
+        if (address == null) {
+            builder.down().withDetail("bound", false);
+            return;
+        }
+        builder.up()
+                .withDetail("bound", true)
+                .withDetail("address", address.getHostString() + ":" + address.getPort())
+                .withDetail("connections", server.openConnections())
+                .withDetail("activeStreams", relay.activeSessions());
+    }
+}

@@ -1,0 +1,79 @@
+package io.connectionswap.director.quic;
+
+import io.connectionswap.director.relay.Relay;
+import io.connectionswap.director.relay.RelaySession;
+import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.frame.ProtocolException;
+import io.connectionswap.protocol.message.GenerationRequest;
+import io.connectionswap.protocol.message.Message;
+import io.connectionswap.protocol.quic.StreamFailures;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.handler.codec.quic.QuicStreamChannel;
+import io.netty.handler.codec.quic.QuicStreamResetException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** A client's generation stream: one GENERATE, then the relay writes to it until END or RETRY. */
+final class ClientStreamHandler extends SimpleChannelInboundHandler<Message> {
+
+    private static final Logger log = LoggerFactory.getLogger(ClientStreamHandler.class);
+
+    private final Relay relay;
+    private RelaySession session;
+    private boolean requested;
+
+    ClientStreamHandler(Relay relay) {
+        this.relay = relay;
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, Message message) {
+        if (requested) {
+            throw new ProtocolException(ErrorCode.UNEXPECTED_MESSAGE,
+                    "unexpected " + message.frameType() + " frame after GENERATE");
+        }
+        requested = true;
+        session = relay.open((QuicStreamChannel) ctx.channel(), ConnectionIds.of(ctx.channel()), (GenerationRequest) message);
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (session != null) {
+            session.clientWritable(ctx.channel().isWritable());
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+        if (event instanceof ChannelInputShutdownEvent) {
+            QuicStreamChannel stream = (QuicStreamChannel) ctx.channel();
+            if (stream.isOutputShutdown()) {
+                ctx.close(); // both sides are done
+            }
+        }
+        ctx.fireUserEventTriggered(event);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (session != null) {
+            session.clientGone();
+        }
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof QuicStreamResetException) {
+            ctx.close(); // the client cancelled; channelInactive stops the worker
+            return;
+        }
+        if (session != null) {
+            session.clientGone();
+        }
+        StreamFailures.endStream(ctx.channel(), log, "director", cause);
+    }
+}

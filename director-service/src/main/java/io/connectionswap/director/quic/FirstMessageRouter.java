@@ -1,0 +1,76 @@
+package io.connectionswap.director.quic;
+
+import io.connectionswap.director.registry.WorkerRegistry;
+import io.connectionswap.director.relay.Relay;
+import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.frame.ProtocolException;
+import io.connectionswap.protocol.message.GenerationRequest;
+import io.connectionswap.protocol.message.Message;
+import io.connectionswap.protocol.message.WorkerRegistration;
+import io.connectionswap.protocol.quic.StreamFailures;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.handler.codec.quic.QuicStreamChannel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The first message of a stream opened to the director says what the stream is: a GENERATE starts a client
+ * stream, a REGISTER a worker's registration stream. This handler installs the right handler and steps aside.
+ * (Heartbeat-only control streams never reach it: the heartbeat responder before it consumes them.)
+ */
+final class FirstMessageRouter extends ChannelInboundHandlerAdapter {
+
+    private static final Logger log = LoggerFactory.getLogger(FirstMessageRouter.class);
+
+    private final Relay relay;
+    private final WorkerRegistry registry;
+    private final String directorId;
+
+    FirstMessageRouter(Relay relay, WorkerRegistry registry, String directorId) {
+        this.relay = relay;
+        this.registry = registry;
+        this.directorId = directorId;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        ChannelHandler next;
+        if (msg instanceof GenerationRequest) {
+            next = new ClientStreamHandler(relay);
+        } else if (msg instanceof WorkerRegistration) {
+            next = new RegistrationStreamHandler(registry, directorId);
+        } else {
+            String type = msg instanceof Message message ? message.frameType().toString() : msg.getClass().getSimpleName();
+            io.netty.util.ReferenceCountUtil.release(msg);
+            throw new ProtocolException(ErrorCode.UNEXPECTED_MESSAGE,
+                    "expected GENERATE or REGISTER as the first frame of a stream, got " + type);
+        }
+        ctx.pipeline().addAfter(ctx.name(), null, next);
+        ctx.pipeline().remove(this);
+        ctx.fireChannelRead(msg);
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+        if (event instanceof ChannelInputShutdownEvent) {
+            ctx.close(); // the peer finished sending without saying anything useful
+        }
+        ctx.fireUserEventTriggered(event);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof io.netty.handler.codec.quic.QuicStreamResetException) {
+            ctx.close();
+            return;
+        }
+        StreamFailures.endStream(ctx.channel(), log, "director", cause);
+    }
+
+    static boolean isStream(ChannelHandlerContext ctx) {
+        return ctx.channel() instanceof QuicStreamChannel;
+    }
+}

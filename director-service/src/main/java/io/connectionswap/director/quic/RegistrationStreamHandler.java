@@ -1,0 +1,67 @@
+package io.connectionswap.director.quic;
+
+import io.connectionswap.director.registry.WorkerEndpoint;
+import io.connectionswap.director.registry.WorkerRegistry;
+import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.frame.ProtocolException;
+import io.connectionswap.protocol.message.Drain;
+import io.connectionswap.protocol.message.Message;
+import io.connectionswap.protocol.message.RegistrationAck;
+import io.connectionswap.protocol.message.WorkerRegistration;
+import io.connectionswap.protocol.quic.Peers;
+import io.connectionswap.protocol.quic.StreamFailures;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A worker's registration stream: REGISTER (only from a peer holding the worker certificate), then DRAIN when
+ * the worker shuts down. Heartbeats on it are answered before they get here.
+ */
+final class RegistrationStreamHandler extends SimpleChannelInboundHandler<Message> {
+
+    static final String WORKER_CERTIFICATE_NAME = "worker";
+    private static final Logger log = LoggerFactory.getLogger(RegistrationStreamHandler.class);
+
+    private final WorkerRegistry registry;
+    private final String directorId;
+    private WorkerEndpoint worker;
+
+    RegistrationStreamHandler(WorkerRegistry registry, String directorId) {
+        this.registry = registry;
+        this.directorId = directorId;
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, Message message) {
+        if (message instanceof WorkerRegistration registration) {
+            String peerName = Peers.certificateName(ctx.channel());
+            if (!WORKER_CERTIFICATE_NAME.equals(peerName)) {
+                throw new ProtocolException(ErrorCode.PEER_NOT_ALLOWED, "only a peer with the worker certificate may "
+                        + "register; this peer presented " + (peerName == null ? "no certificate" : "CN=" + peerName));
+            }
+            worker = registry.register(registration);
+            ctx.writeAndFlush(new RegistrationAck(directorId, registry.size()));
+        } else if (message instanceof Drain drain && worker != null) {
+            registry.drain(worker, drain.reason());
+        } else {
+            throw new ProtocolException(ErrorCode.UNEXPECTED_MESSAGE,
+                    "unexpected " + message.frameType() + " frame on a registration stream");
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (worker != null) {
+            registry.registrationClosed(worker);
+            log.debug("worker.addr={} worker.label={} registration stream closed", worker.address(), worker.label());
+        }
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        StreamFailures.endStream(ctx.channel(), log, "director", cause);
+    }
+}

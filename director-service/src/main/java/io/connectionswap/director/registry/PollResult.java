@@ -1,0 +1,23 @@
+package io.connectionswap.director.registry;
+
+/**
+ * The outcome of one health poll.
+ *
+ * @param status      Actuator status (UP, DOWN, OUT_OF_SERVICE, ...) or null when there was no answer
+ * @param unreachable the connection was refused or timed out
+ * @param detail      what happened, for logs and health details
+ */
+public record PollResult(String status, boolean unreachable, String detail) {
+
+    public static PollResult answered(String status, int httpStatus) {
+        return new PollResult(status, false, "http " + httpStatus + " " + status);
+    }
+
+    public static PollResult unreachable(String detail) {
+        return new PollResult(null, true, detail);
+    }
+
+    public boolean up() {
+        return "UP".equals(status);
+    }
+}

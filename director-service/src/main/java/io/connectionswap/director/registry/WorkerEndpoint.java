@@ -1,0 +1,212 @@
+package io.connectionswap.director.registry;
+
+import io.connectionswap.director.relay.RelaySession;
+import io.connectionswap.protocol.quic.HostPort;
+import java.net.URI;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashSet;
+import java.util.Set;
+
+/**
+ * One worker as the director sees it. Mutable state is only touched on the routing event loop; the volatile
+ * fields are read by the Actuator health endpoint from other threads.
+ */
+public final class WorkerEndpoint {
+
+    private final String label;
+    private final HostPort address;
+    private final URI healthUrl;
+    private final Duration tokenInterval;
+    private final String instanceId;
+    private final String tlsName;
+    private final WorkerSource source;
+    private final Set<RelaySession> sessions = new LinkedHashSet<>();
+    private volatile WorkerState state = WorkerState.PENDING;
+    private volatile String stateReason = "registered";
+    private volatile Instant stateSince = Instant.now();
+    private volatile boolean everHealthy;
+    private volatile int consecutiveFailures;
+    private volatile int consecutiveSuccesses;
+    private volatile Instant lastPollAt;
+    private volatile String lastPollResult;
+    private volatile boolean pollInFlight;
+    private volatile int activeStreams;
+    private volatile Instant unreachableSince;
+    private WorkerLink link;
+    private boolean linkPending;
+    private boolean registrationOpen;
+
+    WorkerEndpoint(String label, HostPort address, URI healthUrl, Duration tokenInterval, String instanceId,
+                   String tlsName, WorkerSource source) {
+        this.label = label;
+        this.address = address;
+        this.healthUrl = healthUrl;
+        this.tokenInterval = tokenInterval;
+        this.instanceId = instanceId;
+        this.tlsName = tlsName;
+        this.source = source;
+    }
+
+    public String label() {
+        return label;
+    }
+
+    public HostPort address() {
+        return address;
+    }
+
+    public URI healthUrl() {
+        return healthUrl;
+    }
+
+    public Duration tokenInterval() {
+        return tokenInterval;
+    }
+
+    public String instanceId() {
+        return instanceId;
+    }
+
+    public String tlsName() {
+        return tlsName;
+    }
+
+    public WorkerSource source() {
+        return source;
+    }
+
+    public WorkerState state() {
+        return state;
+    }
+
+    public String stateReason() {
+        return stateReason;
+    }
+
+    public Instant stateSince() {
+        return stateSince;
+    }
+
+    public boolean everHealthy() {
+        return everHealthy;
+    }
+
+    public int consecutiveFailures() {
+        return consecutiveFailures;
+    }
+
+    public int consecutiveSuccesses() {
+        return consecutiveSuccesses;
+    }
+
+    public Instant lastPollAt() {
+        return lastPollAt;
+    }
+
+    public String lastPollResult() {
+        return lastPollResult;
+    }
+
+    public int activeStreams() {
+        return activeStreams;
+    }
+
+    public boolean linkUp() {
+        WorkerLink current = link;
+        return current != null && current.isUp();
+    }
+
+    /** Gets new streams: healthy and reachable over QUIC. */
+    public boolean eligible() {
+        return state == WorkerState.HEALTHY && linkUp();
+    }
+
+    public Set<RelaySession> sessions() {
+        return sessions;
+    }
+
+    public void sessionStarted(RelaySession session) {
+        sessions.add(session);
+        activeStreams = sessions.size();
+    }
+
+    public void sessionEnded(RelaySession session) {
+        sessions.remove(session);
+        activeStreams = sessions.size();
+    }
+
+    WorkerLink link() {
+        return link;
+    }
+
+    void link(WorkerLink newLink) {
+        this.link = newLink;
+    }
+
+    boolean linkPending() {
+        return linkPending;
+    }
+
+    void linkPending(boolean pending) {
+        this.linkPending = pending;
+    }
+
+    boolean registrationOpen() {
+        return registrationOpen;
+    }
+
+    void registrationOpen(boolean open) {
+        this.registrationOpen = open;
+    }
+
+    boolean pollInFlight() {
+        return pollInFlight;
+    }
+
+    void pollInFlight(boolean inFlight) {
+        this.pollInFlight = inFlight;
+    }
+
+    Instant unreachableSince() {
+        return unreachableSince;
+    }
+
+    void state(WorkerState newState, String reason) {
+        if (newState == WorkerState.HEALTHY) {
+            everHealthy = true;
+        }
+        this.state = newState;
+        this.stateReason = reason;
+        this.stateSince = Instant.now();
+    }
+
+    void pollSucceeded(String result) {
+        lastPollAt = Instant.now();
+        lastPollResult = result;
+        consecutiveFailures = 0;
+        consecutiveSuccesses++;
+        unreachableSince = null;
+    }
+
+    void pollFailed(String result, boolean unreachable) {
+        lastPollAt = Instant.now();
+        lastPollResult = result;
+        consecutiveSuccesses = 0;
+        consecutiveFailures++;
+        if (unreachable && unreachableSince == null) {
+            unreachableSince = lastPollAt;
+        } else if (!unreachable) {
+            unreachableSince = null;
+        }
+    }
+
+    void resetSuccesses() {
+        consecutiveSuccesses = 0;
+    }
+
+    @Override
+    public String toString() {
+        return label + "@" + address;
+    }
+}

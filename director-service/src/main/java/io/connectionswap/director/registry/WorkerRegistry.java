@@ -1,0 +1,321 @@
+package io.connectionswap.director.registry;
+
+import io.connectionswap.director.config.DirectorProperties;
+import io.connectionswap.director.config.HealthProperties;
+import io.connectionswap.director.metrics.DirectorMeters;
+import io.connectionswap.protocol.message.WorkerRegistration;
+import io.connectionswap.protocol.quic.HostPort;
+import io.connectionswap.protocol.quic.QuicConnector;
+import io.netty.channel.EventLoop;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The workers the director knows, keyed by the address it dials, and their health state machine. A worker that
+ * restarts on the same address replaces its old entry (listed once). Mutated only on the routing loop.
+ *
+ * <p>State machine: PENDING becomes HEALTHY on the first UP poll once the QUIC link is up. HEALTHY becomes
+ * UNHEALTHY after {@code downThreshold} DOWN/OUT_OF_SERVICE answers, {@code unreachableThreshold} refused or timed
+ * out polls, a lost QUIC link, or a stalled stream; its streams move at once. UNHEALTHY becomes HEALTHY after
+ * {@code riseThreshold} consecutive UP polls with the link up. DRAINING (the worker said so) never gets streams.
+ */
+public final class WorkerRegistry {
+
+    private static final Logger log = LoggerFactory.getLogger(WorkerRegistry.class);
+    private static final Duration LINK_RETRY_MAX = Duration.ofSeconds(2);
+
+    private final EventLoop loop;
+    private final Executor blocking;
+    private final QuicConnector connector;
+    private final DirectorProperties properties;
+    private final HealthProperties health;
+    private final int maxPayloadBytes;
+    private final Map<String, WorkerEndpoint> workers = new LinkedHashMap<>();
+    private final WorkerSelector selector = new WorkerSelector();
+    private volatile List<WorkerEndpoint> snapshot = List.of();
+    private DirectorMeters meters;
+    private WorkerFailureListener failureListener = (worker, reason, detail) -> { };
+
+    public WorkerRegistry(EventLoop loop, Executor blocking, QuicConnector connector, DirectorProperties properties,
+                          HealthProperties health, int maxPayloadBytes) {
+        this.loop = loop;
+        this.blocking = blocking;
+        this.connector = connector;
+        this.properties = properties;
+        this.health = health;
+        this.maxPayloadBytes = maxPayloadBytes;
+    }
+
+    public void meters(DirectorMeters directorMeters) {
+        this.meters = directorMeters;
+    }
+
+    public void onWorkerFailed(WorkerFailureListener listener) {
+        this.failureListener = listener;
+    }
+
+    public EventLoop loop() {
+        return loop;
+    }
+
+    /** A thread-safe view for health endpoints and gauges. */
+    public List<WorkerEndpoint> workers() {
+        return snapshot;
+    }
+
+    public long count(WorkerState state) {
+        return snapshot.stream().filter(worker -> worker.state() == state).count();
+    }
+
+    public long healthyCount() {
+        return snapshot.stream().filter(WorkerEndpoint::eligible).count();
+    }
+
+    /** Registers (or re-registers) a worker; returns its entry. */
+    public WorkerEndpoint register(WorkerRegistration registration) {
+        assert loop.inEventLoop();
+        HostPort address = HostPort.parse("worker address", registration.address());
+        String key = address.toString();
+        WorkerEndpoint existing = workers.get(key);
+        if (existing != null && existing.instanceId().equals(registration.instanceId())) {
+            existing.registrationOpen(true);
+            log.info("worker.addr={} worker.label={} count={} worker registered again (same instance)", key,
+                    existing.label(), workers.size());
+            return existing;
+        }
+        if (existing != null) {
+            log.info("worker.addr={} worker.label={} old.instance={} new.instance={} worker restarted; replacing its entry",
+                    key, registration.label(), existing.instanceId(), registration.instanceId());
+            remove(existing, "connection_lost", "worker restarted on the same address");
+        }
+        String tlsName = properties.workerTlsName() == null || properties.workerTlsName().isBlank()
+                ? address.host() : properties.workerTlsName();
+        WorkerEndpoint worker = new WorkerEndpoint(registration.label(), address, URI.create(registration.healthUrl()),
+                Duration.ofMillis(registration.tokenIntervalMillis()), registration.instanceId(), tlsName,
+                WorkerSource.REGISTRATION);
+        worker.registrationOpen(true);
+        workers.put(key, worker);
+        publish();
+        log.info("worker.addr={} worker.label={} count={} registered worker", key, worker.label(), workers.size());
+        connectLink(worker, Duration.ofMillis(50));
+        return worker;
+    }
+
+    public int size() {
+        return workers.size();
+    }
+
+    /** The worker asked to drain: no new streams, and its streams move away now. */
+    public void drain(WorkerEndpoint worker, String reason) {
+        assert loop.inEventLoop();
+        if (!isCurrent(worker) || worker.state() == WorkerState.DRAINING) {
+            return;
+        }
+        log.info("worker.addr={} worker.label={} streams={} reason={} worker draining; moving its streams",
+                worker.address(), worker.label(), worker.sessions().size(), reason);
+        worker.state(WorkerState.DRAINING, "drain: " + reason);
+        failureListener.workerFailed(worker, "drain", "worker " + worker.label() + " is draining (" + reason + ")");
+    }
+
+    public void registrationClosed(WorkerEndpoint worker) {
+        worker.registrationOpen(false);
+    }
+
+    /** A stream on this worker stalled: take it out of rotation like a failed health check. */
+    public void stalled(WorkerEndpoint worker, String detail) {
+        markUnhealthy(worker, "stall", detail);
+    }
+
+    /** Picks a worker for a stream; null when none is eligible. */
+    public WorkerEndpoint pick(String avoidLabel) {
+        assert loop.inEventLoop();
+        return selector.pick(workers.values(), avoidLabel);
+    }
+
+    /** Opens a stream on the director's connection to {@code worker}. */
+    public io.netty.util.concurrent.Future<io.netty.handler.codec.quic.QuicStreamChannel> openStream(
+            WorkerEndpoint worker, io.netty.channel.ChannelHandler initializer) {
+        WorkerLink link = worker.link();
+        if (link == null || !link.isUp()) {
+            return loop.newFailedFuture(new IllegalStateException("no connection to worker " + worker));
+        }
+        return link.openStream(initializer);
+    }
+
+    /** Every worker whose health should be polled now. */
+    public Collection<WorkerEndpoint> pollable() {
+        List<WorkerEndpoint> due = new ArrayList<>();
+        for (WorkerEndpoint worker : workers.values()) {
+            if (!worker.pollInFlight()) {
+                due.add(worker);
+            }
+        }
+        return due;
+    }
+
+    public void pollStarted(WorkerEndpoint worker) {
+        worker.pollInFlight(true);
+    }
+
+    /** Applies a health poll result to the state machine. */
+    public void pollCompleted(WorkerEndpoint worker, PollResult result) {
+        assert loop.inEventLoop();
+        worker.pollInFlight(false);
+        if (!isCurrent(worker)) {
+            return;
+        }
+        if (result.up()) {
+            worker.pollSucceeded(result.detail());
+            maybeHealthy(worker);
+            return;
+        }
+        worker.pollFailed(result.detail(), result.unreachable());
+        int threshold = result.unreachable() ? health.unreachableThreshold() : health.downThreshold();
+        if (worker.state() == WorkerState.HEALTHY && worker.consecutiveFailures() >= threshold) {
+            markUnhealthy(worker, "health", "health poll " + result.detail() + " (" + worker.consecutiveFailures()
+                    + " in a row)");
+        }
+        maybeEvict(worker);
+    }
+
+    private void maybeHealthy(WorkerEndpoint worker) {
+        if (worker.state() == WorkerState.HEALTHY || worker.state() == WorkerState.DRAINING || !worker.linkUp()) {
+            return;
+        }
+        int needed = worker.everHealthy() ? health.riseThreshold() : 1;
+        if (worker.consecutiveSuccesses() >= needed) {
+            worker.state(WorkerState.HEALTHY, "health polls pass");
+            publish();
+            log.info("worker.addr={} worker.label={} polls.up={} worker healthy", worker.address(), worker.label(),
+                    worker.consecutiveSuccesses());
+        }
+    }
+
+    private void markUnhealthy(WorkerEndpoint worker, String reason, String detail) {
+        if (!isCurrent(worker) || worker.state() == WorkerState.DRAINING) {
+            if (worker.state() == WorkerState.DRAINING) {
+                failureListener.workerFailed(worker, reason, detail); // streams still on it must move all the same
+            }
+            return;
+        }
+        if (worker.state() != WorkerState.UNHEALTHY) {
+            log.warn("worker.addr={} worker.label={} reason={} streams={} problem=\"{}\" worker unhealthy",
+                    worker.address(), worker.label(), reason, worker.sessions().size(), detail);
+        }
+        worker.state(WorkerState.UNHEALTHY, reason + ": " + detail);
+        worker.resetSuccesses();
+        publish();
+        failureListener.workerFailed(worker, reason, detail);
+    }
+
+    private void maybeEvict(WorkerEndpoint worker) {
+        Instant since = worker.unreachableSince();
+        if (since != null && worker.source() == WorkerSource.REGISTRATION && !worker.registrationOpen()
+                && since.plus(properties.evictAfter()).isBefore(Instant.now())) {
+            log.info("worker.addr={} worker.label={} unreachable.since={} evicting worker that is gone",
+                    worker.address(), worker.label(), since);
+            remove(worker, "connection_lost", "worker evicted");
+        }
+    }
+
+    private void remove(WorkerEndpoint worker, String reason, String detail) {
+        workers.remove(worker.address().toString());
+        publish();
+        failureListener.workerFailed(worker, reason, detail);
+        WorkerLink link = worker.link();
+        if (link != null) {
+            link.close(detail);
+        }
+    }
+
+    private boolean isCurrent(WorkerEndpoint worker) {
+        return workers.get(worker.address().toString()) == worker;
+    }
+
+    private void connectLink(WorkerEndpoint worker, Duration retryDelay) {
+        if (!isCurrent(worker) || worker.linkPending() || worker.linkUp()) {
+            return;
+        }
+        worker.linkPending(true);
+        blocking.execute(() -> {
+            InetSocketAddress remote;
+            try {
+                remote = worker.address().resolve();
+            } catch (RuntimeException e) {
+                loop.execute(() -> {
+                    worker.linkPending(false);
+                    linkFailed(worker, retryDelay, "cannot resolve " + worker.address() + ": " + e.getMessage());
+                });
+                return;
+            }
+            loop.execute(() -> {
+                if (!isCurrent(worker)) {
+                    worker.linkPending(false);
+                    return;
+                }
+                WorkerLink.connect(connector, loop, remote, worker.tlsName(), maxPayloadBytes,
+                        properties.linkHeartbeatInterval(), properties.linkHeartbeatTimeout(),
+                        reason -> loop.execute(() -> linkLost(worker, reason))).addListener(connected -> {
+                            worker.linkPending(false);
+                            if (!connected.isSuccess()) {
+                                linkFailed(worker, retryDelay, String.valueOf(connected.cause()));
+                                return;
+                            }
+                            WorkerLink link = (WorkerLink) connected.getNow();
+                            if (!isCurrent(worker)) {
+                                link.close("worker no longer registered");
+                                return;
+                            }
+                            worker.link(link);
+                            if (meters != null) {
+                                meters.workerConnectionOpened();
+                            }
+                            log.info("worker.addr={} worker.label={} tls.name={} connected to worker", worker.address(),
+                                    worker.label(), worker.tlsName());
+                            maybeHealthy(worker);
+                        });
+            });
+        });
+    }
+
+    private void linkFailed(WorkerEndpoint worker, Duration retryDelay, String problem) {
+        if (!isCurrent(worker)) {
+            return;
+        }
+        if (retryDelay.compareTo(Duration.ofMillis(100)) <= 0 || retryDelay.compareTo(LINK_RETRY_MAX) < 0
+                && retryDelay.multipliedBy(2).compareTo(LINK_RETRY_MAX) >= 0) {
+            // the first failure, and the moment retries reach their slowest pace; the rest at DEBUG
+            log.warn("worker.addr={} worker.label={} retry.in={} problem=\"{}\" cannot connect to worker",
+                    worker.address(), worker.label(), retryDelay, problem);
+        } else {
+            log.debug("worker.addr={} worker.label={} retry.in={} problem=\"{}\" cannot connect to worker",
+                    worker.address(), worker.label(), retryDelay, problem);
+        }
+        Duration next = retryDelay.multipliedBy(2).compareTo(LINK_RETRY_MAX) > 0 ? LINK_RETRY_MAX : retryDelay.multipliedBy(2);
+        loop.schedule(() -> connectLink(worker, next), retryDelay.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private void linkLost(WorkerEndpoint worker, String reason) {
+        if (!isCurrent(worker) || worker.linkUp()) {
+            return; // gone, or an older connection closed after a newer one came up
+        }
+        worker.link(null);
+        markUnhealthy(worker, "connection_lost", "quic connection to worker lost: " + reason);
+        connectLink(worker, Duration.ofMillis(100));
+    }
+
+    private void publish() {
+        snapshot = List.copyOf(workers.values());
+    }
+}

@@ -1,0 +1,211 @@
+package io.connectionswap.director.relay;
+
+import io.connectionswap.director.config.DirectorProperties;
+import io.connectionswap.director.metrics.DirectorMeters;
+import io.connectionswap.director.registry.WorkerEndpoint;
+import io.connectionswap.director.registry.WorkerFailureListener;
+import io.connectionswap.director.registry.WorkerRegistry;
+import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.frame.RawFrame;
+import io.connectionswap.protocol.message.GenerationRequest;
+import io.connectionswap.protocol.message.StreamError;
+import io.connectionswap.protocol.quic.StreamFailures;
+import io.connectionswap.protocol.quic.StreamPipelines;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.handler.codec.quic.QuicStreamChannel;
+import io.netty.handler.codec.quic.QuicStreamResetException;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Opens relay sessions for client streams and moves them when their worker fails. Also watches for stalls: a
+ * relaying stream whose worker has sent nothing for {@code stallFactor} token intervals while the client could
+ * take more. Routing loop only.
+ */
+public final class Relay implements WorkerFailureListener {
+
+    private static final Logger log = LoggerFactory.getLogger(Relay.class);
+
+    private final WorkerRegistry registry;
+    private final DirectorProperties properties;
+    private final int maxPayloadBytes;
+    private final Set<RelaySession> sessions = new LinkedHashSet<>();
+    private final PendingSwaps pendingSwaps = new PendingSwaps(TimeUnit.MINUTES.toNanos(5));
+    private DirectorMeters meters;
+    private long nextStreamId;
+    private volatile int activeSessions;
+    private ScheduledFuture<?> stallWatch;
+
+    public Relay(WorkerRegistry registry, DirectorProperties properties, int maxPayloadBytes) {
+        this.registry = registry;
+        this.properties = properties;
+        this.maxPayloadBytes = maxPayloadBytes;
+        registry.onWorkerFailed(this);
+    }
+
+    public void meters(DirectorMeters directorMeters) {
+        this.meters = directorMeters;
+    }
+
+    public int activeSessions() {
+        return activeSessions;
+    }
+
+    public void start() {
+        long periodNanos = Math.max(TimeUnit.MILLISECONDS.toNanos(10), properties.stallMinimum().toNanos() / 2);
+        stallWatch = registry.loop().scheduleAtFixedRate(this::watchForStalls, periodNanos, periodNanos, TimeUnit.NANOSECONDS);
+    }
+
+    public void stop() {
+        if (stallWatch != null) {
+            stallWatch.cancel(false);
+        }
+    }
+
+    /** A client asked for a generation (or to resume one) on {@code client}. Returns the session, or null. */
+    public RelaySession open(QuicStreamChannel client, String connectionId, GenerationRequest request) {
+        long streamId = ++nextStreamId;
+        log.info("stream.id={} connection.id={} generation.id={} prompt={} resume.after={} client opened stream",
+                streamId, connectionId, request.generationId(), request.prompt(), request.resumeAfter());
+        WorkerEndpoint worker = registry.pick(request.avoidWorker());
+        if (worker == null) {
+            meters.noHealthyWorker();
+            log.warn("stream.id={} connection.id={} workers={} no healthy worker for stream", streamId, connectionId,
+                    registry.size());
+            StreamFailures.endStream(client, new StreamError(ErrorCode.NO_HEALTHY_WORKER,
+                    "no healthy worker (" + registry.size() + " registered); retry later"));
+            return null;
+        }
+        log.info("stream.id={} connection.id={} worker.addr={} worker.label={} assigning stream to worker", streamId,
+                connectionId, worker.address(), worker.label());
+        RelaySession session = new RelaySession(streamId, connectionId, client, request, worker, this);
+        sessions.add(session);
+        worker.sessionStarted(session);
+        activeSessions = sessions.size();
+        registry.openStream(worker, new ChannelInitializer<QuicStreamChannel>() {
+            @Override
+            protected void initChannel(QuicStreamChannel stream) {
+                StreamPipelines.rawFrames(stream, maxPayloadBytes, new WorkerStreamHandler(session));
+            }
+        }).addListener(opened -> {
+            if (opened.isSuccess()) {
+                session.workerStreamOpened((QuicStreamChannel) opened.getNow());
+            } else {
+                session.workerStreamFailed(opened.cause());
+            }
+        });
+        return session;
+    }
+
+    @Override
+    public void workerFailed(WorkerEndpoint worker, String reason, String detail) {
+        List<RelaySession> affected = new ArrayList<>(worker.sessions());
+        for (RelaySession session : affected) {
+            session.swap(reason, detail);
+        }
+    }
+
+    void sessionEnded(RelaySession session) {
+        sessions.remove(session);
+        session.worker().sessionEnded(session);
+        activeSessions = sessions.size();
+    }
+
+    void swapped(RelaySession session, String reason) {
+        meters.swapped(reason, session.worker().label());
+        pendingSwaps.detected(session.generationId(), System.nanoTime());
+    }
+
+    void tokenRelayed(RelaySession session, boolean firstOfSession) {
+        meters.tokenRelayed();
+        if (firstOfSession) {
+            long gap = pendingSwaps.firstTokenArrived(session.generationId(), System.nanoTime());
+            if (gap >= 0) {
+                meters.swapGap(gap);
+            }
+        }
+    }
+
+    private void watchForStalls() {
+        long now = System.nanoTime();
+        pendingSwaps.expire(now);
+        List<WorkerEndpoint> stalled = null;
+        for (RelaySession session : sessions) {
+            if (!session.relaying() || !session.clientCanTakeMore()) {
+                continue;
+            }
+            WorkerEndpoint worker = session.worker();
+            long limit = stallLimitNanos(worker.tokenInterval());
+            if (now - session.lastWorkerFrameNanos() > limit) {
+                if (stalled == null) {
+                    stalled = new ArrayList<>();
+                }
+                if (!stalled.contains(worker)) {
+                    stalled.add(worker);
+                }
+            }
+        }
+        if (stalled != null) {
+            for (WorkerEndpoint worker : stalled) {
+                registry.stalled(worker, "no frame for more than " + Duration.ofNanos(stallLimitNanos(worker.tokenInterval())).toMillis()
+                        + " ms (" + properties.stallFactor() + " token intervals)");
+            }
+        }
+    }
+
+    private long stallLimitNanos(Duration tokenInterval) {
+        return Math.max(properties.stallMinimum().toNanos(), tokenInterval.toNanos() * properties.stallFactor());
+    }
+
+    /** Receives the worker's side of one session. */
+    private static final class WorkerStreamHandler extends ChannelInboundHandlerAdapter {
+        private final RelaySession session;
+
+        WorkerStreamHandler(RelaySession session) {
+            this.session = session;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (msg instanceof RawFrame frame) {
+                session.fromWorker(frame);
+            } else {
+                io.netty.util.ReferenceCountUtil.release(msg);
+            }
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+            if (event instanceof ChannelInputShutdownEvent) {
+                session.workerStreamEnded("worker closed the stream before END");
+            }
+            ctx.fireUserEventTriggered(event);
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            session.workerStreamEnded("worker stream closed before END");
+            ctx.fireChannelInactive();
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            if (cause instanceof QuicStreamResetException reset) {
+                session.workerStreamEnded("worker reset the stream (code " + reset.applicationProtocolCode() + ")");
+            } else {
+                session.workerStreamEnded("bad frame from worker: " + StreamFailures.describe(cause));
+            }
+            ctx.close();
+        }
+    }
+}

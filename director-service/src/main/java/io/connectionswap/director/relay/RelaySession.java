@@ -1,0 +1,208 @@
+package io.connectionswap.director.relay;
+
+import io.connectionswap.director.registry.WorkerEndpoint;
+import io.connectionswap.protocol.codec.MessageCodec;
+import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.frame.RawFrame;
+import io.connectionswap.protocol.message.GenerationRequest;
+import io.connectionswap.protocol.message.Message;
+import io.connectionswap.protocol.message.Retry;
+import io.connectionswap.protocol.message.StreamError;
+import io.connectionswap.protocol.message.WorkerAssignment;
+import io.netty.handler.codec.quic.QuicStreamChannel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client stream relayed to one worker. Frames from the worker go to the client as they are (no decoding
+ * beyond the type byte and a token's sequence number). On any failure signal the session ends exactly once:
+ * the worker stream is cancelled, frames still arriving from it are dropped, and the client gets a RETRY frame
+ * with the last sequence relayed. Confined to the routing loop.
+ */
+public final class RelaySession {
+
+    private static final Logger log = LoggerFactory.getLogger(RelaySession.class);
+
+    private enum Phase { ASSIGNING, RELAYING, DONE }
+
+    private final long streamId;
+    private final String connectionId;
+    private final QuicStreamChannel client;
+    private final GenerationRequest request;
+    private final WorkerEndpoint worker;
+    private final Relay relay;
+    private QuicStreamChannel workerStream;
+    private Phase phase = Phase.ASSIGNING;
+    private int lastRelayed;
+    private long lastWorkerFrameNanos;
+    private boolean firstTokenRelayed;
+
+    RelaySession(long streamId, String connectionId, QuicStreamChannel client, GenerationRequest request,
+                 WorkerEndpoint worker, Relay relay) {
+        this.streamId = streamId;
+        this.connectionId = connectionId;
+        this.client = client;
+        this.request = request;
+        this.worker = worker;
+        this.relay = relay;
+        this.lastRelayed = request.resumeAfter();
+        this.lastWorkerFrameNanos = System.nanoTime();
+    }
+
+    public long streamId() {
+        return streamId;
+    }
+
+    public WorkerEndpoint worker() {
+        return worker;
+    }
+
+    boolean relaying() {
+        return phase == Phase.RELAYING;
+    }
+
+    long lastWorkerFrameNanos() {
+        return lastWorkerFrameNanos;
+    }
+
+    boolean clientCanTakeMore() {
+        return client.isWritable();
+    }
+
+    /** The worker stream is open: hand the generation over. */
+    void workerStreamOpened(QuicStreamChannel stream) {
+        if (phase != Phase.ASSIGNING) {
+            stream.close();
+            return;
+        }
+        workerStream = stream;
+        phase = Phase.RELAYING;
+        lastWorkerFrameNanos = System.nanoTime();
+        stream.writeAndFlush(new WorkerAssignment(streamId, connectionId, request.generationId(), request.prompt(),
+                request.maxTokens(), request.resumeAfter()));
+    }
+
+    /** A frame from the worker; this method owns and releases it. */
+    void fromWorker(RawFrame frame) {
+        try {
+            if (phase != Phase.RELAYING) {
+                return; // the decision to swap was taken: late frames of the failed worker are dropped
+            }
+            lastWorkerFrameNanos = System.nanoTime();
+            switch (frame.type()) {
+                case CONNECTED -> relayToClient(frame);
+                case TOKEN -> relayToken(frame);
+                case END -> {
+                    relayToClient(frame);
+                    complete();
+                }
+                case ERROR -> {
+                    Message error = MessageCodec.decode(frame);
+                    swap(SwapReason.STREAM_ERROR, "worker ended stream: " + describe(error));
+                }
+                default -> swap(SwapReason.STREAM_ERROR, "unexpected " + frame.type() + " frame from worker");
+            }
+        } finally {
+            frame.release();
+        }
+    }
+
+    private void relayToken(RawFrame frame) {
+        int sequence = frame.tokenSequence();
+        if (sequence != lastRelayed + 1) {
+            swap(SwapReason.STREAM_ERROR, "worker sent token seq=" + sequence + " where " + (lastRelayed + 1) + " was due");
+            return;
+        }
+        relayToClient(frame);
+        lastRelayed = sequence;
+        relay.tokenRelayed(this, !firstTokenRelayed);
+        firstTokenRelayed = true;
+    }
+
+    private void relayToClient(RawFrame frame) {
+        client.writeAndFlush(frame.content().retain(), client.voidPromise());
+        if (!client.isWritable() && workerStream != null) {
+            workerStream.config().setAutoRead(false); // backpressure: the client reads slower than the worker sends
+        }
+    }
+
+    /** The client can take more: resume reading from the worker. */
+    public void clientWritable(boolean writable) {
+        if (writable && workerStream != null && phase == Phase.RELAYING) {
+            workerStream.config().setAutoRead(true);
+        }
+    }
+
+    String generationId() {
+        return request.generationId();
+    }
+
+    private void complete() {
+        phase = Phase.DONE;
+        relay.sessionEnded(this);
+        client.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(QuicStreamChannel.SHUTDOWN_OUTPUT);
+        if (workerStream != null) {
+            workerStream.close();
+        }
+        log.debug("stream.id={} connection.id={} worker.label={} last.seq={} generation complete", streamId,
+                connectionId, worker.label(), lastRelayed);
+    }
+
+    /** The worker stream ended or was reset before END. */
+    void workerStreamEnded(String detail) {
+        if (phase == Phase.DONE) {
+            return;
+        }
+        boolean connectionGone = workerStream != null && !workerStream.parent().isActive();
+        swap(connectionGone ? SwapReason.CONNECTION_LOST : SwapReason.STREAM_ERROR, detail);
+    }
+
+    /** Could not open a stream to the worker at all. */
+    void workerStreamFailed(Throwable cause) {
+        swap(SwapReason.STREAM_ERROR, "cannot open stream to worker: " + cause);
+    }
+
+    /**
+     * Ends this leg because its worker failed: cancel the worker stream, tell the client where to resume.
+     * Idempotent.
+     */
+    void swap(String reason, String detail) {
+        if (phase == Phase.DONE) {
+            return;
+        }
+        phase = Phase.DONE;
+        relay.sessionEnded(this);
+        if (workerStream != null) {
+            workerStream.shutdown(ErrorCode.CANCELLED.code()).addListener(done -> workerStream.close());
+        }
+        log.warn("stream.id={} connection.id={} worker.addr={} worker.label={} reason={} err=\"{}\" worker stream ended with error",
+                streamId, connectionId, worker.address(), worker.label(), reason, detail);
+        if (!client.isActive()) {
+            log.info("stream.id={} connection.id={} client is gone; nothing to retry", streamId, connectionId);
+            return;
+        }
+        log.info("stream.id={} connection.id={} generation.id={} reason={} last.seq={} asking client to retry on next worker",
+                streamId, connectionId, request.generationId(), reason, lastRelayed);
+        relay.swapped(this, reason);
+        client.writeAndFlush(new Retry(reason, lastRelayed, worker.label(), detail))
+                .addListener(QuicStreamChannel.SHUTDOWN_OUTPUT);
+    }
+
+    /** The client closed or reset its stream: stop the worker. */
+    public void clientGone() {
+        if (phase == Phase.DONE) {
+            return;
+        }
+        phase = Phase.DONE;
+        relay.sessionEnded(this);
+        if (workerStream != null) {
+            workerStream.shutdown(ErrorCode.CANCELLED.code()).addListener(done -> workerStream.close());
+        }
+        log.info("stream.id={} connection.id={} worker.label={} last.seq={} client ended stream", streamId,
+                connectionId, worker.label(), lastRelayed);
+    }
+
+    private static String describe(Message message) {
+        return message instanceof StreamError error ? error.code() + " " + error.message() : String.valueOf(message);
+    }
+}

@@ -1,0 +1,14 @@
+package io.connectionswap.director.relay;
+
+/** Why a stream left its worker; the values of the {@code reason} tag of {@code swap_total}. */
+public final class SwapReason {
+
+    public static final String HEALTH = "health";
+    public static final String STREAM_ERROR = "stream_error";
+    public static final String CONNECTION_LOST = "connection_lost";
+    public static final String STALL = "stall";
+    public static final String DRAIN = "drain";
+
+    private SwapReason() {
+    }
+}

@@ -1,0 +1,53 @@
+package io.connectionswap.protocol.frame;
+
+/**
+ * The type byte of every frame. Control frames carry JSON; {@link #TOKEN} and {@link #HEARTBEAT} are binary
+ * because they are on the hot path.
+ */
+public enum FrameType {
+    /** worker to director, first frame of a registration stream: {@code WorkerRegistration}. */
+    REGISTER(0x01),
+    /** director to worker: {@code RegistrationAck}. */
+    REGISTERED(0x02),
+    /** worker to director on its registration stream: it is draining. */
+    DRAIN(0x03),
+    /** either way on a control stream: 8-byte sender timestamp, echoed by the receiver. */
+    HEARTBEAT(0x04),
+    /** client to director, first frame of a generation stream: {@code GenerationRequest}. */
+    GENERATE(0x10),
+    /** director to worker, first frame of a relayed stream: {@code WorkerAssignment}. */
+    ASSIGNMENT(0x11),
+    /** worker to client (relayed): which worker serves the stream. */
+    CONNECTED(0x12),
+    /** worker to client (relayed): 4-byte sequence number then the token's UTF-8 text. */
+    TOKEN(0x13),
+    /** worker to client (relayed): the generation is complete. */
+    END(0x14),
+    /** director to client: the serving worker failed; resume on a new stream. */
+    RETRY(0x15),
+    /** any peer: the stream is ended because of an error, with an {@code ErrorCode}. */
+    ERROR(0x16);
+
+    private static final FrameType[] BY_CODE = new FrameType[256];
+
+    static {
+        for (FrameType type : values()) {
+            BY_CODE[type.code] = type;
+        }
+    }
+
+    private final int code;
+
+    FrameType(int code) {
+        this.code = code;
+    }
+
+    public int code() {
+        return code;
+    }
+
+    /** Returns the type for a wire code, or {@code null} when the code is unknown. */
+    public static FrameType fromCode(int code) {
+        return code >= 0 && code < BY_CODE.length ? BY_CODE[code] : null;
+    }
+}

@@ -1,0 +1,19 @@
+package io.connectionswap.protocol.message;
+
+import io.connectionswap.protocol.frame.FrameType;
+
+/** The seed's {@code [connected]} frame: which worker now serves the stream, on which client connection. */
+public record Connected(String worker, String connectionId, long streamId, String generationId, int resumeAfter)
+        implements Message {
+
+    public Connected {
+        Message.require(worker, "worker");
+        Message.require(connectionId, "connectionId");
+        Message.require(generationId, "generationId");
+    }
+
+    @Override
+    public FrameType frameType() {
+        return FrameType.CONNECTED;
+    }
+}

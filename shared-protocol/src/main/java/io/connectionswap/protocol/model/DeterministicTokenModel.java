@@ -1,0 +1,46 @@
+package io.connectionswap.protocol.model;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+/**
+ * Stand-in for a language model: token {@code n} is a word picked by a hash of (prompt, n). Cheap, pure and
+ * identical on every worker, which is exactly what a swap test needs.
+ */
+public final class DeterministicTokenModel implements TokenModel {
+
+    private static final List<String> WORDS = List.of(
+            "the", "stream", "keeps", "flowing", "across", "every", "worker", "swap", "without", "losing",
+            "a", "single", "token", "over", "one", "quic", "connection", "while", "the", "director",
+            "moves", "it", "to", "the", "next", "healthy", "back", "end", "and", "nothing", "repeats", "twice",
+            "latency", "stays", "low", "because", "frames", "are", "relayed", "as", "they", "arrive", "from",
+            "each", "generation", "resumes", "exactly", "where", "it", "stopped", "sequence", "numbers", "prove",
+            "order", "gaps", "duplicates", "never", "happen", "here", "today", "again", "still", "alive");
+
+    @Override
+    public String name() {
+        return "deterministic";
+    }
+
+    @Override
+    public String token(String prompt, int sequence) {
+        if (sequence <= 0) {
+            throw new IllegalArgumentException("sequence: " + sequence + " (expected: > 0)");
+        }
+        int hash = fnv1a(prompt) * 31 + sequence;
+        hash ^= hash >>> 16;
+        hash *= 0x7feb352d;
+        hash ^= hash >>> 15;
+        String word = WORDS.get(Math.floorMod(hash, WORDS.size()));
+        return sequence == 1 ? word : " " + word;
+    }
+
+    private static int fnv1a(String text) {
+        int hash = 0x811c9dc5;
+        for (byte b : text.getBytes(StandardCharsets.UTF_8)) {
+            hash ^= b & 0xff;
+            hash *= 0x01000193;
+        }
+        return hash;
+    }
+}

@@ -1,0 +1,48 @@
+package io.connectionswap.protocol.quic;
+
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelOption;
+import io.netty.handler.codec.quic.QuicClientCodecBuilder;
+import io.netty.handler.codec.quic.QuicCodecBuilder;
+import io.netty.handler.codec.quic.QuicServerCodecBuilder;
+import io.netty.handler.codec.quic.QuicSslContext;
+import java.util.concurrent.TimeUnit;
+
+/** Builds QUIC server and client codecs with every limit of {@link QuicSettings} applied. */
+public final class QuicCodecs {
+
+    private QuicCodecs() {
+    }
+
+    public static ChannelHandler server(QuicSettings settings, QuicSslContext ssl, ChannelHandler connectionHandler,
+                                        ChannelHandler streamHandler) {
+        return limits(new QuicServerCodecBuilder(), settings)
+                .sslContext(ssl)
+                .handler(connectionHandler)
+                .streamOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                .streamHandler(streamHandler)
+                .build();
+    }
+
+    /**
+     * A client codec; its SSL engine is created with the peer's host and port so hostname verification works.
+     *
+     * @param serverName the name the server's certificate must carry (usually the host dialled)
+     */
+    public static ChannelHandler client(QuicSettings settings, QuicSslContext ssl, String serverName, int port) {
+        return limits(new QuicClientCodecBuilder(), settings)
+                .sslEngineProvider(channel -> ssl.newEngine(channel.alloc(), serverName, port))
+                .build();
+    }
+
+    private static <B extends QuicCodecBuilder<B>> B limits(B builder, QuicSettings settings) {
+        return builder
+                .maxIdleTimeout(settings.maxIdleTimeout().toMillis(), TimeUnit.MILLISECONDS)
+                .initialMaxData(settings.maxData())
+                .initialMaxStreamDataBidirectionalLocal(settings.maxStreamData())
+                .initialMaxStreamDataBidirectionalRemote(settings.maxStreamData())
+                .initialMaxStreamDataUnidirectional(settings.maxStreamData())
+                .initialMaxStreamsBidirectional(settings.maxBidirectionalStreams())
+                .initialMaxStreamsUnidirectional(16);
+    }
+}

@@ -1,0 +1,120 @@
+package io.connectionswap.protocol.quic;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.nio.NioDatagramChannel;
+import io.netty.handler.codec.quic.QuicChannel;
+import io.netty.handler.codec.quic.QuicSslContext;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
+import java.net.InetSocketAddress;
+import java.net.PortUnreachableException;
+
+/**
+ * Opens client QUIC connections, each on its own UDP socket connected to the peer. A connected socket receives
+ * ICMP "port unreachable", so a peer process that died is noticed at the next packet instead of after an idle
+ * timeout; the QUIC connection is then closed at once.
+ */
+public final class QuicConnector {
+
+    private final EventLoopGroup group;
+    private final QuicSettings settings;
+    private final QuicSslContext ssl;
+
+    public QuicConnector(EventLoopGroup group, QuicSettings settings, QuicSslContext ssl) {
+        this.group = group;
+        this.settings = settings;
+        this.ssl = ssl;
+    }
+
+    /**
+     * Connects to {@code remote}, verifying that the server's certificate carries {@code serverName}.
+     *
+     * @param connectionHandler handler of the QUIC connection channel (may be null)
+     * @param streamHandler     handler of streams the server opens towards us (may be null)
+     * @return completes with the connected, handshaken channel or fails with the handshake or network cause
+     */
+    public Future<QuicChannel> connect(InetSocketAddress remote, String serverName, ChannelHandler connectionHandler,
+                                       ChannelHandler streamHandler) {
+        Promise<QuicChannel> result = group.next().newPromise();
+        ChannelHandler codec = QuicCodecs.client(settings, ssl, serverName, remote.getPort());
+        new Bootstrap()
+                .group(group)
+                .channel(NioDatagramChannel.class)
+                .handler(new ChannelInitializer<NioDatagramChannel>() {
+                    @Override
+                    protected void initChannel(NioDatagramChannel channel) {
+                        channel.pipeline().addLast(codec, new UnreachablePeerHandler(remote));
+                    }
+                })
+                .connect(remote)
+                .addListener(bound -> {
+                    if (!bound.isSuccess()) {
+                        result.tryFailure(bound.cause());
+                        return;
+                    }
+                    Channel datagram = ((io.netty.channel.ChannelFuture) bound).channel();
+                    QuicChannel.newBootstrap(datagram)
+                            .remoteAddress(remote)
+                            .handler(connectionHandler != null ? connectionHandler : NoOpHandler.INSTANCE)
+                            .streamHandler(streamHandler != null ? streamHandler : RejectStreams.INSTANCE)
+                            .connect().addListener(connected -> {
+                        if (connected.isSuccess()) {
+                            QuicChannel quic = (QuicChannel) connected.getNow();
+                            quic.closeFuture().addListener(closed -> datagram.close());
+                            if (!result.trySuccess(quic)) {
+                                quic.close();
+                            }
+                        } else {
+                            UnreachablePeerHandler unreachable = datagram.pipeline().get(UnreachablePeerHandler.class);
+                            datagram.close();
+                            result.tryFailure(unreachable != null && unreachable.cause != null
+                                    ? unreachable.cause : connected.cause());
+                        }
+                    });
+                });
+        return result;
+    }
+
+    @ChannelHandler.Sharable
+    private static final class NoOpHandler extends ChannelInboundHandlerAdapter {
+        static final NoOpHandler INSTANCE = new NoOpHandler();
+    }
+
+    /** This side does not serve streams opened by the server: close them. */
+    @ChannelHandler.Sharable
+    private static final class RejectStreams extends ChannelInboundHandlerAdapter {
+        static final RejectStreams INSTANCE = new RejectStreams();
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            ctx.close();
+        }
+    }
+
+    /** Closes the socket, and with it the QUIC connection, when the kernel reports the peer's port closed. */
+    private static final class UnreachablePeerHandler extends ChannelInboundHandlerAdapter {
+        private final InetSocketAddress remote;
+        private volatile java.net.ConnectException cause;
+
+        UnreachablePeerHandler(InetSocketAddress remote) {
+            this.remote = remote;
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            if (cause instanceof PortUnreachableException) {
+                this.cause = new java.net.ConnectException("udp/" + remote.getAddress().getHostAddress() + ":"
+                        + remote.getPort() + " is unreachable (ICMP port unreachable: nothing listens there)");
+                ctx.channel().close();
+                return;
+            }
+            ctx.fireExceptionCaught(cause);
+        }
+    }
+}

@@ -1,0 +1,56 @@
+package io.connectionswap.protocol.quic;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.nio.NioDatagramChannel;
+import java.net.InetSocketAddress;
+
+/** A bound UDP socket carrying a QUIC server codec. */
+public final class QuicServerEndpoint {
+
+    private final Channel channel;
+
+    private QuicServerEndpoint(Channel channel) {
+        this.channel = channel;
+    }
+
+    /**
+     * Binds {@code address} (port 0 picks a free port) or fails with a message naming the role and address.
+     */
+    public static QuicServerEndpoint bind(String role, EventLoopGroup group, HostPort address, ChannelHandler serverCodec) {
+        InetSocketAddress socketAddress;
+        try {
+            socketAddress = address.resolve();
+        } catch (IllegalArgumentException e) {
+            throw new QuicEndpointException(role + " cannot bind QUIC server to udp/" + address + ": " + e.getMessage(), e);
+        }
+        ChannelFuture bound = new Bootstrap()
+                .group(group)
+                .channel(NioDatagramChannel.class)
+                .handler(serverCodec)
+                .bind(socketAddress)
+                .awaitUninterruptibly();
+        if (!bound.isSuccess()) {
+            Throwable cause = bound.cause();
+            throw new QuicEndpointException(role + " cannot bind QUIC server to udp/" + address + ": "
+                    + cause.getClass().getSimpleName() + ": " + cause.getMessage()
+                    + " (is another process using this port?)", cause);
+        }
+        return new QuicServerEndpoint(bound.channel());
+    }
+
+    public InetSocketAddress localAddress() {
+        return (InetSocketAddress) channel.localAddress();
+    }
+
+    public Channel channel() {
+        return channel;
+    }
+
+    public ChannelFuture close() {
+        return channel.close();
+    }
+}

@@ -1,0 +1,31 @@
+package io.connectionswap.protocol.quic;
+
+import java.time.Duration;
+
+/**
+ * QUIC transport limits. Netty's QUIC codec defaults every flow-control and stream limit to 0 (no stream could
+ * open) and the idle timeout to infinity, so every value is set explicitly.
+ *
+ * @param maxIdleTimeout          a connection with no packet for this long is closed
+ * @param maxData                 connection-level flow-control window, bytes
+ * @param maxStreamData           per-stream flow-control window, bytes
+ * @param maxBidirectionalStreams concurrent bidirectional streams a peer may open
+ * @param maxPayloadBytes         largest frame payload accepted
+ */
+public record QuicSettings(Duration maxIdleTimeout, long maxData, long maxStreamData, long maxBidirectionalStreams,
+                           int maxPayloadBytes) {
+
+    public static final QuicSettings DEFAULTS = new QuicSettings(Duration.ofSeconds(10), 64L * 1024 * 1024,
+            1024L * 1024, 100_000, io.connectionswap.protocol.frame.Frames.DEFAULT_MAX_PAYLOAD_BYTES);
+
+    public QuicSettings {
+        if (maxIdleTimeout == null || maxIdleTimeout.isNegative() || maxIdleTimeout.isZero()) {
+            throw new IllegalArgumentException("maxIdleTimeout: " + maxIdleTimeout + " (expected: > 0)");
+        }
+        if (maxData <= 0 || maxStreamData <= 0 || maxBidirectionalStreams <= 0 || maxPayloadBytes <= 0) {
+            throw new IllegalArgumentException("QUIC limits must be > 0: maxData=" + maxData + " maxStreamData="
+                    + maxStreamData + " maxBidirectionalStreams=" + maxBidirectionalStreams
+                    + " maxPayloadBytes=" + maxPayloadBytes);
+        }
+    }
+}

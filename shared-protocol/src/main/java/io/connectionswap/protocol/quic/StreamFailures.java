@@ -1,0 +1,69 @@
+package io.connectionswap.protocol.quic;
+
+import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.frame.ProtocolException;
+import io.connectionswap.protocol.message.StreamError;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.handler.codec.quic.QuicStreamChannel;
+import org.slf4j.Logger;
+
+/**
+ * Ends one stream because of bad input or a local failure: a WARN line naming the peer and the problem, an ERROR
+ * frame with the code, then the stream is closed. The connection and every other stream are untouched.
+ */
+public final class StreamFailures {
+
+    private StreamFailures() {
+    }
+
+    public static ErrorCode codeOf(Throwable cause) {
+        Throwable current = cause;
+        while (current != null) {
+            if (current instanceof ProtocolException protocol) {
+                return protocol.errorCode();
+            }
+            current = current.getCause();
+        }
+        return ErrorCode.INTERNAL;
+    }
+
+    public static String describe(Throwable cause) {
+        Throwable current = cause;
+        while (current != null) {
+            if (current instanceof ProtocolException) {
+                return current.getMessage();
+            }
+            current = current.getCause();
+        }
+        return cause.getClass().getSimpleName() + ": " + cause.getMessage();
+    }
+
+    /** Logs and ends {@code stream} with an ERROR frame for {@code cause}. */
+    public static void endStream(Channel stream, Logger log, String role, Throwable cause) {
+        ErrorCode code = codeOf(cause);
+        String problem = describe(cause);
+        log.warn("peer={} peer.cert={} stream={} error={} problem=\"{}\" {} ended stream after bad input",
+                Peers.address(stream), Peers.certificateName(stream), streamId(stream), code, problem, role);
+        endStream(stream, new StreamError(code, problem));
+    }
+
+    /** Sends {@code error} (when the stream can still be written) and closes the stream. */
+    public static void endStream(Channel stream, StreamError error) {
+        if (!stream.isActive()) {
+            stream.close();
+            return;
+        }
+        stream.writeAndFlush(error).addListener(written -> {
+            if (stream instanceof QuicStreamChannel quic && !quic.isOutputShutdown()) {
+                quic.shutdownOutput().addListener(ChannelFutureListener.CLOSE);
+            } else {
+                stream.close();
+            }
+        });
+    }
+
+    private static Object streamId(Channel stream) {
+        return stream instanceof QuicStreamChannel quic ? quic.streamId() : stream.id().asShortText();
+    }
+}

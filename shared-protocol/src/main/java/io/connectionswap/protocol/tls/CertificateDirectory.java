@@ -1,0 +1,68 @@
+package io.connectionswap.protocol.tls;
+
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Finds the directory with the PEM files. An explicit directory ({@code CONNECTION_SWAP_CERTS_DIR}) wins;
+ * otherwise the repository's {@code certs/} is found by walking up from the working directory and from the
+ * location of the running jar, so the binaries start from anywhere inside the repository.
+ */
+public final class CertificateDirectory {
+
+    static final String MARKER = "ca.pem";
+
+    private CertificateDirectory() {
+    }
+
+    public static Path locate(String explicitDirectory) {
+        if (explicitDirectory != null && !explicitDirectory.isBlank()) {
+            Path dir = Path.of(explicitDirectory).toAbsolutePath().normalize();
+            if (!Files.isDirectory(dir)) {
+                throw new TlsConfigurationException("CONNECTION_SWAP_CERTS_DIR=" + explicitDirectory
+                        + " is not a directory (resolved to " + dir + ")");
+            }
+            return dir;
+        }
+        Set<Path> starts = new LinkedHashSet<>();
+        starts.add(Path.of("").toAbsolutePath());
+        codeLocation().ifPresent(starts::add);
+        List<Path> tried = new ArrayList<>();
+        for (Path start : starts) {
+            for (Path dir = start; dir != null; dir = dir.getParent()) {
+                Path candidate = dir.resolve("certs");
+                tried.add(candidate);
+                if (Files.isRegularFile(candidate.resolve(MARKER))) {
+                    return candidate.normalize();
+                }
+            }
+        }
+        throw new TlsConfigurationException("no certificate directory found: set CONNECTION_SWAP_CERTS_DIR or start "
+                + "the process inside the repository (looked for certs/" + MARKER + " in " + tried + ")");
+    }
+
+    private static java.util.Optional<Path> codeLocation() {
+        try {
+            var source = CertificateDirectory.class.getProtectionDomain().getCodeSource();
+            if (source == null || source.getLocation() == null) {
+                return java.util.Optional.empty();
+            }
+            String location = source.getLocation().toString();
+            // inside a Spring Boot fat jar the location is jar:nested:/path/app.jar/!BOOT-INF/lib/...
+            int nested = location.indexOf("nested:");
+            if (nested >= 0) {
+                String path = location.substring(nested + "nested:".length());
+                int end = path.indexOf("/!");
+                return java.util.Optional.of(Path.of(end >= 0 ? path.substring(0, end) : path).toAbsolutePath().getParent());
+            }
+            return java.util.Optional.of(Path.of(source.getLocation().toURI()).toAbsolutePath().getParent());
+        } catch (URISyntaxException | RuntimeException e) {
+            return java.util.Optional.empty();
+        }
+    }
+}

@@ -1,0 +1,65 @@
+package io.connectionswap.worker.config;
+
+import io.connectionswap.protocol.quic.HostPort;
+import java.time.Duration;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+
+/**
+ * Worker settings; each is fed by the environment variable named in {@code application.yml} and the README.
+ *
+ * @param addr               UDP address of the QUIC server ({@code CONNECTION_SWAP_WORKER_ADDR}, required)
+ * @param advertise          address the director dials ({@code CONNECTION_SWAP_WORKER_ADVERTISE}, default: addr)
+ * @param advertiseHealthUrl health URL the director polls (default: http://advertised-host:SERVER_PORT/actuator/health)
+ * @param label              name in logs and metrics
+ * @param tokenInterval      time between two tokens of a stream
+ * @param failAfter          simulated failure: health DOWN after serving this long (null: off)
+ * @param recoverAfter       how long a simulated failure lasts
+ * @param directorTarget     where the director's QUIC server is
+ * @param drainTimeout       longest a draining worker waits for its streams to move away
+ * @param registrationRetryMax longest pause between two attempts to reach the director
+ * @param heartbeatInterval  application heartbeat on the registration stream
+ * @param heartbeatTimeout   the director is considered gone after this long without an echo
+ * @param eventLoopThreads   threads serving QUIC
+ */
+@ConfigurationProperties("connection-swap.worker")
+public record WorkerProperties(
+        String addr,
+        String advertise,
+        String advertiseHealthUrl,
+        @DefaultValue("worker") String label,
+        @DefaultValue("1s") Duration tokenInterval,
+        Duration failAfter,
+        @DefaultValue("10s") Duration recoverAfter,
+        @DefaultValue("127.0.0.1:61000") String directorTarget,
+        @DefaultValue("20s") Duration drainTimeout,
+        @DefaultValue("2s") Duration registrationRetryMax,
+        @DefaultValue("1s") Duration heartbeatInterval,
+        @DefaultValue("3500ms") Duration heartbeatTimeout,
+        @DefaultValue("1") int eventLoopThreads) {
+
+    public WorkerProperties {
+        if (tokenInterval.isNegative() || tokenInterval.isZero()) {
+            throw new IllegalArgumentException("CONNECTION_SWAP_TOKEN_INTERVAL=" + tokenInterval + " (expected: > 0)");
+        }
+        if (failAfter != null && (failAfter.isNegative() || failAfter.isZero())) {
+            failAfter = null;
+        }
+    }
+
+    public HostPort bindAddress() {
+        return HostPort.parse("CONNECTION_SWAP_WORKER_ADDR", addr);
+    }
+
+    /** The address to advertise, given the port the server actually bound. */
+    public HostPort advertisedAddress(int boundPort) {
+        if (advertise != null && !advertise.isBlank()) {
+            return HostPort.parse("CONNECTION_SWAP_WORKER_ADVERTISE", advertise);
+        }
+        return bindAddress().withPort(boundPort);
+    }
+
+    public HostPort director() {
+        return HostPort.parse("CONNECTION_SWAP_DIRECTOR_TARGET", directorTarget);
+    }
+}

@@ -1,0 +1,38 @@
+package io.connectionswap.worker.metrics;
+
+import io.connectionswap.worker.quic.ActiveStreams;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.springframework.stereotype.Component;
+
+/** Every meter of the worker, in one place. Prometheus names are given next to each. */
+@Component
+public class WorkerMeters {
+
+    private final Counter tokens;
+    private final Counter handoffs;
+
+    public WorkerMeters(MeterRegistry registry, ActiveStreams activeStreams) {
+        // swap_worker_tokens_total
+        this.tokens = Counter.builder("swap.worker.tokens")
+                .description("Tokens this worker emitted")
+                .register(registry);
+        // swap_worker_handoffs_total
+        this.handoffs = Counter.builder("swap.worker.handoffs")
+                .description("Streams handed to this worker by the director (new and resumed generations)")
+                .register(registry);
+        // swap_worker_streams_active
+        Gauge.builder("swap.worker.streams.active", activeStreams, ActiveStreams::count)
+                .description("Generation streams this worker is serving now")
+                .register(registry);
+    }
+
+    public void tokenSent() {
+        tokens.increment();
+    }
+
+    public void handoffAccepted() {
+        handoffs.increment();
+    }
+}

@@ -1,0 +1,164 @@
+package io.connectionswap.worker.quic;
+
+import io.connectionswap.protocol.quic.Heartbeats;
+import io.connectionswap.protocol.quic.HostPort;
+import io.connectionswap.protocol.quic.QuicCodecs;
+import io.connectionswap.protocol.quic.QuicServerEndpoint;
+import io.connectionswap.protocol.quic.QuicSettings;
+import io.connectionswap.protocol.quic.StreamPipelines;
+import io.connectionswap.protocol.tls.QuicTls;
+import io.connectionswap.protocol.tls.TlsIdentity;
+import io.connectionswap.worker.config.WorkerProperties;
+import io.connectionswap.worker.registration.DirectorRegistration;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.handler.codec.quic.QuicChannel;
+import io.netty.handler.codec.quic.QuicStreamChannel;
+import java.net.InetSocketAddress;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.boot.availability.AvailabilityChangeEvent;
+import org.springframework.boot.availability.ReadinessState;
+import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.core.env.ConfigurableEnvironment;
+import org.springframework.core.env.MapPropertySource;
+import org.springframework.stereotype.Component;
+
+/**
+ * The worker's QUIC server. Binds when the context starts (publishing the bound port as {@code local.quic.port});
+ * on shutdown it drains: readiness goes to REFUSING_TRAFFIC, the director is told over the registration stream and
+ * moves every stream away at a token boundary, and the server closes once no stream is left or the drain timeout
+ * has passed.
+ */
+@Component
+public class WorkerQuicServer implements SmartLifecycle {
+
+    private static final Logger log = LoggerFactory.getLogger(WorkerQuicServer.class);
+
+    private final WorkerProperties properties;
+    private final TlsIdentity identity;
+    private final QuicSettings settings;
+    private final EventLoopGroup group;
+    private final WorkerStreamContext streamContext;
+    private final ActiveStreams activeStreams;
+    private final DirectorRegistration registration;
+    private final ApplicationEventPublisher events;
+    private final ConfigurableEnvironment environment;
+    private volatile QuicServerEndpoint endpoint;
+
+    public WorkerQuicServer(WorkerProperties properties, TlsIdentity workerIdentity, QuicSettings settings,
+                            EventLoopGroup group, WorkerStreamContext streamContext, ActiveStreams activeStreams,
+                            DirectorRegistration registration, ApplicationEventPublisher events,
+                            ConfigurableEnvironment environment) {
+        this.properties = properties;
+        this.identity = workerIdentity;
+        this.settings = settings;
+        this.group = group;
+        this.streamContext = streamContext;
+        this.activeStreams = activeStreams;
+        this.registration = registration;
+        this.events = events;
+        this.environment = environment;
+    }
+
+    @Override
+    public void start() {
+        HostPort address = properties.bindAddress();
+        ChannelHandler codec = QuicCodecs.server(settings,
+                QuicTls.server(identity, java.util.Set.of("director")),
+                new ConnectionLogger(), new StreamInitializer());
+        endpoint = QuicServerEndpoint.bind("worker " + properties.label(), group, address, codec);
+        int port = endpoint.localAddress().getPort();
+        environment.getPropertySources().addFirst(new MapPropertySource("worker-quic-server", Map.of("local.quic.port", port)));
+        registration.serverBound(properties.advertisedAddress(port));
+        if ("0.0.0.0".equals(address.host()) && (properties.advertise() == null || properties.advertise().isBlank())) {
+            log.warn("worker={} worker.addr={} binds every interface but CONNECTION_SWAP_WORKER_ADVERTISE is not set; "
+                    + "the director will dial {}", properties.label(), address, properties.advertisedAddress(port));
+        }
+        log.info("worker={} worker.addr={} alpn={} quic server listening", properties.label(),
+                address.withPort(port), io.connectionswap.protocol.frame.Frames.ALPN);
+    }
+
+    @Override
+    public void stop(Runnable callback) {
+        QuicServerEndpoint current = endpoint;
+        if (current == null) {
+            callback.run();
+            return;
+        }
+        streamContext.startDraining();
+        AvailabilityChangeEvent.publish(events, this, ReadinessState.REFUSING_TRAFFIC);
+        log.info("worker={} streams={} drain.timeout={} draining worker", properties.label(), activeStreams.count(),
+                properties.drainTimeout());
+        registration.drain();
+        long deadline = System.nanoTime() + properties.drainTimeout().toNanos();
+        awaitDrained(current, deadline, callback);
+    }
+
+    private void awaitDrained(QuicServerEndpoint current, long deadline, Runnable callback) {
+        if (activeStreams.isEmpty() || System.nanoTime() >= deadline) {
+            if (!activeStreams.isEmpty()) {
+                log.warn("worker={} streams={} drain timeout passed; closing with streams still open",
+                        properties.label(), activeStreams.count());
+            } else {
+                log.info("worker={} drained; closing quic server", properties.label());
+            }
+            registration.stop();
+            current.close().addListener(closed -> {
+                endpoint = null;
+                callback.run();
+            });
+            return;
+        }
+        group.next().schedule(() -> awaitDrained(current, deadline, callback), 10, TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public void stop() {
+        throw new UnsupportedOperationException("stop(Runnable) drains asynchronously; stop() is not supported");
+    }
+
+    @Override
+    public boolean isRunning() {
+        return endpoint != null;
+    }
+
+    /** The bound address, or null before start. */
+    public InetSocketAddress localAddress() {
+        QuicServerEndpoint current = endpoint;
+        return current == null ? null : current.localAddress();
+    }
+
+    private final class StreamInitializer extends ChannelInitializer<QuicStreamChannel> {
+        @Override
+        protected void initChannel(QuicStreamChannel stream) {
+            // the director's heartbeat stream is answered here; generation streams go on to the handler
+            StreamPipelines.messages(stream, settings.maxPayloadBytes(), Heartbeats.responder());
+            stream.pipeline().addLast(new GenerationStreamHandler(streamContext));
+        }
+    }
+
+    @ChannelHandler.Sharable
+    private final class ConnectionLogger extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            Channel channel = ctx.channel();
+            log.debug("worker={} peer={} director connected", properties.label(),
+                    ((QuicChannel) channel).remoteSocketAddress());
+            ctx.fireChannelActive();
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            log.warn("worker={} peer={} problem=\"{}\" quic connection failed", properties.label(),
+                    ((QuicChannel) ctx.channel()).remoteSocketAddress(), cause.toString());
+        }
+    }
+}

@@ -1,0 +1,61 @@
+package io.connectionswap.worker.quic;
+
+import io.connectionswap.protocol.model.TokenModel;
+import io.connectionswap.worker.config.WorkerProperties;
+import io.connectionswap.worker.health.FailureSimulation;
+import io.connectionswap.worker.metrics.WorkerMeters;
+import java.time.Duration;
+import org.springframework.stereotype.Component;
+
+/** What every generation stream of this worker shares: settings, model, meters, and the drain flag. */
+@Component
+public class WorkerStreamContext {
+
+    private final WorkerProperties properties;
+    private final TokenModel model;
+    private final WorkerMeters meters;
+    private final ActiveStreams activeStreams;
+    private final FailureSimulation failureSimulation;
+    private volatile boolean draining;
+
+    public WorkerStreamContext(WorkerProperties properties, TokenModel model, WorkerMeters meters,
+                               ActiveStreams activeStreams, FailureSimulation failureSimulation) {
+        this.properties = properties;
+        this.model = model;
+        this.meters = meters;
+        this.activeStreams = activeStreams;
+        this.failureSimulation = failureSimulation;
+    }
+
+    String label() {
+        return properties.label();
+    }
+
+    Duration tokenInterval() {
+        return properties.tokenInterval();
+    }
+
+    TokenModel model() {
+        return model;
+    }
+
+    WorkerMeters meters() {
+        return meters;
+    }
+
+    ActiveStreams activeStreams() {
+        return activeStreams;
+    }
+
+    FailureSimulation failureSimulation() {
+        return failureSimulation;
+    }
+
+    public boolean draining() {
+        return draining;
+    }
+
+    void startDraining() {
+        draining = true;
+    }
+}
