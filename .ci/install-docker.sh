@@ -55,7 +55,7 @@ if ((${#missing[@]})); then
   say "installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt_install() {
-    apt-get install -y -q -o Dpkg::Use-Pty=0 --no-install-recommends "${missing[@]}" >/tmp/install-docker.apt.log 2>&1
+    apt-get install -y -q -o Dpkg::Use-Pty=0 "${missing[@]}" >/tmp/install-docker.apt.log 2>&1
   }
   # Try without refreshing the lists first (fast when they are current), then update.
   if ! apt_install; then

@@ -1,6 +1,6 @@
 package io.connectionswap.director;
 
-import org.springframework.boot.SpringApplication;
+import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.boot.context.properties.ConfigurationPropertiesScan;
 
@@ -9,7 +9,17 @@ import org.springframework.boot.context.properties.ConfigurationPropertiesScan;
 @ConfigurationPropertiesScan
 public class DirectorApplication {
 
+    /**
+     * The settings file is {@code director-service.yml} rather than {@code application.yml}, so the three roles can
+     * share one classpath (the end-to-end tests run them in one JVM) without reading each other's settings.
+     */
+    public static SpringApplicationBuilder application() {
+        return new SpringApplicationBuilder(DirectorApplication.class)
+                .main(DirectorApplication.class)
+                .properties("spring.config.name=director-service");
+    }
+
     public static void main(String[] args) {
-        SpringApplication.run(DirectorApplication.class, args);
+        application().run(args);
     }
 }

@@ -181,7 +181,13 @@ public final class DirectorConnection {
             return;
         }
         if (!problem.equals(lastProblem)) {
-            log.error("retry.in={} problem=\"{}\" cannot reach director", nextRetry, problem);
+            if (problem.contains("SSLHandshakeException")) {
+                log.error("retry.in={} problem=\"{}\" TLS handshake with the director failed: its certificate is not "
+                        + "signed by the CA in the certificate directory, or does not name {}", nextRetry, problem,
+                        properties.tlsName());
+            } else {
+                log.warn("retry.in={} problem=\"{}\" cannot reach director (is it running?)", nextRetry, problem);
+            }
         }
         lastProblem = problem;
         loop.schedule(this::connect, nextRetry.toMillis(), TimeUnit.MILLISECONDS);

@@ -126,11 +126,23 @@ public final class MessageCodec {
             while (root.getCause() != null && root.getCause() != root) {
                 root = root.getCause();
             }
-            String reason = root instanceof IllegalArgumentException ? root.getMessage() : e.getOriginalMessage();
-            throw malformed(type, reason, e);
+            throw malformed(type, reason(e, root), e);
         } catch (java.io.IOException e) {
             throw malformed(type, e.getMessage(), e);
         }
+    }
+
+    private static String reason(JacksonException e, Throwable root) {
+        if (root instanceof IllegalArgumentException) {
+            return root.getMessage();
+        }
+        String message = e.getOriginalMessage();
+        int hint = message.indexOf(" (set `");
+        if (hint > 0) {
+            message = message.substring(0, hint);
+        }
+        String field = e.getPath().isEmpty() ? null : e.getPath().get(e.getPath().size() - 1).getPropertyName();
+        return field == null ? message : "field '" + field + "': " + message;
     }
 
     private static ProtocolException malformed(FrameType type, String reason, Throwable cause) {

@@ -29,7 +29,8 @@ public final class QuicTls {
      */
     public static QuicSslContext server(TlsIdentity identity, Set<String> allowedClients) {
         X509ExtendedTrustManager caTrust = caTrustManager(identity);
-        TrustManager trust = allowedClients.isEmpty() ? caTrust : new PeerNameTrustManager(caTrust, allowedClients);
+        TrustManager trust = new ExplainingTrustManager(
+                allowedClients.isEmpty() ? caTrust : new PeerNameTrustManager(caTrust, allowedClients));
         try {
             return QuicSslContextBuilder.forServer(identity.privateKey().toFile(), null, identity.certificate().toFile())
                     .trustManager(trust)
@@ -51,7 +52,7 @@ public final class QuicTls {
     public static QuicSslContext client(TlsIdentity identity, String applicationProtocol) {
         try {
             return QuicSslContextBuilder.forClient()
-                    .trustManager(caTrustManager(identity))
+                    .trustManager(new ExplainingTrustManager(caTrustManager(identity)))
                     .keyManager(identity.privateKey().toFile(), null, identity.certificate().toFile())
                     .applicationProtocols(applicationProtocol)
                     .endpointIdentificationAlgorithm("HTTPS")

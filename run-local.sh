@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Runs the whole system on this machine without Docker: worker-a, worker-b, the director and the client as
+# four processes, their logs interleaved with a role prefix, until Ctrl-C. Builds the jars first when they are
+# missing or older than the sources.
+#
+#   ./run-local.sh
+#
+# worker-a is started with CONNECTION_SWAP_WORKER_FAIL_AFTER=15s (override with WORKER_A_FAIL_AFTER, empty
+# turns it off), so about 20 s in its health turns DOWN and you see the director move the stream to worker-b on
+# the same client connection. Every CONNECTION_SWAP_* variable you export is passed to all four processes.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+jars=(director-service/target/director-service.jar worker-service/target/worker-service.jar
+      client-service/target/client-service.jar)
+stale=false
+for jar in "${jars[@]}"; do
+  if [[ ! -f $jar ]] || [[ -n $(find shared-protocol/src "${jar%%/*}/src" pom.xml "${jar%%/*}/pom.xml" -newer "$jar" -type f -print -quit) ]]; then
+    stale=true
+  fi
+done
+if $stale; then
+  echo "[run-local] building jars (./mvnw -DskipTests package) ..."
+  ./mvnw -q -DskipTests package
+fi
+
+pids=()
+stop() {
+  trap - INT TERM
+  echo "[run-local] stopping (workers drain first) ..."
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  wait || true
+  echo "[run-local] stopped"
+}
+trap stop INT TERM
+
+# start ROLE COLOR ENV... -- JAR : runs java in its own process with a prefixed, colored log
+start() {
+  local role=$1 color=$2; shift 2
+  local env=()
+  while [[ $1 != -- ]]; do env+=("$1"); shift; done
+  shift
+  local prefix
+  prefix=$(printf '\033[%sm%-9s\033[0m' "$color" "$role")
+  # $! is java itself (env execs it), so the stop trap's SIGTERM reaches the JVM and a worker drains
+  env "${env[@]}" java ${JAVA_OPTS:-} -jar "$1" > >(sed -u "s/^/$prefix /") 2>&1 &
+  pids+=($!)
+}
+
+token_interval=${CONNECTION_SWAP_TOKEN_INTERVAL:-1s}
+director=${CONNECTION_SWAP_DIRECTOR_ADDR:-127.0.0.1:61000}
+start director 36 CONNECTION_SWAP_DIRECTOR_ADDR="$director" -- director-service/target/director-service.jar
+start worker-a 32 CONNECTION_SWAP_WORKER_ADDR=127.0.0.1:62001 CONNECTION_SWAP_WORKER_LABEL=worker-a \
+  CONNECTION_SWAP_WORKER_FAIL_AFTER="${WORKER_A_FAIL_AFTER-15s}" CONNECTION_SWAP_DIRECTOR_TARGET="$director" \
+  CONNECTION_SWAP_TOKEN_INTERVAL="$token_interval" -- worker-service/target/worker-service.jar
+start worker-b 33 CONNECTION_SWAP_WORKER_ADDR=127.0.0.1:62002 CONNECTION_SWAP_WORKER_LABEL=worker-b \
+  CONNECTION_SWAP_DIRECTOR_TARGET="$director" CONNECTION_SWAP_TOKEN_INTERVAL="$token_interval" \
+  -- worker-service/target/worker-service.jar
+start client 35 CONNECTION_SWAP_DIRECTOR_TARGET="$director" -- client-service/target/client-service.jar
+
+echo "[run-local] director :8080, client :8090 (Actuator); Ctrl-C stops everything"
+wait

@@ -1,0 +1,242 @@
+package io.connectionswap.protocol.codec;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.frame.FrameDecoder;
+import io.connectionswap.protocol.frame.FrameType;
+import io.connectionswap.protocol.frame.Frames;
+import io.connectionswap.protocol.frame.ProtocolException;
+import io.connectionswap.protocol.frame.RawFrame;
+import io.connectionswap.protocol.message.Connected;
+import io.connectionswap.protocol.message.Drain;
+import io.connectionswap.protocol.message.End;
+import io.connectionswap.protocol.message.GenerationRequest;
+import io.connectionswap.protocol.message.Heartbeat;
+import io.connectionswap.protocol.message.Message;
+import io.connectionswap.protocol.message.RegistrationAck;
+import io.connectionswap.protocol.message.Retry;
+import io.connectionswap.protocol.message.StreamError;
+import io.connectionswap.protocol.message.Token;
+import io.connectionswap.protocol.message.WorkerAssignment;
+import io.connectionswap.protocol.message.WorkerRegistration;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.util.ResourceLeakDetector;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The wire format: every message survives encode/decode, also when bytes arrive one at a time; every kind of bad
+ * input ends the stream with its own error code; and no buffer is left unreleased.
+ */
+class FrameCodecTest {
+
+    private static final int MAX_PAYLOAD = 1024;
+    private final List<ByteBuf> inputs = new ArrayList<>();
+
+    @BeforeAll
+    static void paranoidLeakDetection() {
+        ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.PARANOID);
+    }
+
+    @AfterEach
+    void everyInputBufferWasReleased() {
+        for (ByteBuf input : inputs) {
+            assertThat(input.refCnt()).as("input buffer released").isZero();
+        }
+    }
+
+    static Stream<Message> everyMessage() {
+        return Stream.of(
+                new WorkerRegistration("worker-a", "127.0.0.1:62001", "http://127.0.0.1:8081/actuator/health", 50, "i-1"),
+                new RegistrationAck("director-1", 2),
+                new Drain("worker-a", "shutdown"),
+                new Heartbeat(123456789L),
+                new GenerationRequest("g-1", "prompt-1", 30, 0, null),
+                new GenerationRequest("g-1", "prompt-1", 30, 12, "worker-a"),
+                new WorkerAssignment(7, "conn-1", "g-1", "prompt-1", 30, 12),
+                new Connected("worker-b", "conn-1", 7, "g-1", 12),
+                new Token(13, " héllo 🌍"),
+                new Token(1, ""),
+                new End("g-1", 30),
+                new Retry("health", 12, "worker-a", "health poll http 503 DOWN"),
+                new StreamError(ErrorCode.NO_HEALTHY_WORKER, "no healthy worker"));
+    }
+
+    @Test
+    void everyFrameTypeHasAMessageInTheRoundTrip() {
+        Set<FrameType> covered = EnumSet.noneOf(FrameType.class);
+        everyMessage().forEach(message -> covered.add(message.frameType()));
+        assertThat(covered).containsExactlyInAnyOrder(FrameType.values());
+    }
+
+    @ParameterizedTest
+    @MethodSource("everyMessage")
+    void roundTrip(Message message) {
+        EmbeddedChannel channel = codecChannel();
+        assertThat(channel.writeOutbound(message)).isTrue();
+        ByteBuf encoded = channel.readOutbound();
+        assertThat(encoded.getUnsignedByte(0)).isEqualTo((short) message.frameType().code());
+        assertThat(encoded.getInt(1)).isEqualTo(encoded.readableBytes() - Frames.HEADER_BYTES);
+        track(encoded);
+
+        channel.writeInbound(encoded);
+        Message decoded = channel.readInbound();
+        assertThat(decoded).isEqualTo(message);
+        assertThat(channel.finish()).isFalse();
+    }
+
+    @ParameterizedTest
+    @MethodSource("everyMessage")
+    void roundTripOneByteAtATime(Message message) {
+        EmbeddedChannel channel = codecChannel();
+        ByteBuf encoded = MessageCodec.encode(ByteBufAllocator.DEFAULT, message);
+        try {
+            while (encoded.isReadable()) {
+                channel.writeInbound(track(encoded.readRetainedSlice(1)));
+            }
+        } finally {
+            encoded.release();
+        }
+        assertThat((Message) channel.readInbound()).isEqualTo(message);
+        assertThat(channel.finish()).isFalse();
+    }
+
+    @Test
+    void tokenIsCompact() {
+        ByteBuf token = MessageCodec.encodeToken(ByteBufAllocator.DEFAULT, 42, " word");
+        try {
+            assertThat(token.readableBytes()).isEqualTo(Frames.HEADER_BYTES + 4 + 5);
+        } finally {
+            token.release();
+        }
+    }
+
+    @Test
+    void rawFramesKeepTheirBytesForRelaying() {
+        EmbeddedChannel channel = new EmbeddedChannel(new FrameDecoder(MAX_PAYLOAD));
+        ByteBuf token = track(MessageCodec.encodeToken(ByteBufAllocator.DEFAULT, 9, " nine"));
+        byte[] wire = new byte[token.readableBytes()];
+        token.getBytes(0, wire);
+        channel.writeInbound(token);
+        RawFrame frame = channel.readInbound();
+        try {
+            assertThat(frame.type()).isEqualTo(FrameType.TOKEN);
+            assertThat(frame.tokenSequence()).isEqualTo(9);
+            byte[] relayed = new byte[frame.content().readableBytes()];
+            frame.content().getBytes(frame.content().readerIndex(), relayed);
+            assertThat(relayed).isEqualTo(wire);
+        } finally {
+            frame.release();
+        }
+        assertThat(channel.finish()).isFalse();
+    }
+
+    @Test
+    void unknownFrameTypeEndsTheStream() {
+        assertProtocolError(Unpooled.wrappedBuffer(new byte[] {0x7f, 0, 0, 0, 0}), ErrorCode.UNKNOWN_FRAME_TYPE,
+                "unknown frame type 0x7f");
+    }
+
+    @Test
+    void frameOverTheLimitIsRejectedBeforeItIsBuffered() {
+        ByteBuf header = Unpooled.buffer().writeByte(FrameType.GENERATE.code()).writeInt(MAX_PAYLOAD + 1);
+        assertProtocolError(header, ErrorCode.FRAME_TOO_LARGE, "GENERATE frame of 1025 bytes exceeds the limit of 1024 bytes");
+    }
+
+    @Test
+    void negativeLengthIsTooLarge() {
+        ByteBuf header = Unpooled.buffer().writeByte(FrameType.TOKEN.code()).writeInt(-1);
+        assertProtocolError(header, ErrorCode.FRAME_TOO_LARGE, "4294967295 bytes");
+    }
+
+    @Test
+    void malformedJsonIsReported() {
+        byte[] json = "{\"generationId\": \"g\", \"prompt\": ".getBytes(StandardCharsets.UTF_8);
+        ByteBuf frame = Unpooled.buffer().writeByte(FrameType.GENERATE.code()).writeInt(json.length).writeBytes(json);
+        assertProtocolError(frame, ErrorCode.MALFORMED_MESSAGE, "malformed GENERATE frame");
+    }
+
+    @Test
+    void invalidFieldValuesAreMalformed() {
+        byte[] json = "{\"generationId\":\"g\",\"prompt\":\"p\",\"maxTokens\":0,\"resumeAfter\":0}".getBytes(StandardCharsets.UTF_8);
+        ByteBuf frame = Unpooled.buffer().writeByte(FrameType.GENERATE.code()).writeInt(json.length).writeBytes(json);
+        assertProtocolError(frame, ErrorCode.MALFORMED_MESSAGE, "maxTokens: 0 (expected: > 0)");
+    }
+
+    @Test
+    void missingRequiredFieldIsMalformed() {
+        byte[] json = "{\"label\":\"w\",\"tokenIntervalMillis\":5}".getBytes(StandardCharsets.UTF_8);
+        ByteBuf frame = Unpooled.buffer().writeByte(FrameType.REGISTER.code()).writeInt(json.length).writeBytes(json);
+        assertProtocolError(frame, ErrorCode.MALFORMED_MESSAGE, "address is required");
+    }
+
+    @Test
+    void missingPrimitiveFieldIsNamed() {
+        byte[] json = "{\"label\":\"w\",\"address\":\"a:1\",\"healthUrl\":\"h\",\"instanceId\":\"i\"}"
+                .getBytes(StandardCharsets.UTF_8);
+        ByteBuf frame = Unpooled.buffer().writeByte(FrameType.REGISTER.code()).writeInt(json.length).writeBytes(json);
+        assertProtocolError(frame, ErrorCode.MALFORMED_MESSAGE, "field 'tokenIntervalMillis'");
+    }
+
+    @Test
+    void tokenShorterThanASequenceNumberIsMalformed() {
+        ByteBuf frame = Unpooled.buffer().writeByte(FrameType.TOKEN.code()).writeInt(2).writeShort(1);
+        assertProtocolError(frame, ErrorCode.MALFORMED_MESSAGE, "shorter than a sequence number");
+    }
+
+    @Test
+    void truncatedFrameIsReportedWhenTheStreamEnds() {
+        EmbeddedChannel channel = codecChannel();
+        ByteBuf encoded = MessageCodec.encode(ByteBufAllocator.DEFAULT, new End("g-1", 3));
+        channel.writeInbound(track(encoded.readRetainedSlice(encoded.readableBytes() - 2)));
+        encoded.release();
+        assertThat((Object) channel.readInbound()).isNull();
+        assertThatThrownBy(channel::finish)
+                .isInstanceOfSatisfying(ProtocolException.class,
+                        e -> assertThat(e.errorCode()).isEqualTo(ErrorCode.TRUNCATED_FRAME))
+                .hasMessageContaining("stream ended inside a frame");
+    }
+
+    @Test
+    void bytesAfterAnErrorAreDiscardedNotDecoded() {
+        EmbeddedChannel channel = codecChannel();
+        ByteBuf bad = track(Unpooled.wrappedBuffer(new byte[] {0x7f}));
+        assertThatThrownBy(() -> channel.writeInbound(bad)).isInstanceOf(ProtocolException.class);
+        ByteBuf good = track(MessageCodec.encode(ByteBufAllocator.DEFAULT, new End("g-1", 3)));
+        channel.writeInbound(good);
+        assertThat((Object) channel.readInbound()).isNull();
+        assertThat(channel.finish()).isFalse();
+    }
+
+    private void assertProtocolError(ByteBuf input, ErrorCode code, String message) {
+        EmbeddedChannel channel = codecChannel();
+        track(input);
+        assertThatThrownBy(() -> channel.writeInbound(input))
+                .isInstanceOfSatisfying(ProtocolException.class, e -> assertThat(e.errorCode()).isEqualTo(code))
+                .hasMessageContaining(message);
+        channel.finishAndReleaseAll();
+    }
+
+    private ByteBuf track(ByteBuf buf) {
+        inputs.add(buf);
+        return buf;
+    }
+
+    private static EmbeddedChannel codecChannel() {
+        return new EmbeddedChannel(new FrameDecoder(MAX_PAYLOAD), MessageDecoder.INSTANCE, MessageEncoder.INSTANCE);
+    }
+}

@@ -1,0 +1,119 @@
+package io.connectionswap.systemtest.support;
+
+import io.connectionswap.client.ClientApplication;
+import io.connectionswap.client.stream.GenerationListener;
+import io.connectionswap.client.stream.GenerationResult;
+import io.connectionswap.director.DirectorApplication;
+import io.connectionswap.director.registry.WorkerRegistry;
+import io.connectionswap.worker.WorkerApplication;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+
+/**
+ * Director, workers and client as Spring applications in this JVM, on free ports (QUIC port 0, published as
+ * {@code local.quic.port}). Settings are passed the way users pass them: as the environment variable names,
+ * here as command-line properties so they win over everything else.
+ */
+public final class InJvmCluster implements AutoCloseable {
+
+    private final List<ConfigurableApplicationContext> contexts = new ArrayList<>();
+    private final String tokenInterval;
+    private ConfigurableApplicationContext director;
+
+    public InJvmCluster(String tokenInterval) {
+        this.tokenInterval = tokenInterval;
+    }
+
+    public ConfigurableApplicationContext startDirector(String... extra) {
+        director = start(DirectorApplication.class, null, concat(extra,
+                "--CONNECTION_SWAP_DIRECTOR_ADDR=127.0.0.1:0", "--CONNECTION_SWAP_HEALTH_INTERVAL=100ms"));
+        return director;
+    }
+
+    public int directorPort() {
+        return director.getEnvironment().getRequiredProperty("local.quic.port", Integer.class);
+    }
+
+    public WorkerRegistry registry() {
+        return director.getBean(WorkerRegistry.class);
+    }
+
+    public ConfigurableApplicationContext startWorker(String label, int port, String... extra) {
+        return start(WorkerApplication.class, null, concat(extra,
+                "--CONNECTION_SWAP_WORKER_ADDR=127.0.0.1:" + port,
+                "--CONNECTION_SWAP_WORKER_LABEL=" + label,
+                "--CONNECTION_SWAP_DIRECTOR_TARGET=127.0.0.1:" + directorPort()));
+    }
+
+    /** Starts a client whose completed generations are collected in the returned recorder. */
+    public Recorder startClient(String maxTokens, String... extra) {
+        Recorder recorder = new Recorder();
+        recorder.context = start(ClientApplication.class, recorder, concat(extra,
+                "--CONNECTION_SWAP_DIRECTOR_TARGET=127.0.0.1:" + directorPort(),
+                "--CONNECTION_SWAP_MAX_TOKENS=" + maxTokens));
+        return recorder;
+    }
+
+    public void stop(ConfigurableApplicationContext context) {
+        context.close();
+        contexts.remove(context);
+    }
+
+    private ConfigurableApplicationContext start(Class<?> application, GenerationListener listener, String... args) {
+        SpringApplicationBuilder builder = builderFor(application);
+        if (listener != null) {
+            builder.initializers(context -> context.getBeanFactory().registerSingleton("testRecorder", listener));
+        }
+        ConfigurableApplicationContext context = builder.run(concat(args,
+                "--server.port=0", "--spring.jmx.enabled=false", "--CONNECTION_SWAP_TOKEN_INTERVAL=" + tokenInterval,
+                "--logging.level.io.connectionswap.worker.tokens=WARN",
+                "--logging.level.io.connectionswap.client.tokens=WARN"));
+        contexts.add(context);
+        return context;
+    }
+
+    private static SpringApplicationBuilder builderFor(Class<?> application) {
+        if (application == DirectorApplication.class) {
+            return DirectorApplication.application();
+        }
+        if (application == WorkerApplication.class) {
+            return WorkerApplication.application();
+        }
+        return ClientApplication.application();
+    }
+
+    private static String[] concat(String[] first, String... second) {
+        String[] all = new String[first.length + second.length];
+        System.arraycopy(second, 0, all, 0, second.length);
+        System.arraycopy(first, 0, all, second.length, first.length);
+        return all;
+    }
+
+    @Override
+    public void close() {
+        List<ConfigurableApplicationContext> reversed = new ArrayList<>(contexts);
+        java.util.Collections.reverse(reversed);
+        for (ConfigurableApplicationContext context : reversed) {
+            try {
+                context.close();
+            } catch (RuntimeException e) {
+                System.err.println("closing " + context.getId() + " failed: " + e);
+            }
+        }
+        contexts.clear();
+    }
+
+    /** Collects what a client completed. */
+    public static final class Recorder implements GenerationListener {
+        public final List<GenerationResult> completed = new CopyOnWriteArrayList<>();
+        public ConfigurableApplicationContext context;
+
+        @Override
+        public void generationCompleted(GenerationResult result) {
+            completed.add(result);
+        }
+    }
+}

@@ -1,0 +1,95 @@
+package io.connectionswap.systemtest.support;
+
+import io.connectionswap.protocol.frame.FrameDecoder;
+import io.connectionswap.protocol.quic.QuicConnector;
+import io.connectionswap.protocol.quic.QuicEventLoops;
+import io.connectionswap.protocol.quic.QuicSettings;
+import io.connectionswap.protocol.tls.TlsIdentity;
+import io.connectionswap.protocol.codec.MessageDecoder;
+import io.connectionswap.protocol.codec.MessageEncoder;
+import io.connectionswap.protocol.message.Message;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.quic.QuicChannel;
+import io.netty.handler.codec.quic.QuicSslContext;
+import io.netty.handler.codec.quic.QuicStreamChannel;
+import io.netty.handler.codec.quic.QuicStreamType;
+import java.net.InetSocketAddress;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/** A bare QUIC peer for tests: writes arbitrary bytes or messages on streams and collects decoded replies. */
+public final class RawQuicClient implements AutoCloseable {
+
+    private final EventLoopGroup group = QuicEventLoops.create("test-quic", 1);
+    private final QuicChannel connection;
+
+    public RawQuicClient(QuicSslContext ssl, int port) throws Exception {
+        QuicConnector connector = new QuicConnector(group, QuicSettings.DEFAULTS, ssl);
+        this.connection = connector.connect(new InetSocketAddress("127.0.0.1", port), "127.0.0.1", null, null)
+                .get(10, TimeUnit.SECONDS);
+    }
+
+    public static QuicSslContext tls(TlsIdentity identity) {
+        return io.connectionswap.protocol.tls.QuicTls.client(identity);
+    }
+
+    public QuicChannel connection() {
+        return connection;
+    }
+
+    /** Opens a stream; what the peer sends back is decoded into {@link Stream#replies}. */
+    public Stream openStream() throws Exception {
+        Stream stream = new Stream();
+        stream.channel = connection.createStream(QuicStreamType.BIDIRECTIONAL, new ChannelInitializer<QuicStreamChannel>() {
+            @Override
+            protected void initChannel(QuicStreamChannel channel) {
+                channel.pipeline().addLast(new FrameDecoder(1 << 20), MessageDecoder.INSTANCE, MessageEncoder.INSTANCE,
+                        new SimpleChannelInboundHandler<Message>() {
+                            @Override
+                            protected void channelRead0(ChannelHandlerContext ctx, Message msg) {
+                                stream.replies.add(msg);
+                            }
+
+                            @Override
+                            public void channelInactive(ChannelHandlerContext ctx) {
+                                stream.closed = true;
+                            }
+                        });
+            }
+        }).get(5, TimeUnit.SECONDS);
+        return stream;
+    }
+
+    @Override
+    public void close() {
+        connection.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
+    }
+
+    public static final class Stream {
+        public final BlockingQueue<Message> replies = new LinkedBlockingQueue<>();
+        public volatile boolean closed;
+        private QuicStreamChannel channel;
+
+        public void writeBytes(ByteBuf bytes) {
+            channel.writeAndFlush(bytes).syncUninterruptibly();
+        }
+
+        public void write(Message message) {
+            channel.writeAndFlush(message).syncUninterruptibly();
+        }
+
+        public void finish() {
+            channel.shutdownOutput().syncUninterruptibly();
+        }
+
+        public Message next(long seconds) throws InterruptedException {
+            return replies.poll(seconds, TimeUnit.SECONDS);
+        }
+    }
+}
