@@ -13,6 +13,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param maxTokens          tokens per generation ({@code CONNECTION_SWAP_MAX_TOKENS})
  * @param promptPrefix       prompts are {@code <prefix>-<n>}
  * @param generations        generations to run before stopping; 0 runs until the process ends
+ * @param concurrency        generations in flight at once, each on its own stream of the one connection
  * @param retryBackoff       first pause when no worker is healthy; doubles up to {@code retryBackoffMax}
  * @param retryBackoffMax    longest pause between two attempts (no worker, or no director)
  * @param heartbeatInterval  application heartbeat to the director
@@ -25,6 +26,7 @@ public record ClientProperties(
         @DefaultValue("30") int maxTokens,
         @DefaultValue("prompt") String promptPrefix,
         @DefaultValue("0") long generations,
+        @DefaultValue("1") int concurrency,
         @DefaultValue("100ms") Duration retryBackoff,
         @DefaultValue("5s") Duration retryBackoffMax,
         @DefaultValue("1s") Duration heartbeatInterval,
@@ -33,6 +35,9 @@ public record ClientProperties(
     public ClientProperties {
         if (maxTokens <= 0) {
             throw new IllegalArgumentException("CONNECTION_SWAP_MAX_TOKENS=" + maxTokens + " (expected: > 0)");
+        }
+        if (concurrency < 1) {
+            throw new IllegalArgumentException("CONNECTION_SWAP_CLIENT_CONCURRENCY=" + concurrency + " (expected: >= 1)");
         }
         if (generations < 0) {
             throw new IllegalArgumentException("connection-swap.client.generations: " + generations + " (expected: >= 0)");

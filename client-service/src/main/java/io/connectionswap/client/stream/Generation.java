@@ -6,6 +6,7 @@ import java.util.List;
 /** One generation in progress: what has been received so far, across every stream and swap. Loop-confined. */
 final class Generation {
 
+    final Lane lane;
     final long number;
     final String id;
     final String prompt;
@@ -18,7 +19,8 @@ final class Generation {
     long lastTokenNanos;
     String avoidWorker;
 
-    Generation(long number, String id, String prompt, int maxTokens) {
+    Generation(Lane lane, long number, String id, String prompt, int maxTokens) {
+        this.lane = lane;
         this.number = number;
         this.id = id;
         this.prompt = prompt;

@@ -23,7 +23,8 @@ import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
 
 /**
- * Runs generations one after another over the director connection. A generation's stream that ends with RETRY
+ * Runs generations one after another over the director connection, on {@code concurrency} independent lanes
+ * (one stream each at a time; 1 by default). A generation's stream that ends with RETRY
  * is resumed at once on a new stream of the same connection, after the last sequence received; when no worker is
  * healthy the client waits with capped exponential backoff; when the director is gone it waits for the
  * connection to come back and resumes. Every token's sequence number is checked. Loop-confined.
@@ -39,11 +40,9 @@ public final class GenerationLoop implements SmartLifecycle {
     private final ClientMeters meters;
     private final List<GenerationListener> listeners;
     private final int maxPayloadBytes;
+    private final List<Lane> lanes = new java.util.ArrayList<>();
     private volatile boolean running;
-    private Generation current;
     private long generationsStarted;
-    private Duration backoff;
-    private boolean streamOpen;
 
     public GenerationLoop(ClientProperties properties, DirectorConnection connection, EventLoop loop, ClientMeters meters,
                           List<GenerationListener> listeners, int maxPayloadBytes) {
@@ -53,17 +52,23 @@ public final class GenerationLoop implements SmartLifecycle {
         this.meters = meters;
         this.listeners = listeners;
         this.maxPayloadBytes = maxPayloadBytes;
-        this.backoff = properties.retryBackoff();
+        for (int i = 0; i < properties.concurrency(); i++) {
+            Lane lane = new Lane();
+            lane.backoff = properties.retryBackoff();
+            lanes.add(lane);
+        }
     }
 
     @Override
     public void start() {
         running = true;
         connection.onConnected(channel -> {
-            if (current == null) {
-                startNext();
-            } else if (!streamOpen) {
-                openStream(); // resume after a reconnect
+            for (Lane lane : lanes) {
+                if (lane.current == null) {
+                    startNext(lane);
+                } else if (!lane.streamOpen) {
+                    openStream(lane); // resume after a reconnect
+                }
             }
         });
         connection.start();
@@ -80,30 +85,30 @@ public final class GenerationLoop implements SmartLifecycle {
         return running;
     }
 
-    private void startNext() {
+    private void startNext(Lane lane) {
         if (!running) {
             return;
         }
         if (properties.generations() > 0 && generationsStarted >= properties.generations()) {
             log.info("generations={} all generations done", generationsStarted);
-            current = null;
+            lane.current = null;
             return;
         }
         long number = ++generationsStarted;
-        current = new Generation(number, UUID.randomUUID().toString(), properties.promptPrefix() + "-" + number,
-                properties.maxTokens());
-        openStream();
+        lane.current = new Generation(lane, number, UUID.randomUUID().toString(),
+                properties.promptPrefix() + "-" + number, properties.maxTokens());
+        openStream(lane);
     }
 
-    private void openStream() {
-        Generation generation = current;
-        if (!running || generation == null || streamOpen) {
+    private void openStream(Lane lane) {
+        Generation generation = lane.current;
+        if (!running || generation == null || lane.streamOpen) {
             return;
         }
         if (!connection.isConnected()) {
             return; // DirectorConnection calls back when it is connected again
         }
-        streamOpen = true;
+        lane.streamOpen = true;
         GenerationRequest request = new GenerationRequest(generation.id, generation.prompt, generation.maxTokens,
                 generation.checker.last(), generation.avoidWorker);
         connection.openStream(new ChannelInitializer<QuicStreamChannel>() {
@@ -115,7 +120,7 @@ public final class GenerationLoop implements SmartLifecycle {
             if (opened.isSuccess()) {
                 ((QuicStreamChannel) opened.getNow()).writeAndFlush(request);
             } else {
-                streamOpen = false;
+                lane.streamOpen = false;
                 log.warn("generation.id={} problem=\"{}\" cannot open stream; retrying", generation.id, opened.cause().toString());
                 retryAfterBackoff(generation);
             }
@@ -123,7 +128,7 @@ public final class GenerationLoop implements SmartLifecycle {
     }
 
     void assigned(Generation generation, Connected connected) {
-        if (generation != current) {
+        if (!isCurrent(generation)) {
             return;
         }
         generation.servedBy(connected.worker(), connected.connectionId());
@@ -133,7 +138,7 @@ public final class GenerationLoop implements SmartLifecycle {
     }
 
     void token(Generation generation, Token token) {
-        if (generation != current) {
+        if (!isCurrent(generation)) {
             return;
         }
         long now = System.nanoTime();
@@ -145,7 +150,7 @@ public final class GenerationLoop implements SmartLifecycle {
                     meters.tokenGap(now - generation.lastTokenNanos);
                 }
                 generation.lastTokenNanos = now;
-                backoff = properties.retryBackoff();
+                lane(generation).backoff = properties.retryBackoff();
                 if (tokenLog.isInfoEnabled()) {
                     tokenLog.info("connection.id={} worker={} generation.id={} sequence={} received token",
                             lastConnectionId(generation), lastWorker(generation), generation.id, token.sequence());
@@ -166,10 +171,10 @@ public final class GenerationLoop implements SmartLifecycle {
     }
 
     void ended(Generation generation, End end) {
-        if (generation != current) {
+        if (!isCurrent(generation)) {
             return;
         }
-        streamOpen = false;
+        lane(generation).streamOpen = false;
         if (generation.checker.last() != generation.maxTokens) {
             generation.sequenceErrors++;
             meters.gap();
@@ -187,42 +192,42 @@ public final class GenerationLoop implements SmartLifecycle {
                 log.warn("listener={} problem=\"{}\" generation listener failed", listener, e.toString());
             }
         }
-        startNext();
+        startNext(lane(generation));
     }
 
     void retry(Generation generation, Retry retry) {
-        if (generation != current) {
+        if (!isCurrent(generation)) {
             return;
         }
-        streamOpen = false;
+        lane(generation).streamOpen = false;
         meters.swap();
         generation.avoidWorker = retry.failedWorker();
         log.info("generation.id={} last.seq={} reason={} err=\"{}: {}\" stream ended; requesting another worker",
                 generation.id, generation.checker.last(), retry.reason(), retry.failedWorker(), retry.detail());
-        openStream();
+        openStream(lane(generation));
     }
 
     void refused(Generation generation, StreamError error) {
-        if (generation != current) {
+        if (!isCurrent(generation)) {
             return;
         }
-        streamOpen = false;
+        lane(generation).streamOpen = false;
         if (error.code() == ErrorCode.NO_HEALTHY_WORKER) {
             meters.noWorkerWait();
             log.warn("generation.id={} last.seq={} retry.in={} no healthy worker; waiting", generation.id,
-                    generation.checker.last(), backoff);
+                    generation.checker.last(), lane(generation).backoff);
         } else {
             log.error("generation.id={} error={} problem=\"{}\" retry.in={} director refused the stream", generation.id,
-                    error.code(), error.message(), backoff);
+                    error.code(), error.message(), lane(generation).backoff);
         }
         retryAfterBackoff(generation);
     }
 
     void broken(Generation generation, String problem) {
-        if (generation != current) {
+        if (!isCurrent(generation)) {
             return;
         }
-        streamOpen = false;
+        lane(generation).streamOpen = false;
         log.warn("generation.id={} last.seq={} problem=\"{}\" stream ended; requesting another worker err=\"{}\"",
                 generation.id, generation.checker.last(), problem, problem);
         if (connection.isConnected()) {
@@ -231,14 +236,23 @@ public final class GenerationLoop implements SmartLifecycle {
     }
 
     private void retryAfterBackoff(Generation generation) {
-        Duration wait = backoff;
-        Duration doubled = backoff.multipliedBy(2);
-        backoff = doubled.compareTo(properties.retryBackoffMax()) > 0 ? properties.retryBackoffMax() : doubled;
+        Lane lane = lane(generation);
+        Duration wait = lane.backoff;
+        Duration doubled = wait.multipliedBy(2);
+        lane.backoff = doubled.compareTo(properties.retryBackoffMax()) > 0 ? properties.retryBackoffMax() : doubled;
         loop.schedule(() -> {
-            if (generation == current) {
-                openStream();
+            if (isCurrent(generation)) {
+                openStream(lane);
             }
         }, wait.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private static Lane lane(Generation generation) {
+        return generation.lane;
+    }
+
+    private static boolean isCurrent(Generation generation) {
+        return lane(generation).current == generation;
     }
 
     private static String lastWorker(Generation generation) {

@@ -5,6 +5,7 @@ import io.connectionswap.director.health.QuicServerHealthIndicator;
 import io.connectionswap.director.health.WorkersHealthIndicator;
 import io.connectionswap.director.metrics.DirectorMeters;
 import io.connectionswap.director.quic.DirectorQuicServer;
+import io.connectionswap.director.registry.QuicWorkerConnector;
 import io.connectionswap.director.registry.WorkerRegistry;
 import io.connectionswap.director.relay.Relay;
 import io.connectionswap.protocol.quic.QuicConnector;
@@ -25,9 +26,10 @@ public class DirectorBeans {
     @Bean
     WorkerRegistry workerRegistry(EventLoop routingLoop, ExecutorService directorBlockingExecutor, TlsIdentity identity,
                                   QuicSettings settings, DirectorProperties properties, HealthProperties health) {
-        QuicConnector connector = new QuicConnector(routingLoop, settings, QuicTls.client(identity));
-        return new WorkerRegistry(routingLoop, directorBlockingExecutor, connector, properties, health,
-                settings.maxPayloadBytes());
+        QuicConnector quic = new QuicConnector(routingLoop, settings, QuicTls.client(identity));
+        QuicWorkerConnector connector = new QuicWorkerConnector(quic, routingLoop, settings.maxPayloadBytes(),
+                properties.linkHeartbeatInterval(), properties.linkHeartbeatTimeout());
+        return new WorkerRegistry(routingLoop, directorBlockingExecutor, connector, properties, health);
     }
 
     @Bean

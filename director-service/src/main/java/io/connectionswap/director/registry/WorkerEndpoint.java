@@ -33,11 +33,11 @@ public final class WorkerEndpoint {
     private volatile boolean pollInFlight;
     private volatile int activeStreams;
     private volatile Instant unreachableSince;
-    private WorkerLink link;
+    private WorkerConnection link;
     private boolean linkPending;
     private boolean registrationOpen;
 
-    WorkerEndpoint(String label, HostPort address, URI healthUrl, Duration tokenInterval, String instanceId,
+    public WorkerEndpoint(String label, HostPort address, URI healthUrl, Duration tokenInterval, String instanceId,
                    String tlsName, WorkerSource source) {
         this.label = label;
         this.address = address;
@@ -113,7 +113,7 @@ public final class WorkerEndpoint {
     }
 
     public boolean linkUp() {
-        WorkerLink current = link;
+        WorkerConnection current = link;
         return current != null && current.isUp();
     }
 
@@ -136,11 +136,11 @@ public final class WorkerEndpoint {
         activeStreams = sessions.size();
     }
 
-    WorkerLink link() {
+    WorkerConnection link() {
         return link;
     }
 
-    void link(WorkerLink newLink) {
+    void link(WorkerConnection newLink) {
         this.link = newLink;
     }
 

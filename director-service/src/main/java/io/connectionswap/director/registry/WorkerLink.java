@@ -21,7 +21,7 @@ import java.util.function.Consumer;
  * verifies the worker's). All relayed streams to the worker are opened on it; a heartbeat stream watches it, and
  * the connection's UDP socket is connected so a dead worker process is noticed at the next packet.
  */
-final class WorkerLink {
+final class WorkerLink implements WorkerConnection {
 
     private final QuicChannel connection;
 
@@ -60,16 +60,19 @@ final class WorkerLink {
 
     private volatile String lostReason = "connection closed";
 
-    boolean isUp() {
+    @Override
+    public boolean isUp() {
         return connection.isActive();
     }
 
     /** Opens a bidirectional stream to the worker with {@code handler} as its pipeline initializer. */
-    Future<QuicStreamChannel> openStream(ChannelHandler handler) {
+    @Override
+    public Future<QuicStreamChannel> openStream(ChannelHandler handler) {
         return connection.createStream(QuicStreamType.BIDIRECTIONAL, handler);
     }
 
-    void close(String reason) {
+    @Override
+    public void close(String reason) {
         lostReason = reason;
         connection.close();
     }

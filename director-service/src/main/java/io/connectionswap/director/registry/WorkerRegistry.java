@@ -5,7 +5,6 @@ import io.connectionswap.director.config.HealthProperties;
 import io.connectionswap.director.metrics.DirectorMeters;
 import io.connectionswap.protocol.message.WorkerRegistration;
 import io.connectionswap.protocol.quic.HostPort;
-import io.connectionswap.protocol.quic.QuicConnector;
 import io.netty.channel.EventLoop;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -37,24 +36,22 @@ public final class WorkerRegistry {
 
     private final EventLoop loop;
     private final Executor blocking;
-    private final QuicConnector connector;
+    private final WorkerConnector connector;
     private final DirectorProperties properties;
     private final HealthProperties health;
-    private final int maxPayloadBytes;
     private final Map<String, WorkerEndpoint> workers = new LinkedHashMap<>();
     private final WorkerSelector selector = new WorkerSelector();
     private volatile List<WorkerEndpoint> snapshot = List.of();
     private DirectorMeters meters;
     private WorkerFailureListener failureListener = (worker, reason, detail) -> { };
 
-    public WorkerRegistry(EventLoop loop, Executor blocking, QuicConnector connector, DirectorProperties properties,
-                          HealthProperties health, int maxPayloadBytes) {
+    public WorkerRegistry(EventLoop loop, Executor blocking, WorkerConnector connector, DirectorProperties properties,
+                          HealthProperties health) {
         this.loop = loop;
         this.blocking = blocking;
         this.connector = connector;
         this.properties = properties;
         this.health = health;
-        this.maxPayloadBytes = maxPayloadBytes;
     }
 
     public void meters(DirectorMeters directorMeters) {
@@ -146,7 +143,7 @@ public final class WorkerRegistry {
     /** Opens a stream on the director's connection to {@code worker}. */
     public io.netty.util.concurrent.Future<io.netty.handler.codec.quic.QuicStreamChannel> openStream(
             WorkerEndpoint worker, io.netty.channel.ChannelHandler initializer) {
-        WorkerLink link = worker.link();
+        WorkerConnection link = worker.link();
         if (link == null || !link.isUp()) {
             return loop.newFailedFuture(new IllegalStateException("no connection to worker " + worker));
         }
@@ -233,7 +230,7 @@ public final class WorkerRegistry {
         workers.remove(worker.address().toString());
         publish();
         failureListener.workerFailed(worker, reason, detail);
-        WorkerLink link = worker.link();
+        WorkerConnection link = worker.link();
         if (link != null) {
             link.close(detail);
         }
@@ -264,15 +261,14 @@ public final class WorkerRegistry {
                     worker.linkPending(false);
                     return;
                 }
-                WorkerLink.connect(connector, loop, remote, worker.tlsName(), maxPayloadBytes,
-                        properties.linkHeartbeatInterval(), properties.linkHeartbeatTimeout(),
-                        reason -> loop.execute(() -> linkLost(worker, reason))).addListener(connected -> {
+                connector.connect(worker, remote, reason -> loop.execute(() -> linkLost(worker, reason)))
+                        .addListener(connected -> {
                             worker.linkPending(false);
                             if (!connected.isSuccess()) {
                                 linkFailed(worker, retryDelay, String.valueOf(connected.cause()));
                                 return;
                             }
-                            WorkerLink link = (WorkerLink) connected.getNow();
+                            WorkerConnection link = (WorkerConnection) connected.getNow();
                             if (!isCurrent(worker)) {
                                 link.close("worker no longer registered");
                                 return;

@@ -32,7 +32,7 @@ import org.slf4j.LoggerFactory;
  * relaying stream whose worker has sent nothing for {@code stallFactor} token intervals while the client could
  * take more. Routing loop only.
  */
-public final class Relay implements WorkerFailureListener {
+public final class Relay implements WorkerFailureListener, SessionEvents {
 
     private static final Logger log = LoggerFactory.getLogger(Relay.class);
 
@@ -88,7 +88,7 @@ public final class Relay implements WorkerFailureListener {
         }
         log.info("stream.id={} connection.id={} worker.addr={} worker.label={} assigning stream to worker", streamId,
                 connectionId, worker.address(), worker.label());
-        RelaySession session = new RelaySession(streamId, connectionId, client, request, worker, this);
+        RelaySession session = new RelaySession(streamId, connectionId, QuicStreamSides.client(client), request, worker, this);
         sessions.add(session);
         worker.sessionStarted(session);
         activeSessions = sessions.size();
@@ -99,7 +99,7 @@ public final class Relay implements WorkerFailureListener {
             }
         }).addListener(opened -> {
             if (opened.isSuccess()) {
-                session.workerStreamOpened((QuicStreamChannel) opened.getNow());
+                session.workerStreamOpened(QuicStreamSides.worker((QuicStreamChannel) opened.getNow()));
             } else {
                 session.workerStreamFailed(opened.cause());
             }
@@ -115,18 +115,21 @@ public final class Relay implements WorkerFailureListener {
         }
     }
 
-    void sessionEnded(RelaySession session) {
+    @Override
+    public void sessionEnded(RelaySession session) {
         sessions.remove(session);
         session.worker().sessionEnded(session);
         activeSessions = sessions.size();
     }
 
-    void swapped(RelaySession session, String reason) {
+    @Override
+    public void swapped(RelaySession session, String reason) {
         meters.swapped(reason, session.worker().label());
         pendingSwaps.detected(session.generationId(), System.nanoTime());
     }
 
-    void tokenRelayed(RelaySession session, boolean firstOfSession) {
+    @Override
+    public void tokenRelayed(RelaySession session, boolean firstOfSession) {
         meters.tokenRelayed();
         if (firstOfSession) {
             long gap = pendingSwaps.firstTokenArrived(session.generationId(), System.nanoTime());

@@ -2,14 +2,12 @@ package io.connectionswap.director.relay;
 
 import io.connectionswap.director.registry.WorkerEndpoint;
 import io.connectionswap.protocol.codec.MessageCodec;
-import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.frame.RawFrame;
 import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.Message;
 import io.connectionswap.protocol.message.Retry;
 import io.connectionswap.protocol.message.StreamError;
 import io.connectionswap.protocol.message.WorkerAssignment;
-import io.netty.handler.codec.quic.QuicStreamChannel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,18 +25,18 @@ public final class RelaySession {
 
     private final long streamId;
     private final String connectionId;
-    private final QuicStreamChannel client;
+    private final ClientSide client;
     private final GenerationRequest request;
     private final WorkerEndpoint worker;
-    private final Relay relay;
-    private QuicStreamChannel workerStream;
+    private final SessionEvents relay;
+    private WorkerSide workerStream;
     private Phase phase = Phase.ASSIGNING;
     private int lastRelayed;
     private long lastWorkerFrameNanos;
     private boolean firstTokenRelayed;
 
-    RelaySession(long streamId, String connectionId, QuicStreamChannel client, GenerationRequest request,
-                 WorkerEndpoint worker, Relay relay) {
+    RelaySession(long streamId, String connectionId, ClientSide client, GenerationRequest request,
+                 WorkerEndpoint worker, SessionEvents relay) {
         this.streamId = streamId;
         this.connectionId = connectionId;
         this.client = client;
@@ -70,15 +68,15 @@ public final class RelaySession {
     }
 
     /** The worker stream is open: hand the generation over. */
-    void workerStreamOpened(QuicStreamChannel stream) {
+    void workerStreamOpened(WorkerSide stream) {
         if (phase != Phase.ASSIGNING) {
-            stream.close();
+            stream.cancel();
             return;
         }
         workerStream = stream;
         phase = Phase.RELAYING;
         lastWorkerFrameNanos = System.nanoTime();
-        stream.writeAndFlush(new WorkerAssignment(streamId, connectionId, request.generationId(), request.prompt(),
+        stream.assign(new WorkerAssignment(streamId, connectionId, request.generationId(), request.prompt(),
                 request.maxTokens(), request.resumeAfter()));
     }
 
@@ -120,16 +118,16 @@ public final class RelaySession {
     }
 
     private void relayToClient(RawFrame frame) {
-        client.writeAndFlush(frame.content().retain(), client.voidPromise());
+        client.relay(frame.content().retain());
         if (!client.isWritable() && workerStream != null) {
-            workerStream.config().setAutoRead(false); // backpressure: the client reads slower than the worker sends
+            workerStream.read(false); // backpressure: the client reads slower than the worker sends
         }
     }
 
     /** The client can take more: resume reading from the worker. */
     public void clientWritable(boolean writable) {
         if (writable && workerStream != null && phase == Phase.RELAYING) {
-            workerStream.config().setAutoRead(true);
+            workerStream.read(true);
         }
     }
 
@@ -140,7 +138,7 @@ public final class RelaySession {
     private void complete() {
         phase = Phase.DONE;
         relay.sessionEnded(this);
-        client.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(QuicStreamChannel.SHUTDOWN_OUTPUT);
+        client.finish();
         if (workerStream != null) {
             workerStream.close();
         }
@@ -153,7 +151,7 @@ public final class RelaySession {
         if (phase == Phase.DONE) {
             return;
         }
-        boolean connectionGone = workerStream != null && !workerStream.parent().isActive();
+        boolean connectionGone = workerStream != null && !workerStream.connectionActive();
         swap(connectionGone ? SwapReason.CONNECTION_LOST : SwapReason.STREAM_ERROR, detail);
     }
 
@@ -173,7 +171,7 @@ public final class RelaySession {
         phase = Phase.DONE;
         relay.sessionEnded(this);
         if (workerStream != null) {
-            workerStream.shutdown(ErrorCode.CANCELLED.code()).addListener(done -> workerStream.close());
+            workerStream.cancel();
         }
         log.warn("stream.id={} connection.id={} worker.addr={} worker.label={} reason={} err=\"{}\" worker stream ended with error",
                 streamId, connectionId, worker.address(), worker.label(), reason, detail);
@@ -184,8 +182,7 @@ public final class RelaySession {
         log.info("stream.id={} connection.id={} generation.id={} reason={} last.seq={} asking client to retry on next worker",
                 streamId, connectionId, request.generationId(), reason, lastRelayed);
         relay.swapped(this, reason);
-        client.writeAndFlush(new Retry(reason, lastRelayed, worker.label(), detail))
-                .addListener(QuicStreamChannel.SHUTDOWN_OUTPUT);
+        client.retry(new Retry(reason, lastRelayed, worker.label(), detail));
     }
 
     /** The client closed or reset its stream: stop the worker. */
@@ -196,7 +193,7 @@ public final class RelaySession {
         phase = Phase.DONE;
         relay.sessionEnded(this);
         if (workerStream != null) {
-            workerStream.shutdown(ErrorCode.CANCELLED.code()).addListener(done -> workerStream.close());
+            workerStream.cancel();
         }
         log.info("stream.id={} connection.id={} worker.label={} last.seq={} client ended stream", streamId,
                 connectionId, worker.label(), lastRelayed);

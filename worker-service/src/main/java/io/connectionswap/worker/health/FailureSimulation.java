@@ -15,7 +15,8 @@ import org.springframework.stereotype.Component;
 /**
  * The seed's simulated failure, made visible the way a real one is: through Actuator health. With
  * {@code CONNECTION_SWAP_WORKER_FAIL_AFTER} set, once the worker has served streams for that long its health
- * turns DOWN; after {@code CONNECTION_SWAP_WORKER_RECOVER_AFTER} it is UP again and the cycle restarts. The
+ * turns DOWN; after {@code CONNECTION_SWAP_WORKER_RECOVER_AFTER} it is UP again, and the clock starts again at the
+ * next handoff. The
  * worker keeps serving meanwhile: it is the director that must notice and move the streams.
  */
 @Component("simulatedFailure")
@@ -25,7 +26,7 @@ public class FailureSimulation extends AbstractHealthIndicator {
 
     private final WorkerProperties properties;
     private final Clock clock;
-    /** When the current serving period began (first handoff, or the last recovery); null before any handoff. */
+    /** When the current serving period began (the first handoff since start or since the last recovery). */
     private final AtomicReference<Instant> servingSince = new AtomicReference<>();
     private volatile Instant failedAt;
 
@@ -62,7 +63,7 @@ public class FailureSimulation extends AbstractHealthIndicator {
             log.info("worker={} recover.after={} recovered from simulated failure", properties.label(),
                     properties.recoverAfter());
             failedAt = null;
-            servingSince.set(now);
+            servingSince.set(null); // the next handoff starts the clock again
             return false;
         }
         if (!now.isBefore(since.plus(failAfter))) {

@@ -1,0 +1,42 @@
+package io.connectionswap.director.registry;
+
+import io.connectionswap.protocol.quic.QuicConnector;
+import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.function.Consumer;
+
+/** Dials workers over QUIC with the director's certificate (mutual TLS), as {@link WorkerLink}s. */
+public final class QuicWorkerConnector implements WorkerConnector {
+
+    private final QuicConnector connector;
+    private final EventLoop loop;
+    private final int maxPayloadBytes;
+    private final Duration heartbeatInterval;
+    private final Duration heartbeatTimeout;
+
+    public QuicWorkerConnector(QuicConnector connector, EventLoop loop, int maxPayloadBytes, Duration heartbeatInterval,
+                               Duration heartbeatTimeout) {
+        this.connector = connector;
+        this.loop = loop;
+        this.maxPayloadBytes = maxPayloadBytes;
+        this.heartbeatInterval = heartbeatInterval;
+        this.heartbeatTimeout = heartbeatTimeout;
+    }
+
+    @Override
+    public Future<WorkerConnection> connect(WorkerEndpoint worker, InetSocketAddress remote, Consumer<String> onLost) {
+        Promise<WorkerConnection> result = loop.newPromise();
+        WorkerLink.connect(connector, loop, remote, worker.tlsName(), maxPayloadBytes, heartbeatInterval, heartbeatTimeout,
+                onLost).addListener(done -> {
+                    if (done.isSuccess()) {
+                        result.setSuccess((WorkerLink) done.getNow());
+                    } else {
+                        result.setFailure(done.cause());
+                    }
+                });
+        return result;
+    }
+}

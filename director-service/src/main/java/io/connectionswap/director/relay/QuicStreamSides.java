@@ -1,0 +1,73 @@
+package io.connectionswap.director.relay;
+
+import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.message.Retry;
+import io.connectionswap.protocol.message.WorkerAssignment;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.quic.QuicStreamChannel;
+
+/** {@link ClientSide} and {@link WorkerSide} over QUIC streams. */
+final class QuicStreamSides {
+
+    private QuicStreamSides() {
+    }
+
+    static ClientSide client(QuicStreamChannel stream) {
+        return new ClientSide() {
+            @Override
+            public boolean isActive() {
+                return stream.isActive();
+            }
+
+            @Override
+            public boolean isWritable() {
+                return stream.isWritable();
+            }
+
+            @Override
+            public void relay(ByteBuf frame) {
+                stream.writeAndFlush(frame, stream.voidPromise());
+            }
+
+            @Override
+            public void retry(Retry retry) {
+                stream.writeAndFlush(retry).addListener(QuicStreamChannel.SHUTDOWN_OUTPUT);
+            }
+
+            @Override
+            public void finish() {
+                stream.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(QuicStreamChannel.SHUTDOWN_OUTPUT);
+            }
+        };
+    }
+
+    static WorkerSide worker(QuicStreamChannel stream) {
+        return new WorkerSide() {
+            @Override
+            public void assign(WorkerAssignment assignment) {
+                stream.writeAndFlush(assignment);
+            }
+
+            @Override
+            public void cancel() {
+                stream.shutdown(ErrorCode.CANCELLED.code()).addListener(done -> stream.close());
+            }
+
+            @Override
+            public void close() {
+                stream.close();
+            }
+
+            @Override
+            public void read(boolean enabled) {
+                stream.config().setAutoRead(enabled);
+            }
+
+            @Override
+            public boolean connectionActive() {
+                return stream.parent().isActive();
+            }
+        };
+    }
+}

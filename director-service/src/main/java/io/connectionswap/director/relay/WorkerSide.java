@@ -1,0 +1,21 @@
+package io.connectionswap.director.relay;
+
+import io.connectionswap.protocol.message.WorkerAssignment;
+
+/** The worker's end of a relay session, as the session needs it. */
+interface WorkerSide {
+
+    void assign(WorkerAssignment assignment);
+
+    /** Stops the worker's stream at once (reset): used when the session moves away or the client left. */
+    void cancel();
+
+    /** Closes the stream normally after END. */
+    void close();
+
+    /** Pauses (false) or resumes (true) reading from the worker: backpressure from a slow client. */
+    void read(boolean enabled);
+
+    /** Whether the QUIC connection carrying the stream is still up. */
+    boolean connectionActive();
+}

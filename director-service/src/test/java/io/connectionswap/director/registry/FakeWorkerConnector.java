@@ -1,0 +1,57 @@
+package io.connectionswap.director.registry;
+
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.quic.QuicStreamChannel;
+import io.netty.util.concurrent.Future;
+import java.net.InetSocketAddress;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+
+/** Connects instantly; the test decides when a connection is lost. */
+final class FakeWorkerConnector implements WorkerConnector {
+
+    final Map<String, FakeConnection> connections = new ConcurrentHashMap<>();
+    private final EventLoop loop;
+
+    FakeWorkerConnector(EventLoop loop) {
+        this.loop = loop;
+    }
+
+    @Override
+    public Future<WorkerConnection> connect(WorkerEndpoint worker, InetSocketAddress remote, Consumer<String> onLost) {
+        FakeConnection connection = new FakeConnection(onLost);
+        connections.put(worker.label(), connection);
+        return loop.newSucceededFuture(connection);
+    }
+
+    static final class FakeConnection implements WorkerConnection {
+        private final Consumer<String> onLost;
+        volatile boolean up = true;
+
+        FakeConnection(Consumer<String> onLost) {
+            this.onLost = onLost;
+        }
+
+        void lose(String reason) {
+            up = false;
+            onLost.accept(reason);
+        }
+
+        @Override
+        public boolean isUp() {
+            return up;
+        }
+
+        @Override
+        public Future<QuicStreamChannel> openStream(ChannelHandler initializer) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public void close(String reason) {
+            up = false;
+        }
+    }
+}

@@ -1,0 +1,165 @@
+package io.connectionswap.director.registry;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.connectionswap.director.config.DirectorProperties;
+import io.connectionswap.director.config.HealthProperties;
+import io.connectionswap.protocol.message.WorkerRegistration;
+import io.netty.channel.DefaultEventLoop;
+import io.netty.channel.EventLoop;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The health state machine: thresholds, recovery, drain, lost connections, re-registration. */
+class WorkerRegistryTest {
+
+    private final EventLoop loop = new DefaultEventLoop();
+    private final List<String> failures = new CopyOnWriteArrayList<>();
+    private FakeWorkerConnector connector;
+    private WorkerRegistry registry;
+
+    @BeforeEach
+    void setUp() {
+        connector = new FakeWorkerConnector(loop);
+        DirectorProperties properties = new DirectorProperties("127.0.0.1:0", "d-test", null, Duration.ofMillis(100),
+                Duration.ofSeconds(1), 3, Duration.ofMillis(100), Duration.ofSeconds(60));
+        HealthProperties health = new HealthProperties(Duration.ofMillis(500), null, 1, 2, 4);
+        registry = new WorkerRegistry(loop, Runnable::run, connector, properties, health);
+        registry.onWorkerFailed((worker, reason, detail) -> failures.add(worker.label() + ":" + reason));
+    }
+
+    @AfterEach
+    void tearDown() {
+        loop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void newWorkerIsHealthyAfterItsFirstGoodPollWithTheLinkUp() {
+        WorkerEndpoint worker = register("worker-a", 62001, "i-1");
+        assertThat(worker.state()).isEqualTo(WorkerState.PENDING);
+        assertThat(onLoop(() -> registry.pick(null))).isNull();
+        poll(worker, up());
+        assertThat(worker.state()).isEqualTo(WorkerState.HEALTHY);
+        assertThat(onLoop(() -> registry.pick(null))).isSameAs(worker);
+    }
+
+    @Test
+    void oneDownAnswerIsEnoughButOneRefusedConnectionIsNot() {
+        WorkerEndpoint a = healthy("worker-a", 62001);
+        WorkerEndpoint b = healthy("worker-b", 62002);
+
+        poll(a, PollResult.answered("DOWN", 503));
+        assertThat(a.state()).isEqualTo(WorkerState.UNHEALTHY);
+        assertThat(failures).containsExactly("worker-a:health");
+
+        poll(b, PollResult.unreachable("connection refused"));
+        assertThat(b.state()).isEqualTo(WorkerState.HEALTHY);
+        poll(b, PollResult.unreachable("timeout"));
+        assertThat(b.state()).isEqualTo(WorkerState.UNHEALTHY);
+        assertThat(failures).containsExactly("worker-a:health", "worker-b:health");
+    }
+
+    @Test
+    void anUnhealthyWorkerComesBackOnlyAfterFourGoodPollsInARow() {
+        WorkerEndpoint worker = healthy("worker-a", 62001);
+        poll(worker, PollResult.answered("OUT_OF_SERVICE", 503));
+        poll(worker, up());
+        poll(worker, up());
+        poll(worker, PollResult.answered("DOWN", 503)); // flapping resets the count
+        poll(worker, up());
+        poll(worker, up());
+        poll(worker, up());
+        assertThat(worker.state()).isEqualTo(WorkerState.UNHEALTHY);
+        poll(worker, up());
+        assertThat(worker.state()).isEqualTo(WorkerState.HEALTHY);
+    }
+
+    @Test
+    void lostConnectionMakesTheWorkerUnhealthyAtOnce() {
+        WorkerEndpoint worker = healthy("worker-a", 62001);
+        onLoop(() -> {
+            connector.connections.get("worker-a").lose("heartbeat timeout");
+            return null;
+        });
+        onLoop(() -> null); // the loss is handed to the loop
+        assertThat(worker.state()).isEqualTo(WorkerState.UNHEALTHY);
+        assertThat(failures).containsExactly("worker-a:connection_lost");
+    }
+
+    @Test
+    void drainingWorkerGetsNoStreamsAndItsStreamsMove() {
+        WorkerEndpoint a = healthy("worker-a", 62001);
+        WorkerEndpoint b = healthy("worker-b", 62002);
+        onLoop(() -> {
+            registry.drain(a, "shutdown");
+            return null;
+        });
+        assertThat(a.state()).isEqualTo(WorkerState.DRAINING);
+        assertThat(failures).containsExactly("worker-a:drain");
+        for (int i = 0; i < 5; i++) {
+            assertThat(onLoop(() -> registry.pick(null))).isSameAs(b);
+        }
+        poll(a, up());
+        assertThat(a.state()).as("a draining worker never comes back by polls").isEqualTo(WorkerState.DRAINING);
+    }
+
+    @Test
+    void stalledWorkerLeavesRotation() {
+        WorkerEndpoint worker = healthy("worker-a", 62001);
+        onLoop(() -> {
+            registry.stalled(worker, "no frame for 150 ms");
+            return null;
+        });
+        assertThat(worker.state()).isEqualTo(WorkerState.UNHEALTHY);
+        assertThat(failures).containsExactly("worker-a:stall");
+    }
+
+    @Test
+    void restartOnTheSameAddressReplacesTheEntry() {
+        WorkerEndpoint first = healthy("worker-a", 62001);
+        WorkerEndpoint again = register("worker-a", 62001, "i-62001");
+        assertThat(again).as("same instance registering again keeps its entry").isSameAs(first);
+        WorkerEndpoint restarted = register("worker-a", 62001, "i-restarted");
+        assertThat(restarted).isNotSameAs(first);
+        assertThat(registry.workers()).containsExactly(restarted);
+        assertThat(failures).containsExactly("worker-a:connection_lost");
+    }
+
+    private WorkerEndpoint healthy(String label, int port) {
+        WorkerEndpoint worker = register(label, port, "i-" + port);
+        poll(worker, up());
+        assertThat(worker.state()).isEqualTo(WorkerState.HEALTHY);
+        return worker;
+    }
+
+    private WorkerEndpoint register(String label, int port, String instance) {
+        return onLoop(() -> registry.register(new WorkerRegistration(label, "127.0.0.1:" + port,
+                "http://127.0.0.1:1/actuator/health", 50, instance)));
+    }
+
+    private void poll(WorkerEndpoint worker, PollResult result) {
+        onLoop(() -> {
+            registry.pollStarted(worker);
+            registry.pollCompleted(worker, result);
+            return null;
+        });
+    }
+
+    private static PollResult up() {
+        return PollResult.answered("UP", 200);
+    }
+
+    private <T> T onLoop(Callable<T> action) {
+        try {
+            return loop.submit(action).get(5, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+}

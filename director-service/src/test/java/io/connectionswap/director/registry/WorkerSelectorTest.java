@@ -1,0 +1,69 @@
+package io.connectionswap.director.registry;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.connectionswap.director.relay.RelaySession;
+import io.connectionswap.protocol.quic.HostPort;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.mockito.Mockito;
+
+class WorkerSelectorTest {
+
+    private final WorkerSelector selector = new WorkerSelector();
+
+    @Test
+    void picksTheLeastLoadedAndRoundRobinsAmongEquals() {
+        WorkerEndpoint a = eligible("worker-a");
+        WorkerEndpoint b = eligible("worker-b");
+        WorkerEndpoint c = eligible("worker-c");
+        a.sessionStarted(Mockito.mock(RelaySession.class));
+        List<String> picks = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            picks.add(selector.pick(List.of(a, b, c), null).label());
+        }
+        assertThat(picks).containsExactly("worker-b", "worker-c", "worker-b", "worker-c");
+    }
+
+    @Test
+    void neverPicksTheFailedWorkerWhenAnotherIsEligible() {
+        WorkerEndpoint a = eligible("worker-a");
+        WorkerEndpoint b = eligible("worker-b");
+        for (int i = 0; i < 4; i++) {
+            assertThat(selector.pick(List.of(a, b), "worker-a")).isSameAs(b);
+        }
+    }
+
+    @Test
+    void fallsBackToTheAvoidedWorkerWhenItIsTheOnlyEligibleOne() {
+        WorkerEndpoint a = eligible("worker-a");
+        assertThat(selector.pick(List.of(a), "worker-a")).isSameAs(a);
+    }
+
+    @Test
+    void skipsUnhealthyDrainingAndUnconnectedWorkers() {
+        WorkerEndpoint unhealthy = eligible("worker-u");
+        unhealthy.state(WorkerState.UNHEALTHY, "health");
+        WorkerEndpoint draining = eligible("worker-d");
+        draining.state(WorkerState.DRAINING, "drain");
+        WorkerEndpoint unconnected = worker("worker-n");
+        unconnected.state(WorkerState.HEALTHY, "test");
+        assertThat(selector.pick(List.of(unhealthy, draining, unconnected), null)).isNull();
+    }
+
+    private static WorkerEndpoint eligible(String label) {
+        WorkerEndpoint worker = worker(label);
+        worker.state(WorkerState.HEALTHY, "test");
+        worker.link(new FakeWorkerConnector.FakeConnection(reason -> { }));
+        return worker;
+    }
+
+    private static WorkerEndpoint worker(String label) {
+        return new WorkerEndpoint(label, new HostPort("127.0.0.1", label.hashCode() & 0x7fff),
+                URI.create("http://127.0.0.1:1/actuator/health"), Duration.ofMillis(50), "i-" + label, "127.0.0.1",
+                WorkerSource.REGISTRATION);
+    }
+}

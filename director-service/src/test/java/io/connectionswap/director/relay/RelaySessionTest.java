@@ -1,0 +1,249 @@
+package io.connectionswap.director.relay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.connectionswap.director.registry.WorkerEndpoint;
+import io.connectionswap.director.registry.WorkerSource;
+import io.connectionswap.protocol.codec.MessageCodec;
+import io.connectionswap.protocol.frame.FrameDecoder;
+import io.connectionswap.protocol.frame.RawFrame;
+import io.connectionswap.protocol.message.Connected;
+import io.connectionswap.protocol.message.End;
+import io.connectionswap.protocol.message.GenerationRequest;
+import io.connectionswap.protocol.message.Message;
+import io.connectionswap.protocol.message.Retry;
+import io.connectionswap.protocol.message.Token;
+import io.connectionswap.protocol.message.WorkerAssignment;
+import io.connectionswap.protocol.quic.HostPort;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.embedded.EmbeddedChannel;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The relay's decisions: what reaches the client, what is dropped, and what the RETRY says. */
+class RelaySessionTest {
+
+    private final FakeClient client = new FakeClient();
+    private final FakeWorker workerSide = new FakeWorker();
+    private final List<String> events = new ArrayList<>();
+    private final List<RawFrame> sent = new ArrayList<>();
+    private final WorkerEndpoint worker = new WorkerEndpoint("worker-a", new HostPort("127.0.0.1", 62001),
+            URI.create("http://127.0.0.1:1/actuator/health"), Duration.ofMillis(50), "i-1", "127.0.0.1",
+            WorkerSource.REGISTRATION);
+    private final SessionEvents sessionEvents = new SessionEvents() {
+        @Override
+        public void sessionEnded(RelaySession session) {
+            events.add("ended");
+        }
+
+        @Override
+        public void swapped(RelaySession session, String reason) {
+            events.add("swapped:" + reason);
+        }
+
+        @Override
+        public void tokenRelayed(RelaySession session, boolean firstOfSession) {
+            events.add(firstOfSession ? "first-token" : "token");
+        }
+    };
+
+    @AfterEach
+    void everyFrameWasReleased() {
+        client.relayed.forEach(ByteBuf::release); // what the client side took ownership of
+        for (RawFrame frame : sent) {
+            assertThat(frame.refCnt()).as("frame from the worker released").isZero();
+        }
+    }
+
+    @Test
+    void assignsTheGenerationFromWhereTheClientResumes() {
+        RelaySession session = session(new GenerationRequest("g-1", "prompt-1", 30, 12, "worker-b"));
+        session.workerStreamOpened(workerSide);
+        assertThat(workerSide.assignment).isEqualTo(new WorkerAssignment(7, "conn-1", "g-1", "prompt-1", 30, 12));
+    }
+
+    @Test
+    void relaysFramesAsTheyCameAndCountsTokens() {
+        RelaySession session = relaying(0);
+        session.fromWorker(frame(new Connected("worker-a", "conn-1", 7, "g-1", 0)));
+        session.fromWorker(frame(new Token(1, "a")));
+        session.fromWorker(frame(new Token(2, " b")));
+        assertThat(client.decoded()).containsExactly(new Connected("worker-a", "conn-1", 7, "g-1", 0),
+                new Token(1, "a"), new Token(2, " b"));
+        assertThat(events).containsExactly("first-token", "token");
+    }
+
+    @Test
+    void swapTellsTheClientTheLastRelayedSequenceAndCancelsTheWorker() {
+        RelaySession session = relaying(4);
+        session.fromWorker(frame(new Token(5, " e")));
+        session.fromWorker(frame(new Token(6, " f")));
+        session.swap(SwapReason.HEALTH, "health poll http 503 DOWN");
+        assertThat(workerSide.cancelled).isTrue();
+        assertThat(client.retry).isEqualTo(new Retry("health", 6, "worker-a", "health poll http 503 DOWN"));
+        assertThat(events).containsExactly("first-token", "token", "ended", "swapped:health");
+    }
+
+    @Test
+    void lateTokensOfTheFailedWorkerAreDroppedNotRelayed() {
+        RelaySession session = relaying(0);
+        session.fromWorker(frame(new Token(1, "a")));
+        session.swap(SwapReason.STALL, "no frame for 150 ms");
+        int relayedBefore = client.relayed.size();
+        session.fromWorker(frame(new Token(2, " b")));
+        session.fromWorker(frame(new End("g-1", 2)));
+        assertThat(client.relayed).hasSize(relayedBefore);
+        assertThat(client.retry.lastSequence()).isEqualTo(1);
+        session.swap(SwapReason.HEALTH, "second signal");
+        assertThat(events).as("a session swaps once").containsOnlyOnce("swapped:stall").doesNotContain("swapped:health");
+    }
+
+    @Test
+    void outOfOrderTokenFromTheWorkerIsAStreamError() {
+        RelaySession session = relaying(3);
+        session.fromWorker(frame(new Token(5, " skipped one")));
+        assertThat(client.relayed).isEmpty();
+        assertThat(client.retry.reason()).isEqualTo(SwapReason.STREAM_ERROR);
+        assertThat(client.retry.lastSequence()).isEqualTo(3);
+    }
+
+    @Test
+    void workerStreamEndingEarlyIsAStreamErrorOrALostConnection() {
+        RelaySession session = relaying(0);
+        session.workerStreamEnded("worker closed the stream before END");
+        assertThat(client.retry.reason()).isEqualTo(SwapReason.STREAM_ERROR);
+
+        FakeClient otherClient = new FakeClient();
+        RelaySession other = new RelaySession(8, "conn-1", otherClient, new GenerationRequest("g-2", "p", 5, 0, null),
+                worker, sessionEvents);
+        FakeWorker deadWorker = new FakeWorker();
+        other.workerStreamOpened(deadWorker);
+        deadWorker.connectionActive = false;
+        other.workerStreamEnded("stream closed");
+        assertThat(otherClient.retry.reason()).isEqualTo(SwapReason.CONNECTION_LOST);
+    }
+
+    @Test
+    void endCompletesTheSession() {
+        RelaySession session = relaying(0);
+        session.fromWorker(frame(new Token(1, "a")));
+        session.fromWorker(frame(new End("g-1", 1)));
+        assertThat(client.finished).isTrue();
+        assertThat(workerSide.closed).isTrue();
+        session.swap(SwapReason.HEALTH, "too late");
+        assertThat(client.retry).isNull();
+    }
+
+    @Test
+    void slowClientPausesReadingFromTheWorker() {
+        RelaySession session = relaying(0);
+        client.writable = false;
+        session.fromWorker(frame(new Token(1, "a")));
+        assertThat(workerSide.reading).isFalse();
+        client.writable = true;
+        session.clientWritable(true);
+        assertThat(workerSide.reading).isTrue();
+    }
+
+    private RelaySession relaying(int resumeAfter) {
+        RelaySession session = session(new GenerationRequest("g-1", "prompt-1", 30, resumeAfter, null));
+        session.workerStreamOpened(workerSide);
+        return session;
+    }
+
+    private RelaySession session(GenerationRequest request) {
+        return new RelaySession(7, "conn-1", client, request, worker, sessionEvents);
+    }
+
+    private RawFrame frame(Message message) {
+        EmbeddedChannel decoder = new EmbeddedChannel(new FrameDecoder(1024));
+        decoder.writeInbound(MessageCodec.encode(ByteBufAllocator.DEFAULT, message));
+        RawFrame frame = decoder.readInbound();
+        decoder.finish();
+        sent.add(frame);
+        return frame;
+    }
+
+    private static final class FakeClient implements ClientSide {
+        final List<ByteBuf> relayed = new ArrayList<>();
+        Retry retry;
+        boolean finished;
+        boolean writable = true;
+
+        @Override
+        public boolean isActive() {
+            return true;
+        }
+
+        @Override
+        public boolean isWritable() {
+            return writable;
+        }
+
+        @Override
+        public void relay(ByteBuf frame) {
+            relayed.add(frame);
+        }
+
+        @Override
+        public void retry(Retry retry) {
+            this.retry = retry;
+        }
+
+        @Override
+        public void finish() {
+            finished = true;
+        }
+
+        List<Message> decoded() {
+            List<Message> messages = new ArrayList<>();
+            for (ByteBuf buf : relayed) {
+                EmbeddedChannel decoder = new EmbeddedChannel(new FrameDecoder(1024));
+                decoder.writeInbound(buf.retainedDuplicate());
+                RawFrame frame = decoder.readInbound();
+                messages.add(MessageCodec.decode(frame));
+                frame.release();
+                decoder.finish();
+            }
+            return messages;
+        }
+    }
+
+    private static final class FakeWorker implements WorkerSide {
+        WorkerAssignment assignment;
+        boolean cancelled;
+        boolean closed;
+        boolean reading = true;
+        boolean connectionActive = true;
+
+        @Override
+        public void assign(WorkerAssignment assignment) {
+            this.assignment = assignment;
+        }
+
+        @Override
+        public void cancel() {
+            cancelled = true;
+        }
+
+        @Override
+        public void close() {
+            closed = true;
+        }
+
+        @Override
+        public void read(boolean enabled) {
+            reading = enabled;
+        }
+
+        @Override
+        public boolean connectionActive() {
+            return connectionActive;
+        }
+    }
+}

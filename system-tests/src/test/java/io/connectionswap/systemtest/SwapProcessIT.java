@@ -1,0 +1,190 @@
+package io.connectionswap.systemtest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.connectionswap.systemtest.support.DumpLogsOnFailure;
+import io.connectionswap.systemtest.support.ProcessCluster;
+import io.connectionswap.systemtest.support.PrometheusText;
+import io.connectionswap.systemtest.support.ServiceProcess;
+import java.time.Duration;
+import java.util.Locale;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Swaps with the real jars as separate processes on loopback: a worker is killed, drained or reports DOWN while
+ * it serves a stream, and the client's stream continues on the other worker over the same QUIC connection with
+ * no token lost or repeated. The client runs two generations at a time, so each worker serves one.
+ */
+@ExtendWith(DumpLogsOnFailure.class)
+class SwapProcessIT {
+
+    private static final Duration SWAP_DEADLINE = Duration.ofSeconds(30);
+
+    private ProcessCluster cluster;
+    private ServiceProcess client;
+
+    private void start(TestInfo test, String... workerAEnv) {
+        start(test, 100, workerAEnv);
+    }
+
+    private void start(TestInfo test, int maxTokens, String... workerAEnv) {
+        cluster = new ProcessCluster(test.getTestMethod().orElseThrow().getName(), "50ms");
+        cluster.startDirector();
+        cluster.startWorker("worker-a", workerAEnv);
+        cluster.startWorker("worker-b");
+        cluster.awaitHealthyWorkers(2);
+        client = cluster.startClient("CONNECTION_SWAP_MAX_TOKENS=" + maxTokens, "CONNECTION_SWAP_CLIENT_CONCURRENCY=2");
+        await("both workers serve a stream").atMost(ProcessCluster.STARTUP).pollInterval(Duration.ofMillis(200))
+                .until(() -> client.ready() && client.metrics().sum("swap_client_tokens_total") >= 10);
+    }
+
+    @AfterEach
+    void stop() {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    @Test
+    void killNineOfTheServingWorkerContinuesTheStreamOnTheOtherWorker(TestInfo test) {
+        start(test);
+        ServiceProcess workerA = worker("worker-a");
+        awaitServing(workerA);
+
+        workerA.kill9();
+
+        double tokensAtKill = awaitSwapAndMoreTokens();
+        PrometheusText director = cluster.director().metrics();
+        assertThat(director.sum("swap_total", labels -> "worker-a".equals(labels.get("worker"))))
+                .as("swaps off worker-a").isGreaterThanOrEqualTo(1);
+        assertThat(director.sum("swap_total", labels -> "drain".equals(labels.get("reason")))).isZero();
+        assertClientKeptItsConnectionAndEveryToken(tokensAtKill);
+        report("kill -9", director);
+    }
+
+    @Test
+    void sigtermDrainsTheWorkerWhichExitsAndNothingIsLost(TestInfo test) {
+        start(test);
+        ServiceProcess workerA = worker("worker-a");
+        awaitServing(workerA);
+
+        workerA.sigterm();
+
+        assertThat(workerA.waitForExit(Duration.ofSeconds(40))).as("worker-a exits after draining").isTrue();
+        assertThat(workerA.logLines("drained; closing quic server")).isNotEmpty();
+        double tokensAtDrain = awaitSwapAndMoreTokens();
+        PrometheusText director = cluster.director().metrics();
+        assertThat(director.sum("swap_total", labels -> "drain".equals(labels.get("reason"))
+                && "worker-a".equals(labels.get("worker")))).as("swap_total{reason=drain,worker=worker-a}")
+                .isGreaterThanOrEqualTo(1);
+        assertClientKeptItsConnectionAndEveryToken(tokensAtDrain);
+        report("drain", director);
+    }
+
+    @Test
+    void rollingRestartOfEveryWorkerLosesNoToken(TestInfo test) {
+        start(test);
+        for (String label : new String[] {"worker-a", "worker-b"}) {
+            ServiceProcess old = worker(label);
+            awaitServing(old);
+            double swapsBefore = client.metrics().sum("swap_client_swaps_total");
+            old.sigterm();
+            assertThat(old.waitForExit(Duration.ofSeconds(40))).as(label + " exits after draining").isTrue();
+            await("client swapped off " + label).atMost(SWAP_DEADLINE).pollInterval(Duration.ofMillis(100))
+                    .until(() -> client.metrics().sum("swap_client_swaps_total") > swapsBefore);
+            cluster.startWorker(label);
+            cluster.awaitHealthyWorkers(2);
+        }
+        double tokens = client.metrics().sum("swap_client_tokens_total");
+        await("tokens keep coming").atMost(SWAP_DEADLINE).pollInterval(Duration.ofMillis(200))
+                .until(() -> client.metrics().sum("swap_client_tokens_total") >= tokens + 40);
+        assertThat(cluster.director().metrics().sum("swap_total", "reason", "drain")).isGreaterThanOrEqualTo(2);
+        assertClientKeptItsConnectionAndEveryToken(tokens);
+    }
+
+    @Test
+    void hungWorkerIsCaughtAsAStall(TestInfo test) throws Exception {
+        start(test);
+        ServiceProcess workerA = worker("worker-a");
+        awaitServing(workerA);
+        long pid = workerA.process().pid();
+        new ProcessBuilder("kill", "-STOP", Long.toString(pid)).start().waitFor();
+        try {
+            double tokensAtHang = awaitSwapAndMoreTokens();
+            PrometheusText director = cluster.director().metrics();
+            assertThat(director.sum("swap_total", labels -> "stall".equals(labels.get("reason"))
+                    && "worker-a".equals(labels.get("worker")))).as("swap_total{reason=stall,worker=worker-a}")
+                    .isGreaterThanOrEqualTo(1);
+            assertClientKeptItsConnectionAndEveryToken(tokensAtHang);
+            report("hang", director);
+        } finally {
+            new ProcessBuilder("kill", "-CONT", Long.toString(pid)).start().waitFor();
+        }
+    }
+
+    @Test
+    void healthTurningDownSwapsByPollingAndTheRecoveredWorkerTakesStreamsAgain(TestInfo test) {
+        // short generations, so new streams are handed out often once worker-a is back
+        start(test, 20, "CONNECTION_SWAP_WORKER_FAIL_AFTER=3s", "CONNECTION_SWAP_WORKER_RECOVER_AFTER=2s");
+        ServiceProcess workerA = worker("worker-a");
+
+        await("swap_total{reason=health,worker=worker-a}").atMost(SWAP_DEADLINE).pollInterval(Duration.ofMillis(200))
+                .until(() -> cluster.director().metrics().sum("swap_total", labels -> "health".equals(labels.get("reason"))
+                        && "worker-a".equals(labels.get("worker"))) >= 1);
+        assertThat(workerA.logLines("simulating failure after 3s")).isNotEmpty();
+        double handoffsAtFailure = workerA.metrics().sum("swap_worker_handoffs_total");
+        double tokensAtFailure = client.metrics().sum("swap_client_tokens_total");
+
+        await("worker-a recovers and takes streams again").atMost(SWAP_DEADLINE).pollInterval(Duration.ofMillis(200))
+                .until(() -> workerA.metrics().sum("swap_worker_handoffs_total") > handoffsAtFailure);
+        assertThat(workerA.logLines("recovered from simulated failure")).isNotEmpty();
+        assertThat(cluster.director().logLines("worker.label=worker-a polls.up=4 worker healthy")).isNotEmpty();
+        assertClientKeptItsConnectionAndEveryToken(tokensAtFailure);
+        report("health", cluster.director().metrics());
+    }
+
+    private ServiceProcess worker(String label) {
+        return cluster.processes().stream().filter(p -> p.name().equals(label)).findFirst().orElseThrow();
+    }
+
+    private void awaitServing(ServiceProcess worker) {
+        await(worker.name() + " serves a stream").atMost(SWAP_DEADLINE).pollInterval(Duration.ofMillis(100))
+                .until(() -> worker.metrics().sum("swap_worker_streams_active") >= 1);
+    }
+
+    /** Waits for the client's swap and for tokens to keep coming; returns the token count at the swap. */
+    private double awaitSwapAndMoreTokens() {
+        await("client swaps").atMost(SWAP_DEADLINE).pollInterval(Duration.ofMillis(100))
+                .until(() -> client.metrics().sum("swap_client_swaps_total") >= 1);
+        double atSwap = client.metrics().sum("swap_client_tokens_total");
+        await("tokens keep coming after the swap").atMost(SWAP_DEADLINE).pollInterval(Duration.ofMillis(200))
+                .until(() -> client.metrics().sum("swap_client_tokens_total") >= atSwap + 40);
+        return atSwap;
+    }
+
+    private void assertClientKeptItsConnectionAndEveryToken(double tokensBefore) {
+        PrometheusText metrics = client.metrics();
+        assertThat(metrics.sum("swap_client_sequence_errors_total")).as("gaps and duplicates").isZero();
+        assertThat(metrics.sum("swap_client_reconnects_total")).as("reconnects").isZero();
+        assertThat(metrics.sum("swap_client_tokens_total")).isGreaterThan(tokensBefore);
+        assertThat(cluster.director().metrics().sum("swap_connections_opened_total", "peer", "client"))
+                .as("client connections the director accepted").isEqualTo(1);
+        assertThat(client.logLines("stream ended; requesting another worker")).isNotEmpty();
+        assertThat(client.logLines("worker=worker-b").stream().anyMatch(line -> line.contains("worker assigned to stream")
+                && !line.contains("resume.after=0"))).as("a generation resumed on worker-b").isTrue();
+        assertThat(client.logLines("kind=")).as("sequence error lines").isEmpty();
+        assertThat(cluster.leakReports()).as("Netty buffer leaks").isEmpty();
+    }
+
+    private static void report(String cause, PrometheusText director) {
+        double count = director.sum("swap_gap_seconds_count");
+        double sum = director.sum("swap_gap_seconds_sum");
+        double max = director.sum("swap_gap_seconds_max");
+        System.out.printf(Locale.ROOT, "swap gap (%s): %d swaps, mean %.1f ms, max %.1f ms (failure detected -> first token of next worker)%n",
+                cause, (long) count, count == 0 ? 0 : sum / count * 1000, max * 1000);
+    }
+}

@@ -1,0 +1,138 @@
+package io.connectionswap.systemtest.support;
+
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The built jars started as separate processes on loopback: a director, workers and a client, each on ports
+ * chosen free before start. Logs go to {@code system-tests/target/process-logs/<test>/<role>.log}.
+ */
+public final class ProcessCluster implements AutoCloseable {
+
+    public static final Duration STARTUP = Duration.ofSeconds(120);
+
+    private final Path root = repositoryRoot();
+    private final Path logs;
+    private final Map<String, String> common = new LinkedHashMap<>();
+    private final List<ServiceProcess> processes = new ArrayList<>();
+    private final int directorQuicPort = Ports.freeUdpPort();
+    private ServiceProcess director;
+
+    public ProcessCluster(String testName, String tokenInterval) {
+        this.logs = root.resolve("system-tests/target/process-logs/" + testName);
+        try {
+            Files.createDirectories(logs);
+            try (var old = Files.list(logs)) {
+                for (Path file : old.toList()) {
+                    Files.delete(file);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        common.put("CONNECTION_SWAP_TOKEN_INTERVAL", tokenInterval);
+        common.put("CONNECTION_SWAP_CERTS_DIR", root.resolve("certs").toString());
+        common.put("CONNECTION_SWAP_DIRECTOR_TARGET", "127.0.0.1:" + directorQuicPort);
+        common.put("LOGGING_LEVEL_IO_CONNECTIONSWAP_WORKER_TOKENS", "WARN");
+    }
+
+    /** Where the jars are: the repository root, found upwards from the working directory. */
+    public static Path repositoryRoot() {
+        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
+            if (Files.exists(dir.resolve("director-service/pom.xml")) && Files.exists(dir.resolve("certs/ca.pem"))) {
+                return dir;
+            }
+        }
+        throw new IllegalStateException("repository root not found above " + Path.of("").toAbsolutePath());
+    }
+
+    public ServiceProcess startDirector(String... env) {
+        Map<String, String> environment = env("director", env);
+        environment.put("CONNECTION_SWAP_DIRECTOR_ADDR", "127.0.0.1:" + directorQuicPort);
+        environment.putIfAbsent("CONNECTION_SWAP_HEALTH_INTERVAL", "200ms");
+        director = start("director", "director-service", environment);
+        return director;
+    }
+
+    public ServiceProcess startWorker(String label, String... env) {
+        Map<String, String> environment = env(label, env);
+        environment.put("CONNECTION_SWAP_WORKER_ADDR", "127.0.0.1:" + Ports.freeUdpPort());
+        environment.put("CONNECTION_SWAP_WORKER_LABEL", label);
+        return start(label, "worker-service", environment);
+    }
+
+    public ServiceProcess startClient(String... env) {
+        return start("client", "client-service", env("client", env));
+    }
+
+    public ServiceProcess director() {
+        return director;
+    }
+
+    public List<ServiceProcess> processes() {
+        return List.copyOf(processes);
+    }
+
+    /** Waits until the director reports {@code count} healthy workers. */
+    public void awaitHealthyWorkers(int count) {
+        await("director sees " + count + " healthy workers").atMost(STARTUP).pollInterval(Duration.ofMillis(250))
+                .until(() -> director.ready() && director.metrics().sum("swap_workers", "state", "healthy") == count);
+    }
+
+    public void awaitReady(ServiceProcess process) {
+        await(process.name() + " ready").atMost(STARTUP).pollInterval(Duration.ofMillis(250)).until(process::ready);
+    }
+
+    private Map<String, String> env(String name, String... pairs) {
+        Map<String, String> environment = new LinkedHashMap<>(common);
+        for (String pair : pairs) {
+            int eq = pair.indexOf('=');
+            environment.put(pair.substring(0, eq), pair.substring(eq + 1));
+        }
+        return environment;
+    }
+
+    private ServiceProcess start(String name, String module, Map<String, String> environment) {
+        Path jar = root.resolve(module + "/target/" + module + ".jar");
+        if (!Files.exists(jar)) {
+            throw new IllegalStateException(jar + " is missing: run ./mvnw package (or verify) from the repository root");
+        }
+        ServiceProcess process = new ServiceProcess(name, jar, environment, Ports.freeTcpPort(), logs.resolve(name + ".log"));
+        processes.add(process.start());
+        return process;
+    }
+
+    /** Lines of every process log mentioning a buffer leak (Netty's paranoid detector reports them). */
+    public List<String> leakReports() {
+        List<String> leaks = new ArrayList<>();
+        for (ServiceProcess process : processes) {
+            process.logLines("LEAK:").forEach(line -> leaks.add(process.name() + ": " + line));
+        }
+        return leaks;
+    }
+
+    public String describe() {
+        StringBuilder text = new StringBuilder();
+        for (ServiceProcess process : processes) {
+            text.append("\n===== ").append(process.name()).append(" (").append(process.log()).append(") =====\n")
+                    .append(process.logTail(40));
+        }
+        return text.toString();
+    }
+
+    @Override
+    public void close() {
+        for (int i = processes.size() - 1; i >= 0; i--) {
+            processes.get(i).stop();
+        }
+    }
+}
