@@ -8,7 +8,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 /**
  * Client settings; the environment variable feeding each is named in {@code application.yml} and the README.
  *
- * @param directorTarget     the director's QUIC address ({@code CONNECTION_SWAP_DIRECTOR_TARGET})
+ * @param directorTarget     the director's QUIC address ({@code CONNECTION_SWAP_DIRECTOR_TARGET}); several
+ *                           comma-separated addresses are tried in turn when a director is lost
  * @param directorTlsName    name the director's certificate must carry; blank: the host dialled
  * @param maxTokens          tokens per generation ({@code CONNECTION_SWAP_MAX_TOKENS})
  * @param promptPrefix       prompts are {@code <prefix>-<n>}
@@ -44,11 +45,20 @@ public record ClientProperties(
         }
     }
 
-    public HostPort director() {
-        return HostPort.parse("CONNECTION_SWAP_DIRECTOR_TARGET", directorTarget);
+    public java.util.List<HostPort> directors() {
+        java.util.List<HostPort> targets = java.util.Arrays.stream(directorTarget.split(","))
+                .map(String::trim)
+                .filter(target -> !target.isEmpty())
+                .map(target -> HostPort.parse("CONNECTION_SWAP_DIRECTOR_TARGET", target))
+                .toList();
+        if (targets.isEmpty()) {
+            throw new IllegalArgumentException("CONNECTION_SWAP_DIRECTOR_TARGET is empty (expected host:port)");
+        }
+        return targets;
     }
 
-    public String tlsName() {
-        return directorTlsName == null || directorTlsName.isBlank() ? director().host() : directorTlsName;
+    /** The name the certificate of {@code director} must carry. */
+    public String tlsName(HostPort director) {
+        return directorTlsName == null || directorTlsName.isBlank() ? director.host() : directorTlsName;
     }
 }

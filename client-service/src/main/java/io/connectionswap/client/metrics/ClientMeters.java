@@ -2,6 +2,7 @@ package io.connectionswap.client.metrics;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.channel.EventLoopGroup;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -20,7 +21,9 @@ public class ClientMeters {
     private final Counter noWorkerWaits;
     private final Timer tokenGap;
 
-    public ClientMeters(MeterRegistry registry) {
+    public ClientMeters(MeterRegistry registry, EventLoopGroup clientEventLoopGroup) {
+        // netty_allocator_*, netty_eventexecutor_tasks_pending
+        NettyMetrics.bind(registry, clientEventLoopGroup);
         // swap_client_tokens_total
         tokens = Counter.builder("swap.client.tokens").description("Tokens received in sequence").register(registry);
         // swap_client_swaps_total

@@ -44,6 +44,7 @@ public final class DirectorConnection {
     private volatile long reconnects;
     private volatile String lastProblem;
     private boolean everConnected;
+    private int targetIndex;
     private boolean connecting;
     private boolean running;
     private Duration nextRetry;
@@ -112,7 +113,8 @@ public final class DirectorConnection {
             return;
         }
         connecting = true;
-        HostPort director = properties.director();
+        java.util.List<HostPort> targets = properties.directors();
+        HostPort director = targets.get(Math.floorMod(targetIndex, targets.size()));
         InetSocketAddress remote;
         try {
             remote = director.resolve();
@@ -121,10 +123,11 @@ public final class DirectorConnection {
             retryLater("cannot resolve director " + director + ": " + e.getMessage());
             return;
         }
-        connector.connect(remote, properties.tlsName(), null, null).addListener(done -> {
+        String tlsName = properties.tlsName(director);
+        connector.connect(remote, tlsName, null, null).addListener(done -> {
             connecting = false;
             if (!done.isSuccess()) {
-                retryLater("cannot connect to director " + director + " (tls.name=" + properties.tlsName() + "): "
+                retryLater("cannot connect to director " + director + " (tls.name=" + tlsName + "): "
                         + describe(done.cause()));
                 return;
             }
@@ -171,6 +174,7 @@ public final class DirectorConnection {
         connection = null;
         connectedSince = null;
         if (running) {
+            targetIndex++; // another replica, when several are configured
             log.warn("director.addr={} lost connection to director; reconnecting", director);
             connect();
         }
@@ -180,11 +184,12 @@ public final class DirectorConnection {
         if (!running) {
             return;
         }
+        targetIndex++;
         if (!problem.equals(lastProblem)) {
             if (problem.contains("SSLHandshakeException")) {
                 log.error("retry.in={} problem=\"{}\" TLS handshake with the director failed: its certificate is not "
-                        + "signed by the CA in the certificate directory, or does not name {}", nextRetry, problem,
-                        properties.tlsName());
+                        + "signed by the CA in the certificate directory, or does not carry the name dialled", nextRetry,
+                        problem);
             } else {
                 log.warn("retry.in={} problem=\"{}\" cannot reach director (is it running?)", nextRetry, problem);
             }

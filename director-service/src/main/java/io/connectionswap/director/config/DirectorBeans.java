@@ -5,6 +5,8 @@ import io.connectionswap.director.health.QuicServerHealthIndicator;
 import io.connectionswap.director.health.WorkersHealthIndicator;
 import io.connectionswap.director.metrics.DirectorMeters;
 import io.connectionswap.director.quic.DirectorQuicServer;
+import io.connectionswap.director.registry.AddressResolver;
+import io.connectionswap.director.registry.DnsDiscovery;
 import io.connectionswap.director.registry.QuicWorkerConnector;
 import io.connectionswap.director.registry.WorkerRegistry;
 import io.connectionswap.director.relay.Relay;
@@ -14,7 +16,9 @@ import io.connectionswap.protocol.tls.QuicTls;
 import io.connectionswap.protocol.tls.TlsIdentity;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
 import java.util.concurrent.ExecutorService;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.ConfigurableEnvironment;
@@ -38,8 +42,10 @@ public class DirectorBeans {
     }
 
     @Bean
-    DirectorMeters directorMeters(MeterRegistry meterRegistry, WorkerRegistry registry, Relay relay) {
-        DirectorMeters meters = new DirectorMeters(meterRegistry, relay::activeSessions, registry::healthyCount,
+    DirectorMeters directorMeters(MeterRegistry meterRegistry, EventLoopGroup directorEventLoopGroup,
+                                  WorkerRegistry registry, Relay relay) {
+        DirectorMeters meters = new DirectorMeters(meterRegistry, directorEventLoopGroup, relay::activeSessions,
+                registry::healthyCount,
                 () -> registry.workers().size() - registry.healthyCount());
         registry.meters(meters);
         relay.meters(meters);
@@ -56,6 +62,19 @@ public class DirectorBeans {
                                           EventLoop routingLoop, Relay relay, WorkerRegistry registry,
                                           DirectorMeters meters, ConfigurableEnvironment environment) {
         return new DirectorQuicServer(properties, identity, settings, routingLoop, relay, registry, meters, environment);
+    }
+
+    /** The JVM's resolver; declare another {@link AddressResolver} bean to replace it. */
+    @Bean
+    @ConditionalOnMissingBean
+    AddressResolver addressResolver() {
+        return AddressResolver.system();
+    }
+
+    @Bean
+    DnsDiscovery dnsDiscovery(DiscoveryProperties discovery, WorkerRegistry registry, AddressResolver resolver,
+                              ExecutorService directorBlockingExecutor) {
+        return new DnsDiscovery(discovery, registry, resolver, directorBlockingExecutor);
     }
 
     @Bean("workers")

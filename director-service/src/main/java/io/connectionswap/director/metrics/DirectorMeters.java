@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.netty.channel.EventLoopGroup;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -24,9 +25,11 @@ public class DirectorMeters {
     private final Counter workerConnections;
     private final Counter noHealthyWorker;
 
-    public DirectorMeters(MeterRegistry registry, Supplier<Number> activeStreams, Supplier<Number> healthyWorkers,
-                          Supplier<Number> unhealthyWorkers) {
+    public DirectorMeters(MeterRegistry registry, EventLoopGroup quicLoops, Supplier<Number> activeStreams,
+                          Supplier<Number> healthyWorkers, Supplier<Number> unhealthyWorkers) {
         this.registry = registry;
+        // netty_allocator_*, netty_eventexecutor_tasks_pending
+        NettyMetrics.bind(registry, quicLoops);
         // swap_gap_seconds_bucket / _count / _sum / _max
         this.swapGap = Timer.builder("swap.gap")
                 .description("From failure detected to the first token of the next worker")

@@ -14,13 +14,14 @@ import java.util.Set;
  */
 public final class WorkerEndpoint {
 
-    private final String label;
+    private volatile String label;
     private final HostPort address;
-    private final URI healthUrl;
-    private final Duration tokenInterval;
-    private final String instanceId;
+    private volatile URI healthUrl;
+    private volatile Duration tokenInterval;
+    private volatile String instanceId;
     private final String tlsName;
-    private final WorkerSource source;
+    private volatile WorkerSource source;
+    private boolean inDns;
     private final Set<RelaySession> sessions = new LinkedHashSet<>();
     private volatile WorkerState state = WorkerState.PENDING;
     private volatile String stateReason = "registered";
@@ -134,6 +135,23 @@ public final class WorkerEndpoint {
     public void sessionEnded(RelaySession session) {
         sessions.remove(session);
         activeStreams = sessions.size();
+    }
+
+    /** A worker found through DNS registered itself: take its name, health URL and token interval. */
+    void adopt(String newLabel, URI newHealthUrl, Duration newTokenInterval, String newInstanceId) {
+        this.label = newLabel;
+        this.healthUrl = newHealthUrl;
+        this.tokenInterval = newTokenInterval;
+        this.instanceId = newInstanceId;
+        this.source = WorkerSource.REGISTRATION;
+    }
+
+    boolean inDns() {
+        return inDns;
+    }
+
+    void inDns(boolean listed) {
+        this.inDns = listed;
     }
 
     WorkerConnection link() {

@@ -85,6 +85,15 @@ public final class WorkerRegistry {
         HostPort address = HostPort.parse("worker address", registration.address());
         String key = address.toString();
         WorkerEndpoint existing = workers.get(key);
+        if (existing != null && existing.source() == WorkerSource.DNS) {
+            existing.adopt(registration.label(), URI.create(registration.healthUrl()),
+                    Duration.ofMillis(registration.tokenIntervalMillis()), registration.instanceId());
+            existing.registrationOpen(true);
+            publish();
+            log.info("worker.addr={} worker.label={} count={} registered worker (found through DNS before)", key,
+                    existing.label(), workers.size());
+            return existing;
+        }
         if (existing != null && existing.instanceId().equals(registration.instanceId())) {
             existing.registrationOpen(true);
             log.info("worker.addr={} worker.label={} count={} worker registered again (same instance)", key,
@@ -107,6 +116,42 @@ public final class WorkerRegistry {
         log.info("worker.addr={} worker.label={} count={} registered worker", key, worker.label(), workers.size());
         connectLink(worker, Duration.ofMillis(50));
         return worker;
+    }
+
+    /**
+     * The addresses behind the discovery name now: new ones become workers (PENDING until polled healthy); DNS-only
+     * workers no longer listed are forgotten once they are not fit for streams (a draining pod leaves DNS while its
+     * streams still move away).
+     */
+    public void discovered(java.util.Set<HostPort> addresses, io.connectionswap.director.config.DiscoveryProperties discovery) {
+        assert loop.inEventLoop();
+        for (WorkerEndpoint worker : List.copyOf(workers.values())) {
+            boolean listed = addresses.contains(worker.address());
+            worker.inDns(listed);
+            if (!listed && worker.source() == WorkerSource.DNS && !worker.eligible()) {
+                log.info("worker.addr={} worker.label={} state={} worker left DNS; forgetting it", worker.address(),
+                        worker.label(), worker.state());
+                remove(worker, "connection_lost", "worker left DNS");
+            }
+        }
+        for (HostPort address : addresses) {
+            String key = address.toString();
+            if (workers.containsKey(key)) {
+                continue;
+            }
+            String tlsName = properties.workerTlsName() == null || properties.workerTlsName().isBlank()
+                    ? address.host() : properties.workerTlsName();
+            String host = address.host().indexOf(':') >= 0 ? "[" + address.host() + "]" : address.host();
+            WorkerEndpoint worker = new WorkerEndpoint(key, address,
+                    URI.create("http://" + host + ":" + discovery.healthPort() + discovery.healthPath()),
+                    discovery.tokenInterval(), "dns:" + key, tlsName, WorkerSource.DNS);
+            worker.inDns(true);
+            workers.put(key, worker);
+            publish();
+            log.info("worker.addr={} worker.label={} count={} discovered worker through DNS", key, worker.label(),
+                    workers.size());
+            connectLink(worker, Duration.ofMillis(50));
+        }
     }
 
     public int size() {
@@ -218,7 +263,7 @@ public final class WorkerRegistry {
 
     private void maybeEvict(WorkerEndpoint worker) {
         Instant since = worker.unreachableSince();
-        if (since != null && worker.source() == WorkerSource.REGISTRATION && !worker.registrationOpen()
+        if (since != null && !worker.registrationOpen() && !worker.inDns()
                 && since.plus(properties.evictAfter()).isBefore(Instant.now())) {
             log.info("worker.addr={} worker.label={} unreachable.since={} evicting worker that is gone",
                     worker.address(), worker.label(), since);

@@ -28,7 +28,14 @@ public final class InJvmCluster implements AutoCloseable {
     }
 
     public ConfigurableApplicationContext startDirector(String... extra) {
-        director = start(DirectorApplication.class, null, concat(extra,
+        return startDirector(null, extra);
+    }
+
+    /** Starts the director; {@code initializer} may register beans (e.g. a test DNS resolver) before refresh. */
+    public ConfigurableApplicationContext startDirector(
+            org.springframework.context.ApplicationContextInitializer<ConfigurableApplicationContext> initializer,
+            String... extra) {
+        director = start(DirectorApplication.class, null, initializer, concat(extra,
                 "--CONNECTION_SWAP_DIRECTOR_ADDR=127.0.0.1:0", "--CONNECTION_SWAP_HEALTH_INTERVAL=100ms"));
         return director;
     }
@@ -63,9 +70,18 @@ public final class InJvmCluster implements AutoCloseable {
     }
 
     private ConfigurableApplicationContext start(Class<?> application, GenerationListener listener, String... args) {
+        return start(application, listener, null, args);
+    }
+
+    private ConfigurableApplicationContext start(Class<?> application, GenerationListener listener,
+            org.springframework.context.ApplicationContextInitializer<ConfigurableApplicationContext> initializer,
+            String... args) {
         SpringApplicationBuilder builder = builderFor(application);
         if (listener != null) {
             builder.initializers(context -> context.getBeanFactory().registerSingleton("testRecorder", listener));
+        }
+        if (initializer != null) {
+            builder.initializers(initializer);
         }
         ConfigurableApplicationContext context = builder.run(concat(args,
                 "--server.port=0", "--spring.jmx.enabled=false", "--CONNECTION_SWAP_TOKEN_INTERVAL=" + tokenInterval,
@@ -85,11 +101,21 @@ public final class InJvmCluster implements AutoCloseable {
         return ClientApplication.application();
     }
 
-    private static String[] concat(String[] first, String... second) {
-        String[] all = new String[first.length + second.length];
-        System.arraycopy(second, 0, all, 0, second.length);
-        System.arraycopy(first, 0, all, second.length, first.length);
-        return all;
+    /** {@code overrides} win over {@code defaults} with the same key (Spring would join repeated keys with commas). */
+    private static String[] concat(String[] overrides, String... defaults) {
+        java.util.Map<String, String> merged = new java.util.LinkedHashMap<>();
+        for (String arg : defaults) {
+            merged.put(key(arg), arg);
+        }
+        for (String arg : overrides) {
+            merged.put(key(arg), arg);
+        }
+        return merged.values().toArray(new String[0]);
+    }
+
+    private static String key(String arg) {
+        int eq = arg.indexOf('=');
+        return eq < 0 ? arg : arg.substring(0, eq);
     }
 
     @Override

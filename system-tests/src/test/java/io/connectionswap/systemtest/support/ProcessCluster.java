@@ -24,7 +24,8 @@ public final class ProcessCluster implements AutoCloseable {
     private final Path logs;
     private final Map<String, String> common = new LinkedHashMap<>();
     private final List<ServiceProcess> processes = new ArrayList<>();
-    private final int directorQuicPort = Ports.freeUdpPort();
+    private final List<Integer> directorQuicPorts = new ArrayList<>(List.of(Ports.freeUdpPort()));
+    private final List<ServiceProcess> directors = new ArrayList<>();
     private ServiceProcess director;
 
     public ProcessCluster(String testName, String tokenInterval) {
@@ -41,7 +42,7 @@ public final class ProcessCluster implements AutoCloseable {
         }
         common.put("CONNECTION_SWAP_TOKEN_INTERVAL", tokenInterval);
         common.put("CONNECTION_SWAP_CERTS_DIR", root.resolve("certs").toString());
-        common.put("CONNECTION_SWAP_DIRECTOR_TARGET", "127.0.0.1:" + directorQuicPort);
+        common.put("CONNECTION_SWAP_DIRECTOR_TARGET", directorTargets());
         common.put("LOGGING_LEVEL_IO_CONNECTIONSWAP_WORKER_TOKENS", "WARN");
     }
 
@@ -55,12 +56,35 @@ public final class ProcessCluster implements AutoCloseable {
         throw new IllegalStateException("repository root not found above " + Path.of("").toAbsolutePath());
     }
 
+    /** Plans one more director replica (call before starting anything): workers and client get every address. */
+    public ProcessCluster withDirectorReplicas(int replicas) {
+        while (directorQuicPorts.size() < replicas) {
+            directorQuicPorts.add(Ports.freeUdpPort());
+        }
+        common.put("CONNECTION_SWAP_DIRECTOR_TARGET", directorTargets());
+        return this;
+    }
+
+    private String directorTargets() {
+        return String.join(",", directorQuicPorts.stream().map(port -> "127.0.0.1:" + port).toList());
+    }
+
+    /** Starts the next planned director replica; the first one started is {@link #director()}. */
     public ServiceProcess startDirector(String... env) {
+        int index = directors.size();
         Map<String, String> environment = env("director", env);
-        environment.put("CONNECTION_SWAP_DIRECTOR_ADDR", "127.0.0.1:" + directorQuicPort);
+        environment.put("CONNECTION_SWAP_DIRECTOR_ADDR", "127.0.0.1:" + directorQuicPorts.get(index));
         environment.putIfAbsent("CONNECTION_SWAP_HEALTH_INTERVAL", "200ms");
-        director = start("director", "director-service", environment);
-        return director;
+        ServiceProcess started = start(index == 0 ? "director" : "director-" + (index + 1), "director-service", environment);
+        directors.add(started);
+        if (director == null) {
+            director = started;
+        }
+        return started;
+    }
+
+    public List<ServiceProcess> directors() {
+        return List.copyOf(directors);
     }
 
     public ServiceProcess startWorker(String label, String... env) {
@@ -84,8 +108,13 @@ public final class ProcessCluster implements AutoCloseable {
 
     /** Waits until the director reports {@code count} healthy workers. */
     public void awaitHealthyWorkers(int count) {
-        await("director sees " + count + " healthy workers").atMost(STARTUP).pollInterval(Duration.ofMillis(250))
-                .until(() -> director.ready() && director.metrics().sum("swap_workers", "state", "healthy") == count);
+        for (ServiceProcess replica : directors) {
+            if (replica.isAlive()) {
+                await(replica.name() + " sees " + count + " healthy workers").atMost(STARTUP)
+                        .pollInterval(Duration.ofMillis(250))
+                        .until(() -> replica.ready() && replica.metrics().sum("swap_workers", "state", "healthy") == count);
+            }
+        }
     }
 
     public void awaitReady(ServiceProcess process) {

@@ -15,7 +15,10 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param tokenInterval      time between two tokens of a stream
  * @param failAfter          simulated failure: health DOWN after serving this long (null: off)
  * @param recoverAfter       how long a simulated failure lasts
- * @param directorTarget     where the director's QUIC server is
+ * @param directorTarget     where the directors are: one or more host:port, comma-separated; the worker registers with
+ *                           every address each host resolves to
+ * @param register           register with the directors (off: directors must discover this worker through DNS)
+ * @param directorResolveInterval how often director names are resolved again
  * @param drainTimeout       longest a draining worker waits for its streams to move away
  * @param registrationRetryMax longest pause between two attempts to reach the director
  * @param heartbeatInterval  application heartbeat on the registration stream
@@ -32,6 +35,8 @@ public record WorkerProperties(
         Duration failAfter,
         @DefaultValue("10s") Duration recoverAfter,
         @DefaultValue("127.0.0.1:61000") String directorTarget,
+        @DefaultValue("true") boolean register,
+        @DefaultValue("10s") Duration directorResolveInterval,
         @DefaultValue("20s") Duration drainTimeout,
         @DefaultValue("2s") Duration registrationRetryMax,
         @DefaultValue("1s") Duration heartbeatInterval,
@@ -59,7 +64,11 @@ public record WorkerProperties(
         return bindAddress().withPort(boundPort);
     }
 
-    public HostPort director() {
-        return HostPort.parse("CONNECTION_SWAP_DIRECTOR_TARGET", directorTarget);
+    public java.util.List<HostPort> directors() {
+        return java.util.Arrays.stream(directorTarget.split(","))
+                .map(String::trim)
+                .filter(target -> !target.isEmpty())
+                .map(target -> HostPort.parse("CONNECTION_SWAP_DIRECTOR_TARGET", target))
+                .toList();
     }
 }

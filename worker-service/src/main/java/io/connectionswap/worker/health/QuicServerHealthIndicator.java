@@ -42,7 +42,8 @@ public class QuicServerHealthIndicator extends AbstractHealthIndicator {
                 .withDetail("address", address.getHostString() + ":" + address.getPort())
                 .withDetail("activeStreams", activeStreams.count())
                 .withDetail("draining", streamContext.draining())
-                .withDetail("registeredWithDirector", registration.isRegistered());
+                .withDetail("registeredWithDirector", registration.isRegistered())
+                .withDetail("directors", registration.directors());
         if (registration.registeredAt() != null) {
             builder.withDetail("registeredAt", registration.registeredAt().toString());
         }

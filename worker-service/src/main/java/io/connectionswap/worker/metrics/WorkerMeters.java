@@ -4,6 +4,7 @@ import io.connectionswap.worker.quic.ActiveStreams;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.channel.EventLoopGroup;
 import org.springframework.stereotype.Component;
 
 /** Every meter of the worker, in one place. Prometheus names are given next to each. */
@@ -13,7 +14,9 @@ public class WorkerMeters {
     private final Counter tokens;
     private final Counter handoffs;
 
-    public WorkerMeters(MeterRegistry registry, ActiveStreams activeStreams) {
+    public WorkerMeters(MeterRegistry registry, ActiveStreams activeStreams, EventLoopGroup workerEventLoop) {
+        // netty_allocator_*, netty_eventexecutor_tasks_pending
+        NettyMetrics.bind(registry, workerEventLoop);
         // swap_worker_tokens_total
         this.tokens = Counter.builder("swap.worker.tokens")
                 .description("Tokens this worker emitted")

@@ -1,28 +1,28 @@
 package io.connectionswap.worker.registration;
 
-import io.connectionswap.protocol.message.Drain;
-import io.connectionswap.protocol.message.Message;
-import io.connectionswap.protocol.message.RegistrationAck;
-import io.connectionswap.protocol.message.StreamError;
 import io.connectionswap.protocol.message.WorkerRegistration;
-import io.connectionswap.protocol.quic.Heartbeats;
 import io.connectionswap.protocol.quic.HostPort;
 import io.connectionswap.protocol.quic.QuicConnector;
 import io.connectionswap.protocol.quic.QuicSettings;
-import io.connectionswap.protocol.quic.StreamFailures;
-import io.connectionswap.protocol.quic.StreamPipelines;
 import io.connectionswap.protocol.tls.QuicTls;
 import io.connectionswap.protocol.tls.TlsIdentity;
 import io.connectionswap.worker.config.WorkerProperties;
-import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.handler.codec.quic.QuicChannel;
-import io.netty.handler.codec.quic.QuicStreamChannel;
-import io.netty.handler.codec.quic.QuicStreamType;
-import java.time.Duration;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,34 +32,33 @@ import org.springframework.context.event.EventListener;
 import org.springframework.stereotype.Component;
 
 /**
- * Keeps this worker registered with the director: connects with the worker certificate (mutual TLS), sends a
- * {@link WorkerRegistration} on a control stream kept alive by heartbeats, and registers again whenever the
- * connection is lost (the director restarted, or the network dropped), with capped backoff. A drain notice
- * goes over the same stream.
+ * Keeps this worker registered with every director it can find. {@code CONNECTION_SWAP_DIRECTOR_TARGET} is one or
+ * more {@code host:port} (comma-separated); every address a host resolves to is a director replica (a Kubernetes
+ * headless Service lists them all), and the worker registers with each. Names are resolved again periodically, so
+ * new director replicas are found and gone ones dropped.
  */
 @Component
 public class DirectorRegistration {
 
     private static final Logger log = LoggerFactory.getLogger(DirectorRegistration.class);
-    private static final Duration FIRST_RETRY = Duration.ofMillis(100);
 
     private final WorkerProperties properties;
     private final EventLoopGroup group;
     private final QuicConnector connector;
     private final String instanceId = UUID.randomUUID().toString();
+    private final Map<InetSocketAddress, DirectorSession> sessions = new ConcurrentHashMap<>();
     private volatile HostPort advertised;
     private volatile int httpPort = -1;
     private volatile boolean running;
-    private volatile QuicStreamChannel control;
-    private volatile Instant registeredAt;
     private volatile String lastProblem;
-    private Duration nextRetry = FIRST_RETRY;
+    /** DNS lookups block: they run on this thread, never on the event loop that emits tokens. */
+    private ScheduledExecutorService lookups;
 
     public DirectorRegistration(WorkerProperties properties, TlsIdentity workerIdentity, QuicSettings settings,
-                                EventLoopGroup group) {
+                                EventLoopGroup workerEventLoop) {
         this.properties = properties;
-        this.group = group;
-        this.connector = new QuicConnector(group, settings, QuicTls.client(workerIdentity));
+        this.group = workerEventLoop;
+        this.connector = new QuicConnector(workerEventLoop, settings, QuicTls.client(workerIdentity));
     }
 
     /** The QUIC server is bound; this is the address the director will dial. */
@@ -76,39 +75,66 @@ public class DirectorRegistration {
 
     @EventListener(ApplicationReadyEvent.class)
     public void start() {
+        if (!properties.register()) {
+            log.info("worker={} registration with directors is off (CONNECTION_SWAP_WORKER_REGISTER=false); "
+                    + "directors must discover this worker", properties.label());
+            return;
+        }
         running = true;
-        group.next().execute(this::connect);
+        long period = properties.directorResolveInterval().toMillis();
+        lookups = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("worker-director-lookup", true));
+        lookups.scheduleWithFixedDelay(this::resolveDirectors, 0, period, TimeUnit.MILLISECONDS);
     }
 
     public void stop() {
         running = false;
-        QuicStreamChannel current = control;
-        if (current != null) {
-            current.parent().close();
+        if (lookups != null) {
+            lookups.shutdownNow();
         }
+        sessions.values().forEach(DirectorSession::stop);
+        sessions.clear();
     }
 
-    /** Tells the director this worker is draining; it will move every stream away. */
+    /** Tells every director this worker is draining; they move its streams away. */
     public void drain() {
-        QuicStreamChannel current = control;
-        if (current != null && current.isActive()) {
-            current.writeAndFlush(new Drain(properties.label(), "shutdown"));
+        int told = 0;
+        for (DirectorSession session : sessions.values()) {
+            if (session.drain()) {
+                told++;
+            }
+        }
+        if (told == 0) {
+            log.warn("worker={} not registered with any director; draining without telling one", properties.label());
         } else {
-            log.warn("worker={} not registered with the director; draining without telling it", properties.label());
+            log.info("worker={} directors={} told directors this worker is draining", properties.label(), told);
         }
     }
 
     public boolean isRegistered() {
-        QuicStreamChannel current = control;
-        return current != null && current.isActive() && registeredAt != null;
+        return sessions.values().stream().anyMatch(DirectorSession::isRegistered);
     }
 
     public Instant registeredAt() {
-        return registeredAt;
+        return sessions.values().stream().map(DirectorSession::registeredAt).filter(java.util.Objects::nonNull)
+                .min(Instant::compareTo).orElse(null);
     }
 
     public String lastProblem() {
-        return lastProblem;
+        if (lastProblem != null) {
+            return lastProblem;
+        }
+        return sessions.values().stream().map(DirectorSession::lastProblem).filter(java.util.Objects::nonNull)
+                .findFirst().orElse(null);
+    }
+
+    /** Every director this worker knows and whether it is registered there, for health details. */
+    public Map<String, Object> directors() {
+        Map<String, Object> directors = new LinkedHashMap<>();
+        for (DirectorSession session : sessions.values()) {
+            directors.put(session.describe(), session.isRegistered() ? "registered (" + session.directorId() + ")"
+                    : "not registered" + (session.lastProblem() == null ? "" : ": " + session.lastProblem()));
+        }
+        return directors;
     }
 
     public String instanceId() {
@@ -132,105 +158,41 @@ public class DirectorRegistration {
         return host.indexOf(':') >= 0 ? "[" + host + "]" : host;
     }
 
-    private void connect() {
+    /** Runs on the lookup thread every resolve interval. */
+    private void resolveDirectors() {
         if (!running) {
             return;
         }
-        HostPort director = properties.director();
-        java.net.InetSocketAddress remote;
-        try {
-            remote = director.resolve();
-        } catch (IllegalArgumentException e) {
-            retryLater("cannot resolve director " + director + ": " + e.getMessage());
-            return;
-        }
-        connector.connect(remote, director.host(), null, null).addListener(connected -> {
-            if (!connected.isSuccess()) {
-                retryLater("cannot reach director " + director + ": " + connected.cause());
-                return;
-            }
-            QuicChannel connection = (QuicChannel) connected.getNow();
-            connection.closeFuture().addListener(closed -> connectionLost(director));
-            connection.createStream(QuicStreamType.BIDIRECTIONAL, new io.netty.channel.ChannelInitializer<QuicStreamChannel>() {
-                @Override
-                protected void initChannel(QuicStreamChannel stream) {
-                    StreamPipelines.messages(stream, io.connectionswap.protocol.frame.Frames.DEFAULT_MAX_PAYLOAD_BYTES,
-                            Heartbeats.sender(properties.heartbeatInterval(), properties.heartbeatTimeout(),
-                                    () -> {
-                                        log.warn("worker={} director.addr={} no heartbeat echo for {}; reconnecting",
-                                                properties.label(), director, properties.heartbeatTimeout());
-                                        connection.close();
-                                    }));
-                    stream.pipeline().addLast(new AckHandler(director));
+        Map<InetSocketAddress, String> found = new LinkedHashMap<>();
+        List<String> problems = new ArrayList<>();
+        for (HostPort target : properties.directors()) {
+            try {
+                for (InetAddress address : InetAddress.getAllByName(target.host())) {
+                    found.put(new InetSocketAddress(address, target.port()), target.host());
                 }
-            }).addListener(created -> {
-                if (!created.isSuccess()) {
-                    connection.close();
-                    return;
-                }
-                QuicStreamChannel stream = (QuicStreamChannel) created.getNow();
-                control = stream;
-                stream.writeAndFlush(registration());
-            });
-        });
-    }
-
-    private void connectionLost(HostPort director) {
-        boolean wasRegistered = registeredAt != null;
-        registeredAt = null;
-        control = null;
-        if (running) {
-            if (wasRegistered) {
-                log.warn("worker={} director.addr={} lost director connection; registering again", properties.label(), director);
+            } catch (UnknownHostException e) {
+                problems.add("cannot resolve director " + target + ": " + e.getMessage());
             }
-            nextRetry = FIRST_RETRY;
-            group.next().schedule(this::connect, nextRetry.toMillis(), TimeUnit.MILLISECONDS);
         }
-    }
-
-    private void retryLater(String problem) {
-        if (!running) {
-            return;
-        }
-        if (!problem.equals(lastProblem)) {
-            log.warn("worker={} retry.in={} problem=\"{}\" registration with director failed", properties.label(),
-                    nextRetry, problem);
+        String problem = problems.isEmpty() ? null : String.join("; ", problems);
+        if (problem != null && !problem.equals(lastProblem)) {
+            log.warn("worker={} problem=\"{}\" director lookup failed; retrying", properties.label(), problem);
         }
         lastProblem = problem;
-        group.next().schedule(this::connect, nextRetry.toMillis(), TimeUnit.MILLISECONDS);
-        Duration doubled = nextRetry.multipliedBy(2);
-        nextRetry = doubled.compareTo(properties.registrationRetryMax()) > 0 ? properties.registrationRetryMax() : doubled;
-    }
-
-    private final class AckHandler extends SimpleChannelInboundHandler<Message> {
-        private final HostPort director;
-
-        AckHandler(HostPort director) {
-            this.director = director;
-        }
-
-        @Override
-        protected void channelRead0(ChannelHandlerContext ctx, Message message) {
-            if (message instanceof RegistrationAck ack) {
-                registeredAt = Instant.now();
-                lastProblem = null;
-                nextRetry = FIRST_RETRY;
-                log.info("worker={} director.addr={} director.id={} workers={} registered with director",
-                        properties.label(), director, ack.directorId(), ack.workers());
-            } else if (message instanceof StreamError error) {
-                lastProblem = "director refused registration: " + error.code() + " " + error.message();
-                log.error("worker={} director.addr={} error={} problem=\"{}\" director refused registration",
-                        properties.label(), director, error.code(), error.message());
-            } else {
-                log.warn("worker={} director.addr={} frame={} ignoring unexpected frame on registration stream",
-                        properties.label(), director, message.frameType());
+        Set<InetSocketAddress> gone = new LinkedHashSet<>(sessions.keySet());
+        gone.removeAll(found.keySet());
+        for (InetSocketAddress address : gone) {
+            if (problems.isEmpty()) { // never drop directors because of a failed lookup
+                log.info("worker={} director.addr={} director no longer listed; unregistering", properties.label(), address);
+                sessions.remove(address).stop();
             }
         }
-
-        @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            StreamFailures.endStream(ctx.channel(), log, "worker", cause);
-            ctx.channel().parent().close();
-        }
+        found.forEach((address, tlsName) -> sessions.computeIfAbsent(address, key -> {
+            DirectorSession session = new DirectorSession(properties.label(), key, tlsName, connector, group.next(),
+                    this::registration, properties.heartbeatInterval(), properties.heartbeatTimeout(),
+                    properties.registrationRetryMax());
+            session.start();
+            return session;
+        }));
     }
 }

@@ -1,0 +1,34 @@
+package io.connectionswap.director.config;
+
+import io.connectionswap.protocol.quic.HostPort;
+import java.time.Duration;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+
+/**
+ * Worker discovery through DNS, besides registration: every address behind a name (a Kubernetes headless
+ * Service) is a worker, polled and dialled like a registered one. Lets every director replica know every worker.
+ *
+ * @param dns           {@code host:port} to resolve ({@code CONNECTION_SWAP_DISCOVERY_DNS}); blank: off
+ * @param interval      how often the name is resolved again
+ * @param healthPort    Actuator port of discovered workers ({@code CONNECTION_SWAP_DISCOVERY_HEALTH_PORT})
+ * @param healthPath    Actuator health path of discovered workers
+ * @param tokenInterval token interval assumed for discovered workers until they register
+ *                      ({@code CONNECTION_SWAP_TOKEN_INTERVAL}); it sets their stall timeout
+ */
+@ConfigurationProperties("connection-swap.discovery")
+public record DiscoveryProperties(
+        String dns,
+        @DefaultValue("5s") Duration interval,
+        @DefaultValue("8081") int healthPort,
+        @DefaultValue("/actuator/health") String healthPath,
+        @DefaultValue("1s") Duration tokenInterval) {
+
+    public boolean enabled() {
+        return dns != null && !dns.isBlank();
+    }
+
+    public HostPort target() {
+        return HostPort.parse("CONNECTION_SWAP_DISCOVERY_DNS", dns);
+    }
+}

@@ -1,0 +1,61 @@
+package io.connectionswap.systemtest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.connectionswap.systemtest.support.DumpLogsOnFailure;
+import io.connectionswap.systemtest.support.ProcessCluster;
+import io.connectionswap.systemtest.support.PrometheusText;
+import io.connectionswap.systemtest.support.ServiceProcess;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * A generation survives the loss of its director: two director replicas, workers registered with both, and a
+ * client that knows both addresses. When the director it is connected to is killed, the client reconnects to the
+ * other replica and resumes every generation after its last sequence number.
+ */
+@ExtendWith(DumpLogsOnFailure.class)
+class DirectorFailoverIT {
+
+    private ProcessCluster cluster;
+
+    @AfterEach
+    void stop() {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    @Test
+    void clientResumesItsGenerationsAtAnotherDirectorReplica() {
+        cluster = new ProcessCluster("directorFailover", "50ms").withDirectorReplicas(2);
+        ServiceProcess first = cluster.startDirector();
+        ServiceProcess second = cluster.startDirector();
+        cluster.startWorker("worker-a");
+        cluster.startWorker("worker-b");
+        cluster.awaitHealthyWorkers(2);
+        ServiceProcess client = cluster.startClient("CONNECTION_SWAP_MAX_TOKENS=100", "CONNECTION_SWAP_CLIENT_CONCURRENCY=2");
+        await("client streams through the first director").atMost(ProcessCluster.STARTUP)
+                .pollInterval(Duration.ofMillis(200))
+                .until(() -> client.ready() && client.metrics().sum("swap_client_tokens_total") >= 20);
+        assertThat(first.metrics().sum("swap_streams_active")).isEqualTo(2);
+
+        first.kill9();
+
+        await("client reconnected").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+                .until(() -> client.metrics().sum("swap_client_reconnects_total") == 1);
+        double atReconnect = client.metrics().sum("swap_client_tokens_total");
+        await("tokens keep coming through the second director").atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(200))
+                .until(() -> client.metrics().sum("swap_client_tokens_total") >= atReconnect + 40);
+        PrometheusText clientMetrics = client.metrics();
+        assertThat(clientMetrics.sum("swap_client_sequence_errors_total")).isZero();
+        assertThat(second.metrics().sum("swap_connections_opened_total", "peer", "client")).isEqualTo(1);
+        assertThat(second.logLines("client opened stream").stream().anyMatch(line -> !line.contains("resume.after=0")))
+                .as("the second director resumed a generation after its last sequence").isTrue();
+        assertThat(cluster.leakReports()).isEmpty();
+    }
+}

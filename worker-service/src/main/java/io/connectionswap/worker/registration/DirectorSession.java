@@ -1,0 +1,201 @@
+package io.connectionswap.worker.registration;
+
+import io.connectionswap.protocol.frame.Frames;
+import io.connectionswap.protocol.message.Drain;
+import io.connectionswap.protocol.message.Message;
+import io.connectionswap.protocol.message.RegistrationAck;
+import io.connectionswap.protocol.message.StreamError;
+import io.connectionswap.protocol.message.WorkerRegistration;
+import io.connectionswap.protocol.quic.Heartbeats;
+import io.connectionswap.protocol.quic.QuicConnector;
+import io.connectionswap.protocol.quic.StreamFailures;
+import io.connectionswap.protocol.quic.StreamPipelines;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoop;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.quic.QuicChannel;
+import io.netty.handler.codec.quic.QuicStreamChannel;
+import io.netty.handler.codec.quic.QuicStreamType;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The registration of this worker with ONE director address: connects with the worker certificate (mutual TLS),
+ * sends a {@link WorkerRegistration} on a control stream kept alive by heartbeats, and registers again whenever
+ * the connection is lost (the director restarted, or the network dropped), with capped backoff.
+ */
+final class DirectorSession {
+
+    private static final Logger log = LoggerFactory.getLogger(DirectorSession.class);
+    private static final Duration FIRST_RETRY = Duration.ofMillis(100);
+
+    private final String label;
+    private final InetSocketAddress address;
+    private final String tlsName;
+    private final QuicConnector connector;
+    private final EventLoop loop;
+    private final Supplier<WorkerRegistration> registration;
+    private final Duration heartbeatInterval;
+    private final Duration heartbeatTimeout;
+    private final Duration retryMax;
+    private volatile boolean running = true;
+    private volatile QuicStreamChannel control;
+    private volatile Instant registeredAt;
+    private volatile String directorId;
+    private volatile String lastProblem;
+    private Duration nextRetry = FIRST_RETRY;
+
+    DirectorSession(String label, InetSocketAddress address, String tlsName, QuicConnector connector, EventLoop loop,
+                    Supplier<WorkerRegistration> registration, Duration heartbeatInterval, Duration heartbeatTimeout,
+                    Duration retryMax) {
+        this.label = label;
+        this.address = address;
+        this.tlsName = tlsName;
+        this.connector = connector;
+        this.loop = loop;
+        this.registration = registration;
+        this.heartbeatInterval = heartbeatInterval;
+        this.heartbeatTimeout = heartbeatTimeout;
+        this.retryMax = retryMax;
+    }
+
+    String describe() {
+        return tlsName + "/" + address.getAddress().getHostAddress() + ":" + address.getPort();
+    }
+
+    boolean isRegistered() {
+        QuicStreamChannel current = control;
+        return current != null && current.isActive() && registeredAt != null;
+    }
+
+    Instant registeredAt() {
+        return registeredAt;
+    }
+
+    String directorId() {
+        return directorId;
+    }
+
+    String lastProblem() {
+        return lastProblem;
+    }
+
+    void start() {
+        loop.execute(this::connect);
+    }
+
+    void stop() {
+        running = false;
+        QuicStreamChannel current = control;
+        if (current != null) {
+            current.parent().close();
+        }
+    }
+
+    /** Tells this director the worker is draining; returns false when not registered with it. */
+    boolean drain() {
+        QuicStreamChannel current = control;
+        if (current != null && current.isActive()) {
+            current.writeAndFlush(new Drain(label, "shutdown"));
+            return true;
+        }
+        return false;
+    }
+
+    private void connect() {
+        if (!running) {
+            return;
+        }
+        connector.connect(address, tlsName, null, null).addListener(connected -> {
+            if (!connected.isSuccess()) {
+                retryLater("cannot reach director " + describe() + ": " + connected.cause());
+                return;
+            }
+            QuicChannel connection = (QuicChannel) connected.getNow();
+            if (!running) {
+                connection.close();
+                return;
+            }
+            connection.closeFuture().addListener(closed -> loop.execute(this::connectionLost));
+            connection.createStream(QuicStreamType.BIDIRECTIONAL, new ChannelInitializer<QuicStreamChannel>() {
+                @Override
+                protected void initChannel(QuicStreamChannel stream) {
+                    StreamPipelines.messages(stream, Frames.DEFAULT_MAX_PAYLOAD_BYTES, Heartbeats.sender(heartbeatInterval,
+                            heartbeatTimeout, () -> {
+                                log.warn("worker={} director.addr={} no heartbeat echo for {}; reconnecting", label,
+                                        describe(), heartbeatTimeout);
+                                connection.close();
+                            }));
+                    stream.pipeline().addLast(new AckHandler());
+                }
+            }).addListener(created -> {
+                if (!created.isSuccess()) {
+                    connection.close();
+                    return;
+                }
+                QuicStreamChannel stream = (QuicStreamChannel) created.getNow();
+                control = stream;
+                stream.writeAndFlush(registration.get());
+            });
+        });
+    }
+
+    private void connectionLost() {
+        boolean wasRegistered = registeredAt != null;
+        registeredAt = null;
+        control = null;
+        if (running) {
+            if (wasRegistered) {
+                log.warn("worker={} director.addr={} lost director connection; registering again", label, describe());
+            }
+            nextRetry = FIRST_RETRY;
+            loop.schedule(this::connect, nextRetry.toMillis(), TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void retryLater(String problem) {
+        if (!running) {
+            return;
+        }
+        if (!problem.equals(lastProblem)) {
+            log.warn("worker={} retry.in={} problem=\"{}\" registration with director failed", label, nextRetry, problem);
+        }
+        lastProblem = problem;
+        loop.schedule(this::connect, nextRetry.toMillis(), TimeUnit.MILLISECONDS);
+        Duration doubled = nextRetry.multipliedBy(2);
+        nextRetry = doubled.compareTo(retryMax) > 0 ? retryMax : doubled;
+    }
+
+    private final class AckHandler extends SimpleChannelInboundHandler<Message> {
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, Message message) {
+            if (message instanceof RegistrationAck ack) {
+                registeredAt = Instant.now();
+                directorId = ack.directorId();
+                lastProblem = null;
+                nextRetry = FIRST_RETRY;
+                log.info("worker={} director.addr={} director.id={} workers={} registered with director", label,
+                        describe(), ack.directorId(), ack.workers());
+            } else if (message instanceof StreamError error) {
+                lastProblem = "director refused registration: " + error.code() + " " + error.message();
+                log.error("worker={} director.addr={} error={} problem=\"{}\" director refused registration", label,
+                        describe(), error.code(), error.message());
+            } else {
+                log.warn("worker={} director.addr={} frame={} ignoring unexpected frame on registration stream", label,
+                        describe(), message.frameType());
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            StreamFailures.endStream(ctx.channel(), log, "worker", cause);
+            ctx.channel().parent().close();
+        }
+    }
+}
