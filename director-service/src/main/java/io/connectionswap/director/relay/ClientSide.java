@@ -11,8 +11,11 @@ interface ClientSide {
     /** The client can take more frames now (flow control has room). */
     boolean isWritable();
 
-    /** Sends one complete frame as received from the worker; takes ownership of {@code frame}. */
+    /** Queues one complete frame as received from the worker; takes ownership of {@code frame}. */
     void relay(ByteBuf frame);
+
+    /** Sends what {@link #relay} queued: once per read from the worker, not once per frame. */
+    void flush();
 
     /** Sends RETRY and ends the stream. */
     void retry(Retry retry);

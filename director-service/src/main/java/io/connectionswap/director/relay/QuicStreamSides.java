@@ -27,7 +27,12 @@ final class QuicStreamSides {
 
             @Override
             public void relay(ByteBuf frame) {
-                stream.writeAndFlush(frame, stream.voidPromise());
+                stream.write(frame, stream.voidPromise());
+            }
+
+            @Override
+            public void flush() {
+                stream.flush();
             }
 
             @Override

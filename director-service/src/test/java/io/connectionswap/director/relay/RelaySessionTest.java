@@ -171,6 +171,7 @@ class RelaySessionTest {
 
     private static final class FakeClient implements ClientSide {
         final List<ByteBuf> relayed = new ArrayList<>();
+        int flushes;
         Retry retry;
         boolean finished;
         boolean writable = true;
@@ -188,6 +189,11 @@ class RelaySessionTest {
         @Override
         public void relay(ByteBuf frame) {
             relayed.add(frame);
+        }
+
+        @Override
+        public void flush() {
+            flushes++;
         }
 
         @Override
