@@ -1,5 +1,6 @@
 package io.connectionswap.client.metrics;
 
+import io.connectionswap.protocol.metrics.NettyMetrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.channel.EventLoopGroup;

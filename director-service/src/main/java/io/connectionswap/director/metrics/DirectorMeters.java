@@ -1,5 +1,6 @@
 package io.connectionswap.director.metrics;
 
+import io.connectionswap.protocol.metrics.NettyMetrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;

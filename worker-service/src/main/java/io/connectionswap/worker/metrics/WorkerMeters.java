@@ -1,5 +1,6 @@
 package io.connectionswap.worker.metrics;
 
+import io.connectionswap.protocol.metrics.NettyMetrics;
 import io.connectionswap.worker.quic.ActiveStreams;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;

@@ -1,4 +1,4 @@
-package io.connectionswap.client.metrics;
+package io.connectionswap.protocol.metrics;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.netty4.NettyAllocatorMetrics;
@@ -8,12 +8,12 @@ import io.netty.buffer.ByteBufAllocatorMetricProvider;
 import io.netty.channel.EventLoopGroup;
 
 /** Netty's own meters: buffer allocator memory and pending tasks per event loop (Micrometer's netty4 binders). */
-final class NettyMetrics {
+public final class NettyMetrics {
 
     private NettyMetrics() {
     }
 
-    static void bind(MeterRegistry registry, EventLoopGroup loops) {
+    public static void bind(MeterRegistry registry, EventLoopGroup loops) {
         if (ByteBufAllocator.DEFAULT instanceof ByteBufAllocatorMetricProvider provider) {
             new NettyAllocatorMetrics(provider).bindTo(registry);
         }
