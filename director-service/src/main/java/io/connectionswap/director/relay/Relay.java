@@ -45,6 +45,8 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
     private long nextStreamId;
     private volatile int activeSessions;
     private ScheduledFuture<?> stallWatch;
+    private long watchPeriodNanos;
+    private long lastWatchNanos;
 
     public Relay(WorkerRegistry registry, DirectorProperties properties, int maxPayloadBytes) {
         this.registry = registry;
@@ -63,6 +65,8 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
 
     public void start() {
         long periodNanos = Math.max(TimeUnit.MILLISECONDS.toNanos(10), properties.stallMinimum().toNanos() / 2);
+        watchPeriodNanos = periodNanos;
+        lastWatchNanos = System.nanoTime();
         stallWatch = registry.loop().scheduleAtFixedRate(this::watchForStalls, periodNanos, periodNanos, TimeUnit.NANOSECONDS);
     }
 
@@ -141,7 +145,15 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
 
     private void watchForStalls() {
         long now = System.nanoTime();
+        long lateness = now - lastWatchNanos - watchPeriodNanos;
+        lastWatchNanos = now;
         pendingSwaps.expire(now);
+        if (lateness > watchPeriodNanos) {
+            // this loop itself was held up (GC pause, overload): frames may be waiting unread in our own socket,
+            // so silence from workers proves nothing this round
+            log.debug("late.ms={} stall watch ran late; skipping one round", TimeUnit.NANOSECONDS.toMillis(lateness));
+            return;
+        }
         List<WorkerEndpoint> stalled = null;
         for (RelaySession session : sessions) {
             if (!session.relaying() || !session.clientCanTakeMore()) {

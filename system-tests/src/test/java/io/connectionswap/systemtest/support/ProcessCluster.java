@@ -74,7 +74,9 @@ public final class ProcessCluster implements AutoCloseable {
         int index = directors.size();
         Map<String, String> environment = env("director", env);
         environment.put("CONNECTION_SWAP_DIRECTOR_ADDR", "127.0.0.1:" + directorQuicPorts.get(index));
-        environment.putIfAbsent("CONNECTION_SWAP_HEALTH_INTERVAL", "200ms");
+        environment.putIfAbsent("CONNECTION_SWAP_HEALTH_INTERVAL", "300ms");
+        // 50 ms tokens make the default stall limit 150 ms: too tight for five JVMs on two busy cores
+        environment.putIfAbsent("CONNECTION_SWAP_STALL_MINIMUM", "400ms");
         ServiceProcess started = start(index == 0 ? "director" : "director-" + (index + 1), "director-service", environment);
         directors.add(started);
         if (director == null) {

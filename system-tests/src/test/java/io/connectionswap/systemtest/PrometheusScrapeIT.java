@@ -1,0 +1,183 @@
+package io.connectionswap.systemtest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.connectionswap.systemtest.support.DumpLogsOnFailure;
+import io.connectionswap.systemtest.support.ProcessCluster;
+import io.connectionswap.systemtest.support.PrometheusServer;
+import io.connectionswap.systemtest.support.PrometheusServer.Target;
+import io.connectionswap.systemtest.support.PrometheusText;
+import io.connectionswap.systemtest.support.ServiceProcess;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.extension.TestWatcher;
+
+/**
+ * A real Prometheus scrapes the director, both workers and the client (1 s interval, {@code alerts.yml} loaded)
+ * while worker-a is killed with {@code kill -9} in the middle of a stream; the swap must then be visible through
+ * PromQL the way operators and the dashboard see it.
+ */
+@ExtendWith(DumpLogsOnFailure.class)
+class PrometheusScrapeIT {
+
+    private static final Duration SCRAPE_INTERVAL = Duration.ofSeconds(1);
+    /** Waits on scrapes and swaps; generous because the machine is shared. */
+    private static final Duration DEADLINE = Duration.ofSeconds(90);
+    private static final Duration POLL = Duration.ofMillis(250);
+    private static final Set<String> KILL_REASONS = Set.of("connection_lost", "stall", "stream_error");
+
+    private ProcessCluster cluster;
+    private PrometheusServer prometheus;
+
+    @RegisterExtension
+    final TestWatcher prometheusLogOnFailure = new TestWatcher() {
+        @Override
+        public void testFailed(ExtensionContext context, Throwable cause) {
+            if (prometheus != null) {
+                System.out.println("===== prometheus (" + prometheus.log() + ", config " + prometheus.config() + ") =====\n"
+                        + prometheus.logTail(40));
+            }
+        }
+    };
+
+    @AfterEach
+    void stop() {
+        if (prometheus != null) {
+            prometheus.close();
+        }
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    @Test
+    void prometheusSeesEveryRoleAndTheSwapOfAKilledWorker() {
+        PrometheusServer.binary("prometheus"); // fail before starting anything when it is missing
+
+        cluster = new ProcessCluster("PrometheusScrapeIT", "50ms");
+        ServiceProcess director = cluster.startDirector();
+        ServiceProcess workerA = cluster.startWorker("worker-a");
+        ServiceProcess workerB = cluster.startWorker("worker-b");
+        cluster.awaitHealthyWorkers(2);
+        ServiceProcess client = cluster.startClient("CONNECTION_SWAP_MAX_TOKENS=100", "CONNECTION_SWAP_CLIENT_CONCURRENCY=2");
+        await("client receives tokens").atMost(ProcessCluster.STARTUP).pollInterval(POLL)
+                .until(() -> client.ready() && client.metrics().sum("swap_client_tokens_total") >= 10);
+
+        prometheus = PrometheusServer.start("PrometheusScrapeIT", SCRAPE_INTERVAL, List.of(
+                new Target("connection-swap-director", "director", director.httpPort()),
+                new Target("connection-swap-workers", "worker-a", workerA.httpPort()),
+                new Target("connection-swap-workers", "worker-b", workerB.httpPort()),
+                new Target("connection-swap-client", "client", client.httpPort())));
+
+        // before the kill: every target up, both workers healthy, and a few scrapes of the (still empty) gap
+        // histogram, so that rate() over it has a sample from before the swap
+        await("every target scraped and up").atMost(DEADLINE).pollInterval(POLL)
+                .until(() -> upByProcess().equals(Map.of("director", 1.0, "worker-a", 1.0, "worker-b", 1.0, "client", 1.0)));
+        assertThat(prometheus.targetHealth()).as("targets").containsOnlyKeys("director", "worker-a", "worker-b", "client")
+                .allSatisfy((process, health) -> assertThat(health).as(process).isEqualTo("up"));
+        await("prometheus sees 2 healthy workers").atMost(DEADLINE).pollInterval(POLL)
+                .until(() -> prometheus.single("swap_workers{state=\"healthy\"}").equals(Optional.of(2.0)));
+        await("gap histogram scraped before the swap").atMost(DEADLINE).pollInterval(POLL)
+                .until(() -> prometheus.single("count_over_time(swap_gap_seconds_count[5m])").orElse(0.0) >= 3);
+
+        await("worker-a serves a stream").atMost(DEADLINE).pollInterval(Duration.ofMillis(100))
+                .until(() -> workerA.metrics().sum("swap_worker_streams_active") >= 1);
+        workerA.kill9();
+
+        await("client swaps").atMost(DEADLINE).pollInterval(POLL)
+                .until(() -> client.metrics().sum("swap_client_swaps_total") >= 1);
+        double tokensAtSwap = client.metrics().sum("swap_client_tokens_total");
+        await("tokens keep coming after the swap").atMost(DEADLINE).pollInterval(POLL)
+                .until(() -> client.metrics().sum("swap_client_tokens_total") >= tokensAtSwap + 40);
+
+        // swap_total by reason, as scraped, matches what the director counts
+        await("prometheus has scraped the director's swap_total").atMost(DEADLINE).pollInterval(POLL)
+                .until(() -> {
+                    Map<String, Double> scraped = new TreeMap<>(prometheus.byLabel("sum by (reason) (swap_total)", "reason"));
+                    return !scraped.isEmpty() && scraped.equals(swapsByReason(director.metrics()));
+                });
+        Map<String, Double> byReason = new TreeMap<>(prometheus.byLabel("sum by (reason) (swap_total)", "reason"));
+        assertThat(byReason).as("sum by (reason) (swap_total)").doesNotContainKey("drain");
+        assertThat(byReason.entrySet()).as("sum by (reason) (swap_total): a kill -9 swap, reason in %s", KILL_REASONS)
+                .anySatisfy(entry -> {
+                    assertThat(KILL_REASONS).contains(entry.getKey());
+                    assertThat(entry.getValue()).isGreaterThanOrEqualTo(1);
+                });
+        // (on a loaded machine the 150 ms stall detection may also have moved a stream off a live worker: so
+        // worker-a must be there, but it need not be alone)
+        assertThat(prometheus.single("sum(swap_total{worker=\"worker-a\",reason=~\"connection_lost|stall|stream_error\"})"))
+                .as("swaps off worker-a").hasValueSatisfying(count -> assertThat(count).isGreaterThanOrEqualTo(1));
+
+        // p99 of the swap gap: the SwapGapP99High expression, without its threshold
+        String p99Query = "histogram_quantile(0.99, sum by (le) (rate(swap_gap_seconds_bucket[5m])))";
+        await("p99 swap gap computable").atMost(DEADLINE).pollInterval(POLL)
+                .until(() -> prometheus.single(p99Query).filter(Double::isFinite).isPresent());
+        double p99 = prometheus.single(p99Query).orElseThrow();
+        assertThat(p99).as(p99Query).isFinite().isGreaterThan(0).isLessThanOrEqualTo(30);
+        double gapMax = director.metrics().sum("swap_gap_seconds_max");
+
+        // exactly-once delivery and one connection, seen through Prometheus
+        await("client scraped after the swap").atMost(DEADLINE).pollInterval(POLL)
+                .until(() -> prometheus.single("sum(swap_client_swaps_total)").orElse(0.0) >= 1);
+        assertThat(prometheus.single("sum(swap_client_sequence_errors_total)")).as("sum(swap_client_sequence_errors_total)")
+                .contains(0.0);
+        assertThat(prometheus.single("sum(swap_client_reconnects_total)")).as("sum(swap_client_reconnects_total)")
+                .contains(0.0);
+        PrometheusText clientMetrics = client.metrics();
+        assertThat(clientMetrics.sum("swap_client_sequence_errors_total")).as("client's own count of gaps/duplicates").isZero();
+
+        // the director's view of its workers, and the scrape targets, after the kill
+        await("prometheus sees 1 healthy worker").atMost(DEADLINE).pollInterval(POLL)
+                .until(() -> prometheus.single("swap_workers{state=\"healthy\"}").equals(Optional.of(1.0)));
+        await("worker-a's target down, every other target up").atMost(DEADLINE).pollInterval(POLL)
+                .until(() -> upByProcess().equals(Map.of("director", 1.0, "worker-a", 0.0, "worker-b", 1.0, "client", 1.0)));
+        assertThat(prometheus.targetHealth()).as("targets after the kill")
+                .containsEntry("director", "up").containsEntry("worker-b", "up").containsEntry("client", "up")
+                .containsEntry("worker-a", "down");
+
+        // alerts.yml is loaded and every rule evaluates against the real series without error
+        await("every alert rule evaluated").atMost(DEADLINE).pollInterval(POLL)
+                .until(() -> prometheus.ruleHealth().getOrDefault("connection-swap", Map.of()).values().stream()
+                        .allMatch("ok"::equals));
+        assertThat(prometheus.ruleHealth().get("connection-swap")).as("rules of group connection-swap")
+                .containsOnlyKeys("SwapSequenceError", "SwapNoHealthyWorker", "SwapRateHigh", "SwapGapP99High",
+                        "SwapClientReconnects", "SwapTargetDown");
+        // the dead worker's target puts SwapTargetDown in pending (for: 1m) on that target alone
+        await("SwapTargetDown pending for worker-a").atMost(DEADLINE).pollInterval(POLL)
+                .until(() -> !prometheus.query("ALERTS{alertname=\"SwapTargetDown\",process=\"worker-a\"}").isEmpty());
+        // (a live target that missed one scrape on a loaded machine may be pending; firing needs 1 min down)
+        assertThat(prometheus.query("ALERTS{alertname=\"SwapTargetDown\",alertstate=\"firing\",process!=\"worker-a\"}"))
+                .as("SwapTargetDown for a live target").isEmpty();
+        // (SwapNoHealthyWorker may be pending for a moment if a spurious stall takes worker-b out; firing needs 30 s)
+        assertThat(prometheus.query("ALERTS{alertstate=\"firing\",alertname=~\"SwapSequenceError|SwapNoHealthyWorker|SwapClientReconnects\"}"))
+                .as("alerts that must stay quiet").isEmpty();
+        assertThat(prometheus.query("ALERTS{alertname=\"SwapSequenceError\"}")).as("SwapSequenceError, even pending").isEmpty();
+
+        System.out.printf(Locale.ROOT, "prometheus: swaps by reason %s, p99 swap gap %.1f ms (director max %.1f ms)%n",
+                byReason, p99 * 1000, gapMax * 1000);
+    }
+
+    /** {@code up} of every target, keyed by the {@code process} label of the generated config. */
+    private Map<String, Double> upByProcess() {
+        return prometheus.byLabel("up", "process");
+    }
+
+    private static Map<String, Double> swapsByReason(PrometheusText director) {
+        Map<String, Double> byReason = new TreeMap<>();
+        for (PrometheusText.Sample sample : director.samples("swap_total")) {
+            byReason.merge(sample.labels().get("reason"), sample.value(), Double::sum);
+        }
+        return byReason;
+    }
+}
