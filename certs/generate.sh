@@ -46,3 +46,8 @@ issue worker "$loopback,DNS:worker-a,DNS:worker-b,$(k8s_names worker),$(k8s_name
 issue client "$loopback,DNS:client,$(k8s_names client)" clientAuth
 rm -f ca.srl
 echo "wrote ca.pem ca.key director.{pem,key} worker.{pem,key} client.{pem,key} to $out"
+# the repository's own PKI is also the Kubernetes Secret's source: keep k8s/certs/ in step
+repo_certs=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+if [[ $out == "$repo_certs" && -x $repo_certs/../k8s/sync-certs.sh ]]; then
+  "$repo_certs/../k8s/sync-certs.sh"
+fi

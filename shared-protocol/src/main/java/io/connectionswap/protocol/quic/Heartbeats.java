@@ -21,6 +21,7 @@ public final class Heartbeats extends ChannelInboundHandlerAdapter {
     private final Runnable onTimeout;
     private ScheduledFuture<?> task;
     private long lastEchoNanos;
+    private long lastTickNanos;
     private volatile long lastRoundTripNanos = -1;
 
     private Heartbeats(Duration interval, Duration timeout, Runnable onTimeout) {
@@ -68,6 +69,7 @@ public final class Heartbeats extends ChannelInboundHandlerAdapter {
             return;
         }
         lastEchoNanos = System.nanoTime();
+        lastTickNanos = lastEchoNanos;
         Channel channel = ctx.channel();
         long periodNanos = interval.toNanos();
         task = ctx.executor().scheduleAtFixedRate(() -> tick(channel), periodNanos, periodNanos, TimeUnit.NANOSECONDS);
@@ -75,7 +77,13 @@ public final class Heartbeats extends ChannelInboundHandlerAdapter {
 
     private void tick(Channel channel) {
         long now = System.nanoTime();
-        if (now - lastEchoNanos > timeout.toNanos()) {
+        boolean late = now - lastTickNanos > 2 * interval.toNanos();
+        lastTickNanos = now;
+        if (late) {
+            // our own loop was held up (GC, start-up, overload): an echo may be waiting unread in our socket,
+            // so do not blame the peer for it; give it a fresh timeout
+            lastEchoNanos = now;
+        } else if (now - lastEchoNanos > timeout.toNanos()) {
             stop();
             onTimeout.run();
             return;
