@@ -25,7 +25,7 @@ public record DirectorProperties(
         @DefaultValue("100ms") Duration linkHeartbeatInterval,
         @DefaultValue("1s") Duration linkHeartbeatTimeout,
         @DefaultValue("3") int stallFactor,
-        @DefaultValue("100ms") Duration stallMinimum,
+        @DefaultValue("300ms") Duration stallMinimum,
         @DefaultValue("60s") Duration evictAfter) {
 
     public DirectorProperties {

@@ -52,6 +52,10 @@ final class ClientStreamHandler extends SimpleChannelInboundHandler<Message> {
             QuicStreamChannel stream = (QuicStreamChannel) ctx.channel();
             if (stream.isOutputShutdown()) {
                 ctx.close(); // both sides are done
+            } else if (session != null) {
+                // the client finished its side while we relay: nothing follows GENERATE, so this is a cancel
+                session.clientGone();
+                stream.shutdownOutput().addListener(done -> ctx.close());
             }
         }
         ctx.fireUserEventTriggered(event);

@@ -34,6 +34,7 @@ public final class WorkerEndpoint {
     private volatile boolean pollInFlight;
     private volatile int activeStreams;
     private volatile Instant unreachableSince;
+    private long lastFrameNanos = System.nanoTime();
     private WorkerConnection link;
     private boolean linkPending;
     private boolean registrationOpen;
@@ -121,6 +122,16 @@ public final class WorkerEndpoint {
     /** Gets new streams: healthy and reachable over QUIC. */
     public boolean eligible() {
         return state == WorkerState.HEALTHY && linkUp();
+    }
+
+    /** A frame arrived from this worker on any of its streams (routing loop only). */
+    public void heardFrom(long nanos) {
+        lastFrameNanos = nanos;
+    }
+
+    /** When a frame last arrived from this worker on any stream; its creation time before the first one. */
+    public long lastFrameNanos() {
+        return lastFrameNanos;
     }
 
     public Set<RelaySession> sessions() {

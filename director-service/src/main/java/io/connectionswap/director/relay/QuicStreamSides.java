@@ -1,6 +1,5 @@
 package io.connectionswap.director.relay;
 
-import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.message.Retry;
 import io.connectionswap.protocol.message.WorkerAssignment;
 import io.netty.buffer.ByteBuf;
@@ -56,7 +55,9 @@ final class QuicStreamSides {
 
             @Override
             public void cancel() {
-                stream.shutdown(ErrorCode.CANCELLED.code()).addListener(done -> stream.close());
+                // FIN, not a reset: the worker stops and answers with its own FIN, and only a stream that saw both
+                // FINs is released by Netty's QUIC connection (a reset one would stay until the link closes)
+                stream.shutdownOutput();
             }
 
             @Override

@@ -21,7 +21,9 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -154,32 +156,46 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
             log.debug("late.ms={} stall watch ran late; skipping one round", TimeUnit.NANOSECONDS.toMillis(lateness));
             return;
         }
-        List<WorkerEndpoint> stalled = null;
+        Map<WorkerEndpoint, List<RelaySession>> silent = null;
         for (RelaySession session : sessions) {
             if (!session.relaying() || !session.clientCanTakeMore()) {
-                continue;
+                continue; // a slow client holds the worker back: that is backpressure, not a stall
             }
-            WorkerEndpoint worker = session.worker();
-            long limit = stallLimitNanos(worker.tokenInterval());
+            long limit = session.handedOff() ? stallLimitNanos(session.worker().tokenInterval())
+                    : handOffLimitNanos(session.worker().tokenInterval());
             if (now - session.lastWorkerFrameNanos() > limit) {
-                if (stalled == null) {
-                    stalled = new ArrayList<>();
+                if (silent == null) {
+                    silent = new LinkedHashMap<>();
                 }
-                if (!stalled.contains(worker)) {
-                    stalled.add(worker);
-                }
+                silent.computeIfAbsent(session.worker(), worker -> new ArrayList<>()).add(session);
             }
         }
-        if (stalled != null) {
-            for (WorkerEndpoint worker : stalled) {
-                registry.stalled(worker, "no frame for more than " + Duration.ofNanos(stallLimitNanos(worker.tokenInterval())).toMillis()
-                        + " ms (" + properties.stallFactor() + " token intervals)");
-            }
+        if (silent == null) {
+            return;
         }
+        silent.forEach((worker, stalled) -> {
+            long limit = stallLimitNanos(worker.tokenInterval());
+            String detail = "no frame for more than " + TimeUnit.NANOSECONDS.toMillis(limit) + " ms ("
+                    + properties.stallFactor() + " token intervals)";
+            if (now - worker.lastFrameNanos() > limit) {
+                // nothing from this worker on any stream: the worker hangs, take it out of rotation
+                registry.stalled(worker, detail);
+            } else {
+                // the worker answers on other streams: move only the silent ones
+                for (RelaySession session : stalled) {
+                    session.swap(SwapReason.STALL, detail + " on this stream");
+                }
+            }
+        });
     }
 
     private long stallLimitNanos(Duration tokenInterval) {
         return Math.max(properties.stallMinimum().toNanos(), tokenInterval.toNanos() * properties.stallFactor());
+    }
+
+    /** A new stream's first frame (CONNECTED) may take longer: the worker sets the generation up. */
+    private long handOffLimitNanos(Duration tokenInterval) {
+        return Math.max(TimeUnit.SECONDS.toNanos(1), 2 * stallLimitNanos(tokenInterval));
     }
 
     /** Receives the worker's side of one session. */
@@ -209,6 +225,10 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
         public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
             if (event instanceof ChannelInputShutdownEvent) {
                 session.workerStreamEnded("worker closed the stream before END");
+                QuicStreamChannel stream = (QuicStreamChannel) ctx.channel();
+                if (stream.isOutputShutdown() || !session.relaying()) {
+                    ctx.close(); // both sides finished: Netty's connection releases the stream
+                }
             }
             ctx.fireUserEventTriggered(event);
         }

@@ -33,6 +33,7 @@ public final class RelaySession {
     private Phase phase = Phase.ASSIGNING;
     private int lastRelayed;
     private long lastWorkerFrameNanos;
+    private boolean firstFrameSeen;
     private boolean firstTokenRelayed;
 
     RelaySession(long streamId, String connectionId, ClientSide client, GenerationRequest request,
@@ -57,6 +58,11 @@ public final class RelaySession {
 
     boolean relaying() {
         return phase == Phase.RELAYING;
+    }
+
+    /** Whether the worker has answered the hand-off yet (until then the longer hand-off limit applies). */
+    boolean handedOff() {
+        return firstFrameSeen;
     }
 
     long lastWorkerFrameNanos() {
@@ -87,6 +93,8 @@ public final class RelaySession {
                 return; // the decision to swap was taken: late frames of the failed worker are dropped
             }
             lastWorkerFrameNanos = System.nanoTime();
+            firstFrameSeen = true;
+            worker.heardFrom(lastWorkerFrameNanos);
             switch (frame.type()) {
                 case CONNECTED -> relayToClient(frame);
                 case TOKEN -> relayToken(frame);

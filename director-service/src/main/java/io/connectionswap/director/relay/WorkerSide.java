@@ -7,7 +7,7 @@ interface WorkerSide {
 
     void assign(WorkerAssignment assignment);
 
-    /** Stops the worker's stream at once (reset): used when the session moves away or the client left. */
+    /** Tells the worker to stop (FIN): used when the session moves away or the client left. Late frames are dropped. */
     void cancel();
 
     /** Closes the stream normally after END. */

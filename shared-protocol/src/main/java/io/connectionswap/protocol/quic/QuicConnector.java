@@ -3,6 +3,7 @@ package io.connectionswap.protocol.quic;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
@@ -46,6 +47,8 @@ public final class QuicConnector {
         new Bootstrap()
                 .group(group)
                 .channel(NioDatagramChannel.class)
+                .option(ChannelOption.SO_RCVBUF, QuicSettings.SOCKET_BUFFER_BYTES)
+                .option(ChannelOption.SO_SNDBUF, QuicSettings.SOCKET_BUFFER_BYTES)
                 .handler(new ChannelInitializer<NioDatagramChannel>() {
                     @Override
                     protected void initChannel(NioDatagramChannel channel) {

@@ -4,6 +4,7 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import java.net.InetSocketAddress;
@@ -30,6 +31,8 @@ public final class QuicServerEndpoint {
         ChannelFuture bound = new Bootstrap()
                 .group(group)
                 .channel(NioDatagramChannel.class)
+                .option(ChannelOption.SO_RCVBUF, QuicSettings.SOCKET_BUFFER_BYTES)
+                .option(ChannelOption.SO_SNDBUF, QuicSettings.SOCKET_BUFFER_BYTES)
                 .handler(serverCodec)
                 .bind(socketAddress)
                 .awaitUninterruptibly();

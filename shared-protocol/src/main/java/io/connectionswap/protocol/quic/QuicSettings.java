@@ -15,6 +15,13 @@ import java.time.Duration;
 public record QuicSettings(Duration maxIdleTimeout, long maxData, long maxStreamData, long maxBidirectionalStreams,
                            int maxPayloadBytes) {
 
+    /**
+     * UDP socket buffers asked of the kernel. The default (about 200 KB) holds only a few hundred token-sized
+     * datagrams, so a burst overflows it and every drop costs a QUIC loss-recovery delay. The kernel caps the value at
+     * {@code net.core.rmem_max} / {@code wmem_max}: raise those on hosts that carry many streams.
+     */
+    public static final int SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
+
     public static final QuicSettings DEFAULTS = new QuicSettings(Duration.ofSeconds(10), 64L * 1024 * 1024,
             1024L * 1024, 100_000, io.connectionswap.protocol.frame.Frames.DEFAULT_MAX_PAYLOAD_BYTES);
 

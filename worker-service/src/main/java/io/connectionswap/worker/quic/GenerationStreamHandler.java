@@ -133,8 +133,24 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
-        if (event instanceof io.netty.channel.socket.ChannelInputShutdownEvent && assignment == null) {
-            ctx.close(); // the peer finished sending before any assignment: nothing to serve
+        if (event instanceof io.netty.channel.socket.ChannelInputShutdownEvent) {
+            if (assignment == null) {
+                ctx.close(); // the peer finished sending before any assignment: nothing to serve
+            } else {
+                // nothing follows the assignment, so the director's FIN means: stop, the stream moved or ended
+                if (!finished) {
+                    log.info("worker={} stream.id={} connection.id={} next.seq={} director ended stream",
+                            context.label(), assignment.streamId(), assignment.connectionId(), nextSequence);
+                }
+                finished = true;
+                stop();
+                QuicStreamChannel stream = (QuicStreamChannel) ctx.channel();
+                if (stream.isOutputShutdown()) {
+                    ctx.close();
+                } else {
+                    stream.shutdownOutput().addListener(done -> ctx.close());
+                }
+            }
         }
         ctx.fireUserEventTriggered(event);
     }
