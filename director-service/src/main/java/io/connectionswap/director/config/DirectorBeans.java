@@ -2,6 +2,7 @@ package io.connectionswap.director.config;
 
 import io.connectionswap.director.health.HealthPoller;
 import io.connectionswap.director.health.QuicServerHealthIndicator;
+import io.connectionswap.director.health.RoutingLoopHealthIndicator;
 import io.connectionswap.director.health.WorkersHealthIndicator;
 import io.connectionswap.director.metrics.DirectorMeters;
 import io.connectionswap.director.quic.DirectorQuicServer;
@@ -80,6 +81,12 @@ public class DirectorBeans {
     @Bean("workers")
     WorkersHealthIndicator workersHealthIndicator(WorkerRegistry registry) {
         return new WorkersHealthIndicator(registry);
+    }
+
+    /** Health component {@code routingLoop} (the bean name minus "HealthIndicator"). */
+    @Bean
+    RoutingLoopHealthIndicator routingLoopHealthIndicator(EventLoop routingLoop) {
+        return new RoutingLoopHealthIndicator(routingLoop, java.time.Duration.ofSeconds(2));
     }
 
     @Bean("quicServer")

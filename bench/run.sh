@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# The connection-swap benchmark in one command: builds what is missing or stale, then starts the director from
+# its jar, worker processes and in-JVM workers on loopback (free ports only) and measures relay overhead, swap
+# gap by cause, the reconnect baseline and scale. Prints a table and writes bench/out/summary.json.
+#
+#   bench/run.sh            full run (~12 min on 2 cores)
+#   bench/run.sh --quick    short run (~3 min on 2 cores, plus the first build)
+#   bench/run.sh --profile  also records JFR over every scale window and writes *-hotspots.txt to bench/out
+#   bench/run.sh --help     every option (--phases=..., --rounds=N, --max-streams=N, --token-interval-ms=N)
+#   bench/run.sh --no-build use the jars as they are (no staleness check)
+#
+# JVM flags: BENCH_JAVA_OPTS (bench JVM), BENCH_DIRECTOR_JAVA_OPTS, BENCH_WORKER_JAVA_OPTS.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+out=bench/out
+build=true
+args=()
+for arg in "$@"; do
+  case $arg in
+    --out=*) out=${arg#--out=}; args+=("$arg") ;;
+    --no-build) build=false ;;
+    *) args+=("$arg") ;;
+  esac
+done
+set -- "${args[@]+"${args[@]}"}"
+mkdir -p "$out"
+
+artifacts=(director-service/target/director-service.jar worker-service/target/worker-service.jar
+           worker-service/target/worker-service.jar.original bench/target/classpath.txt bench/target/benchmarks.jar)
+stale=false
+for file in "${artifacts[@]}"; do
+  [[ -f $file ]] || stale=true
+done
+# an executable service jar is tens of MB; a tiny one is the leftover of a build that raced another build
+for file in director-service/target/director-service.jar worker-service/target/worker-service.jar; do
+  [[ -f $file && $(stat -c %s "$file") -gt 1000000 ]] || stale=true
+done
+if $build && ! $stale && [[ -n $(find shared-protocol/src worker-service/src director-service/src bench/src pom.xml \
+    shared-protocol/pom.xml worker-service/pom.xml director-service/pom.xml bench/pom.xml \
+    -newer bench/target/classpath.txt -type f -print -quit 2>/dev/null) ]]; then
+  stale=true
+fi
+if ! $stale; then
+  # every jar on the harness classpath must still be there (a 'clean' elsewhere removes them)
+  while IFS= read -r -d: entry || [[ -n $entry ]]; do
+    [[ -z $entry || -e $entry ]] || { stale=true; break; }
+  done < bench/target/classpath.txt
+  # built with -pl bench alone, the classpath points at installed snapshots instead of this tree's modules
+  grep -q '/io/connectionswap/' bench/target/classpath.txt && stale=true
+fi
+if $stale && ! $build; then
+  echo "[bench] --no-build, but a jar or the harness classpath is missing: build first" >&2
+  exit 2
+fi
+if $stale; then
+  echo "[bench] building (./mvnw -q -DskipTests package -pl bench -am) ..."
+  ./mvnw -q -B -DskipTests -Dmaven.jar.forceCreation=true package -pl bench -am
+fi
+
+# children the bench JVM could not kill itself (it was killed with -9): only our own service jars, by pid
+cleanup() {
+  local pids_file=$out/children.pids
+  [[ -f $pids_file ]] || return 0
+  while read -r pid name; do
+    if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null && tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q -- '-service.jar'; then
+      echo "[bench] killing leftover $name (pid $pid)"
+      kill -CONT "$pid" 2>/dev/null || true
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  done < "$pids_file"
+}
+trap cleanup EXIT
+
+# run from copies: a build elsewhere in this tree must not swap the jars under running processes
+snap=$out/.jars
+rm -rf "$snap"
+mkdir -p "$snap"
+cp director-service/target/director-service.jar worker-service/target/worker-service.jar "$snap/"
+cp -r bench/target/classes "$snap/bench-classes"
+entries=()
+IFS=: read -ra raw < bench/target/classpath.txt || true  # no trailing newline: read reports EOF
+i=0
+for entry in "${raw[@]}"; do
+  if [[ $entry == "$PWD"/* ]]; then
+    i=$((i + 1))
+    cp -r "$entry" "$snap/cp-$i-$(basename "$entry")"
+    entry=$snap/cp-$i-$(basename "$entry")
+  fi
+  entries+=("$entry")
+done
+classpath="$snap/bench-classes:$(IFS=:; echo "${entries[*]}")"
+
+java_opts=(${BENCH_JAVA_OPTS:--Xms512m -Xmx2g} "-Dbench.jars=$snap")
+for arg in "$@"; do
+  [[ $arg == --profile ]] && java_opts+=(-XX:+UnlockDiagnosticVMOptions -XX:+DebugNonSafepoints)
+done
+status=0
+java "${java_opts[@]}" -cp "$classpath" io.connectionswap.bench.Bench "$@" || status=$?
+exit $status

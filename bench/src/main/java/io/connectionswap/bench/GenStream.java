@@ -1,0 +1,294 @@
+package io.connectionswap.bench;
+
+import io.connectionswap.protocol.codec.MessageCodec;
+import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.frame.Frames;
+import io.connectionswap.protocol.frame.RawFrame;
+import io.connectionswap.protocol.message.Connected;
+import io.connectionswap.protocol.message.GenerationRequest;
+import io.connectionswap.protocol.message.Message;
+import io.connectionswap.protocol.message.Retry;
+import io.connectionswap.protocol.message.StreamError;
+import io.connectionswap.protocol.message.WorkerAssignment;
+import io.connectionswap.protocol.quic.StreamPipelines;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.quic.QuicChannel;
+import io.netty.handler.codec.quic.QuicStreamChannel;
+import io.netty.handler.codec.quic.QuicStreamType;
+import io.netty.util.ReferenceCountUtil;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One generation of the bench client. Through the director it sends GENERATE and, on RETRY, resumes after the
+ * last sequence it received: on a new stream of the same connection (what the real client does), or on a new
+ * connection (the reconnect baseline). Directly to a worker it sends the ASSIGNMENT the director would. Every
+ * token's sequence is checked; a timestamped token's latency goes to the sink. Touched by one event loop at a
+ * time (the one of its current stream); the phase thread reads the volatile fields.
+ */
+final class GenStream {
+
+    enum Target { DIRECTOR, WORKER }
+
+    private static final int MAX_TOKENS = 10_000_000;
+    private static final java.util.concurrent.atomic.AtomicInteger EXCEPTIONS_LOGGED = new java.util.concurrent.atomic.AtomicInteger();
+
+    final int index;
+    final String generationId = UUID.randomUUID().toString();
+    final String prompt;
+    private final Target target;
+    private final StreamSink sink;
+    private final QuicClients clients;
+    private final int directorPort;
+    private volatile QuicClients.Conn conn;
+    private volatile boolean sameConnection = true;
+    private volatile QuicStreamChannel stream;
+    private volatile String avoidWorker;
+    volatile String worker;
+    volatile int lastSeq;
+    volatile long lastTokenNanos;
+    volatile long tokensReceived;
+    volatile boolean cancelled;
+    volatile int swaps;
+    // the swap in progress (loop-confined between RETRY and the next token)
+    private boolean awaitingFirst;
+    private long retryNanos;
+    private long lastBeforeNanos;
+    private String retryReason;
+    private String failedWorker;
+    private boolean resumedOnSameConnection;
+    /** Pause before reopening after a refusal or a broken stream: 50 ms doubling to 1 s, reset by a token. */
+    private long backoffMillis = 50;
+
+    GenStream(int index, Target target, QuicClients.Conn conn, StreamSink sink, QuicClients clients, int directorPort) {
+        this.index = index;
+        this.target = target;
+        this.conn = conn;
+        this.sink = sink;
+        this.clients = clients;
+        this.directorPort = directorPort;
+        this.prompt = "bench-" + index;
+    }
+
+    /** How a RETRY is answered: true (default) on the same connection, false on a new connection. */
+    void resumeOnSameConnection(boolean same) {
+        this.sameConnection = same;
+    }
+
+    void open() {
+        QuicClients.Conn current = conn;
+        if (cancelled) {
+            return;
+        }
+        current.channel.createStream(QuicStreamType.BIDIRECTIONAL, new ChannelInitializer<QuicStreamChannel>() {
+            @Override
+            protected void initChannel(QuicStreamChannel channel) {
+                StreamPipelines.rawFrames(channel, Frames.DEFAULT_MAX_PAYLOAD_BYTES, new Handler());
+            }
+        }).addListener(opened -> {
+            if (!opened.isSuccess()) {
+                sink.openFailures.increment();
+                reopenLater(current.channel.eventLoop());
+                return;
+            }
+            QuicStreamChannel channel = (QuicStreamChannel) opened.getNow();
+            stream = channel;
+            if (cancelled) {
+                channel.shutdown(ErrorCode.CANCELLED.code()).addListener(done -> channel.close());
+                return;
+            }
+            channel.writeAndFlush(firstMessage());
+        });
+    }
+
+    private Message firstMessage() {
+        int resumeAfter = lastSeq;
+        if (target == Target.WORKER) {
+            return new WorkerAssignment(index, "bench-direct", generationId, prompt, MAX_TOKENS, resumeAfter);
+        }
+        return new GenerationRequest(generationId, prompt, MAX_TOKENS, resumeAfter, avoidWorker);
+    }
+
+    /**
+     * Stops the generation: the current stream is reset both ways (RESET_STREAM + STOP_SENDING with CANCELLED, as
+     * the director cancels a worker stream), and nothing is reopened. A plain {@code close()} would only send a FIN,
+     * which neither the director nor a worker takes as the end of a generation stream.
+     */
+    void cancel() {
+        cancelled = true;
+        QuicStreamChannel current = stream;
+        if (current != null) {
+            current.eventLoop().execute(() -> {
+                if (current.isActive()) {
+                    current.shutdown(ErrorCode.CANCELLED.code()).addListener(done -> {
+                        if (!done.isSuccess() && EXCEPTIONS_LOGGED.incrementAndGet() <= 10) {
+                            System.err.println("[bench] generation " + index + " reset failed: " + done.cause());
+                        }
+                        current.close();
+                    });
+                }
+            });
+        }
+    }
+
+    private void reopenLater(EventLoop loop) {
+        if (!cancelled) {
+            long wait = backoffMillis;
+            backoffMillis = Math.min(1000, backoffMillis * 2);
+            loop.schedule(this::open, wait, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void onToken(RawFrame frame, long now) {
+        int seq = frame.tokenSequence();
+        if (seq != lastSeq + 1) {
+            sink.sequenceErrors.increment();
+            if (seq <= lastSeq) {
+                return; // duplicate
+            }
+        }
+        if (sink.timestamps) {
+            long emitted = TimestampTokenModel.emittedNanos(frame.content());
+            if (emitted > 0) {
+                sink.latency(now - emitted);
+            }
+        }
+        if (awaitingFirst) {
+            awaitingFirst = false;
+            if (lastBeforeNanos != 0) {
+                sink.swaps.add(new SwapSample(index, retryReason, failedWorker, worker, resumedOnSameConnection,
+                        lastBeforeNanos, retryNanos, now));
+            }
+        }
+        lastSeq = seq;
+        lastTokenNanos = now;
+        backoffMillis = 50;
+        tokensReceived++;
+        sink.tokens.increment();
+    }
+
+    private void onRetry(Retry retry, long now) {
+        swaps++;
+        if (retry.lastSequence() != lastSeq) {
+            sink.retryMismatch.increment();
+        }
+        awaitingFirst = true;
+        retryNanos = now;
+        lastBeforeNanos = lastTokenNanos;
+        retryReason = retry.reason();
+        failedWorker = retry.failedWorker();
+        avoidWorker = retry.failedWorker();
+        resumedOnSameConnection = sameConnection;
+        if (cancelled) {
+            return;
+        }
+        if (sameConnection) {
+            open();
+            return;
+        }
+        clients.directorAsync(directorPort).addListener(connected -> {
+            if (!connected.isSuccess()) {
+                sink.openFailures.increment();
+                reopenLater(conn.channel.eventLoop());
+                return;
+            }
+            QuicClients.Conn fresh = new QuicClients.Conn((QuicChannel) connected.getNow());
+            sink.extraConnections.add(fresh);
+            conn = fresh;
+            open();
+        });
+    }
+
+    private void onError(StreamError error, EventLoop loop) {
+        if (error.code() == ErrorCode.NO_HEALTHY_WORKER) {
+            sink.noHealthyWorker.increment();
+            reopenLater(loop);
+        } else {
+            sink.streamErrors.increment();
+            reopenLater(loop);
+        }
+    }
+
+    private final class Handler extends ChannelInboundHandlerAdapter {
+        private boolean settled;
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (!(msg instanceof RawFrame frame)) {
+                ReferenceCountUtil.release(msg);
+                return;
+            }
+            try {
+                if (settled) {
+                    return;
+                }
+                long now = System.nanoTime();
+                switch (frame.type()) {
+                    case TOKEN -> onToken(frame, now);
+                    case CONNECTED -> worker = ((Connected) MessageCodec.decode(frame)).worker();
+                    case END -> {
+                        settle(ctx);
+                        sink.ended.increment();
+                    }
+                    case RETRY -> {
+                        Retry retry = (Retry) MessageCodec.decode(frame);
+                        settle(ctx);
+                        onRetry(retry, now);
+                    }
+                    case ERROR -> {
+                        StreamError error = (StreamError) MessageCodec.decode(frame);
+                        settle(ctx);
+                        onError(error, ctx.channel().eventLoop());
+                    }
+                    default -> {
+                        settle(ctx);
+                        broken(ctx);
+                    }
+                }
+            } finally {
+                frame.release();
+            }
+        }
+
+        private void settle(ChannelHandlerContext ctx) {
+            settled = true;
+            ctx.close();
+        }
+
+        private void broken(ChannelHandlerContext ctx) {
+            if (!cancelled) {
+                sink.broken.increment();
+                reopenLater(ctx.channel().eventLoop());
+            }
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            if (!settled) {
+                settled = true;
+                broken(ctx);
+            }
+            ctx.fireChannelInactive();
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            if (EXCEPTIONS_LOGGED.incrementAndGet() <= 10) {
+                System.err.println("[bench] generation " + index + " stream exception: " + cause);
+            }
+            if (!settled) {
+                settled = true;
+                broken(ctx);
+            }
+            // a reset, not just a FIN: the director keeps relaying to a stream that only half-closed
+            if (ctx.channel() instanceof QuicStreamChannel quic && ctx.channel().isActive()) {
+                quic.shutdown(ErrorCode.CANCELLED.code()).addListener(done -> ctx.close());
+            } else {
+                ctx.close();
+            }
+        }
+    }
+}
