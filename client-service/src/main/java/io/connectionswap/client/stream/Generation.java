@@ -7,7 +7,6 @@ import java.util.List;
 final class Generation {
 
     final Lane lane;
-    final long number;
     final String id;
     final String prompt;
     final int maxTokens;
@@ -19,9 +18,8 @@ final class Generation {
     long lastTokenNanos;
     String avoidWorker;
 
-    Generation(Lane lane, long number, String id, String prompt, int maxTokens) {
+    Generation(Lane lane, String id, String prompt, int maxTokens) {
         this.lane = lane;
-        this.number = number;
         this.id = id;
         this.prompt = prompt;
         this.maxTokens = maxTokens;

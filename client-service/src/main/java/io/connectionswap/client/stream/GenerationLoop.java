@@ -95,7 +95,7 @@ public final class GenerationLoop implements SmartLifecycle {
             return;
         }
         long number = ++generationsStarted;
-        lane.current = new Generation(lane, number, UUID.randomUUID().toString(),
+        lane.current = new Generation(lane, UUID.randomUUID().toString(),
                 properties.promptPrefix() + "-" + number, properties.maxTokens());
         openStream(lane);
     }

@@ -12,7 +12,6 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
-import io.netty.handler.codec.quic.QuicStreamChannel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -68,9 +67,5 @@ final class FirstMessageRouter extends ChannelInboundHandlerAdapter {
             return;
         }
         StreamFailures.endStream(ctx.channel(), log, "director", cause);
-    }
-
-    static boolean isStream(ChannelHandlerContext ctx) {
-        return ctx.channel() instanceof QuicStreamChannel;
     }
 }

@@ -76,8 +76,4 @@ final class WorkerLink implements WorkerConnection {
         lostReason = reason;
         connection.close();
     }
-
-    QuicChannel connection() {
-        return connection;
-    }
 }

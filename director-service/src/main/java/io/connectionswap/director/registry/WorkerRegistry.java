@@ -1,6 +1,7 @@
 package io.connectionswap.director.registry;
 
 import io.connectionswap.director.config.DirectorProperties;
+import io.connectionswap.director.config.DiscoveryProperties;
 import io.connectionswap.director.config.HealthProperties;
 import io.connectionswap.director.metrics.DirectorMeters;
 import io.connectionswap.protocol.message.WorkerRegistration;
@@ -15,6 +16,7 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -71,10 +73,6 @@ public final class WorkerRegistry {
         return snapshot;
     }
 
-    public long count(WorkerState state) {
-        return snapshot.stream().filter(worker -> worker.state() == state).count();
-    }
-
     public long healthyCount() {
         return snapshot.stream().filter(WorkerEndpoint::eligible).count();
     }
@@ -123,7 +121,7 @@ public final class WorkerRegistry {
      * workers no longer listed are forgotten once they are not fit for streams (a draining pod leaves DNS while its
      * streams still move away).
      */
-    public void discovered(java.util.Set<HostPort> addresses, io.connectionswap.director.config.DiscoveryProperties discovery) {
+    public void discovered(Set<HostPort> addresses, DiscoveryProperties discovery) {
         assert loop.inEventLoop();
         for (WorkerEndpoint worker : List.copyOf(workers.values())) {
             boolean listed = addresses.contains(worker.address());
@@ -141,9 +139,8 @@ public final class WorkerRegistry {
             }
             String tlsName = properties.workerTlsName() == null || properties.workerTlsName().isBlank()
                     ? address.host() : properties.workerTlsName();
-            String host = address.host().indexOf(':') >= 0 ? "[" + address.host() + "]" : address.host();
             WorkerEndpoint worker = new WorkerEndpoint(key, address,
-                    URI.create("http://" + host + ":" + discovery.healthPort() + discovery.healthPath()),
+                    URI.create("http://" + address.uriHost() + ":" + discovery.healthPort() + discovery.healthPath()),
                     discovery.tokenInterval(), "dns:" + key, tlsName, WorkerSource.DNS);
             worker.inDns(true);
             workers.put(key, worker);

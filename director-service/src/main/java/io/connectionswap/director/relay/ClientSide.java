@@ -14,7 +14,10 @@ interface ClientSide {
     /** Queues one complete frame as received from the worker; takes ownership of {@code frame}. */
     void relay(ByteBuf frame);
 
-    /** Sends what {@link #relay} queued: once per read from the worker, not once per frame. */
+    /**
+     * Ends a batch of {@link #relay} writes (once per read from the worker). Netty's QUIC stream hands each write to
+     * quiche at once, so today this only keeps the write/flush contract; a transport that batches would send here.
+     */
     void flush();
 
     /** Sends RETRY and ends the stream. */

@@ -17,6 +17,9 @@ public final class DeterministicTokenModel implements TokenModel {
             "each", "generation", "resumes", "exactly", "where", "it", "stopped", "sequence", "numbers", "prove",
             "order", "gaps", "duplicates", "never", "happen", "here", "today", "again", "still", "alive");
 
+    /** Every word with the space that separates it from the previous token: no string is built per token. */
+    private static final List<String> SPACED = WORDS.stream().map(word -> " " + word).toList();
+
     @Override
     public String name() {
         return "deterministic";
@@ -31,11 +34,25 @@ public final class DeterministicTokenModel implements TokenModel {
         hash ^= hash >>> 16;
         hash *= 0x7feb352d;
         hash ^= hash >>> 15;
-        String word = WORDS.get(Math.floorMod(hash, WORDS.size()));
-        return sequence == 1 ? word : " " + word;
+        int index = Math.floorMod(hash, WORDS.size());
+        return sequence == 1 ? WORDS.get(index) : SPACED.get(index);
     }
 
+    /** FNV-1a over the prompt's UTF-8 bytes; ASCII prompts (the usual case) are hashed without an allocation. */
     private static int fnv1a(String text) {
+        int hash = 0x811c9dc5;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c >= 0x80) {
+                return fnv1aBytes(text);
+            }
+            hash ^= c;
+            hash *= 0x01000193;
+        }
+        return hash;
+    }
+
+    private static int fnv1aBytes(String text) {
         int hash = 0x811c9dc5;
         for (byte b : text.getBytes(StandardCharsets.UTF_8)) {
             hash ^= b & 0xff;

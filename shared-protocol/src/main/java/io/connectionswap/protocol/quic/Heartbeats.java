@@ -22,7 +22,6 @@ public final class Heartbeats extends ChannelInboundHandlerAdapter {
     private ScheduledFuture<?> task;
     private long lastEchoNanos;
     private long lastTickNanos;
-    private volatile long lastRoundTripNanos = -1;
 
     private Heartbeats(Duration interval, Duration timeout, Runnable onTimeout) {
         this.interval = interval;
@@ -42,11 +41,6 @@ public final class Heartbeats extends ChannelInboundHandlerAdapter {
     /** The side that echoes heartbeats. */
     public static Heartbeats responder() {
         return new Heartbeats(null, null, null);
-    }
-
-    /** Round-trip time of the latest echo, or -1 before the first one. */
-    public long lastRoundTripNanos() {
-        return lastRoundTripNanos;
     }
 
     @Override
@@ -102,9 +96,7 @@ public final class Heartbeats extends ChannelInboundHandlerAdapter {
         if (interval == null) {
             ctx.writeAndFlush(heartbeat, ctx.voidPromise());
         } else {
-            long now = System.nanoTime();
-            lastEchoNanos = now;
-            lastRoundTripNanos = now - heartbeat.sentNanos();
+            lastEchoNanos = System.nanoTime();
         }
     }
 

@@ -50,8 +50,13 @@ public record HostPort(String host, int port) {
         return new HostPort(host, newPort);
     }
 
+    /** The host as it is written in a URI or a {@code host:port}: IPv6 literals in brackets. */
+    public String uriHost() {
+        return host.indexOf(':') >= 0 ? "[" + host + "]" : host;
+    }
+
     @Override
     public String toString() {
-        return host.indexOf(':') >= 0 ? "[" + host + "]:" + port : host + ":" + port;
+        return uriHost() + ":" + port;
     }
 }

@@ -49,10 +49,6 @@ public final class QuicServerEndpoint {
         return (InetSocketAddress) channel.localAddress();
     }
 
-    public Channel channel() {
-        return channel;
-    }
-
     public ChannelFuture close() {
         return channel.close();
     }

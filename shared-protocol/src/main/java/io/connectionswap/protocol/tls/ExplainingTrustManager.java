@@ -25,56 +25,33 @@ final class ExplainingTrustManager extends X509ExtendedTrustManager {
 
     @Override
     public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
-        try {
-            delegate.checkServerTrusted(chain, authType, engine);
-        } catch (CertificateException e) {
-            throw explained("server", chain, engine == null ? null : engine.getPeerHost(), e);
-        }
+        explain("server", chain, engine == null ? null : engine.getPeerHost(),
+                () -> delegate.checkServerTrusted(chain, authType, engine));
     }
 
     @Override
     public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
-        try {
-            delegate.checkClientTrusted(chain, authType, engine);
-        } catch (CertificateException e) {
-            throw explained("client", chain, null, e);
-        }
+        explain("client", chain, null, () -> delegate.checkClientTrusted(chain, authType, engine));
     }
 
     @Override
     public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
-        try {
-            delegate.checkServerTrusted(chain, authType, socket);
-        } catch (CertificateException e) {
-            throw explained("server", chain, null, e);
-        }
+        explain("server", chain, null, () -> delegate.checkServerTrusted(chain, authType, socket));
     }
 
     @Override
     public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
-        try {
-            delegate.checkClientTrusted(chain, authType, socket);
-        } catch (CertificateException e) {
-            throw explained("client", chain, null, e);
-        }
+        explain("client", chain, null, () -> delegate.checkClientTrusted(chain, authType, socket));
     }
 
     @Override
     public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-        try {
-            delegate.checkServerTrusted(chain, authType);
-        } catch (CertificateException e) {
-            throw explained("server", chain, null, e);
-        }
+        explain("server", chain, null, () -> delegate.checkServerTrusted(chain, authType));
     }
 
     @Override
     public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-        try {
-            delegate.checkClientTrusted(chain, authType);
-        } catch (CertificateException e) {
-            throw explained("client", chain, null, e);
-        }
+        explain("client", chain, null, () -> delegate.checkClientTrusted(chain, authType));
     }
 
     @Override
@@ -82,11 +59,22 @@ final class ExplainingTrustManager extends X509ExtendedTrustManager {
         return delegate.getAcceptedIssuers();
     }
 
-    private static CertificateException explained(String side, X509Certificate[] chain, String expectedHost,
-                                                  CertificateException e) {
-        String subject = chain != null && chain.length > 0 ? chain[0].getSubjectX500Principal().getName() : "none";
-        log.warn("peer.role={} peer.cert=\"{}\" expected.name={} problem=\"{}\" rejected peer certificate", side, subject,
-                expectedHost, e.getMessage());
-        return e;
+    /** One delegated check. */
+    @FunctionalInterface
+    private interface Check {
+        void run() throws CertificateException;
+    }
+
+    /** Runs {@code check}; when it rejects the peer, logs why and rethrows. */
+    private static void explain(String side, X509Certificate[] chain, String expectedHost, Check check)
+            throws CertificateException {
+        try {
+            check.run();
+        } catch (CertificateException e) {
+            String subject = chain != null && chain.length > 0 ? chain[0].getSubjectX500Principal().getName() : "none";
+            log.warn("peer.role={} peer.cert=\"{}\" expected.name={} problem=\"{}\" rejected peer certificate", side,
+                    subject, expectedHost, e.getMessage());
+            throw e;
+        }
     }
 }

@@ -145,17 +145,12 @@ public class DirectorRegistration {
         HostPort address = advertised;
         String healthUrl = properties.advertiseHealthUrl();
         if (healthUrl == null || healthUrl.isBlank()) {
-            healthUrl = "http://" + hostForUrl(address.host()) + ":" + httpPort + "/actuator/health";
+            // a worker bound to every interface is polled on loopback unless it advertises a name
+            HostPort polled = "0.0.0.0".equals(address.host()) ? new HostPort("127.0.0.1", httpPort) : address;
+            healthUrl = "http://" + polled.uriHost() + ":" + httpPort + "/actuator/health";
         }
         return new WorkerRegistration(properties.label(), address.toString(), healthUrl,
                 properties.tokenInterval().toMillis(), instanceId);
-    }
-
-    private static String hostForUrl(String host) {
-        if ("0.0.0.0".equals(host)) {
-            return "127.0.0.1";
-        }
-        return host.indexOf(':') >= 0 ? "[" + host + "]" : host;
     }
 
     /** Runs on the lookup thread every resolve interval. */
