@@ -152,6 +152,23 @@ class CoreStreamingTest {
     }
 
     @Test
+    void hostNameVerificationRefusesADirectorCertificateWithoutTheNameDialled() {
+        EventLoopGroup group = QuicEventLoops.create("test-hostname", 1);
+        try {
+            QuicConnector connector = new QuicConnector(group, QuicSettings.DEFAULTS, QuicTls.client(clientIdentity));
+            Future<QuicChannel> wrongName = connector.connect(new InetSocketAddress("127.0.0.1", cluster.directorPort()),
+                    "not-the-director.example", null, null).awaitUninterruptibly();
+            assertThat(wrongName.isSuccess()).as("certificate without the name dialled must be refused").isFalse();
+            Future<QuicChannel> rightName = connector.connect(new InetSocketAddress("127.0.0.1", cluster.directorPort()),
+                    "localhost", null, null).awaitUninterruptibly();
+            assertThat(rightName.isSuccess()).as("localhost is in the director certificate's SANs").isTrue();
+            rightName.getNow().close();
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
     void workerRefusesAPeerWithoutTheDirectorsCertificate() throws Exception {
         // the client certificate is signed by the same CA, but it is not the director's
         EventLoopGroup group = QuicEventLoops.create("test-mtls", 1);

@@ -25,8 +25,7 @@ final class ExplainingTrustManager extends X509ExtendedTrustManager {
 
     @Override
     public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
-        explain("server", chain, engine == null ? null : engine.getPeerHost(),
-                () -> delegate.checkServerTrusted(chain, authType, engine));
+        explain("server", chain, peerHost(engine), () -> delegate.checkServerTrusted(chain, authType, engine));
     }
 
     @Override
@@ -57,6 +56,15 @@ final class ExplainingTrustManager extends X509ExtendedTrustManager {
     @Override
     public X509Certificate[] getAcceptedIssuers() {
         return delegate.getAcceptedIssuers();
+    }
+
+    /** The name the client dialled (QUIC engines keep it on the handshake session). */
+    private static String peerHost(SSLEngine engine) {
+        if (engine == null) {
+            return null;
+        }
+        javax.net.ssl.SSLSession handshake = engine.getHandshakeSession();
+        return handshake != null && handshake.getPeerHost() != null ? handshake.getPeerHost() : engine.getPeerHost();
     }
 
     /** One delegated check. */
