@@ -6,8 +6,10 @@
 #   ./run-local.sh
 #
 # worker-a is started with CONNECTION_SWAP_WORKER_FAIL_AFTER=15s (override with WORKER_A_FAIL_AFTER, empty
-# turns it off), so about 20 s in its health turns DOWN and you see the director move the stream to worker-b on
-# the same client connection. Every CONNECTION_SWAP_* variable you export is passed to all four processes.
+# turns it off). The client starts once the director sees both workers healthy and runs two generations at a time
+# (CONNECTION_SWAP_CLIENT_CONCURRENCY=2), so each worker serves one from the start: about 15 s later worker-a's
+# health turns DOWN and you see the director move its stream to worker-b on the same client connection.
+# Every CONNECTION_SWAP_* variable you export is passed to all four processes.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -56,7 +58,20 @@ start worker-a 32 CONNECTION_SWAP_WORKER_ADDR=127.0.0.1:62001 CONNECTION_SWAP_WO
 start worker-b 33 CONNECTION_SWAP_WORKER_ADDR=127.0.0.1:62002 CONNECTION_SWAP_WORKER_LABEL=worker-b \
   CONNECTION_SWAP_DIRECTOR_TARGET="$director" CONNECTION_SWAP_TOKEN_INTERVAL="$token_interval" \
   -- worker-service/target/worker-service.jar
-start client 35 CONNECTION_SWAP_DIRECTOR_TARGET="$director" -- client-service/target/client-service.jar
+
+# start the client once both workers are in rotation, so its two streams land one on each worker
+health=http://127.0.0.1:${DIRECTOR_HTTP_PORT:-8080}/actuator/health
+if command -v curl >/dev/null; then
+  echo "[run-local] waiting (up to 2 min) for the director to see two healthy workers ($health) ..."
+  for _ in $(seq 1 240); do
+    if body=$(curl -fs "$health" 2>/dev/null) && [[ $body == *'"healthy":2'* ]]; then
+      break
+    fi
+    sleep 0.5
+  done
+fi
+start client 35 CONNECTION_SWAP_DIRECTOR_TARGET="$director" \
+  CONNECTION_SWAP_CLIENT_CONCURRENCY="${CONNECTION_SWAP_CLIENT_CONCURRENCY:-2}" -- client-service/target/client-service.jar
 
 echo "[run-local] director :8080, client :8090 (Actuator); Ctrl-C stops everything"
 wait
