@@ -86,7 +86,7 @@ final class GenStream {
         current.channel.createStream(QuicStreamType.BIDIRECTIONAL, new ChannelInitializer<QuicStreamChannel>() {
             @Override
             protected void initChannel(QuicStreamChannel channel) {
-                StreamPipelines.rawFrames(channel, Frames.DEFAULT_MAX_PAYLOAD_BYTES, new Handler());
+                StreamPipelines.rawFrames(channel, io.connectionswap.protocol.frame.FrameLimits.DEFAULTS, new Handler());
             }
         }).addListener(opened -> {
             if (!opened.isSuccess()) {
@@ -106,10 +106,16 @@ final class GenStream {
 
     private Message firstMessage() {
         int resumeAfter = lastSeq;
-        if (target == Target.WORKER) {
-            return new WorkerAssignment(index, "bench-direct", generationId, prompt, MAX_TOKENS, resumeAfter);
+        GenerationRequest request = GenerationRequest.completion(generationId, prompt, MAX_TOKENS);
+        if (resumeAfter > 0 || avoidWorker != null) {
+            // the bench's timestamp model does not check the delivered text (its tokens are clock readings), so
+            // the bench does not keep it: an empty text stands in for it
+            request = request.resumedAfter(resumeAfter, "", avoidWorker);
         }
-        return new GenerationRequest(generationId, prompt, MAX_TOKENS, resumeAfter, avoidWorker);
+        if (target == Target.WORKER) {
+            return new WorkerAssignment(index, "bench-direct", request);
+        }
+        return request;
     }
 
     /**

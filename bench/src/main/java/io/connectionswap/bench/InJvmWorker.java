@@ -22,7 +22,10 @@ final class InJvmWorker implements AutoCloseable {
     }
 
     static InJvmWorker start(String label, int directorPort, Path certs, String tokenInterval, Path logFile) {
-        TimestampTokenModel model = new TimestampTokenModel();
+        // its own pacing thread: the worker's event loops exist only once the context is refreshed
+        TimestampTokenModel model = new TimestampTokenModel(org.springframework.boot.convert.DurationStyle.detectAndParse(tokenInterval),
+                java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+                        new io.netty.util.concurrent.DefaultThreadFactory("bench-model-" + label, true)));
         ConfigurableApplicationContext context = WorkerApplication.application()
                 .initializers(ctx -> ctx.getBeanFactory().registerSingleton("benchTokenModel", model))
                 .run("--CONNECTION_SWAP_WORKER_ADDR=127.0.0.1:0",

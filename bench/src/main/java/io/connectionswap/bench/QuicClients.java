@@ -128,7 +128,7 @@ final class QuicClients implements AutoCloseable {
                 channel.createStream(QuicStreamType.BIDIRECTIONAL, new ChannelInitializer<QuicStreamChannel>() {
                     @Override
                     protected void initChannel(QuicStreamChannel stream) {
-                        StreamPipelines.messages(stream, Frames.DEFAULT_MAX_PAYLOAD_BYTES, Heartbeats.sender(
+                        StreamPipelines.messages(stream, io.connectionswap.protocol.frame.FrameLimits.DEFAULTS, Heartbeats.sender(
                                 Duration.ofMillis(500), Duration.ofSeconds(5), channel::close));
                         stream.pipeline().addLast(new ChannelInboundHandlerAdapter());
                     }

@@ -1,24 +1,48 @@
 package io.connectionswap.bench;
 
-import io.connectionswap.protocol.model.TokenModel;
+import io.connectionswap.protocol.model.GenerationContext;
+import io.connectionswap.protocol.model.ModelBackend;
+import io.connectionswap.protocol.model.ModelEvent;
+import io.connectionswap.worker.model.PacedBackend;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Flow;
+import java.util.concurrent.ScheduledExecutorService;
 
 /**
- * The bench's token model for in-JVM workers: the text of a token is {@code t<System.nanoTime() at emit>}, so a
- * client in the same JVM computes each token's latency with one clock. {@link #ready} drives the worker's
- * Actuator health (its "model" indicator): false turns the worker DOWN for the director's health poll.
+ * The bench's model for in-JVM workers: the text of a token is {@code t<System.nanoTime() at emit>}, so a client in
+ * the same JVM computes each token's latency with one clock. Paced like the stand-in, answering to the model name
+ * {@code stand-in}; resumes are not checked (the text is a clock, not a function of the prompt). {@link #ready}
+ * drives the worker's Actuator health (its "model" indicator): false turns the worker DOWN for the director's poll.
  */
-final class TimestampTokenModel implements TokenModel {
+final class TimestampTokenModel implements ModelBackend {
 
+    private final PacedBackend paced;
     private volatile boolean ready = true;
 
-    @Override
-    public String name() {
-        return "bench-timestamp";
+    TimestampTokenModel(Duration tokenInterval, ScheduledExecutorService scheduler) {
+        this.paced = new PacedBackend("bench-timestamp", List.of("stand-in"), tokenInterval, scheduler,
+                (prompt, sequence) -> "t" + System.nanoTime(), PacedBackend.ResumeCheck.NONE);
     }
 
     @Override
-    public String token(String prompt, int sequence) {
-        return "t" + System.nanoTime();
+    public String name() {
+        return paced.name();
+    }
+
+    @Override
+    public List<String> models() {
+        return paced.models();
+    }
+
+    @Override
+    public Duration tokenInterval() {
+        return paced.tokenInterval();
+    }
+
+    @Override
+    public Flow.Publisher<ModelEvent> generate(GenerationContext context) {
+        return paced.generate(context);
     }
 
     @Override

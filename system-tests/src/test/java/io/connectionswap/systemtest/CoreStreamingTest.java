@@ -99,7 +99,11 @@ class CoreStreamingTest {
 
             RawQuicClient.Stream oversized = raw.openStream();
             oversized.writeBytes(Unpooled.buffer().writeByte(FrameType.GENERATE.code()).writeInt(10_000_000));
-            assertError(oversized.next(10), ErrorCode.FRAME_TOO_LARGE);
+            assertError(oversized.next(10), ErrorCode.REQUEST_TOO_LARGE);
+
+            RawQuicClient.Stream oversizedControl = raw.openStream();
+            oversizedControl.writeBytes(Unpooled.buffer().writeByte(FrameType.HEARTBEAT.code()).writeInt(100_000));
+            assertError(oversizedControl.next(10), ErrorCode.FRAME_TOO_LARGE);
 
             RawQuicClient.Stream malformed = raw.openStream();
             byte[] json = "{\"prompt\":".getBytes();
@@ -113,7 +117,7 @@ class CoreStreamingTest {
 
             // the same connection still serves a generation
             RawQuicClient.Stream good = raw.openStream();
-            good.write(new GenerationRequest("raw-1", "prompt-raw", 3, 0, null));
+            good.write(GenerationRequest.completion("raw-1", "prompt-raw", 3));
             Message first = good.next(10);
             assertThat(first).isInstanceOf(Connected.class);
             assertThat(good.next(10)).isEqualTo(new Token(1, new DeterministicTokenModel().token("prompt-raw", 1)));

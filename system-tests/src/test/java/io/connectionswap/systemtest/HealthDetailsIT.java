@@ -8,6 +8,7 @@ import io.connectionswap.protocol.message.Connected;
 import io.connectionswap.protocol.message.Message;
 import io.connectionswap.protocol.message.StreamError;
 import io.connectionswap.protocol.message.Token;
+import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.WorkerAssignment;
 import io.connectionswap.protocol.tls.CertificateDirectory;
 import io.connectionswap.protocol.tls.TlsIdentity;
@@ -172,7 +173,7 @@ class HealthDetailsIT {
                 ProcessCluster.repositoryRoot().resolve("certs").toString()), "director");
         fakeDirector = new RawQuicClient(RawQuicClient.tls(directorIdentity), quicPort);
         RawQuicClient.Stream held = fakeDirector.openStream();
-        held.write(new WorkerAssignment(1, "test-conn", "held-generation", "hold the drain open", 1_000_000, 0));
+        held.write(new WorkerAssignment(1, "test-conn", GenerationRequest.completion("held-generation", "hold the drain open", 1_000_000)));
         assertThat(held.next(30)).as("CONNECTED from the worker").isInstanceOf(Connected.class);
         assertThat(held.next(30)).as("first token").isInstanceOf(Token.class);
         await("worker counts the held stream").atMost(DEADLINE).pollInterval(POLL)
@@ -214,7 +215,7 @@ class HealthDetailsIT {
 
         // a draining worker refuses new handoffs
         RawQuicClient.Stream refused = fakeDirector.openStream();
-        refused.write(new WorkerAssignment(2, "test-conn", "refused-generation", "too late", 10, 0));
+        refused.write(new WorkerAssignment(2, "test-conn", GenerationRequest.completion("refused-generation", "too late", 10)));
         Message answer = refused.next(30);
         assertThat(answer).as("answer to a handoff while draining").isInstanceOf(StreamError.class);
         assertThat(((StreamError) answer).code()).isEqualTo(ErrorCode.SHUTTING_DOWN);

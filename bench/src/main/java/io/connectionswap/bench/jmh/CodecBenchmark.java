@@ -58,7 +58,8 @@ public class CodecBenchmark {
     private final String tokenText = " flowing";
     private final Retry retry = new Retry("health", 41, "worker-a", "health poll http 503 DOWN (1 in a row)");
     private final GenerationRequest request =
-            new GenerationRequest("4b0a4f4e-8f5e-4c55-9d3a-4a3c9c1f0b11", prompt, 100, 41, "worker-a");
+            GenerationRequest.completion("4b0a4f4e-8f5e-4c55-9d3a-4a3c9c1f0b11", prompt, 100)
+                    .resumedAfter(41, new DeterministicTokenModel().text(prompt, 1, 41), "worker-a");
 
     private ByteBuf tokenFrame;
     private RawFrame tokenRaw;
@@ -73,7 +74,7 @@ public class CodecBenchmark {
         tokenRaw = new RawFrame(FrameType.TOKEN, tokenFrame.duplicate());
         retryRaw = raw(retry);
         requestRaw = raw(request);
-        decoder = new EmbeddedChannel(new FrameDecoder(Frames.DEFAULT_MAX_PAYLOAD_BYTES));
+        decoder = new EmbeddedChannel(new FrameDecoder(io.connectionswap.protocol.frame.FrameLimits.DEFAULTS));
     }
 
     @TearDown(Level.Trial)

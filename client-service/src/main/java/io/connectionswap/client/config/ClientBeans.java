@@ -26,7 +26,7 @@ public class ClientBeans {
     GenerationLoop generationLoop(ClientProperties properties, DirectorConnection connection, EventLoop clientLoop,
                                   ClientMeters meters, ObjectProvider<GenerationListener> listeners, QuicSettings settings) {
         return new GenerationLoop(properties, connection, clientLoop, meters, listeners.orderedStream().toList(),
-                settings.maxPayloadBytes());
+                settings.frameLimits());
     }
 
     @Bean("director")

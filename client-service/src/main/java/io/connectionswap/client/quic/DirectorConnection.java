@@ -38,7 +38,7 @@ public final class DirectorConnection {
     private final EventLoop loop;
     private final QuicConnector connector;
     private final ClientMeters meters;
-    private final int maxPayloadBytes;
+    private final io.connectionswap.protocol.frame.FrameLimits frameLimits;
     private volatile QuicChannel connection;
     private volatile Instant connectedSince;
     private volatile long reconnects;
@@ -56,7 +56,7 @@ public final class DirectorConnection {
         this.loop = loop;
         this.connector = new QuicConnector(loop, settings, QuicTls.client(identity));
         this.meters = meters;
-        this.maxPayloadBytes = settings.maxPayloadBytes();
+        this.frameLimits = settings.frameLimits();
         this.nextRetry = properties.retryBackoff();
     }
 
@@ -155,7 +155,7 @@ public final class DirectorConnection {
         channel.createStream(QuicStreamType.BIDIRECTIONAL, new ChannelInitializer<QuicStreamChannel>() {
             @Override
             protected void initChannel(QuicStreamChannel stream) {
-                StreamPipelines.messages(stream, maxPayloadBytes, Heartbeats.sender(properties.heartbeatInterval(),
+                StreamPipelines.messages(stream, frameLimits, Heartbeats.sender(properties.heartbeatInterval(),
                         properties.heartbeatTimeout(), () -> {
                             log.warn("director.addr={} timeout={} director stopped answering heartbeats; reconnecting",
                                     director, properties.heartbeatTimeout());

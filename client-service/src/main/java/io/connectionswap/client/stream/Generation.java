@@ -17,6 +17,7 @@ final class Generation {
     int sequenceErrors;
     long lastTokenNanos;
     String avoidWorker;
+    int migrations;
 
     Generation(Lane lane, String id, String prompt, int maxTokens) {
         this.lane = lane;

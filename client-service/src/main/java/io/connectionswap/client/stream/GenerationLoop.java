@@ -39,19 +39,19 @@ public final class GenerationLoop implements SmartLifecycle {
     private final EventLoop loop;
     private final ClientMeters meters;
     private final List<GenerationListener> listeners;
-    private final int maxPayloadBytes;
+    private final io.connectionswap.protocol.frame.FrameLimits frameLimits;
     private final List<Lane> lanes = new java.util.ArrayList<>();
     private volatile boolean running;
     private long generationsStarted;
 
     public GenerationLoop(ClientProperties properties, DirectorConnection connection, EventLoop loop, ClientMeters meters,
-                          List<GenerationListener> listeners, int maxPayloadBytes) {
+                          List<GenerationListener> listeners, io.connectionswap.protocol.frame.FrameLimits frameLimits) {
         this.properties = properties;
         this.connection = connection;
         this.loop = loop;
         this.meters = meters;
         this.listeners = listeners;
-        this.maxPayloadBytes = maxPayloadBytes;
+        this.frameLimits = frameLimits;
         for (int i = 0; i < properties.concurrency(); i++) {
             Lane lane = new Lane();
             lane.backoff = properties.retryBackoff();
@@ -109,12 +109,15 @@ public final class GenerationLoop implements SmartLifecycle {
             return; // DirectorConnection calls back when it is connected again
         }
         lane.streamOpen = true;
-        GenerationRequest request = new GenerationRequest(generation.id, generation.prompt, generation.maxTokens,
-                generation.checker.last(), generation.avoidWorker);
+        GenerationRequest first = GenerationRequest.completion(generation.id, generation.prompt, generation.maxTokens);
+        GenerationRequest request = generation.checker.last() == 0 && generation.migrations == 0 ? first
+                : new GenerationRequest(generation.id, null, generation.prompt, null, first.sampling(),
+                        generation.checker.last(), generation.checker.last() == 0 ? null : generation.text.toString(),
+                        generation.avoidWorker, generation.migrations, null);
         connection.openStream(new ChannelInitializer<QuicStreamChannel>() {
             @Override
             protected void initChannel(QuicStreamChannel stream) {
-                StreamPipelines.messages(stream, maxPayloadBytes, new GenerationStreamHandler(GenerationLoop.this, generation));
+                StreamPipelines.messages(stream, frameLimits, new GenerationStreamHandler(GenerationLoop.this, generation));
             }
         }).addListener(opened -> {
             if (opened.isSuccess()) {
@@ -202,6 +205,7 @@ public final class GenerationLoop implements SmartLifecycle {
         lane(generation).streamOpen = false;
         meters.swap();
         generation.avoidWorker = retry.failedWorker();
+        generation.migrations++;
         log.info("generation.id={} last.seq={} reason={} err=\"{}: {}\" stream ended; requesting another worker",
                 generation.id, generation.checker.last(), retry.reason(), retry.failedWorker(), retry.detail());
         openStream(lane(generation));

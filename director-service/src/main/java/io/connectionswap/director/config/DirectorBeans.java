@@ -32,14 +32,14 @@ public class DirectorBeans {
     WorkerRegistry workerRegistry(EventLoop routingLoop, ExecutorService directorBlockingExecutor, TlsIdentity identity,
                                   QuicSettings settings, DirectorProperties properties, HealthProperties health) {
         QuicConnector quic = new QuicConnector(routingLoop, settings, QuicTls.client(identity));
-        QuicWorkerConnector connector = new QuicWorkerConnector(quic, routingLoop, settings.maxPayloadBytes(),
+        QuicWorkerConnector connector = new QuicWorkerConnector(quic, routingLoop, settings.frameLimits(),
                 properties.linkHeartbeatInterval(), properties.linkHeartbeatTimeout());
         return new WorkerRegistry(routingLoop, directorBlockingExecutor, connector, properties, health);
     }
 
     @Bean
     Relay relay(WorkerRegistry registry, DirectorProperties properties, QuicSettings settings) {
-        return new Relay(registry, properties, settings.maxPayloadBytes());
+        return new Relay(registry, properties, settings.frameLimits());
     }
 
     @Bean

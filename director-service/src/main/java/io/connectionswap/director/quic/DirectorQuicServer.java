@@ -123,7 +123,7 @@ public class DirectorQuicServer implements SmartLifecycle {
     private final class StreamInitializer extends ChannelInitializer<QuicStreamChannel> {
         @Override
         protected void initChannel(QuicStreamChannel stream) {
-            StreamPipelines.messages(stream, settings.maxPayloadBytes(), Heartbeats.responder());
+            StreamPipelines.messages(stream, settings.frameLimits(), Heartbeats.responder());
             stream.pipeline().addLast(new FirstMessageRouter(relay, registry, properties.id()));
         }
     }

@@ -13,15 +13,15 @@ public final class QuicWorkerConnector implements WorkerConnector {
 
     private final QuicConnector connector;
     private final EventLoop loop;
-    private final int maxPayloadBytes;
+    private final io.connectionswap.protocol.frame.FrameLimits frameLimits;
     private final Duration heartbeatInterval;
     private final Duration heartbeatTimeout;
 
-    public QuicWorkerConnector(QuicConnector connector, EventLoop loop, int maxPayloadBytes, Duration heartbeatInterval,
+    public QuicWorkerConnector(QuicConnector connector, EventLoop loop, io.connectionswap.protocol.frame.FrameLimits frameLimits, Duration heartbeatInterval,
                                Duration heartbeatTimeout) {
         this.connector = connector;
         this.loop = loop;
-        this.maxPayloadBytes = maxPayloadBytes;
+        this.frameLimits = frameLimits;
         this.heartbeatInterval = heartbeatInterval;
         this.heartbeatTimeout = heartbeatTimeout;
     }
@@ -29,7 +29,7 @@ public final class QuicWorkerConnector implements WorkerConnector {
     @Override
     public Future<WorkerConnection> connect(WorkerEndpoint worker, InetSocketAddress remote, Consumer<String> onLost) {
         Promise<WorkerConnection> result = loop.newPromise();
-        WorkerLink.connect(connector, loop, remote, worker.tlsName(), maxPayloadBytes, heartbeatInterval, heartbeatTimeout,
+        WorkerLink.connect(connector, loop, remote, worker.tlsName(), frameLimits, heartbeatInterval, heartbeatTimeout,
                 onLost).addListener(done -> {
                     if (done.isSuccess()) {
                         result.setSuccess((WorkerLink) done.getNow());

@@ -34,7 +34,7 @@ final class WorkerLink implements WorkerConnection {
      * or misses its heartbeats.
      */
     static Future<WorkerLink> connect(QuicConnector connector, EventLoop loop, InetSocketAddress remote,
-                                      String tlsName, int maxPayloadBytes, Duration heartbeatInterval,
+                                      String tlsName, io.connectionswap.protocol.frame.FrameLimits frameLimits, Duration heartbeatInterval,
                                       Duration heartbeatTimeout, Consumer<String> onLost) {
         Promise<WorkerLink> result = loop.newPromise();
         connector.connect(remote, tlsName, null, null).addListener(connected -> {
@@ -48,7 +48,7 @@ final class WorkerLink implements WorkerConnection {
             connection.createStream(QuicStreamType.BIDIRECTIONAL, new ChannelInitializer<QuicStreamChannel>() {
                 @Override
                 protected void initChannel(QuicStreamChannel stream) {
-                    StreamPipelines.messages(stream, maxPayloadBytes, Heartbeats.sender(heartbeatInterval,
+                    StreamPipelines.messages(stream, frameLimits, Heartbeats.sender(heartbeatInterval,
                             heartbeatTimeout, () -> link.close("no heartbeat echo for " + heartbeatTimeout)));
                     stream.pipeline().addLast(new ChannelInboundHandlerAdapter());
                 }

@@ -40,7 +40,7 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
 
     private final WorkerRegistry registry;
     private final DirectorProperties properties;
-    private final int maxPayloadBytes;
+    private final io.connectionswap.protocol.frame.FrameLimits frameLimits;
     private final Set<RelaySession> sessions = new LinkedHashSet<>();
     private final PendingSwaps pendingSwaps = new PendingSwaps(TimeUnit.MINUTES.toNanos(5));
     private DirectorMeters meters;
@@ -50,10 +50,10 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
     private long watchPeriodNanos;
     private long lastWatchNanos;
 
-    public Relay(WorkerRegistry registry, DirectorProperties properties, int maxPayloadBytes) {
+    public Relay(WorkerRegistry registry, DirectorProperties properties, io.connectionswap.protocol.frame.FrameLimits frameLimits) {
         this.registry = registry;
         this.properties = properties;
-        this.maxPayloadBytes = maxPayloadBytes;
+        this.frameLimits = frameLimits;
         registry.onWorkerFailed(this);
     }
 
@@ -82,7 +82,7 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
     public RelaySession open(QuicStreamChannel client, String connectionId, GenerationRequest request) {
         long streamId = ++nextStreamId;
         log.info("stream.id={} connection.id={} generation.id={} prompt={} resume.after={} client opened stream",
-                streamId, connectionId, request.generationId(), request.prompt(), request.resumeAfter());
+                streamId, connectionId, request.generationId(), request.promptText(), request.resumeAfter());
         WorkerEndpoint worker = registry.pick(request.avoidWorker());
         if (worker == null) {
             meters.noHealthyWorker();
@@ -101,7 +101,7 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
         registry.openStream(worker, new ChannelInitializer<QuicStreamChannel>() {
             @Override
             protected void initChannel(QuicStreamChannel stream) {
-                StreamPipelines.rawFrames(stream, maxPayloadBytes, new WorkerStreamHandler(session));
+                StreamPipelines.rawFrames(stream, frameLimits, new WorkerStreamHandler(session));
             }
         }).addListener(opened -> {
             if (opened.isSuccess()) {

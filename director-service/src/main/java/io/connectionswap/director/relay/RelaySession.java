@@ -82,8 +82,7 @@ public final class RelaySession {
         workerStream = stream;
         phase = Phase.RELAYING;
         lastWorkerFrameNanos = System.nanoTime();
-        stream.assign(new WorkerAssignment(streamId, connectionId, request.generationId(), request.prompt(),
-                request.maxTokens(), request.resumeAfter()));
+        stream.assign(new WorkerAssignment(streamId, connectionId, request));
     }
 
     /** A frame from the worker; this method owns and releases it. */

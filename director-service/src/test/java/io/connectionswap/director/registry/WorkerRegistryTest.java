@@ -140,7 +140,7 @@ class WorkerRegistryTest {
 
     private WorkerEndpoint register(String label, int port, String instance) {
         return onLoop(() -> registry.register(new WorkerRegistration(label, "127.0.0.1:" + port,
-                "http://127.0.0.1:1/actuator/health", 50, instance)));
+                "http://127.0.0.1:1/actuator/health", 50, instance, java.util.List.of("stand-in"))));
     }
 
     private void poll(WorkerEndpoint worker, PollResult result) {

@@ -6,9 +6,11 @@ import io.connectionswap.director.registry.WorkerEndpoint;
 import io.connectionswap.director.registry.WorkerSource;
 import io.connectionswap.protocol.codec.MessageCodec;
 import io.connectionswap.protocol.frame.FrameDecoder;
+import io.connectionswap.protocol.frame.FrameLimits;
 import io.connectionswap.protocol.frame.RawFrame;
 import io.connectionswap.protocol.message.Connected;
 import io.connectionswap.protocol.message.End;
+import io.connectionswap.protocol.message.FinishReason;
 import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.Message;
 import io.connectionswap.protocol.message.Retry;
@@ -62,18 +64,20 @@ class RelaySessionTest {
 
     @Test
     void assignsTheGenerationFromWhereTheClientResumes() {
-        RelaySession session = session(new GenerationRequest("g-1", "prompt-1", 30, 12, "worker-b"));
+        GenerationRequest resume = GenerationRequest.completion("g-1", "prompt-1", 30)
+                .resumedAfter(12, "twelve tokens of text", "worker-b");
+        RelaySession session = session(resume);
         session.workerStreamOpened(workerSide);
-        assertThat(workerSide.assignment).isEqualTo(new WorkerAssignment(7, "conn-1", "g-1", "prompt-1", 30, 12));
+        assertThat(workerSide.assignment).isEqualTo(new WorkerAssignment(7, "conn-1", resume));
     }
 
     @Test
     void relaysFramesAsTheyCameAndCountsTokens() {
         RelaySession session = relaying(0);
-        session.fromWorker(frame(new Connected("worker-a", "conn-1", 7, "g-1", 0)));
+        session.fromWorker(frame(new Connected("worker-a", "conn-1", 7, "g-1", 0, "stand-in")));
         session.fromWorker(frame(new Token(1, "a")));
         session.fromWorker(frame(new Token(2, " b")));
-        assertThat(client.decoded()).containsExactly(new Connected("worker-a", "conn-1", 7, "g-1", 0),
+        assertThat(client.decoded()).containsExactly(new Connected("worker-a", "conn-1", 7, "g-1", 0, "stand-in"),
                 new Token(1, "a"), new Token(2, " b"));
         assertThat(events).containsExactly("first-token", "token");
     }
@@ -96,7 +100,7 @@ class RelaySessionTest {
         session.swap(SwapReason.STALL, "no frame for 150 ms");
         int relayedBefore = client.relayed.size();
         session.fromWorker(frame(new Token(2, " b")));
-        session.fromWorker(frame(new End("g-1", 2)));
+        session.fromWorker(frame(new End("g-1", 2, FinishReason.LENGTH, null)));
         assertThat(client.relayed).hasSize(relayedBefore);
         assertThat(client.retry.lastSequence()).isEqualTo(1);
         session.swap(SwapReason.HEALTH, "second signal");
@@ -119,7 +123,7 @@ class RelaySessionTest {
         assertThat(client.retry.reason()).isEqualTo(SwapReason.STREAM_ERROR);
 
         FakeClient otherClient = new FakeClient();
-        RelaySession other = new RelaySession(8, "conn-1", otherClient, new GenerationRequest("g-2", "p", 5, 0, null),
+        RelaySession other = new RelaySession(8, "conn-1", otherClient, GenerationRequest.completion("g-2", "p", 5),
                 worker, sessionEvents);
         FakeWorker deadWorker = new FakeWorker();
         other.workerStreamOpened(deadWorker);
@@ -132,7 +136,7 @@ class RelaySessionTest {
     void endCompletesTheSession() {
         RelaySession session = relaying(0);
         session.fromWorker(frame(new Token(1, "a")));
-        session.fromWorker(frame(new End("g-1", 1)));
+        session.fromWorker(frame(new End("g-1", 1, FinishReason.LENGTH, null)));
         assertThat(client.finished).isTrue();
         assertThat(workerSide.closed).isTrue();
         session.swap(SwapReason.HEALTH, "too late");
@@ -151,7 +155,9 @@ class RelaySessionTest {
     }
 
     private RelaySession relaying(int resumeAfter) {
-        RelaySession session = session(new GenerationRequest("g-1", "prompt-1", 30, resumeAfter, null));
+        GenerationRequest request = GenerationRequest.completion("g-1", "prompt-1", 30);
+        RelaySession session = session(resumeAfter == 0 ? request
+                : request.resumedAfter(resumeAfter, "x".repeat(resumeAfter), null));
         session.workerStreamOpened(workerSide);
         return session;
     }
@@ -161,7 +167,7 @@ class RelaySessionTest {
     }
 
     private RawFrame frame(Message message) {
-        EmbeddedChannel decoder = new EmbeddedChannel(new FrameDecoder(1024));
+        EmbeddedChannel decoder = new EmbeddedChannel(new FrameDecoder(FrameLimits.uniform(1024)));
         decoder.writeInbound(MessageCodec.encode(ByteBufAllocator.DEFAULT, message));
         RawFrame frame = decoder.readInbound();
         decoder.finish();
@@ -209,7 +215,7 @@ class RelaySessionTest {
         List<Message> decoded() {
             List<Message> messages = new ArrayList<>();
             for (ByteBuf buf : relayed) {
-                EmbeddedChannel decoder = new EmbeddedChannel(new FrameDecoder(1024));
+                EmbeddedChannel decoder = new EmbeddedChannel(new FrameDecoder(FrameLimits.uniform(1024)));
                 decoder.writeInbound(buf.retainedDuplicate());
                 RawFrame frame = decoder.readInbound();
                 messages.add(MessageCodec.decode(frame));

@@ -5,18 +5,22 @@ import io.connectionswap.protocol.frame.FrameType;
 import io.connectionswap.protocol.frame.Frames;
 import io.connectionswap.protocol.frame.ProtocolException;
 import io.connectionswap.protocol.frame.RawFrame;
+import io.connectionswap.protocol.message.ClusterStatus;
 import io.connectionswap.protocol.message.Connected;
 import io.connectionswap.protocol.message.Drain;
 import io.connectionswap.protocol.message.End;
 import io.connectionswap.protocol.message.GenerationRequest;
+import io.connectionswap.protocol.message.GoAway;
 import io.connectionswap.protocol.message.Heartbeat;
 import io.connectionswap.protocol.message.Message;
 import io.connectionswap.protocol.message.RegistrationAck;
+import io.connectionswap.protocol.message.StatusRequest;
 import io.connectionswap.protocol.message.Retry;
 import io.connectionswap.protocol.message.StreamError;
 import io.connectionswap.protocol.message.Token;
 import io.connectionswap.protocol.message.WorkerAssignment;
 import io.connectionswap.protocol.message.WorkerRegistration;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufInputStream;
@@ -35,6 +39,8 @@ public final class MessageCodec {
     private static final JsonMapper JSON = JsonMapper.builder()
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            // absent optional fields (model, messages, deliveredText, usage, ...) stay off the wire
+            .changeDefaultPropertyInclusion(inclusion -> inclusion.withValueInclusion(JsonInclude.Include.NON_NULL))
             .build();
 
     private MessageCodec() {
@@ -91,6 +97,9 @@ public final class MessageCodec {
             case END -> json(frame.type(), payload, End.class);
             case RETRY -> json(frame.type(), payload, Retry.class);
             case ERROR -> json(frame.type(), payload, StreamError.class);
+            case STATUS_REQUEST -> json(frame.type(), payload, StatusRequest.class);
+            case STATUS -> json(frame.type(), payload, ClusterStatus.class);
+            case GOAWAY -> json(frame.type(), payload, GoAway.class);
         };
     }
 

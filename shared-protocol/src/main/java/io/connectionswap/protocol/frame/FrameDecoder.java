@@ -7,20 +7,26 @@ import java.util.List;
 
 /**
  * Splits a stream into {@link RawFrame}s. Checks the type byte before anything else and the length against
- * the limit before buffering, so a bad peer cannot make us buffer a huge frame. After the first error the
- * rest of the stream is discarded: a stream cannot be resynchronised, but the connection lives on.
- * Stateful: one instance per stream.
+ * the limit of that type before buffering, so a bad peer cannot make us buffer a huge frame: requests (GENERATE,
+ * ASSIGNMENT) may be up to {@link FrameLimits#maxRequestBytes()} (REQUEST_TOO_LARGE beyond), every other frame up to
+ * {@link FrameLimits#maxFrameBytes()} (FRAME_TOO_LARGE beyond). After the first error the rest of the stream is
+ * discarded: a stream cannot be resynchronised, but the connection lives on. Stateful: one instance per stream.
  */
 public final class FrameDecoder extends ByteToMessageDecoder {
 
-    private final int maxPayloadBytes;
+    private final FrameLimits limits;
     private boolean failed;
 
-    public FrameDecoder(int maxPayloadBytes) {
-        if (maxPayloadBytes <= 0) {
-            throw new IllegalArgumentException("maxPayloadBytes: " + maxPayloadBytes + " (expected: > 0)");
+    public FrameDecoder(FrameLimits limits) {
+        if (limits == null) {
+            throw new IllegalArgumentException("limits is required");
         }
-        this.maxPayloadBytes = maxPayloadBytes;
+        this.limits = limits;
+    }
+
+    /** Whether an error already ended this stream's input. */
+    public boolean failed() {
+        return failed;
     }
 
     @Override
@@ -42,9 +48,10 @@ public final class FrameDecoder extends ByteToMessageDecoder {
             return;
         }
         long payloadBytes = in.getUnsignedInt(start + 1);
-        if (payloadBytes > maxPayloadBytes) {
-            throw fail(in, ErrorCode.FRAME_TOO_LARGE, String.format(
-                    "%s frame of %d bytes exceeds the limit of %d bytes", type, payloadBytes, maxPayloadBytes));
+        int limit = limits.limitFor(type);
+        if (payloadBytes > limit) {
+            throw fail(in, type.carriesRequest() ? ErrorCode.REQUEST_TOO_LARGE : ErrorCode.FRAME_TOO_LARGE,
+                    String.format("%s frame of %d bytes exceeds the limit of %d bytes", type, payloadBytes, limit));
         }
         int frameBytes = Frames.HEADER_BYTES + (int) payloadBytes;
         if (in.readableBytes() < frameBytes) {

@@ -26,7 +26,13 @@ public enum FrameType {
     /** director to client: the serving worker failed; resume on a new stream. */
     RETRY(0x15),
     /** any peer: the stream is ended because of an error, with an {@code ErrorCode}. */
-    ERROR(0x16);
+    ERROR(0x16),
+    /** client to director, first frame of a stream: {@code StatusRequest}. */
+    STATUS_REQUEST(0x17),
+    /** director to client, the answer: {@code ClusterStatus}. */
+    STATUS(0x18),
+    /** director to client on the control stream: {@code GoAway}, this director is shutting down. */
+    GOAWAY(0x19);
 
     private static final FrameType[] BY_CODE = new FrameType[256];
 
@@ -49,5 +55,10 @@ public enum FrameType {
     /** Returns the type for a wire code, or {@code null} when the code is unknown. */
     public static FrameType fromCode(int code) {
         return code >= 0 && code < BY_CODE.length ? BY_CODE[code] : null;
+    }
+
+    /** Frames that carry a whole request (prompt, delivered text): they have the larger request limit. */
+    public boolean carriesRequest() {
+        return this == GENERATE || this == ASSIGNMENT;
     }
 }

@@ -2,9 +2,12 @@ package io.connectionswap.protocol.message;
 
 import io.connectionswap.protocol.frame.FrameType;
 
-/** The seed's {@code [connected]} frame: which worker now serves the stream, on which client connection. */
-public record Connected(String worker, String connectionId, long streamId, String generationId, int resumeAfter)
-        implements Message {
+/**
+ * The seed's {@code [connected]} frame: which worker now serves the stream, on which client connection, and the
+ * model it serves the generation with.
+ */
+public record Connected(String worker, String connectionId, long streamId, String generationId, int resumeAfter,
+                        String model) implements Message {
 
     public Connected {
         Message.require(worker, "worker");

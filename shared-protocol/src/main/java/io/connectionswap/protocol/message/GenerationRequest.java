@@ -1,33 +1,92 @@
 package io.connectionswap.protocol.message;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import io.connectionswap.protocol.frame.FrameType;
+import io.connectionswap.protocol.model.ChatTemplate;
+import java.util.List;
 
 /**
- * The client asks for a generation, or to resume one.
+ * The client asks for a generation, or to resume one after a swap. Sent on a new stream of the client's
+ * connection, first as a new generation, then again (same id) each time the generation moves to another worker.
  *
- * @param generationId stable across every stream of one generation
- * @param prompt       the prompt
- * @param maxTokens    tokens in the whole generation
- * @param resumeAfter  last sequence number the client received; 0 for a new generation
- * @param avoidWorker  label of the worker that just failed this generation, or null
+ * @param generationId  stable across every stream of one generation
+ * @param model         model to serve it ({@code stand-in}, or an upstream model name); null: any worker
+ * @param prompt        the prompt of a completion; null for a chat request
+ * @param messages      the messages of a chat request; null for a completion
+ * @param sampling      token budget and sampling parameters
+ * @param resumeAfter   last sequence number the client received; 0 for a new generation
+ * @param deliveredText the text of tokens {@code 1..resumeAfter} as the client received it (required on a resume):
+ *                      a real model continues from prompt + this text, the stand-in checks it against its own
+ * @param avoidWorker   label of the worker that just failed this generation, or null
+ * @param migrations    times this generation has moved to another worker so far (the director enforces the limit)
+ * @param traceparent   W3C trace context of the caller, or null
  */
-public record GenerationRequest(String generationId, String prompt, int maxTokens, int resumeAfter,
-                                String avoidWorker) implements Message {
+public record GenerationRequest(String generationId, String model, String prompt, List<ChatMessage> messages,
+                                SamplingParameters sampling, int resumeAfter, String deliveredText,
+                                String avoidWorker, int migrations, String traceparent) implements Message {
 
     public GenerationRequest {
         Message.require(generationId, "generationId");
-        Message.require(prompt, "prompt");
-        if (maxTokens <= 0) {
-            throw new IllegalArgumentException("maxTokens: " + maxTokens + " (expected: > 0)");
+        if ((prompt == null) == (messages == null)) {
+            throw new IllegalArgumentException("exactly one of prompt and messages is required");
+        }
+        if (messages != null) {
+            if (messages.isEmpty()) {
+                throw new IllegalArgumentException("messages must not be empty");
+            }
+            messages = List.copyOf(messages);
+        }
+        if (sampling == null) {
+            throw new IllegalArgumentException("sampling is required");
         }
         Message.requireNonNegative(resumeAfter, "resumeAfter");
-        if (resumeAfter > maxTokens) {
-            throw new IllegalArgumentException("resumeAfter: " + resumeAfter + " (expected: <= maxTokens " + maxTokens + ")");
+        if (resumeAfter > sampling.maxTokens()) {
+            throw new IllegalArgumentException("resumeAfter: " + resumeAfter + " (expected: <= maxTokens "
+                    + sampling.maxTokens() + ")");
         }
+        if (resumeAfter > 0 && deliveredText == null) {
+            throw new IllegalArgumentException("deliveredText is required to resume after " + resumeAfter);
+        }
+        if (resumeAfter == 0 && deliveredText != null && !deliveredText.isEmpty()) {
+            throw new IllegalArgumentException("deliveredText given for a new generation (resumeAfter 0)");
+        }
+        Message.requireNonNegative(migrations, "migrations");
     }
 
+    /** A new completion with only a token budget: the demo loop's and the tests' request. */
+    public static GenerationRequest completion(String generationId, String prompt, int maxTokens) {
+        return new GenerationRequest(generationId, null, prompt, null, SamplingParameters.maxTokens(maxTokens), 0, null,
+                null, 0, null);
+    }
+
+    /**
+     * The same generation resumed after {@code lastSequence}, whose text so far is {@code delivered}, away from
+     * {@code failedWorker}: one more migration.
+     */
+    public GenerationRequest resumedAfter(int lastSequence, String delivered, String failedWorker) {
+        return new GenerationRequest(generationId, model, prompt, messages, sampling, lastSequence,
+                lastSequence == 0 ? null : delivered, failedWorker, migrations + 1, traceparent);
+    }
+
+    @JsonIgnore
+    public int maxTokens() {
+        return sampling.maxTokens();
+    }
+
+    @JsonIgnore
     public boolean isResume() {
         return resumeAfter > 0;
+    }
+
+    @JsonIgnore
+    public boolean isChat() {
+        return messages != null;
+    }
+
+    /** The text a model continues: the completion prompt, or the chat messages through {@link ChatTemplate}. */
+    @JsonIgnore
+    public String promptText() {
+        return messages != null ? ChatTemplate.render(messages) : prompt;
     }
 
     @Override

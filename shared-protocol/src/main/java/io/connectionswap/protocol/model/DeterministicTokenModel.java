@@ -4,10 +4,12 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
- * Stand-in for a language model: token {@code n} is a word picked by a hash of (prompt, n). Cheap, pure and
- * identical on every worker, which is exactly what a swap test needs.
+ * The text of the stand-in model: token {@code n} is a word picked by a hash of (prompt, n). Cheap, pure and
+ * identical on every worker, which is exactly what a swap test needs: a client (or a test) can compute the text an
+ * unbroken generation gives, and a worker can check the delivered text of a resume against it. The worker's
+ * stand-in backend paces these tokens at {@code CONNECTION_SWAP_TOKEN_INTERVAL}.
  */
-public final class DeterministicTokenModel implements TokenModel {
+public final class DeterministicTokenModel {
 
     private static final List<String> WORDS = List.of(
             "the", "stream", "keeps", "flowing", "across", "every", "worker", "swap", "without", "losing",
@@ -20,12 +22,9 @@ public final class DeterministicTokenModel implements TokenModel {
     /** Every word with the space that separates it from the previous token: no string is built per token. */
     private static final List<String> SPACED = WORDS.stream().map(word -> " " + word).toList();
 
-    @Override
-    public String name() {
-        return "deterministic";
-    }
+    /** The model name clients ask for. */
+    public static final String MODEL_NAME = "stand-in";
 
-    @Override
     public String token(String prompt, int sequence) {
         if (sequence <= 0) {
             throw new IllegalArgumentException("sequence: " + sequence + " (expected: > 0)");
@@ -39,6 +38,15 @@ public final class DeterministicTokenModel implements TokenModel {
     }
 
     /** FNV-1a over the prompt's UTF-8 bytes; ASCII prompts (the usual case) are hashed without an allocation. */
+    /** The text of tokens {@code from..to} (inclusive) concatenated: what a client should have received. */
+    public String text(String prompt, int from, int to) {
+        StringBuilder text = new StringBuilder();
+        for (int sequence = from; sequence <= to; sequence++) {
+            text.append(token(prompt, sequence));
+        }
+        return text.toString();
+    }
+
     private static int fnv1a(String text) {
         int hash = 0x811c9dc5;
         for (int i = 0; i < text.length(); i++) {

@@ -96,7 +96,7 @@ public final class QuicConnector {
 
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
-            ctx.close();
+            QuicStreams.abort(ctx.channel(), io.connectionswap.protocol.frame.ErrorCode.UNEXPECTED_MESSAGE);
         }
     }
 

@@ -1,5 +1,6 @@
 package io.connectionswap.protocol.quic;
 
+import io.connectionswap.protocol.frame.FrameLimits;
 import java.time.Duration;
 
 /**
@@ -10,10 +11,10 @@ import java.time.Duration;
  * @param maxData                 connection-level flow-control window, bytes
  * @param maxStreamData           per-stream flow-control window, bytes
  * @param maxBidirectionalStreams concurrent bidirectional streams a peer may open
- * @param maxPayloadBytes         largest frame payload accepted
+ * @param frameLimits             largest frame payloads accepted (requests, and everything else)
  */
 public record QuicSettings(Duration maxIdleTimeout, long maxData, long maxStreamData, long maxBidirectionalStreams,
-                           int maxPayloadBytes) {
+                           FrameLimits frameLimits) {
 
     /**
      * UDP socket buffers asked of the kernel. The default (about 200 KB) holds only a few hundred token-sized
@@ -23,16 +24,27 @@ public record QuicSettings(Duration maxIdleTimeout, long maxData, long maxStream
     public static final int SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
 
     public static final QuicSettings DEFAULTS = new QuicSettings(Duration.ofSeconds(10), 64L * 1024 * 1024,
-            1024L * 1024, 100_000, io.connectionswap.protocol.frame.Frames.DEFAULT_MAX_PAYLOAD_BYTES);
+            1024L * 1024, 100_000, FrameLimits.DEFAULTS);
 
     public QuicSettings {
         if (maxIdleTimeout == null || maxIdleTimeout.isNegative() || maxIdleTimeout.isZero()) {
             throw new IllegalArgumentException("maxIdleTimeout: " + maxIdleTimeout + " (expected: > 0)");
         }
-        if (maxData <= 0 || maxStreamData <= 0 || maxBidirectionalStreams <= 0 || maxPayloadBytes <= 0) {
+        if (maxData <= 0 || maxStreamData <= 0 || maxBidirectionalStreams <= 0 || frameLimits == null) {
             throw new IllegalArgumentException("QUIC limits must be > 0: maxData=" + maxData + " maxStreamData="
                     + maxStreamData + " maxBidirectionalStreams=" + maxBidirectionalStreams
-                    + " maxPayloadBytes=" + maxPayloadBytes);
+                    + " frameLimits=" + frameLimits);
         }
+    }
+
+    /** These settings with another request limit ({@code CONNECTION_SWAP_MAX_REQUEST_BYTES}). */
+    public QuicSettings withMaxRequestBytes(int maxRequestBytes) {
+        return new QuicSettings(maxIdleTimeout, maxData, maxStreamData, maxBidirectionalStreams,
+                new FrameLimits(frameLimits.maxFrameBytes(), maxRequestBytes));
+    }
+
+    /** These settings with another limit on the streams a peer may have open at once. */
+    public QuicSettings withMaxBidirectionalStreams(long streams) {
+        return new QuicSettings(maxIdleTimeout, maxData, maxStreamData, streams, frameLimits);
     }
 }

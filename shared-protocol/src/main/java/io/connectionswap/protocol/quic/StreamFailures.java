@@ -10,7 +10,8 @@ import org.slf4j.Logger;
 
 /**
  * Ends one stream because of bad input or a local failure: a WARN line naming the peer and the problem, an ERROR
- * frame with the code, then the stream is closed. The connection and every other stream are untouched.
+ * frame with the code, then our FIN ({@link QuicStreams#finish}: the stream is released once the peer finishes its
+ * side, or reset after the linger time). The connection and every other stream are untouched.
  */
 public final class StreamFailures {
 
@@ -48,19 +49,17 @@ public final class StreamFailures {
         endStream(stream, new StreamError(code, problem));
     }
 
-    /** Sends {@code error} (when the stream can still be written) and closes the stream. */
+    /** Sends {@code error} (when the stream can still be written), then ends our side of the stream. */
     public static void endStream(Channel stream, StreamError error) {
-        if (!stream.isActive()) {
-            stream.close();
+        if (!(stream instanceof QuicStreamChannel quic)) {
+            stream.writeAndFlush(error).addListener(ChannelFutureListener.CLOSE);
             return;
         }
-        stream.writeAndFlush(error).addListener(written -> {
-            if (stream instanceof QuicStreamChannel quic && !quic.isOutputShutdown()) {
-                quic.shutdownOutput().addListener(ChannelFutureListener.CLOSE);
-            } else {
-                stream.close();
-            }
-        });
+        if (!quic.isActive() || quic.isOutputShutdown()) {
+            QuicStreams.finish(quic);
+            return;
+        }
+        quic.writeAndFlush(error).addListener(written -> QuicStreams.finish(quic));
     }
 
     private static Object streamId(Channel stream) {

@@ -5,20 +5,28 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.frame.FrameDecoder;
+import io.connectionswap.protocol.frame.FrameLimits;
 import io.connectionswap.protocol.frame.FrameType;
 import io.connectionswap.protocol.frame.Frames;
 import io.connectionswap.protocol.frame.ProtocolException;
 import io.connectionswap.protocol.frame.RawFrame;
+import io.connectionswap.protocol.message.ChatMessage;
+import io.connectionswap.protocol.message.ClusterStatus;
 import io.connectionswap.protocol.message.Connected;
 import io.connectionswap.protocol.message.Drain;
 import io.connectionswap.protocol.message.End;
+import io.connectionswap.protocol.message.FinishReason;
 import io.connectionswap.protocol.message.GenerationRequest;
+import io.connectionswap.protocol.message.GoAway;
 import io.connectionswap.protocol.message.Heartbeat;
 import io.connectionswap.protocol.message.Message;
 import io.connectionswap.protocol.message.RegistrationAck;
+import io.connectionswap.protocol.message.SamplingParameters;
+import io.connectionswap.protocol.message.StatusRequest;
 import io.connectionswap.protocol.message.Retry;
 import io.connectionswap.protocol.message.StreamError;
 import io.connectionswap.protocol.message.Token;
+import io.connectionswap.protocol.message.Usage;
 import io.connectionswap.protocol.message.WorkerAssignment;
 import io.connectionswap.protocol.message.WorkerRegistration;
 import io.netty.buffer.ByteBuf;
@@ -45,6 +53,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 class FrameCodecTest {
 
     private static final int MAX_PAYLOAD = 1024;
+    private static final int MAX_REQUEST = 4096;
+    private static final FrameLimits LIMITS = new FrameLimits(MAX_PAYLOAD, MAX_REQUEST);
     private final List<ByteBuf> inputs = new ArrayList<>();
 
     @BeforeAll
@@ -61,20 +71,34 @@ class FrameCodecTest {
 
     static Stream<Message> everyMessage() {
         return Stream.of(
-                new WorkerRegistration("worker-a", "127.0.0.1:62001", "http://127.0.0.1:8081/actuator/health", 50, "i-1"),
+                new WorkerRegistration("worker-a", "127.0.0.1:62001", "http://127.0.0.1:8081/actuator/health", 50, "i-1",
+                        List.of("stand-in")),
+                new WorkerRegistration("worker-u", "127.0.0.1:62003", "http://127.0.0.1:8083/actuator/health", 0, "i-2",
+                        List.of("llama-3-8b")),
                 new RegistrationAck("director-1", 2),
                 new Drain("worker-a", "shutdown"),
                 new Heartbeat(123456789L),
-                new GenerationRequest("g-1", "prompt-1", 30, 0, null),
-                new GenerationRequest("g-1", "prompt-1", 30, 12, "worker-a"),
-                new WorkerAssignment(7, "conn-1", "g-1", "prompt-1", 30, 12),
-                new Connected("worker-b", "conn-1", 7, "g-1", 12),
+                GenerationRequest.completion("g-1", "prompt-1", 30),
+                GenerationRequest.completion("g-1", "prompt-1", 30).resumedAfter(12, " twelve words of text", "worker-a"),
+                CHAT,
+                new WorkerAssignment(7, "conn-1", CHAT.resumedAfter(3, "Hi there friend", "worker-b")),
+                new Connected("worker-b", "conn-1", 7, "g-1", 12, "stand-in"),
                 new Token(13, " héllo 🌍"),
                 new Token(1, ""),
-                new End("g-1", 30),
+                new End("g-1", 30, FinishReason.LENGTH, null),
+                new End("g-1", 12, FinishReason.STOP, new Usage(7, 12)),
                 new Retry("health", 12, "worker-a", "health poll http 503 DOWN"),
-                new StreamError(ErrorCode.NO_HEALTHY_WORKER, "no healthy worker"));
+                new StreamError(ErrorCode.NO_HEALTHY_WORKER, "no healthy worker"),
+                new StatusRequest("gateway"),
+                new ClusterStatus("director-1", List.of(new ClusterStatus.WorkerStatus("worker-a", "127.0.0.1:62001",
+                        "HEALTHY", true, 3, List.of("stand-in")))),
+                new GoAway("director-1", "shutting down"));
     }
+
+    private static final GenerationRequest CHAT = new GenerationRequest("g-2", "stand-in", null,
+            List.of(new ChatMessage("system", "Be brief."), new ChatMessage("user", "Say hi 👋")),
+            new SamplingParameters(64, 0.7, 0.9, List.of("\n\n", "END"), 42L, "user-7"), 0, null, null, 0,
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
 
     @Test
     void everyFrameTypeHasAMessageInTheRoundTrip() {
@@ -127,7 +151,7 @@ class FrameCodecTest {
 
     @Test
     void rawFramesKeepTheirBytesForRelaying() {
-        EmbeddedChannel channel = new EmbeddedChannel(new FrameDecoder(MAX_PAYLOAD));
+        EmbeddedChannel channel = new EmbeddedChannel(new FrameDecoder(LIMITS));
         ByteBuf token = track(MessageCodec.encodeToken(ByteBufAllocator.DEFAULT, 9, " nine"));
         byte[] wire = new byte[token.readableBytes()];
         token.getBytes(0, wire);
@@ -153,8 +177,57 @@ class FrameCodecTest {
 
     @Test
     void frameOverTheLimitIsRejectedBeforeItIsBuffered() {
-        ByteBuf header = Unpooled.buffer().writeByte(FrameType.GENERATE.code()).writeInt(MAX_PAYLOAD + 1);
-        assertProtocolError(header, ErrorCode.FRAME_TOO_LARGE, "GENERATE frame of 1025 bytes exceeds the limit of 1024 bytes");
+        ByteBuf header = Unpooled.buffer().writeByte(FrameType.END.code()).writeInt(MAX_PAYLOAD + 1);
+        assertProtocolError(header, ErrorCode.FRAME_TOO_LARGE, "END frame of 1025 bytes exceeds the limit of 1024 bytes");
+    }
+
+    @Test
+    void requestsHaveTheLargerRequestLimit() {
+        String prompt = "p".repeat(MAX_PAYLOAD * 2);
+        EmbeddedChannel channel = codecChannel();
+        ByteBuf encoded = track(MessageCodec.encode(ByteBufAllocator.DEFAULT, GenerationRequest.completion("g", prompt, 5)));
+        assertThat(encoded.readableBytes()).isGreaterThan(MAX_PAYLOAD);
+        channel.writeInbound(encoded);
+        assertThat(((GenerationRequest) channel.readInbound()).prompt()).isEqualTo(prompt);
+        assertThat(channel.finish()).isFalse();
+    }
+
+    @Test
+    void requestOverTheRequestLimitIsRequestTooLarge() {
+        ByteBuf header = Unpooled.buffer().writeByte(FrameType.GENERATE.code()).writeInt(MAX_REQUEST + 1);
+        assertProtocolError(header, ErrorCode.REQUEST_TOO_LARGE, "GENERATE frame of 4097 bytes exceeds the limit of 4096 bytes");
+        ByteBuf assignment = Unpooled.buffer().writeByte(FrameType.ASSIGNMENT.code()).writeInt(MAX_REQUEST + 1);
+        assertProtocolError(assignment, ErrorCode.REQUEST_TOO_LARGE, "ASSIGNMENT frame");
+    }
+
+    @Test
+    void aResumeMustCarryTheDeliveredText() {
+        byte[] json = ("{\"generationId\":\"g\",\"prompt\":\"p\",\"sampling\":{\"maxTokens\":5},"
+                + "\"resumeAfter\":2,\"migrations\":1}").getBytes(StandardCharsets.UTF_8);
+        ByteBuf frame = Unpooled.buffer().writeByte(FrameType.GENERATE.code()).writeInt(json.length).writeBytes(json);
+        assertProtocolError(frame, ErrorCode.MALFORMED_MESSAGE, "deliveredText is required to resume after 2");
+    }
+
+    @Test
+    void absentOptionalFieldsStayOffTheWire() {
+        ByteBuf encoded = MessageCodec.encode(ByteBufAllocator.DEFAULT, GenerationRequest.completion("g", "p", 5));
+        try {
+            String json = encoded.toString(Frames.HEADER_BYTES, encoded.readableBytes() - Frames.HEADER_BYTES,
+                    StandardCharsets.UTF_8);
+            assertThat(json).doesNotContain("null").doesNotContain("deliveredText").doesNotContain("messages");
+        } finally {
+            encoded.release();
+        }
+    }
+
+    @Test
+    void requestFaultsAreTheRequestsNotTheWorkers() {
+        assertThat(ErrorCode.REQUEST_TOO_LARGE.isRequestFault()).isTrue();
+        assertThat(ErrorCode.UPSTREAM_REJECTED.isRequestFault()).isTrue();
+        assertThat(ErrorCode.RESUME_MISMATCH.isRequestFault()).isTrue();
+        assertThat(ErrorCode.UPSTREAM_FAILED.isRequestFault()).isFalse();
+        assertThat(ErrorCode.SHUTTING_DOWN.isRequestFault()).isFalse();
+        assertThat(ErrorCode.INTERNAL.isRequestFault()).isFalse();
     }
 
     @Test
@@ -172,7 +245,7 @@ class FrameCodecTest {
 
     @Test
     void invalidFieldValuesAreMalformed() {
-        byte[] json = "{\"generationId\":\"g\",\"prompt\":\"p\",\"maxTokens\":0,\"resumeAfter\":0}".getBytes(StandardCharsets.UTF_8);
+        byte[] json = "{\"generationId\":\"g\",\"prompt\":\"p\",\"sampling\":{\"maxTokens\":0},\"resumeAfter\":0,\"migrations\":0}".getBytes(StandardCharsets.UTF_8);
         ByteBuf frame = Unpooled.buffer().writeByte(FrameType.GENERATE.code()).writeInt(json.length).writeBytes(json);
         assertProtocolError(frame, ErrorCode.MALFORMED_MESSAGE, "maxTokens: 0 (expected: > 0)");
     }
@@ -201,7 +274,7 @@ class FrameCodecTest {
     @Test
     void truncatedFrameIsReportedWhenTheStreamEnds() {
         EmbeddedChannel channel = codecChannel();
-        ByteBuf encoded = MessageCodec.encode(ByteBufAllocator.DEFAULT, new End("g-1", 3));
+        ByteBuf encoded = MessageCodec.encode(ByteBufAllocator.DEFAULT, new End("g-1", 3, FinishReason.LENGTH, null));
         channel.writeInbound(track(encoded.readRetainedSlice(encoded.readableBytes() - 2)));
         encoded.release();
         assertThat((Object) channel.readInbound()).isNull();
@@ -216,7 +289,7 @@ class FrameCodecTest {
         EmbeddedChannel channel = codecChannel();
         ByteBuf bad = track(Unpooled.wrappedBuffer(new byte[] {0x7f}));
         assertThatThrownBy(() -> channel.writeInbound(bad)).isInstanceOf(ProtocolException.class);
-        ByteBuf good = track(MessageCodec.encode(ByteBufAllocator.DEFAULT, new End("g-1", 3)));
+        ByteBuf good = track(MessageCodec.encode(ByteBufAllocator.DEFAULT, new End("g-1", 3, FinishReason.LENGTH, null)));
         channel.writeInbound(good);
         assertThat((Object) channel.readInbound()).isNull();
         assertThat(channel.finish()).isFalse();
@@ -237,6 +310,6 @@ class FrameCodecTest {
     }
 
     private static EmbeddedChannel codecChannel() {
-        return new EmbeddedChannel(new FrameDecoder(MAX_PAYLOAD), MessageDecoder.INSTANCE, MessageEncoder.INSTANCE);
+        return new EmbeddedChannel(new FrameDecoder(LIMITS), MessageDecoder.INSTANCE, MessageEncoder.INSTANCE);
     }
 }

@@ -7,7 +7,7 @@ import org.junit.jupiter.api.Test;
 
 class DeterministicTokenModelTest {
 
-    private final TokenModel model = new DeterministicTokenModel();
+    private final DeterministicTokenModel model = new DeterministicTokenModel();
 
     @Test
     void tokenIsAPureFunctionOfPromptAndSequence() {

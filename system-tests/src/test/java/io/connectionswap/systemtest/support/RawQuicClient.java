@@ -48,7 +48,7 @@ public final class RawQuicClient implements AutoCloseable {
         stream.channel = connection.createStream(QuicStreamType.BIDIRECTIONAL, new ChannelInitializer<QuicStreamChannel>() {
             @Override
             protected void initChannel(QuicStreamChannel channel) {
-                channel.pipeline().addLast(new FrameDecoder(1 << 20), MessageDecoder.INSTANCE, MessageEncoder.INSTANCE,
+                channel.pipeline().addLast(new FrameDecoder(io.connectionswap.protocol.frame.FrameLimits.uniform(1 << 22)), MessageDecoder.INSTANCE, MessageEncoder.INSTANCE,
                         new SimpleChannelInboundHandler<Message>() {
                             @Override
                             protected void channelRead0(ChannelHandlerContext ctx, Message msg) {

@@ -1,23 +1,31 @@
 package io.connectionswap.worker.health;
 
-import io.connectionswap.protocol.model.TokenModel;
+import io.connectionswap.protocol.model.ModelBackend;
 import org.springframework.boot.health.contributor.AbstractHealthIndicator;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.stereotype.Component;
 
-/** UP while the token model can serve. */
+/** UP while the model backend can serve; DOWN (with the backend's reason) takes the worker out of rotation. */
 @Component("model")
 public class ModelHealthIndicator extends AbstractHealthIndicator {
 
-    private final TokenModel model;
+    private final ModelBackend model;
 
-    public ModelHealthIndicator(TokenModel model) {
+    public ModelHealthIndicator(ModelBackend model) {
         super("model health check failed");
         this.model = model;
     }
 
     @Override
     protected void doHealthCheck(Health.Builder builder) {
-        builder.status(model.isReady() ? "UP" : "DOWN").withDetail("name", model.name());
+        builder.status(model.isReady() ? "UP" : "DOWN")
+                .withDetail("backend", model.name())
+                .withDetail("models", model.models());
+        if (model.tokenInterval() != null) {
+            builder.withDetail("tokenInterval", model.tokenInterval().toString());
+        }
+        if (!model.isReady() && model.problem() != null) {
+            builder.withDetail("problem", model.problem());
+        }
     }
 }

@@ -5,36 +5,44 @@ import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.frame.ProtocolException;
 import io.connectionswap.protocol.message.Connected;
 import io.connectionswap.protocol.message.End;
+import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.Message;
 import io.connectionswap.protocol.message.StreamError;
 import io.connectionswap.protocol.message.WorkerAssignment;
-import io.connectionswap.protocol.model.TokenModel;
+import io.connectionswap.protocol.model.GenerationContext;
+import io.connectionswap.protocol.model.ModelEvent;
+import io.connectionswap.protocol.model.ModelException;
+import io.connectionswap.protocol.quic.QuicStreams;
 import io.connectionswap.protocol.quic.StreamFailures;
-import io.connectionswap.worker.metrics.WorkerMeters;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.quic.QuicStreamChannel;
-import io.netty.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
+import io.netty.handler.codec.quic.QuicStreamResetException;
+import java.util.concurrent.Flow;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Serves one stream from the director: reads the {@link WorkerAssignment}, answers CONNECTED, then emits tokens
- * {@code resumeAfter+1 .. maxTokens} one interval apart (the first at once) and ends with END. Everything runs on
- * the stream's event loop. One instance per stream.
+ * Serves one stream from the director: reads the {@link WorkerAssignment}, answers CONNECTED, then subscribes to
+ * the model's publisher and writes each text piece as the next TOKEN frame, ending with END (or ERROR when the model
+ * fails). Demand follows the stream's writability: a director that reads slowly slows the model down. The director's
+ * FIN (the stream moved or the client left) cancels the model's work. Everything runs on the stream's event loop.
+ * One instance per stream.
  */
-final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message> {
+final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message> implements Flow.Subscriber<ModelEvent> {
 
     private static final Logger log = LoggerFactory.getLogger(GenerationStreamHandler.class);
     /** Per-token lines go to their own logger so operators can silence them without losing lifecycle lines. */
     private static final Logger tokenLog = LoggerFactory.getLogger("io.connectionswap.worker.tokens");
+    /** Model events asked for at a time while the stream can take more. */
+    private static final int WINDOW = 16;
 
     private final WorkerStreamContext context;
     private WorkerAssignment assignment;
-    private Channel channel;
-    private ScheduledFuture<?> emitter;
+    private QuicStreamChannel channel;
+    private Flow.Subscription subscription;
+    private int requested;
     private int nextSequence;
     private boolean finished;
 
@@ -55,6 +63,7 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
         if (context.draining()) {
             log.warn("worker={} stream.id={} connection.id={} refusing handoff while draining", context.label(),
                     handoff.streamId(), handoff.connectionId());
+            finished = true;
             StreamFailures.endStream(ctx.channel(), new StreamError(ErrorCode.SHUTTING_DOWN, context.label() + " is draining"));
             return;
         }
@@ -63,61 +72,139 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
 
     private void start(ChannelHandlerContext ctx, WorkerAssignment handoff) {
         assignment = handoff;
-        channel = ctx.channel();
-        nextSequence = handoff.resumeAfter() + 1;
+        channel = (QuicStreamChannel) ctx.channel();
+        GenerationRequest request = handoff.request();
+        nextSequence = request.resumeAfter() + 1;
         context.activeStreams().add(this);
         context.meters().handoffAccepted();
         context.failureSimulation().servingStarted();
         log.info("worker={} stream.id={} connection.id={} generation.id={} prompt={} resume.after={} accepted handoff from director",
-                context.label(), handoff.streamId(), handoff.connectionId(), handoff.generationId(), handoff.prompt(),
-                handoff.resumeAfter());
+                context.label(), handoff.streamId(), handoff.connectionId(), request.generationId(),
+                request.promptText(), request.resumeAfter());
         ctx.writeAndFlush(new Connected(context.label(), handoff.connectionId(), handoff.streamId(),
-                handoff.generationId(), handoff.resumeAfter()));
-        long periodNanos = context.tokenInterval().toNanos();
-        emitter = ctx.executor().scheduleAtFixedRate(this::emit, 0, periodNanos, TimeUnit.NANOSECONDS);
+                request.generationId(), request.resumeAfter(), context.servedModel(request.model())));
+        context.model().generate(GenerationContext.of(request)).subscribe(this);
     }
 
-    private void emit() {
-        if (finished || !channel.isActive()) {
+    // ---- Flow.Subscriber: the model's events, moved onto the stream's loop ----
+
+    @Override
+    public void onSubscribe(Flow.Subscription newSubscription) {
+        onLoop(() -> {
+            subscription = newSubscription;
+            if (finished) {
+                newSubscription.cancel();
+            } else {
+                topUpDemand();
+            }
+        });
+    }
+
+    @Override
+    public void onNext(ModelEvent event) {
+        onLoop(() -> {
+            requested--;
+            if (finished) {
+                return;
+            }
+            if (event instanceof ModelEvent.Text text) {
+                writeToken(text.text());
+                topUpDemand();
+            } else if (event instanceof ModelEvent.Finished end) {
+                finish(new End(assignment.request().generationId(), nextSequence - 1, end.reason(), end.usage()));
+            }
+        });
+    }
+
+    @Override
+    public void onError(Throwable failure) {
+        onLoop(() -> {
+            if (finished) {
+                return;
+            }
+            ErrorCode code = failure instanceof ModelException model ? model.code() : ErrorCode.INTERNAL;
+            String problem = failure instanceof ModelException ? failure.getMessage() : failure.toString();
+            if (code == ErrorCode.RESUME_MISMATCH) {
+                log.error("worker={} stream.id={} generation.id={} resume.after={} problem=\"{}\" resume does not match "
+                        + "the model's text; a token was lost, repeated or altered upstream", context.label(),
+                        assignment.streamId(), assignment.request().generationId(),
+                        assignment.request().resumeAfter(), problem);
+            } else {
+                log.warn("worker={} stream.id={} generation.id={} next.seq={} error={} problem=\"{}\" model failed",
+                        context.label(), assignment.streamId(), assignment.request().generationId(), nextSequence,
+                        code, problem);
+            }
+            finished = true;
             stop();
-            return;
-        }
-        if (!channel.isWritable()) {
-            return; // the director reads slower than we emit; the token stays due until the stream drains
-        }
-        if (nextSequence > assignment.maxTokens()) {
-            finish();
-            return;
-        }
+            StreamFailures.endStream(channel, new StreamError(code, problem));
+        });
+    }
+
+    @Override
+    public void onComplete() {
+        onLoop(() -> {
+            if (!finished) {
+                // a publisher that completes without a Finished event: the model simply stopped
+                finish(new End(assignment.request().generationId(), nextSequence - 1,
+                        io.connectionswap.protocol.message.FinishReason.STOP, null));
+            }
+        });
+    }
+
+    private void writeToken(String text) {
         int sequence = nextSequence++;
-        TokenModel model = context.model();
-        String text = model.token(assignment.prompt(), sequence);
         channel.writeAndFlush(MessageCodec.encodeToken(channel.alloc(), sequence, text), channel.voidPromise());
         context.meters().tokenSent();
         if (tokenLog.isInfoEnabled()) {
             tokenLog.info("worker={} stream.id={} connection.id={} seq={} sending token", context.label(),
                     assignment.streamId(), assignment.connectionId(), sequence);
         }
-        if (nextSequence > assignment.maxTokens()) {
-            finish();
-        }
     }
 
-    private void finish() {
+    private void finish(End end) {
         finished = true;
         stop();
-        channel.writeAndFlush(new End(assignment.generationId(), assignment.maxTokens()))
-                .addListener(QuicStreamChannel.SHUTDOWN_OUTPUT);
-        log.debug("worker={} stream.id={} generation.id={} generation complete", context.label(),
-                assignment.streamId(), assignment.generationId());
+        channel.writeAndFlush(end).addListener(written -> QuicStreams.finish(channel));
+        log.debug("worker={} stream.id={} generation.id={} finish.reason={} generation complete", context.label(),
+                assignment.streamId(), end.generationId(), end.finishReason());
     }
 
+    /** Asks the model for more while the stream can take it. */
+    private void topUpDemand() {
+        if (subscription == null || finished || !channel.isWritable()) {
+            return;
+        }
+        if (requested < WINDOW / 2) {
+            int more = WINDOW - requested;
+            requested += more;
+            subscription.request(more);
+        }
+    }
+
+    private void onLoop(Runnable task) {
+        if (channel == null || channel.eventLoop().inEventLoop()) {
+            task.run();
+        } else {
+            channel.eventLoop().execute(task);
+        }
+    }
+
+    /** Stops the model's work and forgets the stream. */
     private void stop() {
-        if (emitter != null) {
-            emitter.cancel(false);
-            emitter = null;
+        if (subscription != null) {
+            subscription.cancel();
         }
         context.activeStreams().remove(this);
+    }
+
+    // ---- the stream ----
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (ctx.channel().isWritable()) {
+            topUpDemand();
+        }
+        ctx.fireChannelWritabilityChanged();
     }
 
     @Override
@@ -133,36 +220,27 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
-        if (event instanceof io.netty.channel.socket.ChannelInputShutdownEvent) {
-            if (assignment == null) {
-                ctx.close(); // the peer finished sending before any assignment: nothing to serve
-            } else {
-                // nothing follows the assignment, so the director's FIN means: stop, the stream moved or ended
-                if (!finished) {
-                    log.info("worker={} stream.id={} connection.id={} next.seq={} director ended stream",
-                            context.label(), assignment.streamId(), assignment.connectionId(), nextSequence);
-                }
-                finished = true;
-                stop();
-                QuicStreamChannel stream = (QuicStreamChannel) ctx.channel();
-                if (stream.isOutputShutdown()) {
-                    ctx.close();
-                } else {
-                    stream.shutdownOutput().addListener(done -> ctx.close());
-                }
+        if (event instanceof ChannelInputShutdownEvent) {
+            // nothing follows the assignment, so the director's FIN means: stop, the stream moved or ended
+            if (assignment != null && !finished) {
+                log.info("worker={} stream.id={} connection.id={} next.seq={} director ended stream",
+                        context.label(), assignment.streamId(), assignment.connectionId(), nextSequence);
             }
+            finished = true;
+            stop();
+            QuicStreams.finish((QuicStreamChannel) ctx.channel());
         }
         ctx.fireUserEventTriggered(event);
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (cause instanceof io.netty.handler.codec.quic.QuicStreamResetException) {
-            ctx.close(); // the director cancelled the stream (it moved the generation elsewhere)
-            return;
-        }
         finished = true;
         stop();
+        if (cause instanceof QuicStreamResetException) {
+            QuicStreams.peerReset((QuicStreamChannel) ctx.channel()); // the director cancelled the stream
+            return;
+        }
         StreamFailures.endStream(ctx.channel(), log, "worker", cause);
     }
 }

@@ -140,7 +140,7 @@ public class WorkerQuicServer implements SmartLifecycle {
         @Override
         protected void initChannel(QuicStreamChannel stream) {
             // the director's heartbeat stream is answered here; generation streams go on to the handler
-            StreamPipelines.messages(stream, settings.maxPayloadBytes(), Heartbeats.responder());
+            StreamPipelines.messages(stream, settings.frameLimits(), Heartbeats.responder());
             stream.pipeline().addLast(new GenerationStreamHandler(streamContext));
         }
     }

@@ -1,6 +1,6 @@
 package io.connectionswap.worker.quic;
 
-import io.connectionswap.protocol.model.TokenModel;
+import io.connectionswap.protocol.model.ModelBackend;
 import io.connectionswap.worker.config.WorkerProperties;
 import io.connectionswap.worker.health.FailureSimulation;
 import io.connectionswap.worker.metrics.WorkerMeters;
@@ -12,13 +12,13 @@ import org.springframework.stereotype.Component;
 public class WorkerStreamContext {
 
     private final WorkerProperties properties;
-    private final TokenModel model;
+    private final ModelBackend model;
     private final WorkerMeters meters;
     private final ActiveStreams activeStreams;
     private final FailureSimulation failureSimulation;
     private volatile boolean draining;
 
-    public WorkerStreamContext(WorkerProperties properties, TokenModel model, WorkerMeters meters,
+    public WorkerStreamContext(WorkerProperties properties, ModelBackend model, WorkerMeters meters,
                                ActiveStreams activeStreams, FailureSimulation failureSimulation) {
         this.properties = properties;
         this.model = model;
@@ -31,12 +31,16 @@ public class WorkerStreamContext {
         return properties.label();
     }
 
-    Duration tokenInterval() {
-        return properties.tokenInterval();
+    ModelBackend model() {
+        return model;
     }
 
-    TokenModel model() {
-        return model;
+    /** The model name a generation is served with: the one asked for, or this worker's first. */
+    String servedModel(String requested) {
+        if (requested != null) {
+            return requested;
+        }
+        return model.models().isEmpty() ? model.name() : model.models().get(0);
     }
 
     WorkerMeters meters() {

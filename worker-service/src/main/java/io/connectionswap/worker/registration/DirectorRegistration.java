@@ -1,6 +1,7 @@
 package io.connectionswap.worker.registration;
 
 import io.connectionswap.protocol.message.WorkerRegistration;
+import io.connectionswap.protocol.model.ModelBackend;
 import io.connectionswap.protocol.quic.HostPort;
 import io.connectionswap.protocol.quic.QuicConnector;
 import io.connectionswap.protocol.quic.QuicSettings;
@@ -45,6 +46,7 @@ public class DirectorRegistration {
     private final WorkerProperties properties;
     private final EventLoopGroup group;
     private final QuicConnector connector;
+    private final ModelBackend model;
     private final String instanceId = UUID.randomUUID().toString();
     private final Map<InetSocketAddress, DirectorSession> sessions = new ConcurrentHashMap<>();
     private volatile HostPort advertised;
@@ -55,8 +57,9 @@ public class DirectorRegistration {
     private ScheduledExecutorService lookups;
 
     public DirectorRegistration(WorkerProperties properties, TlsIdentity workerIdentity, QuicSettings settings,
-                                EventLoopGroup workerEventLoop) {
+                                EventLoopGroup workerEventLoop, ModelBackend model) {
         this.properties = properties;
+        this.model = model;
         this.group = workerEventLoop;
         this.connector = new QuicConnector(workerEventLoop, settings, QuicTls.client(workerIdentity));
     }
@@ -149,8 +152,9 @@ public class DirectorRegistration {
             HostPort polled = "0.0.0.0".equals(address.host()) ? new HostPort("127.0.0.1", httpPort) : address;
             healthUrl = "http://" + polled.uriHost() + ":" + httpPort + "/actuator/health";
         }
+        java.time.Duration pace = model.tokenInterval();
         return new WorkerRegistration(properties.label(), address.toString(), healthUrl,
-                properties.tokenInterval().toMillis(), instanceId);
+                pace == null ? 0 : Math.max(1, pace.toMillis()), instanceId, model.models());
     }
 
     /** Runs on the lookup thread every resolve interval. */

@@ -126,7 +126,7 @@ final class DirectorSession {
             connection.createStream(QuicStreamType.BIDIRECTIONAL, new ChannelInitializer<QuicStreamChannel>() {
                 @Override
                 protected void initChannel(QuicStreamChannel stream) {
-                    StreamPipelines.messages(stream, Frames.DEFAULT_MAX_PAYLOAD_BYTES, Heartbeats.sender(heartbeatInterval,
+                    StreamPipelines.messages(stream, io.connectionswap.protocol.frame.FrameLimits.DEFAULTS, Heartbeats.sender(heartbeatInterval,
                             heartbeatTimeout, () -> {
                                 log.warn("worker={} director.addr={} no heartbeat echo for {}; reconnecting", label,
                                         describe(), heartbeatTimeout);

@@ -1,0 +1,58 @@
+package io.connectionswap.protocol.message;
+
+import java.util.List;
+
+/**
+ * How a generation samples, as an OpenAI-compatible request says it. Only {@code maxTokens} is required; the others
+ * are passed to the model as given (null: the model's default).
+ *
+ * @param maxTokens   tokens in the whole generation (across every swap)
+ * @param temperature 0 to 2
+ * @param topP        above 0, at most 1
+ * @param stop        up to {@value #MAX_STOP} sequences that end the generation (not included in the text)
+ * @param seed        sampling seed
+ * @param user        end-user id, passed through
+ */
+public record SamplingParameters(int maxTokens, Double temperature, Double topP, List<String> stop, Long seed,
+                                 String user) {
+
+    public static final int MAX_STOP = 4;
+    public static final int MAX_STOP_CHARS = 256;
+    public static final int MAX_USER_CHARS = 256;
+
+    public SamplingParameters {
+        if (maxTokens <= 0) {
+            throw new IllegalArgumentException("maxTokens: " + maxTokens + " (expected: > 0)");
+        }
+        if (temperature != null && !(temperature >= 0 && temperature <= 2)) {
+            throw new IllegalArgumentException("temperature: " + temperature + " (expected: 0 to 2)");
+        }
+        if (topP != null && !(topP > 0 && topP <= 1)) {
+            throw new IllegalArgumentException("topP: " + topP + " (expected: above 0, at most 1)");
+        }
+        if (stop != null) {
+            if (stop.size() > MAX_STOP) {
+                throw new IllegalArgumentException("stop: " + stop.size() + " sequences (expected: at most " + MAX_STOP + ")");
+            }
+            for (String sequence : stop) {
+                if (sequence == null || sequence.isEmpty() || sequence.length() > MAX_STOP_CHARS) {
+                    throw new IllegalArgumentException("stop: each sequence must have 1 to " + MAX_STOP_CHARS + " characters");
+                }
+            }
+            stop = List.copyOf(stop);
+        }
+        if (user != null && user.length() > MAX_USER_CHARS) {
+            throw new IllegalArgumentException("user: " + user.length() + " characters (expected: at most " + MAX_USER_CHARS + ")");
+        }
+    }
+
+    /** Only a token budget; every other parameter left to the model. */
+    public static SamplingParameters maxTokens(int maxTokens) {
+        return new SamplingParameters(maxTokens, null, null, null, null, null);
+    }
+
+    /** The stop sequences, never null. */
+    public List<String> stopSequences() {
+        return stop == null ? List.of() : stop;
+    }
+}

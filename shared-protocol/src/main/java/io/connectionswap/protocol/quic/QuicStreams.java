@@ -1,0 +1,162 @@
+package io.connectionswap.protocol.quic;
+
+import io.connectionswap.protocol.frame.ErrorCode;
+import io.netty.channel.Channel;
+import io.netty.handler.codec.quic.QuicChannel;
+import io.netty.handler.codec.quic.QuicStreamChannel;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.lang.reflect.Field;
+import java.lang.reflect.Method;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * How every stream of the system ends, so that Netty's QUIC connection releases it.
+ *
+ * <p>Netty 4.2.15's {@code QuicheQuicStreamChannel} stays in its connection's stream map until it has <em>read</em>
+ * the peer's FIN, and it stops reading once {@code close()} was called: a stream closed before the peer's FIN
+ * arrived is never released (nor is quiche's state for it), and {@code QuicheQuicChannel.recvStream()} visits it on
+ * every datagram from then on. A stream the peer reset is never released either (no FIN ever comes). So:
+ * <ul>
+ *   <li>{@link #finish}: the normal end. Send our FIN after what was written and keep reading: Netty closes and
+ *       releases the stream itself once the peer's FIN is read (half-closure is on for every stream). A peer that
+ *       does not finish within the linger time is reset and released ({@link #abort}).</li>
+ *   <li>{@link #abort}: end both directions now with an error code (RESET_STREAM and STOP_SENDING) and release
+ *       the channel: for peers that are gone, too slow or hostile.</li>
+ *   <li>{@link #peerReset}: the peer reset its side (a {@code QuicStreamResetException} was read): our FIN, close,
+ *       release.</li>
+ * </ul>
+ * Never call {@code close()} on a stream channel directly.
+ *
+ * <p>The release of a channel Netty would keep calls its package-private {@code QuicheQuicChannel.streamClosed(id)}
+ * reflectively. Upstream change this needs: {@code QuicheQuicStreamChannel.close()} should keep consuming the peer's
+ * FIN (or remove the stream from its parent when the read side was reset or shut down), and
+ * {@code QuicChannel} should expose its open stream count.
+ */
+public final class QuicStreams {
+
+    /** How long a finished stream waits for the peer's FIN before it is reset. */
+    public static final Duration DEFAULT_LINGER = Duration.ofSeconds(10);
+
+    private static final Logger log = LoggerFactory.getLogger(QuicStreams.class);
+    private static final MethodHandle STREAM_CLOSED;
+    private static final Field STREAMS;
+
+    static {
+        MethodHandle streamClosed = null;
+        Field streams = null;
+        try {
+            Class<?> quiche = Class.forName("io.netty.handler.codec.quic.QuicheQuicChannel");
+            Method method = quiche.getDeclaredMethod("streamClosed", long.class);
+            method.setAccessible(true);
+            streamClosed = MethodHandles.lookup().unreflect(method)
+                    .asType(MethodType.methodType(void.class, QuicChannel.class, long.class));
+            streams = quiche.getDeclaredField("streams");
+            streams.setAccessible(true);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            log.warn("problem=\"{}\" cannot reach Netty's QUIC stream map; reset streams stay in their connection "
+                    + "until it closes", e.toString());
+        }
+        STREAM_CLOSED = streamClosed;
+        STREAMS = streams;
+    }
+
+    private QuicStreams() {
+    }
+
+    /**
+     * Ends our side normally: FIN after everything written so far. Reading goes on (auto-read is switched back on) so
+     * the peer's FIN is consumed, and Netty then closes and releases the stream. Without the peer's FIN within
+     * {@code linger}, the stream is reset with CANCELLED and released.
+     */
+    public static void finish(QuicStreamChannel stream, Duration linger) {
+        if (!stream.eventLoop().inEventLoop()) {
+            stream.eventLoop().execute(() -> finish(stream, linger));
+            return;
+        }
+        if (!stream.isActive()) {
+            release(stream);
+            return;
+        }
+        stream.config().setAutoRead(true);
+        if (!stream.isOutputShutdown()) {
+            stream.shutdownOutput();
+        }
+        if (stream.isActive()) {
+            stream.eventLoop().schedule(() -> {
+                if (stream.isActive()) {
+                    log.debug("stream={} linger={} peer did not finish its side in time; resetting", stream.streamId(),
+                            linger);
+                    abort(stream, ErrorCode.CANCELLED);
+                }
+            }, linger.toNanos(), TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /** {@link #finish(QuicStreamChannel, Duration)} with {@link #DEFAULT_LINGER}. */
+    public static void finish(QuicStreamChannel stream) {
+        finish(stream, DEFAULT_LINGER);
+    }
+
+    /** Ends both directions now with {@code code} (RESET_STREAM and STOP_SENDING), closes and releases the stream. */
+    public static void abort(QuicStreamChannel stream, ErrorCode code) {
+        if (!stream.eventLoop().inEventLoop()) {
+            stream.eventLoop().execute(() -> abort(stream, code));
+            return;
+        }
+        if (stream.isActive() && stream.parent().isActive()) {
+            stream.shutdown(code.code());
+        }
+        stream.close();
+        release(stream);
+    }
+
+    /** The peer reset the stream: close it (our FIN, if not sent yet) and release it. */
+    public static void peerReset(QuicStreamChannel stream) {
+        if (!stream.eventLoop().inEventLoop()) {
+            stream.eventLoop().execute(() -> peerReset(stream));
+            return;
+        }
+        stream.close();
+        release(stream);
+    }
+
+    /** Any stream channel ({@code Channel} typed, as handlers see it): {@link #abort} when it is a QUIC stream. */
+    public static void abort(Channel channel, ErrorCode code) {
+        if (channel instanceof QuicStreamChannel stream) {
+            abort(stream, code);
+        } else {
+            channel.close();
+        }
+    }
+
+    /** Stream channels {@code connection} holds now (Netty's map), or -1 when that cannot be read. */
+    public static int held(QuicChannel connection) {
+        if (STREAMS == null) {
+            return -1;
+        }
+        try {
+            Object map = STREAMS.get(connection);
+            return map instanceof Map<?, ?> streams ? streams.size() : -1;
+        } catch (IllegalAccessException | IllegalArgumentException e) {
+            return -1;
+        }
+    }
+
+    /** Removes a closed stream from its connection's map (a no-op when Netty released it already). */
+    private static void release(QuicStreamChannel stream) {
+        if (STREAM_CLOSED == null || stream.isActive()) {
+            return;
+        }
+        try {
+            STREAM_CLOSED.invokeExact(stream.parent(), stream.streamId());
+        } catch (Throwable e) {
+            log.debug("stream={} problem=\"{}\" cannot release stream from its connection", stream.streamId(), e.toString());
+        }
+    }
+}

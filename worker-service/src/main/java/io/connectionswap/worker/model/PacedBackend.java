@@ -1,0 +1,148 @@
+package io.connectionswap.worker.model;
+
+import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.message.FinishReason;
+import io.connectionswap.protocol.message.Usage;
+import io.connectionswap.protocol.model.GenerationContext;
+import io.connectionswap.protocol.model.ModelBackend;
+import io.connectionswap.protocol.model.ModelEvent;
+import io.connectionswap.protocol.model.ModelException;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Flow;
+import java.util.concurrent.ScheduledExecutorService;
+
+/**
+ * A backend whose token {@code n} is a function of the prompt and {@code n}, emitted at a fixed pace (the first at
+ * once) and never beyond the subscriber's demand. The stand-in model is one ({@link StandInBackend}); the benchmark
+ * plugs in another. A stop sequence ends the generation (reason {@code stop}) before the token that would complete
+ * it; {@code maxTokens} ends it with reason {@code length}.
+ */
+public final class PacedBackend implements ModelBackend {
+
+    /** The text of token {@code sequence} (1-based) of the generation for {@code prompt}. */
+    @FunctionalInterface
+    public interface TokenText {
+        String token(String prompt, int sequence);
+    }
+
+    /** Checks a resume before any token is produced; returns null when it may go on, else why not. */
+    @FunctionalInterface
+    public interface ResumeCheck {
+        String problem(GenerationContext context);
+
+        ResumeCheck NONE = context -> null;
+    }
+
+    private final String name;
+    private final List<String> models;
+    private final Duration tokenInterval;
+    private final ScheduledExecutorService scheduler;
+    private final TokenText text;
+    private final ResumeCheck resumeCheck;
+
+    public PacedBackend(String name, List<String> models, Duration tokenInterval, ScheduledExecutorService scheduler,
+                        TokenText text, ResumeCheck resumeCheck) {
+        if (tokenInterval == null || tokenInterval.isZero() || tokenInterval.isNegative()) {
+            throw new IllegalArgumentException("tokenInterval: " + tokenInterval + " (expected: > 0)");
+        }
+        if (models == null || models.isEmpty()) {
+            throw new IllegalArgumentException("models: at least one model name is required");
+        }
+        this.name = name;
+        this.models = List.copyOf(models);
+        this.tokenInterval = tokenInterval;
+        this.scheduler = scheduler;
+        this.text = text;
+        this.resumeCheck = resumeCheck;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public List<String> models() {
+        return models;
+    }
+
+    @Override
+    public Duration tokenInterval() {
+        return tokenInterval;
+    }
+
+    @Override
+    public Flow.Publisher<ModelEvent> generate(GenerationContext context) {
+        if (context.model() != null && !models.contains(context.model())) {
+            return Publishers.failed(new ModelException(ErrorCode.MODEL_NOT_FOUND, "this worker serves " + models
+                    + ", not '" + context.model() + "'"));
+        }
+        if (context.isResume()) {
+            String problem = resumeCheck.problem(context);
+            if (problem != null) {
+                return Publishers.failed(new ModelException(ErrorCode.RESUME_MISMATCH, problem));
+            }
+        }
+        return subscriber -> {
+            PacedSubscription subscription = new PacedSubscription(subscriber, scheduler, tokenInterval,
+                    new Emitter(context));
+            subscriber.onSubscribe(subscription);
+            subscription.start();
+        };
+    }
+
+    /** Produces the next event of one generation; one call per tick. */
+    private final class Emitter implements PacedSubscription.Source {
+        private final GenerationContext context;
+        private final StringBuilder tail = new StringBuilder();
+        private final int maxStopChars;
+        private int next;
+
+        Emitter(GenerationContext context) {
+            this.context = context;
+            this.next = context.resumeAfter() + 1;
+            this.maxStopChars = context.sampling().stopSequences().stream().mapToInt(String::length).max().orElse(0);
+            String delivered = context.deliveredText();
+            tail.append(delivered, Math.max(0, delivered.length() - maxStopChars), delivered.length());
+        }
+
+        @Override
+        public ModelEvent next() {
+            if (next > context.sampling().maxTokens()) {
+                return finished(FinishReason.LENGTH);
+            }
+            String token = text.token(context.prompt(), next);
+            if (maxStopChars > 0 && completesStop(token)) {
+                return finished(FinishReason.STOP);
+            }
+            next++;
+            return new ModelEvent.Text(token);
+        }
+
+        @Override
+        public boolean lastWasFinal() {
+            return next > context.sampling().maxTokens();
+        }
+
+        private boolean completesStop(String token) {
+            tail.append(token);
+            String window = tail.toString();
+            for (String stop : context.sampling().stopSequences()) {
+                if (window.contains(stop)) {
+                    return true;
+                }
+            }
+            if (tail.length() > maxStopChars) {
+                tail.delete(0, tail.length() - maxStopChars);
+            }
+            return false;
+        }
+
+        private ModelEvent finished(FinishReason reason) {
+            String prompt = context.prompt().trim();
+            int promptWords = prompt.isEmpty() ? 0 : prompt.split("\\s+").length;
+            return new ModelEvent.Finished(reason, new Usage(promptWords, next - 1));
+        }
+    }
+}

@@ -1,0 +1,43 @@
+package io.connectionswap.worker.model;
+
+import io.connectionswap.protocol.model.DeterministicTokenModel;
+import io.connectionswap.protocol.model.GenerationContext;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ScheduledExecutorService;
+
+/**
+ * The deterministic stand-in model ({@code CONNECTION_SWAP_MODEL_BACKEND=stand-in}, model name {@code stand-in}):
+ * token {@code n} is {@link DeterministicTokenModel#token}, one every {@code CONNECTION_SWAP_TOKEN_INTERVAL}. On a
+ * resume it checks that the delivered text is exactly its own tokens {@code 1..resumeAfter}: a mismatch means a token
+ * was lost, repeated or altered somewhere in the chain, and ends the generation with RESUME_MISMATCH.
+ */
+public final class StandInBackend {
+
+    public static final String NAME = "stand-in";
+
+    private StandInBackend() {
+    }
+
+    public static PacedBackend create(Duration tokenInterval, ScheduledExecutorService scheduler) {
+        DeterministicTokenModel words = new DeterministicTokenModel();
+        return new PacedBackend(NAME, List.of(DeterministicTokenModel.MODEL_NAME), tokenInterval, scheduler,
+                words::token, context -> checkResume(words, context));
+    }
+
+    /** Null when the delivered text is the stand-in's own text, else where it departs from it. */
+    static String checkResume(DeterministicTokenModel words, GenerationContext context) {
+        String expected = words.text(context.prompt(), 1, context.resumeAfter());
+        String delivered = context.deliveredText();
+        if (expected.equals(delivered)) {
+            return null;
+        }
+        int at = 0;
+        while (at < expected.length() && at < delivered.length() && expected.charAt(at) == delivered.charAt(at)) {
+            at++;
+        }
+        return "delivered text of a resume after token " + context.resumeAfter() + " is not the stand-in's text: it "
+                + "differs at character " + at + " (expected " + expected.length() + " characters, got "
+                + delivered.length() + ")";
+    }
+}
