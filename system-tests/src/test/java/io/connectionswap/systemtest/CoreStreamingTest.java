@@ -9,7 +9,10 @@ import io.connectionswap.director.registry.WorkerEndpoint;
 import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.frame.FrameType;
 import io.connectionswap.protocol.message.Connected;
+import io.connectionswap.protocol.message.ClusterStatus;
 import io.connectionswap.protocol.message.GenerationRequest;
+import io.connectionswap.protocol.message.SamplingParameters;
+import io.connectionswap.protocol.message.StatusRequest;
 import io.connectionswap.protocol.message.Message;
 import io.connectionswap.protocol.message.StreamError;
 import io.connectionswap.protocol.message.Token;
@@ -121,6 +124,27 @@ class CoreStreamingTest {
             Message first = good.next(10);
             assertThat(first).isInstanceOf(Connected.class);
             assertThat(good.next(10)).isEqualTo(new Token(1, new DeterministicTokenModel().token("prompt-raw", 1)));
+            assertThat(raw.connection().isActive()).isTrue();
+        }
+    }
+
+    @Test
+    void statusListsTheWorkersAndTheirModelsAndAnUnknownModelIsRefused() throws Exception {
+        try (RawQuicClient raw = new RawQuicClient(RawQuicClient.tls(clientIdentity), cluster.directorPort())) {
+            RawQuicClient.Stream status = raw.openStream();
+            status.write(new StatusRequest("core-streaming-test"));
+            status.finish();
+            Message reply = status.next(10);
+            assertThat(reply).isInstanceOfSatisfying(ClusterStatus.class, cluster -> {
+                assertThat(cluster.workers()).extracting(ClusterStatus.WorkerStatus::label)
+                        .contains("worker-a", "worker-b");
+                assertThat(cluster.workers()).allSatisfy(worker -> assertThat(worker.models()).containsExactly("stand-in"));
+            });
+
+            RawQuicClient.Stream unknown = raw.openStream();
+            unknown.write(new GenerationRequest("g-unknown", "no-such-model", "hello", null,
+                    SamplingParameters.maxTokens(3), 0, null, null, 0, null));
+            assertError(unknown.next(10), ErrorCode.MODEL_NOT_FOUND);
             assertThat(raw.connection().isActive()).isTrue();
         }
     }

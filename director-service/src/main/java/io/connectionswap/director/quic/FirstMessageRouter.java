@@ -6,8 +6,11 @@ import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.frame.ProtocolException;
 import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.Message;
+import io.connectionswap.protocol.message.StatusRequest;
 import io.connectionswap.protocol.message.WorkerRegistration;
+import io.connectionswap.protocol.quic.QuicStreams;
 import io.connectionswap.protocol.quic.StreamFailures;
+import io.netty.handler.codec.quic.QuicStreamChannel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -17,8 +20,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The first message of a stream opened to the director says what the stream is: a GENERATE starts a client
- * stream, a REGISTER a worker's registration stream. This handler installs the right handler and steps aside.
- * (Heartbeat-only control streams never reach it: the heartbeat responder before it consumes them.)
+ * stream, a REGISTER a worker's registration stream, a STATUS_REQUEST is answered with the workers the director
+ * knows and the stream ends. This handler installs the right handler and steps aside. (Heartbeat-only control
+ * streams never reach it: the heartbeat responder before it consumes them.)
  */
 final class FirstMessageRouter extends ChannelInboundHandlerAdapter {
 
@@ -37,6 +41,12 @@ final class FirstMessageRouter extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         ChannelHandler next;
+        if (msg instanceof StatusRequest) {
+            ctx.pipeline().remove(this);
+            ctx.writeAndFlush(new StatusResponder(registry, directorId).status())
+                    .addListener(written -> QuicStreams.finish((QuicStreamChannel) ctx.channel()));
+            return;
+        }
         if (msg instanceof GenerationRequest) {
             next = new ClientStreamHandler(relay);
         } else if (msg instanceof WorkerRegistration) {
@@ -45,7 +55,7 @@ final class FirstMessageRouter extends ChannelInboundHandlerAdapter {
             String type = msg instanceof Message message ? message.frameType().toString() : msg.getClass().getSimpleName();
             io.netty.util.ReferenceCountUtil.release(msg);
             throw new ProtocolException(ErrorCode.UNEXPECTED_MESSAGE,
-                    "expected GENERATE or REGISTER as the first frame of a stream, got " + type);
+                    "expected GENERATE, REGISTER or STATUS_REQUEST as the first frame of a stream, got " + type);
         }
         ctx.pipeline().addAfter(ctx.name(), null, next);
         ctx.pipeline().remove(this);
@@ -55,7 +65,8 @@ final class FirstMessageRouter extends ChannelInboundHandlerAdapter {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
         if (event instanceof ChannelInputShutdownEvent) {
-            ctx.close(); // the peer finished sending without saying anything useful
+            // the peer finished sending without saying anything useful (or after its STATUS_REQUEST): end ours too
+            QuicStreams.finish((QuicStreamChannel) ctx.channel());
         }
         ctx.fireUserEventTriggered(event);
     }
@@ -63,7 +74,7 @@ final class FirstMessageRouter extends ChannelInboundHandlerAdapter {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (cause instanceof io.netty.handler.codec.quic.QuicStreamResetException) {
-            ctx.close();
+            QuicStreams.peerReset((QuicStreamChannel) ctx.channel());
             return;
         }
         StreamFailures.endStream(ctx.channel(), log, "director", cause);

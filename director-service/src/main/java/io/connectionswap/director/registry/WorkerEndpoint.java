@@ -19,6 +19,7 @@ public final class WorkerEndpoint {
     private volatile URI healthUrl;
     private volatile Duration tokenInterval;
     private volatile String instanceId;
+    private volatile java.util.List<String> models;
     private final String tlsName;
     private volatile WorkerSource source;
     private boolean inDns;
@@ -40,7 +41,8 @@ public final class WorkerEndpoint {
     private boolean registrationOpen;
 
     public WorkerEndpoint(String label, HostPort address, URI healthUrl, Duration tokenInterval, String instanceId,
-                   String tlsName, WorkerSource source) {
+                   String tlsName, WorkerSource source, java.util.List<String> models) {
+        this.models = java.util.List.copyOf(models);
         this.label = label;
         this.address = address;
         this.healthUrl = healthUrl;
@@ -68,6 +70,19 @@ public final class WorkerEndpoint {
 
     public String instanceId() {
         return instanceId;
+    }
+
+    /** Model names the worker serves; empty when it never said (found through DNS and not registered). */
+    public java.util.List<String> models() {
+        return models;
+    }
+
+    /**
+     * Whether the worker serves {@code model}: any worker serves a request that names no model, and a worker that
+     * never told its models (DNS-discovered, unregistered) is assumed to serve any.
+     */
+    public boolean serves(String model) {
+        return model == null || models.isEmpty() || models.contains(model);
     }
 
     public String tlsName() {
@@ -149,7 +164,9 @@ public final class WorkerEndpoint {
     }
 
     /** A worker found through DNS registered itself: take its name, health URL and token interval. */
-    void adopt(String newLabel, URI newHealthUrl, Duration newTokenInterval, String newInstanceId) {
+    void adopt(String newLabel, URI newHealthUrl, Duration newTokenInterval, String newInstanceId,
+               java.util.List<String> newModels) {
+        this.models = java.util.List.copyOf(newModels);
         this.label = newLabel;
         this.healthUrl = newHealthUrl;
         this.tokenInterval = newTokenInterval;

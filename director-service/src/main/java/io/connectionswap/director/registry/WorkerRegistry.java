@@ -85,7 +85,8 @@ public final class WorkerRegistry {
         WorkerEndpoint existing = workers.get(key);
         if (existing != null && existing.source() == WorkerSource.DNS) {
             existing.adopt(registration.label(), URI.create(registration.healthUrl()),
-                    Duration.ofMillis(registration.tokenIntervalMillis()), registration.instanceId());
+                    Duration.ofMillis(registration.tokenIntervalMillis()), registration.instanceId(),
+                    registration.models());
             existing.registrationOpen(true);
             publish();
             log.info("worker.addr={} worker.label={} count={} registered worker (found through DNS before)", key,
@@ -107,7 +108,7 @@ public final class WorkerRegistry {
                 ? address.host() : properties.workerTlsName();
         WorkerEndpoint worker = new WorkerEndpoint(registration.label(), address, URI.create(registration.healthUrl()),
                 Duration.ofMillis(registration.tokenIntervalMillis()), registration.instanceId(), tlsName,
-                WorkerSource.REGISTRATION);
+                WorkerSource.REGISTRATION, registration.models());
         worker.registrationOpen(true);
         workers.put(key, worker);
         publish();
@@ -141,7 +142,7 @@ public final class WorkerRegistry {
                     ? address.host() : properties.workerTlsName();
             WorkerEndpoint worker = new WorkerEndpoint(key, address,
                     URI.create("http://" + address.uriHost() + ":" + discovery.healthPort() + discovery.healthPath()),
-                    discovery.tokenInterval(), "dns:" + key, tlsName, WorkerSource.DNS);
+                    discovery.tokenInterval(), "dns:" + key, tlsName, WorkerSource.DNS, List.of());
             worker.inDns(true);
             workers.put(key, worker);
             publish();
@@ -176,10 +177,20 @@ public final class WorkerRegistry {
         markUnhealthy(worker, "stall", detail);
     }
 
-    /** Picks a worker for a stream; null when none is eligible. */
-    public WorkerEndpoint pick(String avoidLabel) {
+    /** Picks a worker serving {@code model} (null: any) for a stream; null when none is eligible. */
+    public WorkerEndpoint pick(String avoidLabel, String model) {
         assert loop.inEventLoop();
-        return selector.pick(workers.values(), avoidLabel);
+        return selector.pick(workers.values(), avoidLabel, model);
+    }
+
+    /** Whether any known worker, healthy or not, serves {@code model}. */
+    public boolean anyServes(String model) {
+        for (WorkerEndpoint worker : workers.values()) {
+            if (worker.serves(model)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Opens a stream on the director's connection to {@code worker}. */

@@ -83,7 +83,14 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
         long streamId = ++nextStreamId;
         log.info("stream.id={} connection.id={} generation.id={} prompt={} resume.after={} client opened stream",
                 streamId, connectionId, request.generationId(), request.promptText(), request.resumeAfter());
-        WorkerEndpoint worker = registry.pick(request.avoidWorker());
+        WorkerEndpoint worker = registry.pick(request.avoidWorker(), request.model());
+        if (worker == null && !registry.anyServes(request.model())) {
+            log.warn("stream.id={} connection.id={} model={} workers={} no worker serves the model", streamId,
+                    connectionId, request.model(), registry.size());
+            StreamFailures.endStream(client, new StreamError(ErrorCode.MODEL_NOT_FOUND, "no worker serves model '"
+                    + request.model() + "'"));
+            return null;
+        }
         if (worker == null) {
             meters.noHealthyWorker();
             log.warn("stream.id={} connection.id={} workers={} no healthy worker for stream", streamId, connectionId,

@@ -43,10 +43,10 @@ class WorkerRegistryTest {
     void newWorkerIsHealthyAfterItsFirstGoodPollWithTheLinkUp() {
         WorkerEndpoint worker = register("worker-a", 62001, "i-1");
         assertThat(worker.state()).isEqualTo(WorkerState.PENDING);
-        assertThat(onLoop(() -> registry.pick(null))).isNull();
+        assertThat(onLoop(() -> registry.pick(null, null))).isNull();
         poll(worker, up());
         assertThat(worker.state()).isEqualTo(WorkerState.HEALTHY);
-        assertThat(onLoop(() -> registry.pick(null))).isSameAs(worker);
+        assertThat(onLoop(() -> registry.pick(null, null))).isSameAs(worker);
     }
 
     @Test
@@ -103,7 +103,7 @@ class WorkerRegistryTest {
         assertThat(a.state()).isEqualTo(WorkerState.DRAINING);
         assertThat(failures).containsExactly("worker-a:drain");
         for (int i = 0; i < 5; i++) {
-            assertThat(onLoop(() -> registry.pick(null))).isSameAs(b);
+            assertThat(onLoop(() -> registry.pick(null, null))).isSameAs(b);
         }
         poll(a, up());
         assertThat(a.state()).as("a draining worker never comes back by polls").isEqualTo(WorkerState.DRAINING);

@@ -23,7 +23,7 @@ class WorkerSelectorTest {
         a.sessionStarted(Mockito.mock(RelaySession.class));
         List<String> picks = new ArrayList<>();
         for (int i = 0; i < 4; i++) {
-            picks.add(selector.pick(List.of(a, b, c), null).label());
+            picks.add(selector.pick(List.of(a, b, c), null, null).label());
         }
         assertThat(picks).containsExactly("worker-b", "worker-c", "worker-b", "worker-c");
     }
@@ -33,14 +33,14 @@ class WorkerSelectorTest {
         WorkerEndpoint a = eligible("worker-a");
         WorkerEndpoint b = eligible("worker-b");
         for (int i = 0; i < 4; i++) {
-            assertThat(selector.pick(List.of(a, b), "worker-a")).isSameAs(b);
+            assertThat(selector.pick(List.of(a, b), "worker-a", null)).isSameAs(b);
         }
     }
 
     @Test
     void fallsBackToTheAvoidedWorkerWhenItIsTheOnlyEligibleOne() {
         WorkerEndpoint a = eligible("worker-a");
-        assertThat(selector.pick(List.of(a), "worker-a")).isSameAs(a);
+        assertThat(selector.pick(List.of(a), "worker-a", null)).isSameAs(a);
     }
 
     @Test
@@ -51,19 +51,43 @@ class WorkerSelectorTest {
         draining.state(WorkerState.DRAINING, "drain");
         WorkerEndpoint unconnected = worker("worker-n");
         unconnected.state(WorkerState.HEALTHY, "test");
-        assertThat(selector.pick(List.of(unhealthy, draining, unconnected), null)).isNull();
+        assertThat(selector.pick(List.of(unhealthy, draining, unconnected), null, null)).isNull();
+    }
+
+    @Test
+    void onlyWorkersServingTheRequestedModelAreCandidates() {
+        WorkerEndpoint standIn = eligible("worker-a", List.of("stand-in"));
+        WorkerEndpoint llama = eligible("worker-b", List.of("llama-3-8b"));
+        WorkerEndpoint unknown = eligible("worker-c", List.of());
+        for (int i = 0; i < 6; i++) {
+            assertThat(selector.pick(List.of(standIn, llama), null, "llama-3-8b")).isSameAs(llama);
+            assertThat(selector.pick(List.of(standIn, llama), null, "stand-in")).isSameAs(standIn);
+        }
+        assertThat(selector.pick(List.of(standIn, llama), null, "gpt-9")).isNull();
+        assertThat(selector.pick(List.of(standIn, unknown), null, "gpt-9"))
+                .as("a worker that never told its models may serve any").isSameAs(unknown);
+        assertThat(selector.pick(List.of(standIn), "worker-a", "stand-in"))
+                .as("the worker to avoid is still picked when it is the only one serving the model").isSameAs(standIn);
     }
 
     private static WorkerEndpoint eligible(String label) {
-        WorkerEndpoint worker = worker(label);
+        return eligible(label, List.of("stand-in"));
+    }
+
+    private static WorkerEndpoint eligible(String label, List<String> models) {
+        WorkerEndpoint worker = worker(label, models);
         worker.state(WorkerState.HEALTHY, "test");
         worker.link(new FakeWorkerConnector.FakeConnection(reason -> { }));
         return worker;
     }
 
     private static WorkerEndpoint worker(String label) {
+        return worker(label, List.of("stand-in"));
+    }
+
+    private static WorkerEndpoint worker(String label, List<String> models) {
         return new WorkerEndpoint(label, new HostPort("127.0.0.1", label.hashCode() & 0x7fff),
                 URI.create("http://127.0.0.1:1/actuator/health"), Duration.ofMillis(50), "i-" + label, "127.0.0.1",
-                WorkerSource.REGISTRATION);
+                WorkerSource.REGISTRATION, models);
     }
 }

@@ -36,7 +36,7 @@ class RelaySessionTest {
     private final List<RawFrame> sent = new ArrayList<>();
     private final WorkerEndpoint worker = new WorkerEndpoint("worker-a", new HostPort("127.0.0.1", 62001),
             URI.create("http://127.0.0.1:1/actuator/health"), Duration.ofMillis(50), "i-1", "127.0.0.1",
-            WorkerSource.REGISTRATION);
+            WorkerSource.REGISTRATION, List.of("stand-in"));
     private final SessionEvents sessionEvents = new SessionEvents() {
         @Override
         public void sessionEnded(RelaySession session) {
