@@ -10,7 +10,6 @@ import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Flow;
 import java.util.concurrent.ScheduledFuture;
@@ -44,6 +43,7 @@ final class UpstreamCompletion implements Flow.Subscription {
     private final SerialExecutor serial;
     private final SseEventParser parser = new SseEventParser(MAX_EVENT_CHARS);
     private final URI uri;
+    private final UpstreamTimeouts timeouts;
 
     // confined to the serial executor
     private long demand;
@@ -56,8 +56,6 @@ final class UpstreamCompletion implements Flow.Subscription {
     private String finishReason;
     private Usage usage;
     private ModelEvent.Finished pendingFinish;
-    private long sentNanos;
-    private long waitingSinceNanos = -1;
     private ScheduledFuture<?> watchdog;
 
     UpstreamCompletion(Upstream upstream, GenerationContext context, Flow.Subscriber<? super ModelEvent> downstream) {
@@ -66,6 +64,7 @@ final class UpstreamCompletion implements Flow.Subscription {
         this.downstream = downstream;
         this.serial = new SerialExecutor(upstream.executor());
         this.uri = upstream.settings().completionsUri();
+        this.timeouts = new UpstreamTimeouts(upstream.settings(), uri);
     }
 
     /** Sends the request (off the caller's thread). */
@@ -121,9 +120,8 @@ final class UpstreamCompletion implements Flow.Subscription {
         if (context.traceparent() != null) {
             request.header("traceparent", context.traceparent());
         }
-        sentNanos = System.nanoTime();
-        long periodMillis = Math.max(20, Math.min(1000,
-                Math.min(settings.firstTokenTimeout().toMillis(), settings.tokenTimeout().toMillis()) / 4));
+        timeouts.sent(System.nanoTime());
+        long periodMillis = timeouts.checkPeriodMillis();
         watchdog = upstream.timer().scheduleAtFixedRate(() -> serial.execute(this::checkTimeouts), periodMillis,
                 periodMillis, TimeUnit.MILLISECONDS);
         try {
@@ -209,14 +207,14 @@ final class UpstreamCompletion implements Flow.Subscription {
         }
         if (lines != null && !lineRequested && !draining && demand > 0) {
             lineRequested = true;
-            waitingSinceNanos = System.nanoTime();
+            timeouts.waiting(System.nanoTime());
             lines.request(1);
         }
     }
 
     private void onLine(String line) {
         lineRequested = false;
-        waitingSinceNanos = -1;
+        timeouts.received();
         if (terminated || draining) {
             return;
         }
@@ -352,15 +350,9 @@ final class UpstreamCompletion implements Flow.Subscription {
         if (terminated || pendingFinish != null) {
             return;
         }
-        long now = System.nanoTime();
-        UpstreamSettings settings = upstream.settings();
-        if (produced == 0 && now - sentNanos > settings.firstTokenTimeout().toNanos()) {
-            fail(new ModelException(ErrorCode.UPSTREAM_FAILED, "no first token from upstream " + uri + " within "
-                    + settings.firstTokenTimeout() + " (CONNECTION_SWAP_UPSTREAM_FIRST_TOKEN_TIMEOUT)"));
-        } else if (produced > 0 && waitingSinceNanos >= 0 && now - waitingSinceNanos > settings.tokenTimeout().toNanos()) {
-            fail(new ModelException(ErrorCode.UPSTREAM_FAILED, "upstream " + uri + " sent nothing for "
-                    + Duration.ofNanos(now - waitingSinceNanos).toMillis() + " ms after " + produced
-                    + " tokens (CONNECTION_SWAP_UPSTREAM_TOKEN_TIMEOUT " + settings.tokenTimeout() + ")"));
+        ModelException expired = timeouts.expired(System.nanoTime(), produced);
+        if (expired != null) {
+            fail(expired);
         }
     }
 
