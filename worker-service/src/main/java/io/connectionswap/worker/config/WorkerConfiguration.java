@@ -1,14 +1,15 @@
 package io.connectionswap.worker.config;
 
 import io.connectionswap.protocol.model.ModelBackend;
-import io.connectionswap.worker.model.StandInBackend;
 import io.connectionswap.protocol.quic.QuicEventLoops;
 import io.connectionswap.protocol.quic.QuicSettings;
 import io.connectionswap.protocol.tls.CertificateDirectory;
 import io.connectionswap.protocol.tls.TlsIdentity;
+import io.connectionswap.worker.model.StandInBackend;
+import io.connectionswap.worker.model.openai.OpenAiBackend;
+import io.connectionswap.worker.model.openai.UpstreamSettings;
 import io.netty.channel.EventLoopGroup;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
@@ -16,15 +17,20 @@ import org.springframework.context.annotation.Configuration;
 public class WorkerConfiguration {
 
     /**
-     * The stand-in model ({@code CONNECTION_SWAP_MODEL_BACKEND=stand-in}, the default), paced at
-     * {@code CONNECTION_SWAP_TOKEN_INTERVAL} on the worker's event loop. Declare another {@link ModelBackend} bean to
-     * plug in a real model.
+     * The worker's model ({@code CONNECTION_SWAP_MODEL_BACKEND}): the stand-in (the default), paced at
+     * {@code CONNECTION_SWAP_TOKEN_INTERVAL} on the worker's event loop, or an OpenAI-compatible upstream
+     * ({@code openai}), whose {@code CONNECTION_SWAP_UPSTREAM_*} settings are checked here: a missing or malformed one
+     * stops the start with a message naming it. Declare another {@link ModelBackend} bean to plug in a model of your
+     * own; this one then backs off. The openai backend is closed (its threads stopped) with the context.
      */
     @Bean
     @ConditionalOnMissingBean(ModelBackend.class)
-    @ConditionalOnProperty(name = "connection-swap.model.backend", havingValue = "stand-in", matchIfMissing = true)
-    ModelBackend standInBackend(WorkerProperties properties, EventLoopGroup workerEventLoop) {
-        return StandInBackend.create(properties.tokenInterval(), workerEventLoop);
+    ModelBackend modelBackend(ModelProperties model, WorkerProperties properties, UpstreamProperties upstream,
+                              EventLoopGroup workerEventLoop) {
+        return switch (model.backend()) {
+            case ModelProperties.OPENAI -> OpenAiBackend.start(UpstreamSettings.from(upstream));
+            default -> StandInBackend.create(properties.tokenInterval(), workerEventLoop);
+        };
     }
 
     @Bean
@@ -32,9 +38,10 @@ public class WorkerConfiguration {
         return TlsIdentity.of(CertificateDirectory.locate(tls.certsDir()), "worker");
     }
 
+    /** QUIC limits; the request limit is {@code CONNECTION_SWAP_MAX_REQUEST_BYTES}. */
     @Bean
-    QuicSettings quicSettings() {
-        return QuicSettings.DEFAULTS;
+    QuicSettings quicSettings(WorkerProperties properties) {
+        return QuicSettings.DEFAULTS.withMaxRequestBytes((int) properties.maxRequestBytes().toBytes());
     }
 
     @Bean(destroyMethod = "shutdownGracefully")

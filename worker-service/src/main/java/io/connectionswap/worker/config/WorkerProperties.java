@@ -1,9 +1,11 @@
 package io.connectionswap.worker.config;
 
 import io.connectionswap.protocol.quic.HostPort;
+import io.connectionswap.protocol.frame.Frames;
 import java.time.Duration;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.util.unit.DataSize;
 
 /**
  * Worker settings; each is fed by the environment variable named in {@code application.yml} and the README.
@@ -24,6 +26,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param heartbeatInterval  application heartbeat on the registration stream
  * @param heartbeatTimeout   the director is considered gone after this long without an echo
  * @param eventLoopThreads   threads serving QUIC
+ * @param maxRequestBytes    largest ASSIGNMENT frame (prompt, chat messages and, on a resume, the delivered text)
+ *                           the worker accepts ({@code CONNECTION_SWAP_MAX_REQUEST_BYTES}); a larger one is refused
+ *                           with REQUEST_TOO_LARGE
  */
 @ConfigurationProperties("connection-swap.worker")
 public record WorkerProperties(
@@ -41,7 +46,8 @@ public record WorkerProperties(
         @DefaultValue("2s") Duration registrationRetryMax,
         @DefaultValue("1s") Duration heartbeatInterval,
         @DefaultValue("3500ms") Duration heartbeatTimeout,
-        @DefaultValue("1") int eventLoopThreads) {
+        @DefaultValue("1") int eventLoopThreads,
+        @DefaultValue("4MB") DataSize maxRequestBytes) {
 
     public WorkerProperties {
         if (tokenInterval.isNegative() || tokenInterval.isZero()) {
@@ -49,6 +55,11 @@ public record WorkerProperties(
         }
         if (failAfter != null && (failAfter.isNegative() || failAfter.isZero())) {
             failAfter = null;
+        }
+        long minimum = Frames.DEFAULT_MAX_PAYLOAD_BYTES;
+        if (maxRequestBytes.toBytes() < minimum || maxRequestBytes.toBytes() > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("CONNECTION_SWAP_MAX_REQUEST_BYTES=" + maxRequestBytes.toBytes()
+                    + " bytes (expected: " + minimum + " (64KB) to " + Integer.MAX_VALUE + ", e.g. 4MB)");
         }
     }
 

@@ -1,11 +1,16 @@
 package io.connectionswap.worker.health;
 
 import io.connectionswap.protocol.model.ModelBackend;
+import io.connectionswap.worker.model.HealthDetails;
 import org.springframework.boot.health.contributor.AbstractHealthIndicator;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.stereotype.Component;
 
-/** UP while the model backend can serve; DOWN (with the backend's reason) takes the worker out of rotation. */
+/**
+ * UP while the model backend can serve; DOWN (with the backend's reason) takes the worker out of rotation: this
+ * component is part of the root health the director polls. The openai backend adds its upstream's URL, last check
+ * and problem ({@link HealthDetails}).
+ */
 @Component("model")
 public class ModelHealthIndicator extends AbstractHealthIndicator {
 
@@ -26,6 +31,9 @@ public class ModelHealthIndicator extends AbstractHealthIndicator {
         }
         if (!model.isReady() && model.problem() != null) {
             builder.withDetail("problem", model.problem());
+        }
+        if (model instanceof HealthDetails details) {
+            builder.withDetails(details.healthDetails());
         }
     }
 }

@@ -3,13 +3,13 @@ package io.connectionswap.worker.model;
 import java.util.concurrent.Flow;
 
 /** Small publishers for backends. */
-final class Publishers {
+public final class Publishers {
 
     private Publishers() {
     }
 
     /** A publisher that fails every subscriber at once with {@code cause}. */
-    static <T> Flow.Publisher<T> failed(Throwable cause) {
+    public static <T> Flow.Publisher<T> failed(Throwable cause) {
         return subscriber -> {
             subscriber.onSubscribe(new Flow.Subscription() {
                 @Override

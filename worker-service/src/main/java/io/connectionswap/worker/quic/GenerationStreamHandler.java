@@ -14,6 +14,7 @@ import io.connectionswap.protocol.model.ModelEvent;
 import io.connectionswap.protocol.model.ModelException;
 import io.connectionswap.protocol.quic.QuicStreams;
 import io.connectionswap.protocol.quic.StreamFailures;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
@@ -37,10 +38,12 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
     private static final Logger tokenLog = LoggerFactory.getLogger("io.connectionswap.worker.tokens");
     /** Model events asked for at a time while the stream can take more. */
     private static final int WINDOW = 16;
+    /** Characters of a prompt shown in the handoff log line. */
+    private static final int PROMPT_LOG_CHARS = 80;
 
     private final WorkerStreamContext context;
     private WorkerAssignment assignment;
-    private QuicStreamChannel channel;
+    private Channel channel;
     private Flow.Subscription subscription;
     private int requested;
     private int nextSequence;
@@ -72,7 +75,7 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
 
     private void start(ChannelHandlerContext ctx, WorkerAssignment handoff) {
         assignment = handoff;
-        channel = (QuicStreamChannel) ctx.channel();
+        channel = ctx.channel();
         GenerationRequest request = handoff.request();
         nextSequence = request.resumeAfter() + 1;
         context.activeStreams().add(this);
@@ -80,7 +83,7 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
         context.failureSimulation().servingStarted();
         log.info("worker={} stream.id={} connection.id={} generation.id={} prompt={} resume.after={} accepted handoff from director",
                 context.label(), handoff.streamId(), handoff.connectionId(), request.generationId(),
-                request.promptText(), request.resumeAfter());
+                abbreviate(request.promptText()), request.resumeAfter());
         ctx.writeAndFlush(new Connected(context.label(), handoff.connectionId(), handoff.streamId(),
                 request.generationId(), request.resumeAfter(), context.servedModel(request.model())));
         context.model().generate(GenerationContext.of(request)).subscribe(this);
@@ -164,7 +167,7 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
     private void finish(End end) {
         finished = true;
         stop();
-        channel.writeAndFlush(end).addListener(written -> QuicStreams.finish(channel));
+        channel.writeAndFlush(end).addListener(written -> finishStream(channel));
         log.debug("worker={} stream.id={} generation.id={} finish.reason={} generation complete", context.label(),
                 assignment.streamId(), end.generationId(), end.finishReason());
     }
@@ -228,7 +231,7 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
             }
             finished = true;
             stop();
-            QuicStreams.finish((QuicStreamChannel) ctx.channel());
+            finishStream(ctx.channel());
         }
         ctx.fireUserEventTriggered(event);
     }
@@ -241,6 +244,32 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
             QuicStreams.peerReset((QuicStreamChannel) ctx.channel()); // the director cancelled the stream
             return;
         }
+        if (StreamFailures.codeOf(cause) == ErrorCode.REQUEST_TOO_LARGE) {
+            String problem = StreamFailures.describe(cause);
+            log.warn("worker={} stream={} error=REQUEST_TOO_LARGE problem=\"{}\" refusing oversize assignment; "
+                    + "CONNECTION_SWAP_MAX_REQUEST_BYTES sets the limit", context.label(), streamId(ctx.channel()), problem);
+            StreamFailures.endStream(ctx.channel(), new StreamError(ErrorCode.REQUEST_TOO_LARGE, problem));
+            return;
+        }
         StreamFailures.endStream(ctx.channel(), log, "worker", cause);
+    }
+
+    /** Our FIN; a QUIC stream is released once the director's FIN is read ({@link QuicStreams#finish}). */
+    private static void finishStream(Channel stream) {
+        if (stream instanceof QuicStreamChannel quic) {
+            QuicStreams.finish(quic);
+        } else {
+            stream.close(); // not a QUIC stream: a test's embedded channel
+        }
+    }
+
+    private static Object streamId(Channel stream) {
+        return stream instanceof QuicStreamChannel quic ? quic.streamId() : stream.id().asShortText();
+    }
+
+    /** A prompt in a log line: its start and its length, never megabytes of it. */
+    static String abbreviate(String prompt) {
+        return prompt.length() <= PROMPT_LOG_CHARS ? prompt
+                : prompt.substring(0, PROMPT_LOG_CHARS) + "...(" + prompt.length() + " chars)";
     }
 }

@@ -1,0 +1,61 @@
+package io.connectionswap.worker.model.openai;
+
+import io.connectionswap.protocol.message.Usage;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * One event of a streamed {@code /v1/completions} answer, as far as the worker cares:
+ * <ul>
+ *   <li>{@code [DONE]}: the stream is complete;</li>
+ *   <li>{@code choices[0].text}: one token piece (one TOKEN frame), even when empty, because the upstream counted
+ *       it against {@code max_tokens}; only an empty text that comes with the {@code finish_reason} is not a
+ *       token (several servers end with such a chunk);</li>
+ *   <li>{@code choices[0].finish_reason}: {@code length}, {@code stop}, or another value (read as stop);</li>
+ *   <li>{@code usage} (with {@code stream_options.include_usage}, often in a chunk with no choices);</li>
+ *   <li>{@code error}: the upstream failed after the answer started.</li>
+ * </ul>
+ *
+ * @param done         the {@code [DONE]} marker
+ * @param text         the token piece, or null when the chunk carries none
+ * @param finishReason the finish reason, or null
+ * @param usage        token counts, or null
+ * @param error        the error object, or null
+ */
+record CompletionChunk(boolean done, String text, String finishReason, Usage usage, JsonNode error) {
+
+    static final String DONE = "[DONE]";
+
+    /** Reads one event's data; throws Jackson's exception when it is not JSON. */
+    static CompletionChunk parse(String data, JsonMapper json) {
+        if (DONE.equals(data.strip())) {
+            return new CompletionChunk(true, null, null, null, null);
+        }
+        JsonNode root = json.readTree(data);
+        if (root.path("error").isObject()) {
+            return new CompletionChunk(false, null, null, null, root.path("error"));
+        }
+        if ("error".equals(root.path("object").asString(null))) {
+            return new CompletionChunk(false, null, null, null, root); // vLLM's older top-level error object
+        }
+        String text = null;
+        String finishReason = null;
+        JsonNode choice = root.path("choices").path(0);
+        if (choice.isObject()) {
+            text = choice.path("text").isString() ? choice.path("text").asString() : null;
+            finishReason = choice.path("finish_reason").isString() ? choice.path("finish_reason").asString() : null;
+        }
+        Usage usage = null;
+        JsonNode counts = root.path("usage");
+        if (counts.isObject() && counts.path("completion_tokens").isNumber()) {
+            usage = new Usage(Math.max(0, counts.path("prompt_tokens").asInt(0)),
+                    Math.max(0, counts.path("completion_tokens").asInt()));
+        }
+        return new CompletionChunk(false, text, finishReason, usage, null);
+    }
+
+    /** Whether this chunk carries one token piece. */
+    boolean isToken() {
+        return text != null && !(text.isEmpty() && finishReason != null);
+    }
+}

@@ -1,0 +1,373 @@
+package io.connectionswap.worker.model.openai;
+
+import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.message.FinishReason;
+import io.connectionswap.protocol.message.Usage;
+import io.connectionswap.protocol.model.GenerationContext;
+import io.connectionswap.protocol.model.ModelEvent;
+import io.connectionswap.protocol.model.ModelException;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Flow;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.core.JacksonException;
+
+/**
+ * One leg of a generation streamed from the upstream: {@code POST /v1/completions} with {@code stream: true}, each
+ * chunk's text one {@link ModelEvent.Text}, then one {@link ModelEvent.Finished}.
+ *
+ * <p>Demand-driven: a line of the response body is asked for only while the subscriber has demand, one at a time
+ * (one line yields at most one event), so a slow reader holds the HTTP response back (TCP flow control) instead of
+ * filling memory. {@link #cancel} cancels the HTTP exchange (the upstream sees the connection close and stops
+ * generating). Every state change runs on this stream's {@link SerialExecutor}, over the upstream's small shared
+ * executor: no lock, no thread per stream, never on the caller's (the QUIC event loop's) thread.
+ *
+ * <p>Timeouts: no first token within {@code firstTokenTimeout} of sending the request, or no chunk within
+ * {@code tokenTimeout} while one is wanted, fails the leg with UPSTREAM_FAILED (the director swaps).
+ */
+final class UpstreamCompletion implements Flow.Subscription {
+
+    private static final Logger log = LoggerFactory.getLogger(UpstreamCompletion.class);
+    private static final int MAX_EVENT_CHARS = 1 << 20;
+    private static final int MAX_ERROR_BODY_BYTES = 8192;
+
+    private final Upstream upstream;
+    private final GenerationContext context;
+    private final Flow.Subscriber<? super ModelEvent> downstream;
+    private final SerialExecutor serial;
+    private final SseEventParser parser = new SseEventParser(MAX_EVENT_CHARS);
+    private final URI uri;
+    private final UpstreamTimeouts timeouts;
+
+    // confined to the serial executor
+    private long demand;
+    private boolean terminated;
+    private CompletableFuture<HttpResponse<String>> exchange;
+    private Flow.Subscription lines;
+    private boolean lineRequested;
+    private boolean draining;
+    private int produced;
+    private String finishReason;
+    private Usage usage;
+    private ModelEvent.Finished pendingFinish;
+    private ScheduledFuture<?> watchdog;
+
+    UpstreamCompletion(Upstream upstream, GenerationContext context, Flow.Subscriber<? super ModelEvent> downstream) {
+        this.upstream = upstream;
+        this.context = context;
+        this.downstream = downstream;
+        this.serial = new SerialExecutor(upstream.executor());
+        this.uri = upstream.settings().completionsUri();
+        this.timeouts = new UpstreamTimeouts(upstream.settings(), uri);
+    }
+
+    /** Sends the request (off the caller's thread). */
+    void start() {
+        serial.execute(this::send);
+    }
+
+    @Override
+    public void request(long n) {
+        serial.execute(() -> {
+            if (n <= 0) {
+                fail(new ModelException(ErrorCode.INTERNAL, "request(" + n + "): expected > 0 (reactive streams rule 3.9)"));
+                return;
+            }
+            demand = demand + n < 0 ? Long.MAX_VALUE : demand + n;
+            pump();
+        });
+    }
+
+    @Override
+    public void cancel() {
+        serial.execute(() -> {
+            if (terminated) {
+                return;
+            }
+            terminated = true;
+            stopWatchdog();
+            abortExchange();
+            log.debug("generation.id={} produced={} upstream stream cancelled", context.generationId(), produced);
+        });
+    }
+
+    // ---- the request ----
+
+    private void send() {
+        if (terminated) {
+            return;
+        }
+        if (context.remainingTokens() == 0) {
+            // resumed after the last token (the worker failed between it and END): nothing is left to generate
+            finish();
+            return;
+        }
+        UpstreamSettings settings = upstream.settings();
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri)
+                .timeout(settings.firstTokenTimeout())
+                .header("Content-Type", "application/json")
+                .header("Accept", "text/event-stream")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(CompletionRequestBody.json(upstream.json(), context, settings)));
+        if (settings.apiKey() != null) {
+            request.header("Authorization", "Bearer " + settings.apiKey());
+        }
+        if (context.traceparent() != null) {
+            request.header("traceparent", context.traceparent());
+        }
+        timeouts.sent(System.nanoTime());
+        long periodMillis = timeouts.checkPeriodMillis();
+        watchdog = upstream.timer().scheduleAtFixedRate(() -> serial.execute(this::checkTimeouts), periodMillis,
+                periodMillis, TimeUnit.MILLISECONDS);
+        try {
+            exchange = upstream.http().sendAsync(request.build(), this::bodyFor);
+        } catch (RuntimeException e) {
+            fail(new ModelException(ErrorCode.UPSTREAM_FAILED, "cannot send the request to upstream " + uri + ": " + e, e));
+            return;
+        }
+        exchange.whenComplete((response, failure) -> serial.execute(() -> exchangeCompleted(response, failure)));
+    }
+
+    /** 2xx: the body is read line by line as demand allows; anything else: its first bytes, for the error message. */
+    private HttpResponse.BodySubscriber<String> bodyFor(HttpResponse.ResponseInfo info) {
+        if (info.statusCode() / 100 == 2) {
+            return HttpResponse.BodySubscribers.fromLineSubscriber(new Lines(), lines -> null, StandardCharsets.UTF_8,
+                    null);
+        }
+        return new BoundedBody(MAX_ERROR_BODY_BYTES);
+    }
+
+    private void exchangeCompleted(HttpResponse<String> response, Throwable failure) {
+        if (terminated) {
+            return;
+        }
+        if (failure != null) {
+            if (lines == null) {
+                // no answer at all: refused, timed out, reset before the headers
+                upstream.unreachable().run();
+                fail(UpstreamErrors.forException(uri, failure, upstream.settings().firstTokenTimeout()));
+            } else {
+                bodyFailed(failure);
+            }
+            return;
+        }
+        if (response.statusCode() / 100 != 2) {
+            fail(UpstreamErrors.forStatus(uri, response.statusCode(), response.body(), upstream.json()));
+        }
+        // 2xx: the body's lines decide (bodyEnded ran before this)
+    }
+
+    // ---- the body, line by line ----
+
+    /** Receives the lines of a 2xx body; every signal is moved onto the serial executor. */
+    private final class Lines implements Flow.Subscriber<String> {
+        @Override
+        public void onSubscribe(Flow.Subscription subscription) {
+            serial.execute(() -> {
+                lines = subscription;
+                if (terminated) {
+                    subscription.cancel();
+                    return;
+                }
+                pump();
+            });
+        }
+
+        @Override
+        public void onNext(String line) {
+            serial.execute(() -> onLine(line));
+        }
+
+        @Override
+        public void onError(Throwable failure) {
+            serial.execute(() -> bodyFailed(failure));
+        }
+
+        @Override
+        public void onComplete() {
+            serial.execute(UpstreamCompletion.this::bodyEnded);
+        }
+    }
+
+    /** Asks for the next line while there is demand (one line gives at most one event). */
+    private void pump() {
+        if (terminated) {
+            return;
+        }
+        if (pendingFinish != null) {
+            if (demand > 0) {
+                emitFinished();
+            }
+            return;
+        }
+        if (lines != null && !lineRequested && !draining && demand > 0) {
+            lineRequested = true;
+            timeouts.waiting(System.nanoTime());
+            lines.request(1);
+        }
+    }
+
+    private void onLine(String line) {
+        lineRequested = false;
+        timeouts.received();
+        if (terminated || draining) {
+            return;
+        }
+        String data;
+        try {
+            data = parser.line(line);
+        } catch (IllegalStateException e) {
+            fail(new ModelException(ErrorCode.UPSTREAM_FAILED, "upstream sent a malformed event stream: " + e.getMessage()));
+            return;
+        }
+        if (data != null) {
+            onEvent(data);
+        }
+        pump();
+    }
+
+    private void onEvent(String data) {
+        CompletionChunk chunk;
+        try {
+            chunk = CompletionChunk.parse(data, upstream.json());
+        } catch (JacksonException e) {
+            fail(new ModelException(ErrorCode.UPSTREAM_FAILED, "upstream sent a chunk that is not JSON after " + produced
+                    + " tokens: " + UpstreamErrors.abbreviate(data)));
+            return;
+        }
+        if (chunk.done()) {
+            finish();
+            return;
+        }
+        if (chunk.error() != null) {
+            fail(UpstreamErrors.forStreamError(chunk.error(), produced));
+            return;
+        }
+        if (chunk.usage() != null) {
+            usage = chunk.usage();
+        }
+        if (chunk.isToken()) {
+            emitText(chunk.text());
+        }
+        if (chunk.finishReason() != null) {
+            finishReason = chunk.finishReason();
+        }
+    }
+
+    private void emitText(String text) {
+        if (produced >= context.remainingTokens()) {
+            log.debug("generation.id={} max.tokens={} upstream sent more tokens than asked for; ignored",
+                    context.generationId(), context.remainingTokens());
+            return;
+        }
+        produced++;
+        demand--;
+        downstream.onNext(new ModelEvent.Text(text));
+    }
+
+    private void bodyEnded() {
+        if (terminated) {
+            return;
+        }
+        if (draining) {
+            return;
+        }
+        String last = parser.end();
+        if (last != null && CompletionChunk.DONE.equals(last.strip())) {
+            finish(); // [DONE] without the blank line after it
+            return;
+        }
+        if (finishReason != null) {
+            finish(); // a finish_reason but no [DONE]: the generation is complete all the same
+            return;
+        }
+        fail(new ModelException(ErrorCode.UPSTREAM_FAILED, "upstream stream ended after " + produced
+                + " tokens without a finish_reason or [DONE] (stream cut)"));
+    }
+
+    private void bodyFailed(Throwable failure) {
+        if (terminated || draining) {
+            return;
+        }
+        fail(new ModelException(ErrorCode.UPSTREAM_FAILED, "upstream stream broke after " + produced + " tokens: "
+                + failure, failure));
+    }
+
+    // ---- the end ----
+
+    /** The generation is complete; the rest of the body (normally nothing) is read and dropped. */
+    private void finish() {
+        FinishReason reason = finishReason != null ? FinishReason.fromWire(finishReason)
+                : produced >= context.remainingTokens() ? FinishReason.LENGTH : FinishReason.STOP;
+        pendingFinish = new ModelEvent.Finished(reason, generationUsage());
+        if (lines != null) {
+            draining = true;
+            lines.request(Long.MAX_VALUE); // read to the end, so the connection can be reused
+        }
+        if (demand > 0) {
+            emitFinished();
+        }
+    }
+
+    private void emitFinished() {
+        ModelEvent.Finished finished = pendingFinish;
+        pendingFinish = null;
+        terminated = true;
+        stopWatchdog();
+        demand--;
+        downstream.onNext(finished);
+        downstream.onComplete();
+    }
+
+    /**
+     * The whole generation's counts: on a resume the upstream counted the delivered text as prompt, so those tokens
+     * move back to the completion side (assuming the delivered text is as many tokens as were delivered).
+     */
+    private Usage generationUsage() {
+        if (usage == null) {
+            return null;
+        }
+        int delivered = context.resumeAfter();
+        return new Usage(Math.max(0, usage.promptTokens() - delivered), usage.completionTokens() + delivered);
+    }
+
+    private void fail(ModelException failure) {
+        if (terminated) {
+            return;
+        }
+        terminated = true;
+        stopWatchdog();
+        abortExchange();
+        downstream.onError(failure);
+    }
+
+    private void checkTimeouts() {
+        if (terminated || pendingFinish != null) {
+            return;
+        }
+        ModelException expired = timeouts.expired(System.nanoTime(), produced);
+        if (expired != null) {
+            fail(expired);
+        }
+    }
+
+    private void stopWatchdog() {
+        if (watchdog != null) {
+            watchdog.cancel(false);
+        }
+    }
+
+    private void abortExchange() {
+        if (lines != null) {
+            lines.cancel();
+        }
+        if (exchange != null) {
+            exchange.cancel(true);
+        }
+    }
+}

@@ -1,0 +1,140 @@
+package io.connectionswap.worker.model.openai;
+
+import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.model.ModelException;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.http.HttpConnectTimeoutException;
+import java.net.http.HttpTimeoutException;
+import java.nio.channels.UnresolvedAddressException;
+import java.util.Set;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * What an upstream failure means for the generation. The request's fault ({@link ErrorCode#UPSTREAM_REJECTED}, final
+ * for the client, never swapped): a 4xx answer, except the ones that say something about this worker's upstream
+ * rather than the request (401 and 403: its API key; 404: its model or URL; 408 and 429: its load). Everything
+ * else is the upstream's failure ({@link ErrorCode#UPSTREAM_FAILED}: the director moves the generation to another
+ * worker): a refused or timed-out connection, a 5xx, a stream cut before its end, a malformed chunk.
+ */
+final class UpstreamErrors {
+
+    /** 4xx answers that are not the request's fault. */
+    private static final Set<Integer> NOT_THE_REQUEST = Set.of(401, 403, 404, 408, 429);
+    private static final int MAX_MESSAGE_CHARS = 300;
+
+    private UpstreamErrors() {
+    }
+
+    static boolean isRequestFault(int status) {
+        return status >= 400 && status < 500 && !NOT_THE_REQUEST.contains(status);
+    }
+
+    /** A non-2xx answer to a completion request, with the upstream's own error message. */
+    static ModelException forStatus(URI uri, int status, String body, JsonMapper json) {
+        ErrorCode code = isRequestFault(status) ? ErrorCode.UPSTREAM_REJECTED : ErrorCode.UPSTREAM_FAILED;
+        return new ModelException(code, "upstream answered HTTP " + status + " to POST " + uri + ": "
+                + message(body, json));
+    }
+
+    /** The exchange failed before an answer: connection refused, connect timeout, no answer in time. */
+    static ModelException forException(URI uri, Throwable failure, java.time.Duration answerTimeout) {
+        Throwable cause = unwrap(failure);
+        String where = uri.getScheme() + "://" + uri.getAuthority();
+        String problem;
+        if (cause instanceof HttpConnectTimeoutException) {
+            problem = "cannot connect to upstream " + where + ": connect timed out";
+        } else if (cause instanceof HttpTimeoutException) {
+            problem = "upstream " + where + " sent no answer within " + answerTimeout;
+        } else if (cause instanceof ConnectException || cause instanceof UnresolvedAddressException) {
+            problem = "cannot connect to upstream " + where + ": " + describe(cause);
+        } else if (cause instanceof IOException) {
+            problem = "upstream " + where + " connection failed: " + describe(cause);
+        } else {
+            problem = "upstream " + where + " request failed: " + describe(cause);
+        }
+        return new ModelException(ErrorCode.UPSTREAM_FAILED, problem, cause);
+    }
+
+    /**
+     * An error object inside the stream (vLLM and others send {@code data: {"error": {...}}} when generation fails
+     * after the answer started): a 4xx code in it is the request's fault, anything else the upstream's.
+     */
+    static ModelException forStreamError(JsonNode error, int produced) {
+        JsonNode code = error.path("code");
+        int status = code.isNumber() ? code.asInt() : parseInt(code.isString() ? code.asString() : null);
+        String type = error.path("type").asString("");
+        boolean requestFault = isRequestFault(status) || (status == 0 && type.contains("invalid_request"));
+        String message = error.path("message").asString(error.toString());
+        return new ModelException(requestFault ? ErrorCode.UPSTREAM_REJECTED : ErrorCode.UPSTREAM_FAILED,
+                "upstream sent an error after " + produced + " tokens" + (status > 0 ? " (code " + status + ")" : "")
+                        + ": " + abbreviate(message));
+    }
+
+    /** The message of an OpenAI-style error body ({@code {"error": {"message": ...}}}, or {@code message}, or {@code detail}). */
+    static String message(String body, JsonMapper json) {
+        if (body == null || body.isBlank()) {
+            return "(empty body)";
+        }
+        try {
+            JsonNode root = json.readTree(body);
+            JsonNode error = root.path("error");
+            if (error.isObject() && error.path("message").isString()) {
+                return abbreviate(error.path("message").asString());
+            }
+            if (error.isString()) {
+                return abbreviate(error.asString());
+            }
+            for (String field : new String[] {"message", "detail"}) {
+                if (root.path(field).isString()) {
+                    return abbreviate(root.path(field).asString());
+                }
+            }
+        } catch (JacksonException e) {
+            // not JSON: the text itself
+        }
+        return abbreviate(body.strip());
+    }
+
+    static String abbreviate(String text) {
+        return text.length() <= MAX_MESSAGE_CHARS ? text : text.substring(0, MAX_MESSAGE_CHARS) + "...";
+    }
+
+    private static Throwable unwrap(Throwable failure) {
+        Throwable current = failure;
+        while ((current instanceof CompletionException || current instanceof ExecutionException)
+                && current.getCause() != null) {
+            current = current.getCause();
+        }
+        return current;
+    }
+
+    private static String describe(Throwable cause) {
+        if (cause instanceof ConnectException) {
+            String message = cause.getMessage();
+            return message == null || message.isBlank() ? "connection refused" : message;
+        }
+        if (cause instanceof UnresolvedAddressException) {
+            return "host cannot be resolved";
+        }
+        String message = cause.getMessage();
+        return message == null || message.isBlank() ? cause.getClass().getSimpleName()
+                : cause.getClass().getSimpleName() + ": " + message;
+    }
+
+    private static int parseInt(String text) {
+        if (text == null) {
+            return 0;
+        }
+        try {
+            return Integer.parseInt(text.trim());
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,95 @@
+package io.connectionswap.worker.model.openai;
+
+import io.connectionswap.worker.config.UpstreamProperties;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.time.Duration;
+
+/**
+ * The checked settings of an OpenAI-compatible upstream. Every problem names the environment variable to fix, so a
+ * worker started with a missing or malformed setting stops at once with a message that says what to do.
+ *
+ * @param baseUri           {@code http(s)://host:port/v1}, without a trailing slash
+ * @param model             the model name sent in every request and registered with the director
+ * @param apiKey            bearer token, or null
+ * @param connectTimeout    TCP connect timeout
+ * @param firstTokenTimeout from sending a request to its first token
+ * @param tokenTimeout      longest silence between two chunks while a chunk is wanted
+ * @param healthInterval    time between two checks of {@code GET {baseUri}/models}
+ * @param includeUsage      ask for {@code stream_options.include_usage}
+ * @param threads           executor threads of the HTTP client
+ */
+public record UpstreamSettings(URI baseUri, String model, String apiKey, Duration connectTimeout,
+                               Duration firstTokenTimeout, Duration tokenTimeout, Duration healthInterval,
+                               boolean includeUsage, int threads) {
+
+    public UpstreamSettings {
+        if (baseUri == null || model == null || model.isBlank()) {
+            throw new IllegalArgumentException("baseUri and model are required");
+        }
+        positive("CONNECTION_SWAP_UPSTREAM_CONNECT_TIMEOUT", connectTimeout);
+        positive("CONNECTION_SWAP_UPSTREAM_FIRST_TOKEN_TIMEOUT", firstTokenTimeout);
+        positive("CONNECTION_SWAP_UPSTREAM_TOKEN_TIMEOUT", tokenTimeout);
+        positive("CONNECTION_SWAP_UPSTREAM_HEALTH_INTERVAL", healthInterval);
+        if (threads <= 0) {
+            throw new IllegalArgumentException("connection-swap.upstream.threads: " + threads + " (expected: > 0)");
+        }
+        apiKey = apiKey == null || apiKey.isBlank() ? null : apiKey.trim();
+    }
+
+    /** Checks {@code properties}; throws with the name of the setting when one is missing or malformed. */
+    public static UpstreamSettings from(UpstreamProperties properties) {
+        String url = properties.url();
+        if (url == null || url.isBlank()) {
+            throw new IllegalArgumentException("CONNECTION_SWAP_UPSTREAM_URL is not set; CONNECTION_SWAP_MODEL_BACKEND=openai "
+                    + "needs the base URL of an OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1");
+        }
+        String model = properties.model();
+        if (model == null || model.isBlank()) {
+            throw new IllegalArgumentException("CONNECTION_SWAP_UPSTREAM_MODEL is not set; CONNECTION_SWAP_MODEL_BACKEND=openai "
+                    + "needs the model name the upstream serves (as its GET /v1/models lists it)");
+        }
+        return new UpstreamSettings(parseBase(url.trim()), model.trim(), properties.apiKey(),
+                properties.connectTimeout(), properties.firstTokenTimeout(), properties.tokenTimeout(),
+                properties.healthInterval(), properties.includeUsage(), properties.threads());
+    }
+
+    static URI parseBase(String url) {
+        URI uri;
+        try {
+            uri = new URI(url);
+        } catch (URISyntaxException e) {
+            throw new IllegalArgumentException("CONNECTION_SWAP_UPSTREAM_URL=" + url + " is not a URL: " + e.getMessage()
+                    + " (expected e.g. http://127.0.0.1:8000/v1)");
+        }
+        String scheme = uri.getScheme();
+        if (scheme == null || !(scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))
+                || uri.getHost() == null) {
+            throw new IllegalArgumentException("CONNECTION_SWAP_UPSTREAM_URL=" + url
+                    + " (expected: an http:// or https:// URL with a host, e.g. http://127.0.0.1:8000/v1)");
+        }
+        if (uri.getQuery() != null || uri.getFragment() != null) {
+            throw new IllegalArgumentException("CONNECTION_SWAP_UPSTREAM_URL=" + url
+                    + " (expected: a base URL without query or fragment, e.g. http://127.0.0.1:8000/v1)");
+        }
+        String text = uri.toString();
+        while (text.endsWith("/")) {
+            text = text.substring(0, text.length() - 1);
+        }
+        return URI.create(text);
+    }
+
+    private static void positive(String name, Duration value) {
+        if (value == null || value.isNegative() || value.isZero()) {
+            throw new IllegalArgumentException(name + "=" + value + " (expected: > 0)");
+        }
+    }
+
+    public URI completionsUri() {
+        return URI.create(baseUri + "/completions");
+    }
+
+    public URI modelsUri() {
+        return URI.create(baseUri + "/models");
+    }
+}

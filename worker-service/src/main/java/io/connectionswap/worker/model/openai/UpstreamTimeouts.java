@@ -1,0 +1,59 @@
+package io.connectionswap.worker.model.openai;
+
+import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.model.ModelException;
+import java.net.URI;
+import java.time.Duration;
+
+/**
+ * The two deadlines of one upstream stream: the first token within {@code firstTokenTimeout} of sending the
+ * request, then the next chunk within {@code tokenTimeout} whenever the worker waits for one (a stream without demand
+ * waits on the worker, not on the upstream, and is not timed). Confined to the stream's serial executor; checked
+ * every {@link #checkPeriodMillis}.
+ */
+final class UpstreamTimeouts {
+
+    private final UpstreamSettings settings;
+    private final URI uri;
+    private long sentNanos;
+    private long waitingSinceNanos = -1;
+
+    UpstreamTimeouts(UpstreamSettings settings, URI uri) {
+        this.settings = settings;
+        this.uri = uri;
+    }
+
+    /** How often to check: a quarter of the shorter timeout, between 20 ms and 1 s. */
+    long checkPeriodMillis() {
+        long shorter = Math.min(settings.firstTokenTimeout().toMillis(), settings.tokenTimeout().toMillis());
+        return Math.max(20, Math.min(1000, shorter / 4));
+    }
+
+    void sent(long nanos) {
+        sentNanos = nanos;
+    }
+
+    /** A line was asked for: the upstream owes the next one. */
+    void waiting(long nanos) {
+        waitingSinceNanos = nanos;
+    }
+
+    /** A line came. */
+    void received() {
+        waitingSinceNanos = -1;
+    }
+
+    /** The failure when a deadline has passed at {@code nanos}, else null. */
+    ModelException expired(long nanos, int produced) {
+        if (produced == 0 && nanos - sentNanos > settings.firstTokenTimeout().toNanos()) {
+            return new ModelException(ErrorCode.UPSTREAM_FAILED, "no first token from upstream " + uri + " within "
+                    + settings.firstTokenTimeout() + " (CONNECTION_SWAP_UPSTREAM_FIRST_TOKEN_TIMEOUT)");
+        }
+        if (produced > 0 && waitingSinceNanos >= 0 && nanos - waitingSinceNanos > settings.tokenTimeout().toNanos()) {
+            return new ModelException(ErrorCode.UPSTREAM_FAILED, "upstream " + uri + " sent nothing for "
+                    + Duration.ofNanos(nanos - waitingSinceNanos).toMillis() + " ms after " + produced
+                    + " tokens (CONNECTION_SWAP_UPSTREAM_TOKEN_TIMEOUT " + settings.tokenTimeout() + ")");
+        }
+        return null;
+    }
+}

@@ -1,0 +1,76 @@
+package io.connectionswap.worker.model.openai;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+
+/**
+ * An upstream that answers with exactly what a test gives it: the status and raw body of {@code /v1/completions}
+ * (an event stream written as is, so tests control every byte) and the status of {@code /v1/models}; it records
+ * every request.
+ */
+final class ScriptedUpstream implements AutoCloseable {
+
+    /** One request as the upstream saw it. */
+    record Request(String method, String path, String body, String authorization, String traceparent) {
+    }
+
+    private final HttpServer server;
+    private final List<Request> requests = new CopyOnWriteArrayList<>();
+    private volatile int completionStatus = 200;
+    private volatile String completionBody = "data: [DONE]\n\n";
+    private volatile int modelsStatus = 200;
+
+    ScriptedUpstream() throws IOException {
+        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
+        server.setExecutor(Executors.newCachedThreadPool());
+        server.createContext("/v1/completions", exchange -> answer(exchange, completionStatus,
+                completionStatus == 200 ? "text/event-stream" : "application/json", completionBody));
+        server.createContext("/v1/models", exchange -> answer(exchange, modelsStatus, "application/json",
+                modelsStatus == 200 ? "{\"object\":\"list\",\"data\":[{\"id\":\"scripted\",\"object\":\"model\"}]}"
+                        : "{\"error\":{\"message\":\"models are unavailable\",\"type\":\"server_error\"}}"));
+        server.start();
+    }
+
+    String baseUrl() {
+        return "http://127.0.0.1:" + server.getAddress().getPort() + "/v1";
+    }
+
+    ScriptedUpstream completions(int status, String body) {
+        completionStatus = status;
+        completionBody = body;
+        return this;
+    }
+
+    ScriptedUpstream models(int status) {
+        modelsStatus = status;
+        return this;
+    }
+
+    List<Request> requests(String path) {
+        return requests.stream().filter(request -> request.path().equals(path)).toList();
+    }
+
+    private void answer(HttpExchange exchange, int status, String contentType, String body) throws IOException {
+        requests.add(new Request(exchange.getRequestMethod(), exchange.getRequestURI().getPath(),
+                new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8),
+                exchange.getRequestHeaders().getFirst("Authorization"),
+                exchange.getRequestHeaders().getFirst("traceparent")));
+        exchange.getResponseHeaders().add("Content-Type", contentType);
+        exchange.sendResponseHeaders(status, 0);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.write(body.getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+    }
+}

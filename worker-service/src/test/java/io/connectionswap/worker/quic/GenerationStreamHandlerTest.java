@@ -1,0 +1,130 @@
+package io.connectionswap.worker.quic;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.connectionswap.protocol.codec.MessageCodec;
+import io.connectionswap.protocol.codec.MessageDecoder;
+import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.frame.FrameDecoder;
+import io.connectionswap.protocol.frame.FrameLimits;
+import io.connectionswap.protocol.message.Connected;
+import io.connectionswap.protocol.message.GenerationRequest;
+import io.connectionswap.protocol.message.Message;
+import io.connectionswap.protocol.message.StreamError;
+import io.connectionswap.protocol.message.WorkerAssignment;
+import io.connectionswap.protocol.model.DeterministicTokenModel;
+import io.connectionswap.protocol.model.ModelBackend;
+import io.connectionswap.protocol.quic.Heartbeats;
+import io.connectionswap.protocol.quic.StreamPipelines;
+import io.connectionswap.worker.config.WorkerProperties;
+import io.connectionswap.worker.health.FailureSimulation;
+import io.connectionswap.worker.metrics.WorkerMeters;
+import io.connectionswap.worker.model.StandInBackend;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.DefaultEventLoopGroup;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.embedded.EmbeddedChannel;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.util.unit.DataSize;
+
+/**
+ * The worker's stream handler on an {@link EmbeddedChannel} with the worker's own pipeline (frame decoder with the
+ * worker's limits, codec, heartbeat responder, handler): what the director reads back when a resume is corrupt or an
+ * assignment is too large.
+ */
+class GenerationStreamHandlerTest {
+
+    private static final String PROMPT = "a prompt to resume";
+    private final EventLoopGroup loops = new DefaultEventLoopGroup(1);
+    private final DeterministicTokenModel words = new DeterministicTokenModel();
+
+    @AfterEach
+    void stop() {
+        loops.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS);
+    }
+
+    @Test
+    void aCorruptedResumeEndsTheStreamWithResumeMismatch() {
+        ActiveStreams active = new ActiveStreams();
+        EmbeddedChannel stream = stream(StandInBackend.create(Duration.ofMillis(5), loops), active, FrameLimits.DEFAULTS);
+        String delivered = words.text(PROMPT, 1, 3);
+        String corrupted = delivered.replaceFirst(" ", "  "); // one character too many: a token repeated in part
+        GenerationRequest resume = GenerationRequest.completion("gen-7", PROMPT, 10).resumedAfter(3, corrupted, "worker-a");
+
+        stream.writeInbound(MessageCodec.encode(ByteBufAllocator.DEFAULT, new WorkerAssignment(42, "conn-1", resume)));
+        stream.runPendingTasks();
+
+        List<Message> replies = replies(stream);
+        assertThat(replies).hasSize(2);
+        assertThat(replies.get(0)).isInstanceOfSatisfying(Connected.class, connected -> {
+            assertThat(connected.resumeAfter()).isEqualTo(3);
+            assertThat(connected.generationId()).isEqualTo("gen-7");
+        });
+        assertThat(replies.get(1)).isInstanceOfSatisfying(StreamError.class, error -> {
+            assertThat(error.code()).isEqualTo(ErrorCode.RESUME_MISMATCH);
+            assertThat(error.message()).contains("delivered text of a resume after token 3 is not the stand-in's text");
+        });
+        assertThat(active.count()).as("the stream is forgotten").isZero();
+        assertThat(stream.isOpen()).as("the stream ended").isFalse();
+        stream.finishAndReleaseAll();
+    }
+
+    @Test
+    void anAssignmentOverTheRequestLimitIsRefusedWithRequestTooLarge() {
+        ActiveStreams active = new ActiveStreams();
+        EmbeddedChannel stream = stream(StandInBackend.create(Duration.ofMillis(5), loops), active,
+                new FrameLimits(1024, 4096));
+        GenerationRequest huge = GenerationRequest.completion("gen-8", "x".repeat(5000), 10);
+
+        stream.writeInbound(MessageCodec.encode(ByteBufAllocator.DEFAULT, new WorkerAssignment(43, "conn-1", huge)));
+        stream.runPendingTasks();
+
+        List<Message> replies = replies(stream);
+        assertThat(replies).hasSize(1);
+        assertThat(replies.get(0)).isInstanceOfSatisfying(StreamError.class, error -> {
+            assertThat(error.code()).isEqualTo(ErrorCode.REQUEST_TOO_LARGE);
+            assertThat(error.message()).contains("ASSIGNMENT frame of").contains("exceeds the limit of 4096 bytes");
+        });
+        assertThat(active.count()).as("nothing was started").isZero();
+        stream.finishAndReleaseAll();
+    }
+
+    @Test
+    void aLongPromptIsAbbreviatedInTheLog() {
+        assertThat(GenerationStreamHandler.abbreviate("short")).isEqualTo("short");
+        assertThat(GenerationStreamHandler.abbreviate("y".repeat(1_000_000)))
+                .hasSize(80 + "...(1000000 chars)".length()).endsWith("...(1000000 chars)");
+    }
+
+    private EmbeddedChannel stream(ModelBackend backend, ActiveStreams active, FrameLimits limits) {
+        WorkerProperties properties = new WorkerProperties("127.0.0.1:0", null, null, "worker-t", Duration.ofMillis(5),
+                null, Duration.ofSeconds(10), "127.0.0.1:61000", false, Duration.ofSeconds(10), Duration.ofSeconds(20),
+                Duration.ofSeconds(2), Duration.ofSeconds(1), Duration.ofMillis(3500), 1, DataSize.ofMegabytes(4));
+        WorkerStreamContext context = new WorkerStreamContext(properties, backend,
+                new WorkerMeters(new SimpleMeterRegistry(), active, loops), active, new FailureSimulation(properties));
+        EmbeddedChannel channel = new EmbeddedChannel();
+        StreamPipelines.messages(channel, limits, Heartbeats.responder());
+        channel.pipeline().addLast(new GenerationStreamHandler(context));
+        return channel;
+    }
+
+    /** Decodes every frame the handler wrote, releasing the buffers. */
+    private static List<Message> replies(EmbeddedChannel stream) {
+        EmbeddedChannel decoder = new EmbeddedChannel(new FrameDecoder(FrameLimits.DEFAULTS), MessageDecoder.INSTANCE);
+        for (ByteBuf out = stream.readOutbound(); out != null; out = stream.readOutbound()) {
+            decoder.writeInbound(out);
+        }
+        List<Message> messages = new ArrayList<>();
+        for (Message message = decoder.readInbound(); message != null; message = decoder.readInbound()) {
+            messages.add(message);
+        }
+        decoder.finishAndReleaseAll();
+        return messages;
+    }
+}
