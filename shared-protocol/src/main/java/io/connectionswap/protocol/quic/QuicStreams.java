@@ -1,6 +1,7 @@
 package io.connectionswap.protocol.quic;
 
 import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.frame.FrameDecoder;
 import io.netty.channel.Channel;
 import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.handler.codec.quic.QuicStreamChannel;
@@ -83,6 +84,7 @@ public final class QuicStreams {
             release(stream);
             return;
         }
+        discardInput(stream);
         stream.config().setAutoRead(true);
         if (!stream.isOutputShutdown()) {
             stream.shutdownOutput();
@@ -132,6 +134,17 @@ public final class QuicStreams {
             abort(stream, code);
         } else {
             channel.close();
+        }
+    }
+
+    /**
+     * Whatever the peer still sends on {@code stream} is read (so its FIN is seen) but no longer decoded: a stream
+     * we ended does not act on more frames, nor answer them.
+     */
+    public static void discardInput(Channel stream) {
+        FrameDecoder decoder = stream.pipeline().get(FrameDecoder.class);
+        if (decoder != null) {
+            decoder.discardRest();
         }
     }
 
