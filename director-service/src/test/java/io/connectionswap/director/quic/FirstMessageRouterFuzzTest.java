@@ -61,9 +61,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.function.IntSupplier;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLSession;
 import javax.security.auth.x500.X500Principal;
+import org.junit.jupiter.api.Test;
 
 /**
  * The director's first-message routing on a new stream, with the director's own stream pipeline (frame decoder,
@@ -95,12 +97,47 @@ class FirstMessageRouterFuzzTest {
 
     @FuzzTest(maxDuration = "20s")
     void routesOrEndsAnyNewStream(FuzzedDataProvider data) {
-        TrackingAllocator alloc = new TrackingAllocator();
-        Director director = new Director(data.consumeInt(0, 2), alloc);
-        QuicChannel peer = data.consumeBoolean() ? WORKER_CONNECTION : CLIENT_CONNECTION;
+        int workers = data.consumeInt(0, 2);
+        boolean fromWorker = data.consumeBoolean();
         boolean peerFinishes = data.consumeBoolean();
         byte[] bytes = data.consumeBoolean() ? frames(data) : data.consumeBytes(data.consumeInt(0, 600));
+        exercise(workers, fromWorker, peerFinishes, bytes, () -> 1 + data.consumeInt(0, 80));
+    }
 
+    /** Found by fuzzing: a stream we ended (ERROR, or the STATUS answer) still echoed heartbeats after our FIN. */
+    @Test
+    void aStreamWeEndedAnswersNothingMore() {
+        byte[] statusThenHeartbeat = concat(encode(new StatusRequest("gateway")), encode(new Heartbeat(7)));
+        List<Message> sent = exercise(0, false, false, statusThenHeartbeat, () -> 64);
+        check(sent.size() == 1 && sent.get(0) instanceof ClusterStatus, "only the STATUS answer", sent);
+
+        byte[] unexpectedThenMore = concat(encode(new RegistrationAck("d-other", 1)), encode(new Heartbeat(7)),
+                encode(new RegistrationAck("d-other", 2)));
+        sent = exercise(0, false, false, unexpectedThenMore, () -> 64);
+        check(sent.size() == 1 && sent.get(0) instanceof StreamError error
+                && error.code() == ErrorCode.UNEXPECTED_MESSAGE, "one ERROR, then nothing", sent);
+    }
+
+    /** Found by fuzzing: a registration with a health URL that is no URI ended its stream with INTERNAL. */
+    @Test
+    void aRegistrationTheDirectorCannotUseIsABadRequest() {
+        byte[] register = encode(new WorkerRegistration("worker-b", "127.0.0.1:62002", " not a uri", 50, "i-2",
+                List.of("stand-in")));
+        List<Message> sent = exercise(0, true, false, register, () -> register.length);
+        check(sent.size() == 1 && sent.get(0) instanceof StreamError error && error.code() == ErrorCode.BAD_REQUEST
+                && error.message().startsWith("registration refused: "), "REGISTER refused with BAD_REQUEST", sent);
+    }
+
+    /**
+     * Opens a stream to a director with {@code workers} (0 none, 1 a healthy one, 2 a pending one) from a client or a
+     * worker, sends {@code bytes} in chunks of the sizes {@code chunks} gives, then maybe the peer's FIN; checks every
+     * invariant; returns what the director wrote on the stream.
+     */
+    private static List<Message> exercise(int workers, boolean fromWorker, boolean peerFinishes, byte[] bytes,
+                                          IntSupplier chunks) {
+        TrackingAllocator alloc = new TrackingAllocator();
+        Director director = new Director(workers, alloc);
+        QuicChannel peer = fromWorker ? WORKER_CONNECTION : CLIENT_CONNECTION;
         EmbeddedQuicStream stream = new EmbeddedQuicStream(peer, 4, alloc);
         // as DirectorQuicServer's stream initializer sets up every stream a peer opens
         StreamPipelines.messages(stream, LIMITS, Heartbeats.responder());
@@ -108,7 +145,7 @@ class FirstMessageRouterFuzzTest {
 
         int at = 0;
         while (at < bytes.length && stream.isOpen()) {
-            int size = Math.min(bytes.length - at, 1 + data.consumeInt(0, 80));
+            int size = Math.min(bytes.length - at, Math.max(1, chunks.getAsInt()));
             stream.writeInbound(alloc.buffer(size).writeBytes(bytes, at, size)); // rethrows what reached the tail
             at += size;
         }
@@ -118,7 +155,7 @@ class FirstMessageRouterFuzzTest {
         director.loop.runPendingTasks();
         stream.checkException();
 
-        Expected expected = Expected.of(bytes, peerFinishes, peer == WORKER_CONNECTION, director.workers);
+        Expected expected = Expected.of(bytes, peerFinishes, fromWorker, workers);
         List<Message> sent = drain(stream);
         List<Message> assigned = new ArrayList<>();
         director.workerStreams.forEach(worker -> assigned.addAll(drain(worker)));
@@ -137,6 +174,24 @@ class FirstMessageRouterFuzzTest {
         stream.finishAndReleaseAll();
         String unreleased = alloc.unreleased();
         check(unreleased == null, "no buffer leak", unreleased);
+        return sent;
+    }
+
+    private static byte[] encode(Message message) {
+        ByteBuf encoded = MessageCodec.encode(io.netty.buffer.UnpooledByteBufAllocator.DEFAULT, message);
+        try {
+            return ByteBufUtil.getBytes(encoded);
+        } finally {
+            encoded.release();
+        }
+    }
+
+    private static byte[] concat(byte[]... parts) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (byte[] part : parts) {
+            out.writeBytes(part);
+        }
+        return out.toByteArray();
     }
 
     private static void check(List<Message> sent, List<Message> assigned, Expected expected, EmbeddedQuicStream stream) {
@@ -207,14 +262,9 @@ class FirstMessageRouterFuzzTest {
                 out.writeBytes(data.consumeBytes(data.consumeInt(0, 24)));
                 continue;
             }
-            ByteBuf encoded = MessageCodec.encode(io.netty.buffer.UnpooledByteBufAllocator.DEFAULT, message);
-            try {
-                byte[] frame = ByteBufUtil.getBytes(encoded);
-                int cut = data.consumeInt(0, 7) == 0 ? data.consumeInt(0, frame.length) : 0; // sometimes truncated
-                out.write(frame, 0, frame.length - cut);
-            } finally {
-                encoded.release();
-            }
+            byte[] frame = encode(message);
+            int cut = data.consumeInt(0, 7) == 0 ? data.consumeInt(0, frame.length) : 0; // sometimes truncated
+            out.write(frame, 0, frame.length - cut);
         }
         return out.toByteArray();
     }
