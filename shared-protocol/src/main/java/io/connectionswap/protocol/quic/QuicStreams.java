@@ -72,8 +72,9 @@ public final class QuicStreams {
 
     /**
      * Ends our side normally: FIN after everything written so far. Reading goes on (auto-read is switched back on) so
-     * the peer's FIN is consumed, and Netty then closes and releases the stream. Without the peer's FIN within
-     * {@code linger}, the stream is reset with CANCELLED and released.
+     * the peer's FIN is consumed, and Netty then closes and releases the stream, but frames the peer still sends are
+     * no longer decoded ({@link #discardInput}): this is the end of the stream, not a half-close to keep reading on.
+     * Without the peer's FIN within {@code linger}, the stream is reset with CANCELLED and released.
      */
     public static void finish(QuicStreamChannel stream, Duration linger) {
         if (!stream.eventLoop().inEventLoop()) {
