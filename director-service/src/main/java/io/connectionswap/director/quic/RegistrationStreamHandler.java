@@ -41,7 +41,12 @@ final class RegistrationStreamHandler extends SimpleChannelInboundHandler<Messag
                 throw new ProtocolException(ErrorCode.PEER_NOT_ALLOWED, "only a peer with the worker certificate may "
                         + "register; this peer presented " + (peerName == null ? "no certificate" : "CN=" + peerName));
             }
-            worker = registry.register(registration);
+            try {
+                worker = registry.register(registration);
+            } catch (IllegalArgumentException e) {
+                // an address or health URL the director cannot use: the registration's fault, not ours
+                throw new ProtocolException(ErrorCode.BAD_REQUEST, "registration refused: " + e.getMessage(), e);
+            }
             ctx.writeAndFlush(new RegistrationAck(directorId, registry.size()));
         } else if (message instanceof Drain drain && worker != null) {
             registry.drain(worker, drain.reason());

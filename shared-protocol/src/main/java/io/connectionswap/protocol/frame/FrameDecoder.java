@@ -29,6 +29,14 @@ public final class FrameDecoder extends ByteToMessageDecoder {
         return failed;
     }
 
+    /**
+     * The stream was ended for another reason (an unexpected message, a refusal, our FIN): from now on every byte
+     * that arrives, and what is buffered, is discarded unread, as after a decoding error.
+     */
+    public void discardRest() {
+        failed = true;
+    }
+
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         if (failed) {

@@ -1,6 +1,7 @@
 package io.connectionswap.protocol.quic;
 
 import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.frame.FrameDecoder;
 import io.netty.channel.Channel;
 import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.handler.codec.quic.QuicStreamChannel;
@@ -71,8 +72,9 @@ public final class QuicStreams {
 
     /**
      * Ends our side normally: FIN after everything written so far. Reading goes on (auto-read is switched back on) so
-     * the peer's FIN is consumed, and Netty then closes and releases the stream. Without the peer's FIN within
-     * {@code linger}, the stream is reset with CANCELLED and released.
+     * the peer's FIN is consumed, and Netty then closes and releases the stream, but frames the peer still sends are
+     * no longer decoded ({@link #discardInput}): this is the end of the stream, not a half-close to keep reading on.
+     * Without the peer's FIN within {@code linger}, the stream is reset with CANCELLED and released.
      */
     public static void finish(QuicStreamChannel stream, Duration linger) {
         if (!stream.eventLoop().inEventLoop()) {
@@ -83,6 +85,7 @@ public final class QuicStreams {
             release(stream);
             return;
         }
+        discardInput(stream);
         stream.config().setAutoRead(true);
         if (!stream.isOutputShutdown()) {
             stream.shutdownOutput();
@@ -132,6 +135,17 @@ public final class QuicStreams {
             abort(stream, code);
         } else {
             channel.close();
+        }
+    }
+
+    /**
+     * Whatever the peer still sends on {@code stream} is read (so its FIN is seen) but no longer decoded: a stream
+     * we ended does not act on more frames, nor answer them.
+     */
+    public static void discardInput(Channel stream) {
+        FrameDecoder decoder = stream.pipeline().get(FrameDecoder.class);
+        if (decoder != null) {
+            decoder.discardRest();
         }
     }
 

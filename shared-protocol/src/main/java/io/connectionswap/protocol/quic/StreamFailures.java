@@ -51,6 +51,7 @@ public final class StreamFailures {
 
     /** Sends {@code error} (when the stream can still be written), then ends our side of the stream. */
     public static void endStream(Channel stream, StreamError error) {
+        QuicStreams.discardInput(stream); // at once: frames already received are not acted on either
         if (!(stream instanceof QuicStreamChannel quic)) {
             stream.writeAndFlush(error).addListener(ChannelFutureListener.CLOSE);
             return;
