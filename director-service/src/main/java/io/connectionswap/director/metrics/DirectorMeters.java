@@ -1,5 +1,6 @@
 package io.connectionswap.director.metrics;
 
+import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.metrics.NettyMetrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -20,6 +21,7 @@ public class DirectorMeters {
 
     private final MeterRegistry registry;
     private final Map<String, Counter> swaps = new ConcurrentHashMap<>();
+    private final Map<ErrorCode, Counter> requestErrors = new ConcurrentHashMap<>();
     private final Timer swapGap;
     private final Counter tokensRelayed;
     private final Counter clientConnections;
@@ -69,6 +71,14 @@ public class DirectorMeters {
                 .description("Streams moved off a worker, by reason and by the worker that failed")
                 .tag("reason", reason)
                 .tag("worker", worker)
+                .register(registry)).increment();
+    }
+
+    /** swap_request_errors_total{code}: a worker refused the request itself; the client got the error as final. */
+    public void requestError(ErrorCode code) {
+        requestErrors.computeIfAbsent(code, key -> Counter.builder("swap.request.errors")
+                .description("Streams ended with a worker's error that is the request's fault (final, never swapped)")
+                .tag("code", key.name())
                 .register(registry)).increment();
     }
 

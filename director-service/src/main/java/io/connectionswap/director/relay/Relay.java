@@ -9,6 +9,7 @@ import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.frame.RawFrame;
 import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.StreamError;
+import io.connectionswap.protocol.quic.QuicStreams;
 import io.connectionswap.protocol.quic.StreamFailures;
 import io.connectionswap.protocol.quic.StreamPipelines;
 import io.netty.channel.ChannelHandlerContext;
@@ -142,6 +143,16 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
     }
 
     @Override
+    public void requestFailed(RelaySession session, ErrorCode code) {
+        meters.requestError(code);
+    }
+
+    @Override
+    public void workerDraining(RelaySession session, String detail) {
+        registry.drain(session.worker(), "refused a hand-off: " + detail);
+    }
+
+    @Override
     public void tokenRelayed(RelaySession session, boolean firstOfSession) {
         meters.tokenRelayed();
         if (firstOfSession) {
@@ -232,10 +243,8 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
         public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
             if (event instanceof ChannelInputShutdownEvent) {
                 session.workerStreamEnded("worker closed the stream before END");
-                QuicStreamChannel stream = (QuicStreamChannel) ctx.channel();
-                if (stream.isOutputShutdown() || !session.relaying()) {
-                    ctx.close(); // both sides finished: Netty's connection releases the stream
-                }
+                // our FIN too if not sent yet; with both FINs Netty closes and releases the stream
+                QuicStreams.finish((QuicStreamChannel) ctx.channel());
             }
             ctx.fireUserEventTriggered(event);
         }
@@ -248,12 +257,14 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            QuicStreamChannel stream = (QuicStreamChannel) ctx.channel();
             if (cause instanceof QuicStreamResetException reset) {
                 session.workerStreamEnded("worker reset the stream (code " + reset.applicationProtocolCode() + ")");
+                QuicStreams.peerReset(stream);
             } else {
                 session.workerStreamEnded("bad frame from worker: " + StreamFailures.describe(cause));
+                QuicStreams.abort(stream, StreamFailures.codeOf(cause));
             }
-            ctx.close();
         }
     }
 }

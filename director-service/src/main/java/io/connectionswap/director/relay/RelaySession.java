@@ -2,6 +2,7 @@ package io.connectionswap.director.relay;
 
 import io.connectionswap.director.registry.WorkerEndpoint;
 import io.connectionswap.protocol.codec.MessageCodec;
+import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.frame.RawFrame;
 import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.Message;
@@ -101,15 +102,51 @@ public final class RelaySession {
                     relayToClient(frame);
                     complete();
                 }
-                case ERROR -> {
-                    Message error = MessageCodec.decode(frame);
-                    swap(SwapReason.STREAM_ERROR, "worker ended stream: " + describe(error));
-                }
+                case ERROR -> workerError(frame);
                 default -> swap(SwapReason.STREAM_ERROR, "unexpected " + frame.type() + " frame from worker");
             }
         } finally {
             frame.release();
         }
+    }
+
+    /**
+     * The worker ended the stream with an ERROR. A request fault (too large, bad request, rejected upstream) is the
+     * request's doing: the client gets that same ERROR as final, and the worker is not blamed. SHUTTING_DOWN means the
+     * worker drains (it refused the hand-off): a drain, exactly as if its DRAIN message had arrived. Anything else is
+     * the worker's failure: swap.
+     */
+    private void workerError(RawFrame frame) {
+        Message message;
+        try {
+            message = MessageCodec.decode(frame);
+        } catch (RuntimeException e) {
+            swap(SwapReason.STREAM_ERROR, "unreadable ERROR frame from worker: " + e.getMessage());
+            return;
+        }
+        if (!(message instanceof StreamError error)) {
+            swap(SwapReason.STREAM_ERROR, "unexpected " + message.frameType() + " in an ERROR frame from worker");
+            return;
+        }
+        if (error.code().isRequestFault()) {
+            phase = Phase.DONE;
+            relay.sessionEnded(this);
+            relay.requestFailed(this, error.code());
+            log.warn("stream.id={} connection.id={} generation.id={} worker.label={} error={} problem=\"{}\" worker refused "
+                    + "the request; ending the client's stream with its error", streamId, connectionId,
+                    request.generationId(), worker.label(), error.code(), error.message());
+            client.relay(frame.content().retain());
+            client.finish();
+            workerStream.close();
+            return;
+        }
+        if (error.code() == ErrorCode.SHUTTING_DOWN) {
+            String detail = "worker refused the hand-off while draining: " + error.message();
+            swap(SwapReason.DRAIN, detail);
+            relay.workerDraining(this, detail);
+            return;
+        }
+        swap(SwapReason.STREAM_ERROR, "worker ended stream: " + describe(error));
     }
 
     private void relayToken(RawFrame frame) {
@@ -211,7 +248,7 @@ public final class RelaySession {
                 connectionId, worker.label(), lastRelayed);
     }
 
-    private static String describe(Message message) {
-        return message instanceof StreamError error ? error.code() + " " + error.message() : String.valueOf(message);
+    private static String describe(StreamError error) {
+        return error.code() + " " + error.message();
     }
 }

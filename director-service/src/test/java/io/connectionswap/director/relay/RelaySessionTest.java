@@ -14,6 +14,8 @@ import io.connectionswap.protocol.message.FinishReason;
 import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.Message;
 import io.connectionswap.protocol.message.Retry;
+import io.connectionswap.protocol.message.StreamError;
+import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.message.Token;
 import io.connectionswap.protocol.message.WorkerAssignment;
 import io.connectionswap.protocol.quic.HostPort;
@@ -46,6 +48,16 @@ class RelaySessionTest {
         @Override
         public void swapped(RelaySession session, String reason) {
             events.add("swapped:" + reason);
+        }
+
+        @Override
+        public void requestFailed(RelaySession session, ErrorCode code) {
+            events.add("request-error:" + code);
+        }
+
+        @Override
+        public void workerDraining(RelaySession session, String detail) {
+            events.add("draining");
         }
 
         @Override
@@ -144,6 +156,60 @@ class RelaySessionTest {
     }
 
     @Test
+    void aRequestFaultFromTheWorkerIsTheClientsFinalErrorNotASwap() {
+        RelaySession session = relaying(0);
+        session.fromWorker(frame(new Token(1, "a")));
+        StreamError refusal = new StreamError(ErrorCode.REQUEST_TOO_LARGE, "ASSIGNMENT frame of 5242880 bytes exceeds the limit");
+        session.fromWorker(frame(refusal));
+        assertThat(client.retry).as("no RETRY").isNull();
+        assertThat(client.decoded()).containsExactly(new Token(1, "a"), refusal);
+        assertThat(client.finished).isTrue();
+        assertThat(workerSide.closed).isTrue();
+        assertThat(events).containsExactly("first-token", "ended", "request-error:REQUEST_TOO_LARGE");
+        assertThat(worker.state()).as("never held against the worker").isEqualTo(io.connectionswap.director.registry.WorkerState.PENDING);
+        session.swap(SwapReason.HEALTH, "too late");
+        assertThat(client.retry).isNull();
+    }
+
+    @Test
+    void everyRequestFaultCodeIsFinalAndEveryOtherErrorSwaps() {
+        for (ErrorCode code : ErrorCode.values()) {
+            FakeClient codeClient = new FakeClient();
+            RelaySession session = new RelaySession(9, "conn-1", codeClient, GenerationRequest.completion("g-" + code, "p", 5),
+                    worker, sessionEvents);
+            session.workerStreamOpened(new FakeWorker());
+            session.fromWorker(frame(new StreamError(code, "problem")));
+            if (code.isRequestFault()) {
+                assertThat(codeClient.retry).as(code + " is final").isNull();
+                assertThat(codeClient.finished).isTrue();
+            } else {
+                assertThat(codeClient.retry).as(code + " swaps").isNotNull();
+                assertThat(codeClient.retry.reason()).isEqualTo(code == ErrorCode.SHUTTING_DOWN ? SwapReason.DRAIN
+                        : SwapReason.STREAM_ERROR);
+            }
+            codeClient.relayed.forEach(ByteBuf::release);
+        }
+    }
+
+    @Test
+    void aWorkerRefusingAHandOffBecauseItDrainsIsADrain() {
+        RelaySession session = relaying(0);
+        session.fromWorker(frame(new StreamError(ErrorCode.SHUTTING_DOWN, "worker-a is draining")));
+        assertThat(client.retry.reason()).isEqualTo(SwapReason.DRAIN);
+        assertThat(client.retry.lastSequence()).isZero();
+        assertThat(workerSide.cancelled).isTrue();
+        assertThat(events).containsExactly("ended", "swapped:drain", "draining");
+    }
+
+    @Test
+    void anyOtherWorkerErrorIsAStreamError() {
+        RelaySession session = relaying(2);
+        session.fromWorker(frame(new StreamError(ErrorCode.UPSTREAM_FAILED, "upstream answered 502")));
+        assertThat(client.retry).isEqualTo(new Retry("stream_error", 2, "worker-a",
+                "worker ended stream: UPSTREAM_FAILED upstream answered 502"));
+    }
+
+    @Test
     void slowClientPausesReadingFromTheWorker() {
         RelaySession session = relaying(0);
         client.writable = false;
@@ -179,6 +245,8 @@ class RelaySessionTest {
         final List<ByteBuf> relayed = new ArrayList<>();
         int flushes;
         Retry retry;
+        StreamError error;
+        ErrorCode aborted;
         boolean finished;
         boolean writable = true;
 
@@ -210,6 +278,17 @@ class RelaySessionTest {
         @Override
         public void finish() {
             finished = true;
+        }
+
+        @Override
+        public void fail(StreamError error) {
+            this.error = error;
+            finished = true;
+        }
+
+        @Override
+        public void abort(ErrorCode code) {
+            aborted = code;
         }
 
         List<Message> decoded() {
