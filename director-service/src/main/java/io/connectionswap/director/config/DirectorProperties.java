@@ -16,6 +16,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param stallFactor            a stream is stalled after this many token intervals without a frame from its worker
  * @param stallMinimum           never call a stream stalled sooner than this
  * @param evictAfter             forget a worker that has been unreachable and unregistered this long
+ * @param migrationLimit         most moves of one generation to another worker ({@code CONNECTION_SWAP_MIGRATION_LIMIT});
+ *                               then the client gets a final MIGRATION_LIMIT error; 0: never move
  */
 @ConfigurationProperties("connection-swap.director")
 public record DirectorProperties(
@@ -26,11 +28,15 @@ public record DirectorProperties(
         @DefaultValue("1s") Duration linkHeartbeatTimeout,
         @DefaultValue("3") int stallFactor,
         @DefaultValue("300ms") Duration stallMinimum,
-        @DefaultValue("60s") Duration evictAfter) {
+        @DefaultValue("60s") Duration evictAfter,
+        @DefaultValue("3") int migrationLimit) {
 
     public DirectorProperties {
         if (stallFactor < 2) {
             throw new IllegalArgumentException("connection-swap.director.stall-factor: " + stallFactor + " (expected: >= 2)");
+        }
+        if (migrationLimit < 0) {
+            throw new IllegalArgumentException("CONNECTION_SWAP_MIGRATION_LIMIT=" + migrationLimit + " (expected: >= 0; 0 never moves a generation)");
         }
         if (id == null || id.isBlank()) {
             String host = System.getenv("HOSTNAME");

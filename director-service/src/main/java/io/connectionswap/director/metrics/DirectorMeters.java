@@ -22,6 +22,7 @@ public class DirectorMeters {
     private final MeterRegistry registry;
     private final Map<String, Counter> swaps = new ConcurrentHashMap<>();
     private final Map<ErrorCode, Counter> requestErrors = new ConcurrentHashMap<>();
+    private final Map<String, Counter> migrationLimits = new ConcurrentHashMap<>();
     private final Timer swapGap;
     private final Counter tokensRelayed;
     private final Counter clientConnections;
@@ -79,6 +80,14 @@ public class DirectorMeters {
         requestErrors.computeIfAbsent(code, key -> Counter.builder("swap.request.errors")
                 .description("Streams ended with a worker's error that is the request's fault (final, never swapped)")
                 .tag("code", key.name())
+                .register(registry)).increment();
+    }
+
+    /** swap_migration_limit_total{reason}: a generation's worker failed but it had moved as often as allowed. */
+    public void migrationLimitReached(String reason) {
+        migrationLimits.computeIfAbsent(reason, key -> Counter.builder("swap.migration.limit")
+                .description("Generations ended with MIGRATION_LIMIT instead of moving again, by the last failure's reason")
+                .tag("reason", key)
                 .register(registry)).increment();
     }
 

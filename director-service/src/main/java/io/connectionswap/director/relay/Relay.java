@@ -102,7 +102,8 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
         }
         log.info("stream.id={} connection.id={} worker.addr={} worker.label={} assigning stream to worker", streamId,
                 connectionId, worker.address(), worker.label());
-        RelaySession session = new RelaySession(streamId, connectionId, QuicStreamSides.client(client), request, worker, this);
+        RelaySession session = new RelaySession(streamId, connectionId, QuicStreamSides.client(client), request, worker, this,
+                properties.migrationLimit());
         sessions.add(session);
         worker.sessionStarted(session);
         activeSessions = sessions.size();
@@ -140,6 +141,11 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
     public void swapped(RelaySession session, String reason) {
         meters.swapped(reason, session.worker().label());
         pendingSwaps.detected(session.generationId(), System.nanoTime());
+    }
+
+    @Override
+    public void migrationLimitReached(RelaySession session, String reason) {
+        meters.migrationLimitReached(reason);
     }
 
     @Override

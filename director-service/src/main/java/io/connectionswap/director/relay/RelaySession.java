@@ -16,7 +16,9 @@ import org.slf4j.LoggerFactory;
  * One client stream relayed to one worker. Frames from the worker go to the client as they are (no decoding
  * beyond the type byte and a token's sequence number). On any failure signal the session ends exactly once:
  * the worker stream is cancelled, frames still arriving from it are dropped, and the client gets a RETRY frame
- * with the last sequence relayed. Confined to the routing loop.
+ * with the last sequence relayed, unless the generation has moved as often as the migration limit allows: then a
+ * final MIGRATION_LIMIT error. A worker's error that is the request's fault goes to the client as final.
+ * Confined to the routing loop.
  */
 public final class RelaySession {
 
@@ -30,6 +32,7 @@ public final class RelaySession {
     private final GenerationRequest request;
     private final WorkerEndpoint worker;
     private final SessionEvents relay;
+    private final int migrationLimit;
     private WorkerSide workerStream;
     private Phase phase = Phase.ASSIGNING;
     private int lastRelayed;
@@ -38,7 +41,11 @@ public final class RelaySession {
     private boolean firstTokenRelayed;
 
     RelaySession(long streamId, String connectionId, ClientSide client, GenerationRequest request,
-                 WorkerEndpoint worker, SessionEvents relay) {
+                 WorkerEndpoint worker, SessionEvents relay, int migrationLimit) {
+        if (migrationLimit < 0) {
+            throw new IllegalArgumentException("migrationLimit: " + migrationLimit + " (expected: >= 0)");
+        }
+        this.migrationLimit = migrationLimit;
         this.streamId = streamId;
         this.connectionId = connectionId;
         this.client = client;
@@ -226,6 +233,18 @@ public final class RelaySession {
                 streamId, connectionId, worker.address(), worker.label(), reason, detail);
         if (!client.isActive()) {
             log.info("stream.id={} connection.id={} client is gone; nothing to retry", streamId, connectionId);
+            return;
+        }
+        if (request.migrations() >= migrationLimit) {
+            String problem = (migrationLimit == 0 ? "generations never move to another worker"
+                    : "generation moved " + request.migrations() + " times, the most allowed")
+                    + " (CONNECTION_SWAP_MIGRATION_LIMIT=" + migrationLimit + "); last failure: " + reason + " on "
+                    + worker.label() + ": " + detail;
+            log.warn("stream.id={} connection.id={} generation.id={} migrations={} reason={} last.seq={} "
+                    + "generation reached the migration limit; ending the client's stream with an error", streamId,
+                    connectionId, request.generationId(), request.migrations(), reason, lastRelayed);
+            relay.migrationLimitReached(this, reason);
+            client.fail(new StreamError(ErrorCode.MIGRATION_LIMIT, problem));
             return;
         }
         log.info("stream.id={} connection.id={} generation.id={} reason={} last.seq={} asking client to retry on next worker",

@@ -19,6 +19,9 @@ interface SessionEvents {
     /** The worker said it is shutting down (it refused a hand-off while draining): treat it as draining. */
     void workerDraining(RelaySession session, String detail);
 
+    /** The session's worker failed but the generation may not move again: the client got MIGRATION_LIMIT. */
+    void migrationLimitReached(RelaySession session, String reason);
+
     /** A token was relayed; {@code firstOfSession} marks the first one of this leg. */
     void tokenRelayed(RelaySession session, boolean firstOfSession);
 }

@@ -51,6 +51,11 @@ class RelaySessionTest {
         }
 
         @Override
+        public void migrationLimitReached(RelaySession session, String reason) {
+            events.add("migration-limit:" + reason);
+        }
+
+        @Override
         public void requestFailed(RelaySession session, ErrorCode code) {
             events.add("request-error:" + code);
         }
@@ -136,7 +141,7 @@ class RelaySessionTest {
 
         FakeClient otherClient = new FakeClient();
         RelaySession other = new RelaySession(8, "conn-1", otherClient, GenerationRequest.completion("g-2", "p", 5),
-                worker, sessionEvents);
+                worker, sessionEvents, 3);
         FakeWorker deadWorker = new FakeWorker();
         other.workerStreamOpened(deadWorker);
         deadWorker.connectionActive = false;
@@ -176,7 +181,7 @@ class RelaySessionTest {
         for (ErrorCode code : ErrorCode.values()) {
             FakeClient codeClient = new FakeClient();
             RelaySession session = new RelaySession(9, "conn-1", codeClient, GenerationRequest.completion("g-" + code, "p", 5),
-                    worker, sessionEvents);
+                    worker, sessionEvents, 3);
             session.workerStreamOpened(new FakeWorker());
             session.fromWorker(frame(new StreamError(code, "problem")));
             if (code.isRequestFault()) {
@@ -210,6 +215,40 @@ class RelaySessionTest {
     }
 
     @Test
+    void aGenerationThatMovedAsOftenAsAllowedEndsWithMigrationLimitInsteadOfRetry() {
+        GenerationRequest moved = GenerationRequest.completion("g-1", "prompt-1", 30)
+                .resumedAfter(3, "abc", "worker-b").resumedAfter(4, "abcd", "worker-c").resumedAfter(5, "abcde", "worker-b");
+        assertThat(moved.migrations()).isEqualTo(3);
+        RelaySession session = new RelaySession(7, "conn-1", client, moved, worker, sessionEvents, 3);
+        session.workerStreamOpened(workerSide);
+        session.swap(SwapReason.STREAM_ERROR, "worker ended stream: UPSTREAM_FAILED 502");
+        assertThat(client.retry).isNull();
+        assertThat(client.error.code()).isEqualTo(ErrorCode.MIGRATION_LIMIT);
+        assertThat(client.error.message()).contains("CONNECTION_SWAP_MIGRATION_LIMIT=3")
+                .contains("moved 3 times").contains("stream_error on worker-a: worker ended stream: UPSTREAM_FAILED 502");
+        assertThat(workerSide.cancelled).isTrue();
+        assertThat(events).containsExactly("ended", "migration-limit:stream_error");
+    }
+
+    @Test
+    void belowTheLimitTheGenerationMovesAndLimitZeroNeverMovesIt() {
+        GenerationRequest once = GenerationRequest.completion("g-1", "prompt-1", 30).resumedAfter(2, "ab", "worker-b");
+        RelaySession session = new RelaySession(7, "conn-1", client, once, worker, sessionEvents, 2);
+        session.workerStreamOpened(workerSide);
+        session.swap(SwapReason.HEALTH, "down");
+        assertThat(client.retry).isNotNull();
+
+        FakeClient neverMoves = new FakeClient();
+        RelaySession fresh = new RelaySession(8, "conn-1", neverMoves, GenerationRequest.completion("g-2", "p", 5), worker,
+                sessionEvents, 0);
+        fresh.workerStreamOpened(new FakeWorker());
+        fresh.swap(SwapReason.CONNECTION_LOST, "gone");
+        assertThat(neverMoves.retry).isNull();
+        assertThat(neverMoves.error.code()).isEqualTo(ErrorCode.MIGRATION_LIMIT);
+        assertThat(neverMoves.error.message()).contains("never move").contains("CONNECTION_SWAP_MIGRATION_LIMIT=0");
+    }
+
+    @Test
     void slowClientPausesReadingFromTheWorker() {
         RelaySession session = relaying(0);
         client.writable = false;
@@ -229,7 +268,7 @@ class RelaySessionTest {
     }
 
     private RelaySession session(GenerationRequest request) {
-        return new RelaySession(7, "conn-1", client, request, worker, sessionEvents);
+        return new RelaySession(7, "conn-1", client, request, worker, sessionEvents, 3);
     }
 
     private RawFrame frame(Message message) {
