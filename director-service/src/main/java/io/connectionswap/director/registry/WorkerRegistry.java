@@ -327,6 +327,7 @@ public final class WorkerRegistry {
                                 return;
                             }
                             worker.link(link);
+                            worker.echoed(System.nanoTime()); // a fresh link is a sign of life
                             if (meters != null) {
                                 meters.workerConnectionOpened();
                             }

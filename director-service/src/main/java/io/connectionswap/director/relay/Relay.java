@@ -31,9 +31,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Opens relay sessions for client streams and moves them when their worker fails. Also watches for stalls: a
- * relaying stream whose worker has sent nothing for {@code stallFactor} token intervals while the client could
- * take more. Routing loop only.
+ * Opens relay sessions for client streams and moves them when their worker fails. Also watches for hung workers and
+ * stalled streams ({@link StallWatch}, every half stall minimum). Routing loop only.
  */
 public final class Relay implements WorkerFailureListener, SessionEvents {
 
@@ -47,7 +46,8 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
     private DirectorMeters meters;
     private long nextStreamId;
     private volatile int activeSessions;
-    private ScheduledFuture<?> stallWatch;
+    private final StallWatch stallWatch;
+    private ScheduledFuture<?> stallWatchTask;
     private long watchPeriodNanos;
     private long lastWatchNanos;
 
@@ -55,6 +55,7 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
         this.registry = registry;
         this.properties = properties;
         this.frameLimits = frameLimits;
+        this.stallWatch = new StallWatch(StallPolicy.of(properties));
         registry.onWorkerFailed(this);
     }
 
@@ -70,12 +71,12 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
         long periodNanos = Math.max(TimeUnit.MILLISECONDS.toNanos(10), properties.stallMinimum().toNanos() / 2);
         watchPeriodNanos = periodNanos;
         lastWatchNanos = System.nanoTime();
-        stallWatch = registry.loop().scheduleAtFixedRate(this::watchForStalls, periodNanos, periodNanos, TimeUnit.NANOSECONDS);
+        stallWatchTask = registry.loop().scheduleAtFixedRate(this::watchForStalls, periodNanos, periodNanos, TimeUnit.NANOSECONDS);
     }
 
     public void stop() {
-        if (stallWatch != null) {
-            stallWatch.cancel(false);
+        if (stallWatchTask != null) {
+            stallWatchTask.cancel(false);
         }
     }
 
@@ -175,51 +176,18 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
         lastWatchNanos = now;
         pendingSwaps.expire(now);
         if (lateness > watchPeriodNanos) {
-            // this loop itself was held up (GC pause, overload): frames may be waiting unread in our own socket,
-            // so silence from workers proves nothing this round
+            // this loop itself was held up (GC pause, overload): frames and heartbeat echoes may be waiting unread in
+            // our own socket, so silence from workers proves nothing this round
             log.debug("late.ms={} stall watch ran late; skipping one round", TimeUnit.NANOSECONDS.toMillis(lateness));
             return;
         }
-        Map<WorkerEndpoint, List<RelaySession>> silent = null;
-        for (RelaySession session : sessions) {
-            if (!session.relaying() || !session.clientCanTakeMore()) {
-                continue; // a slow client holds the worker back: that is backpressure, not a stall
-            }
-            long limit = session.handedOff() ? stallLimitNanos(session.worker().tokenInterval())
-                    : handOffLimitNanos(session.worker().tokenInterval());
-            if (now - session.lastWorkerFrameNanos() > limit) {
-                if (silent == null) {
-                    silent = new LinkedHashMap<>();
-                }
-                silent.computeIfAbsent(session.worker(), worker -> new ArrayList<>()).add(session);
+        for (StallWatch.Decision decision : stallWatch.decide(now, sessions)) {
+            if (decision instanceof StallWatch.WorkerStalled stalled) {
+                registry.stalled(stalled.worker(), stalled.detail());
+            } else if (decision instanceof StallWatch.StreamStalled stalled) {
+                stalled.session().swap(SwapReason.STALL, stalled.detail());
             }
         }
-        if (silent == null) {
-            return;
-        }
-        silent.forEach((worker, stalled) -> {
-            long limit = stallLimitNanos(worker.tokenInterval());
-            String detail = "no frame for more than " + TimeUnit.NANOSECONDS.toMillis(limit) + " ms ("
-                    + properties.stallFactor() + " token intervals)";
-            if (now - worker.lastFrameNanos() > limit) {
-                // nothing from this worker on any stream: the worker hangs, take it out of rotation
-                registry.stalled(worker, detail);
-            } else {
-                // the worker answers on other streams: move only the silent ones
-                for (RelaySession session : stalled) {
-                    session.swap(SwapReason.STALL, detail + " on this stream");
-                }
-            }
-        });
-    }
-
-    private long stallLimitNanos(Duration tokenInterval) {
-        return Math.max(properties.stallMinimum().toNanos(), tokenInterval.toNanos() * properties.stallFactor());
-    }
-
-    /** A new stream's first frame (CONNECTED) may take longer: the worker sets the generation up. */
-    private long handOffLimitNanos(Duration tokenInterval) {
-        return Math.max(TimeUnit.SECONDS.toNanos(1), 2 * stallLimitNanos(tokenInterval));
     }
 
     /** Receives the worker's side of one session. */

@@ -9,6 +9,7 @@ import io.connectionswap.protocol.message.Message;
 import io.connectionswap.protocol.message.Retry;
 import io.connectionswap.protocol.message.StreamError;
 import io.connectionswap.protocol.message.WorkerAssignment;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,6 +34,7 @@ public final class RelaySession {
     private final WorkerEndpoint worker;
     private final SessionEvents relay;
     private final int migrationLimit;
+    private final LongSupplier clock;
     private WorkerSide workerStream;
     private Phase phase = Phase.ASSIGNING;
     private int lastRelayed;
@@ -42,6 +44,13 @@ public final class RelaySession {
 
     RelaySession(long streamId, String connectionId, ClientSide client, GenerationRequest request,
                  WorkerEndpoint worker, SessionEvents relay, int migrationLimit) {
+        this(streamId, connectionId, client, request, worker, relay, migrationLimit, System::nanoTime);
+    }
+
+    /** {@code clock} gives {@code System.nanoTime()}-like values (tests pass a fake one). */
+    RelaySession(long streamId, String connectionId, ClientSide client, GenerationRequest request,
+                 WorkerEndpoint worker, SessionEvents relay, int migrationLimit, LongSupplier clock) {
+        this.clock = clock;
         if (migrationLimit < 0) {
             throw new IllegalArgumentException("migrationLimit: " + migrationLimit + " (expected: >= 0)");
         }
@@ -53,7 +62,7 @@ public final class RelaySession {
         this.worker = worker;
         this.relay = relay;
         this.lastRelayed = request.resumeAfter();
-        this.lastWorkerFrameNanos = System.nanoTime();
+        this.lastWorkerFrameNanos = clock.getAsLong();
     }
 
     public long streamId() {
@@ -73,6 +82,11 @@ public final class RelaySession {
         return firstFrameSeen;
     }
 
+    /** Whether a token of this leg was relayed (until then a self-paced worker has its first-token allowance). */
+    boolean firstTokenRelayed() {
+        return firstTokenRelayed;
+    }
+
     long lastWorkerFrameNanos() {
         return lastWorkerFrameNanos;
     }
@@ -89,7 +103,7 @@ public final class RelaySession {
         }
         workerStream = stream;
         phase = Phase.RELAYING;
-        lastWorkerFrameNanos = System.nanoTime();
+        lastWorkerFrameNanos = clock.getAsLong();
         stream.assign(new WorkerAssignment(streamId, connectionId, request));
     }
 
@@ -99,7 +113,7 @@ public final class RelaySession {
             if (phase != Phase.RELAYING) {
                 return; // the decision to swap was taken: late frames of the failed worker are dropped
             }
-            lastWorkerFrameNanos = System.nanoTime();
+            lastWorkerFrameNanos = clock.getAsLong();
             firstFrameSeen = true;
             worker.heardFrom(lastWorkerFrameNanos);
             switch (frame.type()) {
