@@ -37,7 +37,7 @@ public final class WorkerEndpoint {
     private volatile Instant unreachableSince;
     private long lastFrameNanos = System.nanoTime();
     private long lastEchoNanos = lastFrameNanos;
-    private WorkerConnection link;
+    private volatile WorkerConnection link;
     private boolean linkPending;
     private boolean registrationOpen;
 

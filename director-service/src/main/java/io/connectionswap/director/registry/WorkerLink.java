@@ -2,6 +2,7 @@ package io.connectionswap.director.registry;
 
 import io.connectionswap.protocol.quic.Heartbeats;
 import io.connectionswap.protocol.quic.QuicConnector;
+import io.connectionswap.protocol.quic.QuicStreams;
 import io.connectionswap.protocol.quic.StreamPipelines;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -70,6 +71,11 @@ final class WorkerLink implements WorkerConnection {
     @Override
     public Future<QuicStreamChannel> openStream(ChannelHandler handler) {
         return connection.createStream(QuicStreamType.BIDIRECTIONAL, handler);
+    }
+
+    @Override
+    public int streamsHeld() {
+        return QuicStreams.held(connection);
     }
 
     @Override

@@ -1,11 +1,13 @@
 package io.connectionswap.director.relay;
 
 import io.connectionswap.director.config.DirectorProperties;
+import io.connectionswap.director.config.LimitProperties;
 import io.connectionswap.director.metrics.DirectorMeters;
 import io.connectionswap.director.registry.WorkerEndpoint;
 import io.connectionswap.director.registry.WorkerFailureListener;
 import io.connectionswap.director.registry.WorkerRegistry;
 import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.frame.FrameLimits;
 import io.connectionswap.protocol.frame.RawFrame;
 import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.StreamError;
@@ -18,21 +20,17 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.quic.QuicStreamChannel;
 import io.netty.handler.codec.quic.QuicStreamResetException;
-import io.netty.util.concurrent.ScheduledFuture;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Opens relay sessions for client streams and moves them when their worker fails. Also watches for hung workers and
- * stalled streams ({@link StallWatch}, every half stall minimum). Routing loop only.
+ * Opens relay sessions for client streams and moves them when their worker fails. Its {@link SessionWatch} finds
+ * hung workers and stalled streams ({@link StallWatch}) and ends sessions past their limits. Routing loop only.
  */
 public final class Relay implements WorkerFailureListener, SessionEvents {
 
@@ -40,27 +38,26 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
 
     private final WorkerRegistry registry;
     private final DirectorProperties properties;
-    private final io.connectionswap.protocol.frame.FrameLimits frameLimits;
+    private final LimitProperties limits;
+    private final FrameLimits frameLimits;
+    private final DirectorMeters meters;
     private final Set<RelaySession> sessions = new LinkedHashSet<>();
     private final PendingSwaps pendingSwaps = new PendingSwaps(TimeUnit.MINUTES.toNanos(5));
-    private DirectorMeters meters;
+    private final SessionWatch watch;
     private long nextStreamId;
     private volatile int activeSessions;
-    private final StallWatch stallWatch;
-    private ScheduledFuture<?> stallWatchTask;
-    private long watchPeriodNanos;
-    private long lastWatchNanos;
 
-    public Relay(WorkerRegistry registry, DirectorProperties properties, io.connectionswap.protocol.frame.FrameLimits frameLimits) {
+    public Relay(WorkerRegistry registry, DirectorProperties properties, LimitProperties limits, FrameLimits frameLimits,
+                 DirectorMeters meters) {
         this.registry = registry;
         this.properties = properties;
+        this.limits = limits;
         this.frameLimits = frameLimits;
-        this.stallWatch = new StallWatch(StallPolicy.of(properties));
+        this.meters = meters;
+        long periodNanos = Math.max(TimeUnit.MILLISECONDS.toNanos(10), properties.stallMinimum().toNanos() / 2);
+        this.watch = new SessionWatch(registry, sessions, new StallWatch(StallPolicy.of(properties)), limits, meters,
+                periodNanos, () -> pendingSwaps.expire(System.nanoTime()));
         registry.onWorkerFailed(this);
-    }
-
-    public void meters(DirectorMeters directorMeters) {
-        this.meters = directorMeters;
     }
 
     public int activeSessions() {
@@ -68,16 +65,20 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
     }
 
     public void start() {
-        long periodNanos = Math.max(TimeUnit.MILLISECONDS.toNanos(10), properties.stallMinimum().toNanos() / 2);
-        watchPeriodNanos = periodNanos;
-        lastWatchNanos = System.nanoTime();
-        stallWatchTask = registry.loop().scheduleAtFixedRate(this::watchForStalls, periodNanos, periodNanos, TimeUnit.NANOSECONDS);
+        watch.start();
     }
 
+    /**
+     * The director stops: no more rounds of the watch, and every worker stream is ended (the workers stop generating).
+     * Client streams go with their connections, which the server closes next; clients resume at another director.
+     */
     public void stop() {
-        if (stallWatchTask != null) {
-            stallWatchTask.cancel(false);
-        }
+        watch.stop();
+        registry.loop().execute(() -> {
+            for (RelaySession session : new ArrayList<>(sessions)) {
+                session.directorStopping();
+            }
+        });
     }
 
     /** A client asked for a generation (or to resume one) on {@code client}. Returns the session, or null. */
@@ -85,6 +86,14 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
         long streamId = ++nextStreamId;
         log.info("stream.id={} connection.id={} generation.id={} prompt={} resume.after={} client opened stream",
                 streamId, connectionId, request.generationId(), request.promptText(), request.resumeAfter());
+        if (request.maxTokens() > limits.maxTokens()) {
+            meters.limitHit(DirectorMeters.Limit.MAX_TOKENS);
+            log.warn("stream.id={} connection.id={} max.tokens={} limit={} request asks for too many tokens", streamId,
+                    connectionId, request.maxTokens(), limits.maxTokens());
+            StreamFailures.endStream(client, new StreamError(ErrorCode.BAD_REQUEST, "maxTokens " + request.maxTokens()
+                    + " is above this director's limit of " + limits.maxTokens() + " (CONNECTION_SWAP_MAX_TOKENS_LIMIT)"));
+            return null;
+        }
         WorkerEndpoint worker = registry.pick(request.avoidWorker(), request.model());
         if (worker == null && !registry.anyServes(request.model())) {
             log.warn("stream.id={} connection.id={} model={} workers={} no worker serves the model", streamId,
@@ -103,8 +112,8 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
         }
         log.info("stream.id={} connection.id={} worker.addr={} worker.label={} assigning stream to worker", streamId,
                 connectionId, worker.address(), worker.label());
-        RelaySession session = new RelaySession(streamId, connectionId, QuicStreamSides.client(client), request, worker, this,
-                properties.migrationLimit());
+        RelaySession session = new RelaySession(streamId, connectionId, QuicStreamSides.client(client), request, worker,
+                this, properties.migrationLimit());
         sessions.add(session);
         worker.sessionStarted(session);
         activeSessions = sessions.size();
@@ -166,26 +175,6 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
             long gap = pendingSwaps.firstTokenArrived(session.generationId(), System.nanoTime());
             if (gap >= 0) {
                 meters.swapGap(gap);
-            }
-        }
-    }
-
-    private void watchForStalls() {
-        long now = System.nanoTime();
-        long lateness = now - lastWatchNanos - watchPeriodNanos;
-        lastWatchNanos = now;
-        pendingSwaps.expire(now);
-        if (lateness > watchPeriodNanos) {
-            // this loop itself was held up (GC pause, overload): frames and heartbeat echoes may be waiting unread in
-            // our own socket, so silence from workers proves nothing this round
-            log.debug("late.ms={} stall watch ran late; skipping one round", TimeUnit.NANOSECONDS.toMillis(lateness));
-            return;
-        }
-        for (StallWatch.Decision decision : stallWatch.decide(now, sessions)) {
-            if (decision instanceof StallWatch.WorkerStalled stalled) {
-                registry.stalled(stalled.worker(), stalled.detail());
-            } else if (decision instanceof StallWatch.StreamStalled stalled) {
-                stalled.session().swap(SwapReason.STALL, stalled.detail());
             }
         }
     }

@@ -41,6 +41,9 @@ public final class RelaySession {
     private long lastWorkerFrameNanos;
     private boolean firstFrameSeen;
     private boolean firstTokenRelayed;
+    private final long startedNanos;
+    private boolean clientBlocked;
+    private long clientBlockedSinceNanos;
 
     RelaySession(long streamId, String connectionId, ClientSide client, GenerationRequest request,
                  WorkerEndpoint worker, SessionEvents relay, int migrationLimit) {
@@ -63,6 +66,7 @@ public final class RelaySession {
         this.relay = relay;
         this.lastRelayed = request.resumeAfter();
         this.lastWorkerFrameNanos = clock.getAsLong();
+        this.startedNanos = lastWorkerFrameNanos;
     }
 
     public long streamId() {
@@ -185,7 +189,14 @@ public final class RelaySession {
     private void relayToClient(RawFrame frame) {
         client.relay(frame.content().retain());
         if (!client.isWritable() && workerStream != null) {
-            workerStream.read(false); // backpressure: the client reads slower than the worker sends
+            // back-pressure: the client reads slower than the worker sends. What the director holds for this stream
+            // stays bounded by the worker stream's flow-control window; a client that reads nothing for
+            // CONNECTION_SWAP_SLOW_CLIENT_TIMEOUT is cut off (clientTooSlow).
+            workerStream.read(false);
+            if (!clientBlocked) {
+                clientBlocked = true;
+                clientBlockedSinceNanos = clock.getAsLong();
+            }
         }
     }
 
@@ -196,6 +207,9 @@ public final class RelaySession {
 
     /** The client can take more: resume reading from the worker. */
     public void clientWritable(boolean writable) {
+        if (writable) {
+            clientBlocked = false;
+        }
         if (writable && workerStream != null && phase == Phase.RELAYING) {
             workerStream.read(true);
         }
@@ -269,16 +283,58 @@ public final class RelaySession {
 
     /** The client closed or reset its stream: stop the worker. */
     public void clientGone() {
+        if (endLeg()) {
+            log.info("stream.id={} connection.id={} worker.label={} last.seq={} client ended stream", streamId,
+                    connectionId, worker.label(), lastRelayed);
+        }
+    }
+
+    /** When this session started (the hand-off), in clock nanos. */
+    long startedNanos() {
+        return startedNanos;
+    }
+
+    /** Since when the client has not been able to take more (flow control full), or -1 while it reads. */
+    long clientBlockedSinceNanos() {
+        return clientBlocked && phase != Phase.DONE ? clientBlockedSinceNanos : -1;
+    }
+
+    /** The client has read nothing for too long: reset its stream (TOO_SLOW) and stop the worker. */
+    void clientTooSlow(String detail) {
+        if (endLeg()) {
+            log.warn("stream.id={} connection.id={} generation.id={} worker.label={} last.seq={} problem=\"{}\" client "
+                    + "stopped reading; resetting its stream", streamId, connectionId, request.generationId(),
+                    worker.label(), lastRelayed, detail);
+            client.abort(ErrorCode.TOO_SLOW);
+        }
+    }
+
+    /** The session lived as long as allowed: a final STREAM_TIMEOUT error, and the worker stops. */
+    void lifetimeExceeded(String detail) {
+        if (endLeg()) {
+            log.warn("stream.id={} connection.id={} generation.id={} worker.label={} last.seq={} problem=\"{}\" stream "
+                    + "lived too long; ending it", streamId, connectionId, request.generationId(), worker.label(),
+                    lastRelayed, detail);
+            client.fail(new StreamError(ErrorCode.STREAM_TIMEOUT, detail));
+        }
+    }
+
+    /** The director stops: stop the worker; the client's connection is closed next and the client resumes elsewhere. */
+    void directorStopping() {
+        endLeg();
+    }
+
+    /** Ends this leg without a word to the client: done, not counted, worker stream ended. False when already done. */
+    private boolean endLeg() {
         if (phase == Phase.DONE) {
-            return;
+            return false;
         }
         phase = Phase.DONE;
         relay.sessionEnded(this);
         if (workerStream != null) {
             workerStream.cancel();
         }
-        log.info("stream.id={} connection.id={} worker.label={} last.seq={} client ended stream", streamId,
-                connectionId, worker.label(), lastRelayed);
+        return true;
     }
 
     private static String describe(StreamError error) {
