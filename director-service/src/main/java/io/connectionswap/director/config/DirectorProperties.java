@@ -22,8 +22,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param tokenGapTimeout        a self-paced worker may take this long between two tokens of a stream
  *                               ({@code CONNECTION_SWAP_TOKEN_GAP_TIMEOUT})
  * @param evictAfter             forget a worker that has been unreachable and unregistered this long
- * @param migrationLimit         most moves of one generation to another worker ({@code CONNECTION_SWAP_MIGRATION_LIMIT});
- *                               then the client gets a final MIGRATION_LIMIT error; 0: never move
+ * @param migrationLimit         most moves of one generation to another worker
+ *                               ({@code CONNECTION_SWAP_MIGRATION_LIMIT}); then the client gets a final
+ *                               MIGRATION_LIMIT error; 0: never move
  */
 @ConfigurationProperties("connection-swap.director")
 public record DirectorProperties(
@@ -47,7 +48,8 @@ public record DirectorProperties(
         positive("CONNECTION_SWAP_FIRST_TOKEN_TIMEOUT", firstTokenTimeout);
         positive("CONNECTION_SWAP_TOKEN_GAP_TIMEOUT", tokenGapTimeout);
         if (migrationLimit < 0) {
-            throw new IllegalArgumentException("CONNECTION_SWAP_MIGRATION_LIMIT=" + migrationLimit + " (expected: >= 0; 0 never moves a generation)");
+            throw new IllegalArgumentException("CONNECTION_SWAP_MIGRATION_LIMIT=" + migrationLimit
+                    + " (expected: >= 0; 0 never moves a generation)");
         }
         if (id == null || id.isBlank()) {
             String host = System.getenv("HOSTNAME");

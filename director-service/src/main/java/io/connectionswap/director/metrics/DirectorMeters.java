@@ -149,7 +149,8 @@ public class DirectorMeters {
     /** swap_migration_limit_total{reason}: a generation's worker failed but it had moved as often as allowed. */
     public void migrationLimitReached(String reason) {
         migrationLimits.computeIfAbsent(reason, key -> Counter.builder("swap.migration.limit")
-                .description("Generations ended with MIGRATION_LIMIT instead of moving again, by the last failure's reason")
+                .description("Generations ended with MIGRATION_LIMIT instead of moving again, by the last failure's "
+                        + "reason")
                 .tag("reason", key)
                 .register(registry)).increment();
     }

@@ -80,15 +80,17 @@ public class DirectorQuicServer implements SmartLifecycle {
         HostPort address = properties.bindAddress();
         // a client may have this many streams open at once (QUIC's MAX_STREAMS; more wait for credit)
         QuicSettings serverSettings = settings.withMaxBidirectionalStreams(limits.maxStreamsPerConnection());
-        ChannelHandler codec = QuicCodecs.server(serverSettings, QuicTls.server(identity, Set.of()), new ConnectionHandler(),
-                new StreamInitializer(), limits.addressValidation() ? new AddressTokens(meters) : null);
+        ChannelHandler codec = QuicCodecs.server(serverSettings, QuicTls.server(identity, Set.of()),
+                new ConnectionHandler(), new StreamInitializer(),
+                limits.addressValidation() ? new AddressTokens(meters) : null);
         endpoint = QuicServerEndpoint.bind("director", loop, address, codec);
         int port = endpoint.localAddress().getPort();
         environment.getPropertySources().addFirst(new MapPropertySource("director-quic-server", Map.of("local.quic.port", port)));
         relay.start();
         log.info("director.id={} director.addr={} alpn={} address.validation={} max.streams.per.connection={} "
-                + "max.client.connections={} quic server listening", properties.id(), address.withPort(port), Frames.ALPN,
-                limits.addressValidation(), limits.maxStreamsPerConnection(), limits.maxClientConnections());
+                + "max.client.connections={} quic server listening", properties.id(), address.withPort(port),
+                Frames.ALPN, limits.addressValidation(), limits.maxStreamsPerConnection(),
+                limits.maxClientConnections());
     }
 
     @Override

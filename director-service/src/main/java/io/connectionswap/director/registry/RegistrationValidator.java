@@ -29,34 +29,34 @@ final class RegistrationValidator {
     static Checked check(WorkerRegistration registration) {
         String label = registration.label();
         if (label.length() > MAX_LABEL_LENGTH || !LABEL.matcher(label).matches()) {
-            throw new InvalidRegistrationException(printable(label, MAX_LABEL_LENGTH), "label '" + printable(label, MAX_LABEL_LENGTH) + "' is not a label "
-                    + "(expected: 1 to " + MAX_LABEL_LENGTH + " letters, digits, '.', '_', ':' or '-', starting with a "
+            throw refused(label, "label '" + printable(label, MAX_LABEL_LENGTH) + "' is not a label (expected: 1 to "
+                    + MAX_LABEL_LENGTH + " letters, digits, '.', '_', ':' or '-', starting with a "
                     + "letter or digit)");
         }
         HostPort address;
         try {
             address = HostPort.parse("address", registration.address());
         } catch (IllegalArgumentException e) {
-            throw new InvalidRegistrationException(printable(label, MAX_LABEL_LENGTH), "worker " + label + ": " + e.getMessage());
+            throw refused(label, "worker " + label + ": " + e.getMessage());
         }
         if (address.port() == 0) {
-            throw new InvalidRegistrationException(printable(label, MAX_LABEL_LENGTH), "worker " + label + ": address " + address
+            throw refused(label, "worker " + label + ": address " + address
                     + " has port 0 (expected: the port the director dials, 1-65535)");
         }
         URI healthUrl = healthUrl(label, registration.healthUrl());
         if (registration.instanceId().length() > MAX_INSTANCE_ID_LENGTH) {
-            throw new InvalidRegistrationException(printable(label, MAX_LABEL_LENGTH), "worker " + label + ": instanceId is longer than "
+            throw refused(label, "worker " + label + ": instanceId is longer than "
                     + MAX_INSTANCE_ID_LENGTH + " characters");
         }
         List<String> models = registration.models();
         if (models.size() > MAX_MODELS) {
-            throw new InvalidRegistrationException(printable(label, MAX_LABEL_LENGTH), "worker " + label + ": " + models.size() + " models (expected: at most "
+            throw refused(label, "worker " + label + ": " + models.size() + " models (expected: at most "
                     + MAX_MODELS + ")");
         }
         for (String model : models) {
             if (model == null || model.isBlank() || model.length() > MAX_MODEL_NAME_LENGTH
                     || model.chars().anyMatch(Character::isISOControl)) {
-                throw new InvalidRegistrationException(printable(label, MAX_LABEL_LENGTH), "worker " + label + ": model name '"
+                throw refused(label, "worker " + label + ": model name '"
                         + printable(String.valueOf(model), 64) + "' (expected: 1 to " + MAX_MODEL_NAME_LENGTH
                         + " printable characters)");
             }
@@ -67,29 +67,34 @@ final class RegistrationValidator {
     private static URI healthUrl(String label, String text) {
         String problem = "worker " + label + ": health URL '" + printable(text, 200) + "' ";
         if (text.length() > MAX_URL_LENGTH) {
-            throw new InvalidRegistrationException(printable(label, MAX_LABEL_LENGTH), problem + "is longer than " + MAX_URL_LENGTH + " characters");
+            throw refused(label, problem + "is longer than " + MAX_URL_LENGTH + " characters");
         }
         URI uri;
         try {
             uri = new URI(text);
         } catch (URISyntaxException e) {
-            throw new InvalidRegistrationException(printable(label, MAX_LABEL_LENGTH), problem + "is not a URI: " + e.getMessage());
+            throw refused(label, problem + "is not a URI: " + e.getMessage());
         }
-        if (!uri.isAbsolute() || !("http".equalsIgnoreCase(uri.getScheme()) || "https".equalsIgnoreCase(uri.getScheme()))) {
-            throw new InvalidRegistrationException(printable(label, MAX_LABEL_LENGTH), problem + "is not an absolute http(s) URL");
+        String scheme = uri.getScheme();
+        if (!uri.isAbsolute() || !("http".equalsIgnoreCase(scheme) || "https".equalsIgnoreCase(scheme))) {
+            throw refused(label, problem + "is not an absolute http(s) URL");
         }
         if (uri.getHost() == null) {
             String authority = uri.getRawAuthority();
-            throw new InvalidRegistrationException(printable(label, MAX_LABEL_LENGTH), problem + "has no host"
+            throw refused(label, problem + "has no host"
                     + (authority != null && authority.contains("_")
                     ? " ('" + printable(authority, 100) + "' is not a valid host name: '_' is not allowed; use a name "
                     + "with '-' or an IP address, e.g. CONNECTION_SWAP_WORKER_ADVERTISE_HEALTH_URL)"
                     : " (expected: http://host:port/path)"));
         }
         if (uri.getPort() == 0 || uri.getPort() > 65535) {
-            throw new InvalidRegistrationException(printable(label, MAX_LABEL_LENGTH), problem + "has port " + uri.getPort() + " (expected: 1-65535)");
+            throw refused(label, problem + "has port " + uri.getPort() + " (expected: 1-65535)");
         }
         return uri;
+    }
+
+    private static InvalidRegistrationException refused(String label, String message) {
+        return new InvalidRegistrationException(printable(label, MAX_LABEL_LENGTH), message);
     }
 
     /** At most {@code max} characters, control characters replaced: safe to put in a log line. */

@@ -91,7 +91,8 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
             log.warn("stream.id={} connection.id={} max.tokens={} limit={} request asks for too many tokens", streamId,
                     connectionId, request.maxTokens(), limits.maxTokens());
             StreamFailures.endStream(client, new StreamError(ErrorCode.BAD_REQUEST, "maxTokens " + request.maxTokens()
-                    + " is above this director's limit of " + limits.maxTokens() + " (CONNECTION_SWAP_MAX_TOKENS_LIMIT)"));
+                    + " is above this director's limit of " + limits.maxTokens()
+                    + " (CONNECTION_SWAP_MAX_TOKENS_LIMIT)"));
             return null;
         }
         WorkerEndpoint worker = registry.pick(request.avoidWorker(), request.model());

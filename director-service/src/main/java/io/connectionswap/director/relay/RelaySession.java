@@ -157,8 +157,8 @@ public final class RelaySession {
             phase = Phase.DONE;
             relay.sessionEnded(this);
             relay.requestFailed(this, error.code());
-            log.warn("stream.id={} connection.id={} generation.id={} worker.label={} error={} problem=\"{}\" worker refused "
-                    + "the request; ending the client's stream with its error", streamId, connectionId,
+            log.warn("stream.id={} connection.id={} generation.id={} worker.label={} error={} problem=\"{}\" "
+                    + "worker refused the request; ending the client's stream with its error", streamId, connectionId,
                     request.generationId(), worker.label(), error.code(), error.message());
             client.relay(frame.content().retain());
             client.finish();

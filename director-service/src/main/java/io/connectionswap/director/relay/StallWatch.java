@@ -83,7 +83,8 @@ final class StallWatch {
     }
 
     private long limit(RelaySession session) {
-        return policy.streamLimitNanos(session.worker().tokenInterval(), session.handedOff(), session.firstTokenRelayed());
+        return policy.streamLimitNanos(session.worker().tokenInterval(), session.handedOff(),
+                session.firstTokenRelayed());
     }
 
     private String describe(RelaySession session) {
