@@ -16,6 +16,7 @@ import io.connectionswap.protocol.quic.QuicSettings;
 import io.connectionswap.protocol.tls.QuicTls;
 import io.connectionswap.protocol.tls.TlsIdentity;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.MeterBinder;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import java.util.concurrent.ExecutorService;
@@ -29,40 +30,47 @@ import org.springframework.core.env.ConfigurableEnvironment;
 public class DirectorBeans {
 
     @Bean
+    DirectorMeters directorMeters(MeterRegistry meterRegistry, EventLoopGroup directorEventLoopGroup) {
+        return new DirectorMeters(meterRegistry, directorEventLoopGroup);
+    }
+
+    @Bean
     WorkerRegistry workerRegistry(EventLoop routingLoop, ExecutorService directorBlockingExecutor, TlsIdentity identity,
-                                  QuicSettings settings, DirectorProperties properties, HealthProperties health) {
+                                  QuicSettings settings, DirectorProperties properties, HealthProperties health,
+                                  DirectorMeters meters) {
         QuicConnector quic = new QuicConnector(routingLoop, settings, QuicTls.client(identity));
         QuicWorkerConnector connector = new QuicWorkerConnector(quic, routingLoop, settings.frameLimits(),
                 properties.linkHeartbeatInterval(), properties.linkHeartbeatTimeout());
-        return new WorkerRegistry(routingLoop, directorBlockingExecutor, connector, properties, health);
+        return new WorkerRegistry(routingLoop, directorBlockingExecutor, connector, properties, health, meters);
     }
 
     @Bean
-    Relay relay(WorkerRegistry registry, DirectorProperties properties, QuicSettings settings) {
-        return new Relay(registry, properties, settings.frameLimits());
+    Relay relay(WorkerRegistry registry, DirectorProperties properties, LimitProperties limits, QuicSettings settings,
+                DirectorMeters meters) {
+        return new Relay(registry, properties, limits, settings.frameLimits(), meters);
+    }
+
+    /** The gauges read the services they describe, so they are bound once those exist. */
+    @Bean
+    MeterBinder directorGauges(DirectorMeters meters, WorkerRegistry registry, Relay relay, DirectorQuicServer server) {
+        return meterRegistry -> meters.bindGauges(relay::activeSessions, registry::healthyCount,
+                () -> registry.workers().size() - registry.healthyCount(),
+                () -> server.heldStreams() + registry.heldStreams(), server::openClientConnections);
     }
 
     @Bean
-    DirectorMeters directorMeters(MeterRegistry meterRegistry, EventLoopGroup directorEventLoopGroup,
-                                  WorkerRegistry registry, Relay relay) {
-        DirectorMeters meters = new DirectorMeters(meterRegistry, directorEventLoopGroup, relay::activeSessions,
-                registry::healthyCount,
-                () -> registry.workers().size() - registry.healthyCount());
-        registry.meters(meters);
-        relay.meters(meters);
-        return meters;
+    HealthPoller healthPoller(WorkerRegistry registry, HealthProperties health, ExecutorService directorBlockingExecutor,
+                              DirectorMeters meters) {
+        return new HealthPoller(registry, health, directorBlockingExecutor, meters);
     }
 
     @Bean
-    HealthPoller healthPoller(WorkerRegistry registry, HealthProperties health, ExecutorService directorBlockingExecutor) {
-        return new HealthPoller(registry, health, directorBlockingExecutor);
-    }
-
-    @Bean
-    DirectorQuicServer directorQuicServer(DirectorProperties properties, TlsIdentity identity, QuicSettings settings,
-                                          EventLoop routingLoop, Relay relay, WorkerRegistry registry,
-                                          DirectorMeters meters, ConfigurableEnvironment environment) {
-        return new DirectorQuicServer(properties, identity, settings, routingLoop, relay, registry, meters, environment);
+    DirectorQuicServer directorQuicServer(DirectorProperties properties, LimitProperties limits, TlsIdentity identity,
+                                          QuicSettings settings, EventLoop routingLoop, Relay relay,
+                                          WorkerRegistry registry, DirectorMeters meters,
+                                          ConfigurableEnvironment environment) {
+        return new DirectorQuicServer(properties, limits, identity, settings, routingLoop, relay, registry, meters,
+                environment);
     }
 
     /** The JVM's resolver; declare another {@link AddressResolver} bean to replace it. */
@@ -74,8 +82,8 @@ public class DirectorBeans {
 
     @Bean
     DnsDiscovery dnsDiscovery(DiscoveryProperties discovery, WorkerRegistry registry, AddressResolver resolver,
-                              ExecutorService directorBlockingExecutor) {
-        return new DnsDiscovery(discovery, registry, resolver, directorBlockingExecutor);
+                              ExecutorService directorBlockingExecutor, DirectorMeters meters) {
+        return new DnsDiscovery(discovery, registry, resolver, directorBlockingExecutor, meters);
     }
 
     @Bean("workers")

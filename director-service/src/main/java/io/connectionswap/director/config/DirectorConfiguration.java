@@ -19,9 +19,10 @@ public class DirectorConfiguration {
         return TlsIdentity.of(CertificateDirectory.locate(tls.certsDir()), "director");
     }
 
+    /** QUIC limits of every connection; GENERATE frames up to {@code CONNECTION_SWAP_MAX_REQUEST_BYTES}. */
     @Bean
-    QuicSettings quicSettings() {
-        return QuicSettings.DEFAULTS;
+    QuicSettings quicSettings(LimitProperties limits) {
+        return QuicSettings.DEFAULTS.withMaxRequestBytes(limits.maxRequestBytesInt());
     }
 
     /**

@@ -13,9 +13,18 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param workerTlsName          name the director verifies on worker certificates; blank: the host it dials
  * @param linkHeartbeatInterval  heartbeat on each director-to-worker connection
  * @param linkHeartbeatTimeout   a worker connection with no echo for this long is lost (swap reason connection_lost)
- * @param stallFactor            a stream is stalled after this many token intervals without a frame from its worker
- * @param stallMinimum           never call a stream stalled sooner than this
+ * @param stallFactor            a stream of a fixed-pace worker is stalled after this many token intervals without a
+ *                               frame from its worker
+ * @param stallMinimum           never call a stream stalled sooner than this; a worker silent on its link heartbeat
+ *                               and on every stream for this long hangs ({@code CONNECTION_SWAP_STALL_MINIMUM})
+ * @param firstTokenTimeout      a self-paced worker (token interval 0) may take this long for a stream's first token
+ *                               ({@code CONNECTION_SWAP_FIRST_TOKEN_TIMEOUT})
+ * @param tokenGapTimeout        a self-paced worker may take this long between two tokens of a stream
+ *                               ({@code CONNECTION_SWAP_TOKEN_GAP_TIMEOUT})
  * @param evictAfter             forget a worker that has been unreachable and unregistered this long
+ * @param migrationLimit         most moves of one generation to another worker
+ *                               ({@code CONNECTION_SWAP_MIGRATION_LIMIT}); then the client gets a final
+ *                               MIGRATION_LIMIT error; 0: never move
  */
 @ConfigurationProperties("connection-swap.director")
 public record DirectorProperties(
@@ -26,15 +35,31 @@ public record DirectorProperties(
         @DefaultValue("1s") Duration linkHeartbeatTimeout,
         @DefaultValue("3") int stallFactor,
         @DefaultValue("300ms") Duration stallMinimum,
-        @DefaultValue("60s") Duration evictAfter) {
+        @DefaultValue("30s") Duration firstTokenTimeout,
+        @DefaultValue("15s") Duration tokenGapTimeout,
+        @DefaultValue("60s") Duration evictAfter,
+        @DefaultValue("3") int migrationLimit) {
 
     public DirectorProperties {
         if (stallFactor < 2) {
             throw new IllegalArgumentException("connection-swap.director.stall-factor: " + stallFactor + " (expected: >= 2)");
         }
+        positive("CONNECTION_SWAP_STALL_MINIMUM", stallMinimum);
+        positive("CONNECTION_SWAP_FIRST_TOKEN_TIMEOUT", firstTokenTimeout);
+        positive("CONNECTION_SWAP_TOKEN_GAP_TIMEOUT", tokenGapTimeout);
+        if (migrationLimit < 0) {
+            throw new IllegalArgumentException("CONNECTION_SWAP_MIGRATION_LIMIT=" + migrationLimit
+                    + " (expected: >= 0; 0 never moves a generation)");
+        }
         if (id == null || id.isBlank()) {
             String host = System.getenv("HOSTNAME");
             id = host != null && !host.isBlank() ? host : "director-" + Long.toHexString(System.nanoTime() & 0xffffffL);
+        }
+    }
+
+    private static void positive(String setting, Duration value) {
+        if (value == null || value.isZero() || value.isNegative()) {
+            throw new IllegalArgumentException(setting + "=" + value + " (expected: > 0)");
         }
     }
 

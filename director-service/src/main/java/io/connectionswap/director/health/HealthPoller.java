@@ -13,6 +13,9 @@ import java.net.http.HttpTimeoutException;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import io.connectionswap.director.metrics.DirectorMeters;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -20,18 +23,23 @@ import tools.jackson.databind.json.JsonMapper;
 /**
  * Polls every worker's Actuator health every {@code CONNECTION_SWAP_HEALTH_INTERVAL}. Requests are asynchronous
  * (the JDK HTTP client on a small blocking pool); results go back to the routing loop, which owns worker state.
- * A worker whose previous poll has not finished is skipped, so a hung worker costs one request at a time.
+ * A worker whose previous poll has not finished is skipped, so a hung worker costs one request at a time. A failure
+ * while polling one worker is logged and counted ({@code swap_task_failures_total{task="health_poller"}}) and never
+ * stops the polling of the others or of later rounds.
  */
 public class HealthPoller implements SmartLifecycle {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final Logger log = LoggerFactory.getLogger(HealthPoller.class);
 
     private final WorkerRegistry registry;
     private final HealthProperties properties;
     private final HttpClient http;
+    private final DirectorMeters meters;
     private volatile ScheduledFuture<?> task;
 
-    public HealthPoller(WorkerRegistry registry, HealthProperties properties, Executor blocking) {
+    public HealthPoller(WorkerRegistry registry, HealthProperties properties, Executor blocking, DirectorMeters meters) {
+        this.meters = meters;
         this.registry = registry;
         this.properties = properties;
         this.http = HttpClient.newBuilder()
@@ -61,18 +69,42 @@ public class HealthPoller implements SmartLifecycle {
         return task != null;
     }
 
+    /** One round; whatever goes wrong with one worker is logged and counted, and the others are polled all the same. */
     private void pollAll() {
-        for (WorkerEndpoint worker : registry.pollable()) {
-            registry.pollStarted(worker);
-            HttpRequest request = HttpRequest.newBuilder(worker.healthUrl())
-                    .timeout(properties.timeout())
-                    .header("Accept", "application/json")
-                    .GET()
-                    .build();
-            http.sendAsync(request, HttpResponse.BodyHandlers.ofString())
-                    .handle((response, failure) -> failure == null ? interpret(response) : unreachable(failure))
-                    .thenAccept(result -> registry.loop().execute(() -> registry.pollCompleted(worker, result)));
+        try {
+            for (WorkerEndpoint worker : registry.pollable()) {
+                try {
+                    poll(worker);
+                } catch (RuntimeException e) {
+                    failed("worker.addr=" + worker.address() + " worker.label=" + worker.label(), e);
+                    registry.pollCompleted(worker, PollResult.unreachable("cannot poll: " + e));
+                }
+            }
+        } catch (RuntimeException | AssertionError e) {
+            failed("round", e);
         }
+    }
+
+    private void poll(WorkerEndpoint worker) {
+        HttpRequest request = HttpRequest.newBuilder(worker.healthUrl())
+                .timeout(properties.timeout())
+                .header("Accept", "application/json")
+                .GET()
+                .build();
+        registry.pollStarted(worker);
+        http.sendAsync(request, HttpResponse.BodyHandlers.ofString())
+                .handle((response, failure) -> failure == null ? interpret(response) : unreachable(failure))
+                .thenAccept(result -> registry.loop().execute(() -> registry.pollCompleted(worker, result)))
+                .exceptionally(failure -> {
+                    failed("worker.addr=" + worker.address() + " worker.label=" + worker.label(), failure);
+                    return null;
+                });
+    }
+
+    private void failed(String where, Throwable failure) {
+        meters.taskFailed(DirectorMeters.Task.HEALTH_POLLER);
+        log.error("task=health_poller {} problem=\"{}\" health poll failed; polling goes on", where, failure.toString(),
+                failure);
     }
 
     static PollResult interpret(HttpResponse<String> response) {

@@ -6,6 +6,7 @@ import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.frame.ProtocolException;
 import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.Message;
+import io.connectionswap.protocol.quic.QuicStreams;
 import io.connectionswap.protocol.quic.StreamFailures;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
@@ -49,14 +50,12 @@ final class ClientStreamHandler extends SimpleChannelInboundHandler<Message> {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
         if (event instanceof ChannelInputShutdownEvent) {
-            QuicStreamChannel stream = (QuicStreamChannel) ctx.channel();
-            if (stream.isOutputShutdown()) {
-                ctx.close(); // both sides are done
-            } else if (session != null) {
-                // the client finished its side while we relay: nothing follows GENERATE, so this is a cancel
+            // nothing follows GENERATE: the client's FIN while we relay is a cancel; after our END or RETRY it is
+            // the normal end. Either way our FIN follows (if not sent yet) and Netty releases the stream.
+            if (session != null) {
                 session.clientGone();
-                stream.shutdownOutput().addListener(done -> ctx.close());
             }
+            QuicStreams.finish((QuicStreamChannel) ctx.channel());
         }
         ctx.fireUserEventTriggered(event);
     }
@@ -72,7 +71,10 @@ final class ClientStreamHandler extends SimpleChannelInboundHandler<Message> {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (cause instanceof QuicStreamResetException) {
-            ctx.close(); // the client cancelled; channelInactive stops the worker
+            if (session != null) {
+                session.clientGone(); // the client cancelled: stop the worker
+            }
+            QuicStreams.peerReset((QuicStreamChannel) ctx.channel());
             return;
         }
         if (session != null) {

@@ -1,10 +1,12 @@
 package io.connectionswap.director.quic;
 
 import io.connectionswap.director.config.DirectorProperties;
+import io.connectionswap.director.config.LimitProperties;
 import io.connectionswap.director.metrics.DirectorMeters;
 import io.connectionswap.director.registry.WorkerRegistry;
 import io.connectionswap.director.relay.Relay;
 import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.frame.FrameDecoder;
 import io.connectionswap.protocol.frame.Frames;
 import io.connectionswap.protocol.quic.Heartbeats;
 import io.connectionswap.protocol.quic.HostPort;
@@ -12,6 +14,7 @@ import io.connectionswap.protocol.quic.Peers;
 import io.connectionswap.protocol.quic.QuicCodecs;
 import io.connectionswap.protocol.quic.QuicServerEndpoint;
 import io.connectionswap.protocol.quic.QuicSettings;
+import io.connectionswap.protocol.quic.QuicStreams;
 import io.connectionswap.protocol.quic.StreamPipelines;
 import io.connectionswap.protocol.tls.QuicTls;
 import io.connectionswap.protocol.tls.TlsIdentity;
@@ -28,6 +31,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
@@ -44,6 +48,7 @@ public class DirectorQuicServer implements SmartLifecycle {
     private static final Logger log = LoggerFactory.getLogger(DirectorQuicServer.class);
 
     private final DirectorProperties properties;
+    private final LimitProperties limits;
     private final TlsIdentity identity;
     private final QuicSettings settings;
     private final EventLoop loop;
@@ -53,12 +58,14 @@ public class DirectorQuicServer implements SmartLifecycle {
     private final ConfigurableEnvironment environment;
     private final ConnectionIds connectionIds = new ConnectionIds();
     private final Set<QuicChannel> connections = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger clientConnections = new AtomicInteger();
     private volatile QuicServerEndpoint endpoint;
 
-    public DirectorQuicServer(DirectorProperties properties, TlsIdentity identity, QuicSettings settings, EventLoop loop,
-                              Relay relay, WorkerRegistry registry, DirectorMeters meters,
-                              ConfigurableEnvironment environment) {
+    public DirectorQuicServer(DirectorProperties properties, LimitProperties limits, TlsIdentity identity,
+                              QuicSettings settings, EventLoop loop, Relay relay, WorkerRegistry registry,
+                              DirectorMeters meters, ConfigurableEnvironment environment) {
         this.properties = properties;
+        this.limits = limits;
         this.identity = identity;
         this.settings = settings;
         this.loop = loop;
@@ -71,14 +78,19 @@ public class DirectorQuicServer implements SmartLifecycle {
     @Override
     public void start() {
         HostPort address = properties.bindAddress();
-        ChannelHandler codec = QuicCodecs.server(settings, QuicTls.server(identity, Set.of()), new ConnectionHandler(),
-                new StreamInitializer());
+        // a client may have this many streams open at once (QUIC's MAX_STREAMS; more wait for credit)
+        QuicSettings serverSettings = settings.withMaxBidirectionalStreams(limits.maxStreamsPerConnection());
+        ChannelHandler codec = QuicCodecs.server(serverSettings, QuicTls.server(identity, Set.of()),
+                new ConnectionHandler(), new StreamInitializer(),
+                limits.addressValidation() ? new AddressTokens(meters) : null);
         endpoint = QuicServerEndpoint.bind("director", loop, address, codec);
         int port = endpoint.localAddress().getPort();
         environment.getPropertySources().addFirst(new MapPropertySource("director-quic-server", Map.of("local.quic.port", port)));
         relay.start();
-        log.info("director.id={} director.addr={} alpn={} quic server listening", properties.id(), address.withPort(port),
-                Frames.ALPN);
+        log.info("director.id={} director.addr={} alpn={} address.validation={} max.streams.per.connection={} "
+                + "max.client.connections={} quic server listening", properties.id(), address.withPort(port),
+                Frames.ALPN, limits.addressValidation(), limits.maxStreamsPerConnection(),
+                limits.maxClientConnections());
     }
 
     @Override
@@ -120,11 +132,30 @@ public class DirectorQuicServer implements SmartLifecycle {
         return connections.size();
     }
 
+    /** Client connections open now. */
+    public int openClientConnections() {
+        return clientConnections.get();
+    }
+
+    /** Stream channels held by the connections accepted here (clients and worker registrations); any thread. */
+    public int heldStreams() {
+        int held = 0;
+        for (QuicChannel connection : connections) {
+            held += Math.max(0, QuicStreams.held(connection));
+        }
+        return held;
+    }
+
     private final class StreamInitializer extends ChannelInitializer<QuicStreamChannel> {
         @Override
         protected void initChannel(QuicStreamChannel stream) {
+            if (QuicStreams.held(stream.parent()) >= limits.maxStreamsPerConnection()) {
+                meters.limitHit(DirectorMeters.Limit.STREAMS_PER_CONNECTION); // QUIC holds further streams back
+            }
             StreamPipelines.messages(stream, settings.frameLimits(), Heartbeats.responder());
-            stream.pipeline().addLast(new FirstMessageRouter(relay, registry, properties.id()));
+            stream.pipeline().addAfter(stream.pipeline().context(FrameDecoder.class).name(), "first-frame-timeout",
+                    new FirstFrameTimeout(limits.firstFrameTimeout(), meters));
+            stream.pipeline().addLast(new FirstMessageRouter(relay, registry, properties.id(), meters));
         }
     }
 
@@ -135,16 +166,30 @@ public class DirectorQuicServer implements SmartLifecycle {
             QuicChannel connection = (QuicChannel) ctx.channel();
             connections.add(connection);
             String peerName = Peers.certificateName(connection);
-            if (RegistrationStreamHandler.WORKER_CERTIFICATE_NAME.equals(peerName)) {
-                log.debug("peer={} worker registration connection opened", Peers.address(connection));
-            } else {
+            boolean client = !RegistrationStreamHandler.WORKER_CERTIFICATE_NAME.equals(peerName);
+            if (client && clientConnections.incrementAndGet() > limits.maxClientConnections()) {
+                clientConnections.decrementAndGet();
+                connections.remove(connection);
+                meters.limitHit(DirectorMeters.Limit.CLIENT_CONNECTIONS);
+                log.warn("peer={} peer.cert={} error={} limit={} too many client connections; refusing this one",
+                        Peers.address(connection), peerName, ErrorCode.OVERLOADED, limits.maxClientConnections());
+                byte[] reason = ("director has " + limits.maxClientConnections() + " client connections, its limit "
+                        + "(CONNECTION_SWAP_MAX_CLIENT_CONNECTIONS); try later or another director")
+                        .getBytes(StandardCharsets.UTF_8);
+                connection.close(true, ErrorCode.OVERLOADED.code(), Unpooled.wrappedBuffer(reason));
+                return;
+            }
+            if (client) {
                 String id = connectionIds.assign(connection);
                 meters.clientConnectionOpened();
                 log.info("connection.id={} peer={} peer.cert={} client connected", id, Peers.address(connection), peerName);
+            } else {
+                log.debug("peer={} worker registration connection opened", Peers.address(connection));
             }
             connection.closeFuture().addListener(closed -> {
                 connections.remove(connection);
-                if (!RegistrationStreamHandler.WORKER_CERTIFICATE_NAME.equals(peerName)) {
+                if (client) {
+                    clientConnections.decrementAndGet();
                     log.info("connection.id={} peer={} client connection closed", ConnectionIds.of(connection),
                             Peers.address(connection));
                 }

@@ -1,5 +1,6 @@
 package io.connectionswap.director.quic;
 
+import io.connectionswap.director.metrics.DirectorMeters;
 import io.connectionswap.director.registry.WorkerRegistry;
 import io.connectionswap.director.relay.Relay;
 import io.connectionswap.protocol.frame.ErrorCode;
@@ -31,8 +32,10 @@ final class FirstMessageRouter extends ChannelInboundHandlerAdapter {
     private final Relay relay;
     private final WorkerRegistry registry;
     private final String directorId;
+    private final DirectorMeters meters;
 
-    FirstMessageRouter(Relay relay, WorkerRegistry registry, String directorId) {
+    FirstMessageRouter(Relay relay, WorkerRegistry registry, String directorId, DirectorMeters meters) {
+        this.meters = meters;
         this.relay = relay;
         this.registry = registry;
         this.directorId = directorId;
@@ -50,7 +53,7 @@ final class FirstMessageRouter extends ChannelInboundHandlerAdapter {
         if (msg instanceof GenerationRequest) {
             next = new ClientStreamHandler(relay);
         } else if (msg instanceof WorkerRegistration) {
-            next = new RegistrationStreamHandler(registry, directorId);
+            next = new RegistrationStreamHandler(registry, directorId, meters);
         } else {
             String type = msg instanceof Message message ? message.frameType().toString() : msg.getClass().getSimpleName();
             io.netty.util.ReferenceCountUtil.release(msg);
@@ -76,6 +79,9 @@ final class FirstMessageRouter extends ChannelInboundHandlerAdapter {
         if (cause instanceof io.netty.handler.codec.quic.QuicStreamResetException) {
             QuicStreams.peerReset((QuicStreamChannel) ctx.channel());
             return;
+        }
+        if (StreamFailures.codeOf(cause) == ErrorCode.REQUEST_TOO_LARGE) {
+            meters.limitHit(DirectorMeters.Limit.REQUEST_SIZE);
         }
         StreamFailures.endStream(ctx.channel(), log, "director", cause);
     }

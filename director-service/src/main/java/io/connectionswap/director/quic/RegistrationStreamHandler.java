@@ -1,5 +1,7 @@
 package io.connectionswap.director.quic;
 
+import io.connectionswap.director.metrics.DirectorMeters;
+import io.connectionswap.director.registry.InvalidRegistrationException;
 import io.connectionswap.director.registry.WorkerEndpoint;
 import io.connectionswap.director.registry.WorkerRegistry;
 import io.connectionswap.protocol.frame.ErrorCode;
@@ -9,7 +11,10 @@ import io.connectionswap.protocol.message.Message;
 import io.connectionswap.protocol.message.RegistrationAck;
 import io.connectionswap.protocol.message.WorkerRegistration;
 import io.connectionswap.protocol.quic.Peers;
+import io.connectionswap.protocol.quic.QuicStreams;
 import io.connectionswap.protocol.quic.StreamFailures;
+import io.netty.handler.codec.quic.QuicStreamChannel;
+import io.netty.handler.codec.quic.QuicStreamResetException;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import org.slf4j.Logger;
@@ -26,9 +31,11 @@ final class RegistrationStreamHandler extends SimpleChannelInboundHandler<Messag
 
     private final WorkerRegistry registry;
     private final String directorId;
+    private final DirectorMeters meters;
     private WorkerEndpoint worker;
 
-    RegistrationStreamHandler(WorkerRegistry registry, String directorId) {
+    RegistrationStreamHandler(WorkerRegistry registry, String directorId, DirectorMeters meters) {
+        this.meters = meters;
         this.registry = registry;
         this.directorId = directorId;
     }
@@ -43,8 +50,11 @@ final class RegistrationStreamHandler extends SimpleChannelInboundHandler<Messag
             }
             try {
                 worker = registry.register(registration);
-            } catch (IllegalArgumentException e) {
-                // an address or health URL the director cannot use: the registration's fault, not ours
+            } catch (InvalidRegistrationException e) {
+                meters.registrationRefused();
+                log.warn("peer={} worker.label={} problem=\"{}\" refused worker registration; other workers are not "
+                        + "affected", Peers.address(ctx.channel()), e.label(),
+                        e.getMessage());
                 throw new ProtocolException(ErrorCode.BAD_REQUEST, "registration refused: " + e.getMessage(), e);
             }
             ctx.writeAndFlush(new RegistrationAck(directorId, registry.size()));
@@ -67,6 +77,10 @@ final class RegistrationStreamHandler extends SimpleChannelInboundHandler<Messag
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof QuicStreamResetException) {
+            QuicStreams.peerReset((QuicStreamChannel) ctx.channel());
+            return;
+        }
         StreamFailures.endStream(ctx.channel(), log, "director", cause);
     }
 }

@@ -30,7 +30,7 @@ public final class QuicWorkerConnector implements WorkerConnector {
     public Future<WorkerConnection> connect(WorkerEndpoint worker, InetSocketAddress remote, Consumer<String> onLost) {
         Promise<WorkerConnection> result = loop.newPromise();
         WorkerLink.connect(connector, loop, remote, worker.tlsName(), frameLimits, heartbeatInterval, heartbeatTimeout,
-                onLost).addListener(done -> {
+                onLost, worker::echoed).addListener(done -> {
                     if (done.isSuccess()) {
                         result.setSuccess((WorkerLink) done.getNow());
                     } else {

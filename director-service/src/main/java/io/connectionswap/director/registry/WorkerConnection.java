@@ -13,4 +13,7 @@ public interface WorkerConnection {
     Future<QuicStreamChannel> openStream(ChannelHandler initializer);
 
     void close(String reason);
+
+    /** Stream channels the connection holds now (Netty's map), or -1 when that cannot be read. */
+    int streamsHeld();
 }

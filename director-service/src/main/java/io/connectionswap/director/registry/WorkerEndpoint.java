@@ -36,7 +36,8 @@ public final class WorkerEndpoint {
     private volatile int activeStreams;
     private volatile Instant unreachableSince;
     private long lastFrameNanos = System.nanoTime();
-    private WorkerConnection link;
+    private long lastEchoNanos = lastFrameNanos;
+    private volatile WorkerConnection link;
     private boolean linkPending;
     private boolean registrationOpen;
 
@@ -147,6 +148,24 @@ public final class WorkerEndpoint {
     /** When a frame last arrived from this worker on any stream; its creation time before the first one. */
     public long lastFrameNanos() {
         return lastFrameNanos;
+    }
+
+    /** The worker echoed a heartbeat on the director's link to it: its event loop runs (routing loop only). */
+    public void echoed(long nanos) {
+        lastEchoNanos = nanos;
+    }
+
+    /** The last sign of life of the worker process: a heartbeat echo on its link or a frame on any stream. */
+    public long lastAliveNanos() {
+        return lastEchoNanos - lastFrameNanos > 0 ? lastEchoNanos : lastFrameNanos;
+    }
+
+    /**
+     * Whether the worker's model sets its own pace (registered with token interval 0, e.g. an OpenAI-compatible
+     * upstream): its streams are judged by time-to-first-token and inter-token allowances, not by a fixed interval.
+     */
+    public boolean selfPaced() {
+        return tokenInterval.isZero();
     }
 
     public Set<RelaySession> sessions() {

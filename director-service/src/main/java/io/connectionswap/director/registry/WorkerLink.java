@@ -2,6 +2,7 @@ package io.connectionswap.director.registry;
 
 import io.connectionswap.protocol.quic.Heartbeats;
 import io.connectionswap.protocol.quic.QuicConnector;
+import io.connectionswap.protocol.quic.QuicStreams;
 import io.connectionswap.protocol.quic.StreamPipelines;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -15,6 +16,7 @@ import io.netty.util.concurrent.Promise;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.function.Consumer;
+import java.util.function.LongConsumer;
 
 /**
  * The director's pooled QUIC connection to one worker (mutual TLS: the director presents its certificate and
@@ -31,11 +33,11 @@ final class WorkerLink implements WorkerConnection {
 
     /**
      * Connects; {@code onLost} runs (on the connection's event loop) when the connection closes for any reason
-     * or misses its heartbeats.
+     * or misses its heartbeats, {@code onEcho} at every heartbeat echo (the worker process is alive).
      */
     static Future<WorkerLink> connect(QuicConnector connector, EventLoop loop, InetSocketAddress remote,
                                       String tlsName, io.connectionswap.protocol.frame.FrameLimits frameLimits, Duration heartbeatInterval,
-                                      Duration heartbeatTimeout, Consumer<String> onLost) {
+                                      Duration heartbeatTimeout, Consumer<String> onLost, LongConsumer onEcho) {
         Promise<WorkerLink> result = loop.newPromise();
         connector.connect(remote, tlsName, null, null).addListener(connected -> {
             if (!connected.isSuccess()) {
@@ -49,7 +51,7 @@ final class WorkerLink implements WorkerConnection {
                 @Override
                 protected void initChannel(QuicStreamChannel stream) {
                     StreamPipelines.messages(stream, frameLimits, Heartbeats.sender(heartbeatInterval,
-                            heartbeatTimeout, () -> link.close("no heartbeat echo for " + heartbeatTimeout)));
+                            heartbeatTimeout, () -> link.close("no heartbeat echo for " + heartbeatTimeout), onEcho));
                     stream.pipeline().addLast(new ChannelInboundHandlerAdapter());
                 }
             });
@@ -69,6 +71,11 @@ final class WorkerLink implements WorkerConnection {
     @Override
     public Future<QuicStreamChannel> openStream(ChannelHandler handler) {
         return connection.createStream(QuicStreamType.BIDIRECTIONAL, handler);
+    }
+
+    @Override
+    public int streamsHeld() {
+        return QuicStreams.held(connection);
     }
 
     @Override

@@ -44,20 +44,17 @@ public final class WorkerRegistry {
     private final Map<String, WorkerEndpoint> workers = new LinkedHashMap<>();
     private final WorkerSelector selector = new WorkerSelector();
     private volatile List<WorkerEndpoint> snapshot = List.of();
-    private DirectorMeters meters;
+    private final DirectorMeters meters;
     private WorkerFailureListener failureListener = (worker, reason, detail) -> { };
 
     public WorkerRegistry(EventLoop loop, Executor blocking, WorkerConnector connector, DirectorProperties properties,
-                          HealthProperties health) {
+                          HealthProperties health, DirectorMeters meters) {
+        this.meters = meters;
         this.loop = loop;
         this.blocking = blocking;
         this.connector = connector;
         this.properties = properties;
         this.health = health;
-    }
-
-    public void meters(DirectorMeters directorMeters) {
-        this.meters = directorMeters;
     }
 
     public void onWorkerFailed(WorkerFailureListener listener) {
@@ -77,14 +74,20 @@ public final class WorkerRegistry {
         return snapshot.stream().filter(WorkerEndpoint::eligible).count();
     }
 
-    /** Registers (or re-registers) a worker; returns its entry. */
+    /**
+     * Registers (or re-registers) a worker; returns its entry.
+     *
+     * @throws InvalidRegistrationException when the address, health URL, label or models are not valid; the
+     *                                      registry and every other worker are untouched
+     */
     public WorkerEndpoint register(WorkerRegistration registration) {
         assert loop.inEventLoop();
-        HostPort address = HostPort.parse("worker address", registration.address());
+        RegistrationValidator.Checked checked = RegistrationValidator.check(registration);
+        HostPort address = checked.address();
         String key = address.toString();
         WorkerEndpoint existing = workers.get(key);
         if (existing != null && existing.source() == WorkerSource.DNS) {
-            existing.adopt(registration.label(), URI.create(registration.healthUrl()),
+            existing.adopt(registration.label(), checked.healthUrl(),
                     Duration.ofMillis(registration.tokenIntervalMillis()), registration.instanceId(),
                     registration.models());
             existing.registrationOpen(true);
@@ -106,7 +109,7 @@ public final class WorkerRegistry {
         }
         String tlsName = properties.workerTlsName() == null || properties.workerTlsName().isBlank()
                 ? address.host() : properties.workerTlsName();
-        WorkerEndpoint worker = new WorkerEndpoint(registration.label(), address, URI.create(registration.healthUrl()),
+        WorkerEndpoint worker = new WorkerEndpoint(registration.label(), address, checked.healthUrl(),
                 Duration.ofMillis(registration.tokenIntervalMillis()), registration.instanceId(), tlsName,
                 WorkerSource.REGISTRATION, registration.models());
         worker.registrationOpen(true);
@@ -154,6 +157,18 @@ public final class WorkerRegistry {
 
     public int size() {
         return workers.size();
+    }
+
+    /** Stream channels held by the director's links to workers (for {@code swap_quic_streams_open}; any thread). */
+    public int heldStreams() {
+        int held = 0;
+        for (WorkerEndpoint worker : snapshot) {
+            WorkerConnection link = worker.link();
+            if (link != null) {
+                held += Math.max(0, link.streamsHeld());
+            }
+        }
+        return held;
     }
 
     /** The worker asked to drain: no new streams, and its streams move away now. */
@@ -327,9 +342,8 @@ public final class WorkerRegistry {
                                 return;
                             }
                             worker.link(link);
-                            if (meters != null) {
-                                meters.workerConnectionOpened();
-                            }
+                            worker.echoed(System.nanoTime()); // a fresh link is a sign of life
+                            meters.workerConnectionOpened();
                             log.info("worker.addr={} worker.label={} tls.name={} connected to worker", worker.address(),
                                     worker.label(), worker.tlsName());
                             maybeHealthy(worker);

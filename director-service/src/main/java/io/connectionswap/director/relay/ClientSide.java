@@ -23,6 +23,12 @@ interface ClientSide {
     /** Sends RETRY and ends the stream. */
     void retry(Retry retry);
 
-    /** Ends the stream after everything written (the generation is complete). */
+    /** Ends the stream after everything written (the generation is complete, or a relayed final ERROR). */
     void finish();
+
+    /** Sends {@code error} as final and ends the stream. */
+    void fail(io.connectionswap.protocol.message.StreamError error);
+
+    /** Resets the stream both ways with {@code code} and releases it (the client stopped reading). */
+    void abort(io.connectionswap.protocol.frame.ErrorCode code);
 }

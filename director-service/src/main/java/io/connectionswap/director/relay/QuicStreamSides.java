@@ -1,12 +1,20 @@
 package io.connectionswap.director.relay;
 
+import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.message.Retry;
+import io.connectionswap.protocol.message.StreamError;
 import io.connectionswap.protocol.message.WorkerAssignment;
+import io.connectionswap.protocol.quic.QuicStreams;
+import io.connectionswap.protocol.quic.StreamFailures;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.quic.QuicStreamChannel;
 
-/** {@link ClientSide} and {@link WorkerSide} over QUIC streams. */
+/**
+ * {@link ClientSide} and {@link WorkerSide} over QUIC streams. Every end goes through {@link QuicStreams}: our FIN
+ * after what was written, reading switched back on so the peer's FIN is consumed (then Netty releases the stream),
+ * or a reset and release.
+ */
 final class QuicStreamSides {
 
     private QuicStreamSides() {
@@ -36,12 +44,23 @@ final class QuicStreamSides {
 
             @Override
             public void retry(Retry retry) {
-                stream.writeAndFlush(retry).addListener(QuicStreamChannel.SHUTDOWN_OUTPUT);
+                stream.writeAndFlush(retry).addListener(written -> QuicStreams.finish(stream));
+            }
+
+            @Override
+            public void fail(StreamError error) {
+                StreamFailures.endStream(stream, error);
             }
 
             @Override
             public void finish() {
-                stream.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(QuicStreamChannel.SHUTDOWN_OUTPUT);
+                // the empty write completes after every frame queued before it: the FIN goes after them
+                stream.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(written -> QuicStreams.finish(stream));
+            }
+
+            @Override
+            public void abort(ErrorCode code) {
+                QuicStreams.abort(stream, code);
             }
         };
     }
@@ -55,14 +74,15 @@ final class QuicStreamSides {
 
             @Override
             public void cancel() {
-                // FIN, not a reset: the worker stops and answers with its own FIN, and only a stream that saw both
-                // FINs is released by Netty's QUIC connection (a reset one would stay until the link closes)
-                stream.shutdownOutput();
+                // FIN, not a reset: the worker stops and answers with its own FIN. Reading goes back on (it may have
+                // been paused for a slow client), so frames still in flight are read and dropped instead of holding
+                // the worker connection's flow-control window, and Netty releases the stream at the worker's FIN.
+                QuicStreams.finish(stream);
             }
 
             @Override
             public void close() {
-                stream.close();
+                QuicStreams.finish(stream);
             }
 
             @Override

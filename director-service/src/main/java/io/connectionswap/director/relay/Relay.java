@@ -1,14 +1,17 @@
 package io.connectionswap.director.relay;
 
 import io.connectionswap.director.config.DirectorProperties;
+import io.connectionswap.director.config.LimitProperties;
 import io.connectionswap.director.metrics.DirectorMeters;
 import io.connectionswap.director.registry.WorkerEndpoint;
 import io.connectionswap.director.registry.WorkerFailureListener;
 import io.connectionswap.director.registry.WorkerRegistry;
 import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.frame.FrameLimits;
 import io.connectionswap.protocol.frame.RawFrame;
 import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.StreamError;
+import io.connectionswap.protocol.quic.QuicStreams;
 import io.connectionswap.protocol.quic.StreamFailures;
 import io.connectionswap.protocol.quic.StreamPipelines;
 import io.netty.channel.ChannelHandlerContext;
@@ -17,22 +20,17 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.quic.QuicStreamChannel;
 import io.netty.handler.codec.quic.QuicStreamResetException;
-import io.netty.util.concurrent.ScheduledFuture;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Opens relay sessions for client streams and moves them when their worker fails. Also watches for stalls: a
- * relaying stream whose worker has sent nothing for {@code stallFactor} token intervals while the client could
- * take more. Routing loop only.
+ * Opens relay sessions for client streams and moves them when their worker fails. Its {@link SessionWatch} finds
+ * hung workers and stalled streams ({@link StallWatch}) and ends sessions past their limits. Routing loop only.
  */
 public final class Relay implements WorkerFailureListener, SessionEvents {
 
@@ -40,25 +38,26 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
 
     private final WorkerRegistry registry;
     private final DirectorProperties properties;
-    private final io.connectionswap.protocol.frame.FrameLimits frameLimits;
+    private final LimitProperties limits;
+    private final FrameLimits frameLimits;
+    private final DirectorMeters meters;
     private final Set<RelaySession> sessions = new LinkedHashSet<>();
     private final PendingSwaps pendingSwaps = new PendingSwaps(TimeUnit.MINUTES.toNanos(5));
-    private DirectorMeters meters;
+    private final SessionWatch watch;
     private long nextStreamId;
     private volatile int activeSessions;
-    private ScheduledFuture<?> stallWatch;
-    private long watchPeriodNanos;
-    private long lastWatchNanos;
 
-    public Relay(WorkerRegistry registry, DirectorProperties properties, io.connectionswap.protocol.frame.FrameLimits frameLimits) {
+    public Relay(WorkerRegistry registry, DirectorProperties properties, LimitProperties limits, FrameLimits frameLimits,
+                 DirectorMeters meters) {
         this.registry = registry;
         this.properties = properties;
+        this.limits = limits;
         this.frameLimits = frameLimits;
+        this.meters = meters;
+        long periodNanos = Math.max(TimeUnit.MILLISECONDS.toNanos(10), properties.stallMinimum().toNanos() / 2);
+        this.watch = new SessionWatch(registry, sessions, new StallWatch(StallPolicy.of(properties)), limits, meters,
+                periodNanos, () -> pendingSwaps.expire(System.nanoTime()));
         registry.onWorkerFailed(this);
-    }
-
-    public void meters(DirectorMeters directorMeters) {
-        this.meters = directorMeters;
     }
 
     public int activeSessions() {
@@ -66,16 +65,20 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
     }
 
     public void start() {
-        long periodNanos = Math.max(TimeUnit.MILLISECONDS.toNanos(10), properties.stallMinimum().toNanos() / 2);
-        watchPeriodNanos = periodNanos;
-        lastWatchNanos = System.nanoTime();
-        stallWatch = registry.loop().scheduleAtFixedRate(this::watchForStalls, periodNanos, periodNanos, TimeUnit.NANOSECONDS);
+        watch.start();
     }
 
+    /**
+     * The director stops: no more rounds of the watch, and every worker stream is ended (the workers stop generating).
+     * Client streams go with their connections, which the server closes next; clients resume at another director.
+     */
     public void stop() {
-        if (stallWatch != null) {
-            stallWatch.cancel(false);
-        }
+        watch.stop();
+        registry.loop().execute(() -> {
+            for (RelaySession session : new ArrayList<>(sessions)) {
+                session.directorStopping();
+            }
+        });
     }
 
     /** A client asked for a generation (or to resume one) on {@code client}. Returns the session, or null. */
@@ -83,6 +86,15 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
         long streamId = ++nextStreamId;
         log.info("stream.id={} connection.id={} generation.id={} prompt={} resume.after={} client opened stream",
                 streamId, connectionId, request.generationId(), request.promptText(), request.resumeAfter());
+        if (request.maxTokens() > limits.maxTokens()) {
+            meters.limitHit(DirectorMeters.Limit.MAX_TOKENS);
+            log.warn("stream.id={} connection.id={} max.tokens={} limit={} request asks for too many tokens", streamId,
+                    connectionId, request.maxTokens(), limits.maxTokens());
+            StreamFailures.endStream(client, new StreamError(ErrorCode.BAD_REQUEST, "maxTokens " + request.maxTokens()
+                    + " is above this director's limit of " + limits.maxTokens()
+                    + " (CONNECTION_SWAP_MAX_TOKENS_LIMIT)"));
+            return null;
+        }
         WorkerEndpoint worker = registry.pick(request.avoidWorker(), request.model());
         if (worker == null && !registry.anyServes(request.model())) {
             log.warn("stream.id={} connection.id={} model={} workers={} no worker serves the model", streamId,
@@ -101,7 +113,8 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
         }
         log.info("stream.id={} connection.id={} worker.addr={} worker.label={} assigning stream to worker", streamId,
                 connectionId, worker.address(), worker.label());
-        RelaySession session = new RelaySession(streamId, connectionId, QuicStreamSides.client(client), request, worker, this);
+        RelaySession session = new RelaySession(streamId, connectionId, QuicStreamSides.client(client), request, worker,
+                this, properties.migrationLimit());
         sessions.add(session);
         worker.sessionStarted(session);
         activeSessions = sessions.size();
@@ -142,6 +155,21 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
     }
 
     @Override
+    public void migrationLimitReached(RelaySession session, String reason) {
+        meters.migrationLimitReached(reason);
+    }
+
+    @Override
+    public void requestFailed(RelaySession session, ErrorCode code) {
+        meters.requestError(code);
+    }
+
+    @Override
+    public void workerDraining(RelaySession session, String detail) {
+        registry.drain(session.worker(), "refused a hand-off: " + detail);
+    }
+
+    @Override
     public void tokenRelayed(RelaySession session, boolean firstOfSession) {
         meters.tokenRelayed();
         if (firstOfSession) {
@@ -150,59 +178,6 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
                 meters.swapGap(gap);
             }
         }
-    }
-
-    private void watchForStalls() {
-        long now = System.nanoTime();
-        long lateness = now - lastWatchNanos - watchPeriodNanos;
-        lastWatchNanos = now;
-        pendingSwaps.expire(now);
-        if (lateness > watchPeriodNanos) {
-            // this loop itself was held up (GC pause, overload): frames may be waiting unread in our own socket,
-            // so silence from workers proves nothing this round
-            log.debug("late.ms={} stall watch ran late; skipping one round", TimeUnit.NANOSECONDS.toMillis(lateness));
-            return;
-        }
-        Map<WorkerEndpoint, List<RelaySession>> silent = null;
-        for (RelaySession session : sessions) {
-            if (!session.relaying() || !session.clientCanTakeMore()) {
-                continue; // a slow client holds the worker back: that is backpressure, not a stall
-            }
-            long limit = session.handedOff() ? stallLimitNanos(session.worker().tokenInterval())
-                    : handOffLimitNanos(session.worker().tokenInterval());
-            if (now - session.lastWorkerFrameNanos() > limit) {
-                if (silent == null) {
-                    silent = new LinkedHashMap<>();
-                }
-                silent.computeIfAbsent(session.worker(), worker -> new ArrayList<>()).add(session);
-            }
-        }
-        if (silent == null) {
-            return;
-        }
-        silent.forEach((worker, stalled) -> {
-            long limit = stallLimitNanos(worker.tokenInterval());
-            String detail = "no frame for more than " + TimeUnit.NANOSECONDS.toMillis(limit) + " ms ("
-                    + properties.stallFactor() + " token intervals)";
-            if (now - worker.lastFrameNanos() > limit) {
-                // nothing from this worker on any stream: the worker hangs, take it out of rotation
-                registry.stalled(worker, detail);
-            } else {
-                // the worker answers on other streams: move only the silent ones
-                for (RelaySession session : stalled) {
-                    session.swap(SwapReason.STALL, detail + " on this stream");
-                }
-            }
-        });
-    }
-
-    private long stallLimitNanos(Duration tokenInterval) {
-        return Math.max(properties.stallMinimum().toNanos(), tokenInterval.toNanos() * properties.stallFactor());
-    }
-
-    /** A new stream's first frame (CONNECTED) may take longer: the worker sets the generation up. */
-    private long handOffLimitNanos(Duration tokenInterval) {
-        return Math.max(TimeUnit.SECONDS.toNanos(1), 2 * stallLimitNanos(tokenInterval));
     }
 
     /** Receives the worker's side of one session. */
@@ -232,10 +207,8 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
         public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
             if (event instanceof ChannelInputShutdownEvent) {
                 session.workerStreamEnded("worker closed the stream before END");
-                QuicStreamChannel stream = (QuicStreamChannel) ctx.channel();
-                if (stream.isOutputShutdown() || !session.relaying()) {
-                    ctx.close(); // both sides finished: Netty's connection releases the stream
-                }
+                // our FIN too if not sent yet; with both FINs Netty closes and releases the stream
+                QuicStreams.finish((QuicStreamChannel) ctx.channel());
             }
             ctx.fireUserEventTriggered(event);
         }
@@ -248,12 +221,14 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            QuicStreamChannel stream = (QuicStreamChannel) ctx.channel();
             if (cause instanceof QuicStreamResetException reset) {
                 session.workerStreamEnded("worker reset the stream (code " + reset.applicationProtocolCode() + ")");
+                QuicStreams.peerReset(stream);
             } else {
                 session.workerStreamEnded("bad frame from worker: " + StreamFailures.describe(cause));
+                QuicStreams.abort(stream, StreamFailures.codeOf(cause));
             }
-            ctx.close();
         }
     }
 }

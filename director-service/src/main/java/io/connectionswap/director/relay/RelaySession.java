@@ -2,12 +2,14 @@ package io.connectionswap.director.relay;
 
 import io.connectionswap.director.registry.WorkerEndpoint;
 import io.connectionswap.protocol.codec.MessageCodec;
+import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.frame.RawFrame;
 import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.Message;
 import io.connectionswap.protocol.message.Retry;
 import io.connectionswap.protocol.message.StreamError;
 import io.connectionswap.protocol.message.WorkerAssignment;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -15,7 +17,9 @@ import org.slf4j.LoggerFactory;
  * One client stream relayed to one worker. Frames from the worker go to the client as they are (no decoding
  * beyond the type byte and a token's sequence number). On any failure signal the session ends exactly once:
  * the worker stream is cancelled, frames still arriving from it are dropped, and the client gets a RETRY frame
- * with the last sequence relayed. Confined to the routing loop.
+ * with the last sequence relayed, unless the generation has moved as often as the migration limit allows: then a
+ * final MIGRATION_LIMIT error. A worker's error that is the request's fault goes to the client as final.
+ * Confined to the routing loop.
  */
 public final class RelaySession {
 
@@ -29,15 +33,31 @@ public final class RelaySession {
     private final GenerationRequest request;
     private final WorkerEndpoint worker;
     private final SessionEvents relay;
+    private final int migrationLimit;
+    private final LongSupplier clock;
     private WorkerSide workerStream;
     private Phase phase = Phase.ASSIGNING;
     private int lastRelayed;
     private long lastWorkerFrameNanos;
     private boolean firstFrameSeen;
     private boolean firstTokenRelayed;
+    private final long startedNanos;
+    private boolean clientBlocked;
+    private long clientBlockedSinceNanos;
 
     RelaySession(long streamId, String connectionId, ClientSide client, GenerationRequest request,
-                 WorkerEndpoint worker, SessionEvents relay) {
+                 WorkerEndpoint worker, SessionEvents relay, int migrationLimit) {
+        this(streamId, connectionId, client, request, worker, relay, migrationLimit, System::nanoTime);
+    }
+
+    /** {@code clock} gives {@code System.nanoTime()}-like values (tests pass a fake one). */
+    RelaySession(long streamId, String connectionId, ClientSide client, GenerationRequest request,
+                 WorkerEndpoint worker, SessionEvents relay, int migrationLimit, LongSupplier clock) {
+        this.clock = clock;
+        if (migrationLimit < 0) {
+            throw new IllegalArgumentException("migrationLimit: " + migrationLimit + " (expected: >= 0)");
+        }
+        this.migrationLimit = migrationLimit;
         this.streamId = streamId;
         this.connectionId = connectionId;
         this.client = client;
@@ -45,7 +65,8 @@ public final class RelaySession {
         this.worker = worker;
         this.relay = relay;
         this.lastRelayed = request.resumeAfter();
-        this.lastWorkerFrameNanos = System.nanoTime();
+        this.lastWorkerFrameNanos = clock.getAsLong();
+        this.startedNanos = lastWorkerFrameNanos;
     }
 
     public long streamId() {
@@ -65,6 +86,11 @@ public final class RelaySession {
         return firstFrameSeen;
     }
 
+    /** Whether a token of this leg was relayed (until then a self-paced worker has its first-token allowance). */
+    boolean firstTokenRelayed() {
+        return firstTokenRelayed;
+    }
+
     long lastWorkerFrameNanos() {
         return lastWorkerFrameNanos;
     }
@@ -81,7 +107,7 @@ public final class RelaySession {
         }
         workerStream = stream;
         phase = Phase.RELAYING;
-        lastWorkerFrameNanos = System.nanoTime();
+        lastWorkerFrameNanos = clock.getAsLong();
         stream.assign(new WorkerAssignment(streamId, connectionId, request));
     }
 
@@ -91,7 +117,7 @@ public final class RelaySession {
             if (phase != Phase.RELAYING) {
                 return; // the decision to swap was taken: late frames of the failed worker are dropped
             }
-            lastWorkerFrameNanos = System.nanoTime();
+            lastWorkerFrameNanos = clock.getAsLong();
             firstFrameSeen = true;
             worker.heardFrom(lastWorkerFrameNanos);
             switch (frame.type()) {
@@ -101,15 +127,51 @@ public final class RelaySession {
                     relayToClient(frame);
                     complete();
                 }
-                case ERROR -> {
-                    Message error = MessageCodec.decode(frame);
-                    swap(SwapReason.STREAM_ERROR, "worker ended stream: " + describe(error));
-                }
+                case ERROR -> workerError(frame);
                 default -> swap(SwapReason.STREAM_ERROR, "unexpected " + frame.type() + " frame from worker");
             }
         } finally {
             frame.release();
         }
+    }
+
+    /**
+     * The worker ended the stream with an ERROR. A request fault (too large, bad request, rejected upstream) is the
+     * request's doing: the client gets that same ERROR as final, and the worker is not blamed. SHUTTING_DOWN means the
+     * worker drains (it refused the hand-off): a drain, exactly as if its DRAIN message had arrived. Anything else is
+     * the worker's failure: swap.
+     */
+    private void workerError(RawFrame frame) {
+        Message message;
+        try {
+            message = MessageCodec.decode(frame);
+        } catch (RuntimeException e) {
+            swap(SwapReason.STREAM_ERROR, "unreadable ERROR frame from worker: " + e.getMessage());
+            return;
+        }
+        if (!(message instanceof StreamError error)) {
+            swap(SwapReason.STREAM_ERROR, "unexpected " + message.frameType() + " in an ERROR frame from worker");
+            return;
+        }
+        if (error.code().isRequestFault()) {
+            phase = Phase.DONE;
+            relay.sessionEnded(this);
+            relay.requestFailed(this, error.code());
+            log.warn("stream.id={} connection.id={} generation.id={} worker.label={} error={} problem=\"{}\" "
+                    + "worker refused the request; ending the client's stream with its error", streamId, connectionId,
+                    request.generationId(), worker.label(), error.code(), error.message());
+            client.relay(frame.content().retain());
+            client.finish();
+            workerStream.close();
+            return;
+        }
+        if (error.code() == ErrorCode.SHUTTING_DOWN) {
+            String detail = "worker refused the hand-off while draining: " + error.message();
+            swap(SwapReason.DRAIN, detail);
+            relay.workerDraining(this, detail);
+            return;
+        }
+        swap(SwapReason.STREAM_ERROR, "worker ended stream: " + describe(error));
     }
 
     private void relayToken(RawFrame frame) {
@@ -127,7 +189,14 @@ public final class RelaySession {
     private void relayToClient(RawFrame frame) {
         client.relay(frame.content().retain());
         if (!client.isWritable() && workerStream != null) {
-            workerStream.read(false); // backpressure: the client reads slower than the worker sends
+            // back-pressure: the client reads slower than the worker sends. What the director holds for this stream
+            // stays bounded by the worker stream's flow-control window; a client that reads nothing for
+            // CONNECTION_SWAP_SLOW_CLIENT_TIMEOUT is cut off (clientTooSlow).
+            workerStream.read(false);
+            if (!clientBlocked) {
+                clientBlocked = true;
+                clientBlockedSinceNanos = clock.getAsLong();
+            }
         }
     }
 
@@ -138,6 +207,9 @@ public final class RelaySession {
 
     /** The client can take more: resume reading from the worker. */
     public void clientWritable(boolean writable) {
+        if (writable) {
+            clientBlocked = false;
+        }
         if (writable && workerStream != null && phase == Phase.RELAYING) {
             workerStream.read(true);
         }
@@ -191,6 +263,18 @@ public final class RelaySession {
             log.info("stream.id={} connection.id={} client is gone; nothing to retry", streamId, connectionId);
             return;
         }
+        if (request.migrations() >= migrationLimit) {
+            String problem = (migrationLimit == 0 ? "generations never move to another worker"
+                    : "generation moved " + request.migrations() + " times, the most allowed")
+                    + " (CONNECTION_SWAP_MIGRATION_LIMIT=" + migrationLimit + "); last failure: " + reason + " on "
+                    + worker.label() + ": " + detail;
+            log.warn("stream.id={} connection.id={} generation.id={} migrations={} reason={} last.seq={} "
+                    + "generation reached the migration limit; ending the client's stream with an error", streamId,
+                    connectionId, request.generationId(), request.migrations(), reason, lastRelayed);
+            relay.migrationLimitReached(this, reason);
+            client.fail(new StreamError(ErrorCode.MIGRATION_LIMIT, problem));
+            return;
+        }
         log.info("stream.id={} connection.id={} generation.id={} reason={} last.seq={} asking client to retry on next worker",
                 streamId, connectionId, request.generationId(), reason, lastRelayed);
         relay.swapped(this, reason);
@@ -199,19 +283,61 @@ public final class RelaySession {
 
     /** The client closed or reset its stream: stop the worker. */
     public void clientGone() {
+        if (endLeg()) {
+            log.info("stream.id={} connection.id={} worker.label={} last.seq={} client ended stream", streamId,
+                    connectionId, worker.label(), lastRelayed);
+        }
+    }
+
+    /** When this session started (the hand-off), in clock nanos. */
+    long startedNanos() {
+        return startedNanos;
+    }
+
+    /** Since when the client has not been able to take more (flow control full), or -1 while it reads. */
+    long clientBlockedSinceNanos() {
+        return clientBlocked && phase != Phase.DONE ? clientBlockedSinceNanos : -1;
+    }
+
+    /** The client has read nothing for too long: reset its stream (TOO_SLOW) and stop the worker. */
+    void clientTooSlow(String detail) {
+        if (endLeg()) {
+            log.warn("stream.id={} connection.id={} generation.id={} worker.label={} last.seq={} problem=\"{}\" client "
+                    + "stopped reading; resetting its stream", streamId, connectionId, request.generationId(),
+                    worker.label(), lastRelayed, detail);
+            client.abort(ErrorCode.TOO_SLOW);
+        }
+    }
+
+    /** The session lived as long as allowed: a final STREAM_TIMEOUT error, and the worker stops. */
+    void lifetimeExceeded(String detail) {
+        if (endLeg()) {
+            log.warn("stream.id={} connection.id={} generation.id={} worker.label={} last.seq={} problem=\"{}\" stream "
+                    + "lived too long; ending it", streamId, connectionId, request.generationId(), worker.label(),
+                    lastRelayed, detail);
+            client.fail(new StreamError(ErrorCode.STREAM_TIMEOUT, detail));
+        }
+    }
+
+    /** The director stops: stop the worker; the client's connection is closed next and the client resumes elsewhere. */
+    void directorStopping() {
+        endLeg();
+    }
+
+    /** Ends this leg without a word to the client: done, not counted, worker stream ended. False when already done. */
+    private boolean endLeg() {
         if (phase == Phase.DONE) {
-            return;
+            return false;
         }
         phase = Phase.DONE;
         relay.sessionEnded(this);
         if (workerStream != null) {
             workerStream.cancel();
         }
-        log.info("stream.id={} connection.id={} worker.label={} last.seq={} client ended stream", streamId,
-                connectionId, worker.label(), lastRelayed);
+        return true;
     }
 
-    private static String describe(Message message) {
-        return message instanceof StreamError error ? error.code() + " " + error.message() : String.valueOf(message);
+    private static String describe(StreamError error) {
+        return error.code() + " " + error.message();
     }
 }

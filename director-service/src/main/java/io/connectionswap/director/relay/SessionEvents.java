@@ -9,6 +9,19 @@ interface SessionEvents {
     /** The session was moved off its worker for {@code reason}; the client was asked to resume. */
     void swapped(RelaySession session, String reason);
 
+    /**
+     * The worker refused the request with an error that is the request's fault ({@link
+     * io.connectionswap.protocol.frame.ErrorCode#isRequestFault()}); the client got it as final. Not a swap, and
+     * never held against the worker.
+     */
+    void requestFailed(RelaySession session, io.connectionswap.protocol.frame.ErrorCode code);
+
+    /** The worker said it is shutting down (it refused a hand-off while draining): treat it as draining. */
+    void workerDraining(RelaySession session, String detail);
+
+    /** The session's worker failed but the generation may not move again: the client got MIGRATION_LIMIT. */
+    void migrationLimitReached(RelaySession session, String reason);
+
     /** A token was relayed; {@code firstOfSession} marks the first one of this leg. */
     void tokenRelayed(RelaySession session, boolean firstOfSession);
 }

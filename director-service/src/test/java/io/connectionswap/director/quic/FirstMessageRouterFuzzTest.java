@@ -10,6 +10,7 @@ import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.connectionswap.director.config.DirectorProperties;
 import io.connectionswap.director.config.HealthProperties;
+import io.connectionswap.director.config.LimitProperties;
 import io.connectionswap.director.metrics.DirectorMeters;
 import io.connectionswap.director.registry.PollResult;
 import io.connectionswap.director.registry.WorkerConnection;
@@ -87,10 +88,11 @@ class FirstMessageRouterFuzzTest {
 
     private static final FrameLimits LIMITS = new FrameLimits(256, 1024);
     private static final DirectorProperties PROPERTIES = new DirectorProperties("127.0.0.1:0", "d-fuzz", null,
-            Duration.ofMillis(100), Duration.ofSeconds(1), 3, Duration.ofMillis(300), Duration.ofSeconds(60));
+            Duration.ofMillis(100), Duration.ofSeconds(1), 3, Duration.ofMillis(300), Duration.ofSeconds(30),
+            Duration.ofSeconds(15), Duration.ofSeconds(60), 3);
     private static final HealthProperties HEALTH = new HealthProperties(Duration.ofMillis(500), null, 1, 2, 4);
     private static final DirectorMeters METERS = new DirectorMeters(new SimpleMeterRegistry(),
-            new DefaultEventLoopGroup(1), () -> 0, () -> 0, () -> 0);
+            new DefaultEventLoopGroup(1));
     private static final QuicChannel CLIENT_CONNECTION = connection("client");
     private static final QuicChannel WORKER_CONNECTION = connection("worker");
     private static final QuicChannel WORKER_LINK = connection(null);
@@ -141,7 +143,7 @@ class FirstMessageRouterFuzzTest {
         EmbeddedQuicStream stream = new EmbeddedQuicStream(peer, 4, alloc);
         // as DirectorQuicServer's stream initializer sets up every stream a peer opens
         StreamPipelines.messages(stream, LIMITS, Heartbeats.responder());
-        stream.pipeline().addLast(new FirstMessageRouter(director.relay, director.registry, PROPERTIES.id()));
+        stream.pipeline().addLast(new FirstMessageRouter(director.relay, director.registry, PROPERTIES.id(), METERS));
 
         int at = 0;
         while (at < bytes.length && stream.isOpen()) {
@@ -376,10 +378,8 @@ class FirstMessageRouterFuzzTest {
                 if (dialling) {
                     task.run();
                 }
-            }, this::connect, PROPERTIES, HEALTH);
-            registry.meters(METERS);
-            relay = new Relay(registry, PROPERTIES, LIMITS);
-            relay.meters(METERS);
+            }, this::connect, PROPERTIES, HEALTH, METERS);
+            relay = new Relay(registry, PROPERTIES, LimitProperties.DEFAULTS, LIMITS, METERS);
             if (workers > 0) {
                 WorkerEndpoint worker = registry.register(new WorkerRegistration("worker-a", "127.0.0.1:62001",
                         "http://127.0.0.1:8081/actuator/health", 50, "i-1", List.of("stand-in")));
@@ -408,6 +408,11 @@ class FirstMessageRouterFuzzTest {
 
                 @Override
                 public void close(String reason) {
+                }
+
+                @Override
+                public int streamsHeld() {
+                    return workerStreams.size();
                 }
             });
         }

@@ -53,5 +53,10 @@ final class FakeWorkerConnector implements WorkerConnector {
         public void close(String reason) {
             up = false;
         }
+
+        @Override
+        public int streamsHeld() {
+            return 0;
+        }
     }
 }

@@ -1,9 +1,12 @@
 package io.connectionswap.director.registry;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.connectionswap.director.config.DirectorProperties;
 import io.connectionswap.director.config.HealthProperties;
+import io.connectionswap.director.metrics.DirectorMeters;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.connectionswap.protocol.message.WorkerRegistration;
 import io.netty.channel.DefaultEventLoop;
 import io.netty.channel.EventLoop;
@@ -28,9 +31,11 @@ class WorkerRegistryTest {
     void setUp() {
         connector = new FakeWorkerConnector(loop);
         DirectorProperties properties = new DirectorProperties("127.0.0.1:0", "d-test", null, Duration.ofMillis(100),
-                Duration.ofSeconds(1), 3, Duration.ofMillis(100), Duration.ofSeconds(60));
+                Duration.ofSeconds(1), 3, Duration.ofMillis(100), Duration.ofSeconds(30), Duration.ofSeconds(15),
+                Duration.ofSeconds(60), 3);
         HealthProperties health = new HealthProperties(Duration.ofMillis(500), null, 1, 2, 4);
-        registry = new WorkerRegistry(loop, Runnable::run, connector, properties, health);
+        registry = new WorkerRegistry(loop, Runnable::run, connector, properties, health,
+                new DirectorMeters(new SimpleMeterRegistry(), loop));
         registry.onWorkerFailed((worker, reason, detail) -> failures.add(worker.label() + ":" + reason));
     }
 
@@ -129,6 +134,28 @@ class WorkerRegistryTest {
         assertThat(restarted).isNotSameAs(first);
         assertThat(registry.workers()).containsExactly(restarted);
         assertThat(failures).containsExactly("worker-a:connection_lost");
+    }
+
+    @Test
+    void anInvalidRegistrationIsRefusedAndTheOtherWorkersAreUntouched() {
+        WorkerEndpoint good = healthy("worker-b", 62002);
+        assertThatThrownBy(() -> onLoopOrThrow(() -> registry.register(new WorkerRegistration("worker_a",
+                "127.0.0.1:62001", "http://worker_a:8081/actuator/health", 50, "i-bad", List.of("stand-in")))))
+                .isInstanceOf(InvalidRegistrationException.class)
+                .hasMessageContaining("health URL 'http://worker_a:8081/actuator/health' has no host")
+                .hasMessageContaining("'_' is not allowed");
+        assertThat(registry.workers()).containsExactly(good);
+        assertThat(connector.connections).containsOnlyKeys("worker-b");
+        poll(good, up());
+        assertThat(good.state()).isEqualTo(WorkerState.HEALTHY);
+    }
+
+    private <T> T onLoopOrThrow(Callable<T> action) throws Throwable {
+        try {
+            return loop.submit(action).get(5, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause();
+        }
     }
 
     private WorkerEndpoint healthy(String label, int port) {

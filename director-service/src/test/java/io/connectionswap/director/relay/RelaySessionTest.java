@@ -14,6 +14,8 @@ import io.connectionswap.protocol.message.FinishReason;
 import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.Message;
 import io.connectionswap.protocol.message.Retry;
+import io.connectionswap.protocol.message.StreamError;
+import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.message.Token;
 import io.connectionswap.protocol.message.WorkerAssignment;
 import io.connectionswap.protocol.quic.HostPort;
@@ -46,6 +48,21 @@ class RelaySessionTest {
         @Override
         public void swapped(RelaySession session, String reason) {
             events.add("swapped:" + reason);
+        }
+
+        @Override
+        public void migrationLimitReached(RelaySession session, String reason) {
+            events.add("migration-limit:" + reason);
+        }
+
+        @Override
+        public void requestFailed(RelaySession session, ErrorCode code) {
+            events.add("request-error:" + code);
+        }
+
+        @Override
+        public void workerDraining(RelaySession session, String detail) {
+            events.add("draining");
         }
 
         @Override
@@ -124,7 +141,7 @@ class RelaySessionTest {
 
         FakeClient otherClient = new FakeClient();
         RelaySession other = new RelaySession(8, "conn-1", otherClient, GenerationRequest.completion("g-2", "p", 5),
-                worker, sessionEvents);
+                worker, sessionEvents, 3);
         FakeWorker deadWorker = new FakeWorker();
         other.workerStreamOpened(deadWorker);
         deadWorker.connectionActive = false;
@@ -141,6 +158,94 @@ class RelaySessionTest {
         assertThat(workerSide.closed).isTrue();
         session.swap(SwapReason.HEALTH, "too late");
         assertThat(client.retry).isNull();
+    }
+
+    @Test
+    void aRequestFaultFromTheWorkerIsTheClientsFinalErrorNotASwap() {
+        RelaySession session = relaying(0);
+        session.fromWorker(frame(new Token(1, "a")));
+        StreamError refusal = new StreamError(ErrorCode.REQUEST_TOO_LARGE, "ASSIGNMENT frame of 5242880 bytes exceeds the limit");
+        session.fromWorker(frame(refusal));
+        assertThat(client.retry).as("no RETRY").isNull();
+        assertThat(client.decoded()).containsExactly(new Token(1, "a"), refusal);
+        assertThat(client.finished).isTrue();
+        assertThat(workerSide.closed).isTrue();
+        assertThat(events).containsExactly("first-token", "ended", "request-error:REQUEST_TOO_LARGE");
+        assertThat(worker.state()).as("never held against the worker").isEqualTo(io.connectionswap.director.registry.WorkerState.PENDING);
+        session.swap(SwapReason.HEALTH, "too late");
+        assertThat(client.retry).isNull();
+    }
+
+    @Test
+    void everyRequestFaultCodeIsFinalAndEveryOtherErrorSwaps() {
+        for (ErrorCode code : ErrorCode.values()) {
+            FakeClient codeClient = new FakeClient();
+            RelaySession session = new RelaySession(9, "conn-1", codeClient, GenerationRequest.completion("g-" + code, "p", 5),
+                    worker, sessionEvents, 3);
+            session.workerStreamOpened(new FakeWorker());
+            session.fromWorker(frame(new StreamError(code, "problem")));
+            if (code.isRequestFault()) {
+                assertThat(codeClient.retry).as(code + " is final").isNull();
+                assertThat(codeClient.finished).isTrue();
+            } else {
+                assertThat(codeClient.retry).as(code + " swaps").isNotNull();
+                assertThat(codeClient.retry.reason()).isEqualTo(code == ErrorCode.SHUTTING_DOWN ? SwapReason.DRAIN
+                        : SwapReason.STREAM_ERROR);
+            }
+            codeClient.relayed.forEach(ByteBuf::release);
+        }
+    }
+
+    @Test
+    void aWorkerRefusingAHandOffBecauseItDrainsIsADrain() {
+        RelaySession session = relaying(0);
+        session.fromWorker(frame(new StreamError(ErrorCode.SHUTTING_DOWN, "worker-a is draining")));
+        assertThat(client.retry.reason()).isEqualTo(SwapReason.DRAIN);
+        assertThat(client.retry.lastSequence()).isZero();
+        assertThat(workerSide.cancelled).isTrue();
+        assertThat(events).containsExactly("ended", "swapped:drain", "draining");
+    }
+
+    @Test
+    void anyOtherWorkerErrorIsAStreamError() {
+        RelaySession session = relaying(2);
+        session.fromWorker(frame(new StreamError(ErrorCode.UPSTREAM_FAILED, "upstream answered 502")));
+        assertThat(client.retry).isEqualTo(new Retry("stream_error", 2, "worker-a",
+                "worker ended stream: UPSTREAM_FAILED upstream answered 502"));
+    }
+
+    @Test
+    void aGenerationThatMovedAsOftenAsAllowedEndsWithMigrationLimitInsteadOfRetry() {
+        GenerationRequest moved = GenerationRequest.completion("g-1", "prompt-1", 30)
+                .resumedAfter(3, "abc", "worker-b").resumedAfter(4, "abcd", "worker-c").resumedAfter(5, "abcde", "worker-b");
+        assertThat(moved.migrations()).isEqualTo(3);
+        RelaySession session = new RelaySession(7, "conn-1", client, moved, worker, sessionEvents, 3);
+        session.workerStreamOpened(workerSide);
+        session.swap(SwapReason.STREAM_ERROR, "worker ended stream: UPSTREAM_FAILED 502");
+        assertThat(client.retry).isNull();
+        assertThat(client.error.code()).isEqualTo(ErrorCode.MIGRATION_LIMIT);
+        assertThat(client.error.message()).contains("CONNECTION_SWAP_MIGRATION_LIMIT=3")
+                .contains("moved 3 times").contains("stream_error on worker-a: worker ended stream: UPSTREAM_FAILED 502");
+        assertThat(workerSide.cancelled).isTrue();
+        assertThat(events).containsExactly("ended", "migration-limit:stream_error");
+    }
+
+    @Test
+    void belowTheLimitTheGenerationMovesAndLimitZeroNeverMovesIt() {
+        GenerationRequest once = GenerationRequest.completion("g-1", "prompt-1", 30).resumedAfter(2, "ab", "worker-b");
+        RelaySession session = new RelaySession(7, "conn-1", client, once, worker, sessionEvents, 2);
+        session.workerStreamOpened(workerSide);
+        session.swap(SwapReason.HEALTH, "down");
+        assertThat(client.retry).isNotNull();
+
+        FakeClient neverMoves = new FakeClient();
+        RelaySession fresh = new RelaySession(8, "conn-1", neverMoves, GenerationRequest.completion("g-2", "p", 5), worker,
+                sessionEvents, 0);
+        fresh.workerStreamOpened(new FakeWorker());
+        fresh.swap(SwapReason.CONNECTION_LOST, "gone");
+        assertThat(neverMoves.retry).isNull();
+        assertThat(neverMoves.error.code()).isEqualTo(ErrorCode.MIGRATION_LIMIT);
+        assertThat(neverMoves.error.message()).contains("never move").contains("CONNECTION_SWAP_MIGRATION_LIMIT=0");
     }
 
     @Test
@@ -163,7 +268,7 @@ class RelaySessionTest {
     }
 
     private RelaySession session(GenerationRequest request) {
-        return new RelaySession(7, "conn-1", client, request, worker, sessionEvents);
+        return new RelaySession(7, "conn-1", client, request, worker, sessionEvents, 3);
     }
 
     private RawFrame frame(Message message) {
@@ -173,89 +278,5 @@ class RelaySessionTest {
         decoder.finish();
         sent.add(frame);
         return frame;
-    }
-
-    private static final class FakeClient implements ClientSide {
-        final List<ByteBuf> relayed = new ArrayList<>();
-        int flushes;
-        Retry retry;
-        boolean finished;
-        boolean writable = true;
-
-        @Override
-        public boolean isActive() {
-            return true;
-        }
-
-        @Override
-        public boolean isWritable() {
-            return writable;
-        }
-
-        @Override
-        public void relay(ByteBuf frame) {
-            relayed.add(frame);
-        }
-
-        @Override
-        public void flush() {
-            flushes++;
-        }
-
-        @Override
-        public void retry(Retry retry) {
-            this.retry = retry;
-        }
-
-        @Override
-        public void finish() {
-            finished = true;
-        }
-
-        List<Message> decoded() {
-            List<Message> messages = new ArrayList<>();
-            for (ByteBuf buf : relayed) {
-                EmbeddedChannel decoder = new EmbeddedChannel(new FrameDecoder(FrameLimits.uniform(1024)));
-                decoder.writeInbound(buf.retainedDuplicate());
-                RawFrame frame = decoder.readInbound();
-                messages.add(MessageCodec.decode(frame));
-                frame.release();
-                decoder.finish();
-            }
-            return messages;
-        }
-    }
-
-    private static final class FakeWorker implements WorkerSide {
-        WorkerAssignment assignment;
-        boolean cancelled;
-        boolean closed;
-        boolean reading = true;
-        boolean connectionActive = true;
-
-        @Override
-        public void assign(WorkerAssignment assignment) {
-            this.assignment = assignment;
-        }
-
-        @Override
-        public void cancel() {
-            cancelled = true;
-        }
-
-        @Override
-        public void close() {
-            closed = true;
-        }
-
-        @Override
-        public void read(boolean enabled) {
-            reading = enabled;
-        }
-
-        @Override
-        public boolean connectionActive() {
-            return connectionActive;
-        }
     }
 }

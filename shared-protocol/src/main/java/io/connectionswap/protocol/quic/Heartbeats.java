@@ -7,11 +7,13 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongConsumer;
 
 /**
  * Application heartbeat on a control stream (Netty's QUIC has no PING API). The sending side writes a
  * {@link Heartbeat} every interval and expects the echo; after {@code timeout} without one it calls
- * {@code onTimeout} (which usually closes the connection). The answering side echoes every heartbeat.
+ * {@code onTimeout} (which usually closes the connection). The answering side echoes every heartbeat while the
+ * stream is writable (a peer that stops reading gets no echoes queued up, and times out as it should).
  * Heartbeats are consumed here; other messages pass through. One instance per stream.
  */
 public final class Heartbeats extends ChannelInboundHandlerAdapter {
@@ -19,28 +21,41 @@ public final class Heartbeats extends ChannelInboundHandlerAdapter {
     private final Duration interval;
     private final Duration timeout;
     private final Runnable onTimeout;
+    private final LongConsumer onEcho;
     private ScheduledFuture<?> task;
     private long lastEchoNanos;
     private long lastTickNanos;
 
-    private Heartbeats(Duration interval, Duration timeout, Runnable onTimeout) {
+    private Heartbeats(Duration interval, Duration timeout, Runnable onTimeout, LongConsumer onEcho) {
         this.interval = interval;
         this.timeout = timeout;
         this.onTimeout = onTimeout;
+        this.onEcho = onEcho;
     }
 
     /** The side that sends heartbeats and watches for echoes. */
     public static Heartbeats sender(Duration interval, Duration timeout, Runnable onTimeout) {
+        return sender(interval, timeout, onTimeout, nanos -> { });
+    }
+
+    /**
+     * The side that sends heartbeats and watches for echoes; {@code onEcho} gets the {@code System.nanoTime()} of
+     * every echo read (on the stream's event loop): proof that the peer's event loop runs.
+     */
+    public static Heartbeats sender(Duration interval, Duration timeout, Runnable onTimeout, LongConsumer onEcho) {
         if (interval.isZero() || interval.isNegative() || timeout.compareTo(interval) <= 0) {
             throw new IllegalArgumentException("heartbeat interval " + interval + " and timeout " + timeout
                     + " (expected: 0 < interval < timeout)");
         }
-        return new Heartbeats(interval, timeout, onTimeout);
+        if (onTimeout == null || onEcho == null) {
+            throw new IllegalArgumentException("onTimeout and onEcho are required");
+        }
+        return new Heartbeats(interval, timeout, onTimeout, onEcho);
     }
 
     /** The side that echoes heartbeats. */
     public static Heartbeats responder() {
-        return new Heartbeats(null, null, null);
+        return new Heartbeats(null, null, null, null);
     }
 
     @Override
@@ -82,7 +97,7 @@ public final class Heartbeats extends ChannelInboundHandlerAdapter {
             onTimeout.run();
             return;
         }
-        if (channel.isActive()) {
+        if (channel.isActive() && channel.isWritable()) {
             channel.writeAndFlush(new Heartbeat(now), channel.voidPromise());
         }
     }
@@ -94,9 +109,12 @@ public final class Heartbeats extends ChannelInboundHandlerAdapter {
             return;
         }
         if (interval == null) {
-            ctx.writeAndFlush(heartbeat, ctx.voidPromise());
+            if (ctx.channel().isWritable()) {
+                ctx.writeAndFlush(heartbeat, ctx.voidPromise());
+            } // else: the peer does not read what we send; queueing echoes would only grow memory, drop this one
         } else {
             lastEchoNanos = System.nanoTime();
+            onEcho.accept(lastEchoNanos);
         }
     }
 

@@ -6,6 +6,7 @@ import io.netty.handler.codec.quic.QuicClientCodecBuilder;
 import io.netty.handler.codec.quic.QuicCodecBuilder;
 import io.netty.handler.codec.quic.QuicServerCodecBuilder;
 import io.netty.handler.codec.quic.QuicSslContext;
+import io.netty.handler.codec.quic.QuicTokenHandler;
 import java.util.concurrent.TimeUnit;
 
 /** Builds QUIC server and client codecs with every limit of {@link QuicSettings} applied. */
@@ -16,7 +17,17 @@ public final class QuicCodecs {
 
     public static ChannelHandler server(QuicSettings settings, QuicSslContext ssl, ChannelHandler connectionHandler,
                                         ChannelHandler streamHandler) {
+        return server(settings, ssl, connectionHandler, streamHandler, null);
+    }
+
+    /**
+     * A server codec that validates client addresses with {@code tokenHandler} (a Retry with a token before a new
+     * connection is accepted); null: no address validation.
+     */
+    public static ChannelHandler server(QuicSettings settings, QuicSslContext ssl, ChannelHandler connectionHandler,
+                                        ChannelHandler streamHandler, QuicTokenHandler tokenHandler) {
         return limits(new QuicServerCodecBuilder(), settings)
+                .tokenHandler(tokenHandler)
                 .sslContext(ssl)
                 .handler(connectionHandler)
                 .streamOption(ChannelOption.ALLOW_HALF_CLOSURE, true)

@@ -85,6 +85,11 @@ public final class ProcessCluster implements AutoCloseable {
         return started;
     }
 
+    /** The QUIC port of the first director, for hand-made clients ({@link RawQuicClient}). */
+    public int directorQuicPort() {
+        return directorQuicPorts.get(0);
+    }
+
     public List<ServiceProcess> directors() {
         return List.copyOf(directors);
     }

@@ -29,7 +29,12 @@ public final class RawQuicClient implements AutoCloseable {
     private final QuicChannel connection;
 
     public RawQuicClient(QuicSslContext ssl, int port) throws Exception {
-        QuicConnector connector = new QuicConnector(group, QuicSettings.DEFAULTS, ssl);
+        this(ssl, port, QuicSettings.DEFAULTS);
+    }
+
+    /** A client with its own transport limits (e.g. a small stream window, to play a client that stops reading). */
+    public RawQuicClient(QuicSslContext ssl, int port, QuicSettings settings) throws Exception {
+        QuicConnector connector = new QuicConnector(group, settings, ssl);
         this.connection = connector.connect(new InetSocketAddress("127.0.0.1", port), "127.0.0.1", null, null)
                 .get(10, TimeUnit.SECONDS);
     }
@@ -59,6 +64,14 @@ public final class RawQuicClient implements AutoCloseable {
                             public void channelInactive(ChannelHandlerContext ctx) {
                                 stream.closed = true;
                             }
+
+                            @Override
+                            public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                                stream.failure = cause;
+                                if (cause instanceof io.netty.handler.codec.quic.QuicStreamResetException) {
+                                    io.connectionswap.protocol.quic.QuicStreams.peerReset((QuicStreamChannel) ctx.channel());
+                                }
+                            }
                         });
             }
         }).get(5, TimeUnit.SECONDS);
@@ -74,7 +87,25 @@ public final class RawQuicClient implements AutoCloseable {
     public static final class Stream {
         public final BlockingQueue<Message> replies = new LinkedBlockingQueue<>();
         public volatile boolean closed;
+        /** What ended the stream abnormally (a {@code QuicStreamResetException} when the peer reset it), or null. */
+        public volatile Throwable failure;
         private QuicStreamChannel channel;
+
+        /** The application error code of the peer's reset, or -1 when the stream was not reset. */
+        public long resetCode() {
+            return failure instanceof io.netty.handler.codec.quic.QuicStreamResetException reset
+                    ? reset.applicationProtocolCode() : -1;
+        }
+
+        /** Stops reading from the stream: the peer's data piles up until flow control stops it. */
+        public void pauseReading() {
+            channel.config().setAutoRead(false);
+        }
+
+        /** Writes without waiting for the write to complete. */
+        public void writeBytesAsync(ByteBuf bytes) {
+            channel.writeAndFlush(bytes);
+        }
 
         public void writeBytes(ByteBuf bytes) {
             channel.writeAndFlush(bytes).syncUninterruptibly();

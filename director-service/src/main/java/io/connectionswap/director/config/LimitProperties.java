@@ -1,0 +1,73 @@
+package io.connectionswap.director.config;
+
+import io.connectionswap.protocol.frame.Frames;
+import java.time.Duration;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.util.unit.DataSize;
+
+/**
+ * What the director lets one peer cost it. Each limit has a setting, a default and a tag value of
+ * {@code swap_limit_hits_total{limit}}.
+ *
+ * @param maxStreamsPerConnection streams a client connection may have open at once: the QUIC server's initial max
+ *                                bidirectional streams ({@code CONNECTION_SWAP_MAX_STREAMS_PER_CONNECTION})
+ * @param maxClientConnections    client connections at once; one more is closed with OVERLOADED
+ *                                ({@code CONNECTION_SWAP_MAX_CLIENT_CONNECTIONS})
+ * @param firstFrameTimeout       a new stream must deliver its first complete frame within this, else it is reset with
+ *                                STREAM_TIMEOUT ({@code CONNECTION_SWAP_FIRST_FRAME_TIMEOUT})
+ * @param maxTokens               largest {@code maxTokens} a request may ask for; above: BAD_REQUEST
+ *                                ({@code CONNECTION_SWAP_MAX_TOKENS_LIMIT})
+ * @param maxSessionDuration      longest one relayed stream (one leg of a generation) may live; then it ends with
+ *                                STREAM_TIMEOUT ({@code CONNECTION_SWAP_MAX_SESSION_DURATION})
+ * @param maxRequestBytes         largest GENERATE frame; above: REQUEST_TOO_LARGE
+ *                                ({@code CONNECTION_SWAP_MAX_REQUEST_BYTES})
+ * @param slowClientTimeout       a client that reads nothing of its stream for this long is cut off: the stream is
+ *                                reset with TOO_SLOW ({@code CONNECTION_SWAP_SLOW_CLIENT_TIMEOUT})
+ * @param addressValidation       QUIC address validation: a new connection first gets a Retry with a token bound to
+ *                                its address ({@code CONNECTION_SWAP_ADDRESS_VALIDATION})
+ */
+@ConfigurationProperties("connection-swap.limits")
+public record LimitProperties(
+        @DefaultValue("1000") int maxStreamsPerConnection,
+        @DefaultValue("1000") int maxClientConnections,
+        @DefaultValue("10s") Duration firstFrameTimeout,
+        @DefaultValue("65536") int maxTokens,
+        @DefaultValue("1h") Duration maxSessionDuration,
+        @DefaultValue("4MB") DataSize maxRequestBytes,
+        @DefaultValue("30s") Duration slowClientTimeout,
+        @DefaultValue("true") boolean addressValidation) {
+
+    public static final LimitProperties DEFAULTS = new LimitProperties(1000, 1000, Duration.ofSeconds(10), 65536,
+            Duration.ofHours(1), DataSize.ofMegabytes(4), Duration.ofSeconds(30), true);
+
+    public LimitProperties {
+        atLeastOne("CONNECTION_SWAP_MAX_STREAMS_PER_CONNECTION", maxStreamsPerConnection);
+        atLeastOne("CONNECTION_SWAP_MAX_CLIENT_CONNECTIONS", maxClientConnections);
+        atLeastOne("CONNECTION_SWAP_MAX_TOKENS_LIMIT", maxTokens);
+        positive("CONNECTION_SWAP_FIRST_FRAME_TIMEOUT", firstFrameTimeout);
+        positive("CONNECTION_SWAP_MAX_SESSION_DURATION", maxSessionDuration);
+        positive("CONNECTION_SWAP_SLOW_CLIENT_TIMEOUT", slowClientTimeout);
+        if (maxRequestBytes == null || maxRequestBytes.toBytes() < Frames.DEFAULT_MAX_PAYLOAD_BYTES
+                || maxRequestBytes.toBytes() > Integer.MAX_VALUE - Frames.HEADER_BYTES) {
+            throw new IllegalArgumentException("CONNECTION_SWAP_MAX_REQUEST_BYTES=" + maxRequestBytes + " (expected: "
+                    + Frames.DEFAULT_MAX_PAYLOAD_BYTES + " bytes to 2 GiB, e.g. 4MB)");
+        }
+    }
+
+    public int maxRequestBytesInt() {
+        return (int) maxRequestBytes.toBytes();
+    }
+
+    private static void atLeastOne(String setting, int value) {
+        if (value < 1) {
+            throw new IllegalArgumentException(setting + "=" + value + " (expected: >= 1)");
+        }
+    }
+
+    private static void positive(String setting, Duration value) {
+        if (value == null || value.isZero() || value.isNegative()) {
+            throw new IllegalArgumentException(setting + "=" + value + " (expected: > 0)");
+        }
+    }
+}

@@ -1,0 +1,80 @@
+package io.connectionswap.director.quic;
+
+import io.connectionswap.director.metrics.DirectorMeters;
+import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.quic.Peers;
+import io.connectionswap.protocol.quic.QuicStreams;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.quic.QuicStreamChannel;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A new stream must deliver one complete frame (of any type: a heartbeat counts) within {@code timeout}; a stream
+ * that opens and then sends nothing, or a frame that never completes (slowloris), is reset with STREAM_TIMEOUT and
+ * released. Sits right after the frame decoder; removes itself at the first frame. One instance per stream.
+ */
+final class FirstFrameTimeout extends ChannelInboundHandlerAdapter {
+
+    private static final Logger log = LoggerFactory.getLogger(FirstFrameTimeout.class);
+
+    private final Duration timeout;
+    private final DirectorMeters meters;
+    private ScheduledFuture<?> timer;
+
+    FirstFrameTimeout(Duration timeout, DirectorMeters meters) {
+        this.timeout = timeout;
+        this.meters = meters;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        QuicStreamChannel stream = (QuicStreamChannel) ctx.channel();
+        timer = ctx.executor().schedule(() -> expired(ctx, stream), timeout.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    private void expired(ChannelHandlerContext ctx, QuicStreamChannel stream) {
+        if (ctx.isRemoved() || !stream.isActive()) {
+            return;
+        }
+        meters.limitHit(DirectorMeters.Limit.FIRST_FRAME);
+        log.warn("peer={} stream={} error={} timeout={} no complete first frame in time; resetting the stream",
+                Peers.address(stream), stream.streamId(), ErrorCode.STREAM_TIMEOUT, timeout);
+        QuicStreams.abort(stream, ErrorCode.STREAM_TIMEOUT);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        cancel();
+        ctx.pipeline().remove(this);
+        ctx.fireChannelRead(msg);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        cancel();
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        cancel(); // bad input: the handlers after this one end the stream with its own error
+        ctx.fireExceptionCaught(cause);
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        cancel();
+    }
+
+    private void cancel() {
+        if (timer != null) {
+            timer.cancel(false);
+            timer = null;
+        }
+    }
+}

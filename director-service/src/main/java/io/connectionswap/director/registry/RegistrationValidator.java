@@ -1,0 +1,111 @@
+package io.connectionswap.director.registry;
+
+import io.connectionswap.protocol.message.WorkerRegistration;
+import io.connectionswap.protocol.quic.HostPort;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * Checks a worker's registration before the director keeps it, so that one bad worker is refused with a clear error
+ * at the door instead of failing later in the health poller (where it could stop the polling of every worker).
+ * A health URL must be an absolute http(s) URL with a host: {@code http://worker_a:8081/actuator/health} has none for
+ * {@link URI} (an underscore is not allowed in a host name) and is refused.
+ */
+final class RegistrationValidator {
+
+    static final int MAX_LABEL_LENGTH = 64;
+    static final int MAX_MODELS = 64;
+    static final int MAX_MODEL_NAME_LENGTH = 256;
+    static final int MAX_INSTANCE_ID_LENGTH = 128;
+    static final int MAX_URL_LENGTH = 2048;
+    private static final Pattern LABEL = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:-]*");
+
+    private RegistrationValidator() {
+    }
+
+    /** Returns the parsed address and health URL, or throws {@link InvalidRegistrationException}. */
+    static Checked check(WorkerRegistration registration) {
+        String label = registration.label();
+        if (label.length() > MAX_LABEL_LENGTH || !LABEL.matcher(label).matches()) {
+            throw refused(label, "label '" + printable(label, MAX_LABEL_LENGTH) + "' is not a label (expected: 1 to "
+                    + MAX_LABEL_LENGTH + " letters, digits, '.', '_', ':' or '-', starting with a "
+                    + "letter or digit)");
+        }
+        HostPort address;
+        try {
+            address = HostPort.parse("address", registration.address());
+        } catch (IllegalArgumentException e) {
+            throw refused(label, "worker " + label + ": " + e.getMessage());
+        }
+        if (address.port() == 0) {
+            throw refused(label, "worker " + label + ": address " + address
+                    + " has port 0 (expected: the port the director dials, 1-65535)");
+        }
+        URI healthUrl = healthUrl(label, registration.healthUrl());
+        if (registration.instanceId().length() > MAX_INSTANCE_ID_LENGTH) {
+            throw refused(label, "worker " + label + ": instanceId is longer than "
+                    + MAX_INSTANCE_ID_LENGTH + " characters");
+        }
+        List<String> models = registration.models();
+        if (models.size() > MAX_MODELS) {
+            throw refused(label, "worker " + label + ": " + models.size() + " models (expected: at most "
+                    + MAX_MODELS + ")");
+        }
+        for (String model : models) {
+            if (model == null || model.isBlank() || model.length() > MAX_MODEL_NAME_LENGTH
+                    || model.chars().anyMatch(Character::isISOControl)) {
+                throw refused(label, "worker " + label + ": model name '"
+                        + printable(String.valueOf(model), 64) + "' (expected: 1 to " + MAX_MODEL_NAME_LENGTH
+                        + " printable characters)");
+            }
+        }
+        return new Checked(address, healthUrl);
+    }
+
+    private static URI healthUrl(String label, String text) {
+        String problem = "worker " + label + ": health URL '" + printable(text, 200) + "' ";
+        if (text.length() > MAX_URL_LENGTH) {
+            throw refused(label, problem + "is longer than " + MAX_URL_LENGTH + " characters");
+        }
+        URI uri;
+        try {
+            uri = new URI(text);
+        } catch (URISyntaxException e) {
+            throw refused(label, problem + "is not a URI: " + e.getMessage());
+        }
+        String scheme = uri.getScheme();
+        if (!uri.isAbsolute() || !("http".equalsIgnoreCase(scheme) || "https".equalsIgnoreCase(scheme))) {
+            throw refused(label, problem + "is not an absolute http(s) URL");
+        }
+        if (uri.getHost() == null) {
+            String authority = uri.getRawAuthority();
+            throw refused(label, problem + "has no host"
+                    + (authority != null && authority.contains("_")
+                    ? " ('" + printable(authority, 100) + "' is not a valid host name: '_' is not allowed; use a name "
+                    + "with '-' or an IP address, e.g. CONNECTION_SWAP_WORKER_ADVERTISE_HEALTH_URL)"
+                    : " (expected: http://host:port/path)"));
+        }
+        if (uri.getPort() == 0 || uri.getPort() > 65535) {
+            throw refused(label, problem + "has port " + uri.getPort() + " (expected: 1-65535)");
+        }
+        return uri;
+    }
+
+    private static InvalidRegistrationException refused(String label, String message) {
+        return new InvalidRegistrationException(printable(label, MAX_LABEL_LENGTH), message);
+    }
+
+    /** At most {@code max} characters, control characters replaced: safe to put in a log line. */
+    static String printable(String text, int max) {
+        String cut = text.length() > max ? text.substring(0, max) + "..." : text;
+        StringBuilder out = new StringBuilder(cut.length());
+        cut.codePoints().forEach(c -> out.appendCodePoint(Character.isISOControl(c) ? '?' : c));
+        return out.toString();
+    }
+
+    /** The parts of a valid registration the registry keeps. */
+    record Checked(HostPort address, URI healthUrl) {
+    }
+}

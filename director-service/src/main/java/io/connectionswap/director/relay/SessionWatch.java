@@ -1,0 +1,120 @@
+package io.connectionswap.director.relay;
+
+import io.connectionswap.director.config.LimitProperties;
+import io.connectionswap.director.metrics.DirectorMeters;
+import io.connectionswap.director.registry.WorkerRegistry;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The relay's periodic round on the routing loop, every half stall minimum: ends sessions past their limits (a
+ * client that stopped reading, a session that lived too long), then acts on the {@link StallWatch}'s decisions. A
+ * round that fails is logged and counted ({@code swap_task_failures_total{task="stall_watch"}}); the next round runs
+ * all the same.
+ */
+final class SessionWatch {
+
+    private static final Logger log = LoggerFactory.getLogger(SessionWatch.class);
+
+    private final WorkerRegistry registry;
+    private final Collection<RelaySession> sessions;
+    private final StallWatch stallWatch;
+    private final LimitProperties limits;
+    private final DirectorMeters meters;
+    private final Runnable housekeeping;
+    private final long periodNanos;
+    private ScheduledFuture<?> task;
+    private long lastRoundNanos;
+
+    SessionWatch(WorkerRegistry registry, Collection<RelaySession> sessions, StallWatch stallWatch,
+                 LimitProperties limits, DirectorMeters meters, long periodNanos, Runnable housekeeping) {
+        this.registry = registry;
+        this.sessions = sessions;
+        this.stallWatch = stallWatch;
+        this.limits = limits;
+        this.meters = meters;
+        this.periodNanos = periodNanos;
+        this.housekeeping = housekeeping;
+    }
+
+    void start() {
+        lastRoundNanos = System.nanoTime();
+        task = registry.loop().scheduleAtFixedRate(this::run, periodNanos, periodNanos, TimeUnit.NANOSECONDS);
+    }
+
+    void stop() {
+        ScheduledFuture<?> current = task;
+        if (current != null) {
+            current.cancel(false);
+        }
+    }
+
+    private void run() {
+        try {
+            round(System.nanoTime());
+        } catch (RuntimeException | AssertionError e) {
+            meters.taskFailed(DirectorMeters.Task.STALL_WATCH);
+            log.error("task=stall_watch problem=\"{}\" stall watch round failed; the watch goes on", e.toString(), e);
+        }
+    }
+
+    void round(long now) {
+        long lateness = now - lastRoundNanos - periodNanos;
+        lastRoundNanos = now;
+        housekeeping.run();
+        enforceLimits(now);
+        if (lateness > periodNanos) {
+            // this loop itself was held up (GC pause, overload): frames and heartbeat echoes may be waiting unread in
+            // our own socket, so silence from workers proves nothing this round
+            log.debug("late.ms={} stall watch ran late; skipping one round", TimeUnit.NANOSECONDS.toMillis(lateness));
+            return;
+        }
+        for (StallWatch.Decision decision : stallWatch.decide(now, sessions)) {
+            if (decision instanceof StallWatch.WorkerStalled stalled) {
+                registry.stalled(stalled.worker(), stalled.detail());
+            } else if (decision instanceof StallWatch.StreamStalled stalled) {
+                stalled.session().swap(SwapReason.STALL, stalled.detail());
+            }
+        }
+    }
+
+    private void enforceLimits(long now) {
+        long slowNanos = limits.slowClientTimeout().toNanos();
+        long lifetimeNanos = limits.maxSessionDuration().toNanos();
+        List<RelaySession> tooSlow = null;
+        List<RelaySession> tooOld = null;
+        for (RelaySession session : sessions) {
+            long blockedSince = session.clientBlockedSinceNanos();
+            if (blockedSince != -1 && now - blockedSince > slowNanos) {
+                tooSlow = add(tooSlow, session);
+            } else if (now - session.startedNanos() > lifetimeNanos) {
+                tooOld = add(tooOld, session);
+            }
+        }
+        if (tooSlow != null) {
+            for (RelaySession session : tooSlow) {
+                meters.limitHit(DirectorMeters.Limit.SLOW_CLIENT);
+                session.clientTooSlow("the client read nothing of its stream for more than "
+                        + limits.slowClientTimeout().toMillis() + " ms (CONNECTION_SWAP_SLOW_CLIENT_TIMEOUT)");
+            }
+        }
+        if (tooOld != null) {
+            for (RelaySession session : tooOld) {
+                meters.limitHit(DirectorMeters.Limit.SESSION_DURATION);
+                session.lifetimeExceeded("the stream lived longer than " + limits.maxSessionDuration()
+                        + " (CONNECTION_SWAP_MAX_SESSION_DURATION)");
+            }
+        }
+    }
+
+    private static List<RelaySession> add(List<RelaySession> list, RelaySession session) {
+        List<RelaySession> result = list == null ? new ArrayList<>() : list;
+        result.add(session);
+        return result;
+    }
+}

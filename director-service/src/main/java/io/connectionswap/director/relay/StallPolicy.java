@@ -1,0 +1,78 @@
+package io.connectionswap.director.relay;
+
+import io.connectionswap.director.config.DirectorProperties;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * When a worker hangs and when one of its streams stalls. Pure decisions on times passed in ({@code System.nanoTime()}
+ * values), so they are tested without a clock.
+ *
+ * <ul>
+ *   <li><b>Hang</b>: the director's link heartbeat (every 100 ms, echoed by the worker's event loop) proves the worker
+ *       process runs. A worker silent on its link and on every stream for longer than {@code stallMinimum} hangs:
+ *       all its streams move.</li>
+ *   <li><b>Fixed-pace worker</b> (registered with a token interval, the stand-in): a stream is stalled after
+ *       {@code stallFactor} token intervals (at least {@code stallMinimum}) without a frame; before its first frame
+ *       (the hand-off) twice that, at least 1 s.</li>
+ *   <li><b>Self-paced worker</b> (token interval 0, a real model): while the worker is alive, a stream is stalled only
+ *       after {@code firstTokenTimeout} without its first token, or {@code tokenGapTimeout} between two tokens.
+ *       A slow first token or uneven gaps within those allowances never move a stream.</li>
+ * </ul>
+ */
+final class StallPolicy {
+
+    private static final long MIN_HAND_OFF_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+    private final long stallMinimumNanos;
+    private final int stallFactor;
+    private final long firstTokenNanos;
+    private final long tokenGapNanos;
+
+    StallPolicy(Duration stallMinimum, int stallFactor, Duration firstTokenTimeout, Duration tokenGapTimeout) {
+        this.stallMinimumNanos = stallMinimum.toNanos();
+        this.stallFactor = stallFactor;
+        this.firstTokenNanos = firstTokenTimeout.toNanos();
+        this.tokenGapNanos = tokenGapTimeout.toNanos();
+    }
+
+    static StallPolicy of(DirectorProperties properties) {
+        return new StallPolicy(properties.stallMinimum(), properties.stallFactor(), properties.firstTokenTimeout(),
+                properties.tokenGapTimeout());
+    }
+
+    /** Whether a worker whose last sign of life (heartbeat echo or frame) was at {@code lastAliveNanos} hangs. */
+    boolean hung(long nowNanos, long lastAliveNanos) {
+        return nowNanos - lastAliveNanos > stallMinimumNanos;
+    }
+
+    long hangLimitNanos() {
+        return stallMinimumNanos;
+    }
+
+    /**
+     * How long a stream may go without a frame from its (live) worker.
+     *
+     * @param tokenInterval     the worker's advertised interval; zero for a self-paced worker
+     * @param handedOff         the worker answered the hand-off (its first frame arrived)
+     * @param firstTokenRelayed a token of this leg was relayed
+     */
+    long streamLimitNanos(Duration tokenInterval, boolean handedOff, boolean firstTokenRelayed) {
+        if (tokenInterval.isZero()) {
+            return firstTokenRelayed ? tokenGapNanos : firstTokenNanos;
+        }
+        long stall = Math.max(stallMinimumNanos, tokenInterval.toNanos() * stallFactor);
+        return handedOff ? stall : Math.max(MIN_HAND_OFF_NANOS, 2 * stall);
+    }
+
+    /** Words for a stream limit in logs and RETRY details. */
+    String describeStreamLimit(Duration tokenInterval, boolean handedOff, boolean firstTokenRelayed) {
+        long millis = TimeUnit.NANOSECONDS.toMillis(streamLimitNanos(tokenInterval, handedOff, firstTokenRelayed));
+        if (tokenInterval.isZero()) {
+            return firstTokenRelayed ? "no token for more than " + millis + " ms (CONNECTION_SWAP_TOKEN_GAP_TIMEOUT)"
+                    : "no first token for more than " + millis + " ms (CONNECTION_SWAP_FIRST_TOKEN_TIMEOUT)";
+        }
+        return handedOff ? "no frame for more than " + millis + " ms (" + stallFactor + " token intervals)"
+                : "no answer to the hand-off for more than " + millis + " ms";
+    }
+}

@@ -1,0 +1,137 @@
+package io.connectionswap.director.relay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.connectionswap.director.config.DirectorProperties;
+import io.connectionswap.director.config.HealthProperties;
+import io.connectionswap.director.config.LimitProperties;
+import io.connectionswap.director.metrics.DirectorMeters;
+import io.connectionswap.director.registry.WorkerEndpoint;
+import io.connectionswap.director.registry.WorkerRegistry;
+import io.connectionswap.director.registry.WorkerSource;
+import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.message.GenerationRequest;
+import io.connectionswap.protocol.message.Token;
+import io.connectionswap.protocol.quic.HostPort;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.DefaultEventLoop;
+import java.net.URI;
+import java.time.Duration;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.util.unit.DataSize;
+
+/** The watch's limits: a client that stops reading is cut off with TOO_SLOW; a session that lives too long ends. */
+class SessionWatchTest {
+
+    private final DefaultEventLoop loop = new DefaultEventLoop();
+    private final SimpleMeterRegistry meterRegistry = new SimpleMeterRegistry();
+    private final DirectorMeters meters = new DirectorMeters(meterRegistry, loop);
+    private final DirectorProperties properties = new DirectorProperties("127.0.0.1:0", "d-test", null,
+            Duration.ofMillis(100), Duration.ofSeconds(1), 3, Duration.ofMillis(300), Duration.ofSeconds(30),
+            Duration.ofSeconds(15), Duration.ofSeconds(60), 3);
+    private final LimitProperties limits = new LimitProperties(1000, 1000, Duration.ofSeconds(10), 65536,
+            Duration.ofMinutes(10), DataSize.ofMegabytes(4), Duration.ofSeconds(5), true);
+    private final WorkerRegistry registry = new WorkerRegistry(loop, Runnable::run,
+            (worker, remote, onLost) -> loop.newFailedFuture(new IllegalStateException("not in this test")), properties,
+            new HealthProperties(Duration.ofMillis(500), null, 1, 2, 4), meters);
+    private final Set<RelaySession> sessions = new LinkedHashSet<>();
+    private final SessionWatch watch = new SessionWatch(registry, sessions, new StallWatch(StallPolicy.of(properties)),
+            limits, meters, TimeUnit.MILLISECONDS.toNanos(150), () -> { });
+    private final WorkerEndpoint worker = new WorkerEndpoint("worker-a", new HostPort("127.0.0.1", 62001),
+            URI.create("http://127.0.0.1:1/actuator/health"), Duration.ofMillis(50), "i-1", "127.0.0.1",
+            WorkerSource.REGISTRATION, List.of("m"));
+    private final FakeClient client = new FakeClient();
+    private final FakeWorker workerSide = new FakeWorker();
+    private long now = System.nanoTime();
+
+    @AfterEach
+    void tearDown() {
+        client.relayed.forEach(ByteBuf::release);
+        loop.shutdownGracefully();
+    }
+
+    @Test
+    void aClientThatStopsReadingIsCutOffWithTooSlowAfterTheTimeout() {
+        RelaySession session = open();
+        client.writable = false;
+        session.fromWorker(TestFrames.frame(new Token(1, "a")));
+        assertThat(workerSide.reading).as("back-pressure first").isFalse();
+        now += TimeUnit.SECONDS.toNanos(5);
+        watch.round(now);
+        assertThat(client.aborted).isNull();
+        now += TimeUnit.MILLISECONDS.toNanos(10);
+        watch.round(now);
+        assertThat(client.aborted).isEqualTo(ErrorCode.TOO_SLOW);
+        assertThat(workerSide.cancelled).as("the worker stops; its stream reads again and is released").isTrue();
+        assertThat(sessions).isEmpty();
+        assertThat(meterRegistry.get("swap.limit.hits").tag("limit", "slow_client").counter().count()).isEqualTo(1);
+    }
+
+    @Test
+    void aClientThatReadsAgainInTimeIsNotCutOff() {
+        RelaySession session = open();
+        client.writable = false;
+        session.fromWorker(TestFrames.frame(new Token(1, "a")));
+        now += TimeUnit.SECONDS.toNanos(4);
+        client.writable = true;
+        session.clientWritable(true);
+        now += TimeUnit.SECONDS.toNanos(4);
+        worker.echoed(now);
+        session.fromWorker(TestFrames.frame(new Token(2, "b")));
+        watch.round(now);
+        assertThat(client.aborted).isNull();
+        assertThat(session.relaying()).isTrue();
+    }
+
+    @Test
+    void aSessionThatLivesLongerThanAllowedEndsWithStreamTimeout() {
+        RelaySession session = open();
+        now += TimeUnit.MINUTES.toNanos(10) + 1;
+        worker.echoed(now);
+        session.fromWorker(TestFrames.frame(new Token(1, "a")));
+        watch.round(now);
+        assertThat(client.error.code()).isEqualTo(ErrorCode.STREAM_TIMEOUT);
+        assertThat(client.error.message()).contains("CONNECTION_SWAP_MAX_SESSION_DURATION");
+        assertThat(workerSide.cancelled).isTrue();
+        assertThat(meterRegistry.get("swap.limit.hits").tag("limit", "session_duration").counter().count()).isEqualTo(1);
+    }
+
+    private RelaySession open() {
+        RelaySession session = new RelaySession(1, "conn-1", client, GenerationRequest.completion("g-1", "p", 100), worker,
+                new SessionEvents() {
+                    @Override
+                    public void sessionEnded(RelaySession ended) {
+                        sessions.remove(ended);
+                    }
+
+                    @Override
+                    public void swapped(RelaySession swapped, String reason) {
+                    }
+
+                    @Override
+                    public void migrationLimitReached(RelaySession limited, String reason) {
+                    }
+
+                    @Override
+                    public void requestFailed(RelaySession failed, ErrorCode code) {
+                    }
+
+                    @Override
+                    public void workerDraining(RelaySession draining, String detail) {
+                    }
+
+                    @Override
+                    public void tokenRelayed(RelaySession relayed, boolean firstOfSession) {
+                    }
+                }, 3, () -> now);
+        session.workerStreamOpened(workerSide);
+        sessions.add(session);
+        return session;
+    }
+}

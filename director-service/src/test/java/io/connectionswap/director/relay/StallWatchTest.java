@@ -1,0 +1,225 @@
+package io.connectionswap.director.relay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.connectionswap.director.registry.WorkerEndpoint;
+import io.connectionswap.director.registry.WorkerSource;
+import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.message.Connected;
+import io.connectionswap.protocol.message.GenerationRequest;
+import io.connectionswap.protocol.message.Token;
+import io.connectionswap.protocol.quic.HostPort;
+import io.netty.buffer.ByteBuf;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The stall watch's decisions on a fake clock: a hung worker is found by the silence of its link heartbeat and its
+ * streams within the stall minimum; a self-paced worker's slow first token and uneven gaps never move a stream while
+ * its heartbeat answers; a fixed-pace worker keeps today's per-stream limits.
+ */
+class StallWatchTest {
+
+    private static final long WATCH_PERIOD = ms(150);
+
+    private final long start = System.nanoTime();
+    private long now = start;
+    private final StallWatch watch = new StallWatch(new StallPolicy(Duration.ofMillis(300), 3, Duration.ofSeconds(30),
+            Duration.ofSeconds(15)));
+    private final List<RelaySession> sessions = new ArrayList<>();
+    private final List<FakeClient> clients = new ArrayList<>();
+    private final WorkerEndpoint selfPaced = worker("upstream-a", 62001, Duration.ZERO);
+    private final WorkerEndpoint fixedPace = worker("stand-in-b", 62002, Duration.ofMillis(50));
+
+    @AfterEach
+    void releaseRelayedFrames() {
+        clients.forEach(client -> client.relayed.forEach(ByteBuf::release));
+    }
+
+    @Test
+    void aSlowFirstTokenAndUnevenGapsNeverMoveAStreamWhileTheWorkerAnswersItsHeartbeat() {
+        RelaySession session = open(selfPaced);
+        session.fromWorker(TestFrames.frame(new Connected("upstream-a", "conn-1", 1, "g", 0, "llama")));
+        // time to first token 3 s: only heartbeats meanwhile
+        advanceWithHeartbeats(ms(3000), selfPaced);
+        session.fromWorker(TestFrames.frame(new Token(1, "a")));
+        // then 200 tokens with gaps jittered from 10 to 400 ms
+        Random random = new Random(7);
+        for (int sequence = 2; sequence <= 200; sequence++) {
+            advanceWithHeartbeats(ms(10 + random.nextInt(391)), selfPaced);
+            session.fromWorker(TestFrames.frame(new Token(sequence, " t")));
+        }
+        assertThat(session.relaying()).isTrue();
+    }
+
+    @Test
+    void aLiveSelfPacedWorkerMayTakeItsWholeFirstTokenAllowance() {
+        RelaySession session = open(selfPaced);
+        session.fromWorker(TestFrames.frame(new Connected("upstream-a", "conn-1", 1, "g", 0, "llama")));
+        advanceWithHeartbeats(ms(29_900), selfPaced);
+        assertThat(session.relaying()).isTrue();
+        now += ms(200);
+        selfPaced.echoed(now);
+        List<StallWatch.Decision> decisions = watch.decide(now, sessions);
+        assertThat(decisions).singleElement().isInstanceOfSatisfying(StallWatch.WorkerStalled.class, stalled -> {
+            assertThat(stalled.worker()).isSameAs(selfPaced);
+            assertThat(stalled.detail()).contains("no first token for more than 30000 ms");
+        });
+    }
+
+    @Test
+    void onlyTheSilentStreamMovesWhenTheSameWorkerAnswersOnAnother() {
+        RelaySession waiting = open(selfPaced);
+        RelaySession flowing = open(selfPaced);
+        waiting.fromWorker(TestFrames.frame(new Connected("upstream-a", "conn-1", 1, "g", 0, "llama")));
+        int sequence = 0;
+        for (long elapsed = 0; elapsed < ms(31_000); elapsed += ms(200)) {
+            now += ms(200);
+            selfPaced.echoed(now);
+            flowing.fromWorker(TestFrames.frame(new Token(++sequence, " t")));
+        }
+        List<StallWatch.Decision> decisions = watch.decide(now, sessions);
+        assertThat(decisions).singleElement().isInstanceOfSatisfying(StallWatch.StreamStalled.class, stalled -> {
+            assertThat(stalled.session()).isSameAs(waiting);
+            assertThat(stalled.detail()).contains("CONNECTION_SWAP_FIRST_TOKEN_TIMEOUT").endsWith("on this stream");
+        });
+    }
+
+    @Test
+    void aHungWorkerIsFoundWithinTheStallMinimumWhateverItsPace() {
+        for (WorkerEndpoint worker : List.of(selfPaced, fixedPace)) {
+            RelaySession session = open(worker);
+            session.fromWorker(TestFrames.frame(new Connected(worker.label(), "conn-1", 1, "g", 0, "m")));
+            session.fromWorker(TestFrames.frame(new Token(1, "a")));
+            worker.echoed(now);
+        }
+        long stopped = now; // SIGSTOP: no echo, no frame from now on
+        now = stopped + ms(300);
+        assertThat(watch.decide(now, sessions)).isEmpty();
+        now = stopped + ms(301);
+        List<StallWatch.Decision> decisions = watch.decide(now, sessions);
+        assertThat(decisions).hasSize(2).allSatisfy(decision -> assertThat(decision)
+                .isInstanceOfSatisfying(StallWatch.WorkerStalled.class,
+                        stalled -> assertThat(stalled.detail()).contains("no heartbeat echo").contains("hangs")));
+    }
+
+    @Test
+    void aSlowClientIsBackPressureNotAStallButAHangIsStillAHang() {
+        RelaySession session = open(fixedPace);
+        session.fromWorker(TestFrames.frame(new Token(1, "a")));
+        clients.get(0).writable = false;
+        advanceWithHeartbeats(ms(5000), fixedPace);
+        assertThat(session.relaying()).isTrue();
+        now += ms(400);
+        assertThat(watch.decide(now, sessions)).singleElement().isInstanceOf(StallWatch.WorkerStalled.class);
+    }
+
+    @Test
+    void aFixedPaceWorkerKeepsTodaysPerStreamLimits() {
+        RelaySession silent = open(fixedPace);
+        RelaySession flowing = open(fixedPace);
+        silent.fromWorker(TestFrames.frame(new Token(1, "a")));
+        flowing.fromWorker(TestFrames.frame(new Token(1, "a")));
+        for (int sequence = 2; sequence <= 6; sequence++) {
+            now += ms(50);
+            fixedPace.echoed(now);
+            flowing.fromWorker(TestFrames.frame(new Token(sequence, " t")));
+        }
+        assertThat(watch.decide(now, sessions)).as("250 ms silent: within 3 x 50 ms, at least 300 ms").isEmpty();
+        now += ms(60);
+        fixedPace.echoed(now);
+        flowing.fromWorker(TestFrames.frame(new Token(7, " t")));
+        assertThat(watch.decide(now, sessions)).singleElement().isInstanceOfSatisfying(StallWatch.StreamStalled.class,
+                stalled -> assertThat(stalled.session()).isSameAs(silent));
+
+        now += ms(310);
+        fixedPace.echoed(now); // alive, but silent on every stream: its model is stuck
+        assertThat(watch.decide(now, sessions)).singleElement().isInstanceOf(StallWatch.WorkerStalled.class);
+    }
+
+    @Test
+    void aNewStreamOfAFixedPaceWorkerHasTheHandOffAllowance() {
+        RelaySession session = open(fixedPace);
+        advanceWithHeartbeats(ms(950), fixedPace);
+        assertThat(session.relaying()).isTrue();
+        now += ms(100);
+        fixedPace.echoed(now);
+        assertThat(watch.decide(now, sessions)).singleElement().isInstanceOfSatisfying(StallWatch.WorkerStalled.class,
+                stalled -> assertThat(stalled.detail()).contains("no answer to the hand-off"));
+    }
+
+    /** Moves the clock on with a heartbeat echo every 100 ms and the watch every 150 ms, failing on any decision. */
+    private void advanceWithHeartbeats(long nanos, WorkerEndpoint worker) {
+        long end = now + nanos;
+        long nextEcho = now + ms(100);
+        long nextWatch = now + WATCH_PERIOD;
+        while (Math.min(nextEcho, nextWatch) <= end) {
+            if (nextEcho <= nextWatch) {
+                now = nextEcho;
+                worker.echoed(now);
+                nextEcho += ms(100);
+            } else {
+                now = nextWatch;
+                assertThat(watch.decide(now, sessions)).as("decisions at +%d ms", TimeUnit.NANOSECONDS.toMillis(now - start))
+                        .isEmpty();
+                nextWatch += WATCH_PERIOD;
+            }
+        }
+        now = end;
+    }
+
+    private RelaySession open(WorkerEndpoint worker) {
+        FakeClient client = new FakeClient();
+        clients.add(client);
+        RelaySession session = new RelaySession(sessions.size() + 1, "conn-1", client,
+                GenerationRequest.completion("g-" + sessions.size(), "prompt", 1000), worker, NO_EVENTS, 3, () -> now);
+        session.workerStreamOpened(new FakeWorker());
+        sessions.add(session);
+        return session;
+    }
+
+    private WorkerEndpoint worker(String label, int port, Duration tokenInterval) {
+        WorkerEndpoint worker = new WorkerEndpoint(label, new HostPort("127.0.0.1", port),
+                URI.create("http://127.0.0.1:1/actuator/health"), tokenInterval, "i-" + port, "127.0.0.1",
+                WorkerSource.REGISTRATION, List.of("m"));
+        worker.heardFrom(now);
+        worker.echoed(now);
+        return worker;
+    }
+
+    private static long ms(long millis) {
+        return TimeUnit.MILLISECONDS.toNanos(millis);
+    }
+
+    private static final SessionEvents NO_EVENTS = new SessionEvents() {
+        @Override
+        public void sessionEnded(RelaySession session) {
+        }
+
+        @Override
+        public void swapped(RelaySession session, String reason) {
+        }
+
+        @Override
+        public void migrationLimitReached(RelaySession session, String reason) {
+        }
+
+        @Override
+        public void requestFailed(RelaySession session, ErrorCode code) {
+        }
+
+        @Override
+        public void workerDraining(RelaySession session, String detail) {
+        }
+
+        @Override
+        public void tokenRelayed(RelaySession session, boolean firstOfSession) {
+        }
+    };
+}

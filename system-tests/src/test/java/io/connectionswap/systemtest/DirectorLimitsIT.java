@@ -1,0 +1,199 @@
+package io.connectionswap.systemtest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.frame.FrameLimits;
+import io.connectionswap.protocol.frame.FrameType;
+import io.connectionswap.protocol.message.End;
+import io.connectionswap.protocol.message.GenerationRequest;
+import io.connectionswap.protocol.quic.QuicSettings;
+import io.connectionswap.protocol.tls.CertificateDirectory;
+import io.connectionswap.protocol.tls.TlsIdentity;
+import io.connectionswap.systemtest.support.DumpLogsOnFailure;
+import io.connectionswap.systemtest.support.ProcessCluster;
+import io.connectionswap.systemtest.support.PrometheusText;
+import io.connectionswap.systemtest.support.RawGeneration;
+import io.connectionswap.systemtest.support.RawQuicClient;
+import io.connectionswap.systemtest.support.ServiceProcess;
+import io.netty.buffer.Unpooled;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.extension.ExtendWith;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Hostile and broken peers against the real jars: a worker registering a health URL Java cannot poll, a slowloris
+ * of 2 000 streams that never complete a frame, a client that stops reading. Each is refused or cut off with a clear
+ * error and a counted limit, and everything else keeps serving.
+ */
+@ExtendWith(DumpLogsOnFailure.class)
+class DirectorLimitsIT {
+
+    private static final Duration DEADLINE = Duration.ofSeconds(30);
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    private final TlsIdentity clientIdentity = TlsIdentity.of(CertificateDirectory.locate(null), "client");
+    private ProcessCluster cluster;
+
+    @AfterEach
+    void stop() {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    @Test
+    void aWorkerWithAHealthUrlWithoutAHostIsRefusedAndTheOthersKeepBeingPolledAndServing(TestInfo test) {
+        cluster = new ProcessCluster(name(test), "50ms");
+        ServiceProcess director = cluster.startDirector();
+        cluster.startWorker("worker-a");
+        cluster.startWorker("worker-b");
+        // http://worker_a:8081/... : '_' is not allowed in a host name, so java.net.URI sees no host at all
+        ServiceProcess bad = cluster.startWorker("worker-c",
+                "CONNECTION_SWAP_WORKER_ADVERTISE_HEALTH_URL=http://worker_a:8081/actuator/health");
+        cluster.awaitHealthyWorkers(2);
+        ServiceProcess client = cluster.startClient("CONNECTION_SWAP_MAX_TOKENS=100", "CONNECTION_SWAP_CLIENT_CONCURRENCY=2");
+
+        await("the director refuses worker-c's registration").atMost(ProcessCluster.STARTUP)
+                .pollInterval(Duration.ofMillis(200))
+                .until(() -> !director.logLines("refused worker registration").isEmpty());
+        String refusal = director.logLines("refused worker registration").get(0);
+        assertThat(refusal).contains("worker.label=worker-c")
+                .contains("health URL 'http://worker_a:8081/actuator/health' has no host")
+                .contains("'_' is not allowed");
+        await("worker-c is told why").atMost(DEADLINE).pollInterval(Duration.ofMillis(200))
+                .until(() -> !bad.logLines("director refused registration").isEmpty());
+        assertThat(bad.logLines("director refused registration").get(0)).contains("BAD_REQUEST").contains("has no host");
+
+        Map<String, String> polls = lastPolls(director);
+        assertThat(polls).containsOnlyKeys("worker-a", "worker-b");
+        await("the other workers are still polled").atMost(DEADLINE).pollInterval(Duration.ofMillis(300))
+                .until(() -> {
+                    Map<String, String> now = lastPolls(director);
+                    return !now.get("worker-a").equals(polls.get("worker-a"))
+                            && !now.get("worker-b").equals(polls.get("worker-b"));
+                });
+        await("the client streams").atMost(ProcessCluster.STARTUP).pollInterval(Duration.ofMillis(200))
+                .until(() -> client.ready() && client.metrics().sum("swap_client_tokens_total") >= 40);
+        PrometheusText metrics = director.metrics();
+        assertThat(metrics.sum("swap_registrations_refused_total")).isGreaterThanOrEqualTo(1);
+        assertThat(metrics.sum("swap_task_failures_total")).isZero();
+        assertThat(metrics.sum("swap_workers", "state", "healthy")).isEqualTo(2);
+        assertThat(client.metrics().sum("swap_client_sequence_errors_total")).isZero();
+    }
+
+    @Test
+    void aSlowlorisOfTwoThousandStreamsIsResetAfterTheFirstFrameTimeoutWhileARealStreamFlows(TestInfo test)
+            throws Exception {
+        cluster = new ProcessCluster(name(test), "50ms");
+        ServiceProcess director = cluster.startDirector("CONNECTION_SWAP_FIRST_FRAME_TIMEOUT=3s",
+                "CONNECTION_SWAP_MAX_STREAMS_PER_CONNECTION=2100");
+        cluster.startWorker("worker-a");
+        cluster.startWorker("worker-b");
+        cluster.awaitHealthyWorkers(2);
+        ServiceProcess client = cluster.startClient("CONNECTION_SWAP_MAX_TOKENS=100", "CONNECTION_SWAP_CLIENT_CONCURRENCY=2");
+        await("the client streams").atMost(ProcessCluster.STARTUP).pollInterval(Duration.ofMillis(200))
+                .until(() -> client.ready() && client.metrics().sum("swap_client_tokens_total") >= 10);
+
+        try (RawQuicClient raw = new RawQuicClient(RawQuicClient.tls(clientIdentity), cluster.directorQuicPort())) {
+            List<RawQuicClient.Stream> loris = new ArrayList<>();
+            for (int i = 0; i < 2000; i++) {
+                RawQuicClient.Stream stream = raw.openStream();
+                // three of a GENERATE header's five bytes, then nothing
+                stream.writeBytesAsync(Unpooled.wrappedBuffer(new byte[] {(byte) FrameType.GENERATE.code(), 0, 0}));
+                loris.add(stream);
+            }
+            // a real generation on the same connection: 80 tokens, 4 s
+            RawGeneration real = RawGeneration.start(raw, GenerationRequest.completion("g-real", "real-stream", 80));
+            double clientTokens = client.metrics().sum("swap_client_tokens_total");
+            real.awaitEnd(End.class, DEADLINE);
+            assertThat(real.lastSequence()).isEqualTo(80);
+
+            await("every slowloris stream is reset with STREAM_TIMEOUT").atMost(DEADLINE)
+                    .pollInterval(Duration.ofMillis(200))
+                    .until(() -> loris.stream().allMatch(s -> s.resetCode() == ErrorCode.STREAM_TIMEOUT.code()));
+            assertThat(director.metrics().sum("swap_limit_hits_total", "limit", "first_frame")).isEqualTo(2000);
+            assertThat(client.metrics().sum("swap_client_tokens_total")).as("the other client kept streaming")
+                    .isGreaterThan(clientTokens + 40);
+            assertThat(raw.connection().isActive()).isTrue();
+        }
+        await("the director holds only the streams in flight again").atMost(DEADLINE)
+                .pollInterval(Duration.ofMillis(300))
+                .until(() -> director.metrics().sum("swap_quic_streams_open") < 50);
+        assertThat(client.metrics().sum("swap_client_sequence_errors_total")).isZero();
+        assertThat(director.metrics().sum("swap_total")).isZero();
+    }
+
+    @Test
+    void aClientThatStopsReadingHoldsItsWorkerBackAndIsCutOffWithTooSlow(TestInfo test) throws Exception {
+        cluster = new ProcessCluster(name(test), "1ms");
+        ServiceProcess director = cluster.startDirector("CONNECTION_SWAP_SLOW_CLIENT_TIMEOUT=3s");
+        ServiceProcess workerA = cluster.startWorker("worker-a");
+        ServiceProcess workerB = cluster.startWorker("worker-b");
+        cluster.awaitHealthyWorkers(2);
+
+        // a 16 KiB stream window: the director can send about a thousand tokens before this client must read
+        QuicSettings smallWindow = new QuicSettings(Duration.ofSeconds(10), 64L * 1024 * 1024, 16 * 1024, 1000,
+                FrameLimits.DEFAULTS);
+        try (RawQuicClient slow = new RawQuicClient(RawQuicClient.tls(clientIdentity), cluster.directorQuicPort(),
+                smallWindow)) {
+            RawQuicClient.Stream stream = slow.openStream();
+            stream.pauseReading();
+            stream.write(GenerationRequest.completion("g-slow", "slow-reader", 60_000));
+
+            await("the director stops relaying: back-pressure up to the worker stream").atMost(DEADLINE)
+                    .pollInterval(Duration.ofMillis(100))
+                    .until(() -> {
+                        double before = director.metrics().sum("swap_tokens_relayed_total");
+                        Thread.sleep(1000);
+                        PrometheusText after = director.metrics();
+                        return before > 0 && after.sum("swap_tokens_relayed_total") == before
+                                && after.sum("swap_streams_active") == 1;
+                    });
+            await("the client is cut off").atMost(DEADLINE).pollInterval(Duration.ofMillis(200))
+                    .until(() -> director.metrics().sum("swap_limit_hits_total", "limit", "slow_client") == 1);
+            assertThat(director.logLines("client stopped reading; resetting its stream")).hasSize(1);
+            await("the worker stops and every stream is released").atMost(DEADLINE).pollInterval(Duration.ofMillis(200))
+                    .until(() -> director.metrics().sum("swap_streams_active") == 0
+                            && workerA.metrics().sum("swap_worker_streams_active") == 0
+                            && workerB.metrics().sum("swap_worker_streams_active") == 0);
+            assertThat(workerA.metrics().sum("swap_worker_tokens_total") + workerB.metrics().sum("swap_worker_tokens_total"))
+                    .as("the worker never produced the whole generation").isLessThan(60_000);
+        }
+        try (RawQuicClient reader = new RawQuicClient(RawQuicClient.tls(clientIdentity), cluster.directorQuicPort())) {
+            RawGeneration normal = RawGeneration.start(reader, GenerationRequest.completion("g-normal", "normal", 200));
+            normal.awaitEnd(End.class, DEADLINE);
+            assertThat(normal.lastSequence()).isEqualTo(200);
+        }
+        await("streams back to what the links hold").atMost(DEADLINE).pollInterval(Duration.ofMillis(300))
+                .until(() -> director.metrics().sum("swap_quic_streams_open") <= 10);
+        assertThat(director.metrics().sum("swap_total")).isZero();
+        assertThat(cluster.leakReports()).isEmpty();
+    }
+
+    /** worker label -> lastPoll from the director's health details. */
+    private static Map<String, String> lastPolls(ServiceProcess director) {
+        String body = director.get("/actuator/health");
+        assertThat(body).as("director health").isNotNull();
+        JsonNode workers = JSON.readTree(body).path("components").path("workers").path("details").path("workers");
+        Map<String, String> polls = new HashMap<>();
+        for (Map.Entry<String, JsonNode> worker : workers.properties()) {
+            polls.put(worker.getKey().substring(0, worker.getKey().indexOf('@')),
+                    worker.getValue().path("lastPoll").asString(""));
+        }
+        return polls;
+    }
+
+    private static String name(TestInfo test) {
+        return test.getTestMethod().orElseThrow().getName();
+    }
+}
