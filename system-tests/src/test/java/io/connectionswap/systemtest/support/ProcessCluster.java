@@ -109,11 +109,6 @@ public final class ProcessCluster implements AutoCloseable {
         return director;
     }
 
-    /** UDP port of the first director replica's QUIC server (what a test's own QUIC client dials). */
-    public int directorQuicPort() {
-        return directorQuicPorts.get(0);
-    }
-
     /** Where this test's process logs go (helper processes of a test may log there too). */
     public Path logDirectory() {
         return logs;

@@ -1,0 +1,138 @@
+package io.connectionswap.systemtest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.connectionswap.protocol.message.GenerationRequest;
+import io.connectionswap.protocol.message.SamplingParameters;
+import io.connectionswap.systemtest.support.DumpLogsOnFailure;
+import io.connectionswap.systemtest.support.GreedyLlmProcess;
+import io.connectionswap.systemtest.support.ProcessCluster;
+import io.connectionswap.systemtest.support.PrometheusText;
+import io.connectionswap.systemtest.support.ResumingClient;
+import io.connectionswap.systemtest.support.ServiceProcess;
+import io.connectionswap.testsupport.llm.Behaviour;
+import io.connectionswap.testsupport.llm.GreedyLlm;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * A real model sets its own pace: a first token after seconds, then uneven gaps. Workers in front of greedy
+ * OpenAI-compatible server processes register no fixed token interval, so the director judges them by their link
+ * heartbeat (the process is alive) and by generous per-stream allowances, never by a token interval. Both directions
+ * of that design are checked with the director's DEFAULT stall settings (only ProcessCluster's stall minimum for busy
+ * test machines): a slow first token and jittered gaps cause no swap while the worker lives, and a worker that hangs
+ * (SIGSTOP) is still found as a stall, before its link's heartbeat timeout (1 s) would call it a lost connection.
+ */
+@ExtendWith(DumpLogsOnFailure.class)
+class RealModelPacingIT {
+
+    private static final String MODEL = "greedy-1";
+    private static final Duration DEADLINE = Duration.ofSeconds(120);
+
+    private ProcessCluster cluster;
+    private GreedyLlmProcess upstreamA;
+    private GreedyLlmProcess upstreamB;
+    private ResumingClient client;
+
+    private void start(TestInfo test) throws Exception {
+        cluster = new ProcessCluster(test.getTestMethod().orElseThrow().getName(), "50ms");
+        upstreamA = GreedyLlmProcess.start("upstream-a", cluster.logDirectory(), MODEL, "10ms", "10ms");
+        upstreamB = GreedyLlmProcess.start("upstream-b", cluster.logDirectory(), MODEL, "10ms", "10ms");
+        cluster.startDirector();
+        cluster.startWorker("worker-a", openAi(upstreamA));
+        cluster.startWorker("worker-b", openAi(upstreamB));
+        cluster.awaitHealthyWorkers(2);
+    }
+
+    private static String[] openAi(GreedyLlmProcess upstream) {
+        return new String[] {"CONNECTION_SWAP_MODEL_BACKEND=openai", "CONNECTION_SWAP_UPSTREAM_URL=" + upstream.baseUrl(),
+                "CONNECTION_SWAP_UPSTREAM_MODEL=" + MODEL, "CONNECTION_SWAP_UPSTREAM_HEALTH_INTERVAL=500ms"};
+    }
+
+    @AfterEach
+    void stop() {
+        if (client != null) {
+            client.close();
+        }
+        if (cluster != null) {
+            cluster.close();
+        }
+        for (GreedyLlmProcess upstream : new GreedyLlmProcess[] {upstreamA, upstreamB}) {
+            if (upstream != null) {
+                upstream.close();
+            }
+        }
+    }
+
+    @Test
+    void aSlowFirstTokenAndUnevenGapsNeverCauseASwap(TestInfo test) throws Exception {
+        start(test);
+        Behaviour slowAndUneven = new Behaviour(3000, 10, 400, false, false, 0);
+        upstreamA.behaviour(slowAndUneven);
+        upstreamB.behaviour(slowAndUneven);
+        client = new ResumingClient(cluster.directorQuicPort());
+
+        List<ResumingClient.Generation> generations = new ArrayList<>();
+        List<String> prompts = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            String prompt = "A model that thinks for three seconds, then writes unevenly, number " + i;
+            prompts.add(prompt);
+            generations.add(client.start(request(prompt, 30, i % 2 == 0 ? "worker-b" : "worker-a")));
+        }
+        for (int i = 0; i < generations.size(); i++) {
+            ResumingClient.Generation generation = generations.get(i).await(DEADLINE);
+            assertThat(generation.failure()).as("client problem of %s", generation).isNull();
+            assertThat(generation.error()).as("error of %s", generation).isNull();
+            assertThat(generation.retries()).as("swaps of %s", generation).isEmpty();
+            assertThat(generation.workers()).hasSize(1);
+            assertThat(generation.text()).isEqualTo(GreedyLlm.complete(prompts.get(i), 30));
+        }
+        PrometheusText director = cluster.director().metrics();
+        assertThat(director.sum("swap_total")).as("swap_total").isZero();
+        assertThat(director.sum("swap_workers", "state", "healthy")).as("no worker blamed").isEqualTo(2);
+    }
+
+    @Test
+    void aHungSelfPacedWorkerIsFoundAsAStallBeforeItsLinkTimesOut(TestInfo test) throws Exception {
+        start(test);
+        upstreamA.behaviour(new Behaviour(0, 20, 20, false, false, 0));
+        upstreamB.behaviour(new Behaviour(0, 20, 20, false, false, 0));
+        client = new ResumingClient(cluster.directorQuicPort());
+        String prompt = "The worker that serves this stream stops answering at all";
+        ResumingClient.Generation generation = client.start(request(prompt, 150, "worker-b"));
+        await("worker-a streams tokens").atMost(DEADLINE).pollInterval(Duration.ofMillis(20))
+                .until(() -> generation.tokens() >= 20 || generation.done());
+        assertThat(generation.currentWorker()).isEqualTo("worker-a");
+        ServiceProcess workerA = cluster.processes().stream().filter(p -> p.name().equals("worker-a")).findFirst()
+                .orElseThrow();
+        long pid = workerA.process().pid();
+
+        new ProcessBuilder("kill", "-STOP", Long.toString(pid)).start().waitFor();
+        try {
+            generation.await(DEADLINE);
+        } finally {
+            new ProcessBuilder("kill", "-CONT", Long.toString(pid)).start().waitFor();
+        }
+
+        assertThat(generation.error()).as("error of %s", generation).isNull();
+        assertThat(generation.text()).isEqualTo(GreedyLlm.complete(prompt, 150));
+        assertThat(generation.workers()).containsExactly("worker-a", "worker-b");
+        assertThat(generation.retries()).singleElement().satisfies(retry -> {
+            assertThat(retry.reason()).as("found as a hang, not as a lost link").isEqualTo("stall");
+            assertThat(retry.failedWorker()).isEqualTo("worker-a");
+        });
+        assertThat(cluster.director().metrics().sum("swap_total", "reason", "stall")).isEqualTo(1);
+    }
+
+    private static GenerationRequest request(String prompt, int maxTokens, String avoid) {
+        return new GenerationRequest(UUID.randomUUID().toString(), MODEL, prompt, null,
+                SamplingParameters.maxTokens(maxTokens), 0, null, avoid, 0, null);
+    }
+}
