@@ -32,23 +32,37 @@ import org.junit.jupiter.api.Assumptions;
  *       never a silent skip.</li>
  * </ul>
  * The line: {@code MISSING TOOL: promtool (not on the PATH; install with .ci/install-prometheus.sh, or run
- * ./test.sh); AlertRulesTest skipped}.
+ * ./test.sh); AlertRulesTest skipped}. A tool of a test's own: {@code new ExternalTool("jq", "install with
+ * apt-get install jq")}.
+ *
+ * <p>Ask in the test or in {@code @BeforeEach}: surefire and failsafe count a test skipped there as skipped, while
+ * an assumption that fails in {@code @BeforeAll} makes the class report no test at all. A class that needs the tool
+ * in {@code @BeforeAll} catches the {@code TestAbortedException} there and throws it again in {@code @BeforeEach}
+ * (see {@code K8sManifestTest}, {@code ComposeIT}).
+ *
+ * @param name    the program's name, looked up on the PATH
+ * @param install how to get it: the phrase that follows the problem in the line ("install with ...")
  */
 public record ExternalTool(String name, String install) {
 
     /** What the line starts with; grep a build log for it. */
     public static final String MARK = "MISSING TOOL:";
 
-    public static final ExternalTool PROMTOOL = new ExternalTool("promtool", ".ci/install-prometheus.sh");
-    public static final ExternalTool PROMETHEUS = new ExternalTool("prometheus", ".ci/install-prometheus.sh");
-    public static final ExternalTool DOCKER = new ExternalTool("docker", ".ci/install-docker.sh");
-    public static final ExternalTool DOCKER_COMPOSE = new ExternalTool("docker-compose", ".ci/install-docker.sh");
+    public static final ExternalTool PROMTOOL = new ExternalTool("promtool",
+            "install with .ci/install-prometheus.sh, or run ./test.sh");
+    public static final ExternalTool PROMETHEUS = new ExternalTool("prometheus",
+            "install with .ci/install-prometheus.sh, or run ./test.sh");
+    public static final ExternalTool DOCKER = new ExternalTool("docker",
+            "install and start an engine with .ci/install-docker.sh, or run ./test.sh");
+    public static final ExternalTool DOCKER_COMPOSE = new ExternalTool("docker-compose",
+            "install with .ci/install-docker.sh, or run ./test.sh");
     public static final ExternalTool KUBECTL = new ExternalTool("kubectl",
-            "kubectl 1.27 or newer from https://kubernetes.io/docs/tasks/tools/ (Debian 12's kubernetes-client "
-                    + "is too old for kustomize v5)");
-    public static final ExternalTool CHROMIUM = new ExternalTool("chromium", "apt-get install chromium");
+            "install kubectl 1.27 or newer from https://kubernetes.io/docs/tasks/tools/; Debian 12's "
+                    + "kubernetes-client (1.20) is too old for the kustomize v5 files in k8s/");
+    public static final ExternalTool CHROMIUM = new ExternalTool("chromium",
+            "install with apt-get install chromium, or run ./test.sh");
     public static final ExternalTool CHROMEDRIVER = new ExternalTool("chromedriver",
-            "apt-get install chromium-driver");
+            "install with apt-get install chromium-driver, or run ./test.sh");
 
     private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(60);
     /** (tool, test) pairs already announced: one line per pair, however many test methods ask. */
@@ -136,7 +150,7 @@ public record ExternalTool(String name, String install) {
     AssertionError unavailable(Class<?> test, String problem, Map<String, String> env) {
         Objects.requireNonNull(test, "test");
         boolean ci = "true".equalsIgnoreCase(env.getOrDefault("CI", "").strip());
-        String line = MARK + " " + name + " (" + problem + "; install with " + install + ", or run ./test.sh); "
+        String line = MARK + " " + name + " (" + problem + "; " + install + "); "
                 + test.getSimpleName() + (ci ? " FAILS: with CI=true a missing tool is never a silent skip"
                 : " skipped");
         if (ANNOUNCED.add(name + " " + test.getName() + " " + ci)) {
