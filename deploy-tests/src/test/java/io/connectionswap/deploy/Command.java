@@ -10,10 +10,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * Runs an external program to completion with a deadline. Output goes to files (no pipe can fill up and block
- * the program); the result carries both as text.
+ * the program); the result carries both as text. Optionally the output (stdout and stderr merged) is appended to a
+ * log file that stays, and a watch ends the program early with the reason it gives.
  */
 public final class Command {
 
@@ -21,6 +23,8 @@ public final class Command {
     private final Map<String, String> environment = new java.util.LinkedHashMap<>();
     private Path directory;
     private Duration timeout = Duration.ofMinutes(2);
+    private Path log;
+    private Supplier<String> abortIf = () -> null;
 
     private Command(List<String> command) {
         this.command = List.copyOf(command);
@@ -50,20 +54,43 @@ public final class Command {
         return this;
     }
 
+    /**
+     * Appends stdout and stderr, merged, to {@code file} (kept after the run); the result's stdout is then what
+     * this run appended, its stderr empty.
+     */
+    public Command log(Path file) {
+        this.log = file;
+        return this;
+    }
+
+    /**
+     * Checked while the program runs (four times a second): a non-null answer kills the program at once and
+     * {@link #run()} throws an {@link AbortedException} with that reason.
+     */
+    public Command abortIf(Supplier<String> reason) {
+        this.abortIf = reason;
+        return this;
+    }
+
     public Result run() {
         Path out;
         Path err;
+        long logStart;
         try {
-            out = Files.createTempFile("command-", ".out");
-            err = Files.createTempFile("command-", ".err");
+            out = log != null ? log : Files.createTempFile("command-", ".out");
+            err = log != null ? null : Files.createTempFile("command-", ".err");
+            logStart = log != null && Files.exists(log) ? Files.size(log) : 0;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
         try {
             ProcessBuilder builder = new ProcessBuilder(command)
-                    .redirectOutput(out.toFile())
-                    .redirectError(err.toFile())
                     .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+            if (log != null) {
+                builder.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+            } else {
+                builder.redirectOutput(out.toFile()).redirectError(err.toFile());
+            }
             builder.environment().putAll(environment);
             if (directory != null) {
                 builder.directory(directory.toFile());
@@ -74,24 +101,40 @@ public final class Command {
             } catch (IOException e) {
                 throw new ProgramNotFoundException(command.get(0), e);
             }
-            boolean finished;
+            long deadline = System.nanoTime() + timeout.toNanos();
             try {
-                finished = process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                while (!process.waitFor(250, TimeUnit.MILLISECONDS)) {
+                    String reason = abortIf.get();
+                    if (reason != null) {
+                        kill(process);
+                        throw new AbortedException(this + " stopped: " + reason);
+                    }
+                    if (System.nanoTime() - deadline > 0) {
+                        kill(process);
+                        throw new IllegalStateException(this + " still running after " + timeout + "; "
+                                + (log != null ? "output in " + log : "stderr: " + read(err)));
+                    }
+                }
             } catch (InterruptedException e) {
-                process.destroyForcibly();
+                kill(process);
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException("interrupted while running " + this, e);
             }
-            if (!finished) {
-                process.destroyForcibly();
-                throw new IllegalStateException(this + " still running after " + timeout + "; stderr: "
-                        + read(err));
+            if (log != null) {
+                return new Result(this.toString(), process.exitValue(), readFrom(log, logStart), "");
             }
             return new Result(this.toString(), process.exitValue(), read(out), read(err));
         } finally {
-            deleteQuietly(out);
-            deleteQuietly(err);
+            if (log == null) {
+                deleteQuietly(out);
+                deleteQuietly(err);
+            }
         }
+    }
+
+    private static void kill(Process process) {
+        process.descendants().forEach(ProcessHandle::destroyForcibly);
+        process.destroyForcibly();
     }
 
     /** Runs and returns stdout; a non-zero exit becomes an exception carrying stderr. */
@@ -119,6 +162,16 @@ public final class Command {
         }
     }
 
+    private static String readFrom(Path file, long offset) {
+        try {
+            byte[] all = Files.readAllBytes(file);
+            int from = (int) Math.min(offset, all.length);
+            return new String(all, from, all.length - from, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "(unreadable: " + e + ")";
+        }
+    }
+
     private static void deleteQuietly(Path file) {
         try {
             Files.deleteIfExists(file);
@@ -131,6 +184,13 @@ public final class Command {
         public String describe() {
             return command + " exited with " + exitCode + (stderr.isBlank() ? "" : "; stderr:\n" + stderr.strip())
                     + (stdout.isBlank() ? "" : "\nstdout:\n" + stdout.strip());
+        }
+    }
+
+    /** A watch given to {@link #abortIf} ended the program early. */
+    public static final class AbortedException extends IllegalStateException {
+        public AbortedException(String message) {
+            super(message);
         }
     }
 

@@ -9,6 +9,7 @@ import io.connectionswap.systemtest.support.PrometheusServer;
 import io.connectionswap.systemtest.support.PrometheusServer.Target;
 import io.connectionswap.systemtest.support.PrometheusText;
 import io.connectionswap.systemtest.support.ServiceProcess;
+import io.connectionswap.testsupport.tools.ExternalTool;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
@@ -63,7 +64,7 @@ class PrometheusScrapeIT {
 
     @Test
     void prometheusSeesEveryRoleAndTheSwapOfAKilledWorker() {
-        PrometheusServer.binary("prometheus"); // fail before starting anything when it is missing
+        ExternalTool.PROMETHEUS.require(getClass()); // skip (fail under CI=true) before starting anything
 
         cluster = new ProcessCluster("PrometheusScrapeIT", "50ms");
         ServiceProcess director = cluster.startDirector();

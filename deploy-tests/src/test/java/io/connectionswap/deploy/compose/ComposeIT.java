@@ -5,23 +5,19 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.github.dockerjava.api.DockerClient;
-import com.github.dockerjava.api.command.InspectContainerResponse;
-import com.github.dockerjava.api.model.ExposedPort;
-import com.github.dockerjava.api.model.Ports;
 import io.connectionswap.deploy.Command;
 import io.connectionswap.deploy.Repository;
-import java.io.BufferedWriter;
+import io.connectionswap.testsupport.tools.ExternalTool;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -30,28 +26,30 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
 import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.opentest4j.TestAbortedException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.testcontainers.DockerClientFactory;
-import org.testcontainers.containers.ContainerState;
-import org.testcontainers.containers.DockerComposeContainer;
 
 /**
  * The compose stack as containers: images built from the offline base image, the four services started by the
- * local {@code docker-compose} (v1) through Testcontainers, then the worker serving the client's stream is
- * killed ({@code docker kill}). The client must keep its connection and its token sequence: the director moves
- * the stream to the other worker.
+ * local {@code docker-compose} (v1) under a project name of this run's own, then the worker serving the client's
+ * stream is killed ({@code docker kill}). The client must keep its connection and its token sequence: the director
+ * moves the stream to the other worker.
  *
- * <p>Needs a Docker engine: without one it prints a line starting with {@code DOCKER UNAVAILABLE:} and is
- * skipped. Pulls nothing: Ryuk is off ({@code TESTCONTAINERS_RYUK_DISABLED=true}, set by the failsafe
- * configuration), no Testcontainers feature that starts a helper container is used, the base image is built
- * locally by {@code docker/offline-base-image.sh}.
+ * <p>Nothing is pulled from a registry, ever: before {@code up}, every image the stack needs (the Dockerfile's
+ * {@code FROM}, any service without a build section) must be on the engine, or the test fails at once naming it;
+ * the images are built with the classic builder, which takes a present {@code FROM} image as it is; and a
+ * {@link PullWatch} fails the test at once if a pull shows up in the engine's events or in docker-compose's output.
+ *
+ * <p>Needs {@code docker} with a running engine and {@code docker-compose}: without them it prints one
+ * {@code MISSING TOOL:} line and is skipped, or fails with {@code CI=true} ({@link ExternalTool}). Output:
+ * {@code deploy-tests/target/compose-it/} (docker-compose.log, one log per container, the compose file).
  */
 class ComposeIT {
 
@@ -69,31 +67,37 @@ class ComposeIT {
             "CONNECTION_SWAP_MAX_TOKENS", "10000",
             // docker-compose.yml reads ${WORKER_A_FAIL_AFTER:-15s}: an empty value would mean 15s; 0s is "off"
             "WORKER_A_FAIL_AFTER", "0s");
+    /** Building four images and starting four JVMs (the client after both workers are healthy) on 2 cores. */
+    private static final Duration STACK_UP = Duration.ofMinutes(10);
     private static final Duration STACK_START = Duration.ofMinutes(5);
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     private static Path workDir;
-    private static DockerComposeContainer<?> compose;
-    private static final Map<String, BufferedWriter> containerLogs = new LinkedHashMap<>();
+    private static PullWatch pullWatch;
+    private static ComposeProject compose;
     private static URI clientMetrics;
     private static URI directorHealth;
     private static URI directorMetrics;
 
-    /** Why there is no Docker engine to test with, or null. */
-    private static String dockerUnavailable;
+    /** Why the tools are missing (the test is then skipped), or null. */
+    private static TestAbortedException toolsMissing;
 
     @BeforeAll
     static void startStack() throws Exception {
-        dockerUnavailable = whyDockerIsUnavailable();
-        if (dockerUnavailable != null) {
-            System.out.println(dockerUnavailable);   // the one loud line; the test then reports itself skipped
+        try {
+            ExternalTool.DOCKER.requireWorking(ComposeIT.class, "info", "--format", "{{.ServerVersion}}");
+            ExternalTool.DOCKER_COMPOSE.requireWorking(ComposeIT.class, "version", "--short");
+        } catch (TestAbortedException e) {
+            // skipped in @BeforeEach, where surefire/failsafe count it as a skipped test (with CI=true it is an
+            // AssertionError instead, which fails the class right here)
+            toolsMissing = e;
             return;
         }
-        requireRyukDisabled();
         requireJars();
-        workDir = Repository.buildDirectory("compose-it");
+        workDir = freshDirectory(Repository.buildDirectory("compose-it"));
+        pullWatch = PullWatch.start();
 
         long t0 = System.nanoTime();
         String jreImage = offlineBaseImage();
@@ -108,47 +112,48 @@ class ComposeIT {
                 Map.of("client", WORKERS));
         log.info("compose file for this run: {}", composeFile);
 
-        compose = new DockerComposeContainer<>("connectionswapit" + run, composeFile.toFile())
-                .withPull(false)                   // nothing may be pulled; the images are built right here
-                .withBuild(true)                   // up -d --build
-                .withEnv(knobs)
-                .withRemoveImages(DockerComposeContainer.RemoveImages.ALL) // down --rmi all: this run's tags
-                .withRemoveVolumes(true);
-        for (String service : SERVICES) {
-            BufferedWriter out = Files.newBufferedWriter(workDir.resolve(service + ".log"), StandardCharsets.UTF_8);
-            containerLogs.put(service, out);
-            compose.withLogConsumer(service, frame -> append(out, frame.getUtf8String()));
-        }
-        try {
-            compose.start();                       // returns once the director is healthy and all are started
-        } catch (RuntimeException e) {
-            throw new IllegalStateException("docker-compose up failed; container logs in " + workDir, e);
-        }
-        log.info("compose stack up after {}", since(t0));
+        List<RequiredImages.Need> needs = RequiredImages.of(composeFile);
+        RequiredImages.requirePresent(needs);          // fails at once, naming the image, if one is absent
+        log.info("images the stack needs, all present: {}", needs.stream().map(RequiredImages.Need::image).toList());
 
-        String director = hostAddress("director", 8080);
+        compose = new ComposeProject("connectionswapit" + run, composeFile, workDir);
+        try {
+            compose.up(STACK_UP, () -> pullWatch.problem(compose.commandLog()));
+        } catch (RuntimeException e) {
+            compose.saveLogs(SERVICES);
+            throw e;
+        }
+        log.info("compose stack {} up after {}", compose.name(), since(t0));
+
+        String director = compose.publishedAddress("director", 8080);
         directorHealth = URI.create("http://" + director + "/actuator/health");
         directorMetrics = URI.create("http://" + director + "/actuator/prometheus");
-        clientMetrics = URI.create("http://" + hostAddress("client", 8090) + "/actuator/prometheus");
+        clientMetrics = URI.create("http://" + compose.publishedAddress("client", 8090) + "/actuator/prometheus");
     }
 
     @AfterAll
     static void stopStack() {
-        if (compose != null) {
-            try {
-                compose.stop();                    // down -v --rmi all
-            } catch (RuntimeException e) {
-                log.warn("docker-compose down failed; remove the containers by hand (label com.docker.compose"
-                        + ".project starting with connectionswapit)", e);
+        try {
+            if (compose != null) {
+                compose.saveLogs(SERVICES);
+                String failure = compose.down();     // containers, network, volumes and this run's images
+                if (failure != null) {
+                    log.warn("docker-compose down failed; remove project {} by hand (label "
+                            + "com.docker.compose.project={}): {}", compose.name(), compose.name(), failure);
+                }
+            }
+        } finally {
+            if (pullWatch != null) {
+                pullWatch.close();
             }
         }
-        containerLogs.values().forEach(ComposeIT::closeQuietly);
     }
 
     @BeforeEach
-    void skipWithoutDocker() {
-        // an assumption here (not in @BeforeAll) makes surefire/failsafe count the test as skipped
-        Assumptions.assumeTrue(dockerUnavailable == null, dockerUnavailable);
+    void skipWithoutTools() {
+        if (toolsMissing != null) {
+            throw toolsMissing;
+        }
     }
 
     @Test
@@ -179,8 +184,8 @@ class ComposeIT {
                     reconnectsBefore, workDir.resolve("client.log"));
         }
 
-        String victimId = container(victim).getContainerId();
-        dockerClient().killContainerCmd(victimId).exec();
+        String victimId = compose.containerId(victim);
+        Command.of("docker", "kill", victimId).timeout(Duration.ofMinutes(1)).runOrFail();
         long killedAt = System.nanoTime();
         log.info("killed {} (container {}) after {} tokens", victim, victimId.substring(0, 12), tokensBefore);
 
@@ -194,8 +199,8 @@ class ComposeIT {
         awaitOrExplain("the director relays the stream from " + survivor, Duration.ofSeconds(30),
                 () -> survivor.equals(servingWorker()));
 
-        InspectContainerResponse killed = dockerClient().inspectContainerCmd(victimId).exec();
-        assertThat(killed.getState().getRunning()).as("%s is dead", victim).isFalse();
+        assertThat(Command.of("docker", "inspect", "--format", "{{.State.Running}}", victimId)
+                .timeout(Duration.ofMinutes(1)).runOrFail().strip()).as("%s is running", victim).isEqualTo("false");
 
         PrometheusText after = client();
         assertThat(after.count("swap_client_swaps_total")).as("swap_client_swaps_total").isGreaterThanOrEqualTo(1);
@@ -206,6 +211,7 @@ class ComposeIT {
                 .isEqualTo(reconnectsBefore);
         assertThat(new PrometheusText(get(directorMetrics)).count("swap_total"))
                 .as("director swap_total").isGreaterThanOrEqualTo(1);
+        assertThat(pullWatch.problem()).as("image pulls during the test").isNull();
         log.info("after the swap: tokens={} swaps={} sequence_errors=0 reconnects=0",
                 after.count("swap_client_tokens_total"), after.count("swap_client_swaps_total"));
     }
@@ -213,44 +219,6 @@ class ComposeIT {
     // ---------------------------------------------------------------------------------------------------------
     // Preconditions
     // ---------------------------------------------------------------------------------------------------------
-
-    private static String whyDockerIsUnavailable() {
-        String reason = null;
-        try {
-            Command.Result info = Command.of("docker", "info", "--format", "{{.ServerVersion}}")
-                    .timeout(Duration.ofSeconds(60)).run();
-            if (info.exitCode() != 0) {
-                reason = "`docker info` failed: " + firstLine(info.stderr());
-            }
-        } catch (Command.ProgramNotFoundException e) {
-            reason = "no docker CLI on the PATH";
-        }
-        if (reason == null) {
-            try {
-                Command.Result version = Command.of("docker-compose", "version", "--short")
-                        .timeout(Duration.ofSeconds(60)).run();
-                if (version.exitCode() != 0) {
-                    reason = "`docker-compose version` failed: " + firstLine(version.stderr());
-                }
-            } catch (Command.ProgramNotFoundException e) {
-                reason = "no docker-compose (Compose v1) on the PATH";
-            }
-        }
-        if (reason == null && "true".equalsIgnoreCase(System.getenv("TESTCONTAINERS_RYUK_DISABLED"))
-                && !DockerClientFactory.instance().isDockerAvailable()) {
-            reason = "Testcontainers cannot reach the Docker engine (DOCKER_HOST / /var/run/docker.sock)";
-        }
-        return reason == null ? null : "DOCKER UNAVAILABLE: ComposeIT skipped, " + reason
-                + " (.ci/install-docker.sh installs and starts an engine)";
-    }
-
-    private static void requireRyukDisabled() {
-        if (!"true".equalsIgnoreCase(System.getenv("TESTCONTAINERS_RYUK_DISABLED"))) {
-            throw new IllegalStateException("set TESTCONTAINERS_RYUK_DISABLED=true for ComposeIT (deploy-tests/pom.xml "
-                    + "does so for failsafe; add it to an IDE run configuration): Ryuk's image would have to be "
-                    + "pulled, and Testcontainers 2.0 reads this switch from the environment only");
-        }
-    }
 
     private static void requireJars() {
         List<String> missing = new ArrayList<>();
@@ -261,7 +229,7 @@ class ComposeIT {
         }
         if (!missing.isEmpty()) {
             throw new IllegalStateException("missing " + missing + ": the images are built from the service jars; "
-                    + "build them first (./mvnw install -DskipTests, or run the whole reactor: ./mvnw verify)");
+                    + "build them first (./mvnw -DskipTests package, or run the whole reactor: ./mvnw verify)");
         }
     }
 
@@ -281,6 +249,18 @@ class ComposeIT {
                     + workDir.resolve("offline-base-image.log"));
         }
         return lines.get(lines.size() - 1).strip();
+    }
+
+    /** The directory emptied of a previous run's files. */
+    private static Path freshDirectory(Path dir) throws IOException {
+        try (Stream<Path> old = Files.walk(dir)) {
+            for (Path path : old.sorted(Comparator.reverseOrder()).toList()) {
+                if (!path.equals(dir)) {
+                    Files.delete(path);
+                }
+            }
+        }
+        return dir;
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -318,29 +298,14 @@ class ComposeIT {
         return response.body();
     }
 
-    private static ContainerState container(String service) {
-        return compose.getContainerByServiceName(service)
-                .orElseThrow(() -> new IllegalStateException("no container for compose service " + service));
-    }
-
-    /** host:port on this machine where Docker published the service's TCP port (a free port per run). */
-    private static String hostAddress(String service, int containerPort) {
-        Ports.Binding[] bindings = container(service).getContainerInfo().getNetworkSettings().getPorts()
-                .getBindings().get(ExposedPort.tcp(containerPort));
-        if (bindings == null || bindings.length == 0) {
-            throw new IllegalStateException(service + ": port " + containerPort + " is not published");
-        }
-        return DockerClientFactory.instance().dockerHostIpAddress() + ":" + bindings[0].getHostPortSpec();
-    }
-
-    private static DockerClient dockerClient() {
-        return DockerClientFactory.instance().client();
-    }
-
     private static void awaitOrExplain(String what, Duration timeout, Callable<Boolean> condition) {
         AtomicReference<Throwable> lastError = new AtomicReference<>();
         try {
             await(what).atMost(timeout).pollInterval(Duration.ofMillis(500)).until(() -> {
+                String pull = pullWatch.problem();
+                if (pull != null) {
+                    throw new AssertionError(pull);
+                }
                 try {
                     return condition.call();
                 } catch (Exception e) {
@@ -349,49 +314,13 @@ class ComposeIT {
                 }
             });
         } catch (ConditionTimeoutException e) {
-            containerLogs.values().forEach(ComposeIT::flushQuietly);
             throw new AssertionError("timed out after " + timeout + " waiting until " + what
                     + (lastError.get() == null ? "" : " (last error: " + lastError.get() + ")")
-                    + "; container logs: " + workDir + "/<service>.log", e);
+                    + "; container logs (written after the test): " + workDir + "/<service>.log", e);
         }
     }
 
     private static String since(long nanos) {
         return String.format(Locale.ROOT, "%.1fs", (System.nanoTime() - nanos) / 1e9);
-    }
-
-    private static String firstLine(String text) {
-        return text.strip().lines().findFirst().orElse("(no output)");
-    }
-
-    private static void append(BufferedWriter out, String text) {
-        synchronized (out) {
-            try {
-                out.write(text);
-                out.flush();
-            } catch (IOException ignored) {
-                // closed after the test: late lines of containers being stopped are not needed
-            }
-        }
-    }
-
-    private static void flushQuietly(BufferedWriter out) {
-        synchronized (out) {
-            try {
-                out.flush();
-            } catch (IOException ignored) {
-                // diagnostics only
-            }
-        }
-    }
-
-    private static void closeQuietly(BufferedWriter out) {
-        synchronized (out) {
-            try {
-                out.close();
-            } catch (IOException ignored) {
-                // diagnostics only
-            }
-        }
     }
 }

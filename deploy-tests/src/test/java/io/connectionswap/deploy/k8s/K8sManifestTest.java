@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.connectionswap.deploy.Command;
 import io.connectionswap.deploy.Repository;
+import io.connectionswap.testsupport.tools.ExternalTool;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;
@@ -51,9 +52,11 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.opentest4j.TestAbortedException;
 
 /**
  * The Kubernetes manifests in {@code k8s/}, rendered offline with {@code kubectl kustomize}, parsed strictly into
@@ -68,15 +71,33 @@ class K8sManifestTest {
     private static final String READINESS = "/actuator/health/readiness";
     private static final String PROMETHEUS = "/actuator/prometheus";
     /** kustomize generators append a 10-character content hash to the name. */
+    private static final int MIN_KUBECTL_MINOR = 27;
     private static final Pattern GENERATED = Pattern.compile("(.+)-[a-z0-9]{10}");
 
     private static String rendered;
     private static List<HasMetadata> objects;
 
+    /** No kubectl, or one too old (the test is then skipped), or null. */
+    private static TestAbortedException kubectlMissing;
+
     @BeforeAll
     static void render() {
+        try {
+            // no kubectl, or one too old: one MISSING TOOL line, and every test here skipped (failed with CI=true)
+            requireRecentKubectl();
+        } catch (TestAbortedException e) {
+            kubectlMissing = e;   // thrown again in @BeforeEach, where surefire counts each test as skipped
+            return;
+        }
         rendered = kustomize(Repository.resolve("k8s"));
         objects = StrictManifests.parse(rendered);
+    }
+
+    @BeforeEach
+    void skipWithoutKubectl() {
+        if (kubectlMissing != null) {
+            throw kubectlMissing;
+        }
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -437,15 +458,30 @@ class K8sManifestTest {
     // Helpers
     // ---------------------------------------------------------------------------------------------------------
 
-    static String kustomize(Path directory) {
-        Command.Result result;
+    /** kustomize v5 (kubectl 1.27+) reads the {@code labels} field k8s/ uses; kubectl 1.20's kustomize does not. */
+    private static void requireRecentKubectl() {
+        Path kubectl = ExternalTool.KUBECTL.require(K8sManifestTest.class);
+        String json = Command.of(kubectl.toString(), "version", "--client", "-o", "json")
+                .timeout(Duration.ofMinutes(1)).runOrFail();
+        JsonNode version;
         try {
-            result = Command.of("kubectl", "kustomize", directory.toString()).timeout(Duration.ofMinutes(2)).run();
-        } catch (Command.ProgramNotFoundException e) {
-            throw new AssertionError("kubectl is not installed or not on the PATH. K8sManifestTest renders k8s/ "
-                    + "offline with `kubectl kustomize` (kubectl 1.27 or newer; no cluster needed): install it, "
-                    + "see https://kubernetes.io/docs/tasks/tools/", e);
+            version = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json).path("clientVersion");
+        } catch (IOException e) {
+            throw new IllegalStateException("`kubectl version --client -o json` printed no JSON: " + json, e);
         }
+        Matcher minor = Pattern.compile("(\\d+).*").matcher(version.path("minor").asText());
+        if (!"1".equals(version.path("major").asText()) || !minor.matches()
+                || Integer.parseInt(minor.group(1)) < MIN_KUBECTL_MINOR) {
+            throw ExternalTool.KUBECTL.unavailable(K8sManifestTest.class, "kubectl "
+                    + version.path("gitVersion").asText("(unknown version)") + " is too old: 1."
+                    + MIN_KUBECTL_MINOR + " or newer needed");
+        }
+    }
+
+    static String kustomize(Path directory) {
+        Path kubectl = ExternalTool.KUBECTL.require(K8sManifestTest.class);
+        Command.Result result = Command.of(kubectl.toString(), "kustomize", directory.toString())
+                .timeout(Duration.ofMinutes(2)).run();
         assertThat(result.exitCode()).as("%s", result.describe()).isZero();
         return result.stdout();
     }
