@@ -93,9 +93,10 @@ final class CompletionsHandler {
                 .concatWith(Mono.just(DONE))
                 .onErrorResume(failure -> {
                     if (!started.get()) {
-                        return Mono.error(translate(failure, request)); // nothing sent yet: an HTTP error status
+                        // nothing sent yet: an HTTP error status
+                        return translate(failure, request).flatMap(Mono::error);
                     }
-                    GatewayError error = translate(failure, request);
+                    GatewayError error = translateNow(failure, request);
                     log.warn("generation.id={} model={} tokens={} error={} problem=\"{}\" stream failed after its "
                             + "headers; sending an error event", generationId, request.model(), writer.tokens(),
                             error.code(), error.getMessage());
@@ -121,7 +122,7 @@ final class CompletionsHandler {
         return generate(request, generationId)
                 .doOnNext(writer::collect)
                 .then(Mono.fromSupplier(writer::body))
-                .onErrorMap(failure -> translate(failure, request))
+                .onErrorResume(failure -> translate(failure, request).flatMap(Mono::error))
                 .flatMap(body -> {
                     log.info("generation.id={} model={} stream=false tokens={} workers={} swaps={} ms={} gateway "
                             + "request done", generationId, request.model(), writer.tokens(), writer.workers(),
@@ -130,7 +131,25 @@ final class CompletionsHandler {
                 });
     }
 
-    private GatewayError translate(Throwable failure, OpenAiRequest request) {
+    /**
+     * The HTTP error for a generation that failed before anything was sent. MODEL_NOT_FOUND while the director knows
+     * no worker at all (all are starting, or all are gone) is a 503, not a 404: the model may well exist.
+     */
+    private Mono<GatewayError> translate(Throwable failure, OpenAiRequest request) {
+        GatewayError error = translateNow(failure, request);
+        if (!(failure instanceof GenerationException generation)
+                || generation.code() != io.connectionswap.protocol.frame.ErrorCode.MODEL_NOT_FOUND) {
+            return Mono.just(error);
+        }
+        return Mono.fromFuture(client::status)
+                .map(status -> status.workers().isEmpty()
+                        ? GatewayError.noHealthyWorker("the director knows no worker yet; retry later",
+                                Math.max(1, properties.retryAfter().toSeconds()))
+                        : error)
+                .onErrorReturn(error);
+    }
+
+    private GatewayError translateNow(Throwable failure, OpenAiRequest request) {
         if (failure instanceof GatewayError error) {
             return error;
         }
