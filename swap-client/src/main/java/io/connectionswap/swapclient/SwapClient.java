@@ -173,17 +173,24 @@ public final class SwapClient implements AutoCloseable {
             return;
         }
         closed = true;
-        CompletableFuture<Void> done = new CompletableFuture<>();
-        loop.execute(() -> {
+        Runnable endAll = () -> {
             for (GenerationRun run : List.copyOf(running)) {
                 run.closed();
             }
-            done.complete(null);
-        });
-        try {
-            done.get(5, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            // the loop is gone or stuck: nothing more to tell subscribers
+        };
+        if (eventLoop.inEventLoop()) {
+            endAll.run(); // closed from a subscriber's callback
+        } else {
+            CompletableFuture<Void> done = new CompletableFuture<>();
+            loop.execute(() -> {
+                endAll.run();
+                done.complete(null);
+            });
+            try {
+                done.get(5, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                // the loop is gone or stuck: nothing more to tell subscribers
+            }
         }
         link.stop();
         if (ownsGroup) {

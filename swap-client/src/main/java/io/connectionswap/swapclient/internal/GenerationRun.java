@@ -13,7 +13,6 @@ import io.connectionswap.swapclient.GenerationOptions;
 import io.connectionswap.swapclient.SequenceErrorKind;
 import io.connectionswap.swapclient.SwapClientListener;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.concurrent.Flow;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,9 +20,9 @@ import org.slf4j.LoggerFactory;
 /**
  * One generation from subscription to its end: opens a leg (stream), resumes on a new leg after RETRY with the
  * delivered text, waits with capped exponential backoff and jitter while no worker is healthy, waits for the
- * connection when the director is lost, checks every token's sequence, and hands events to the subscriber as it
- * asks for them. While the subscriber is {@value #HIGH_WATER} events behind, the leg stops reading, so the QUIC
- * stream's window closes and the director and worker slow down: memory stays bounded.
+ * connection when the director is lost, checks every token's sequence, and hands events to the subscriber through
+ * {@link Delivery}: while the subscriber is far behind, the leg stops reading, so the QUIC stream's window closes and
+ * the director and worker slow down: memory stays bounded.
  *
  * <p>All state is confined to the client loop; {@link #request} and {@link #cancel} hop onto it. Signals to the
  * subscriber are delivered on the loop, one at a time.
@@ -34,30 +33,22 @@ public final class GenerationRun implements Flow.Subscription {
     /** Per-token lines, silenced separately (CONTRACT: {@code received token}). */
     static final Logger tokenLog = LoggerFactory.getLogger("io.connectionswap.client.tokens");
 
-    static final int HIGH_WATER = 64;
-    static final int LOW_WATER = 16;
+    static final int HIGH_WATER = Delivery.HIGH_WATER;
 
     private final ClientLoop loop;
     private final Transport transport;
     private final SwapClientListener listener;
-    private final Flow.Subscriber<? super GenerationEvent> subscriber;
     private final GenerationOptions options;
     private final Backoff backoff;
     private final SequenceCheck check = new SequenceCheck();
     private final StringBuilder delivered = new StringBuilder();
-    private final ArrayDeque<GenerationEvent> queue = new ArrayDeque<>();
+    private final Delivery delivery;
     private GenerationRequest request;
 
-    private long demand;
-    private boolean delivering;
-    private Throwable failure;
-    private boolean complete;
-    private boolean terminated;
     private boolean cancelled;
     private boolean finished;
 
     private LegCallbacks leg;
-    private boolean readPaused;
     private ClientLoop.Cancellable pendingRetry;
     private long waitingSinceNanos = -1;
 
@@ -76,7 +67,11 @@ public final class GenerationRun implements Flow.Subscription {
         this.loop = loop;
         this.transport = transport;
         this.listener = listener;
-        this.subscriber = subscriber;
+        this.delivery = new Delivery(subscriber, enabled -> {
+            if (leg != null && leg.leg != null) {
+                leg.leg.read(enabled);
+            }
+        }, this::cancelOnLoop);
         this.request = request;
         this.options = options;
         this.backoff = backoff;
@@ -112,15 +107,17 @@ public final class GenerationRun implements Flow.Subscription {
     }
 
     private void requestOnLoop(long n) {
-        if (cancelled || terminated) {
+        if (cancelled || delivery.terminated()) {
             return;
         }
         if (n <= 0) {
-            fail(new IllegalArgumentException("request(" + n + ") (expected: > 0, Reactive Streams rule 3.9)"));
+            stopLeg();
+            cancelRetry();
+            finished = true;
+            delivery.fail(new IllegalArgumentException("request(" + n + ") (expected: > 0, Reactive Streams rule 3.9)"));
             return;
         }
-        demand = demand + n < 0 ? Long.MAX_VALUE : demand + n;
-        drain();
+        delivery.request(n);
     }
 
     private void cancelOnLoop() {
@@ -128,7 +125,7 @@ public final class GenerationRun implements Flow.Subscription {
             return;
         }
         cancelled = true;
-        queue.clear();
+        delivery.cancel();
         if (!finished) {
             finished = true;
             log.info("generation.id={} last.seq={} generation cancelled by its subscriber", request.generationId(),
@@ -152,7 +149,7 @@ public final class GenerationRun implements Flow.Subscription {
         LegCallbacks callbacks = new LegCallbacks();
         leg = callbacks;
         callbacks.leg = transport.open(request, callbacks);
-        if (readPaused && leg == callbacks) {
+        if (delivery.paused() && leg == callbacks) {
             callbacks.leg.read(false);
         }
     }
@@ -296,8 +293,7 @@ public final class GenerationRun implements Flow.Subscription {
         log.debug("generation.id={} tokens={} finish.reason={} generation complete", request.generationId(),
                 check.last(), end.finishReason());
         enqueue(new GenerationEvent.Completed(end.finishReason(), end.usage(), check.last(), sequenceErrors));
-        complete = true;
-        drain();
+        delivery.complete();
     }
 
     private void retry(Retry retry) {
@@ -370,75 +366,20 @@ public final class GenerationRun implements Flow.Subscription {
         }
     }
 
-    private void fail(Throwable cause) {
-        if (finished && !(cause instanceof IllegalArgumentException)) {
+    private void fail(GenerationException cause) {
+        if (finished) {
             return;
         }
         finished = true;
         stopLeg();
         cancelRetry();
-        if (cause instanceof GenerationException generation) {
-            log.warn("generation.id={} last.seq={} error={} problem=\"{}\" generation failed", request.generationId(),
-                    check.last(), generation.code(), generation.detail());
-        }
-        failure = cause;
-        drain();
+        log.warn("generation.id={} last.seq={} error={} problem=\"{}\" generation failed", request.generationId(),
+                check.last(), cause.code(), cause.detail());
+        delivery.fail(cause);
     }
-
-    // ---- delivery ----
 
     private void enqueue(GenerationEvent event) {
-        if (cancelled) {
-            return;
-        }
-        queue.add(event);
-        if (!readPaused && queue.size() >= HIGH_WATER) {
-            readPaused = true;
-            if (leg != null && leg.leg != null) {
-                leg.leg.read(false);
-            }
-        }
-        drain();
-    }
-
-    private void drain() {
-        if (delivering || terminated) {
-            return;
-        }
-        delivering = true;
-        try {
-            while (!cancelled && !terminated) {
-                if (!queue.isEmpty() && demand > 0) {
-                    demand--;
-                    GenerationEvent event = queue.poll();
-                    try {
-                        subscriber.onNext(event);
-                    } catch (RuntimeException e) {
-                        log.warn("generation.id={} problem=\"{}\" subscriber threw from onNext; cancelling",
-                                request.generationId(), e.toString());
-                        cancelOnLoop();
-                        return;
-                    }
-                } else if (queue.isEmpty() && (complete || failure != null)) {
-                    terminated = true;
-                    if (failure != null) {
-                        subscriber.onError(failure);
-                    } else {
-                        subscriber.onComplete();
-                    }
-                } else {
-                    break;
-                }
-            }
-        } finally {
-            delivering = false;
-        }
-        if (readPaused && queue.size() <= LOW_WATER) {
-            readPaused = false;
-            if (leg != null && leg.leg != null) {
-                leg.leg.read(true);
-            }
-        }
+        delivery.add(event);
     }
 
     /** Events of one leg; those of a leg that is no longer current are dropped. */
