@@ -91,7 +91,7 @@ class GatewayProcessIT {
 
     @Test
     @Order(1)
-    void withoutAWorkerARequestGets503WithRetryAfter() {
+    void withoutAWorkerARequestGets503WithRetryAfter() throws Exception {
         HttpResponse<String> response = http.post("/v1/completions",
                 "{\"model\":\"stand-in\",\"prompt\":\"nobody home\",\"max_tokens\":5,\"stream\":true}");
 
@@ -100,10 +100,32 @@ class GatewayProcessIT {
         assertError(response, "service_unavailable_error", "no_healthy_worker");
         workers();
 
-        // registered but none healthy (both hang): the request waits CONNECTION_SWAP_GATEWAY_WORKER_WAIT, then 503
+        // a stream whose workers all hang after its headers were sent ends with an SSE error event, no [DONE]
+        HttpResponse<InputStream> live = http.client().send(http.request("/v1/completions",
+                "{\"model\":\"stand-in\",\"prompt\":\"hanging\",\"max_tokens\":2000,\"stream\":true}").build(),
+                HttpResponse.BodyHandlers.ofInputStream());
+        assertThat(live.statusCode()).isEqualTo(200);
         List<ServiceProcess> workers = cluster.processes().stream().filter(p -> p.name().startsWith("worker-")).toList();
-        workers.forEach(worker -> signal("STOP", worker));
         try {
+            String rest;
+            try (BufferedReader reader = new BufferedReader(new InputStreamReader(live.body(), StandardCharsets.UTF_8))) {
+                int chunks = 0;
+                while (chunks < 3) {
+                    String line = reader.readLine();
+                    assertThat(line).as("stream ended early").isNotNull();
+                    chunks += line.startsWith("data: {") ? 1 : 0;
+                }
+                // registered but none healthy (both hang)
+                workers.forEach(worker -> signal("STOP", worker));
+                rest = reader.lines().collect(java.util.stream.Collectors.joining("\n"));
+            }
+            assertThat(rest).as("the end of the stream").contains("\"code\":\"no_healthy_worker\"")
+                    .doesNotContain("[DONE]");
+            String last = rest.lines().filter(line -> line.startsWith("data:")).reduce((a, b) -> b).orElseThrow();
+            assertThat(GatewayHttp.json(last.substring(5).trim()).path("error").path("type").asString())
+                    .isEqualTo("service_unavailable_error");
+
+            // and a new request waits CONNECTION_SWAP_GATEWAY_WORKER_WAIT, then 503
             await("the director sees no healthy worker").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
                     .until(() -> cluster.director().metrics().sum("swap_workers", "state", "healthy") == 0);
             long start = System.nanoTime();

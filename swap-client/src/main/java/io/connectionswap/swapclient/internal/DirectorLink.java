@@ -179,6 +179,7 @@ public final class DirectorLink implements Transport {
             channel.close();
             return;
         }
+        QuicChannel previous = connection; // still open after a GOAWAY: it carries its streams until they end
         connection = channel;
         connectedSince = Instant.now();
         lastProblem = null;
@@ -186,7 +187,8 @@ public final class DirectorLink implements Transport {
         if (everConnected) {
             reconnects++;
             listener.reconnected();
-            log.warn("director.addr={} reconnects={} reconnected to director", director, reconnects);
+            log.warn("director.addr={} reconnects={} previous.open={} reconnected to director", director, reconnects,
+                    previous != null && previous.isActive());
         } else {
             log.info("director.addr={} local.addr={} connected to director", director, channel.localSocketAddress());
         }
@@ -209,6 +211,19 @@ public final class DirectorLink implements Transport {
         for (Runnable waiter : ready) {
             waiter.run();
         }
+    }
+
+    /**
+     * The director said GOAWAY on {@code channel}: with another address to go to, connect there now; new streams open
+     * on the new connection as soon as it is up, while the old one carries its streams until the director ends them
+     * (they resume on the new one). With a single address, the next connection comes when this one closes.
+     */
+    private void goingAway(QuicChannel channel) {
+        if (!running || channel != connection || settings.directors().size() < 2 || connecting) {
+            return;
+        }
+        targetIndex++;
+        connect();
     }
 
     private void lost(QuicChannel channel, HostPort director) {
@@ -265,10 +280,9 @@ public final class DirectorLink implements Transport {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             if (msg instanceof GoAway goAway) {
-                // the director drains: it ends our streams with RETRY (or the connection closes) and we resume at
-                // the next address; nothing to do before that
                 log.info("director.addr={} director.id={} reason=\"{}\" director is going away", director,
                         goAway.directorId(), goAway.reason());
+                goingAway((QuicChannel) ctx.channel().parent());
             } else {
                 ReferenceCountUtil.release(msg);
             }
