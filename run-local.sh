@@ -15,9 +15,13 @@ cd "$(dirname "$0")"
 
 jars=(director-service/target/director-service.jar worker-service/target/worker-service.jar
       client-service/target/client-service.jar)
+# the client jar also depends on the client library's sources
+client_sources=(swap-client/src swap-client/pom.xml swap-client-spring-boot-starter/src swap-client-spring-boot-starter/pom.xml)
 stale=false
 for jar in "${jars[@]}"; do
-  if [[ ! -f $jar ]] || [[ -n $(find shared-protocol/src "${jar%%/*}/src" pom.xml "${jar%%/*}/pom.xml" -newer "$jar" -type f -print -quit) ]]; then
+  extra=()
+  [[ $jar == client-service/* ]] && extra=("${client_sources[@]}")
+  if [[ ! -f $jar ]] || [[ -n $(find shared-protocol/src "${jar%%/*}/src" pom.xml "${jar%%/*}/pom.xml" "${extra[@]}" -newer "$jar" -type f -print -quit) ]]; then
     stale=true
   fi
 done
@@ -73,5 +77,5 @@ fi
 start client 35 CONNECTION_SWAP_DIRECTOR_TARGET="$director" \
   CONNECTION_SWAP_CLIENT_CONCURRENCY="${CONNECTION_SWAP_CLIENT_CONCURRENCY:-2}" -- client-service/target/client-service.jar
 
-echo "[run-local] director :8080, client :8090 (Actuator); Ctrl-C stops everything"
+echo "[run-local] director :8080 (Actuator), client :8090 (live page http://localhost:8090/, OpenAI gateway /v1, Actuator); Ctrl-C stops everything"
 wait

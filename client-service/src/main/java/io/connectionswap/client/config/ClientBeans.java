@@ -1,37 +1,34 @@
 package io.connectionswap.client.config;
 
 import io.connectionswap.client.health.DirectorConnectionHealthIndicator;
-import io.connectionswap.client.metrics.ClientMeters;
 import io.connectionswap.client.quic.DirectorConnection;
 import io.connectionswap.client.stream.GenerationListener;
 import io.connectionswap.client.stream.GenerationLoop;
-import io.connectionswap.protocol.quic.QuicSettings;
-import io.connectionswap.protocol.tls.TlsIdentity;
-import io.netty.channel.EventLoop;
+import io.connectionswap.swapclient.SwapClient;
+import io.connectionswap.swapclient.spring.SwapClientProperties;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
-/** Wires the director connection, the generation loop and the client's health. */
+/** Wires the demo loop (when on) and the health of the library's director connection. */
 @Configuration(proxyBeanMethods = false)
 public class ClientBeans {
 
     @Bean
-    DirectorConnection directorConnection(ClientProperties properties, EventLoop clientLoop, TlsIdentity identity,
-                                          QuicSettings settings, ClientMeters meters) {
-        return new DirectorConnection(properties, clientLoop, identity, settings, meters);
+    DirectorConnection directorConnection(SwapClient client, SwapClientProperties properties) {
+        return new DirectorConnection(client, properties.directorTarget());
     }
 
     @Bean
-    GenerationLoop generationLoop(ClientProperties properties, DirectorConnection connection, EventLoop clientLoop,
-                                  ClientMeters meters, ObjectProvider<GenerationListener> listeners, QuicSettings settings) {
-        return new GenerationLoop(properties, connection, clientLoop, meters, listeners.orderedStream().toList(),
-                settings.frameLimits());
+    @ConditionalOnBooleanProperty(name = "connection-swap.client.demo", matchIfMissing = true)
+    GenerationLoop generationLoop(ClientProperties properties, SwapClient client,
+                                  ObjectProvider<GenerationListener> listeners) {
+        return new GenerationLoop(properties, client, listeners.orderedStream().toList());
     }
 
     @Bean("director")
-    DirectorConnectionHealthIndicator directorConnectionHealthIndicator(DirectorConnection connection,
-                                                                        ClientProperties properties) {
-        return new DirectorConnectionHealthIndicator(connection, properties.directorTarget());
+    DirectorConnectionHealthIndicator directorConnectionHealthIndicator(DirectorConnection connection) {
+        return new DirectorConnectionHealthIndicator(connection);
     }
 }

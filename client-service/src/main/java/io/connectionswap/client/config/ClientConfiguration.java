@@ -2,34 +2,22 @@ package io.connectionswap.client.config;
 
 import io.connectionswap.protocol.quic.QuicEventLoops;
 import io.connectionswap.protocol.quic.QuicSettings;
-import io.connectionswap.protocol.tls.CertificateDirectory;
-import io.connectionswap.protocol.tls.TlsIdentity;
-import io.netty.channel.EventLoop;
+import io.connectionswap.swapclient.spring.SwapClientCustomizer;
 import io.netty.channel.EventLoopGroup;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
+/** The client library's I/O thread as a bean (its Netty meters are bound in {@code ClientMeters}). */
 @Configuration(proxyBeanMethods = false)
 public class ClientConfiguration {
-
-    @Bean
-    TlsIdentity clientIdentity(TlsProperties tls) {
-        return TlsIdentity.of(CertificateDirectory.locate(tls.certsDir()), "client");
-    }
-
-    @Bean
-    QuicSettings quicSettings() {
-        return QuicSettings.DEFAULTS;
-    }
 
     @Bean(destroyMethod = "shutdownGracefully")
     EventLoopGroup clientEventLoopGroup() {
         return QuicEventLoops.create("client-quic", 1);
     }
 
-    /** The loop that owns the connection and generation state. */
-    @Bean(destroyMethod = "")
-    EventLoop clientLoop(EventLoopGroup clientEventLoopGroup) {
-        return clientEventLoopGroup.next();
+    @Bean
+    SwapClientCustomizer clientEventLoop(EventLoopGroup clientEventLoopGroup) {
+        return builder -> builder.eventLoopGroup(clientEventLoopGroup).quicSettings(QuicSettings.DEFAULTS);
     }
 }

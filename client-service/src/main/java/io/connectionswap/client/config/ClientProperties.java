@@ -1,37 +1,27 @@
 package io.connectionswap.client.config;
 
-import io.connectionswap.protocol.quic.HostPort;
-import java.time.Duration;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 
 /**
- * Client settings; the environment variable feeding each is named in {@code application.yml} and the README.
+ * The demo loop's settings; the connection's own ({@code director-target}, backoff, heartbeats) are the library's
+ * {@code SwapClientProperties} under the same prefix. The environment variable feeding each is named in
+ * {@code client-service.yml} and the README.
  *
- * @param directorTarget     the director's QUIC address ({@code CONNECTION_SWAP_DIRECTOR_TARGET}); several
- *                           comma-separated addresses are tried in turn when a director is lost
- * @param directorTlsName    name the director's certificate must carry; blank: the host dialled
- * @param maxTokens          tokens per generation ({@code CONNECTION_SWAP_MAX_TOKENS})
- * @param promptPrefix       prompts are {@code <prefix>-<n>}
- * @param generations        generations to run before stopping; 0 runs until the process ends
- * @param concurrency        generations in flight at once, each on its own stream of the one connection
- * @param retryBackoff       first pause when no worker is healthy; doubles up to {@code retryBackoffMax}
- * @param retryBackoffMax    longest pause between two attempts (no worker, or no director)
- * @param heartbeatInterval  application heartbeat to the director
- * @param heartbeatTimeout   the director is gone after this long without an echo: reconnect and resume
+ * @param demo         run the self-driving generation loop ({@code CONNECTION_SWAP_CLIENT_DEMO}); false leaves the
+ *                     gateway alone
+ * @param maxTokens    tokens per generation ({@code CONNECTION_SWAP_MAX_TOKENS})
+ * @param promptPrefix prompts are {@code <prefix>-<n>}
+ * @param generations  generations to run before stopping; 0 runs until the process ends
+ * @param concurrency  generations in flight at once, each on its own stream of the one connection
  */
 @ConfigurationProperties("connection-swap.client")
 public record ClientProperties(
-        @DefaultValue("127.0.0.1:61000") String directorTarget,
-        String directorTlsName,
+        @DefaultValue("true") boolean demo,
         @DefaultValue("30") int maxTokens,
         @DefaultValue("prompt") String promptPrefix,
         @DefaultValue("0") long generations,
-        @DefaultValue("1") int concurrency,
-        @DefaultValue("100ms") Duration retryBackoff,
-        @DefaultValue("5s") Duration retryBackoffMax,
-        @DefaultValue("1s") Duration heartbeatInterval,
-        @DefaultValue("3500ms") Duration heartbeatTimeout) {
+        @DefaultValue("1") int concurrency) {
 
     public ClientProperties {
         if (maxTokens <= 0) {
@@ -43,22 +33,5 @@ public record ClientProperties(
         if (generations < 0) {
             throw new IllegalArgumentException("connection-swap.client.generations: " + generations + " (expected: >= 0)");
         }
-    }
-
-    public java.util.List<HostPort> directors() {
-        java.util.List<HostPort> targets = java.util.Arrays.stream(directorTarget.split(","))
-                .map(String::trim)
-                .filter(target -> !target.isEmpty())
-                .map(target -> HostPort.parse("CONNECTION_SWAP_DIRECTOR_TARGET", target))
-                .toList();
-        if (targets.isEmpty()) {
-            throw new IllegalArgumentException("CONNECTION_SWAP_DIRECTOR_TARGET is empty (expected host:port)");
-        }
-        return targets;
-    }
-
-    /** The name the certificate of {@code director} must carry. */
-    public String tlsName(HostPort director) {
-        return directorTlsName == null || directorTlsName.isBlank() ? director.host() : directorTlsName;
     }
 }

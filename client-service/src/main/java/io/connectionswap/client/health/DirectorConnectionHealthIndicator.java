@@ -1,6 +1,7 @@
 package io.connectionswap.client.health;
 
 import io.connectionswap.client.quic.DirectorConnection;
+import io.connectionswap.swapclient.ConnectionState;
 import org.springframework.boot.health.contributor.AbstractHealthIndicator;
 import org.springframework.boot.health.contributor.Health;
 
@@ -8,24 +9,23 @@ import org.springframework.boot.health.contributor.Health;
 public class DirectorConnectionHealthIndicator extends AbstractHealthIndicator {
 
     private final DirectorConnection connection;
-    private final String target;
 
-    public DirectorConnectionHealthIndicator(DirectorConnection connection, String target) {
+    public DirectorConnectionHealthIndicator(DirectorConnection connection) {
         super("director connection health check failed");
         this.connection = connection;
-        this.target = target;
     }
 
     @Override
     protected void doHealthCheck(Health.Builder builder) {
-        builder.status(connection.isConnected() ? "UP" : "DOWN")
-                .withDetail("target", target)
-                .withDetail("reconnects", connection.reconnects());
-        if (connection.connectedSince() != null) {
-            builder.withDetail("connectedSince", connection.connectedSince().toString());
+        ConnectionState state = connection.state();
+        builder.status(state.connected() ? "UP" : "DOWN")
+                .withDetail("target", connection.target())
+                .withDetail("reconnects", state.reconnects());
+        if (state.connectedSince() != null) {
+            builder.withDetail("connectedSince", state.connectedSince().toString());
         }
-        if (connection.lastProblem() != null) {
-            builder.withDetail("lastProblem", connection.lastProblem());
+        if (state.lastProblem() != null) {
+            builder.withDetail("lastProblem", state.lastProblem());
         }
     }
 }

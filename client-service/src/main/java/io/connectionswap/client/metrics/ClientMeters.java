@@ -1,6 +1,8 @@
 package io.connectionswap.client.metrics;
 
 import io.connectionswap.protocol.metrics.NettyMetrics;
+import io.connectionswap.swapclient.SequenceErrorKind;
+import io.connectionswap.swapclient.SwapClientListener;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.channel.EventLoopGroup;
@@ -9,9 +11,12 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.springframework.stereotype.Component;
 
-/** Every meter of the client, in one place; the Prometheus name is written next to each. */
+/**
+ * Every meter of the client, in one place; the Prometheus name is written next to each. The client library reports
+ * to it through {@link SwapClientListener} (the auto-configuration picks this bean up).
+ */
 @Component
-public class ClientMeters {
+public class ClientMeters implements SwapClientListener {
 
     private final Counter tokens;
     private final Counter swaps;
@@ -52,34 +57,37 @@ public class ClientMeters {
                 .register(registry);
     }
 
-    public void token() {
+    @Override
+    public void tokenReceived() {
         tokens.increment();
     }
 
-    public void swap() {
+    @Override
+    public void swapped(String reason) {
         swaps.increment();
     }
 
-    public void gap() {
-        gaps.increment();
+    @Override
+    public void sequenceError(SequenceErrorKind kind) {
+        (kind == SequenceErrorKind.GAP ? gaps : duplicates).increment();
     }
 
-    public void duplicate() {
-        duplicates.increment();
-    }
-
-    public void reconnect() {
+    @Override
+    public void reconnected() {
         reconnects.increment();
     }
 
+    @Override
     public void generationCompleted() {
         generations.increment();
     }
 
-    public void noWorkerWait() {
+    @Override
+    public void noHealthyWorker() {
         noWorkerWaits.increment();
     }
 
+    @Override
     public void tokenGap(long nanos) {
         tokenGap.record(nanos, TimeUnit.NANOSECONDS);
     }

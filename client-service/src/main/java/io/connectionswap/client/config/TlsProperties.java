@@ -1,8 +1,0 @@
-package io.connectionswap.client.config;
-
-import org.springframework.boot.context.properties.ConfigurationProperties;
-
-/** {@code CONNECTION_SWAP_CERTS_DIR}: where the PEM files are; blank means the repository's certs/. */
-@ConfigurationProperties("connection-swap.tls")
-public record TlsProperties(String certsDir) {
-}

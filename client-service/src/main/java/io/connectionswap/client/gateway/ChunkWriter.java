@@ -1,0 +1,98 @@
+package io.connectionswap.client.gateway;
+
+import io.connectionswap.protocol.message.Usage;
+import io.connectionswap.swapclient.GenerationEvent;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Turns one generation's events into OpenAI chunks (streaming) or collects them into one body. A swap is attached
+ * to the next chunk as {@code x_connection_swap.swap}; the text is exactly the tokens' text. Per request, used on
+ * one thread at a time.
+ */
+final class ChunkWriter {
+
+    private final OpenAiRequest request;
+    private final OpenAiResponses responses;
+    private final StringBuilder text = new StringBuilder();
+    private final List<String> workers = new ArrayList<>();
+    private final List<GenerationEvent.Swapped> swaps = new ArrayList<>();
+    private GenerationEvent.Swapped pendingSwap;
+    private boolean roleSent;
+    private int tokens;
+    private GenerationEvent.Completed completed;
+
+    ChunkWriter(OpenAiRequest request, OpenAiResponses responses) {
+        this.request = request;
+        this.responses = responses;
+    }
+
+    /** The SSE {@code data:} payloads for one event (none, one, or the final ones). */
+    List<String> sse(GenerationEvent event) {
+        collect(event);
+        List<String> out = new ArrayList<>(2);
+        if (event instanceof GenerationEvent.Assigned assigned) {
+            if (request.chat() && !roleSent) {
+                roleSent = true;
+                out.add(responses.chunk("", true, null, assigned.worker(), null, null).toString());
+            }
+        } else if (event instanceof GenerationEvent.Token token) {
+            out.add(responses.chunk(token.text(), false, null, token.worker(), token.sequence(), takeSwap()).toString());
+        } else if (event instanceof GenerationEvent.Completed done) {
+            out.add(responses.chunk(request.chat() ? null : "", false, done.finishReason(), null, null, takeSwap())
+                    .toString());
+            if (request.includeUsage()) {
+                out.add(responses.usageChunk(usage()).toString());
+            }
+        }
+        return out;
+    }
+
+    /** Remembers text, workers and swaps (for the {@code stream: false} body and the log line). */
+    void collect(GenerationEvent event) {
+        if (event instanceof GenerationEvent.Assigned assigned) {
+            if (workers.isEmpty() || !workers.get(workers.size() - 1).equals(assigned.worker())) {
+                workers.add(assigned.worker());
+            }
+        } else if (event instanceof GenerationEvent.Token token) {
+            text.append(token.text());
+            tokens = token.sequence();
+        } else if (event instanceof GenerationEvent.Swapped swapped) {
+            swaps.add(swapped);
+            pendingSwap = swapped;
+        } else if (event instanceof GenerationEvent.Completed done) {
+            completed = done;
+        }
+    }
+
+    /** The {@code stream: false} answer, once the generation completed. */
+    String body() {
+        return responses.body(text.toString(), completed.finishReason(), usage(), workers, swaps).toString();
+    }
+
+    int tokens() {
+        return tokens;
+    }
+
+    List<String> workers() {
+        return workers;
+    }
+
+    int swaps() {
+        return swaps.size();
+    }
+
+    private GenerationEvent.Swapped takeSwap() {
+        GenerationEvent.Swapped swap = pendingSwap;
+        pendingSwap = null;
+        return swap;
+    }
+
+    /** The model's counts when it reported them, else the tokens delivered and no prompt count. */
+    private Usage usage() {
+        if (completed != null && completed.usage() != null) {
+            return completed.usage();
+        }
+        return new Usage(0, completed == null ? tokens : completed.tokens());
+    }
+}

@@ -1,0 +1,83 @@
+package io.connectionswap.client.gateway;
+
+import io.connectionswap.protocol.message.ClusterStatus;
+import io.connectionswap.swapclient.ConnectionState;
+import io.connectionswap.swapclient.SwapClient;
+import java.time.Duration;
+import java.util.LinkedHashSet;
+import java.util.Set;
+import org.springframework.http.MediaType;
+import org.springframework.web.reactive.function.server.ServerRequest;
+import org.springframework.web.reactive.function.server.ServerResponse;
+import reactor.core.publisher.Mono;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * What the director knows about its workers, asked over the gateway's QUIC connection (STATUS_REQUEST):
+ * {@code GET /v1/models} lists the models healthy workers serve, {@code GET /api/status} (the live page) every worker
+ * with its state.
+ */
+final class ClusterHandler {
+
+    private static final Duration TIMEOUT = Duration.ofSeconds(5);
+
+    private final SwapClient client;
+    private final long retryAfterSeconds;
+
+    ClusterHandler(SwapClient client, GatewayProperties properties) {
+        this.client = client;
+        this.retryAfterSeconds = Math.max(1, properties.retryAfter().toSeconds());
+    }
+
+    Mono<ServerResponse> models(ServerRequest request) {
+        return status().flatMap(status -> {
+            Set<String> models = new LinkedHashSet<>();
+            for (ClusterStatus.WorkerStatus worker : status.workers()) {
+                if (worker.eligible() || "HEALTHY".equals(worker.state())) {
+                    models.addAll(worker.models());
+                }
+            }
+            ObjectNode body = OpenAiResponses.JSON.createObjectNode();
+            body.put("object", "list");
+            ArrayNode data = body.putArray("data");
+            for (String model : models) {
+                ObjectNode entry = data.addObject();
+                entry.put("id", model);
+                entry.put("object", "model");
+                entry.put("created", 0);
+                entry.put("owned_by", "connection-swap");
+            }
+            return ServerResponse.ok().contentType(MediaType.APPLICATION_JSON).bodyValue(body.toString());
+        });
+    }
+
+    Mono<ServerResponse> status(ServerRequest request) {
+        ConnectionState connection = client.connectionState();
+        return status().flatMap(status -> {
+            ObjectNode body = OpenAiResponses.JSON.createObjectNode();
+            body.put("connected", connection.connected());
+            body.put("director", connection.director());
+            body.put("directorId", status.directorId());
+            ArrayNode workers = body.putArray("workers");
+            for (ClusterStatus.WorkerStatus worker : status.workers()) {
+                ObjectNode entry = workers.addObject();
+                entry.put("label", worker.label());
+                entry.put("address", worker.address());
+                entry.put("state", worker.state());
+                entry.put("eligible", worker.eligible());
+                entry.put("activeStreams", worker.activeStreams());
+                worker.models().forEach(entry.putArray("models")::add);
+            }
+            return ServerResponse.ok().contentType(MediaType.APPLICATION_JSON).bodyValue(body.toString());
+        });
+    }
+
+    private Mono<ClusterStatus> status() {
+        return Mono.fromFuture(client::status)
+                .timeout(TIMEOUT)
+                .onErrorMap(failure -> !(failure instanceof GatewayError),
+                        failure -> GatewayError.noHealthyWorker("cannot ask the director for its workers: "
+                                + failure.getMessage(), retryAfterSeconds));
+    }
+}

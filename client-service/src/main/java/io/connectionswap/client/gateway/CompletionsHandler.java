@@ -1,0 +1,179 @@
+package io.connectionswap.client.gateway;
+
+import io.connectionswap.swapclient.GenerationEvent;
+import io.connectionswap.swapclient.GenerationException;
+import io.connectionswap.swapclient.GenerationOptions;
+import io.connectionswap.swapclient.SwapClient;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.reactivestreams.Publisher;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.core.io.buffer.DataBuffer;
+import org.springframework.core.io.buffer.DataBufferLimitException;
+import org.springframework.core.io.buffer.DataBufferUtils;
+import org.springframework.core.io.buffer.DataBufferFactory;
+import org.springframework.http.MediaType;
+import org.springframework.http.ReactiveHttpOutputMessage;
+import org.springframework.web.reactive.function.BodyExtractors;
+import org.springframework.web.reactive.function.BodyInserter;
+import org.springframework.web.reactive.function.server.ServerRequest;
+import org.springframework.web.reactive.function.server.ServerResponse;
+import reactor.adapter.JdkFlowAdapter;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * {@code POST /v1/completions} and {@code POST /v1/chat/completions}: each HTTP request is one generation of the
+ * {@link SwapClient}, so one stream of the gateway's single QUIC connection. Nothing is written before the first
+ * event of the generation, so a request that cannot start (no healthy worker after the bounded wait, unknown model)
+ * gets its HTTP status and OpenAI error JSON; a stream that fails after that ends with an SSE error event. An HTTP
+ * client that goes away cancels the subscription, which ends the generation on the director and the worker.
+ * Back-pressure runs end to end: reactor-netty asks for the next chunk only while the socket takes more.
+ */
+final class CompletionsHandler {
+
+    private static final Logger log = LoggerFactory.getLogger(CompletionsHandler.class);
+    private static final byte[] DONE = "data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8);
+
+    private final SwapClient client;
+    private final GatewayProperties properties;
+    private final OpenAiRequestParser parser;
+
+    CompletionsHandler(SwapClient client, GatewayProperties properties) {
+        this.client = client;
+        this.properties = properties;
+        this.parser = new OpenAiRequestParser(properties.defaultMaxTokens(), properties.maxTokensLimit());
+    }
+
+    Mono<ServerResponse> completions(ServerRequest request) {
+        return handle(request, false);
+    }
+
+    Mono<ServerResponse> chatCompletions(ServerRequest request) {
+        return handle(request, true);
+    }
+
+    private Mono<ServerResponse> handle(ServerRequest http, boolean chat) {
+        long limit = properties.maxRequestSize().toBytes();
+        if (http.headers().contentLength().orElse(-1) > limit) {
+            return Mono.error(GatewayError.tooLarge(limit));
+        }
+        return DataBufferUtils.join(http.body(BodyExtractors.toDataBuffers()), (int) limit)
+                .onErrorMap(DataBufferLimitException.class, e -> GatewayError.tooLarge(limit))
+                .map(buffer -> {
+                    try {
+                        byte[] bytes = new byte[buffer.readableByteCount()];
+                        buffer.read(bytes);
+                        return bytes;
+                    } finally {
+                        DataBufferUtils.release(buffer);
+                    }
+                })
+                .defaultIfEmpty(new byte[0])
+                .map(body -> parser.parse(body, chat))
+                .flatMap(request -> request.stream() ? stream(request) : collect(request));
+    }
+
+    private Flux<GenerationEvent> generate(OpenAiRequest request, String generationId) {
+        return JdkFlowAdapter.flowPublisherToFlux(client.generate(request.toGeneration(generationId),
+                GenerationOptions.waitAtMost(properties.workerWait())));
+    }
+
+    private Mono<ServerResponse> stream(OpenAiRequest request) {
+        String generationId = java.util.UUID.randomUUID().toString();
+        ChunkWriter writer = new ChunkWriter(request, new OpenAiResponses(request, generationId,
+                Instant.now().getEpochSecond()));
+        AtomicBoolean started = new AtomicBoolean();
+        long startNanos = System.nanoTime();
+        Flux<byte[]> chunks = generate(request, generationId)
+                .concatMapIterable(event -> writer.sse(event).stream().map(CompletionsHandler::sse).toList())
+                .doOnNext(chunk -> started.set(true))
+                .concatWith(Mono.just(DONE))
+                .onErrorResume(failure -> {
+                    if (!started.get()) {
+                        // nothing sent yet: an HTTP error status
+                        return translate(failure, request).flatMap(Mono::error);
+                    }
+                    GatewayError error = translateNow(failure, request);
+                    log.warn("generation.id={} model={} tokens={} error={} problem=\"{}\" stream failed after its "
+                            + "headers; sending an error event", generationId, request.model(), writer.tokens(),
+                            error.code(), error.getMessage());
+                    return Mono.just(sse(OpenAiResponses.error(error).toString()));
+                })
+                .doOnComplete(() -> log.info("generation.id={} model={} stream=true tokens={} workers={} swaps={} "
+                        + "ms={} gateway request done", generationId, request.model(), writer.tokens(),
+                        writer.workers(), writer.swaps(), (System.nanoTime() - startNanos) / 1_000_000))
+                .doOnCancel(() -> log.info("generation.id={} model={} tokens={} http client went away; generation "
+                        + "cancelled", generationId, request.model(), writer.tokens()));
+        return ServerResponse.ok()
+                .contentType(MediaType.TEXT_EVENT_STREAM)
+                .header("Cache-Control", "no-cache")
+                .header("X-Accel-Buffering", "no")
+                .body(flushEach(chunks));
+    }
+
+    private Mono<ServerResponse> collect(OpenAiRequest request) {
+        String generationId = java.util.UUID.randomUUID().toString();
+        ChunkWriter writer = new ChunkWriter(request, new OpenAiResponses(request, generationId,
+                Instant.now().getEpochSecond()));
+        long startNanos = System.nanoTime();
+        return generate(request, generationId)
+                .doOnNext(writer::collect)
+                .then(Mono.fromSupplier(writer::body))
+                .onErrorResume(failure -> translate(failure, request).flatMap(Mono::error))
+                .flatMap(body -> {
+                    log.info("generation.id={} model={} stream=false tokens={} workers={} swaps={} ms={} gateway "
+                            + "request done", generationId, request.model(), writer.tokens(), writer.workers(),
+                            writer.swaps(), (System.nanoTime() - startNanos) / 1_000_000);
+                    return ServerResponse.ok().contentType(MediaType.APPLICATION_JSON).bodyValue(body);
+                });
+    }
+
+    /**
+     * The HTTP error for a generation that failed before anything was sent. MODEL_NOT_FOUND while the director knows
+     * no worker at all (all are starting, or all are gone) is a 503, not a 404: the model may well exist.
+     */
+    private Mono<GatewayError> translate(Throwable failure, OpenAiRequest request) {
+        GatewayError error = translateNow(failure, request);
+        if (!(failure instanceof GenerationException generation)
+                || generation.code() != io.connectionswap.protocol.frame.ErrorCode.MODEL_NOT_FOUND) {
+            return Mono.just(error);
+        }
+        return Mono.fromFuture(client::status)
+                .map(status -> status.workers().isEmpty()
+                        ? GatewayError.noHealthyWorker("the director knows no worker yet; retry later",
+                                Math.max(1, properties.retryAfter().toSeconds()))
+                        : error)
+                .onErrorReturn(error);
+    }
+
+    private GatewayError translateNow(Throwable failure, OpenAiRequest request) {
+        if (failure instanceof GatewayError error) {
+            return error;
+        }
+        if (failure instanceof GenerationException generation) {
+            return GatewayError.of(generation, request.model(), Math.max(1, properties.retryAfter().toSeconds()));
+        }
+        log.error("model={} problem=\"{}\" unexpected gateway failure", request.model(), failure.toString(), failure);
+        return new GatewayError(org.springframework.http.HttpStatus.INTERNAL_SERVER_ERROR, "server_error", "internal",
+                null, failure.toString(), 0);
+    }
+
+    private static byte[] sse(String json) {
+        return ("data: " + json + "\n\n").getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** Writes each SSE event and flushes it at once. */
+    private static BodyInserter<Flux<byte[]>, ReactiveHttpOutputMessage> flushEach(Flux<byte[]> chunks) {
+        return new BodyInserter<>() {
+            @Override
+            public Mono<Void> insert(ReactiveHttpOutputMessage message, Context context) {
+                DataBufferFactory factory = message.bufferFactory();
+                Flux<Publisher<DataBuffer>> flushed = chunks.map(bytes -> Mono.just(factory.wrap(bytes)));
+                return message.writeAndFlushWith(flushed);
+            }
+        };
+    }
+}

@@ -1,0 +1,84 @@
+package io.connectionswap.client.gateway;
+
+import java.nio.charset.StandardCharsets;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.core.annotation.Order;
+import org.springframework.core.io.buffer.DataBuffer;
+import org.springframework.core.io.buffer.DataBufferLimitException;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.http.server.reactive.ServerHttpResponse;
+import org.springframework.web.server.ResponseStatusException;
+import org.springframework.web.server.ServerWebExchange;
+import org.springframework.web.server.WebExceptionHandler;
+import reactor.core.publisher.Mono;
+
+/**
+ * Answers every error on {@code /v1/**} and {@code /api/**} with OpenAI's error JSON and the right status (and
+ * {@code Retry-After} on 503), as long as nothing was sent yet. Runs before Spring Boot's own error handler; other
+ * paths are left to it.
+ */
+@Order(-2)
+final class GatewayErrorHandler implements WebExceptionHandler {
+
+    private static final Logger log = LoggerFactory.getLogger(GatewayErrorHandler.class);
+
+    private final long maxRequestBytes;
+
+    GatewayErrorHandler(long maxRequestBytes) {
+        this.maxRequestBytes = maxRequestBytes;
+    }
+
+    @Override
+    public Mono<Void> handle(ServerWebExchange exchange, Throwable failure) {
+        String path = exchange.getRequest().getPath().pathWithinApplication().value();
+        ServerHttpResponse response = exchange.getResponse();
+        if (!(path.startsWith("/v1/") || path.startsWith("/api/")) || response.isCommitted()) {
+            return Mono.error(failure);
+        }
+        GatewayError error = toGatewayError(failure);
+        if (error.status().is5xxServerError()) {
+            log.warn("path={} status={} code={} problem=\"{}\" gateway request failed", path, error.status().value(),
+                    error.code(), error.getMessage());
+        } else {
+            log.info("path={} status={} code={} problem=\"{}\" gateway request refused", path, error.status().value(),
+                    error.code(), error.getMessage());
+        }
+        response.setStatusCode(error.status());
+        response.getHeaders().remove("X-Accel-Buffering"); // set for a stream that never started
+        response.getHeaders().remove(HttpHeaders.CACHE_CONTROL);
+        response.getHeaders().setContentType(MediaType.APPLICATION_JSON);
+        if (error.retryAfterSeconds() > 0) {
+            response.getHeaders().set(HttpHeaders.RETRY_AFTER, Long.toString(error.retryAfterSeconds()));
+        }
+        if (error.status() == HttpStatus.UNAUTHORIZED) {
+            response.getHeaders().set(HttpHeaders.WWW_AUTHENTICATE, "Bearer");
+        }
+        byte[] body = OpenAiResponses.error(error).toString().getBytes(StandardCharsets.UTF_8);
+        DataBuffer buffer = response.bufferFactory().wrap(body);
+        return response.writeWith(Mono.just(buffer));
+    }
+
+    private GatewayError toGatewayError(Throwable failure) {
+        if (failure instanceof GatewayError error) {
+            return error;
+        }
+        if (failure instanceof DataBufferLimitException) {
+            return GatewayError.tooLarge(maxRequestBytes);
+        }
+        if (failure instanceof ResponseStatusException status) {
+            HttpStatus code = HttpStatus.resolve(status.getStatusCode().value());
+            code = code == null ? HttpStatus.INTERNAL_SERVER_ERROR : code;
+            String type = code.is4xxClientError() ? "invalid_request_error" : "server_error";
+            String wire = code == HttpStatus.NOT_FOUND ? "not_found"
+                    : code == HttpStatus.METHOD_NOT_ALLOWED ? "method_not_allowed"
+                    : code == HttpStatus.UNSUPPORTED_MEDIA_TYPE ? "unsupported_media_type" : "http_" + code.value();
+            String message = status.getReason() != null ? status.getReason() : code.getReasonPhrase();
+            return new GatewayError(code, type, wire, null, message, 0);
+        }
+        log.error("problem=\"{}\" unexpected gateway failure", failure.toString(), failure);
+        return new GatewayError(HttpStatus.INTERNAL_SERVER_ERROR, "server_error", "internal", null, failure.toString(), 0);
+    }
+}

@@ -1,0 +1,50 @@
+package io.connectionswap.client.gateway;
+
+import java.time.Duration;
+import java.util.List;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.util.unit.DataSize;
+
+/**
+ * The OpenAI-compatible gateway's settings; the environment variable feeding each is named in
+ * {@code client-service.yml} and the README.
+ *
+ * @param apiKeys          bearer tokens accepted on {@code /v1/**} and {@code /api/**}
+ *                         ({@code CONNECTION_SWAP_GATEWAY_API_KEYS}, comma-separated); empty: no authentication
+ * @param maxRequestSize   largest request body ({@code CONNECTION_SWAP_MAX_REQUEST_BYTES}); larger gets 413
+ * @param workerWait       how long a request waits for a healthy worker (or a director) before 503
+ *                         ({@code CONNECTION_SWAP_GATEWAY_WORKER_WAIT})
+ * @param retryAfter       the {@code Retry-After} of a 503
+ * @param defaultMaxTokens {@code max_tokens} of a request that does not say
+ * @param maxTokensLimit   largest {@code max_tokens} accepted
+ */
+@ConfigurationProperties("connection-swap.gateway")
+public record GatewayProperties(
+        List<String> apiKeys,
+        @DefaultValue("4MB") DataSize maxRequestSize,
+        @DefaultValue("10s") Duration workerWait,
+        @DefaultValue("2s") Duration retryAfter,
+        @DefaultValue("16") int defaultMaxTokens,
+        @DefaultValue("65536") int maxTokensLimit) {
+
+    public GatewayProperties {
+        apiKeys = apiKeys == null ? List.of()
+                : apiKeys.stream().map(String::trim).filter(key -> !key.isEmpty()).toList();
+        if (maxRequestSize.toBytes() <= 0 || maxRequestSize.toBytes() > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("CONNECTION_SWAP_MAX_REQUEST_BYTES=" + maxRequestSize.toBytes()
+                    + " (expected: 1 to " + Integer.MAX_VALUE + ")");
+        }
+        if (workerWait.isNegative()) {
+            throw new IllegalArgumentException("CONNECTION_SWAP_GATEWAY_WORKER_WAIT=" + workerWait + " (expected: >= 0)");
+        }
+        if (defaultMaxTokens < 1 || maxTokensLimit < defaultMaxTokens) {
+            throw new IllegalArgumentException("connection-swap.gateway.default-max-tokens=" + defaultMaxTokens
+                    + " and max-tokens-limit=" + maxTokensLimit + " (expected: 1 <= default <= limit)");
+        }
+    }
+
+    public boolean authenticationEnabled() {
+        return !apiKeys.isEmpty();
+    }
+}

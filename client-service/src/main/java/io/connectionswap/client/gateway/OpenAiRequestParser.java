@@ -1,0 +1,228 @@
+package io.connectionswap.client.gateway;
+
+import io.connectionswap.protocol.message.ChatMessage;
+import io.connectionswap.protocol.message.SamplingParameters;
+import java.util.ArrayList;
+import java.util.List;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Reads and checks an OpenAI request body. Every problem is a 400 {@link GatewayError} naming the parameter, as
+ * OpenAI does; unknown fields are ignored (clients send many).
+ */
+final class OpenAiRequestParser {
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    private final int defaultMaxTokens;
+    private final int maxTokensLimit;
+
+    OpenAiRequestParser(int defaultMaxTokens, int maxTokensLimit) {
+        this.defaultMaxTokens = defaultMaxTokens;
+        this.maxTokensLimit = maxTokensLimit;
+    }
+
+    OpenAiRequest parse(byte[] body, boolean chat) {
+        JsonNode root;
+        try {
+            root = JSON.readTree(body);
+        } catch (JacksonException e) {
+            throw GatewayError.badRequest("invalid_json", null,
+                    "We could not parse the JSON body of your request: " + e.getOriginalMessage());
+        }
+        if (root == null || !root.isObject()) {
+            throw GatewayError.badRequest("invalid_json", null, "The request body must be a JSON object.");
+        }
+        String model = requiredText(root, "model");
+        String prompt = chat ? null : prompt(root);
+        List<ChatMessage> messages = chat ? messages(root) : null;
+        if (root.has("n") && !root.get("n").isNull() && !(root.get("n").canConvertToInt() && root.get("n").asInt() == 1)) {
+            throw GatewayError.badRequest("invalid_value", "n", "Only n=1 is supported.");
+        }
+        int maxTokens = maxTokens(root, chat);
+        Double temperature = number(root, "temperature", 0, 2, true);
+        Double topP = number(root, "top_p", 0, 1, false);
+        List<String> stop = stop(root);
+        Long seed = null;
+        if (present(root, "seed")) {
+            JsonNode node = root.get("seed");
+            if (!node.isIntegralNumber() || !node.canConvertToLong()) {
+                throw GatewayError.badRequest("invalid_type", "seed", "'seed' must be an integer.");
+            }
+            seed = node.asLong();
+        }
+        String user = null;
+        if (present(root, "user")) {
+            user = text(root, "user");
+            if (user.length() > SamplingParameters.MAX_USER_CHARS) {
+                throw GatewayError.badRequest("invalid_value", "user", "'user' is longer than "
+                        + SamplingParameters.MAX_USER_CHARS + " characters.");
+            }
+        }
+        boolean stream = false;
+        if (present(root, "stream")) {
+            if (!root.get("stream").isBoolean()) {
+                throw GatewayError.badRequest("invalid_type", "stream", "'stream' must be a boolean.");
+            }
+            stream = root.get("stream").asBoolean();
+        }
+        boolean includeUsage = stream && root.path("stream_options").path("include_usage").asBoolean(false);
+        SamplingParameters sampling;
+        try {
+            sampling = new SamplingParameters(maxTokens, temperature, topP, stop, seed, user);
+        } catch (IllegalArgumentException e) {
+            throw GatewayError.badRequest("invalid_value", null, e.getMessage());
+        }
+        return new OpenAiRequest(chat, model, prompt, messages, sampling, stream, includeUsage);
+    }
+
+    private int maxTokens(JsonNode root, boolean chat) {
+        String field = chat && present(root, "max_completion_tokens") ? "max_completion_tokens" : "max_tokens";
+        if (!present(root, field)) {
+            return defaultMaxTokens;
+        }
+        JsonNode node = root.get(field);
+        if (!node.isIntegralNumber() || !node.canConvertToInt()) {
+            throw GatewayError.badRequest("invalid_type", field, "'" + field + "' must be an integer.");
+        }
+        int value = node.asInt();
+        if (value < 1 || value > maxTokensLimit) {
+            throw GatewayError.badRequest("invalid_value", field, "'" + field + "' is " + value
+                    + " (expected: 1 to " + maxTokensLimit + ").");
+        }
+        return value;
+    }
+
+    private static String prompt(JsonNode root) {
+        if (!present(root, "prompt")) {
+            throw GatewayError.badRequest("missing_required_parameter", "prompt", "Missing required parameter: 'prompt'.");
+        }
+        JsonNode node = root.get("prompt");
+        if (node.isString()) {
+            return node.asString();
+        }
+        if (node.isArray() && node.size() == 1 && node.get(0).isString()) {
+            return node.get(0).asString();
+        }
+        throw GatewayError.badRequest("invalid_type", "prompt",
+                "'prompt' must be a string (or an array of one string; token arrays and batches are not supported).");
+    }
+
+    private static List<ChatMessage> messages(JsonNode root) {
+        if (!present(root, "messages")) {
+            throw GatewayError.badRequest("missing_required_parameter", "messages",
+                    "Missing required parameter: 'messages'.");
+        }
+        JsonNode node = root.get("messages");
+        if (!node.isArray() || node.isEmpty()) {
+            throw GatewayError.badRequest("invalid_value", "messages", "'messages' must be a non-empty array.");
+        }
+        List<ChatMessage> messages = new ArrayList<>();
+        for (int i = 0; i < node.size(); i++) {
+            JsonNode message = node.get(i);
+            String param = "messages[" + i + "]";
+            if (!message.isObject()) {
+                throw GatewayError.badRequest("invalid_type", param, "'" + param + "' must be an object.");
+            }
+            String role = message.path("role").isString() ? message.get("role").asString() : null;
+            if (role == null || !ChatMessage.ROLES.contains(role)) {
+                throw GatewayError.badRequest("invalid_value", param + ".role", "'" + param
+                        + ".role' must be one of system, developer, user, assistant, tool.");
+            }
+            messages.add(new ChatMessage(role, content(message.path("content"), param + ".content")));
+        }
+        return messages;
+    }
+
+    /** A string, or an array of {@code {"type":"text","text":...}} parts joined. */
+    private static String content(JsonNode node, String param) {
+        if (node.isString()) {
+            return node.asString();
+        }
+        if (node.isArray()) {
+            StringBuilder text = new StringBuilder();
+            for (JsonNode part : node) {
+                if (!"text".equals(part.path("type").asString(null)) || !part.path("text").isString()) {
+                    throw GatewayError.badRequest("invalid_value", param,
+                            "'" + param + "' parts must be {\"type\":\"text\",\"text\":...}; other parts are not supported.");
+                }
+                text.append(part.get("text").asString());
+            }
+            return text.toString();
+        }
+        throw GatewayError.badRequest("invalid_type", param, "'" + param + "' must be a string or an array of text parts.");
+    }
+
+    private static List<String> stop(JsonNode root) {
+        if (!present(root, "stop")) {
+            return null;
+        }
+        JsonNode node = root.get("stop");
+        List<String> stop = new ArrayList<>();
+        if (node.isString()) {
+            stop.add(node.asString());
+        } else if (node.isArray()) {
+            for (JsonNode item : node) {
+                if (!item.isString()) {
+                    throw GatewayError.badRequest("invalid_type", "stop", "'stop' must be a string or an array of strings.");
+                }
+                stop.add(item.asString());
+            }
+        } else {
+            throw GatewayError.badRequest("invalid_type", "stop", "'stop' must be a string or an array of strings.");
+        }
+        if (stop.size() > SamplingParameters.MAX_STOP) {
+            throw GatewayError.badRequest("invalid_value", "stop", "'stop' has " + stop.size()
+                    + " sequences (expected: at most " + SamplingParameters.MAX_STOP + ").");
+        }
+        for (String sequence : stop) {
+            if (sequence.isEmpty() || sequence.length() > SamplingParameters.MAX_STOP_CHARS) {
+                throw GatewayError.badRequest("invalid_value", "stop", "each 'stop' sequence must have 1 to "
+                        + SamplingParameters.MAX_STOP_CHARS + " characters.");
+            }
+        }
+        return stop.isEmpty() ? null : stop;
+    }
+
+    private static Double number(JsonNode root, String field, double min, double max, boolean minInclusive) {
+        if (!present(root, field)) {
+            return null;
+        }
+        JsonNode node = root.get(field);
+        if (!node.isNumber()) {
+            throw GatewayError.badRequest("invalid_type", field, "'" + field + "' must be a number.");
+        }
+        double value = node.asDouble();
+        boolean aboveMin = minInclusive ? value >= min : value > min;
+        if (!aboveMin || value > max || Double.isNaN(value)) {
+            throw GatewayError.badRequest("invalid_value", field, "'" + field + "' is " + value + " (expected: "
+                    + (minInclusive ? min + " to " : "above " + min + ", at most ") + max + ").");
+        }
+        return value;
+    }
+
+    private static String requiredText(JsonNode root, String field) {
+        if (!present(root, field)) {
+            throw GatewayError.badRequest("missing_required_parameter", field, "Missing required parameter: '" + field + "'.");
+        }
+        String value = text(root, field);
+        if (value.isBlank()) {
+            throw GatewayError.badRequest("invalid_value", field, "'" + field + "' must not be empty.");
+        }
+        return value;
+    }
+
+    private static String text(JsonNode root, String field) {
+        JsonNode node = root.get(field);
+        if (!node.isString()) {
+            throw GatewayError.badRequest("invalid_type", field, "'" + field + "' must be a string.");
+        }
+        return node.asString();
+    }
+
+    private static boolean present(JsonNode root, String field) {
+        return root.has(field) && !root.get(field).isNull();
+    }
+}

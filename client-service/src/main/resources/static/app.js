@@ -1,0 +1,165 @@
+// The live page: streams a chat completion from this gateway (POST /v1/chat/completions, stream: true) and shows
+// every token as it arrives, underlined in its worker's colour; where the generation moved to another worker the
+// gateway's chunk carries x_connection_swap.swap, shown inline. Workers' health comes from GET /api/status (the
+// director's STATUS over the gateway's QUIC connection), refreshed every second. No build step, no libraries.
+(function () {
+  'use strict';
+  const $ = (id) => document.getElementById(id);
+  const workerColours = new Map();
+  let controller = null;
+
+  function headers() {
+    const h = { 'Content-Type': 'application/json' };
+    const key = $('api-key').value.trim();
+    if (key) { h.Authorization = 'Bearer ' + key; localStorage.setItem('cs-api-key', key); }
+    return h;
+  }
+
+  function colourOf(worker) {
+    if (!workerColours.has(worker)) { workerColours.set(worker, 'w' + (workerColours.size % 4)); }
+    return workerColours.get(worker);
+  }
+
+  function setState(text, cls) {
+    const el = $('stream-state');
+    el.textContent = text;
+    el.className = 'state ' + cls;
+  }
+
+  function appendToken(text, worker) {
+    const span = document.createElement('span');
+    span.className = 'tok ' + colourOf(worker || '?');
+    span.title = worker ? 'from ' + worker : '';
+    span.dataset.worker = worker || '';
+    span.textContent = text;
+    $('output').appendChild(span);
+  }
+
+  function appendSwap(swap) {
+    const mark = document.createElement('span');
+    mark.className = 'swap';
+    mark.dataset.from = swap.from;
+    mark.dataset.to = swap.to;
+    mark.textContent = '\u21c4 ' + swap.from + ' \u2192 ' + swap.to + ' (' + swap.reason + ', ' + swap.gap_ms + ' ms)';
+    $('output').appendChild(mark);
+  }
+
+  function appendError(message) {
+    const el = document.createElement('span');
+    el.className = 'error';
+    el.textContent = message;
+    $('output').appendChild(el);
+  }
+
+  async function send(event) {
+    event.preventDefault();
+    if (controller) { controller.abort(); }
+    controller = new AbortController();
+    $('output').textContent = '';
+    $('stats').textContent = '';
+    $('send').disabled = true;
+    $('stop').disabled = false;
+    setState('waiting for a worker', 'streaming');
+    const started = performance.now();
+    let tokens = 0, swaps = 0, firstTokenMs = null;
+    const body = {
+      model: $('model').value,
+      messages: [{ role: 'user', content: $('prompt').value }],
+      max_tokens: parseInt($('max-tokens').value, 10) || 60,
+      stream: true
+    };
+    try {
+      const response = await fetch('/v1/chat/completions', {
+        method: 'POST', headers: headers(), body: JSON.stringify(body), signal: controller.signal
+      });
+      if (!response.ok) {
+        const err = await response.json().catch(() => ({}));
+        throw new Error(response.status + ' ' + ((err.error && err.error.message) || response.statusText));
+      }
+      setState('streaming', 'streaming');
+      const reader = response.body.getReader();
+      const decoder = new TextDecoder();
+      let buffer = '';
+      let finished = false;
+      while (!finished) {
+        const { value, done } = await reader.read();
+        if (done) { break; }
+        buffer += decoder.decode(value, { stream: true });
+        let cut;
+        while ((cut = buffer.indexOf('\n\n')) >= 0) {
+          const frame = buffer.slice(0, cut);
+          buffer = buffer.slice(cut + 2);
+          for (const line of frame.split('\n')) {
+            if (!line.startsWith('data:')) { continue; }
+            const data = line.slice(5).trim();
+            if (data === '[DONE]') { finished = true; break; }
+            const chunk = JSON.parse(data);
+            if (chunk.error) { throw new Error(chunk.error.code + ': ' + chunk.error.message); }
+            const ext = chunk.x_connection_swap || {};
+            if (ext.swap) { swaps++; appendSwap(ext.swap); }
+            const choice = (chunk.choices || [])[0];
+            const text = choice && choice.delta && choice.delta.content;
+            if (text) {
+              tokens++;
+              if (firstTokenMs === null) { firstTokenMs = performance.now() - started; }
+              appendToken(text, ext.worker);
+            }
+            if (choice && choice.finish_reason) {
+              $('stats').textContent = tokens + ' tokens, ' + swaps + ' swap(s), first token after '
+                + Math.round(firstTokenMs || 0) + ' ms, finish_reason ' + choice.finish_reason;
+            }
+          }
+        }
+      }
+      setState(finished ? 'done' : 'ended', finished ? 'done' : 'failed');
+    } catch (e) {
+      if (e.name === 'AbortError') { setState('stopped', 'idle'); }
+      else { setState('failed', 'failed'); appendError(e.message); }
+    } finally {
+      $('send').disabled = false;
+      $('stop').disabled = true;
+      controller = null;
+    }
+  }
+
+  async function refreshWorkers() {
+    try {
+      const response = await fetch('/api/status', { headers: headers() });
+      const status = await response.json();
+      if (!response.ok) { throw new Error((status.error && status.error.message) || response.statusText); }
+      $('director').textContent = (status.connected ? 'connected to ' : 'not connected to ') + status.director;
+      const rows = status.workers.map((w) => '<tr data-worker="' + esc(w.label) + '"><td>' + esc(w.label)
+        + '</td><td><span class="badge ' + esc(w.state) + '">' + esc(w.state) + '</span></td><td>'
+        + w.activeStreams + '</td><td>' + esc((w.models || []).join(', ')) + '</td><td>' + esc(w.address)
+        + '</td></tr>');
+      $('workers').innerHTML = rows.join('') || '<tr><td colspan="5">no worker registered</td></tr>';
+    } catch (e) {
+      $('director').textContent = 'director unreachable: ' + e.message;
+    }
+  }
+
+  async function loadModels() {
+    try {
+      const response = await fetch('/v1/models', { headers: headers() });
+      if (!response.ok) { return; }
+      const models = (await response.json()).data.map((m) => m.id);
+      if (models.length) {
+        const select = $('model');
+        const current = select.value;
+        select.innerHTML = models.map((m) => '<option>' + esc(m) + '</option>').join('');
+        if (models.includes(current)) { select.value = current; }
+      }
+    } catch (e) { /* keep the default */ }
+  }
+
+  function esc(text) {
+    return String(text).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+  }
+
+  $('api-key').value = localStorage.getItem('cs-api-key') || '';
+  $('prompt-form').addEventListener('submit', send);
+  $('stop').addEventListener('click', () => { if (controller) { controller.abort(); } });
+  loadModels();
+  refreshWorkers();
+  setInterval(refreshWorkers, 1000);
+})();

@@ -1,0 +1,117 @@
+package io.connectionswap.client.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.connectionswap.protocol.message.ChatMessage;
+import io.connectionswap.protocol.message.GenerationRequest;
+import io.connectionswap.protocol.message.Usage;
+import io.connectionswap.swapclient.GenerationEvent;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.springframework.http.HttpStatus;
+import tools.jackson.databind.JsonNode;
+
+class OpenAiRequestParserTest {
+
+    private final OpenAiRequestParser parser = new OpenAiRequestParser(16, 1000);
+
+    private OpenAiRequest parse(String json, boolean chat) {
+        return parser.parse(json.getBytes(StandardCharsets.UTF_8), chat);
+    }
+
+    private static void rejected(Runnable parse, String code, String param) {
+        assertThatThrownBy(parse::run).isInstanceOfSatisfying(GatewayError.class, error -> {
+            assertThat(error.status()).isEqualTo(HttpStatus.BAD_REQUEST);
+            assertThat(error.code()).isEqualTo(code);
+            assertThat(error.param()).isEqualTo(param);
+        });
+    }
+
+    @Test
+    void aCompletionWithEverySamplingParameterPassesThemThrough() {
+        OpenAiRequest request = parse("{\"model\":\"stand-in\",\"prompt\":[\"hi\"],\"max_tokens\":7,\"temperature\":0.5,"
+                + "\"top_p\":0.9,\"stop\":\"\\n\",\"seed\":42,\"user\":\"u-1\",\"stream\":true,"
+                + "\"stream_options\":{\"include_usage\":true},\"logprobs\":null,\"n\":1}", false);
+
+        GenerationRequest generation = request.toGeneration("g-1");
+        assertThat(generation.model()).isEqualTo("stand-in");
+        assertThat(generation.prompt()).isEqualTo("hi");
+        assertThat(generation.sampling().maxTokens()).isEqualTo(7);
+        assertThat(generation.sampling().temperature()).isEqualTo(0.5);
+        assertThat(generation.sampling().topP()).isEqualTo(0.9);
+        assertThat(generation.sampling().stop()).containsExactly("\n");
+        assertThat(generation.sampling().seed()).isEqualTo(42L);
+        assertThat(generation.sampling().user()).isEqualTo("u-1");
+        assertThat(request.stream()).isTrue();
+        assertThat(request.includeUsage()).isTrue();
+    }
+
+    @Test
+    void aChatTakesStringAndTextPartContentAndMaxCompletionTokens() {
+        OpenAiRequest request = parse("{\"model\":\"m\",\"messages\":[{\"role\":\"system\",\"content\":\"Be terse.\"},"
+                + "{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"Hel\"},{\"type\":\"text\",\"text\":\"lo\"}]}],"
+                + "\"max_completion_tokens\":9}", true);
+
+        assertThat(request.messages()).containsExactly(new ChatMessage("system", "Be terse."),
+                new ChatMessage("user", "Hello"));
+        assertThat(request.sampling().maxTokens()).isEqualTo(9);
+        assertThat(request.stream()).isFalse();
+    }
+
+    @Test
+    void missingMaxTokensTakesTheDefault() {
+        assertThat(parse("{\"model\":\"m\",\"prompt\":\"p\"}", false).sampling().maxTokens()).isEqualTo(16);
+    }
+
+    @Test
+    void badRequestsNameTheParameter() {
+        rejected(() -> parse("{\"model\":", false), "invalid_json", null);
+        rejected(() -> parse("\"text\"", false), "invalid_json", null);
+        rejected(() -> parse("{\"prompt\":\"p\"}", false), "missing_required_parameter", "model");
+        rejected(() -> parse("{\"model\":\"m\"}", false), "missing_required_parameter", "prompt");
+        rejected(() -> parse("{\"model\":\"m\",\"prompt\":[1,2]}", false), "invalid_type", "prompt");
+        rejected(() -> parse("{\"model\":\"m\"}", true), "missing_required_parameter", "messages");
+        rejected(() -> parse("{\"model\":\"m\",\"messages\":[{\"role\":\"wizard\",\"content\":\"x\"}]}", true),
+                "invalid_value", "messages[0].role");
+        rejected(() -> parse("{\"model\":\"m\",\"prompt\":\"p\",\"max_tokens\":1001}", false), "invalid_value", "max_tokens");
+        rejected(() -> parse("{\"model\":\"m\",\"prompt\":\"p\",\"max_tokens\":2.5}", false), "invalid_type", "max_tokens");
+        rejected(() -> parse("{\"model\":\"m\",\"prompt\":\"p\",\"temperature\":-0.1}", false), "invalid_value", "temperature");
+        rejected(() -> parse("{\"model\":\"m\",\"prompt\":\"p\",\"top_p\":1.5}", false), "invalid_value", "top_p");
+        rejected(() -> parse("{\"model\":\"m\",\"prompt\":\"p\",\"stop\":[\"\"]}", false), "invalid_value", "stop");
+        rejected(() -> parse("{\"model\":\"m\",\"prompt\":\"p\",\"seed\":\"x\"}", false), "invalid_type", "seed");
+        rejected(() -> parse("{\"model\":\"m\",\"prompt\":\"p\",\"n\":2}", false), "invalid_value", "n");
+        rejected(() -> parse("{\"model\":\"m\",\"prompt\":\"p\",\"stream\":\"yes\"}", false), "invalid_type", "stream");
+    }
+
+    @Test
+    void chunksCarryTheExactTextAndTheSwapOnTheFirstChunkAfterIt() {
+        OpenAiRequest request = parse("{\"model\":\"stand-in\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],"
+                + "\"stream\":true,\"stream_options\":{\"include_usage\":true}}", true);
+        ChunkWriter writer = new ChunkWriter(request, new OpenAiResponses(request, "g-1", 1));
+        List<String> out = new java.util.ArrayList<>();
+        out.addAll(writer.sse(new GenerationEvent.Assigned("worker-a", "conn-1", 1, "stand-in", 0)));
+        out.addAll(writer.sse(new GenerationEvent.Token(1, "one", "worker-a")));
+        out.addAll(writer.sse(new GenerationEvent.Assigned("worker-b", "conn-1", 2, "stand-in", 1)));
+        out.addAll(writer.sse(new GenerationEvent.Swapped("health", "worker-a", "worker-b", Duration.ofMillis(250), 1)));
+        out.addAll(writer.sse(new GenerationEvent.Token(2, " two", "worker-b")));
+        out.addAll(writer.sse(new GenerationEvent.Completed("length", new Usage(1, 2), 2, 0)));
+
+        List<JsonNode> chunks = out.stream().map(OpenAiResponses.JSON::readTree).toList();
+        assertThat(chunks).hasSize(5); // role, one, two (with the swap), finish, usage
+        assertThat(chunks.get(0).path("choices").path(0).path("delta").path("role").asString()).isEqualTo("assistant");
+        StringBuilder text = new StringBuilder();
+        chunks.forEach(chunk -> text.append(chunk.path("choices").path(0).path("delta").path("content").asString("")));
+        assertThat(text.toString()).isEqualTo("one two");
+        JsonNode swap = chunks.get(2).path("x_connection_swap").path("swap");
+        assertThat(swap.path("from").asString()).isEqualTo("worker-a");
+        assertThat(swap.path("to").asString()).isEqualTo("worker-b");
+        assertThat(swap.path("gap_ms").asLong()).isEqualTo(250);
+        assertThat(chunks.get(1).has("x_connection_swap") && chunks.get(1).path("x_connection_swap").has("swap")).isFalse();
+        assertThat(chunks.get(3).path("choices").path(0).path("finish_reason").asString()).isEqualTo("length");
+        assertThat(chunks.get(4).path("usage").path("total_tokens").asInt()).isEqualTo(3);
+        assertThat(chunks.get(4).path("choices")).isEmpty();
+    }
+}

@@ -1,0 +1,29 @@
+package io.connectionswap.swapclient.spring;
+
+import java.time.Duration;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+
+/**
+ * The {@code connection-swap.client.*} properties of the auto-configured {@code SwapClient}.
+ *
+ * @param directorTarget    comma-separated {@code host:port} of the director(s), tried in turn when one is lost
+ * @param directorTlsName   name the director's certificate must carry; blank: the host dialled
+ * @param certsDir          directory with {@code ca.pem}, {@code client.pem} and {@code client.key}; blank: the
+ *                          repository's {@code certs/}, found from the working directory
+ * @param retryBackoff      first pause when no worker is healthy or no director answers; doubles (with jitter) up to
+ *                          {@code retryBackoffMax}
+ * @param retryBackoffMax   longest pause between two attempts
+ * @param heartbeatInterval application heartbeat to the director
+ * @param heartbeatTimeout  the director is gone after this long without an echo: reconnect and resume
+ */
+@ConfigurationProperties("connection-swap.client")
+public record SwapClientProperties(
+        @DefaultValue("127.0.0.1:61000") String directorTarget,
+        String directorTlsName,
+        String certsDir,
+        @DefaultValue("100ms") Duration retryBackoff,
+        @DefaultValue("5s") Duration retryBackoffMax,
+        @DefaultValue("1s") Duration heartbeatInterval,
+        @DefaultValue("3500ms") Duration heartbeatTimeout) {
+}

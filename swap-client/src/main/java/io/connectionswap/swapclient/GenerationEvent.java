@@ -1,0 +1,64 @@
+package io.connectionswap.swapclient;
+
+import io.connectionswap.protocol.message.Usage;
+import java.time.Duration;
+
+/**
+ * What a subscriber of {@link SwapClient#generate} receives, in this order: {@link Assigned}, then {@link Token}s
+ * (sequence 1, 2, 3, ... with nothing missing or repeated), a {@link Swapped} wherever the generation moved to
+ * another worker (followed by that worker's {@link Assigned} and its tokens), and {@link Completed} last. A
+ * generation that cannot finish ends with {@code onError} instead, carrying a {@link GenerationException}.
+ */
+public sealed interface GenerationEvent {
+
+    /**
+     * A worker took the generation: at the start, and again after every swap (then {@code resumeAfter > 0}).
+     *
+     * @param worker       label of the serving worker
+     * @param connectionId the director's name for this client's connection (the same across swaps)
+     * @param streamId     the director's number for this stream
+     * @param model        model the worker serves the generation with (null when it did not say)
+     * @param resumeAfter  tokens delivered before this worker took over (0 for the first worker)
+     */
+    record Assigned(String worker, String connectionId, long streamId, String model, int resumeAfter)
+            implements GenerationEvent {
+    }
+
+    /**
+     * The next piece of text. Concatenating every token's {@code text} gives exactly the text an unbroken
+     * generation would have given.
+     *
+     * @param sequence 1-based, contiguous across swaps
+     * @param text     the token's text (may be empty)
+     * @param worker   label of the worker that produced it
+     */
+    record Token(int sequence, String text, String worker) implements GenerationEvent {
+    }
+
+    /**
+     * The generation moved to another worker on the same connection; sent just before the first token (or the
+     * completion) the new worker delivered.
+     *
+     * @param reason     why the director moved it: health, stream_error, connection_lost, stall, drain
+     * @param fromWorker label of the worker that failed
+     * @param toWorker   label of the worker that continued
+     * @param gap        the pause the swap caused as this client saw it: from the last token before the swap to
+     *                   the first one after it
+     * @param afterSequence last token delivered before the swap
+     */
+    record Swapped(String reason, String fromWorker, String toWorker, Duration gap, int afterSequence)
+            implements GenerationEvent {
+    }
+
+    /**
+     * The generation is complete; the last event before {@code onComplete}.
+     *
+     * @param finishReason   OpenAI wire value: {@code length} (the token budget was used) or {@code stop}
+     * @param usage          token counts the model reported, or null
+     * @param tokens         tokens delivered (the last sequence number)
+     * @param sequenceErrors gaps and duplicates this client caught and repaired along the way (0 in a healthy
+     *                       system; each also went to {@link SwapClientListener#sequenceError})
+     */
+    record Completed(String finishReason, Usage usage, int tokens, int sequenceErrors) implements GenerationEvent {
+    }
+}

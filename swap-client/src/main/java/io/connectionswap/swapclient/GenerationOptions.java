@@ -1,0 +1,27 @@
+package io.connectionswap.swapclient;
+
+import java.time.Duration;
+
+/**
+ * How one generation waits when nothing can serve it.
+ *
+ * @param noWorkerWait longest time in a row the generation waits for a healthy worker or a director connection
+ *                     (retrying with capped exponential backoff and jitter) before it fails with
+ *                     {@code NO_HEALTHY_WORKER}; null waits as long as it takes
+ */
+public record GenerationOptions(Duration noWorkerWait) {
+
+    /** Waits as long as it takes (the demo loop's choice). */
+    public static final GenerationOptions WAIT_FOREVER = new GenerationOptions(null);
+
+    public GenerationOptions {
+        if (noWorkerWait != null && noWorkerWait.isNegative()) {
+            throw new IllegalArgumentException("noWorkerWait: " + noWorkerWait + " (expected: >= 0, or null)");
+        }
+    }
+
+    /** Gives up after {@code wait} without a worker. */
+    public static GenerationOptions waitAtMost(Duration wait) {
+        return new GenerationOptions(wait);
+    }
+}

@@ -1,0 +1,368 @@
+package io.connectionswap.swapclient;
+
+import io.connectionswap.protocol.message.ChatMessage;
+import io.connectionswap.protocol.message.ClusterStatus;
+import io.connectionswap.protocol.message.GenerationRequest;
+import io.connectionswap.protocol.message.SamplingParameters;
+import io.connectionswap.protocol.quic.HostPort;
+import io.connectionswap.protocol.quic.QuicEventLoops;
+import io.connectionswap.protocol.quic.QuicSettings;
+import io.connectionswap.protocol.tls.CertificateDirectory;
+import io.connectionswap.protocol.tls.TlsIdentity;
+import io.connectionswap.swapclient.internal.Backoff;
+import io.connectionswap.swapclient.internal.ClientLoop;
+import io.connectionswap.swapclient.internal.DirectorLink;
+import io.connectionswap.swapclient.internal.GenerationRun;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Flow;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * A client of connection-swap: holds ONE QUIC connection to a director and runs any number of generations on it at
+ * once, each on its own stream.
+ *
+ * <pre>{@code
+ * try (SwapClient client = SwapClient.builder()
+ *         .directors("127.0.0.1:61000")
+ *         .identity(TlsIdentity.of(CertificateDirectory.locate(null), "client"))
+ *         .build()) {
+ *     client.start();
+ *     client.completion("stand-in", "Once upon a time", SamplingParameters.maxTokens(20))
+ *           .subscribe(mySubscriber); // GenerationEvent: Assigned, Token..., Swapped, Completed
+ * }
+ * }</pre>
+ *
+ * <p>A generation is a cold {@link Flow.Publisher}: subscribing opens its stream, cancelling the subscription ends
+ * it on the director and the worker. When the serving worker fails the director tells the client where to resume,
+ * and the client continues the same generation on a new stream of the same connection, sending the text delivered so
+ * far; the subscriber sees one stream of tokens (and a {@link GenerationEvent.Swapped} where it moved). While no
+ * worker is healthy the client asks again with capped exponential backoff and jitter; when the director itself is
+ * lost it reconnects (to the next address, when several are given) and resumes every generation there. Every
+ * token's sequence number is checked: a duplicate is dropped, a gap is repaired by resuming after the last good
+ * token. A subscriber that falls behind stops the client reading that stream, which slows the worker: memory stays
+ * bounded.
+ *
+ * <p>Signals are delivered on the client's I/O thread: do not block in {@code onNext} (move slow work elsewhere).
+ * Thread-safe.
+ */
+public final class SwapClient implements AutoCloseable {
+
+    private final Builder config;
+    private final EventLoopGroup group;
+    private final boolean ownsGroup;
+    private final EventLoop eventLoop;
+    private final ClientLoop loop;
+    private final DirectorLink link;
+    private final Set<GenerationRun> running = ConcurrentHashMap.newKeySet();
+    private final AtomicBoolean started = new AtomicBoolean();
+    private volatile boolean closed;
+
+    private SwapClient(Builder builder) {
+        this.config = builder;
+        this.ownsGroup = builder.group == null;
+        this.group = ownsGroup ? QuicEventLoops.create("swap-client-quic", 1) : builder.group;
+        this.eventLoop = group.next();
+        this.loop = ClientLoop.of(eventLoop);
+        this.link = new DirectorLink(new DirectorLink.Settings(builder.directors, builder.directorTlsName,
+                builder.quic, builder.retryBackoff, builder.retryBackoffMax, builder.heartbeatInterval,
+                builder.heartbeatTimeout), eventLoop, builder.identity, builder.listener);
+    }
+
+    /** A builder; {@link Builder#directors} and {@link Builder#identity} are required. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Connects to the first director address (in the background; generations wait for it). Idempotent. */
+    public SwapClient start() {
+        if (closed) {
+            throw new IllegalStateException("client is closed");
+        }
+        if (started.compareAndSet(false, true)) {
+            link.start();
+        }
+        return this;
+    }
+
+    /** A new completion of {@code prompt} by {@code model} (null: any worker). */
+    public Flow.Publisher<GenerationEvent> completion(String model, String prompt, SamplingParameters sampling) {
+        return generate(new GenerationRequest(newGenerationId(), model, prompt, null, sampling, 0, null, null, 0, null),
+                GenerationOptions.WAIT_FOREVER);
+    }
+
+    /** A new chat completion of {@code messages} by {@code model} (null: any worker). */
+    public Flow.Publisher<GenerationEvent> chat(String model, List<ChatMessage> messages, SamplingParameters sampling) {
+        return generate(new GenerationRequest(newGenerationId(), model, null, messages, sampling, 0, null, null, 0, null),
+                GenerationOptions.WAIT_FOREVER);
+    }
+
+    /** {@link #generate(GenerationRequest, GenerationOptions)}, waiting as long as it takes for a worker. */
+    public Flow.Publisher<GenerationEvent> generate(GenerationRequest request) {
+        return generate(request, GenerationOptions.WAIT_FOREVER);
+    }
+
+    /**
+     * The generation {@code request} describes (a new one: {@code resumeAfter} 0), as a publisher for one
+     * subscriber. Nothing happens until it subscribes. It ends with {@link GenerationEvent.Completed} then
+     * {@code onComplete}, or {@code onError} with a {@link GenerationException}.
+     */
+    public Flow.Publisher<GenerationEvent> generate(GenerationRequest request, GenerationOptions options) {
+        if (request == null || options == null) {
+            throw new IllegalArgumentException("request and options are required");
+        }
+        if (request.isResume()) {
+            throw new IllegalArgumentException("request resumes after " + request.resumeAfter()
+                    + " (expected: a new generation; the client resumes by itself)");
+        }
+        AtomicBoolean subscribed = new AtomicBoolean();
+        return subscriber -> {
+            if (!subscribed.compareAndSet(false, true)) {
+                subscriber.onSubscribe(NoSubscription.INSTANCE);
+                subscriber.onError(new IllegalStateException("a generation has one subscriber; subscribe to a new "
+                        + "publisher to run another"));
+                return;
+            }
+            Backoff backoff = new Backoff(config.retryBackoff, config.retryBackoffMax,
+                    () -> ThreadLocalRandom.current().nextDouble());
+            Tracked tracked = new Tracked(subscriber);
+            GenerationRun run = new GenerationRun(loop, link, config.listener, tracked, request, options, backoff);
+            tracked.onSubscribe(run);
+            loop.execute(() -> {
+                if (closed) {
+                    run.closed();
+                    return;
+                }
+                running.add(run);
+                run.start();
+            });
+        };
+    }
+
+    /** Every worker the director knows, with state and models; fails when not connected or after 5 s. */
+    public CompletableFuture<ClusterStatus> status() {
+        return link.status("swap-client", Duration.ofSeconds(5));
+    }
+
+    /** The connection as it is now (for health checks). */
+    public ConnectionState connectionState() {
+        return link.state();
+    }
+
+    /** Generations running now. */
+    public int activeGenerations() {
+        return running.size();
+    }
+
+    /**
+     * Ends every running generation with {@code CANCELLED}, closes the connection and, when the client created its
+     * own event loop, shuts it down (waiting up to 5 s).
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        Runnable endAll = () -> {
+            for (GenerationRun run : List.copyOf(running)) {
+                run.closed();
+            }
+        };
+        if (eventLoop.inEventLoop()) {
+            endAll.run(); // closed from a subscriber's callback
+        } else {
+            CompletableFuture<Void> done = new CompletableFuture<>();
+            loop.execute(() -> {
+                endAll.run();
+                done.complete(null);
+            });
+            try {
+                done.get(5, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                // the loop is gone or stuck: nothing more to tell subscribers
+            }
+        }
+        link.stop();
+        if (ownsGroup) {
+            group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        }
+    }
+
+    private static String newGenerationId() {
+        return UUID.randomUUID().toString();
+    }
+
+    /** Forgets a run once its subscriber saw the end. */
+    private final class Tracked implements Flow.Subscriber<GenerationEvent> {
+        private final Flow.Subscriber<? super GenerationEvent> delegate;
+        private GenerationRun run;
+
+        Tracked(Flow.Subscriber<? super GenerationEvent> delegate) {
+            this.delegate = delegate;
+        }
+
+        @Override
+        public void onSubscribe(Flow.Subscription subscription) {
+            run = (GenerationRun) subscription;
+            delegate.onSubscribe(subscription);
+        }
+
+        @Override
+        public void onNext(GenerationEvent item) {
+            delegate.onNext(item);
+        }
+
+        @Override
+        public void onError(Throwable throwable) {
+            if (run != null) {
+                running.remove(run);
+            }
+            delegate.onError(throwable);
+        }
+
+        @Override
+        public void onComplete() {
+            if (run != null) {
+                running.remove(run);
+            }
+            delegate.onComplete();
+        }
+    }
+
+    private enum NoSubscription implements Flow.Subscription {
+        INSTANCE;
+
+        @Override
+        public void request(long n) {
+        }
+
+        @Override
+        public void cancel() {
+        }
+    }
+
+    /** Settings of a {@link SwapClient}. */
+    public static final class Builder {
+        private List<HostPort> directors;
+        private String directorTlsName;
+        private TlsIdentity identity;
+        private QuicSettings quic = QuicSettings.DEFAULTS;
+        private Duration retryBackoff = Duration.ofMillis(100);
+        private Duration retryBackoffMax = Duration.ofSeconds(5);
+        private Duration heartbeatInterval = Duration.ofSeconds(1);
+        private Duration heartbeatTimeout = Duration.ofMillis(3500);
+        private SwapClientListener listener = SwapClientListener.NONE;
+        private EventLoopGroup group;
+
+        private Builder() {
+        }
+
+        /** Director addresses, tried in turn when one is lost. */
+        public Builder directors(List<HostPort> addresses) {
+            if (addresses == null || addresses.isEmpty()) {
+                throw new IllegalArgumentException("directors: none given (expected at least one host:port)");
+            }
+            this.directors = List.copyOf(addresses);
+            return this;
+        }
+
+        /** Comma-separated {@code host:port} director addresses (as {@code CONNECTION_SWAP_DIRECTOR_TARGET}). */
+        public Builder directors(String commaSeparated) {
+            return directors(parseDirectors(commaSeparated));
+        }
+
+        /** The name the director's certificate must carry; null or blank: the host dialled. */
+        public Builder directorTlsName(String name) {
+            this.directorTlsName = name;
+            return this;
+        }
+
+        /** This client's certificate and the CA it trusts (e.g. {@code TlsIdentity.of(dir, "client")}). */
+        public Builder identity(TlsIdentity tlsIdentity) {
+            this.identity = tlsIdentity;
+            return this;
+        }
+
+        /** The PEM files of {@code certsDir} (null: the repository's {@code certs/}) with the role {@code client}. */
+        public Builder certificates(String certsDir) {
+            return identity(TlsIdentity.of(CertificateDirectory.locate(certsDir), "client"));
+        }
+
+        /** QUIC limits (default {@link QuicSettings#DEFAULTS}). */
+        public Builder quicSettings(QuicSettings settings) {
+            this.quic = settings;
+            return this;
+        }
+
+        /** First and longest pause between attempts (no healthy worker, no director); default 100 ms and 5 s. */
+        public Builder retryBackoff(Duration initial, Duration max) {
+            new Backoff(initial, max, () -> 0); // checks the pair
+            this.retryBackoff = initial;
+            this.retryBackoffMax = max;
+            return this;
+        }
+
+        /** Application heartbeat to the director and how long without an echo means it is gone (1 s, 3.5 s). */
+        public Builder heartbeat(Duration interval, Duration timeout) {
+            if (interval == null || timeout == null || interval.isZero() || interval.isNegative()
+                    || timeout.compareTo(interval) <= 0) {
+                throw new IllegalArgumentException("heartbeat interval " + interval + " and timeout " + timeout
+                        + " (expected: 0 < interval < timeout)");
+            }
+            this.heartbeatInterval = interval;
+            this.heartbeatTimeout = timeout;
+            return this;
+        }
+
+        /** Metrics hooks. */
+        public Builder listener(SwapClientListener metrics) {
+            this.listener = metrics == null ? SwapClientListener.NONE : metrics;
+            return this;
+        }
+
+        /**
+         * An event loop group to run on (its {@code next()} loop carries the connection); the client does not shut it
+         * down. Default: a one-thread group of its own.
+         */
+        public Builder eventLoopGroup(EventLoopGroup eventLoopGroup) {
+            this.group = eventLoopGroup;
+            return this;
+        }
+
+        /** A client, not connected yet: call {@link SwapClient#start()}. */
+        public SwapClient build() {
+            if (directors == null) {
+                throw new IllegalStateException("directors are required (e.g. 127.0.0.1:61000)");
+            }
+            if (identity == null) {
+                throw new IllegalStateException("identity is required (the client certificate and the trusted CA)");
+            }
+            return new SwapClient(this);
+        }
+
+        private static List<HostPort> parseDirectors(String text) {
+            if (text == null) {
+                throw new IllegalArgumentException("CONNECTION_SWAP_DIRECTOR_TARGET is not set (expected host:port)");
+            }
+            List<HostPort> targets = Arrays.stream(text.split(","))
+                    .map(String::trim)
+                    .filter(target -> !target.isEmpty())
+                    .map(target -> HostPort.parse("CONNECTION_SWAP_DIRECTOR_TARGET", target))
+                    .toList();
+            if (targets.isEmpty()) {
+                throw new IllegalArgumentException("CONNECTION_SWAP_DIRECTOR_TARGET is empty (expected host:port)");
+            }
+            return targets;
+        }
+    }
+}

@@ -1,0 +1,41 @@
+package io.connectionswap.swapclient;
+
+/**
+ * Hooks for metrics: the library calls these on its I/O thread, so they must be quick and must not block. Every
+ * method does nothing by default. {@code client-service} implements it with Micrometer counters named
+ * {@code swap_client_*}.
+ */
+public interface SwapClientListener {
+
+    /** No-op listener. */
+    SwapClientListener NONE = new SwapClientListener() {
+    };
+
+    /** A token arrived in sequence. */
+    default void tokenReceived() {
+    }
+
+    /** Time between two consecutive tokens of one generation, in nanoseconds. */
+    default void tokenGap(long nanos) {
+    }
+
+    /** The director moved a generation to another worker ({@code reason}: health, stream_error, ...). */
+    default void swapped(String reason) {
+    }
+
+    /** A token was missing or repeated; the client dropped the duplicate or resumed before the gap. */
+    default void sequenceError(SequenceErrorKind kind) {
+    }
+
+    /** A new connection to a director after the previous one was lost. */
+    default void reconnected() {
+    }
+
+    /** A generation completed. */
+    default void generationCompleted() {
+    }
+
+    /** The director had no healthy worker; the generation backs off and asks again. */
+    default void noHealthyWorker() {
+    }
+}

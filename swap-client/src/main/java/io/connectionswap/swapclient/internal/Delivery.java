@@ -1,0 +1,120 @@
+package io.connectionswap.swapclient.internal;
+
+import io.connectionswap.swapclient.GenerationEvent;
+import java.util.ArrayDeque;
+import java.util.concurrent.Flow;
+
+/**
+ * Hands one generation's events to its subscriber as it asks for them, in order, then the terminal signal. Tells its
+ * owner to stop reading while {@value #HIGH_WATER} events wait and to read again once no more than
+ * {@value #LOW_WATER} do, so a slow subscriber slows the stream instead of filling memory. Loop-confined.
+ */
+final class Delivery {
+
+    static final int HIGH_WATER = 64;
+    static final int LOW_WATER = 16;
+
+    /** Reading on or off, as the queue fills and drains. */
+    interface ReadControl {
+        void read(boolean enabled);
+    }
+
+    private final Flow.Subscriber<? super GenerationEvent> subscriber;
+    private final ReadControl reads;
+    private final Runnable onSubscriberFailure;
+    private final ArrayDeque<GenerationEvent> queue = new ArrayDeque<>();
+    private long demand;
+    private boolean delivering;
+    private boolean paused;
+    private boolean complete;
+    private Throwable failure;
+    private boolean terminated;
+    private boolean cancelled;
+
+    Delivery(Flow.Subscriber<? super GenerationEvent> subscriber, ReadControl reads, Runnable onSubscriberFailure) {
+        this.subscriber = subscriber;
+        this.reads = reads;
+        this.onSubscriberFailure = onSubscriberFailure;
+    }
+
+    /** Reading is paused now (a new leg starts paused too). */
+    boolean paused() {
+        return paused;
+    }
+
+    boolean terminated() {
+        return terminated;
+    }
+
+    void request(long n) {
+        demand = demand + n < 0 ? Long.MAX_VALUE : demand + n;
+        drain();
+    }
+
+    void add(GenerationEvent event) {
+        if (cancelled) {
+            return;
+        }
+        queue.add(event);
+        if (!paused && queue.size() >= HIGH_WATER) {
+            paused = true;
+            reads.read(false);
+        }
+        drain();
+    }
+
+    /** {@code onComplete} after the queued events. */
+    void complete() {
+        complete = true;
+        drain();
+    }
+
+    /** {@code onError} after the queued events. */
+    void fail(Throwable cause) {
+        failure = cause;
+        drain();
+    }
+
+    /** The subscriber cancelled: nothing more is delivered. */
+    void cancel() {
+        cancelled = true;
+        queue.clear();
+    }
+
+    private void drain() {
+        if (delivering || terminated || cancelled) {
+            return;
+        }
+        delivering = true;
+        try {
+            while (!cancelled && !terminated) {
+                if (!queue.isEmpty() && demand > 0) {
+                    demand--;
+                    GenerationEvent event = queue.poll();
+                    try {
+                        subscriber.onNext(event);
+                    } catch (RuntimeException e) {
+                        GenerationRun.log.warn("problem=\"{}\" subscriber threw from onNext; cancelling", e.toString());
+                        onSubscriberFailure.run();
+                        return;
+                    }
+                } else if (queue.isEmpty() && (complete || failure != null)) {
+                    terminated = true;
+                    if (failure != null) {
+                        subscriber.onError(failure);
+                    } else {
+                        subscriber.onComplete();
+                    }
+                } else {
+                    break;
+                }
+            }
+        } finally {
+            delivering = false;
+        }
+        if (paused && queue.size() <= LOW_WATER && !cancelled) {
+            paused = false;
+            reads.read(true);
+        }
+    }
+}

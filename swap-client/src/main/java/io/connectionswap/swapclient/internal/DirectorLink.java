@@ -1,0 +1,291 @@
+package io.connectionswap.swapclient.internal;
+
+import io.connectionswap.protocol.message.ClusterStatus;
+import io.connectionswap.protocol.message.GenerationRequest;
+import io.connectionswap.protocol.message.GoAway;
+import io.connectionswap.protocol.quic.Heartbeats;
+import io.connectionswap.protocol.quic.HostPort;
+import io.connectionswap.protocol.quic.QuicConnector;
+import io.connectionswap.protocol.quic.QuicSettings;
+import io.connectionswap.protocol.quic.StreamPipelines;
+import io.connectionswap.protocol.tls.QuicTls;
+import io.connectionswap.protocol.tls.TlsIdentity;
+import io.connectionswap.swapclient.ConnectionState;
+import io.connectionswap.swapclient.SwapClientListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.quic.QuicChannel;
+import io.netty.handler.codec.quic.QuicStreamChannel;
+import io.netty.handler.codec.quic.QuicStreamType;
+import io.netty.util.ReferenceCountUtil;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The client's single QUIC connection to a director. Every generation stream, first or resumed after a swap, is
+ * opened on it. It is replaced only when the director itself is gone (connection closed, heartbeats unanswered),
+ * which counts as a reconnect; with several director addresses the next one is tried. Loop-confined except for the
+ * volatile fields read by {@link #state()}.
+ */
+public final class DirectorLink implements Transport {
+
+    private static final Logger log = LoggerFactory.getLogger("io.connectionswap.swapclient.DirectorConnection");
+
+    /** What the link needs to know; see {@code SwapClient.Builder}. */
+    public record Settings(List<HostPort> directors, String directorTlsName, QuicSettings quic, Duration retryBackoff,
+                           Duration retryBackoffMax, Duration heartbeatInterval, Duration heartbeatTimeout) {
+
+        public Settings {
+            if (directors == null || directors.isEmpty()) {
+                throw new IllegalArgumentException("directors: none given (expected at least one host:port)");
+            }
+            directors = List.copyOf(directors);
+        }
+
+        String tlsName(HostPort director) {
+            return directorTlsName == null || directorTlsName.isBlank() ? director.host() : directorTlsName;
+        }
+    }
+
+    private final Settings settings;
+    private final EventLoop loop;
+    private final QuicConnector connector;
+    private final SwapClientListener listener;
+    private final Backoff backoff;
+    private final Set<Runnable> waiters = new LinkedHashSet<>();
+    private volatile QuicChannel connection;
+    private volatile Instant connectedSince;
+    private volatile long reconnects;
+    private volatile String lastProblem;
+    private volatile HostPort current;
+    private boolean everConnected;
+    private int targetIndex;
+    private boolean connecting;
+    private boolean running;
+
+    public DirectorLink(Settings settings, EventLoop loop, TlsIdentity identity, SwapClientListener listener) {
+        this.settings = settings;
+        this.loop = loop;
+        this.connector = new QuicConnector(loop, settings.quic(), QuicTls.client(identity));
+        this.listener = listener;
+        this.backoff = new Backoff(settings.retryBackoff(), settings.retryBackoffMax(),
+                () -> ThreadLocalRandom.current().nextDouble());
+        this.current = settings.directors().get(0);
+    }
+
+    public void start() {
+        loop.execute(() -> {
+            running = true;
+            connect();
+        });
+    }
+
+    public void stop() {
+        loop.execute(() -> {
+            running = false;
+            waiters.clear();
+            QuicChannel open = connection;
+            if (open != null) {
+                open.close();
+            }
+        });
+    }
+
+    public ConnectionState state() {
+        QuicChannel open = connection;
+        return new ConnectionState(open != null && open.isActive(), String.valueOf(current), connectedSince, reconnects,
+                lastProblem);
+    }
+
+    @Override
+    public boolean isConnected() {
+        QuicChannel open = connection;
+        return open != null && open.isActive();
+    }
+
+    @Override
+    public Leg open(GenerationRequest request, LegEvents events) {
+        return QuicLeg.open(connection, settings.quic().frameLimits(), request, events);
+    }
+
+    @Override
+    public ClientLoop.Cancellable awaitConnection(Runnable onConnected) {
+        waiters.add(onConnected);
+        return () -> waiters.remove(onConnected);
+    }
+
+    /** Asks the director for its workers; fails at once when not connected. */
+    public CompletableFuture<ClusterStatus> status(String requestedBy, Duration timeout) {
+        CompletableFuture<ClusterStatus> result = new CompletableFuture<>();
+        loop.execute(() -> {
+            QuicChannel open = connection;
+            if (open == null || !open.isActive()) {
+                result.completeExceptionally(new IllegalStateException("not connected to a director"
+                        + (lastProblem == null ? "" : ": " + lastProblem)));
+                return;
+            }
+            StatusCall.ask(open, settings.quic().frameLimits(), requestedBy, timeout).whenComplete((status, failure) -> {
+                if (failure != null) {
+                    result.completeExceptionally(failure);
+                } else {
+                    result.complete(status);
+                }
+            });
+        });
+        return result;
+    }
+
+    private void connect() {
+        if (!running || connecting) {
+            return;
+        }
+        connecting = true;
+        HostPort director = settings.directors().get(Math.floorMod(targetIndex, settings.directors().size()));
+        current = director;
+        InetSocketAddress remote;
+        try {
+            remote = director.resolve();
+        } catch (IllegalArgumentException e) {
+            connecting = false;
+            retryLater("cannot resolve director " + director + ": " + e.getMessage());
+            return;
+        }
+        String tlsName = settings.tlsName(director);
+        connector.connect(remote, tlsName, null, null).addListener(done -> {
+            connecting = false;
+            if (!done.isSuccess()) {
+                retryLater("cannot connect to director " + director + " (tls.name=" + tlsName + "): "
+                        + describe(done.cause()));
+                return;
+            }
+            connected((QuicChannel) done.getNow(), director);
+        });
+    }
+
+    private void connected(QuicChannel channel, HostPort director) {
+        if (!running) {
+            channel.close();
+            return;
+        }
+        QuicChannel previous = connection; // still open after a GOAWAY: it carries its streams until they end
+        connection = channel;
+        connectedSince = Instant.now();
+        lastProblem = null;
+        backoff.reset();
+        if (everConnected) {
+            reconnects++;
+            listener.reconnected();
+            log.warn("director.addr={} reconnects={} previous.open={} reconnected to director", director, reconnects,
+                    previous != null && previous.isActive());
+        } else {
+            log.info("director.addr={} local.addr={} connected to director", director, channel.localSocketAddress());
+        }
+        everConnected = true;
+        channel.createStream(QuicStreamType.BIDIRECTIONAL, new ChannelInitializer<QuicStreamChannel>() {
+            @Override
+            protected void initChannel(QuicStreamChannel stream) {
+                StreamPipelines.messages(stream, settings.quic().frameLimits(), Heartbeats.sender(
+                        settings.heartbeatInterval(), settings.heartbeatTimeout(), () -> {
+                            log.warn("director.addr={} timeout={} director stopped answering heartbeats; reconnecting",
+                                    director, settings.heartbeatTimeout());
+                            channel.close();
+                        }));
+                stream.pipeline().addLast(new ControlStream(director));
+            }
+        });
+        channel.closeFuture().addListener(closed -> loop.execute(() -> lost(channel, director)));
+        List<Runnable> ready = new ArrayList<>(waiters);
+        waiters.clear();
+        for (Runnable waiter : ready) {
+            waiter.run();
+        }
+    }
+
+    /**
+     * The director said GOAWAY on {@code channel}: with another address to go to, connect there now; new streams open
+     * on the new connection as soon as it is up, while the old one carries its streams until the director ends them
+     * (they resume on the new one). With a single address, the next connection comes when this one closes.
+     */
+    private void goingAway(QuicChannel channel) {
+        if (!running || channel != connection || settings.directors().size() < 2 || connecting) {
+            return;
+        }
+        targetIndex++;
+        connect();
+    }
+
+    private void lost(QuicChannel channel, HostPort director) {
+        if (connection != channel) {
+            return;
+        }
+        connection = null;
+        connectedSince = null;
+        if (running) {
+            targetIndex++; // another replica, when several are configured
+            log.warn("director.addr={} lost connection to director; reconnecting", director);
+            connect();
+        }
+    }
+
+    private void retryLater(String problem) {
+        if (!running) {
+            return;
+        }
+        targetIndex++;
+        Duration wait = backoff.next();
+        if (!problem.equals(lastProblem)) {
+            if (problem.contains("SSLHandshakeException")) {
+                log.error("retry.in={} problem=\"{}\" TLS handshake with the director failed: its certificate is not "
+                        + "signed by the CA in the certificate directory, or does not carry the name dialled", wait,
+                        problem);
+            } else {
+                log.warn("retry.in={} problem=\"{}\" cannot reach director (is it running?)", wait, problem);
+            }
+        }
+        lastProblem = problem;
+        loop.schedule(this::connect, wait.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    private static String describe(Throwable cause) {
+        StringBuilder text = new StringBuilder(cause.toString());
+        Throwable inner = cause.getCause();
+        while (inner != null && inner != cause) {
+            text.append("; caused by ").append(inner);
+            cause = inner;
+            inner = inner.getCause();
+        }
+        return text.toString();
+    }
+
+    /** What the director says on the control stream besides heartbeats: GOAWAY. */
+    private final class ControlStream extends ChannelInboundHandlerAdapter {
+        private final HostPort director;
+
+        ControlStream(HostPort director) {
+            this.director = director;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (msg instanceof GoAway goAway) {
+                log.info("director.addr={} director.id={} reason=\"{}\" director is going away", director,
+                        goAway.directorId(), goAway.reason());
+                goingAway((QuicChannel) ctx.channel().parent());
+            } else {
+                ReferenceCountUtil.release(msg);
+            }
+        }
+    }
+}

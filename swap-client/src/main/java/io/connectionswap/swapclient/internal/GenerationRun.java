@@ -1,0 +1,435 @@
+package io.connectionswap.swapclient.internal;
+
+import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.message.Connected;
+import io.connectionswap.protocol.message.End;
+import io.connectionswap.protocol.message.GenerationRequest;
+import io.connectionswap.protocol.message.Retry;
+import io.connectionswap.protocol.message.StreamError;
+import io.connectionswap.protocol.message.Token;
+import io.connectionswap.swapclient.GenerationEvent;
+import io.connectionswap.swapclient.GenerationException;
+import io.connectionswap.swapclient.GenerationOptions;
+import io.connectionswap.swapclient.SequenceErrorKind;
+import io.connectionswap.swapclient.SwapClientListener;
+import java.time.Duration;
+import java.util.concurrent.Flow;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One generation from subscription to its end: opens a leg (stream), resumes on a new leg after RETRY with the
+ * delivered text, waits with capped exponential backoff and jitter while no worker is healthy, waits for the
+ * connection when the director is lost, checks every token's sequence, and hands events to the subscriber through
+ * {@link Delivery}: while the subscriber is far behind, the leg stops reading, so the QUIC stream's window closes and
+ * the director and worker slow down: memory stays bounded.
+ *
+ * <p>All state is confined to the client loop; {@link #request} and {@link #cancel} hop onto it. Signals to the
+ * subscriber are delivered on the loop, one at a time.
+ */
+public final class GenerationRun implements Flow.Subscription {
+
+    static final Logger log = LoggerFactory.getLogger("io.connectionswap.swapclient.SwapClient");
+    /** Per-token lines, silenced separately (CONTRACT: {@code received token}). */
+    static final Logger tokenLog = LoggerFactory.getLogger("io.connectionswap.client.tokens");
+
+    static final int HIGH_WATER = Delivery.HIGH_WATER;
+
+    private final ClientLoop loop;
+    private final Transport transport;
+    private final SwapClientListener listener;
+    private final GenerationOptions options;
+    private final Backoff backoff;
+    private final SequenceCheck check = new SequenceCheck();
+    private final StringBuilder delivered = new StringBuilder();
+    private final Delivery delivery;
+    private GenerationRequest request;
+
+    private boolean cancelled;
+    private boolean finished;
+
+    private LegCallbacks leg;
+    private ClientLoop.Cancellable pendingRetry;
+    private long waitingSinceNanos = -1;
+
+    private String worker;
+    private String connectionId;
+    private long lastTokenNanos;
+    private PendingSwap pendingSwap;
+    private int sequenceErrors;
+
+    private record PendingSwap(String reason, String fromWorker, long sinceNanos, int afterSequence) {
+    }
+
+    public GenerationRun(ClientLoop loop, Transport transport, SwapClientListener listener,
+                         Flow.Subscriber<? super GenerationEvent> subscriber, GenerationRequest request,
+                         GenerationOptions options, Backoff backoff) {
+        this.loop = loop;
+        this.transport = transport;
+        this.listener = listener;
+        this.delivery = new Delivery(subscriber, enabled -> {
+            if (leg != null && leg.leg != null) {
+                leg.leg.read(enabled);
+            }
+        }, this::cancelOnLoop);
+        this.request = request;
+        this.options = options;
+        this.backoff = backoff;
+    }
+
+    public String generationId() {
+        return request.generationId();
+    }
+
+    /** Opens the first leg; call on the loop after {@code onSubscribe}. */
+    public void start() {
+        openLeg();
+    }
+
+    // ---- Flow.Subscription (any thread) ----
+
+    @Override
+    public void request(long n) {
+        if (loop.inLoop()) {
+            requestOnLoop(n);
+        } else {
+            loop.execute(() -> requestOnLoop(n));
+        }
+    }
+
+    @Override
+    public void cancel() {
+        if (loop.inLoop()) {
+            cancelOnLoop();
+        } else {
+            loop.execute(this::cancelOnLoop);
+        }
+    }
+
+    private void requestOnLoop(long n) {
+        if (cancelled || delivery.terminated()) {
+            return;
+        }
+        if (n <= 0) {
+            stopLeg();
+            cancelRetry();
+            finished = true;
+            delivery.fail(new IllegalArgumentException("request(" + n + ") (expected: > 0, Reactive Streams rule 3.9)"));
+            return;
+        }
+        delivery.request(n);
+    }
+
+    private void cancelOnLoop() {
+        if (cancelled) {
+            return;
+        }
+        cancelled = true;
+        delivery.cancel();
+        if (!finished) {
+            finished = true;
+            log.info("generation.id={} last.seq={} generation cancelled by its subscriber", request.generationId(),
+                    check.last());
+        }
+        stopLeg();
+        cancelRetry();
+    }
+
+    // ---- legs ----
+
+    private void openLeg() {
+        pendingRetry = null;
+        if (finished) {
+            return;
+        }
+        if (!transport.isConnected()) {
+            awaitConnection();
+            return;
+        }
+        LegCallbacks callbacks = new LegCallbacks();
+        leg = callbacks;
+        callbacks.leg = transport.open(request, callbacks);
+        if (delivery.paused() && leg == callbacks) {
+            callbacks.leg.read(false);
+        }
+    }
+
+    private void awaitConnection() {
+        if (waitingSinceNanos < 0) {
+            waitingSinceNanos = loop.nanoTime();
+        }
+        ClientLoop.Cancellable wish = transport.awaitConnection(() -> {
+            cancelRetry();
+            openLeg();
+        });
+        Long remaining = remainingWaitNanos();
+        if (remaining != null) {
+            ClientLoop.Cancellable timeout = loop.schedule(() -> {
+                wish.cancel();
+                if (!finished && !transport.isConnected()) {
+                    fail(new GenerationException(ErrorCode.NO_HEALTHY_WORKER, "no connection to a director within "
+                            + options.noWorkerWait(), check.last()));
+                }
+            }, remaining);
+            pendingRetry = () -> {
+                wish.cancel();
+                timeout.cancel();
+            };
+        } else {
+            pendingRetry = wish;
+        }
+    }
+
+    private void stopLeg() {
+        if (leg != null) {
+            LegCallbacks current = leg;
+            leg = null;
+            if (current.leg != null) {
+                current.leg.cancel();
+            }
+        }
+    }
+
+    private void cancelRetry() {
+        if (pendingRetry != null) {
+            ClientLoop.Cancellable retry = pendingRetry;
+            pendingRetry = null;
+            retry.cancel();
+        }
+    }
+
+    private void retryAfterBackoff() {
+        Duration wait = backoff.next();
+        Long remaining = remainingWaitNanos();
+        long delay = remaining == null ? wait.toNanos() : Math.min(wait.toNanos(), remaining);
+        pendingRetry = loop.schedule(this::openLeg, delay);
+    }
+
+    /** Time left to wait for a worker, null when unbounded. */
+    private Long remainingWaitNanos() {
+        if (options.noWorkerWait() == null) {
+            return null;
+        }
+        long waited = waitingSinceNanos < 0 ? 0 : loop.nanoTime() - waitingSinceNanos;
+        return Math.max(0, options.noWorkerWait().toNanos() - waited);
+    }
+
+    /** The request for the next leg after {@code check.last()} tokens; a swap counts one more migration. */
+    private GenerationRequest resumeRequest(String avoidWorker, boolean migration) {
+        int last = check.last();
+        if (migration) {
+            return request.resumedAfter(last, delivered.toString(), avoidWorker);
+        }
+        return new GenerationRequest(request.generationId(), request.model(), request.prompt(), request.messages(),
+                request.sampling(), last, last == 0 ? null : delivered.toString(), avoidWorker, request.migrations(),
+                request.traceparent());
+    }
+
+    // ---- what happens on the current leg ----
+
+    private void assigned(Connected connected) {
+        worker = connected.worker();
+        connectionId = connected.connectionId();
+        waitingSinceNanos = -1;
+        log.info("connection.id={} worker={} stream.id={} generation.id={} resume.after={} worker assigned to stream",
+                connected.connectionId(), connected.worker(), connected.streamId(), connected.generationId(),
+                connected.resumeAfter());
+        enqueue(new GenerationEvent.Assigned(connected.worker(), connected.connectionId(), connected.streamId(),
+                connected.model(), connected.resumeAfter()));
+    }
+
+    private void token(Token token) {
+        long now = loop.nanoTime();
+        switch (check.accept(token.sequence())) {
+            case IN_ORDER -> {
+                delivered.append(token.text());
+                listener.tokenReceived();
+                if (lastTokenNanos != 0) {
+                    listener.tokenGap(now - lastTokenNanos);
+                }
+                emitPendingSwap(now);
+                lastTokenNanos = now;
+                backoff.reset();
+                waitingSinceNanos = -1;
+                if (tokenLog.isInfoEnabled()) {
+                    tokenLog.info("connection.id={} worker={} generation.id={} sequence={} received token",
+                            connectionId, worker, request.generationId(), token.sequence());
+                }
+                enqueue(new GenerationEvent.Token(token.sequence(), token.text(), worker));
+            }
+            case DUPLICATE -> {
+                sequenceErrors++;
+                listener.sequenceError(SequenceErrorKind.DUPLICATE);
+                log.error("generation.id={} worker={} sequence={} expected={} kind=duplicate token sequence error; "
+                        + "dropped", request.generationId(), worker, token.sequence(), check.last() + 1);
+            }
+            case GAP -> {
+                sequenceErrors++;
+                listener.sequenceError(SequenceErrorKind.GAP);
+                log.error("generation.id={} worker={} sequence={} expected={} kind=gap token sequence error; resuming "
+                        + "after the last good token", request.generationId(), worker, token.sequence(), check.last() + 1);
+                stopLeg();
+                request = resumeRequest(worker, true);
+                openLeg();
+            }
+        }
+    }
+
+    private void ended(End end) {
+        leg = null;
+        if (end.lastSequence() > check.last()) {
+            sequenceErrors++;
+            listener.sequenceError(SequenceErrorKind.GAP);
+            log.error("generation.id={} worker={} end.seq={} received={} kind=gap generation ended after tokens this "
+                    + "client never received; resuming after the last good token", request.generationId(), worker,
+                    end.lastSequence(), check.last());
+            request = resumeRequest(worker, true);
+            openLeg();
+            return;
+        }
+        finished = true;
+        emitPendingSwap(loop.nanoTime());
+        listener.generationCompleted();
+        log.debug("generation.id={} tokens={} finish.reason={} generation complete", request.generationId(),
+                check.last(), end.finishReason());
+        enqueue(new GenerationEvent.Completed(end.finishReason(), end.usage(), check.last(), sequenceErrors));
+        delivery.complete();
+    }
+
+    private void retry(Retry retry) {
+        leg = null;
+        listener.swapped(retry.reason());
+        if (pendingSwap == null) {
+            long since = lastTokenNanos != 0 ? lastTokenNanos : loop.nanoTime();
+            pendingSwap = new PendingSwap(retry.reason(), retry.failedWorker(), since, check.last());
+        }
+        log.info("generation.id={} last.seq={} reason={} err=\"{}: {}\" stream ended; requesting another worker",
+                request.generationId(), check.last(), retry.reason(), retry.failedWorker(), retry.detail());
+        if (retry.lastSequence() != check.last()) {
+            log.warn("generation.id={} director.last.seq={} received={} director and client disagree on the last "
+                    + "token; resuming after the last one received", request.generationId(), retry.lastSequence(),
+                    check.last());
+        }
+        request = resumeRequest(retry.failedWorker(), true);
+        openLeg();
+    }
+
+    private void refused(StreamError error) {
+        leg = null;
+        ErrorCode code = error.code();
+        if (code == ErrorCode.NO_HEALTHY_WORKER || code == ErrorCode.SHUTTING_DOWN || code == ErrorCode.OVERLOADED) {
+            long now = loop.nanoTime();
+            if (waitingSinceNanos < 0) {
+                waitingSinceNanos = now;
+            }
+            Long remaining = remainingWaitNanos();
+            if (remaining != null && remaining == 0) {
+                fail(new GenerationException(code, error.message() + " (waited " + options.noWorkerWait() + ")",
+                        check.last()));
+                return;
+            }
+            if (code == ErrorCode.NO_HEALTHY_WORKER) {
+                listener.noHealthyWorker();
+            }
+            log.warn("generation.id={} last.seq={} error={} retry.in.max={} no healthy worker; waiting",
+                    request.generationId(), check.last(), code, backoff.ceiling());
+            retryAfterBackoff();
+            return;
+        }
+        fail(new GenerationException(code, error.message() == null ? code.name() : error.message(), check.last()));
+    }
+
+    private void broken(String problem) {
+        leg = null;
+        log.warn("generation.id={} last.seq={} problem=\"{}\" stream ended; requesting another worker err=\"{}\"",
+                request.generationId(), check.last(), problem, problem);
+        request = resumeRequest(null, false);
+        if (transport.isConnected()) {
+            retryAfterBackoff();
+        } else {
+            awaitConnection();
+        }
+    }
+
+    /** The client is closing: end the generation with CANCELLED. */
+    public void closed() {
+        if (!finished) {
+            fail(new GenerationException(ErrorCode.CANCELLED, "the client was closed", check.last()));
+        }
+    }
+
+    private void emitPendingSwap(long now) {
+        if (pendingSwap != null) {
+            enqueue(new GenerationEvent.Swapped(pendingSwap.reason(), pendingSwap.fromWorker(), worker,
+                    Duration.ofNanos(now - pendingSwap.sinceNanos()), pendingSwap.afterSequence()));
+            pendingSwap = null;
+        }
+    }
+
+    private void fail(GenerationException cause) {
+        if (finished) {
+            return;
+        }
+        finished = true;
+        stopLeg();
+        cancelRetry();
+        log.warn("generation.id={} last.seq={} error={} problem=\"{}\" generation failed", request.generationId(),
+                check.last(), cause.code(), cause.detail());
+        delivery.fail(cause);
+    }
+
+    private void enqueue(GenerationEvent event) {
+        delivery.add(event);
+    }
+
+    /** Events of one leg; those of a leg that is no longer current are dropped. */
+    private final class LegCallbacks implements LegEvents {
+        Leg leg;
+
+        private boolean current() {
+            return GenerationRun.this.leg == this && !finished;
+        }
+
+        @Override
+        public void assigned(Connected connected) {
+            if (current()) {
+                GenerationRun.this.assigned(connected);
+            }
+        }
+
+        @Override
+        public void token(Token token) {
+            if (current()) {
+                GenerationRun.this.token(token);
+            }
+        }
+
+        @Override
+        public void ended(End end) {
+            if (current()) {
+                GenerationRun.this.ended(end);
+            }
+        }
+
+        @Override
+        public void retry(Retry retry) {
+            if (current()) {
+                GenerationRun.this.retry(retry);
+            }
+        }
+
+        @Override
+        public void refused(StreamError error) {
+            if (current()) {
+                GenerationRun.this.refused(error);
+            }
+        }
+
+        @Override
+        public void broken(String problem) {
+            if (current()) {
+                GenerationRun.this.broken(problem);
+            }
+        }
+    }
+}

@@ -1,0 +1,11 @@
+package io.connectionswap.swapclient.internal;
+
+/** One stream of a generation (the first, or a resume after a swap), as the generation logic controls it. */
+public interface Leg {
+
+    /** Reads from the stream on or off: off while the subscriber is behind, so the QUIC window closes. */
+    void read(boolean enabled);
+
+    /** Ends the stream from our side (FIN): the director cancels the worker. Further events are ignored. */
+    void cancel();
+}

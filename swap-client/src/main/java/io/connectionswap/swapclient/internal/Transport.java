@@ -1,0 +1,15 @@
+package io.connectionswap.swapclient.internal;
+
+import io.connectionswap.protocol.message.GenerationRequest;
+
+/** What a generation needs of the connection; {@link DirectorLink} over QUIC, a fake in tests. Loop-confined. */
+public interface Transport {
+
+    boolean isConnected();
+
+    /** Opens a stream, sends {@code request} and reports what follows to {@code events}. */
+    Leg open(GenerationRequest request, LegEvents events);
+
+    /** Runs {@code onConnected} (once) the next time a connection is up; the handle removes the wish. */
+    ClientLoop.Cancellable awaitConnection(Runnable onConnected);
+}

@@ -1,0 +1,324 @@
+package io.connectionswap.swapclient.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.message.Connected;
+import io.connectionswap.protocol.message.End;
+import io.connectionswap.protocol.message.GenerationRequest;
+import io.connectionswap.protocol.message.Retry;
+import io.connectionswap.protocol.message.StreamError;
+import io.connectionswap.protocol.message.Token;
+import io.connectionswap.protocol.message.Usage;
+import io.connectionswap.swapclient.GenerationEvent;
+import io.connectionswap.swapclient.GenerationException;
+import io.connectionswap.swapclient.GenerationOptions;
+import io.connectionswap.swapclient.SequenceErrorKind;
+import io.connectionswap.swapclient.SwapClientListener;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Flow;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+
+/** The generation logic against a fake transport and a manual clock: no network, no sleeps. */
+class GenerationRunTest {
+
+    private static final long MS = TimeUnit.MILLISECONDS.toNanos(1);
+
+    private final ManualLoop loop = new ManualLoop();
+    private final FakeTransport transport = new FakeTransport();
+    private final CountingListener metrics = new CountingListener();
+    private final Recorder subscriber = new Recorder();
+
+    private GenerationRun start(GenerationRequest request, GenerationOptions options, long demand) {
+        GenerationRun run = new GenerationRun(loop, transport, metrics, subscriber, request, options,
+                new Backoff(Duration.ofMillis(100), Duration.ofMillis(400), () -> 1.0));
+        subscriber.onSubscribe(run);
+        if (demand > 0) {
+            run.request(demand);
+        }
+        run.start();
+        return run;
+    }
+
+    private static GenerationRequest request(int maxTokens) {
+        return GenerationRequest.completion("gen-1", "prompt-1", maxTokens);
+    }
+
+    private static Connected connected(String worker, int resumeAfter) {
+        return new Connected(worker, "conn-1", 5, "gen-1", resumeAfter, "stand-in");
+    }
+
+    private static void tokens(FakeTransport.FakeLeg leg, int from, int to) {
+        for (int i = from; i <= to; i++) {
+            leg.events.token(new Token(i, " t" + i));
+        }
+    }
+
+    @Test
+    void deliversTokensInOrderThenCompletes() {
+        start(request(3), GenerationOptions.WAIT_FOREVER, Long.MAX_VALUE);
+        FakeTransport.FakeLeg leg = transport.last();
+        assertThat(leg.request.resumeAfter()).isZero();
+
+        leg.events.assigned(connected("worker-a", 0));
+        tokens(leg, 1, 3);
+        leg.events.ended(new End("gen-1", 3, "length", new Usage(1, 3)));
+
+        assertThat(subscriber.events.get(0)).isEqualTo(new GenerationEvent.Assigned("worker-a", "conn-1", 5, "stand-in", 0));
+        assertThat(subscriber.text()).isEqualTo(" t1 t2 t3");
+        assertThat(subscriber.events.get(subscriber.events.size() - 1))
+                .isEqualTo(new GenerationEvent.Completed("length", new Usage(1, 3), 3, 0));
+        assertThat(subscriber.completed).isTrue();
+        assertThat(metrics.tokens).isEqualTo(3);
+        assertThat(metrics.completed).isEqualTo(1);
+    }
+
+    @Test
+    void retryResumesOnANewLegWithTheDeliveredTextAndMarksTheSwap() {
+        start(request(5), GenerationOptions.WAIT_FOREVER, Long.MAX_VALUE);
+        FakeTransport.FakeLeg first = transport.last();
+        first.events.assigned(connected("worker-a", 0));
+        tokens(first, 1, 2);
+        loop.advance(300 * MS);
+
+        first.events.retry(new Retry("health", 2, "worker-a", "health poll http 503 DOWN"));
+
+        FakeTransport.FakeLeg second = transport.last();
+        assertThat(transport.legs).hasSize(2);
+        assertThat(second.request.resumeAfter()).isEqualTo(2);
+        assertThat(second.request.deliveredText()).isEqualTo(" t1 t2");
+        assertThat(second.request.avoidWorker()).isEqualTo("worker-a");
+        assertThat(second.request.migrations()).isEqualTo(1);
+        assertThat(second.request.generationId()).isEqualTo("gen-1");
+
+        second.events.assigned(connected("worker-b", 2));
+        loop.advance(200 * MS);
+        tokens(second, 3, 5);
+        second.events.ended(new End("gen-1", 5, "length", null));
+
+        assertThat(subscriber.text()).isEqualTo(" t1 t2 t3 t4 t5");
+        List<String> kinds = subscriber.events.stream().map(e -> e.getClass().getSimpleName()).toList();
+        assertThat(kinds).containsExactly("Assigned", "Token", "Token", "Assigned", "Swapped", "Token", "Token",
+                "Token", "Completed");
+        GenerationEvent.Swapped swapped = (GenerationEvent.Swapped) subscriber.events.get(4);
+        assertThat(swapped.reason()).isEqualTo("health");
+        assertThat(swapped.fromWorker()).isEqualTo("worker-a");
+        assertThat(swapped.toWorker()).isEqualTo("worker-b");
+        assertThat(swapped.afterSequence()).isEqualTo(2);
+        assertThat(swapped.gap()).isEqualTo(Duration.ofMillis(500)); // last token before -> first token after
+        assertThat(metrics.swaps).containsExactly("health");
+        assertThat(metrics.sequenceErrors).isEmpty();
+    }
+
+    @Test
+    void aDuplicateIsDroppedAndAGapResumesAfterTheLastGoodToken() {
+        start(request(6), GenerationOptions.WAIT_FOREVER, Long.MAX_VALUE);
+        FakeTransport.FakeLeg first = transport.last();
+        first.events.assigned(connected("worker-a", 0));
+        tokens(first, 1, 2);
+        first.events.token(new Token(2, " again"));
+        first.events.token(new Token(4, " t4"));
+
+        assertThat(metrics.sequenceErrors).containsExactly(SequenceErrorKind.DUPLICATE, SequenceErrorKind.GAP);
+        assertThat(first.cancelled).as("the leg with the gap is ended").isTrue();
+        FakeTransport.FakeLeg second = transport.last();
+        assertThat(second.request.resumeAfter()).isEqualTo(2);
+        assertThat(second.request.deliveredText()).isEqualTo(" t1 t2");
+
+        first.events.token(new Token(5, " late")); // the old leg's late frames are ignored
+        second.events.assigned(connected("worker-b", 2));
+        tokens(second, 3, 6);
+        second.events.ended(new End("gen-1", 6, "length", null));
+
+        assertThat(subscriber.text()).isEqualTo(" t1 t2 t3 t4 t5 t6");
+        assertThat(((GenerationEvent.Completed) subscriber.last()).sequenceErrors()).isEqualTo(2);
+    }
+
+    @Test
+    void noHealthyWorkerBacksOffWithJitterAndFailsAfterTheBoundedWait() {
+        start(request(3), GenerationOptions.waitAtMost(Duration.ofMillis(1000)), Long.MAX_VALUE);
+        transport.last().events.refused(new StreamError(ErrorCode.NO_HEALTHY_WORKER, "no healthy worker"));
+        assertThat(loop.pending()).singleElement().extracting(ManualLoop.Scheduled::delayNanos).isEqualTo(100 * MS);
+
+        loop.advance(100 * MS);
+        assertThat(transport.legs).hasSize(2);
+        transport.last().events.refused(new StreamError(ErrorCode.NO_HEALTHY_WORKER, "no healthy worker"));
+        assertThat(loop.pending()).singleElement().extracting(ManualLoop.Scheduled::delayNanos).isEqualTo(200 * MS);
+        loop.advance(200 * MS);
+        transport.last().events.refused(new StreamError(ErrorCode.NO_HEALTHY_WORKER, "no healthy worker"));
+        loop.advance(400 * MS);
+        transport.last().events.refused(new StreamError(ErrorCode.NO_HEALTHY_WORKER, "no healthy worker"));
+        // 700 ms waited: the next wait is cut to the 300 ms left, then the bound is reached
+        assertThat(loop.pending()).singleElement().extracting(ManualLoop.Scheduled::delayNanos).isEqualTo(300 * MS);
+        loop.advance(300 * MS);
+        transport.last().events.refused(new StreamError(ErrorCode.NO_HEALTHY_WORKER, "no healthy worker"));
+
+        assertThat(subscriber.failure).isInstanceOfSatisfying(GenerationException.class,
+                failure -> assertThat(failure.code()).isEqualTo(ErrorCode.NO_HEALTHY_WORKER));
+        assertThat(metrics.noWorker).isEqualTo(4);
+        assertThat(loop.pending()).isEmpty();
+    }
+
+    @Test
+    void aFinalErrorEndsTheGenerationWithItsCode() {
+        start(request(3), GenerationOptions.WAIT_FOREVER, Long.MAX_VALUE);
+        transport.last().events.refused(new StreamError(ErrorCode.MODEL_NOT_FOUND, "no worker serves model 'x'"));
+
+        assertThat(subscriber.failure).isInstanceOfSatisfying(GenerationException.class, failure -> {
+            assertThat(failure.code()).isEqualTo(ErrorCode.MODEL_NOT_FOUND);
+            assertThat(failure.detail()).isEqualTo("no worker serves model 'x'");
+        });
+        assertThat(transport.legs).hasSize(1);
+    }
+
+    @Test
+    void cancellingEndsTheLegAndTheScheduledRetry() {
+        GenerationRun run = start(request(10), GenerationOptions.WAIT_FOREVER, Long.MAX_VALUE);
+        FakeTransport.FakeLeg leg = transport.last();
+        leg.events.assigned(connected("worker-a", 0));
+        tokens(leg, 1, 2);
+
+        run.cancel();
+        assertThat(leg.cancelled).isTrue();
+        tokens(leg, 3, 4);
+        assertThat(subscriber.text()).isEqualTo(" t1 t2");
+
+        GenerationRun waiting = start(GenerationRequest.completion("gen-2", "p", 3), GenerationOptions.WAIT_FOREVER, 1);
+        transport.last().events.refused(new StreamError(ErrorCode.NO_HEALTHY_WORKER, "none"));
+        assertThat(loop.pending()).hasSize(1);
+        waiting.cancel();
+        assertThat(loop.pending()).isEmpty();
+    }
+
+    @Test
+    void aSlowSubscriberStopsTheLegReadingUntilItCatchesUp() {
+        GenerationRun run = start(request(200), GenerationOptions.WAIT_FOREVER, 0);
+        FakeTransport.FakeLeg leg = transport.last();
+        leg.events.assigned(connected("worker-a", 0));
+        tokens(leg, 1, GenerationRun.HIGH_WATER - 1);
+
+        assertThat(leg.reads).containsExactly(false);
+        assertThat(subscriber.events).isEmpty();
+
+        run.request(10);
+        assertThat(leg.reads).containsExactly(false);
+        run.request(GenerationRun.HIGH_WATER);
+        assertThat(leg.reads).containsExactly(false, true);
+        assertThat(subscriber.events).hasSize(GenerationRun.HIGH_WATER);
+    }
+
+    @Test
+    void aLostDirectorConnectionResumesOnTheNextConnection() {
+        start(request(4), GenerationOptions.WAIT_FOREVER, Long.MAX_VALUE);
+        FakeTransport.FakeLeg first = transport.last();
+        first.events.assigned(connected("worker-a", 0));
+        tokens(first, 1, 2);
+        transport.connected = false;
+        first.events.broken("connection to the director lost");
+        assertThat(transport.legs).hasSize(1);
+
+        transport.connect();
+        FakeTransport.FakeLeg second = transport.last();
+        assertThat(second.request.resumeAfter()).isEqualTo(2);
+        assertThat(second.request.deliveredText()).isEqualTo(" t1 t2");
+        assertThat(second.request.migrations()).as("a lost director is not a migration").isZero();
+        second.events.assigned(connected("worker-a", 2));
+        tokens(second, 3, 4);
+        second.events.ended(new End("gen-1", 4, "length", null));
+        assertThat(subscriber.text()).isEqualTo(" t1 t2 t3 t4");
+        assertThat(subscriber.completed).isTrue();
+    }
+
+    @Test
+    void noDirectorWithinTheBoundedWaitFails() {
+        transport.connected = false;
+        start(request(4), GenerationOptions.waitAtMost(Duration.ofSeconds(2)), Long.MAX_VALUE);
+        loop.advance(2000 * MS);
+        assertThat(subscriber.failure).isInstanceOfSatisfying(GenerationException.class,
+                failure -> assertThat(failure.code()).isEqualTo(ErrorCode.NO_HEALTHY_WORKER));
+        assertThat(transport.waiters).isEmpty();
+    }
+
+    @Test
+    void anEndBeyondTheLastTokenReceivedIsAGapThatResumes() {
+        start(request(3), GenerationOptions.WAIT_FOREVER, Long.MAX_VALUE);
+        FakeTransport.FakeLeg first = transport.last();
+        first.events.assigned(connected("worker-a", 0));
+        tokens(first, 1, 1);
+        first.events.ended(new End("gen-1", 3, "length", null));
+        assertThat(metrics.sequenceErrors).containsExactly(SequenceErrorKind.GAP);
+        assertThat(transport.last().request.resumeAfter()).isEqualTo(1);
+        assertThat(subscriber.completed).isFalse();
+    }
+
+    private static final class Recorder implements Flow.Subscriber<GenerationEvent> {
+        final List<GenerationEvent> events = new ArrayList<>();
+        Throwable failure;
+        boolean completed;
+
+        @Override
+        public void onSubscribe(Flow.Subscription subscription) {
+        }
+
+        @Override
+        public void onNext(GenerationEvent item) {
+            events.add(item);
+        }
+
+        @Override
+        public void onError(Throwable throwable) {
+            failure = throwable;
+        }
+
+        @Override
+        public void onComplete() {
+            completed = true;
+        }
+
+        String text() {
+            return events.stream().filter(e -> e instanceof GenerationEvent.Token)
+                    .map(e -> ((GenerationEvent.Token) e).text()).collect(Collectors.joining());
+        }
+
+        GenerationEvent last() {
+            return events.get(events.size() - 1);
+        }
+    }
+
+    private static final class CountingListener implements SwapClientListener {
+        int tokens;
+        int completed;
+        int noWorker;
+        final List<String> swaps = new ArrayList<>();
+        final List<SequenceErrorKind> sequenceErrors = new ArrayList<>();
+
+        @Override
+        public void tokenReceived() {
+            tokens++;
+        }
+
+        @Override
+        public void swapped(String reason) {
+            swaps.add(reason);
+        }
+
+        @Override
+        public void sequenceError(SequenceErrorKind kind) {
+            sequenceErrors.add(kind);
+        }
+
+        @Override
+        public void generationCompleted() {
+            completed++;
+        }
+
+        @Override
+        public void noHealthyWorker() {
+            noWorker++;
+        }
+    }
+}

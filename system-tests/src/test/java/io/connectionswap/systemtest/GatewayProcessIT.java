@@ -1,0 +1,375 @@
+package io.connectionswap.systemtest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.openai.client.OpenAIClient;
+import com.openai.client.okhttp.OpenAIOkHttpClient;
+import com.openai.core.http.StreamResponse;
+import com.openai.models.chat.completions.ChatCompletionChunk;
+import com.openai.models.chat.completions.ChatCompletionCreateParams;
+import com.openai.models.completions.Completion;
+import com.openai.models.completions.CompletionCreateParams;
+import io.connectionswap.protocol.message.ChatMessage;
+import io.connectionswap.protocol.model.ChatTemplate;
+import io.connectionswap.protocol.model.DeterministicTokenModel;
+import io.connectionswap.systemtest.support.DumpLogsOnFailure;
+import io.connectionswap.systemtest.support.GatewayHttp;
+import io.connectionswap.systemtest.support.ProcessCluster;
+import io.connectionswap.systemtest.support.ServiceProcess;
+import java.io.BufferedReader;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtendWith;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * client-service as the OpenAI-compatible gateway (demo off), with the real jars as processes: the official OpenAI
+ * Java SDK streams through gateway -> director -> worker while the serving worker is killed with {@code kill -9}
+ * and sees one uninterrupted stream with the exact text; the README's {@code curl -N} examples; 200 concurrent
+ * streams over the one QUIC connection; a cancel that reaches the worker within a second; bad requests answered
+ * with OpenAI errors while streaming goes on; 503 with Retry-After while no worker is there.
+ */
+@ExtendWith(DumpLogsOnFailure.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class GatewayProcessIT {
+
+    private static final DeterministicTokenModel MODEL = new DeterministicTokenModel();
+    private static final int MAX_REQUEST_BYTES = 256 * 1024;
+
+    private ProcessCluster cluster;
+    private ServiceProcess gateway;
+    private GatewayHttp http;
+    private boolean workersStarted;
+
+    @BeforeAll
+    void startDirectorAndGateway() {
+        cluster = new ProcessCluster("GatewayProcessIT", "50ms");
+        cluster.startDirector();
+        gateway = cluster.startClient("CONNECTION_SWAP_CLIENT_DEMO=false", "CONNECTION_SWAP_GATEWAY_WORKER_WAIT=1s",
+                "CONNECTION_SWAP_MAX_REQUEST_BYTES=" + MAX_REQUEST_BYTES,
+                "LOGGING_LEVEL_IO_CONNECTIONSWAP_CLIENT_TOKENS=WARN");
+        cluster.awaitReady(cluster.director());
+        cluster.awaitReady(gateway);
+        http = new GatewayHttp(gateway.httpPort());
+    }
+
+    @AfterAll
+    void stop() {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    private void workers() {
+        if (!workersStarted) {
+            workersStarted = true;
+            cluster.startWorker("worker-a");
+            cluster.startWorker("worker-b");
+        }
+        cluster.awaitHealthyWorkers(2);
+    }
+
+    @Test
+    @Order(1)
+    void withoutAWorkerARequestGets503WithRetryAfter() throws Exception {
+        HttpResponse<String> response = http.post("/v1/completions",
+                "{\"model\":\"stand-in\",\"prompt\":\"nobody home\",\"max_tokens\":5,\"stream\":true}");
+
+        assertThat(response.statusCode()).as("no worker registered: %s", response.body()).isEqualTo(503);
+        assertThat(response.headers().firstValue("Retry-After")).isPresent();
+        assertError(response, "service_unavailable_error", "no_healthy_worker");
+        workers();
+
+        // a stream whose workers all hang after its headers were sent ends with an SSE error event, no [DONE]
+        HttpResponse<InputStream> live = http.client().send(http.request("/v1/completions",
+                "{\"model\":\"stand-in\",\"prompt\":\"hanging\",\"max_tokens\":2000,\"stream\":true}").build(),
+                HttpResponse.BodyHandlers.ofInputStream());
+        assertThat(live.statusCode()).isEqualTo(200);
+        List<ServiceProcess> workers = cluster.processes().stream().filter(p -> p.name().startsWith("worker-")).toList();
+        try {
+            String rest;
+            try (BufferedReader reader = new BufferedReader(new InputStreamReader(live.body(), StandardCharsets.UTF_8))) {
+                int chunks = 0;
+                while (chunks < 3) {
+                    String line = reader.readLine();
+                    assertThat(line).as("stream ended early").isNotNull();
+                    chunks += line.startsWith("data: {") ? 1 : 0;
+                }
+                // registered but none healthy (both hang)
+                workers.forEach(worker -> signal("STOP", worker));
+                rest = reader.lines().collect(java.util.stream.Collectors.joining("\n"));
+            }
+            assertThat(rest).as("the end of the stream").contains("\"code\":\"no_healthy_worker\"")
+                    .doesNotContain("[DONE]");
+            String last = rest.lines().filter(line -> line.startsWith("data:")).reduce((a, b) -> b).orElseThrow();
+            assertThat(GatewayHttp.json(last.substring(5).trim()).path("error").path("type").asString())
+                    .isEqualTo("service_unavailable_error");
+
+            // and a new request waits CONNECTION_SWAP_GATEWAY_WORKER_WAIT, then 503
+            await("the director sees no healthy worker").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+                    .until(() -> cluster.director().metrics().sum("swap_workers", "state", "healthy") == 0);
+            long start = System.nanoTime();
+            HttpResponse<String> waited = http.post("/v1/chat/completions",
+                    "{\"model\":\"stand-in\",\"messages\":[{\"role\":\"user\",\"content\":\"anyone?\"}]}");
+            long waitedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            assertThat(waited.statusCode()).as("no healthy worker: %s", waited.body()).isEqualTo(503);
+            assertThat(waited.headers().firstValue("Retry-After")).isPresent();
+            assertError(waited, "service_unavailable_error", "no_healthy_worker");
+            assertThat(waitedMs).as("waited about CONNECTION_SWAP_GATEWAY_WORKER_WAIT=1s").isBetween(900L, 10_000L);
+            assertThat(gateway.metrics().sum("swap_client_no_worker_waits_total")).isGreaterThanOrEqualTo(1);
+        } finally {
+            workers.forEach(worker -> signal("CONT", worker));
+        }
+        cluster.awaitHealthyWorkers(2);
+    }
+
+    private static void signal(String name, ServiceProcess process) {
+        try {
+            new ProcessBuilder("kill", "-" + name, Long.toString(process.process().pid())).start().waitFor();
+        } catch (Exception e) {
+            throw new IllegalStateException("kill -" + name + " " + process.name(), e);
+        }
+    }
+
+    @Test
+    @Order(2)
+    void badRequestsGetOpenAiErrorsWhileAStreamGoesOn() throws Exception {
+        workers();
+        String prompt = "streaming while others send garbage";
+        CompletableFuture<HttpResponse<String>> stream = http.client().sendAsync(http.request("/v1/completions",
+                "{\"model\":\"stand-in\",\"prompt\":\"" + prompt + "\",\"max_tokens\":60,\"stream\":true}").build(),
+                HttpResponse.BodyHandlers.ofString());
+
+        assertError(http.post("/v1/completions", "{\"model\":\"stand-in\",\"prompt\":"), 400, "invalid_json");
+        assertError(http.post("/v1/completions", "[1,2]"), 400, "invalid_json");
+        assertError(http.post("/v1/completions", "{\"model\":\"stand-in\"}"), 400, "missing_required_parameter");
+        assertError(http.post("/v1/chat/completions", "{\"model\":\"stand-in\",\"messages\":[]}"), 400, "invalid_value");
+        assertError(http.post("/v1/completions", "{\"model\":\"stand-in\",\"prompt\":\"x\",\"temperature\":3}"), 400,
+                "invalid_value");
+        assertError(http.post("/v1/completions", "{\"model\":\"stand-in\",\"prompt\":\"x\",\"max_tokens\":0}"), 400,
+                "invalid_value");
+        assertError(http.post("/v1/completions", "{\"model\":\"stand-in\",\"prompt\":\"x\",\"top_p\":0}"), 400,
+                "invalid_value");
+        assertError(http.post("/v1/completions", "{\"model\":\"stand-in\",\"prompt\":\"x\",\"stop\":[\"a\",\"b\",\"c\",\"d\",\"e\"]}"),
+                400, "invalid_value");
+        HttpResponse<String> unknown = http.post("/v1/completions",
+                "{\"model\":\"no-such-model\",\"prompt\":\"x\",\"stream\":true}");
+        assertError(unknown, 404, "model_not_found");
+        String huge = "{\"model\":\"stand-in\",\"prompt\":\"" + "a".repeat(MAX_REQUEST_BYTES) + "\"}";
+        assertError(http.post("/v1/completions", huge), 413, "request_too_large");
+
+        HttpResponse<String> streamed = stream.get(60, TimeUnit.SECONDS);
+        assertThat(streamed.statusCode()).isEqualTo(200);
+        assertThat(GatewayHttp.text(GatewayHttp.chunks(streamed.body()))).isEqualTo(MODEL.text(prompt, 1, 60));
+        // and the gateway still serves
+        HttpResponse<String> after = http.post("/v1/completions",
+                "{\"model\":\"stand-in\",\"prompt\":\"after\",\"max_tokens\":5}");
+        assertThat(after.statusCode()).isEqualTo(200);
+        assertThat(GatewayHttp.json(after.body()).path("choices").path(0).path("text").asString())
+                .isEqualTo(MODEL.text("after", 1, 5));
+        assertThat(GatewayHttp.json(after.body()).path("usage").path("completion_tokens").asInt()).isEqualTo(5);
+    }
+
+    @Test
+    @Order(3)
+    void theReadmeCurlExamplesWork() throws Exception {
+        workers();
+        List<String> commands = readmeCurlCommands();
+        assertThat(commands).as("curl examples in the README's Gateway section").hasSizeGreaterThanOrEqualTo(3);
+        for (String command : commands) {
+            String local = command.replace("localhost:8090", "127.0.0.1:" + gateway.httpPort());
+            Path errors = Files.createTempFile("curl", ".err");
+            Process curl = new ProcessBuilder("bash", "-c", local)
+                    .redirectError(ProcessBuilder.Redirect.to(errors.toFile())).start();
+            String output = new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(curl.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            assertThat(curl.exitValue()).as("exit code of: %s%n%s%n%s", command, output, Files.readString(errors))
+                    .isZero();
+            Files.delete(errors);
+            if (command.contains("\"stream\": true") || command.contains("\"stream\":true")) {
+                List<JsonNode> chunks = GatewayHttp.chunks(output);
+                assertThat(GatewayHttp.text(chunks)).as("text streamed by: %s", command).isNotEmpty();
+            } else {
+                JsonNode body = GatewayHttp.json(output);
+                assertThat(body.has("choices") || body.has("data")).as("answer of: %s%n%s", command, output).isTrue();
+            }
+        }
+    }
+
+    @Test
+    @Order(4)
+    void twoHundredConcurrentStreamsCompleteExactlyOverOneConnection() throws Exception {
+        workers();
+        int streams = 200;
+        int tokens = 20;
+        List<CompletableFuture<HttpResponse<String>>> answers = new ArrayList<>();
+        for (int i = 0; i < streams; i++) {
+            answers.add(http.client().sendAsync(http.request("/v1/completions", "{\"model\":\"stand-in\",\"prompt\":"
+                    + "\"concurrent-" + i + "\",\"max_tokens\":" + tokens + ",\"stream\":true}").build(),
+                    HttpResponse.BodyHandlers.ofString()));
+        }
+        for (int i = 0; i < streams; i++) {
+            HttpResponse<String> answer = answers.get(i).get(120, TimeUnit.SECONDS);
+            assertThat(answer.statusCode()).as("status of stream %d: %s", i, answer.body()).isEqualTo(200);
+            assertThat(GatewayHttp.text(GatewayHttp.chunks(answer.body()))).as("text of stream %d", i)
+                    .isEqualTo(MODEL.text("concurrent-" + i, 1, tokens));
+        }
+        assertThat(cluster.director().metrics().sum("swap_connections_opened_total", "peer", "client"))
+                .as("client connections the director accepted").isEqualTo(1);
+        assertThat(gateway.metrics().sum("swap_client_sequence_errors_total")).isZero();
+        assertThat(gateway.metrics().sum("swap_client_reconnects_total")).isZero();
+    }
+
+    @Test
+    @Order(5)
+    void cancellingMidStreamEndsTheWorkerStreamWithinOneSecond() throws Exception {
+        workers();
+        await("no stream left from earlier tests").atMost(Duration.ofSeconds(30)).until(() -> activeWorkerStreams() == 0);
+        HttpResponse<InputStream> response = http.client().send(http.request("/v1/completions",
+                "{\"model\":\"stand-in\",\"prompt\":\"cancel me\",\"max_tokens\":2000,\"stream\":true}").build(),
+                HttpResponse.BodyHandlers.ofInputStream());
+        assertThat(response.statusCode()).isEqualTo(200);
+        try (InputStream body = response.body()) {
+            BufferedReader reader = new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8));
+            int chunks = 0;
+            while (chunks < 5) {
+                String line = reader.readLine();
+                assertThat(line).as("stream ended early").isNotNull();
+                if (line.startsWith("data: {")) {
+                    chunks++;
+                }
+            }
+            assertThat(activeWorkerStreams()).isEqualTo(1);
+        } // closing the body closes the HTTP connection
+        long closed = System.nanoTime();
+        await("the worker's stream ends").atMost(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(50))
+                .until(() -> activeWorkerStreams() == 0);
+        System.out.printf("cancel reached the worker within %d ms%n",
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - closed));
+        assertThat(gateway.logLines("http client went away; generation cancelled")).isNotEmpty();
+    }
+
+    @Test
+    @Order(6)
+    void theOpenAiSdkStreamSurvivesKillNineOfTheServingWorkerWithTheExactText() {
+        workers();
+        String prompt = "The OpenAI SDK keeps reading while its worker dies";
+        int tokens = 60;
+        OpenAIClient sdk = OpenAIOkHttpClient.builder().baseUrl("http://127.0.0.1:" + gateway.httpPort() + "/v1")
+                .apiKey("not-checked").build();
+        StringBuilder text = new StringBuilder();
+        int chunks = 0;
+        ServiceProcess killed = null;
+        try (StreamResponse<Completion> stream = sdk.completions().createStreaming(CompletionCreateParams.builder()
+                .model("stand-in").prompt(prompt).maxTokens(tokens).build())) {
+            for (Completion chunk : (Iterable<Completion>) stream.stream()::iterator) {
+                text.append(chunk.choices().get(0).text());
+                if (++chunks == 10) {
+                    killed = servingWorker();
+                    killed.kill9();
+                }
+            }
+        }
+        assertThat(killed).as("a worker was killed mid-stream").isNotNull();
+        assertThat(text.toString()).isEqualTo(MODEL.text(prompt, 1, tokens));
+        assertThat(cluster.director().metrics().sum("swap_total", "worker", killed.name())).isGreaterThanOrEqualTo(1);
+        assertThat(cluster.director().metrics().sum("swap_connections_opened_total", "peer", "client"))
+                .as("client connections the director accepted").isEqualTo(1);
+        assertThat(gateway.metrics().sum("swap_client_swaps_total")).isGreaterThanOrEqualTo(1);
+        assertThat(gateway.metrics().sum("swap_client_sequence_errors_total")).isZero();
+        assertThat(gateway.logLines("stream ended; requesting another worker")).isNotEmpty();
+
+        // the same for a chat completion, after the killed worker is back
+        cluster.startWorker(killed.name());
+        cluster.awaitHealthyWorkers(2);
+        List<ChatMessage> messages = List.of(new ChatMessage("system", "You are terse."),
+                new ChatMessage("user", "Tell me about swaps."));
+        StringBuilder chat = new StringBuilder();
+        chunks = 0;
+        ServiceProcess killedInChat = null;
+        try (StreamResponse<ChatCompletionChunk> stream = sdk.chat().completions().createStreaming(
+                ChatCompletionCreateParams.builder().model("stand-in").addSystemMessage("You are terse.")
+                        .addUserMessage("Tell me about swaps.").maxCompletionTokens(tokens).build())) {
+            for (ChatCompletionChunk chunk : (Iterable<ChatCompletionChunk>) stream.stream()::iterator) {
+                if (!chunk.choices().isEmpty()) {
+                    chunk.choices().get(0).delta().content().ifPresent(chat::append);
+                }
+                if (++chunks == 10) {
+                    killedInChat = servingWorker();
+                    killedInChat.kill9();
+                }
+            }
+        }
+        assertThat(killedInChat).isNotNull();
+        assertThat(chat.toString()).isEqualTo(MODEL.text(ChatTemplate.render(messages), 1, tokens));
+        assertThat(cluster.director().metrics().sum("swap_connections_opened_total", "peer", "client")).isEqualTo(1);
+        assertThat(cluster.leakReports()).as("Netty buffer leaks").isEmpty();
+    }
+
+    private ServiceProcess servingWorker() {
+        return cluster.processes().stream()
+                .filter(process -> process.name().startsWith("worker-") && process.isAlive())
+                .filter(process -> process.metrics().sum("swap_worker_streams_active") >= 1)
+                .findFirst().orElseThrow(() -> new AssertionError("no worker serves a stream"));
+    }
+
+    private double activeWorkerStreams() {
+        return cluster.processes().stream()
+                .filter(process -> process.name().startsWith("worker-") && process.isAlive())
+                .mapToDouble(process -> process.metrics().sum("swap_worker_streams_active")).sum();
+    }
+
+    /** The {@code curl} commands of the README's "Gateway" section (backslash continuations joined). */
+    private static List<String> readmeCurlCommands() throws Exception {
+        String readme = Files.readString(ProcessCluster.repositoryRoot().resolve("README.md"));
+        int start = readme.indexOf("\n## Gateway");
+        assertThat(start).as("README has a '## Gateway' section").isPositive();
+        int end = readme.indexOf("\n## ", start + 5);
+        String section = readme.substring(start, end < 0 ? readme.length() : end);
+        List<String> commands = new ArrayList<>();
+        Matcher blocks = Pattern.compile("```bash\\n(.*?)```", Pattern.DOTALL).matcher(section);
+        while (blocks.find()) {
+            String joined = blocks.group(1).replace("\\\n", " ");
+            for (String line : joined.split("\n")) {
+                if (line.trim().startsWith("curl ")) {
+                    commands.add(line.trim());
+                }
+            }
+        }
+        return commands;
+    }
+
+    private static void assertError(HttpResponse<String> response, int status, String code) {
+        assertThat(response.statusCode()).as("status of %s", response.body()).isEqualTo(status);
+        JsonNode error = GatewayHttp.json(response.body()).path("error");
+        assertThat(error.path("code").asString()).isEqualTo(code);
+        assertThat(error.path("message").asString()).isNotBlank();
+        assertThat(error.has("type")).isTrue();
+    }
+
+    private static void assertError(HttpResponse<String> response, String type, String code) {
+        JsonNode error = GatewayHttp.json(response.body()).path("error");
+        assertThat(error.path("type").asString()).isEqualTo(type);
+        assertThat(error.path("code").asString()).isEqualTo(code);
+    }
+}

@@ -1,0 +1,135 @@
+package io.connectionswap.systemtest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.connectionswap.protocol.message.ChatMessage;
+import io.connectionswap.protocol.model.ChatTemplate;
+import io.connectionswap.protocol.model.DeterministicTokenModel;
+import io.connectionswap.systemtest.support.DumpLogsOnFailure;
+import io.connectionswap.systemtest.support.ProcessCluster;
+import io.connectionswap.systemtest.support.ServiceProcess;
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.openqa.selenium.By;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+
+/**
+ * The live page at {@code /} in a real browser (Debian's headless Chromium through Selenium): it loads, shows both
+ * workers healthy, streams the answer to a prompt, marks the swap inline after the serving worker is killed with
+ * {@code kill -9}, and the text it shows is exactly the unbroken generation's. Saves a screenshot to
+ * {@code system-tests/target/live-page.png}.
+ */
+@ExtendWith(DumpLogsOnFailure.class)
+class LivePageBrowserIT {
+
+    private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+    private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+    private static final Duration WAIT = Duration.ofSeconds(60);
+
+    private ProcessCluster cluster;
+    private ChromeDriver browser;
+
+    @AfterEach
+    void stop() {
+        if (browser != null) {
+            browser.quit();
+        }
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    @Test
+    void thePageStreamsTokensAndMarksTheSwapWhenTheServingWorkerIsKilled() throws Exception {
+        boolean browserInstalled = Files.isExecutable(CHROMEDRIVER) && Files.isExecutable(CHROMIUM);
+        String missing = "needs Debian's chromium and chromium-driver (apt-get install -y chromium chromium-driver)";
+        if ("true".equals(System.getenv("CI"))) {
+            assertThat(browserInstalled).as(missing).isTrue(); // CI installs them: never skip there
+        }
+        Assumptions.assumeTrue(browserInstalled, missing);
+        cluster = new ProcessCluster("LivePageBrowserIT", "150ms");
+        cluster.startDirector();
+        cluster.startWorker("worker-a");
+        cluster.startWorker("worker-b");
+        cluster.awaitHealthyWorkers(2);
+        ServiceProcess gateway = cluster.startClient("CONNECTION_SWAP_CLIENT_DEMO=false",
+                "LOGGING_LEVEL_IO_CONNECTIONSWAP_CLIENT_TOKENS=WARN");
+        cluster.awaitReady(gateway);
+
+        browser = startBrowser();
+        browser.get("http://127.0.0.1:" + gateway.httpPort() + "/");
+        awaitPage("both workers shown healthy", () -> healthyWorkersShown() == 2);
+
+        String prompt = "Watch this stream survive a crash.";
+        int tokens = 60;
+        WebElement promptBox = browser.findElement(By.id("prompt"));
+        promptBox.clear();
+        promptBox.sendKeys(prompt);
+        WebElement maxTokens = browser.findElement(By.id("max-tokens"));
+        maxTokens.clear();
+        maxTokens.sendKeys(String.valueOf(tokens));
+        browser.findElement(By.id("send")).click();
+
+        awaitPage("tokens arrive", () -> browser.findElements(By.cssSelector("#output .tok")).size() >= 8);
+        List<WebElement> arrived = browser.findElements(By.cssSelector("#output .tok"));
+        String serving = arrived.get(arrived.size() - 1).getAttribute("data-worker");
+        ServiceProcess victim = cluster.processes().stream().filter(process -> process.name().equals(serving))
+                .findFirst().orElseThrow(() -> new AssertionError("the page names no known worker: " + serving));
+        victim.kill9();
+
+        awaitPage("a swap marker", () -> !browser.findElements(By.cssSelector("#output .swap")).isEmpty());
+        WebElement marker = browser.findElement(By.cssSelector("#output .swap"));
+        assertThat(marker.getAttribute("data-from")).isEqualTo(serving);
+        assertThat(marker.getAttribute("data-to")).isNotEqualTo(serving).startsWith("worker-");
+        assertThat(marker.getText()).contains(serving).contains(" ms)");
+        awaitPage("the answer is complete", () -> browser.findElement(By.id("stream-state")).getText().equals("done"));
+        awaitPage("the killed worker is shown unhealthy", () -> healthyWorkersShown() == 1);
+
+        String shown = browser.findElements(By.cssSelector("#output .tok")).stream()
+                .map(element -> element.getAttribute("textContent")).collect(Collectors.joining());
+        String expected = new DeterministicTokenModel().text(
+                ChatTemplate.render(List.of(new ChatMessage("user", prompt))), 1, tokens);
+        assertThat(shown).as("the text the page shows").isEqualTo(expected);
+        assertThat(browser.findElement(By.id("stats")).getText()).contains(tokens + " tokens").contains("1 swap");
+
+        File screenshot = browser.getScreenshotAs(OutputType.FILE);
+        Path saved = ProcessCluster.repositoryRoot().resolve("system-tests/target/live-page.png");
+        Files.copy(screenshot.toPath(), saved, StandardCopyOption.REPLACE_EXISTING);
+        System.out.println("live page screenshot: " + saved);
+        assertThat(Files.size(saved)).isPositive();
+    }
+
+    private int healthyWorkersShown() {
+        return browser.findElements(By.cssSelector("#workers .badge.HEALTHY")).size();
+    }
+
+    private static void awaitPage(String what, java.util.concurrent.Callable<Boolean> condition) {
+        await(what).atMost(WAIT).pollInterval(Duration.ofMillis(100)).ignoreExceptions().until(condition);
+    }
+
+    private static ChromeDriver startBrowser() throws Exception {
+        Path profile = Files.createTempDirectory("live-page-chromium");
+        ChromeOptions options = new ChromeOptions();
+        options.setBinary(CHROMIUM.toFile());
+        options.addArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-dev-shm-usage", "--window-size=1280,900", "--user-data-dir=" + profile);
+        ChromeDriverService service = new ChromeDriverService.Builder()
+                .usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort().build();
+        return new ChromeDriver(service, options);
+    }
+}
