@@ -9,6 +9,13 @@ package io.connectionswap.protocol.frame;
  */
 public record FrameLimits(int maxFrameBytes, int maxRequestBytes) {
 
+    /**
+     * What an ASSIGNMENT adds around the client's request (the director's stream and connection names): the
+     * ASSIGNMENT limit is the request limit plus this, so a request the director accepted always fits the worker
+     * with the same setting.
+     */
+    public static final int ASSIGNMENT_ENVELOPE_BYTES = 4096;
+
     public static final FrameLimits DEFAULTS = new FrameLimits(Frames.DEFAULT_MAX_PAYLOAD_BYTES,
             Frames.DEFAULT_MAX_REQUEST_BYTES);
 
@@ -28,6 +35,9 @@ public record FrameLimits(int maxFrameBytes, int maxRequestBytes) {
     }
 
     public int limitFor(FrameType type) {
+        if (type == FrameType.ASSIGNMENT) {
+            return (int) Math.min(Integer.MAX_VALUE, (long) maxRequestBytes + ASSIGNMENT_ENVELOPE_BYTES);
+        }
         return type.carriesRequest() ? maxRequestBytes : maxFrameBytes;
     }
 }

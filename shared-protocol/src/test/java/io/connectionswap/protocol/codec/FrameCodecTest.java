@@ -196,8 +196,9 @@ class FrameCodecTest {
     void requestOverTheRequestLimitIsRequestTooLarge() {
         ByteBuf header = Unpooled.buffer().writeByte(FrameType.GENERATE.code()).writeInt(MAX_REQUEST + 1);
         assertProtocolError(header, ErrorCode.REQUEST_TOO_LARGE, "GENERATE frame of 4097 bytes exceeds the limit of 4096 bytes");
-        ByteBuf assignment = Unpooled.buffer().writeByte(FrameType.ASSIGNMENT.code()).writeInt(MAX_REQUEST + 1);
-        assertProtocolError(assignment, ErrorCode.REQUEST_TOO_LARGE, "ASSIGNMENT frame");
+        int assignmentLimit = MAX_REQUEST + FrameLimits.ASSIGNMENT_ENVELOPE_BYTES;
+        ByteBuf assignment = Unpooled.buffer().writeByte(FrameType.ASSIGNMENT.code()).writeInt(assignmentLimit + 1);
+        assertProtocolError(assignment, ErrorCode.REQUEST_TOO_LARGE, "ASSIGNMENT frame of " + (assignmentLimit + 1));
     }
 
     @Test
