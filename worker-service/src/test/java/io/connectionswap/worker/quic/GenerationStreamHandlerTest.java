@@ -80,7 +80,8 @@ class GenerationStreamHandlerTest {
         ActiveStreams active = new ActiveStreams();
         EmbeddedChannel stream = stream(StandInBackend.create(Duration.ofMillis(5), loops), active,
                 new FrameLimits(1024, 4096));
-        GenerationRequest huge = GenerationRequest.completion("gen-8", "x".repeat(5000), 10);
+        // over the request limit plus the ASSIGNMENT envelope (4096 + 4096 bytes)
+        GenerationRequest huge = GenerationRequest.completion("gen-8", "x".repeat(9000), 10);
 
         stream.writeInbound(MessageCodec.encode(ByteBufAllocator.DEFAULT, new WorkerAssignment(43, "conn-1", huge)));
         stream.runPendingTasks();
@@ -89,7 +90,7 @@ class GenerationStreamHandlerTest {
         assertThat(replies).hasSize(1);
         assertThat(replies.get(0)).isInstanceOfSatisfying(StreamError.class, error -> {
             assertThat(error.code()).isEqualTo(ErrorCode.REQUEST_TOO_LARGE);
-            assertThat(error.message()).contains("ASSIGNMENT frame of").contains("exceeds the limit of 4096 bytes");
+            assertThat(error.message()).contains("ASSIGNMENT frame of").contains("exceeds the limit of 8192 bytes");
         });
         assertThat(active.count()).as("nothing was started").isZero();
         stream.finishAndReleaseAll();
