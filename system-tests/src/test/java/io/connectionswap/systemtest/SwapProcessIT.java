@@ -27,8 +27,11 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class SwapProcessIT {
 
     private static final Duration SWAP_DEADLINE = Duration.ofSeconds(30);
-    /** Longer than any test here at 50 ms a token (about 83 minutes): no generation ends by itself. */
-    private static final int LONG_GENERATION = 100_000;
+    /**
+     * Longer than any test here at 50 ms a token (50 minutes) and within the director's default maxTokens limit
+     * (65 536): no generation ends by itself.
+     */
+    private static final int LONG_GENERATION = 60_000;
 
     private ProcessCluster cluster;
     private ServiceProcess client;
