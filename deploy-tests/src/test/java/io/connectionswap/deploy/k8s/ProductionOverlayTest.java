@@ -124,6 +124,9 @@ class ProductionOverlayTest {
                         .isFalse();
             }
         }
+        assertThat(budget.getSpec().getMinAvailable() == null ^ budget.getSpec().getMaxUnavailable() == null)
+                .as("PodDisruptionBudget %s: exactly one of minAvailable and maxUnavailable (the API refuses both)",
+                        budget.getMetadata().getName()).isTrue();
         int replicas = Optional.ofNullable(Manifests.replicas(production.workload(role)))
                 .orElseGet(() -> production.single(HorizontalPodAutoscaler.class, role).getSpec().getMinReplicas());
         int mayGo = budget.getSpec().getMaxUnavailable() != null
