@@ -60,7 +60,7 @@ final class Kustomize {
     }
 
     /**
-     * A copy of the repository's {@code k8s/} and {@code certs/generate.sh} (same layout) where
+     * A copy of the repository's {@code k8s/} and {@code certs/} scripts (same layout) where
      * {@code generate-certs.sh} has run once. Never the worktree's own PKI: that directory is left out.
      */
     static Path devCopy(Class<?> test) {
@@ -78,10 +78,15 @@ final class Kustomize {
         Path root = Repository.buildDirectory("k8s-copies").resolve(name);
         deleteTree(root);
         copyTree(Repository.resolve("k8s"), root.resolve("k8s"));
-        try {
+        // certs/generate.sh and whatever else it may need, but no PKI of the worktree's
+        try (Stream<Path> files = Files.list(Repository.resolve("certs"))) {
             Files.createDirectories(root.resolve("certs"));
-            Files.copy(Repository.resolve("certs/generate.sh"), root.resolve("certs/generate.sh"),
-                    StandardCopyOption.COPY_ATTRIBUTES);
+            for (Path file : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
+                String fileName = file.getFileName().toString();
+                if (!fileName.endsWith(".pem") && !fileName.endsWith(".key") && !fileName.endsWith(".srl")) {
+                    Files.copy(file, root.resolve("certs").resolve(fileName), StandardCopyOption.COPY_ATTRIBUTES);
+                }
+            }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
