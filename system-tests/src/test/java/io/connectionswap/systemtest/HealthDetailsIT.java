@@ -153,6 +153,15 @@ class HealthDetailsIT {
                 assertThat(answer.state()).as(process.name() + " " + probe).isEqualTo("UP");
             }
         }
+
+        // every role serves its software bill of materials (CycloneDX, built into the jar)
+        for (ServiceProcess process : List.of(director, workerA, client)) {
+            Answer sbom = get(process, "/actuator/sbom/application");
+            assertThat(sbom.status()).as(process.name() + " /actuator/sbom/application").isEqualTo(200);
+            assertThat(sbom.body().path("bomFormat").asString("")).as(process.name() + " SBOM").isEqualTo("CycloneDX");
+            assertThat(sbom.body().path("components").toString()).as(process.name() + " SBOM components")
+                    .contains("netty-codec-classes-quic");
+        }
     }
 
     /**
@@ -258,7 +267,8 @@ class HealthDetailsIT {
         try {
             HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(
                             URI.create("http://127.0.0.1:" + process.httpPort() + path))
-                    .header("Accept", "application/json").timeout(Duration.ofSeconds(5)).build(),
+                    .header("Accept", "application/json, application/vnd.cyclonedx+json")
+                    .timeout(Duration.ofSeconds(5)).build(),
                     HttpResponse.BodyHandlers.ofString());
             JsonNode body;
             try {
