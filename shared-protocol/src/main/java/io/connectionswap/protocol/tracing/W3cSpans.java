@@ -53,6 +53,14 @@ public final class W3cSpans {
         return value[0] != null ? value[0] : format(span.context());
     }
 
+    /**
+     * Marks {@code span} failed (the tracer's error status) with {@code message}, e.g. the leg of a generation whose
+     * worker failed. No stack trace is taken: the message says it all.
+     */
+    public static void failed(Span span, String message) {
+        span.error(new HopFailure(message));
+    }
+
     /** When the configured propagation writes no {@code traceparent} (B3 only, say): the W3C form all the same. */
     private static String format(TraceContext context) {
         String traceId = context.traceId();
@@ -60,5 +68,12 @@ public final class W3cSpans {
             traceId = "0".repeat(32 - traceId.length()) + traceId; // a 64-bit trace id
         }
         return "00-" + traceId + "-" + context.spanId() + (Boolean.TRUE.equals(context.sampled()) ? "-01" : "-00");
+    }
+
+    /** What a failed hop records as its error: the failure as the log line says it, without a stack trace. */
+    public static final class HopFailure extends RuntimeException {
+        HopFailure(String message) {
+            super(message, null, false, false);
+        }
     }
 }
