@@ -18,6 +18,7 @@ public final class GatewaySpan {
     private final String traceparent;
     private final AtomicBoolean ended = new AtomicBoolean();
     private int swaps;
+    private boolean assigned;
 
     GatewaySpan(Span span, String traceparent) {
         this.span = span;
@@ -46,8 +47,9 @@ public final class GatewaySpan {
                 span.tag("swap.from", swapped.fromWorker());
             }
             span.tag("swap.to", swapped.toWorker());
-        } else if (event instanceof GenerationEvent.Assigned assigned && swaps == 0) {
-            span.tag("worker", assigned.worker());
+        } else if (event instanceof GenerationEvent.Assigned first && !assigned) {
+            assigned = true;
+            span.tag("worker", first.worker()); // the first; each swap says where it went
         } else if (event instanceof GenerationEvent.Completed completed) {
             span.tag("tokens", completed.tokens());
             if (completed.finishReason() != null) {

