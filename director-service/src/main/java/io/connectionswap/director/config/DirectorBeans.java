@@ -11,6 +11,7 @@ import io.connectionswap.director.registry.DnsDiscovery;
 import io.connectionswap.director.registry.QuicWorkerConnector;
 import io.connectionswap.director.registry.WorkerRegistry;
 import io.connectionswap.director.relay.Relay;
+import io.connectionswap.director.tracing.RelayTracing;
 import io.connectionswap.protocol.quic.QuicConnector;
 import io.connectionswap.protocol.quic.QuicSettings;
 import io.connectionswap.protocol.tls.QuicTls;
@@ -20,6 +21,7 @@ import io.micrometer.core.instrument.binder.MeterBinder;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import java.util.concurrent.ExecutorService;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -46,8 +48,8 @@ public class DirectorBeans {
 
     @Bean
     Relay relay(WorkerRegistry registry, DirectorProperties properties, LimitProperties limits, QuicSettings settings,
-                DirectorMeters meters) {
-        return new Relay(registry, properties, limits, settings.frameLimits(), meters);
+                DirectorMeters meters, ObjectProvider<RelayTracing> tracing) {
+        return new Relay(registry, properties, limits, settings.frameLimits(), meters, tracing.getIfAvailable());
     }
 
     /** The gauges read the services they describe, so they are bound once those exist. */

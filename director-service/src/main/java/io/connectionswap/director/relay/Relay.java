@@ -6,6 +6,9 @@ import io.connectionswap.director.metrics.DirectorMeters;
 import io.connectionswap.director.registry.WorkerEndpoint;
 import io.connectionswap.director.registry.WorkerFailureListener;
 import io.connectionswap.director.registry.WorkerRegistry;
+import io.connectionswap.director.tracing.LegOutcome;
+import io.connectionswap.director.tracing.LegSpan;
+import io.connectionswap.director.tracing.RelayTracing;
 import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.frame.FrameLimits;
 import io.connectionswap.protocol.frame.RawFrame;
@@ -41,6 +44,8 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
     private final LimitProperties limits;
     private final FrameLimits frameLimits;
     private final DirectorMeters meters;
+    /** Null while tracing is off. */
+    private final RelayTracing tracing;
     private final Set<RelaySession> sessions = new LinkedHashSet<>();
     private final PendingSwaps pendingSwaps = new PendingSwaps(TimeUnit.MINUTES.toNanos(5));
     private final SessionWatch watch;
@@ -49,6 +54,13 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
 
     public Relay(WorkerRegistry registry, DirectorProperties properties, LimitProperties limits, FrameLimits frameLimits,
                  DirectorMeters meters) {
+        this(registry, properties, limits, frameLimits, meters, null);
+    }
+
+    /** {@code tracing}: a span per leg, or null (tracing off: nothing but that null check per leg). */
+    public Relay(WorkerRegistry registry, DirectorProperties properties, LimitProperties limits, FrameLimits frameLimits,
+                 DirectorMeters meters, RelayTracing tracing) {
+        this.tracing = tracing;
         this.registry = registry;
         this.properties = properties;
         this.limits = limits;
@@ -86,35 +98,38 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
         long streamId = ++nextStreamId;
         log.info("stream.id={} connection.id={} generation.id={} prompt={} resume.after={} client opened stream",
                 streamId, connectionId, request.generationId(), request.promptText(), request.resumeAfter());
+        LegSpan span = tracing == null ? null : tracing.startLeg(streamId, connectionId, request);
         if (request.maxTokens() > limits.maxTokens()) {
             meters.limitHit(DirectorMeters.Limit.MAX_TOKENS);
             log.warn("stream.id={} connection.id={} max.tokens={} limit={} request asks for too many tokens", streamId,
                     connectionId, request.maxTokens(), limits.maxTokens());
-            StreamFailures.endStream(client, new StreamError(ErrorCode.BAD_REQUEST, "maxTokens " + request.maxTokens()
-                    + " is above this director's limit of " + limits.maxTokens()
+            return refuse(client, span, request, new StreamError(ErrorCode.BAD_REQUEST, "maxTokens "
+                    + request.maxTokens() + " is above this director's limit of " + limits.maxTokens()
                     + " (CONNECTION_SWAP_MAX_TOKENS_LIMIT)"));
-            return null;
         }
         WorkerEndpoint worker = registry.pick(request.avoidWorker(), request.model());
         if (worker == null && !registry.anyServes(request.model())) {
             log.warn("stream.id={} connection.id={} model={} workers={} no worker serves the model", streamId,
                     connectionId, request.model(), registry.size());
-            StreamFailures.endStream(client, new StreamError(ErrorCode.MODEL_NOT_FOUND, "no worker serves model '"
+            return refuse(client, span, request, new StreamError(ErrorCode.MODEL_NOT_FOUND, "no worker serves model '"
                     + request.model() + "'"));
-            return null;
         }
         if (worker == null) {
             meters.noHealthyWorker();
             log.warn("stream.id={} connection.id={} workers={} no healthy worker for stream", streamId, connectionId,
                     registry.size());
-            StreamFailures.endStream(client, new StreamError(ErrorCode.NO_HEALTHY_WORKER,
+            return refuse(client, span, request, new StreamError(ErrorCode.NO_HEALTHY_WORKER,
                     "no healthy worker (" + registry.size() + " registered); retry later"));
-            return null;
         }
         log.info("stream.id={} connection.id={} worker.addr={} worker.label={} assigning stream to worker", streamId,
                 connectionId, worker.address(), worker.label());
-        RelaySession session = new RelaySession(streamId, connectionId, QuicStreamSides.client(client), request, worker,
-                this, properties.migrationLimit());
+        if (span != null) {
+            span.assigned(worker.label(), worker.address().toString());
+        }
+        // the worker's span is a child of this leg's
+        GenerationRequest handedOver = span == null ? request : request.withTraceparent(span.traceparent());
+        RelaySession session = new RelaySession(streamId, connectionId, QuicStreamSides.client(client), handedOver,
+                worker, this, properties.migrationLimit(), span);
         sessions.add(session);
         worker.sessionStarted(session);
         activeSessions = sessions.size();
@@ -131,6 +146,16 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
             }
         });
         return session;
+    }
+
+    /** Ends the client's stream with {@code error}, before any worker was involved. */
+    private static RelaySession refuse(QuicStreamChannel client, LegSpan span, GenerationRequest request,
+                                       StreamError error) {
+        if (span != null) {
+            span.end(LegOutcome.REFUSED, request.resumeAfter(), error.code().name(), error.message());
+        }
+        StreamFailures.endStream(client, error);
+        return null;
     }
 
     @Override

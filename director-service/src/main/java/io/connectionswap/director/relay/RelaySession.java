@@ -1,6 +1,8 @@
 package io.connectionswap.director.relay;
 
 import io.connectionswap.director.registry.WorkerEndpoint;
+import io.connectionswap.director.tracing.LegOutcome;
+import io.connectionswap.director.tracing.LegSpan;
 import io.connectionswap.protocol.codec.MessageCodec;
 import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.frame.RawFrame;
@@ -35,6 +37,8 @@ public final class RelaySession {
     private final SessionEvents relay;
     private final int migrationLimit;
     private final LongSupplier clock;
+    /** This leg's span, or null while tracing is off. */
+    private final LegSpan span;
     private WorkerSide workerStream;
     private Phase phase = Phase.ASSIGNING;
     private int lastRelayed;
@@ -47,13 +51,26 @@ public final class RelaySession {
 
     RelaySession(long streamId, String connectionId, ClientSide client, GenerationRequest request,
                  WorkerEndpoint worker, SessionEvents relay, int migrationLimit) {
-        this(streamId, connectionId, client, request, worker, relay, migrationLimit, System::nanoTime);
+        this(streamId, connectionId, client, request, worker, relay, migrationLimit, System::nanoTime, null);
+    }
+
+    /** {@code span}: this leg's span, or null (tracing off). */
+    RelaySession(long streamId, String connectionId, ClientSide client, GenerationRequest request,
+                 WorkerEndpoint worker, SessionEvents relay, int migrationLimit, LegSpan span) {
+        this(streamId, connectionId, client, request, worker, relay, migrationLimit, System::nanoTime, span);
     }
 
     /** {@code clock} gives {@code System.nanoTime()}-like values (tests pass a fake one). */
     RelaySession(long streamId, String connectionId, ClientSide client, GenerationRequest request,
                  WorkerEndpoint worker, SessionEvents relay, int migrationLimit, LongSupplier clock) {
+        this(streamId, connectionId, client, request, worker, relay, migrationLimit, clock, null);
+    }
+
+    private RelaySession(long streamId, String connectionId, ClientSide client, GenerationRequest request,
+                         WorkerEndpoint worker, SessionEvents relay, int migrationLimit, LongSupplier clock,
+                         LegSpan span) {
         this.clock = clock;
+        this.span = span;
         if (migrationLimit < 0) {
             throw new IllegalArgumentException("migrationLimit: " + migrationLimit + " (expected: >= 0)");
         }
@@ -163,6 +180,7 @@ public final class RelaySession {
             client.relay(frame.content().retain());
             client.finish();
             workerStream.close();
+            traceEnd(LegOutcome.REQUEST_ERROR, error.code().name(), error.message());
             return;
         }
         if (error.code() == ErrorCode.SHUTTING_DOWN) {
@@ -228,6 +246,7 @@ public final class RelaySession {
         }
         log.debug("stream.id={} connection.id={} worker.label={} last.seq={} generation complete", streamId,
                 connectionId, worker.label(), lastRelayed);
+        traceEnd(LegOutcome.COMPLETED, null, null);
     }
 
     /** The worker stream ended or was reset before END. */
@@ -261,6 +280,7 @@ public final class RelaySession {
                 streamId, connectionId, worker.address(), worker.label(), reason, detail);
         if (!client.isActive()) {
             log.info("stream.id={} connection.id={} client is gone; nothing to retry", streamId, connectionId);
+            traceEnd(LegOutcome.CLIENT_GONE, reason, detail);
             return;
         }
         if (request.migrations() >= migrationLimit) {
@@ -273,12 +293,14 @@ public final class RelaySession {
                     connectionId, request.generationId(), request.migrations(), reason, lastRelayed);
             relay.migrationLimitReached(this, reason);
             client.fail(new StreamError(ErrorCode.MIGRATION_LIMIT, problem));
+            traceEnd(LegOutcome.MIGRATION_LIMIT, reason, detail);
             return;
         }
         log.info("stream.id={} connection.id={} generation.id={} reason={} last.seq={} asking client to retry on next worker",
                 streamId, connectionId, request.generationId(), reason, lastRelayed);
         relay.swapped(this, reason);
         client.retry(new Retry(reason, lastRelayed, worker.label(), detail));
+        traceEnd(LegOutcome.SWAPPED, reason, detail);
     }
 
     /** The client closed or reset its stream: stop the worker. */
@@ -286,6 +308,7 @@ public final class RelaySession {
         if (endLeg()) {
             log.info("stream.id={} connection.id={} worker.label={} last.seq={} client ended stream", streamId,
                     connectionId, worker.label(), lastRelayed);
+            traceEnd(LegOutcome.CLIENT_GONE, null, null);
         }
     }
 
@@ -306,6 +329,7 @@ public final class RelaySession {
                     + "stopped reading; resetting its stream", streamId, connectionId, request.generationId(),
                     worker.label(), lastRelayed, detail);
             client.abort(ErrorCode.TOO_SLOW);
+            traceEnd(LegOutcome.CLIENT_TOO_SLOW, ErrorCode.TOO_SLOW.name(), detail);
         }
     }
 
@@ -316,12 +340,14 @@ public final class RelaySession {
                     + "lived too long; ending it", streamId, connectionId, request.generationId(), worker.label(),
                     lastRelayed, detail);
             client.fail(new StreamError(ErrorCode.STREAM_TIMEOUT, detail));
+            traceEnd(LegOutcome.TIMEOUT, ErrorCode.STREAM_TIMEOUT.name(), detail);
         }
     }
 
     /** The director stops: stop the worker; the client's connection is closed next and the client resumes elsewhere. */
     void directorStopping() {
         endLeg();
+        traceEnd(LegOutcome.DIRECTOR_STOPPING, null, null); // nothing when the leg had ended before
     }
 
     /** Ends this leg without a word to the client: done, not counted, worker stream ended. False when already done. */
@@ -335,6 +361,13 @@ public final class RelaySession {
             workerStream.cancel();
         }
         return true;
+    }
+
+    /** Ends this leg's span, when tracing is on. */
+    private void traceEnd(LegOutcome outcome, String reason, String detail) {
+        if (span != null) {
+            span.end(outcome, lastRelayed, reason, detail);
+        }
     }
 
     private static String describe(StreamError error) {

@@ -234,6 +234,42 @@ class GenerationRunTest {
     }
 
     @Test
+    void everyLegCarriesTheCallersTraceparentSwapsGapsRefusalsAndReconnectsIncluded() {
+        String traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+        start(request(8).withTraceparent(traceparent), GenerationOptions.WAIT_FOREVER, Long.MAX_VALUE);
+        FakeTransport.FakeLeg first = transport.last();
+        first.events.assigned(connected("worker-a", 0));
+        tokens(first, 1, 2);
+        first.events.retry(new Retry("health", 2, "worker-a", "down")); // a swap: leg 2
+
+        FakeTransport.FakeLeg second = transport.last();
+        second.events.refused(new StreamError(ErrorCode.NO_HEALTHY_WORKER, "none")); // asked again after a backoff
+        loop.advance(1000 * MS);
+        FakeTransport.FakeLeg third = transport.last();
+        third.events.assigned(connected("worker-b", 2));
+        tokens(third, 3, 3);
+        third.events.token(new Token(5, " t5")); // a gap: resumed after 3
+
+        FakeTransport.FakeLeg fourth = transport.last();
+        fourth.events.assigned(connected("worker-a", 3));
+        tokens(fourth, 4, 5);
+        transport.connected = false;
+        fourth.events.broken("connection to the director lost");
+        transport.connect(); // resumed on the next connection
+
+        FakeTransport.FakeLeg fifth = transport.last();
+        fifth.events.assigned(connected("worker-a", 5));
+        tokens(fifth, 6, 8);
+        fifth.events.ended(new End("gen-1", 8, "length", null));
+
+        assertThat(subscriber.completed).isTrue();
+        assertThat(transport.legs).hasSize(5);
+        assertThat(transport.legs).allSatisfy(leg -> assertThat(leg.request.traceparent()).isEqualTo(traceparent));
+        assertThat(transport.legs.stream().map(leg -> leg.request.resumeAfter()).toList())
+                .containsExactly(0, 2, 2, 3, 5);
+    }
+
+    @Test
     void noDirectorWithinTheBoundedWaitFails() {
         transport.connected = false;
         start(request(4), GenerationOptions.waitAtMost(Duration.ofSeconds(2)), Long.MAX_VALUE);
