@@ -10,6 +10,7 @@ import io.connectionswap.protocol.quic.QuicSettings;
 import io.connectionswap.protocol.quic.StreamPipelines;
 import io.connectionswap.protocol.tls.QuicTls;
 import io.connectionswap.protocol.tls.TlsIdentity;
+import io.connectionswap.protocol.retry.Backoff;
 import io.connectionswap.swapclient.ConnectionState;
 import io.connectionswap.swapclient.SwapClientListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -28,7 +29,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -80,8 +80,7 @@ public final class DirectorLink implements Transport {
         this.loop = loop;
         this.connector = new QuicConnector(loop, settings.quic(), QuicTls.client(identity));
         this.listener = listener;
-        this.backoff = new Backoff(settings.retryBackoff(), settings.retryBackoffMax(),
-                () -> ThreadLocalRandom.current().nextDouble());
+        this.backoff = Backoff.exponential(settings.retryBackoff(), settings.retryBackoffMax());
         this.current = settings.directors().get(0);
     }
 
