@@ -11,6 +11,8 @@ import io.connectionswap.director.registry.DnsDiscovery;
 import io.connectionswap.director.registry.QuicWorkerConnector;
 import io.connectionswap.director.registry.WorkerRegistry;
 import io.connectionswap.director.relay.Relay;
+import io.connectionswap.protocol.dns.HostResolver;
+import io.connectionswap.protocol.dns.NameServers;
 import io.connectionswap.protocol.quic.QuicConnector;
 import io.connectionswap.protocol.quic.QuicSettings;
 import io.connectionswap.protocol.tls.QuicTls;
@@ -73,17 +75,26 @@ public class DirectorBeans {
                 environment);
     }
 
-    /** The JVM's resolver; declare another {@link AddressResolver} bean to replace it. */
+    /**
+     * DNS through Netty on the routing loop (servers from /etc/resolv.conf, record TTLs, hosts file first); built on
+     * first use, so a director without discovery opens no DNS socket.
+     */
+    @Bean
+    HostResolver directorHostResolver(EventLoop routingLoop) {
+        return HostResolver.create(routingLoop, NameServers.system(), "director");
+    }
+
+    /** Declare another {@link AddressResolver} bean to replace DNS (tests do). */
     @Bean
     @ConditionalOnMissingBean
-    AddressResolver addressResolver() {
-        return AddressResolver.system();
+    AddressResolver addressResolver(HostResolver directorHostResolver) {
+        return AddressResolver.dns(directorHostResolver);
     }
 
     @Bean
     DnsDiscovery dnsDiscovery(DiscoveryProperties discovery, WorkerRegistry registry, AddressResolver resolver,
-                              ExecutorService directorBlockingExecutor, DirectorMeters meters) {
-        return new DnsDiscovery(discovery, registry, resolver, directorBlockingExecutor, meters);
+                              DirectorMeters meters) {
+        return new DnsDiscovery(discovery, registry, resolver, meters);
     }
 
     @Bean("workers")
