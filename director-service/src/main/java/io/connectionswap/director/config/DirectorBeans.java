@@ -70,9 +70,9 @@ public class DirectorBeans {
     DirectorQuicServer directorQuicServer(DirectorProperties properties, LimitProperties limits, TlsIdentity identity,
                                           QuicSettings settings, EventLoop routingLoop, Relay relay,
                                           WorkerRegistry registry, DirectorMeters meters,
-                                          ConfigurableEnvironment environment) {
+                                          ConfigurableEnvironment environment, DrainProperties drain) {
         return new DirectorQuicServer(properties, limits, identity, settings, routingLoop, relay, registry, meters,
-                environment);
+                environment, drain);
     }
 
     /**
