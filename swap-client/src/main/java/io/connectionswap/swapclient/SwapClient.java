@@ -9,7 +9,7 @@ import io.connectionswap.protocol.quic.QuicEventLoops;
 import io.connectionswap.protocol.quic.QuicSettings;
 import io.connectionswap.protocol.tls.CertificateDirectory;
 import io.connectionswap.protocol.tls.TlsIdentity;
-import io.connectionswap.swapclient.internal.Backoff;
+import io.connectionswap.protocol.retry.Backoff;
 import io.connectionswap.swapclient.internal.ClientLoop;
 import io.connectionswap.swapclient.internal.DirectorLink;
 import io.connectionswap.swapclient.internal.GenerationRun;
@@ -23,7 +23,6 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Flow;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -132,8 +131,7 @@ public final class SwapClient implements AutoCloseable {
                         + "publisher to run another"));
                 return;
             }
-            Backoff backoff = new Backoff(config.retryBackoff, config.retryBackoffMax,
-                    () -> ThreadLocalRandom.current().nextDouble());
+            Backoff backoff = Backoff.exponential(config.retryBackoff, config.retryBackoffMax);
             Tracked tracked = new Tracked(subscriber);
             GenerationRun run = new GenerationRun(loop, link, config.listener, tracked, request, options, backoff);
             tracked.onSubscribe(run);
@@ -306,7 +304,7 @@ public final class SwapClient implements AutoCloseable {
 
         /** First and longest pause between attempts (no healthy worker, no director); default 100 ms and 5 s. */
         public Builder retryBackoff(Duration initial, Duration max) {
-            new Backoff(initial, max, () -> 0); // checks the pair
+            Backoff.check(initial, max);
             this.retryBackoff = initial;
             this.retryBackoffMax = max;
             return this;

@@ -12,6 +12,8 @@ import io.connectionswap.director.registry.QuicWorkerConnector;
 import io.connectionswap.director.registry.WorkerRegistry;
 import io.connectionswap.director.relay.Relay;
 import io.connectionswap.director.tracing.RelayTracing;
+import io.connectionswap.protocol.dns.HostResolver;
+import io.connectionswap.protocol.dns.NameServers;
 import io.connectionswap.protocol.quic.QuicConnector;
 import io.connectionswap.protocol.quic.QuicSettings;
 import io.connectionswap.protocol.tls.QuicTls;
@@ -70,22 +72,31 @@ public class DirectorBeans {
     DirectorQuicServer directorQuicServer(DirectorProperties properties, LimitProperties limits, TlsIdentity identity,
                                           QuicSettings settings, EventLoop routingLoop, Relay relay,
                                           WorkerRegistry registry, DirectorMeters meters,
-                                          ConfigurableEnvironment environment) {
+                                          ConfigurableEnvironment environment, DrainProperties drain) {
         return new DirectorQuicServer(properties, limits, identity, settings, routingLoop, relay, registry, meters,
-                environment);
+                environment, drain);
     }
 
-    /** The JVM's resolver; declare another {@link AddressResolver} bean to replace it. */
+    /**
+     * DNS through Netty on the routing loop (servers from /etc/resolv.conf, record TTLs, hosts file first); built on
+     * first use, so a director without discovery opens no DNS socket.
+     */
+    @Bean
+    HostResolver directorHostResolver(EventLoop routingLoop) {
+        return HostResolver.create(routingLoop, NameServers.system(), "director");
+    }
+
+    /** Declare another {@link AddressResolver} bean to replace DNS (tests do). */
     @Bean
     @ConditionalOnMissingBean
-    AddressResolver addressResolver() {
-        return AddressResolver.system();
+    AddressResolver addressResolver(HostResolver directorHostResolver) {
+        return AddressResolver.dns(directorHostResolver);
     }
 
     @Bean
     DnsDiscovery dnsDiscovery(DiscoveryProperties discovery, WorkerRegistry registry, AddressResolver resolver,
-                              ExecutorService directorBlockingExecutor, DirectorMeters meters) {
-        return new DnsDiscovery(discovery, registry, resolver, directorBlockingExecutor, meters);
+                              DirectorMeters meters) {
+        return new DnsDiscovery(discovery, registry, resolver, meters);
     }
 
     @Bean("workers")

@@ -6,6 +6,7 @@ import io.connectionswap.director.config.HealthProperties;
 import io.connectionswap.director.metrics.DirectorMeters;
 import io.connectionswap.protocol.message.WorkerRegistration;
 import io.connectionswap.protocol.quic.HostPort;
+import io.connectionswap.protocol.retry.Backoff;
 import io.netty.channel.EventLoop;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -116,7 +117,7 @@ public final class WorkerRegistry {
         workers.put(key, worker);
         publish();
         log.info("worker.addr={} worker.label={} count={} registered worker", key, worker.label(), workers.size());
-        connectLink(worker, Duration.ofMillis(50));
+        connectLink(worker, linkBackoff(Duration.ofMillis(50)));
         return worker;
     }
 
@@ -151,7 +152,7 @@ public final class WorkerRegistry {
             publish();
             log.info("worker.addr={} worker.label={} count={} discovered worker through DNS", key, worker.label(),
                     workers.size());
-            connectLink(worker, Duration.ofMillis(50));
+            connectLink(worker, linkBackoff(Duration.ofMillis(50)));
         }
     }
 
@@ -308,7 +309,7 @@ public final class WorkerRegistry {
         return workers.get(worker.address().toString()) == worker;
     }
 
-    private void connectLink(WorkerEndpoint worker, Duration retryDelay) {
+    private void connectLink(WorkerEndpoint worker, Backoff backoff) {
         if (!isCurrent(worker) || worker.linkPending() || worker.linkUp()) {
             return;
         }
@@ -320,7 +321,7 @@ public final class WorkerRegistry {
             } catch (RuntimeException e) {
                 loop.execute(() -> {
                     worker.linkPending(false);
-                    linkFailed(worker, retryDelay, "cannot resolve " + worker.address() + ": " + e.getMessage());
+                    linkFailed(worker, backoff, "cannot resolve " + worker.address() + ": " + e.getMessage());
                 });
                 return;
             }
@@ -333,7 +334,7 @@ public final class WorkerRegistry {
                         .addListener(connected -> {
                             worker.linkPending(false);
                             if (!connected.isSuccess()) {
-                                linkFailed(worker, retryDelay, String.valueOf(connected.cause()));
+                                linkFailed(worker, backoff, String.valueOf(connected.cause()));
                                 return;
                             }
                             WorkerConnection link = (WorkerConnection) connected.getNow();
@@ -352,12 +353,19 @@ public final class WorkerRegistry {
         });
     }
 
-    private void linkFailed(WorkerEndpoint worker, Duration retryDelay, String problem) {
+    /** Retries of one worker link: capped exponential backoff with full jitter, up to {@link #LINK_RETRY_MAX}. */
+    private static Backoff linkBackoff(Duration first) {
+        return Backoff.exponential(first, LINK_RETRY_MAX);
+    }
+
+    private void linkFailed(WorkerEndpoint worker, Backoff backoff, String problem) {
         if (!isCurrent(worker)) {
             return;
         }
-        if (retryDelay.compareTo(Duration.ofMillis(100)) <= 0 || retryDelay.compareTo(LINK_RETRY_MAX) < 0
-                && retryDelay.multipliedBy(2).compareTo(LINK_RETRY_MAX) >= 0) {
+        boolean first = backoff.attempts() == 0;
+        boolean wasCapped = backoff.capped();
+        Duration retryDelay = backoff.next();
+        if (first || !wasCapped && backoff.capped()) {
             // the first failure, and the moment retries reach their slowest pace; the rest at DEBUG
             log.warn("worker.addr={} worker.label={} retry.in={} problem=\"{}\" cannot connect to worker",
                     worker.address(), worker.label(), retryDelay, problem);
@@ -365,8 +373,7 @@ public final class WorkerRegistry {
             log.debug("worker.addr={} worker.label={} retry.in={} problem=\"{}\" cannot connect to worker",
                     worker.address(), worker.label(), retryDelay, problem);
         }
-        Duration next = retryDelay.multipliedBy(2).compareTo(LINK_RETRY_MAX) > 0 ? LINK_RETRY_MAX : retryDelay.multipliedBy(2);
-        loop.schedule(() -> connectLink(worker, next), retryDelay.toMillis(), TimeUnit.MILLISECONDS);
+        loop.schedule(() -> connectLink(worker, backoff), retryDelay.toNanos(), TimeUnit.NANOSECONDS);
     }
 
     private void linkLost(WorkerEndpoint worker, String reason) {
@@ -375,7 +382,7 @@ public final class WorkerRegistry {
         }
         worker.link(null);
         markUnhealthy(worker, "connection_lost", "quic connection to worker lost: " + reason);
-        connectLink(worker, Duration.ofMillis(100));
+        connectLink(worker, linkBackoff(Duration.ofMillis(100)));
     }
 
     private void publish() {

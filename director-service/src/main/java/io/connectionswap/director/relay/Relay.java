@@ -24,8 +24,10 @@ import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.quic.QuicStreamChannel;
 import io.netty.handler.codec.quic.QuicStreamResetException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -51,6 +53,8 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
     private final SessionWatch watch;
     private long nextStreamId;
     private volatile int activeSessions;
+    /** Set when the director drains: why new streams are refused (SHUTTING_DOWN). Routing loop. */
+    private String refusing;
 
     public Relay(WorkerRegistry registry, DirectorProperties properties, LimitProperties limits, FrameLimits frameLimits,
                  DirectorMeters meters) {
@@ -93,11 +97,43 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
         });
     }
 
+    /**
+     * The director drains: from now on every new stream is answered with a SHUTTING_DOWN error carrying {@code why}
+     * (the client opens it at another director), and every running generation ends with RETRY (reason
+     * {@code director_drain}) at its last relayed token. Returns how many generations were asked to move. Routing
+     * loop only.
+     */
+    public int drain(String why) {
+        refusing = why;
+        int moved = 0;
+        for (RelaySession session : new ArrayList<>(sessions)) {
+            if (session.directorDraining(why)) {
+                moved++;
+            }
+        }
+        return moved;
+    }
+
+    /** Running sessions per client connection id (the drain closes a connection once it has none). Routing loop. */
+    public Map<String, Integer> sessionsByConnection() {
+        Map<String, Integer> counts = new HashMap<>();
+        for (RelaySession session : sessions) {
+            counts.merge(session.connectionId(), 1, Integer::sum);
+        }
+        return counts;
+    }
+
     /** A client asked for a generation (or to resume one) on {@code client}. Returns the session, or null. */
     public RelaySession open(QuicStreamChannel client, String connectionId, GenerationRequest request) {
         long streamId = ++nextStreamId;
         log.info("stream.id={} connection.id={} generation.id={} prompt={} resume.after={} client opened stream",
                 streamId, connectionId, request.generationId(), request.promptText(), request.resumeAfter());
+        if (refusing != null) {
+            log.info("stream.id={} connection.id={} generation.id={} error={} director draining; refusing new stream",
+                    streamId, connectionId, request.generationId(), ErrorCode.SHUTTING_DOWN);
+            StreamFailures.endStream(client, new StreamError(ErrorCode.SHUTTING_DOWN, refusing));
+            return null;
+        }
         LegSpan span = tracing == null ? null : tracing.startLeg(streamId, connectionId, request);
         if (request.maxTokens() > limits.maxTokens()) {
             meters.limitHit(DirectorMeters.Limit.MAX_TOKENS);

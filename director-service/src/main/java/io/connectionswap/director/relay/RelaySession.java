@@ -350,6 +350,30 @@ public final class RelaySession {
         traceEnd(LegOutcome.DIRECTOR_STOPPING, null, null); // nothing when the leg had ended before
     }
 
+    /**
+     * The director drains (it told the client GOAWAY): end this leg now, at a token boundary (frames are relayed
+     * whole, so {@code lastRelayed} is exactly what the client holds), stop the worker, and send RETRY with reason
+     * {@link Retry#DIRECTOR_DRAIN} so the client resumes after that token at another director. Not a swap: no swap
+     * counted, no migration, the worker is not blamed. False when the session had ended already.
+     */
+    boolean directorDraining(String detail) {
+        if (!endLeg()) {
+            return false;
+        }
+        if (!client.isActive()) {
+            return true;
+        }
+        log.info("stream.id={} connection.id={} generation.id={} worker.label={} last.seq={} reason={} asking client "
+                + "to resume at another director", streamId, connectionId, request.generationId(), worker.label(),
+                lastRelayed, Retry.DIRECTOR_DRAIN);
+        client.retry(new Retry(Retry.DIRECTOR_DRAIN, lastRelayed, worker.label(), detail));
+        return true;
+    }
+
+    String connectionId() {
+        return connectionId;
+    }
+
     /** Ends this leg without a word to the client: done, not counted, worker stream ended. False when already done. */
     private boolean endLeg() {
         if (phase == Phase.DONE) {

@@ -10,6 +10,7 @@ import io.connectionswap.protocol.quic.QuicSettings;
 import io.connectionswap.protocol.quic.StreamPipelines;
 import io.connectionswap.protocol.tls.QuicTls;
 import io.connectionswap.protocol.tls.TlsIdentity;
+import io.connectionswap.protocol.retry.Backoff;
 import io.connectionswap.swapclient.ConnectionState;
 import io.connectionswap.swapclient.SwapClientListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -28,7 +29,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -66,6 +66,8 @@ public final class DirectorLink implements Transport {
     private final Backoff backoff;
     private final Set<Runnable> waiters = new LinkedHashSet<>();
     private volatile QuicChannel connection;
+    /** The connection whose director said GOAWAY while the client moves to another address; null otherwise. */
+    private volatile QuicChannel leaving;
     private volatile Instant connectedSince;
     private volatile long reconnects;
     private volatile String lastProblem;
@@ -80,8 +82,7 @@ public final class DirectorLink implements Transport {
         this.loop = loop;
         this.connector = new QuicConnector(loop, settings.quic(), QuicTls.client(identity));
         this.listener = listener;
-        this.backoff = new Backoff(settings.retryBackoff(), settings.retryBackoffMax(),
-                () -> ThreadLocalRandom.current().nextDouble());
+        this.backoff = Backoff.exponential(settings.retryBackoff(), settings.retryBackoffMax());
         this.current = settings.directors().get(0);
     }
 
@@ -109,10 +110,14 @@ public final class DirectorLink implements Transport {
                 lastProblem);
     }
 
+    /**
+     * Whether new streams can open now. Not while the director said GOAWAY and the client is moving to another
+     * address: a generation resumed meanwhile waits for the new connection instead of being refused here.
+     */
     @Override
     public boolean isConnected() {
         QuicChannel open = connection;
-        return open != null && open.isActive();
+        return open != null && open.isActive() && open != leaving;
     }
 
     @Override
@@ -181,6 +186,7 @@ public final class DirectorLink implements Transport {
         }
         QuicChannel previous = connection; // still open after a GOAWAY: it carries its streams until they end
         connection = channel;
+        leaving = null;
         connectedSince = Instant.now();
         lastProblem = null;
         backoff.reset();
@@ -214,16 +220,21 @@ public final class DirectorLink implements Transport {
     }
 
     /**
-     * The director said GOAWAY on {@code channel}: with another address to go to, connect there now; new streams open
-     * on the new connection as soon as it is up, while the old one carries its streams until the director ends them
-     * (they resume on the new one). With a single address, the next connection comes when this one closes.
+     * The director said GOAWAY on {@code channel}: with another address to go to, connect there now; new streams and
+     * resumes wait for the new connection ({@link #isConnected} is false meanwhile) and open there, while the old one
+     * carries its streams until the director ends them (with RETRY: they resume on the new one). With a single
+     * address, the next connection comes when this one closes (a load balancer behind that address then picks a
+     * ready director).
      */
     private void goingAway(QuicChannel channel) {
-        if (!running || channel != connection || settings.directors().size() < 2 || connecting) {
+        if (!running || channel != connection || settings.directors().size() < 2) {
             return;
         }
-        targetIndex++;
-        connect();
+        leaving = channel;
+        if (!connecting) {
+            targetIndex++;
+            connect();
+        }
     }
 
     private void lost(QuicChannel channel, HostPort director) {
@@ -232,6 +243,7 @@ public final class DirectorLink implements Transport {
         }
         connection = null;
         connectedSince = null;
+        leaving = null;
         if (running) {
             targetIndex++; // another replica, when several are configured
             log.warn("director.addr={} lost connection to director; reconnecting", director);

@@ -7,6 +7,7 @@ import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.Retry;
 import io.connectionswap.protocol.message.StreamError;
 import io.connectionswap.protocol.message.Token;
+import io.connectionswap.protocol.retry.Backoff;
 import io.connectionswap.swapclient.GenerationEvent;
 import io.connectionswap.swapclient.GenerationException;
 import io.connectionswap.swapclient.GenerationOptions;
@@ -310,7 +311,9 @@ public final class GenerationRun implements Flow.Subscription {
                     + "token; resuming after the last one received", request.generationId(), retry.lastSequence(),
                     check.last());
         }
-        request = resumeRequest(retry.failedWorker(), true);
+        // a director that shuts down moves the generation to another director: not a worker failure, so neither a
+        // migration (the limit is for failing workers) nor a reason to avoid that worker
+        request = retry.directorDraining() ? resumeRequest(null, false) : resumeRequest(retry.failedWorker(), true);
         openLeg();
     }
 

@@ -10,6 +10,7 @@ import io.connectionswap.protocol.message.Retry;
 import io.connectionswap.protocol.message.StreamError;
 import io.connectionswap.protocol.message.Token;
 import io.connectionswap.protocol.message.Usage;
+import io.connectionswap.protocol.retry.Backoff;
 import io.connectionswap.swapclient.GenerationEvent;
 import io.connectionswap.swapclient.GenerationException;
 import io.connectionswap.swapclient.GenerationOptions;
@@ -112,6 +113,37 @@ class GenerationRunTest {
         assertThat(swapped.gap()).isEqualTo(Duration.ofMillis(500)); // last token before -> first token after
         assertThat(metrics.swaps).containsExactly("health");
         assertThat(metrics.sequenceErrors).isEmpty();
+    }
+
+    /**
+     * A director that shuts down ends the leg with RETRY director_drain while the client moves to another director:
+     * the resume waits for the new connection, is not a migration and avoids no worker.
+     */
+    @Test
+    void aDirectorDrainResumesAtTheNextConnectionWithoutCountingAMigration() {
+        start(request(4), GenerationOptions.WAIT_FOREVER, Long.MAX_VALUE);
+        FakeTransport.FakeLeg first = transport.last();
+        first.events.assigned(connected("worker-a", 0));
+        tokens(first, 1, 2);
+
+        transport.connected = false; // GOAWAY: the link moves to the next director
+        first.events.retry(new Retry(Retry.DIRECTOR_DRAIN, 2, "worker-a", "director d-1 is shutting down"));
+        assertThat(transport.legs).as("no leg opens until the new connection is up").hasSize(1);
+
+        transport.connect();
+        FakeTransport.FakeLeg second = transport.last();
+        assertThat(transport.legs).hasSize(2);
+        assertThat(second.request.resumeAfter()).isEqualTo(2);
+        assertThat(second.request.deliveredText()).isEqualTo(" t1 t2");
+        assertThat(second.request.migrations()).as("not a worker failure").isZero();
+        assertThat(second.request.avoidWorker()).isNull();
+
+        second.events.assigned(connected("worker-a", 2));
+        tokens(second, 3, 4);
+        second.events.ended(new End("gen-1", 4, "length", null));
+        assertThat(subscriber.text()).isEqualTo(" t1 t2 t3 t4");
+        assertThat(metrics.sequenceErrors).isEmpty();
+        assertThat(subscriber.completed).isTrue();
     }
 
     @Test
