@@ -1,6 +1,9 @@
 package io.connectionswap.client;
 
+import io.connectionswap.protocol.log.AsyncConsole;
 import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.boot.context.event.ApplicationReadyEvent;
+import org.springframework.context.ApplicationListener;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.boot.context.properties.ConfigurationPropertiesScan;
 
@@ -16,7 +19,9 @@ public class ClientApplication {
     public static SpringApplicationBuilder application() {
         return new SpringApplicationBuilder(ClientApplication.class)
                 .main(ClientApplication.class)
-                .properties("spring.config.name=client-service");
+                .properties("spring.config.name=client-service")
+                // once Boot has configured the console: behind a queue that drops (and counts) rather than blocks
+                .listeners((ApplicationListener<ApplicationReadyEvent>) ready -> AsyncConsole.install());
     }
 
     public static void main(String[] args) {

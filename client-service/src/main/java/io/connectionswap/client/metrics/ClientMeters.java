@@ -1,5 +1,6 @@
 package io.connectionswap.client.metrics;
 
+import io.connectionswap.protocol.metrics.LogMetrics;
 import io.connectionswap.protocol.metrics.NettyMetrics;
 import io.connectionswap.swapclient.SequenceErrorKind;
 import io.connectionswap.swapclient.SwapClientListener;
@@ -30,6 +31,7 @@ public class ClientMeters implements SwapClientListener {
     public ClientMeters(MeterRegistry registry, EventLoopGroup clientEventLoopGroup) {
         // netty_allocator_*, netty_eventexecutor_tasks_pending
         NettyMetrics.bind(registry, clientEventLoopGroup);
+        LogMetrics.bind(registry);
         // swap_client_tokens_total
         tokens = Counter.builder("swap.client.tokens").description("Tokens received in sequence").register(registry);
         // swap_client_swaps_total

@@ -1,6 +1,7 @@
 package io.connectionswap.director.metrics;
 
 import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.metrics.LogMetrics;
 import io.connectionswap.protocol.metrics.NettyMetrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -66,6 +67,7 @@ public class DirectorMeters {
         this.registry = registry;
         // netty_allocator_*, netty_eventexecutor_tasks_pending
         NettyMetrics.bind(registry, quicLoops);
+        LogMetrics.bind(registry);
         // swap_gap_seconds_bucket / _count / _sum / _max
         this.swapGap = Timer.builder("swap.gap")
                 .description("From failure detected to the first token of the next worker")

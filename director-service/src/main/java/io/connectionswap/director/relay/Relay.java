@@ -12,6 +12,7 @@ import io.connectionswap.director.tracing.RelayTracing;
 import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.frame.FrameLimits;
 import io.connectionswap.protocol.frame.RawFrame;
+import io.connectionswap.protocol.log.PromptDigest;
 import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.StreamError;
 import io.connectionswap.protocol.quic.QuicStreams;
@@ -127,7 +128,7 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
     public RelaySession open(QuicStreamChannel client, String connectionId, GenerationRequest request) {
         long streamId = ++nextStreamId;
         log.info("stream.id={} connection.id={} generation.id={} prompt={} resume.after={} client opened stream",
-                streamId, connectionId, request.generationId(), request.promptText(), request.resumeAfter());
+                streamId, connectionId, request.generationId(), PromptDigest.of(request.promptText()), request.resumeAfter());
         if (refusing != null) {
             log.info("stream.id={} connection.id={} generation.id={} error={} director draining; refusing new stream",
                     streamId, connectionId, request.generationId(), ErrorCode.SHUTTING_DOWN);

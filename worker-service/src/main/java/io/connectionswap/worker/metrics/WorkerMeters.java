@@ -1,5 +1,6 @@
 package io.connectionswap.worker.metrics;
 
+import io.connectionswap.protocol.metrics.LogMetrics;
 import io.connectionswap.protocol.metrics.NettyMetrics;
 import io.connectionswap.worker.quic.ActiveStreams;
 import io.micrometer.core.instrument.Counter;
@@ -18,6 +19,7 @@ public class WorkerMeters {
     public WorkerMeters(MeterRegistry registry, ActiveStreams activeStreams, EventLoopGroup workerEventLoop) {
         // netty_allocator_*, netty_eventexecutor_tasks_pending
         NettyMetrics.bind(registry, workerEventLoop);
+        LogMetrics.bind(registry);
         // swap_worker_tokens_total
         this.tokens = Counter.builder("swap.worker.tokens")
                 .description("Tokens this worker emitted")

@@ -3,6 +3,7 @@ package io.connectionswap.worker.quic;
 import io.connectionswap.protocol.codec.MessageCodec;
 import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.frame.ProtocolException;
+import io.connectionswap.protocol.log.PromptDigest;
 import io.connectionswap.protocol.message.Connected;
 import io.connectionswap.protocol.message.End;
 import io.connectionswap.protocol.message.GenerationRequest;
@@ -41,7 +42,6 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
     /** Model events asked for at a time while the stream can take more. */
     private static final int WINDOW = 16;
     /** Characters of a prompt shown in the handoff log line. */
-    private static final int PROMPT_LOG_CHARS = 80;
 
     private final WorkerStreamContext context;
     private WorkerAssignment assignment;
@@ -87,7 +87,7 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
         context.failureSimulation().servingStarted();
         log.info("worker={} stream.id={} connection.id={} generation.id={} prompt={} resume.after={} accepted handoff from director",
                 context.label(), handoff.streamId(), handoff.connectionId(), request.generationId(),
-                abbreviate(request.promptText()), request.resumeAfter());
+                PromptDigest.of(request.promptText()), request.resumeAfter());
         ctx.writeAndFlush(new Connected(context.label(), handoff.connectionId(), handoff.streamId(),
                 request.generationId(), request.resumeAfter(), context.servedModel(request.model())));
         if (context.tracing() != null) {
@@ -290,8 +290,4 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
     }
 
     /** A prompt in a log line: its start and its length, never megabytes of it. */
-    static String abbreviate(String prompt) {
-        return prompt.length() <= PROMPT_LOG_CHARS ? prompt
-                : prompt.substring(0, PROMPT_LOG_CHARS) + "...(" + prompt.length() + " chars)";
-    }
 }
