@@ -1,5 +1,6 @@
 package io.connectionswap.worker;
 
+import io.connectionswap.worker.config.CertificatesLocation;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.boot.context.properties.ConfigurationPropertiesScan;
@@ -11,12 +12,14 @@ public class WorkerApplication {
 
     /**
      * The settings file is {@code worker-service.yml} rather than {@code application.yml}, so the three roles can
-     * share one classpath (the end-to-end tests run them in one JVM) without reading each other's settings.
+     * share one classpath (the end-to-end tests run them in one JVM) without reading each other's settings. The
+     * initializer supplies the directory of the worker's SSL bundle ({@code CONNECTION_SWAP_CERTS_DIR}).
      */
     public static SpringApplicationBuilder application() {
         return new SpringApplicationBuilder(WorkerApplication.class)
                 .main(WorkerApplication.class)
-                .properties("spring.config.name=worker-service");
+                .properties("spring.config.name=worker-service")
+                .initializers(CertificatesLocation.forRole("worker"));
     }
 
     public static void main(String[] args) {

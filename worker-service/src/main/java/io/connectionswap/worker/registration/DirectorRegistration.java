@@ -5,8 +5,7 @@ import io.connectionswap.protocol.model.ModelBackend;
 import io.connectionswap.protocol.quic.HostPort;
 import io.connectionswap.protocol.quic.QuicConnector;
 import io.connectionswap.protocol.quic.QuicSettings;
-import io.connectionswap.protocol.tls.QuicTls;
-import io.connectionswap.protocol.tls.TlsIdentity;
+import io.connectionswap.protocol.tls.TlsContexts;
 import io.connectionswap.worker.config.WorkerProperties;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
@@ -56,12 +55,12 @@ public class DirectorRegistration {
     /** DNS lookups block: they run on this thread, never on the event loop that emits tokens. */
     private ScheduledExecutorService lookups;
 
-    public DirectorRegistration(WorkerProperties properties, TlsIdentity workerIdentity, QuicSettings settings,
+    public DirectorRegistration(WorkerProperties properties, TlsContexts workerTls, QuicSettings settings,
                                 EventLoopGroup workerEventLoop, ModelBackend model) {
         this.properties = properties;
         this.model = model;
         this.group = workerEventLoop;
-        this.connector = new QuicConnector(workerEventLoop, settings, QuicTls.client(workerIdentity));
+        this.connector = new QuicConnector(workerEventLoop, settings, workerTls.clientContext());
     }
 
     /** The QUIC server is bound; this is the address the director will dial. */
