@@ -50,7 +50,7 @@ class TlsOnAnOwnCaIT {
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
     @TempDir
-    Path ownPki;
+    static Path ownPki;
     private ProcessCluster cluster;
     private ServiceProcess director;
     private ServiceProcess worker;
@@ -101,9 +101,15 @@ class TlsOnAnOwnCaIT {
 
         assertRefused(QuicTls.client(TlsMaterial.trustOnly("no client certificate", ownClient.caCertificates())),
                 "a client without a certificate");
-        // the repository's development PKI: a client certificate, but not of the director's CA
-        assertRefused(QuicTls.client(TlsIdentity.of(RepositoryPki.certs(), "client").material()),
-                "a client with a certificate of another CA");
+        await("the director logs the refusal").atMost(DEADLINE).pollInterval(Duration.ofMillis(200))
+                .until(() -> !director.logLines("PEER_DID_NOT_RETURN_A_CERTIFICATE").isEmpty());
+        // a client certificate of another CA (this clone's development PKI), from a client that trusts the director
+        TlsMaterial foreign = TlsIdentity.of(RepositoryPki.certs(), "client").material();
+        assertRefused(QuicTls.client(new TlsMaterial("client certificate of another CA", foreign.keyManagers(),
+                foreign.certificateChain(), ownClient.caCertificates())), "a client with a certificate of another CA");
+        assertThat(director.logLines("rejected peer certificate")).as("the director says why")
+                .anySatisfy(line -> assertThat(line).contains("peer.role=client")
+                        .contains("peer.cert=\"CN=client,O=connection-swap\""));
         assertThat(director.metrics().sum("swap_connections_opened_total", "peer", "client"))
                 .as("no refused client became a client connection").isEqualTo(clientConnectionsBefore);
 

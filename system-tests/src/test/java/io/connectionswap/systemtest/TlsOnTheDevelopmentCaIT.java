@@ -43,7 +43,7 @@ class TlsOnTheDevelopmentCaIT {
     private static final String WARNING = "running on the development CA";
 
     @TempDir
-    Path directorCerts;
+    static Path directorCerts;
     private ProcessCluster cluster;
     private ServiceProcess director;
     private ServiceProcess worker;

@@ -84,6 +84,44 @@ final class Der {
         return out.toByteArray();
     }
 
+    /** The contents of the one TLV {@code der} holds (short or long length form). */
+    static byte[] contents(byte[] der) {
+        int[] header = header(der, 0);
+        return java.util.Arrays.copyOfRange(der, header[0], header[0] + header[1]);
+    }
+
+    /**
+     * The key bits of a SubjectPublicKeyInfo ({@code SEQUENCE { AlgorithmIdentifier, BIT STRING }}): the BIT STRING's
+     * contents without its unused-bits byte.
+     */
+    static byte[] subjectPublicKeyBits(byte[] spki) {
+        int[] outer = header(spki, 0);
+        int[] algorithm = header(spki, outer[0]);
+        int[] bits = header(spki, algorithm[0] + algorithm[1]);
+        if (spki[algorithm[0] + algorithm[1]] != 0x03) {
+            throw new IllegalArgumentException("not a SubjectPublicKeyInfo: no BIT STRING after the algorithm");
+        }
+        return java.util.Arrays.copyOfRange(spki, bits[0] + 1, bits[0] + bits[1]);
+    }
+
+    /** {contents offset, contents length} of the TLV starting at {@code offset}. */
+    private static int[] header(byte[] der, int offset) {
+        int length = der[offset + 1] & 0xFF;
+        int start = offset + 2;
+        if (length >= 0x80) {
+            int bytes = length & 0x7F;
+            length = 0;
+            for (int i = 0; i < bytes; i++) {
+                length = (length << 8) | (der[start + i] & 0xFF);
+            }
+            start += bytes;
+        }
+        if (start + length > der.length) {
+            throw new IllegalArgumentException("truncated DER: " + length + " bytes at " + start + " of " + der.length);
+        }
+        return new int[] {start, length};
+    }
+
     static byte[] concat(byte[]... parts) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         for (byte[] part : parts) {

@@ -110,7 +110,7 @@ public final class DevelopmentPki {
                         extension("2.5.29.17", false, subjectAlternativeNames(role)),
                         extension("2.5.29.14", false, Der.octetString(keyIdentifier(keys.getPublic()))),
                         extension("2.5.29.35", false,                                          // authorityKeyIdentifier
-                                Der.sequence(Der.implicit(0, keyIdentifier(ca.keys().getPublic()))))));
+                                Der.sequence(Der.implicit(0, subjectKeyIdentifier(ca.certificate()))))));
         return new Issued(role, keys, certificate);
     }
 
@@ -252,13 +252,23 @@ public final class DevelopmentPki {
         }
     }
 
-    /** SHA-1 of the SubjectPublicKeyInfo: unique per key, which is all a key identifier must be. */
+    /**
+     * SHA-1 of the public key's bits (RFC 5280, 4.2.1.2, method 1; what openssl writes). Java's PKIX validation finds
+     * the trust anchor of a certificate by its authority key identifier, so issuer and issued must agree on it.
+     */
     private static byte[] keyIdentifier(PublicKey key) {
         try {
-            return MessageDigest.getInstance("SHA-1").digest(key.getEncoded());
+            return MessageDigest.getInstance("SHA-1").digest(Der.subjectPublicKeyBits(key.getEncoded()));
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** The CA's subject key identifier as its certificate states it (or as {@link #keyIdentifier} computes it). */
+    private static byte[] subjectKeyIdentifier(X509Certificate ca) {
+        byte[] extension = ca.getExtensionValue("2.5.29.14");   // OCTET STRING { OCTET STRING keyIdentifier }
+        return extension == null ? keyIdentifier(ca.getPublicKey())
+                : Der.contents(Der.contents(extension));
     }
 
     private static byte[] randomBytes(int count) {

@@ -68,6 +68,29 @@ class DevelopmentPkiTest {
         }
         assertThat(names(certificate(java, "director"))).contains("DNS:director", "DNS:localhost", "IP:127.0.0.1",
                 "DNS:director-headless.connection-swap.svc.cluster.local");
+        // key identifiers the way openssl computes them: the same for the same key
+        assertThat(javaCa.getExtensionValue("2.5.29.14")).isNotNull();
+        for (String role : DevelopmentPki.ROLES) {
+            assertThat(certificate(java, role).getExtensionValue("2.5.29.35")).as("%s authority key id", role)
+                    .isNotNull();
+        }
+
+        // a certificate issued in Java by the CA generate.sh made (a rotation of an openssl PKI) chains to it
+        DevelopmentPki.Issued renewed = DevelopmentPki.issue(DevelopmentPki.readCa(openssl), "director");
+        assertChains(renewed.certificate(), opensslCa);
+        DevelopmentPki.write(openssl, renewed);
+        assertThat(TlsIdentity.of(openssl, "director").material().certificate()).isEqualTo(renewed.certificate());
+    }
+
+    @Test
+    void keyIdentifiersAreThoseOfOpenssl(@TempDir Path openssl) throws Exception {
+        ExternalTool.OPENSSL.require(DevelopmentPkiTest.class);
+        runGenerateSh(openssl);
+        X509Certificate ca = certificate(openssl, "ca");
+        // openssl's subject key identifier of the CA = SHA-1 of its key bits, as DevelopmentPki computes it
+        byte[] ski = Der.contents(Der.contents(ca.getExtensionValue("2.5.29.14")));
+        byte[] bits = Der.subjectPublicKeyBits(ca.getPublicKey().getEncoded());
+        assertThat(java.security.MessageDigest.getInstance("SHA-1").digest(bits)).isEqualTo(ski);
     }
 
     @Test
@@ -99,7 +122,10 @@ class DevelopmentPkiTest {
         byte[] ca = Files.readAllBytes(pki.resolve("ca.pem"));
         DevelopmentPki.main(new String[] {"--if-missing", pki.toString()});
         assertThat(Files.readAllBytes(pki.resolve("ca.pem"))).isEqualTo(ca);
-        assertThat(Files.getPosixFilePermissions(pki.resolve("ca.key")).toString()).isEqualTo("[OWNER_READ, OWNER_WRITE]");
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(pki.resolve("ca.key"))))
+                .as("the CA key is the owner's only").isEqualTo("rw-------");
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(pki.resolve("worker.key"))))
+                .as("role keys are readable by the services' user in containers").isEqualTo("rw-r--r--");
     }
 
     @Test
