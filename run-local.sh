@@ -10,6 +10,8 @@
 # (CONNECTION_SWAP_CLIENT_CONCURRENCY=2), so each worker serves one from the start: about 15 s later worker-a's
 # health turns DOWN and you see the director move its stream to worker-b on the same client connection.
 # Every CONNECTION_SWAP_* variable you export is passed to all four processes.
+# TLS: this clone's development PKI in certs/ (nothing of it is committed) is created with certs/generate.sh on the
+# first run and kept after; export CONNECTION_SWAP_CERTS_DIR to use a PKI of your own instead.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -28,6 +30,10 @@ done
 if $stale; then
   echo "[run-local] building jars (./mvnw -DskipTests package) ..."
   ./mvnw -q -DskipTests package
+fi
+
+if [[ -z ${CONNECTION_SWAP_CERTS_DIR:-} ]]; then
+  certs/generate.sh --if-missing   # a no-op once certs/ca.pem exists
 fi
 
 pids=()

@@ -55,7 +55,7 @@ public final class Bench {
     private Bench(Config cfg) {
         this.cfg = cfg;
         this.root = repositoryRoot();
-        this.certs = root.resolve("certs");
+        this.certs = developmentPki(root);
         this.logs = cfg.out().resolve("logs");
     }
 
@@ -1166,11 +1166,30 @@ public final class Bench {
 
     static Path repositoryRoot() {
         for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-            if (Files.exists(dir.resolve("director-service/pom.xml")) && Files.exists(dir.resolve("certs/ca.pem"))) {
+            if (Files.exists(dir.resolve("director-service/pom.xml")) && Files.exists(dir.resolve("certs/generate.sh"))) {
                 return dir;
             }
         }
         throw new IllegalStateException("repository root not found above " + Path.of("").toAbsolutePath());
+    }
+
+    /** This clone's development PKI in certs/ (none is committed): created with certs/generate.sh when missing. */
+    static Path developmentPki(Path root) {
+        Path certs = root.resolve("certs");
+        try {
+            Process generate = new ProcessBuilder("bash", certs.resolve("generate.sh").toString(), "--if-missing")
+                    .inheritIO().start();
+            if (generate.waitFor() != 0) {
+                throw new IllegalStateException("certs/generate.sh --if-missing failed (exit " + generate.exitValue()
+                        + "): the bench needs this clone's development PKI");
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot run certs/generate.sh", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while certs/generate.sh ran", e);
+        }
+        return certs;
     }
 
     // ------------------------------------------------------------------------------------------------ config

@@ -19,6 +19,7 @@ import org.springframework.stereotype.Component;
 @Component
 public class ClientMeters implements SwapClientListener {
 
+    private final MeterRegistry registry;
     private final Counter tokens;
     private final Counter swaps;
     private final Counter gaps;
@@ -29,6 +30,7 @@ public class ClientMeters implements SwapClientListener {
     private final Timer tokenGap;
 
     public ClientMeters(MeterRegistry registry, EventLoopGroup clientEventLoopGroup) {
+        this.registry = registry;
         // netty_allocator_*, netty_eventexecutor_tasks_pending
         NettyMetrics.bind(registry, clientEventLoopGroup);
         LogMetrics.bind(registry);
@@ -56,6 +58,13 @@ public class ClientMeters implements SwapClientListener {
                 .publishPercentileHistogram()
                 .minimumExpectedValue(Duration.ofMillis(1))
                 .maximumExpectedValue(Duration.ofSeconds(60))
+                .register(registry);
+    }
+
+    /** swap_tls_development_ca: 1 while the client trusts the development CA of certs/generate.sh, else 0. */
+    public void bindTlsGauge(java.util.function.BooleanSupplier developmentCa) {
+        io.micrometer.core.instrument.Gauge.builder("swap.tls.development.ca", () -> developmentCa.getAsBoolean() ? 1 : 0)
+                .description("1 while this role trusts the development CA of certs/generate.sh: not for production")
                 .register(registry);
     }
 

@@ -55,7 +55,8 @@ class ComposeIT {
 
     private static final Logger log = LoggerFactory.getLogger(ComposeIT.class);
 
-    private static final List<String> SERVICES = List.of("director", "worker-a", "worker-b", "client");
+    /** {@code certs} is the one-shot init step that creates the development PKI, then exits. */
+    private static final List<String> SERVICES = List.of("certs", "director", "worker-a", "worker-b", "client");
     private static final List<String> WORKERS = List.of("worker-a", "worker-b");
     private static final List<String> JARS = List.of("director-service/target/director-service.jar",
             "worker-service/target/worker-service.jar", "client-service/target/client-service.jar");
@@ -80,6 +81,7 @@ class ComposeIT {
     private static URI clientMetrics;
     private static URI directorHealth;
     private static URI directorMetrics;
+    private static Path certs;
 
     /** Why the tools are missing (the test is then skipped), or null. */
     private static TestAbortedException toolsMissing;
@@ -108,8 +110,10 @@ class ComposeIT {
         knobs.put("JRE_IMAGE", jreImage);
         // the client starts once both workers are healthy: three JVMs warming up at once on two cores starve
         // each other's event loops for seconds (the client's director heartbeat then times out)
+        // an empty certificate directory of this run: the stack's init step must create the PKI in it
+        certs = Files.createDirectories(workDir.resolve("certs"));
         Path composeFile = ComposeStackFile.write(workDir, knobs, "it-" + run, Set.copyOf(SERVICES),
-                Map.of("client", WORKERS));
+                Map.of("client", WORKERS), certs);
         log.info("compose file for this run: {}", composeFile);
 
         List<RequiredImages.Need> needs = RequiredImages.of(composeFile);
@@ -214,6 +218,25 @@ class ComposeIT {
         assertThat(pullWatch.problem()).as("image pulls during the test").isNull();
         log.info("after the swap: tokens={} swaps={} sequence_errors=0 reconnects=0",
                 after.count("swap_client_tokens_total"), after.count("swap_client_swaps_total"));
+    }
+
+    @Test
+    void theInitStepCreatedTheDevelopmentPkiAndEveryRoleRunsOnIt() throws Exception {
+        for (String file : List.of("ca.pem", "ca.key", "director.pem", "director.key", "worker.pem", "worker.key",
+                "client.pem", "client.key")) {
+            assertThat(certs.resolve(file)).as("written by the certs service").isRegularFile();
+            assertThat(Files.getOwner(certs.resolve(file))).as("%s belongs to the owner of the directory", file)
+                    .isEqualTo(Files.getOwner(certs));
+        }
+        String ca = Files.readString(certs.resolve("ca.pem"));
+        java.security.cert.X509Certificate caCertificate = (java.security.cert.X509Certificate)
+                java.security.cert.CertificateFactory.getInstance("X.509")
+                        .generateCertificate(new java.io.ByteArrayInputStream(ca.getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+        assertThat(caCertificate.getSubjectX500Principal().getName())
+                .isEqualTo("CN=connection-swap development CA,O=connection-swap");
+        assertThat(new PrometheusText(get(directorMetrics)).count("swap_tls_development_ca"))
+                .as("the director says it runs on the development CA").isEqualTo(1);
+        assertThat(client().count("swap_tls_development_ca")).as("the client too").isEqualTo(1);
     }
 
     // ---------------------------------------------------------------------------------------------------------

@@ -16,8 +16,7 @@ import io.connectionswap.protocol.dns.HostResolver;
 import io.connectionswap.protocol.dns.NameServers;
 import io.connectionswap.protocol.quic.QuicConnector;
 import io.connectionswap.protocol.quic.QuicSettings;
-import io.connectionswap.protocol.tls.QuicTls;
-import io.connectionswap.protocol.tls.TlsIdentity;
+import io.connectionswap.protocol.tls.TlsContexts;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.netty.channel.EventLoop;
@@ -39,10 +38,10 @@ public class DirectorBeans {
     }
 
     @Bean
-    WorkerRegistry workerRegistry(EventLoop routingLoop, ExecutorService directorBlockingExecutor, TlsIdentity identity,
+    WorkerRegistry workerRegistry(EventLoop routingLoop, ExecutorService directorBlockingExecutor, TlsContexts directorTls,
                                   QuicSettings settings, DirectorProperties properties, HealthProperties health,
                                   DirectorMeters meters) {
-        QuicConnector quic = new QuicConnector(routingLoop, settings, QuicTls.client(identity));
+        QuicConnector quic = new QuicConnector(routingLoop, settings, directorTls.clientContext());
         QuicWorkerConnector connector = new QuicWorkerConnector(quic, routingLoop, settings.frameLimits(),
                 properties.linkHeartbeatInterval(), properties.linkHeartbeatTimeout());
         return new WorkerRegistry(routingLoop, directorBlockingExecutor, connector, properties, health, meters);
@@ -69,11 +68,11 @@ public class DirectorBeans {
     }
 
     @Bean
-    DirectorQuicServer directorQuicServer(DirectorProperties properties, LimitProperties limits, TlsIdentity identity,
+    DirectorQuicServer directorQuicServer(DirectorProperties properties, LimitProperties limits, TlsContexts directorTls,
                                           QuicSettings settings, EventLoop routingLoop, Relay relay,
                                           WorkerRegistry registry, DirectorMeters meters,
                                           ConfigurableEnvironment environment, DrainProperties drain) {
-        return new DirectorQuicServer(properties, limits, identity, settings, routingLoop, relay, registry, meters,
+        return new DirectorQuicServer(properties, limits, directorTls, settings, routingLoop, relay, registry, meters,
                 environment, drain);
     }
 

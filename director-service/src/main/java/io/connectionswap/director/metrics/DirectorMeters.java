@@ -130,6 +130,13 @@ public class DirectorMeters {
                 .register(registry);
     }
 
+    /** swap_tls_development_ca: 1 while the director trusts the development CA of certs/generate.sh, else 0. */
+    public void bindTlsGauge(java.util.function.BooleanSupplier developmentCa) {
+        Gauge.builder("swap.tls.development.ca", () -> developmentCa.getAsBoolean() ? 1 : 0)
+                .description("1 while this role trusts the development CA of certs/generate.sh: not for production")
+                .register(registry);
+    }
+
     /** swap_total{reason,worker} */
     public void swapped(String reason, String worker) {
         String tag = workerTags.of(worker);

@@ -17,8 +17,7 @@ import io.connectionswap.protocol.quic.QuicServerEndpoint;
 import io.connectionswap.protocol.quic.QuicSettings;
 import io.connectionswap.protocol.quic.QuicStreams;
 import io.connectionswap.protocol.quic.StreamPipelines;
-import io.connectionswap.protocol.tls.QuicTls;
-import io.connectionswap.protocol.tls.TlsIdentity;
+import io.connectionswap.protocol.tls.TlsContexts;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -54,7 +53,7 @@ public class DirectorQuicServer implements SmartLifecycle {
 
     private final DirectorProperties properties;
     private final LimitProperties limits;
-    private final TlsIdentity identity;
+    private final TlsContexts tls;
     private final QuicSettings settings;
     private final EventLoop loop;
     private final Relay relay;
@@ -69,12 +68,12 @@ public class DirectorQuicServer implements SmartLifecycle {
     private final DirectorDrain drain;
     private volatile QuicServerEndpoint endpoint;
 
-    public DirectorQuicServer(DirectorProperties properties, LimitProperties limits, TlsIdentity identity,
+    public DirectorQuicServer(DirectorProperties properties, LimitProperties limits, TlsContexts tls,
                               QuicSettings settings, EventLoop loop, Relay relay, WorkerRegistry registry,
                               DirectorMeters meters, ConfigurableEnvironment environment, DrainProperties drain) {
         this.properties = properties;
         this.limits = limits;
-        this.identity = identity;
+        this.tls = tls;
         this.settings = settings;
         this.loop = loop;
         this.relay = relay;
@@ -91,17 +90,18 @@ public class DirectorQuicServer implements SmartLifecycle {
         HostPort address = properties.bindAddress();
         // a client may have this many streams open at once (QUIC's MAX_STREAMS; more wait for credit)
         QuicSettings serverSettings = settings.withMaxBidirectionalStreams(limits.maxStreamsPerConnection());
-        ChannelHandler codec = QuicCodecs.server(serverSettings, QuicTls.server(identity, Set.of()),
+        // every new connection takes the TLS context current then: certificates rotate without a restart
+        ChannelHandler codec = QuicCodecs.server(serverSettings, tls.serverContext(),
                 new ConnectionHandler(), new StreamInitializer(),
                 limits.addressValidation() ? new AddressTokens(meters) : null);
         endpoint = QuicServerEndpoint.bind("director", loop, address, codec);
         int port = endpoint.localAddress().getPort();
         environment.getPropertySources().addFirst(new MapPropertySource("director-quic-server", Map.of("local.quic.port", port)));
         relay.start();
-        log.info("director.id={} director.addr={} alpn={} address.validation={} max.streams.per.connection={} "
-                + "max.client.connections={} quic server listening", properties.id(), address.withPort(port),
-                Frames.ALPN, limits.addressValidation(), limits.maxStreamsPerConnection(),
-                limits.maxClientConnections());
+        log.info("director.id={} director.addr={} alpn={} client.auth={} address.validation={} "
+                + "max.streams.per.connection={} max.client.connections={} quic server listening", properties.id(),
+                address.withPort(port), Frames.ALPN, tls.clientCertificates().describe(), limits.addressValidation(),
+                limits.maxStreamsPerConnection(), limits.maxClientConnections());
         warnIfDrainOutlastsShutdownPhase();
     }
 

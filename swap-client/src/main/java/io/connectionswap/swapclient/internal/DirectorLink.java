@@ -8,9 +8,8 @@ import io.connectionswap.protocol.quic.HostPort;
 import io.connectionswap.protocol.quic.QuicConnector;
 import io.connectionswap.protocol.quic.QuicSettings;
 import io.connectionswap.protocol.quic.StreamPipelines;
-import io.connectionswap.protocol.tls.QuicTls;
-import io.connectionswap.protocol.tls.TlsIdentity;
 import io.connectionswap.protocol.retry.Backoff;
+import io.connectionswap.protocol.tls.TlsContexts;
 import io.connectionswap.swapclient.ConnectionState;
 import io.connectionswap.swapclient.SwapClientListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -77,10 +76,11 @@ public final class DirectorLink implements Transport {
     private boolean connecting;
     private boolean running;
 
-    public DirectorLink(Settings settings, EventLoop loop, TlsIdentity identity, SwapClientListener listener) {
+    /** @param tls this client's TLS: each new connection to a director takes its current client context */
+    public DirectorLink(Settings settings, EventLoop loop, TlsContexts tls, SwapClientListener listener) {
         this.settings = settings;
         this.loop = loop;
-        this.connector = new QuicConnector(loop, settings.quic(), QuicTls.client(identity));
+        this.connector = new QuicConnector(loop, settings.quic(), tls.clientContext());
         this.listener = listener;
         this.backoff = Backoff.exponential(settings.retryBackoff(), settings.retryBackoffMax());
         this.current = settings.directors().get(0);

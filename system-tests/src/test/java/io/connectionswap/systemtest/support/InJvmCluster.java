@@ -5,6 +5,7 @@ import io.connectionswap.client.stream.GenerationListener;
 import io.connectionswap.client.stream.GenerationResult;
 import io.connectionswap.director.DirectorApplication;
 import io.connectionswap.director.registry.WorkerRegistry;
+import io.connectionswap.testsupport.tls.RepositoryPki;
 import io.connectionswap.worker.WorkerApplication;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,6 +26,7 @@ public final class InJvmCluster implements AutoCloseable {
 
     public InJvmCluster(String tokenInterval) {
         this.tokenInterval = tokenInterval;
+        RepositoryPki.certs(); // the roles read this clone's development PKI unless a test passes CONNECTION_SWAP_CERTS_DIR
     }
 
     public ConfigurableApplicationContext startDirector(String... extra) {

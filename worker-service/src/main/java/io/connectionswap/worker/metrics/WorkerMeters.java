@@ -13,10 +13,12 @@ import org.springframework.stereotype.Component;
 @Component
 public class WorkerMeters {
 
+    private final MeterRegistry registry;
     private final Counter tokens;
     private final Counter handoffs;
 
     public WorkerMeters(MeterRegistry registry, ActiveStreams activeStreams, EventLoopGroup workerEventLoop) {
+        this.registry = registry;
         // netty_allocator_*, netty_eventexecutor_tasks_pending
         NettyMetrics.bind(registry, workerEventLoop);
         LogMetrics.bind(registry);
@@ -31,6 +33,13 @@ public class WorkerMeters {
         // swap_worker_streams_active
         Gauge.builder("swap.worker.streams.active", activeStreams, ActiveStreams::count)
                 .description("Generation streams this worker is serving now")
+                .register(registry);
+    }
+
+    /** swap_tls_development_ca: 1 while the worker trusts the development CA of certs/generate.sh, else 0. */
+    public void bindTlsGauge(java.util.function.BooleanSupplier developmentCa) {
+        Gauge.builder("swap.tls.development.ca", () -> developmentCa.getAsBoolean() ? 1 : 0)
+                .description("1 while this role trusts the development CA of certs/generate.sh: not for production")
                 .register(registry);
     }
 

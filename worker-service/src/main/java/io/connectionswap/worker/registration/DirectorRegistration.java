@@ -7,8 +7,7 @@ import io.connectionswap.protocol.dns.NameServers;
 import io.connectionswap.protocol.quic.HostPort;
 import io.connectionswap.protocol.quic.QuicConnector;
 import io.connectionswap.protocol.quic.QuicSettings;
-import io.connectionswap.protocol.tls.QuicTls;
-import io.connectionswap.protocol.tls.TlsIdentity;
+import io.connectionswap.protocol.tls.TlsContexts;
 import io.connectionswap.worker.config.WorkerProperties;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
@@ -62,12 +61,12 @@ public class DirectorRegistration {
     private volatile ScheduledFuture<?> lookups;
     private boolean lookupInFlight; // lookup loop only
 
-    public DirectorRegistration(WorkerProperties properties, TlsIdentity workerIdentity, QuicSettings settings,
+    public DirectorRegistration(WorkerProperties properties, TlsContexts workerTls, QuicSettings settings,
                                 EventLoopGroup workerEventLoop, ModelBackend model) {
         this.properties = properties;
         this.model = model;
         this.group = workerEventLoop;
-        this.connector = new QuicConnector(workerEventLoop, settings, QuicTls.client(workerIdentity));
+        this.connector = new QuicConnector(workerEventLoop, settings, workerTls.clientContext());
         this.lookupLoop = workerEventLoop.next();
         this.resolver = HostResolver.create(lookupLoop, NameServers.system(), "worker");
     }
