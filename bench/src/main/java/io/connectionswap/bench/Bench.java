@@ -10,8 +10,9 @@ import java.util.Map;
  * {@code bench/run.sh}: starts the director from its jar as a separate process on loopback, workers in this JVM
  * (timestamped tokens, health the bench can turn DOWN) and as separate processes, and a bench client in this JVM;
  * then runs the phases, each in its own class: relay overhead ({@link RelayPhase}), health swaps and the reconnect
- * baseline ({@link BaselinePhase}), worker-process swaps ({@link ProcessSwapPhase}) and scale ({@link ScalePhase});
- * prints a table and writes {@code bench/out/summary.json}. Every wait has a deadline, and every child process is killed on exit,
+ * baseline ({@link BaselinePhase}), worker-process swaps ({@link ProcessSwapPhase}), scale ({@link ScalePhase}), the
+ * gateway's figures ({@link GatewayPhase}) and the comparison with HAProxy ({@link PeerPhase}); prints a table and
+ * writes {@code bench/out/summary.json}. Every wait has a deadline, and every child process is killed on exit,
  * Ctrl-C included.
  */
 public final class Bench {
@@ -83,6 +84,8 @@ public final class Bench {
             phase("health", () -> new BaselinePhase(cluster, results).run());
             phase("process", () -> new ProcessSwapPhase(cluster, results).run());
             phase("scale", () -> new ScalePhase(cluster, results).run());
+            phase("gateway", () -> new GatewayPhase(cluster, results).run());
+            phase("peer", () -> new PeerPhase(cluster, results).run());
         } catch (Exception e) {
             results.error("setup: " + e);
             Console.say("FAILED: %s", e);

@@ -26,7 +26,7 @@ record BenchConfig(boolean quick, boolean profile, Path out, Duration tokenInter
                    Duration gatewaySegment, int gatewayPairs, List<Integer> peerLevels, int peerTokens, Duration peerGap,
                    Duration peerWindow, int peerRounds, String haproxy) {
 
-    static final List<String> ALL_PHASES = List.of("relay", "health", "process", "scale");
+    static final List<String> ALL_PHASES = List.of("relay", "health", "process", "scale", "gateway", "peer");
 
     static BenchConfig parse(String[] args) {
         boolean quick = false;

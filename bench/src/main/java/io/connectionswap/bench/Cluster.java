@@ -23,6 +23,7 @@ final class Cluster {
     private final Path logs;
     private final List<InJvmWorker> inJvm = new ArrayList<>();
     private ChildProcess director;
+    private ChildProcess gateway;
     private int directorPort;
     private QuicClients clients;
     private volatile Conn directorConn;
@@ -95,13 +96,21 @@ final class Cluster {
         return inJvm;
     }
 
+    /** The gateway process (client-service.jar, demo off) on this director, started on first use. */
+    synchronized ChildProcess gateway() {
+        if (gateway == null || !gateway.alive()) {
+            gateway = GatewayProcess.start(this);
+        }
+        return gateway;
+    }
+
     Path jar(String service) {
         return Paths.serviceJar(root, service);
     }
 
-    /** A worker process on the bench's director (not started yet). */
+    /** A worker process on the bench's director (not started yet), with the worker JVM options of the swap rounds. */
     WorkerProc workerProcess(String label, Map<String, String> extraEnv) {
-        return new WorkerProc(label, this, extraEnv);
+        return new WorkerProc(label, this, extraEnv, cfg.workerJvm());
     }
 
     boolean directorAlive() {
@@ -199,6 +208,9 @@ final class Cluster {
 
     void shutdown() {
         closeDirectorConn();
+        if (gateway != null) {
+            gateway.stop(Duration.ofSeconds(20));
+        }
         for (InJvmWorker worker : inJvm) {
             worker.close();
         }

@@ -2,6 +2,7 @@ package io.connectionswap.bench;
 
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /** A worker running from worker-service.jar, registered with the bench's director; keeps its ports across restarts. */
@@ -10,14 +11,16 @@ final class WorkerProc {
     final String label;
     private final Cluster cluster;
     private final Map<String, String> extraEnv;
+    private final List<String> jvmOptions;
     private int udp = Ports.freeUdp();
     private int http = Ports.freeTcp();
     ChildProcess process;
 
-    WorkerProc(String label, Cluster cluster, Map<String, String> extraEnv) {
+    WorkerProc(String label, Cluster cluster, Map<String, String> extraEnv, List<String> jvmOptions) {
         this.label = label;
         this.cluster = cluster;
         this.extraEnv = Map.copyOf(extraEnv);
+        this.jvmOptions = List.copyOf(jvmOptions);
     }
 
     void start() {
@@ -29,7 +32,7 @@ final class WorkerProc {
         env.put("CONNECTION_SWAP_CERTS_DIR", cluster.certs().toString());
         env.put("LOGGING_LEVEL_IO_CONNECTIONSWAP_WORKER_TOKENS", "WARN");
         env.putAll(extraEnv);
-        process = new ChildProcess(label, cluster.jar("worker-service"), cluster.cfg().workerJvm(),
+        process = new ChildProcess(label, cluster.jar("worker-service"), jvmOptions,
                 env, http, cluster.logs().resolve(label + ".log")).start();
     }
 
