@@ -42,6 +42,8 @@ final class GatewayAndPeerReport {
                 out.append(String.format(Locale.ROOT, "  %7s  %-8s %9s %15s %7s %10s  %s%n", window.get("streams"), path.getKey(),
                         window.get("chunks_per_second"), latency.get("p50"), latency.get("p99"), latency.get("unmatched"),
                         relevant(path.getKey(), Report.map(window.get("cpu_us_per_chunk")))));
+                out.append(String.format(Locale.ROOT, "  %59s  above idle: %s%n", "",
+                        relevant(path.getKey(), Report.map(window.get("cpu_us_per_chunk_above_idle")))));
             }
         }
         out.append("  mid-stream kill -9 (outcomes by client; noticed = the client got an error)\n");

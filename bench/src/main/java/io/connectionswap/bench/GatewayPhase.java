@@ -44,7 +44,7 @@ final class GatewayPhase {
             Console.say("gateway: warm-up, %d streams per path", warm);
             for (GatewayLoad.Path path : GatewayLoad.Path.values()) {
                 new GatewayLoad(path, warm, cfg.gatewayTokens(), library, http, url)
-                        .run(Duration.ofSeconds(1), cfg.relayWarmup());
+                        .run(Duration.ofSeconds(1), cfg.gatewaySegment().multipliedBy(2));
             }
             for (int streams : cfg.gatewayLevels()) {
                 out.put("streams_" + streams, level(streams, library, http, url));

@@ -74,7 +74,7 @@ final class PeerKillRounds {
                 result.put("done", stream.done);
                 result.put("finish_reason", stream.finishReason);
                 result.put("error", stream.transportError != null ? stream.transportError : stream.errorEvent);
-                if (stream.chunks > chunksAtKill && victim != null) {
+                if ("exact".equals(outcome)) {
                     // the pause the kill caused, as the longest pause between two chunks of the stream (the others
                     // are one upstream gap)
                     double pause = stream.longestPauseNanos / 1e6;

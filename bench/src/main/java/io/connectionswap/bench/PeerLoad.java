@@ -31,6 +31,7 @@ final class PeerLoad {
     private final SseClient http;
     private final List<GreedyUpstream> upstreams;
     private final Map<String, List<Long>> processes;
+    private final Map<String, Double> idleCores;
     private final ConcurrentLinkedQueue<long[]> arrivals = new ConcurrentLinkedQueue<>();
     private final LongAdder chunks = new LongAdder();
     private final LongAdder exact = new LongAdder();
@@ -45,15 +46,30 @@ final class PeerLoad {
 
     /**
      * @param processes the pids whose CPU is measured, by group name (e.g. "haproxy", "director+gateway")
+     * @param idleCores what each group uses with no stream at all ({@link #idle}), subtracted for the "above idle" figure
      */
     PeerLoad(Target target, int streams, int maxTokens, SseClient http, List<GreedyUpstream> upstreams,
-             Map<String, List<Long>> processes) {
+             Map<String, List<Long>> processes, Map<String, Double> idleCores) {
         this.target = target;
         this.streams = streams;
         this.maxTokens = maxTokens;
         this.http = http;
         this.upstreams = upstreams;
         this.processes = processes;
+        this.idleCores = idleCores;
+    }
+
+    /** CPU of each group, in cores, over {@code window} with no stream: health checks, heartbeats, timers. */
+    static Map<String, Double> idle(Map<String, List<Long>> processes, Duration window) {
+        Map<String, Long> before = ticks(processes);
+        long t0 = System.nanoTime();
+        Waits.sleep(window);
+        Map<String, Long> after = ticks(processes);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        Map<String, Double> cores = new LinkedHashMap<>();
+        after.forEach((group, value) -> cores.put(group,
+                (value - before.getOrDefault(group, 0L)) / (double) ProcStat.ticksPerSecond() / seconds));
+        return cores;
     }
 
     Map<String, Object> run(Duration settle, Duration window) {
@@ -65,8 +81,8 @@ final class PeerLoad {
         }
         Map<String, Object> out = new LinkedHashMap<>();
         try {
+            // the emit notes of the settle time stay: a chunk that arrives in the window may have been written before
             Waits.sleep(settle);
-            upstreams.forEach(GreedyUpstream::takeEmits); // forget the settle's
             Map<String, Long> cpu0 = cpuTicks();
             long self0 = ProcStat.cpuTicks(ProcessHandle.current().pid());
             long chunks0 = chunks.sum();
@@ -91,16 +107,22 @@ final class PeerLoad {
             Map<String, Object> cores = new LinkedHashMap<>();
             Map<String, Object> perChunk = new LinkedHashMap<>();
             double tick = ProcStat.ticksPerSecond();
+            Map<String, Object> aboveIdle = new LinkedHashMap<>();
             for (Map.Entry<String, Long> entry : cpu1.entrySet()) {
                 double cpuSeconds = (entry.getValue() - cpu0.getOrDefault(entry.getKey(), 0L)) / tick;
                 cores.put(entry.getKey(), Stats.round3(cpuSeconds / seconds));
                 perChunk.put(entry.getKey(), delivered == 0 ? null : Stats.round1(cpuSeconds * 1e6 / delivered));
+                Double idle = idleCores.get(entry.getKey());
+                if (idle != null && delivered > 0) {
+                    aboveIdle.put(entry.getKey(), Stats.round1((cpuSeconds - idle * seconds) * 1e6 / delivered));
+                }
             }
             double clientSeconds = (self1 - self0) / tick;
             cores.put("bench client (bench JVM)", Stats.round3(clientSeconds / seconds));
             perChunk.put("bench client (bench JVM)", delivered == 0 ? null : Stats.round1(clientSeconds * 1e6 / delivered));
             out.put("cpu_cores", cores);
             out.put("cpu_us_per_chunk", perChunk);
+            out.put("cpu_us_per_chunk_above_idle", aboveIdle);
         } finally {
             running = false;
             if (!Waits.poll(Duration.ofSeconds(60), () -> active.get() == 0)) {
@@ -129,6 +151,10 @@ final class PeerLoad {
     }
 
     private Map<String, Long> cpuTicks() {
+        return ticks(processes);
+    }
+
+    private static Map<String, Long> ticks(Map<String, List<Long>> processes) {
         Map<String, Long> ticks = new LinkedHashMap<>();
         processes.forEach((group, pids) -> ticks.put(group, pids.stream().mapToLong(ProcStat::cpuTicks).sum()));
         return ticks;

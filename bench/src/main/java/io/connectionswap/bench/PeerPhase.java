@@ -48,10 +48,21 @@ final class PeerPhase {
             String ours = GatewayProcess.baseUrl(gateway);
             try (SseClient http = new SseClient()) {
                 sanity(http, ours, version != null);
+                Map<String, List<Long>> pids = pids(gateway);
+                Map<String, Double> idle = PeerLoad.idle(pids, Duration.ofSeconds(5));
+                Map<String, Object> idleOut = new LinkedHashMap<>();
+                idle.forEach((group, cores) -> idleOut.put(group, Stats.round3(cores)));
+                out.put("idle_cpu_cores", idleOut);
+                int top = cfg.peerLevels().stream().max(Integer::compare).orElseThrow();
+                for (PeerLoad.Target target : targets(ours)) {
+                    Console.say("peer: warm-up, %d streams via %s", top, target.name());
+                    new PeerLoad(target, top, cfg.peerTokens(), http, upstreams, pids, idle)
+                            .run(Duration.ofSeconds(1), cfg.peerWindow());
+                }
                 Map<String, Object> load = new LinkedHashMap<>();
                 out.put("load", load);
                 for (int streams : cfg.peerLevels()) {
-                    load.put("streams_" + streams, loadLevel(streams, http, ours, gateway));
+                    load.put("streams_" + streams, loadLevel(streams, http, ours, pids, idle));
                 }
                 headline(out, load);
                 Map<String, Object> kills = new LinkedHashMap<>();
@@ -131,7 +142,7 @@ final class PeerPhase {
         }
     }
 
-    private Map<String, Object> loadLevel(int streams, SseClient http, String ours, ChildProcess gateway) {
+    private Map<String, List<Long>> pids(ChildProcess gateway) {
         Map<String, List<Long>> pids = new LinkedHashMap<>();
         if (haproxy != null) {
             pids.put("haproxy", List.of(haproxy.pid()));
@@ -141,16 +152,25 @@ final class PeerPhase {
         pids.put("gateway", List.of(gateway.pid()));
         pids.put("workers", workers.stream().map(w -> w.process.pid()).toList());
         pids.put("upstreams", upstreams.stream().map(GreedyUpstream::pid).toList());
+        return pids;
+    }
+
+    private List<PeerLoad.Target> targets(String ours) {
         List<PeerLoad.Target> targets = new ArrayList<>();
         targets.add(new PeerLoad.Target("direct", upstreams.stream().map(GreedyUpstream::baseUrl).toList()));
         if (haproxy != null) {
             targets.add(new PeerLoad.Target("haproxy", List.of(haproxy.baseUrl())));
         }
         targets.add(new PeerLoad.Target("ours", List.of(ours)));
+        return targets;
+    }
+
+    private Map<String, Object> loadLevel(int streams, SseClient http, String ours, Map<String, List<Long>> pids,
+                                          Map<String, Double> idle) {
         Map<String, Object> level = new LinkedHashMap<>();
-        for (PeerLoad.Target target : targets) {
+        for (PeerLoad.Target target : targets(ours)) {
             Metrics before = cluster.metrics();
-            Map<String, Object> window = new PeerLoad(target, streams, cfg.peerTokens(), http, upstreams, pids)
+            Map<String, Object> window = new PeerLoad(target, streams, cfg.peerTokens(), http, upstreams, pids, idle)
                     .run(Duration.ofSeconds(2), cfg.peerWindow());
             Metrics after = cluster.metrics();
             if (target.name().equals("ours") && before != null && after != null) {
@@ -199,6 +219,13 @@ final class PeerPhase {
         out.put("ours_director_cpu_us_per_chunk", oursPerChunk.get("director"));
         out.put("ours_gateway_cpu_us_per_chunk", oursPerChunk.get("gateway"));
         out.put("ours_workers_cpu_us_per_chunk", oursPerChunk.get("workers"));
+        Map<String, Object> oursAboveIdle = (Map<String, Object>) ((Map<String, Object>) high.get("ours"))
+                .get("cpu_us_per_chunk_above_idle");
+        out.put("ours_director_gateway_cpu_us_per_chunk_above_idle", oursAboveIdle.get("director+gateway"));
+        if (high.get("haproxy") instanceof Map<?, ?> h) {
+            out.put("haproxy_cpu_us_per_chunk_above_idle",
+                    ((Map<String, Object>) h.get("cpu_us_per_chunk_above_idle")).get("haproxy"));
+        }
     }
 
     private PeerKillRounds.Fault upstreamFault(java.util.function.BooleanSupplier healthy) {
@@ -282,14 +309,16 @@ final class PeerPhase {
         return "two GreedyLlmServer processes (test-support; next token depends on the whole text; " + cfg.peerGap().toMillis()
                 + " ms between tokens; " + cfg.peerTokens() + " tokens per request) behind HAProxy ("
                 + "roundrobin, option httpchk GET /health, inter 1s fall 2 rise 2, retries 3, option redispatch, "
-                + "no logging) or behind ours (gateway -> director -> worker peer-a/peer-b with "
+                + "option http-no-delay, no logging) or behind ours (gateway -> director -> worker peer-a/peer-b with "
                 + "CONNECTION_SWAP_MODEL_BACKEND=openai, one per upstream, upstream health every 1 s; director and "
                 + "gateway with their defaults). Load windows: N streams, each restarted when it completes, read by the "
                 + "bench's SSE client (JDK HttpClient, HTTP/1.1); chunk latency = arrival at the client - the upstream's "
                 + "write of that token (wall clock, microseconds, matched by GreedyLlm.key of the text before the "
                 + "token); direct = the same client reading the upstreams without anything in between; cpu = "
                 + "utime+stime of each process over the window (/proc), per chunk = cpu / chunks delivered in the "
-                + "window. Kill rounds: one stream at a time, kill -9 of the upstream that has it open (or of our worker "
+                + "window; _above_idle subtracts what the group used with no stream at all (idle_cpu_cores, 5 s before the "
+                + "windows: health checks, heartbeats). A discarded warm-up window per path at the highest level first. "
+                + "Kill rounds: one stream at a time, kill -9 of the upstream that has it open (or of our worker "
                 + "in front of it) after a random 10.." + (cfg.peerTokens() - 20) + " chunks; outcome: exact = the "
                 + "unbroken text, truncated = a strict beginning of it, error = an HTTP error or other text; noticed = "
                 + "the client got an error signal (SSE client: transport error or error event; OpenAI SDK: an "
