@@ -34,6 +34,7 @@ final class GatewayLoad {
     private final SwapClient library;
     private final SseClient http;
     private final String gatewayUrl;
+    private final java.nio.file.Path dumpDirectory;
     private final Recorder latency = new Recorder(3);
     private final List<Double> ttft = Collections.synchronizedList(new ArrayList<>());
     private final List<String> problemExamples = Collections.synchronizedList(new ArrayList<>());
@@ -45,13 +46,15 @@ final class GatewayLoad {
     private volatile boolean running = true;
     private volatile boolean recording;
 
-    GatewayLoad(Path path, int streams, int maxTokens, SwapClient library, SseClient http, String gatewayUrl) {
+    GatewayLoad(Path path, int streams, int maxTokens, SwapClient library, SseClient http, String gatewayUrl,
+                java.nio.file.Path dumpDirectory) {
         this.path = path;
         this.streams = streams;
         this.maxTokens = maxTokens;
         this.library = library;
         this.http = http;
         this.gatewayUrl = gatewayUrl;
+        this.dumpDirectory = dumpDirectory;
     }
 
     /** Starts the streams, waits {@code settle}, measures for {@code window}, then lets every stream finish. */
@@ -60,6 +63,9 @@ final class GatewayLoad {
             active.incrementAndGet();
             next(i);
         }
+        Histogram measured;
+        long tokensInWindow;
+        long requestsInWindow;
         try {
             Waits.sleep(settle);
             latency.getIntervalHistogram();
@@ -68,15 +74,19 @@ final class GatewayLoad {
             long requests0 = requests.sum();
             Waits.sleep(window);
             recording = false;
-            Histogram measured = latency.getIntervalHistogram();
-            return new Sample(measured, List.copyOf(ttft), tokens.sum() - tokens0, requests.sum() - requests0,
-                    problems.sum(), List.copyOf(problemExamples));
+            measured = latency.getIntervalHistogram();
+            tokensInWindow = tokens.sum() - tokens0;
+            requestsInWindow = requests.sum() - requests0;
         } finally {
             running = false;
-            if (!Waits.poll(Duration.ofSeconds(60), () -> active.get() == 0)) {
-                Console.say("gateway: %d %s streams still running 60 s after the segment", active.get(), path);
+            if (!Waits.poll(Duration.ofSeconds(20), () -> active.get() == 0)) {
+                problem(active.get() + " " + path + " streams did not complete within 20 s of the segment's end");
+                Console.say("gateway: %d %s streams still running 20 s after the segment; threads: %s", active.get(), path,
+                        ThreadDump.write(dumpDirectory, "gateway-" + path.name().toLowerCase()));
             }
         }
+        return new Sample(measured, List.copyOf(ttft), tokensInWindow, requestsInWindow, problems.sum(),
+                List.copyOf(problemExamples));
     }
 
     /** The next request of stream {@code index}, or the end of that stream once the segment is over. */

@@ -43,7 +43,7 @@ final class GatewayPhase {
             int warm = cfg.gatewayLevels().stream().max(Integer::compare).orElse(1);
             Console.say("gateway: warm-up, %d streams per path", warm);
             for (GatewayLoad.Path path : GatewayLoad.Path.values()) {
-                new GatewayLoad(path, warm, cfg.gatewayTokens(), library, http, url)
+                new GatewayLoad(path, warm, cfg.gatewayTokens(), library, http, url, cluster.logs())
                         .run(Duration.ofSeconds(1), cfg.gatewaySegment().multipliedBy(2));
             }
             for (int streams : cfg.gatewayLevels()) {
@@ -85,7 +85,8 @@ final class GatewayPhase {
             boolean gatewayFirst = pair % 2 == 0;
             for (int leg = 0; leg < 2; leg++) {
                 GatewayLoad.Path path = (leg == 0) == gatewayFirst ? GatewayLoad.Path.GATEWAY : GatewayLoad.Path.LIBRARY;
-                GatewayLoad.Sample sample = new GatewayLoad(path, streams, cfg.gatewayTokens(), library, http, url)
+                GatewayLoad.Sample sample = new GatewayLoad(path, streams, cfg.gatewayTokens(), library, http, url,
+                        cluster.logs())
                         .run(Duration.ofSeconds(1), cfg.gatewaySegment());
                 boolean gw = path == GatewayLoad.Path.GATEWAY;
                 (gw ? viaGateway : viaLibrary).add(sample.tokenLatencyNanos());
