@@ -147,7 +147,9 @@ public final class Bench {
         s.put("profile", cfg.profile());
         s.put("bench_client_so_rcvbuf", cfg.clientRcvbuf() > 0 ? cfg.clientRcvbuf() : "OS default");
         s.put("gateway_streams", cfg.gatewayLevels());
-        s.put("gateway_tokens_per_request", cfg.gatewayTokens());
+        Map<String, Object> gatewayTokens = new LinkedHashMap<>();
+        cfg.gatewayLevels().forEach(streams -> gatewayTokens.put("streams_" + streams, cfg.gatewayTokens(streams)));
+        s.put("gateway_tokens_per_request", gatewayTokens);
         s.put("gateway_segment_seconds", cfg.gatewaySegment().toSeconds());
         s.put("peer_streams", cfg.peerLevels());
         s.put("peer_tokens_per_request", cfg.peerTokens());

@@ -12,7 +12,8 @@ import java.util.Set;
  * The settings of one run, from {@code bench/run.sh}'s arguments and the {@code BENCH_*_JAVA_OPTS} variables.
  *
  * @param gatewayLevels  concurrent streams of the gateway figures (1 and 200)
- * @param gatewayTokens  tokens per gateway request (a stream is restarted as soon as it completes)
+ * @param gatewayTokens  tokens per gateway request at one stream (a stream is restarted as soon as it completes);
+ *                       more at many streams, see {@link #gatewayTokens(int)}
  * @param peerLevels     concurrent streams of the HAProxy comparison's load windows
  * @param peerTokens     tokens per request in the HAProxy comparison
  * @param peerGap        the upstreams' pause between two tokens
@@ -111,12 +112,22 @@ record BenchConfig(boolean quick, boolean profile, Path out, Duration tokenInter
                 20,
                 quick ? Duration.ofSeconds(5) : Duration.ofSeconds(10),
                 quick ? 2 : 4,
-                peerLevels != null ? peerLevels : quick ? List.of(1, 50) : List.of(1, 50, 150),
-                60,
+                peerLevels != null ? peerLevels : quick ? List.of(1, 50) : List.of(1, 50, 100),
+                100,
                 Duration.ofMillis(20),
                 quick ? Duration.ofSeconds(8) : Duration.ofSeconds(15),
                 peerRounds != null ? peerRounds : quick ? 4 : 10,
                 haproxy);
+    }
+
+    /**
+     * Tokens per request at {@code streams} concurrent streams: 20, or streams / 2 when more. A finished stream holds
+     * its QUIC stream credit on the director (1000 per connection by default) until the 10 s stream linger ends, so
+     * new streams per second times 10 s must stay well under 1000 (see bench/README.md, findings): streams / 2
+     * tokens at 50 ms keep it at 40 new streams per second, whatever the level.
+     */
+    int gatewayTokens(int streams) {
+        return Math.max(gatewayTokens, streams / 2);
     }
 
     private static List<Integer> integers(String option, String text) {

@@ -43,7 +43,7 @@ final class GatewayPhase {
             int warm = cfg.gatewayLevels().stream().max(Integer::compare).orElse(1);
             Console.say("gateway: warm-up, %d streams per path", warm);
             for (GatewayLoad.Path path : GatewayLoad.Path.values()) {
-                new GatewayLoad(path, warm, cfg.gatewayTokens(), library, http, url, cluster.logs())
+                new GatewayLoad(path, warm, cfg.gatewayTokens(warm), library, http, url, cluster.logs())
                         .run(Duration.ofSeconds(1), cfg.gatewaySegment().multipliedBy(2));
             }
             for (int streams : cfg.gatewayLevels()) {
@@ -59,14 +59,14 @@ final class GatewayPhase {
             out.put("gateway_sequence_errors", (long) gatewayMetrics.clientSequenceErrors());
         }
         out.put("director_client_connections_total", director1 == null ? null : (long) director1.clientConnections());
-        out.put("tokens_per_request", cfg.gatewayTokens());
         out.put("segment_seconds", cfg.gatewaySegment().toSeconds());
         out.put("segments_per_path", cfg.gatewayPairs());
         out.put("method", "the in-JVM workers' timestamping model (text = System.nanoTime() at emit) through the bench's "
                 + "director, read in alternating segments through the gateway process (POST /v1/completions, "
                 + "stream=true, HTTP/1.1 SSE, the bench's asynchronous JDK HttpClient; receive time taken per SSE line "
                 + "before parsing) or with the client library (SwapClient, one QUIC connection) in the bench JVM; "
-                + "each stream is a request of " + cfg.gatewayTokens() + " tokens at " + cfg.tokenInterval().toMillis()
+                + "each stream is a request of tokens_per_request tokens (20, or streams / 2 at many streams: see "
+                + "bench/README.md on stream credit) at " + cfg.tokenInterval().toMillis()
                 + " ms, restarted as soon as it completes; token latency = receive - emit (one clock); ttft = request "
                 + "sent -> first token received; overhead = gateway - library at the same percentile. The gateway "
                 + "runs with its defaults, its per-token log line silenced (LOGGING_LEVEL_IO_CONNECTIONSWAP_CLIENT_TOKENS=WARN)");
@@ -85,8 +85,8 @@ final class GatewayPhase {
             boolean gatewayFirst = pair % 2 == 0;
             for (int leg = 0; leg < 2; leg++) {
                 GatewayLoad.Path path = (leg == 0) == gatewayFirst ? GatewayLoad.Path.GATEWAY : GatewayLoad.Path.LIBRARY;
-                GatewayLoad.Sample sample = new GatewayLoad(path, streams, cfg.gatewayTokens(), library, http, url,
-                        cluster.logs())
+                GatewayLoad.Sample sample = new GatewayLoad(path, streams, cfg.gatewayTokens(streams), library, http,
+                        url, cluster.logs())
                         .run(Duration.ofSeconds(1), cfg.gatewaySegment());
                 boolean gw = path == GatewayLoad.Path.GATEWAY;
                 (gw ? viaGateway : viaLibrary).add(sample.tokenLatencyNanos());
@@ -108,6 +108,7 @@ final class GatewayPhase {
         Map<String, Object> tg = Stats.summary(ttftGateway);
         Map<String, Object> tl = Stats.summary(ttftLibrary);
         level.put("streams", streams);
+        level.put("tokens_per_request", cfg.gatewayTokens(streams));
         level.put("token_overhead_p50_us", Stats.round1(Stats.num(g, "p50") - Stats.num(l, "p50")));
         level.put("token_overhead_p99_us", Stats.round1(Stats.num(g, "p99") - Stats.num(l, "p99")));
         level.put("ttft_p50_ms", tg.get("p50"));
