@@ -85,8 +85,15 @@ final class GatewayLoad {
                         ThreadDump.write(dumpDirectory, "gateway-" + path.name().toLowerCase()));
             }
         }
-        return new Sample(measured, List.copyOf(ttft), tokensInWindow, requestsInWindow, problems.sum(),
-                List.copyOf(problemExamples));
+        List<Double> ttftSamples;
+        synchronized (ttft) {
+            ttftSamples = List.copyOf(ttft);
+        }
+        List<String> examples;
+        synchronized (problemExamples) {
+            examples = List.copyOf(problemExamples);
+        }
+        return new Sample(measured, ttftSamples, tokensInWindow, requestsInWindow, problems.sum(), examples);
     }
 
     /** The next request of stream {@code index}, or the end of that stream once the segment is over. */

@@ -123,14 +123,14 @@ final class PeerPhase {
         return List.of((value == null || value.isBlank() ? "-Xms128m -Xmx256m" : value.trim()).split("\\s+"));
     }
 
-    /** One exact stream per path first (warms every JVM and checks the text), failing loudly if a path is broken. */
+    /** Two exact streams per path first (warm every JVM, check the text), failing loudly if a path is broken. */
     private void sanity(SseClient http, String ours, boolean withHaproxy) throws Exception {
         List<String> urls = new ArrayList<>(List.of(ours, upstreams.get(0).baseUrl()));
         if (withHaproxy) {
             urls.add(haproxy.baseUrl());
         }
         for (String url : urls) {
-            for (int i = 0; i < 4; i++) {
+            for (int i = 0; i < 2; i++) {
                 CompletionStream stream = new CompletionStream(GreedyUpstream.MODEL, "peer warm-up " + i + " via " + url,
                         cfg.peerTokens(), null);
                 http.start(url, stream).get(60, java.util.concurrent.TimeUnit.SECONDS);
