@@ -264,7 +264,7 @@ public final class Bench {
             long directorDrops0 = ProcStat.udpDrops(director.pid());
             long benchDrops0 = ProcStat.udpDrops(self);
             Prometheus before = director.metrics();
-            double swapTotal0 = before == null ? 0 : before.sum("swap_total");
+            double swapTotal0 = before == null ? 0 : before.sum("connection_swap_swaps_total");
             for (int pair = 0; pair < cfg.relayPairs(); pair++) {
                 boolean directorFirst = pair % 2 == 1;
                 for (int leg = 0; leg < 2; leg++) {
@@ -293,7 +293,7 @@ public final class Bench {
             out.put("segment_seconds", cfg.relaySegment().toSeconds());
             out.put("problems", problems);
             Prometheus after = director.metrics();
-            out.put("director_swaps_during_relay", after == null ? null : (long) (after.sum("swap_total") - swapTotal0));
+            out.put("director_swaps_during_relay", after == null ? null : (long) (after.sum("connection_swap_swaps_total") - swapTotal0));
             out.put("udp_drops_director", ProcStat.udpDrops(director.pid()) - directorDrops0);
             out.put("udp_drops_bench_jvm", ProcStat.udpDrops(self) - benchDrops0);
             out.put("method", "worker emit (System.nanoTime() in the token text, in-JVM worker) to bench-client receive "
@@ -610,13 +610,13 @@ public final class Bench {
         return text.toString().trim();
     }
 
-    /** count and sum (seconds) of the director's swap_gap_seconds. */
+    /** count and sum (seconds) of the director's connection_swap_gap_seconds. */
     private double[] directorSwapGap() {
         Prometheus metrics = director.metrics();
         if (metrics == null) {
             return new double[] {0, 0};
         }
-        return new double[] {metrics.sum("swap_gap_seconds_count"), metrics.sum("swap_gap_seconds_sum")};
+        return new double[] {metrics.sum("connection_swap_gap_seconds_count"), metrics.sum("connection_swap_gap_seconds_sum")};
     }
 
     // ------------------------------------------------------------------------------------------------ scale
@@ -873,19 +873,19 @@ public final class Bench {
                 .forEach(e -> busiest.put(e.getKey(), Stats.round3(e.getValue() / tick / seconds)));
         level.put("director_busiest_threads_cores", busiest);
         if (m0 != null && m1 != null) {
-            level.put("director_relayed_per_second", Math.round((m1.sum("swap_tokens_relayed_total")
-                    - m0.sum("swap_tokens_relayed_total")) / seconds));
+            level.put("director_relayed_per_second", Math.round((m1.sum("connection_swap_tokens_relayed_total")
+                    - m0.sum("connection_swap_tokens_relayed_total")) / seconds));
             Map<String, Object> swaps = new LinkedHashMap<>();
-            for (Prometheus.Sample sample : m1.samples("swap_total")) {
+            for (Prometheus.Sample sample : m1.samples("connection_swap_swaps_total")) {
                 String reason = sample.labels().get("reason");
-                double before = m0.sum("swap_total", labels -> reason.equals(labels.get("reason"))
+                double before = m0.sum("connection_swap_swaps_total", labels -> reason.equals(labels.get("reason"))
                         && java.util.Objects.equals(sample.labels().get("worker"), labels.get("worker")));
                 if (sample.value() > before) {
                     swaps.merge(reason, (long) (sample.value() - before), (a, b) -> (long) a + (long) b);
                 }
             }
             level.put("swaps_in_window", swaps);
-            long refused = (long) (m1.sum("swap_no_healthy_worker_total") - m0.sum("swap_no_healthy_worker_total"));
+            long refused = (long) (m1.sum("connection_swap_no_healthy_worker_total") - m0.sum("connection_swap_no_healthy_worker_total"));
             level.put("no_healthy_worker_refusals", refused);
             if (!swaps.isEmpty()) {
                 failures.add("swaps during the window (no fault was injected): " + swaps);
@@ -994,7 +994,7 @@ public final class Bench {
 
     private int directorHealthy() {
         Prometheus metrics = director.metrics();
-        return metrics == null ? -1 : (int) metrics.sum("swap_workers", "state", "healthy");
+        return metrics == null ? -1 : (int) metrics.sum("connection_swap_workers", "state", "healthy");
     }
 
     private void awaitHealthy(int count) {
@@ -1030,7 +1030,7 @@ public final class Bench {
 
     private long directorStreamsActive() {
         Prometheus metrics = director.metrics();
-        return metrics == null ? -1 : (long) metrics.sum("swap_streams_active");
+        return metrics == null ? -1 : (long) metrics.sum("connection_swap_streams_active");
     }
 
     /**
@@ -1056,7 +1056,7 @@ public final class Bench {
     private boolean awaitStreamsIdle(Duration timeout) {
         boolean idle = poll(timeout, () -> {
             Prometheus metrics = director.metrics();
-            return metrics != null && metrics.sum("swap_streams_active") == 0;
+            return metrics != null && metrics.sum("connection_swap_streams_active") == 0;
         });
         if (!idle) {
             say("warning: director still reports active streams after %s", timeout);

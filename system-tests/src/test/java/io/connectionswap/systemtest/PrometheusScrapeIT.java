@@ -73,7 +73,7 @@ class PrometheusScrapeIT {
         cluster.awaitHealthyWorkers(2);
         ServiceProcess client = cluster.startClient("CONNECTION_SWAP_MAX_TOKENS=100", "CONNECTION_SWAP_CLIENT_CONCURRENCY=2");
         await("client receives tokens").atMost(ProcessCluster.STARTUP).pollInterval(POLL)
-                .until(() -> client.ready() && client.metrics().sum("swap_client_tokens_total") >= 10);
+                .until(() -> client.ready() && client.metrics().sum("connection_swap_client_tokens_total") >= 10);
 
         prometheus = PrometheusServer.start("PrometheusScrapeIT", SCRAPE_INTERVAL, List.of(
                 new Target("connection-swap-director", "director", director.httpPort()),
@@ -88,59 +88,59 @@ class PrometheusScrapeIT {
         assertThat(prometheus.targetHealth()).as("targets").containsOnlyKeys("director", "worker-a", "worker-b", "client")
                 .allSatisfy((process, health) -> assertThat(health).as(process).isEqualTo("up"));
         await("prometheus sees 2 healthy workers").atMost(DEADLINE).pollInterval(POLL)
-                .until(() -> prometheus.single("swap_workers{state=\"healthy\"}").equals(Optional.of(2.0)));
+                .until(() -> prometheus.single("connection_swap_workers{state=\"healthy\"}").equals(Optional.of(2.0)));
         await("gap histogram scraped before the swap").atMost(DEADLINE).pollInterval(POLL)
-                .until(() -> prometheus.single("count_over_time(swap_gap_seconds_count[5m])").orElse(0.0) >= 3);
+                .until(() -> prometheus.single("count_over_time(connection_swap_gap_seconds_count[5m])").orElse(0.0) >= 3);
 
         await("worker-a serves a stream").atMost(DEADLINE).pollInterval(Duration.ofMillis(100))
-                .until(() -> workerA.metrics().sum("swap_worker_streams_active") >= 1);
+                .until(() -> workerA.metrics().sum("connection_swap_worker_streams_active") >= 1);
         workerA.kill9();
 
         await("client swaps").atMost(DEADLINE).pollInterval(POLL)
-                .until(() -> client.metrics().sum("swap_client_swaps_total") >= 1);
-        double tokensAtSwap = client.metrics().sum("swap_client_tokens_total");
+                .until(() -> client.metrics().sum("connection_swap_client_swaps_total") >= 1);
+        double tokensAtSwap = client.metrics().sum("connection_swap_client_tokens_total");
         await("tokens keep coming after the swap").atMost(DEADLINE).pollInterval(POLL)
-                .until(() -> client.metrics().sum("swap_client_tokens_total") >= tokensAtSwap + 40);
+                .until(() -> client.metrics().sum("connection_swap_client_tokens_total") >= tokensAtSwap + 40);
 
-        // swap_total by reason, as scraped, matches what the director counts
-        await("prometheus has scraped the director's swap_total").atMost(DEADLINE).pollInterval(POLL)
+        // connection_swap_swaps_total by reason, as scraped, matches what the director counts
+        await("prometheus has scraped the director's connection_swap_swaps_total").atMost(DEADLINE).pollInterval(POLL)
                 .until(() -> {
-                    Map<String, Double> scraped = new TreeMap<>(prometheus.byLabel("sum by (reason) (swap_total)", "reason"));
+                    Map<String, Double> scraped = new TreeMap<>(prometheus.byLabel("sum by (reason) (connection_swap_swaps_total)", "reason"));
                     return !scraped.isEmpty() && scraped.equals(swapsByReason(director.metrics()));
                 });
-        Map<String, Double> byReason = new TreeMap<>(prometheus.byLabel("sum by (reason) (swap_total)", "reason"));
-        assertThat(byReason).as("sum by (reason) (swap_total)").doesNotContainKey("drain");
-        assertThat(byReason.entrySet()).as("sum by (reason) (swap_total): a kill -9 swap, reason in %s", KILL_REASONS)
+        Map<String, Double> byReason = new TreeMap<>(prometheus.byLabel("sum by (reason) (connection_swap_swaps_total)", "reason"));
+        assertThat(byReason).as("sum by (reason) (connection_swap_swaps_total)").doesNotContainKey("drain");
+        assertThat(byReason.entrySet()).as("sum by (reason) (connection_swap_swaps_total): a kill -9 swap, reason in %s", KILL_REASONS)
                 .anySatisfy(entry -> {
                     assertThat(KILL_REASONS).contains(entry.getKey());
                     assertThat(entry.getValue()).isGreaterThanOrEqualTo(1);
                 });
         // (on a loaded machine the 150 ms stall detection may also have moved a stream off a live worker: so
         // worker-a must be there, but it need not be alone)
-        assertThat(prometheus.single("sum(swap_total{worker=\"worker-a\",reason=~\"connection_lost|stall|stream_error\"})"))
+        assertThat(prometheus.single("sum(connection_swap_swaps_total{worker=\"worker-a\",reason=~\"connection_lost|stall|stream_error\"})"))
                 .as("swaps off worker-a").hasValueSatisfying(count -> assertThat(count).isGreaterThanOrEqualTo(1));
 
         // p99 of the swap gap: the SwapGapP99High expression, without its threshold
-        String p99Query = "histogram_quantile(0.99, sum by (le) (rate(swap_gap_seconds_bucket[5m])))";
+        String p99Query = "histogram_quantile(0.99, sum by (le) (rate(connection_swap_gap_seconds_bucket[5m])))";
         await("p99 swap gap computable").atMost(DEADLINE).pollInterval(POLL)
                 .until(() -> prometheus.single(p99Query).filter(Double::isFinite).isPresent());
         double p99 = prometheus.single(p99Query).orElseThrow();
         assertThat(p99).as(p99Query).isFinite().isGreaterThan(0).isLessThanOrEqualTo(30);
-        double gapMax = director.metrics().sum("swap_gap_seconds_max");
+        double gapMax = director.metrics().sum("connection_swap_gap_seconds_max");
 
         // exactly-once delivery and one connection, seen through Prometheus
         await("client scraped after the swap").atMost(DEADLINE).pollInterval(POLL)
-                .until(() -> prometheus.single("sum(swap_client_swaps_total)").orElse(0.0) >= 1);
-        assertThat(prometheus.single("sum(swap_client_sequence_errors_total)")).as("sum(swap_client_sequence_errors_total)")
+                .until(() -> prometheus.single("sum(connection_swap_client_swaps_total)").orElse(0.0) >= 1);
+        assertThat(prometheus.single("sum(connection_swap_client_sequence_errors_total)")).as("sum(connection_swap_client_sequence_errors_total)")
                 .contains(0.0);
-        assertThat(prometheus.single("sum(swap_client_reconnects_total)")).as("sum(swap_client_reconnects_total)")
+        assertThat(prometheus.single("sum(connection_swap_client_reconnects_total)")).as("sum(connection_swap_client_reconnects_total)")
                 .contains(0.0);
         PrometheusText clientMetrics = client.metrics();
-        assertThat(clientMetrics.sum("swap_client_sequence_errors_total")).as("client's own count of gaps/duplicates").isZero();
+        assertThat(clientMetrics.sum("connection_swap_client_sequence_errors_total")).as("client's own count of gaps/duplicates").isZero();
 
         // the director's view of its workers, and the scrape targets, after the kill
         await("prometheus sees 1 healthy worker").atMost(DEADLINE).pollInterval(POLL)
-                .until(() -> prometheus.single("swap_workers{state=\"healthy\"}").equals(Optional.of(1.0)));
+                .until(() -> prometheus.single("connection_swap_workers{state=\"healthy\"}").equals(Optional.of(1.0)));
         await("worker-a's target down, every other target up").atMost(DEADLINE).pollInterval(POLL)
                 .until(() -> upByProcess().equals(Map.of("director", 1.0, "worker-a", 0.0, "worker-b", 1.0, "client", 1.0)));
         assertThat(prometheus.targetHealth()).as("targets after the kill")
@@ -176,7 +176,7 @@ class PrometheusScrapeIT {
 
     private static Map<String, Double> swapsByReason(PrometheusText director) {
         Map<String, Double> byReason = new TreeMap<>();
-        for (PrometheusText.Sample sample : director.samples("swap_total")) {
+        for (PrometheusText.Sample sample : director.samples("connection_swap_swaps_total")) {
             byReason.merge(sample.labels().get("reason"), sample.value(), Double::sum);
         }
         return byReason;

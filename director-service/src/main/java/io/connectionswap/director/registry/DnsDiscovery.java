@@ -16,7 +16,8 @@ import org.springframework.context.SmartLifecycle;
 /**
  * Resolves {@code CONNECTION_SWAP_DISCOVERY_DNS} every interval (off the event loop) and hands the addresses to the
  * registry, which adds new workers and forgets vanished ones once they are no longer fit for streams. A round that
- * fails is logged and counted ({@code swap_task_failures_total{task="dns_discovery"}}); the next one runs all the same.
+ * fails is logged and counted ({@code connection_swap_task_failures_total{task="dns_discovery"}}); the next one
+ * runs all the same.
  */
 public final class DnsDiscovery implements SmartLifecycle {
 

@@ -159,7 +159,10 @@ public final class WorkerRegistry {
         return workers.size();
     }
 
-    /** Stream channels held by the director's links to workers (for {@code swap_quic_streams_open}; any thread). */
+    /**
+     * Stream channels held by the director's links to workers (for {@code connection_swap_quic_streams_open}; any
+     * thread).
+     */
     public int heldStreams() {
         int held = 0;
         for (WorkerEndpoint worker : snapshot) {

@@ -1,6 +1,6 @@
 package io.connectionswap.director.relay;
 
-/** Why a stream left its worker; the values of the {@code reason} tag of {@code swap_total}. */
+/** Why a stream left its worker; the values of the {@code reason} tag of {@code connection_swap_swaps_total}. */
 public final class SwapReason {
 
     public static final String HEALTH = "health";

@@ -18,16 +18,16 @@ public class WorkerMeters {
     public WorkerMeters(MeterRegistry registry, ActiveStreams activeStreams, EventLoopGroup workerEventLoop) {
         // netty_allocator_*, netty_eventexecutor_tasks_pending
         NettyMetrics.bind(registry, workerEventLoop);
-        // swap_worker_tokens_total
-        this.tokens = Counter.builder("swap.worker.tokens")
+        // connection_swap_worker_tokens_total
+        this.tokens = Counter.builder("connection.swap.worker.tokens")
                 .description("Tokens this worker emitted")
                 .register(registry);
-        // swap_worker_handoffs_total
-        this.handoffs = Counter.builder("swap.worker.handoffs")
+        // connection_swap_worker_handoffs_total
+        this.handoffs = Counter.builder("connection.swap.worker.handoffs")
                 .description("Streams handed to this worker by the director (new and resumed generations)")
                 .register(registry);
-        // swap_worker_streams_active
-        Gauge.builder("swap.worker.streams.active", activeStreams, ActiveStreams::count)
+        // connection_swap_worker_streams_active
+        Gauge.builder("connection.swap.worker.streams.active", activeStreams, ActiveStreams::count)
                 .description("Generation streams this worker is serving now")
                 .register(registry);
     }
