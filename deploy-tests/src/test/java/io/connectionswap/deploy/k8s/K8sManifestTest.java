@@ -459,7 +459,7 @@ class K8sManifestTest {
     // ---------------------------------------------------------------------------------------------------------
 
     /** kustomize v5 (kubectl 1.27+) reads the {@code labels} field k8s/ uses; kubectl 1.20's kustomize does not. */
-    private static void requireRecentKubectl() {
+    static void requireRecentKubectl() {
         Path kubectl = ExternalTool.KUBECTL.require(K8sManifestTest.class);
         String json = Command.of(kubectl.toString(), "version", "--client", "-o", "json")
                 .timeout(Duration.ofMinutes(1)).runOrFail();

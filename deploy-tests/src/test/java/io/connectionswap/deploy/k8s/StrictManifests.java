@@ -18,6 +18,7 @@ import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import io.fabric8.openshift.api.model.monitoring.v1.PrometheusRule;
 import io.fabric8.openshift.api.model.monitoring.v1.ServiceMonitor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -42,7 +43,7 @@ final class StrictManifests {
 
     private static final List<Class<? extends HasMetadata>> KINDS = List.of(
             Namespace.class, ConfigMap.class, Secret.class, Service.class, Deployment.class,
-            PodDisruptionBudget.class, ServiceMonitor.class);
+            PodDisruptionBudget.class, ServiceMonitor.class, PrometheusRule.class);
 
     private static final Map<String, Class<? extends HasMetadata>> BY_TYPE = KINDS.stream()
             .collect(Collectors.toMap(k -> typeKey(HasMetadata.getApiVersion(k), HasMetadata.getKind(k)),

@@ -11,6 +11,7 @@ import io.connectionswap.director.registry.DnsDiscovery;
 import io.connectionswap.director.registry.QuicWorkerConnector;
 import io.connectionswap.director.registry.WorkerRegistry;
 import io.connectionswap.director.relay.Relay;
+import io.connectionswap.director.relay.SwapReason;
 import io.connectionswap.protocol.quic.QuicConnector;
 import io.connectionswap.protocol.quic.QuicSettings;
 import io.connectionswap.protocol.tls.QuicTls;
@@ -31,7 +32,7 @@ public class DirectorBeans {
 
     @Bean
     DirectorMeters directorMeters(MeterRegistry meterRegistry, EventLoopGroup directorEventLoopGroup) {
-        return new DirectorMeters(meterRegistry, directorEventLoopGroup);
+        return new DirectorMeters(meterRegistry, directorEventLoopGroup, SwapReason.ALL);
     }
 
     @Bean

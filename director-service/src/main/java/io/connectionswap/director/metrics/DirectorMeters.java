@@ -8,7 +8,9 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.netty.channel.EventLoopGroup;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -92,6 +94,14 @@ public class DirectorMeters {
     private final Counter registrationsRefused;
 
     public DirectorMeters(MeterRegistry registry, EventLoopGroup quicLoops) {
+        this(registry, quicLoops, List.of());
+    }
+
+    /**
+     * @param swapReasons the values of the {@code reason} tag: connection_swap_migration_limit_total is there at 0
+     *                    for each from the start, so that {@code increase()} sees the first one
+     */
+    public DirectorMeters(MeterRegistry registry, EventLoopGroup quicLoops, Collection<String> swapReasons) {
         this.registry = registry;
         // netty_allocator_*, netty_eventexecutor_tasks_pending
         NettyMetrics.bind(registry, quicLoops);
@@ -148,6 +158,9 @@ public class DirectorMeters {
         for (String task : new String[] {Task.HEALTH_POLLER, Task.STALL_WATCH, Task.DNS_DISCOVERY}) {
             taskFailures.put(task, taskCounter(task));
         }
+        for (String reason : swapReasons) {
+            migrationLimits.put(reason, migrationLimitCounter(reason));
+        }
     }
 
     /**
@@ -203,11 +216,7 @@ public class DirectorMeters {
      * allowed.
      */
     public void migrationLimitReached(String reason) {
-        migrationLimits.computeIfAbsent(reason, key -> Counter.builder("connection.swap.migration.limit")
-                .description("Generations ended with MIGRATION_LIMIT instead of moving again, by the last failure's "
-                        + "reason")
-                .tag("reason", key)
-                .register(registry)).increment();
+        migrationLimits.computeIfAbsent(reason, this::migrationLimitCounter).increment();
     }
 
     /** connection_swap_limit_hits_total{limit}: a limit of {@link Limit} refused or ended something. */
@@ -276,6 +285,14 @@ public class DirectorMeters {
                 .description("Client streams handed to a worker: new generations, and resumed ones (after a swap, a "
                         + "reconnect or a repaired gap)")
                 .tag("kind", kind)
+                .register(registry);
+    }
+
+    private Counter migrationLimitCounter(String reason) {
+        return Counter.builder("connection.swap.migration.limit")
+                .description("Generations ended with MIGRATION_LIMIT instead of moving again, by the last failure's "
+                        + "reason")
+                .tag("reason", reason)
                 .register(registry);
     }
 

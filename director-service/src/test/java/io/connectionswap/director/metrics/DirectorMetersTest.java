@@ -7,6 +7,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.channel.DefaultEventLoop;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
@@ -29,7 +30,7 @@ class DirectorMetersTest {
     @Test
     void everySeriesIsNamespacedAndNamedAsDocumented() {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        DirectorMeters meters = new DirectorMeters(registry, loop);
+        DirectorMeters meters = new DirectorMeters(registry, loop, List.of("health", "stall"));
         meters.bindGauges(() -> 1, () -> 2, () -> 0, () -> 3, () -> 1);
         meters.swapped("health", "worker-a");
         meters.swapGap(1_000_000);
@@ -76,7 +77,8 @@ class DirectorMetersTest {
         assertThat(scrape).contains("connection_swap_swaps_total{reason=\"health\",worker=\"worker-a\"} 1.0");
         assertThat(scrape).contains("connection_swap_generations_total{finish_reason=\"stop\"} 0.0")
                 .contains("connection_swap_generations_total{finish_reason=\"error\"} 0.0")
-                .contains("connection_swap_streams_started_total{kind=\"resumed\"} 0.0");
+                .contains("connection_swap_streams_started_total{kind=\"resumed\"} 0.0")
+                .contains("connection_swap_migration_limit_total{reason=\"health\"} 0.0");
         // an SLO reads one exact bucket: "share of first tokens within 1 s"
         assertThat(scrape).contains("connection_swap_time_to_first_token_seconds_bucket{le=\"1.0\"} 1");
     }
