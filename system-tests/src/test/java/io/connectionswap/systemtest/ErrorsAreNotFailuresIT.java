@@ -77,6 +77,12 @@ class ErrorsAreNotFailuresIT {
         PrometheusText metrics = director.metrics();
         assertThat(metrics.sum("connection_swap_migration_limit_total")).isEqualTo(1);
         assertThat(metrics.sum("connection_swap_swaps_total")).as("only the one allowed move was a swap").isEqualTo(1);
+        assertThat(metrics.sum("connection_swap_generations_total", "finish_reason", "error"))
+                .as("the generation ended once, with an error").isEqualTo(1);
+        assertThat(metrics.sum("connection_swap_generations_total")).isEqualTo(1);
+        assertThat(metrics.sum("connection_swap_streams_started_total", "kind", "new")).isEqualTo(1);
+        assertThat(metrics.sum("connection_swap_streams_started_total", "kind", "resumed")).isEqualTo(1);
+        assertThat(metrics.sum("connection_swap_time_to_first_token_seconds_count")).isEqualTo(1);
         assertThat(director.logLines("generation reached the migration limit")).hasSize(1);
         assertThat(cluster.leakReports()).isEmpty();
     }
@@ -118,6 +124,10 @@ class ErrorsAreNotFailuresIT {
         assertThat(metrics.sum("connection_swap_swaps_total")).as("no swap, no retry storm").isZero();
         assertThat(metrics.sum("connection_swap_request_errors_total", "code", "REQUEST_TOO_LARGE")).isEqualTo(1);
         assertThat(metrics.sum("connection_swap_limit_hits_total", "limit", "request_size")).isEqualTo(1);
+        // the request the workers refused ended with an error; the one the director refused never started
+        assertThat(metrics.sum("connection_swap_generations_total", "finish_reason", "error")).isEqualTo(1);
+        assertThat(metrics.sum("connection_swap_generations_total", "finish_reason", "length"))
+                .as("the small generation and the client's").isGreaterThanOrEqualTo(2);
         assertThat(metrics.sum("connection_swap_workers", "state", "healthy")).as("never held against the workers").isEqualTo(2);
         assertThat(director.logLines("worker refused the request; ending the client's stream with its error")).hasSize(1);
         assertThat(client.metrics().sum("connection_swap_client_sequence_errors_total")).isZero();

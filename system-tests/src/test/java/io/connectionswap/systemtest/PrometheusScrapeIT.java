@@ -8,8 +8,12 @@ import io.connectionswap.systemtest.support.ProcessCluster;
 import io.connectionswap.systemtest.support.PrometheusServer;
 import io.connectionswap.systemtest.support.PrometheusServer.Target;
 import io.connectionswap.systemtest.support.PrometheusText;
+import io.connectionswap.systemtest.support.ReadmeMetrics;
 import io.connectionswap.systemtest.support.ServiceProcess;
 import io.connectionswap.testsupport.tools.ExternalTool;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
@@ -23,6 +27,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.extension.TestWatcher;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * A real Prometheus scrapes the director, both workers and the client (1 s interval, {@code alerts.yml} loaded)
@@ -153,7 +159,8 @@ class PrometheusScrapeIT {
                         .allMatch("ok"::equals));
         assertThat(prometheus.ruleHealth().get("connection-swap")).as("rules of group connection-swap")
                 .containsOnlyKeys("SwapSequenceError", "SwapNoHealthyWorker", "SwapRateHigh", "SwapGapP99High",
-                        "SwapClientReconnects", "SwapTargetDown");
+                        "SwapClientReconnects", "SwapTargetDown", "SwapTaskFailing", "SwapDirectorAtCapacity",
+                        "SwapLimitHitsHigh", "SwapMigrationLimitReached", "SwapGenerationErrorsHigh");
         // the dead worker's target puts SwapTargetDown in pending (for: 1m) on that target alone
         await("SwapTargetDown pending for worker-a").atMost(DEADLINE).pollInterval(POLL)
                 .until(() -> !prometheus.query("ALERTS{alertname=\"SwapTargetDown\",process=\"worker-a\"}").isEmpty());
@@ -164,9 +171,80 @@ class PrometheusScrapeIT {
         assertThat(prometheus.query("ALERTS{alertstate=\"firing\",alertname=~\"SwapSequenceError|SwapNoHealthyWorker|SwapClientReconnects\"}"))
                 .as("alerts that must stay quiet").isEmpty();
         assertThat(prometheus.query("ALERTS{alertname=\"SwapSequenceError\"}")).as("SwapSequenceError, even pending").isEmpty();
+        assertThat(prometheus.query("ALERTS{alertname=~\"SwapTaskFailing|SwapDirectorAtCapacity|SwapLimitHitsHigh|"
+                + "SwapMigrationLimitReached|SwapGenerationErrorsHigh\"}")).as("alerts of the new series, even pending")
+                .isEmpty();
+
+        // the service-level series, as the dashboard's SLO panels read them
+        await("generations completed and counted by finish reason").atMost(DEADLINE).pollInterval(POLL)
+                .until(() -> prometheus.single("sum(connection_swap_generations_total{finish_reason=\"length\"})")
+                        .orElse(0.0) >= 1);
+        assertThat(prometheus.single("sum(connection_swap_generations_total{finish_reason=\"error\"})"))
+                .as("no generation ended in an error").contains(0.0);
+        assertThat(prometheus.single("sum(connection_swap_streams_started_total{kind=\"new\"})"))
+                .hasValueSatisfying(started -> assertThat(started).isGreaterThanOrEqualTo(2));
+        assertThat(prometheus.single("sum(connection_swap_streams_started_total{kind=\"resumed\"})"))
+                .as("the swapped generation resumed on a new stream")
+                .hasValueSatisfying(resumed -> assertThat(resumed).isGreaterThanOrEqualTo(1));
+        String ratio = "sum(increase(connection_swap_swaps_total[5m])) "
+                + "/ sum(increase(connection_swap_streams_started_total{kind=\"new\"}[5m]))";
+        assertThat(prometheus.single(ratio)).as(ratio)
+                .hasValueSatisfying(value -> assertThat(value).isFinite().isGreaterThan(0));
+        for (String histogram : List.of("connection_swap_time_to_first_token_seconds",
+                "connection_swap_client_time_to_first_token_seconds")) {
+            String ttft = "histogram_quantile(0.99, sum by (le) (rate(" + histogram + "_bucket[5m])))";
+            await(ttft).atMost(DEADLINE).pollInterval(POLL)
+                    .until(() -> prometheus.single(ttft).filter(Double::isFinite).isPresent());
+            assertThat(prometheus.single(ttft).orElseThrow()).as(ttft).isGreaterThan(0).isLessThan(10);
+        }
+
+        // every connection_swap_* series the processes export is documented, and none is left outside the namespace
+        ReadmeMetrics readme = ReadmeMetrics.read();
+        for (ServiceProcess process : List.of(director, workerB, client)) {
+            Set<String> names = process.metrics().names();
+            assertThat(names).as("%s: series outside the connection_swap_ namespace", process.name())
+                    .noneMatch(name -> name.startsWith("swap_"));
+            assertThat(names).as("%s: series missing from README.md, section Metrics", process.name())
+                    .filteredOn(name -> name.startsWith("connection_swap_"))
+                    .allMatch(readme::documents);
+        }
+
+        // every dashboard query runs against the real series (variables at "All")
+        Map<String, Integer> dashboardResults = dashboardQueries();
+        assertThat(dashboardResults).as("dashboard queries").hasSizeGreaterThan(30);
+        for (String panel : List.of("Swap ratio", "Time to first token p50 / p99",
+                "Generations per minute by finish reason", "Streams started per minute: new vs resumed")) {
+            assertThat(dashboardResults).as("results of panel %s", panel)
+                    .hasEntrySatisfying(panel + " A", count -> assertThat(count).isPositive());
+        }
 
         System.out.printf(Locale.ROOT, "prometheus: swaps by reason %s, p99 swap gap %.1f ms (director max %.1f ms)%n",
                 byReason, p99 * 1000, gapMax * 1000);
+    }
+
+    /**
+     * Runs every query of the dashboard with its variables at "All" ({@code .*}), {@code $__rate_interval} as 1m
+     * and {@code $__range} as 5m; a query Prometheus refuses fails. Returns "panel refId" to the number of series.
+     */
+    private Map<String, Integer> dashboardQueries() {
+        JsonNode dashboard;
+        try {
+            dashboard = JsonMapper.builder().build().readTree(Files.readString(
+                    ProcessCluster.repositoryRoot().resolve("monitoring/grafana/dashboards/connection-swap.json")));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        Map<String, Integer> results = new TreeMap<>();
+        for (JsonNode panel : dashboard.path("panels")) {
+            for (JsonNode target : panel.path("targets")) {
+                String expr = target.path("expr").asString()
+                        .replace("$namespace", ".*").replace("$job", ".*").replace("$instance", ".*")
+                        .replace("$__rate_interval", "1m").replace("$__range", "5m");
+                results.put(panel.path("title").asString() + " " + target.path("refId").asString(),
+                        prometheus.query(expr).size());
+            }
+        }
+        return results;
     }
 
     /** {@code up} of every target, keyed by the {@code process} label of the generated config. */
