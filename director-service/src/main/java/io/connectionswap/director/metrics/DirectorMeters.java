@@ -75,6 +75,7 @@ public class DirectorMeters {
             Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ofSeconds(10)};
 
     private final MeterRegistry registry;
+    private final List<String> swapReasons;
     private final BoundedTagValues workerTags = new BoundedTagValues(MAX_WORKER_TAGS);
     private final Map<String, Counter> swaps = new ConcurrentHashMap<>();
     private final Map<ErrorCode, Counter> requestErrors = new ConcurrentHashMap<>();
@@ -99,10 +100,12 @@ public class DirectorMeters {
 
     /**
      * @param swapReasons the values of the {@code reason} tag: connection_swap_migration_limit_total is there at 0
-     *                    for each from the start, so that {@code increase()} sees the first one
+     *                    for each from the start, and connection_swap_swaps_total for each worker that joins
+     *                    ({@link #workerAdded}), so that {@code increase()} sees the first one
      */
     public DirectorMeters(MeterRegistry registry, EventLoopGroup quicLoops, Collection<String> swapReasons) {
         this.registry = registry;
+        this.swapReasons = List.copyOf(swapReasons);
         // netty_allocator_*, netty_eventexecutor_tasks_pending
         NettyMetrics.bind(registry, quicLoops);
         // connection_swap_gap_seconds_bucket / _count / _sum / _max
@@ -128,7 +131,8 @@ public class DirectorMeters {
         for (Finish finish : Finish.values()) {
             generations.put(finish, Counter.builder("connection.swap.generations")
                     .description("Generations that ended on this director, by finish reason: length and stop are END "
-                            + "frames relayed from the worker, error is a final error the director sent")
+                            + "frames relayed from the worker; error is a final error the director sent, or a client "
+                            + "cut off for reading too slowly")
                     .tag("finish_reason", finish.tag())
                     .register(registry));
         }
@@ -192,12 +196,18 @@ public class DirectorMeters {
 
     /** connection_swap_swaps_total{reason,worker} */
     public void swapped(String reason, String worker) {
+        swapCounter(reason, workerTags.of(worker)).increment();
+    }
+
+    /**
+     * A worker joined: connection_swap_swaps_total{reason,worker} is there at 0 for each swap reason, so that
+     * {@code rate()} and {@code increase()} see its first swap. Its label takes one of the bounded worker tags.
+     */
+    public void workerAdded(String worker) {
         String tag = workerTags.of(worker);
-        swaps.computeIfAbsent(reason + '\u0000' + tag, key -> Counter.builder("connection.swap.swaps")
-                .description("Streams moved off a worker, by reason and by the worker that failed")
-                .tag("reason", reason)
-                .tag("worker", tag)
-                .register(registry)).increment();
+        for (String reason : swapReasons) {
+            swapCounter(reason, tag);
+        }
     }
 
     /**
@@ -278,6 +288,14 @@ public class DirectorMeters {
 
     public void noHealthyWorker() {
         noHealthyWorker.increment();
+    }
+
+    private Counter swapCounter(String reason, String workerTag) {
+        return swaps.computeIfAbsent(reason + '\u0000' + workerTag, key -> Counter.builder("connection.swap.swaps")
+                .description("Streams moved off a worker, by reason and by the worker that failed")
+                .tag("reason", reason)
+                .tag("worker", workerTag)
+                .register(registry));
     }
 
     private Counter streamsStarted(String kind) {

@@ -114,6 +114,7 @@ public final class WorkerRegistry {
                 WorkerSource.REGISTRATION, registration.models());
         worker.registrationOpen(true);
         workers.put(key, worker);
+        meters.workerAdded(worker.label());
         publish();
         log.info("worker.addr={} worker.label={} count={} registered worker", key, worker.label(), workers.size());
         connectLink(worker, Duration.ofMillis(50));
@@ -148,6 +149,7 @@ public final class WorkerRegistry {
                     discovery.tokenInterval(), "dns:" + key, tlsName, WorkerSource.DNS, List.of());
             worker.inDns(true);
             workers.put(key, worker);
+            meters.workerAdded(worker.label());
             publish();
             log.info("worker.addr={} worker.label={} count={} discovered worker through DNS", key, worker.label(),
                     workers.size());

@@ -39,6 +39,10 @@ final class PendingFirstTokens {
         return detected == null ? -1 : nowNanos - detected;
     }
 
+    void forget(String generationId) {
+        detectedAt.remove(generationId);
+    }
+
     void expire(long nowNanos) {
         Iterator<Long> entries = detectedAt.values().iterator();
         while (entries.hasNext() && nowNanos - entries.next() > expiryNanos) {

@@ -188,6 +188,9 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
     @Override
     public void generationFinished(RelaySession session, DirectorMeters.Finish finish) {
         meters.generationFinished(finish);
+        if (finish == DirectorMeters.Finish.ERROR) {
+            pendingFirstTokens.forget(session.generationId()); // ended before its first token: no time to record
+        }
     }
 
     /** Per token: one counter increment; the first token of a leg also ends a swap gap or a time to first token. */

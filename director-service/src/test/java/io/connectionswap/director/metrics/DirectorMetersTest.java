@@ -73,8 +73,12 @@ class DirectorMetersTest {
                         "connection_swap_workers",
                         "connection_swap_quic_streams_open",
                         "connection_swap_client_connections_open");
+        meters.workerAdded("worker-b");
         String scrape = registry.scrape();
         assertThat(scrape).contains("connection_swap_swaps_total{reason=\"health\",worker=\"worker-a\"} 1.0");
+        // a worker that joined has its swap series at 0, so that rate() sees its first swap
+        assertThat(scrape).contains("connection_swap_swaps_total{reason=\"health\",worker=\"worker-b\"} 0.0")
+                .contains("connection_swap_swaps_total{reason=\"stall\",worker=\"worker-b\"} 0.0");
         assertThat(scrape).contains("connection_swap_generations_total{finish_reason=\"stop\"} 0.0")
                 .contains("connection_swap_generations_total{finish_reason=\"error\"} 0.0")
                 .contains("connection_swap_streams_started_total{kind=\"resumed\"} 0.0")
