@@ -27,8 +27,11 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class SwapProcessIT {
 
     private static final Duration SWAP_DEADLINE = Duration.ofSeconds(30);
-    /** Longer than any test here at 50 ms a token (about 83 minutes): no generation ends by itself. */
-    private static final int LONG_GENERATION = 100_000;
+    /**
+     * Longer than any test here at 50 ms a token (50 minutes): no generation ends by itself. At most the director's
+     * default CONNECTION_SWAP_MAX_TOKENS_LIMIT (65536), or every generation is refused with BAD_REQUEST.
+     */
+    private static final int LONG_GENERATION = 60_000;
 
     private ProcessCluster cluster;
     private ServiceProcess client;
