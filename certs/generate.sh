@@ -8,7 +8,7 @@
 # Keys are EC P-256 in PKCS#8 PEM; certificates are valid for 10 years. The SANs cover loopback, the compose service
 # names and the Kubernetes service names, so hostname verification stays on everywhere.
 # The CA's subject "O=connection-swap, CN=connection-swap development CA" marks it as the development CA: a role that
-# trusts it says so at start (a WARN line, health detail tls.developmentCa, gauge swap_tls_development_ca = 1). Use a
+# trusts it says so at start (a WARN line, health detail tls.developmentCa, gauge connection_swap_tls_development_ca = 1). Use a
 # CA of your own in production. The compose stack's one-shot `certs` service writes the same files with a Java twin
 # of this script (io.connectionswap.protocol.tls.DevelopmentPki), as its image has no openssl.
 set -euo pipefail

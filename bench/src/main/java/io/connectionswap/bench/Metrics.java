@@ -12,20 +12,20 @@ import java.util.Objects;
 final class Metrics {
 
     // director
-    static final String SWAPS = "swap_total";
-    static final String SWAP_GAP_COUNT = "swap_gap_seconds_count";
-    static final String SWAP_GAP_SUM = "swap_gap_seconds_sum";
-    static final String WORKERS = "swap_workers";
-    static final String STREAMS_ACTIVE = "swap_streams_active";
-    static final String TOKENS_RELAYED = "swap_tokens_relayed_total";
-    static final String NO_HEALTHY_WORKER = "swap_no_healthy_worker_total";
-    static final String CONNECTIONS_OPENED = "swap_connections_opened_total";
+    static final String SWAPS = "connection_swap_swaps_total";
+    static final String SWAP_GAP_COUNT = "connection_swap_gap_seconds_count";
+    static final String SWAP_GAP_SUM = "connection_swap_gap_seconds_sum";
+    static final String WORKERS = "connection_swap_workers";
+    static final String STREAMS_ACTIVE = "connection_swap_streams_active";
+    static final String TOKENS_RELAYED = "connection_swap_tokens_relayed_total";
+    static final String NO_HEALTHY_WORKER = "connection_swap_no_healthy_worker_total";
+    static final String CONNECTIONS_OPENED = "connection_swap_connections_opened_total";
     // client-service (the gateway)
-    static final String CLIENT_TOKENS = "swap_client_tokens_total";
-    static final String CLIENT_SWAPS = "swap_client_swaps_total";
-    static final String CLIENT_SEQUENCE_ERRORS = "swap_client_sequence_errors_total";
+    static final String CLIENT_TOKENS = "connection_swap_client_tokens_total";
+    static final String CLIENT_SWAPS = "connection_swap_client_swaps_total";
+    static final String CLIENT_SEQUENCE_ERRORS = "connection_swap_client_sequence_errors_total";
     // worker
-    static final String WORKER_TOKENS = "swap_worker_tokens_total";
+    static final String WORKER_TOKENS = "connection_swap_worker_tokens_total";
     // every JVM
     static final String JVM_MEMORY_USED = "jvm_memory_used_bytes";
 

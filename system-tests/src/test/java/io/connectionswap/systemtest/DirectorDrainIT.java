@@ -54,9 +54,9 @@ class DirectorDrainIT {
         ServiceProcess client = cluster.startClient("CONNECTION_SWAP_MAX_TOKENS=100", "CONNECTION_SWAP_CLIENT_CONCURRENCY=2");
         await("client streams through the first director").atMost(ProcessCluster.STARTUP)
                 .pollInterval(Duration.ofMillis(200))
-                .until(() -> client.ready() && client.metrics().sum("swap_client_tokens_total") >= 20);
-        assertThat(first.metrics().sum("swap_streams_active")).isEqualTo(2);
-        double completedBefore = client.metrics().sum("swap_client_generations_total");
+                .until(() -> client.ready() && client.metrics().sum("connection_swap_client_tokens_total") >= 20);
+        assertThat(first.metrics().sum("connection_swap_streams_active")).isEqualTo(2);
+        double completedBefore = client.metrics().sum("connection_swap_client_generations_total");
 
         long sigtermNanos = System.nanoTime();
         first.sigterm();
@@ -64,15 +64,15 @@ class DirectorDrainIT {
         assertThat(first.waitForExit(Duration.ofSeconds(30))).as("the director exits after its drain").isTrue();
         Duration exitAfter = Duration.ofNanos(System.nanoTime() - sigtermNanos);
         await("client moved to the other director").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
-                .until(() -> client.metrics().sum("swap_client_reconnects_total") == 1);
+                .until(() -> client.metrics().sum("connection_swap_client_reconnects_total") == 1);
         await("the two generations running at the SIGTERM complete, and the next ones too")
                 .atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
-                .until(() -> client.metrics().sum("swap_client_generations_total") >= completedBefore + 4);
+                .until(() -> client.metrics().sum("connection_swap_client_generations_total") >= completedBefore + 4);
 
         PrometheusText clientMetrics = client.metrics();
-        assertThat(clientMetrics.sum("swap_client_sequence_errors_total")).isZero();
-        assertThat(clientMetrics.sum("swap_client_reconnects_total")).isEqualTo(1);
-        assertThat(second.metrics().sum("swap_connections_opened_total", "peer", "client")).isEqualTo(1);
+        assertThat(clientMetrics.sum("connection_swap_client_sequence_errors_total")).isZero();
+        assertThat(clientMetrics.sum("connection_swap_client_reconnects_total")).isEqualTo(1);
+        assertThat(second.metrics().sum("connection_swap_connections_opened_total", "peer", "client")).isEqualTo(1);
         assertThat(second.logLines("client opened stream").stream().filter(line -> !line.contains("resume.after=0")).count())
                 .as("both running generations resumed at the second director after their last token").isEqualTo(2);
 

@@ -220,7 +220,7 @@ class HealthDetailsIT {
         await("director reports worker-a draining").atMost(DEADLINE).pollInterval(POLL)
                 .until(() -> "DRAINING".equals(get(director, "/actuator/health").component("workers").path("details")
                         .path("workers").path(key).path("state").asString("")));
-        assertThat(director.metrics().sum("swap_workers", "state", "healthy")).isZero();
+        assertThat(director.metrics().sum("connection_swap_workers", "state", "healthy")).isZero();
 
         // a draining worker refuses new handoffs
         RawQuicClient.Stream refused = fakeDirector.openStream();

@@ -79,15 +79,15 @@ class TlsOnAnOwnCaIT {
     void noRoleWarnsAboutTheDevelopmentCa() {
         // the client's generations run over a connection that presented its certificate (client auth required)
         await("the client receives tokens").atMost(DEADLINE).pollInterval(Duration.ofMillis(250))
-                .until(() -> client.metrics().sum("swap_client_tokens_total") >= 5);
+                .until(() -> client.metrics().sum("connection_swap_client_tokens_total") >= 5);
         for (ServiceProcess process : List.of(director, worker, client)) {
             assertThat(process.logLines("development CA")).as("%s: no warning", process.name()).isEmpty();
             assertThat(process.logLines("tls ready")).singleElement().asString()
                     .contains("tls.ca=[CN=Example Corp QUIC CA,O=Example Corp]");
             JsonNode tls = JSON.readTree(process.get("/actuator/health/tls"));
             assertThat(tls.at("/details/developmentCa").asBoolean(true)).as("%s: health detail", process.name()).isFalse();
-            assertThat(process.metrics().sum("swap_tls_development_ca")).as("%s: gauge", process.name()).isZero();
-            assertThat(process.metrics().has("swap_tls_development_ca")).isTrue();
+            assertThat(process.metrics().sum("connection_swap_tls_development_ca")).as("%s: gauge", process.name()).isZero();
+            assertThat(process.metrics().has("connection_swap_tls_development_ca")).isTrue();
         }
         assertThat(JSON.readTree(director.get("/actuator/health/tls")).at("/details/clientAuth").asText())
                 .isEqualTo("required");
@@ -97,7 +97,7 @@ class TlsOnAnOwnCaIT {
     @Test
     void withClientAuthRequiredOnlyAClientWithACertificateOfTheCaIsServed() throws Exception {
         TlsIdentity ownClient = TlsIdentity.of(ownPki, "client");
-        double clientConnectionsBefore = director.metrics().sum("swap_connections_opened_total", "peer", "client");
+        double clientConnectionsBefore = director.metrics().sum("connection_swap_connections_opened_total", "peer", "client");
 
         assertRefused(QuicTls.client(TlsMaterial.trustOnly("no client certificate", ownClient.caCertificates())),
                 "a client without a certificate");
@@ -110,7 +110,7 @@ class TlsOnAnOwnCaIT {
         assertThat(director.logLines("rejected peer certificate")).as("the director says why")
                 .anySatisfy(line -> assertThat(line).contains("peer.role=client")
                         .contains("peer.cert=\"CN=client,O=connection-swap\""));
-        assertThat(director.metrics().sum("swap_connections_opened_total", "peer", "client"))
+        assertThat(director.metrics().sum("connection_swap_connections_opened_total", "peer", "client"))
                 .as("no refused client became a client connection").isEqualTo(clientConnectionsBefore);
 
         try (RawQuicClient withCertificate = new RawQuicClient(RawQuicClient.tls(ownClient), cluster.directorQuicPort())) {

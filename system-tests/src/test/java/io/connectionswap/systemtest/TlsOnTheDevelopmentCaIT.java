@@ -30,7 +30,7 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The jars on this clone's development PKI (certs/generate.sh): every role says so (WARN at start, health detail
- * {@code tls.developmentCa}, gauge {@code swap_tls_development_ca} 1), Boot's SSL health and info show the
+ * {@code tls.developmentCa}, gauge {@code connection_swap_tls_development_ca} 1), Boot's SSL health and info show the
  * certificates' expiry; and the director's certificate rotates without a restart: its PEM files are replaced while
  * it runs, a new connection gets the new certificate, an open connection keeps streaming and opens new streams.
  */
@@ -85,7 +85,7 @@ class TlsOnTheDevelopmentCaIT {
             assertThat(tls.path("status").asText()).isEqualTo("UP");
             assertThat(tls.at("/details/developmentCa").asBoolean()).as("%s: health detail", role).isTrue();
             assertThat(tls.at("/details/certificate").asText()).isEqualTo("CN=" + role + ",O=connection-swap");
-            assertThat(process.metrics().sum("swap_tls_development_ca")).as("%s: gauge", role).isEqualTo(1.0);
+            assertThat(process.metrics().sum("connection_swap_tls_development_ca")).as("%s: gauge", role).isEqualTo(1.0);
 
             // Boot's own view of the SSL bundle: health component "ssl" and the certificates' validity in /info
             JsonNode ssl = json(process, "/actuator/health/ssl");

@@ -13,7 +13,7 @@ import org.springframework.context.annotation.Configuration;
 /**
  * What the client's TLS says about itself. The TLS comes from the SSL bundle {@code client} (client-service.yml),
  * wired and reloaded by the swap-client starter; here: health component {@code tls} and the gauge
- * {@code swap_tls_development_ca}.
+ * {@code connection_swap_tls_development_ca}.
  */
 @Configuration(proxyBeanMethods = false)
 public class ClientTlsConfiguration {

@@ -23,6 +23,7 @@ import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import io.fabric8.openshift.api.model.monitoring.v1.PrometheusRule;
 import io.fabric8.openshift.api.model.monitoring.v1.ServiceMonitor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -48,7 +49,7 @@ final class StrictManifests {
     private static final List<Class<? extends HasMetadata>> KINDS = List.of(
             Namespace.class, ConfigMap.class, Secret.class, Service.class, Deployment.class, StatefulSet.class,
             PodDisruptionBudget.class, NetworkPolicy.class, HorizontalPodAutoscaler.class, ServiceMonitor.class,
-            Certificate.class, Issuer.class);
+            Certificate.class, Issuer.class, PrometheusRule.class);
 
     private static final Map<String, Class<? extends HasMetadata>> BY_TYPE = KINDS.stream()
             .collect(Collectors.toMap(k -> typeKey(HasMetadata.getApiVersion(k), HasMetadata.getKind(k)),

@@ -14,6 +14,7 @@ import io.connectionswap.director.relay.Relay;
 import io.connectionswap.director.tracing.RelayTracing;
 import io.connectionswap.protocol.dns.HostResolver;
 import io.connectionswap.protocol.dns.NameServers;
+import io.connectionswap.director.relay.SwapReason;
 import io.connectionswap.protocol.quic.QuicConnector;
 import io.connectionswap.protocol.quic.QuicSettings;
 import io.connectionswap.protocol.tls.TlsContexts;
@@ -34,7 +35,7 @@ public class DirectorBeans {
 
     @Bean
     DirectorMeters directorMeters(MeterRegistry meterRegistry, EventLoopGroup directorEventLoopGroup) {
-        return new DirectorMeters(meterRegistry, directorEventLoopGroup);
+        return new DirectorMeters(meterRegistry, directorEventLoopGroup, SwapReason.ALL);
     }
 
     @Bean

@@ -15,7 +15,7 @@ import org.springframework.context.annotation.Configuration;
  * The director's TLS from its Spring Boot SSL bundle: the QUIC contexts of its server (clients and registering
  * workers; client certificates as {@code CONNECTION_SWAP_CLIENT_AUTH} says) and of its links to workers (mutual
  * TLS), rebuilt when the bundle's files change; whether it runs on the development CA (health component {@code tls},
- * gauge {@code swap_tls_development_ca}).
+ * gauge {@code connection_swap_tls_development_ca}).
  */
 @Configuration(proxyBeanMethods = false)
 public class DirectorTlsConfiguration {

@@ -20,7 +20,7 @@ import org.springframework.context.SmartLifecycle;
  * {@link AddressResolver} is asynchronous: Netty's DNS resolver, which caches each answer for its record's TTL, so a
  * change behind the name is seen at the next round after the TTL). One round at a time: a round still waiting for
  * its answer when the next is due is not doubled. A round that fails is logged and counted
- * ({@code swap_task_failures_total{task="dns_discovery"}}); the next one runs all the same.
+ * ({@code connection_swap_task_failures_total{task="dns_discovery"}}); the next one runs all the same.
  */
 public final class DnsDiscovery implements SmartLifecycle {
 

@@ -115,6 +115,7 @@ public final class WorkerRegistry {
                 WorkerSource.REGISTRATION, registration.models());
         worker.registrationOpen(true);
         workers.put(key, worker);
+        meters.workerAdded(worker.label());
         publish();
         log.info("worker.addr={} worker.label={} count={} registered worker", key, worker.label(), workers.size());
         connectLink(worker, linkBackoff(Duration.ofMillis(50)));
@@ -149,6 +150,7 @@ public final class WorkerRegistry {
                     discovery.tokenInterval(), "dns:" + key, tlsName, WorkerSource.DNS, List.of());
             worker.inDns(true);
             workers.put(key, worker);
+            meters.workerAdded(worker.label());
             publish();
             log.info("worker.addr={} worker.label={} count={} discovered worker through DNS", key, worker.label(),
                     workers.size());
@@ -160,7 +162,10 @@ public final class WorkerRegistry {
         return workers.size();
     }
 
-    /** Stream channels held by the director's links to workers (for {@code swap_quic_streams_open}; any thread). */
+    /**
+     * Stream channels held by the director's links to workers (for {@code connection_swap_quic_streams_open}; any
+     * thread).
+     */
     public int heldStreams() {
         int held = 0;
         for (WorkerEndpoint worker : snapshot) {

@@ -31,6 +31,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,8 +50,10 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
     private final DirectorMeters meters;
     /** Null while tracing is off. */
     private final RelayTracing tracing;
+    private final LongSupplier clock;
     private final Set<RelaySession> sessions = new LinkedHashSet<>();
-    private final PendingSwaps pendingSwaps = new PendingSwaps(TimeUnit.MINUTES.toNanos(5));
+    private final PendingFirstTokens pendingSwaps = new PendingFirstTokens(TimeUnit.MINUTES.toNanos(5));
+    private final PendingFirstTokens pendingFirstTokens = new PendingFirstTokens(TimeUnit.MINUTES.toNanos(5));
     private final SessionWatch watch;
     private long nextStreamId;
     private volatile int activeSessions;
@@ -59,13 +62,25 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
 
     public Relay(WorkerRegistry registry, DirectorProperties properties, LimitProperties limits, FrameLimits frameLimits,
                  DirectorMeters meters) {
-        this(registry, properties, limits, frameLimits, meters, null);
+        this(registry, properties, limits, frameLimits, meters, (RelayTracing) null);
     }
 
     /** {@code tracing}: a span per leg, or null (tracing off: nothing but that null check per leg). */
     public Relay(WorkerRegistry registry, DirectorProperties properties, LimitProperties limits, FrameLimits frameLimits,
                  DirectorMeters meters, RelayTracing tracing) {
+        this(registry, properties, limits, frameLimits, meters, tracing, System::nanoTime);
+    }
+
+    /** {@code clock} gives {@code System.nanoTime()}-like values for the swap gap and the time to first token. */
+    public Relay(WorkerRegistry registry, DirectorProperties properties, LimitProperties limits, FrameLimits frameLimits,
+                 DirectorMeters meters, LongSupplier clock) {
+        this(registry, properties, limits, frameLimits, meters, null, clock);
+    }
+
+    public Relay(WorkerRegistry registry, DirectorProperties properties, LimitProperties limits, FrameLimits frameLimits,
+                 DirectorMeters meters, RelayTracing tracing, LongSupplier clock) {
         this.tracing = tracing;
+        this.clock = clock;
         this.registry = registry;
         this.properties = properties;
         this.limits = limits;
@@ -73,7 +88,7 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
         this.meters = meters;
         long periodNanos = Math.max(TimeUnit.MILLISECONDS.toNanos(10), properties.stallMinimum().toNanos() / 2);
         this.watch = new SessionWatch(registry, sessions, new StallWatch(StallPolicy.of(properties)), limits, meters,
-                periodNanos, () -> pendingSwaps.expire(System.nanoTime()));
+                periodNanos, this::expirePending);
         registry.onWorkerFailed(this);
     }
 
@@ -126,6 +141,7 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
 
     /** A client asked for a generation (or to resume one) on {@code client}. Returns the session, or null. */
     public RelaySession open(QuicStreamChannel client, String connectionId, GenerationRequest request) {
+        long openedNanos = clock.getAsLong();
         long streamId = ++nextStreamId;
         log.info("stream.id={} connection.id={} generation.id={} prompt={} resume.after={} client opened stream",
                 streamId, connectionId, request.generationId(), PromptDigest.of(request.promptText()), request.resumeAfter());
@@ -170,6 +186,11 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
         sessions.add(session);
         worker.sessionStarted(session);
         activeSessions = sessions.size();
+        boolean resumed = request.resumeAfter() > 0 || request.migrations() > 0;
+        meters.streamStarted(resumed);
+        if (!resumed) {
+            pendingFirstTokens.waitingSince(request.generationId(), openedNanos);
+        }
         registry.openStream(worker, new ChannelInitializer<QuicStreamChannel>() {
             @Override
             protected void initChannel(QuicStreamChannel stream) {
@@ -213,7 +234,7 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
     @Override
     public void swapped(RelaySession session, String reason) {
         meters.swapped(reason, session.worker().label());
-        pendingSwaps.detected(session.generationId(), System.nanoTime());
+        pendingSwaps.waitingSince(session.generationId(), clock.getAsLong());
     }
 
     @Override
@@ -232,14 +253,36 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
     }
 
     @Override
+    public void generationFinished(RelaySession session, DirectorMeters.Finish finish) {
+        meters.generationFinished(finish);
+        if (finish == DirectorMeters.Finish.ERROR) {
+            pendingFirstTokens.forget(session.generationId()); // ended before its first token: no time to record
+        }
+    }
+
+    /** Per token: one counter increment; the first token of a leg also ends a swap gap or a time to first token. */
+    @Override
     public void tokenRelayed(RelaySession session, boolean firstOfSession) {
         meters.tokenRelayed();
         if (firstOfSession) {
-            long gap = pendingSwaps.firstTokenArrived(session.generationId(), System.nanoTime());
+            long now = clock.getAsLong();
+            long gap = pendingSwaps.firstTokenArrived(session.generationId(), now);
             if (gap >= 0) {
                 meters.swapGap(gap);
             }
+            if (session.resumeAfter() == 0) { // the generation's first token: new, or resumed before any token
+                long firstToken = pendingFirstTokens.firstTokenArrived(session.generationId(), now);
+                if (firstToken >= 0) {
+                    meters.timeToFirstToken(firstToken);
+                }
+            }
         }
+    }
+
+    private void expirePending() {
+        long now = clock.getAsLong();
+        pendingSwaps.expire(now);
+        pendingFirstTokens.expire(now);
     }
 
     /** Receives the worker's side of one session. */

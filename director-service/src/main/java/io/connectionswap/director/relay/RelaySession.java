@@ -1,11 +1,14 @@
 package io.connectionswap.director.relay;
 
+import io.connectionswap.director.metrics.DirectorMeters.Finish;
 import io.connectionswap.director.registry.WorkerEndpoint;
 import io.connectionswap.director.tracing.LegOutcome;
 import io.connectionswap.director.tracing.LegSpan;
 import io.connectionswap.protocol.codec.MessageCodec;
 import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.frame.RawFrame;
+import io.connectionswap.protocol.message.End;
+import io.connectionswap.protocol.message.FinishReason;
 import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.Message;
 import io.connectionswap.protocol.message.Retry;
@@ -17,7 +20,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One client stream relayed to one worker. Frames from the worker go to the client as they are (no decoding
- * beyond the type byte and a token's sequence number). On any failure signal the session ends exactly once:
+ * beyond the type byte and a token's sequence number; an END frame, once per generation, is read for its finish
+ * reason). On any failure signal the session ends exactly once:
  * the worker stream is cancelled, frames still arriving from it are dropped, and the client gets a RETRY frame
  * with the last sequence relayed, unless the generation has moved as often as the migration limit allows: then a
  * final MIGRATION_LIMIT error. A worker's error that is the request's fault goes to the client as final.
@@ -141,8 +145,9 @@ public final class RelaySession {
                 case CONNECTED -> relayToClient(frame);
                 case TOKEN -> relayToken(frame);
                 case END -> {
+                    Finish finish = finishOf(frame);
                     relayToClient(frame);
-                    complete();
+                    complete(finish);
                 }
                 case ERROR -> workerError(frame);
                 default -> swap(SwapReason.STREAM_ERROR, "unexpected " + frame.type() + " frame from worker");
@@ -174,6 +179,7 @@ public final class RelaySession {
             phase = Phase.DONE;
             relay.sessionEnded(this);
             relay.requestFailed(this, error.code());
+            relay.generationFinished(this, Finish.ERROR);
             log.warn("stream.id={} connection.id={} generation.id={} worker.label={} error={} problem=\"{}\" "
                     + "worker refused the request; ending the client's stream with its error", streamId, connectionId,
                     request.generationId(), worker.label(), error.code(), error.message());
@@ -237,9 +243,28 @@ public final class RelaySession {
         return request.generationId();
     }
 
-    private void complete() {
+    /** Tokens the client already had when this leg started (0 for a new generation, or a resume before any token). */
+    int resumeAfter() {
+        return request.resumeAfter();
+    }
+
+    /** The finish reason of an END frame; one the director cannot read counts as an error (the client cannot either). */
+    private Finish finishOf(RawFrame frame) {
+        try {
+            if (MessageCodec.decode(frame) instanceof End end) {
+                return FinishReason.fromWire(end.finishReason()) == FinishReason.LENGTH ? Finish.LENGTH : Finish.STOP;
+            }
+        } catch (RuntimeException e) {
+            log.warn("stream.id={} connection.id={} worker.label={} problem=\"{}\" unreadable END frame from worker",
+                    streamId, connectionId, worker.label(), e.getMessage());
+        }
+        return Finish.ERROR;
+    }
+
+    private void complete(Finish finish) {
         phase = Phase.DONE;
         relay.sessionEnded(this);
+        relay.generationFinished(this, finish);
         client.finish();
         if (workerStream != null) {
             workerStream.close();
@@ -292,6 +317,7 @@ public final class RelaySession {
                     + "generation reached the migration limit; ending the client's stream with an error", streamId,
                     connectionId, request.generationId(), request.migrations(), reason, lastRelayed);
             relay.migrationLimitReached(this, reason);
+            relay.generationFinished(this, Finish.ERROR);
             client.fail(new StreamError(ErrorCode.MIGRATION_LIMIT, problem));
             traceEnd(LegOutcome.MIGRATION_LIMIT, reason, detail);
             return;
@@ -328,6 +354,7 @@ public final class RelaySession {
             log.warn("stream.id={} connection.id={} generation.id={} worker.label={} last.seq={} problem=\"{}\" client "
                     + "stopped reading; resetting its stream", streamId, connectionId, request.generationId(),
                     worker.label(), lastRelayed, detail);
+            relay.generationFinished(this, Finish.ERROR);
             client.abort(ErrorCode.TOO_SLOW);
             traceEnd(LegOutcome.CLIENT_TOO_SLOW, ErrorCode.TOO_SLOW.name(), detail);
         }
@@ -339,6 +366,7 @@ public final class RelaySession {
             log.warn("stream.id={} connection.id={} generation.id={} worker.label={} last.seq={} problem=\"{}\" stream "
                     + "lived too long; ending it", streamId, connectionId, request.generationId(), worker.label(),
                     lastRelayed, detail);
+            relay.generationFinished(this, Finish.ERROR);
             client.fail(new StreamError(ErrorCode.STREAM_TIMEOUT, detail));
             traceEnd(LegOutcome.TIMEOUT, ErrorCode.STREAM_TIMEOUT.name(), detail);
         }

@@ -220,6 +220,10 @@ class StallWatchTest {
         }
 
         @Override
+        public void generationFinished(RelaySession session, io.connectionswap.director.metrics.DirectorMeters.Finish finish) {
+        }
+
+        @Override
         public void tokenRelayed(RelaySession session, boolean firstOfSession) {
         }
     };

@@ -12,7 +12,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Puts the root logger's appenders (Spring Boot's console, plain or structured) behind one {@link DroppingAsyncAppender}:
  * a QUIC event loop that logs a line never waits on console I/O, and when the queue is full the line is dropped and
- * counted ({@code swap_log_events_dropped_total}) rather than the loop blocked.
+ * counted ({@code connection_swap_log_events_dropped_total}) rather than the loop blocked.
  *
  * <p>Called when an application is ready, after Spring Boot configured logging (Boot configures the console
  * itself, so {@code logging.pattern.console} and {@code logging.structured.format.console} keep working). Idempotent:

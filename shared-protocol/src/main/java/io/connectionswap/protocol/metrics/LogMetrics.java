@@ -11,7 +11,7 @@ public final class LogMetrics {
     }
 
     public static void bind(MeterRegistry registry) {
-        FunctionCounter.builder("swap.log.events.dropped", AsyncConsole.class, ignored -> AsyncConsole.dropped())
+        FunctionCounter.builder("connection.swap.log.events.dropped", AsyncConsole.class, ignored -> AsyncConsole.dropped())
                 .description("log lines dropped because the asynchronous console queue was full (logging never "
                         + "blocks an event loop)")
                 .register(registry);

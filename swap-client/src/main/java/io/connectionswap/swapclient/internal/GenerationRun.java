@@ -55,6 +55,7 @@ public final class GenerationRun implements Flow.Subscription {
 
     private String worker;
     private String connectionId;
+    private long startedNanos;
     private long lastTokenNanos;
     private PendingSwap pendingSwap;
     private int sequenceErrors;
@@ -84,6 +85,7 @@ public final class GenerationRun implements Flow.Subscription {
 
     /** Opens the first leg; call on the loop after {@code onSubscribe}. */
     public void start() {
+        startedNanos = loop.nanoTime();
         openLeg();
     }
 
@@ -247,6 +249,8 @@ public final class GenerationRun implements Flow.Subscription {
                 listener.tokenReceived();
                 if (lastTokenNanos != 0) {
                     listener.tokenGap(now - lastTokenNanos);
+                } else {
+                    listener.timeToFirstToken(now - startedNanos);
                 }
                 emitPendingSwap(now);
                 lastTokenNanos = now;

@@ -147,6 +147,23 @@ class GenerationRunTest {
     }
 
     @Test
+    void timeToFirstTokenRunsFromTheStartAcrossASwapBeforeTheFirstTokenAndIsReportedOnce() {
+        start(request(3), GenerationOptions.WAIT_FOREVER, Long.MAX_VALUE);
+        FakeTransport.FakeLeg first = transport.last();
+        first.events.assigned(connected("worker-a", 0));
+        loop.advance(400 * MS);
+        first.events.retry(new Retry("stall", 0, "worker-a", "no first token"));
+        FakeTransport.FakeLeg second = transport.last();
+        second.events.assigned(connected("worker-b", 0));
+        loop.advance(100 * MS);
+        tokens(second, 1, 3);
+        second.events.ended(new End("gen-1", 3, "length", null));
+
+        assertThat(metrics.firstTokens).containsExactly(500 * MS);
+        assertThat(metrics.tokens).isEqualTo(3);
+    }
+
+    @Test
     void aDuplicateIsDroppedAndAGapResumesAfterTheLastGoodToken() {
         start(request(6), GenerationOptions.WAIT_FOREVER, Long.MAX_VALUE);
         FakeTransport.FakeLeg first = transport.last();
@@ -358,6 +375,7 @@ class GenerationRunTest {
     }
 
     private static final class CountingListener implements SwapClientListener {
+        final List<Long> firstTokens = new ArrayList<>();
         int tokens;
         int completed;
         int noWorker;
@@ -367,6 +385,11 @@ class GenerationRunTest {
         @Override
         public void tokenReceived() {
             tokens++;
+        }
+
+        @Override
+        public void timeToFirstToken(long nanos) {
+            firstTokens.add(nanos);
         }
 
         @Override

@@ -126,7 +126,7 @@ public final class ProcessCluster implements AutoCloseable {
             if (replica.isAlive()) {
                 await(replica.name() + " sees " + count + " healthy workers").atMost(STARTUP)
                         .pollInterval(Duration.ofMillis(250))
-                        .until(() -> replica.ready() && replica.metrics().sum("swap_workers", "state", "healthy") == count);
+                        .until(() -> replica.ready() && replica.metrics().sum("connection_swap_workers", "state", "healthy") == count);
             }
         }
     }

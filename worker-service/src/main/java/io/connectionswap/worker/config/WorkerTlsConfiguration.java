@@ -16,7 +16,7 @@ import org.springframework.context.annotation.Configuration;
  * The worker's TLS from its Spring Boot SSL bundle: the QUIC context of its server, which accepts only the director's
  * certificate (CN {@code director}, mutual TLS), and of its registrations with directors, rebuilt when the bundle's
  * files change; whether it runs on the development CA (health component {@code tls}, gauge
- * {@code swap_tls_development_ca}).
+ * {@code connection_swap_tls_development_ca}).
  */
 @Configuration(proxyBeanMethods = false)
 public class WorkerTlsConfiguration {

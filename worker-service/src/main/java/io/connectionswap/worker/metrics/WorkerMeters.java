@@ -22,23 +22,23 @@ public class WorkerMeters {
         // netty_allocator_*, netty_eventexecutor_tasks_pending
         NettyMetrics.bind(registry, workerEventLoop);
         LogMetrics.bind(registry);
-        // swap_worker_tokens_total
-        this.tokens = Counter.builder("swap.worker.tokens")
+        // connection_swap_worker_tokens_total
+        this.tokens = Counter.builder("connection.swap.worker.tokens")
                 .description("Tokens this worker emitted")
                 .register(registry);
-        // swap_worker_handoffs_total
-        this.handoffs = Counter.builder("swap.worker.handoffs")
+        // connection_swap_worker_handoffs_total
+        this.handoffs = Counter.builder("connection.swap.worker.handoffs")
                 .description("Streams handed to this worker by the director (new and resumed generations)")
                 .register(registry);
-        // swap_worker_streams_active
-        Gauge.builder("swap.worker.streams.active", activeStreams, ActiveStreams::count)
+        // connection_swap_worker_streams_active
+        Gauge.builder("connection.swap.worker.streams.active", activeStreams, ActiveStreams::count)
                 .description("Generation streams this worker is serving now")
                 .register(registry);
     }
 
-    /** swap_tls_development_ca: 1 while the worker trusts the development CA of certs/generate.sh, else 0. */
+    /** connection_swap_tls_development_ca: 1 while the worker trusts the development CA of certs/generate.sh, else 0. */
     public void bindTlsGauge(java.util.function.BooleanSupplier developmentCa) {
-        Gauge.builder("swap.tls.development.ca", () -> developmentCa.getAsBoolean() ? 1 : 0)
+        Gauge.builder("connection.swap.tls.development.ca", () -> developmentCa.getAsBoolean() ? 1 : 0)
                 .description("1 while this role trusts the development CA of certs/generate.sh: not for production")
                 .register(registry);
     }

@@ -5,22 +5,25 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Generations whose worker failed and that have not yet received a token from the next worker, with the time the
- * failure was detected: the start of {@code swap_gap_seconds}. Entries a client never resumes here (it gave up, or
- * resumed at another director) expire. Routing loop only.
+ * Generations waiting for a token, each with the time it started waiting. The relay keeps two: generations whose
+ * worker failed, since the failure was detected (the start of {@code connection_swap_gap_seconds}), and new
+ * generations, since their GENERATE (the start of {@code connection_swap_time_to_first_token_seconds}, which goes on
+ * across a swap before the first token). Entries that never get a token here (the client gave up, or resumed at
+ * another director) expire. Routing loop only.
  */
-final class PendingSwaps {
+final class PendingFirstTokens {
 
     private static final int MAX_ENTRIES = 100_000;
 
     private final long expiryNanos;
     private final Map<String, Long> detectedAt = new LinkedHashMap<>();
 
-    PendingSwaps(long expiryNanos) {
+    PendingFirstTokens(long expiryNanos) {
         this.expiryNanos = expiryNanos;
     }
 
-    void detected(String generationId, long nanos) {
+    /** {@code generationId} waits for a token from {@code nanos} on. */
+    void waitingSince(String generationId, long nanos) {
         detectedAt.remove(generationId);
         detectedAt.put(generationId, nanos);
         if (detectedAt.size() > MAX_ENTRIES) {
@@ -30,10 +33,14 @@ final class PendingSwaps {
         }
     }
 
-    /** Returns the nanos since the failure was detected and forgets it, or -1 when none is pending. */
+    /** Returns the nanos it waited and forgets it, or -1 when it was not waiting. */
     long firstTokenArrived(String generationId, long nowNanos) {
         Long detected = detectedAt.remove(generationId);
         return detected == null ? -1 : nowNanos - detected;
+    }
+
+    void forget(String generationId) {
+        detectedAt.remove(generationId);
     }
 
     void expire(long nowNanos) {
