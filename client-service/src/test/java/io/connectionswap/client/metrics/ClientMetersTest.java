@@ -33,7 +33,7 @@ class ClientMetersTest {
                     .map(line -> line.split("[{ ]", 2)[0])
                     .filter(name -> name.contains("swap"))
                     .distinct())
-                    .containsExactlyInAnyOrder("connection_swap_client_tokens_total",
+                    .containsExactlyInAnyOrder("connection_swap_client_tokens_total", "connection_swap_log_events_dropped_total",
                             "connection_swap_client_swaps_total", "connection_swap_client_sequence_errors_total",
                             "connection_swap_client_reconnects_total", "connection_swap_client_generations_total",
                             "connection_swap_client_no_worker_waits_total",

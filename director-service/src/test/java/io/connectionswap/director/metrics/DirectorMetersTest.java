@@ -51,7 +51,7 @@ class DirectorMetersTest {
         assertThat(names).filteredOn(name -> name.startsWith("swap_")).as("names outside the namespace").isEmpty();
         assertThat(names.stream().filter(name -> name.startsWith("connection_swap_")).collect(Collectors.toSet()))
                 .containsExactlyInAnyOrder(
-                        "connection_swap_swaps_total",
+                        "connection_swap_swaps_total", "connection_swap_log_events_dropped_total",
                         "connection_swap_gap_seconds_bucket", "connection_swap_gap_seconds_count",
                         "connection_swap_gap_seconds_sum", "connection_swap_gap_seconds_max",
                         "connection_swap_time_to_first_token_seconds_bucket",

@@ -1,5 +1,6 @@
 package io.connectionswap.director.relay;
 
+import io.connectionswap.director.metrics.DirectorMeters;
 import static io.connectionswap.testsupport.tracing.InMemoryTracing.attribute;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -151,6 +152,10 @@ class RelaySessionTracingTest {
 
         @Override
         public void migrationLimitReached(RelaySession session, String reason) {
+        }
+
+        @Override
+        public void generationFinished(RelaySession session, DirectorMeters.Finish finish) {
         }
 
         @Override

@@ -25,7 +25,8 @@ class WorkerMetersTest {
                     .map(line -> line.split("[{ ]", 2)[0])
                     .filter(name -> name.contains("swap")).distinct())
                     .containsExactlyInAnyOrder("connection_swap_worker_tokens_total",
-                            "connection_swap_worker_handoffs_total", "connection_swap_worker_streams_active");
+                            "connection_swap_worker_handoffs_total", "connection_swap_worker_streams_active",
+                            "connection_swap_log_events_dropped_total");
         } finally {
             loop.shutdownGracefully();
         }
