@@ -107,9 +107,11 @@ class TlsOnAnOwnCaIT {
         TlsMaterial foreign = TlsIdentity.of(RepositoryPki.certs(), "client").material();
         assertRefused(QuicTls.client(new TlsMaterial("client certificate of another CA", foreign.keyManagers(),
                 foreign.certificateChain(), ownClient.caCertificates())), "a client with a certificate of another CA");
-        assertThat(director.logLines("rejected peer certificate")).as("the director says why")
-                .anySatisfy(line -> assertThat(line).contains("peer.role=client")
-                        .contains("peer.cert=\"CN=client,O=connection-swap\""));
+        // the log is asynchronous: the line may reach the process's output a moment after the refusal
+        await("the director says why").atMost(DEADLINE).pollInterval(Duration.ofMillis(200))
+                .untilAsserted(() -> assertThat(director.logLines("rejected peer certificate"))
+                        .anySatisfy(line -> assertThat(line).contains("peer.role=client")
+                                .contains("peer.cert=\"CN=client,O=connection-swap\"")));
         assertThat(director.metrics().sum("connection_swap_connections_opened_total", "peer", "client"))
                 .as("no refused client became a client connection").isEqualTo(clientConnectionsBefore);
 
