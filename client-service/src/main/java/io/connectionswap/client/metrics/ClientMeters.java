@@ -2,13 +2,16 @@ package io.connectionswap.client.metrics;
 
 import io.connectionswap.protocol.metrics.NettyMetrics;
 import io.connectionswap.swapclient.SequenceErrorKind;
+import io.connectionswap.swapclient.SwapClient;
 import io.connectionswap.swapclient.SwapClientListener;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.channel.EventLoopGroup;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.stereotype.Component;
 
 /**
@@ -27,7 +30,10 @@ public class ClientMeters implements SwapClientListener {
     private final Counter noWorkerWaits;
     private final Timer tokenGap;
 
-    public ClientMeters(MeterRegistry registry, EventLoopGroup clientEventLoopGroup) {
+    /**
+     * @param client the client these meters listen to; a provider, since the client is built with this listener
+     */
+    public ClientMeters(MeterRegistry registry, EventLoopGroup clientEventLoopGroup, ObjectProvider<SwapClient> client) {
         // netty_allocator_*, netty_eventexecutor_tasks_pending
         NettyMetrics.bind(registry, clientEventLoopGroup);
         // swap_client_tokens_total
@@ -55,6 +61,17 @@ public class ClientMeters implements SwapClientListener {
                 .minimumExpectedValue(Duration.ofMillis(1))
                 .maximumExpectedValue(Duration.ofSeconds(60))
                 .register(registry);
+        // swap_quic_streams_open
+        Gauge.builder("swap.quic.streams.open", client, ClientMeters::openStreams)
+                .strongReference(true) // the provider is held by nothing else
+                .description("QUIC stream channels held by the client's connection to the director: returns to the "
+                        + "in-flight level when streams are released")
+                .register(registry);
+    }
+
+    private static double openStreams(ObjectProvider<SwapClient> client) {
+        SwapClient current = client.getIfAvailable();
+        return current == null ? 0 : current.openStreams();
     }
 
     @Override

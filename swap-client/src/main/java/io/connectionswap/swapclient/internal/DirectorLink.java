@@ -5,6 +5,7 @@ import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.GoAway;
 import io.connectionswap.protocol.quic.Heartbeats;
 import io.connectionswap.protocol.quic.HostPort;
+import io.connectionswap.protocol.quic.QuicConnections;
 import io.connectionswap.protocol.quic.QuicConnector;
 import io.connectionswap.protocol.quic.QuicSettings;
 import io.connectionswap.protocol.quic.StreamPipelines;
@@ -65,6 +66,7 @@ public final class DirectorLink implements Transport {
     private final SwapClientListener listener;
     private final Backoff backoff;
     private final Set<Runnable> waiters = new LinkedHashSet<>();
+    private final QuicConnections connections = new QuicConnections();
     private volatile QuicChannel connection;
     private volatile Instant connectedSince;
     private volatile long reconnects;
@@ -107,6 +109,14 @@ public final class DirectorLink implements Transport {
         QuicChannel open = connection;
         return new ConnectionState(open != null && open.isActive(), String.valueOf(current), connectedSince, reconnects,
                 lastProblem);
+    }
+
+    /**
+     * QUIC stream channels the client's connections hold now (any thread): the control stream and the generation
+     * streams in flight, plus any not yet released.
+     */
+    public int streamsHeld() {
+        return connections.streamsHeld();
     }
 
     @Override
@@ -180,6 +190,7 @@ public final class DirectorLink implements Transport {
             return;
         }
         QuicChannel previous = connection; // still open after a GOAWAY: it carries its streams until they end
+        connections.add(channel);
         connection = channel;
         connectedSince = Instant.now();
         lastProblem = null;

@@ -1,6 +1,7 @@
 package io.connectionswap.worker.metrics;
 
 import io.connectionswap.protocol.metrics.NettyMetrics;
+import io.connectionswap.protocol.quic.QuicConnections;
 import io.connectionswap.worker.quic.ActiveStreams;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -15,7 +16,8 @@ public class WorkerMeters {
     private final Counter tokens;
     private final Counter handoffs;
 
-    public WorkerMeters(MeterRegistry registry, ActiveStreams activeStreams, EventLoopGroup workerEventLoop) {
+    public WorkerMeters(MeterRegistry registry, ActiveStreams activeStreams, EventLoopGroup workerEventLoop,
+                        QuicConnections quicConnections) {
         // netty_allocator_*, netty_eventexecutor_tasks_pending
         NettyMetrics.bind(registry, workerEventLoop);
         // swap_worker_tokens_total
@@ -29,6 +31,11 @@ public class WorkerMeters {
         // swap_worker_streams_active
         Gauge.builder("swap.worker.streams.active", activeStreams, ActiveStreams::count)
                 .description("Generation streams this worker is serving now")
+                .register(registry);
+        // swap_quic_streams_open
+        Gauge.builder("swap.quic.streams.open", quicConnections, QuicConnections::streamsHeld)
+                .description("QUIC stream channels held by the worker's connections (from directors, and its "
+                        + "registrations): returns to the in-flight level when streams are released")
                 .register(registry);
     }
 

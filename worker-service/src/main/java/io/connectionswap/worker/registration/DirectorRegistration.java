@@ -3,6 +3,7 @@ package io.connectionswap.worker.registration;
 import io.connectionswap.protocol.message.WorkerRegistration;
 import io.connectionswap.protocol.model.ModelBackend;
 import io.connectionswap.protocol.quic.HostPort;
+import io.connectionswap.protocol.quic.QuicConnections;
 import io.connectionswap.protocol.quic.QuicConnector;
 import io.connectionswap.protocol.quic.QuicSettings;
 import io.connectionswap.protocol.tls.QuicTls;
@@ -47,6 +48,7 @@ public class DirectorRegistration {
     private final EventLoopGroup group;
     private final QuicConnector connector;
     private final ModelBackend model;
+    private final QuicConnections connections;
     private final String instanceId = UUID.randomUUID().toString();
     private final Map<InetSocketAddress, DirectorSession> sessions = new ConcurrentHashMap<>();
     private volatile HostPort advertised;
@@ -57,10 +59,11 @@ public class DirectorRegistration {
     private ScheduledExecutorService lookups;
 
     public DirectorRegistration(WorkerProperties properties, TlsIdentity workerIdentity, QuicSettings settings,
-                                EventLoopGroup workerEventLoop, ModelBackend model) {
+                                EventLoopGroup workerEventLoop, ModelBackend model, QuicConnections workerQuicConnections) {
         this.properties = properties;
         this.model = model;
         this.group = workerEventLoop;
+        this.connections = workerQuicConnections;
         this.connector = new QuicConnector(workerEventLoop, settings, QuicTls.client(workerIdentity));
     }
 
@@ -187,7 +190,7 @@ public class DirectorRegistration {
             }
         }
         found.forEach((address, tlsName) -> sessions.computeIfAbsent(address, key -> {
-            DirectorSession session = new DirectorSession(properties.label(), key, tlsName, connector, group.next(),
+            DirectorSession session = new DirectorSession(properties.label(), key, tlsName, connector, connections, group.next(),
                     this::registration, properties.heartbeatInterval(), properties.heartbeatTimeout(),
                     properties.registrationRetryMax());
             session.start();
