@@ -9,7 +9,12 @@
 # turns it off). The client starts once the director sees both workers healthy and runs two generations at a time
 # (CONNECTION_SWAP_CLIENT_CONCURRENCY=2), so each worker serves one from the start: about 15 s later worker-a's
 # health turns DOWN and you see the director move its stream to worker-b on the same client connection.
-# Every CONNECTION_SWAP_* variable you export is passed to all four processes.
+# Every CONNECTION_SWAP_* variable you export is passed to all four processes; SERVER_PORT (the Actuator HTTP port)
+# is set per role: DIRECTOR_HTTP_PORT (8080), WORKER_A_HTTP_PORT (8081), WORKER_B_HTTP_PORT (8082), CLIENT_HTTP_PORT
+# (8090). JAVA_OPTS goes to every java command line. Once the client runs, the script prints each role's PID, QUIC
+# port and Actuator URL, and a ready-made `kill -9 <pid>` line per worker.
+# TLS: this clone's development PKI in certs/ (nothing of it is committed) is created with certs/generate.sh on the
+# first run and kept after; export CONNECTION_SWAP_CERTS_DIR to use a PKI of your own instead.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -29,6 +34,22 @@ if $stale; then
   echo "[run-local] building jars (./mvnw -DskipTests package) ..."
   ./mvnw -q -DskipTests package
 fi
+
+if [[ -z ${CONNECTION_SWAP_CERTS_DIR:-} ]]; then
+  certs/generate.sh --if-missing   # a no-op once certs/ca.pem exists
+fi
+
+director_http=${DIRECTOR_HTTP_PORT:-8080}
+worker_a_http=${WORKER_A_HTTP_PORT:-8081}
+worker_b_http=${WORKER_B_HTTP_PORT:-8082}
+client_http=${CLIENT_HTTP_PORT:-8090}
+for port in "$director_http" "$worker_a_http" "$worker_b_http" "$client_http"; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    echo "[run-local] TCP port $port is already in use (another run-local.sh, compose, ...?); stop that or choose" \
+      "other ports: DIRECTOR_HTTP_PORT, WORKER_A_HTTP_PORT, WORKER_B_HTTP_PORT, CLIENT_HTTP_PORT" >&2
+    exit 1
+  fi
+done
 
 pids=()
 stop() {
@@ -51,20 +72,25 @@ start() {
   # $! is java itself (env execs it), so the stop trap's SIGTERM reaches the JVM and a worker drains
   env "${env[@]}" java ${JAVA_OPTS:-} -jar "$1" > >(sed -u "s/^/$prefix /") 2>&1 &
   pids+=($!)
+  pid_of[$role]=$!
 }
+declare -A pid_of
 
 token_interval=${CONNECTION_SWAP_TOKEN_INTERVAL:-1s}
 director=${CONNECTION_SWAP_DIRECTOR_ADDR:-127.0.0.1:61000}
-start director 36 CONNECTION_SWAP_DIRECTOR_ADDR="$director" -- director-service/target/director-service.jar
-start worker-a 32 CONNECTION_SWAP_WORKER_ADDR=127.0.0.1:62001 CONNECTION_SWAP_WORKER_LABEL=worker-a \
+worker_a_addr=127.0.0.1:62001
+worker_b_addr=127.0.0.1:62002
+start director 36 CONNECTION_SWAP_DIRECTOR_ADDR="$director" SERVER_PORT="$director_http" \
+  -- director-service/target/director-service.jar
+start worker-a 32 CONNECTION_SWAP_WORKER_ADDR=$worker_a_addr CONNECTION_SWAP_WORKER_LABEL=worker-a \
   CONNECTION_SWAP_WORKER_FAIL_AFTER="${WORKER_A_FAIL_AFTER-15s}" CONNECTION_SWAP_DIRECTOR_TARGET="$director" \
-  CONNECTION_SWAP_TOKEN_INTERVAL="$token_interval" -- worker-service/target/worker-service.jar
-start worker-b 33 CONNECTION_SWAP_WORKER_ADDR=127.0.0.1:62002 CONNECTION_SWAP_WORKER_LABEL=worker-b \
+  CONNECTION_SWAP_TOKEN_INTERVAL="$token_interval" SERVER_PORT="$worker_a_http" -- worker-service/target/worker-service.jar
+start worker-b 33 CONNECTION_SWAP_WORKER_ADDR=$worker_b_addr CONNECTION_SWAP_WORKER_LABEL=worker-b \
   CONNECTION_SWAP_DIRECTOR_TARGET="$director" CONNECTION_SWAP_TOKEN_INTERVAL="$token_interval" \
-  -- worker-service/target/worker-service.jar
+  SERVER_PORT="$worker_b_http" -- worker-service/target/worker-service.jar
 
 # start the client once both workers are in rotation, so its two streams land one on each worker
-health=http://127.0.0.1:${DIRECTOR_HTTP_PORT:-8080}/actuator/health
+health=http://127.0.0.1:$director_http/actuator/health
 if command -v curl >/dev/null; then
   echo "[run-local] waiting (up to 2 min) for the director to see two healthy workers ($health) ..."
   for _ in $(seq 1 240); do
@@ -74,8 +100,17 @@ if command -v curl >/dev/null; then
     sleep 0.5
   done
 fi
-start client 35 CONNECTION_SWAP_DIRECTOR_TARGET="$director" \
+start client 35 CONNECTION_SWAP_DIRECTOR_TARGET="$director" SERVER_PORT="$client_http" \
   CONNECTION_SWAP_CLIENT_CONCURRENCY="${CONNECTION_SWAP_CLIENT_CONCURRENCY:-2}" -- client-service/target/client-service.jar
 
-echo "[run-local] director :8080 (Actuator), client :8090 (live page http://localhost:8090/, OpenAI gateway /v1, Actuator); Ctrl-C stops everything"
+row() { printf '[run-local]   %-9s %-8s %-19s %s\n' "$@"; }
+echo "[run-local] running; Ctrl-C stops everything (workers drain first)"
+row role pid 'QUIC (UDP)' 'Actuator (HTTP)'
+row director "${pid_of[director]}" "$director" "http://127.0.0.1:$director_http/actuator/health"
+row worker-a "${pid_of[worker-a]}" "$worker_a_addr" "http://127.0.0.1:$worker_a_http/actuator/health"
+row worker-b "${pid_of[worker-b]}" "$worker_b_addr" "http://127.0.0.1:$worker_b_http/actuator/health"
+row client "${pid_of[client]}" "-> $director" "http://127.0.0.1:$client_http/ (live page, gateway /v1, Actuator)"
+echo "[run-local] crash a worker (its streams move to the other one); kill -TERM instead drains it:"
+echo "kill -9 ${pid_of[worker-a]}   # worker-a"
+echo "kill -9 ${pid_of[worker-b]}   # worker-b"
 wait

@@ -165,8 +165,16 @@ for flags in "${FLAG_SETS[@]}"; do
     sysctl -q -w net.bridge.bridge-nf-call-iptables=0 net.bridge.bridge-nf-call-ip6tables=0 2>/dev/null || true
   fi
   echo "==== $(date -u +%FT%TZ) dockerd $flags" >>"$LOG"
-  # shellcheck disable=SC2086  # $flags is deliberately word-split
-  setsid nohup dockerd $flags >>"$LOG" 2>&1 </dev/null &
+  # The daemon outlives this script: it must not inherit a descriptor above 2 (a caller's `flock` lock, a pipe),
+  # or it would hold that lock or keep that pipe open for as long as it runs.
+  (
+    for fd in /proc/self/fd/*; do
+      fd=${fd##*/}
+      if ((fd > 2)); then eval "exec $fd>&-" 2>/dev/null || true; fi
+    done
+    # shellcheck disable=SC2086  # $flags is deliberately word-split
+    exec setsid nohup dockerd $flags >>"$LOG" 2>&1 </dev/null
+  ) &
   DOCKERD_PID=$!
   if ! wait_ready $((SECONDS + TIMEOUT)); then
     last_reason="dockerd ${flags:-(defaults)} did not answer 'docker info'"

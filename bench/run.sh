@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The connection-swap benchmark in one command: builds what is missing or stale, then starts the director from
 # its jar, worker processes and in-JVM workers on loopback (free ports only) and measures relay overhead, swap
-# gap by cause, the reconnect baseline and scale. Prints a table and writes bench/out/summary.json.
+# gap by cause, the reconnect baseline, scale, the gateway's figures and the comparison with HAProxy (Debian's
+# haproxy, installed with apt-get when missing and the bench runs as root). Prints a table and writes
+# bench/out/summary.json.
 #
-#   bench/run.sh            full run (~12 min on 2 cores)
-#   bench/run.sh --quick    short run (~3 min on 2 cores, plus the first build)
+#   bench/run.sh            full run (~30 min on 2 cores)
+#   bench/run.sh --quick    short run (~12 min on 2 cores, plus the first build)
 #   bench/run.sh --profile  also records JFR over every scale window and writes *-hotspots.txt to bench/out
 #   bench/run.sh --help     every option (--phases=..., --rounds=N, --max-streams=N, --token-interval-ms=N)
 #   bench/run.sh --no-build use the jars as they are (no staleness check)
@@ -27,17 +29,20 @@ set -- "${args[@]+"${args[@]}"}"
 mkdir -p "$out"
 
 artifacts=(director-service/target/director-service.jar worker-service/target/worker-service.jar
-           worker-service/target/worker-service.jar.original bench/target/classpath.txt bench/target/benchmarks.jar)
+           worker-service/target/worker-service.jar.original client-service/target/client-service.jar
+           bench/target/classpath.txt bench/target/benchmarks.jar)
 stale=false
 for file in "${artifacts[@]}"; do
   [[ -f $file ]] || stale=true
 done
 # an executable service jar is tens of MB; a tiny one is the leftover of a build that raced another build
-for file in director-service/target/director-service.jar worker-service/target/worker-service.jar; do
+for file in director-service/target/director-service.jar worker-service/target/worker-service.jar \
+            client-service/target/client-service.jar; do
   [[ -f $file && $(stat -c %s "$file") -gt 1000000 ]] || stale=true
 done
-if $build && ! $stale && [[ -n $(find shared-protocol/src worker-service/src director-service/src bench/src pom.xml \
-    shared-protocol/pom.xml worker-service/pom.xml director-service/pom.xml bench/pom.xml \
+if $build && ! $stale && [[ -n $(find shared-protocol/src worker-service/src director-service/src bench/src \
+    swap-client/src client-service/src test-support/src pom.xml shared-protocol/pom.xml worker-service/pom.xml \
+    director-service/pom.xml swap-client/pom.xml client-service/pom.xml test-support/pom.xml bench/pom.xml \
     -newer bench/target/classpath.txt -type f -print -quit 2>/dev/null) ]]; then
   stale=true
 fi
@@ -58,12 +63,30 @@ if $stale; then
   ./mvnw -q -B -DskipTests -Dmaven.jar.forceCreation=true package -pl bench -am
 fi
 
-# children the bench JVM could not kill itself (it was killed with -9): only our own service jars, by pid
+# the HAProxy comparison needs Debian's haproxy: installed when missing and we may (root, apt-get)
+peer=true
+for arg in "$@"; do
+  [[ $arg == --phases=* && $arg != *peer* ]] && peer=false
+  [[ $arg == --haproxy=* || $arg == --help || $arg == -h ]] && peer=false
+done
+if $peer && ! command -v haproxy >/dev/null 2>&1; then
+  if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    echo "[bench] installing haproxy (apt-get install haproxy) for the HAProxy comparison ..."
+    (apt-get install -y -qq haproxy >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 \
+        && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null 2>&1; }) \
+      || echo "[bench] could not install haproxy: the peer phase measures our path only" >&2
+  else
+    echo "[bench] no haproxy on PATH (apt-get install haproxy): the peer phase measures our path only" >&2
+  fi
+fi
+
+# children the bench JVM could not kill itself (it was killed with -9): only our own processes, by pid
 cleanup() {
   local pids_file=$out/children.pids
   [[ -f $pids_file ]] || return 0
   while read -r pid name; do
-    if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null && tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q -- '-service.jar'; then
+    if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null \
+        && tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qE -- '-service.jar|GreedyLlmServer|bench-haproxy.cfg'; then
       echo "[bench] killing leftover $name (pid $pid)"
       kill -CONT "$pid" 2>/dev/null || true
       kill -KILL "$pid" 2>/dev/null || true
@@ -76,7 +99,8 @@ trap cleanup EXIT
 snap=$out/.jars
 rm -rf "$snap"
 mkdir -p "$snap"
-cp director-service/target/director-service.jar worker-service/target/worker-service.jar "$snap/"
+cp director-service/target/director-service.jar worker-service/target/worker-service.jar \
+   client-service/target/client-service.jar "$snap/"
 cp -r bench/target/classes "$snap/bench-classes"
 entries=()
 IFS=: read -ra raw < bench/target/classpath.txt || true  # no trailing newline: read reports EOF

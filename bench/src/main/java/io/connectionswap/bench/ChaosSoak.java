@@ -24,10 +24,10 @@ import tools.jackson.databind.json.JsonMapper;
  */
 public final class ChaosSoak {
 
-    /** Series read from the services (one place for the coming {@code connection_swap_*} rename). */
-    static final String QUIC_STREAMS_OPEN = "swap_quic_streams_open";
-    static final String WORKERS = "swap_workers";
-    static final String SWAPS = "swap_total";
+    /** Series read from the services, in one place. */
+    static final String QUIC_STREAMS_OPEN = "connection_swap_quic_streams_open";
+    static final String WORKERS = "connection_swap_workers";
+    static final String SWAPS = "connection_swap_swaps_total";
 
     private final SoakOptions options;
     private final SoakProcesses processes;

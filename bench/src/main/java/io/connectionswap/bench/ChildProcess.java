@@ -18,9 +18,10 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A service jar running as its own OS process on loopback, its output in a log file. Every child is listed in
- * {@link #ALL} (the shutdown hook kills whatever is left, also on Ctrl-C) and its pid is appended to a pid file
- * that bench/run.sh reads when the bench JVM itself dies without running its hooks.
+ * A service jar, or another program the bench runs (an upstream, HAProxy), as its own OS process on loopback, its
+ * output in a log file. Every child is listed in {@link #ALL} (the shutdown hook kills whatever is left, also on
+ * Ctrl-C) and its pid is appended to a pid file that bench/run.sh reads when the bench JVM itself dies without
+ * running its hooks.
  */
 final class ChildProcess {
 
@@ -30,21 +31,41 @@ final class ChildProcess {
     private static volatile boolean shuttingDown;
 
     private final String name;
-    private final Path jar;
-    private final List<String> jvmOptions;
+    private final List<String> command;
     private final Map<String, String> environment;
     private final int httpPort;
     private final Path log;
     private volatile Process process;
     private volatile boolean stopped;
 
+    /** A service jar ({@code java <jvmOptions> -jar <jar>}) with its Actuator on {@code httpPort}. */
     ChildProcess(String name, Path jar, List<String> jvmOptions, Map<String, String> environment, int httpPort, Path log) {
+        this(name, javaCommand(jvmOptions, List.of("-jar", jar.toString())), environment, httpPort, log);
+    }
+
+    /** Any command; {@code httpPort} is where {@link #get} asks (0: none). SERVER_PORT is set only for a port. */
+    ChildProcess(String name, List<String> command, Map<String, String> environment, int httpPort, Path log) {
         this.name = name;
-        this.jar = jar;
-        this.jvmOptions = List.copyOf(jvmOptions);
+        this.command = List.copyOf(command);
         this.environment = Map.copyOf(environment);
         this.httpPort = httpPort;
         this.log = log;
+    }
+
+    /** {@code java <jvmOptions> -cp <classpath> <mainClass> <args>} with the bench JVM's java and classpath. */
+    static ChildProcess javaMain(String name, List<String> jvmOptions, String mainClass, List<String> args, int httpPort,
+                                 Path log) {
+        List<String> tail = new ArrayList<>(List.of("-cp", System.getProperty("java.class.path"), mainClass));
+        tail.addAll(args);
+        return new ChildProcess(name, javaCommand(jvmOptions, tail), Map.of(), httpPort, log);
+    }
+
+    private static List<String> javaCommand(List<String> jvmOptions, List<String> tail) {
+        List<String> command = new ArrayList<>();
+        command.add(ProcessHandle.current().info().command().orElse("java"));
+        command.addAll(jvmOptions);
+        command.addAll(tail);
+        return command;
     }
 
     static void pidFile(Path file) {
@@ -76,24 +97,20 @@ final class ChildProcess {
         if (shuttingDown) {
             throw new IllegalStateException("the bench is shutting down; not starting " + name);
         }
-        String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> command = new ArrayList<>();
-        command.add(java);
-        command.addAll(jvmOptions);
-        command.add("-jar");
-        command.add(jar.toString());
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         builder.environment().keySet().removeIf(key -> key.startsWith("CONNECTION_SWAP_") || key.equals("SERVER_PORT")
                 || key.equals("JAVA_TOOL_OPTIONS") || key.startsWith("LOGGING_"));
         builder.environment().putAll(environment);
-        builder.environment().put("SERVER_PORT", String.valueOf(httpPort));
+        if (httpPort > 0) {
+            builder.environment().put("SERVER_PORT", String.valueOf(httpPort));
+        }
         try {
             Files.writeString(log, "=== bench: starting " + name + ": " + String.join(" ", command) + "\n",
                     StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
             process = builder.start();
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot start " + name + " from " + jar, e);
+            throw new UncheckedIOException("cannot start " + name + ": " + String.join(" ", command), e);
         }
         stopped = false;
         ALL.add(this);
@@ -218,15 +235,15 @@ final class ChildProcess {
     }
 
     /** Parsed /actuator/prometheus, or null when it does not answer. */
-    Prometheus metrics() {
+    Metrics metrics() {
         String body = get("/actuator/prometheus");
-        return body == null ? null : Prometheus.parse(body);
+        return body == null ? null : Metrics.parse(body);
     }
 
     /** {@code jcmd <pid> <command...>}; returns its output, or null when it failed or timed out. */
     String jcmd(Duration timeout, String... arguments) {
         List<String> command = new ArrayList<>();
-        command.add(Bench.jdkTool("jcmd"));
+        command.add(Paths.jdkTool("jcmd"));
         command.add(Long.toString(pid()));
         command.addAll(List.of(arguments));
         Path out = null;

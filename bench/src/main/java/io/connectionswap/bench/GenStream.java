@@ -33,7 +33,8 @@ final class GenStream {
 
     enum Target { DIRECTOR, WORKER }
 
-    private static final int MAX_TOKENS = 10_000_000;
+    /** Long enough for any phase (50 min at 50 ms), within the director's default limit (CONNECTION_SWAP_MAX_TOKENS_LIMIT, 65536). */
+    private static final int MAX_TOKENS = 60_000;
     private static final java.util.concurrent.atomic.AtomicInteger EXCEPTIONS_LOGGED = new java.util.concurrent.atomic.AtomicInteger();
 
     final int index;

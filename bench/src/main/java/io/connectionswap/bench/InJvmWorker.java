@@ -38,6 +38,8 @@ final class InJvmWorker implements AutoCloseable {
                         "--spring.jmx.enabled=false",
                         "--spring.main.register-shutdown-hook=false",
                         "--logging.level.io.connectionswap.worker.tokens=WARN",
+                        // the bench JVM's logging is one for all: the client library's per-token line (gateway phase)
+                        "--logging.level.io.connectionswap.client.tokens=WARN",
                         "--logging.file.name=" + logFile,
                         "--logging.threshold.console=OFF");
         return new InJvmWorker(label, model, context);

@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
 
-/** The Prometheus text format parsed into samples; enough for the few series the bench reads. */
+/** The Prometheus text format parsed into samples; {@link Metrics} names the series the bench reads. */
 final class Prometheus {
 
     record Sample(String name, Map<String, String> labels, double value) {

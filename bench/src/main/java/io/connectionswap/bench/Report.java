@@ -76,6 +76,7 @@ final class Report {
                     scale.get("p99_token_latency_ms"), scale.get("director_heap_bytes_per_stream"),
                     scale.get("director_heap_bytes_per_stream_by_class")));
         }
+        GatewayAndPeerReport.append(out, summary);
         Map<String, Object> checks = map(summary.get("checks"));
         if (!checks.isEmpty()) {
             out.append("\nCHECKS ").append(checks).append('\n');
@@ -106,13 +107,13 @@ final class Report {
         };
     }
 
-    private static String row(String title, Map<String, Object> s) {
+    static String row(String title, Map<String, Object> s) {
         return String.format(Locale.ROOT, "  %-62s %8s %8s %8s %8s %8s%n", title.trim(), s.get("p50"), s.get("p90"),
                 s.get("p99"), s.containsKey("p999") ? s.get("p999") : s.get("max"), s.get("n"));
     }
 
     @SuppressWarnings("unchecked")
-    private static Map<String, Object> map(Object value) {
+    static Map<String, Object> map(Object value) {
         return value instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
     }
 }

@@ -23,7 +23,7 @@ final class SoakProcesses implements AutoCloseable {
     private static final List<String> JVM = List.of("-Xmx256m", "-XX:+UseSerialGC");
 
     private final SoakOptions options;
-    private final Path root = Bench.repositoryRoot();
+    private final Path root = Paths.repositoryRoot();
     private final int directorPort = Ports.freeUdp();
     private final List<ChaosMonkey.Target> workers = new ArrayList<>();
     private ChildProcess director;
@@ -85,12 +85,12 @@ final class SoakProcesses implements AutoCloseable {
     }
 
     double directorGauge(String name) {
-        Prometheus metrics = director.metrics();
+        Prometheus metrics = text(director.metrics());
         return metrics == null ? Double.NaN : metrics.sum(name);
     }
 
     private double directorGauge(String name, String label, String value) {
-        Prometheus metrics = director.metrics();
+        Prometheus metrics = text(director.metrics());
         return metrics == null ? Double.NaN : metrics.sum(name, label, value);
     }
 
@@ -115,7 +115,7 @@ final class SoakProcesses implements AutoCloseable {
         levels.put("clients_streams", clients.stream().mapToInt(SwapClient::openStreams).sum());
         for (ChildProcess process : processes()) {
             Map<String, Object> level = new LinkedHashMap<>();
-            Prometheus metrics = process.metrics();
+            Prometheus metrics = text(process.metrics());
             level.put("streams", metrics == null ? null : (int) metrics.sum(ChaosSoak.QUIC_STREAMS_OPEN));
             String histogram = process.jcmd(Duration.ofSeconds(60), "GC.class_histogram");
             level.put("stream_channels", histogram == null ? null : count(histogram, STREAM_CHANNEL));
@@ -135,7 +135,7 @@ final class SoakProcesses implements AutoCloseable {
                     return false;
                 }
                 for (ChildProcess process : processes()) {
-                    Prometheus metrics = process.metrics();
+                    Prometheus metrics = text(process.metrics());
                     Object idle = ((Map<String, Object>) before.get(process.name())).get("streams");
                     if (metrics == null || idle == null || (int) metrics.sum(ChaosSoak.QUIC_STREAMS_OPEN) != (int) idle) {
                         return false;
@@ -160,7 +160,7 @@ final class SoakProcesses implements AutoCloseable {
             Map<String, Object> was = (Map<String, Object>) before.get(process.name());
             Map<String, Object> now = (Map<String, Object>) after.get(process.name());
             check.accept(now.get("streams") != null && now.get("streams").equals(was.get("streams")),
-                    process.name() + " swap_quic_streams_open " + was.get("streams") + " -> " + now.get("streams"));
+                    process.name() + " connection_swap_quic_streams_open " + was.get("streams") + " -> " + now.get("streams"));
             check.accept(now.get("stream_channels") != null && now.get("streams") != null
                             && (long) now.get("stream_channels") <= (int) now.get("streams"),
                     process.name() + " live QuicheQuicStreamChannel objects " + now.get("stream_channels")
@@ -221,5 +221,9 @@ final class SoakProcesses implements AutoCloseable {
         for (ChildProcess process : new ArrayList<>(ChildProcess.ALL)) {
             process.stop(Duration.ofSeconds(20));
         }
+    }
+
+    private static Prometheus text(Metrics metrics) {
+        return metrics == null ? null : metrics.text();
     }
 }

@@ -1,6 +1,11 @@
 package io.connectionswap.director;
 
+import io.connectionswap.protocol.config.RoleDefaults;
+import io.connectionswap.protocol.log.AsyncConsole;
+import io.connectionswap.protocol.tls.CertificatesLocation;
 import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.boot.context.event.ApplicationReadyEvent;
+import org.springframework.context.ApplicationListener;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.boot.context.properties.ConfigurationPropertiesScan;
 
@@ -10,13 +15,22 @@ import org.springframework.boot.context.properties.ConfigurationPropertiesScan;
 public class DirectorApplication {
 
     /**
-     * The settings file is {@code director-service.yml} rather than {@code application.yml}, so the three roles can
-     * share one classpath (the end-to-end tests run them in one JVM) without reading each other's settings.
+     * The role's defaults are {@code director-service.yml} on the classpath rather than {@code application.yml}, so the
+     * three roles can share one classpath (the end-to-end tests run them in one JVM) without reading each other's
+     * defaults. Boot's standard {@code application.yml}/{@code .yaml}/{@code .properties} are read too, from every
+     * standard location (working directory, {@code ./config/}, {@code spring.config.additional-location}): the
+     * later config name wins, so an operator's {@code application.yaml} overrides the role's defaults, and the
+     * environment (or a command-line property) overrides both, also through the variables the defaults name
+     * ({@link RoleDefaults}). The other initializer supplies the directory of the director's SSL bundle
+     * ({@code CONNECTION_SWAP_CERTS_DIR}).
      */
     public static SpringApplicationBuilder application() {
         return new SpringApplicationBuilder(DirectorApplication.class)
                 .main(DirectorApplication.class)
-                .properties("spring.config.name=director-service");
+                .properties("spring.config.name=director-service,application")
+                // once Boot has configured the console: behind a queue that drops (and counts) rather than blocks
+                .listeners((ApplicationListener<ApplicationReadyEvent>) ready -> AsyncConsole.install())
+                .initializers(RoleDefaults.environmentFirst("director-service"), CertificatesLocation.forRole("director"));
     }
 
     public static void main(String[] args) {

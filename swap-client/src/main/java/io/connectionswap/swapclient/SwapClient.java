@@ -8,8 +8,9 @@ import io.connectionswap.protocol.quic.HostPort;
 import io.connectionswap.protocol.quic.QuicEventLoops;
 import io.connectionswap.protocol.quic.QuicSettings;
 import io.connectionswap.protocol.tls.CertificateDirectory;
+import io.connectionswap.protocol.tls.TlsContexts;
 import io.connectionswap.protocol.tls.TlsIdentity;
-import io.connectionswap.swapclient.internal.Backoff;
+import io.connectionswap.protocol.retry.Backoff;
 import io.connectionswap.swapclient.internal.ClientLoop;
 import io.connectionswap.swapclient.internal.DirectorLink;
 import io.connectionswap.swapclient.internal.GenerationRun;
@@ -23,7 +24,6 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Flow;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -75,10 +75,10 @@ public final class SwapClient implements AutoCloseable {
         this.loop = ClientLoop.of(eventLoop);
         this.link = new DirectorLink(new DirectorLink.Settings(builder.directors, builder.directorTlsName,
                 builder.quic, builder.retryBackoff, builder.retryBackoffMax, builder.heartbeatInterval,
-                builder.heartbeatTimeout), eventLoop, builder.identity, builder.listener);
+                builder.heartbeatTimeout), eventLoop, builder.tls, builder.listener);
     }
 
-    /** A builder; {@link Builder#directors} and {@link Builder#identity} are required. */
+    /** A builder; {@link Builder#directors} and the TLS ({@link Builder#certificates}, {@link Builder#identity} or {@link Builder#tls}) are required. */
     public static Builder builder() {
         return new Builder();
     }
@@ -132,8 +132,7 @@ public final class SwapClient implements AutoCloseable {
                         + "publisher to run another"));
                 return;
             }
-            Backoff backoff = new Backoff(config.retryBackoff, config.retryBackoffMax,
-                    () -> ThreadLocalRandom.current().nextDouble());
+            Backoff backoff = Backoff.exponential(config.retryBackoff, config.retryBackoffMax);
             Tracked tracked = new Tracked(subscriber);
             GenerationRun run = new GenerationRun(loop, link, config.listener, tracked, request, options, backoff);
             tracked.onSubscribe(run);
@@ -264,7 +263,7 @@ public final class SwapClient implements AutoCloseable {
     public static final class Builder {
         private List<HostPort> directors;
         private String directorTlsName;
-        private TlsIdentity identity;
+        private TlsContexts tls;
         private QuicSettings quic = QuicSettings.DEFAULTS;
         private Duration retryBackoff = Duration.ofMillis(100);
         private Duration retryBackoffMax = Duration.ofSeconds(5);
@@ -296,9 +295,17 @@ public final class SwapClient implements AutoCloseable {
             return this;
         }
 
-        /** This client's certificate and the CA it trusts (e.g. {@code TlsIdentity.of(dir, "client")}). */
+        /** This client's certificate and the CA it trusts (e.g. {@code TlsIdentity.of(dir, "client")}), read now. */
         public Builder identity(TlsIdentity tlsIdentity) {
-            this.identity = tlsIdentity;
+            return tls(TlsContexts.client("client", tlsIdentity.material()));
+        }
+
+        /**
+         * This client's TLS, which may rotate: a connection to a director takes the context current when it is opened
+         * (a Spring application builds it from an SSL bundle and reloads it when the bundle's files change).
+         */
+        public Builder tls(TlsContexts contexts) {
+            this.tls = contexts;
             return this;
         }
 
@@ -315,7 +322,7 @@ public final class SwapClient implements AutoCloseable {
 
         /** First and longest pause between attempts (no healthy worker, no director); default 100 ms and 5 s. */
         public Builder retryBackoff(Duration initial, Duration max) {
-            new Backoff(initial, max, () -> 0); // checks the pair
+            Backoff.check(initial, max);
             this.retryBackoff = initial;
             this.retryBackoffMax = max;
             return this;
@@ -353,8 +360,9 @@ public final class SwapClient implements AutoCloseable {
             if (directors == null) {
                 throw new IllegalStateException("directors are required (e.g. 127.0.0.1:61000)");
             }
-            if (identity == null) {
-                throw new IllegalStateException("identity is required (the client certificate and the trusted CA)");
+            if (tls == null) {
+                throw new IllegalStateException("TLS is required (certificates(dir), identity(...) or tls(...): the "
+                        + "client certificate and the trusted CA)");
             }
             return new SwapClient(this);
         }

@@ -3,7 +3,7 @@ package io.connectionswap.swapclient;
 /**
  * Hooks for metrics: the library calls these on its I/O thread, so they must be quick and must not block. Every
  * method does nothing by default. {@code client-service} implements it with Micrometer counters named
- * {@code swap_client_*}.
+ * {@code connection_swap_client_*}.
  */
 public interface SwapClientListener {
 
@@ -13,6 +13,13 @@ public interface SwapClientListener {
 
     /** A token arrived in sequence. */
     default void tokenReceived() {
+    }
+
+    /**
+     * Time from the start of a generation (its first GENERATE) to its first token, in nanoseconds; once per
+     * generation, and it includes any wait for a healthy worker and any swap before that token.
+     */
+    default void timeToFirstToken(long nanos) {
     }
 
     /** Time between two consecutive tokens of one generation, in nanoseconds. */

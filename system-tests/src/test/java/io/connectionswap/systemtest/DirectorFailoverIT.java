@@ -40,20 +40,20 @@ class DirectorFailoverIT {
         ServiceProcess client = cluster.startClient("CONNECTION_SWAP_MAX_TOKENS=100", "CONNECTION_SWAP_CLIENT_CONCURRENCY=2");
         await("client streams through the first director").atMost(ProcessCluster.STARTUP)
                 .pollInterval(Duration.ofMillis(200))
-                .until(() -> client.ready() && client.metrics().sum("swap_client_tokens_total") >= 20);
-        assertThat(first.metrics().sum("swap_streams_active")).isEqualTo(2);
+                .until(() -> client.ready() && client.metrics().sum("connection_swap_client_tokens_total") >= 20);
+        assertThat(first.metrics().sum("connection_swap_streams_active")).isEqualTo(2);
 
         first.kill9();
 
         await("client reconnected").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
-                .until(() -> client.metrics().sum("swap_client_reconnects_total") == 1);
-        double atReconnect = client.metrics().sum("swap_client_tokens_total");
+                .until(() -> client.metrics().sum("connection_swap_client_reconnects_total") == 1);
+        double atReconnect = client.metrics().sum("connection_swap_client_tokens_total");
         await("tokens keep coming through the second director").atMost(Duration.ofSeconds(30))
                 .pollInterval(Duration.ofMillis(200))
-                .until(() -> client.metrics().sum("swap_client_tokens_total") >= atReconnect + 40);
+                .until(() -> client.metrics().sum("connection_swap_client_tokens_total") >= atReconnect + 40);
         PrometheusText clientMetrics = client.metrics();
-        assertThat(clientMetrics.sum("swap_client_sequence_errors_total")).isZero();
-        assertThat(second.metrics().sum("swap_connections_opened_total", "peer", "client")).isEqualTo(1);
+        assertThat(clientMetrics.sum("connection_swap_client_sequence_errors_total")).isZero();
+        assertThat(second.metrics().sum("connection_swap_connections_opened_total", "peer", "client")).isEqualTo(1);
         assertThat(second.logLines("client opened stream").stream().anyMatch(line -> !line.contains("resume.after=0")))
                 .as("the second director resumed a generation after its last sequence").isTrue();
         assertThat(cluster.leakReports()).isEmpty();

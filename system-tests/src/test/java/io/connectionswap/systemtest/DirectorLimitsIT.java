@@ -83,12 +83,12 @@ class DirectorLimitsIT {
                             && !now.get("worker-b").equals(polls.get("worker-b"));
                 });
         await("the client streams").atMost(ProcessCluster.STARTUP).pollInterval(Duration.ofMillis(200))
-                .until(() -> client.ready() && client.metrics().sum("swap_client_tokens_total") >= 40);
+                .until(() -> client.ready() && client.metrics().sum("connection_swap_client_tokens_total") >= 40);
         PrometheusText metrics = director.metrics();
-        assertThat(metrics.sum("swap_registrations_refused_total")).isGreaterThanOrEqualTo(1);
-        assertThat(metrics.sum("swap_task_failures_total")).isZero();
-        assertThat(metrics.sum("swap_workers", "state", "healthy")).isEqualTo(2);
-        assertThat(client.metrics().sum("swap_client_sequence_errors_total")).isZero();
+        assertThat(metrics.sum("connection_swap_registrations_refused_total")).isGreaterThanOrEqualTo(1);
+        assertThat(metrics.sum("connection_swap_task_failures_total")).isZero();
+        assertThat(metrics.sum("connection_swap_workers", "state", "healthy")).isEqualTo(2);
+        assertThat(client.metrics().sum("connection_swap_client_sequence_errors_total")).isZero();
     }
 
     @Test
@@ -102,7 +102,7 @@ class DirectorLimitsIT {
         cluster.awaitHealthyWorkers(2);
         ServiceProcess client = cluster.startClient("CONNECTION_SWAP_MAX_TOKENS=100", "CONNECTION_SWAP_CLIENT_CONCURRENCY=2");
         await("the client streams").atMost(ProcessCluster.STARTUP).pollInterval(Duration.ofMillis(200))
-                .until(() -> client.ready() && client.metrics().sum("swap_client_tokens_total") >= 10);
+                .until(() -> client.ready() && client.metrics().sum("connection_swap_client_tokens_total") >= 10);
 
         try (RawQuicClient raw = new RawQuicClient(RawQuicClient.tls(clientIdentity), cluster.directorQuicPort())) {
             List<RawQuicClient.Stream> loris = new ArrayList<>();
@@ -114,23 +114,23 @@ class DirectorLimitsIT {
             }
             // a real generation on the same connection: 80 tokens, 4 s
             RawGeneration real = RawGeneration.start(raw, GenerationRequest.completion("g-real", "real-stream", 80));
-            double clientTokens = client.metrics().sum("swap_client_tokens_total");
+            double clientTokens = client.metrics().sum("connection_swap_client_tokens_total");
             real.awaitEnd(End.class, DEADLINE);
             assertThat(real.lastSequence()).isEqualTo(80);
 
             await("every slowloris stream is reset with STREAM_TIMEOUT").atMost(DEADLINE)
                     .pollInterval(Duration.ofMillis(200))
                     .until(() -> loris.stream().allMatch(s -> s.resetCode() == ErrorCode.STREAM_TIMEOUT.code()));
-            assertThat(director.metrics().sum("swap_limit_hits_total", "limit", "first_frame")).isEqualTo(2000);
-            assertThat(client.metrics().sum("swap_client_tokens_total")).as("the other client kept streaming")
+            assertThat(director.metrics().sum("connection_swap_limit_hits_total", "limit", "first_frame")).isEqualTo(2000);
+            assertThat(client.metrics().sum("connection_swap_client_tokens_total")).as("the other client kept streaming")
                     .isGreaterThan(clientTokens + 40);
             assertThat(raw.connection().isActive()).isTrue();
         }
         await("the director holds only the streams in flight again").atMost(DEADLINE)
                 .pollInterval(Duration.ofMillis(300))
-                .until(() -> director.metrics().sum("swap_quic_streams_open") < 50);
-        assertThat(client.metrics().sum("swap_client_sequence_errors_total")).isZero();
-        assertThat(director.metrics().sum("swap_total")).isZero();
+                .until(() -> director.metrics().sum("connection_swap_quic_streams_open") < 50);
+        assertThat(client.metrics().sum("connection_swap_client_sequence_errors_total")).isZero();
+        assertThat(director.metrics().sum("connection_swap_swaps_total")).isZero();
     }
 
     @Test
@@ -153,20 +153,20 @@ class DirectorLimitsIT {
             await("the director stops relaying: back-pressure up to the worker stream").atMost(DEADLINE)
                     .pollInterval(Duration.ofMillis(100))
                     .until(() -> {
-                        double before = director.metrics().sum("swap_tokens_relayed_total");
+                        double before = director.metrics().sum("connection_swap_tokens_relayed_total");
                         Thread.sleep(1000);
                         PrometheusText after = director.metrics();
-                        return before > 0 && after.sum("swap_tokens_relayed_total") == before
-                                && after.sum("swap_streams_active") == 1;
+                        return before > 0 && after.sum("connection_swap_tokens_relayed_total") == before
+                                && after.sum("connection_swap_streams_active") == 1;
                     });
             await("the client is cut off").atMost(DEADLINE).pollInterval(Duration.ofMillis(200))
-                    .until(() -> director.metrics().sum("swap_limit_hits_total", "limit", "slow_client") == 1);
+                    .until(() -> director.metrics().sum("connection_swap_limit_hits_total", "limit", "slow_client") == 1);
             assertThat(director.logLines("client stopped reading; resetting its stream")).hasSize(1);
             await("the worker stops and every stream is released").atMost(DEADLINE).pollInterval(Duration.ofMillis(200))
-                    .until(() -> director.metrics().sum("swap_streams_active") == 0
-                            && workerA.metrics().sum("swap_worker_streams_active") == 0
-                            && workerB.metrics().sum("swap_worker_streams_active") == 0);
-            assertThat(workerA.metrics().sum("swap_worker_tokens_total") + workerB.metrics().sum("swap_worker_tokens_total"))
+                    .until(() -> director.metrics().sum("connection_swap_streams_active") == 0
+                            && workerA.metrics().sum("connection_swap_worker_streams_active") == 0
+                            && workerB.metrics().sum("connection_swap_worker_streams_active") == 0);
+            assertThat(workerA.metrics().sum("connection_swap_worker_tokens_total") + workerB.metrics().sum("connection_swap_worker_tokens_total"))
                     .as("the worker never produced the whole generation").isLessThan(60_000);
         }
         try (RawQuicClient reader = new RawQuicClient(RawQuicClient.tls(clientIdentity), cluster.directorQuicPort())) {
@@ -175,8 +175,8 @@ class DirectorLimitsIT {
             assertThat(normal.lastSequence()).isEqualTo(200);
         }
         await("streams back to what the links hold").atMost(DEADLINE).pollInterval(Duration.ofMillis(300))
-                .until(() -> director.metrics().sum("swap_quic_streams_open") <= 10);
-        assertThat(director.metrics().sum("swap_total")).isZero();
+                .until(() -> director.metrics().sum("connection_swap_quic_streams_open") <= 10);
+        assertThat(director.metrics().sum("connection_swap_swaps_total")).isZero();
         assertThat(cluster.leakReports()).isEmpty();
     }
 

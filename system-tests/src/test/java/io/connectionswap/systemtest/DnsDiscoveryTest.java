@@ -16,6 +16,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 import org.springframework.context.ConfigurableApplicationContext;
 
@@ -32,10 +33,11 @@ class DnsDiscoveryTest {
     void everyAddressBehindTheNameIsAWorkerAndTheFailingOneIsKeptOut() throws Exception {
         int quicPort = freeOnAll(true);
         int httpPort = freeOnAll(false);
+        List<InetAddress> behindTheName = List.of(InetAddress.getByName(HOSTS.get(0)),
+                InetAddress.getByName(HOSTS.get(1)), InetAddress.getByName(HOSTS.get(2)));
         AddressResolver resolver = host -> {
             assertThat(host).isEqualTo("workers.test");
-            return List.of(InetAddress.getByName(HOSTS.get(0)), InetAddress.getByName(HOSTS.get(1)),
-                    InetAddress.getByName(HOSTS.get(2)));
+            return CompletableFuture.completedFuture(behindTheName);
         };
         try (InJvmCluster cluster = new InJvmCluster("20ms")) {
             cluster.startDirector(context -> context.getBeanFactory().registerSingleton("testResolver", resolver),

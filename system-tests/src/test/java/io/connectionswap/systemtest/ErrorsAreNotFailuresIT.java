@@ -75,8 +75,14 @@ class ErrorsAreNotFailuresIT {
             assertThat(raw.connection().isActive()).as("the connection lives on").isTrue();
         }
         PrometheusText metrics = director.metrics();
-        assertThat(metrics.sum("swap_migration_limit_total")).isEqualTo(1);
-        assertThat(metrics.sum("swap_total")).as("only the one allowed move was a swap").isEqualTo(1);
+        assertThat(metrics.sum("connection_swap_migration_limit_total")).isEqualTo(1);
+        assertThat(metrics.sum("connection_swap_swaps_total")).as("only the one allowed move was a swap").isEqualTo(1);
+        assertThat(metrics.sum("connection_swap_generations_total", "finish_reason", "error"))
+                .as("the generation ended once, with an error").isEqualTo(1);
+        assertThat(metrics.sum("connection_swap_generations_total")).isEqualTo(1);
+        assertThat(metrics.sum("connection_swap_streams_started_total", "kind", "new")).isEqualTo(1);
+        assertThat(metrics.sum("connection_swap_streams_started_total", "kind", "resumed")).isEqualTo(1);
+        assertThat(metrics.sum("connection_swap_time_to_first_token_seconds_count")).isEqualTo(1);
         assertThat(director.logLines("generation reached the migration limit")).hasSize(1);
         assertThat(cluster.leakReports()).isEmpty();
     }
@@ -91,7 +97,7 @@ class ErrorsAreNotFailuresIT {
         cluster.awaitHealthyWorkers(2);
         ServiceProcess client = cluster.startClient("CONNECTION_SWAP_MAX_TOKENS=100", "CONNECTION_SWAP_CLIENT_CONCURRENCY=2");
         await("the client streams").atMost(ProcessCluster.STARTUP).pollInterval(Duration.ofMillis(200))
-                .until(() -> client.ready() && client.metrics().sum("swap_client_tokens_total") >= 10);
+                .until(() -> client.ready() && client.metrics().sum("connection_swap_client_tokens_total") >= 10);
 
         try (RawQuicClient raw = new RawQuicClient(RawQuicClient.tls(clientIdentity), cluster.directorQuicPort())) {
             long started = System.nanoTime();
@@ -111,16 +117,20 @@ class ErrorsAreNotFailuresIT {
             small.awaitEnd(End.class, DEADLINE);
             assertThat(small.lastSequence()).isEqualTo(10);
         }
-        double tokens = client.metrics().sum("swap_client_tokens_total");
+        double tokens = client.metrics().sum("connection_swap_client_tokens_total");
         await("the client keeps streaming").atMost(DEADLINE).pollInterval(Duration.ofMillis(200))
-                .until(() -> client.metrics().sum("swap_client_tokens_total") >= tokens + 40);
+                .until(() -> client.metrics().sum("connection_swap_client_tokens_total") >= tokens + 40);
         PrometheusText metrics = director.metrics();
-        assertThat(metrics.sum("swap_total")).as("no swap, no retry storm").isZero();
-        assertThat(metrics.sum("swap_request_errors_total", "code", "REQUEST_TOO_LARGE")).isEqualTo(1);
-        assertThat(metrics.sum("swap_limit_hits_total", "limit", "request_size")).isEqualTo(1);
-        assertThat(metrics.sum("swap_workers", "state", "healthy")).as("never held against the workers").isEqualTo(2);
+        assertThat(metrics.sum("connection_swap_swaps_total")).as("no swap, no retry storm").isZero();
+        assertThat(metrics.sum("connection_swap_request_errors_total", "code", "REQUEST_TOO_LARGE")).isEqualTo(1);
+        assertThat(metrics.sum("connection_swap_limit_hits_total", "limit", "request_size")).isEqualTo(1);
+        // the request the workers refused ended with an error; the one the director refused never started
+        assertThat(metrics.sum("connection_swap_generations_total", "finish_reason", "error")).isEqualTo(1);
+        assertThat(metrics.sum("connection_swap_generations_total", "finish_reason", "length"))
+                .as("the small generation and the client's").isGreaterThanOrEqualTo(2);
+        assertThat(metrics.sum("connection_swap_workers", "state", "healthy")).as("never held against the workers").isEqualTo(2);
         assertThat(director.logLines("worker refused the request; ending the client's stream with its error")).hasSize(1);
-        assertThat(client.metrics().sum("swap_client_sequence_errors_total")).isZero();
+        assertThat(client.metrics().sum("connection_swap_client_sequence_errors_total")).isZero();
         assertThat(cluster.leakReports()).isEmpty();
     }
 

@@ -127,7 +127,7 @@ class GatewayProcessIT {
 
             // and a new request waits CONNECTION_SWAP_GATEWAY_WORKER_WAIT, then 503
             await("the director sees no healthy worker").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
-                    .until(() -> cluster.director().metrics().sum("swap_workers", "state", "healthy") == 0);
+                    .until(() -> cluster.director().metrics().sum("connection_swap_workers", "state", "healthy") == 0);
             long start = System.nanoTime();
             HttpResponse<String> waited = http.post("/v1/chat/completions",
                     "{\"model\":\"stand-in\",\"messages\":[{\"role\":\"user\",\"content\":\"anyone?\"}]}");
@@ -136,7 +136,7 @@ class GatewayProcessIT {
             assertThat(waited.headers().firstValue("Retry-After")).isPresent();
             assertError(waited, "service_unavailable_error", "no_healthy_worker");
             assertThat(waitedMs).as("waited about CONNECTION_SWAP_GATEWAY_WORKER_WAIT=1s").isBetween(900L, 10_000L);
-            assertThat(gateway.metrics().sum("swap_client_no_worker_waits_total")).isGreaterThanOrEqualTo(1);
+            assertThat(gateway.metrics().sum("connection_swap_client_no_worker_waits_total")).isGreaterThanOrEqualTo(1);
         } finally {
             workers.forEach(worker -> signal("CONT", worker));
         }
@@ -234,10 +234,10 @@ class GatewayProcessIT {
             assertThat(GatewayHttp.text(GatewayHttp.chunks(answer.body()))).as("text of stream %d", i)
                     .isEqualTo(MODEL.text("concurrent-" + i, 1, tokens));
         }
-        assertThat(cluster.director().metrics().sum("swap_connections_opened_total", "peer", "client"))
+        assertThat(cluster.director().metrics().sum("connection_swap_connections_opened_total", "peer", "client"))
                 .as("client connections the director accepted").isEqualTo(1);
-        assertThat(gateway.metrics().sum("swap_client_sequence_errors_total")).isZero();
-        assertThat(gateway.metrics().sum("swap_client_reconnects_total")).isZero();
+        assertThat(gateway.metrics().sum("connection_swap_client_sequence_errors_total")).isZero();
+        assertThat(gateway.metrics().sum("connection_swap_client_reconnects_total")).isZero();
     }
 
     @Test
@@ -292,11 +292,11 @@ class GatewayProcessIT {
         }
         assertThat(killed).as("a worker was killed mid-stream").isNotNull();
         assertThat(text.toString()).isEqualTo(MODEL.text(prompt, 1, tokens));
-        assertThat(cluster.director().metrics().sum("swap_total", "worker", killed.name())).isGreaterThanOrEqualTo(1);
-        assertThat(cluster.director().metrics().sum("swap_connections_opened_total", "peer", "client"))
+        assertThat(cluster.director().metrics().sum("connection_swap_swaps_total", "worker", killed.name())).isGreaterThanOrEqualTo(1);
+        assertThat(cluster.director().metrics().sum("connection_swap_connections_opened_total", "peer", "client"))
                 .as("client connections the director accepted").isEqualTo(1);
-        assertThat(gateway.metrics().sum("swap_client_swaps_total")).isGreaterThanOrEqualTo(1);
-        assertThat(gateway.metrics().sum("swap_client_sequence_errors_total")).isZero();
+        assertThat(gateway.metrics().sum("connection_swap_client_swaps_total")).isGreaterThanOrEqualTo(1);
+        assertThat(gateway.metrics().sum("connection_swap_client_sequence_errors_total")).isZero();
         assertThat(gateway.logLines("stream ended; requesting another worker")).isNotEmpty();
 
         // the same for a chat completion, after the killed worker is back
@@ -322,21 +322,21 @@ class GatewayProcessIT {
         }
         assertThat(killedInChat).isNotNull();
         assertThat(chat.toString()).isEqualTo(MODEL.text(ChatTemplate.render(messages), 1, tokens));
-        assertThat(cluster.director().metrics().sum("swap_connections_opened_total", "peer", "client")).isEqualTo(1);
+        assertThat(cluster.director().metrics().sum("connection_swap_connections_opened_total", "peer", "client")).isEqualTo(1);
         assertThat(cluster.leakReports()).as("Netty buffer leaks").isEmpty();
     }
 
     private ServiceProcess servingWorker() {
         return cluster.processes().stream()
                 .filter(process -> process.name().startsWith("worker-") && process.isAlive())
-                .filter(process -> process.metrics().sum("swap_worker_streams_active") >= 1)
+                .filter(process -> process.metrics().sum("connection_swap_worker_streams_active") >= 1)
                 .findFirst().orElseThrow(() -> new AssertionError("no worker serves a stream"));
     }
 
     private double activeWorkerStreams() {
         return cluster.processes().stream()
                 .filter(process -> process.name().startsWith("worker-") && process.isAlive())
-                .mapToDouble(process -> process.metrics().sum("swap_worker_streams_active")).sum();
+                .mapToDouble(process -> process.metrics().sum("connection_swap_worker_streams_active")).sum();
     }
 
     /** The {@code curl} commands of the README's "Gateway" section (backslash continuations joined). */

@@ -153,6 +153,15 @@ class HealthDetailsIT {
                 assertThat(answer.state()).as(process.name() + " " + probe).isEqualTo("UP");
             }
         }
+
+        // every role serves its software bill of materials (CycloneDX, built into the jar)
+        for (ServiceProcess process : List.of(director, workerA, client)) {
+            Answer sbom = get(process, "/actuator/sbom/application");
+            assertThat(sbom.status()).as(process.name() + " /actuator/sbom/application").isEqualTo(200);
+            assertThat(sbom.body().path("bomFormat").asString("")).as(process.name() + " SBOM").isEqualTo("CycloneDX");
+            assertThat(sbom.body().path("components").toString()).as(process.name() + " SBOM components")
+                    .contains("netty-codec-classes-quic");
+        }
     }
 
     /**
@@ -211,7 +220,7 @@ class HealthDetailsIT {
         await("director reports worker-a draining").atMost(DEADLINE).pollInterval(POLL)
                 .until(() -> "DRAINING".equals(get(director, "/actuator/health").component("workers").path("details")
                         .path("workers").path(key).path("state").asString("")));
-        assertThat(director.metrics().sum("swap_workers", "state", "healthy")).isZero();
+        assertThat(director.metrics().sum("connection_swap_workers", "state", "healthy")).isZero();
 
         // a draining worker refuses new handoffs
         RawQuicClient.Stream refused = fakeDirector.openStream();
@@ -258,7 +267,8 @@ class HealthDetailsIT {
         try {
             HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(
                             URI.create("http://127.0.0.1:" + process.httpPort() + path))
-                    .header("Accept", "application/json").timeout(Duration.ofSeconds(5)).build(),
+                    .header("Accept", path.startsWith("/actuator/sbom") ? "*/*" : "application/json")
+                    .timeout(Duration.ofSeconds(5)).build(),
                     HttpResponse.BodyHandlers.ofString());
             JsonNode body;
             try {

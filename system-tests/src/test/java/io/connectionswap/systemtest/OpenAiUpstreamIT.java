@@ -101,7 +101,7 @@ class OpenAiUpstreamIT {
             assertThat(retry.failedWorker()).isEqualTo("worker-a");
             assertThat(retry.lastSequence()).isBetween(20, 149);
         });
-        assertThat(cluster.director().metrics().sum("swap_total", "worker", "worker-a")).isEqualTo(1);
+        assertThat(cluster.director().metrics().sum("connection_swap_swaps_total", "worker", "worker-a")).isEqualTo(1);
         assertThat(cluster.leakReports()).isEmpty();
     }
 
@@ -126,7 +126,7 @@ class OpenAiUpstreamIT {
         assertThat(generation.workers()).containsExactly("worker-a", "worker-b");
         assertThat(workerA.waitForExit(Duration.ofSeconds(40))).as("worker-a exits after draining").isTrue();
         assertThat(workerA.logLines("drained; closing quic server")).isNotEmpty();
-        assertThat(cluster.director().metrics().sum("swap_total", "reason", "drain")).isEqualTo(1);
+        assertThat(cluster.director().metrics().sum("connection_swap_swaps_total", "reason", "drain")).isEqualTo(1);
         assertThat(cluster.leakReports()).isEmpty();
     }
 
@@ -154,7 +154,7 @@ class OpenAiUpstreamIT {
         flowing.await(GENERATION_DEADLINE);
         assertExactText(flowing, background, 200);
         assertThat(flowing.retries()).isEmpty();
-        assertThat(cluster.director().metrics().sum("swap_total")).isZero();
+        assertThat(cluster.director().metrics().sum("connection_swap_swaps_total")).isZero();
         assertThat(cluster.leakReports()).isEmpty();
     }
 
@@ -178,8 +178,8 @@ class OpenAiUpstreamIT {
         assertThat(upstreamA.completions() + upstreamB.completions() - completionsBefore).as("one upstream request")
                 .isEqualTo(1);
         PrometheusText director = cluster.director().metrics();
-        assertThat(director.sum("swap_total")).as("swap_total").isZero();
-        assertThat(director.sum("swap_workers", "state", "healthy")).as("no worker blamed").isEqualTo(2);
+        assertThat(director.sum("connection_swap_swaps_total")).as("connection_swap_swaps_total").isZero();
+        assertThat(director.sum("connection_swap_workers", "state", "healthy")).as("no worker blamed").isEqualTo(2);
     }
 
     @Test
@@ -208,7 +208,7 @@ class OpenAiUpstreamIT {
         assertThat(resumed.retries()).extracting(Retry::lastSequence).containsExactly(10, 20);
         assertThat(resumed.retries()).allSatisfy(retry -> assertThat(retry.detail()).contains("UPSTREAM_FAILED"));
 
-        assertThat(cluster.director().metrics().sum("swap_total", "reason", "stream_error")).isEqualTo(3);
+        assertThat(cluster.director().metrics().sum("connection_swap_swaps_total", "reason", "stream_error")).isEqualTo(3);
         assertThat(cluster.leakReports()).isEmpty();
     }
 

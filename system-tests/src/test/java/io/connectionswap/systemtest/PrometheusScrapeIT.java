@@ -8,8 +8,12 @@ import io.connectionswap.systemtest.support.ProcessCluster;
 import io.connectionswap.systemtest.support.PrometheusServer;
 import io.connectionswap.systemtest.support.PrometheusServer.Target;
 import io.connectionswap.systemtest.support.PrometheusText;
+import io.connectionswap.systemtest.support.ReadmeMetrics;
 import io.connectionswap.systemtest.support.ServiceProcess;
 import io.connectionswap.testsupport.tools.ExternalTool;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
@@ -23,6 +27,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.extension.TestWatcher;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * A real Prometheus scrapes the director, both workers and the client (1 s interval, {@code alerts.yml} loaded)
@@ -37,6 +43,8 @@ class PrometheusScrapeIT {
     private static final Duration DEADLINE = Duration.ofSeconds(90);
     private static final Duration POLL = Duration.ofMillis(250);
     private static final Set<String> KILL_REASONS = Set.of("connection_lost", "stall", "stream_error");
+    /** Reasons with a swap (the director has every reason at 0 for every worker from when it joins). */
+    private static final String SWAPS_BY_REASON = "sum by (reason) (connection_swap_swaps_total) > 0";
 
     private ProcessCluster cluster;
     private PrometheusServer prometheus;
@@ -73,7 +81,7 @@ class PrometheusScrapeIT {
         cluster.awaitHealthyWorkers(2);
         ServiceProcess client = cluster.startClient("CONNECTION_SWAP_MAX_TOKENS=100", "CONNECTION_SWAP_CLIENT_CONCURRENCY=2");
         await("client receives tokens").atMost(ProcessCluster.STARTUP).pollInterval(POLL)
-                .until(() -> client.ready() && client.metrics().sum("swap_client_tokens_total") >= 10);
+                .until(() -> client.ready() && client.metrics().sum("connection_swap_client_tokens_total") >= 10);
 
         prometheus = PrometheusServer.start("PrometheusScrapeIT", SCRAPE_INTERVAL, List.of(
                 new Target("connection-swap-director", "director", director.httpPort()),
@@ -88,59 +96,59 @@ class PrometheusScrapeIT {
         assertThat(prometheus.targetHealth()).as("targets").containsOnlyKeys("director", "worker-a", "worker-b", "client")
                 .allSatisfy((process, health) -> assertThat(health).as(process).isEqualTo("up"));
         await("prometheus sees 2 healthy workers").atMost(DEADLINE).pollInterval(POLL)
-                .until(() -> prometheus.single("swap_workers{state=\"healthy\"}").equals(Optional.of(2.0)));
+                .until(() -> prometheus.single("connection_swap_workers{state=\"healthy\"}").equals(Optional.of(2.0)));
         await("gap histogram scraped before the swap").atMost(DEADLINE).pollInterval(POLL)
-                .until(() -> prometheus.single("count_over_time(swap_gap_seconds_count[5m])").orElse(0.0) >= 3);
+                .until(() -> prometheus.single("count_over_time(connection_swap_gap_seconds_count[5m])").orElse(0.0) >= 3);
 
         await("worker-a serves a stream").atMost(DEADLINE).pollInterval(Duration.ofMillis(100))
-                .until(() -> workerA.metrics().sum("swap_worker_streams_active") >= 1);
+                .until(() -> workerA.metrics().sum("connection_swap_worker_streams_active") >= 1);
         workerA.kill9();
 
         await("client swaps").atMost(DEADLINE).pollInterval(POLL)
-                .until(() -> client.metrics().sum("swap_client_swaps_total") >= 1);
-        double tokensAtSwap = client.metrics().sum("swap_client_tokens_total");
+                .until(() -> client.metrics().sum("connection_swap_client_swaps_total") >= 1);
+        double tokensAtSwap = client.metrics().sum("connection_swap_client_tokens_total");
         await("tokens keep coming after the swap").atMost(DEADLINE).pollInterval(POLL)
-                .until(() -> client.metrics().sum("swap_client_tokens_total") >= tokensAtSwap + 40);
+                .until(() -> client.metrics().sum("connection_swap_client_tokens_total") >= tokensAtSwap + 40);
 
-        // swap_total by reason, as scraped, matches what the director counts
-        await("prometheus has scraped the director's swap_total").atMost(DEADLINE).pollInterval(POLL)
+        // connection_swap_swaps_total by reason, as scraped, matches what the director counts
+        await("prometheus has scraped the director's connection_swap_swaps_total").atMost(DEADLINE).pollInterval(POLL)
                 .until(() -> {
-                    Map<String, Double> scraped = new TreeMap<>(prometheus.byLabel("sum by (reason) (swap_total)", "reason"));
+                    Map<String, Double> scraped = new TreeMap<>(prometheus.byLabel(SWAPS_BY_REASON, "reason"));
                     return !scraped.isEmpty() && scraped.equals(swapsByReason(director.metrics()));
                 });
-        Map<String, Double> byReason = new TreeMap<>(prometheus.byLabel("sum by (reason) (swap_total)", "reason"));
-        assertThat(byReason).as("sum by (reason) (swap_total)").doesNotContainKey("drain");
-        assertThat(byReason.entrySet()).as("sum by (reason) (swap_total): a kill -9 swap, reason in %s", KILL_REASONS)
+        Map<String, Double> byReason = new TreeMap<>(prometheus.byLabel(SWAPS_BY_REASON, "reason"));
+        assertThat(byReason).as(SWAPS_BY_REASON).doesNotContainKey("drain");
+        assertThat(byReason.entrySet()).as("%s: a kill -9 swap, reason in %s", SWAPS_BY_REASON, KILL_REASONS)
                 .anySatisfy(entry -> {
                     assertThat(KILL_REASONS).contains(entry.getKey());
                     assertThat(entry.getValue()).isGreaterThanOrEqualTo(1);
                 });
         // (on a loaded machine the 150 ms stall detection may also have moved a stream off a live worker: so
         // worker-a must be there, but it need not be alone)
-        assertThat(prometheus.single("sum(swap_total{worker=\"worker-a\",reason=~\"connection_lost|stall|stream_error\"})"))
+        assertThat(prometheus.single("sum(connection_swap_swaps_total{worker=\"worker-a\",reason=~\"connection_lost|stall|stream_error\"})"))
                 .as("swaps off worker-a").hasValueSatisfying(count -> assertThat(count).isGreaterThanOrEqualTo(1));
 
         // p99 of the swap gap: the SwapGapP99High expression, without its threshold
-        String p99Query = "histogram_quantile(0.99, sum by (le) (rate(swap_gap_seconds_bucket[5m])))";
+        String p99Query = "histogram_quantile(0.99, sum by (le) (rate(connection_swap_gap_seconds_bucket[5m])))";
         await("p99 swap gap computable").atMost(DEADLINE).pollInterval(POLL)
                 .until(() -> prometheus.single(p99Query).filter(Double::isFinite).isPresent());
         double p99 = prometheus.single(p99Query).orElseThrow();
         assertThat(p99).as(p99Query).isFinite().isGreaterThan(0).isLessThanOrEqualTo(30);
-        double gapMax = director.metrics().sum("swap_gap_seconds_max");
+        double gapMax = director.metrics().sum("connection_swap_gap_seconds_max");
 
         // exactly-once delivery and one connection, seen through Prometheus
         await("client scraped after the swap").atMost(DEADLINE).pollInterval(POLL)
-                .until(() -> prometheus.single("sum(swap_client_swaps_total)").orElse(0.0) >= 1);
-        assertThat(prometheus.single("sum(swap_client_sequence_errors_total)")).as("sum(swap_client_sequence_errors_total)")
+                .until(() -> prometheus.single("sum(connection_swap_client_swaps_total)").orElse(0.0) >= 1);
+        assertThat(prometheus.single("sum(connection_swap_client_sequence_errors_total)")).as("sum(connection_swap_client_sequence_errors_total)")
                 .contains(0.0);
-        assertThat(prometheus.single("sum(swap_client_reconnects_total)")).as("sum(swap_client_reconnects_total)")
+        assertThat(prometheus.single("sum(connection_swap_client_reconnects_total)")).as("sum(connection_swap_client_reconnects_total)")
                 .contains(0.0);
         PrometheusText clientMetrics = client.metrics();
-        assertThat(clientMetrics.sum("swap_client_sequence_errors_total")).as("client's own count of gaps/duplicates").isZero();
+        assertThat(clientMetrics.sum("connection_swap_client_sequence_errors_total")).as("client's own count of gaps/duplicates").isZero();
 
         // the director's view of its workers, and the scrape targets, after the kill
         await("prometheus sees 1 healthy worker").atMost(DEADLINE).pollInterval(POLL)
-                .until(() -> prometheus.single("swap_workers{state=\"healthy\"}").equals(Optional.of(1.0)));
+                .until(() -> prometheus.single("connection_swap_workers{state=\"healthy\"}").equals(Optional.of(1.0)));
         await("worker-a's target down, every other target up").atMost(DEADLINE).pollInterval(POLL)
                 .until(() -> upByProcess().equals(Map.of("director", 1.0, "worker-a", 0.0, "worker-b", 1.0, "client", 1.0)));
         assertThat(prometheus.targetHealth()).as("targets after the kill")
@@ -153,7 +161,8 @@ class PrometheusScrapeIT {
                         .allMatch("ok"::equals));
         assertThat(prometheus.ruleHealth().get("connection-swap")).as("rules of group connection-swap")
                 .containsOnlyKeys("SwapSequenceError", "SwapNoHealthyWorker", "SwapRateHigh", "SwapGapP99High",
-                        "SwapClientReconnects", "SwapTargetDown");
+                        "SwapClientReconnects", "SwapTargetDown", "SwapTaskFailing", "SwapDirectorAtCapacity",
+                        "SwapLimitHitsHigh", "SwapMigrationLimitReached", "SwapGenerationErrorsHigh");
         // the dead worker's target puts SwapTargetDown in pending (for: 1m) on that target alone
         await("SwapTargetDown pending for worker-a").atMost(DEADLINE).pollInterval(POLL)
                 .until(() -> !prometheus.query("ALERTS{alertname=\"SwapTargetDown\",process=\"worker-a\"}").isEmpty());
@@ -164,9 +173,80 @@ class PrometheusScrapeIT {
         assertThat(prometheus.query("ALERTS{alertstate=\"firing\",alertname=~\"SwapSequenceError|SwapNoHealthyWorker|SwapClientReconnects\"}"))
                 .as("alerts that must stay quiet").isEmpty();
         assertThat(prometheus.query("ALERTS{alertname=\"SwapSequenceError\"}")).as("SwapSequenceError, even pending").isEmpty();
+        assertThat(prometheus.query("ALERTS{alertname=~\"SwapTaskFailing|SwapDirectorAtCapacity|SwapLimitHitsHigh|"
+                + "SwapMigrationLimitReached|SwapGenerationErrorsHigh\"}")).as("alerts of the new series, even pending")
+                .isEmpty();
+
+        // the service-level series, as the dashboard's SLO panels read them
+        await("generations completed and counted by finish reason").atMost(DEADLINE).pollInterval(POLL)
+                .until(() -> prometheus.single("sum(connection_swap_generations_total{finish_reason=\"length\"})")
+                        .orElse(0.0) >= 1);
+        assertThat(prometheus.single("sum(connection_swap_generations_total{finish_reason=\"error\"})"))
+                .as("no generation ended in an error").contains(0.0);
+        assertThat(prometheus.single("sum(connection_swap_streams_started_total{kind=\"new\"})"))
+                .hasValueSatisfying(started -> assertThat(started).isGreaterThanOrEqualTo(2));
+        assertThat(prometheus.single("sum(connection_swap_streams_started_total{kind=\"resumed\"})"))
+                .as("the swapped generation resumed on a new stream")
+                .hasValueSatisfying(resumed -> assertThat(resumed).isGreaterThanOrEqualTo(1));
+        String ratio = "sum(increase(connection_swap_swaps_total[5m])) "
+                + "/ sum(increase(connection_swap_streams_started_total{kind=\"new\"}[5m]))";
+        assertThat(prometheus.single(ratio)).as(ratio)
+                .hasValueSatisfying(value -> assertThat(value).isFinite().isGreaterThan(0));
+        for (String histogram : List.of("connection_swap_time_to_first_token_seconds",
+                "connection_swap_client_time_to_first_token_seconds")) {
+            String ttft = "histogram_quantile(0.99, sum by (le) (rate(" + histogram + "_bucket[5m])))";
+            await(ttft).atMost(DEADLINE).pollInterval(POLL)
+                    .until(() -> prometheus.single(ttft).filter(Double::isFinite).isPresent());
+            assertThat(prometheus.single(ttft).orElseThrow()).as(ttft).isGreaterThan(0).isLessThan(10);
+        }
+
+        // every connection_swap_* series the processes export is documented, and none is left outside the namespace
+        ReadmeMetrics readme = ReadmeMetrics.read();
+        for (ServiceProcess process : List.of(director, workerB, client)) {
+            Set<String> names = process.metrics().names();
+            assertThat(names).as("%s: series outside the connection_swap_ namespace", process.name())
+                    .noneMatch(name -> name.startsWith("swap_"));
+            assertThat(names).as("%s: series missing from README.md, section Metrics", process.name())
+                    .filteredOn(name -> name.startsWith("connection_swap_"))
+                    .allMatch(readme::documents);
+        }
+
+        // every dashboard query runs against the real series (variables at "All")
+        Map<String, Integer> dashboardResults = dashboardQueries();
+        assertThat(dashboardResults).as("dashboard queries").hasSizeGreaterThan(30);
+        for (String panel : List.of("Swap ratio", "Time to first token p50 / p99",
+                "Generations per minute by finish reason", "Streams started per minute: new vs resumed")) {
+            assertThat(dashboardResults).as("results of panel %s", panel)
+                    .hasEntrySatisfying(panel + " A", count -> assertThat(count).isPositive());
+        }
 
         System.out.printf(Locale.ROOT, "prometheus: swaps by reason %s, p99 swap gap %.1f ms (director max %.1f ms)%n",
                 byReason, p99 * 1000, gapMax * 1000);
+    }
+
+    /**
+     * Runs every query of the dashboard with its variables at "All" ({@code .*}), {@code $__rate_interval} as 1m
+     * and {@code $__range} as 5m; a query Prometheus refuses fails. Returns "panel refId" to the number of series.
+     */
+    private Map<String, Integer> dashboardQueries() {
+        JsonNode dashboard;
+        try {
+            dashboard = JsonMapper.builder().build().readTree(Files.readString(
+                    ProcessCluster.repositoryRoot().resolve("monitoring/grafana/dashboards/connection-swap.json")));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        Map<String, Integer> results = new TreeMap<>();
+        for (JsonNode panel : dashboard.path("panels")) {
+            for (JsonNode target : panel.path("targets")) {
+                String expr = target.path("expr").asString()
+                        .replace("$namespace", ".*").replace("$job", ".*").replace("$instance", ".*")
+                        .replace("$__rate_interval", "1m").replace("$__range", "5m");
+                results.put(panel.path("title").asString() + " " + target.path("refId").asString(),
+                        prometheus.query(expr).size());
+            }
+        }
+        return results;
     }
 
     /** {@code up} of every target, keyed by the {@code process} label of the generated config. */
@@ -176,9 +256,10 @@ class PrometheusScrapeIT {
 
     private static Map<String, Double> swapsByReason(PrometheusText director) {
         Map<String, Double> byReason = new TreeMap<>();
-        for (PrometheusText.Sample sample : director.samples("swap_total")) {
+        for (PrometheusText.Sample sample : director.samples("connection_swap_swaps_total")) {
             byReason.merge(sample.labels().get("reason"), sample.value(), Double::sum);
         }
+        byReason.values().removeIf(count -> count == 0);
         return byReason;
     }
 }

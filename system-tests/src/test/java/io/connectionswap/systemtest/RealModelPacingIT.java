@@ -95,8 +95,8 @@ class RealModelPacingIT {
             assertThat(generation.text()).isEqualTo(GreedyLlm.complete(prompts.get(i), 30));
         }
         PrometheusText director = cluster.director().metrics();
-        assertThat(director.sum("swap_total")).as("swap_total").isZero();
-        assertThat(director.sum("swap_workers", "state", "healthy")).as("no worker blamed").isEqualTo(2);
+        assertThat(director.sum("connection_swap_swaps_total")).as("connection_swap_swaps_total").isZero();
+        assertThat(director.sum("connection_swap_workers", "state", "healthy")).as("no worker blamed").isEqualTo(2);
     }
 
     @Test
@@ -128,7 +128,7 @@ class RealModelPacingIT {
             assertThat(retry.reason()).as("found as a hang, not as a lost link").isEqualTo("stall");
             assertThat(retry.failedWorker()).isEqualTo("worker-a");
         });
-        assertThat(cluster.director().metrics().sum("swap_total", "reason", "stall")).isEqualTo(1);
+        assertThat(cluster.director().metrics().sum("connection_swap_swaps_total", "reason", "stall")).isEqualTo(1);
     }
 
     private static GenerationRequest request(String prompt, int maxTokens, String avoid) {

@@ -86,13 +86,13 @@ class SlowSubscriberTest {
                 });
 
         await("the director cuts the slow client off").atMost(DEADLINE).pollInterval(Duration.ofMillis(100))
-                .until(() -> counter(director, "swap.limit.hits", "limit", "slow_client") == 1);
+                .until(() -> counter(director, "connection.swap.limit.hits", "limit", "slow_client") == 1);
         long cutOff = System.nanoTime();
         MeterRegistry workerMeters = worker.getBean(MeterRegistry.class);
         await("the client releases its stream though it reads nothing, and so do director and worker")
                 .atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(50))
                 .until(() -> client.openStreams() == 1
-                        && workerMeters.get("swap.worker.streams.active").gauge().value() == 0
+                        && workerMeters.get("connection.swap.worker.streams.active").gauge().value() == 0
                         && cluster.registry().heldStreams() == 1);
         System.out.printf("client stream released %d ms after the cut-off%n", (System.nanoTime() - cutOff) / 1_000_000);
         assertThat(failure.get()).as("nothing delivered beyond the 10 events asked for").isNull();
@@ -113,7 +113,7 @@ class SlowSubscriberTest {
         }
         assertThat(last).as("tokens held for the subscriber").isPositive();
         assertThat(text.toString()).isEqualTo(MODEL.text("slow subscriber", 1, last));
-        assertThat(counter(director, "swap", "reason", "stall") + counter(director, "swap", "reason", "health"))
+        assertThat(counter(director, "connection.swap.swaps", "reason", "stall") + counter(director, "connection.swap.swaps", "reason", "health"))
                 .as("no swap: the worker did nothing wrong").isZero();
     }
 

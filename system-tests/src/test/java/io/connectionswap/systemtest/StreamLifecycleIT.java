@@ -39,7 +39,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Every way a stream ends releases it on both sides of both connections (gateway/client library <-> director,
- * director <-> worker), with the real jars: after each path the {@code swap_quic_streams_open} gauge of every process
+ * director <-> worker), with the real jars: after each path the {@code connection_swap_quic_streams_open} gauge of every process
  * is back at its idle level (the control, registration and link-heartbeat streams); at the end {@code jcmd GC.class_histogram} finds no more
  * live {@code QuicheQuicStreamChannel} objects than the gauges count. Netty 4.2.15 keeps a stream in its connection
  * until it has read the peer's FIN, so a stream closed too early or reset by the peer would stay forever. The raw
@@ -71,7 +71,7 @@ class StreamLifecycleIT {
     private ServiceProcess gateway;
     private GatewayHttp http;
     private RawQuicClient raw;
-    /** process -> swap_quic_streams_open when nothing runs. */
+    /** process -> connection_swap_quic_streams_open when nothing runs. */
     private final Map<ServiceProcess, Double> idle = new LinkedHashMap<>();
 
     @BeforeAll
@@ -98,7 +98,7 @@ class StreamLifecycleIT {
         for (ServiceProcess process : List.of(director, workerA, workerB, gateway)) {
             idle.put(process, steadyStreams(process));
         }
-        System.out.println("idle swap_quic_streams_open: " + describe(idle));
+        System.out.println("idle connection_swap_quic_streams_open: " + describe(idle));
         assertThat(idle.get(gateway)).as("the gateway's control stream").isEqualTo(1);
         assertThat(idle.get(workerA)).as("a worker's registration and link heartbeat streams").isEqualTo(2);
         assertThat(idle.get(director)).as("the director: the two clients' control streams, two streams per worker")
@@ -352,7 +352,7 @@ class StreamLifecycleIT {
                                 == idle.get(process) - (process == director ? directorFewer : 0));
                     });
         } catch (org.awaitility.core.ConditionTimeoutException e) {
-            throw new AssertionError(path + ": swap_quic_streams_open " + describe(now) + ", idle " + describe(idle)
+            throw new AssertionError(path + ": connection_swap_quic_streams_open " + describe(now) + ", idle " + describe(idle)
                     + (directorFewer > 0 ? " (director " + directorFewer + " fewer)" : ""), e);
         }
         System.out.println(path + ": back to idle " + describe(now));

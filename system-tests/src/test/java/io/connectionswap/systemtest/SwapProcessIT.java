@@ -27,8 +27,11 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class SwapProcessIT {
 
     private static final Duration SWAP_DEADLINE = Duration.ofSeconds(30);
-    /** Longer than any test here at 50 ms a token (about 83 minutes): no generation ends by itself. */
-    private static final int LONG_GENERATION = 100_000;
+    /**
+     * Longer than any test here at 50 ms a token (50 minutes) and within the director's default maxTokens limit
+     * (65 536): no generation ends by itself.
+     */
+    private static final int LONG_GENERATION = 60_000;
 
     private ProcessCluster cluster;
     private ServiceProcess client;
@@ -45,7 +48,7 @@ class SwapProcessIT {
         cluster.awaitHealthyWorkers(2);
         client = cluster.startClient("CONNECTION_SWAP_MAX_TOKENS=" + maxTokens, "CONNECTION_SWAP_CLIENT_CONCURRENCY=2");
         await("both workers serve a stream").atMost(ProcessCluster.STARTUP).pollInterval(Duration.ofMillis(200))
-                .until(() -> client.ready() && client.metrics().sum("swap_client_tokens_total") >= 10);
+                .until(() -> client.ready() && client.metrics().sum("connection_swap_client_tokens_total") >= 10);
     }
 
     @AfterEach
@@ -65,9 +68,9 @@ class SwapProcessIT {
 
         double tokensAtKill = awaitSwapAndMoreTokens();
         PrometheusText director = cluster.director().metrics();
-        assertThat(director.sum("swap_total", labels -> "worker-a".equals(labels.get("worker"))))
+        assertThat(director.sum("connection_swap_swaps_total", labels -> "worker-a".equals(labels.get("worker"))))
                 .as("swaps off worker-a").isGreaterThanOrEqualTo(1);
-        assertThat(director.sum("swap_total", labels -> "drain".equals(labels.get("reason")))).isZero();
+        assertThat(director.sum("connection_swap_swaps_total", labels -> "drain".equals(labels.get("reason")))).isZero();
         assertClientKeptItsConnectionAndEveryToken(tokensAtKill);
         report("kill -9", director);
     }
@@ -84,8 +87,8 @@ class SwapProcessIT {
         assertThat(workerA.logLines("drained; closing quic server")).isNotEmpty();
         double tokensAtDrain = awaitSwapAndMoreTokens();
         PrometheusText director = cluster.director().metrics();
-        assertThat(director.sum("swap_total", labels -> "drain".equals(labels.get("reason"))
-                && "worker-a".equals(labels.get("worker")))).as("swap_total{reason=drain,worker=worker-a}")
+        assertThat(director.sum("connection_swap_swaps_total", labels -> "drain".equals(labels.get("reason"))
+                && "worker-a".equals(labels.get("worker")))).as("connection_swap_swaps_total{reason=drain,worker=worker-a}")
                 .isGreaterThanOrEqualTo(1);
         assertClientKeptItsConnectionAndEveryToken(tokensAtDrain);
         report("drain", director);
@@ -113,31 +116,31 @@ class SwapProcessIT {
             // the first drain, the other old worker serves every stream)
             ServiceProcess old = awaitServingOneOf(notRestarted);
             String label = old.name();
-            double streams = old.metrics().sum("swap_worker_streams_active");
+            double streams = old.metrics().sum("connection_swap_worker_streams_active");
             double drainsBefore = drainsOff(label);
-            double swapsBefore = client.metrics().sum("swap_client_swaps_total");
+            double swapsBefore = client.metrics().sum("connection_swap_client_swaps_total");
 
             old.sigterm();
 
             assertThat(old.waitForExit(Duration.ofSeconds(40))).as(label + " exits after draining").isTrue();
             assertThat(old.logLines("drained; closing quic server")).as(label + " drained every stream").isNotEmpty();
             await("client swapped every stream off " + label).atMost(SWAP_DEADLINE).pollInterval(Duration.ofMillis(100))
-                    .until(() -> client.metrics().sum("swap_client_swaps_total") >= swapsBefore + streams);
+                    .until(() -> client.metrics().sum("connection_swap_client_swaps_total") >= swapsBefore + streams);
             assertThat(drainsOff(label) - drainsBefore)
-                    .as("swap_total{reason=drain,worker=%s}: its SIGTERM drained streams in progress (%s served)",
+                    .as("connection_swap_swaps_total{reason=drain,worker=%s}: its SIGTERM drained streams in progress (%s served)",
                             label, (long) streams)
                     .isGreaterThanOrEqualTo(1);
             cluster.startWorker(label);
             cluster.awaitHealthyWorkers(2);
             notRestarted.remove(label);
         }
-        double tokens = client.metrics().sum("swap_client_tokens_total");
+        double tokens = client.metrics().sum("connection_swap_client_tokens_total");
         await("tokens keep coming").atMost(SWAP_DEADLINE).pollInterval(Duration.ofMillis(200))
-                .until(() -> client.metrics().sum("swap_client_tokens_total") >= tokens + 40);
+                .until(() -> client.metrics().sum("connection_swap_client_tokens_total") >= tokens + 40);
         PrometheusText director = cluster.director().metrics();
-        assertThat(director.sum("swap_total", "reason", "drain")).as("swap_total{reason=drain}").isGreaterThanOrEqualTo(2);
-        assertThat(director.sum("swap_total", "reason", "stream_error"))
-                .as("swap_total{reason=stream_error}: no hand-off reached a draining worker").isZero();
+        assertThat(director.sum("connection_swap_swaps_total", "reason", "drain")).as("connection_swap_swaps_total{reason=drain}").isGreaterThanOrEqualTo(2);
+        assertThat(director.sum("connection_swap_swaps_total", "reason", "stream_error"))
+                .as("connection_swap_swaps_total{reason=stream_error}: no hand-off reached a draining worker").isZero();
         assertClientKeptItsConnectionAndEveryToken(tokens);
         report("rolling restart", director);
     }
@@ -152,8 +155,8 @@ class SwapProcessIT {
         try {
             double tokensAtHang = awaitSwapAndMoreTokens();
             PrometheusText director = cluster.director().metrics();
-            assertThat(director.sum("swap_total", labels -> "stall".equals(labels.get("reason"))
-                    && "worker-a".equals(labels.get("worker")))).as("swap_total{reason=stall,worker=worker-a}")
+            assertThat(director.sum("connection_swap_swaps_total", labels -> "stall".equals(labels.get("reason"))
+                    && "worker-a".equals(labels.get("worker")))).as("connection_swap_swaps_total{reason=stall,worker=worker-a}")
                     .isGreaterThanOrEqualTo(1);
             assertClientKeptItsConnectionAndEveryToken(tokensAtHang);
             report("hang", director);
@@ -168,15 +171,15 @@ class SwapProcessIT {
         start(test, 20, "CONNECTION_SWAP_WORKER_FAIL_AFTER=3s", "CONNECTION_SWAP_WORKER_RECOVER_AFTER=2s");
         ServiceProcess workerA = worker("worker-a");
 
-        await("swap_total{reason=health,worker=worker-a}").atMost(SWAP_DEADLINE).pollInterval(Duration.ofMillis(200))
-                .until(() -> cluster.director().metrics().sum("swap_total", labels -> "health".equals(labels.get("reason"))
+        await("connection_swap_swaps_total{reason=health,worker=worker-a}").atMost(SWAP_DEADLINE).pollInterval(Duration.ofMillis(200))
+                .until(() -> cluster.director().metrics().sum("connection_swap_swaps_total", labels -> "health".equals(labels.get("reason"))
                         && "worker-a".equals(labels.get("worker"))) >= 1);
         assertThat(workerA.logLines("simulating failure after 3s")).isNotEmpty();
-        double handoffsAtFailure = workerA.metrics().sum("swap_worker_handoffs_total");
-        double tokensAtFailure = client.metrics().sum("swap_client_tokens_total");
+        double handoffsAtFailure = workerA.metrics().sum("connection_swap_worker_handoffs_total");
+        double tokensAtFailure = client.metrics().sum("connection_swap_client_tokens_total");
 
         await("worker-a recovers and takes streams again").atMost(SWAP_DEADLINE).pollInterval(Duration.ofMillis(200))
-                .until(() -> workerA.metrics().sum("swap_worker_handoffs_total") > handoffsAtFailure);
+                .until(() -> workerA.metrics().sum("connection_swap_worker_handoffs_total") > handoffsAtFailure);
         assertThat(workerA.logLines("recovered from simulated failure")).isNotEmpty();
         assertThat(cluster.director().logLines("worker.label=worker-a polls.up=4 worker healthy")).isNotEmpty();
         assertClientKeptItsConnectionAndEveryToken(tokensAtFailure);
@@ -200,7 +203,7 @@ class SwapProcessIT {
                 .until(() -> {
                     for (String label : labels) {
                         ServiceProcess worker = liveWorker(label);
-                        if (worker.metrics().sum("swap_worker_streams_active") >= 1) {
+                        if (worker.metrics().sum("connection_swap_worker_streams_active") >= 1) {
                             serving.set(worker);
                             return true;
                         }
@@ -211,31 +214,31 @@ class SwapProcessIT {
     }
 
     private double drainsOff(String label) {
-        return cluster.director().metrics().sum("swap_total",
+        return cluster.director().metrics().sum("connection_swap_swaps_total",
                 labels -> "drain".equals(labels.get("reason")) && label.equals(labels.get("worker")));
     }
 
     private void awaitServing(ServiceProcess worker) {
         await(worker.name() + " serves a stream").atMost(SWAP_DEADLINE).pollInterval(Duration.ofMillis(100))
-                .until(() -> worker.metrics().sum("swap_worker_streams_active") >= 1);
+                .until(() -> worker.metrics().sum("connection_swap_worker_streams_active") >= 1);
     }
 
     /** Waits for the client's swap and for tokens to keep coming; returns the token count at the swap. */
     private double awaitSwapAndMoreTokens() {
         await("client swaps").atMost(SWAP_DEADLINE).pollInterval(Duration.ofMillis(100))
-                .until(() -> client.metrics().sum("swap_client_swaps_total") >= 1);
-        double atSwap = client.metrics().sum("swap_client_tokens_total");
+                .until(() -> client.metrics().sum("connection_swap_client_swaps_total") >= 1);
+        double atSwap = client.metrics().sum("connection_swap_client_tokens_total");
         await("tokens keep coming after the swap").atMost(SWAP_DEADLINE).pollInterval(Duration.ofMillis(200))
-                .until(() -> client.metrics().sum("swap_client_tokens_total") >= atSwap + 40);
+                .until(() -> client.metrics().sum("connection_swap_client_tokens_total") >= atSwap + 40);
         return atSwap;
     }
 
     private void assertClientKeptItsConnectionAndEveryToken(double tokensBefore) {
         PrometheusText metrics = client.metrics();
-        assertThat(metrics.sum("swap_client_sequence_errors_total")).as("gaps and duplicates").isZero();
-        assertThat(metrics.sum("swap_client_reconnects_total")).as("reconnects").isZero();
-        assertThat(metrics.sum("swap_client_tokens_total")).isGreaterThan(tokensBefore);
-        assertThat(cluster.director().metrics().sum("swap_connections_opened_total", "peer", "client"))
+        assertThat(metrics.sum("connection_swap_client_sequence_errors_total")).as("gaps and duplicates").isZero();
+        assertThat(metrics.sum("connection_swap_client_reconnects_total")).as("reconnects").isZero();
+        assertThat(metrics.sum("connection_swap_client_tokens_total")).isGreaterThan(tokensBefore);
+        assertThat(cluster.director().metrics().sum("connection_swap_connections_opened_total", "peer", "client"))
                 .as("client connections the director accepted").isEqualTo(1);
         assertThat(client.logLines("stream ended; requesting another worker")).isNotEmpty();
         assertThat(client.logLines("worker=worker-b").stream().anyMatch(line -> line.contains("worker assigned to stream")
@@ -245,9 +248,9 @@ class SwapProcessIT {
     }
 
     private static void report(String cause, PrometheusText director) {
-        double count = director.sum("swap_gap_seconds_count");
-        double sum = director.sum("swap_gap_seconds_sum");
-        double max = director.sum("swap_gap_seconds_max");
+        double count = director.sum("connection_swap_gap_seconds_count");
+        double sum = director.sum("connection_swap_gap_seconds_sum");
+        double max = director.sum("connection_swap_gap_seconds_max");
         System.out.printf(Locale.ROOT, "swap gap (%s): %d swaps, mean %.1f ms, max %.1f ms (failure detected -> first token of next worker)%n",
                 cause, (long) count, count == 0 ? 0 : sum / count * 1000, max * 1000);
     }

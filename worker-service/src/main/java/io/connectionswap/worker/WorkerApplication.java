@@ -1,6 +1,11 @@
 package io.connectionswap.worker;
 
+import io.connectionswap.protocol.config.RoleDefaults;
+import io.connectionswap.protocol.log.AsyncConsole;
+import io.connectionswap.protocol.tls.CertificatesLocation;
 import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.boot.context.event.ApplicationReadyEvent;
+import org.springframework.context.ApplicationListener;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.boot.context.properties.ConfigurationPropertiesScan;
 
@@ -10,13 +15,22 @@ import org.springframework.boot.context.properties.ConfigurationPropertiesScan;
 public class WorkerApplication {
 
     /**
-     * The settings file is {@code worker-service.yml} rather than {@code application.yml}, so the three roles can
-     * share one classpath (the end-to-end tests run them in one JVM) without reading each other's settings.
+     * The role's defaults are {@code worker-service.yml} on the classpath rather than {@code application.yml}, so the
+     * three roles can share one classpath (the end-to-end tests run them in one JVM) without reading each other's
+     * defaults. Boot's standard {@code application.yml}/{@code .yaml}/{@code .properties} are read too, from every
+     * standard location (working directory, {@code ./config/}, {@code spring.config.additional-location}): the
+     * later config name wins, so an operator's {@code application.yaml} overrides the role's defaults, and the
+     * environment (or a command-line property) overrides both, also through the variables the defaults name
+     * ({@link RoleDefaults}). The other initializer supplies the directory of the worker's SSL bundle
+     * ({@code CONNECTION_SWAP_CERTS_DIR}).
      */
     public static SpringApplicationBuilder application() {
         return new SpringApplicationBuilder(WorkerApplication.class)
                 .main(WorkerApplication.class)
-                .properties("spring.config.name=worker-service");
+                .properties("spring.config.name=worker-service,application")
+                // once Boot has configured the console: behind a queue that drops (and counts) rather than blocks
+                .listeners((ApplicationListener<ApplicationReadyEvent>) ready -> AsyncConsole.install())
+                .initializers(RoleDefaults.environmentFirst("worker-service"), CertificatesLocation.forRole("worker"));
     }
 
     public static void main(String[] args) {

@@ -1,5 +1,8 @@
 package io.connectionswap.client.gateway;
 
+import io.connectionswap.client.tracing.GatewaySpan;
+import io.connectionswap.client.tracing.GatewayTracing;
+import io.connectionswap.protocol.tracing.TraceParent;
 import io.connectionswap.swapclient.GenerationEvent;
 import io.connectionswap.swapclient.GenerationException;
 import io.connectionswap.swapclient.GenerationOptions;
@@ -40,9 +43,13 @@ final class CompletionsHandler {
     private final SwapClient client;
     private final GatewayProperties properties;
     private final OpenAiRequestParser parser;
+    /** Null while tracing is off. */
+    private final GatewayTracing tracing;
 
-    CompletionsHandler(SwapClient client, GatewayProperties properties) {
+    /** {@code tracing}: a span per generation, or null (off: a valid {@code traceparent} header passes through). */
+    CompletionsHandler(SwapClient client, GatewayProperties properties, GatewayTracing tracing) {
         this.client = client;
+        this.tracing = tracing;
         this.properties = properties;
         this.parser = new OpenAiRequestParser(properties.defaultMaxTokens(), properties.maxTokensLimit());
     }
@@ -73,21 +80,25 @@ final class CompletionsHandler {
                 })
                 .defaultIfEmpty(new byte[0])
                 .map(body -> parser.parse(body, chat))
-                .flatMap(request -> request.stream() ? stream(request) : collect(request));
+                .flatMap(request -> request.stream() ? stream(http, request) : collect(http, request));
     }
 
-    private Flux<GenerationEvent> generate(OpenAiRequest request, String generationId) {
-        return JdkFlowAdapter.flowPublisherToFlux(client.generate(request.toGeneration(generationId),
-                GenerationOptions.waitAtMost(properties.workerWait())));
+    private Flux<GenerationEvent> generate(ServerRequest http, OpenAiRequest request, String generationId) {
+        GatewaySpan span = tracing == null ? null : tracing.start(http, generationId, request.model(), request.stream());
+        String traceparent = span != null ? span.traceparent()
+                : TraceParent.validOrNull(http.headers().firstHeader(TraceParent.HEADER));
+        Flux<GenerationEvent> events = JdkFlowAdapter.flowPublisherToFlux(client.generate(
+                request.toGeneration(generationId, traceparent), GenerationOptions.waitAtMost(properties.workerWait())));
+        return span == null ? events : span.record(events);
     }
 
-    private Mono<ServerResponse> stream(OpenAiRequest request) {
+    private Mono<ServerResponse> stream(ServerRequest http, OpenAiRequest request) {
         String generationId = java.util.UUID.randomUUID().toString();
         ChunkWriter writer = new ChunkWriter(request, new OpenAiResponses(request, generationId,
                 Instant.now().getEpochSecond()));
         AtomicBoolean started = new AtomicBoolean();
         long startNanos = System.nanoTime();
-        Flux<byte[]> chunks = generate(request, generationId)
+        Flux<byte[]> chunks = generate(http, request, generationId)
                 .concatMapIterable(event -> writer.sse(event).stream().map(CompletionsHandler::sse).toList())
                 .doOnNext(chunk -> started.set(true))
                 .concatWith(Mono.just(DONE))
@@ -114,12 +125,12 @@ final class CompletionsHandler {
                 .body(flushEach(chunks));
     }
 
-    private Mono<ServerResponse> collect(OpenAiRequest request) {
+    private Mono<ServerResponse> collect(ServerRequest http, OpenAiRequest request) {
         String generationId = java.util.UUID.randomUUID().toString();
         ChunkWriter writer = new ChunkWriter(request, new OpenAiResponses(request, generationId,
                 Instant.now().getEpochSecond()));
         long startNanos = System.nanoTime();
-        return generate(request, generationId)
+        return generate(http, request, generationId)
                 .doOnNext(writer::collect)
                 .then(Mono.fromSupplier(writer::body))
                 .onErrorResume(failure -> translate(failure, request).flatMap(Mono::error))

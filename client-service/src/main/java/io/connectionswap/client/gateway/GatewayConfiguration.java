@@ -1,6 +1,8 @@
 package io.connectionswap.client.gateway;
 
+import io.connectionswap.client.tracing.GatewayTracing;
 import io.connectionswap.swapclient.SwapClient;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -21,8 +23,9 @@ import org.springframework.web.server.WebExceptionHandler;
 public class GatewayConfiguration {
 
     @Bean
-    RouterFunction<ServerResponse> gatewayRoutes(SwapClient client, GatewayProperties properties) {
-        CompletionsHandler completions = new CompletionsHandler(client, properties);
+    RouterFunction<ServerResponse> gatewayRoutes(SwapClient client, GatewayProperties properties,
+                                                 ObjectProvider<GatewayTracing> tracing) {
+        CompletionsHandler completions = new CompletionsHandler(client, properties, tracing.getIfAvailable());
         ClusterHandler cluster = new ClusterHandler(client, properties);
         ClassPathResource page = new ClassPathResource("static/index.html");
         return RouterFunctions.route()

@@ -1,5 +1,6 @@
 package io.connectionswap.client.metrics;
 
+import io.connectionswap.protocol.metrics.LogMetrics;
 import io.connectionswap.protocol.metrics.NettyMetrics;
 import io.connectionswap.swapclient.SequenceErrorKind;
 import io.connectionswap.swapclient.SwapClient;
@@ -21,6 +22,7 @@ import org.springframework.stereotype.Component;
 @Component
 public class ClientMeters implements SwapClientListener {
 
+    private final MeterRegistry registry;
     private final Counter tokens;
     private final Counter swaps;
     private final Counter gaps;
@@ -29,49 +31,71 @@ public class ClientMeters implements SwapClientListener {
     private final Counter generations;
     private final Counter noWorkerWaits;
     private final Timer tokenGap;
+    private final Timer timeToFirstToken;
 
     /**
      * @param client the client these meters listen to; a provider, since the client is built with this listener
      */
     public ClientMeters(MeterRegistry registry, EventLoopGroup clientEventLoopGroup, ObjectProvider<SwapClient> client) {
+        this.registry = registry;
         // netty_allocator_*, netty_eventexecutor_tasks_pending
         NettyMetrics.bind(registry, clientEventLoopGroup);
-        // swap_client_tokens_total
-        tokens = Counter.builder("swap.client.tokens").description("Tokens received in sequence").register(registry);
-        // swap_client_swaps_total
-        swaps = Counter.builder("swap.client.swaps")
+        LogMetrics.bind(registry);
+        // connection_swap_client_tokens_total
+        tokens = Counter.builder("connection.swap.client.tokens").description("Tokens received in sequence")
+                .register(registry);
+        // connection_swap_client_swaps_total
+        swaps = Counter.builder("connection.swap.client.swaps")
                 .description("Times a generation moved to another worker on the same connection").register(registry);
-        // swap_client_sequence_errors_total{kind}: must stay 0
-        gaps = Counter.builder("swap.client.sequence.errors").tag("kind", "gap")
+        // connection_swap_client_sequence_errors_total{kind}: must stay 0
+        gaps = Counter.builder("connection.swap.client.sequence.errors").tag("kind", "gap")
                 .description("Tokens lost (gap) or repeated (duplicate); must stay 0").register(registry);
-        duplicates = Counter.builder("swap.client.sequence.errors").tag("kind", "duplicate")
+        duplicates = Counter.builder("connection.swap.client.sequence.errors").tag("kind", "duplicate")
                 .description("Tokens lost (gap) or repeated (duplicate); must stay 0").register(registry);
-        // swap_client_reconnects_total: must stay 0 while the director lives
-        reconnects = Counter.builder("swap.client.reconnects")
+        // connection_swap_client_reconnects_total: must stay 0 while the director lives
+        reconnects = Counter.builder("connection.swap.client.reconnects")
                 .description("New QUIC connections to a director after the previous one was lost").register(registry);
-        // swap_client_generations_total
-        generations = Counter.builder("swap.client.generations").description("Generations completed").register(registry);
-        // swap_client_no_worker_waits_total
-        noWorkerWaits = Counter.builder("swap.client.no.worker.waits")
+        // connection_swap_client_generations_total
+        generations = Counter.builder("connection.swap.client.generations").description("Generations completed")
+                .register(registry);
+        // connection_swap_client_no_worker_waits_total
+        noWorkerWaits = Counter.builder("connection.swap.client.no.worker.waits")
                 .description("Times the director had no healthy worker and the client backed off").register(registry);
-        // swap_client_token_gap_seconds_bucket / _count / _sum / _max
-        tokenGap = Timer.builder("swap.client.token.gap")
+        // connection_swap_client_token_gap_seconds_bucket / _count / _sum / _max
+        tokenGap = Timer.builder("connection.swap.client.token.gap")
                 .description("Time between consecutive tokens of a generation as the client sees them")
                 .publishPercentileHistogram()
                 .minimumExpectedValue(Duration.ofMillis(1))
                 .maximumExpectedValue(Duration.ofSeconds(60))
                 .register(registry);
-        // swap_quic_streams_open
-        Gauge.builder("swap.quic.streams.open", client, ClientMeters::openStreams)
+        // connection_swap_quic_streams_open
+        Gauge.builder("connection.swap.quic.streams.open", client, ClientMeters::openStreams)
                 .strongReference(true) // the provider is held by nothing else
                 .description("QUIC stream channels held by the client's connection to the director: returns to the "
                         + "in-flight level when streams are released")
+                .register(registry);
+        // connection_swap_client_time_to_first_token_seconds_bucket / _count / _sum / _max
+        timeToFirstToken = Timer.builder("connection.swap.client.time.to.first.token")
+                .description("From the start of a generation to its first token, as the client (gateway) sees it: "
+                        + "waits for a healthy worker and swaps before the first token included")
+                .publishPercentileHistogram()
+                .serviceLevelObjectives(Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1),
+                        Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ofSeconds(10))
+                .minimumExpectedValue(Duration.ofMillis(1))
+                .maximumExpectedValue(Duration.ofMinutes(2))
                 .register(registry);
     }
 
     private static double openStreams(ObjectProvider<SwapClient> client) {
         SwapClient current = client.getIfAvailable();
         return current == null ? 0 : current.openStreams();
+    }
+
+    /** connection_swap_tls_development_ca: 1 while the client trusts the development CA of certs/generate.sh, else 0. */
+    public void bindTlsGauge(java.util.function.BooleanSupplier developmentCa) {
+        io.micrometer.core.instrument.Gauge.builder("connection.swap.tls.development.ca", () -> developmentCa.getAsBoolean() ? 1 : 0)
+                .description("1 while this role trusts the development CA of certs/generate.sh: not for production")
+                .register(registry);
     }
 
     @Override
@@ -102,6 +126,11 @@ public class ClientMeters implements SwapClientListener {
     @Override
     public void noHealthyWorker() {
         noWorkerWaits.increment();
+    }
+
+    @Override
+    public void timeToFirstToken(long nanos) {
+        timeToFirstToken.record(nanos, TimeUnit.NANOSECONDS);
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.connectionswap.client.stream;
 
 import io.connectionswap.client.config.ClientProperties;
+import io.connectionswap.protocol.log.PromptDigest;
 import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.swapclient.GenerationEvent;
 import io.connectionswap.swapclient.GenerationOptions;
@@ -112,7 +113,7 @@ public final class GenerationLoop implements SmartLifecycle {
                         text.toString(), completed.tokens(), List.copyOf(workers), List.copyOf(connectionIds),
                         completed.sequenceErrors());
                 log.info("generation.id={} prompt={} tokens={} workers={} sequence.errors={} generation complete",
-                        result.generationId(), result.prompt(), result.tokens(), result.workers(),
+                        result.generationId(), PromptDigest.of(result.prompt()), result.tokens(), result.workers(),
                         result.sequenceErrors());
                 for (GenerationListener listener : listeners) {
                     try {
@@ -131,7 +132,7 @@ public final class GenerationLoop implements SmartLifecycle {
                 return;
             }
             log.warn("generation.id={} prompt={} problem=\"{}\" generation failed; starting the next in 1s",
-                    request.generationId(), request.prompt(), failure.getMessage());
+                    request.generationId(), PromptDigest.of(request.prompt()), failure.getMessage());
             try {
                 pause.schedule(GenerationLoop.this::startNext, 1, TimeUnit.SECONDS);
             } catch (java.util.concurrent.RejectedExecutionException stopped) {

@@ -19,7 +19,7 @@ import java.util.TreeSet;
 /**
  * The repository's docker-compose.yml as {@code docker-compose config} resolves it (variables substituted with
  * the test's knobs, relative paths made absolute), with three changes so that a test run cannot clash with
- * anything else on the machine:
+ * anything else on the machine (or with the clone's own PKI):
  * <ul>
  *   <li>no fixed host ports: each published port gets a free one from Docker (Compose v1 cannot remove a port
  *       in an override file, it merges port lists, hence the rewrite);</li>
@@ -27,17 +27,22 @@ import java.util.TreeSet;
  *       removes exactly what this run built and never someone's {@code :local} images;</li>
  *   <li>services in a profile (monitoring: Prometheus, Grafana) left out: their images would have to be pulled;</li>
  *   <li>optionally, extra {@code depends_on: condition: service_healthy} entries, so that fewer JVMs warm up at
- *       the same time on a small machine (the client starting only once the workers are healthy).</li>
+ *       the same time on a small machine (the client starting only once the workers are healthy);</li>
+ *   <li>{@code /certs} mounted from a directory of the test's own (empty at start: the stack's one-shot
+ *       {@code certs} service creates the development PKI there), never from the repository's certs/.</li>
  * </ul>
  * Everything else (build, environment, healthchecks, depends_on, init, mem_limit, volumes) is the file's own.
  */
 final class ComposeStackFile {
 
+    /** Where the services read their PEM files (CONNECTION_SWAP_CERTS_DIR in docker-compose.yml). */
+    private static final String CERTS_TARGET = "/certs";
+
     private ComposeStackFile() {
     }
 
     static Path write(Path target, Map<String, String> knobs, String runTag, Set<String> expectedServices,
-            Map<String, List<String>> startAfterHealthy) throws IOException {
+            Map<String, List<String>> startAfterHealthy, Path certs) throws IOException {
         String resolved = Command.of("docker-compose", "-f", Repository.resolve("docker-compose.yml").toString(),
                         "config")
                 .env(knobs)
@@ -73,6 +78,8 @@ final class ComposeStackFile {
             String repository = colon > image.lastIndexOf('/') ? image.substring(0, colon) : image;
             service.put("image", repository + ":" + runTag);
 
+            mountCertificatesFrom(entry.getKey(), service, certs);
+
             JsonNode ports = service.get("ports");
             if (ports instanceof ArrayNode list) {
                 for (JsonNode port : list) {
@@ -95,6 +102,28 @@ final class ComposeStackFile {
         Path file = target.resolve("docker-compose.yml");
         yaml.writeValue(file.toFile(), root);
         return file;
+    }
+
+    /** Every volume mounted at {@code /certs} gets its files from {@code certs} instead of the repository's certs/. */
+    private static void mountCertificatesFrom(String name, ObjectNode service, Path certs) {
+        JsonNode volumes = service.get("volumes");
+        if (!(volumes instanceof ArrayNode list)) {
+            return;
+        }
+        for (int i = 0; i < list.size(); i++) {
+            JsonNode volume = list.get(i);
+            if (volume.isTextual()) {                       // short syntax: source:target[:mode]
+                String[] parts = volume.asText().split(":");
+                if (parts.length >= 2 && parts[1].equals(CERTS_TARGET)) {
+                    parts[0] = certs.toString();
+                    list.set(i, list.textNode(String.join(":", parts)));
+                }
+            } else if (volume instanceof ObjectNode mapping && CERTS_TARGET.equals(mapping.path("target").asText())) {
+                mapping.put("source", certs.toString());
+            } else if (!volume.isObject()) {
+                throw new IllegalStateException("service " + name + ": volume " + volume + " in an unknown syntax");
+            }
+        }
     }
 
     private static <T> Iterable<T> iterable(Iterator<T> iterator) {

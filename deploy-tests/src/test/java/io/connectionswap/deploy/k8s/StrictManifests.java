@@ -16,8 +16,14 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.certmanager.api.model.v1.Certificate;
+import io.fabric8.certmanager.api.model.v1.Issuer;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import io.fabric8.openshift.api.model.monitoring.v1.PrometheusRule;
 import io.fabric8.openshift.api.model.monitoring.v1.ServiceMonitor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -41,8 +47,9 @@ import java.util.stream.Stream;
 final class StrictManifests {
 
     private static final List<Class<? extends HasMetadata>> KINDS = List.of(
-            Namespace.class, ConfigMap.class, Secret.class, Service.class, Deployment.class,
-            PodDisruptionBudget.class, ServiceMonitor.class);
+            Namespace.class, ConfigMap.class, Secret.class, Service.class, Deployment.class, StatefulSet.class,
+            PodDisruptionBudget.class, NetworkPolicy.class, HorizontalPodAutoscaler.class, ServiceMonitor.class,
+            Certificate.class, Issuer.class, PrometheusRule.class);
 
     private static final Map<String, Class<? extends HasMetadata>> BY_TYPE = KINDS.stream()
             .collect(Collectors.toMap(k -> typeKey(HasMetadata.getApiVersion(k), HasMetadata.getKind(k)),

@@ -11,15 +11,19 @@ import io.connectionswap.director.registry.DnsDiscovery;
 import io.connectionswap.director.registry.QuicWorkerConnector;
 import io.connectionswap.director.registry.WorkerRegistry;
 import io.connectionswap.director.relay.Relay;
+import io.connectionswap.director.tracing.RelayTracing;
+import io.connectionswap.protocol.dns.HostResolver;
+import io.connectionswap.protocol.dns.NameServers;
+import io.connectionswap.director.relay.SwapReason;
 import io.connectionswap.protocol.quic.QuicConnector;
 import io.connectionswap.protocol.quic.QuicSettings;
-import io.connectionswap.protocol.tls.QuicTls;
-import io.connectionswap.protocol.tls.TlsIdentity;
+import io.connectionswap.protocol.tls.TlsContexts;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import java.util.concurrent.ExecutorService;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -31,14 +35,14 @@ public class DirectorBeans {
 
     @Bean
     DirectorMeters directorMeters(MeterRegistry meterRegistry, EventLoopGroup directorEventLoopGroup) {
-        return new DirectorMeters(meterRegistry, directorEventLoopGroup);
+        return new DirectorMeters(meterRegistry, directorEventLoopGroup, SwapReason.ALL);
     }
 
     @Bean
-    WorkerRegistry workerRegistry(EventLoop routingLoop, ExecutorService directorBlockingExecutor, TlsIdentity identity,
+    WorkerRegistry workerRegistry(EventLoop routingLoop, ExecutorService directorBlockingExecutor, TlsContexts directorTls,
                                   QuicSettings settings, DirectorProperties properties, HealthProperties health,
                                   DirectorMeters meters) {
-        QuicConnector quic = new QuicConnector(routingLoop, settings, QuicTls.client(identity));
+        QuicConnector quic = new QuicConnector(routingLoop, settings, directorTls.clientContext());
         QuicWorkerConnector connector = new QuicWorkerConnector(quic, routingLoop, settings.frameLimits(),
                 properties.linkHeartbeatInterval(), properties.linkHeartbeatTimeout());
         return new WorkerRegistry(routingLoop, directorBlockingExecutor, connector, properties, health, meters);
@@ -46,8 +50,8 @@ public class DirectorBeans {
 
     @Bean
     Relay relay(WorkerRegistry registry, DirectorProperties properties, LimitProperties limits, QuicSettings settings,
-                DirectorMeters meters) {
-        return new Relay(registry, properties, limits, settings.frameLimits(), meters);
+                DirectorMeters meters, ObjectProvider<RelayTracing> tracing) {
+        return new Relay(registry, properties, limits, settings.frameLimits(), meters, tracing.getIfAvailable());
     }
 
     /** The gauges read the services they describe, so they are bound once those exist. */
@@ -65,25 +69,34 @@ public class DirectorBeans {
     }
 
     @Bean
-    DirectorQuicServer directorQuicServer(DirectorProperties properties, LimitProperties limits, TlsIdentity identity,
+    DirectorQuicServer directorQuicServer(DirectorProperties properties, LimitProperties limits, TlsContexts directorTls,
                                           QuicSettings settings, EventLoop routingLoop, Relay relay,
                                           WorkerRegistry registry, DirectorMeters meters,
-                                          ConfigurableEnvironment environment) {
-        return new DirectorQuicServer(properties, limits, identity, settings, routingLoop, relay, registry, meters,
-                environment);
+                                          ConfigurableEnvironment environment, DrainProperties drain) {
+        return new DirectorQuicServer(properties, limits, directorTls, settings, routingLoop, relay, registry, meters,
+                environment, drain);
     }
 
-    /** The JVM's resolver; declare another {@link AddressResolver} bean to replace it. */
+    /**
+     * DNS through Netty on the routing loop (servers from /etc/resolv.conf, record TTLs, hosts file first); built on
+     * first use, so a director without discovery opens no DNS socket.
+     */
+    @Bean
+    HostResolver directorHostResolver(EventLoop routingLoop) {
+        return HostResolver.create(routingLoop, NameServers.system(), "director");
+    }
+
+    /** Declare another {@link AddressResolver} bean to replace DNS (tests do). */
     @Bean
     @ConditionalOnMissingBean
-    AddressResolver addressResolver() {
-        return AddressResolver.system();
+    AddressResolver addressResolver(HostResolver directorHostResolver) {
+        return AddressResolver.dns(directorHostResolver);
     }
 
     @Bean
     DnsDiscovery dnsDiscovery(DiscoveryProperties discovery, WorkerRegistry registry, AddressResolver resolver,
-                              ExecutorService directorBlockingExecutor, DirectorMeters meters) {
-        return new DnsDiscovery(discovery, registry, resolver, directorBlockingExecutor, meters);
+                              DirectorMeters meters) {
+        return new DnsDiscovery(discovery, registry, resolver, meters);
     }
 
     @Bean("workers")

@@ -2,8 +2,6 @@ package io.connectionswap.director.config;
 
 import io.connectionswap.protocol.quic.QuicEventLoops;
 import io.connectionswap.protocol.quic.QuicSettings;
-import io.connectionswap.protocol.tls.CertificateDirectory;
-import io.connectionswap.protocol.tls.TlsIdentity;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import java.util.concurrent.ExecutorService;
@@ -13,11 +11,6 @@ import org.springframework.context.annotation.Configuration;
 
 @Configuration(proxyBeanMethods = false)
 public class DirectorConfiguration {
-
-    @Bean
-    TlsIdentity directorIdentity(TlsProperties tls) {
-        return TlsIdentity.of(CertificateDirectory.locate(tls.certsDir()), "director");
-    }
 
     /** QUIC limits of every connection; GENERATE frames up to {@code CONNECTION_SWAP_MAX_REQUEST_BYTES}. */
     @Bean

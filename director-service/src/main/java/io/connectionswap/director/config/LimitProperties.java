@@ -8,7 +8,7 @@ import org.springframework.util.unit.DataSize;
 
 /**
  * What the director lets one peer cost it. Each limit has a setting, a default and a tag value of
- * {@code swap_limit_hits_total{limit}}.
+ * {@code connection_swap_limit_hits_total{limit}}.
  *
  * @param maxStreamsPerConnection streams a client connection may have open at once: the QUIC server's initial max
  *                                bidirectional streams ({@code CONNECTION_SWAP_MAX_STREAMS_PER_CONNECTION})

@@ -24,8 +24,9 @@ import tools.jackson.databind.json.JsonMapper;
  * Polls every worker's Actuator health every {@code CONNECTION_SWAP_HEALTH_INTERVAL}. Requests are asynchronous
  * (the JDK HTTP client on a small blocking pool); results go back to the routing loop, which owns worker state.
  * A worker whose previous poll has not finished is skipped, so a hung worker costs one request at a time. A failure
- * while polling one worker is logged and counted ({@code swap_task_failures_total{task="health_poller"}}) and never
- * stops the polling of the others or of later rounds.
+ * while polling one worker is logged and counted
+ * ({@code connection_swap_task_failures_total{task="health_poller"}}) and never stops the polling of the others or of
+ * later rounds.
  */
 public class HealthPoller implements SmartLifecycle {
 

@@ -6,7 +6,10 @@ import java.net.InetSocketAddress;
 import org.springframework.boot.health.contributor.AbstractHealthIndicator;
 import org.springframework.boot.health.contributor.Health;
 
-/** UP while the director's QUIC server is bound. */
+/**
+ * UP while the director's QUIC server is bound and accepting; OUT_OF_SERVICE once its shutdown drain has begun (it
+ * is in the readiness group: the director leaves load balancers first), DOWN when unbound.
+ */
 public class QuicServerHealthIndicator extends AbstractHealthIndicator {
 
     private final DirectorQuicServer server;
@@ -25,8 +28,13 @@ public class QuicServerHealthIndicator extends AbstractHealthIndicator {
             builder.down().withDetail("bound", false);
             return;
         }
-        builder.up()
-                .withDetail("bound", true)
+        if (server.draining()) {
+            builder.outOfService();
+        } else {
+            builder.up();
+        }
+        builder.withDetail("bound", true)
+                .withDetail("draining", server.draining())
                 .withDetail("address", address.getHostString() + ":" + address.getPort())
                 .withDetail("connections", server.openConnections())
                 .withDetail("activeStreams", relay.activeSessions());

@@ -9,7 +9,7 @@ import org.springframework.boot.health.contributor.Health;
 
 /**
  * Every worker the director knows, with its state, last poll and load. The director itself stays UP when no
- * worker is healthy (it still accepts clients and tells them to wait); {@code swap_workers} and the alert
+ * worker is healthy (it still accepts clients and tells them to wait); {@code connection_swap_workers} and the alert
  * SwapNoHealthyWorker report that case.
  */
 public class WorkersHealthIndicator extends AbstractHealthIndicator {

@@ -5,7 +5,7 @@ import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.util.AttributeKey;
 import java.util.concurrent.atomic.AtomicLong;
 
-/** Names client connections {@code conn-1}, {@code conn-2}, ... as in the seed's logs. */
+/** Names client connections {@code conn-1}, {@code conn-2}, ... as in the original log format (README "Logging"). */
 final class ConnectionIds {
 
     private static final AttributeKey<String> ID = AttributeKey.valueOf("connection-swap.connection-id");

@@ -1,6 +1,7 @@
 package io.connectionswap.director.quic;
 
 import io.connectionswap.director.config.DirectorProperties;
+import io.connectionswap.director.config.DrainProperties;
 import io.connectionswap.director.config.LimitProperties;
 import io.connectionswap.director.metrics.DirectorMeters;
 import io.connectionswap.director.registry.WorkerRegistry;
@@ -16,8 +17,7 @@ import io.connectionswap.protocol.quic.QuicServerEndpoint;
 import io.connectionswap.protocol.quic.QuicSettings;
 import io.connectionswap.protocol.quic.QuicStreams;
 import io.connectionswap.protocol.quic.StreamPipelines;
-import io.connectionswap.protocol.tls.QuicTls;
-import io.connectionswap.protocol.tls.TlsIdentity;
+import io.connectionswap.protocol.tls.TlsContexts;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -28,6 +28,8 @@ import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.handler.codec.quic.QuicStreamChannel;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -40,8 +42,10 @@ import org.springframework.core.env.MapPropertySource;
 
 /**
  * The director's QUIC server: clients and registering workers connect here. Binds when the context starts (the
- * bound port is published as {@code local.quic.port}); on shutdown it stops the stall watch and closes every
- * connection, so clients reconnect (to another replica) and resume.
+ * bound port is published as {@code local.quic.port}). Its shutdown is a drain ({@link DirectorDrain}): readiness
+ * down, new streams refused, GOAWAY to every client, running generations ended with RETRY so they resume at another
+ * director replica, a bounded wait ({@code CONNECTION_SWAP_DIRECTOR_DRAIN_TIMEOUT}) for the clients to leave, then
+ * every connection closed. Asynchronous, as Spring's {@code stop(Runnable)} allows.
  */
 public class DirectorQuicServer implements SmartLifecycle {
 
@@ -49,7 +53,7 @@ public class DirectorQuicServer implements SmartLifecycle {
 
     private final DirectorProperties properties;
     private final LimitProperties limits;
-    private final TlsIdentity identity;
+    private final TlsContexts tls;
     private final QuicSettings settings;
     private final EventLoop loop;
     private final Relay relay;
@@ -58,21 +62,27 @@ public class DirectorQuicServer implements SmartLifecycle {
     private final ConfigurableEnvironment environment;
     private final ConnectionIds connectionIds = new ConnectionIds();
     private final Set<QuicChannel> connections = ConcurrentHashMap.newKeySet();
+    private final Set<QuicChannel> clients = ConcurrentHashMap.newKeySet();
     private final AtomicInteger clientConnections = new AtomicInteger();
+    private final DrainProperties drainProperties;
+    private final DirectorDrain drain;
     private volatile QuicServerEndpoint endpoint;
 
-    public DirectorQuicServer(DirectorProperties properties, LimitProperties limits, TlsIdentity identity,
+    public DirectorQuicServer(DirectorProperties properties, LimitProperties limits, TlsContexts tls,
                               QuicSettings settings, EventLoop loop, Relay relay, WorkerRegistry registry,
-                              DirectorMeters meters, ConfigurableEnvironment environment) {
+                              DirectorMeters meters, ConfigurableEnvironment environment, DrainProperties drain) {
         this.properties = properties;
         this.limits = limits;
-        this.identity = identity;
+        this.tls = tls;
         this.settings = settings;
         this.loop = loop;
         this.relay = relay;
         this.registry = registry;
         this.meters = meters;
         this.environment = environment;
+        this.drainProperties = drain;
+        this.drain = new DirectorDrain(properties.id(), drain.timeout(), loop, relay, () -> List.copyOf(clients),
+                () -> List.copyOf(connections));
     }
 
     @Override
@@ -80,36 +90,52 @@ public class DirectorQuicServer implements SmartLifecycle {
         HostPort address = properties.bindAddress();
         // a client may have this many streams open at once (QUIC's MAX_STREAMS; more wait for credit)
         QuicSettings serverSettings = settings.withMaxBidirectionalStreams(limits.maxStreamsPerConnection());
-        ChannelHandler codec = QuicCodecs.server(serverSettings, QuicTls.server(identity, Set.of()),
+        // every new connection takes the TLS context current then: certificates rotate without a restart
+        ChannelHandler codec = QuicCodecs.server(serverSettings, tls.serverContext(),
                 new ConnectionHandler(), new StreamInitializer(),
                 limits.addressValidation() ? new AddressTokens(meters) : null);
         endpoint = QuicServerEndpoint.bind("director", loop, address, codec);
         int port = endpoint.localAddress().getPort();
         environment.getPropertySources().addFirst(new MapPropertySource("director-quic-server", Map.of("local.quic.port", port)));
         relay.start();
-        log.info("director.id={} director.addr={} alpn={} address.validation={} max.streams.per.connection={} "
-                + "max.client.connections={} quic server listening", properties.id(), address.withPort(port),
-                Frames.ALPN, limits.addressValidation(), limits.maxStreamsPerConnection(),
-                limits.maxClientConnections());
+        log.info("director.id={} director.addr={} alpn={} client.auth={} address.validation={} "
+                + "max.streams.per.connection={} max.client.connections={} quic server listening", properties.id(),
+                address.withPort(port), Frames.ALPN, tls.clientCertificates().describe(), limits.addressValidation(),
+                limits.maxStreamsPerConnection(), limits.maxClientConnections());
+        warnIfDrainOutlastsShutdownPhase();
     }
 
+    /** Spring stops waiting for a lifecycle phase after {@code spring.lifecycle.timeout-per-shutdown-phase}. */
+    private void warnIfDrainOutlastsShutdownPhase() {
+        Duration phase;
+        try {
+            phase = environment.getProperty("spring.lifecycle.timeout-per-shutdown-phase", Duration.class,
+                    Duration.ofSeconds(30));
+        } catch (RuntimeException e) {
+            return;
+        }
+        if (drainProperties.timeout().plusSeconds(1).compareTo(phase) > 0) {
+            log.warn("drain.timeout={} shutdown.phase.timeout={} the drain may outlast Spring's shutdown phase; raise "
+                    + "spring.lifecycle.timeout-per-shutdown-phase or lower CONNECTION_SWAP_DIRECTOR_DRAIN_TIMEOUT",
+                    drainProperties.timeout(), phase);
+        }
+    }
+
+    /** Drains (see {@link DirectorDrain}), then stops the relay and unbinds; {@code callback} runs at the end. */
     @Override
     public void stop(Runnable callback) {
         QuicServerEndpoint current = endpoint;
-        if (current == null) {
+        if (current == null || drain.draining()) {
             callback.run();
             return;
         }
-        log.info("director.id={} connections={} streams={} director shutting down; closing connections", properties.id(),
-                connections.size(), relay.activeSessions());
-        relay.stop();
-        byte[] reason = "director shutting down".getBytes(StandardCharsets.UTF_8);
-        for (QuicChannel connection : connections) {
-            connection.close(true, ErrorCode.SHUTTING_DOWN.code(), Unpooled.wrappedBuffer(reason));
-        }
-        current.close().addListener(closed -> {
-            endpoint = null;
-            callback.run();
+        drain.start(() -> {
+            relay.stop();
+            current.close().addListener(closed -> {
+                endpoint = null;
+                log.info("director.id={} quic server stopped", properties.id());
+                callback.run();
+            });
         });
     }
 
@@ -121,6 +147,11 @@ public class DirectorQuicServer implements SmartLifecycle {
     @Override
     public boolean isRunning() {
         return endpoint != null;
+    }
+
+    /** Whether the shutdown drain has begun: not ready for new clients. */
+    public boolean draining() {
+        return drain.draining();
     }
 
     public InetSocketAddress localAddress() {
@@ -153,6 +184,10 @@ public class DirectorQuicServer implements SmartLifecycle {
                 meters.limitHit(DirectorMeters.Limit.STREAMS_PER_CONNECTION); // QUIC holds further streams back
             }
             StreamPipelines.messages(stream, settings.frameLimits(), Heartbeats.responder());
+            if (clients.contains(stream.parent())) {
+                stream.pipeline().addBefore(stream.pipeline().context(Heartbeats.class).name(), "control-stream",
+                        ControlStreams.marker(drain::controlStreamOpened));
+            }
             stream.pipeline().addAfter(stream.pipeline().context(FrameDecoder.class).name(), "first-frame-timeout",
                     new FirstFrameTimeout(limits.firstFrameTimeout(), meters));
             stream.pipeline().addLast(new FirstMessageRouter(relay, registry, properties.id(), meters));
@@ -180,6 +215,7 @@ public class DirectorQuicServer implements SmartLifecycle {
                 return;
             }
             if (client) {
+                clients.add(connection);
                 String id = connectionIds.assign(connection);
                 meters.clientConnectionOpened();
                 log.info("connection.id={} peer={} peer.cert={} client connected", id, Peers.address(connection), peerName);
@@ -189,6 +225,7 @@ public class DirectorQuicServer implements SmartLifecycle {
             connection.closeFuture().addListener(closed -> {
                 connections.remove(connection);
                 if (client) {
+                    clients.remove(connection);
                     clientConnections.decrementAndGet();
                     log.info("connection.id={} peer={} client connection closed", ConnectionIds.of(connection),
                             Peers.address(connection));

@@ -1,17 +1,22 @@
 package io.connectionswap.director.registry;
 
+import io.connectionswap.protocol.dns.HostResolver;
 import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.util.List;
+import java.util.concurrent.CompletionStage;
 
-/** Resolves a host name to every address behind it (blocking: called off the event loop). */
+/**
+ * Resolves a host name to every address behind it, without blocking the caller (the routing loop). The director's
+ * bean is DNS through Netty ({@link HostResolver}: record TTLs, hosts file first); tests declare their own.
+ */
 @FunctionalInterface
 public interface AddressResolver {
 
-    List<InetAddress> resolve(String host) throws UnknownHostException;
+    /** Every address behind {@code host}; completes on any thread, exceptionally when the name does not resolve. */
+    CompletionStage<List<InetAddress>> resolveAll(String host);
 
-    /** The JVM's resolver (honours networkaddress.cache.ttl). */
-    static AddressResolver system() {
-        return host -> List.of(InetAddress.getAllByName(host));
+    /** DNS through {@code resolver}. */
+    static AddressResolver dns(HostResolver resolver) {
+        return resolver::resolveAll;
     }
 }

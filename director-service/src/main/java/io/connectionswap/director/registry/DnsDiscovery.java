@@ -6,17 +6,21 @@ import io.connectionswap.protocol.quic.HostPort;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetAddress;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Set;
-import java.util.concurrent.Executor;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
 
 /**
- * Resolves {@code CONNECTION_SWAP_DISCOVERY_DNS} every interval (off the event loop) and hands the addresses to the
- * registry, which adds new workers and forgets vanished ones once they are no longer fit for streams. A round that
- * fails is logged and counted ({@code swap_task_failures_total{task="dns_discovery"}}); the next one runs all the same.
+ * Resolves {@code CONNECTION_SWAP_DISCOVERY_DNS} every interval and hands the addresses to the registry, which adds
+ * new workers and forgets vanished ones once they are no longer fit for streams. The lookup does not block (the
+ * {@link AddressResolver} is asynchronous: Netty's DNS resolver, which caches each answer for its record's TTL, so a
+ * change behind the name is seen at the next round after the TTL). One round at a time: a round still waiting for
+ * its answer when the next is due is not doubled. A round that fails is logged and counted
+ * ({@code connection_swap_task_failures_total{task="dns_discovery"}}); the next one runs all the same.
  */
 public final class DnsDiscovery implements SmartLifecycle {
 
@@ -25,18 +29,17 @@ public final class DnsDiscovery implements SmartLifecycle {
     private final DiscoveryProperties properties;
     private final WorkerRegistry registry;
     private final AddressResolver resolver;
-    private final Executor blocking;
     private final DirectorMeters meters;
     private volatile ScheduledFuture<?> task;
-    private volatile String lastProblem;
+    private String lastProblem; // routing loop
+    private boolean inFlight; // routing loop
 
     public DnsDiscovery(DiscoveryProperties properties, WorkerRegistry registry, AddressResolver resolver,
-                        Executor blocking, DirectorMeters meters) {
+                        DirectorMeters meters) {
         this.meters = meters;
         this.properties = properties;
         this.registry = registry;
         this.resolver = resolver;
-        this.blocking = blocking;
     }
 
     @Override
@@ -47,19 +50,14 @@ public final class DnsDiscovery implements SmartLifecycle {
         HostPort target = properties.target();
         log.info("discovery.dns={} interval={} discovering workers through DNS", target, properties.interval());
         long period = properties.interval().toMillis();
-        task = registry.loop().scheduleWithFixedDelay(() -> {
-            try {
-                blocking.execute(() -> guarded(target));
-            } catch (RuntimeException e) {
-                failed(target, e);
-            }
-        }, 0, period, TimeUnit.MILLISECONDS);
+        task = registry.loop().scheduleWithFixedDelay(() -> guarded(target), 0, period, TimeUnit.MILLISECONDS);
     }
 
     private void guarded(HostPort target) {
         try {
             lookup(target);
         } catch (RuntimeException | AssertionError e) {
+            inFlight = false;
             failed(target, e);
         }
     }
@@ -70,29 +68,44 @@ public final class DnsDiscovery implements SmartLifecycle {
                 target, failure.toString(), failure);
     }
 
-    /** Resolves once and applies the result on the routing loop. Public for tests. */
-    public void lookup(HostPort target) {
-        Set<HostPort> found = new LinkedHashSet<>();
-        try {
-            for (InetAddress address : resolver.resolve(target.host())) {
-                found.add(new HostPort(address.getHostAddress(), target.port()));
+    /** Starts one round; the answer is applied on the routing loop. Routing loop only. */
+    void lookup(HostPort target) {
+        if (inFlight) {
+            log.debug("discovery.dns={} previous lookup still waiting for its answer; skipping this round", target);
+            return;
+        }
+        inFlight = true;
+        resolver.resolveAll(target.host()).whenComplete((addresses, failure) -> registry.loop().execute(() -> {
+            inFlight = false;
+            try {
+                apply(target, addresses, failure);
+            } catch (RuntimeException | AssertionError e) {
+                failed(target, e);
             }
-            lastProblem = null;
-        } catch (Exception e) {
-            String problem = "cannot resolve " + target.host() + ": " + e;
+        }));
+    }
+
+    private void apply(HostPort target, List<InetAddress> addresses, Throwable failure) {
+        if (failure != null) {
+            Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+                    ? failure.getCause() : failure;
+            String problem = "cannot resolve " + target.host() + ": " + cause;
             if (!problem.equals(lastProblem)) {
-                log.warn("discovery.dns={} problem=\"{}\" worker discovery failed; keeping known workers", target, problem);
+                log.warn("discovery.dns={} problem=\"{}\" worker discovery failed; keeping known workers", target,
+                        problem);
             }
             lastProblem = problem;
             return; // a failed lookup never removes workers
         }
-        registry.loop().execute(() -> {
-            try {
-                registry.discovered(found, properties);
-            } catch (RuntimeException | AssertionError e) {
-                failed(target, e);
-            }
-        });
+        if (lastProblem != null) {
+            log.info("discovery.dns={} addresses={} worker discovery resolves again", target, addresses.size());
+        }
+        lastProblem = null;
+        Set<HostPort> found = new LinkedHashSet<>();
+        for (InetAddress address : addresses) {
+            found.add(new HostPort(address.getHostAddress(), target.port()));
+        }
+        registry.discovered(found, properties);
     }
 
     @Override

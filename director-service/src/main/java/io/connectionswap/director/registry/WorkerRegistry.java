@@ -6,6 +6,7 @@ import io.connectionswap.director.config.HealthProperties;
 import io.connectionswap.director.metrics.DirectorMeters;
 import io.connectionswap.protocol.message.WorkerRegistration;
 import io.connectionswap.protocol.quic.HostPort;
+import io.connectionswap.protocol.retry.Backoff;
 import io.netty.channel.EventLoop;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -114,9 +115,10 @@ public final class WorkerRegistry {
                 WorkerSource.REGISTRATION, registration.models());
         worker.registrationOpen(true);
         workers.put(key, worker);
+        meters.workerAdded(worker.label());
         publish();
         log.info("worker.addr={} worker.label={} count={} registered worker", key, worker.label(), workers.size());
-        connectLink(worker, Duration.ofMillis(50));
+        connectLink(worker, linkBackoff(Duration.ofMillis(50)));
         return worker;
     }
 
@@ -148,10 +150,11 @@ public final class WorkerRegistry {
                     discovery.tokenInterval(), "dns:" + key, tlsName, WorkerSource.DNS, List.of());
             worker.inDns(true);
             workers.put(key, worker);
+            meters.workerAdded(worker.label());
             publish();
             log.info("worker.addr={} worker.label={} count={} discovered worker through DNS", key, worker.label(),
                     workers.size());
-            connectLink(worker, Duration.ofMillis(50));
+            connectLink(worker, linkBackoff(Duration.ofMillis(50)));
         }
     }
 
@@ -159,7 +162,10 @@ public final class WorkerRegistry {
         return workers.size();
     }
 
-    /** Stream channels held by the director's links to workers (for {@code swap_quic_streams_open}; any thread). */
+    /**
+     * Stream channels held by the director's links to workers (for {@code connection_swap_quic_streams_open}; any
+     * thread).
+     */
     public int heldStreams() {
         int held = 0;
         for (WorkerEndpoint worker : snapshot) {
@@ -308,7 +314,7 @@ public final class WorkerRegistry {
         return workers.get(worker.address().toString()) == worker;
     }
 
-    private void connectLink(WorkerEndpoint worker, Duration retryDelay) {
+    private void connectLink(WorkerEndpoint worker, Backoff backoff) {
         if (!isCurrent(worker) || worker.linkPending() || worker.linkUp()) {
             return;
         }
@@ -320,7 +326,7 @@ public final class WorkerRegistry {
             } catch (RuntimeException e) {
                 loop.execute(() -> {
                     worker.linkPending(false);
-                    linkFailed(worker, retryDelay, "cannot resolve " + worker.address() + ": " + e.getMessage());
+                    linkFailed(worker, backoff, "cannot resolve " + worker.address() + ": " + e.getMessage());
                 });
                 return;
             }
@@ -333,7 +339,7 @@ public final class WorkerRegistry {
                         .addListener(connected -> {
                             worker.linkPending(false);
                             if (!connected.isSuccess()) {
-                                linkFailed(worker, retryDelay, String.valueOf(connected.cause()));
+                                linkFailed(worker, backoff, String.valueOf(connected.cause()));
                                 return;
                             }
                             WorkerConnection link = (WorkerConnection) connected.getNow();
@@ -352,12 +358,19 @@ public final class WorkerRegistry {
         });
     }
 
-    private void linkFailed(WorkerEndpoint worker, Duration retryDelay, String problem) {
+    /** Retries of one worker link: capped exponential backoff with full jitter, up to {@link #LINK_RETRY_MAX}. */
+    private static Backoff linkBackoff(Duration first) {
+        return Backoff.exponential(first, LINK_RETRY_MAX);
+    }
+
+    private void linkFailed(WorkerEndpoint worker, Backoff backoff, String problem) {
         if (!isCurrent(worker)) {
             return;
         }
-        if (retryDelay.compareTo(Duration.ofMillis(100)) <= 0 || retryDelay.compareTo(LINK_RETRY_MAX) < 0
-                && retryDelay.multipliedBy(2).compareTo(LINK_RETRY_MAX) >= 0) {
+        boolean first = backoff.attempts() == 0;
+        boolean wasCapped = backoff.capped();
+        Duration retryDelay = backoff.next();
+        if (first || !wasCapped && backoff.capped()) {
             // the first failure, and the moment retries reach their slowest pace; the rest at DEBUG
             log.warn("worker.addr={} worker.label={} retry.in={} problem=\"{}\" cannot connect to worker",
                     worker.address(), worker.label(), retryDelay, problem);
@@ -365,8 +378,7 @@ public final class WorkerRegistry {
             log.debug("worker.addr={} worker.label={} retry.in={} problem=\"{}\" cannot connect to worker",
                     worker.address(), worker.label(), retryDelay, problem);
         }
-        Duration next = retryDelay.multipliedBy(2).compareTo(LINK_RETRY_MAX) > 0 ? LINK_RETRY_MAX : retryDelay.multipliedBy(2);
-        loop.schedule(() -> connectLink(worker, next), retryDelay.toMillis(), TimeUnit.MILLISECONDS);
+        loop.schedule(() -> connectLink(worker, backoff), retryDelay.toNanos(), TimeUnit.NANOSECONDS);
     }
 
     private void linkLost(WorkerEndpoint worker, String reason) {
@@ -375,7 +387,7 @@ public final class WorkerRegistry {
         }
         worker.link(null);
         markUnhealthy(worker, "connection_lost", "quic connection to worker lost: " + reason);
-        connectLink(worker, Duration.ofMillis(100));
+        connectLink(worker, linkBackoff(Duration.ofMillis(100)));
     }
 
     private void publish() {

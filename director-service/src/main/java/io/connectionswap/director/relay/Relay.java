@@ -6,9 +6,13 @@ import io.connectionswap.director.metrics.DirectorMeters;
 import io.connectionswap.director.registry.WorkerEndpoint;
 import io.connectionswap.director.registry.WorkerFailureListener;
 import io.connectionswap.director.registry.WorkerRegistry;
+import io.connectionswap.director.tracing.LegOutcome;
+import io.connectionswap.director.tracing.LegSpan;
+import io.connectionswap.director.tracing.RelayTracing;
 import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.frame.FrameLimits;
 import io.connectionswap.protocol.frame.RawFrame;
+import io.connectionswap.protocol.log.PromptDigest;
 import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.StreamError;
 import io.connectionswap.protocol.quic.QuicStreams;
@@ -21,10 +25,13 @@ import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.quic.QuicStreamChannel;
 import io.netty.handler.codec.quic.QuicStreamResetException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,14 +48,39 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
     private final LimitProperties limits;
     private final FrameLimits frameLimits;
     private final DirectorMeters meters;
+    /** Null while tracing is off. */
+    private final RelayTracing tracing;
+    private final LongSupplier clock;
     private final Set<RelaySession> sessions = new LinkedHashSet<>();
-    private final PendingSwaps pendingSwaps = new PendingSwaps(TimeUnit.MINUTES.toNanos(5));
+    private final PendingFirstTokens pendingSwaps = new PendingFirstTokens(TimeUnit.MINUTES.toNanos(5));
+    private final PendingFirstTokens pendingFirstTokens = new PendingFirstTokens(TimeUnit.MINUTES.toNanos(5));
     private final SessionWatch watch;
     private long nextStreamId;
     private volatile int activeSessions;
+    /** Set when the director drains: why new streams are refused (SHUTTING_DOWN). Routing loop. */
+    private String refusing;
 
     public Relay(WorkerRegistry registry, DirectorProperties properties, LimitProperties limits, FrameLimits frameLimits,
                  DirectorMeters meters) {
+        this(registry, properties, limits, frameLimits, meters, (RelayTracing) null);
+    }
+
+    /** {@code tracing}: a span per leg, or null (tracing off: nothing but that null check per leg). */
+    public Relay(WorkerRegistry registry, DirectorProperties properties, LimitProperties limits, FrameLimits frameLimits,
+                 DirectorMeters meters, RelayTracing tracing) {
+        this(registry, properties, limits, frameLimits, meters, tracing, System::nanoTime);
+    }
+
+    /** {@code clock} gives {@code System.nanoTime()}-like values for the swap gap and the time to first token. */
+    public Relay(WorkerRegistry registry, DirectorProperties properties, LimitProperties limits, FrameLimits frameLimits,
+                 DirectorMeters meters, LongSupplier clock) {
+        this(registry, properties, limits, frameLimits, meters, null, clock);
+    }
+
+    public Relay(WorkerRegistry registry, DirectorProperties properties, LimitProperties limits, FrameLimits frameLimits,
+                 DirectorMeters meters, RelayTracing tracing, LongSupplier clock) {
+        this.tracing = tracing;
+        this.clock = clock;
         this.registry = registry;
         this.properties = properties;
         this.limits = limits;
@@ -56,7 +88,7 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
         this.meters = meters;
         long periodNanos = Math.max(TimeUnit.MILLISECONDS.toNanos(10), properties.stallMinimum().toNanos() / 2);
         this.watch = new SessionWatch(registry, sessions, new StallWatch(StallPolicy.of(properties)), limits, meters,
-                periodNanos, () -> pendingSwaps.expire(System.nanoTime()));
+                periodNanos, this::expirePending);
         registry.onWorkerFailed(this);
     }
 
@@ -81,19 +113,52 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
         });
     }
 
+    /**
+     * The director drains: from now on every new stream is answered with a SHUTTING_DOWN error carrying {@code why}
+     * (the client opens it at another director), and every running generation ends with RETRY (reason
+     * {@code director_drain}) at its last relayed token. Returns how many generations were asked to move. Routing
+     * loop only.
+     */
+    public int drain(String why) {
+        refusing = why;
+        int moved = 0;
+        for (RelaySession session : new ArrayList<>(sessions)) {
+            if (session.directorDraining(why)) {
+                moved++;
+            }
+        }
+        return moved;
+    }
+
+    /** Running sessions per client connection id (the drain closes a connection once it has none). Routing loop. */
+    public Map<String, Integer> sessionsByConnection() {
+        Map<String, Integer> counts = new HashMap<>();
+        for (RelaySession session : sessions) {
+            counts.merge(session.connectionId(), 1, Integer::sum);
+        }
+        return counts;
+    }
+
     /** A client asked for a generation (or to resume one) on {@code client}. Returns the session, or null. */
     public RelaySession open(QuicStreamChannel client, String connectionId, GenerationRequest request) {
+        long openedNanos = clock.getAsLong();
         long streamId = ++nextStreamId;
         log.info("stream.id={} connection.id={} generation.id={} prompt={} resume.after={} client opened stream",
-                streamId, connectionId, request.generationId(), request.promptText(), request.resumeAfter());
+                streamId, connectionId, request.generationId(), PromptDigest.of(request.promptText()), request.resumeAfter());
+        if (refusing != null) {
+            log.info("stream.id={} connection.id={} generation.id={} error={} director draining; refusing new stream",
+                    streamId, connectionId, request.generationId(), ErrorCode.SHUTTING_DOWN);
+            StreamFailures.endStream(client, new StreamError(ErrorCode.SHUTTING_DOWN, refusing));
+            return null;
+        }
+        LegSpan span = tracing == null ? null : tracing.startLeg(streamId, connectionId, request);
         if (request.maxTokens() > limits.maxTokens()) {
             meters.limitHit(DirectorMeters.Limit.MAX_TOKENS);
             log.warn("stream.id={} connection.id={} max.tokens={} limit={} request asks for too many tokens", streamId,
                     connectionId, request.maxTokens(), limits.maxTokens());
-            StreamFailures.endStream(client, new StreamError(ErrorCode.BAD_REQUEST, "maxTokens " + request.maxTokens()
-                    + " is above this director's limit of " + limits.maxTokens()
+            return refuse(client, span, request, new StreamError(ErrorCode.BAD_REQUEST, "maxTokens "
+                    + request.maxTokens() + " is above this director's limit of " + limits.maxTokens()
                     + " (CONNECTION_SWAP_MAX_TOKENS_LIMIT)"));
-            return null;
         }
         WorkerEndpoint worker = registry.pick(request.avoidWorker(), request.model());
         // with no worker registered at all (e.g. a director that just restarted, before the workers' registrations
@@ -102,25 +167,33 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
         if (worker == null && registry.size() > 0 && !registry.anyServes(request.model())) {
             log.warn("stream.id={} connection.id={} model={} workers={} no worker serves the model", streamId,
                     connectionId, request.model(), registry.size());
-            StreamFailures.endStream(client, new StreamError(ErrorCode.MODEL_NOT_FOUND, "no worker serves model '"
+            return refuse(client, span, request, new StreamError(ErrorCode.MODEL_NOT_FOUND, "no worker serves model '"
                     + request.model() + "'"));
-            return null;
         }
         if (worker == null) {
             meters.noHealthyWorker();
             log.warn("stream.id={} connection.id={} workers={} no healthy worker for stream", streamId, connectionId,
                     registry.size());
-            StreamFailures.endStream(client, new StreamError(ErrorCode.NO_HEALTHY_WORKER,
+            return refuse(client, span, request, new StreamError(ErrorCode.NO_HEALTHY_WORKER,
                     "no healthy worker (" + registry.size() + " registered); retry later"));
-            return null;
         }
         log.info("stream.id={} connection.id={} worker.addr={} worker.label={} assigning stream to worker", streamId,
                 connectionId, worker.address(), worker.label());
-        RelaySession session = new RelaySession(streamId, connectionId, QuicStreamSides.client(client), request, worker,
-                this, properties.migrationLimit());
+        if (span != null) {
+            span.assigned(worker.label(), worker.address().toString());
+        }
+        // the worker's span is a child of this leg's
+        GenerationRequest handedOver = span == null ? request : request.withTraceparent(span.traceparent());
+        RelaySession session = new RelaySession(streamId, connectionId, QuicStreamSides.client(client), handedOver,
+                worker, this, properties.migrationLimit(), span);
         sessions.add(session);
         worker.sessionStarted(session);
         activeSessions = sessions.size();
+        boolean resumed = request.resumeAfter() > 0 || request.migrations() > 0;
+        meters.streamStarted(resumed);
+        if (!resumed) {
+            pendingFirstTokens.waitingSince(request.generationId(), openedNanos);
+        }
         registry.openStream(worker, new ChannelInitializer<QuicStreamChannel>() {
             @Override
             protected void initChannel(QuicStreamChannel stream) {
@@ -134,6 +207,16 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
             }
         });
         return session;
+    }
+
+    /** Ends the client's stream with {@code error}, before any worker was involved. */
+    private static RelaySession refuse(QuicStreamChannel client, LegSpan span, GenerationRequest request,
+                                       StreamError error) {
+        if (span != null) {
+            span.end(LegOutcome.REFUSED, request.resumeAfter(), error.code().name(), error.message());
+        }
+        StreamFailures.endStream(client, error);
+        return null;
     }
 
     @Override
@@ -154,7 +237,7 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
     @Override
     public void swapped(RelaySession session, String reason) {
         meters.swapped(reason, session.worker().label());
-        pendingSwaps.detected(session.generationId(), System.nanoTime());
+        pendingSwaps.waitingSince(session.generationId(), clock.getAsLong());
     }
 
     @Override
@@ -173,14 +256,36 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
     }
 
     @Override
+    public void generationFinished(RelaySession session, DirectorMeters.Finish finish) {
+        meters.generationFinished(finish);
+        if (finish == DirectorMeters.Finish.ERROR) {
+            pendingFirstTokens.forget(session.generationId()); // ended before its first token: no time to record
+        }
+    }
+
+    /** Per token: one counter increment; the first token of a leg also ends a swap gap or a time to first token. */
+    @Override
     public void tokenRelayed(RelaySession session, boolean firstOfSession) {
         meters.tokenRelayed();
         if (firstOfSession) {
-            long gap = pendingSwaps.firstTokenArrived(session.generationId(), System.nanoTime());
+            long now = clock.getAsLong();
+            long gap = pendingSwaps.firstTokenArrived(session.generationId(), now);
             if (gap >= 0) {
                 meters.swapGap(gap);
             }
+            if (session.resumeAfter() == 0) { // the generation's first token: new, or resumed before any token
+                long firstToken = pendingFirstTokens.firstTokenArrived(session.generationId(), now);
+                if (firstToken >= 0) {
+                    meters.timeToFirstToken(firstToken);
+                }
+            }
         }
+    }
+
+    private void expirePending() {
+        long now = clock.getAsLong();
+        pendingSwaps.expire(now);
+        pendingFirstTokens.expire(now);
     }
 
     /** Receives the worker's side of one session. */

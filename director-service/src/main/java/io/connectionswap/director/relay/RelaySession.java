@@ -1,9 +1,14 @@
 package io.connectionswap.director.relay;
 
+import io.connectionswap.director.metrics.DirectorMeters.Finish;
 import io.connectionswap.director.registry.WorkerEndpoint;
+import io.connectionswap.director.tracing.LegOutcome;
+import io.connectionswap.director.tracing.LegSpan;
 import io.connectionswap.protocol.codec.MessageCodec;
 import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.frame.RawFrame;
+import io.connectionswap.protocol.message.End;
+import io.connectionswap.protocol.message.FinishReason;
 import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.Message;
 import io.connectionswap.protocol.message.Retry;
@@ -15,7 +20,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One client stream relayed to one worker. Frames from the worker go to the client as they are (no decoding
- * beyond the type byte and a token's sequence number). On any failure signal the session ends exactly once:
+ * beyond the type byte and a token's sequence number; an END frame, once per generation, is read for its finish
+ * reason). On any failure signal the session ends exactly once:
  * the worker stream is cancelled, frames still arriving from it are dropped, and the client gets a RETRY frame
  * with the last sequence relayed, unless the generation has moved as often as the migration limit allows: then a
  * final MIGRATION_LIMIT error. A worker's error that is the request's fault goes to the client as final.
@@ -35,6 +41,8 @@ public final class RelaySession {
     private final SessionEvents relay;
     private final int migrationLimit;
     private final LongSupplier clock;
+    /** This leg's span, or null while tracing is off. */
+    private final LegSpan span;
     private WorkerSide workerStream;
     private Phase phase = Phase.ASSIGNING;
     private int lastRelayed;
@@ -47,13 +55,26 @@ public final class RelaySession {
 
     RelaySession(long streamId, String connectionId, ClientSide client, GenerationRequest request,
                  WorkerEndpoint worker, SessionEvents relay, int migrationLimit) {
-        this(streamId, connectionId, client, request, worker, relay, migrationLimit, System::nanoTime);
+        this(streamId, connectionId, client, request, worker, relay, migrationLimit, System::nanoTime, null);
+    }
+
+    /** {@code span}: this leg's span, or null (tracing off). */
+    RelaySession(long streamId, String connectionId, ClientSide client, GenerationRequest request,
+                 WorkerEndpoint worker, SessionEvents relay, int migrationLimit, LegSpan span) {
+        this(streamId, connectionId, client, request, worker, relay, migrationLimit, System::nanoTime, span);
     }
 
     /** {@code clock} gives {@code System.nanoTime()}-like values (tests pass a fake one). */
     RelaySession(long streamId, String connectionId, ClientSide client, GenerationRequest request,
                  WorkerEndpoint worker, SessionEvents relay, int migrationLimit, LongSupplier clock) {
+        this(streamId, connectionId, client, request, worker, relay, migrationLimit, clock, null);
+    }
+
+    private RelaySession(long streamId, String connectionId, ClientSide client, GenerationRequest request,
+                         WorkerEndpoint worker, SessionEvents relay, int migrationLimit, LongSupplier clock,
+                         LegSpan span) {
         this.clock = clock;
+        this.span = span;
         if (migrationLimit < 0) {
             throw new IllegalArgumentException("migrationLimit: " + migrationLimit + " (expected: >= 0)");
         }
@@ -124,8 +145,9 @@ public final class RelaySession {
                 case CONNECTED -> relayToClient(frame);
                 case TOKEN -> relayToken(frame);
                 case END -> {
+                    Finish finish = finishOf(frame);
                     relayToClient(frame);
-                    complete();
+                    complete(finish);
                 }
                 case ERROR -> workerError(frame);
                 default -> swap(SwapReason.STREAM_ERROR, "unexpected " + frame.type() + " frame from worker");
@@ -157,12 +179,14 @@ public final class RelaySession {
             phase = Phase.DONE;
             relay.sessionEnded(this);
             relay.requestFailed(this, error.code());
+            relay.generationFinished(this, Finish.ERROR);
             log.warn("stream.id={} connection.id={} generation.id={} worker.label={} error={} problem=\"{}\" "
                     + "worker refused the request; ending the client's stream with its error", streamId, connectionId,
                     request.generationId(), worker.label(), error.code(), error.message());
             client.relay(frame.content().retain());
             client.finish();
             workerStream.close();
+            traceEnd(LegOutcome.REQUEST_ERROR, error.code().name(), error.message());
             return;
         }
         if (error.code() == ErrorCode.SHUTTING_DOWN) {
@@ -219,15 +243,35 @@ public final class RelaySession {
         return request.generationId();
     }
 
-    private void complete() {
+    /** Tokens the client already had when this leg started (0 for a new generation, or a resume before any token). */
+    int resumeAfter() {
+        return request.resumeAfter();
+    }
+
+    /** The finish reason of an END frame; one the director cannot read counts as an error (the client cannot either). */
+    private Finish finishOf(RawFrame frame) {
+        try {
+            if (MessageCodec.decode(frame) instanceof End end) {
+                return FinishReason.fromWire(end.finishReason()) == FinishReason.LENGTH ? Finish.LENGTH : Finish.STOP;
+            }
+        } catch (RuntimeException e) {
+            log.warn("stream.id={} connection.id={} worker.label={} problem=\"{}\" unreadable END frame from worker",
+                    streamId, connectionId, worker.label(), e.getMessage());
+        }
+        return Finish.ERROR;
+    }
+
+    private void complete(Finish finish) {
         phase = Phase.DONE;
         relay.sessionEnded(this);
+        relay.generationFinished(this, finish);
         client.finish();
         if (workerStream != null) {
             workerStream.close();
         }
         log.debug("stream.id={} connection.id={} worker.label={} last.seq={} generation complete", streamId,
                 connectionId, worker.label(), lastRelayed);
+        traceEnd(LegOutcome.COMPLETED, null, null);
     }
 
     /** The worker stream ended or was reset before END. */
@@ -261,6 +305,7 @@ public final class RelaySession {
                 streamId, connectionId, worker.address(), worker.label(), reason, detail);
         if (!client.isActive()) {
             log.info("stream.id={} connection.id={} client is gone; nothing to retry", streamId, connectionId);
+            traceEnd(LegOutcome.CLIENT_GONE, reason, detail);
             return;
         }
         if (request.migrations() >= migrationLimit) {
@@ -272,13 +317,16 @@ public final class RelaySession {
                     + "generation reached the migration limit; ending the client's stream with an error", streamId,
                     connectionId, request.generationId(), request.migrations(), reason, lastRelayed);
             relay.migrationLimitReached(this, reason);
+            relay.generationFinished(this, Finish.ERROR);
             client.fail(new StreamError(ErrorCode.MIGRATION_LIMIT, problem));
+            traceEnd(LegOutcome.MIGRATION_LIMIT, reason, detail);
             return;
         }
         log.info("stream.id={} connection.id={} generation.id={} reason={} last.seq={} asking client to retry on next worker",
                 streamId, connectionId, request.generationId(), reason, lastRelayed);
         relay.swapped(this, reason);
         client.retry(new Retry(reason, lastRelayed, worker.label(), detail));
+        traceEnd(LegOutcome.SWAPPED, reason, detail);
     }
 
     /** The client closed or reset its stream: stop the worker. */
@@ -286,6 +334,7 @@ public final class RelaySession {
         if (endLeg()) {
             log.info("stream.id={} connection.id={} worker.label={} last.seq={} client ended stream", streamId,
                     connectionId, worker.label(), lastRelayed);
+            traceEnd(LegOutcome.CLIENT_GONE, null, null);
         }
     }
 
@@ -305,7 +354,9 @@ public final class RelaySession {
             log.warn("stream.id={} connection.id={} generation.id={} worker.label={} last.seq={} problem=\"{}\" client "
                     + "stopped reading; resetting its stream", streamId, connectionId, request.generationId(),
                     worker.label(), lastRelayed, detail);
+            relay.generationFinished(this, Finish.ERROR);
             client.abort(ErrorCode.TOO_SLOW);
+            traceEnd(LegOutcome.CLIENT_TOO_SLOW, ErrorCode.TOO_SLOW.name(), detail);
         }
     }
 
@@ -315,13 +366,40 @@ public final class RelaySession {
             log.warn("stream.id={} connection.id={} generation.id={} worker.label={} last.seq={} problem=\"{}\" stream "
                     + "lived too long; ending it", streamId, connectionId, request.generationId(), worker.label(),
                     lastRelayed, detail);
+            relay.generationFinished(this, Finish.ERROR);
             client.fail(new StreamError(ErrorCode.STREAM_TIMEOUT, detail));
+            traceEnd(LegOutcome.TIMEOUT, ErrorCode.STREAM_TIMEOUT.name(), detail);
         }
     }
 
     /** The director stops: stop the worker; the client's connection is closed next and the client resumes elsewhere. */
     void directorStopping() {
         endLeg();
+        traceEnd(LegOutcome.DIRECTOR_STOPPING, null, null); // nothing when the leg had ended before
+    }
+
+    /**
+     * The director drains (it told the client GOAWAY): end this leg now, at a token boundary (frames are relayed
+     * whole, so {@code lastRelayed} is exactly what the client holds), stop the worker, and send RETRY with reason
+     * {@link Retry#DIRECTOR_DRAIN} so the client resumes after that token at another director. Not a swap: no swap
+     * counted, no migration, the worker is not blamed. False when the session had ended already.
+     */
+    boolean directorDraining(String detail) {
+        if (!endLeg()) {
+            return false;
+        }
+        if (!client.isActive()) {
+            return true;
+        }
+        log.info("stream.id={} connection.id={} generation.id={} worker.label={} last.seq={} reason={} asking client "
+                + "to resume at another director", streamId, connectionId, request.generationId(), worker.label(),
+                lastRelayed, Retry.DIRECTOR_DRAIN);
+        client.retry(new Retry(Retry.DIRECTOR_DRAIN, lastRelayed, worker.label(), detail));
+        return true;
+    }
+
+    String connectionId() {
+        return connectionId;
     }
 
     /** Ends this leg without a word to the client: done, not counted, worker stream ended. False when already done. */
@@ -335,6 +413,13 @@ public final class RelaySession {
             workerStream.cancel();
         }
         return true;
+    }
+
+    /** Ends this leg's span, when tracing is on. */
+    private void traceEnd(LegOutcome outcome, String reason, String detail) {
+        if (span != null) {
+            span.end(outcome, lastRelayed, reason, detail);
+        }
     }
 
     private static String describe(StreamError error) {

@@ -1,5 +1,7 @@
 package io.connectionswap.director.relay;
 
+import io.connectionswap.director.metrics.DirectorMeters.Finish;
+
 /** What a {@link RelaySession} reports to whoever tracks sessions (the {@link Relay}). */
 interface SessionEvents {
 
@@ -21,6 +23,13 @@ interface SessionEvents {
 
     /** The session's worker failed but the generation may not move again: the client got MIGRATION_LIMIT. */
     void migrationLimitReached(RelaySession session, String reason);
+
+    /**
+     * The generation ended here, once: an END relayed ({@code LENGTH}, {@code STOP}), or a final error the director
+     * sent or a reset of a client too slow ({@code ERROR}). Not called when the generation moves on (swap), when the
+     * client left, or when the director stops.
+     */
+    void generationFinished(RelaySession session, Finish finish);
 
     /** A token was relayed; {@code firstOfSession} marks the first one of this leg. */
     void tokenRelayed(RelaySession session, boolean firstOfSession);

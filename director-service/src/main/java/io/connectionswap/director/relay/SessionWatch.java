@@ -14,8 +14,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The relay's periodic round on the routing loop, every half stall minimum: ends sessions past their limits (a
  * client that stopped reading, a session that lived too long), then acts on the {@link StallWatch}'s decisions. A
- * round that fails is logged and counted ({@code swap_task_failures_total{task="stall_watch"}}); the next round runs
- * all the same.
+ * round that fails is logged and counted ({@code connection_swap_task_failures_total{task="stall_watch"}}); the next
+ * round runs all the same.
  */
 final class SessionWatch {
 

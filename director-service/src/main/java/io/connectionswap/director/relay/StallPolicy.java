@@ -12,17 +12,17 @@ import java.util.concurrent.TimeUnit;
  *   <li><b>Hang</b>: the director's link heartbeat (every 100 ms, echoed by the worker's event loop) proves the worker
  *       process runs. A worker silent on its link and on every stream for longer than {@code stallMinimum} hangs:
  *       all its streams move.</li>
- *   <li><b>Fixed-pace worker</b> (registered with a token interval, the stand-in): a stream is stalled after
- *       {@code stallFactor} token intervals (at least {@code stallMinimum}) without a frame; before its first frame
- *       (the hand-off) twice that, at least 1 s.</li>
+ *   <li><b>Fixed-pace worker</b> (registered with a token interval, the stand-in): once the worker answered the
+ *       hand-off, a stream is stalled after {@code stallFactor} token intervals (at least {@code stallMinimum})
+ *       without a frame. Before that answer it has the first-token allowance, like any worker: a live worker that
+ *       is slow to answer a burst of new streams is loaded, not hung (a hung one is found by its heartbeat), and
+ *       moving its new streams would only move the load.</li>
  *   <li><b>Self-paced worker</b> (token interval 0, a real model): while the worker is alive, a stream is stalled only
  *       after {@code firstTokenTimeout} without its first token, or {@code tokenGapTimeout} between two tokens.
  *       A slow first token or uneven gaps within those allowances never move a stream.</li>
  * </ul>
  */
 final class StallPolicy {
-
-    private static final long MIN_HAND_OFF_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private final long stallMinimumNanos;
     private final int stallFactor;
@@ -61,8 +61,7 @@ final class StallPolicy {
         if (tokenInterval.isZero()) {
             return firstTokenRelayed ? tokenGapNanos : firstTokenNanos;
         }
-        long stall = Math.max(stallMinimumNanos, tokenInterval.toNanos() * stallFactor);
-        return handedOff ? stall : Math.max(MIN_HAND_OFF_NANOS, 2 * stall);
+        return handedOff ? Math.max(stallMinimumNanos, tokenInterval.toNanos() * stallFactor) : firstTokenNanos;
     }
 
     /** Words for a stream limit in logs and RETRY details. */
@@ -73,6 +72,6 @@ final class StallPolicy {
                     : "no first token for more than " + millis + " ms (CONNECTION_SWAP_FIRST_TOKEN_TIMEOUT)";
         }
         return handedOff ? "no frame for more than " + millis + " ms (" + stallFactor + " token intervals)"
-                : "no answer to the hand-off for more than " + millis + " ms";
+                : "no answer to the hand-off for more than " + millis + " ms (CONNECTION_SWAP_FIRST_TOKEN_TIMEOUT)";
     }
 }

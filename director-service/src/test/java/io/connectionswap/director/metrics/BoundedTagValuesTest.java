@@ -6,7 +6,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.channel.DefaultEventLoop;
 import org.junit.jupiter.api.Test;
 
-/** The worker tag of swap_total keeps a bounded number of values. */
+/** The worker tag of connection_swap_swaps_total keeps a bounded number of values. */
 class BoundedTagValuesTest {
 
     @Test
@@ -27,8 +27,8 @@ class BoundedTagValuesTest {
             for (int i = 0; i < DirectorMeters.MAX_WORKER_TAGS + 50; i++) {
                 meters.swapped("stall", "10.0.0." + i + ":62001");
             }
-            assertThat(registry.find("swap").counters()).hasSize(DirectorMeters.MAX_WORKER_TAGS + 1);
-            assertThat(registry.get("swap").tag("worker", "other").counter().count()).isEqualTo(50);
+            assertThat(registry.find("connection.swap.swaps").counters()).hasSize(DirectorMeters.MAX_WORKER_TAGS + 1);
+            assertThat(registry.get("connection.swap.swaps").tag("worker", "other").counter().count()).isEqualTo(50);
         } finally {
             loop.shutdownGracefully();
         }

@@ -36,7 +36,8 @@ class AddressTokensTest {
         int offset = tokens.validateToken(token, new InetSocketAddress("192.0.2.10", 50001));
         assertThat(offset).isEqualTo(25);
         assertThat(token.slice(offset, token.readableBytes() - offset)).isEqualTo(dcid);
-        assertThat(registry.get("swap.address.validation").tag("result", "accepted").counter().count()).isEqualTo(1);
+        assertThat(registry.get("connection.swap.address.validation").tag("result", "accepted").counter().count())
+                .isEqualTo(1);
         token.release();
     }
 
@@ -59,7 +60,8 @@ class AddressTokensTest {
         nowMillis += AddressTokens.LIFETIME.toMillis() + 1;
         assertThat(tokens.validateToken(token, client)).isEqualTo(-1);
         assertThat(tokens.validateToken(Unpooled.wrappedBuffer(new byte[] {1, 2, 3}), client)).isEqualTo(-1);
-        assertThat(registry.get("swap.address.validation").tag("result", "rejected").counter().count()).isEqualTo(6);
+        assertThat(registry.get("connection.swap.address.validation").tag("result", "rejected").counter().count())
+                .isEqualTo(6);
         token.release();
         altered.release();
     }

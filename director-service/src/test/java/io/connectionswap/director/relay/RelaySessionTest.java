@@ -2,6 +2,7 @@ package io.connectionswap.director.relay;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.connectionswap.director.metrics.DirectorMeters;
 import io.connectionswap.director.registry.WorkerEndpoint;
 import io.connectionswap.director.registry.WorkerSource;
 import io.connectionswap.protocol.codec.MessageCodec;
@@ -63,6 +64,11 @@ class RelaySessionTest {
         @Override
         public void workerDraining(RelaySession session, String detail) {
             events.add("draining");
+        }
+
+        @Override
+        public void generationFinished(RelaySession session, DirectorMeters.Finish finish) {
+            events.add("finished:" + finish.tag());
         }
 
         @Override
@@ -158,6 +164,38 @@ class RelaySessionTest {
         assertThat(workerSide.closed).isTrue();
         session.swap(SwapReason.HEALTH, "too late");
         assertThat(client.retry).isNull();
+        assertThat(events).containsExactly("first-token", "ended", "finished:length");
+    }
+
+    @Test
+    void theEndFramesFinishReasonIsCountedOnceAndTheFrameRelayedAsItCame() {
+        RelaySession stopped = relaying(0);
+        End end = new End("g-1", 0, FinishReason.STOP, new io.connectionswap.protocol.message.Usage(3, 0));
+        stopped.fromWorker(frame(end));
+        assertThat(client.decoded()).containsExactly(end);
+        assertThat(events).containsExactly("ended", "finished:stop");
+
+        // a finish reason this director does not know (a newer worker) is "stop", as FinishReason.fromWire says
+        events.clear();
+        FakeClient newer = new FakeClient();
+        RelaySession unknown = new RelaySession(8, "conn-1", newer, GenerationRequest.completion("g-2", "p", 5), worker,
+                sessionEvents, 3);
+        unknown.workerStreamOpened(new FakeWorker());
+        unknown.fromWorker(frame(new End("g-2", 0, "content_filter", null)));
+        assertThat(events).containsExactly("ended", "finished:stop");
+        newer.relayed.forEach(ByteBuf::release);
+    }
+
+    @Test
+    void aSwapIsNoFinishAndAClientThatLeftIsNone() {
+        RelaySession swapped = relaying(0);
+        swapped.swap(SwapReason.HEALTH, "down");
+        FakeClient leaving = new FakeClient();
+        RelaySession left = new RelaySession(8, "conn-1", leaving, GenerationRequest.completion("g-2", "p", 5), worker,
+                sessionEvents, 3);
+        left.workerStreamOpened(new FakeWorker());
+        left.clientGone();
+        assertThat(events).containsExactly("ended", "swapped:health", "ended");
     }
 
     @Test
@@ -170,7 +208,7 @@ class RelaySessionTest {
         assertThat(client.decoded()).containsExactly(new Token(1, "a"), refusal);
         assertThat(client.finished).isTrue();
         assertThat(workerSide.closed).isTrue();
-        assertThat(events).containsExactly("first-token", "ended", "request-error:REQUEST_TOO_LARGE");
+        assertThat(events).containsExactly("first-token", "ended", "request-error:REQUEST_TOO_LARGE", "finished:error");
         assertThat(worker.state()).as("never held against the worker").isEqualTo(io.connectionswap.director.registry.WorkerState.PENDING);
         session.swap(SwapReason.HEALTH, "too late");
         assertThat(client.retry).isNull();
@@ -227,7 +265,7 @@ class RelaySessionTest {
         assertThat(client.error.message()).contains("CONNECTION_SWAP_MIGRATION_LIMIT=3")
                 .contains("moved 3 times").contains("stream_error on worker-a: worker ended stream: UPSTREAM_FAILED 502");
         assertThat(workerSide.cancelled).isTrue();
-        assertThat(events).containsExactly("ended", "migration-limit:stream_error");
+        assertThat(events).containsExactly("ended", "migration-limit:stream_error", "finished:error");
     }
 
     @Test

@@ -18,6 +18,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.DefaultEventLoop;
 import java.net.URI;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -41,6 +42,7 @@ class SessionWatchTest {
             (worker, remote, onLost) -> loop.newFailedFuture(new IllegalStateException("not in this test")), properties,
             new HealthProperties(Duration.ofMillis(500), null, 1, 2, 4), meters);
     private final Set<RelaySession> sessions = new LinkedHashSet<>();
+    private final List<DirectorMeters.Finish> finishes = new ArrayList<>();
     private final SessionWatch watch = new SessionWatch(registry, sessions, new StallWatch(StallPolicy.of(properties)),
             limits, meters, TimeUnit.MILLISECONDS.toNanos(150), () -> { });
     private final WorkerEndpoint worker = new WorkerEndpoint("worker-a", new HostPort("127.0.0.1", 62001),
@@ -70,7 +72,9 @@ class SessionWatchTest {
         assertThat(client.aborted).isEqualTo(ErrorCode.TOO_SLOW);
         assertThat(workerSide.cancelled).as("the worker stops; its stream reads again and is released").isTrue();
         assertThat(sessions).isEmpty();
-        assertThat(meterRegistry.get("swap.limit.hits").tag("limit", "slow_client").counter().count()).isEqualTo(1);
+        assertThat(meterRegistry.get("connection.swap.limit.hits").tag("limit", "slow_client").counter().count())
+                .isEqualTo(1);
+        assertThat(finishes).as("a generation cut off ends with an error").containsExactly(DirectorMeters.Finish.ERROR);
     }
 
     @Test
@@ -87,6 +91,7 @@ class SessionWatchTest {
         watch.round(now);
         assertThat(client.aborted).isNull();
         assertThat(session.relaying()).isTrue();
+        assertThat(finishes).isEmpty();
     }
 
     @Test
@@ -99,7 +104,9 @@ class SessionWatchTest {
         assertThat(client.error.code()).isEqualTo(ErrorCode.STREAM_TIMEOUT);
         assertThat(client.error.message()).contains("CONNECTION_SWAP_MAX_SESSION_DURATION");
         assertThat(workerSide.cancelled).isTrue();
-        assertThat(meterRegistry.get("swap.limit.hits").tag("limit", "session_duration").counter().count()).isEqualTo(1);
+        assertThat(meterRegistry.get("connection.swap.limit.hits").tag("limit", "session_duration").counter().count())
+                .isEqualTo(1);
+        assertThat(finishes).containsExactly(DirectorMeters.Finish.ERROR);
     }
 
     private RelaySession open() {
@@ -124,6 +131,11 @@ class SessionWatchTest {
 
                     @Override
                     public void workerDraining(RelaySession draining, String detail) {
+                    }
+
+                    @Override
+                    public void generationFinished(RelaySession finished, DirectorMeters.Finish finish) {
+                        finishes.add(finish);
                     }
 
                     @Override

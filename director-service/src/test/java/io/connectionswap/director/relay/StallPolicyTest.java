@@ -25,9 +25,9 @@ class StallPolicyTest {
         assertThat(millis(policy.streamLimitNanos(Duration.ofMillis(50), true, true))).as("3 x 50 ms, at least 300")
                 .isEqualTo(300);
         assertThat(millis(policy.streamLimitNanos(Duration.ofSeconds(1), true, true))).isEqualTo(3000);
-        assertThat(millis(policy.streamLimitNanos(Duration.ofMillis(50), false, false))).as("hand-off: at least 1 s")
-                .isEqualTo(1000);
-        assertThat(millis(policy.streamLimitNanos(Duration.ofSeconds(1), false, false))).isEqualTo(6000);
+        assertThat(millis(policy.streamLimitNanos(Duration.ofMillis(50), false, false)))
+                .as("hand-off: the first-token allowance, as for any live worker").isEqualTo(30_000);
+        assertThat(millis(policy.streamLimitNanos(Duration.ofSeconds(1), false, false))).isEqualTo(30_000);
     }
 
     @Test

@@ -144,11 +144,12 @@ class StallWatchTest {
     }
 
     @Test
-    void aNewStreamOfAFixedPaceWorkerHasTheHandOffAllowance() {
+    void aNewStreamOfAFixedPaceWorkerHasTheFirstTokenAllowance() {
         RelaySession session = open(fixedPace);
-        advanceWithHeartbeats(ms(950), fixedPace);
+        // a burst of new streams on a loaded worker: seconds without CONNECTED, but its heartbeat answers
+        advanceWithHeartbeats(ms(29_900), fixedPace);
         assertThat(session.relaying()).isTrue();
-        now += ms(100);
+        now += ms(200);
         fixedPace.echoed(now);
         assertThat(watch.decide(now, sessions)).singleElement().isInstanceOfSatisfying(StallWatch.WorkerStalled.class,
                 stalled -> assertThat(stalled.detail()).contains("no answer to the hand-off"));
@@ -216,6 +217,10 @@ class StallWatchTest {
 
         @Override
         public void workerDraining(RelaySession session, String detail) {
+        }
+
+        @Override
+        public void generationFinished(RelaySession session, io.connectionswap.director.metrics.DirectorMeters.Finish finish) {
         }
 
         @Override

@@ -3,7 +3,7 @@ package io.connectionswap.protocol.message;
 import io.connectionswap.protocol.frame.FrameType;
 
 /**
- * The seed's {@code [connected]} frame: which worker now serves the stream, on which client connection, and the
+ * The {@code [connected]} frame of the original protocol: which worker now serves the stream, on which client connection, and the
  * model it serves the generation with.
  */
 public record Connected(String worker, String connectionId, long streamId, String generationId, int resumeAfter,

@@ -3,6 +3,7 @@ package io.connectionswap.protocol.message;
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import io.connectionswap.protocol.frame.FrameType;
 import io.connectionswap.protocol.model.ChatTemplate;
+import io.connectionswap.protocol.tracing.TraceParent;
 import java.util.List;
 
 /**
@@ -19,7 +20,8 @@ import java.util.List;
  *                      a real model continues from prompt + this text, the stand-in checks it against its own
  * @param avoidWorker   label of the worker that just failed this generation, or null
  * @param migrations    times this generation has moved to another worker so far (the director enforces the limit)
- * @param traceparent   W3C trace context of the caller, or null
+ * @param traceparent   W3C trace context of the caller ({@link TraceParent}), or null: the parent of the span of
+ *                      this leg; the director hands the worker its own leg's
  */
 public record GenerationRequest(String generationId, String model, String prompt, List<ChatMessage> messages,
                                 SamplingParameters sampling, int resumeAfter, String deliveredText,
@@ -51,6 +53,10 @@ public record GenerationRequest(String generationId, String model, String prompt
             throw new IllegalArgumentException("deliveredText given for a new generation (resumeAfter 0)");
         }
         Message.requireNonNegative(migrations, "migrations");
+        if (traceparent != null && !TraceParent.isValid(traceparent)) {
+            throw new IllegalArgumentException("traceparent: '" + abbreviate(traceparent) + "' (expected: W3C trace "
+                    + "context, 00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>, or null)");
+        }
     }
 
     /** A new completion with only a token budget: the demo loop's and the tests' request. */
@@ -66,6 +72,12 @@ public record GenerationRequest(String generationId, String model, String prompt
     public GenerationRequest resumedAfter(int lastSequence, String delivered, String failedWorker) {
         return new GenerationRequest(generationId, model, prompt, messages, sampling, lastSequence,
                 lastSequence == 0 ? null : delivered, failedWorker, migrations + 1, traceparent);
+    }
+
+    /** The same request with another trace context: the director hands each worker its own leg's span as parent. */
+    public GenerationRequest withTraceparent(String newTraceparent) {
+        return new GenerationRequest(generationId, model, prompt, messages, sampling, resumeAfter, deliveredText,
+                avoidWorker, migrations, newTraceparent);
     }
 
     @JsonIgnore
@@ -92,5 +104,11 @@ public record GenerationRequest(String generationId, String model, String prompt
     @Override
     public FrameType frameType() {
         return FrameType.GENERATE;
+    }
+
+    /** A refused value in an error message: its start, control characters shown as '?'. */
+    private static String abbreviate(String value) {
+        String start = value.length() <= 80 ? value : value.substring(0, 80) + "...(" + value.length() + " chars)";
+        return start.replaceAll("\\p{Cntrl}", "?");
     }
 }

@@ -4,18 +4,29 @@ import io.connectionswap.protocol.frame.FrameType;
 
 /**
  * The director ended the client's stream because its worker failed; the client resumes on a new stream of the
- * same connection after {@code lastSequence}, the last token the director relayed.
+ * same connection after {@code lastSequence}, the last token the director relayed. With reason
+ * {@link #DIRECTOR_DRAIN} the director itself is shutting down (it sent GOAWAY first): the client resumes at
+ * another director replica, and the move is not a worker failure (it does not count as a migration, and the
+ * worker is not avoided).
  *
- * @param reason       swap reason: health, stream_error, connection_lost, stall, drain
+ * @param reason       swap reason: health, stream_error, connection_lost, stall, drain, or director_drain
  * @param lastSequence last token relayed to the client on the ended stream
- * @param failedWorker label of the worker that failed
+ * @param failedWorker label of the worker that failed (with director_drain: the worker the stream left, healthy)
  * @param detail       human-readable cause
  */
 public record Retry(String reason, int lastSequence, String failedWorker, String detail) implements Message {
 
+    /** The director is shutting down: resume at another director; not a migration. */
+    public static final String DIRECTOR_DRAIN = "director_drain";
+
     public Retry {
         Message.require(reason, "reason");
         Message.requireNonNegative(lastSequence, "lastSequence");
+    }
+
+    /** Whether the stream ended because its director shuts down, not because its worker failed. */
+    public boolean directorDraining() {
+        return DIRECTOR_DRAIN.equals(reason);
     }
 
     @Override

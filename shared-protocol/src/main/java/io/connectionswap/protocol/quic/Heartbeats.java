@@ -81,7 +81,9 @@ public final class Heartbeats extends ChannelInboundHandlerAdapter {
         lastTickNanos = lastEchoNanos;
         Channel channel = ctx.channel();
         long periodNanos = interval.toNanos();
-        task = ctx.executor().scheduleAtFixedRate(() -> tick(channel), periodNanos, periodNanos, TimeUnit.NANOSECONDS);
+        // the first heartbeat goes at once: it opens the stream on the wire, so the peer knows the control stream
+        // from the start (the director sends GOAWAY on it)
+        task = ctx.executor().scheduleAtFixedRate(() -> tick(channel), 0, periodNanos, TimeUnit.NANOSECONDS);
     }
 
     private void tick(Channel channel) {

@@ -8,6 +8,7 @@ import io.netty.handler.codec.quic.QuicServerCodecBuilder;
 import io.netty.handler.codec.quic.QuicSslContext;
 import io.netty.handler.codec.quic.QuicTokenHandler;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /** Builds QUIC server and client codecs with every limit of {@link QuicSettings} applied. */
 public final class QuicCodecs {
@@ -26,9 +27,19 @@ public final class QuicCodecs {
      */
     public static ChannelHandler server(QuicSettings settings, QuicSslContext ssl, ChannelHandler connectionHandler,
                                         ChannelHandler streamHandler, QuicTokenHandler tokenHandler) {
+        return server(settings, () -> ssl, connectionHandler, streamHandler, tokenHandler);
+    }
+
+    /**
+     * A server codec whose every new connection takes the TLS context {@code ssl} supplies then: certificates rotate
+     * ({@code TlsContexts.reload}) without a new codec, and open connections keep the context they started with.
+     */
+    public static ChannelHandler server(QuicSettings settings, Supplier<QuicSslContext> ssl,
+                                        ChannelHandler connectionHandler, ChannelHandler streamHandler,
+                                        QuicTokenHandler tokenHandler) {
         return limits(new QuicServerCodecBuilder(), settings)
                 .tokenHandler(tokenHandler)
-                .sslContext(ssl)
+                .sslEngineProvider(channel -> ssl.get().newEngine(channel.alloc()))
                 .handler(connectionHandler)
                 .streamOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .streamHandler(streamHandler)
@@ -41,8 +52,14 @@ public final class QuicCodecs {
      * @param serverName the name the server's certificate must carry (usually the host dialled)
      */
     public static ChannelHandler client(QuicSettings settings, QuicSslContext ssl, String serverName, int port) {
+        return client(settings, () -> ssl, serverName, port);
+    }
+
+    /** Like {@link #client(QuicSettings, QuicSslContext, String, int)} with the TLS context current at connect. */
+    public static ChannelHandler client(QuicSettings settings, Supplier<QuicSslContext> ssl, String serverName,
+                                        int port) {
         return limits(new QuicClientCodecBuilder(), settings)
-                .sslEngineProvider(channel -> ssl.newEngine(channel.alloc(), serverName, port))
+                .sslEngineProvider(channel -> ssl.get().newEngine(channel.alloc(), serverName, port))
                 .build();
     }
 

@@ -15,6 +15,7 @@ import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import java.net.InetSocketAddress;
 import java.net.PortUnreachableException;
+import java.util.function.Supplier;
 
 /**
  * Opens client QUIC connections, each on its own UDP socket connected to the peer. A connected socket receives
@@ -25,9 +26,14 @@ public final class QuicConnector {
 
     private final EventLoopGroup group;
     private final QuicSettings settings;
-    private final QuicSslContext ssl;
+    private final Supplier<QuicSslContext> ssl;
 
     public QuicConnector(EventLoopGroup group, QuicSettings settings, QuicSslContext ssl) {
+        this(group, settings, () -> ssl);
+    }
+
+    /** Each connection takes the TLS context {@code ssl} supplies when it is opened (certificates may rotate). */
+    public QuicConnector(EventLoopGroup group, QuicSettings settings, Supplier<QuicSslContext> ssl) {
         this.group = group;
         this.settings = settings;
         this.ssl = ssl;

@@ -11,11 +11,14 @@ import java.util.Set;
 /**
  * Finds the directory with the PEM files. An explicit directory ({@code CONNECTION_SWAP_CERTS_DIR}) wins;
  * otherwise the repository's {@code certs/} is found by walking up from the working directory and from the
- * location of the running jar, so the binaries start from anywhere inside the repository.
+ * location of the running jar, so the binaries start from anywhere inside the repository. The repository commits
+ * no PKI: {@code certs/generate.sh} creates one per installation.
  */
 public final class CertificateDirectory {
 
     static final String MARKER = "ca.pem";
+    /** The repository's PKI generator, committed in certs/ (the PKI itself is not). */
+    static final String GENERATOR = "generate.sh";
 
     private CertificateDirectory() {
     }
@@ -33,6 +36,7 @@ public final class CertificateDirectory {
         starts.add(Path.of("").toAbsolutePath());
         codeLocation().ifPresent(starts::add);
         List<Path> tried = new ArrayList<>();
+        Path withoutPki = null;
         for (Path start : starts) {
             for (Path dir = start; dir != null; dir = dir.getParent()) {
                 Path candidate = dir.resolve("certs");
@@ -40,7 +44,15 @@ public final class CertificateDirectory {
                 if (Files.isRegularFile(candidate.resolve(MARKER))) {
                     return candidate.normalize();
                 }
+                if (withoutPki == null && Files.isRegularFile(candidate.resolve(GENERATOR))) {
+                    withoutPki = candidate.normalize();
+                }
             }
+        }
+        if (withoutPki != null) {
+            throw new TlsConfigurationException("the repository's " + withoutPki + " has no PKI yet (no " + MARKER
+                    + "): create this installation's development CA with " + withoutPki.resolve(GENERATOR)
+                    + " --if-missing (./run-local.sh and the tests do it for you), or set CONNECTION_SWAP_CERTS_DIR");
         }
         throw new TlsConfigurationException("no certificate directory found: set CONNECTION_SWAP_CERTS_DIR or start "
                 + "the process inside the repository (looked for certs/" + MARKER + " in " + tried + ")");

@@ -10,7 +10,11 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param directorTarget    comma-separated {@code host:port} of the director(s), tried in turn when one is lost
  * @param directorTlsName   name the director's certificate must carry; blank: the host dialled
  * @param certsDir          directory with {@code ca.pem}, {@code client.pem} and {@code client.key}; blank: the
- *                          repository's {@code certs/}, found from the working directory
+ *                          repository's {@code certs/}, found from the working directory. Not read when
+ *                          {@code sslBundle} is set
+ * @param sslBundle         name of a Spring Boot SSL bundle with the client's certificate, key and trusted CA (e.g.
+ *                          {@code spring.ssl.bundle.pem.client.*}); with {@code reload-on-update: true} the client's
+ *                          next connection to a director uses the new files. Blank: the PEM files of {@code certsDir}
  * @param retryBackoff      first pause when no worker is healthy or no director answers; doubles (with jitter) up to
  *                          {@code retryBackoffMax}
  * @param retryBackoffMax   longest pause between two attempts
@@ -22,6 +26,7 @@ public record SwapClientProperties(
         @DefaultValue("127.0.0.1:61000") String directorTarget,
         String directorTlsName,
         String certsDir,
+        String sslBundle,
         @DefaultValue("100ms") Duration retryBackoff,
         @DefaultValue("5s") Duration retryBackoffMax,
         @DefaultValue("1s") Duration heartbeatInterval,

@@ -2,12 +2,22 @@ package io.connectionswap.swapclient.spring;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.connectionswap.protocol.tls.DevelopmentPki;
+import io.connectionswap.protocol.tls.TlsContexts;
 import io.connectionswap.swapclient.SwapClient;
 import io.connectionswap.swapclient.SwapClientListener;
+import java.nio.file.Path;
+import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.autoconfigure.ssl.SslAutoConfiguration;
+import org.springframework.boot.ssl.SslBundle;
+import org.springframework.boot.ssl.SslBundleRegistry;
+import org.springframework.boot.ssl.pem.PemSslStoreBundle;
+import org.springframework.boot.ssl.pem.PemSslStoreDetails;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 
 class SwapClientAutoConfigurationTest {
@@ -35,6 +45,33 @@ class SwapClientAutoConfigurationTest {
                     assertThat(customized).containsExactly("called");
                     assertThat(context.getBean(SwapClientLifecycle.class).isRunning()).as("started with the context").isTrue();
                     assertThat(context.getBean(SwapClient.class).connectionState().connected()).isFalse();
+                });
+    }
+
+    @Test
+    void theTlsOfAnSslBundleRotatesWhenTheBundleIsUpdated(@TempDir Path pki) {
+        DevelopmentPki.create(pki);
+        runner.withConfiguration(AutoConfigurations.of(SslAutoConfiguration.class))
+                .withPropertyValues("connection-swap.client.director-target=127.0.0.1:1",
+                        "connection-swap.client.ssl-bundle=client",
+                        "spring.ssl.bundle.pem.client.keystore.certificate=file:" + pki.resolve("client.pem"),
+                        "spring.ssl.bundle.pem.client.keystore.private-key=file:" + pki.resolve("client.key"),
+                        "spring.ssl.bundle.pem.client.truststore.certificate=file:" + pki.resolve("ca.pem"))
+                .run(context -> {
+                    assertThat(context).hasSingleBean(SwapClient.class);
+                    TlsContexts tls = context.getBean(SwapClientAutoConfiguration.TLS_BEAN, TlsContexts.class);
+                    X509Certificate before = tls.material().certificate();
+                    assertThat(tls.developmentCa()).isTrue();
+
+                    DevelopmentPki.write(pki, DevelopmentPki.issue(DevelopmentPki.readCa(pki), "client"));
+                    SslBundle renewed = SslBundle.of(new PemSslStoreBundle(
+                            PemSslStoreDetails.forCertificate("file:" + pki.resolve("client.pem"))
+                                    .withPrivateKey("file:" + pki.resolve("client.key")),
+                            PemSslStoreDetails.forCertificate("file:" + pki.resolve("ca.pem"))));
+                    context.getBean(SslBundleRegistry.class).updateBundle("client", renewed);
+
+                    assertThat(tls.material().certificate().getSerialNumber()).isNotEqualTo(before.getSerialNumber());
+                    assertThat(tls.details()).containsEntry("reloads", 1);
                 });
     }
 

@@ -9,8 +9,8 @@ import io.connectionswap.protocol.quic.QuicConnections;
 import io.connectionswap.protocol.quic.QuicConnector;
 import io.connectionswap.protocol.quic.QuicSettings;
 import io.connectionswap.protocol.quic.StreamPipelines;
-import io.connectionswap.protocol.tls.QuicTls;
-import io.connectionswap.protocol.tls.TlsIdentity;
+import io.connectionswap.protocol.retry.Backoff;
+import io.connectionswap.protocol.tls.TlsContexts;
 import io.connectionswap.swapclient.ConnectionState;
 import io.connectionswap.swapclient.SwapClientListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -29,7 +29,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -68,6 +67,8 @@ public final class DirectorLink implements Transport {
     private final Set<Runnable> waiters = new LinkedHashSet<>();
     private final QuicConnections connections = new QuicConnections();
     private volatile QuicChannel connection;
+    /** The connection whose director said GOAWAY while the client moves to another address; null otherwise. */
+    private volatile QuicChannel leaving;
     private volatile Instant connectedSince;
     private volatile long reconnects;
     private volatile String lastProblem;
@@ -77,13 +78,13 @@ public final class DirectorLink implements Transport {
     private boolean connecting;
     private boolean running;
 
-    public DirectorLink(Settings settings, EventLoop loop, TlsIdentity identity, SwapClientListener listener) {
+    /** @param tls this client's TLS: each new connection to a director takes its current client context */
+    public DirectorLink(Settings settings, EventLoop loop, TlsContexts tls, SwapClientListener listener) {
         this.settings = settings;
         this.loop = loop;
-        this.connector = new QuicConnector(loop, settings.quic(), QuicTls.client(identity));
+        this.connector = new QuicConnector(loop, settings.quic(), tls.clientContext());
         this.listener = listener;
-        this.backoff = new Backoff(settings.retryBackoff(), settings.retryBackoffMax(),
-                () -> ThreadLocalRandom.current().nextDouble());
+        this.backoff = Backoff.exponential(settings.retryBackoff(), settings.retryBackoffMax());
         this.current = settings.directors().get(0);
     }
 
@@ -119,10 +120,14 @@ public final class DirectorLink implements Transport {
         return connections.streamsHeld();
     }
 
+    /**
+     * Whether new streams can open now. Not while the director said GOAWAY and the client is moving to another
+     * address: a generation resumed meanwhile waits for the new connection instead of being refused here.
+     */
     @Override
     public boolean isConnected() {
         QuicChannel open = connection;
-        return open != null && open.isActive();
+        return open != null && open.isActive() && open != leaving;
     }
 
     @Override
@@ -192,6 +197,7 @@ public final class DirectorLink implements Transport {
         QuicChannel previous = connection; // still open after a GOAWAY: it carries its streams until they end
         connections.add(channel);
         connection = channel;
+        leaving = null;
         connectedSince = Instant.now();
         lastProblem = null;
         backoff.reset();
@@ -225,16 +231,21 @@ public final class DirectorLink implements Transport {
     }
 
     /**
-     * The director said GOAWAY on {@code channel}: with another address to go to, connect there now; new streams open
-     * on the new connection as soon as it is up, while the old one carries its streams until the director ends them
-     * (they resume on the new one). With a single address, the next connection comes when this one closes.
+     * The director said GOAWAY on {@code channel}: with another address to go to, connect there now; new streams and
+     * resumes wait for the new connection ({@link #isConnected} is false meanwhile) and open there, while the old one
+     * carries its streams until the director ends them (with RETRY: they resume on the new one). With a single
+     * address, the next connection comes when this one closes (a load balancer behind that address then picks a
+     * ready director).
      */
     private void goingAway(QuicChannel channel) {
-        if (!running || channel != connection || settings.directors().size() < 2 || connecting) {
+        if (!running || channel != connection || settings.directors().size() < 2) {
             return;
         }
-        targetIndex++;
-        connect();
+        leaving = channel;
+        if (!connecting) {
+            targetIndex++;
+            connect();
+        }
     }
 
     private void lost(QuicChannel channel, HostPort director) {
@@ -243,6 +254,7 @@ public final class DirectorLink implements Transport {
         }
         connection = null;
         connectedSince = null;
+        leaving = null;
         if (running) {
             targetIndex++; // another replica, when several are configured
             log.warn("director.addr={} lost connection to director; reconnecting", director);

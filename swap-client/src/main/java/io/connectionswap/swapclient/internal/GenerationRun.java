@@ -7,6 +7,7 @@ import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.Retry;
 import io.connectionswap.protocol.message.StreamError;
 import io.connectionswap.protocol.message.Token;
+import io.connectionswap.protocol.retry.Backoff;
 import io.connectionswap.swapclient.GenerationEvent;
 import io.connectionswap.swapclient.GenerationException;
 import io.connectionswap.swapclient.GenerationOptions;
@@ -54,6 +55,7 @@ public final class GenerationRun implements Flow.Subscription {
 
     private String worker;
     private String connectionId;
+    private long startedNanos;
     private long lastTokenNanos;
     private PendingSwap pendingSwap;
     private int sequenceErrors;
@@ -83,6 +85,7 @@ public final class GenerationRun implements Flow.Subscription {
 
     /** Opens the first leg; call on the loop after {@code onSubscribe}. */
     public void start() {
+        startedNanos = loop.nanoTime();
         openLeg();
     }
 
@@ -246,6 +249,8 @@ public final class GenerationRun implements Flow.Subscription {
                 listener.tokenReceived();
                 if (lastTokenNanos != 0) {
                     listener.tokenGap(now - lastTokenNanos);
+                } else {
+                    listener.timeToFirstToken(now - startedNanos);
                 }
                 emitPendingSwap(now);
                 lastTokenNanos = now;
@@ -310,7 +315,9 @@ public final class GenerationRun implements Flow.Subscription {
                     + "token; resuming after the last one received", request.generationId(), retry.lastSequence(),
                     check.last());
         }
-        request = resumeRequest(retry.failedWorker(), true);
+        // a director that shuts down moves the generation to another director: not a worker failure, so neither a
+        // migration (the limit is for failing workers) nor a reason to avoid that worker
+        request = retry.directorDraining() ? resumeRequest(null, false) : resumeRequest(retry.failedWorker(), true);
         openLeg();
     }
 

@@ -10,6 +10,7 @@ import io.connectionswap.protocol.message.Retry;
 import io.connectionswap.protocol.message.StreamError;
 import io.connectionswap.protocol.message.Token;
 import io.connectionswap.protocol.message.Usage;
+import io.connectionswap.protocol.retry.Backoff;
 import io.connectionswap.swapclient.GenerationEvent;
 import io.connectionswap.swapclient.GenerationException;
 import io.connectionswap.swapclient.GenerationOptions;
@@ -112,6 +113,54 @@ class GenerationRunTest {
         assertThat(swapped.gap()).isEqualTo(Duration.ofMillis(500)); // last token before -> first token after
         assertThat(metrics.swaps).containsExactly("health");
         assertThat(metrics.sequenceErrors).isEmpty();
+    }
+
+    /**
+     * A director that shuts down ends the leg with RETRY director_drain while the client moves to another director:
+     * the resume waits for the new connection, is not a migration and avoids no worker.
+     */
+    @Test
+    void aDirectorDrainResumesAtTheNextConnectionWithoutCountingAMigration() {
+        start(request(4), GenerationOptions.WAIT_FOREVER, Long.MAX_VALUE);
+        FakeTransport.FakeLeg first = transport.last();
+        first.events.assigned(connected("worker-a", 0));
+        tokens(first, 1, 2);
+
+        transport.connected = false; // GOAWAY: the link moves to the next director
+        first.events.retry(new Retry(Retry.DIRECTOR_DRAIN, 2, "worker-a", "director d-1 is shutting down"));
+        assertThat(transport.legs).as("no leg opens until the new connection is up").hasSize(1);
+
+        transport.connect();
+        FakeTransport.FakeLeg second = transport.last();
+        assertThat(transport.legs).hasSize(2);
+        assertThat(second.request.resumeAfter()).isEqualTo(2);
+        assertThat(second.request.deliveredText()).isEqualTo(" t1 t2");
+        assertThat(second.request.migrations()).as("not a worker failure").isZero();
+        assertThat(second.request.avoidWorker()).isNull();
+
+        second.events.assigned(connected("worker-a", 2));
+        tokens(second, 3, 4);
+        second.events.ended(new End("gen-1", 4, "length", null));
+        assertThat(subscriber.text()).isEqualTo(" t1 t2 t3 t4");
+        assertThat(metrics.sequenceErrors).isEmpty();
+        assertThat(subscriber.completed).isTrue();
+    }
+
+    @Test
+    void timeToFirstTokenRunsFromTheStartAcrossASwapBeforeTheFirstTokenAndIsReportedOnce() {
+        start(request(3), GenerationOptions.WAIT_FOREVER, Long.MAX_VALUE);
+        FakeTransport.FakeLeg first = transport.last();
+        first.events.assigned(connected("worker-a", 0));
+        loop.advance(400 * MS);
+        first.events.retry(new Retry("stall", 0, "worker-a", "no first token"));
+        FakeTransport.FakeLeg second = transport.last();
+        second.events.assigned(connected("worker-b", 0));
+        loop.advance(100 * MS);
+        tokens(second, 1, 3);
+        second.events.ended(new End("gen-1", 3, "length", null));
+
+        assertThat(metrics.firstTokens).containsExactly(500 * MS);
+        assertThat(metrics.tokens).isEqualTo(3);
     }
 
     @Test
@@ -234,6 +283,42 @@ class GenerationRunTest {
     }
 
     @Test
+    void everyLegCarriesTheCallersTraceparentSwapsGapsRefusalsAndReconnectsIncluded() {
+        String traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+        start(request(8).withTraceparent(traceparent), GenerationOptions.WAIT_FOREVER, Long.MAX_VALUE);
+        FakeTransport.FakeLeg first = transport.last();
+        first.events.assigned(connected("worker-a", 0));
+        tokens(first, 1, 2);
+        first.events.retry(new Retry("health", 2, "worker-a", "down")); // a swap: leg 2
+
+        FakeTransport.FakeLeg second = transport.last();
+        second.events.refused(new StreamError(ErrorCode.NO_HEALTHY_WORKER, "none")); // asked again after a backoff
+        loop.advance(1000 * MS);
+        FakeTransport.FakeLeg third = transport.last();
+        third.events.assigned(connected("worker-b", 2));
+        tokens(third, 3, 3);
+        third.events.token(new Token(5, " t5")); // a gap: resumed after 3
+
+        FakeTransport.FakeLeg fourth = transport.last();
+        fourth.events.assigned(connected("worker-a", 3));
+        tokens(fourth, 4, 5);
+        transport.connected = false;
+        fourth.events.broken("connection to the director lost");
+        transport.connect(); // resumed on the next connection
+
+        FakeTransport.FakeLeg fifth = transport.last();
+        fifth.events.assigned(connected("worker-a", 5));
+        tokens(fifth, 6, 8);
+        fifth.events.ended(new End("gen-1", 8, "length", null));
+
+        assertThat(subscriber.completed).isTrue();
+        assertThat(transport.legs).hasSize(5);
+        assertThat(transport.legs).allSatisfy(leg -> assertThat(leg.request.traceparent()).isEqualTo(traceparent));
+        assertThat(transport.legs.stream().map(leg -> leg.request.resumeAfter()).toList())
+                .containsExactly(0, 2, 2, 3, 5);
+    }
+
+    @Test
     void noDirectorWithinTheBoundedWaitFails() {
         transport.connected = false;
         start(request(4), GenerationOptions.waitAtMost(Duration.ofSeconds(2)), Long.MAX_VALUE);
@@ -290,6 +375,7 @@ class GenerationRunTest {
     }
 
     private static final class CountingListener implements SwapClientListener {
+        final List<Long> firstTokens = new ArrayList<>();
         int tokens;
         int completed;
         int noWorker;
@@ -299,6 +385,11 @@ class GenerationRunTest {
         @Override
         public void tokenReceived() {
             tokens++;
+        }
+
+        @Override
+        public void timeToFirstToken(long nanos) {
+            firstTokens.add(nanos);
         }
 
         @Override

@@ -5,6 +5,7 @@ import io.connectionswap.client.stream.GenerationListener;
 import io.connectionswap.client.stream.GenerationResult;
 import io.connectionswap.director.DirectorApplication;
 import io.connectionswap.director.registry.WorkerRegistry;
+import io.connectionswap.testsupport.tls.RepositoryPki;
 import io.connectionswap.worker.WorkerApplication;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,6 +26,7 @@ public final class InJvmCluster implements AutoCloseable {
 
     public InJvmCluster(String tokenInterval) {
         this.tokenInterval = tokenInterval;
+        RepositoryPki.certs(); // the roles read this clone's development PKI unless a test passes CONNECTION_SWAP_CERTS_DIR
     }
 
     public ConfigurableApplicationContext startDirector(String... extra) {
@@ -58,6 +60,27 @@ public final class InJvmCluster implements AutoCloseable {
                 "--CONNECTION_SWAP_WORKER_ADDR=127.0.0.1:" + port,
                 "--CONNECTION_SWAP_WORKER_LABEL=" + label,
                 "--CONNECTION_SWAP_DIRECTOR_TARGET=127.0.0.1:" + directorPort()));
+    }
+
+    /** Starts a worker; {@code initializer} may register beans (e.g. a test span exporter) before refresh. */
+    public ConfigurableApplicationContext startWorker(String label, int port,
+            org.springframework.context.ApplicationContextInitializer<ConfigurableApplicationContext> initializer,
+            String... extra) {
+        return start(WorkerApplication.class, null, initializer, concat(extra,
+                "--CONNECTION_SWAP_WORKER_ADDR=127.0.0.1:" + port,
+                "--CONNECTION_SWAP_WORKER_LABEL=" + label,
+                "--CONNECTION_SWAP_DIRECTOR_TARGET=127.0.0.1:" + directorPort()));
+    }
+
+    /** Starts a client as {@link #startClient(String, String...)}; {@code initializer} may register beans first. */
+    public Recorder startClient(String maxTokens,
+            org.springframework.context.ApplicationContextInitializer<ConfigurableApplicationContext> initializer,
+            String... extra) {
+        Recorder recorder = new Recorder();
+        recorder.context = start(ClientApplication.class, recorder, initializer, concat(extra,
+                "--CONNECTION_SWAP_DIRECTOR_TARGET=127.0.0.1:" + directorPort(),
+                "--CONNECTION_SWAP_MAX_TOKENS=" + maxTokens));
+        return recorder;
     }
 
     /** Starts a client whose completed generations are collected in the returned recorder. */

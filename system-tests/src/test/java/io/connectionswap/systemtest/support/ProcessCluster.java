@@ -2,6 +2,7 @@ package io.connectionswap.systemtest.support;
 
 import static org.awaitility.Awaitility.await;
 
+import io.connectionswap.testsupport.tls.RepositoryPki;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -41,7 +42,8 @@ public final class ProcessCluster implements AutoCloseable {
             throw new UncheckedIOException(e);
         }
         common.put("CONNECTION_SWAP_TOKEN_INTERVAL", tokenInterval);
-        common.put("CONNECTION_SWAP_CERTS_DIR", root.resolve("certs").toString());
+        // this clone's development PKI (created with certs/generate.sh when missing); a test may pass another
+        common.put("CONNECTION_SWAP_CERTS_DIR", RepositoryPki.certs().toString());
         common.put("CONNECTION_SWAP_DIRECTOR_TARGET", directorTargets());
         common.put("LOGGING_LEVEL_IO_CONNECTIONSWAP_WORKER_TOKENS", "WARN");
     }
@@ -49,7 +51,7 @@ public final class ProcessCluster implements AutoCloseable {
     /** Where the jars are: the repository root, found upwards from the working directory. */
     public static Path repositoryRoot() {
         for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-            if (Files.exists(dir.resolve("director-service/pom.xml")) && Files.exists(dir.resolve("certs/ca.pem"))) {
+            if (Files.exists(dir.resolve("director-service/pom.xml")) && Files.exists(dir.resolve("certs/generate.sh"))) {
                 return dir;
             }
         }
@@ -124,7 +126,7 @@ public final class ProcessCluster implements AutoCloseable {
             if (replica.isAlive()) {
                 await(replica.name() + " sees " + count + " healthy workers").atMost(STARTUP)
                         .pollInterval(Duration.ofMillis(250))
-                        .until(() -> replica.ready() && replica.metrics().sum("swap_workers", "state", "healthy") == count);
+                        .until(() -> replica.ready() && replica.metrics().sum("connection_swap_workers", "state", "healthy") == count);
             }
         }
     }

@@ -4,7 +4,10 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.Predicate;
+import java.util.stream.Collectors;
 
 /** Parses the Prometheus text exposition format into samples. */
 public final class PrometheusText {
@@ -61,6 +64,11 @@ public final class PrometheusText {
 
     public boolean has(String name) {
         return samples.stream().anyMatch(s -> s.name().equals(name));
+    }
+
+    /** The name of every sample, once each. */
+    public Set<String> names() {
+        return samples.stream().map(Sample::name).collect(Collectors.toCollection(TreeSet::new));
     }
 
     public List<Sample> samples(String name) {

@@ -1,14 +1,12 @@
 package io.connectionswap.systemtest.support;
 
 /**
- * Prometheus series names the steady-state, lifecycle and back-pressure tests read, in one place: the conventions
- * issue renames every {@code swap_*} series to {@code connection_swap_*} (and {@code swap_total} to
- * {@code connection_swap_swaps_total}); that rename is an edit of this file only.
+ * Prometheus series names the lifecycle tests read, in one place.
  */
 public final class Series {
 
     /** The namespace of every series today. */
-    private static final String NS = "swap_";
+    private static final String NS = "connection_swap_";
 
     /** Every role: QUIC stream channels its connections hold (Netty's stream maps). */
     public static final String QUIC_STREAMS_OPEN = NS + "quic_streams_open";
@@ -17,7 +15,7 @@ public final class Series {
     /** Director: workers by {@code state}. */
     public static final String WORKERS = NS + "workers";
     /** Director: streams moved off a worker, by {@code reason} and {@code worker}. */
-    public static final String SWAPS = "swap_total";
+    public static final String SWAPS = NS + "swaps_total";
     /** Director: tokens relayed. */
     public static final String TOKENS_RELAYED = NS + "tokens_relayed_total";
     /** Director: limits hit, by {@code limit}. */

@@ -21,13 +21,21 @@ public final class GreedyLlm {
 
     /** The next token after {@code text}: a function of every character of it. */
     public static String next(String text) {
+        return WORDS.get((int) Math.floorMod(key(text), (long) WORDS.size()));
+    }
+
+    /**
+     * The 64-bit hash of {@code text} that chooses its next token. Two texts that differ anywhere almost surely have
+     * different keys, so the key names "the token after exactly this text" (the benchmark matches emits to receives
+     * with it, across a resume too, since a resumed upstream sees the same text).
+     */
+    public static long key(String text) {
         long hash = 0xcbf29ce484222325L;
         for (byte b : text.getBytes(StandardCharsets.UTF_8)) {
             hash ^= b & 0xff;
             hash *= 0x100000001b3L;
         }
-        hash ^= hash >>> 29;
-        return WORDS.get((int) Math.floorMod(hash, (long) WORDS.size()));
+        return hash ^ (hash >>> 29);
     }
 
     /** What the model generates for {@code prompt} in {@code maxTokens} tokens, with no interruption. */

@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
@@ -32,7 +33,9 @@ import tools.jackson.databind.json.JsonMapper;
  *
  * It prints {@code greedy-llm listening on 127.0.0.1:<port>} once it serves. {@code POST /admin/behaviour} with a
  * {@link Behaviour} JSON body changes time to first token, gaps and injected failures (5xx, 4xx, a cut stream);
- * {@code GET /admin/stats} counts requests and streams.
+ * {@code GET /admin/stats} counts requests and streams. Started with {@code --record-emits=true}, it also notes when it
+ * wrote each streamed token (wall clock, microseconds), by {@link GreedyLlm#key} of the text before the token, and
+ * {@code GET /admin/emits} hands those notes over and forgets them: the benchmark's per-chunk latency.
  */
 public final class GreedyLlmServer implements AutoCloseable {
 
@@ -48,17 +51,26 @@ public final class GreedyLlmServer implements AutoCloseable {
     private final AtomicReference<Behaviour> behaviour;
     private final AtomicInteger completions = new AtomicInteger();
     private final AtomicInteger streamsOpen = new AtomicInteger();
+    /** Emit times (epoch microseconds) by key of the text before the token; null: not recorded. */
+    private final AtomicReference<Map<Long, Long>> emits;
 
-    private GreedyLlmServer(HttpServer server, String model, Behaviour initial) {
+    private GreedyLlmServer(HttpServer server, String model, Behaviour initial, boolean recordEmits) {
         this.server = server;
         this.model = model;
         this.behaviour = new AtomicReference<>(initial);
+        this.emits = recordEmits ? new AtomicReference<>(new ConcurrentHashMap<>()) : null;
     }
 
     /** Starts on {@code 127.0.0.1:port} (0: a free port). */
     public static GreedyLlmServer start(int port, String model, Behaviour behaviour) throws IOException {
+        return start(port, model, behaviour, false);
+    }
+
+    /** Starts on {@code 127.0.0.1:port}; with {@code recordEmits}, notes when each streamed token was written. */
+    public static GreedyLlmServer start(int port, String model, Behaviour behaviour, boolean recordEmits)
+            throws IOException {
         HttpServer http = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 256);
-        GreedyLlmServer llm = new GreedyLlmServer(http, model, behaviour);
+        GreedyLlmServer llm = new GreedyLlmServer(http, model, behaviour, recordEmits);
         http.setExecutor(llm.threads);
         http.createContext("/v1/completions", llm::completions);
         http.createContext("/v1/models", llm::models);
@@ -66,6 +78,7 @@ public final class GreedyLlmServer implements AutoCloseable {
         http.createContext("/admin/behaviour", llm::changeBehaviour);
         http.createContext("/admin/stats", exchange -> llm.send(exchange, 200, Map.of(
                 "completions", llm.completions.get(), "streamsOpen", llm.streamsOpen.get())));
+        http.createContext("/admin/emits", llm::takeEmits);
         http.start();
         return llm;
     }
@@ -100,6 +113,18 @@ public final class GreedyLlmServer implements AutoCloseable {
     private void models(HttpExchange exchange) throws IOException {
         send(exchange, 200, Map.of("object", "list", "data", List.of(Map.of("id", model, "object", "model",
                 "created", 0, "owned_by", "connection-swap-tests"))));
+    }
+
+    /** The emit notes since the last call, {@code {"<key>": epochMicros}}, then forgotten. */
+    private void takeEmits(HttpExchange exchange) throws IOException {
+        if (emits == null) {
+            send(exchange, 404, error("started without --record-emits=true", "invalid_request_error"));
+            return;
+        }
+        Map<Long, Long> taken = emits.getAndSet(new ConcurrentHashMap<>());
+        Map<String, Long> body = new LinkedHashMap<>();
+        taken.forEach((key, micros) -> body.put(Long.toString(key), micros));
+        send(exchange, 200, body);
     }
 
     private void changeBehaviour(HttpExchange exchange) throws IOException {
@@ -210,6 +235,9 @@ public final class GreedyLlmServer implements AutoCloseable {
                     finish = "stop";
                     break;
                 }
+                if (emits != null) {
+                    emits.get().put(GreedyLlm.key(text.toString()), epochMicros());
+                }
                 text.append(token);
                 event(out, chunk(id, token, null));
             }
@@ -291,6 +319,11 @@ public final class GreedyLlmServer implements AutoCloseable {
         }
     }
 
+    private static long epochMicros() {
+        Instant now = Instant.now();
+        return now.getEpochSecond() * 1_000_000L + now.getNano() / 1_000;
+    }
+
     private static void sleep(long millis) {
         if (millis <= 0) {
             return;
@@ -302,10 +335,10 @@ public final class GreedyLlmServer implements AutoCloseable {
         }
     }
 
-    /** {@code --port=0 --model=greedy-1 --ttft=0ms --gap-min=5ms --gap-max=5ms}. */
+    /** {@code --port=0 --model=greedy-1 --ttft=0ms --gap-min=5ms --gap-max=5ms [--record-emits=true]}. */
     public static void main(String[] args) throws Exception {
         Map<String, String> options = new LinkedHashMap<>(Map.of("port", "0", "model", "greedy-1", "ttft", "0ms",
-                "gap-min", "5ms", "gap-max", "5ms"));
+                "gap-min", "5ms", "gap-max", "5ms", "record-emits", "false"));
         for (String arg : args) {
             if (!arg.startsWith("--") || !arg.contains("=")) {
                 throw new IllegalArgumentException("unknown argument " + arg + " (expected --name=value)");
@@ -314,7 +347,8 @@ public final class GreedyLlmServer implements AutoCloseable {
         }
         Behaviour behaviour = new Behaviour(millis(options.get("ttft")), millis(options.get("gap-min")),
                 millis(options.get("gap-max")), false, false, 0);
-        GreedyLlmServer server = start(Integer.parseInt(options.get("port")), options.get("model"), behaviour);
+        GreedyLlmServer server = start(Integer.parseInt(options.get("port")), options.get("model"), behaviour,
+                Boolean.parseBoolean(options.get("record-emits")));
         System.out.println("greedy-llm listening on 127.0.0.1:" + server.port() + " model=" + options.get("model"));
         System.out.flush();
         Runtime.getRuntime().addShutdownHook(new Thread(server::close));

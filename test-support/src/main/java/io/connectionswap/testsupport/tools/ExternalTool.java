@@ -59,6 +59,8 @@ public record ExternalTool(String name, String install) {
     public static final ExternalTool KUBECTL = new ExternalTool("kubectl",
             "install kubectl 1.27 or newer from https://kubernetes.io/docs/tasks/tools/; Debian 12's "
                     + "kubernetes-client (1.20) is too old for the kustomize v5 files in k8s/");
+    public static final ExternalTool OPENSSL = new ExternalTool("openssl",
+            "install with apt-get install openssl, or run ./test.sh");
     public static final ExternalTool CHROMIUM = new ExternalTool("chromium",
             "install with apt-get install chromium, or run ./test.sh");
     public static final ExternalTool CHROMEDRIVER = new ExternalTool("chromedriver",

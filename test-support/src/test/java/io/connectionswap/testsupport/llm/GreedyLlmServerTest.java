@@ -79,6 +79,30 @@ class GreedyLlmServerTest {
         }
     }
 
+    @Test
+    void recordsWhenEachStreamedTokenWasWrittenByTheKeyOfTheTextBeforeIt() throws Exception {
+        try (GreedyLlmServer server = GreedyLlmServer.start(0, "greedy-1", Behaviour.DEFAULT, true)) {
+            long before = java.time.Instant.now().toEpochMilli() * 1000;
+            HttpResponse<String> response = http.send(post(server,
+                    "{\"model\":\"greedy-1\",\"prompt\":\"Stamp me\",\"max_tokens\":4,\"stream\":true}"),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(response.statusCode()).isEqualTo(200);
+            HttpRequest emits = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/admin/emits"))
+                    .GET().build();
+            JsonNode notes = JSON.readTree(http.send(emits, HttpResponse.BodyHandlers.ofString()).body());
+            String text = "Stamp me";
+            for (int i = 0; i < 4; i++) {
+                JsonNode micros = notes.path(Long.toString(GreedyLlm.key(text)));
+                assertThat(micros.isNumber()).as("emit of token %d", i + 1).isTrue();
+                assertThat(micros.asLong()).isGreaterThanOrEqualTo(before - 1000);
+                text += GreedyLlm.next(text);
+            }
+            assertThat(notes.size()).isEqualTo(4);
+            // handed over once, then forgotten
+            assertThat(JSON.readTree(http.send(emits, HttpResponse.BodyHandlers.ofString()).body()).size()).isZero();
+        }
+    }
+
     private static HttpRequest post(GreedyLlmServer server, String body) {
         return HttpRequest.newBuilder(URI.create(server.baseUrl() + "/completions"))
                 .header("Content-Type", "application/json")

@@ -7,6 +7,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 /**
  * Which model backend the worker serves ({@code CONNECTION_SWAP_MODEL_BACKEND}): {@code stand-in} (the default) or
  * {@code openai}. Anything else stops the start with a message naming the setting.
+ *
+ * @param backend the worker's model: {@code stand-in} (deterministic, paced by {@code CONNECTION_SWAP_TOKEN_INTERVAL})
+ *                or {@code openai} (an OpenAI-compatible upstream, {@code connection-swap.upstream.*})
  */
 @ConfigurationProperties("connection-swap.model")
 public record ModelProperties(@DefaultValue("stand-in") String backend) {

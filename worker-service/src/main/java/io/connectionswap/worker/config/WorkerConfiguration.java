@@ -4,8 +4,6 @@ import io.connectionswap.protocol.model.ModelBackend;
 import io.connectionswap.protocol.quic.QuicConnections;
 import io.connectionswap.protocol.quic.QuicEventLoops;
 import io.connectionswap.protocol.quic.QuicSettings;
-import io.connectionswap.protocol.tls.CertificateDirectory;
-import io.connectionswap.protocol.tls.TlsIdentity;
 import io.connectionswap.worker.model.StandInBackend;
 import io.connectionswap.worker.model.openai.OpenAiBackend;
 import io.connectionswap.worker.model.openai.UpstreamSettings;
@@ -32,11 +30,6 @@ public class WorkerConfiguration {
             case ModelProperties.OPENAI -> OpenAiBackend.start(UpstreamSettings.from(upstream));
             default -> StandInBackend.create(properties.tokenInterval(), workerEventLoop);
         };
-    }
-
-    @Bean
-    TlsIdentity workerIdentity(TlsProperties tls) {
-        return TlsIdentity.of(CertificateDirectory.locate(tls.certsDir()), "worker");
     }
 
     /** QUIC limits; the request limit is {@code CONNECTION_SWAP_MAX_REQUEST_BYTES}. */

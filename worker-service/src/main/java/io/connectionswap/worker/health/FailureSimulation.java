@@ -13,7 +13,7 @@ import org.springframework.boot.health.contributor.Health;
 import org.springframework.stereotype.Component;
 
 /**
- * The seed's simulated failure, made visible the way a real one is: through Actuator health. With
+ * The simulated failure of CONNECTION_SWAP_WORKER_FAIL_AFTER, made visible the way a real one is: through Actuator health. With
  * {@code CONNECTION_SWAP_WORKER_FAIL_AFTER} set, once the worker has served streams for that long its health
  * turns DOWN; after {@code CONNECTION_SWAP_WORKER_RECOVER_AFTER} it is UP again, and the clock starts again at the
  * next handoff. The
@@ -91,7 +91,7 @@ public class FailureSimulation extends AbstractHealthIndicator {
         }
     }
 
-    /** {@code 15s}, {@code 500ms}, {@code 2m}: the seed's way of writing durations. */
+    /** {@code 15s}, {@code 500ms}, {@code 2m}: the way the log lines write durations. */
     static String human(Duration duration) {
         long millis = duration.toMillis();
         if (millis % 60_000 == 0) {

@@ -1,5 +1,6 @@
 package io.connectionswap.worker.metrics;
 
+import io.connectionswap.protocol.metrics.LogMetrics;
 import io.connectionswap.protocol.metrics.NettyMetrics;
 import io.connectionswap.protocol.quic.QuicConnections;
 import io.connectionswap.worker.quic.ActiveStreams;
@@ -13,29 +14,39 @@ import org.springframework.stereotype.Component;
 @Component
 public class WorkerMeters {
 
+    private final MeterRegistry registry;
     private final Counter tokens;
     private final Counter handoffs;
 
     public WorkerMeters(MeterRegistry registry, ActiveStreams activeStreams, EventLoopGroup workerEventLoop,
                         QuicConnections quicConnections) {
+        this.registry = registry;
         // netty_allocator_*, netty_eventexecutor_tasks_pending
         NettyMetrics.bind(registry, workerEventLoop);
-        // swap_worker_tokens_total
-        this.tokens = Counter.builder("swap.worker.tokens")
+        LogMetrics.bind(registry);
+        // connection_swap_worker_tokens_total
+        this.tokens = Counter.builder("connection.swap.worker.tokens")
                 .description("Tokens this worker emitted")
                 .register(registry);
-        // swap_worker_handoffs_total
-        this.handoffs = Counter.builder("swap.worker.handoffs")
+        // connection_swap_worker_handoffs_total
+        this.handoffs = Counter.builder("connection.swap.worker.handoffs")
                 .description("Streams handed to this worker by the director (new and resumed generations)")
                 .register(registry);
-        // swap_worker_streams_active
-        Gauge.builder("swap.worker.streams.active", activeStreams, ActiveStreams::count)
+        // connection_swap_worker_streams_active
+        Gauge.builder("connection.swap.worker.streams.active", activeStreams, ActiveStreams::count)
                 .description("Generation streams this worker is serving now")
                 .register(registry);
-        // swap_quic_streams_open
-        Gauge.builder("swap.quic.streams.open", quicConnections, QuicConnections::streamsHeld)
+        // connection_swap_quic_streams_open
+        Gauge.builder("connection.swap.quic.streams.open", quicConnections, QuicConnections::streamsHeld)
                 .description("QUIC stream channels held by the worker's connections (from directors, and its "
                         + "registrations): returns to the in-flight level when streams are released")
+                .register(registry);
+    }
+
+    /** connection_swap_tls_development_ca: 1 while the worker trusts the development CA of certs/generate.sh, else 0. */
+    public void bindTlsGauge(java.util.function.BooleanSupplier developmentCa) {
+        Gauge.builder("connection.swap.tls.development.ca", () -> developmentCa.getAsBoolean() ? 1 : 0)
+                .description("1 while this role trusts the development CA of certs/generate.sh: not for production")
                 .register(registry);
     }
 

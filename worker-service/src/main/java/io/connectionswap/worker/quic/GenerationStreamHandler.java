@@ -3,6 +3,7 @@ package io.connectionswap.worker.quic;
 import io.connectionswap.protocol.codec.MessageCodec;
 import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.frame.ProtocolException;
+import io.connectionswap.protocol.log.PromptDigest;
 import io.connectionswap.protocol.message.Connected;
 import io.connectionswap.protocol.message.End;
 import io.connectionswap.protocol.message.GenerationRequest;
@@ -14,6 +15,8 @@ import io.connectionswap.protocol.model.ModelEvent;
 import io.connectionswap.protocol.model.ModelException;
 import io.connectionswap.protocol.quic.QuicStreams;
 import io.connectionswap.protocol.quic.StreamFailures;
+import io.connectionswap.worker.tracing.WorkerLegOutcome;
+import io.connectionswap.worker.tracing.WorkerLegSpan;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
@@ -39,7 +42,6 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
     /** Model events asked for at a time while the stream can take more. */
     private static final int WINDOW = 16;
     /** Characters of a prompt shown in the handoff log line. */
-    private static final int PROMPT_LOG_CHARS = 80;
 
     private final WorkerStreamContext context;
     private WorkerAssignment assignment;
@@ -48,6 +50,8 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
     private int requested;
     private int nextSequence;
     private boolean finished;
+    /** This leg's span, or null while tracing is off. */
+    private WorkerLegSpan span;
 
     GenerationStreamHandler(WorkerStreamContext context) {
         this.context = context;
@@ -83,9 +87,13 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
         context.failureSimulation().servingStarted();
         log.info("worker={} stream.id={} connection.id={} generation.id={} prompt={} resume.after={} accepted handoff from director",
                 context.label(), handoff.streamId(), handoff.connectionId(), request.generationId(),
-                abbreviate(request.promptText()), request.resumeAfter());
+                PromptDigest.of(request.promptText()), request.resumeAfter());
         ctx.writeAndFlush(new Connected(context.label(), handoff.connectionId(), handoff.streamId(),
                 request.generationId(), request.resumeAfter(), context.servedModel(request.model())));
+        if (context.tracing() != null) {
+            span = context.tracing().startLeg(handoff);
+            request = request.withTraceparent(span.traceparent()); // the model's upstream call is this leg's child
+        }
         context.model().generate(GenerationContext.of(request)).subscribe(this);
     }
 
@@ -140,6 +148,7 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
             finished = true;
             stop();
             StreamFailures.endStream(channel, new StreamError(code, problem));
+            traceEnd(WorkerLegOutcome.MODEL_ERROR, code.name(), problem);
         });
     }
 
@@ -167,6 +176,7 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
     private void finish(End end) {
         finished = true;
         stop();
+        traceEnd(WorkerLegOutcome.COMPLETED, end.finishReason(), null);
         channel.writeAndFlush(end).addListener(written -> finishStream(channel));
         log.debug("worker={} stream.id={} generation.id={} finish.reason={} generation complete", context.label(),
                 assignment.streamId(), end.generationId(), end.finishReason());
@@ -218,6 +228,7 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
         }
         finished = true;
         stop();
+        traceEnd(WorkerLegOutcome.STOPPED, null, null);
         ctx.fireChannelInactive();
     }
 
@@ -231,6 +242,7 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
             }
             finished = true;
             stop();
+            traceEnd(WorkerLegOutcome.STOPPED, null, null);
             finishStream(ctx.channel());
         }
         ctx.fireUserEventTriggered(event);
@@ -242,8 +254,11 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
         stop();
         if (cause instanceof QuicStreamResetException) {
             QuicStreams.peerReset((QuicStreamChannel) ctx.channel()); // the director cancelled the stream
+            traceEnd(WorkerLegOutcome.STOPPED, null, null);
             return;
         }
+        traceEnd(WorkerLegOutcome.STREAM_ERROR, String.valueOf(StreamFailures.codeOf(cause)),
+                StreamFailures.describe(cause));
         if (StreamFailures.codeOf(cause) == ErrorCode.REQUEST_TOO_LARGE) {
             String problem = StreamFailures.describe(cause);
             log.warn("worker={} stream={} error=REQUEST_TOO_LARGE problem=\"{}\" refusing oversize assignment; "
@@ -252,6 +267,13 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
             return;
         }
         StreamFailures.endStream(ctx.channel(), log, "worker", cause);
+    }
+
+    /** Ends this leg's span, when tracing is on; nothing when it has ended already. */
+    private void traceEnd(WorkerLegOutcome outcome, String reason, String detail) {
+        if (span != null) {
+            span.end(outcome, nextSequence - 1, reason, detail);
+        }
     }
 
     /** Our FIN; a QUIC stream is released once the director's FIN is read ({@link QuicStreams#finish}). */
@@ -268,8 +290,4 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
     }
 
     /** A prompt in a log line: its start and its length, never megabytes of it. */
-    static String abbreviate(String prompt) {
-        return prompt.length() <= PROMPT_LOG_CHARS ? prompt
-                : prompt.substring(0, PROMPT_LOG_CHARS) + "...(" + prompt.length() + " chars)";
-    }
 }

@@ -7,8 +7,7 @@ import io.connectionswap.protocol.quic.QuicConnections;
 import io.connectionswap.protocol.quic.QuicServerEndpoint;
 import io.connectionswap.protocol.quic.QuicSettings;
 import io.connectionswap.protocol.quic.StreamPipelines;
-import io.connectionswap.protocol.tls.QuicTls;
-import io.connectionswap.protocol.tls.TlsIdentity;
+import io.connectionswap.protocol.tls.TlsContexts;
 import io.connectionswap.worker.config.WorkerProperties;
 import io.connectionswap.worker.registration.DirectorRegistration;
 import io.netty.channel.Channel;
@@ -44,7 +43,7 @@ public class WorkerQuicServer implements SmartLifecycle {
     private static final Logger log = LoggerFactory.getLogger(WorkerQuicServer.class);
 
     private final WorkerProperties properties;
-    private final TlsIdentity identity;
+    private final TlsContexts tls;
     private final QuicSettings settings;
     private final EventLoopGroup group;
     private final WorkerStreamContext streamContext;
@@ -55,12 +54,12 @@ public class WorkerQuicServer implements SmartLifecycle {
     private final QuicConnections connections;
     private volatile QuicServerEndpoint endpoint;
 
-    public WorkerQuicServer(WorkerProperties properties, TlsIdentity workerIdentity, QuicSettings settings,
+    public WorkerQuicServer(WorkerProperties properties, TlsContexts workerTls, QuicSettings settings,
                             EventLoopGroup group, WorkerStreamContext streamContext, ActiveStreams activeStreams,
                             DirectorRegistration registration, ApplicationEventPublisher events,
                             ConfigurableEnvironment environment, QuicConnections workerQuicConnections) {
         this.properties = properties;
-        this.identity = workerIdentity;
+        this.tls = workerTls;
         this.settings = settings;
         this.group = group;
         this.streamContext = streamContext;
@@ -74,9 +73,10 @@ public class WorkerQuicServer implements SmartLifecycle {
     @Override
     public void start() {
         HostPort address = properties.bindAddress();
-        ChannelHandler codec = QuicCodecs.server(settings,
-                QuicTls.server(identity, java.util.Set.of("director")),
-                new ConnectionLogger(), new StreamInitializer());
+        // only the director's certificate is accepted (WorkerTlsConfiguration); every new connection takes the TLS
+        // context current then, so certificates rotate without a restart
+        ChannelHandler codec = QuicCodecs.server(settings, tls.serverContext(), new ConnectionLogger(),
+                new StreamInitializer(), null);
         endpoint = QuicServerEndpoint.bind("worker " + properties.label(), group, address, codec);
         int port = endpoint.localAddress().getPort();
         environment.getPropertySources().addFirst(new MapPropertySource("worker-quic-server", Map.of("local.quic.port", port)));

@@ -2,18 +2,19 @@ package io.connectionswap.worker.registration;
 
 import io.connectionswap.protocol.message.WorkerRegistration;
 import io.connectionswap.protocol.model.ModelBackend;
+import io.connectionswap.protocol.dns.HostResolver;
+import io.connectionswap.protocol.dns.NameServers;
 import io.connectionswap.protocol.quic.HostPort;
 import io.connectionswap.protocol.quic.QuicConnections;
 import io.connectionswap.protocol.quic.QuicConnector;
 import io.connectionswap.protocol.quic.QuicSettings;
-import io.connectionswap.protocol.tls.QuicTls;
-import io.connectionswap.protocol.tls.TlsIdentity;
+import io.connectionswap.protocol.tls.TlsContexts;
 import io.connectionswap.worker.config.WorkerProperties;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
-import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.UnknownHostException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -22,9 +23,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -55,16 +57,22 @@ public class DirectorRegistration {
     private volatile int httpPort = -1;
     private volatile boolean running;
     private volatile String lastProblem;
-    /** DNS lookups block: they run on this thread, never on the event loop that emits tokens. */
-    private ScheduledExecutorService lookups;
+    /** Director names are resolved again on this loop, through DNS that does not block it (record TTLs). */
+    private final EventLoop lookupLoop;
+    private final HostResolver resolver;
+    private volatile ScheduledFuture<?> lookups;
+    private boolean lookupInFlight; // lookup loop only
 
-    public DirectorRegistration(WorkerProperties properties, TlsIdentity workerIdentity, QuicSettings settings,
-                                EventLoopGroup workerEventLoop, ModelBackend model, QuicConnections workerQuicConnections) {
+    public DirectorRegistration(WorkerProperties properties, TlsContexts workerTls, QuicSettings settings,
+                                EventLoopGroup workerEventLoop, ModelBackend model,
+                                QuicConnections workerQuicConnections) {
         this.properties = properties;
         this.model = model;
         this.group = workerEventLoop;
         this.connections = workerQuicConnections;
-        this.connector = new QuicConnector(workerEventLoop, settings, QuicTls.client(workerIdentity));
+        this.connector = new QuicConnector(workerEventLoop, settings, workerTls.clientContext());
+        this.lookupLoop = workerEventLoop.next();
+        this.resolver = HostResolver.create(lookupLoop, NameServers.system(), "worker");
     }
 
     /** The QUIC server is bound; this is the address the director will dial. */
@@ -88,15 +96,16 @@ public class DirectorRegistration {
         }
         running = true;
         long period = properties.directorResolveInterval().toMillis();
-        lookups = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("worker-director-lookup", true));
-        lookups.scheduleWithFixedDelay(this::resolveDirectors, 0, period, TimeUnit.MILLISECONDS);
+        lookups = lookupLoop.scheduleWithFixedDelay(this::resolveDirectors, 0, period, TimeUnit.MILLISECONDS);
     }
 
     public void stop() {
         running = false;
-        if (lookups != null) {
-            lookups.shutdownNow();
+        ScheduledFuture<?> current = lookups;
+        if (current != null) {
+            current.cancel(false);
         }
+        resolver.close();
         sessions.values().forEach(DirectorSession::stop);
         sessions.clear();
     }
@@ -160,20 +169,41 @@ public class DirectorRegistration {
                 pace == null ? 0 : Math.max(1, pace.toMillis()), instanceId, model.models());
     }
 
-    /** Runs on the lookup thread every resolve interval. */
+    /**
+     * Runs on the lookup loop every resolve interval: resolves every director name (without blocking: DNS answers
+     * are cached for their TTL, so a new or gone replica is seen at the next round after it), then applies them.
+     */
     private void resolveDirectors() {
-        if (!running) {
+        if (!running || lookupInFlight) {
             return;
         }
+        lookupInFlight = true;
+        List<HostPort> targets = properties.directors();
+        List<CompletableFuture<List<InetAddress>>> answers = new ArrayList<>();
+        for (HostPort target : targets) {
+            answers.add(resolver.resolveAll(target.host()));
+        }
+        CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).whenComplete((ignored, failure) ->
+                lookupLoop.execute(() -> {
+                    lookupInFlight = false;
+                    if (running) {
+                        apply(targets, answers);
+                    }
+                }));
+    }
+
+    private void apply(List<HostPort> targets, List<CompletableFuture<List<InetAddress>>> answers) {
         Map<InetSocketAddress, String> found = new LinkedHashMap<>();
         List<String> problems = new ArrayList<>();
-        for (HostPort target : properties.directors()) {
+        for (int i = 0; i < targets.size(); i++) {
+            HostPort target = targets.get(i);
             try {
-                for (InetAddress address : InetAddress.getAllByName(target.host())) {
+                for (InetAddress address : answers.get(i).join()) {
                     found.put(new InetSocketAddress(address, target.port()), target.host());
                 }
-            } catch (UnknownHostException e) {
-                problems.add("cannot resolve director " + target + ": " + e.getMessage());
+            } catch (CompletionException | CancellationException e) {
+                Throwable cause = e.getCause() == null ? e : e.getCause();
+                problems.add("cannot resolve director " + target + ": " + cause.getMessage());
             }
         }
         String problem = problems.isEmpty() ? null : String.join("; ", problems);

@@ -8,6 +8,7 @@ import io.connectionswap.protocol.message.StreamError;
 import io.connectionswap.protocol.message.WorkerRegistration;
 import io.connectionswap.protocol.quic.Heartbeats;
 import io.connectionswap.protocol.quic.QuicConnections;
+import io.connectionswap.protocol.retry.Backoff;
 import io.connectionswap.protocol.quic.QuicConnector;
 import io.connectionswap.protocol.quic.StreamFailures;
 import io.connectionswap.protocol.quic.StreamPipelines;
@@ -29,7 +30,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The registration of this worker with ONE director address: connects with the worker certificate (mutual TLS),
  * sends a {@link WorkerRegistration} on a control stream kept alive by heartbeats, and registers again whenever
- * the connection is lost (the director restarted, or the network dropped), with capped backoff.
+ * the connection is lost (the director restarted, or the network dropped). Every new attempt waits a
+ * {@link Backoff} (capped exponential, full jitter: 0 to 100 ms first, doubling up to
+ * {@code registrationRetryMax}), so the workers of a director that restarts do not come back in step.
  */
 final class DirectorSession {
 
@@ -45,13 +48,12 @@ final class DirectorSession {
     private final Supplier<WorkerRegistration> registration;
     private final Duration heartbeatInterval;
     private final Duration heartbeatTimeout;
-    private final Duration retryMax;
     private volatile boolean running = true;
     private volatile QuicStreamChannel control;
     private volatile Instant registeredAt;
     private volatile String directorId;
     private volatile String lastProblem;
-    private Duration nextRetry = FIRST_RETRY;
+    private final Backoff backoff; // on loop only
 
     DirectorSession(String label, InetSocketAddress address, String tlsName, QuicConnector connector,
                     QuicConnections connections, EventLoop loop,
@@ -66,7 +68,7 @@ final class DirectorSession {
         this.registration = registration;
         this.heartbeatInterval = heartbeatInterval;
         this.heartbeatTimeout = heartbeatTimeout;
-        this.retryMax = retryMax;
+        this.backoff = Backoff.exponential(FIRST_RETRY, retryMax.compareTo(FIRST_RETRY) < 0 ? FIRST_RETRY : retryMax);
     }
 
     String describe() {
@@ -118,7 +120,8 @@ final class DirectorSession {
         }
         connector.connect(address, tlsName, null, null).addListener(connected -> {
             if (!connected.isSuccess()) {
-                retryLater("cannot reach director " + describe() + ": " + connected.cause());
+                String problem = "cannot reach director " + describe() + ": " + connected.cause();
+                loop.execute(() -> retryLater(problem));
                 return;
             }
             QuicChannel connection = (QuicChannel) connected.getNow();
@@ -159,8 +162,9 @@ final class DirectorSession {
             if (wasRegistered) {
                 log.warn("worker={} director.addr={} lost director connection; registering again", label, describe());
             }
-            nextRetry = FIRST_RETRY;
-            loop.schedule(this::connect, nextRetry.toMillis(), TimeUnit.MILLISECONDS);
+            backoff.reset();
+            Duration wait = backoff.next();
+            loop.schedule(this::connect, wait.toNanos(), TimeUnit.NANOSECONDS);
         }
     }
 
@@ -168,13 +172,12 @@ final class DirectorSession {
         if (!running) {
             return;
         }
+        Duration wait = backoff.next();
         if (!problem.equals(lastProblem)) {
-            log.warn("worker={} retry.in={} problem=\"{}\" registration with director failed", label, nextRetry, problem);
+            log.warn("worker={} retry.in={} problem=\"{}\" registration with director failed", label, wait, problem);
         }
         lastProblem = problem;
-        loop.schedule(this::connect, nextRetry.toMillis(), TimeUnit.MILLISECONDS);
-        Duration doubled = nextRetry.multipliedBy(2);
-        nextRetry = doubled.compareTo(retryMax) > 0 ? retryMax : doubled;
+        loop.schedule(this::connect, wait.toNanos(), TimeUnit.NANOSECONDS);
     }
 
     private final class AckHandler extends SimpleChannelInboundHandler<Message> {
@@ -184,7 +187,7 @@ final class DirectorSession {
                 registeredAt = Instant.now();
                 directorId = ack.directorId();
                 lastProblem = null;
-                nextRetry = FIRST_RETRY;
+                loop.execute(backoff::reset); // the connection may live on another loop of the group
                 log.info("worker={} director.addr={} director.id={} workers={} registered with director", label,
                         describe(), ack.directorId(), ack.workers());
             } else if (message instanceof StreamError error) {

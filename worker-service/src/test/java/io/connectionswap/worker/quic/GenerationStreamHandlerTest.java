@@ -13,6 +13,12 @@ import io.connectionswap.protocol.message.Message;
 import io.connectionswap.protocol.message.StreamError;
 import io.connectionswap.protocol.message.WorkerAssignment;
 import io.connectionswap.protocol.model.DeterministicTokenModel;
+import io.connectionswap.protocol.model.GenerationContext;
+import io.connectionswap.protocol.model.ModelEvent;
+import io.connectionswap.protocol.tracing.TraceParent;
+import io.connectionswap.testsupport.tracing.InMemoryTracing;
+import io.connectionswap.worker.tracing.WorkerTracing;
+import io.opentelemetry.sdk.trace.data.SpanData;
 import io.connectionswap.protocol.model.ModelBackend;
 import io.connectionswap.protocol.quic.Heartbeats;
 import io.connectionswap.protocol.quic.QuicConnections;
@@ -98,18 +104,96 @@ class GenerationStreamHandlerTest {
     }
 
     @Test
-    void aLongPromptIsAbbreviatedInTheLog() {
-        assertThat(GenerationStreamHandler.abbreviate("short")).isEqualTo("short");
-        assertThat(GenerationStreamHandler.abbreviate("y".repeat(1_000_000)))
-                .hasSize(80 + "...(1000000 chars)".length()).endsWith("...(1000000 chars)");
+    void withTracingOnALegIsASpanUnderTheDirectorsAndTheModelGetsItAsParent() {
+        String directorLeg = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+        List<GenerationContext> seen = new ArrayList<>();
+        ModelBackend standIn = StandInBackend.create(Duration.ofMillis(1), loops);
+        ModelBackend recording = new ModelBackend() {
+            @Override
+            public String name() {
+                return standIn.name();
+            }
+
+            @Override
+            public List<String> models() {
+                return standIn.models();
+            }
+
+            @Override
+            public java.util.concurrent.Flow.Publisher<ModelEvent> generate(GenerationContext context) {
+                seen.add(context);
+                return standIn.generate(context);
+            }
+        };
+        try (InMemoryTracing tracing = new InMemoryTracing()) {
+            EmbeddedChannel stream = stream(recording, new ActiveStreams(), FrameLimits.DEFAULTS,
+                    new WorkerTracing(tracing.tracer(), tracing.propagator(), "worker-t"));
+            GenerationRequest request = GenerationRequest.completion("gen-9", PROMPT, 3).withTraceparent(directorLeg)
+                    .resumedAfter(1, words.text(PROMPT, 1, 1), "worker-a");
+            stream.writeInbound(MessageCodec.encode(ByteBufAllocator.DEFAULT, new WorkerAssignment(44, "conn-1", request)));
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> {
+                stream.runPendingTasks();
+                return !tracing.spans().isEmpty();
+            });
+
+            SpanData leg = tracing.span(WorkerTracing.LEG_SPAN);
+            assertThat(leg.getTraceId()).isEqualTo(TraceParent.traceId(directorLeg));
+            assertThat(leg.getParentSpanId()).isEqualTo(TraceParent.parentId(directorLeg));
+            assertThat(InMemoryTracing.attribute(leg, "worker")).isEqualTo("worker-t");
+            assertThat(InMemoryTracing.attribute(leg, "migration")).isEqualTo("1");
+            assertThat(InMemoryTracing.attribute(leg, "resume.after")).isEqualTo("1");
+            assertThat(InMemoryTracing.attribute(leg, "outcome")).isEqualTo("completed");
+            assertThat(InMemoryTracing.attribute(leg, "last.seq")).isEqualTo("3");
+            assertThat(seen).hasSize(1);
+            assertThat(TraceParent.parentId(seen.get(0).traceparent())).as("the upstream call's parent is this leg")
+                    .isEqualTo(leg.getSpanId());
+            replies(stream);
+            stream.finishAndReleaseAll();
+        }
+    }
+
+    @Test
+    void withTracingOffTheRequestsTraceparentReachesTheModelUntouched() {
+        String caller = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+        List<GenerationContext> seen = new ArrayList<>();
+        ModelBackend standIn = StandInBackend.create(Duration.ofMillis(1), loops);
+        ModelBackend recording = new ModelBackend() {
+            @Override
+            public String name() {
+                return standIn.name();
+            }
+
+            @Override
+            public List<String> models() {
+                return standIn.models();
+            }
+
+            @Override
+            public java.util.concurrent.Flow.Publisher<ModelEvent> generate(GenerationContext context) {
+                seen.add(context);
+                return standIn.generate(context);
+            }
+        };
+        EmbeddedChannel stream = stream(recording, new ActiveStreams(), FrameLimits.DEFAULTS);
+        GenerationRequest request = GenerationRequest.completion("gen-10", PROMPT, 2).withTraceparent(caller);
+        stream.writeInbound(MessageCodec.encode(ByteBufAllocator.DEFAULT, new WorkerAssignment(45, "conn-1", request)));
+        stream.runPendingTasks();
+        assertThat(seen).extracting(GenerationContext::traceparent).containsExactly(caller);
+        stream.finishAndReleaseAll();
     }
 
     private EmbeddedChannel stream(ModelBackend backend, ActiveStreams active, FrameLimits limits) {
+        return stream(backend, active, limits, null);
+    }
+
+    private EmbeddedChannel stream(ModelBackend backend, ActiveStreams active, FrameLimits limits,
+                                   WorkerTracing tracing) {
         WorkerProperties properties = new WorkerProperties("127.0.0.1:0", null, null, "worker-t", Duration.ofMillis(5),
                 null, Duration.ofSeconds(10), "127.0.0.1:61000", false, Duration.ofSeconds(10), Duration.ofSeconds(20),
                 Duration.ofSeconds(2), Duration.ofSeconds(1), Duration.ofMillis(3500), 1, DataSize.ofMegabytes(4));
         WorkerStreamContext context = new WorkerStreamContext(properties, backend,
-                new WorkerMeters(new SimpleMeterRegistry(), active, loops, new QuicConnections()), active, new FailureSimulation(properties));
+                new WorkerMeters(new SimpleMeterRegistry(), active, loops, new QuicConnections()), active, new FailureSimulation(properties),
+                tracing);
         EmbeddedChannel channel = new EmbeddedChannel();
         StreamPipelines.messages(channel, limits, Heartbeats.responder());
         channel.pipeline().addLast(new GenerationStreamHandler(context));

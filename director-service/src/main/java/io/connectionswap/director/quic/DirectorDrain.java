@@ -1,0 +1,182 @@
+package io.connectionswap.director.quic;
+
+import io.connectionswap.director.relay.Relay;
+import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.message.GoAway;
+import io.connectionswap.protocol.quic.Peers;
+import io.connectionswap.protocol.quic.QuicStreams;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.quic.QuicChannel;
+import io.netty.handler.codec.quic.QuicStreamChannel;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The director's shutdown as a drain (the order of Armeria's {@code GracefulShutdownSupport} and {@code Server}):
+ * <ol>
+ *   <li>readiness goes down ({@link #draining()}; the QUIC server's health turns OUT_OF_SERVICE), and every new
+ *       client stream is answered with a SHUTTING_DOWN error: open it at another director;</li>
+ *   <li>every client connection gets {@link GoAway} on its control stream (a client that knows several director
+ *       addresses connects to the next one at once; a connection whose control stream opens later gets it then);</li>
+ *   <li>every running generation ends with RETRY ({@code director_drain}) at its last relayed token, right after
+ *       the GOAWAY: a client with another director holds the resume until its new connection is up, then resumes
+ *       there after that token; the worker stream here is ended, so the worker stops;</li>
+ *   <li>the director waits, at most {@code timeout}, for the connections it had when the drain began to empty: a
+ *       connection with no generation and no stream left but its control stream (the clients' FINs show they read
+ *       the RETRY) is closed at once with SHUTTING_DOWN. Connections opened during the drain are only closed at the
+ *       end, so a client with a single director address does not reconnect to this director in a loop;</li>
+ *   <li>then every remaining connection (clients and worker registrations) is closed, and {@code closed} runs.</li>
+ * </ol>
+ * Each step is one log line. Everything after {@link #start} runs on the routing loop.
+ */
+final class DirectorDrain {
+
+    private static final Logger log = LoggerFactory.getLogger(DirectorDrain.class);
+    private static final long TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+
+    private final String directorId;
+    private final Duration timeout;
+    private final EventLoop loop;
+    private final Relay relay;
+    private final Supplier<Collection<QuicChannel>> clients;
+    private final Supplier<Collection<QuicChannel>> all;
+    private volatile boolean draining;
+    private final Set<QuicChannel> waitingFor = new LinkedHashSet<>();
+    private ScheduledFuture<?> tick;
+    private ScheduledFuture<?> deadline;
+    private long startedNanos;
+    private Runnable closed;
+
+    DirectorDrain(String directorId, Duration timeout, EventLoop loop, Relay relay,
+                  Supplier<Collection<QuicChannel>> clients, Supplier<Collection<QuicChannel>> all) {
+        this.directorId = directorId;
+        this.timeout = timeout;
+        this.loop = loop;
+        this.relay = relay;
+        this.clients = clients;
+        this.all = all;
+    }
+
+    /** Whether the drain has begun (readiness is down); any thread. */
+    boolean draining() {
+        return draining;
+    }
+
+    /** Begins the drain; {@code closed} runs on the routing loop once every connection is closed. Any thread. */
+    void start(Runnable closed) {
+        draining = true;
+        loop.execute(() -> begin(closed));
+    }
+
+    /** A client connection's control stream became known: during the drain it gets GOAWAY at once. Routing loop. */
+    void controlStreamOpened(QuicStreamChannel stream) {
+        if (draining) {
+            goAway(stream);
+        }
+    }
+
+    private void begin(Runnable whenClosed) {
+        closed = whenClosed;
+        startedNanos = System.nanoTime();
+        Collection<QuicChannel> open = clients.get();
+        log.info("director.id={} connections={} streams={} drain.timeout={} director draining; readiness down, new "
+                + "streams refused", directorId, open.size(), relay.activeSessions(), timeout);
+        String why = "director " + directorId + " is shutting down; open the stream at another director";
+        int told = 0;
+        for (QuicChannel connection : open) {
+            waitingFor.add(connection);
+            QuicStreamChannel control = ControlStreams.of(connection);
+            if (control != null) {
+                goAway(control);
+                told++;
+            }
+        }
+        log.info("director.id={} connections={} without.control.stream={} sent goaway to clients", directorId,
+                open.size(), open.size() - told);
+        int moved = relay.drain(why);
+        log.info("director.id={} streams={} ended generations with retry at their last token; clients resume at "
+                + "another director", directorId, moved);
+        tick = loop.scheduleAtFixedRate(this::closeIdle, 0, TICK_NANOS, TimeUnit.NANOSECONDS);
+        deadline = loop.schedule(() -> finish(false), timeout.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    private void goAway(QuicStreamChannel control) {
+        control.writeAndFlush(new GoAway(directorId, "shutting down")).addListener(written -> {
+            if (!written.isSuccess()) {
+                log.debug("connection.id={} problem=\"{}\" could not send goaway", ConnectionIds.of(control),
+                        written.cause().toString());
+            }
+        });
+    }
+
+    /** Closes every connection of the drain's start that has nothing left to move. */
+    private void closeIdle() {
+        if (closed == null) {
+            return;
+        }
+        Map<String, Integer> sessions = relay.sessionsByConnection();
+        waitingFor.removeIf(connection -> !connection.isActive());
+        for (QuicChannel connection : Set.copyOf(waitingFor)) {
+            if (idle(connection, sessions)) {
+                waitingFor.remove(connection);
+                log.debug("connection.id={} peer={} connection has no generation left; closing it",
+                        ConnectionIds.of(connection), Peers.address(connection));
+                close(connection, "director " + directorId + " is shutting down; its generations moved");
+            }
+        }
+        if (waitingFor.isEmpty()) {
+            finish(true);
+        }
+    }
+
+    private static boolean idle(QuicChannel connection, Map<String, Integer> sessions) {
+        if (sessions.getOrDefault(ConnectionIds.of(connection), 0) > 0) {
+            return false;
+        }
+        int held = QuicStreams.held(connection);
+        if (held < 0) {
+            return true; // Netty's stream map cannot be read: no session is enough
+        }
+        return held - (ControlStreams.of(connection) == null ? 0 : 1) <= 0;
+    }
+
+    private void finish(boolean allMoved) {
+        if (closed == null) {
+            return;
+        }
+        Runnable done = closed;
+        closed = null;
+        tick.cancel(false);
+        deadline.cancel(false);
+        long waitedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedNanos);
+        Collection<QuicChannel> remaining = all.get();
+        if (allMoved) {
+            log.info("director.id={} waited.ms={} connections={} drain complete; closing remaining connections",
+                    directorId, waitedMillis, remaining.size());
+        } else {
+            log.warn("director.id={} waited.ms={} drain.timeout={} clients.left={} streams={} drain timed out; closing "
+                    + "remaining connections", directorId, waitedMillis, timeout, waitingFor.size(),
+                    relay.activeSessions());
+        }
+        waitingFor.clear();
+        for (QuicChannel connection : remaining) {
+            close(connection, "director " + directorId + " is shutting down");
+        }
+        done.run();
+    }
+
+    private static void close(QuicChannel connection, String reason) {
+        connection.close(true, ErrorCode.SHUTTING_DOWN.code(),
+                Unpooled.wrappedBuffer(reason.getBytes(StandardCharsets.UTF_8)));
+    }
+}

@@ -1,0 +1,69 @@
+package io.connectionswap.protocol.log;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.classic.spi.LoggingEvent;
+import ch.qos.logback.classic.util.LogbackMDCAdapter;
+import ch.qos.logback.core.AppenderBase;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+class DroppingAsyncAppenderTest {
+
+    /** A console that hangs (a stuck pipe) until released. */
+    static final class StuckConsole extends AppenderBase<ILoggingEvent> {
+        final CountDownLatch release = new CountDownLatch(1);
+        final AtomicInteger written = new AtomicInteger();
+
+        @Override
+        protected void append(ILoggingEvent event) {
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            written.incrementAndGet();
+        }
+    }
+
+    @Test
+    void aStuckConsoleNeverBlocksTheLoggerAndEveryDropIsCounted() throws Exception {
+        LoggerContext context = new LoggerContext();
+        context.setMDCAdapter(new LogbackMDCAdapter());
+        StuckConsole console = new StuckConsole();
+        console.setContext(context);
+        console.start();
+        DroppingAsyncAppender async = new DroppingAsyncAppender();
+        async.setContext(context);
+        async.setQueueSize(8);
+        async.addAppender(console);
+        async.start();
+        long droppedBefore = DroppingAsyncAppender.dropped();
+
+        // 1 000 lines against a queue of 8 whose console never returns: a blocking appender would hang here
+        assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
+            for (int i = 0; i < 1_000; i++) {
+                async.doAppend(event(context, i % 2 == 0 ? Level.INFO : Level.WARN, "line " + i));
+            }
+        });
+        long dropped = DroppingAsyncAppender.dropped() - droppedBefore;
+        // at most the queue plus the one event the worker thread holds got through; the rest were dropped and
+        // counted, except for the few that may lose the race for the last slot (the count is a lower bound)
+        assertThat(dropped).isBetween(1_000L - 8 - 1 - 8, 1_000L - 8);
+
+        console.release.countDown();
+        async.stop();
+        assertThat(console.written.get()).isBetween(1, 9 + 8);
+    }
+
+    private static ILoggingEvent event(LoggerContext context, Level level, String message) {
+        return new LoggingEvent(DroppingAsyncAppenderTest.class.getName(),
+                context.getLogger("test"), level, message, null, null);
+    }
+}
