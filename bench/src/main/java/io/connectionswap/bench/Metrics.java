@@ -39,6 +39,11 @@ final class Metrics {
         return new Metrics(Prometheus.parse(body));
     }
 
+    /** Every series as read (for series this class has no method for, e.g. the chaos soak's gauges). */
+    Prometheus text() {
+        return text;
+    }
+
     /** Swaps the director made, every reason and worker. */
     double swaps() {
         return text.sum(SWAPS);

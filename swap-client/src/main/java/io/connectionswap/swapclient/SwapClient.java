@@ -163,6 +163,15 @@ public final class SwapClient implements AutoCloseable {
     }
 
     /**
+     * QUIC stream channels the client's connection(s) hold now, from any thread (for a gauge such as
+     * {@code swap_quic_streams_open}): one control stream and the generation streams in flight. A number that grows
+     * with the generations served means streams are not released.
+     */
+    public int openStreams() {
+        return link.streamsHeld();
+    }
+
+    /**
      * Ends every running generation with {@code CANCELLED}, closes the connection and, when the client created its
      * own event loop, shuts it down (waiting up to 5 s).
      */

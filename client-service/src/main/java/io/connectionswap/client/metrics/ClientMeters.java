@@ -3,13 +3,16 @@ package io.connectionswap.client.metrics;
 import io.connectionswap.protocol.metrics.LogMetrics;
 import io.connectionswap.protocol.metrics.NettyMetrics;
 import io.connectionswap.swapclient.SequenceErrorKind;
+import io.connectionswap.swapclient.SwapClient;
 import io.connectionswap.swapclient.SwapClientListener;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.channel.EventLoopGroup;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.stereotype.Component;
 
 /**
@@ -30,7 +33,10 @@ public class ClientMeters implements SwapClientListener {
     private final Timer tokenGap;
     private final Timer timeToFirstToken;
 
-    public ClientMeters(MeterRegistry registry, EventLoopGroup clientEventLoopGroup) {
+    /**
+     * @param client the client these meters listen to; a provider, since the client is built with this listener
+     */
+    public ClientMeters(MeterRegistry registry, EventLoopGroup clientEventLoopGroup, ObjectProvider<SwapClient> client) {
         this.registry = registry;
         // netty_allocator_*, netty_eventexecutor_tasks_pending
         NettyMetrics.bind(registry, clientEventLoopGroup);
@@ -62,6 +68,12 @@ public class ClientMeters implements SwapClientListener {
                 .minimumExpectedValue(Duration.ofMillis(1))
                 .maximumExpectedValue(Duration.ofSeconds(60))
                 .register(registry);
+        // connection_swap_quic_streams_open
+        Gauge.builder("connection.swap.quic.streams.open", client, ClientMeters::openStreams)
+                .strongReference(true) // the provider is held by nothing else
+                .description("QUIC stream channels held by the client's connection to the director: returns to the "
+                        + "in-flight level when streams are released")
+                .register(registry);
         // connection_swap_client_time_to_first_token_seconds_bucket / _count / _sum / _max
         timeToFirstToken = Timer.builder("connection.swap.client.time.to.first.token")
                 .description("From the start of a generation to its first token, as the client (gateway) sees it: "
@@ -72,6 +84,11 @@ public class ClientMeters implements SwapClientListener {
                 .minimumExpectedValue(Duration.ofMillis(1))
                 .maximumExpectedValue(Duration.ofMinutes(2))
                 .register(registry);
+    }
+
+    private static double openStreams(ObjectProvider<SwapClient> client) {
+        SwapClient current = client.getIfAvailable();
+        return current == null ? 0 : current.openStreams();
     }
 
     /** connection_swap_tls_development_ca: 1 while the client trusts the development CA of certs/generate.sh, else 0. */

@@ -18,7 +18,8 @@ class ClientMetersTest {
         DefaultEventLoop loop = new DefaultEventLoop();
         try {
             PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-            ClientMeters meters = new ClientMeters(registry, loop);
+            ClientMeters meters = new ClientMeters(registry, loop, new org.springframework.beans.factory.support
+                    .StaticListableBeanFactory().getBeanProvider(io.connectionswap.swapclient.SwapClient.class));
             meters.tokenReceived();
             meters.timeToFirstToken(TimeUnit.MILLISECONDS.toNanos(300));
             meters.tokenGap(TimeUnit.MILLISECONDS.toNanos(50));
@@ -36,7 +37,7 @@ class ClientMetersTest {
                     .containsExactlyInAnyOrder("connection_swap_client_tokens_total", "connection_swap_log_events_dropped_total",
                             "connection_swap_client_swaps_total", "connection_swap_client_sequence_errors_total",
                             "connection_swap_client_reconnects_total", "connection_swap_client_generations_total",
-                            "connection_swap_client_no_worker_waits_total",
+                            "connection_swap_client_no_worker_waits_total", "connection_swap_quic_streams_open",
                             "connection_swap_client_token_gap_seconds_bucket",
                             "connection_swap_client_token_gap_seconds_count",
                             "connection_swap_client_token_gap_seconds_sum",

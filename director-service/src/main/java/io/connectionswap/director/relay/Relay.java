@@ -161,7 +161,10 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
                     + " (CONNECTION_SWAP_MAX_TOKENS_LIMIT)"));
         }
         WorkerEndpoint worker = registry.pick(request.avoidWorker(), request.model());
-        if (worker == null && !registry.anyServes(request.model())) {
+        // with no worker registered at all (e.g. a director that just restarted, before the workers' registrations
+        // are back) nothing is known about models: NO_HEALTHY_WORKER (the client waits and asks again), not a final
+        // MODEL_NOT_FOUND (found by the chaos soak: 172 generations lost at a director restart)
+        if (worker == null && registry.size() > 0 && !registry.anyServes(request.model())) {
             log.warn("stream.id={} connection.id={} model={} workers={} no worker serves the model", streamId,
                     connectionId, request.model(), registry.size());
             return refuse(client, span, request, new StreamError(ErrorCode.MODEL_NOT_FOUND, "no worker serves model '"

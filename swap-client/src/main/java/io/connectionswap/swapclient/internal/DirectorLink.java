@@ -5,6 +5,7 @@ import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.GoAway;
 import io.connectionswap.protocol.quic.Heartbeats;
 import io.connectionswap.protocol.quic.HostPort;
+import io.connectionswap.protocol.quic.QuicConnections;
 import io.connectionswap.protocol.quic.QuicConnector;
 import io.connectionswap.protocol.quic.QuicSettings;
 import io.connectionswap.protocol.quic.StreamPipelines;
@@ -64,6 +65,7 @@ public final class DirectorLink implements Transport {
     private final SwapClientListener listener;
     private final Backoff backoff;
     private final Set<Runnable> waiters = new LinkedHashSet<>();
+    private final QuicConnections connections = new QuicConnections();
     private volatile QuicChannel connection;
     /** The connection whose director said GOAWAY while the client moves to another address; null otherwise. */
     private volatile QuicChannel leaving;
@@ -108,6 +110,14 @@ public final class DirectorLink implements Transport {
         QuicChannel open = connection;
         return new ConnectionState(open != null && open.isActive(), String.valueOf(current), connectedSince, reconnects,
                 lastProblem);
+    }
+
+    /**
+     * QUIC stream channels the client's connections hold now (any thread): the control stream and the generation
+     * streams in flight, plus any not yet released.
+     */
+    public int streamsHeld() {
+        return connections.streamsHeld();
     }
 
     /**
@@ -185,6 +195,7 @@ public final class DirectorLink implements Transport {
             return;
         }
         QuicChannel previous = connection; // still open after a GOAWAY: it carries its streams until they end
+        connections.add(channel);
         connection = channel;
         leaving = null;
         connectedSince = Instant.now();

@@ -1,7 +1,9 @@
 package io.connectionswap.swapclient.internal;
 
+import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.message.Connected;
 import io.connectionswap.protocol.message.End;
+import io.connectionswap.protocol.message.Heartbeat;
 import io.connectionswap.protocol.message.Message;
 import io.connectionswap.protocol.message.Retry;
 import io.connectionswap.protocol.message.StreamError;
@@ -35,8 +37,8 @@ final class LegHandler extends SimpleChannelInboundHandler<Message> {
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, Message message) {
-        if (settled) {
-            return;
+        if (settled || message instanceof Heartbeat) {
+            return; // a heartbeat: the director's echo of a paused leg's probe (QuicLeg)
         }
         if (message instanceof Token token) {
             events.token(token);
@@ -90,7 +92,14 @@ final class LegHandler extends SimpleChannelInboundHandler<Message> {
         settled = true;
         if (cause instanceof QuicStreamResetException reset) {
             QuicStreams.peerReset(stream);
-            if (!wasSettled) {
+            if (wasSettled) {
+                return;
+            }
+            if (reset.applicationProtocolCode() == ErrorCode.TOO_SLOW.code()) {
+                // final: resuming would only be cut off again while the subscriber does not read
+                events.refused(new StreamError(ErrorCode.TOO_SLOW, "the director ended the stream: this client read "
+                        + "nothing of it for too long (the director's CONNECTION_SWAP_SLOW_CLIENT_TIMEOUT)"));
+            } else {
                 events.broken("stream reset by director (code " + reset.applicationProtocolCode() + ")");
             }
             return;

@@ -42,6 +42,11 @@ public final class InJvmCluster implements AutoCloseable {
         return director;
     }
 
+    /** The director's context (null before {@link #startDirector}). */
+    public ConfigurableApplicationContext director() {
+        return director;
+    }
+
     public int directorPort() {
         return director.getEnvironment().getRequiredProperty("local.quic.port", Integer.class);
     }

@@ -37,6 +37,11 @@ public final class RawGeneration {
         return generation;
     }
 
+    /** A generation whose {@code request} was written on {@code stream} already (e.g. after pausing its reading). */
+    public static RawGeneration of(RawQuicClient.Stream stream, GenerationRequest request) {
+        return new RawGeneration(stream, request.resumeAfter(), request.deliveredText());
+    }
+
     /** Waits for CONNECTED; returns the worker's label. */
     public String awaitWorker(Duration timeout) throws InterruptedException {
         readUntil(timeout, () -> worker != null);

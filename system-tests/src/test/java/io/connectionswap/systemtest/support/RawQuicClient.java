@@ -78,6 +78,20 @@ public final class RawQuicClient implements AutoCloseable {
         return stream;
     }
 
+    /**
+     * Keeps the connection from its idle timeout while no stream carries anything (e.g. every stream is paused): a
+     * control stream with a heartbeat every {@code interval}, as the client library does.
+     */
+    public void keepAlive(java.time.Duration interval) throws Exception {
+        Stream control = openStream();
+        control.channel.eventLoop().scheduleAtFixedRate(() -> {
+            if (control.channel.isActive()) {
+                control.channel.writeAndFlush(new io.connectionswap.protocol.message.Heartbeat(System.nanoTime()));
+            }
+            control.replies.clear(); // the echoes
+        }, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
     @Override
     public void close() {
         connection.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
@@ -117,6 +131,19 @@ public final class RawQuicClient implements AutoCloseable {
 
         public void finish() {
             channel.shutdownOutput().syncUninterruptibly();
+        }
+
+        /**
+         * Ends our side as a well-behaved client does once the director ended its side (END or a final ERROR): our FIN,
+         * so that both peers release the stream at once instead of after the director's linger.
+         */
+        public void done() {
+            io.connectionswap.protocol.quic.QuicStreams.finish(channel);
+        }
+
+        /** Resets the stream both ways (RESET_STREAM and STOP_SENDING with {@code code}): a client that cancels hard. */
+        public void reset(io.connectionswap.protocol.frame.ErrorCode code) {
+            io.connectionswap.protocol.quic.QuicStreams.abort(channel, code);
         }
 
         public Message next(long seconds) throws InterruptedException {

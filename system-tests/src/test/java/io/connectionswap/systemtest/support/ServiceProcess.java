@@ -82,6 +82,32 @@ public final class ServiceProcess {
         process.destroy();
     }
 
+    /** {@code kill -<signal> <pid>} ({@code STOP}, {@code CONT}, ...). */
+    public void signal(String signal) {
+        try {
+            Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid()))
+                    .redirectErrorStream(true).start();
+            if (!kill.waitFor(5, TimeUnit.SECONDS)) {
+                kill.destroyForcibly();
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("kill -" + signal + " " + process.pid(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Starts the process again after it exited (killed, drained or stopped), with the same environment, ports and
+     * log file (appended to).
+     */
+    public ServiceProcess restart() {
+        if (isAlive()) {
+            throw new IllegalStateException(name + " is still running (pid " + process.pid() + ")");
+        }
+        return start();
+    }
+
     public boolean waitForExit(Duration timeout) {
         try {
             return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);

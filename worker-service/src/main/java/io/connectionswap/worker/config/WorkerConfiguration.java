@@ -1,6 +1,7 @@
 package io.connectionswap.worker.config;
 
 import io.connectionswap.protocol.model.ModelBackend;
+import io.connectionswap.protocol.quic.QuicConnections;
 import io.connectionswap.protocol.quic.QuicEventLoops;
 import io.connectionswap.protocol.quic.QuicSettings;
 import io.connectionswap.worker.model.StandInBackend;
@@ -35,6 +36,15 @@ public class WorkerConfiguration {
     @Bean
     QuicSettings quicSettings(WorkerProperties properties) {
         return QuicSettings.DEFAULTS.withMaxRequestBytes((int) properties.maxRequestBytes().toBytes());
+    }
+
+    /**
+     * The worker's open QUIC connections (from directors, and its registrations with them), for
+     * {@code swap_quic_streams_open}.
+     */
+    @Bean
+    QuicConnections workerQuicConnections() {
+        return new QuicConnections();
     }
 
     @Bean(destroyMethod = "shutdownGracefully")

@@ -2,6 +2,7 @@ package io.connectionswap.worker.metrics;
 
 import io.connectionswap.protocol.metrics.LogMetrics;
 import io.connectionswap.protocol.metrics.NettyMetrics;
+import io.connectionswap.protocol.quic.QuicConnections;
 import io.connectionswap.worker.quic.ActiveStreams;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -17,7 +18,8 @@ public class WorkerMeters {
     private final Counter tokens;
     private final Counter handoffs;
 
-    public WorkerMeters(MeterRegistry registry, ActiveStreams activeStreams, EventLoopGroup workerEventLoop) {
+    public WorkerMeters(MeterRegistry registry, ActiveStreams activeStreams, EventLoopGroup workerEventLoop,
+                        QuicConnections quicConnections) {
         this.registry = registry;
         // netty_allocator_*, netty_eventexecutor_tasks_pending
         NettyMetrics.bind(registry, workerEventLoop);
@@ -33,6 +35,11 @@ public class WorkerMeters {
         // connection_swap_worker_streams_active
         Gauge.builder("connection.swap.worker.streams.active", activeStreams, ActiveStreams::count)
                 .description("Generation streams this worker is serving now")
+                .register(registry);
+        // connection_swap_quic_streams_open
+        Gauge.builder("connection.swap.quic.streams.open", quicConnections, QuicConnections::streamsHeld)
+                .description("QUIC stream channels held by the worker's connections (from directors, and its "
+                        + "registrations): returns to the in-flight level when streams are released")
                 .register(registry);
     }
 

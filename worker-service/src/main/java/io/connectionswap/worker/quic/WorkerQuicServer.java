@@ -3,6 +3,7 @@ package io.connectionswap.worker.quic;
 import io.connectionswap.protocol.quic.Heartbeats;
 import io.connectionswap.protocol.quic.HostPort;
 import io.connectionswap.protocol.quic.QuicCodecs;
+import io.connectionswap.protocol.quic.QuicConnections;
 import io.connectionswap.protocol.quic.QuicServerEndpoint;
 import io.connectionswap.protocol.quic.QuicSettings;
 import io.connectionswap.protocol.quic.StreamPipelines;
@@ -50,12 +51,13 @@ public class WorkerQuicServer implements SmartLifecycle {
     private final DirectorRegistration registration;
     private final ApplicationEventPublisher events;
     private final ConfigurableEnvironment environment;
+    private final QuicConnections connections;
     private volatile QuicServerEndpoint endpoint;
 
     public WorkerQuicServer(WorkerProperties properties, TlsContexts workerTls, QuicSettings settings,
                             EventLoopGroup group, WorkerStreamContext streamContext, ActiveStreams activeStreams,
                             DirectorRegistration registration, ApplicationEventPublisher events,
-                            ConfigurableEnvironment environment) {
+                            ConfigurableEnvironment environment, QuicConnections workerQuicConnections) {
         this.properties = properties;
         this.tls = workerTls;
         this.settings = settings;
@@ -65,6 +67,7 @@ public class WorkerQuicServer implements SmartLifecycle {
         this.registration = registration;
         this.events = events;
         this.environment = environment;
+        this.connections = workerQuicConnections;
     }
 
     @Override
@@ -150,6 +153,7 @@ public class WorkerQuicServer implements SmartLifecycle {
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
             Channel channel = ctx.channel();
+            connections.add((QuicChannel) channel);
             log.debug("worker={} peer={} director connected", properties.label(),
                     ((QuicChannel) channel).remoteSocketAddress());
             ctx.fireChannelActive();

@@ -5,6 +5,7 @@ import io.connectionswap.protocol.model.ModelBackend;
 import io.connectionswap.protocol.dns.HostResolver;
 import io.connectionswap.protocol.dns.NameServers;
 import io.connectionswap.protocol.quic.HostPort;
+import io.connectionswap.protocol.quic.QuicConnections;
 import io.connectionswap.protocol.quic.QuicConnector;
 import io.connectionswap.protocol.quic.QuicSettings;
 import io.connectionswap.protocol.tls.TlsContexts;
@@ -49,6 +50,7 @@ public class DirectorRegistration {
     private final EventLoopGroup group;
     private final QuicConnector connector;
     private final ModelBackend model;
+    private final QuicConnections connections;
     private final String instanceId = UUID.randomUUID().toString();
     private final Map<InetSocketAddress, DirectorSession> sessions = new ConcurrentHashMap<>();
     private volatile HostPort advertised;
@@ -62,10 +64,12 @@ public class DirectorRegistration {
     private boolean lookupInFlight; // lookup loop only
 
     public DirectorRegistration(WorkerProperties properties, TlsContexts workerTls, QuicSettings settings,
-                                EventLoopGroup workerEventLoop, ModelBackend model) {
+                                EventLoopGroup workerEventLoop, ModelBackend model,
+                                QuicConnections workerQuicConnections) {
         this.properties = properties;
         this.model = model;
         this.group = workerEventLoop;
+        this.connections = workerQuicConnections;
         this.connector = new QuicConnector(workerEventLoop, settings, workerTls.clientContext());
         this.lookupLoop = workerEventLoop.next();
         this.resolver = HostResolver.create(lookupLoop, NameServers.system(), "worker");
@@ -216,7 +220,7 @@ public class DirectorRegistration {
             }
         }
         found.forEach((address, tlsName) -> sessions.computeIfAbsent(address, key -> {
-            DirectorSession session = new DirectorSession(properties.label(), key, tlsName, connector, group.next(),
+            DirectorSession session = new DirectorSession(properties.label(), key, tlsName, connector, connections, group.next(),
                     this::registration, properties.heartbeatInterval(), properties.heartbeatTimeout(),
                     properties.registrationRetryMax());
             session.start();

@@ -7,6 +7,7 @@ import io.connectionswap.protocol.message.RegistrationAck;
 import io.connectionswap.protocol.message.StreamError;
 import io.connectionswap.protocol.message.WorkerRegistration;
 import io.connectionswap.protocol.quic.Heartbeats;
+import io.connectionswap.protocol.quic.QuicConnections;
 import io.connectionswap.protocol.retry.Backoff;
 import io.connectionswap.protocol.quic.QuicConnector;
 import io.connectionswap.protocol.quic.StreamFailures;
@@ -42,6 +43,7 @@ final class DirectorSession {
     private final InetSocketAddress address;
     private final String tlsName;
     private final QuicConnector connector;
+    private final QuicConnections connections;
     private final EventLoop loop;
     private final Supplier<WorkerRegistration> registration;
     private final Duration heartbeatInterval;
@@ -53,13 +55,15 @@ final class DirectorSession {
     private volatile String lastProblem;
     private final Backoff backoff; // on loop only
 
-    DirectorSession(String label, InetSocketAddress address, String tlsName, QuicConnector connector, EventLoop loop,
+    DirectorSession(String label, InetSocketAddress address, String tlsName, QuicConnector connector,
+                    QuicConnections connections, EventLoop loop,
                     Supplier<WorkerRegistration> registration, Duration heartbeatInterval, Duration heartbeatTimeout,
                     Duration retryMax) {
         this.label = label;
         this.address = address;
         this.tlsName = tlsName;
         this.connector = connector;
+        this.connections = connections;
         this.loop = loop;
         this.registration = registration;
         this.heartbeatInterval = heartbeatInterval;
@@ -125,6 +129,7 @@ final class DirectorSession {
                 connection.close();
                 return;
             }
+            connections.add(connection);
             connection.closeFuture().addListener(closed -> loop.execute(this::connectionLost));
             connection.createStream(QuicStreamType.BIDIRECTIONAL, new ChannelInitializer<QuicStreamChannel>() {
                 @Override

@@ -17,7 +17,8 @@ class WorkerMetersTest {
         DefaultEventLoop loop = new DefaultEventLoop();
         try {
             PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-            WorkerMeters meters = new WorkerMeters(registry, new ActiveStreams(), loop);
+            WorkerMeters meters = new WorkerMeters(registry, new ActiveStreams(), loop,
+                    new io.connectionswap.protocol.quic.QuicConnections());
             meters.tokenSent();
             meters.handoffAccepted();
             assertThat(Arrays.stream(registry.scrape().split("\n"))
@@ -26,7 +27,7 @@ class WorkerMetersTest {
                     .filter(name -> name.contains("swap")).distinct())
                     .containsExactlyInAnyOrder("connection_swap_worker_tokens_total",
                             "connection_swap_worker_handoffs_total", "connection_swap_worker_streams_active",
-                            "connection_swap_log_events_dropped_total");
+                            "connection_swap_log_events_dropped_total", "connection_swap_quic_streams_open");
         } finally {
             loop.shutdownGracefully();
         }

@@ -21,6 +21,7 @@ import io.connectionswap.worker.tracing.WorkerTracing;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import io.connectionswap.protocol.model.ModelBackend;
 import io.connectionswap.protocol.quic.Heartbeats;
+import io.connectionswap.protocol.quic.QuicConnections;
 import io.connectionswap.protocol.quic.StreamPipelines;
 import io.connectionswap.worker.config.WorkerProperties;
 import io.connectionswap.worker.health.FailureSimulation;
@@ -191,7 +192,7 @@ class GenerationStreamHandlerTest {
                 null, Duration.ofSeconds(10), "127.0.0.1:61000", false, Duration.ofSeconds(10), Duration.ofSeconds(20),
                 Duration.ofSeconds(2), Duration.ofSeconds(1), Duration.ofMillis(3500), 1, DataSize.ofMegabytes(4));
         WorkerStreamContext context = new WorkerStreamContext(properties, backend,
-                new WorkerMeters(new SimpleMeterRegistry(), active, loops), active, new FailureSimulation(properties),
+                new WorkerMeters(new SimpleMeterRegistry(), active, loops, new QuicConnections()), active, new FailureSimulation(properties),
                 tracing);
         EmbeddedChannel channel = new EmbeddedChannel();
         StreamPipelines.messages(channel, limits, Heartbeats.responder());

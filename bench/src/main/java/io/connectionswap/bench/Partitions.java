@@ -1,0 +1,76 @@
+package io.connectionswap.bench;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Network partitions of one UDP port on loopback with iptables: {@code iptables -A INPUT -i lo -p udp --dport <port>
+ * -j DROP}, tagged with a comment so that {@link #removeAll} (and bench/soak.sh's trap) finds and deletes every rule
+ * the soak added, whatever happened. Needs root (CAP_NET_ADMIN).
+ */
+final class Partitions {
+
+    static final String TAG = "connection-swap-soak";
+
+    private Partitions() {
+    }
+
+    /** Whether iptables can be used here (a harmless listing succeeds). */
+    static boolean available() {
+        return run(List.of("iptables", "-S", "INPUT")) != null;
+    }
+
+    static void drop(int port) {
+        if (run(rule("-A", port)) == null) {
+            throw new IllegalStateException("iptables -A for udp/" + port + " failed");
+        }
+    }
+
+    static void heal(int port) {
+        run(rule("-D", port));
+    }
+
+    /** Deletes every rule this soak added (any port). */
+    static int removeAll() {
+        String rules = run(List.of("iptables", "-S", "INPUT"));
+        if (rules == null) {
+            return 0;
+        }
+        int removed = 0;
+        for (String line : rules.split("\n")) {
+            if (line.startsWith("-A INPUT ") && line.contains(TAG)) {
+                List<String> delete = new ArrayList<>(List.of("iptables", "-D"));
+                delete.addAll(List.of(line.substring(3).replace("\"", "").split(" ")));
+                if (run(delete) != null) {
+                    removed++;
+                }
+            }
+        }
+        return removed;
+    }
+
+    private static List<String> rule(String action, int port) {
+        return List.of("iptables", action, "INPUT", "-i", "lo", "-p", "udp", "--dport", Integer.toString(port),
+                "-m", "comment", "--comment", TAG, "-j", "DROP");
+    }
+
+    /** Output of {@code command}, or null when it failed. */
+    private static String run(List<String> command) {
+        try {
+            Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+            String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!process.waitFor(10, TimeUnit.SECONDS) || process.exitValue() != 0) {
+                return null;
+            }
+            return output;
+        } catch (IOException e) {
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
+    }
+}

@@ -1,0 +1,229 @@
+package io.connectionswap.bench;
+
+import io.connectionswap.swapclient.SwapClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BiConsumer;
+
+/**
+ * The chaos soak's processes: the director and the workers from their jars on loopback (fixed ports chosen free at
+ * start, kept across restarts), their stream gauges and their heaps ({@code jcmd GC.class_histogram}: live objects
+ * after a full GC).
+ */
+final class SoakProcesses implements AutoCloseable {
+
+    /** Live heap may end this much above its level before the load (metric series, JIT, pools). */
+    static final double HEAP_SLACK_MIB = 16;
+    private static final String STREAM_CHANNEL = "io.netty.handler.codec.quic.QuicheQuicStreamChannel";
+    private static final List<String> JVM = List.of("-Xmx256m", "-XX:+UseSerialGC");
+
+    private final SoakOptions options;
+    private final Path root = Paths.repositoryRoot();
+    private final int directorPort = Ports.freeUdp();
+    private final List<ChaosMonkey.Target> workers = new ArrayList<>();
+    private ChildProcess director;
+
+    SoakProcesses(SoakOptions options) {
+        this.options = options;
+    }
+
+    int directorPort() {
+        return directorPort;
+    }
+
+    Path certificates() {
+        return root.resolve("certs");
+    }
+
+    List<ChaosMonkey.Target> workerTargets() {
+        return workers;
+    }
+
+    void startCluster() throws Exception {
+        Path logs = options.out().resolve("soak-logs");
+        Files.createDirectories(logs);
+        ChildProcess.pidFile(options.out().resolve("soak-children.pids"));
+        int removed = Partitions.removeAll();
+        if (removed > 0) {
+            ChaosSoak.log("removed %d iptables rules left by an earlier soak", removed);
+        }
+        if (options.partitions() && !Partitions.available()) {
+            throw new IllegalStateException("iptables cannot be used here (root needed); run with --no-partitions");
+        }
+        Map<String, String> common = new LinkedHashMap<>();
+        common.put("CONNECTION_SWAP_CERTS_DIR", certificates().toString());
+        common.put("CONNECTION_SWAP_TOKEN_INTERVAL", options.tokenInterval().toMillis() + "ms");
+        // per-stream INFO lines (hundreds of thousands) off; WARN and ERROR (every swap, every fault) stay
+        common.put("LOGGING_LEVEL_IO_CONNECTIONSWAP", "WARN");
+        Map<String, String> directorEnv = new LinkedHashMap<>(common);
+        directorEnv.put("CONNECTION_SWAP_DIRECTOR_ADDR", "127.0.0.1:" + directorPort);
+        // a stall needs 400 ms of silence: seven JVMs share two cores here
+        directorEnv.put("CONNECTION_SWAP_STALL_MINIMUM", "400ms");
+        director = new ChildProcess("director", jar("director-service"), JVM, directorEnv, Ports.freeTcp(),
+                logs.resolve("director.log")).start();
+        for (int i = 1; i <= options.workers(); i++) {
+            int port = Ports.freeUdp();
+            Map<String, String> env = new LinkedHashMap<>(common);
+            env.put("CONNECTION_SWAP_WORKER_ADDR", "127.0.0.1:" + port);
+            env.put("CONNECTION_SWAP_WORKER_LABEL", "worker-" + i);
+            env.put("CONNECTION_SWAP_DIRECTOR_TARGET", "127.0.0.1:" + directorPort);
+            workers.add(new ChaosMonkey.Target(new ChildProcess("worker-" + i, jar("worker-service"), JVM, env,
+                    Ports.freeTcp(), logs.resolve("worker-" + i + ".log")).start(), port));
+        }
+        ChaosSoak.await("director ready", Duration.ofSeconds(180), director::ready);
+        awaitHealthyWorkers(Duration.ofSeconds(180));
+    }
+
+    void awaitHealthyWorkers(Duration timeout) throws InterruptedException {
+        ChaosSoak.await(options.workers() + " healthy workers", timeout,
+                () -> directorGauge(ChaosSoak.WORKERS, "state", "healthy") == options.workers());
+    }
+
+    double directorGauge(String name) {
+        Prometheus metrics = text(director.metrics());
+        return metrics == null ? Double.NaN : metrics.sum(name);
+    }
+
+    private double directorGauge(String name, String label, String value) {
+        Prometheus metrics = text(director.metrics());
+        return metrics == null ? Double.NaN : metrics.sum(name, label, value);
+    }
+
+    /** SIGTERM to the director, then the same director again; returns ms from SIGTERM to ready. */
+    long restartDirector(SoakLoad load) throws InterruptedException {
+        ChaosSoak.log("restarting the director");
+        load.directorRestarting();
+        long sent = director.sigterm();
+        if (!director.waitForExit(Duration.ofSeconds(30))) {
+            director.kill9();
+        }
+        director.start();
+        ChaosSoak.await("restarted director ready", Duration.ofSeconds(180), director::ready);
+        long millis = (System.nanoTime() - sent) / 1_000_000;
+        ChaosSoak.log("director back after %d ms", millis);
+        return millis;
+    }
+
+    /** Stream gauges and heaps of every process, and the clients' stream channels, now. */
+    Map<String, Object> idleLevels(List<SwapClient> clients) {
+        Map<String, Object> levels = new LinkedHashMap<>();
+        levels.put("clients_streams", clients.stream().mapToInt(SwapClient::openStreams).sum());
+        for (ChildProcess process : processes()) {
+            Map<String, Object> level = new LinkedHashMap<>();
+            Prometheus metrics = text(process.metrics());
+            level.put("streams", metrics == null ? null : (int) metrics.sum(ChaosSoak.QUIC_STREAMS_OPEN));
+            String histogram = process.jcmd(Duration.ofSeconds(60), "GC.class_histogram");
+            level.put("stream_channels", histogram == null ? null : count(histogram, STREAM_CHANNEL));
+            level.put("live_heap_mib", histogram == null ? null : Stats.round1(total(histogram) / 1048576.0));
+            levels.put(process.name(), level);
+        }
+        return levels;
+    }
+
+    /** Waits until every gauge is back at its level {@code before}, then takes the levels. */
+    @SuppressWarnings("unchecked")
+    Map<String, Object> awaitIdleLevels(List<SwapClient> clients, Map<String, Object> before, Duration timeout)
+            throws InterruptedException {
+        try {
+            ChaosSoak.await("stream gauges back at their idle level", timeout, () -> {
+                if (clients.stream().mapToInt(SwapClient::openStreams).sum() != (int) before.get("clients_streams")) {
+                    return false;
+                }
+                for (ChildProcess process : processes()) {
+                    Prometheus metrics = text(process.metrics());
+                    Object idle = ((Map<String, Object>) before.get(process.name())).get("streams");
+                    if (metrics == null || idle == null || (int) metrics.sum(ChaosSoak.QUIC_STREAMS_OPEN) != (int) idle) {
+                        return false;
+                    }
+                }
+                return true;
+            });
+        } catch (IllegalStateException e) {
+            ChaosSoak.log("%s", e.getMessage()); // the check below names what is off
+        }
+        // a finished stream waits up to the 10 s linger for its peer's FIN, referenced by the linger timer
+        Thread.sleep(11_000);
+        return idleLevels(clients);
+    }
+
+    /** The checks of "back to baseline", one per process. */
+    @SuppressWarnings("unchecked")
+    void checkBackToBaseline(Map<String, Object> before, Map<String, Object> after, BiConsumer<Boolean, String> check) {
+        check.accept(after.get("clients_streams").equals(before.get("clients_streams")),
+                "clients' stream channels " + before.get("clients_streams") + " -> " + after.get("clients_streams"));
+        for (ChildProcess process : processes()) {
+            Map<String, Object> was = (Map<String, Object>) before.get(process.name());
+            Map<String, Object> now = (Map<String, Object>) after.get(process.name());
+            check.accept(now.get("streams") != null && now.get("streams").equals(was.get("streams")),
+                    process.name() + " connection_swap_quic_streams_open " + was.get("streams") + " -> " + now.get("streams"));
+            check.accept(now.get("stream_channels") != null && now.get("streams") != null
+                            && (long) now.get("stream_channels") <= (int) now.get("streams"),
+                    process.name() + " live QuicheQuicStreamChannel objects " + now.get("stream_channels")
+                            + " (gauge " + now.get("streams") + ")");
+            check.accept(now.get("live_heap_mib") != null && was.get("live_heap_mib") != null
+                            && ((Number) now.get("live_heap_mib")).doubleValue()
+                            <= ((Number) was.get("live_heap_mib")).doubleValue() + HEAP_SLACK_MIB,
+                    process.name() + " live heap " + was.get("live_heap_mib") + " -> " + now.get("live_heap_mib")
+                            + " MiB (at most +" + HEAP_SLACK_MIB + ")");
+        }
+    }
+
+    private List<ChildProcess> processes() {
+        List<ChildProcess> all = new ArrayList<>();
+        all.add(director);
+        workers.forEach(worker -> all.add(worker.process));
+        return all;
+    }
+
+    private static long count(String histogram, String className) {
+        for (String line : histogram.split("\n")) {
+            String[] fields = line.trim().split("\\s+");
+            if (fields.length == 4 && fields[3].equals(className)) {
+                return Long.parseLong(fields[1]);
+            }
+        }
+        return 0;
+    }
+
+    private static long total(String histogram) {
+        for (String line : histogram.split("\n")) {
+            String[] fields = line.trim().split("\\s+");
+            if (fields.length == 3 && fields[0].equals("Total")) {
+                return Long.parseLong(fields[2]);
+            }
+        }
+        return -1;
+    }
+
+    /** The service jar: soak.sh's private copy (-Dbench.jars), so a build in the tree cannot replace it mid-run. */
+    private Path jar(String service) {
+        String copies = System.getProperty("bench.jars");
+        if (copies != null && Files.isRegularFile(Path.of(copies, service + ".jar"))) {
+            return Path.of(copies, service + ".jar");
+        }
+        return root.resolve(service + "/target/" + service + ".jar");
+    }
+
+    /** From the shutdown hook: no iptables rule and no child survives the soak. */
+    void emergencyCleanup() {
+        Partitions.removeAll();
+        ChildProcess.ALL.forEach(ChildProcess::killNow);
+    }
+
+    @Override
+    public void close() {
+        Partitions.removeAll();
+        for (ChildProcess process : new ArrayList<>(ChildProcess.ALL)) {
+            process.stop(Duration.ofSeconds(20));
+        }
+    }
+
+    private static Prometheus text(Metrics metrics) {
+        return metrics == null ? null : metrics.text();
+    }
+}

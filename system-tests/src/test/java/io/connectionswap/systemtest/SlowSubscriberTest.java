@@ -1,0 +1,124 @@
+package io.connectionswap.systemtest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.frame.FrameLimits;
+import io.connectionswap.protocol.message.SamplingParameters;
+import io.connectionswap.protocol.model.DeterministicTokenModel;
+import io.connectionswap.protocol.quic.QuicSettings;
+import io.connectionswap.swapclient.GenerationEvent;
+import io.connectionswap.swapclient.GenerationException;
+import io.connectionswap.swapclient.SwapClient;
+import io.connectionswap.systemtest.support.InJvmCluster;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Flow;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.context.ConfigurableApplicationContext;
+
+/**
+ * A subscriber of the client library that stops requesting: the library stops reading the stream, the director is
+ * held back by the stream window and, after its slow-client timeout, resets the stream with {@code TOO_SLOW} and
+ * stops the worker. The library notices that reset although it is not reading (a paused leg probes with a heartbeat,
+ * whose write fails once the director sent STOP_SENDING), releases the stream at once, and ends the generation with
+ * {@code TOO_SLOW} after the events it holds (a resume would only be cut off again). In-JVM, with a 16 KiB stream
+ * window on the client so that the stand-in fills it in a second.
+ */
+class SlowSubscriberTest {
+
+    private static final DeterministicTokenModel MODEL = new DeterministicTokenModel();
+    private static final Duration DEADLINE = Duration.ofSeconds(30);
+
+    private final InJvmCluster cluster = new InJvmCluster("1ms");
+    private SwapClient client;
+
+    @AfterEach
+    void stop() {
+        if (client != null) {
+            client.close();
+        }
+        cluster.close();
+    }
+
+    @Test
+    void aSubscriberThatStopsRequestingIsCutOffWithTooSlowAndItsStreamIsReleasedOnEverySide() throws Exception {
+        ConfigurableApplicationContext director = cluster.startDirector("--CONNECTION_SWAP_SLOW_CLIENT_TIMEOUT=3s",
+                "--CONNECTION_SWAP_HEALTH_INTERVAL=500ms");
+        ConfigurableApplicationContext worker = cluster.startWorker("worker-a", 0);
+        await().atMost(DEADLINE).until(() -> cluster.registry().healthyCount() == 1);
+        client = SwapClient.builder().directors("127.0.0.1:" + cluster.directorPort()).certificates(null)
+                .quicSettings(new QuicSettings(Duration.ofSeconds(10), 64L * 1024 * 1024, 16 * 1024, 1000,
+                        FrameLimits.DEFAULTS))
+                .build().start();
+        await().atMost(DEADLINE).until(() -> client.connectionState().connected());
+
+        List<GenerationEvent> events = new CopyOnWriteArrayList<>();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        AtomicReference<Flow.Subscription> subscription = new AtomicReference<>();
+        client.completion("stand-in", "slow subscriber", SamplingParameters.maxTokens(60_000))
+                .subscribe(new Flow.Subscriber<>() {
+                    @Override
+                    public void onSubscribe(Flow.Subscription s) {
+                        subscription.set(s);
+                        s.request(10); // then nothing for a while
+                    }
+
+                    @Override
+                    public void onNext(GenerationEvent event) {
+                        events.add(event);
+                    }
+
+                    @Override
+                    public void onError(Throwable throwable) {
+                        failure.set(throwable);
+                    }
+
+                    @Override
+                    public void onComplete() {
+                        failure.set(new AssertionError("completed"));
+                    }
+                });
+
+        await("the director cuts the slow client off").atMost(DEADLINE).pollInterval(Duration.ofMillis(100))
+                .until(() -> counter(director, "connection.swap.limit.hits", "limit", "slow_client") == 1);
+        long cutOff = System.nanoTime();
+        MeterRegistry workerMeters = worker.getBean(MeterRegistry.class);
+        await("the client releases its stream though it reads nothing, and so do director and worker")
+                .atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(50))
+                .until(() -> client.openStreams() == 1
+                        && workerMeters.get("connection.swap.worker.streams.active").gauge().value() == 0
+                        && cluster.registry().heldStreams() == 1);
+        System.out.printf("client stream released %d ms after the cut-off%n", (System.nanoTime() - cutOff) / 1_000_000);
+        assertThat(failure.get()).as("nothing delivered beyond the 10 events asked for").isNull();
+        assertThat(events).hasSize(10);
+
+        subscription.get().request(Long.MAX_VALUE); // the subscriber is back: what was held, then the error
+        await().atMost(DEADLINE).until(() -> failure.get() != null);
+        assertThat(failure.get()).isInstanceOf(GenerationException.class);
+        assertThat(((GenerationException) failure.get()).code()).isEqualTo(ErrorCode.TOO_SLOW);
+        StringBuilder text = new StringBuilder();
+        int last = 0;
+        for (GenerationEvent event : events) {
+            if (event instanceof GenerationEvent.Token token) {
+                assertThat(token.sequence()).isEqualTo(last + 1);
+                last = token.sequence();
+                text.append(token.text());
+            }
+        }
+        assertThat(last).as("tokens held for the subscriber").isPositive();
+        assertThat(text.toString()).isEqualTo(MODEL.text("slow subscriber", 1, last));
+        assertThat(counter(director, "connection.swap.swaps", "reason", "stall") + counter(director, "connection.swap.swaps", "reason", "health"))
+                .as("no swap: the worker did nothing wrong").isZero();
+    }
+
+    private static double counter(ConfigurableApplicationContext context, String name, String tag, String value) {
+        return context.getBean(MeterRegistry.class).find(name).tag(tag, value).counters().stream()
+                .mapToDouble(c -> c.count()).sum();
+    }
+}
