@@ -120,6 +120,9 @@ class ErrorsAreNotFailuresIT {
         double tokens = client.metrics().sum("connection_swap_client_tokens_total");
         await("the client keeps streaming").atMost(DEADLINE).pollInterval(Duration.ofMillis(200))
                 .until(() -> client.metrics().sum("connection_swap_client_tokens_total") >= tokens + 40);
+        // the small generation and at least one of the client's 100-token generations ended by length
+        await("a client generation completes").atMost(DEADLINE).pollInterval(Duration.ofMillis(200))
+                .until(() -> director.metrics().sum("connection_swap_generations_total", "finish_reason", "length") >= 2);
         PrometheusText metrics = director.metrics();
         assertThat(metrics.sum("connection_swap_swaps_total")).as("no swap, no retry storm").isZero();
         assertThat(metrics.sum("connection_swap_request_errors_total", "code", "REQUEST_TOO_LARGE")).isEqualTo(1);
