@@ -16,7 +16,6 @@ import io.connectionswap.systemtest.support.ProcessCluster;
 import io.connectionswap.systemtest.support.RawGeneration;
 import io.connectionswap.systemtest.support.RawQuicClient;
 import io.connectionswap.systemtest.support.ServiceProcess;
-import io.connectionswap.testsupport.tls.RepositoryPki;
 import io.netty.channel.EventLoopGroup;
 import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.handler.codec.quic.QuicSslContext;
@@ -49,8 +48,13 @@ class TlsOnAnOwnCaIT {
     private static final Duration DEADLINE = Duration.ofSeconds(30);
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
+    private static final X500Principal OWN_CA = new X500Principal("CN=Example Corp QUIC CA, O=Example Corp");
+
     @TempDir
     static Path ownPki;
+    /** A CA with the own CA's name but another key: its client certificate names the right issuer, and is forged. */
+    @TempDir
+    static Path impostorPki;
     private ProcessCluster cluster;
     private ServiceProcess director;
     private ServiceProcess worker;
@@ -58,7 +62,8 @@ class TlsOnAnOwnCaIT {
 
     @BeforeAll
     void start() {
-        DevelopmentPki.create(ownPki, new X500Principal("CN=Example Corp QUIC CA, O=Example Corp"));
+        DevelopmentPki.create(ownPki, OWN_CA);
+        DevelopmentPki.create(impostorPki, OWN_CA);
         String certs = "CONNECTION_SWAP_CERTS_DIR=" + ownPki;
         cluster = new ProcessCluster("TlsOnAnOwnCaIT", "50ms");
         director = cluster.startDirector(certs, "CONNECTION_SWAP_CLIENT_AUTH=required");
@@ -103,8 +108,9 @@ class TlsOnAnOwnCaIT {
                 "a client without a certificate");
         await("the director logs the refusal").atMost(DEADLINE).pollInterval(Duration.ofMillis(200))
                 .until(() -> !director.logLines("PEER_DID_NOT_RETURN_A_CERTIFICATE").isEmpty());
-        // a client certificate of another CA (this clone's development PKI), from a client that trusts the director
-        TlsMaterial foreign = TlsIdentity.of(RepositoryPki.certs(), "client").material();
+        // a client certificate of another CA that bears the own CA's name (so the client's key manager offers it for
+        // the director's certificate request, which names the accepted issuer), from a client that trusts the director
+        TlsMaterial foreign = TlsIdentity.of(impostorPki, "client").material();
         assertRefused(QuicTls.client(new TlsMaterial("client certificate of another CA", foreign.keyManagers(),
                 foreign.certificateChain(), ownClient.caCertificates())), "a client with a certificate of another CA");
         // the log is asynchronous: the line may reach the process's output a moment after the refusal
