@@ -1,6 +1,7 @@
 package io.connectionswap.director.tracing;
 
 import io.connectionswap.protocol.tracing.ActuatorSpans;
+import io.connectionswap.protocol.tracing.TracingSampler;
 import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.exporter.SpanExportingPredicate;
 import io.micrometer.tracing.propagation.Propagator;
@@ -29,13 +30,7 @@ public class DirectorTracingConfiguration {
     /** Replaces Boot's sampler (10 % of new traces by default) with: nothing while off, Boot's probability while on. */
     @Bean
     Sampler connectionSwapSampler(TracingProperties tracing, Environment environment) {
-        double probability = environment.getProperty("management.tracing.sampling.probability", Double.class, 1.0);
-        log.info("tracing.enabled={} sampling.probability={} otlp.endpoint={} tracing {}", tracing.enabled(),
-                tracing.enabled() ? probability : 0,
-                environment.getProperty("management.opentelemetry.tracing.export.otlp.endpoint", "none")
-                        .replaceFirst("//[^/@]*@", "//"),
-                tracing.enabled() ? "on: a span per leg of every generation" : "off (CONNECTION_SWAP_TRACING=true turns it on)");
-        return tracing.enabled() ? Sampler.parentBased(Sampler.traceIdRatioBased(probability)) : Sampler.alwaysOff();
+        return TracingSampler.of(tracing.enabled(), environment, "a span per leg of every generation", log);
     }
 
     @Bean
