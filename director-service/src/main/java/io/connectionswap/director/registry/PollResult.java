@@ -20,4 +20,9 @@ public record PollResult(String status, boolean unreachable, String detail) {
     public boolean up() {
         return "UP".equals(status);
     }
+
+    /** Taken out of service on purpose (a shutdown began), as opposed to DOWN (broken). */
+    public boolean outOfService() {
+        return "OUT_OF_SERVICE".equals(status);
+    }
 }

@@ -254,8 +254,10 @@ public final class WorkerRegistry {
         worker.pollFailed(result.detail(), result.unreachable());
         int threshold = result.unreachable() ? health.unreachableThreshold() : health.downThreshold();
         if (worker.state() == WorkerState.HEALTHY && worker.consecutiveFailures() >= threshold) {
-            markUnhealthy(worker, "health", "health poll " + result.detail() + " (" + worker.consecutiveFailures()
-                    + " in a row)");
+            // OUT_OF_SERVICE is a worker taken out of service on purpose: Spring Boot's readiness once a shutdown
+            // (SIGTERM) began, often seen a few ms before the worker's DRAIN message. Its streams move as a drain.
+            markUnhealthy(worker, result.outOfService() ? "drain" : "health", "health poll " + result.detail() + " ("
+                    + worker.consecutiveFailures() + " in a row)");
         }
         maybeEvict(worker);
     }

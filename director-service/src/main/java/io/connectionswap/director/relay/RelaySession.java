@@ -6,6 +6,7 @@ import io.connectionswap.director.tracing.LegOutcome;
 import io.connectionswap.director.tracing.LegSpan;
 import io.connectionswap.protocol.codec.MessageCodec;
 import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.frame.FrameType;
 import io.connectionswap.protocol.frame.RawFrame;
 import io.connectionswap.protocol.message.End;
 import io.connectionswap.protocol.message.FinishReason;
@@ -137,6 +138,9 @@ public final class RelaySession {
         try {
             if (phase != Phase.RELAYING) {
                 return; // the decision to swap was taken: late frames of the failed worker are dropped
+            }
+            if (frame.type() == FrameType.HEARTBEAT) {
+                return; // the frame a stream's FIN travels with (QuicStreams.finish), or an echo: not a worker's word
             }
             lastWorkerFrameNanos = clock.getAsLong();
             firstFrameSeen = true;

@@ -17,8 +17,10 @@ import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.handler.codec.quic.QuicStreamAddress;
 import io.netty.handler.codec.quic.QuicStreamChannel;
 import io.netty.handler.codec.quic.QuicStreamChannelConfig;
+import io.netty.handler.codec.quic.QuicStreamFrame;
 import io.netty.handler.codec.quic.QuicStreamPriority;
 import io.netty.handler.codec.quic.QuicStreamType;
+import io.netty.util.ReferenceCountUtil;
 
 /**
  * A bidirectional QUIC stream for {@code EmbeddedChannel} tests: half-closure as Netty's QUIC streams do it (our FIN
@@ -71,15 +73,26 @@ final class EmbeddedQuicStream extends EmbeddedChannel implements QuicStreamChan
         }
     }
 
+    /** Writes as Netty's QUIC stream does them: a {@link QuicStreamFrame} with FIN ends our side. */
     @Override
     protected void doWrite(ChannelOutboundBuffer in) throws Exception {
-        if (!outputShutdown) {
-            super.doWrite(in);
-            return;
-        }
-        while (in.current() != null) {
-            writesAfterFin++;
-            in.remove(new ChannelOutputShutdownException("stream " + streamId + " output was shut down"));
+        Object msg;
+        while ((msg = in.current()) != null) {
+            if (outputShutdown) {
+                writesAfterFin++;
+                in.remove(new ChannelOutputShutdownException("stream " + streamId + " output was shut down"));
+            } else if (msg instanceof QuicStreamFrame frame && frame.hasFin()) {
+                // our FIN, with the heartbeat it travels with (QuicStreams.finish): the end, not a message
+                in.remove();
+                outputShutdown = true;
+                closeIfDone();
+            } else if (msg instanceof QuicStreamFrame frame) {
+                handleOutboundMessage(frame.content().retain());
+                in.remove();
+            } else {
+                handleOutboundMessage(ReferenceCountUtil.retain(msg));
+                in.remove();
+            }
         }
     }
 

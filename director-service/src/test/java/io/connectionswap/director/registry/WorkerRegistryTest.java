@@ -86,6 +86,20 @@ class WorkerRegistryTest {
     }
 
     @Test
+    void outOfServiceIsADrainEvenBeforeTheWorkersDrainMessage() {
+        WorkerEndpoint worker = healthy("worker-a", 62001);
+        // a SIGTERM: Spring Boot's readiness turns OUT_OF_SERVICE a few ms before the worker's DRAIN arrives
+        poll(worker, PollResult.answered("OUT_OF_SERVICE", 503));
+        assertThat(worker.state()).isEqualTo(WorkerState.UNHEALTHY);
+        assertThat(failures).containsExactly("worker-a:drain");
+        onLoop(() -> {
+            registry.drain(worker, "shutdown");
+            return null;
+        });
+        assertThat(worker.state()).isEqualTo(WorkerState.DRAINING);
+    }
+
+    @Test
     void lostConnectionMakesTheWorkerUnhealthyAtOnce() {
         WorkerEndpoint worker = healthy("worker-a", 62001);
         onLoop(() -> {
