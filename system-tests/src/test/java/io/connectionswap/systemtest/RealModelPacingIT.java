@@ -112,13 +112,11 @@ class RealModelPacingIT {
         assertThat(generation.currentWorker()).isEqualTo("worker-a");
         ServiceProcess workerA = cluster.processes().stream().filter(p -> p.name().equals("worker-a")).findFirst()
                 .orElseThrow();
-        long pid = workerA.process().pid();
-
-        new ProcessBuilder("kill", "-STOP", Long.toString(pid)).start().waitFor();
+        workerA.signal("STOP");
         try {
             generation.await(DEADLINE);
         } finally {
-            new ProcessBuilder("kill", "-CONT", Long.toString(pid)).start().waitFor();
+            workerA.signal("CONT");
         }
 
         assertThat(generation.error()).as("error of %s", generation).isNull();

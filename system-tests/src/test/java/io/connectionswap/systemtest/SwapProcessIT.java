@@ -150,8 +150,7 @@ class SwapProcessIT {
         start(test);
         ServiceProcess workerA = worker("worker-a");
         awaitServing(workerA);
-        long pid = workerA.process().pid();
-        new ProcessBuilder("kill", "-STOP", Long.toString(pid)).start().waitFor();
+        workerA.signal("STOP");
         try {
             double tokensAtHang = awaitSwapAndMoreTokens();
             PrometheusText director = cluster.director().metrics();
@@ -161,7 +160,7 @@ class SwapProcessIT {
             assertClientKeptItsConnectionAndEveryToken(tokensAtHang);
             report("hang", director);
         } finally {
-            new ProcessBuilder("kill", "-CONT", Long.toString(pid)).start().waitFor();
+            workerA.signal("CONT");
         }
     }
 
