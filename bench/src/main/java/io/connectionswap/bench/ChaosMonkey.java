@@ -90,7 +90,7 @@ final class ChaosMonkey {
                     target.process.sigterm();
                     timer.execute(() -> {
                         target.process.waitForExit(Duration.ofSeconds(40));
-                        if (target.process.alive()) {
+                        if (target.process.isAlive()) {
                             target.process.kill9();
                         }
                         later(1000 + random.nextInt(2000), () -> restart(target));
@@ -121,7 +121,7 @@ final class ChaosMonkey {
     }
 
     private void restart(Target target) {
-        if (!target.process.alive()) {
+        if (!target.process.isAlive()) {
             target.process.start();
         }
         target.busy = false;
@@ -148,7 +148,7 @@ final class ChaosMonkey {
             sleep(100);
         }
         for (Target target : targets) {
-            if (!target.process.alive()) {
+            if (!target.process.isAlive()) {
                 target.process.start();
             }
             target.busy = false;

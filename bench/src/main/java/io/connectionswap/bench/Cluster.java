@@ -1,6 +1,7 @@
 package io.connectionswap.bench;
 
 import io.connectionswap.bench.QuicClients.Conn;
+import io.connectionswap.testsupport.net.Ports;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -39,8 +40,8 @@ final class Cluster {
 
     /** Starts the director, the bench client and the in-JVM workers, and connects to the director. */
     void start() throws Exception {
-        directorPort = Ports.freeUdp();
-        int http = Ports.freeTcp();
+        directorPort = Ports.freeUdpPort();
+        int http = Ports.freeTcpPort();
         Map<String, String> env = new LinkedHashMap<>();
         env.put("CONNECTION_SWAP_DIRECTOR_ADDR", "127.0.0.1:" + directorPort);
         env.put("CONNECTION_SWAP_CERTS_DIR", certs.toString());
@@ -98,7 +99,7 @@ final class Cluster {
 
     /** The gateway process (client-service.jar, demo off) on this director, started on first use. */
     synchronized ChildProcess gateway() {
-        if (gateway == null || !gateway.alive()) {
+        if (gateway == null || !gateway.isAlive()) {
             gateway = GatewayProcess.start(this);
         }
         return gateway;
@@ -114,7 +115,7 @@ final class Cluster {
     }
 
     boolean directorAlive() {
-        return director != null && director.alive();
+        return director != null && director.isAlive();
     }
 
     /** The director's metrics, or null when it does not answer. */

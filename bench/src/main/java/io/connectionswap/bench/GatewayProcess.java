@@ -1,5 +1,6 @@
 package io.connectionswap.bench;
 
+import io.connectionswap.testsupport.net.Ports;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -22,7 +23,7 @@ final class GatewayProcess {
         env.put("CONNECTION_SWAP_CERTS_DIR", cluster.certs().toString());
         env.put("LOGGING_LEVEL_IO_CONNECTIONSWAP_CLIENT_TOKENS", "WARN");
         ChildProcess gateway = new ChildProcess("gateway", cluster.jar("client-service"), jvmOptions(), env,
-                Ports.freeTcp(), cluster.logs().resolve("gateway.log")).start();
+                Ports.freeTcpPort(), cluster.logs().resolve("gateway.log")).start();
         cluster.await("gateway ready", Duration.ofSeconds(120), gateway::ready);
         Console.say("gateway pid=%d http=%d up after %.1f s", gateway.pid(), gateway.httpPort(), Console.elapsedSeconds());
         return gateway;

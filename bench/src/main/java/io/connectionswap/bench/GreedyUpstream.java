@@ -1,6 +1,7 @@
 package io.connectionswap.bench;
 
 import io.connectionswap.testsupport.llm.GreedyLlmServer;
+import io.connectionswap.testsupport.net.Ports;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -20,7 +21,7 @@ final class GreedyUpstream {
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
     final String name;
-    private final int port = Ports.freeTcp();
+    private final int port = Ports.freeTcpPort();
     private final Duration gap;
     private final Path log;
     private ChildProcess process;
@@ -38,8 +39,8 @@ final class GreedyUpstream {
                 List.of("--port=" + port, "--model=" + MODEL, "--gap-min=" + gapText, "--gap-max=" + gapText,
                         "--record-emits=true"), port, log).start();
         Waits.await(name + " answers /health", Duration.ofSeconds(60),
-                () -> !process.alive() || process.get("/health") != null, null);
-        if (!process.alive()) {
+                () -> !process.isAlive() || process.get("/health") != null, null);
+        if (!process.isAlive()) {
             throw new IllegalStateException(name + " exited at start:\n" + process.logTail(20));
         }
     }
@@ -57,7 +58,7 @@ final class GreedyUpstream {
     }
 
     boolean alive() {
-        return process != null && process.alive();
+        return process != null && process.isAlive();
     }
 
     /** Streamed completions it is serving now (-1 when it does not answer). */

@@ -1,5 +1,6 @@
 package io.connectionswap.bench;
 
+import io.connectionswap.testsupport.net.Ports;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -24,8 +25,8 @@ final class Haproxy {
     private final Path config;
     private final Path log;
     private final List<GreedyUpstream> upstreams;
-    private final int port = Ports.freeTcp();
-    private final int statsPort = Ports.freeTcp();
+    private final int port = Ports.freeTcpPort();
+    private final int statsPort = Ports.freeTcpPort();
     private ChildProcess process;
 
     Haproxy(String binary, Path dir, List<GreedyUpstream> upstreams) {
@@ -60,9 +61,9 @@ final class Haproxy {
         }
         process = new ChildProcess("haproxy", List.of(binary, "-db", "-f", config.toString()), Map.of(), statsPort, log)
                 .start();
-        Waits.await("haproxy sees every upstream UP", Duration.ofSeconds(30), () -> !process.alive() || allUp(),
+        Waits.await("haproxy sees every upstream UP", Duration.ofSeconds(30), () -> !process.isAlive() || allUp(),
                 () -> process.logTail(20));
-        if (!process.alive()) {
+        if (!process.isAlive()) {
             throw new IllegalStateException("haproxy exited at start:\n" + process.logTail(20));
         }
         Console.say("haproxy pid=%d http=%d stats=%d", process.pid(), port, statsPort);

@@ -1,5 +1,6 @@
 package io.connectionswap.bench;
 
+import io.connectionswap.testsupport.prometheus.PrometheusText;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -29,18 +30,18 @@ final class Metrics {
     // every JVM
     static final String JVM_MEMORY_USED = "jvm_memory_used_bytes";
 
-    private final Prometheus text;
+    private final PrometheusText text;
 
-    private Metrics(Prometheus text) {
+    private Metrics(PrometheusText text) {
         this.text = text;
     }
 
     static Metrics parse(String body) {
-        return new Metrics(Prometheus.parse(body));
+        return new Metrics(PrometheusText.parse(body));
     }
 
     /** Every series as read (for series this class has no method for, e.g. the chaos soak's gauges). */
-    Prometheus text() {
+    PrometheusText text() {
         return text;
     }
 
@@ -56,7 +57,7 @@ final class Metrics {
     /** Swaps made since {@code before}, by reason (only reasons that grew). */
     Map<String, Object> swapsByReasonSince(Metrics before) {
         Map<String, Object> swaps = new LinkedHashMap<>();
-        for (Prometheus.Sample sample : text.samples(SWAPS)) {
+        for (PrometheusText.Sample sample : text.samples(SWAPS)) {
             String reason = sample.labels().get("reason");
             double earlier = before.text.sum(SWAPS, labels -> Objects.equals(reason, labels.get("reason"))
                     && Objects.equals(sample.labels().get("worker"), labels.get("worker")));

@@ -3,7 +3,7 @@ package io.connectionswap.bench;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Where things are: the repository, the service jars, the JDK's tools. */
+/** Where things are: the repository, the development PKI, the service jars. */
 final class Paths {
 
     private Paths() {
@@ -44,10 +44,5 @@ final class Paths {
             return Path.of(copies, service + ".jar");
         }
         return root.resolve(service + "/target/" + service + ".jar");
-    }
-
-    static String jdkTool(String name) {
-        Path tool = Path.of(System.getProperty("java.home"), "bin", name);
-        return Files.isExecutable(tool) ? tool.toString() : name;
     }
 }

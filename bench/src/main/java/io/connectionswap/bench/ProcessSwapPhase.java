@@ -78,7 +78,7 @@ final class ProcessSwapPhase {
                     victim.process.kill9();
                 }
             }
-            if (!victim.process.alive()) {
+            if (!victim.process.isAlive()) {
                 victim.startAndAwaitReady();
             }
         }

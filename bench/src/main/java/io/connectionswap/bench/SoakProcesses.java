@@ -1,6 +1,8 @@
 package io.connectionswap.bench;
 
 import io.connectionswap.swapclient.SwapClient;
+import io.connectionswap.testsupport.net.Ports;
+import io.connectionswap.testsupport.prometheus.PrometheusText;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -24,7 +26,7 @@ final class SoakProcesses implements AutoCloseable {
 
     private final SoakOptions options;
     private final Path root = Paths.repositoryRoot();
-    private final int directorPort = Ports.freeUdp();
+    private final int directorPort = Ports.freeUdpPort();
     private final List<ChaosMonkey.Target> workers = new ArrayList<>();
     private ChildProcess director;
 
@@ -64,16 +66,16 @@ final class SoakProcesses implements AutoCloseable {
         directorEnv.put("CONNECTION_SWAP_DIRECTOR_ADDR", "127.0.0.1:" + directorPort);
         // a stall needs 400 ms of silence: seven JVMs share two cores here
         directorEnv.put("CONNECTION_SWAP_STALL_MINIMUM", "400ms");
-        director = new ChildProcess("director", jar("director-service"), JVM, directorEnv, Ports.freeTcp(),
+        director = new ChildProcess("director", jar("director-service"), JVM, directorEnv, Ports.freeTcpPort(),
                 logs.resolve("director.log")).start();
         for (int i = 1; i <= options.workers(); i++) {
-            int port = Ports.freeUdp();
+            int port = Ports.freeUdpPort();
             Map<String, String> env = new LinkedHashMap<>(common);
             env.put("CONNECTION_SWAP_WORKER_ADDR", "127.0.0.1:" + port);
             env.put("CONNECTION_SWAP_WORKER_LABEL", "worker-" + i);
             env.put("CONNECTION_SWAP_DIRECTOR_TARGET", "127.0.0.1:" + directorPort);
             workers.add(new ChaosMonkey.Target(new ChildProcess("worker-" + i, jar("worker-service"), JVM, env,
-                    Ports.freeTcp(), logs.resolve("worker-" + i + ".log")).start(), port));
+                    Ports.freeTcpPort(), logs.resolve("worker-" + i + ".log")).start(), port));
         }
         ChaosSoak.await("director ready", Duration.ofSeconds(180), director::ready);
         awaitHealthyWorkers(Duration.ofSeconds(180));
@@ -85,12 +87,12 @@ final class SoakProcesses implements AutoCloseable {
     }
 
     double directorGauge(String name) {
-        Prometheus metrics = text(director.metrics());
+        PrometheusText metrics = text(director.metrics());
         return metrics == null ? Double.NaN : metrics.sum(name);
     }
 
     private double directorGauge(String name, String label, String value) {
-        Prometheus metrics = text(director.metrics());
+        PrometheusText metrics = text(director.metrics());
         return metrics == null ? Double.NaN : metrics.sum(name, label, value);
     }
 
@@ -115,7 +117,7 @@ final class SoakProcesses implements AutoCloseable {
         levels.put("clients_streams", clients.stream().mapToInt(SwapClient::openStreams).sum());
         for (ChildProcess process : processes()) {
             Map<String, Object> level = new LinkedHashMap<>();
-            Prometheus metrics = text(process.metrics());
+            PrometheusText metrics = text(process.metrics());
             level.put("streams", metrics == null ? null : (int) metrics.sum(ChaosSoak.QUIC_STREAMS_OPEN));
             String histogram = process.jcmd(Duration.ofSeconds(60), "GC.class_histogram");
             level.put("stream_channels", histogram == null ? null : count(histogram, STREAM_CHANNEL));
@@ -135,7 +137,7 @@ final class SoakProcesses implements AutoCloseable {
                     return false;
                 }
                 for (ChildProcess process : processes()) {
-                    Prometheus metrics = text(process.metrics());
+                    PrometheusText metrics = text(process.metrics());
                     Object idle = ((Map<String, Object>) before.get(process.name())).get("streams");
                     if (metrics == null || idle == null || (int) metrics.sum(ChaosSoak.QUIC_STREAMS_OPEN) != (int) idle) {
                         return false;
@@ -223,7 +225,7 @@ final class SoakProcesses implements AutoCloseable {
         }
     }
 
-    private static Prometheus text(Metrics metrics) {
+    private static PrometheusText text(Metrics metrics) {
         return metrics == null ? null : metrics.text();
     }
 }

@@ -1,5 +1,6 @@
 package io.connectionswap.bench;
 
+import io.connectionswap.testsupport.net.Ports;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -12,8 +13,8 @@ final class WorkerProc {
     private final Cluster cluster;
     private final Map<String, String> extraEnv;
     private final List<String> jvmOptions;
-    private int udp = Ports.freeUdp();
-    private int http = Ports.freeTcp();
+    private int udp = Ports.freeUdpPort();
+    private int http = Ports.freeTcpPort();
     ChildProcess process;
 
     WorkerProc(String label, Cluster cluster, Map<String, String> extraEnv, List<String> jvmOptions) {
@@ -39,13 +40,13 @@ final class WorkerProc {
     /** Starts it (again); if it dies at once (a port taken meanwhile), once more on fresh ports. */
     void startAndAwaitReady() {
         start();
-        if (!Waits.poll(Duration.ofSeconds(120), () -> process.ready() || !process.alive())) {
+        if (!Waits.poll(Duration.ofSeconds(120), () -> process.ready() || !process.isAlive())) {
             throw new IllegalStateException(label + " not ready after 120 s; log tail:\n" + process.logTail(20));
         }
-        if (!process.alive()) {
+        if (!process.isAlive()) {
             Console.say("%s exited at start (port taken?); retrying on new ports", label);
-            udp = Ports.freeUdp();
-            http = Ports.freeTcp();
+            udp = Ports.freeUdpPort();
+            http = Ports.freeTcpPort();
             start();
             cluster.await(label + " ready", Duration.ofSeconds(120), process::ready);
         }

@@ -5,8 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import io.connectionswap.systemtest.support.DumpLogsOnFailure;
 import io.connectionswap.systemtest.support.ProcessCluster;
-import io.connectionswap.systemtest.support.PrometheusText;
 import io.connectionswap.systemtest.support.ServiceProcess;
+import io.connectionswap.testsupport.prometheus.PrometheusText;
 import java.time.Duration;
 import java.time.LocalTime;
 import java.util.HashMap;

@@ -116,7 +116,7 @@ class GatewayProcessIT {
                     chunks += line.startsWith("data: {") ? 1 : 0;
                 }
                 // registered but none healthy (both hang)
-                workers.forEach(worker -> signal("STOP", worker));
+                workers.forEach(worker -> worker.signal("STOP"));
                 rest = reader.lines().collect(java.util.stream.Collectors.joining("\n"));
             }
             assertThat(rest).as("the end of the stream").contains("\"code\":\"no_healthy_worker\"")
@@ -138,17 +138,9 @@ class GatewayProcessIT {
             assertThat(waitedMs).as("waited about CONNECTION_SWAP_GATEWAY_WORKER_WAIT=1s").isBetween(900L, 10_000L);
             assertThat(gateway.metrics().sum("connection_swap_client_no_worker_waits_total")).isGreaterThanOrEqualTo(1);
         } finally {
-            workers.forEach(worker -> signal("CONT", worker));
+            workers.forEach(worker -> worker.signal("CONT"));
         }
         cluster.awaitHealthyWorkers(2);
-    }
-
-    private static void signal(String name, ServiceProcess process) {
-        try {
-            new ProcessBuilder("kill", "-" + name, Long.toString(process.process().pid())).start().waitFor();
-        } catch (Exception e) {
-            throw new IllegalStateException("kill -" + name + " " + process.name(), e);
-        }
     }
 
     @Test

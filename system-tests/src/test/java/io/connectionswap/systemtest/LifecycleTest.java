@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.connectionswap.systemtest.support.InJvmCluster;
-import io.connectionswap.systemtest.support.Ports;
+import io.connectionswap.testsupport.net.Ports;
 import io.connectionswap.worker.registration.DirectorRegistration;
 import java.nio.file.Path;
 import java.time.Duration;

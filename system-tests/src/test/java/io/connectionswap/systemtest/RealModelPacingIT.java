@@ -8,11 +8,11 @@ import io.connectionswap.protocol.message.SamplingParameters;
 import io.connectionswap.systemtest.support.DumpLogsOnFailure;
 import io.connectionswap.systemtest.support.GreedyLlmProcess;
 import io.connectionswap.systemtest.support.ProcessCluster;
-import io.connectionswap.systemtest.support.PrometheusText;
 import io.connectionswap.systemtest.support.ResumingClient;
 import io.connectionswap.systemtest.support.ServiceProcess;
 import io.connectionswap.testsupport.llm.Behaviour;
 import io.connectionswap.testsupport.llm.GreedyLlm;
+import io.connectionswap.testsupport.prometheus.PrometheusText;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -112,13 +112,11 @@ class RealModelPacingIT {
         assertThat(generation.currentWorker()).isEqualTo("worker-a");
         ServiceProcess workerA = cluster.processes().stream().filter(p -> p.name().equals("worker-a")).findFirst()
                 .orElseThrow();
-        long pid = workerA.process().pid();
-
-        new ProcessBuilder("kill", "-STOP", Long.toString(pid)).start().waitFor();
+        workerA.signal("STOP");
         try {
             generation.await(DEADLINE);
         } finally {
-            new ProcessBuilder("kill", "-CONT", Long.toString(pid)).start().waitFor();
+            workerA.signal("CONT");
         }
 
         assertThat(generation.error()).as("error of %s", generation).isNull();

@@ -5,8 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import io.connectionswap.systemtest.support.DumpLogsOnFailure;
 import io.connectionswap.systemtest.support.ProcessCluster;
-import io.connectionswap.systemtest.support.PrometheusText;
 import io.connectionswap.systemtest.support.ServiceProcess;
+import io.connectionswap.testsupport.prometheus.PrometheusText;
 import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -150,8 +150,7 @@ class SwapProcessIT {
         start(test);
         ServiceProcess workerA = worker("worker-a");
         awaitServing(workerA);
-        long pid = workerA.process().pid();
-        new ProcessBuilder("kill", "-STOP", Long.toString(pid)).start().waitFor();
+        workerA.signal("STOP");
         try {
             double tokensAtHang = awaitSwapAndMoreTokens();
             PrometheusText director = cluster.director().metrics();
@@ -161,7 +160,7 @@ class SwapProcessIT {
             assertClientKeptItsConnectionAndEveryToken(tokensAtHang);
             report("hang", director);
         } finally {
-            new ProcessBuilder("kill", "-CONT", Long.toString(pid)).start().waitFor();
+            workerA.signal("CONT");
         }
     }
 

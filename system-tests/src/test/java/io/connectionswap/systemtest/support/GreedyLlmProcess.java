@@ -4,6 +4,9 @@ import static org.awaitility.Awaitility.await;
 
 import io.connectionswap.testsupport.llm.Behaviour;
 import io.connectionswap.testsupport.llm.GreedyLlmServer;
+import io.connectionswap.testsupport.net.Ports;
+import io.connectionswap.testsupport.process.Launch;
+import io.connectionswap.testsupport.process.ManagedProcess;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -12,10 +15,8 @@ import java.net.URISyntaxException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -32,41 +33,30 @@ public final class GreedyLlmProcess implements AutoCloseable {
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
-    private final String name;
     private final int port;
-    private final Path log;
-    private final Process process;
+    private final ManagedProcess process;
 
-    private GreedyLlmProcess(String name, int port, Path log, Process process) {
-        this.name = name;
+    private GreedyLlmProcess(int port, ManagedProcess process) {
         this.port = port;
-        this.log = log;
         this.process = process;
     }
 
     /** Starts {@code name} serving {@code model} with the given token gaps, and waits until it listens. */
     public static GreedyLlmProcess start(String name, Path logDirectory, String model, String gapMin, String gapMax) {
         int port = Ports.freeTcpPort();
-        Path log = logDirectory.resolve(name + ".log");
-        String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> command = new ArrayList<>(List.of(java, "-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                "-cp", classpath(), GreedyLlmServer.class.getName(), "--port=" + port, "--model=" + model,
-                "--gap-min=" + gapMin, "--gap-max=" + gapMax));
-        try {
-            Process process = new ProcessBuilder(command).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
-            GreedyLlmProcess llm = new GreedyLlmProcess(name, port, log, process);
-            await(name + " listens").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
-                    .until(() -> {
-                        if (!process.isAlive()) {
-                            throw new IllegalStateException(name + " exited: " + llm.logText());
-                        }
-                        return llm.logText().contains("greedy-llm listening on 127.0.0.1:" + port);
-                    });
-            return llm;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot start " + name, e);
-        }
+        List<String> command = Launch.javaMain(List.of("-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"),
+                classpath(), GreedyLlmServer.class.getName(), List.of("--port=" + port, "--model=" + model,
+                        "--gap-min=" + gapMin, "--gap-max=" + gapMax));
+        ManagedProcess process = new ManagedProcess(Launch.of(name, command, logDirectory.resolve(name + ".log"))).start();
+        GreedyLlmProcess llm = new GreedyLlmProcess(port, process);
+        await(name + " listens").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
+                .until(() -> {
+                    if (!process.isAlive()) {
+                        throw new IllegalStateException(name + " exited: " + llm.logText());
+                    }
+                    return llm.logText().contains("greedy-llm listening on 127.0.0.1:" + port);
+                });
+        return llm;
     }
 
     /** The jars and class directories the server needs: test-support and Jackson (3 and its 2.x annotations). */
@@ -84,7 +74,7 @@ public final class GreedyLlmProcess implements AutoCloseable {
     }
 
     public String name() {
-        return name;
+        return process.name();
     }
 
     /** {@code http://127.0.0.1:<port>/v1}: a worker's {@code CONNECTION_SWAP_UPSTREAM_URL}. */
@@ -98,7 +88,7 @@ public final class GreedyLlmProcess implements AutoCloseable {
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(behaviour))).build());
         if (response.statusCode() != 200) {
-            throw new IllegalStateException(name + " refused behaviour " + behaviour + ": " + response.body());
+            throw new IllegalStateException(name() + " refused behaviour " + behaviour + ": " + response.body());
         }
     }
 
@@ -122,7 +112,7 @@ public final class GreedyLlmProcess implements AutoCloseable {
         try {
             return HTTP.send(request, HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
-            throw new UncheckedIOException(name + " does not answer", e);
+            throw new UncheckedIOException(name() + " does not answer", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
@@ -130,23 +120,12 @@ public final class GreedyLlmProcess implements AutoCloseable {
     }
 
     public String logText() {
-        try {
-            return Files.exists(log) ? Files.readString(log) : "";
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return process.logText();
     }
 
+    /** SIGTERM, then SIGKILL when it has not exited after 10 s. */
     @Override
     public void close() {
-        process.destroy();
-        try {
-            if (!process.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            process.destroyForcibly();
-        }
+        process.stop(Duration.ofSeconds(10));
     }
 }

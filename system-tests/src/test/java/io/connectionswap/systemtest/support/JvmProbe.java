@@ -1,13 +1,7 @@
 package io.connectionswap.systemtest.support;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import io.connectionswap.testsupport.process.Jcmd;
 import java.time.Duration;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * What a process's heap holds, through {@code jcmd <pid> GC.class_histogram}: that command runs a full GC first, so
@@ -31,7 +25,7 @@ public final class JvmProbe {
     }
 
     public static Snapshot histogram(ServiceProcess process) {
-        return histogram(process.process().pid());
+        return histogram(process.pid());
     }
 
     public static Snapshot histogram(long pid) {
@@ -55,45 +49,9 @@ public final class JvmProbe {
         return new Snapshot(channels, total);
     }
 
-    /** {@code jcmd <pid> <command>}'s output (to a file: a class histogram is far bigger than a pipe buffer). */
+    /** {@code jcmd <pid> <command>}'s output; fails when jcmd fails or takes more than 60 s. */
     public static String jcmd(long pid, String command) {
-        Path out = null;
-        try {
-            out = Files.createTempFile("jcmd", ".txt");
-            Process jcmd = new ProcessBuilder(List.of(tool("jcmd"), Long.toString(pid), command))
-                    .redirectErrorStream(true).redirectOutput(out.toFile()).start();
-            if (!jcmd.waitFor(Duration.ofSeconds(60).toMillis(), TimeUnit.MILLISECONDS)) {
-                jcmd.destroyForcibly();
-                throw new IllegalStateException("jcmd " + pid + " " + command + " did not finish in 60 s");
-            }
-            String text = Files.readString(out, StandardCharsets.UTF_8);
-            if (jcmd.exitValue() != 0) {
-                throw new IllegalStateException("jcmd " + pid + " " + command + " failed: " + tail(text));
-            }
-            return text;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        } finally {
-            if (out != null) {
-                try {
-                    Files.deleteIfExists(out);
-                } catch (IOException e) {
-                    // a temporary file
-                }
-            }
-        }
-    }
-
-    /** A JDK tool next to the java running this JVM (the same JDK as the processes it starts), else on the PATH. */
-    private static String tool(String name) {
-        return ProcessHandle.current().info().command()
-                .map(java -> Path.of(java).resolveSibling(name))
-                .filter(Files::isExecutable)
-                .map(Path::toString)
-                .orElse(name);
+        return Jcmd.run(pid, Duration.ofSeconds(60), command);
     }
 
     private static String tail(String text) {

@@ -1,5 +1,9 @@
 package io.connectionswap.systemtest.support;
 
+import io.connectionswap.testsupport.net.Ports;
+import io.connectionswap.testsupport.process.Launch;
+import io.connectionswap.testsupport.process.ManagedProcess;
+import io.connectionswap.testsupport.prometheus.PrometheusText;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -16,7 +20,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -45,7 +48,7 @@ public final class PrometheusServer implements AutoCloseable {
     private final Path dir;
     private final Path log;
     private final int port = Ports.freeTcpPort();
-    private Process process;
+    private ManagedProcess process;
 
     private PrometheusServer(Path dir) {
         this.dir = dir;
@@ -137,24 +140,20 @@ public final class PrometheusServer implements AutoCloseable {
                 "--storage.tsdb.retention.time=1h",
                 "--web.listen-address=127.0.0.1:" + port,
                 "--log.level=info");
-        process = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        process = new ManagedProcess(Launch.of("prometheus", command, log).withDirectory(dir)).start();
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (!ready()) {
             if (!process.isAlive()) {
-                throw new IllegalStateException("prometheus exited with " + process.exitValue() + " before it was ready:\n"
-                        + logTail(40));
+                throw new IllegalStateException("prometheus exited with " + process.process().exitValue()
+                        + " before it was ready:\n" + logTail(40));
             }
             if (System.nanoTime() > deadline) {
                 close();
                 throw new IllegalStateException("prometheus not ready within 60s on port " + port + ":\n" + logTail(40));
             }
-            try {
-                process.waitFor(200, TimeUnit.MILLISECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+            if (!process.waitForExit(Duration.ofMillis(200)) && Thread.currentThread().isInterrupted()) {
                 close();
-                throw new IllegalStateException("interrupted while starting prometheus", e);
+                throw new IllegalStateException("interrupted while starting prometheus");
             }
         }
     }
@@ -213,7 +212,7 @@ public final class PrometheusServer implements AutoCloseable {
             Map<String, String> labels = new LinkedHashMap<>();
             result.path("metric").properties().forEach(entry -> labels.put(entry.getKey(), entry.getValue().asString("")));
             // value: [ <unix time>, "<value>" ]; Prometheus writes NaN and +Inf as strings too
-            samples.add(new Sample(labels, parse(result.path("value").path(1).asString("NaN"))));
+            samples.add(new Sample(labels, PrometheusText.parseValue(result.path("value").path(1).asString("NaN"))));
         }
         return samples;
     }
@@ -262,43 +261,19 @@ public final class PrometheusServer implements AutoCloseable {
         return groups;
     }
 
-    private static double parse(String value) {
-        return switch (value) {
-            case "NaN" -> Double.NaN;
-            case "+Inf" -> Double.POSITIVE_INFINITY;
-            case "-Inf" -> Double.NEGATIVE_INFINITY;
-            default -> Double.parseDouble(value);
-        };
-    }
-
     public Path log() {
         return log;
     }
 
     public String logTail(int lines) {
-        try {
-            List<String> all = Files.exists(log) ? Files.readAllLines(log) : List.of();
-            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
-        } catch (IOException e) {
-            return "cannot read " + log + ": " + e;
-        }
+        return process == null ? "" : process.logTail(lines);
     }
 
     /** Stops Prometheus: SIGTERM, then SIGKILL if it has not exited after 15 s. */
     @Override
     public void close() {
-        if (process == null || !process.isAlive()) {
-            return;
-        }
-        process.destroy();
-        try {
-            if (!process.waitFor(15, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                process.waitFor(5, TimeUnit.SECONDS);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            process.destroyForcibly();
+        if (process != null) {
+            process.stop(Duration.ofSeconds(15));
         }
     }
 

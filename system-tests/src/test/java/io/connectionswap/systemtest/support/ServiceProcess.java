@@ -1,144 +1,64 @@
 package io.connectionswap.systemtest.support;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.file.Files;
+import io.connectionswap.testsupport.net.LoopbackHttp;
+import io.connectionswap.testsupport.process.Launch;
+import io.connectionswap.testsupport.process.ManagedProcess;
+import io.connectionswap.testsupport.prometheus.PrometheusText;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
-/** One role running from its built jar as a separate OS process, with its log in a file. */
-public final class ServiceProcess {
+/**
+ * One role running from its built jar as a separate OS process, with its log in a file and its Actuator on
+ * {@code httpPort} ({@code SERVER_PORT}). Signals, waits and logs come from {@link ManagedProcess}; this class adds the
+ * test JVM options and the Actuator.
+ */
+public final class ServiceProcess extends ManagedProcess {
 
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    /** Small heaps and a quick JIT (five JVMs share two cores), and every buffer leak reported. */
+    private static final List<String> JVM_OPTIONS = List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+            "-Dio.netty.leakDetection.level=paranoid");
 
-    private final String name;
-    private final Path jar;
-    private final Map<String, String> environment;
     private final int httpPort;
-    private final Path log;
-    private Process process;
 
     ServiceProcess(String name, Path jar, Map<String, String> environment, int httpPort, Path log) {
-        this.name = name;
-        this.jar = jar;
-        this.environment = environment;
+        super(new Launch(name, Launch.java(JVM_OPTIONS, "-jar", jar.toString()), withServerPort(environment, httpPort),
+                Launch.SERVICE_SETTINGS, null, log));
         this.httpPort = httpPort;
-        this.log = log;
     }
 
-    public String name() {
-        return name;
+    private static Map<String, String> withServerPort(Map<String, String> environment, int httpPort) {
+        Map<String, String> all = new HashMap<>(environment);
+        all.put("SERVER_PORT", String.valueOf(httpPort));
+        return all;
     }
 
     public int httpPort() {
         return httpPort;
     }
 
-    public Path log() {
-        return log;
-    }
-
-    public Process process() {
-        return process;
-    }
-
+    @Override
     public ServiceProcess start() {
-        String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> command = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                "-Dio.netty.leakDetection.level=paranoid", "-jar", jar.toString()));
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
-        builder.environment().keySet().removeIf(key -> key.startsWith("CONNECTION_SWAP_") || key.equals("SERVER_PORT"));
-        builder.environment().putAll(environment);
-        builder.environment().put("SERVER_PORT", String.valueOf(httpPort));
-        try {
-            process = builder.start();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot start " + name + " from " + jar, e);
-        }
+        super.start();
         return this;
     }
 
-    public boolean isAlive() {
-        return process != null && process.isAlive();
-    }
-
-    /** {@code kill -9}: no shutdown hook, no drain. */
-    public void kill9() {
-        process.destroyForcibly();
-        waitForExit(Duration.ofSeconds(10));
-    }
-
-    /** {@code kill} (SIGTERM): the JVM runs its shutdown hooks, a worker drains. */
-    public void sigterm() {
-        process.destroy();
-    }
-
-    /** {@code kill -<signal> <pid>} ({@code STOP}, {@code CONT}, ...). */
-    public void signal(String signal) {
-        try {
-            Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid()))
-                    .redirectErrorStream(true).start();
-            if (!kill.waitFor(5, TimeUnit.SECONDS)) {
-                kill.destroyForcibly();
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("kill -" + signal + " " + process.pid(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    /**
-     * Starts the process again after it exited (killed, drained or stopped), with the same environment, ports and
-     * log file (appended to).
-     */
+    @Override
     public ServiceProcess restart() {
-        if (isAlive()) {
-            throw new IllegalStateException(name + " is still running (pid " + process.pid() + ")");
-        }
-        return start();
+        super.restart();
+        return this;
     }
 
-    public boolean waitForExit(Duration timeout) {
-        try {
-            return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
-    }
-
+    /** SIGTERM, then SIGKILL when it has not exited after 20 s. */
     public void stop() {
-        if (process != null && process.isAlive()) {
-            process.destroy();
-            if (!waitForExit(Duration.ofSeconds(20))) {
-                process.destroyForcibly();
-                waitForExit(Duration.ofSeconds(5));
-            }
-        }
+        stop(Duration.ofSeconds(20));
     }
 
-    /** Body of an Actuator endpoint, or null when it does not answer. */
+    /** Body of an Actuator endpoint, or null when it does not answer 200. */
     public String get(String path) {
-        try {
-            HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + path))
-                    .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
-            return response.statusCode() == 200 ? response.body() : null;
-        } catch (IOException e) {
-            return null;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return null;
-        }
+        return LoopbackHttp.getOk(httpPort, path);
     }
 
     public boolean ready() {
@@ -148,25 +68,8 @@ public final class ServiceProcess {
     public PrometheusText metrics() {
         String body = get("/actuator/prometheus");
         if (body == null) {
-            throw new IllegalStateException(name + " does not serve /actuator/prometheus on port " + httpPort);
+            throw new IllegalStateException(name() + " does not serve /actuator/prometheus on port " + httpPort);
         }
         return PrometheusText.parse(body);
-    }
-
-    public String logText() {
-        try {
-            return Files.exists(log) ? Files.readString(log) : "";
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    public List<String> logLines(String containing) {
-        return logText().lines().filter(line -> line.contains(containing)).toList();
-    }
-
-    public String logTail(int lines) {
-        List<String> all = logText().lines().toList();
-        return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
     }
 }
