@@ -41,11 +41,11 @@ class RealModelPacingIT {
     private GreedyLlmProcess upstreamB;
     private ResumingClient client;
 
-    private void start(TestInfo test) throws Exception {
+    private void start(TestInfo test, String... directorEnv) throws Exception {
         cluster = new ProcessCluster(test.getTestMethod().orElseThrow().getName(), "50ms");
         upstreamA = GreedyLlmProcess.start("upstream-a", cluster.logDirectory(), MODEL, "10ms", "10ms");
         upstreamB = GreedyLlmProcess.start("upstream-b", cluster.logDirectory(), MODEL, "10ms", "10ms");
-        cluster.startDirector();
+        cluster.startDirector(directorEnv);
         cluster.startWorker("worker-a", openAi(upstreamA));
         cluster.startWorker("worker-b", openAi(upstreamB));
         cluster.awaitHealthyWorkers(2);
@@ -101,7 +101,9 @@ class RealModelPacingIT {
 
     @Test
     void aHungSelfPacedWorkerIsFoundAsAStallBeforeItsLinkTimesOut(TestInfo test) throws Exception {
-        start(test);
+        // health polls far apart: two poll timeouts of the stopped worker would otherwise race the stall watch
+        // (seen: "health poll timeout (2 in a row)" won by a few ms), and this test is about the stall watch
+        start(test, SwapProcessIT.QUIET_HEALTH_POLLS);
         upstreamA.behaviour(new Behaviour(0, 20, 20, false, false, 0));
         upstreamB.behaviour(new Behaviour(0, 20, 20, false, false, 0));
         client = new ResumingClient(cluster.directorQuicPort());

@@ -33,6 +33,9 @@ class SwapProcessIT {
      */
     private static final int LONG_GENERATION = 60_000;
 
+    /** The director's health polls every 5 s: only the stall watch can find a hang within a second. */
+    static final String QUIET_HEALTH_POLLS = "CONNECTION_SWAP_HEALTH_INTERVAL=5s";
+
     private ProcessCluster cluster;
     private ServiceProcess client;
 
@@ -41,8 +44,12 @@ class SwapProcessIT {
     }
 
     private void start(TestInfo test, int maxTokens, String... workerAEnv) {
+        startWith(test, maxTokens, new String[0], workerAEnv);
+    }
+
+    private void startWith(TestInfo test, int maxTokens, String[] directorEnv, String... workerAEnv) {
         cluster = new ProcessCluster(test.getTestMethod().orElseThrow().getName(), "50ms");
-        cluster.startDirector();
+        cluster.startDirector(directorEnv);
         cluster.startWorker("worker-a", workerAEnv);
         cluster.startWorker("worker-b");
         cluster.awaitHealthyWorkers(2);
@@ -147,7 +154,9 @@ class SwapProcessIT {
 
     @Test
     void hungWorkerIsCaughtAsAStall(TestInfo test) throws Exception {
-        start(test);
+        // health polls far apart: two poll timeouts of the stopped worker would otherwise race the stall watch
+        // (both find the hang within about half a second), and this test is about the stall watch
+        startWith(test, 100, new String[] {QUIET_HEALTH_POLLS});
         ServiceProcess workerA = worker("worker-a");
         awaitServing(workerA);
         workerA.signal("STOP");
