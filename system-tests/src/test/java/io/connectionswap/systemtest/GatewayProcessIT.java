@@ -116,7 +116,7 @@ class GatewayProcessIT {
                     chunks += line.startsWith("data: {") ? 1 : 0;
                 }
                 // registered but none healthy (both hang)
-                workers.forEach(worker -> worker.signal("STOP"));
+                workers.forEach(worker -> worker.freeze());
                 rest = reader.lines().collect(java.util.stream.Collectors.joining("\n"));
             }
             assertThat(rest).as("the end of the stream").contains("\"code\":\"no_healthy_worker\"")
@@ -138,7 +138,7 @@ class GatewayProcessIT {
             assertThat(waitedMs).as("waited about CONNECTION_SWAP_GATEWAY_WORKER_WAIT=1s").isBetween(900L, 10_000L);
             assertThat(gateway.metrics().sum("connection_swap_client_no_worker_waits_total")).isGreaterThanOrEqualTo(1);
         } finally {
-            workers.forEach(worker -> worker.signal("CONT"));
+            workers.forEach(worker -> worker.resume());
         }
         cluster.awaitHealthyWorkers(2);
     }

@@ -103,7 +103,7 @@ class RealModelPacingIT {
     void aHungSelfPacedWorkerIsFoundAsAStallBeforeItsLinkTimesOut(TestInfo test) throws Exception {
         // health polls far apart: two poll timeouts of the stopped worker would otherwise race the stall watch
         // (seen: "health poll timeout (2 in a row)" won by a few ms), and this test is about the stall watch
-        start(test, SwapProcessIT.QUIET_HEALTH_POLLS);
+        start(test, ProcessCluster.QUIET_HEALTH_POLLS);
         upstreamA.behaviour(new Behaviour(0, 20, 20, false, false, 0));
         upstreamB.behaviour(new Behaviour(0, 20, 20, false, false, 0));
         client = new ResumingClient(cluster.directorQuicPort());
@@ -114,11 +114,11 @@ class RealModelPacingIT {
         assertThat(generation.currentWorker()).isEqualTo("worker-a");
         ServiceProcess workerA = cluster.processes().stream().filter(p -> p.name().equals("worker-a")).findFirst()
                 .orElseThrow();
-        workerA.signal("STOP");
+        workerA.freeze();
         try {
             generation.await(DEADLINE);
         } finally {
-            workerA.signal("CONT");
+            workerA.resume();
         }
 
         assertThat(generation.error()).as("error of %s", generation).isNull();

@@ -242,8 +242,8 @@ class StreamLifecycleIT {
     @Test
     @Order(8)
     void noHealthyWorker() throws Exception {
-        workerA.signal("STOP");
-        workerB.signal("STOP");
+        workerA.freeze();
+        workerB.freeze();
         try {
             await("the director sees no healthy worker").atMost(DEADLINE).pollInterval(Duration.ofMillis(200))
                     .until(() -> director.metrics().sum(Series.WORKERS, "state", "healthy") == 0);
@@ -262,13 +262,13 @@ class StreamLifecycleIT {
                     });
             await("the library was refused a few times").atMost(DEADLINE).pollInterval(Duration.ofMillis(200))
                     .until(() -> gateway.logLines("no healthy worker; waiting").size() >= 3);
-            workerA.signal("CONT");
-            workerB.signal("CONT");
+            workerA.resume();
+            workerB.resume();
             assertThat(complete(waiting.get(60, java.util.concurrent.TimeUnit.SECONDS)))
                     .isEqualTo(MODEL.text("waits for a worker", 1, 5));
         } finally {
-            workerA.signal("CONT");
-            workerB.signal("CONT");
+            workerA.resume();
+            workerB.resume();
         }
         cluster.awaitHealthyWorkers(2);
         awaitIdleAfterPeerLoss("NO_HEALTHY_WORKER refusals");

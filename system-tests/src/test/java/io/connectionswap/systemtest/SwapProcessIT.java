@@ -33,9 +33,6 @@ class SwapProcessIT {
      */
     private static final int LONG_GENERATION = 60_000;
 
-    /** The director's health polls every 5 s: only the stall watch can find a hang within a second. */
-    static final String QUIET_HEALTH_POLLS = "CONNECTION_SWAP_HEALTH_INTERVAL=5s";
-
     private ProcessCluster cluster;
     private ServiceProcess client;
 
@@ -156,10 +153,10 @@ class SwapProcessIT {
     void hungWorkerIsCaughtAsAStall(TestInfo test) throws Exception {
         // health polls far apart: two poll timeouts of the stopped worker would otherwise race the stall watch
         // (both find the hang within about half a second), and this test is about the stall watch
-        startWith(test, 100, new String[] {QUIET_HEALTH_POLLS});
+        startWith(test, 100, new String[] {ProcessCluster.QUIET_HEALTH_POLLS});
         ServiceProcess workerA = worker("worker-a");
         awaitServing(workerA);
-        workerA.signal("STOP");
+        workerA.freeze();
         try {
             double tokensAtHang = awaitSwapAndMoreTokens();
             PrometheusText director = cluster.director().metrics();
@@ -169,7 +166,7 @@ class SwapProcessIT {
             assertClientKeptItsConnectionAndEveryToken(tokensAtHang);
             report("hang", director);
         } finally {
-            workerA.signal("CONT");
+            workerA.resume();
         }
     }
 

@@ -65,8 +65,8 @@ public final class QuicStreams {
     public static final Duration DEFAULT_LINGER = Duration.ofSeconds(10);
 
     private static final Logger log = LoggerFactory.getLogger(QuicStreams.class);
-    private static final AttributeKey<ScheduledFuture<?>> LINGER = AttributeKey.valueOf(QuicStreams.class, "linger");
-    private static final AttributeKey<Boolean> FIN_WRITTEN = AttributeKey.valueOf(QuicStreams.class, "finWritten");
+    /** Set by the first {@link #finish}: our FIN is written (or was already) and the linger runs. */
+    private static final AttributeKey<Boolean> FINISHED = AttributeKey.valueOf(QuicStreams.class, "finished");
     private static final MethodHandle STREAM_CLOSED;
     private static final Field STREAMS;
 
@@ -110,7 +110,10 @@ public final class QuicStreams {
         discardInput(stream);
         stopHeartbeats(stream);
         stream.config().setAutoRead(true);
-        if (!stream.isOutputShutdown() && stream.attr(FIN_WRITTEN).setIfAbsent(Boolean.TRUE) == null) {
+        if (stream.attr(FINISHED).setIfAbsent(Boolean.TRUE) != null) {
+            return; // an earlier call sent our FIN and started the linger
+        }
+        if (!stream.isOutputShutdown()) {
             // the FIN goes with a frame, queued after everything written before (class comment: a lone FIN is lost)
             ByteBuf last = MessageCodec.encode(stream.alloc(), new Heartbeat(System.nanoTime()));
             stream.writeAndFlush(new DefaultQuicStreamFrame(last, true)).addListener(written -> {
@@ -121,7 +124,7 @@ public final class QuicStreams {
                 }
             });
         }
-        if (stream.isActive() && stream.attr(LINGER).get() == null) {
+        if (stream.isActive()) {
             ScheduledFuture<?> lingering = stream.eventLoop().schedule(() -> {
                 if (stream.isActive()) {
                     log.debug("stream={} linger={} peer did not finish its side in time; resetting", stream.streamId(),
@@ -129,7 +132,6 @@ public final class QuicStreams {
                     abort(stream, ErrorCode.CANCELLED);
                 }
             }, linger.toNanos(), TimeUnit.NANOSECONDS);
-            stream.attr(LINGER).set(lingering);
             // the timer must not hold a released stream until it fires: thousands per second under short generations
             stream.closeFuture().addListener(closed -> lingering.cancel(false));
         }

@@ -21,6 +21,11 @@ import java.util.Map;
 public final class ProcessCluster implements AutoCloseable {
 
     public static final Duration STARTUP = Duration.ofSeconds(120);
+    /**
+     * A director setting for hang tests: health polls every 5 s, so that only the stall watch can find a hang within a
+     * second (two poll timeouts would race it otherwise).
+     */
+    public static final String QUIET_HEALTH_POLLS = "CONNECTION_SWAP_HEALTH_INTERVAL=5s";
 
     private final Path root = repositoryRoot();
     private final Path logs;
