@@ -1,5 +1,6 @@
 package io.connectionswap.bench;
 
+import io.connectionswap.testsupport.process.ClassHistogram;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -41,22 +42,7 @@ final class DirectorHeap {
     /** Live instances and bytes per class on the director's heap (jcmd GC.class_histogram runs a full GC first). */
     Map<String, long[]> classHistogram() {
         String out = director.jcmd(Duration.ofSeconds(60), "GC.class_histogram");
-        Map<String, long[]> classes = new LinkedHashMap<>();
-        if (out == null) {
-            return classes;
-        }
-        for (String line : out.split("\n")) {
-            String[] fields = line.trim().split("\\s+");
-            // " num:  #instances  #bytes  class name (module)"
-            if (fields.length >= 4 && fields[0].endsWith(":")) {
-                try {
-                    classes.put(fields[3], new long[] {Long.parseLong(fields[1]), Long.parseLong(fields[2])});
-                } catch (NumberFormatException e) {
-                    // not a class row
-                }
-            }
-        }
-        return classes;
+        return out == null ? new LinkedHashMap<>() : ClassHistogram.parse(out).byClass();
     }
 
     /** Bytes per stream by class: what the N streams' open state adds on the heap (with minus without). */

@@ -2,6 +2,7 @@ package io.connectionswap.bench;
 
 import io.connectionswap.swapclient.SwapClient;
 import io.connectionswap.testsupport.net.Ports;
+import io.connectionswap.testsupport.process.ClassHistogram;
 import io.connectionswap.testsupport.prometheus.PrometheusText;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -119,9 +120,10 @@ final class SoakProcesses implements AutoCloseable {
             Map<String, Object> level = new LinkedHashMap<>();
             PrometheusText metrics = text(process.metrics());
             level.put("streams", metrics == null ? null : (int) metrics.sum(ChaosSoak.QUIC_STREAMS_OPEN));
-            String histogram = process.jcmd(Duration.ofSeconds(60), "GC.class_histogram");
-            level.put("stream_channels", histogram == null ? null : count(histogram, STREAM_CHANNEL));
-            level.put("live_heap_mib", histogram == null ? null : Stats.round1(total(histogram) / 1048576.0));
+            String out = process.jcmd(Duration.ofSeconds(60), "GC.class_histogram");
+            ClassHistogram histogram = out == null ? null : ClassHistogram.parse(out);
+            level.put("stream_channels", histogram == null ? null : histogram.instances(STREAM_CHANNEL));
+            level.put("live_heap_mib", histogram == null ? null : Stats.round1(histogram.liveBytes() / 1048576.0));
             levels.put(process.name(), level);
         }
         return levels;
@@ -180,26 +182,6 @@ final class SoakProcesses implements AutoCloseable {
         all.add(director);
         workers.forEach(worker -> all.add(worker.process));
         return all;
-    }
-
-    private static long count(String histogram, String className) {
-        for (String line : histogram.split("\n")) {
-            String[] fields = line.trim().split("\\s+");
-            if (fields.length == 4 && fields[3].equals(className)) {
-                return Long.parseLong(fields[1]);
-            }
-        }
-        return 0;
-    }
-
-    private static long total(String histogram) {
-        for (String line : histogram.split("\n")) {
-            String[] fields = line.trim().split("\\s+");
-            if (fields.length == 3 && fields[0].equals("Total")) {
-                return Long.parseLong(fields[2]);
-            }
-        }
-        return -1;
     }
 
     /** The service jar: soak.sh's private copy (-Dbench.jars), so a build in the tree cannot replace it mid-run. */

@@ -10,6 +10,7 @@ import io.connectionswap.systemtest.support.Series;
 import io.connectionswap.systemtest.support.ServiceProcess;
 import io.connectionswap.testsupport.prometheus.PrometheusText;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -84,11 +85,11 @@ class SteadyStateSoakIT {
             idle.put(process, process.metrics().sum(Series.QUIC_STREAMS_OPEN));
             before.put(process, JvmProbe.histogram(process));
         }
-        System.out.println("idle streams " + describe(idle) + "; before the load " + before);
+        System.out.println("idle streams " + ServiceProcess.describe(idle) + "; before the load " + before);
 
-        String[] clientEnv = concat(QUIET, "CONNECTION_SWAP_CLIENT_CONCURRENCY=" + CONCURRENCY,
-                "CONNECTION_SWAP_MAX_TOKENS=2");
-        ServiceProcess client = cluster.startClient(clientEnv);
+        List<String> clientEnv = new ArrayList<>(QUIET);
+        clientEnv.addAll(List.of("CONNECTION_SWAP_CLIENT_CONCURRENCY=" + CONCURRENCY, "CONNECTION_SWAP_MAX_TOKENS=2"));
+        ServiceProcess client = cluster.startClient(clientEnv.toArray(String[]::new));
         double directorBound = idle.get(director) + 1 /* the client's control stream */ + 3.0 * CONCURRENCY;
         double[] mostHeld = {0};
         Map<String, Double> early = new TreeMap<>();
@@ -177,17 +178,5 @@ class SteadyStateSoakIT {
         assertThat(total).as("first tokens observed in the window").isPositive();
         return window.entrySet().stream().filter(bucket -> bucket.getValue() >= total / 2).findFirst()
                 .orElseThrow().getKey();
-    }
-
-    private static String describe(Map<ServiceProcess, Double> streams) {
-        StringBuilder text = new StringBuilder();
-        streams.forEach((process, count) -> text.append(process.name()).append('=').append(count.intValue()).append(' '));
-        return text.toString().trim();
-    }
-
-    private static String[] concat(List<String> first, String... more) {
-        String[] all = first.toArray(new String[first.size() + more.length]);
-        System.arraycopy(more, 0, all, first.size(), more.length);
-        return all;
     }
 }

@@ -102,7 +102,7 @@ class StreamLifecycleIT {
         for (ServiceProcess process : List.of(director, workerA, workerB, gateway)) {
             idle.put(process, steadyStreams(process));
         }
-        System.out.println("idle connection_swap_quic_streams_open: " + describe(idle));
+        System.out.println("idle connection_swap_quic_streams_open: " + ServiceProcess.describe(idle));
         assertThat(idle.get(gateway)).as("the gateway's control stream").isEqualTo(1);
         assertThat(idle.get(workerA)).as("a worker's registration and link heartbeat streams").isEqualTo(2);
         assertThat(idle.get(director)).as("the director: the two clients' control streams, two streams per worker")
@@ -361,10 +361,11 @@ class StreamLifecycleIT {
                                 == idle.get(process) - (process == director ? directorFewer : 0));
                     });
         } catch (org.awaitility.core.ConditionTimeoutException e) {
-            throw new AssertionError(path + ": connection_swap_quic_streams_open " + describe(now) + ", idle " + describe(idle)
+            throw new AssertionError(path + ": connection_swap_quic_streams_open " + ServiceProcess.describe(now)
+                    + ", idle " + ServiceProcess.describe(idle)
                     + (directorFewer > 0 ? " (director " + directorFewer + " fewer)" : ""), e);
         }
-        System.out.println(path + ": back to idle " + describe(now));
+        System.out.println(path + ": back to idle " + ServiceProcess.describe(now));
     }
 
     private double steadyStreams(ServiceProcess process) {
@@ -377,12 +378,5 @@ class StreamLifecycleIT {
                     return same;
                 });
         return last[0];
-    }
-
-    private static String describe(Map<ServiceProcess, Double> values) {
-        StringBuilder text = new StringBuilder("{");
-        values.forEach((process, value) -> text.append(text.length() > 1 ? ", " : "").append(process.name())
-                .append('=').append(value.intValue()));
-        return text.append('}').toString();
     }
 }

@@ -1,5 +1,6 @@
 package io.connectionswap.systemtest.support;
 
+import io.connectionswap.testsupport.process.ClassHistogram;
 import io.connectionswap.testsupport.process.Jcmd;
 import java.time.Duration;
 
@@ -33,20 +34,11 @@ public final class JvmProbe {
     }
 
     static Snapshot parse(String histogram) {
-        long channels = 0;
-        long total = -1;
-        for (String line : histogram.split("\n")) {
-            String[] fields = line.trim().split("\\s+");
-            if (fields.length == 4 && fields[3].equals(STREAM_CHANNEL_CLASS)) {
-                channels = Long.parseLong(fields[1]);
-            } else if (fields.length == 3 && fields[0].equals("Total")) {
-                total = Long.parseLong(fields[2]);
-            }
-        }
-        if (total < 0) {
+        ClassHistogram classes = ClassHistogram.parse(histogram);
+        if (classes.liveBytes() < 0) {
             throw new IllegalStateException("no 'Total' line in the class histogram: " + tail(histogram));
         }
-        return new Snapshot(channels, total);
+        return new Snapshot(classes.instances(STREAM_CHANNEL_CLASS), classes.liveBytes());
     }
 
     /** {@code jcmd <pid> <command>}'s output; fails when jcmd fails or takes more than 60 s. */

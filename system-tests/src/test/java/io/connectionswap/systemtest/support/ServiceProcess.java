@@ -65,6 +65,14 @@ public final class ServiceProcess extends ManagedProcess {
         return get("/actuator/health/readiness") != null;
     }
 
+    /** A value per process for messages, e.g. {@code {director=6, worker-a=2}}. */
+    public static String describe(Map<ServiceProcess, Double> values) {
+        StringBuilder text = new StringBuilder("{");
+        values.forEach((process, value) -> text.append(text.length() > 1 ? ", " : "").append(process.name())
+                .append('=').append(value.intValue()));
+        return text.append('}').toString();
+    }
+
     public PrometheusText metrics() {
         String body = get("/actuator/prometheus");
         if (body == null) {
