@@ -113,7 +113,7 @@ final class CompletionsHandler {
                             error.code(), error.getMessage());
                     return Mono.just(sse(OpenAiResponses.error(error).toString()));
                 })
-                .doOnComplete(() -> log.info("generation.id={} model={} stream=true tokens={} workers={} swaps={} "
+                .doOnComplete(() -> log.info("generation.id={} model={} streaming=true tokens={} workers={} swaps={} "
                         + "ms={} gateway request done", generationId, request.model(), writer.tokens(),
                         writer.workers(), writer.swaps(), (System.nanoTime() - startNanos) / 1_000_000))
                 .doOnCancel(() -> log.info("generation.id={} model={} tokens={} http client went away; generation "
@@ -135,7 +135,7 @@ final class CompletionsHandler {
                 .then(Mono.fromSupplier(writer::body))
                 .onErrorResume(failure -> translate(failure, request).flatMap(Mono::error))
                 .flatMap(body -> {
-                    log.info("generation.id={} model={} stream=false tokens={} workers={} swaps={} ms={} gateway "
+                    log.info("generation.id={} model={} streaming=false tokens={} workers={} swaps={} ms={} gateway "
                             + "request done", generationId, request.model(), writer.tokens(), writer.workers(),
                             writer.swaps(), (System.nanoTime() - startNanos) / 1_000_000);
                     return ServerResponse.ok().contentType(MediaType.APPLICATION_JSON).bodyValue(body);

@@ -42,7 +42,7 @@ final class FirstFrameTimeout extends ChannelInboundHandlerAdapter {
             return;
         }
         meters.limitHit(DirectorMeters.Limit.FIRST_FRAME);
-        log.warn("peer={} stream={} error={} timeout={} no complete first frame in time; resetting the stream",
+        log.warn("peer={} stream.id={} error={} timeout={} no complete first frame in time; resetting the stream",
                 Peers.address(stream), stream.streamId(), ErrorCode.STREAM_TIMEOUT, timeout);
         QuicStreams.abort(stream, ErrorCode.STREAM_TIMEOUT);
     }

@@ -118,7 +118,7 @@ public final class QuicStreams {
             ByteBuf last = MessageCodec.encode(stream.alloc(), new Heartbeat(System.nanoTime()));
             stream.writeAndFlush(new DefaultQuicStreamFrame(last, true)).addListener(written -> {
                 if (!written.isSuccess()) {
-                    log.debug("stream={} problem=\"{}\" cannot send our FIN; resetting", stream.streamId(),
+                    log.debug("stream.id={} problem=\"{}\" cannot send our FIN; resetting", stream.streamId(),
                             written.cause().toString());
                     abort(stream, ErrorCode.CANCELLED);
                 }
@@ -127,7 +127,7 @@ public final class QuicStreams {
         if (stream.isActive()) {
             ScheduledFuture<?> lingering = stream.eventLoop().schedule(() -> {
                 if (stream.isActive()) {
-                    log.debug("stream={} linger={} peer did not finish its side in time; resetting", stream.streamId(),
+                    log.debug("stream.id={} linger={} peer did not finish its side in time; resetting", stream.streamId(),
                             linger);
                     abort(stream, ErrorCode.CANCELLED);
                 }
@@ -214,7 +214,7 @@ public final class QuicStreams {
         try {
             STREAM_CLOSED.invokeExact(stream.parent(), stream.streamId());
         } catch (Throwable e) {
-            log.debug("stream={} problem=\"{}\" cannot release stream from its connection", stream.streamId(), e.toString());
+            log.debug("stream.id={} problem=\"{}\" cannot release stream from its connection", stream.streamId(), e.toString());
         }
     }
 }

@@ -44,7 +44,7 @@ public final class StreamFailures {
     public static void endStream(Channel stream, Logger log, String role, Throwable cause) {
         ErrorCode code = codeOf(cause);
         String problem = describe(cause);
-        log.warn("peer={} peer.cert={} stream={} error={} problem=\"{}\" {} ended stream after bad input",
+        log.warn("peer={} peer.cert={} stream.id={} error={} problem=\"{}\" {} ended stream after bad input",
                 Peers.address(stream), Peers.certificateName(stream), streamId(stream), code, problem, role);
         endStream(stream, new StreamError(code, problem));
     }

@@ -38,9 +38,10 @@ public final class TlsContexts {
         this.clients = clients;
         this.current = build(material);
         X509Certificate certificate = material.certificate();
-        log.info("tls.role={} tls.source=\"{}\" tls.cert=\"{}\" tls.cert.serial={} tls.cert.expires={} tls.ca={} "
-                        + "client.auth={} tls ready", role, material.source(), subject(certificate), serial(certificate),
-                expires(certificate), caSubjects(material), clients == null ? "n/a" : clients.describe());
+        log.info("tls.role={} tls.source=\"{}\" tls.cert.subject=\"{}\" tls.cert.serial={} tls.cert.expires={} "
+                        + "tls.ca={} client.auth={} tls ready", role, material.source(), subject(certificate),
+                serial(certificate), expires(certificate), caSubjects(material),
+                clients == null ? "n/a" : clients.describe());
         warnIfDevelopment(material);
     }
 
@@ -87,9 +88,9 @@ public final class TlsContexts {
         reloads++;
         lastReload = Instant.now();
         X509Certificate certificate = material.certificate();
-        log.info("tls.role={} tls.cert=\"{}\" tls.cert.serial={} tls.cert.expires={} tls.ca={} reloaded certificates; "
-                        + "new connections use them, open connections keep theirs", role, subject(certificate),
-                serial(certificate), expires(certificate), caSubjects(material));
+        log.info("tls.role={} tls.cert.subject=\"{}\" tls.cert.serial={} tls.cert.expires={} tls.ca={} "
+                        + "reloaded certificates; new connections use them, open connections keep theirs", role,
+                subject(certificate), serial(certificate), expires(certificate), caSubjects(material));
         if (!wasDevelopment) {
             warnIfDevelopment(material);
         }

@@ -265,13 +265,13 @@ public final class GenerationRun implements Flow.Subscription {
             case DUPLICATE -> {
                 sequenceErrors++;
                 listener.sequenceError(SequenceErrorKind.DUPLICATE);
-                log.error("generation.id={} worker={} sequence={} expected={} kind=duplicate token sequence error; "
+                log.error("generation.id={} worker={} sequence={} expected.seq={} kind=duplicate token sequence error; "
                         + "dropped", request.generationId(), worker, token.sequence(), check.last() + 1);
             }
             case GAP -> {
                 sequenceErrors++;
                 listener.sequenceError(SequenceErrorKind.GAP);
-                log.error("generation.id={} worker={} sequence={} expected={} kind=gap token sequence error; resuming "
+                log.error("generation.id={} worker={} sequence={} expected.seq={} kind=gap token sequence error; resuming "
                         + "after the last good token", request.generationId(), worker, token.sequence(), check.last() + 1);
                 stopLeg();
                 request = resumeRequest(worker, true);

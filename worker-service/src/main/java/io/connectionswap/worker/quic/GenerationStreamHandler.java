@@ -261,7 +261,7 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
                 StreamFailures.describe(cause));
         if (StreamFailures.codeOf(cause) == ErrorCode.REQUEST_TOO_LARGE) {
             String problem = StreamFailures.describe(cause);
-            log.warn("worker={} stream={} error=REQUEST_TOO_LARGE problem=\"{}\" refusing oversize assignment; "
+            log.warn("worker={} stream.id={} error=REQUEST_TOO_LARGE problem=\"{}\" refusing oversize assignment; "
                     + "CONNECTION_SWAP_MAX_REQUEST_BYTES sets the limit", context.label(), streamId(ctx.channel()), problem);
             StreamFailures.endStream(ctx.channel(), new StreamError(ErrorCode.REQUEST_TOO_LARGE, problem));
             return;
