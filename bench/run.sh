@@ -15,18 +15,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-out=bench/out
-build=true
-args=()
-for arg in "$@"; do
-  case $arg in
-    --out=*) out=${arg#--out=}; args+=("$arg") ;;
-    --no-build) build=false ;;
-    *) args+=("$arg") ;;
-  esac
-done
-set -- "${args[@]+"${args[@]}"}"
-mkdir -p "$out"
+source bench/options.sh
+bench_options "$@"
+set -- "${bench_args[@]+"${bench_args[@]}"}"
 
 artifacts=(director-service/target/director-service.jar worker-service/target/worker-service.jar
            worker-service/target/worker-service.jar.original client-service/target/client-service.jar

@@ -17,18 +17,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-out=bench/out
-build=true
-args=()
-for arg in "$@"; do
-  case $arg in
-    --out=*) out=${arg#--out=}; args+=("$arg") ;;
-    --no-build) build=false ;;
-    *) args+=("$arg") ;;
-  esac
-done
-set -- "${args[@]+"${args[@]}"}"
-mkdir -p "$out"
+source bench/options.sh
+bench_options "$@"
+set -- "${bench_args[@]+"${bench_args[@]}"}"
 
 if $build; then
   echo "[soak] building (./mvnw -q -DskipTests package -pl bench -am) ..."

@@ -1,18 +1,11 @@
 package io.connectionswap.client.tracing;
 
-import io.connectionswap.protocol.tracing.ActuatorSpans;
-import io.connectionswap.protocol.tracing.TracingSampler;
+import io.connectionswap.protocol.tracing.RoleTracingConfiguration;
 import io.micrometer.tracing.Tracer;
-import io.micrometer.tracing.exporter.SpanExportingPredicate;
 import io.micrometer.tracing.propagation.Propagator;
-import io.opentelemetry.sdk.trace.samplers.Sampler;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
-import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
-import org.springframework.core.env.Environment;
 
 /**
  * Tracing of the gateway (README, "Tracing"), on Spring Boot's Micrometer Tracing with the OpenTelemetry bridge. Off
@@ -23,25 +16,15 @@ import org.springframework.core.env.Environment;
  * that is set.
  */
 @Configuration(proxyBeanMethods = false)
-@EnableConfigurationProperties(TracingProperties.class)
-public class ClientTracingConfiguration {
+public class ClientTracingConfiguration extends RoleTracingConfiguration {
 
-    private static final Logger log = LoggerFactory.getLogger(ClientTracingConfiguration.class);
-
-    /** Replaces Boot's sampler (10 % of new traces by default) with: nothing while off, Boot's probability while on. */
-    @Bean
-    Sampler connectionSwapSampler(TracingProperties tracing, Environment environment) {
-        return TracingSampler.of(tracing.enabled(), environment, "a span per gateway generation", log);
+    ClientTracingConfiguration() {
+        super("a span per gateway generation");
     }
 
     @Bean
     @ConditionalOnBooleanProperty("connection-swap.tracing.enabled")
     GatewayTracing gatewayTracing(Tracer tracer, Propagator propagator) {
         return new GatewayTracing(tracer, propagator);
-    }
-
-    @Bean
-    SpanExportingPredicate actuatorSpansNotExported() {
-        return new ActuatorSpans();
     }
 }

@@ -8,7 +8,6 @@ import io.connectionswap.deploy.Repository;
 import io.connectionswap.testsupport.tools.ExternalTool;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.LabelSelectorRequirement;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.openshift.api.model.monitoring.v1.Endpoint;
 import io.fabric8.openshift.api.model.monitoring.v1.PrometheusRule;
@@ -154,27 +153,7 @@ class MonitoringManifestTest {
     }
 
     private static boolean selects(ServiceMonitor monitor, Service service) {
-        Map<String, String> labels = service.getMetadata().getLabels() == null ? Map.of()
-                : service.getMetadata().getLabels();
-        var selector = monitor.getSpec().getSelector();
-        if (selector.getMatchLabels() != null && !labels.entrySet().containsAll(selector.getMatchLabels().entrySet())) {
-            return false;
-        }
-        for (LabelSelectorRequirement r : selector.getMatchExpressions() == null
-                ? List.<LabelSelectorRequirement>of() : selector.getMatchExpressions()) {
-            String value = labels.get(r.getKey());
-            boolean ok = switch (r.getOperator()) {
-                case "In" -> value != null && r.getValues().contains(value);
-                case "NotIn" -> value == null || !r.getValues().contains(value);
-                case "Exists" -> value != null;
-                case "DoesNotExist" -> value == null;
-                default -> throw new AssertionError("unknown selector operator " + r.getOperator());
-            };
-            if (!ok) {
-                return false;
-            }
-        }
-        return true;
+        return Manifests.selects(monitor.getSpec().getSelector(), service.getMetadata().getLabels());
     }
 
     /**

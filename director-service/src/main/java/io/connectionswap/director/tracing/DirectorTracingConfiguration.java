@@ -1,18 +1,11 @@
 package io.connectionswap.director.tracing;
 
-import io.connectionswap.protocol.tracing.ActuatorSpans;
-import io.connectionswap.protocol.tracing.TracingSampler;
+import io.connectionswap.protocol.tracing.RoleTracingConfiguration;
 import io.micrometer.tracing.Tracer;
-import io.micrometer.tracing.exporter.SpanExportingPredicate;
 import io.micrometer.tracing.propagation.Propagator;
-import io.opentelemetry.sdk.trace.samplers.Sampler;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
-import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
-import org.springframework.core.env.Environment;
 
 /**
  * Tracing of the relay (README, "Tracing"), on Spring Boot's Micrometer Tracing with the OpenTelemetry bridge. Off by
@@ -22,25 +15,15 @@ import org.springframework.core.env.Environment;
  * to {@code management.opentelemetry.tracing.export.otlp.endpoint} once that is set.
  */
 @Configuration(proxyBeanMethods = false)
-@EnableConfigurationProperties(TracingProperties.class)
-public class DirectorTracingConfiguration {
+public class DirectorTracingConfiguration extends RoleTracingConfiguration {
 
-    private static final Logger log = LoggerFactory.getLogger(DirectorTracingConfiguration.class);
-
-    /** Replaces Boot's sampler (10 % of new traces by default) with: nothing while off, Boot's probability while on. */
-    @Bean
-    Sampler connectionSwapSampler(TracingProperties tracing, Environment environment) {
-        return TracingSampler.of(tracing.enabled(), environment, "a span per leg of every generation", log);
+    DirectorTracingConfiguration() {
+        super("a span per leg of every generation");
     }
 
     @Bean
     @ConditionalOnBooleanProperty("connection-swap.tracing.enabled")
     RelayTracing relayTracing(Tracer tracer, Propagator propagator) {
         return new RelayTracing(tracer, propagator);
-    }
-
-    @Bean
-    SpanExportingPredicate actuatorSpansNotExported() {
-        return new ActuatorSpans();
     }
 }

@@ -40,6 +40,7 @@ import io.connectionswap.protocol.message.WorkerAssignment;
 import io.connectionswap.protocol.message.WorkerRegistration;
 import io.connectionswap.protocol.quic.Heartbeats;
 import io.connectionswap.protocol.quic.StreamPipelines;
+import io.connectionswap.testsupport.netty.TrackingAllocator;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;

@@ -11,6 +11,7 @@ import io.connectionswap.protocol.frame.FrameType;
 import io.connectionswap.protocol.frame.Frames;
 import io.connectionswap.protocol.frame.ProtocolException;
 import io.connectionswap.protocol.frame.RawFrame;
+import io.connectionswap.testsupport.netty.TrackingAllocator;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandlerContext;

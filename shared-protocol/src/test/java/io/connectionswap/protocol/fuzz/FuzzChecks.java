@@ -1,5 +1,7 @@
 package io.connectionswap.protocol.fuzz;
 
+import io.connectionswap.testsupport.netty.TrackingAllocator;
+
 /** Assertions for fuzz targets: plain and cheap, since they run on every one of millions of inputs. */
 final class FuzzChecks {
 

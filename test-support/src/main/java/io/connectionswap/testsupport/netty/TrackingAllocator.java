@@ -1,4 +1,4 @@
-package io.connectionswap.director.quic;
+package io.connectionswap.testsupport.netty;
 
 import io.netty.buffer.AbstractByteBufAllocator;
 import io.netty.buffer.ByteBuf;
@@ -9,13 +9,13 @@ import java.util.List;
 /**
  * Hands out unpooled heap buffers and remembers each one, so a fuzz run can check after every input that every
  * buffer allocated for it was released (a deterministic leak check; paranoid leak detection only reports what the
- * garbage collector happens to find). Single-threaded, like an {@code EmbeddedChannel}.
+ * garbage collector happens to find). Single-threaded, like an {@code EmbeddedChannel}. Used by the fuzz tests of the codec and the director.
  */
-final class TrackingAllocator extends AbstractByteBufAllocator {
+public final class TrackingAllocator extends AbstractByteBufAllocator {
 
     private final List<ByteBuf> allocated = new ArrayList<>();
 
-    TrackingAllocator() {
+    public TrackingAllocator() {
         super(false);
     }
 
@@ -41,12 +41,12 @@ final class TrackingAllocator extends AbstractByteBufAllocator {
     }
 
     /** Buffers allocated so far. */
-    int allocations() {
+    public int allocations() {
         return allocated.size();
     }
 
     /** Buffers allocated so far and not released, as a description for an assertion message, or null. */
-    String unreleased() {
+    public String unreleased() {
         List<String> live = new ArrayList<>();
         for (ByteBuf buffer : allocated) {
             if (buffer.refCnt() != 0) {
