@@ -57,24 +57,26 @@ final class Report {
         }
         Map<String, Object> scale = map(summary.get("scale"));
         if (!scale.isEmpty()) {
-            out.append("\nSCALE  streams  conns  offered/s  tokens/s  p50 ms  p99 ms  director cpu  busiest director thread      bench cpu  heap B/stream  by class  rss B/stream  held\n");
+            out.append("\nSCALE  streams  conns  offered/s  tokens/s  p50 ms  p99 ms  director cpu  µs/token  busiest director thread      bench cpu  µs/token  heap B/stream  by class  rss B/stream  held\n");
             for (Object item : (List<Object>) scale.getOrDefault("levels", List.of())) {
                 Map<String, Object> level = map(item);
                 Map<String, Object> threads = map(level.get("director_busiest_threads_cores"));
                 String busiest = threads.isEmpty() ? "-" : threads.entrySet().iterator().next().getKey() + " "
                         + threads.entrySet().iterator().next().getValue();
                 Object byClass = map(level.get("director_heap_per_stream_by_class")).get("bytes_per_stream");
-                out.append(String.format(Locale.ROOT, "  %7s %6s %10s %9s %7s %7s %13s  %-28s %9s %14s %9s %13s  %s%n",
+                out.append(String.format(Locale.ROOT, "  %7s %6s %10s %9s %7s %7s %13s %9s  %-28s %9s %9s %14s %9s %13s  %s%n",
                         level.get("streams"), level.get("connections"), level.get("offered_tokens_per_second"),
                         level.get("tokens_per_second"), level.get("p50_token_latency_ms"), level.get("p99_token_latency_ms"),
-                        level.get("director_cpu_cores"), busiest, level.get("bench_jvm_cpu_cores"),
+                        level.get("director_cpu_cores"), level.get("director_cpu_us_per_token"), busiest,
+                        level.get("bench_jvm_cpu_cores"), level.get("bench_jvm_cpu_us_per_token"),
                         level.get("director_heap_bytes_per_stream"), byClass, level.get("director_rss_bytes_per_stream"),
                         Boolean.TRUE.equals(level.get("held")) ? "yes" : "NO " + level.get("failures")));
             }
             out.append(String.format(Locale.ROOT, "  held by one director: %s streams, %s tokens/s, p99 %s ms, %s heap bytes/stream "
-                            + "(%s by class histogram)%n", scale.get("streams"), scale.get("tokens_per_second"),
-                    scale.get("p99_token_latency_ms"), scale.get("director_heap_bytes_per_stream"),
-                    scale.get("director_heap_bytes_per_stream_by_class")));
+                            + "(%s by class histogram), director CPU %s µs per relayed token%n", scale.get("streams"),
+                    scale.get("tokens_per_second"), scale.get("p99_token_latency_ms"),
+                    scale.get("director_heap_bytes_per_stream"), scale.get("director_heap_bytes_per_stream_by_class"),
+                    scale.get("director_cpu_us_per_token")));
         }
         GatewayAndPeerReport.append(out, summary);
         Map<String, Object> checks = map(summary.get("checks"));
@@ -91,9 +93,10 @@ final class Report {
     }
 
     static String levelLine(Map<String, Object> level) {
-        return String.format(Locale.ROOT, "%s tokens/s of %s offered, p50 %s ms, p99 %s ms, director cpu %s, bench cpu %s, "
-                        + "heap/stream %s B, held=%s %s", level.get("tokens_per_second"), level.get("offered_tokens_per_second"),
-                level.get("p50_token_latency_ms"), level.get("p99_token_latency_ms"), level.get("director_cpu_cores"),
+        return String.format(Locale.ROOT, "%s tokens/s of %s offered, p50 %s ms, p99 %s ms, director cpu %s (%s µs/token), "
+                        + "bench cpu %s, heap/stream %s B, held=%s %s", level.get("tokens_per_second"),
+                level.get("offered_tokens_per_second"), level.get("p50_token_latency_ms"),
+                level.get("p99_token_latency_ms"), level.get("director_cpu_cores"), level.get("director_cpu_us_per_token"),
                 level.get("bench_jvm_cpu_cores"), level.get("director_heap_bytes_per_stream"), level.get("held"),
                 level.get("failures"));
     }

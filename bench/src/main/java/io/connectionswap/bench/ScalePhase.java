@@ -79,6 +79,9 @@ final class ScalePhase {
         out.put("director_rss_bytes_per_stream", best.get("director_rss_bytes_per_stream"));
         out.put("director_cpu_cores", best.get("director_cpu_cores"));
         out.put("bench_jvm_cpu_cores", best.get("bench_jvm_cpu_cores"));
+        out.put("director_cpu_us_per_token", best.get("director_cpu_us_per_token"));
+        out.put("bench_jvm_cpu_us_per_token", best.get("bench_jvm_cpu_us_per_token"));
+        out.put("client_datagrams_received_per_token", best.get("client_datagrams_received_per_token"));
         out.put("held_rule", "a level is held when the client receives >= 95% of the offered token rate "
                 + "(streams / token interval), p99 token latency <= 1000 ms, every stream delivers tokens in the window, "
                 + "no stream breaks and the director swaps no stream (no fault is injected: a swap here is a false "
@@ -92,7 +95,9 @@ final class ScalePhase {
                 + "(one per " + cfg.streamsPerConnection() + " streams). rss = /proc/<pid>/status VmRSS (native quiche "
                 + "state and Netty's direct buffers are off-heap)");
         out.put("cpu_method", "utime+stime from /proc/<pid>/stat over the measurement window, in cores (1.0 = one "
-                + "core busy); threads from /proc/<pid>/task/*/stat");
+                + "core busy); threads from /proc/<pid>/task/*/stat; *_cpu_us_per_token = that CPU time over the tokens "
+                + "the director relayed in the window (its connection_swap_tokens_relayed_total), so the director's "
+                + "figure does not depend on how much the generator (the bench JVM) could offer");
     }
 
     /** JIT warm-up of the relay path before the first measured level (not measured). */

@@ -92,6 +92,10 @@ final class ScaleWindow {
         level.put("latency_ms", lat);
         level.put("director_cpu_cores", Stats.round3((dir1 - dir0) / tick / seconds));
         level.put("bench_jvm_cpu_cores", Stats.round3((self1 - self0) / tick / seconds));
+        // per token the director relayed (its own counter when it answers, else what the clients received)
+        long relayed = m0 != null && m1 != null ? (long) (m1.tokensRelayed() - m0.tokensRelayed()) : tokens1 - tokens0;
+        level.put("director_cpu_us_per_token", Stats.round1((dir1 - dir0) / tick * 1e6 / Math.max(1, relayed)));
+        level.put("bench_jvm_cpu_us_per_token", Stats.round1((self1 - self0) / tick * 1e6 / Math.max(1, relayed)));
         Map<String, Object> busiest = new LinkedHashMap<>();
         threads1.entrySet().stream()
                 .map(e -> Map.entry(e.getKey(), e.getValue() - threads0.getOrDefault(e.getKey(), 0L)))
