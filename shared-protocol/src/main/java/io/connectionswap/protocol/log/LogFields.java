@@ -69,7 +69,8 @@ public final class LogFields {
                 }
                 value = line.substring(valueStart, valueEnd);
             }
-            String name = JSON_NAMES.getOrDefault(line.substring(at, keyEnd), line.substring(at, keyEnd));
+            String key = line.substring(at, keyEnd);
+            String name = JSON_NAMES.getOrDefault(key, key);
             if (given.add(name)) {
                 field.accept(name, typed(value, line.charAt(valueStart) == '"'));
             }
