@@ -2,7 +2,8 @@
 # The test command: prepares this machine for the tests, then runs every test.
 #
 #   ./test.sh                      # what CI runs (.ci/run, with CI=true)
-#   ./test.sh -pl deploy-tests -am # extra arguments go to Maven
+#   ./test.sh -pl director-service,worker-service,client-service,deploy-tests -am
+#                                  # extra arguments go to Maven (here: the container and manifest tests alone)
 #
 # Installs what the tests need when it is missing (Debian 12 packages; needs root or sudo):
 #   openssl                          the tests' certificates
