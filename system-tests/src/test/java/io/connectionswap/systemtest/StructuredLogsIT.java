@@ -20,8 +20,8 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Structured logs from the real jars: with {@code LOGGING_STRUCTURED_FORMAT_CONSOLE} set, a role prints one JSON object
- * per line, and the {@code key=value} fields of its log lines are JSON members (numbers as numbers), beside the whole
- * line in {@code message}.
+ * per line, and the fields of its log lines (SLF4J key-value pairs) are JSON members, numbers as numbers, nested by
+ * their dotted names in ECS and flat in logstash's format, beside the whole line in {@code message}.
  */
 @ExtendWith(DumpLogsOnFailure.class)
 class StructuredLogsIT {
@@ -50,26 +50,26 @@ class StructuredLogsIT {
 
         JsonNode healthy = awaitLine(director, "worker healthy");
         assertThat(healthy.path("log").path("level").asString()).as("ECS: Boot's own members").isEqualTo("INFO");
-        assertThat(healthy.path("worker.label").asString()).isEqualTo("worker-a");
-        assertThat(healthy.path("worker.addr").asString()).startsWith("127.0.0.1:");
-        assertThat(healthy.path("polls.up").isNumber()).as("polls.up is a number: " + healthy).isTrue();
+        assertThat(ecs(healthy, "worker.label").asString()).isEqualTo("worker-a");
+        assertThat(ecs(healthy, "worker.addr").asString()).startsWith("127.0.0.1:");
+        assertThat(ecs(healthy, "polls.up").isNumber()).as("polls.up is a number: " + healthy).isTrue();
 
         JsonNode opened = awaitLine(director, "client opened stream");
-        assertThat(opened.path("stream.id").isNumber()).as("stream.id is a number: " + opened).isTrue();
-        assertThat(opened.path("connection.id").asString()).startsWith("conn-");
-        assertThat(opened.path("prompt").asString()).as("the prompt's digest, never its text").contains("#");
+        assertThat(ecs(opened, "stream.id").isNumber()).as("stream.id is a number: " + opened).isTrue();
+        assertThat(ecs(opened, "connection.id").asString()).startsWith("conn-");
+        assertThat(ecs(opened, "prompt").asString()).as("the prompt's digest, never its text").contains("#");
 
         JsonNode handoff = awaitLine(worker, "accepted handoff from director");
         assertThat(handoff.path("level").asString()).as("logstash: Boot's own members").isEqualTo("INFO");
-        assertThat(handoff.path("worker.label").asString()).as("a worker's worker= key, under its JSON name")
+        assertThat(handoff.path("worker.label").asString()).as("a worker's worker= key, under its pair name")
                 .isEqualTo("worker-a");
         assertThat(handoff.path("generation.id").asString()).isNotEmpty();
         assertThat(handoff.path("stream.id").isNumber()).isTrue();
 
         JsonNode connected = awaitLine(client, "connected to director");
-        assertThat(connected.path("director.addr").asString()).startsWith("127.0.0.1:");
+        assertThat(ecs(connected, "director.addr").asString()).startsWith("127.0.0.1:");
         assertThat(connected.path("message").asString()).as("the whole line stays in message")
-                .startsWith("director.addr=" + connected.path("director.addr").asString() + " local.addr=");
+                .startsWith("director.addr=" + ecs(connected, "director.addr").asString() + " local.addr=");
 
         for (ServiceProcess process : List.of(director, worker, client)) {
             List<String> notJson = new ArrayList<>();
@@ -90,6 +90,15 @@ class StructuredLogsIT {
                         .filter(line -> line.path("message").asString().endsWith(text)).findFirst(),
                         Optional::isPresent)
                 .orElseThrow();
+    }
+
+    /** ECS nests a dotted key-value pair ({@code worker.label}) as objects: {@code "worker":{"label":…}}. */
+    private static JsonNode ecs(JsonNode line, String dottedName) {
+        JsonNode node = line;
+        for (String part : dottedName.split("\\.")) {
+            node = node.path(part);
+        }
+        return node;
     }
 
     private static Optional<JsonNode> parse(String line) {

@@ -2,6 +2,7 @@ package io.connectionswap.client.gateway;
 
 import io.connectionswap.client.tracing.GatewaySpan;
 import io.connectionswap.client.tracing.GatewayTracing;
+import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.protocol.tracing.TraceParent;
 import io.connectionswap.swapclient.GenerationEvent;
 import io.connectionswap.swapclient.GenerationException;
@@ -108,16 +109,19 @@ final class CompletionsHandler {
                         return translate(failure, request).flatMap(Mono::error);
                     }
                     GatewayError error = translateNow(failure, request);
-                    log.warn("generation.id={} model={} tokens={} error={} problem=\"{}\" stream failed after its "
-                            + "headers; sending an error event", generationId, request.model(), writer.tokens(),
-                            error.code(), error.getMessage());
+                    LogLine.warn(log).field("generation.id", generationId).field("model", request.model())
+                            .field("tokens", writer.tokens()).field("error", error.code())
+                            .quoted("problem", error.getMessage())
+                            .log("stream failed after its headers; sending an error event");
                     return Mono.just(sse(OpenAiResponses.error(error).toString()));
                 })
-                .doOnComplete(() -> log.info("generation.id={} model={} streaming=true tokens={} workers={} swaps={} "
-                        + "ms={} gateway request done", generationId, request.model(), writer.tokens(),
-                        writer.workers(), writer.swaps(), (System.nanoTime() - startNanos) / 1_000_000))
-                .doOnCancel(() -> log.info("generation.id={} model={} tokens={} http client went away; generation "
-                        + "cancelled", generationId, request.model(), writer.tokens()));
+                .doOnComplete(() -> LogLine.info(log).field("generation.id", generationId)
+                        .field("model", request.model()).field("streaming", true).field("tokens", writer.tokens())
+                        .field("workers", writer.workers()).field("swaps", writer.swaps())
+                        .field("ms", (System.nanoTime() - startNanos) / 1_000_000).log("gateway request done"))
+                .doOnCancel(() -> LogLine.info(log).field("generation.id", generationId)
+                        .field("model", request.model()).field("tokens", writer.tokens())
+                        .log("http client went away; generation cancelled"));
         return ServerResponse.ok()
                 .contentType(MediaType.TEXT_EVENT_STREAM)
                 .header("Cache-Control", "no-cache")
@@ -135,9 +139,10 @@ final class CompletionsHandler {
                 .then(Mono.fromSupplier(writer::body))
                 .onErrorResume(failure -> translate(failure, request).flatMap(Mono::error))
                 .flatMap(body -> {
-                    log.info("generation.id={} model={} streaming=false tokens={} workers={} swaps={} ms={} gateway "
-                            + "request done", generationId, request.model(), writer.tokens(), writer.workers(),
-                            writer.swaps(), (System.nanoTime() - startNanos) / 1_000_000);
+                    LogLine.info(log).field("generation.id", generationId).field("model", request.model())
+                            .field("streaming", false).field("tokens", writer.tokens())
+                            .field("workers", writer.workers()).field("swaps", writer.swaps())
+                            .field("ms", (System.nanoTime() - startNanos) / 1_000_000).log("gateway request done");
                     return ServerResponse.ok().contentType(MediaType.APPLICATION_JSON).bodyValue(body);
                 });
     }
@@ -167,7 +172,8 @@ final class CompletionsHandler {
         if (failure instanceof GenerationException generation) {
             return GatewayError.of(generation, request.model(), Math.max(1, properties.retryAfter().toSeconds()));
         }
-        log.error("model={} problem=\"{}\" unexpected gateway failure", request.model(), failure.toString(), failure);
+        LogLine.error(log).field("model", request.model()).quoted("problem", failure.toString()).cause(failure)
+                .log("unexpected gateway failure");
         return new GatewayError(org.springframework.http.HttpStatus.INTERNAL_SERVER_ERROR, "server_error", "internal",
                 null, failure.toString(), 0);
     }

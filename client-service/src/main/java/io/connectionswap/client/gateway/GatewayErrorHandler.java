@@ -1,5 +1,6 @@
 package io.connectionswap.client.gateway;
 
+import io.connectionswap.protocol.log.LogLine;
 import java.nio.charset.StandardCharsets;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,11 +41,11 @@ final class GatewayErrorHandler implements WebExceptionHandler {
         }
         GatewayError error = toGatewayError(failure);
         if (error.status().is5xxServerError()) {
-            log.warn("path={} status={} code={} problem=\"{}\" gateway request failed", path, error.status().value(),
-                    error.code(), error.getMessage());
+            LogLine.warn(log).field("path", path).field("status", error.status().value()).field("code", error.code())
+                    .quoted("problem", error.getMessage()).log("gateway request failed");
         } else {
-            log.info("path={} status={} code={} problem=\"{}\" gateway request refused", path, error.status().value(),
-                    error.code(), error.getMessage());
+            LogLine.info(log).field("path", path).field("status", error.status().value()).field("code", error.code())
+                    .quoted("problem", error.getMessage()).log("gateway request refused");
         }
         response.setStatusCode(error.status());
         response.getHeaders().remove("X-Accel-Buffering"); // set for a stream that never started
@@ -78,7 +79,7 @@ final class GatewayErrorHandler implements WebExceptionHandler {
             String message = status.getReason() != null ? status.getReason() : code.getReasonPhrase();
             return new GatewayError(code, type, wire, null, message, 0);
         }
-        log.error("problem=\"{}\" unexpected gateway failure", failure.toString(), failure);
+        LogLine.error(log).quoted("problem", failure.toString()).cause(failure).log("unexpected gateway failure");
         return new GatewayError(HttpStatus.INTERNAL_SERVER_ERROR, "server_error", "internal", null, failure.toString(), 0);
     }
 }

@@ -1,6 +1,7 @@
 package io.connectionswap.client.stream;
 
 import io.connectionswap.client.config.ClientProperties;
+import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.protocol.log.PromptDigest;
 import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.swapclient.GenerationEvent;
@@ -48,7 +49,8 @@ public final class GenerationLoop implements SmartLifecycle {
     @Override
     public void start() {
         running = true;
-        log.info("lanes={} max.tokens={} demo generation loop started", properties.concurrency(), properties.maxTokens());
+        LogLine.info(log).field("lanes", properties.concurrency()).field("max.tokens", properties.maxTokens())
+                .log("demo generation loop started");
         for (int i = 0; i < properties.concurrency(); i++) {
             startNext();
         }
@@ -72,7 +74,7 @@ public final class GenerationLoop implements SmartLifecycle {
         }
         long number = started.incrementAndGet();
         if (properties.generations() > 0 && number > properties.generations()) {
-            log.info("generations={} all generations done", properties.generations());
+            LogLine.info(log).field("generations", properties.generations()).log("all generations done");
             return;
         }
         GenerationRequest request = GenerationRequest.completion(UUID.randomUUID().toString(),
@@ -112,14 +114,16 @@ public final class GenerationLoop implements SmartLifecycle {
                 GenerationResult result = new GenerationResult(request.generationId(), request.prompt(),
                         text.toString(), completed.tokens(), List.copyOf(workers), List.copyOf(connectionIds),
                         completed.sequenceErrors());
-                log.info("generation.id={} prompt={} tokens={} workers={} sequence.errors={} generation complete",
-                        result.generationId(), PromptDigest.of(result.prompt()), result.tokens(), result.workers(),
-                        result.sequenceErrors());
+                LogLine.info(log).field("generation.id", result.generationId())
+                        .field("prompt", PromptDigest.of(result.prompt())).field("tokens", result.tokens())
+                        .field("workers", result.workers()).field("sequence.errors", result.sequenceErrors())
+                        .log("generation complete");
                 for (GenerationListener listener : listeners) {
                     try {
                         listener.generationCompleted(result);
                     } catch (RuntimeException e) {
-                        log.warn("listener={} problem=\"{}\" generation listener failed", listener, e.toString());
+                        LogLine.warn(log).field("listener", listener).quoted("problem", e.toString())
+                                .log("generation listener failed");
                     }
                 }
             }
@@ -131,8 +135,9 @@ public final class GenerationLoop implements SmartLifecycle {
             if (!running) {
                 return;
             }
-            log.warn("generation.id={} prompt={} problem=\"{}\" generation failed; starting the next in 1s",
-                    request.generationId(), PromptDigest.of(request.prompt()), failure.getMessage());
+            LogLine.warn(log).field("generation.id", request.generationId())
+                    .field("prompt", PromptDigest.of(request.prompt())).quoted("problem", failure.getMessage())
+                    .log("generation failed; starting the next in 1s");
             try {
                 pause.schedule(GenerationLoop.this::startNext, 1, TimeUnit.SECONDS);
             } catch (java.util.concurrent.RejectedExecutionException stopped) {

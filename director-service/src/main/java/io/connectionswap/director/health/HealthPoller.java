@@ -4,6 +4,7 @@ import io.connectionswap.director.config.HealthProperties;
 import io.connectionswap.director.registry.PollResult;
 import io.connectionswap.director.registry.WorkerEndpoint;
 import io.connectionswap.director.registry.WorkerRegistry;
+import io.connectionswap.protocol.log.LogLine;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.ConnectException;
 import java.net.http.HttpClient;
@@ -104,8 +105,8 @@ public class HealthPoller implements SmartLifecycle {
 
     private void failed(String where, Throwable failure) {
         meters.taskFailed(DirectorMeters.Task.HEALTH_POLLER);
-        log.error("task=health_poller {} problem=\"{}\" health poll failed; polling goes on", where, failure.toString(),
-                failure);
+        LogLine.error(log).field("task", "health_poller").cause(failure)
+                .log("{} problem=\"{}\" health poll failed; polling goes on", where, failure.toString());
     }
 
     static PollResult interpret(HttpResponse<String> response) {

@@ -2,6 +2,7 @@ package io.connectionswap.director.quic;
 
 import io.connectionswap.director.relay.Relay;
 import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.protocol.message.GoAway;
 import io.connectionswap.protocol.quic.Peers;
 import io.connectionswap.protocol.quic.QuicStreams;
@@ -89,8 +90,9 @@ final class DirectorDrain {
         closed = whenClosed;
         startedNanos = System.nanoTime();
         Collection<QuicChannel> open = clients.get();
-        log.info("director.id={} connections={} streams={} drain.timeout={} director draining; readiness down, new "
-                + "streams refused", directorId, open.size(), relay.activeSessions(), timeout);
+        LogLine.info(log).field("director.id", directorId).field("connections", open.size())
+                .field("streams", relay.activeSessions()).field("drain.timeout", timeout)
+                .log("director draining; readiness down, new streams refused");
         String why = "director " + directorId + " is shutting down; open the stream at another director";
         int told = 0;
         for (QuicChannel connection : open) {
@@ -101,11 +103,11 @@ final class DirectorDrain {
                 told++;
             }
         }
-        log.info("director.id={} connections={} without.control.stream={} sent goaway to clients", directorId,
-                open.size(), open.size() - told);
+        LogLine.info(log).field("director.id", directorId).field("connections", open.size())
+                .field("without.control.stream", open.size() - told).log("sent goaway to clients");
         int moved = relay.drain(why);
-        log.info("director.id={} streams={} ended generations with retry at their last token; clients resume at "
-                + "another director", directorId, moved);
+        LogLine.info(log).field("director.id", directorId).field("streams", moved)
+                .log("ended generations with retry at their last token; clients resume at another director");
         tick = loop.scheduleAtFixedRate(this::closeIdle, 0, TICK_NANOS, TimeUnit.NANOSECONDS);
         deadline = loop.schedule(() -> finish(false), timeout.toNanos(), TimeUnit.NANOSECONDS);
     }
@@ -113,8 +115,8 @@ final class DirectorDrain {
     private void goAway(QuicStreamChannel control) {
         control.writeAndFlush(new GoAway(directorId, "shutting down")).addListener(written -> {
             if (!written.isSuccess()) {
-                log.debug("connection.id={} problem=\"{}\" could not send goaway", ConnectionIds.of(control),
-                        written.cause().toString());
+                LogLine.debug(log).field("connection.id", ConnectionIds.of(control))
+                        .quoted("problem", written.cause().toString()).log("could not send goaway");
             }
         });
     }
@@ -129,8 +131,8 @@ final class DirectorDrain {
         for (QuicChannel connection : Set.copyOf(waitingFor)) {
             if (idle(connection, sessions)) {
                 waitingFor.remove(connection);
-                log.debug("connection.id={} peer={} connection has no generation left; closing it",
-                        ConnectionIds.of(connection), Peers.address(connection));
+                LogLine.debug(log).field("connection.id", ConnectionIds.of(connection))
+                        .field("peer", Peers.address(connection)).log("connection has no generation left; closing it");
                 close(connection, "director " + directorId + " is shutting down; its generations moved");
             }
         }
@@ -161,12 +163,12 @@ final class DirectorDrain {
         long waitedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedNanos);
         Collection<QuicChannel> remaining = all.get();
         if (allMoved) {
-            log.info("director.id={} waited.ms={} connections={} drain complete; closing remaining connections",
-                    directorId, waitedMillis, remaining.size());
+            LogLine.info(log).field("director.id", directorId).field("waited.ms", waitedMillis)
+                    .field("connections", remaining.size()).log("drain complete; closing remaining connections");
         } else {
-            log.warn("director.id={} waited.ms={} drain.timeout={} clients.left={} streams={} drain timed out; closing "
-                    + "remaining connections", directorId, waitedMillis, timeout, waitingFor.size(),
-                    relay.activeSessions());
+            LogLine.warn(log).field("director.id", directorId).field("waited.ms", waitedMillis)
+                    .field("drain.timeout", timeout).field("clients.left", waitingFor.size())
+                    .field("streams", relay.activeSessions()).log("drain timed out; closing remaining connections");
         }
         waitingFor.clear();
         for (QuicChannel connection : remaining) {

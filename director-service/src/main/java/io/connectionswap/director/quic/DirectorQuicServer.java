@@ -9,6 +9,7 @@ import io.connectionswap.director.relay.Relay;
 import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.frame.FrameDecoder;
 import io.connectionswap.protocol.frame.Frames;
+import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.protocol.quic.Heartbeats;
 import io.connectionswap.protocol.quic.HostPort;
 import io.connectionswap.protocol.quic.Peers;
@@ -98,10 +99,11 @@ public class DirectorQuicServer implements SmartLifecycle {
         int port = endpoint.localAddress().getPort();
         environment.getPropertySources().addFirst(new MapPropertySource("director-quic-server", Map.of("local.quic.port", port)));
         relay.start();
-        log.info("director.id={} director.addr={} alpn={} client.auth={} address.validation={} "
-                + "max.streams.per.connection={} max.client.connections={} quic server listening", properties.id(),
-                address.withPort(port), Frames.ALPN, tls.clientCertificates().describe(), limits.addressValidation(),
-                limits.maxStreamsPerConnection(), limits.maxClientConnections());
+        LogLine.info(log).field("director.id", properties.id()).field("director.addr", address.withPort(port))
+                .field("alpn", Frames.ALPN).field("client.auth", tls.clientCertificates().describe())
+                .field("address.validation", limits.addressValidation())
+                .field("max.streams.per.connection", limits.maxStreamsPerConnection())
+                .field("max.client.connections", limits.maxClientConnections()).log("quic server listening");
         warnIfDrainOutlastsShutdownPhase();
     }
 
@@ -115,9 +117,10 @@ public class DirectorQuicServer implements SmartLifecycle {
             return;
         }
         if (drainProperties.timeout().plusSeconds(1).compareTo(phase) > 0) {
-            log.warn("drain.timeout={} shutdown.phase.timeout={} the drain may outlast Spring's shutdown phase; raise "
-                    + "spring.lifecycle.timeout-per-shutdown-phase or lower CONNECTION_SWAP_DIRECTOR_DRAIN_TIMEOUT",
-                    drainProperties.timeout(), phase);
+            LogLine.warn(log).field("drain.timeout", drainProperties.timeout()).field("shutdown.phase.timeout", phase)
+                    .log("the drain may outlast Spring's shutdown phase; raise "
+                            + "spring.lifecycle.timeout-per-shutdown-phase or lower "
+                            + "CONNECTION_SWAP_DIRECTOR_DRAIN_TIMEOUT");
         }
     }
 
@@ -133,7 +136,7 @@ public class DirectorQuicServer implements SmartLifecycle {
             relay.stop();
             current.close().addListener(closed -> {
                 endpoint = null;
-                log.info("director.id={} quic server stopped", properties.id());
+                LogLine.info(log).field("director.id", properties.id()).log("quic server stopped");
                 callback.run();
             });
         });
@@ -206,8 +209,9 @@ public class DirectorQuicServer implements SmartLifecycle {
                 clientConnections.decrementAndGet();
                 connections.remove(connection);
                 meters.limitHit(DirectorMeters.Limit.CLIENT_CONNECTIONS);
-                log.warn("peer={} peer.cert={} error={} limit={} too many client connections; refusing this one",
-                        Peers.address(connection), peerName, ErrorCode.OVERLOADED, limits.maxClientConnections());
+                LogLine.warn(log).field("peer", Peers.address(connection)).field("peer.cert", peerName)
+                        .field("error", ErrorCode.OVERLOADED).field("limit", limits.maxClientConnections())
+                        .log("too many client connections; refusing this one");
                 byte[] reason = ("director has " + limits.maxClientConnections() + " client connections, its limit "
                         + "(CONNECTION_SWAP_MAX_CLIENT_CONNECTIONS); try later or another director")
                         .getBytes(StandardCharsets.UTF_8);
@@ -218,17 +222,19 @@ public class DirectorQuicServer implements SmartLifecycle {
                 clients.add(connection);
                 String id = connectionIds.assign(connection);
                 meters.clientConnectionOpened();
-                log.info("connection.id={} peer={} peer.cert={} client connected", id, Peers.address(connection), peerName);
+                LogLine.info(log).field("connection.id", id).field("peer", Peers.address(connection))
+                        .field("peer.cert", peerName).log("client connected");
             } else {
-                log.debug("peer={} worker registration connection opened", Peers.address(connection));
+                LogLine.debug(log).field("peer", Peers.address(connection))
+                        .log("worker registration connection opened");
             }
             connection.closeFuture().addListener(closed -> {
                 connections.remove(connection);
                 if (client) {
                     clients.remove(connection);
                     clientConnections.decrementAndGet();
-                    log.info("connection.id={} peer={} client connection closed", ConnectionIds.of(connection),
-                            Peers.address(connection));
+                    LogLine.info(log).field("connection.id", ConnectionIds.of(connection))
+                            .field("peer", Peers.address(connection)).log("client connection closed");
                 }
             });
             ctx.fireChannelActive();
@@ -236,7 +242,8 @@ public class DirectorQuicServer implements SmartLifecycle {
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            log.warn("peer={} problem=\"{}\" quic connection error", Peers.address(ctx.channel()), cause.toString());
+            LogLine.warn(log).field("peer", Peers.address(ctx.channel())).quoted("problem", cause.toString())
+                    .log("quic connection error");
         }
     }
 }

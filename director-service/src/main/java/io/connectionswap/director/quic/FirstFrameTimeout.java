@@ -2,6 +2,7 @@ package io.connectionswap.director.quic;
 
 import io.connectionswap.director.metrics.DirectorMeters;
 import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.protocol.quic.Peers;
 import io.connectionswap.protocol.quic.QuicStreams;
 import io.netty.channel.ChannelHandlerContext;
@@ -42,8 +43,9 @@ final class FirstFrameTimeout extends ChannelInboundHandlerAdapter {
             return;
         }
         meters.limitHit(DirectorMeters.Limit.FIRST_FRAME);
-        log.warn("peer={} stream.id={} error={} timeout={} no complete first frame in time; resetting the stream",
-                Peers.address(stream), stream.streamId(), ErrorCode.STREAM_TIMEOUT, timeout);
+        LogLine.warn(log).field("peer", Peers.address(stream)).field("stream.id", stream.streamId())
+                .field("error", ErrorCode.STREAM_TIMEOUT).field("timeout", timeout)
+                .log("no complete first frame in time; resetting the stream");
         QuicStreams.abort(stream, ErrorCode.STREAM_TIMEOUT);
     }
 

@@ -6,6 +6,7 @@ import io.connectionswap.director.registry.WorkerEndpoint;
 import io.connectionswap.director.registry.WorkerRegistry;
 import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.frame.ProtocolException;
+import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.protocol.message.Drain;
 import io.connectionswap.protocol.message.Message;
 import io.connectionswap.protocol.message.RegistrationAck;
@@ -52,9 +53,9 @@ final class RegistrationStreamHandler extends SimpleChannelInboundHandler<Messag
                 worker = registry.register(registration);
             } catch (InvalidRegistrationException e) {
                 meters.registrationRefused();
-                log.warn("peer={} worker.label={} problem=\"{}\" refused worker registration; other workers are not "
-                        + "affected", Peers.address(ctx.channel()), e.label(),
-                        e.getMessage());
+                LogLine.warn(log).field("peer", Peers.address(ctx.channel())).field("worker.label", e.label())
+                        .quoted("problem", e.getMessage())
+                        .log("refused worker registration; other workers are not affected");
                 throw new ProtocolException(ErrorCode.BAD_REQUEST, "registration refused: " + e.getMessage(), e);
             }
             ctx.writeAndFlush(new RegistrationAck(directorId, registry.size()));
@@ -70,7 +71,8 @@ final class RegistrationStreamHandler extends SimpleChannelInboundHandler<Messag
     public void channelInactive(ChannelHandlerContext ctx) {
         if (worker != null) {
             registry.registrationClosed(worker);
-            log.debug("worker.addr={} worker.label={} registration stream closed", worker.address(), worker.label());
+            LogLine.debug(log).field("worker.addr", worker.address()).field("worker.label", worker.label())
+                    .log("registration stream closed");
         }
         ctx.fireChannelInactive();
     }

@@ -2,6 +2,7 @@ package io.connectionswap.director.registry;
 
 import io.connectionswap.director.config.DiscoveryProperties;
 import io.connectionswap.director.metrics.DirectorMeters;
+import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.protocol.quic.HostPort;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetAddress;
@@ -48,7 +49,8 @@ public final class DnsDiscovery implements SmartLifecycle {
             return;
         }
         HostPort target = properties.target();
-        log.info("discovery.dns={} interval={} discovering workers through DNS", target, properties.interval());
+        LogLine.info(log).field("discovery.dns", target).field("interval", properties.interval())
+                .log("discovering workers through DNS");
         long period = properties.interval().toMillis();
         task = registry.loop().scheduleWithFixedDelay(() -> guarded(target), 0, period, TimeUnit.MILLISECONDS);
     }
@@ -64,14 +66,16 @@ public final class DnsDiscovery implements SmartLifecycle {
 
     private void failed(HostPort target, Throwable failure) {
         meters.taskFailed(DirectorMeters.Task.DNS_DISCOVERY);
-        log.error("task=dns_discovery discovery.dns={} problem=\"{}\" worker discovery round failed; discovery goes on",
-                target, failure.toString(), failure);
+        LogLine.error(log).field("task", "dns_discovery").field("discovery.dns", target)
+                .quoted("problem", failure.toString()).cause(failure)
+                .log("worker discovery round failed; discovery goes on");
     }
 
     /** Starts one round; the answer is applied on the routing loop. Routing loop only. */
     void lookup(HostPort target) {
         if (inFlight) {
-            log.debug("discovery.dns={} previous lookup still waiting for its answer; skipping this round", target);
+            LogLine.debug(log).field("discovery.dns", target)
+                    .log("previous lookup still waiting for its answer; skipping this round");
             return;
         }
         inFlight = true;
@@ -91,14 +95,15 @@ public final class DnsDiscovery implements SmartLifecycle {
                     ? failure.getCause() : failure;
             String problem = "cannot resolve " + target.host() + ": " + cause;
             if (!problem.equals(lastProblem)) {
-                log.warn("discovery.dns={} problem=\"{}\" worker discovery failed; keeping known workers", target,
-                        problem);
+                LogLine.warn(log).field("discovery.dns", target).quoted("problem", problem)
+                        .log("worker discovery failed; keeping known workers");
             }
             lastProblem = problem;
             return; // a failed lookup never removes workers
         }
         if (lastProblem != null) {
-            log.info("discovery.dns={} addresses={} worker discovery resolves again", target, addresses.size());
+            LogLine.info(log).field("discovery.dns", target).field("addresses", addresses.size())
+                    .log("worker discovery resolves again");
         }
         lastProblem = null;
         Set<HostPort> found = new LinkedHashSet<>();

@@ -4,6 +4,7 @@ import io.connectionswap.director.config.DirectorProperties;
 import io.connectionswap.director.config.DiscoveryProperties;
 import io.connectionswap.director.config.HealthProperties;
 import io.connectionswap.director.metrics.DirectorMeters;
+import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.protocol.message.WorkerRegistration;
 import io.connectionswap.protocol.quic.HostPort;
 import io.connectionswap.protocol.retry.Backoff;
@@ -93,19 +94,20 @@ public final class WorkerRegistry {
                     registration.models());
             existing.registrationOpen(true);
             publish();
-            log.info("worker.addr={} worker.label={} count={} registered worker (found through DNS before)", key,
-                    existing.label(), workers.size());
+            LogLine.info(log).field("worker.addr", key).field("worker.label", existing.label())
+                    .field("count", workers.size()).log("registered worker (found through DNS before)");
             return existing;
         }
         if (existing != null && existing.instanceId().equals(registration.instanceId())) {
             existing.registrationOpen(true);
-            log.info("worker.addr={} worker.label={} count={} worker registered again (same instance)", key,
-                    existing.label(), workers.size());
+            LogLine.info(log).field("worker.addr", key).field("worker.label", existing.label())
+                    .field("count", workers.size()).log("worker registered again (same instance)");
             return existing;
         }
         if (existing != null) {
-            log.info("worker.addr={} worker.label={} old.instance={} new.instance={} worker restarted; replacing its entry",
-                    key, registration.label(), existing.instanceId(), registration.instanceId());
+            LogLine.info(log).field("worker.addr", key).field("worker.label", registration.label())
+                    .field("old.instance", existing.instanceId()).field("new.instance", registration.instanceId())
+                    .log("worker restarted; replacing its entry");
             remove(existing, "connection_lost", "worker restarted on the same address");
         }
         String tlsName = properties.workerTlsName() == null || properties.workerTlsName().isBlank()
@@ -117,7 +119,8 @@ public final class WorkerRegistry {
         workers.put(key, worker);
         meters.workerAdded(worker.label());
         publish();
-        log.info("worker.addr={} worker.label={} count={} registered worker", key, worker.label(), workers.size());
+        LogLine.info(log).field("worker.addr", key).field("worker.label", worker.label())
+                .field("count", workers.size()).log("registered worker");
         connectLink(worker, linkBackoff(Duration.ofMillis(50)));
         return worker;
     }
@@ -133,8 +136,8 @@ public final class WorkerRegistry {
             boolean listed = addresses.contains(worker.address());
             worker.inDns(listed);
             if (!listed && worker.source() == WorkerSource.DNS && !worker.eligible()) {
-                log.info("worker.addr={} worker.label={} state={} worker left DNS; forgetting it", worker.address(),
-                        worker.label(), worker.state());
+                LogLine.info(log).field("worker.addr", worker.address()).field("worker.label", worker.label())
+                        .field("state", worker.state()).log("worker left DNS; forgetting it");
                 remove(worker, "connection_lost", "worker left DNS");
             }
         }
@@ -152,8 +155,8 @@ public final class WorkerRegistry {
             workers.put(key, worker);
             meters.workerAdded(worker.label());
             publish();
-            log.info("worker.addr={} worker.label={} count={} discovered worker through DNS", key, worker.label(),
-                    workers.size());
+            LogLine.info(log).field("worker.addr", key).field("worker.label", worker.label())
+                    .field("count", workers.size()).log("discovered worker through DNS");
             connectLink(worker, linkBackoff(Duration.ofMillis(50)));
         }
     }
@@ -183,8 +186,9 @@ public final class WorkerRegistry {
         if (!isCurrent(worker) || worker.state() == WorkerState.DRAINING) {
             return;
         }
-        log.info("worker.addr={} worker.label={} streams={} reason={} worker draining; moving its streams",
-                worker.address(), worker.label(), worker.sessions().size(), reason);
+        LogLine.info(log).field("worker.addr", worker.address()).field("worker.label", worker.label())
+                .field("streams", worker.sessions().size()).field("reason", reason)
+                .log("worker draining; moving its streams");
         worker.state(WorkerState.DRAINING, "drain: " + reason);
         failureListener.workerFailed(worker, "drain", "worker " + worker.label() + " is draining (" + reason + ")");
     }
@@ -270,8 +274,8 @@ public final class WorkerRegistry {
         if (worker.consecutiveSuccesses() >= needed) {
             worker.state(WorkerState.HEALTHY, "health polls pass");
             publish();
-            log.info("worker.addr={} worker.label={} polls.up={} worker healthy", worker.address(), worker.label(),
-                    worker.consecutiveSuccesses());
+            LogLine.info(log).field("worker.addr", worker.address()).field("worker.label", worker.label())
+                    .field("polls.up", worker.consecutiveSuccesses()).log("worker healthy");
         }
     }
 
@@ -283,8 +287,9 @@ public final class WorkerRegistry {
             return;
         }
         if (worker.state() != WorkerState.UNHEALTHY) {
-            log.warn("worker.addr={} worker.label={} reason={} streams={} problem=\"{}\" worker unhealthy",
-                    worker.address(), worker.label(), reason, worker.sessions().size(), detail);
+            LogLine.warn(log).field("worker.addr", worker.address()).field("worker.label", worker.label())
+                    .field("reason", reason).field("streams", worker.sessions().size()).quoted("problem", detail)
+                    .log("worker unhealthy");
         }
         worker.state(WorkerState.UNHEALTHY, reason + ": " + detail);
         worker.resetSuccesses();
@@ -296,8 +301,8 @@ public final class WorkerRegistry {
         Instant since = worker.unreachableSince();
         if (since != null && !worker.registrationOpen() && !worker.inDns()
                 && since.plus(properties.evictAfter()).isBefore(Instant.now())) {
-            log.info("worker.addr={} worker.label={} unreachable.since={} evicting worker that is gone",
-                    worker.address(), worker.label(), since);
+            LogLine.info(log).field("worker.addr", worker.address()).field("worker.label", worker.label())
+                    .field("unreachable.since", since).log("evicting worker that is gone");
             remove(worker, "connection_lost", "worker evicted");
         }
     }
@@ -352,8 +357,9 @@ public final class WorkerRegistry {
                             worker.link(link);
                             worker.echoed(System.nanoTime()); // a fresh link is a sign of life
                             meters.workerConnectionOpened();
-                            log.info("worker.addr={} worker.label={} tls.name={} connected to worker", worker.address(),
-                                    worker.label(), worker.tlsName());
+                            LogLine.info(log).field("worker.addr", worker.address())
+                                    .field("worker.label", worker.label()).field("tls.name", worker.tlsName())
+                                    .log("connected to worker");
                             maybeHealthy(worker);
                         });
             });
@@ -374,11 +380,11 @@ public final class WorkerRegistry {
         Duration retryDelay = backoff.next();
         if (first || !wasCapped && backoff.capped()) {
             // the first failure, and the moment retries reach their slowest pace; the rest at DEBUG
-            log.warn("worker.addr={} worker.label={} retry.in={} problem=\"{}\" cannot connect to worker",
-                    worker.address(), worker.label(), retryDelay, problem);
+            LogLine.warn(log).field("worker.addr", worker.address()).field("worker.label", worker.label())
+                    .field("retry.in", retryDelay).quoted("problem", problem).log("cannot connect to worker");
         } else {
-            log.debug("worker.addr={} worker.label={} retry.in={} problem=\"{}\" cannot connect to worker",
-                    worker.address(), worker.label(), retryDelay, problem);
+            LogLine.debug(log).field("worker.addr", worker.address()).field("worker.label", worker.label())
+                    .field("retry.in", retryDelay).quoted("problem", problem).log("cannot connect to worker");
         }
         loop.schedule(() -> connectLink(worker, backoff), retryDelay.toNanos(), TimeUnit.NANOSECONDS);
     }

@@ -12,6 +12,7 @@ import io.connectionswap.director.tracing.RelayTracing;
 import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.frame.FrameLimits;
 import io.connectionswap.protocol.frame.RawFrame;
+import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.protocol.log.PromptDigest;
 import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.StreamError;
@@ -143,19 +144,22 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
     public RelaySession open(QuicStreamChannel client, String connectionId, GenerationRequest request) {
         long openedNanos = clock.getAsLong();
         long streamId = ++nextStreamId;
-        log.info("stream.id={} connection.id={} generation.id={} prompt={} resume.after={} client opened stream",
-                streamId, connectionId, request.generationId(), PromptDigest.of(request.promptText()), request.resumeAfter());
+        LogLine.info(log).field("stream.id", streamId).field("connection.id", connectionId)
+                .field("generation.id", request.generationId()).field("prompt", PromptDigest.of(request.promptText()))
+                .field("resume.after", request.resumeAfter()).log("client opened stream");
         if (refusing != null) {
-            log.info("stream.id={} connection.id={} generation.id={} error={} director draining; refusing new stream",
-                    streamId, connectionId, request.generationId(), ErrorCode.SHUTTING_DOWN);
+            LogLine.info(log).field("stream.id", streamId).field("connection.id", connectionId)
+                    .field("generation.id", request.generationId()).field("error", ErrorCode.SHUTTING_DOWN)
+                    .log("director draining; refusing new stream");
             StreamFailures.endStream(client, new StreamError(ErrorCode.SHUTTING_DOWN, refusing));
             return null;
         }
         LegSpan span = tracing == null ? null : tracing.startLeg(streamId, connectionId, request);
         if (request.maxTokens() > limits.maxTokens()) {
             meters.limitHit(DirectorMeters.Limit.MAX_TOKENS);
-            log.warn("stream.id={} connection.id={} max.tokens={} limit={} request asks for too many tokens", streamId,
-                    connectionId, request.maxTokens(), limits.maxTokens());
+            LogLine.warn(log).field("stream.id", streamId).field("connection.id", connectionId)
+                    .field("max.tokens", request.maxTokens()).field("limit", limits.maxTokens())
+                    .log("request asks for too many tokens");
             return refuse(client, span, request, new StreamError(ErrorCode.BAD_REQUEST, "maxTokens "
                     + request.maxTokens() + " is above this director's limit of " + limits.maxTokens()
                     + " (CONNECTION_SWAP_MAX_TOKENS_LIMIT)"));
@@ -165,20 +169,22 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
         // are back) nothing is known about models: NO_HEALTHY_WORKER (the client waits and asks again), not a final
         // MODEL_NOT_FOUND (found by the chaos soak: 172 generations lost at a director restart)
         if (worker == null && registry.size() > 0 && !registry.anyServes(request.model())) {
-            log.warn("stream.id={} connection.id={} model={} workers={} no worker serves the model", streamId,
-                    connectionId, request.model(), registry.size());
+            LogLine.warn(log).field("stream.id", streamId).field("connection.id", connectionId)
+                    .field("model", request.model()).field("workers", registry.size())
+                    .log("no worker serves the model");
             return refuse(client, span, request, new StreamError(ErrorCode.MODEL_NOT_FOUND, "no worker serves model '"
                     + request.model() + "'"));
         }
         if (worker == null) {
             meters.noHealthyWorker();
-            log.warn("stream.id={} connection.id={} workers={} no healthy worker for stream", streamId, connectionId,
-                    registry.size());
+            LogLine.warn(log).field("stream.id", streamId).field("connection.id", connectionId)
+                    .field("workers", registry.size()).log("no healthy worker for stream");
             return refuse(client, span, request, new StreamError(ErrorCode.NO_HEALTHY_WORKER,
                     "no healthy worker (" + registry.size() + " registered); retry later"));
         }
-        log.info("stream.id={} connection.id={} worker.addr={} worker.label={} assigning stream to worker", streamId,
-                connectionId, worker.address(), worker.label());
+        LogLine.info(log).field("stream.id", streamId).field("connection.id", connectionId)
+                .field("worker.addr", worker.address()).field("worker.label", worker.label())
+                .log("assigning stream to worker");
         if (span != null) {
             span.assigned(worker.label(), worker.address().toString());
         }

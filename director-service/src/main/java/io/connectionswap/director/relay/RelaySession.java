@@ -8,6 +8,7 @@ import io.connectionswap.protocol.codec.MessageCodec;
 import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.frame.FrameType;
 import io.connectionswap.protocol.frame.RawFrame;
+import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.protocol.message.End;
 import io.connectionswap.protocol.message.FinishReason;
 import io.connectionswap.protocol.message.GenerationRequest;
@@ -184,9 +185,10 @@ public final class RelaySession {
             relay.sessionEnded(this);
             relay.requestFailed(this, error.code());
             relay.generationFinished(this, Finish.ERROR);
-            log.warn("stream.id={} connection.id={} generation.id={} worker.label={} error={} problem=\"{}\" "
-                    + "worker refused the request; ending the client's stream with its error", streamId, connectionId,
-                    request.generationId(), worker.label(), error.code(), error.message());
+            LogLine.warn(log).field("stream.id", streamId).field("connection.id", connectionId)
+                    .field("generation.id", request.generationId()).field("worker.label", worker.label())
+                    .field("error", error.code()).quoted("problem", error.message())
+                    .log("worker refused the request; ending the client's stream with its error");
             client.relay(frame.content().retain());
             client.finish();
             workerStream.close();
@@ -259,8 +261,9 @@ public final class RelaySession {
                 return FinishReason.fromWire(end.finishReason()) == FinishReason.LENGTH ? Finish.LENGTH : Finish.STOP;
             }
         } catch (RuntimeException e) {
-            log.warn("stream.id={} connection.id={} worker.label={} problem=\"{}\" unreadable END frame from worker",
-                    streamId, connectionId, worker.label(), e.getMessage());
+            LogLine.warn(log).field("stream.id", streamId).field("connection.id", connectionId)
+                    .field("worker.label", worker.label()).quoted("problem", e.getMessage())
+                    .log("unreadable END frame from worker");
         }
         return Finish.ERROR;
     }
@@ -273,8 +276,8 @@ public final class RelaySession {
         if (workerStream != null) {
             workerStream.close();
         }
-        log.debug("stream.id={} connection.id={} worker.label={} last.seq={} generation complete", streamId,
-                connectionId, worker.label(), lastRelayed);
+        LogLine.debug(log).field("stream.id", streamId).field("connection.id", connectionId)
+                .field("worker.label", worker.label()).field("last.seq", lastRelayed).log("generation complete");
         traceEnd(LegOutcome.COMPLETED, null, null);
     }
 
@@ -305,10 +308,12 @@ public final class RelaySession {
         if (workerStream != null) {
             workerStream.cancel();
         }
-        log.warn("stream.id={} connection.id={} worker.addr={} worker.label={} reason={} err=\"{}\" worker stream ended with error",
-                streamId, connectionId, worker.address(), worker.label(), reason, detail);
+        LogLine.warn(log).field("stream.id", streamId).field("connection.id", connectionId)
+                .field("worker.addr", worker.address()).field("worker.label", worker.label()).field("reason", reason)
+                .quoted("err", detail).log("worker stream ended with error");
         if (!client.isActive()) {
-            log.info("stream.id={} connection.id={} client is gone; nothing to retry", streamId, connectionId);
+            LogLine.info(log).field("stream.id", streamId).field("connection.id", connectionId)
+                    .log("client is gone; nothing to retry");
             traceEnd(LegOutcome.CLIENT_GONE, reason, detail);
             return;
         }
@@ -317,17 +322,19 @@ public final class RelaySession {
                     : "generation moved " + request.migrations() + " times, the most allowed")
                     + " (CONNECTION_SWAP_MIGRATION_LIMIT=" + migrationLimit + "); last failure: " + reason + " on "
                     + worker.label() + ": " + detail;
-            log.warn("stream.id={} connection.id={} generation.id={} migrations={} reason={} last.seq={} "
-                    + "generation reached the migration limit; ending the client's stream with an error", streamId,
-                    connectionId, request.generationId(), request.migrations(), reason, lastRelayed);
+            LogLine.warn(log).field("stream.id", streamId).field("connection.id", connectionId)
+                    .field("generation.id", request.generationId()).field("migrations", request.migrations())
+                    .field("reason", reason).field("last.seq", lastRelayed)
+                    .log("generation reached the migration limit; ending the client's stream with an error");
             relay.migrationLimitReached(this, reason);
             relay.generationFinished(this, Finish.ERROR);
             client.fail(new StreamError(ErrorCode.MIGRATION_LIMIT, problem));
             traceEnd(LegOutcome.MIGRATION_LIMIT, reason, detail);
             return;
         }
-        log.info("stream.id={} connection.id={} generation.id={} reason={} last.seq={} asking client to retry on next worker",
-                streamId, connectionId, request.generationId(), reason, lastRelayed);
+        LogLine.info(log).field("stream.id", streamId).field("connection.id", connectionId)
+                .field("generation.id", request.generationId()).field("reason", reason).field("last.seq", lastRelayed)
+                .log("asking client to retry on next worker");
         relay.swapped(this, reason);
         client.retry(new Retry(reason, lastRelayed, worker.label(), detail));
         traceEnd(LegOutcome.SWAPPED, reason, detail);
@@ -336,8 +343,8 @@ public final class RelaySession {
     /** The client closed or reset its stream: stop the worker. */
     public void clientGone() {
         if (endLeg()) {
-            log.info("stream.id={} connection.id={} worker.label={} last.seq={} client ended stream", streamId,
-                    connectionId, worker.label(), lastRelayed);
+            LogLine.info(log).field("stream.id", streamId).field("connection.id", connectionId)
+                    .field("worker.label", worker.label()).field("last.seq", lastRelayed).log("client ended stream");
             traceEnd(LegOutcome.CLIENT_GONE, null, null);
         }
     }
@@ -355,9 +362,10 @@ public final class RelaySession {
     /** The client has read nothing for too long: reset its stream (TOO_SLOW) and stop the worker. */
     void clientTooSlow(String detail) {
         if (endLeg()) {
-            log.warn("stream.id={} connection.id={} generation.id={} worker.label={} last.seq={} problem=\"{}\" client "
-                    + "stopped reading; resetting its stream", streamId, connectionId, request.generationId(),
-                    worker.label(), lastRelayed, detail);
+            LogLine.warn(log).field("stream.id", streamId).field("connection.id", connectionId)
+                    .field("generation.id", request.generationId()).field("worker.label", worker.label())
+                    .field("last.seq", lastRelayed).quoted("problem", detail)
+                    .log("client stopped reading; resetting its stream");
             relay.generationFinished(this, Finish.ERROR);
             client.abort(ErrorCode.TOO_SLOW);
             traceEnd(LegOutcome.CLIENT_TOO_SLOW, ErrorCode.TOO_SLOW.name(), detail);
@@ -367,9 +375,9 @@ public final class RelaySession {
     /** The session lived as long as allowed: a final STREAM_TIMEOUT error, and the worker stops. */
     void lifetimeExceeded(String detail) {
         if (endLeg()) {
-            log.warn("stream.id={} connection.id={} generation.id={} worker.label={} last.seq={} problem=\"{}\" stream "
-                    + "lived too long; ending it", streamId, connectionId, request.generationId(), worker.label(),
-                    lastRelayed, detail);
+            LogLine.warn(log).field("stream.id", streamId).field("connection.id", connectionId)
+                    .field("generation.id", request.generationId()).field("worker.label", worker.label())
+                    .field("last.seq", lastRelayed).quoted("problem", detail).log("stream lived too long; ending it");
             relay.generationFinished(this, Finish.ERROR);
             client.fail(new StreamError(ErrorCode.STREAM_TIMEOUT, detail));
             traceEnd(LegOutcome.TIMEOUT, ErrorCode.STREAM_TIMEOUT.name(), detail);
@@ -395,9 +403,10 @@ public final class RelaySession {
         if (!client.isActive()) {
             return true;
         }
-        log.info("stream.id={} connection.id={} generation.id={} worker.label={} last.seq={} reason={} asking client "
-                + "to resume at another director", streamId, connectionId, request.generationId(), worker.label(),
-                lastRelayed, Retry.DIRECTOR_DRAIN);
+        LogLine.info(log).field("stream.id", streamId).field("connection.id", connectionId)
+                .field("generation.id", request.generationId()).field("worker.label", worker.label())
+                .field("last.seq", lastRelayed).field("reason", Retry.DIRECTOR_DRAIN)
+                .log("asking client to resume at another director");
         client.retry(new Retry(Retry.DIRECTOR_DRAIN, lastRelayed, worker.label(), detail));
         return true;
     }

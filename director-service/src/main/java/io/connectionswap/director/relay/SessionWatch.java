@@ -3,6 +3,7 @@ package io.connectionswap.director.relay;
 import io.connectionswap.director.config.LimitProperties;
 import io.connectionswap.director.metrics.DirectorMeters;
 import io.connectionswap.director.registry.WorkerRegistry;
+import io.connectionswap.protocol.log.LogLine;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -59,7 +60,8 @@ final class SessionWatch {
             round(System.nanoTime());
         } catch (RuntimeException | AssertionError e) {
             meters.taskFailed(DirectorMeters.Task.STALL_WATCH);
-            log.error("task=stall_watch problem=\"{}\" stall watch round failed; the watch goes on", e.toString(), e);
+            LogLine.error(log).field("task", "stall_watch").quoted("problem", e.toString()).cause(e)
+                    .log("stall watch round failed; the watch goes on");
         }
     }
 
@@ -71,7 +73,8 @@ final class SessionWatch {
         if (lateness > periodNanos) {
             // this loop itself was held up (GC pause, overload): frames and heartbeat echoes may be waiting unread in
             // our own socket, so silence from workers proves nothing this round
-            log.debug("late.ms={} stall watch ran late; skipping one round", TimeUnit.NANOSECONDS.toMillis(lateness));
+            LogLine.debug(log).field("late.ms", TimeUnit.NANOSECONDS.toMillis(lateness))
+                    .log("stall watch ran late; skipping one round");
             return;
         }
         for (StallWatch.Decision decision : stallWatch.decide(now, sessions)) {

@@ -1,5 +1,6 @@
 package io.connectionswap.protocol.dns;
 
+import io.connectionswap.protocol.log.LogLine;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
@@ -54,7 +55,8 @@ public final class HostResolver implements AutoCloseable {
     public CompletableFuture<List<InetAddress>> resolveAll(String host) {
         CompletableFuture<List<InetAddress>> result = new CompletableFuture<>();
         if (host == null || host.isBlank()) {
-            result.completeExceptionally(new IllegalArgumentException("host: '" + host + "' (expected: a name or address)"));
+            result.completeExceptionally(new IllegalArgumentException("host: '" + host + "' (expected: a name or "
+                    + "address)"));
             return result;
         }
         try {
@@ -91,12 +93,14 @@ public final class HostResolver implements AutoCloseable {
             }
             resolver = builder.build();
             if (servers.fallbackReason() != null) {
-                log.warn("role={} dns.servers={} source={} problem=\"{}\" no DNS server configured; asking the local "
-                        + "machine's name server, as the C library does (hosts file first)", role, servers.describe(),
-                        servers.source(), servers.fallbackReason());
+                LogLine.warn(log).field("role", role).field("dns.servers", servers.describe())
+                        .field("source", servers.source()).quoted("problem", servers.fallbackReason())
+                        .log("no DNS server configured; asking the local machine's name server, as the C library "
+                                + "does (hosts file first)");
             } else {
-                log.info("role={} dns.servers={} source={} resolving names through DNS (record TTLs, hosts file first)",
-                        role, servers.describe(), servers.source());
+                LogLine.info(log).field("role", role).field("dns.servers", servers.describe())
+                        .field("source", servers.source())
+                        .log("resolving names through DNS (record TTLs, hosts file first)");
             }
         }
         return resolver;

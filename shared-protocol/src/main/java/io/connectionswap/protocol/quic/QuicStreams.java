@@ -3,6 +3,7 @@ package io.connectionswap.protocol.quic;
 import io.connectionswap.protocol.codec.MessageCodec;
 import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.frame.FrameDecoder;
+import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.protocol.message.Heartbeat;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -82,8 +83,9 @@ public final class QuicStreams {
             streams = quiche.getDeclaredField("streams");
             streams.setAccessible(true);
         } catch (ReflectiveOperationException | RuntimeException e) {
-            log.warn("problem=\"{}\" cannot reach Netty's QUIC stream map; reset streams stay in their connection "
-                    + "until it closes", e.toString());
+            LogLine.warn(log).quoted("problem", e.toString())
+                    .log("cannot reach Netty's QUIC stream map; reset streams stay in their connection until it "
+                            + "closes");
         }
         STREAM_CLOSED = streamClosed;
         STREAMS = streams;
@@ -118,8 +120,8 @@ public final class QuicStreams {
             ByteBuf last = MessageCodec.encode(stream.alloc(), new Heartbeat(System.nanoTime()));
             stream.writeAndFlush(new DefaultQuicStreamFrame(last, true)).addListener(written -> {
                 if (!written.isSuccess()) {
-                    log.debug("stream.id={} problem=\"{}\" cannot send our FIN; resetting", stream.streamId(),
-                            written.cause().toString());
+                    LogLine.debug(log).field("stream.id", stream.streamId())
+                            .quoted("problem", written.cause().toString()).log("cannot send our FIN; resetting");
                     abort(stream, ErrorCode.CANCELLED);
                 }
             });
@@ -127,8 +129,8 @@ public final class QuicStreams {
         if (stream.isActive()) {
             ScheduledFuture<?> lingering = stream.eventLoop().schedule(() -> {
                 if (stream.isActive()) {
-                    log.debug("stream.id={} linger={} peer did not finish its side in time; resetting", stream.streamId(),
-                            linger);
+                    LogLine.debug(log).field("stream.id", stream.streamId()).field("linger", linger)
+                            .log("peer did not finish its side in time; resetting");
                     abort(stream, ErrorCode.CANCELLED);
                 }
             }, linger.toNanos(), TimeUnit.NANOSECONDS);
@@ -214,7 +216,8 @@ public final class QuicStreams {
         try {
             STREAM_CLOSED.invokeExact(stream.parent(), stream.streamId());
         } catch (Throwable e) {
-            log.debug("stream.id={} problem=\"{}\" cannot release stream from its connection", stream.streamId(), e.toString());
+            LogLine.debug(log).field("stream.id", stream.streamId()).quoted("problem", e.toString())
+                    .log("cannot release stream from its connection");
         }
     }
 }

@@ -2,6 +2,7 @@ package io.connectionswap.protocol.quic;
 
 import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.frame.ProtocolException;
+import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.protocol.message.StreamError;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -44,8 +45,9 @@ public final class StreamFailures {
     public static void endStream(Channel stream, Logger log, String role, Throwable cause) {
         ErrorCode code = codeOf(cause);
         String problem = describe(cause);
-        log.warn("peer={} peer.cert={} stream.id={} error={} problem=\"{}\" {} ended stream after bad input",
-                Peers.address(stream), Peers.certificateName(stream), streamId(stream), code, problem, role);
+        LogLine.warn(log).field("peer", Peers.address(stream)).field("peer.cert", Peers.certificateName(stream))
+                .field("stream.id", streamId(stream)).field("error", code).quoted("problem", problem)
+                .log("{} ended stream after bad input", role);
         endStream(stream, new StreamError(code, problem));
     }
 

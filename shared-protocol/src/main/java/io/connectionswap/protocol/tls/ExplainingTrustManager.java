@@ -1,5 +1,6 @@
 package io.connectionswap.protocol.tls;
 
+import io.connectionswap.protocol.log.LogLine;
 import java.net.Socket;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
@@ -80,8 +81,9 @@ final class ExplainingTrustManager extends X509ExtendedTrustManager {
             check.run();
         } catch (CertificateException e) {
             String subject = chain != null && chain.length > 0 ? chain[0].getSubjectX500Principal().getName() : "none";
-            log.warn("peer.role={} peer.cert=\"{}\" expected.name={} problem=\"{}\" rejected peer certificate", side,
-                    subject, expectedHost, e.getMessage());
+            LogLine.warn(log).field("peer.role", side).quoted("peer.cert", subject)
+                    .field("expected.name", expectedHost).quoted("problem", e.getMessage())
+                    .log("rejected peer certificate");
             throw e;
         }
     }

@@ -1,5 +1,6 @@
 package io.connectionswap.protocol.tls;
 
+import io.connectionswap.protocol.log.LogLine;
 import io.netty.handler.codec.quic.QuicSslContext;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
@@ -38,10 +39,10 @@ public final class TlsContexts {
         this.clients = clients;
         this.current = build(material);
         X509Certificate certificate = material.certificate();
-        log.info("tls.role={} tls.source=\"{}\" tls.cert.subject=\"{}\" tls.cert.serial={} tls.cert.expires={} "
-                        + "tls.ca={} client.auth={} tls ready", role, material.source(), subject(certificate),
-                serial(certificate), expires(certificate), caSubjects(material),
-                clients == null ? "n/a" : clients.describe());
+        LogLine.info(log).field("tls.role", role).quoted("tls.source", material.source())
+                .quoted("tls.cert.subject", subject(certificate)).field("tls.cert.serial", serial(certificate))
+                .field("tls.cert.expires", expires(certificate)).field("tls.ca", caSubjects(material))
+                .field("client.auth", clients == null ? "n/a" : clients.describe()).log("tls ready");
         warnIfDevelopment(material);
     }
 
@@ -79,8 +80,9 @@ public final class TlsContexts {
         try {
             next = build(material);
         } catch (RuntimeException e) {
-            log.warn("tls.role={} tls.source=\"{}\" problem=\"{}\" cannot use the updated certificates; keeping the "
-                    + "current ones", role, material.source(), e.getMessage());
+            LogLine.warn(log).field("tls.role", role).quoted("tls.source", material.source())
+                    .quoted("problem", e.getMessage())
+                    .log("cannot use the updated certificates; keeping the current ones");
             return false;
         }
         boolean wasDevelopment = current.material().developmentCa();
@@ -88,9 +90,10 @@ public final class TlsContexts {
         reloads++;
         lastReload = Instant.now();
         X509Certificate certificate = material.certificate();
-        log.info("tls.role={} tls.cert.subject=\"{}\" tls.cert.serial={} tls.cert.expires={} tls.ca={} "
-                        + "reloaded certificates; new connections use them, open connections keep theirs", role,
-                subject(certificate), serial(certificate), expires(certificate), caSubjects(material));
+        LogLine.info(log).field("tls.role", role).quoted("tls.cert.subject", subject(certificate))
+                .field("tls.cert.serial", serial(certificate)).field("tls.cert.expires", expires(certificate))
+                .field("tls.ca", caSubjects(material))
+                .log("reloaded certificates; new connections use them, open connections keep theirs");
         if (!wasDevelopment) {
             warnIfDevelopment(material);
         }
@@ -142,9 +145,10 @@ public final class TlsContexts {
 
     private void warnIfDevelopment(TlsMaterial material) {
         if (material.developmentCa()) {
-            log.warn("tls.role={} tls.ca=\"{}\" running on the development CA (certs/generate.sh): whoever has a copy "
-                    + "of its key can act as any role; use a CA of your own in production (CONNECTION_SWAP_CERTS_DIR "
-                    + "or the role's SSL bundle)", role, DevelopmentPki.DEVELOPMENT_CA.getName());
+            LogLine.warn(log).field("tls.role", role).quoted("tls.ca", DevelopmentPki.DEVELOPMENT_CA.getName())
+                    .log("running on the development CA (certs/generate.sh): whoever has a copy of its key can act "
+                            + "as any role; use a CA of your own in production (CONNECTION_SWAP_CERTS_DIR or the "
+                            + "role's SSL bundle)");
         }
     }
 

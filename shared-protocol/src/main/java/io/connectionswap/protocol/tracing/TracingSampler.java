@@ -1,5 +1,6 @@
 package io.connectionswap.protocol.tracing;
 
+import io.connectionswap.protocol.log.LogLine;
 import io.opentelemetry.sdk.trace.samplers.Sampler;
 import org.slf4j.Logger;
 import org.springframework.core.env.Environment;
@@ -17,11 +18,12 @@ public final class TracingSampler {
     /** {@code whenOn}: what the role traces, for the log line (e.g. "a span per leg served"). */
     public static Sampler of(boolean enabled, Environment environment, String whenOn, Logger log) {
         double probability = environment.getProperty("management.tracing.sampling.probability", Double.class, 1.0);
-        log.info("tracing.enabled={} sampling.probability={} otlp.endpoint={} tracing {}", enabled,
-                enabled ? probability : 0,
-                environment.getProperty("management.opentelemetry.tracing.export.otlp.endpoint", "none")
-                        .replaceFirst("//[^/@]*@", "//"),
-                enabled ? "on: " + whenOn : "off (CONNECTION_SWAP_TRACING=true turns it on)");
+        String otlpEndpoint = environment
+                .getProperty("management.opentelemetry.tracing.export.otlp.endpoint", "none")
+                .replaceFirst("//[^/@]*@", "//");
+        LogLine.info(log).field("tracing.enabled", enabled).field("sampling.probability", enabled ? probability : 0)
+                .field("otlp.endpoint", otlpEndpoint)
+                .log("tracing {}", enabled ? "on: " + whenOn : "off (CONNECTION_SWAP_TRACING=true turns it on)");
         return enabled ? Sampler.parentBased(Sampler.traceIdRatioBased(probability)) : Sampler.alwaysOff();
     }
 }

@@ -1,5 +1,6 @@
 package io.connectionswap.swapclient.internal;
 
+import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.swapclient.GenerationEvent;
 import java.util.ArrayDeque;
 import java.util.concurrent.Flow;
@@ -94,7 +95,8 @@ final class Delivery {
                     try {
                         subscriber.onNext(event);
                     } catch (RuntimeException e) {
-                        GenerationRun.log.warn("problem=\"{}\" subscriber threw from onNext; cancelling", e.toString());
+                        LogLine.warn(GenerationRun.log).quoted("problem", e.toString())
+                                .log("subscriber threw from onNext; cancelling");
                         onSubscriberFailure.run();
                         return;
                     }

@@ -1,5 +1,6 @@
 package io.connectionswap.swapclient.internal;
 
+import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.protocol.message.ClusterStatus;
 import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.GoAway;
@@ -204,10 +205,11 @@ public final class DirectorLink implements Transport {
         if (everConnected) {
             reconnects++;
             listener.reconnected();
-            log.warn("director.addr={} reconnects={} previous.open={} reconnected to director", director, reconnects,
-                    previous != null && previous.isActive());
+            LogLine.warn(log).field("director.addr", director).field("reconnects", reconnects)
+                    .field("previous.open", previous != null && previous.isActive()).log("reconnected to director");
         } else {
-            log.info("director.addr={} local.addr={} connected to director", director, channel.localSocketAddress());
+            LogLine.info(log).field("director.addr", director).field("local.addr", channel.localSocketAddress())
+                    .log("connected to director");
         }
         everConnected = true;
         channel.createStream(QuicStreamType.BIDIRECTIONAL, new ChannelInitializer<QuicStreamChannel>() {
@@ -215,8 +217,9 @@ public final class DirectorLink implements Transport {
             protected void initChannel(QuicStreamChannel stream) {
                 StreamPipelines.messages(stream, settings.quic().frameLimits(), Heartbeats.sender(
                         settings.heartbeatInterval(), settings.heartbeatTimeout(), () -> {
-                            log.warn("director.addr={} timeout={} director stopped answering heartbeats; reconnecting",
-                                    director, settings.heartbeatTimeout());
+                            LogLine.warn(log).field("director.addr", director)
+                                    .field("timeout", settings.heartbeatTimeout())
+                                    .log("director stopped answering heartbeats; reconnecting");
                             channel.close();
                         }));
                 stream.pipeline().addLast(new ControlStream(director));
@@ -257,7 +260,7 @@ public final class DirectorLink implements Transport {
         leaving = null;
         if (running) {
             targetIndex++; // another replica, when several are configured
-            log.warn("director.addr={} lost connection to director; reconnecting", director);
+            LogLine.warn(log).field("director.addr", director).log("lost connection to director; reconnecting");
             connect();
         }
     }
@@ -270,11 +273,12 @@ public final class DirectorLink implements Transport {
         Duration wait = backoff.next();
         if (!problem.equals(lastProblem)) {
             if (problem.contains("SSLHandshakeException")) {
-                log.error("retry.in={} problem=\"{}\" TLS handshake with the director failed: its certificate is not "
-                        + "signed by the CA in the certificate directory, or does not carry the name dialled", wait,
-                        problem);
+                LogLine.error(log).field("retry.in", wait).quoted("problem", problem)
+                        .log("TLS handshake with the director failed: its certificate is not signed by the CA in "
+                                + "the certificate directory, or does not carry the name dialled");
             } else {
-                log.warn("retry.in={} problem=\"{}\" cannot reach director (is it running?)", wait, problem);
+                LogLine.warn(log).field("retry.in", wait).quoted("problem", problem)
+                        .log("cannot reach director (is it running?)");
             }
         }
         lastProblem = problem;
@@ -303,8 +307,8 @@ public final class DirectorLink implements Transport {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             if (msg instanceof GoAway goAway) {
-                log.info("director.addr={} director.id={} reason=\"{}\" director is going away", director,
-                        goAway.directorId(), goAway.reason());
+                LogLine.info(log).field("director.addr", director).field("director.id", goAway.directorId())
+                        .quoted("reason", goAway.reason()).log("director is going away");
                 goingAway((QuicChannel) ctx.channel().parent());
             } else {
                 ReferenceCountUtil.release(msg);

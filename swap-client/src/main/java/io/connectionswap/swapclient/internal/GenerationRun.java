@@ -1,6 +1,7 @@
 package io.connectionswap.swapclient.internal;
 
 import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.protocol.message.Connected;
 import io.connectionswap.protocol.message.End;
 import io.connectionswap.protocol.message.GenerationRequest;
@@ -131,8 +132,8 @@ public final class GenerationRun implements Flow.Subscription {
         delivery.cancel();
         if (!finished) {
             finished = true;
-            log.info("generation.id={} last.seq={} generation cancelled by its subscriber", request.generationId(),
-                    check.last());
+            LogLine.info(log).field("generation.id", request.generationId()).field("last.seq", check.last())
+                    .log("generation cancelled by its subscriber");
         }
         stopLeg();
         cancelRetry();
@@ -234,9 +235,9 @@ public final class GenerationRun implements Flow.Subscription {
         worker = connected.worker();
         connectionId = connected.connectionId();
         waitingSinceNanos = -1;
-        log.info("connection.id={} worker={} stream.id={} generation.id={} resume.after={} worker assigned to stream",
-                connected.connectionId(), connected.worker(), connected.streamId(), connected.generationId(),
-                connected.resumeAfter());
+        LogLine.info(log).field("connection.id", connected.connectionId()).field("worker", connected.worker())
+                .field("stream.id", connected.streamId()).field("generation.id", connected.generationId())
+                .field("resume.after", connected.resumeAfter()).log("worker assigned to stream");
         enqueue(new GenerationEvent.Assigned(connected.worker(), connected.connectionId(), connected.streamId(),
                 connected.model(), connected.resumeAfter()));
     }
@@ -257,22 +258,25 @@ public final class GenerationRun implements Flow.Subscription {
                 backoff.reset();
                 waitingSinceNanos = -1;
                 if (tokenLog.isInfoEnabled()) {
-                    tokenLog.info("connection.id={} worker={} generation.id={} sequence={} received token",
-                            connectionId, worker, request.generationId(), token.sequence());
+                    LogLine.info(tokenLog).field("connection.id", connectionId).field("worker", worker)
+                            .field("generation.id", request.generationId()).field("sequence", token.sequence())
+                            .log("received token");
                 }
                 enqueue(new GenerationEvent.Token(token.sequence(), token.text(), worker));
             }
             case DUPLICATE -> {
                 sequenceErrors++;
                 listener.sequenceError(SequenceErrorKind.DUPLICATE);
-                log.error("generation.id={} worker={} sequence={} expected.seq={} kind=duplicate token sequence error; "
-                        + "dropped", request.generationId(), worker, token.sequence(), check.last() + 1);
+                LogLine.error(log).field("generation.id", request.generationId()).field("worker", worker)
+                        .field("sequence", token.sequence()).field("expected.seq", check.last() + 1)
+                        .field("kind", "duplicate").log("token sequence error; dropped");
             }
             case GAP -> {
                 sequenceErrors++;
                 listener.sequenceError(SequenceErrorKind.GAP);
-                log.error("generation.id={} worker={} sequence={} expected.seq={} kind=gap token sequence error; resuming "
-                        + "after the last good token", request.generationId(), worker, token.sequence(), check.last() + 1);
+                LogLine.error(log).field("generation.id", request.generationId()).field("worker", worker)
+                        .field("sequence", token.sequence()).field("expected.seq", check.last() + 1)
+                        .field("kind", "gap").log("token sequence error; resuming after the last good token");
                 stopLeg();
                 request = resumeRequest(worker, true);
                 openLeg();
@@ -285,9 +289,10 @@ public final class GenerationRun implements Flow.Subscription {
         if (end.lastSequence() > check.last()) {
             sequenceErrors++;
             listener.sequenceError(SequenceErrorKind.GAP);
-            log.error("generation.id={} worker={} end.seq={} received={} kind=gap generation ended after tokens this "
-                    + "client never received; resuming after the last good token", request.generationId(), worker,
-                    end.lastSequence(), check.last());
+            LogLine.error(log).field("generation.id", request.generationId()).field("worker", worker)
+                    .field("end.seq", end.lastSequence()).field("received", check.last()).field("kind", "gap")
+                    .log("generation ended after tokens this client never received; resuming after the last good "
+                            + "token");
             request = resumeRequest(worker, true);
             openLeg();
             return;
@@ -295,8 +300,8 @@ public final class GenerationRun implements Flow.Subscription {
         finished = true;
         emitPendingSwap(loop.nanoTime());
         listener.generationCompleted();
-        log.debug("generation.id={} tokens={} finish.reason={} generation complete", request.generationId(),
-                check.last(), end.finishReason());
+        LogLine.debug(log).field("generation.id", request.generationId()).field("tokens", check.last())
+                .field("finish.reason", end.finishReason()).log("generation complete");
         enqueue(new GenerationEvent.Completed(end.finishReason(), end.usage(), check.last(), sequenceErrors));
         delivery.complete();
     }
@@ -308,12 +313,13 @@ public final class GenerationRun implements Flow.Subscription {
             long since = lastTokenNanos != 0 ? lastTokenNanos : loop.nanoTime();
             pendingSwap = new PendingSwap(retry.reason(), retry.failedWorker(), since, check.last());
         }
-        log.info("generation.id={} last.seq={} reason={} err=\"{}: {}\" stream ended; requesting another worker",
-                request.generationId(), check.last(), retry.reason(), retry.failedWorker(), retry.detail());
+        LogLine.info(log).field("generation.id", request.generationId()).field("last.seq", check.last())
+                .field("reason", retry.reason())
+                .log("err=\"{}: {}\" stream ended; requesting another worker", retry.failedWorker(), retry.detail());
         if (retry.lastSequence() != check.last()) {
-            log.warn("generation.id={} director.last.seq={} received={} director and client disagree on the last "
-                    + "token; resuming after the last one received", request.generationId(), retry.lastSequence(),
-                    check.last());
+            LogLine.warn(log).field("generation.id", request.generationId())
+                    .field("director.last.seq", retry.lastSequence()).field("received", check.last())
+                    .log("director and client disagree on the last token; resuming after the last one received");
         }
         // a director that shuts down moves the generation to another director: not a worker failure, so neither a
         // migration (the limit is for failing workers) nor a reason to avoid that worker
@@ -338,8 +344,8 @@ public final class GenerationRun implements Flow.Subscription {
             if (code == ErrorCode.NO_HEALTHY_WORKER) {
                 listener.noHealthyWorker();
             }
-            log.warn("generation.id={} last.seq={} error={} retry.in.max={} no healthy worker; waiting",
-                    request.generationId(), check.last(), code, backoff.ceiling());
+            LogLine.warn(log).field("generation.id", request.generationId()).field("last.seq", check.last())
+                    .field("error", code).field("retry.in.max", backoff.ceiling()).log("no healthy worker; waiting");
             retryAfterBackoff();
             return;
         }
@@ -348,8 +354,8 @@ public final class GenerationRun implements Flow.Subscription {
 
     private void broken(String problem) {
         leg = null;
-        log.warn("generation.id={} last.seq={} problem=\"{}\" stream ended; requesting another worker err=\"{}\"",
-                request.generationId(), check.last(), problem, problem);
+        LogLine.warn(log).field("generation.id", request.generationId()).field("last.seq", check.last())
+                .quoted("problem", problem).log("stream ended; requesting another worker err=\"{}\"", problem);
         request = resumeRequest(null, false);
         if (transport.isConnected()) {
             retryAfterBackoff();
@@ -380,8 +386,8 @@ public final class GenerationRun implements Flow.Subscription {
         finished = true;
         stopLeg();
         cancelRetry();
-        log.warn("generation.id={} last.seq={} error={} problem=\"{}\" generation failed", request.generationId(),
-                check.last(), cause.code(), cause.detail());
+        LogLine.warn(log).field("generation.id", request.generationId()).field("last.seq", check.last())
+                .field("error", cause.code()).quoted("problem", cause.detail()).log("generation failed");
         delivery.fail(cause);
     }
 

@@ -1,5 +1,6 @@
 package io.connectionswap.worker.health;
 
+import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.worker.config.WorkerProperties;
 import java.time.Clock;
 import java.time.Duration;
@@ -60,16 +61,16 @@ public class FailureSimulation extends AbstractHealthIndicator {
             if (now.isBefore(failedAt.plus(properties.recoverAfter()))) {
                 return true;
             }
-            log.info("worker={} recover.after={} recovered from simulated failure", properties.label(),
-                    properties.recoverAfter());
+            LogLine.info(log).field("worker", properties.label()).field("recover.after", properties.recoverAfter())
+                    .log("recovered from simulated failure");
             failedAt = null;
             servingSince.set(null); // the next handoff starts the clock again
             return false;
         }
         if (!now.isBefore(since.plus(failAfter))) {
             failedAt = now;
-            log.warn("worker={} fail.after={} simulating failure after {}", properties.label(), failAfter,
-                    human(failAfter));
+            LogLine.warn(log).field("worker", properties.label()).field("fail.after", failAfter)
+                    .log("simulating failure after {}", human(failAfter));
             return true;
         }
         return false;

@@ -3,6 +3,7 @@ package io.connectionswap.worker.quic;
 import io.connectionswap.protocol.codec.MessageCodec;
 import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.frame.ProtocolException;
+import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.protocol.log.PromptDigest;
 import io.connectionswap.protocol.message.Connected;
 import io.connectionswap.protocol.message.End;
@@ -68,10 +69,11 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
                     "expected an ASSIGNMENT frame first, got " + message.frameType());
         }
         if (context.draining()) {
-            log.warn("worker={} stream.id={} connection.id={} refusing handoff while draining", context.label(),
-                    handoff.streamId(), handoff.connectionId());
+            LogLine.warn(log).field("worker", context.label()).field("stream.id", handoff.streamId())
+                    .field("connection.id", handoff.connectionId()).log("refusing handoff while draining");
             finished = true;
-            StreamFailures.endStream(ctx.channel(), new StreamError(ErrorCode.SHUTTING_DOWN, context.label() + " is draining"));
+            StreamFailures.endStream(ctx.channel(), new StreamError(ErrorCode.SHUTTING_DOWN, context.label() + " is "
+                    + "draining"));
             return;
         }
         start(ctx, handoff);
@@ -85,9 +87,10 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
         context.activeStreams().add(this);
         context.meters().handoffAccepted();
         context.failureSimulation().servingStarted();
-        log.info("worker={} stream.id={} connection.id={} generation.id={} prompt={} resume.after={} accepted handoff from director",
-                context.label(), handoff.streamId(), handoff.connectionId(), request.generationId(),
-                PromptDigest.of(request.promptText()), request.resumeAfter());
+        LogLine.info(log).field("worker", context.label()).field("stream.id", handoff.streamId())
+                .field("connection.id", handoff.connectionId()).field("generation.id", request.generationId())
+                .field("prompt", PromptDigest.of(request.promptText())).field("resume.after", request.resumeAfter())
+                .log("accepted handoff from director");
         ctx.writeAndFlush(new Connected(context.label(), handoff.connectionId(), handoff.streamId(),
                 request.generationId(), request.resumeAfter(), context.servedModel(request.model())));
         if (context.tracing() != null) {
@@ -136,14 +139,14 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
             ErrorCode code = failure instanceof ModelException model ? model.code() : ErrorCode.INTERNAL;
             String problem = failure instanceof ModelException ? failure.getMessage() : failure.toString();
             if (code == ErrorCode.RESUME_MISMATCH) {
-                log.error("worker={} stream.id={} generation.id={} resume.after={} problem=\"{}\" resume does not match "
-                        + "the model's text; a token was lost, repeated or altered upstream", context.label(),
-                        assignment.streamId(), assignment.request().generationId(),
-                        assignment.request().resumeAfter(), problem);
+                LogLine.error(log).field("worker", context.label()).field("stream.id", assignment.streamId())
+                        .field("generation.id", assignment.request().generationId())
+                        .field("resume.after", assignment.request().resumeAfter()).quoted("problem", problem)
+                        .log("resume does not match the model's text; a token was lost, repeated or altered upstream");
             } else {
-                log.warn("worker={} stream.id={} generation.id={} next.seq={} error={} problem=\"{}\" model failed",
-                        context.label(), assignment.streamId(), assignment.request().generationId(), nextSequence,
-                        code, problem);
+                LogLine.warn(log).field("worker", context.label()).field("stream.id", assignment.streamId())
+                        .field("generation.id", assignment.request().generationId()).field("next.seq", nextSequence)
+                        .field("error", code).quoted("problem", problem).log("model failed");
             }
             finished = true;
             stop();
@@ -168,8 +171,8 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
         channel.writeAndFlush(MessageCodec.encodeToken(channel.alloc(), sequence, text), channel.voidPromise());
         context.meters().tokenSent();
         if (tokenLog.isInfoEnabled()) {
-            tokenLog.info("worker={} stream.id={} connection.id={} seq={} sending token", context.label(),
-                    assignment.streamId(), assignment.connectionId(), sequence);
+            LogLine.info(tokenLog).field("worker", context.label()).field("stream.id", assignment.streamId())
+                    .field("connection.id", assignment.connectionId()).field("seq", sequence).log("sending token");
         }
     }
 
@@ -178,8 +181,9 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
         stop();
         traceEnd(WorkerLegOutcome.COMPLETED, end.finishReason(), null);
         channel.writeAndFlush(end).addListener(written -> finishStream(channel));
-        log.debug("worker={} stream.id={} generation.id={} finish.reason={} generation complete", context.label(),
-                assignment.streamId(), end.generationId(), end.finishReason());
+        LogLine.debug(log).field("worker", context.label()).field("stream.id", assignment.streamId())
+                .field("generation.id", end.generationId()).field("finish.reason", end.finishReason())
+                .log("generation complete");
     }
 
     /** Asks the model for more while the stream can take it. */
@@ -223,8 +227,9 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         if (assignment != null && !finished) {
-            log.info("worker={} stream.id={} connection.id={} next.seq={} director ended stream", context.label(),
-                    assignment.streamId(), assignment.connectionId(), nextSequence);
+            LogLine.info(log).field("worker", context.label()).field("stream.id", assignment.streamId())
+                    .field("connection.id", assignment.connectionId()).field("next.seq", nextSequence)
+                    .log("director ended stream");
         }
         finished = true;
         stop();
@@ -237,8 +242,9 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
         if (event instanceof ChannelInputShutdownEvent) {
             // nothing follows the assignment, so the director's FIN means: stop, the stream moved or ended
             if (assignment != null && !finished) {
-                log.info("worker={} stream.id={} connection.id={} next.seq={} director ended stream",
-                        context.label(), assignment.streamId(), assignment.connectionId(), nextSequence);
+                LogLine.info(log).field("worker", context.label()).field("stream.id", assignment.streamId())
+                        .field("connection.id", assignment.connectionId()).field("next.seq", nextSequence)
+                        .log("director ended stream");
             }
             finished = true;
             stop();
@@ -261,8 +267,9 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
                 StreamFailures.describe(cause));
         if (StreamFailures.codeOf(cause) == ErrorCode.REQUEST_TOO_LARGE) {
             String problem = StreamFailures.describe(cause);
-            log.warn("worker={} stream.id={} error=REQUEST_TOO_LARGE problem=\"{}\" refusing oversize assignment; "
-                    + "CONNECTION_SWAP_MAX_REQUEST_BYTES sets the limit", context.label(), streamId(ctx.channel()), problem);
+            LogLine.warn(log).field("worker", context.label()).field("stream.id", streamId(ctx.channel()))
+                    .field("error", "REQUEST_TOO_LARGE").quoted("problem", problem)
+                    .log("refusing oversize assignment; CONNECTION_SWAP_MAX_REQUEST_BYTES sets the limit");
             StreamFailures.endStream(ctx.channel(), new StreamError(ErrorCode.REQUEST_TOO_LARGE, problem));
             return;
         }

@@ -1,5 +1,6 @@
 package io.connectionswap.worker.quic;
 
+import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.protocol.quic.Heartbeats;
 import io.connectionswap.protocol.quic.HostPort;
 import io.connectionswap.protocol.quic.QuicCodecs;
@@ -82,11 +83,12 @@ public class WorkerQuicServer implements SmartLifecycle {
         environment.getPropertySources().addFirst(new MapPropertySource("worker-quic-server", Map.of("local.quic.port", port)));
         registration.serverBound(properties.advertisedAddress(port));
         if ("0.0.0.0".equals(address.host()) && (properties.advertise() == null || properties.advertise().isBlank())) {
-            log.warn("worker={} worker.addr={} binds every interface but CONNECTION_SWAP_WORKER_ADVERTISE is not set; "
-                    + "the director will dial {}", properties.label(), address, properties.advertisedAddress(port));
+            LogLine.warn(log).field("worker", properties.label()).field("worker.addr", address)
+                    .log("binds every interface but CONNECTION_SWAP_WORKER_ADVERTISE is not set; the director will "
+                            + "dial {}", properties.advertisedAddress(port));
         }
-        log.info("worker={} worker.addr={} alpn={} quic server listening", properties.label(),
-                address.withPort(port), io.connectionswap.protocol.frame.Frames.ALPN);
+        LogLine.info(log).field("worker", properties.label()).field("worker.addr", address.withPort(port))
+                .field("alpn", io.connectionswap.protocol.frame.Frames.ALPN).log("quic server listening");
     }
 
     @Override
@@ -98,8 +100,8 @@ public class WorkerQuicServer implements SmartLifecycle {
         }
         streamContext.startDraining();
         AvailabilityChangeEvent.publish(events, this, ReadinessState.REFUSING_TRAFFIC);
-        log.info("worker={} streams={} drain.timeout={} draining worker", properties.label(), activeStreams.count(),
-                properties.drainTimeout());
+        LogLine.info(log).field("worker", properties.label()).field("streams", activeStreams.count())
+                .field("drain.timeout", properties.drainTimeout()).log("draining worker");
         registration.drain();
         long deadline = System.nanoTime() + properties.drainTimeout().toNanos();
         awaitDrained(current, deadline, callback);
@@ -108,10 +110,10 @@ public class WorkerQuicServer implements SmartLifecycle {
     private void awaitDrained(QuicServerEndpoint current, long deadline, Runnable callback) {
         if (activeStreams.isEmpty() || System.nanoTime() >= deadline) {
             if (!activeStreams.isEmpty()) {
-                log.warn("worker={} streams={} drain timeout passed; closing with streams still open",
-                        properties.label(), activeStreams.count());
+                LogLine.warn(log).field("worker", properties.label()).field("streams", activeStreams.count())
+                        .log("drain timeout passed; closing with streams still open");
             } else {
-                log.info("worker={} drained; closing quic server", properties.label());
+                LogLine.info(log).field("worker", properties.label()).log("drained; closing quic server");
             }
             registration.stop();
             current.close().addListener(closed -> {
@@ -154,15 +156,16 @@ public class WorkerQuicServer implements SmartLifecycle {
         public void channelActive(ChannelHandlerContext ctx) {
             Channel channel = ctx.channel();
             connections.add((QuicChannel) channel);
-            log.debug("worker={} peer={} director connected", properties.label(),
-                    ((QuicChannel) channel).remoteSocketAddress());
+            LogLine.debug(log).field("worker", properties.label())
+                    .field("peer", ((QuicChannel) channel).remoteSocketAddress()).log("director connected");
             ctx.fireChannelActive();
         }
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            log.warn("worker={} peer={} problem=\"{}\" quic connection failed", properties.label(),
-                    ((QuicChannel) ctx.channel()).remoteSocketAddress(), cause.toString());
+            LogLine.warn(log).field("worker", properties.label())
+                    .field("peer", ((QuicChannel) ctx.channel()).remoteSocketAddress())
+                    .quoted("problem", cause.toString()).log("quic connection failed");
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.connectionswap.worker.registration;
 
+import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.protocol.message.WorkerRegistration;
 import io.connectionswap.protocol.model.ModelBackend;
 import io.connectionswap.protocol.dns.HostResolver;
@@ -90,8 +91,9 @@ public class DirectorRegistration {
     @EventListener(ApplicationReadyEvent.class)
     public void start() {
         if (!properties.register()) {
-            log.info("worker={} registration with directors is off (CONNECTION_SWAP_WORKER_REGISTER=false); "
-                    + "directors must discover this worker", properties.label());
+            LogLine.info(log).field("worker", properties.label())
+                    .log("registration with directors is off (CONNECTION_SWAP_WORKER_REGISTER=false); directors "
+                            + "must discover this worker");
             return;
         }
         running = true;
@@ -119,9 +121,11 @@ public class DirectorRegistration {
             }
         }
         if (told == 0) {
-            log.warn("worker={} not registered with any director; draining without telling one", properties.label());
+            LogLine.warn(log).field("worker", properties.label())
+                    .log("not registered with any director; draining without telling one");
         } else {
-            log.info("worker={} directors={} told directors this worker is draining", properties.label(), told);
+            LogLine.info(log).field("worker", properties.label()).field("directors", told)
+                    .log("told directors this worker is draining");
         }
     }
 
@@ -208,14 +212,16 @@ public class DirectorRegistration {
         }
         String problem = problems.isEmpty() ? null : String.join("; ", problems);
         if (problem != null && !problem.equals(lastProblem)) {
-            log.warn("worker={} problem=\"{}\" director lookup failed; retrying", properties.label(), problem);
+            LogLine.warn(log).field("worker", properties.label()).quoted("problem", problem)
+                    .log("director lookup failed; retrying");
         }
         lastProblem = problem;
         Set<InetSocketAddress> gone = new LinkedHashSet<>(sessions.keySet());
         gone.removeAll(found.keySet());
         for (InetSocketAddress address : gone) {
             if (problems.isEmpty()) { // never drop directors because of a failed lookup
-                log.info("worker={} director.addr={} director no longer listed; unregistering", properties.label(), address);
+                LogLine.info(log).field("worker", properties.label()).field("director.addr", address)
+                        .log("director no longer listed; unregistering");
                 sessions.remove(address).stop();
             }
         }

@@ -1,6 +1,7 @@
 package io.connectionswap.worker.registration;
 
 import io.connectionswap.protocol.frame.Frames;
+import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.protocol.message.Drain;
 import io.connectionswap.protocol.message.Message;
 import io.connectionswap.protocol.message.RegistrationAck;
@@ -136,8 +137,8 @@ final class DirectorSession {
                 protected void initChannel(QuicStreamChannel stream) {
                     StreamPipelines.messages(stream, io.connectionswap.protocol.frame.FrameLimits.DEFAULTS, Heartbeats.sender(heartbeatInterval,
                             heartbeatTimeout, () -> {
-                                log.warn("worker={} director.addr={} no heartbeat echo for {}; reconnecting", label,
-                                        describe(), heartbeatTimeout);
+                                LogLine.warn(log).field("worker", label).field("director.addr", describe())
+                                        .log("no heartbeat echo for {}; reconnecting", heartbeatTimeout);
                                 connection.close();
                             }));
                     stream.pipeline().addLast(new AckHandler());
@@ -160,7 +161,8 @@ final class DirectorSession {
         control = null;
         if (running) {
             if (wasRegistered) {
-                log.warn("worker={} director.addr={} lost director connection; registering again", label, describe());
+                LogLine.warn(log).field("worker", label).field("director.addr", describe())
+                        .log("lost director connection; registering again");
             }
             backoff.reset();
             Duration wait = backoff.next();
@@ -174,7 +176,8 @@ final class DirectorSession {
         }
         Duration wait = backoff.next();
         if (!problem.equals(lastProblem)) {
-            log.warn("worker={} retry.in={} problem=\"{}\" registration with director failed", label, wait, problem);
+            LogLine.warn(log).field("worker", label).field("retry.in", wait).quoted("problem", problem)
+                    .log("registration with director failed");
         }
         lastProblem = problem;
         loop.schedule(this::connect, wait.toNanos(), TimeUnit.NANOSECONDS);
@@ -188,15 +191,17 @@ final class DirectorSession {
                 directorId = ack.directorId();
                 lastProblem = null;
                 loop.execute(backoff::reset); // the connection may live on another loop of the group
-                log.info("worker={} director.addr={} director.id={} workers={} registered with director", label,
-                        describe(), ack.directorId(), ack.workers());
+                LogLine.info(log).field("worker", label).field("director.addr", describe())
+                        .field("director.id", ack.directorId()).field("workers", ack.workers())
+                        .log("registered with director");
             } else if (message instanceof StreamError error) {
                 lastProblem = "director refused registration: " + error.code() + " " + error.message();
-                log.error("worker={} director.addr={} error={} problem=\"{}\" director refused registration", label,
-                        describe(), error.code(), error.message());
+                LogLine.error(log).field("worker", label).field("director.addr", describe())
+                        .field("error", error.code()).quoted("problem", error.message())
+                        .log("director refused registration");
             } else {
-                log.warn("worker={} director.addr={} frame={} ignoring unexpected frame on registration stream", label,
-                        describe(), message.frameType());
+                LogLine.warn(log).field("worker", label).field("director.addr", describe())
+                        .field("frame", message.frameType()).log("ignoring unexpected frame on registration stream");
             }
         }
 

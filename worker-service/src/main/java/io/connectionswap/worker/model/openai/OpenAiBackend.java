@@ -1,6 +1,7 @@
 package io.connectionswap.worker.model.openai;
 
 import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.protocol.model.GenerationContext;
 import io.connectionswap.protocol.model.ModelBackend;
 import io.connectionswap.protocol.model.ModelEvent;
@@ -62,10 +63,11 @@ public final class OpenAiBackend implements ModelBackend, HealthDetails, AutoClo
     public static OpenAiBackend start(UpstreamSettings settings) {
         OpenAiBackend backend = new OpenAiBackend(settings);
         backend.health.start();
-        log.info("upstream.url={} model={} connect.timeout={} first.token.timeout={} token.timeout={} "
-                        + "health.interval={} api.key={} openai backend ready", settings.baseUri(), settings.model(),
-                settings.connectTimeout(), settings.firstTokenTimeout(), settings.tokenTimeout(),
-                settings.healthInterval(), settings.apiKey() == null ? "unset" : "set");
+        LogLine.info(log).field("upstream.url", settings.baseUri()).field("model", settings.model())
+                .field("connect.timeout", settings.connectTimeout())
+                .field("first.token.timeout", settings.firstTokenTimeout())
+                .field("token.timeout", settings.tokenTimeout()).field("health.interval", settings.healthInterval())
+                .field("api.key", settings.apiKey() == null ? "unset" : "set").log("openai backend ready");
         return backend;
     }
 

@@ -1,5 +1,6 @@
 package io.connectionswap.worker.model.openai;
 
+import io.connectionswap.protocol.log.LogLine;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
@@ -34,7 +35,7 @@ final class SerialExecutor implements Executor {
             } catch (RejectedExecutionException e) {
                 // the backend is closing: nothing runs any more
                 tasks.clear();
-                log.debug("problem=\"{}\" upstream executor is shut down; task dropped", e.toString());
+                LogLine.debug(log).quoted("problem", e.toString()).log("upstream executor is shut down; task dropped");
             }
         }
     }
@@ -48,7 +49,7 @@ final class SerialExecutor implements Executor {
             try {
                 task.run();
             } catch (RuntimeException e) {
-                log.warn("problem=\"{}\" upstream stream task failed", e.toString(), e);
+                LogLine.warn(log).quoted("problem", e.toString()).cause(e).log("upstream stream task failed");
             }
         } while (pending.decrementAndGet() != 0);
     }

@@ -1,6 +1,7 @@
 package io.connectionswap.worker.model.openai;
 
 import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.protocol.message.FinishReason;
 import io.connectionswap.protocol.message.Usage;
 import io.connectionswap.protocol.model.GenerationContext;
@@ -76,7 +77,8 @@ final class UpstreamCompletion implements Flow.Subscription {
     public void request(long n) {
         serial.execute(() -> {
             if (n <= 0) {
-                fail(new ModelException(ErrorCode.INTERNAL, "request(" + n + "): expected > 0 (reactive streams rule 3.9)"));
+                fail(new ModelException(ErrorCode.INTERNAL, "request(" + n + "): expected > 0 (reactive streams "
+                        + "rule 3.9)"));
                 return;
             }
             demand = demand + n < 0 ? Long.MAX_VALUE : demand + n;
@@ -93,7 +95,8 @@ final class UpstreamCompletion implements Flow.Subscription {
             terminated = true;
             stopWatchdog();
             abortExchange();
-            log.debug("generation.id={} produced={} upstream stream cancelled", context.generationId(), produced);
+            LogLine.debug(log).field("generation.id", context.generationId()).field("produced", produced)
+                    .log("upstream stream cancelled");
         });
     }
 
@@ -261,8 +264,9 @@ final class UpstreamCompletion implements Flow.Subscription {
 
     private void emitText(String text) {
         if (produced >= context.remainingTokens()) {
-            log.debug("generation.id={} max.tokens={} upstream sent more tokens than asked for; ignored",
-                    context.generationId(), context.remainingTokens());
+            LogLine.debug(log).field("generation.id", context.generationId())
+                    .field("max.tokens", context.remainingTokens())
+                    .log("upstream sent more tokens than asked for; ignored");
             return;
         }
         produced++;

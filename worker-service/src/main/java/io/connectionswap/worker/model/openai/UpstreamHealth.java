@@ -1,5 +1,6 @@
 package io.connectionswap.worker.model.openai;
 
+import io.connectionswap.protocol.log.LogLine;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -159,14 +160,15 @@ final class UpstreamHealth {
         last = check;
         String url = upstream.settings().baseUri().toString();
         if (!check.up() && (previous.up() || previous.at() == null)) {
-            log.warn("upstream.url={} model={} problem=\"{}\" upstream down; the worker reports DOWN until it answers",
-                    url, upstream.settings().model(), check.problem());
+            LogLine.warn(log).field("upstream.url", url).field("model", upstream.settings().model())
+                    .quoted("problem", check.problem()).log("upstream down; the worker reports DOWN until it answers");
         } else if (check.up() && !previous.up()) {
-            log.info("upstream.url={} model={} latency.ms={} upstream up", url, upstream.settings().model(),
-                    check.latencyMillis());
+            LogLine.info(log).field("upstream.url", url).field("model", upstream.settings().model())
+                    .field("latency.ms", check.latencyMillis()).log("upstream up");
             if (Boolean.FALSE.equals(check.modelListed())) {
-                log.warn("upstream.url={} model={} the upstream's /models does not list this model; requests may be "
-                        + "refused (check CONNECTION_SWAP_UPSTREAM_MODEL)", url, upstream.settings().model());
+                LogLine.warn(log).field("upstream.url", url).field("model", upstream.settings().model())
+                        .log("the upstream's /models does not list this model; requests may be refused (check "
+                                + "CONNECTION_SWAP_UPSTREAM_MODEL)");
             }
         }
     }

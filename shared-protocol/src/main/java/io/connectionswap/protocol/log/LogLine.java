@@ -1,0 +1,141 @@
+package io.connectionswap.protocol.log;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.event.Level;
+import org.slf4j.helpers.MessageFormatter;
+import org.slf4j.spi.LoggingEventBuilder;
+
+/**
+ * One log line in the seed's form, {@code stream.id=7 connection.id=conn-3 reason=health swapping stream}, whose
+ * fields are also SLF4J 2 key-value pairs ({@link LoggingEventBuilder#addKeyValue}) of the event:
+ *
+ * <pre>{@code
+ * LogLine.info(log).field("stream.id", streamId).field("reason", reason).quoted("problem", e).log("swapping stream");
+ * }</pre>
+ *
+ * <p>The plain console prints the message, which starts with the fields as {@code key=value} ({@code key="value"} for
+ * {@link #quoted}); Spring Boot's structured console ({@code LOGGING_STRUCTURED_FORMAT_CONSOLE=ecs}, {@code
+ * logstash}, {@code gelf}) and any other SLF4J back end read the key-value pairs, numbers and booleans as they are,
+ * anything else as its text. A line below the logger's level costs one level check and builds nothing.
+ *
+ * <p>Four keys are also the start of other keys ({@code worker} and {@code worker.label}, {@code peer} and {@code
+ * peer.cert}, {@code sequence} and {@code sequence.errors}, {@code retry.in} and {@code retry.in.max}). A document
+ * store that expands dotted names into objects (Elasticsearch, OpenSearch) cannot hold both a text {@code peer} and an
+ * object {@code peer}, so their key-value pairs take the names in {@link #PAIR_NAMES}; the plain lines keep the seed's
+ * keys. {@code LogLineTest} reads every key from the sources and fails on a new such pair.
+ */
+public final class LogLine {
+
+    /** The keys whose key-value pair has another name, and why: the key is also the start of other keys. */
+    static final Map<String, String> PAIR_NAMES = Map.of(
+            "worker", "worker.label",         // the seed's worker=worker-a is the worker's label
+            "peer", "peer.address",           // peer=<host:port>, beside peer.cert and peer.role
+            "sequence", "seq",                // the client's sequence=17 is the worker's seq=17, beside sequence.errors
+            "retry.in.max", "retry.max");     // retry.in is the next wait, retry.in.max its ceiling
+
+    private static final LogLine DISABLED = new LogLine(null, null);
+
+    private final Logger logger;
+    private final Level level;
+    private final StringBuilder text;
+    private final List<String> keys;
+    private final List<Object> values;
+    private Throwable cause;
+
+    private LogLine(Logger logger, Level level) {
+        this.logger = logger;
+        this.level = level;
+        this.text = logger == null ? null : new StringBuilder(128);
+        this.keys = logger == null ? null : new ArrayList<>(8);
+        this.values = logger == null ? null : new ArrayList<>(8);
+    }
+
+    public static LogLine trace(Logger logger) {
+        return at(logger, Level.TRACE);
+    }
+
+    public static LogLine debug(Logger logger) {
+        return at(logger, Level.DEBUG);
+    }
+
+    public static LogLine info(Logger logger) {
+        return at(logger, Level.INFO);
+    }
+
+    public static LogLine warn(Logger logger) {
+        return at(logger, Level.WARN);
+    }
+
+    public static LogLine error(Logger logger) {
+        return at(logger, Level.ERROR);
+    }
+
+    /** A line at {@code level}; one that does nothing when the logger is not enabled for it. */
+    public static LogLine at(Logger logger, Level level) {
+        return logger.isEnabledForLevel(level) ? new LogLine(logger, level) : DISABLED;
+    }
+
+    /** Adds {@code key=value}: for values without spaces (ids, numbers, labels, enum names). */
+    public LogLine field(String key, Object value) {
+        if (logger != null) {
+            text.append(key).append('=').append(value).append(' ');
+            pair(key, value);
+        }
+        return this;
+    }
+
+    /** Adds {@code key="value"}: for free text (an exception's message, a reason in words). */
+    public LogLine quoted(String key, Object value) {
+        if (logger != null) {
+            text.append(key).append("=\"").append(value).append("\" ");
+            pair(key, value);
+        }
+        return this;
+    }
+
+    /** The exception whose stack trace follows the line. */
+    public LogLine cause(Throwable throwable) {
+        this.cause = throwable;
+        return this;
+    }
+
+    /** Logs the fields, then {@code message}. */
+    public void log(String message) {
+        if (logger != null) {
+            builder().log(text.append(message).toString());
+        }
+    }
+
+    /**
+     * Logs the fields, then {@code format} with its {@code {}} placeholders filled from {@code arguments} (only the
+     * message's: a field's value is never read as a placeholder).
+     */
+    public void log(String format, Object... arguments) {
+        if (logger != null) {
+            builder().log(text.append(MessageFormatter.basicArrayFormat(format, arguments)).toString());
+        }
+    }
+
+    private LoggingEventBuilder builder() {
+        LoggingEventBuilder builder = logger.atLevel(level);
+        for (int i = 0; i < keys.size(); i++) {
+            builder.addKeyValue(keys.get(i), values.get(i));
+        }
+        if (cause != null) {
+            builder.setCause(cause);
+        }
+        return builder;
+    }
+
+    private void pair(String key, Object value) {
+        String name = PAIR_NAMES.getOrDefault(key, key);
+        if (keys.contains(name)) {
+            return;
+        }
+        keys.add(name);
+        values.add(value == null || value instanceof Number || value instanceof Boolean ? value : value.toString());
+    }
+}
