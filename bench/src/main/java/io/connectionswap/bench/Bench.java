@@ -133,7 +133,9 @@ public final class Bench {
         s.put("director_health_interval_ms", BaselinePhase.DIRECTOR_HEALTH_INTERVAL.toMillis());
         s.put("director_stall_factor", 3);
         s.put("director_link_heartbeat_ms", 100);
-        s.put("director_settings", "all defaults (only CONNECTION_SWAP_DIRECTOR_ADDR, SERVER_PORT and CONNECTION_SWAP_CERTS_DIR set)");
+        s.put("director_settings", cfg.directorEnv().isEmpty()
+                ? "all defaults (only CONNECTION_SWAP_DIRECTOR_ADDR, SERVER_PORT and CONNECTION_SWAP_CERTS_DIR set)"
+                : "defaults but " + cfg.directorEnv() + " (--director-env)");
         s.put("director_jvm", String.join(" ", cfg.directorJvm()));
         s.put("worker_process_jvm", String.join(" ", cfg.workerJvm()));
         s.put("bench_jvm", String.join(" ", ManagementFactory.getRuntimeMXBean().getInputArguments()));

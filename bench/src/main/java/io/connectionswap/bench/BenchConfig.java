@@ -5,7 +5,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -18,6 +20,8 @@ import java.util.Set;
  * @param peerTokens     tokens per request in the HAProxy comparison
  * @param peerGap        the upstreams' pause between two tokens
  * @param peerRounds     kill rounds per path and fault (alternating the two clients)
+ * @param directorEnv    settings given to the director process ({@code --director-env=KEY=VALUE}, repeatable), e.g.
+ *                       {@code CONNECTION_SWAP_COALESCE_SENDS=false} to measure without coalesced sends
  */
 record BenchConfig(boolean quick, boolean profile, Path out, Duration tokenInterval, Set<String> phases, int relayStreams,
                    Duration relayWarmup, Duration relaySegment, int relayPairs, int swapRounds, List<Integer> scaleLevels,
@@ -25,7 +29,7 @@ record BenchConfig(boolean quick, boolean profile, Path out, Duration tokenInter
                    Duration deadline, List<String> directorJvm, List<String> workerJvm, List<Integer> scaleUp,
                    int scaleBisections, int clientRcvbuf, List<Integer> gatewayLevels, int gatewayTokens,
                    Duration gatewaySegment, int gatewayPairs, List<Integer> peerLevels, int peerTokens, Duration peerGap,
-                   Duration peerWindow, int peerRounds, String haproxy) {
+                   Duration peerWindow, int peerRounds, String haproxy, Map<String, String> directorEnv) {
 
     static final List<String> ALL_PHASES = List.of("relay", "health", "process", "scale", "gateway", "peer");
 
@@ -43,6 +47,7 @@ record BenchConfig(boolean quick, boolean profile, Path out, Duration tokenInter
         int ramp = 500;
         int rcvbuf = 4 << 20;
         String haproxy = "haproxy";
+        Map<String, String> directorEnv = new LinkedHashMap<>();
         for (String arg : args) {
             if (arg.equals("--quick")) {
                 quick = true;
@@ -76,11 +81,19 @@ record BenchConfig(boolean quick, boolean profile, Path out, Duration tokenInter
                 peerRounds = Integer.parseInt(arg.substring(14));
             } else if (arg.startsWith("--haproxy=")) {
                 haproxy = arg.substring(10);
+            } else if (arg.startsWith("--director-env=")) {
+                String setting = arg.substring(15);
+                int equals = setting.indexOf('=');
+                if (equals <= 0 || !setting.startsWith("CONNECTION_SWAP_")) {
+                    throw new IllegalArgumentException("--director-env=" + setting
+                            + " (expected: CONNECTION_SWAP_NAME=VALUE, a director setting from the README)");
+                }
+                directorEnv.put(setting.substring(0, equals), setting.substring(equals + 1));
             } else if (arg.equals("-h") || arg.equals("--help")) {
                 System.out.println("usage: bench/run.sh [--quick] [--profile] [--phases=" + String.join(",", ALL_PHASES)
                         + "] [--rounds=N] [--max-streams=N] [--ramp=STREAMS_PER_S] [--client-rcvbuf=BYTES] "
                         + "[--token-interval-ms=50] [--gateway-streams=1,200] [--peer-streams=1,50] [--peer-rounds=N] "
-                        + "[--haproxy=PATH] [--out=bench/out]");
+                        + "[--haproxy=PATH] [--director-env=CONNECTION_SWAP_X=VALUE ...] [--out=bench/out]");
                 System.exit(0);
             } else {
                 throw new IllegalArgumentException("unknown argument " + arg + " (try --help)");
@@ -117,7 +130,8 @@ record BenchConfig(boolean quick, boolean profile, Path out, Duration tokenInter
                 Duration.ofMillis(20),
                 quick ? Duration.ofSeconds(8) : Duration.ofSeconds(15),
                 peerRounds != null ? peerRounds : quick ? 4 : 10,
-                haproxy);
+                haproxy,
+                Map.copyOf(directorEnv));
     }
 
     /**

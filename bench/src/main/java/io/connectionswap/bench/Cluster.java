@@ -45,6 +45,10 @@ final class Cluster {
         Map<String, String> env = new LinkedHashMap<>();
         env.put("CONNECTION_SWAP_DIRECTOR_ADDR", "127.0.0.1:" + directorPort);
         env.put("CONNECTION_SWAP_CERTS_DIR", certs.toString());
+        env.putAll(cfg.directorEnv());
+        if (!cfg.directorEnv().isEmpty()) {
+            Console.say("director settings from --director-env: %s", cfg.directorEnv());
+        }
         director = new ChildProcess("director", jar("director-service"),
                 cfg.directorJvm(), env, http, logs.resolve("director.log")).start();
         Console.say("director pid=%d quic=127.0.0.1:%d http=%d", director.pid(), directorPort, http);

@@ -73,10 +73,11 @@ final class Report {
                         Boolean.TRUE.equals(level.get("held")) ? "yes" : "NO " + level.get("failures")));
             }
             out.append(String.format(Locale.ROOT, "  held by one director: %s streams, %s tokens/s, p99 %s ms, %s heap bytes/stream "
-                            + "(%s by class histogram), director CPU %s µs per relayed token%n", scale.get("streams"),
+                            + "(%s by class histogram), director CPU %s µs per relayed token, director datagrams per "
+                            + "relayed token %s%n", scale.get("streams"),
                     scale.get("tokens_per_second"), scale.get("p99_token_latency_ms"),
                     scale.get("director_heap_bytes_per_stream"), scale.get("director_heap_bytes_per_stream_by_class"),
-                    scale.get("director_cpu_us_per_token")));
+                    scale.get("director_cpu_us_per_token"), scale.get("director_datagrams_per_token")));
         }
         GatewayAndPeerReport.append(out, summary);
         Map<String, Object> checks = map(summary.get("checks"));
@@ -94,11 +95,11 @@ final class Report {
 
     static String levelLine(Map<String, Object> level) {
         return String.format(Locale.ROOT, "%s tokens/s of %s offered, p50 %s ms, p99 %s ms, director cpu %s (%s µs/token), "
-                        + "bench cpu %s, heap/stream %s B, held=%s %s", level.get("tokens_per_second"),
-                level.get("offered_tokens_per_second"), level.get("p50_token_latency_ms"),
+                        + "director datagrams/token %s, bench cpu %s, heap/stream %s B, held=%s %s",
+                level.get("tokens_per_second"), level.get("offered_tokens_per_second"), level.get("p50_token_latency_ms"),
                 level.get("p99_token_latency_ms"), level.get("director_cpu_cores"), level.get("director_cpu_us_per_token"),
-                level.get("bench_jvm_cpu_cores"), level.get("director_heap_bytes_per_stream"), level.get("held"),
-                level.get("failures"));
+                level.get("director_datagrams_per_token"), level.get("bench_jvm_cpu_cores"),
+                level.get("director_heap_bytes_per_stream"), level.get("held"), level.get("failures"));
     }
 
     private static String label(String cause) {

@@ -82,6 +82,7 @@ final class ScalePhase {
         out.put("director_cpu_us_per_token", best.get("director_cpu_us_per_token"));
         out.put("bench_jvm_cpu_us_per_token", best.get("bench_jvm_cpu_us_per_token"));
         out.put("client_datagrams_received_per_token", best.get("client_datagrams_received_per_token"));
+        out.put("director_datagrams_per_token", best.get("director_datagrams_per_token"));
         out.put("held_rule", "a level is held when the client receives >= 95% of the offered token rate "
                 + "(streams / token interval), p99 token latency <= 1000 ms, every stream delivers tokens in the window, "
                 + "no stream breaks and the director swaps no stream (no fault is injected: a swap here is a false "

@@ -104,6 +104,14 @@ final class ScaleWindow {
         level.put("director_busiest_threads_cores", busiest);
         if (m0 != null && m1 != null) {
             level.put("director_relayed_per_second", Math.round((m1.tokensRelayed() - m0.tokensRelayed()) / seconds));
+            Map<String, Object> datagrams = new LinkedHashMap<>();
+            for (String leg : List.of("client", "worker")) {
+                for (String direction : List.of("sent", "received")) {
+                    datagrams.put(leg + "_" + direction, Stats.round3((m1.datagrams(leg, direction)
+                            - m0.datagrams(leg, direction)) / Math.max(1, relayed)));
+                }
+            }
+            level.put("director_datagrams_per_token", datagrams);
             Map<String, Object> swaps = m1.swapsByReasonSince(m0);
             level.put("swaps_in_window", swaps);
             level.put("no_healthy_worker_refusals", (long) (m1.noHealthyWorkerRefusals() - m0.noHealthyWorkerRefusals()));

@@ -42,7 +42,8 @@ public class DirectorBeans {
     WorkerRegistry workerRegistry(EventLoop routingLoop, ExecutorService directorBlockingExecutor, TlsContexts directorTls,
                                   QuicSettings settings, DirectorProperties properties, HealthProperties health,
                                   DirectorMeters meters) {
-        QuicConnector quic = new QuicConnector(routingLoop, settings, directorTls.clientContext());
+        QuicConnector quic = new QuicConnector(routingLoop, settings, directorTls.clientContext(),
+                meters.workerDatagrams());
         QuicWorkerConnector connector = new QuicWorkerConnector(quic, routingLoop, settings.frameLimits(),
                 properties.linkHeartbeatInterval(), properties.linkHeartbeatTimeout());
         return new WorkerRegistry(routingLoop, directorBlockingExecutor, connector, properties, health, meters);

@@ -25,6 +25,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param migrationLimit         most moves of one generation to another worker
  *                               ({@code CONNECTION_SWAP_MIGRATION_LIMIT}); then the client gets a final
  *                               MIGRATION_LIMIT error; 0: never move
+ * @param coalesceSends          relayed tokens of one client connection that arrive in one event loop pass leave in
+ *                               shared datagrams ({@code CONNECTION_SWAP_COALESCE_SENDS}); false: a datagram per write
  */
 @ConfigurationProperties("connection-swap.director")
 public record DirectorProperties(
@@ -38,7 +40,8 @@ public record DirectorProperties(
         @DefaultValue("30s") Duration firstTokenTimeout,
         @DefaultValue("15s") Duration tokenGapTimeout,
         @DefaultValue("60s") Duration evictAfter,
-        @DefaultValue("3") int migrationLimit) {
+        @DefaultValue("3") int migrationLimit,
+        @DefaultValue("true") boolean coalesceSends) {
 
     public DirectorProperties {
         if (stallFactor < 2) {

@@ -3,7 +3,9 @@ package io.connectionswap.director.metrics;
 import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.metrics.LogMetrics;
 import io.connectionswap.protocol.metrics.NettyMetrics;
+import io.connectionswap.protocol.quic.DatagramCounter;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -94,6 +96,8 @@ public class DirectorMeters {
     private final Counter workerConnections;
     private final Counter noHealthyWorker;
     private final Counter registrationsRefused;
+    private final DatagramCounter clientDatagrams = new DatagramCounter();
+    private final DatagramCounter workerDatagrams = new DatagramCounter();
 
     public DirectorMeters(MeterRegistry registry, EventLoopGroup quicLoops) {
         this(registry, quicLoops, List.of());
@@ -157,6 +161,9 @@ public class DirectorMeters {
         this.registrationsRefused = Counter.builder("connection.swap.registrations.refused")
                 .description("Worker registrations refused as invalid (bad address, health URL, label or models)")
                 .register(registry);
+        // connection_swap_datagrams_total{leg,direction}
+        datagramCounters("client", clientDatagrams);
+        datagramCounters("worker", workerDatagrams);
         for (String limit : new String[] {Limit.CLIENT_CONNECTIONS, Limit.STREAMS_PER_CONNECTION, Limit.FIRST_FRAME,
                 Limit.MAX_TOKENS, Limit.SESSION_DURATION, Limit.REQUEST_SIZE, Limit.SLOW_CLIENT}) {
             limitHits.put(limit, limitCounter(limit)); // present at 0 from the start, for rate() and alerts
@@ -194,6 +201,25 @@ public class DirectorMeters {
         Gauge.builder("connection.swap.client.connections.open", clientConnectionsOpen)
                 .description("Client QUIC connections open now (CONNECTION_SWAP_MAX_CLIENT_CONNECTIONS caps them)")
                 .register(registry);
+    }
+
+    /** Counts the UDP datagrams of the client-facing QUIC server (connection_swap_datagrams_total{leg="client"}). */
+    public DatagramCounter clientDatagrams() {
+        return clientDatagrams;
+    }
+
+    /** Counts the UDP datagrams of the links to workers (connection_swap_datagrams_total{leg="worker"}). */
+    public DatagramCounter workerDatagrams() {
+        return workerDatagrams;
+    }
+
+    private void datagramCounters(String leg, DatagramCounter counter) {
+        String description = "UDP datagrams of the director's QUIC sockets, by leg (client: the server clients "
+                + "connect to; worker: the links to workers) and direction; per relayed token, the cost of sending";
+        FunctionCounter.builder("connection.swap.datagrams", counter, DatagramCounter::sent).tag("leg", leg)
+                .tag("direction", "sent").description(description).register(registry);
+        FunctionCounter.builder("connection.swap.datagrams", counter, DatagramCounter::received).tag("leg", leg)
+                .tag("direction", "received").description(description).register(registry);
     }
 
     /** connection_swap_tls_development_ca: 1 while the director trusts the development CA of certs/generate.sh, else 0. */

@@ -95,7 +95,7 @@ public class DirectorQuicServer implements SmartLifecycle {
         ChannelHandler codec = QuicCodecs.server(serverSettings, tls.serverContext(),
                 new ConnectionHandler(), new StreamInitializer(),
                 limits.addressValidation() ? new AddressTokens(meters) : null);
-        endpoint = QuicServerEndpoint.bind("director", loop, address, codec);
+        endpoint = QuicServerEndpoint.bind("director", loop, address, codec, meters.clientDatagrams());
         int port = endpoint.localAddress().getPort();
         environment.getPropertySources().addFirst(new MapPropertySource("director-quic-server", Map.of("local.quic.port", port)));
         relay.start();

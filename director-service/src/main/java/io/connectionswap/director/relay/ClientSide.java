@@ -16,7 +16,8 @@ interface ClientSide {
 
     /**
      * Ends a batch of {@link #relay} writes (once per read from the worker). Netty's QUIC stream hands each write to
-     * quiche at once, so today this only keeps the write/flush contract; a transport that batches would send here.
+     * quiche at once and its flush does nothing; the datagrams are coalesced per connection and loop pass instead
+     * ({@code CoalescedSends}). This keeps the write/flush contract.
      */
     void flush();
 

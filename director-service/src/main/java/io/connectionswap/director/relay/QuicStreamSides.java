@@ -4,6 +4,7 @@ import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.message.Retry;
 import io.connectionswap.protocol.message.StreamError;
 import io.connectionswap.protocol.message.WorkerAssignment;
+import io.connectionswap.protocol.quic.CoalescedSends;
 import io.connectionswap.protocol.quic.QuicStreams;
 import io.connectionswap.protocol.quic.StreamFailures;
 import io.netty.buffer.ByteBuf;
@@ -20,7 +21,8 @@ final class QuicStreamSides {
     private QuicStreamSides() {
     }
 
-    static ClientSide client(QuicStreamChannel stream) {
+    /** {@code coalesce}: relayed frames and the END wait for the end of the loop's pass ({@link CoalescedSends}). */
+    static ClientSide client(QuicStreamChannel stream, boolean coalesce) {
         return new ClientSide() {
             @Override
             public boolean isActive() {
@@ -34,6 +36,9 @@ final class QuicStreamSides {
 
             @Override
             public void relay(ByteBuf frame) {
+                if (coalesce) {
+                    CoalescedSends.hold(stream);
+                }
                 stream.write(frame, stream.voidPromise());
             }
 
@@ -55,6 +60,9 @@ final class QuicStreamSides {
             @Override
             public void finish() {
                 // the empty write completes after every frame queued before it: the FIN goes after them
+                if (coalesce) {
+                    CoalescedSends.hold(stream);
+                }
                 stream.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(written -> QuicStreams.finish(stream));
             }
 

@@ -190,8 +190,9 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
         }
         // the worker's span is a child of this leg's
         GenerationRequest handedOver = span == null ? request : request.withTraceparent(span.traceparent());
-        RelaySession session = new RelaySession(streamId, connectionId, QuicStreamSides.client(client), handedOver,
-                worker, this, properties.migrationLimit(), span);
+        ClientSide clientSide = QuicStreamSides.client(client, properties.coalesceSends());
+        RelaySession session = new RelaySession(streamId, connectionId, clientSide, handedOver, worker, this,
+                properties.migrationLimit(), span);
         sessions.add(session);
         worker.sessionStarted(session);
         activeSessions = sessions.size();

@@ -27,6 +27,7 @@ public final class QuicConnector {
     private final EventLoopGroup group;
     private final QuicSettings settings;
     private final Supplier<QuicSslContext> ssl;
+    private final DatagramCounter counter;
 
     public QuicConnector(EventLoopGroup group, QuicSettings settings, QuicSslContext ssl) {
         this(group, settings, () -> ssl);
@@ -34,9 +35,16 @@ public final class QuicConnector {
 
     /** Each connection takes the TLS context {@code ssl} supplies when it is opened (certificates may rotate). */
     public QuicConnector(EventLoopGroup group, QuicSettings settings, Supplier<QuicSslContext> ssl) {
+        this(group, settings, ssl, null);
+    }
+
+    /** As {@link #QuicConnector(EventLoopGroup, QuicSettings, Supplier)}, counting every socket's datagrams. */
+    public QuicConnector(EventLoopGroup group, QuicSettings settings, Supplier<QuicSslContext> ssl,
+                         DatagramCounter counter) {
         this.group = group;
         this.settings = settings;
         this.ssl = ssl;
+        this.counter = counter;
     }
 
     /**
@@ -58,6 +66,9 @@ public final class QuicConnector {
                 .handler(new ChannelInitializer<NioDatagramChannel>() {
                     @Override
                     protected void initChannel(NioDatagramChannel channel) {
+                        if (counter != null) {
+                            channel.pipeline().addLast(counter);
+                        }
                         channel.pipeline().addLast(codec, new UnreachablePeerHandler(remote));
                     }
                 })

@@ -4,6 +4,7 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.nio.NioDatagramChannel;
@@ -22,6 +23,12 @@ public final class QuicServerEndpoint {
      * Binds {@code address} (port 0 picks a free port) or fails with a message naming the role and address.
      */
     public static QuicServerEndpoint bind(String role, EventLoopGroup group, HostPort address, ChannelHandler serverCodec) {
+        return bind(role, group, address, serverCodec, null);
+    }
+
+    /** As {@link #bind(String, EventLoopGroup, HostPort, ChannelHandler)}, counting datagrams in {@code counter}. */
+    public static QuicServerEndpoint bind(String role, EventLoopGroup group, HostPort address, ChannelHandler serverCodec,
+                                          DatagramCounter counter) {
         InetSocketAddress socketAddress;
         try {
             socketAddress = address.resolve();
@@ -33,7 +40,12 @@ public final class QuicServerEndpoint {
                 .channel(NioDatagramChannel.class)
                 .option(ChannelOption.SO_RCVBUF, QuicSettings.SOCKET_BUFFER_BYTES)
                 .option(ChannelOption.SO_SNDBUF, QuicSettings.SOCKET_BUFFER_BYTES)
-                .handler(serverCodec)
+                .handler(counter == null ? serverCodec : new ChannelInitializer<NioDatagramChannel>() {
+                    @Override
+                    protected void initChannel(NioDatagramChannel channel) {
+                        channel.pipeline().addLast(counter, serverCodec);
+                    }
+                })
                 .bind(socketAddress)
                 .awaitUninterruptibly();
         if (!bound.isSuccess()) {

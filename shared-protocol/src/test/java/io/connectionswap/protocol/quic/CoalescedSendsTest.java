@@ -1,0 +1,177 @@
+package io.connectionswap.protocol.quic;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.connectionswap.protocol.tls.ClientCertificates;
+import io.connectionswap.protocol.tls.DevelopmentPki;
+import io.connectionswap.protocol.tls.TlsContexts;
+import io.connectionswap.protocol.tls.TlsIdentity;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.handler.codec.quic.QuicChannel;
+import io.netty.handler.codec.quic.QuicStreamChannel;
+import io.netty.handler.codec.quic.QuicStreamType;
+import io.netty.util.ReferenceCountUtil;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Real QUIC over loopback: a server writes small frames on many streams of one connection in one pass of its event
+ * loop, as the director relays a batch of tokens. Held, the frames of one stream share a datagram; not held, each write
+ * sends its own. Two streams never share one: quiche puts one STREAM frame in a packet. The client receives every byte
+ * either way.
+ */
+class CoalescedSendsTest {
+
+    private static final Duration DEADLINE = Duration.ofSeconds(20);
+    private static final int STREAMS = 30;
+    /** Frames written on each stream in the pass: all of them fit in the initial congestion window. */
+    private static final int FRAMES = 3;
+    private static final byte[] FRAME = "token-frame-of-24-bytes!".getBytes(StandardCharsets.US_ASCII);
+
+    private final DatagramCounter serverDatagrams = new DatagramCounter();
+    private final List<QuicStreamChannel> serverStreams = new CopyOnWriteArrayList<>();
+    private final AtomicLong clientBytes = new AtomicLong();
+    private EventLoopGroup serverLoop;
+    private EventLoopGroup clientLoop;
+    private QuicServerEndpoint server;
+    private QuicChannel connection;
+
+    @BeforeEach
+    void connect(@TempDir Path pki) throws Exception {
+        DevelopmentPki.create(pki);
+        serverLoop = QuicEventLoops.create("test-coalesce-server", 1);
+        clientLoop = QuicEventLoops.create("test-coalesce-client", 1);
+        TlsContexts serverTls = TlsContexts.server("director", TlsIdentity.of(pki, "director").material(),
+                ClientCertificates.anyOfTheCa(false));
+        ChannelHandler serverStreamHandler = new ChannelInitializer<QuicStreamChannel>() {
+            @Override
+            protected void initChannel(QuicStreamChannel stream) {
+                serverStreams.add(stream);
+                stream.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                    @Override
+                    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                        ReferenceCountUtil.release(msg);
+                    }
+                });
+            }
+        };
+        server = QuicServerEndpoint.bind("test", serverLoop, HostPort.parse("test", "127.0.0.1:0"),
+                QuicCodecs.server(QuicSettings.DEFAULTS, serverTls.serverContext(), new ChannelInboundHandlerAdapter(),
+                        serverStreamHandler, null), serverDatagrams);
+        TlsContexts clientTls = TlsContexts.client("client", TlsIdentity.of(pki, "client").material());
+        connection = new QuicConnector(clientLoop, QuicSettings.DEFAULTS, clientTls.clientContext())
+                .connect(new InetSocketAddress("127.0.0.1", server.localAddress().getPort()), "localhost", null, null)
+                .get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+        for (int i = 0; i < STREAMS; i++) {
+            QuicStreamChannel stream = connection.createStream(QuicStreamType.BIDIRECTIONAL, new CountBytes())
+                    .get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+            stream.writeAndFlush(Unpooled.wrappedBuffer(new byte[] {1})); // the server learns of a stream when it reads
+        }
+        await("the server has every stream").atMost(DEADLINE).until(() -> serverStreams.size() == STREAMS);
+    }
+
+    @AfterEach
+    void close() {
+        if (connection != null) {
+            connection.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        }
+        if (server != null) {
+            server.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        }
+        clientLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        serverLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void heldWritesShareADatagramPerStream() throws Exception {
+        assertThat(CoalescedSends.available()).as("Netty's QUIC send batching is reachable").isTrue();
+
+        long sent = datagramsForOnePass(true);
+
+        assertThat(sent).as("datagrams for %d frames on each of %d streams, written in one pass and held", FRAMES,
+                STREAMS).isBetween((long) STREAMS, STREAMS + 4L);
+        awaitClientBytes((long) STREAMS * FRAMES * FRAME.length);
+    }
+
+    @Test
+    void writesThatAreNotHeldSendOneDatagramEach() throws Exception {
+        long sent = datagramsForOnePass(false);
+
+        assertThat(sent).as("datagrams for %d frames on each of %d streams, written in one pass, not held", FRAMES,
+                STREAMS).isGreaterThanOrEqualTo((long) STREAMS * FRAMES);
+        awaitClientBytes((long) STREAMS * FRAMES * FRAME.length);
+    }
+
+    @Test
+    void aPassThatHoldsAgainAfterTheSendIsSentToo() throws Exception {
+        datagramsForOnePass(true);
+        datagramsForOnePass(true);
+
+        awaitClientBytes(2L * STREAMS * FRAMES * FRAME.length);
+    }
+
+    /** Counts what a client stream receives. */
+    private final class CountBytes extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            clientBytes.addAndGet(((ByteBuf) msg).readableBytes());
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    /** Writes {@link #FRAMES} frames on every stream in one task of the server's loop; the datagrams sent for them. */
+    private long datagramsForOnePass(boolean hold) throws Exception {
+        awaitQuiet();
+        long before = serverDatagrams.sent();
+        CompletableFuture<Void> written = new CompletableFuture<>();
+        serverLoop.next().execute(() -> {
+            for (int frame = 0; frame < FRAMES; frame++) {
+                for (QuicStreamChannel stream : serverStreams) {
+                    if (hold) {
+                        CoalescedSends.hold(stream);
+                    }
+                    stream.writeAndFlush(Unpooled.wrappedBuffer(FRAME));
+                }
+            }
+            written.complete(null);
+        });
+        written.get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+        // a task queued after the writes runs after the held connection was sent (the loop runs tasks in order)
+        CompletableFuture<Long> after = new CompletableFuture<>();
+        serverLoop.next().execute(() -> after.complete(serverDatagrams.sent()));
+        return after.get(DEADLINE.toSeconds(), TimeUnit.SECONDS) - before;
+    }
+
+    /** Waits until the server has sent nothing for a while (handshake, ACKs): only the writes are then counted. */
+    private void awaitQuiet() {
+        List<Long> samples = new ArrayList<>();
+        await("the server is quiet").atMost(DEADLINE).pollInterval(Duration.ofMillis(50)).until(() -> {
+            samples.add(serverDatagrams.sent());
+            int n = samples.size();
+            return n >= 4 && samples.get(n - 1).equals(samples.get(n - 4));
+        });
+    }
+
+    private void awaitClientBytes(long expected) {
+        await("the client received every byte").atMost(DEADLINE).until(() -> clientBytes.get() == expected);
+    }
+}
