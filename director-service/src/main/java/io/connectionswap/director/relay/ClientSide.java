@@ -15,9 +15,8 @@ interface ClientSide {
     void relay(ByteBuf frame);
 
     /**
-     * Ends a batch of {@link #relay} writes (once per read from the worker). Netty's QUIC stream hands each write to
-     * quiche at once and its flush does nothing; the datagrams are coalesced per connection and loop pass instead
-     * ({@code CoalescedSends}). This keeps the write/flush contract.
+     * Ends a batch of {@link #relay} writes (once per read from the worker): what the batch wrote leaves now, in as
+     * few datagrams as quiche allows ({@code CoalescedSends}; Netty's QUIC stream flush does nothing).
      */
     void flush();
 

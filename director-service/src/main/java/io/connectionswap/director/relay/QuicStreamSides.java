@@ -21,7 +21,10 @@ final class QuicStreamSides {
     private QuicStreamSides() {
     }
 
-    /** {@code coalesce}: relayed frames and the END wait for the end of the loop's pass ({@link CoalescedSends}). */
+    /**
+     * {@code coalesce}: relayed frames wait for the {@link ClientSide#flush} that ends their batch, the END for the
+     * end of the loop's pass, and leave in as few datagrams as quiche allows ({@link CoalescedSends}).
+     */
     static ClientSide client(QuicStreamChannel stream, boolean coalesce) {
         return new ClientSide() {
             @Override
@@ -45,6 +48,9 @@ final class QuicStreamSides {
             @Override
             public void flush() {
                 stream.flush();
+                if (coalesce) {
+                    CoalescedSends.send(stream);
+                }
             }
 
             @Override

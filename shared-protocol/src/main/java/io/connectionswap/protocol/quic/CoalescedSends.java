@@ -19,18 +19,21 @@ import org.slf4j.LoggerFactory;
  * <p>Netty's QUIC stream {@code write} hands the bytes to quiche and sends the connection's packets at once, unless
  * that connection is being read in the same pass (its {@code flush()} does nothing). A relay writes to one connection
  * (the client's) while reading another (the worker's), so every relayed token left as its own UDP datagram. {@link
- * #hold} marks the connection as Netty marks one it reads, so that writes only queue in quiche, and a task at the end
- * of the loop's pass (after all its reads) sends each held connection's packets at once. What that saves: the frames
- * of one stream that arrived in the pass leave as one STREAM frame (one datagram, not one per token), and the
- * connection is sent, its timer rearmed and its socket flushed once per pass instead of once per write. What it
- * cannot do: put two streams in one datagram. The quiche inside Netty 4.2 writes at most one STREAM frame per packet
+ * #hold} marks the connection as Netty marks one it reads, so that writes only queue in quiche; {@link #send} at the
+ * end of the batch (the relay: when the read from the worker is complete) sends the connection's packets at once, and
+ * a task at the end of the loop's pass sends any connection still held. What that saves: the frames of one stream
+ * that arrived in one read leave as one STREAM frame (one datagram, not one per token), and the connection is sent,
+ * its timer rearmed and its socket flushed once per batch instead of once per write. Holding every connection until
+ * the end of the pass instead would also share those per-send costs among the streams of a pass, but it cost the
+ * bench's relay ~110 µs p50 per token (a token waited for the rest of the pass), and it could not do what it was
+ * for either: put two streams in one datagram. The quiche inside Netty 4.2 writes at most one STREAM frame per packet
  * ({@code send_single}: "Create a single STREAM frame for the first stream that is flushable"), so a pass that
  * relays one token on each of 30 streams of a connection still sends 30 datagrams ({@code CoalescedSendsTest}).
  *
  * <p>This reaches into two package-private methods of Netty's {@code QuicheQuicChannel} (the ones its codec calls
  * around a read: {@code markInFireChannelReadCompleteQueue} and {@code recvComplete}). When they cannot be reached
  * (another Netty version), {@link #hold} does nothing and every write sends at once, as before; one line says so.
- * Loop-confined: call {@link #hold} on the stream's event loop, before the write.
+ * Loop-confined: call {@link #hold} and {@link #send} on the stream's event loop.
  */
 public final class CoalescedSends {
 
@@ -65,10 +68,12 @@ public final class CoalescedSends {
         SEND = send;
     }
 
-    /** The connections this loop holds in the current pass, in the order first held. */
+    /** The connections this loop holds now, in the order first held. */
     private List<QuicChannel> held = new ArrayList<>();
     /** The list {@link #sendHeld} walks; swapped with {@link #held}, so a pass allocates nothing. */
     private List<QuicChannel> sending = new ArrayList<>();
+    /** Whether the end-of-pass {@link #sendHeld} is queued. */
+    private boolean sendHeldScheduled;
     private final Runnable sendHeld = this::sendHeld;
 
     private CoalescedSends() {
@@ -80,9 +85,9 @@ public final class CoalescedSends {
     }
 
     /**
-     * Defers the datagrams of writes to {@code stream}'s connection until the end of this event loop pass. Call on
-     * the loop, before writing. Nothing happens when the connection is already being read in this pass (Netty sends
-     * after the read) or already held.
+     * Defers the datagrams of writes to {@code stream}'s connection until {@link #send} or, at the latest, the end of
+     * this event loop pass. Call on the loop, before writing. Nothing happens when the connection is already being
+     * read in this pass (Netty sends after the read) or already held.
      */
     public static void hold(QuicStreamChannel stream) {
         QuicChannel connection = stream.parent();
@@ -90,6 +95,22 @@ public final class CoalescedSends {
             return;
         }
         PER_LOOP.get().add(connection);
+    }
+
+    /**
+     * Sends now what {@link #hold} deferred on {@code stream}'s connection: at the end of a batch of writes (the
+     * relay calls it when a read from the worker is complete), so that a batch waits for nothing else. Nothing happens
+     * when this loop does not hold the connection. Call on the loop.
+     */
+    public static void send(QuicStreamChannel stream) {
+        QuicChannel connection = stream.parent();
+        if (SEND == null || connection == null) {
+            return;
+        }
+        CoalescedSends loop = PER_LOOP.get();
+        if (loop.held.remove(connection)) {
+            loop.send(connection);
+        }
     }
 
     private void add(QuicChannel connection) {
@@ -102,26 +123,32 @@ public final class CoalescedSends {
         if (!marked) {
             return; // already read or held in this pass: whoever marked it sends
         }
-        if (held.isEmpty()) {
+        held.add(connection);
+        if (!sendHeldScheduled) {
+            sendHeldScheduled = true;
             connection.eventLoop().execute(sendHeld);
         }
-        held.add(connection);
     }
 
+    /** The end of the pass: sends every connection still held (a write that no {@link #send} followed). */
     private void sendHeld() {
-        // a connection's send may run handlers that hold another one: those go into the next pass
+        sendHeldScheduled = false;
+        // a connection's send may run handlers that hold another one: those are sent by the next task
         List<QuicChannel> now = held;
         held = sending;
         sending = now;
         for (int i = 0; i < now.size(); i++) {
-            QuicChannel connection = now.get(i);
-            try {
-                SEND.invokeExact(connection);
-            } catch (Throwable e) {
-                LogLine.warn(log).field("peer", Peers.address(connection)).quoted("problem", e.toString())
-                        .cause(e).log("sending held QUIC packets failed; the connection's loss recovery resends");
-            }
+            send(now.get(i));
         }
         now.clear();
+    }
+
+    private void send(QuicChannel connection) {
+        try {
+            SEND.invokeExact(connection);
+        } catch (Throwable e) {
+            LogLine.warn(log).field("peer", Peers.address(connection)).quoted("problem", e.toString())
+                    .cause(e).log("sending held QUIC packets failed; the connection's loss recovery resends");
+        }
     }
 }

@@ -122,6 +122,29 @@ class CoalescedSendsTest {
     }
 
     @Test
+    void sendEndsTheHoldOfOneConnectionAtOnce() throws Exception {
+        awaitQuiet();
+        long before = serverDatagrams.sent();
+        CompletableFuture<long[]> counts = new CompletableFuture<>();
+        serverLoop.next().execute(() -> {
+            QuicStreamChannel stream = serverStreams.get(0);
+            for (int frame = 0; frame < FRAMES; frame++) {
+                CoalescedSends.hold(stream);
+                stream.writeAndFlush(Unpooled.wrappedBuffer(FRAME));
+            }
+            long whileHeld = serverDatagrams.sent() - before;
+            CoalescedSends.send(stream);
+            counts.complete(new long[] {whileHeld, serverDatagrams.sent() - before});
+        });
+        long[] sent = counts.get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+
+        assertThat(sent[0]).as("datagrams while held").isZero();
+        assertThat(sent[1]).as("datagrams right after send(), in the same task: the stream's frames in one")
+                .isEqualTo(1);
+        awaitClientBytes((long) FRAMES * FRAME.length);
+    }
+
+    @Test
     void aPassThatHoldsAgainAfterTheSendIsSentToo() throws Exception {
         datagramsForOnePass(true);
         datagramsForOnePass(true);
