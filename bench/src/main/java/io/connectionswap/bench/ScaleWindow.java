@@ -103,7 +103,7 @@ final class ScaleWindow {
                 .forEach(e -> busiest.put(e.getKey(), Stats.round3(e.getValue() / tick / seconds)));
         level.put("director_busiest_threads_cores", busiest);
         if (m0 != null && m1 != null) {
-            level.put("director_relayed_per_second", Math.round((m1.tokensRelayed() - m0.tokensRelayed()) / seconds));
+            level.put("director_relayed_per_second", Math.round(relayed / seconds));
             Map<String, Object> datagrams = new LinkedHashMap<>();
             for (String leg : List.of("client", "worker")) {
                 for (String direction : List.of("sent", "received")) {

@@ -25,8 +25,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param migrationLimit         most moves of one generation to another worker
  *                               ({@code CONNECTION_SWAP_MIGRATION_LIMIT}); then the client gets a final
  *                               MIGRATION_LIMIT error; 0: never move
- * @param coalesceSends          relayed tokens of one client connection that arrive in one event loop pass leave in
- *                               shared datagrams ({@code CONNECTION_SWAP_COALESCE_SENDS}); false: a datagram per write
+ * @param coalesceSends          the frames relayed from one read of a worker stream leave in one send of the client
+ *                               connection ({@code CONNECTION_SWAP_COALESCE_SENDS}); false: a send per write
  */
 @ConfigurationProperties("connection-swap.director")
 public record DirectorProperties(

@@ -36,21 +36,18 @@ public final class LogLine {
             "sequence", "seq",                // the client's sequence=17 is the worker's seq=17, beside sequence.errors
             "retry.in.max", "retry.max");     // retry.in is the next wait, retry.in.max its ceiling
 
-    private static final LogLine DISABLED = new LogLine(null, null);
+    private static final LogLine DISABLED = new LogLine(null);
 
-    private final Logger logger;
-    private final Level level;
+    /** The event the line becomes; null in the one line that is below its logger's level. */
+    private final LoggingEventBuilder event;
     private final StringBuilder text;
-    private final List<String> keys;
-    private final List<Object> values;
-    private Throwable cause;
+    /** The pair names given so far: a name is given once. */
+    private final List<String> names;
 
-    private LogLine(Logger logger, Level level) {
-        this.logger = logger;
-        this.level = level;
-        this.text = logger == null ? null : new StringBuilder(128);
-        this.keys = logger == null ? null : new ArrayList<>(8);
-        this.values = logger == null ? null : new ArrayList<>(8);
+    private LogLine(LoggingEventBuilder event) {
+        this.event = event;
+        this.text = event == null ? null : new StringBuilder(128);
+        this.names = event == null ? null : new ArrayList<>(8);
     }
 
     public static LogLine trace(Logger logger) {
@@ -74,13 +71,13 @@ public final class LogLine {
     }
 
     /** A line at {@code level}; one that does nothing when the logger is not enabled for it. */
-    public static LogLine at(Logger logger, Level level) {
-        return logger.isEnabledForLevel(level) ? new LogLine(logger, level) : DISABLED;
+    private static LogLine at(Logger logger, Level level) {
+        return logger.isEnabledForLevel(level) ? new LogLine(logger.atLevel(level)) : DISABLED;
     }
 
     /** Adds {@code key=value}: for values without spaces (ids, numbers, labels, enum names). */
     public LogLine field(String key, Object value) {
-        if (logger != null) {
+        if (event != null) {
             text.append(key).append('=').append(value).append(' ');
             pair(key, value);
         }
@@ -89,7 +86,7 @@ public final class LogLine {
 
     /** Adds {@code key="value"}: for free text (an exception's message, a reason in words). */
     public LogLine quoted(String key, Object value) {
-        if (logger != null) {
+        if (event != null) {
             text.append(key).append("=\"").append(value).append("\" ");
             pair(key, value);
         }
@@ -98,14 +95,16 @@ public final class LogLine {
 
     /** The exception whose stack trace follows the line. */
     public LogLine cause(Throwable throwable) {
-        this.cause = throwable;
+        if (event != null) {
+            event.setCause(throwable);
+        }
         return this;
     }
 
     /** Logs the fields, then {@code message}. */
     public void log(String message) {
-        if (logger != null) {
-            builder().log(text.append(message).toString());
+        if (event != null) {
+            event.log(text.append(message).toString());
         }
     }
 
@@ -114,28 +113,18 @@ public final class LogLine {
      * message's: a field's value is never read as a placeholder).
      */
     public void log(String format, Object... arguments) {
-        if (logger != null) {
-            builder().log(text.append(MessageFormatter.basicArrayFormat(format, arguments)).toString());
+        if (event != null) {
+            event.log(text.append(MessageFormatter.basicArrayFormat(format, arguments)).toString());
         }
-    }
-
-    private LoggingEventBuilder builder() {
-        LoggingEventBuilder builder = logger.atLevel(level);
-        for (int i = 0; i < keys.size(); i++) {
-            builder.addKeyValue(keys.get(i), values.get(i));
-        }
-        if (cause != null) {
-            builder.setCause(cause);
-        }
-        return builder;
     }
 
     private void pair(String key, Object value) {
         String name = PAIR_NAMES.getOrDefault(key, key);
-        if (keys.contains(name)) {
+        if (names.contains(name)) {
             return;
         }
-        keys.add(name);
-        values.add(value == null || value instanceof Number || value instanceof Boolean ? value : value.toString());
+        names.add(name);
+        event.addKeyValue(name, value == null || value instanceof Number || value instanceof Boolean ? value
+                : value.toString());
     }
 }
