@@ -61,6 +61,11 @@ final class GenStream {
     private String retryReason;
     private String failedWorker;
     private boolean resumedOnSameConnection;
+    /**
+     * The text received so far, sent with a resume (loop-confined); null when not kept: the bench's timestamp model
+     * does not check it (its tokens are clock readings), the stand-in of the worker processes does.
+     */
+    private StringBuilder delivered;
     /** Pause before reopening after a refusal or a broken stream: 50 ms doubling to 1 s, reset by a token. */
     private long backoffMillis = 50;
 
@@ -72,6 +77,12 @@ final class GenStream {
         this.clients = clients;
         this.directorPort = directorPort;
         this.prompt = "bench-" + index;
+    }
+
+    /** Keep the delivered text and send it with each resume, as a real client does (a stand-in worker checks it). */
+    GenStream keepDeliveredText() {
+        delivered = new StringBuilder();
+        return this;
     }
 
     /** How a RETRY is answered: true (default) on the same connection, false on a new connection. */
@@ -109,9 +120,7 @@ final class GenStream {
         int resumeAfter = lastSeq;
         GenerationRequest request = GenerationRequest.completion(generationId, prompt, MAX_TOKENS);
         if (resumeAfter > 0 || avoidWorker != null) {
-            // the bench's timestamp model does not check the delivered text (its tokens are clock readings), so
-            // the bench does not keep it: an empty text stands in for it
-            request = request.resumedAfter(resumeAfter, "", avoidWorker);
+            request = request.resumedAfter(resumeAfter, delivered == null ? "" : delivered.toString(), avoidWorker);
         }
         if (target == Target.WORKER) {
             return new WorkerAssignment(index, "bench-direct", request);
@@ -169,6 +178,11 @@ final class GenStream {
                 sink.swaps.add(new SwapSample(index, retryReason, failedWorker, worker, resumedOnSameConnection,
                         lastBeforeNanos, retryNanos, now));
             }
+        }
+        if (delivered != null) {
+            io.netty.buffer.ByteBuf content = frame.content();
+            int text = content.readerIndex() + Frames.HEADER_BYTES + Integer.BYTES;
+            delivered.append(content.toString(text, content.writerIndex() - text, java.nio.charset.StandardCharsets.UTF_8));
         }
         lastSeq = seq;
         lastTokenNanos = now;

@@ -22,6 +22,7 @@ final class Metrics {
     static final String NO_HEALTHY_WORKER = "connection_swap_no_healthy_worker_total";
     static final String CONNECTIONS_OPENED = "connection_swap_connections_opened_total";
     static final String DATAGRAMS = "connection_swap_datagrams_total";
+    static final String UDP_WRITES = "connection_swap_udp_writes_total";
     // client-service (the gateway)
     static final String CLIENT_TOKENS = "connection_swap_client_tokens_total";
     static final String CLIENT_SWAPS = "connection_swap_client_swaps_total";
@@ -72,6 +73,11 @@ final class Metrics {
     /** UDP datagrams of the director's sockets on {@code leg} (client, worker) in {@code direction} (sent, received). */
     double datagrams(String leg, String direction) {
         return text.sum(DATAGRAMS, labels -> leg.equals(labels.get("leg")) && direction.equals(labels.get("direction")));
+    }
+
+    /** UDP writes of the director's sockets on {@code leg}: a GSO write carries several datagrams. */
+    double udpWrites(String leg) {
+        return text.sum(UDP_WRITES, labels -> leg.equals(labels.get("leg")));
     }
 
     /** Count and sum (seconds) of the director's swap gap histogram. */

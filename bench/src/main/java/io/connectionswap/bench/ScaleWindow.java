@@ -110,6 +110,8 @@ final class ScaleWindow {
                     datagrams.put(leg + "_" + direction, Stats.round3((m1.datagrams(leg, direction)
                             - m0.datagrams(leg, direction)) / Math.max(1, relayed)));
                 }
+                datagrams.put(leg + "_udp_writes", Stats.round3((m1.udpWrites(leg) - m0.udpWrites(leg))
+                        / Math.max(1, relayed)));
             }
             level.put("director_datagrams_per_token", datagrams);
             Map<String, Object> swaps = m1.swapsByReasonSince(m0);

@@ -77,6 +77,7 @@ final class SwapRounds {
             GenStream gen = new GenStream(i, Target.DIRECTOR, cluster.directorConn(), sink, cluster.clients(),
                     cluster.directorPort());
             gen.resumeOnSameConnection(sameConnection);
+            gen.keepDeliveredText(); // the worker processes' stand-in checks it
             gens.add(gen);
             gen.open();
         }

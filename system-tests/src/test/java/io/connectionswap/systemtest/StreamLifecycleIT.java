@@ -190,10 +190,14 @@ class StreamLifecycleIT {
         byFin.stream().finish();
         RawGeneration byReset = RawGeneration.start(raw, GenerationRequest.completion("g-rst", "cancel by reset", 500));
         byReset.awaitSequence(3, DEADLINE);
+        int badInputBefore = director.logLines("director ended stream after bad input").size();
         byReset.stream().reset(ErrorCode.CANCELLED);
         awaitIdle("client cancel by FIN and by RESET");
         assertThat(workerA.metrics().sum(Series.WORKER_STREAMS_ACTIVE) + workerB.metrics().sum(Series.WORKER_STREAMS_ACTIVE))
                 .as("the workers stopped").isZero();
+        // a relayed write that meets the client's STOP_SENDING is the cancel, not bad input
+        assertThat(director.logLines("director ended stream after bad input")).as("bad-input lines after the reset")
+                .hasSize(badInputBefore);
     }
 
     @Test

@@ -43,7 +43,7 @@ public class DirectorBeans {
                                   QuicSettings settings, DirectorProperties properties, HealthProperties health,
                                   DirectorMeters meters) {
         QuicConnector quic = new QuicConnector(routingLoop, settings, directorTls.clientContext(),
-                meters.workerDatagrams());
+                meters.workerDatagrams(), properties.udpGso());
         QuicWorkerConnector connector = new QuicWorkerConnector(quic, routingLoop, settings.frameLimits(),
                 properties.linkHeartbeatInterval(), properties.linkHeartbeatTimeout());
         return new WorkerRegistry(routingLoop, directorBlockingExecutor, connector, properties, health, meters);

@@ -24,8 +24,8 @@ public class DirectorConfiguration {
      * frame never changes thread.
      */
     @Bean(destroyMethod = "shutdownGracefully")
-    EventLoopGroup directorEventLoopGroup() {
-        return QuicEventLoops.create("director-quic", 1);
+    EventLoopGroup directorEventLoopGroup(DirectorProperties properties) {
+        return QuicEventLoops.create("director-quic", 1, properties.transport());
     }
 
     @Bean(destroyMethod = "")

@@ -1,6 +1,7 @@
 package io.connectionswap.director.config;
 
 import io.connectionswap.protocol.quic.HostPort;
+import io.connectionswap.protocol.quic.QuicTransport;
 import java.time.Duration;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
@@ -27,6 +28,10 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *                               MIGRATION_LIMIT error; 0: never move
  * @param coalesceSends          the frames relayed from one read of a worker stream leave in one send of the client
  *                               connection ({@code CONNECTION_SWAP_COALESCE_SENDS}); false: a send per write
+ * @param quicTransport          the UDP transport under QUIC ({@code CONNECTION_SWAP_QUIC_TRANSPORT}): nio (default),
+ *                               epoll, or auto (epoll where Netty's native epoll loads, else nio)
+ * @param udpGso                 on epoll, a connection's equally sized packets leave as one UDP GSO datagram
+ *                               ({@code CONNECTION_SWAP_UDP_GSO})
  */
 @ConfigurationProperties("connection-swap.director")
 public record DirectorProperties(
@@ -41,7 +46,9 @@ public record DirectorProperties(
         @DefaultValue("15s") Duration tokenGapTimeout,
         @DefaultValue("60s") Duration evictAfter,
         @DefaultValue("3") int migrationLimit,
-        @DefaultValue("true") boolean coalesceSends) {
+        @DefaultValue("true") boolean coalesceSends,
+        @DefaultValue("nio") String quicTransport,
+        @DefaultValue("true") boolean udpGso) {
 
     public DirectorProperties {
         if (stallFactor < 2) {
@@ -54,6 +61,7 @@ public record DirectorProperties(
             throw new IllegalArgumentException("CONNECTION_SWAP_MIGRATION_LIMIT=" + migrationLimit
                     + " (expected: >= 0; 0 never moves a generation)");
         }
+        QuicTransport.fromSetting("CONNECTION_SWAP_QUIC_TRANSPORT", quicTransport); // fails early, naming the setting
         if (id == null || id.isBlank()) {
             String host = System.getenv("HOSTNAME");
             id = host != null && !host.isBlank() ? host : "director-" + Long.toHexString(System.nanoTime() & 0xffffffL);
@@ -64,6 +72,11 @@ public record DirectorProperties(
         if (value == null || value.isZero() || value.isNegative()) {
             throw new IllegalArgumentException(setting + "=" + value + " (expected: > 0)");
         }
+    }
+
+    /** The transport {@code quicTransport} names here; fails naming the setting when it cannot be had. */
+    public QuicTransport transport() {
+        return QuicTransport.fromSetting("CONNECTION_SWAP_QUIC_TRANSPORT", quicTransport);
     }
 
     public HostPort bindAddress() {

@@ -161,7 +161,7 @@ public class DirectorMeters {
         this.registrationsRefused = Counter.builder("connection.swap.registrations.refused")
                 .description("Worker registrations refused as invalid (bad address, health URL, label or models)")
                 .register(registry);
-        // connection_swap_datagrams_total{leg,direction}
+        // connection_swap_datagrams_total{leg,direction}, connection_swap_udp_writes_total{leg}
         datagramCounters("client", clientDatagrams);
         datagramCounters("worker", workerDatagrams);
         for (String limit : new String[] {Limit.CLIENT_CONNECTIONS, Limit.STREAMS_PER_CONNECTION, Limit.FIRST_FRAME,
@@ -220,6 +220,10 @@ public class DirectorMeters {
                 .tag("direction", "sent").description(description).register(registry);
         FunctionCounter.builder("connection.swap.datagrams", counter, DatagramCounter::received).tag("leg", leg)
                 .tag("direction", "received").description(description).register(registry);
+        FunctionCounter.builder("connection.swap.udp.writes", counter, DatagramCounter::writes).tag("leg", leg)
+                .description("UDP writes of the director's QUIC sockets by leg: one per datagram sent, or one for "
+                        + "the several datagrams of a UDP GSO write (CONNECTION_SWAP_UDP_GSO)")
+                .register(registry);
     }
 
     /** connection_swap_tls_development_ca: 1 while the director trusts the development CA of certs/generate.sh, else 0. */

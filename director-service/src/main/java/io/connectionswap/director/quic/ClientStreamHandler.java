@@ -6,11 +6,13 @@ import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.frame.ProtocolException;
 import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.Message;
+import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.protocol.quic.QuicStreams;
 import io.connectionswap.protocol.quic.StreamFailures;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.ChannelOutputShutdownException;
 import io.netty.handler.codec.quic.QuicStreamChannel;
 import io.netty.handler.codec.quic.QuicStreamResetException;
 import org.slf4j.Logger;
@@ -75,6 +77,17 @@ final class ClientStreamHandler extends SimpleChannelInboundHandler<Message> {
                 session.clientGone(); // the client cancelled: stop the worker
             }
             QuicStreams.peerReset((QuicStreamChannel) ctx.channel());
+            return;
+        }
+        if (cause instanceof ChannelOutputShutdownException) {
+            // the client's STOP_SENDING (it cancels, usually with a reset too): a relayed write failed. Not bad
+            // input: stop the worker and reset our side, as for a reset.
+            if (session != null) {
+                session.clientGone();
+            }
+            LogLine.debug(log).field("stream.id", ((QuicStreamChannel) ctx.channel()).streamId())
+                    .field("connection.id", ConnectionIds.of(ctx.channel())).log("client stopped reading its stream");
+            QuicStreams.abort((QuicStreamChannel) ctx.channel(), ErrorCode.CANCELLED);
             return;
         }
         if (session != null) {

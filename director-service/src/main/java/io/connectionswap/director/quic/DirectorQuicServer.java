@@ -17,6 +17,7 @@ import io.connectionswap.protocol.quic.QuicCodecs;
 import io.connectionswap.protocol.quic.QuicServerEndpoint;
 import io.connectionswap.protocol.quic.QuicSettings;
 import io.connectionswap.protocol.quic.QuicStreams;
+import io.connectionswap.protocol.quic.QuicTransport;
 import io.connectionswap.protocol.quic.StreamPipelines;
 import io.connectionswap.protocol.tls.TlsContexts;
 import io.netty.buffer.Unpooled;
@@ -92,15 +93,17 @@ public class DirectorQuicServer implements SmartLifecycle {
         // a client may have this many streams open at once (QUIC's MAX_STREAMS; more wait for credit)
         QuicSettings serverSettings = settings.withMaxBidirectionalStreams(limits.maxStreamsPerConnection());
         // every new connection takes the TLS context current then: certificates rotate without a restart
+        QuicTransport transport = QuicTransport.of(loop);
         ChannelHandler codec = QuicCodecs.server(serverSettings, tls.serverContext(),
                 new ConnectionHandler(), new StreamInitializer(),
-                limits.addressValidation() ? new AddressTokens(meters) : null);
+                limits.addressValidation() ? new AddressTokens(meters) : null, transport.segments(properties.udpGso()));
         endpoint = QuicServerEndpoint.bind("director", loop, address, codec, meters.clientDatagrams());
         int port = endpoint.localAddress().getPort();
         environment.getPropertySources().addFirst(new MapPropertySource("director-quic-server", Map.of("local.quic.port", port)));
         relay.start();
         LogLine.info(log).field("director.id", properties.id()).field("director.addr", address.withPort(port))
-                .field("alpn", Frames.ALPN).field("client.auth", tls.clientCertificates().describe())
+                .field("alpn", Frames.ALPN).field("transport", transport.label())
+                .field("udp.gso", transport.gsoAvailable(properties.udpGso())).field("client.auth", tls.clientCertificates().describe())
                 .field("address.validation", limits.addressValidation())
                 .field("max.streams.per.connection", limits.maxStreamsPerConnection())
                 .field("max.client.connections", limits.maxClientConnections()).log("quic server listening");

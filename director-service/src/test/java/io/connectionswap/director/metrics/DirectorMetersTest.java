@@ -61,6 +61,7 @@ class DirectorMetersTest {
                         "connection_swap_streams_started_total",
                         "connection_swap_generations_total",
                         "connection_swap_tokens_relayed_total", "connection_swap_datagrams_total",
+                        "connection_swap_udp_writes_total",
                         "connection_swap_connections_opened_total",
                         "connection_swap_no_healthy_worker_total",
                         "connection_swap_registrations_refused_total",

@@ -2,11 +2,13 @@ package io.connectionswap.protocol.quic;
 
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelOption;
+import io.netty.handler.codec.quic.QuicChannelOption;
 import io.netty.handler.codec.quic.QuicClientCodecBuilder;
 import io.netty.handler.codec.quic.QuicCodecBuilder;
 import io.netty.handler.codec.quic.QuicServerCodecBuilder;
 import io.netty.handler.codec.quic.QuicSslContext;
 import io.netty.handler.codec.quic.QuicTokenHandler;
+import io.netty.handler.codec.quic.SegmentedDatagramPacketAllocator;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -37,7 +39,20 @@ public final class QuicCodecs {
     public static ChannelHandler server(QuicSettings settings, Supplier<QuicSslContext> ssl,
                                         ChannelHandler connectionHandler, ChannelHandler streamHandler,
                                         QuicTokenHandler tokenHandler) {
+        return server(settings, ssl, connectionHandler, streamHandler, tokenHandler,
+                SegmentedDatagramPacketAllocator.NONE);
+    }
+
+    /**
+     * As {@link #server(QuicSettings, Supplier, ChannelHandler, ChannelHandler, QuicTokenHandler)}, sending each
+     * connection's packets as GSO datagrams made by {@code segments} ({@link QuicTransport#segments(boolean)}: only
+     * on an epoll socket).
+     */
+    public static ChannelHandler server(QuicSettings settings, Supplier<QuicSslContext> ssl,
+                                        ChannelHandler connectionHandler, ChannelHandler streamHandler,
+                                        QuicTokenHandler tokenHandler, SegmentedDatagramPacketAllocator segments) {
         return limits(new QuicServerCodecBuilder(), settings)
+                .option(QuicChannelOption.SEGMENTED_DATAGRAM_PACKET_ALLOCATOR, segments)
                 .tokenHandler(tokenHandler)
                 .sslEngineProvider(channel -> ssl.get().newEngine(channel.alloc()))
                 .handler(connectionHandler)
@@ -66,6 +81,8 @@ public final class QuicCodecs {
     private static <B extends QuicCodecBuilder<B>> B limits(B builder, QuicSettings settings) {
         return builder
                 .maxIdleTimeout(settings.maxIdleTimeout().toMillis(), TimeUnit.MILLISECONDS)
+                // peers send no datagram larger than a batched read's slot (QuicTransport)
+                .maxRecvUdpPayloadSize(QuicTransport.MAX_DATAGRAM_BYTES)
                 .initialMaxData(settings.maxData())
                 .initialMaxStreamDataBidirectionalLocal(settings.maxStreamData())
                 .initialMaxStreamDataBidirectionalRemote(settings.maxStreamData())

@@ -1,15 +1,13 @@
 package io.connectionswap.protocol.quic;
 
-import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.handler.codec.quic.QuicChannel;
+import io.netty.handler.codec.quic.QuicChannelOption;
 import io.netty.handler.codec.quic.QuicSslContext;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
@@ -28,6 +26,7 @@ public final class QuicConnector {
     private final QuicSettings settings;
     private final Supplier<QuicSslContext> ssl;
     private final DatagramCounter counter;
+    private final boolean gso;
 
     public QuicConnector(EventLoopGroup group, QuicSettings settings, QuicSslContext ssl) {
         this(group, settings, () -> ssl);
@@ -41,10 +40,20 @@ public final class QuicConnector {
     /** As {@link #QuicConnector(EventLoopGroup, QuicSettings, Supplier)}, counting every socket's datagrams. */
     public QuicConnector(EventLoopGroup group, QuicSettings settings, Supplier<QuicSslContext> ssl,
                          DatagramCounter counter) {
+        this(group, settings, ssl, counter, false);
+    }
+
+    /**
+     * As {@link #QuicConnector(EventLoopGroup, QuicSettings, Supplier, DatagramCounter)}; {@code gso}: on an epoll
+     * group, a connection's equally sized packets leave as one GSO datagram ({@link QuicTransport}).
+     */
+    public QuicConnector(EventLoopGroup group, QuicSettings settings, Supplier<QuicSslContext> ssl,
+                         DatagramCounter counter, boolean gso) {
         this.group = group;
         this.settings = settings;
         this.ssl = ssl;
         this.counter = counter;
+        this.gso = gso;
     }
 
     /**
@@ -57,15 +66,12 @@ public final class QuicConnector {
     public Future<QuicChannel> connect(InetSocketAddress remote, String serverName, ChannelHandler connectionHandler,
                                        ChannelHandler streamHandler) {
         Promise<QuicChannel> result = group.next().newPromise();
+        QuicTransport transport = QuicTransport.of(group);
         ChannelHandler codec = QuicCodecs.client(settings, ssl, serverName, remote.getPort());
-        new Bootstrap()
-                .group(group)
-                .channel(NioDatagramChannel.class)
-                .option(ChannelOption.SO_RCVBUF, QuicSettings.SOCKET_BUFFER_BYTES)
-                .option(ChannelOption.SO_SNDBUF, QuicSettings.SOCKET_BUFFER_BYTES)
-                .handler(new ChannelInitializer<NioDatagramChannel>() {
+        transport.datagramBootstrap(group)
+                .handler(new ChannelInitializer<Channel>() {
                     @Override
-                    protected void initChannel(NioDatagramChannel channel) {
+                    protected void initChannel(Channel channel) {
                         if (counter != null) {
                             channel.pipeline().addLast(counter);
                         }
@@ -80,6 +86,7 @@ public final class QuicConnector {
                     }
                     Channel datagram = ((io.netty.channel.ChannelFuture) bound).channel();
                     QuicChannel.newBootstrap(datagram)
+                            .option(QuicChannelOption.SEGMENTED_DATAGRAM_PACKET_ALLOCATOR, transport.segments(gso))
                             .remoteAddress(remote)
                             .handler(connectionHandler != null ? connectionHandler : NoOpHandler.INSTANCE)
                             .streamHandler(streamHandler != null ? streamHandler : RejectStreams.INSTANCE)

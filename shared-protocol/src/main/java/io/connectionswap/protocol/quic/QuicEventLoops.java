@@ -2,7 +2,6 @@ package io.connectionswap.protocol.quic;
 
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 
 /** Creates event loop groups with threads named after their role, e.g. {@code director-quic-1-1}. */
@@ -11,10 +10,16 @@ public final class QuicEventLoops {
     private QuicEventLoops() {
     }
 
+    /** A group of Java NIO loops. */
     public static EventLoopGroup create(String name, int threads) {
+        return create(name, threads, QuicTransport.NIO);
+    }
+
+    /** A group of loops of {@code transport}; sockets opened on it by this package take the same transport. */
+    public static EventLoopGroup create(String name, int threads, QuicTransport transport) {
         if (threads <= 0) {
             throw new IllegalArgumentException("threads: " + threads + " (expected: > 0)");
         }
-        return new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory(name, true), NioIoHandler.newFactory());
+        return new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory(name, true), transport.ioHandlerFactory());
     }
 }

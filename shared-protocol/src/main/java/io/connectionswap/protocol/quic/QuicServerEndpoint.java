@@ -1,16 +1,13 @@
 package io.connectionswap.protocol.quic;
 
-import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.socket.nio.NioDatagramChannel;
 import java.net.InetSocketAddress;
 
-/** A bound UDP socket carrying a QUIC server codec. */
+/** A bound UDP socket carrying a QUIC server codec, of the transport of its event loop group. */
 public final class QuicServerEndpoint {
 
     private final Channel channel;
@@ -35,14 +32,10 @@ public final class QuicServerEndpoint {
         } catch (IllegalArgumentException e) {
             throw new QuicEndpointException(role + " cannot bind QUIC server to udp/" + address + ": " + e.getMessage(), e);
         }
-        ChannelFuture bound = new Bootstrap()
-                .group(group)
-                .channel(NioDatagramChannel.class)
-                .option(ChannelOption.SO_RCVBUF, QuicSettings.SOCKET_BUFFER_BYTES)
-                .option(ChannelOption.SO_SNDBUF, QuicSettings.SOCKET_BUFFER_BYTES)
-                .handler(counter == null ? serverCodec : new ChannelInitializer<NioDatagramChannel>() {
+        ChannelFuture bound = QuicTransport.of(group).datagramBootstrap(group)
+                .handler(counter == null ? serverCodec : new ChannelInitializer<Channel>() {
                     @Override
-                    protected void initChannel(NioDatagramChannel channel) {
+                    protected void initChannel(Channel channel) {
                         channel.pipeline().addLast(counter, serverCodec);
                     }
                 })

@@ -1,0 +1,105 @@
+package io.connectionswap.protocol.quic;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.FixedRecvByteBufAllocator;
+import io.netty.channel.IoEventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollChannelOption;
+import io.netty.channel.epoll.EpollDatagramChannel;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.DatagramChannel;
+import io.netty.channel.socket.nio.NioDatagramChannel;
+import io.netty.handler.codec.quic.EpollQuicUtils;
+import io.netty.handler.codec.quic.SegmentedDatagramPacketAllocator;
+import java.util.Locale;
+
+/**
+ * The UDP transport under QUIC: Java NIO, or Linux epoll through Netty's native transport. Epoll reads up to
+ * {@link #DATAGRAMS_PER_READ} datagrams in one {@code recvmmsg} call, writes a flush's datagrams with one
+ * {@code sendmmsg}, and, with UDP GSO ({@link #GSO_SEGMENTS}), hands the kernel a connection's equally sized QUIC
+ * packets as one segmented datagram. An event loop group is made for one transport ({@link QuicEventLoops}); the
+ * sockets opened on it take the same one ({@link #of(EventLoopGroup)}).
+ */
+public enum QuicTransport {
+    NIO, EPOLL;
+
+    /** Largest datagram a socket reads with {@code recvmmsg}; QUIC's own limit is told to peers as this too. */
+    public static final int MAX_DATAGRAM_BYTES = 2048;
+
+    /** Datagrams read in one {@code recvmmsg} call. */
+    public static final int DATAGRAMS_PER_READ = 32;
+
+    /** Most QUIC packets of one connection sent as one GSO datagram (Netty allows 1 to 64). */
+    public static final int GSO_SEGMENTS = 16;
+
+    /**
+     * Parses a setting: {@code auto} (epoll where Netty's native epoll loads, else nio), {@code epoll} (fails where it
+     * does not load, naming why) or {@code nio}.
+     */
+    public static QuicTransport fromSetting(String setting, String value) {
+        String normalized = value == null ? "auto" : value.trim().toLowerCase(Locale.ROOT);
+        switch (normalized) {
+            case "", "auto":
+                return Epoll.isAvailable() ? EPOLL : NIO;
+            case "nio":
+                return NIO;
+            case "epoll":
+                if (!Epoll.isAvailable()) {
+                    throw new IllegalArgumentException(setting + "=epoll but Netty's native epoll transport does not "
+                            + "load here: " + Epoll.unavailabilityCause() + " (use auto or nio)");
+                }
+                return EPOLL;
+            default:
+                throw new IllegalArgumentException(setting + "=" + value + " (expected: auto, epoll or nio)");
+        }
+    }
+
+    /** The transport of the loops of {@code group}. */
+    public static QuicTransport of(EventLoopGroup group) {
+        return Epoll.isAvailable() && group instanceof IoEventLoopGroup io && io.isIoType(EpollIoHandler.class)
+                ? EPOLL : NIO;
+    }
+
+    IoHandlerFactory ioHandlerFactory() {
+        return this == EPOLL ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+    }
+
+    /** A bootstrap of UDP sockets of this transport on {@code group}, with the socket buffers and batched reads. */
+    Bootstrap datagramBootstrap(EventLoopGroup group) {
+        Bootstrap bootstrap = new Bootstrap().group(group).channel(datagramChannel())
+                .option(ChannelOption.SO_RCVBUF, QuicSettings.SOCKET_BUFFER_BYTES)
+                .option(ChannelOption.SO_SNDBUF, QuicSettings.SOCKET_BUFFER_BYTES);
+        if (this == EPOLL) {
+            bootstrap.option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, MAX_DATAGRAM_BYTES)
+                    .option(ChannelOption.RCVBUF_ALLOCATOR,
+                            new FixedRecvByteBufAllocator(MAX_DATAGRAM_BYTES * DATAGRAMS_PER_READ));
+        }
+        return bootstrap;
+    }
+
+    Class<? extends DatagramChannel> datagramChannel() {
+        return this == EPOLL ? EpollDatagramChannel.class : NioDatagramChannel.class;
+    }
+
+    /**
+     * The GSO allocator for QUIC connections on this transport: {@link SegmentedDatagramPacketAllocator#NONE} for nio,
+     * when {@code gso} is off, or where the kernel lacks UDP_SEGMENT.
+     */
+    public SegmentedDatagramPacketAllocator segments(boolean gso) {
+        return this == EPOLL && gso ? EpollQuicUtils.newSegmentedAllocator(GSO_SEGMENTS)
+                : SegmentedDatagramPacketAllocator.NONE;
+    }
+
+    /** Whether {@link #segments(boolean)} sends GSO datagrams here. */
+    public boolean gsoAvailable(boolean gso) {
+        return segments(gso).maxNumSegments() > 0;
+    }
+
+    public String label() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+}
