@@ -182,7 +182,8 @@ final class GenStream {
         if (delivered != null) {
             io.netty.buffer.ByteBuf content = frame.content();
             int text = content.readerIndex() + Frames.HEADER_BYTES + Integer.BYTES;
-            delivered.append(content.toString(text, content.writerIndex() - text, java.nio.charset.StandardCharsets.UTF_8));
+            delivered.append(content.toString(text, content.writerIndex() - text,
+                    java.nio.charset.StandardCharsets.UTF_8));
         }
         lastSeq = seq;
         lastTokenNanos = now;

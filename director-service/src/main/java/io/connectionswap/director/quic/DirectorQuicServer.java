@@ -96,14 +96,16 @@ public class DirectorQuicServer implements SmartLifecycle {
         QuicTransport transport = QuicTransport.of(loop);
         ChannelHandler codec = QuicCodecs.server(serverSettings, tls.serverContext(),
                 new ConnectionHandler(), new StreamInitializer(),
-                limits.addressValidation() ? new AddressTokens(meters) : null, transport.segments(properties.udpGso()));
+                limits.addressValidation() ? new AddressTokens(meters) : null,
+                transport.segments(properties.udpGso()));
         endpoint = QuicServerEndpoint.bind("director", loop, address, codec, meters.clientDatagrams());
         int port = endpoint.localAddress().getPort();
         environment.getPropertySources().addFirst(new MapPropertySource("director-quic-server", Map.of("local.quic.port", port)));
         relay.start();
         LogLine.info(log).field("director.id", properties.id()).field("director.addr", address.withPort(port))
                 .field("alpn", Frames.ALPN).field("transport", transport.label())
-                .field("udp.gso", transport.gsoAvailable(properties.udpGso())).field("client.auth", tls.clientCertificates().describe())
+                .field("udp.gso", transport.gsoAvailable(properties.udpGso()))
+                .field("client.auth", tls.clientCertificates().describe())
                 .field("address.validation", limits.addressValidation())
                 .field("max.streams.per.connection", limits.maxStreamsPerConnection())
                 .field("max.client.connections", limits.maxClientConnections()).log("quic server listening");

@@ -20,6 +20,7 @@ public final class QuicEventLoops {
         if (threads <= 0) {
             throw new IllegalArgumentException("threads: " + threads + " (expected: > 0)");
         }
-        return new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory(name, true), transport.ioHandlerFactory());
+        return new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory(name, true),
+                transport.ioHandlerFactory());
     }
 }

@@ -131,8 +131,9 @@ class QuicTransportTest {
                 }
             };
             server = QuicServerEndpoint.bind("test", serverLoop, HostPort.parse("test", "127.0.0.1:0"),
-                    QuicCodecs.server(QuicSettings.DEFAULTS, serverTls.serverContext(), new ChannelInboundHandlerAdapter(),
-                            answer, null, serverTransport.segments(gso)), serverDatagrams);
+                    QuicCodecs.server(QuicSettings.DEFAULTS, serverTls.serverContext(),
+                            new ChannelInboundHandlerAdapter(), answer, null, serverTransport.segments(gso)),
+                    serverDatagrams);
             TlsContexts clientTls = TlsContexts.client("client", TlsIdentity.of(pki, "client").material());
             connection = new QuicConnector(clientLoop, QuicSettings.DEFAULTS, clientTls.clientContext())
                     .connect(new InetSocketAddress("127.0.0.1", server.localAddress().getPort()), "localhost", null,
