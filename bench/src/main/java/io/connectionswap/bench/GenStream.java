@@ -2,13 +2,13 @@ package io.connectionswap.bench;
 
 import io.connectionswap.protocol.codec.MessageCodec;
 import io.connectionswap.protocol.frame.ErrorCode;
-import io.connectionswap.protocol.frame.Frames;
 import io.connectionswap.protocol.frame.RawFrame;
 import io.connectionswap.protocol.message.Connected;
 import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.Message;
 import io.connectionswap.protocol.message.Retry;
 import io.connectionswap.protocol.message.StreamError;
+import io.connectionswap.protocol.message.Token;
 import io.connectionswap.protocol.message.WorkerAssignment;
 import io.connectionswap.protocol.quic.StreamPipelines;
 import io.netty.channel.ChannelHandlerContext;
@@ -180,10 +180,7 @@ final class GenStream {
             }
         }
         if (delivered != null) {
-            io.netty.buffer.ByteBuf content = frame.content();
-            int text = content.readerIndex() + Frames.HEADER_BYTES + Integer.BYTES;
-            delivered.append(content.toString(text, content.writerIndex() - text,
-                    java.nio.charset.StandardCharsets.UTF_8));
+            delivered.append(((Token) MessageCodec.decode(frame)).text());
         }
         lastSeq = seq;
         lastTokenNanos = now;

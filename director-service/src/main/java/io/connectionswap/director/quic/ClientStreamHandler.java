@@ -72,27 +72,19 @@ final class ClientStreamHandler extends SimpleChannelInboundHandler<Message> {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (cause instanceof QuicStreamResetException) {
-            if (session != null) {
-                session.clientGone(); // the client cancelled: stop the worker
-            }
-            QuicStreams.peerReset((QuicStreamChannel) ctx.channel());
-            return;
-        }
-        if (cause instanceof ChannelOutputShutdownException) {
-            // the client's STOP_SENDING (it cancels, usually with a reset too): a relayed write failed. Not bad
-            // input: stop the worker and reset our side, as for a reset.
-            if (session != null) {
-                session.clientGone();
-            }
-            LogLine.debug(log).field("stream.id", ((QuicStreamChannel) ctx.channel()).streamId())
-                    .field("connection.id", ConnectionIds.of(ctx.channel())).log("client stopped reading its stream");
-            QuicStreams.abort((QuicStreamChannel) ctx.channel(), ErrorCode.CANCELLED);
-            return;
-        }
         if (session != null) {
-            session.clientGone();
+            session.clientGone(); // whatever ended the client's stream: stop the worker
         }
-        StreamFailures.endStream(ctx.channel(), log, "director", cause);
+        QuicStreamChannel stream = (QuicStreamChannel) ctx.channel();
+        if (cause instanceof QuicStreamResetException) {
+            QuicStreams.peerReset(stream); // the client cancelled
+        } else if (cause instanceof ChannelOutputShutdownException) {
+            // the client's STOP_SENDING (it cancels, usually with a reset too) failed a relayed write: not bad input
+            LogLine.debug(log).field("stream.id", stream.streamId()).field("connection.id", ConnectionIds.of(stream))
+                    .log("client stopped reading its stream");
+            QuicStreams.abort(stream, ErrorCode.CANCELLED);
+        } else {
+            StreamFailures.endStream(stream, log, "director", cause);
+        }
     }
 }

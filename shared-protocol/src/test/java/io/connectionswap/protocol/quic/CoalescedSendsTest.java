@@ -3,10 +3,6 @@ package io.connectionswap.protocol.quic;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.connectionswap.protocol.tls.ClientCertificates;
-import io.connectionswap.protocol.tls.DevelopmentPki;
-import io.connectionswap.protocol.tls.TlsContexts;
-import io.connectionswap.protocol.tls.TlsIdentity;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandler;
@@ -17,8 +13,8 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.handler.codec.quic.QuicStreamChannel;
 import io.netty.handler.codec.quic.QuicStreamType;
+import io.netty.handler.codec.quic.SegmentedDatagramPacketAllocator;
 import io.netty.util.ReferenceCountUtil;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -41,7 +37,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class CoalescedSendsTest {
 
-    private static final Duration DEADLINE = Duration.ofSeconds(20);
+    private static final Duration DEADLINE = LoopbackQuic.DEADLINE;
     private static final int STREAMS = 30;
     /** Frames written on each stream in the pass: all of them fit in the initial congestion window. */
     private static final int FRAMES = 3;
@@ -50,18 +46,11 @@ class CoalescedSendsTest {
     private final DatagramCounter serverDatagrams = new DatagramCounter();
     private final List<QuicStreamChannel> serverStreams = new CopyOnWriteArrayList<>();
     private final AtomicLong clientBytes = new AtomicLong();
+    private LoopbackQuic quic;
     private EventLoopGroup serverLoop;
-    private EventLoopGroup clientLoop;
-    private QuicServerEndpoint server;
-    private QuicChannel connection;
 
     @BeforeEach
     void connect(@TempDir Path pki) throws Exception {
-        DevelopmentPki.create(pki);
-        serverLoop = QuicEventLoops.create("test-coalesce-server", 1);
-        clientLoop = QuicEventLoops.create("test-coalesce-client", 1);
-        TlsContexts serverTls = TlsContexts.server("director", TlsIdentity.of(pki, "director").material(),
-                ClientCertificates.anyOfTheCa(false));
         ChannelHandler serverStreamHandler = new ChannelInitializer<QuicStreamChannel>() {
             @Override
             protected void initChannel(QuicStreamChannel stream) {
@@ -74,13 +63,10 @@ class CoalescedSendsTest {
                 });
             }
         };
-        server = QuicServerEndpoint.bind("test", serverLoop, HostPort.parse("test", "127.0.0.1:0"),
-                QuicCodecs.server(QuicSettings.DEFAULTS, serverTls.serverContext(), new ChannelInboundHandlerAdapter(),
-                        serverStreamHandler, null), serverDatagrams);
-        TlsContexts clientTls = TlsContexts.client("client", TlsIdentity.of(pki, "client").material());
-        connection = new QuicConnector(clientLoop, QuicSettings.DEFAULTS, clientTls.clientContext())
-                .connect(new InetSocketAddress("127.0.0.1", server.localAddress().getPort()), "localhost", null, null)
-                .get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+        quic = LoopbackQuic.open(pki, QuicTransport.NIO, QuicTransport.NIO, serverStreamHandler,
+                SegmentedDatagramPacketAllocator.NONE, serverDatagrams);
+        serverLoop = quic.serverLoop;
+        QuicChannel connection = quic.connection();
         for (int i = 0; i < STREAMS; i++) {
             QuicStreamChannel stream = connection.createStream(QuicStreamType.BIDIRECTIONAL, new CountBytes())
                     .get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
@@ -91,14 +77,9 @@ class CoalescedSendsTest {
 
     @AfterEach
     void close() {
-        if (connection != null) {
-            connection.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        if (quic != null) {
+            quic.close();
         }
-        if (server != null) {
-            server.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
-        }
-        clientLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-        serverLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
     }
 
     @Test

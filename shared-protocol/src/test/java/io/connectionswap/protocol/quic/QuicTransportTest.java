@@ -5,10 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assumptions.assumeThat;
 import static org.awaitility.Awaitility.await;
 
-import io.connectionswap.protocol.tls.ClientCertificates;
-import io.connectionswap.protocol.tls.DevelopmentPki;
-import io.connectionswap.protocol.tls.TlsContexts;
-import io.connectionswap.protocol.tls.TlsIdentity;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandler;
@@ -17,11 +13,9 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.epoll.Epoll;
-import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.handler.codec.quic.QuicStreamChannel;
 import io.netty.handler.codec.quic.QuicStreamType;
 import io.netty.util.ReferenceCountUtil;
-import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
@@ -39,7 +33,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  */
 class QuicTransportTest {
 
-    private static final Duration DEADLINE = Duration.ofSeconds(20);
+    private static final Duration DEADLINE = LoopbackQuic.DEADLINE;
     /** Large enough for many full-size packets in one flush, so GSO has equally sized segments to join. */
     private static final int PAYLOAD_BYTES = 256 * 1024;
 
@@ -101,7 +95,6 @@ class QuicTransportTest {
     /** The server writes {@link #PAYLOAD_BYTES} on a stream the client opened, in one flush, and ends it. */
     private static Transfer transfer(Path pki, QuicTransport serverTransport, boolean gso,
                                      QuicTransport clientTransport) throws Exception {
-        DevelopmentPki.create(pki);
         byte[] payload = new byte[PAYLOAD_BYTES];
         Arrays.fill(payload, (byte) 'x');
         for (int i = 0; i < payload.length; i += 97) {
@@ -110,38 +103,24 @@ class QuicTransportTest {
         CRC32 sent = new CRC32();
         sent.update(payload);
         DatagramCounter serverDatagrams = new DatagramCounter();
-        EventLoopGroup serverLoop = QuicEventLoops.create("test-transport-server", 1, serverTransport);
-        EventLoopGroup clientLoop = QuicEventLoops.create("test-transport-client", 1, clientTransport);
-        QuicServerEndpoint server = null;
-        QuicChannel connection = null;
-        try {
-            TlsContexts serverTls = TlsContexts.server("director", TlsIdentity.of(pki, "director").material(),
-                    ClientCertificates.anyOfTheCa(false));
-            ChannelHandler answer = new ChannelInitializer<QuicStreamChannel>() {
-                @Override
-                protected void initChannel(QuicStreamChannel stream) {
-                    stream.pipeline().addLast(new ChannelInboundHandlerAdapter() {
-                        @Override
-                        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                            ReferenceCountUtil.release(msg);
-                            ctx.writeAndFlush(Unpooled.wrappedBuffer(payload))
-                                    .addListener(written -> ((QuicStreamChannel) ctx.channel()).shutdownOutput());
-                        }
-                    });
-                }
-            };
-            server = QuicServerEndpoint.bind("test", serverLoop, HostPort.parse("test", "127.0.0.1:0"),
-                    QuicCodecs.server(QuicSettings.DEFAULTS, serverTls.serverContext(),
-                            new ChannelInboundHandlerAdapter(), answer, null, serverTransport.segments(gso)),
-                    serverDatagrams);
-            TlsContexts clientTls = TlsContexts.client("client", TlsIdentity.of(pki, "client").material());
-            connection = new QuicConnector(clientLoop, QuicSettings.DEFAULTS, clientTls.clientContext())
-                    .connect(new InetSocketAddress("127.0.0.1", server.localAddress().getPort()), "localhost", null,
-                            null)
-                    .get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+        ChannelHandler answer = new ChannelInitializer<QuicStreamChannel>() {
+            @Override
+            protected void initChannel(QuicStreamChannel stream) {
+                stream.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                    @Override
+                    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                        ReferenceCountUtil.release(msg);
+                        ctx.writeAndFlush(Unpooled.wrappedBuffer(payload))
+                                .addListener(written -> ((QuicStreamChannel) ctx.channel()).shutdownOutput());
+                    }
+                });
+            }
+        };
+        try (LoopbackQuic quic = LoopbackQuic.open(pki, serverTransport, clientTransport, answer,
+                serverTransport.segments(gso), serverDatagrams)) {
             CRC32 received = new CRC32();
             AtomicLong receivedBytes = new AtomicLong();
-            QuicStreamChannel stream = connection.createStream(QuicStreamType.BIDIRECTIONAL,
+            QuicStreamChannel stream = quic.connection().createStream(QuicStreamType.BIDIRECTIONAL,
                     new ChannelInboundHandlerAdapter() {
                         @Override
                         public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -160,15 +139,6 @@ class QuicTransportTest {
                     .until(() -> receivedBytes.get() == PAYLOAD_BYTES);
             return new Transfer(sent.getValue(), received.getValue(), serverDatagrams.sent() - datagramsBefore,
                     serverDatagrams.writes() - writesBefore);
-        } finally {
-            if (connection != null) {
-                connection.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
-            }
-            if (server != null) {
-                server.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
-            }
-            clientLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-            serverLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
         }
     }
 }
