@@ -75,8 +75,9 @@ public final class Bench {
         Map<String, Object> machine = MachineInfo.collect(root);
         results.put("machine", machine);
         results.put("settings", settings());
-        Console.say("mode=%s token.interval=%dms phases=%s out=%s", cfg.quick() ? "quick" : "full",
-                cfg.tokenInterval().toMillis(), cfg.phases(), cfg.out());
+        Console.say("mode=%s token.interval=%dms pacing=%s phases=%s out=%s", cfg.quick() ? "quick" : "full",
+                cfg.tokenInterval().toMillis(), cfg.pacing().name().toLowerCase(java.util.Locale.ROOT), cfg.phases(),
+                cfg.out());
         long start = System.nanoTime();
         try {
             cluster.start();
@@ -130,6 +131,10 @@ public final class Bench {
         Map<String, Object> s = new LinkedHashMap<>();
         s.put("mode", cfg.quick() ? "quick" : "full");
         s.put("token_interval_ms", cfg.tokenInterval().toMillis());
+        s.put("pacing", cfg.pacing().name().toLowerCase(java.util.Locale.ROOT)
+                + (cfg.pacing() == io.connectionswap.worker.model.Pacing.LOCKSTEP
+                ? " (the in-JVM workers emit a token for all their streams at once, every interval)"
+                : " (each stream on its own clock)"));
         s.put("director_health_interval_ms", BaselinePhase.DIRECTOR_HEALTH_INTERVAL.toMillis());
         s.put("director_stall_factor", 3);
         s.put("director_link_heartbeat_ms", 100);

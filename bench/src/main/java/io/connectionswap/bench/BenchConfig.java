@@ -9,6 +9,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import io.connectionswap.worker.model.Pacing;
 
 /**
  * The settings of one run, from {@code bench/run.sh}'s arguments and the {@code BENCH_*_JAVA_OPTS} variables.
@@ -22,6 +23,9 @@ import java.util.Set;
  * @param peerRounds     kill rounds per path and fault (alternating the two clients)
  * @param directorEnv    settings given to the director process ({@code --director-env=KEY=VALUE}, repeatable), e.g.
  *                       {@code CONNECTION_SWAP_COALESCE_SENDS=false} to measure without coalesced sends
+ * @param pacing         when the in-JVM workers' streams emit ({@code --pacing=staggered}, the default: each stream
+ *                       on its own clock; {@code lockstep}: all of a worker's streams at once, as a batching engine's
+ *                       decode steps)
  */
 record BenchConfig(boolean quick, boolean profile, Path out, Duration tokenInterval, Set<String> phases, int relayStreams,
                    Duration relayWarmup, Duration relaySegment, int relayPairs, int swapRounds, List<Integer> scaleLevels,
@@ -29,7 +33,8 @@ record BenchConfig(boolean quick, boolean profile, Path out, Duration tokenInter
                    Duration deadline, List<String> directorJvm, List<String> workerJvm, List<Integer> scaleUp,
                    int scaleBisections, int clientRcvbuf, List<Integer> gatewayLevels, int gatewayTokens,
                    Duration gatewaySegment, int gatewayPairs, List<Integer> peerLevels, int peerTokens, Duration peerGap,
-                   Duration peerWindow, int peerRounds, String haproxy, Map<String, String> directorEnv) {
+                   Duration peerWindow, int peerRounds, String haproxy, Map<String, String> directorEnv,
+                   Pacing pacing) {
 
     static final List<String> ALL_PHASES = List.of("relay", "health", "process", "scale", "gateway", "peer");
 
@@ -48,6 +53,7 @@ record BenchConfig(boolean quick, boolean profile, Path out, Duration tokenInter
         int rcvbuf = 4 << 20;
         String haproxy = "haproxy";
         Map<String, String> directorEnv = new LinkedHashMap<>();
+        Pacing pacing = Pacing.STAGGERED;
         for (String arg : args) {
             if (arg.equals("--quick")) {
                 quick = true;
@@ -81,6 +87,8 @@ record BenchConfig(boolean quick, boolean profile, Path out, Duration tokenInter
                 peerRounds = Integer.parseInt(arg.substring(14));
             } else if (arg.startsWith("--haproxy=")) {
                 haproxy = arg.substring(10);
+            } else if (arg.startsWith("--pacing=")) {
+                pacing = Pacing.parse("--pacing", arg.substring(9));
             } else if (arg.startsWith("--director-env=")) {
                 String setting = arg.substring(15);
                 int equals = setting.indexOf('=');
@@ -93,7 +101,8 @@ record BenchConfig(boolean quick, boolean profile, Path out, Duration tokenInter
                 System.out.println("usage: bench/run.sh [--quick] [--profile] [--phases=" + String.join(",", ALL_PHASES)
                         + "] [--rounds=N] [--max-streams=N] [--ramp=STREAMS_PER_S] [--client-rcvbuf=BYTES] "
                         + "[--token-interval-ms=50] [--gateway-streams=1,200] [--peer-streams=1,50] [--peer-rounds=N] "
-                        + "[--haproxy=PATH] [--director-env=CONNECTION_SWAP_X=VALUE ...] [--out=bench/out]");
+                        + "[--haproxy=PATH] [--director-env=CONNECTION_SWAP_X=VALUE ...] [--pacing=staggered|lockstep] "
+                        + "[--out=bench/out]");
                 System.exit(0);
             } else {
                 throw new IllegalArgumentException("unknown argument " + arg + " (try --help)");
@@ -131,7 +140,8 @@ record BenchConfig(boolean quick, boolean profile, Path out, Duration tokenInter
                 quick ? Duration.ofSeconds(8) : Duration.ofSeconds(15),
                 peerRounds != null ? peerRounds : quick ? 4 : 10,
                 haproxy,
-                Map.copyOf(directorEnv));
+                Map.copyOf(directorEnv),
+                pacing);
     }
 
     /**

@@ -56,7 +56,7 @@ final class Cluster {
         // the director's QUIC port may not be bound yet: workers retry registering until it is
         for (int i = 1; i <= 3; i++) {
             inJvm.add(InJvmWorker.start("jvm-" + i, directorPort, certs, cfg.tokenInterval().toMillis() + "ms",
-                    logs.resolve("bench-jvm.log")));
+                    cfg.pacing(), logs.resolve("bench-jvm.log")));
         }
         await("director ready", HEALTHY_DEADLINE, director::ready);
         awaitHealthy(inJvm.size());

@@ -1,6 +1,7 @@
 package io.connectionswap.bench;
 
 import io.connectionswap.worker.WorkerApplication;
+import io.connectionswap.worker.model.Pacing;
 import java.nio.file.Path;
 import org.springframework.context.ConfigurableApplicationContext;
 
@@ -21,9 +22,11 @@ final class InJvmWorker implements AutoCloseable {
         this.context = context;
     }
 
-    static InJvmWorker start(String label, int directorPort, Path certs, String tokenInterval, Path logFile) {
+    static InJvmWorker start(String label, int directorPort, Path certs, String tokenInterval, Pacing pacing,
+                             Path logFile) {
         // its own pacing thread: the worker's event loops exist only once the context is refreshed
-        TimestampTokenModel model = new TimestampTokenModel(org.springframework.boot.convert.DurationStyle.detectAndParse(tokenInterval),
+        TimestampTokenModel model = new TimestampTokenModel(
+                org.springframework.boot.convert.DurationStyle.detectAndParse(tokenInterval), pacing,
                 java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
                         new io.netty.util.concurrent.DefaultThreadFactory("bench-model-" + label, true)));
         ConfigurableApplicationContext context = WorkerApplication.application()

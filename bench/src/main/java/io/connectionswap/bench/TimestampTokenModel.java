@@ -4,6 +4,7 @@ import io.connectionswap.protocol.model.GenerationContext;
 import io.connectionswap.protocol.model.ModelBackend;
 import io.connectionswap.protocol.model.ModelEvent;
 import io.connectionswap.worker.model.PacedBackend;
+import io.connectionswap.worker.model.Pacing;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Flow;
@@ -11,7 +12,7 @@ import java.util.concurrent.ScheduledExecutorService;
 
 /**
  * The bench's model for in-JVM workers: the text of a token is {@code t<System.nanoTime() at emit>}, so a client in
- * the same JVM computes each token's latency with one clock. Paced like the stand-in, answering to the model name
+ * the same JVM computes each token's latency with one clock. Paced like the stand-in (or in lockstep, {@link Pacing}), answering to the model name
  * {@code stand-in}; resumes are not checked (the text is a clock, not a function of the prompt). {@link #ready}
  * drives the worker's Actuator health (its "model" indicator): false turns the worker DOWN for the director's poll.
  */
@@ -20,9 +21,9 @@ final class TimestampTokenModel implements ModelBackend {
     private final PacedBackend paced;
     private volatile boolean ready = true;
 
-    TimestampTokenModel(Duration tokenInterval, ScheduledExecutorService scheduler) {
+    TimestampTokenModel(Duration tokenInterval, Pacing pacing, ScheduledExecutorService scheduler) {
         this.paced = new PacedBackend("bench-timestamp", List.of("stand-in"), tokenInterval, scheduler,
-                (prompt, sequence) -> "t" + System.nanoTime(), PacedBackend.ResumeCheck.NONE);
+                (prompt, sequence) -> "t" + System.nanoTime(), PacedBackend.ResumeCheck.NONE, pacing);
     }
 
     @Override

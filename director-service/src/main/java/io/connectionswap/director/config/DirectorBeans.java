@@ -17,6 +17,7 @@ import io.connectionswap.protocol.dns.NameServers;
 import io.connectionswap.director.relay.SwapReason;
 import io.connectionswap.protocol.quic.QuicConnector;
 import io.connectionswap.protocol.quic.QuicSettings;
+import io.connectionswap.protocol.quic.SendHeldAfterRead;
 import io.connectionswap.protocol.tls.TlsContexts;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
@@ -42,8 +43,12 @@ public class DirectorBeans {
     WorkerRegistry workerRegistry(EventLoop routingLoop, ExecutorService directorBlockingExecutor, TlsContexts directorTls,
                                   QuicSettings settings, DirectorProperties properties, HealthProperties health,
                                   DirectorMeters meters) {
-        QuicConnector quic = new QuicConnector(routingLoop, settings, directorTls.clientContext(),
-                meters.workerDatagrams(), properties.udpGso());
+        // coalesced sends: what one read from a worker relayed to a client connection leaves in one send
+        QuicConnector quic = properties.coalesceSends()
+                ? new QuicConnector(routingLoop, settings, directorTls.clientContext(), properties.udpGso(),
+                        meters.workerDatagrams(), SendHeldAfterRead.INSTANCE)
+                : new QuicConnector(routingLoop, settings, directorTls.clientContext(), properties.udpGso(),
+                        meters.workerDatagrams());
         QuicWorkerConnector connector = new QuicWorkerConnector(quic, routingLoop, settings.frameLimits(),
                 properties.linkHeartbeatInterval(), properties.linkHeartbeatTimeout());
         return new WorkerRegistry(routingLoop, directorBlockingExecutor, connector, properties, health, meters);

@@ -26,10 +26,10 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param migrationLimit         most moves of one generation to another worker
  *                               ({@code CONNECTION_SWAP_MIGRATION_LIMIT}); then the client gets a final
  *                               MIGRATION_LIMIT error; 0: never move
- * @param coalesceSends          the frames relayed from one read of a worker stream leave in one send of the client
- *                               connection ({@code CONNECTION_SWAP_COALESCE_SENDS}); false: a send per write
- * @param quicTransport          the UDP transport under QUIC ({@code CONNECTION_SWAP_QUIC_TRANSPORT}): nio (default),
- *                               epoll, or auto (epoll where Netty's native epoll loads, else nio)
+ * @param coalesceSends          the frames one read from a worker relays to one client connection leave in one send
+ *                               of that connection ({@code CONNECTION_SWAP_COALESCE_SENDS}); false: a send per write
+ * @param quicTransport          the UDP transport under QUIC ({@code CONNECTION_SWAP_QUIC_TRANSPORT}): auto (default:
+ *                               epoll where Netty's native epoll loads, else nio), epoll, or nio
  * @param udpGso                 on epoll, a connection's equally sized packets leave as one UDP GSO datagram
  *                               ({@code CONNECTION_SWAP_UDP_GSO})
  */
@@ -47,7 +47,7 @@ public record DirectorProperties(
         @DefaultValue("60s") Duration evictAfter,
         @DefaultValue("3") int migrationLimit,
         @DefaultValue("true") boolean coalesceSends,
-        @DefaultValue("nio") String quicTransport,
+        @DefaultValue("auto") String quicTransport,
         @DefaultValue("true") boolean udpGso) {
 
     public DirectorProperties {

@@ -11,14 +11,11 @@ interface ClientSide {
     /** The client can take more frames now (flow control has room). */
     boolean isWritable();
 
-    /** Queues one complete frame as received from the worker; takes ownership of {@code frame}. */
-    void relay(ByteBuf frame);
-
     /**
-     * Ends a batch of {@link #relay} writes (once per read from the worker): what the batch wrote leaves now, in as
-     * few datagrams as quiche allows ({@code CoalescedSends}; Netty's QUIC stream flush does nothing).
+     * Writes one complete frame as received from the worker; takes ownership of {@code frame}. Coalesced, it leaves
+     * with the rest of the worker read that brought it ({@code CoalescedSends}).
      */
-    void flush();
+    void relay(ByteBuf frame);
 
     /** Sends RETRY and ends the stream. */
     void retry(Retry retry);

@@ -22,8 +22,9 @@ final class QuicStreamSides {
     }
 
     /**
-     * {@code coalesce}: relayed frames wait for the {@link ClientSide#flush} that ends their batch, the END for the
-     * end of the loop's pass, and leave in as few datagrams as quiche allows ({@link CoalescedSends}).
+     * {@code coalesce}: relayed frames wait in quiche until the read from the worker that brought them is complete
+     * ({@link io.connectionswap.protocol.quic.SendHeldAfterRead} on the worker links), or at the latest the end of the
+     * loop's pass, and the client connection then sends them at once ({@link CoalescedSends}).
      */
     static ClientSide client(QuicStreamChannel stream, boolean coalesce) {
         return new ClientSide() {
@@ -43,14 +44,6 @@ final class QuicStreamSides {
                     CoalescedSends.hold(stream);
                 }
                 stream.write(frame, stream.voidPromise());
-            }
-
-            @Override
-            public void flush() {
-                stream.flush();
-                if (coalesce) {
-                    CoalescedSends.send(stream);
-                }
             }
 
             @Override

@@ -313,12 +313,6 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
         }
 
         @Override
-        public void channelReadComplete(ChannelHandlerContext ctx) {
-            session.flushClient();
-            ctx.fireChannelReadComplete();
-        }
-
-        @Override
         public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
             if (event instanceof ChannelInputShutdownEvent) {
                 session.workerStreamEnded("worker closed the stream before END");

@@ -230,11 +230,6 @@ public final class RelaySession {
         }
     }
 
-    /** The worker's frames of one read are queued: send them. */
-    void flushClient() {
-        client.flush();
-    }
-
     /** The client can take more: resume reading from the worker. */
     public void clientWritable(boolean writable) {
         if (writable) {

@@ -16,7 +16,6 @@ import java.util.List;
 /** A client side that records what the session did to it. */
 final class FakeClient implements ClientSide {
     final List<ByteBuf> relayed = new ArrayList<>();
-    int flushes;
     Retry retry;
     StreamError error;
     ErrorCode aborted;
@@ -36,11 +35,6 @@ final class FakeClient implements ClientSide {
     @Override
     public void relay(ByteBuf frame) {
         relayed.add(frame);
-    }
-
-    @Override
-    public void flush() {
-        flushes++;
     }
 
     @Override

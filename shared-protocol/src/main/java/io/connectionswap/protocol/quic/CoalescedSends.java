@@ -18,22 +18,21 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Netty's QUIC stream {@code write} hands the bytes to quiche and sends the connection's packets at once, unless
  * that connection is being read in the same pass (its {@code flush()} does nothing). A relay writes to one connection
- * (the client's) while reading another (the worker's), so every relayed token left as its own UDP datagram. {@link
- * #hold} marks the connection as Netty marks one it reads, so that writes only queue in quiche; {@link #send} at the
- * end of the batch (the relay: when the read from the worker is complete) sends the connection's packets at once, and
- * a task at the end of the loop's pass sends any connection still held. What that saves: the frames of one stream
- * that arrived in one read leave as one STREAM frame (one datagram, not one per token), and the connection is sent,
- * its timer rearmed and its socket flushed once per batch instead of once per write. Holding every connection until
- * the end of the pass instead would also share those per-send costs among the streams of a pass, but it cost the
- * bench's relay ~110 µs p50 per token (a token waited for the rest of the pass), and it could not do what it was
- * for either: put two streams in one datagram. The quiche inside Netty 4.2 writes at most one STREAM frame per packet
- * ({@code send_single}: "Create a single STREAM frame for the first stream that is flushable"), so a pass that
- * relays one token on each of 30 streams of a connection still sends 30 datagrams ({@code CoalescedSendsTest}).
+ * (the client's) while reading another (the worker's), so every relayed token left as its own send. {@link #hold}
+ * marks the connection as Netty marks one it reads, so that writes only queue in quiche; {@link #sendAllHeld} at the
+ * end of the batch (the director: when a read from a worker's socket is complete, {@link SendHeldAfterRead}) sends
+ * each held connection's packets at once, and a task at the end of the loop's pass sends any connection still held.
+ * What that saves: the frames of one stream that arrived in one read leave as one STREAM frame, and the packets of a
+ * connection (one per stream: the quiche inside Netty 4.2 writes at most one STREAM frame per packet, {@code
+ * send_single}) leave in one send, with one timer rearm and one flush of the socket: on epoll one {@code sendmmsg},
+ * or one UDP GSO write when they are of one size. The peer then acknowledges the batch once. Holding every connection
+ * until the end of the loop's pass instead cost the bench's relay ~110 µs p50 per token (a token waited for every
+ * other socket of the pass).
  *
  * <p>This reaches into two package-private methods of Netty's {@code QuicheQuicChannel} (the ones its codec calls
  * around a read: {@code markInFireChannelReadCompleteQueue} and {@code recvComplete}). When they cannot be reached
  * (another Netty version), {@link #hold} does nothing and every write sends at once, as before; one line says so.
- * Loop-confined: call {@link #hold} and {@link #send} on the stream's event loop.
+ * Loop-confined: call {@link #hold} and {@link #sendAllHeld} on the connection's event loop.
  */
 public final class CoalescedSends {
 
@@ -70,11 +69,11 @@ public final class CoalescedSends {
 
     /** The connections this loop holds now, in the order first held. */
     private List<QuicChannel> held = new ArrayList<>();
-    /** The list {@link #sendHeld} walks; swapped with {@link #held}, so a pass allocates nothing. */
+    /** The list {@link #sendNow} walks; swapped with {@link #held}, so a pass allocates nothing. */
     private List<QuicChannel> sending = new ArrayList<>();
     /** Whether the end-of-pass {@link #sendHeld} is queued. */
     private boolean sendHeldScheduled;
-    private final Runnable sendHeld = this::sendHeld;
+    private final Runnable sendHeld = this::endOfPass;
 
     private CoalescedSends() {
     }
@@ -85,9 +84,9 @@ public final class CoalescedSends {
     }
 
     /**
-     * Defers the datagrams of writes to {@code stream}'s connection until {@link #send} or, at the latest, the end of
-     * this event loop pass. Call on the loop, before writing. Nothing happens when the connection is already being
-     * read in this pass (Netty sends after the read) or already held.
+     * Defers the datagrams of writes to {@code stream}'s connection until {@link #sendAllHeld} or, at the latest, the
+     * end of this event loop pass. Call on the loop, before writing. Nothing happens when the connection is already
+     * being read in this pass (Netty sends after the read) or already held.
      */
     public static void hold(QuicStreamChannel stream) {
         QuicChannel connection = stream.parent();
@@ -98,18 +97,12 @@ public final class CoalescedSends {
     }
 
     /**
-     * Sends now what {@link #hold} deferred on {@code stream}'s connection: at the end of a batch of writes (the
-     * relay calls it when a read from the worker is complete), so that a batch waits for nothing else. Nothing happens
-     * when this loop does not hold the connection. Call on the loop.
+     * Sends now every connection {@link #hold} deferred on this loop: at the end of a socket's read batch ({@link
+     * SendHeldAfterRead}), so that what the batch relayed to one connection leaves in one send. Call on the loop.
      */
-    public static void send(QuicStreamChannel stream) {
-        QuicChannel connection = stream.parent();
-        if (SEND == null || connection == null) {
-            return;
-        }
-        CoalescedSends loop = PER_LOOP.get();
-        if (loop.held.remove(connection)) {
-            loop.send(connection);
+    public static void sendAllHeld() {
+        if (SEND != null) {
+            PER_LOOP.get().sendNow();
         }
     }
 
@@ -130,10 +123,17 @@ public final class CoalescedSends {
         }
     }
 
-    /** The end of the pass: sends every connection still held (a write that no {@link #send} followed). */
-    private void sendHeld() {
+    /** The end of the pass: sends every connection still held (writes that no {@link #sendAllHeld} followed). */
+    private void endOfPass() {
         sendHeldScheduled = false;
-        // a connection's send may run handlers that hold another one: those are sent by the next task
+        sendNow();
+    }
+
+    private void sendNow() {
+        if (held.isEmpty()) {
+            return;
+        }
+        // a connection's send may run handlers that hold another one: the end-of-pass task sends those
         List<QuicChannel> now = held;
         held = sending;
         sending = now;

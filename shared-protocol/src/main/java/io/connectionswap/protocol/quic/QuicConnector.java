@@ -25,7 +25,7 @@ public final class QuicConnector {
     private final EventLoopGroup group;
     private final QuicSettings settings;
     private final Supplier<QuicSslContext> ssl;
-    private final DatagramCounter counter;
+    private final ChannelHandler[] socketHandlers;
     private final boolean gso;
 
     public QuicConnector(EventLoopGroup group, QuicSettings settings, QuicSslContext ssl) {
@@ -34,25 +34,21 @@ public final class QuicConnector {
 
     /** Each connection takes the TLS context {@code ssl} supplies when it is opened (certificates may rotate). */
     public QuicConnector(EventLoopGroup group, QuicSettings settings, Supplier<QuicSslContext> ssl) {
-        this(group, settings, ssl, null);
-    }
-
-    /** As {@link #QuicConnector(EventLoopGroup, QuicSettings, Supplier)}, counting every socket's datagrams. */
-    public QuicConnector(EventLoopGroup group, QuicSettings settings, Supplier<QuicSslContext> ssl,
-                         DatagramCounter counter) {
-        this(group, settings, ssl, counter, false);
+        this(group, settings, ssl, false);
     }
 
     /**
-     * As {@link #QuicConnector(EventLoopGroup, QuicSettings, Supplier, DatagramCounter)}; {@code gso}: on an epoll
-     * group, a connection's equally sized packets leave as one GSO datagram ({@link QuicTransport}).
+     * As {@link #QuicConnector(EventLoopGroup, QuicSettings, Supplier)}; {@code gso}: on an epoll group, a connection's
+     * equally sized packets leave as one GSO datagram ({@link QuicTransport}); {@code socketHandlers}: sharable
+     * handlers put before the QUIC codec on every socket it opens (the director's {@link DatagramCounter} and {@link
+     * SendHeldAfterRead}).
      */
-    public QuicConnector(EventLoopGroup group, QuicSettings settings, Supplier<QuicSslContext> ssl,
-                         DatagramCounter counter, boolean gso) {
+    public QuicConnector(EventLoopGroup group, QuicSettings settings, Supplier<QuicSslContext> ssl, boolean gso,
+                         ChannelHandler... socketHandlers) {
         this.group = group;
         this.settings = settings;
         this.ssl = ssl;
-        this.counter = counter;
+        this.socketHandlers = socketHandlers.clone();
         this.gso = gso;
     }
 
@@ -72,9 +68,7 @@ public final class QuicConnector {
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel channel) {
-                        if (counter != null) {
-                            channel.pipeline().addLast(counter);
-                        }
+                        channel.pipeline().addLast(socketHandlers);
                         channel.pipeline().addLast(codec, new UnreachablePeerHandler(remote));
                     }
                 })

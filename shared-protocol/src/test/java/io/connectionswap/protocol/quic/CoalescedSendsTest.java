@@ -10,6 +10,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.handler.codec.quic.QuicStreamChannel;
 import io.netty.handler.codec.quic.QuicStreamType;
@@ -33,7 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Real QUIC over loopback: a server writes small frames on many streams of one connection in one pass of its event
  * loop, as the director relays a batch of tokens. Held, the frames of one stream share a datagram; not held, each write
  * sends its own. Two streams never share one: quiche puts one STREAM frame in a packet. The client receives every byte
- * either way.
+ * either way. {@link SendHeldAfterRead} sends what a socket's read batch held when the batch is complete.
  */
 class CoalescedSendsTest {
 
@@ -103,7 +104,7 @@ class CoalescedSendsTest {
     }
 
     @Test
-    void sendEndsTheHoldOfOneConnectionAtOnce() throws Exception {
+    void sendAllHeldEndsTheHoldAtOnce() throws Exception {
         awaitQuiet();
         long before = serverDatagrams.sent();
         CompletableFuture<long[]> counts = new CompletableFuture<>();
@@ -114,15 +115,50 @@ class CoalescedSendsTest {
                 stream.writeAndFlush(Unpooled.wrappedBuffer(FRAME));
             }
             long whileHeld = serverDatagrams.sent() - before;
-            CoalescedSends.send(stream);
+            CoalescedSends.sendAllHeld();
             counts.complete(new long[] {whileHeld, serverDatagrams.sent() - before});
         });
         long[] sent = counts.get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
 
         assertThat(sent[0]).as("datagrams while held").isZero();
-        assertThat(sent[1]).as("datagrams right after send(), in the same task: the stream's frames in one")
+        assertThat(sent[1]).as("datagrams right after sendAllHeld(), in the same task: the stream's frames in one")
                 .isEqualTo(1);
         awaitClientBytes((long) FRAMES * FRAME.length);
+    }
+
+    /**
+     * {@link SendHeldAfterRead} before a socket's codec: what handlers write while the read completes (as the relay
+     * writes a worker's tokens to a client connection) is held until the codec is done, then sent in the same call.
+     */
+    @Test
+    void aSocketsReadCompletionSendsWhatItsHandlersHeld() throws Exception {
+        awaitQuiet();
+        long before = serverDatagrams.sent();
+        CompletableFuture<long[]> counts = new CompletableFuture<>();
+        serverLoop.next().execute(() -> {
+            long[] whileReading = new long[1];
+            EmbeddedChannel socket = new EmbeddedChannel(SendHeldAfterRead.INSTANCE, new ChannelInboundHandlerAdapter() {
+                @Override
+                public void channelReadComplete(ChannelHandlerContext ctx) {
+                    for (int frame = 0; frame < FRAMES; frame++) {
+                        for (QuicStreamChannel stream : serverStreams) {
+                            CoalescedSends.hold(stream);
+                            stream.writeAndFlush(Unpooled.wrappedBuffer(FRAME));
+                        }
+                    }
+                    whileReading[0] = serverDatagrams.sent() - before;
+                }
+            });
+            socket.pipeline().fireChannelReadComplete();
+            counts.complete(new long[] {whileReading[0], serverDatagrams.sent() - before});
+            socket.finishAndReleaseAll();
+        });
+        long[] sent = counts.get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+
+        assertThat(sent[0]).as("datagrams while the read completes").isZero();
+        assertThat(sent[1]).as("datagrams once it completed, in the same call: one per stream")
+                .isBetween((long) STREAMS, STREAMS + 4L);
+        awaitClientBytes((long) STREAMS * FRAMES * FRAME.length);
     }
 
     @Test

@@ -14,9 +14,10 @@ import java.util.concurrent.ScheduledExecutorService;
 
 /**
  * A backend whose token {@code n} is a function of the prompt and {@code n}, emitted at a fixed pace (the first at
- * once) and never beyond the subscriber's demand. The stand-in model is one ({@link StandInBackend}); the benchmark
- * plugs in another. A stop sequence ends the generation (reason {@code stop}) before the token that would complete
- * it; {@code maxTokens} ends it with reason {@code length}.
+ * once; {@link Pacing}: each generation on its own clock, or all in lockstep) and never beyond the subscriber's
+ * demand. The stand-in model is one ({@link StandInBackend}); the benchmark plugs in another. A stop sequence ends
+ * the generation (reason {@code stop}) before the token that would complete it; {@code maxTokens} ends it with
+ * reason {@code length}.
  */
 public final class PacedBackend implements ModelBackend {
 
@@ -40,9 +41,15 @@ public final class PacedBackend implements ModelBackend {
     private final ScheduledExecutorService scheduler;
     private final TokenText text;
     private final ResumeCheck resumeCheck;
+    private final Pacing pacing;
 
     public PacedBackend(String name, List<String> models, Duration tokenInterval, ScheduledExecutorService scheduler,
                         TokenText text, ResumeCheck resumeCheck) {
+        this(name, models, tokenInterval, scheduler, text, resumeCheck, Pacing.STAGGERED);
+    }
+
+    public PacedBackend(String name, List<String> models, Duration tokenInterval, ScheduledExecutorService scheduler,
+                        TokenText text, ResumeCheck resumeCheck, Pacing pacing) {
         if (tokenInterval == null || tokenInterval.isZero() || tokenInterval.isNegative()) {
             throw new IllegalArgumentException("tokenInterval: " + tokenInterval + " (expected: > 0)");
         }
@@ -55,6 +62,7 @@ public final class PacedBackend implements ModelBackend {
         this.scheduler = scheduler;
         this.text = text;
         this.resumeCheck = resumeCheck;
+        this.pacing = pacing;
     }
 
     @Override
@@ -86,7 +94,7 @@ public final class PacedBackend implements ModelBackend {
         }
         return subscriber -> {
             PacedSubscription subscription = new PacedSubscription(subscriber, scheduler, tokenInterval,
-                    new Emitter(context));
+                    new Emitter(context), pacing);
             subscriber.onSubscribe(subscription);
             subscription.start();
         };

@@ -10,6 +10,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * Emits a {@link Source}'s events at a fixed pace, the first at once, and only while the subscriber has demand: a
  * tick without demand emits nothing and the event stays due (backpressure). Ends after a {@link ModelEvent.Finished}.
+ * {@link Pacing} places the ticks after the first.
  * All emission happens on the scheduler's thread.
  */
 final class PacedSubscription implements Flow.Subscription {
@@ -26,13 +27,15 @@ final class PacedSubscription implements Flow.Subscription {
     private final ScheduledExecutorService scheduler;
     private final Duration interval;
     private final Source source;
+    private final Pacing pacing;
     private long demand;
     private boolean done;
     private ScheduledFuture<?> ticks;
 
     PacedSubscription(Flow.Subscriber<? super ModelEvent> subscriber, ScheduledExecutorService scheduler,
-                      Duration interval, Source source) {
+                      Duration interval, Source source, Pacing pacing) {
         this.subscriber = subscriber;
+        this.pacing = pacing;
         this.scheduler = scheduler;
         this.interval = interval;
         this.source = source;
@@ -40,8 +43,11 @@ final class PacedSubscription implements Flow.Subscription {
 
     void start() {
         scheduler.execute(() -> {
+            tick();
             if (!done) {
-                ticks = scheduler.scheduleAtFixedRate(this::tick, 0, interval.toNanos(), TimeUnit.NANOSECONDS);
+                ticks = scheduler.scheduleAtFixedRate(this::tick,
+                        pacing.secondTickDelayNanos(System.nanoTime(), interval), interval.toNanos(),
+                        TimeUnit.NANOSECONDS);
             }
         });
     }
