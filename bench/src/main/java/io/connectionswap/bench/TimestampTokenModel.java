@@ -12,9 +12,10 @@ import java.util.concurrent.ScheduledExecutorService;
 
 /**
  * The bench's model for in-JVM workers: the text of a token is {@code t<System.nanoTime() at emit>}, so a client in
- * the same JVM computes each token's latency with one clock. Paced like the stand-in (or in lockstep, {@link Pacing}), answering to the model name
- * {@code stand-in}; resumes are not checked (the text is a clock, not a function of the prompt). {@link #ready}
- * drives the worker's Actuator health (its "model" indicator): false turns the worker DOWN for the director's poll.
+ * the same JVM computes each token's latency with one clock. Paced like the stand-in (or in lockstep, {@link Pacing}),
+ * answering to the model name {@code stand-in}; resumes are not checked (the text is a clock, not a function of the
+ * prompt). {@link #ready} drives the worker's Actuator health (its "model" indicator): false turns the worker DOWN for
+ * the director's poll.
  */
 final class TimestampTokenModel implements ModelBackend {
 

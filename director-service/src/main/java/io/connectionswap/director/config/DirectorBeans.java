@@ -50,7 +50,8 @@ public class DirectorBeans {
                 : new QuicConnector(routingLoop, settings, directorTls.clientContext(), properties.udpGso(),
                         meters.workerDatagrams());
         QuicWorkerConnector connector = new QuicWorkerConnector(quic, routingLoop, settings.frameLimits(),
-                properties.linkHeartbeatInterval(), properties.linkHeartbeatTimeout());
+                properties.linkHeartbeatInterval(), properties.linkHeartbeatTimeout(),
+                properties.workerLinkConnections());
         return new WorkerRegistry(routingLoop, directorBlockingExecutor, connector, properties, health, meters);
     }
 

@@ -32,6 +32,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *                               epoll where Netty's native epoll loads, else nio), epoll, or nio
  * @param udpGso                 on epoll, a connection's equally sized packets leave as one UDP GSO datagram
  *                               ({@code CONNECTION_SWAP_UDP_GSO})
+ * @param workerLinkConnections  QUIC connections the director opens to each worker, its streams spread over them in
+ *                               turn ({@code CONNECTION_SWAP_WORKER_LINK_CONNECTIONS}); fewer streams per connection
+ *                               cost less per relayed token
  */
 @ConfigurationProperties("connection-swap.director")
 public record DirectorProperties(
@@ -48,7 +51,8 @@ public record DirectorProperties(
         @DefaultValue("3") int migrationLimit,
         @DefaultValue("true") boolean coalesceSends,
         @DefaultValue("auto") String quicTransport,
-        @DefaultValue("true") boolean udpGso) {
+        @DefaultValue("true") boolean udpGso,
+        @DefaultValue("4") int workerLinkConnections) {
 
     public DirectorProperties {
         if (stallFactor < 2) {
@@ -62,6 +66,10 @@ public record DirectorProperties(
                     + " (expected: >= 0; 0 never moves a generation)");
         }
         QuicTransport.fromSetting("CONNECTION_SWAP_QUIC_TRANSPORT", quicTransport); // fails early, naming the setting
+        if (workerLinkConnections < 1 || workerLinkConnections > 64) {
+            throw new IllegalArgumentException("CONNECTION_SWAP_WORKER_LINK_CONNECTIONS=" + workerLinkConnections
+                    + " (expected: 1 to 64)");
+        }
         if (id == null || id.isBlank()) {
             String host = System.getenv("HOSTNAME");
             id = host != null && !host.isBlank() ? host : "director-" + Long.toHexString(System.nanoTime() & 0xffffffL);

@@ -1,5 +1,6 @@
 package io.connectionswap.director.registry;
 
+import io.connectionswap.protocol.frame.FrameLimits;
 import io.connectionswap.protocol.quic.QuicConnector;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.Future;
@@ -13,12 +14,18 @@ public final class QuicWorkerConnector implements WorkerConnector {
 
     private final QuicConnector connector;
     private final EventLoop loop;
-    private final io.connectionswap.protocol.frame.FrameLimits frameLimits;
+    private final FrameLimits frameLimits;
     private final Duration heartbeatInterval;
     private final Duration heartbeatTimeout;
+    private final int connectionsPerWorker;
 
-    public QuicWorkerConnector(QuicConnector connector, EventLoop loop, io.connectionswap.protocol.frame.FrameLimits frameLimits, Duration heartbeatInterval,
-                               Duration heartbeatTimeout) {
+    /** {@code connectionsPerWorker}: QUIC connections of each worker link, over which its streams are spread. */
+    public QuicWorkerConnector(QuicConnector connector, EventLoop loop, FrameLimits frameLimits,
+                               Duration heartbeatInterval, Duration heartbeatTimeout, int connectionsPerWorker) {
+        if (connectionsPerWorker < 1) {
+            throw new IllegalArgumentException("connectionsPerWorker: " + connectionsPerWorker + " (expected: >= 1)");
+        }
+        this.connectionsPerWorker = connectionsPerWorker;
         this.connector = connector;
         this.loop = loop;
         this.frameLimits = frameLimits;
@@ -30,7 +37,7 @@ public final class QuicWorkerConnector implements WorkerConnector {
     public Future<WorkerConnection> connect(WorkerEndpoint worker, InetSocketAddress remote, Consumer<String> onLost) {
         Promise<WorkerConnection> result = loop.newPromise();
         WorkerLink.connect(connector, loop, remote, worker.tlsName(), frameLimits, heartbeatInterval, heartbeatTimeout,
-                onLost, worker::echoed).addListener(done -> {
+                connectionsPerWorker, onLost, worker::echoed).addListener(done -> {
                     if (done.isSuccess()) {
                         result.setSuccess((WorkerLink) done.getNow());
                     } else {

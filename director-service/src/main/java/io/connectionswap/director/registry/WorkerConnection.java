@@ -4,7 +4,7 @@ import io.netty.channel.ChannelHandler;
 import io.netty.handler.codec.quic.QuicStreamChannel;
 import io.netty.util.concurrent.Future;
 
-/** The director's connection to one worker, on which relayed streams are opened. */
+/** The director's connection to one worker (one or a few QUIC connections), on which relayed streams are opened. */
 public interface WorkerConnection {
 
     boolean isUp();
@@ -16,4 +16,9 @@ public interface WorkerConnection {
 
     /** Stream channels the connection holds now (Netty's map), or -1 when that cannot be read. */
     int streamsHeld();
+
+    /** QUIC connections it is made of. */
+    default int connections() {
+        return 1;
+    }
 }

@@ -1,5 +1,6 @@
 package io.connectionswap.director.registry;
 
+import io.connectionswap.protocol.frame.FrameLimits;
 import io.connectionswap.protocol.quic.Heartbeats;
 import io.connectionswap.protocol.quic.QuicConnector;
 import io.connectionswap.protocol.quic.QuicStreams;
@@ -7,46 +8,90 @@ import io.connectionswap.protocol.quic.StreamPipelines;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoop;
 import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.handler.codec.quic.QuicStreamChannel;
 import io.netty.handler.codec.quic.QuicStreamType;
-import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.Consumer;
 import java.util.function.LongConsumer;
 
 /**
- * The director's pooled QUIC connection to one worker (mutual TLS: the director presents its certificate and
- * verifies the worker's). All relayed streams to the worker are opened on it; a heartbeat stream watches it, and
- * the connection's UDP socket is connected so a dead worker process is noticed at the next packet.
+ * The director's pooled QUIC connections to one worker (mutual TLS: the director presents its certificate and
+ * verifies the worker's). Relayed streams to the worker are spread over them in turn; a heartbeat stream on each
+ * watches it (and keeps it from the idle timeout while it carries no stream), and each connection's UDP socket is
+ * connected so a dead worker process is noticed at the next packet. The link is up while every connection is; when
+ * one closes or misses its heartbeat echoes, the link closes them all and is lost.
+ *
+ * <p>Why several: Netty's QUIC codec walks every writable stream of a connection for each datagram the connection
+ * receives ({@code QuicheQuicChannel.handleWritableStreams}: a JNI call per stream), so the cost of one relayed token
+ * grows with the streams its worker connection carries. Spreading a worker's streams over a few connections divides
+ * that walk ({@code CONNECTION_SWAP_WORKER_LINK_CONNECTIONS}; bench/README measures it).
  */
 final class WorkerLink implements WorkerConnection {
 
-    private final QuicChannel connection;
+    private final List<QuicChannel> connections;
+    private volatile String lostReason = "connection closed";
+    private boolean lost;
+    /** The connection the next stream opens on (routing loop only). */
+    private int next;
 
-    private WorkerLink(QuicChannel connection) {
-        this.connection = connection;
+    private WorkerLink(List<QuicChannel> connections) {
+        this.connections = List.copyOf(connections);
     }
 
     /**
-     * Connects; {@code onLost} runs (on the connection's event loop) when the connection closes for any reason
-     * or misses its heartbeats, {@code onEcho} at every heartbeat echo (the worker process is alive).
+     * Opens {@code count} connections; {@code onLost} runs once (on the routing loop) when any of them closes for any
+     * reason or the heartbeat misses its echoes, {@code onEcho} at every heartbeat echo (the worker process is alive).
+     * Fails, closing what did connect, when any connection fails.
      */
-    static Future<WorkerLink> connect(QuicConnector connector, EventLoop loop, InetSocketAddress remote,
-                                      String tlsName, io.connectionswap.protocol.frame.FrameLimits frameLimits, Duration heartbeatInterval,
-                                      Duration heartbeatTimeout, Consumer<String> onLost, LongConsumer onEcho) {
+    static Future<WorkerLink> connect(QuicConnector connector, EventLoop loop, InetSocketAddress remote, String tlsName,
+                                      FrameLimits frameLimits, Duration heartbeatInterval, Duration heartbeatTimeout,
+                                      int count, Consumer<String> onLost, LongConsumer onEcho) {
         Promise<WorkerLink> result = loop.newPromise();
-        connector.connect(remote, tlsName, null, null).addListener(connected -> {
-            if (!connected.isSuccess()) {
-                result.setFailure(connected.cause());
-                return;
+        List<Future<QuicChannel>> attempts = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            attempts.add(connector.connect(remote, tlsName, null, null));
+        }
+        int[] pending = {count};
+        for (Future<QuicChannel> attempt : attempts) {
+            attempt.addListener(done -> loop.execute(() -> {
+                if (--pending[0] == 0) {
+                    established(attempts, loop, frameLimits, heartbeatInterval, heartbeatTimeout, onLost, onEcho,
+                            result);
+                }
+            }));
+        }
+        return result;
+    }
+
+    private static void established(List<Future<QuicChannel>> attempts, EventLoop loop, FrameLimits frameLimits,
+                                    Duration heartbeatInterval, Duration heartbeatTimeout, Consumer<String> onLost,
+                                    LongConsumer onEcho, Promise<WorkerLink> result) {
+        List<QuicChannel> connected = new ArrayList<>(attempts.size());
+        Throwable failure = null;
+        for (Future<QuicChannel> attempt : attempts) {
+            if (attempt.isSuccess()) {
+                connected.add(attempt.getNow());
+            } else if (failure == null) {
+                failure = attempt.cause();
             }
-            QuicChannel connection = (QuicChannel) connected.getNow();
-            WorkerLink link = new WorkerLink(connection);
-            connection.closeFuture().addListener(closed -> onLost.accept(link.lostReason));
+        }
+        if (failure != null) {
+            connected.forEach(QuicChannel::close);
+            result.setFailure(failure);
+            return;
+        }
+        WorkerLink link = new WorkerLink(connected);
+        for (QuicChannel connection : connected) {
+            connection.closeFuture().addListener(closed -> loop.execute(() -> link.connectionClosed(onLost)));
+            // each connection its own heartbeat: it watches that connection, and keeps it from the idle timeout while
+            // it carries no stream
             connection.createStream(QuicStreamType.BIDIRECTIONAL, new ChannelInitializer<QuicStreamChannel>() {
                 @Override
                 protected void initChannel(QuicStreamChannel stream) {
@@ -55,32 +100,58 @@ final class WorkerLink implements WorkerConnection {
                     stream.pipeline().addLast(new ChannelInboundHandlerAdapter());
                 }
             });
-            result.setSuccess(link);
-        });
-        return result;
+        }
+        result.setSuccess(link);
     }
 
-    private volatile String lostReason = "connection closed";
+    private void connectionClosed(Consumer<String> onLost) {
+        if (lost) {
+            return;
+        }
+        lost = true;
+        connections.forEach(QuicChannel::close);
+        onLost.accept(lostReason);
+    }
 
     @Override
     public boolean isUp() {
-        return connection.isActive();
+        for (QuicChannel connection : connections) {
+            if (!connection.isActive()) {
+                return false;
+            }
+        }
+        return true;
     }
 
-    /** Opens a bidirectional stream to the worker with {@code handler} as its pipeline initializer. */
+    /** Opens a bidirectional stream to the worker, on the next connection in turn, with {@code handler}. */
     @Override
     public Future<QuicStreamChannel> openStream(ChannelHandler handler) {
+        QuicChannel connection = connections.get(next);
+        next = (next + 1) % connections.size();
         return connection.createStream(QuicStreamType.BIDIRECTIONAL, handler);
     }
 
     @Override
     public int streamsHeld() {
-        return QuicStreams.held(connection);
+        int held = 0;
+        for (QuicChannel connection : connections) {
+            int one = QuicStreams.held(connection);
+            if (one < 0) {
+                return -1;
+            }
+            held += one;
+        }
+        return held;
+    }
+
+    @Override
+    public int connections() {
+        return connections.size();
     }
 
     @Override
     public void close(String reason) {
         lostReason = reason;
-        connection.close();
+        connections.forEach(QuicChannel::close);
     }
 }

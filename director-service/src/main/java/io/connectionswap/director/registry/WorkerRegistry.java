@@ -356,7 +356,9 @@ public final class WorkerRegistry {
                             }
                             worker.link(link);
                             worker.echoed(System.nanoTime()); // a fresh link is a sign of life
-                            meters.workerConnectionOpened();
+                            for (int i = 0; i < link.connections(); i++) {
+                                meters.workerConnectionOpened();
+                            }
                             LogLine.info(log).field("worker.addr", worker.address())
                                     .field("worker.label", worker.label()).field("tls.name", worker.tlsName())
                                     .log("connected to worker");

@@ -44,10 +44,19 @@ public final class QuicServerEndpoint {
         if (!bound.isSuccess()) {
             Throwable cause = bound.cause();
             throw new QuicEndpointException(role + " cannot bind QUIC server to udp/" + address + ": "
-                    + cause.getClass().getSimpleName() + ": " + cause.getMessage()
-                    + " (is another process using this port?)", cause);
+                    + describe(cause) + " (is another process using this port?)", cause);
         }
         return new QuicServerEndpoint(bound.channel());
+    }
+
+    /** The bind failure in the words Java's NIO uses, on epoll too ("bind(..) failed with error(-98): ..." there). */
+    private static String describe(Throwable cause) {
+        String message = String.valueOf(cause.getMessage());
+        if (cause instanceof io.netty.channel.unix.Errors.NativeIoException
+                && message.contains("Address already in use")) {
+            return "BindException: Address already in use";
+        }
+        return cause.getClass().getSimpleName() + ": " + message;
     }
 
     public InetSocketAddress localAddress() {

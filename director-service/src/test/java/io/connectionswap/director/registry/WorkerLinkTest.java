@@ -1,0 +1,179 @@
+package io.connectionswap.director.registry;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.connectionswap.protocol.frame.FrameLimits;
+import io.connectionswap.protocol.quic.HostPort;
+import io.connectionswap.protocol.quic.QuicCodecs;
+import io.connectionswap.protocol.quic.QuicConnector;
+import io.connectionswap.protocol.quic.QuicEventLoops;
+import io.connectionswap.protocol.quic.QuicServerEndpoint;
+import io.connectionswap.protocol.quic.QuicSettings;
+import io.connectionswap.protocol.tls.ClientCertificates;
+import io.connectionswap.protocol.tls.DevelopmentPki;
+import io.connectionswap.protocol.tls.TlsContexts;
+import io.connectionswap.protocol.tls.TlsIdentity;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.handler.codec.quic.QuicChannel;
+import io.netty.handler.codec.quic.QuicStreamChannel;
+import io.netty.util.ReferenceCountUtil;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A worker link over real QUIC on loopback with the development PKI (mutual TLS): its streams spread over its
+ * connections in turn, it is lost once when any connection closes, and it fails whole when a connection fails.
+ */
+class WorkerLinkTest {
+
+    private static final Duration DEADLINE = Duration.ofSeconds(20);
+    private static final Duration NO_ECHO_NEEDED = Duration.ofMinutes(5);
+    /** Connections with no packet for a second close: only heartbeats keep a connection without streams open. */
+    private static final QuicSettings SHORT_IDLE = new QuicSettings(Duration.ofSeconds(1), 64L << 20, 1L << 20, 1000,
+            FrameLimits.DEFAULTS);
+
+    private final EventLoopGroup workerLoop = QuicEventLoops.create("test-worker", 1);
+    private final EventLoopGroup directorGroup = QuicEventLoops.create("test-director", 1);
+    private final EventLoop directorLoop = directorGroup.next();
+    /** Streams the stand-in worker accepted, by the worker-side connection they came on. */
+    private final Map<QuicChannel, AtomicInteger> streamsByConnection = new ConcurrentHashMap<>();
+    private final List<QuicChannel> workerSideConnections = new CopyOnWriteArrayList<>();
+    private QuicServerEndpoint worker;
+    private QuicConnector connector;
+
+    @BeforeEach
+    void startWorker(@TempDir Path pki) throws Exception {
+        DevelopmentPki.create(pki);
+        TlsContexts workerTls = TlsContexts.server("worker", TlsIdentity.of(pki, "worker").material(),
+                ClientCertificates.anyOfTheCa(true));
+        worker = QuicServerEndpoint.bind("test-worker", workerLoop, HostPort.parse("test", "127.0.0.1:0"),
+                QuicCodecs.server(SHORT_IDLE, workerTls.serverContext(), new ChannelInitializer<QuicChannel>() {
+                    @Override
+                    protected void initChannel(QuicChannel connection) {
+                        workerSideConnections.add(connection);
+                    }
+                }, new ChannelInitializer<QuicStreamChannel>() {
+                    @Override
+                    protected void initChannel(QuicStreamChannel stream) {
+                        streamsByConnection.computeIfAbsent(stream.parent(), c -> new AtomicInteger()).incrementAndGet();
+                        stream.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                            @Override
+                            public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                                ReferenceCountUtil.release(msg);
+                            }
+                        });
+                    }
+                }, null));
+        TlsContexts directorTls = TlsContexts.client("director", TlsIdentity.of(pki, "director").material());
+        connector = new QuicConnector(directorLoop, SHORT_IDLE, directorTls.clientContext());
+    }
+
+    @AfterEach
+    void stop() {
+        if (worker != null) {
+            worker.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        }
+        directorGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        workerLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void streamsSpreadOverTheConnectionsInTurn() throws Exception {
+        WorkerLink link = connect(worker.localAddress().getPort(), 3, reason -> { });
+
+        assertThat(link.connections()).isEqualTo(3);
+        assertThat(link.isUp()).isTrue();
+        for (int i = 0; i < 9; i++) {
+            QuicStreamChannel stream = onLoop(() -> link.openStream(new ChannelInboundHandlerAdapter()))
+                    .get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+            stream.writeAndFlush(Unpooled.wrappedBuffer(new byte[] {1})); // the worker learns of a stream when it reads
+        }
+
+        // each connection carries its heartbeat stream and three of the nine
+        await("the worker has every stream").atMost(DEADLINE).until(() -> streamsByConnection.values().stream()
+                .mapToInt(AtomicInteger::get).sum() == 12);
+        assertThat(streamsByConnection).hasSize(3);
+        assertThat(streamsByConnection.values().stream().map(AtomicInteger::get).toList()).containsOnly(4);
+        await("the link counts its streams").atMost(DEADLINE).until(() -> link.streamsHeld() == 12);
+    }
+
+    @Test
+    void everyConnectionOutlivesTheIdleTimeoutWithoutStreams() throws Exception {
+        List<String> lost = new CopyOnWriteArrayList<>();
+        WorkerLink link = connect(worker.localAddress().getPort(), 3, lost::add);
+
+        await("the link stays up three idle timeouts long").during(Duration.ofSeconds(3)).atMost(DEADLINE)
+                .until(link::isUp);
+        assertThat(lost).isEmpty();
+    }
+
+    @Test
+    void oneConnectionClosingLosesTheLinkOnceAndClosesTheOthers() throws Exception {
+        List<String> lost = new CopyOnWriteArrayList<>();
+        WorkerLink link = connect(worker.localAddress().getPort(), 3, lost::add);
+        await("the worker has every connection").atMost(DEADLINE).until(() -> workerSideConnections.size() == 3);
+
+        workerSideConnections.get(1).close();
+
+        await("the link is lost").atMost(DEADLINE).until(() -> !lost.isEmpty());
+        await("every connection of the link closes").atMost(DEADLINE).until(() -> workerSideConnections.stream()
+                .noneMatch(QuicChannel::isActive));
+        assertThat(link.isUp()).isFalse();
+        assertThat(lost).as("onLost runs once for the link").hasSize(1);
+    }
+
+    @Test
+    void closeNamesTheReasonTheLinkIsLostWith() throws Exception {
+        List<String> lost = new CopyOnWriteArrayList<>();
+        WorkerLink link = connect(worker.localAddress().getPort(), 2, lost::add);
+
+        onLoop(() -> {
+            link.close("worker evicted");
+            return null;
+        });
+
+        await("the link is lost").atMost(DEADLINE).until(() -> !lost.isEmpty());
+        assertThat(lost).containsExactly("worker evicted");
+    }
+
+    @Test
+    void aWorkerThatIsNotThereFailsTheLink() {
+        int closedPort = worker.localAddress().getPort();
+        worker.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        worker = null;
+
+        assertThatThrownBy(() -> connect(closedPort, 2, reason -> { }))
+                .isInstanceOf(ExecutionException.class);
+    }
+
+    private WorkerLink connect(int port, int connections, java.util.function.Consumer<String> onLost)
+            throws Exception {
+        return onLoop(() -> WorkerLink.connect(connector, directorLoop, new InetSocketAddress("127.0.0.1", port),
+                "localhost", FrameLimits.DEFAULTS, Duration.ofMillis(100), NO_ECHO_NEEDED, connections, onLost,
+                nanos -> { })).get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+    }
+
+    /** Runs {@code action} on the director's loop, as the registry does, and returns what it returned. */
+    private <T> T onLoop(java.util.concurrent.Callable<T> action) throws Exception {
+        return directorLoop.submit(action).get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+    }
+}
