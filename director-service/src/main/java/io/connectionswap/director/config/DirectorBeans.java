@@ -21,6 +21,7 @@ import io.connectionswap.protocol.quic.SendHeldAfterRead;
 import io.connectionswap.protocol.tls.TlsContexts;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import java.util.concurrent.ExecutorService;
@@ -44,11 +45,11 @@ public class DirectorBeans {
                                   QuicSettings settings, DirectorProperties properties, HealthProperties health,
                                   DirectorMeters meters) {
         // coalesced sends: what one read from a worker relayed to a client connection leaves in one send
-        QuicConnector quic = properties.coalesceSends()
-                ? new QuicConnector(routingLoop, settings, directorTls.clientContext(), properties.udpGso(),
-                        meters.workerDatagrams(), SendHeldAfterRead.INSTANCE)
-                : new QuicConnector(routingLoop, settings, directorTls.clientContext(), properties.udpGso(),
-                        meters.workerDatagrams());
+        ChannelHandler[] linkSocketHandlers = properties.coalesceSends()
+                ? new ChannelHandler[] {meters.workerDatagrams(), SendHeldAfterRead.INSTANCE}
+                : new ChannelHandler[] {meters.workerDatagrams()};
+        QuicConnector quic = new QuicConnector(routingLoop, settings, directorTls.clientContext(), properties.udpGso(),
+                linkSocketHandlers);
         QuicWorkerConnector connector = new QuicWorkerConnector(quic, routingLoop, settings.frameLimits(),
                 properties.linkHeartbeatInterval(), properties.linkHeartbeatTimeout(),
                 properties.workerLinkConnections());

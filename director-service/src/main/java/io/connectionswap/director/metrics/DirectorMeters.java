@@ -321,8 +321,9 @@ public class DirectorMeters {
         clientConnections.increment();
     }
 
-    public void workerConnectionOpened() {
-        workerConnections.increment();
+    /** A link to a worker came up with {@code connections} QUIC connections. */
+    public void workerConnectionsOpened(int connections) {
+        workerConnections.increment(connections);
     }
 
     public void noHealthyWorker() {

@@ -356,9 +356,7 @@ public final class WorkerRegistry {
                             }
                             worker.link(link);
                             worker.echoed(System.nanoTime()); // a fresh link is a sign of life
-                            for (int i = 0; i < link.connections(); i++) {
-                                meters.workerConnectionOpened();
-                            }
+                            meters.workerConnectionsOpened(link.connections());
                             LogLine.info(log).field("worker.addr", worker.address())
                                     .field("worker.label", worker.label()).field("tls.name", worker.tlsName())
                                     .log("connected to worker");
