@@ -66,6 +66,12 @@ class StreamLifecycleIT {
     private static final Duration KEEP_ALIVE = Duration.ofSeconds(2);
     private static final Duration DEADLINE = Duration.ofSeconds(30);
     private static final int DIRECTOR_MAX_TOKENS = 1000;
+    /** QUIC connections of each of the director's worker links: each holds a heartbeat stream. */
+    private static final int LINK_CONNECTIONS = 2;
+    /** A worker's idle streams: its registration stream and a link heartbeat per connection. */
+    private static final int WORKER_IDLE_STREAMS = 1 + LINK_CONNECTIONS;
+    /** The director's: the two clients' control streams, and the two workers' streams. */
+    private static final int DIRECTOR_IDLE_STREAMS = 2 + 2 * WORKER_IDLE_STREAMS;
 
     private final TlsIdentity clientIdentity = TlsIdentity.of(CertificateDirectory.locate(null), "client");
     private ProcessCluster cluster;
@@ -81,7 +87,8 @@ class StreamLifecycleIT {
     @BeforeAll
     void start() throws Exception {
         cluster = new ProcessCluster("StreamLifecycleIT", "20ms");
-        director = cluster.startDirector("CONNECTION_SWAP_MAX_TOKENS_LIMIT=" + DIRECTOR_MAX_TOKENS);
+        director = cluster.startDirector("CONNECTION_SWAP_MAX_TOKENS_LIMIT=" + DIRECTOR_MAX_TOKENS,
+                "CONNECTION_SWAP_WORKER_LINK_CONNECTIONS=" + LINK_CONNECTIONS);
         workerA = cluster.startWorker("worker-a");
         workerB = cluster.startWorker("worker-b");
         // a long wait for a worker or a director: the library keeps asking (refused streams) and reconnects
@@ -98,15 +105,16 @@ class StreamLifecycleIT {
         warmUp.awaitEnd(End.class, DEADLINE);
         warmUp.stream().done();
         await("the warm-up's streams released").atMost(RELEASED_WITHIN).pollInterval(Duration.ofMillis(200))
-                .until(() -> director.metrics().sum(Series.QUIC_STREAMS_OPEN) == 6);
+                .until(() -> director.metrics().sum(Series.QUIC_STREAMS_OPEN) == DIRECTOR_IDLE_STREAMS);
         for (ServiceProcess process : List.of(director, workerA, workerB, gateway)) {
             idle.put(process, steadyStreams(process));
         }
         System.out.println("idle connection_swap_quic_streams_open: " + ServiceProcess.describe(idle));
         assertThat(idle.get(gateway)).as("the gateway's control stream").isEqualTo(1);
-        assertThat(idle.get(workerA)).as("a worker's registration and link heartbeat streams").isEqualTo(2);
-        assertThat(idle.get(director)).as("the director: the two clients' control streams, two streams per worker")
-                .isEqualTo(6);
+        assertThat(idle.get(workerA)).as("a worker's registration and link heartbeat streams")
+                .isEqualTo(WORKER_IDLE_STREAMS);
+        assertThat(idle.get(director)).as("the director: the two clients' control streams, each worker's streams")
+                .isEqualTo(DIRECTOR_IDLE_STREAMS);
     }
 
     @AfterAll
