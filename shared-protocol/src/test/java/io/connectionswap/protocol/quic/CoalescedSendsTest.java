@@ -140,12 +140,7 @@ class CoalescedSendsTest {
             EmbeddedChannel socket = new EmbeddedChannel(SendHeldAfterRead.INSTANCE, new ChannelInboundHandlerAdapter() {
                 @Override
                 public void channelReadComplete(ChannelHandlerContext ctx) {
-                    for (int frame = 0; frame < FRAMES; frame++) {
-                        for (QuicStreamChannel stream : serverStreams) {
-                            CoalescedSends.hold(stream);
-                            stream.writeAndFlush(Unpooled.wrappedBuffer(FRAME));
-                        }
-                    }
+                    writeOnEveryStream(true);
                     whileReading[0] = serverDatagrams.sent() - before;
                 }
             });
@@ -184,14 +179,7 @@ class CoalescedSendsTest {
         long before = serverDatagrams.sent();
         CompletableFuture<Void> written = new CompletableFuture<>();
         serverLoop.next().execute(() -> {
-            for (int frame = 0; frame < FRAMES; frame++) {
-                for (QuicStreamChannel stream : serverStreams) {
-                    if (hold) {
-                        CoalescedSends.hold(stream);
-                    }
-                    stream.writeAndFlush(Unpooled.wrappedBuffer(FRAME));
-                }
-            }
+            writeOnEveryStream(hold);
             written.complete(null);
         });
         written.get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
@@ -199,6 +187,18 @@ class CoalescedSendsTest {
         CompletableFuture<Long> after = new CompletableFuture<>();
         serverLoop.next().execute(() -> after.complete(serverDatagrams.sent()));
         return after.get(DEADLINE.toSeconds(), TimeUnit.SECONDS) - before;
+    }
+
+    /** Writes {@link #FRAMES} frames on every server stream, held or not; call on the server's loop. */
+    private void writeOnEveryStream(boolean hold) {
+        for (int frame = 0; frame < FRAMES; frame++) {
+            for (QuicStreamChannel stream : serverStreams) {
+                if (hold) {
+                    CoalescedSends.hold(stream);
+                }
+                stream.writeAndFlush(Unpooled.wrappedBuffer(FRAME));
+            }
+        }
     }
 
     /** Waits until the server has sent nothing for a while (handshake, ACKs): only the writes are then counted. */
