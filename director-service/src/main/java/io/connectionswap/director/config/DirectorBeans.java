@@ -10,7 +10,7 @@ import io.connectionswap.director.registry.AddressResolver;
 import io.connectionswap.director.registry.DnsDiscovery;
 import io.connectionswap.director.registry.QuicWorkerConnector;
 import io.connectionswap.director.registry.WorkerRegistry;
-import io.connectionswap.director.relay.Relay;
+import io.connectionswap.director.relay.Relays;
 import io.connectionswap.director.tracing.RelayTracing;
 import io.connectionswap.protocol.dns.HostResolver;
 import io.connectionswap.protocol.dns.NameServers;
@@ -24,6 +24,8 @@ import io.micrometer.core.instrument.binder.MeterBinder;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
@@ -41,31 +43,40 @@ public class DirectorBeans {
     }
 
     @Bean
-    WorkerRegistry workerRegistry(EventLoop routingLoop, ExecutorService directorBlockingExecutor, TlsContexts directorTls,
-                                  QuicSettings settings, DirectorProperties properties, HealthProperties health,
-                                  DirectorMeters meters) {
+    WorkerRegistry workerRegistry(RoutingLoops routingLoops, ExecutorService directorBlockingExecutor,
+                                  TlsContexts directorTls, QuicSettings settings, DirectorProperties properties,
+                                  HealthProperties health, DirectorMeters meters) {
         // coalesced sends: what one read from a worker relayed to a client connection leaves in one send
         ChannelHandler[] linkSocketHandlers = properties.coalesceSends()
                 ? new ChannelHandler[] {meters.workerDatagrams(), SendHeldAfterRead.INSTANCE}
                 : new ChannelHandler[] {meters.workerDatagrams()};
-        QuicConnector quic = new QuicConnector(routingLoop, settings, directorTls.clientContext(), properties.udpGso(),
-                linkSocketHandlers);
-        QuicWorkerConnector connector = new QuicWorkerConnector(quic, routingLoop, settings.frameLimits(),
+        // each routing loop dials its own share of every worker link, so its relay sessions never change thread
+        List<QuicConnector> perLoop = new ArrayList<>(routingLoops.size());
+        for (EventLoop loop : routingLoops.all()) {
+            perLoop.add(new QuicConnector(loop, settings, directorTls.clientContext(), properties.udpGso(),
+                    linkSocketHandlers));
+        }
+        EventLoop routingLoop = routingLoops.registryLoop();
+        QuicWorkerConnector connector = new QuicWorkerConnector(perLoop, routingLoop, settings.frameLimits(),
                 properties.linkHeartbeatInterval(), properties.linkHeartbeatTimeout(),
                 properties.workerLinkConnections());
         return new WorkerRegistry(routingLoop, directorBlockingExecutor, connector, properties, health, meters);
     }
 
+    /** A relay per routing loop. */
     @Bean
-    Relay relay(WorkerRegistry registry, DirectorProperties properties, LimitProperties limits, QuicSettings settings,
-                DirectorMeters meters, ObjectProvider<RelayTracing> tracing) {
-        return new Relay(registry, properties, limits, settings.frameLimits(), meters, tracing.getIfAvailable());
+    Relays relays(RoutingLoops routingLoops, WorkerRegistry registry, DirectorProperties properties,
+                  LimitProperties limits, QuicSettings settings, DirectorMeters meters,
+                  ObjectProvider<RelayTracing> tracing) {
+        return Relays.create(routingLoops, registry, properties, limits, settings.frameLimits(), meters,
+                tracing.getIfAvailable());
     }
 
     /** The gauges read the services they describe, so they are bound once those exist. */
     @Bean
-    MeterBinder directorGauges(DirectorMeters meters, WorkerRegistry registry, Relay relay, DirectorQuicServer server) {
-        return meterRegistry -> meters.bindGauges(relay::activeSessions, registry::healthyCount,
+    MeterBinder directorGauges(DirectorMeters meters, WorkerRegistry registry, Relays relays,
+                               DirectorQuicServer server) {
+        return meterRegistry -> meters.bindGauges(relays::activeSessions, registry::healthyCount,
                 () -> registry.workers().size() - registry.healthyCount(),
                 () -> server.heldStreams() + registry.heldStreams(), server::openClientConnections);
     }
@@ -78,10 +89,10 @@ public class DirectorBeans {
 
     @Bean
     DirectorQuicServer directorQuicServer(DirectorProperties properties, LimitProperties limits, TlsContexts directorTls,
-                                          QuicSettings settings, EventLoop routingLoop, Relay relay,
+                                          QuicSettings settings, RoutingLoops routingLoops, Relays relays,
                                           WorkerRegistry registry, DirectorMeters meters,
                                           ConfigurableEnvironment environment, DrainProperties drain) {
-        return new DirectorQuicServer(properties, limits, directorTls, settings, routingLoop, relay, registry, meters,
+        return new DirectorQuicServer(properties, limits, directorTls, settings, routingLoops, relays, registry, meters,
                 environment, drain);
     }
 
@@ -114,12 +125,12 @@ public class DirectorBeans {
 
     /** Health component {@code routingLoop} (the bean name minus "HealthIndicator"). */
     @Bean
-    RoutingLoopHealthIndicator routingLoopHealthIndicator(EventLoop routingLoop) {
-        return new RoutingLoopHealthIndicator(routingLoop, java.time.Duration.ofSeconds(2));
+    RoutingLoopHealthIndicator routingLoopHealthIndicator(RoutingLoops routingLoops) {
+        return new RoutingLoopHealthIndicator(routingLoops.all(), java.time.Duration.ofSeconds(2));
     }
 
     @Bean("quicServer")
-    QuicServerHealthIndicator quicServerHealthIndicator(DirectorQuicServer server, Relay relay) {
-        return new QuicServerHealthIndicator(server, relay);
+    QuicServerHealthIndicator quicServerHealthIndicator(DirectorQuicServer server, Relays relays) {
+        return new QuicServerHealthIndicator(server, relays);
     }
 }

@@ -19,18 +19,24 @@ public class DirectorConfiguration {
     }
 
     /**
-     * One thread carries every QUIC connection of the director (clients and workers) and owns the routing state:
-     * the worker registry and every relay session are touched only from it, so they need no locks, and a relayed
-     * frame never changes thread.
+     * The routing loops ({@code CONNECTION_SWAP_ROUTING_LOOPS}, default one per processor), shared-nothing: each
+     * carries the client connections that reach its socket, their relay sessions and its own connections to every
+     * worker, so a relayed frame never changes thread and needs no lock. The first also owns the worker registry.
      */
     @Bean(destroyMethod = "shutdownGracefully")
     EventLoopGroup directorEventLoopGroup(DirectorProperties properties) {
-        return QuicEventLoops.create("director-quic", 1, properties.transport());
+        return QuicEventLoops.create("director-quic", properties.routingLoopCount(), properties.transport());
     }
 
+    @Bean
+    RoutingLoops routingLoops(EventLoopGroup directorEventLoopGroup) {
+        return RoutingLoops.of(directorEventLoopGroup);
+    }
+
+    /** The registry's loop: worker state, health polls and discovery are changed on it only. */
     @Bean(destroyMethod = "")
-    EventLoop routingLoop(EventLoopGroup directorEventLoopGroup) {
-        return directorEventLoopGroup.next();
+    EventLoop routingLoop(RoutingLoops routingLoops) {
+        return routingLoops.registryLoop();
     }
 
     /** Blocking work kept off the event loops: DNS lookups and the HTTP client of health polls. */

@@ -34,7 +34,11 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *                               ({@code CONNECTION_SWAP_UDP_GSO})
  * @param workerLinkConnections  QUIC connections the director opens to each worker, its streams spread over them in
  *                               turn ({@code CONNECTION_SWAP_WORKER_LINK_CONNECTIONS}); fewer streams per connection
- *                               cost less per relayed token
+ *                               cost less per relayed token; with several routing loops they are shared among
+ *                               them, at least one each
+ * @param routingLoops           event loops that carry the director's QUIC connections and relay sessions, each with
+ *                               its own UDP socket on the director's port ({@code CONNECTION_SWAP_ROUTING_LOOPS});
+ *                               0 (default): one per available processor
  */
 @ConfigurationProperties("connection-swap.director")
 public record DirectorProperties(
@@ -52,7 +56,11 @@ public record DirectorProperties(
         @DefaultValue("true") boolean coalesceSends,
         @DefaultValue("auto") String quicTransport,
         @DefaultValue("true") boolean udpGso,
-        @DefaultValue("4") int workerLinkConnections) {
+        @DefaultValue("4") int workerLinkConnections,
+        @DefaultValue("0") int routingLoops) {
+
+    /** Most routing loops a director runs. */
+    public static final int MAX_ROUTING_LOOPS = 64;
 
     public DirectorProperties {
         if (stallFactor < 2) {
@@ -70,10 +78,19 @@ public record DirectorProperties(
             throw new IllegalArgumentException("CONNECTION_SWAP_WORKER_LINK_CONNECTIONS=" + workerLinkConnections
                     + " (expected: 1 to 64)");
         }
+        if (routingLoops < 0 || routingLoops > MAX_ROUTING_LOOPS) {
+            throw new IllegalArgumentException("CONNECTION_SWAP_ROUTING_LOOPS=" + routingLoops
+                    + " (expected: 0 for one per available processor, or 1 to " + MAX_ROUTING_LOOPS + ")");
+        }
         if (id == null || id.isBlank()) {
             String host = System.getenv("HOSTNAME");
             id = host != null && !host.isBlank() ? host : "director-" + Long.toHexString(System.nanoTime() & 0xffffffL);
         }
+    }
+
+    /** Routing loops to run: {@code routingLoops}, or the available processors when it is 0. */
+    public int routingLoopCount() {
+        return routingLoops > 0 ? routingLoops : Math.min(MAX_ROUTING_LOOPS, Runtime.getRuntime().availableProcessors());
     }
 
     private static void positive(String setting, Duration value) {

@@ -1,7 +1,7 @@
 package io.connectionswap.director.health;
 
 import io.connectionswap.director.quic.DirectorQuicServer;
-import io.connectionswap.director.relay.Relay;
+import io.connectionswap.director.relay.Relays;
 import java.net.InetSocketAddress;
 import org.springframework.boot.health.contributor.AbstractHealthIndicator;
 import org.springframework.boot.health.contributor.Health;
@@ -13,12 +13,12 @@ import org.springframework.boot.health.contributor.Health;
 public class QuicServerHealthIndicator extends AbstractHealthIndicator {
 
     private final DirectorQuicServer server;
-    private final Relay relay;
+    private final Relays relays;
 
-    public QuicServerHealthIndicator(DirectorQuicServer server, Relay relay) {
+    public QuicServerHealthIndicator(DirectorQuicServer server, Relays relays) {
         super("quic server health check failed");
         this.server = server;
-        this.relay = relay;
+        this.relays = relays;
     }
 
     @Override
@@ -37,6 +37,6 @@ public class QuicServerHealthIndicator extends AbstractHealthIndicator {
                 .withDetail("draining", server.draining())
                 .withDetail("address", address.getHostString() + ":" + address.getPort())
                 .withDetail("connections", server.openConnections())
-                .withDetail("activeStreams", relay.activeSessions());
+                .withDetail("activeStreams", relays.activeSessions());
     }
 }

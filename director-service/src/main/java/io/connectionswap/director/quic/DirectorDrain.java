@@ -1,6 +1,7 @@
 package io.connectionswap.director.quic;
 
 import io.connectionswap.director.relay.Relay;
+import io.connectionswap.director.relay.Relays;
 import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.protocol.message.GoAway;
@@ -15,7 +16,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.LinkedHashSet;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -38,7 +38,8 @@ import org.slf4j.LoggerFactory;
  *       end, so a client with a single director address does not reconnect to this director in a loop;</li>
  *   <li>then every remaining connection (clients and worker registrations) is closed, and {@code closed} runs.</li>
  * </ol>
- * Each step is one log line. Everything after {@link #start} runs on the routing loop.
+ * Each step is one log line. Everything after {@link #start} runs on the registry's loop, but what a routing loop owns:
+ * each relay drains its sessions on its loop, and a connection is judged idle and closed on its own loop.
  */
 final class DirectorDrain {
 
@@ -48,7 +49,7 @@ final class DirectorDrain {
     private final String directorId;
     private final Duration timeout;
     private final EventLoop loop;
-    private final Relay relay;
+    private final Relays relays;
     private final Supplier<Collection<QuicChannel>> clients;
     private final Supplier<Collection<QuicChannel>> all;
     private volatile boolean draining;
@@ -58,12 +59,12 @@ final class DirectorDrain {
     private long startedNanos;
     private Runnable closed;
 
-    DirectorDrain(String directorId, Duration timeout, EventLoop loop, Relay relay,
+    DirectorDrain(String directorId, Duration timeout, EventLoop loop, Relays relays,
                   Supplier<Collection<QuicChannel>> clients, Supplier<Collection<QuicChannel>> all) {
         this.directorId = directorId;
         this.timeout = timeout;
         this.loop = loop;
-        this.relay = relay;
+        this.relays = relays;
         this.clients = clients;
         this.all = all;
     }
@@ -91,7 +92,7 @@ final class DirectorDrain {
         startedNanos = System.nanoTime();
         Collection<QuicChannel> open = clients.get();
         LogLine.info(log).field("director.id", directorId).field("connections", open.size())
-                .field("streams", relay.activeSessions()).field("drain.timeout", timeout)
+                .field("streams", relays.activeSessions()).field("drain.timeout", timeout)
                 .log("director draining; readiness down, new streams refused");
         String why = "director " + directorId + " is shutting down; open the stream at another director";
         int told = 0;
@@ -105,11 +106,12 @@ final class DirectorDrain {
         }
         LogLine.info(log).field("director.id", directorId).field("connections", open.size())
                 .field("without.control.stream", open.size() - told).log("sent goaway to clients");
-        int moved = relay.drain(why);
-        LogLine.info(log).field("director.id", directorId).field("streams", moved)
-                .log("ended generations with retry at their last token; clients resume at another director");
-        tick = loop.scheduleAtFixedRate(this::closeIdle, 0, TICK_NANOS, TimeUnit.NANOSECONDS);
-        deadline = loop.schedule(() -> finish(false), timeout.toNanos(), TimeUnit.NANOSECONDS);
+        relays.drain(why, loop).addListener(drained -> {
+            LogLine.info(log).field("director.id", directorId).field("streams", drained.getNow())
+                    .log("ended generations with retry at their last token; clients resume at another director");
+            tick = loop.scheduleAtFixedRate(this::closeIdle, 0, TICK_NANOS, TimeUnit.NANOSECONDS);
+            deadline = loop.schedule(() -> finish(false), timeout.toNanos(), TimeUnit.NANOSECONDS);
+        });
     }
 
     private void goAway(QuicStreamChannel control) {
@@ -121,28 +123,34 @@ final class DirectorDrain {
         });
     }
 
-    /** Closes every connection of the drain's start that has nothing left to move. */
+    /**
+     * Has every connection of the drain's start that has nothing left to move closed, on its own loop; finishes when
+     * none of them is open.
+     */
     private void closeIdle() {
         if (closed == null) {
             return;
         }
-        Map<String, Integer> sessions = relay.sessionsByConnection();
         waitingFor.removeIf(connection -> !connection.isActive());
-        for (QuicChannel connection : Set.copyOf(waitingFor)) {
-            if (idle(connection, sessions)) {
-                waitingFor.remove(connection);
-                LogLine.debug(log).field("connection.id", ConnectionIds.of(connection))
-                        .field("peer", Peers.address(connection)).log("connection has no generation left; closing it");
-                close(connection, "director " + directorId + " is shutting down; its generations moved");
-            }
+        for (QuicChannel connection : waitingFor) {
+            connection.eventLoop().execute(() -> closeIfIdle(connection));
         }
         if (waitingFor.isEmpty()) {
             finish(true);
         }
     }
 
-    private static boolean idle(QuicChannel connection, Map<String, Integer> sessions) {
-        if (sessions.getOrDefault(ConnectionIds.of(connection), 0) > 0) {
+    /** On the connection's loop, where its relay's sessions are. */
+    private void closeIfIdle(QuicChannel connection) {
+        if (connection.isActive() && idle(connection, relays.of(connection.eventLoop()))) {
+            LogLine.debug(log).field("connection.id", ConnectionIds.of(connection))
+                    .field("peer", Peers.address(connection)).log("connection has no generation left; closing it");
+            close(connection, "director " + directorId + " is shutting down; its generations moved");
+        }
+    }
+
+    private static boolean idle(QuicChannel connection, Relay relay) {
+        if (relay.hasSessions(ConnectionIds.of(connection))) {
             return false;
         }
         int held = QuicStreams.held(connection);
@@ -168,7 +176,7 @@ final class DirectorDrain {
         } else {
             LogLine.warn(log).field("director.id", directorId).field("waited.ms", waitedMillis)
                     .field("drain.timeout", timeout).field("clients.left", waitingFor.size())
-                    .field("streams", relay.activeSessions()).log("drain timed out; closing remaining connections");
+                    .field("streams", relays.activeSessions()).log("drain timed out; closing remaining connections");
         }
         waitingFor.clear();
         for (QuicChannel connection : remaining) {

@@ -5,7 +5,8 @@ import io.connectionswap.director.config.DrainProperties;
 import io.connectionswap.director.config.LimitProperties;
 import io.connectionswap.director.metrics.DirectorMeters;
 import io.connectionswap.director.registry.WorkerRegistry;
-import io.connectionswap.director.relay.Relay;
+import io.connectionswap.director.config.RoutingLoops;
+import io.connectionswap.director.relay.Relays;
 import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.frame.FrameDecoder;
 import io.connectionswap.protocol.frame.Frames;
@@ -25,7 +26,6 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
-import io.netty.channel.EventLoop;
 import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.handler.codec.quic.QuicStreamChannel;
 import java.net.InetSocketAddress;
@@ -48,6 +48,9 @@ import org.springframework.core.env.MapPropertySource;
  * down, new streams refused, GOAWAY to every client, running generations ended with RETRY so they resume at another
  * director replica, a bounded wait ({@code CONNECTION_SWAP_DIRECTOR_DRAIN_TIMEOUT}) for the clients to leave, then
  * every connection closed. Asynchronous, as Spring's {@code stop(Runnable)} allows.
+ *
+ * <p>Each routing loop binds its own UDP socket on the director's port (SO_REUSEPORT when there are several): the
+ * kernel keeps a client's datagrams on one socket, so its connection, streams and relay sessions stay on one loop.
  */
 public class DirectorQuicServer implements SmartLifecycle {
 
@@ -57,8 +60,8 @@ public class DirectorQuicServer implements SmartLifecycle {
     private final LimitProperties limits;
     private final TlsContexts tls;
     private final QuicSettings settings;
-    private final EventLoop loop;
-    private final Relay relay;
+    private final RoutingLoops loops;
+    private final Relays relays;
     private final WorkerRegistry registry;
     private final DirectorMeters meters;
     private final ConfigurableEnvironment environment;
@@ -71,19 +74,20 @@ public class DirectorQuicServer implements SmartLifecycle {
     private volatile QuicServerEndpoint endpoint;
 
     public DirectorQuicServer(DirectorProperties properties, LimitProperties limits, TlsContexts tls,
-                              QuicSettings settings, EventLoop loop, Relay relay, WorkerRegistry registry,
+                              QuicSettings settings, RoutingLoops loops, Relays relays, WorkerRegistry registry,
                               DirectorMeters meters, ConfigurableEnvironment environment, DrainProperties drain) {
         this.properties = properties;
         this.limits = limits;
         this.tls = tls;
         this.settings = settings;
-        this.loop = loop;
-        this.relay = relay;
+        this.loops = loops;
+        this.relays = relays;
         this.registry = registry;
         this.meters = meters;
         this.environment = environment;
         this.drainProperties = drain;
-        this.drain = new DirectorDrain(properties.id(), drain.timeout(), loop, relay, () -> List.copyOf(clients),
+        this.drain = new DirectorDrain(properties.id(), drain.timeout(), loops.registryLoop(), relays,
+                () -> List.copyOf(clients),
                 () -> List.copyOf(connections));
     }
 
@@ -93,17 +97,21 @@ public class DirectorQuicServer implements SmartLifecycle {
         // a client may have this many streams open at once (QUIC's MAX_STREAMS; more wait for credit)
         QuicSettings serverSettings = settings.withMaxBidirectionalStreams(limits.maxStreamsPerConnection());
         // every new connection takes the TLS context current then: certificates rotate without a restart
-        QuicTransport transport = QuicTransport.of(loop);
-        ChannelHandler codec = QuicCodecs.server(serverSettings, tls.serverContext(),
-                new ConnectionHandler(), new StreamInitializer(),
-                limits.addressValidation() ? new AddressTokens(meters) : null,
-                transport.segments(properties.udpGso()));
-        endpoint = QuicServerEndpoint.bind("director", loop, address, codec, meters.clientDatagrams());
+        QuicTransport transport = QuicTransport.of(loops.registryLoop());
+        ConnectionHandler connectionHandler = new ConnectionHandler();
+        StreamInitializer streamInitializer = new StreamInitializer();
+        AddressTokens addressTokens = limits.addressValidation() ? new AddressTokens(meters) : null;
+        // a codec per socket: each keeps the connections of its own loop
+        endpoint = QuicServerEndpoint.bindShared("director", loops.all(), address,
+                () -> QuicCodecs.server(serverSettings, tls.serverContext(), connectionHandler, streamInitializer,
+                        addressTokens, transport.segments(properties.udpGso())),
+                meters.clientDatagrams());
         int port = endpoint.localAddress().getPort();
         environment.getPropertySources().addFirst(new MapPropertySource("director-quic-server", Map.of("local.quic.port", port)));
-        relay.start();
+        relays.start();
         LogLine.info(log).field("director.id", properties.id()).field("director.addr", address.withPort(port))
                 .field("alpn", Frames.ALPN).field("transport", transport.label())
+                .field("routing.loops", loops.size())
                 .field("udp.gso", transport.gsoAvailable(properties.udpGso()))
                 .field("client.auth", tls.clientCertificates().describe())
                 .field("address.validation", limits.addressValidation())
@@ -138,7 +146,7 @@ public class DirectorQuicServer implements SmartLifecycle {
             return;
         }
         drain.start(() -> {
-            relay.stop();
+            relays.stop();
             current.close().addListener(closed -> {
                 endpoint = null;
                 LogLine.info(log).field("director.id", properties.id()).log("quic server stopped");
@@ -198,7 +206,9 @@ public class DirectorQuicServer implements SmartLifecycle {
             }
             stream.pipeline().addAfter(stream.pipeline().context(FrameDecoder.class).name(), "first-frame-timeout",
                     new FirstFrameTimeout(limits.firstFrameTimeout(), meters));
-            stream.pipeline().addLast(new FirstMessageRouter(relay, registry, properties.id(), meters));
+            // relayed by the relay of the loop its connection lives on
+            stream.pipeline().addLast(new FirstMessageRouter(relays.of(stream.eventLoop()), registry, properties.id(),
+                    meters));
         }
     }
 

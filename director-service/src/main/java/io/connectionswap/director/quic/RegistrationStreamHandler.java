@@ -23,7 +23,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A worker's registration stream: REGISTER (only from a peer holding the worker certificate), then DRAIN when
- * the worker shuts down. Heartbeats on it are answered before they get here.
+ * the worker shuts down. Heartbeats on it are answered before they get here. The stream may live on any routing
+ * loop; the registration is made on the registry's loop and answered back on the stream's.
  */
 final class RegistrationStreamHandler extends SimpleChannelInboundHandler<Message> {
 
@@ -33,7 +34,11 @@ final class RegistrationStreamHandler extends SimpleChannelInboundHandler<Messag
     private final WorkerRegistry registry;
     private final String directorId;
     private final DirectorMeters meters;
+    /** The registered worker, once the registry answered (stream's loop). */
     private WorkerEndpoint worker;
+    private boolean registering;
+    /** A DRAIN that arrived while the registry was registering the worker (stream's loop). */
+    private String drainWhenRegistered;
 
     RegistrationStreamHandler(WorkerRegistry registry, String directorId, DirectorMeters meters) {
         this.meters = meters;
@@ -49,21 +54,62 @@ final class RegistrationStreamHandler extends SimpleChannelInboundHandler<Messag
                 throw new ProtocolException(ErrorCode.PEER_NOT_ALLOWED, "only a peer with the worker certificate may "
                         + "register; this peer presented " + (peerName == null ? "no certificate" : "CN=" + peerName));
             }
-            try {
-                worker = registry.register(registration);
-            } catch (InvalidRegistrationException e) {
-                meters.registrationRefused();
-                LogLine.warn(log).field("peer", Peers.address(ctx.channel())).field("worker.label", e.label())
-                        .quoted("problem", e.getMessage())
-                        .log("refused worker registration; other workers are not affected");
-                throw new ProtocolException(ErrorCode.BAD_REQUEST, "registration refused: " + e.getMessage(), e);
+            registering = true;
+            if (registry.loop().inEventLoop()) {
+                register(ctx, registration);
+            } else {
+                registry.loop().execute(() -> register(ctx, registration));
             }
-            ctx.writeAndFlush(new RegistrationAck(directorId, registry.size()));
         } else if (message instanceof Drain drain && worker != null) {
             registry.drain(worker, drain.reason());
+        } else if (message instanceof Drain drain && registering) {
+            drainWhenRegistered = drain.reason();
         } else {
             throw new ProtocolException(ErrorCode.UNEXPECTED_MESSAGE,
                     "unexpected " + message.frameType() + " frame on a registration stream");
+        }
+    }
+
+    /** On the registry's loop; the outcome goes back to the stream's. */
+    private void register(ChannelHandlerContext ctx, WorkerRegistration registration) {
+        WorkerEndpoint registered;
+        try {
+            registered = registry.register(registration);
+        } catch (InvalidRegistrationException e) {
+            meters.registrationRefused();
+            LogLine.warn(log).field("peer", Peers.address(ctx.channel())).field("worker.label", e.label())
+                    .quoted("problem", e.getMessage())
+                    .log("refused worker registration; other workers are not affected");
+            ProtocolException refused = new ProtocolException(ErrorCode.BAD_REQUEST,
+                    "registration refused: " + e.getMessage(), e);
+            onStreamLoop(ctx, () -> {
+                registering = false;
+                exceptionCaught(ctx, refused);
+            });
+            return;
+        }
+        int known = registry.size();
+        onStreamLoop(ctx, () -> registered(ctx, registered, known));
+    }
+
+    private void registered(ChannelHandlerContext ctx, WorkerEndpoint registered, int known) {
+        registering = false;
+        worker = registered;
+        if (!ctx.channel().isActive()) {
+            registry.registrationClosed(registered); // closed while the registry was at it
+            return;
+        }
+        ctx.writeAndFlush(new RegistrationAck(directorId, known));
+        if (drainWhenRegistered != null) {
+            registry.drain(registered, drainWhenRegistered);
+        }
+    }
+
+    private static void onStreamLoop(ChannelHandlerContext ctx, Runnable task) {
+        if (ctx.executor().inEventLoop()) {
+            task.run();
+        } else {
+            ctx.executor().execute(task);
         }
     }
 

@@ -1,18 +1,21 @@
 package io.connectionswap.director.registry;
 
-import io.connectionswap.director.relay.RelaySession;
 import io.connectionswap.protocol.quic.HostPort;
 import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.LinkedHashSet;
-import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * One worker as the director sees it. Mutable state is only touched on the routing event loop; the volatile
- * fields are read by the Actuator health endpoint from other threads.
+ * One worker as the director sees it. Its state is changed on the registry's loop only; the routing loops read it
+ * (volatile fields), count their streams on it and note its signs of life; the Actuator health endpoint reads it
+ * from other threads.
  */
 public final class WorkerEndpoint {
+
+    /** Signs of life closer together than this are not written again (every routing loop writes them per frame). */
+    private static final long ALIVE_RESOLUTION_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
     private volatile String label;
     private final HostPort address;
@@ -23,7 +26,6 @@ public final class WorkerEndpoint {
     private final String tlsName;
     private volatile WorkerSource source;
     private boolean inDns;
-    private final Set<RelaySession> sessions = new LinkedHashSet<>();
     private volatile WorkerState state = WorkerState.PENDING;
     private volatile String stateReason = "registered";
     private volatile Instant stateSince = Instant.now();
@@ -33,10 +35,10 @@ public final class WorkerEndpoint {
     private volatile Instant lastPollAt;
     private volatile String lastPollResult;
     private volatile boolean pollInFlight;
-    private volatile int activeStreams;
+    private final AtomicInteger activeStreams = new AtomicInteger();
     private volatile Instant unreachableSince;
-    private long lastFrameNanos = System.nanoTime();
-    private long lastEchoNanos = lastFrameNanos;
+    private volatile long lastFrameNanos = System.nanoTime();
+    private volatile long lastEchoNanos = lastFrameNanos;
     private volatile WorkerConnection link;
     private boolean linkPending;
     private boolean registrationOpen;
@@ -126,8 +128,9 @@ public final class WorkerEndpoint {
         return lastPollResult;
     }
 
+    /** Relayed streams on this worker now, over every routing loop. */
     public int activeStreams() {
-        return activeStreams;
+        return activeStreams.get();
     }
 
     public boolean linkUp() {
@@ -140,9 +143,14 @@ public final class WorkerEndpoint {
         return state == WorkerState.HEALTHY && linkUp();
     }
 
-    /** A frame arrived from this worker on any of its streams (routing loop only). */
+    /**
+     * A frame arrived from this worker on any of its streams (any routing loop; per relayed frame, so the shared
+     * field is written at most once per {@link #ALIVE_RESOLUTION_NANOS}).
+     */
     public void heardFrom(long nanos) {
-        lastFrameNanos = nanos;
+        if (nanos - lastFrameNanos > ALIVE_RESOLUTION_NANOS) {
+            lastFrameNanos = nanos;
+        }
     }
 
     /** When a frame last arrived from this worker on any stream; its creation time before the first one. */
@@ -150,7 +158,7 @@ public final class WorkerEndpoint {
         return lastFrameNanos;
     }
 
-    /** The worker echoed a heartbeat on the director's link to it: its event loop runs (routing loop only). */
+    /** The worker echoed a heartbeat on the director's link to it: its event loop runs (any routing loop). */
     public void echoed(long nanos) {
         lastEchoNanos = nanos;
     }
@@ -168,18 +176,14 @@ public final class WorkerEndpoint {
         return tokenInterval.isZero();
     }
 
-    public Set<RelaySession> sessions() {
-        return sessions;
+    /** A relay session began on this worker (any routing loop). */
+    public void streamStarted() {
+        activeStreams.incrementAndGet();
     }
 
-    public void sessionStarted(RelaySession session) {
-        sessions.add(session);
-        activeStreams = sessions.size();
-    }
-
-    public void sessionEnded(RelaySession session) {
-        sessions.remove(session);
-        activeStreams = sessions.size();
+    /** A relay session on this worker ended or moved away (any routing loop). */
+    public void streamEnded() {
+        activeStreams.decrementAndGet();
     }
 
     /** A worker found through DNS registered itself: take its name, health URL and token interval. */

@@ -17,7 +17,9 @@ import io.netty.util.concurrent.Promise;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 import java.util.function.LongConsumer;
 
@@ -32,33 +34,79 @@ import java.util.function.LongConsumer;
  * receives ({@code QuicheQuicChannel.handleWritableStreams}: a JNI call per stream), so the cost of one relayed token
  * grows with the streams its worker connection carries. Spreading a worker's streams over a few connections divides
  * that walk ({@code CONNECTION_SWAP_WORKER_LINK_CONNECTIONS}; bench/README measures it).
+ *
+ * <p>With several routing loops the connections are shared among them, at least one each: a stream is opened on a
+ * connection of the loop that asks, so a relay session's two streams are on one thread.
  */
 final class WorkerLink implements WorkerConnection {
 
     private final List<QuicChannel> connections;
+    private final List<LoopShare> shares;
     private volatile String lostReason = "connection closed";
+    /** Set on the registry's loop. */
     private boolean lost;
-    /** The connection the next stream opens on (routing loop only). */
-    private int next;
 
     private WorkerLink(List<QuicChannel> connections) {
         this.connections = List.copyOf(connections);
+        Map<EventLoop, List<QuicChannel>> byLoop = new LinkedHashMap<>();
+        for (QuicChannel connection : connections) {
+            byLoop.computeIfAbsent(connection.eventLoop(), loop -> new ArrayList<>()).add(connection);
+        }
+        List<LoopShare> built = new ArrayList<>(byLoop.size());
+        byLoop.forEach((loop, own) -> built.add(new LoopShare(loop, own)));
+        this.shares = List.copyOf(built);
     }
 
-    /**
-     * Opens {@code count} connections; {@code onLost} runs once (on the routing loop) when any of them closes for any
-     * reason or the heartbeat misses its echoes, {@code onEcho} at every heartbeat echo (the worker process is alive).
-     * Fails, closing what did connect, when any connection fails.
-     */
+    /** The connections one routing loop opens streams on, in turn; {@code next} is touched on that loop only. */
+    private static final class LoopShare {
+        final EventLoop loop;
+        final List<QuicChannel> connections;
+        int next;
+
+        LoopShare(EventLoop loop, List<QuicChannel> connections) {
+            this.loop = loop;
+            this.connections = List.copyOf(connections);
+        }
+
+        QuicChannel nextConnection() {
+            QuicChannel connection = connections.get(next);
+            next = (next + 1) % connections.size();
+            return connection;
+        }
+    }
+
+    /** How many of {@code count} connections connector {@code index} of {@code connectors} opens: shared, at least 1. */
+    static int share(int count, int connectors, int index) {
+        return Math.max(1, count / connectors + (index < count % connectors ? 1 : 0));
+    }
+
+    /** As {@link #connect(List, EventLoop, InetSocketAddress, String, FrameLimits, Duration, Duration, int,
+     * Consumer, LongConsumer)} with one connector. */
     static Future<WorkerLink> connect(QuicConnector connector, EventLoop loop, InetSocketAddress remote, String tlsName,
                                       FrameLimits frameLimits, Duration heartbeatInterval, Duration heartbeatTimeout,
                                       int count, Consumer<String> onLost, LongConsumer onEcho) {
+        return connect(List.of(connector), loop, remote, tlsName, frameLimits, heartbeatInterval, heartbeatTimeout,
+                count, onLost, onEcho);
+    }
+
+    /**
+     * Opens {@code count} connections, shared among {@code connectors} (one per routing loop, each opening sockets on
+     * its loop; at least one each); {@code onLost} runs once (on {@code loop}, the registry's) when any of them closes
+     * for any reason or the heartbeat misses its echoes, {@code onEcho} at every heartbeat echo (the worker process
+     * is alive; on the connection's loop). Fails, closing what did connect, when any connection fails.
+     */
+    static Future<WorkerLink> connect(List<QuicConnector> connectors, EventLoop loop, InetSocketAddress remote,
+                                      String tlsName, FrameLimits frameLimits, Duration heartbeatInterval,
+                                      Duration heartbeatTimeout, int count, Consumer<String> onLost,
+                                      LongConsumer onEcho) {
         Promise<WorkerLink> result = loop.newPromise();
         List<Future<QuicChannel>> attempts = new ArrayList<>(count);
-        for (int i = 0; i < count; i++) {
-            attempts.add(connector.connect(remote, tlsName, null, null));
+        for (int c = 0; c < connectors.size(); c++) {
+            for (int i = 0; i < share(count, connectors.size(), c); i++) {
+                attempts.add(connectors.get(c).connect(remote, tlsName, null, null));
+            }
         }
-        int[] pending = {count};
+        int[] pending = {attempts.size()};
         for (Future<QuicChannel> attempt : attempts) {
             attempt.addListener(done -> loop.execute(() -> {
                 if (--pending[0] == 0) {
@@ -123,12 +171,18 @@ final class WorkerLink implements WorkerConnection {
         return true;
     }
 
-    /** Opens a bidirectional stream to the worker, on the next connection in turn, with {@code handler}. */
+    /**
+     * Opens a bidirectional stream to the worker with {@code handler}, on the next connection in turn of the calling
+     * routing loop's share (from another thread: on the first connection; Netty hands the work to its loop).
+     */
     @Override
     public Future<QuicStreamChannel> openStream(ChannelHandler handler) {
-        QuicChannel connection = connections.get(next);
-        next = (next + 1) % connections.size();
-        return connection.createStream(QuicStreamType.BIDIRECTIONAL, handler);
+        for (LoopShare share : shares) {
+            if (share.loop.inEventLoop()) {
+                return share.nextConnection().createStream(QuicStreamType.BIDIRECTIONAL, handler);
+            }
+        }
+        return connections.get(0).createStream(QuicStreamType.BIDIRECTIONAL, handler);
     }
 
     @Override

@@ -26,7 +26,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The workers the director knows, keyed by the address it dials, and their health state machine. A worker that
- * restarts on the same address replaces its old entry (listed once). Mutated only on the routing loop.
+ * restarts on the same address replaces its old entry (listed once). Mutated only on the registry's loop (the first
+ * routing loop); every routing loop picks workers from its published snapshot.
  *
  * <p>State machine: PENDING becomes HEALTHY on the first UP poll once the QUIC link is up. HEALTHY becomes
  * UNHEALTHY after {@code downThreshold} DOWN/OUT_OF_SERVICE answers, {@code unreachableThreshold} refused or timed
@@ -47,7 +48,7 @@ public final class WorkerRegistry {
     private final WorkerSelector selector = new WorkerSelector();
     private volatile List<WorkerEndpoint> snapshot = List.of();
     private final DirectorMeters meters;
-    private WorkerFailureListener failureListener = (worker, reason, detail) -> { };
+    private final List<WorkerFailureListener> failureListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     public WorkerRegistry(EventLoop loop, Executor blocking, WorkerConnector connector, DirectorProperties properties,
                           HealthProperties health, DirectorMeters meters) {
@@ -59,8 +60,15 @@ public final class WorkerRegistry {
         this.health = health;
     }
 
+    /** {@code listener} hears of every failed worker, on the registry's loop (each routing loop's relay registers). */
     public void onWorkerFailed(WorkerFailureListener listener) {
-        this.failureListener = listener;
+        failureListeners.add(listener);
+    }
+
+    private void workerFailed(WorkerEndpoint worker, String reason, String detail) {
+        for (WorkerFailureListener listener : failureListeners) {
+            listener.workerFailed(worker, reason, detail);
+        }
     }
 
     public EventLoop loop() {
@@ -161,8 +169,9 @@ public final class WorkerRegistry {
         }
     }
 
+    /** Workers known (any thread: the published snapshot). */
     public int size() {
-        return workers.size();
+        return snapshot.size();
     }
 
     /**
@@ -180,37 +189,48 @@ public final class WorkerRegistry {
         return held;
     }
 
-    /** The worker asked to drain: no new streams, and its streams move away now. */
+    /** The worker asked to drain: no new streams, and its streams move away now. Any thread. */
     public void drain(WorkerEndpoint worker, String reason) {
-        assert loop.inEventLoop();
+        if (!loop.inEventLoop()) {
+            loop.execute(() -> drain(worker, reason));
+            return;
+        }
         if (!isCurrent(worker) || worker.state() == WorkerState.DRAINING) {
             return;
         }
         LogLine.info(log).field("worker.addr", worker.address()).field("worker.label", worker.label())
-                .field("streams", worker.sessions().size()).field("reason", reason)
+                .field("streams", worker.activeStreams()).field("reason", reason)
                 .log("worker draining; moving its streams");
         worker.state(WorkerState.DRAINING, "drain: " + reason);
-        failureListener.workerFailed(worker, "drain", "worker " + worker.label() + " is draining (" + reason + ")");
+        workerFailed(worker, "drain", "worker " + worker.label() + " is draining (" + reason + ")");
     }
 
+    /** The worker's registration stream closed. Any thread. */
     public void registrationClosed(WorkerEndpoint worker) {
+        if (!loop.inEventLoop()) {
+            loop.execute(() -> registrationClosed(worker));
+            return;
+        }
         worker.registrationOpen(false);
     }
 
-    /** A stream on this worker stalled: take it out of rotation like a failed health check. */
+    /** A stream on this worker stalled: take it out of rotation like a failed health check. Any thread. */
     public void stalled(WorkerEndpoint worker, String detail) {
+        if (!loop.inEventLoop()) {
+            loop.execute(() -> stalled(worker, detail));
+            return;
+        }
         markUnhealthy(worker, "stall", detail);
     }
 
-    /** Picks a worker serving {@code model} (null: any) for a stream; null when none is eligible. */
+    /** Picks a worker serving {@code model} (null: any) for a stream; null when none is eligible. Any thread. */
     public WorkerEndpoint pick(String avoidLabel, String model) {
-        assert loop.inEventLoop();
-        return selector.pick(workers.values(), avoidLabel, model);
+        return selector.pick(snapshot, avoidLabel, model);
     }
 
-    /** Whether any known worker, healthy or not, serves {@code model}. */
+    /** Whether any known worker, healthy or not, serves {@code model}. Any thread. */
     public boolean anyServes(String model) {
-        for (WorkerEndpoint worker : workers.values()) {
+        for (WorkerEndpoint worker : snapshot) {
             if (worker.serves(model)) {
                 return true;
             }
@@ -223,7 +243,8 @@ public final class WorkerRegistry {
             WorkerEndpoint worker, io.netty.channel.ChannelHandler initializer) {
         WorkerConnection link = worker.link();
         if (link == null || !link.isUp()) {
-            return loop.newFailedFuture(new IllegalStateException("no connection to worker " + worker));
+            return io.netty.util.concurrent.ImmediateEventExecutor.INSTANCE.newFailedFuture(
+                    new IllegalStateException("no connection to worker " + worker)); // heard on the caller's loop
         }
         return link.openStream(initializer);
     }
@@ -282,19 +303,19 @@ public final class WorkerRegistry {
     private void markUnhealthy(WorkerEndpoint worker, String reason, String detail) {
         if (!isCurrent(worker) || worker.state() == WorkerState.DRAINING) {
             if (worker.state() == WorkerState.DRAINING) {
-                failureListener.workerFailed(worker, reason, detail); // streams still on it must move all the same
+                workerFailed(worker, reason, detail); // streams still on it must move all the same
             }
             return;
         }
         if (worker.state() != WorkerState.UNHEALTHY) {
             LogLine.warn(log).field("worker.addr", worker.address()).field("worker.label", worker.label())
-                    .field("reason", reason).field("streams", worker.sessions().size()).quoted("problem", detail)
+                    .field("reason", reason).field("streams", worker.activeStreams()).quoted("problem", detail)
                     .log("worker unhealthy");
         }
         worker.state(WorkerState.UNHEALTHY, reason + ": " + detail);
         worker.resetSuccesses();
         publish();
-        failureListener.workerFailed(worker, reason, detail);
+        workerFailed(worker, reason, detail);
     }
 
     private void maybeEvict(WorkerEndpoint worker) {
@@ -310,7 +331,7 @@ public final class WorkerRegistry {
     private void remove(WorkerEndpoint worker, String reason, String detail) {
         workers.remove(worker.address().toString());
         publish();
-        failureListener.workerFailed(worker, reason, detail);
+        workerFailed(worker, reason, detail);
         WorkerConnection link = worker.link();
         if (link != null) {
             link.close(detail);

@@ -1,15 +1,19 @@
 package io.connectionswap.director.registry;
 
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Picks the worker for a new or resumed stream: among the eligible workers that serve the requested model, the one
- * with the fewest active streams, round robin among equals. The worker to avoid (the one that just failed this generation) is skipped unless it is the only
- * eligible one. Not thread-safe: used on the routing loop only.
+ * with the fewest active streams, round robin among equals. The worker to avoid (the one that just failed this
+ * generation) is skipped unless it is the only eligible one. Any routing loop may pick at once: each worker's load is
+ * read once per pick.
  */
 final class WorkerSelector {
 
-    private long turn;
+    private final AtomicLong turn = new AtomicLong();
 
     WorkerEndpoint pick(Collection<WorkerEndpoint> workers, String avoidLabel, String model) {
         WorkerEndpoint picked = pickAvoiding(workers, avoidLabel, model);
@@ -17,35 +21,24 @@ final class WorkerSelector {
     }
 
     private WorkerEndpoint pickAvoiding(Collection<WorkerEndpoint> workers, String avoidLabel, String model) {
-        WorkerEndpoint best = null;
-        int tiedCount = 0;
+        List<WorkerEndpoint> leastLoaded = new ArrayList<>(workers.size());
         int fewest = Integer.MAX_VALUE;
         for (WorkerEndpoint worker : workers) {
             if (!worker.eligible() || worker.label().equals(avoidLabel) || !worker.serves(model)) {
                 continue;
             }
-            int load = worker.sessions().size();
+            int load = worker.activeStreams();
             if (load < fewest) {
                 fewest = load;
-                tiedCount = 1;
-            } else if (load == fewest) {
-                tiedCount++;
+                leastLoaded.clear();
+            }
+            if (load == fewest) {
+                leastLoaded.add(worker);
             }
         }
-        if (tiedCount == 0) {
+        if (leastLoaded.isEmpty()) {
             return null;
         }
-        long chosen = Math.floorMod(turn++, tiedCount);
-        int index = 0;
-        for (WorkerEndpoint worker : workers) {
-            if (worker.eligible() && !worker.label().equals(avoidLabel) && worker.serves(model)
-                    && worker.sessions().size() == fewest) {
-                if (index++ == chosen) {
-                    best = worker;
-                    break;
-                }
-            }
-        }
-        return best;
+        return leastLoaded.get((int) Math.floorMod(turn.getAndIncrement(), (long) leastLoaded.size()));
     }
 }

@@ -22,6 +22,7 @@ import io.connectionswap.protocol.quic.StreamPipelines;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoop;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.quic.QuicStreamChannel;
 import io.netty.handler.codec.quic.QuicStreamResetException;
@@ -37,14 +38,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Opens relay sessions for client streams and moves them when their worker fails. Its {@link SessionWatch} finds
- * hung workers and stalled streams ({@link StallWatch}) and ends sessions past their limits. Routing loop only.
+ * Opens relay sessions for the client streams of one routing loop and moves them when their worker fails. Its
+ * {@link SessionWatch} finds hung workers and stalled streams ({@link StallWatch}) and ends sessions past their
+ * limits. Everything runs on its loop; a failed worker is heard of on the registry's loop and handled here on this
+ * one.
  */
 public final class Relay implements WorkerFailureListener, SessionEvents {
 
     private static final Logger log = LoggerFactory.getLogger(Relay.class);
 
     private final WorkerRegistry registry;
+    private final EventLoop loop;
     private final DirectorProperties properties;
     private final LimitProperties limits;
     private final FrameLimits frameLimits;
@@ -53,6 +57,7 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
     private final RelayTracing tracing;
     private final LongSupplier clock;
     private final Set<RelaySession> sessions = new LinkedHashSet<>();
+    private final Map<WorkerEndpoint, Set<RelaySession>> sessionsByWorker = new HashMap<>();
     private final PendingFirstTokens pendingSwaps = new PendingFirstTokens(TimeUnit.MINUTES.toNanos(5));
     private final PendingFirstTokens pendingFirstTokens = new PendingFirstTokens(TimeUnit.MINUTES.toNanos(5));
     private final SessionWatch watch;
@@ -80,6 +85,13 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
 
     public Relay(WorkerRegistry registry, DirectorProperties properties, LimitProperties limits, FrameLimits frameLimits,
                  DirectorMeters meters, RelayTracing tracing, LongSupplier clock) {
+        this(registry.loop(), registry, properties, limits, frameLimits, meters, tracing, clock);
+    }
+
+    /** The relay of routing loop {@code loop}. */
+    public Relay(EventLoop loop, WorkerRegistry registry, DirectorProperties properties, LimitProperties limits,
+                 FrameLimits frameLimits, DirectorMeters meters, RelayTracing tracing, LongSupplier clock) {
+        this.loop = loop;
         this.tracing = tracing;
         this.clock = clock;
         this.registry = registry;
@@ -93,12 +105,17 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
         registry.onWorkerFailed(this);
     }
 
+    /** Sessions running on this loop (any thread). */
     public int activeSessions() {
         return activeSessions;
     }
 
+    public EventLoop loop() {
+        return loop;
+    }
+
     public void start() {
-        watch.start();
+        watch.start(loop);
     }
 
     /**
@@ -107,7 +124,7 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
      */
     public void stop() {
         watch.stop();
-        registry.loop().execute(() -> {
+        loop.execute(() -> {
             for (RelaySession session : new ArrayList<>(sessions)) {
                 session.directorStopping();
             }
@@ -131,13 +148,14 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
         return moved;
     }
 
-    /** Running sessions per client connection id (the drain closes a connection once it has none). Routing loop. */
-    public Map<String, Integer> sessionsByConnection() {
-        Map<String, Integer> counts = new HashMap<>();
+    /** Whether a session runs for client connection {@code connectionId} (the drain closes one with none). Its loop. */
+    public boolean hasSessions(String connectionId) {
         for (RelaySession session : sessions) {
-            counts.merge(session.connectionId(), 1, Integer::sum);
+            if (session.connectionId().equals(connectionId)) {
+                return true;
+            }
         }
-        return counts;
+        return false;
     }
 
     /** A client asked for a generation (or to resume one) on {@code client}. Returns the session, or null. */
@@ -194,7 +212,8 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
         RelaySession session = new RelaySession(streamId, connectionId, clientSide, handedOver, worker, this,
                 properties.migrationLimit(), span);
         sessions.add(session);
-        worker.sessionStarted(session);
+        sessionsByWorker.computeIfAbsent(worker, key -> new LinkedHashSet<>()).add(session);
+        worker.streamStarted();
         activeSessions = sessions.size();
         boolean resumed = request.resumeAfter() > 0 || request.migrations() > 0;
         meters.streamStarted(resumed);
@@ -226,18 +245,33 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
         return null;
     }
 
+    /** Moves this loop's sessions on {@code worker}; heard on the registry's loop, done on this one. */
     @Override
     public void workerFailed(WorkerEndpoint worker, String reason, String detail) {
-        List<RelaySession> affected = new ArrayList<>(worker.sessions());
-        for (RelaySession session : affected) {
+        if (!loop.inEventLoop()) {
+            loop.execute(() -> workerFailed(worker, reason, detail));
+            return;
+        }
+        Set<RelaySession> onWorker = sessionsByWorker.get(worker);
+        if (onWorker == null) {
+            return;
+        }
+        for (RelaySession session : new ArrayList<>(onWorker)) {
             session.swap(reason, detail);
         }
     }
 
     @Override
     public void sessionEnded(RelaySession session) {
-        sessions.remove(session);
-        session.worker().sessionEnded(session);
+        if (!sessions.remove(session)) {
+            return;
+        }
+        WorkerEndpoint worker = session.worker();
+        Set<RelaySession> onWorker = sessionsByWorker.get(worker);
+        if (onWorker != null && onWorker.remove(session) && onWorker.isEmpty()) {
+            sessionsByWorker.remove(worker);
+        }
+        worker.streamEnded();
         activeSessions = sessions.size();
     }
 

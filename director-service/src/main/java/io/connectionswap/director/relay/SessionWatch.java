@@ -13,7 +13,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The relay's periodic round on the routing loop, every half stall minimum: ends sessions past their limits (a
+ * The relay's periodic round on its routing loop, every half stall minimum: ends sessions past their limits (a
  * client that stopped reading, a session that lived too long), then acts on the {@link StallWatch}'s decisions. A
  * round that fails is logged and counted ({@code connection_swap_task_failures_total{task="stall_watch"}}); the next
  * round runs all the same.
@@ -43,9 +43,10 @@ final class SessionWatch {
         this.housekeeping = housekeeping;
     }
 
-    void start() {
+    /** Runs a round every period on {@code loop}, the relay's own. */
+    void start(io.netty.channel.EventLoop loop) {
         lastRoundNanos = System.nanoTime();
-        task = registry.loop().scheduleAtFixedRate(this::run, periodNanos, periodNanos, TimeUnit.NANOSECONDS);
+        task = loop.scheduleAtFixedRate(this::run, periodNanos, periodNanos, TimeUnit.NANOSECONDS);
     }
 
     void stop() {

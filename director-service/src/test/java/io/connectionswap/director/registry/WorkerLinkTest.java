@@ -41,7 +41,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A worker link over real QUIC on loopback with the development PKI (mutual TLS): its streams spread over its
- * connections in turn, it is lost once when any connection closes, and it fails whole when a connection fails.
+ * connections in turn (each routing loop on its own share of them), it is lost once when any connection closes, and it
+ * fails whole when a connection fails.
  */
 class WorkerLinkTest {
 
@@ -59,6 +60,7 @@ class WorkerLinkTest {
     private final List<QuicChannel> workerSideConnections = new CopyOnWriteArrayList<>();
     private QuicServerEndpoint worker;
     private QuicConnector connector;
+    private TlsContexts directorTls;
 
     @BeforeEach
     void startWorker(@TempDir Path pki) throws Exception {
@@ -83,7 +85,7 @@ class WorkerLinkTest {
                         });
                     }
                 }, null));
-        TlsContexts directorTls = TlsContexts.client("director", TlsIdentity.of(pki, "director").material());
+        directorTls = TlsContexts.client("director", TlsIdentity.of(pki, "director").material());
         connector = new QuicConnector(directorLoop, SHORT_IDLE, directorTls.clientContext());
     }
 
@@ -114,6 +116,49 @@ class WorkerLinkTest {
         assertThat(streamsByConnection).hasSize(3);
         assertThat(streamsByConnection.values().stream().map(AtomicInteger::get).toList()).containsOnly(4);
         await("the link counts its streams").atMost(DEADLINE).until(() -> link.streamsHeld() == 12);
+    }
+
+    @Test
+    void withTwoRoutingLoopsEachOpensStreamsOnItsOwnShareOfTheConnections() throws Exception {
+        EventLoopGroup routing = QuicEventLoops.create("test-routing", 2);
+        try {
+            List<EventLoop> loops = List.of(routing.next(), routing.next());
+            assertThat(loops.get(0)).isNotSameAs(loops.get(1));
+            List<QuicConnector> connectors = loops.stream()
+                    .map(loop -> new QuicConnector(loop, SHORT_IDLE, directorTls.clientContext())).toList();
+            WorkerLink link = loops.get(0).submit(() -> WorkerLink.connect(connectors, loops.get(0),
+                    new InetSocketAddress("127.0.0.1", worker.localAddress().getPort()), "localhost",
+                    FrameLimits.DEFAULTS, Duration.ofMillis(100), NO_ECHO_NEEDED, 4, reason -> { }, nanos -> { }))
+                    .get(DEADLINE.toSeconds(), TimeUnit.SECONDS).get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+
+            assertThat(link.connections()).isEqualTo(4);
+            for (EventLoop loop : loops) {
+                for (int i = 0; i < 4; i++) {
+                    QuicStreamChannel stream = loop.submit(() -> link.openStream(new ChannelInboundHandlerAdapter()))
+                            .get(DEADLINE.toSeconds(), TimeUnit.SECONDS).get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+                    assertThat(stream.eventLoop()).as("a stream lives on the loop that opened it").isSameAs(loop);
+                    stream.writeAndFlush(Unpooled.wrappedBuffer(new byte[] {1}));
+                }
+            }
+
+            // two connections per loop, each with its heartbeat and two of its loop's four streams
+            await("the worker has every stream").atMost(DEADLINE).until(() -> streamsByConnection.values().stream()
+                    .mapToInt(AtomicInteger::get).sum() == 12);
+            assertThat(streamsByConnection).hasSize(4);
+            assertThat(streamsByConnection.values().stream().map(AtomicInteger::get).toList()).containsOnly(3);
+        } finally {
+            routing.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void theConnectionsAreSharedAmongTheLoopsAtLeastOneEach() {
+        assertThat(List.of(WorkerLink.share(4, 2, 0), WorkerLink.share(4, 2, 1))).containsExactly(2, 2);
+        assertThat(List.of(WorkerLink.share(3, 2, 0), WorkerLink.share(3, 2, 1))).containsExactly(2, 1);
+        assertThat(List.of(WorkerLink.share(1, 2, 0), WorkerLink.share(1, 2, 1))).containsExactly(1, 1);
+        assertThat(List.of(WorkerLink.share(5, 3, 0), WorkerLink.share(5, 3, 1), WorkerLink.share(5, 3, 2)))
+                .containsExactly(2, 2, 1);
+        assertThat(WorkerLink.share(4, 1, 0)).isEqualTo(4);
     }
 
     @Test

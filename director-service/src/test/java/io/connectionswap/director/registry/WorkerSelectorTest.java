@@ -2,14 +2,12 @@ package io.connectionswap.director.registry;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.connectionswap.director.relay.RelaySession;
 import io.connectionswap.protocol.quic.HostPort;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import org.mockito.Mockito;
 
 class WorkerSelectorTest {
 
@@ -20,7 +18,7 @@ class WorkerSelectorTest {
         WorkerEndpoint a = eligible("worker-a");
         WorkerEndpoint b = eligible("worker-b");
         WorkerEndpoint c = eligible("worker-c");
-        a.sessionStarted(Mockito.mock(RelaySession.class));
+        a.streamStarted();
         List<String> picks = new ArrayList<>();
         for (int i = 0; i < 4; i++) {
             picks.add(selector.pick(List.of(a, b, c), null, null).label());

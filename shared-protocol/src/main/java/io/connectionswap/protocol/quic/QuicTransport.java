@@ -12,9 +12,11 @@ import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.DatagramChannel;
+import io.netty.channel.socket.nio.NioChannelOption;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.handler.codec.quic.EpollQuicUtils;
 import io.netty.handler.codec.quic.SegmentedDatagramPacketAllocator;
+import java.net.StandardSocketOptions;
 import java.util.Locale;
 
 /**
@@ -79,6 +81,15 @@ public enum QuicTransport {
                             new FixedRecvByteBufAllocator(MAX_DATAGRAM_BYTES * DATAGRAMS_PER_READ));
         }
         return bootstrap;
+    }
+
+    /**
+     * Lets several sockets bind the same UDP address (SO_REUSEPORT): the kernel spreads the peers over them by their
+     * address and port, so one peer's datagrams always reach the same socket while the set of sockets is unchanged.
+     */
+    Bootstrap sharedPort(Bootstrap bootstrap) {
+        return this == EPOLL ? bootstrap.option(EpollChannelOption.SO_REUSEPORT, true)
+                : bootstrap.option(NioChannelOption.of(StandardSocketOptions.SO_REUSEPORT), true);
     }
 
     Class<? extends DatagramChannel> datagramChannel() {

@@ -1,0 +1,96 @@
+package io.connectionswap.director.relay;
+
+import io.connectionswap.director.config.DirectorProperties;
+import io.connectionswap.director.config.LimitProperties;
+import io.connectionswap.director.config.RoutingLoops;
+import io.connectionswap.director.metrics.DirectorMeters;
+import io.connectionswap.director.registry.WorkerRegistry;
+import io.connectionswap.director.tracing.RelayTracing;
+import io.connectionswap.protocol.frame.FrameLimits;
+import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One {@link Relay} per routing loop, shared-nothing: a client stream is relayed by the relay of the loop its
+ * connection lives on, over that loop's connections to the worker. This class only finds the right one and adds
+ * their figures up.
+ */
+public final class Relays {
+
+    private final List<Relay> relays;
+
+    public Relays(List<Relay> relays) {
+        if (relays.isEmpty()) {
+            throw new IllegalArgumentException("relays: none (expected: one per routing loop)");
+        }
+        this.relays = List.copyOf(relays);
+    }
+
+    /** A relay on each of {@code loops}, each hearing of failed workers from {@code registry}. */
+    public static Relays create(RoutingLoops loops, WorkerRegistry registry, DirectorProperties properties,
+                                LimitProperties limits, FrameLimits frameLimits, DirectorMeters meters,
+                                RelayTracing tracing) {
+        List<Relay> relays = new ArrayList<>(loops.size());
+        for (EventLoop loop : loops.all()) {
+            relays.add(new Relay(loop, registry, properties, limits, frameLimits, meters, tracing, System::nanoTime));
+        }
+        return new Relays(relays);
+    }
+
+    /** The relay of {@code loop}; the first one when {@code loop} is not a routing loop. */
+    public Relay of(EventLoop loop) {
+        for (Relay relay : relays) {
+            if (relay.loop() == loop) {
+                return relay;
+            }
+        }
+        return relays.get(0);
+    }
+
+    public List<Relay> all() {
+        return relays;
+    }
+
+    /** Sessions running on every loop (any thread). */
+    public int activeSessions() {
+        int active = 0;
+        for (Relay relay : relays) {
+            active += relay.activeSessions();
+        }
+        return active;
+    }
+
+    public void start() {
+        relays.forEach(Relay::start);
+    }
+
+    public void stop() {
+        relays.forEach(Relay::stop);
+    }
+
+    /**
+     * Each relay drains on its own loop ({@link Relay#drain}); completes, on {@code loop}, with how many generations
+     * were asked to move in all.
+     */
+    public Future<Integer> drain(String why, EventLoop loop) {
+        Promise<Integer> drained = loop.newPromise();
+        AtomicInteger moved = new AtomicInteger();
+        AtomicInteger pending = new AtomicInteger(relays.size());
+        for (Relay relay : relays) {
+            relay.loop().execute(() -> {
+                try {
+                    moved.addAndGet(relay.drain(why));
+                } finally {
+                    if (pending.decrementAndGet() == 0) {
+                        loop.execute(() -> drained.trySuccess(moved.get()));
+                    }
+                }
+            });
+        }
+        return drained;
+    }
+}
