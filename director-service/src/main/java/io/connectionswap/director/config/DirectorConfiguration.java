@@ -25,7 +25,8 @@ public class DirectorConfiguration {
      */
     @Bean(destroyMethod = "shutdownGracefully")
     EventLoopGroup directorEventLoopGroup(DirectorProperties properties) {
-        return QuicEventLoops.create("director-quic", properties.routingLoopCount(), properties.transport());
+        // threads "routing-P-N": short enough for /proc/<pid>/task/*/comm (15 characters) to tell the loops apart
+        return QuicEventLoops.create("routing", properties.routingLoopCount(), properties.transport());
     }
 
     @Bean

@@ -4,7 +4,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
 
-/** Creates event loop groups with threads named after their role, e.g. {@code director-quic-1-1}. */
+/** Creates event loop groups with threads named after their role, e.g. {@code routing-1-1}. */
 public final class QuicEventLoops {
 
     private QuicEventLoops() {
