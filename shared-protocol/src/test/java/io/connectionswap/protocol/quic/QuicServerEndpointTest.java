@@ -22,10 +22,11 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A server bound once per event loop on one port (SO_REUSEPORT), on both transports where epoll loads. */
+/** A server bound once per event loop on one port (SO_REUSEPORT), on nio and on the default transport (epoll here). */
 class QuicServerEndpointTest {
 
     private static final Duration DEADLINE = Duration.ofSeconds(20);
@@ -39,10 +40,11 @@ class QuicServerEndpointTest {
         groups.forEach(group -> group.shutdownGracefully(0, 1, TimeUnit.SECONDS));
     }
 
-    @Test
-    void eachLoopServesTheConnectionsTheKernelHandsItsSocket(@TempDir Path pki) throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"nio", "auto"})
+    void eachLoopServesTheConnectionsTheKernelHandsItsSocket(String transport, @TempDir Path pki) throws Exception {
         DevelopmentPki.create(pki);
-        List<EventLoop> loops = loops("test-shared", 2, QuicTransport.fromSetting("test", "auto"));
+        List<EventLoop> loops = loops("test-shared", 2, QuicTransport.fromSetting("test", transport));
         Set<EventLoop> servingLoops = ConcurrentHashMap.newKeySet();
         TlsContexts serverTls = TlsContexts.server("director", TlsIdentity.of(pki, "director").material(),
                 ClientCertificates.anyOfTheCa(false));
@@ -79,15 +81,16 @@ class QuicServerEndpointTest {
         opened.forEach(connection -> connection.close().awaitUninterruptibly(5, TimeUnit.SECONDS));
     }
 
-    @Test
-    void aPortTakenBySharedSocketsIsNotSharedAgain() {
-        List<EventLoop> loops = loops("test-first", 2, QuicTransport.fromSetting("test", "auto"));
+    @ParameterizedTest
+    @ValueSource(strings = {"nio", "auto"})
+    void aPortTakenBySharedSocketsIsNotSharedAgain(String transport) {
+        List<EventLoop> loops = loops("test-first", 2, QuicTransport.fromSetting("test", transport));
         QuicServerEndpoint first = QuicServerEndpoint.bindShared("first", loops, HostPort.parse("test", "127.0.0.1:0"),
                 ChannelInboundHandlerAdapter::new, null);
         endpoints.add(first);
         HostPort taken = HostPort.parse("test", "127.0.0.1:" + first.localAddress().getPort());
 
-        List<EventLoop> others = loops("test-second", 2, QuicTransport.fromSetting("test", "auto"));
+        List<EventLoop> others = loops("test-second", 2, QuicTransport.fromSetting("test", transport));
         assertThatThrownBy(() -> endpoints.add(QuicServerEndpoint.bindShared("second", others, taken,
                 ChannelInboundHandlerAdapter::new, null)))
                 .isInstanceOf(QuicEndpointException.class)
