@@ -29,26 +29,11 @@ public record RoutingLoops(List<EventLoop> all) {
         return new RoutingLoops(loops);
     }
 
-    /** One loop: the registry's and the only routing loop (tests). */
-    public static RoutingLoops single(EventLoop loop) {
-        return new RoutingLoops(List.of(loop));
-    }
-
     public EventLoop registryLoop() {
         return all.get(0);
     }
 
     public int size() {
         return all.size();
-    }
-
-    /** The index of the loop running this thread, or -1 when none does. */
-    public int current() {
-        for (int i = 0; i < all.size(); i++) {
-            if (all.get(i).inEventLoop()) {
-                return i;
-            }
-        }
-        return -1;
     }
 }

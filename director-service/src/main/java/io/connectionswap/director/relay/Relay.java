@@ -33,6 +33,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -61,7 +62,8 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
     private final PendingFirstTokens pendingSwaps = new PendingFirstTokens(TimeUnit.MINUTES.toNanos(5));
     private final PendingFirstTokens pendingFirstTokens = new PendingFirstTokens(TimeUnit.MINUTES.toNanos(5));
     private final SessionWatch watch;
-    private long nextStreamId;
+    /** Stream ids for the logs, unique in the director: shared by the relays of every loop. */
+    private final AtomicLong streamIds;
     private volatile int activeSessions;
     /** Set when the director drains: why new streams are refused (SHUTTING_DOWN). Routing loop. */
     private String refusing;
@@ -85,13 +87,15 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
 
     public Relay(WorkerRegistry registry, DirectorProperties properties, LimitProperties limits, FrameLimits frameLimits,
                  DirectorMeters meters, RelayTracing tracing, LongSupplier clock) {
-        this(registry.loop(), registry, properties, limits, frameLimits, meters, tracing, clock);
+        this(registry.loop(), new AtomicLong(), registry, properties, limits, frameLimits, meters, tracing, clock);
     }
 
-    /** The relay of routing loop {@code loop}. */
-    public Relay(EventLoop loop, WorkerRegistry registry, DirectorProperties properties, LimitProperties limits,
-                 FrameLimits frameLimits, DirectorMeters meters, RelayTracing tracing, LongSupplier clock) {
+    /** The relay of routing loop {@code loop}; {@code streamIds} numbers the streams of every loop's relay. */
+    public Relay(EventLoop loop, AtomicLong streamIds, WorkerRegistry registry, DirectorProperties properties,
+                 LimitProperties limits, FrameLimits frameLimits, DirectorMeters meters, RelayTracing tracing,
+                 LongSupplier clock) {
         this.loop = loop;
+        this.streamIds = streamIds;
         this.tracing = tracing;
         this.clock = clock;
         this.registry = registry;
@@ -161,7 +165,7 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
     /** A client asked for a generation (or to resume one) on {@code client}. Returns the session, or null. */
     public RelaySession open(QuicStreamChannel client, String connectionId, GenerationRequest request) {
         long openedNanos = clock.getAsLong();
-        long streamId = ++nextStreamId;
+        long streamId = streamIds.incrementAndGet();
         LogLine.info(log).field("stream.id", streamId).field("connection.id", connectionId)
                 .field("generation.id", request.generationId()).field("prompt", PromptDigest.of(request.promptText()))
                 .field("resume.after", request.resumeAfter()).log("client opened stream");

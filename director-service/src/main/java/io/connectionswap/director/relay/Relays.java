@@ -13,6 +13,7 @@ import io.netty.util.concurrent.Promise;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One {@link Relay} per routing loop, shared-nothing: a client stream is relayed by the relay of the loop its
@@ -35,8 +36,10 @@ public final class Relays {
                                 LimitProperties limits, FrameLimits frameLimits, DirectorMeters meters,
                                 RelayTracing tracing) {
         List<Relay> relays = new ArrayList<>(loops.size());
+        AtomicLong streamIds = new AtomicLong();
         for (EventLoop loop : loops.all()) {
-            relays.add(new Relay(loop, registry, properties, limits, frameLimits, meters, tracing, System::nanoTime));
+            relays.add(new Relay(loop, streamIds, registry, properties, limits, frameLimits, meters, tracing,
+                    System::nanoTime));
         }
         return new Relays(relays);
     }
