@@ -80,15 +80,6 @@ final class WorkerLink implements WorkerConnection {
         return Math.max(1, count / connectors + (index < count % connectors ? 1 : 0));
     }
 
-    /** As {@link #connect(List, EventLoop, InetSocketAddress, String, FrameLimits, Duration, Duration, int,
-     * Consumer, LongConsumer)} with one connector. */
-    static Future<WorkerLink> connect(QuicConnector connector, EventLoop loop, InetSocketAddress remote, String tlsName,
-                                      FrameLimits frameLimits, Duration heartbeatInterval, Duration heartbeatTimeout,
-                                      int count, Consumer<String> onLost, LongConsumer onEcho) {
-        return connect(List.of(connector), loop, remote, tlsName, frameLimits, heartbeatInterval, heartbeatTimeout,
-                count, onLost, onEcho);
-    }
-
     /**
      * Opens {@code count} connections, shared among {@code connectors} (one per routing loop, each opening sockets on
      * its loop; at least one each); {@code onLost} runs once (on {@code loop}, the registry's) when any of them closes

@@ -9,6 +9,7 @@ import io.connectionswap.protocol.message.WorkerRegistration;
 import io.connectionswap.protocol.quic.HostPort;
 import io.connectionswap.protocol.retry.Backoff;
 import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.ImmediateEventExecutor;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
@@ -19,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -48,7 +50,7 @@ public final class WorkerRegistry {
     private final WorkerSelector selector = new WorkerSelector();
     private volatile List<WorkerEndpoint> snapshot = List.of();
     private final DirectorMeters meters;
-    private final List<WorkerFailureListener> failureListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<WorkerFailureListener> failureListeners = new CopyOnWriteArrayList<>();
 
     public WorkerRegistry(EventLoop loop, Executor blocking, WorkerConnector connector, DirectorProperties properties,
                           HealthProperties health, DirectorMeters meters) {
@@ -243,7 +245,7 @@ public final class WorkerRegistry {
             WorkerEndpoint worker, io.netty.channel.ChannelHandler initializer) {
         WorkerConnection link = worker.link();
         if (link == null || !link.isUp()) {
-            return io.netty.util.concurrent.ImmediateEventExecutor.INSTANCE.newFailedFuture(
+            return ImmediateEventExecutor.INSTANCE.newFailedFuture(
                     new IllegalStateException("no connection to worker " + worker)); // heard on the caller's loop
         }
         return link.openStream(initializer);

@@ -212,9 +212,9 @@ class WorkerLinkTest {
 
     private WorkerLink connect(int port, int connections, java.util.function.Consumer<String> onLost)
             throws Exception {
-        return onLoop(() -> WorkerLink.connect(connector, directorLoop, new InetSocketAddress("127.0.0.1", port),
-                "localhost", FrameLimits.DEFAULTS, Duration.ofMillis(100), NO_ECHO_NEEDED, connections, onLost,
-                nanos -> { })).get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+        return onLoop(() -> WorkerLink.connect(List.of(connector), directorLoop,
+                new InetSocketAddress("127.0.0.1", port), "localhost", FrameLimits.DEFAULTS, Duration.ofMillis(100),
+                NO_ECHO_NEEDED, connections, onLost, nanos -> { })).get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
     }
 
     /** Runs {@code action} on the director's loop, as the registry does, and returns what it returned. */
