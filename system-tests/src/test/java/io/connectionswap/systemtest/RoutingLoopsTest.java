@@ -89,7 +89,8 @@ class RoutingLoopsTest {
                 Retry retry = readUntilRetry(stream, lastSeen, i);
                 assertThat(retry.lastSequence()).as("stream %d: RETRY after the last token relayed", i)
                         .isEqualTo(lastSeen[i]);
-                assertThat(retry.reason()).isEqualTo("drain");
+                // the worker says DRAIN before it closes; were its link to close first, the move is the same
+                assertThat(retry.reason()).isIn("drain", "connection_lost");
                 moved.add(i);
             } else {
                 lastSeen[i] = readTokens(stream, lastSeen[i], 3, i); // worker-b's streams go on
