@@ -14,8 +14,12 @@ import io.netty.handler.codec.quic.QuicStreamChannel;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -124,33 +128,39 @@ final class DirectorDrain {
     }
 
     /**
-     * Has every connection of the drain's start that has nothing left to move closed, on its own loop; finishes when
-     * none of them is open.
+     * Has every connection of the drain's start that has nothing left to move closed, each loop judging its own in one
+     * pass; finishes when none of them is open.
      */
     private void closeIdle() {
         if (closed == null) {
             return;
         }
         waitingFor.removeIf(connection -> !connection.isActive());
+        Map<EventLoop, List<QuicChannel>> byLoop = new HashMap<>();
         for (QuicChannel connection : waitingFor) {
-            connection.eventLoop().execute(() -> closeIfIdle(connection));
+            byLoop.computeIfAbsent(connection.eventLoop(), key -> new ArrayList<>()).add(connection);
         }
+        byLoop.forEach((connectionLoop, connections) ->
+                connectionLoop.execute(() -> closeIdle(relays.of(connectionLoop), connections)));
         if (waitingFor.isEmpty()) {
             finish(true);
         }
     }
 
-    /** On the connection's loop, where its relay's sessions are. */
-    private void closeIfIdle(QuicChannel connection) {
-        if (connection.isActive() && idle(connection, relays.of(connection.eventLoop()))) {
-            LogLine.debug(log).field("connection.id", ConnectionIds.of(connection))
-                    .field("peer", Peers.address(connection)).log("connection has no generation left; closing it");
-            close(connection, "director " + directorId + " is shutting down; its generations moved");
+    /** On the loop of {@code relay} and {@code connections}, where their sessions are. */
+    private void closeIdle(Relay relay, List<QuicChannel> connections) {
+        Set<String> busy = relay.connectionsWithSessions();
+        for (QuicChannel connection : connections) {
+            if (connection.isActive() && idle(connection, busy)) {
+                LogLine.debug(log).field("connection.id", ConnectionIds.of(connection))
+                        .field("peer", Peers.address(connection)).log("connection has no generation left; closing it");
+                close(connection, "director " + directorId + " is shutting down; its generations moved");
+            }
         }
     }
 
-    private static boolean idle(QuicChannel connection, Relay relay) {
-        if (relay.hasSessions(ConnectionIds.of(connection))) {
+    private static boolean idle(QuicChannel connection, Set<String> busy) {
+        if (busy.contains(ConnectionIds.of(connection))) {
             return false;
         }
         int held = QuicStreams.held(connection);

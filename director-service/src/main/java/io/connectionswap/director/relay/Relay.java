@@ -28,6 +28,7 @@ import io.netty.handler.codec.quic.QuicStreamChannel;
 import io.netty.handler.codec.quic.QuicStreamResetException;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -152,14 +153,13 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
         return moved;
     }
 
-    /** Whether a session runs for client connection {@code connectionId} (the drain closes one with none). Its loop. */
-    public boolean hasSessions(String connectionId) {
+    /** Ids of the client connections with a running session (the drain closes those without). Its loop. */
+    public Set<String> connectionsWithSessions() {
+        Set<String> busy = new HashSet<>();
         for (RelaySession session : sessions) {
-            if (session.connectionId().equals(connectionId)) {
-                return true;
-            }
+            busy.add(session.connectionId());
         }
-        return false;
+        return busy;
     }
 
     /** A client asked for a generation (or to resume one) on {@code client}. Returns the session, or null. */
