@@ -145,10 +145,12 @@ public final class WorkerEndpoint {
 
     /**
      * A frame arrived from this worker on any of its streams (any routing loop; per relayed frame, so the shared
-     * field is written at most once per {@link #ALIVE_RESOLUTION_NANOS}).
+     * field is not written again for a frame less than {@link #ALIVE_RESOLUTION_NANOS} after the one it holds; an
+     * earlier time, which only a caller's own clock gives, is written as it is).
      */
     public void heardFrom(long nanos) {
-        if (nanos - lastFrameNanos > ALIVE_RESOLUTION_NANOS) {
+        long since = nanos - lastFrameNanos;
+        if (since > ALIVE_RESOLUTION_NANOS || since < 0) {
             lastFrameNanos = nanos;
         }
     }
