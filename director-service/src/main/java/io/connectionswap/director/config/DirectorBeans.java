@@ -59,7 +59,7 @@ public class DirectorBeans {
         EventLoop routingLoop = routingLoops.registryLoop();
         QuicWorkerConnector connector = new QuicWorkerConnector(perLoop, routingLoop, settings.frameLimits(),
                 properties.linkHeartbeatInterval(), properties.linkHeartbeatTimeout(),
-                properties.workerLinkConnections());
+                properties.workerLinkConnections(), properties.workerTokenStream());
         return new WorkerRegistry(routingLoop, directorBlockingExecutor, connector, properties, health, meters);
     }
 

@@ -39,6 +39,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param routingLoops           event loops that carry the director's QUIC connections and relay sessions, each with
  *                               its own UDP socket on the director's port ({@code CONNECTION_SWAP_ROUTING_LOOPS});
  *                               0 (default): one per available processor
+ * @param workerTokenStream      workers that registered the feature send their generations' frames on one token stream
+ *                               per link connection ({@code CONNECTION_SWAP_WORKER_TOKEN_STREAM}); false: each
+ *                               generation's frames on its own stream
  */
 @ConfigurationProperties("connection-swap.director")
 public record DirectorProperties(
@@ -57,7 +60,8 @@ public record DirectorProperties(
         @DefaultValue("auto") String quicTransport,
         @DefaultValue("true") boolean udpGso,
         @DefaultValue("4") int workerLinkConnections,
-        @DefaultValue("0") int routingLoops) {
+        @DefaultValue("0") int routingLoops,
+        @DefaultValue("true") boolean workerTokenStream) {
 
     /** Most routing loops a director runs. */
     public static final int MAX_ROUTING_LOOPS = 64;

@@ -32,6 +32,7 @@ public class WorkersHealthIndicator extends AbstractHealthIndicator {
             details.put("stateSince", worker.stateSince().toString());
             details.put("eligible", worker.eligible());
             details.put("linkUp", worker.linkUp());
+            details.put("tokenStream", worker.tokenStream());
             details.put("lastPoll", worker.lastPollAt() == null ? null : worker.lastPollAt().toString());
             details.put("lastPollResult", worker.lastPollResult());
             details.put("consecutiveFailures", worker.consecutiveFailures());

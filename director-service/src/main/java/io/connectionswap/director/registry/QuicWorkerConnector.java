@@ -1,6 +1,7 @@
 package io.connectionswap.director.registry;
 
 import io.connectionswap.protocol.frame.FrameLimits;
+import io.connectionswap.protocol.message.WorkerRegistration;
 import io.connectionswap.protocol.quic.QuicConnector;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.Future;
@@ -22,6 +23,8 @@ public final class QuicWorkerConnector implements WorkerConnector {
     private final Duration heartbeatInterval;
     private final Duration heartbeatTimeout;
     private final int connectionsPerWorker;
+    private final boolean tokenStreams;
+    private volatile WorkerFrames workerFrames;
 
     /**
      * {@code connectors}: one per routing loop, opening its sockets there; {@code loop}: the registry's;
@@ -29,6 +32,17 @@ public final class QuicWorkerConnector implements WorkerConnector {
      */
     public QuicWorkerConnector(List<QuicConnector> connectors, EventLoop loop, FrameLimits frameLimits,
                                Duration heartbeatInterval, Duration heartbeatTimeout, int connectionsPerWorker) {
+        this(connectors, loop, frameLimits, heartbeatInterval, heartbeatTimeout, connectionsPerWorker, false);
+    }
+
+    /**
+     * As above; {@code tokenStreams}: links to workers that registered the token-stream feature carry their tokens on
+     * a token stream per connection, once {@link #routeWorkerFrames} said where they go.
+     */
+    public QuicWorkerConnector(List<QuicConnector> connectors, EventLoop loop, FrameLimits frameLimits,
+                               Duration heartbeatInterval, Duration heartbeatTimeout, int connectionsPerWorker,
+                               boolean tokenStreams) {
+        this.tokenStreams = tokenStreams;
         if (connectionsPerWorker < 1) {
             throw new IllegalArgumentException("connectionsPerWorker: " + connectionsPerWorker + " (expected: >= 1)");
         }
@@ -43,8 +57,12 @@ public final class QuicWorkerConnector implements WorkerConnector {
     @Override
     public Future<WorkerConnection> connect(WorkerEndpoint worker, InetSocketAddress remote, Consumer<String> onLost) {
         Promise<WorkerConnection> result = loop.newPromise();
+        WorkerFrames frames = workerFrames;
+        WorkerLink.TokenStreamFrames tokens = tokenStreams && frames != null
+                && worker.supports(WorkerRegistration.TOKEN_STREAM) ? new WorkerLink.TokenStreamFrames(worker, frames)
+                : null;
         WorkerLink.connect(connectors, loop, remote, worker.tlsName(), frameLimits, heartbeatInterval, heartbeatTimeout,
-                connectionsPerWorker, onLost, worker::echoed).addListener(done -> {
+                connectionsPerWorker, onLost, worker::echoed, tokens).addListener(done -> {
                     if (done.isSuccess()) {
                         result.setSuccess((WorkerLink) done.getNow());
                     } else {
@@ -52,5 +70,10 @@ public final class QuicWorkerConnector implements WorkerConnector {
                     }
                 });
         return result;
+    }
+
+    @Override
+    public void routeWorkerFrames(WorkerFrames frames) {
+        this.workerFrames = frames;
     }
 }

@@ -21,4 +21,9 @@ public interface WorkerConnection {
     default int connections() {
         return 1;
     }
+
+    /** Whether the worker sends its generations' frames on a token stream per connection ({@code WorkerLink}). */
+    default boolean tokenStream() {
+        return false;
+    }
 }

@@ -13,4 +13,11 @@ public interface WorkerConnector {
      * closes or stops answering heartbeats.
      */
     Future<WorkerConnection> connect(WorkerEndpoint worker, InetSocketAddress remote, Consumer<String> onLost);
+
+    /**
+     * Where the frames of links opened from now on with a token stream go (the relays, known once they exist);
+     * nothing by default: a connector without token streams.
+     */
+    default void routeWorkerFrames(WorkerFrames frames) {
+    }
 }

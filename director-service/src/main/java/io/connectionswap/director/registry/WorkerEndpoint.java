@@ -42,6 +42,8 @@ public final class WorkerEndpoint {
     private volatile WorkerConnection link;
     private boolean linkPending;
     private boolean registrationOpen;
+    /** Protocol features the worker registered (none when found through DNS and not registered). */
+    private volatile java.util.List<String> features = java.util.List.of();
 
     public WorkerEndpoint(String label, HostPort address, URI healthUrl, Duration tokenInterval, String instanceId,
                    String tlsName, WorkerSource source, java.util.List<String> models) {
@@ -92,6 +94,16 @@ public final class WorkerEndpoint {
         return tlsName;
     }
 
+    /** The protocol features the worker's registration named; links opened from now on use those the director knows. */
+    void features(java.util.List<String> registered) {
+        features = java.util.List.copyOf(registered);
+    }
+
+    /** Whether the worker registered {@code feature} ({@code WorkerRegistration.TOKEN_STREAM}). */
+    public boolean supports(String feature) {
+        return features.contains(feature);
+    }
+
     public WorkerSource source() {
         return source;
     }
@@ -136,6 +148,12 @@ public final class WorkerEndpoint {
     public boolean linkUp() {
         WorkerConnection current = link;
         return current != null && current.isUp();
+    }
+
+    /** Whether the current link carries the worker's tokens on a token stream per connection. */
+    public boolean tokenStream() {
+        WorkerConnection current = link;
+        return current != null && current.tokenStream();
     }
 
     /** Gets new streams: healthy and reachable over QUIC. */

@@ -1,6 +1,8 @@
 package io.connectionswap.director.registry;
 
+import io.connectionswap.protocol.frame.FrameDecoder;
 import io.connectionswap.protocol.frame.FrameLimits;
+import io.connectionswap.protocol.message.TokenStream;
 import io.connectionswap.protocol.quic.Heartbeats;
 import io.connectionswap.protocol.quic.QuicConnector;
 import io.connectionswap.protocol.quic.QuicStreams;
@@ -37,17 +39,26 @@ import java.util.function.LongConsumer;
  *
  * <p>With several routing loops the connections are shared among them, at least one each: a stream is opened on a
  * connection of the loop that asks, so a relay session's two streams are on one thread.
+ *
+ * <p>With a token stream (the worker registered the feature and {@code CONNECTION_SWAP_WORKER_TOKEN_STREAM} is on),
+ * each connection's heartbeat stream opens with a {@link TokenStream} message and then also carries the CONNECTED,
+ * TOKEN and END frames of the generations on that connection, tagged with their stream ids ({@link
+ * TokenStreamRouter}): the quiche inside Netty puts one stream in a packet, so a token on its generation's own stream
+ * costs a datagram of its own, while the tokens of many generations on one stream share datagrams (bench/README,
+ * "The floor of a relay").
  */
 final class WorkerLink implements WorkerConnection {
 
     private final List<QuicChannel> connections;
     private final List<LoopShare> shares;
+    private final boolean tokenStream;
     private volatile String lostReason = "connection closed";
     /** Set on the registry's loop. */
     private boolean lost;
 
-    private WorkerLink(List<QuicChannel> connections) {
+    private WorkerLink(List<QuicChannel> connections, boolean tokenStream) {
         this.connections = List.copyOf(connections);
+        this.tokenStream = tokenStream;
         Map<EventLoop, List<QuicChannel>> byLoop = new LinkedHashMap<>();
         for (QuicChannel connection : connections) {
             byLoop.computeIfAbsent(connection.eventLoop(), loop -> new ArrayList<>()).add(connection);
@@ -90,6 +101,18 @@ final class WorkerLink implements WorkerConnection {
                                       String tlsName, FrameLimits frameLimits, Duration heartbeatInterval,
                                       Duration heartbeatTimeout, int count, Consumer<String> onLost,
                                       LongConsumer onEcho) {
+        return connect(connectors, loop, remote, tlsName, frameLimits, heartbeatInterval, heartbeatTimeout, count,
+                onLost, onEcho, null);
+    }
+
+    /**
+     * As above; {@code tokens}: each connection's heartbeat stream is also its token stream, whose frames go there
+     * (null: no token stream, every generation's frames come on its own stream).
+     */
+    static Future<WorkerLink> connect(List<QuicConnector> connectors, EventLoop loop, InetSocketAddress remote,
+                                      String tlsName, FrameLimits frameLimits, Duration heartbeatInterval,
+                                      Duration heartbeatTimeout, int count, Consumer<String> onLost,
+                                      LongConsumer onEcho, TokenStreamFrames tokens) {
         Promise<WorkerLink> result = loop.newPromise();
         List<Future<QuicChannel>> attempts = new ArrayList<>(count);
         for (int c = 0; c < connectors.size(); c++) {
@@ -102,7 +125,7 @@ final class WorkerLink implements WorkerConnection {
             attempt.addListener(done -> loop.execute(() -> {
                 if (--pending[0] == 0) {
                     established(attempts, loop, frameLimits, heartbeatInterval, heartbeatTimeout, onLost, onEcho,
-                            result);
+                            tokens, result);
                 }
             }));
         }
@@ -111,7 +134,7 @@ final class WorkerLink implements WorkerConnection {
 
     private static void established(List<Future<QuicChannel>> attempts, EventLoop loop, FrameLimits frameLimits,
                                     Duration heartbeatInterval, Duration heartbeatTimeout, Consumer<String> onLost,
-                                    LongConsumer onEcho, Promise<WorkerLink> result) {
+                                    LongConsumer onEcho, TokenStreamFrames tokens, Promise<WorkerLink> result) {
         List<QuicChannel> connected = new ArrayList<>(attempts.size());
         Throwable failure = null;
         for (Future<QuicChannel> attempt : attempts) {
@@ -126,7 +149,7 @@ final class WorkerLink implements WorkerConnection {
             result.setFailure(failure);
             return;
         }
-        WorkerLink link = new WorkerLink(connected);
+        WorkerLink link = new WorkerLink(connected, tokens != null);
         for (QuicChannel connection : connected) {
             connection.closeFuture().addListener(closed -> loop.execute(() -> link.connectionClosed(onLost)));
             // each connection its own heartbeat: it watches that connection, and keeps it from the idle timeout while
@@ -137,10 +160,24 @@ final class WorkerLink implements WorkerConnection {
                     StreamPipelines.messages(stream, frameLimits, Heartbeats.sender(heartbeatInterval,
                             heartbeatTimeout, () -> link.close("no heartbeat echo for " + heartbeatTimeout), onEcho));
                     stream.pipeline().addLast(new ChannelInboundHandlerAdapter());
+                    if (tokens != null) {
+                        String decoder = stream.pipeline().context(FrameDecoder.class).name();
+                        stream.pipeline().addAfter(decoder, null, new TokenStreamRouter(tokens.worker(),
+                                tokens.frames(), problem -> link.close("worker broke its token stream: " + problem)));
+                    }
+                }
+            }).addListener(opened -> {
+                if (opened.isSuccess() && tokens != null) {
+                    QuicStreamChannel stream = (QuicStreamChannel) opened.getNow();
+                    stream.writeAndFlush(new TokenStream(TokenStream.VERSION), stream.voidPromise());
                 }
             });
         }
         result.setSuccess(link);
+    }
+
+    /** The worker whose token streams a link opens, and where their frames go. */
+    record TokenStreamFrames(WorkerEndpoint worker, WorkerFrames frames) {
     }
 
     private void connectionClosed(Consumer<String> onLost) {
@@ -192,6 +229,11 @@ final class WorkerLink implements WorkerConnection {
     @Override
     public int connections() {
         return connections.size();
+    }
+
+    @Override
+    public boolean tokenStream() {
+        return tokenStream;
     }
 
     @Override

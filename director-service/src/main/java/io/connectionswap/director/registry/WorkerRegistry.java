@@ -86,6 +86,11 @@ public final class WorkerRegistry {
         return snapshot.stream().filter(WorkerEndpoint::eligible).count();
     }
 
+    /** Where the frames of workers' token streams go: the relays, which exist after this registry. */
+    public void routeWorkerFrames(WorkerFrames frames) {
+        connector.routeWorkerFrames(frames);
+    }
+
     /**
      * Registers (or re-registers) a worker; returns its entry.
      *
@@ -102,6 +107,7 @@ public final class WorkerRegistry {
             existing.adopt(registration.label(), checked.healthUrl(),
                     Duration.ofMillis(registration.tokenIntervalMillis()), registration.instanceId(),
                     registration.models());
+            existing.features(registration.features());
             existing.registrationOpen(true);
             publish();
             LogLine.info(log).field("worker.addr", key).field("worker.label", existing.label())
@@ -125,6 +131,7 @@ public final class WorkerRegistry {
         WorkerEndpoint worker = new WorkerEndpoint(registration.label(), address, checked.healthUrl(),
                 Duration.ofMillis(registration.tokenIntervalMillis()), registration.instanceId(), tlsName,
                 WorkerSource.REGISTRATION, registration.models());
+        worker.features(registration.features());
         worker.registrationOpen(true);
         workers.put(key, worker);
         meters.workerAdded(worker.label());
@@ -382,7 +389,7 @@ public final class WorkerRegistry {
                             meters.workerConnectionsOpened(link.connections());
                             LogLine.info(log).field("worker.addr", worker.address())
                                     .field("worker.label", worker.label()).field("tls.name", worker.tlsName())
-                                    .log("connected to worker");
+                                    .field("token.stream", link.tokenStream()).log("connected to worker");
                             maybeHealthy(worker);
                         });
             });

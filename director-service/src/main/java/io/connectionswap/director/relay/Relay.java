@@ -26,6 +26,8 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.quic.QuicStreamChannel;
 import io.netty.handler.codec.quic.QuicStreamResetException;
+import io.netty.util.collection.LongObjectHashMap;
+import io.netty.util.collection.LongObjectMap;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -59,6 +61,8 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
     private final RelayTracing tracing;
     private final LongSupplier clock;
     private final Set<RelaySession> sessions = new LinkedHashSet<>();
+    /** The same sessions by stream id: where a worker's token stream frames go ({@link #fromWorker}). */
+    private final LongObjectMap<RelaySession> sessionsById = new LongObjectHashMap<>();
     private final Map<WorkerEndpoint, Set<RelaySession>> sessionsByWorker = new HashMap<>();
     private final PendingFirstTokens pendingSwaps = new PendingFirstTokens(TimeUnit.MINUTES.toNanos(5));
     private final PendingFirstTokens pendingFirstTokens = new PendingFirstTokens(TimeUnit.MINUTES.toNanos(5));
@@ -216,6 +220,7 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
         RelaySession session = new RelaySession(streamId, connectionId, clientSide, handedOver, worker, this,
                 properties.migrationLimit(), span);
         sessions.add(session);
+        sessionsById.put(streamId, session);
         sessionsByWorker.computeIfAbsent(worker, key -> new LinkedHashSet<>()).add(session);
         worker.streamStarted();
         activeSessions = sessions.size();
@@ -249,6 +254,19 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
         return null;
     }
 
+    /**
+     * A frame of the generation relayed as {@code streamId}, from {@code worker}'s token stream on this loop: to its
+     * session. Dropped when the session has ended (frames of a leg that moved or finished) or is another worker's.
+     */
+    void fromWorker(WorkerEndpoint worker, long streamId, RawFrame frame) {
+        RelaySession session = sessionsById.get(streamId);
+        if (session == null || session.worker() != worker) {
+            frame.release();
+            return;
+        }
+        session.fromWorker(frame);
+    }
+
     /** Moves this loop's sessions on {@code worker}; heard on the registry's loop, done on this one. */
     @Override
     public void workerFailed(WorkerEndpoint worker, String reason, String detail) {
@@ -270,6 +288,7 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
         if (!sessions.remove(session)) {
             return;
         }
+        sessionsById.remove(session.streamId());
         WorkerEndpoint worker = session.worker();
         Set<RelaySession> onWorker = sessionsByWorker.get(worker);
         if (onWorker != null && onWorker.remove(session) && onWorker.isEmpty()) {

@@ -4,9 +4,12 @@ import io.connectionswap.director.config.DirectorProperties;
 import io.connectionswap.director.config.LimitProperties;
 import io.connectionswap.director.config.RoutingLoops;
 import io.connectionswap.director.metrics.DirectorMeters;
+import io.connectionswap.director.registry.WorkerEndpoint;
+import io.connectionswap.director.registry.WorkerFrames;
 import io.connectionswap.director.registry.WorkerRegistry;
 import io.connectionswap.director.tracing.RelayTracing;
 import io.connectionswap.protocol.frame.FrameLimits;
+import io.connectionswap.protocol.frame.RawFrame;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
@@ -20,7 +23,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * connection lives on, over that loop's connections to the worker. This class only finds the right one and adds
  * their figures up.
  */
-public final class Relays {
+public final class Relays implements WorkerFrames {
 
     private final List<Relay> relays;
 
@@ -41,7 +44,21 @@ public final class Relays {
             relays.add(new Relay(loop, streamIds, registry, properties, limits, frameLimits, meters, tracing,
                     System::nanoTime));
         }
-        return new Relays(relays);
+        Relays all = new Relays(relays);
+        registry.routeWorkerFrames(all);
+        return all;
+    }
+
+    /** A token stream's frame, read on a routing loop: to that loop's relay, which holds the stream's session. */
+    @Override
+    public void fromWorker(WorkerEndpoint worker, long streamId, RawFrame frame) {
+        for (Relay relay : relays) {
+            if (relay.loop().inEventLoop()) {
+                relay.fromWorker(worker, streamId, frame);
+                return;
+            }
+        }
+        frame.release(); // not a routing loop: no session lives here
     }
 
     /** The relay of {@code loop}; the first one when {@code loop} is not a routing loop. */

@@ -1,5 +1,6 @@
 package io.connectionswap.protocol.codec;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.frame.FrameType;
 import io.connectionswap.protocol.frame.Frames;
@@ -14,13 +15,13 @@ import io.connectionswap.protocol.message.GoAway;
 import io.connectionswap.protocol.message.Heartbeat;
 import io.connectionswap.protocol.message.Message;
 import io.connectionswap.protocol.message.RegistrationAck;
-import io.connectionswap.protocol.message.StatusRequest;
 import io.connectionswap.protocol.message.Retry;
+import io.connectionswap.protocol.message.StatusRequest;
 import io.connectionswap.protocol.message.StreamError;
 import io.connectionswap.protocol.message.Token;
+import io.connectionswap.protocol.message.TokenStream;
 import io.connectionswap.protocol.message.WorkerAssignment;
 import io.connectionswap.protocol.message.WorkerRegistration;
-import com.fasterxml.jackson.annotation.JsonInclude;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufInputStream;
@@ -100,6 +101,9 @@ public final class MessageCodec {
             case STATUS_REQUEST -> json(frame.type(), payload, StatusRequest.class);
             case STATUS -> json(frame.type(), payload, ClusterStatus.class);
             case GOAWAY -> json(frame.type(), payload, GoAway.class);
+            case TOKEN_STREAM -> json(frame.type(), payload, TokenStream.class);
+            case TAGGED -> throw new ProtocolException(ErrorCode.UNEXPECTED_MESSAGE,
+                    "a TAGGED frame belongs on a token stream (TaggedFrames), not on this stream");
         };
     }
 

@@ -38,6 +38,9 @@ public record FrameLimits(int maxFrameBytes, int maxRequestBytes) {
         if (type == FrameType.ASSIGNMENT) {
             return (int) Math.min(Integer.MAX_VALUE, (long) maxRequestBytes + ASSIGNMENT_ENVELOPE_BYTES);
         }
+        if (type == FrameType.TAGGED) {
+            return maxFrameBytes + TaggedFrames.TAG_BYTES + Frames.HEADER_BYTES; // a whole frame and its stream id
+        }
         return type.carriesRequest() ? maxRequestBytes : maxFrameBytes;
     }
 }

@@ -13,6 +13,13 @@ public enum FrameType {
     DRAIN(0x03),
     /** either way on a control stream: 8-byte sender timestamp, echoed by the receiver. */
     HEARTBEAT(0x04),
+    /**
+     * director to worker, on a link connection's heartbeat stream: {@code TokenStream}, send the CONNECTED, TOKEN and
+     * END frames of this connection's generations on this stream, each in a {@link #TAGGED} frame.
+     */
+    TOKEN_STREAM(0x05),
+    /** worker to director on a token stream: 8-byte stream id of the generation, then one whole frame of it. */
+    TAGGED(0x06),
     /** client to director, first frame of a generation stream: {@code GenerationRequest}. */
     GENERATE(0x10),
     /** director to worker, first frame of a relayed stream: {@code WorkerAssignment}. */

@@ -18,6 +18,7 @@ import io.connectionswap.protocol.quic.QuicStreams;
 import io.connectionswap.protocol.quic.StreamFailures;
 import io.connectionswap.worker.tracing.WorkerLegOutcome;
 import io.connectionswap.worker.tracing.WorkerLegSpan;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
@@ -25,6 +26,8 @@ import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.quic.QuicStreamChannel;
 import io.netty.handler.codec.quic.QuicStreamResetException;
 import java.util.concurrent.Flow;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,6 +37,12 @@ import org.slf4j.LoggerFactory;
  * fails). Demand follows the stream's writability: a director that reads slowly slows the model down. The director's
  * FIN (the stream moved or the client left) cancels the model's work. Everything runs on the stream's event loop.
  * One instance per stream.
+ *
+ * <p>When the director opened a token stream on this connection ({@link WorkerTokenStream}), CONNECTED, the tokens and
+ * END go there, tagged with the director's stream id, and demand follows that stream's writability; this stream then
+ * carries only the assignment, an ERROR, and the FINs. After END our FIN waits for the director's (it follows once
+ * the director has read END): a FIN here could otherwise overtake END on the other stream and read as a worker that
+ * stopped mid-generation.
  */
 final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message> implements Flow.Subscriber<ModelEvent> {
 
@@ -47,6 +56,10 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
     private final WorkerStreamContext context;
     private WorkerAssignment assignment;
     private Channel channel;
+    /** The connection's token stream, or null: this generation's frames then go on its own stream. */
+    private WorkerTokenStream tokens;
+    /** Whether a top-up waits for room on the token stream. */
+    private boolean waitingForRoom;
     private Flow.Subscription subscription;
     private int requested;
     private int nextSequence;
@@ -82,6 +95,7 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
     private void start(ChannelHandlerContext ctx, WorkerAssignment handoff) {
         assignment = handoff;
         channel = ctx.channel();
+        tokens = WorkerTokenStream.of(channel);
         GenerationRequest request = handoff.request();
         nextSequence = request.resumeAfter() + 1;
         context.activeStreams().add(this);
@@ -91,8 +105,8 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
                 .field("connection.id", handoff.connectionId()).field("generation.id", request.generationId())
                 .field("prompt", PromptDigest.of(request.promptText())).field("resume.after", request.resumeAfter())
                 .log("accepted handoff from director");
-        ctx.writeAndFlush(new Connected(context.label(), handoff.connectionId(), handoff.streamId(),
-                request.generationId(), request.resumeAfter(), context.servedModel(request.model())));
+        send(MessageCodec.encode(channel.alloc(), new Connected(context.label(), handoff.connectionId(),
+                handoff.streamId(), request.generationId(), request.resumeAfter(), context.servedModel(request.model()))));
         if (context.tracing() != null) {
             span = context.tracing().startLeg(handoff);
             request = request.withTraceparent(span.traceparent()); // the model's upstream call is this leg's child
@@ -168,7 +182,7 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
 
     private void writeToken(String text) {
         int sequence = nextSequence++;
-        channel.writeAndFlush(MessageCodec.encodeToken(channel.alloc(), sequence, text), channel.voidPromise());
+        send(MessageCodec.encodeToken(channel.alloc(), sequence, text));
         context.meters().tokenSent();
         if (tokenLog.isInfoEnabled()) {
             LogLine.info(tokenLog).field("worker", context.label()).field("stream.id", assignment.streamId())
@@ -180,15 +194,47 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
         finished = true;
         stop();
         traceEnd(WorkerLegOutcome.COMPLETED, end.finishReason(), null);
-        channel.writeAndFlush(end).addListener(written -> finishStream(channel));
+        if (tokens != null) {
+            send(MessageCodec.encode(channel.alloc(), end));
+            // our FIN follows the director's (class comment); a director that never sends it gets ours after the
+            // linger a finished stream gives its peer (a no-op once the stream has ended)
+            Channel stream = channel;
+            ScheduledFuture<?> ours = stream.eventLoop().schedule(() -> finishStream(stream),
+                    QuicStreams.DEFAULT_LINGER.toNanos(), TimeUnit.NANOSECONDS);
+            stream.closeFuture().addListener(closed -> ours.cancel(false)); // no timer holds a released stream
+        } else {
+            channel.writeAndFlush(end).addListener(written -> finishStream(channel));
+        }
         LogLine.debug(log).field("worker", context.label()).field("stream.id", assignment.streamId())
                 .field("generation.id", end.generationId()).field("finish.reason", end.finishReason())
                 .log("generation complete");
     }
 
-    /** Asks the model for more while the stream can take it. */
+    /** One frame of this generation (released here): on the connection's token stream when it has one. */
+    private void send(ByteBuf frame) {
+        if (tokens != null) {
+            tokens.send(assignment.streamId(), frame);
+        } else {
+            channel.writeAndFlush(frame, channel.voidPromise());
+        }
+    }
+
+    /** Asks the model for more while the stream (or the token stream) can take it. */
     private void topUpDemand() {
-        if (subscription == null || finished || !channel.isWritable()) {
+        if (subscription == null || finished) {
+            return;
+        }
+        if (tokens != null && !tokens.isWritable()) {
+            if (!waitingForRoom) {
+                waitingForRoom = true;
+                tokens.whenWritable(() -> {
+                    waitingForRoom = false;
+                    topUpDemand();
+                });
+            }
+            return;
+        }
+        if (tokens == null && !channel.isWritable()) {
             return;
         }
         if (requested < WINDOW / 2) {

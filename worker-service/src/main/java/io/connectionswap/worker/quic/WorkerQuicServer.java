@@ -144,9 +144,10 @@ public class WorkerQuicServer implements SmartLifecycle {
     private final class StreamInitializer extends ChannelInitializer<QuicStreamChannel> {
         @Override
         protected void initChannel(QuicStreamChannel stream) {
-            // the director's heartbeat stream is answered here; generation streams go on to the handler
+            // the director's heartbeat stream is answered here (and is the connection's token stream when the director opens
+            // it with a TokenStream message); generation streams go on to the handler
             StreamPipelines.messages(stream, settings.frameLimits(), Heartbeats.responder());
-            stream.pipeline().addLast(new GenerationStreamHandler(streamContext));
+            stream.pipeline().addLast(WorkerTokenStream.Acceptor.INSTANCE, new GenerationStreamHandler(streamContext));
         }
     }
 

@@ -170,7 +170,8 @@ public class DirectorRegistration {
         }
         java.time.Duration pace = model.tokenInterval();
         return new WorkerRegistration(properties.label(), address.toString(), healthUrl,
-                pace == null ? 0 : Math.max(1, pace.toMillis()), instanceId, model.models());
+                pace == null ? 0 : Math.max(1, pace.toMillis()), instanceId, model.models(),
+                java.util.List.of(WorkerRegistration.TOKEN_STREAM));
     }
 
     /**
