@@ -152,7 +152,7 @@ class DirectorLimitsIT {
             stream.pauseReading();
             stream.write(GenerationRequest.completion("g-slow", "slow-reader", 60_000));
 
-            await("the director stops relaying: back-pressure up to the worker stream").atMost(DEADLINE)
+            await("the director stops relaying: back-pressure up to the worker (a PAUSE on its stream; its tokens come on the token stream)").atMost(DEADLINE)
                     .pollInterval(Duration.ofMillis(100))
                     .until(() -> {
                         double before = director.metrics().sum("connection_swap_tokens_relayed_total");

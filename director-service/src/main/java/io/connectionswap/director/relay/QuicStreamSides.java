@@ -1,6 +1,7 @@
 package io.connectionswap.director.relay;
 
 import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.message.Pause;
 import io.connectionswap.protocol.message.Retry;
 import io.connectionswap.protocol.message.StreamError;
 import io.connectionswap.protocol.message.WorkerAssignment;
@@ -73,7 +74,18 @@ final class QuicStreamSides {
     }
 
     static WorkerSide worker(QuicStreamChannel stream) {
+        return worker(stream, false);
+    }
+
+    /**
+     * {@code tokenStream}: the worker sends this generation's tokens on its connection's token stream, so not reading
+     * this stream would hold nothing back; back-pressure is then a {@link Pause} message on this stream, sent when it
+     * changes.
+     */
+    static WorkerSide worker(QuicStreamChannel stream, boolean tokenStream) {
         return new WorkerSide() {
+            private boolean paused;
+
             @Override
             public void assign(WorkerAssignment assignment) {
                 stream.writeAndFlush(assignment);
@@ -94,7 +106,14 @@ final class QuicStreamSides {
 
             @Override
             public void read(boolean enabled) {
-                stream.config().setAutoRead(enabled);
+                if (!tokenStream) {
+                    stream.config().setAutoRead(enabled);
+                    return;
+                }
+                if (paused == enabled && stream.isActive()) {
+                    paused = !enabled;
+                    stream.writeAndFlush(new Pause(paused)); // a failed write: the stream is ending anyway
+                }
             }
 
             @Override

@@ -236,7 +236,8 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
             }
         }).addListener(opened -> {
             if (opened.isSuccess()) {
-                session.workerStreamOpened(QuicStreamSides.worker((QuicStreamChannel) opened.getNow()));
+                session.workerStreamOpened(QuicStreamSides.worker((QuicStreamChannel) opened.getNow(),
+                        worker.tokenStream()));
             } else {
                 session.workerStreamFailed(opened.cause());
             }

@@ -13,7 +13,10 @@ interface WorkerSide {
     /** Closes the stream normally after END. */
     void close();
 
-    /** Pauses (false) or resumes (true) reading from the worker: backpressure from a slow client. */
+    /**
+     * Pauses (false) or resumes (true) the worker: back-pressure from a slow client. Stops reading its stream, or,
+     * when its tokens come on the token stream, tells it to pause ({@code Pause}).
+     */
     void read(boolean enabled);
 
     /** Whether the QUIC connection carrying the stream is still up. */

@@ -14,6 +14,7 @@ import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.GoAway;
 import io.connectionswap.protocol.message.Heartbeat;
 import io.connectionswap.protocol.message.Message;
+import io.connectionswap.protocol.message.Pause;
 import io.connectionswap.protocol.message.RegistrationAck;
 import io.connectionswap.protocol.message.Retry;
 import io.connectionswap.protocol.message.StatusRequest;
@@ -102,6 +103,7 @@ public final class MessageCodec {
             case STATUS -> json(frame.type(), payload, ClusterStatus.class);
             case GOAWAY -> json(frame.type(), payload, GoAway.class);
             case TOKEN_STREAM -> json(frame.type(), payload, TokenStream.class);
+            case PAUSE -> json(frame.type(), payload, Pause.class);
             case TAGGED -> throw new ProtocolException(ErrorCode.UNEXPECTED_MESSAGE,
                     "a TAGGED frame belongs on a token stream (TaggedFrames), not on this stream");
         };

@@ -20,6 +20,8 @@ public enum FrameType {
     TOKEN_STREAM(0x05),
     /** worker to director on a token stream: 8-byte stream id of the generation, then one whole frame of it. */
     TAGGED(0x06),
+    /** director to worker on a relayed stream whose tokens go on the token stream: {@code Pause}, back-pressure. */
+    PAUSE(0x07),
     /** client to director, first frame of a generation stream: {@code GenerationRequest}. */
     GENERATE(0x10),
     /** director to worker, first frame of a relayed stream: {@code WorkerAssignment}. */

@@ -4,7 +4,8 @@ import io.connectionswap.protocol.frame.FrameType;
 
 /** Every message of the protocol; each maps to exactly one frame type. */
 public sealed interface Message permits WorkerRegistration, RegistrationAck, Drain, Heartbeat, GenerationRequest,
-        WorkerAssignment, Connected, Token, End, Retry, StreamError, StatusRequest, ClusterStatus, GoAway, TokenStream {
+        WorkerAssignment, Connected, Token, End, Retry, StreamError, StatusRequest, ClusterStatus, GoAway, TokenStream,
+        Pause {
 
     FrameType frameType();
 

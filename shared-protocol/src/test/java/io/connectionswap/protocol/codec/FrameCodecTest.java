@@ -20,6 +20,7 @@ import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.GoAway;
 import io.connectionswap.protocol.message.Heartbeat;
 import io.connectionswap.protocol.message.Message;
+import io.connectionswap.protocol.message.Pause;
 import io.connectionswap.protocol.message.RegistrationAck;
 import io.connectionswap.protocol.message.SamplingParameters;
 import io.connectionswap.protocol.message.StatusRequest;
@@ -79,6 +80,8 @@ class FrameCodecTest {
                 new WorkerRegistration("worker-t", "127.0.0.1:62004", "http://127.0.0.1:8084/actuator/health", 20, "i-3",
                         List.of("stand-in"), List.of(WorkerRegistration.TOKEN_STREAM)),
                 new TokenStream(TokenStream.VERSION),
+                new Pause(true),
+                new Pause(false),
                 new RegistrationAck("director-1", 2),
                 new Drain("worker-a", "shutdown"),
                 new Heartbeat(123456789L),

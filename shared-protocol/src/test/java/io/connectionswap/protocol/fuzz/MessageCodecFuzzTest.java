@@ -17,6 +17,7 @@ import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.GoAway;
 import io.connectionswap.protocol.message.Heartbeat;
 import io.connectionswap.protocol.message.Message;
+import io.connectionswap.protocol.message.Pause;
 import io.connectionswap.protocol.message.RegistrationAck;
 import io.connectionswap.protocol.message.Retry;
 import io.connectionswap.protocol.message.StatusRequest;
@@ -64,6 +65,7 @@ class MessageCodecFuzzTest {
         RECORDS.put(FrameType.STATUS, ClusterStatus.class);
         RECORDS.put(FrameType.GOAWAY, GoAway.class);
         RECORDS.put(FrameType.TOKEN_STREAM, TokenStream.class);
+        RECORDS.put(FrameType.PAUSE, Pause.class);
     }
 
     /** Every frame type but TAGGED, a wrapper of other frames rather than a message ({@link TaggedFramesFuzzTest}). */

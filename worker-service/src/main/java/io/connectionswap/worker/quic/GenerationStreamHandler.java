@@ -9,6 +9,7 @@ import io.connectionswap.protocol.message.Connected;
 import io.connectionswap.protocol.message.End;
 import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.Message;
+import io.connectionswap.protocol.message.Pause;
 import io.connectionswap.protocol.message.StreamError;
 import io.connectionswap.protocol.message.WorkerAssignment;
 import io.connectionswap.protocol.model.GenerationContext;
@@ -39,8 +40,9 @@ import org.slf4j.LoggerFactory;
  * One instance per stream.
  *
  * <p>When the director opened a token stream on this connection ({@link WorkerTokenStream}), CONNECTED, the tokens and
- * END go there, tagged with the director's stream id, and demand follows that stream's writability; this stream then
- * carries only the assignment, an ERROR, and the FINs. After END our FIN waits for the director's (it follows once
+ * END go there, tagged with the director's stream id, and demand follows that stream's writability and the
+ * director's {@link Pause} messages on this stream (its client reads nothing); this stream then carries only the
+ * assignment and pauses in, at most an ERROR out, and the FINs. After END our FIN waits for the director's (it follows once
  * the director has read END): a FIN here could otherwise overtake END on the other stream and read as a worker that
  * stopped mid-generation.
  */
@@ -60,6 +62,8 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
     private WorkerTokenStream tokens;
     /** Whether a top-up waits for room on the token stream. */
     private boolean waitingForRoom;
+    /** The director said its client reads nothing now ({@link Pause}): ask the model for nothing more. */
+    private boolean paused;
     private Flow.Subscription subscription;
     private int requested;
     private int nextSequence;
@@ -73,6 +77,11 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, Message message) {
+        if (assignment != null && message instanceof Pause pause) {
+            paused = pause.paused();
+            topUpDemand();
+            return;
+        }
         if (assignment != null) {
             throw new ProtocolException(ErrorCode.UNEXPECTED_MESSAGE,
                     "unexpected " + message.frameType() + " frame after the assignment");
@@ -221,7 +230,7 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
 
     /** Asks the model for more while the stream (or the token stream) can take it. */
     private void topUpDemand() {
-        if (subscription == null || finished) {
+        if (subscription == null || finished || paused) {
             return;
         }
         if (tokens != null && !tokens.isWritable()) {
