@@ -9,11 +9,11 @@ import io.connectionswap.protocol.message.Connected;
 import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.Message;
 import io.connectionswap.protocol.message.Retry;
-import io.connectionswap.protocol.message.Token;
 import io.connectionswap.protocol.tls.CertificateDirectory;
 import io.connectionswap.protocol.tls.TlsIdentity;
 import io.connectionswap.systemtest.support.InJvmCluster;
 import io.connectionswap.systemtest.support.RawQuicClient;
+import io.connectionswap.systemtest.support.TokenReads;
 import io.connectionswap.testsupport.net.Ports;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -77,7 +77,7 @@ class RoutingLoopsTest {
         assertThat(new HashSet<>(workers)).containsExactlyInAnyOrder("worker-a", "worker-b");
         int[] lastSeen = new int[CONNECTIONS];
         for (int i = 0; i < CONNECTIONS; i++) {
-            lastSeen[i] = readTokens(streams.get(i), lastSeen[i], 3, i); // every stream is flowing
+            lastSeen[i] = TokenReads.tokens(streams.get(i), lastSeen[i], 3, i); // every stream is flowing
         }
 
         CompletableFuture<Void> drained = CompletableFuture.runAsync(() -> cluster.stop(workerA));
@@ -86,44 +86,19 @@ class RoutingLoopsTest {
         for (int i = 0; i < CONNECTIONS; i++) {
             RawQuicClient.Stream stream = streams.get(i);
             if (workers.get(i).equals("worker-a")) {
-                Retry retry = readUntilRetry(stream, lastSeen, i);
+                Retry retry = TokenReads.untilRetry(stream, lastSeen, i, DEADLINE);
                 assertThat(retry.lastSequence()).as("stream %d: RETRY after the last token relayed", i)
                         .isEqualTo(lastSeen[i]);
                 // the worker says DRAIN before it closes; were its link to close first, the move is the same
                 assertThat(retry.reason()).isIn("drain", "connection_lost");
                 moved.add(i);
             } else {
-                lastSeen[i] = readTokens(stream, lastSeen[i], 3, i); // worker-b's streams go on
+                lastSeen[i] = TokenReads.tokens(stream, lastSeen[i], 3, i); // worker-b's streams go on
             }
         }
         drained.get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
         assertThat(moved).hasSize((int) workers.stream().filter("worker-a"::equals).count());
         await("the moved sessions end on every loop").atMost(DEADLINE).until(() ->
                 relays.activeSessions() == CONNECTIONS - moved.size());
-    }
-
-    /** Reads {@code count} tokens after {@code after}, each the next in sequence; returns the last one's sequence. */
-    private static int readTokens(RawQuicClient.Stream stream, int after, int count, int index) throws Exception {
-        int last = after;
-        while (last < after + count) {
-            Message message = stream.next(10);
-            assertThat(message).as("stream %d after token %d", index, last).isInstanceOf(Token.class);
-            assertThat(((Token) message).sequence()).as("stream %d", index).isEqualTo(last + 1);
-            last++;
-        }
-        return last;
-    }
-
-    private static Retry readUntilRetry(RawQuicClient.Stream stream, int[] lastSeen, int index) throws Exception {
-        while (true) {
-            Message message = stream.next(DEADLINE.toSeconds());
-            assertThat(message).as("stream %d after token %d", index, lastSeen[index]).isNotNull();
-            if (message instanceof Retry retry) {
-                return retry;
-            }
-            assertThat(message).as("stream %d", index).isInstanceOf(Token.class);
-            assertThat(((Token) message).sequence()).as("stream %d", index).isEqualTo(lastSeen[index] + 1);
-            lastSeen[index]++;
-        }
     }
 }

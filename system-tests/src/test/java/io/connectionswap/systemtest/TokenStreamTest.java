@@ -9,11 +9,11 @@ import io.connectionswap.protocol.message.End;
 import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.Message;
 import io.connectionswap.protocol.message.Retry;
-import io.connectionswap.protocol.message.Token;
 import io.connectionswap.protocol.tls.CertificateDirectory;
 import io.connectionswap.protocol.tls.TlsIdentity;
 import io.connectionswap.systemtest.support.InJvmCluster;
 import io.connectionswap.systemtest.support.RawQuicClient;
+import io.connectionswap.systemtest.support.TokenReads;
 import io.connectionswap.testsupport.net.Ports;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -55,7 +55,7 @@ class TokenStreamTest {
         RawQuicClient client = client();
         List<RawQuicClient.Stream> streams = open(client, "whole", 40);
         for (int i = 0; i < STREAMS; i++) {
-            readTokens(streams.get(i), 0, 40, i);
+            TokenReads.tokens(streams.get(i), 0, 40, i);
             Message end = streams.get(i).next(10);
             assertThat(end).as("stream %d after its 40 tokens", i).isInstanceOf(End.class);
             assertThat(((End) end).lastSequence()).isEqualTo(40);
@@ -70,17 +70,17 @@ class TokenStreamTest {
             servedBy.add(connectedWorker(moving.get(i), i));
         }
         for (int i = 0; i < STREAMS; i++) {
-            lastSeen[i] = readTokens(moving.get(i), 0, 3, i);
+            lastSeen[i] = TokenReads.tokens(moving.get(i), 0, 3, i);
         }
         assertThat(servedBy).contains("worker-a", "worker-b");
         CompletableFuture<Void> drained = CompletableFuture.runAsync(() -> cluster.stop(workerA));
         for (int i = 0; i < STREAMS; i++) {
             if (servedBy.get(i).equals("worker-a")) {
-                Retry retry = readUntilRetry(moving.get(i), lastSeen, i);
+                Retry retry = TokenReads.untilRetry(moving.get(i), lastSeen, i, DEADLINE);
                 assertThat(retry.lastSequence()).as("stream %d: RETRY after the last token relayed", i)
                         .isEqualTo(lastSeen[i]);
             } else {
-                lastSeen[i] = readTokens(moving.get(i), lastSeen[i], 3, i);
+                lastSeen[i] = TokenReads.tokens(moving.get(i), lastSeen[i], 3, i);
             }
         }
         drained.get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
@@ -93,7 +93,7 @@ class TokenStreamTest {
         awaitWorkers(false);
         List<RawQuicClient.Stream> streams = open(client(), "own", 20);
         for (int i = 0; i < STREAMS; i++) {
-            readTokens(streams.get(i), 0, 20, i);
+            TokenReads.tokens(streams.get(i), 0, 20, i);
             assertThat(streams.get(i).next(10)).as("stream %d", i).isInstanceOf(End.class);
         }
     }
@@ -128,35 +128,5 @@ class TokenStreamTest {
         Message first = stream.next(10);
         assertThat(first).as("stream %d: the first frame", index).isInstanceOf(Connected.class);
         return ((Connected) first).worker();
-    }
-
-    /** Reads {@code count} tokens after {@code after} (CONNECTED first when {@code after} is 0 and unread). */
-    private static int readTokens(RawQuicClient.Stream stream, int after, int count, int index) throws Exception {
-        int last = after;
-        while (last < after + count) {
-            Message message = stream.next(10);
-            assertThat(message).as("stream %d after token %d", index, last).isNotNull();
-            if (message instanceof Connected) {
-                assertThat(last).as("stream %d: CONNECTED before any token", index).isZero();
-                continue;
-            }
-            assertThat(message).as("stream %d after token %d", index, last).isInstanceOf(Token.class);
-            assertThat(((Token) message).sequence()).as("stream %d", index).isEqualTo(last + 1);
-            last++;
-        }
-        return last;
-    }
-
-    private static Retry readUntilRetry(RawQuicClient.Stream stream, int[] lastSeen, int index) throws Exception {
-        while (true) {
-            Message message = stream.next(DEADLINE.toSeconds());
-            assertThat(message).as("stream %d after token %d", index, lastSeen[index]).isNotNull();
-            if (message instanceof Retry retry) {
-                return retry;
-            }
-            assertThat(message).as("stream %d", index).isInstanceOf(Token.class);
-            assertThat(((Token) message).sequence()).as("stream %d", index).isEqualTo(lastSeen[index] + 1);
-            lastSeen[index]++;
-        }
     }
 }

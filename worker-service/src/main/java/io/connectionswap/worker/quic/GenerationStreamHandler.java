@@ -42,9 +42,9 @@ import org.slf4j.LoggerFactory;
  * <p>When the director opened a token stream on this connection ({@link WorkerTokenStream}), CONNECTED, the tokens and
  * END go there, tagged with the director's stream id, and demand follows that stream's writability and the
  * director's {@link Pause} messages on this stream (its client reads nothing); this stream then carries only the
- * assignment and pauses in, at most an ERROR out, and the FINs. After END our FIN waits for the director's (it follows once
- * the director has read END): a FIN here could otherwise overtake END on the other stream and read as a worker that
- * stopped mid-generation.
+ * assignment and pauses in, at most an ERROR out, and the FINs. After END our FIN waits for the director's (it
+ * follows once the director has read END): a FIN here could otherwise overtake END on the other stream and read as a
+ * worker that stopped mid-generation.
  */
 final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message> implements Flow.Subscriber<ModelEvent> {
 
