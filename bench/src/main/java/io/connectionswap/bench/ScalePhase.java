@@ -40,8 +40,8 @@ final class ScalePhase {
         int lowFailed = Integer.MAX_VALUE;
         int bisections = 0;
         while (!plan.isEmpty()) {
-            int streams = plan.remove(0);
-            if (streams > cfg.maxStreams() || streams <= lowHeld || streams >= lowFailed) {
+            int streams = Math.min(plan.remove(0), cfg.maxStreams()); // a level above the cap is tried at the cap
+            if (streams <= lowHeld || streams >= lowFailed) {
                 continue;
             }
             Map<String, Object> level = new LinkedHashMap<>();
