@@ -30,14 +30,11 @@ public final class QuicWorkerConnector implements WorkerConnector {
      * {@code connectors}: one per routing loop, opening its sockets there; {@code loop}: the registry's;
      * {@code connectionsPerWorker}: QUIC connections of each worker link, over which its streams are spread.
      */
-    public QuicWorkerConnector(List<QuicConnector> connectors, EventLoop loop, FrameLimits frameLimits,
-                               Duration heartbeatInterval, Duration heartbeatTimeout, int connectionsPerWorker) {
-        this(connectors, loop, frameLimits, heartbeatInterval, heartbeatTimeout, connectionsPerWorker, false);
-    }
-
     /**
-     * As above; {@code tokenStreams}: links to workers that registered the token-stream feature carry their tokens on
-     * a token stream per connection, once {@link #routeWorkerFrames} said where they go.
+     * {@code connectors}: one per routing loop, opening its sockets there; {@code loop}: the registry's;
+     * {@code connectionsPerWorker}: QUIC connections of each worker link, over which its streams are spread;
+     * {@code tokenStreams}: links to workers that registered the token-stream feature carry their tokens on a token
+     * stream per connection, once {@link #routeWorkerFrames} said where they go.
      */
     public QuicWorkerConnector(List<QuicConnector> connectors, EventLoop loop, FrameLimits frameLimits,
                                Duration heartbeatInterval, Duration heartbeatTimeout, int connectionsPerWorker,

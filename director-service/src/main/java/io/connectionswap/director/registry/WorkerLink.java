@@ -96,18 +96,8 @@ final class WorkerLink implements WorkerConnection {
      * its loop; at least one each); {@code onLost} runs once (on {@code loop}, the registry's) when any of them closes
      * for any reason or the heartbeat misses its echoes, {@code onEcho} at every heartbeat echo (the worker process
      * is alive; on the connection's loop). Fails, closing what did connect, when any connection fails.
-     */
-    static Future<WorkerLink> connect(List<QuicConnector> connectors, EventLoop loop, InetSocketAddress remote,
-                                      String tlsName, FrameLimits frameLimits, Duration heartbeatInterval,
-                                      Duration heartbeatTimeout, int count, Consumer<String> onLost,
-                                      LongConsumer onEcho) {
-        return connect(connectors, loop, remote, tlsName, frameLimits, heartbeatInterval, heartbeatTimeout, count,
-                onLost, onEcho, null);
-    }
-
-    /**
-     * As above; {@code tokens}: each connection's heartbeat stream is also its token stream, whose frames go there
-     * (null: no token stream, every generation's frames come on its own stream).
+     * {@code tokens}: each connection's heartbeat stream is also its token stream, whose frames go there (null: no
+     * token stream, every generation's frames come on its own stream).
      */
     static Future<WorkerLink> connect(List<QuicConnector> connectors, EventLoop loop, InetSocketAddress remote,
                                       String tlsName, FrameLimits frameLimits, Duration heartbeatInterval,
@@ -163,7 +153,8 @@ final class WorkerLink implements WorkerConnection {
                     if (tokens != null) {
                         String decoder = stream.pipeline().context(FrameDecoder.class).name();
                         stream.pipeline().addAfter(decoder, null, new TokenStreamRouter(tokens.worker(),
-                                tokens.frames(), problem -> link.close("worker broke its token stream: " + problem)));
+                                tokens.frames().on(stream.eventLoop()),
+                                problem -> link.close("worker broke its token stream: " + problem)));
                     }
                 }
             }).addListener(opened -> {

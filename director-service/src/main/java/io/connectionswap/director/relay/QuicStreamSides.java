@@ -73,10 +73,6 @@ final class QuicStreamSides {
         };
     }
 
-    static WorkerSide worker(QuicStreamChannel stream) {
-        return worker(stream, false);
-    }
-
     /**
      * {@code tokenStream}: the worker sends this generation's tokens on its connection's token stream, so not reading
      * this stream would hold nothing back; back-pressure is then a {@link Pause} message on this stream, sent when it

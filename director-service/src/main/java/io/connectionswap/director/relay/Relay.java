@@ -4,6 +4,7 @@ import io.connectionswap.director.config.DirectorProperties;
 import io.connectionswap.director.config.LimitProperties;
 import io.connectionswap.director.metrics.DirectorMeters;
 import io.connectionswap.director.registry.WorkerEndpoint;
+import io.connectionswap.director.registry.WorkerFrames;
 import io.connectionswap.director.registry.WorkerFailureListener;
 import io.connectionswap.director.registry.WorkerRegistry;
 import io.connectionswap.director.tracing.LegOutcome;
@@ -47,7 +48,7 @@ import org.slf4j.LoggerFactory;
  * limits. Everything runs on its loop; a failed worker is heard of on the registry's loop and handled here on this
  * one.
  */
-public final class Relay implements WorkerFailureListener, SessionEvents {
+public final class Relay implements WorkerFailureListener, SessionEvents, WorkerFrames {
 
     private static final Logger log = LoggerFactory.getLogger(Relay.class);
 
@@ -259,7 +260,8 @@ public final class Relay implements WorkerFailureListener, SessionEvents {
      * A frame of the generation relayed as {@code streamId}, from {@code worker}'s token stream on this loop: to its
      * session. Dropped when the session has ended (frames of a leg that moved or finished) or is another worker's.
      */
-    void fromWorker(WorkerEndpoint worker, long streamId, RawFrame frame) {
+    @Override
+    public void fromWorker(WorkerEndpoint worker, long streamId, RawFrame frame) {
         RelaySession session = sessionsById.get(streamId);
         if (session == null || session.worker() != worker) {
             frame.release();

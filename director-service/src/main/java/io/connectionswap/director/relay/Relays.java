@@ -61,6 +61,12 @@ public final class Relays implements WorkerFrames {
         frame.release(); // not a routing loop: no session lives here
     }
 
+    /** The relay of {@code loop} takes the frames of the token streams read there. */
+    @Override
+    public WorkerFrames on(EventLoop loop) {
+        return of(loop);
+    }
+
     /** The relay of {@code loop}; the first one when {@code loop} is not a routing loop. */
     public Relay of(EventLoop loop) {
         for (Relay relay : relays) {

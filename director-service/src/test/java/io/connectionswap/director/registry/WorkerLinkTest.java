@@ -128,7 +128,7 @@ class WorkerLinkTest {
                     .map(loop -> new QuicConnector(loop, SHORT_IDLE, directorTls.clientContext())).toList();
             WorkerLink link = loops.get(0).submit(() -> WorkerLink.connect(connectors, loops.get(0),
                     new InetSocketAddress("127.0.0.1", worker.localAddress().getPort()), "localhost",
-                    FrameLimits.DEFAULTS, Duration.ofMillis(100), NO_ECHO_NEEDED, 4, reason -> { }, nanos -> { }))
+                    FrameLimits.DEFAULTS, Duration.ofMillis(100), NO_ECHO_NEEDED, 4, reason -> { }, nanos -> { }, null))
                     .get(DEADLINE.toSeconds(), TimeUnit.SECONDS).get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
 
             assertThat(link.connections()).isEqualTo(4);
@@ -214,7 +214,7 @@ class WorkerLinkTest {
             throws Exception {
         return onLoop(() -> WorkerLink.connect(List.of(connector), directorLoop,
                 new InetSocketAddress("127.0.0.1", port), "localhost", FrameLimits.DEFAULTS, Duration.ofMillis(100),
-                NO_ECHO_NEEDED, connections, onLost, nanos -> { })).get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+                NO_ECHO_NEEDED, connections, onLost, nanos -> { }, null)).get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
     }
 
     /** Runs {@code action} on the director's loop, as the registry does, and returns what it returned. */

@@ -32,12 +32,7 @@ public final class TaggedFrames {
 
     /** The stream id a TAGGED frame is for. */
     public static long streamId(RawFrame tagged) {
-        requireTagged(tagged);
-        ByteBuf content = tagged.content();
-        if (content.readableBytes() < Frames.HEADER_BYTES + TAG_BYTES) {
-            throw new ProtocolException(ErrorCode.MALFORMED_MESSAGE, "malformed TAGGED frame: "
-                    + (content.readableBytes() - Frames.HEADER_BYTES) + " payload bytes, shorter than a stream id");
-        }
+        ByteBuf content = withStreamId(tagged);
         return content.getLong(content.readerIndex() + Frames.HEADER_BYTES);
     }
 
@@ -48,8 +43,7 @@ public final class TaggedFrames {
      * @throws ProtocolException MALFORMED_MESSAGE when the inner frame is cut, overlong or of another type
      */
     public static RawFrame inner(RawFrame tagged) {
-        streamId(tagged);
-        ByteBuf content = tagged.content();
+        ByteBuf content = withStreamId(tagged);
         int start = content.readerIndex() + Frames.HEADER_BYTES + TAG_BYTES;
         int length = content.writerIndex() - start;
         if (length < Frames.HEADER_BYTES) {
@@ -69,10 +63,16 @@ public final class TaggedFrames {
         return new RawFrame(type, content.retainedSlice(start, length));
     }
 
-    private static void requireTagged(RawFrame frame) {
-        if (frame.type() != FrameType.TAGGED) {
-            throw new IllegalArgumentException("not a TAGGED frame: " + frame.type());
+    /** The content of a TAGGED frame long enough to hold a stream id. */
+    private static ByteBuf withStreamId(RawFrame tagged) {
+        if (tagged.type() != FrameType.TAGGED) {
+            throw new IllegalArgumentException("not a TAGGED frame: " + tagged.type());
         }
+        ByteBuf content = tagged.content();
+        if (content.readableBytes() < Frames.HEADER_BYTES + TAG_BYTES) {
+            throw malformed((content.readableBytes() - Frames.HEADER_BYTES) + " payload bytes, shorter than a stream id");
+        }
+        return content;
     }
 
     private static ProtocolException malformed(String reason) {
