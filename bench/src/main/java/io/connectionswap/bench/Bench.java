@@ -81,6 +81,7 @@ public final class Bench {
         long start = System.nanoTime();
         try {
             cluster.start();
+            loseWorkerDatagrams();
             phase("relay", () -> new RelayPhase(cluster, results).run());
             phase("health", () -> new BaselinePhase(cluster, results).run());
             phase("process", () -> new ProcessSwapPhase(cluster, results).run());
@@ -99,10 +100,33 @@ public final class Bench {
             results.put("elapsed_seconds", Stats.round1((System.nanoTime() - start) / 1e9));
             results.write(cfg.out().resolve("summary.json"));
             Console.say("stopping");
+            removeLoss();
             cluster.shutdown();
         }
         Report.print(results.summary(), cfg.out().resolve("summary.json"));
         return results.hasErrors() ? 1 : 0;
+    }
+
+    /** {@code --worker-loss}: iptables drops that share of what each in-JVM worker sends, from now to the end. */
+    private void loseWorkerDatagrams() {
+        if (cfg.workerLoss() <= 0) {
+            return;
+        }
+        if (!Partitions.available()) {
+            throw new IllegalStateException("--worker-loss needs iptables (run the bench as root)");
+        }
+        Partitions.removeAll();
+        for (InJvmWorker worker : cluster.inJvm()) {
+            Partitions.lose(worker.quicPort(), cfg.workerLoss());
+        }
+        Console.say("iptables drops %.2f%% of the datagrams the in-JVM workers send (udp source ports %s)",
+                cfg.workerLoss() * 100, cluster.inJvm().stream().map(InJvmWorker::quicPort).toList());
+    }
+
+    private void removeLoss() {
+        if (cfg.workerLoss() > 0) {
+            Console.say("removed %d iptables loss rules", Partitions.removeAll());
+        }
     }
 
     private void phase(String name, PhaseBody body) {
@@ -145,6 +169,8 @@ public final class Bench {
         s.put("worker_process_jvm", String.join(" ", cfg.workerJvm()));
         s.put("bench_jvm", String.join(" ", ManagementFactory.getRuntimeMXBean().getInputArguments()));
         s.put("relay_streams", cfg.relayStreams());
+        s.put("worker_loss", cfg.workerLoss() > 0 ? cfg.workerLoss()
+                + " (iptables drops this share of the datagrams the in-JVM workers send, from after start-up)" : 0);
         s.put("swap_rounds", cfg.swapRounds());
         s.put("scale_levels", cfg.scaleLevels() + " then up " + cfg.scaleUp() + " while held, or "
                 + cfg.scaleBisections() + " bisection steps below the first level not held");
@@ -173,5 +199,8 @@ public final class Bench {
             child.killNow();
         }
         cluster.closeInJvmWorkersNow();
+        if (cfg.workerLoss() > 0) {
+            Partitions.removeAll();
+        }
     }
 }

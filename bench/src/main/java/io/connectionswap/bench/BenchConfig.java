@@ -26,6 +26,9 @@ import io.connectionswap.worker.model.Pacing;
  * @param pacing         when the in-JVM workers' streams emit ({@code --pacing=staggered}, the default: each stream
  *                       on its own clock; {@code lockstep}: all of a worker's streams at once, as a batching engine's
  *                       decode steps)
+ * @param relayStreams   concurrent streams of the relay figure on each path ({@code --relay-streams}, 20)
+ * @param workerLoss     the probability that iptables drops a datagram an in-JVM worker sends ({@code --worker-loss};
+ *                       0: none), to measure what loss between workers and the director does to token latency
  */
 record BenchConfig(boolean quick, boolean profile, Path out, Duration tokenInterval, Set<String> phases, int relayStreams,
                    Duration relayWarmup, Duration relaySegment, int relayPairs, int swapRounds, List<Integer> scaleLevels,
@@ -34,7 +37,7 @@ record BenchConfig(boolean quick, boolean profile, Path out, Duration tokenInter
                    int scaleBisections, int clientRcvbuf, List<Integer> gatewayLevels, int gatewayTokens,
                    Duration gatewaySegment, int gatewayPairs, List<Integer> peerLevels, int peerTokens, Duration peerGap,
                    Duration peerWindow, int peerRounds, String haproxy, Map<String, String> directorEnv,
-                   Pacing pacing) {
+                   Pacing pacing, double workerLoss) {
 
     static final List<String> ALL_PHASES = List.of("relay", "health", "process", "scale", "gateway", "peer");
 
@@ -54,6 +57,8 @@ record BenchConfig(boolean quick, boolean profile, Path out, Duration tokenInter
         String haproxy = "haproxy";
         Map<String, String> directorEnv = new LinkedHashMap<>();
         Pacing pacing = Pacing.STAGGERED;
+        int relayStreams = 20;
+        double workerLoss = 0;
         for (String arg : args) {
             if (arg.equals("--quick")) {
                 quick = true;
@@ -87,6 +92,10 @@ record BenchConfig(boolean quick, boolean profile, Path out, Duration tokenInter
                 peerRounds = Integer.parseInt(arg.substring(14));
             } else if (arg.startsWith("--haproxy=")) {
                 haproxy = arg.substring(10);
+            } else if (arg.startsWith("--relay-streams=")) {
+                relayStreams = positive("--relay-streams", arg.substring(16));
+            } else if (arg.startsWith("--worker-loss=")) {
+                workerLoss = lossProbability(arg.substring(14));
             } else if (arg.startsWith("--pacing=")) {
                 pacing = Pacing.parse("--pacing", arg.substring(9));
             } else if (arg.startsWith("--director-env=")) {
@@ -102,7 +111,7 @@ record BenchConfig(boolean quick, boolean profile, Path out, Duration tokenInter
                         + "] [--rounds=N] [--max-streams=N] [--ramp=STREAMS_PER_S] [--client-rcvbuf=BYTES] "
                         + "[--token-interval-ms=50] [--gateway-streams=1,200] [--peer-streams=1,50] [--peer-rounds=N] "
                         + "[--haproxy=PATH] [--director-env=CONNECTION_SWAP_X=VALUE ...] [--pacing=staggered|lockstep] "
-                        + "[--out=bench/out]");
+                        + "[--relay-streams=20] [--worker-loss=0.01] [--out=bench/out]");
                 System.exit(0);
             } else {
                 throw new IllegalArgumentException("unknown argument " + arg + " (try --help)");
@@ -117,7 +126,7 @@ record BenchConfig(boolean quick, boolean profile, Path out, Duration tokenInter
         List<Integer> levels = List.of(100, 1000);
         List<Integer> up = quick ? List.of(2500) : List.of(2000, 3000, 5000, 7500, 10000);
         return new BenchConfig(quick, profile, out.toAbsolutePath(), interval, phases,
-                20,
+                relayStreams,
                 quick ? Duration.ofSeconds(4) : Duration.ofSeconds(8),
                 quick ? Duration.ofSeconds(4) : Duration.ofSeconds(10),
                 quick ? 2 : 4,
@@ -141,7 +150,7 @@ record BenchConfig(boolean quick, boolean profile, Path out, Duration tokenInter
                 peerRounds != null ? peerRounds : quick ? 4 : 10,
                 haproxy,
                 Map.copyOf(directorEnv),
-                pacing);
+                pacing, workerLoss);
     }
 
     /**
@@ -164,6 +173,31 @@ record BenchConfig(boolean quick, boolean profile, Path out, Duration tokenInter
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException(option + "=" + text + " (expected: comma-separated numbers >= 1)");
         }
+    }
+
+    private static int positive(String option, String text) {
+        try {
+            int value = Integer.parseInt(text.trim());
+            if (value >= 1) {
+                return value;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException(option + "=" + text + " (expected: a number >= 1)");
+    }
+
+    private static double lossProbability(String text) {
+        try {
+            double value = Double.parseDouble(text);
+            if (value > 0 && value < 0.5) {
+                return value;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException("--worker-loss=" + text
+                + " (expected: the probability of dropping a datagram, above 0 and below 0.5, e.g. 0.01)");
     }
 
     private static String env(String name, String fallback) {

@@ -8,8 +8,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Network partitions of one UDP port on loopback with iptables: {@code iptables -A INPUT -i lo -p udp --dport <port>
- * -j DROP}, tagged with a comment so that {@link #removeAll} (and bench/soak.sh's trap) finds and deletes every rule
- * the soak added, whatever happened. Needs root (CAP_NET_ADMIN).
+ * -j DROP}, and random loss of what one port sends ({@code --sport <port> -m statistic --mode random}), tagged with a
+ * comment so that {@link #removeAll} (and bench/soak.sh's trap) finds and deletes every rule the soak or the bench
+ * added, whatever happened. Needs root (CAP_NET_ADMIN).
  */
 final class Partitions {
 
@@ -26,6 +27,16 @@ final class Partitions {
     static void drop(int port) {
         if (run(rule("-A", port)) == null) {
             throw new IllegalStateException("iptables -A for udp/" + port + " failed");
+        }
+    }
+
+    /** Drops each datagram sent from UDP {@code port} on loopback with {@code probability}, until {@link #removeAll}. */
+    static void lose(int port, double probability) {
+        List<String> rule = List.of("iptables", "-A", "INPUT", "-i", "lo", "-p", "udp", "--sport",
+                Integer.toString(port), "-m", "statistic", "--mode", "random", "--probability",
+                String.format(java.util.Locale.ROOT, "%.6f", probability), "-m", "comment", "--comment", TAG, "-j", "DROP");
+        if (run(rule) == null) {
+            throw new IllegalStateException("iptables -A (random loss) for udp/" + port + " failed");
         }
     }
 

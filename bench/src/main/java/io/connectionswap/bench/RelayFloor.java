@@ -56,7 +56,10 @@ import org.HdrHistogram.Histogram;
  *       session index; a tick's tokens of one connection arrive in a few full datagrams. What a multiplexed
  *       director-worker protocol would save, before building one.</li>
  * </ul>
- * The client leg is one stream per session in both (one datagram per token: quiche's one STREAM frame per packet).
+ * Two client legs likewise: {@code streams} (what the system does: tokens on each session's own client stream, one
+ * datagram per token, quiche's one STREAM frame per packet) and {@code mux}: each client connection opens one more
+ * stream on which the relay writes every session's tokens of that connection, prefixed with the session index (what a
+ * multiplexed client protocol would save; the session streams stay open, idle).
  *
  * <pre>
  * java -cp "bench/target/classes:$(cat bench/target/classpath.txt)" io.connectionswap.bench.RelayFloor \
@@ -70,10 +73,10 @@ public final class RelayFloor {
 
     static final String USAGE = "options: --streams=N (1000) --client-connections=N (10) --worker-connections=N (4) "
             + "--interval-ms=N (50) --warmup-seconds=N (5) --seconds=N (10) --worker-leg=streams|mux (streams) "
-            + "--coalesce=true|false (true) --transport=auto|epoll|nio (auto)";
+            + "--client-leg=streams|mux (streams) --coalesce=true|false (true) --transport=auto|epoll|nio (auto)";
 
     record Options(int streams, int clientConnections, int workerConnections, Duration interval, Duration warmup,
-                   Duration window, boolean mux, boolean coalesce, QuicTransport transport) {
+                   Duration window, boolean mux, boolean clientMux, boolean coalesce, QuicTransport transport) {
 
         static Options parse(String[] args) {
             int streams = 1000;
@@ -83,6 +86,7 @@ public final class RelayFloor {
             long warmupSeconds = 5;
             long windowSeconds = 10;
             boolean mux = false;
+            boolean clientMux = false;
             boolean coalesce = true;
             QuicTransport transport = QuicTransport.fromSetting("--transport", "auto");
             for (String arg : args) {
@@ -95,12 +99,8 @@ public final class RelayFloor {
                     case "--interval-ms" -> intervalMs = Long.parseLong(value);
                     case "--warmup-seconds" -> warmupSeconds = Long.parseLong(value);
                     case "--seconds" -> windowSeconds = Long.parseLong(value);
-                    case "--worker-leg" -> mux = switch (value) {
-                        case "streams" -> false;
-                        case "mux" -> true;
-                        default -> throw new IllegalArgumentException("--worker-leg=" + value
-                                + " (expected: streams or mux)");
-                    };
+                    case "--worker-leg" -> mux = leg("--worker-leg", value);
+                    case "--client-leg" -> clientMux = leg("--client-leg", value);
                     case "--coalesce" -> coalesce = Boolean.parseBoolean(value);
                     case "--transport" -> transport = QuicTransport.fromSetting("--transport", value);
                     case "--help" -> {
@@ -114,7 +114,17 @@ public final class RelayFloor {
                 throw new IllegalArgumentException("streams, connections and interval must be at least 1");
             }
             return new Options(streams, clientConnections, workerConnections, Duration.ofMillis(intervalMs),
-                    Duration.ofSeconds(warmupSeconds), Duration.ofSeconds(windowSeconds), mux, coalesce, transport);
+                    Duration.ofSeconds(warmupSeconds), Duration.ofSeconds(windowSeconds), mux, clientMux, coalesce,
+                    transport);
+        }
+
+        /** Whether a leg option says {@code mux} (else {@code streams}). */
+        private static boolean leg(String option, String value) {
+            return switch (value) {
+                case "streams" -> false;
+                case "mux" -> true;
+                default -> throw new IllegalArgumentException(option + "=" + value + " (expected: streams or mux)");
+            };
         }
     }
 
@@ -169,6 +179,20 @@ public final class RelayFloor {
             for (int i = 0; i < options.clientConnections(); i++) {
                 connections.add(toRelay.connect(relayAddress, "localhost", null, null).get(20, TimeUnit.SECONDS));
             }
+            if (options.clientMux()) {
+                for (QuicChannel connection : connections) {
+                    QuicStreamChannel tokens = connection.createStream(QuicStreamType.BIDIRECTIONAL,
+                            new ChannelInitializer<QuicStreamChannel>() {
+                                @Override
+                                protected void initChannel(QuicStreamChannel channel) {
+                                    channel.pipeline().addLast(
+                                            new FixedLengthFrameDecoder(INDEX_BYTES + TOKEN_BYTES), client);
+                                }
+                            }).get(20, TimeUnit.SECONDS);
+                    tokens.writeAndFlush(tokens.alloc().buffer(INDEX_BYTES).writeInt(-1)).sync();
+                }
+                relay.awaitClientTokenStreams(connections.size());
+            }
             for (int i = 0; i < options.streams(); i++) {
                 QuicChannel connection = connections.get(i % connections.size());
                 int index = i;
@@ -184,10 +208,12 @@ public final class RelayFloor {
             }
 
             System.out.printf(Locale.ROOT, "relay floor: %d streams over %d client connections, worker leg %s over %d "
-                            + "connections, a token every %d ms on every stream (lockstep), coalesced sends %s, %s%n",
+                            + "connections, client leg %s, a token every %d ms on every stream (lockstep), coalesced "
+                            + "sends %s, %s%n",
                     options.streams(), options.clientConnections(), options.mux() ? "mux (one stream per connection)"
-                            : "streams (one per session)", options.workerConnections(), options.interval().toMillis(),
-                    options.coalesce(), transport.label());
+                            : "streams (one per session)", options.workerConnections(), options.clientMux()
+                            ? "mux (one stream per connection)" : "streams (one per session)",
+                    options.interval().toMillis(), options.coalesce(), transport.label());
             Thread.sleep(options.warmup().toMillis());
             ThreadMXBean threads = ManagementFactory.getThreadMXBean();
             long relayThread = threadId(relayLoop);
@@ -311,6 +337,9 @@ public final class RelayFloor {
         private final List<QuicChannel> workerConnections = new ArrayList<>();
         private final List<QuicStreamChannel> linkStreams = new ArrayList<>();
         private QuicStreamChannel[] sessions;
+        /** Client mux mode: each client connection's token stream (loop-confined to the relay's loop). */
+        private final java.util.Map<QuicChannel, QuicStreamChannel> clientTokenStreams = new java.util.HashMap<>();
+        private final java.util.concurrent.Semaphore clientTokenStreamsOpened = new java.util.concurrent.Semaphore(0);
         private int next;
 
         Relay(Options options) {
@@ -351,11 +380,23 @@ public final class RelayFloor {
                                 public void channelRead(ChannelHandlerContext ctx, Object msg) {
                                     int index = ((ByteBuf) msg).readInt();
                                     ReferenceCountUtil.release(msg);
+                                    if (index < 0) { // client mux mode: this connection's token stream
+                                        clientTokenStreams.put(client.parent(), client);
+                                        clientTokenStreamsOpened.release();
+                                        return;
+                                    }
                                     open(client, index);
                                 }
                             });
                 }
             };
+        }
+
+        /** Client mux mode: waits until the relay has read the hello of {@code count} client token streams. */
+        void awaitClientTokenStreams(int count) throws InterruptedException {
+            if (!clientTokenStreamsOpened.tryAcquire(count, 20, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("the relay did not see " + count + " client token streams in 20 s");
+            }
         }
 
         private void open(QuicStreamChannel client, int index) {
@@ -366,12 +407,19 @@ public final class RelayFloor {
                 link.writeAndFlush(link.alloc().buffer(INDEX_BYTES).writeInt(index));
                 return;
             }
-            connection.createStream(QuicStreamType.BIDIRECTIONAL, new ChannelInboundHandlerAdapter() {
+            ChannelInboundHandlerAdapter toClient = new ChannelInboundHandlerAdapter() {
                 @Override
                 public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                    forward(client, msg);
+                    forward(client, index, (ByteBuf) msg, false);
                 }
-            }).addListener(created -> {
+            };
+            connection.createStream(QuicStreamType.BIDIRECTIONAL, options.clientMux()
+                    ? new ChannelInitializer<QuicStreamChannel>() { // whole tokens, to prefix each with its index
+                        @Override
+                        protected void initChannel(QuicStreamChannel stream) {
+                            stream.pipeline().addLast(new FixedLengthFrameDecoder(TOKEN_BYTES), toClient);
+                        }
+                    } : toClient).addListener(created -> {
                 if (created.isSuccess()) {
                     QuicStreamChannel stream = (QuicStreamChannel) created.getNow();
                     stream.writeAndFlush(stream.alloc().buffer(INDEX_BYTES).writeInt(index));
@@ -379,11 +427,29 @@ public final class RelayFloor {
             });
         }
 
-        private void forward(QuicStreamChannel client, Object msg) {
-            if (options.coalesce()) {
-                CoalescedSends.hold(client);
+        /**
+         * Sends {@code token} to session {@code index} on {@code client}, its stream; in client mux mode on its client
+         * connection's token stream instead, prefixed with the index ({@code indexed}: the index is in the buffer,
+         * just before its reader index, as the mux worker leg delivers it).
+         */
+        private void forward(QuicStreamChannel client, int index, ByteBuf token, boolean indexed) {
+            QuicStreamChannel target = client;
+            ByteBuf out = token;
+            if (options.clientMux()) {
+                target = clientTokenStreams.getOrDefault(client.parent(), client);
+                if (target != client) {
+                    if (indexed) {
+                        out = token.readerIndex(token.readerIndex() - INDEX_BYTES);
+                    } else {
+                        out = target.alloc().buffer(INDEX_BYTES + TOKEN_BYTES).writeInt(index).writeBytes(token);
+                        token.release();
+                    }
+                }
             }
-            client.write(msg);
+            if (options.coalesce()) {
+                CoalescedSends.hold(target);
+            }
+            target.write(out);
         }
 
         /** Mux mode: each 44-byte record goes, without its index, to the session's client stream. */
@@ -391,12 +457,13 @@ public final class RelayFloor {
             @Override
             public void channelRead(ChannelHandlerContext ctx, Object msg) {
                 ByteBuf record = (ByteBuf) msg;
-                QuicStreamChannel client = sessions[record.readInt()];
+                int index = record.readInt();
+                QuicStreamChannel client = sessions[index];
                 if (client == null) {
                     record.release();
                     return;
                 }
-                forward(client, record);
+                forward(client, index, record, true);
             }
         }
     }
@@ -415,7 +482,8 @@ public final class RelayFloor {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             ByteBuf token = (ByteBuf) msg;
-            long stamp = token.getLong(token.readerIndex());
+            int stampAt = token.readerIndex() + (token.readableBytes() == INDEX_BYTES + TOKEN_BYTES ? INDEX_BYTES : 0);
+            long stamp = token.getLong(stampAt);
             token.release();
             latency.recordValue(Math.max(0, System.nanoTime() - stamp));
             tokens.incrementAndGet();
