@@ -115,7 +115,7 @@ public final class Bench {
         if (!Partitions.available()) {
             throw new IllegalStateException("--worker-loss needs iptables (run the bench as root)");
         }
-        Partitions.removeAll();
+        Partitions.removeLoss(); // left by a bench killed with -9 outside run.sh
         for (InJvmWorker worker : cluster.inJvm()) {
             Partitions.lose(worker.quicPort(), cfg.workerLoss());
         }
@@ -125,7 +125,7 @@ public final class Bench {
 
     private void removeLoss() {
         if (cfg.workerLoss() > 0) {
-            Console.say("removed %d iptables loss rules", Partitions.removeAll());
+            Console.say("removed %d iptables loss rules", Partitions.removeLoss());
         }
     }
 
@@ -200,7 +200,7 @@ public final class Bench {
         }
         cluster.closeInJvmWorkersNow();
         if (cfg.workerLoss() > 0) {
-            Partitions.removeAll();
+            Partitions.removeLoss();
         }
     }
 }

@@ -8,13 +8,15 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Network partitions of one UDP port on loopback with iptables: {@code iptables -A INPUT -i lo -p udp --dport <port>
- * -j DROP}, and random loss of what one port sends ({@code --sport <port> -m statistic --mode random}), tagged with a
- * comment so that {@link #removeAll} (and bench/soak.sh's trap) finds and deletes every rule the soak or the bench
- * added, whatever happened. Needs root (CAP_NET_ADMIN).
+ * -j DROP}, tagged with a comment so that {@link #removeAll} (and bench/soak.sh's trap) finds and deletes every rule
+ * the soak added, whatever happened; and the bench's random loss of what one port sends ({@code --sport <port> -m
+ * statistic --mode random}), tagged with a comment of its own ({@link #LOSS_TAG}, so that a soak and a bench do not
+ * remove each other's rules; bench/run.sh's trap removes them too). Needs root (CAP_NET_ADMIN).
  */
 final class Partitions {
 
     static final String TAG = "connection-swap-soak";
+    static final String LOSS_TAG = "connection-swap-bench-loss";
 
     private Partitions() {
     }
@@ -30,11 +32,12 @@ final class Partitions {
         }
     }
 
-    /** Drops each datagram sent from UDP {@code port} on loopback with {@code probability}, until {@link #removeAll}. */
+    /** Drops each datagram sent from UDP {@code port} on loopback with {@code probability}, until {@link #removeLoss}. */
     static void lose(int port, double probability) {
         List<String> rule = List.of("iptables", "-A", "INPUT", "-i", "lo", "-p", "udp", "--sport",
                 Integer.toString(port), "-m", "statistic", "--mode", "random", "--probability",
-                String.format(java.util.Locale.ROOT, "%.6f", probability), "-m", "comment", "--comment", TAG, "-j", "DROP");
+                String.format(java.util.Locale.ROOT, "%.6f", probability), "-m", "comment", "--comment", LOSS_TAG, "-j",
+                "DROP");
         if (run(rule) == null) {
             throw new IllegalStateException("iptables -A (random loss) for udp/" + port + " failed");
         }
@@ -46,13 +49,22 @@ final class Partitions {
 
     /** Deletes every rule this soak added (any port). */
     static int removeAll() {
+        return removeTagged(TAG);
+    }
+
+    /** Deletes every loss rule the bench added (any port). */
+    static int removeLoss() {
+        return removeTagged(LOSS_TAG);
+    }
+
+    private static int removeTagged(String tag) {
         String rules = run(List.of("iptables", "-S", "INPUT"));
         if (rules == null) {
             return 0;
         }
         int removed = 0;
         for (String line : rules.split("\n")) {
-            if (line.startsWith("-A INPUT ") && line.contains(TAG)) {
+            if (line.startsWith("-A INPUT ") && line.contains("--comment " + tag + " ")) {
                 List<String> delete = new ArrayList<>(List.of("iptables", "-D"));
                 delete.addAll(List.of(line.substring(3).replace("\"", "").split(" ")));
                 if (run(delete) != null) {
