@@ -77,11 +77,8 @@ for arg in "$@"; do [[ $arg == --worker-loss=* ]] && worker_loss=true; done
 # children the bench JVM could not kill itself (it was killed with -9): only our own processes, by pid; and the
 # iptables loss rules of --worker-loss (tagged connection-swap-bench-loss) when its shutdown hook did not run
 cleanup() {
-  if $worker_loss && command -v iptables >/dev/null 2>&1; then
-    iptables -S INPUT 2>/dev/null | grep -- 'connection-swap-bench-loss' | sed 's/^-A //' | while read -r rule; do
-      # shellcheck disable=SC2086
-      iptables -D $rule 2>/dev/null && echo "[bench] removed iptables rule: $rule"
-    done || true
+  if $worker_loss; then
+    remove_iptables_rules connection-swap-bench-loss "[bench]"
   fi
   local pids_file=$out/children.pids
   [[ -f $pids_file ]] || return 0

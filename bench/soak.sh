@@ -32,12 +32,7 @@ done
 
 cleanup() {
   # every iptables rule the soak added, whatever happened to the soak's JVM
-  if command -v iptables >/dev/null 2>&1; then
-    iptables -S INPUT 2>/dev/null | grep -- 'connection-swap-soak' | sed 's/^-A //' | while read -r rule; do
-      # shellcheck disable=SC2086
-      iptables -D $rule 2>/dev/null && echo "[soak] removed iptables rule: $rule"
-    done || true
-  fi
+  remove_iptables_rules connection-swap-soak "[soak]"
   # children the soak's JVM could not stop itself (it was killed): only our own service jars, by pid
   local pids_file=$out/soak-children.pids
   [[ -f $pids_file ]] || return 0

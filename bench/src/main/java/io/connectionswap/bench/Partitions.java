@@ -34,11 +34,8 @@ final class Partitions {
 
     /** Drops each datagram sent from UDP {@code port} on loopback with {@code probability}, until {@link #removeLoss}. */
     static void lose(int port, double probability) {
-        List<String> rule = List.of("iptables", "-A", "INPUT", "-i", "lo", "-p", "udp", "--sport",
-                Integer.toString(port), "-m", "statistic", "--mode", "random", "--probability",
-                String.format(java.util.Locale.ROOT, "%.6f", probability), "-m", "comment", "--comment", LOSS_TAG, "-j",
-                "DROP");
-        if (run(rule) == null) {
+        if (run(rule("-A", "--sport", port, LOSS_TAG, "-m", "statistic", "--mode", "random", "--probability",
+                String.format(java.util.Locale.ROOT, "%.6f", probability))) == null) {
             throw new IllegalStateException("iptables -A (random loss) for udp/" + port + " failed");
         }
     }
@@ -76,8 +73,16 @@ final class Partitions {
     }
 
     private static List<String> rule(String action, int port) {
-        return List.of("iptables", action, "INPUT", "-i", "lo", "-p", "udp", "--dport", Integer.toString(port),
-                "-m", "comment", "--comment", TAG, "-j", "DROP");
+        return rule(action, "--dport", port, TAG);
+    }
+
+    /** {@code iptables ACTION INPUT -i lo -p udp PORT_MATCH PORT MATCH... -m comment --comment TAG -j DROP}. */
+    private static List<String> rule(String action, String portMatch, int port, String tag, String... match) {
+        List<String> rule = new ArrayList<>(List.of("iptables", action, "INPUT", "-i", "lo", "-p", "udp", portMatch,
+                Integer.toString(port)));
+        rule.addAll(List.of(match));
+        rule.addAll(List.of("-m", "comment", "--comment", tag, "-j", "DROP"));
+        return rule;
     }
 
     /** Output of {@code command}, or null when it failed. */
