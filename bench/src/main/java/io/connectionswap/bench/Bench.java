@@ -171,6 +171,9 @@ public final class Bench {
         s.put("relay_streams", cfg.relayStreams());
         s.put("worker_loss", cfg.workerLoss() > 0 ? cfg.workerLoss()
                 + " (iptables drops this share of the datagrams the in-JVM workers send, from after start-up)" : 0);
+        s.put("client_token_stream", cfg.clientTokenStream()
+                ? "on (generations through the director ask for their frames on the connection's control stream)"
+                : "off (each generation's frames on its own stream)");
         s.put("swap_rounds", cfg.swapRounds());
         s.put("scale_levels", cfg.scaleLevels() + " then up " + cfg.scaleUp() + " while held, or "
                 + cfg.scaleBisections() + " bisection steps below the first level not held");

@@ -29,6 +29,9 @@ import io.connectionswap.worker.model.Pacing;
  * @param relayStreams   concurrent streams of the relay figure on each path ({@code --relay-streams}, 20)
  * @param workerLoss     the probability that iptables drops a datagram an in-JVM worker sends ({@code --worker-loss};
  *                       0: none), to measure what loss between workers and the director does to token latency
+ * @param clientTokenStream whether the bench's generations through the director ask for the client token stream
+ *                       ({@code --client-token-stream=on}, the default, as the client library does; {@code off}: a
+ *                       stream per generation carries its frames, as older clients)
  */
 record BenchConfig(boolean quick, boolean profile, Path out, Duration tokenInterval, Set<String> phases, int relayStreams,
                    Duration relayWarmup, Duration relaySegment, int relayPairs, int swapRounds, List<Integer> scaleLevels,
@@ -37,7 +40,7 @@ record BenchConfig(boolean quick, boolean profile, Path out, Duration tokenInter
                    int scaleBisections, int clientRcvbuf, List<Integer> gatewayLevels, int gatewayTokens,
                    Duration gatewaySegment, int gatewayPairs, List<Integer> peerLevels, int peerTokens, Duration peerGap,
                    Duration peerWindow, int peerRounds, String haproxy, Map<String, String> directorEnv,
-                   Pacing pacing, double workerLoss) {
+                   Pacing pacing, double workerLoss, boolean clientTokenStream) {
 
     static final List<String> ALL_PHASES = List.of("relay", "health", "process", "scale", "gateway", "peer");
 
@@ -58,6 +61,7 @@ record BenchConfig(boolean quick, boolean profile, Path out, Duration tokenInter
         Map<String, String> directorEnv = new LinkedHashMap<>();
         Pacing pacing = Pacing.STAGGERED;
         int relayStreams = 20;
+        boolean clientTokenStream = true;
         double workerLoss = 0;
         for (String arg : args) {
             if (arg.equals("--quick")) {
@@ -96,6 +100,8 @@ record BenchConfig(boolean quick, boolean profile, Path out, Duration tokenInter
                 relayStreams = positive("--relay-streams", arg.substring(16));
             } else if (arg.startsWith("--worker-loss=")) {
                 workerLoss = lossProbability(arg.substring(14));
+            } else if (arg.startsWith("--client-token-stream=")) {
+                clientTokenStream = onOff("--client-token-stream", arg.substring(22));
             } else if (arg.startsWith("--pacing=")) {
                 pacing = Pacing.parse("--pacing", arg.substring(9));
             } else if (arg.startsWith("--director-env=")) {
@@ -111,7 +117,7 @@ record BenchConfig(boolean quick, boolean profile, Path out, Duration tokenInter
                         + "] [--rounds=N] [--max-streams=N] [--ramp=STREAMS_PER_S] [--client-rcvbuf=BYTES] "
                         + "[--token-interval-ms=50] [--gateway-streams=1,200] [--peer-streams=1,50] [--peer-rounds=N] "
                         + "[--haproxy=PATH] [--director-env=CONNECTION_SWAP_X=VALUE ...] [--pacing=staggered|lockstep] "
-                        + "[--relay-streams=20] [--worker-loss=0.01] [--out=bench/out]");
+                        + "[--relay-streams=20] [--worker-loss=0.01] [--client-token-stream=on|off] [--out=bench/out]");
                 System.exit(0);
             } else {
                 throw new IllegalArgumentException("unknown argument " + arg + " (try --help)");
@@ -150,7 +156,15 @@ record BenchConfig(boolean quick, boolean profile, Path out, Duration tokenInter
                 peerRounds != null ? peerRounds : quick ? 4 : 10,
                 haproxy,
                 Map.copyOf(directorEnv),
-                pacing, workerLoss);
+                pacing, workerLoss, clientTokenStream);
+    }
+
+    private static boolean onOff(String option, String value) {
+        return switch (value) {
+            case "on", "true" -> true;
+            case "off", "false" -> false;
+            default -> throw new IllegalArgumentException(option + "=" + value + " (expected: on or off)");
+        };
     }
 
     /**

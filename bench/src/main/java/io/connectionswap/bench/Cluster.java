@@ -52,7 +52,7 @@ final class Cluster {
         director = new ChildProcess("director", jar("director-service"),
                 cfg.directorJvm(), env, http, logs.resolve("director.log")).start();
         Console.say("director pid=%d quic=127.0.0.1:%d http=%d", director.pid(), directorPort, http);
-        clients = new QuicClients(certs, 2, cfg.clientRcvbuf());
+        clients = new QuicClients(certs, 2, cfg.clientRcvbuf(), cfg.clientTokenStream());
         // the director's QUIC port may not be bound yet: workers retry registering until it is
         for (int i = 1; i <= 3; i++) {
             inJvm.add(InJvmWorker.start("jvm-" + i, directorPort, certs, cfg.tokenInterval().toMillis() + "ms",

@@ -10,6 +10,7 @@ import io.connectionswap.protocol.message.Retry;
 import io.connectionswap.protocol.message.StreamError;
 import io.connectionswap.protocol.message.Token;
 import io.connectionswap.protocol.message.WorkerAssignment;
+import io.connectionswap.protocol.quic.QuicStreams;
 import io.connectionswap.protocol.quic.StreamPipelines;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -95,10 +96,12 @@ final class GenStream {
         if (cancelled) {
             return;
         }
+        ClientTokens tokens = target == Target.DIRECTOR ? current.tokens : null;
+        Handler handler = new Handler(tokens);
         current.channel.createStream(QuicStreamType.BIDIRECTIONAL, new ChannelInitializer<QuicStreamChannel>() {
             @Override
             protected void initChannel(QuicStreamChannel channel) {
-                StreamPipelines.rawFrames(channel, io.connectionswap.protocol.frame.FrameLimits.DEFAULTS, new Handler());
+                StreamPipelines.rawFrames(channel, io.connectionswap.protocol.frame.FrameLimits.DEFAULTS, handler);
             }
         }).addListener(opened -> {
             if (!opened.isSuccess()) {
@@ -112,11 +115,16 @@ final class GenStream {
                 channel.shutdown(ErrorCode.CANCELLED.code()).addListener(done -> channel.close());
                 return;
             }
-            channel.writeAndFlush(firstMessage());
+            if (tokens != null) {
+                handler.channel = channel;
+                tokens.add(channel.streamId(), handler::onFrame); // before GENERATE: its answer may come first
+            }
+            channel.writeAndFlush(firstMessage(tokens != null));
         });
     }
 
-    private Message firstMessage() {
+    /** {@code tokenStream}: ask for the client token stream (the answer then comes on the control stream, tagged). */
+    private Message firstMessage(boolean tokenStream) {
         int resumeAfter = lastSeq;
         GenerationRequest request = GenerationRequest.completion(generationId, prompt, MAX_TOKENS);
         if (resumeAfter > 0 || avoidWorker != null) {
@@ -125,7 +133,7 @@ final class GenStream {
         if (target == Target.WORKER) {
             return new WorkerAssignment(index, "bench-direct", request);
         }
-        return request;
+        return request.withTokenStream(tokenStream);
     }
 
     /**
@@ -231,8 +239,25 @@ final class GenStream {
         }
     }
 
+    /**
+     * One stream's frames: read from the stream, or (asked for the client token stream) handed over by the
+     * connection's {@link ClientTokens}; either way on the connection's loop.
+     */
     private final class Handler extends ChannelInboundHandlerAdapter {
+        /** Null: the frames come on the stream itself. */
+        private final ClientTokens tokens;
+        /** The stream, once open (with a token stream). */
+        private QuicStreamChannel channel;
         private boolean settled;
+
+        Handler(ClientTokens tokens) {
+            this.tokens = tokens;
+        }
+
+        @Override
+        public void handlerAdded(ChannelHandlerContext ctx) {
+            channel = (QuicStreamChannel) ctx.channel();
+        }
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -240,6 +265,11 @@ final class GenStream {
                 ReferenceCountUtil.release(msg);
                 return;
             }
+            onFrame(frame);
+        }
+
+        /** One frame of this generation (released here). */
+        void onFrame(RawFrame frame) {
             try {
                 if (settled) {
                     return;
@@ -248,23 +278,24 @@ final class GenStream {
                 switch (frame.type()) {
                     case TOKEN -> onToken(frame, now);
                     case CONNECTED -> worker = ((Connected) MessageCodec.decode(frame)).worker();
+                    case HEARTBEAT -> { } // what the director's FIN travels with
                     case END -> {
-                        settle(ctx);
+                        settle();
                         sink.ended.increment();
                     }
                     case RETRY -> {
                         Retry retry = (Retry) MessageCodec.decode(frame);
-                        settle(ctx);
+                        settle();
                         onRetry(retry, now);
                     }
                     case ERROR -> {
                         StreamError error = (StreamError) MessageCodec.decode(frame);
-                        settle(ctx);
-                        onError(error, ctx.channel().eventLoop());
+                        settle();
+                        onError(error, channel.eventLoop());
                     }
                     default -> {
-                        settle(ctx);
-                        broken(ctx);
+                        settle();
+                        broken(channel.eventLoop());
                     }
                 }
             } finally {
@@ -272,23 +303,33 @@ final class GenStream {
             }
         }
 
-        private void settle(ChannelHandlerContext ctx) {
+        /**
+         * The generation's final frame was read. On the client token stream our FIN tells the director so, and its
+         * own FIN follows: {@link QuicStreams#finish} reads until then, so that Netty releases the stream.
+         */
+        private void settle() {
             settled = true;
-            ctx.close();
+            if (tokens != null) {
+                tokens.remove(channel.streamId());
+                QuicStreams.finish(channel);
+            } else {
+                channel.close();
+            }
         }
 
-        private void broken(ChannelHandlerContext ctx) {
+        private void broken(EventLoop loop) {
             if (!cancelled) {
                 sink.broken.increment();
-                reopenLater(ctx.channel().eventLoop());
+                reopenLater(loop);
             }
         }
 
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
+            forget();
             if (!settled) {
                 settled = true;
-                broken(ctx);
+                broken(ctx.channel().eventLoop());
             }
             ctx.fireChannelInactive();
         }
@@ -298,15 +339,23 @@ final class GenStream {
             if (EXCEPTIONS_LOGGED.incrementAndGet() <= 10) {
                 System.err.println("[bench] generation " + index + " stream exception: " + cause);
             }
+            forget();
             if (!settled) {
                 settled = true;
-                broken(ctx);
+                broken(ctx.channel().eventLoop());
             }
             // a reset, not just a FIN: the director keeps relaying to a stream that only half-closed
             if (ctx.channel() instanceof QuicStreamChannel quic && ctx.channel().isActive()) {
                 quic.shutdown(ErrorCode.CANCELLED.code()).addListener(done -> ctx.close());
             } else {
                 ctx.close();
+            }
+        }
+
+        /** The stream is gone: tagged frames for it are dropped from now on. */
+        private void forget() {
+            if (tokens != null && channel != null) {
+                tokens.remove(channel.streamId());
             }
         }
     }

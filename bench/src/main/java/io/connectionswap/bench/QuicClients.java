@@ -1,6 +1,7 @@
 package io.connectionswap.bench;
 
 import io.connectionswap.protocol.frame.Frames;
+import io.connectionswap.protocol.frame.FrameDecoder;
 import io.connectionswap.protocol.quic.Heartbeats;
 import io.connectionswap.protocol.quic.QuicCodecs;
 import io.connectionswap.protocol.quic.QuicConnector;
@@ -43,8 +44,18 @@ final class QuicClients implements AutoCloseable {
     private final QuicSslContext asClient;
     private final QuicSslContext asDirector;
     private final int rcvbuf;
+    private final boolean clientTokenStream;
 
     QuicClients(Path certs, int threads, int rcvbuf) {
+        this(certs, threads, rcvbuf, false);
+    }
+
+    /**
+     * {@code clientTokenStream}: generations on a director connection with a control stream ask for the client token
+     * stream ({@link ClientTokens}).
+     */
+    QuicClients(Path certs, int threads, int rcvbuf, boolean clientTokenStream) {
+        this.clientTokenStream = clientTokenStream;
         this.group = QuicEventLoops.create("bench-client", threads);
         this.asClient = QuicTls.client(TlsIdentity.of(certs, "client"));
         this.asDirector = QuicTls.client(TlsIdentity.of(certs, "director"));
@@ -96,7 +107,7 @@ final class QuicClients implements AutoCloseable {
 
     /** A connection to the director, as a client. */
     Conn director(int port, boolean keepAlive) throws Exception {
-        return Conn.open(connect(asClient, port), keepAlive);
+        return Conn.open(connect(asClient, port), keepAlive, keepAlive && clientTokenStream);
     }
 
     /** Starts a connection to the director without waiting (the reconnect baseline). */
@@ -106,7 +117,7 @@ final class QuicClients implements AutoCloseable {
 
     /** A connection straight to a worker, presenting the director's certificate. */
     Conn worker(int port) throws Exception {
-        return Conn.open(connect(asDirector, port), true);
+        return Conn.open(connect(asDirector, port), true, false);
     }
 
     @Override
@@ -117,24 +128,40 @@ final class QuicClients implements AutoCloseable {
     /** One QUIC connection; with keep-alive, a heartbeat stream (500 ms) keeps it open while no stream is. */
     static final class Conn implements AutoCloseable {
         final QuicChannel channel;
+        /** Where this connection's generations get their frames when they ask for the client token stream; or null. */
+        final ClientTokens tokens;
 
         Conn(QuicChannel channel) {
-            this.channel = channel;
+            this(channel, null);
         }
 
-        static Conn open(Future<QuicChannel> connecting, boolean keepAlive) throws Exception {
+        private Conn(QuicChannel channel, ClientTokens tokens) {
+            this.channel = channel;
+            this.tokens = tokens;
+        }
+
+        static Conn open(Future<QuicChannel> connecting, boolean keepAlive, boolean tokenStream) throws Exception {
             QuicChannel channel = connecting.get(CONNECT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            ClientTokens tokens = tokenStream ? new ClientTokens() : null;
             if (keepAlive) {
                 channel.createStream(QuicStreamType.BIDIRECTIONAL, new ChannelInitializer<QuicStreamChannel>() {
                     @Override
                     protected void initChannel(QuicStreamChannel stream) {
                         StreamPipelines.messages(stream, io.connectionswap.protocol.frame.FrameLimits.DEFAULTS, Heartbeats.sender(
-                                Duration.ofMillis(500), Duration.ofSeconds(5), channel::close));
+                                Duration.ofMillis(500), Duration.ofSeconds(5), () -> {
+                                    System.err.println("[bench] no heartbeat echo from " + channel.remoteAddress()
+                                            + " for 5 s; closing the connection");
+                                    channel.close();
+                                }));
+                        if (tokens != null) {
+                            stream.pipeline().addAfter(stream.pipeline().context(FrameDecoder.class).name(),
+                                    "client-tokens", tokens);
+                        }
                         stream.pipeline().addLast(new ChannelInboundHandlerAdapter());
                     }
                 }).get(CONNECT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
             }
-            return new Conn(channel);
+            return new Conn(channel, tokens);
         }
 
         boolean active() {

@@ -75,7 +75,7 @@ public final class SwapClient implements AutoCloseable {
         this.loop = ClientLoop.of(eventLoop);
         this.link = new DirectorLink(new DirectorLink.Settings(builder.directors, builder.directorTlsName,
                 builder.quic, builder.retryBackoff, builder.retryBackoffMax, builder.heartbeatInterval,
-                builder.heartbeatTimeout), eventLoop, builder.tls, builder.listener);
+                builder.heartbeatTimeout, builder.tokenStream), eventLoop, builder.tls, builder.listener);
     }
 
     /** A builder; {@link Builder#directors} and the TLS ({@link Builder#certificates}, {@link Builder#identity} or {@link Builder#tls}) are required. */
@@ -96,13 +96,13 @@ public final class SwapClient implements AutoCloseable {
 
     /** A new completion of {@code prompt} by {@code model} (null: any worker). */
     public Flow.Publisher<GenerationEvent> completion(String model, String prompt, SamplingParameters sampling) {
-        return generate(new GenerationRequest(newGenerationId(), model, prompt, null, sampling, 0, null, null, 0, null),
+        return generate(new GenerationRequest(newGenerationId(), model, prompt, null, sampling, 0, null, null, 0, null, false),
                 GenerationOptions.WAIT_FOREVER);
     }
 
     /** A new chat completion of {@code messages} by {@code model} (null: any worker). */
     public Flow.Publisher<GenerationEvent> chat(String model, List<ChatMessage> messages, SamplingParameters sampling) {
-        return generate(new GenerationRequest(newGenerationId(), model, null, messages, sampling, 0, null, null, 0, null),
+        return generate(new GenerationRequest(newGenerationId(), model, null, messages, sampling, 0, null, null, 0, null, false),
                 GenerationOptions.WAIT_FOREVER);
     }
 
@@ -271,6 +271,7 @@ public final class SwapClient implements AutoCloseable {
         private Duration heartbeatTimeout = Duration.ofMillis(3500);
         private SwapClientListener listener = SwapClientListener.NONE;
         private EventLoopGroup group;
+        private boolean tokenStream = true;
 
         private Builder() {
         }
@@ -337,6 +338,19 @@ public final class SwapClient implements AutoCloseable {
             }
             this.heartbeatInterval = interval;
             this.heartbeatTimeout = timeout;
+            return this;
+        }
+
+        /**
+         * Whether every generation asks for the client token stream (default true): a director that knows it then
+         * sends the frames of all the connection's generations on one stream (the control stream, each frame tagged
+         * with its generation's stream), so tokens of concurrent generations share packets instead of each taking
+         * its own; the generation stream still carries the request, pauses and the end. A director that does not
+         * know it answers on each generation's stream as before. This setting decides for every request, whatever
+         * the request's own {@code tokenStream} says; false: every generation on its own stream only.
+         */
+        public Builder tokenStream(boolean enabled) {
+            this.tokenStream = enabled;
             return this;
         }
 

@@ -143,7 +143,7 @@ class CoreStreamingTest {
 
             RawQuicClient.Stream unknown = raw.openStream();
             unknown.write(new GenerationRequest("g-unknown", "no-such-model", "hello", null,
-                    SamplingParameters.maxTokens(3), 0, null, null, 0, null));
+                    SamplingParameters.maxTokens(3), 0, null, null, 0, null, false));
             assertError(unknown.next(10), ErrorCode.MODEL_NOT_FOUND);
             assertThat(raw.connection().isActive()).isTrue();
         }

@@ -219,7 +219,7 @@ class OpenAiUpstreamIT {
     /** A completion of {@code model greedy-1}, steered away from {@code avoid} (null: any worker). */
     private static GenerationRequest steered(String prompt, int maxTokens, String avoid) {
         return new GenerationRequest(UUID.randomUUID().toString(), MODEL, prompt, null,
-                SamplingParameters.maxTokens(maxTokens), 0, null, avoid, 0, null);
+                SamplingParameters.maxTokens(maxTokens), 0, null, avoid, 0, null, false);
     }
 
     /** An ASCII prompt of {@code bytes} bytes. */

@@ -133,6 +133,6 @@ class RealModelPacingIT {
 
     private static GenerationRequest request(String prompt, int maxTokens, String avoid) {
         return new GenerationRequest(UUID.randomUUID().toString(), MODEL, prompt, null,
-                SamplingParameters.maxTokens(maxTokens), 0, null, avoid, 0, null);
+                SamplingParameters.maxTokens(maxTokens), 0, null, avoid, 0, null, false);
     }
 }

@@ -156,7 +156,7 @@ class StreamLifecycleIT {
                 + "\"max_tokens\":" + (DIRECTOR_MAX_TOKENS + 1) + ",\"stream\":true}");
         assertThat(tooMany.statusCode()).as(tooMany.body()).isEqualTo(400);
         RawGeneration model = RawGeneration.start(raw, new GenerationRequest("g-model", "no-such-model", "x", null,
-                io.connectionswap.protocol.message.SamplingParameters.maxTokens(5), 0, null, null, 0, null));
+                io.connectionswap.protocol.message.SamplingParameters.maxTokens(5), 0, null, null, 0, null, false));
         assertThat(model.awaitEnd(StreamError.class, DEADLINE).code()).isEqualTo(ErrorCode.MODEL_NOT_FOUND);
         model.stream().done();
         RawGeneration limit = RawGeneration.start(raw,

@@ -7,7 +7,10 @@ import io.netty.channel.EventLoopGroup;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
-/** The client library's I/O thread as a bean (its Netty meters are bound in {@code ClientMeters}). */
+/**
+ * The client library's I/O thread as a bean (its Netty meters are bound in {@code ClientMeters}), and the library
+ * settings the starter's {@code SwapClientProperties} does not carry (the client token stream).
+ */
 @Configuration(proxyBeanMethods = false)
 public class ClientConfiguration {
 
@@ -17,7 +20,8 @@ public class ClientConfiguration {
     }
 
     @Bean
-    SwapClientCustomizer clientEventLoop(EventLoopGroup clientEventLoopGroup) {
-        return builder -> builder.eventLoopGroup(clientEventLoopGroup).quicSettings(QuicSettings.DEFAULTS);
+    SwapClientCustomizer clientEventLoop(EventLoopGroup clientEventLoopGroup, ClientProperties properties) {
+        return builder -> builder.eventLoopGroup(clientEventLoopGroup).quicSettings(QuicSettings.DEFAULTS)
+                .tokenStream(properties.tokenStream());
     }
 }

@@ -26,6 +26,6 @@ public record OpenAiRequest(boolean chat, String model, String prompt, List<Chat
 
     /** The protocol request of a new generation in the trace {@code traceparent} names (null: none). */
     public GenerationRequest toGeneration(String generationId, String traceparent) {
-        return new GenerationRequest(generationId, model, prompt, messages, sampling, 0, null, null, 0, traceparent);
+        return new GenerationRequest(generationId, model, prompt, messages, sampling, 0, null, null, 0, traceparent, false);
     }
 }

@@ -42,6 +42,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param workerTokenStream      workers that registered the feature send their generations' frames on one token stream
  *                               per link connection ({@code CONNECTION_SWAP_WORKER_TOKEN_STREAM}); false: each
  *                               generation's frames on its own stream
+ * @param clientTokenStream      a client that asks for it in its GENERATE gets the generation's frames on its
+ *                               connection's control stream, tagged, with those of its other generations
+ *                               ({@code CONNECTION_SWAP_CLIENT_TOKEN_STREAM}); false: always on the generation's stream
  */
 @ConfigurationProperties("connection-swap.director")
 public record DirectorProperties(
@@ -61,7 +64,8 @@ public record DirectorProperties(
         @DefaultValue("true") boolean udpGso,
         @DefaultValue("4") int workerLinkConnections,
         @DefaultValue("0") int routingLoops,
-        @DefaultValue("true") boolean workerTokenStream) {
+        @DefaultValue("true") boolean workerTokenStream,
+        @DefaultValue("true") boolean clientTokenStream) {
 
     /** Most routing loops a director runs. */
     public static final int MAX_ROUTING_LOOPS = 64;

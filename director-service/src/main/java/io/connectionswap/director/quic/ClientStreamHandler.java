@@ -6,6 +6,7 @@ import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.frame.ProtocolException;
 import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.Message;
+import io.connectionswap.protocol.message.Pause;
 import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.protocol.quic.QuicStreams;
 import io.connectionswap.protocol.quic.StreamFailures;
@@ -18,7 +19,11 @@ import io.netty.handler.codec.quic.QuicStreamResetException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** A client's generation stream: one GENERATE, then the relay writes to it until END or RETRY. */
+/**
+ * A client's generation stream: one GENERATE, then the relay writes to it until END or RETRY; or, when the generation
+ * is served on the connection's client token stream, the client's PAUSE messages come on it and our FIN follows the
+ * client's.
+ */
 final class ClientStreamHandler extends SimpleChannelInboundHandler<Message> {
 
     private static final Logger log = LoggerFactory.getLogger(ClientStreamHandler.class);
@@ -34,16 +39,24 @@ final class ClientStreamHandler extends SimpleChannelInboundHandler<Message> {
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, Message message) {
         if (requested) {
-            throw new ProtocolException(ErrorCode.UNEXPECTED_MESSAGE,
-                    "unexpected " + message.frameType() + " frame after GENERATE");
+            if (message instanceof Pause pause && session != null && session.onClientTokenStream()) {
+                session.clientPaused(pause.paused());
+                return;
+            }
+            throw new ProtocolException(ErrorCode.UNEXPECTED_MESSAGE, "unexpected " + message.frameType()
+                    + " frame after GENERATE" + (message instanceof Pause
+                    ? " (PAUSE is only for a generation served on the client token stream)" : ""));
         }
         requested = true;
-        session = relay.open((QuicStreamChannel) ctx.channel(), ConnectionIds.of(ctx.channel()), (GenerationRequest) message);
+        QuicStreamChannel stream = (QuicStreamChannel) ctx.channel();
+        session = relay.open(stream, ConnectionIds.of(stream), (GenerationRequest) message,
+                ControlStreams.of(stream.parent()));
     }
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        if (session != null) {
+        // on the client token stream this stream carries no frames of ours: that stream's writability counts
+        if (session != null && !session.onClientTokenStream()) {
             session.clientWritable(ctx.channel().isWritable());
         }
         ctx.fireChannelWritabilityChanged();

@@ -36,7 +36,7 @@ final class TokenStreamRouter extends ChannelInboundHandlerAdapter {
         RawFrame inner;
         try {
             streamId = TaggedFrames.streamId(tagged);
-            inner = TaggedFrames.inner(tagged);
+            inner = TaggedFrames.inner(tagged, TaggedFrames.FROM_WORKER);
         } catch (ProtocolException e) {
             onMalformed.accept(e.getMessage());
             return;

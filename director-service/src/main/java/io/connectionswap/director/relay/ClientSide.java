@@ -8,8 +8,21 @@ interface ClientSide {
 
     boolean isActive();
 
-    /** The client can take more frames now (flow control has room). */
+    /** The client can take more frames now (flow control has room, and it has not paused the generation). */
     boolean isWritable();
+
+    /**
+     * The client paused ({@code true}) or resumed this generation with a PAUSE message: only a generation on the
+     * client token stream has one to send. Returns whether that changed anything.
+     */
+    default boolean paused(boolean pause) {
+        throw new UnsupportedOperationException("PAUSE is only for a generation on the client token stream");
+    }
+
+    /** The connection's token stream the frames go on, or null: on the generation's own stream. */
+    default ClientTokenStream tokenStream() {
+        return null;
+    }
 
     /**
      * Writes one complete frame as received from the worker; takes ownership of {@code frame}. Coalesced, it leaves

@@ -11,6 +11,8 @@ import io.connectionswap.protocol.quic.StreamFailures;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.quic.QuicStreamChannel;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * {@link ClientSide} and {@link WorkerSide} over QUIC streams. Every end goes through {@link QuicStreams}: our FIN
@@ -69,6 +71,79 @@ final class QuicStreamSides {
             @Override
             public void abort(ErrorCode code) {
                 QuicStreams.abort(stream, code);
+            }
+        };
+    }
+
+    /**
+     * A generation whose frames go on its connection's token stream ({@link ClientTokenStream}), tagged with the id of
+     * {@code stream}, its generation stream. That stream keeps the generation's lifecycle: the client's PAUSE messages
+     * and FIN come on it, and our FIN goes on it only after the client's (the client sends it once it has read the
+     * final frame on the token stream, so our FIN cannot overtake that frame); a client that does not finish within
+     * {@link QuicStreams#DEFAULT_LINGER} of the final frame gets ours anyway ({@link QuicStreams#finish} then resets it
+     * if it still does not). A reset (TOO_SLOW) goes on it directly.
+     */
+    static ClientSide taggedClient(QuicStreamChannel stream, ClientTokenStream tokens) {
+        long streamId = stream.streamId();
+        return new ClientSide() {
+            private boolean paused;
+
+            @Override
+            public boolean isActive() {
+                return stream.isActive() && tokens.isActive();
+            }
+
+            @Override
+            public boolean isWritable() {
+                return !paused && tokens.isWritable();
+            }
+
+            @Override
+            public boolean paused(boolean pause) {
+                boolean changed = paused != pause;
+                paused = pause;
+                return changed;
+            }
+
+            @Override
+            public ClientTokenStream tokenStream() {
+                return tokens;
+            }
+
+            @Override
+            public void relay(ByteBuf frame) {
+                tokens.relay(streamId, frame);
+            }
+
+            @Override
+            public void retry(Retry retry) {
+                tokens.send(streamId, retry);
+                awaitClientFin();
+            }
+
+            @Override
+            public void fail(StreamError error) {
+                tokens.send(streamId, error);
+                awaitClientFin();
+            }
+
+            @Override
+            public void finish() {
+                awaitClientFin(); // the END before it left with its worker read
+            }
+
+            @Override
+            public void abort(ErrorCode code) {
+                QuicStreams.abort(stream, code);
+            }
+
+            private void awaitClientFin() {
+                if (!stream.isActive()) {
+                    return;
+                }
+                ScheduledFuture<?> linger = stream.eventLoop().schedule(() -> QuicStreams.finish(stream),
+                        QuicStreams.DEFAULT_LINGER.toNanos(), TimeUnit.NANOSECONDS);
+                stream.closeFuture().addListener(closed -> linger.cancel(false));
             }
         };
     }

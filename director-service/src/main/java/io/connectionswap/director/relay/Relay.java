@@ -169,6 +169,16 @@ public final class Relay implements WorkerFailureListener, SessionEvents, Worker
 
     /** A client asked for a generation (or to resume one) on {@code client}. Returns the session, or null. */
     public RelaySession open(QuicStreamChannel client, String connectionId, GenerationRequest request) {
+        return open(client, connectionId, request, null);
+    }
+
+    /**
+     * {@link #open(QuicStreamChannel, String, GenerationRequest)} on a connection whose control stream is
+     * {@code controlStream} (null: none yet): a request that asks for the client token stream has its frames sent
+     * there when this director allows it ({@code CONNECTION_SWAP_CLIENT_TOKEN_STREAM}), else on {@code client}.
+     */
+    public RelaySession open(QuicStreamChannel client, String connectionId, GenerationRequest request,
+                             QuicStreamChannel controlStream) {
         long openedNanos = clock.getAsLong();
         long streamId = streamIds.incrementAndGet();
         LogLine.info(log).field("stream.id", streamId).field("connection.id", connectionId)
@@ -209,18 +219,24 @@ public final class Relay implements WorkerFailureListener, SessionEvents, Worker
             return refuse(client, span, request, new StreamError(ErrorCode.NO_HEALTHY_WORKER,
                     "no healthy worker (" + registry.size() + " registered); retry later"));
         }
+        ClientTokenStream tokens = request.tokenStream() && properties.clientTokenStream() && controlStream != null
+                ? ClientTokenStream.of(controlStream, properties.coalesceSends()) : null;
         LogLine.info(log).field("stream.id", streamId).field("connection.id", connectionId)
                 .field("worker.addr", worker.address()).field("worker.label", worker.label())
-                .log("assigning stream to worker");
+                .field("client.token.stream", tokens != null).log("assigning stream to worker");
         if (span != null) {
             span.assigned(worker.label(), worker.address().toString());
         }
         // the worker's span is a child of this leg's
         GenerationRequest handedOver = span == null ? request : request.withTraceparent(span.traceparent());
-        ClientSide clientSide = QuicStreamSides.client(client, properties.coalesceSends());
+        ClientSide clientSide = tokens != null ? QuicStreamSides.taggedClient(client, tokens)
+                : QuicStreamSides.client(client, properties.coalesceSends());
         RelaySession session = new RelaySession(streamId, connectionId, clientSide, handedOver, worker, this,
                 properties.migrationLimit(), span);
         sessions.add(session);
+        if (tokens != null) {
+            tokens.add(session);
+        }
         sessionsById.put(streamId, session);
         sessionsByWorker.computeIfAbsent(worker, key -> new LinkedHashSet<>()).add(session);
         worker.streamStarted();
@@ -292,6 +308,10 @@ public final class Relay implements WorkerFailureListener, SessionEvents, Worker
             return;
         }
         sessionsById.remove(session.streamId());
+        ClientTokenStream tokens = session.clientTokenStream();
+        if (tokens != null) {
+            tokens.remove(session);
+        }
         WorkerEndpoint worker = session.worker();
         Set<RelaySession> onWorker = sessionsByWorker.get(worker);
         if (onWorker != null && onWorker.remove(session) && onWorker.isEmpty()) {

@@ -218,22 +218,59 @@ public final class RelaySession {
 
     private void relayToClient(RawFrame frame) {
         client.relay(frame.content().retain());
-        if (!client.isWritable() && workerStream != null) {
-            // back-pressure: the client reads slower than the worker sends. What the director holds for this stream
-            // stays bounded by the worker stream's flow-control window; a client that reads nothing for
-            // CONNECTION_SWAP_SLOW_CLIENT_TIMEOUT is cut off (clientTooSlow).
-            workerStream.read(false);
-            if (!clientBlocked) {
-                clientBlocked = true;
-                clientBlockedSinceNanos = clock.getAsLong();
-            }
+        if (!client.isWritable()) {
+            holdWorker();
         }
+    }
+
+    /**
+     * Back-pressure: the client reads slower than the worker sends. What the director holds for this stream stays
+     * bounded by the worker stream's flow-control window (or, on a worker's token stream, by what the worker had asked
+     * its model for before its PAUSE); a client that reads nothing for CONNECTION_SWAP_SLOW_CLIENT_TIMEOUT is cut off
+     * (clientTooSlow).
+     */
+    private void holdWorker() {
+        if (workerStream == null) {
+            return;
+        }
+        workerStream.read(false);
+        if (!clientBlocked) {
+            clientBlocked = true;
+            clientBlockedSinceNanos = clock.getAsLong();
+        }
+    }
+
+    /**
+     * The client paused this generation ({@code true}) or reads it again: its PAUSE message, on a generation whose
+     * frames go on the connection's token stream (where flow control is shared, so it cannot say this by not reading).
+     */
+    public void clientPaused(boolean pause) {
+        if (!client.paused(pause) || phase != Phase.RELAYING) {
+            return;
+        }
+        if (pause) {
+            holdWorker();
+        } else {
+            clientWritable(client.isWritable());
+        }
+    }
+
+    /** Whether this generation's frames go on its connection's token stream (then the client may send PAUSE). */
+    public boolean onClientTokenStream() {
+        return client.tokenStream() != null;
+    }
+
+    ClientTokenStream clientTokenStream() {
+        return client.tokenStream();
     }
 
     /** The client can take more: resume reading from the worker. */
     public void clientWritable(boolean writable) {
-        if (writable) {
+        if (writable && clientBlocked) {
             clientBlocked = false;
+            // the worker was held back (not read, or PAUSEd): its silence counts from now, not from its last frame,
+            // or the stall watch would take the first moment the client reads again for a stalled worker
+            lastWorkerFrameNanos = clock.getAsLong();
         }
         if (writable && workerStream != null && phase == Phase.RELAYING) {
             workerStream.read(true);

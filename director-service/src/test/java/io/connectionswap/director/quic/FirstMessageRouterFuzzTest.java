@@ -90,7 +90,7 @@ class FirstMessageRouterFuzzTest {
     private static final FrameLimits LIMITS = new FrameLimits(256, 1024);
     private static final DirectorProperties PROPERTIES = new DirectorProperties("127.0.0.1:0", "d-fuzz", null,
             Duration.ofMillis(100), Duration.ofSeconds(1), 3, Duration.ofMillis(300), Duration.ofSeconds(30),
-            Duration.ofSeconds(15), Duration.ofSeconds(60), 3, true, "nio", false, 1, 1, true);
+            Duration.ofSeconds(15), Duration.ofSeconds(60), 3, true, "nio", false, 1, 1, true, true);
     private static final HealthProperties HEALTH = new HealthProperties(Duration.ofMillis(500), null, 1, 2, 4);
     private static final DirectorMeters METERS = new DirectorMeters(new SimpleMeterRegistry(),
             new DefaultEventLoopGroup(1));
@@ -281,7 +281,7 @@ class FirstMessageRouterFuzzTest {
                     GenerationRequest request = new GenerationRequest(text(data, "g-1"),
                             data.pickValue(new String[] {"stand-in", "other", ""}), text(data, "prompt"), null,
                             io.connectionswap.protocol.message.SamplingParameters.maxTokens(data.consumeInt(1, 50)), 0,
-                            null, null, 0, null);
+                            null, null, 0, null, false);
                     int resumeAfter = data.consumeInt(0, 60);
                     yield resumeAfter == 0 ? request : request.resumedAfter(resumeAfter, text(data, "text"), text(data, "worker-b"));
                 }

@@ -25,7 +25,8 @@ import java.util.List;
  */
 public record GenerationRequest(String generationId, String model, String prompt, List<ChatMessage> messages,
                                 SamplingParameters sampling, int resumeAfter, String deliveredText,
-                                String avoidWorker, int migrations, String traceparent) implements Message {
+                                String avoidWorker, int migrations, String traceparent,
+                                Boolean tokenStream) implements Message {
 
     public GenerationRequest {
         Message.require(generationId, "generationId");
@@ -53,6 +54,7 @@ public record GenerationRequest(String generationId, String model, String prompt
             throw new IllegalArgumentException("deliveredText given for a new generation (resumeAfter 0)");
         }
         Message.requireNonNegative(migrations, "migrations");
+        tokenStream = Boolean.TRUE.equals(tokenStream); // absent in an older client's request: false
         if (traceparent != null && !TraceParent.isValid(traceparent)) {
             throw new IllegalArgumentException("traceparent: '" + abbreviate(traceparent) + "' (expected: W3C trace "
                     + "context, 00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>, or null)");
@@ -62,7 +64,7 @@ public record GenerationRequest(String generationId, String model, String prompt
     /** A new completion with only a token budget: the demo loop's and the tests' request. */
     public static GenerationRequest completion(String generationId, String prompt, int maxTokens) {
         return new GenerationRequest(generationId, null, prompt, null, SamplingParameters.maxTokens(maxTokens), 0, null,
-                null, 0, null);
+                null, 0, null, false);
     }
 
     /**
@@ -71,13 +73,19 @@ public record GenerationRequest(String generationId, String model, String prompt
      */
     public GenerationRequest resumedAfter(int lastSequence, String delivered, String failedWorker) {
         return new GenerationRequest(generationId, model, prompt, messages, sampling, lastSequence,
-                lastSequence == 0 ? null : delivered, failedWorker, migrations + 1, traceparent);
+                lastSequence == 0 ? null : delivered, failedWorker, migrations + 1, traceparent, tokenStream);
     }
 
     /** The same request with another trace context: the director hands each worker its own leg's span as parent. */
     public GenerationRequest withTraceparent(String newTraceparent) {
         return new GenerationRequest(generationId, model, prompt, messages, sampling, resumeAfter, deliveredText,
-                avoidWorker, migrations, newTraceparent);
+                avoidWorker, migrations, newTraceparent, tokenStream);
+    }
+
+    /** The same request asking (or not) for its frames on the connection's client token stream. */
+    public GenerationRequest withTokenStream(boolean onTokenStream) {
+        return new GenerationRequest(generationId, model, prompt, messages, sampling, resumeAfter, deliveredText,
+                avoidWorker, migrations, traceparent, onTokenStream);
     }
 
     @JsonIgnore

@@ -7,7 +7,10 @@ import io.connectionswap.protocol.codec.MessageCodec;
 import io.connectionswap.protocol.message.End;
 import io.connectionswap.protocol.message.FinishReason;
 import io.connectionswap.protocol.message.Heartbeat;
+import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.Message;
+import io.connectionswap.protocol.message.Retry;
+import io.connectionswap.protocol.message.StreamError;
 import io.connectionswap.protocol.message.Token;
 import io.connectionswap.protocol.message.TokenStream;
 import io.connectionswap.protocol.message.WorkerRegistration;
@@ -34,7 +37,7 @@ class TaggedFramesTest {
         assertThat(tagged.type()).isEqualTo(FrameType.TAGGED);
         assertThat(TaggedFrames.streamId(tagged)).isEqualTo(42L);
 
-        RawFrame inner = TaggedFrames.inner(tagged);
+        RawFrame inner = TaggedFrames.inner(tagged, TaggedFrames.FROM_WORKER);
         tagged.release();
         byte[] relayed = new byte[inner.content().readableBytes()];
         inner.content().getBytes(inner.content().readerIndex(), relayed);
@@ -49,7 +52,7 @@ class TaggedFramesTest {
     void endAndConnectedTravelTaggedToo() {
         End end = new End("g-1", 12, FinishReason.LENGTH.wire(), null);
         RawFrame tagged = decodeOne(TaggedFrames.wrap(ALLOC, Long.MAX_VALUE, MessageCodec.encode(ALLOC, end)));
-        RawFrame inner = TaggedFrames.inner(tagged);
+        RawFrame inner = TaggedFrames.inner(tagged, TaggedFrames.FROM_WORKER);
         assertThat(TaggedFrames.streamId(tagged)).isEqualTo(Long.MAX_VALUE);
         assertThat(MessageCodec.decode(inner)).isEqualTo(end);
         inner.release();
@@ -59,14 +62,14 @@ class TaggedFramesTest {
     @Test
     void onlyCompleteGenerationFramesMayBeCarried() {
         RawFrame heartbeat = decodeOne(TaggedFrames.wrap(ALLOC, 1L, MessageCodec.encode(ALLOC, new Heartbeat(5))));
-        assertThatThrownBy(() -> TaggedFrames.inner(heartbeat)).isInstanceOf(ProtocolException.class)
+        assertThatThrownBy(() -> TaggedFrames.inner(heartbeat, TaggedFrames.FROM_WORKER)).isInstanceOf(ProtocolException.class)
                 .hasMessageContaining("inner frame of type HEARTBEAT");
         heartbeat.release();
 
         ByteBuf cut = MessageCodec.encodeToken(ALLOC, 1, "abc");
         cut.writerIndex(cut.writerIndex() - 1); // the inner frame says 7 payload bytes, carries 6
         RawFrame shortened = decodeOne(TaggedFrames.wrap(ALLOC, 1L, cut));
-        assertThatThrownBy(() -> TaggedFrames.inner(shortened)).isInstanceOf(ProtocolException.class)
+        assertThatThrownBy(() -> TaggedFrames.inner(shortened, TaggedFrames.FROM_WORKER)).isInstanceOf(ProtocolException.class)
                 .hasMessageContaining("says 7 payload bytes, carries 6")
                 .satisfies(e -> assertThat(((ProtocolException) e).errorCode()).isEqualTo(ErrorCode.MALFORMED_MESSAGE));
         shortened.release();
@@ -76,6 +79,46 @@ class TaggedFramesTest {
         assertThatThrownBy(() -> TaggedFrames.streamId(idless)).isInstanceOf(ProtocolException.class)
                 .hasMessageContaining("shorter than a stream id");
         idless.release();
+    }
+
+    @Test
+    void aClientTokenStreamCarriesTheDirectorsFinalFramesTooAndAWorkersDoesNot() {
+        Retry retry = new Retry("stall", 7, "worker-a", "no token for 300 ms");
+        RawFrame tagged = decodeOne(TaggedFrames.wrap(ALLOC, 12L, MessageCodec.encode(ALLOC, retry)));
+        RawFrame inner = TaggedFrames.inner(tagged, TaggedFrames.FROM_DIRECTOR);
+        assertThat(TaggedFrames.streamId(tagged)).isEqualTo(12L);
+        assertThat(MessageCodec.decode(inner)).isEqualTo(retry);
+        inner.release();
+        assertThatThrownBy(() -> TaggedFrames.inner(tagged, TaggedFrames.FROM_WORKER))
+                .isInstanceOf(ProtocolException.class).hasMessageContaining("inner frame of type RETRY");
+        tagged.release();
+
+        StreamError error = new StreamError(ErrorCode.MIGRATION_LIMIT, "moved 3 times");
+        RawFrame taggedError = decodeOne(TaggedFrames.wrap(ALLOC, 4L, MessageCodec.encode(ALLOC, error)));
+        RawFrame innerError = TaggedFrames.inner(taggedError, TaggedFrames.FROM_DIRECTOR);
+        assertThat(MessageCodec.decode(innerError)).isEqualTo(error);
+        innerError.release();
+        taggedError.release();
+    }
+
+    @Test
+    void aGenerateAsksForTheClientTokenStreamAndOneFromAnOlderClientDoesNot() {
+        GenerationRequest asking = GenerationRequest.completion("g-1", "hi", 5).withTokenStream(true);
+        RawFrame frame = decodeOne(MessageCodec.encode(ALLOC, asking));
+        GenerationRequest decoded = (GenerationRequest) MessageCodec.decode(frame);
+        frame.release();
+        assertThat(decoded.tokenStream()).isTrue();
+        assertThat(decoded.resumedAfter(2, "ab", "w").tokenStream()).isTrue();
+        assertThat(decoded.withTraceparent(null).tokenStream()).isTrue();
+
+        String older = "{\"generationId\":\"g-2\",\"prompt\":\"hi\",\"sampling\":{\"maxTokens\":5},"
+                + "\"resumeAfter\":0,\"migrations\":0}";
+        ByteBuf json = Unpooled.buffer().writeByte(FrameType.GENERATE.code()).writeInt(older.length())
+                .writeBytes(older.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        RawFrame olderFrame = decodeOne(json);
+        GenerationRequest fromOlder = (GenerationRequest) MessageCodec.decode(olderFrame);
+        olderFrame.release();
+        assertThat(fromOlder.tokenStream()).isFalse();
     }
 
     @Test

@@ -41,7 +41,7 @@ class TaggedFramesFuzzTest {
             RawFrame inner;
             try {
                 streamId = TaggedFrames.streamId(tagged);
-                inner = TaggedFrames.inner(tagged);
+                inner = TaggedFrames.inner(tagged, TaggedFrames.FROM_WORKER);
             } catch (ProtocolException e) {
                 check(e.errorCode() == ErrorCode.MALFORMED_MESSAGE, "bad tagged frames are MALFORMED_MESSAGE", e);
                 check(e.getMessage() != null && e.getMessage().startsWith("malformed TAGGED frame: "),

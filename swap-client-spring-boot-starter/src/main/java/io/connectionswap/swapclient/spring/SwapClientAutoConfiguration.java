@@ -49,6 +49,7 @@ public class SwapClientAutoConfiguration {
         }
         builder.retryBackoff(properties.retryBackoff(), properties.retryBackoffMax())
                 .heartbeat(properties.heartbeatInterval(), properties.heartbeatTimeout())
+                .tokenStream(properties.tokenStream())
                 .listener(CompositeSwapClientListener.of(listeners.orderedStream().toList()));
         customizers.orderedStream().forEach(customizer -> customizer.customize(builder));
         return builder.build();

@@ -20,6 +20,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param retryBackoffMax   longest pause between two attempts
  * @param heartbeatInterval application heartbeat to the director
  * @param heartbeatTimeout  the director is gone after this long without an echo: reconnect and resume
+ * @param tokenStream       ask the director for the client token stream: the frames of all generations on the
+ *                          connection's control stream, so their tokens share packets (docs/protocol.md); false: each
+ *                          generation's frames on its own stream
  */
 @ConfigurationProperties("connection-swap.client")
 public record SwapClientProperties(
@@ -30,5 +33,6 @@ public record SwapClientProperties(
         @DefaultValue("100ms") Duration retryBackoff,
         @DefaultValue("5s") Duration retryBackoffMax,
         @DefaultValue("1s") Duration heartbeatInterval,
-        @DefaultValue("3500ms") Duration heartbeatTimeout) {
+        @DefaultValue("3500ms") Duration heartbeatTimeout,
+        @DefaultValue("true") boolean tokenStream) {
 }

@@ -1,5 +1,6 @@
 package io.connectionswap.swapclient.internal;
 
+import io.connectionswap.protocol.frame.FrameDecoder;
 import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.protocol.message.ClusterStatus;
 import io.connectionswap.protocol.message.GenerationRequest;
@@ -39,14 +40,22 @@ import org.slf4j.LoggerFactory;
  * opened on it. It is replaced only when the director itself is gone (connection closed, heartbeats unanswered),
  * which counts as a reconnect; with several director addresses the next one is tried. Loop-confined except for the
  * volatile fields read by {@link #state()}.
+ *
+ * <p>Each connection's first stream is its control stream: heartbeats, GOAWAY, and the client token stream (the
+ * frames of the generations the director serves there, {@link TokenStreamDemux}).
  */
 public final class DirectorLink implements Transport {
 
     private static final Logger log = LoggerFactory.getLogger("io.connectionswap.swapclient.DirectorConnection");
 
-    /** What the link needs to know; see {@code SwapClient.Builder}. */
+    /**
+     * What the link needs to know; see {@code SwapClient.Builder}.
+     *
+     * @param tokenStream every leg asks for the client token stream ({@link TokenStreamDemux}); false: none does
+     */
     public record Settings(List<HostPort> directors, String directorTlsName, QuicSettings quic, Duration retryBackoff,
-                           Duration retryBackoffMax, Duration heartbeatInterval, Duration heartbeatTimeout) {
+                           Duration retryBackoffMax, Duration heartbeatInterval, Duration heartbeatTimeout,
+                           boolean tokenStream) {
 
         public Settings {
             if (directors == null || directors.isEmpty()) {
@@ -68,6 +77,8 @@ public final class DirectorLink implements Transport {
     private final Set<Runnable> waiters = new LinkedHashSet<>();
     private final QuicConnections connections = new QuicConnections();
     private volatile QuicChannel connection;
+    /** The token stream of {@link #connection}: where its legs' tagged frames arrive. */
+    private TokenStreamDemux tokens;
     /** The connection whose director said GOAWAY while the client moves to another address; null otherwise. */
     private volatile QuicChannel leaving;
     private volatile Instant connectedSince;
@@ -133,7 +144,8 @@ public final class DirectorLink implements Transport {
 
     @Override
     public Leg open(GenerationRequest request, LegEvents events) {
-        return QuicLeg.open(connection, settings.quic().frameLimits(), request, events);
+        return QuicLeg.open(connection, settings.quic().frameLimits(), request.withTokenStream(settings.tokenStream()),
+                events, tokens);
     }
 
     @Override
@@ -212,6 +224,12 @@ public final class DirectorLink implements Transport {
                     .log("connected to director");
         }
         everConnected = true;
+        TokenStreamDemux demux = new TokenStreamDemux(problem -> {
+            LogLine.error(log).field("director.addr", director).quoted("problem", problem)
+                    .log("malformed frame on the director's token stream; reconnecting");
+            channel.close();
+        });
+        tokens = demux;
         channel.createStream(QuicStreamType.BIDIRECTIONAL, new ChannelInitializer<QuicStreamChannel>() {
             @Override
             protected void initChannel(QuicStreamChannel stream) {
@@ -222,6 +240,8 @@ public final class DirectorLink implements Transport {
                                     .log("director stopped answering heartbeats; reconnecting");
                             channel.close();
                         }));
+                // the client token stream: TAGGED frames go to their legs before the message decoder sees them
+                stream.pipeline().addAfter(stream.pipeline().context(FrameDecoder.class).name(), "token-stream", demux);
                 stream.pipeline().addLast(new ControlStream(director));
             }
         });

@@ -24,7 +24,8 @@ import org.slf4j.LoggerFactory;
  * delivered text, waits with capped exponential backoff and jitter while no worker is healthy, waits for the
  * connection when the director is lost, checks every token's sequence, and hands events to the subscriber through
  * {@link Delivery}: while the subscriber is far behind, the leg stops reading, so the QUIC stream's window closes and
- * the director and worker slow down: memory stays bounded.
+ * the director and worker slow down (on the client token stream the leg tells the director to pause): memory stays
+ * bounded. Tokens already on their way when reading stops still arrive; they queue behind the others, in order.
  *
  * <p>All state is confined to the client loop; {@link #request} and {@link #cancel} hop onto it. Signals to the
  * subscriber are delivered on the loop, one at a time.
@@ -226,7 +227,7 @@ public final class GenerationRun implements Flow.Subscription {
         }
         return new GenerationRequest(request.generationId(), request.model(), request.prompt(), request.messages(),
                 request.sampling(), last, last == 0 ? null : delivered.toString(), avoidWorker, request.migrations(),
-                request.traceparent());
+                request.traceparent(), request.tokenStream());
     }
 
     // ---- what happens on the current leg ----

@@ -10,6 +10,7 @@ import io.connectionswap.protocol.message.StreamError;
 import io.connectionswap.protocol.message.Token;
 import io.connectionswap.protocol.quic.QuicStreams;
 import io.connectionswap.protocol.quic.StreamFailures;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
@@ -18,25 +19,87 @@ import io.netty.handler.codec.quic.QuicStreamResetException;
 
 /**
  * The client's side of one generation stream: turns frames into {@link LegEvents}, exactly one of END, RETRY,
- * ERROR or broken last. The stream is never {@code close()}d: it ends with {@link QuicStreams#finish} (our FIN, keep
- * reading until the director's) or {@link QuicStreams#peerReset}, so Netty releases it.
+ * ERROR or broken last. The frames come on the generation stream itself or, when the director serves the leg on the
+ * connection's client token stream, from the {@link TokenStreamDemux}; both go through the same dispatch, and
+ * whichever brings the final frame ends the leg. The leg's life stays tied to its own stream either way: a reset, an
+ * early FIN or a lost connection is seen there. The stream is never {@code close()}d: it ends with
+ * {@link QuicStreams#finish} (our FIN, keep reading until the director's) or {@link QuicStreams#peerReset}, so Netty
+ * releases it.
  */
 final class LegHandler extends SimpleChannelInboundHandler<Message> {
 
     private final LegEvents events;
+    private final Runnable onTokenStream;
+    private Channel stream;
+    private TokenStreamDemux demux;
+    private long streamId;
     private boolean settled;
+    private boolean tokenStream;
 
-    LegHandler(LegEvents events) {
+    /** @param onTokenStream run once, when the first frame for this leg comes on the token stream */
+    LegHandler(LegEvents events, Runnable onTokenStream) {
         this.events = events;
+        this.onTokenStream = onTokenStream;
     }
 
-    /** Our side is done (a cancel): ignore what still comes. */
+    /** Takes this leg's frames from {@code demux} too, until settled; once the stream is open, before GENERATE. */
+    void listen(TokenStreamDemux tokens, long id) {
+        if (!settled) {
+            demux = tokens;
+            streamId = id;
+            tokens.register(id, this);
+        }
+    }
+
+    /** Whether a frame for this leg came on the token stream: the director serves it there. */
+    boolean onTokenStream() {
+        return tokenStream;
+    }
+
+    boolean settled() {
+        return settled;
+    }
+
+    /** Our side is done (a final frame, a cancel, the stream gone): ignore what still comes, on either stream. */
     void settle() {
         settled = true;
+        if (demux != null) {
+            demux.unregister(streamId, this);
+            demux = null;
+        }
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        stream = ctx.channel();
     }
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, Message message) {
+        dispatch(message);
+    }
+
+    /** A frame for this leg from the token stream ({@link TokenStreamDemux}). */
+    void fromTokenStream(Message message) {
+        if (settled) {
+            return;
+        }
+        if (!tokenStream) {
+            tokenStream = true;
+            onTokenStream.run();
+        }
+        dispatch(message);
+    }
+
+    /** A frame for this leg on the token stream that does not decode. */
+    void badFrameOnTokenStream(Throwable cause) {
+        if (!settled) {
+            finish();
+            events.broken("bad frame from director: " + StreamFailures.describe(cause));
+        }
+    }
+
+    private void dispatch(Message message) {
         if (settled || message instanceof Heartbeat) {
             return; // a heartbeat: the director's echo of a paused leg's probe (QuicLeg)
         }
@@ -45,30 +108,39 @@ final class LegHandler extends SimpleChannelInboundHandler<Message> {
         } else if (message instanceof Connected connected) {
             events.assigned(connected);
         } else if (message instanceof End end) {
-            finish(ctx);
+            finish();
             events.ended(end);
         } else if (message instanceof Retry retry) {
-            finish(ctx);
+            finish();
             events.retry(retry);
         } else if (message instanceof StreamError error) {
-            finish(ctx);
+            finish();
             events.refused(error);
         } else {
-            finish(ctx);
+            finish();
             events.broken("unexpected " + message.frameType() + " frame from director");
         }
     }
 
-    private void finish(ChannelHandlerContext ctx) {
-        settled = true;
-        QuicStreams.finish((QuicStreamChannel) ctx.channel());
+    private void finish() {
+        settle();
+        finish(stream);
+    }
+
+    /** Our FIN, reading on until the director's ({@link QuicStreams#finish}); a test's embedded channel is closed. */
+    static void finish(Channel stream) {
+        if (stream instanceof QuicStreamChannel quic) {
+            QuicStreams.finish(quic);
+        } else {
+            stream.close();
+        }
     }
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
         if (event instanceof ChannelInputShutdownEvent) {
             if (!settled) {
-                finish(ctx);
+                finish();
                 events.broken("director ended the stream without END or RETRY");
             }
         }
@@ -78,8 +150,9 @@ final class LegHandler extends SimpleChannelInboundHandler<Message> {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         if (!settled) {
-            settled = true;
-            events.broken(((QuicStreamChannel) ctx.channel()).parent().isActive() ? "stream closed"
+            settle();
+            Channel connection = ctx.channel().parent();
+            events.broken(connection == null || connection.isActive() ? "stream closed"
                     : "connection to the director lost");
         }
         ctx.fireChannelInactive();
@@ -87,11 +160,10 @@ final class LegHandler extends SimpleChannelInboundHandler<Message> {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        QuicStreamChannel stream = (QuicStreamChannel) ctx.channel();
         boolean wasSettled = settled;
-        settled = true;
+        settle();
         if (cause instanceof QuicStreamResetException reset) {
-            QuicStreams.peerReset(stream);
+            QuicStreams.peerReset((QuicStreamChannel) ctx.channel());
             if (wasSettled) {
                 return;
             }
@@ -104,7 +176,7 @@ final class LegHandler extends SimpleChannelInboundHandler<Message> {
             }
             return;
         }
-        QuicStreams.finish(stream);
+        finish(ctx.channel());
         if (!wasSettled) {
             events.broken("bad frame from director: " + StreamFailures.describe(cause));
         }

@@ -3,8 +3,9 @@ package io.connectionswap.swapclient.internal;
 import io.connectionswap.protocol.frame.FrameLimits;
 import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.Heartbeat;
-import io.connectionswap.protocol.quic.QuicStreams;
+import io.connectionswap.protocol.message.Pause;
 import io.connectionswap.protocol.quic.StreamPipelines;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.handler.codec.quic.QuicStreamChannel;
@@ -21,6 +22,13 @@ import java.util.concurrent.TimeUnit;
  * never. So a paused leg writes a HEARTBEAT every {@link #PAUSED_PROBE} (the director's stream pipeline consumes it,
  * and echoes it only while it can write). A write that fails with STOP_SENDING means the director reset the stream:
  * reading goes back on, so the reset is read ({@link LegHandler}) and the stream released.
+ *
+ * <p>A leg that asked for the client token stream ({@link GenerationRequest#tokenStream()}) takes its frames from the
+ * connection's {@link TokenStreamDemux} too. Once one came there, the director serves it on the token stream, and not
+ * reading the generation stream would no longer slow anything: back-pressure becomes a {@link Pause} message on the
+ * generation stream per change, which keeps reading (so a reset is seen at once, and no probe is needed). Until then,
+ * or with a director that answers on the generation stream, pausing stops reading as before: an older director ends
+ * a stream on any message after GENERATE, so no {@code Pause} goes to a director not known to understand it.
  */
 final class QuicLeg implements Leg {
 
@@ -28,16 +36,20 @@ final class QuicLeg implements Leg {
     static final Duration PAUSED_PROBE = Duration.ofSeconds(1);
 
     private final LegHandler handler;
-    private QuicStreamChannel stream;
+    private Channel stream;
     private boolean reading = true;
+    /** What the last {@link Pause} told the director (none sent yet: not paused). */
+    private boolean pauseSent;
     private boolean cancelled;
     private ScheduledFuture<?> probe;
 
-    private QuicLeg(LegEvents events) {
-        this.handler = new LegHandler(events);
+    QuicLeg(LegEvents events) {
+        this.handler = new LegHandler(events, this::servedOnTokenStream);
     }
 
-    static QuicLeg open(QuicChannel connection, FrameLimits limits, GenerationRequest request, LegEvents events) {
+    /** Opens a stream on {@code connection} for {@code request}; {@code tokens}: the connection's token stream. */
+    static QuicLeg open(QuicChannel connection, FrameLimits limits, GenerationRequest request, LegEvents events,
+                        TokenStreamDemux tokens) {
         QuicLeg leg = new QuicLeg(events);
         connection.createStream(QuicStreamType.BIDIRECTIONAL, new ChannelInitializer<QuicStreamChannel>() {
             @Override
@@ -53,24 +65,60 @@ final class QuicLeg implements Leg {
                 return;
             }
             QuicStreamChannel stream = (QuicStreamChannel) opened.getNow();
-            leg.stream = stream;
-            if (leg.cancelled) {
-                QuicStreams.finish(stream);
-                return;
-            }
-            stream.config().setAutoRead(leg.reading);
-            stream.writeAndFlush(request);
-            leg.probeWhilePaused();
+            leg.opened(stream, stream.streamId(), request, tokens);
         });
         return leg;
+    }
+
+    LegHandler handler() {
+        return handler;
+    }
+
+    /**
+     * The stream is open (its pipeline holds {@link #handler()}): listen on the token stream when asking for it, then
+     * send GENERATE, so no frame for this leg can come before it is registered.
+     */
+    void opened(Channel openedStream, long streamId, GenerationRequest request, TokenStreamDemux tokens) {
+        stream = openedStream;
+        if (cancelled) {
+            LegHandler.finish(stream);
+            return;
+        }
+        if (request.tokenStream() && tokens != null) {
+            handler.listen(tokens, streamId);
+        }
+        stream.config().setAutoRead(reading);
+        stream.writeAndFlush(request);
+        probeWhilePaused();
     }
 
     @Override
     public void read(boolean enabled) {
         reading = enabled;
         if (stream != null && !cancelled && stream.isActive()) {
-            stream.config().setAutoRead(enabled);
-            probeWhilePaused();
+            if (handler.onTokenStream()) {
+                tellDirector();
+            } else {
+                stream.config().setAutoRead(enabled);
+                probeWhilePaused();
+            }
+        }
+    }
+
+    /** The first frame for this leg came on the token stream: from now on, pause with {@link Pause} messages. */
+    private void servedOnTokenStream() {
+        stopProbe();
+        if (!cancelled && stream.isActive()) {
+            stream.config().setAutoRead(true);
+            tellDirector();
+        }
+    }
+
+    /** A {@link Pause} when reading changed since the last one (none while not paused yet). */
+    private void tellDirector() {
+        if (pauseSent == reading && !handler.settled()) {
+            pauseSent = !reading;
+            stream.writeAndFlush(new Pause(pauseSent)); // a failure: the director reset the stream, which is read
         }
     }
 
@@ -84,7 +132,7 @@ final class QuicLeg implements Leg {
     }
 
     private void probe() {
-        if (reading || cancelled || !stream.isActive()) {
+        if (reading || cancelled || handler.settled() || !stream.isActive()) {
             stopProbe();
             return;
         }
@@ -112,7 +160,7 @@ final class QuicLeg implements Leg {
         handler.settle();
         stopProbe();
         if (stream != null) {
-            QuicStreams.finish(stream); // our FIN: the director stops the worker and finishes its side
+            LegHandler.finish(stream); // our FIN: the director stops the worker and finishes its side
         }
     }
 }

@@ -261,6 +261,29 @@ class GenerationRunTest {
     }
 
     @Test
+    void tokensStillOnTheirWayAfterAPauseAreDeliveredInOrder() {
+        GenerationRun run = start(request(200), GenerationOptions.WAIT_FOREVER, 0);
+        FakeTransport.FakeLeg leg = transport.last();
+        leg.events.assigned(connected("worker-a", 0));
+        tokens(leg, 1, GenerationRun.HIGH_WATER - 1);
+        assertThat(leg.reads).containsExactly(false);
+
+        tokens(leg, GenerationRun.HIGH_WATER, GenerationRun.HIGH_WATER + 20); // sent before the director paused
+        leg.events.ended(new End("gen-1", GenerationRun.HIGH_WATER + 20, "length", null));
+        assertThat(subscriber.events).isEmpty();
+
+        run.request(Long.MAX_VALUE);
+
+        assertThat(leg.reads).containsExactly(false);
+        assertThat(subscriber.events.stream().filter(GenerationEvent.Token.class::isInstance)
+                .map(e -> ((GenerationEvent.Token) e).sequence()))
+                .containsExactlyElementsOf(java.util.stream.IntStream.rangeClosed(1, GenerationRun.HIGH_WATER + 20)
+                        .boxed().toList());
+        assertThat(subscriber.completed).isTrue();
+        assertThat(metrics.tokens).isEqualTo(GenerationRun.HIGH_WATER + 20);
+    }
+
+    @Test
     void aLostDirectorConnectionResumesOnTheNextConnection() {
         start(request(4), GenerationOptions.WAIT_FOREVER, Long.MAX_VALUE);
         FakeTransport.FakeLeg first = transport.last();

@@ -18,7 +18,16 @@ import io.netty.handler.codec.quic.QuicSslContext;
 import io.netty.handler.codec.quic.QuicStreamChannel;
 import io.netty.handler.codec.quic.QuicStreamType;
 import java.net.InetSocketAddress;
+import io.connectionswap.protocol.codec.MessageCodec;
+import io.connectionswap.protocol.frame.FrameType;
+import io.connectionswap.protocol.frame.RawFrame;
+import io.connectionswap.protocol.frame.TaggedFrames;
+import io.connectionswap.protocol.message.Heartbeat;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import java.util.Map;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
@@ -47,16 +56,41 @@ public final class RawQuicClient implements AutoCloseable {
         return connection;
     }
 
+    /** Streams by id, for the TAGGED frames of the client token stream ({@link #openControlStream}). */
+    private final Map<Long, Stream> byId = new ConcurrentHashMap<>();
+
+    /**
+     * Opens the connection's control stream as the client library does (its first frame a HEARTBEAT) and takes the
+     * TAGGED frames of the client token stream from it: each inner frame, decoded, goes to {@link Stream#replies} of
+     * the stream whose id it carries (and counts in {@link Stream#taggedFrames}). Open it before the generation streams.
+     */
+    public Stream openControlStream() throws Exception {
+        Stream control = openStream(true);
+        control.write(new Heartbeat(System.nanoTime()));
+        return control;
+    }
+
     /** Opens a stream; what the peer sends back is decoded into {@link Stream#replies}. */
     public Stream openStream() throws Exception {
+        return openStream(false);
+    }
+
+    private Stream openStream(boolean control) throws Exception {
         Stream stream = new Stream();
         stream.channel = connection.createStream(QuicStreamType.BIDIRECTIONAL, new ChannelInitializer<QuicStreamChannel>() {
             @Override
             protected void initChannel(QuicStreamChannel channel) {
-                channel.pipeline().addLast(new FrameDecoder(io.connectionswap.protocol.frame.FrameLimits.uniform(1 << 22)), MessageDecoder.INSTANCE, MessageEncoder.INSTANCE,
+                channel.pipeline().addLast(new FrameDecoder(io.connectionswap.protocol.frame.FrameLimits.uniform(1 << 22)));
+                if (control) {
+                    channel.pipeline().addLast(new TaggedFrameRouter());
+                }
+                channel.pipeline().addLast(MessageDecoder.INSTANCE, MessageEncoder.INSTANCE,
                         new SimpleChannelInboundHandler<Message>() {
                             @Override
                             protected void channelRead0(ChannelHandlerContext ctx, Message msg) {
+                                if (!(msg instanceof Heartbeat)) {
+                                    stream.ownFrames.incrementAndGet();
+                                }
                                 stream.replies.add(msg);
                             }
 
@@ -75,7 +109,33 @@ public final class RawQuicClient implements AutoCloseable {
                         });
             }
         }).get(5, TimeUnit.SECONDS);
+        byId.put(stream.channel.streamId(), stream);
         return stream;
+    }
+
+    /** On the control stream: TAGGED frames to the stream they are for; the rest (echoes, GOAWAY) passes on. */
+    private final class TaggedFrameRouter extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (!(msg instanceof RawFrame tagged) || tagged.type() != FrameType.TAGGED) {
+                ctx.fireChannelRead(msg);
+                return;
+            }
+            try {
+                Stream target = byId.get(TaggedFrames.streamId(tagged));
+                RawFrame inner = TaggedFrames.inner(tagged, TaggedFrames.FROM_DIRECTOR);
+                try {
+                    if (target != null) {
+                        target.taggedFrames.incrementAndGet();
+                        target.replies.add(MessageCodec.decode(inner));
+                    }
+                } finally {
+                    inner.release();
+                }
+            } finally {
+                tagged.release();
+            }
+        }
     }
 
     /**
@@ -100,6 +160,10 @@ public final class RawQuicClient implements AutoCloseable {
 
     public static final class Stream {
         public final BlockingQueue<Message> replies = new LinkedBlockingQueue<>();
+        /** Frames for this stream that came on the control stream, tagged ({@link #openControlStream}). */
+        public final AtomicInteger taggedFrames = new AtomicInteger();
+        /** Frames other than HEARTBEAT that came on this stream itself. */
+        public final AtomicInteger ownFrames = new AtomicInteger();
         public volatile boolean closed;
         /** What ended the stream abnormally (a {@code QuicStreamResetException} when the peer reset it), or null. */
         public volatile Throwable failure;

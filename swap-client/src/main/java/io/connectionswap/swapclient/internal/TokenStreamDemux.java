@@ -1,0 +1,91 @@
+package io.connectionswap.swapclient.internal;
+
+import io.connectionswap.protocol.codec.MessageCodec;
+import io.connectionswap.protocol.frame.FrameType;
+import io.connectionswap.protocol.frame.ProtocolException;
+import io.connectionswap.protocol.frame.RawFrame;
+import io.connectionswap.protocol.frame.TaggedFrames;
+import io.connectionswap.protocol.message.Message;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.collection.LongObjectHashMap;
+import java.util.function.Consumer;
+
+/**
+ * The client token stream of one director connection: on its control stream, a director that honours a leg's
+ * {@code tokenStream} sends every frame of that leg's generation stream (CONNECTED, TOKEN, END, RETRY, ERROR) wrapped
+ * in TAGGED with the generation stream's id, so that the tokens of all generations share one stream (and packets).
+ * This hands each inner frame, decoded, to the leg registered for that id ({@link LegHandler#fromTokenStream}); other
+ * frames (heartbeat echoes, GOAWAY) pass on. A frame for an id no leg holds (cancelled or settled) is dropped.
+ *
+ * <p>A malformed TAGGED frame is the director's fault, and the generations behind it cannot trust what follows:
+ * {@code onMalformed} closes the connection, so every leg breaks and resumes on the next one, as after a loss. Sits
+ * between the control stream's frame decoder and its message decoder; one per connection, loop-confined.
+ */
+final class TokenStreamDemux extends ChannelInboundHandlerAdapter {
+
+    private final LongObjectHashMap<LegHandler> legs = new LongObjectHashMap<>();
+    private final Consumer<String> onMalformed;
+    private boolean failed;
+
+    /** @param onMalformed told (once) what was wrong with a TAGGED frame; closes the connection */
+    TokenStreamDemux(Consumer<String> onMalformed) {
+        this.onMalformed = onMalformed;
+    }
+
+    /** {@code leg} takes the frames tagged {@code streamId} from now on (its stream is open, GENERATE not yet sent). */
+    void register(long streamId, LegHandler leg) {
+        legs.put(streamId, leg);
+    }
+
+    /** {@code leg} is settled: frames still tagged {@code streamId} are dropped. */
+    void unregister(long streamId, LegHandler leg) {
+        if (legs.get(streamId) == leg) {
+            legs.remove(streamId);
+        }
+    }
+
+    /** Legs registered now. */
+    int registered() {
+        return legs.size();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof RawFrame tagged) || tagged.type() != FrameType.TAGGED) {
+            ctx.fireChannelRead(msg);
+            return;
+        }
+        long streamId;
+        RawFrame inner;
+        try {
+            if (failed) {
+                return; // the connection is closing
+            }
+            streamId = TaggedFrames.streamId(tagged);
+            inner = TaggedFrames.inner(tagged, TaggedFrames.FROM_DIRECTOR);
+        } catch (ProtocolException e) {
+            failed = true;
+            onMalformed.accept(e.getMessage());
+            return;
+        } finally {
+            tagged.release();
+        }
+        try {
+            LegHandler leg = legs.get(streamId);
+            if (leg == null) {
+                return; // a leg cancelled or settled meanwhile
+            }
+            Message message;
+            try {
+                message = MessageCodec.decode(inner);
+            } catch (ProtocolException e) {
+                leg.badFrameOnTokenStream(e); // whole and of a known type, its content wrong: that leg's problem
+                return;
+            }
+            leg.fromTokenStream(message);
+        } finally {
+            inner.release();
+        }
+    }
+}
