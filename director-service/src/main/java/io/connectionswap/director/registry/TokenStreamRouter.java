@@ -1,11 +1,9 @@
 package io.connectionswap.director.registry;
 
-import io.connectionswap.protocol.frame.FrameType;
-import io.connectionswap.protocol.frame.ProtocolException;
 import io.connectionswap.protocol.frame.RawFrame;
 import io.connectionswap.protocol.frame.TaggedFrames;
+import io.connectionswap.protocol.quic.TaggedFrameRouter;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import java.util.function.Consumer;
 
 /**
@@ -14,35 +12,26 @@ import java.util.function.Consumer;
  * malformed TAGGED frame is the worker's fault and the stream cannot be resynchronised: {@code onMalformed} closes the
  * link, and its sessions move. Sits between the frame decoder and the message decoder; one instance per stream.
  */
-final class TokenStreamRouter extends ChannelInboundHandlerAdapter {
+final class TokenStreamRouter extends TaggedFrameRouter {
 
     private final WorkerEndpoint worker;
     private final WorkerFrames frames;
     private final Consumer<String> onMalformed;
 
     TokenStreamRouter(WorkerEndpoint worker, WorkerFrames frames, Consumer<String> onMalformed) {
+        super(TaggedFrames.FROM_WORKER);
         this.worker = worker;
         this.frames = frames;
         this.onMalformed = onMalformed;
     }
 
     @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (!(msg instanceof RawFrame tagged) || tagged.type() != FrameType.TAGGED) {
-            ctx.fireChannelRead(msg);
-            return;
-        }
-        long streamId;
-        RawFrame inner;
-        try {
-            streamId = TaggedFrames.streamId(tagged);
-            inner = TaggedFrames.inner(tagged, TaggedFrames.FROM_WORKER);
-        } catch (ProtocolException e) {
-            onMalformed.accept(e.getMessage());
-            return;
-        } finally {
-            tagged.release();
-        }
+    protected void route(long streamId, RawFrame inner) {
         frames.fromWorker(worker, streamId, inner);
+    }
+
+    @Override
+    protected void malformed(ChannelHandlerContext ctx, String problem) {
+        onMalformed.accept(problem);
     }
 }

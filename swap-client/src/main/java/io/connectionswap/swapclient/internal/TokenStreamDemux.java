@@ -1,13 +1,12 @@
 package io.connectionswap.swapclient.internal;
 
 import io.connectionswap.protocol.codec.MessageCodec;
-import io.connectionswap.protocol.frame.FrameType;
 import io.connectionswap.protocol.frame.ProtocolException;
 import io.connectionswap.protocol.frame.RawFrame;
 import io.connectionswap.protocol.frame.TaggedFrames;
 import io.connectionswap.protocol.message.Message;
+import io.connectionswap.protocol.quic.TaggedFrameRouter;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.collection.LongObjectHashMap;
 import java.util.function.Consumer;
 
@@ -22,14 +21,14 @@ import java.util.function.Consumer;
  * {@code onMalformed} closes the connection, so every leg breaks and resumes on the next one, as after a loss. Sits
  * between the control stream's frame decoder and its message decoder; one per connection, loop-confined.
  */
-final class TokenStreamDemux extends ChannelInboundHandlerAdapter {
+final class TokenStreamDemux extends TaggedFrameRouter {
 
     private final LongObjectHashMap<LegHandler> legs = new LongObjectHashMap<>();
     private final Consumer<String> onMalformed;
-    private boolean failed;
 
     /** @param onMalformed told (once) what was wrong with a TAGGED frame; closes the connection */
     TokenStreamDemux(Consumer<String> onMalformed) {
+        super(TaggedFrames.FROM_DIRECTOR);
         this.onMalformed = onMalformed;
     }
 
@@ -51,26 +50,7 @@ final class TokenStreamDemux extends ChannelInboundHandlerAdapter {
     }
 
     @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (!(msg instanceof RawFrame tagged) || tagged.type() != FrameType.TAGGED) {
-            ctx.fireChannelRead(msg);
-            return;
-        }
-        long streamId;
-        RawFrame inner;
-        try {
-            if (failed) {
-                return; // the connection is closing
-            }
-            streamId = TaggedFrames.streamId(tagged);
-            inner = TaggedFrames.inner(tagged, TaggedFrames.FROM_DIRECTOR);
-        } catch (ProtocolException e) {
-            failed = true;
-            onMalformed.accept(e.getMessage());
-            return;
-        } finally {
-            tagged.release();
-        }
+    protected void route(long streamId, RawFrame inner) {
         try {
             LegHandler leg = legs.get(streamId);
             if (leg == null) {
@@ -87,5 +67,10 @@ final class TokenStreamDemux extends ChannelInboundHandlerAdapter {
         } finally {
             inner.release();
         }
+    }
+
+    @Override
+    protected void malformed(ChannelHandlerContext ctx, String problem) {
+        onMalformed.accept(problem);
     }
 }

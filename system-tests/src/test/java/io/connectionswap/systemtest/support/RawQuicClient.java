@@ -19,11 +19,9 @@ import io.netty.handler.codec.quic.QuicStreamChannel;
 import io.netty.handler.codec.quic.QuicStreamType;
 import java.net.InetSocketAddress;
 import io.connectionswap.protocol.codec.MessageCodec;
-import io.connectionswap.protocol.frame.FrameType;
 import io.connectionswap.protocol.frame.RawFrame;
 import io.connectionswap.protocol.frame.TaggedFrames;
 import io.connectionswap.protocol.message.Heartbeat;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
@@ -114,27 +112,27 @@ public final class RawQuicClient implements AutoCloseable {
     }
 
     /** On the control stream: TAGGED frames to the stream they are for; the rest (echoes, GOAWAY) passes on. */
-    private final class TaggedFrameRouter extends ChannelInboundHandlerAdapter {
+    private final class TaggedFrameRouter extends io.connectionswap.protocol.quic.TaggedFrameRouter {
+        TaggedFrameRouter() {
+            super(TaggedFrames.FROM_DIRECTOR);
+        }
+
         @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            if (!(msg instanceof RawFrame tagged) || tagged.type() != FrameType.TAGGED) {
-                ctx.fireChannelRead(msg);
-                return;
-            }
+        protected void route(long streamId, RawFrame inner) {
             try {
-                Stream target = byId.get(TaggedFrames.streamId(tagged));
-                RawFrame inner = TaggedFrames.inner(tagged, TaggedFrames.FROM_DIRECTOR);
-                try {
-                    if (target != null) {
-                        target.taggedFrames.incrementAndGet();
-                        target.replies.add(MessageCodec.decode(inner));
-                    }
-                } finally {
-                    inner.release();
+                Stream target = byId.get(streamId);
+                if (target != null) {
+                    target.taggedFrames.incrementAndGet();
+                    target.replies.add(MessageCodec.decode(inner));
                 }
             } finally {
-                tagged.release();
+                inner.release();
             }
+        }
+
+        @Override
+        protected void malformed(ChannelHandlerContext ctx, String problem) {
+            ctx.fireExceptionCaught(new java.io.IOException("malformed TAGGED frame from the director: " + problem));
         }
     }
 
