@@ -12,8 +12,11 @@ import java.util.function.LongConsumer;
 /**
  * Application heartbeat on a control stream (Netty's QUIC has no PING API). The sending side writes a
  * {@link Heartbeat} every interval and expects the echo; after {@code timeout} without one it calls
- * {@code onTimeout} (which usually closes the connection). The answering side echoes every heartbeat while the
- * stream is writable (a peer that stops reading gets no echoes queued up, and times out as it should).
+ * {@code onTimeout} (which usually closes the connection). The answering side echoes every heartbeat; while its
+ * stream cannot take more it owes the latest one and sends it as soon as the stream can. So a peer that stops reading
+ * gets no echoes queued up and times out as it should, while a stream that is merely busy (a token stream shares it:
+ * its writes fill the stream whenever the peer or the path is slower than the tokens) answers late instead of never:
+ * dropping those echoes had a loaded but live connection declared dead (bench/README, "Heartbeats on a busy stream").
  * Heartbeats are consumed here; other messages pass through. One instance per stream.
  */
 public final class Heartbeats extends ChannelInboundHandlerAdapter {
@@ -25,6 +28,8 @@ public final class Heartbeats extends ChannelInboundHandlerAdapter {
     private ScheduledFuture<?> task;
     private long lastEchoNanos;
     private long lastTickNanos;
+    /** The answering side's heartbeat that came while the stream could not take its echo: sent when it can. */
+    private Heartbeat owedEcho;
 
     private Heartbeats(Duration interval, Duration timeout, Runnable onTimeout, LongConsumer onEcho) {
         this.interval = interval;
@@ -112,12 +117,25 @@ public final class Heartbeats extends ChannelInboundHandlerAdapter {
         }
         if (interval == null) {
             if (ctx.channel().isWritable()) {
+                owedEcho = null;
                 ctx.writeAndFlush(heartbeat, ctx.voidPromise());
-            } // else: the peer does not read what we send; queueing echoes would only grow memory, drop this one
+            } else {
+                owedEcho = heartbeat; // one at most: queueing an echo per heartbeat would only grow memory
+            }
         } else {
             lastEchoNanos = System.nanoTime();
             onEcho.accept(lastEchoNanos);
         }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (owedEcho != null && ctx.channel().isWritable()) {
+            Heartbeat echo = owedEcho;
+            owedEcho = null;
+            ctx.writeAndFlush(echo, ctx.voidPromise());
+        }
+        ctx.fireChannelWritabilityChanged();
     }
 
     @Override
