@@ -96,13 +96,15 @@ public final class SwapClient implements AutoCloseable {
 
     /** A new completion of {@code prompt} by {@code model} (null: any worker). */
     public Flow.Publisher<GenerationEvent> completion(String model, String prompt, SamplingParameters sampling) {
-        return generate(new GenerationRequest(newGenerationId(), model, prompt, null, sampling, 0, null, null, 0, null, false),
+        return generate(new GenerationRequest(newGenerationId(), model, prompt, null, sampling, 0, null, null, 0, null,
+                config.tokenStream),
                 GenerationOptions.WAIT_FOREVER);
     }
 
     /** A new chat completion of {@code messages} by {@code model} (null: any worker). */
     public Flow.Publisher<GenerationEvent> chat(String model, List<ChatMessage> messages, SamplingParameters sampling) {
-        return generate(new GenerationRequest(newGenerationId(), model, null, messages, sampling, 0, null, null, 0, null, false),
+        return generate(new GenerationRequest(newGenerationId(), model, null, messages, sampling, 0, null, null, 0, null,
+                config.tokenStream),
                 GenerationOptions.WAIT_FOREVER);
     }
 
