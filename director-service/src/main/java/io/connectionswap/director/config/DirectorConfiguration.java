@@ -26,7 +26,8 @@ public class DirectorConfiguration {
     @Bean(destroyMethod = "shutdownGracefully")
     EventLoopGroup directorEventLoopGroup(DirectorProperties properties) {
         // threads "routing-P-N": short enough for /proc/<pid>/task/*/comm (15 characters) to tell the loops apart
-        return QuicEventLoops.create("routing", properties.routingLoopCount(), properties.transport());
+        return QuicEventLoops.create("routing", properties.routingLoopCount(), properties.transport(),
+                properties.busyPoll());
     }
 
     @Bean

@@ -45,6 +45,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param clientTokenStream      a client that asks for it in its GENERATE gets the generation's frames on its
  *                               connection's control stream, tagged, with those of its other generations
  *                               ({@code CONNECTION_SWAP_CLIENT_TOKEN_STREAM}); false: always on the generation's stream
+ * @param busyPoll               the routing loops poll their sockets without sleeping ({@code CONNECTION_SWAP_BUSY_POLL},
+ *                               epoll only): each loop takes a whole core, and a relayed token skips the wake-up of a
+ *                               sleeping loop (bench/README, "Busy polling")
  */
 @ConfigurationProperties("connection-swap.director")
 public record DirectorProperties(
@@ -65,7 +68,8 @@ public record DirectorProperties(
         @DefaultValue("4") int workerLinkConnections,
         @DefaultValue("0") int routingLoops,
         @DefaultValue("true") boolean workerTokenStream,
-        @DefaultValue("true") boolean clientTokenStream) {
+        @DefaultValue("true") boolean clientTokenStream,
+        @DefaultValue("false") boolean busyPoll) {
 
     /** Most routing loops a director runs. */
     public static final int MAX_ROUTING_LOOPS = 64;
@@ -89,6 +93,11 @@ public record DirectorProperties(
         if (routingLoops < 0 || routingLoops > MAX_ROUTING_LOOPS) {
             throw new IllegalArgumentException("CONNECTION_SWAP_ROUTING_LOOPS=" + routingLoops
                     + " (expected: 0 for one per available processor, or 1 to " + MAX_ROUTING_LOOPS + ")");
+        }
+        if (busyPoll && QuicTransport.fromSetting("CONNECTION_SWAP_QUIC_TRANSPORT", quicTransport) != QuicTransport.EPOLL) {
+            throw new IllegalArgumentException("CONNECTION_SWAP_BUSY_POLL=true needs the epoll transport (Linux, "
+                    + "CONNECTION_SWAP_QUIC_TRANSPORT=auto or epoll); this director would run "
+                    + QuicTransport.fromSetting("CONNECTION_SWAP_QUIC_TRANSPORT", quicTransport).name().toLowerCase());
         }
         if (id == null || id.isBlank()) {
             String host = System.getenv("HOSTNAME");

@@ -112,12 +112,23 @@ public class DirectorQuicServer implements SmartLifecycle {
         LogLine.info(log).field("director.id", properties.id()).field("director.addr", address.withPort(port))
                 .field("alpn", Frames.ALPN).field("transport", transport.label())
                 .field("routing.loops", loops.size())
+                .field("busy.poll", properties.busyPoll())
                 .field("udp.gso", transport.gsoAvailable(properties.udpGso()))
                 .field("client.auth", tls.clientCertificates().describe())
                 .field("address.validation", limits.addressValidation())
                 .field("max.streams.per.connection", limits.maxStreamsPerConnection())
                 .field("max.client.connections", limits.maxClientConnections()).log("quic server listening");
         warnIfDrainOutlastsShutdownPhase();
+        warnIfBusyPollTakesEveryCore(loops.size());
+    }
+
+    /** Busy-polling loops each take a whole core: on every core, nothing is left for the rest of the process. */
+    private void warnIfBusyPollTakesEveryCore(int loopCount) {
+        int processors = Runtime.getRuntime().availableProcessors();
+        if (properties.busyPoll() && loopCount >= processors) {
+            LogLine.warn(log).field("routing.loops", loopCount).field("processors", processors)
+                    .log("busy polling takes every core: set CONNECTION_SWAP_ROUTING_LOOPS below the processor count");
+        }
     }
 
     /** Spring stops waiting for a lifecycle phase after {@code spring.lifecycle.timeout-per-shutdown-phase}. */

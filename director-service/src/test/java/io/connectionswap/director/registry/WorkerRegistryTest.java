@@ -32,7 +32,7 @@ class WorkerRegistryTest {
         connector = new FakeWorkerConnector(loop);
         DirectorProperties properties = new DirectorProperties("127.0.0.1:0", "d-test", null, Duration.ofMillis(100),
                 Duration.ofSeconds(1), 3, Duration.ofMillis(100), Duration.ofSeconds(30), Duration.ofSeconds(15),
-                Duration.ofSeconds(60), 3, true, "nio", false, 1, 1, true, true);
+                Duration.ofSeconds(60), 3, true, "nio", false, 1, 1, true, true, false);
         HealthProperties health = new HealthProperties(Duration.ofMillis(500), null, 1, 2, 4);
         registry = new WorkerRegistry(loop, Runnable::run, connector, properties, health,
                 new DirectorMeters(new SimpleMeterRegistry(), loop));

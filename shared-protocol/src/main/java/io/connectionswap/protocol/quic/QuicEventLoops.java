@@ -17,10 +17,18 @@ public final class QuicEventLoops {
 
     /** A group of loops of {@code transport}; sockets opened on it by this package take the same transport. */
     public static EventLoopGroup create(String name, int threads, QuicTransport transport) {
+        return create(name, threads, transport, false);
+    }
+
+    /**
+     * A group of loops of {@code transport}; with {@code busyPoll} (epoll only) each loop polls its sockets without
+     * sleeping: it takes a whole core, and a datagram is read without waking a sleeping thread first.
+     */
+    public static EventLoopGroup create(String name, int threads, QuicTransport transport, boolean busyPoll) {
         if (threads <= 0) {
             throw new IllegalArgumentException("threads: " + threads + " (expected: > 0)");
         }
         return new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory(name, true),
-                transport.ioHandlerFactory());
+                transport.ioHandlerFactory(busyPoll));
     }
 }

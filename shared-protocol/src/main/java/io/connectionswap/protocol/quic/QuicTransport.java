@@ -6,6 +6,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.IoEventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.SelectStrategy;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollDatagramChannel;
@@ -66,7 +67,14 @@ public enum QuicTransport {
                 ? EPOLL : NIO;
     }
 
-    IoHandlerFactory ioHandlerFactory() {
+    IoHandlerFactory ioHandlerFactory(boolean busyPoll) {
+        if (busyPoll) {
+            if (this != EPOLL) {
+                throw new IllegalArgumentException("busy polling needs the epoll transport, not " + this);
+            }
+            // 0: Netty's default number of events per epoll call
+            return EpollIoHandler.newFactory(0, () -> (selectSupplier, hasTasks) -> SelectStrategy.BUSY_WAIT);
+        }
         return this == EPOLL ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
     }
 

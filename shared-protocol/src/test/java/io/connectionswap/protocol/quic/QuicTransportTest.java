@@ -7,18 +7,25 @@ import static org.awaitility.Awaitility.await;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.epoll.Epoll;
+import io.netty.channel.socket.DatagramPacket;
 import io.netty.handler.codec.quic.QuicStreamChannel;
 import io.netty.handler.codec.quic.QuicStreamType;
 import io.netty.util.ReferenceCountUtil;
+import java.net.DatagramSocket;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.zip.CRC32;
@@ -70,6 +77,40 @@ class QuicTransportTest {
             assertThat(QuicTransport.of(epoll.next())).isEqualTo(QuicTransport.EPOLL);
         } finally {
             epoll.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void aBusyPollingGroupRunsTasksTimersAndSocketsAndNeedsEpoll() throws Exception {
+        assertThatThrownBy(() -> QuicEventLoops.create("test-busy-nio", 1, QuicTransport.NIO, true))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("needs the epoll transport");
+        assumeThat(Epoll.isAvailable()).as("native epoll loads here").isTrue();
+        EventLoopGroup busy = QuicEventLoops.create("test-busy", 1, QuicTransport.EPOLL, true);
+        try {
+            assertThat(QuicTransport.of(busy)).isEqualTo(QuicTransport.EPOLL);
+            assertThat(busy.submit(() -> "task").get(DEADLINE.toSeconds(), TimeUnit.SECONDS)).isEqualTo("task");
+            assertThat(busy.schedule(() -> "timer", 20, TimeUnit.MILLISECONDS).get(DEADLINE.toSeconds(),
+                    TimeUnit.SECONDS)).isEqualTo("timer");
+            BlockingQueue<String> received = new LinkedBlockingQueue<>();
+            Channel socket = QuicTransport.EPOLL.datagramBootstrap(busy)
+                    .handler(new ChannelInboundHandlerAdapter() {
+                        @Override
+                        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                            DatagramPacket packet = (DatagramPacket) msg;
+                            received.add(packet.content().toString(StandardCharsets.US_ASCII));
+                            packet.release();
+                        }
+                    }).bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
+            try (DatagramSocket sender = new DatagramSocket()) {
+                byte[] hello = "hello".getBytes(StandardCharsets.US_ASCII);
+                sender.send(new java.net.DatagramPacket(hello, hello.length, socket.localAddress()));
+                assertThat(received.poll(DEADLINE.toSeconds(), TimeUnit.SECONDS)).as("datagram read by the busy loop")
+                        .isEqualTo("hello");
+            } finally {
+                socket.close().sync();
+            }
+        } finally {
+            busy.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(DEADLINE.toSeconds(), TimeUnit.SECONDS);
         }
     }
 
