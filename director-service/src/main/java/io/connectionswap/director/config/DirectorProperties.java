@@ -45,9 +45,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param clientTokenStream      a client that asks for it in its GENERATE gets the generation's frames on its
  *                               connection's control stream, tagged, with those of its other generations
  *                               ({@code CONNECTION_SWAP_CLIENT_TOKEN_STREAM}); false: always on the generation's stream
- * @param busyPoll               the routing loops poll their sockets without sleeping ({@code CONNECTION_SWAP_BUSY_POLL},
- *                               epoll only): each loop takes a whole core, and a relayed token skips the wake-up of a
- *                               sleeping loop (bench/README, "Busy polling")
+ * @param busyPoll               the routing loops poll their sockets without sleeping
+ *                               ({@code CONNECTION_SWAP_BUSY_POLL}, epoll only): each loop takes a whole core, and a
+ *                               relayed token skips the wake-up of a sleeping loop (bench/README, "Busy polling")
  */
 @ConfigurationProperties("connection-swap.director")
 public record DirectorProperties(
@@ -85,7 +85,8 @@ public record DirectorProperties(
             throw new IllegalArgumentException("CONNECTION_SWAP_MIGRATION_LIMIT=" + migrationLimit
                     + " (expected: >= 0; 0 never moves a generation)");
         }
-        QuicTransport.fromSetting("CONNECTION_SWAP_QUIC_TRANSPORT", quicTransport); // fails early, naming the setting
+        // fails early, naming the setting
+        QuicTransport transport = QuicTransport.fromSetting("CONNECTION_SWAP_QUIC_TRANSPORT", quicTransport);
         if (workerLinkConnections < 1 || workerLinkConnections > 64) {
             throw new IllegalArgumentException("CONNECTION_SWAP_WORKER_LINK_CONNECTIONS=" + workerLinkConnections
                     + " (expected: 1 to 64)");
@@ -94,10 +95,9 @@ public record DirectorProperties(
             throw new IllegalArgumentException("CONNECTION_SWAP_ROUTING_LOOPS=" + routingLoops
                     + " (expected: 0 for one per available processor, or 1 to " + MAX_ROUTING_LOOPS + ")");
         }
-        if (busyPoll && QuicTransport.fromSetting("CONNECTION_SWAP_QUIC_TRANSPORT", quicTransport) != QuicTransport.EPOLL) {
+        if (busyPoll && transport != QuicTransport.EPOLL) {
             throw new IllegalArgumentException("CONNECTION_SWAP_BUSY_POLL=true needs the epoll transport (Linux, "
-                    + "CONNECTION_SWAP_QUIC_TRANSPORT=auto or epoll); this director would run "
-                    + QuicTransport.fromSetting("CONNECTION_SWAP_QUIC_TRANSPORT", quicTransport).name().toLowerCase());
+                    + "CONNECTION_SWAP_QUIC_TRANSPORT=auto or epoll); this director would run " + transport.label());
         }
         if (id == null || id.isBlank()) {
             String host = System.getenv("HOSTNAME");
