@@ -11,9 +11,7 @@ import org.junit.jupiter.api.Test;
 class DirectorPropertiesTest {
 
     private static DirectorProperties with(String quicTransport, boolean busyPoll) {
-        return new DirectorProperties("127.0.0.1:0", "d-test", null, Duration.ofMillis(100), Duration.ofSeconds(1), 3,
-                Duration.ofMillis(300), Duration.ofSeconds(30), Duration.ofSeconds(15), Duration.ofSeconds(60), 3, true,
-                quicTransport, true, 4, 1, true, true, busyPoll);
+        return TestDirectorProperties.of("d-test", Duration.ofMillis(300), quicTransport, busyPoll);
     }
 
     @Test

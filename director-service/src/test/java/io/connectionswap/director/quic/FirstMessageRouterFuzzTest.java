@@ -9,6 +9,7 @@ import static org.mockito.Mockito.withSettings;
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.connectionswap.director.config.DirectorProperties;
+import io.connectionswap.director.config.TestDirectorProperties;
 import io.connectionswap.director.config.HealthProperties;
 import io.connectionswap.director.config.LimitProperties;
 import io.connectionswap.director.metrics.DirectorMeters;
@@ -88,9 +89,8 @@ import org.junit.jupiter.api.Test;
 class FirstMessageRouterFuzzTest {
 
     private static final FrameLimits LIMITS = new FrameLimits(256, 1024);
-    private static final DirectorProperties PROPERTIES = new DirectorProperties("127.0.0.1:0", "d-fuzz", null,
-            Duration.ofMillis(100), Duration.ofSeconds(1), 3, Duration.ofMillis(300), Duration.ofSeconds(30),
-            Duration.ofSeconds(15), Duration.ofSeconds(60), 3, true, "nio", false, 1, 1, true, true, false);
+    private static final DirectorProperties PROPERTIES = TestDirectorProperties.of("d-fuzz", Duration.ofMillis(300),
+            "nio", false);
     private static final HealthProperties HEALTH = new HealthProperties(Duration.ofMillis(500), null, 1, 2, 4);
     private static final DirectorMeters METERS = new DirectorMeters(new SimpleMeterRegistry(),
             new DefaultEventLoopGroup(1));

@@ -5,6 +5,7 @@ import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.when;
 
 import io.connectionswap.director.config.DirectorProperties;
+import io.connectionswap.director.config.TestDirectorProperties;
 import io.connectionswap.director.config.HealthProperties;
 import io.connectionswap.director.config.LimitProperties;
 import io.connectionswap.director.metrics.DirectorMeters;
@@ -49,9 +50,7 @@ import org.junit.jupiter.api.Test;
 class RelayMetersTest {
 
     private static final FrameLimits LIMITS = new FrameLimits(4096, 65536);
-    private static final DirectorProperties PROPERTIES = new DirectorProperties("127.0.0.1:0", "d-test", null,
-            Duration.ofMillis(100), Duration.ofSeconds(1), 3, Duration.ofMillis(300), Duration.ofSeconds(30),
-            Duration.ofSeconds(15), Duration.ofSeconds(60), 3, true, "nio", false, 1, 1, true, true, false);
+    private static final DirectorProperties PROPERTIES = TestDirectorProperties.defaults();
     private static final HealthProperties HEALTH = new HealthProperties(Duration.ofMillis(500), null, 1, 2, 4);
 
     private final EmbeddedChannel loop = new EmbeddedChannel();

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.connectionswap.director.config.DirectorProperties;
+import io.connectionswap.director.config.TestDirectorProperties;
 import io.connectionswap.director.config.HealthProperties;
 import io.connectionswap.director.metrics.DirectorMeters;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -30,9 +31,8 @@ class WorkerRegistryTest {
     @BeforeEach
     void setUp() {
         connector = new FakeWorkerConnector(loop);
-        DirectorProperties properties = new DirectorProperties("127.0.0.1:0", "d-test", null, Duration.ofMillis(100),
-                Duration.ofSeconds(1), 3, Duration.ofMillis(100), Duration.ofSeconds(30), Duration.ofSeconds(15),
-                Duration.ofSeconds(60), 3, true, "nio", false, 1, 1, true, true, false);
+        DirectorProperties properties = TestDirectorProperties.of("d-test", Duration.ofMillis(100), "nio",
+                false);
         HealthProperties health = new HealthProperties(Duration.ofMillis(500), null, 1, 2, 4);
         registry = new WorkerRegistry(loop, Runnable::run, connector, properties, health,
                 new DirectorMeters(new SimpleMeterRegistry(), loop));

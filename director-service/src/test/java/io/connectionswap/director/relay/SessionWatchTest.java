@@ -3,6 +3,7 @@ package io.connectionswap.director.relay;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.connectionswap.director.config.DirectorProperties;
+import io.connectionswap.director.config.TestDirectorProperties;
 import io.connectionswap.director.config.HealthProperties;
 import io.connectionswap.director.config.LimitProperties;
 import io.connectionswap.director.metrics.DirectorMeters;
@@ -33,9 +34,7 @@ class SessionWatchTest {
     private final DefaultEventLoop loop = new DefaultEventLoop();
     private final SimpleMeterRegistry meterRegistry = new SimpleMeterRegistry();
     private final DirectorMeters meters = new DirectorMeters(meterRegistry, loop);
-    private final DirectorProperties properties = new DirectorProperties("127.0.0.1:0", "d-test", null,
-            Duration.ofMillis(100), Duration.ofSeconds(1), 3, Duration.ofMillis(300), Duration.ofSeconds(30),
-            Duration.ofSeconds(15), Duration.ofSeconds(60), 3, true, "nio", false, 1, 1, true, true, false);
+    private final DirectorProperties properties = TestDirectorProperties.defaults();
     private final LimitProperties limits = new LimitProperties(1000, 1000, Duration.ofSeconds(10), 65536,
             Duration.ofMinutes(10), DataSize.ofMegabytes(4), Duration.ofSeconds(5), true);
     private final WorkerRegistry registry = new WorkerRegistry(loop, Runnable::run,
