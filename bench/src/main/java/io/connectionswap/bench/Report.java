@@ -26,12 +26,20 @@ final class Report {
         Map<String, Object> relay = map(summary.get("relay"));
         if (!relay.isEmpty()) {
             Map<String, Object> d = map(relay.get("direct_us"));
+            Map<String, Object> p = map(relay.get("direct_process_us"));
             Map<String, Object> r = map(relay.get("director_us"));
             out.append("\nRELAY  per-token latency, worker emit -> client receive (us)      p50      p90      p99    p99.9        n\n");
-            out.append(row("  direct to worker", d));
+            out.append(row("  direct to worker (client in its JVM)", d));
+            if (!p.isEmpty()) {
+                out.append(row("  direct to worker (client process)", p));
+            }
             out.append(row("  through the director", r));
             out.append(String.format(Locale.ROOT, "  overhead of the director: p50 %s us, p99 %s us%n", relay.get("overhead_p50_us"),
                     relay.get("overhead_p99_us")));
+            if (!p.isEmpty()) {
+                out.append(String.format(Locale.ROOT, "  overhead against a client process of its own: p50 %s us, p99 %s us%n",
+                        relay.get("overhead_vs_process_p50_us"), relay.get("overhead_vs_process_p99_us")));
+            }
         }
         Map<String, Object> swap = map(summary.get("swap"));
         if (!swap.isEmpty()) {
