@@ -37,7 +37,6 @@ public final class DeterministicTokenModel {
         return sequence == 1 ? WORDS.get(index) : SPACED.get(index);
     }
 
-    /** FNV-1a over the prompt's UTF-8 bytes; ASCII prompts (the usual case) are hashed without an allocation. */
     /** The text of tokens {@code from..to} (inclusive) concatenated: what a client should have received. */
     public String text(String prompt, int from, int to) {
         StringBuilder text = new StringBuilder();
@@ -47,6 +46,7 @@ public final class DeterministicTokenModel {
         return text.toString();
     }
 
+    /** FNV-1a over the prompt's UTF-8 bytes; ASCII prompts (the usual case) are hashed without an allocation. */
     private static int fnv1a(String text) {
         int hash = 0x811c9dc5;
         for (int i = 0; i < text.length(); i++) {
