@@ -66,10 +66,10 @@ class StreamLifecycleIT {
     private static final Duration KEEP_ALIVE = Duration.ofSeconds(2);
     private static final Duration DEADLINE = Duration.ofSeconds(30);
     private static final int DIRECTOR_MAX_TOKENS = 1000;
-    /** QUIC connections of each of the director's worker links: each holds a heartbeat stream. */
+    /** QUIC connections of each of the director's worker links: each holds a heartbeat stream and a token stream. */
     private static final int LINK_CONNECTIONS = 2;
-    /** A worker's idle streams: its registration stream and a link heartbeat per connection. */
-    private static final int WORKER_IDLE_STREAMS = 1 + LINK_CONNECTIONS;
+    /** A worker's idle streams: its registration stream, and a link heartbeat and a token stream per connection. */
+    private static final int WORKER_IDLE_STREAMS = 1 + 2 * LINK_CONNECTIONS;
     /** The director's: the two clients' control streams, and the two workers' streams. */
     private static final int DIRECTOR_IDLE_STREAMS = 2 + 2 * WORKER_IDLE_STREAMS;
 
@@ -111,7 +111,7 @@ class StreamLifecycleIT {
         }
         System.out.println("idle connection_swap_quic_streams_open: " + ServiceProcess.describe(idle));
         assertThat(idle.get(gateway)).as("the gateway's control stream").isEqualTo(1);
-        assertThat(idle.get(workerA)).as("a worker's registration and link heartbeat streams")
+        assertThat(idle.get(workerA)).as("a worker's registration, link heartbeat and token streams")
                 .isEqualTo(WORKER_IDLE_STREAMS);
         assertThat(idle.get(director)).as("the director: the two clients' control streams, each worker's streams")
                 .isEqualTo(DIRECTOR_IDLE_STREAMS);

@@ -8,9 +8,12 @@ import io.connectionswap.protocol.quic.QuicConnector;
 import io.connectionswap.protocol.quic.QuicStreams;
 import io.connectionswap.protocol.quic.StreamPipelines;
 import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoop;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.ChannelInputShutdownReadComplete;
 import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.handler.codec.quic.QuicStreamChannel;
 import io.netty.handler.codec.quic.QuicStreamType;
@@ -41,7 +44,7 @@ import java.util.function.LongConsumer;
  * connection of the loop that asks, so a relay session's two streams are on one thread.
  *
  * <p>With a token stream (the worker registered the feature and {@code CONNECTION_SWAP_WORKER_TOKEN_STREAM} is on),
- * each connection's heartbeat stream opens with a {@link TokenStream} message and then also carries the CONNECTED,
+ * each connection has a second stream, opened with a {@link TokenStream} message, that carries the CONNECTED,
  * TOKEN and END frames of the generations on that connection, tagged with their stream ids ({@link
  * TokenStreamRouter}): the quiche inside Netty puts one stream in a packet, so a token on its generation's own stream
  * costs a datagram of its own, while the tokens of many generations on one stream share datagrams (bench/README,
@@ -52,7 +55,9 @@ final class WorkerLink implements WorkerConnection {
     private final List<QuicChannel> connections;
     private final List<LoopShare> shares;
     private final boolean tokenStream;
-    private volatile String lostReason = "connection closed";
+    /** The first reason given to {@link #close}; null when the link was not closed by the director. */
+    private final java.util.concurrent.atomic.AtomicReference<String> lostReason =
+            new java.util.concurrent.atomic.AtomicReference<>();
     /** Set on the registry's loop. */
     private boolean lost;
 
@@ -150,21 +155,72 @@ final class WorkerLink implements WorkerConnection {
                     StreamPipelines.messages(stream, frameLimits, Heartbeats.sender(heartbeatInterval,
                             heartbeatTimeout, () -> link.close("no heartbeat echo for " + heartbeatTimeout), onEcho));
                     stream.pipeline().addLast(new ChannelInboundHandlerAdapter());
-                    if (tokens != null) {
-                        String decoder = stream.pipeline().context(FrameDecoder.class).name();
-                        stream.pipeline().addAfter(decoder, null, new TokenStreamRouter(tokens.worker(),
-                                tokens.frames().on(stream.eventLoop()),
-                                problem -> link.close("worker broke its token stream: " + problem)));
-                    }
-                }
-            }).addListener(opened -> {
-                if (opened.isSuccess() && tokens != null) {
-                    QuicStreamChannel stream = (QuicStreamChannel) opened.getNow();
-                    stream.writeAndFlush(new TokenStream(TokenStream.VERSION), stream.voidPromise());
                 }
             });
+            if (tokens != null) {
+                openTokenStream(connection, link, frameLimits, tokens);
+            }
         }
         result.setSuccess(link);
+    }
+
+    /**
+     * Opens {@code connection}'s token stream: a stream of its own, not the heartbeat stream, so that the heartbeat
+     * and its echo never wait behind the tokens queued on it (at 4 750 lockstep streams an echo queued behind them
+     * came more than the 1 s heartbeat timeout late, and a live link was declared lost). A worker makes whichever
+     * stream the director opens with {@link TokenStream} its connection's token stream, so workers that took it on
+     * the heartbeat stream take it here too. The worker closing it while the connection lives loses the link.
+     */
+    private static void openTokenStream(QuicChannel connection, WorkerLink link, FrameLimits frameLimits,
+                                        TokenStreamFrames tokens) {
+        connection.createStream(QuicStreamType.BIDIRECTIONAL, new ChannelInitializer<QuicStreamChannel>() {
+            @Override
+            protected void initChannel(QuicStreamChannel stream) {
+                StreamPipelines.messages(stream, frameLimits, new TokenStreamEnd(connection, link));
+                String decoder = stream.pipeline().context(FrameDecoder.class).name();
+                stream.pipeline().addAfter(decoder, null, new TokenStreamRouter(tokens.worker(),
+                        tokens.frames().on(stream.eventLoop()),
+                        problem -> link.close("worker broke its token stream: " + problem)));
+            }
+        }).addListener(opened -> {
+            if (!opened.isSuccess()) {
+                link.close("cannot open a token stream: " + opened.cause());
+                return;
+            }
+            QuicStreamChannel stream = (QuicStreamChannel) opened.getNow();
+            stream.writeAndFlush(new TokenStream(TokenStream.VERSION), stream.voidPromise());
+        });
+    }
+
+    /** The end of a token stream while its connection lives (the worker's FIN or reset): the link is lost. */
+    private static final class TokenStreamEnd extends ChannelInboundHandlerAdapter {
+        private final QuicChannel connection;
+        private final WorkerLink link;
+
+        TokenStreamEnd(QuicChannel connection, WorkerLink link) {
+            this.connection = connection;
+            this.link = link;
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+            if (event instanceof ChannelInputShutdownEvent || event instanceof ChannelInputShutdownReadComplete) {
+                lose();
+            }
+            ctx.fireUserEventTriggered(event);
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            lose();
+            ctx.fireChannelInactive();
+        }
+
+        private void lose() {
+            if (connection.isActive()) {
+                link.close("worker closed its token stream");
+            }
+        }
     }
 
     /** The worker whose token streams a link opens, and where their frames go. */
@@ -177,7 +233,8 @@ final class WorkerLink implements WorkerConnection {
         }
         lost = true;
         connections.forEach(QuicChannel::close);
-        onLost.accept(lostReason);
+        String reason = lostReason.get();
+        onLost.accept(reason == null ? "connection closed" : reason);
     }
 
     @Override
@@ -229,7 +286,7 @@ final class WorkerLink implements WorkerConnection {
 
     @Override
     public void close(String reason) {
-        lostReason = reason;
+        lostReason.compareAndSet(null, reason); // the first cause; closing the rest reports more
         connections.forEach(QuicChannel::close);
     }
 }

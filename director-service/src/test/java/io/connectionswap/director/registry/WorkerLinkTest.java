@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.connectionswap.protocol.frame.FrameLimits;
-import io.connectionswap.protocol.quic.HostPort;
 import io.connectionswap.protocol.quic.QuicCodecs;
 import io.connectionswap.protocol.quic.QuicConnector;
 import io.connectionswap.protocol.quic.QuicEventLoops;
@@ -15,6 +14,9 @@ import io.connectionswap.protocol.tls.ClientCertificates;
 import io.connectionswap.protocol.tls.DevelopmentPki;
 import io.connectionswap.protocol.tls.TlsContexts;
 import io.connectionswap.protocol.tls.TlsIdentity;
+import io.connectionswap.protocol.frame.FrameType;
+import io.connectionswap.protocol.quic.HostPort;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -58,6 +60,10 @@ class WorkerLinkTest {
     /** Streams the stand-in worker accepted, by the worker-side connection they came on. */
     private final Map<QuicChannel, AtomicInteger> streamsByConnection = new ConcurrentHashMap<>();
     private final List<QuicChannel> workerSideConnections = new CopyOnWriteArrayList<>();
+    /** The type of the first frame of each stream the stand-in worker read one from (the type byte comes first). */
+    private final Map<QuicStreamChannel, FrameType> firstFrames = new ConcurrentHashMap<>();
+    /** Whether the stand-in worker closes (FIN) a stream that opens with TOKEN_STREAM. */
+    private volatile boolean closeTokenStreams;
     private QuicServerEndpoint worker;
     private QuicConnector connector;
     private TlsContexts directorTls;
@@ -80,6 +86,14 @@ class WorkerLinkTest {
                         stream.pipeline().addLast(new ChannelInboundHandlerAdapter() {
                             @Override
                             public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                                if (msg instanceof ByteBuf bytes && bytes.isReadable()
+                                        && !firstFrames.containsKey(stream)) {
+                                    FrameType type = FrameType.fromCode(bytes.getUnsignedByte(bytes.readerIndex()));
+                                    firstFrames.put(stream, type);
+                                    if (type == FrameType.TOKEN_STREAM && closeTokenStreams) {
+                                        ctx.close();
+                                    }
+                                }
                                 ReferenceCountUtil.release(msg);
                             }
                         });
@@ -201,6 +215,31 @@ class WorkerLinkTest {
     }
 
     @Test
+    void aTokenStreamIsAStreamOfItsOwnBesideEachConnectionsHeartbeat() throws Exception {
+        WorkerLink link = connectWithTokenStreams(2, reason -> { });
+
+        assertThat(link.tokenStream()).isTrue();
+        // per connection: a heartbeat stream whose frames are heartbeats only, and a token stream opened with
+        // TOKEN_STREAM that carries no heartbeat, so an echo never waits behind the tokens queued there
+        await("each connection has its two streams").atMost(DEADLINE).until(() -> firstFrames.size() == 4);
+        assertThat(firstFrames.values()).containsExactlyInAnyOrder(FrameType.HEARTBEAT, FrameType.HEARTBEAT,
+                FrameType.TOKEN_STREAM, FrameType.TOKEN_STREAM);
+        assertThat(firstFrames.keySet().stream().map(QuicStreamChannel::parent).distinct().count()).isEqualTo(2);
+        assertThat(streamsByConnection.values().stream().map(AtomicInteger::get).toList()).containsOnly(2);
+    }
+
+    @Test
+    void aWorkerClosingItsTokenStreamLosesTheLink() throws Exception {
+        closeTokenStreams = true;
+        List<String> lost = new CopyOnWriteArrayList<>();
+        WorkerLink link = connectWithTokenStreams(2, lost::add);
+
+        await("the link is lost").atMost(DEADLINE).until(() -> !lost.isEmpty());
+        assertThat(lost).containsExactly("worker closed its token stream");
+        assertThat(link.isUp()).isFalse();
+    }
+
+    @Test
     void aWorkerThatIsNotThereFailsTheLink() {
         int closedPort = worker.localAddress().getPort();
         worker.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
@@ -215,6 +254,17 @@ class WorkerLinkTest {
         return onLoop(() -> WorkerLink.connect(List.of(connector), directorLoop,
                 new InetSocketAddress("127.0.0.1", port), "localhost", FrameLimits.DEFAULTS, Duration.ofMillis(100),
                 NO_ECHO_NEEDED, connections, onLost, nanos -> { }, null)).get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+    }
+
+    private WorkerLink connectWithTokenStreams(int connections, java.util.function.Consumer<String> onLost)
+            throws Exception {
+        WorkerEndpoint endpoint = new WorkerEndpoint("worker-a", new HostPort("127.0.0.1",
+                worker.localAddress().getPort()), java.net.URI.create("http://127.0.0.1:1/actuator/health"),
+                Duration.ofMillis(50), "i-1", "127.0.0.1", WorkerSource.REGISTRATION, List.of("stand-in"));
+        WorkerFrames frames = (from, streamId, frame) -> frame.release();
+        return onLoop(() -> WorkerLink.connect(List.of(connector), directorLoop, worker.localAddress(), "localhost",
+                FrameLimits.DEFAULTS, Duration.ofMillis(100), NO_ECHO_NEEDED, connections, onLost, nanos -> { },
+                new WorkerLink.TokenStreamFrames(endpoint, frames))).get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
     }
 
     /** Runs {@code action} on the director's loop, as the registry does, and returns what it returned. */
