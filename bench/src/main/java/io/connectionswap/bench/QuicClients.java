@@ -2,6 +2,7 @@ package io.connectionswap.bench;
 
 import io.connectionswap.protocol.frame.Frames;
 import io.connectionswap.protocol.frame.FrameDecoder;
+import io.connectionswap.protocol.message.TokenStream;
 import io.connectionswap.protocol.quic.Heartbeats;
 import io.connectionswap.protocol.quic.QuicCodecs;
 import io.connectionswap.protocol.quic.QuicConnector;
@@ -155,11 +156,25 @@ final class QuicClients implements AutoCloseable {
                                 }));
                         if (tokens != null) {
                             stream.pipeline().addAfter(stream.pipeline().context(FrameDecoder.class).name(),
-                                    "client-tokens", tokens);
+                                    "client-tokens", tokens.reader());
                         }
                         stream.pipeline().addLast(new ChannelInboundHandlerAdapter());
                     }
                 }).get(CONNECT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            }
+            if (keepAlive && tokens != null) {
+                // the client token stream, beside the heartbeat stream, as the client library opens it
+                QuicStreamChannel ownTokenStream = channel.createStream(QuicStreamType.BIDIRECTIONAL,
+                        new ChannelInitializer<QuicStreamChannel>() {
+                            @Override
+                            protected void initChannel(QuicStreamChannel stream) {
+                                StreamPipelines.messages(stream, io.connectionswap.protocol.frame.FrameLimits.DEFAULTS,
+                                        new ChannelInboundHandlerAdapter());
+                                stream.pipeline().addAfter(stream.pipeline().context(FrameDecoder.class).name(),
+                                        "client-tokens", tokens.reader());
+                            }
+                        }).get(CONNECT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                ownTokenStream.writeAndFlush(new TokenStream(TokenStream.VERSION));
             }
             return new Conn(channel, tokens);
         }

@@ -166,7 +166,8 @@ public final class SwapClient implements AutoCloseable {
 
     /**
      * QUIC stream channels the client's connection(s) hold now, from any thread (for a gauge such as
-     * {@code swap_quic_streams_open}): one control stream and the generation streams in flight. A number that grows
+     * {@code swap_quic_streams_open}): the control stream, the client token stream (with {@code tokenStream} on) and
+     * the generation streams in flight. A number that grows
      * with the generations served means streams are not released.
      */
     public int openStreams() {

@@ -29,10 +29,11 @@ import org.springframework.context.ConfigurableApplicationContext;
 
 /**
  * The client token stream (docs/protocol.md): a client that asks for it in its GENERATE gets every frame of that
- * generation — CONNECTED, TOKEN, END and the director's RETRY — on its connection's control stream, tagged with the
- * generation stream's id, none on the generation stream, whose FIN follows the client's; a generation moves with a
+ * generation — CONNECTED, TOKEN, END and the director's RETRY — on the token stream its connection opened (a client of
+ * an older version, which opens none: on its control stream), tagged with the generation stream's id, none on the generation stream, whose FIN follows the client's; a generation moves with a
  * tagged RETRY at the last token relayed; a PAUSE on one generation stream holds that generation back, and only it, until it resumes or the slow-client
- * timeout cuts it off; {@code CONNECTION_SWAP_CLIENT_TOKEN_STREAM=false} answers on the generation stream.
+ * timeout cuts it off; {@code CONNECTION_SWAP_CLIENT_TOKEN_STREAM=false} answers on the generation stream; a client
+ * that ends its token stream has its connection closed.
  */
 class ClientTokenStreamTest {
 
@@ -101,6 +102,40 @@ class ClientTokenStreamTest {
     }
 
     @Test
+    void aClientThatOpensItsOwnTokenStreamGetsTheTaggedFramesThereAndOnlyEchoesOnItsControlStream() throws Exception {
+        cluster.startDirector();
+        cluster.startWorker("worker-a", 0);
+        awaitWorkers();
+        RawQuicClient client = rawClient();
+        RawQuicClient.Stream control = client.openControlStream();
+        RawQuicClient.Stream tokens = client.openClientTokenStream();
+        control.write(new Heartbeat(System.nanoTime())); // sent after TOKEN_STREAM: the director has read it by the echo
+        assertThat(control.next(10)).as("the first heartbeat's echo").isInstanceOf(Heartbeat.class);
+        assertThat(control.next(10)).as("the second heartbeat's echo").isInstanceOf(Heartbeat.class);
+
+        List<RawQuicClient.Stream> streams = open(client, "own-token-stream", 30, STREAMS);
+        for (int i = 0; i < STREAMS; i++) {
+            RawQuicClient.Stream stream = streams.get(i);
+            TokenReads.tokens(stream, 0, 30, i);
+            assertThat(stream.next(10)).as("stream %d after its 30 tokens", i).isInstanceOf(End.class);
+            assertThat(stream.taggedFrames.get()).as("stream %d: CONNECTED, 30 tokens and END, tagged", i).isEqualTo(32);
+            assertThat(stream.ownFrames.get()).as("stream %d", i).isZero();
+            stream.done();
+        }
+        assertThat(tokens.carriedTagged.get()).as("every tagged frame on the client token stream")
+                .isEqualTo(STREAMS * 32);
+        assertThat(control.carriedTagged.get()).as("none on the control stream").isZero();
+        assertThat(tokens.closed).isFalse();
+
+        // the client ends its token stream while a generation is served on it: the director closes the connection
+        // (the client library then resumes its generations on a new one)
+        RawQuicClient.Stream served = open(client, "cut", 60_000, 1).get(0);
+        TokenReads.tokens(served, 0, 3, 0);
+        tokens.finish();
+        await("the director closes the connection").atMost(DEADLINE).until(() -> !client.connection().isActive());
+    }
+
+    @Test
     void aPausedGenerationHoldsOnlyItselfBackAndIsCutOffWhenItStaysPaused() throws Exception {
         cluster.startDirector("--CONNECTION_SWAP_SLOW_CLIENT_TIMEOUT=5s");
         cluster.startWorker("worker-a", 0);
@@ -154,11 +189,16 @@ class ClientTokenStreamTest {
 
     /** A raw client whose control stream the director knows (its heartbeat was echoed). */
     private RawQuicClient clientWithControlStream() throws Exception {
+        RawQuicClient client = rawClient();
+        RawQuicClient.Stream control = client.openControlStream();
+        assertThat(control.next(10)).as("the heartbeat's echo").isInstanceOf(Heartbeat.class);
+        return client;
+    }
+
+    private RawQuicClient rawClient() throws Exception {
         RawQuicClient client = new RawQuicClient(RawQuicClient.tls(TlsIdentity.of(CertificateDirectory.locate(null),
                 "client")), cluster.directorPort());
         clients.add(client);
-        RawQuicClient.Stream control = client.openControlStream();
-        assertThat(control.next(10)).as("the heartbeat's echo").isInstanceOf(Heartbeat.class);
         return client;
     }
 

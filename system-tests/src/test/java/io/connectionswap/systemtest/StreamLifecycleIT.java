@@ -41,7 +41,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * Every way a stream ends releases it on both sides of both connections (gateway/client library <-> director,
  * director <-> worker), with the real jars: after each path the {@code connection_swap_quic_streams_open} gauge of every process
- * is back at its idle level (the control, registration and link-heartbeat streams); at the end {@code jcmd GC.class_histogram} finds no more
+ * is back at its idle level (the control, client token, registration, link heartbeat and token streams); at the end {@code jcmd GC.class_histogram} finds no more
  * live {@code QuicheQuicStreamChannel} objects than the gauges count. Netty 4.2.15 keeps a stream in its connection
  * until it has read the peer's FIN, so a stream closed too early or reset by the peer would stay forever. The raw
  * client ends its side (FIN) after the director's END or final ERROR, as the client library does; one that never does
@@ -70,8 +70,10 @@ class StreamLifecycleIT {
     private static final int LINK_CONNECTIONS = 2;
     /** A worker's idle streams: its registration stream, and a link heartbeat and a token stream per connection. */
     private static final int WORKER_IDLE_STREAMS = 1 + 2 * LINK_CONNECTIONS;
-    /** The director's: the two clients' control streams, and the two workers' streams. */
-    private static final int DIRECTOR_IDLE_STREAMS = 2 + 2 * WORKER_IDLE_STREAMS;
+    /** The gateway's (the client library's) idle streams: its control stream and its client token stream. */
+    private static final int GATEWAY_IDLE_STREAMS = 2;
+    /** The director's: the gateway's two, the raw client's control stream, and the two workers' streams. */
+    private static final int DIRECTOR_IDLE_STREAMS = GATEWAY_IDLE_STREAMS + 1 + 2 * WORKER_IDLE_STREAMS;
 
     private final TlsIdentity clientIdentity = TlsIdentity.of(CertificateDirectory.locate(null), "client");
     private ProcessCluster cluster;
@@ -110,10 +112,11 @@ class StreamLifecycleIT {
             idle.put(process, steadyStreams(process));
         }
         System.out.println("idle connection_swap_quic_streams_open: " + ServiceProcess.describe(idle));
-        assertThat(idle.get(gateway)).as("the gateway's control stream").isEqualTo(1);
+        assertThat(idle.get(gateway)).as("the gateway's control stream and client token stream")
+                .isEqualTo(GATEWAY_IDLE_STREAMS);
         assertThat(idle.get(workerA)).as("a worker's registration, link heartbeat and token streams")
                 .isEqualTo(WORKER_IDLE_STREAMS);
-        assertThat(idle.get(director)).as("the director: the two clients' control streams, each worker's streams")
+        assertThat(idle.get(director)).as("the director: the clients' control and token streams, each worker's streams")
                 .isEqualTo(DIRECTOR_IDLE_STREAMS);
     }
 

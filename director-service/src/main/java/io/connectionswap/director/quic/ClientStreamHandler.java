@@ -50,7 +50,7 @@ final class ClientStreamHandler extends SimpleChannelInboundHandler<Message> {
         requested = true;
         QuicStreamChannel stream = (QuicStreamChannel) ctx.channel();
         session = relay.open(stream, ConnectionIds.of(stream), (GenerationRequest) message,
-                ControlStreams.of(stream.parent()));
+                ControlStreams.forTokens(stream.parent()));
     }
 
     @Override

@@ -167,7 +167,7 @@ final class DirectorDrain {
         if (held < 0) {
             return true; // Netty's stream map cannot be read: no session is enough
         }
-        return held - (ControlStreams.of(connection) == null ? 0 : 1) <= 0;
+        return held - ControlStreams.kept(connection) <= 0;
     }
 
     private void finish(boolean allMoved) {

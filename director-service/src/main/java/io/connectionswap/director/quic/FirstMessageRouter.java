@@ -5,9 +5,11 @@ import io.connectionswap.director.registry.WorkerRegistry;
 import io.connectionswap.director.relay.Relay;
 import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.frame.ProtocolException;
+import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.Message;
 import io.connectionswap.protocol.message.StatusRequest;
+import io.connectionswap.protocol.message.TokenStream;
 import io.connectionswap.protocol.message.WorkerRegistration;
 import io.connectionswap.protocol.quic.QuicStreams;
 import io.connectionswap.protocol.quic.StreamFailures;
@@ -22,8 +24,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The first message of a stream opened to the director says what the stream is: a GENERATE starts a client
  * stream, a REGISTER a worker's registration stream, a STATUS_REQUEST is answered with the workers the director
- * knows and the stream ends. This handler installs the right handler and steps aside. (Heartbeat-only control
- * streams never reach it: the heartbeat responder before it consumes them.)
+ * knows and the stream ends, and a TOKEN_STREAM makes the stream its client connection's client token stream
+ * ({@link ControlStreams}; one per connection). This handler installs the right handler and steps aside.
+ * (Heartbeat-only control streams never reach it: the heartbeat responder before it consumes them.)
  */
 final class FirstMessageRouter extends ChannelInboundHandlerAdapter {
 
@@ -54,15 +57,34 @@ final class FirstMessageRouter extends ChannelInboundHandlerAdapter {
             next = new ClientStreamHandler(relay);
         } else if (msg instanceof WorkerRegistration) {
             next = new RegistrationStreamHandler(registry, directorId, meters);
+        } else if (msg instanceof TokenStream tokens) {
+            ctx.pipeline().addAfter(ctx.name(), null, clientTokenStream((QuicStreamChannel) ctx.channel(), tokens));
+            ctx.pipeline().remove(this);
+            return; // the TOKEN_STREAM message itself carries nothing more
         } else {
             String type = msg instanceof Message message ? message.frameType().toString() : msg.getClass().getSimpleName();
             io.netty.util.ReferenceCountUtil.release(msg);
             throw new ProtocolException(ErrorCode.UNEXPECTED_MESSAGE,
-                    "expected GENERATE, REGISTER or STATUS_REQUEST as the first frame of a stream, got " + type);
+                    "expected GENERATE, REGISTER, STATUS_REQUEST or TOKEN_STREAM as the first frame of a stream, got "
+                            + type);
         }
         ctx.pipeline().addAfter(ctx.name(), null, next);
         ctx.pipeline().remove(this);
         ctx.fireChannelRead(msg);
+    }
+
+    private static ChannelHandler clientTokenStream(QuicStreamChannel stream, TokenStream tokens) {
+        if (!ControlStreams.isClientTokenStream(stream)) {
+            throw new ProtocolException(ErrorCode.UNEXPECTED_MESSAGE, "TOKEN_STREAM on a stream that cannot be a client "
+                    + "token stream (a worker's connection, or the connection has one already)");
+        }
+        if (tokens.version() != TokenStream.VERSION) {
+            throw new ProtocolException(ErrorCode.UNEXPECTED_MESSAGE, "client token stream version " + tokens.version()
+                    + " (this director speaks " + TokenStream.VERSION + ")");
+        }
+        LogLine.debug(log).field("connection.id", ConnectionIds.of(stream)).field("stream.id", stream.streamId())
+                .log("client opened its token stream");
+        return new ClientTokenStreamHandler();
     }
 
     @Override

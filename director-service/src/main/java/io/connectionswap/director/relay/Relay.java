@@ -173,12 +173,13 @@ public final class Relay implements WorkerFailureListener, SessionEvents, Worker
     }
 
     /**
-     * {@link #open(QuicStreamChannel, String, GenerationRequest)} on a connection whose control stream is
-     * {@code controlStream} (null: none yet): a request that asks for the client token stream has its frames sent
-     * there when this director allows it ({@code CONNECTION_SWAP_CLIENT_TOKEN_STREAM}), else on {@code client}.
+     * {@link #open(QuicStreamChannel, String, GenerationRequest)} on a connection whose client token stream goes on
+     * {@code tokenStream} (the stream the client opened for it, or, for an older client, its control stream; null:
+     * none yet): a request that asks for the client token stream has its frames sent there when this director allows
+     * it ({@code CONNECTION_SWAP_CLIENT_TOKEN_STREAM}), else on {@code client}.
      */
     public RelaySession open(QuicStreamChannel client, String connectionId, GenerationRequest request,
-                             QuicStreamChannel controlStream) {
+                             QuicStreamChannel tokenStream) {
         long openedNanos = clock.getAsLong();
         long streamId = streamIds.incrementAndGet();
         LogLine.info(log).field("stream.id", streamId).field("connection.id", connectionId)
@@ -219,8 +220,8 @@ public final class Relay implements WorkerFailureListener, SessionEvents, Worker
             return refuse(client, span, request, new StreamError(ErrorCode.NO_HEALTHY_WORKER,
                     "no healthy worker (" + registry.size() + " registered); retry later"));
         }
-        ClientTokenStream tokens = request.tokenStream() && properties.clientTokenStream() && controlStream != null
-                ? ClientTokenStream.of(controlStream, properties.coalesceSends()) : null;
+        ClientTokenStream tokens = request.tokenStream() && properties.clientTokenStream() && tokenStream != null
+                ? ClientTokenStream.of(tokenStream, properties.coalesceSends()) : null;
         LogLine.info(log).field("stream.id", streamId).field("connection.id", connectionId)
                 .field("worker.addr", worker.address()).field("worker.label", worker.label())
                 .field("client.token.stream", tokens != null).log("assigning stream to worker");

@@ -7,6 +7,7 @@ import io.connectionswap.protocol.frame.TaggedFrames;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import java.util.Set;
+import java.util.function.BiConsumer;
 
 /**
  * The reading end of a token stream (a worker's to the director, or the director's to a client): sits between a
@@ -24,6 +25,31 @@ public abstract class TaggedFrameRouter extends ChannelInboundHandlerAdapter {
     /** {@code allowed}: {@link TaggedFrames#FROM_WORKER} or {@link TaggedFrames#FROM_DIRECTOR}. */
     protected TaggedFrameRouter(Set<FrameType> allowed) {
         this.allowed = allowed;
+    }
+
+    /** Where a router made by {@link #of} hands each inner frame; the callee releases it. */
+    @FunctionalInterface
+    public interface Destination {
+        void route(long streamId, RawFrame inner);
+    }
+
+    /**
+     * A router for one stream that hands its inner frames to {@code destination}, which may be shared by the several
+     * streams of a connection that carry tagged frames, and its problems to {@code onMalformed}.
+     */
+    public static TaggedFrameRouter of(Set<FrameType> allowed, Destination destination,
+                                       BiConsumer<ChannelHandlerContext, String> onMalformed) {
+        return new TaggedFrameRouter(allowed) {
+            @Override
+            protected void route(long streamId, RawFrame inner) {
+                destination.route(streamId, inner);
+            }
+
+            @Override
+            protected void malformed(ChannelHandlerContext ctx, String problem) {
+                onMalformed.accept(ctx, problem);
+            }
+        };
     }
 
     /** The frame {@code inner} of the generation stream {@code streamId}; the callee releases it. */

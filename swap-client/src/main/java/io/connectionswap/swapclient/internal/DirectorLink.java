@@ -41,8 +41,10 @@ import org.slf4j.LoggerFactory;
  * which counts as a reconnect; with several director addresses the next one is tried. Loop-confined except for the
  * volatile fields read by {@link #state()}.
  *
- * <p>Each connection's first stream is its control stream: heartbeats, GOAWAY, and the client token stream (the
- * frames of the generations the director serves there, {@link TokenStreamDemux}).
+ * <p>Each connection's first stream is its control stream: heartbeats and GOAWAY. The second, with the client token
+ * stream on ({@code Settings.tokenStream}), is the client token stream: the frames of the generations the director
+ * serves there ({@link TokenStreamOpener}, {@link TokenStreamDemux}; an older director sends them on the control
+ * stream).
  */
 public final class DirectorLink implements Transport {
 
@@ -77,7 +79,7 @@ public final class DirectorLink implements Transport {
     private final Set<Runnable> waiters = new LinkedHashSet<>();
     private final QuicConnections connections = new QuicConnections();
     private volatile QuicChannel connection;
-    /** The token stream of {@link #connection}: where its legs' tagged frames arrive. */
+    /** The client token stream of {@link #connection}: where its legs' tagged frames arrive. */
     private TokenStreamDemux tokens;
     /** The connection whose director said GOAWAY while the client moves to another address; null otherwise. */
     private volatile QuicChannel leaving;
@@ -125,8 +127,8 @@ public final class DirectorLink implements Transport {
     }
 
     /**
-     * QUIC stream channels the client's connections hold now (any thread): the control stream and the generation
-     * streams in flight, plus any not yet released.
+     * QUIC stream channels the client's connections hold now (any thread): the control stream, the client token
+     * stream, and the generation streams in flight, plus any not yet released.
      */
     public int streamsHeld() {
         return connections.streamsHeld();
@@ -240,11 +242,15 @@ public final class DirectorLink implements Transport {
                                     .log("director stopped answering heartbeats; reconnecting");
                             channel.close();
                         }));
-                // the client token stream: TAGGED frames go to their legs before the message decoder sees them
-                stream.pipeline().addAfter(stream.pipeline().context(FrameDecoder.class).name(), "token-stream", demux);
+                // an older director's client token stream: TAGGED frames go to their legs before the message decoder
+                stream.pipeline().addAfter(stream.pipeline().context(FrameDecoder.class).name(), "token-stream",
+                        demux.reader());
                 stream.pipeline().addLast(new ControlStream(director));
             }
         });
+        if (settings.tokenStream()) {
+            TokenStreamOpener.open(channel, settings.quic().frameLimits(), demux, director);
+        }
         channel.closeFuture().addListener(closed -> loop.execute(() -> lost(channel, director)));
         List<Runnable> ready = new ArrayList<>(waiters);
         waiters.clear();

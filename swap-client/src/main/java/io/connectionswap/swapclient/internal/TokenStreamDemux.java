@@ -6,29 +6,31 @@ import io.connectionswap.protocol.frame.RawFrame;
 import io.connectionswap.protocol.frame.TaggedFrames;
 import io.connectionswap.protocol.message.Message;
 import io.connectionswap.protocol.quic.TaggedFrameRouter;
-import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelHandler;
 import io.netty.util.collection.LongObjectHashMap;
 import java.util.function.Consumer;
 
 /**
- * The client token stream of one director connection: on its control stream, a director that honours a leg's
- * {@code tokenStream} sends every frame of that leg's generation stream (CONNECTED, TOKEN, END, RETRY, ERROR) wrapped
- * in TAGGED with the generation stream's id, so that the tokens of all generations share one stream (and packets).
- * This hands each inner frame, decoded, to the leg registered for that id ({@link LegHandler#fromTokenStream}); other
- * frames (heartbeat echoes, GOAWAY) pass on. A frame for an id no leg holds (cancelled or settled) is dropped.
+ * The client token stream of one director connection: a director that honours a leg's {@code tokenStream} sends every
+ * frame of that leg's generation stream (CONNECTED, TOKEN, END, RETRY, ERROR) wrapped in TAGGED with the generation
+ * stream's id, so that the tokens of all generations share one stream (and packets). It sends them on the stream the
+ * client opened for them with TOKEN_STREAM, or, a director of an older version (or one that had not read that stream
+ * yet when a GENERATE came), on the control stream: each of the two carries a {@link #reader()}. This hands each
+ * inner frame, decoded, to the leg registered for that id ({@link LegHandler#fromTokenStream}); other frames
+ * (heartbeat echoes, GOAWAY) pass on. A frame for an id no leg holds (cancelled or settled) is dropped.
  *
  * <p>A malformed TAGGED frame is the director's fault, and the generations behind it cannot trust what follows:
- * {@code onMalformed} closes the connection, so every leg breaks and resumes on the next one, as after a loss. Sits
- * between the control stream's frame decoder and its message decoder; one per connection, loop-confined.
+ * {@code onMalformed} closes the connection, so every leg breaks and resumes on the next one, as after a loss. One
+ * per connection, loop-confined.
  */
-final class TokenStreamDemux extends TaggedFrameRouter {
+final class TokenStreamDemux {
 
     private final LongObjectHashMap<LegHandler> legs = new LongObjectHashMap<>();
     private final Consumer<String> onMalformed;
+    private boolean malformed;
 
     /** @param onMalformed told (once) what was wrong with a TAGGED frame; closes the connection */
     TokenStreamDemux(Consumer<String> onMalformed) {
-        super(TaggedFrames.FROM_DIRECTOR);
         this.onMalformed = onMalformed;
     }
 
@@ -49,8 +51,17 @@ final class TokenStreamDemux extends TaggedFrameRouter {
         return legs.size();
     }
 
-    @Override
-    protected void route(long streamId, RawFrame inner) {
+    /** For one stream that may carry this connection's tagged frames: between its frame and message decoders. */
+    ChannelHandler reader() {
+        return TaggedFrameRouter.of(TaggedFrames.FROM_DIRECTOR, this::route, (ctx, problem) -> {
+            if (!malformed) { // once per connection, whichever of its streams it came on
+                malformed = true;
+                onMalformed.accept(problem);
+            }
+        });
+    }
+
+    private void route(long streamId, RawFrame inner) {
         try {
             LegHandler leg = legs.get(streamId);
             if (leg == null) {
@@ -67,10 +78,5 @@ final class TokenStreamDemux extends TaggedFrameRouter {
         } finally {
             inner.release();
         }
-    }
-
-    @Override
-    protected void malformed(ChannelHandlerContext ctx, String problem) {
-        onMalformed.accept(problem);
     }
 }

@@ -66,6 +66,36 @@ class TokenStreamDemuxTest {
     }
 
     @Test
+    void framesReachTheirLegOnTheClientsOwnTokenStreamAndOnTheControlStreamAlike() {
+        TokenStreams.Leg leg = streams.open(4, ASKING);
+
+        // a director sends on the client's own token stream; one that read a GENERATE before that stream's first
+        // frame (or an older one) on the control stream: the legs take both
+        streams.taggedOnOwn(4, connected("worker-a")).release();
+        streams.tagged(4, new Token(1, " a1")).release();
+        streams.taggedOnOwn(4, new Token(2, " a2")).release();
+        streams.taggedOnOwn(4, new End("gen-1", 2, "length", new Usage(1, 2))).release();
+
+        assertThat(leg.events.events).containsExactly("assigned worker-a", "token 1 a1", "token 2 a2", "ended 2");
+        assertThat(streams.demux.registered()).isZero();
+        assertThat(streams.passedOn).isEmpty();
+    }
+
+    @Test
+    void aMalformedTaggedFrameIsReportedOnceWhicheverStreamsItComesOn() {
+        streams.open(4, ASKING);
+        ByteBuf onControl = streams.raw(Unpooled.buffer().writeByte(FrameType.TAGGED.code()).writeInt(3)
+                .writeBytes(new byte[3]));
+        ByteBuf onOwn = Unpooled.buffer().writeByte(FrameType.TAGGED.code()).writeInt(3).writeBytes(new byte[3]);
+        streams.own.writeInbound(onOwn.retain());
+
+        assertThat(streams.malformed).as("the connection closes once").singleElement().asString()
+                .contains("shorter than a stream id");
+        assertThat(onControl.release()).isTrue();
+        assertThat(onOwn.release()).isTrue();
+    }
+
+    @Test
     void retryAndErrorComeOnTheTokenStreamToo() {
         TokenStreams.Leg swapped = streams.open(4, ASKING);
         TokenStreams.Leg refused = streams.open(8, ASKING);

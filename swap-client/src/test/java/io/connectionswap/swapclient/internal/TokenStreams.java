@@ -23,8 +23,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A connection's streams as embedded channels with the client's real pipelines: the control stream with a
- * {@link TokenStreamDemux} between its frame decoder and message decoder (as {@link DirectorLink} builds it), and
+ * A connection's streams as embedded channels with the client's real pipelines: the control stream and the
+ * client's own token stream, each with a {@link TokenStreamDemux#reader()} between its frame decoder and message
+ * decoder (as {@link DirectorLink} and {@link TokenStreamOpener} build them), and
  * generation streams with a {@link QuicLeg}'s handler. Tests play the director by writing frames inbound.
  */
 final class TokenStreams {
@@ -37,6 +38,8 @@ final class TokenStreams {
     /** What the control stream passes on past the demux (to the heartbeat and GOAWAY handlers). */
     final List<Message> passedOn = new ArrayList<>();
     final EmbeddedChannel control = new EmbeddedChannel();
+    /** The client token stream of its own ({@link TokenStreamOpener}); the director sends on it or on the control stream. */
+    final EmbeddedChannel own = new EmbeddedChannel();
 
     TokenStreams() {
         StreamPipelines.messages(control, LIMITS, new SimpleChannelInboundHandler<Message>() {
@@ -45,7 +48,15 @@ final class TokenStreams {
                 passedOn.add(message);
             }
         });
-        control.pipeline().addAfter(control.pipeline().context(FrameDecoder.class).name(), "token-stream", demux);
+        control.pipeline().addAfter(control.pipeline().context(FrameDecoder.class).name(), "token-stream",
+                demux.reader());
+        StreamPipelines.messages(own, LIMITS, new SimpleChannelInboundHandler<Message>() {
+            @Override
+            protected void channelRead0(ChannelHandlerContext ctx, Message message) {
+                passedOn.add(message);
+            }
+        });
+        own.pipeline().addAfter(own.pipeline().context(FrameDecoder.class).name(), "token-stream", demux.reader());
     }
 
     /** A leg whose stream {@code streamId} is open and has sent {@code request}. */
@@ -61,6 +72,14 @@ final class TokenStreams {
         ByteBuf frame = TaggedFrames.wrap(ALLOC, streamId, MessageCodec.encode(ALLOC, message));
         frame.retain(); // the test's own reference, to see that the client released the frame
         control.writeInbound(frame);
+        return frame;
+    }
+
+    /** The director sends {@code message} tagged {@code streamId} on the client's own token stream. */
+    ByteBuf taggedOnOwn(long streamId, Message message) {
+        ByteBuf frame = TaggedFrames.wrap(ALLOC, streamId, MessageCodec.encode(ALLOC, message));
+        frame.retain();
+        own.writeInbound(frame);
         return frame;
     }
 

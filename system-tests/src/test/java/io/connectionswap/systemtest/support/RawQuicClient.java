@@ -68,19 +68,31 @@ public final class RawQuicClient implements AutoCloseable {
         return control;
     }
 
+    /**
+     * Opens the connection's client token stream as the client library does (its only frame a TOKEN_STREAM): the
+     * director sends the TAGGED frames of the client token stream there instead of on the control stream; each goes
+     * to the stream whose id it carries, as there. Open it before the generation streams.
+     */
+    public Stream openClientTokenStream() throws Exception {
+        Stream tokens = openStream(true);
+        tokens.write(new io.connectionswap.protocol.message.TokenStream(
+                io.connectionswap.protocol.message.TokenStream.VERSION));
+        return tokens;
+    }
+
     /** Opens a stream; what the peer sends back is decoded into {@link Stream#replies}. */
     public Stream openStream() throws Exception {
         return openStream(false);
     }
 
-    private Stream openStream(boolean control) throws Exception {
+    private Stream openStream(boolean carriesTags) throws Exception {
         Stream stream = new Stream();
         stream.channel = connection.createStream(QuicStreamType.BIDIRECTIONAL, new ChannelInitializer<QuicStreamChannel>() {
             @Override
             protected void initChannel(QuicStreamChannel channel) {
                 channel.pipeline().addLast(new FrameDecoder(io.connectionswap.protocol.frame.FrameLimits.uniform(1 << 22)));
-                if (control) {
-                    channel.pipeline().addLast(new TaggedFrameRouter());
+                if (carriesTags) {
+                    channel.pipeline().addLast(new TaggedFrameRouter(stream));
                 }
                 channel.pipeline().addLast(MessageDecoder.INSTANCE, MessageEncoder.INSTANCE,
                         new SimpleChannelInboundHandler<Message>() {
@@ -111,14 +123,21 @@ public final class RawQuicClient implements AutoCloseable {
         return stream;
     }
 
-    /** On the control stream: TAGGED frames to the stream they are for; the rest (echoes, GOAWAY) passes on. */
+    /**
+     * On the control stream and the client token stream: TAGGED frames to the stream they are for; the rest (echoes,
+     * GOAWAY) passes on.
+     */
     private final class TaggedFrameRouter extends io.connectionswap.protocol.quic.TaggedFrameRouter {
-        TaggedFrameRouter() {
+        private final Stream carrier;
+
+        TaggedFrameRouter(Stream carrier) {
             super(TaggedFrames.FROM_DIRECTOR);
+            this.carrier = carrier;
         }
 
         @Override
         protected void route(long streamId, RawFrame inner) {
+            carrier.carriedTagged.incrementAndGet();
             try {
                 Stream target = byId.get(streamId);
                 if (target != null) {
@@ -158,8 +177,10 @@ public final class RawQuicClient implements AutoCloseable {
 
     public static final class Stream {
         public final BlockingQueue<Message> replies = new LinkedBlockingQueue<>();
-        /** Frames for this stream that came on the control stream, tagged ({@link #openControlStream}). */
+        /** Frames for this stream that came tagged on the control stream or the client token stream. */
         public final AtomicInteger taggedFrames = new AtomicInteger();
+        /** TAGGED frames this stream carried for others (the control stream, the client token stream). */
+        public final AtomicInteger carriedTagged = new AtomicInteger();
         /** Frames other than HEARTBEAT that came on this stream itself. */
         public final AtomicInteger ownFrames = new AtomicInteger();
         public volatile boolean closed;
