@@ -66,11 +66,12 @@ public final class ChaosSoak {
         holder[0] = load;
         await("clients connected", Duration.ofSeconds(60),
                 () -> clients.stream().allMatch(client -> client.connectionState().connected()));
-        // idle: two streams per worker (registration, link heartbeat) and each client's control stream, which the
-        // director sees a moment after the connection is up
-        double idleDirectorStreams = 2.0 * options.workers() + options.clients();
-        await("the director holds its idle streams (" + idleDirectorStreams + ")", Duration.ofSeconds(30),
-                () -> processes.directorGauge(QUIC_STREAMS_OPEN) == idleDirectorStreams);
+        // idle: the other end of each worker's streams (registration; heartbeat and token stream per link
+        // connection) and of each client's (control stream, client token stream), which the director sees a moment
+        // after the connection is up
+        await("the director holds the other end of every worker's and client's idle streams", Duration.ofSeconds(30),
+                () -> processes.directorGauge(QUIC_STREAMS_OPEN) == processes.workersGauge(QUIC_STREAMS_OPEN)
+                        + clients.stream().mapToInt(SwapClient::openStreams).sum());
         Map<String, Object> before = processes.idleLevels(clients);
         summary.put("before", before);
         log("idle before the load: %s", before);

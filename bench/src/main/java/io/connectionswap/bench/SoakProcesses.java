@@ -92,6 +92,16 @@ final class SoakProcesses implements AutoCloseable {
         return metrics == null ? Double.NaN : metrics.sum(name);
     }
 
+    /** The sum of a gauge over the workers (NaN while one does not answer). */
+    double workersGauge(String name) {
+        double sum = 0;
+        for (ChaosMonkey.Target worker : workers) {
+            PrometheusText metrics = text(worker.process.metrics());
+            sum += metrics == null ? Double.NaN : metrics.sum(name);
+        }
+        return sum;
+    }
+
     private double directorGauge(String name, String label, String value) {
         PrometheusText metrics = text(director.metrics());
         return metrics == null ? Double.NaN : metrics.sum(name, label, value);

@@ -154,7 +154,7 @@ final class WorkerLink implements WorkerConnection {
                 protected void initChannel(QuicStreamChannel stream) {
                     StreamPipelines.messages(stream, frameLimits, Heartbeats.sender(heartbeatInterval,
                             heartbeatTimeout, () -> link.close("no heartbeat echo for " + heartbeatTimeout), onEcho));
-                    stream.pipeline().addLast(new ChannelInboundHandlerAdapter());
+                    stream.pipeline().addLast(new BrokenStreamLosesLink(connection, link));
                 }
             });
             if (tokens != null) {
@@ -192,14 +192,33 @@ final class WorkerLink implements WorkerConnection {
         });
     }
 
-    /** The end of a token stream while its connection lives (the worker's FIN or reset): the link is lost. */
-    private static final class TokenStreamEnd extends ChannelInboundHandlerAdapter {
-        private final QuicChannel connection;
-        private final WorkerLink link;
+    /**
+     * Bad input on a link stream (a malformed frame, or a frame cut off by the stream's end) while its connection
+     * lives: the worker broke the stream, and the link is lost with that reason. While the connection is closing, a
+     * frame it cut off is expected and the link's loss is already reported, so nothing more is said.
+     */
+    private static class BrokenStreamLosesLink extends ChannelInboundHandlerAdapter {
+        final QuicChannel connection;
+        final WorkerLink link;
 
-        TokenStreamEnd(QuicChannel connection, WorkerLink link) {
+        BrokenStreamLosesLink(QuicChannel connection, WorkerLink link) {
             this.connection = connection;
             this.link = link;
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            if (connection.isActive()) {
+                link.close("worker broke a link stream: " + cause.getMessage());
+            }
+            ctx.close();
+        }
+    }
+
+    /** The end of a token stream while its connection lives (the worker's FIN or reset): the link is lost. */
+    private static final class TokenStreamEnd extends BrokenStreamLosesLink {
+        TokenStreamEnd(QuicChannel connection, WorkerLink link) {
+            super(connection, link);
         }
 
         @Override

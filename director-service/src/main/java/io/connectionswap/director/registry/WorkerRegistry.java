@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -356,43 +357,52 @@ public final class WorkerRegistry {
             return;
         }
         worker.linkPending(true);
-        blocking.execute(() -> {
-            InetSocketAddress remote;
-            try {
-                remote = worker.address().resolve();
-            } catch (RuntimeException e) {
-                loop.execute(() -> {
-                    worker.linkPending(false);
-                    linkFailed(worker, backoff, "cannot resolve " + worker.address() + ": " + e.getMessage());
-                });
+        try {
+            blocking.execute(() -> resolveAndConnect(worker, backoff));
+        } catch (RejectedExecutionException e) {
+            // the director is shutting down (its blocking executor stopped before the links it closes): no new link
+            worker.linkPending(false);
+            LogLine.debug(log).field("worker.addr", worker.address()).field("worker.label", worker.label())
+                    .log("not connecting to worker: shutting down");
+        }
+    }
+
+    private void resolveAndConnect(WorkerEndpoint worker, Backoff backoff) {
+        InetSocketAddress remote;
+        try {
+            remote = worker.address().resolve();
+        } catch (RuntimeException e) {
+            loop.execute(() -> {
+                worker.linkPending(false);
+                linkFailed(worker, backoff, "cannot resolve " + worker.address() + ": " + e.getMessage());
+            });
+            return;
+        }
+        loop.execute(() -> {
+            if (!isCurrent(worker)) {
+                worker.linkPending(false);
                 return;
             }
-            loop.execute(() -> {
-                if (!isCurrent(worker)) {
-                    worker.linkPending(false);
-                    return;
-                }
-                connector.connect(worker, remote, reason -> loop.execute(() -> linkLost(worker, reason)))
-                        .addListener(connected -> {
-                            worker.linkPending(false);
-                            if (!connected.isSuccess()) {
-                                linkFailed(worker, backoff, String.valueOf(connected.cause()));
-                                return;
-                            }
-                            WorkerConnection link = (WorkerConnection) connected.getNow();
-                            if (!isCurrent(worker)) {
-                                link.close("worker no longer registered");
-                                return;
-                            }
-                            worker.link(link);
-                            worker.echoed(System.nanoTime()); // a fresh link is a sign of life
-                            meters.workerConnectionsOpened(link.connections());
-                            LogLine.info(log).field("worker.addr", worker.address())
-                                    .field("worker.label", worker.label()).field("tls.name", worker.tlsName())
-                                    .field("token.stream", link.tokenStream()).log("connected to worker");
-                            maybeHealthy(worker);
-                        });
-            });
+            connector.connect(worker, remote, reason -> loop.execute(() -> linkLost(worker, reason)))
+                    .addListener(connected -> {
+                        worker.linkPending(false);
+                        if (!connected.isSuccess()) {
+                            linkFailed(worker, backoff, String.valueOf(connected.cause()));
+                            return;
+                        }
+                        WorkerConnection link = (WorkerConnection) connected.getNow();
+                        if (!isCurrent(worker)) {
+                            link.close("worker no longer registered");
+                            return;
+                        }
+                        worker.link(link);
+                        worker.echoed(System.nanoTime()); // a fresh link is a sign of life
+                        meters.workerConnectionsOpened(link.connections());
+                        LogLine.info(log).field("worker.addr", worker.address())
+                                .field("worker.label", worker.label()).field("tls.name", worker.tlsName())
+                                .field("token.stream", link.tokenStream()).log("connected to worker");
+                        maybeHealthy(worker);
+                    });
         });
     }
 
