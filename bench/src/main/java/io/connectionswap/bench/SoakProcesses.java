@@ -88,18 +88,17 @@ final class SoakProcesses implements AutoCloseable {
     }
 
     double directorGauge(String name) {
-        PrometheusText metrics = text(director.metrics());
-        return metrics == null ? Double.NaN : metrics.sum(name);
+        return gauge(director, name);
     }
 
     /** The sum of a gauge over the workers (NaN while one does not answer). */
     double workersGauge(String name) {
-        double sum = 0;
-        for (ChaosMonkey.Target worker : workers) {
-            PrometheusText metrics = text(worker.process.metrics());
-            sum += metrics == null ? Double.NaN : metrics.sum(name);
-        }
-        return sum;
+        return workers.stream().mapToDouble(worker -> gauge(worker.process, name)).sum();
+    }
+
+    private static double gauge(ChildProcess process, String name) {
+        PrometheusText metrics = text(process.metrics());
+        return metrics == null ? Double.NaN : metrics.sum(name);
     }
 
     private double directorGauge(String name, String label, String value) {

@@ -22,7 +22,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,6 +49,8 @@ public final class WorkerRegistry {
     private final Map<String, WorkerEndpoint> workers = new LinkedHashMap<>();
     private final WorkerSelector selector = new WorkerSelector();
     private volatile List<WorkerEndpoint> snapshot = List.of();
+    /** Set at shutdown: the links the routing loops close as they stop are not dialled again. */
+    private volatile boolean closed;
     private final DirectorMeters meters;
     private final List<WorkerFailureListener> failureListeners = new CopyOnWriteArrayList<>();
 
@@ -64,6 +65,14 @@ public final class WorkerRegistry {
     }
 
     /** {@code listener} hears of every failed worker, on the registry's loop (each routing loop's relay registers). */
+    /**
+     * The director is shutting down (Spring calls this before it stops the routing loops and the blocking executor
+     * the registry uses): a link lost from now on is not dialled again.
+     */
+    public void close() {
+        closed = true;
+    }
+
     public void onWorkerFailed(WorkerFailureListener listener) {
         failureListeners.add(listener);
     }
@@ -353,56 +362,47 @@ public final class WorkerRegistry {
     }
 
     private void connectLink(WorkerEndpoint worker, Backoff backoff) {
-        if (!isCurrent(worker) || worker.linkPending() || worker.linkUp()) {
+        if (closed || !isCurrent(worker) || worker.linkPending() || worker.linkUp()) {
             return;
         }
         worker.linkPending(true);
-        try {
-            blocking.execute(() -> resolveAndConnect(worker, backoff));
-        } catch (RejectedExecutionException e) {
-            // the director is shutting down (its blocking executor stopped before the links it closes): no new link
-            worker.linkPending(false);
-            LogLine.debug(log).field("worker.addr", worker.address()).field("worker.label", worker.label())
-                    .log("not connecting to worker: shutting down");
-        }
-    }
-
-    private void resolveAndConnect(WorkerEndpoint worker, Backoff backoff) {
-        InetSocketAddress remote;
-        try {
-            remote = worker.address().resolve();
-        } catch (RuntimeException e) {
-            loop.execute(() -> {
-                worker.linkPending(false);
-                linkFailed(worker, backoff, "cannot resolve " + worker.address() + ": " + e.getMessage());
-            });
-            return;
-        }
-        loop.execute(() -> {
-            if (!isCurrent(worker)) {
-                worker.linkPending(false);
+        blocking.execute(() -> {
+            InetSocketAddress remote;
+            try {
+                remote = worker.address().resolve();
+            } catch (RuntimeException e) {
+                loop.execute(() -> {
+                    worker.linkPending(false);
+                    linkFailed(worker, backoff, "cannot resolve " + worker.address() + ": " + e.getMessage());
+                });
                 return;
             }
-            connector.connect(worker, remote, reason -> loop.execute(() -> linkLost(worker, reason)))
-                    .addListener(connected -> {
-                        worker.linkPending(false);
-                        if (!connected.isSuccess()) {
-                            linkFailed(worker, backoff, String.valueOf(connected.cause()));
-                            return;
-                        }
-                        WorkerConnection link = (WorkerConnection) connected.getNow();
-                        if (!isCurrent(worker)) {
-                            link.close("worker no longer registered");
-                            return;
-                        }
-                        worker.link(link);
-                        worker.echoed(System.nanoTime()); // a fresh link is a sign of life
-                        meters.workerConnectionsOpened(link.connections());
-                        LogLine.info(log).field("worker.addr", worker.address())
-                                .field("worker.label", worker.label()).field("tls.name", worker.tlsName())
-                                .field("token.stream", link.tokenStream()).log("connected to worker");
-                        maybeHealthy(worker);
-                    });
+            loop.execute(() -> {
+                if (!isCurrent(worker)) {
+                    worker.linkPending(false);
+                    return;
+                }
+                connector.connect(worker, remote, reason -> loop.execute(() -> linkLost(worker, reason)))
+                        .addListener(connected -> {
+                            worker.linkPending(false);
+                            if (!connected.isSuccess()) {
+                                linkFailed(worker, backoff, String.valueOf(connected.cause()));
+                                return;
+                            }
+                            WorkerConnection link = (WorkerConnection) connected.getNow();
+                            if (!isCurrent(worker)) {
+                                link.close("worker no longer registered");
+                                return;
+                            }
+                            worker.link(link);
+                            worker.echoed(System.nanoTime()); // a fresh link is a sign of life
+                            meters.workerConnectionsOpened(link.connections());
+                            LogLine.info(log).field("worker.addr", worker.address())
+                                    .field("worker.label", worker.label()).field("tls.name", worker.tlsName())
+                                    .field("token.stream", link.tokenStream()).log("connected to worker");
+                            maybeHealthy(worker);
+                        });
+            });
         });
     }
 

@@ -112,6 +112,28 @@ class WorkerRegistryTest {
     }
 
     @Test
+    void aLostLinkIsDialledAgainButNotOnceTheRegistryIsClosed() {
+        healthy("worker-a", 62001);
+        FakeWorkerConnector.FakeConnection first = connector.connections.get("worker-a");
+        onLoop(() -> {
+            first.lose("heartbeat timeout");
+            return null;
+        });
+        onLoop(() -> null);
+        FakeWorkerConnector.FakeConnection second = connector.connections.get("worker-a");
+        assertThat(second).as("a new link after the loss").isNotSameAs(first);
+
+        registry.close();
+        onLoop(() -> {
+            second.lose("routing loop stopped");
+            return null;
+        });
+        onLoop(() -> null);
+        assertThat(connector.connections.get("worker-a")).as("no new link at shutdown").isSameAs(second);
+        assertThat(failures).containsExactly("worker-a:connection_lost", "worker-a:connection_lost");
+    }
+
+    @Test
     void drainingWorkerGetsNoStreamsAndItsStreamsMove() {
         WorkerEndpoint a = healthy("worker-a", 62001);
         WorkerEndpoint b = healthy("worker-b", 62002);
