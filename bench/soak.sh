@@ -8,11 +8,11 @@
 #
 #   bench/soak.sh                       the full soak: 10 minutes of faults (about 13 minutes in all)
 #   bench/soak.sh --minutes=2           a shorter one
-#   bench/soak.sh --no-partitions       without iptables (needed when not root)
+#   bench/soak.sh --no-partitions       without iptables (needed when not root or iptables is not installed)
 #   bench/soak.sh --no-build            use the jars as they are
 #   other options: --streams=200 --workers=4 --clients=4 --tokens=60 --token-interval-ms=50 --seed=N --out=DIR
 #
-# Partitions need root (iptables); every rule is tagged "connection-swap-soak" and removed on exit, also after Ctrl-C.
+# Partitions need root and the iptables command (Debian: apt-get install iptables); every rule is tagged "connection-swap-soak" and removed on exit, also after Ctrl-C.
 # JVM flags of the soak's own JVM (the clients): SOAK_JAVA_OPTS.
 set -euo pipefail
 cd "$(dirname "$0")/.."

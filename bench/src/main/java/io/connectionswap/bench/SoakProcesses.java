@@ -56,7 +56,8 @@ final class SoakProcesses implements AutoCloseable {
             ChaosSoak.log("removed %d iptables rules left by an earlier soak", removed);
         }
         if (options.partitions() && !Partitions.available()) {
-            throw new IllegalStateException("iptables cannot be used here (root needed); run with --no-partitions");
+            throw new IllegalStateException("iptables cannot be used here: it needs the iptables"
+                    + " command (Debian: apt-get install iptables) and root; or run with --no-partitions");
         }
         Map<String, String> common = new LinkedHashMap<>();
         common.put("CONNECTION_SWAP_CERTS_DIR", certificates().toString());

@@ -40,6 +40,7 @@ public final class WorkerRegistry {
 
     private static final Logger log = LoggerFactory.getLogger(WorkerRegistry.class);
     private static final Duration LINK_RETRY_MAX = Duration.ofSeconds(2);
+    private static final String DIRECTOR_STOPPING = "director stopping";
 
     private final EventLoop loop;
     private final Executor blocking;
@@ -64,15 +65,23 @@ public final class WorkerRegistry {
         this.health = health;
     }
 
-    /** {@code listener} hears of every failed worker, on the registry's loop (each routing loop's relay registers). */
     /**
      * The director is shutting down (Spring calls this before it stops the routing loops and the blocking executor
-     * the registry uses): a link lost from now on is not dialled again.
+     * the registry uses): every link is closed, so that each worker hears CONNECTION_CLOSE at once and frees the
+     * link's connections and streams (stopping the loops alone sends nothing, and the worker held them until its
+     * idle timeout); a link lost from now on is not dialled again, nor reported as a worker failure.
      */
     public void close() {
         closed = true;
+        for (WorkerEndpoint worker : snapshot) {
+            WorkerConnection link = worker.link();
+            if (link != null) {
+                link.close(DIRECTOR_STOPPING);
+            }
+        }
     }
 
+    /** {@code listener} hears of every failed worker, on the registry's loop (each routing loop's relay registers). */
     public void onWorkerFailed(WorkerFailureListener listener) {
         failureListeners.add(listener);
     }
@@ -390,6 +399,10 @@ public final class WorkerRegistry {
                                 return;
                             }
                             WorkerConnection link = (WorkerConnection) connected.getNow();
+                            if (closed) {
+                                link.close(DIRECTOR_STOPPING);
+                                return;
+                            }
                             if (!isCurrent(worker)) {
                                 link.close("worker no longer registered");
                                 return;
@@ -430,7 +443,7 @@ public final class WorkerRegistry {
     }
 
     private void linkLost(WorkerEndpoint worker, String reason) {
-        if (!isCurrent(worker) || worker.linkUp()) {
+        if (closed || !isCurrent(worker) || worker.linkUp()) {
             return; // gone, or an older connection closed after a newer one came up
         }
         worker.link(null);

@@ -29,6 +29,7 @@ final class FakeWorkerConnector implements WorkerConnector {
     static final class FakeConnection implements WorkerConnection {
         private final Consumer<String> onLost;
         volatile boolean up = true;
+        volatile String closedWith;
 
         FakeConnection(Consumer<String> onLost) {
             this.onLost = onLost;
@@ -49,9 +50,11 @@ final class FakeWorkerConnector implements WorkerConnector {
             throw new UnsupportedOperationException();
         }
 
+        /** Like a real link: closing it reports it lost with the reason. */
         @Override
         public void close(String reason) {
-            up = false;
+            closedWith = reason;
+            lose(reason);
         }
 
         @Override

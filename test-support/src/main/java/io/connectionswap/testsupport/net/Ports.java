@@ -1,37 +1,89 @@
 package io.connectionswap.testsupport.net;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * Free loopback ports, for a process whose port must be known before it starts (its environment names it): the
- * operating system picks a free port, the probe socket is closed, and the caller hands the number on. Never fixed
- * numbers. Another program may take the port between the probe and the start; ephemeral ports are many, so this
- * is rare, and the process then fails at bind with a clear error.
+ * Free loopback ports, for a process whose port must be known before it starts (its environment names it). Never
+ * fixed numbers: a random port is probed by binding it, and handed out once per JVM.
+ *
+ * <p>The ports come from below the kernel's ephemeral range ({@code net.ipv4.ip_local_port_range}). Asking the
+ * kernel for port 0 would give an ephemeral port, and between the probe and the child's bind the same number may
+ * be given to any outgoing connection on the machine (a health probe, a metrics scrape), which then fails the
+ * child with "address already in use". Below that range the kernel hands out nothing by itself; only a program
+ * that binds a fixed number could take the port meanwhile.
  */
 public final class Ports {
+
+    /** The lowest port handed out: above the registered services most machines run. */
+    static final int LOWEST = 10_000;
+    private static final int ATTEMPTS = 200;
+    private static final Set<Integer> HANDED_OUT = new HashSet<>();
 
     private Ports() {
     }
 
     /** A UDP port free on 127.0.0.1 just now (QUIC listeners). */
     public static int freeUdpPort() {
-        try (DatagramSocket socket = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot find a free UDP port on loopback", e);
-        }
+        return freePort("UDP", Ports::udpFree);
     }
 
     /** A TCP port free on 127.0.0.1 just now (HTTP and Actuator servers). */
     public static int freeTcpPort() {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot find a free TCP port on loopback", e);
+        return freePort("TCP", Ports::tcpFree);
+    }
+
+    /** The first port of the kernel's ephemeral range (32768 when it cannot be read: Linux's default). */
+    static int ephemeralLow() {
+        Path range = Path.of("/proc/sys/net/ipv4/ip_local_port_range");
+        try {
+            int low = Integer.parseInt(Files.readString(range).trim().split("\\s+")[0]);
+            return low > LOWEST + 1_000 ? low : 32_768;
+        } catch (IOException | RuntimeException e) {
+            return 32_768;
         }
+    }
+
+    private static synchronized int freePort(String protocol, PortProbe probe) {
+        int high = ephemeralLow();
+        for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
+            int port = ThreadLocalRandom.current().nextInt(LOWEST, high);
+            if (!HANDED_OUT.contains(port) && probe.free(port)) {
+                HANDED_OUT.add(port);
+                return port;
+            }
+        }
+        throw new IllegalStateException("no free " + protocol + " port on loopback between " + LOWEST + " and "
+                + high + " after " + ATTEMPTS + " attempts");
+    }
+
+    private static boolean udpFree(int port) {
+        try (DatagramSocket socket = new DatagramSocket(port, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort() == port;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static boolean tcpFree(int port) {
+        try (ServerSocket socket = new ServerSocket()) {
+            socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    @FunctionalInterface
+    private interface PortProbe {
+        boolean free(int port);
     }
 }

@@ -6,6 +6,8 @@ import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.util.HashSet;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class PortsTest {
@@ -39,6 +41,20 @@ class PortsTest {
                 assertThat(Ports.freeTcpPort()).isNotEqualTo(taken.getLocalPort());
                 assertThat(Ports.freeUdpPort()).isNotEqualTo(takenUdp.getLocalPort());
             }
+        }
+    }
+
+    @Test
+    void portsComeFromBelowTheEphemeralRangeAndAreNeverHandedOutTwice() {
+        Set<Integer> seen = new HashSet<>();
+        for (int i = 0; i < 50; i++) {
+            int tcp = Ports.freeTcpPort();
+            int udp = Ports.freeUdpPort();
+
+            assertThat(tcp).isBetween(Ports.LOWEST, Ports.ephemeralLow() - 1);
+            assertThat(udp).isBetween(Ports.LOWEST, Ports.ephemeralLow() - 1);
+            assertThat(seen.add(tcp)).as("TCP port %d handed out twice", tcp).isTrue();
+            assertThat(seen.add(udp)).as("UDP port %d handed out twice", udp).isTrue();
         }
     }
 }
