@@ -50,7 +50,12 @@ class HealthDetailsIT {
     private RawQuicClient fakeDirector;
 
     /** Status code and JSON body of an Actuator GET. */
-    private record Answer(int status, JsonNode body) {
+    /** One answer; {@code failure} says why there was none (status -1). */
+    private record Answer(int status, JsonNode body, String failure) {
+        Answer(int status, JsonNode body) {
+            this(status, body, "");
+        }
+
         String state() {
             return body.path("status").asString("");
         }
@@ -155,8 +160,15 @@ class HealthDetailsIT {
         }
 
         // every role serves its software bill of materials (CycloneDX, built into the jar)
+        // (the first answer can take seconds on a loaded 2-core machine: wait for it with a deadline)
         for (ServiceProcess process : List.of(director, workerA, client)) {
-            Answer sbom = get(process, "/actuator/sbom/application");
+            AtomicReference<Answer> answer = new AtomicReference<>();
+            await(process.name() + " serves its SBOM").atMost(DEADLINE).pollInterval(POLL).untilAsserted(() -> {
+                answer.set(get(process, "/actuator/sbom/application"));
+                assertThat(answer.get().status()).as("%s SBOM answered: %s", process.name(), answer.get().failure())
+                        .isNotEqualTo(-1);
+            });
+            Answer sbom = answer.get();
             assertThat(sbom.status()).as(process.name() + " /actuator/sbom/application").isEqualTo(200);
             assertThat(sbom.body().path("bomFormat").asString("")).as(process.name() + " SBOM").isEqualTo("CycloneDX");
             assertThat(sbom.body().path("components").toString()).as(process.name() + " SBOM components")
@@ -278,10 +290,10 @@ class HealthDetailsIT {
             }
             return new Answer(response.statusCode(), body);
         } catch (IOException e) {
-            return new Answer(-1, JSON.createObjectNode());
+            return new Answer(-1, JSON.createObjectNode(), e.toString());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return new Answer(-1, JSON.createObjectNode());
+            return new Answer(-1, JSON.createObjectNode(), e.toString());
         }
     }
 }
