@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BiConsumer;
 
 /**
@@ -23,6 +24,8 @@ final class SoakProcesses implements AutoCloseable {
     /** Live heap may end this much above its level before the load (metric series, JIT, pools). */
     static final double HEAP_SLACK_MIB = 16;
     private static final String STREAM_CHANNEL = "io.netty.handler.codec.quic.QuicheQuicStreamChannel";
+    /** Past the streams' 10 s linger and the connections' 10 s idle timeout, with room for a loaded machine. */
+    private static final Duration STREAM_CHANNELS_DEADLINE = Duration.ofSeconds(60);
     private static final List<String> JVM = List.of("-Xmx256m", "-XX:+UseSerialGC");
 
     private final SoakOptions options;
@@ -160,9 +163,38 @@ final class SoakProcesses implements AutoCloseable {
         } catch (IllegalStateException e) {
             ChaosSoak.log("%s", e.getMessage()); // the check below names what is off
         }
-        // a finished stream waits up to the 10 s linger for its peer's FIN, referenced by the linger timer
-        Thread.sleep(11_000);
-        return idleLevels(clients);
+        // A finished stream waits up to its 10 s linger for the peer's FIN, and a connection whose CONNECTION_CLOSE
+        // was lost (a partition) keeps its streams until its 10 s idle timeout: wait for the channels too, with a
+        // deadline well past both, and record how long they took. Past the deadline the check below fails.
+        long start = System.nanoTime();
+        AtomicReference<Map<String, Object>> levels = new AtomicReference<>();
+        try {
+            ChaosSoak.await("stream channels back at their gauges", STREAM_CHANNELS_DEADLINE, () -> {
+                levels.set(idleLevels(clients));
+                return channelsWithinGauges(levels.get());
+            });
+        } catch (IllegalStateException e) {
+            ChaosSoak.log("%s", e.getMessage());
+        }
+        Map<String, Object> after = levels.get();
+        after.put("stream_channels_settled_ms", (System.nanoTime() - start) / 1_000_000);
+        return after;
+    }
+
+    @SuppressWarnings("unchecked")
+    private boolean channelsWithinGauges(Map<String, Object> levels) {
+        for (ChildProcess process : processes()) {
+            Map<String, Object> level = (Map<String, Object>) levels.get(process.name());
+            if (!channelsWithinGauge(level)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean channelsWithinGauge(Map<String, Object> level) {
+        return level.get("stream_channels") != null && level.get("streams") != null
+                && (long) level.get("stream_channels") <= (int) level.get("streams");
     }
 
     /** The checks of "back to baseline", one per process. */
@@ -175,8 +207,7 @@ final class SoakProcesses implements AutoCloseable {
             Map<String, Object> now = (Map<String, Object>) after.get(process.name());
             check.accept(now.get("streams") != null && now.get("streams").equals(was.get("streams")),
                     process.name() + " connection_swap_quic_streams_open " + was.get("streams") + " -> " + now.get("streams"));
-            check.accept(now.get("stream_channels") != null && now.get("streams") != null
-                            && (long) now.get("stream_channels") <= (int) now.get("streams"),
+            check.accept(channelsWithinGauge(now),
                     process.name() + " live QuicheQuicStreamChannel objects " + now.get("stream_channels")
                             + " (gauge " + now.get("streams") + ")");
             check.accept(now.get("live_heap_mib") != null && was.get("live_heap_mib") != null
