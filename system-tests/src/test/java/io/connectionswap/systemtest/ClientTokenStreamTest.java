@@ -18,6 +18,7 @@ import io.connectionswap.systemtest.support.InJvmCluster;
 import io.connectionswap.systemtest.support.RawQuicClient;
 import io.connectionswap.systemtest.support.TokenReads;
 import io.connectionswap.testsupport.net.Ports;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -72,6 +73,8 @@ class ClientTokenStreamTest {
                 .until(() -> whole.stream().allMatch(stream -> stream.closed));
         await("every session ended").atMost(DEADLINE).until(() -> cluster.registry().workers().stream()
                 .mapToInt(WorkerEndpoint::activeStreams).sum() == 0);
+        assertThat(streamsOnClientTokenStream()).as("connection_swap_client_token_stream_streams_total")
+                .isEqualTo(STREAMS);
 
         List<RawQuicClient.Stream> moving = open(client, "moving", 2000, STREAMS);
         List<String> servedBy = new ArrayList<>();
@@ -180,6 +183,14 @@ class ClientTokenStreamTest {
             assertThat(streams.get(i).taggedFrames.get()).as("stream %d", i).isZero();
             assertThat(streams.get(i).ownFrames.get()).as("stream %d: CONNECTED, 20 tokens, END", i).isEqualTo(22);
         }
+        assertThat(streamsOnClientTokenStream()).as("connection_swap_client_token_stream_streams_total").isZero();
+        assertThat(cluster.director().getBean(MeterRegistry.class).get("connection.swap.streams.started")
+                .tag("kind", "new").counter().count()).isEqualTo(STREAMS);
+    }
+
+    private double streamsOnClientTokenStream() {
+        return cluster.director().getBean(MeterRegistry.class).get("connection.swap.client.token.stream.streams")
+                .counter().count();
     }
 
     private void awaitWorkers() {

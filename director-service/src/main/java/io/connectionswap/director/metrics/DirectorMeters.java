@@ -90,6 +90,7 @@ public class DirectorMeters {
     private final Timer timeToFirstToken;
     private final Counter newStreams;
     private final Counter resumedStreams;
+    private final Counter streamsOnClientTokenStream;
     private final Map<Finish, Counter> generations = new EnumMap<>(Finish.class);
     private final Counter tokensRelayed;
     private final Counter clientConnections;
@@ -133,6 +134,12 @@ public class DirectorMeters {
         // connection_swap_streams_started_total{kind}
         this.newStreams = streamsStarted("new");
         this.resumedStreams = streamsStarted("resumed");
+        // connection_swap_client_token_stream_streams_total
+        this.streamsOnClientTokenStream = Counter.builder("connection.swap.client.token.stream.streams")
+                .description("Client streams handed to a worker whose frames go on their connection's client token "
+                        + "stream; the others (a client that does not ask, or CONNECTION_SWAP_CLIENT_TOKEN_STREAM="
+                        + "false) on their own stream")
+                .register(registry);
         // connection_swap_generations_total{finish_reason}
         for (Finish finish : Finish.values()) {
             generations.put(finish, Counter.builder("connection.swap.generations")
@@ -297,6 +304,11 @@ public class DirectorMeters {
      */
     public void streamStarted(boolean resumed) {
         (resumed ? resumedStreams : newStreams).increment();
+    }
+
+    /** connection_swap_client_token_stream_streams_total: that stream's frames go on the client token stream. */
+    public void streamOnClientTokenStream() {
+        streamsOnClientTokenStream.increment();
     }
 
     /** connection_swap_time_to_first_token_seconds: GENERATE of a new generation to its first token relayed. */

@@ -244,6 +244,9 @@ public final class Relay implements WorkerFailureListener, SessionEvents, Worker
         activeSessions = sessions.size();
         boolean resumed = request.resumeAfter() > 0 || request.migrations() > 0;
         meters.streamStarted(resumed);
+        if (tokens != null) {
+            meters.streamOnClientTokenStream();
+        }
         if (!resumed) {
             pendingFirstTokens.waitingSince(request.generationId(), openedNanos);
         }

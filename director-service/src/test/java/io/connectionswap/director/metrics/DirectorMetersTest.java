@@ -59,6 +59,7 @@ class DirectorMetersTest {
                         "connection_swap_time_to_first_token_seconds_sum",
                         "connection_swap_time_to_first_token_seconds_max",
                         "connection_swap_streams_started_total",
+                        "connection_swap_client_token_stream_streams_total",
                         "connection_swap_generations_total",
                         "connection_swap_tokens_relayed_total", "connection_swap_datagrams_total",
                         "connection_swap_udp_writes_total",
