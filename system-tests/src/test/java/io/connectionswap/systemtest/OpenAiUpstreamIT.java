@@ -53,19 +53,14 @@ class OpenAiUpstreamIT {
         // first token of a cold worker JVM on two busy cores can take longer than the 400 ms ProcessCluster sets.
         // These tests are about upstream failures, crashes and drains, none of which is found as a stall.
         cluster.startDirector("CONNECTION_SWAP_STALL_MINIMUM=2s");
-        cluster.startWorker("worker-a", openAi(upstreamA));
-        cluster.startWorker("worker-b", openAi(upstreamB));
+        cluster.startWorker("worker-a", upstreamA.workerEnv());
+        cluster.startWorker("worker-b", upstreamB.workerEnv());
         cluster.awaitHealthyWorkers(2);
         client = new ResumingClient(cluster.directorQuicPort());
         // warm both workers up (class loading, first HTTP connection), checking the text on each
         for (String avoid : new String[] {"worker-b", "worker-a"}) {
             assertExactText(client.run(steered("warm-up", 5, avoid), GENERATION_DEADLINE), "warm-up", 5);
         }
-    }
-
-    private static String[] openAi(GreedyLlmProcess upstream) {
-        return new String[] {"CONNECTION_SWAP_MODEL_BACKEND=openai", "CONNECTION_SWAP_UPSTREAM_URL=" + upstream.baseUrl(),
-                "CONNECTION_SWAP_UPSTREAM_MODEL=" + MODEL, "CONNECTION_SWAP_UPSTREAM_HEALTH_INTERVAL=500ms"};
     }
 
     @AfterEach
@@ -76,11 +71,7 @@ class OpenAiUpstreamIT {
         if (cluster != null) {
             cluster.close();
         }
-        for (GreedyLlmProcess upstream : new GreedyLlmProcess[] {upstreamA, upstreamB}) {
-            if (upstream != null) {
-                upstream.close();
-            }
-        }
+        GreedyLlmProcess.closeAll(upstreamA, upstreamB);
     }
 
     @Test

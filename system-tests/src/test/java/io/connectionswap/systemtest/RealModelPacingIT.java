@@ -46,14 +46,9 @@ class RealModelPacingIT {
         upstreamA = GreedyLlmProcess.start("upstream-a", cluster.logDirectory(), MODEL, "10ms", "10ms");
         upstreamB = GreedyLlmProcess.start("upstream-b", cluster.logDirectory(), MODEL, "10ms", "10ms");
         cluster.startDirector(directorEnv);
-        cluster.startWorker("worker-a", openAi(upstreamA));
-        cluster.startWorker("worker-b", openAi(upstreamB));
+        cluster.startWorker("worker-a", upstreamA.workerEnv());
+        cluster.startWorker("worker-b", upstreamB.workerEnv());
         cluster.awaitHealthyWorkers(2);
-    }
-
-    private static String[] openAi(GreedyLlmProcess upstream) {
-        return new String[] {"CONNECTION_SWAP_MODEL_BACKEND=openai", "CONNECTION_SWAP_UPSTREAM_URL=" + upstream.baseUrl(),
-                "CONNECTION_SWAP_UPSTREAM_MODEL=" + MODEL, "CONNECTION_SWAP_UPSTREAM_HEALTH_INTERVAL=500ms"};
     }
 
     @AfterEach
@@ -64,11 +59,7 @@ class RealModelPacingIT {
         if (cluster != null) {
             cluster.close();
         }
-        for (GreedyLlmProcess upstream : new GreedyLlmProcess[] {upstreamA, upstreamB}) {
-            if (upstream != null) {
-                upstream.close();
-            }
-        }
+        GreedyLlmProcess.closeAll(upstreamA, upstreamB);
     }
 
     @Test

@@ -34,10 +34,12 @@ public final class GreedyLlmProcess implements AutoCloseable {
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
     private final int port;
+    private final String model;
     private final ManagedProcess process;
 
-    private GreedyLlmProcess(int port, ManagedProcess process) {
+    private GreedyLlmProcess(int port, String model, ManagedProcess process) {
         this.port = port;
+        this.model = model;
         this.process = process;
     }
 
@@ -48,7 +50,7 @@ public final class GreedyLlmProcess implements AutoCloseable {
                 classpath(), GreedyLlmServer.class.getName(), List.of("--port=" + port, "--model=" + model,
                         "--gap-min=" + gapMin, "--gap-max=" + gapMax));
         ManagedProcess process = new ManagedProcess(Launch.of(name, command, logDirectory.resolve(name + ".log"))).start();
-        GreedyLlmProcess llm = new GreedyLlmProcess(port, process);
+        GreedyLlmProcess llm = new GreedyLlmProcess(port, model, process);
         await(name + " listens").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
                 .until(() -> {
                     if (!process.isAlive()) {
@@ -75,6 +77,21 @@ public final class GreedyLlmProcess implements AutoCloseable {
 
     public String name() {
         return process.name();
+    }
+
+    /** The environment of a worker with this server as its OpenAI-compatible upstream. */
+    public String[] workerEnv() {
+        return new String[] {"CONNECTION_SWAP_MODEL_BACKEND=openai", "CONNECTION_SWAP_UPSTREAM_URL=" + baseUrl(),
+                "CONNECTION_SWAP_UPSTREAM_MODEL=" + model, "CONNECTION_SWAP_UPSTREAM_HEALTH_INTERVAL=500ms"};
+    }
+
+    /** Stops each of {@code upstreams} that was started (nulls are skipped). */
+    public static void closeAll(GreedyLlmProcess... upstreams) {
+        for (GreedyLlmProcess upstream : upstreams) {
+            if (upstream != null) {
+                upstream.close();
+            }
+        }
     }
 
     /** {@code http://127.0.0.1:<port>/v1}: a worker's {@code CONNECTION_SWAP_UPSTREAM_URL}. */
