@@ -12,8 +12,6 @@ import io.connectionswap.protocol.message.Heartbeat;
 import io.connectionswap.protocol.message.Message;
 import io.connectionswap.protocol.message.Pause;
 import io.connectionswap.protocol.message.Retry;
-import io.connectionswap.protocol.tls.CertificateDirectory;
-import io.connectionswap.protocol.tls.TlsIdentity;
 import io.connectionswap.systemtest.support.InJvmCluster;
 import io.connectionswap.systemtest.support.RawQuicClient;
 import io.connectionswap.systemtest.support.TokenReads;
@@ -42,11 +40,9 @@ class ClientTokenStreamTest {
     private static final Duration DEADLINE = Duration.ofSeconds(60);
 
     private final InJvmCluster cluster = new InJvmCluster("20ms");
-    private final List<RawQuicClient> clients = new ArrayList<>();
 
     @AfterEach
     void stop() {
-        clients.forEach(RawQuicClient::close);
         cluster.close();
     }
 
@@ -55,7 +51,7 @@ class ClientTokenStreamTest {
         cluster.startDirector();
         ConfigurableApplicationContext workerA = cluster.startWorker("worker-a", Ports.freeUdpPort());
         cluster.startWorker("worker-b", 0);
-        awaitWorkers();
+        cluster.awaitEligibleWorkers(DEADLINE);
         RawQuicClient client = clientWithControlStream();
 
         List<RawQuicClient.Stream> whole = open(client, "whole", 30, STREAMS);
@@ -108,8 +104,8 @@ class ClientTokenStreamTest {
     void aClientThatOpensItsOwnTokenStreamGetsTheTaggedFramesThereAndOnlyEchoesOnItsControlStream() throws Exception {
         cluster.startDirector();
         cluster.startWorker("worker-a", 0);
-        awaitWorkers();
-        RawQuicClient client = rawClient();
+        cluster.awaitEligibleWorkers(DEADLINE);
+        RawQuicClient client = cluster.rawClient();
         RawQuicClient.Stream control = client.openControlStream();
         RawQuicClient.Stream tokens = client.openClientTokenStream();
         control.write(new Heartbeat(System.nanoTime())); // sent after TOKEN_STREAM: the director has read it by the echo
@@ -142,7 +138,7 @@ class ClientTokenStreamTest {
     void aPausedGenerationHoldsOnlyItselfBackAndIsCutOffWhenItStaysPaused() throws Exception {
         cluster.startDirector("--CONNECTION_SWAP_SLOW_CLIENT_TIMEOUT=5s");
         cluster.startWorker("worker-a", 0);
-        awaitWorkers();
+        cluster.awaitEligibleWorkers(DEADLINE);
         RawQuicClient client = clientWithControlStream();
 
         RawQuicClient.Stream resuming = open(client, "resuming", 60_000, 1).get(0);
@@ -175,7 +171,7 @@ class ClientTokenStreamTest {
     void switchedOffTheDirectorAnswersOnTheGenerationStreamThoughTheClientAsks() throws Exception {
         cluster.startDirector("--CONNECTION_SWAP_CLIENT_TOKEN_STREAM=false");
         cluster.startWorker("worker-a", 0);
-        awaitWorkers();
+        cluster.awaitEligibleWorkers(DEADLINE);
         List<RawQuicClient.Stream> streams = open(clientWithControlStream(), "own", 20, STREAMS);
         for (int i = 0; i < STREAMS; i++) {
             TokenReads.tokens(streams.get(i), 0, 20, i);
@@ -193,23 +189,11 @@ class ClientTokenStreamTest {
                 .counter().count();
     }
 
-    private void awaitWorkers() {
-        await().atMost(DEADLINE).until(() -> !cluster.registry().workers().isEmpty()
-                && cluster.registry().workers().stream().allMatch(WorkerEndpoint::eligible));
-    }
-
     /** A raw client whose control stream the director knows (its heartbeat was echoed). */
     private RawQuicClient clientWithControlStream() throws Exception {
-        RawQuicClient client = rawClient();
+        RawQuicClient client = cluster.rawClient();
         RawQuicClient.Stream control = client.openControlStream();
         assertThat(control.next(10)).as("the heartbeat's echo").isInstanceOf(Heartbeat.class);
-        return client;
-    }
-
-    private RawQuicClient rawClient() throws Exception {
-        RawQuicClient client = new RawQuicClient(RawQuicClient.tls(TlsIdentity.of(CertificateDirectory.locate(null),
-                "client")), cluster.directorPort());
-        clients.add(client);
         return client;
     }
 

@@ -9,8 +9,6 @@ import io.connectionswap.protocol.message.Connected;
 import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.Message;
 import io.connectionswap.protocol.message.Retry;
-import io.connectionswap.protocol.tls.CertificateDirectory;
-import io.connectionswap.protocol.tls.TlsIdentity;
 import io.connectionswap.systemtest.support.InJvmCluster;
 import io.connectionswap.systemtest.support.RawQuicClient;
 import io.connectionswap.systemtest.support.TokenReads;
@@ -39,11 +37,9 @@ class RoutingLoopsTest {
     private static final Duration DEADLINE = Duration.ofSeconds(60);
 
     private final InJvmCluster cluster = new InJvmCluster("50ms");
-    private final List<RawQuicClient> clients = new ArrayList<>();
 
     @AfterEach
     void stop() {
-        clients.forEach(RawQuicClient::close);
         cluster.close();
     }
 
@@ -56,12 +52,10 @@ class RoutingLoopsTest {
         Relays relays = cluster.director().getBean(Relays.class);
         assertThat(relays.all()).hasSize(2);
 
-        var tls = RawQuicClient.tls(TlsIdentity.of(CertificateDirectory.locate(null), "client"));
         List<RawQuicClient.Stream> streams = new ArrayList<>();
         List<String> workers = new ArrayList<>();
         for (int i = 0; i < CONNECTIONS; i++) {
-            RawQuicClient client = new RawQuicClient(tls, cluster.directorPort());
-            clients.add(client);
+            RawQuicClient client = cluster.rawClient();
             RawQuicClient.Stream stream = client.openStream();
             stream.write(GenerationRequest.completion("loops-" + i, "prompt-" + i, MAX_TOKENS));
             Message first = stream.next(10);

@@ -9,8 +9,6 @@ import io.connectionswap.protocol.message.End;
 import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.Message;
 import io.connectionswap.protocol.message.Retry;
-import io.connectionswap.protocol.tls.CertificateDirectory;
-import io.connectionswap.protocol.tls.TlsIdentity;
 import io.connectionswap.systemtest.support.InJvmCluster;
 import io.connectionswap.systemtest.support.RawQuicClient;
 import io.connectionswap.systemtest.support.TokenReads;
@@ -37,11 +35,9 @@ class TokenStreamTest {
     private static final Duration DEADLINE = Duration.ofSeconds(60);
 
     private final InJvmCluster cluster = new InJvmCluster("20ms");
-    private final List<RawQuicClient> clients = new ArrayList<>();
 
     @AfterEach
     void stop() {
-        clients.forEach(RawQuicClient::close);
         cluster.close();
     }
 
@@ -52,7 +48,7 @@ class TokenStreamTest {
         cluster.startWorker("worker-b", 0);
         awaitWorkers(true);
 
-        RawQuicClient client = client();
+        RawQuicClient client = cluster.rawClient();
         List<RawQuicClient.Stream> streams = open(client, "whole", 40);
         for (int i = 0; i < STREAMS; i++) {
             TokenReads.tokens(streams.get(i), 0, 40, i);
@@ -91,7 +87,7 @@ class TokenStreamTest {
         cluster.startDirector("--CONNECTION_SWAP_WORKER_TOKEN_STREAM=false");
         cluster.startWorker("worker-a", 0);
         awaitWorkers(false);
-        List<RawQuicClient.Stream> streams = open(client(), "own", 20);
+        List<RawQuicClient.Stream> streams = open(cluster.rawClient(), "own", 20);
         for (int i = 0; i < STREAMS; i++) {
             TokenReads.tokens(streams.get(i), 0, 20, i);
             assertThat(streams.get(i).next(10)).as("stream %d", i).isInstanceOf(End.class);
@@ -99,18 +95,10 @@ class TokenStreamTest {
     }
 
     private void awaitWorkers(boolean tokenStream) {
-        await().atMost(DEADLINE).until(() -> !cluster.registry().workers().isEmpty()
-                && cluster.registry().workers().stream().allMatch(WorkerEndpoint::eligible));
+        cluster.awaitEligibleWorkers(DEADLINE);
         assertThat(cluster.registry().workers()).allSatisfy(worker ->
                 assertThat(worker.tokenStream()).as("%s carries tokens on a token stream", worker.label())
                         .isEqualTo(tokenStream));
-    }
-
-    private RawQuicClient client() throws Exception {
-        RawQuicClient client = new RawQuicClient(RawQuicClient.tls(TlsIdentity.of(CertificateDirectory.locate(null),
-                "client")), cluster.directorPort());
-        clients.add(client);
-        return client;
     }
 
     private static List<RawQuicClient.Stream> open(RawQuicClient client, String name, int maxTokens)

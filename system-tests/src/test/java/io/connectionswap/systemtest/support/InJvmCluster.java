@@ -1,12 +1,18 @@
 package io.connectionswap.systemtest.support;
 
+import static org.awaitility.Awaitility.await;
+
 import io.connectionswap.client.ClientApplication;
 import io.connectionswap.client.stream.GenerationListener;
 import io.connectionswap.client.stream.GenerationResult;
 import io.connectionswap.director.DirectorApplication;
+import io.connectionswap.director.registry.WorkerEndpoint;
 import io.connectionswap.director.registry.WorkerRegistry;
+import io.connectionswap.protocol.tls.CertificateDirectory;
+import io.connectionswap.protocol.tls.TlsIdentity;
 import io.connectionswap.testsupport.tls.RepositoryPki;
 import io.connectionswap.worker.WorkerApplication;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -21,6 +27,7 @@ import org.springframework.context.ConfigurableApplicationContext;
 public final class InJvmCluster implements AutoCloseable {
 
     private final List<ConfigurableApplicationContext> contexts = new ArrayList<>();
+    private final List<RawQuicClient> rawClients = new ArrayList<>();
     private final String tokenInterval;
     private ConfigurableApplicationContext director;
 
@@ -53,6 +60,20 @@ public final class InJvmCluster implements AutoCloseable {
 
     public WorkerRegistry registry() {
         return director.getBean(WorkerRegistry.class);
+    }
+
+    /** Waits until at least one worker is registered and every registered one is eligible for new streams. */
+    public void awaitEligibleWorkers(Duration deadline) {
+        await("eligible workers").atMost(deadline).until(() -> !registry().workers().isEmpty()
+                && registry().workers().stream().allMatch(WorkerEndpoint::eligible));
+    }
+
+    /** A new connection to the director with the client certificate, closed with this cluster. */
+    public RawQuicClient rawClient() throws Exception {
+        RawQuicClient client = new RawQuicClient(RawQuicClient.tls(TlsIdentity.of(CertificateDirectory.locate(null),
+                "client")), directorPort());
+        rawClients.add(client);
+        return client;
     }
 
     public ConfigurableApplicationContext startWorker(String label, int port, String... extra) {
@@ -148,6 +169,8 @@ public final class InJvmCluster implements AutoCloseable {
 
     @Override
     public void close() {
+        rawClients.forEach(RawQuicClient::close);
+        rawClients.clear();
         List<ConfigurableApplicationContext> reversed = new ArrayList<>(contexts);
         java.util.Collections.reverse(reversed);
         for (ConfigurableApplicationContext context : reversed) {
