@@ -214,11 +214,18 @@ class PrometheusScrapeIT {
         // every dashboard query runs against the real series (variables at "All")
         Map<String, Integer> dashboardResults = dashboardQueries();
         assertThat(dashboardResults).as("dashboard queries").hasSizeGreaterThan(30);
+        String streamsStarted = "Streams started per minute: new vs resumed, and on the client token stream";
         for (String panel : List.of("Swap ratio", "Time to first token p50 / p99",
-                "Generations per minute by finish reason", "Streams started per minute: new vs resumed")) {
+                "Generations per minute by finish reason", streamsStarted)) {
             assertThat(dashboardResults).as("results of panel %s", panel)
                     .hasEntrySatisfying(panel + " A", count -> assertThat(count).isPositive());
         }
+        // the client asks for the client token stream (its default), so its streams are counted there too
+        assertThat(dashboardResults).as("results of panel %s", streamsStarted)
+                .hasEntrySatisfying(streamsStarted + " B", count -> assertThat(count).isPositive());
+        assertThat(prometheus.single("sum(connection_swap_client_token_stream_streams_total)"))
+                .as("streams on the client token stream")
+                .hasValueSatisfying(onTokenStream -> assertThat(onTokenStream).isGreaterThanOrEqualTo(2));
 
         System.out.printf(Locale.ROOT, "prometheus: swaps by reason %s, p99 swap gap %.1f ms (director max %.1f ms)%n",
                 byReason, p99 * 1000, gapMax * 1000);
