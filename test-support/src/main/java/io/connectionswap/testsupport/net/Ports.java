@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.IntPredicate;
 
 /**
  * Free loopback ports, for a process whose port must be known before it starts (its environment names it). Never
@@ -26,6 +27,7 @@ public final class Ports {
     /** The lowest port handed out: above the registered services most machines run. */
     static final int LOWEST = 10_000;
     private static final int ATTEMPTS = 200;
+    private static final int EPHEMERAL_LOW = readEphemeralLow();
     private static final Set<Integer> HANDED_OUT = new HashSet<>();
 
     private Ports() {
@@ -41,8 +43,13 @@ public final class Ports {
         return freePort("TCP", Ports::tcpFree);
     }
 
-    /** The first port of the kernel's ephemeral range (32768 when it cannot be read: Linux's default). */
+    /** The first port of the kernel's ephemeral range, read once per JVM. */
     static int ephemeralLow() {
+        return EPHEMERAL_LOW;
+    }
+
+    /** The first port of the kernel's ephemeral range (32768 when it cannot be read: Linux's default). */
+    private static int readEphemeralLow() {
         Path range = Path.of("/proc/sys/net/ipv4/ip_local_port_range");
         try {
             int low = Integer.parseInt(Files.readString(range).trim().split("\\s+")[0]);
@@ -52,11 +59,11 @@ public final class Ports {
         }
     }
 
-    private static synchronized int freePort(String protocol, PortProbe probe) {
-        int high = ephemeralLow();
+    private static synchronized int freePort(String protocol, IntPredicate isFree) {
+        int high = EPHEMERAL_LOW;
         for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
             int port = ThreadLocalRandom.current().nextInt(LOWEST, high);
-            if (!HANDED_OUT.contains(port) && probe.free(port)) {
+            if (!HANDED_OUT.contains(port) && isFree.test(port)) {
                 HANDED_OUT.add(port);
                 return port;
             }
@@ -66,8 +73,8 @@ public final class Ports {
     }
 
     private static boolean udpFree(int port) {
-        try (DatagramSocket socket = new DatagramSocket(port, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort() == port;
+        try (DatagramSocket ignored = new DatagramSocket(port, InetAddress.getLoopbackAddress())) {
+            return true;
         } catch (IOException e) {
             return false;
         }
@@ -80,10 +87,5 @@ public final class Ports {
         } catch (IOException e) {
             return false;
         }
-    }
-
-    @FunctionalInterface
-    private interface PortProbe {
-        boolean free(int port);
     }
 }
