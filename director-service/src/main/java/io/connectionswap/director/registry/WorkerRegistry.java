@@ -425,8 +425,8 @@ public final class WorkerRegistry {
     }
 
     private void linkFailed(WorkerEndpoint worker, Backoff backoff, String problem) {
-        if (!isCurrent(worker)) {
-            return;
+        if (closed || !isCurrent(worker)) {
+            return; // gone, or a dial under way when the director began to stop (it fails as the loops stop)
         }
         boolean first = backoff.attempts() == 0;
         boolean wasCapped = backoff.capped();

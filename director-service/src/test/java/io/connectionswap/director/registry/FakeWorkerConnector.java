@@ -4,15 +4,25 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.quic.QuicStreamChannel;
 import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
 import java.net.InetSocketAddress;
 import java.util.Map;
+import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
-/** Connects instantly; the test decides when a connection is lost. */
+/**
+ * Connects instantly, or (while {@link #holdConnects}) leaves each attempt pending in {@link #pending} for the test to
+ * fail; the test decides when a connection is lost.
+ */
 final class FakeWorkerConnector implements WorkerConnector {
 
     final Map<String, FakeConnection> connections = new ConcurrentHashMap<>();
+    final Queue<Promise<WorkerConnection>> pending = new ConcurrentLinkedQueue<>();
+    final AtomicInteger attempts = new AtomicInteger();
+    volatile boolean holdConnects;
     private final EventLoop loop;
 
     FakeWorkerConnector(EventLoop loop) {
@@ -21,6 +31,12 @@ final class FakeWorkerConnector implements WorkerConnector {
 
     @Override
     public Future<WorkerConnection> connect(WorkerEndpoint worker, InetSocketAddress remote, Consumer<String> onLost) {
+        attempts.incrementAndGet();
+        if (holdConnects) {
+            Promise<WorkerConnection> attempt = loop.newPromise();
+            pending.add(attempt);
+            return attempt;
+        }
         FakeConnection connection = new FakeConnection(onLost);
         connections.put(worker.label(), connection);
         return loop.newSucceededFuture(connection);

@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.connectionswap.director.config.DirectorProperties;
 import io.connectionswap.director.config.TestDirectorProperties;
 import io.connectionswap.director.config.HealthProperties;
@@ -20,6 +23,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /** The health state machine: thresholds, recovery, drain, lost connections, re-registration. */
 class WorkerRegistryTest {
@@ -130,6 +134,34 @@ class WorkerRegistryTest {
         assertThat(connector.connections.get("worker-a")).as("no new link at shutdown").isSameAs(second);
         assertThat(failures).as("a stopping director reports no worker failure").containsExactly(
                 "worker-a:connection_lost");
+    }
+
+    @Test
+    void aRedialThatFailsAfterTheRegistryClosedIsNeitherReportedNorRetried() {
+        healthy("worker-a", 62001);
+        connector.holdConnects = true;
+        onLoop(() -> {
+            connector.connections.get("worker-a").lose("worker closed its server"); // a worker that drains
+            return null;
+        });
+        await().atMost(Duration.ofSeconds(5)).until(() -> connector.pending.size() == 1);
+        int attempts = connector.attempts.get();
+        Logger logger = (Logger) LoggerFactory.getLogger(WorkerRegistry.class);
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        logger.addAppender(logged);
+        try {
+            registry.close();
+            // as at a director's SIGTERM: the loops stop, and the redial under way fails
+            connector.pending.remove().setFailure(new IllegalStateException("executor not accepting a task"));
+            onLoop(() -> null); // the failure reaches the registry on the loop, before this
+            onLoop(() -> null); // and a retry due at once would have run by now
+        } finally {
+            logger.detachAppender(logged);
+        }
+        assertThat(logged.list).as("a stopping director does not warn that it cannot reach a worker")
+                .noneSatisfy(event -> assertThat(event.getFormattedMessage()).contains("cannot connect to worker"));
+        assertThat(connector.attempts.get()).as("no redial").isEqualTo(attempts);
     }
 
     @Test
