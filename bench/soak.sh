@@ -49,22 +49,7 @@ trap cleanup EXIT
 
 # run from copies: a build elsewhere in this tree must not swap the jars under running processes
 snap=$out/.soak-jars
-rm -rf "$snap"
-mkdir -p "$snap"
-cp director-service/target/director-service.jar worker-service/target/worker-service.jar "$snap/"
-cp -r bench/target/classes "$snap/bench-classes"
-entries=()
-IFS=: read -ra raw < bench/target/classpath.txt || true  # no trailing newline: read reports EOF
-i=0
-for entry in "${raw[@]}"; do
-  if [[ $entry == "$PWD"/* ]]; then
-    i=$((i + 1))
-    cp -r "$entry" "$snap/cp-$i-$(basename "$entry")"
-    entry=$snap/cp-$i-$(basename "$entry")
-  fi
-  entries+=("$entry")
-done
-classpath="$snap/bench-classes:$(IFS=:; echo "${entries[*]}")"
+snapshot_jars "$snap" director-service/target/director-service.jar worker-service/target/worker-service.jar
 
 status=0
 # shellcheck disable=SC2086
