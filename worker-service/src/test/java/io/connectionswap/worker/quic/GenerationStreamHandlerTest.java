@@ -107,24 +107,7 @@ class GenerationStreamHandlerTest {
     void withTracingOnALegIsASpanUnderTheDirectorsAndTheModelGetsItAsParent() {
         String directorLeg = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
         List<GenerationContext> seen = new ArrayList<>();
-        ModelBackend standIn = StandInBackend.create(Duration.ofMillis(1), loops);
-        ModelBackend recording = new ModelBackend() {
-            @Override
-            public String name() {
-                return standIn.name();
-            }
-
-            @Override
-            public List<String> models() {
-                return standIn.models();
-            }
-
-            @Override
-            public java.util.concurrent.Flow.Publisher<ModelEvent> generate(GenerationContext context) {
-                seen.add(context);
-                return standIn.generate(context);
-            }
-        };
+        ModelBackend recording = recordingStandIn(seen);
         try (InMemoryTracing tracing = new InMemoryTracing()) {
             EmbeddedChannel stream = stream(recording, new ActiveStreams(), FrameLimits.DEFAULTS,
                     new WorkerTracing(tracing.tracer(), tracing.propagator(), "worker-t"));
@@ -156,24 +139,7 @@ class GenerationStreamHandlerTest {
     void withTracingOffTheRequestsTraceparentReachesTheModelUntouched() {
         String caller = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
         List<GenerationContext> seen = new ArrayList<>();
-        ModelBackend standIn = StandInBackend.create(Duration.ofMillis(1), loops);
-        ModelBackend recording = new ModelBackend() {
-            @Override
-            public String name() {
-                return standIn.name();
-            }
-
-            @Override
-            public List<String> models() {
-                return standIn.models();
-            }
-
-            @Override
-            public java.util.concurrent.Flow.Publisher<ModelEvent> generate(GenerationContext context) {
-                seen.add(context);
-                return standIn.generate(context);
-            }
-        };
+        ModelBackend recording = recordingStandIn(seen);
         EmbeddedChannel stream = stream(recording, new ActiveStreams(), FrameLimits.DEFAULTS);
         GenerationRequest request = GenerationRequest.completion("gen-10", PROMPT, 2).withTraceparent(caller);
         stream.writeInbound(MessageCodec.encode(ByteBufAllocator.DEFAULT, new WorkerAssignment(45, "conn-1", request)));
@@ -212,5 +178,27 @@ class GenerationStreamHandlerTest {
         }
         decoder.finishAndReleaseAll();
         return messages;
+    }
+
+    /** The stand-in model, adding each generation's context to {@code seen} as it starts. */
+    private ModelBackend recordingStandIn(List<GenerationContext> seen) {
+        ModelBackend standIn = StandInBackend.create(Duration.ofMillis(1), loops);
+        return new ModelBackend() {
+            @Override
+            public String name() {
+                return standIn.name();
+            }
+
+            @Override
+            public List<String> models() {
+                return standIn.models();
+            }
+
+            @Override
+            public java.util.concurrent.Flow.Publisher<ModelEvent> generate(GenerationContext context) {
+                seen.add(context);
+                return standIn.generate(context);
+            }
+        };
     }
 }
