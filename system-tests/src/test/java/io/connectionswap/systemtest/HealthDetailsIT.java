@@ -49,8 +49,7 @@ class HealthDetailsIT {
     private ProcessCluster cluster;
     private RawQuicClient fakeDirector;
 
-    /** Status code and JSON body of an Actuator GET. */
-    /** One answer; {@code failure} says why there was none (status -1). */
+    /** Status code and JSON body of an Actuator GET; {@code failure} says why there was none (status -1). */
     private record Answer(int status, JsonNode body, String failure) {
         Answer(int status, JsonNode body) {
             this(status, body, "");

@@ -4,15 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import io.connectionswap.director.config.DirectorProperties;
 import io.connectionswap.director.config.TestDirectorProperties;
 import io.connectionswap.director.config.HealthProperties;
 import io.connectionswap.director.metrics.DirectorMeters;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.connectionswap.protocol.message.WorkerRegistration;
+import io.connectionswap.testsupport.log.CapturedLogs;
 import io.netty.channel.DefaultEventLoop;
 import io.netty.channel.EventLoop;
 import java.time.Duration;
@@ -23,7 +21,6 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 
 /** The health state machine: thresholds, recovery, drain, lost connections, re-registration. */
 class WorkerRegistryTest {
@@ -146,21 +143,15 @@ class WorkerRegistryTest {
         });
         await().atMost(Duration.ofSeconds(5)).until(() -> connector.pending.size() == 1);
         int attempts = connector.attempts.get();
-        Logger logger = (Logger) LoggerFactory.getLogger(WorkerRegistry.class);
-        ListAppender<ILoggingEvent> logged = new ListAppender<>();
-        logged.start();
-        logger.addAppender(logged);
-        try {
+        try (CapturedLogs logs = CapturedLogs.of(WorkerRegistry.class)) {
             registry.close();
             // as at a director's SIGTERM: the loops stop, and the redial under way fails
             connector.pending.remove().setFailure(new IllegalStateException("executor not accepting a task"));
             onLoop(() -> null); // the failure reaches the registry on the loop, before this
             onLoop(() -> null); // and a retry due at once would have run by now
-        } finally {
-            logger.detachAppender(logged);
+            assertThat(logs.events()).as("a stopping director does not warn that it cannot reach a worker")
+                    .noneSatisfy(event -> assertThat(event.getFormattedMessage()).contains("cannot connect to worker"));
         }
-        assertThat(logged.list).as("a stopping director does not warn that it cannot reach a worker")
-                .noneSatisfy(event -> assertThat(event.getFormattedMessage()).contains("cannot connect to worker"));
         assertThat(connector.attempts.get()).as("no redial").isEqualTo(attempts);
     }
 

@@ -4,10 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import io.connectionswap.protocol.quic.QuicEventLoops;
+import io.connectionswap.testsupport.log.CapturedLogs;
 import io.netty.channel.EventLoopGroup;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -23,7 +21,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.slf4j.LoggerFactory;
 
 /** The resolver wiring: which servers are asked, the TTL cache, the hosts file and the fallback. */
 class HostResolverTest {
@@ -108,19 +105,16 @@ class HostResolverTest {
         assertThat(missing.servers()).containsExactly(NameServers.LOCAL);
         assertThat(missing.fallbackReason()).isEqualTo(dir.resolve("missing.conf") + " is missing");
 
-        Logger logger = (Logger) LoggerFactory.getLogger(HostResolver.class);
-        ListAppender<ILoggingEvent> appender = new ListAppender<>();
-        appender.start();
-        logger.addAppender(appender);
-        HostResolver fallback = HostResolver.create(group.next(), NameServers.fromResolvConf(empty), "test");
-        try {
-            assertThat(fallback.resolveAll("localhost").get(10, TimeUnit.SECONDS)).contains(ip("127.0.0.1"));
-            assertThat(appender.list).anySatisfy(event -> assertThat(event.getFormattedMessage())
-                    .contains("dns.servers=127.0.0.1:53 ")
-                    .contains("no DNS server configured; asking the local machine's name server"));
-        } finally {
-            fallback.close();
-            logger.detachAppender(appender);
+        try (CapturedLogs logs = CapturedLogs.of(HostResolver.class)) {
+            HostResolver fallback = HostResolver.create(group.next(), NameServers.fromResolvConf(empty), "test");
+            try {
+                assertThat(fallback.resolveAll("localhost").get(10, TimeUnit.SECONDS)).contains(ip("127.0.0.1"));
+                assertThat(logs.events()).anySatisfy(event -> assertThat(event.getFormattedMessage())
+                        .contains("dns.servers=127.0.0.1:53 ")
+                        .contains("no DNS server configured; asking the local machine's name server"));
+            } finally {
+                fallback.close();
+            }
         }
     }
 

@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.tuple;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
+import io.connectionswap.testsupport.log.CapturedLogs;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,7 +21,6 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 
 class LogLineTest {
 
@@ -29,25 +28,23 @@ class LogLineTest {
     private static final Set<String> SHIPPED = Set.of("director-service", "worker-service", "client-service",
             "shared-protocol", "swap-client", "swap-client-spring-boot-starter");
 
-    private final Logger logger = (Logger) LoggerFactory.getLogger(LogLineTest.class.getName() + ".lines");
-    private final ListAppender<ILoggingEvent> events = new ListAppender<>();
+    private final CapturedLogs lines = CapturedLogs.of(LogLineTest.class.getName() + ".lines");
+    private final Logger logger = lines.logger();
 
     @BeforeEach
-    void listen() {
-        events.start();
-        logger.addAppender(events);
+    void listenAlone() {
         logger.setLevel(Level.INFO);
         logger.setAdditive(false);
     }
 
     @AfterEach
     void stopListening() {
-        logger.detachAppender(events);
+        lines.close();
     }
 
     private ILoggingEvent only() {
-        assertThat(events.list).hasSize(1);
-        return events.list.get(0);
+        assertThat(lines.events()).hasSize(1);
+        return lines.events().get(0);
     }
 
     @Test
@@ -108,7 +105,7 @@ class LogLineTest {
         LogLine.debug(logger).field("stream.id", notRead).quoted("problem", notRead).log("frame");
         LogLine.trace(logger).field("stream.id", notRead).log("frame {}", notRead);
 
-        assertThat(events.list).isEmpty();
+        assertThat(lines.events()).isEmpty();
         assertThat(LogLine.debug(logger)).isSameAs(LogLine.trace(logger));
     }
 
