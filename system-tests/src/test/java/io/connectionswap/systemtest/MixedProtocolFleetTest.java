@@ -1,0 +1,120 @@
+package io.connectionswap.systemtest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.connectionswap.client.stream.GenerationResult;
+import io.connectionswap.director.registry.AddressResolver;
+import io.connectionswap.director.registry.WorkerEndpoint;
+import io.connectionswap.protocol.message.WorkerRegistration;
+import io.connectionswap.protocol.model.DeterministicTokenModel;
+import io.connectionswap.systemtest.support.InJvmCluster;
+import io.connectionswap.testsupport.net.Ports;
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.context.ConfigurableApplicationContext;
+
+/**
+ * A fleet in the middle of an upgrade. worker-a registers the token-stream feature: the director reads its
+ * generations' frames from one tagged stream per link connection. worker-b is found through DNS and never registers,
+ * so the director speaks the base protocol to it (each generation's frames on its own stream), as it does to a worker
+ * of a version without the feature. Generations move both ways between the two: worker-a drains to worker-b, then
+ * worker-b drains to a new worker-a. Each arrives whole: every token once, in order, the model's text.
+ */
+class MixedProtocolFleetTest {
+
+    private static final int MAX_TOKENS = 60;
+    private static final Duration DEADLINE = Duration.ofSeconds(60);
+
+    private static final String TOKEN_STREAM_WORKER = "worker-a";
+    /** The base-protocol worker's own label, which its generations carry. */
+    private static final String BASE_WORKER = "worker-b";
+
+    private final InJvmCluster cluster = new InJvmCluster("20ms");
+    /** What the director's registry calls the worker it found through DNS: its address. */
+    private String baseLabel;
+
+    @AfterEach
+    void stop() {
+        cluster.close();
+    }
+
+    @Test
+    void generationsMoveWholeBetweenATokenStreamWorkerAndABaseProtocolWorker() throws Exception {
+        int baseQuicPort = Ports.freeUdpPort();
+        int baseHttpPort = Ports.freeTcpPort();
+        baseLabel = "127.0.0.1:" + baseQuicPort;
+        List<InetAddress> loopback = List.of(InetAddress.getByName("127.0.0.1"));
+        AddressResolver resolver = host -> CompletableFuture.completedFuture(loopback);
+        cluster.startDirector(context -> context.getBeanFactory().registerSingleton("testResolver", resolver),
+                "--CONNECTION_SWAP_DISCOVERY_DNS=workers.test:" + baseQuicPort,
+                "--CONNECTION_SWAP_DISCOVERY_INTERVAL=200ms",
+                "--CONNECTION_SWAP_DISCOVERY_HEALTH_PORT=" + baseHttpPort);
+        ConfigurableApplicationContext baseWorker = cluster.startWorker(BASE_WORKER, baseQuicPort,
+                "--CONNECTION_SWAP_WORKER_REGISTER=false", "--server.port=" + baseHttpPort);
+        ConfigurableApplicationContext tokenStreamWorker = cluster.startWorker(TOKEN_STREAM_WORKER, 0);
+        awaitBothProtocols();
+
+        InJvmCluster.Recorder client = cluster.startClient(String.valueOf(MAX_TOKENS),
+                "--CONNECTION_SWAP_CLIENT_CONCURRENCY=4");
+        awaitStreamsOnBoth();
+        cluster.stop(tokenStreamWorker);
+        await("a generation moved from the token-stream worker to the base-protocol one").atMost(DEADLINE)
+                .until(() -> moved(client, TOKEN_STREAM_WORKER, BASE_WORKER));
+
+        cluster.startWorker(TOKEN_STREAM_WORKER, 0);
+        awaitBothProtocols();
+        awaitStreamsOnBoth();
+        cluster.stop(baseWorker);
+        await("a generation moved from the base-protocol worker to the token-stream one").atMost(DEADLINE)
+                .until(() -> moved(client, BASE_WORKER, TOKEN_STREAM_WORKER));
+        cluster.stop(client.context);
+
+        DeterministicTokenModel model = new DeterministicTokenModel();
+        assertThat(client.completed).isNotEmpty();
+        for (GenerationResult result : client.completed) {
+            assertThat(result.sequenceErrors()).as("sequence errors of %s", result).isZero();
+            assertThat(result.tokens()).as("tokens of %s", result).isEqualTo(MAX_TOKENS);
+            assertThat(result.text()).as("text of %s", result).isEqualTo(model.text(result.prompt(), 1, MAX_TOKENS));
+        }
+    }
+
+    /** Both workers healthy, worker-a on token streams, worker-b (never registered) on the base protocol. */
+    private void awaitBothProtocols() {
+        await("worker-a on token streams and worker-b on the base protocol").atMost(DEADLINE).until(() -> {
+            WorkerEndpoint tokenStream = endpoint(TOKEN_STREAM_WORKER);
+            WorkerEndpoint base = endpoint(baseLabel);
+            return tokenStream != null && base != null && tokenStream.eligible() && base.eligible()
+                    && tokenStream.supports(WorkerRegistration.TOKEN_STREAM) && tokenStream.tokenStream()
+                    && !base.supports(WorkerRegistration.TOKEN_STREAM) && !base.tokenStream();
+        });
+    }
+
+    private void awaitStreamsOnBoth() {
+        await("generations on both workers").atMost(DEADLINE).until(() -> {
+            WorkerEndpoint tokenStream = endpoint(TOKEN_STREAM_WORKER);
+            WorkerEndpoint base = endpoint(baseLabel);
+            return tokenStream != null && base != null && tokenStream.activeStreams() > 0 && base.activeStreams() > 0;
+        });
+    }
+
+    /** The eligible endpoint labelled {@code label} (a stopped worker's endpoint may linger, out of rotation). */
+    private WorkerEndpoint endpoint(String label) {
+        return cluster.registry().workers().stream()
+                .filter(worker -> worker.label().equals(label) && worker.eligible())
+                .findFirst().orElse(null);
+    }
+
+    /** Whether a completed generation was served by {@code from}, then by {@code to}. */
+    private static boolean moved(InJvmCluster.Recorder client, String from, String to) {
+        return client.completed.stream().map(GenerationResult::workers)
+                .anyMatch(workers -> {
+                    int at = workers.indexOf(from);
+                    return at >= 0 && workers.subList(at + 1, workers.size()).contains(to);
+                });
+    }
+}
