@@ -83,12 +83,12 @@ class MixedProtocolFleetTest {
         }
     }
 
-    /** Both workers healthy, worker-a on token streams, worker-b (never registered) on the base protocol. */
+    /** Both workers eligible ({@link #endpoint}), worker-a on token streams, worker-b (never registered) on the base protocol. */
     private void awaitBothProtocols() {
         await("worker-a on token streams and worker-b on the base protocol").atMost(DEADLINE).until(() -> {
             WorkerEndpoint tokenStream = endpoint(TOKEN_STREAM_WORKER);
             WorkerEndpoint base = endpoint(baseLabel);
-            return tokenStream != null && base != null && tokenStream.eligible() && base.eligible()
+            return tokenStream != null && base != null
                     && tokenStream.supports(WorkerRegistration.TOKEN_STREAM) && tokenStream.tokenStream()
                     && !base.supports(WorkerRegistration.TOKEN_STREAM) && !base.tokenStream();
         });
