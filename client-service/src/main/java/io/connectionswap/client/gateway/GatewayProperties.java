@@ -18,6 +18,9 @@ import org.springframework.util.unit.DataSize;
  * @param retryAfter       the {@code Retry-After} of a 503
  * @param defaultMaxTokens {@code max_tokens} of a request that does not say
  * @param maxTokensLimit   largest {@code max_tokens} accepted
+ * @param httpLoops        event loops that carry the gateway's HTTP connections
+ *                         ({@code CONNECTION_SWAP_GATEWAY_HTTP_LOOPS}); 0 (default): one per available processor,
+ *                         where reactor-netty's own default is at least 4
  */
 @ConfigurationProperties("connection-swap.gateway")
 public record GatewayProperties(
@@ -26,7 +29,11 @@ public record GatewayProperties(
         @DefaultValue("10s") Duration workerWait,
         @DefaultValue("2s") Duration retryAfter,
         @DefaultValue("16") int defaultMaxTokens,
-        @DefaultValue("65536") int maxTokensLimit) {
+        @DefaultValue("65536") int maxTokensLimit,
+        @DefaultValue("0") int httpLoops) {
+
+    /** Most HTTP event loops a gateway runs. */
+    public static final int MAX_HTTP_LOOPS = 64;
 
     public GatewayProperties {
         apiKeys = apiKeys == null ? List.of()
@@ -42,6 +49,15 @@ public record GatewayProperties(
             throw new IllegalArgumentException("connection-swap.gateway.default-max-tokens=" + defaultMaxTokens
                     + " and max-tokens-limit=" + maxTokensLimit + " (expected: 1 <= default <= limit)");
         }
+        if (httpLoops < 0 || httpLoops > MAX_HTTP_LOOPS) {
+            throw new IllegalArgumentException("CONNECTION_SWAP_GATEWAY_HTTP_LOOPS=" + httpLoops
+                    + " (expected: 0 for one per available processor, or 1 to " + MAX_HTTP_LOOPS + ")");
+        }
+    }
+
+    /** HTTP event loops to run: {@code httpLoops}, or the available processors when it is 0. */
+    public int httpLoopCount() {
+        return httpLoops == 0 ? Runtime.getRuntime().availableProcessors() : httpLoops;
     }
 
     public boolean authenticationEnabled() {
