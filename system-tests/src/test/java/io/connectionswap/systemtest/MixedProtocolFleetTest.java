@@ -14,6 +14,7 @@ import java.net.InetAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.BiPredicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.context.ConfigurableApplicationContext;
@@ -85,20 +86,22 @@ class MixedProtocolFleetTest {
 
     /** Both workers eligible ({@link #endpoint}), worker-a on token streams, worker-b (never registered) on the base protocol. */
     private void awaitBothProtocols() {
-        await("worker-a on token streams and worker-b on the base protocol").atMost(DEADLINE).until(() -> {
-            WorkerEndpoint tokenStream = endpoint(TOKEN_STREAM_WORKER);
-            WorkerEndpoint base = endpoint(baseLabel);
-            return tokenStream != null && base != null
-                    && tokenStream.supports(WorkerRegistration.TOKEN_STREAM) && tokenStream.tokenStream()
-                    && !base.supports(WorkerRegistration.TOKEN_STREAM) && !base.tokenStream();
-        });
+        awaitBoth("worker-a on token streams and worker-b on the base protocol", (tokenStream, base) ->
+                tokenStream.supports(WorkerRegistration.TOKEN_STREAM) && tokenStream.tokenStream()
+                        && !base.supports(WorkerRegistration.TOKEN_STREAM) && !base.tokenStream());
     }
 
     private void awaitStreamsOnBoth() {
-        await("generations on both workers").atMost(DEADLINE).until(() -> {
+        awaitBoth("generations on both workers",
+                (tokenStream, base) -> tokenStream.activeStreams() > 0 && base.activeStreams() > 0);
+    }
+
+    /** Until both workers are eligible and {@code condition} holds of (worker-a, worker-b). */
+    private void awaitBoth(String what, BiPredicate<WorkerEndpoint, WorkerEndpoint> condition) {
+        await(what).atMost(DEADLINE).until(() -> {
             WorkerEndpoint tokenStream = endpoint(TOKEN_STREAM_WORKER);
             WorkerEndpoint base = endpoint(baseLabel);
-            return tokenStream != null && base != null && tokenStream.activeStreams() > 0 && base.activeStreams() > 0;
+            return tokenStream != null && base != null && condition.test(tokenStream, base);
         });
     }
 

@@ -1,5 +1,6 @@
 package io.connectionswap.client.gateway;
 
+import io.connectionswap.protocol.config.EventLoopCount;
 import java.time.Duration;
 import java.util.List;
 import org.springframework.boot.context.properties.ConfigurationProperties;
@@ -32,9 +33,6 @@ public record GatewayProperties(
         @DefaultValue("65536") int maxTokensLimit,
         @DefaultValue("0") int httpLoops) {
 
-    /** Most HTTP event loops a gateway runs. */
-    public static final int MAX_HTTP_LOOPS = 64;
-
     public GatewayProperties {
         apiKeys = apiKeys == null ? List.of()
                 : apiKeys.stream().map(String::trim).filter(key -> !key.isEmpty()).toList();
@@ -49,15 +47,12 @@ public record GatewayProperties(
             throw new IllegalArgumentException("connection-swap.gateway.default-max-tokens=" + defaultMaxTokens
                     + " and max-tokens-limit=" + maxTokensLimit + " (expected: 1 <= default <= limit)");
         }
-        if (httpLoops < 0 || httpLoops > MAX_HTTP_LOOPS) {
-            throw new IllegalArgumentException("CONNECTION_SWAP_GATEWAY_HTTP_LOOPS=" + httpLoops
-                    + " (expected: 0 for one per available processor, or 1 to " + MAX_HTTP_LOOPS + ")");
-        }
+        EventLoopCount.check("CONNECTION_SWAP_GATEWAY_HTTP_LOOPS", httpLoops);
     }
 
     /** HTTP event loops to run: {@code httpLoops}, or the available processors when it is 0. */
     public int httpLoopCount() {
-        return httpLoops == 0 ? Runtime.getRuntime().availableProcessors() : httpLoops;
+        return EventLoopCount.resolve(httpLoops);
     }
 
     public boolean authenticationEnabled() {

@@ -3,6 +3,7 @@ package io.connectionswap.client.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.connectionswap.protocol.config.EventLoopCount;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -65,7 +66,7 @@ class GatewayHttpLoopsTest {
 
     @Test
     void aLoopCountOutOfRangeIsRefusedWithTheVariableNamed() {
-        for (int loops : new int[] {-1, GatewayProperties.MAX_HTTP_LOOPS + 1}) {
+        for (int loops : new int[] {-1, EventLoopCount.MAX + 1}) {
             assertThatThrownBy(() -> new GatewayProperties(null, DataSize.ofMegabytes(4),
                     Duration.ofSeconds(10), Duration.ofSeconds(2), 16, 65536, loops))
                     .isInstanceOf(IllegalArgumentException.class)

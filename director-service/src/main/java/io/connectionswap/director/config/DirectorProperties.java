@@ -1,5 +1,6 @@
 package io.connectionswap.director.config;
 
+import io.connectionswap.protocol.config.EventLoopCount;
 import io.connectionswap.protocol.quic.HostPort;
 import io.connectionswap.protocol.quic.QuicTransport;
 import java.time.Duration;
@@ -71,9 +72,6 @@ public record DirectorProperties(
         @DefaultValue("true") boolean clientTokenStream,
         @DefaultValue("false") boolean busyPoll) {
 
-    /** Most routing loops a director runs. */
-    public static final int MAX_ROUTING_LOOPS = 64;
-
     public DirectorProperties {
         if (stallFactor < 2) {
             throw new IllegalArgumentException("connection-swap.director.stall-factor: " + stallFactor + " (expected: >= 2)");
@@ -91,10 +89,7 @@ public record DirectorProperties(
             throw new IllegalArgumentException("CONNECTION_SWAP_WORKER_LINK_CONNECTIONS=" + workerLinkConnections
                     + " (expected: 1 to 64)");
         }
-        if (routingLoops < 0 || routingLoops > MAX_ROUTING_LOOPS) {
-            throw new IllegalArgumentException("CONNECTION_SWAP_ROUTING_LOOPS=" + routingLoops
-                    + " (expected: 0 for one per available processor, or 1 to " + MAX_ROUTING_LOOPS + ")");
-        }
+        EventLoopCount.check("CONNECTION_SWAP_ROUTING_LOOPS", routingLoops);
         if (busyPoll && transport != QuicTransport.EPOLL) {
             throw new IllegalArgumentException("CONNECTION_SWAP_BUSY_POLL=true needs the epoll transport (Linux, "
                     + "CONNECTION_SWAP_QUIC_TRANSPORT=auto or epoll); this director would run " + transport.label());
@@ -107,7 +102,7 @@ public record DirectorProperties(
 
     /** Routing loops to run: {@code routingLoops}, or the available processors when it is 0. */
     public int routingLoopCount() {
-        return routingLoops > 0 ? routingLoops : Math.min(MAX_ROUTING_LOOPS, Runtime.getRuntime().availableProcessors());
+        return EventLoopCount.resolve(routingLoops);
     }
 
     private static void positive(String setting, Duration value) {
