@@ -10,6 +10,8 @@ import io.connectionswap.protocol.message.WorkerRegistration;
 import io.connectionswap.protocol.model.DeterministicTokenModel;
 import io.connectionswap.systemtest.support.InJvmCluster;
 import io.connectionswap.testsupport.net.Ports;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.List;
@@ -28,7 +30,11 @@ import org.springframework.context.ConfigurableApplicationContext;
  */
 class MixedProtocolFleetTest {
 
-    private static final int MAX_TOKENS = 60;
+    /**
+     * 2 s per generation at 20 ms a token: one handed to a worker just before it stops is still running when the
+     * director moves it, even when the director learns of the drain from its next health poll (every 500 ms).
+     */
+    private static final int MAX_TOKENS = 100;
     private static final Duration DEADLINE = Duration.ofSeconds(60);
 
     private static final String TOKEN_STREAM_WORKER = "worker-a";
@@ -63,6 +69,7 @@ class MixedProtocolFleetTest {
         InJvmCluster.Recorder client = cluster.startClient(String.valueOf(MAX_TOKENS),
                 "--CONNECTION_SWAP_CLIENT_CONCURRENCY=4");
         awaitStreamsOnBoth();
+        awaitNewHandoff(tokenStreamWorker);
         cluster.stop(tokenStreamWorker);
         await("a generation moved from the token-stream worker to the base-protocol one").atMost(DEADLINE)
                 .until(() -> moved(client, TOKEN_STREAM_WORKER, BASE_WORKER));
@@ -70,6 +77,7 @@ class MixedProtocolFleetTest {
         cluster.startWorker(TOKEN_STREAM_WORKER, 0);
         awaitBothProtocols();
         awaitStreamsOnBoth();
+        awaitNewHandoff(baseWorker);
         cluster.stop(baseWorker);
         await("a generation moved from the base-protocol worker to the token-stream one").atMost(DEADLINE)
                 .until(() -> moved(client, BASE_WORKER, TOKEN_STREAM_WORKER));
@@ -103,6 +111,18 @@ class MixedProtocolFleetTest {
             WorkerEndpoint base = endpoint(baseLabel);
             return tokenStream != null && base != null && condition.test(tokenStream, base);
         });
+    }
+
+    /**
+     * Until {@code worker} accepts a new hand-off. Stopped right after, it holds a generation that has barely begun, so
+     * at least one moves mid-way: stopped at a random moment, all its generations may end on it before the director
+     * moves them (worker-b drains without telling the director, which learns it from a health poll).
+     */
+    private static void awaitNewHandoff(ConfigurableApplicationContext worker) {
+        Counter handoffs = worker.getBean(MeterRegistry.class).get("connection.swap.worker.handoffs").counter();
+        double before = handoffs.count();
+        await("a new generation handed to the worker").atMost(DEADLINE).pollInterval(Duration.ofMillis(5))
+                .until(() -> handoffs.count() > before);
     }
 
     /** The eligible endpoint labelled {@code label} (a stopped worker's endpoint may linger, out of rotation). */
