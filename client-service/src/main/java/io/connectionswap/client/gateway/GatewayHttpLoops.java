@@ -3,7 +3,9 @@ package io.connectionswap.client.gateway;
 import io.connectionswap.protocol.log.LogLine;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.reactor.netty.autoconfigure.ReactorNettyProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.http.client.ReactorResourceFactory;
@@ -26,12 +28,18 @@ public class GatewayHttpLoops {
     private static final Logger log = LoggerFactory.getLogger(GatewayHttpLoops.class);
 
     @Bean
-    ReactorResourceFactory reactorResourceFactory(GatewayProperties properties) {
+    ReactorResourceFactory reactorResourceFactory(GatewayProperties properties,
+                                                  ObjectProvider<ReactorNettyProperties> reactorNetty) {
         int loops = properties.httpLoopCount();
         LogLine.info(log).field("http.loops", loops).log("gateway http event loops");
         ReactorResourceFactory factory = new ReactorResourceFactory();
         factory.setUseGlobalResources(false);
         factory.setLoopResourcesSupplier(() -> LoopResources.create(THREAD_PREFIX, loops, true));
+        reactorNetty.ifAvailable(settings -> {
+            if (settings.getShutdownQuietPeriod() != null) {
+                factory.setShutdownQuietPeriod(settings.getShutdownQuietPeriod());
+            }
+        });
         return factory;
     }
 }

@@ -20,6 +20,7 @@ import org.springframework.boot.webflux.autoconfigure.WebFluxAutoConfiguration;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.http.client.ReactorResourceFactory;
+import org.springframework.test.util.ReflectionTestUtils;
 import org.springframework.util.unit.DataSize;
 import org.springframework.web.reactive.function.server.RequestPredicates;
 import org.springframework.web.reactive.function.server.RouterFunction;
@@ -56,6 +57,13 @@ class GatewayHttpLoopsTest {
                         .allSatisfy(name -> assertThat(name).startsWith(GatewayHttpLoops.THREAD_PREFIX + "-"));
             });
         }
+    }
+
+    @Test
+    void theLoopsKeepSpringBootsShutdownQuietPeriodSetting() {
+        runner.withPropertyValues("spring.reactor.netty.shutdown-quiet-period=250ms").run(context ->
+                assertThat(ReflectionTestUtils.getField(context.getBean(ReactorResourceFactory.class),
+                        "shutdownQuietPeriod")).isEqualTo(Duration.ofMillis(250)));
     }
 
     @Test
