@@ -2,10 +2,10 @@ package io.connectionswap.director.health;
 
 import io.connectionswap.director.config.HealthProperties;
 import io.connectionswap.director.registry.PollResult;
+import io.connectionswap.director.registry.RoutingLoopTask;
 import io.connectionswap.director.registry.WorkerEndpoint;
 import io.connectionswap.director.registry.WorkerRegistry;
 import io.connectionswap.protocol.log.LogLine;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.net.ConnectException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -13,7 +13,6 @@ import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
-import java.util.concurrent.TimeUnit;
 import io.connectionswap.director.metrics.DirectorMeters;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,7 +37,7 @@ public class HealthPoller implements SmartLifecycle {
     private final HealthProperties properties;
     private final HttpClient http;
     private final DirectorMeters meters;
-    private volatile ScheduledFuture<?> task;
+    private final RoutingLoopTask task = new RoutingLoopTask();
 
     public HealthPoller(WorkerRegistry registry, HealthProperties properties, Executor blocking, DirectorMeters meters) {
         this.meters = meters;
@@ -53,22 +52,17 @@ public class HealthPoller implements SmartLifecycle {
 
     @Override
     public void start() {
-        long period = properties.interval().toNanos();
-        task = registry.loop().scheduleAtFixedRate(this::pollAll, 0, period, TimeUnit.NANOSECONDS);
+        task.atFixedRate(registry.loop(), this::pollAll, properties.interval());
     }
 
     @Override
     public void stop() {
-        ScheduledFuture<?> current = task;
-        if (current != null) {
-            current.cancel(false);
-        }
-        task = null;
+        task.cancel();
     }
 
     @Override
     public boolean isRunning() {
-        return task != null;
+        return task.isScheduled();
     }
 
     /** One round; whatever goes wrong with one worker is logged and counted, and the others are polled all the same. */

@@ -4,13 +4,11 @@ import io.connectionswap.director.config.DiscoveryProperties;
 import io.connectionswap.director.metrics.DirectorMeters;
 import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.protocol.quic.HostPort;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetAddress;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
@@ -31,7 +29,7 @@ public final class DnsDiscovery implements SmartLifecycle {
     private final WorkerRegistry registry;
     private final AddressResolver resolver;
     private final DirectorMeters meters;
-    private volatile ScheduledFuture<?> task;
+    private final RoutingLoopTask task = new RoutingLoopTask();
     private String lastProblem; // routing loop
     private boolean inFlight; // routing loop
 
@@ -51,8 +49,7 @@ public final class DnsDiscovery implements SmartLifecycle {
         HostPort target = properties.target();
         LogLine.info(log).field("discovery.dns", target).field("interval", properties.interval())
                 .log("discovering workers through DNS");
-        long period = properties.interval().toMillis();
-        task = registry.loop().scheduleWithFixedDelay(() -> guarded(target), 0, period, TimeUnit.MILLISECONDS);
+        task.withFixedDelay(registry.loop(), () -> guarded(target), properties.interval());
     }
 
     private void guarded(HostPort target) {
@@ -115,15 +112,11 @@ public final class DnsDiscovery implements SmartLifecycle {
 
     @Override
     public void stop() {
-        ScheduledFuture<?> current = task;
-        if (current != null) {
-            current.cancel(false);
-        }
-        task = null;
+        task.cancel();
     }
 
     @Override
     public boolean isRunning() {
-        return task != null;
+        return task.isScheduled();
     }
 }

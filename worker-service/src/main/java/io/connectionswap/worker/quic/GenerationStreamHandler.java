@@ -281,6 +281,22 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        endedByDirector();
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+        if (event instanceof ChannelInputShutdownEvent) {
+            // nothing follows the assignment, so the director's FIN means: stop, the stream moved or ended
+            endedByDirector();
+            finishStream(ctx.channel());
+        }
+        ctx.fireUserEventTriggered(event);
+    }
+
+    /** The director closed the stream or sent its FIN: the generation stops here (it moved or ended). */
+    private void endedByDirector() {
         if (assignment != null && !finished) {
             LogLine.info(log).field("worker", context.label()).field("stream.id", assignment.streamId())
                     .field("connection.id", assignment.connectionId()).field("next.seq", nextSequence)
@@ -289,24 +305,6 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
         finished = true;
         stop();
         traceEnd(WorkerLegOutcome.STOPPED, null, null);
-        ctx.fireChannelInactive();
-    }
-
-    @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
-        if (event instanceof ChannelInputShutdownEvent) {
-            // nothing follows the assignment, so the director's FIN means: stop, the stream moved or ended
-            if (assignment != null && !finished) {
-                LogLine.info(log).field("worker", context.label()).field("stream.id", assignment.streamId())
-                        .field("connection.id", assignment.connectionId()).field("next.seq", nextSequence)
-                        .log("director ended stream");
-            }
-            finished = true;
-            stop();
-            traceEnd(WorkerLegOutcome.STOPPED, null, null);
-            finishStream(ctx.channel());
-        }
-        ctx.fireUserEventTriggered(event);
     }
 
     @Override
