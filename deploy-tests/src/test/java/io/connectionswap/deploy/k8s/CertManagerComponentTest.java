@@ -17,12 +17,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.opentest4j.TestAbortedException;
 
 /**
  * {@code k8s/components/cert-manager} on top of the production overlay: an Issuer chain ending in a CA of the
@@ -33,27 +31,15 @@ class CertManagerComponentTest {
 
     private static Manifests withCertManager;
     private static Manifests dev;
-    private static TestAbortedException toolMissing;
 
-    @BeforeAll
-    static void render() {
-        try {
-            Kustomize.requireTools(CertManagerComponentTest.class, true);
-            Path overlay = Kustomize.overlay("k8s-overlay-cert-manager",
-                    Repository.resolve("k8s/overlays/production"), Repository.resolve("k8s/components/cert-manager"));
-            withCertManager = Manifests.parse(Kustomize.render(overlay));
-            dev = Kustomize.dev(CertManagerComponentTest.class);
-        } catch (TestAbortedException e) {
-            toolMissing = e;
-        }
-    }
-
-    @BeforeEach
-    void skipWithoutTools() {
-        if (toolMissing != null) {
-            throw toolMissing;
-        }
-    }
+    @RegisterExtension
+    static final RenderOrSkip RENDER = new RenderOrSkip(() -> {
+        Kustomize.requireTools(CertManagerComponentTest.class, true);
+        Path overlay = Kustomize.overlay("k8s-overlay-cert-manager",
+                Repository.resolve("k8s/overlays/production"), Repository.resolve("k8s/components/cert-manager"));
+        withCertManager = Manifests.parse(Kustomize.render(overlay));
+        dev = Kustomize.dev(CertManagerComponentTest.class);
+    });
 
     @Test
     void theRoleCertificatesComeFromACaOfTheNamespace() {

@@ -18,10 +18,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.opentest4j.TestAbortedException;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The dev overlay ({@code k8s/overlays/dev}, which {@code kubectl apply -k k8s} installs): its certificate Secret
@@ -34,23 +32,8 @@ class DevOverlayTest {
     private static final List<String> SECRET_FILES = List.of(
             "ca.pem", "director.pem", "director.key", "worker.pem", "worker.key", "client.pem", "client.key");
 
-    private static TestAbortedException toolMissing;
-
-    @BeforeAll
-    static void tools() {
-        try {
-            Kustomize.requireTools(DevOverlayTest.class, true);
-        } catch (TestAbortedException e) {
-            toolMissing = e;
-        }
-    }
-
-    @BeforeEach
-    void skipWithoutTools() {
-        if (toolMissing != null) {
-            throw toolMissing;
-        }
-    }
+    @RegisterExtension
+    static final RenderOrSkip TOOLS = new RenderOrSkip(() -> Kustomize.requireTools(DevOverlayTest.class, true));
 
     @Test
     void aFreshCloneIsToldToRunTheScriptFirst() throws IOException {

@@ -43,14 +43,12 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.opentest4j.TestAbortedException;
 
 /**
  * The Kubernetes manifests in {@code k8s/}, rendered offline with {@code kubectl kustomize}, parsed strictly into
@@ -71,25 +69,12 @@ class K8sManifestTest {
 
     private static Manifests dev;
     private static Manifests production;
-    /** No kubectl (or one too old), or no openssl: the tests are skipped (failed with CI=true). */
-    private static TestAbortedException toolMissing;
 
-    @BeforeAll
-    static void render() {
-        try {
-            dev = Kustomize.dev(K8sManifestTest.class);
-            production = Kustomize.production(K8sManifestTest.class);
-        } catch (TestAbortedException e) {
-            toolMissing = e;   // thrown again in @BeforeEach, where surefire counts each test as skipped
-        }
-    }
-
-    @BeforeEach
-    void skipWithoutTools() {
-        if (toolMissing != null) {
-            throw toolMissing;
-        }
-    }
+    @RegisterExtension
+    static final RenderOrSkip RENDER = new RenderOrSkip(() -> {
+        dev = Kustomize.dev(K8sManifestTest.class);
+        production = Kustomize.production(K8sManifestTest.class);
+    });
 
     static Stream<Arguments> overlaysAndRoles() {
         return Stream.of("dev", "production")

@@ -18,12 +18,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.opentest4j.TestAbortedException;
 
 /**
  * The base's NetworkPolicies, in both overlays, evaluated for the connections the services make (derived from
@@ -37,24 +35,12 @@ class NetworkPolicyTest {
 
     private static Manifests dev;
     private static Manifests production;
-    private static TestAbortedException toolMissing;
 
-    @BeforeAll
-    static void render() {
-        try {
-            dev = Kustomize.dev(NetworkPolicyTest.class);
-            production = Kustomize.production(NetworkPolicyTest.class);
-        } catch (TestAbortedException e) {
-            toolMissing = e;
-        }
-    }
-
-    @BeforeEach
-    void skipWithoutTools() {
-        if (toolMissing != null) {
-            throw toolMissing;
-        }
-    }
+    @RegisterExtension
+    static final RenderOrSkip RENDER = new RenderOrSkip(() -> {
+        dev = Kustomize.dev(NetworkPolicyTest.class);
+        production = Kustomize.production(NetworkPolicyTest.class);
+    });
 
     /** The pods of one overlay and of the world around it. */
     private record World(Manifests m, NetworkPolicies policies, Map<String, Endpoint> pods) {

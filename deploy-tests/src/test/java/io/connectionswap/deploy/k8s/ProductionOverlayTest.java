@@ -21,12 +21,10 @@ import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.opentest4j.TestAbortedException;
 
 /**
  * {@code k8s/overlays/production}: nothing made for development, sized requests and limits whose JVM flags fit
@@ -38,23 +36,10 @@ class ProductionOverlayTest {
     private static final String JAVA_TOOL_OPTIONS = "JAVA_TOOL_OPTIONS";
 
     private static Manifests production;
-    private static TestAbortedException toolMissing;
 
-    @BeforeAll
-    static void render() {
-        try {
-            production = Kustomize.production(ProductionOverlayTest.class);
-        } catch (TestAbortedException e) {
-            toolMissing = e;
-        }
-    }
-
-    @BeforeEach
-    void skipWithoutTools() {
-        if (toolMissing != null) {
-            throw toolMissing;
-        }
-    }
+    @RegisterExtension
+    static final RenderOrSkip RENDER =
+            new RenderOrSkip(() -> production = Kustomize.production(ProductionOverlayTest.class));
 
     @Test
     void shipsNoKeyNoCertificateAndNothingForDevelopment() {
