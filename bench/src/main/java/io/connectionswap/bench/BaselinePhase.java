@@ -12,23 +12,19 @@ import java.util.Map;
  * baseline: the client answers the RETRY with a new QUIC connection (handshake) and a resume request instead of a
  * new stream on its connection.
  */
-final class BaselinePhase {
+final class BaselinePhase extends BenchPhase {
 
     /** The director's default health poll, which finds a DOWN worker. */
     static final Duration DIRECTOR_HEALTH_INTERVAL = Duration.ofMillis(500);
 
-    private final Cluster cluster;
-    private final BenchConfig cfg;
-    private final Results results;
     private final SwapRounds rounds;
 
     BaselinePhase(Cluster cluster, Results results) {
-        this.cluster = cluster;
-        this.cfg = cluster.cfg();
-        this.results = results;
+        super(cluster, results);
         this.rounds = new SwapRounds(cluster, results);
     }
 
+    @Override
     void run() {
         // samples of the same-connection rounds; reasons, skips, problems and spurious swaps of all rounds
         SwapRounds.CauseTally same = new SwapRounds.CauseTally();

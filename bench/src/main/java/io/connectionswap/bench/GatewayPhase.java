@@ -17,21 +17,16 @@ import org.HdrHistogram.Histogram;
  * out) and an HTTP client instead of the library. Figures per level (1 and 200 concurrent streams): time to first
  * token and per-token latency, p50 and p99, and their differences.
  */
-final class GatewayPhase {
+final class GatewayPhase extends BenchPhase {
 
-    private final Cluster cluster;
-    private final BenchConfig cfg;
-    private final Results results;
 
     GatewayPhase(Cluster cluster, Results results) {
-        this.cluster = cluster;
-        this.cfg = cluster.cfg();
-        this.results = results;
+        super(cluster, results);
     }
 
+    @Override
     void run() throws Exception {
-        cluster.setInJvmReady(true);
-        cluster.awaitHealthy(cluster.inJvm().size());
+        inJvmWorkersInRotation();
         ChildProcess gateway = cluster.gateway();
         String url = GatewayProcess.baseUrl(gateway);
         Metrics director0 = cluster.metrics();

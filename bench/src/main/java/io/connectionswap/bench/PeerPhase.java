@@ -16,21 +16,17 @@ import java.util.Map;
  * same run, plus the upstreams read directly as the floor) and the same mid-stream kill -9 ({@link PeerKillRounds}).
  * The in-JVM workers are out of rotation meanwhile.
  */
-final class PeerPhase {
+final class PeerPhase extends BenchPhase {
 
-    private final Cluster cluster;
-    private final BenchConfig cfg;
-    private final Results results;
     private final List<GreedyUpstream> upstreams = new ArrayList<>();
     private final List<WorkerProc> workers = new ArrayList<>();
     private Haproxy haproxy;
 
     PeerPhase(Cluster cluster, Results results) {
-        this.cluster = cluster;
-        this.cfg = cluster.cfg();
-        this.results = results;
+        super(cluster, results);
     }
 
+    @Override
     void run() throws Exception {
         Map<String, Object> out = new LinkedHashMap<>();
         results.put("peer", out);

@@ -11,21 +11,17 @@ import java.util.function.LongSupplier;
  * hangs (SIGSTOP, SIGCONT after the swap). The in-JVM workers are out of rotation meanwhile, so every stream goes to
  * the two worker processes; a killed or drained one is restarted on the same ports.
  */
-final class ProcessSwapPhase {
+final class ProcessSwapPhase extends BenchPhase {
 
-    private final Cluster cluster;
-    private final BenchConfig cfg;
-    private final Results results;
     private final SwapRounds rounds;
     private final List<WorkerProc> procs = new ArrayList<>();
 
     ProcessSwapPhase(Cluster cluster, Results results) {
-        this.cluster = cluster;
-        this.cfg = cluster.cfg();
-        this.results = results;
+        super(cluster, results);
         this.rounds = new SwapRounds(cluster, results);
     }
 
+    @Override
     void run() throws Exception {
         cluster.setInJvmReady(false); // out of rotation: every stream goes to the worker processes
         try {

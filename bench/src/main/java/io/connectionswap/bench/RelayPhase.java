@@ -15,16 +15,11 @@ import org.HdrHistogram.Histogram;
  * a process of its own ({@link DirectRelayClient}), in alternating segments so that machine noise hits every path
  * alike.
  */
-final class RelayPhase {
+final class RelayPhase extends BenchPhase {
 
-    private final Cluster cluster;
-    private final BenchConfig cfg;
-    private final Results results;
 
     RelayPhase(Cluster cluster, Results results) {
-        this.cluster = cluster;
-        this.cfg = cluster.cfg();
-        this.results = results;
+        super(cluster, results);
     }
 
     /** The three routes a token takes in the relay figure. */
@@ -46,6 +41,7 @@ final class RelayPhase {
     /** Each pair's order: the director in the middle, each direct path first once and last once. */
     private static final List<Route> ORDER = List.of(Route.DIRECT, Route.DIRECTOR, Route.DIRECT_PROCESS);
 
+    @Override
     void run() throws Exception {
         List<Conn> direct = new ArrayList<>();
         for (InJvmWorker worker : cluster.inJvm()) {

@@ -12,21 +12,16 @@ import java.util.Map;
  * {@code scale.*}: concurrent streams through one director at growing levels ({@link ScaleLevel}), the required
  * levels first, then up while levels are held, or a bisection below the first level not held.
  */
-final class ScalePhase {
+final class ScalePhase extends BenchPhase {
 
-    private final Cluster cluster;
-    private final BenchConfig cfg;
-    private final Results results;
 
     ScalePhase(Cluster cluster, Results results) {
-        this.cluster = cluster;
-        this.cfg = cluster.cfg();
-        this.results = results;
+        super(cluster, results);
     }
 
+    @Override
     void run() throws Exception {
-        cluster.setInJvmReady(true);
-        cluster.awaitHealthy(cluster.inJvm().size());
+        inJvmWorkersInRotation();
         List<Map<String, Object>> levels = new ArrayList<>();
         Map<String, Object> out = new LinkedHashMap<>();
         results.put("scale", out);

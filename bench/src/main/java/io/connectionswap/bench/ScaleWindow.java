@@ -48,35 +48,17 @@ final class ScaleWindow {
         Profiling profile = cfg.profile() ? Profiling.start(director, cfg.out(), "scale-" + streams) : null;
         sink.takeLatencies();
         sink.recording = true;
-        long t0 = System.nanoTime();
-        long tokens0 = sink.tokens.sum();
-        long dir0 = ProcStat.cpuTicks(director.pid());
-        Map<String, Long> threads0 = ProcStat.threadTicks(director.pid());
-        long self0 = ProcStat.cpuTicks(self);
-        long[] quic0 = quicStats(conns);
-        long udp0 = ProcStat.udpReceiveBufferErrors();
-        long directorDrops0 = ProcStat.udpDrops(director.pid());
-        long benchDrops0 = ProcStat.udpDrops(self);
-        Metrics m0 = director.metrics();
+        Counters before = Counters.read(sink, director, self, conns);
         Waits.sleep(cfg.scaleWindow());
-        long t1 = System.nanoTime();
         sink.recording = false;
-        long tokens1 = sink.tokens.sum();
-        long dir1 = ProcStat.cpuTicks(director.pid());
-        Map<String, Long> threads1 = ProcStat.threadTicks(director.pid());
-        long self1 = ProcStat.cpuTicks(self);
-        long[] quic1 = quicStats(conns);
-        long udp1 = ProcStat.udpReceiveBufferErrors();
-        long directorDrops1 = ProcStat.udpDrops(director.pid());
-        long benchDrops1 = ProcStat.udpDrops(self);
-        Metrics m1 = director.metrics();
+        Counters after = Counters.read(sink, director, self, conns);
         Histogram latencies = sink.takeLatencies();
         if (profile != null) {
             level.put("profile", profile.stop());
         }
-        double seconds = (t1 - t0) / 1e9;
+        double seconds = (after.nanos() - before.nanos()) / 1e9;
         double tick = ProcStat.ticksPerSecond();
-        double rate = (tokens1 - tokens0) / seconds;
+        double rate = (after.tokens() - before.tokens()) / seconds;
         int silent = 0;
         for (int i = 0; i < gens.size(); i++) {
             if (gens.get(i).tokensReceived == tokensBefore[i]) {
@@ -90,15 +72,20 @@ final class ScaleWindow {
         level.put("p50_token_latency_ms", lat.get("p50"));
         level.put("p99_token_latency_ms", lat.get("p99"));
         level.put("latency_ms", lat);
-        level.put("director_cpu_cores", Stats.round3((dir1 - dir0) / tick / seconds));
-        level.put("bench_jvm_cpu_cores", Stats.round3((self1 - self0) / tick / seconds));
+        double directorCpuSeconds = (after.directorTicks() - before.directorTicks()) / tick;
+        double benchCpuSeconds = (after.benchTicks() - before.benchTicks()) / tick;
+        level.put("director_cpu_cores", Stats.round3(directorCpuSeconds / seconds));
+        level.put("bench_jvm_cpu_cores", Stats.round3(benchCpuSeconds / seconds));
         // per token the director relayed (its own counter when it answers, else what the clients received)
-        long relayed = m0 != null && m1 != null ? (long) (m1.tokensRelayed() - m0.tokensRelayed()) : tokens1 - tokens0;
-        level.put("director_cpu_us_per_token", Stats.round1((dir1 - dir0) / tick * 1e6 / Math.max(1, relayed)));
-        level.put("bench_jvm_cpu_us_per_token", Stats.round1((self1 - self0) / tick * 1e6 / Math.max(1, relayed)));
+        Metrics m0 = before.director();
+        Metrics m1 = after.director();
+        long relayed = m0 != null && m1 != null ? (long) (m1.tokensRelayed() - m0.tokensRelayed())
+                : after.tokens() - before.tokens();
+        level.put("director_cpu_us_per_token", Stats.round1(directorCpuSeconds * 1e6 / Math.max(1, relayed)));
+        level.put("bench_jvm_cpu_us_per_token", Stats.round1(benchCpuSeconds * 1e6 / Math.max(1, relayed)));
         Map<String, Object> busiest = new LinkedHashMap<>();
-        threads1.entrySet().stream()
-                .map(e -> Map.entry(e.getKey(), e.getValue() - threads0.getOrDefault(e.getKey(), 0L)))
+        after.directorThreads().entrySet().stream()
+                .map(e -> Map.entry(e.getKey(), e.getValue() - before.directorThreads().getOrDefault(e.getKey(), 0L)))
                 .sorted((a, b) -> Long.compare(b.getValue(), a.getValue())).limit(4)
                 .forEach(e -> busiest.put(e.getKey(), Stats.round3(e.getValue() / tick / seconds)));
         level.put("director_busiest_threads_cores", busiest);
@@ -122,13 +109,15 @@ final class ScaleWindow {
             }
         }
         level.put("silent_streams", silent);
-        long tokensInWindow = Math.max(1, tokens1 - tokens0);
+        long tokensInWindow = Math.max(1, after.tokens() - before.tokens());
+        long[] quic0 = before.quic();
+        long[] quic1 = after.quic();
         level.put("client_datagrams_received_per_token", Stats.round3((double) (quic1[0] - quic0[0]) / tokensInWindow));
         level.put("client_datagrams_sent_per_token", Stats.round3((double) (quic1[1] - quic0[1]) / tokensInWindow));
         level.put("client_packets_lost_and_retransmitted", (quic1[2] - quic0[2]) + "/" + (quic1[3] - quic0[3]));
-        level.put("udp_drops_director", directorDrops0 >= 0 && directorDrops1 >= 0 ? directorDrops1 - directorDrops0 : null);
-        level.put("udp_drops_bench_jvm", benchDrops0 >= 0 && benchDrops1 >= 0 ? benchDrops1 - benchDrops0 : null);
-        level.put("udp_drops_machine", udp0 >= 0 && udp1 >= 0 ? udp1 - udp0 : null);
+        level.put("udp_drops_director", difference(before.directorDrops(), after.directorDrops()));
+        level.put("udp_drops_bench_jvm", difference(before.benchDrops(), after.benchDrops()));
+        level.put("udp_drops_machine", difference(before.machineUdpErrors(), after.machineUdpErrors()));
         level.put("machine_loadavg", MachineInfo.loadAverage());
         if (rate < 0.95 * offered) {
             failures.add(String.format(Locale.ROOT, "delivered %.0f tokens/s of %.0f offered (%.0f%%)", rate, offered,
@@ -140,6 +129,27 @@ final class ScaleWindow {
         }
         if (silent > 0) {
             failures.add(silent + " streams delivered no token in the window");
+        }
+    }
+
+    /** A counter's growth over the window; null when either reading was unavailable (negative). */
+    private static Long difference(long before, long after) {
+        return before >= 0 && after >= 0 ? after - before : null;
+    }
+
+    /**
+     * The counters read at each end of the window. {@code director} is null when the director's metrics did not
+     * answer; a negative drop count means the reading was unavailable.
+     */
+    private record Counters(long nanos, long tokens, long directorTicks, Map<String, Long> directorThreads,
+                            long benchTicks, long[] quic, long machineUdpErrors, long directorDrops, long benchDrops,
+                            Metrics director) {
+
+        static Counters read(StreamSink sink, ChildProcess director, long self, List<Conn> conns) {
+            return new Counters(System.nanoTime(), sink.tokens.sum(), ProcStat.cpuTicks(director.pid()),
+                    ProcStat.threadTicks(director.pid()), ProcStat.cpuTicks(self), quicStats(conns),
+                    ProcStat.udpReceiveBufferErrors(), ProcStat.udpDrops(director.pid()), ProcStat.udpDrops(self),
+                    director.metrics());
         }
     }
 

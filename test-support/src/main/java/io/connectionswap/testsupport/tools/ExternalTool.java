@@ -38,7 +38,7 @@ import org.junit.jupiter.api.Assumptions;
  * <p>Ask in the test or in {@code @BeforeEach}: surefire and failsafe count a test skipped there as skipped, while
  * an assumption that fails in {@code @BeforeAll} makes the class report no test at all. A class that needs the tool
  * in {@code @BeforeAll} catches the {@code TestAbortedException} there and throws it again in {@code @BeforeEach}
- * (see {@code K8sManifestTest}, {@code ComposeIT}).
+ * (see {@code ComposeIT}; the k8s manifest tests do it through {@code RenderOrSkip}).
  *
  * @param name    the program's name, looked up on the PATH
  * @param install how to get it: the phrase that follows the problem in the line ("install with ...")
