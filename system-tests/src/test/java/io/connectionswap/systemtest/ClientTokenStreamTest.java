@@ -22,7 +22,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.springframework.context.ConfigurableApplicationContext;
 
@@ -39,12 +39,8 @@ class ClientTokenStreamTest {
     private static final int STREAMS = 20;
     private static final Duration DEADLINE = Duration.ofSeconds(60);
 
+    @AutoClose
     private final InJvmCluster cluster = new InJvmCluster("20ms");
-
-    @AfterEach
-    void stop() {
-        cluster.close();
-    }
 
     @Test
     void everyFrameOfAGenerationThatAsksComesTaggedOnTheControlStreamAndItMovesThere() throws Exception {

@@ -37,7 +37,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -54,6 +54,7 @@ class CoreStreamingTest {
     private static final int MAX_TOKENS = 12;
     private static final Duration DEADLINE = Duration.ofSeconds(60);
 
+    @AutoClose
     private final InJvmCluster cluster = new InJvmCluster("20ms");
     private final TlsIdentity clientIdentity = TlsIdentity.of(CertificateDirectory.locate(null), "client");
     private int workerAPort;
@@ -66,11 +67,6 @@ class CoreStreamingTest {
         workerA = cluster.startWorker("worker-a", workerAPort);
         cluster.startWorker("worker-b", 0);
         await().atMost(DEADLINE).until(() -> cluster.registry().healthyCount() == 2);
-    }
-
-    @AfterAll
-    void stopCluster() {
-        cluster.close();
     }
 
     @Test

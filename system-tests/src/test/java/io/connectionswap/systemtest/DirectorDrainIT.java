@@ -16,7 +16,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -34,27 +34,16 @@ class DirectorDrainIT {
             "^(\\d\\d:\\d\\d:\\d\\d\\.\\d{3}) .*generation\\.id=(\\S+) sequence=(\\d+) received token");
     private static final Duration HEARTBEAT_TIMEOUT = Duration.ofMillis(3500);
 
+    @AutoClose
     private ProcessCluster cluster;
-
-    @AfterEach
-    void stop() {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
 
     @Test
     void sigtermMovesEveryGenerationToTheOtherDirectorWithoutAStall() {
         cluster = new ProcessCluster("directorDrain", "50ms").withDirectorReplicas(2);
         ServiceProcess first = cluster.startDirector("CONNECTION_SWAP_DIRECTOR_DRAIN_TIMEOUT=5s");
         ServiceProcess second = cluster.startDirector();
-        cluster.startWorker("worker-a");
-        cluster.startWorker("worker-b");
-        cluster.awaitHealthyWorkers(2);
-        ServiceProcess client = cluster.startClient("CONNECTION_SWAP_MAX_TOKENS=100", "CONNECTION_SWAP_CLIENT_CONCURRENCY=2");
-        await("client streams through the first director").atMost(ProcessCluster.STARTUP)
-                .pollInterval(Duration.ofMillis(200))
-                .until(() -> client.ready() && client.metrics().sum("connection_swap_client_tokens_total") >= 20);
+        cluster.startTwoWorkers();
+        ServiceProcess client = cluster.startStreamingClient(20);
         assertThat(first.metrics().sum("connection_swap_streams_active")).isEqualTo(2);
         double completedBefore = client.metrics().sum("connection_swap_client_generations_total");
 

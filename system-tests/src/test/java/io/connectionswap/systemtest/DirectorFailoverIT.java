@@ -8,7 +8,7 @@ import io.connectionswap.systemtest.support.ProcessCluster;
 import io.connectionswap.systemtest.support.ServiceProcess;
 import io.connectionswap.testsupport.prometheus.PrometheusText;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -20,27 +20,16 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(DumpLogsOnFailure.class)
 class DirectorFailoverIT {
 
+    @AutoClose
     private ProcessCluster cluster;
-
-    @AfterEach
-    void stop() {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
 
     @Test
     void clientResumesItsGenerationsAtAnotherDirectorReplica() {
         cluster = new ProcessCluster("directorFailover", "50ms").withDirectorReplicas(2);
         ServiceProcess first = cluster.startDirector();
         ServiceProcess second = cluster.startDirector();
-        cluster.startWorker("worker-a");
-        cluster.startWorker("worker-b");
-        cluster.awaitHealthyWorkers(2);
-        ServiceProcess client = cluster.startClient("CONNECTION_SWAP_MAX_TOKENS=100", "CONNECTION_SWAP_CLIENT_CONCURRENCY=2");
-        await("client streams through the first director").atMost(ProcessCluster.STARTUP)
-                .pollInterval(Duration.ofMillis(200))
-                .until(() -> client.ready() && client.metrics().sum("connection_swap_client_tokens_total") >= 20);
+        cluster.startTwoWorkers();
+        ServiceProcess client = cluster.startStreamingClient(20);
         assertThat(first.metrics().sum("connection_swap_streams_active")).isEqualTo(2);
 
         first.kill9();

@@ -23,7 +23,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -42,14 +42,8 @@ class DirectorLimitsIT {
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
     private final TlsIdentity clientIdentity = TlsIdentity.of(CertificateDirectory.locate(null), "client");
+    @AutoClose
     private ProcessCluster cluster;
-
-    @AfterEach
-    void stop() {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
 
     @Test
     void aWorkerWithAHealthUrlWithoutAHostIsRefusedAndTheOthersKeepBeingPolledAndServing(TestInfo test) {
@@ -97,12 +91,8 @@ class DirectorLimitsIT {
         cluster = new ProcessCluster(name(test), "50ms");
         ServiceProcess director = cluster.startDirector("CONNECTION_SWAP_FIRST_FRAME_TIMEOUT=3s",
                 "CONNECTION_SWAP_MAX_STREAMS_PER_CONNECTION=2100");
-        cluster.startWorker("worker-a");
-        cluster.startWorker("worker-b");
-        cluster.awaitHealthyWorkers(2);
-        ServiceProcess client = cluster.startClient("CONNECTION_SWAP_MAX_TOKENS=100", "CONNECTION_SWAP_CLIENT_CONCURRENCY=2");
-        await("the client streams").atMost(ProcessCluster.STARTUP).pollInterval(Duration.ofMillis(200))
-                .until(() -> client.ready() && client.metrics().sum("connection_swap_client_tokens_total") >= 10);
+        cluster.startTwoWorkers();
+        ServiceProcess client = cluster.startStreamingClient(10);
 
         try (RawQuicClient raw = new RawQuicClient(RawQuicClient.tls(clientIdentity), cluster.directorQuicPort())) {
             List<RawQuicClient.Stream> loris = new ArrayList<>();

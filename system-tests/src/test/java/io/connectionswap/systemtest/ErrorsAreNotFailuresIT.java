@@ -17,7 +17,7 @@ import io.connectionswap.systemtest.support.RawQuicClient;
 import io.connectionswap.systemtest.support.ServiceProcess;
 import io.connectionswap.testsupport.prometheus.PrometheusText;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -33,22 +33,14 @@ class ErrorsAreNotFailuresIT {
     private static final Duration DEADLINE = Duration.ofSeconds(30);
 
     private final TlsIdentity clientIdentity = TlsIdentity.of(CertificateDirectory.locate(null), "client");
+    @AutoClose
     private ProcessCluster cluster;
-
-    @AfterEach
-    void stop() {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
 
     @Test
     void aGenerationThatMovedAsOftenAsAllowedEndsWithMigrationLimitAtTheNextFailure(TestInfo test) throws Exception {
         cluster = new ProcessCluster(name(test), "50ms");
         ServiceProcess director = cluster.startDirector("CONNECTION_SWAP_MIGRATION_LIMIT=1");
-        cluster.startWorker("worker-a");
-        cluster.startWorker("worker-b");
-        cluster.awaitHealthyWorkers(2);
+        cluster.startTwoWorkers();
 
         try (RawQuicClient raw = new RawQuicClient(RawQuicClient.tls(clientIdentity), cluster.directorQuicPort())) {
             GenerationRequest request = GenerationRequest.completion("g-limit", "migration-limit", 2000);
@@ -92,12 +84,8 @@ class ErrorsAreNotFailuresIT {
         cluster = new ProcessCluster(name(test), "50ms");
         // the director takes requests up to 8 MiB, the workers only up to their default 4 MiB
         ServiceProcess director = cluster.startDirector("CONNECTION_SWAP_MAX_REQUEST_BYTES=8MB");
-        cluster.startWorker("worker-a");
-        cluster.startWorker("worker-b");
-        cluster.awaitHealthyWorkers(2);
-        ServiceProcess client = cluster.startClient("CONNECTION_SWAP_MAX_TOKENS=100", "CONNECTION_SWAP_CLIENT_CONCURRENCY=2");
-        await("the client streams").atMost(ProcessCluster.STARTUP).pollInterval(Duration.ofMillis(200))
-                .until(() -> client.ready() && client.metrics().sum("connection_swap_client_tokens_total") >= 10);
+        cluster.startTwoWorkers();
+        ServiceProcess client = cluster.startStreamingClient(10);
 
         try (RawQuicClient raw = new RawQuicClient(RawQuicClient.tls(clientIdentity), cluster.directorQuicPort())) {
             long started = System.nanoTime();

@@ -31,7 +31,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -56,6 +56,7 @@ class GatewayProcessIT {
     private static final DeterministicTokenModel MODEL = new DeterministicTokenModel();
     private static final int MAX_REQUEST_BYTES = 256 * 1024;
 
+    @AutoClose
     private ProcessCluster cluster;
     private ServiceProcess gateway;
     private GatewayHttp http;
@@ -71,13 +72,6 @@ class GatewayProcessIT {
         cluster.awaitReady(cluster.director());
         cluster.awaitReady(gateway);
         http = new GatewayHttp(gateway.httpPort());
-    }
-
-    @AfterAll
-    void stop() {
-        if (cluster != null) {
-            cluster.close();
-        }
     }
 
     private void workers() {

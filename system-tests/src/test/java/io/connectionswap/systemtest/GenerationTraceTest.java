@@ -23,7 +23,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -45,6 +45,7 @@ class GenerationTraceTest {
     private static final String[] TRACING = {"--CONNECTION_SWAP_TRACING=true",
         "--management.opentelemetry.tracing.export.schedule-delay=50ms"};
 
+    @AutoClose
     private final InJvmCluster cluster = new InJvmCluster("50ms");
     private final SpanCollector spans = new SpanCollector();
     private final Map<String, ConfigurableApplicationContext> workers = new java.util.concurrent.ConcurrentHashMap<>();
@@ -60,11 +61,6 @@ class GenerationTraceTest {
                 concat(TRACING, "--CONNECTION_SWAP_CLIENT_DEMO=false"));
         gateway = new GatewayHttp(client.context.getEnvironment().getRequiredProperty("local.server.port",
                 Integer.class));
-    }
-
-    @AfterAll
-    void stopCluster() {
-        cluster.close();
     }
 
     @Test

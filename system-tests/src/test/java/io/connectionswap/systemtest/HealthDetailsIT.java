@@ -27,6 +27,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -46,6 +47,7 @@ class HealthDetailsIT {
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
+    @AutoClose
     private ProcessCluster cluster;
     private RawQuicClient fakeDirector;
 
@@ -68,9 +70,6 @@ class HealthDetailsIT {
     void stop() {
         if (fakeDirector != null) {
             fakeDirector.close();
-        }
-        if (cluster != null) {
-            cluster.close();
         }
     }
 

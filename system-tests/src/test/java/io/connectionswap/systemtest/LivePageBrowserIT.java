@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.openqa.selenium.By;
@@ -40,6 +41,7 @@ class LivePageBrowserIT {
     private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
     private static final Duration WAIT = Duration.ofSeconds(60);
 
+    @AutoClose
     private ProcessCluster cluster;
     private ChromeDriver browser;
 
@@ -47,9 +49,6 @@ class LivePageBrowserIT {
     void stop() {
         if (browser != null) {
             browser.quit();
-        }
-        if (cluster != null) {
-            cluster.close();
         }
     }
 

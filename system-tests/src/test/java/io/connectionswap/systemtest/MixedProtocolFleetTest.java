@@ -17,7 +17,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.BiPredicate;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.springframework.context.ConfigurableApplicationContext;
 
@@ -41,14 +41,10 @@ class MixedProtocolFleetTest {
     /** The base-protocol worker's own label, which its generations carry. */
     private static final String BASE_WORKER = "worker-b";
 
+    @AutoClose
     private final InJvmCluster cluster = new InJvmCluster("20ms");
     /** What the director's registry calls the worker it found through DNS: its address. */
     private String baseLabel;
-
-    @AfterEach
-    void stop() {
-        cluster.close();
-    }
 
     @Test
     void generationsMoveWholeBetweenATokenStreamWorkerAndABaseProtocolWorker() throws Exception {

@@ -9,6 +9,7 @@ import io.connectionswap.protocol.message.Retry;
 import io.connectionswap.protocol.message.SamplingParameters;
 import io.connectionswap.systemtest.support.DumpLogsOnFailure;
 import io.connectionswap.systemtest.support.GreedyLlmProcess;
+import io.connectionswap.systemtest.support.GreedyUpstreams;
 import io.connectionswap.systemtest.support.ProcessCluster;
 import io.connectionswap.systemtest.support.ResumingClient;
 import io.connectionswap.systemtest.support.ServiceProcess;
@@ -17,7 +18,7 @@ import io.connectionswap.testsupport.llm.GreedyLlm;
 import io.connectionswap.testsupport.prometheus.PrometheusText;
 import java.time.Duration;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -40,38 +41,24 @@ class OpenAiUpstreamIT {
     private static final String MODEL = "greedy-1";
     private static final Duration GENERATION_DEADLINE = Duration.ofSeconds(90);
 
+    @AutoClose
     private ProcessCluster cluster;
-    private GreedyLlmProcess upstreamA;
-    private GreedyLlmProcess upstreamB;
+    private GreedyUpstreams upstreams;
     private ResumingClient client;
 
     private void start(TestInfo test, String gapMin, String gapMax) throws Exception {
         cluster = new ProcessCluster(test.getTestMethod().orElseThrow().getName(), "50ms");
-        upstreamA = GreedyLlmProcess.start("upstream-a", cluster.logDirectory(), MODEL, gapMin, gapMax);
-        upstreamB = GreedyLlmProcess.start("upstream-b", cluster.logDirectory(), MODEL, gapMin, gapMax);
+        upstreams = cluster.startGreedyUpstreams(MODEL, gapMin, gapMax);
         // A worker with a real model registers no token interval, so the director's stall limit is its minimum; the
         // first token of a cold worker JVM on two busy cores can take longer than the 400 ms ProcessCluster sets.
         // These tests are about upstream failures, crashes and drains, none of which is found as a stall.
         cluster.startDirector("CONNECTION_SWAP_STALL_MINIMUM=2s");
-        cluster.startWorker("worker-a", upstreamA.workerEnv());
-        cluster.startWorker("worker-b", upstreamB.workerEnv());
-        cluster.awaitHealthyWorkers(2);
-        client = new ResumingClient(cluster.directorQuicPort());
+        cluster.startTwoWorkersOn(upstreams);
+        client = cluster.connectResumingClient();
         // warm both workers up (class loading, first HTTP connection), checking the text on each
         for (String avoid : new String[] {"worker-b", "worker-a"}) {
             assertExactText(client.run(steered("warm-up", 5, avoid), GENERATION_DEADLINE), "warm-up", 5);
         }
-    }
-
-    @AfterEach
-    void stop() {
-        if (client != null) {
-            client.close();
-        }
-        if (cluster != null) {
-            cluster.close();
-        }
-        GreedyLlmProcess.closeAll(upstreamA, upstreamB);
     }
 
     @Test
@@ -153,9 +140,9 @@ class OpenAiUpstreamIT {
     void anUpstream4xxIsAFinalErrorForTheClientAndIsNotSwapped(TestInfo test) throws Exception {
         start(test, "5ms", "5ms");
         Behaviour reject = new Behaviour(0, 5, 5, false, true, 0);
-        upstreamA.behaviour(reject);
-        upstreamB.behaviour(reject);
-        int completionsBefore = upstreamA.completions() + upstreamB.completions();
+        upstreams.a().behaviour(reject);
+        upstreams.b().behaviour(reject);
+        int completionsBefore = upstreams.a().completions() + upstreams.b().completions();
 
         ResumingClient.Generation rejected = client.run(steered("a request the upstream refuses", 10, null),
                 GENERATION_DEADLINE);
@@ -166,8 +153,8 @@ class OpenAiUpstreamIT {
         assertThat(rejected.error().message()).contains("upstream answered HTTP 400").contains("injected rejection");
         assertThat(rejected.retries()).as("never swapped").isEmpty();
         assertThat(rejected.workers()).hasSize(1);
-        assertThat(upstreamA.completions() + upstreamB.completions() - completionsBefore).as("one upstream request")
-                .isEqualTo(1);
+        assertThat(upstreams.a().completions() + upstreams.b().completions() - completionsBefore)
+                .as("one upstream request").isEqualTo(1);
         PrometheusText director = cluster.director().metrics();
         assertThat(director.sum("connection_swap_swaps_total")).as("connection_swap_swaps_total").isZero();
         assertThat(director.sum("connection_swap_workers", "state", "healthy")).as("no worker blamed").isEqualTo(2);
@@ -178,7 +165,7 @@ class OpenAiUpstreamIT {
         start(test, "5ms", "5ms");
 
         // worker-a's upstream answers 503: the generation moves to worker-b before any token
-        upstreamA.behaviour(new Behaviour(0, 5, 5, true, false, 0));
+        upstreams.a().behaviour(new Behaviour(0, 5, 5, true, false, 0));
         String failing = "worker-a's upstream fails with a 5xx";
         ResumingClient.Generation moved = client.run(steered(failing, 40, "worker-b"), GENERATION_DEADLINE);
         assertExactText(moved, failing, 40);
@@ -186,12 +173,12 @@ class OpenAiUpstreamIT {
         Retry fiveXx = moved.retries().get(0);
         assertThat(fiveXx.reason()).isEqualTo("stream_error");
         assertThat(fiveXx.detail()).contains("UPSTREAM_FAILED").contains("HTTP 503");
-        upstreamA.behaviour(new Behaviour(0, 5, 5, false, false, 0));
+        upstreams.a().behaviour(new Behaviour(0, 5, 5, false, false, 0));
 
         // both upstreams cut every stream after 10 tokens: 10 on worker-a, 10 on worker-b, the last 10 on worker-a
         Behaviour cut = new Behaviour(0, 5, 5, false, false, 10);
-        upstreamA.behaviour(cut);
-        upstreamB.behaviour(cut);
+        upstreams.a().behaviour(cut);
+        upstreams.b().behaviour(cut);
         String cutPrompt = "every upstream stream is cut after ten tokens";
         ResumingClient.Generation resumed = client.run(steered(cutPrompt, 30, "worker-b"), GENERATION_DEADLINE);
         assertExactText(resumed, cutPrompt, 30);

@@ -22,6 +22,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -46,6 +47,7 @@ class PrometheusScrapeIT {
     /** Reasons with a swap (the director has every reason at 0 for every worker from when it joins). */
     private static final String SWAPS_BY_REASON = "sum by (reason) (connection_swap_swaps_total) > 0";
 
+    @AutoClose
     private ProcessCluster cluster;
     private PrometheusServer prometheus;
 
@@ -65,9 +67,6 @@ class PrometheusScrapeIT {
         if (prometheus != null) {
             prometheus.close();
         }
-        if (cluster != null) {
-            cluster.close();
-        }
     }
 
     @Test
@@ -79,9 +78,7 @@ class PrometheusScrapeIT {
         ServiceProcess workerA = cluster.startWorker("worker-a");
         ServiceProcess workerB = cluster.startWorker("worker-b");
         cluster.awaitHealthyWorkers(2);
-        ServiceProcess client = cluster.startClient("CONNECTION_SWAP_MAX_TOKENS=100", "CONNECTION_SWAP_CLIENT_CONCURRENCY=2");
-        await("client receives tokens").atMost(ProcessCluster.STARTUP).pollInterval(POLL)
-                .until(() -> client.ready() && client.metrics().sum("connection_swap_client_tokens_total") >= 10);
+        ServiceProcess client = cluster.startStreamingClient(10);
 
         prometheus = PrometheusServer.start("PrometheusScrapeIT", SCRAPE_INTERVAL, List.of(
                 new Target("connection-swap-director", "director", director.httpPort()),

@@ -6,7 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.SamplingParameters;
 import io.connectionswap.systemtest.support.DumpLogsOnFailure;
-import io.connectionswap.systemtest.support.GreedyLlmProcess;
+import io.connectionswap.systemtest.support.GreedyUpstreams;
 import io.connectionswap.systemtest.support.ProcessCluster;
 import io.connectionswap.systemtest.support.ResumingClient;
 import io.connectionswap.systemtest.support.ServiceProcess;
@@ -17,7 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -36,39 +36,24 @@ class RealModelPacingIT {
     private static final String MODEL = "greedy-1";
     private static final Duration DEADLINE = Duration.ofSeconds(120);
 
+    @AutoClose
     private ProcessCluster cluster;
-    private GreedyLlmProcess upstreamA;
-    private GreedyLlmProcess upstreamB;
-    private ResumingClient client;
+    private GreedyUpstreams upstreams;
 
     private void start(TestInfo test, String... directorEnv) throws Exception {
         cluster = new ProcessCluster(test.getTestMethod().orElseThrow().getName(), "50ms");
-        upstreamA = GreedyLlmProcess.start("upstream-a", cluster.logDirectory(), MODEL, "10ms", "10ms");
-        upstreamB = GreedyLlmProcess.start("upstream-b", cluster.logDirectory(), MODEL, "10ms", "10ms");
+        upstreams = cluster.startGreedyUpstreams(MODEL, "10ms", "10ms");
         cluster.startDirector(directorEnv);
-        cluster.startWorker("worker-a", upstreamA.workerEnv());
-        cluster.startWorker("worker-b", upstreamB.workerEnv());
-        cluster.awaitHealthyWorkers(2);
-    }
-
-    @AfterEach
-    void stop() {
-        if (client != null) {
-            client.close();
-        }
-        if (cluster != null) {
-            cluster.close();
-        }
-        GreedyLlmProcess.closeAll(upstreamA, upstreamB);
+        cluster.startTwoWorkersOn(upstreams);
     }
 
     @Test
     void aSlowFirstTokenAndUnevenGapsNeverCauseASwap(TestInfo test) throws Exception {
         start(test);
         Behaviour slowAndUneven = new Behaviour(3000, 10, 400, false, false, 0);
-        upstreamA.behaviour(slowAndUneven);
-        upstreamB.behaviour(slowAndUneven);
-        client = new ResumingClient(cluster.directorQuicPort());
+        upstreams.a().behaviour(slowAndUneven);
+        upstreams.b().behaviour(slowAndUneven);
+        ResumingClient client = cluster.connectResumingClient();
 
         List<ResumingClient.Generation> generations = new ArrayList<>();
         List<String> prompts = new ArrayList<>();
@@ -95,9 +80,9 @@ class RealModelPacingIT {
         // health polls far apart: two poll timeouts of the stopped worker would otherwise race the stall watch
         // (seen: "health poll timeout (2 in a row)" won by a few ms), and this test is about the stall watch
         start(test, ProcessCluster.QUIET_HEALTH_POLLS);
-        upstreamA.behaviour(new Behaviour(0, 20, 20, false, false, 0));
-        upstreamB.behaviour(new Behaviour(0, 20, 20, false, false, 0));
-        client = new ResumingClient(cluster.directorQuicPort());
+        upstreams.a().behaviour(new Behaviour(0, 20, 20, false, false, 0));
+        upstreams.b().behaviour(new Behaviour(0, 20, 20, false, false, 0));
+        ResumingClient client = cluster.connectResumingClient();
         String prompt = "The worker that serves this stream stops answering at all";
         ResumingClient.Generation generation = client.start(request(prompt, 150, "worker-b"));
         await("worker-a streams tokens").atMost(DEADLINE).pollInterval(Duration.ofMillis(20))

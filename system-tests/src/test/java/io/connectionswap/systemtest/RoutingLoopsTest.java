@@ -20,7 +20,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.springframework.context.ConfigurableApplicationContext;
 
@@ -36,12 +36,8 @@ class RoutingLoopsTest {
     private static final int MAX_TOKENS = 400;
     private static final Duration DEADLINE = Duration.ofSeconds(60);
 
+    @AutoClose
     private final InJvmCluster cluster = new InJvmCluster("50ms");
-
-    @AfterEach
-    void stop() {
-        cluster.close();
-    }
 
     @Test
     void connectionsSpreadOverTheLoopsAndADrainingWorkersStreamsMoveOnEachLoop() throws Exception {

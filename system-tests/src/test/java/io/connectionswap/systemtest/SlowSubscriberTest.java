@@ -19,6 +19,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Flow;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.springframework.context.ConfigurableApplicationContext;
 
@@ -35,6 +36,7 @@ class SlowSubscriberTest {
     private static final DeterministicTokenModel MODEL = new DeterministicTokenModel();
     private static final Duration DEADLINE = Duration.ofSeconds(30);
 
+    @AutoClose
     private final InJvmCluster cluster = new InJvmCluster("1ms");
     private SwapClient client;
 
@@ -43,7 +45,6 @@ class SlowSubscriberTest {
         if (client != null) {
             client.close();
         }
-        cluster.close();
     }
 
     @Test

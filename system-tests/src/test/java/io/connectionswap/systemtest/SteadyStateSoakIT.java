@@ -15,7 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -57,6 +57,7 @@ class SteadyStateSoakIT {
             "LOGGING_LEVEL_IO_CONNECTIONSWAP_CLIENT_STREAM_GENERATIONLOOP=WARN",
             "LOGGING_LEVEL_IO_CONNECTIONSWAP_SWAPCLIENT_SWAPCLIENT=WARN");
 
+    @AutoClose
     private ProcessCluster cluster;
     private ServiceProcess director;
     private List<ServiceProcess> workers;
@@ -68,13 +69,6 @@ class SteadyStateSoakIT {
         workers = List.of(cluster.startWorker("worker-a", QUIET.toArray(String[]::new)),
                 cluster.startWorker("worker-b", QUIET.toArray(String[]::new)));
         cluster.awaitHealthyWorkers(2);
-    }
-
-    @AfterAll
-    void stop() {
-        if (cluster != null) {
-            cluster.close();
-        }
     }
 
     @Test

@@ -30,6 +30,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -76,6 +77,7 @@ class StreamLifecycleIT {
     private static final int DIRECTOR_IDLE_STREAMS = GATEWAY_IDLE_STREAMS + 1 + 2 * WORKER_IDLE_STREAMS;
 
     private final TlsIdentity clientIdentity = TlsIdentity.of(CertificateDirectory.locate(null), "client");
+    @AutoClose
     private ProcessCluster cluster;
     private ServiceProcess director;
     private ServiceProcess workerA;
@@ -124,9 +126,6 @@ class StreamLifecycleIT {
     void stop() {
         if (raw != null) {
             raw.close();
-        }
-        if (cluster != null) {
-            cluster.close();
         }
     }
 

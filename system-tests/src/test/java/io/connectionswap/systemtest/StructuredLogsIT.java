@@ -10,7 +10,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -30,14 +30,8 @@ class StructuredLogsIT {
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
     /** A field, so that {@link DumpLogsOnFailure} prints the processes' logs when the test fails. */
+    @AutoClose
     private ProcessCluster cluster;
-
-    @AfterEach
-    void stop() {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
 
     @Test
     void ecsAndLogstashLinesCarryTheFields(TestInfo test) {

@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -33,6 +33,7 @@ class SwapProcessIT {
      */
     private static final int LONG_GENERATION = 60_000;
 
+    @AutoClose
     private ProcessCluster cluster;
     private ServiceProcess client;
 
@@ -53,13 +54,6 @@ class SwapProcessIT {
         client = cluster.startClient("CONNECTION_SWAP_MAX_TOKENS=" + maxTokens, "CONNECTION_SWAP_CLIENT_CONCURRENCY=2");
         await("both workers serve a stream").atMost(ProcessCluster.STARTUP).pollInterval(Duration.ofMillis(200))
                 .until(() -> client.ready() && client.metrics().sum("connection_swap_client_tokens_total") >= 10);
-    }
-
-    @AfterEach
-    void stop() {
-        if (cluster != null) {
-            cluster.close();
-        }
     }
 
     @Test

@@ -26,7 +26,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import javax.security.auth.x500.X500Principal;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -55,6 +55,7 @@ class TlsOnAnOwnCaIT {
     /** A CA with the own CA's name but another key: its client certificate names the right issuer, and is forged. */
     @TempDir
     static Path impostorPki;
+    @AutoClose
     private ProcessCluster cluster;
     private ServiceProcess director;
     private ServiceProcess worker;
@@ -71,13 +72,6 @@ class TlsOnAnOwnCaIT {
         cluster.awaitHealthyWorkers(1);
         client = cluster.startClient(certs, "CONNECTION_SWAP_MAX_TOKENS=5");
         cluster.awaitReady(client);
-    }
-
-    @AfterAll
-    void stop() {
-        if (cluster != null) {
-            cluster.close();
-        }
     }
 
     @Test

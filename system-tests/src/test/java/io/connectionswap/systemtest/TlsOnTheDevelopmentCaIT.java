@@ -19,7 +19,7 @@ import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -44,6 +44,7 @@ class TlsOnTheDevelopmentCaIT {
 
     @TempDir
     static Path directorCerts;
+    @AutoClose
     private ProcessCluster cluster;
     private ServiceProcess director;
     private ServiceProcess worker;
@@ -65,13 +66,6 @@ class TlsOnTheDevelopmentCaIT {
         cluster.awaitHealthyWorkers(1);
         client = cluster.startClient("CONNECTION_SWAP_MAX_TOKENS=5");
         cluster.awaitReady(client);
-    }
-
-    @AfterAll
-    void stop() {
-        if (cluster != null) {
-            cluster.close();
-        }
     }
 
     @Test

@@ -18,7 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.springframework.context.ConfigurableApplicationContext;
 
@@ -34,12 +34,8 @@ class TokenStreamTest {
     private static final int STREAMS = 30;
     private static final Duration DEADLINE = Duration.ofSeconds(60);
 
+    @AutoClose
     private final InJvmCluster cluster = new InJvmCluster("20ms");
-
-    @AfterEach
-    void stop() {
-        cluster.close();
-    }
 
     @Test
     void generationsOnTheTokenStreamArriveWholeAndInOrderAndMoveAfterTheLastTokenRelayed() throws Exception {

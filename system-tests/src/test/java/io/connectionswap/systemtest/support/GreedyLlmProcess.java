@@ -85,15 +85,6 @@ public final class GreedyLlmProcess implements AutoCloseable {
                 "CONNECTION_SWAP_UPSTREAM_MODEL=" + model, "CONNECTION_SWAP_UPSTREAM_HEALTH_INTERVAL=500ms"};
     }
 
-    /** Stops each of {@code upstreams} that was started (nulls are skipped). */
-    public static void closeAll(GreedyLlmProcess... upstreams) {
-        for (GreedyLlmProcess upstream : upstreams) {
-            if (upstream != null) {
-                upstream.close();
-            }
-        }
-    }
-
     /** {@code http://127.0.0.1:<port>/v1}: a worker's {@code CONNECTION_SWAP_UPSTREAM_URL}. */
     public String baseUrl() {
         return "http://127.0.0.1:" + port + "/v1";

@@ -16,7 +16,8 @@ import java.util.Map;
 
 /**
  * The built jars started as separate processes on loopback: a director, workers and a client, each on ports
- * chosen free before start. Logs go to {@code system-tests/target/process-logs/<test>/<role>.log}.
+ * chosen free before start. Logs go to {@code system-tests/target/process-logs/<test>/<role>.log}. Closing it closes
+ * the {@link ResumingClient}s it connected, stops the roles, then the greedy upstreams.
  */
 public final class ProcessCluster implements AutoCloseable {
 
@@ -33,6 +34,8 @@ public final class ProcessCluster implements AutoCloseable {
     private final List<ServiceProcess> processes = new ArrayList<>();
     private final List<Integer> directorQuicPorts = new ArrayList<>(List.of(Ports.freeUdpPort()));
     private final List<ServiceProcess> directors = new ArrayList<>();
+    private final List<GreedyLlmProcess> greedyLlms = new ArrayList<>();
+    private final List<ResumingClient> resumingClients = new ArrayList<>();
     private ServiceProcess director;
 
     public ProcessCluster(String testName, String tokenInterval) {
@@ -109,8 +112,52 @@ public final class ProcessCluster implements AutoCloseable {
         return start(label, "worker-service", environment);
     }
 
+    /** Starts worker-a and worker-b and waits until the directors see both healthy. */
+    public void startTwoWorkers() {
+        startWorker("worker-a");
+        startWorker("worker-b");
+        awaitHealthyWorkers(2);
+    }
+
+    /**
+     * Starts upstream-a and upstream-b serving {@code model} with token gaps between {@code gapMin} and
+     * {@code gapMax}; they log beside the roles and stop after them, when this cluster closes.
+     */
+    public GreedyUpstreams startGreedyUpstreams(String model, String gapMin, String gapMax) {
+        return new GreedyUpstreams(startGreedyUpstream("upstream-a", model, gapMin, gapMax),
+                startGreedyUpstream("upstream-b", model, gapMin, gapMax));
+    }
+
+    private GreedyLlmProcess startGreedyUpstream(String name, String model, String gapMin, String gapMax) {
+        GreedyLlmProcess upstream = GreedyLlmProcess.start(name, logs, model, gapMin, gapMax);
+        greedyLlms.add(upstream);
+        return upstream;
+    }
+
+    /** Starts worker-a in front of upstream-a and worker-b in front of upstream-b, and waits until both are healthy. */
+    public void startTwoWorkersOn(GreedyUpstreams upstreams) {
+        startWorker("worker-a", upstreams.a().workerEnv());
+        startWorker("worker-b", upstreams.b().workerEnv());
+        awaitHealthyWorkers(2);
+    }
+
     public ServiceProcess startClient(String... env) {
         return start("client", "client-service", env("client", env));
+    }
+
+    /** A new {@link ResumingClient} on the first director, closed with this cluster before its processes stop. */
+    public ResumingClient connectResumingClient() throws Exception {
+        ResumingClient client = new ResumingClient(directorQuicPort());
+        resumingClients.add(client);
+        return client;
+    }
+
+    /** Starts the client with two 100-token generations at a time and waits until it has received {@code tokens}. */
+    public ServiceProcess startStreamingClient(int tokens) {
+        ServiceProcess client = startClient("CONNECTION_SWAP_MAX_TOKENS=100", "CONNECTION_SWAP_CLIENT_CONCURRENCY=2");
+        await("the client streams " + tokens + " tokens").atMost(STARTUP).pollInterval(Duration.ofMillis(200))
+                .until(() -> client.ready() && client.metrics().sum("connection_swap_client_tokens_total") >= tokens);
+        return client;
     }
 
     public ServiceProcess director() {
@@ -180,8 +227,10 @@ public final class ProcessCluster implements AutoCloseable {
 
     @Override
     public void close() {
+        resumingClients.forEach(ResumingClient::close);
         for (int i = processes.size() - 1; i >= 0; i--) {
             processes.get(i).stop();
         }
+        greedyLlms.forEach(GreedyLlmProcess::close);
     }
 }
