@@ -11,6 +11,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
+import java.time.Duration;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import io.connectionswap.director.metrics.DirectorMeters;
@@ -52,7 +53,7 @@ public class HealthPoller implements SmartLifecycle {
 
     @Override
     public void start() {
-        task.atFixedRate(registry.loop(), this::pollAll, properties.interval());
+        task.atFixedRate(registry.loop(), this::pollAll, Duration.ZERO, properties.interval());
     }
 
     @Override

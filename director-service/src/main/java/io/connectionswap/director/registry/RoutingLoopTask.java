@@ -6,19 +6,22 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A task repeated on the routing loop between a {@code SmartLifecycle}'s start and stop: the half of
- * {@code HealthPoller} and {@link DnsDiscovery} that schedules, cancels and says whether it runs.
+ * A task repeated on a routing loop from its owner's start to its stop: the part of {@code HealthPoller},
+ * {@link DnsDiscovery} and each relay's {@code SessionWatch} that schedules, cancels and says whether it runs.
  */
 public final class RoutingLoopTask {
 
     private volatile ScheduledFuture<?> future;
 
-    /** Runs {@code task} now and then every {@code period}, measured from each start (polls keep their pace). */
-    public void atFixedRate(EventLoop loop, Runnable task, Duration period) {
-        future = loop.scheduleAtFixedRate(task, 0, period.toNanos(), TimeUnit.NANOSECONDS);
+    /**
+     * Runs {@code task} after {@code first}, then every {@code period} measured from each start (polls keep their
+     * pace).
+     */
+    public void atFixedRate(EventLoop loop, Runnable task, Duration first, Duration period) {
+        future = loop.scheduleAtFixedRate(task, first.toNanos(), period.toNanos(), TimeUnit.NANOSECONDS);
     }
 
-    /** Runs {@code task} now and then {@code delay} after each run ends. */
+    /** Runs {@code task} now, then {@code delay} after each run ends. */
     public void withFixedDelay(EventLoop loop, Runnable task, Duration delay) {
         future = loop.scheduleWithFixedDelay(task, 0, delay.toNanos(), TimeUnit.NANOSECONDS);
     }

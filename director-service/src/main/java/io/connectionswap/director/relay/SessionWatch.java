@@ -2,9 +2,10 @@ package io.connectionswap.director.relay;
 
 import io.connectionswap.director.config.LimitProperties;
 import io.connectionswap.director.metrics.DirectorMeters;
+import io.connectionswap.director.registry.RoutingLoopTask;
 import io.connectionswap.director.registry.WorkerRegistry;
 import io.connectionswap.protocol.log.LogLine;
-import io.netty.util.concurrent.ScheduledFuture;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -29,7 +30,7 @@ final class SessionWatch {
     private final DirectorMeters meters;
     private final Runnable housekeeping;
     private final long periodNanos;
-    private ScheduledFuture<?> task;
+    private final RoutingLoopTask task = new RoutingLoopTask();
     private long lastRoundNanos;
 
     SessionWatch(WorkerRegistry registry, Collection<RelaySession> sessions, StallWatch stallWatch,
@@ -46,14 +47,12 @@ final class SessionWatch {
     /** Runs a round every period on {@code loop}, the relay's own. */
     void start(io.netty.channel.EventLoop loop) {
         lastRoundNanos = System.nanoTime();
-        task = loop.scheduleAtFixedRate(this::run, periodNanos, periodNanos, TimeUnit.NANOSECONDS);
+        Duration period = Duration.ofNanos(periodNanos);
+        task.atFixedRate(loop, this::run, period, period);
     }
 
     void stop() {
-        ScheduledFuture<?> current = task;
-        if (current != null) {
-            current.cancel(false);
-        }
+        task.cancel();
     }
 
     private void run() {

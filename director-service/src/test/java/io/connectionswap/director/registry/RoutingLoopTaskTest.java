@@ -31,7 +31,7 @@ class RoutingLoopTaskTest {
 
     @Test
     void atFixedRateRunsAtOnceAndRepeatsUntilCancelled() {
-        assertRepeatsUntilCancelled(() -> task.atFixedRate(loop, runs::incrementAndGet, Duration.ofMillis(10)));
+        assertRepeatsUntilCancelled(() -> task.atFixedRate(loop, runs::incrementAndGet, Duration.ZERO, Duration.ofMillis(10)));
     }
 
     @Test
