@@ -11,8 +11,10 @@
 # health turns DOWN and you see the director move its stream to worker-b on the same client connection.
 # Every CONNECTION_SWAP_* variable you export is passed to all four processes; SERVER_PORT (the Actuator HTTP port)
 # is set per role: DIRECTOR_HTTP_PORT (8080), WORKER_A_HTTP_PORT (8081), WORKER_B_HTTP_PORT (8082), CLIENT_HTTP_PORT
-# (8090). JAVA_OPTS goes to every java command line. Once the client runs, the script prints each role's PID, QUIC
-# port and Actuator URL, and a ready-made `kill -9 <pid>` line per worker.
+# (8090). The workers' QUIC addresses are WORKER_A_ADDR (127.0.0.1:62001) and WORKER_B_ADDR (127.0.0.1:62002).
+# JAVA_OPTS goes to every java command line. Once the client runs, the script prints each role's PID, QUIC port and
+# Actuator URL, and a ready-made `kill -9 <pid>` line per worker. Ctrl-C or SIGTERM, at any time (even while roles
+# are still starting), sends SIGTERM to every role started so far, waits for them to exit and ends the script.
 # TLS: this clone's development PKI in certs/ (nothing of it is committed) is created with certs/generate.sh on the
 # first run and kept after; export CONNECTION_SWAP_CERTS_DIR to use a PKI of your own instead.
 set -euo pipefail
@@ -51,15 +53,21 @@ for port in "$director_http" "$worker_a_http" "$worker_b_http" "$client_http"; d
   fi
 done
 
-pids=()
+# stop STATUS: SIGTERM to every role started so far (each background job is java itself), wait for them, then exit.
+# It exits rather than returns: a signal taken while the script is still starting roles must not let it go on to
+# start the rest. The roles come from the shell's job table, not from a list, so a role whose `&` ran just before the
+# signal is stopped too.
 stop() {
   trap - INT TERM
   echo "[run-local] stopping (workers drain first) ..."
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  local job
+  for job in $(jobs -p); do kill -TERM "$job" 2>/dev/null || true; done
   wait || true
   echo "[run-local] stopped"
+  exit "$1"
 }
-trap stop INT TERM
+trap 'stop 130' INT
+trap 'stop 143' TERM
 
 # start ROLE COLOR ENV... -- JAR : runs java in its own process with a prefixed, colored log
 start() {
@@ -71,15 +79,14 @@ start() {
   prefix=$(printf '\033[%sm%-9s\033[0m' "$color" "$role")
   # $! is java itself (env execs it), so the stop trap's SIGTERM reaches the JVM and a worker drains
   env "${env[@]}" java ${JAVA_OPTS:-} -jar "$1" > >(sed -u "s/^/$prefix /") 2>&1 &
-  pids+=($!)
   pid_of[$role]=$!
 }
 declare -A pid_of
 
 token_interval=${CONNECTION_SWAP_TOKEN_INTERVAL:-1s}
 director=${CONNECTION_SWAP_DIRECTOR_ADDR:-127.0.0.1:61000}
-worker_a_addr=127.0.0.1:62001
-worker_b_addr=127.0.0.1:62002
+worker_a_addr=${WORKER_A_ADDR:-127.0.0.1:62001}
+worker_b_addr=${WORKER_B_ADDR:-127.0.0.1:62002}
 start director 36 CONNECTION_SWAP_DIRECTOR_ADDR="$director" SERVER_PORT="$director_http" \
   -- director-service/target/director-service.jar
 start worker-a 32 CONNECTION_SWAP_WORKER_ADDR=$worker_a_addr CONNECTION_SWAP_WORKER_LABEL=worker-a \
@@ -94,7 +101,7 @@ health=http://127.0.0.1:$director_http/actuator/health
 if command -v curl >/dev/null; then
   echo "[run-local] waiting (up to 2 min) for the director to see two healthy workers ($health) ..."
   for _ in $(seq 1 240); do
-    if body=$(curl -fs "$health" 2>/dev/null) && [[ $body == *'"healthy":2'* ]]; then
+    if body=$(curl -fs --max-time 2 "$health" 2>/dev/null) && [[ $body == *'"healthy":2'* ]]; then
       break
     fi
     sleep 0.5

@@ -1,0 +1,146 @@
+package io.connectionswap.systemtest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.connectionswap.testsupport.net.LoopbackHttp;
+import io.connectionswap.testsupport.net.Ports;
+import io.connectionswap.testsupport.process.Launch;
+import io.connectionswap.testsupport.process.ManagedProcess;
+import io.connectionswap.testsupport.prometheus.PrometheusText;
+import io.connectionswap.testsupport.tls.RepositoryPki;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+
+/**
+ * The README's run command, {@code ./run-local.sh}, as a user runs it: the script itself in its own process, on free
+ * ports, starting the four roles from the built jars. A run comes up, swaps worker-a's stream to worker-b and stops on
+ * SIGTERM with every role gone; a SIGTERM while the script is still starting roles stops those it started and ends
+ * the script, rather than letting it go on to start the client (which then outlived the script and held its port).
+ *
+ * <p>Every java command line the script starts carries a marker of this test ({@code JAVA_OPTS}), so that a role the
+ * script left behind is found among all the machine's processes even after the script exited.
+ */
+class RunLocalIT {
+
+    private static final Duration START_DEADLINE = Duration.ofSeconds(120);
+    private static final Duration STOP_DEADLINE = Duration.ofSeconds(60);
+    private static final String WAITING_FOR_WORKERS = "[run-local] waiting (up to 2 min) for the director";
+
+    private final String marker = "-Dconnection-swap.run-local-it=" + UUID.randomUUID();
+    private final int directorHttp = Ports.freeTcpPort();
+    private final int clientHttp = Ports.freeTcpPort();
+    private ManagedProcess script;
+
+    @AfterEach
+    void stopWhatIsLeft() {
+        if (script != null) {
+            script.stop(STOP_DEADLINE);
+        }
+        rolesOfThisTest().forEach(ProcessHandle::destroyForcibly);
+    }
+
+    @Test
+    void aRunComesUpSwapsAndStopsWithEveryRole(TestInfo test) {
+        script = startScript(test, "3s");
+        await("the client's readiness on port " + clientHttp + " (as the README says, once both workers are healthy)")
+                .atMost(START_DEADLINE).pollInterval(Duration.ofMillis(250))
+                .until(() -> scriptLogOrFail().contains("[run-local] running;")
+                        && LoopbackHttp.getOk(clientHttp, "/actuator/health/readiness") != null);
+        assertThat(rolesOfThisTest()).as("director, worker-a, worker-b and the client, each with the marker")
+                .hasSize(4);
+
+        await("the client's first swap (worker-a turns DOWN 3 s after it first served)").atMost(START_DEADLINE)
+                .pollInterval(Duration.ofMillis(250))
+                .until(() -> clientMetrics().sum("connection_swap_client_swaps_total") >= 1);
+        PrometheusText client = clientMetrics();
+        assertThat(client.sum("connection_swap_client_sequence_errors_total"))
+                .as("no token lost or repeated across the swap").isZero();
+        assertThat(client.sum("connection_swap_client_reconnects_total")).as("one connection to the director")
+                .isZero();
+        assertThat(script.logText()).contains("requesting another worker", "asking client to retry on next worker");
+
+        stopAndExpectNothingLeft();
+        assertThat(LoopbackHttp.getOk(clientHttp, "/actuator/health")).as("the client's port is free again").isNull();
+    }
+
+    @Test
+    void aSignalWhileRolesStartStopsThoseStartedAndEndsTheScript(TestInfo test) {
+        script = startScript(test, "");
+        await("the script waiting for the workers' health (director and workers started, client not yet)")
+                .atMost(START_DEADLINE).pollInterval(Duration.ofMillis(50))
+                .until(() -> scriptLogOrFail().contains(WAITING_FOR_WORKERS));
+
+        stopAndExpectNothingLeft();
+        assertThat(script.logText()).as("the script ended where it was, without starting the client")
+                .doesNotContain("[run-local] running;");
+    }
+
+    private void stopAndExpectNothingLeft() {
+        script.sigterm();
+        assertThat(script.waitForExit(STOP_DEADLINE))
+                .as("the script ends within " + STOP_DEADLINE + " of SIGTERM; its log:\n" + script.logTail(40))
+                .isTrue();
+        assertThat(script.logText()).contains("[run-local] stopping", "[run-local] stopped");
+        assertThat(rolesOfThisTest()).as("roles still running after the script ended; its log:\n" + script.logTail(40))
+                .isEmpty();
+    }
+
+    private ManagedProcess startScript(TestInfo test, String workerAFailAfter) {
+        Path root = RepositoryPki.repositoryRoot();
+        RepositoryPki.certs();
+        Path log = root.resolve("system-tests/target/process-logs/RunLocalIT/"
+                + test.getTestMethod().orElseThrow().getName() + ".log");
+        try {
+            Files.createDirectories(log.getParent());
+            Files.deleteIfExists(log);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot prepare " + log, e);
+        }
+        Map<String, String> environment = new HashMap<>();
+        environment.put("JAVA_OPTS", "-Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 " + marker);
+        environment.put("DIRECTOR_HTTP_PORT", String.valueOf(directorHttp));
+        environment.put("WORKER_A_HTTP_PORT", String.valueOf(Ports.freeTcpPort()));
+        environment.put("WORKER_B_HTTP_PORT", String.valueOf(Ports.freeTcpPort()));
+        environment.put("CLIENT_HTTP_PORT", String.valueOf(clientHttp));
+        environment.put("CONNECTION_SWAP_DIRECTOR_ADDR", "127.0.0.1:" + Ports.freeUdpPort());
+        environment.put("WORKER_A_ADDR", "127.0.0.1:" + Ports.freeUdpPort());
+        environment.put("WORKER_B_ADDR", "127.0.0.1:" + Ports.freeUdpPort());
+        environment.put("WORKER_A_FAIL_AFTER", workerAFailAfter);
+        environment.put("CONNECTION_SWAP_TOKEN_INTERVAL", "100ms");
+        Launch launch = new Launch("run-local.sh", List.of("bash", root.resolve("run-local.sh").toString()),
+                environment, Launch.SERVICE_SETTINGS, root, log);
+        return new ManagedProcess(launch).start();
+    }
+
+    /** The script's log; fails at once when the script exited before the awaited line (it refused to start). */
+    private String scriptLogOrFail() {
+        String text = script.logText();
+        if (!script.isAlive()) {
+            throw new AssertionError("run-local.sh exited with " + script.process().exitValue() + ":\n"
+                    + script.logTail(40));
+        }
+        return text;
+    }
+
+    private PrometheusText clientMetrics() {
+        String body = LoopbackHttp.getOk(clientHttp, "/actuator/prometheus");
+        return PrometheusText.parse(body == null ? "" : body);
+    }
+
+    /** The java processes started by this test's script, found by the marker on their command lines. */
+    private List<ProcessHandle> rolesOfThisTest() {
+        return ProcessHandle.allProcesses().filter(ProcessHandle::isAlive)
+                .filter(process -> process.info().arguments().map(List::of).orElse(List.of()).contains(marker))
+                .toList();
+    }
+}
