@@ -14,7 +14,8 @@
 # (8090). The workers' QUIC addresses are WORKER_A_ADDR (127.0.0.1:62001) and WORKER_B_ADDR (127.0.0.1:62002).
 # JAVA_OPTS goes to every java command line. Once the client runs, the script prints each role's PID, QUIC port and
 # Actuator URL, and a ready-made `kill -9 <pid>` line per worker. Ctrl-C or SIGTERM, at any time (even while roles
-# are still starting), sends SIGTERM to every role started so far, waits for them to exit and ends the script.
+# are still starting), sends SIGTERM to every role started so far, waits for them to exit and ends the script. A role
+# that exits before the client starts (a port taken, a bad setting) ends the run too, with its name and status 1.
 # TLS: this clone's development PKI in certs/ (nothing of it is committed) is created with certs/generate.sh on the
 # first run and kept after; export CONNECTION_SWAP_CERTS_DIR to use a PKI of your own instead.
 set -euo pipefail
@@ -100,12 +101,27 @@ start worker-b 33 CONNECTION_SWAP_WORKER_ADDR=$worker_b_addr CONNECTION_SWAP_WOR
 health=http://127.0.0.1:$director_http/actuator/health
 if command -v curl >/dev/null; then
   echo "[run-local] waiting (up to 2 min) for the director to see two healthy workers ($health) ..."
+  healthy=false body=
   for _ in $(seq 1 240); do
+    # a role that exits meanwhile (a port taken, a bad setting) ends the run; its own log lines above say why
+    for role in "${!pid_of[@]}"; do
+      if ! kill -0 "${pid_of[$role]}" 2>/dev/null; then
+        status=0
+        wait "${pid_of[$role]}" || status=$?
+        echo "[run-local] $role exited with status $status while starting; its log above says why" >&2
+        stop 1
+      fi
+    done
     if body=$(curl -fs --max-time 2 "$health" 2>/dev/null) && [[ $body == *'"healthy":2'* ]]; then
+      healthy=true
       break
     fi
     sleep 0.5
   done
+  if ! $healthy; then
+    echo "[run-local] after 2 min the director does not see two healthy workers ($health answered:" \
+      "${body:-nothing}); starting the client anyway" >&2
+  fi
 fi
 start client 35 CONNECTION_SWAP_DIRECTOR_TARGET="$director" SERVER_PORT="$client_http" \
   CONNECTION_SWAP_CLIENT_CONCURRENCY="${CONNECTION_SWAP_CLIENT_CONCURRENCY:-2}" -- client-service/target/client-service.jar

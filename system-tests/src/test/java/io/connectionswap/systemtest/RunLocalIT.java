@@ -10,6 +10,8 @@ import io.connectionswap.testsupport.process.ManagedProcess;
 import io.connectionswap.testsupport.prometheus.PrometheusText;
 import io.connectionswap.testsupport.tls.RepositoryPki;
 import java.io.IOException;
+import java.net.DatagramSocket;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -25,7 +27,8 @@ import org.junit.jupiter.api.TestInfo;
  * The README's run command, {@code ./run-local.sh}, as a user runs it: the script itself in its own process, on free
  * ports, starting the four roles from the built jars. A run comes up, swaps worker-a's stream to worker-b and stops on
  * SIGTERM with every role gone; a SIGTERM while the script is still starting roles stops those it started and ends
- * the script, rather than letting it go on to start the client (which then outlived the script and held its port).
+ * the script, rather than letting it go on to start the client (which then outlived the script and held its port);
+ * a role that exits while the others start (here: its QUIC port is taken) ends the run with its name and status 1.
  *
  * <p>Every java command line the script starts carries a marker of this test ({@code JAVA_OPTS}), so that a role the
  * script left behind is found among all the machine's processes even after the script exited.
@@ -51,7 +54,7 @@ class RunLocalIT {
 
     @Test
     void aRunComesUpSwapsAndStopsWithEveryRole(TestInfo test) {
-        script = startScript(test, "3s");
+        script = startScript(test, Map.of("WORKER_A_FAIL_AFTER", "3s"));
         await("the client's readiness on port " + clientHttp + " (as the README says, once both workers are healthy)")
                 .atMost(START_DEADLINE).pollInterval(Duration.ofMillis(250))
                 .until(() -> scriptLogOrFail().contains("[run-local] running;")
@@ -75,7 +78,7 @@ class RunLocalIT {
 
     @Test
     void aSignalWhileRolesStartStopsThoseStartedAndEndsTheScript(TestInfo test) {
-        script = startScript(test, "");
+        script = startScript(test, Map.of("WORKER_A_FAIL_AFTER", ""));
         await("the script waiting for the workers' health (director and workers started, client not yet)")
                 .atMost(START_DEADLINE).pollInterval(Duration.ofMillis(50))
                 .until(() -> scriptLogOrFail().contains(WAITING_FOR_WORKERS));
@@ -83,6 +86,21 @@ class RunLocalIT {
         stopAndExpectNothingLeft();
         assertThat(script.logText()).as("the script ended where it was, without starting the client")
                 .doesNotContain("[run-local] running;");
+    }
+
+    @Test
+    void aRoleThatCannotStartEndsTheRunWithItsName(TestInfo test) throws IOException {
+        try (DatagramSocket taken = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
+            script = startScript(test, Map.of("WORKER_B_ADDR", "127.0.0.1:" + taken.getLocalPort()));
+            assertThat(script.waitForExit(START_DEADLINE))
+                    .as("the script ends once worker-b exits (its QUIC port is taken); its log:\n" + script.logTail(40))
+                    .isTrue();
+        }
+        assertThat(script.process().exitValue()).as("a failed run's exit status").isEqualTo(1);
+        assertThat(script.logText()).contains("[run-local] worker-b exited with status 1 while starting",
+                "[run-local] stopped").doesNotContain("[run-local] running;");
+        assertThat(rolesOfThisTest()).as("roles still running after the script ended; its log:\n" + script.logTail(40))
+                .isEmpty();
     }
 
     private void stopAndExpectNothingLeft() {
@@ -95,7 +113,8 @@ class RunLocalIT {
                 .isEmpty();
     }
 
-    private ManagedProcess startScript(TestInfo test, String workerAFailAfter) {
+    /** The script on free ports, worker-a failing after 15 s unless {@code settings} say otherwise. */
+    private ManagedProcess startScript(TestInfo test, Map<String, String> settings) {
         Path root = RepositoryPki.repositoryRoot();
         RepositoryPki.certs();
         Path log = root.resolve("system-tests/target/process-logs/RunLocalIT/"
@@ -115,8 +134,8 @@ class RunLocalIT {
         environment.put("CONNECTION_SWAP_DIRECTOR_ADDR", "127.0.0.1:" + Ports.freeUdpPort());
         environment.put("WORKER_A_ADDR", "127.0.0.1:" + Ports.freeUdpPort());
         environment.put("WORKER_B_ADDR", "127.0.0.1:" + Ports.freeUdpPort());
-        environment.put("WORKER_A_FAIL_AFTER", workerAFailAfter);
         environment.put("CONNECTION_SWAP_TOKEN_INTERVAL", "100ms");
+        environment.putAll(settings);
         Launch launch = new Launch("run-local.sh", List.of("bash", root.resolve("run-local.sh").toString()),
                 environment, Launch.SERVICE_SETTINGS, root, log);
         return new ManagedProcess(launch).start();
