@@ -55,13 +55,18 @@ for port in "$director_http" "$worker_a_http" "$worker_b_http" "$client_http"; d
 done
 
 # stop STATUS: SIGTERM to every role started so far (each background job is java itself), wait for them, then exit.
-# It exits rather than returns: a signal taken while the script is still starting roles must not let it go on to
-# start the rest. The roles come from the shell's job table, not from a list, so a role whose `&` ran just before the
-# signal is stopped too.
+# The client goes first and alone, so that it does not see its director go away and try to reconnect while it shuts
+# down; then the workers (they drain) and the director. It exits rather than returns: a signal taken while the script
+# is still starting roles must not let it go on to start the rest. The roles come from the shell's job table, not
+# from a list, so a role whose `&` ran just before the signal is stopped too.
 stop() {
   trap - INT TERM
-  echo "[run-local] stopping (workers drain first) ..."
+  echo "[run-local] stopping (the client, then the workers drain and the director stops) ..."
   local job
+  if [[ -n ${pid_of[client]:-} ]]; then
+    kill -TERM "${pid_of[client]}" 2>/dev/null || true
+    wait "${pid_of[client]}" 2>/dev/null || true
+  fi
   for job in $(jobs -p); do kill -TERM "$job" 2>/dev/null || true; done
   wait || true
   echo "[run-local] stopped"
@@ -127,7 +132,7 @@ start client 35 CONNECTION_SWAP_DIRECTOR_TARGET="$director" SERVER_PORT="$client
   CONNECTION_SWAP_CLIENT_CONCURRENCY="${CONNECTION_SWAP_CLIENT_CONCURRENCY:-2}" -- client-service/target/client-service.jar
 
 row() { printf '[run-local]   %-9s %-8s %-19s %s\n' "$@"; }
-echo "[run-local] running; Ctrl-C stops everything (workers drain first)"
+echo "[run-local] running; Ctrl-C stops everything (the client first, then the workers drain)"
 row role pid 'QUIC (UDP)' 'Actuator (HTTP)'
 row director "${pid_of[director]}" "$director" "http://127.0.0.1:$director_http/actuator/health"
 row worker-a "${pid_of[worker-a]}" "$worker_a_addr" "http://127.0.0.1:$worker_a_http/actuator/health"

@@ -74,6 +74,8 @@ class RunLocalIT {
 
         stopAndExpectNothingLeft();
         assertThat(LoopbackHttp.getOk(clientHttp, "/actuator/health")).as("the client's port is free again").isNull();
+        assertThat(script.logText()).as("the client stops before its director, so it never tries to reconnect")
+                .doesNotContain("lost connection to director", "cannot reach director (is it running?)");
     }
 
     @Test
@@ -108,6 +110,7 @@ class RunLocalIT {
         assertThat(script.waitForExit(STOP_DEADLINE))
                 .as("the script ends within " + STOP_DEADLINE + " of SIGTERM; its log:\n" + script.logTail(40))
                 .isTrue();
+        assertThat(script.process().exitValue()).as("the script's status after SIGTERM").isEqualTo(143);
         assertThat(script.logText()).contains("[run-local] stopping", "[run-local] stopped");
         assertThat(rolesOfThisTest()).as("roles still running after the script ended; its log:\n" + script.logTail(40))
                 .isEmpty();
@@ -141,12 +144,20 @@ class RunLocalIT {
         return new ManagedProcess(launch).start();
     }
 
-    /** The script's log; fails at once when the script exited before the awaited line (it refused to start). */
+    /**
+     * The script's log; fails at once when the script exited before the awaited line (it refused to start), or when it
+     * builds the jars: a build inside this one would rewrite the modules' target directories under the running tests.
+     */
     private String scriptLogOrFail() {
         String text = script.logText();
         if (!script.isAlive()) {
             throw new AssertionError("run-local.sh exited with " + script.process().exitValue() + ":\n"
                     + script.logTail(40));
+        }
+        if (text.contains("[run-local] building jars")) {
+            script.stop(STOP_DEADLINE);
+            throw new AssertionError("run-local.sh found a jar older than its sources and started a build; build the"
+                    + " service jars first (./mvnw install -DskipTests), then run this test");
         }
         return text;
     }
