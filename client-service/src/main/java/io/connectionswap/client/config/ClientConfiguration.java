@@ -14,7 +14,7 @@ import org.springframework.context.annotation.Configuration;
 @Configuration(proxyBeanMethods = false)
 public class ClientConfiguration {
 
-    @Bean(destroyMethod = "shutdownGracefully")
+    @Bean(destroyMethod = "shutdownPromptly")
     EventLoopGroup clientEventLoopGroup() {
         return QuicEventLoops.create("client-quic", 1);
     }

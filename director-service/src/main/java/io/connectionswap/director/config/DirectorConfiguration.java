@@ -23,7 +23,7 @@ public class DirectorConfiguration {
      * carries the client connections that reach its socket, their relay sessions and its own connections to every
      * worker, so a relayed frame never changes thread and needs no lock. The first also owns the worker registry.
      */
-    @Bean(destroyMethod = "shutdownGracefully")
+    @Bean(destroyMethod = "shutdownPromptly")
     EventLoopGroup directorEventLoopGroup(DirectorProperties properties) {
         // threads "routing-P-N": short enough for /proc/<pid>/task/*/comm (15 characters) to tell the loops apart
         return QuicEventLoops.create("routing", properties.routingLoopCount(), properties.transport(),

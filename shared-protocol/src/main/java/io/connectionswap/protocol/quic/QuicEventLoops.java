@@ -1,22 +1,23 @@
 package io.connectionswap.protocol.quic;
 
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
 
-/** Creates event loop groups with threads named after their role, e.g. {@code routing-1-1}. */
+/**
+ * Creates event loop groups with threads named after their role, e.g. {@code routing-1-1}; a role shuts its group down
+ * with {@link RoleEventLoopGroup#shutdownPromptly()}.
+ */
 public final class QuicEventLoops {
 
     private QuicEventLoops() {
     }
 
     /** A group of Java NIO loops. */
-    public static EventLoopGroup create(String name, int threads) {
+    public static RoleEventLoopGroup create(String name, int threads) {
         return create(name, threads, QuicTransport.NIO);
     }
 
     /** A group of loops of {@code transport}; sockets opened on it by this package take the same transport. */
-    public static EventLoopGroup create(String name, int threads, QuicTransport transport) {
+    public static RoleEventLoopGroup create(String name, int threads, QuicTransport transport) {
         return create(name, threads, transport, false);
     }
 
@@ -24,11 +25,10 @@ public final class QuicEventLoops {
      * A group of loops of {@code transport}; with {@code busyPoll} (epoll only) each loop polls its sockets without
      * sleeping: it takes a whole core, and a datagram is read without waking a sleeping thread first.
      */
-    public static EventLoopGroup create(String name, int threads, QuicTransport transport, boolean busyPoll) {
+    public static RoleEventLoopGroup create(String name, int threads, QuicTransport transport, boolean busyPoll) {
         if (threads <= 0) {
             throw new IllegalArgumentException("threads: " + threads + " (expected: > 0)");
         }
-        return new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory(name, true),
-                transport.ioHandlerFactory(busyPoll));
+        return new RoleEventLoopGroup(threads, new DefaultThreadFactory(name, true), transport.ioHandlerFactory(busyPoll));
     }
 }

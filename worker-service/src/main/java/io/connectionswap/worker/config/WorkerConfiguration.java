@@ -47,7 +47,7 @@ public class WorkerConfiguration {
         return new QuicConnections();
     }
 
-    @Bean(destroyMethod = "shutdownGracefully")
+    @Bean(destroyMethod = "shutdownPromptly")
     EventLoopGroup workerEventLoop(WorkerProperties properties) {
         return QuicEventLoops.create("worker-quic", properties.eventLoopThreads());
     }
