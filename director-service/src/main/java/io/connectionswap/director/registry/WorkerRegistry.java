@@ -431,8 +431,10 @@ public final class WorkerRegistry {
         boolean first = backoff.attempts() == 0;
         boolean wasCapped = backoff.capped();
         Duration retryDelay = backoff.next();
-        if (first || !wasCapped && backoff.capped()) {
-            // the first failure, and the moment retries reach their slowest pace; the rest at DEBUG
+        boolean draining = worker.state() == WorkerState.DRAINING;
+        if (!draining && (first || !wasCapped && backoff.capped())) {
+            // the first failure, and the moment retries reach their slowest pace; the rest at DEBUG. A worker that said
+            // it drains is expected to go away (it is still dialled, in case it comes back at the same address)
             LogLine.warn(log).field("worker.addr", worker.address()).field("worker.label", worker.label())
                     .field("retry.in", retryDelay).quoted("problem", problem).log("cannot connect to worker");
         } else {

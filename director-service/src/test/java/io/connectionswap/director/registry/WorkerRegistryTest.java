@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import ch.qos.logback.classic.Level;
 import io.connectionswap.director.config.DirectorProperties;
 import io.connectionswap.director.config.TestDirectorProperties;
 import io.connectionswap.director.config.HealthProperties;
@@ -153,6 +154,35 @@ class WorkerRegistryTest {
                     .noneSatisfy(event -> assertThat(event.getFormattedMessage()).contains("cannot connect to worker"));
         }
         assertThat(connector.attempts.get()).as("no redial").isEqualTo(attempts);
+    }
+
+    @Test
+    void aDrainingWorkerThatGoesAwayIsDialledAgainWithoutAWarning() {
+        WorkerEndpoint worker = healthy("worker-a", 62001);
+        connector.holdConnects = true;
+        CapturedLogs logs = CapturedLogs.of(WorkerRegistry.class);
+        logs.logger().setLevel(Level.DEBUG); // to see the redial's line, wherever it goes
+        try (logs) {
+            onLoop(() -> {
+                registry.drain(worker, "shutdown"); // its DRAIN message, then it closes its server and exits
+                connector.connections.get("worker-a").lose("worker closed its server");
+                return null;
+            });
+            await().atMost(Duration.ofSeconds(5)).until(() -> connector.pending.size() == 1);
+            int attempts = connector.attempts.get();
+            onLoop(() -> connector.pending.remove().setFailure(new IllegalStateException("connection refused")));
+            await().atMost(Duration.ofSeconds(5)).until(() -> connector.attempts.get() > attempts);
+
+            assertThat(logs.events()).as("the redial that failed, logged").anySatisfy(event -> {
+                assertThat(event.getFormattedMessage()).contains("cannot connect to worker");
+                assertThat(event.getLevel()).as("a worker that said it drains is expected to go away")
+                        .isEqualTo(Level.DEBUG);
+            });
+            assertThat(logs.events()).noneSatisfy(event -> assertThat(event.getLevel()).isEqualTo(Level.WARN));
+        } finally {
+            logs.logger().setLevel(null);
+        }
+        assertThat(worker.state()).isEqualTo(WorkerState.DRAINING);
     }
 
     @Test
