@@ -54,6 +54,8 @@ for port in "$director_http" "$worker_a_http" "$worker_b_http" "$client_http"; d
   fi
 done
 
+declare -A pid_of   # role -> PID of its java, for stop() and the table printed once the client runs
+
 # stop STATUS: SIGTERM to every role started so far (each background job is java itself), wait for them, then exit.
 # The client goes first and alone, so that it does not see its director go away and try to reconnect while it shuts
 # down; then the workers (they drain) and the director. It exits rather than returns: a signal taken while the script
@@ -87,7 +89,6 @@ start() {
   env "${env[@]}" java ${JAVA_OPTS:-} -jar "$1" > >(sed -u "s/^/$prefix /") 2>&1 &
   pid_of[$role]=$!
 }
-declare -A pid_of
 
 token_interval=${CONNECTION_SWAP_TOKEN_INTERVAL:-1s}
 director=${CONNECTION_SWAP_DIRECTOR_ADDR:-127.0.0.1:61000}

@@ -6,6 +6,7 @@ import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.SamplingParameters;
 import io.connectionswap.protocol.quic.HostPort;
 import io.connectionswap.protocol.quic.QuicEventLoops;
+import io.connectionswap.protocol.quic.RoleEventLoopGroup;
 import io.connectionswap.protocol.quic.QuicSettings;
 import io.connectionswap.protocol.tls.CertificateDirectory;
 import io.connectionswap.protocol.tls.TlsContexts;
@@ -58,8 +59,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class SwapClient implements AutoCloseable {
 
     private final Builder config;
-    private final EventLoopGroup group;
-    private final boolean ownsGroup;
+    /** The group this client made for itself and shuts down on close; null when the builder gave one. */
+    private final RoleEventLoopGroup ownGroup;
     private final EventLoop eventLoop;
     private final ClientLoop loop;
     private final DirectorLink link;
@@ -69,9 +70,8 @@ public final class SwapClient implements AutoCloseable {
 
     private SwapClient(Builder builder) {
         this.config = builder;
-        this.ownsGroup = builder.group == null;
-        this.group = ownsGroup ? QuicEventLoops.create("swap-client-quic", 1) : builder.group;
-        this.eventLoop = group.next();
+        this.ownGroup = builder.group == null ? QuicEventLoops.create("swap-client-quic", 1) : null;
+        this.eventLoop = (ownGroup != null ? ownGroup : builder.group).next();
         this.loop = ClientLoop.of(eventLoop);
         this.link = new DirectorLink(new DirectorLink.Settings(builder.directors, builder.directorTlsName,
                 builder.quic, builder.retryBackoff, builder.retryBackoffMax, builder.heartbeatInterval,
@@ -204,8 +204,8 @@ public final class SwapClient implements AutoCloseable {
             }
         }
         link.stop();
-        if (ownsGroup) {
-            group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        if (ownGroup != null) {
+            ownGroup.shutdownPromptly().awaitUninterruptibly(5, TimeUnit.SECONDS);
         }
     }
 

@@ -3,6 +3,8 @@ package io.connectionswap.systemtest;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.connectionswap.systemtest.support.ProcessCluster;
+import io.connectionswap.systemtest.support.ServiceProcess;
 import io.connectionswap.testsupport.net.LoopbackHttp;
 import io.connectionswap.testsupport.net.Ports;
 import io.connectionswap.testsupport.process.Launch;
@@ -12,7 +14,6 @@ import io.connectionswap.testsupport.tls.RepositoryPki;
 import java.io.IOException;
 import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -94,9 +95,11 @@ class RunLocalIT {
     void aRoleThatCannotStartEndsTheRunWithItsName(TestInfo test) throws IOException {
         try (DatagramSocket taken = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
             script = startScript(test, Map.of("WORKER_B_ADDR", "127.0.0.1:" + taken.getLocalPort()));
-            assertThat(script.waitForExit(START_DEADLINE))
-                    .as("the script ends once worker-b exits (its QUIC port is taken); its log:\n" + script.logTail(40))
-                    .isTrue();
+            await("the script's end once worker-b exits (its QUIC port is taken)").atMost(START_DEADLINE)
+                    .pollInterval(Duration.ofMillis(250)).until(() -> {
+                        failOnBuild(script.logText());
+                        return !script.isAlive();
+                    });
         }
         assertThat(script.process().exitValue()).as("a failed run's exit status").isEqualTo(1);
         assertThat(script.logText()).contains("[run-local] worker-b exited with status 1 while starting",
@@ -118,18 +121,12 @@ class RunLocalIT {
 
     /** The script on free ports, worker-a failing after 15 s unless {@code settings} say otherwise. */
     private ManagedProcess startScript(TestInfo test, Map<String, String> settings) {
-        Path root = RepositoryPki.repositoryRoot();
+        Path root = ProcessCluster.repositoryRoot();
         RepositoryPki.certs();
-        Path log = root.resolve("system-tests/target/process-logs/RunLocalIT/"
-                + test.getTestMethod().orElseThrow().getName() + ".log");
-        try {
-            Files.createDirectories(log.getParent());
-            Files.deleteIfExists(log);
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot prepare " + log, e);
-        }
+        Path log = ProcessCluster.freshLogDirectory("RunLocalIT/" + test.getTestMethod().orElseThrow().getName())
+                .resolve("run-local.log");
         Map<String, String> environment = new HashMap<>();
-        environment.put("JAVA_OPTS", "-Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 " + marker);
+        environment.put("JAVA_OPTS", String.join(" ", ServiceProcess.JVM_OPTIONS) + " " + marker);
         environment.put("DIRECTOR_HTTP_PORT", String.valueOf(directorHttp));
         environment.put("WORKER_A_HTTP_PORT", String.valueOf(Ports.freeTcpPort()));
         environment.put("WORKER_B_HTTP_PORT", String.valueOf(Ports.freeTcpPort()));
@@ -146,7 +143,8 @@ class RunLocalIT {
 
     /**
      * The script's log; fails at once when the script exited before the awaited line (it refused to start), or when it
-     * builds the jars: a build inside this one would rewrite the modules' target directories under the running tests.
+     * builds the jars: a build inside this one would rewrite the modules' target directories under the running tests
+     * (the test's {@code @AfterEach} then stops it).
      */
     private String scriptLogOrFail() {
         String text = script.logText();
@@ -154,12 +152,15 @@ class RunLocalIT {
             throw new AssertionError("run-local.sh exited with " + script.process().exitValue() + ":\n"
                     + script.logTail(40));
         }
-        if (text.contains("[run-local] building jars")) {
-            script.stop(STOP_DEADLINE);
+        failOnBuild(text);
+        return text;
+    }
+
+    private static void failOnBuild(String scriptLog) {
+        if (scriptLog.contains("[run-local] building jars")) {
             throw new AssertionError("run-local.sh found a jar older than its sources and started a build; build the"
                     + " service jars first (./mvnw install -DskipTests), then run this test");
         }
-        return text;
     }
 
     private PrometheusText clientMetrics() {

@@ -39,7 +39,20 @@ public final class ProcessCluster implements AutoCloseable {
     private ServiceProcess director;
 
     public ProcessCluster(String testName, String tokenInterval) {
-        this.logs = root.resolve("system-tests/target/process-logs/" + testName);
+        this.logs = freshLogDirectory(testName);
+        common.put("CONNECTION_SWAP_TOKEN_INTERVAL", tokenInterval);
+        // this clone's development PKI (created with certs/generate.sh when missing); a test may pass another
+        common.put("CONNECTION_SWAP_CERTS_DIR", RepositoryPki.certs().toString());
+        common.put("CONNECTION_SWAP_DIRECTOR_TARGET", directorTargets());
+        common.put("LOGGING_LEVEL_IO_CONNECTIONSWAP_WORKER_TOKENS", "WARN");
+    }
+
+    /**
+     * {@code system-tests/target/process-logs/<testName>}, created, and emptied of an earlier run's logs: where the
+     * processes of one test write theirs.
+     */
+    public static Path freshLogDirectory(String testName) {
+        Path logs = repositoryRoot().resolve("system-tests/target/process-logs/" + testName);
         try {
             Files.createDirectories(logs);
             try (var old = Files.list(logs)) {
@@ -50,21 +63,12 @@ public final class ProcessCluster implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        common.put("CONNECTION_SWAP_TOKEN_INTERVAL", tokenInterval);
-        // this clone's development PKI (created with certs/generate.sh when missing); a test may pass another
-        common.put("CONNECTION_SWAP_CERTS_DIR", RepositoryPki.certs().toString());
-        common.put("CONNECTION_SWAP_DIRECTOR_TARGET", directorTargets());
-        common.put("LOGGING_LEVEL_IO_CONNECTIONSWAP_WORKER_TOKENS", "WARN");
+        return logs;
     }
 
     /** Where the jars are: the repository root, found upwards from the working directory. */
     public static Path repositoryRoot() {
-        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-            if (Files.exists(dir.resolve("director-service/pom.xml")) && Files.exists(dir.resolve("certs/generate.sh"))) {
-                return dir;
-            }
-        }
-        throw new IllegalStateException("repository root not found above " + Path.of("").toAbsolutePath());
+        return RepositoryPki.repositoryRoot();
     }
 
     /** Plans one more director replica (call before starting anything): workers and client get every address. */

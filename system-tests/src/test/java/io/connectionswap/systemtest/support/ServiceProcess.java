@@ -18,7 +18,7 @@ import java.util.Map;
 public final class ServiceProcess extends ManagedProcess {
 
     /** Small heaps and a quick JIT (five JVMs share two cores), and every buffer leak reported. */
-    private static final List<String> JVM_OPTIONS = List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+    public static final List<String> JVM_OPTIONS = List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
             "-Dio.netty.leakDetection.level=paranoid");
 
     private final int httpPort;
