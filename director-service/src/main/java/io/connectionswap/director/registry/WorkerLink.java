@@ -145,15 +145,19 @@ final class WorkerLink implements WorkerConnection {
             return;
         }
         WorkerLink link = new WorkerLink(connected, tokens != null);
-        for (QuicChannel connection : connected) {
+        HeartbeatTurns turns = HeartbeatTurns.of(heartbeatInterval, heartbeatTimeout, connected.size());
+        for (int i = 0; i < connected.size(); i++) {
+            QuicChannel connection = connected.get(i);
             connection.closeFuture().addListener(closed -> loop.execute(() -> link.connectionClosed(onLost)));
             // each connection its own heartbeat: it watches that connection, and keeps it from the idle timeout while
-            // it carries no stream
+            // it carries no stream; the connections take turns, so the worker gets one every interval, not one per
+            // connection (each costs both routing loops a wake-up, a send, a receive and an acknowledgement)
+            Duration offset = turns.offset(i);
             connection.createStream(QuicStreamType.BIDIRECTIONAL, new ChannelInitializer<QuicStreamChannel>() {
                 @Override
                 protected void initChannel(QuicStreamChannel stream) {
-                    StreamPipelines.messages(stream, frameLimits, Heartbeats.sender(heartbeatInterval,
-                            heartbeatTimeout, () -> link.close("no heartbeat echo for " + heartbeatTimeout), onEcho));
+                    StreamPipelines.messages(stream, frameLimits, Heartbeats.sender(turns.period(), offset,
+                            turns.timeout(), () -> link.close("no heartbeat echo for " + turns.timeout()), onEcho));
                     stream.pipeline().addLast(new BrokenStreamLosesLink(connection, link));
                 }
             });

@@ -50,6 +50,8 @@ class WorkerLinkTest {
 
     private static final Duration DEADLINE = Duration.ofSeconds(20);
     private static final Duration NO_ECHO_NEEDED = Duration.ofMinutes(5);
+    /** A HEARTBEAT frame: type, length, the sender's nanoTime. */
+    private static final int HEARTBEAT_FRAME_BYTES = 1 + Integer.BYTES + Long.BYTES;
     /** Connections with no packet for a second close: only heartbeats keep a connection without streams open. */
     private static final QuicSettings SHORT_IDLE = new QuicSettings(Duration.ofSeconds(1), 64L << 20, 1L << 20, 1000,
             FrameLimits.DEFAULTS);
@@ -62,6 +64,8 @@ class WorkerLinkTest {
     private final List<QuicChannel> workerSideConnections = new CopyOnWriteArrayList<>();
     /** The type of the first frame of each stream the stand-in worker read one from (the type byte comes first). */
     private final Map<QuicStreamChannel, FrameType> firstFrames = new ConcurrentHashMap<>();
+    /** Bytes of the heartbeat streams the stand-in worker read, by connection (it echoes nothing). */
+    private final Map<QuicChannel, AtomicInteger> heartbeatBytesByConnection = new ConcurrentHashMap<>();
     /** Whether the stand-in worker closes (FIN) a stream that opens with TOKEN_STREAM. */
     private volatile boolean closeTokenStreams;
     private QuicServerEndpoint worker;
@@ -93,6 +97,10 @@ class WorkerLinkTest {
                                     if (type == FrameType.TOKEN_STREAM && closeTokenStreams) {
                                         ctx.close();
                                     }
+                                }
+                                if (msg instanceof ByteBuf bytes && firstFrames.get(stream) == FrameType.HEARTBEAT) {
+                                    heartbeatBytesByConnection.computeIfAbsent(stream.parent(),
+                                            c -> new AtomicInteger()).addAndGet(bytes.readableBytes());
                                 }
                                 ReferenceCountUtil.release(msg);
                             }
@@ -183,6 +191,24 @@ class WorkerLinkTest {
         await("the link stays up three idle timeouts long").during(Duration.ofSeconds(3)).atMost(DEADLINE)
                 .until(link::isUp);
         assertThat(lost).isEmpty();
+    }
+
+    @Test
+    void theConnectionsTakeTurnsSoTheWorkerGetsOneHeartbeatPerIntervalNotOnePerConnection() throws Exception {
+        long start = System.nanoTime();
+        connect(worker.localAddress().getPort(), 4, reason -> { });
+
+        await("every connection sent five heartbeats").atMost(DEADLINE).until(() ->
+                heartbeatBytesByConnection.size() == 4 && heartbeatBytesByConnection.values().stream()
+                        .allMatch(bytes -> bytes.get() >= 5 * HEARTBEAT_FRAME_BYTES));
+        long intervalsSinceStart = Duration.ofNanos(System.nanoTime() - start).toMillis() / 100;
+        int heartbeats = heartbeatBytesByConnection.values().stream().mapToInt(AtomicInteger::get).sum()
+                / HEARTBEAT_FRAME_BYTES;
+
+        // the first heartbeat of each connection goes at once, then one per interval for the link; a connection of
+        // its own per interval would have sent about 4 x 5 within 5 intervals. Scheduling only ever delays a
+        // heartbeat, so the bound holds however slow the machine (one more per connection: the tick that is due)
+        assertThat(heartbeats).isLessThanOrEqualTo((int) (4 + intervalsSinceStart + 4));
     }
 
     @Test

@@ -22,17 +22,21 @@ import java.util.function.LongConsumer;
 public final class Heartbeats extends ChannelInboundHandlerAdapter {
 
     private final Duration interval;
+    /** When the second heartbeat goes, after the first (sent at once); the rest follow every interval. */
+    private final Duration offset;
     private final Duration timeout;
     private final Runnable onTimeout;
     private final LongConsumer onEcho;
     private ScheduledFuture<?> task;
+    private ScheduledFuture<?> first;
     private long lastEchoNanos;
     private long lastTickNanos;
     /** The answering side's heartbeat that came while the stream could not take its echo: sent when it can. */
     private Heartbeat owedEcho;
 
-    private Heartbeats(Duration interval, Duration timeout, Runnable onTimeout, LongConsumer onEcho) {
+    private Heartbeats(Duration interval, Duration offset, Duration timeout, Runnable onTimeout, LongConsumer onEcho) {
         this.interval = interval;
+        this.offset = offset;
         this.timeout = timeout;
         this.onTimeout = onTimeout;
         this.onEcho = onEcho;
@@ -48,6 +52,21 @@ public final class Heartbeats extends ChannelInboundHandlerAdapter {
      * every echo read (on the stream's event loop): proof that the peer's event loop runs.
      */
     public static Heartbeats sender(Duration interval, Duration timeout, Runnable onTimeout, LongConsumer onEcho) {
+        return sender(interval, interval, timeout, onTimeout, onEcho);
+    }
+
+    /**
+     * As {@link #sender(Duration, Duration, Runnable, LongConsumer)}, with the second heartbeat {@code offset} after
+     * the first (0 < offset <= interval) and the rest every interval from there: several connections to one peer
+     * that take turns (each its own offset) give the peer one heartbeat per {@code interval / count}, as one
+     * connection would, for the cost of one.
+     */
+    public static Heartbeats sender(Duration interval, Duration offset, Duration timeout, Runnable onTimeout,
+                                    LongConsumer onEcho) {
+        if (offset.isZero() || offset.isNegative() || offset.compareTo(interval) > 0) {
+            throw new IllegalArgumentException("heartbeat offset " + offset + " (expected: 0 < offset <= interval "
+                    + interval + ")");
+        }
         if (interval.isZero() || interval.isNegative() || timeout.compareTo(interval) <= 0) {
             throw new IllegalArgumentException("heartbeat interval " + interval + " and timeout " + timeout
                     + " (expected: 0 < interval < timeout)");
@@ -55,12 +74,12 @@ public final class Heartbeats extends ChannelInboundHandlerAdapter {
         if (onTimeout == null || onEcho == null) {
             throw new IllegalArgumentException("onTimeout and onEcho are required");
         }
-        return new Heartbeats(interval, timeout, onTimeout, onEcho);
+        return new Heartbeats(interval, offset, timeout, onTimeout, onEcho);
     }
 
     /** The side that echoes heartbeats. */
     public static Heartbeats responder() {
-        return new Heartbeats(null, null, null, null);
+        return new Heartbeats(null, null, null, null, null);
     }
 
     @Override
@@ -85,10 +104,11 @@ public final class Heartbeats extends ChannelInboundHandlerAdapter {
         lastEchoNanos = System.nanoTime();
         lastTickNanos = lastEchoNanos;
         Channel channel = ctx.channel();
-        long periodNanos = interval.toNanos();
         // the first heartbeat goes at once: it opens the stream on the wire, so the peer knows the control stream
         // from the start (the director sends GOAWAY on it)
-        task = ctx.executor().scheduleAtFixedRate(() -> tick(channel), 0, periodNanos, TimeUnit.NANOSECONDS);
+        first = ctx.executor().schedule(() -> tick(channel), 0, TimeUnit.NANOSECONDS);
+        task = ctx.executor().scheduleAtFixedRate(() -> tick(channel), offset.toNanos(), interval.toNanos(),
+                TimeUnit.NANOSECONDS);
     }
 
     private void tick(Channel channel) {
@@ -150,6 +170,10 @@ public final class Heartbeats extends ChannelInboundHandlerAdapter {
     }
 
     private void stop() {
+        if (first != null) {
+            first.cancel(false);
+            first = null;
+        }
         if (task != null) {
             task.cancel(false);
             task = null;

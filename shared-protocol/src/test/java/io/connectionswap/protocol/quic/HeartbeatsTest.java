@@ -2,8 +2,14 @@ package io.connectionswap.protocol.quic;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import io.connectionswap.protocol.message.Heartbeat;
 import io.netty.channel.embedded.EmbeddedChannel;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 class HeartbeatsTest {
@@ -59,5 +65,53 @@ class HeartbeatsTest {
 
         assertThat((Object) stream.readInbound()).isEqualTo("not a heartbeat");
         assertThat((Object) stream.readOutbound()).isNull();
+    }
+
+    @Test
+    void senderSendsTheFirstHeartbeatAtOnceThenOneEveryInterval() {
+        EmbeddedChannel stream = frozenSender(Duration.ofMillis(400), Duration.ofMillis(400));
+
+        assertThat(sentAtMillis(stream, 1300)).containsExactly(0L, 400L, 800L, 1200L);
+    }
+
+    @Test
+    void senderWithAnOffsetSendsTheSecondHeartbeatAtTheOffsetThenEveryInterval() {
+        EmbeddedChannel stream = frozenSender(Duration.ofMillis(400), Duration.ofMillis(100));
+
+        assertThat(sentAtMillis(stream, 1300)).containsExactly(0L, 100L, 500L, 900L, 1300L);
+    }
+
+    @Test
+    void senderRefusesAnOffsetOutsideTheInterval() {
+        Runnable none = () -> { };
+        assertThatThrownBy(() -> Heartbeats.sender(Duration.ofMillis(100), Duration.ZERO, Duration.ofSeconds(1), none,
+                nanos -> { })).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("offset");
+        assertThatThrownBy(() -> Heartbeats.sender(Duration.ofMillis(100), Duration.ofMillis(101),
+                Duration.ofSeconds(1), none, nanos -> { })).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("offset");
+    }
+
+    /** A sender on a stream whose scheduled tasks run only as the test moves its clock (the echo timeout is far). */
+    private static EmbeddedChannel frozenSender(Duration interval, Duration offset) {
+        EmbeddedChannel stream = new EmbeddedChannel();
+        stream.freezeTime();
+        stream.pipeline().addLast(Heartbeats.sender(interval, offset, Duration.ofHours(1), () -> { }, nanos -> { }));
+        return stream;
+    }
+
+    /** Moves the stream's clock to {@code untilMillis} in 50 ms steps; returns when each heartbeat went out. */
+    private static List<Long> sentAtMillis(EmbeddedChannel stream, long untilMillis) {
+        List<Long> sent = new ArrayList<>();
+        for (long now = 0; now <= untilMillis; now += 50) {
+            if (now > 0) {
+                stream.advanceTimeBy(50, TimeUnit.MILLISECONDS);
+            }
+            stream.runScheduledPendingTasks();
+            for (Object out = stream.readOutbound(); out != null; out = stream.readOutbound()) {
+                assertThat(out).isInstanceOf(Heartbeat.class);
+                sent.add(now);
+            }
+        }
+        return sent;
     }
 }
