@@ -13,8 +13,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param addr                   UDP address of the QUIC server ({@code CONNECTION_SWAP_DIRECTOR_ADDR})
  * @param id                     name of this director in logs and acks (default: host name)
  * @param workerTlsName          name the director verifies on worker certificates; blank: the host it dials
- * @param linkHeartbeatInterval  heartbeat to each worker; the worker's link connections take turns, each sending one
- *                               every (connections × interval), at most half the timeout ({@code HeartbeatTurns})
+ * @param linkHeartbeatInterval  heartbeat to each worker from each routing loop; a loop's connections to the worker
+ *                               take turns, each sending one every (connections × interval), at most half the timeout
+ *                               ({@code HeartbeatTurns})
  * @param linkHeartbeatTimeout   a worker connection with no echo for this long is lost (swap reason connection_lost);
  *                               a connection that takes turns gets what its longer period adds
  * @param stallFactor            a stream of a fixed-pace worker is stalled after this many token intervals without a

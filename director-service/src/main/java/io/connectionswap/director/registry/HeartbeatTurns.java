@@ -3,11 +3,12 @@ package io.connectionswap.director.registry;
 import java.time.Duration;
 
 /**
- * How the connections of one worker link take turns at the link heartbeat. The worker as a whole gets a heartbeat
- * every {@code interval} (what the hang rule and a dead worker's ICMP answer need), each of its {@code count}
- * connections one every {@code period} = count × interval, at its own offset. Before, every connection sent one
- * every interval: at idle that was most of the routing loops' work, and it grew with workers × connections (bench
- * README, "Idle cost: the link heartbeats take turns").
+ * How the connections of one worker link on one routing loop take turns at the link heartbeat. The loop sends the
+ * worker a heartbeat every {@code interval} (what the hang rule and a dead worker's ICMP answer need; an echo read on
+ * any loop is a sign of life), each of its {@code count} connections one every {@code period} = count × interval, at
+ * its own offset. Before, every connection sent one every interval, those of one loop at the same moment: they told
+ * nothing more than one, and at idle they were most of the routing loops' work, growing with workers × connections
+ * (bench README, "Idle cost: the link heartbeats take turns").
  *
  * <p>The period is at most half the echo timeout, so a connection still gets two heartbeats within it. Each
  * connection's timeout grows by what its period adds to the interval ({@code timeout + period - interval}): an echo
@@ -15,7 +16,7 @@ import java.time.Duration;
  *
  * @param period  each connection's heartbeat interval
  * @param timeout each connection's echo timeout
- * @param count   connections of the link
+ * @param count   connections of the link on one routing loop
  */
 record HeartbeatTurns(Duration period, Duration timeout, int count) {
 

@@ -145,27 +145,36 @@ final class WorkerLink implements WorkerConnection {
             return;
         }
         WorkerLink link = new WorkerLink(connected, tokens != null);
-        HeartbeatTurns turns = HeartbeatTurns.of(heartbeatInterval, heartbeatTimeout, connected.size());
-        for (int i = 0; i < connected.size(); i++) {
-            QuicChannel connection = connected.get(i);
-            connection.closeFuture().addListener(closed -> loop.execute(() -> link.connectionClosed(onLost)));
+        for (LoopShare share : link.shares) {
             // each connection its own heartbeat: it watches that connection, and keeps it from the idle timeout while
-            // it carries no stream; the connections take turns, so the worker gets one every interval, not one per
-            // connection (each costs both routing loops a wake-up, a send, a receive and an acknowledgement)
-            Duration offset = turns.offset(i);
-            connection.createStream(QuicStreamType.BIDIRECTIONAL, new ChannelInitializer<QuicStreamChannel>() {
-                @Override
-                protected void initChannel(QuicStreamChannel stream) {
-                    StreamPipelines.messages(stream, frameLimits, Heartbeats.sender(turns.period(), offset,
-                            turns.timeout(), () -> link.close("no heartbeat echo for " + turns.timeout()), onEcho));
-                    stream.pipeline().addLast(new BrokenStreamLosesLink(connection, link));
+            // it carries no stream. The connections of one routing loop take turns, so each loop still hears from the
+            // worker every interval (an echo read on either loop is a sign of life, and one loop may be busy) while
+            // sending one heartbeat per interval instead of one per connection: the ones sent at the same moment on
+            // one loop told nothing more, and each cost a wake-up, a send, a receive and an acknowledgement
+            HeartbeatTurns turns = HeartbeatTurns.of(heartbeatInterval, heartbeatTimeout, share.connections.size());
+            for (int i = 0; i < share.connections.size(); i++) {
+                QuicChannel connection = share.connections.get(i);
+                connection.closeFuture().addListener(closed -> loop.execute(() -> link.connectionClosed(onLost)));
+                openHeartbeatStream(connection, link, frameLimits, turns, turns.offset(i), onEcho);
+                if (tokens != null) {
+                    openTokenStream(connection, link, frameLimits, tokens);
                 }
-            });
-            if (tokens != null) {
-                openTokenStream(connection, link, frameLimits, tokens);
             }
         }
         result.setSuccess(link);
+    }
+
+    /** Opens {@code connection}'s heartbeat stream, its turn {@code offset} into the {@code turns} period. */
+    private static void openHeartbeatStream(QuicChannel connection, WorkerLink link, FrameLimits frameLimits,
+                                            HeartbeatTurns turns, Duration offset, LongConsumer onEcho) {
+        connection.createStream(QuicStreamType.BIDIRECTIONAL, new ChannelInitializer<QuicStreamChannel>() {
+            @Override
+            protected void initChannel(QuicStreamChannel stream) {
+                StreamPipelines.messages(stream, frameLimits, Heartbeats.sender(turns.period(), offset,
+                        turns.timeout(), () -> link.close("no heartbeat echo for " + turns.timeout()), onEcho));
+                stream.pipeline().addLast(new BrokenStreamLosesLink(connection, link));
+            }
+        });
     }
 
     /**

@@ -194,21 +194,42 @@ class WorkerLinkTest {
     }
 
     @Test
-    void theConnectionsTakeTurnsSoTheWorkerGetsOneHeartbeatPerIntervalNotOnePerConnection() throws Exception {
+    void theConnectionsOfOneLoopTakeTurnsSoTheWorkerGetsOneHeartbeatPerIntervalNotOnePerConnection() throws Exception {
         long start = System.nanoTime();
         connect(worker.localAddress().getPort(), 4, reason -> { });
 
-        await("every connection sent five heartbeats").atMost(DEADLINE).until(() ->
-                heartbeatBytesByConnection.size() == 4 && heartbeatBytesByConnection.values().stream()
-                        .allMatch(bytes -> bytes.get() >= 5 * HEARTBEAT_FRAME_BYTES));
+        int heartbeats = awaitFiveHeartbeatsOnEachOf(4);
         long intervalsSinceStart = Duration.ofNanos(System.nanoTime() - start).toMillis() / 100;
-        int heartbeats = heartbeatBytesByConnection.values().stream().mapToInt(AtomicInteger::get).sum()
-                / HEARTBEAT_FRAME_BYTES;
 
-        // the first heartbeat of each connection goes at once, then one per interval for the link; a connection of
-        // its own per interval would have sent about 4 x 5 within 5 intervals. Scheduling only ever delays a
-        // heartbeat, so the bound holds however slow the machine (one more per connection: the tick that is due)
+        // the first heartbeat of each connection goes at once, then one per interval from the one routing loop; a
+        // heartbeat per connection per interval would have sent about 4 x 5 within 5 intervals. Scheduling only ever
+        // delays a heartbeat, so the bound holds however slow the machine (one more per connection: the tick that is
+        // due)
         assertThat(heartbeats).isLessThanOrEqualTo((int) (4 + intervalsSinceStart + 4));
+    }
+
+    @Test
+    void withTwoRoutingLoopsTheConnectionsOfEachLoopTakeTurns() throws Exception {
+        EventLoopGroup routing = QuicEventLoops.create("test-routing", 2);
+        try {
+            List<EventLoop> loops = List.of(routing.next(), routing.next());
+            List<QuicConnector> connectors = loops.stream()
+                    .map(loop -> new QuicConnector(loop, SHORT_IDLE, directorTls.clientContext())).toList();
+            long start = System.nanoTime();
+            loops.get(0).submit(() -> WorkerLink.connect(connectors, loops.get(0),
+                    new InetSocketAddress("127.0.0.1", worker.localAddress().getPort()), "localhost",
+                    FrameLimits.DEFAULTS, Duration.ofMillis(100), NO_ECHO_NEEDED, 4, reason -> { }, nanos -> { }, null))
+                    .get(DEADLINE.toSeconds(), TimeUnit.SECONDS).get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+
+            int heartbeats = awaitFiveHeartbeatsOnEachOf(4);
+            long intervalsSinceStart = Duration.ofNanos(System.nanoTime() - start).toMillis() / 100;
+
+            // each loop's two connections take turns: one heartbeat per interval from each loop (an echo read on
+            // either loop is a sign of life, and one may be busy), not one per connection
+            assertThat(heartbeats).isLessThanOrEqualTo((int) (4 + 2 * intervalsSinceStart + 4));
+        } finally {
+            routing.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        }
     }
 
     @Test
@@ -291,6 +312,14 @@ class WorkerLinkTest {
         return onLoop(() -> WorkerLink.connect(List.of(connector), directorLoop, worker.localAddress(), "localhost",
                 FrameLimits.DEFAULTS, Duration.ofMillis(100), NO_ECHO_NEEDED, connections, onLost, nanos -> { },
                 new WorkerLink.TokenStreamFrames(endpoint, frames))).get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+    }
+
+    /** Waits until the stand-in worker read five heartbeats on each of {@code connections}; returns how many in all. */
+    private int awaitFiveHeartbeatsOnEachOf(int connections) {
+        await("every connection sent five heartbeats").atMost(DEADLINE).until(() ->
+                heartbeatBytesByConnection.size() == connections && heartbeatBytesByConnection.values().stream()
+                        .allMatch(bytes -> bytes.get() >= 5 * HEARTBEAT_FRAME_BYTES));
+        return heartbeatBytesByConnection.values().stream().mapToInt(AtomicInteger::get).sum() / HEARTBEAT_FRAME_BYTES;
     }
 
     /** Runs {@code action} on the director's loop, as the registry does, and returns what it returned. */
