@@ -50,8 +50,8 @@ class WorkerLinkTest {
 
     private static final Duration DEADLINE = Duration.ofSeconds(20);
     private static final Duration NO_ECHO_NEEDED = Duration.ofMinutes(5);
-    /** A HEARTBEAT frame: type, length, the sender's nanoTime. */
-    private static final int HEARTBEAT_FRAME_BYTES = 1 + Integer.BYTES + Long.BYTES;
+    /** A HEARTBEAT frame: the frame header, then the sender's nanoTime. */
+    private static final int HEARTBEAT_FRAME_BYTES = io.connectionswap.protocol.frame.Frames.HEADER_BYTES + Long.BYTES;
     /** Connections with no packet for a second close: only heartbeats keep a connection without streams open. */
     private static final QuicSettings SHORT_IDLE = new QuicSettings(Duration.ofSeconds(1), 64L << 20, 1L << 20, 1000,
             FrameLimits.DEFAULTS);
