@@ -82,9 +82,9 @@ public class DirectorBeans {
     }
 
     @Bean
-    HealthPoller healthPoller(WorkerRegistry registry, HealthProperties health, ExecutorService directorBlockingExecutor,
-                              DirectorMeters meters) {
-        return new HealthPoller(registry, health, directorBlockingExecutor, meters);
+    HealthPoller healthPoller(WorkerRegistry registry, HealthProperties health,
+                              ExecutorService directorHealthPollExecutor, DirectorMeters meters) {
+        return new HealthPoller(registry, health, directorHealthPollExecutor, meters);
     }
 
     @Bean

@@ -4,6 +4,7 @@ import io.connectionswap.protocol.quic.QuicEventLoops;
 import io.connectionswap.protocol.quic.QuicSettings;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.springframework.context.annotation.Bean;
@@ -41,9 +42,18 @@ public class DirectorConfiguration {
         return routingLoops.registryLoop();
     }
 
-    /** Blocking work kept off the event loops: DNS lookups and the HTTP client of health polls. */
+    /** Blocking work kept off the event loops: resolving a worker's address before its link is dialled. */
     @Bean(destroyMethod = "shutdownNow")
     ExecutorService directorBlockingExecutor() {
-        return Executors.newFixedThreadPool(2, new io.netty.util.concurrent.DefaultThreadFactory("director-io", true));
+        return Executors.newFixedThreadPool(2, new DefaultThreadFactory("director-io", true));
+    }
+
+    /**
+     * The health polls: one blocking request per worker polled at once, so a thread per worker, kept between rounds
+     * (idle threads end after a minute). A hung worker holds its thread for at most the poll timeout.
+     */
+    @Bean(destroyMethod = "shutdownNow")
+    ExecutorService directorHealthPollExecutor() {
+        return Executors.newCachedThreadPool(new DefaultThreadFactory("director-health", true));
     }
 }

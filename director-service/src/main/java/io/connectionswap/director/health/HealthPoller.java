@@ -6,14 +6,15 @@ import io.connectionswap.director.registry.RoutingLoopTask;
 import io.connectionswap.director.registry.WorkerEndpoint;
 import io.connectionswap.director.registry.WorkerRegistry;
 import io.connectionswap.protocol.log.LogLine;
+import java.io.IOException;
 import java.net.ConnectException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.time.Duration;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import io.connectionswap.director.metrics.DirectorMeters;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,10 +23,16 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * Polls every worker's Actuator health every {@code CONNECTION_SWAP_HEALTH_INTERVAL}. Requests are asynchronous
- * (the JDK HTTP client on a small blocking pool); results go back to the routing loop, which owns worker state.
- * A worker whose previous poll has not finished is skipped, so a hung worker costs one request at a time. A failure
- * while polling one worker is logged and counted
+ * Polls every worker's Actuator health every {@code CONNECTION_SWAP_HEALTH_INTERVAL}. Each poll is a blocking request
+ * of the JDK HTTP client on the poll pool ({@code director-health} threads, one per worker being polled, kept between
+ * rounds); results go back to the routing loop, which owns worker state. A worker whose previous poll has not
+ * finished is skipped, so a hung worker holds one thread, for at most the poll timeout.
+ *
+ * <p>Blocking sends, not {@code sendAsync}: the JDK client completes every asynchronous response on the
+ * {@code CompletableFuture} default executor, which starts a new thread per task when the common pool has fewer than
+ * two threads (a machine or container with two CPUs or fewer): a thread per poll, 16 a second with 8 workers.
+ *
+ * <p>A failure while polling one worker is logged and counted
  * ({@code connection_swap_task_failures_total{task="health_poller"}}) and never stops the polling of the others or of
  * later rounds.
  */
@@ -37,17 +44,20 @@ public class HealthPoller implements SmartLifecycle {
     private final WorkerRegistry registry;
     private final HealthProperties properties;
     private final HttpClient http;
+    private final Executor polls;
     private final DirectorMeters meters;
     private final RoutingLoopTask task = new RoutingLoopTask();
 
-    public HealthPoller(WorkerRegistry registry, HealthProperties properties, Executor blocking, DirectorMeters meters) {
+    /** @param polls runs each blocking poll; needs a thread per worker polled at once (a cached pool) */
+    public HealthPoller(WorkerRegistry registry, HealthProperties properties, Executor polls, DirectorMeters meters) {
         this.meters = meters;
         this.registry = registry;
         this.properties = properties;
+        this.polls = polls;
         this.http = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(properties.timeout())
-                .executor(blocking)
+                .executor(polls)
                 .build();
     }
 
@@ -89,13 +99,32 @@ public class HealthPoller implements SmartLifecycle {
                 .GET()
                 .build();
         registry.pollStarted(worker);
-        http.sendAsync(request, HttpResponse.BodyHandlers.ofString())
-                .handle((response, failure) -> failure == null ? interpret(response) : unreachable(failure))
-                .thenAccept(result -> registry.loop().execute(() -> registry.pollCompleted(worker, result)))
-                .exceptionally(failure -> {
-                    failed("worker.addr=" + worker.address() + " worker.label=" + worker.label(), failure);
-                    return null;
-                });
+        polls.execute(() -> {
+            PollResult result = send(worker, request);
+            if (result == null) {
+                return; // interrupted: the director is shutting down
+            }
+            try {
+                registry.loop().execute(() -> registry.pollCompleted(worker, result));
+            } catch (RejectedExecutionException stopped) {
+                // the routing loop has stopped: the director is shutting down and the result has no one to go to
+            }
+        });
+    }
+
+    /** @return what the worker answered, or {@code null} when interrupted (the poll pool is shutting down) */
+    private PollResult send(WorkerEndpoint worker, HttpRequest request) {
+        try {
+            return interpret(http.send(request, HttpResponse.BodyHandlers.ofString()));
+        } catch (IOException e) {
+            return unreachable(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        } catch (RuntimeException e) {
+            failed("worker.addr=" + worker.address() + " worker.label=" + worker.label(), e);
+            return PollResult.unreachable("cannot poll: " + e);
+        }
     }
 
     private void failed(String where, Throwable failure) {
@@ -118,8 +147,7 @@ public class HealthPoller implements SmartLifecycle {
         return PollResult.answered(status, response.statusCode());
     }
 
-    static PollResult unreachable(Throwable failure) {
-        Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+    static PollResult unreachable(Exception cause) {
         if (cause instanceof HttpTimeoutException) {
             return PollResult.unreachable("timeout");
         }

@@ -17,7 +17,7 @@ import java.util.function.Consumer;
  * Connects instantly, or (while {@link #holdConnects}) leaves each attempt pending in {@link #pending} for the test to
  * fail; the test decides when a connection is lost.
  */
-final class FakeWorkerConnector implements WorkerConnector {
+public final class FakeWorkerConnector implements WorkerConnector {
 
     final Map<String, FakeConnection> connections = new ConcurrentHashMap<>();
     final Queue<Promise<WorkerConnection>> pending = new ConcurrentLinkedQueue<>();
@@ -25,7 +25,7 @@ final class FakeWorkerConnector implements WorkerConnector {
     volatile boolean holdConnects;
     private final EventLoop loop;
 
-    FakeWorkerConnector(EventLoop loop) {
+    public FakeWorkerConnector(EventLoop loop) {
         this.loop = loop;
     }
 
