@@ -1,5 +1,6 @@
 package io.connectionswap.worker;
 
+import io.connectionswap.protocol.config.CommonPoolThreads;
 import io.connectionswap.protocol.config.RoleDefaults;
 import io.connectionswap.protocol.log.AsyncConsole;
 import io.connectionswap.protocol.tls.CertificatesLocation;
@@ -34,6 +35,7 @@ public class WorkerApplication {
     }
 
     public static void main(String[] args) {
+        CommonPoolThreads.atLeastTwo(); // before anything uses the common pool: no thread per async HTTP answer
         application().run(args);
     }
 }
