@@ -42,6 +42,8 @@ class HealthPollerTest {
 
     private final EventLoop loop = new DefaultEventLoop();
     private final ExecutorService polls = Executors.newCachedThreadPool(new DefaultThreadFactory("test-health", true));
+    private final ExecutorService serverThreads =
+            Executors.newCachedThreadPool(new DefaultThreadFactory("test-http", true));
     private final List<String> failures = new CopyOnWriteArrayList<>();
     private final AtomicReference<Answer> answer = new AtomicReference<>(new Answer(200, "{\"status\":\"UP\"}"));
     private final AtomicInteger answered = new AtomicInteger();
@@ -70,7 +72,7 @@ class HealthPollerTest {
             answered.incrementAndGet();
             answers.countDown();
         });
-        server.setExecutor(Executors.newCachedThreadPool(new DefaultThreadFactory("test-http", true)));
+        server.setExecutor(serverThreads);
         server.start();
         HealthProperties health = new HealthProperties(INTERVAL, null, 1, 2, 1);
         DirectorMeters meters = new DirectorMeters(new SimpleMeterRegistry(), loop);
@@ -85,6 +87,7 @@ class HealthPollerTest {
         poller.stop();
         server.stop(0);
         polls.shutdownNow();
+        serverThreads.shutdownNow();
         loop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
     }
 

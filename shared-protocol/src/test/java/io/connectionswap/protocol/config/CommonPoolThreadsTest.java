@@ -10,12 +10,15 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Runs 20 {@code CompletableFuture} tasks on the default executor in a JVM of its own that sees two processors
  * ({@code -XX:ActiveProcessorCount=2}): the common pool's parallelism is read once per JVM, so only a fresh one shows
  * what {@link CommonPoolThreads} changes.
+ * Each probe JVM has a minute: reading its output waits for it to end.
  */
+@Timeout(60)
 class CommonPoolThreadsTest {
 
     private static final int TASKS = 20;
