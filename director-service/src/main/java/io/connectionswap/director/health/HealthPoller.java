@@ -30,7 +30,9 @@ import tools.jackson.databind.json.JsonMapper;
  *
  * <p>Blocking sends, not {@code sendAsync}: the JDK client completes every asynchronous response on the
  * {@code CompletableFuture} default executor, which starts a new thread per task when the common pool has fewer than
- * two threads (a machine or container with two CPUs or fewer): a thread per poll, 16 a second with 8 workers.
+ * two threads (a machine or container with two CPUs or fewer): a thread per poll, 16 a second with 8 workers. The
+ * director's {@code main} gives that pool two threads ({@code CommonPoolThreads}), but the polls do not rely on it:
+ * they stay off a pool the whole JVM shares, also where the director runs without its {@code main} (tests, embedding).
  *
  * <p>A failure while polling one worker is logged and counted
  * ({@code connection_swap_task_failures_total{task="health_poller"}}) and never stops the polling of the others or of
@@ -83,7 +85,7 @@ public class HealthPoller implements SmartLifecycle {
                 try {
                     poll(worker);
                 } catch (RuntimeException e) {
-                    failed("worker.addr=" + worker.address() + " worker.label=" + worker.label(), e);
+                    failed(where(worker), e);
                     registry.pollCompleted(worker, PollResult.unreachable("cannot poll: " + e));
                 }
             }
@@ -122,9 +124,13 @@ public class HealthPoller implements SmartLifecycle {
             Thread.currentThread().interrupt();
             return null;
         } catch (RuntimeException e) {
-            failed("worker.addr=" + worker.address() + " worker.label=" + worker.label(), e);
+            failed(where(worker), e);
             return PollResult.unreachable("cannot poll: " + e);
         }
+    }
+
+    private static String where(WorkerEndpoint worker) {
+        return "worker.addr=" + worker.address() + " worker.label=" + worker.label();
     }
 
     private void failed(String where, Throwable failure) {
