@@ -30,7 +30,7 @@ JDK=${JDK_HOME:-/usr/lib/jvm/java-17-openjdk-amd64}
 JAVA_DIR=/opt/java/openjdk          # same place as the eclipse-temurin images
 APP_UID=10001
 APP_GID=10001
-NETTY_VERSION=${NETTY_VERSION:-4.2.15.Final}
+NETTY_VERSION=${NETTY_VERSION:-4.2.18.Final}   # the pom's netty.version
 FORCE=0
 
 log() { echo "offline-base-image: $*" >&2; }

@@ -15,11 +15,13 @@ import io.connectionswap.protocol.model.ChatTemplate;
 import io.connectionswap.protocol.model.DeterministicTokenModel;
 import io.connectionswap.systemtest.support.DumpLogsOnFailure;
 import io.connectionswap.systemtest.support.GatewayHttp;
+import io.connectionswap.systemtest.support.PipelinedHttp;
 import io.connectionswap.systemtest.support.ProcessCluster;
 import io.connectionswap.systemtest.support.ServiceProcess;
 import java.io.BufferedReader;
 import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.net.SocketTimeoutException;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -46,7 +48,8 @@ import tools.jackson.databind.JsonNode;
  * Java SDK streams through gateway -> director -> worker while the serving worker is killed with {@code kill -9}
  * and sees one uninterrupted stream with the exact text; the README's {@code curl -N} examples; 200 concurrent
  * streams over the one QUIC connection; a cancel that reaches the worker within a second; bad requests answered
- * with OpenAI errors while streaming goes on; 503 with Retry-After while no worker is there.
+ * with OpenAI errors while streaming goes on; a keep-alive connection that still serves after a request refused
+ * before its body was read; 503 with Retry-After while no worker is there.
  */
 @ExtendWith(DumpLogsOnFailure.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -174,6 +177,47 @@ class GatewayProcessIT {
         assertThat(GatewayHttp.json(after.body()).path("choices").path(0).path("text").asString())
                 .isEqualTo(MODEL.text("after", 1, 5));
         assertThat(GatewayHttp.json(after.body()).path("usage").path("completion_tokens").asInt()).isEqualTo(5);
+    }
+
+    /**
+     * A request the gateway refuses before reading its body (413 on its Content-Length), arriving while the request
+     * ahead of it on the same keep-alive connection is still being answered. Reactor Netty 1.3.6 then stopped
+     * reading the connection for good (reactor/reactor-netty#4361): the next request on it hung with nothing in any
+     * log. Both requests are written in one go here, so the second always arrives while the first is generating.
+     */
+    @Test
+    @Order(2)
+    void aRequestRefusedBeforeItsBodyWasReadLeavesItsKeepAliveConnectionServing() throws Exception {
+        workers();
+        String oversize = "{\"model\":\"stand-in\",\"prompt\":\"" + "a".repeat(MAX_REQUEST_BYTES) + "\"}";
+        try (PipelinedHttp connection = new PipelinedHttp(gateway.httpPort(), Duration.ofSeconds(30))) {
+            connection.write(PipelinedHttp.post("/v1/completions",
+                            "{\"model\":\"stand-in\",\"prompt\":\"ahead\",\"max_tokens\":3}"),
+                    PipelinedHttp.post("/v1/completions", oversize));
+            PipelinedHttp.Answer ahead = connection.read();
+            assertThat(ahead.status()).as(ahead.body()).isEqualTo(200);
+            assertThat(completionText(ahead)).isEqualTo(MODEL.text("ahead", 1, 3));
+            PipelinedHttp.Answer refused = connection.read();
+            assertThat(refused.status()).as(refused.body()).isEqualTo(413);
+            assertThat(GatewayHttp.json(refused.body()).path("error").path("code").asString())
+                    .isEqualTo("request_too_large");
+
+            connection.write(PipelinedHttp.post("/v1/completions",
+                    "{\"model\":\"stand-in\",\"prompt\":\"next\",\"max_tokens\":2}"));
+            PipelinedHttp.Answer next;
+            try {
+                next = connection.read();
+            } catch (SocketTimeoutException e) {
+                throw new AssertionError("no answer within 30 s: the gateway stopped reading the keep-alive "
+                        + "connection after the refused request", e);
+            }
+            assertThat(next.status()).as(next.body()).isEqualTo(200);
+            assertThat(completionText(next)).isEqualTo(MODEL.text("next", 1, 2));
+        }
+    }
+
+    private static String completionText(PipelinedHttp.Answer answer) {
+        return GatewayHttp.json(answer.body()).path("choices").path(0).path("text").asString();
     }
 
     @Test

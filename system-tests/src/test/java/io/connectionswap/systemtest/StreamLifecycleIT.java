@@ -43,7 +43,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * Every way a stream ends releases it on both sides of both connections (gateway/client library <-> director,
  * director <-> worker), with the real jars: after each path the {@code connection_swap_quic_streams_open} gauge of every process
  * is back at its idle level (the control, client token, registration, link heartbeat and token streams); at the end {@code jcmd GC.class_histogram} finds no more
- * live {@code QuicheQuicStreamChannel} objects than the gauges count. Netty 4.2.15 keeps a stream in its connection
+ * live {@code QuicheQuicStreamChannel} objects than the gauges count. Netty (4.2.15 and 4.2.18) keeps a stream in its connection
  * until it has read the peer's FIN, so a stream closed too early or reset by the peer would stay forever. The raw
  * client ends its side (FIN) after the director's END or final ERROR, as the client library does; one that never does
  * would be released by the director's linger (10 s), which is longer than this test waits.

@@ -1,0 +1,110 @@
+package io.connectionswap.systemtest.support;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Locale;
+
+/**
+ * One keep-alive HTTP/1.1 connection over a plain socket, for what the JDK client cannot do: write several requests
+ * in one go (pipelining) and then read their answers in order. Each read waits at most the given deadline, so a
+ * connection the server stopped reading fails the test instead of hanging it.
+ */
+public final class PipelinedHttp implements AutoCloseable {
+
+    /** One answer: status code and body (bodies are small JSON here). */
+    public record Answer(int status, String body) {
+    }
+
+    private final Socket socket;
+    private final InputStream in;
+    private final OutputStream out;
+
+    public PipelinedHttp(int port, Duration readDeadline) throws IOException {
+        socket = new Socket("127.0.0.1", port);
+        socket.setSoTimeout(Math.toIntExact(readDeadline.toMillis()));
+        in = socket.getInputStream();
+        out = socket.getOutputStream();
+    }
+
+    /** A POST of {@code json} to {@code path}, as bytes to {@link #write}. */
+    public static byte[] post(String path, String json) {
+        byte[] body = json.getBytes(StandardCharsets.UTF_8);
+        String head = "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                + "Content-Length: " + body.length + "\r\n\r\n";
+        byte[] headBytes = head.getBytes(StandardCharsets.US_ASCII);
+        byte[] request = new byte[headBytes.length + body.length];
+        System.arraycopy(headBytes, 0, request, 0, headBytes.length);
+        System.arraycopy(body, 0, request, headBytes.length, body.length);
+        return request;
+    }
+
+    /** Writes all the requests with one write and one flush: they arrive together. */
+    public void write(byte[]... requests) throws IOException {
+        ByteArrayOutputStream all = new ByteArrayOutputStream();
+        for (byte[] request : requests) {
+            all.write(request);
+        }
+        out.write(all.toByteArray());
+        out.flush();
+    }
+
+    /**
+     * The next answer on the connection (Content-Length or chunked body).
+     *
+     * @throws SocketTimeoutException nothing came within the read deadline: the server is not answering
+     * @throws IOException            the server closed the connection, or the answer is not HTTP/1.1
+     */
+    public Answer read() throws IOException {
+        String statusLine = line();
+        if (!statusLine.startsWith("HTTP/1.1 ")) {
+            throw new IOException("not an HTTP/1.1 status line: " + statusLine);
+        }
+        int status = Integer.parseInt(statusLine.substring(9, 12));
+        long length = -1;
+        boolean chunked = false;
+        for (String header = line(); !header.isEmpty(); header = line()) {
+            String lower = header.toLowerCase(Locale.ROOT);
+            if (lower.startsWith("content-length:")) {
+                length = Long.parseLong(lower.substring(15).trim());
+            } else if (lower.startsWith("transfer-encoding:") && lower.contains("chunked")) {
+                chunked = true;
+            }
+        }
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        if (chunked) {
+            for (int size = Integer.parseInt(line().split(";")[0].trim(), 16); size > 0;
+                    size = Integer.parseInt(line().split(";")[0].trim(), 16)) {
+                body.write(in.readNBytes(size));
+                line();
+            }
+            line();
+        } else if (length > 0) {
+            body.write(in.readNBytes(Math.toIntExact(length)));
+        }
+        return new Answer(status, body.toString(StandardCharsets.UTF_8));
+    }
+
+    private String line() throws IOException {
+        StringBuilder line = new StringBuilder();
+        for (int b = in.read(); b != '\n'; b = in.read()) {
+            if (b < 0) {
+                throw new IOException("the server closed the connection");
+            }
+            if (b != '\r') {
+                line.append((char) b);
+            }
+        }
+        return line.toString();
+    }
+
+    @Override
+    public void close() throws IOException {
+        socket.close();
+    }
+}
