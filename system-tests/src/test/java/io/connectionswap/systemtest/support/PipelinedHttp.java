@@ -34,14 +34,9 @@ public final class PipelinedHttp implements AutoCloseable {
 
     /** A POST of {@code json} to {@code path}, as bytes to {@link #write}. */
     public static byte[] post(String path, String json) {
-        byte[] body = json.getBytes(StandardCharsets.UTF_8);
-        String head = "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                + "Content-Length: " + body.length + "\r\n\r\n";
-        byte[] headBytes = head.getBytes(StandardCharsets.US_ASCII);
-        byte[] request = new byte[headBytes.length + body.length];
-        System.arraycopy(headBytes, 0, request, 0, headBytes.length);
-        System.arraycopy(body, 0, request, headBytes.length, body.length);
-        return request;
+        int length = json.getBytes(StandardCharsets.UTF_8).length;
+        return ("POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                + "Content-Length: " + length + "\r\n\r\n" + json).getBytes(StandardCharsets.UTF_8);
     }
 
     /** Writes all the requests with one write and one flush: they arrive together. */
@@ -78,8 +73,7 @@ public final class PipelinedHttp implements AutoCloseable {
         }
         ByteArrayOutputStream body = new ByteArrayOutputStream();
         if (chunked) {
-            for (int size = Integer.parseInt(line().split(";")[0].trim(), 16); size > 0;
-                    size = Integer.parseInt(line().split(";")[0].trim(), 16)) {
+            for (int size = chunkSize(); size > 0; size = chunkSize()) {
                 body.write(in.readNBytes(size));
                 line();
             }
@@ -88,6 +82,10 @@ public final class PipelinedHttp implements AutoCloseable {
             body.write(in.readNBytes(Math.toIntExact(length)));
         }
         return new Answer(status, body.toString(StandardCharsets.UTF_8));
+    }
+
+    private int chunkSize() throws IOException {
+        return Integer.parseInt(line().split(";")[0].trim(), 16);
     }
 
     private String line() throws IOException {
