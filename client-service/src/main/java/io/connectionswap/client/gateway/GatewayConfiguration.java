@@ -38,6 +38,11 @@ public class GatewayConfiguration {
     }
 
     @Bean
+    GatewayHttpTimeouts gatewayHttpTimeouts(GatewayProperties properties) {
+        return new GatewayHttpTimeouts(properties);
+    }
+
+    @Bean
     WebExceptionHandler gatewayErrorHandler(GatewayProperties properties) {
         return new GatewayErrorHandler(properties.maxRequestSize().toBytes());
     }

@@ -15,6 +15,7 @@ import org.springframework.web.server.ResponseStatusException;
 import org.springframework.web.server.ServerWebExchange;
 import org.springframework.web.server.WebExceptionHandler;
 import reactor.core.publisher.Mono;
+import reactor.netty.channel.AbortedException;
 
 /**
  * Answers every error on {@code /v1/**} and {@code /api/**} with OpenAI's error JSON and the right status (and
@@ -38,6 +39,12 @@ final class GatewayErrorHandler implements WebExceptionHandler {
         ServerHttpResponse response = exchange.getResponse();
         if (!(path.startsWith("/v1/") || path.startsWith("/api/")) || response.isCommitted()) {
             return Mono.error(failure);
+        }
+        if (failure instanceof AbortedException) {
+            // the client went away, or RequestBodyDeadline closed the connection: not a failure of the gateway
+            LogLine.info(log).field("path", path).quoted("problem", failure.getMessage())
+                    .log("http connection closed before the request was read");
+            return Mono.empty(); // nobody to answer
         }
         GatewayError error = toGatewayError(failure);
         if (error.status().is5xxServerError()) {

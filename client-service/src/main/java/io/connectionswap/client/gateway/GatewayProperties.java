@@ -22,6 +22,11 @@ import org.springframework.util.unit.DataSize;
  * @param httpLoops        event loops that carry the gateway's HTTP connections
  *                         ({@code CONNECTION_SWAP_GATEWAY_HTTP_LOOPS}); 0 (default): one per available processor,
  *                         where reactor-netty's own default is at least 4
+ * @param idleTimeout      an HTTP connection with no request in flight (none sent, a head not yet whole, or idle after
+ *                         an answer) is closed after this ({@code CONNECTION_SWAP_GATEWAY_IDLE_TIMEOUT}); 0: never
+ * @param requestTimeout   a request's body must have arrived within this of its head, or the connection is closed
+ *                         ({@code CONNECTION_SWAP_GATEWAY_REQUEST_TIMEOUT}), also when the request was answered before
+ *                         its body was read; 0: no limit. A response, however long it streams, is not limited
  */
 @ConfigurationProperties("connection-swap.gateway")
 public record GatewayProperties(
@@ -31,7 +36,9 @@ public record GatewayProperties(
         @DefaultValue("2s") Duration retryAfter,
         @DefaultValue("16") int defaultMaxTokens,
         @DefaultValue("65536") int maxTokensLimit,
-        @DefaultValue("0") int httpLoops) {
+        @DefaultValue("0") int httpLoops,
+        @DefaultValue("60s") Duration idleTimeout,
+        @DefaultValue("60s") Duration requestTimeout) {
 
     public GatewayProperties {
         apiKeys = apiKeys == null ? List.of()
@@ -48,6 +55,14 @@ public record GatewayProperties(
                     + " and max-tokens-limit=" + maxTokensLimit + " (expected: 1 <= default <= limit)");
         }
         EventLoopCount.check("CONNECTION_SWAP_GATEWAY_HTTP_LOOPS", httpLoops);
+        if (idleTimeout.isNegative()) {
+            throw new IllegalArgumentException("CONNECTION_SWAP_GATEWAY_IDLE_TIMEOUT=" + idleTimeout
+                    + " (expected: >= 0; 0 for none)");
+        }
+        if (requestTimeout.isNegative()) {
+            throw new IllegalArgumentException("CONNECTION_SWAP_GATEWAY_REQUEST_TIMEOUT=" + requestTimeout
+                    + " (expected: >= 0; 0 for none)");
+        }
     }
 
     /** HTTP event loops to run: {@code httpLoops}, or the available processors when it is 0. */

@@ -1,0 +1,42 @@
+package io.connectionswap.client.gateway;
+
+import io.connectionswap.protocol.log.LogLine;
+import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.boot.reactor.netty.NettyServerCustomizer;
+import reactor.netty.http.server.HttpServer;
+
+/**
+ * Bounds what a silent or slow HTTP peer can hold on the gateway's port, where reactor-netty by default waits
+ * forever: a connection with no request in flight closes after the idle timeout (so idle keep-alive connections, and
+ * connections that never send a whole request head, do not pile up), and a request's body must arrive within the
+ * request timeout of its head ({@link RequestBodyDeadline}). Neither limits a response: a stream runs as long as its
+ * generation.
+ */
+final class GatewayHttpTimeouts implements NettyServerCustomizer {
+
+    private static final Logger log = LoggerFactory.getLogger(GatewayHttpTimeouts.class);
+
+    private final Duration idleTimeout;
+    private final Duration requestTimeout;
+
+    GatewayHttpTimeouts(GatewayProperties properties) {
+        this.idleTimeout = properties.idleTimeout();
+        this.requestTimeout = properties.requestTimeout();
+        LogLine.info(log).field("idle.timeout", idleTimeout).field("request.timeout", requestTimeout)
+                .log("gateway http timeouts");
+    }
+
+    @Override
+    public HttpServer apply(HttpServer server) {
+        HttpServer timed = idleTimeout.isZero() ? server : server.idleTimeout(idleTimeout);
+        if (requestTimeout.isZero()) {
+            return timed;
+        }
+        // not reactor-netty's requestTimeout: it starts at the head and stops counting once a request is answered,
+        // and a body that stops arriving while the gateway reads it fails that request twice (the second at ERROR)
+        return timed.doOnChannelInit((observer, channel, remote) -> RequestBodyDeadline.install(channel.pipeline(),
+                requestTimeout));
+    }
+}

@@ -1,0 +1,112 @@
+package io.connectionswap.client.gateway;
+
+import io.connectionswap.protocol.log.LogLine;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpStatusClass;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.netty.NettyPipeline;
+
+/**
+ * A request's body must have arrived within the request timeout of its head (for a request pipelined behind others:
+ * of the answer to the one before it); otherwise its connection is closed. That holds whether the gateway is reading
+ * the body or has already answered without it (413 on its {@code Content-Length}, 401, 404): after an early answer
+ * reactor-netty reads and drops the body for as long as it keeps coming, with no limit of size or time (its own
+ * request timeout stops counting then), so a peer could keep a loop busy with an endless body. A body trickled a byte
+ * at a time, or cut off by a client that stays connected, ends the same way. The head needs no clock of its own:
+ * reactor-netty's idle timeout sits behind the HTTP codec, so the bytes of an unfinished head do not restart it. A
+ * response is not limited: a stream runs as long as its generation.
+ *
+ * <p>One per HTTP/1.1 connection, right behind the HTTP codec: it sees each request's head and end as they are
+ * decoded, and each response's end as it is written, in order (responses answer requests in turn).
+ */
+final class RequestBodyDeadline extends ChannelDuplexHandler {
+
+    static final String NAME = "connectionSwap.requestBodyDeadline";
+
+    private static final Logger log = LoggerFactory.getLogger(RequestBodyDeadline.class);
+
+    private final long timeoutMillis;
+    /** Requests whose head was decoded, whose end was decoded, and responses whose end was written. */
+    private long heads;
+    private long ends;
+    private long answers;
+    private ScheduledFuture<?> deadline;
+
+    private RequestBodyDeadline(Duration timeout) {
+        this.timeoutMillis = Math.max(1, timeout.toMillis());
+    }
+
+    /** Puts a new deadline behind the HTTP/1.1 codec of {@code pipeline}; a pipeline without one is left alone. */
+    static void install(ChannelPipeline pipeline, Duration timeout) {
+        if (pipeline.get(NettyPipeline.HttpCodec) != null) {
+            pipeline.addAfter(NettyPipeline.HttpCodec, NAME, new RequestBodyDeadline(timeout));
+        }
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof HttpRequest) {
+            heads++;
+        }
+        if (msg instanceof LastHttpContent) { // a request without a body has an empty one
+            ends++;
+            stop();
+        }
+        arm(ctx);
+        ctx.fireChannelRead(msg);
+    }
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        if (msg instanceof LastHttpContent && !isInterim(msg)) {
+            answers++;
+            arm(ctx);
+        }
+        ctx.write(msg, promise);
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        stop();
+    }
+
+    /**
+     * Starts the clock of the first request whose body has not all arrived, once its head is in and every request
+     * before it is answered (the server does not read a request pipelined behind a running answer).
+     */
+    private void arm(ChannelHandlerContext ctx) {
+        if (deadline == null && heads > ends && answers >= ends) {
+            deadline = ctx.executor().schedule(() -> expire(ctx), timeoutMillis, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void stop() {
+        if (deadline != null) {
+            deadline.cancel(false);
+            deadline = null;
+        }
+    }
+
+    /** A 1xx answer ({@code 100 Continue}) is not the request's answer. */
+    private static boolean isInterim(Object msg) {
+        return msg instanceof HttpResponse response && response.status().codeClass() == HttpStatusClass.INFORMATIONAL;
+    }
+
+    private void expire(ChannelHandlerContext ctx) {
+        deadline = null;
+        LogLine.info(log).field("remote", ctx.channel().remoteAddress()).field("waited.ms", timeoutMillis)
+                .field("answered", answers > ends)
+                .log("gateway closed an http connection: a request body did not arrive within the request timeout");
+        ctx.close();
+    }
+}

@@ -1,0 +1,52 @@
+package io.connectionswap.client.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.util.unit.DataSize;
+import reactor.netty.http.server.HttpServer;
+
+/**
+ * The gateway's HTTP timeouts as settings: their defaults, 0 for none, and a clear refusal of a negative one. What
+ * they do to real connections is {@code GatewayTimeoutsIT}'s.
+ */
+class GatewayHttpTimeoutsTest {
+
+    @Test
+    void byDefaultBothTimeoutsAreAMinute() {
+        new ApplicationContextRunner().withUserConfiguration(GatewayHttpLoops.class).run(context -> {
+            GatewayProperties properties = context.getBean(GatewayProperties.class);
+            assertThat(properties.idleTimeout()).isEqualTo(Duration.ofSeconds(60));
+            assertThat(properties.requestTimeout()).isEqualTo(Duration.ofSeconds(60));
+        });
+    }
+
+    @Test
+    void theIdleTimeoutReachesTheServerAndZeroMeansNone() {
+        HttpServer timed = new GatewayHttpTimeouts(properties(Duration.ofSeconds(5), Duration.ofSeconds(7)))
+                .apply(HttpServer.create());
+        assertThat(timed.configuration().idleTimeout()).isEqualTo(Duration.ofSeconds(5));
+
+        HttpServer untimed = new GatewayHttpTimeouts(properties(Duration.ZERO, Duration.ZERO)).apply(HttpServer.create());
+        assertThat(untimed.configuration().idleTimeout()).isNull();
+    }
+
+    @Test
+    void aNegativeTimeoutIsRefusedWithTheVariableNamed() {
+        assertThatThrownBy(() -> properties(Duration.ofSeconds(-1), Duration.ZERO))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("CONNECTION_SWAP_GATEWAY_IDLE_TIMEOUT=");
+        assertThatThrownBy(() -> properties(Duration.ZERO, Duration.ofMillis(-1)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("CONNECTION_SWAP_GATEWAY_REQUEST_TIMEOUT=");
+    }
+
+    private static GatewayProperties properties(Duration idle, Duration request) {
+        return new GatewayProperties(List.of(), DataSize.ofMegabytes(4), Duration.ofSeconds(10), Duration.ofSeconds(2),
+                16, 65536, 0, idle, request);
+    }
+}

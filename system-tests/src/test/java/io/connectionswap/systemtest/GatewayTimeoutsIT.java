@@ -1,0 +1,191 @@
+package io.connectionswap.systemtest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.connectionswap.protocol.model.DeterministicTokenModel;
+import io.connectionswap.systemtest.support.DumpLogsOnFailure;
+import io.connectionswap.systemtest.support.GatewayHttp;
+import io.connectionswap.systemtest.support.PipelinedHttp;
+import io.connectionswap.systemtest.support.ProcessCluster;
+import io.connectionswap.systemtest.support.ServiceProcess;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * What a silent, slow or endless HTTP peer can hold on the gateway, with the real jars as processes and raw sockets:
+ * a connection that sends nothing, or nothing more after an answer, closes at
+ * {@code CONNECTION_SWAP_GATEWAY_IDLE_TIMEOUT}, and so does a head trickled a byte at a time; a body that stops
+ * arriving, or one that never ends after a 413, closes its connection at
+ * {@code CONNECTION_SWAP_GATEWAY_REQUEST_TIMEOUT}, with an INFO line and no ERROR; a stream that outlasts both
+ * timeouts runs to its end, and other requests are served throughout.
+ */
+@ExtendWith(DumpLogsOnFailure.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class GatewayTimeoutsIT {
+
+    private static final DeterministicTokenModel MODEL = new DeterministicTokenModel();
+    private static final Duration IDLE_TIMEOUT = Duration.ofSeconds(2);
+    private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(3);
+    /** Closed by a timeout, not at once for another reason: at least this long after the last byte. */
+    private static final Duration NOT_BEFORE = Duration.ofMillis(1_500);
+    /** Each raw socket read gives up after this: a connection still open then fails the test. */
+    private static final Duration READ_DEADLINE = Duration.ofSeconds(20);
+    private static final String DEADLINE_LINE = "a request body did not arrive within the request timeout";
+
+    @AutoClose
+    private ProcessCluster cluster;
+    private ServiceProcess gateway;
+    private GatewayHttp http;
+
+    @BeforeAll
+    void startDirectorWorkerAndGateway() {
+        cluster = new ProcessCluster("GatewayTimeoutsIT", "50ms");
+        cluster.startDirector();
+        cluster.startWorker("worker-a");
+        gateway = cluster.startClient("CONNECTION_SWAP_CLIENT_DEMO=false",
+                "CONNECTION_SWAP_GATEWAY_IDLE_TIMEOUT=" + IDLE_TIMEOUT.toMillis() + "ms",
+                "CONNECTION_SWAP_GATEWAY_REQUEST_TIMEOUT=" + REQUEST_TIMEOUT.toMillis() + "ms",
+                "CONNECTION_SWAP_MAX_REQUEST_BYTES=65536", "LOGGING_LEVEL_IO_CONNECTIONSWAP_CLIENT_TOKENS=WARN");
+        cluster.awaitReady(cluster.director());
+        cluster.awaitReady(gateway);
+        cluster.awaitHealthyWorkers(1);
+        http = new GatewayHttp(gateway.httpPort());
+        assertThat(gateway.logLines("gateway http timeouts")).as("the timeouts in the start-up log").singleElement()
+                .satisfies(line -> assertThat(line).contains("idle.timeout=PT2S", "request.timeout=PT3S"));
+    }
+
+    @Test
+    @Order(1)
+    @Timeout(120)
+    void aConnectionWithNoRequestInFlightClosesAtTheIdleTimeout() throws Exception {
+        try (PipelinedHttp silent = connect()) {
+            assertThat(silent.awaitClosedByServer()).as("a connection that never sent a byte")
+                    .isGreaterThanOrEqualTo(NOT_BEFORE);
+        }
+        try (PipelinedHttp kept = connect()) {
+            kept.write("GET /v1/models HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            assertThat(kept.read().status()).isEqualTo(200);
+            assertThat(kept.awaitClosedByServer()).as("a keep-alive connection after its answer")
+                    .isGreaterThanOrEqualTo(NOT_BEFORE);
+        }
+    }
+
+    /**
+     * A head trickled a byte at a time: reactor-netty's idle timeout counts from the last decoded message (it sits
+     * behind the HTTP codec), so the head's own bytes do not restart it; no request, so no request timeout.
+     */
+    @Test
+    @Order(2)
+    @Timeout(120)
+    void aHeadTrickledAByteAtATimeClosesItsConnectionAtTheIdleTimeout() throws Exception {
+        int before = gateway.logLines(DEADLINE_LINE).size();
+        byte[] head = PipelinedHttp.postHead("/v1/completions", 20);
+        try (PipelinedHttp trickle = connect()) {
+            long start = System.nanoTime();
+            int written = 0;
+            while (written < head.length - 1 && trickle.writeIfOpen(new byte[] {head[written]})) {
+                written++;
+                Thread.sleep(IDLE_TIMEOUT.toMillis() / 4); // the pace of the trickle: never idle for long
+            }
+            assertThat(written).as("bytes of the %d-byte head written before the gateway closed", head.length)
+                    .isLessThan(head.length - 1);
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(NOT_BEFORE);
+        }
+        assertThat(gateway.logLines(DEADLINE_LINE)).as("no request, so no request timeout").hasSize(before);
+    }
+
+    @Test
+    @Order(3)
+    @Timeout(120)
+    void aBodyThatStopsArrivingClosesItsConnectionAtTheRequestTimeout() throws Exception {
+        int before = gateway.logLines(DEADLINE_LINE).size();
+        try (PipelinedHttp cut = connect()) {
+            cut.write(PipelinedHttp.postHead("/v1/completions", 200),
+                    "{\"model\":\"stand-in\",\"prompt\":".getBytes(StandardCharsets.US_ASCII));
+            assertThat(http.get("/v1/models").statusCode()).as("another connection meanwhile").isEqualTo(200);
+            assertThat(cut.awaitClosedByServer()).as("a body cut short").isGreaterThanOrEqualTo(NOT_BEFORE);
+        }
+        assertThat(awaitLogLines(DEADLINE_LINE, before + 1)).last().asString().contains("answered=false");
+        awaitLogLines("http connection closed before the request was read", 1);
+    }
+
+    @Test
+    @Order(4)
+    @Timeout(120)
+    void anEndlessBodyAfterA413IsCutAtTheRequestTimeout() throws Exception {
+        int refusedBefore = gateway.logLines("status=413").size();
+        int before = gateway.logLines(DEADLINE_LINE).size();
+        byte[] chunk = new byte[64 * 1024];
+        Arrays.fill(chunk, (byte) 'a');
+        try (PipelinedHttp endless = connect()) {
+            endless.write(PipelinedHttp.postHead("/v1/completions", Long.MAX_VALUE / 2));
+            Duration cutAfter = endless.writeUntilClosedByServer(chunk, READ_DEADLINE);
+            assertThat(cutAfter).as("the gateway still read the endless body after %s", READ_DEADLINE).isNotNull();
+            assertThat(cutAfter).isGreaterThanOrEqualTo(NOT_BEFORE);
+        }
+        awaitLogLines("status=413", refusedBefore + 1); // refused on its Content-Length
+        assertThat(awaitLogLines(DEADLINE_LINE, before + 1)).last().asString().contains("answered=true");
+        assertThat(http.get("/v1/models").statusCode()).as("the gateway serves on").isEqualTo(200);
+    }
+
+    /**
+     * A 140-token stream (7 s at 50 ms a token) outlasts both timeouts; a second request written behind it with half
+     * its body waits for its turn without a clock, then gets the request timeout once the stream's answer is out.
+     */
+    @Test
+    @Order(5)
+    @Timeout(120)
+    void aStreamOutlastsBothTimeoutsWhileTheRequestPipelinedBehindItWaitsItsTurn() throws Exception {
+        int before = gateway.logLines(DEADLINE_LINE).size();
+        try (PipelinedHttp connection = connect()) {
+            long start = System.nanoTime();
+            connection.write(PipelinedHttp.post("/v1/completions",
+                            "{\"model\":\"stand-in\",\"prompt\":\"long enough\",\"max_tokens\":140,\"stream\":true}"),
+                    PipelinedHttp.postHead("/v1/completions", 200), "{\"model\":".getBytes(StandardCharsets.US_ASCII));
+            PipelinedHttp.Answer stream = connection.read();
+            Duration streamed = Duration.ofNanos(System.nanoTime() - start);
+            assertThat(stream.status()).as(stream.body()).isEqualTo(200);
+            assertThat(GatewayHttp.text(GatewayHttp.chunks(stream.body())))
+                    .isEqualTo(MODEL.text("long enough", 1, 140));
+            assertThat(streamed).as("the stream outlasted both timeouts")
+                    .isGreaterThan(IDLE_TIMEOUT.plus(REQUEST_TIMEOUT));
+            assertThat(connection.awaitClosedByServer()).as("the half-sent request, counted from its turn")
+                    .isGreaterThanOrEqualTo(NOT_BEFORE);
+        }
+        assertThat(awaitLogLines(DEADLINE_LINE, before + 1)).last().asString().contains("answered=false");
+    }
+
+    @AfterAll
+    void noErrorWasLogged() {
+        if (gateway != null) {
+            assertThat(gateway.logLines(" ERROR ")).as("ERROR lines in the gateway's log").isEmpty();
+        }
+    }
+
+    /** The gateway's log lines containing {@code text}, once there are {@code count} of them (logging is async). */
+    private List<String> awaitLogLines(String text, int count) {
+        await("%d log lines with \"%s\"".formatted(count, text)).atMost(Duration.ofSeconds(10))
+                .pollInterval(Duration.ofMillis(50)).until(() -> gateway.logLines(text).size() >= count);
+        List<String> lines = gateway.logLines(text);
+        assertThat(lines).as("log lines with \"%s\"", text).hasSize(count);
+        return lines;
+    }
+
+    private PipelinedHttp connect() throws Exception {
+        return new PipelinedHttp(gateway.httpPort(), READ_DEADLINE);
+    }
+}
