@@ -8,6 +8,8 @@ import io.connectionswap.systemtest.support.DumpLogsOnFailure;
 import io.connectionswap.systemtest.support.GatewayHttp;
 import io.connectionswap.systemtest.support.PipelinedHttp;
 import io.connectionswap.systemtest.support.ProcessCluster;
+import io.connectionswap.systemtest.support.Series;
+import io.connectionswap.testsupport.prometheus.PrometheusText;
 import io.connectionswap.systemtest.support.ServiceProcess;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -167,6 +169,17 @@ class GatewayTimeoutsIT {
                     .isGreaterThanOrEqualTo(NOT_BEFORE);
         }
         assertThat(awaitLogLines(DEADLINE_LINE, before + 1)).last().asString().contains("answered=false");
+    }
+
+    /** Each request-body close above counted on the client; the connections gauge sees at least the scrape's own. */
+    @Test
+    @Order(6)
+    void theClosesAreCountedAsLimitHits() {
+        await("3 request-body closes counted").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
+                .until(() -> gateway.metrics().sum(Series.LIMIT_HITS, "limit", "gateway_request_timeout") == 3);
+        PrometheusText metrics = gateway.metrics();
+        assertThat(metrics.sum(Series.LIMIT_HITS, "limit", "gateway_connections")).as("none refused").isZero();
+        assertThat(metrics.sum("connection_swap_gateway_http_connections")).isGreaterThanOrEqualTo(1);
     }
 
     @AfterAll

@@ -159,7 +159,8 @@ class PrometheusScrapeIT {
         assertThat(prometheus.ruleHealth().get("connection-swap")).as("rules of group connection-swap")
                 .containsOnlyKeys("SwapSequenceError", "SwapNoHealthyWorker", "SwapRateHigh", "SwapGapP99High",
                         "SwapClientReconnects", "SwapTargetDown", "SwapTaskFailing", "SwapDirectorAtCapacity",
-                        "SwapLimitHitsHigh", "SwapMigrationLimitReached", "SwapGenerationErrorsHigh");
+                        "SwapGatewayAtCapacity", "SwapLimitHitsHigh", "SwapMigrationLimitReached",
+                        "SwapGenerationErrorsHigh");
         // the dead worker's target puts SwapTargetDown in pending (for: 1m) on that target alone
         await("SwapTargetDown pending for worker-a").atMost(DEADLINE).pollInterval(POLL)
                 .until(() -> !prometheus.query("ALERTS{alertname=\"SwapTargetDown\",process=\"worker-a\"}").isEmpty());
@@ -170,8 +171,9 @@ class PrometheusScrapeIT {
         assertThat(prometheus.query("ALERTS{alertstate=\"firing\",alertname=~\"SwapSequenceError|SwapNoHealthyWorker|SwapClientReconnects\"}"))
                 .as("alerts that must stay quiet").isEmpty();
         assertThat(prometheus.query("ALERTS{alertname=\"SwapSequenceError\"}")).as("SwapSequenceError, even pending").isEmpty();
-        assertThat(prometheus.query("ALERTS{alertname=~\"SwapTaskFailing|SwapDirectorAtCapacity|SwapLimitHitsHigh|"
-                + "SwapMigrationLimitReached|SwapGenerationErrorsHigh\"}")).as("alerts of the new series, even pending")
+        assertThat(prometheus.query("ALERTS{alertname=~\"SwapTaskFailing|SwapDirectorAtCapacity|SwapGatewayAtCapacity|"
+                + "SwapLimitHitsHigh|SwapMigrationLimitReached|SwapGenerationErrorsHigh\"}"))
+                .as("alerts of the new series, even pending")
                 .isEmpty();
 
         // the service-level series, as the dashboard's SLO panels read them

@@ -1,5 +1,6 @@
 package io.connectionswap.client.gateway;
 
+import io.connectionswap.client.metrics.ClientMeters;
 import io.connectionswap.client.tracing.GatewayTracing;
 import io.connectionswap.swapclient.SwapClient;
 import org.springframework.beans.factory.ObjectProvider;
@@ -38,8 +39,16 @@ public class GatewayConfiguration {
     }
 
     @Bean
-    GatewayHttpTimeouts gatewayHttpTimeouts(GatewayProperties properties) {
-        return new GatewayHttpTimeouts(properties);
+    GatewayHttpTimeouts gatewayHttpTimeouts(GatewayProperties properties, ClientMeters meters) {
+        return new GatewayHttpTimeouts(properties, meters.gatewayLimitHit("gateway_request_timeout"));
+    }
+
+    @Bean
+    GatewayConnectionLimit gatewayConnectionLimit(GatewayProperties properties, ClientMeters meters) {
+        GatewayConnectionLimit limit = new GatewayConnectionLimit(properties.maxConnections(),
+                meters.gatewayLimitHit("gateway_connections"));
+        meters.bindGatewayHttpConnections(limit::open);
+        return limit;
     }
 
     @Bean

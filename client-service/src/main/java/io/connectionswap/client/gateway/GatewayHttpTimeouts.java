@@ -20,10 +20,13 @@ final class GatewayHttpTimeouts implements NettyServerCustomizer {
 
     private final Duration idleTimeout;
     private final Duration requestTimeout;
+    private final Runnable onRequestTimeout;
 
-    GatewayHttpTimeouts(GatewayProperties properties) {
+    /** {@code onRequestTimeout}: runs each time a connection is closed for a body that did not arrive in time. */
+    GatewayHttpTimeouts(GatewayProperties properties, Runnable onRequestTimeout) {
         this.idleTimeout = properties.idleTimeout();
         this.requestTimeout = properties.requestTimeout();
+        this.onRequestTimeout = onRequestTimeout;
         LogLine.info(log).field("idle.timeout", idleTimeout).field("request.timeout", requestTimeout)
                 .log("gateway http timeouts");
     }
@@ -37,6 +40,6 @@ final class GatewayHttpTimeouts implements NettyServerCustomizer {
         // not reactor-netty's requestTimeout: it starts at the head and stops counting once a request is answered,
         // and a body that stops arriving while the gateway reads it fails that request twice (the second at ERROR)
         return timed.doOnChannelInit((observer, channel, remote) -> RequestBodyDeadline.install(channel.pipeline(),
-                requestTimeout));
+                requestTimeout, onRequestTimeout));
     }
 }

@@ -27,6 +27,8 @@ import org.springframework.util.unit.DataSize;
  * @param requestTimeout   a request's body must have arrived within this of its head, or the connection is closed
  *                         ({@code CONNECTION_SWAP_GATEWAY_REQUEST_TIMEOUT}), also when the request was answered before
  *                         its body was read; 0: no limit. A response, however long it streams, is not limited
+ * @param maxConnections   HTTP connections open at once on the gateway's port, Actuator's included; one more is closed
+ *                         as soon as it is accepted ({@code CONNECTION_SWAP_GATEWAY_MAX_CONNECTIONS}); 0: no limit
  */
 @ConfigurationProperties("connection-swap.gateway")
 public record GatewayProperties(
@@ -38,7 +40,8 @@ public record GatewayProperties(
         @DefaultValue("65536") int maxTokensLimit,
         @DefaultValue("0") int httpLoops,
         @DefaultValue("60s") Duration idleTimeout,
-        @DefaultValue("60s") Duration requestTimeout) {
+        @DefaultValue("60s") Duration requestTimeout,
+        @DefaultValue("10000") int maxConnections) {
 
     public GatewayProperties {
         apiKeys = apiKeys == null ? List.of()
@@ -62,6 +65,10 @@ public record GatewayProperties(
         if (requestTimeout.isNegative()) {
             throw new IllegalArgumentException("CONNECTION_SWAP_GATEWAY_REQUEST_TIMEOUT=" + requestTimeout
                     + " (expected: >= 0; 0 for none)");
+        }
+        if (maxConnections < 0) {
+            throw new IllegalArgumentException("CONNECTION_SWAP_GATEWAY_MAX_CONNECTIONS=" + maxConnections
+                    + " (expected: >= 0; 0 for no limit)");
         }
     }
 

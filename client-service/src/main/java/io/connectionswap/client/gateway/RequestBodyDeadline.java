@@ -36,20 +36,25 @@ final class RequestBodyDeadline extends ChannelDuplexHandler {
     private static final Logger log = LoggerFactory.getLogger(RequestBodyDeadline.class);
 
     private final long timeoutMillis;
+    private final Runnable onExpired;
     /** Requests whose head was decoded, whose end was decoded, and responses whose end was written. */
     private long heads;
     private long ends;
     private long answers;
     private ScheduledFuture<?> deadline;
 
-    private RequestBodyDeadline(Duration timeout) {
+    private RequestBodyDeadline(Duration timeout, Runnable onExpired) {
         this.timeoutMillis = Math.max(1, timeout.toMillis());
+        this.onExpired = onExpired;
     }
 
-    /** Puts a new deadline behind the HTTP/1.1 codec of {@code pipeline}; a pipeline without one is left alone. */
-    static void install(ChannelPipeline pipeline, Duration timeout) {
+    /**
+     * Puts a new deadline behind the HTTP/1.1 codec of {@code pipeline}; a pipeline without one is left alone.
+     * {@code onExpired} runs each time it closes the connection.
+     */
+    static void install(ChannelPipeline pipeline, Duration timeout, Runnable onExpired) {
         if (pipeline.get(NettyPipeline.HttpCodec) != null) {
-            pipeline.addAfter(NettyPipeline.HttpCodec, NAME, new RequestBodyDeadline(timeout));
+            pipeline.addAfter(NettyPipeline.HttpCodec, NAME, new RequestBodyDeadline(timeout, onExpired));
         }
     }
 
@@ -104,6 +109,7 @@ final class RequestBodyDeadline extends ChannelDuplexHandler {
 
     private void expire(ChannelHandlerContext ctx) {
         deadline = null;
+        onExpired.run();
         LogLine.info(log).field("remote", ctx.channel().remoteAddress()).field("waited.ms", timeoutMillis)
                 .field("answered", answers > ends)
                 .log("gateway closed an http connection: a request body did not arrive within the request timeout");

@@ -12,6 +12,7 @@ import io.netty.channel.EventLoopGroup;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntSupplier;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.stereotype.Component;
 
@@ -89,6 +90,23 @@ public class ClientMeters implements SwapClientListener {
     private static double openStreams(ObjectProvider<SwapClient> client) {
         SwapClient current = client.getIfAvailable();
         return current == null ? 0 : current.openStreams();
+    }
+
+    /** connection_swap_gateway_http_connections: the HTTP connections open on the gateway's port (Actuator's too). */
+    public void bindGatewayHttpConnections(IntSupplier open) {
+        Gauge.builder("connection.swap.gateway.http.connections", open::getAsInt)
+                .description("HTTP connections open on the gateway's port (CONNECTION_SWAP_GATEWAY_MAX_CONNECTIONS)")
+                .register(registry);
+    }
+
+    /**
+     * connection_swap_limit_hits_total{limit}: a gateway limit ({@code gateway_connections},
+     * {@code gateway_request_timeout}) closed an HTTP connection. Registered now, so it reads 0 until the first.
+     */
+    public Runnable gatewayLimitHit(String limit) {
+        Counter hits = Counter.builder("connection.swap.limit.hits").tag("limit", limit)
+                .description("Times a limit refused or ended a connection, stream or request").register(registry);
+        return hits::increment;
     }
 
     /** connection_swap_tls_development_ca: 1 while the client trusts the development CA of certs/generate.sh, else 0. */

@@ -11,28 +11,39 @@ import org.springframework.util.unit.DataSize;
 import reactor.netty.http.server.HttpServer;
 
 /**
- * The gateway's HTTP timeouts as settings: their defaults, 0 for none, and a clear refusal of a negative one. What
- * they do to real connections is {@code GatewayTimeoutsIT}'s.
+ * The gateway's HTTP timeouts and connection limit as settings: their defaults, 0 for none, and a clear refusal of a
+ * negative one. What they do to real connections is {@code GatewayTimeoutsIT}'s and
+ * {@code GatewayConnectionLimitTest}'s.
  */
 class GatewayHttpTimeoutsTest {
 
     @Test
-    void byDefaultBothTimeoutsAreAMinute() {
+    void byDefaultBothTimeoutsAreAMinuteAndTenThousandConnectionsMayBeOpen() {
         new ApplicationContextRunner().withUserConfiguration(GatewayHttpLoops.class).run(context -> {
             GatewayProperties properties = context.getBean(GatewayProperties.class);
             assertThat(properties.idleTimeout()).isEqualTo(Duration.ofSeconds(60));
             assertThat(properties.requestTimeout()).isEqualTo(Duration.ofSeconds(60));
+            assertThat(properties.maxConnections()).isEqualTo(10_000);
         });
     }
 
     @Test
     void theIdleTimeoutReachesTheServerAndZeroMeansNone() {
-        HttpServer timed = new GatewayHttpTimeouts(properties(Duration.ofSeconds(5), Duration.ofSeconds(7)))
+        HttpServer timed = new GatewayHttpTimeouts(properties(Duration.ofSeconds(5), Duration.ofSeconds(7)), () -> { })
                 .apply(HttpServer.create());
         assertThat(timed.configuration().idleTimeout()).isEqualTo(Duration.ofSeconds(5));
 
-        HttpServer untimed = new GatewayHttpTimeouts(properties(Duration.ZERO, Duration.ZERO)).apply(HttpServer.create());
+        HttpServer untimed = new GatewayHttpTimeouts(properties(Duration.ZERO, Duration.ZERO), () -> { })
+                .apply(HttpServer.create());
         assertThat(untimed.configuration().idleTimeout()).isNull();
+    }
+
+    @Test
+    void aNegativeConnectionLimitIsRefusedWithTheVariableNamed() {
+        assertThatThrownBy(() -> new GatewayProperties(List.of(), DataSize.ofMegabytes(4), Duration.ofSeconds(10),
+                Duration.ofSeconds(2), 16, 65536, 0, Duration.ZERO, Duration.ZERO, -1))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("CONNECTION_SWAP_GATEWAY_MAX_CONNECTIONS=-1");
     }
 
     @Test
@@ -47,6 +58,6 @@ class GatewayHttpTimeoutsTest {
 
     private static GatewayProperties properties(Duration idle, Duration request) {
         return new GatewayProperties(List.of(), DataSize.ofMegabytes(4), Duration.ofSeconds(10), Duration.ofSeconds(2),
-                16, 65536, 0, idle, request);
+                16, 65536, 0, idle, request, 0);
     }
 }
