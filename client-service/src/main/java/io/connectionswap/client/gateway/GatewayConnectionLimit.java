@@ -32,6 +32,7 @@ final class GatewayConnectionLimit implements NettyServerCustomizer {
     GatewayConnectionLimit(int maxConnections, Runnable onRefused) {
         this.maxConnections = maxConnections;
         this.onRefused = onRefused;
+        LogLine.info(log).field("max.connections", maxConnections).log("gateway http connection limit");
     }
 
     @Override

@@ -17,14 +17,14 @@ import org.slf4j.LoggerFactory;
 import reactor.netty.NettyPipeline;
 
 /**
- * A request's body must have arrived within the request timeout of its head (for a request pipelined behind others:
- * of the answer to the one before it); otherwise its connection is closed. That holds whether the gateway is reading
- * the body or has already answered without it (413 on its {@code Content-Length}, 401, 404): after an early answer
- * reactor-netty reads and drops the body for as long as it keeps coming, with no limit of size or time (its own
- * request timeout stops counting then), so a peer could keep a loop busy with an endless body. A body trickled a byte
- * at a time, or cut off by a client that stays connected, ends the same way. The head needs no clock of its own:
- * reactor-netty's idle timeout sits behind the HTTP codec, so the bytes of an unfinished head do not restart it. A
- * response is not limited: a stream runs as long as its generation.
+ * A request's body must have arrived within the request timeout of the read that brought its head (for a request
+ * pipelined behind others: of the answer to the one before it); otherwise its connection is closed. That holds
+ * whether the gateway is reading the body or has already answered without it (413 on its {@code Content-Length}, 401,
+ * 404): after an early answer reactor-netty reads and drops the body for as long as it keeps coming, with no limit of
+ * size or time (its own request timeout stops counting then), so a peer could keep a loop busy with an endless body.
+ * A body trickled a byte at a time, or cut off by a client that stays connected, ends the same way. The head needs no
+ * clock of its own: reactor-netty's idle timeout sits behind the HTTP codec, so the bytes of an unfinished head do not
+ * restart it. A response is not limited: a stream runs as long as its generation.
  *
  * <p>One per HTTP/1.1 connection, right behind the HTTP codec: it sees each request's head and end as they are
  * decoded, and each response's end as it is written, in order (responses answer requests in turn).
@@ -67,8 +67,14 @@ final class RequestBodyDeadline extends ChannelDuplexHandler {
             ends++;
             stop();
         }
-        arm(ctx);
         ctx.fireChannelRead(msg);
+    }
+
+    /** After a read: a request whose body did not come with its head gets its clock (most do come with it). */
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        arm(ctx);
+        ctx.fireChannelReadComplete();
     }
 
     @Override
