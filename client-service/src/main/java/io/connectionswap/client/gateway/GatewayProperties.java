@@ -23,7 +23,9 @@ import org.springframework.util.unit.DataSize;
  *                         ({@code CONNECTION_SWAP_GATEWAY_HTTP_LOOPS}); 0 (default): one per available processor,
  *                         where reactor-netty's own default is at least 4
  * @param idleTimeout      an HTTP connection with no request in flight (none sent, a head not yet whole, or idle after
- *                         an answer) is closed after this ({@code CONNECTION_SWAP_GATEWAY_IDLE_TIMEOUT}); 0: never
+ *                         an answer) is closed after this ({@code CONNECTION_SWAP_GATEWAY_IDLE_TIMEOUT}); 0: never.
+ *                         75 s: longer than the 60 s a load balancer (AWS ALB, ingress-nginx) keeps an idle upstream
+ *                         connection, so the gateway never closes one the balancer is about to reuse
  * @param requestTimeout   a request's body must have arrived within this of its head, or the connection is closed
  *                         ({@code CONNECTION_SWAP_GATEWAY_REQUEST_TIMEOUT}), also when the request was answered before
  *                         its body was read; 0: no limit. A response, however long it streams, is not limited
@@ -39,7 +41,7 @@ public record GatewayProperties(
         @DefaultValue("16") int defaultMaxTokens,
         @DefaultValue("65536") int maxTokensLimit,
         @DefaultValue("0") int httpLoops,
-        @DefaultValue("60s") Duration idleTimeout,
+        @DefaultValue("75s") Duration idleTimeout,
         @DefaultValue("60s") Duration requestTimeout,
         @DefaultValue("10000") int maxConnections) {
 

@@ -18,10 +18,10 @@ import reactor.netty.http.server.HttpServer;
 class GatewayHttpTimeoutsTest {
 
     @Test
-    void byDefaultBothTimeoutsAreAMinuteAndTenThousandConnectionsMayBeOpen() {
+    void byDefaultTheTimeoutsAre75And60SecondsAndTenThousandConnectionsMayBeOpen() {
         new ApplicationContextRunner().withUserConfiguration(GatewayHttpLoops.class).run(context -> {
             GatewayProperties properties = context.getBean(GatewayProperties.class);
-            assertThat(properties.idleTimeout()).isEqualTo(Duration.ofSeconds(60));
+            assertThat(properties.idleTimeout()).isEqualTo(Duration.ofSeconds(75));
             assertThat(properties.requestTimeout()).isEqualTo(Duration.ofSeconds(60));
             assertThat(properties.maxConnections()).isEqualTo(10_000);
         });
