@@ -40,8 +40,7 @@ class GatewayHttpTimeoutsTest {
 
     @Test
     void aNegativeConnectionLimitIsRefusedWithTheVariableNamed() {
-        assertThatThrownBy(() -> new GatewayProperties(List.of(), DataSize.ofMegabytes(4), Duration.ofSeconds(10),
-                Duration.ofSeconds(2), 16, 65536, 0, Duration.ZERO, Duration.ZERO, -1))
+        assertThatThrownBy(() -> properties(Duration.ZERO, Duration.ZERO, -1))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("CONNECTION_SWAP_GATEWAY_MAX_CONNECTIONS=-1");
     }
@@ -57,7 +56,11 @@ class GatewayHttpTimeoutsTest {
     }
 
     private static GatewayProperties properties(Duration idle, Duration request) {
+        return properties(idle, request, 0);
+    }
+
+    private static GatewayProperties properties(Duration idle, Duration request, int maxConnections) {
         return new GatewayProperties(List.of(), DataSize.ofMegabytes(4), Duration.ofSeconds(10), Duration.ofSeconds(2),
-                16, 65536, 0, idle, request, 0);
+                16, 65536, 0, idle, request, maxConnections);
     }
 }
