@@ -139,7 +139,7 @@ public final class RelayFloor {
         QuicTransport transport = QuicTransport.of(relayLoop);
         try {
             Worker worker = new Worker(options);
-            QuicServerEndpoint workerServer = QuicServerEndpoint.bind("floor-worker", workerLoop,
+            QuicServerEndpoint workerServer = QuicServerEndpoint.bind("floor-worker", "worker", workerLoop,
                     HostPort.parse("worker", "127.0.0.1:0"), QuicCodecs.server(settings,
                             TlsContexts.server("worker", TlsIdentity.of(pki, "worker").material(),
                                     ClientCertificates.anyOfTheCa(true)).serverContext(),
@@ -161,7 +161,7 @@ public final class RelayFloor {
                 relay.addWorkerConnection(toWorker.connect(workerAddress, "localhost", null, null).get(20,
                         TimeUnit.SECONDS));
             }
-            QuicServerEndpoint relayServer = QuicServerEndpoint.bind("floor-relay", relayLoop,
+            QuicServerEndpoint relayServer = QuicServerEndpoint.bind("floor-relay", "relay", relayLoop,
                     HostPort.parse("relay", "127.0.0.1:0"), QuicCodecs.server(settings,
                             TlsContexts.server("director", TlsIdentity.of(pki, "director").material(),
                                     ClientCertificates.anyOfTheCa(false)).serverContext(),

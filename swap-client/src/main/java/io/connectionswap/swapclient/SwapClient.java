@@ -18,7 +18,6 @@ import io.connectionswap.swapclient.internal.GenerationRun;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
@@ -290,7 +289,7 @@ public final class SwapClient implements AutoCloseable {
 
         /** Comma-separated {@code host:port} director addresses (as {@code CONNECTION_SWAP_DIRECTOR_TARGET}). */
         public Builder directors(String commaSeparated) {
-            return directors(parseDirectors(commaSeparated));
+            return directors(HostPort.parseList("CONNECTION_SWAP_DIRECTOR_TARGET", commaSeparated));
         }
 
         /** The name the director's certificate must carry; null or blank: the host dialled. */
@@ -384,19 +383,5 @@ public final class SwapClient implements AutoCloseable {
             return new SwapClient(this);
         }
 
-        private static List<HostPort> parseDirectors(String text) {
-            if (text == null) {
-                throw new IllegalArgumentException("CONNECTION_SWAP_DIRECTOR_TARGET is not set (expected host:port)");
-            }
-            List<HostPort> targets = Arrays.stream(text.split(","))
-                    .map(String::trim)
-                    .filter(target -> !target.isEmpty())
-                    .map(target -> HostPort.parse("CONNECTION_SWAP_DIRECTOR_TARGET", target))
-                    .toList();
-            if (targets.isEmpty()) {
-                throw new IllegalArgumentException("CONNECTION_SWAP_DIRECTOR_TARGET is empty (expected host:port)");
-            }
-            return targets;
-        }
     }
 }

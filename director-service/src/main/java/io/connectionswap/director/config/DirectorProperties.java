@@ -75,7 +75,11 @@ public record DirectorProperties(
         @DefaultValue("true") boolean clientTokenStream,
         @DefaultValue("false") boolean busyPoll) {
 
+    /** The env var that gives {@code addr}. */
+    public static final String ADDR_SETTING = "CONNECTION_SWAP_DIRECTOR_ADDR";
+
     public DirectorProperties {
+        HostPort.parse(ADDR_SETTING, addr); // fails at binding, naming the setting, not once the server starts
         if (stallFactor < 2) {
             throw new IllegalArgumentException("connection-swap.director.stall-factor: " + stallFactor + " (expected: >= 2)");
         }
@@ -120,6 +124,6 @@ public record DirectorProperties(
     }
 
     public HostPort bindAddress() {
-        return HostPort.parse("CONNECTION_SWAP_DIRECTOR_ADDR", addr);
+        return HostPort.parse(ADDR_SETTING, addr);
     }
 }

@@ -24,11 +24,19 @@ public record DiscoveryProperties(
         @DefaultValue("/actuator/health") String healthPath,
         @DefaultValue("1s") Duration tokenInterval) {
 
+    private static final String DNS_SETTING = "CONNECTION_SWAP_DISCOVERY_DNS";
+
+    public DiscoveryProperties {
+        if (dns != null && !dns.isBlank()) {
+            HostPort.parse(DNS_SETTING, dns); // fails at binding, naming the setting
+        }
+    }
+
     public boolean enabled() {
         return dns != null && !dns.isBlank();
     }
 
     public HostPort target() {
-        return HostPort.parse("CONNECTION_SWAP_DISCOVERY_DNS", dns);
+        return HostPort.parse(DNS_SETTING, dns);
     }
 }

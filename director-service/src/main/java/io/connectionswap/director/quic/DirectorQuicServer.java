@@ -102,7 +102,7 @@ public class DirectorQuicServer implements SmartLifecycle {
         StreamInitializer streamInitializer = new StreamInitializer();
         AddressTokens addressTokens = limits.addressValidation() ? new AddressTokens(meters) : null;
         // a codec per socket: each keeps the connections of its own loop
-        endpoint = QuicServerEndpoint.bindShared("director", loops.all(), address,
+        endpoint = QuicServerEndpoint.bindShared("director", DirectorProperties.ADDR_SETTING, loops.all(), address,
                 () -> QuicCodecs.server(serverSettings, tls.serverContext(), connectionHandler, streamInitializer,
                         addressTokens, transport.segments(properties.udpGso())),
                 meters.clientDatagrams());

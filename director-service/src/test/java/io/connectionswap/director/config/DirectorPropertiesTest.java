@@ -29,4 +29,15 @@ class DirectorPropertiesTest {
         assertThat(with("epoll", true).busyPoll()).isTrue();
         assertThat(with("auto", true).busyPoll()).isTrue();
     }
+
+    @Test
+    void aBadAddressFailsAtBindingNamingItsSetting() {
+        assertThatThrownBy(() -> TestDirectorProperties.withAddr("director"))
+                .hasMessage("CONNECTION_SWAP_DIRECTOR_ADDR=director is not host:port (e.g. 127.0.0.1:61000)");
+        assertThatThrownBy(() -> new DiscoveryProperties("workers.ns.svc", Duration.ofSeconds(5), 8081,
+                "/actuator/health", Duration.ofSeconds(1)))
+                .hasMessage("CONNECTION_SWAP_DISCOVERY_DNS=workers.ns.svc is not host:port (e.g. 127.0.0.1:61000)");
+        assertThat(new DiscoveryProperties("", Duration.ofSeconds(5), 8081, "/actuator/health",
+                Duration.ofSeconds(1)).enabled()).as("blank: discovery off, nothing to parse").isFalse();
+    }
 }

@@ -15,7 +15,17 @@ public final class TestDirectorProperties {
 
     /** {@link #defaults()} with these values instead. */
     public static DirectorProperties of(String id, Duration stallMinimum, String quicTransport, boolean busyPoll) {
-        return new DirectorProperties("127.0.0.1:0", id, null, Duration.ofMillis(100), Duration.ofSeconds(1), 3,
+        return of("127.0.0.1:0", id, stallMinimum, quicTransport, busyPoll);
+    }
+
+    /** {@link #defaults()} on the address {@code addr}. */
+    public static DirectorProperties withAddr(String addr) {
+        return of(addr, "d-test", Duration.ofMillis(300), "nio", false);
+    }
+
+    private static DirectorProperties of(String addr, String id, Duration stallMinimum, String quicTransport,
+                                         boolean busyPoll) {
+        return new DirectorProperties(addr, id, null, Duration.ofMillis(100), Duration.ofSeconds(1), 3,
                 stallMinimum, Duration.ofSeconds(30), Duration.ofSeconds(15), Duration.ofSeconds(60), 3, true,
                 quicTransport, false, 1, 1, true, true, busyPoll);
     }

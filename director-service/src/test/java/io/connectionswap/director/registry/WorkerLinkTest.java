@@ -77,7 +77,7 @@ class WorkerLinkTest {
         DevelopmentPki.create(pki);
         TlsContexts workerTls = TlsContexts.server("worker", TlsIdentity.of(pki, "worker").material(),
                 ClientCertificates.anyOfTheCa(true));
-        worker = QuicServerEndpoint.bind("test-worker", workerLoop, HostPort.parse("test", "127.0.0.1:0"),
+        worker = QuicServerEndpoint.bind("test-worker", "test", workerLoop, HostPort.parse("test", "127.0.0.1:0"),
                 QuicCodecs.server(SHORT_IDLE, workerTls.serverContext(), new ChannelInitializer<QuicChannel>() {
                     @Override
                     protected void initChannel(QuicChannel connection) {

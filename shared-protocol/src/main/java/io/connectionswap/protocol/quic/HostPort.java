@@ -1,6 +1,8 @@
 package io.connectionswap.protocol.quic;
 
 import java.net.InetSocketAddress;
+import java.util.Arrays;
+import java.util.List;
 
 /**
  * A {@code host:port} address as written in env vars ({@code 127.0.0.1:61000}, {@code director:61000},
@@ -35,6 +37,25 @@ public record HostPort(String host, int port) {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(setting + "=" + value + " has an invalid port (expected 0-65535)", e);
         }
+    }
+
+    /**
+     * A comma-separated list of {@code host:port} (blanks around and between entries ignored), at least one; fails
+     * naming the setting.
+     */
+    public static List<HostPort> parseList(String setting, String value) {
+        if (value == null) {
+            throw new IllegalArgumentException(setting + " is not set (expected host:port, e.g. 127.0.0.1:61000)");
+        }
+        List<HostPort> addresses = Arrays.stream(value.split(","))
+                .map(String::trim)
+                .filter(entry -> !entry.isEmpty())
+                .map(entry -> parse(setting, entry))
+                .toList();
+        if (addresses.isEmpty()) {
+            throw new IllegalArgumentException(setting + " is empty (expected host:port, e.g. 127.0.0.1:61000)");
+        }
+        return addresses;
     }
 
     /** Resolves the host now (DNS lookups happen here, never on an event loop path that matters). */

@@ -29,18 +29,24 @@ public final class QuicServerEndpoint {
     }
 
     /**
-     * Binds {@code address} (port 0 picks a free port) or fails with a message naming the role and address.
+     * Binds {@code address} (port 0 picks a free port), which {@code setting} gave, or fails with a
+     * {@link QuicEndpointException} naming the role, the address, the reason and the setting.
      */
-    public static QuicServerEndpoint bind(String role, EventLoopGroup group, HostPort address, ChannelHandler serverCodec) {
-        return bind(role, group, address, serverCodec, null);
+    public static QuicServerEndpoint bind(String role, String setting, EventLoopGroup group, HostPort address,
+                                          ChannelHandler serverCodec) {
+        return bind(role, setting, group, address, serverCodec, null);
     }
 
-    /** As {@link #bind(String, EventLoopGroup, HostPort, ChannelHandler)}, counting datagrams in {@code counter}. */
-    public static QuicServerEndpoint bind(String role, EventLoopGroup group, HostPort address, ChannelHandler serverCodec,
-                                          DatagramCounter counter) {
-        InetSocketAddress socketAddress = resolve(role, address);
+    /**
+     * As {@link #bind(String, String, EventLoopGroup, HostPort, ChannelHandler)}, counting datagrams in
+     * {@code counter}.
+     */
+    public static QuicServerEndpoint bind(String role, String setting, EventLoopGroup group, HostPort address,
+                                          ChannelHandler serverCodec, DatagramCounter counter) {
+        BindTarget target = new BindTarget(role, setting, address);
+        InetSocketAddress socketAddress = target.resolve();
         QuicTransport transport = QuicTransport.of(group);
-        Channel channel = bindOne(role, address, transport.datagramBootstrap(group), socketAddress, serverCodec, counter);
+        Channel channel = bindOne(target, transport.datagramBootstrap(group), socketAddress, serverCodec, counter);
         return new QuicServerEndpoint(List.of(channel));
     }
 
@@ -49,19 +55,20 @@ public final class QuicServerEndpoint {
      * with its own server codec from {@code codecs}: a connection lives on the loop of the socket its client's
      * datagrams reach. A port another socket holds fails, as {@link #bind} does, even one shared the same way.
      */
-    public static QuicServerEndpoint bindShared(String role, List<EventLoop> loops, HostPort address,
+    public static QuicServerEndpoint bindShared(String role, String setting, List<EventLoop> loops, HostPort address,
                                                 Supplier<ChannelHandler> codecs, DatagramCounter counter) {
         if (loops.isEmpty()) {
             throw new IllegalArgumentException("loops: none (expected: at least one)");
         }
         if (loops.size() == 1) {
-            return bind(role, loops.get(0), address, codecs.get(), counter);
+            return bind(role, setting, loops.get(0), address, codecs.get(), counter);
         }
-        InetSocketAddress requested = resolve(role, address);
+        BindTarget bindTarget = new BindTarget(role, setting, address);
+        InetSocketAddress requested = bindTarget.resolve();
         if (requested.getPort() != 0) {
             // sockets that share a port join any other socket bound there with SO_REUSEPORT by the same user (another
             // director, say) and split its datagrams: a plain bind first fails as a single socket would
-            bindOne(role, address, QuicTransport.of(loops.get(0)).datagramBootstrap(loops.get(0)), requested,
+            bindOne(bindTarget, QuicTransport.of(loops.get(0)).datagramBootstrap(loops.get(0)), requested,
                     new ChannelInitializer<>() {
                         @Override
                         protected void initChannel(Channel channel) {
@@ -74,7 +81,7 @@ public final class QuicServerEndpoint {
             for (EventLoop loop : loops) {
                 QuicTransport transport = QuicTransport.of(loop);
                 Bootstrap bootstrap = transport.sharedPort(transport.datagramBootstrap(loop));
-                Channel channel = bindOne(role, address, bootstrap, target, codecs.get(), counter);
+                Channel channel = bindOne(bindTarget, bootstrap, target, codecs.get(), counter);
                 bound.add(channel);
                 target = (InetSocketAddress) channel.localAddress(); // the port the first one got
             }
@@ -85,15 +92,7 @@ public final class QuicServerEndpoint {
         return new QuicServerEndpoint(bound);
     }
 
-    private static InetSocketAddress resolve(String role, HostPort address) {
-        try {
-            return address.resolve();
-        } catch (IllegalArgumentException e) {
-            throw new QuicEndpointException(role + " cannot bind QUIC server to udp/" + address + ": " + e.getMessage(), e);
-        }
-    }
-
-    private static Channel bindOne(String role, HostPort address, Bootstrap bootstrap, InetSocketAddress socketAddress,
+    private static Channel bindOne(BindTarget target, Bootstrap bootstrap, InetSocketAddress socketAddress,
                                    ChannelHandler serverCodec, DatagramCounter counter) {
         ChannelFuture bound = bootstrap
                 .handler(counter == null ? serverCodec : new ChannelInitializer<Channel>() {
@@ -105,21 +104,9 @@ public final class QuicServerEndpoint {
                 .bind(socketAddress)
                 .awaitUninterruptibly();
         if (!bound.isSuccess()) {
-            Throwable cause = bound.cause();
-            throw new QuicEndpointException(role + " cannot bind QUIC server to udp/" + address + ": "
-                    + describe(cause) + " (is another process using this port?)", cause);
+            throw target.bindFailed(bound.cause());
         }
         return bound.channel();
-    }
-
-    /** The bind failure in the words Java's NIO uses, on epoll too ("bind(..) failed with error(-98): ..." there). */
-    private static String describe(Throwable cause) {
-        String message = String.valueOf(cause.getMessage());
-        if (cause instanceof io.netty.channel.unix.Errors.NativeIoException
-                && message.contains("Address already in use")) {
-            return "BindException: Address already in use";
-        }
-        return cause.getClass().getSimpleName() + ": " + message;
     }
 
     public InetSocketAddress localAddress() {

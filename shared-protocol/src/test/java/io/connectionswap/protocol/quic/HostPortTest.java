@@ -3,6 +3,7 @@ package io.connectionswap.protocol.quic;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class HostPortTest {
@@ -23,5 +24,18 @@ class HostPortTest {
                 .hasMessageContaining("CONNECTION_SWAP_DIRECTOR_ADDR=localhost is not host:port");
         assertThatThrownBy(() -> HostPort.parse("CONNECTION_SWAP_DIRECTOR_ADDR", "localhost:99999"))
                 .hasMessageContaining("invalid port");
+    }
+
+    @Test
+    void aListIsCommaSeparatedWithBlanksIgnoredAndNeedsOneAddress() {
+        assertThat(HostPort.parseList("X", " 127.0.0.1:1, director:2 ,,[::1]:3"))
+                .containsExactly(new HostPort("127.0.0.1", 1), new HostPort("director", 2), new HostPort("::1", 3));
+        assertThat(HostPort.parseList("X", "director:61000")).isEqualTo(List.of(new HostPort("director", 61000)));
+        assertThatThrownBy(() -> HostPort.parseList("CONNECTION_SWAP_DIRECTOR_TARGET", null))
+                .hasMessageStartingWith("CONNECTION_SWAP_DIRECTOR_TARGET is not set");
+        assertThatThrownBy(() -> HostPort.parseList("CONNECTION_SWAP_DIRECTOR_TARGET", " , "))
+                .hasMessageStartingWith("CONNECTION_SWAP_DIRECTOR_TARGET is empty");
+        assertThatThrownBy(() -> HostPort.parseList("CONNECTION_SWAP_DIRECTOR_TARGET", "director:1,director"))
+                .hasMessageStartingWith("CONNECTION_SWAP_DIRECTOR_TARGET=director is not host:port");
     }
 }

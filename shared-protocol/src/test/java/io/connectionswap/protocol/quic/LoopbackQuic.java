@@ -44,7 +44,8 @@ final class LoopbackQuic implements AutoCloseable {
         try {
             TlsContexts serverTls = TlsContexts.server("director", TlsIdentity.of(pki, "director").material(),
                     ClientCertificates.anyOfTheCa(false));
-            quic.server = QuicServerEndpoint.bind("test", quic.serverLoop, HostPort.parse("test", "127.0.0.1:0"),
+            quic.server = QuicServerEndpoint.bind("test", "test", quic.serverLoop,
+                    HostPort.parse("test", "127.0.0.1:0"),
                     QuicCodecs.server(QuicSettings.DEFAULTS, serverTls.serverContext(),
                             new ChannelInboundHandlerAdapter(), serverStreamHandler, null, segments),
                     serverDatagrams);

@@ -60,7 +60,8 @@ class QuicServerEndpointTest {
                 return true;
             }
         };
-        QuicServerEndpoint server = QuicServerEndpoint.bindShared("test", loops, HostPort.parse("test", "127.0.0.1:0"),
+        QuicServerEndpoint server = QuicServerEndpoint.bindShared("test", "test", loops,
+                HostPort.parse("test", "127.0.0.1:0"),
                 () -> QuicCodecs.server(QuicSettings.DEFAULTS, serverTls.serverContext(), connections,
                         new ChannelInboundHandlerAdapter(), null), null);
         endpoints.add(server);
@@ -85,13 +86,14 @@ class QuicServerEndpointTest {
     @ValueSource(strings = {"nio", "auto"})
     void aPortTakenBySharedSocketsIsNotSharedAgain(String transport) {
         List<EventLoop> loops = loops("test-first", 2, QuicTransport.fromSetting("test", transport));
-        QuicServerEndpoint first = QuicServerEndpoint.bindShared("first", loops, HostPort.parse("test", "127.0.0.1:0"),
+        QuicServerEndpoint first = QuicServerEndpoint.bindShared("first", "test", loops,
+                HostPort.parse("test", "127.0.0.1:0"),
                 ChannelInboundHandlerAdapter::new, null);
         endpoints.add(first);
         HostPort taken = HostPort.parse("test", "127.0.0.1:" + first.localAddress().getPort());
 
         List<EventLoop> others = loops("test-second", 2, QuicTransport.fromSetting("test", transport));
-        assertThatThrownBy(() -> endpoints.add(QuicServerEndpoint.bindShared("second", others, taken,
+        assertThatThrownBy(() -> endpoints.add(QuicServerEndpoint.bindShared("second", "test", others, taken,
                 ChannelInboundHandlerAdapter::new, null)))
                 .isInstanceOf(QuicEndpointException.class)
                 .hasMessageContaining("second cannot bind QUIC server to udp/127.0.0.1:" + taken.port())

@@ -1,5 +1,6 @@
 package io.connectionswap.swapclient.spring;
 
+import io.connectionswap.protocol.quic.HostPort;
 import java.time.Duration;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
@@ -35,4 +36,9 @@ public record SwapClientProperties(
         @DefaultValue("1s") Duration heartbeatInterval,
         @DefaultValue("3500ms") Duration heartbeatTimeout,
         @DefaultValue("true") boolean tokenStream) {
+
+    public SwapClientProperties {
+        // a bad address fails at binding, naming the setting, not when the client is built
+        HostPort.parseList("CONNECTION_SWAP_DIRECTOR_TARGET", directorTarget);
+    }
 }

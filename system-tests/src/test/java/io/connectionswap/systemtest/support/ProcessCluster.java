@@ -109,9 +109,10 @@ public final class ProcessCluster implements AutoCloseable {
         return List.copyOf(directors);
     }
 
+    /** Starts a worker on a free QUIC port unless {@code env} gives {@code CONNECTION_SWAP_WORKER_ADDR}. */
     public ServiceProcess startWorker(String label, String... env) {
         Map<String, String> environment = env(label, env);
-        environment.put("CONNECTION_SWAP_WORKER_ADDR", "127.0.0.1:" + Ports.freeUdpPort());
+        environment.putIfAbsent("CONNECTION_SWAP_WORKER_ADDR", "127.0.0.1:" + Ports.freeUdpPort());
         environment.put("CONNECTION_SWAP_WORKER_LABEL", label);
         return start(label, "worker-service", environment);
     }

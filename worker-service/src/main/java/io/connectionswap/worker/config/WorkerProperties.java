@@ -49,7 +49,20 @@ public record WorkerProperties(
         @DefaultValue("1") int eventLoopThreads,
         @DefaultValue("4MB") DataSize maxRequestBytes) {
 
+    /** The env var that gives {@code addr}. */
+    public static final String ADDR_SETTING = "CONNECTION_SWAP_WORKER_ADDR";
+    private static final String ADVERTISE_SETTING = "CONNECTION_SWAP_WORKER_ADVERTISE";
+    private static final String DIRECTOR_TARGET_SETTING = "CONNECTION_SWAP_DIRECTOR_TARGET";
+
     public WorkerProperties {
+        // addresses fail at binding, naming their setting, not once the server starts
+        HostPort.parse(ADDR_SETTING, addr);
+        if (advertise != null && !advertise.isBlank()) {
+            HostPort.parse(ADVERTISE_SETTING, advertise);
+        }
+        if (register) {
+            HostPort.parseList(DIRECTOR_TARGET_SETTING, directorTarget);
+        }
         if (tokenInterval.isNegative() || tokenInterval.isZero()) {
             throw new IllegalArgumentException("CONNECTION_SWAP_TOKEN_INTERVAL=" + tokenInterval + " (expected: > 0)");
         }
@@ -64,22 +77,18 @@ public record WorkerProperties(
     }
 
     public HostPort bindAddress() {
-        return HostPort.parse("CONNECTION_SWAP_WORKER_ADDR", addr);
+        return HostPort.parse(ADDR_SETTING, addr);
     }
 
     /** The address to advertise, given the port the server actually bound. */
     public HostPort advertisedAddress(int boundPort) {
         if (advertise != null && !advertise.isBlank()) {
-            return HostPort.parse("CONNECTION_SWAP_WORKER_ADVERTISE", advertise);
+            return HostPort.parse(ADVERTISE_SETTING, advertise);
         }
         return bindAddress().withPort(boundPort);
     }
 
     public java.util.List<HostPort> directors() {
-        return java.util.Arrays.stream(directorTarget.split(","))
-                .map(String::trim)
-                .filter(target -> !target.isEmpty())
-                .map(target -> HostPort.parse("CONNECTION_SWAP_DIRECTOR_TARGET", target))
-                .toList();
+        return HostPort.parseList(DIRECTOR_TARGET_SETTING, directorTarget);
     }
 }

@@ -23,7 +23,8 @@ class WorkerConfigurationTest {
     }
 
     private final ApplicationContextRunner runner = new ApplicationContextRunner()
-            .withUserConfiguration(Properties.class, WorkerConfiguration.class);
+            .withUserConfiguration(Properties.class, WorkerConfiguration.class)
+            .withPropertyValues("connection-swap.worker.addr=127.0.0.1:0");
 
     @Test
     void theStandInIsTheDefaultAndTheRequestLimitIs4MiB() {
@@ -71,6 +72,22 @@ class WorkerConfigurationTest {
     void anUnknownBackendStopsTheStartWithItsName() {
         runner.withPropertyValues("connection-swap.model.backend=vllm").run(context ->
                 failure(context).hasMessage("CONNECTION_SWAP_MODEL_BACKEND=vllm (expected: stand-in or openai)"));
+    }
+
+    @Test
+    void anAddressThatIsNotHostPortStopsTheStartWithItsSetting() {
+        runner.withPropertyValues("connection-swap.worker.addr=").run(context ->
+                failure(context).hasMessageStartingWith("CONNECTION_SWAP_WORKER_ADDR is not set"));
+        runner.withPropertyValues("connection-swap.worker.addr=worker-a").run(context ->
+                failure(context).hasMessageStartingWith("CONNECTION_SWAP_WORKER_ADDR=worker-a is not host:port"));
+        runner.withPropertyValues("connection-swap.worker.advertise=10.0.0.7").run(context ->
+                failure(context).hasMessageStartingWith("CONNECTION_SWAP_WORKER_ADVERTISE=10.0.0.7 is not host:port"));
+        runner.withPropertyValues("connection-swap.worker.director-target=127.0.0.1:61000, director").run(context ->
+                failure(context).hasMessageStartingWith("CONNECTION_SWAP_DIRECTOR_TARGET=director is not host:port"));
+        runner.withPropertyValues("connection-swap.worker.director-target= , ").run(context ->
+                failure(context).hasMessageStartingWith("CONNECTION_SWAP_DIRECTOR_TARGET is empty"));
+        runner.withPropertyValues("connection-swap.worker.director-target=", "connection-swap.worker.register=false")
+                .run(context -> assertThat(context).as("no directors to register with: none needed").hasNotFailed());
     }
 
     private static AbstractThrowableAssert<?, ? extends Throwable> failure(AssertableApplicationContext context) {
