@@ -31,7 +31,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * a connection that sends nothing, or nothing more after an answer, closes at
  * {@code CONNECTION_SWAP_GATEWAY_IDLE_TIMEOUT}, and so does a head trickled a byte at a time; a body that stops
  * arriving, or one that never ends after a 413, closes its connection at
- * {@code CONNECTION_SWAP_GATEWAY_REQUEST_TIMEOUT}, with an INFO line and no ERROR; a stream that outlasts both
+ * {@code CONNECTION_SWAP_GATEWAY_REQUEST_TIMEOUT} (after a 408 when the request was not answered yet), with an INFO
+ * line and no ERROR; a stream that outlasts both
  * timeouts runs to its end, and other requests are served throughout.
  */
 @ExtendWith(DumpLogsOnFailure.class)
@@ -118,8 +119,12 @@ class GatewayTimeoutsIT {
         try (PipelinedHttp cut = connect()) {
             cut.write(PipelinedHttp.postHead("/v1/completions", 200),
                     "{\"model\":\"stand-in\",\"prompt\":".getBytes(StandardCharsets.US_ASCII));
+            long start = System.nanoTime();
             assertThat(http.get("/v1/models").statusCode()).as("another connection meanwhile").isEqualTo(200);
-            assertThat(cut.awaitClosedByServer()).as("a body cut short").isGreaterThanOrEqualTo(NOT_BEFORE);
+            assertRequestTimeout(cut.read());
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).as("answered at the request timeout")
+                    .isGreaterThanOrEqualTo(NOT_BEFORE);
+            cut.awaitClosedByServer();
         }
         assertThat(awaitLogLines(DEADLINE_LINE, before + 1)).last().asString().contains("answered=false");
         awaitLogLines("http connection closed before the request was read", 1);
@@ -165,8 +170,11 @@ class GatewayTimeoutsIT {
                     .isEqualTo(MODEL.text("long enough", 1, 140));
             assertThat(streamed).as("the stream outlasted both timeouts")
                     .isGreaterThan(IDLE_TIMEOUT.plus(REQUEST_TIMEOUT));
-            assertThat(connection.awaitClosedByServer()).as("the half-sent request, counted from its turn")
+            long turn = System.nanoTime();
+            assertRequestTimeout(connection.read());
+            assertThat(Duration.ofNanos(System.nanoTime() - turn)).as("the half-sent request, counted from its turn")
                     .isGreaterThanOrEqualTo(NOT_BEFORE);
+            connection.awaitClosedByServer();
         }
         assertThat(awaitLogLines(DEADLINE_LINE, before + 1)).last().asString().contains("answered=false");
     }
@@ -187,6 +195,16 @@ class GatewayTimeoutsIT {
         if (gateway != null) {
             assertThat(gateway.logLines(" ERROR ")).as("ERROR lines in the gateway's log").isEmpty();
         }
+    }
+
+    /** A 408 with OpenAI's error JSON that closes the connection: what a client with an unfinished body gets. */
+    private static void assertRequestTimeout(PipelinedHttp.Answer answer) {
+        assertThat(answer.status()).as(answer.body()).isEqualTo(408);
+        assertThat(answer.header("Connection")).isEqualTo("close");
+        assertThat(answer.header("Content-Type")).isEqualTo("application/json");
+        assertThat(answer.body()).isEqualTo("{\"error\":{\"message\":\"the request body did not arrive within "
+                + REQUEST_TIMEOUT.toMillis() + " ms of its head (CONNECTION_SWAP_GATEWAY_REQUEST_TIMEOUT)\","
+                + "\"type\":\"invalid_request_error\",\"param\":null,\"code\":\"request_timeout\"}}");
     }
 
     /** The gateway's log lines containing {@code text}, once there are {@code count} of them (logging is async). */

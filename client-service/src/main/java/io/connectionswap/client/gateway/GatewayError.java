@@ -37,6 +37,13 @@ public final class GatewayError extends RuntimeException {
                 "request body is larger than " + limit + " bytes (CONNECTION_SWAP_MAX_REQUEST_BYTES)", 0);
     }
 
+    /** 408: the request's body did not all arrive within the request timeout; the connection closes after it. */
+    public static GatewayError requestTimeout(java.time.Duration timeout) {
+        return new GatewayError(HttpStatus.REQUEST_TIMEOUT, "invalid_request_error", "request_timeout", null,
+                "the request body did not arrive within " + timeout.toMillis() + " ms of its head "
+                        + "(CONNECTION_SWAP_GATEWAY_REQUEST_TIMEOUT)", 0);
+    }
+
     public static GatewayError unauthorized() {
         return new GatewayError(HttpStatus.UNAUTHORIZED, "invalid_request_error", "invalid_api_key", null,
                 "Incorrect API key provided: send 'Authorization: Bearer <key>' with one of the gateway's keys", 0);

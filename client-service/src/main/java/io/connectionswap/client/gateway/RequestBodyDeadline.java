@@ -1,14 +1,24 @@
 package io.connectionswap.client.gateway;
 
 import io.connectionswap.protocol.log.LogLine;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpStatusClass;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import java.nio.charset.StandardCharsets;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -22,7 +32,9 @@ import reactor.netty.NettyPipeline;
  * whether the gateway is reading the body or has already answered without it (413 on its {@code Content-Length}, 401,
  * 404): after an early answer reactor-netty reads and drops the body for as long as it keeps coming, with no limit of
  * size or time (its own request timeout stops counting then), so a peer could keep a loop busy with an endless body.
- * A body trickled a byte at a time, or cut off by a client that stays connected, ends the same way. The head needs no
+ * A body trickled a byte at a time, or cut off by a client that stays connected, ends the same way. A request not yet
+ * answered gets a 408 with OpenAI's error JSON ({@code request_timeout}) and {@code Connection: close} first, so a
+ * client sees why (the OpenAI SDKs retry a 408); an answered one is just closed. The head needs no
  * clock of its own: reactor-netty's idle timeout sits behind the HTTP codec, so the bytes of an unfinished head do not
  * restart it. A response is not limited: a stream runs as long as its generation.
  *
@@ -37,14 +49,21 @@ final class RequestBodyDeadline extends ChannelDuplexHandler {
 
     private final long timeoutMillis;
     private final Runnable onExpired;
-    /** Requests whose head was decoded, whose end was decoded, and responses whose end was written. */
+    /** The 408's JSON, the same for every connection. */
+    private final byte[] timeoutAnswer;
+    /**
+     * Requests whose head was decoded, whose end was decoded, responses whose head was written and responses whose
+     * end was written (1xx not counted).
+     */
     private long heads;
     private long ends;
+    private long answersStarted;
     private long answers;
     private ScheduledFuture<?> deadline;
 
-    private RequestBodyDeadline(Duration timeout, Runnable onExpired) {
+    private RequestBodyDeadline(Duration timeout, byte[] timeoutAnswer, Runnable onExpired) {
         this.timeoutMillis = Math.max(1, timeout.toMillis());
+        this.timeoutAnswer = timeoutAnswer;
         this.onExpired = onExpired;
     }
 
@@ -54,8 +73,13 @@ final class RequestBodyDeadline extends ChannelDuplexHandler {
      */
     static void install(ChannelPipeline pipeline, Duration timeout, Runnable onExpired) {
         if (pipeline.get(NettyPipeline.HttpCodec) != null) {
-            pipeline.addAfter(NettyPipeline.HttpCodec, NAME, new RequestBodyDeadline(timeout, onExpired));
+            pipeline.addAfter(NettyPipeline.HttpCodec, NAME, new RequestBodyDeadline(timeout, answer408(timeout),
+                    onExpired));
         }
+    }
+
+    private static byte[] answer408(Duration timeout) {
+        return OpenAiResponses.error(GatewayError.requestTimeout(timeout)).toString().getBytes(StandardCharsets.UTF_8);
     }
 
     @Override
@@ -79,6 +103,9 @@ final class RequestBodyDeadline extends ChannelDuplexHandler {
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        if (msg instanceof HttpResponse && !isInterim(msg)) {
+            answersStarted++;
+        }
         if (msg instanceof LastHttpContent && !isInterim(msg)) {
             answers++;
             arm(ctx);
@@ -116,9 +143,26 @@ final class RequestBodyDeadline extends ChannelDuplexHandler {
     private void expire(ChannelHandlerContext ctx) {
         deadline = null;
         onExpired.run();
+        // the waiting request is number ends (from 0): answered once an answer to it has begun
+        boolean answered = answersStarted > ends;
         LogLine.info(log).field("remote", ctx.channel().remoteAddress()).field("waited.ms", timeoutMillis)
-                .field("answered", answers > ends)
+                .field("answered", answered)
                 .log("gateway closed an http connection: a request body did not arrive within the request timeout");
-        ctx.close();
+        if (answered) {
+            ctx.close();
+        } else {
+            // from here, not the channel's tail: it reaches only the codec, past reactor-netty's request handling
+            ctx.writeAndFlush(requestTimeout()).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    private FullHttpResponse requestTimeout() {
+        ByteBuf body = Unpooled.wrappedBuffer(timeoutAnswer);
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                HttpResponseStatus.REQUEST_TIMEOUT, body);
+        response.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes())
+                .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        return response;
     }
 }

@@ -9,7 +9,9 @@ import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * One keep-alive HTTP/1.1 connection over a plain socket, for what the JDK client cannot do: write several requests
@@ -19,8 +21,13 @@ import java.util.Locale;
  */
 public final class PipelinedHttp implements AutoCloseable {
 
-    /** One answer: status code and body (bodies are small JSON here). */
-    public record Answer(int status, String body) {
+    /** One answer: status code, headers (names in lower case) and body (bodies are small JSON here). */
+    public record Answer(int status, Map<String, String> headers, String body) {
+
+        /** The value of header {@code name}, or null. */
+        public String header(String name) {
+            return headers.get(name.toLowerCase(Locale.ROOT));
+        }
     }
 
     private final Socket socket;
@@ -72,8 +79,13 @@ public final class PipelinedHttp implements AutoCloseable {
         int status = Integer.parseInt(statusLine.substring(9, 12));
         long length = -1;
         boolean chunked = false;
+        Map<String, String> headers = new LinkedHashMap<>();
         for (String header = line(); !header.isEmpty(); header = line()) {
             String lower = header.toLowerCase(Locale.ROOT);
+            int colon = header.indexOf(':');
+            if (colon > 0) {
+                headers.put(lower.substring(0, colon).trim(), header.substring(colon + 1).trim());
+            }
             if (lower.startsWith("content-length:")) {
                 length = Long.parseLong(lower.substring(15).trim());
             } else if (lower.startsWith("transfer-encoding:") && lower.contains("chunked")) {
@@ -90,7 +102,7 @@ public final class PipelinedHttp implements AutoCloseable {
         } else if (length > 0) {
             body.write(in.readNBytes(Math.toIntExact(length)));
         }
-        return new Answer(status, body.toString(StandardCharsets.UTF_8));
+        return new Answer(status, headers, body.toString(StandardCharsets.UTF_8));
     }
 
     /** Writes {@code bytes} and flushes; false once the server has closed the connection (a write fails then). */
