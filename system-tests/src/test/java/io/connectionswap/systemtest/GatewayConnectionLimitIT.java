@@ -1,0 +1,112 @@
+package io.connectionswap.systemtest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.connectionswap.systemtest.support.DumpLogsOnFailure;
+import io.connectionswap.systemtest.support.PipelinedHttp;
+import io.connectionswap.systemtest.support.ProcessCluster;
+import io.connectionswap.systemtest.support.Series;
+import io.connectionswap.systemtest.support.ServiceProcess;
+import java.io.IOException;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AutoClose;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * {@code CONNECTION_SWAP_GATEWAY_MAX_CONNECTIONS} on the real client-service jar: past the limit a new HTTP
+ * connection is closed unanswered, once WARN while full, once INFO with the count when a place frees up, each refusal
+ * counted; the connections already open are served throughout, and a new one is served again once one closes.
+ */
+@ExtendWith(DumpLogsOnFailure.class)
+class GatewayConnectionLimitIT {
+
+    private static final int MAX_CONNECTIONS = 4;
+    private static final Duration READ_DEADLINE = Duration.ofSeconds(20);
+    private static final String FULL = "gateway http connections at their limit; new ones are closed at once";
+    private static final String FREE_AGAIN = "gateway http connections below their limit again";
+
+    @AutoClose
+    private ProcessCluster cluster;
+    private final List<PipelinedHttp> sockets = new ArrayList<>();
+
+    @Test
+    @Timeout(180)
+    void connectionsPastTheLimitAreClosedUnansweredLoggedAndCountedUntilOneFrees() throws Exception {
+        cluster = new ProcessCluster("GatewayConnectionLimitIT", "50ms");
+        cluster.startDirector();
+        ServiceProcess gateway = cluster.startClient("CONNECTION_SWAP_CLIENT_DEMO=false",
+                "CONNECTION_SWAP_GATEWAY_MAX_CONNECTIONS=" + MAX_CONNECTIONS);
+        cluster.awaitReady(gateway);
+        assertThat(gateway.logLines("gateway http connection limit")).singleElement().asString()
+                .contains("max.connections=" + MAX_CONNECTIONS);
+        try {
+            // the test's own HTTP client keeps a pooled connection or two: fill the places left with raw sockets
+            List<PipelinedHttp> admitted = new ArrayList<>();
+            PipelinedHttp refused = null;
+            while (refused == null) {
+                assertThat(admitted).as("connections admitted under a limit of %d", MAX_CONNECTIONS)
+                        .hasSizeLessThanOrEqualTo(MAX_CONNECTIONS);
+                PipelinedHttp next = open(gateway);
+                if (answersModels(next)) {
+                    admitted.add(next);
+                } else {
+                    refused = next;
+                }
+            }
+            assertThat(admitted).as("raw sockets that got a place (the test's HTTP client pools one connection)")
+                    .hasSizeGreaterThanOrEqualTo(2);
+            assertThat(answersModels(open(gateway))).as("a second connection while full").isFalse();
+            awaitLogLines(gateway, FULL, 1);
+            for (PipelinedHttp kept : admitted) {
+                assertThat(answersModels(kept)).as("an admitted keep-alive connection while full").isTrue();
+            }
+            assertThat(gateway.logLines(FULL)).as("one WARN while full, not one per refusal").hasSize(1);
+
+            admitted.remove(0).close();
+            assertThat(awaitLogLines(gateway, FREE_AGAIN, 1)).singleElement().asString().contains("refused=2");
+            assertThat(gateway.metrics().sum(Series.LIMIT_HITS, "limit", "gateway_connections"))
+                    .as("refusals counted").isEqualTo(2);
+            admitted.remove(0).close();
+            assertThat(answersModels(open(gateway))).as("a new connection once places are free").isTrue();
+        } finally {
+            for (PipelinedHttp socket : sockets) {
+                socket.close();
+            }
+        }
+    }
+
+    private PipelinedHttp open(ServiceProcess gateway) throws IOException {
+        PipelinedHttp socket = new PipelinedHttp(gateway.httpPort(), READ_DEADLINE);
+        sockets.add(socket);
+        return socket;
+    }
+
+    /** True when {@code GET /v1/models} is answered 200 on this connection; false when it is closed unanswered. */
+    private static boolean answersModels(PipelinedHttp connection) {
+        if (!connection.writeIfOpen("GET /v1/models HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                .getBytes(StandardCharsets.US_ASCII))) {
+            return false;
+        }
+        try {
+            return connection.read().status() == 200;
+        } catch (SocketTimeoutException silent) {
+            throw new AssertionError("the gateway neither answered nor closed the connection in " + READ_DEADLINE,
+                    silent);
+        } catch (IOException closedUnanswered) {
+            return false;
+        }
+    }
+
+    private static List<String> awaitLogLines(ServiceProcess process, String text, int count) {
+        await("%d log lines with \"%s\"".formatted(count, text)).atMost(Duration.ofSeconds(10))
+                .pollInterval(Duration.ofMillis(50)).until(() -> process.logLines(text).size() >= count);
+        return process.logLines(text);
+    }
+}
