@@ -1,7 +1,6 @@
 package io.connectionswap.systemtest;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import io.connectionswap.systemtest.support.DumpLogsOnFailure;
 import io.connectionswap.systemtest.support.PipelinedHttp;
@@ -63,14 +62,14 @@ class GatewayConnectionLimitIT {
             assertThat(admitted).as("raw sockets that got a place (the test's HTTP client pools one connection)")
                     .hasSizeGreaterThanOrEqualTo(2);
             assertThat(answersModels(open(gateway))).as("a second connection while full").isFalse();
-            awaitLogLines(gateway, FULL, 1);
+            gateway.awaitLogLines(FULL, 1);
             for (PipelinedHttp kept : admitted) {
                 assertThat(answersModels(kept)).as("an admitted keep-alive connection while full").isTrue();
             }
             assertThat(gateway.logLines(FULL)).as("one WARN while full, not one per refusal").hasSize(1);
 
             admitted.remove(0).close();
-            assertThat(awaitLogLines(gateway, FREE_AGAIN, 1)).singleElement().asString().contains("refused=2");
+            assertThat(gateway.awaitLogLines(FREE_AGAIN, 1)).singleElement().asString().contains("refused=2");
             assertThat(gateway.metrics().sum(Series.LIMIT_HITS, "limit", "gateway_connections"))
                     .as("refusals counted").isEqualTo(2);
             admitted.remove(0).close();
@@ -102,11 +101,5 @@ class GatewayConnectionLimitIT {
         } catch (IOException closedUnanswered) {
             return false;
         }
-    }
-
-    private static List<String> awaitLogLines(ServiceProcess process, String text, int count) {
-        await("%d log lines with \"%s\"".formatted(count, text)).atMost(Duration.ofSeconds(10))
-                .pollInterval(Duration.ofMillis(50)).until(() -> process.logLines(text).size() >= count);
-        return process.logLines(text);
     }
 }

@@ -207,11 +207,9 @@ class GatewayTimeoutsIT {
                 + "\"type\":\"invalid_request_error\",\"param\":null,\"code\":\"request_timeout\"}}");
     }
 
-    /** The gateway's log lines containing {@code text}, once there are {@code count} of them (logging is async). */
+    /** The gateway's log lines containing {@code text}, once there are {@code count} of them and no more. */
     private List<String> awaitLogLines(String text, int count) {
-        await("%d log lines with \"%s\"".formatted(count, text)).atMost(Duration.ofSeconds(10))
-                .pollInterval(Duration.ofMillis(50)).until(() -> gateway.logLines(text).size() >= count);
-        List<String> lines = gateway.logLines(text);
+        List<String> lines = gateway.awaitLogLines(text, count);
         assertThat(lines).as("log lines with \"%s\"", text).hasSize(count);
         return lines;
     }

@@ -1,5 +1,7 @@
 package io.connectionswap.systemtest.support;
 
+import static org.awaitility.Awaitility.await;
+
 import io.connectionswap.testsupport.net.LoopbackHttp;
 import io.connectionswap.testsupport.process.Launch;
 import io.connectionswap.testsupport.process.ManagedProcess;
@@ -63,6 +65,16 @@ public final class ServiceProcess extends ManagedProcess {
 
     public boolean ready() {
         return get("/actuator/health/readiness") != null;
+    }
+
+    /**
+     * The log lines containing {@code text}, once there are at least {@code count} of them (logging is asynchronous);
+     * fails after 10 s.
+     */
+    public List<String> awaitLogLines(String text, int count) {
+        await("%s: %d log lines with \"%s\"".formatted(name(), count, text)).atMost(Duration.ofSeconds(10))
+                .pollInterval(Duration.ofMillis(50)).until(() -> logLines(text).size() >= count);
+        return logLines(text);
     }
 
     /** A value per process for messages, e.g. {@code {director=6, worker-a=2}}. */
