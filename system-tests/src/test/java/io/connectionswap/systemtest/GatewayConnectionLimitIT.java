@@ -1,12 +1,16 @@
 package io.connectionswap.systemtest;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.connectionswap.systemtest.support.DumpLogsOnFailure;
 import io.connectionswap.systemtest.support.PipelinedHttp;
 import io.connectionswap.systemtest.support.ProcessCluster;
 import io.connectionswap.systemtest.support.Series;
 import io.connectionswap.systemtest.support.ServiceProcess;
+import io.connectionswap.testsupport.net.LoopbackHttp;
+import io.connectionswap.testsupport.net.Ports;
+import io.connectionswap.testsupport.prometheus.PrometheusText;
 import java.io.IOException;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
@@ -21,7 +25,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * {@code CONNECTION_SWAP_GATEWAY_MAX_CONNECTIONS} on the real client-service jar: past the limit a new HTTP
  * connection is closed unanswered, once WARN while full, once INFO with the count when a place frees up, each refusal
- * counted; the connections already open are served throughout, and a new one is served again once one closes.
+ * counted; the connections already open are served throughout, and a new one is served again once one closes. With
+ * {@code MANAGEMENT_SERVER_PORT}, Actuator has a port of its own, outside the limit: probes and scrapes still work
+ * while the gateway's port is full.
  */
 @ExtendWith(DumpLogsOnFailure.class)
 class GatewayConnectionLimitIT {
@@ -75,10 +81,45 @@ class GatewayConnectionLimitIT {
             admitted.remove(0).close();
             assertThat(answersModels(open(gateway))).as("a new connection once places are free").isTrue();
         } finally {
-            for (PipelinedHttp socket : sockets) {
-                socket.close();
-            }
+            closeSockets();
         }
+    }
+
+    @Test
+    @Timeout(180)
+    void actuatorOnAPortOfItsOwnAnswersProbesAndScrapesWhileTheGatewayIsFull() throws Exception {
+        cluster = new ProcessCluster("GatewayConnectionLimitIT-management", "50ms");
+        cluster.startDirector();
+        int management = Ports.freeTcpPort();
+        ServiceProcess gateway = cluster.startClient("CONNECTION_SWAP_CLIENT_DEMO=false",
+                "CONNECTION_SWAP_GATEWAY_MAX_CONNECTIONS=" + MAX_CONNECTIONS, "MANAGEMENT_SERVER_PORT=" + management);
+        await("the gateway's Actuator answers on its own port").atMost(ProcessCluster.STARTUP)
+                .pollInterval(Duration.ofMillis(250))
+                .until(() -> LoopbackHttp.getOk(management, "/actuator/health/readiness") != null);
+        try {
+            // nothing else uses the gateway's port: exactly the limit is admitted
+            for (int i = 0; i < MAX_CONNECTIONS; i++) {
+                assertThat(answersModels(open(gateway))).as("connection %d of %d", i + 1, MAX_CONNECTIONS).isTrue();
+            }
+            assertThat(answersModels(open(gateway))).as("one past the limit").isFalse();
+            gateway.awaitLogLines(FULL, 1);
+
+            assertThat(LoopbackHttp.getOk(management, "/actuator/health/liveness")).as("a probe while full")
+                    .contains("\"UP\"");
+            PrometheusText metrics = PrometheusText.parse(LoopbackHttp.getOk(management, "/actuator/prometheus"));
+            assertThat(metrics.sum("connection_swap_gateway_http_connections")).as("the gateway's port only")
+                    .isEqualTo(MAX_CONNECTIONS);
+            assertThat(metrics.sum(Series.LIMIT_HITS, "limit", "gateway_connections")).isEqualTo(1);
+        } finally {
+            closeSockets();
+        }
+    }
+
+    private void closeSockets() throws IOException {
+        for (PipelinedHttp socket : sockets) {
+            socket.close();
+        }
+        sockets.clear();
     }
 
     private PipelinedHttp open(ServiceProcess gateway) throws IOException {
