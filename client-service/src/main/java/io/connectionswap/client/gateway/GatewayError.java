@@ -2,6 +2,7 @@ package io.connectionswap.client.gateway;
 
 import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.swapclient.GenerationException;
+import java.time.Duration;
 import org.springframework.http.HttpStatus;
 
 /**
@@ -38,7 +39,7 @@ public final class GatewayError extends RuntimeException {
     }
 
     /** 408: the request's body did not all arrive within the request timeout; the connection closes after it. */
-    public static GatewayError requestTimeout(java.time.Duration timeout) {
+    public static GatewayError requestTimeout(Duration timeout) {
         return new GatewayError(HttpStatus.REQUEST_TIMEOUT, "invalid_request_error", "request_timeout", null,
                 "the request body did not arrive within " + timeout.toMillis() + " ms of its head "
                         + "(CONNECTION_SWAP_GATEWAY_REQUEST_TIMEOUT)", 0);
