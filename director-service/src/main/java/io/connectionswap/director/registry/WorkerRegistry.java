@@ -387,7 +387,8 @@ public final class WorkerRegistry {
                 return;
             }
             loop.execute(() -> {
-                if (!isCurrent(worker)) {
+                // closed while the address was looked up: the routing loops a dial would use may be stopped already
+                if (closed || !isCurrent(worker)) {
                     worker.linkPending(false);
                     return;
                 }

@@ -28,6 +28,9 @@ class WorkerRegistryTest {
 
     private final EventLoop loop = new DefaultEventLoop();
     private final List<String> failures = new CopyOnWriteArrayList<>();
+    /** Address lookups of redials, held instead of run while {@link #holdResolves} is set. */
+    private final List<Runnable> heldResolves = new CopyOnWriteArrayList<>();
+    private volatile boolean holdResolves;
     private FakeWorkerConnector connector;
     private WorkerRegistry registry;
 
@@ -37,7 +40,13 @@ class WorkerRegistryTest {
         DirectorProperties properties = TestDirectorProperties.of("d-test", Duration.ofMillis(100), "nio",
                 false);
         HealthProperties health = new HealthProperties(Duration.ofMillis(500), null, 1, 2, 4);
-        registry = new WorkerRegistry(loop, Runnable::run, connector, properties, health,
+        registry = new WorkerRegistry(loop, task -> {
+            if (holdResolves) {
+                heldResolves.add(task);
+            } else {
+                task.run();
+            }
+        }, connector, properties, health,
                 new DirectorMeters(new SimpleMeterRegistry(), loop));
         registry.onWorkerFailed((worker, reason, detail) -> failures.add(worker.label() + ":" + reason));
     }
@@ -154,6 +163,22 @@ class WorkerRegistryTest {
                     .noneSatisfy(event -> assertThat(event.getFormattedMessage()).contains("cannot connect to worker"));
         }
         assertThat(connector.attempts.get()).as("no redial").isEqualTo(attempts);
+    }
+
+    @Test
+    void aRedialWhoseAddressResolvesAfterTheRegistryClosedIsNotDialled() {
+        healthy("worker-a", 62001);
+        int attempts = connector.attempts.get();
+        holdResolves = true;
+        onLoop(() -> {
+            connector.connections.get("worker-a").lose("worker closed its server"); // a worker that drains
+            return null;
+        });
+        await().atMost(Duration.ofSeconds(5)).until(() -> heldResolves.size() == 1);
+        registry.close();
+        heldResolves.remove(0).run(); // as at a director's SIGTERM: the lookup ends while the loops stop
+        onLoop(() -> null); // a dial handed to the loop by the lookup would have started by now
+        assertThat(connector.attempts.get()).as("no dial once closed (its loops may be gone)").isEqualTo(attempts);
     }
 
     @Test
