@@ -6,6 +6,7 @@ import io.connectionswap.director.registry.RoutingLoopTask;
 import io.connectionswap.director.registry.WorkerEndpoint;
 import io.connectionswap.director.registry.WorkerRegistry;
 import io.connectionswap.protocol.log.LogLine;
+import io.connectionswap.protocol.quic.LoopTasks;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.http.HttpClient;
@@ -14,7 +15,6 @@ import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
 import io.connectionswap.director.metrics.DirectorMeters;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -106,11 +106,8 @@ public class HealthPoller implements SmartLifecycle {
             if (result == null) {
                 return; // interrupted: the director is shutting down
             }
-            try {
-                registry.loop().execute(() -> registry.pollCompleted(worker, result));
-            } catch (RejectedExecutionException stopped) {
-                // the routing loop has stopped: the director is shutting down and the result has no one to go to
-            }
+            // once the routing loop has stopped (the director is stopping), the result has no one to go to
+            LoopTasks.executeUnlessStopped(registry.loop(), () -> registry.pollCompleted(worker, result));
         });
     }
 

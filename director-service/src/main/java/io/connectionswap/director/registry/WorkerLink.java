@@ -4,6 +4,7 @@ import io.connectionswap.protocol.frame.FrameDecoder;
 import io.connectionswap.protocol.frame.FrameLimits;
 import io.connectionswap.protocol.message.TokenStream;
 import io.connectionswap.protocol.quic.Heartbeats;
+import io.connectionswap.protocol.quic.LoopTasks;
 import io.connectionswap.protocol.quic.QuicConnector;
 import io.connectionswap.protocol.quic.QuicStreams;
 import io.connectionswap.protocol.quic.StreamPipelines;
@@ -154,7 +155,9 @@ final class WorkerLink implements WorkerConnection {
             HeartbeatTurns turns = HeartbeatTurns.of(heartbeatInterval, heartbeatTimeout, share.connections.size());
             for (int i = 0; i < share.connections.size(); i++) {
                 QuicChannel connection = share.connections.get(i);
-                connection.closeFuture().addListener(closed -> loop.execute(() -> link.connectionClosed(onLost)));
+                // at shutdown the registry's loop may stop before this connection's: nothing to report then
+                connection.closeFuture().addListener(closed -> LoopTasks.executeUnlessStopped(loop,
+                        () -> link.connectionClosed(onLost)));
                 openHeartbeatStream(connection, link, frameLimits, turns, turns.offset(i), onEcho);
                 if (tokens != null) {
                     openTokenStream(connection, link, frameLimits, tokens);

@@ -16,6 +16,7 @@ import io.connectionswap.protocol.tls.TlsContexts;
 import io.connectionswap.protocol.tls.TlsIdentity;
 import io.connectionswap.protocol.frame.FrameType;
 import io.connectionswap.protocol.quic.HostPort;
+import io.connectionswap.testsupport.log.CapturedLogs;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
@@ -169,6 +170,40 @@ class WorkerLinkTest {
             assertThat(streamsByConnection).hasSize(4);
             assertThat(streamsByConnection.values().stream().map(AtomicInteger::get).toList()).containsOnly(3);
         } finally {
+            routing.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        }
+    }
+
+    /**
+     * At a director's shutdown the registry's loop may stop before another routing loop closes its share of a link:
+     * the close has no one to tell, and says nothing (it was a WARN with a stack trace from Netty per connection).
+     */
+    @Test
+    void aConnectionClosingAfterTheRegistryLoopStoppedIsNotReported() throws Exception {
+        EventLoopGroup registryGroup = QuicEventLoops.create("test-registry", 1);
+        EventLoopGroup routing = QuicEventLoops.create("test-routing", 1);
+        try (CapturedLogs promises = CapturedLogs.of(io.netty.util.concurrent.DefaultPromise.class)) {
+            EventLoop registryLoop = registryGroup.next();
+            EventLoop routingLoop = routing.next();
+            // the link's connection is on a routing loop; the registry's loop hears of its close
+            List<QuicConnector> connectors = List.of(new QuicConnector(routingLoop, SHORT_IDLE,
+                    directorTls.clientContext()));
+            WorkerLink link = registryLoop.submit(() -> WorkerLink.connect(connectors, registryLoop,
+                    worker.localAddress(), "localhost", FrameLimits.DEFAULTS, Duration.ofMillis(100), NO_ECHO_NEEDED,
+                    1, reason -> { }, nanos -> { }, null))
+                    .get(DEADLINE.toSeconds(), TimeUnit.SECONDS).get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+            QuicChannel routingConnection = routingLoop
+                    .submit(() -> link.openStream(new ChannelInboundHandlerAdapter()))
+                    .get(DEADLINE.toSeconds(), TimeUnit.SECONDS).get(DEADLINE.toSeconds(), TimeUnit.SECONDS).parent();
+
+            registryGroup.shutdownGracefully(0, 0, TimeUnit.SECONDS).await(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+            assertThat(registryLoop.isTerminated()).isTrue();
+            routingConnection.close().await(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+            routingLoop.submit(() -> { }).get(DEADLINE.toSeconds(), TimeUnit.SECONDS); // its close listeners ran
+
+            assertThat(promises.events()).as("Netty's warnings about our close listener").isEmpty();
+        } finally {
+            registryGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             routing.shutdownGracefully(0, 1, TimeUnit.SECONDS);
         }
     }
