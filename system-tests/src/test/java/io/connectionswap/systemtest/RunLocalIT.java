@@ -77,6 +77,9 @@ class RunLocalIT {
         assertThat(LoopbackHttp.getOk(clientHttp, "/actuator/health")).as("the client's port is free again").isNull();
         assertThat(script.logText()).as("the client stops before its director, so it never tries to reconnect")
                 .doesNotContain("lost connection to director", "cannot reach director (is it running?)");
+        // a stopping director once logged Netty's warnings with stack traces, from links closing on stopped loops
+        assertThat(script.logLines(" ERROR ")).as("ERROR lines of the run, the stop included").isEmpty();
+        assertThat(script.logLines("\tat ")).as("stack trace lines of the run, the stop included").isEmpty();
     }
 
     @Test
@@ -104,6 +107,9 @@ class RunLocalIT {
         assertThat(script.process().exitValue()).as("a failed run's exit status").isEqualTo(1);
         assertThat(script.logText()).contains("[run-local] worker-b exited with status 1 while starting",
                 "[run-local] stopped").doesNotContain("[run-local] running;");
+        assertThat(script.logText()).as("worker-b's own report: what failed and what to change")
+                .contains("APPLICATION FAILED TO START", "worker worker-b cannot bind QUIC server to udp/127.0.0.1:",
+                        "Stop it, or set CONNECTION_SWAP_WORKER_ADDR to a free port.");
         assertThat(rolesOfThisTest()).as("roles still running after the script ended; its log:\n" + script.logTail(40))
                 .isEmpty();
     }
