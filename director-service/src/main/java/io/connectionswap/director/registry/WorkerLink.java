@@ -118,7 +118,8 @@ final class WorkerLink implements WorkerConnection {
         }
         int[] pending = {attempts.size()};
         for (Future<QuicChannel> attempt : attempts) {
-            attempt.addListener(done -> loop.execute(() -> {
+            // an attempt cut short by the director's stop may end after the registry's loop stopped: no one to tell
+            attempt.addListener(done -> LoopTasks.executeUnlessStopped(loop, () -> {
                 if (--pending[0] == 0) {
                     established(attempts, loop, frameLimits, heartbeatInterval, heartbeatTimeout, onLost, onEcho,
                             tokens, result);

@@ -7,8 +7,10 @@ import io.connectionswap.director.metrics.DirectorMeters;
 import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.protocol.message.WorkerRegistration;
 import io.connectionswap.protocol.quic.HostPort;
+import io.connectionswap.protocol.quic.LoopTasks;
 import io.connectionswap.protocol.retry.Backoff;
 import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ImmediateEventExecutor;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -22,6 +24,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,6 +43,8 @@ public final class WorkerRegistry {
 
     private static final Logger log = LoggerFactory.getLogger(WorkerRegistry.class);
     private static final Duration LINK_RETRY_MAX = Duration.ofSeconds(2);
+    /** The longest {@link #close()} waits for the registry's loop. */
+    private static final Duration CLOSE_WAIT = Duration.ofSeconds(5);
     private static final String DIRECTOR_STOPPING = "director stopping";
 
     private final EventLoop loop;
@@ -72,6 +77,27 @@ public final class WorkerRegistry {
      * idle timeout); a link lost from now on is not dialled again, nor reported as a worker failure.
      */
     public void close() {
+        // on the registry's loop, after the task it runs now: a dial under way there hands its connections to the
+        // routing loops while they still run (Spring stops them right after this), and no dial starts once this ran
+        if (loop.inEventLoop()) {
+            closeOnLoop();
+            return;
+        }
+        Future<?> done;
+        try {
+            done = loop.submit(this::closeOnLoop);
+        } catch (RejectedExecutionException stopped) {
+            closed = true; // the loop has stopped: nothing on it can dial
+            return;
+        }
+        if (!done.awaitUninterruptibly(CLOSE_WAIT.toMillis())) {
+            closed = true; // no new dial, at least; the links close when the loop gets to it
+            LogLine.warn(log).field("waited.ms", CLOSE_WAIT.toMillis())
+                    .log("registry loop busy at shutdown; stopping without waiting for the worker links to close");
+        }
+    }
+
+    private void closeOnLoop() {
         closed = true;
         for (WorkerEndpoint worker : snapshot) {
             WorkerConnection link = worker.link();
@@ -392,7 +418,8 @@ public final class WorkerRegistry {
                     worker.linkPending(false);
                     return;
                 }
-                connector.connect(worker, remote, reason -> loop.execute(() -> linkLost(worker, reason)))
+                connector.connect(worker, remote,
+                                reason -> LoopTasks.executeUnlessStopped(loop, () -> linkLost(worker, reason)))
                         .addListener(connected -> {
                             worker.linkPending(false);
                             if (!connected.isSuccess()) {

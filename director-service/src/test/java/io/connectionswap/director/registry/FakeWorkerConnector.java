@@ -23,6 +23,8 @@ public final class FakeWorkerConnector implements WorkerConnector {
     final Queue<Promise<WorkerConnection>> pending = new ConcurrentLinkedQueue<>();
     final AtomicInteger attempts = new AtomicInteger();
     volatile boolean holdConnects;
+    /** Runs inside each connect, on the registry's loop, before it returns: a dial that takes its time. */
+    volatile Runnable duringConnect = () -> { };
     private final EventLoop loop;
 
     public FakeWorkerConnector(EventLoop loop) {
@@ -32,6 +34,7 @@ public final class FakeWorkerConnector implements WorkerConnector {
     @Override
     public Future<WorkerConnection> connect(WorkerEndpoint worker, InetSocketAddress remote, Consumer<String> onLost) {
         attempts.incrementAndGet();
+        duringConnect.run();
         if (holdConnects) {
             Promise<WorkerConnection> attempt = loop.newPromise();
             pending.add(attempt);

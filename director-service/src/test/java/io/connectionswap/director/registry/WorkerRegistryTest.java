@@ -17,6 +17,7 @@ import io.netty.channel.EventLoop;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -179,6 +180,44 @@ class WorkerRegistryTest {
         heldResolves.remove(0).run(); // as at a director's SIGTERM: the lookup ends while the loops stop
         onLoop(() -> null); // a dial handed to the loop by the lookup would have started by now
         assertThat(connector.attempts.get()).as("no dial once closed (its loops may be gone)").isEqualTo(attempts);
+    }
+
+    /**
+     * A dial under way on the registry's loop when the director stops hands its connections to the routing loops
+     * before {@code close()} returns, that is before Spring stops those loops (a dial caught by their stop logged
+     * Netty's warnings and errors with stack traces).
+     */
+    @Test
+    void closeWaitsForADialUnderWayOnTheRegistryLoop() throws Exception {
+        healthy("worker-a", 62001);
+        CountDownLatch dialling = new CountDownLatch(1);
+        CountDownLatch finishDial = new CountDownLatch(1);
+        List<String> order = new CopyOnWriteArrayList<>();
+        connector.duringConnect = () -> {
+            dialling.countDown();
+            try {
+                finishDial.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            order.add("dial done");
+        };
+        onLoop(() -> {
+            connector.connections.get("worker-a").lose("worker closed its server"); // the redial starts on the loop
+            return null;
+        });
+        assertThat(dialling.await(5, TimeUnit.SECONDS)).as("the redial under way").isTrue();
+
+        Thread closer = new Thread(() -> {
+            registry.close();
+            order.add("close returned");
+        }, "test-closer");
+        closer.start();
+        await("close() waiting for the loop").atMost(Duration.ofSeconds(5))
+                .until(() -> closer.getState() == Thread.State.TIMED_WAITING || !closer.isAlive());
+        finishDial.countDown();
+        closer.join(10_000);
+        assertThat(order).containsExactly("dial done", "close returned");
     }
 
     @Test
