@@ -39,7 +39,8 @@ final class GatewayHttpTimeouts implements NettyServerCustomizer {
         }
         // not reactor-netty's requestTimeout: it starts at the head and stops counting once a request is answered,
         // and a body that stops arriving while the gateway reads it fails that request twice (the second at ERROR)
+        byte[] timeoutAnswer = RequestBodyDeadline.timeoutAnswer(requestTimeout); // once, not per connection
         return timed.doOnChannelInit((observer, channel, remote) -> RequestBodyDeadline.install(channel.pipeline(),
-                requestTimeout, onRequestTimeout));
+                requestTimeout, timeoutAnswer, onRequestTimeout));
     }
 }

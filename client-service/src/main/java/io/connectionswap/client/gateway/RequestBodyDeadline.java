@@ -69,16 +69,18 @@ final class RequestBodyDeadline extends ChannelDuplexHandler {
 
     /**
      * Puts a new deadline behind the HTTP/1.1 codec of {@code pipeline}; a pipeline without one is left alone.
+     * {@code timeoutAnswer} is the 408's body ({@link #timeoutAnswer}, built once for every connection);
      * {@code onExpired} runs each time it closes the connection.
      */
-    static void install(ChannelPipeline pipeline, Duration timeout, Runnable onExpired) {
+    static void install(ChannelPipeline pipeline, Duration timeout, byte[] timeoutAnswer, Runnable onExpired) {
         if (pipeline.get(NettyPipeline.HttpCodec) != null) {
-            pipeline.addAfter(NettyPipeline.HttpCodec, NAME, new RequestBodyDeadline(timeout, answer408(timeout),
+            pipeline.addAfter(NettyPipeline.HttpCodec, NAME, new RequestBodyDeadline(timeout, timeoutAnswer,
                     onExpired));
         }
     }
 
-    private static byte[] answer408(Duration timeout) {
+    /** The 408's body for {@code timeout}: OpenAI's error JSON, {@code request_timeout}. */
+    static byte[] timeoutAnswer(Duration timeout) {
         return OpenAiResponses.error(GatewayError.requestTimeout(timeout)).toString().getBytes(StandardCharsets.UTF_8);
     }
 

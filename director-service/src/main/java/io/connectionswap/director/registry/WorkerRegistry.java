@@ -77,28 +77,26 @@ public final class WorkerRegistry {
      * idle timeout); a link lost from now on is not dialled again, nor reported as a worker failure.
      */
     public void close() {
-        // on the registry's loop, after the task it runs now: a dial under way there hands its connections to the
-        // routing loops while they still run (Spring stops them right after this), and no dial starts once this ran
+        closed = true; // from now on no dial starts, and none is retried
+        // the links close on the registry's loop, after the task it runs now: a dial under way there hands its
+        // connections to the routing loops while they still run (Spring stops them right after this)
         if (loop.inEventLoop()) {
-            closeOnLoop();
+            closeLinks();
             return;
         }
         Future<?> done;
         try {
-            done = loop.submit(this::closeOnLoop);
+            done = loop.submit(this::closeLinks);
         } catch (RejectedExecutionException stopped) {
-            closed = true; // the loop has stopped: nothing on it can dial
-            return;
+            return; // the loop has stopped: nothing on it can dial
         }
         if (!done.awaitUninterruptibly(CLOSE_WAIT.toMillis())) {
-            closed = true; // no new dial, at least; the links close when the loop gets to it
             LogLine.warn(log).field("waited.ms", CLOSE_WAIT.toMillis())
                     .log("registry loop busy at shutdown; stopping without waiting for the worker links to close");
         }
     }
 
-    private void closeOnLoop() {
-        closed = true;
+    private void closeLinks() {
         for (WorkerEndpoint worker : snapshot) {
             WorkerConnection link = worker.link();
             if (link != null) {
