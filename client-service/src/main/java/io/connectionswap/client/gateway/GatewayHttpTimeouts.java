@@ -12,7 +12,7 @@ import reactor.netty.http.server.HttpServer;
  * forever: a connection with no request in flight closes after the idle timeout (so idle keep-alive connections, and
  * connections that never send a whole request head, do not pile up), and a request's body must arrive within the
  * request timeout of its head ({@link RequestBodyDeadline}). Neither limits a response: a stream runs as long as its
- * generation.
+ * generation. A connection closed before its head was whole is an INFO line ({@link UnfinishedRequestHead}).
  */
 final class GatewayHttpTimeouts implements NettyServerCustomizer {
 
@@ -33,7 +33,8 @@ final class GatewayHttpTimeouts implements NettyServerCustomizer {
 
     @Override
     public HttpServer apply(HttpServer server) {
-        HttpServer timed = idleTimeout.isZero() ? server : server.idleTimeout(idleTimeout);
+        HttpServer timed = (idleTimeout.isZero() ? server : server.idleTimeout(idleTimeout))
+                .doOnChannelInit((observer, channel, remote) -> UnfinishedRequestHead.install(channel.pipeline()));
         if (requestTimeout.isZero()) {
             return timed;
         }

@@ -35,7 +35,7 @@ public record WorkerProperties(
         String addr,
         String advertise,
         String advertiseHealthUrl,
-        @DefaultValue("worker") String label,
+        @DefaultValue(DEFAULT_LABEL) String label,
         @DefaultValue("1s") Duration tokenInterval,
         Duration failAfter,
         @DefaultValue("10s") Duration recoverAfter,
@@ -49,6 +49,8 @@ public record WorkerProperties(
         @DefaultValue("1") int eventLoopThreads,
         @DefaultValue("4MB") DataSize maxRequestBytes) {
 
+    /** The label of a worker that sets none. */
+    public static final String DEFAULT_LABEL = "worker";
     /** The env var that gives {@code addr}. */
     public static final String ADDR_SETTING = "CONNECTION_SWAP_WORKER_ADDR";
     private static final String ADVERTISE_SETTING = "CONNECTION_SWAP_WORKER_ADVERTISE";
@@ -74,6 +76,11 @@ public record WorkerProperties(
             throw new IllegalArgumentException("CONNECTION_SWAP_MAX_REQUEST_BYTES=" + maxRequestBytes.toBytes()
                     + " bytes (expected: " + minimum + " (64KB) to " + Integer.MAX_VALUE + ", e.g. 4MB)");
         }
+    }
+
+    /** This worker as a message names it: {@code worker worker-a}, or just {@code worker} with the default label. */
+    public String roleName() {
+        return DEFAULT_LABEL.equals(label) ? DEFAULT_LABEL : "worker " + label;
     }
 
     public HostPort bindAddress() {

@@ -78,8 +78,8 @@ public class WorkerQuicServer implements SmartLifecycle {
         // context current then, so certificates rotate without a restart
         ChannelHandler codec = QuicCodecs.server(settings, tls.serverContext(), new ConnectionLogger(),
                 new StreamInitializer(), null);
-        endpoint = QuicServerEndpoint.bind("worker " + properties.label(), WorkerProperties.ADDR_SETTING, group,
-                address, codec);
+        endpoint = QuicServerEndpoint.bind(properties.roleName(), WorkerProperties.ADDR_SETTING, group, address,
+                codec);
         int port = endpoint.localAddress().getPort();
         environment.getPropertySources().addFirst(new MapPropertySource("worker-quic-server", Map.of("local.quic.port", port)));
         registration.serverBound(properties.advertisedAddress(port));

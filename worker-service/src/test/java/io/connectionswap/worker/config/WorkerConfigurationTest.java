@@ -90,6 +90,13 @@ class WorkerConfigurationTest {
                 .run(context -> assertThat(context).as("no directors to register with: none needed").hasNotFailed());
     }
 
+    @Test
+    void messagesNameTheWorkerByItsLabelAndTheDefaultOneOnce() {
+        runner.run(context -> assertThat(context.getBean(WorkerProperties.class).roleName()).isEqualTo("worker"));
+        runner.withPropertyValues("connection-swap.worker.label=worker-a").run(context ->
+                assertThat(context.getBean(WorkerProperties.class).roleName()).isEqualTo("worker worker-a"));
+    }
+
     private static AbstractThrowableAssert<?, ? extends Throwable> failure(AssertableApplicationContext context) {
         assertThat(context).hasFailed();
         Throwable root = context.getStartupFailure();
