@@ -33,7 +33,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * arriving, or one that never ends after a 413, closes its connection at
  * {@code CONNECTION_SWAP_GATEWAY_REQUEST_TIMEOUT} (after a 408 when the request was not answered yet), with an INFO
  * line and no ERROR; a stream that outlasts both
- * timeouts runs to its end, and other requests are served throughout.
+ * timeouts runs to its end, and other requests are served throughout. A request that is not valid HTTP/1.1 gets
+ * OpenAI's error JSON and a close, one INFO line and no WARN or ERROR.
  */
 @ExtendWith(DumpLogsOnFailure.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -196,6 +197,30 @@ class GatewayTimeoutsIT {
         assertThat(metrics.sum("connection_swap_gateway_http_connections")).isGreaterThanOrEqualTo(1);
     }
 
+    /**
+     * Requests the HTTP codec cannot decode get OpenAI's error JSON and {@code Connection: close}, one INFO line each,
+     * and no WARN "Decoding failed": a header line without a colon, headers over 8 KB, a request line over 4 KB, and a
+     * body whose chunk framing breaks (which got reactor-netty's empty 400 and then an ERROR with a stack trace from
+     * the request reading it: {@link #noErrorWasLogged}).
+     */
+    @Test
+    @Order(7)
+    @Timeout(60)
+    void requestsThatDoNotDecodeGetOpenAisErrorJsonAndTheirConnectionCloses() throws Exception {
+        String refused = "gateway refused a malformed http request";
+        int before = gateway.logLines(refused).size();
+        assertMalformed("GET /v1/models HTTP/1.1\r\nHost: 127.0.0.1\r\nNo colon here\r\n\r\n", 400, "malformed_http");
+        assertMalformed("GET /v1/models HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + "b".repeat(9_000) + "\r\n\r\n", 431,
+                "request_headers_too_large");
+        assertMalformed("GET /v1/models?" + "a".repeat(5_000) + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 414,
+                "request_line_too_long");
+        assertMalformed("POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                + "Transfer-Encoding: chunked\r\n\r\nZZZ\r\n{}\r\n0\r\n\r\n", 400, "malformed_http");
+        assertThat(awaitLogLines(refused, before + 4)).allSatisfy(line -> assertThat(line).contains(" INFO "));
+        assertThat(gateway.logLines("Decoding failed")).as("reactor-netty's WARN").isEmpty();
+        assertThat(http.get("/v1/models").statusCode()).as("the gateway serves on").isEqualTo(200);
+    }
+
     @AfterAll
     void noErrorWasLogged() {
         if (gateway != null) {
@@ -211,6 +236,20 @@ class GatewayTimeoutsIT {
         assertThat(answer.body()).isEqualTo("{\"error\":{\"message\":\"the request body did not arrive within "
                 + REQUEST_TIMEOUT.toMillis() + " ms of its head (CONNECTION_SWAP_GATEWAY_REQUEST_TIMEOUT)\","
                 + "\"type\":\"invalid_request_error\",\"param\":null,\"code\":\"request_timeout\"}}");
+    }
+
+    /** {@code request}, written at once, gets {@code status} with OpenAI's error JSON, then its connection closes. */
+    private void assertMalformed(String request, int status, String code) throws Exception {
+        try (PipelinedHttp connection = connect()) {
+            connection.write(request.getBytes(StandardCharsets.US_ASCII));
+            PipelinedHttp.Answer answer = connection.read();
+            assertThat(answer.status()).as(answer.body()).isEqualTo(status);
+            assertThat(answer.header("Connection")).isEqualTo("close");
+            assertThat(answer.header("Content-Type")).isEqualTo("application/json");
+            assertThat(answer.body()).startsWith("{\"error\":{\"message\":")
+                    .contains("\"type\":\"invalid_request_error\"", "\"code\":\"" + code + "\"");
+            connection.awaitClosedByServer();
+        }
     }
 
     /** The gateway's log lines containing {@code text}, once there are {@code count} of them and no more. */

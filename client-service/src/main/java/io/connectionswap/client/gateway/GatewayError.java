@@ -1,7 +1,10 @@
 package io.connectionswap.client.gateway;
 
 import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.swapclient.GenerationException;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
 import java.time.Duration;
 import org.springframework.http.HttpStatus;
 
@@ -43,6 +46,32 @@ public final class GatewayError extends RuntimeException {
         return new GatewayError(HttpStatus.REQUEST_TIMEOUT, "invalid_request_error", "request_timeout", null,
                 "the request body did not arrive within " + timeout.toMillis() + " ms of its head "
                         + "(CONNECTION_SWAP_GATEWAY_REQUEST_TIMEOUT)", 0);
+    }
+
+    /**
+     * The answer to a request the HTTP codec could not decode ({@code cause}: its decoder failure): 414 for a request
+     * line over {@code server.netty.max-initial-line-length}, 431 for headers over
+     * {@code server.max-http-request-header-size}, 400 for anything else (not HTTP/1.x, a header line without a
+     * colon, two Content-Lengths, a bad chunk size).
+     */
+    public static GatewayError malformedHttp(Throwable cause) {
+        String problem = LogLine.printable(String.valueOf(cause.getMessage()), 200);
+        if (cause instanceof TooLongHttpLineException) {
+            return new GatewayError(HttpStatus.URI_TOO_LONG, "invalid_request_error", "request_line_too_long", null,
+                    "the request line is too long: " + problem, 0);
+        }
+        if (cause instanceof TooLongHttpHeaderException) {
+            return new GatewayError(HttpStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "invalid_request_error",
+                    "request_headers_too_large", null, "the request headers are too large: " + problem, 0);
+        }
+        return badRequest("malformed_http", null, "the request is not valid HTTP/1.1: " + problem);
+    }
+
+    /** 505: a request of another HTTP than 1.x, such as HTTP/2 without TLS (prior knowledge), which is not served. */
+    public static GatewayError httpVersionNotServed(String version) {
+        return new GatewayError(HttpStatus.HTTP_VERSION_NOT_SUPPORTED, "invalid_request_error",
+                "http_version_not_supported", null, LogLine.printable(version, 20)
+                        + " is not served on this port: send HTTP/1.1", 0);
     }
 
     public static GatewayError unauthorized() {

@@ -12,7 +12,8 @@ import reactor.netty.http.server.HttpServer;
  * forever: a connection with no request in flight closes after the idle timeout (so idle keep-alive connections, and
  * connections that never send a whole request head, do not pile up), and a request's body must arrive within the
  * request timeout of its head ({@link RequestBodyDeadline}). Neither limits a response: a stream runs as long as its
- * generation. A connection closed before its head was whole is an INFO line ({@link UnfinishedRequestHead}).
+ * generation. A request the codec cannot decode, or a head cut off by the idle timeout, ends in
+ * {@link MalformedRequests} right behind the codec.
  */
 final class GatewayHttpTimeouts implements NettyServerCustomizer {
 
@@ -33,15 +34,16 @@ final class GatewayHttpTimeouts implements NettyServerCustomizer {
 
     @Override
     public HttpServer apply(HttpServer server) {
-        HttpServer timed = (idleTimeout.isZero() ? server : server.idleTimeout(idleTimeout))
-                .doOnChannelInit((observer, channel, remote) -> UnfinishedRequestHead.install(channel.pipeline()));
-        if (requestTimeout.isZero()) {
-            return timed;
+        HttpServer timed = idleTimeout.isZero() ? server : server.idleTimeout(idleTimeout);
+        if (!requestTimeout.isZero()) {
+            // not reactor-netty's requestTimeout: it starts at the head and stops counting once a request is
+            // answered, and a body that stops arriving while the gateway reads it fails that request twice (the
+            // second at ERROR)
+            ClosingAnswer timeoutAnswer = RequestBodyDeadline.timeoutAnswer(requestTimeout); // once, not per connection
+            timed = timed.doOnChannelInit((observer, channel, remote) -> RequestBodyDeadline.install(channel.pipeline(),
+                    requestTimeout, timeoutAnswer, onRequestTimeout));
         }
-        // not reactor-netty's requestTimeout: it starts at the head and stops counting once a request is answered,
-        // and a body that stops arriving while the gateway reads it fails that request twice (the second at ERROR)
-        byte[] timeoutAnswer = RequestBodyDeadline.timeoutAnswer(requestTimeout); // once, not per connection
-        return timed.doOnChannelInit((observer, channel, remote) -> RequestBodyDeadline.install(channel.pipeline(),
-                requestTimeout, timeoutAnswer, onRequestTimeout));
+        // installed last, so it sits right behind the codec and the handlers behind it see decoded requests only
+        return timed.doOnChannelInit((observer, channel, remote) -> MalformedRequests.install(channel.pipeline()));
     }
 }

@@ -1,25 +1,15 @@
 package io.connectionswap.client.gateway;
 
 import io.connectionswap.protocol.log.LogLine;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
-import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpStatusClass;
-import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.concurrent.ScheduledFuture;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -49,8 +39,8 @@ final class RequestBodyDeadline extends ChannelDuplexHandler {
 
     private final long timeoutMillis;
     private final Runnable onExpired;
-    /** The 408's JSON, the same for every connection. */
-    private final byte[] timeoutAnswer;
+    /** The 408, the same for every connection. */
+    private final ClosingAnswer timeoutAnswer;
     /**
      * Requests whose head was decoded, whose end was decoded, responses whose head was written and responses whose
      * end was written (1xx not counted).
@@ -61,7 +51,7 @@ final class RequestBodyDeadline extends ChannelDuplexHandler {
     private long answers;
     private ScheduledFuture<?> deadline;
 
-    private RequestBodyDeadline(Duration timeout, byte[] timeoutAnswer, Runnable onExpired) {
+    private RequestBodyDeadline(Duration timeout, ClosingAnswer timeoutAnswer, Runnable onExpired) {
         this.timeoutMillis = Math.max(1, timeout.toMillis());
         this.timeoutAnswer = timeoutAnswer;
         this.onExpired = onExpired;
@@ -69,19 +59,19 @@ final class RequestBodyDeadline extends ChannelDuplexHandler {
 
     /**
      * Puts a new deadline behind the HTTP/1.1 codec of {@code pipeline}; a pipeline without one is left alone.
-     * {@code timeoutAnswer} is the 408's body ({@link #timeoutAnswer}, built once for every connection);
+     * {@code timeoutAnswer} is the 408 ({@link #timeoutAnswer}, built once for every connection);
      * {@code onExpired} runs each time it closes the connection.
      */
-    static void install(ChannelPipeline pipeline, Duration timeout, byte[] timeoutAnswer, Runnable onExpired) {
+    static void install(ChannelPipeline pipeline, Duration timeout, ClosingAnswer timeoutAnswer, Runnable onExpired) {
         if (pipeline.get(NettyPipeline.HttpCodec) != null) {
             pipeline.addAfter(NettyPipeline.HttpCodec, NAME, new RequestBodyDeadline(timeout, timeoutAnswer,
                     onExpired));
         }
     }
 
-    /** The 408's body for {@code timeout}: OpenAI's error JSON, {@code request_timeout}. */
-    static byte[] timeoutAnswer(Duration timeout) {
-        return OpenAiResponses.error(GatewayError.requestTimeout(timeout)).toString().getBytes(StandardCharsets.UTF_8);
+    /** The 408 for {@code timeout}: OpenAI's error JSON, {@code request_timeout}. */
+    static ClosingAnswer timeoutAnswer(Duration timeout) {
+        return ClosingAnswer.of(GatewayError.requestTimeout(timeout));
     }
 
     @Override
@@ -138,7 +128,7 @@ final class RequestBodyDeadline extends ChannelDuplexHandler {
     }
 
     /** A 1xx answer ({@code 100 Continue}) is not the request's answer. */
-    private static boolean isInterim(Object msg) {
+    static boolean isInterim(Object msg) {
         return msg instanceof HttpResponse response && response.status().codeClass() == HttpStatusClass.INFORMATIONAL;
     }
 
@@ -154,17 +144,7 @@ final class RequestBodyDeadline extends ChannelDuplexHandler {
             ctx.close();
         } else {
             // from here, not the channel's tail: it reaches only the codec, past reactor-netty's request handling
-            ctx.writeAndFlush(requestTimeout()).addListener(ChannelFutureListener.CLOSE);
+            timeoutAnswer.writeAndClose(ctx);
         }
-    }
-
-    private FullHttpResponse requestTimeout() {
-        ByteBuf body = Unpooled.wrappedBuffer(timeoutAnswer);
-        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
-                HttpResponseStatus.REQUEST_TIMEOUT, body);
-        response.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
-                .setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes())
-                .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        return response;
     }
 }

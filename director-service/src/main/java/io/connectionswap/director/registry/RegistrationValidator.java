@@ -1,5 +1,6 @@
 package io.connectionswap.director.registry;
 
+import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.protocol.message.WorkerRegistration;
 import io.connectionswap.protocol.quic.HostPort;
 import java.net.URI;
@@ -29,7 +30,7 @@ final class RegistrationValidator {
     static Checked check(WorkerRegistration registration) {
         String label = registration.label();
         if (label.length() > MAX_LABEL_LENGTH || !LABEL.matcher(label).matches()) {
-            throw refused(label, "label '" + printable(label, MAX_LABEL_LENGTH) + "' is not a label (expected: 1 to "
+            throw refused(label, "label '" + LogLine.printable(label, MAX_LABEL_LENGTH) + "' is not a label (expected: 1 to "
                     + MAX_LABEL_LENGTH + " letters, digits, '.', '_', ':' or '-', starting with a "
                     + "letter or digit)");
         }
@@ -57,7 +58,7 @@ final class RegistrationValidator {
             if (model == null || model.isBlank() || model.length() > MAX_MODEL_NAME_LENGTH
                     || model.chars().anyMatch(Character::isISOControl)) {
                 throw refused(label, "worker " + label + ": model name '"
-                        + printable(String.valueOf(model), 64) + "' (expected: 1 to " + MAX_MODEL_NAME_LENGTH
+                        + LogLine.printable(String.valueOf(model), 64) + "' (expected: 1 to " + MAX_MODEL_NAME_LENGTH
                         + " printable characters)");
             }
         }
@@ -65,7 +66,7 @@ final class RegistrationValidator {
     }
 
     private static URI healthUrl(String label, String text) {
-        String problem = "worker " + label + ": health URL '" + printable(text, 200) + "' ";
+        String problem = "worker " + label + ": health URL '" + LogLine.printable(text, 200) + "' ";
         if (text.length() > MAX_URL_LENGTH) {
             throw refused(label, problem + "is longer than " + MAX_URL_LENGTH + " characters");
         }
@@ -83,7 +84,7 @@ final class RegistrationValidator {
             String authority = uri.getRawAuthority();
             throw refused(label, problem + "has no host"
                     + (authority != null && authority.contains("_")
-                    ? " ('" + printable(authority, 100) + "' is not a valid host name: '_' is not allowed; use a name "
+                    ? " ('" + LogLine.printable(authority, 100) + "' is not a valid host name: '_' is not allowed; use a name "
                     + "with '-' or an IP address, e.g. CONNECTION_SWAP_WORKER_ADVERTISE_HEALTH_URL)"
                     : " (expected: http://host:port/path)"));
         }
@@ -94,15 +95,7 @@ final class RegistrationValidator {
     }
 
     private static InvalidRegistrationException refused(String label, String message) {
-        return new InvalidRegistrationException(printable(label, MAX_LABEL_LENGTH), message);
-    }
-
-    /** At most {@code max} characters, control characters replaced: safe to put in a log line. */
-    static String printable(String text, int max) {
-        String cut = text.length() > max ? text.substring(0, max) + "..." : text;
-        StringBuilder out = new StringBuilder(cut.length());
-        cut.codePoints().forEach(c -> out.appendCodePoint(Character.isISOControl(c) ? '?' : c));
-        return out.toString();
+        return new InvalidRegistrationException(LogLine.printable(label, MAX_LABEL_LENGTH), message);
     }
 
     /** The parts of a valid registration the registry keeps. */

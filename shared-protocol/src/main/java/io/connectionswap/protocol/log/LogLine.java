@@ -70,6 +70,17 @@ public final class LogLine {
         return at(logger, Level.ERROR);
     }
 
+    /**
+     * Text from a peer made safe for a log line or a message: at most {@code max} characters (then {@code ...}),
+     * control characters (line breaks among them) replaced by {@code ?}.
+     */
+    public static String printable(String text, int max) {
+        String cut = text.length() > max ? text.substring(0, max) + "..." : text;
+        StringBuilder out = new StringBuilder(cut.length());
+        cut.codePoints().forEach(c -> out.appendCodePoint(Character.isISOControl(c) ? '?' : c));
+        return out.toString();
+    }
+
     /** A line at {@code level}; one that does nothing when the logger is not enabled for it. */
     private static LogLine at(Logger logger, Level level) {
         return logger.isEnabledForLevel(level) ? new LogLine(logger.atLevel(level)) : DISABLED;

@@ -83,6 +83,13 @@ class LogLineTest {
     }
 
     @Test
+    void aPeersTextIsCutAndLosesItsControlCharacters() {
+        assertThat(LogLine.printable("GET /\r\nX-Injected: yes\u0000", 100)).isEqualTo("GET /??X-Injected: yes?");
+        assertThat(LogLine.printable("abcdef", 3)).isEqualTo("abc...");
+        assertThat(LogLine.printable("abc", 3)).isEqualTo("abc");
+    }
+
+    @Test
     void aCauseFollowsTheLine() {
         IllegalStateException failure = new IllegalStateException("boom");
 
