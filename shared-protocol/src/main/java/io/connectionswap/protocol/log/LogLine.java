@@ -89,7 +89,9 @@ public final class LogLine {
     /** Adds {@code key=value}: for values without spaces (ids, numbers, labels, enum names). */
     public LogLine field(String key, Object value) {
         if (event != null) {
-            text.append(key).append('=').append(value).append(' ');
+            text.append(key).append('=');
+            appendEscaped(value, false);
+            text.append(' ');
             pair(key, value);
         }
         return this;
@@ -98,10 +100,41 @@ public final class LogLine {
     /** Adds {@code key="value"}: for free text (an exception's message, a reason in words). */
     public LogLine quoted(String key, Object value) {
         if (event != null) {
-            text.append(key).append("=\"").append(value).append("\" ");
+            text.append(key).append("=\"");
+            appendEscaped(value, true);
+            text.append("\" ");
             pair(key, value);
         }
         return this;
+    }
+
+    /**
+     * Appends {@code value}'s text with control and line-separator characters escaped ({@code \n}, {@code \r},
+     * {@code \t}, {@code \}{@code uXXXX}), and in a quoted value its double quotes ({@code \"}): a value from a peer
+     * (a model name, an exception's message) cannot start a forged line of its own or close its quotes early.
+     */
+    private void appendEscaped(Object value, boolean quoted) {
+        if (value instanceof Number || value instanceof Boolean) {
+            text.append(value);
+            return;
+        }
+        String string = String.valueOf(value);
+        for (int i = 0; i < string.length(); i++) {
+            char c = string.charAt(i);
+            switch (c) {
+                case '\n' -> text.append("\\n");
+                case '\r' -> text.append("\\r");
+                case '\t' -> text.append("\\t");
+                case '"' -> text.append(quoted ? "\\\"" : "\"");
+                default -> {
+                    if (Character.isISOControl(c) || c == '\u2028' || c == '\u2029') {
+                        text.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        text.append(c);
+                    }
+                }
+            }
+        }
     }
 
     /** The exception whose stack trace follows the line. */

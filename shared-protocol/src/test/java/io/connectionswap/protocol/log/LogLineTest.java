@@ -89,6 +89,22 @@ class LogLineTest {
         assertThat(LogLine.printable("abc", 3)).isEqualTo("abc");
     }
 
+    /** A value from a peer (here a model name) cannot forge a line of its own, nor end its quotes early. */
+    @Test
+    void controlCharactersAndQuotesInValuesAreEscapedInTheLineButNotInThePairs() {
+        String model = "evil\n12:00:00.000 ERROR [main] forged line\r\t\u0000\u2028";
+
+        LogLine.info(logger).field("model", model).quoted("problem", "model '" + model + "\" worker=\"x")
+                .log("no worker serves the model");
+
+        ILoggingEvent event = only();
+        assertThat(event.getFormattedMessage()).doesNotContain("\n", "\r").isEqualTo(
+                "model=evil\\n12:00:00.000 ERROR [main] forged line\\r\\t\\u0000\\u2028 "
+                        + "problem=\"model 'evil\\n12:00:00.000 ERROR [main] forged line\\r\\t\\u0000\\u2028\\\" "
+                        + "worker=\\\"x\" no worker serves the model");
+        assertThat(event.getKeyValuePairs().get(0).value).as("the pair keeps the value").isEqualTo(model);
+    }
+
     @Test
     void aCauseFollowsTheLine() {
         IllegalStateException failure = new IllegalStateException("boom");
