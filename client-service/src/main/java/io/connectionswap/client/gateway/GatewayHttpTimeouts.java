@@ -43,7 +43,7 @@ final class GatewayHttpTimeouts implements NettyServerCustomizer {
             timed = timed.doOnChannelInit((observer, channel, remote) -> RequestBodyDeadline.install(channel.pipeline(),
                     requestTimeout, timeoutAnswer, onRequestTimeout));
         }
-        // installed last, so it sits right behind the codec and the handlers behind it see decoded requests only
+        // right behind the codec whatever the order: the handlers behind it see decoded requests only
         return timed.doOnChannelInit((observer, channel, remote) -> MalformedRequests.install(channel.pipeline()));
     }
 }

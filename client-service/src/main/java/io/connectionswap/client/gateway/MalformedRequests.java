@@ -8,8 +8,6 @@ import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpResponse;
-import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,7 +30,8 @@ import reactor.netty.NettyPipeline;
  *       nothing to answer, one INFO line.</li>
  * </ul>
  *
- * <p>One per HTTP/1.1 connection, right behind the HTTP codec, so the handlers behind it see only decoded requests.
+ * <p>One per HTTP/1.1 connection, right behind the HTTP codec, so the handlers behind it (the connection's
+ * {@link HttpExchangeLedger} first) see only decoded requests.
  */
 final class MalformedRequests extends ChannelDuplexHandler {
 
@@ -40,22 +39,25 @@ final class MalformedRequests extends ChannelDuplexHandler {
 
     private static final Logger log = LoggerFactory.getLogger(MalformedRequests.class);
 
-    /** Request heads passed on; answers (1xx not counted) whose head, and whose end, were written. */
-    private long heads;
-    private long answersStarted;
-    private long answers;
+    /** The requests passed on and the answers written, counted behind this handler. */
+    private final HttpExchangeLedger ledger;
     /** A request was refused: nothing more is passed on, the connection closes after its answer. */
     private boolean refused;
     /** The answer to a malformed head pipelined behind a request still being answered. */
     private ClosingAnswer owed;
 
-    private MalformedRequests() {
+    private MalformedRequests(HttpExchangeLedger ledger) {
+        this.ledger = ledger;
     }
 
-    /** Puts a new handler right behind the HTTP/1.1 codec of {@code pipeline}; a pipeline without one is left alone. */
+    /**
+     * Puts a new handler right behind the HTTP/1.1 codec of {@code pipeline}, ahead of the connection's
+     * {@link HttpExchangeLedger}; a pipeline without that codec is left alone.
+     */
     static void install(ChannelPipeline pipeline) {
-        if (pipeline.get(NettyPipeline.HttpCodec) != null) {
-            pipeline.addAfter(NettyPipeline.HttpCodec, NAME, new MalformedRequests());
+        HttpExchangeLedger ledger = HttpExchangeLedger.of(pipeline);
+        if (ledger != null) {
+            pipeline.addAfter(NettyPipeline.HttpCodec, NAME, new MalformedRequests(ledger));
         }
     }
 
@@ -68,9 +70,6 @@ final class MalformedRequests extends ChannelDuplexHandler {
         boolean head = msg instanceof HttpRequest;
         GatewayError error = msg instanceof HttpObject decoded ? refusal(decoded) : null;
         if (error == null) {
-            if (head) {
-                heads++;
-            }
             ctx.fireChannelRead(msg);
             return;
         }
@@ -88,9 +87,10 @@ final class MalformedRequests extends ChannelDuplexHandler {
                 .field("code", error.code()).quoted("problem", error.getMessage())
                 .log(head ? "gateway refused a malformed http request"
                         : "gateway refused a malformed http request body");
-        if (head && answers < heads) {
+        // the ledger behind this handler has not counted what is refused here
+        if (head && ledger.answers() < ledger.heads()) {
             owed = ClosingAnswer.of(error); // sent once the answers ahead of it are
-        } else if (!head && answersStarted >= heads) {
+        } else if (!head && ledger.answersStarted() >= ledger.heads()) {
             ctx.close(); // the body's request is already being answered: nothing can follow that answer
         } else {
             ClosingAnswer.of(error).writeAndClose(ctx);
@@ -112,18 +112,11 @@ final class MalformedRequests extends ChannelDuplexHandler {
         return null;
     }
 
+    /** After an answer is written (and counted by the ledger behind): an owed refusal goes once its turn has come. */
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-        boolean finalAnswer = !RequestBodyDeadline.isInterim(msg);
-        if (msg instanceof HttpResponse && finalAnswer) {
-            answersStarted++;
-        }
-        boolean answerEnds = msg instanceof LastHttpContent && finalAnswer;
-        if (answerEnds) {
-            answers++;
-        }
         ctx.write(msg, promise);
-        if (answerEnds && owed != null && answers >= heads) {
+        if (owed != null && ledger.answers() >= ledger.heads()) {
             ClosingAnswer answer = owed;
             owed = null;
             answer.writeAndClose(ctx);

@@ -5,16 +5,12 @@ import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
-import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpResponse;
-import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import reactor.netty.NettyPipeline;
 
 /**
  * A request's body must have arrived within the request timeout of the read that brought its head (for a request
@@ -28,8 +24,8 @@ import reactor.netty.NettyPipeline;
  * clock of its own: reactor-netty's idle timeout sits behind the HTTP codec, so the bytes of an unfinished head do not
  * restart it. A response is not limited: a stream runs as long as its generation.
  *
- * <p>One per HTTP/1.1 connection, right behind the HTTP codec: it sees each request's head and end as they are
- * decoded, and each response's end as it is written, in order (responses answer requests in turn).
+ * <p>One per HTTP/1.1 connection, right behind its {@link HttpExchangeLedger}, whose counts of requests read and
+ * answers written it reads after each read and each write (responses answer requests in turn).
  */
 final class RequestBodyDeadline extends ChannelDuplexHandler {
 
@@ -41,30 +37,27 @@ final class RequestBodyDeadline extends ChannelDuplexHandler {
     private final Runnable onExpired;
     /** The 408, the same for every connection. */
     private final ClosingAnswer timeoutAnswer;
-    /**
-     * Requests whose head was decoded, whose end was decoded, responses whose head was written and responses whose
-     * end was written (1xx not counted).
-     */
-    private long heads;
-    private long ends;
-    private long answersStarted;
-    private long answers;
+    private final HttpExchangeLedger ledger;
     private ScheduledFuture<?> deadline;
 
-    private RequestBodyDeadline(Duration timeout, ClosingAnswer timeoutAnswer, Runnable onExpired) {
+    private RequestBodyDeadline(HttpExchangeLedger ledger, Duration timeout, ClosingAnswer timeoutAnswer,
+            Runnable onExpired) {
+        this.ledger = ledger;
         this.timeoutMillis = Math.max(1, timeout.toMillis());
         this.timeoutAnswer = timeoutAnswer;
         this.onExpired = onExpired;
     }
 
     /**
-     * Puts a new deadline behind the HTTP/1.1 codec of {@code pipeline}; a pipeline without one is left alone.
+     * Puts a new deadline behind the {@link HttpExchangeLedger} of {@code pipeline}; a pipeline without an HTTP/1.1
+     * codec is left alone.
      * {@code timeoutAnswer} is the 408 ({@link #timeoutAnswer}, built once for every connection);
      * {@code onExpired} runs each time it closes the connection.
      */
     static void install(ChannelPipeline pipeline, Duration timeout, ClosingAnswer timeoutAnswer, Runnable onExpired) {
-        if (pipeline.get(NettyPipeline.HttpCodec) != null) {
-            pipeline.addAfter(NettyPipeline.HttpCodec, NAME, new RequestBodyDeadline(timeout, timeoutAnswer,
+        HttpExchangeLedger ledger = HttpExchangeLedger.of(pipeline);
+        if (ledger != null) {
+            pipeline.addAfter(HttpExchangeLedger.NAME, NAME, new RequestBodyDeadline(ledger, timeout, timeoutAnswer,
                     onExpired));
         }
     }
@@ -76,11 +69,7 @@ final class RequestBodyDeadline extends ChannelDuplexHandler {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (msg instanceof HttpRequest) {
-            heads++;
-        }
         if (msg instanceof LastHttpContent) { // a request without a body has an empty one
-            ends++;
             stop();
         }
         ctx.fireChannelRead(msg);
@@ -93,16 +82,11 @@ final class RequestBodyDeadline extends ChannelDuplexHandler {
         ctx.fireChannelReadComplete();
     }
 
+    /** After a write (counted by the ledger once it returns): an answer's end may start the next request's clock. */
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-        if (msg instanceof HttpResponse && !isInterim(msg)) {
-            answersStarted++;
-        }
-        if (msg instanceof LastHttpContent && !isInterim(msg)) {
-            answers++;
-            arm(ctx);
-        }
         ctx.write(msg, promise);
+        arm(ctx);
     }
 
     @Override
@@ -115,7 +99,8 @@ final class RequestBodyDeadline extends ChannelDuplexHandler {
      * before it is answered (the server does not read a request pipelined behind a running answer).
      */
     private void arm(ChannelHandlerContext ctx) {
-        if (deadline == null && heads > ends && answers >= ends) {
+        long ends = ledger.ends();
+        if (deadline == null && ledger.heads() > ends && ledger.answers() >= ends) {
             deadline = ctx.executor().schedule(() -> expire(ctx), timeoutMillis, TimeUnit.MILLISECONDS);
         }
     }
@@ -127,16 +112,11 @@ final class RequestBodyDeadline extends ChannelDuplexHandler {
         }
     }
 
-    /** A 1xx answer ({@code 100 Continue}) is not the request's answer. */
-    static boolean isInterim(Object msg) {
-        return msg instanceof HttpResponse response && response.status().codeClass() == HttpStatusClass.INFORMATIONAL;
-    }
-
     private void expire(ChannelHandlerContext ctx) {
         deadline = null;
         onExpired.run();
         // the waiting request is number ends (from 0): answered once an answer to it has begun
-        boolean answered = answersStarted > ends;
+        boolean answered = ledger.answersStarted() > ledger.ends();
         LogLine.info(log).field("remote", ctx.channel().remoteAddress()).field("waited.ms", timeoutMillis)
                 .field("answered", answered)
                 .log("gateway closed an http connection: a request body did not arrive within the request timeout");

@@ -1,10 +1,11 @@
 package io.connectionswap.client.gateway;
 
+import static io.connectionswap.client.gateway.EmbeddedHttp.answer;
+import static io.connectionswap.client.gateway.EmbeddedHttp.send;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Level;
 import io.connectionswap.testsupport.log.CapturedLogs;
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.PrematureChannelClosureException;
@@ -15,7 +16,6 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -42,7 +42,7 @@ class MalformedRequestsTest {
     @Test
     void withoutTheHandlerTheCodecHandsOnAFailedHead() {
         EmbeddedChannel channel = new EmbeddedChannel(new HttpServerCodec());
-        write(channel, HEAD_CUT_IN_ITS_HEADERS);
+        send(channel, HEAD_CUT_IN_ITS_HEADERS);
 
         channel.close();
 
@@ -54,7 +54,7 @@ class MalformedRequestsTest {
     @Test
     void aConnectionClosedBeforeItsHeadWasWholeIsOneInfoLineAndNothingMore() {
         EmbeddedChannel channel = httpChannel(new HttpServerCodec());
-        write(channel, HEAD_CUT_IN_ITS_HEADERS);
+        send(channel, HEAD_CUT_IN_ITS_HEADERS);
         assertThat((Object) channel.readInbound()).as("nothing while the head is coming").isNull();
 
         channel.close();
@@ -72,7 +72,7 @@ class MalformedRequestsTest {
     void aHeadThatDoesNotDecodeGetsA400WithOpenAisErrorJsonAndItsConnectionCloses() {
         EmbeddedChannel channel = httpChannel(new HttpServerCodec());
 
-        write(channel, "GET /v1/models HTTP/1.1\r\nHost: 127.0.0.1\r\nNo colon here\r\n\r\n");
+        send(channel, "GET /v1/models HTTP/1.1\r\nHost: 127.0.0.1\r\nNo colon here\r\n\r\n");
 
         assertThat((Object) channel.readInbound()).isNull();
         assertThat(answer(channel)).startsWith("HTTP/1.1 400 Bad Request\r\n")
@@ -91,12 +91,12 @@ class MalformedRequestsTest {
     @Test
     void aRequestLineOverItsLimitGets414AndHeadersOverTheirsGet431() {
         EmbeddedChannel longLine = httpChannel(new HttpServerCodec(32, 64, 8192));
-        write(longLine, "GET /v1/models?" + "a".repeat(64) + " HTTP/1.1\r\n\r\n");
+        send(longLine, "GET /v1/models?" + "a".repeat(64) + " HTTP/1.1\r\n\r\n");
         assertThat(answer(longLine)).startsWith("HTTP/1.1 414 ")
                 .contains("\"code\":\"request_line_too_long\"");
 
         EmbeddedChannel bigHeaders = httpChannel(new HttpServerCodec(32, 64, 8192));
-        write(bigHeaders, "GET / HTTP/1.1\r\nX-Big: " + "b".repeat(100) + "\r\n\r\n");
+        send(bigHeaders, "GET / HTTP/1.1\r\nX-Big: " + "b".repeat(100) + "\r\n\r\n");
         assertThat(answer(bigHeaders)).startsWith("HTTP/1.1 431 Request Header Fields Too Large\r\n")
                 .contains("\"code\":\"request_headers_too_large\"");
         assertThat(longLine.isOpen()).isFalse();
@@ -108,7 +108,7 @@ class MalformedRequestsTest {
     void http2WithoutTlsGets505() {
         EmbeddedChannel channel = httpChannel(new HttpServerCodec());
 
-        write(channel, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+        send(channel, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
 
         assertThat((Object) channel.readInbound()).isNull();
         assertThat(answer(channel)).startsWith("HTTP/1.1 505 ").endsWith("{\"error\":{\"message\":\"HTTP/2.0 is not "
@@ -121,7 +121,7 @@ class MalformedRequestsTest {
     void aMalformedHeadPipelinedBehindARequestIsAnsweredAfterThatRequestsAnswer() {
         EmbeddedChannel channel = httpChannel(new HttpServerCodec());
 
-        write(channel, GOOD_HEAD + "BROKEN\r\n\r\n");
+        send(channel, GOOD_HEAD + "BROKEN\r\n\r\n");
 
         HttpRequest good = channel.readInbound();
         assertThat(good.uri()).isEqualTo("/v1/models");
@@ -145,7 +145,7 @@ class MalformedRequestsTest {
     void aBodyWhoseChunksDoNotDecodeGetsA400WhileItsRequestIsUnanswered() {
         EmbeddedChannel channel = httpChannel(new HttpServerCodec());
 
-        write(channel, "POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+        send(channel, "POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"
                 + "ZZZ\r\nabc\r\n0\r\n\r\n");
 
         HttpRequest head = channel.readInbound();
@@ -160,13 +160,13 @@ class MalformedRequestsTest {
     @Test
     void aBodyWhoseChunksDoNotDecodeAfterAnEarlyAnswerJustClosesTheConnection() {
         EmbeddedChannel channel = httpChannel(new HttpServerCodec());
-        write(channel, "POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n");
+        send(channel, "POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n");
         HttpRequest head = channel.readInbound();
         assertThat(head.uri()).isEqualTo("/v1/completions");
         channel.writeOutbound(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.UNAUTHORIZED));
         assertThat(answer(channel)).startsWith("HTTP/1.1 401 Unauthorized\r\n");
 
-        write(channel, "ZZZ\r\n");
+        send(channel, "ZZZ\r\n");
 
         assertThat((Object) channel.readOutbound()).as("no second answer to one request").isNull();
         assertThat(channel.isOpen()).isFalse();
@@ -176,7 +176,7 @@ class MalformedRequestsTest {
     void wholeRequestsPassOnAndLogNothing() {
         EmbeddedChannel channel = httpChannel(new HttpServerCodec());
 
-        write(channel, "POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\n\r\nhello");
+        send(channel, "POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\n\r\nhello");
 
         HttpRequest head = channel.readInbound();
         assertThat(head.decoderResult().isSuccess()).isTrue();
@@ -200,19 +200,5 @@ class MalformedRequestsTest {
         channel.pipeline().addLast(NettyPipeline.HttpCodec, codec);
         MalformedRequests.install(channel.pipeline());
         return channel;
-    }
-
-    private static void write(EmbeddedChannel channel, String bytes) {
-        channel.writeInbound(Unpooled.copiedBuffer(bytes, StandardCharsets.US_ASCII));
-    }
-
-    /** Everything written to the peer so far, as text. */
-    private static String answer(EmbeddedChannel channel) {
-        StringBuilder text = new StringBuilder();
-        for (Object out = channel.readOutbound(); out != null; out = channel.readOutbound()) {
-            text.append(((ByteBuf) out).toString(StandardCharsets.US_ASCII));
-            ReferenceCountUtil.release(out);
-        }
-        return text.toString();
     }
 }
