@@ -3,15 +3,17 @@ package io.connectionswap.systemtest;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
 import io.connectionswap.client.stream.GenerationResult;
 import io.connectionswap.director.registry.AddressResolver;
 import io.connectionswap.director.registry.WorkerEndpoint;
 import io.connectionswap.protocol.message.WorkerRegistration;
 import io.connectionswap.protocol.model.DeterministicTokenModel;
 import io.connectionswap.systemtest.support.InJvmCluster;
+import io.connectionswap.testsupport.log.CapturedLogs;
 import io.connectionswap.testsupport.net.Ports;
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.MeterRegistry;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.List;
@@ -40,6 +42,8 @@ class MixedProtocolFleetTest {
     private static final String TOKEN_STREAM_WORKER = "worker-a";
     /** The base-protocol worker's own label, which its generations carry. */
     private static final String BASE_WORKER = "worker-b";
+    /** The client's per-token lines ({@code received token}), at WARN in the in-JVM cluster. */
+    private static final String TOKEN_LOG = "io.connectionswap.client.tokens";
 
     @AutoClose
     private final InJvmCluster cluster = new InJvmCluster("20ms");
@@ -65,7 +69,7 @@ class MixedProtocolFleetTest {
         InJvmCluster.Recorder client = cluster.startClient(String.valueOf(MAX_TOKENS),
                 "--CONNECTION_SWAP_CLIENT_CONCURRENCY=4");
         awaitStreamsOnBoth();
-        awaitNewHandoff(tokenStreamWorker);
+        awaitFirstTokenOfANewGeneration(TOKEN_STREAM_WORKER);
         cluster.stop(tokenStreamWorker);
         await("a generation moved from the token-stream worker to the base-protocol one").atMost(DEADLINE)
                 .until(() -> moved(client, TOKEN_STREAM_WORKER, BASE_WORKER));
@@ -73,7 +77,7 @@ class MixedProtocolFleetTest {
         cluster.startWorker(TOKEN_STREAM_WORKER, 0);
         awaitBothProtocols();
         awaitStreamsOnBoth();
-        awaitNewHandoff(baseWorker);
+        awaitFirstTokenOfANewGeneration(BASE_WORKER);
         cluster.stop(baseWorker);
         await("a generation moved from the base-protocol worker to the token-stream one").atMost(DEADLINE)
                 .until(() -> moved(client, BASE_WORKER, TOKEN_STREAM_WORKER));
@@ -110,15 +114,30 @@ class MixedProtocolFleetTest {
     }
 
     /**
-     * Until {@code worker} accepts a new hand-off. Stopped right after, it holds a generation that has barely begun, so
-     * at least one moves mid-way: stopped at a random moment, all its generations may end on it before the director
-     * moves them (worker-b drains without telling the director, which learns it from a health poll).
+     * Until a generation starts on {@code label} and its first token reaches the client. Stopped right after, the
+     * worker holds a generation with {@code MAX_TOKENS - 1} tokens to go, which the director must move mid-way
+     * (stopped at a random moment, all its generations may end on it before the director moves them: worker-b drains
+     * without telling the director, which learns it from a health poll). Waiting for the worker's hand-off alone was
+     * not enough: stopped before the first token, the generation moved before the client had heard of the worker, so
+     * it did not count as moved from it (seen once).
      */
-    private static void awaitNewHandoff(ConfigurableApplicationContext worker) {
-        Counter handoffs = worker.getBean(MeterRegistry.class).get("connection.swap.worker.handoffs").counter();
-        double before = handoffs.count();
-        await("a new generation handed to the worker").atMost(DEADLINE).pollInterval(Duration.ofMillis(5))
-                .until(() -> handoffs.count() > before);
+    private static void awaitFirstTokenOfANewGeneration(String label) {
+        try (CapturedLogs tokens = CapturedLogs.of(TOKEN_LOG)) {
+            Logger logger = tokens.logger();
+            Level level = logger.getLevel();
+            logger.setAdditive(false); // the lines reach the capture only, not the console
+            logger.setLevel(Level.INFO);
+            try {
+                await("the first token of a new generation on " + label).atMost(DEADLINE)
+                        .pollInterval(Duration.ofMillis(5))
+                        .until(() -> tokens.events().stream().map(ILoggingEvent::getFormattedMessage)
+                                .anyMatch(line -> line.contains(" worker=" + label + " ")
+                                        && line.contains(" sequence=1 ")));
+            } finally {
+                logger.setLevel(level);
+                logger.setAdditive(true);
+            }
+        }
     }
 
     /** The eligible endpoint labelled {@code label} (a stopped worker's endpoint may linger, out of rotation). */

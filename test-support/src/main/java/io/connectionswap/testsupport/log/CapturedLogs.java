@@ -36,9 +36,11 @@ public final class CapturedLogs implements AutoCloseable {
         return logger;
     }
 
-    /** The events so far, in order. */
+    /** The events so far, in order: a copy, safe to read while the logger's threads go on logging. */
     public List<ILoggingEvent> events() {
-        return appender.list;
+        synchronized (appender) { // the lock AppenderBase.doAppend holds while it adds an event
+            return List.copyOf(appender.list);
+        }
     }
 
     @Override
