@@ -201,7 +201,8 @@ class GatewayTimeoutsIT {
      * Requests the HTTP codec cannot decode get OpenAI's error JSON and {@code Connection: close}, one INFO line each,
      * and no WARN "Decoding failed": a header line without a colon, headers over 8 KB, a request line over 4 KB, and a
      * body whose chunk framing breaks (which got reactor-netty's empty 400 and then an ERROR with a stack trace from
-     * the request reading it: {@link #noErrorWasLogged}).
+     * the request reading it: {@link #noErrorWasLogged}), and HTTP/2's cleartext preface (505); each counted by its
+     * code in {@code connection_swap_gateway_malformed_requests_total}.
      */
     @Test
     @Order(7)
@@ -216,9 +217,17 @@ class GatewayTimeoutsIT {
                 "request_line_too_long");
         assertMalformed("POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                 + "Transfer-Encoding: chunked\r\n\r\nZZZ\r\n{}\r\n0\r\n\r\n", 400, "malformed_http");
-        assertThat(awaitLogLines(refused, before + 4)).allSatisfy(line -> assertThat(line).contains(" INFO "));
+        assertMalformed("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 505, "http_version_not_supported");
+        assertThat(awaitLogLines(refused, before + 5)).allSatisfy(line -> assertThat(line).contains(" INFO "));
         assertThat(gateway.logLines("Decoding failed")).as("reactor-netty's WARN").isEmpty();
         assertThat(http.get("/v1/models").statusCode()).as("the gateway serves on").isEqualTo(200);
+        PrometheusText metrics = gateway.metrics();
+        String counted = Series.GATEWAY_MALFORMED_REQUESTS;
+        assertThat(metrics.sum(counted, "code", "malformed_http")).isEqualTo(2);
+        assertThat(metrics.sum(counted, "code", "request_headers_too_large")).isEqualTo(1);
+        assertThat(metrics.sum(counted, "code", "request_line_too_long")).isEqualTo(1);
+        assertThat(metrics.sum(counted, "code", "http_version_not_supported")).isEqualTo(1);
+        assertThat(metrics.sum(counted)).as("a head cut off by the idle timeout is not counted").isEqualTo(5);
     }
 
     @AfterAll

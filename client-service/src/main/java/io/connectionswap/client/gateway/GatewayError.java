@@ -6,6 +6,7 @@ import io.connectionswap.swapclient.GenerationException;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import java.time.Duration;
+import java.util.List;
 import org.springframework.http.HttpStatus;
 
 /**
@@ -14,6 +15,15 @@ import org.springframework.http.HttpStatus;
  * @param retryAfterSeconds the {@code Retry-After} header, or 0 for none
  */
 public final class GatewayError extends RuntimeException {
+
+    private static final String MALFORMED_HTTP = "malformed_http";
+    private static final String REQUEST_LINE_TOO_LONG = "request_line_too_long";
+    private static final String REQUEST_HEADERS_TOO_LARGE = "request_headers_too_large";
+    private static final String HTTP_VERSION_NOT_SUPPORTED = "http_version_not_supported";
+
+    /** The codes of {@link #malformedHttp} and {@link #httpVersionNotServed}: a request the gateway could not read. */
+    public static final List<String> MALFORMED_HTTP_CODES = List.of(MALFORMED_HTTP, REQUEST_LINE_TOO_LONG,
+            REQUEST_HEADERS_TOO_LARGE, HTTP_VERSION_NOT_SUPPORTED);
 
     private final HttpStatus status;
     private final String type;
@@ -57,20 +67,20 @@ public final class GatewayError extends RuntimeException {
     public static GatewayError malformedHttp(Throwable cause) {
         String problem = LogLine.printable(String.valueOf(cause.getMessage()), 200);
         if (cause instanceof TooLongHttpLineException) {
-            return new GatewayError(HttpStatus.URI_TOO_LONG, "invalid_request_error", "request_line_too_long", null,
+            return new GatewayError(HttpStatus.URI_TOO_LONG, "invalid_request_error", REQUEST_LINE_TOO_LONG, null,
                     "the request line is too long: " + problem, 0);
         }
         if (cause instanceof TooLongHttpHeaderException) {
             return new GatewayError(HttpStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "invalid_request_error",
-                    "request_headers_too_large", null, "the request headers are too large: " + problem, 0);
+                    REQUEST_HEADERS_TOO_LARGE, null, "the request headers are too large: " + problem, 0);
         }
-        return badRequest("malformed_http", null, "the request is not valid HTTP/1.1: " + problem);
+        return badRequest(MALFORMED_HTTP, null, "the request is not valid HTTP/1.1: " + problem);
     }
 
     /** 505: a request of another HTTP than 1.x, such as HTTP/2 without TLS (prior knowledge), which is not served. */
     public static GatewayError httpVersionNotServed(String version) {
         return new GatewayError(HttpStatus.HTTP_VERSION_NOT_SUPPORTED, "invalid_request_error",
-                "http_version_not_supported", null, LogLine.printable(version, 20)
+                HTTP_VERSION_NOT_SUPPORTED, null, LogLine.printable(version, 20)
                         + " is not served on this port: send HTTP/1.1", 0);
     }
 

@@ -2,6 +2,7 @@ package io.connectionswap.client.gateway;
 
 import io.connectionswap.protocol.log.LogLine;
 import java.time.Duration;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.reactor.netty.NettyServerCustomizer;
@@ -22,12 +23,17 @@ final class GatewayHttpTimeouts implements NettyServerCustomizer {
     private final Duration idleTimeout;
     private final Duration requestTimeout;
     private final Runnable onRequestTimeout;
+    private final Consumer<String> onMalformed;
 
-    /** {@code onRequestTimeout}: runs each time a connection is closed for a body that did not arrive in time. */
-    GatewayHttpTimeouts(GatewayProperties properties, Runnable onRequestTimeout) {
+    /**
+     * {@code onRequestTimeout}: runs each time a connection is closed for a body that did not arrive in time;
+     * {@code onMalformed}: takes the error code of each request refused because it did not decode.
+     */
+    GatewayHttpTimeouts(GatewayProperties properties, Runnable onRequestTimeout, Consumer<String> onMalformed) {
         this.idleTimeout = properties.idleTimeout();
         this.requestTimeout = properties.requestTimeout();
         this.onRequestTimeout = onRequestTimeout;
+        this.onMalformed = onMalformed;
         LogLine.info(log).field("idle.timeout", idleTimeout).field("request.timeout", requestTimeout)
                 .log("gateway http timeouts");
     }
@@ -44,6 +50,7 @@ final class GatewayHttpTimeouts implements NettyServerCustomizer {
                     requestTimeout, timeoutAnswer, onRequestTimeout));
         }
         // right behind the codec whatever the order: the handlers behind it see decoded requests only
-        return timed.doOnChannelInit((observer, channel, remote) -> MalformedRequests.install(channel.pipeline()));
+        return timed.doOnChannelInit((observer, channel, remote) -> MalformedRequests.install(channel.pipeline(),
+                onMalformed));
     }
 }

@@ -9,6 +9,7 @@ import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.util.ReferenceCountUtil;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.netty.NettyPipeline;
@@ -41,23 +42,27 @@ final class MalformedRequests extends ChannelDuplexHandler {
 
     /** The requests passed on and the answers written, counted behind this handler. */
     private final HttpExchangeLedger ledger;
+    /** Takes the error code of each refusal (the meter). */
+    private final Consumer<String> onRefused;
     /** A request was refused: nothing more is passed on, the connection closes after its answer. */
     private boolean refused;
     /** The answer to a malformed head pipelined behind a request still being answered. */
     private ClosingAnswer owed;
 
-    private MalformedRequests(HttpExchangeLedger ledger) {
+    private MalformedRequests(HttpExchangeLedger ledger, Consumer<String> onRefused) {
         this.ledger = ledger;
+        this.onRefused = onRefused;
     }
 
     /**
      * Puts a new handler right behind the HTTP/1.1 codec of {@code pipeline}, ahead of the connection's
-     * {@link HttpExchangeLedger}; a pipeline without that codec is left alone.
+     * {@link HttpExchangeLedger}; a pipeline without that codec is left alone. {@code onRefused} takes the error code
+     * of each request refused.
      */
-    static void install(ChannelPipeline pipeline) {
+    static void install(ChannelPipeline pipeline, Consumer<String> onRefused) {
         HttpExchangeLedger ledger = HttpExchangeLedger.of(pipeline);
         if (ledger != null) {
-            pipeline.addAfter(NettyPipeline.HttpCodec, NAME, new MalformedRequests(ledger));
+            pipeline.addAfter(NettyPipeline.HttpCodec, NAME, new MalformedRequests(ledger, onRefused));
         }
     }
 
@@ -83,6 +88,7 @@ final class MalformedRequests extends ChannelDuplexHandler {
             return; // closed: nobody to answer
         }
         refused = true;
+        onRefused.accept(error.code());
         LogLine.info(log).field("remote", ctx.channel().remoteAddress()).field("status", error.status().value())
                 .field("code", error.code()).quoted("problem", error.getMessage())
                 .log(head ? "gateway refused a malformed http request"

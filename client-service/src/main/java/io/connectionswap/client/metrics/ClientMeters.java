@@ -11,7 +11,12 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.channel.EventLoopGroup;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
+import java.util.Collection;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.IntSupplier;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.stereotype.Component;
@@ -107,6 +112,19 @@ public class ClientMeters implements SwapClientListener {
         Counter hits = Counter.builder("connection.swap.limit.hits").tag("limit", limit)
                 .description("Times a limit refused or ended a connection, stream or request").register(registry);
         return hits::increment;
+    }
+
+    /**
+     * connection_swap_gateway_malformed_requests_total{code}: a request the HTTP codec could not decode, refused with
+     * {@code code}. The returned action counts one for a code; each of {@code codes} reads 0 until its first.
+     */
+    public Consumer<String> gatewayMalformedRequests(Collection<String> codes) {
+        Map<String, Counter> counters = new ConcurrentHashMap<>();
+        Function<String, Counter> counter = code -> Counter.builder("connection.swap.gateway.malformed.requests")
+                .tag("code", code).description("HTTP requests the gateway could not decode and refused, by error code")
+                .register(registry);
+        codes.forEach(code -> counters.put(code, counter.apply(code)));
+        return code -> counters.computeIfAbsent(code, counter).increment();
     }
 
     /** connection_swap_tls_development_ca: 1 while the client trusts the development CA of certs/generate.sh, else 0. */

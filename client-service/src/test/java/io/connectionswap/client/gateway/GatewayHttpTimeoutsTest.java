@@ -29,11 +29,12 @@ class GatewayHttpTimeoutsTest {
 
     @Test
     void theIdleTimeoutReachesTheServerAndZeroMeansNone() {
-        HttpServer timed = new GatewayHttpTimeouts(properties(Duration.ofSeconds(5), Duration.ofSeconds(7)), () -> { })
+        HttpServer timed = new GatewayHttpTimeouts(properties(Duration.ofSeconds(5), Duration.ofSeconds(7)), () -> { },
+                code -> { })
                 .apply(HttpServer.create());
         assertThat(timed.configuration().idleTimeout()).isEqualTo(Duration.ofSeconds(5));
 
-        HttpServer untimed = new GatewayHttpTimeouts(properties(Duration.ZERO, Duration.ZERO), () -> { })
+        HttpServer untimed = new GatewayHttpTimeouts(properties(Duration.ZERO, Duration.ZERO), () -> { }, code -> { })
                 .apply(HttpServer.create());
         assertThat(untimed.configuration().idleTimeout()).isNull();
     }

@@ -65,10 +65,10 @@ class HttpExchangeLedgerTest {
     void whateverTheOrderOfInstallingItSitsBehindTheRefusalsAndAheadOfTheDeadline() {
         EmbeddedChannel deadlineFirst = httpChannel();
         installDeadline(deadlineFirst);
-        MalformedRequests.install(deadlineFirst.pipeline());
+        MalformedRequests.install(deadlineFirst.pipeline(), code -> { });
 
         EmbeddedChannel refusalsFirst = httpChannel();
-        MalformedRequests.install(refusalsFirst.pipeline());
+        MalformedRequests.install(refusalsFirst.pipeline(), code -> { });
         installDeadline(refusalsFirst);
 
         for (EmbeddedChannel channel : new EmbeddedChannel[] {deadlineFirst, refusalsFirst}) {

@@ -17,6 +17,8 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import reactor.netty.NettyPipeline;
@@ -32,6 +34,8 @@ class MalformedRequestsTest {
     private static final String GOOD_HEAD = "GET /v1/models HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
 
     private final CapturedLogs logs = CapturedLogs.of(MalformedRequests.class);
+    /** The error codes counted, in order. */
+    private final List<String> refusals = new ArrayList<>();
 
     @AfterEach
     void stopListening() {
@@ -66,6 +70,7 @@ class MalformedRequestsTest {
                     .contains("http connection closed before its request head was whole", "remote=")
                     .doesNotContain("chat/completions"); // nothing of what the peer sent
         });
+        assertThat(refusals).as("not a refusal: nobody to answer").isEmpty();
     }
 
     @Test
@@ -86,6 +91,7 @@ class MalformedRequestsTest {
                     "problem=\"the request is not valid HTTP/1.1: No colon found\"",
                     "gateway refused a malformed http request");
         });
+        assertThat(refusals).containsExactly("malformed_http");
     }
 
     @Test
@@ -101,6 +107,7 @@ class MalformedRequestsTest {
                 .contains("\"code\":\"request_headers_too_large\"");
         assertThat(longLine.isOpen()).isFalse();
         assertThat(bigHeaders.isOpen()).isFalse();
+        assertThat(refusals).containsExactly("request_line_too_long", "request_headers_too_large");
     }
 
     /** The codec decodes HTTP/2's cleartext preface as a request of HTTP/2.0; reactor-netty logged a WARN for it. */
@@ -115,6 +122,7 @@ class MalformedRequestsTest {
                 + "served on this port: send HTTP/1.1\",\"type\":\"invalid_request_error\",\"param\":null,"
                 + "\"code\":\"http_version_not_supported\"}}");
         assertThat(channel.isOpen()).isFalse();
+        assertThat(refusals).containsExactly("http_version_not_supported");
     }
 
     @Test
@@ -155,6 +163,7 @@ class MalformedRequestsTest {
         assertThat(channel.isOpen()).isFalse();
         assertThat(logs.events()).singleElement().satisfies(event -> assertThat(event.getFormattedMessage())
                 .contains("gateway refused a malformed http request body"));
+        assertThat(refusals).containsExactly("malformed_http");
     }
 
     @Test
@@ -170,6 +179,7 @@ class MalformedRequestsTest {
 
         assertThat((Object) channel.readOutbound()).as("no second answer to one request").isNull();
         assertThat(channel.isOpen()).isFalse();
+        assertThat(refusals).as("still a request refused").containsExactly("malformed_http");
     }
 
     @Test
@@ -186,19 +196,20 @@ class MalformedRequestsTest {
         assertThat((Object) channel.readOutbound()).isNull();
         assertThat(channel.isOpen()).isTrue();
         assertThat(logs.events()).isEmpty();
+        assertThat(refusals).isEmpty();
     }
 
     @Test
     void aPipelineWithoutAnHttpCodecIsLeftAlone() {
         EmbeddedChannel channel = new EmbeddedChannel();
-        MalformedRequests.install(channel.pipeline());
+        MalformedRequests.install(channel.pipeline(), refusals::add);
         assertThat(channel.pipeline().get(MalformedRequests.NAME)).isNull();
     }
 
-    private static EmbeddedChannel httpChannel(HttpServerCodec codec) {
+    private EmbeddedChannel httpChannel(HttpServerCodec codec) {
         EmbeddedChannel channel = new EmbeddedChannel();
         channel.pipeline().addLast(NettyPipeline.HttpCodec, codec);
-        MalformedRequests.install(channel.pipeline());
+        MalformedRequests.install(channel.pipeline(), refusals::add);
         return channel;
     }
 }

@@ -20,6 +20,8 @@ public final class Series {
     public static final String TOKENS_RELAYED = NS + "tokens_relayed_total";
     /** Director: limits hit, by {@code limit}. */
     public static final String LIMIT_HITS = NS + "limit_hits_total";
+    /** Client: HTTP requests the gateway could not decode and refused, by {@code code}. */
+    public static final String GATEWAY_MALFORMED_REQUESTS = NS + "gateway_malformed_requests_total";
     /** Director: periodic task failures. */
     public static final String TASK_FAILURES = NS + "task_failures_total";
     /** Worker: generation streams served now. */
