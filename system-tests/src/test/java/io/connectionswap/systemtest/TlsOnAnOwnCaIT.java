@@ -82,7 +82,7 @@ class TlsOnAnOwnCaIT {
         for (ServiceProcess process : List.of(director, worker, client)) {
             assertThat(process.logLines("development CA")).as("%s: no warning", process.name()).isEmpty();
             assertThat(process.logLines("tls ready")).singleElement().asString()
-                    .contains("tls.ca=[CN=Example Corp QUIC CA,O=Example Corp]");
+                    .contains("tls.ca=\"[CN=Example Corp QUIC CA,O=Example Corp]\"");
             JsonNode tls = JSON.readTree(process.get("/actuator/health/tls"));
             assertThat(tls.at("/details/developmentCa").asBoolean(true)).as("%s: health detail", process.name()).isFalse();
             assertThat(process.metrics().sum("connection_swap_tls_development_ca")).as("%s: gauge", process.name()).isZero();

@@ -86,7 +86,10 @@ public final class LogLine {
         return logger.isEnabledForLevel(level) ? new LogLine(logger.atLevel(level)) : DISABLED;
     }
 
-    /** Adds {@code key=value}: for values without spaces (ids, numbers, labels, enum names). */
+    /**
+     * Adds {@code key=value}: for values without spaces (ids, numbers, labels, enum names). A value that has a space
+     * or a double quote all the same (a peer's model name, a list) is written {@code key="value"}, as logfmt does.
+     */
     public LogLine field(String key, Object value) {
         if (event != null) {
             text.append(key).append('=');
@@ -110,8 +113,11 @@ public final class LogLine {
 
     /**
      * Appends {@code value}'s text with control and line-separator characters escaped ({@code \n}, {@code \r},
-     * {@code \t}, {@code \}{@code uXXXX}), and in a quoted value its double quotes ({@code \"}): a value from a peer
-     * (a model name, an exception's message) cannot start a forged line of its own or close its quotes early.
+     * {@code \t}, {@code \}{@code uXXXX}) and, in a quoted value, its double quotes ({@code \"}): a value from a peer
+     * (a model name, an exception's message) cannot start a forged line of its own or close its quotes early. A
+     * {@link #field} value with a space or a double quote in it is quoted, as logfmt quotes it, so it cannot pass for
+     * more fields ({@code model=a stream.id=7}) and a logfmt parser reads it whole. Text with nothing to escape, as
+     * most is, is appended at once.
      */
     private void appendEscaped(Object value, boolean quoted) {
         if (value instanceof Number || value instanceof Boolean) {
@@ -119,15 +125,25 @@ public final class LogLine {
             return;
         }
         String string = String.valueOf(value);
-        for (int i = 0; i < string.length(); i++) {
+        int first = firstSpecial(string, quoted);
+        if (first < 0) {
+            text.append(string);
+            return;
+        }
+        boolean quote = !quoted && needsQuotes(string, first);
+        if (quote) {
+            text.append('"');
+        }
+        text.append(string, 0, first);
+        for (int i = first; i < string.length(); i++) {
             char c = string.charAt(i);
             switch (c) {
                 case '\n' -> text.append("\\n");
                 case '\r' -> text.append("\\r");
                 case '\t' -> text.append("\\t");
-                case '"' -> text.append(quoted ? "\\\"" : "\"");
+                case '"' -> text.append(quoted || quote ? "\\\"" : "\"");
                 default -> {
-                    if (Character.isISOControl(c) || c == '\u2028' || c == '\u2029') {
+                    if (isControl(c)) {
                         text.append(String.format("\\u%04x", (int) c));
                     } else {
                         text.append(c);
@@ -135,6 +151,35 @@ public final class LogLine {
                 }
             }
         }
+        if (quote) {
+            text.append('"');
+        }
+    }
+
+    /** The index of the first character that is escaped, or (in a field) makes the value quoted; -1 for none. */
+    private static int firstSpecial(String string, boolean quoted) {
+        for (int i = 0; i < string.length(); i++) {
+            char c = string.charAt(i);
+            if (c == '"' || isControl(c) || !quoted && Character.isSpaceChar(c)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** Whether a field value must be quoted: a space (any Unicode one) or a double quote from {@code from} on. */
+    private static boolean needsQuotes(String string, int from) {
+        for (int i = from; i < string.length(); i++) {
+            char c = string.charAt(i);
+            if (c == '"' || Character.isSpaceChar(c)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean isControl(char c) {
+        return Character.isISOControl(c) || c == '\u2028' || c == '\u2029';
     }
 
     /** The exception whose stack trace follows the line. */

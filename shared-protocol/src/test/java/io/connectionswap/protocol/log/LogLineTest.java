@@ -99,10 +99,23 @@ class LogLineTest {
 
         ILoggingEvent event = only();
         assertThat(event.getFormattedMessage()).doesNotContain("\n", "\r").isEqualTo(
-                "model=evil\\n12:00:00.000 ERROR [main] forged line\\r\\t\\u0000\\u2028 "
+                "model=\"evil\\n12:00:00.000 ERROR [main] forged line\\r\\t\\u0000\\u2028\" "
                         + "problem=\"model 'evil\\n12:00:00.000 ERROR [main] forged line\\r\\t\\u0000\\u2028\\\" "
                         + "worker=\\\"x\" no worker serves the model");
         assertThat(event.getKeyValuePairs().get(0).value).as("the pair keeps the value").isEqualTo(model);
+    }
+
+    /** As logfmt writes them: a field's value with a space or a double quote cannot pass for more fields. */
+    @Test
+    void aFieldValueWithASpaceOrAQuoteIsQuotedAndOthersAreNot() {
+        LogLine.info(logger).field("model", "a stream.id=7").field("tls.ca", List.of("CN=A CA", "CN=B"))
+                .field("label", "say\"hi").field("wide", "a\u3000b").field("plain", "worker-a").field("empty", "")
+                .log("line");
+
+        ILoggingEvent event = only();
+        assertThat(event.getFormattedMessage()).isEqualTo("model=\"a stream.id=7\" tls.ca=\"[CN=A CA, CN=B]\" "
+                + "label=\"say\\\"hi\" wide=\"a\u3000b\" plain=worker-a empty= line");
+        assertThat(event.getKeyValuePairs().get(0).value).as("the pair keeps the value").isEqualTo("a stream.id=7");
     }
 
     @Test
