@@ -87,8 +87,9 @@ public final class LogLine {
     }
 
     /**
-     * Adds {@code key=value}: for values without spaces (ids, numbers, labels, enum names). A value that has a space
-     * or a double quote all the same (a peer's model name, a list) is written {@code key="value"}, as logfmt does.
+     * Adds {@code key=value}: for values without spaces (ids, numbers, labels, enum names). A value that has a space,
+     * a double quote, an equals sign or a control character all the same (a peer's model name, a list) is written
+     * {@code key="value"}, as logfmt does.
      */
     public LogLine field(String key, Object value) {
         if (event != null) {
@@ -112,11 +113,12 @@ public final class LogLine {
     }
 
     /**
-     * Appends {@code value}'s text with control and line-separator characters escaped ({@code \n}, {@code \r},
-     * {@code \t}, {@code \}{@code uXXXX}) and, in a quoted value, its double quotes ({@code \"}): a value from a peer
-     * (a model name, an exception's message) cannot start a forged line of its own or close its quotes early. A
-     * {@link #field} value with a space or a double quote in it is quoted, as logfmt quotes it, so it cannot pass for
-     * more fields ({@code model=a stream.id=7}) and a logfmt parser reads it whole. Text with nothing to escape, as
+     * Appends {@code value}'s text as logfmt writes a value: a {@link #field} value with a space, a double quote, an
+     * equals sign or a control character in it is quoted, so it cannot pass for more fields
+     * ({@code model=a stream.id=7}); inside quotes (those of {@link #quoted} too) double quotes, backslashes and
+     * control and line-separator characters are escaped ({@code \"}, {@code \\}, {@code \n}, {@code \r},
+     * {@code \t}, {@code \}{@code uXXXX}). A value from a peer (a model name, an exception's message) thus cannot
+     * forge a line or a field, and a logfmt parser reads it back as it was. Text with nothing to quote or escape, as
      * most is, is appended at once.
      */
     private void appendEscaped(Object value, boolean quoted) {
@@ -125,14 +127,22 @@ public final class LogLine {
             return;
         }
         String string = String.valueOf(value);
-        int first = firstSpecial(string, quoted);
-        if (first < 0) {
-            text.append(string);
-            return;
-        }
-        boolean quote = !quoted && needsQuotes(string, first);
-        if (quote) {
+        if (quoted) {
+            appendQuotable(string);
+        } else if (needsQuotes(string)) {
             text.append('"');
+            appendQuotable(string);
+            text.append('"');
+        } else {
+            text.append(string);
+        }
+    }
+
+    /** Appends {@code string} as the inside of a quoted value: quotes, backslashes and control characters escaped. */
+    private void appendQuotable(String string) {
+        int first = 0;
+        while (first < string.length() && !isEscaped(string.charAt(first))) {
+            first++;
         }
         text.append(string, 0, first);
         for (int i = first; i < string.length(); i++) {
@@ -141,7 +151,8 @@ public final class LogLine {
                 case '\n' -> text.append("\\n");
                 case '\r' -> text.append("\\r");
                 case '\t' -> text.append("\\t");
-                case '"' -> text.append(quoted || quote ? "\\\"" : "\"");
+                case '"' -> text.append("\\\"");
+                case '\\' -> text.append("\\\\");
                 default -> {
                     if (isControl(c)) {
                         text.append(String.format("\\u%04x", (int) c));
@@ -151,31 +162,24 @@ public final class LogLine {
                 }
             }
         }
-        if (quote) {
-            text.append('"');
-        }
     }
 
-    /** The index of the first character that is escaped, or (in a field) makes the value quoted; -1 for none. */
-    private static int firstSpecial(String string, boolean quoted) {
+    /**
+     * Whether a field value must be quoted: a space (any Unicode one), a double quote, an equals sign (a logfmt
+     * parser reads {@code key=a=b} as an error) or a control character.
+     */
+    private static boolean needsQuotes(String string) {
         for (int i = 0; i < string.length(); i++) {
             char c = string.charAt(i);
-            if (c == '"' || isControl(c) || !quoted && Character.isSpaceChar(c)) {
-                return i;
-            }
-        }
-        return -1;
-    }
-
-    /** Whether a field value must be quoted: a space (any Unicode one) or a double quote from {@code from} on. */
-    private static boolean needsQuotes(String string, int from) {
-        for (int i = from; i < string.length(); i++) {
-            char c = string.charAt(i);
-            if (c == '"' || Character.isSpaceChar(c)) {
+            if (c == '"' || c == '=' || Character.isSpaceChar(c) || isControl(c)) {
                 return true;
             }
         }
         return false;
+    }
+
+    private static boolean isEscaped(char c) {
+        return c == '"' || c == '\\' || isControl(c);
     }
 
     private static boolean isControl(char c) {

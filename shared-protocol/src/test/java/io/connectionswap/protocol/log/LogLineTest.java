@@ -105,16 +105,21 @@ class LogLineTest {
         assertThat(event.getKeyValuePairs().get(0).value).as("the pair keeps the value").isEqualTo(model);
     }
 
-    /** As logfmt writes them: a field's value with a space or a double quote cannot pass for more fields. */
+    /**
+     * As logfmt writes them: a field's value with a space, a quote, an equals sign or a control character is quoted:
+     * it cannot pass for more fields; inside quotes a backslash is escaped too, so an escape is never the peer's.
+     */
     @Test
-    void aFieldValueWithASpaceOrAQuoteIsQuotedAndOthersAreNot() {
+    void aFieldValueWithASpaceAQuoteAnEqualsSignOrAControlCharacterIsQuotedAndOthersAreNot() {
         LogLine.info(logger).field("model", "a stream.id=7").field("tls.ca", List.of("CN=A CA", "CN=B"))
                 .field("label", "say\"hi").field("wide", "a\u3000b").field("plain", "worker-a").field("empty", "")
-                .log("line");
+                .field("path", "C:\\n").field("nul", "a\u0000").field("query", "a=b")
+                .quoted("problem", "not \\n but \n").log("line");
 
         ILoggingEvent event = only();
         assertThat(event.getFormattedMessage()).isEqualTo("model=\"a stream.id=7\" tls.ca=\"[CN=A CA, CN=B]\" "
-                + "label=\"say\\\"hi\" wide=\"a\u3000b\" plain=worker-a empty= line");
+                + "label=\"say\\\"hi\" wide=\"a\u3000b\" plain=worker-a empty= path=C:\\n nul=\"a\\u0000\" "
+                + "query=\"a=b\" problem=\"not \\\\n but \\n\" line");
         assertThat(event.getKeyValuePairs().get(0).value).as("the pair keeps the value").isEqualTo("a stream.id=7");
     }
 
