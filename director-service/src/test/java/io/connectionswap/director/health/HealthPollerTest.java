@@ -98,7 +98,7 @@ class HealthPollerTest {
         await().atMost(DEADLINE).until(() -> worker.state() == WorkerState.HEALTHY);
 
         answer.set(new Answer(503, "{\"status\":\"DOWN\"}"));
-        await().atMost(DEADLINE).until(() -> worker.state() == WorkerState.UNHEALTHY);
+        awaitUnhealthyAndReported(worker);
         assertThat(failures).singleElement().asString().startsWith("worker-a:health:").contains("503", "DOWN");
     }
 
@@ -109,7 +109,7 @@ class HealthPollerTest {
         await().atMost(DEADLINE).until(() -> worker.state() == WorkerState.HEALTHY);
 
         answer.set(null);
-        await().atMost(DEADLINE).until(() -> worker.state() == WorkerState.UNHEALTHY);
+        awaitUnhealthyAndReported(worker);
         assertThat(failures).singleElement().asString().startsWith("worker-a:health:").contains("timeout");
     }
 
@@ -120,7 +120,7 @@ class HealthPollerTest {
         await().atMost(DEADLINE).until(() -> worker.state() == WorkerState.HEALTHY);
 
         server.stop(0); // the worker's HTTP port closes: new connections are refused
-        await().atMost(DEADLINE).until(() -> worker.state() == WorkerState.UNHEALTHY);
+        awaitUnhealthyAndReported(worker);
         assertThat(failures).singleElement().asString().startsWith("worker-a:health:").contains("connection refused");
     }
 
@@ -154,5 +154,13 @@ class HealthPollerTest {
         } catch (Exception e) {
             throw new AssertionError("cannot register " + label, e);
         }
+    }
+
+    /**
+     * Until {@code worker} is out of rotation and its failure reported: the registry marks it UNHEALTHY, then tells its
+     * listeners, on its loop, so a test that saw the state alone could look at the failures a moment too early.
+     */
+    private void awaitUnhealthyAndReported(WorkerEndpoint worker) {
+        await().atMost(DEADLINE).until(() -> worker.state() == WorkerState.UNHEALTHY && !failures.isEmpty());
     }
 }
