@@ -1,15 +1,18 @@
 package io.connectionswap.systemtest;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.core.http.StreamResponse;
+import com.openai.errors.NotFoundException;
 import com.openai.models.chat.completions.ChatCompletionChunk;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import com.openai.models.completions.Completion;
 import com.openai.models.completions.CompletionCreateParams;
+import com.openai.models.models.Model;
 import io.connectionswap.protocol.message.ChatMessage;
 import io.connectionswap.protocol.model.ChatTemplate;
 import io.connectionswap.protocol.model.DeterministicTokenModel;
@@ -241,9 +244,39 @@ class GatewayProcessIT {
                 assertThat(GatewayHttp.text(chunks)).as("text streamed by: %s", command).isNotEmpty();
             } else {
                 JsonNode body = GatewayHttp.json(output);
-                assertThat(body.has("choices") || body.has("data")).as("answer of: %s%n%s", command, output).isTrue();
+                assertThat(body.has("choices") || body.has("data") || "model".equals(body.path("object").asString()))
+                        .as("answer of: %s%n%s", command, output).isTrue();
             }
         }
+    }
+
+    @Test
+    @Order(3)
+    void theOpenAiSdkListsAndRetrievesModelsAndAWrongUrlGetsAnOpenAiError() throws Exception {
+        workers();
+        OpenAIClient sdk = OpenAIOkHttpClient.builder().baseUrl("http://127.0.0.1:" + gateway.httpPort() + "/v1")
+                .apiKey("not-checked").maxRetries(0).build();
+        assertThat(sdk.models().list().data()).extracting(Model::id).containsExactly("stand-in");
+        Model standIn = sdk.models().retrieve("stand-in");
+        assertThat(standIn.id()).isEqualTo("stand-in");
+        assertThat(standIn.ownedBy()).isEqualTo("connection-swap");
+        assertThatThrownBy(() -> sdk.models().retrieve("org/no-such-model"))
+                .isInstanceOfSatisfying(NotFoundException.class, notFound -> {
+                    assertThat(notFound.code()).contains("model_not_found");
+                    assertThat(notFound.param()).contains("model");
+                });
+
+        HttpResponse<String> wrongMethod = http.get("/v1/chat/completions");
+        assertError(wrongMethod, 405, "method_not_allowed");
+        assertThat(wrongMethod.headers().firstValue("Allow")).contains("POST");
+        HttpResponse<String> unknown = http.post("/v1/embeddings", "{\"model\":\"stand-in\",\"input\":\"x\"}");
+        assertError(unknown, 404, "unknown_url");
+        assertThat(GatewayHttp.json(unknown.body()).path("error").path("message").asString())
+                .startsWith("Invalid URL (POST /v1/embeddings)").contains("POST /v1/completions");
+        await("the gateway logs both refusals").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50))
+                .untilAsserted(() -> assertThat(gateway.logLines("gateway request refused"))
+                        .anyMatch(line -> line.contains("code=unknown_url"))
+                        .anyMatch(line -> line.contains("code=method_not_allowed")));
     }
 
     @Test

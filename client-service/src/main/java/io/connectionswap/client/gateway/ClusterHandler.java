@@ -15,8 +15,8 @@ import tools.jackson.databind.node.ObjectNode;
 
 /**
  * What the director knows about its workers, asked over the gateway's QUIC connection (STATUS_REQUEST):
- * {@code GET /v1/models} lists the models healthy workers serve, {@code GET /api/status} (the live page) every worker
- * with its state.
+ * {@code GET /v1/models} lists the models healthy workers serve, {@code GET /v1/models/{model}} answers one of them,
+ * {@code GET /api/status} (the live page) every worker with its state.
  */
 final class ClusterHandler {
 
@@ -32,24 +32,44 @@ final class ClusterHandler {
 
     Mono<ServerResponse> models(ServerRequest request) {
         return status().flatMap(status -> {
-            Set<String> models = new LinkedHashSet<>();
-            for (ClusterStatus.WorkerStatus worker : status.workers()) {
-                if (worker.eligible() || "HEALTHY".equals(worker.state())) {
-                    models.addAll(worker.models());
-                }
-            }
             ObjectNode body = OpenAiResponses.JSON.createObjectNode();
             body.put("object", "list");
             ArrayNode data = body.putArray("data");
-            for (String model : models) {
-                ObjectNode entry = data.addObject();
-                entry.put("id", model);
-                entry.put("object", "model");
-                entry.put("created", 0);
-                entry.put("owned_by", "connection-swap");
-            }
-            return ServerResponse.ok().contentType(MediaType.APPLICATION_JSON).bodyValue(body.toString());
+            servedModels(status).forEach(model -> describe(model, data.addObject()));
+            return json(body);
         });
+    }
+
+    /** {@code GET /v1/models/{model}}: the model, if a healthy worker serves it; a model id may hold slashes. */
+    Mono<ServerResponse> model(ServerRequest request) {
+        String model = request.pathVariable("model").substring(1); // {*model} starts with the slash
+        return status().flatMap(status -> servedModels(status).contains(model)
+                ? json(describe(model, OpenAiResponses.JSON.createObjectNode()))
+                : Mono.error(GatewayError.modelNotFound(model)));
+    }
+
+    /** The models of the workers that take new streams (or are healthy), in the director's order. */
+    private static Set<String> servedModels(ClusterStatus status) {
+        Set<String> models = new LinkedHashSet<>();
+        for (ClusterStatus.WorkerStatus worker : status.workers()) {
+            if (worker.eligible() || "HEALTHY".equals(worker.state())) {
+                models.addAll(worker.models());
+            }
+        }
+        return models;
+    }
+
+    /** OpenAI's model object. */
+    private static ObjectNode describe(String model, ObjectNode entry) {
+        entry.put("id", model);
+        entry.put("object", "model");
+        entry.put("created", 0);
+        entry.put("owned_by", "connection-swap");
+        return entry;
+    }
+
+    private static Mono<ServerResponse> json(ObjectNode body) {
+        return ServerResponse.ok().contentType(MediaType.APPLICATION_JSON).bodyValue(body.toString());
     }
 
     Mono<ServerResponse> status(ServerRequest request) {
@@ -69,7 +89,7 @@ final class ClusterHandler {
                 entry.put("activeStreams", worker.activeStreams());
                 worker.models().forEach(entry.putArray("models")::add);
             }
-            return ServerResponse.ok().contentType(MediaType.APPLICATION_JSON).bodyValue(body.toString());
+            return json(body);
         });
     }
 

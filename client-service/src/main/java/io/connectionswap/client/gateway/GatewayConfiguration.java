@@ -8,16 +8,15 @@ import org.springframework.boot.context.properties.EnableConfigurationProperties
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.io.ClassPathResource;
-import org.springframework.http.MediaType;
 import org.springframework.web.reactive.function.server.RouterFunction;
-import org.springframework.web.reactive.function.server.RouterFunctions;
 import org.springframework.web.reactive.function.server.ServerResponse;
 import org.springframework.web.server.WebFilter;
 import org.springframework.web.server.WebExceptionHandler;
 
 /**
  * The OpenAI-compatible gateway and the live page, on the same port as Actuator: {@code POST /v1/completions},
- * {@code POST /v1/chat/completions}, {@code GET /v1/models}, {@code GET /api/status} and the page at {@code /}.
+ * {@code POST /v1/chat/completions}, {@code GET /v1/models}, {@code GET /v1/models/{model}}, {@code GET /api/status}
+ * and the page at {@code /} ({@link GatewayRoutes}).
  */
 @Configuration(proxyBeanMethods = false)
 @EnableConfigurationProperties(GatewayProperties.class)
@@ -28,14 +27,7 @@ public class GatewayConfiguration {
                                                  ObjectProvider<GatewayTracing> tracing) {
         CompletionsHandler completions = new CompletionsHandler(client, properties, tracing.getIfAvailable());
         ClusterHandler cluster = new ClusterHandler(client, properties);
-        ClassPathResource page = new ClassPathResource("static/index.html");
-        return RouterFunctions.route()
-                .POST("/v1/completions", completions::completions)
-                .POST("/v1/chat/completions", completions::chatCompletions)
-                .GET("/v1/models", cluster::models)
-                .GET("/api/status", cluster::status)
-                .GET("/", request -> ServerResponse.ok().contentType(MediaType.TEXT_HTML).bodyValue(page))
-                .build();
+        return GatewayRoutes.of(completions, cluster, new ClassPathResource("static/index.html"));
     }
 
     @Bean

@@ -30,15 +30,22 @@ public final class GatewayError extends RuntimeException {
     private final String code;
     private final String param;
     private final long retryAfterSeconds;
+    private final String allow;
 
     public GatewayError(HttpStatus status, String type, String code, String param, String message,
                         long retryAfterSeconds) {
+        this(status, type, code, param, message, retryAfterSeconds, null);
+    }
+
+    private GatewayError(HttpStatus status, String type, String code, String param, String message,
+                         long retryAfterSeconds, String allow) {
         super(message);
         this.status = status;
         this.type = type;
         this.code = code;
         this.param = param;
         this.retryAfterSeconds = retryAfterSeconds;
+        this.allow = allow;
     }
 
     /** 400: the request is malformed, misses a field, or has a value out of range. */
@@ -94,13 +101,32 @@ public final class GatewayError extends RuntimeException {
                 detail, retryAfterSeconds);
     }
 
+    /** 404: no healthy worker serves {@code model} (a generation's, or the one {@code GET /v1/models/{model}} asks). */
+    public static GatewayError modelNotFound(String model) {
+        return new GatewayError(HttpStatus.NOT_FOUND, "invalid_request_error", "model_not_found", "model",
+                "The model '" + model + "' does not exist: no worker serves it (GET /v1/models lists them)", 0);
+    }
+
+    /** 404: a path under {@code /v1/} or {@code /api/} the gateway does not serve. */
+    public static GatewayError unknownUrl(String method, String path) {
+        return new GatewayError(HttpStatus.NOT_FOUND, "invalid_request_error", "unknown_url", null,
+                "Invalid URL (" + method + " " + LogLine.printable(path, 200) + "): the gateway serves "
+                        + GatewayRoutes.SERVED, 0);
+    }
+
+    /** 405: a path the gateway serves, asked with another method; the answer's {@code Allow} header names it. */
+    public static GatewayError methodNotAllowed(String method, String path, String allowed) {
+        return new GatewayError(HttpStatus.METHOD_NOT_ALLOWED, "invalid_request_error", "method_not_allowed", null,
+                "Method " + LogLine.printable(method, 20) + " is not allowed on " + path + ": use " + allowed, 0,
+                allowed);
+    }
+
     /** The HTTP answer for a generation that failed before anything was sent. */
     public static GatewayError of(GenerationException failure, String model, long retryAfterSeconds) {
         ErrorCode code = failure.code();
         String wire = code.name().toLowerCase(java.util.Locale.ROOT);
         return switch (code) {
-            case MODEL_NOT_FOUND -> new GatewayError(HttpStatus.NOT_FOUND, "invalid_request_error", "model_not_found",
-                    "model", "The model '" + model + "' does not exist: no worker serves it (GET /v1/models lists them)", 0);
+            case MODEL_NOT_FOUND -> modelNotFound(model);
             case NO_HEALTHY_WORKER, SHUTTING_DOWN, OVERLOADED -> noHealthyWorker(failure.detail(), retryAfterSeconds);
             case REQUEST_TOO_LARGE, FRAME_TOO_LARGE -> new GatewayError(HttpStatus.CONTENT_TOO_LARGE,
                     "invalid_request_error", "request_too_large", null, failure.detail(), 0);
@@ -129,5 +155,10 @@ public final class GatewayError extends RuntimeException {
 
     public long retryAfterSeconds() {
         return retryAfterSeconds;
+    }
+
+    /** The {@code Allow} header of a 405 (the methods the path serves), or null. */
+    public String allow() {
+        return allow;
     }
 }

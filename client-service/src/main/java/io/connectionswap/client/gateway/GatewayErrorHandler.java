@@ -61,6 +61,9 @@ final class GatewayErrorHandler implements WebExceptionHandler {
         if (error.retryAfterSeconds() > 0) {
             response.getHeaders().set(HttpHeaders.RETRY_AFTER, Long.toString(error.retryAfterSeconds()));
         }
+        if (error.allow() != null) {
+            response.getHeaders().set(HttpHeaders.ALLOW, error.allow());
+        }
         if (error.status() == HttpStatus.UNAUTHORIZED) {
             response.getHeaders().set(HttpHeaders.WWW_AUTHENTICATE, "Bearer");
         }

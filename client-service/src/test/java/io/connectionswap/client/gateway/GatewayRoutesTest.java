@@ -1,0 +1,96 @@
+package io.connectionswap.client.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.when;
+
+import io.connectionswap.protocol.message.ClusterStatus;
+import io.connectionswap.swapclient.SwapClient;
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+import org.springframework.core.io.ByteArrayResource;
+import org.springframework.http.HttpMethod;
+import org.springframework.test.web.reactive.server.WebTestClient;
+import org.springframework.util.unit.DataSize;
+import org.springframework.web.reactive.function.server.HandlerStrategies;
+
+/**
+ * The gateway's URL table on Spring's real router and {@link GatewayErrorHandler}, with a {@link SwapClient} that
+ * answers STATUS from memory: the model lookup, and OpenAI's error JSON for a wrong method or an unknown URL.
+ */
+class GatewayRoutesTest {
+
+    private final SwapClient client = mock(SwapClient.class);
+    private final WebTestClient http;
+
+    GatewayRoutesTest() {
+        GatewayProperties properties = new GatewayProperties(List.of(), DataSize.ofMegabytes(4), Duration.ofSeconds(10),
+                Duration.ofSeconds(2), 16, 65536, 0, Duration.ofSeconds(75), Duration.ofSeconds(60), 0);
+        when(client.status()).thenReturn(CompletableFuture.completedFuture(new ClusterStatus("director-1", List.of(
+                new ClusterStatus.WorkerStatus("worker-a", "127.0.0.1:1", "HEALTHY", true, 0,
+                        List.of("stand-in", "meta-llama/Llama-3.1-8B")),
+                new ClusterStatus.WorkerStatus("worker-b", "127.0.0.1:2", "UNHEALTHY", false, 0,
+                        List.of("only-on-a-down-worker"))))));
+        http = WebTestClient.bindToRouterFunction(GatewayRoutes.of(new CompletionsHandler(client, properties, null),
+                        new ClusterHandler(client, properties), new ByteArrayResource(new byte[0])))
+                .handlerStrategies(HandlerStrategies.builder()
+                        .exceptionHandler(new GatewayErrorHandler(properties.maxRequestSize().toBytes())).build())
+                .build();
+    }
+
+    @Test
+    void aModelIsRetrievedByItsIdSlashesIncluded() {
+        http.get().uri("/v1/models/stand-in").exchange().expectStatus().isOk().expectBody()
+                .jsonPath("$.id").isEqualTo("stand-in").jsonPath("$.object").isEqualTo("model")
+                .jsonPath("$.owned_by").isEqualTo("connection-swap");
+        http.get().uri("/v1/models/meta-llama/Llama-3.1-8B").exchange().expectStatus().isOk().expectBody()
+                .jsonPath("$.id").isEqualTo("meta-llama/Llama-3.1-8B");
+        // encoded, as the OpenAI SDK sends it
+        http.get().uri(URI.create("/v1/models/meta-llama%2FLlama-3.1-8B")).exchange().expectStatus().isOk().expectBody()
+                .jsonPath("$.id").isEqualTo("meta-llama/Llama-3.1-8B");
+        http.get().uri("/v1/models").exchange().expectStatus().isOk().expectBody()
+                .jsonPath("$.data[*].id").isEqualTo(List.of("stand-in", "meta-llama/Llama-3.1-8B"));
+    }
+
+    @Test
+    void aModelNoHealthyWorkerServesIsNotFound() {
+        for (String model : List.of("no-such-model", "only-on-a-down-worker", "meta-llama")) {
+            http.get().uri("/v1/models/" + model).exchange().expectStatus().isNotFound().expectBody()
+                    .jsonPath("$.error.code").isEqualTo("model_not_found")
+                    .jsonPath("$.error.param").isEqualTo("model")
+                    .jsonPath("$.error.message").value(message -> assertThat((String) message).contains(model));
+        }
+    }
+
+    @Test
+    void anotherMethodOnAServedPathIs405WithAllow() {
+        record Case(HttpMethod method, String path, String allow) { }
+        for (Case wrong : List.of(new Case(HttpMethod.GET, "/v1/completions", "POST"),
+                new Case(HttpMethod.PUT, "/v1/chat/completions", "POST"),
+                new Case(HttpMethod.POST, "/v1/models", "GET"),
+                new Case(HttpMethod.DELETE, "/v1/models/stand-in", "GET"),
+                new Case(HttpMethod.POST, "/api/status", "GET"))) {
+            http.method(wrong.method()).uri(wrong.path()).exchange()
+                    .expectStatus().isEqualTo(405)
+                    .expectHeader().valueEquals("Allow", wrong.allow())
+                    .expectBody()
+                    .jsonPath("$.error.code").isEqualTo("method_not_allowed")
+                    .jsonPath("$.error.type").isEqualTo("invalid_request_error")
+                    .jsonPath("$.error.message").isEqualTo("Method " + wrong.method().name() + " is not allowed on "
+                            + wrong.path() + ": use " + wrong.allow());
+        }
+    }
+
+    @Test
+    void anUnknownUrlUnderTheApiPathsIs404NamingWhatIsServed() {
+        for (String path : List.of("/v1/embeddings", "/v1/chat/completions/extra", "/api/nothing")) {
+            http.post().uri(path).exchange().expectStatus().isNotFound().expectBody()
+                    .jsonPath("$.error.code").isEqualTo("unknown_url")
+                    .jsonPath("$.error.message").isEqualTo("Invalid URL (POST " + path + "): the gateway serves "
+                            + GatewayRoutes.SERVED);
+        }
+    }
+}
