@@ -7,7 +7,9 @@ import static org.awaitility.Awaitility.await;
 import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.core.http.StreamResponse;
+import com.openai.errors.BadRequestException;
 import com.openai.errors.NotFoundException;
+import com.openai.models.ResponseFormatJsonObject;
 import com.openai.models.chat.completions.ChatCompletionChunk;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import com.openai.models.completions.Completion;
@@ -252,7 +254,7 @@ class GatewayProcessIT {
 
     @Test
     @Order(3)
-    void theOpenAiSdkListsAndRetrievesModelsAndAWrongUrlGetsAnOpenAiError() throws Exception {
+    void theOpenAiSdkListsAndRetrievesModelsAndGetsOpenAiErrorsForWhatIsNotServed() throws Exception {
         workers();
         OpenAIClient sdk = OpenAIOkHttpClient.builder().baseUrl("http://127.0.0.1:" + gateway.httpPort() + "/v1")
                 .apiKey("not-checked").maxRetries(0).build();
@@ -264,6 +266,13 @@ class GatewayProcessIT {
                 .isInstanceOfSatisfying(NotFoundException.class, notFound -> {
                     assertThat(notFound.code()).contains("model_not_found");
                     assertThat(notFound.param()).contains("model");
+                });
+        // JSON mode asks for another answer than the text the gateway relays: refused by name, not ignored
+        assertThatThrownBy(() -> sdk.chat().completions().create(ChatCompletionCreateParams.builder().model("stand-in")
+                .addUserMessage("answer in JSON").responseFormat(ResponseFormatJsonObject.builder().build()).build()))
+                .isInstanceOfSatisfying(BadRequestException.class, refused -> {
+                    assertThat(refused.code()).contains("unsupported_parameter");
+                    assertThat(refused.param()).contains("response_format");
                 });
 
         HttpResponse<String> wrongMethod = http.get("/v1/chat/completions");

@@ -10,7 +10,8 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Reads and checks an OpenAI request body. Every problem is a 400 {@link GatewayError} naming the parameter, as
- * OpenAI does; unknown fields are ignored (clients send many).
+ * OpenAI does; a field asking for another answer than text is refused ({@link UnsupportedParameters}); other unknown
+ * fields are ignored (clients send many).
  */
 final class OpenAiRequestParser {
 
@@ -41,6 +42,7 @@ final class OpenAiRequestParser {
         if (root.has("n") && !root.get("n").isNull() && !(root.get("n").canConvertToInt() && root.get("n").asInt() == 1)) {
             throw GatewayError.badRequest("invalid_value", "n", "Only n=1 is supported.");
         }
+        UnsupportedParameters.refuse(root, chat);
         int maxTokens = maxTokens(root, chat);
         Double temperature = number(root, "temperature", 0, 2, true);
         Double topP = number(root, "top_p", 0, 1, false);

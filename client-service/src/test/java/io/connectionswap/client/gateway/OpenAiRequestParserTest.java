@@ -87,6 +87,46 @@ class OpenAiRequestParserTest {
     }
 
     @Test
+    void aFieldAskingForAnotherAnswerThanTextIsRefusedByName() {
+        String chat = "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],";
+        String completion = "{\"model\":\"m\",\"prompt\":\"p\",";
+        for (String[] refused : new String[][] {
+                {chat + "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}]}", "tools"},
+                {chat + "\"functions\":[{\"name\":\"f\"}]}", "functions"},
+                {chat + "\"tool_choice\":\"required\"}", "tool_choice"},
+                {chat + "\"tool_choice\":{\"type\":\"function\",\"function\":{\"name\":\"f\"}}}", "tool_choice"},
+                {chat + "\"function_call\":{\"name\":\"f\"}}", "function_call"},
+                {chat + "\"response_format\":{\"type\":\"json_object\"}}", "response_format"},
+                {chat + "\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{}}}", "response_format"},
+                {chat + "\"logprobs\":true}", "logprobs"},
+                {chat + "\"top_logprobs\":3}", "top_logprobs"},
+                {chat + "\"audio\":{\"voice\":\"alloy\",\"format\":\"wav\"}}", "audio"},
+                {chat + "\"modalities\":[\"text\",\"audio\"]}", "modalities"},
+                {completion + "\"logprobs\":2}", "logprobs"},
+                {completion + "\"echo\":true}", "echo"},
+                {completion + "\"best_of\":3}", "best_of"},
+                {completion + "\"suffix\":\"end\"}", "suffix"}}) {
+            boolean isChat = refused[0].startsWith(chat);
+            rejected(() -> parse(refused[0], isChat), "unsupported_parameter", refused[1]);
+            assertThatThrownBy(() -> parse(refused[0], isChat)).hasMessageStartingWith(
+                    "Unsupported parameter: '" + refused[1] + "': ").hasMessageEndingWith("generated text only).");
+        }
+    }
+
+    @Test
+    void aClientSendingTheDefaultsOfThoseFieldsIsServed() {
+        String chat = "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],"
+                + "\"tools\":[],\"tool_choice\":\"none\",\"function_call\":\"auto\",\"functions\":null,"
+                + "\"response_format\":{\"type\":\"text\"},\"logprobs\":false,\"top_logprobs\":0,"
+                + "\"audio\":null,\"modalities\":[\"text\"],\"frequency_penalty\":0.5,\"presence_penalty\":0.2,"
+                + "\"logit_bias\":{\"50256\":-100},\"parallel_tool_calls\":true}";
+        assertThat(parse(chat, true).messages()).hasSize(1);
+        String completion = "{\"model\":\"m\",\"prompt\":\"p\",\"logprobs\":null,\"echo\":false,\"best_of\":1,"
+                + "\"suffix\":\"\"}";
+        assertThat(parse(completion, false).prompt()).isEqualTo("p");
+    }
+
+    @Test
     void chunksCarryTheExactTextAndTheSwapOnTheFirstChunkAfterIt() {
         OpenAiRequest request = parse("{\"model\":\"stand-in\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],"
                 + "\"stream\":true,\"stream_options\":{\"include_usage\":true}}", true);

@@ -1,0 +1,63 @@
+package io.connectionswap.client.gateway;
+
+import java.util.Set;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Refuses, with 400 {@code unsupported_parameter} naming it, a request field that asks for another kind of answer
+ * than generated text: tool calls, a response format, log probabilities, an echoed prompt, several candidates, a
+ * suffix, audio. The gateway relays text tokens only, so a client that asked for one of these would otherwise read a
+ * plain text answer as if its request had been honoured. Each field counts only when set to ask for something: a
+ * client sending its default ({@code "tools": []}, {@code "logprobs": false}, {@code "response_format":
+ * {"type":"text"}}, {@code "best_of": 1}, {@code "modalities": ["text"]}) is served. Sampling fields the gateway does
+ * not pass on ({@code frequency_penalty}, {@code presence_penalty}, {@code logit_bias}) change no answer's form and
+ * are ignored, as every other unknown field.
+ */
+final class UnsupportedParameters {
+
+    private static final Set<String> TOOL_CHOICES_WITHOUT_A_CALL = Set.of("none", "auto");
+
+    private UnsupportedParameters() {
+    }
+
+    /** Throws the 400 for the first such field of {@code root}, if any. */
+    static void refuse(JsonNode root, boolean chat) {
+        refuseIf(nonEmptyArray(root.path("tools")), "tools", "tool calls are not relayed");
+        refuseIf(nonEmptyArray(root.path("functions")), "functions", "function calls are not relayed");
+        refuseIf(askedForACall(root.path("tool_choice")), "tool_choice", "tool calls are not relayed");
+        refuseIf(askedForACall(root.path("function_call")), "function_call", "function calls are not relayed");
+        JsonNode format = root.path("response_format");
+        refuseIf(present(format) && !"text".equals(format.path("type").asString("")), "response_format",
+                "only the text format is served; a JSON mode or schema is not enforced");
+        JsonNode logprobs = root.path("logprobs");
+        refuseIf(chat ? logprobs.asBoolean(false) : logprobs.isNumber() && logprobs.asInt() > 0, "logprobs",
+                "log probabilities are not relayed");
+        refuseIf(root.path("top_logprobs").asInt(0) > 0, "top_logprobs", "log probabilities are not relayed");
+        refuseIf(root.path("echo").asBoolean(false), "echo", "the prompt is not echoed");
+        refuseIf(root.path("best_of").asInt(1) > 1, "best_of", "one candidate is generated per request");
+        refuseIf(!root.path("suffix").asString("").isEmpty(), "suffix", "insertion after a suffix is not served");
+        refuseIf(present(root.path("audio")), "audio", "audio output is not served");
+        JsonNode modalities = root.path("modalities");
+        refuseIf(modalities.isArray() && modalities.valueStream().anyMatch(mode -> !"text".equals(mode.asString(""))),
+                "modalities", "only text output is served");
+    }
+
+    private static void refuseIf(boolean unsupported, String param, String why) {
+        if (unsupported) {
+            throw GatewayError.badRequest("unsupported_parameter", param,
+                    "Unsupported parameter: '" + param + "': " + why + " (the gateway streams generated text only).");
+        }
+    }
+
+    private static boolean askedForACall(JsonNode choice) {
+        return present(choice) && !(choice.isString() && TOOL_CHOICES_WITHOUT_A_CALL.contains(choice.asString()));
+    }
+
+    private static boolean nonEmptyArray(JsonNode node) {
+        return present(node) && !(node.isArray() && node.isEmpty());
+    }
+
+    private static boolean present(JsonNode node) {
+        return !node.isMissingNode() && !node.isNull();
+    }
+}
