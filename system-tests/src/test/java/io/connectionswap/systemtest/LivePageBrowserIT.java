@@ -7,6 +7,7 @@ import io.connectionswap.protocol.message.ChatMessage;
 import io.connectionswap.protocol.model.ChatTemplate;
 import io.connectionswap.protocol.model.DeterministicTokenModel;
 import io.connectionswap.systemtest.support.DumpLogsOnFailure;
+import io.connectionswap.systemtest.support.HeadlessChromium;
 import io.connectionswap.systemtest.support.ProcessCluster;
 import io.connectionswap.systemtest.support.ServiceProcess;
 import java.io.File;
@@ -17,7 +18,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -25,8 +25,6 @@ import org.openqa.selenium.By;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 
 /**
  * The live page at {@code /} in a real browser (Debian's headless Chromium through Selenium): it loads, shows both
@@ -37,8 +35,6 @@ import org.openqa.selenium.chrome.ChromeOptions;
 @ExtendWith(DumpLogsOnFailure.class)
 class LivePageBrowserIT {
 
-    private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
-    private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
     private static final Duration WAIT = Duration.ofSeconds(60);
 
     @AutoClose
@@ -54,12 +50,7 @@ class LivePageBrowserIT {
 
     @Test
     void thePageStreamsTokensAndMarksTheSwapWhenTheServingWorkerIsKilled() throws Exception {
-        boolean browserInstalled = Files.isExecutable(CHROMEDRIVER) && Files.isExecutable(CHROMIUM);
-        String missing = "needs Debian's chromium and chromium-driver (apt-get install -y chromium chromium-driver)";
-        if ("true".equals(System.getenv("CI"))) {
-            assertThat(browserInstalled).as(missing).isTrue(); // CI installs them: never skip there
-        }
-        Assumptions.assumeTrue(browserInstalled, missing);
+        HeadlessChromium.assumeInstalled();
         cluster = new ProcessCluster("LivePageBrowserIT", "150ms");
         cluster.startDirector();
         cluster.startWorker("worker-a");
@@ -69,7 +60,7 @@ class LivePageBrowserIT {
                 "LOGGING_LEVEL_IO_CONNECTIONSWAP_CLIENT_TOKENS=WARN");
         cluster.awaitReady(gateway);
 
-        browser = startBrowser();
+        browser = HeadlessChromium.start();
         browser.get("http://127.0.0.1:" + gateway.httpPort() + "/");
         awaitPage("both workers shown healthy", () -> healthyWorkersShown() == 2);
 
@@ -118,17 +109,5 @@ class LivePageBrowserIT {
 
     private static void awaitPage(String what, java.util.concurrent.Callable<Boolean> condition) {
         await(what).atMost(WAIT).pollInterval(Duration.ofMillis(100)).ignoreExceptions().until(condition);
-    }
-
-    private static ChromeDriver startBrowser() throws Exception {
-        Path profile = Files.createTempDirectory("live-page-chromium");
-        ChromeOptions options = new ChromeOptions();
-        options.setBinary(CHROMIUM.toFile());
-        options.addArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-dev-shm-usage", "--window-size=1280,900", "--user-data-dir=" + profile);
-        ChromeDriverService service = new ChromeDriverService.Builder()
-                .usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort().build();
-        return new ChromeDriver(service, options);
     }
 }

@@ -50,6 +50,12 @@ public class GatewayConfiguration {
     }
 
     @Bean
+    WebFilter gatewayCors(GatewayProperties properties) {
+        return properties.corsOrigins().isEmpty() ? (exchange, chain) -> chain.filter(exchange)
+                : new GatewayCors(properties.corsOrigins());
+    }
+
+    @Bean
     WebFilter gatewayApiKeyFilter(GatewayProperties properties) {
         return properties.authenticationEnabled() ? new ApiKeyFilter(properties.apiKeys())
                 : (exchange, chain) -> chain.filter(exchange);

@@ -96,6 +96,13 @@ public final class GatewayError extends RuntimeException {
                 "Incorrect API key provided: send 'Authorization: Bearer <key>' with one of the gateway's keys", 0);
     }
 
+    /** 403: a browser request from a page whose origin is not in {@code CONNECTION_SWAP_GATEWAY_CORS_ORIGINS}. */
+    public static GatewayError originNotAllowed(String origin) {
+        return new GatewayError(HttpStatus.FORBIDDEN, "invalid_request_error", "origin_not_allowed", null,
+                "Requests from the origin '" + LogLine.printable(String.valueOf(origin), 200) + "' are not allowed "
+                        + "(CONNECTION_SWAP_GATEWAY_CORS_ORIGINS)", 0);
+    }
+
     public static GatewayError noHealthyWorker(String detail, long retryAfterSeconds) {
         return new GatewayError(HttpStatus.SERVICE_UNAVAILABLE, "service_unavailable_error", "no_healthy_worker", null,
                 detail, retryAfterSeconds);

@@ -3,6 +3,7 @@ package io.connectionswap.client.gateway;
 import io.connectionswap.protocol.config.EventLoopCount;
 import java.time.Duration;
 import java.util.List;
+import java.util.regex.Pattern;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.util.unit.DataSize;
@@ -31,6 +32,9 @@ import org.springframework.util.unit.DataSize;
  *                         its body was read; 0: no limit. A response, however long it streams, is not limited
  * @param maxConnections   HTTP connections open at once on the gateway's port, Actuator's included; one more is closed
  *                         as soon as it is accepted ({@code CONNECTION_SWAP_GATEWAY_MAX_CONNECTIONS}); 0: no limit
+ * @param corsOrigins      web origins ({@code https://app.example.com}, or {@code *}) whose pages may call
+ *                         {@code /v1/**} and {@code /api/**} from a browser ({@code CONNECTION_SWAP_GATEWAY_CORS_ORIGINS},
+ *                         comma-separated); empty (default): no CORS, only the gateway's own page
  */
 @ConfigurationProperties("connection-swap.gateway")
 public record GatewayProperties(
@@ -43,7 +47,8 @@ public record GatewayProperties(
         @DefaultValue("0") int httpLoops,
         @DefaultValue("75s") Duration idleTimeout,
         @DefaultValue("60s") Duration requestTimeout,
-        @DefaultValue("10000") int maxConnections) {
+        @DefaultValue("10000") int maxConnections,
+        List<String> corsOrigins) {
 
     public GatewayProperties {
         apiKeys = apiKeys == null ? List.of()
@@ -68,11 +73,24 @@ public record GatewayProperties(
             throw new IllegalArgumentException("CONNECTION_SWAP_GATEWAY_REQUEST_TIMEOUT=" + requestTimeout
                     + " (expected: >= 0; 0 for none)");
         }
+        corsOrigins = corsOrigins == null ? List.of()
+                : corsOrigins.stream().map(String::trim).filter(origin -> !origin.isEmpty()).toList();
+        for (String origin : corsOrigins) {
+            if (!WEB_ORIGIN.matcher(origin).matches()) {
+                throw new IllegalArgumentException("CONNECTION_SWAP_GATEWAY_CORS_ORIGINS has '" + origin
+                        + "' (expected: * or an origin such as https://app.example.com or http://localhost:3000, "
+                        + "without a path)");
+            }
+        }
         if (maxConnections < 0) {
             throw new IllegalArgumentException("CONNECTION_SWAP_GATEWAY_MAX_CONNECTIONS=" + maxConnections
                     + " (expected: >= 0; 0 for no limit)");
         }
     }
+
+    /** {@code *}, or a scheme, a host and an optional port: what a browser sends as {@code Origin}. */
+    private static final Pattern WEB_ORIGIN = Pattern.compile(
+            "\\*|https?://(\\[[0-9a-fA-F:.]+]|[^/\\s:\\[\\]]+)(:\\d{1,5})?");
 
     /** HTTP event loops to run: {@code httpLoops}, or the available processors when it is 0. */
     public int httpLoopCount() {

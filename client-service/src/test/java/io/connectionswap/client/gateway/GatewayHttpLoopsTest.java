@@ -7,6 +7,7 @@ import io.connectionswap.protocol.config.EventLoopCount;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
@@ -76,7 +77,8 @@ class GatewayHttpLoopsTest {
     void aLoopCountOutOfRangeIsRefusedWithTheVariableNamed() {
         for (int loops : new int[] {-1, EventLoopCount.MAX + 1}) {
             assertThatThrownBy(() -> new GatewayProperties(null, DataSize.ofMegabytes(4),
-                    Duration.ofSeconds(10), Duration.ofSeconds(2), 16, 65536, loops, Duration.ZERO, Duration.ZERO, 0))
+                    Duration.ofSeconds(10), Duration.ofSeconds(2), 16, 65536, loops, Duration.ZERO, Duration.ZERO, 0,
+                    List.of()))
                     .isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("CONNECTION_SWAP_GATEWAY_HTTP_LOOPS=" + loops);
         }

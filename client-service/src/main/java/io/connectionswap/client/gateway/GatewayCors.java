@@ -1,0 +1,66 @@
+package io.connectionswap.client.gateway;
+
+import io.connectionswap.protocol.log.LogLine;
+import java.time.Duration;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.core.Ordered;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.server.reactive.ServerHttpRequest;
+import org.springframework.web.cors.CorsConfiguration;
+import org.springframework.web.cors.reactive.CorsProcessor;
+import org.springframework.web.cors.reactive.CorsUtils;
+import org.springframework.web.cors.reactive.DefaultCorsProcessor;
+import org.springframework.web.server.ServerWebExchange;
+import org.springframework.web.server.WebFilter;
+import org.springframework.web.server.WebFilterChain;
+import reactor.core.publisher.Mono;
+
+/**
+ * Lets pages of {@code CONNECTION_SWAP_GATEWAY_CORS_ORIGINS} call {@code /v1/**} and {@code /api/**} from a browser
+ * (CORS): a preflight from one of them is answered here, before {@link ApiKeyFilter} (a preflight carries no key), and
+ * every answer to them, errors included, carries {@code Access-Control-Allow-Origin} so the page can read it. Any
+ * request header may be sent (the OpenAI SDKs add their own); {@code Retry-After} may be read. No credentials
+ * (cookies): the gateway authenticates with bearer keys. A request from another origin gets 403 with OpenAI's error
+ * JSON ({@code origin_not_allowed}). Requests without an {@code Origin}, or from the gateway's own page, pass as before.
+ * Installed only when origins are set.
+ */
+final class GatewayCors implements WebFilter, Ordered {
+
+    private static final Logger log = LoggerFactory.getLogger(GatewayCors.class);
+    /** How long a browser may reuse a preflight's answer. */
+    static final Duration PREFLIGHT_MAX_AGE = Duration.ofMinutes(10);
+
+    private final CorsConfiguration configuration = new CorsConfiguration();
+    private final CorsProcessor processor = new DefaultCorsProcessor();
+
+    GatewayCors(List<String> origins) {
+        configuration.setAllowedOriginPatterns(origins); // "*" as a pattern: any origin, echoed back
+        configuration.setAllowedMethods(List.of("GET", "POST"));
+        configuration.addAllowedHeader(CorsConfiguration.ALL);
+        configuration.addExposedHeader(HttpHeaders.RETRY_AFTER);
+        configuration.setAllowCredentials(false);
+        configuration.setMaxAge(PREFLIGHT_MAX_AGE);
+        LogLine.info(log).quoted("origins", String.join(",", origins)).log("gateway cors origins");
+    }
+
+    @Override
+    public Mono<Void> filter(ServerWebExchange exchange, WebFilterChain chain) {
+        ServerHttpRequest request = exchange.getRequest();
+        String path = request.getPath().pathWithinApplication().value();
+        if (!(path.startsWith("/v1/") || path.startsWith("/api/")) || !CorsUtils.isCorsRequest(request)) {
+            return chain.filter(exchange);
+        }
+        if (!processor.process(configuration, exchange)) {
+            return Mono.error(GatewayError.originNotAllowed(request.getHeaders().getOrigin()));
+        }
+        return CorsUtils.isPreFlightRequest(request) ? Mono.empty() : chain.filter(exchange);
+    }
+
+    /** Before the API key check and the routes; after Spring's observation filter, so refusals count in its metrics. */
+    @Override
+    public int getOrder() {
+        return Ordered.HIGHEST_PRECEDENCE + 10;
+    }
+}
