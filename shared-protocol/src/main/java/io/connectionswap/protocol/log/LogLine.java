@@ -94,7 +94,7 @@ public final class LogLine {
     public LogLine field(String key, Object value) {
         if (event != null) {
             text.append(key).append('=');
-            appendEscaped(value, false);
+            appendValue(value, false);
             text.append(' ');
             pair(key, value);
         }
@@ -105,7 +105,7 @@ public final class LogLine {
     public LogLine quoted(String key, Object value) {
         if (event != null) {
             text.append(key).append("=\"");
-            appendEscaped(value, true);
+            appendValue(value, true);
             text.append("\" ");
             pair(key, value);
         }
@@ -121,7 +121,7 @@ public final class LogLine {
      * forge a line or a field, and a logfmt parser reads it back as it was. Text with nothing to quote or escape, as
      * most is, is appended at once.
      */
-    private void appendEscaped(Object value, boolean quoted) {
+    private void appendValue(Object value, boolean quoted) {
         if (value instanceof Number || value instanceof Boolean) {
             text.append(value);
             return;
