@@ -19,6 +19,7 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -26,6 +27,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.event.Level;
 
 /**
  * A client of connection-swap: holds ONE QUIC connection to a director and runs any number of generations on it at
@@ -135,7 +137,8 @@ public final class SwapClient implements AutoCloseable {
             }
             Backoff backoff = Backoff.exponential(config.retryBackoff, config.retryBackoffMax);
             Tracked tracked = new Tracked(subscriber);
-            GenerationRun run = new GenerationRun(loop, link, config.listener, tracked, request, options, backoff);
+            GenerationRun run = new GenerationRun(loop, link, config.listener, tracked, request, options, backoff,
+                    config.tokenLogLevel);
             tracked.onSubscribe(run);
             loop.execute(() -> {
                 if (closed) {
@@ -274,6 +277,7 @@ public final class SwapClient implements AutoCloseable {
         private SwapClientListener listener = SwapClientListener.NONE;
         private EventLoopGroup group;
         private boolean tokenStream = true;
+        private Level tokenLogLevel = Level.DEBUG;
 
         private Builder() {
         }
@@ -353,6 +357,16 @@ public final class SwapClient implements AutoCloseable {
          */
         public Builder tokenStream(boolean enabled) {
             this.tokenStream = enabled;
+            return this;
+        }
+
+        /**
+         * The level of the per-token line {@code received token} on the logger {@code io.connectionswap.client.tokens}
+         * (default DEBUG: an application's log does not get a line per token unless it asks; client-service logs them
+         * at INFO, as the seed's client does).
+         */
+        public Builder tokenLogLevel(Level level) {
+            this.tokenLogLevel = Objects.requireNonNull(level, "level");
             return this;
         }
 

@@ -82,7 +82,7 @@ public final class LogLine {
     }
 
     /** A line at {@code level}; one that does nothing when the logger is not enabled for it. */
-    private static LogLine at(Logger logger, Level level) {
+    public static LogLine at(Logger logger, Level level) {
         return logger.isEnabledForLevel(level) ? new LogLine(logger.atLevel(level)) : DISABLED;
     }
 

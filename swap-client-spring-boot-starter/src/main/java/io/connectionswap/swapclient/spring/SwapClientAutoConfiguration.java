@@ -50,6 +50,7 @@ public class SwapClientAutoConfiguration {
         builder.retryBackoff(properties.retryBackoff(), properties.retryBackoffMax())
                 .heartbeat(properties.heartbeatInterval(), properties.heartbeatTimeout())
                 .tokenStream(properties.tokenStream())
+                .tokenLogLevel(properties.tokenLogLevel())
                 .listener(CompositeSwapClientListener.of(listeners.orderedStream().toList()));
         customizers.orderedStream().forEach(customizer -> customizer.customize(builder));
         return builder.build();

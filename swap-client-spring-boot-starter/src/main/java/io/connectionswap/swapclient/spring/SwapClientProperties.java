@@ -2,6 +2,7 @@ package io.connectionswap.swapclient.spring;
 
 import io.connectionswap.protocol.quic.HostPort;
 import java.time.Duration;
+import org.slf4j.event.Level;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 
@@ -24,6 +25,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param tokenStream       ask the director for the client token stream: the frames of all generations on the
  *                          connection's control stream, so their tokens share packets (docs/protocol.md); false: each
  *                          generation's frames on its own stream
+ * @param tokenLogLevel     level of the per-token line {@code received token} (logger
+ *                          {@code io.connectionswap.client.tokens}); DEBUG: no line per token at the usual INFO
  */
 @ConfigurationProperties("connection-swap.client")
 public record SwapClientProperties(
@@ -35,7 +38,8 @@ public record SwapClientProperties(
         @DefaultValue("5s") Duration retryBackoffMax,
         @DefaultValue("1s") Duration heartbeatInterval,
         @DefaultValue("3500ms") Duration heartbeatTimeout,
-        @DefaultValue("true") boolean tokenStream) {
+        @DefaultValue("true") boolean tokenStream,
+        @DefaultValue("DEBUG") Level tokenLogLevel) {
 
     public SwapClientProperties {
         // a bad address fails at binding, naming the setting, not when the client is built

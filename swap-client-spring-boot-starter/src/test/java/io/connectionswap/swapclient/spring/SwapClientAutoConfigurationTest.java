@@ -42,10 +42,20 @@ class SwapClientAutoConfigurationTest {
                     assertThat(context).hasSingleBean(SwapClient.class).hasSingleBean(SwapClientLifecycle.class);
                     assertThat(context.getBean(SwapClientProperties.class).directorTarget())
                             .isEqualTo("127.0.0.1:1,127.0.0.1:2");
+                    assertThat(context.getBean(SwapClientProperties.class).tokenLogLevel())
+                            .as("no line per token at INFO unless asked").isEqualTo(org.slf4j.event.Level.DEBUG);
                     assertThat(customized).containsExactly("called");
                     assertThat(context.getBean(SwapClientLifecycle.class).isRunning()).as("started with the context").isTrue();
                     assertThat(context.getBean(SwapClient.class).connectionState().connected()).isFalse();
                 });
+    }
+
+    @Test
+    void theTokenLogLevelIsAProperty() {
+        runner.withPropertyValues("connection-swap.client.director-target=127.0.0.1:1",
+                        "connection-swap.client.token-log-level=info")
+                .run(context -> assertThat(context.getBean(SwapClientProperties.class).tokenLogLevel())
+                        .isEqualTo(org.slf4j.event.Level.INFO));
     }
 
     @Test

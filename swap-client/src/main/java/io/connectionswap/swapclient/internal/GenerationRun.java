@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.util.concurrent.Flow;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /**
  * One generation from subscription to its end: opens a leg (stream), resumes on a new leg after RETRY with the
@@ -33,7 +34,10 @@ import org.slf4j.LoggerFactory;
 public final class GenerationRun implements Flow.Subscription {
 
     static final Logger log = LoggerFactory.getLogger("io.connectionswap.swapclient.SwapClient");
-    /** Per-token lines, silenced separately (CONTRACT: {@code received token}). */
+    /**
+     * Per-token lines ({@code received token}, CONTRACT), at the level the client was built with
+     * ({@code SwapClient.Builder#tokenLogLevel}: DEBUG unless the application asks), silenced separately.
+     */
     static final Logger tokenLog = LoggerFactory.getLogger("io.connectionswap.client.tokens");
 
     static final int HIGH_WATER = Delivery.HIGH_WATER;
@@ -43,6 +47,7 @@ public final class GenerationRun implements Flow.Subscription {
     private final SwapClientListener listener;
     private final GenerationOptions options;
     private final Backoff backoff;
+    private final Level tokenLogLevel;
     private final SequenceCheck check = new SequenceCheck();
     private final StringBuilder delivered = new StringBuilder();
     private final Delivery delivery;
@@ -67,7 +72,7 @@ public final class GenerationRun implements Flow.Subscription {
 
     public GenerationRun(ClientLoop loop, Transport transport, SwapClientListener listener,
                          Flow.Subscriber<? super GenerationEvent> subscriber, GenerationRequest request,
-                         GenerationOptions options, Backoff backoff) {
+                         GenerationOptions options, Backoff backoff, Level tokenLogLevel) {
         this.loop = loop;
         this.transport = transport;
         this.listener = listener;
@@ -79,6 +84,7 @@ public final class GenerationRun implements Flow.Subscription {
         this.request = request;
         this.options = options;
         this.backoff = backoff;
+        this.tokenLogLevel = tokenLogLevel;
     }
 
     public String generationId() {
@@ -258,8 +264,8 @@ public final class GenerationRun implements Flow.Subscription {
                 lastTokenNanos = now;
                 backoff.reset();
                 waitingSinceNanos = -1;
-                if (tokenLog.isInfoEnabled()) {
-                    LogLine.info(tokenLog).field("connection.id", connectionId).field("worker", worker)
+                if (tokenLog.isEnabledForLevel(tokenLogLevel)) {
+                    LogLine.at(tokenLog, tokenLogLevel).field("connection.id", connectionId).field("worker", worker)
                             .field("generation.id", request.generationId()).field("sequence", token.sequence())
                             .log("received token");
                 }

@@ -23,6 +23,9 @@ import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
+import org.slf4j.event.Level;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import io.connectionswap.testsupport.log.CapturedLogs;
 
 /** The generation logic against a fake transport and a manual clock: no network, no sleeps. */
 class GenerationRunTest {
@@ -35,8 +38,12 @@ class GenerationRunTest {
     private final Recorder subscriber = new Recorder();
 
     private GenerationRun start(GenerationRequest request, GenerationOptions options, long demand) {
+        return start(request, options, demand, Level.DEBUG);
+    }
+
+    private GenerationRun start(GenerationRequest request, GenerationOptions options, long demand, Level tokenLogLevel) {
         GenerationRun run = new GenerationRun(loop, transport, metrics, subscriber, request, options,
-                new Backoff(Duration.ofMillis(100), Duration.ofMillis(400), () -> 1.0));
+                new Backoff(Duration.ofMillis(100), Duration.ofMillis(400), () -> 1.0), tokenLogLevel);
         subscriber.onSubscribe(run);
         if (demand > 0) {
             run.request(demand);
@@ -56,6 +63,33 @@ class GenerationRunTest {
     private static void tokens(FakeTransport.FakeLeg leg, int from, int to) {
         for (int i = from; i <= to; i++) {
             leg.events.token(new Token(i, " t" + i));
+        }
+    }
+
+    @Test
+    void eachTokenIsLoggedAtTheLevelTheClientWasBuiltWith() {
+        try (CapturedLogs tokenLines = CapturedLogs.of("io.connectionswap.client.tokens")) {
+            ch.qos.logback.classic.Level before = tokenLines.logger().getLevel();
+            tokenLines.logger().setLevel(ch.qos.logback.classic.Level.INFO); // an application's usual level
+            try {
+                start(request(2), GenerationOptions.WAIT_FOREVER, Long.MAX_VALUE); // the library's default, DEBUG
+                FakeTransport.FakeLeg quiet = transport.last();
+                quiet.events.assigned(connected("worker-a", 0));
+                tokens(quiet, 1, 2);
+                assertThat(tokenLines.events()).as("no line per token at INFO by default").isEmpty();
+
+                start(request(2), GenerationOptions.WAIT_FOREVER, Long.MAX_VALUE, Level.INFO); // as client-service
+                FakeTransport.FakeLeg logged = transport.last();
+                logged.events.assigned(connected("worker-b", 0));
+                tokens(logged, 1, 2);
+                assertThat(tokenLines.events()).extracting(ILoggingEvent::getFormattedMessage).containsExactly(
+                        "connection.id=conn-1 worker=worker-b generation.id=gen-1 sequence=1 received token",
+                        "connection.id=conn-1 worker=worker-b generation.id=gen-1 sequence=2 received token");
+                assertThat(tokenLines.events()).extracting(ILoggingEvent::getLevel)
+                        .containsOnly(ch.qos.logback.classic.Level.INFO);
+            } finally {
+                tokenLines.logger().setLevel(before);
+            }
         }
     }
 
