@@ -24,8 +24,9 @@ import org.openqa.selenium.chrome.ChromeDriver;
 /**
  * A web app on another origin calls the gateway from a real browser (headless Chromium), as a chat front end would:
  * with {@code CONNECTION_SWAP_GATEWAY_CORS_ORIGINS} naming the app's origin and an API key set, the browser's
- * preflight passes, a streamed chat completion is read chunk by chunk with {@code fetch}, and an error (401) is
- * readable by the page; a page of an origin not listed is blocked by the browser, and the gateway logs why.
+ * preflight passes, a streamed chat completion is read chunk by chunk with {@code fetch} (and its
+ * {@code X-Request-Id}), and an error (401) is readable by the page; a page of an origin not listed is blocked by the
+ * browser, and the gateway logs why.
  */
 @ExtendWith(DumpLogsOnFailure.class)
 class CrossOriginBrowserIT {
@@ -59,7 +60,8 @@ class CrossOriginBrowserIT {
                     if (delta) { text += delta; chunks++; }
                   }
                 }
-                done({status: response.status, text, chunks, finished});
+                done({status: response.status, text, chunks, finished,
+                      requestId: response.headers.get('X-Request-Id')});
               })
               .catch(failure => done({failed: String(failure)}));
             """;
@@ -114,6 +116,7 @@ class CrossOriginBrowserIT {
                 ChatTemplate.render(List.of(new ChatMessage("user", prompt))), 1, 12));
         assertThat((Long) streamed.get("chunks")).isGreaterThanOrEqualTo(12);
         assertThat(streamed.get("finished")).as("data: [DONE] read").isEqualTo(true);
+        assertThat((String) streamed.get("requestId")).as("X-Request-Id, exposed to the page").isNotBlank();
 
         Map<String, Object> withoutKey = stream(completions, null, prompt);
         assertThat(withoutKey).as("the page reads the gateway's error").containsEntry("status", 401L)

@@ -2,10 +2,12 @@ package io.connectionswap.systemtest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.awaitility.Awaitility.await;
 
 import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
+import com.openai.core.http.HttpResponseFor;
 import com.openai.core.http.StreamResponse;
 import com.openai.errors.BadRequestException;
 import com.openai.errors.NotFoundException;
@@ -267,6 +269,17 @@ class GatewayProcessIT {
                     assertThat(notFound.code()).contains("model_not_found");
                     assertThat(notFound.param()).contains("model");
                 });
+        // the request id (OpenAI's x-request-id) is the generation's id: in the answer's id and in the logs
+        HttpResponseFor<Completion> raw = sdk.completions().withRawResponse().create(CompletionCreateParams.builder()
+                .model("stand-in").prompt("which request is this").maxTokens(3).build());
+        String requestId = raw.requestId().orElseThrow(() -> new AssertionError("no x-request-id"));
+        assertThat(raw.parse().id()).isEqualTo("cmpl-" + requestId);
+        assertThat(gateway.awaitLogLines("generation.id=" + requestId, 1)).anyMatch(line -> line.contains("done"));
+        NotFoundException unknownModel = catchThrowableOfType(NotFoundException.class, () -> sdk.completions()
+                .create(CompletionCreateParams.builder().model("no-such-model").prompt("x").maxTokens(3).build()));
+        String failedId = unknownModel.headers().values("X-Request-Id").get(0);
+        assertThat(gateway.awaitLogLines("generation.id=" + failedId, 1))
+                .anyMatch(line -> line.contains("code=model_not_found") && line.contains("gateway request refused"));
         // JSON mode asks for another answer than the text the gateway relays: refused by name, not ignored
         assertThatThrownBy(() -> sdk.chat().completions().create(ChatCompletionCreateParams.builder().model("stand-in")
                 .addUserMessage("answer in JSON").responseFormat(ResponseFormatJsonObject.builder().build()).build()))

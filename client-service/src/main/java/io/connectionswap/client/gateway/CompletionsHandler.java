@@ -94,7 +94,7 @@ final class CompletionsHandler {
     }
 
     private Mono<ServerResponse> stream(ServerRequest http, OpenAiRequest request) {
-        String generationId = java.util.UUID.randomUUID().toString();
+        String generationId = RequestIds.assign(http);
         ChunkWriter writer = new ChunkWriter(request, new OpenAiResponses(request, generationId,
                 Instant.now().getEpochSecond()));
         AtomicBoolean started = new AtomicBoolean();
@@ -123,6 +123,7 @@ final class CompletionsHandler {
                         .field("model", request.model()).field("tokens", writer.tokens())
                         .log("http client went away; generation cancelled"));
         return ServerResponse.ok()
+                .header(RequestIds.HEADER, generationId)
                 .contentType(MediaType.TEXT_EVENT_STREAM)
                 .header("Cache-Control", "no-cache")
                 .header("X-Accel-Buffering", "no")
@@ -130,7 +131,7 @@ final class CompletionsHandler {
     }
 
     private Mono<ServerResponse> collect(ServerRequest http, OpenAiRequest request) {
-        String generationId = java.util.UUID.randomUUID().toString();
+        String generationId = RequestIds.assign(http);
         ChunkWriter writer = new ChunkWriter(request, new OpenAiResponses(request, generationId,
                 Instant.now().getEpochSecond()));
         long startNanos = System.nanoTime();
@@ -143,7 +144,8 @@ final class CompletionsHandler {
                             .field("streaming", false).field("tokens", writer.tokens())
                             .field("workers", writer.workers()).field("swaps", writer.swaps())
                             .field("ms", (System.nanoTime() - startNanos) / 1_000_000).log("gateway request done");
-                    return ServerResponse.ok().contentType(MediaType.APPLICATION_JSON).bodyValue(body);
+                    return ServerResponse.ok().header(RequestIds.HEADER, generationId)
+                            .contentType(MediaType.APPLICATION_JSON).bodyValue(body);
                 });
     }
 

@@ -19,12 +19,12 @@ import reactor.core.publisher.Mono;
 
 /**
  * Lets pages of {@code CONNECTION_SWAP_GATEWAY_CORS_ORIGINS} call {@code /v1/**} and {@code /api/**} from a browser
- * (CORS): a preflight from one of them is answered here, before {@link ApiKeyFilter} (a preflight carries no key), and
- * every answer to them, errors included, carries {@code Access-Control-Allow-Origin} so the page can read it. Any
- * request header may be sent (the OpenAI SDKs add their own); {@code Retry-After} may be read. No credentials
- * (cookies): the gateway authenticates with bearer keys. A request from another origin gets 403 with OpenAI's error
- * JSON ({@code origin_not_allowed}). Requests without an {@code Origin}, or from the gateway's own page, pass as before.
- * Installed only when origins are set.
+ * (CORS): a preflight from one of them is answered here, before {@link ApiKeyFilter} (a preflight carries no key),
+ * and every answer to them, errors included, carries {@code Access-Control-Allow-Origin} so the page can read it.
+ * Any request header may be sent (the OpenAI SDKs add their own); {@code Retry-After} and {@code X-Request-Id} may
+ * be read. No credentials (cookies): the gateway authenticates with bearer keys. A request from another origin gets
+ * 403 with OpenAI's error JSON ({@code origin_not_allowed}). Requests without an {@code Origin}, or from the
+ * gateway's own page, pass as before. Installed only when origins are set.
  */
 final class GatewayCors implements WebFilter, Ordered {
 
@@ -40,6 +40,7 @@ final class GatewayCors implements WebFilter, Ordered {
         configuration.setAllowedMethods(List.of("GET", "POST"));
         configuration.addAllowedHeader(CorsConfiguration.ALL);
         configuration.addExposedHeader(HttpHeaders.RETRY_AFTER);
+        configuration.addExposedHeader(RequestIds.HEADER);
         configuration.setAllowCredentials(false);
         configuration.setMaxAge(PREFLIGHT_MAX_AGE);
         LogLine.info(log).quoted("origins", String.join(",", origins)).log("gateway cors origins");

@@ -47,13 +47,15 @@ final class GatewayErrorHandler implements WebExceptionHandler {
             return Mono.empty(); // nobody to answer
         }
         GatewayError error = toGatewayError(failure);
-        if (error.status().is5xxServerError()) {
-            LogLine.warn(log).field("path", path).field("status", error.status().value()).field("code", error.code())
-                    .quoted("problem", error.getMessage()).log("gateway request failed");
-        } else {
-            LogLine.info(log).field("path", path).field("status", error.status().value()).field("code", error.code())
-                    .quoted("problem", error.getMessage()).log("gateway request refused");
+        String requestId = RequestIds.of(exchange);
+        LogLine line = error.status().is5xxServerError() ? LogLine.warn(log) : LogLine.info(log);
+        if (requestId != null) {
+            line.field("generation.id", requestId);
+            response.getHeaders().set(RequestIds.HEADER, requestId);
         }
+        line.field("path", path).field("status", error.status().value()).field("code", error.code())
+                .quoted("problem", error.getMessage())
+                .log(error.status().is5xxServerError() ? "gateway request failed" : "gateway request refused");
         response.setStatusCode(error.status());
         response.getHeaders().remove("X-Accel-Buffering"); // set for a stream that never started
         response.getHeaders().remove(HttpHeaders.CACHE_CONTROL);

@@ -55,7 +55,7 @@ class GatewayCorsTest {
         gateway.post().uri("/v1/completions").header("Origin", APP).header("Authorization", "Bearer the-key")
                 .exchange().expectStatus().isOk()
                 .expectHeader().valueEquals("Access-Control-Allow-Origin", APP)
-                .expectHeader().valueEquals("Access-Control-Expose-Headers", "Retry-After");
+                .expectHeader().valueEquals("Access-Control-Expose-Headers", "Retry-After, X-Request-Id");
         gateway.post().uri("/v1/completions").header("Origin", APP).exchange()
                 .expectStatus().isUnauthorized()
                 .expectHeader().valueEquals("Access-Control-Allow-Origin", APP)
