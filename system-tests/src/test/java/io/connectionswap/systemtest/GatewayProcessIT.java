@@ -65,6 +65,8 @@ class GatewayProcessIT {
 
     private static final DeterministicTokenModel MODEL = new DeterministicTokenModel();
     private static final int MAX_REQUEST_BYTES = 256 * 1024;
+    private static final int DEFAULT_MAX_TOKENS = 7;
+    private static final int MAX_TOKENS_LIMIT = 5000;
 
     @AutoClose
     private ProcessCluster cluster;
@@ -78,6 +80,8 @@ class GatewayProcessIT {
         cluster.startDirector();
         gateway = cluster.startClient("CONNECTION_SWAP_CLIENT_DEMO=false", "CONNECTION_SWAP_GATEWAY_WORKER_WAIT=1s",
                 "CONNECTION_SWAP_MAX_REQUEST_BYTES=" + MAX_REQUEST_BYTES,
+                "CONNECTION_SWAP_GATEWAY_DEFAULT_MAX_TOKENS=" + DEFAULT_MAX_TOKENS,
+                "CONNECTION_SWAP_MAX_TOKENS_LIMIT=" + MAX_TOKENS_LIMIT,
                 "LOGGING_LEVEL_IO_CONNECTIONSWAP_CLIENT_TOKENS=WARN");
         cluster.awaitReady(cluster.director());
         cluster.awaitReady(gateway);
@@ -162,6 +166,11 @@ class GatewayProcessIT {
         assertError(http.post("/v1/chat/completions", "{\"model\":\"stand-in\",\"messages\":[]}"), 400, "invalid_value");
         assertError(http.post("/v1/completions", "{\"model\":\"stand-in\",\"prompt\":\"x\",\"temperature\":3}"), 400,
                 "invalid_value");
+        HttpResponse<String> overLimit = http.post("/v1/completions",
+                "{\"model\":\"stand-in\",\"prompt\":\"x\",\"max_tokens\":" + (MAX_TOKENS_LIMIT + 1) + "}");
+        assertError(overLimit, 400, "invalid_value");
+        assertThat(GatewayHttp.json(overLimit.body()).path("error").path("message").asString())
+                .as("CONNECTION_SWAP_MAX_TOKENS_LIMIT").contains("1 to " + MAX_TOKENS_LIMIT);
         assertError(http.post("/v1/completions", "{\"model\":\"stand-in\",\"prompt\":\"x\",\"max_tokens\":0}"), 400,
                 "invalid_value");
         assertError(http.post("/v1/completions", "{\"model\":\"stand-in\",\"prompt\":\"x\",\"top_p\":0}"), 400,
@@ -184,6 +193,10 @@ class GatewayProcessIT {
         assertThat(GatewayHttp.json(after.body()).path("choices").path(0).path("text").asString())
                 .isEqualTo(MODEL.text("after", 1, 5));
         assertThat(GatewayHttp.json(after.body()).path("usage").path("completion_tokens").asInt()).isEqualTo(5);
+        HttpResponse<String> unbounded = http.post("/v1/chat/completions",
+                "{\"model\":\"stand-in\",\"messages\":[{\"role\":\"user\",\"content\":\"how long?\"}]}");
+        assertThat(GatewayHttp.json(unbounded.body()).path("usage").path("completion_tokens").asInt())
+                .as("CONNECTION_SWAP_GATEWAY_DEFAULT_MAX_TOKENS").isEqualTo(DEFAULT_MAX_TOKENS);
     }
 
     /**

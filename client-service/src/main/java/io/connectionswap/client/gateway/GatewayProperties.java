@@ -19,7 +19,9 @@ import org.springframework.util.unit.DataSize;
  *                         ({@code CONNECTION_SWAP_GATEWAY_WORKER_WAIT})
  * @param retryAfter       the {@code Retry-After} of a 503
  * @param defaultMaxTokens {@code max_tokens} of a request that does not say
- * @param maxTokensLimit   largest {@code max_tokens} accepted
+ *                         ({@code CONNECTION_SWAP_GATEWAY_DEFAULT_MAX_TOKENS}; 16, OpenAI's completions default)
+ * @param maxTokensLimit   largest {@code max_tokens} accepted ({@code CONNECTION_SWAP_MAX_TOKENS_LIMIT}, the
+ *                         director's limit too); above it a 400 at once
  * @param httpLoops        event loops that carry the gateway's HTTP connections
  *                         ({@code CONNECTION_SWAP_GATEWAY_HTTP_LOOPS}); 0 (default): one per available processor,
  *                         where reactor-netty's own default is at least 4
@@ -61,8 +63,8 @@ public record GatewayProperties(
             throw new IllegalArgumentException("CONNECTION_SWAP_GATEWAY_WORKER_WAIT=" + workerWait + " (expected: >= 0)");
         }
         if (defaultMaxTokens < 1 || maxTokensLimit < defaultMaxTokens) {
-            throw new IllegalArgumentException("connection-swap.gateway.default-max-tokens=" + defaultMaxTokens
-                    + " and max-tokens-limit=" + maxTokensLimit + " (expected: 1 <= default <= limit)");
+            throw new IllegalArgumentException("CONNECTION_SWAP_GATEWAY_DEFAULT_MAX_TOKENS=" + defaultMaxTokens
+                    + " and CONNECTION_SWAP_MAX_TOKENS_LIMIT=" + maxTokensLimit + " (expected: 1 <= default <= limit)");
         }
         EventLoopCount.check("CONNECTION_SWAP_GATEWAY_HTTP_LOOPS", httpLoops);
         if (idleTimeout.isNegative()) {
