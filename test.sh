@@ -10,6 +10,7 @@
 #   prometheus, promtool             .ci/install-prometheus.sh     AlertRulesTest, PrometheusScrapeIT
 #   Docker engine, docker-compose v1 .ci/install-docker.sh (starts dockerd when it is not running)   ComposeIT
 #   chromium, chromium-driver        the browser tests
+#   nodejs, npm                      OpenAiNodeSdkIT (npm ci fetches the OpenAI Node SDK from the npm registry)
 # kubectl (K8sManifestTest, 1.27 or newer) is only checked: Debian 12's is too old.
 # Then: exec ./mvnw -B -ntp verify "$@". A test whose tool is still missing prints one line starting with
 # "MISSING TOOL:" and is skipped; with CI=true in the environment it fails instead.
@@ -59,10 +60,12 @@ missing=()
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if ((${#missing[@]})); then
   apt_install "${missing[@]}" || true
 fi
-say "openssl, chromium, chromedriver: $(for t in openssl chromium chromedriver; do
+say "openssl, chromium, chromedriver, node, npm: $(for t in openssl chromium chromedriver node npm; do
   command -v $t >/dev/null 2>&1 && printf '%s ' "$t:ok" || printf '%s ' "$t:MISSING"; done)"
 
 # Prometheus and promtool

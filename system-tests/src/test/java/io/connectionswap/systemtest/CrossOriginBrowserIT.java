@@ -83,7 +83,7 @@ class CrossOriginBrowserIT {
 
     @Test
     void aPageOfAnAllowedOriginStreamsFromTheGatewayAndAnotherIsBlocked() throws Exception {
-        HeadlessChromium.assumeInstalled();
+        HeadlessChromium.requireInstalled(CrossOriginBrowserIT.class);
         pages = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         pages.createContext("/", exchange -> {
             byte[] page = "<!doctype html><title>chat app</title><p>another origin</p>".getBytes(StandardCharsets.UTF_8);
@@ -100,13 +100,11 @@ class CrossOriginBrowserIT {
         cluster.startDirector();
         cluster.startWorker("worker-a");
         cluster.awaitHealthyWorkers(1);
-        ServiceProcess gateway = cluster.startClient("CONNECTION_SWAP_CLIENT_DEMO=false",
-                "CONNECTION_SWAP_GATEWAY_API_KEYS=" + KEY, "CONNECTION_SWAP_GATEWAY_CORS_ORIGINS=" + app,
-                "LOGGING_LEVEL_IO_CONNECTIONSWAP_CLIENT_TOKENS=WARN");
-        cluster.awaitReady(gateway);
+        ServiceProcess gateway = cluster.startGateway("CONNECTION_SWAP_GATEWAY_API_KEYS=" + KEY,
+                "CONNECTION_SWAP_GATEWAY_CORS_ORIGINS=" + app);
         String completions = "http://127.0.0.1:" + gateway.httpPort() + "/v1/chat/completions";
 
-        browser = HeadlessChromium.start();
+        browser = HeadlessChromium.start(CrossOriginBrowserIT.class);
         browser.manage().timeouts().scriptTimeout(Duration.ofSeconds(60));
         browser.get(app + "/");
         String prompt = "Hello from another origin";

@@ -50,17 +50,13 @@ class LivePageBrowserIT {
 
     @Test
     void thePageStreamsTokensAndMarksTheSwapWhenTheServingWorkerIsKilled() throws Exception {
-        HeadlessChromium.assumeInstalled();
+        HeadlessChromium.requireInstalled(LivePageBrowserIT.class);
         cluster = new ProcessCluster("LivePageBrowserIT", "150ms");
         cluster.startDirector();
-        cluster.startWorker("worker-a");
-        cluster.startWorker("worker-b");
-        cluster.awaitHealthyWorkers(2);
-        ServiceProcess gateway = cluster.startClient("CONNECTION_SWAP_CLIENT_DEMO=false",
-                "LOGGING_LEVEL_IO_CONNECTIONSWAP_CLIENT_TOKENS=WARN");
-        cluster.awaitReady(gateway);
+        cluster.startTwoWorkers();
+        ServiceProcess gateway = cluster.startGateway();
 
-        browser = HeadlessChromium.start();
+        browser = HeadlessChromium.start(LivePageBrowserIT.class);
         browser.get("http://127.0.0.1:" + gateway.httpPort() + "/");
         awaitPage("both workers shown healthy", () -> healthyWorkersShown() == 2);
 

@@ -150,6 +150,16 @@ public final class ProcessCluster implements AutoCloseable {
         return start("client", "client-service", env("client", env));
     }
 
+    /** Starts the client as a gateway alone (no demo loop, no per-token lines) and waits until it is ready. */
+    public ServiceProcess startGateway(String... env) {
+        List<String> all = new ArrayList<>(List.of("CONNECTION_SWAP_CLIENT_DEMO=false",
+                "LOGGING_LEVEL_IO_CONNECTIONSWAP_CLIENT_TOKENS=WARN"));
+        all.addAll(List.of(env));
+        ServiceProcess gateway = startClient(all.toArray(String[]::new));
+        awaitReady(gateway);
+        return gateway;
+    }
+
     /** A new {@link ResumingClient} on the first director, closed with this cluster before its processes stop. */
     public ResumingClient connectResumingClient() throws Exception {
         ResumingClient client = new ResumingClient(directorQuicPort());

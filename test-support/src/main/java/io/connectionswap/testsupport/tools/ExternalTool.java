@@ -65,6 +65,10 @@ public record ExternalTool(String name, String install) {
             "install with apt-get install chromium, or run ./test.sh");
     public static final ExternalTool CHROMEDRIVER = new ExternalTool("chromedriver",
             "install with apt-get install chromium-driver, or run ./test.sh");
+    public static final ExternalTool NODE = new ExternalTool("node",
+            "install Node.js 18 or newer (apt-get install nodejs npm), or run ./test.sh");
+    public static final ExternalTool NPM = new ExternalTool("npm",
+            "install with apt-get install npm, or run ./test.sh");
 
     private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(60);
     /** (tool, test) pairs already announced: one line per pair, however many test methods ask. */
