@@ -46,6 +46,8 @@ final class OpenAiRequestParser {
         int maxTokens = maxTokens(root, chat);
         Double temperature = number(root, "temperature", 0, 2, true);
         Double topP = number(root, "top_p", 0, 1, false);
+        Double frequencyPenalty = number(root, "frequency_penalty", -2, 2, true);
+        Double presencePenalty = number(root, "presence_penalty", -2, 2, true);
         List<String> stop = stop(root);
         Long seed = null;
         if (present(root, "seed")) {
@@ -73,7 +75,8 @@ final class OpenAiRequestParser {
         boolean includeUsage = stream && root.path("stream_options").path("include_usage").asBoolean(false);
         SamplingParameters sampling;
         try {
-            sampling = new SamplingParameters(maxTokens, temperature, topP, stop, seed, user);
+            sampling = new SamplingParameters(maxTokens, temperature, topP, stop, seed, user, frequencyPenalty,
+                    presencePenalty);
         } catch (IllegalArgumentException e) {
             throw GatewayError.badRequest("invalid_value", null, e.getMessage());
         }

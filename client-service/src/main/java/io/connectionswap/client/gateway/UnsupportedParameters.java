@@ -9,9 +9,8 @@ import tools.jackson.databind.JsonNode;
  * suffix, audio. The gateway relays text tokens only, so a client that asked for one of these would otherwise read a
  * plain text answer as if its request had been honoured. Each field counts only when set to ask for something: a
  * client sending its default ({@code "tools": []}, {@code "logprobs": false}, {@code "response_format":
- * {"type":"text"}}, {@code "best_of": 1}, {@code "modalities": ["text"]}) is served. Sampling fields the gateway does
- * not pass on ({@code frequency_penalty}, {@code presence_penalty}, {@code logit_bias}) change no answer's form and
- * are ignored, as every other unknown field.
+ * {"type":"text"}}, {@code "best_of": 1}, {@code "modalities": ["text"]}) is served. A sampling field the gateway does
+ * not pass on ({@code logit_bias}) changes no answer's form and is ignored, as every other unknown field.
  */
 final class UnsupportedParameters {
 

@@ -34,7 +34,8 @@ class OpenAiRequestParserTest {
     void aCompletionWithEverySamplingParameterPassesThemThrough() {
         OpenAiRequest request = parse("{\"model\":\"stand-in\",\"prompt\":[\"hi\"],\"max_tokens\":7,\"temperature\":0.5,"
                 + "\"top_p\":0.9,\"stop\":\"\\n\",\"seed\":42,\"user\":\"u-1\",\"stream\":true,"
-                + "\"stream_options\":{\"include_usage\":true},\"logprobs\":null,\"n\":1}", false);
+                + "\"stream_options\":{\"include_usage\":true},\"logprobs\":null,\"n\":1,\"frequency_penalty\":0.5,"
+                + "\"presence_penalty\":-2}", false);
 
         GenerationRequest generation = request.toGeneration("g-1");
         assertThat(generation.model()).isEqualTo("stand-in");
@@ -45,6 +46,8 @@ class OpenAiRequestParserTest {
         assertThat(generation.sampling().stop()).containsExactly("\n");
         assertThat(generation.sampling().seed()).isEqualTo(42L);
         assertThat(generation.sampling().user()).isEqualTo("u-1");
+        assertThat(generation.sampling().frequencyPenalty()).isEqualTo(0.5);
+        assertThat(generation.sampling().presencePenalty()).isEqualTo(-2.0);
         assertThat(request.stream()).isTrue();
         assertThat(request.includeUsage()).isTrue();
     }
@@ -80,6 +83,10 @@ class OpenAiRequestParserTest {
         rejected(() -> parse("{\"model\":\"m\",\"prompt\":\"p\",\"max_tokens\":2.5}", false), "invalid_type", "max_tokens");
         rejected(() -> parse("{\"model\":\"m\",\"prompt\":\"p\",\"temperature\":-0.1}", false), "invalid_value", "temperature");
         rejected(() -> parse("{\"model\":\"m\",\"prompt\":\"p\",\"top_p\":1.5}", false), "invalid_value", "top_p");
+        rejected(() -> parse("{\"model\":\"m\",\"prompt\":\"p\",\"frequency_penalty\":2.5}", false), "invalid_value",
+                "frequency_penalty");
+        rejected(() -> parse("{\"model\":\"m\",\"prompt\":\"p\",\"presence_penalty\":\"high\"}", false), "invalid_type",
+                "presence_penalty");
         rejected(() -> parse("{\"model\":\"m\",\"prompt\":\"p\",\"stop\":[\"\"]}", false), "invalid_value", "stop");
         rejected(() -> parse("{\"model\":\"m\",\"prompt\":\"p\",\"seed\":\"x\"}", false), "invalid_type", "seed");
         rejected(() -> parse("{\"model\":\"m\",\"prompt\":\"p\",\"n\":2}", false), "invalid_value", "n");

@@ -12,9 +12,11 @@ import java.util.List;
  * @param stop        up to {@value #MAX_STOP} sequences that end the generation (not included in the text)
  * @param seed        sampling seed
  * @param user        end-user id, passed through
+ * @param frequencyPenalty -2 to 2
+ * @param presencePenalty  -2 to 2 (both: a peer of an older version leaves them out, and ignores them)
  */
 public record SamplingParameters(int maxTokens, Double temperature, Double topP, List<String> stop, Long seed,
-                                 String user) {
+                                 String user, Double frequencyPenalty, Double presencePenalty) {
 
     public static final int MAX_STOP = 4;
     public static final int MAX_STOP_CHARS = 256;
@@ -41,14 +43,28 @@ public record SamplingParameters(int maxTokens, Double temperature, Double topP,
             }
             stop = List.copyOf(stop);
         }
+        checkPenalty("frequencyPenalty", frequencyPenalty);
+        checkPenalty("presencePenalty", presencePenalty);
         if (user != null && user.length() > MAX_USER_CHARS) {
             throw new IllegalArgumentException("user: " + user.length() + " characters (expected: at most " + MAX_USER_CHARS + ")");
         }
     }
 
+    /** The parameters without the penalties (the model's defaults). */
+    public SamplingParameters(int maxTokens, Double temperature, Double topP, List<String> stop, Long seed,
+                              String user) {
+        this(maxTokens, temperature, topP, stop, seed, user, null, null);
+    }
+
     /** Only a token budget; every other parameter left to the model. */
     public static SamplingParameters maxTokens(int maxTokens) {
         return new SamplingParameters(maxTokens, null, null, null, null, null);
+    }
+
+    private static void checkPenalty(String name, Double penalty) {
+        if (penalty != null && !(penalty >= -2 && penalty <= 2)) {
+            throw new IllegalArgumentException(name + ": " + penalty + " (expected: -2 to 2)");
+        }
     }
 
     /** The stop sequences, never null. */

@@ -36,6 +36,8 @@ final class CompletionRequestBody {
             body.put("stop", stop);
         }
         putIfSet(body, "seed", sampling.seed());
+        putIfSet(body, "frequency_penalty", sampling.frequencyPenalty());
+        putIfSet(body, "presence_penalty", sampling.presencePenalty());
         putIfSet(body, "user", sampling.user());
         return json.writeValueAsBytes(body);
     }

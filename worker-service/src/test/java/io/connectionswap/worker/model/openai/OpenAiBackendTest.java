@@ -251,7 +251,8 @@ class OpenAiBackendTest {
             backend = backend(scripted.baseUrl(), settings -> new UpstreamSettings(settings.baseUri(), "scripted",
                     "sk-test", settings.connectTimeout(), settings.firstTokenTimeout(), settings.tokenTimeout(),
                     settings.healthInterval(), true, 2));
-            SamplingParameters sampling = new SamplingParameters(10, 0.5, 0.9, List.of("\n\n", "END"), 42L, "user-1");
+            SamplingParameters sampling = new SamplingParameters(10, 0.5, 0.9, List.of("\n\n", "END"), 42L, "user-1",
+                    0.25, -0.5);
 
             RecordingSubscriber events = run(new GenerationContext("gen-w", null, "Prompt:", null, sampling, 9,
                     " nine tokens", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"));
@@ -269,6 +270,8 @@ class OpenAiBackendTest {
             assertThat(body.path("stop").toString()).isEqualTo("[\"\\n\\n\",\"END\"]");
             assertThat(body.path("seed").asLong()).isEqualTo(42L);
             assertThat(body.path("user").asString()).isEqualTo("user-1");
+            assertThat(body.path("frequency_penalty").asDouble()).isEqualTo(0.25);
+            assertThat(body.path("presence_penalty").asDouble()).isEqualTo(-0.5);
             assertThat(request.authorization()).isEqualTo("Bearer sk-test");
             assertThat(request.traceparent()).isEqualTo("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
         }
