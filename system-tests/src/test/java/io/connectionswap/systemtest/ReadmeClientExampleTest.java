@@ -1,0 +1,118 @@
+package io.connectionswap.systemtest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.connectionswap.protocol.message.SamplingParameters;
+import io.connectionswap.protocol.model.DeterministicTokenModel;
+import io.connectionswap.swapclient.SwapClient;
+import io.connectionswap.swapclient.SwapClientListener;
+import io.connectionswap.systemtest.support.InJvmCluster;
+import io.connectionswap.systemtest.support.ProcessCluster;
+import io.connectionswap.testsupport.tls.RepositoryPki;
+import io.netty.channel.EventLoopGroup;
+import java.io.File;
+import java.lang.reflect.Method;
+import java.net.URI;
+import java.net.URLClassLoader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import javax.tools.JavaCompiler;
+import javax.tools.ToolProvider;
+import org.junit.jupiter.api.AutoClose;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.reactivestreams.Publisher;
+import reactor.adapter.JdkFlowAdapter;
+
+/**
+ * The Java example of the README's "Use it from an application", as written there, compiled by javac against the
+ * client library and run against a director with a worker: it streams the tokens of "Once upon a time" and they are
+ * the stand-in's text. Only the director's address and the certificates' directory are put in for the example's
+ * placeholders; a README change that no longer compiles or streams fails here.
+ */
+class ReadmeClientExampleTest {
+
+    private static final String CLASS = "ReadmeClientExample";
+
+    @AutoClose
+    private final InJvmCluster cluster = new InJvmCluster("20ms");
+
+    @Test
+    void theReadmeClientExampleCompilesAndStreams(@TempDir Path work) throws Exception {
+        String example = readmeExample();
+        assertThat(example).contains("\"127.0.0.1:61000\"", "\"/path/to/certs\"", ".subscribe(System.out::print);");
+        cluster.startDirector();
+        cluster.startWorker("worker-a", 0);
+        await().atMost(Duration.ofSeconds(30)).until(() -> cluster.registry().healthyCount() == 1);
+
+        String body = example.replace("\"127.0.0.1:61000\"", "\"127.0.0.1:" + cluster.directorPort() + "\"")
+                .replace("\"/path/to/certs\"", "\"" + RepositoryPki.certs().toString().replace("\\", "\\\\") + "\"")
+                .replace(".subscribe(System.out::print);", ".subscribe(OUT::append);");
+        Path source = work.resolve(CLASS + ".java");
+        Files.writeString(source, """
+                import io.connectionswap.protocol.message.SamplingParameters;
+                import io.connectionswap.swapclient.GenerationEvent;
+                import io.connectionswap.swapclient.SwapClient;
+                import io.connectionswap.swapclient.SwapClientListener;
+                import reactor.adapter.JdkFlowAdapter;
+
+                public class %s {
+                    public static final StringBuffer OUT = new StringBuffer();
+
+                    public static SwapClient run(SwapClientListener myMetrics) {
+                %s
+                        return client;
+                    }
+                }
+                """.formatted(CLASS, body.indent(8)));
+        JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
+        int status = javac.run(null, null, null, "-d", work.toString(), "-classpath", libraryClasspath(),
+                source.toString());
+        assertThat(status).as("javac of the README's example:%n%s", Files.readString(source)).isZero();
+
+        try (URLClassLoader loader = new URLClassLoader(new java.net.URL[] {work.toUri().toURL()},
+                getClass().getClassLoader())) {
+            Class<?> compiled = loader.loadClass(CLASS);
+            Method run = compiled.getMethod("run", SwapClientListener.class);
+            StringBuffer out = (StringBuffer) compiled.getField("OUT").get(null);
+            try (SwapClient client = (SwapClient) run.invoke(null, new SwapClientListener() {
+            })) {
+                String expected = new DeterministicTokenModel().text("Once upon a time", 1, maxTokens(example));
+                await("the example prints the whole generation").atMost(Duration.ofSeconds(30))
+                        .untilAsserted(() -> assertThat(out.toString()).isEqualTo(expected));
+            }
+        }
+    }
+
+    /** The first {@code java} block of the README's "Use it from an application". */
+    private static String readmeExample() throws Exception {
+        String readme = Files.readString(ProcessCluster.repositoryRoot().resolve("README.md"));
+        int start = readme.indexOf("\n## Use it from an application");
+        assertThat(start).as("README has '## Use it from an application'").isPositive();
+        Matcher block = Pattern.compile("```java\\n(.*?)```", Pattern.DOTALL).matcher(readme);
+        assertThat(block.find(start)).as("a java block in that section").isTrue();
+        return block.group(1);
+    }
+
+    /** The {@code SamplingParameters.maxTokens(n)} the example asks for. */
+    private static int maxTokens(String example) {
+        Matcher asked = Pattern.compile("SamplingParameters\\.maxTokens\\((\\d+)\\)").matcher(example);
+        assertThat(asked.find()).as("the example sets maxTokens").isTrue();
+        return Integer.parseInt(asked.group(1));
+    }
+
+    /** The jars (or class folders) of the types an application of the library compiles against. */
+    private static String libraryClasspath() {
+        return Stream.of(SwapClient.class, SamplingParameters.class, JdkFlowAdapter.class, Publisher.class,
+                        EventLoopGroup.class)
+                .map(type -> Path.of(URI.create(type.getProtectionDomain().getCodeSource().getLocation().toString())))
+                .map(Path::toString).distinct().collect(Collectors.joining(File.pathSeparator));
+    }
+}
