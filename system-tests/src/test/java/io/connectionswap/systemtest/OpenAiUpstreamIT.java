@@ -4,9 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.message.ChatMessage;
 import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.Retry;
 import io.connectionswap.protocol.message.SamplingParameters;
+import io.connectionswap.protocol.model.ChatFormat;
 import io.connectionswap.systemtest.support.DumpLogsOnFailure;
 import io.connectionswap.systemtest.support.GreedyLlmProcess;
 import io.connectionswap.systemtest.support.GreedyUpstreams;
@@ -17,6 +19,7 @@ import io.connectionswap.testsupport.llm.Behaviour;
 import io.connectionswap.testsupport.llm.GreedyLlm;
 import io.connectionswap.testsupport.prometheus.PrometheusText;
 import java.time.Duration;
+import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
@@ -39,6 +42,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class OpenAiUpstreamIT {
 
     private static final String MODEL = "greedy-1";
+    private static final ChatFormat CHAT_FORMAT = ChatFormat.CHATML;
     private static final Duration GENERATION_DEADLINE = Duration.ofSeconds(90);
 
     @AutoClose
@@ -53,7 +57,7 @@ class OpenAiUpstreamIT {
         // first token of a cold worker JVM on two busy cores can take longer than the 400 ms ProcessCluster sets.
         // These tests are about upstream failures, crashes and drains, none of which is found as a stall.
         cluster.startDirector("CONNECTION_SWAP_STALL_MINIMUM=2s");
-        cluster.startTwoWorkersOn(upstreams);
+        cluster.startTwoWorkersOn(upstreams, "CONNECTION_SWAP_UPSTREAM_CHAT_TEMPLATE=" + CHAT_FORMAT.label());
         client = cluster.connectResumingClient();
         // warm both workers up (class loading, first HTTP connection), checking the text on each
         for (String avoid : new String[] {"worker-b", "worker-a"}) {
@@ -83,11 +87,15 @@ class OpenAiUpstreamIT {
         assertThat(cluster.leakReports()).isEmpty();
     }
 
+    /** A chat, rendered by the workers in {@link #CHAT_FORMAT}: the resume continues that prompt exactly. */
     @Test
-    void aSigtermDrainOfTheServingWorkerKeepsTheExactText(TestInfo test) throws Exception {
+    void aSigtermDrainOfTheServingWorkerKeepsTheExactTextOfAChat(TestInfo test) throws Exception {
         start(test, "20ms", "20ms");
-        String prompt = "The worker that serves this stream drains on SIGTERM";
-        ResumingClient.Generation generation = client.start(steered(prompt, 150, "worker-b"));
+        List<ChatMessage> messages = List.of(new ChatMessage("system", "You answer at length."),
+                new ChatMessage("user", "The worker that serves this stream drains on SIGTERM"));
+        String prompt = CHAT_FORMAT.render(messages);
+        ResumingClient.Generation generation = client.start(new GenerationRequest(UUID.randomUUID().toString(), MODEL,
+                null, messages, SamplingParameters.maxTokens(150), 0, null, "worker-b", 0, null, false));
         await("worker-a streams tokens").atMost(GENERATION_DEADLINE).pollInterval(Duration.ofMillis(20))
                 .until(() -> generation.tokens() >= 20 || generation.done());
         assertThat(generation.currentWorker()).isEqualTo("worker-a");

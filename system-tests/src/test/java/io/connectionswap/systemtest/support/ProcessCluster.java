@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 
 /**
  * The built jars started as separate processes on loopback: a director, workers and a client, each on ports
@@ -139,10 +140,15 @@ public final class ProcessCluster implements AutoCloseable {
         return upstream;
     }
 
-    /** Starts worker-a in front of upstream-a and worker-b in front of upstream-b, and waits until both are healthy. */
-    public void startTwoWorkersOn(GreedyUpstreams upstreams) {
-        startWorker("worker-a", upstreams.a().workerEnv());
-        startWorker("worker-b", upstreams.b().workerEnv());
+    /**
+     * Starts worker-a in front of upstream-a and worker-b in front of upstream-b, with {@code env} besides the
+     * upstream's settings, and waits until both are healthy.
+     */
+    public void startTwoWorkersOn(GreedyUpstreams upstreams, String... env) {
+        startWorker("worker-a", Stream.concat(Stream.of(upstreams.a().workerEnv()), Stream.of(env))
+                .toArray(String[]::new));
+        startWorker("worker-b", Stream.concat(Stream.of(upstreams.b().workerEnv()), Stream.of(env))
+                .toArray(String[]::new));
         awaitHealthyWorkers(2);
     }
 

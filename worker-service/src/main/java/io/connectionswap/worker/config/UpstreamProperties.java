@@ -20,6 +20,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param healthInterval    how often {@code GET {url}/models} is checked ({@code CONNECTION_SWAP_UPSTREAM_HEALTH_INTERVAL})
  * @param includeUsage      ask for {@code stream_options.include_usage} ({@code CONNECTION_SWAP_UPSTREAM_INCLUDE_USAGE})
  * @param threads           threads of the HTTP client's executor (shared by every stream)
+ * @param chatTemplate      how chat messages are rendered to the prompt sent upstream: {@code role-tags},
+ *                          {@code chatml} or {@code llama3} ({@code CONNECTION_SWAP_UPSTREAM_CHAT_TEMPLATE})
  */
 @ConfigurationProperties("connection-swap.upstream")
 public record UpstreamProperties(
@@ -31,5 +33,6 @@ public record UpstreamProperties(
         @DefaultValue("30s") Duration tokenTimeout,
         @DefaultValue("2s") Duration healthInterval,
         @DefaultValue("true") boolean includeUsage,
-        @DefaultValue("2") int threads) {
+        @DefaultValue("2") int threads,
+        @DefaultValue("role-tags") String chatTemplate) {
 }

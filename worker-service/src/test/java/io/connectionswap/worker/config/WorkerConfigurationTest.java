@@ -2,6 +2,7 @@ package io.connectionswap.worker.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.connectionswap.protocol.model.ChatFormat;
 import io.connectionswap.protocol.model.ModelBackend;
 import io.connectionswap.protocol.quic.QuicSettings;
 import io.connectionswap.worker.model.PacedBackend;
@@ -54,6 +55,7 @@ class WorkerConfigurationTest {
                     assertThat(backend.models()).containsExactly("llama-3");
                     assertThat(backend.tokenInterval()).as("the model sets its own pace").isNull();
                     assertThat(((OpenAiBackend) backend).settings().firstTokenTimeout()).hasSeconds(60);
+                    assertThat(((OpenAiBackend) backend).settings().chatFormat()).isEqualTo(ChatFormat.ROLE_TAGS);
                 });
     }
 
@@ -66,6 +68,9 @@ class WorkerConfigurationTest {
         runner.withPropertyValues("connection-swap.model.backend=openai", "connection-swap.upstream.url=h:8000",
                         "connection-swap.upstream.model=m")
                 .run(context -> failure(context).hasMessageStartingWith("CONNECTION_SWAP_UPSTREAM_URL=h:8000"));
+        runner.withPropertyValues("connection-swap.model.backend=openai", "connection-swap.upstream.url=http://h/v1",
+                        "connection-swap.upstream.model=m", "connection-swap.upstream.chat-template=jinja")
+                .run(context -> failure(context).hasMessageStartingWith("CONNECTION_SWAP_UPSTREAM_CHAT_TEMPLATE=jinja"));
     }
 
     @Test

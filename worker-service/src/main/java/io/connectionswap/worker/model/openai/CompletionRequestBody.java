@@ -23,7 +23,8 @@ final class CompletionRequestBody {
         SamplingParameters sampling = context.sampling();
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("model", settings.model());
-        body.put("prompt", context.continuationPrompt());
+        body.put("prompt", context.messages() == null ? context.continuationPrompt()
+                : settings.chatFormat().render(context.messages()) + context.deliveredText());
         body.put("max_tokens", context.remainingTokens());
         body.put("stream", true);
         if (settings.includeUsage()) {

@@ -1,5 +1,6 @@
 package io.connectionswap.worker.model.openai;
 
+import io.connectionswap.protocol.model.ChatFormat;
 import io.connectionswap.worker.config.UpstreamProperties;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -21,7 +22,7 @@ import java.time.Duration;
  */
 public record UpstreamSettings(URI baseUri, String model, String apiKey, Duration connectTimeout,
                                Duration firstTokenTimeout, Duration tokenTimeout, Duration healthInterval,
-                               boolean includeUsage, int threads) {
+                               boolean includeUsage, int threads, ChatFormat chatFormat) {
 
     public UpstreamSettings {
         if (baseUri == null || model == null || model.isBlank()) {
@@ -35,6 +36,7 @@ public record UpstreamSettings(URI baseUri, String model, String apiKey, Duratio
             throw new IllegalArgumentException("connection-swap.upstream.threads: " + threads + " (expected: > 0)");
         }
         apiKey = apiKey == null || apiKey.isBlank() ? null : apiKey.trim();
+        chatFormat = chatFormat == null ? ChatFormat.ROLE_TAGS : chatFormat;
     }
 
     /** Checks {@code properties}; throws with the name of the setting when one is missing or malformed. */
@@ -51,7 +53,8 @@ public record UpstreamSettings(URI baseUri, String model, String apiKey, Duratio
         }
         return new UpstreamSettings(parseBase(url.trim()), model.trim(), properties.apiKey(),
                 properties.connectTimeout(), properties.firstTokenTimeout(), properties.tokenTimeout(),
-                properties.healthInterval(), properties.includeUsage(), properties.threads());
+                properties.healthInterval(), properties.includeUsage(), properties.threads(),
+                ChatFormat.of("CONNECTION_SWAP_UPSTREAM_CHAT_TEMPLATE", properties.chatTemplate()));
     }
 
     static URI parseBase(String url) {

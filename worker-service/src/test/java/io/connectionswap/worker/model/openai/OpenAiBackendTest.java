@@ -8,6 +8,7 @@ import io.connectionswap.protocol.message.ChatMessage;
 import io.connectionswap.protocol.message.FinishReason;
 import io.connectionswap.protocol.message.SamplingParameters;
 import io.connectionswap.protocol.message.Usage;
+import io.connectionswap.protocol.model.ChatFormat;
 import io.connectionswap.protocol.model.ChatTemplate;
 import io.connectionswap.protocol.model.GenerationContext;
 import io.connectionswap.protocol.model.ModelException;
@@ -245,12 +246,31 @@ class OpenAiBackendTest {
     // ---- the wire, byte by byte ----
 
     @Test
+    void aChatIsRenderedInTheConfiguredFormatAndResumedAfterTheDeliveredText() throws Exception {
+        try (ScriptedUpstream scripted = new ScriptedUpstream()) {
+            scripted.completions(200, "data: {\"choices\":[{\"text\":\" x\",\"finish_reason\":\"length\"}]}\n\ndata: [DONE]\n\n");
+            backend = backend(scripted.baseUrl(), settings -> new UpstreamSettings(settings.baseUri(), settings.model(),
+                    null, settings.connectTimeout(), settings.firstTokenTimeout(), settings.tokenTimeout(),
+                    settings.healthInterval(), true, 2, ChatFormat.CHATML));
+            List<ChatMessage> messages = List.of(new ChatMessage("system", "Be brief."), new ChatMessage("user", "Hi"));
+
+            run(new GenerationContext("gen-chat", null, ChatTemplate.render(messages), messages,
+                    SamplingParameters.maxTokens(5), 2, " Hello there", null));
+
+            JsonNode body = JsonMapper.builder().build().readTree(scripted.requests("/v1/completions").get(0).body());
+            assertThat(body.path("prompt").asString()).isEqualTo("<|im_start|>system\nBe brief.<|im_end|>\n"
+                    + "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n Hello there");
+            assertThat(body.path("max_tokens").asInt()).isEqualTo(3);
+        }
+    }
+
+    @Test
     void theRequestCarriesTheContinuationBudgetSamplingKeyAndTrace() throws Exception {
         try (ScriptedUpstream scripted = new ScriptedUpstream()) {
             scripted.completions(200, "data: {\"choices\":[{\"text\":\" x\",\"finish_reason\":\"length\"}]}\n\ndata: [DONE]\n\n");
             backend = backend(scripted.baseUrl(), settings -> new UpstreamSettings(settings.baseUri(), "scripted",
                     "sk-test", settings.connectTimeout(), settings.firstTokenTimeout(), settings.tokenTimeout(),
-                    settings.healthInterval(), true, 2));
+                    settings.healthInterval(), true, 2, settings.chatFormat()));
             SamplingParameters sampling = new SamplingParameters(10, 0.5, 0.9, List.of("\n\n", "END"), 42L, "user-1",
                     0.25, -0.5);
 
@@ -389,12 +409,12 @@ class OpenAiBackendTest {
 
     static OpenAiBackend backend(String url, java.util.function.UnaryOperator<UpstreamSettings> adjust) {
         UpstreamSettings settings = new UpstreamSettings(URI.create(url), MODEL, null, Duration.ofSeconds(2),
-                Duration.ofSeconds(10), Duration.ofSeconds(5), Duration.ofMillis(100), true, 2);
+                Duration.ofSeconds(10), Duration.ofSeconds(5), Duration.ofMillis(100), true, 2, ChatFormat.ROLE_TAGS);
         return OpenAiBackend.start(adjust.apply(settings));
     }
 
     private static UpstreamSettings copy(UpstreamSettings s, Duration firstToken, Duration token) {
         return new UpstreamSettings(s.baseUri(), s.model(), s.apiKey(), s.connectTimeout(), firstToken, token,
-                s.healthInterval(), s.includeUsage(), s.threads());
+                s.healthInterval(), s.includeUsage(), s.threads(), s.chatFormat());
     }
 }

@@ -43,13 +43,13 @@ class UpstreamSettingsTest {
     @Test
     void aZeroTimeoutNamesTheSetting() {
         UpstreamProperties zero = new UpstreamProperties("http://h/v1", "m", null, Duration.ofSeconds(5), Duration.ZERO,
-                Duration.ofSeconds(30), Duration.ofSeconds(2), true, 2);
+                Duration.ofSeconds(30), Duration.ofSeconds(2), true, 2, "role-tags");
         assertThatThrownBy(() -> UpstreamSettings.from(zero))
                 .hasMessage("CONNECTION_SWAP_UPSTREAM_FIRST_TOKEN_TIMEOUT=PT0S (expected: > 0)");
     }
 
     private static UpstreamProperties properties(String url, String model, String key) {
         return new UpstreamProperties(url, model, key, Duration.ofSeconds(5), Duration.ofSeconds(60),
-                Duration.ofSeconds(30), Duration.ofSeconds(2), true, 2);
+                Duration.ofSeconds(30), Duration.ofSeconds(2), true, 2, "role-tags");
     }
 }
