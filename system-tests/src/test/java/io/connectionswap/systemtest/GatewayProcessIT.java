@@ -24,6 +24,7 @@ import io.connectionswap.systemtest.support.DumpLogsOnFailure;
 import io.connectionswap.systemtest.support.GatewayHttp;
 import io.connectionswap.systemtest.support.PipelinedHttp;
 import io.connectionswap.systemtest.support.ProcessCluster;
+import io.connectionswap.systemtest.support.ReadmeCodeBlocks;
 import io.connectionswap.systemtest.support.ServiceProcess;
 import java.io.BufferedReader;
 import java.io.InputStream;
@@ -38,8 +39,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -439,15 +438,9 @@ class GatewayProcessIT {
 
     /** The {@code curl} commands of the README's "Gateway" section (backslash continuations joined). */
     private static List<String> readmeCurlCommands() throws Exception {
-        String readme = Files.readString(ProcessCluster.repositoryRoot().resolve("README.md"));
-        int start = readme.indexOf("\n## Gateway");
-        assertThat(start).as("README has a '## Gateway' section").isPositive();
-        int end = readme.indexOf("\n## ", start + 5);
-        String section = readme.substring(start, end < 0 ? readme.length() : end);
         List<String> commands = new ArrayList<>();
-        Matcher blocks = Pattern.compile("```bash\\n(.*?)```", Pattern.DOTALL).matcher(section);
-        while (blocks.find()) {
-            String joined = blocks.group(1).replace("\\\n", " ");
+        for (String block : ReadmeCodeBlocks.of("Gateway", "bash")) {
+            String joined = block.replace("\\\n", " ");
             for (String line : joined.split("\n")) {
                 if (line.trim().startsWith("curl ")) {
                     commands.add(line.trim());

@@ -8,7 +8,7 @@ import io.connectionswap.protocol.model.DeterministicTokenModel;
 import io.connectionswap.swapclient.SwapClient;
 import io.connectionswap.swapclient.SwapClientListener;
 import io.connectionswap.systemtest.support.InJvmCluster;
-import io.connectionswap.systemtest.support.ProcessCluster;
+import io.connectionswap.systemtest.support.ReadmeCodeBlocks;
 import io.connectionswap.testsupport.tls.RepositoryPki;
 import io.netty.channel.EventLoopGroup;
 import java.io.File;
@@ -93,12 +93,9 @@ class ReadmeClientExampleTest {
 
     /** The first {@code java} block of the README's "Use it from an application". */
     private static String readmeExample() throws Exception {
-        String readme = Files.readString(ProcessCluster.repositoryRoot().resolve("README.md"));
-        int start = readme.indexOf("\n## Use it from an application");
-        assertThat(start).as("README has '## Use it from an application'").isPositive();
-        Matcher block = Pattern.compile("```java\\n(.*?)```", Pattern.DOTALL).matcher(readme);
-        assertThat(block.find(start)).as("a java block in that section").isTrue();
-        return block.group(1);
+        List<String> blocks = ReadmeCodeBlocks.of("Use it from an application", "java");
+        assertThat(blocks).as("a java block in that section").isNotEmpty();
+        return blocks.get(0);
     }
 
     /** The {@code SamplingParameters.maxTokens(n)} the example asks for. */

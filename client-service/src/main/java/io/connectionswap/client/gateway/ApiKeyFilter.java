@@ -24,7 +24,7 @@ final class ApiKeyFilter implements WebFilter {
     @Override
     public Mono<Void> filter(ServerWebExchange exchange, WebFilterChain chain) {
         String path = exchange.getRequest().getPath().pathWithinApplication().value();
-        if (!(path.startsWith("/v1/") || path.startsWith("/api/")) || accepted(exchange)) {
+        if (!GatewayRoutes.isApi(path) || accepted(exchange)) {
             return chain.filter(exchange);
         }
         return Mono.error(GatewayError.unauthorized());

@@ -53,7 +53,7 @@ final class GatewayCors implements WebFilter, Ordered {
     public Mono<Void> filter(ServerWebExchange exchange, WebFilterChain chain) {
         ServerHttpRequest request = exchange.getRequest();
         String path = request.getPath().pathWithinApplication().value();
-        if (!(path.startsWith("/v1/") || path.startsWith("/api/")) || !CorsUtils.isCorsRequest(request)) {
+        if (!GatewayRoutes.isApi(path) || !CorsUtils.isCorsRequest(request)) {
             return chain.filter(exchange);
         }
         String origin = request.getHeaders().getOrigin();

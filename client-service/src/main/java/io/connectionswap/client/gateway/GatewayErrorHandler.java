@@ -37,7 +37,7 @@ final class GatewayErrorHandler implements WebExceptionHandler {
     public Mono<Void> handle(ServerWebExchange exchange, Throwable failure) {
         String path = exchange.getRequest().getPath().pathWithinApplication().value();
         ServerHttpResponse response = exchange.getResponse();
-        if (!(path.startsWith("/v1/") || path.startsWith("/api/")) || response.isCommitted()) {
+        if (!GatewayRoutes.isApi(path) || response.isCommitted()) {
             return Mono.error(failure);
         }
         if (failure instanceof AbortedException) {
@@ -48,14 +48,15 @@ final class GatewayErrorHandler implements WebExceptionHandler {
         }
         GatewayError error = toGatewayError(failure);
         String requestId = RequestIds.of(exchange);
-        LogLine line = error.status().is5xxServerError() ? LogLine.warn(log) : LogLine.info(log);
+        boolean failed = error.status().is5xxServerError();
+        LogLine line = failed ? LogLine.warn(log) : LogLine.info(log);
         if (requestId != null) {
             line.field("generation.id", requestId);
             response.getHeaders().set(RequestIds.HEADER, requestId);
         }
         line.field("path", path).field("status", error.status().value()).field("code", error.code())
                 .quoted("problem", error.getMessage())
-                .log(error.status().is5xxServerError() ? "gateway request failed" : "gateway request refused");
+                .log(failed ? "gateway request failed" : "gateway request refused");
         response.setStatusCode(error.status());
         response.getHeaders().remove("X-Accel-Buffering"); // set for a stream that never started
         response.getHeaders().remove(HttpHeaders.CACHE_CONTROL);

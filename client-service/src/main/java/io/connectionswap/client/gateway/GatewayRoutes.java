@@ -24,6 +24,14 @@ final class GatewayRoutes {
     private GatewayRoutes() {
     }
 
+    /**
+     * Whether {@code path} is under the gateway's API ({@code /v1/} or {@code /api/}): where keys, CORS and OpenAI's
+     * error JSON apply; the live page at {@code /} and Actuator are not.
+     */
+    static boolean isApi(String path) {
+        return path.startsWith("/v1/") || path.startsWith("/api/");
+    }
+
     static RouterFunction<ServerResponse> of(CompletionsHandler completions, ClusterHandler cluster, Resource page) {
         return RouterFunctions.route()
                 .POST("/v1/completions", completions::completions)

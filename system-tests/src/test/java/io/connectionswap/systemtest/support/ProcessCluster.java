@@ -145,10 +145,8 @@ public final class ProcessCluster implements AutoCloseable {
      * upstream's settings, and waits until both are healthy.
      */
     public void startTwoWorkersOn(GreedyUpstreams upstreams, String... env) {
-        startWorker("worker-a", Stream.concat(Stream.of(upstreams.a().workerEnv()), Stream.of(env))
-                .toArray(String[]::new));
-        startWorker("worker-b", Stream.concat(Stream.of(upstreams.b().workerEnv()), Stream.of(env))
-                .toArray(String[]::new));
+        startWorker("worker-a", joined(upstreams.a().workerEnv(), env));
+        startWorker("worker-b", joined(upstreams.b().workerEnv(), env));
         awaitHealthyWorkers(2);
     }
 
@@ -158,10 +156,8 @@ public final class ProcessCluster implements AutoCloseable {
 
     /** Starts the client as a gateway alone (no demo loop, no per-token lines) and waits until it is ready. */
     public ServiceProcess startGateway(String... env) {
-        List<String> all = new ArrayList<>(List.of("CONNECTION_SWAP_CLIENT_DEMO=false",
-                "LOGGING_LEVEL_IO_CONNECTIONSWAP_CLIENT_TOKENS=WARN"));
-        all.addAll(List.of(env));
-        ServiceProcess gateway = startClient(all.toArray(String[]::new));
+        ServiceProcess gateway = startClient(joined(new String[] {"CONNECTION_SWAP_CLIENT_DEMO=false",
+                "LOGGING_LEVEL_IO_CONNECTIONSWAP_CLIENT_TOKENS=WARN"}, env));
         awaitReady(gateway);
         return gateway;
     }
@@ -207,6 +203,11 @@ public final class ProcessCluster implements AutoCloseable {
 
     public void awaitReady(ServiceProcess process) {
         await(process.name() + " ready").atMost(STARTUP).pollInterval(Duration.ofMillis(250)).until(process::ready);
+    }
+
+    /** {@code first}, then {@code more}: a later pair wins over an earlier one with the same name ({@link #env}). */
+    private static String[] joined(String[] first, String... more) {
+        return Stream.concat(Stream.of(first), Stream.of(more)).toArray(String[]::new);
     }
 
     private Map<String, String> env(String name, String... pairs) {
