@@ -1,5 +1,6 @@
 package io.connectionswap.client.gateway;
 
+import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.protocol.message.ClusterStatus;
 import io.connectionswap.swapclient.ConnectionState;
 import io.connectionswap.swapclient.SwapClient;
@@ -40,12 +41,26 @@ final class ClusterHandler {
         });
     }
 
-    /** {@code GET /v1/models/{model}}: the model, if a healthy worker serves it; a model id may hold slashes. */
+    /**
+     * {@code GET /v1/models/{model}}: the model, if a healthy worker serves it (a model id may hold slashes). As a
+     * generation for it would be answered: 503 {@code no_healthy_worker} (with {@code Retry-After}) while only
+     * workers that are down serve it, or while no worker is registered (a director that just restarted knows no
+     * model yet); 404 {@code model_not_found} when registered workers serve others only.
+     */
     Mono<ServerResponse> model(ServerRequest request) {
         String model = request.pathVariable("model").substring(1); // {*model} starts with the slash
-        return status().flatMap(status -> servedModels(status).contains(model)
-                ? json(describe(model, OpenAiResponses.JSON.createObjectNode()))
-                : Mono.error(GatewayError.modelNotFound(model)));
+        return status().flatMap(status -> {
+            if (servedModels(status).contains(model)) {
+                return json(describe(model, OpenAiResponses.JSON.createObjectNode()));
+            }
+            if (status.workers().isEmpty()
+                    || status.workers().stream().anyMatch(worker -> worker.models().contains(model))) {
+                return Mono.error(GatewayError.noHealthyWorker("no healthy worker serves model '"
+                        + LogLine.printable(model, 200) + "' now (" + status.workers().size()
+                        + " registered); retry later", retryAfterSeconds));
+            }
+            return Mono.error(GatewayError.modelNotFound(model));
+        });
     }
 
     /** The models of the workers that take new streams (or are healthy), in the director's order. */

@@ -57,13 +57,31 @@ class GatewayRoutesTest {
     }
 
     @Test
-    void aModelNoHealthyWorkerServesIsNotFound() {
-        for (String model : List.of("no-such-model", "only-on-a-down-worker", "meta-llama")) {
+    void aModelNoWorkerServesIsNotFound() {
+        for (String model : List.of("no-such-model", "meta-llama")) {
             http.get().uri("/v1/models/" + model).exchange().expectStatus().isNotFound().expectBody()
                     .jsonPath("$.error.code").isEqualTo("model_not_found")
                     .jsonPath("$.error.param").isEqualTo("model")
                     .jsonPath("$.error.message").value(message -> assertThat((String) message).contains(model));
         }
+    }
+
+    @Test
+    void aModelOnlyDownWorkersServeIsUnavailableForNowAsItsGenerationsAre() {
+        http.get().uri("/v1/models/only-on-a-down-worker").exchange().expectStatus().isEqualTo(503)
+                .expectHeader().valueEquals("Retry-After", "2")
+                .expectBody().jsonPath("$.error.code").isEqualTo("no_healthy_worker")
+                .jsonPath("$.error.message").value(message -> assertThat((String) message)
+                        .contains("only-on-a-down-worker", "2 registered"));
+    }
+
+    @Test
+    void noModelIsKnownWhileNoWorkerIsRegisteredSoAnyIsUnavailableForNow() {
+        when(client.status()).thenReturn(CompletableFuture.completedFuture(new ClusterStatus("director-1", List.of())));
+        http.get().uri("/v1/models/stand-in").exchange().expectStatus().isEqualTo(503)
+                .expectBody().jsonPath("$.error.code").isEqualTo("no_healthy_worker");
+        http.get().uri("/v1/models").exchange().expectStatus().isOk().expectBody()
+                .jsonPath("$.data").isEmpty();
     }
 
     @Test
