@@ -16,8 +16,9 @@ import java.util.concurrent.ScheduledExecutorService;
  * A backend whose token {@code n} is a function of the prompt and {@code n}, emitted at a fixed pace (the first at
  * once; {@link Pacing}: each generation on its own clock, or all in lockstep) and never beyond the subscriber's
  * demand. The stand-in model is one ({@link StandInBackend}); the benchmark plugs in another. A stop sequence ends
- * the generation (reason {@code stop}) before the token that would complete it; {@code maxTokens} ends it with
- * reason {@code length}.
+ * the generation (reason {@code stop}) as OpenAI's does: the text ends where the stop begins, so of the token that
+ * completes it only the part before the stop is sent (nothing of it when the stop begins in earlier text, which was
+ * sent already); {@code maxTokens} ends it with reason {@code length}.
  */
 public final class PacedBackend implements ModelBackend {
 
@@ -106,6 +107,8 @@ public final class PacedBackend implements ModelBackend {
         private final StringBuilder tail = new StringBuilder();
         private final int maxStopChars;
         private int next;
+        /** A stop sequence was met: the next event is the end. */
+        private boolean stopped;
 
         Emitter(GenerationContext context) {
             this.context = context;
@@ -113,16 +116,27 @@ public final class PacedBackend implements ModelBackend {
             this.maxStopChars = context.sampling().stopSequences().stream().mapToInt(String::length).max().orElse(0);
             String delivered = context.deliveredText();
             tail.append(delivered, Math.max(0, delivered.length() - maxStopChars), delivered.length());
+            // a resume after a last token cut at a stop sequence (the end was not delivered): it ends there
+            this.stopped = maxStopChars > 0 && context.resumeAfter() > 0
+                    && !delivered.endsWith(text.token(context.prompt(), context.resumeAfter()));
         }
 
         @Override
         public ModelEvent next() {
+            if (stopped) {
+                return finished(FinishReason.STOP);
+            }
             if (next > context.sampling().maxTokens()) {
                 return finished(FinishReason.LENGTH);
             }
             String token = text.token(context.prompt(), next);
-            if (maxStopChars > 0 && completesStop(token)) {
-                return finished(FinishReason.STOP);
+            String beforeStop = maxStopChars > 0 ? beforeStop(token) : null;
+            if (beforeStop != null) {
+                stopped = true;
+                if (beforeStop.isEmpty()) {
+                    return finished(FinishReason.STOP);
+                }
+                token = beforeStop;
             }
             next++;
             return new ModelEvent.Text(token);
@@ -130,21 +144,31 @@ public final class PacedBackend implements ModelBackend {
 
         @Override
         public boolean lastWasFinal() {
-            return next > context.sampling().maxTokens();
+            return stopped || next > context.sampling().maxTokens();
         }
 
-        private boolean completesStop(String token) {
+        /**
+         * When {@code token} completes a stop sequence (one that may begin in the text before it): the part of the
+         * token before the earliest such stop, empty when the stop begins before the token; else null.
+         */
+        private String beforeStop(String token) {
+            int tokenStart = tail.length();
             tail.append(token);
             String window = tail.toString();
+            int earliest = -1;
             for (String stop : context.sampling().stopSequences()) {
-                if (window.contains(stop)) {
-                    return true;
+                int at = window.indexOf(stop);
+                if (at >= 0 && (earliest < 0 || at < earliest)) {
+                    earliest = at;
                 }
+            }
+            if (earliest >= 0) {
+                return token.substring(0, Math.max(0, earliest - tokenStart));
             }
             if (tail.length() > maxStopChars) {
                 tail.delete(0, tail.length() - maxStopChars);
             }
-            return false;
+            return null;
         }
 
         private ModelEvent finished(FinishReason reason) {

@@ -3,17 +3,22 @@ package io.connectionswap.worker.model;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.message.FinishReason;
 import io.connectionswap.protocol.message.SamplingParameters;
 import io.connectionswap.protocol.model.DeterministicTokenModel;
 import io.connectionswap.protocol.model.GenerationContext;
 import io.connectionswap.protocol.model.ModelException;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** The stand-in continues a resume exactly, and refuses one whose delivered text is not its own. */
+/**
+ * The stand-in continues a resume exactly, refuses one whose delivered text is not its own, and ends its text where a
+ * stop sequence begins.
+ */
 class StandInBackendTest {
 
     private static final String PROMPT = "tell me about swaps";
@@ -67,8 +72,74 @@ class StandInBackendTest {
         assertThat(((ModelException) events.error()).code()).isEqualTo(ErrorCode.RESUME_MISMATCH);
     }
 
+    @Test
+    void aStopSequenceInsideATokenEndsTheTextWhereTheStopBeginsAsOpenAisDoes() {
+        String third = words.token(PROMPT, 3);
+        String stop = third.substring(2);
+        String before = words.text(PROMPT, 1, 2) + third.substring(0, 2);
+        assertThat(words.text(PROMPT, 1, 10).indexOf(stop)).as("the stop first occurs in token 3").isEqualTo(before.length());
+        RecordingSubscriber events = RecordingSubscriber.unbounded();
+
+        backend.generate(stopping(0, "", stop)).subscribe(events);
+
+        events.awaitTerminal(Duration.ofSeconds(10));
+        assertThat(events.error()).isNull();
+        assertThat(events.text()).isEqualTo(before);
+        assertThat(events.texts()).hasSize(3);
+        assertThat(events.finished().reason()).isEqualTo(FinishReason.STOP);
+        assertThat(events.finished().usage().completionTokens()).isEqualTo(3);
+    }
+
+    @Test
+    void aStopSequenceBegunInSentTextEndsBeforeTheTokenThatCompletesIt() {
+        String second = words.token(PROMPT, 2);
+        String stop = second.substring(second.length() - 1) + words.token(PROMPT, 3).substring(0, 2);
+        assertThat(words.text(PROMPT, 1, 10).indexOf(stop)).as("the stop first occurs across tokens 2 and 3")
+                .isEqualTo(words.text(PROMPT, 1, 2).length() - 1);
+        RecordingSubscriber events = RecordingSubscriber.unbounded();
+
+        backend.generate(stopping(0, "", stop)).subscribe(events);
+
+        events.awaitTerminal(Duration.ofSeconds(10));
+        assertThat(events.text()).isEqualTo(words.text(PROMPT, 1, 2));
+        assertThat(events.finished().reason()).isEqualTo(FinishReason.STOP);
+        assertThat(events.finished().usage().completionTokens()).isEqualTo(2);
+    }
+
+    @Test
+    void aResumeAfterATokenCutAtAStopEndsAtOnce() {
+        String third = words.token(PROMPT, 3);
+        String stop = third.substring(2);
+        String delivered = words.text(PROMPT, 1, 2) + third.substring(0, 2);
+        RecordingSubscriber events = RecordingSubscriber.unbounded();
+
+        backend.generate(stopping(3, delivered, stop)).subscribe(events);
+
+        events.awaitTerminal(Duration.ofSeconds(10));
+        assertThat(events.error()).isNull();
+        assertThat(events.texts()).isEmpty();
+        assertThat(events.finished().reason()).isEqualTo(FinishReason.STOP);
+    }
+
+    @Test
+    void aResumeAfterATokenCutWhereNoStopBeginsIsRefused() {
+        String third = words.token(PROMPT, 3);
+        String delivered = words.text(PROMPT, 1, 2) + third.substring(0, 2);
+        RecordingSubscriber events = RecordingSubscriber.unbounded();
+
+        backend.generate(stopping(3, delivered, "no such stop")).subscribe(events);
+
+        events.awaitTerminal(Duration.ofSeconds(10));
+        assertThat(((ModelException) events.error()).code()).isEqualTo(ErrorCode.RESUME_MISMATCH);
+    }
+
     private static GenerationContext context(int resumeAfter, String delivered) {
         return new GenerationContext("gen-1", null, PROMPT, null, SamplingParameters.maxTokens(10), resumeAfter,
                 delivered, null);
+    }
+
+    private static GenerationContext stopping(int resumeAfter, String delivered, String stop) {
+        return new GenerationContext("gen-1", null, PROMPT, null,
+                new SamplingParameters(10, null, null, List.of(stop), null, null), resumeAfter, delivered, null);
     }
 }
