@@ -31,6 +31,9 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,6 +52,17 @@ import org.slf4j.LoggerFactory;
 public final class DirectorLink implements Transport {
 
     private static final Logger log = LoggerFactory.getLogger("io.connectionswap.swapclient.DirectorConnection");
+
+    /**
+     * Where director names are looked up: a lookup blocks. One daemon thread, shared by the clients of a JVM, that
+     * exists only while lookups run (a connect looks up once).
+     */
+    private static final Executor LOOKUPS = new ThreadPoolExecutor(0, 1, 30, TimeUnit.SECONDS,
+            new LinkedBlockingQueue<>(), runnable -> {
+                Thread thread = new Thread(runnable, "swap-client-lookup");
+                thread.setDaemon(true);
+                return thread;
+            });
 
     /**
      * What the link needs to know; see {@code SwapClient.Builder}.
@@ -86,6 +100,8 @@ public final class DirectorLink implements Transport {
     private volatile Instant connectedSince;
     private volatile long reconnects;
     private volatile String lastProblem;
+    /** What {@link #lastProblem} is about, without what changes at each attempt: a new kind is logged. */
+    private String lastProblemKind;
     private volatile HostPort current;
     private boolean everConnected;
     private int targetIndex;
@@ -184,27 +200,35 @@ public final class DirectorLink implements Transport {
         connecting = true;
         HostPort director = settings.directors().get(Math.floorMod(targetIndex, settings.directors().size()));
         current = director;
-        InetSocketAddress remote;
-        try {
-            remote = director.resolve();
-        } catch (IllegalArgumentException e) {
-            connecting = false;
-            retryLater("cannot resolve director " + director + ": " + e.getMessage());
-            return;
-        }
+        // a name lookup blocks: off the loop, which carries every generation and heartbeat
+        CompletableFuture.supplyAsync(director::resolve, LOOKUPS).whenComplete((remote, failure) -> loop.execute(() -> {
+            if (!running) {
+                connecting = false;
+            } else if (failure != null) {
+                connecting = false;
+                Throwable cause = failure.getCause() != null ? failure.getCause() : failure;
+                retryLater("cannot resolve director " + director + ": " + cause.getMessage());
+            } else {
+                dial(director, remote);
+            }
+        }));
+    }
+
+    private void dial(HostPort director, InetSocketAddress remote) {
         String tlsName = settings.tlsName(director);
-        connector.connect(remote, tlsName, null, null).addListener(done -> {
+        PeerClose peerClose = new PeerClose();
+        connector.connect(remote, tlsName, peerClose, null).addListener(done -> {
             connecting = false;
             if (!done.isSuccess()) {
                 retryLater("cannot connect to director " + director + " (tls.name=" + tlsName + "): "
                         + describe(done.cause()));
                 return;
             }
-            connected((QuicChannel) done.getNow(), director);
+            connected((QuicChannel) done.getNow(), director, peerClose);
         });
     }
 
-    private void connected(QuicChannel channel, HostPort director) {
+    private void connected(QuicChannel channel, HostPort director, PeerClose peerClose) {
         if (!running) {
             channel.close();
             return;
@@ -215,7 +239,6 @@ public final class DirectorLink implements Transport {
         leaving = null;
         connectedSince = Instant.now();
         lastProblem = null;
-        backoff.reset();
         if (everConnected) {
             reconnects++;
             listener.reconnected();
@@ -251,7 +274,8 @@ public final class DirectorLink implements Transport {
         if (settings.tokenStream()) {
             TokenStreamOpener.open(channel, settings.quic().frameLimits(), demux, director);
         }
-        channel.closeFuture().addListener(closed -> loop.execute(() -> lost(channel, director)));
+        Instant since = connectedSince;
+        channel.closeFuture().addListener(closed -> loop.execute(() -> lost(channel, director, since, peerClose)));
         List<Runnable> ready = new ArrayList<>(waiters);
         waiters.clear();
         for (Runnable waiter : ready) {
@@ -277,27 +301,54 @@ public final class DirectorLink implements Transport {
         }
     }
 
-    private void lost(QuicChannel channel, HostPort director) {
+    /**
+     * The connection closed. After one that lived a heartbeat interval or more, the client reconnects at once (another
+     * replica, when several are configured); one closed sooner (a director over its connection limit closes a new
+     * one at once) is retried after the backoff, so a refusing director is not dialled in a tight loop.
+     */
+    private void lost(QuicChannel channel, HostPort director, Instant since, PeerClose peerClose) {
         if (connection != channel) {
             return;
         }
         connection = null;
         connectedSince = null;
         leaving = null;
-        if (running) {
-            targetIndex++; // another replica, when several are configured
-            LogLine.warn(log).field("director.addr", director).log("lost connection to director; reconnecting");
-            connect();
+        if (!running) {
+            return;
         }
+        String closedBy = peerClose.reason();
+        Duration lived = Duration.between(since, Instant.now());
+        if (lived.compareTo(settings.heartbeatInterval()) < 0) {
+            retryLater("director " + director + " closed the connection " + lived.toMillis() + " ms after it opened"
+                    + (closedBy == null ? "" : ": " + closedBy), closedBy == null ? "closed at once" : closedBy);
+            return;
+        }
+        backoff.reset();
+        lastProblemKind = null;
+        targetIndex++;
+        LogLine line = LogLine.warn(log).field("director.addr", director);
+        if (closedBy != null) {
+            line.quoted("closed.by", closedBy);
+        }
+        line.log("lost connection to director; reconnecting");
+        connect();
     }
 
     private void retryLater(String problem) {
+        retryLater(problem, problem);
+    }
+
+    /**
+     * Tries the next address after the backoff; logs {@code problem} unless its {@code kind} is the last one's (a
+     * director refusing again and again is one line, not one per attempt).
+     */
+    private void retryLater(String problem, String kind) {
         if (!running) {
             return;
         }
         targetIndex++;
         Duration wait = backoff.next();
-        if (!problem.equals(lastProblem)) {
+        if (!kind.equals(lastProblemKind)) {
             if (problem.contains("SSLHandshakeException")) {
                 LogLine.error(log).field("retry.in", wait).quoted("problem", problem)
                         .log("TLS handshake with the director failed: its certificate is not signed by the CA in "
@@ -308,6 +359,7 @@ public final class DirectorLink implements Transport {
             }
         }
         lastProblem = problem;
+        lastProblemKind = kind;
         loop.schedule(this::connect, wait.toNanos(), TimeUnit.NANOSECONDS);
     }
 

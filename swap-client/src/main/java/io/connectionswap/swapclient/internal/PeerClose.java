@@ -1,0 +1,40 @@
+package io.connectionswap.swapclient.internal;
+
+import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.log.LogLine;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.quic.QuicConnectionCloseEvent;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Remembers why the peer closed a QUIC connection (its CONNECTION_CLOSE frame), so the client can say it: a director
+ * over {@code CONNECTION_SWAP_MAX_CLIENT_CONNECTIONS} closes a new connection at once with {@code OVERLOADED} and a
+ * reason. One per connection, its connection handler.
+ */
+final class PeerClose extends ChannelInboundHandlerAdapter {
+
+    private volatile String reason;
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
+        if (event instanceof QuicConnectionCloseEvent close) {
+            reason = describe(close);
+        }
+        super.userEventTriggered(ctx, event);
+    }
+
+    /** The peer's close, e.g. {@code OVERLOADED (0x113): director has 1000 client connections, ...}; null if none. */
+    String reason() {
+        return reason;
+    }
+
+    static String describe(QuicConnectionCloseEvent close) {
+        String text = LogLine.printable(new String(close.reason(), StandardCharsets.UTF_8), 300);
+        ErrorCode code = close.isApplicationClose() ? ErrorCode.fromCode(close.error()) : null;
+        String what = code != null ? code + " (0x" + Integer.toHexString(close.error()) + ")"
+                : (close.isApplicationClose() ? "application error 0x" : "QUIC error 0x")
+                + Integer.toHexString(close.error());
+        return text.isEmpty() ? what : what + ": " + text;
+    }
+}
