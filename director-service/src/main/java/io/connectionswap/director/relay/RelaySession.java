@@ -432,6 +432,7 @@ public final class RelaySession {
         if (!endLeg()) {
             return false;
         }
+        traceEnd(LegOutcome.DIRECTOR_STOPPING, Retry.DIRECTOR_DRAIN, detail); // Relay.stop no longer sees this leg
         if (!client.isActive()) {
             return true;
         }

@@ -1,6 +1,9 @@
 package io.connectionswap.director.relay;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.times;
+import static org.mockito.Mockito.verify;
 
 import io.connectionswap.director.metrics.DirectorMeters;
 import io.connectionswap.director.registry.WorkerEndpoint;
@@ -20,6 +23,9 @@ import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.message.Token;
 import io.connectionswap.protocol.message.WorkerAssignment;
 import io.connectionswap.protocol.quic.HostPort;
+import io.connectionswap.director.tracing.LegOutcome;
+import io.connectionswap.director.tracing.TestLegSpans;
+import io.micrometer.tracing.Span;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -295,6 +301,24 @@ class RelaySessionTest {
         client.writable = true;
         session.clientWritable(true);
         assertThat(workerSide.reading).isTrue();
+    }
+
+    @Test
+    void aDirectorDrainEndsTheLegsSpanAsTheDirectorStopping() {
+        Span span = mock(Span.class);
+        RelaySession session = new RelaySession(7, "conn-1", client, GenerationRequest.completion("g-1", "p", 30),
+                worker, sessionEvents, 3, TestLegSpans.of(span));
+        session.workerStreamOpened(workerSide);
+        session.fromWorker(frame(new Token(1, "a")));
+
+        // the drain removes the session from the relay (events: "ended"), so Relay.stop never calls its
+        // directorStopping: the drain itself ends the span
+        assertThat(session.directorDraining("director-1 is draining")).isTrue();
+
+        verify(span).tag("outcome", LegOutcome.DIRECTOR_STOPPING.tag());
+        verify(span).tag("last.seq", 1);
+        verify(span, times(1)).end();
+        assertThat(client.retry).isEqualTo(new Retry(Retry.DIRECTOR_DRAIN, 1, "worker-a", "director-1 is draining"));
     }
 
     private RelaySession relaying(int resumeAfter) {
