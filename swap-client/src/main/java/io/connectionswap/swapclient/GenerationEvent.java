@@ -5,8 +5,8 @@ import java.time.Duration;
 
 /**
  * What a subscriber of {@link SwapClient#generate} receives, in this order: {@link Assigned}, then {@link Token}s
- * (sequence 1, 2, 3, ... with nothing missing or repeated), a {@link Swapped} wherever the generation moved to
- * another worker (followed by that worker's {@link Assigned} and its tokens), and {@link Completed} last. A
+ * (sequence 1, 2, 3, ... with nothing missing or repeated), wherever the generation moved to another worker that
+ * worker's {@link Assigned} then a {@link Swapped} (just before its first token), and {@link Completed} last. A
  * generation that cannot finish ends with {@code onError} instead, carrying a {@link GenerationException}.
  */
 public sealed interface GenerationEvent {

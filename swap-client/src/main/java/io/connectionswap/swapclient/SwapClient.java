@@ -1,5 +1,6 @@
 package io.connectionswap.swapclient;
 
+import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.message.ChatMessage;
 import io.connectionswap.protocol.message.ClusterStatus;
 import io.connectionswap.protocol.message.GenerationRequest;
@@ -25,6 +26,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Flow;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.event.Level;
@@ -135,20 +137,33 @@ public final class SwapClient implements AutoCloseable {
                         + "publisher to run another"));
                 return;
             }
+            if (closed) {
+                subscriber.onSubscribe(NoSubscription.INSTANCE);
+                subscriber.onError(closedError());
+                return;
+            }
             Backoff backoff = Backoff.exponential(config.retryBackoff, config.retryBackoffMax);
-            Tracked tracked = new Tracked(subscriber);
-            GenerationRun run = new GenerationRun(loop, link, config.listener, tracked, request, options, backoff,
+            GenerationRun run = new GenerationRun(loop, link, config.listener, subscriber, request, options, backoff,
                     config.tokenLogLevel);
-            tracked.onSubscribe(run);
-            loop.execute(() -> {
-                if (closed) {
-                    run.closed();
-                    return;
-                }
-                running.add(run);
-                run.start();
-            });
+            run.whenFinished(() -> running.remove(run));
+            subscriber.onSubscribe(run);
+            try {
+                loop.execute(() -> {
+                    if (closed) {
+                        run.closed();
+                        return;
+                    }
+                    running.add(run);
+                    run.start();
+                });
+            } catch (RejectedExecutionException e) { // closed meanwhile, and its event loop is gone
+                subscriber.onError(closedError());
+            }
         };
+    }
+
+    private static GenerationException closedError() {
+        return new GenerationException(ErrorCode.CANCELLED, "the client is closed", 0);
     }
 
     /** Every worker the director knows, with state and models; fails when not connected or after 5 s. */
@@ -213,43 +228,6 @@ public final class SwapClient implements AutoCloseable {
 
     private static String newGenerationId() {
         return UUID.randomUUID().toString();
-    }
-
-    /** Forgets a run once its subscriber saw the end. */
-    private final class Tracked implements Flow.Subscriber<GenerationEvent> {
-        private final Flow.Subscriber<? super GenerationEvent> delegate;
-        private GenerationRun run;
-
-        Tracked(Flow.Subscriber<? super GenerationEvent> delegate) {
-            this.delegate = delegate;
-        }
-
-        @Override
-        public void onSubscribe(Flow.Subscription subscription) {
-            run = (GenerationRun) subscription;
-            delegate.onSubscribe(subscription);
-        }
-
-        @Override
-        public void onNext(GenerationEvent item) {
-            delegate.onNext(item);
-        }
-
-        @Override
-        public void onError(Throwable throwable) {
-            if (run != null) {
-                running.remove(run);
-            }
-            delegate.onError(throwable);
-        }
-
-        @Override
-        public void onComplete() {
-            if (run != null) {
-                running.remove(run);
-            }
-            delegate.onComplete();
-        }
     }
 
     private enum NoSubscription implements Flow.Subscription {

@@ -55,6 +55,8 @@ public final class GenerationRun implements Flow.Subscription {
 
     private boolean cancelled;
     private boolean finished;
+    /** Runs once, when the generation ends for good; see {@link #whenFinished}. */
+    private Runnable onFinished = () -> { };
 
     private LegCallbacks leg;
     private ClientLoop.Cancellable pendingRetry;
@@ -91,6 +93,15 @@ public final class GenerationRun implements Flow.Subscription {
         return request.generationId();
     }
 
+    /**
+     * Runs {@code action} once, on the loop, when the generation ends for good: completed, failed, cancelled by its
+     * subscriber or by the client's close. Its last events may still wait for the subscriber's demand then. Set it
+     * before {@link #start}.
+     */
+    public void whenFinished(Runnable action) {
+        this.onFinished = action;
+    }
+
     /** Opens the first leg; call on the loop after {@code onSubscribe}. */
     public void start() {
         startedNanos = loop.nanoTime();
@@ -124,7 +135,7 @@ public final class GenerationRun implements Flow.Subscription {
         if (n <= 0) {
             stopLeg();
             cancelRetry();
-            finished = true;
+            finish();
             delivery.fail(new IllegalArgumentException("request(" + n + ") (expected: > 0, Reactive Streams rule 3.9)"));
             return;
         }
@@ -138,7 +149,7 @@ public final class GenerationRun implements Flow.Subscription {
         cancelled = true;
         delivery.cancel();
         if (!finished) {
-            finished = true;
+            finish();
             LogLine.info(log).field("generation.id", request.generationId()).field("last.seq", check.last())
                     .log("generation cancelled by its subscriber");
         }
@@ -304,7 +315,7 @@ public final class GenerationRun implements Flow.Subscription {
             openLeg();
             return;
         }
-        finished = true;
+        finish();
         emitPendingSwap(loop.nanoTime());
         listener.generationCompleted();
         LogLine.debug(log).field("generation.id", request.generationId()).field("tokens", check.last())
@@ -390,12 +401,17 @@ public final class GenerationRun implements Flow.Subscription {
         if (finished) {
             return;
         }
-        finished = true;
+        finish();
         stopLeg();
         cancelRetry();
         LogLine.warn(log).field("generation.id", request.generationId()).field("last.seq", check.last())
                 .field("error", cause.code()).quoted("problem", cause.detail()).log("generation failed");
         delivery.fail(cause);
+    }
+
+    private void finish() {
+        finished = true;
+        onFinished.run();
     }
 
     private void enqueue(GenerationEvent event) {

@@ -278,6 +278,41 @@ class GenerationRunTest {
     }
 
     @Test
+    void theFinishedHookRunsOnceWhateverEndsTheGeneration() {
+        List<String> finished = new ArrayList<>();
+
+        GenerationRun completed = run(request(2), "completed", finished);
+        tokens(transport.last(), 1, 2);
+        transport.last().events.ended(new End("gen-1", 2, "length", null));
+        completed.cancel(); // after the end: nothing more
+
+        GenerationRun cancelled = run(request(5), "cancelled", finished);
+        tokens(transport.last(), 1, 1);
+        cancelled.cancel();
+        cancelled.cancel();
+
+        GenerationRun failed = run(request(5), "failed", finished);
+        transport.last().events.refused(new StreamError(ErrorCode.MODEL_NOT_FOUND, "no worker serves model 'x'"));
+        failed.closed();
+
+        GenerationRun closed = run(request(5), "closed", finished);
+        closed.closed();
+
+        assertThat(finished).containsExactly("completed", "cancelled", "failed", "closed");
+    }
+
+    private GenerationRun run(GenerationRequest request, String name, List<String> finished) {
+        GenerationRun run = new GenerationRun(loop, transport, metrics, new Recorder(), request,
+                GenerationOptions.WAIT_FOREVER, new Backoff(Duration.ofMillis(100), Duration.ofMillis(400), () -> 1.0),
+                Level.DEBUG);
+        run.whenFinished(() -> finished.add(name));
+        run.request(Long.MAX_VALUE);
+        run.start();
+        transport.last().events.assigned(connected("worker-a", 0));
+        return run;
+    }
+
+    @Test
     void aSlowSubscriberStopsTheLegReadingUntilItCatchesUp() {
         GenerationRun run = start(request(200), GenerationOptions.WAIT_FOREVER, 0);
         FakeTransport.FakeLeg leg = transport.last();

@@ -1,0 +1,127 @@
+package io.connectionswap.systemtest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.message.SamplingParameters;
+import io.connectionswap.swapclient.GenerationEvent;
+import io.connectionswap.swapclient.GenerationException;
+import io.connectionswap.swapclient.SwapClient;
+import io.connectionswap.systemtest.support.InJvmCluster;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Flow;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
+import org.junit.jupiter.api.Test;
+import org.springframework.context.ConfigurableApplicationContext;
+
+/**
+ * What an application embedding the client library sees around a generation's life: a generation its subscriber
+ * cancels stops counting as running at once (a gateway whose HTTP callers leave mid-stream must not pile them up),
+ * and one subscribed to a closed client ends with {@code CANCELLED} through {@code onError}, as Reactive Streams
+ * asks, instead of an exception thrown at the caller. In-JVM, one worker.
+ */
+class SwapClientLifecycleTest {
+
+    private static final Duration DEADLINE = Duration.ofSeconds(30);
+    private static final int GENERATIONS = 20;
+
+    @AutoClose
+    private final InJvmCluster cluster = new InJvmCluster("20ms");
+    private SwapClient client;
+
+    @AfterEach
+    void stop() {
+        if (client != null) {
+            client.close();
+        }
+    }
+
+    @Test
+    void cancelledGenerationsStopCountingAndAClosedClientRefusesThroughOnError() {
+        cluster.startDirector();
+        ConfigurableApplicationContext worker = cluster.startWorker("worker-a", 0);
+        await().atMost(DEADLINE).until(() -> cluster.registry().healthyCount() == 1);
+        client = SwapClient.builder().directors("127.0.0.1:" + cluster.directorPort()).certificates(null)
+                .build().start();
+
+        List<Throwable> unexpected = new CopyOnWriteArrayList<>();
+        for (int i = 0; i < GENERATIONS; i++) {
+            client.completion("stand-in", "cancelled " + i, SamplingParameters.maxTokens(1000))
+                    .subscribe(new CancelAfterFirstToken(unexpected));
+        }
+        await("every generation cancelled after its first token").atMost(DEADLINE)
+                .until(() -> client.activeGenerations() == 0);
+        MeterRegistry workerMeters = worker.getBean(MeterRegistry.class);
+        await("and stopped on the worker").atMost(DEADLINE)
+                .until(() -> workerMeters.get("connection.swap.worker.streams.active").gauge().value() == 0);
+        assertThat(unexpected).isEmpty();
+
+        client.close();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        AtomicReference<Flow.Subscription> subscription = new AtomicReference<>();
+        client.completion("stand-in", "after close", SamplingParameters.maxTokens(5)).subscribe(new Flow.Subscriber<>() {
+            @Override
+            public void onSubscribe(Flow.Subscription s) {
+                subscription.set(s);
+            }
+
+            @Override
+            public void onNext(GenerationEvent event) {
+                failure.set(new AssertionError("an event after close: " + event));
+            }
+
+            @Override
+            public void onError(Throwable throwable) {
+                failure.set(throwable);
+            }
+
+            @Override
+            public void onComplete() {
+                failure.set(new AssertionError("completed after close"));
+            }
+        });
+        assertThat(subscription.get()).as("onSubscribe first").isNotNull();
+        assertThat(failure.get()).isInstanceOf(GenerationException.class);
+        assertThat(((GenerationException) failure.get()).code()).isEqualTo(ErrorCode.CANCELLED);
+        assertThat(failure.get().getMessage()).contains("the client is closed");
+    }
+
+    /** Asks for everything and cancels at the first token. */
+    private static final class CancelAfterFirstToken implements Flow.Subscriber<GenerationEvent> {
+        private final List<Throwable> unexpected;
+        private final AtomicReference<Flow.Subscription> held = new AtomicReference<>();
+
+        CancelAfterFirstToken(List<Throwable> unexpected) {
+            this.unexpected = unexpected;
+        }
+
+        @Override
+        public void onSubscribe(Flow.Subscription subscription) {
+            held.set(subscription);
+            subscription.request(Long.MAX_VALUE);
+        }
+
+        @Override
+        public void onNext(GenerationEvent event) {
+            if (event instanceof GenerationEvent.Token) {
+                held.get().cancel();
+            }
+        }
+
+        @Override
+        public void onError(Throwable throwable) {
+            unexpected.add(throwable);
+        }
+
+        @Override
+        public void onComplete() {
+            unexpected.add(new AssertionError("completed although cancelled"));
+        }
+    }
+}
