@@ -2,6 +2,7 @@ package io.connectionswap.protocol.model;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.function.IntFunction;
 
 /**
  * The text of the stand-in model: token {@code n} is a word picked by a hash of (prompt, n). Cheap, pure and
@@ -26,24 +27,38 @@ public final class DeterministicTokenModel {
     public static final String MODEL_NAME = "stand-in";
 
     public String token(String prompt, int sequence) {
+        return token(fnv1a(prompt), sequence);
+    }
+
+    /**
+     * The tokens of the generation for {@code prompt}, by sequence number: the prompt is hashed once here, not per
+     * token (a prompt of megabytes would cost milliseconds a token).
+     */
+    public IntFunction<String> tokensOf(String prompt) {
+        int promptHash = fnv1a(prompt);
+        return sequence -> token(promptHash, sequence);
+    }
+
+    /** The text of tokens {@code from..to} (inclusive) concatenated: what a client should have received. */
+    public String text(String prompt, int from, int to) {
+        int promptHash = fnv1a(prompt);
+        StringBuilder text = new StringBuilder();
+        for (int sequence = from; sequence <= to; sequence++) {
+            text.append(token(promptHash, sequence));
+        }
+        return text.toString();
+    }
+
+    private static String token(int promptHash, int sequence) {
         if (sequence <= 0) {
             throw new IllegalArgumentException("sequence: " + sequence + " (expected: > 0)");
         }
-        int hash = fnv1a(prompt) * 31 + sequence;
+        int hash = promptHash * 31 + sequence;
         hash ^= hash >>> 16;
         hash *= 0x7feb352d;
         hash ^= hash >>> 15;
         int index = Math.floorMod(hash, WORDS.size());
         return sequence == 1 ? WORDS.get(index) : SPACED.get(index);
-    }
-
-    /** The text of tokens {@code from..to} (inclusive) concatenated: what a client should have received. */
-    public String text(String prompt, int from, int to) {
-        StringBuilder text = new StringBuilder();
-        for (int sequence = from; sequence <= to; sequence++) {
-            text.append(token(prompt, sequence));
-        }
-        return text.toString();
     }
 
     /** FNV-1a over the prompt's UTF-8 bytes; ASCII prompts (the usual case) are hashed without an allocation. */

@@ -5,6 +5,7 @@ import io.connectionswap.protocol.model.GenerationContext;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.IntFunction;
 
 /**
  * The deterministic stand-in model ({@code CONNECTION_SWAP_MODEL_BACKEND=stand-in}, model name {@code stand-in}):
@@ -22,8 +23,19 @@ public final class StandInBackend {
 
     public static PacedBackend create(Duration tokenInterval, ScheduledExecutorService scheduler) {
         DeterministicTokenModel words = new DeterministicTokenModel();
-        return new PacedBackend(NAME, List.of(DeterministicTokenModel.MODEL_NAME), tokenInterval, scheduler,
-                words::token, context -> checkResume(words, context));
+        PacedBackend.TokenText text = new PacedBackend.TokenText() {
+            @Override
+            public String token(String prompt, int sequence) {
+                return words.token(prompt, sequence);
+            }
+
+            @Override
+            public IntFunction<String> forPrompt(String prompt) {
+                return words.tokensOf(prompt); // the prompt hashed once per generation
+            }
+        };
+        return new PacedBackend(NAME, List.of(DeterministicTokenModel.MODEL_NAME), tokenInterval, scheduler, text,
+                context -> checkResume(words, context));
     }
 
     /** Null when the delivered text is the stand-in's own text, else where it departs from it. */

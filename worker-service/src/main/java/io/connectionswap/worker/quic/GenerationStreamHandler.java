@@ -110,17 +110,18 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
         context.activeStreams().add(this);
         context.meters().handoffAccepted();
         context.failureSimulation().servingStarted();
-        LogLine.info(log).field("worker", context.label()).field("stream.id", handoff.streamId())
-                .field("connection.id", handoff.connectionId()).field("generation.id", request.generationId())
-                .field("prompt", PromptDigest.of(request.promptText())).field("resume.after", request.resumeAfter())
-                .log("accepted handoff from director");
-        send(MessageCodec.encode(channel.alloc(), new Connected(context.label(), handoff.connectionId(),
-                handoff.streamId(), request.generationId(), request.resumeAfter(), context.servedModel(request.model()))));
         if (context.tracing() != null) {
             span = context.tracing().startLeg(handoff);
             request = request.withTraceparent(span.traceparent()); // the model's upstream call is this leg's child
         }
-        context.model().generate(GenerationContext.of(request)).subscribe(this);
+        GenerationContext generation = GenerationContext.of(request); // a chat is rendered here, once
+        LogLine.info(log).field("worker", context.label()).field("stream.id", handoff.streamId())
+                .field("connection.id", handoff.connectionId()).field("generation.id", request.generationId())
+                .field("prompt", PromptDigest.of(generation.prompt())).field("resume.after", request.resumeAfter())
+                .log("accepted handoff from director");
+        send(MessageCodec.encode(channel.alloc(), new Connected(context.label(), handoff.connectionId(),
+                handoff.streamId(), request.generationId(), request.resumeAfter(), context.servedModel(request.model()))));
+        context.model().generate(generation).subscribe(this);
     }
 
     // ---- Flow.Subscriber: the model's events, moved onto the stream's loop ----

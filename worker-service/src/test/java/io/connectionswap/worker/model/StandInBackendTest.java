@@ -133,6 +133,19 @@ class StandInBackendTest {
         assertThat(((ModelException) events.error()).code()).isEqualTo(ErrorCode.RESUME_MISMATCH);
     }
 
+    @Test
+    void thePromptTokensReportedAreItsWordsAsARegexSplitWouldCountThem() {
+        for (String prompt : List.of("", "   ", "one", "  two words ", "a\tb\nc\rd\fe\u000Bf", "x  \n\n  y")) {
+            String trimmed = prompt.trim();
+            assertThat(PacedBackend.words(prompt)).as("'%s'", prompt)
+                    .isEqualTo(trimmed.isEmpty() ? 0 : trimmed.split("\\s+").length);
+        }
+        RecordingSubscriber events = RecordingSubscriber.unbounded();
+        backend.generate(context(0, "")).subscribe(events);
+        events.awaitTerminal(Duration.ofSeconds(10));
+        assertThat(events.finished().usage().promptTokens()).isEqualTo(4); // "tell me about swaps"
+    }
+
     private static GenerationContext context(int resumeAfter, String delivered) {
         return new GenerationContext("gen-1", null, PROMPT, null, SamplingParameters.maxTokens(10), resumeAfter,
                 delivered, null);
