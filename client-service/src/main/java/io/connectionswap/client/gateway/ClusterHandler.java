@@ -5,6 +5,7 @@ import io.connectionswap.protocol.message.ClusterStatus;
 import io.connectionswap.swapclient.ConnectionState;
 import io.connectionswap.swapclient.SwapClient;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.LinkedHashSet;
 import java.util.Set;
 import org.springframework.http.MediaType;
@@ -25,6 +26,8 @@ final class ClusterHandler {
 
     private final SwapClient client;
     private final long retryAfterSeconds;
+    /** A model object's {@code created}: when this gateway started (the servers behind do not say). */
+    private final long created = Instant.now().getEpochSecond();
 
     ClusterHandler(SwapClient client, GatewayProperties properties) {
         this.client = client;
@@ -36,7 +39,7 @@ final class ClusterHandler {
             ObjectNode body = OpenAiResponses.JSON.createObjectNode();
             body.put("object", "list");
             ArrayNode data = body.putArray("data");
-            servedModels(status).forEach(model -> describe(model, data.addObject()));
+            servedModels(status).forEach(model -> describe(model, data.addObject(), created));
             return json(body);
         });
     }
@@ -51,7 +54,7 @@ final class ClusterHandler {
         String model = request.pathVariable("model").substring(1); // {*model} starts with the slash
         return status().flatMap(status -> {
             if (servedModels(status).contains(model)) {
-                return json(describe(model, OpenAiResponses.JSON.createObjectNode()));
+                return json(describe(model, OpenAiResponses.JSON.createObjectNode(), created));
             }
             if (status.workers().isEmpty()
                     || status.workers().stream().anyMatch(worker -> worker.models().contains(model))) {
@@ -75,10 +78,10 @@ final class ClusterHandler {
     }
 
     /** OpenAI's model object. */
-    private static ObjectNode describe(String model, ObjectNode entry) {
+    private static ObjectNode describe(String model, ObjectNode entry, long created) {
         entry.put("id", model);
         entry.put("object", "model");
-        entry.put("created", 0);
+        entry.put("created", created);
         entry.put("owned_by", "connection-swap");
         return entry;
     }

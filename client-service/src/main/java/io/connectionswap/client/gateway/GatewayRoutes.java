@@ -29,7 +29,7 @@ final class GatewayRoutes {
      * error JSON apply; the live page at {@code /} and Actuator are not.
      */
     static boolean isApi(String path) {
-        return path.startsWith("/v1/") || path.startsWith("/api/");
+        return path.startsWith("/v1/") || path.startsWith("/api/") || path.equals("/v1") || path.equals("/api");
     }
 
     static RouterFunction<ServerResponse> of(CompletionsHandler completions, ClusterHandler cluster, Resource page) {
@@ -39,10 +39,14 @@ final class GatewayRoutes {
                 .GET("/v1/models", cluster::models)
                 .GET("/v1/models/{*model}", cluster::model)
                 .GET("/api/status", cluster::status)
+                // HEAD wherever GET is (RFC 9110 9.3.2): the same answer, its body left out by the server
+                .HEAD("/v1/models", cluster::models)
+                .HEAD("/v1/models/{*model}", cluster::model)
+                .HEAD("/api/status", cluster::status)
                 .GET("/", request -> ServerResponse.ok().contentType(MediaType.TEXT_HTML).bodyValue(page))
                 .route(path("/v1/completions").or(path("/v1/chat/completions")), onlyMethod("POST"))
-                .route(path("/v1/models").or(path("/v1/models/**")).or(path("/api/status")), onlyMethod("GET"))
-                .route(path("/v1/**").or(path("/api/**")), request -> Mono.error(
+                .route(path("/v1/models").or(path("/v1/models/**")).or(path("/api/status")), onlyMethod("GET, HEAD"))
+                .route(path("/v1/**").or(path("/api/**")).or(path("/v1")).or(path("/api")), request -> Mono.error(
                         GatewayError.unknownUrl(request.method().name(), request.path())))
                 .build();
     }

@@ -5,6 +5,7 @@ import io.connectionswap.protocol.message.SamplingParameters;
 import java.util.ArrayList;
 import java.util.List;
 import tools.jackson.core.JacksonException;
+import tools.jackson.core.TokenStreamLocation;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -31,7 +32,7 @@ final class OpenAiRequestParser {
             root = JSON.readTree(body);
         } catch (JacksonException e) {
             throw GatewayError.badRequest("invalid_json", null,
-                    "We could not parse the JSON body of your request: " + e.getOriginalMessage());
+                    "We could not parse the JSON body of your request: " + jsonProblem(e));
         }
         if (root == null || !root.isObject()) {
             throw GatewayError.badRequest("invalid_json", null, "The request body must be a JSON object.");
@@ -43,7 +44,7 @@ final class OpenAiRequestParser {
             throw GatewayError.badRequest("invalid_value", "n", "Only n=1 is supported.");
         }
         UnsupportedParameters.refuse(root, chat);
-        int maxTokens = maxTokens(root, chat);
+        int maxTokens = maxTokens(root);
         Double temperature = number(root, "temperature", 0, 2, true);
         Double topP = number(root, "top_p", 0, 1, false);
         Double frequencyPenalty = number(root, "frequency_penalty", -2, 2, true);
@@ -72,7 +73,12 @@ final class OpenAiRequestParser {
             }
             stream = root.get("stream").asBoolean();
         }
-        boolean includeUsage = stream && root.path("stream_options").path("include_usage").asBoolean(false);
+        JsonNode includeUsageNode = root.path("stream_options").path("include_usage");
+        if (!includeUsageNode.isMissingNode() && !includeUsageNode.isNull() && !includeUsageNode.isBoolean()) {
+            throw GatewayError.badRequest("invalid_type", "stream_options.include_usage",
+                    "'stream_options.include_usage' must be a boolean.");
+        }
+        boolean includeUsage = stream && includeUsageNode.asBoolean(false);
         SamplingParameters sampling;
         try {
             sampling = new SamplingParameters(maxTokens, temperature, topP, stop, seed, user, frequencyPenalty,
@@ -83,8 +89,26 @@ final class OpenAiRequestParser {
         return new OpenAiRequest(chat, model, prompt, messages, sampling, stream, includeUsage);
     }
 
-    private int maxTokens(JsonNode root, boolean chat) {
-        String field = chat && present(root, "max_completion_tokens") ? "max_completion_tokens" : "max_tokens";
+    /**
+     * What is wrong with the JSON and where, without the parser's internals (its "start marker at [Source:
+     * REDACTED ...]" notes).
+     */
+    static String jsonProblem(JacksonException e) {
+        String problem = e.getOriginalMessage();
+        int internals = problem.indexOf(" (start marker at");
+        if (internals >= 0) {
+            problem = problem.substring(0, internals);
+        }
+        TokenStreamLocation where = e.getLocation();
+        if (where != null && where.getLineNr() > 0) {
+            problem += " (line " + where.getLineNr() + ", column " + where.getColumnNr() + ")";
+        }
+        return problem;
+    }
+
+    private int maxTokens(JsonNode root) {
+        // max_completion_tokens is the chat API's newer name; accepted on completions too (vLLM's clients send it)
+        String field = present(root, "max_completion_tokens") ? "max_completion_tokens" : "max_tokens";
         if (!present(root, field)) {
             return defaultMaxTokens;
         }

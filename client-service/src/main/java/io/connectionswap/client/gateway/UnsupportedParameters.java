@@ -9,7 +9,8 @@ import tools.jackson.databind.JsonNode;
  * suffix, audio. The gateway relays text tokens only, so a client that asked for one of these would otherwise read a
  * plain text answer as if its request had been honoured. Each field counts only when set to ask for something: a
  * client sending its default ({@code "tools": []}, {@code "logprobs": false}, {@code "response_format":
- * {"type":"text"}}, {@code "best_of": 1}, {@code "modalities": ["text"]}) is served. A sampling field the gateway does
+ * {"type":"text"}}, {@code "best_of": 1}, {@code "modalities": ["text"]}) is served, and so are {@code tools} with
+ * {@code "tool_choice": "none"} (no call may come; the tools' definitions are not passed on). A sampling field the gateway does
  * not pass on ({@code logit_bias}) changes no answer's form and is ignored, as every other unknown field.
  */
 final class UnsupportedParameters {
@@ -21,7 +22,9 @@ final class UnsupportedParameters {
 
     /** Throws the 400 for the first such field of {@code root}, if any. */
     static void refuse(JsonNode root, boolean chat) {
-        refuseIf(nonEmptyArray(root.path("tools")), "tools", "tool calls are not relayed");
+        // with tool_choice "none" no call may come: the message is generated, the tools' definitions are not passed on
+        refuseIf(nonEmptyArray(root.path("tools")) && !"none".equals(root.path("tool_choice").asString("")), "tools",
+                "tool calls are not relayed");
         refuseIf(nonEmptyArray(root.path("functions")), "functions", "function calls are not relayed");
         refuseIf(askedForACall(root.path("tool_choice")), "tool_choice", "tool calls are not relayed");
         refuseIf(askedForACall(root.path("function_call")), "function_call", "function calls are not relayed");

@@ -85,13 +85,32 @@ class GatewayRoutesTest {
     }
 
     @Test
+    void headIsServedWhereGetIsAndModelsCarryACreationTime() {
+        http.head().uri("/v1/models").exchange().expectStatus().isOk();
+        http.head().uri("/v1/models/stand-in").exchange().expectStatus().isOk();
+        http.get().uri("/v1/models").exchange().expectStatus().isOk().expectBody()
+                .jsonPath("$.data[0].created").value(created -> assertThat(((Number) created).longValue())
+                        .isGreaterThan(1_700_000_000L));
+    }
+
+    @Test
+    void theApiRootsWithoutASlashAreUnknownUrlsToo() {
+        for (String path : List.of("/v1", "/api")) {
+            http.get().uri(path).exchange().expectStatus().isNotFound().expectBody()
+                    .jsonPath("$.error.code").isEqualTo("unknown_url");
+            http.post().uri(path).exchange().expectStatus().isNotFound().expectBody()
+                    .jsonPath("$.error.code").isEqualTo("unknown_url");
+        }
+    }
+
+    @Test
     void anotherMethodOnAServedPathIs405WithAllow() {
         record Case(HttpMethod method, String path, String allow) { }
         for (Case wrong : List.of(new Case(HttpMethod.GET, "/v1/completions", "POST"),
                 new Case(HttpMethod.PUT, "/v1/chat/completions", "POST"),
-                new Case(HttpMethod.POST, "/v1/models", "GET"),
-                new Case(HttpMethod.DELETE, "/v1/models/stand-in", "GET"),
-                new Case(HttpMethod.POST, "/api/status", "GET"))) {
+                new Case(HttpMethod.POST, "/v1/models", "GET, HEAD"),
+                new Case(HttpMethod.DELETE, "/v1/models/stand-in", "GET, HEAD"),
+                new Case(HttpMethod.POST, "/api/status", "GET, HEAD"))) {
             http.method(wrong.method()).uri(wrong.path()).exchange()
                     .expectStatus().isEqualTo(405)
                     .expectHeader().valueEquals("Allow", wrong.allow())

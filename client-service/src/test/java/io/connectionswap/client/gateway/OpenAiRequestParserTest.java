@@ -91,6 +91,24 @@ class OpenAiRequestParserTest {
         rejected(() -> parse("{\"model\":\"m\",\"prompt\":\"p\",\"seed\":\"x\"}", false), "invalid_type", "seed");
         rejected(() -> parse("{\"model\":\"m\",\"prompt\":\"p\",\"n\":2}", false), "invalid_value", "n");
         rejected(() -> parse("{\"model\":\"m\",\"prompt\":\"p\",\"stream\":\"yes\"}", false), "invalid_type", "stream");
+        rejected(() -> parse("{\"model\":\"m\",\"prompt\":\"p\",\"stream\":true,\"stream_options\":"
+                + "{\"include_usage\":\"yes\"}}", false), "invalid_type", "stream_options.include_usage");
+        rejected(() -> parse("{\"model\":\"m\",\"prompt\":\"p\",\"max_completion_tokens\":0}", false), "invalid_value",
+                "max_completion_tokens");
+    }
+
+    @Test
+    void maxCompletionTokensCountsOnCompletionsToo() {
+        assertThat(parse("{\"model\":\"m\",\"prompt\":\"p\",\"max_completion_tokens\":3}", false).sampling().maxTokens())
+                .isEqualTo(3);
+    }
+
+    @Test
+    void malformedJsonIsDescribedWithItsPlaceNotTheParsersInternals() {
+        assertThatThrownBy(() -> parse("{\"model\":\"stand-in\",\"prompt\":\"x\"", false))
+                .hasMessageStartingWith("We could not parse the JSON body of your request: Unexpected end-of-input")
+                .hasMessageContaining("(line 1, column ")
+                .hasMessageNotContaining("Source").hasMessageNotContaining("REDACTED");
     }
 
     @Test
@@ -131,6 +149,9 @@ class OpenAiRequestParserTest {
         String completion = "{\"model\":\"m\",\"prompt\":\"p\",\"logprobs\":null,\"echo\":false,\"best_of\":1,"
                 + "\"suffix\":\"\"}";
         assertThat(parse(completion, false).prompt()).isEqualTo("p");
+        String toolsNeverCalled = "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],"
+                + "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}],\"tool_choice\":\"none\"}";
+        assertThat(parse(toolsNeverCalled, true).messages()).hasSize(1);
     }
 
     @Test
