@@ -36,15 +36,17 @@ import org.slf4j.event.Level;
  * once, each on its own stream.
  *
  * <pre>{@code
- * try (SwapClient client = SwapClient.builder()
+ * SwapClient client = SwapClient.builder()
  *         .directors("127.0.0.1:61000")
  *         .identity(TlsIdentity.of(CertificateDirectory.locate(null), "client"))
- *         .build()) {
- *     client.start();
- *     client.completion("stand-in", "Once upon a time", SamplingParameters.maxTokens(20))
- *           .subscribe(mySubscriber); // GenerationEvent: Assigned, Token..., Swapped, Completed
- * }
+ *         .build()
+ *         .start();                 // one client for the application's life: close() ends every generation
+ * client.completion("stand-in", "Once upon a time", SamplingParameters.maxTokens(20))
+ *       .subscribe(mySubscriber);   // GenerationEvent: Assigned, Token..., (Assigned, Swapped,) Completed
  * }</pre>
+ *
+ * <p>The client's threads are daemons: a {@code main} that only subscribes returns, and the JVM exits, before the
+ * first token; wait for the end there (the README's example blocks on it with Reactor's {@code blockLast()}).
  *
  * <p>A generation is a cold {@link Flow.Publisher}: subscribing opens its stream, cancelling the subscription ends
  * it on the director and the worker. When the serving worker fails the director tells the client where to resume,
@@ -97,18 +99,31 @@ public final class SwapClient implements AutoCloseable {
         return this;
     }
 
-    /** A new completion of {@code prompt} by {@code model} (null: any worker). */
+    /** A new completion of {@code prompt} by {@code model} (null: any worker), waiting as long as it takes for one. */
     public Flow.Publisher<GenerationEvent> completion(String model, String prompt, SamplingParameters sampling) {
-        return generate(new GenerationRequest(newGenerationId(), model, prompt, null, sampling, 0, null, null, 0, null,
-                config.tokenStream),
-                GenerationOptions.WAIT_FOREVER);
+        return completion(model, prompt, sampling, GenerationOptions.WAIT_FOREVER);
     }
 
-    /** A new chat completion of {@code messages} by {@code model} (null: any worker). */
+    /**
+     * A new completion of {@code prompt} by {@code model} (null: any worker); {@code options} bound the wait for a
+     * healthy worker ({@link GenerationOptions#waitAtMost}: then {@code NO_HEALTHY_WORKER}).
+     */
+    public Flow.Publisher<GenerationEvent> completion(String model, String prompt, SamplingParameters sampling,
+                                                      GenerationOptions options) {
+        return generate(new GenerationRequest(newGenerationId(), model, prompt, null, sampling, 0, null, null, 0, null,
+                config.tokenStream), options);
+    }
+
+    /** A new chat completion of {@code messages} by {@code model} (null: any worker), waiting as long as it takes. */
     public Flow.Publisher<GenerationEvent> chat(String model, List<ChatMessage> messages, SamplingParameters sampling) {
+        return chat(model, messages, sampling, GenerationOptions.WAIT_FOREVER);
+    }
+
+    /** A new chat completion of {@code messages}; {@code options} bound the wait for a healthy worker. */
+    public Flow.Publisher<GenerationEvent> chat(String model, List<ChatMessage> messages, SamplingParameters sampling,
+                                                GenerationOptions options) {
         return generate(new GenerationRequest(newGenerationId(), model, null, messages, sampling, 0, null, null, 0, null,
-                config.tokenStream),
-                GenerationOptions.WAIT_FOREVER);
+                config.tokenStream), options);
     }
 
     /** {@link #generate(GenerationRequest, GenerationOptions)}, waiting as long as it takes for a worker. */
@@ -269,9 +284,9 @@ public final class SwapClient implements AutoCloseable {
             return this;
         }
 
-        /** Comma-separated {@code host:port} director addresses (as {@code CONNECTION_SWAP_DIRECTOR_TARGET}). */
+        /** Comma-separated {@code host:port} director addresses ({@code "10.0.0.5:61000,10.0.0.6:61000"}). */
         public Builder directors(String commaSeparated) {
-            return directors(HostPort.parseList("CONNECTION_SWAP_DIRECTOR_TARGET", commaSeparated));
+            return directors(HostPort.parseList("SwapClient.Builder.directors", commaSeparated));
         }
 
         /** The name the director's certificate must carry; null or blank: the host dialled. */
@@ -296,7 +311,8 @@ public final class SwapClient implements AutoCloseable {
 
         /** The PEM files of {@code certsDir} (null: the repository's {@code certs/}) with the role {@code client}. */
         public Builder certificates(String certsDir) {
-            return identity(TlsIdentity.of(CertificateDirectory.locate(certsDir), "client"));
+            return identity(TlsIdentity.of(CertificateDirectory.locate(certsDir, "SwapClient.Builder.certificates"),
+                    "client"));
         }
 
         /** QUIC limits (default {@link QuicSettings#DEFAULTS}). */

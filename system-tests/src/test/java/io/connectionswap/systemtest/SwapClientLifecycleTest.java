@@ -7,6 +7,7 @@ import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.message.SamplingParameters;
 import io.connectionswap.swapclient.GenerationEvent;
 import io.connectionswap.swapclient.GenerationException;
+import io.connectionswap.swapclient.GenerationOptions;
 import io.connectionswap.swapclient.SwapClient;
 import io.connectionswap.systemtest.support.InJvmCluster;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -24,7 +25,8 @@ import org.springframework.context.ConfigurableApplicationContext;
  * What an application embedding the client library sees around a generation's life: a generation its subscriber
  * cancels stops counting as running at once (a gateway whose HTTP callers leave mid-stream must not pile them up),
  * and one subscribed to a closed client ends with {@code CANCELLED} through {@code onError}, as Reactive Streams
- * asks, instead of an exception thrown at the caller. In-JVM, one worker.
+ * asks, instead of an exception thrown at the caller; a completion's bounded wait for a worker ends with
+ * {@code NO_HEALTHY_WORKER}. In-JVM.
  */
 class SwapClientLifecycleTest {
 
@@ -90,6 +92,38 @@ class SwapClientLifecycleTest {
         assertThat(failure.get()).isInstanceOf(GenerationException.class);
         assertThat(((GenerationException) failure.get()).code()).isEqualTo(ErrorCode.CANCELLED);
         assertThat(failure.get().getMessage()).contains("the client is closed");
+    }
+
+    @Test
+    void aCompletionsBoundedWaitForAWorkerEndsWithNoHealthyWorker() {
+        cluster.startDirector(); // and no worker
+        client = SwapClient.builder().directors("127.0.0.1:" + cluster.directorPort()).certificates(null)
+                .build().start();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        client.completion("stand-in", "nobody serves", SamplingParameters.maxTokens(5),
+                GenerationOptions.waitAtMost(Duration.ofSeconds(1))).subscribe(new Flow.Subscriber<>() {
+            @Override
+            public void onSubscribe(Flow.Subscription s) {
+                s.request(Long.MAX_VALUE);
+            }
+
+            @Override
+            public void onNext(GenerationEvent event) {
+            }
+
+            @Override
+            public void onError(Throwable throwable) {
+                failure.set(throwable);
+            }
+
+            @Override
+            public void onComplete() {
+                failure.set(new AssertionError("completed without a worker"));
+            }
+        });
+        await().atMost(DEADLINE).until(() -> failure.get() != null);
+        assertThat(failure.get()).isInstanceOf(GenerationException.class).hasMessageContaining("waited PT1S");
+        assertThat(((GenerationException) failure.get()).code()).isEqualTo(ErrorCode.NO_HEALTHY_WORKER);
     }
 
     /** Asks for everything and cancels at the first token. */

@@ -23,11 +23,21 @@ public final class CertificateDirectory {
     private CertificateDirectory() {
     }
 
+    /** {@link #locate(String, String)} for the services, whose setting is {@code CONNECTION_SWAP_CERTS_DIR}. */
     public static Path locate(String explicitDirectory) {
+        return locate(explicitDirectory, "CONNECTION_SWAP_CERTS_DIR");
+    }
+
+    /**
+     * @param explicitDirectory the directory the user gave, or null/blank to look for the repository's
+     * @param setting           where the user gives it, named in the errors ({@code CONNECTION_SWAP_CERTS_DIR}, a
+     *                          builder method, a Spring property)
+     */
+    public static Path locate(String explicitDirectory, String setting) {
         if (explicitDirectory != null && !explicitDirectory.isBlank()) {
             Path dir = Path.of(explicitDirectory).toAbsolutePath().normalize();
             if (!Files.isDirectory(dir)) {
-                throw new TlsConfigurationException("CONNECTION_SWAP_CERTS_DIR=" + explicitDirectory
+                throw new TlsConfigurationException(setting + "=" + explicitDirectory
                         + " is not a directory (resolved to " + dir + ")");
             }
             return dir;
@@ -52,9 +62,9 @@ public final class CertificateDirectory {
         if (withoutPki != null) {
             throw new TlsConfigurationException("the repository's " + withoutPki + " has no PKI yet (no " + MARKER
                     + "): create this installation's development CA with " + withoutPki.resolve(GENERATOR)
-                    + " --if-missing (./run-local.sh and the tests do it for you), or set CONNECTION_SWAP_CERTS_DIR");
+                    + " --if-missing (./run-local.sh and the tests do it for you), or set " + setting);
         }
-        throw new TlsConfigurationException("no certificate directory found: set CONNECTION_SWAP_CERTS_DIR or start "
+        throw new TlsConfigurationException("no certificate directory found: set " + setting + " or start "
                 + "the process inside the repository (looked for certs/" + MARKER + " in " + tried + ")");
     }
 

@@ -31,7 +31,7 @@ public record TlsIdentity(String role, Path certificate, Path privateKey, Path t
         for (Path file : new Path[] {identity.certificate, identity.privateKey, identity.trustedCa}) {
             if (!Files.isRegularFile(file)) {
                 throw new TlsConfigurationException("cannot read " + file + ": no such file (role " + role
-                        + "; create a development PKI with certs/generate.sh, or set CONNECTION_SWAP_CERTS_DIR)");
+                        + "; create a development PKI with certs/generate.sh, or give a directory that holds these files)");
             }
             if (!Files.isReadable(file)) {
                 throw new TlsConfigurationException("cannot read " + file + ": permission denied (role " + role + ")");

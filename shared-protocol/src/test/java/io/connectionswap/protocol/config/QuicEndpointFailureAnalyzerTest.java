@@ -91,7 +91,8 @@ class QuicEndpointFailureAnalyzerTest {
         SpringFactoriesLoader.FailureHandler skipOthers = (type, name, failure) -> { };
         assertThat(SpringFactoriesLoader.forDefaultResourceLocation(getClass().getClassLoader())
                 .load(FailureAnalyzer.class, null, skipOthers))
-                .hasAtLeastOneElementOfType(QuicEndpointFailureAnalyzer.class);
+                .hasAtLeastOneElementOfType(QuicEndpointFailureAnalyzer.class)
+                .hasAtLeastOneElementOfType(TlsConfigurationFailureAnalyzer.class);
     }
 
     private QuicServerEndpoint bind(String address) {

@@ -1,6 +1,8 @@
 package io.connectionswap.swapclient.spring;
 
+import io.connectionswap.protocol.tls.CertificateDirectory;
 import io.connectionswap.protocol.tls.TlsContexts;
+import io.connectionswap.protocol.tls.TlsIdentity;
 import io.connectionswap.protocol.tls.TlsMaterial;
 import io.connectionswap.swapclient.SwapClient;
 import io.connectionswap.swapclient.SwapClientListener;
@@ -44,8 +46,8 @@ public class SwapClientAutoConfiguration {
         if (tls != null) {
             builder.tls(tls);
         } else {
-            builder.certificates(properties.certsDir() == null || properties.certsDir().isBlank() ? null
-                    : properties.certsDir());
+            builder.identity(TlsIdentity.of(CertificateDirectory.locate(properties.certsDir(),
+                    "connection-swap.client.certs-dir"), "client"));
         }
         builder.retryBackoff(properties.retryBackoff(), properties.retryBackoffMax())
                 .heartbeat(properties.heartbeatInterval(), properties.heartbeatTimeout())

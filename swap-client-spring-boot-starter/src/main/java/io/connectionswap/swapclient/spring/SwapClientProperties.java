@@ -43,6 +43,6 @@ public record SwapClientProperties(
 
     public SwapClientProperties {
         // a bad address fails at binding, naming the setting, not when the client is built
-        HostPort.parseList("CONNECTION_SWAP_DIRECTOR_TARGET", directorTarget);
+        HostPort.parseList("connection-swap.client.director-target", directorTarget);
     }
 }

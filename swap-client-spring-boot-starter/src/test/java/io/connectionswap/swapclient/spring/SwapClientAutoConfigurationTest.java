@@ -2,6 +2,7 @@ package io.connectionswap.swapclient.spring;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.connectionswap.protocol.config.TlsConfigurationFailureAnalyzer;
 import io.connectionswap.protocol.tls.DevelopmentPki;
 import io.connectionswap.protocol.tls.TlsContexts;
 import io.connectionswap.swapclient.SwapClient;
@@ -14,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.autoconfigure.ssl.SslAutoConfiguration;
+import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.ssl.SslBundle;
 import org.springframework.boot.ssl.SslBundleRegistry;
 import org.springframework.boot.ssl.pem.PemSslStoreBundle;
@@ -89,6 +91,22 @@ class SwapClientAutoConfigurationTest {
     void aBadTargetFailsTheStartWithItsName() {
         runner.withPropertyValues("connection-swap.client.director-target=no-port")
                 .run(context -> assertThat(context).hasFailed().getFailure()
-                        .rootCause().hasMessageContaining("CONNECTION_SWAP_DIRECTOR_TARGET=no-port"));
+                        .rootCause().hasMessageContaining("connection-swap.client.director-target=no-port"));
+    }
+
+    @Test
+    void aCertificateDirectoryThatIsNotThereFailsTheStartWithTheStartersSettingAndAReport(@TempDir Path somewhere) {
+        String missing = somewhere.resolve("no-such-dir").toString();
+        runner.withPropertyValues("connection-swap.client.director-target=127.0.0.1:1",
+                        "connection-swap.client.certs-dir=" + missing)
+                .run(context -> {
+                    assertThat(context).hasFailed();
+                    assertThat(context.getStartupFailure()).rootCause()
+                            .hasMessageStartingWith("connection-swap.client.certs-dir=" + missing + " is not a directory");
+                    FailureAnalysis report = new TlsConfigurationFailureAnalyzer().analyze(context.getStartupFailure());
+                    assertThat(report).as("Boot's APPLICATION FAILED TO START, not a stack trace").isNotNull();
+                    assertThat(report.getDescription()).startsWith("connection-swap.client.certs-dir=");
+                    assertThat(report.getAction()).contains("connection-swap.client.certs-dir", "certs/generate.sh");
+                });
     }
 }
