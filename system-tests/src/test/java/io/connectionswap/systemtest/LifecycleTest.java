@@ -13,7 +13,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.context.ConfigurableApplicationContext;
 
-/** Start-up failures say what is wrong; a worker registers again when the director comes back. */
+/**
+ * Start-up failures say what is wrong; a worker registers again when the director comes back, and registers the
+ * port Actuator really answers on.
+ */
 class LifecycleTest {
 
     @Test
@@ -62,6 +65,19 @@ class LifecycleTest {
             cluster.startDirector("--CONNECTION_SWAP_DIRECTOR_ADDR=127.0.0.1:" + directorPort);
             await().atMost(Duration.ofSeconds(30)).until(() -> cluster.registry().size() == 1 && registration.isRegistered());
             assertThat(cluster.registry().workers().get(0).instanceId()).isEqualTo(registration.instanceId());
+        }
+    }
+
+    @Test
+    void aWorkerWithActuatorOnItsOwnPortIsPolledThereAndTurnsHealthy() {
+        int managementPort = Ports.freeTcpPort();
+        try (InJvmCluster cluster = new InJvmCluster("20ms")) {
+            cluster.startDirector();
+            cluster.startWorker("worker-a", 0, "--management.server.port=" + managementPort);
+            await().atMost(Duration.ofSeconds(30)).until(() -> cluster.registry().size() == 1);
+            assertThat(cluster.registry().workers().get(0).healthUrl().getPort())
+                    .as("the health URL the worker registered").isEqualTo(managementPort);
+            await().atMost(Duration.ofSeconds(30)).until(() -> cluster.registry().healthyCount() == 1);
         }
     }
 }

@@ -55,7 +55,9 @@ public class DirectorRegistration {
     private final String instanceId = UUID.randomUUID().toString();
     private final Map<InetSocketAddress, DirectorSession> sessions = new ConcurrentHashMap<>();
     private volatile HostPort advertised;
+    /** Actuator's port: the management server's when there is one (MANAGEMENT_SERVER_PORT), else the app's. */
     private volatile int httpPort = -1;
+    private volatile boolean managementServer;
     private volatile boolean running;
     private volatile String lastProblem;
     /** Director names are resolved again on this loop, through DNS that does not block it (record TTLs). */
@@ -83,7 +85,10 @@ public class DirectorRegistration {
 
     @EventListener
     public void webServerStarted(WebServerInitializedEvent event) {
-        if (!"management".equals(event.getApplicationContext().getServerNamespace())) {
+        if ("management".equals(event.getApplicationContext().getServerNamespace())) {
+            managementServer = true;
+            httpPort = event.getWebServer().getPort();
+        } else if (!managementServer) {
             httpPort = event.getWebServer().getPort();
         }
     }
@@ -165,8 +170,8 @@ public class DirectorRegistration {
         String healthUrl = properties.advertiseHealthUrl();
         if (healthUrl == null || healthUrl.isBlank()) {
             // a worker bound to every interface is polled on loopback unless it advertises a name
-            HostPort polled = "0.0.0.0".equals(address.host()) ? new HostPort("127.0.0.1", httpPort) : address;
-            healthUrl = "http://" + polled.uriHost() + ":" + httpPort + "/actuator/health";
+            String host = "0.0.0.0".equals(address.host()) ? "127.0.0.1" : address.uriHost();
+            healthUrl = "http://" + host + ":" + httpPort + "/actuator/health";
         }
         java.time.Duration pace = model.tokenInterval();
         return new WorkerRegistration(properties.label(), address.toString(), healthUrl,
