@@ -1,6 +1,7 @@
 package io.connectionswap.swapclient;
 
 import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.protocol.message.ChatMessage;
 import io.connectionswap.protocol.message.ClusterStatus;
 import io.connectionswap.protocol.message.GenerationRequest;
@@ -26,9 +27,13 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Flow;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.slf4j.event.Level;
 
 /**
@@ -62,6 +67,8 @@ import org.slf4j.event.Level;
  * Thread-safe.
  */
 public final class SwapClient implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(SwapClient.class);
 
     private final Builder config;
     /** The group this client made for itself and shuts down on close; null when the builder gave one. */
@@ -231,8 +238,11 @@ public final class SwapClient implements AutoCloseable {
             });
             try {
                 done.get(5, TimeUnit.SECONDS);
-            } catch (Exception e) {
-                // the loop is gone or stuck: nothing more to tell subscribers
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt(); // closing goes on; the caller's thread keeps its interrupt
+            } catch (TimeoutException | ExecutionException | RejectedExecutionException e) {
+                LogLine.warn(log).field("running", running.size()).quoted("problem", e.toString())
+                        .log("the client's event loop did not end its generations within 5 s; closing anyway");
             }
         }
         link.stop();

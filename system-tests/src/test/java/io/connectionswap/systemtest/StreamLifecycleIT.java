@@ -264,6 +264,7 @@ class StreamLifecycleIT {
             RawGeneration refused = RawGeneration.start(raw, GenerationRequest.completion("g-none", "none", 5));
             assertThat(refused.awaitEnd(StreamError.class, DEADLINE).code()).isEqualTo(ErrorCode.NO_HEALTHY_WORKER);
             refused.stream().done();
+            int waitLinesBefore = gateway.logLines("no healthy worker; waiting").size();
             // the gateway's library asks again and again (each a refused stream) until a worker is back
             // the gateway answers (200 and the first chunk) only once a worker serves it: ask from another thread
             java.util.concurrent.CompletableFuture<SseReader> waiting = java.util.concurrent.CompletableFuture
@@ -274,8 +275,12 @@ class StreamLifecycleIT {
                             throw new java.util.concurrent.CompletionException(e);
                         }
                     });
+            double waitsBefore = gateway.metrics().sum("connection_swap_client_no_worker_waits_total");
             await("the library was refused a few times").atMost(DEADLINE).pollInterval(Duration.ofMillis(200))
-                    .until(() -> gateway.logLines("no healthy worker; waiting").size() >= 3);
+                    .until(() -> gateway.metrics().sum("connection_swap_client_no_worker_waits_total")
+                            >= waitsBefore + 3);
+            assertThat(gateway.logLines("no healthy worker; waiting")).as("one WARN line for the wait, not one a try")
+                    .hasSize(waitLinesBefore + 1);
             workerA.resume();
             workerB.resume();
             assertThat(complete(waiting.get(60, java.util.concurrent.TimeUnit.SECONDS)))

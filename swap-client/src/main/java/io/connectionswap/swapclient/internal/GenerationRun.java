@@ -350,7 +350,8 @@ public final class GenerationRun implements Flow.Subscription {
         ErrorCode code = error.code();
         if (code == ErrorCode.NO_HEALTHY_WORKER || code == ErrorCode.SHUTTING_DOWN || code == ErrorCode.OVERLOADED) {
             long now = loop.nanoTime();
-            if (waitingSinceNanos < 0) {
+            boolean firstRefusal = waitingSinceNanos < 0;
+            if (firstRefusal) {
                 waitingSinceNanos = now;
             }
             Long remaining = remainingWaitNanos();
@@ -362,8 +363,11 @@ public final class GenerationRun implements Flow.Subscription {
             if (code == ErrorCode.NO_HEALTHY_WORKER) {
                 listener.noHealthyWorker();
             }
-            LogLine.warn(log).field("generation.id", request.generationId()).field("last.seq", check.last())
-                    .field("error", code).field("retry.in.max", backoff.ceiling()).log("no healthy worker; waiting");
+            // one WARN when the wait begins; each further try of the same wait at DEBUG (an outage with many
+            // generations waiting would otherwise log a line per generation per try)
+            LogLine.at(log, firstRefusal ? Level.WARN : Level.DEBUG).field("generation.id", request.generationId())
+                    .field("last.seq", check.last()).field("error", code).field("retry.in.max", backoff.ceiling())
+                    .log("no healthy worker; waiting");
             retryAfterBackoff();
             return;
         }
@@ -385,7 +389,8 @@ public final class GenerationRun implements Flow.Subscription {
     /** The client is closing: end the generation with CANCELLED. */
     public void closed() {
         if (!finished) {
-            fail(new GenerationException(ErrorCode.CANCELLED, "the client was closed", check.last()));
+            // the application closed it on purpose: not a warning
+            fail(new GenerationException(ErrorCode.CANCELLED, "the client was closed", check.last()), Level.INFO);
         }
     }
 
@@ -398,13 +403,17 @@ public final class GenerationRun implements Flow.Subscription {
     }
 
     private void fail(GenerationException cause) {
+        fail(cause, Level.WARN);
+    }
+
+    private void fail(GenerationException cause, Level level) {
         if (finished) {
             return;
         }
         finish();
         stopLeg();
         cancelRetry();
-        LogLine.warn(log).field("generation.id", request.generationId()).field("last.seq", check.last())
+        LogLine.at(log, level).field("generation.id", request.generationId()).field("last.seq", check.last())
                 .field("error", cause.code()).quoted("problem", cause.detail()).log("generation failed");
         delivery.fail(cause);
     }
