@@ -8,8 +8,8 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 /**
- * The client library's I/O thread as a bean (its Netty meters are bound in {@code ClientMeters}), and the library
- * settings the starter's {@code SwapClientProperties} does not carry (the client token stream).
+ * The client library's I/O thread as a bean (its Netty meters are bound in {@code ClientMeters}); the library's other
+ * settings (the client token stream among them) are the starter's {@code SwapClientProperties}.
  */
 @Configuration(proxyBeanMethods = false)
 public class ClientConfiguration {
@@ -20,8 +20,7 @@ public class ClientConfiguration {
     }
 
     @Bean
-    SwapClientCustomizer clientEventLoop(EventLoopGroup clientEventLoopGroup, ClientProperties properties) {
-        return builder -> builder.eventLoopGroup(clientEventLoopGroup).quicSettings(QuicSettings.DEFAULTS)
-                .tokenStream(properties.tokenStream());
+    SwapClientCustomizer clientEventLoop(EventLoopGroup clientEventLoopGroup) {
+        return builder -> builder.eventLoopGroup(clientEventLoopGroup).quicSettings(QuicSettings.DEFAULTS);
     }
 }

@@ -14,10 +14,6 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param promptPrefix prompts are {@code <prefix>-<n>}
  * @param generations  generations to run before stopping; 0 runs until the process ends
  * @param concurrency  generations in flight at once, each on its own stream of the one connection
- * @param tokenStream  ask the director for the client token stream ({@code CONNECTION_SWAP_CLIENT_TOKEN_STREAM}): the
- *                     tokens of every generation of the connection come on one stream, so concurrent generations
- *                     share packets; a director that does not offer it answers on each generation's stream as
- *                     before. Applies to the gateway and the demo loop alike ({@code SwapClient.Builder#tokenStream})
  */
 @ConfigurationProperties("connection-swap.client")
 public record ClientProperties(
@@ -25,8 +21,7 @@ public record ClientProperties(
         @DefaultValue("30") int maxTokens,
         @DefaultValue("prompt") String promptPrefix,
         @DefaultValue("0") long generations,
-        @DefaultValue("1") int concurrency,
-        @DefaultValue("true") boolean tokenStream) {
+        @DefaultValue("1") int concurrency) {
 
     public ClientProperties {
         if (maxTokens <= 0) {

@@ -9,11 +9,7 @@ import java.time.Duration;
 import java.util.List;
 import org.springframework.http.HttpStatus;
 
-/**
- * An error the gateway answers with OpenAI's error JSON ({@code {"error":{"message","type","param","code"}}}).
- *
- * @param retryAfterSeconds the {@code Retry-After} header, or 0 for none
- */
+/** An error the gateway answers with OpenAI's error JSON ({@code {"error":{"message","type","param","code"}}}). */
 public final class GatewayError extends RuntimeException {
 
     private static final String MALFORMED_HTTP = "malformed_http";
@@ -32,6 +28,7 @@ public final class GatewayError extends RuntimeException {
     private final long retryAfterSeconds;
     private final String allow;
 
+    /** @param retryAfterSeconds the {@code Retry-After} header, or 0 for none */
     public GatewayError(HttpStatus status, String type, String code, String param, String message,
                         long retryAfterSeconds) {
         this(status, type, code, param, message, retryAfterSeconds, null);

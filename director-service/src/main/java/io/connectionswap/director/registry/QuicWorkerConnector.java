@@ -28,10 +28,6 @@ public final class QuicWorkerConnector implements WorkerConnector {
 
     /**
      * {@code connectors}: one per routing loop, opening its sockets there; {@code loop}: the registry's;
-     * {@code connectionsPerWorker}: QUIC connections of each worker link, over which its streams are spread.
-     */
-    /**
-     * {@code connectors}: one per routing loop, opening its sockets there; {@code loop}: the registry's;
      * {@code connectionsPerWorker}: QUIC connections of each worker link, over which its streams are spread;
      * {@code tokenStreams}: links to workers that registered the token-stream feature carry their tokens on a token
      * stream per connection, once {@link #routeWorkerFrames} said where they go.

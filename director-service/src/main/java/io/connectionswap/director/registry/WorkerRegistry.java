@@ -169,10 +169,8 @@ public final class WorkerRegistry {
                     .log("worker restarted; replacing its entry");
             remove(existing, "connection_lost", "worker restarted on the same address");
         }
-        String tlsName = properties.workerTlsName() == null || properties.workerTlsName().isBlank()
-                ? address.host() : properties.workerTlsName();
         WorkerEndpoint worker = new WorkerEndpoint(registration.label(), address, checked.healthUrl(),
-                Duration.ofMillis(registration.tokenIntervalMillis()), registration.instanceId(), tlsName,
+                Duration.ofMillis(registration.tokenIntervalMillis()), registration.instanceId(), tlsName(address),
                 WorkerSource.REGISTRATION, registration.models());
         worker.features(registration.features());
         worker.registrationOpen(true);
@@ -183,6 +181,12 @@ public final class WorkerRegistry {
                 .field("count", workers.size()).log("registered worker");
         connectLink(worker, linkBackoff(Duration.ofMillis(50)));
         return worker;
+    }
+
+    /** The name a worker's certificate must carry: CONNECTION_SWAP_WORKER_TLS_NAME, else the host dialled. */
+    private String tlsName(HostPort address) {
+        String configured = properties.workerTlsName();
+        return configured == null || configured.isBlank() ? address.host() : configured;
     }
 
     /**
@@ -206,11 +210,9 @@ public final class WorkerRegistry {
             if (workers.containsKey(key)) {
                 continue;
             }
-            String tlsName = properties.workerTlsName() == null || properties.workerTlsName().isBlank()
-                    ? address.host() : properties.workerTlsName();
             WorkerEndpoint worker = new WorkerEndpoint(key, address,
                     URI.create("http://" + address.uriHost() + ":" + discovery.healthPort() + discovery.healthPath()),
-                    discovery.tokenInterval(), "dns:" + key, tlsName, WorkerSource.DNS, List.of());
+                    discovery.tokenInterval(), "dns:" + key, tlsName(address), WorkerSource.DNS, List.of());
             worker.inDns(true);
             workers.put(key, worker);
             meters.workerAdded(worker.label());

@@ -53,7 +53,6 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
     private static final Logger tokenLog = LoggerFactory.getLogger("io.connectionswap.worker.tokens");
     /** Model events asked for at a time while the stream can take more. */
     private static final int WINDOW = 16;
-    /** Characters of a prompt shown in the handoff log line. */
 
     private final WorkerStreamContext context;
     private WorkerAssignment assignment;
@@ -349,6 +348,4 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
     private static Object streamId(Channel stream) {
         return stream instanceof QuicStreamChannel quic ? quic.streamId() : stream.id().asShortText();
     }
-
-    /** A prompt in a log line: its start and its length, never megabytes of it. */
 }
