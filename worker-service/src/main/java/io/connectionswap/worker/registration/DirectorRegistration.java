@@ -28,6 +28,7 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -113,8 +114,23 @@ public class DirectorRegistration {
             current.cancel(false);
         }
         resolver.close();
-        sessions.values().forEach(DirectorSession::stop);
-        sessions.clear();
+        // on the lookup loop, where apply() adds sessions: one that was adding a session as running turned false
+        // has added it by then, and it is stopped with the others
+        Runnable stopSessions = () -> {
+            sessions.values().forEach(DirectorSession::stop);
+            sessions.clear();
+        };
+        if (lookupLoop.inEventLoop()) {
+            stopSessions.run();
+            return;
+        }
+        try {
+            if (!lookupLoop.submit(stopSessions).awaitUninterruptibly(2, TimeUnit.SECONDS)) {
+                stopSessions.run(); // the loop is stuck: stop them from here all the same
+            }
+        } catch (RejectedExecutionException e) { // the loop is gone: nothing adds sessions any more
+            stopSessions.run();
+        }
     }
 
     /** Tells every director this worker is draining; they move its streams away. */

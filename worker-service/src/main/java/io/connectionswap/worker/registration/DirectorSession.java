@@ -50,6 +50,8 @@ final class DirectorSession {
     private final Duration heartbeatInterval;
     private final Duration heartbeatTimeout;
     private volatile boolean running = true;
+    /** The connection to the director, from the moment it is up (its control stream may not be open yet). */
+    private volatile QuicChannel connection;
     private volatile QuicStreamChannel control;
     private volatile Instant registeredAt;
     private volatile String directorId;
@@ -99,9 +101,9 @@ final class DirectorSession {
 
     void stop() {
         running = false;
-        QuicStreamChannel current = control;
+        QuicChannel current = connection;
         if (current != null) {
-            current.parent().close();
+            current.close();
         }
     }
 
@@ -126,7 +128,8 @@ final class DirectorSession {
                 return;
             }
             QuicChannel connection = (QuicChannel) connected.getNow();
-            if (!running) {
+            this.connection = connection;
+            if (!running) { // checked after the store: a stop() that ran before it, closing nothing, is seen here
                 connection.close();
                 return;
             }
@@ -150,6 +153,10 @@ final class DirectorSession {
                 }
                 QuicStreamChannel stream = (QuicStreamChannel) created.getNow();
                 control = stream;
+                if (!running) {
+                    connection.close();
+                    return;
+                }
                 stream.writeAndFlush(registration.get());
             });
         });
@@ -159,6 +166,7 @@ final class DirectorSession {
         boolean wasRegistered = registeredAt != null;
         registeredAt = null;
         control = null;
+        connection = null;
         if (running) {
             if (wasRegistered) {
                 LogLine.warn(log).field("worker", label).field("director.addr", describe())
