@@ -25,6 +25,25 @@ public final class SwapClientLifecycle implements SmartLifecycle {
         running = true;
     }
 
+    /**
+     * Closes the client off the thread that stops the context (closing waits for the client's loop, up to seconds), so
+     * the other beans of this phase stop meanwhile; Spring waits for {@code callback} (its shutdown-phase timeout).
+     */
+    @Override
+    public void stop(Runnable callback) {
+        running = false;
+        Thread closer = new Thread(() -> {
+            try {
+                client.close();
+            } finally {
+                callback.run();
+            }
+        }, "swap-client-close");
+        closer.setDaemon(true);
+        closer.start();
+    }
+
+    /** Closes the client now, on the caller's thread (Spring calls {@link #stop(Runnable)}). */
     @Override
     public void stop() {
         running = false;

@@ -3,14 +3,18 @@ package io.connectionswap.swapclient.spring;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.connectionswap.protocol.config.TlsConfigurationFailureAnalyzer;
+import io.connectionswap.protocol.message.SamplingParameters;
 import io.connectionswap.protocol.tls.DevelopmentPki;
 import io.connectionswap.protocol.tls.TlsContexts;
+import io.connectionswap.swapclient.GenerationEvent;
 import io.connectionswap.swapclient.SwapClient;
 import io.connectionswap.swapclient.SwapClientListener;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Flow;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -50,6 +54,37 @@ class SwapClientAutoConfigurationTest {
                     assertThat(context.getBean(SwapClientLifecycle.class).isRunning()).as("started with the context").isTrue();
                     assertThat(context.getBean(SwapClient.class).connectionState().connected()).isFalse();
                 });
+    }
+
+    @Test
+    void closingTheContextClosesTheClient() {
+        runner.withPropertyValues("connection-swap.client.director-target=127.0.0.1:1").run(context -> {
+            SwapClient client = context.getBean(SwapClient.class);
+            SwapClientLifecycle lifecycle = context.getBean(SwapClientLifecycle.class);
+            context.close(); // Spring stops the lifecycle through stop(Runnable) and waits for its callback
+
+            assertThat(lifecycle.isRunning()).isFalse();
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            client.completion("m", "p", SamplingParameters.maxTokens(1)).subscribe(new Flow.Subscriber<>() {
+                @Override
+                public void onSubscribe(Flow.Subscription subscription) {
+                }
+
+                @Override
+                public void onNext(GenerationEvent item) {
+                }
+
+                @Override
+                public void onError(Throwable throwable) {
+                    failure.set(throwable);
+                }
+
+                @Override
+                public void onComplete() {
+                }
+            });
+            assertThat(failure.get()).as("the client was closed").hasMessageContaining("the client is closed");
+        });
     }
 
     @Test
