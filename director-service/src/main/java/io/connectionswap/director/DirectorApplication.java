@@ -1,9 +1,9 @@
 package io.connectionswap.director;
 
 import io.connectionswap.protocol.config.CommonPoolThreads;
-import io.connectionswap.protocol.config.RoleDefaults;
-import io.connectionswap.protocol.log.AsyncConsole;
-import io.connectionswap.protocol.tls.CertificatesLocation;
+import io.connectionswap.service.config.RoleDefaults;
+import io.connectionswap.service.log.AsyncConsole;
+import io.connectionswap.service.tls.CertificatesLocation;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.context.event.ApplicationReadyEvent;
 import org.springframework.context.ApplicationListener;

@@ -57,7 +57,7 @@ class StartupFailuresIT {
         String report = failedStart(cluster.startClient("CONNECTION_SWAP_DIRECTOR_TARGET=127.0.0.1:61000,director"));
         assertThat(report)
                 .contains("Failed to bind properties under 'connection-swap.client'")
-                .contains("CONNECTION_SWAP_DIRECTOR_TARGET=director is not host:port");
+                .contains("(CONNECTION_SWAP_DIRECTOR_TARGET in client-service)=director is not host:port");
     }
 
     /** Waits for the process to exit 1 with Boot's failure report and no unexplained failure; returns the log. */

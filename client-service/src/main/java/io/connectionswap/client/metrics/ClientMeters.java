@@ -1,6 +1,6 @@
 package io.connectionswap.client.metrics;
 
-import io.connectionswap.protocol.metrics.LogMetrics;
+import io.connectionswap.service.metrics.LogMetrics;
 import io.connectionswap.protocol.metrics.NettyMetrics;
 import io.connectionswap.swapclient.SequenceErrorKind;
 import io.connectionswap.swapclient.SwapClient;

@@ -1,6 +1,6 @@
 package io.connectionswap.client.tracing;
 
-import io.connectionswap.protocol.tracing.RoleTracingConfiguration;
+import io.connectionswap.service.tracing.RoleTracingConfiguration;
 import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.propagation.Propagator;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;

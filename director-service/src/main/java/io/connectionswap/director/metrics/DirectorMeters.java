@@ -1,7 +1,7 @@
 package io.connectionswap.director.metrics;
 
 import io.connectionswap.protocol.frame.ErrorCode;
-import io.connectionswap.protocol.metrics.LogMetrics;
+import io.connectionswap.service.metrics.LogMetrics;
 import io.connectionswap.protocol.metrics.NettyMetrics;
 import io.connectionswap.protocol.quic.DatagramCounter;
 import io.micrometer.core.instrument.Counter;

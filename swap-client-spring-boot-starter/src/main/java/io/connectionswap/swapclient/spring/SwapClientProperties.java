@@ -43,6 +43,7 @@ public record SwapClientProperties(
 
     public SwapClientProperties {
         // a bad address fails at binding, naming the setting, not when the client is built
-        HostPort.parseList("connection-swap.client.director-target", directorTarget);
+        HostPort.parseList("connection-swap.client.director-target (CONNECTION_SWAP_DIRECTOR_TARGET in client-service)",
+                directorTarget);
     }
 }

@@ -2,7 +2,7 @@ package io.connectionswap.swapclient.spring;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.connectionswap.protocol.config.TlsConfigurationFailureAnalyzer;
+import io.connectionswap.service.config.TlsConfigurationFailureAnalyzer;
 import io.connectionswap.protocol.message.SamplingParameters;
 import io.connectionswap.protocol.tls.DevelopmentPki;
 import io.connectionswap.protocol.tls.TlsContexts;
@@ -126,7 +126,8 @@ class SwapClientAutoConfigurationTest {
     void aBadTargetFailsTheStartWithItsName() {
         runner.withPropertyValues("connection-swap.client.director-target=no-port")
                 .run(context -> assertThat(context).hasFailed().getFailure()
-                        .rootCause().hasMessageContaining("connection-swap.client.director-target=no-port"));
+                        .rootCause().hasMessageStartingWith("connection-swap.client.director-target (")
+                        .hasMessageContaining(")=no-port is not host:port"));
     }
 
     @Test

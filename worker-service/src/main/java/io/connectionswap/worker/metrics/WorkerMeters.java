@@ -1,6 +1,6 @@
 package io.connectionswap.worker.metrics;
 
-import io.connectionswap.protocol.metrics.LogMetrics;
+import io.connectionswap.service.metrics.LogMetrics;
 import io.connectionswap.protocol.metrics.NettyMetrics;
 import io.connectionswap.protocol.quic.QuicConnections;
 import io.connectionswap.worker.quic.ActiveStreams;

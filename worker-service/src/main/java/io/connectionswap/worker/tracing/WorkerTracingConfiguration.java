@@ -1,6 +1,6 @@
 package io.connectionswap.worker.tracing;
 
-import io.connectionswap.protocol.tracing.RoleTracingConfiguration;
+import io.connectionswap.service.tracing.RoleTracingConfiguration;
 import io.connectionswap.worker.config.WorkerProperties;
 import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.propagation.Propagator;

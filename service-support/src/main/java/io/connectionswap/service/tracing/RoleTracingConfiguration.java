@@ -1,5 +1,6 @@
-package io.connectionswap.protocol.tracing;
+package io.connectionswap.service.tracing;
 
+import io.connectionswap.protocol.tracing.ActuatorSpans;
 import io.micrometer.tracing.exporter.SpanExportingPredicate;
 import io.opentelemetry.sdk.trace.samplers.Sampler;
 import org.slf4j.Logger;

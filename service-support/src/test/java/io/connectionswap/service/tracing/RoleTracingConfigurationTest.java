@@ -1,8 +1,9 @@
-package io.connectionswap.protocol.tracing;
+package io.connectionswap.service.tracing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpServer;
+import io.connectionswap.protocol.tracing.ActuatorSpans;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.exporter.SpanExportingPredicate;

@@ -1,4 +1,4 @@
-package io.connectionswap.protocol.config;
+package io.connectionswap.service.config;
 
 import io.connectionswap.protocol.tls.TlsConfigurationException;
 import org.springframework.boot.diagnostics.AbstractFailureAnalyzer;

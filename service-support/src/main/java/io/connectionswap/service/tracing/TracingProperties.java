@@ -1,4 +1,4 @@
-package io.connectionswap.protocol.tracing;
+package io.connectionswap.service.tracing;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;

@@ -1,4 +1,4 @@
-package io.connectionswap.protocol.config;
+package io.connectionswap.service.config;
 
 import io.connectionswap.protocol.quic.HostPort;
 import io.connectionswap.protocol.quic.QuicEndpointException;

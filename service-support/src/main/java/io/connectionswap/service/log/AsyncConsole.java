@@ -1,4 +1,4 @@
-package io.connectionswap.protocol.log;
+package io.connectionswap.service.log;
 
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;

@@ -1,4 +1,4 @@
-package io.connectionswap.protocol.tracing;
+package io.connectionswap.service.tracing;
 
 import io.connectionswap.protocol.log.LogLine;
 import io.opentelemetry.sdk.trace.samplers.Sampler;

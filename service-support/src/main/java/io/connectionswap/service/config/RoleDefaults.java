@@ -1,4 +1,4 @@
-package io.connectionswap.protocol.config;
+package io.connectionswap.service.config;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

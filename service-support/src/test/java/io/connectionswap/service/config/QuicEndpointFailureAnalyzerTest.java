@@ -1,4 +1,4 @@
-package io.connectionswap.protocol.config;
+package io.connectionswap.service.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;

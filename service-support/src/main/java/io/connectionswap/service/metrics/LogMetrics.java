@@ -1,6 +1,6 @@
-package io.connectionswap.protocol.metrics;
+package io.connectionswap.service.metrics;
 
-import io.connectionswap.protocol.log.AsyncConsole;
+import io.connectionswap.service.log.AsyncConsole;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 

@@ -1,5 +1,7 @@
-package io.connectionswap.protocol.tls;
+package io.connectionswap.service.tls;
 
+import io.connectionswap.protocol.tls.CertificateDirectory;
+import io.connectionswap.protocol.tls.TlsIdentity;
 import org.springframework.context.ApplicationContextInitializer;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.core.env.ConfigurableEnvironment;

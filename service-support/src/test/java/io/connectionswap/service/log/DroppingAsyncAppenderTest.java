@@ -1,4 +1,4 @@
-package io.connectionswap.protocol.log;
+package io.connectionswap.service.log;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
