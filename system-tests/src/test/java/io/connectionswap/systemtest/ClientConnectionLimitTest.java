@@ -8,7 +8,6 @@ import io.connectionswap.systemtest.support.InJvmCluster;
 import io.connectionswap.systemtest.support.RawQuicClient;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
@@ -24,14 +23,8 @@ class ClientConnectionLimitTest {
 
     @AutoClose
     private final InJvmCluster cluster = new InJvmCluster("20ms");
+    @AutoClose
     private SwapClient client;
-
-    @AfterEach
-    void stop() {
-        if (client != null) {
-            client.close();
-        }
-    }
 
     @Test
     void aClientRefusedForTheLimitSaysWhyBacksOffAndConnectsOnceASlotFrees() throws Exception {
@@ -39,8 +32,7 @@ class ClientConnectionLimitTest {
         RawQuicClient first = cluster.rawClient(); // holds the one slot
         await().atMost(DEADLINE).until(() -> first.connection().isActive());
 
-        client = SwapClient.builder().directors("127.0.0.1:" + cluster.directorPort()).certificates(null)
-                .retryBackoff(Duration.ofMillis(100), Duration.ofSeconds(1)).build().start();
+        client = cluster.clientBuilder().retryBackoff(Duration.ofMillis(100), Duration.ofSeconds(1)).build().start();
 
         await().atMost(DEADLINE).until(() -> refused() >= 3);
         assertThat(client.connectionState().lastProblem())

@@ -18,7 +18,6 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Flow;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.springframework.context.ConfigurableApplicationContext;
@@ -38,14 +37,8 @@ class SlowSubscriberTest {
 
     @AutoClose
     private final InJvmCluster cluster = new InJvmCluster("1ms");
+    @AutoClose
     private SwapClient client;
-
-    @AfterEach
-    void stop() {
-        if (client != null) {
-            client.close();
-        }
-    }
 
     @Test
     void aSubscriberThatStopsRequestingIsCutOffWithTooSlowAndItsStreamIsReleasedOnEverySide() throws Exception {
@@ -54,7 +47,7 @@ class SlowSubscriberTest {
         ConfigurableApplicationContext worker = cluster.startWorker("worker-a", 0);
         await().atMost(DEADLINE).until(() -> cluster.registry().healthyCount() == 1);
         int linkStreams = cluster.registry().heldStreams(); // the heartbeat stream of each connection to the worker
-        client = SwapClient.builder().directors("127.0.0.1:" + cluster.directorPort()).certificates(null)
+        client = cluster.clientBuilder()
                 .quicSettings(new QuicSettings(Duration.ofSeconds(10), 64L * 1024 * 1024, 16 * 1024, 1000,
                         FrameLimits.DEFAULTS))
                 .build().start();

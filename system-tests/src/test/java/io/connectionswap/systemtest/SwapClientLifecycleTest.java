@@ -9,6 +9,7 @@ import io.connectionswap.swapclient.GenerationEvent;
 import io.connectionswap.swapclient.GenerationException;
 import io.connectionswap.swapclient.GenerationOptions;
 import io.connectionswap.swapclient.SwapClient;
+import io.connectionswap.systemtest.support.GenerationRecorder;
 import io.connectionswap.systemtest.support.InJvmCluster;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
@@ -16,7 +17,6 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Flow;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.springframework.context.ConfigurableApplicationContext;
@@ -35,22 +35,15 @@ class SwapClientLifecycleTest {
 
     @AutoClose
     private final InJvmCluster cluster = new InJvmCluster("20ms");
+    @AutoClose
     private SwapClient client;
-
-    @AfterEach
-    void stop() {
-        if (client != null) {
-            client.close();
-        }
-    }
 
     @Test
     void cancelledGenerationsStopCountingAndAClosedClientRefusesThroughOnError() {
         cluster.startDirector();
         ConfigurableApplicationContext worker = cluster.startWorker("worker-a", 0);
         await().atMost(DEADLINE).until(() -> cluster.registry().healthyCount() == 1);
-        client = SwapClient.builder().directors("127.0.0.1:" + cluster.directorPort()).certificates(null)
-                .build().start();
+        client = cluster.clientBuilder().build().start();
 
         List<Throwable> unexpected = new CopyOnWriteArrayList<>();
         for (int i = 0; i < GENERATIONS; i++) {
@@ -65,65 +58,25 @@ class SwapClientLifecycleTest {
         assertThat(unexpected).isEmpty();
 
         client.close();
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        AtomicReference<Flow.Subscription> subscription = new AtomicReference<>();
-        client.completion("stand-in", "after close", SamplingParameters.maxTokens(5)).subscribe(new Flow.Subscriber<>() {
-            @Override
-            public void onSubscribe(Flow.Subscription s) {
-                subscription.set(s);
-            }
-
-            @Override
-            public void onNext(GenerationEvent event) {
-                failure.set(new AssertionError("an event after close: " + event));
-            }
-
-            @Override
-            public void onError(Throwable throwable) {
-                failure.set(throwable);
-            }
-
-            @Override
-            public void onComplete() {
-                failure.set(new AssertionError("completed after close"));
-            }
-        });
-        assertThat(subscription.get()).as("onSubscribe first").isNotNull();
-        assertThat(failure.get()).isInstanceOf(GenerationException.class);
-        assertThat(((GenerationException) failure.get()).code()).isEqualTo(ErrorCode.CANCELLED);
-        assertThat(failure.get().getMessage()).contains("the client is closed");
+        GenerationRecorder afterClose = new GenerationRecorder();
+        client.completion("stand-in", "after close", SamplingParameters.maxTokens(5)).subscribe(afterClose);
+        assertThat(afterClose.subscribed()).as("onSubscribe first").isTrue();
+        assertThat(afterClose.events).isEmpty();
+        assertThat(afterClose.failure()).isInstanceOf(GenerationException.class);
+        assertThat(((GenerationException) afterClose.failure()).code()).isEqualTo(ErrorCode.CANCELLED);
+        assertThat(afterClose.failure().getMessage()).contains("the client is closed");
     }
 
     @Test
     void aCompletionsBoundedWaitForAWorkerEndsWithNoHealthyWorker() {
         cluster.startDirector(); // and no worker
-        client = SwapClient.builder().directors("127.0.0.1:" + cluster.directorPort()).certificates(null)
-                .build().start();
-        AtomicReference<Throwable> failure = new AtomicReference<>();
+        client = cluster.clientBuilder().build().start();
+        GenerationRecorder waiting = new GenerationRecorder();
         client.completion("stand-in", "nobody serves", SamplingParameters.maxTokens(5),
-                GenerationOptions.waitAtMost(Duration.ofSeconds(1))).subscribe(new Flow.Subscriber<>() {
-            @Override
-            public void onSubscribe(Flow.Subscription s) {
-                s.request(Long.MAX_VALUE);
-            }
-
-            @Override
-            public void onNext(GenerationEvent event) {
-            }
-
-            @Override
-            public void onError(Throwable throwable) {
-                failure.set(throwable);
-            }
-
-            @Override
-            public void onComplete() {
-                failure.set(new AssertionError("completed without a worker"));
-            }
-        });
-        await().atMost(DEADLINE).until(() -> failure.get() != null);
-        assertThat(failure.get()).isInstanceOf(GenerationException.class).hasMessageContaining("waited PT1S");
-        assertThat(((GenerationException) failure.get()).code()).isEqualTo(ErrorCode.NO_HEALTHY_WORKER);
+                GenerationOptions.waitAtMost(Duration.ofSeconds(1))).subscribe(waiting);
+        await().atMost(DEADLINE).until(waiting::ended);
+        assertThat(waiting.failure()).isInstanceOf(GenerationException.class).hasMessageContaining("waited PT1S");
+        assertThat(((GenerationException) waiting.failure()).code()).isEqualTo(ErrorCode.NO_HEALTHY_WORKER);
     }
 
     /** Asks for everything and cancels at the first token. */

@@ -10,6 +10,7 @@ import io.connectionswap.director.registry.WorkerEndpoint;
 import io.connectionswap.director.registry.WorkerRegistry;
 import io.connectionswap.protocol.tls.CertificateDirectory;
 import io.connectionswap.protocol.tls.TlsIdentity;
+import io.connectionswap.swapclient.SwapClient;
 import io.connectionswap.testsupport.tls.RepositoryPki;
 import io.connectionswap.worker.WorkerApplication;
 import java.time.Duration;
@@ -66,6 +67,11 @@ public final class InJvmCluster implements AutoCloseable {
     public void awaitEligibleWorkers(Duration deadline) {
         await("eligible workers").atMost(deadline).until(() -> !registry().workers().isEmpty()
                 && registry().workers().stream().allMatch(WorkerEndpoint::eligible));
+    }
+
+    /** A client library builder aimed at this cluster's director, with the repository's client certificate. */
+    public SwapClient.Builder clientBuilder() {
+        return SwapClient.builder().directors("127.0.0.1:" + directorPort()).certificates(null);
     }
 
     /** A new connection to the director with the client certificate, closed with this cluster. */
