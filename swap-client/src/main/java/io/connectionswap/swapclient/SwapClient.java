@@ -26,11 +26,11 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Flow;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Flow;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -174,6 +174,9 @@ public final class SwapClient implements AutoCloseable {
                     if (closed) {
                         run.closed();
                         return;
+                    }
+                    if (run.isFinished()) {
+                        return; // cancelled in onSubscribe: nothing to run or track
                     }
                     running.add(run);
                     run.start();

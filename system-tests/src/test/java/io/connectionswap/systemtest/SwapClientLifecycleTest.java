@@ -46,11 +46,14 @@ class SwapClientLifecycleTest {
         client = cluster.clientBuilder().build().start();
 
         List<Throwable> unexpected = new CopyOnWriteArrayList<>();
+        // first: its start runs on the client's loop before the others', so the wait below covers it too
+        client.completion("stand-in", "cancelled at once", SamplingParameters.maxTokens(1000))
+                .subscribe(new CancelInOnSubscribe());
         for (int i = 0; i < GENERATIONS; i++) {
             client.completion("stand-in", "cancelled " + i, SamplingParameters.maxTokens(1000))
                     .subscribe(new CancelAfterFirstToken(unexpected));
         }
-        await("every generation cancelled after its first token").atMost(DEADLINE)
+        await("every generation cancelled (one in onSubscribe, the others after their first token)").atMost(DEADLINE)
                 .until(() -> client.activeGenerations() == 0);
         MeterRegistry workerMeters = worker.getBean(MeterRegistry.class);
         await("and stopped on the worker").atMost(DEADLINE)
@@ -77,6 +80,26 @@ class SwapClientLifecycleTest {
         await().atMost(DEADLINE).until(waiting::ended);
         assertThat(waiting.failure()).isInstanceOf(GenerationException.class).hasMessageContaining("waited PT1S");
         assertThat(((GenerationException) waiting.failure()).code()).isEqualTo(ErrorCode.NO_HEALTHY_WORKER);
+    }
+
+    /** Cancels before asking for anything, in {@code onSubscribe}. */
+    private static final class CancelInOnSubscribe implements Flow.Subscriber<GenerationEvent> {
+        @Override
+        public void onSubscribe(Flow.Subscription subscription) {
+            subscription.cancel();
+        }
+
+        @Override
+        public void onNext(GenerationEvent event) {
+        }
+
+        @Override
+        public void onError(Throwable throwable) {
+        }
+
+        @Override
+        public void onComplete() {
+        }
     }
 
     /** Asks for everything and cancels at the first token. */

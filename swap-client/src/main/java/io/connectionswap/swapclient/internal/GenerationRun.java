@@ -102,6 +102,11 @@ public final class GenerationRun implements Flow.Subscription {
         this.onFinished = action;
     }
 
+    /** Whether the generation has ended for good (loop only): completed, failed or cancelled. */
+    public boolean isFinished() {
+        return finished;
+    }
+
     /** Opens the first leg; call on the loop after {@code onSubscribe}. */
     public void start() {
         startedNanos = loop.nanoTime();
