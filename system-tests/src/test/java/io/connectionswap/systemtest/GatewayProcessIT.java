@@ -29,6 +29,7 @@ import io.connectionswap.systemtest.support.ServiceProcess;
 import java.io.BufferedReader;
 import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -335,6 +336,33 @@ class GatewayProcessIT {
                 .as("client connections the director accepted").isEqualTo(1);
         assertThat(gateway.metrics().sum("connection_swap_client_sequence_errors_total")).isZero();
         assertThat(gateway.metrics().sum("connection_swap_client_reconnects_total")).isZero();
+    }
+
+    /**
+     * An HTTP/1.0 client (or a proxy speaking 1.0 to the gateway, as nginx does by default) gets the stream without
+     * chunked transfer coding, which it cannot read: the SSE lines as they are, ended by the connection's close.
+     */
+    @Test
+    @Order(4)
+    void anHttp10ClientGetsTheStreamUnchunkedUntilTheConnectionCloses() throws Exception {
+        workers();
+        String body = "{\"model\":\"stand-in\",\"prompt\":\"old client\",\"max_tokens\":4,\"stream\":true}";
+        String answer;
+        try (Socket socket = new Socket("127.0.0.1", gateway.httpPort())) {
+            socket.setSoTimeout(30_000);
+            socket.getOutputStream().write(("POST /v1/completions HTTP/1.0\r\nHost: 127.0.0.1\r\n"
+                    + "Content-Type: application/json\r\nContent-Length: " + body.length() + "\r\n\r\n" + body)
+                    .getBytes(StandardCharsets.US_ASCII));
+            answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8); // to the close
+        }
+        int headersEnd = answer.indexOf("\r\n\r\n");
+        assertThat(headersEnd).as(answer).isPositive();
+        String headers = answer.substring(0, headersEnd).toLowerCase(java.util.Locale.ROOT);
+        assertThat(headers).startsWith("http/1.1 200").contains("content-type: text/event-stream")
+                .doesNotContain("transfer-encoding");
+        String events = answer.substring(headersEnd + 4);
+        assertThat(events).startsWith("data: {").endsWith("data: [DONE]\n\n");
+        assertThat(GatewayHttp.text(GatewayHttp.chunks(events))).isEqualTo(MODEL.text("old client", 1, 4));
     }
 
     @Test

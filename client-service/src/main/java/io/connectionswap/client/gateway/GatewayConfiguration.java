@@ -50,6 +50,11 @@ public class GatewayConfiguration {
     }
 
     @Bean
+    WebFilter gatewayHttp10Answers() {
+        return new Http10Answers();
+    }
+
+    @Bean
     WebFilter gatewayCors(GatewayProperties properties) {
         return properties.corsOrigins().isEmpty() ? (exchange, chain) -> chain.filter(exchange)
                 : new GatewayCors(properties.corsOrigins());
