@@ -196,6 +196,28 @@ public final class SwapClient implements AutoCloseable {
         return link.status("swap-client", Duration.ofSeconds(5));
     }
 
+    /**
+     * Completes once the client is connected to a director (at once when it is): for an application that asks
+     * {@link #status()} right after {@link #start()}, or waits for the connection before it reports ready. It fails
+     * only when the client is closed already; bound the wait with {@link CompletableFuture#orTimeout} (a director
+     * that never answers, a client closed meanwhile). Generations need not wait for it: they wait themselves.
+     */
+    public CompletableFuture<Void> connected() {
+        CompletableFuture<Void> connected = new CompletableFuture<>();
+        try {
+            loop.execute(() -> {
+                if (link.isConnected()) {
+                    connected.complete(null);
+                } else {
+                    link.awaitConnection(() -> connected.complete(null));
+                }
+            });
+        } catch (RejectedExecutionException e) { // closed: its event loop is gone; it will never connect
+            connected.completeExceptionally(new IllegalStateException("client is closed"));
+        }
+        return connected;
+    }
+
     /** The connection as it is now (for health checks). */
     public ConnectionState connectionState() {
         return link.state();

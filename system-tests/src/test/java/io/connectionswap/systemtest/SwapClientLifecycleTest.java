@@ -16,17 +16,19 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Flow;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.springframework.context.ConfigurableApplicationContext;
 
 /**
- * What an application embedding the client library sees around a generation's life: a generation its subscriber
- * cancels stops counting as running at once (a gateway whose HTTP callers leave mid-stream must not pile them up),
- * and one subscribed to a closed client ends with {@code CANCELLED} through {@code onError}, as Reactive Streams
- * asks, instead of an exception thrown at the caller; a completion's bounded wait for a worker ends with
- * {@code NO_HEALTHY_WORKER}. In-JVM.
+ * What an application embedding the client library sees around a generation's life: it can wait for the connection
+ * ({@code connected()}) before asking the director anything; a generation its subscriber cancels stops counting as
+ * running at once (a gateway whose HTTP callers leave mid-stream must not pile them up), and one subscribed to a
+ * closed client ends with {@code CANCELLED} through {@code onError}, as Reactive Streams asks, instead of an
+ * exception thrown at the caller; a completion's bounded wait for a worker ends with {@code NO_HEALTHY_WORKER}.
+ * In-JVM.
  */
 class SwapClientLifecycleTest {
 
@@ -39,11 +41,13 @@ class SwapClientLifecycleTest {
     private SwapClient client;
 
     @Test
-    void cancelledGenerationsStopCountingAndAClosedClientRefusesThroughOnError() {
+    void cancelledGenerationsStopCountingAndAClosedClientRefusesThroughOnError() throws Exception {
         cluster.startDirector();
         ConfigurableApplicationContext worker = cluster.startWorker("worker-a", 0);
         await().atMost(DEADLINE).until(() -> cluster.registry().healthyCount() == 1);
         client = cluster.clientBuilder().build().start();
+        client.connected().get(30, TimeUnit.SECONDS); // then the director answers at once
+        assertThat(client.status().get(5, TimeUnit.SECONDS).workers()).hasSize(1);
 
         List<Throwable> unexpected = new CopyOnWriteArrayList<>();
         // first: its start runs on the client's loop before the others', so the wait below covers it too
@@ -61,6 +65,7 @@ class SwapClientLifecycleTest {
         assertThat(unexpected).isEmpty();
 
         client.close();
+        assertThat(client.connected()).as("a closed client never connects").isCompletedExceptionally();
         GenerationRecorder afterClose = new GenerationRecorder();
         client.completion("stand-in", "after close", SamplingParameters.maxTokens(5)).subscribe(afterClose);
         assertThat(afterClose.subscribed()).as("onSubscribe first").isTrue();
