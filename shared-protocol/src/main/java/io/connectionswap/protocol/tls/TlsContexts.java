@@ -2,6 +2,7 @@ package io.connectionswap.protocol.tls;
 
 import io.connectionswap.protocol.log.LogLine;
 import io.netty.handler.codec.quic.QuicSslContext;
+import java.security.GeneralSecurityException;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -44,6 +45,7 @@ public final class TlsContexts {
                 .field("tls.cert.expires", expires(certificate)).field("tls.ca", caSubjects(material))
                 .field("client.auth", clients == null ? "n/a" : clients.describe()).log("tls ready");
         warnIfDevelopment(material);
+        warnIfNotIssuedByATrustedCa(material);
     }
 
     /** A role that serves QUIC (and dials too): a server context checking clients as {@code clients} says. */
@@ -97,6 +99,7 @@ public final class TlsContexts {
         if (!wasDevelopment) {
             warnIfDevelopment(material);
         }
+        warnIfNotIssuedByATrustedCa(material);
         return true;
     }
 
@@ -150,6 +153,42 @@ public final class TlsContexts {
                             + "as any role; use a CA of your own in production (CONNECTION_SWAP_CERTS_DIR or the "
                             + "role's SSL bundle)");
         }
+    }
+
+    /**
+     * Warns when this role's certificate is signed by none of the CAs it trusts. Every role trusts one store for its
+     * peers and is trusted through it, so such a certificate is refused by a peer that requires one, and a client's
+     * TLS stack does not even send it (a director with optional client authentication then takes the connection as
+     * anonymous): a copy of another installation's certificates, or a CA file replaced alone.
+     */
+    private void warnIfNotIssuedByATrustedCa(TlsMaterial material) {
+        List<X509Certificate> chain = material.certificateChain();
+        if (chain.isEmpty() || issuedByATrustedCa(chain.get(chain.size() - 1), material.trustedCas())) {
+            return;
+        }
+        X509Certificate certificate = chain.get(0);
+        LogLine.warn(log).field("tls.role", role).quoted("tls.cert.subject", subject(certificate))
+                .quoted("tls.cert.issuer", certificate.getIssuerX500Principal().getName())
+                .field("tls.ca", caSubjects(material))
+                .log("this role's certificate is not signed by a CA it trusts: peers trusting the same CAs will not "
+                        + "accept it (a client does not even send it); use the certificates of one PKI");
+    }
+
+    private static boolean issuedByATrustedCa(X509Certificate top, List<X509Certificate> cas) {
+        for (X509Certificate ca : cas) {
+            if (ca.equals(top)) {
+                return true;
+            }
+            if (ca.getSubjectX500Principal().equals(top.getIssuerX500Principal())) {
+                try {
+                    top.verify(ca.getPublicKey());
+                    return true;
+                } catch (GeneralSecurityException e) {
+                    // same name, another key: not this CA
+                }
+            }
+        }
+        return false;
     }
 
     private static String subject(X509Certificate certificate) {

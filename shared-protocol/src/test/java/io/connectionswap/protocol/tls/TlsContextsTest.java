@@ -3,6 +3,9 @@ package io.connectionswap.protocol.tls;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import io.connectionswap.testsupport.log.CapturedLogs;
 import io.netty.handler.codec.quic.QuicSslContext;
 import java.nio.file.Path;
 import java.util.function.Supplier;
@@ -58,6 +61,26 @@ class TlsContextsTest {
         assertThat(ownCa.developmentCa()).isFalse();
         assertThat(ownCa.details()).containsEntry("developmentCa", false).doesNotContainKey("clientAuth");
         assertThatThrownBy(ownCa::serverContext).hasMessageContaining("no server context");
+    }
+
+    @Test
+    void aCertificateOfAnotherPkiThanTheTrustedCaIsWarnedAbout(@TempDir Path ours, @TempDir Path theirs) {
+        DevelopmentPki.create(ours);
+        DevelopmentPki.create(theirs, new X500Principal("CN=another installation's CA, O=connection-swap"));
+        TlsMaterial own = TlsIdentity.of(ours, "client").material();
+        TlsMaterial mixed = new TlsMaterial("mixed", own.keyManagers(), own.certificateChain(),
+                TlsIdentity.of(theirs, "client").material().trustedCas());
+        try (CapturedLogs logs = CapturedLogs.of(TlsContexts.class.getName())) {
+            TlsContexts.client("client", own);
+            assertThat(logs.events()).extracting(ILoggingEvent::getFormattedMessage)
+                    .noneMatch(line -> line.contains("not signed by a CA it trusts"));
+
+            TlsContexts.client("client", mixed);
+            assertThat(logs.events()).filteredOn(event -> event.getLevel() == Level.WARN)
+                    .extracting(ILoggingEvent::getFormattedMessage)
+                    .anyMatch(line -> line.contains("not signed by a CA it trusts")
+                            && line.contains("another installation"));
+        }
     }
 
     @Test
