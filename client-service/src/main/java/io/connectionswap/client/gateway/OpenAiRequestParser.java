@@ -1,9 +1,12 @@
 package io.connectionswap.client.gateway;
 
+import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.protocol.message.ChatMessage;
 import io.connectionswap.protocol.message.SamplingParameters;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.TokenStreamLocation;
 import tools.jackson.databind.JsonNode;
@@ -82,11 +85,32 @@ final class OpenAiRequestParser {
         SamplingParameters sampling;
         try {
             sampling = new SamplingParameters(maxTokens, temperature, topP, stop, seed, user, frequencyPenalty,
-                    presencePenalty);
+                    presencePenalty, logitBias(root));
         } catch (IllegalArgumentException e) {
             throw GatewayError.badRequest("invalid_value", null, e.getMessage());
         }
         return new OpenAiRequest(chat, model, prompt, messages, sampling, stream, includeUsage);
+    }
+
+    /** {@code logit_bias}: token ids to biases, passed to the model; its values are checked by SamplingParameters. */
+    private static Map<String, Double> logitBias(JsonNode root) {
+        if (!present(root, "logit_bias")) {
+            return null;
+        }
+        JsonNode node = root.get("logit_bias");
+        if (!node.isObject()) {
+            throw GatewayError.badRequest("invalid_type", "logit_bias", "'logit_bias' must be an object of token ids "
+                    + "to numbers.");
+        }
+        Map<String, Double> biases = new LinkedHashMap<>();
+        for (Map.Entry<String, JsonNode> entry : node.properties()) {
+            if (!entry.getValue().isNumber()) {
+                throw GatewayError.badRequest("invalid_type", "logit_bias", "'logit_bias' values must be numbers "
+                        + "(token " + LogLine.printable(entry.getKey(), 40) + ").");
+            }
+            biases.put(entry.getKey(), entry.getValue().asDouble());
+        }
+        return biases;
     }
 
     /**

@@ -10,8 +10,8 @@ import tools.jackson.databind.JsonNode;
  * plain text answer as if its request had been honoured. Each field counts only when set to ask for something: a
  * client sending its default ({@code "tools": []}, {@code "logprobs": false}, {@code "response_format":
  * {"type":"text"}}, {@code "best_of": 1}, {@code "modalities": ["text"]}) is served, and so are {@code tools} with
- * {@code "tool_choice": "none"} (no call may come; the tools' definitions are not passed on). A sampling field the gateway does
- * not pass on ({@code logit_bias}) changes no answer's form and is ignored, as every other unknown field.
+ * {@code "tool_choice": "none"} (no call may come; the tools' definitions are not passed on). Other unknown fields are
+ * ignored.
  */
 final class UnsupportedParameters {
 

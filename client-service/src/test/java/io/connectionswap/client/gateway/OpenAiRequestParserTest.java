@@ -2,6 +2,7 @@ package io.connectionswap.client.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.entry;
 
 import io.connectionswap.protocol.message.ChatMessage;
 import io.connectionswap.protocol.message.GenerationRequest;
@@ -35,7 +36,7 @@ class OpenAiRequestParserTest {
         OpenAiRequest request = parse("{\"model\":\"stand-in\",\"prompt\":[\"hi\"],\"max_tokens\":7,\"temperature\":0.5,"
                 + "\"top_p\":0.9,\"stop\":\"\\n\",\"seed\":42,\"user\":\"u-1\",\"stream\":true,"
                 + "\"stream_options\":{\"include_usage\":true},\"logprobs\":null,\"n\":1,\"frequency_penalty\":0.5,"
-                + "\"presence_penalty\":-2}", false);
+                + "\"presence_penalty\":-2,\"logit_bias\":{\"50256\":-100,\"7\":2.5}}", false);
 
         GenerationRequest generation = request.toGeneration("g-1");
         assertThat(generation.model()).isEqualTo("stand-in");
@@ -48,6 +49,7 @@ class OpenAiRequestParserTest {
         assertThat(generation.sampling().user()).isEqualTo("u-1");
         assertThat(generation.sampling().frequencyPenalty()).isEqualTo(0.5);
         assertThat(generation.sampling().presencePenalty()).isEqualTo(-2.0);
+        assertThat(generation.sampling().logitBias()).containsExactly(entry("50256", -100.0), entry("7", 2.5));
         assertThat(request.stream()).isTrue();
         assertThat(request.includeUsage()).isTrue();
     }
@@ -95,6 +97,13 @@ class OpenAiRequestParserTest {
                 + "{\"include_usage\":\"yes\"}}", false), "invalid_type", "stream_options.include_usage");
         rejected(() -> parse("{\"model\":\"m\",\"prompt\":\"p\",\"max_completion_tokens\":0}", false), "invalid_value",
                 "max_completion_tokens");
+        rejected(() -> parse("{\"model\":\"m\",\"prompt\":\"p\",\"logit_bias\":[1]}", false), "invalid_type", "logit_bias");
+        rejected(() -> parse("{\"model\":\"m\",\"prompt\":\"p\",\"logit_bias\":{\"1\":\"x\"}}", false), "invalid_type",
+                "logit_bias");
+        rejected(() -> parse("{\"model\":\"m\",\"prompt\":\"p\",\"logit_bias\":{\"1\":101}}", false), "invalid_value",
+                null);
+        rejected(() -> parse("{\"model\":\"m\",\"prompt\":\"p\",\"logit_bias\":{\"the\":1}}", false), "invalid_value",
+                null);
     }
 
     @Test

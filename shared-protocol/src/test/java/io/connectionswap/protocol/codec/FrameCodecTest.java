@@ -104,7 +104,8 @@ class FrameCodecTest {
 
     private static final GenerationRequest CHAT = new GenerationRequest("g-2", "stand-in", null,
             List.of(new ChatMessage("system", "Be brief."), new ChatMessage("user", "Say hi 👋")),
-            new SamplingParameters(64, 0.7, 0.9, List.of("\n\n", "END"), 42L, "user-7", 0.5, -1.25), 0, null, null, 0,
+            new SamplingParameters(64, 0.7, 0.9, List.of("\n\n", "END"), 42L, "user-7", 0.5, -1.25,
+                    java.util.Map.of("50256", -100.0)), 0, null, null, 0,
             "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", false);
 
     @Test

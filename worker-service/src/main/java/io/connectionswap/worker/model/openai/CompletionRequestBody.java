@@ -39,6 +39,7 @@ final class CompletionRequestBody {
         putIfSet(body, "seed", sampling.seed());
         putIfSet(body, "frequency_penalty", sampling.frequencyPenalty());
         putIfSet(body, "presence_penalty", sampling.presencePenalty());
+        putIfSet(body, "logit_bias", sampling.logitBias());
         putIfSet(body, "user", sampling.user());
         return json.writeValueAsBytes(body);
     }

@@ -272,7 +272,7 @@ class OpenAiBackendTest {
                     "sk-test", settings.connectTimeout(), settings.firstTokenTimeout(), settings.tokenTimeout(),
                     settings.healthInterval(), true, 2, settings.chatFormat()));
             SamplingParameters sampling = new SamplingParameters(10, 0.5, 0.9, List.of("\n\n", "END"), 42L, "user-1",
-                    0.25, -0.5);
+                    0.25, -0.5, java.util.Map.of("50256", -100.0));
 
             RecordingSubscriber events = run(new GenerationContext("gen-w", null, "Prompt:", null, sampling, 9,
                     " nine tokens", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"));
@@ -291,6 +291,7 @@ class OpenAiBackendTest {
             assertThat(body.path("seed").asLong()).isEqualTo(42L);
             assertThat(body.path("user").asString()).isEqualTo("user-1");
             assertThat(body.path("frequency_penalty").asDouble()).isEqualTo(0.25);
+            assertThat(body.path("logit_bias").path("50256").asDouble()).isEqualTo(-100.0);
             assertThat(body.path("presence_penalty").asDouble()).isEqualTo(-0.5);
             assertThat(request.authorization()).isEqualTo("Bearer sk-test");
             assertThat(request.traceparent()).isEqualTo("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
