@@ -11,13 +11,10 @@ import io.connectionswap.protocol.quic.QuicSettings;
 import io.connectionswap.swapclient.GenerationEvent;
 import io.connectionswap.swapclient.GenerationException;
 import io.connectionswap.swapclient.SwapClient;
+import io.connectionswap.systemtest.support.GenerationRecorder;
 import io.connectionswap.systemtest.support.InJvmCluster;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
-import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Flow;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.springframework.context.ConfigurableApplicationContext;
@@ -53,32 +50,8 @@ class SlowSubscriberTest {
                 .build().start();
         await().atMost(DEADLINE).until(() -> client.connectionState().connected());
 
-        List<GenerationEvent> events = new CopyOnWriteArrayList<>();
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        AtomicReference<Flow.Subscription> subscription = new AtomicReference<>();
-        client.completion("stand-in", "slow subscriber", SamplingParameters.maxTokens(60_000))
-                .subscribe(new Flow.Subscriber<>() {
-                    @Override
-                    public void onSubscribe(Flow.Subscription s) {
-                        subscription.set(s);
-                        s.request(10); // then nothing for a while
-                    }
-
-                    @Override
-                    public void onNext(GenerationEvent event) {
-                        events.add(event);
-                    }
-
-                    @Override
-                    public void onError(Throwable throwable) {
-                        failure.set(throwable);
-                    }
-
-                    @Override
-                    public void onComplete() {
-                        failure.set(new AssertionError("completed"));
-                    }
-                });
+        GenerationRecorder recorder = new GenerationRecorder(10); // then nothing for a while
+        client.completion("stand-in", "slow subscriber", SamplingParameters.maxTokens(60_000)).subscribe(recorder);
 
         await("the director cuts the slow client off").atMost(DEADLINE).pollInterval(Duration.ofMillis(100))
                 .until(() -> counter(director, "connection.swap.limit.hits", "limit", "slow_client") == 1);
@@ -90,16 +63,16 @@ class SlowSubscriberTest {
                         && workerMeters.get("connection.swap.worker.streams.active").gauge().value() == 0
                         && cluster.registry().heldStreams() == linkStreams);
         System.out.printf("client stream released %d ms after the cut-off%n", (System.nanoTime() - cutOff) / 1_000_000);
-        assertThat(failure.get()).as("nothing delivered beyond the 10 events asked for").isNull();
-        assertThat(events).hasSize(10);
+        assertThat(recorder.ended()).as("nothing delivered beyond the 10 events asked for").isFalse();
+        assertThat(recorder.events).hasSize(10);
 
-        subscription.get().request(Long.MAX_VALUE); // the subscriber is back: what was held, then the error
-        await().atMost(DEADLINE).until(() -> failure.get() != null);
-        assertThat(failure.get()).isInstanceOf(GenerationException.class);
-        assertThat(((GenerationException) failure.get()).code()).isEqualTo(ErrorCode.TOO_SLOW);
+        recorder.request(Long.MAX_VALUE); // the subscriber is back: what was held, then the error
+        await().atMost(DEADLINE).until(recorder::ended);
+        assertThat(recorder.failure()).isInstanceOf(GenerationException.class);
+        assertThat(((GenerationException) recorder.failure()).code()).isEqualTo(ErrorCode.TOO_SLOW);
         StringBuilder text = new StringBuilder();
         int last = 0;
-        for (GenerationEvent event : events) {
+        for (GenerationEvent event : recorder.events) {
             if (event instanceof GenerationEvent.Token token) {
                 assertThat(token.sequence()).isEqualTo(last + 1);
                 last = token.sequence();

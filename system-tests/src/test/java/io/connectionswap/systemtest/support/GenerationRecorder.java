@@ -7,20 +7,37 @@ import java.util.concurrent.Flow;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * A subscriber of a client library generation that asks for everything and keeps what it gets: the events, and how it
- * ended ({@code onError}'s throwable, or {@code onComplete}). Any thread may read it.
+ * A subscriber of a client library generation that keeps what it gets: the events, and how it ended ({@code onError}'s
+ * throwable, or {@code onComplete}). It asks for everything, or for a first few events and more only when the test
+ * says ({@link #request}). Any thread may read it.
  */
 public final class GenerationRecorder implements Flow.Subscriber<GenerationEvent> {
 
     public final List<GenerationEvent> events = new CopyOnWriteArrayList<>();
+    private final long initialDemand;
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
+    private volatile Flow.Subscription subscription;
     private volatile boolean completed;
-    private volatile boolean subscribed;
+
+    /** Asks for every event. */
+    public GenerationRecorder() {
+        this(Long.MAX_VALUE);
+    }
+
+    /** Asks for {@code initialDemand} events, then for more only through {@link #request}. */
+    public GenerationRecorder(long initialDemand) {
+        this.initialDemand = initialDemand;
+    }
 
     @Override
     public void onSubscribe(Flow.Subscription subscription) {
-        subscribed = true;
-        subscription.request(Long.MAX_VALUE);
+        this.subscription = subscription;
+        subscription.request(initialDemand);
+    }
+
+    /** Asks for {@code n} more events. */
+    public void request(long n) {
+        subscription.request(n);
     }
 
     @Override
@@ -48,7 +65,7 @@ public final class GenerationRecorder implements Flow.Subscriber<GenerationEvent
     }
 
     public boolean subscribed() {
-        return subscribed;
+        return subscription != null;
     }
 
     public boolean ended() {
