@@ -117,7 +117,7 @@ final class OpenAiRequestParser {
      * What is wrong with the JSON and where, without the parser's internals (its "start marker at [Source:
      * REDACTED ...]" notes).
      */
-    static String jsonProblem(JacksonException e) {
+    private static String jsonProblem(JacksonException e) {
         String problem = e.getOriginalMessage();
         int internals = problem.indexOf(" (start marker at");
         if (internals >= 0) {
@@ -131,7 +131,8 @@ final class OpenAiRequestParser {
     }
 
     private int maxTokens(JsonNode root) {
-        // max_completion_tokens is the chat API's newer name; accepted on completions too (vLLM's clients send it)
+        // max_completion_tokens is the chat API's newer name; accepted on completions too, for a client that uses
+        // one name for both endpoints
         String field = present(root, "max_completion_tokens") ? "max_completion_tokens" : "max_tokens";
         if (!present(root, field)) {
             return defaultMaxTokens;
