@@ -6,10 +6,11 @@ import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.RecordComponent;
 import java.lang.reflect.Type;
 import java.util.List;
+import java.util.Map;
 
 /**
- * Writes JSON shaped like a message record, steered by the fuzzer: every component of the record (and of the records
- * and lists inside it) gets a value of its type most of the time, and sometimes none, null, a value of another type or
+ * Writes JSON shaped like a message record, steered by the fuzzer: every component of the record (and of the records,
+ * lists and maps inside it) gets a value of its type most of the time, and sometimes none, null, a value of another type or
  * an unknown field next to it. Raw bytes rarely make it past the JSON parser; these inputs reach the records'
  * validation and the codec's error mapping. Strings are written with {@code \\uXXXX} escapes beyond ASCII, so lone
  * surrogates and control characters reach the decoder too.
@@ -84,6 +85,24 @@ final class JsonShapes {
                 }
             }
             out.append(']');
+            return;
+        }
+        if (type instanceof ParameterizedType parameterized && parameterized.getRawType() == Map.class) {
+            Type value = parameterized.getActualTypeArguments()[1];
+            int size = depth > MAX_DEPTH ? 0 : data.consumeInt(0, 5);
+            out.append('{');
+            for (int i = 0; i < size; i++) {
+                comma(i == 0);
+                // keys as a token id would be written (numbers, negative ones among them), or any text
+                string(data.consumeBoolean() ? String.valueOf(data.pickValue(NUMBERS)) : data.consumeString(8));
+                out.append(':');
+                if (data.consumeInt(0, 15) == 0) {
+                    out.append("null");
+                } else {
+                    typed(value, depth + 1);
+                }
+            }
+            out.append('}');
             return;
         }
         Class<?> raw = (Class<?>) type;
