@@ -46,7 +46,7 @@ final class GatewayRoutes {
                 .GET("/", request -> ServerResponse.ok().contentType(MediaType.TEXT_HTML).bodyValue(page))
                 .route(path("/v1/completions").or(path("/v1/chat/completions")), onlyMethod("POST"))
                 .route(path("/v1/models").or(path("/v1/models/**")).or(path("/api/status")), onlyMethod("GET, HEAD"))
-                .route(path("/v1/**").or(path("/api/**")).or(path("/v1")).or(path("/api")), request -> Mono.error(
+                .route(path("/v1/**").or(path("/api/**")), request -> Mono.error(
                         GatewayError.unknownUrl(request.method().name(), request.path())))
                 .build();
     }

@@ -69,19 +69,10 @@ final class OpenAiRequestParser {
                         + SamplingParameters.MAX_USER_CHARS + " characters.");
             }
         }
-        boolean stream = false;
-        if (present(root, "stream")) {
-            if (!root.get("stream").isBoolean()) {
-                throw GatewayError.badRequest("invalid_type", "stream", "'stream' must be a boolean.");
-            }
-            stream = root.get("stream").asBoolean();
-        }
-        JsonNode includeUsageNode = root.path("stream_options").path("include_usage");
-        if (!includeUsageNode.isMissingNode() && !includeUsageNode.isNull() && !includeUsageNode.isBoolean()) {
-            throw GatewayError.badRequest("invalid_type", "stream_options.include_usage",
-                    "'stream_options.include_usage' must be a boolean.");
-        }
-        boolean includeUsage = stream && includeUsageNode.asBoolean(false);
+        boolean stream = flag(root.path("stream"), "stream");
+        // checked whether or not it streams, as before; it counts only for a stream
+        boolean includeUsage = flag(root.path("stream_options").path("include_usage"), "stream_options.include_usage")
+                && stream;
         SamplingParameters sampling;
         try {
             sampling = new SamplingParameters(maxTokens, temperature, topP, stop, seed, user, frequencyPenalty,
@@ -274,6 +265,17 @@ final class OpenAiRequestParser {
             throw GatewayError.badRequest("invalid_type", field, "'" + field + "' must be a string.");
         }
         return node.asString();
+    }
+
+    /** An optional boolean: false when absent or null, a 400 naming {@code param} when of another type. */
+    private static boolean flag(JsonNode node, String param) {
+        if (node.isMissingNode() || node.isNull()) {
+            return false;
+        }
+        if (!node.isBoolean()) {
+            throw GatewayError.badRequest("invalid_type", param, "'" + param + "' must be a boolean.");
+        }
+        return node.asBoolean();
     }
 
     private static boolean present(JsonNode root, String field) {

@@ -68,12 +68,6 @@ public record SamplingParameters(int maxTokens, Double temperature, Double topP,
         this(maxTokens, temperature, topP, stop, seed, user, null, null, null);
     }
 
-    /** The parameters without token biases. */
-    public SamplingParameters(int maxTokens, Double temperature, Double topP, List<String> stop, Long seed,
-                              String user, Double frequencyPenalty, Double presencePenalty) {
-        this(maxTokens, temperature, topP, stop, seed, user, frequencyPenalty, presencePenalty, null);
-    }
-
     /** Only a token budget; every other parameter left to the model. */
     public static SamplingParameters maxTokens(int maxTokens) {
         return new SamplingParameters(maxTokens, null, null, null, null, null);

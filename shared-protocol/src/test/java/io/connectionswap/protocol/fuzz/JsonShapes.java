@@ -78,11 +78,7 @@ final class JsonShapes {
             out.append('[');
             for (int i = 0; i < size; i++) {
                 comma(i == 0);
-                if (data.consumeInt(0, 15) == 0) {
-                    out.append("null");
-                } else {
-                    typed(element, depth + 1);
-                }
+                typedOrNull(element, depth + 1);
             }
             out.append(']');
             return;
@@ -96,11 +92,7 @@ final class JsonShapes {
                 // keys as a token id would be written (numbers, negative ones among them), or any text
                 string(data.consumeBoolean() ? String.valueOf(data.pickValue(NUMBERS)) : data.consumeString(8));
                 out.append(':');
-                if (data.consumeInt(0, 15) == 0) {
-                    out.append("null");
-                } else {
-                    typed(value, depth + 1);
-                }
+                typedOrNull(value, depth + 1);
             }
             out.append('}');
             return;
@@ -122,6 +114,15 @@ final class JsonShapes {
             record(raw, depth);
         } else {
             any(depth);
+        }
+    }
+
+    /** An element of a list or map: of its type, or now and then null. */
+    private void typedOrNull(Type type, int depth) {
+        if (data.consumeInt(0, 15) == 0) {
+            out.append("null");
+        } else {
+            typed(type, depth);
         }
     }
 
