@@ -176,6 +176,7 @@ final class OpenAiRequestParser {
                 throw GatewayError.badRequest("invalid_value", param + ".role", "'" + param
                         + ".role' must be one of system, developer, user, assistant, tool.");
             }
+            UnsupportedParameters.refuseInMessage(message, param);
             messages.add(new ChatMessage(role, content(message.path("content"), param + ".content")));
         }
         return messages;

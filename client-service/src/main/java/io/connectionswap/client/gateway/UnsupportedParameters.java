@@ -44,6 +44,18 @@ final class UnsupportedParameters {
                 "modalities", "only text output is served");
     }
 
+    /**
+     * Throws the 400 when chat message {@code message} ({@code param}, e.g. {@code messages[2]}) is an assistant's
+     * tool or function call: a conversation held with tools elsewhere. Its calls have no text a model could be shown
+     * here, and the {@code null} content beside them is not a missing text.
+     */
+    static void refuseInMessage(JsonNode message, String param) {
+        refuseIf(nonEmptyArray(message.path("tool_calls")), param + ".tool_calls",
+                "tool calls in the conversation are not relayed");
+        refuseIf(present(message.path("function_call")), param + ".function_call",
+                "function calls in the conversation are not relayed");
+    }
+
     private static void refuseIf(boolean unsupported, String param, String why) {
         if (unsupported) {
             throw GatewayError.badRequest("unsupported_parameter", param,

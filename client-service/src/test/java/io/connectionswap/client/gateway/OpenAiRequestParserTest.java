@@ -67,6 +67,14 @@ class OpenAiRequestParserTest {
     }
 
     @Test
+    void aChatWithToolResultsButNoCallsIsServedAsText() {
+        OpenAiRequest request = parse("{\"model\":\"m\",\"messages\":[{\"role\":\"assistant\",\"content\":\"Hi\","
+                + "\"tool_calls\":[]},{\"role\":\"tool\",\"tool_call_id\":\"c1\",\"content\":\"42\"}]}", true);
+
+        assertThat(request.messages()).containsExactly(new ChatMessage("assistant", "Hi"), new ChatMessage("tool", "42"));
+    }
+
+    @Test
     void missingMaxTokensTakesTheDefault() {
         assertThat(parse("{\"model\":\"m\",\"prompt\":\"p\"}", false).sampling().maxTokens()).isEqualTo(16);
     }
@@ -81,6 +89,15 @@ class OpenAiRequestParserTest {
         rejected(() -> parse("{\"model\":\"m\"}", true), "missing_required_parameter", "messages");
         rejected(() -> parse("{\"model\":\"m\",\"messages\":[{\"role\":\"wizard\",\"content\":\"x\"}]}", true),
                 "invalid_value", "messages[0].role");
+        rejected(() -> parse("{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"},{\"role\":"
+                + "\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"c1\",\"type\":\"function\",\"function\":"
+                + "{\"name\":\"f\",\"arguments\":\"{}\"}}]},{\"role\":\"tool\",\"tool_call_id\":\"c1\",\"content\":\"1\"}]}",
+                true), "unsupported_parameter", "messages[1].tool_calls");
+        rejected(() -> parse("{\"model\":\"m\",\"messages\":[{\"role\":\"assistant\",\"content\":null,"
+                + "\"function_call\":{\"name\":\"f\",\"arguments\":\"{}\"}}]}", true), "unsupported_parameter",
+                "messages[0].function_call");
+        rejected(() -> parse("{\"model\":\"m\",\"messages\":[{\"role\":\"assistant\",\"content\":null}]}", true),
+                "invalid_type", "messages[0].content");
         rejected(() -> parse("{\"model\":\"m\",\"prompt\":\"p\",\"max_tokens\":1001}", false), "invalid_value", "max_tokens");
         rejected(() -> parse("{\"model\":\"m\",\"prompt\":\"p\",\"max_tokens\":2.5}", false), "invalid_type", "max_tokens");
         rejected(() -> parse("{\"model\":\"m\",\"prompt\":\"p\",\"temperature\":-0.1}", false), "invalid_value", "temperature");
