@@ -107,7 +107,7 @@ class MonitoringFilesTest {
             }
         }
         assertThat(alerts).contains("SwapTargetDown", "SwapTaskFailing", "SwapDirectorAtCapacity", "SwapLimitHitsHigh",
-                "SwapMigrationLimitReached", "SwapGenerationErrorsHigh");
+                "SwapMigrationLimitReached", "SwapGenerationErrorsHigh", "SwapCertificateExpiring", "SwapLogLinesDropped");
     }
 
     @Test

@@ -160,7 +160,7 @@ class PrometheusScrapeIT {
                 .containsOnlyKeys("SwapSequenceError", "SwapNoHealthyWorker", "SwapRateHigh", "SwapGapP99High",
                         "SwapClientReconnects", "SwapTargetDown", "SwapTaskFailing", "SwapDirectorAtCapacity",
                         "SwapGatewayAtCapacity", "SwapLimitHitsHigh", "SwapMigrationLimitReached",
-                        "SwapGenerationErrorsHigh");
+                        "SwapGenerationErrorsHigh", "SwapCertificateExpiring", "SwapLogLinesDropped");
         // the dead worker's target puts SwapTargetDown in pending (for: 1m) on that target alone
         await("SwapTargetDown pending for worker-a").atMost(DEADLINE).pollInterval(POLL)
                 .until(() -> !prometheus.query("ALERTS{alertname=\"SwapTargetDown\",process=\"worker-a\"}").isEmpty());
@@ -172,7 +172,7 @@ class PrometheusScrapeIT {
                 .as("alerts that must stay quiet").isEmpty();
         assertThat(prometheus.query("ALERTS{alertname=\"SwapSequenceError\"}")).as("SwapSequenceError, even pending").isEmpty();
         assertThat(prometheus.query("ALERTS{alertname=~\"SwapTaskFailing|SwapDirectorAtCapacity|SwapGatewayAtCapacity|"
-                + "SwapLimitHitsHigh|SwapMigrationLimitReached|SwapGenerationErrorsHigh\"}"))
+                + "SwapLimitHitsHigh|SwapMigrationLimitReached|SwapGenerationErrorsHigh|SwapCertificateExpiring\"}"))
                 .as("alerts of the new series, even pending")
                 .isEmpty();
 
