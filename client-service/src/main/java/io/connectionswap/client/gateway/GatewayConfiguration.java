@@ -14,7 +14,8 @@ import org.springframework.web.server.WebFilter;
 import org.springframework.web.server.WebExceptionHandler;
 
 /**
- * The OpenAI-compatible gateway and the live page, on the same port as Actuator: {@code POST /v1/completions},
+ * The OpenAI-compatible gateway and the live page, on the same port as Actuator unless {@code MANAGEMENT_SERVER_PORT}
+ * gives Actuator one of its own (k8s/base/client.yaml does: the keys do not guard it): {@code POST /v1/completions},
  * {@code POST /v1/chat/completions}, {@code GET /v1/models}, {@code GET /v1/models/{model}}, {@code GET /api/status}
  * and the page at {@code /} ({@link GatewayRoutes}).
  */

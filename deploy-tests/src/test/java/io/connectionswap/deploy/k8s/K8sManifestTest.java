@@ -37,6 +37,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
@@ -168,10 +169,10 @@ class K8sManifestTest {
                 .as("%s exposes", app.file()).contains("health", "prometheus");
 
         Container container = m.container(role);
-        int serverPort = Integer.parseInt(m.env(role).get("SERVER_PORT"));
-        assertProbe(role, "livenessProbe", container, container.getLivenessProbe(), LIVENESS, serverPort);
-        assertProbe(role, "readinessProbe", container, container.getReadinessProbe(), READINESS, serverPort);
-        assertProbe(role, "startupProbe", container, container.getStartupProbe(), LIVENESS, serverPort);
+        int actuatorPort = m.actuatorPort(role);
+        assertProbe(role, "livenessProbe", container, container.getLivenessProbe(), LIVENESS, actuatorPort);
+        assertProbe(role, "readinessProbe", container, container.getReadinessProbe(), READINESS, actuatorPort);
+        assertProbe(role, "startupProbe", container, container.getStartupProbe(), LIVENESS, actuatorPort);
         Probe startup = container.getStartupProbe();
         assertThat(startup.getPeriodSeconds() * startup.getFailureThreshold())
                 .as("%s: seconds a slow JVM start may take before the kubelet restarts it", role)
@@ -212,12 +213,46 @@ class K8sManifestTest {
             assertThat(m.namedPort(role, "quic").getContainerPort()).isEqualTo(portOf(env.get(bindVariable)));
         }
 
+        if (env.containsKey("MANAGEMENT_SERVER_PORT")) {
+            ContainerPort management = m.namedPort(role, "management");
+            assertThat(management.getProtocol()).as("%s: port management protocol", role).isEqualTo("TCP");
+            assertThat(management.getContainerPort()).as("%s: port management = MANAGEMENT_SERVER_PORT", role)
+                    .isEqualTo(m.actuatorPort(role));
+        }
+
         Map<String, String> annotations = m.template(role).getMetadata().getAnnotations();
         assertThat(annotations)
-                .as("%s: Prometheus scrape annotations", role)
+                .as("%s: Prometheus scrape annotations (the Actuator port)", role)
                 .containsEntry("prometheus.io/scrape", "true")
-                .containsEntry("prometheus.io/port", String.valueOf(serverPort))
+                .containsEntry("prometheus.io/port", String.valueOf(m.actuatorPort(role)))
                 .containsEntry("prometheus.io/path", PROMETHEUS);
+    }
+
+    /**
+     * The gateway's port is open to every source and its API keys guard only {@code /v1} and {@code /api}, so
+     * Actuator (health details with the director's address, info, the SBOM, metrics) must not be served there:
+     * it gets a port of its own, like the director's and the workers', which only Prometheus reaches
+     * ({@link NetworkPolicyTest}).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"dev", "production"})
+    void theGatewaysActuatorHasAPortOfItsOwn(String overlay) {
+        Manifests m = overlay(overlay);
+        Map<String, String> env = m.env("client");
+        assertThat(env).as("client: MANAGEMENT_SERVER_PORT").containsKey("MANAGEMENT_SERVER_PORT");
+        int gateway = Integer.parseInt(env.get("SERVER_PORT"));
+        int actuator = m.actuatorPort("client");
+        assertThat(actuator).as("client: Actuator's port is not the gateway's").isNotEqualTo(gateway);
+        assertThat(m.namedPort("client", "http").getContainerPort()).isEqualTo(gateway);
+        assertThat(m.namedPort("client", "management").getContainerPort()).isEqualTo(actuator);
+        Container client = m.container("client");
+        for (Probe probe : List.of(client.getStartupProbe(), client.getLivenessProbe(), client.getReadinessProbe())) {
+            assertThat(probe.getHttpGet().getPort()).as("client: probes use the management port")
+                    .isEqualTo(new IntOrString("management"));
+        }
+        assertThat(m.servicePort("client", "http")).isEqualTo(gateway);
+        assertThat(m.targetOf("client", m.servicePort("client", "management")).getContainerPort())
+                .as("Service client port management leads to Actuator").isEqualTo(actuator);
     }
 
     @ParameterizedTest
@@ -259,7 +294,7 @@ class K8sManifestTest {
         assertService("director", false, Map.of("quic", "UDP/61000", "http", "TCP/8080"), "director");
         assertService("director-headless", true, Map.of("quic", "UDP/61000"), "director");
         assertService("worker-headless", true, Map.of("quic", "UDP/62001", "http", "TCP/8081"), "worker");
-        assertService("client", false, Map.of("http", "TCP/8090"), "client");
+        assertService("client", false, Map.of("http", "TCP/8090", "management", "TCP/8091"), "client");
         assertThat(dev.service("worker-headless").getSpec().getPublishNotReadyAddresses())
                 .as("worker-headless lists starting and draining workers; the director health-checks them itself")
                 .isTrue();
@@ -451,7 +486,7 @@ class K8sManifestTest {
     // ---------------------------------------------------------------------------------------------------------
 
     @Test
-    void theOptionalServiceMonitorScrapesEveryRoleExactlyOnce() {
+    void theOptionalServiceMonitorsScrapeEveryRoleExactlyOnceOnItsActuatorPort() {
         assertThat(dev.objects()).noneMatch(o -> o instanceof ServiceMonitor);
         assertThat(production.objects()).noneMatch(o -> o instanceof ServiceMonitor);
 
@@ -460,25 +495,35 @@ class K8sManifestTest {
                 Repository.resolve("k8s/optional/servicemonitor"));
         Manifests withMonitor = Manifests.parse(Kustomize.render(overlay));
         List<ServiceMonitor> monitors = withMonitor.all(ServiceMonitor.class);
-        assertThat(monitors).hasSize(1);
-        ServiceMonitor monitor = monitors.get(0);
-        assertThat(monitor.getMetadata().getNamespace()).isEqualTo(NAMESPACE);
-        assertThat(monitor.getSpec().getNamespaceSelector().getMatchNames()).containsExactly(NAMESPACE);
+        assertThat(monitors).extracting(o -> o.getMetadata().getName())
+                .containsExactlyInAnyOrder("connection-swap", "connection-swap-client");
 
         List<String> scraped = new ArrayList<>();
-        for (Endpoint endpoint : monitor.getSpec().getEndpoints()) {
-            assertThat(endpoint.getPath()).isEqualTo(PROMETHEUS);
-            for (Service service : withMonitor.all(Service.class)) {
-                boolean selected = Manifests.selects(monitor.getSpec().getSelector(),
-                        service.getMetadata().getLabels());
-                boolean hasPort = service.getSpec().getPorts().stream()
-                        .anyMatch(p -> Objects.equals(p.getName(), endpoint.getPort()));
-                if (selected && hasPort) {
-                    scraped.add(withMonitor.workloadSelectedBy(service));
+        for (ServiceMonitor monitor : monitors) {
+            assertThat(monitor.getMetadata().getNamespace()).isEqualTo(NAMESPACE);
+            assertThat(monitor.getSpec().getNamespaceSelector().getMatchNames()).containsExactly(NAMESPACE);
+            for (Endpoint endpoint : monitor.getSpec().getEndpoints()) {
+                assertThat(endpoint.getPath()).isEqualTo(PROMETHEUS);
+                for (Service service : withMonitor.all(Service.class)) {
+                    boolean selected = Manifests.selects(monitor.getSpec().getSelector(),
+                            service.getMetadata().getLabels());
+                    // the Operator keeps only the Service ports named as the endpoint's port; none: no target
+                    Optional<ServicePort> port = service.getSpec().getPorts().stream()
+                            .filter(p -> Objects.equals(p.getName(), endpoint.getPort())).findFirst();
+                    if (selected && port.isPresent()) {
+                        String role = withMonitor.workloadSelectedBy(service);
+                        scraped.add(role);
+                        assertThat(withMonitor.targetOf(service.getMetadata().getName(), port.get().getPort())
+                                .getContainerPort())
+                                .as("ServiceMonitor %s scrapes Service %s port %s: %s's Actuator port",
+                                        monitor.getMetadata().getName(), service.getMetadata().getName(),
+                                        endpoint.getPort(), role)
+                                .isEqualTo(withMonitor.actuatorPort(role));
+                    }
                 }
             }
         }
-        assertThat(scraped).as("workloads scraped through the ServiceMonitor")
+        assertThat(scraped).as("workloads scraped through the ServiceMonitors")
                 .containsExactlyInAnyOrder("director", "worker", "client");
     }
 
@@ -491,14 +536,14 @@ class K8sManifestTest {
     }
 
     private static void assertProbe(String role, String which, Container container, Probe probe, String path,
-            int serverPort) {
+            int actuatorPort) {
         assertThat(probe).as("%s: %s", role, which).isNotNull();
         assertThat(probe.getHttpGet()).as("%s: %s is an HTTP GET", role, which).isNotNull();
         assertThat(probe.getHttpGet().getPath()).as("%s: %s path", role, which).isEqualTo(path);
         int port = container.getPorts().stream().filter(p -> Manifests.matches(p, probe.getHttpGet().getPort()))
                 .findFirst().map(ContainerPort::getContainerPort)
                 .orElseThrow(() -> new AssertionError(role + ": no container port " + probe.getHttpGet().getPort()));
-        assertThat(port).as("%s: %s port is SERVER_PORT", role, which).isEqualTo(serverPort);
+        assertThat(port).as("%s: %s port is the Actuator port", role, which).isEqualTo(actuatorPort);
     }
 
     private static void assertService(String name, boolean headless, Map<String, String> ports, String role) {

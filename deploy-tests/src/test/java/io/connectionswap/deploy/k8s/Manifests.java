@@ -175,6 +175,15 @@ record Manifests(String yaml, List<HasMetadata> objects) {
         return env;
     }
 
+    /**
+     * The port a role serves Actuator on, as Spring Boot picks it: {@code management.server.port}
+     * ({@code MANAGEMENT_SERVER_PORT}) when set, else {@code server.port} ({@code SERVER_PORT}).
+     */
+    int actuatorPort(String role) {
+        Map<String, String> env = env(role);
+        return Integer.parseInt(env.getOrDefault("MANAGEMENT_SERVER_PORT", env.get("SERVER_PORT")));
+    }
+
     static boolean selects(LabelSelector selector, Map<String, String> labels) {
         Map<String, String> actual = labels == null ? Map.of() : labels;
         if (selector.getMatchLabels() != null

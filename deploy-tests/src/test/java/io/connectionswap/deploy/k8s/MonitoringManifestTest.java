@@ -30,7 +30,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The optional monitoring components in {@code k8s/optional}: the dashboard ConfigMap and the PrometheusRule are the
  * very files of {@code monitoring/} (copied by {@code k8s/optional/sync-monitoring.sh}), and the alert
- * {@code SwapTargetDown} matches every job the ServiceMonitor creates, evaluated by the real {@code promtool}.
+ * {@code SwapTargetDown} matches every job the ServiceMonitors create, evaluated by the real {@code promtool}.
  * The file checks need no tool; the rendered ones need kubectl 1.27+ (and promtool), and are skipped without
  * (failed under {@code CI=true}).
  */
@@ -90,26 +90,33 @@ class MonitoringManifestTest {
     }
 
     @Test
-    void swapTargetDownMatchesEveryJobTheServiceMonitorCreates() throws IOException {
+    void swapTargetDownMatchesEveryJobTheServiceMonitorsCreate() throws IOException {
         List<HasMetadata> objects = StrictManifests.parse(renderWithComponents());
-        ServiceMonitor monitor = objects.stream().filter(ServiceMonitor.class::isInstance)
-                .map(ServiceMonitor.class::cast).findFirst().orElseThrow();
+        List<ServiceMonitor> monitors = objects.stream().filter(ServiceMonitor.class::isInstance)
+                .map(ServiceMonitor.class::cast).collect(Collectors.toList());
+        assertThat(monitors).as("ServiceMonitors rendered").isNotEmpty();
         Map<String, String> jobByService = new LinkedHashMap<>();
-        for (Endpoint endpoint : monitor.getSpec().getEndpoints()) {
-            for (Service service : objects.stream().filter(Service.class::isInstance).map(Service.class::cast)
-                    .collect(Collectors.toList())) {
-                boolean hasPort = service.getSpec().getPorts().stream()
-                        .anyMatch(p -> Objects.equals(p.getName(), endpoint.getPort()));
-                if (selects(monitor, service) && hasPort) {
-                    jobByService.put(service.getMetadata().getName(),
-                            jobOf(service, monitor.getSpec().getJobLabel(), endpoint.getRelabelings()));
+        for (ServiceMonitor monitor : monitors) {
+            for (Endpoint endpoint : monitor.getSpec().getEndpoints()) {
+                for (Service service : objects.stream().filter(Service.class::isInstance).map(Service.class::cast)
+                        .collect(Collectors.toList())) {
+                    // the Operator keeps only the Service ports named as the endpoint's port; none: no target
+                    boolean hasPort = service.getSpec().getPorts().stream()
+                            .anyMatch(p -> Objects.equals(p.getName(), endpoint.getPort()));
+                    if (selects(monitor, service) && hasPort) {
+                        String previous = jobByService.put(service.getMetadata().getName(),
+                                jobOf(service, monitor.getSpec().getJobLabel(), endpoint.getRelabelings()));
+                        assertThat(previous).as("Service %s is scraped once (again by ServiceMonitor %s, port %s)",
+                                service.getMetadata().getName(), monitor.getMetadata().getName(),
+                                endpoint.getPort()).isNull();
+                    }
                 }
             }
         }
         // the jobs of the compose and local configs, which the rules' runbooks and the dashboard name
-        assertThat(jobByService).as("job of each Service the ServiceMonitor scrapes").containsExactlyInAnyOrderEntriesOf(
-                Map.of("director", "connection-swap-director", "worker-headless", "connection-swap-workers",
-                        "client", "connection-swap-client"));
+        assertThat(jobByService).as("job of each Service the ServiceMonitors scrape")
+                .containsExactlyInAnyOrderEntriesOf(Map.of("director", "connection-swap-director",
+                        "worker-headless", "connection-swap-workers", "client", "connection-swap-client"));
 
         // promtool evaluates the rule itself: a target of each job down for 2 minutes fires SwapTargetDown
         Path promtool = ExternalTool.PROMTOOL.require(MonitoringManifestTest.class);
@@ -118,7 +125,7 @@ class MonitoringManifestTest {
         Files.writeString(test, targetDownTest(new TreeSet<>(jobByService.values())));
         Command.Result result = Command.of(promtool.toString(), "test", "rules", test.toString())
                 .timeout(Duration.ofMinutes(2)).run();
-        assertThat(result.exitCode()).as("promtool: SwapTargetDown for the ServiceMonitor's jobs; %s (%s)",
+        assertThat(result.exitCode()).as("promtool: SwapTargetDown for the ServiceMonitors' jobs; %s (%s)",
                 result.describe(), test).isZero();
     }
 

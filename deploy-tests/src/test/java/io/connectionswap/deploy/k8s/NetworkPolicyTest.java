@@ -104,9 +104,10 @@ class NetworkPolicyTest {
         check(w, denied, "outside", "client", TCP, Integer.parseInt(client.get("SERVER_PORT")));
         check(w, denied, "other-namespace", "client", TCP, Integer.parseInt(client.get("SERVER_PORT")));
         for (String role : Manifests.ROLES) {
-            // Prometheus scrapes the port each pod announces
+            // Prometheus scrapes the port each pod announces, and Actuator's (K8sManifestTest: the same)
             int scrape = Integer.parseInt(m.template(role).getMetadata().getAnnotations().get("prometheus.io/port"));
             check(w, denied, "prometheus", role, TCP, scrape);
+            check(w, denied, "prometheus", role, TCP, m.actuatorPort(role));
             // and every pod resolves Service names
             check(w, denied, role, "kube-dns", UDP, 53);
             check(w, denied, role, "kube-dns", TCP, 53);
@@ -123,6 +124,9 @@ class NetworkPolicyTest {
         int workerQuic = w.m().namedPort("worker", "quic").getContainerPort();
         int workerHttp = w.m().namedPort("worker", "http").getContainerPort();
         int gateway = w.m().namedPort("client", "http").getContainerPort();
+        // the gateway's Actuator: health details (the director's address), info, SBOM; Prometheus only
+        int gatewayActuator = w.m().actuatorPort("client");
+        assertThat(gatewayActuator).as("the gateway's Actuator has a port of its own").isNotEqualTo(gateway);
 
         List<String> allowed = new ArrayList<>();
         for (String stranger : List.of("outside", "other-namespace", "debug")) {
@@ -130,6 +134,7 @@ class NetworkPolicyTest {
             forbid(w, allowed, stranger, "director", TCP, directorHttp);
             forbid(w, allowed, stranger, "worker", UDP, workerQuic);
             forbid(w, allowed, stranger, "worker", TCP, workerHttp);
+            forbid(w, allowed, stranger, "client", TCP, gatewayActuator);
         }
         forbid(w, allowed, "client", "worker", UDP, workerQuic);
         forbid(w, allowed, "client", "worker", TCP, workerHttp);
@@ -138,6 +143,8 @@ class NetworkPolicyTest {
         forbid(w, allowed, "worker", "director", TCP, directorHttp);
         forbid(w, allowed, "worker", "client", TCP, gateway);
         forbid(w, allowed, "director", "client", TCP, gateway);
+        forbid(w, allowed, "director", "client", TCP, gatewayActuator);
+        forbid(w, allowed, "worker", "client", TCP, gatewayActuator);
         forbid(w, allowed, "director", "director", UDP, directorQuic);
         forbid(w, allowed, "prometheus", "director", UDP, directorQuic);
         forbid(w, allowed, "prometheus", "worker", UDP, workerQuic);
