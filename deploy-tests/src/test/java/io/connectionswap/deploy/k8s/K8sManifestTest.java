@@ -387,6 +387,23 @@ class K8sManifestTest {
                 .isGreaterThan(ApplicationConfig.duration(drain));
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"dev", "production"})
+    void theGatewayPausesBeforeItStopsAndHasTimeToFinishItsStreams(String overlay) {
+        Manifests m = overlay(overlay);
+        List<String> preStop = m.container("client").getLifecycle() == null
+                || m.container("client").getLifecycle().getPreStop() == null
+                || m.container("client").getLifecycle().getPreStop().getExec() == null
+                ? List.of() : m.container("client").getLifecycle().getPreStop().getExec().getCommand();
+        assertThat(preStop).as("gateway preStop: a pause while the Service drops the endpoint").hasSize(2)
+                .first().isEqualTo("sleep");
+        Duration pause = Duration.ofSeconds(Long.parseLong(preStop.get(1)));
+        String phase = ApplicationConfig.of("client").at("spring.lifecycle.timeout-per-shutdown-phase").asText();
+        Duration grace = Duration.ofSeconds(m.pod("client").getTerminationGracePeriodSeconds());
+        assertThat(grace).as("gateway terminationGracePeriodSeconds vs preStop %s + shutdown phase %s", pause, phase)
+                .isGreaterThan(pause.plus(ApplicationConfig.duration(phase)));
+    }
+
     @Test
     void workersHaveADisruptionBudget() {
         PodDisruptionBudget pdb = dev.single(PodDisruptionBudget.class, "worker");
