@@ -32,6 +32,10 @@ import org.springframework.util.unit.DataSize;
  * @param requestTimeout   a request's body must have arrived within this of its head, or the connection is closed
  *                         ({@code CONNECTION_SWAP_GATEWAY_REQUEST_TIMEOUT}), also when the request was answered before
  *                         its body was read; 0: no limit. A response, however long it streams, is not limited
+ * @param writeTimeout     an HTTP connection whose peer takes nothing of what the gateway writes for this long (its
+ *                         socket's send buffer full the whole time) is closed, which cancels the generation it streams
+ *                         ({@code CONNECTION_SWAP_GATEWAY_WRITE_TIMEOUT}); 0: never. A stream waiting for tokens is
+ *                         not limited
  * @param maxConnections   HTTP connections open at once on the gateway's port, Actuator's included; one more is closed
  *                         as soon as it is accepted ({@code CONNECTION_SWAP_GATEWAY_MAX_CONNECTIONS}); 0: no limit
  * @param corsOrigins      web origins ({@code https://app.example.com}, or {@code *}) whose pages may call
@@ -49,6 +53,7 @@ public record GatewayProperties(
         @DefaultValue("0") int httpLoops,
         @DefaultValue("75s") Duration idleTimeout,
         @DefaultValue("60s") Duration requestTimeout,
+        @DefaultValue("30s") Duration writeTimeout,
         @DefaultValue("10000") int maxConnections,
         List<String> corsOrigins) {
 
@@ -73,6 +78,10 @@ public record GatewayProperties(
         }
         if (requestTimeout.isNegative()) {
             throw new IllegalArgumentException("CONNECTION_SWAP_GATEWAY_REQUEST_TIMEOUT=" + requestTimeout
+                    + " (expected: >= 0; 0 for none)");
+        }
+        if (writeTimeout.isNegative()) {
+            throw new IllegalArgumentException("CONNECTION_SWAP_GATEWAY_WRITE_TIMEOUT=" + writeTimeout
                     + " (expected: >= 0; 0 for none)");
         }
         corsOrigins = corsOrigins == null ? List.of()

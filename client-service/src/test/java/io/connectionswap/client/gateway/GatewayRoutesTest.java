@@ -28,7 +28,7 @@ class GatewayRoutesTest {
 
     GatewayRoutesTest() {
         GatewayProperties properties = new GatewayProperties(List.of(), DataSize.ofMegabytes(4), Duration.ofSeconds(10),
-                Duration.ofSeconds(2), 16, 65536, 0, Duration.ofSeconds(75), Duration.ofSeconds(60), 0,
+                Duration.ofSeconds(2), 16, 65536, 0, Duration.ofSeconds(75), Duration.ofSeconds(60), Duration.ofSeconds(30), 0,
                 List.of());
         when(client.status()).thenReturn(CompletableFuture.completedFuture(new ClusterStatus("director-1", List.of(
                 new ClusterStatus.WorkerStatus("worker-a", "127.0.0.1:1", "HEALTHY", true, 0,
