@@ -20,6 +20,7 @@ class DroppingAsyncAppenderTest {
     static final class StuckConsole extends AppenderBase<ILoggingEvent> {
         final CountDownLatch release = new CountDownLatch(1);
         final AtomicInteger written = new AtomicInteger();
+        final java.util.List<String> messages = new java.util.concurrent.CopyOnWriteArrayList<>();
 
         @Override
         protected void append(ILoggingEvent event) {
@@ -29,6 +30,7 @@ class DroppingAsyncAppenderTest {
                 Thread.currentThread().interrupt();
             }
             written.incrementAndGet();
+            messages.add(event.getFormattedMessage());
         }
     }
 
@@ -60,6 +62,37 @@ class DroppingAsyncAppenderTest {
         console.release.countDown();
         async.stop();
         assertThat(console.written.get()).isBetween(1, 9 + 8);
+    }
+
+    @Test
+    void aFloodOfTokenLinesLeavesRoomForTheLinesOfRequests() throws Exception {
+        LoggerContext context = new LoggerContext();
+        context.setMDCAdapter(new LogbackMDCAdapter());
+        StuckConsole console = new StuckConsole();
+        console.setContext(context);
+        console.start();
+        DroppingAsyncAppender async = new DroppingAsyncAppender();
+        async.setContext(context);
+        async.setQueueSize(64);
+        async.addAppender(console);
+        async.start();
+
+        for (int i = 0; i < 1_000; i++) {
+            async.doAppend(new LoggingEvent(DroppingAsyncAppenderTest.class.getName(),
+                    context.getLogger("io.connectionswap.client.tokens"), Level.INFO, "received token " + i, null, null));
+        }
+        async.doAppend(event(context, Level.INFO, "gateway request done"));
+        for (int i = 0; i < 1_000; i++) {
+            async.doAppend(event(context, Level.INFO, "gateway request done " + i));
+        }
+        async.doAppend(event(context, Level.WARN, "gateway closed an http connection"));
+
+        console.release.countDown();
+        async.stop();
+        assertThat(console.messages).contains("gateway request done", "gateway closed an http connection");
+        // the queue's share for bulk lines, plus what the worker drained into its batch before the console hung
+        assertThat(console.messages).filteredOn(message -> message.startsWith("received token"))
+                .hasSizeLessThanOrEqualTo(2 * 64);
     }
 
     private static ILoggingEvent event(LoggerContext context, Level level, String message) {
