@@ -136,6 +136,9 @@ final class CompletionsHandler {
                 Instant.now().getEpochSecond()));
         long startNanos = System.nanoTime();
         return generate(http, request, generationId)
+                .doOnCancel(() -> LogLine.info(log).field("generation.id", generationId)
+                        .field("model", request.model()).field("streaming", false).field("tokens", writer.tokens())
+                        .log("http client went away; generation cancelled"))
                 .doOnNext(writer::collect)
                 .then(Mono.fromSupplier(writer::body))
                 .onErrorResume(failure -> translate(failure, request).flatMap(Mono::error))
