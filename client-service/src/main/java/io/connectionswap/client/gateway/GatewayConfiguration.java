@@ -34,7 +34,8 @@ public class GatewayConfiguration {
     @Bean
     GatewayHttpTimeouts gatewayHttpTimeouts(GatewayProperties properties, ClientMeters meters) {
         return new GatewayHttpTimeouts(properties, meters.gatewayLimitHit("gateway_request_timeout"),
-                meters.gatewayLimitHit("gateway_write_timeout"), meters.gatewayMalformedRequests(GatewayError.MALFORMED_HTTP_CODES));
+                meters.gatewayLimitHit("gateway_write_timeout"),
+                meters.gatewayMalformedRequests(GatewayError.MALFORMED_HTTP_CODES));
     }
 
     @Bean

@@ -30,13 +30,9 @@ final class GatewayHttpTimeouts implements NettyServerCustomizer {
 
     /**
      * {@code onRequestTimeout}: runs each time a connection is closed for a body that did not arrive in time;
+     * {@code onWriteTimeout}: each time one is closed for a peer that read nothing of its answer in time;
      * {@code onMalformed}: takes the error code of each request refused because it did not decode.
      */
-    GatewayHttpTimeouts(GatewayProperties properties, Runnable onRequestTimeout, Consumer<String> onMalformed) {
-        this(properties, onRequestTimeout, () -> { }, onMalformed);
-    }
-
-    /** {@code onWriteTimeout}: runs each time a connection is closed for a peer that read nothing within the write timeout. */
     GatewayHttpTimeouts(GatewayProperties properties, Runnable onRequestTimeout, Runnable onWriteTimeout,
             Consumer<String> onMalformed) {
         this.idleTimeout = properties.idleTimeout();

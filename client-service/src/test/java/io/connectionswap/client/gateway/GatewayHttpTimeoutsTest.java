@@ -23,6 +23,7 @@ class GatewayHttpTimeoutsTest {
             GatewayProperties properties = context.getBean(GatewayProperties.class);
             assertThat(properties.idleTimeout()).isEqualTo(Duration.ofSeconds(75));
             assertThat(properties.requestTimeout()).isEqualTo(Duration.ofSeconds(60));
+            assertThat(properties.writeTimeout()).isEqualTo(Duration.ofSeconds(30));
             assertThat(properties.maxConnections()).isEqualTo(10_000);
         });
     }
@@ -30,11 +31,12 @@ class GatewayHttpTimeoutsTest {
     @Test
     void theIdleTimeoutReachesTheServerAndZeroMeansNone() {
         HttpServer timed = new GatewayHttpTimeouts(properties(Duration.ofSeconds(5), Duration.ofSeconds(7)), () -> { },
-                code -> { })
+                () -> { }, code -> { })
                 .apply(HttpServer.create());
         assertThat(timed.configuration().idleTimeout()).isEqualTo(Duration.ofSeconds(5));
 
-        HttpServer untimed = new GatewayHttpTimeouts(properties(Duration.ZERO, Duration.ZERO), () -> { }, code -> { })
+        HttpServer untimed = new GatewayHttpTimeouts(properties(Duration.ZERO, Duration.ZERO), () -> { }, () -> { },
+                code -> { })
                 .apply(HttpServer.create());
         assertThat(untimed.configuration().idleTimeout()).isNull();
     }
