@@ -72,18 +72,9 @@ public record GatewayProperties(
                     + " and CONNECTION_SWAP_MAX_TOKENS_LIMIT=" + maxTokensLimit + " (expected: 1 <= default <= limit)");
         }
         EventLoopCount.check("CONNECTION_SWAP_GATEWAY_HTTP_LOOPS", httpLoops);
-        if (idleTimeout.isNegative()) {
-            throw new IllegalArgumentException("CONNECTION_SWAP_GATEWAY_IDLE_TIMEOUT=" + idleTimeout
-                    + " (expected: >= 0; 0 for none)");
-        }
-        if (requestTimeout.isNegative()) {
-            throw new IllegalArgumentException("CONNECTION_SWAP_GATEWAY_REQUEST_TIMEOUT=" + requestTimeout
-                    + " (expected: >= 0; 0 for none)");
-        }
-        if (writeTimeout.isNegative()) {
-            throw new IllegalArgumentException("CONNECTION_SWAP_GATEWAY_WRITE_TIMEOUT=" + writeTimeout
-                    + " (expected: >= 0; 0 for none)");
-        }
+        requireTimeout("CONNECTION_SWAP_GATEWAY_IDLE_TIMEOUT", idleTimeout);
+        requireTimeout("CONNECTION_SWAP_GATEWAY_REQUEST_TIMEOUT", requestTimeout);
+        requireTimeout("CONNECTION_SWAP_GATEWAY_WRITE_TIMEOUT", writeTimeout);
         corsOrigins = corsOrigins == null ? List.of()
                 : corsOrigins.stream().map(String::trim).filter(origin -> !origin.isEmpty()).toList();
         for (String origin : corsOrigins) {
@@ -110,5 +101,12 @@ public record GatewayProperties(
 
     public boolean authenticationEnabled() {
         return !apiKeys.isEmpty();
+    }
+
+    /** A timeout of the gateway's HTTP connections: 0 turns it off, below 0 is refused with the variable named. */
+    private static void requireTimeout(String variable, Duration timeout) {
+        if (timeout.isNegative()) {
+            throw new IllegalArgumentException(variable + "=" + timeout + " (expected: >= 0; 0 for none)");
+        }
     }
 }

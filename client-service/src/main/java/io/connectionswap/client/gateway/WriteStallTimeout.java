@@ -1,6 +1,7 @@
 package io.connectionswap.client.gateway;
 
 import io.connectionswap.protocol.log.LogLine;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
@@ -37,6 +38,13 @@ final class WriteStallTimeout extends ChannelOutboundHandlerAdapter {
     /** When the last write completed, or the first of a run of pending writes began. */
     private long progressNanos;
     private ScheduledFuture<?> timer;
+    /** Set when the handler is added: the clock and the executor of its channel. */
+    private ChannelHandlerContext context;
+    /** One listener for every write: a chunk per token must not allocate one. */
+    private final ChannelFutureListener written = future -> {
+        pending--;
+        progressNanos = now();
+    };
 
     private WriteStallTimeout(Duration timeout, Runnable onExpired) {
         this.timeoutNanos = Math.max(1, timeout.toNanos());
@@ -49,18 +57,20 @@ final class WriteStallTimeout extends ChannelOutboundHandlerAdapter {
     }
 
     @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        context = ctx;
+    }
+
+    @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
         ChannelPromise tracked = promise.unvoid();
         if (pending++ == 0) {
-            progressNanos = now(ctx);
+            progressNanos = now();
         }
         if (timer == null) {
-            schedule(ctx, timeoutNanos);
+            schedule(timeoutNanos);
         }
-        tracked.addListener(done -> {
-            pending--;
-            progressNanos = now(ctx);
-        });
+        tracked.addListener(written);
         ctx.write(msg, tracked);
     }
 
@@ -72,18 +82,19 @@ final class WriteStallTimeout extends ChannelOutboundHandlerAdapter {
         }
     }
 
-    private void schedule(ChannelHandlerContext ctx, long delayNanos) {
-        timer = ctx.executor().schedule(() -> check(ctx), delayNanos, TimeUnit.NANOSECONDS);
+    private void schedule(long delayNanos) {
+        timer = context.executor().schedule(this::check, delayNanos, TimeUnit.NANOSECONDS);
     }
 
-    private void check(ChannelHandlerContext ctx) {
+    private void check() {
+        ChannelHandlerContext ctx = context;
         timer = null;
         if (pending == 0 || !ctx.channel().isActive()) {
             return; // the next write schedules again
         }
-        long stalled = now(ctx) - progressNanos;
+        long stalled = now() - progressNanos;
         if (stalled < timeoutNanos) {
-            schedule(ctx, timeoutNanos - stalled);
+            schedule(timeoutNanos - stalled);
             return;
         }
         onExpired.run();
@@ -95,7 +106,7 @@ final class WriteStallTimeout extends ChannelOutboundHandlerAdapter {
         ctx.close();
     }
 
-    private static long now(ChannelHandlerContext ctx) {
-        return ctx.executor().ticker().nanoTime();
+    private long now() {
+        return context.executor().ticker().nanoTime();
     }
 }

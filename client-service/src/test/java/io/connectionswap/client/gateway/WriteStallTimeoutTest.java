@@ -8,7 +8,7 @@ import io.netty.channel.embedded.EmbeddedChannel;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -20,13 +20,9 @@ class WriteStallTimeoutTest {
 
     private static final long TIMEOUT_MS = 1_000;
 
+    @AutoClose
     private final CapturedLogs logs = CapturedLogs.of(WriteStallTimeout.class);
     private final AtomicInteger expired = new AtomicInteger();
-
-    @AfterEach
-    void stopListening() {
-        logs.close();
-    }
 
     @Test
     void aPeerThatReadsNothingForTheWriteTimeoutIsCutOff() {

@@ -12,8 +12,11 @@ import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;
 import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.ExecAction;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.Lifecycle;
+import io.fabric8.kubernetes.api.model.LifecycleHandler;
 import io.fabric8.kubernetes.api.model.PodSecurityContext;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.Probe;
@@ -391,10 +394,8 @@ class K8sManifestTest {
     @ValueSource(strings = {"dev", "production"})
     void theGatewayPausesBeforeItStopsAndHasTimeToFinishItsStreams(String overlay) {
         Manifests m = overlay(overlay);
-        List<String> preStop = m.container("client").getLifecycle() == null
-                || m.container("client").getLifecycle().getPreStop() == null
-                || m.container("client").getLifecycle().getPreStop().getExec() == null
-                ? List.of() : m.container("client").getLifecycle().getPreStop().getExec().getCommand();
+        List<String> preStop = Optional.ofNullable(m.container("client").getLifecycle()).map(Lifecycle::getPreStop)
+                .map(LifecycleHandler::getExec).map(ExecAction::getCommand).orElse(List.of());
         assertThat(preStop).as("gateway preStop: a pause while the Service drops the endpoint").hasSize(2)
                 .first().isEqualTo("sleep");
         Duration pause = Duration.ofSeconds(Long.parseLong(preStop.get(1)));

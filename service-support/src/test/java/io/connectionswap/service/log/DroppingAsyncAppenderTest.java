@@ -36,16 +36,9 @@ class DroppingAsyncAppenderTest {
 
     @Test
     void aStuckConsoleNeverBlocksTheLoggerAndEveryDropIsCounted() throws Exception {
-        LoggerContext context = new LoggerContext();
-        context.setMDCAdapter(new LogbackMDCAdapter());
-        StuckConsole console = new StuckConsole();
-        console.setContext(context);
-        console.start();
-        DroppingAsyncAppender async = new DroppingAsyncAppender();
-        async.setContext(context);
-        async.setQueueSize(8);
-        async.addAppender(console);
-        async.start();
+        LoggerContext context = newContext();
+        StuckConsole console = startedConsole(context);
+        DroppingAsyncAppender async = startedAsync(context, console, 8);
         long droppedBefore = DroppingAsyncAppender.dropped();
 
         // 1 000 lines against a queue of 8 whose console never returns: a blocking appender would hang here
@@ -66,16 +59,9 @@ class DroppingAsyncAppenderTest {
 
     @Test
     void aFloodOfTokenLinesLeavesRoomForTheLinesOfRequests() throws Exception {
-        LoggerContext context = new LoggerContext();
-        context.setMDCAdapter(new LogbackMDCAdapter());
-        StuckConsole console = new StuckConsole();
-        console.setContext(context);
-        console.start();
-        DroppingAsyncAppender async = new DroppingAsyncAppender();
-        async.setContext(context);
-        async.setQueueSize(64);
-        async.addAppender(console);
-        async.start();
+        LoggerContext context = newContext();
+        StuckConsole console = startedConsole(context);
+        DroppingAsyncAppender async = startedAsync(context, console, 64);
 
         for (int i = 0; i < 1_000; i++) {
             async.doAppend(new LoggingEvent(DroppingAsyncAppenderTest.class.getName(),
@@ -98,5 +84,28 @@ class DroppingAsyncAppenderTest {
     private static ILoggingEvent event(LoggerContext context, Level level, String message) {
         return new LoggingEvent(DroppingAsyncAppenderTest.class.getName(),
                 context.getLogger("test"), level, message, null, null);
+    }
+
+    private static LoggerContext newContext() {
+        LoggerContext context = new LoggerContext();
+        context.setMDCAdapter(new LogbackMDCAdapter());
+        return context;
+    }
+
+    private static StuckConsole startedConsole(LoggerContext context) {
+        StuckConsole console = new StuckConsole();
+        console.setContext(context);
+        console.start();
+        return console;
+    }
+
+    /** The appender under test, with a queue of {@code queueSize} in front of {@code console}. */
+    private static DroppingAsyncAppender startedAsync(LoggerContext context, StuckConsole console, int queueSize) {
+        DroppingAsyncAppender async = new DroppingAsyncAppender();
+        async.setContext(context);
+        async.setQueueSize(queueSize);
+        async.addAppender(console);
+        async.start();
+        return async;
     }
 }
