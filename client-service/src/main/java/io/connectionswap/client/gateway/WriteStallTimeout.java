@@ -1,7 +1,6 @@
 package io.connectionswap.client.gateway;
 
 import io.connectionswap.protocol.log.LogLine;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
@@ -38,13 +37,6 @@ final class WriteStallTimeout extends ChannelOutboundHandlerAdapter {
     /** When the last write completed, or the first of a run of pending writes began. */
     private long progressNanos;
     private ScheduledFuture<?> timer;
-    /** Set when the handler is added: the clock and the executor of its channel. */
-    private ChannelHandlerContext context;
-    /** One listener for every write: a chunk per token must not allocate one. */
-    private final ChannelFutureListener written = future -> {
-        pending--;
-        progressNanos = now();
-    };
 
     private WriteStallTimeout(Duration timeout, Runnable onExpired) {
         this.timeoutNanos = Math.max(1, timeout.toNanos());
@@ -57,20 +49,18 @@ final class WriteStallTimeout extends ChannelOutboundHandlerAdapter {
     }
 
     @Override
-    public void handlerAdded(ChannelHandlerContext ctx) {
-        context = ctx;
-    }
-
-    @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
         ChannelPromise tracked = promise.unvoid();
         if (pending++ == 0) {
-            progressNanos = now();
+            progressNanos = now(ctx);
         }
         if (timer == null) {
-            schedule(timeoutNanos);
+            schedule(ctx, timeoutNanos);
         }
-        tracked.addListener(written);
+        tracked.addListener(done -> {
+            pending--;
+            progressNanos = now(ctx);
+        });
         ctx.write(msg, tracked);
     }
 
@@ -82,19 +72,18 @@ final class WriteStallTimeout extends ChannelOutboundHandlerAdapter {
         }
     }
 
-    private void schedule(long delayNanos) {
-        timer = context.executor().schedule(this::check, delayNanos, TimeUnit.NANOSECONDS);
+    private void schedule(ChannelHandlerContext ctx, long delayNanos) {
+        timer = ctx.executor().schedule(() -> check(ctx), delayNanos, TimeUnit.NANOSECONDS);
     }
 
-    private void check() {
-        ChannelHandlerContext ctx = context;
+    private void check(ChannelHandlerContext ctx) {
         timer = null;
         if (pending == 0 || !ctx.channel().isActive()) {
             return; // the next write schedules again
         }
-        long stalled = now() - progressNanos;
+        long stalled = now(ctx) - progressNanos;
         if (stalled < timeoutNanos) {
-            schedule(timeoutNanos - stalled);
+            schedule(ctx, timeoutNanos - stalled);
             return;
         }
         onExpired.run();
@@ -106,7 +95,7 @@ final class WriteStallTimeout extends ChannelOutboundHandlerAdapter {
         ctx.close();
     }
 
-    private long now() {
-        return context.executor().ticker().nanoTime();
+    private static long now(ChannelHandlerContext ctx) {
+        return ctx.executor().ticker().nanoTime();
     }
 }
