@@ -249,13 +249,20 @@ class GatewayProcessIT {
         for (String command : commands) {
             String local = command.replace("localhost:8090", "127.0.0.1:" + gateway.httpPort());
             Path errors = Files.createTempFile("curl", ".err");
-            Process curl = new ProcessBuilder("bash", "-c", local)
-                    .redirectError(ProcessBuilder.Redirect.to(errors.toFile())).start();
-            String output = new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertThat(curl.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            Path answer = Files.createTempFile("curl", ".out");
+            // output to a file, not a pipe read to its end: an answer that never ends fails here with what came
+            Process curl = new ProcessBuilder("bash", "-c", "exec " + local)
+                    .redirectOutput(answer.toFile()).redirectError(errors.toFile()).start();
+            boolean ended = curl.waitFor(60, TimeUnit.SECONDS);
+            if (!ended) {
+                curl.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+            String output = Files.readString(answer);
+            assertThat(ended).as("curl ended within 60 s: %s%nreceived:%n%s", command, output).isTrue();
             assertThat(curl.exitValue()).as("exit code of: %s%n%s%n%s", command, output, Files.readString(errors))
                     .isZero();
             Files.delete(errors);
+            Files.delete(answer);
             if (command.contains("\"stream\": true") || command.contains("\"stream\":true")) {
                 List<JsonNode> chunks = GatewayHttp.chunks(output);
                 assertThat(GatewayHttp.text(chunks)).as("text streamed by: %s", command).isNotEmpty();
