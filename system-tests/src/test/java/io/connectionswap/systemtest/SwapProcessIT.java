@@ -164,6 +164,40 @@ class SwapProcessIT {
         }
     }
 
+    /**
+     * Both workers stop for under a second at the same moment, as when their host runs out of CPU: the director holds
+     * their hang (every worker in rotation silent at once), moves no stream, and every stream goes on when they
+     * answer again. Health polls far apart, so that only the stall watch judges the silence.
+     */
+    @Test
+    void aPauseOfEveryWorkerAtOnceMovesNoStream(TestInfo test) {
+        startWith(test, LONG_GENERATION, new String[] {ProcessCluster.QUIET_HEALTH_POLLS});
+        ServiceProcess workerA = worker("worker-a");
+        ServiceProcess workerB = worker("worker-b");
+        awaitServing(workerA);
+        awaitServing(workerB);
+        ServiceProcess director = cluster.director();
+        workerA.freeze();
+        workerB.freeze();
+        try {
+            director.awaitLogLines("every worker in rotation is silent at once", 1);
+        } finally {
+            workerA.resume();
+            workerB.resume();
+        }
+        assertThat(director.awaitLogLines("no longer holding the hang of silent workers", 1)).singleElement()
+                .asString().contains("outcome=answered");
+        double tokens = client.metrics().sum("connection_swap_client_tokens_total");
+        await("tokens keep coming").atMost(SWAP_DEADLINE).pollInterval(Duration.ofMillis(200))
+                .until(() -> client.metrics().sum("connection_swap_client_tokens_total") >= tokens + 40);
+        assertThat(director.metrics().sum("connection_swap_swaps_total")).as("connection_swap_swaps_total").isZero();
+        PrometheusText metrics = client.metrics();
+        assertThat(metrics.sum("connection_swap_client_swaps_total")).isZero();
+        assertThat(metrics.sum("connection_swap_client_sequence_errors_total")).as("gaps and duplicates").isZero();
+        assertThat(metrics.sum("connection_swap_client_reconnects_total")).as("reconnects").isZero();
+        assertThat(director.logLines("worker unhealthy")).isEmpty();
+    }
+
     @Test
     void healthTurningDownSwapsByPollingAndTheRecoveredWorkerTakesStreamsAgain(TestInfo test) {
         // short generations, so new streams are handed out often once worker-a is back

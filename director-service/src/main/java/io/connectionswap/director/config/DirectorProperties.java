@@ -21,7 +21,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param stallFactor            a stream of a fixed-pace worker is stalled after this many token intervals without a
  *                               frame from its worker
  * @param stallMinimum           never call a stream stalled sooner than this; a worker silent on its link heartbeat
- *                               and on every stream for this long hangs ({@code CONNECTION_SWAP_STALL_MINIMUM})
+ *                               and on every stream for this long hangs ({@code CONNECTION_SWAP_STALL_MINIMUM});
+ *                               10 times this while every worker in rotation is silent at once
  * @param firstTokenTimeout      a self-paced worker (token interval 0) may take this long for a stream's first token
  *                               ({@code CONNECTION_SWAP_FIRST_TOKEN_TIMEOUT})
  * @param tokenGapTimeout        a self-paced worker may take this long between two tokens of a stream

@@ -3,7 +3,9 @@ package io.connectionswap.director.relay;
 import io.connectionswap.director.config.LimitProperties;
 import io.connectionswap.director.metrics.DirectorMeters;
 import io.connectionswap.director.registry.RoutingLoopTask;
+import io.connectionswap.director.registry.WorkerEndpoint;
 import io.connectionswap.director.registry.WorkerRegistry;
+import io.connectionswap.director.registry.WorkerState;
 import io.connectionswap.protocol.log.LogLine;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -32,6 +34,9 @@ final class SessionWatch {
     private final long periodNanos;
     private final RoutingLoopTask task = new RoutingLoopTask();
     private long lastRoundNanos;
+    /** The workers whose hang this loop holds (every worker in rotation silent at once); empty when none. */
+    private List<WorkerEndpoint> held = List.of();
+    private long heldSinceNanos;
 
     SessionWatch(WorkerRegistry registry, Collection<RelaySession> sessions, StallWatch stallWatch,
                  LimitProperties limits, DirectorMeters meters, long periodNanos, Runnable housekeeping) {
@@ -77,13 +82,53 @@ final class SessionWatch {
                     .log("stall watch ran late; skipping one round");
             return;
         }
-        for (StallWatch.Decision decision : stallWatch.decide(now, sessions)) {
+        StallWatch.HangsHeld holding = null;
+        List<WorkerEndpoint> takenOut = new ArrayList<>(0);
+        for (StallWatch.Decision decision : stallWatch.decide(now, sessions, inRotation())) {
             if (decision instanceof StallWatch.WorkerStalled stalled) {
+                takenOut.add(stalled.worker());
                 registry.stalled(stalled.worker(), stalled.detail());
             } else if (decision instanceof StallWatch.StreamStalled stalled) {
                 stalled.session().swap(SwapReason.STALL, stalled.detail());
+            } else if (decision instanceof StallWatch.HangsHeld hangs) {
+                holding = hangs;
             }
         }
+        reportHold(holding, takenOut, now);
+    }
+
+    private List<WorkerEndpoint> inRotation() {
+        List<WorkerEndpoint> healthy = new ArrayList<>();
+        for (WorkerEndpoint worker : registry.workers()) {
+            if (worker.state() == WorkerState.HEALTHY) {
+                healthy.add(worker);
+            }
+        }
+        return healthy;
+    }
+
+    /** A line when this loop begins to hold silent workers' hang, and one when it stops (they answered, or left). */
+    private void reportHold(StallWatch.HangsHeld holding, List<WorkerEndpoint> takenOut, long now) {
+        if (holding != null && held.isEmpty()) {
+            heldSinceNanos = now;
+            LogLine.warn(log).field("workers", labels(holding.workers()))
+                    .field("silent.ms", TimeUnit.NANOSECONDS.toMillis(holding.silentNanos()))
+                    .field("limit.ms", TimeUnit.NANOSECONDS.toMillis(holding.limitNanos()))
+                    .log("every worker in rotation is silent at once; not calling them hung before the longer limit "
+                            + "(the director's host or network is the likelier cause)");
+        } else if (holding == null && !held.isEmpty()) {
+            // taken out this round (the longer limit) or by the health poller
+            boolean left = held.stream().anyMatch(worker -> takenOut.contains(worker)
+                    || worker.state() != WorkerState.HEALTHY);
+            LogLine.info(log).field("workers", labels(held)).field("held.ms", TimeUnit.NANOSECONDS.toMillis(now - heldSinceNanos))
+                    .field("outcome", left ? "taken_out" : "answered")
+                    .log("no longer holding the hang of silent workers");
+        }
+        held = holding == null ? List.of() : holding.workers();
+    }
+
+    private static String labels(List<WorkerEndpoint> workers) {
+        return String.join(",", workers.stream().map(WorkerEndpoint::label).toList());
     }
 
     private void enforceLimits(long now) {

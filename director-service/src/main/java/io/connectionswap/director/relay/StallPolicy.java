@@ -12,6 +12,10 @@ import java.util.concurrent.TimeUnit;
  *   <li><b>Hang</b>: the director's link heartbeat (every 100 ms, echoed by the worker's event loop) proves the worker
  *       process runs. A worker silent on its link and on every stream for longer than {@code stallMinimum} hangs:
  *       all its streams move.</li>
+ *   <li><b>Everyone silent at once</b>: when every worker in rotation is silent on its link at the same time, the
+ *       likelier cause is on the director's side (its host starved of CPU, its network) than a hang of each, and
+ *       taking them all out would leave no worker to move their streams to. Such a silence is a hang only after
+ *       {@value #COLLECTIVE_SILENCE_FACTOR} stall minimums; the health poller may take the workers out sooner.</li>
  *   <li><b>Fixed-pace worker</b> (registered with a token interval, the stand-in): once the worker answered the
  *       hand-off, a stream is stalled after {@code stallFactor} token intervals (at least {@code stallMinimum})
  *       without a frame. Before that answer it has the first-token allowance, like any worker: a live worker that
@@ -23,6 +27,9 @@ import java.util.concurrent.TimeUnit;
  * </ul>
  */
 final class StallPolicy {
+
+    /** Stall minimums a worker in rotation may be silent while every other worker in rotation is silent too. */
+    static final int COLLECTIVE_SILENCE_FACTOR = 10;
 
     private final long stallMinimumNanos;
     private final int stallFactor;
@@ -48,6 +55,11 @@ final class StallPolicy {
 
     long hangLimitNanos() {
         return stallMinimumNanos;
+    }
+
+    /** How long a worker in rotation may be silent before it hangs while every worker in rotation is silent. */
+    long collectiveHangLimitNanos() {
+        return stallMinimumNanos * COLLECTIVE_SILENCE_FACTOR;
     }
 
     /**

@@ -2,6 +2,7 @@ package io.connectionswap.director.relay;
 
 import io.connectionswap.director.registry.WorkerEndpoint;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -13,12 +14,19 @@ import java.util.concurrent.TimeUnit;
  * Finds hung workers and stalled streams among the sessions being relayed, by {@link StallPolicy}. It only decides;
  * the {@link Relay} acts. A worker that hangs, or that is silent on every one of its streams, leaves rotation and all
  * its streams move; when only some of a live worker's streams are silent, only those move. A stream whose client
- * reads slowly is held back by back-pressure, not stalled. Routing loop only.
+ * reads slowly is held back by back-pressure, not stalled. When every worker in rotation is silent at once, their
+ * hangs are held until the policy's longer limit (Envoy's outlier detection likewise never ejects more than its maximum
+ * share of a cluster): the director's host or network is the likelier cause, and there would be no worker to move to.
+ * Routing loop only.
  */
 final class StallWatch {
 
     /** What to do. */
-    sealed interface Decision permits WorkerStalled, StreamStalled {
+    sealed interface Decision permits WorkerStalled, StreamStalled, HangsHeld {
+    }
+
+    /** Nothing to do yet: these workers seem to hang, but every worker in rotation is silent with them. */
+    record HangsHeld(List<WorkerEndpoint> workers, long silentNanos, long limitNanos) implements Decision {
     }
 
     /** Take the worker out of rotation; every stream on it moves (reason stall). */
@@ -35,7 +43,11 @@ final class StallWatch {
         this.policy = policy;
     }
 
-    List<Decision> decide(long nowNanos, Iterable<RelaySession> sessions) {
+    /**
+     * The decisions of one round over {@code sessions}; {@code inRotation} are the workers that take new streams
+     * (healthy), with or without a session here.
+     */
+    List<Decision> decide(long nowNanos, Iterable<RelaySession> sessions, Collection<WorkerEndpoint> inRotation) {
         Set<WorkerEndpoint> hung = new LinkedHashSet<>();
         Map<WorkerEndpoint, List<RelaySession>> silent = new LinkedHashMap<>();
         for (RelaySession session : sessions) {
@@ -55,9 +67,22 @@ final class StallWatch {
             }
         }
         List<Decision> decisions = new ArrayList<>();
+        boolean everyoneSilent = !hung.isEmpty() && everyoneSilent(nowNanos, inRotation);
+        List<WorkerEndpoint> held = new ArrayList<>();
+        long longestSilence = 0;
         for (WorkerEndpoint worker : hung) {
+            long silence = nowNanos - worker.lastAliveNanos();
+            if (everyoneSilent && inRotation.contains(worker) && silence <= policy.collectiveHangLimitNanos()) {
+                held.add(worker);
+                longestSilence = Math.max(longestSilence, silence);
+                continue;
+            }
+            long limit = everyoneSilent ? policy.collectiveHangLimitNanos() : policy.hangLimitNanos();
             decisions.add(new WorkerStalled(worker, "no heartbeat echo and no frame for more than "
-                    + TimeUnit.NANOSECONDS.toMillis(policy.hangLimitNanos()) + " ms: the worker hangs"));
+                    + TimeUnit.NANOSECONDS.toMillis(limit) + " ms: the worker hangs"));
+        }
+        if (!held.isEmpty()) {
+            decisions.add(new HangsHeld(held, longestSilence, policy.collectiveHangLimitNanos()));
         }
         silent.forEach((worker, stalled) -> {
             long shortest = Long.MAX_VALUE;
@@ -80,6 +105,16 @@ final class StallWatch {
             }
         });
         return decisions;
+    }
+
+    /** Whether every worker in rotation (at least one) is past the hang limit. */
+    private boolean everyoneSilent(long nowNanos, Collection<WorkerEndpoint> inRotation) {
+        for (WorkerEndpoint worker : inRotation) {
+            if (!policy.hung(nowNanos, worker.lastAliveNanos())) {
+                return false;
+            }
+        }
+        return !inRotation.isEmpty();
     }
 
     private long limit(RelaySession session) {

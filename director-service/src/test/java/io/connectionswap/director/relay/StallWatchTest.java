@@ -66,7 +66,7 @@ class StallWatchTest {
         assertThat(session.relaying()).isTrue();
         now += ms(200);
         selfPaced.echoed(now);
-        List<StallWatch.Decision> decisions = watch.decide(now, sessions);
+        List<StallWatch.Decision> decisions = watch.decide(now, sessions, List.of());
         assertThat(decisions).singleElement().isInstanceOfSatisfying(StallWatch.WorkerStalled.class, stalled -> {
             assertThat(stalled.worker()).isSameAs(selfPaced);
             assertThat(stalled.detail()).contains("no first token for more than 30000 ms");
@@ -84,7 +84,7 @@ class StallWatchTest {
             selfPaced.echoed(now);
             flowing.fromWorker(TestFrames.frame(new Token(++sequence, " t")));
         }
-        List<StallWatch.Decision> decisions = watch.decide(now, sessions);
+        List<StallWatch.Decision> decisions = watch.decide(now, sessions, List.of());
         assertThat(decisions).singleElement().isInstanceOfSatisfying(StallWatch.StreamStalled.class, stalled -> {
             assertThat(stalled.session()).isSameAs(waiting);
             assertThat(stalled.detail()).contains("CONNECTION_SWAP_FIRST_TOKEN_TIMEOUT").endsWith("on this stream");
@@ -101,12 +101,66 @@ class StallWatchTest {
         }
         long stopped = now; // SIGSTOP: no echo, no frame from now on
         now = stopped + ms(300);
-        assertThat(watch.decide(now, sessions)).isEmpty();
+        assertThat(watch.decide(now, sessions, List.of())).isEmpty();
         now = stopped + ms(301);
-        List<StallWatch.Decision> decisions = watch.decide(now, sessions);
+        List<StallWatch.Decision> decisions = watch.decide(now, sessions, List.of());
         assertThat(decisions).hasSize(2).allSatisfy(decision -> assertThat(decision)
                 .isInstanceOfSatisfying(StallWatch.WorkerStalled.class,
                         stalled -> assertThat(stalled.detail()).contains("no heartbeat echo").contains("hangs")));
+    }
+
+    @Test
+    void whenEveryWorkerInRotationFallsSilentAtOnceTheirHangIsHeldUntilTheLongerLimit() {
+        hangBoth();
+        long stopped = now;
+        List<WorkerEndpoint> inRotation = List.of(selfPaced, fixedPace);
+        now = stopped + ms(301);
+        assertThat(watch.decide(now, sessions, inRotation)).as("both silent: the director's host may be starved")
+                .singleElement().isInstanceOfSatisfying(StallWatch.HangsHeld.class, held -> {
+                    assertThat(held.workers()).containsExactly(selfPaced, fixedPace);
+                    assertThat(held.limitNanos()).isEqualTo(ms(3000));
+                });
+        now = stopped + ms(3000);
+        assertThat(watch.decide(now, sessions, inRotation)).singleElement().isInstanceOf(StallWatch.HangsHeld.class);
+        now = stopped + ms(3001);
+        assertThat(watch.decide(now, sessions, inRotation)).hasSize(2).allSatisfy(decision -> assertThat(decision)
+                .isInstanceOfSatisfying(StallWatch.WorkerStalled.class,
+                        stalled -> assertThat(stalled.detail()).contains("for more than 3000 ms")));
+    }
+
+    @Test
+    void aHangIsCalledAtTheStallMinimumWhileAnotherWorkerInRotationAnswers() {
+        WorkerEndpoint idle = worker("idle-c", 62003, Duration.ZERO); // no stream, but its heartbeat answers
+        hangBoth();
+        long stopped = now;
+        now = stopped + ms(301);
+        idle.echoed(now);
+        assertThat(watch.decide(now, sessions, List.of(selfPaced, fixedPace, idle))).hasSize(2)
+                .allSatisfy(decision -> assertThat(decision).isInstanceOf(StallWatch.WorkerStalled.class));
+    }
+
+    @Test
+    void aSilentWorkerOutOfRotationIsNotHeld() {
+        hangBoth();
+        long stopped = now;
+        now = stopped + ms(301);
+        // fixed-pace is draining (out of rotation): its hang is called; self-paced, the only one in rotation, is held
+        List<StallWatch.Decision> decisions = watch.decide(now, sessions, List.of(selfPaced));
+        assertThat(decisions).hasSize(2);
+        assertThat(decisions.get(0)).isInstanceOfSatisfying(StallWatch.WorkerStalled.class,
+                stalled -> assertThat(stalled.worker()).isSameAs(fixedPace));
+        assertThat(decisions.get(1)).isInstanceOfSatisfying(StallWatch.HangsHeld.class,
+                held -> assertThat(held.workers()).containsExactly(selfPaced));
+    }
+
+    /** A stream on each of the two workers, one token relayed each, then both stop (SIGSTOP) at {@code now}. */
+    private void hangBoth() {
+        for (WorkerEndpoint worker : List.of(selfPaced, fixedPace)) {
+            RelaySession session = open(worker);
+            session.fromWorker(TestFrames.frame(new Connected(worker.label(), "conn-1", 1, "g", 0, "m")));
+            session.fromWorker(TestFrames.frame(new Token(1, "a")));
+            worker.echoed(now);
+        }
     }
 
     @Test
@@ -117,7 +171,7 @@ class StallWatchTest {
         advanceWithHeartbeats(ms(5000), fixedPace);
         assertThat(session.relaying()).isTrue();
         now += ms(400);
-        assertThat(watch.decide(now, sessions)).singleElement().isInstanceOf(StallWatch.WorkerStalled.class);
+        assertThat(watch.decide(now, sessions, List.of())).singleElement().isInstanceOf(StallWatch.WorkerStalled.class);
     }
 
     @Test
@@ -131,16 +185,16 @@ class StallWatchTest {
             fixedPace.echoed(now);
             flowing.fromWorker(TestFrames.frame(new Token(sequence, " t")));
         }
-        assertThat(watch.decide(now, sessions)).as("250 ms silent: within 3 x 50 ms, at least 300 ms").isEmpty();
+        assertThat(watch.decide(now, sessions, List.of())).as("250 ms silent: within 3 x 50 ms, at least 300 ms").isEmpty();
         now += ms(60);
         fixedPace.echoed(now);
         flowing.fromWorker(TestFrames.frame(new Token(7, " t")));
-        assertThat(watch.decide(now, sessions)).singleElement().isInstanceOfSatisfying(StallWatch.StreamStalled.class,
+        assertThat(watch.decide(now, sessions, List.of())).singleElement().isInstanceOfSatisfying(StallWatch.StreamStalled.class,
                 stalled -> assertThat(stalled.session()).isSameAs(silent));
 
         now += ms(310);
         fixedPace.echoed(now); // alive, but silent on every stream: its model is stuck
-        assertThat(watch.decide(now, sessions)).singleElement().isInstanceOf(StallWatch.WorkerStalled.class);
+        assertThat(watch.decide(now, sessions, List.of())).singleElement().isInstanceOf(StallWatch.WorkerStalled.class);
     }
 
     @Test
@@ -151,7 +205,7 @@ class StallWatchTest {
         assertThat(session.relaying()).isTrue();
         now += ms(200);
         fixedPace.echoed(now);
-        assertThat(watch.decide(now, sessions)).singleElement().isInstanceOfSatisfying(StallWatch.WorkerStalled.class,
+        assertThat(watch.decide(now, sessions, List.of())).singleElement().isInstanceOfSatisfying(StallWatch.WorkerStalled.class,
                 stalled -> assertThat(stalled.detail()).contains("no answer to the hand-off"));
     }
 
@@ -167,7 +221,7 @@ class StallWatchTest {
                 nextEcho += ms(100);
             } else {
                 now = nextWatch;
-                assertThat(watch.decide(now, sessions)).as("decisions at +%d ms", TimeUnit.NANOSECONDS.toMillis(now - start))
+                assertThat(watch.decide(now, sessions, List.of())).as("decisions at +%d ms", TimeUnit.NANOSECONDS.toMillis(now - start))
                         .isEmpty();
                 nextWatch += WATCH_PERIOD;
             }
