@@ -22,7 +22,10 @@ public interface SwapClientListener {
     default void timeToFirstToken(long nanos) {
     }
 
-    /** Time between two consecutive tokens of one generation, in nanoseconds. */
+    /**
+     * Time between two consecutive tokens of one generation, in nanoseconds, not counting the time the subscriber held
+     * reading back (its queue of unread events full): a slow reader is not a slow cluster.
+     */
     default void tokenGap(long nanos) {
     }
 

@@ -66,6 +66,8 @@ public final class GenerationRun implements Flow.Subscription {
     private String connectionId;
     private long startedNanos;
     private long lastTokenNanos;
+    /** When the subscriber's full queue stopped reading; -1 while reading. */
+    private long heldBackSinceNanos = -1;
     private PendingSwap pendingSwap;
     private int sequenceErrors;
 
@@ -79,6 +81,7 @@ public final class GenerationRun implements Flow.Subscription {
         this.transport = transport;
         this.listener = listener;
         this.delivery = new Delivery(subscriber, enabled -> {
+            readingHeldBack(!enabled);
             if (leg != null && leg.leg != null) {
                 leg.leg.read(enabled);
             }
@@ -263,6 +266,23 @@ public final class GenerationRun implements Flow.Subscription {
                 .field("resume.after", connected.resumeAfter()).log("worker assigned to stream");
         enqueue(new GenerationEvent.Assigned(connected.worker(), connected.connectionId(), connected.streamId(),
                 connected.model(), connected.resumeAfter()));
+    }
+
+    /**
+     * The subscriber's queue filled ({@code held}) or drained again: the time reading was held back is the
+     * subscriber's, not the cluster's, so it is taken out of the next token gap (tokens already on their way that
+     * arrived meanwhile count from their arrival).
+     */
+    private void readingHeldBack(boolean held) {
+        long now = loop.nanoTime();
+        if (held) {
+            heldBackSinceNanos = now;
+        } else if (heldBackSinceNanos >= 0) {
+            if (lastTokenNanos != 0) {
+                lastTokenNanos += now - Math.max(heldBackSinceNanos, lastTokenNanos);
+            }
+            heldBackSinceNanos = -1;
+        }
     }
 
     private void token(Token token) {

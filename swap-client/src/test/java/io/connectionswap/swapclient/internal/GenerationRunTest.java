@@ -330,6 +330,26 @@ class GenerationRunTest {
     }
 
     @Test
+    void theTimeASlowSubscriberHoldsReadingBackIsNotATokenGap() {
+        GenerationRun run = start(request(200), GenerationOptions.WAIT_FOREVER, 0);
+        FakeTransport.FakeLeg leg = transport.last();
+        leg.events.assigned(connected("worker-a", 0));
+        loop.advance(10 * MS);
+        tokens(leg, 1, GenerationRun.HIGH_WATER - 1); // the queue is full: reading stops
+        assertThat(leg.reads).containsExactly(false);
+        loop.advance(5 * MS);
+        leg.events.token(new Token(GenerationRun.HIGH_WATER, " late")); // on its way before the pause
+        loop.advance(20_000 * MS); // the subscriber reads nothing for 20 s
+        run.request(Long.MAX_VALUE);
+        assertThat(leg.reads).containsExactly(false, true);
+        loop.advance(30 * MS);
+        leg.events.token(new Token(GenerationRun.HIGH_WATER + 1, " next"));
+
+        assertThat(metrics.gaps).as("the gaps, in ms").containsOnly(0L, 5L, 30L);
+        assertThat(metrics.gaps).hasSize(GenerationRun.HIGH_WATER);
+    }
+
+    @Test
     void tokensStillOnTheirWayAfterAPauseAreDeliveredInOrder() {
         GenerationRun run = start(request(200), GenerationOptions.WAIT_FOREVER, 0);
         FakeTransport.FakeLeg leg = transport.last();
@@ -468,6 +488,7 @@ class GenerationRunTest {
 
     private static final class CountingListener implements SwapClientListener {
         final List<Long> firstTokens = new ArrayList<>();
+        final List<Long> gaps = new ArrayList<>();
         int tokens;
         int completed;
         int noWorker;
@@ -482,6 +503,11 @@ class GenerationRunTest {
         @Override
         public void timeToFirstToken(long nanos) {
             firstTokens.add(nanos);
+        }
+
+        @Override
+        public void tokenGap(long nanos) {
+            gaps.add(TimeUnit.NANOSECONDS.toMillis(nanos));
         }
 
         @Override
