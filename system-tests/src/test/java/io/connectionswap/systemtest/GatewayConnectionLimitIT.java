@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.connectionswap.systemtest.support.DumpLogsOnFailure;
+import io.connectionswap.systemtest.support.GatewayHttp;
 import io.connectionswap.systemtest.support.PipelinedHttp;
 import io.connectionswap.systemtest.support.ProcessCluster;
 import io.connectionswap.systemtest.support.Series;
@@ -96,6 +97,13 @@ class GatewayConnectionLimitIT {
         await("the gateway's Actuator answers on its own port").atMost(ProcessCluster.STARTUP)
                 .pollInterval(Duration.ofMillis(250))
                 .until(() -> LoopbackHttp.getOk(management, "/actuator/health/readiness") != null);
+        // Actuator's port serves Actuator only: not the gateway's API, its live page or its static files
+        GatewayHttp actuatorPort = new GatewayHttp(management);
+        for (String path : List.of("/v1/models", "/api/status", "/", "/index.html")) {
+            assertThat(actuatorPort.get(path).statusCode()).as("GET %s on the management port", path).isEqualTo(404);
+        }
+        assertThat(actuatorPort.post("/v1/completions", "{\"model\":\"stand-in\",\"prompt\":\"x\"}").statusCode())
+                .as("POST /v1/completions on the management port").isEqualTo(404);
         try {
             // nothing else uses the gateway's port: exactly the limit is admitted
             for (int i = 0; i < MAX_CONNECTIONS; i++) {

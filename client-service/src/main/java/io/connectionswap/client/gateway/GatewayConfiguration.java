@@ -4,6 +4,7 @@ import io.connectionswap.client.metrics.ClientMeters;
 import io.connectionswap.client.tracing.GatewayTracing;
 import io.connectionswap.swapclient.SwapClient;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -17,11 +18,17 @@ import org.springframework.web.server.WebExceptionHandler;
  * The OpenAI-compatible gateway and the live page, on the same port as Actuator unless {@code MANAGEMENT_SERVER_PORT}
  * gives Actuator one of its own (k8s/base/client.yaml does: the keys do not guard it): {@code POST /v1/completions},
  * {@code POST /v1/chat/completions}, {@code GET /v1/models}, {@code GET /v1/models/{model}}, {@code GET /api/status}
- * and the page at {@code /} ({@link GatewayRoutes}).
+ * and the page at {@code /} ({@link GatewayRoutes}); not on Actuator's own port ({@link ActuatorOnlyPort}).
  */
 @Configuration(proxyBeanMethods = false)
 @EnableConfigurationProperties(GatewayProperties.class)
 public class GatewayConfiguration {
+
+    @Bean
+    ActuatorOnlyPort actuatorOnlyPort(
+            @Value("${management.endpoints.web.base-path:/actuator}") String actuatorBasePath) {
+        return new ActuatorOnlyPort(actuatorBasePath);
+    }
 
     @Bean
     RouterFunction<ServerResponse> gatewayRoutes(SwapClient client, GatewayProperties properties,
