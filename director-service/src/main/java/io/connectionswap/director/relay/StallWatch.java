@@ -72,12 +72,13 @@ final class StallWatch {
         long longestSilence = 0;
         for (WorkerEndpoint worker : hung) {
             long silence = nowNanos - worker.lastAliveNanos();
-            if (everyoneSilent && inRotation.contains(worker) && silence <= policy.collectiveHangLimitNanos()) {
+            boolean holdable = everyoneSilent && inRotation.contains(worker);
+            if (holdable && silence <= policy.collectiveHangLimitNanos()) {
                 held.add(worker);
                 longestSilence = Math.max(longestSilence, silence);
                 continue;
             }
-            long limit = everyoneSilent ? policy.collectiveHangLimitNanos() : policy.hangLimitNanos();
+            long limit = holdable ? policy.collectiveHangLimitNanos() : policy.hangLimitNanos();
             decisions.add(new WorkerStalled(worker, "no heartbeat echo and no frame for more than "
                     + TimeUnit.NANOSECONDS.toMillis(limit) + " ms: the worker hangs"));
         }

@@ -147,8 +147,10 @@ class StallWatchTest {
         // fixed-pace is draining (out of rotation): its hang is called; self-paced, the only one in rotation, is held
         List<StallWatch.Decision> decisions = watch.decide(now, sessions, List.of(selfPaced));
         assertThat(decisions).hasSize(2);
-        assertThat(decisions.get(0)).isInstanceOfSatisfying(StallWatch.WorkerStalled.class,
-                stalled -> assertThat(stalled.worker()).isSameAs(fixedPace));
+        assertThat(decisions.get(0)).isInstanceOfSatisfying(StallWatch.WorkerStalled.class, stalled -> {
+            assertThat(stalled.worker()).isSameAs(fixedPace);
+            assertThat(stalled.detail()).contains("for more than 300 ms");
+        });
         assertThat(decisions.get(1)).isInstanceOfSatisfying(StallWatch.HangsHeld.class,
                 held -> assertThat(held.workers()).containsExactly(selfPaced));
     }
