@@ -8,8 +8,10 @@ import io.connectionswap.protocol.frame.ErrorCode;
  * <p>{@link #code()} is the protocol's {@link ErrorCode}: a request fault ({@link ErrorCode#isRequestFault()}:
  * MODEL_NOT_FOUND, BAD_REQUEST, REQUEST_TOO_LARGE, ...) is final everywhere; {@link ErrorCode#NO_HEALTHY_WORKER}
  * means nothing could serve the generation within {@link GenerationOptions#noWorkerWait()} (no healthy worker, or
- * no director reachable) and a later attempt may succeed; {@link ErrorCode#MIGRATION_LIMIT} means it moved between
- * workers as often as the director allows; {@link ErrorCode#CANCELLED} means the client was closed under it.
+ * no director reachable: then the message gives the connection's last problem, such as the address that did not
+ * answer or the TLS handshake that failed, or that the client was never started) and a later attempt may succeed;
+ * {@link ErrorCode#MIGRATION_LIMIT} means it moved between workers as often as the director allows;
+ * {@link ErrorCode#CANCELLED} means the client was closed under it.
  */
 public final class GenerationException extends RuntimeException {
 

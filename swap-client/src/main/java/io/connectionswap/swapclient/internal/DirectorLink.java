@@ -166,6 +166,15 @@ public final class DirectorLink implements Transport {
                 events, tokens);
     }
 
+    /** The last failed attempt to connect (address and cause), or that the client was never started. */
+    @Override
+    public String connectionProblem() {
+        if (!running) {
+            return "the client is not started (call SwapClient.start())";
+        }
+        return lastProblem;
+    }
+
     @Override
     public ClientLoop.Cancellable awaitConnection(Runnable onConnected) {
         waiters.add(onConnected);

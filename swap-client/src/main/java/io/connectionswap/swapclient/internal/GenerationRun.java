@@ -197,8 +197,9 @@ public final class GenerationRun implements Flow.Subscription {
             ClientLoop.Cancellable timeout = loop.schedule(() -> {
                 wish.cancel();
                 if (!finished && !transport.isConnected()) {
+                    String problem = transport.connectionProblem();
                     fail(new GenerationException(ErrorCode.NO_HEALTHY_WORKER, "no connection to a director within "
-                            + options.noWorkerWait(), check.last()));
+                            + options.noWorkerWait() + (problem == null ? "" : ": " + problem), check.last()));
                 }
             }, remaining);
             pendingRetry = () -> {

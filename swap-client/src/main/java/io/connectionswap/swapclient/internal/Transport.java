@@ -12,4 +12,12 @@ public interface Transport {
 
     /** Runs {@code onConnected} (once) the next time a connection is up; the handle removes the wish. */
     ClientLoop.Cancellable awaitConnection(Runnable onConnected);
+
+    /**
+     * Why there is no connection now, for the error of a generation that waited for one in vain (the address that
+     * does not answer, the TLS handshake that failed, a client never started); null when there is nothing to say.
+     */
+    default String connectionProblem() {
+        return null;
+    }
 }

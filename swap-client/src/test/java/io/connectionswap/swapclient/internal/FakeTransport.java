@@ -32,6 +32,7 @@ final class FakeTransport implements Transport {
     final List<FakeLeg> legs = new ArrayList<>();
     final List<Runnable> waiters = new ArrayList<>();
     boolean connected = true;
+    String problem;
 
     @Override
     public boolean isConnected() {
@@ -49,6 +50,11 @@ final class FakeTransport implements Transport {
     public ClientLoop.Cancellable awaitConnection(Runnable onConnected) {
         waiters.add(onConnected);
         return () -> waiters.remove(onConnected);
+    }
+
+    @Override
+    public String connectionProblem() {
+        return problem;
     }
 
     void connect() {

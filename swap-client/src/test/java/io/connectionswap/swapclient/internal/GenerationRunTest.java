@@ -441,6 +441,17 @@ class GenerationRunTest {
     }
 
     @Test
+    void noDirectorWithinTheBoundedWaitSaysWhyTheConnectionIsMissing() {
+        transport.connected = false;
+        transport.problem = "cannot connect to director 127.0.0.1:1 (tls.name=127.0.0.1): refused";
+        start(request(4), GenerationOptions.waitAtMost(Duration.ofSeconds(2)), Long.MAX_VALUE);
+        loop.advance(2000 * MS);
+        assertThat(subscriber.failure).isInstanceOfSatisfying(GenerationException.class,
+                failure -> assertThat(failure.detail()).isEqualTo("no connection to a director within PT2S: "
+                        + "cannot connect to director 127.0.0.1:1 (tls.name=127.0.0.1): refused"));
+    }
+
+    @Test
     void anEndBeyondTheLastTokenReceivedIsAGapThatResumes() {
         start(request(3), GenerationOptions.WAIT_FOREVER, Long.MAX_VALUE);
         FakeTransport.FakeLeg first = transport.last();

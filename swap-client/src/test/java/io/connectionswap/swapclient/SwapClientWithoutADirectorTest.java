@@ -1,0 +1,79 @@
+package io.connectionswap.swapclient;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.message.SamplingParameters;
+import io.connectionswap.testsupport.net.Ports;
+import io.connectionswap.testsupport.tls.RepositoryPki;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Flow;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AutoClose;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What an application sees of a client that has no director to talk to: a wrong address, a client never started. A
+ * real client on the repository's PKI, no director: the error of a generation's bounded wait must say what to fix,
+ * not only that it waited.
+ */
+class SwapClientWithoutADirectorTest {
+
+    private static final Duration WAIT = Duration.ofMillis(500);
+
+    @AutoClose
+    private SwapClient client;
+
+    private SwapClient.Builder builder(String director) {
+        return SwapClient.builder().directors(director).certificates(RepositoryPki.certs().toString())
+                .retryBackoff(Duration.ofMillis(20), Duration.ofMillis(100));
+    }
+
+    @Test
+    void aBoundedWaitAtAnAddressWhereNoDirectorListensNamesTheAddressAndTheProblem() throws Exception {
+        String nobody = "127.0.0.1:" + Ports.freeUdpPort();
+        client = builder(nobody).build().start();
+        GenerationException failure = failureOf(client);
+        assertThat(failure.code()).isEqualTo(ErrorCode.NO_HEALTHY_WORKER);
+        assertThat(failure.detail()).startsWith("no connection to a director within PT0.5S: cannot connect to "
+                + "director " + nobody);
+    }
+
+    @Test
+    void aBoundedWaitOfAClientNeverStartedSaysSo() throws Exception {
+        client = builder("127.0.0.1:" + Ports.freeUdpPort()).build(); // start() forgotten
+        GenerationException failure = failureOf(client);
+        assertThat(failure.detail()).isEqualTo("no connection to a director within PT0.5S: the client is not started "
+                + "(call SwapClient.start())");
+    }
+
+    private static GenerationException failureOf(SwapClient client) throws Exception {
+        CompletableFuture<Throwable> failed = new CompletableFuture<>();
+        client.completion("stand-in", "p", SamplingParameters.maxTokens(3), GenerationOptions.waitAtMost(WAIT))
+                .subscribe(new Flow.Subscriber<>() {
+                    @Override
+                    public void onSubscribe(Flow.Subscription subscription) {
+                        subscription.request(Long.MAX_VALUE);
+                    }
+
+                    @Override
+                    public void onNext(GenerationEvent item) {
+                        failed.completeExceptionally(new AssertionError("an event without a director: " + item));
+                    }
+
+                    @Override
+                    public void onError(Throwable throwable) {
+                        failed.complete(throwable);
+                    }
+
+                    @Override
+                    public void onComplete() {
+                        failed.completeExceptionally(new AssertionError("completed without a director"));
+                    }
+                });
+        Throwable failure = failed.get(30, TimeUnit.SECONDS);
+        assertThat(failure).isInstanceOf(GenerationException.class);
+        return (GenerationException) failure;
+    }
+}
