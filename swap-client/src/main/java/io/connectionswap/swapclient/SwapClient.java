@@ -19,6 +19,7 @@ import io.connectionswap.swapclient.internal.DirectorLink;
 import io.connectionswap.swapclient.internal.GenerationRun;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
+import io.netty.util.concurrent.Future;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -240,7 +241,8 @@ public final class SwapClient implements AutoCloseable {
 
     /**
      * Ends every running generation with {@code CANCELLED}, closes the connection and, when the client created its
-     * own event loop, shuts it down (waiting up to 5 s).
+     * own event loop, shuts it down (waiting up to 5 s). Called from a subscriber's callback, on that loop, it does
+     * not wait: the loop ends once the callback returns.
      */
     @Override
     public void close() {
@@ -272,7 +274,11 @@ public final class SwapClient implements AutoCloseable {
         }
         link.stop();
         if (ownGroup != null) {
-            ownGroup.shutdownPromptly().awaitUninterruptibly(5, TimeUnit.SECONDS);
+            Future<?> terminated = ownGroup.shutdownPromptly();
+            // on its own thread (a subscriber's callback) the loop can only end once the callback returns
+            if (!eventLoop.inEventLoop()) {
+                terminated.awaitUninterruptibly(5, TimeUnit.SECONDS);
+            }
         }
     }
 

@@ -1,6 +1,7 @@
 package io.connectionswap.swapclient;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.message.SamplingParameters;
@@ -14,9 +15,9 @@ import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 /**
- * What an application sees of a client that has no director to talk to: a wrong address, a client never started. A
- * real client on the repository's PKI, no director: the error of a generation's bounded wait must say what to fix,
- * not only that it waited.
+ * What an application sees of a client that has no director to talk to: a wrong address, a client never started,
+ * a client closed from a callback. A real client on the repository's PKI, no director: the error of a generation's
+ * bounded wait must say what to fix, not only that it waited; closing must not hold the client's thread.
  */
 class SwapClientWithoutADirectorTest {
 
@@ -46,6 +47,43 @@ class SwapClientWithoutADirectorTest {
         GenerationException failure = failureOf(client);
         assertThat(failure.detail()).isEqualTo("no connection to a director within PT0.5S: the client is not started "
                 + "(call SwapClient.start())");
+    }
+
+    @Test
+    void closingFromACallbackOnTheClientsThreadReturnsAtOnceAndTheThreadEnds() throws Exception {
+        client = builder("127.0.0.1:" + Ports.freeUdpPort()).build().start();
+        CompletableFuture<Duration> closeTook = new CompletableFuture<>();
+        CompletableFuture<Thread> callbackThread = new CompletableFuture<>();
+        client.completion("stand-in", "p", SamplingParameters.maxTokens(3), GenerationOptions.waitAtMost(WAIT))
+                .subscribe(new Flow.Subscriber<>() {
+                    @Override
+                    public void onSubscribe(Flow.Subscription subscription) {
+                        subscription.request(Long.MAX_VALUE);
+                    }
+
+                    @Override
+                    public void onNext(GenerationEvent item) {
+                    }
+
+                    @Override
+                    public void onError(Throwable throwable) { // NO_HEALTHY_WORKER, on the client's I/O thread
+                        callbackThread.complete(Thread.currentThread());
+                        long start = System.nanoTime();
+                        client.close();
+                        closeTook.complete(Duration.ofNanos(System.nanoTime() - start));
+                    }
+
+                    @Override
+                    public void onComplete() {
+                    }
+                });
+        Thread loop = callbackThread.get(30, TimeUnit.SECONDS);
+        assertThat(loop.getName()).startsWith("swap-client-quic");
+        // it waited for its own thread to end, which cannot happen while that thread waits: 5 s
+        assertThat(closeTook.get(30, TimeUnit.SECONDS)).isLessThan(Duration.ofSeconds(1));
+        await("the client's thread ends once the callback returns").atMost(Duration.ofSeconds(30))
+                .until(() -> !loop.isAlive());
+        assertThat(client.connectionState().connected()).isFalse();
     }
 
     private static GenerationException failureOf(SwapClient client) throws Exception {
