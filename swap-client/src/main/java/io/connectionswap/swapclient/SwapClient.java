@@ -250,20 +250,23 @@ public final class SwapClient implements AutoCloseable {
             return;
         }
         closed = true;
+        // the link stops in the same task: a connect attempt queued behind it finds it stopped, instead of dialling on
+        // a loop that is shutting down and reporting "cannot reach director"
         Runnable endAll = () -> {
             for (GenerationRun run : List.copyOf(running)) {
                 run.closed();
             }
+            link.stop();
         };
         if (eventLoop.inEventLoop()) {
             endAll.run(); // closed from a subscriber's callback
         } else {
             CompletableFuture<Void> done = new CompletableFuture<>();
-            loop.execute(() -> {
-                endAll.run();
-                done.complete(null);
-            });
             try {
+                loop.execute(() -> {
+                    endAll.run();
+                    done.complete(null);
+                });
                 done.get(5, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt(); // closing goes on; the caller's thread keeps its interrupt
@@ -271,8 +274,14 @@ public final class SwapClient implements AutoCloseable {
                 LogLine.warn(log).field("running", running.size()).quoted("problem", e.toString())
                         .log("the client's event loop did not end its generations within 5 s; closing anyway");
             }
+            if (!done.isDone()) {
+                try {
+                    link.stop(); // queued behind whatever holds the loop
+                } catch (RejectedExecutionException gone) {
+                    // the loop is gone, and the connection with it
+                }
+            }
         }
-        link.stop();
         if (ownGroup != null) {
             Future<?> terminated = ownGroup.shutdownPromptly();
             // on its own thread (a subscriber's callback) the loop can only end once the callback returns

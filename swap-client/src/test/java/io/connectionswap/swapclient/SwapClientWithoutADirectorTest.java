@@ -5,14 +5,18 @@ import static org.awaitility.Awaitility.await;
 
 import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.message.SamplingParameters;
+import io.connectionswap.testsupport.log.CapturedLogs;
 import io.connectionswap.testsupport.net.Ports;
 import io.connectionswap.testsupport.tls.RepositoryPki;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
+import ch.qos.logback.classic.Level;
 
 /**
  * What an application sees of a client that has no director to talk to: a wrong address, a client never started,
@@ -84,6 +88,21 @@ class SwapClientWithoutADirectorTest {
         await("the client's thread ends once the callback returns").atMost(Duration.ofSeconds(30))
                 .until(() -> !loop.isAlive());
         assertThat(client.connectionState().connected()).isFalse();
+    }
+
+    @Test
+    void aClientClosedRightAfterItsStartReportsNoProblemWithTheDirector() throws Exception {
+        // a director that never answers: the connection is still being set up when the client closes
+        try (DatagramSocket silent = new DatagramSocket(0, InetAddress.getLoopbackAddress());
+             CapturedLogs connection = CapturedLogs.of("io.connectionswap.swapclient.DirectorConnection")) {
+            for (int i = 0; i < 10; i++) { // the closing raced a connect attempt: most runs, not every one
+                SwapClient closed = builder("127.0.0.1:" + silent.getLocalPort()).build().start();
+                closed.close();
+                assertThat(closed.connectionState().lastProblem()).as("last problem of run %d", i).isNull();
+            }
+            assertThat(connection.events()).as("the client's own closing is not a director problem")
+                    .noneMatch(event -> event.getLevel().isGreaterOrEqual(Level.WARN));
+        }
     }
 
     private static GenerationException failureOf(SwapClient client) throws Exception {

@@ -125,15 +125,25 @@ public final class DirectorLink implements Transport {
         });
     }
 
+    /**
+     * Stops connecting and closes the connection: at once on the loop, else in a task queued there. A connect attempt
+     * that ends after it (its lookup or dial still under way) is not a problem to report or retry.
+     */
     public void stop() {
-        loop.execute(() -> {
-            running = false;
-            waiters.clear();
-            QuicChannel open = connection;
-            if (open != null) {
-                open.close();
-            }
-        });
+        if (loop.inEventLoop()) {
+            stopOnLoop();
+        } else {
+            loop.execute(this::stopOnLoop);
+        }
+    }
+
+    private void stopOnLoop() {
+        running = false;
+        waiters.clear();
+        QuicChannel open = connection;
+        if (open != null) {
+            open.close();
+        }
     }
 
     public ConnectionState state() {
