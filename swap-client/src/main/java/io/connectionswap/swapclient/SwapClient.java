@@ -192,9 +192,18 @@ public final class SwapClient implements AutoCloseable {
         return new GenerationException(ErrorCode.CANCELLED, "the client is closed", 0);
     }
 
-    /** Every worker the director knows, with state and models; fails when not connected or after 5 s. */
+    /**
+     * Every worker the director knows, with state and models; fails when not connected (saying why) or after 5 s, and
+     * with {@code IllegalStateException("client is closed")} once closed.
+     */
     public CompletableFuture<ClusterStatus> status() {
-        return link.status("swap-client", Duration.ofSeconds(5));
+        if (!closed) {
+            try {
+                return link.status("swap-client", Duration.ofSeconds(5));
+            } catch (RejectedExecutionException e) { // closed meanwhile: its event loop is gone
+            }
+        }
+        return CompletableFuture.failedFuture(new IllegalStateException("client is closed"));
     }
 
     /**

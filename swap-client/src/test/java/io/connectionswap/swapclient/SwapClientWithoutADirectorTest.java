@@ -105,6 +105,19 @@ class SwapClientWithoutADirectorTest {
         }
     }
 
+    @Test
+    void statusFailsThroughItsFutureSayingWhyBeforeStartAndAfterClose() {
+        client = builder("127.0.0.1:" + Ports.freeUdpPort()).build();
+        assertThat(client.status()).failsWithin(Duration.ofSeconds(30)).withThrowableThat()
+                .havingCause().isInstanceOf(IllegalStateException.class)
+                .withMessage("not connected to a director: the client is not started (call SwapClient.start())");
+        client.start();
+        client.close();
+        assertThat(client.status()).as("a failed future, as connected() gives, not an exception thrown at the caller")
+                .failsWithin(Duration.ofSeconds(30)).withThrowableThat()
+                .havingCause().isInstanceOf(IllegalStateException.class).withMessage("client is closed");
+    }
+
     private static GenerationException failureOf(SwapClient client) throws Exception {
         CompletableFuture<Throwable> failed = new CompletableFuture<>();
         client.completion("stand-in", "p", SamplingParameters.maxTokens(3), GenerationOptions.waitAtMost(WAIT))

@@ -197,8 +197,9 @@ public final class DirectorLink implements Transport {
         loop.execute(() -> {
             QuicChannel open = connection;
             if (open == null || !open.isActive()) {
+                String problem = connectionProblem();
                 result.completeExceptionally(new IllegalStateException("not connected to a director"
-                        + (lastProblem == null ? "" : ": " + lastProblem)));
+                        + (problem == null ? "" : ": " + problem)));
                 return;
             }
             StatusCall.ask(open, settings.quic().frameLimits(), requestedBy, timeout).whenComplete((status, failure) -> {
