@@ -17,6 +17,7 @@ import io.connectionswap.protocol.retry.Backoff;
 import io.connectionswap.swapclient.internal.ClientLoop;
 import io.connectionswap.swapclient.internal.DirectorLink;
 import io.connectionswap.swapclient.internal.GenerationRun;
+import io.connectionswap.swapclient.internal.LoopFuture;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.Future;
@@ -194,7 +195,9 @@ public final class SwapClient implements AutoCloseable {
 
     /**
      * Every worker the director knows, with state and models; fails when not connected (saying why) or after 5 s, and
-     * with {@code IllegalStateException("client is closed")} once closed.
+     * with {@code IllegalStateException("client is closed")} once closed. The client's I/O thread completes it: in a
+     * subscriber's callback react to it ({@code thenAccept}); {@code get()} or {@code join()} there, which would block
+     * that thread for good, throws {@code IllegalStateException} at once.
      */
     public CompletableFuture<ClusterStatus> status() {
         if (!closed) {
@@ -210,10 +213,11 @@ public final class SwapClient implements AutoCloseable {
      * Completes once the client is connected to a director (at once when it is): for an application that asks
      * {@link #status()} right after {@link #start()}, or waits for the connection before it reports ready. It fails
      * only when the client is closed already; bound the wait with {@link CompletableFuture#orTimeout} (a director
-     * that never answers, a client closed meanwhile). Generations need not wait for it: they wait themselves.
+     * that never answers, a client closed meanwhile). Generations need not wait for it: they wait themselves. As with
+     * {@link #status()}, waiting for it in a subscriber's callback throws {@code IllegalStateException} at once.
      */
     public CompletableFuture<Void> connected() {
-        CompletableFuture<Void> connected = new CompletableFuture<>();
+        CompletableFuture<Void> connected = new LoopFuture<>(eventLoop);
         try {
             loop.execute(() -> {
                 if (link.isConnected()) {

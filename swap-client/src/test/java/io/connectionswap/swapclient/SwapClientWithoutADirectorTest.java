@@ -11,6 +11,8 @@ import io.connectionswap.testsupport.tls.RepositoryPki;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
@@ -116,6 +118,53 @@ class SwapClientWithoutADirectorTest {
         assertThat(client.status()).as("a failed future, as connected() gives, not an exception thrown at the caller")
                 .failsWithin(Duration.ofSeconds(30)).withThrowableThat()
                 .havingCause().isInstanceOf(IllegalStateException.class).withMessage("client is closed");
+    }
+
+    @Test
+    void waitingForStatusOrConnectionInACallbackFailsAtOnceInsteadOfBlockingTheClientsThread() throws Exception {
+        client = builder("127.0.0.1:" + Ports.freeUdpPort()).build().start();
+        CompletableFuture<List<Throwable>> waits = new CompletableFuture<>();
+        CompletableFuture<Duration> took = new CompletableFuture<>();
+        client.completion("stand-in", "p", SamplingParameters.maxTokens(3), GenerationOptions.waitAtMost(WAIT))
+                .subscribe(new Flow.Subscriber<>() {
+                    @Override
+                    public void onSubscribe(Flow.Subscription subscription) {
+                        subscription.request(Long.MAX_VALUE);
+                    }
+
+                    @Override
+                    public void onNext(GenerationEvent item) {
+                    }
+
+                    @Override
+                    public void onError(Throwable throwable) { // on the client's I/O thread
+                        List<Throwable> thrown = new ArrayList<>();
+                        long start = System.nanoTime();
+                        try {
+                            client.status().get(2, TimeUnit.SECONDS); // the 2 s would pass, the loop being this thread
+                        } catch (Throwable e) {
+                            thrown.add(e);
+                        }
+                        try {
+                            client.connected().thenApply(ignored -> "up").join(); // never: a derived stage too
+                        } catch (Throwable e) {
+                            thrown.add(e);
+                        }
+                        took.complete(Duration.ofNanos(System.nanoTime() - start));
+                        waits.complete(thrown);
+                    }
+
+                    @Override
+                    public void onComplete() {
+                    }
+                });
+        List<Throwable> thrown = waits.get(30, TimeUnit.SECONDS);
+        assertThat(thrown).hasSize(2).allSatisfy(e -> assertThat(e).isInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith("waiting on the client's I/O thread"));
+        assertThat(took.get()).isLessThan(Duration.ofSeconds(1));
+        assertThat(client.status()).as("from another thread, as before")
+                .failsWithin(Duration.ofSeconds(30)).withThrowableThat().havingCause()
+                .withMessageStartingWith("not connected to a director: cannot connect to director");
     }
 
     private static GenerationException failureOf(SwapClient client) throws Exception {

@@ -193,7 +193,7 @@ public final class DirectorLink implements Transport {
 
     /** Asks the director for its workers; fails at once when not connected. */
     public CompletableFuture<ClusterStatus> status(String requestedBy, Duration timeout) {
-        CompletableFuture<ClusterStatus> result = new CompletableFuture<>();
+        CompletableFuture<ClusterStatus> result = new LoopFuture<>(loop);
         loop.execute(() -> {
             QuicChannel open = connection;
             if (open == null || !open.isActive()) {
