@@ -5,9 +5,12 @@ import java.time.Duration;
 
 /**
  * What a subscriber of {@link SwapClient#generate} receives, in this order: {@link Assigned}, then {@link Token}s
- * (sequence 1, 2, 3, ... with nothing missing or repeated), wherever the generation moved to another worker that
- * worker's {@link Assigned} then a {@link Swapped} (just before its first token), and {@link Completed} last. A
- * generation that cannot finish ends with {@code onError} instead, carrying a {@link GenerationException}.
+ * (sequence 1, 2, 3, ... with nothing missing or repeated), wherever the director moved the generation to another
+ * worker (its RETRY) that worker's {@link Assigned} then a {@link Swapped} (just before its first token), and
+ * {@link Completed} last. When the client lost the director itself (its connection closed, its heartbeats
+ * unanswered) and resumed on a new connection, the new {@link Assigned} (its {@code resumeAfter} above 0) is the only
+ * mark: no {@link Swapped} follows, the director that could say why being gone. A generation that cannot finish ends
+ * with {@code onError} instead, carrying a {@link GenerationException}.
  */
 public sealed interface GenerationEvent {
 
@@ -39,7 +42,9 @@ public sealed interface GenerationEvent {
      * The generation moved to another worker on the same connection; sent just before the first token (or the
      * completion) the new worker delivered.
      *
-     * @param reason     why the director moved it: health, stream_error, connection_lost, stall, drain
+     * @param reason     why the director moved it: health, stream_error, connection_lost, stall, drain, or
+     *                   director_drain (the director shut down and the generation moved to another one; fromWorker
+     *                   is then the healthy worker it left)
      * @param fromWorker label of the worker that failed
      * @param toWorker   label of the worker that continued
      * @param gap        the pause the swap caused as this client saw it: from the last token before the swap to
