@@ -4,15 +4,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.awaitility.Awaitility.await;
 
+import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.message.SamplingParameters;
 import io.connectionswap.protocol.model.DeterministicTokenModel;
+import io.connectionswap.swapclient.GenerationException;
 import io.connectionswap.swapclient.SwapClient;
 import io.connectionswap.swapclient.SwapClientListener;
 import io.connectionswap.systemtest.support.InJvmCluster;
 import io.connectionswap.systemtest.support.ReadmeCodeBlocks;
+import io.connectionswap.testsupport.net.Ports;
 import io.connectionswap.testsupport.tls.RepositoryPki;
 import io.netty.channel.EventLoopGroup;
 import java.io.File;
+import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.net.URI;
 import java.net.URLClassLoader;
@@ -36,7 +40,8 @@ import reactor.adapter.JdkFlowAdapter;
  * The Java example of the README's "Use it from an application", as written there, compiled by javac against the
  * client library and run against a director with a worker: it streams the tokens of "Once upon a time" and they are
  * the stand-in's text. Only the director's address and the certificates' directory are put in for the example's
- * placeholders; a README change that no longer compiles or streams fails here.
+ * placeholders; a README change that no longer compiles or streams fails here. At an address where nothing listens it
+ * ends, by its bounded wait, saying why.
  */
 class ReadmeClientExampleTest {
 
@@ -53,15 +58,64 @@ class ReadmeClientExampleTest {
         cluster.startWorker("worker-a", 0);
         await().atMost(Duration.ofSeconds(30)).until(() -> cluster.registry().healthyCount() == 1);
 
-        String body = example.replace("\"127.0.0.1:61000\"", "\"127.0.0.1:" + cluster.directorPort() + "\"")
+        try (URLClassLoader loader = compile(work, example, "127.0.0.1:" + cluster.directorPort())) {
+            Class<?> compiled = loader.loadClass(CLASS);
+            Method run = compiled.getMethod("run", SwapClientListener.class);
+            StringBuffer out = (StringBuffer) compiled.getField("OUT").get(null);
+            // as a main would: the example returns once the generation is over, the client closed
+            assertTimeoutPreemptively(Duration.ofSeconds(60), () -> run.invoke(null, new SwapClientListener() {
+            }));
+            assertThat(out.toString()).as("printed when the example returned")
+                    .isEqualTo(new DeterministicTokenModel().text("Once upon a time", 1, maxTokens(example)));
+        }
+    }
+
+    /**
+     * The example at an address where no director listens (the mistake a new user makes first): it ends, by its
+     * bounded wait, with NO_HEALTHY_WORKER naming the address and what went wrong, instead of blocking for good.
+     */
+    @Test
+    void theReadmeClientExampleAtAWrongAddressEndsSayingWhy(@TempDir Path work) throws Exception {
+        String example = readmeExample();
+        assertThat(example).as("the example bounds its wait").contains("Duration.ofSeconds(30)");
+        String nobody = "127.0.0.1:" + Ports.freeUdpPort();
+        try (URLClassLoader loader = compile(work, example.replace("Duration.ofSeconds(30)", "Duration.ofSeconds(1)"),
+                nobody)) {
+            Method run = loader.loadClass(CLASS).getMethod("run", SwapClientListener.class);
+            Throwable thrown = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+                try {
+                    run.invoke(null, new SwapClientListener() {
+                    });
+                    return null;
+                } catch (InvocationTargetException e) {
+                    return e.getCause();
+                }
+            });
+            assertThat(thrown).as("what blockLast() throws").isInstanceOfSatisfying(GenerationException.class,
+                    failure -> {
+                        assertThat(failure.code()).isEqualTo(ErrorCode.NO_HEALTHY_WORKER);
+                        assertThat(failure.detail()).startsWith("no connection to a director within PT1S: cannot "
+                                + "connect to director " + nobody);
+                    });
+        }
+    }
+
+    /**
+     * The example with only the director's address and the certificates' directory put in for its placeholders, and
+     * what it prints kept in {@code OUT}, compiled by javac as the body of {@code run(SwapClientListener myMetrics)}.
+     */
+    private URLClassLoader compile(Path work, String example, String director) throws Exception {
+        String body = example.replace("\"127.0.0.1:61000\"", "\"" + director + "\"")
                 .replace("\"/path/to/certs\"", "\"" + RepositoryPki.certs().toString().replace("\\", "\\\\") + "\"")
                 .replace(".doOnNext(System.out::print)", ".doOnNext(OUT::append)");
         Path source = work.resolve(CLASS + ".java");
         Files.writeString(source, """
                 import io.connectionswap.protocol.message.SamplingParameters;
                 import io.connectionswap.swapclient.GenerationEvent;
+                import io.connectionswap.swapclient.GenerationOptions;
                 import io.connectionswap.swapclient.SwapClient;
                 import io.connectionswap.swapclient.SwapClientListener;
+                import java.time.Duration;
                 import reactor.adapter.JdkFlowAdapter;
 
                 public class %s {
@@ -76,18 +130,7 @@ class ReadmeClientExampleTest {
         int status = javac.run(null, null, null, "-d", work.toString(), "-classpath", libraryClasspath(),
                 source.toString());
         assertThat(status).as("javac of the README's example:%n%s", Files.readString(source)).isZero();
-
-        try (URLClassLoader loader = new URLClassLoader(new java.net.URL[] {work.toUri().toURL()},
-                getClass().getClassLoader())) {
-            Class<?> compiled = loader.loadClass(CLASS);
-            Method run = compiled.getMethod("run", SwapClientListener.class);
-            StringBuffer out = (StringBuffer) compiled.getField("OUT").get(null);
-            // as a main would: the example returns once the generation is over, the client closed
-            assertTimeoutPreemptively(Duration.ofSeconds(60), () -> run.invoke(null, new SwapClientListener() {
-            }));
-            assertThat(out.toString()).as("printed when the example returned")
-                    .isEqualTo(new DeterministicTokenModel().text("Once upon a time", 1, maxTokens(example)));
-        }
+        return new URLClassLoader(new java.net.URL[] {work.toUri().toURL()}, getClass().getClassLoader());
     }
 
     /** The first {@code java} block of the README's "Use it from an application". */
