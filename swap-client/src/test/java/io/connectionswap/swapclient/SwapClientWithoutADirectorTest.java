@@ -45,6 +45,9 @@ class SwapClientWithoutADirectorTest {
         assertThat(failure.code()).isEqualTo(ErrorCode.NO_HEALTHY_WORKER);
         assertThat(failure.detail()).startsWith("no connection to a director within PT0.5S: cannot connect to "
                 + "director " + nobody);
+        assertThat(failure.detail()).as("what a bare QuicClosedChannelException means there")
+                .endsWith("(no QUIC handshake: nothing answered at that address, or it is not the director's QUIC "
+                        + "port)");
     }
 
     @Test

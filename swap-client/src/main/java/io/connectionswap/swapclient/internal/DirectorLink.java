@@ -20,6 +20,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.quic.QuicChannel;
+import io.netty.handler.codec.quic.QuicClosedChannelException;
 import io.netty.handler.codec.quic.QuicStreamChannel;
 import io.netty.handler.codec.quic.QuicStreamType;
 import io.netty.util.ReferenceCountUtil;
@@ -241,7 +242,7 @@ public final class DirectorLink implements Transport {
             connecting = false;
             if (!done.isSuccess()) {
                 retryLater("cannot connect to director " + director + " (tls.name=" + tlsName + "): "
-                        + describe(done.cause()));
+                        + describe(done.cause()) + hint(done.cause(), peerClose));
                 return;
             }
             connected((QuicChannel) done.getNow(), director, peerClose);
@@ -381,6 +382,20 @@ public final class DirectorLink implements Transport {
         lastProblem = problem;
         lastProblemKind = kind;
         loop.schedule(this::connect, wait.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * What a bare {@code QuicClosedChannelException} means when dialling: the handshake never happened. Netty says the
+     * same whether the port refused the datagram (ICMP) or nothing answered until the handshake timed out.
+     */
+    private static String hint(Throwable cause, PeerClose peerClose) {
+        if (peerClose.reason() != null) {
+            return " (closed by the director: " + peerClose.reason() + ")";
+        }
+        if (cause instanceof QuicClosedChannelException && cause.getCause() == null) {
+            return " (no QUIC handshake: nothing answered at that address, or it is not the director's QUIC port)";
+        }
+        return "";
     }
 
     private static String describe(Throwable cause) {
