@@ -55,8 +55,10 @@ import org.slf4j.event.Level;
  * <p>The client's threads are daemons: a {@code main} that only subscribes returns, and the JVM exits, before the
  * first token; wait for the end there (the README's example blocks on it with Reactor's {@code blockLast()}).
  *
- * <p>A generation is a cold {@link Flow.Publisher}: subscribing opens its stream, cancelling the subscription ends
- * it on the director and the worker. When the serving worker fails the director tells the client where to resume,
+ * <p>A generation is a {@link Flow.Publisher} for one subscriber: subscribing opens its stream, cancelling the
+ * subscription ends it on the director and the worker. A second subscription (Reactor's {@code retry()}, say) fails
+ * with {@code IllegalStateException}: to run a generation again, call {@code completion(...)} again (with Reactor,
+ * inside {@code Flux.defer}). When the serving worker fails the director tells the client where to resume,
  * and the client continues the same generation on a new stream of the same connection, sending the text delivered so
  * far; the subscriber sees one stream of tokens (and a {@link GenerationEvent.Swapped} where it moved). While no
  * worker is healthy the client asks again with capped exponential backoff and jitter; when the director itself is
