@@ -198,6 +198,40 @@ class OpenAiUpstreamIT {
         assertThat(cluster.leakReports()).isEmpty();
     }
 
+    /**
+     * One upstream chunk with more text than a TOKEN frame carries (a server that sends a whole answer at once) fails
+     * that generation only: the worker does not send the frame, so the director's link to it, the other stream on
+     * it and its place in rotation are untouched.
+     */
+    @Test
+    void anUpstreamChunkOverTheTokenFrameLimitFailsOnlyItsOwnGeneration(TestInfo test) throws Exception {
+        start(test, "20ms", "20ms");
+        String background = "a stream on worker-a that must not notice the huge chunk";
+        ResumingClient.Generation flowing = client.start(steered(background, 150, "worker-b"));
+        await("worker-a streams tokens").atMost(GENERATION_DEADLINE).pollInterval(Duration.ofMillis(20))
+                .until(() -> flowing.tokens() >= 5 || flowing.done());
+        Behaviour huge = new Behaviour(0, 20, 20, false, false, 0, 3);
+        upstreams.a().behaviour(huge);
+        upstreams.b().behaviour(huge);
+
+        ResumingClient.Generation poisoned = client.run(steered("one chunk of this answer is huge", 20, "worker-b"),
+                GENERATION_DEADLINE);
+
+        assertThat(poisoned.failure()).isNull();
+        assertThat(poisoned.error()).as("final error").isNotNull();
+        assertThat(poisoned.error().code()).isEqualTo(ErrorCode.MIGRATION_LIMIT);
+        assertThat(poisoned.error().message()).contains("INTERNAL model openai emitted a text of 100000 bytes")
+                .contains("more than one TOKEN frame carries");
+        assertThat(flowing.done()).as("the other stream was still running").isFalse();
+        flowing.await(GENERATION_DEADLINE);
+        assertExactText(flowing, background, 150);
+        assertThat(flowing.retries()).as("the stream on worker-a never moved").isEmpty();
+        PrometheusText director = cluster.director().metrics();
+        assertThat(director.sum("connection_swap_swaps_total", "reason", "connection_lost")).isZero();
+        assertThat(director.sum("connection_swap_workers", "state", "healthy")).as("no worker left rotation").isEqualTo(2);
+        assertThat(cluster.leakReports()).isEmpty();
+    }
+
     private ServiceProcess worker(String label) {
         return cluster.processes().stream().filter(p -> p.name().equals(label)).findFirst().orElseThrow();
     }

@@ -61,6 +61,13 @@ public final class MessageCodec {
         return encodeJson(alloc, message);
     }
 
+    /**
+     * The most text (UTF-8 bytes) one TOKEN frame carries within the frame limit every peer applies to token frames
+     * ({@link Frames#DEFAULT_MAX_PAYLOAD_BYTES}, less the sequence number): a larger frame is a protocol error that
+     * ends the whole connection it travels on.
+     */
+    public static final int MAX_TOKEN_TEXT_BYTES = Frames.DEFAULT_MAX_PAYLOAD_BYTES - Integer.BYTES;
+
     /** Encodes a token frame without creating a {@link Token} record: the worker's per-token path. */
     public static ByteBuf encodeToken(ByteBufAllocator alloc, int sequence, CharSequence text) {
         int textBytes = ByteBufUtil.utf8Bytes(text);

@@ -230,6 +230,9 @@ public final class GreedyLlmServer implements AutoCloseable {
                     exchange.close(); // the connection dies mid-stream, without [DONE]
                     return;
                 }
+                if (now.hugeChunkAfterTokens() > 0 && produced == now.hugeChunkAfterTokens()) {
+                    event(out, chunk(id, "x".repeat(Behaviour.HUGE_CHUNK_CHARS), null));
+                }
                 String token = GreedyLlm.next(text.toString());
                 if (completesStop(text, prompt.length(), token, stop)) {
                     finish = "stop";

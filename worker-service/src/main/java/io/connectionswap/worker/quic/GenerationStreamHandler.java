@@ -20,6 +20,7 @@ import io.connectionswap.protocol.quic.StreamFailures;
 import io.connectionswap.worker.tracing.WorkerLegOutcome;
 import io.connectionswap.worker.tracing.WorkerLegSpan;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
@@ -145,6 +146,16 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
                 return;
             }
             if (event instanceof ModelEvent.Text text) {
+                // a UTF-16 unit is at most 3 UTF-8 bytes: only a long text is measured
+                int bytes = text.text().length() * 3 <= MessageCodec.MAX_TOKEN_TEXT_BYTES ? 0
+                        : ByteBufUtil.utf8Bytes(text.text());
+                if (bytes > MessageCodec.MAX_TOKEN_TEXT_BYTES) {
+                    // sent, it would break the director's link to this worker: every stream on it would move
+                    modelFailed(new ModelException(ErrorCode.INTERNAL, "model " + context.model().name()
+                            + " emitted a text of " + bytes + " bytes (UTF-8) as token " + nextSequence + ", more "
+                            + "than one TOKEN frame carries (" + MessageCodec.MAX_TOKEN_TEXT_BYTES + " bytes); not sent"));
+                    return;
+                }
                 writeToken(text.text());
                 topUpDemand();
             } else if (event instanceof ModelEvent.Finished end) {
@@ -155,27 +166,30 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
 
     @Override
     public void onError(Throwable failure) {
-        onLoop(() -> {
-            if (finished) {
-                return;
-            }
-            ErrorCode code = failure instanceof ModelException model ? model.code() : ErrorCode.INTERNAL;
-            String problem = failure instanceof ModelException ? failure.getMessage() : failure.toString();
-            if (code == ErrorCode.RESUME_MISMATCH) {
-                LogLine.error(log).field("worker", context.label()).field("stream.id", assignment.streamId())
-                        .field("generation.id", assignment.request().generationId())
-                        .field("resume.after", assignment.request().resumeAfter()).quoted("problem", problem)
-                        .log("resume does not match the model's text; a token was lost, repeated or altered upstream");
-            } else {
-                LogLine.warn(log).field("worker", context.label()).field("stream.id", assignment.streamId())
-                        .field("generation.id", assignment.request().generationId()).field("next.seq", nextSequence)
-                        .field("error", code).quoted("problem", problem).log("model failed");
-            }
-            finished = true;
-            stop();
-            StreamFailures.endStream(channel, new StreamError(code, problem));
-            traceEnd(WorkerLegOutcome.MODEL_ERROR, code.name(), problem);
-        });
+        onLoop(() -> modelFailed(failure));
+    }
+
+    /** Ends the stream with the model's failure (ERROR to the director); on the stream's loop. */
+    private void modelFailed(Throwable failure) {
+        if (finished) {
+            return;
+        }
+        ErrorCode code = failure instanceof ModelException model ? model.code() : ErrorCode.INTERNAL;
+        String problem = failure instanceof ModelException ? failure.getMessage() : failure.toString();
+        if (code == ErrorCode.RESUME_MISMATCH) {
+            LogLine.error(log).field("worker", context.label()).field("stream.id", assignment.streamId())
+                    .field("generation.id", assignment.request().generationId())
+                    .field("resume.after", assignment.request().resumeAfter()).quoted("problem", problem)
+                    .log("resume does not match the model's text; a token was lost, repeated or altered upstream");
+        } else {
+            LogLine.warn(log).field("worker", context.label()).field("stream.id", assignment.streamId())
+                    .field("generation.id", assignment.request().generationId()).field("next.seq", nextSequence)
+                    .field("error", code).quoted("problem", problem).log("model failed");
+        }
+        finished = true;
+        stop();
+        StreamFailures.endStream(channel, new StreamError(code, problem));
+        traceEnd(WorkerLegOutcome.MODEL_ERROR, code.name(), problem);
     }
 
     @Override

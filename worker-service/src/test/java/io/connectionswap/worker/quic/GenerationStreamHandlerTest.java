@@ -8,9 +8,12 @@ import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.frame.FrameDecoder;
 import io.connectionswap.protocol.frame.FrameLimits;
 import io.connectionswap.protocol.message.Connected;
+import io.connectionswap.protocol.message.End;
+import io.connectionswap.protocol.message.FinishReason;
 import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.Message;
 import io.connectionswap.protocol.message.StreamError;
+import io.connectionswap.protocol.message.Token;
 import io.connectionswap.protocol.message.WorkerAssignment;
 import io.connectionswap.protocol.model.DeterministicTokenModel;
 import io.connectionswap.protocol.model.GenerationContext;
@@ -103,6 +106,52 @@ class GenerationStreamHandlerTest {
         stream.finishAndReleaseAll();
     }
 
+    /**
+     * An upstream that sends a whole answer as one chunk: a TOKEN frame over the limit would be a protocol error
+     * ending the director's link to this worker (every stream on it moving); the stream ends with an error instead.
+     */
+    @Test
+    void aTextOverTheTokenFrameLimitEndsTheStreamWithAnErrorAndIsNotSent() {
+        ActiveStreams active = new ActiveStreams();
+        String huge = "x".repeat(MessageCodec.MAX_TOKEN_TEXT_BYTES - 1) + "é"; // 2 UTF-8 bytes: one over the limit
+        EmbeddedChannel stream = stream(scripted(" a first token", huge, " never asked for"), active,
+                FrameLimits.DEFAULTS);
+
+        stream.writeInbound(MessageCodec.encode(ByteBufAllocator.DEFAULT,
+                new WorkerAssignment(46, "conn-1", GenerationRequest.completion("gen-11", PROMPT, 10))));
+        stream.runPendingTasks();
+
+        List<Message> replies = replies(stream);
+        assertThat(replies).hasSize(3);
+        assertThat(replies.get(0)).isInstanceOf(Connected.class);
+        assertThat(replies.get(1)).isEqualTo(new Token(1, " a first token"));
+        assertThat(replies.get(2)).isInstanceOfSatisfying(StreamError.class, error -> {
+            assertThat(error.code()).isEqualTo(ErrorCode.INTERNAL);
+            assertThat(error.code().isRequestFault()).as("the stream moves on").isFalse();
+            assertThat(error.message()).isEqualTo("model scripted emitted a text of 65533 bytes (UTF-8) as token 2, "
+                    + "more than one TOKEN frame carries (65532 bytes); not sent");
+        });
+        assertThat(active.count()).as("the stream is forgotten").isZero();
+        assertThat(stream.isOpen()).as("the stream ended").isFalse();
+        stream.finishAndReleaseAll();
+    }
+
+    @Test
+    void aTextOfExactlyTheTokenFrameLimitIsSent() {
+        String largest = "x".repeat(MessageCodec.MAX_TOKEN_TEXT_BYTES - 2) + "é";
+        EmbeddedChannel stream = stream(scripted(largest), new ActiveStreams(), FrameLimits.DEFAULTS);
+
+        stream.writeInbound(MessageCodec.encode(ByteBufAllocator.DEFAULT,
+                new WorkerAssignment(47, "conn-1", GenerationRequest.completion("gen-12", PROMPT, 10))));
+        stream.runPendingTasks();
+
+        List<Message> replies = replies(stream);
+        assertThat(replies).hasSize(3);
+        assertThat(replies.get(1)).isEqualTo(new Token(1, largest));
+        assertThat(replies.get(2)).isInstanceOf(End.class);
+        stream.finishAndReleaseAll();
+    }
+
     @Test
     void withTracingOnALegIsASpanUnderTheDirectorsAndTheModelGetsItAsParent() {
         String directorLeg = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
@@ -178,6 +227,47 @@ class GenerationStreamHandlerTest {
         }
         decoder.finishAndReleaseAll();
         return messages;
+    }
+
+    /** A model named {@code scripted} that emits {@code texts} as they are asked for, then finishes (STOP). */
+    private static ModelBackend scripted(String... texts) {
+        return new ModelBackend() {
+            @Override
+            public String name() {
+                return "scripted";
+            }
+
+            @Override
+            public List<String> models() {
+                return List.of("scripted");
+            }
+
+            @Override
+            public java.util.concurrent.Flow.Publisher<ModelEvent> generate(GenerationContext context) {
+                return subscriber -> subscriber.onSubscribe(new java.util.concurrent.Flow.Subscription() {
+                    private int next;
+                    private boolean done;
+
+                    @Override
+                    public void request(long n) {
+                        for (long i = 0; i < n && !done; i++) {
+                            if (next < texts.length) {
+                                subscriber.onNext(new ModelEvent.Text(texts[next++]));
+                            } else {
+                                done = true;
+                                subscriber.onNext(new ModelEvent.Finished(FinishReason.STOP, null));
+                                subscriber.onComplete();
+                            }
+                        }
+                    }
+
+                    @Override
+                    public void cancel() {
+                        done = true;
+                    }
+                });
+            }
+        };
     }
 
     /** The stand-in model, adding each generation's context to {@code seen} as it starts. */
