@@ -12,6 +12,8 @@
 # Every CONNECTION_SWAP_* variable you export is passed to all four processes; SERVER_PORT (the Actuator HTTP port)
 # is set per role: DIRECTOR_HTTP_PORT (8080), WORKER_A_HTTP_PORT (8081), WORKER_B_HTTP_PORT (8082), CLIENT_HTTP_PORT
 # (8090). The workers' QUIC addresses are WORKER_A_ADDR (127.0.0.1:62001) and WORKER_B_ADDR (127.0.0.1:62002).
+# With CONNECTION_SWAP_MODEL_BACKEND=openai, WORKER_A_UPSTREAM_URL and WORKER_B_UPSTREAM_URL give each worker its own
+# CONNECTION_SWAP_UPSTREAM_URL (one model server per worker, as in a deployment); unset, both use the exported one.
 # JAVA_OPTS goes to every java command line. Once the client runs, the script prints each role's PID, QUIC port and
 # Actuator URL, and a ready-made `kill -9 <pid>` line per worker. Ctrl-C or SIGTERM, at any time (even while roles
 # are still starting), sends SIGTERM to every role started so far, waits for them to exit and ends the script. A role
@@ -96,10 +98,14 @@ worker_a_addr=${WORKER_A_ADDR:-127.0.0.1:62001}
 worker_b_addr=${WORKER_B_ADDR:-127.0.0.1:62002}
 start director 36 CONNECTION_SWAP_DIRECTOR_ADDR="$director" SERVER_PORT="$director_http" \
   -- director-service/target/director-service.jar
-start worker-a 32 CONNECTION_SWAP_WORKER_ADDR=$worker_a_addr CONNECTION_SWAP_WORKER_LABEL=worker-a \
+# each worker's own upstream, when given (an empty list adds nothing to its environment)
+upstream_a=() upstream_b=()
+[[ -n ${WORKER_A_UPSTREAM_URL:-} ]] && upstream_a=(CONNECTION_SWAP_UPSTREAM_URL="$WORKER_A_UPSTREAM_URL")
+[[ -n ${WORKER_B_UPSTREAM_URL:-} ]] && upstream_b=(CONNECTION_SWAP_UPSTREAM_URL="$WORKER_B_UPSTREAM_URL")
+start worker-a 32 CONNECTION_SWAP_WORKER_ADDR=$worker_a_addr CONNECTION_SWAP_WORKER_LABEL=worker-a "${upstream_a[@]}" \
   CONNECTION_SWAP_WORKER_FAIL_AFTER="${WORKER_A_FAIL_AFTER-15s}" CONNECTION_SWAP_DIRECTOR_TARGET="$director" \
   CONNECTION_SWAP_TOKEN_INTERVAL="$token_interval" SERVER_PORT="$worker_a_http" -- worker-service/target/worker-service.jar
-start worker-b 33 CONNECTION_SWAP_WORKER_ADDR=$worker_b_addr CONNECTION_SWAP_WORKER_LABEL=worker-b \
+start worker-b 33 CONNECTION_SWAP_WORKER_ADDR=$worker_b_addr CONNECTION_SWAP_WORKER_LABEL=worker-b "${upstream_b[@]}" \
   CONNECTION_SWAP_DIRECTOR_TARGET="$director" CONNECTION_SWAP_TOKEN_INTERVAL="$token_interval" \
   SERVER_PORT="$worker_b_http" -- worker-service/target/worker-service.jar
 
