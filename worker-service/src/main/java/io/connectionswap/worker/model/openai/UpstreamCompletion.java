@@ -45,6 +45,7 @@ final class UpstreamCompletion implements Flow.Subscription {
     private final SseEventParser parser = new SseEventParser(MAX_EVENT_CHARS);
     private final URI uri;
     private final UpstreamTimeouts timeouts;
+    private final StopAcrossResume stopAcrossResume;
 
     // confined to the serial executor
     private long demand;
@@ -66,6 +67,7 @@ final class UpstreamCompletion implements Flow.Subscription {
         this.serial = new SerialExecutor(upstream.executor());
         this.uri = upstream.settings().completionsUri();
         this.timeouts = new UpstreamTimeouts(upstream.settings(), uri);
+        this.stopAcrossResume = StopAcrossResume.of(context);
     }
 
     /** Sends the request (off the caller's thread). */
@@ -253,6 +255,15 @@ final class UpstreamCompletion implements Flow.Subscription {
         }
         if (chunk.usage() != null) {
             usage = chunk.usage();
+        }
+        if (chunk.isToken() && stopAcrossResume.completedBy(chunk.text())) {
+            // a stop begun in the delivered text ends here: the unbroken generation ended too; the upstream goes on
+            LogLine.debug(log).field("generation.id", context.generationId()).field("produced", produced)
+                    .log("a stop sequence that began before the resume ends here; finishing");
+            finishReason = "stop";
+            finish();
+            abortExchange();
+            return;
         }
         if (chunk.isToken()) {
             emitText(chunk.text());

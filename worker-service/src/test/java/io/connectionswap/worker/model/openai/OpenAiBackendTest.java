@@ -123,6 +123,50 @@ class OpenAiBackendTest {
         assertThat(events.texts()).isEqualTo(tokens.subList(0, firstStop));
     }
 
+    /**
+     * A stop that begins in the delivered text and ends in the resumed leg's first token: the upstream sees the
+     * delivered text as prompt and would not find it, so the worker does; the leg ends where the unbroken one did.
+     */
+    @Test
+    void aStopSequenceAcrossTheResumeEndsTheResumedLegWhereTheUnbrokenOneEnded() {
+        backend = backend(llm.baseUrl(), settings -> settings);
+        List<String> tokens = tokens(PROMPT, 30);
+        int boundary = straddledBoundary(tokens);
+        String stop = straddling(tokens, boundary);
+        SamplingParameters sampling = new SamplingParameters(30, null, null, List.of(stop), null, null);
+        RecordingSubscriber unbroken = run(new GenerationContext("gen-whole", null, PROMPT, null, sampling, 0, "", null));
+        assertThat(unbroken.texts()).as("the unbroken generation stops before token " + (boundary + 1))
+                .isEqualTo(tokens.subList(0, boundary));
+        assertThat(unbroken.finished().reason()).isEqualTo(FinishReason.STOP);
+        int before = llm.completions();
+
+        RecordingSubscriber resumed = run(new GenerationContext("gen-resumed", null, PROMPT, null, sampling, boundary,
+                String.join("", tokens.subList(0, boundary)), null));
+
+        assertThat(llm.completions() - before).as("the upstream was asked").isEqualTo(1);
+        assertThat(resumed.error()).isNull();
+        assertThat(resumed.texts()).as("nothing after the delivered text").isEmpty();
+        assertThat(resumed.finished().reason()).isEqualTo(FinishReason.STOP);
+        assertThat(resumed.completed()).isTrue();
+        await("the upstream stream is closed").atMost(DEADLINE).until(() -> llm.streamsOpen() == 0);
+    }
+
+    /** A stop that only looks like it might begin in the delivered text does not end the leg. */
+    @Test
+    void aResumeWithAStopThatDoesNotCrossTheBoundaryContinuesExactly() {
+        backend = backend(llm.baseUrl(), settings -> settings);
+        List<String> tokens = tokens(PROMPT, 20);
+        int boundary = straddledBoundary(tokens);
+        String stop = straddling(tokens, boundary).substring(0, 2) + "~never~";
+        SamplingParameters sampling = new SamplingParameters(20, null, null, List.of(stop), null, null);
+
+        RecordingSubscriber resumed = run(new GenerationContext("gen-resumed", null, PROMPT, null, sampling, boundary,
+                String.join("", tokens.subList(0, boundary)), null));
+
+        assertThat(resumed.texts()).isEqualTo(tokens.subList(boundary, 20));
+        assertThat(resumed.finished().reason()).isEqualTo(FinishReason.LENGTH);
+    }
+
     @Test
     void aModelTheWorkerDoesNotServeIsRefused() {
         backend = backend(llm.baseUrl(), settings -> settings);
@@ -394,6 +438,27 @@ class OpenAiBackendTest {
     private static GenerationContext context(String prompt, int maxTokens, int resumeAfter, String delivered) {
         return new GenerationContext("gen-1", null, prompt, null, SamplingParameters.maxTokens(maxTokens), resumeAfter,
                 delivered, null);
+    }
+
+    /** The first token index from 3 on whose token and the one before it have two characters or more. */
+    private static int straddledBoundary(List<String> tokens) {
+        for (int k = 3; k < tokens.size(); k++) {
+            String stop = straddling(tokens, k);
+            if (stop != null && !String.join("", tokens.subList(0, k)).contains(stop)) {
+                return k;
+            }
+        }
+        throw new IllegalStateException("no two long tokens in a row: " + tokens);
+    }
+
+    /** The last two characters of token {@code k - 1} and the first two of token {@code k} (0-based), or null. */
+    private static String straddling(List<String> tokens, int k) {
+        String before = tokens.get(k - 1);
+        String after = tokens.get(k);
+        if (before.length() < 2 || after.length() < 2) {
+            return null;
+        }
+        return before.substring(before.length() - 2) + after.substring(0, 2);
     }
 
     /** The greedy model's tokens one by one. */
