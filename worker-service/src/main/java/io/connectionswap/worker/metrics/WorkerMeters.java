@@ -1,5 +1,6 @@
 package io.connectionswap.worker.metrics;
 
+import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.service.metrics.LogMetrics;
 import io.connectionswap.protocol.metrics.NettyMetrics;
 import io.connectionswap.protocol.quic.QuicConnections;
@@ -8,6 +9,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.channel.EventLoopGroup;
+import java.util.List;
 import org.springframework.stereotype.Component;
 
 /** Every meter of the worker, in one place. Prometheus names are given next to each. */
@@ -32,6 +34,11 @@ public class WorkerMeters {
         this.handoffs = Counter.builder("connection.swap.worker.handoffs")
                 .description("Streams handed to this worker by the director (new and resumed generations)")
                 .register(registry);
+        // connection_swap_worker_model_errors_total{code}: the usual codes at 0 from the start, any other when it comes
+        for (ErrorCode code : List.of(ErrorCode.UPSTREAM_FAILED, ErrorCode.UPSTREAM_REJECTED, ErrorCode.INTERNAL,
+                ErrorCode.RESUME_MISMATCH)) {
+            modelErrors(code);
+        }
         // connection_swap_worker_streams_active
         Gauge.builder("connection.swap.worker.streams.active", activeStreams, ActiveStreams::count)
                 .description("Generation streams this worker is serving now")
@@ -56,5 +63,19 @@ public class WorkerMeters {
 
     public void handoffAccepted() {
         handoffs.increment();
+    }
+
+    /** A generation stream ended with an error from the model (rare: the meter is looked up each time). */
+    public void modelFailed(ErrorCode code) {
+        modelErrors(code).increment();
+    }
+
+    private Counter modelErrors(ErrorCode code) {
+        return Counter.builder("connection.swap.worker.model.errors")
+                .description("Generation streams this worker ended with an error from its model (the openai backend: "
+                        + "its upstream), by code: UPSTREAM_FAILED and INTERNAL move the generation, UPSTREAM_REJECTED "
+                        + "is final for the client")
+                .tag("code", code.name())
+                .register(registry);
     }
 }

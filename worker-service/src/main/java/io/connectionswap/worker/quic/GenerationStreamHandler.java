@@ -188,6 +188,7 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
         }
         finished = true;
         stop();
+        context.meters().modelFailed(code);
         StreamFailures.endStream(channel, new StreamError(code, problem));
         traceEnd(WorkerLegOutcome.MODEL_ERROR, code.name(), problem);
     }

@@ -27,6 +27,7 @@ class WorkerMetersTest {
                     .filter(name -> name.contains("swap")).distinct())
                     .containsExactlyInAnyOrder("connection_swap_worker_tokens_total",
                             "connection_swap_worker_handoffs_total", "connection_swap_worker_streams_active",
+                            "connection_swap_worker_model_errors_total",
                             "connection_swap_log_events_dropped_total", "connection_swap_quic_streams_open");
         } finally {
             loop.shutdownGracefully();

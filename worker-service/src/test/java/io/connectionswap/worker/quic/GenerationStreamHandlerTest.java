@@ -53,6 +53,7 @@ class GenerationStreamHandlerTest {
     private static final String PROMPT = "a prompt to resume";
     private final EventLoopGroup loops = new DefaultEventLoopGroup(1);
     private final DeterministicTokenModel words = new DeterministicTokenModel();
+    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
 
     @AfterEach
     void stop() {
@@ -80,6 +81,7 @@ class GenerationStreamHandlerTest {
             assertThat(error.code()).isEqualTo(ErrorCode.RESUME_MISMATCH);
             assertThat(error.message()).contains("delivered text of a resume after token 3 is not the stand-in's text");
         });
+        assertThat(modelErrors("RESUME_MISMATCH")).isEqualTo(1);
         assertThat(active.count()).as("the stream is forgotten").isZero();
         assertThat(stream.isOpen()).as("the stream ended").isFalse();
         stream.finishAndReleaseAll();
@@ -131,6 +133,8 @@ class GenerationStreamHandlerTest {
             assertThat(error.message()).isEqualTo("model scripted emitted a text of 65533 bytes (UTF-8) as token 2, "
                     + "more than one TOKEN frame carries (65532 bytes); not sent");
         });
+        assertThat(modelErrors("INTERNAL")).as("connection_swap_worker_model_errors_total{code=INTERNAL}").isEqualTo(1);
+        assertThat(modelErrors("UPSTREAM_FAILED")).isZero();
         assertThat(active.count()).as("the stream is forgotten").isZero();
         assertThat(stream.isOpen()).as("the stream ended").isFalse();
         stream.finishAndReleaseAll();
@@ -207,12 +211,17 @@ class GenerationStreamHandlerTest {
                 null, Duration.ofSeconds(10), "127.0.0.1:61000", false, Duration.ofSeconds(10), Duration.ofSeconds(20),
                 Duration.ofSeconds(2), Duration.ofSeconds(1), Duration.ofMillis(3500), 1, DataSize.ofMegabytes(4));
         WorkerStreamContext context = new WorkerStreamContext(properties, backend,
-                new WorkerMeters(new SimpleMeterRegistry(), active, loops, new QuicConnections()), active, new FailureSimulation(properties),
+                new WorkerMeters(registry, active, loops, new QuicConnections()), active, new FailureSimulation(properties),
                 tracing);
         EmbeddedChannel channel = new EmbeddedChannel();
         StreamPipelines.messages(channel, limits, Heartbeats.responder());
         channel.pipeline().addLast(new GenerationStreamHandler(context));
         return channel;
+    }
+
+    /** connection_swap_worker_model_errors_total{code} */
+    private double modelErrors(String code) {
+        return registry.get("connection.swap.worker.model.errors").tag("code", code).counter().count();
     }
 
     /** Decodes every frame the handler wrote, releasing the buffers. */
