@@ -10,6 +10,7 @@ import io.connectionswap.worker.model.HealthDetails;
 import io.connectionswap.worker.model.Publishers;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.http.HttpClient;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
@@ -54,7 +55,7 @@ public final class OpenAiBackend implements ModelBackend, HealthDetails, AutoClo
                 .build();
         UpstreamHealth[] healthRef = new UpstreamHealth[1];
         this.upstream = new Upstream(settings, http, JsonMapper.builder().build(), executor, timer,
-                () -> healthRef[0].checkSoon());
+                () -> healthRef[0].checkSoon(), new UpstreamBackOff(settings.completionsUri()));
         this.health = new UpstreamHealth(upstream);
         healthRef[0] = health;
     }
@@ -108,7 +109,7 @@ public final class OpenAiBackend implements ModelBackend, HealthDetails, AutoClo
     @Override
     public String problem() {
         UpstreamHealth.Check check = health.last();
-        return check.up() ? null : check.problem();
+        return check.up() ? upstream.backOff().problem(Instant.now()) : check.problem();
     }
 
     @Override

@@ -11,6 +11,7 @@ import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Flow;
 import java.util.concurrent.ScheduledFuture;
@@ -162,6 +163,8 @@ final class UpstreamCompletion implements Flow.Subscription {
             return;
         }
         if (response.statusCode() / 100 != 2) {
+            upstream.backOff().answered(response.statusCode(), response.headers().firstValue("Retry-After"),
+                    Instant.now());
             fail(UpstreamErrors.forStatus(uri, response.statusCode(), response.body(), upstream.json()));
         }
         // 2xx: the body's lines decide (bodyEnded ran before this)

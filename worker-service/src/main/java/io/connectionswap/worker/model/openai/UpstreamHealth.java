@@ -67,18 +67,26 @@ final class UpstreamHealth {
         return last;
     }
 
+    /** The last check answered and the upstream asked for no back-off ({@link UpstreamBackOff}). */
     boolean isUp() {
-        return last.up();
+        return last.up() && upstream.backOff().problem(Instant.now()) == null;
     }
 
     Map<String, Object> details() {
         Check check = last;
+        Instant now = Instant.now();
+        String backOff = upstream.backOff().problem(now);
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("upstreamUrl", upstream.settings().baseUri().toString());
         details.put("upstreamModel", upstream.settings().model());
-        details.put("upstream", check.up() ? "UP" : "DOWN");
+        details.put("upstream", check.up() && backOff == null ? "UP" : "DOWN");
         if (check.problem() != null) {
             details.put("upstreamProblem", check.problem());
+        } else if (backOff != null) {
+            details.put("upstreamProblem", backOff);
+        }
+        if (backOff != null) {
+            details.put("upstreamBackOffUntil", upstream.backOff().until(now).toString());
         }
         if (check.at() != null) {
             details.put("upstreamCheckedAt", check.at().toString());

@@ -405,6 +405,41 @@ class OpenAiBackendTest {
         }
     }
 
+    /**
+     * A 429 with Retry-After takes the worker out of rotation until then: its model health is DOWN with the reason,
+     * and UP again once the time has passed; a 429 without it moves the generation and leaves the worker be.
+     */
+    @Test
+    void aRetryAfterOnA429MakesTheWorkerNotReadyUntilThen() throws Exception {
+        try (ScriptedUpstream scripted = new ScriptedUpstream()) {
+            backend = backend(scripted.baseUrl(), settings -> settings);
+            await("the first health check").atMost(DEADLINE).until(backend::isReady);
+
+            scripted.completions(429, "{\"error\":{\"message\":\"Rate limit reached\"}}");
+            assertThat(failure(run(context("p", 5, 0, ""))).code()).isEqualTo(ErrorCode.UPSTREAM_FAILED);
+            assertThat(backend.isReady()).as("no Retry-After: the worker stays").isTrue();
+
+            scripted.retryAfter("2");
+            ModelException limited = failure(run(context("p", 5, 0, "")));
+            assertThat(limited.code()).isEqualTo(ErrorCode.UPSTREAM_FAILED);
+            assertThat(backend.isReady()).as("backing off").isFalse();
+            assertThat(backend.problem()).startsWith("upstream answered HTTP 429 with Retry-After: 2; backing off until ");
+            assertThat(backend.healthDetails()).containsEntry("upstream", "DOWN").containsKey("upstreamBackOffUntil");
+
+            await("ready again after the back-off").atMost(DEADLINE).until(backend::isReady);
+            assertThat(backend.problem()).isNull();
+            assertThat(backend.healthDetails()).containsEntry("upstream", "UP").doesNotContainKey("upstreamBackOffUntil");
+        }
+    }
+
+    @Test
+    void retryAfterIsSecondsOrAnHttpDate() {
+        java.time.Instant now = java.time.Instant.parse("2026-10-21T07:27:00Z");
+        assertThat(UpstreamBackOff.parse(" 120 ", now)).isEqualTo(Duration.ofSeconds(120));
+        assertThat(UpstreamBackOff.parse("Wed, 21 Oct 2026 07:28:00 GMT", now)).isEqualTo(Duration.ofSeconds(60));
+        assertThat(UpstreamBackOff.parse("soon", now)).isNull();
+    }
+
     @Test
     void statusCodesThatSpeakOfTheUpstreamAreNotTheRequestsFault() throws Exception {
         try (ScriptedUpstream scripted = new ScriptedUpstream()) {

@@ -26,6 +26,7 @@ final class ScriptedUpstream implements AutoCloseable {
     private volatile int completionStatus = 200;
     private volatile String completionBody = "data: [DONE]\n\n";
     private volatile int modelsStatus = 200;
+    private volatile String retryAfter;
 
     ScriptedUpstream() throws IOException {
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
@@ -48,6 +49,12 @@ final class ScriptedUpstream implements AutoCloseable {
         return this;
     }
 
+    /** The {@code Retry-After} header of the next completion answers (null: none). */
+    ScriptedUpstream retryAfter(String value) {
+        retryAfter = value;
+        return this;
+    }
+
     ScriptedUpstream models(int status) {
         modelsStatus = status;
         return this;
@@ -63,6 +70,10 @@ final class ScriptedUpstream implements AutoCloseable {
                 exchange.getRequestHeaders().getFirst("Authorization"),
                 exchange.getRequestHeaders().getFirst("traceparent")));
         exchange.getResponseHeaders().add("Content-Type", contentType);
+        String wait = retryAfter;
+        if (wait != null && exchange.getRequestURI().getPath().endsWith("/completions")) {
+            exchange.getResponseHeaders().add("Retry-After", wait);
+        }
         exchange.sendResponseHeaders(status, 0);
         try (OutputStream out = exchange.getResponseBody()) {
             out.write(body.getBytes(StandardCharsets.UTF_8));
