@@ -113,7 +113,7 @@ final class SessionWatch {
             heldSinceNanos = now;
             LogLine.warn(log).field("workers", labels(holding.workers()))
                     .field("silent.ms", TimeUnit.NANOSECONDS.toMillis(holding.silentNanos()))
-                    .field("limit.ms", TimeUnit.NANOSECONDS.toMillis(holding.limitNanos()))
+                    .field("hang.limit.ms", TimeUnit.NANOSECONDS.toMillis(holding.limitNanos()))
                     .log("every worker in rotation is silent at once; not calling them hung before the longer limit "
                             + "(the director's host or network is the likelier cause)");
         } else if (holding == null && !held.isEmpty()) {
