@@ -63,29 +63,12 @@ class SwapClientWithoutADirectorTest {
         client = builder("127.0.0.1:" + Ports.freeUdpPort()).build().start();
         CompletableFuture<Duration> closeTook = new CompletableFuture<>();
         CompletableFuture<Thread> callbackThread = new CompletableFuture<>();
-        client.completion("stand-in", "p", SamplingParameters.maxTokens(3), GenerationOptions.waitAtMost(WAIT))
-                .subscribe(new Flow.Subscriber<>() {
-                    @Override
-                    public void onSubscribe(Flow.Subscription subscription) {
-                        subscription.request(Long.MAX_VALUE);
-                    }
-
-                    @Override
-                    public void onNext(GenerationEvent item) {
-                    }
-
-                    @Override
-                    public void onError(Throwable throwable) { // NO_HEALTHY_WORKER, on the client's I/O thread
-                        callbackThread.complete(Thread.currentThread());
-                        long start = System.nanoTime();
-                        client.close();
-                        closeTook.complete(Duration.ofNanos(System.nanoTime() - start));
-                    }
-
-                    @Override
-                    public void onComplete() {
-                    }
-                });
+        whenAGenerationFails(() -> { // NO_HEALTHY_WORKER, on the client's I/O thread
+            callbackThread.complete(Thread.currentThread());
+            long start = System.nanoTime();
+            client.close();
+            closeTook.complete(Duration.ofNanos(System.nanoTime() - start));
+        });
         Thread loop = callbackThread.get(30, TimeUnit.SECONDS);
         assertThat(loop.getName()).startsWith("swap-client-quic");
         // it waited for its own thread to end, which cannot happen while that thread waits: 5 s
@@ -128,6 +111,33 @@ class SwapClientWithoutADirectorTest {
         client = builder("127.0.0.1:" + Ports.freeUdpPort()).build().start();
         CompletableFuture<List<Throwable>> waits = new CompletableFuture<>();
         CompletableFuture<Duration> took = new CompletableFuture<>();
+        whenAGenerationFails(() -> { // on the client's I/O thread
+            List<Throwable> thrown = new ArrayList<>();
+            long start = System.nanoTime();
+            try {
+                client.status().get(2, TimeUnit.SECONDS); // the 2 s would pass, the loop being this thread
+            } catch (Throwable e) {
+                thrown.add(e);
+            }
+            try {
+                client.connected().thenApply(ignored -> "up").join(); // never: a derived stage too
+            } catch (Throwable e) {
+                thrown.add(e);
+            }
+            took.complete(Duration.ofNanos(System.nanoTime() - start));
+            waits.complete(thrown);
+        });
+        List<Throwable> thrown = waits.get(30, TimeUnit.SECONDS);
+        assertThat(thrown).hasSize(2).allSatisfy(e -> assertThat(e).isInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith("waiting on the client's I/O thread"));
+        assertThat(took.get()).isLessThan(Duration.ofSeconds(1));
+        assertThat(client.status()).as("from another thread, as before")
+                .failsWithin(Duration.ofSeconds(30)).withThrowableThat().havingCause()
+                .withMessageStartingWith("not connected to a director: cannot connect to director");
+    }
+
+    /** Runs {@code inOnError} in the onError of a generation that finds no director within {@link #WAIT}. */
+    private void whenAGenerationFails(Runnable inOnError) {
         client.completion("stand-in", "p", SamplingParameters.maxTokens(3), GenerationOptions.waitAtMost(WAIT))
                 .subscribe(new Flow.Subscriber<>() {
                     @Override
@@ -140,34 +150,14 @@ class SwapClientWithoutADirectorTest {
                     }
 
                     @Override
-                    public void onError(Throwable throwable) { // on the client's I/O thread
-                        List<Throwable> thrown = new ArrayList<>();
-                        long start = System.nanoTime();
-                        try {
-                            client.status().get(2, TimeUnit.SECONDS); // the 2 s would pass, the loop being this thread
-                        } catch (Throwable e) {
-                            thrown.add(e);
-                        }
-                        try {
-                            client.connected().thenApply(ignored -> "up").join(); // never: a derived stage too
-                        } catch (Throwable e) {
-                            thrown.add(e);
-                        }
-                        took.complete(Duration.ofNanos(System.nanoTime() - start));
-                        waits.complete(thrown);
+                    public void onError(Throwable throwable) {
+                        inOnError.run();
                     }
 
                     @Override
                     public void onComplete() {
                     }
                 });
-        List<Throwable> thrown = waits.get(30, TimeUnit.SECONDS);
-        assertThat(thrown).hasSize(2).allSatisfy(e -> assertThat(e).isInstanceOf(IllegalStateException.class)
-                .hasMessageStartingWith("waiting on the client's I/O thread"));
-        assertThat(took.get()).isLessThan(Duration.ofSeconds(1));
-        assertThat(client.status()).as("from another thread, as before")
-                .failsWithin(Duration.ofSeconds(30)).withThrowableThat().havingCause()
-                .withMessageStartingWith("not connected to a director: cannot connect to director");
     }
 
     private static GenerationException failureOf(SwapClient client) throws Exception {
