@@ -1,6 +1,8 @@
 package io.connectionswap.client.gateway;
 
 import io.connectionswap.protocol.log.LogLine;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
@@ -24,7 +26,7 @@ import org.slf4j.LoggerFactory;
  * channel's writability: reactor-netty asks for the next chunk only once the last write completed, so the outbound
  * buffer of a stalled stream stays under the high-water mark and the channel stays writable.)
  */
-final class WriteStallTimeout extends ChannelOutboundHandlerAdapter {
+final class WriteStallTimeout extends ChannelOutboundHandlerAdapter implements ChannelFutureListener {
 
     static final String NAME = "connectionSwap.writeStallTimeout";
 
@@ -37,6 +39,8 @@ final class WriteStallTimeout extends ChannelOutboundHandlerAdapter {
     /** When the last write completed, or the first of a run of pending writes began. */
     private long progressNanos;
     private ScheduledFuture<?> timer;
+    /** The channel's context, for the write listener (this handler itself: no listener object per write). */
+    private ChannelHandlerContext ctx;
 
     private WriteStallTimeout(Duration timeout, Runnable onExpired) {
         this.timeoutNanos = Math.max(1, timeout.toNanos());
@@ -49,6 +53,11 @@ final class WriteStallTimeout extends ChannelOutboundHandlerAdapter {
     }
 
     @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+    }
+
+    @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
         ChannelPromise tracked = promise.unvoid();
         if (pending++ == 0) {
@@ -57,11 +66,15 @@ final class WriteStallTimeout extends ChannelOutboundHandlerAdapter {
         if (timer == null) {
             schedule(ctx, timeoutNanos);
         }
-        tracked.addListener(done -> {
-            pending--;
-            progressNanos = now(ctx);
-        });
+        tracked.addListener(this);
         ctx.write(msg, tracked);
+    }
+
+    /** A write passed on has completed (or failed): progress. On the channel's loop. */
+    @Override
+    public void operationComplete(ChannelFuture write) {
+        pending--;
+        progressNanos = now(ctx);
     }
 
     @Override
