@@ -119,9 +119,7 @@ final class CompletionsHandler {
                         .field("model", request.model()).field("streaming", true).field("tokens", writer.tokens())
                         .field("workers", writer.workers()).field("swaps", writer.swaps())
                         .field("ms", (System.nanoTime() - startNanos) / 1_000_000).log("gateway request done"))
-                .doOnCancel(() -> LogLine.info(log).field("generation.id", generationId)
-                        .field("model", request.model()).field("tokens", writer.tokens())
-                        .log("http client went away; generation cancelled"));
+                .doOnCancel(() -> logClientWentAway(generationId, request, writer, true));
         return ServerResponse.ok()
                 .header(RequestIds.HEADER, generationId)
                 .contentType(MediaType.TEXT_EVENT_STREAM)
@@ -130,15 +128,21 @@ final class CompletionsHandler {
                 .body(flushEach(chunks));
     }
 
+    /** The HTTP client closed its connection (or the write timeout did) before the answer was complete. */
+    private static void logClientWentAway(String generationId, OpenAiRequest request, ChunkWriter writer,
+                                          boolean streaming) {
+        LogLine.info(log).field("generation.id", generationId).field("model", request.model())
+                .field("streaming", streaming).field("tokens", writer.tokens())
+                .log("http client went away; generation cancelled");
+    }
+
     private Mono<ServerResponse> collect(ServerRequest http, OpenAiRequest request) {
         String generationId = RequestIds.assign(http);
         ChunkWriter writer = new ChunkWriter(request, new OpenAiResponses(request, generationId,
                 Instant.now().getEpochSecond()));
         long startNanos = System.nanoTime();
         return generate(http, request, generationId)
-                .doOnCancel(() -> LogLine.info(log).field("generation.id", generationId)
-                        .field("model", request.model()).field("streaming", false).field("tokens", writer.tokens())
-                        .log("http client went away; generation cancelled"))
+                .doOnCancel(() -> logClientWentAway(generationId, request, writer, false))
                 .doOnNext(writer::collect)
                 .then(Mono.fromSupplier(writer::body))
                 .onErrorResume(failure -> translate(failure, request).flatMap(Mono::error))
