@@ -158,7 +158,14 @@ class OpenAiUpstreamIT {
         assertThat(rejected.failure()).isNull();
         assertThat(rejected.error()).as("final error").isNotNull();
         assertThat(rejected.error().code()).isEqualTo(ErrorCode.UPSTREAM_REJECTED);
-        assertThat(rejected.error().message()).contains("upstream answered HTTP 400").contains("injected rejection");
+        assertThat(rejected.error().message()).contains("upstream answered HTTP 400: injected rejection")
+                .as("the upstreams' internal addresses stay in the workers' logs")
+                .doesNotContain(address(upstreams.a())).doesNotContain(address(upstreams.b()));
+        String served = rejected.workers().get(0);
+        GreedyLlmProcess servedUpstream = served.equals("worker-a") ? upstreams.a() : upstreams.b();
+        assertThat(worker(served).logLines("model failed")).as("the worker's log names its upstream")
+                .anySatisfy(line -> assertThat(line).contains("upstream.url=http://" + address(servedUpstream))
+                        .contains("injected rejection"));
         assertThat(rejected.retries()).as("never swapped").isEmpty();
         assertThat(rejected.workers()).hasSize(1);
         assertThat(upstreams.a().completions() + upstreams.b().completions() - completionsBefore)
@@ -180,7 +187,8 @@ class OpenAiUpstreamIT {
         assertThat(moved.workers()).containsExactly("worker-a", "worker-b");
         Retry fiveXx = moved.retries().get(0);
         assertThat(fiveXx.reason()).isEqualTo("stream_error");
-        assertThat(fiveXx.detail()).contains("UPSTREAM_FAILED").contains("HTTP 503");
+        assertThat(fiveXx.detail()).contains("UPSTREAM_FAILED").contains("HTTP 503")
+                .doesNotContain(address(upstreams.a()));
         upstreams.a().behaviour(new Behaviour(0, 5, 5, false, false, 0));
 
         // both upstreams cut every stream after 10 tokens: 10 on worker-a, 10 on worker-b, the last 10 on worker-a
@@ -234,6 +242,11 @@ class OpenAiUpstreamIT {
 
     private ServiceProcess worker(String label) {
         return cluster.processes().stream().filter(p -> p.name().equals(label)).findFirst().orElseThrow();
+    }
+
+    /** The upstream's {@code host:port}, which callers must never see. */
+    private static String address(GreedyLlmProcess upstream) {
+        return java.net.URI.create(upstream.baseUrl()).getRawAuthority();
     }
 
     /** A completion of {@code model greedy-1}, steered away from {@code avoid} (null: any worker). */

@@ -176,15 +176,21 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
         }
         ErrorCode code = failure instanceof ModelException model ? model.code() : ErrorCode.INTERNAL;
         String problem = failure instanceof ModelException ? failure.getMessage() : failure.toString();
+        // the upstream's URL is for this log only: the problem goes on to the director and the client
+        String upstream = failure instanceof ModelException thrown ? thrown.upstream() : null;
         if (code == ErrorCode.RESUME_MISMATCH) {
             LogLine.error(log).field("worker", context.label()).field("stream.id", assignment.streamId())
                     .field("generation.id", assignment.request().generationId())
                     .field("resume.after", assignment.request().resumeAfter()).quoted("problem", problem)
                     .log("resume does not match the model's text; a token was lost, repeated or altered upstream");
         } else {
-            LogLine.warn(log).field("worker", context.label()).field("stream.id", assignment.streamId())
+            LogLine line = LogLine.warn(log).field("worker", context.label()).field("stream.id", assignment.streamId())
                     .field("generation.id", assignment.request().generationId()).field("next.seq", nextSequence)
-                    .field("error", code).quoted("problem", problem).log("model failed");
+                    .field("error", code);
+            if (upstream != null) {
+                line.field("upstream.url", upstream);
+            }
+            line.quoted("problem", problem).log("model failed");
         }
         finished = true;
         stop();

@@ -18,6 +18,9 @@ import io.connectionswap.protocol.message.WorkerAssignment;
 import io.connectionswap.protocol.model.DeterministicTokenModel;
 import io.connectionswap.protocol.model.GenerationContext;
 import io.connectionswap.protocol.model.ModelEvent;
+import io.connectionswap.protocol.model.ModelException;
+import io.connectionswap.testsupport.log.CapturedLogs;
+import io.connectionswap.worker.model.Publishers;
 import io.connectionswap.protocol.tracing.TraceParent;
 import io.connectionswap.testsupport.tracing.InMemoryTracing;
 import io.connectionswap.worker.tracing.WorkerTracing;
@@ -137,6 +140,34 @@ class GenerationStreamHandlerTest {
         assertThat(modelErrors("UPSTREAM_FAILED")).isZero();
         assertThat(active.count()).as("the stream is forgotten").isZero();
         assertThat(stream.isOpen()).as("the stream ended").isFalse();
+        stream.finishAndReleaseAll();
+    }
+
+    /**
+     * The ERROR the director gets (and passes on to the client and the gateway's error body) says what failed; the
+     * upstream's URL is in the worker's own {@code model failed} line only.
+     */
+    @Test
+    void theUpstreamsUrlIsLoggedAndNotSent() {
+        String url = "http://vllm-7.internal:8000/v1/completions";
+        ModelBackend failing = failing(new ModelException(ErrorCode.UPSTREAM_REJECTED,
+                "upstream answered HTTP 400: prompt too long", url, null));
+        EmbeddedChannel stream = stream(failing, new ActiveStreams(), FrameLimits.DEFAULTS);
+
+        try (CapturedLogs logs = CapturedLogs.of(GenerationStreamHandler.class)) {
+            stream.writeInbound(MessageCodec.encode(ByteBufAllocator.DEFAULT,
+                    new WorkerAssignment(48, "conn-1", GenerationRequest.completion("gen-13", PROMPT, 10))));
+            stream.runPendingTasks();
+
+            List<Message> replies = replies(stream);
+            assertThat(replies.get(replies.size() - 1)).isInstanceOfSatisfying(StreamError.class, error -> {
+                assertThat(error.code()).isEqualTo(ErrorCode.UPSTREAM_REJECTED);
+                assertThat(error.message()).isEqualTo("upstream answered HTTP 400: prompt too long");
+            });
+            assertThat(logs.events()).filteredOn(event -> event.getFormattedMessage().endsWith("model failed"))
+                    .singleElement().satisfies(event -> assertThat(event.getFormattedMessage())
+                            .contains("upstream.url=" + url).contains("problem=\"upstream answered HTTP 400"));
+        }
         stream.finishAndReleaseAll();
     }
 
@@ -275,6 +306,26 @@ class GenerationStreamHandlerTest {
                         done = true;
                     }
                 });
+            }
+        };
+    }
+
+    /** A model named {@code scripted} whose every generation fails with {@code failure}. */
+    private static ModelBackend failing(ModelException failure) {
+        return new ModelBackend() {
+            @Override
+            public String name() {
+                return "scripted";
+            }
+
+            @Override
+            public List<String> models() {
+                return List.of("scripted");
+            }
+
+            @Override
+            public java.util.concurrent.Flow.Publisher<ModelEvent> generate(GenerationContext context) {
+                return Publishers.failed(failure);
             }
         };
     }

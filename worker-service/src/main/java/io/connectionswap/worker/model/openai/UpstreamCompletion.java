@@ -45,6 +45,7 @@ final class UpstreamCompletion implements Flow.Subscription {
     private final SerialExecutor serial;
     private final SseEventParser parser = new SseEventParser(MAX_EVENT_CHARS);
     private final URI uri;
+    private final UpstreamErrors errors;
     private final UpstreamTimeouts timeouts;
     private final StopAcrossResume stopAcrossResume;
 
@@ -67,7 +68,8 @@ final class UpstreamCompletion implements Flow.Subscription {
         this.downstream = downstream;
         this.serial = new SerialExecutor(upstream.executor());
         this.uri = upstream.settings().completionsUri();
-        this.timeouts = new UpstreamTimeouts(upstream.settings(), uri);
+        this.errors = new UpstreamErrors(uri);
+        this.timeouts = new UpstreamTimeouts(upstream.settings(), errors);
         this.stopAcrossResume = StopAcrossResume.of(context);
     }
 
@@ -133,7 +135,7 @@ final class UpstreamCompletion implements Flow.Subscription {
         try {
             exchange = upstream.http().sendAsync(request.build(), this::bodyFor);
         } catch (RuntimeException e) {
-            fail(new ModelException(ErrorCode.UPSTREAM_FAILED, "cannot send the request to upstream " + uri + ": " + e, e));
+            fail(errors.failed("cannot send the request to upstream: " + errors.quote(e.toString()), e));
             return;
         }
         exchange.whenComplete((response, failure) -> serial.execute(() -> exchangeCompleted(response, failure)));
@@ -156,7 +158,7 @@ final class UpstreamCompletion implements Flow.Subscription {
             if (lines == null) {
                 // no answer at all: refused, timed out, reset before the headers
                 upstream.unreachable().run();
-                fail(UpstreamErrors.forException(uri, failure, upstream.settings().firstTokenTimeout()));
+                fail(errors.forException(failure, upstream.settings().firstTokenTimeout()));
             } else {
                 bodyFailed(failure);
             }
@@ -165,7 +167,7 @@ final class UpstreamCompletion implements Flow.Subscription {
         if (response.statusCode() / 100 != 2) {
             upstream.backOff().answered(response.statusCode(), response.headers().firstValue("Retry-After"),
                     Instant.now());
-            fail(UpstreamErrors.forStatus(uri, response.statusCode(), response.body(), upstream.json()));
+            fail(errors.forStatus(response.statusCode(), response.body(), upstream.json()));
         }
         // 2xx: the body's lines decide (bodyEnded ran before this)
     }
@@ -230,7 +232,7 @@ final class UpstreamCompletion implements Flow.Subscription {
         try {
             data = parser.line(line);
         } catch (IllegalStateException e) {
-            fail(new ModelException(ErrorCode.UPSTREAM_FAILED, "upstream sent a malformed event stream: " + e.getMessage()));
+            fail(errors.failed("upstream sent a malformed event stream: " + e.getMessage(), null));
             return;
         }
         if (data != null) {
@@ -244,8 +246,8 @@ final class UpstreamCompletion implements Flow.Subscription {
         try {
             chunk = CompletionChunk.parse(data, upstream.json());
         } catch (JacksonException e) {
-            fail(new ModelException(ErrorCode.UPSTREAM_FAILED, "upstream sent a chunk that is not JSON after " + produced
-                    + " tokens: " + UpstreamErrors.abbreviate(data)));
+            fail(errors.failed("upstream sent a chunk that is not JSON after " + produced + " tokens: "
+                    + errors.quote(data), null));
             return;
         }
         if (chunk.done()) {
@@ -253,7 +255,7 @@ final class UpstreamCompletion implements Flow.Subscription {
             return;
         }
         if (chunk.error() != null) {
-            fail(UpstreamErrors.forStreamError(chunk.error(), produced));
+            fail(errors.forStreamError(chunk.error(), produced));
             return;
         }
         if (chunk.usage() != null) {
@@ -304,16 +306,15 @@ final class UpstreamCompletion implements Flow.Subscription {
             finish(); // a finish_reason but no [DONE]: the generation is complete all the same
             return;
         }
-        fail(new ModelException(ErrorCode.UPSTREAM_FAILED, "upstream stream ended after " + produced
-                + " tokens without a finish_reason or [DONE] (stream cut)"));
+        fail(errors.failed("upstream stream ended after " + produced
+                + " tokens without a finish_reason or [DONE] (stream cut)", null));
     }
 
     private void bodyFailed(Throwable failure) {
         if (terminated || draining) {
             return;
         }
-        fail(new ModelException(ErrorCode.UPSTREAM_FAILED, "upstream stream broke after " + produced + " tokens: "
-                + failure, failure));
+        fail(errors.forBrokenStream(failure, produced));
     }
 
     // ---- the end ----

@@ -21,6 +21,11 @@ import tools.jackson.databind.json.JsonMapper;
  * rather than the request (401 and 403: its API key; 404: its model or URL; 408 and 429: its load). Everything
  * else is the upstream's failure ({@link ErrorCode#UPSTREAM_FAILED}: the director moves the generation to another
  * worker): a refused or timed-out connection, a 5xx, a stream cut before its end, a malformed chunk.
+ *
+ * <p>A message leaves the worker (the director, the client, the gateway's error body), so it names no upstream
+ * address and quotes at most {@value #MAX_MESSAGE_CHARS} characters of the upstream's text, with its address taken
+ * out ({@link UpstreamAddressFilter}); the URL rides along in {@link ModelException#upstream()} for the worker's
+ * log.
  */
 final class UpstreamErrors {
 
@@ -28,56 +33,85 @@ final class UpstreamErrors {
     private static final Set<Integer> NOT_THE_REQUEST = Set.of(401, 403, 404, 408, 429);
     private static final int MAX_MESSAGE_CHARS = 300;
 
-    private UpstreamErrors() {
+    private final String upstream;
+    private final UpstreamAddressFilter addressFilter;
+
+    /** The failures of requests to {@code uri}: their messages never name it, their {@code upstream()} does. */
+    UpstreamErrors(URI uri) {
+        this.upstream = uri.toString();
+        this.addressFilter = new UpstreamAddressFilter(uri);
     }
 
     static boolean isRequestFault(int status) {
         return status >= 400 && status < 500 && !NOT_THE_REQUEST.contains(status);
     }
 
-    /** A non-2xx answer to a completion request, with the upstream's own error message. */
-    static ModelException forStatus(URI uri, int status, String body, JsonMapper json) {
+    /** A non-2xx answer to a completion request, with the upstream's own error message (bounded). */
+    ModelException forStatus(int status, String body, JsonMapper json) {
         ErrorCode code = isRequestFault(status) ? ErrorCode.UPSTREAM_REJECTED : ErrorCode.UPSTREAM_FAILED;
-        return new ModelException(code, "upstream answered HTTP " + status + " to POST " + uri + ": "
-                + message(body, json));
+        return failure(code, "upstream answered HTTP " + status + ": " + quote(text(body, json)), null);
     }
 
     /** The exchange failed before an answer: connection refused, connect timeout, no answer in time. */
-    static ModelException forException(URI uri, Throwable failure, java.time.Duration answerTimeout) {
+    ModelException forException(Throwable failure, java.time.Duration answerTimeout) {
         Throwable cause = unwrap(failure);
-        String where = uri.getScheme() + "://" + uri.getAuthority();
         String problem;
         if (cause instanceof HttpConnectTimeoutException) {
-            problem = "cannot connect to upstream " + where + ": connect timed out";
+            problem = "cannot connect to upstream: connect timed out";
         } else if (cause instanceof HttpTimeoutException) {
-            problem = "upstream " + where + " sent no answer within " + answerTimeout;
+            problem = "upstream sent no answer within " + answerTimeout;
         } else if (cause instanceof ConnectException || cause instanceof UnresolvedAddressException) {
-            problem = "cannot connect to upstream " + where + ": " + describe(cause);
+            problem = "cannot connect to upstream: " + quote(describe(cause));
         } else if (cause instanceof IOException) {
-            problem = "upstream " + where + " connection failed: " + describe(cause);
+            problem = "upstream connection failed: " + quote(describe(cause));
         } else {
-            problem = "upstream " + where + " request failed: " + describe(cause);
+            problem = "upstream request failed: " + quote(describe(cause));
         }
-        return new ModelException(ErrorCode.UPSTREAM_FAILED, problem, cause);
+        return failure(ErrorCode.UPSTREAM_FAILED, problem, cause);
     }
 
     /**
      * An error object inside the stream (vLLM and others send {@code data: {"error": {...}}} when generation fails
      * after the answer started): a 4xx code in it is the request's fault, anything else the upstream's.
      */
-    static ModelException forStreamError(JsonNode error, int produced) {
+    ModelException forStreamError(JsonNode error, int produced) {
         JsonNode code = error.path("code");
         int status = code.isNumber() ? code.asInt() : parseInt(code.isString() ? code.asString() : null);
         String type = error.path("type").asString("");
         boolean requestFault = isRequestFault(status) || (status == 0 && type.contains("invalid_request"));
         String message = error.path("message").asString(error.toString());
-        return new ModelException(requestFault ? ErrorCode.UPSTREAM_REJECTED : ErrorCode.UPSTREAM_FAILED,
+        return failure(requestFault ? ErrorCode.UPSTREAM_REJECTED : ErrorCode.UPSTREAM_FAILED,
                 "upstream sent an error after " + produced + " tokens" + (status > 0 ? " (code " + status + ")" : "")
-                        + ": " + abbreviate(message));
+                        + ": " + quote(message), null);
     }
 
-    /** The message of an OpenAI-style error body ({@code {"error": {"message": ...}}}, or {@code message}, or {@code detail}). */
+    /** The stream broke (an I/O error after the answer began). */
+    ModelException forBrokenStream(Throwable failure, int produced) {
+        return failed("upstream stream broke after " + produced + " tokens: " + quote(describe(unwrap(failure))),
+                failure);
+    }
+
+    /** An upstream failure (a swap) described by the worker; {@code problem} must not quote the upstream's text. */
+    ModelException failed(String problem, Throwable cause) {
+        return failure(ErrorCode.UPSTREAM_FAILED, problem, cause);
+    }
+
+    /** Text the upstream (or an exception about it) wrote, made fit to leave the worker: no address, bounded. */
+    String quote(String text) {
+        return abbreviate(addressFilter.filter(text));
+    }
+
+    private ModelException failure(ErrorCode code, String problem, Throwable cause) {
+        return new ModelException(code, problem, upstream, cause);
+    }
+
+    /** The message of an OpenAI-style error body, bounded (for the worker's health, which names the URL anyway). */
     static String message(String body, JsonMapper json) {
+        return abbreviate(text(body, json));
+    }
+
+    /** The message of an OpenAI-style error body ({@code {"error": {"message": ...}}}, or {@code message}, or {@code detail}), whole. */
+    private static String text(String body, JsonMapper json) {
         if (body == null || body.isBlank()) {
             return "(empty body)";
         }
@@ -85,23 +119,23 @@ final class UpstreamErrors {
             JsonNode root = json.readTree(body);
             JsonNode error = root.path("error");
             if (error.isObject() && error.path("message").isString()) {
-                return abbreviate(error.path("message").asString());
+                return error.path("message").asString();
             }
             if (error.isString()) {
-                return abbreviate(error.asString());
+                return error.asString();
             }
             for (String field : new String[] {"message", "detail"}) {
                 if (root.path(field).isString()) {
-                    return abbreviate(root.path(field).asString());
+                    return root.path(field).asString();
                 }
             }
         } catch (JacksonException e) {
             // not JSON: the text itself
         }
-        return abbreviate(body.strip());
+        return body.strip();
     }
 
-    static String abbreviate(String text) {
+    private static String abbreviate(String text) {
         return text.length() <= MAX_MESSAGE_CHARS ? text : text.substring(0, MAX_MESSAGE_CHARS) + "...";
     }
 

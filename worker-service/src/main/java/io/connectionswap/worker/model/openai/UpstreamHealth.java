@@ -140,8 +140,9 @@ final class UpstreamHealth {
     }
 
     private Check unreachable(Throwable failure, long millis) {
-        String problem = UpstreamErrors.forException(upstream.settings().modelsUri(), failure,
-                upstream.settings().connectTimeout()).getMessage();
+        // the health endpoint is the operators' (and the director's): it names the URL, as answered() does
+        String problem = "GET " + upstream.settings().modelsUri() + ": " + new UpstreamErrors(upstream.settings()
+                .modelsUri()).forException(failure, upstream.settings().connectTimeout()).getMessage();
         return new Check(false, problem, Instant.now(), 0, millis, null);
     }
 

@@ -1,8 +1,6 @@
 package io.connectionswap.worker.model.openai;
 
-import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.model.ModelException;
-import java.net.URI;
 import java.time.Duration;
 
 /**
@@ -14,13 +12,13 @@ import java.time.Duration;
 final class UpstreamTimeouts {
 
     private final UpstreamSettings settings;
-    private final URI uri;
+    private final UpstreamErrors errors;
     private long sentNanos;
     private long waitingSinceNanos = -1;
 
-    UpstreamTimeouts(UpstreamSettings settings, URI uri) {
+    UpstreamTimeouts(UpstreamSettings settings, UpstreamErrors errors) {
         this.settings = settings;
-        this.uri = uri;
+        this.errors = errors;
     }
 
     /** How often to check: a quarter of the shorter timeout, between 20 ms and 1 s. */
@@ -46,13 +44,13 @@ final class UpstreamTimeouts {
     /** The failure when a deadline has passed at {@code nanos}, else null. */
     ModelException expired(long nanos, int produced) {
         if (produced == 0 && nanos - sentNanos > settings.firstTokenTimeout().toNanos()) {
-            return new ModelException(ErrorCode.UPSTREAM_FAILED, "no first token from upstream " + uri + " within "
-                    + settings.firstTokenTimeout() + " (CONNECTION_SWAP_UPSTREAM_FIRST_TOKEN_TIMEOUT)");
+            return errors.failed("no first token from upstream within " + settings.firstTokenTimeout()
+                    + " (CONNECTION_SWAP_UPSTREAM_FIRST_TOKEN_TIMEOUT)", null);
         }
         if (produced > 0 && waitingSinceNanos >= 0 && nanos - waitingSinceNanos > settings.tokenTimeout().toNanos()) {
-            return new ModelException(ErrorCode.UPSTREAM_FAILED, "upstream " + uri + " sent nothing for "
-                    + Duration.ofNanos(nanos - waitingSinceNanos).toMillis() + " ms after " + produced
-                    + " tokens (CONNECTION_SWAP_UPSTREAM_TOKEN_TIMEOUT " + settings.tokenTimeout() + ")");
+            return errors.failed("upstream sent nothing for " + Duration.ofNanos(nanos - waitingSinceNanos).toMillis()
+                    + " ms after " + produced + " tokens (CONNECTION_SWAP_UPSTREAM_TOKEN_TIMEOUT "
+                    + settings.tokenTimeout() + ")", null);
         }
         return null;
     }

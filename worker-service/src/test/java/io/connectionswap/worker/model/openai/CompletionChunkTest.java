@@ -47,10 +47,11 @@ class CompletionChunkTest {
 
     @Test
     void errorsInTheStreamAreMappedByTheirCode() {
+        UpstreamErrors errors = new UpstreamErrors(java.net.URI.create("http://127.0.0.1:8000/v1/completions"));
         CompletionChunk wrapped = parse("{\"error\":{\"message\":\"too long\",\"type\":\"BadRequestError\",\"code\":400}}");
-        assertThat(UpstreamErrors.forStreamError(wrapped.error(), 3).code()).isEqualTo(ErrorCode.UPSTREAM_REJECTED);
+        assertThat(errors.forStreamError(wrapped.error(), 3).code()).isEqualTo(ErrorCode.UPSTREAM_REJECTED);
         CompletionChunk internal = parse("{\"object\":\"error\",\"message\":\"engine died\",\"code\":500}");
-        assertThat(UpstreamErrors.forStreamError(internal.error(), 3))
+        assertThat(errors.forStreamError(internal.error(), 3))
                 .hasMessage("upstream sent an error after 3 tokens (code 500): engine died")
                 .extracting(e -> e.code()).isEqualTo(ErrorCode.UPSTREAM_FAILED);
     }

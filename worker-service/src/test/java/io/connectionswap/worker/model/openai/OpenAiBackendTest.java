@@ -223,7 +223,8 @@ class OpenAiBackendTest {
         ModelException failure = failure(run(context(PROMPT, 5, 0, "")));
 
         assertThat(failure.code()).isEqualTo(ErrorCode.UPSTREAM_FAILED);
-        assertThat(failure).hasMessage("upstream answered HTTP 503 to POST " + llm.baseUrl() + "/completions: injected failure");
+        assertThat(failure).hasMessage("upstream answered HTTP 503: injected failure");
+        assertThat(failure.upstream()).as("for the worker's log").isEqualTo(llm.baseUrl() + "/completions");
     }
 
     @Test
@@ -235,7 +236,9 @@ class OpenAiBackendTest {
 
         assertThat(failure.code()).isEqualTo(ErrorCode.UPSTREAM_REJECTED);
         assertThat(failure.code().isRequestFault()).isTrue();
-        assertThat(failure).hasMessage("upstream answered HTTP 400 to POST " + llm.baseUrl() + "/completions: injected rejection");
+        assertThat(failure).as("the message reaches the client: no internal URL")
+                .hasMessage("upstream answered HTTP 400: injected rejection");
+        assertThat(failure.upstream()).as("for the worker's log").isEqualTo(llm.baseUrl() + "/completions");
     }
 
     @Test
@@ -260,7 +263,8 @@ class OpenAiBackendTest {
         ModelException failure = failure(run(context(PROMPT, 5, 0, "")));
 
         assertThat(failure.code()).isEqualTo(ErrorCode.UPSTREAM_FAILED);
-        assertThat(failure.getMessage()).startsWith("cannot connect to upstream http://127.0.0.1:" + llm.port());
+        assertThat(failure.getMessage()).startsWith("cannot connect to upstream: ").doesNotContain(":" + llm.port());
+        assertThat(failure.upstream()).isEqualTo(url + "/completions");
     }
 
     @Test
@@ -271,7 +275,9 @@ class OpenAiBackendTest {
         ModelException failure = failure(run(context(PROMPT, 5, 0, "")));
 
         assertThat(failure.code()).isEqualTo(ErrorCode.UPSTREAM_FAILED);
-        assertThat(failure.getMessage()).contains("no first token from upstream").contains("PT0.3S");
+        assertThat(failure.getMessage()).startsWith("no first token from upstream within PT0.3S")
+                .doesNotContain(":" + llm.port());
+        assertThat(failure.upstream()).isEqualTo(llm.baseUrl() + "/completions");
     }
 
     @Test
@@ -284,7 +290,8 @@ class OpenAiBackendTest {
         assertThat(events.texts()).hasSize(1);
         ModelException failure = failure(events);
         assertThat(failure.code()).isEqualTo(ErrorCode.UPSTREAM_FAILED);
-        assertThat(failure.getMessage()).contains("sent nothing for").contains("after 1 tokens");
+        assertThat(failure.getMessage()).startsWith("upstream sent nothing for").contains("after 1 tokens")
+                .doesNotContain(":" + llm.port());
     }
 
     // ---- the wire, byte by byte ----

@@ -29,11 +29,12 @@ class UpstreamHealthTest {
 
             llm.close();
             await("down").atMost(DEADLINE).until(() -> !backend.isReady());
-            assertThat(backend.problem()).startsWith("cannot connect to upstream http://127.0.0.1:" + port);
+            assertThat(backend.problem()).as("for operators: names the URL")
+                    .startsWith("GET http://127.0.0.1:" + port + "/v1/models: cannot connect to upstream: ");
             Map<String, Object> details = backend.healthDetails();
             assertThat(details).containsEntry("upstream", "DOWN")
                     .containsEntry("upstreamUrl", "http://127.0.0.1:" + port + "/v1");
-            assertThat((String) details.get("upstreamProblem")).startsWith("cannot connect to upstream");
+            assertThat((String) details.get("upstreamProblem")).contains("cannot connect to upstream");
 
             llm = GreedyLlmServer.start(port, "greedy-1", Behaviour.DEFAULT);
             await("up again").atMost(DEADLINE).until(backend::isReady);
