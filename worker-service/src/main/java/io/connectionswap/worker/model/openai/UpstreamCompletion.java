@@ -2,8 +2,6 @@ package io.connectionswap.worker.model.openai;
 
 import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.log.LogLine;
-import io.connectionswap.protocol.message.FinishReason;
-import io.connectionswap.protocol.message.Usage;
 import io.connectionswap.protocol.model.GenerationContext;
 import io.connectionswap.protocol.model.ModelEvent;
 import io.connectionswap.protocol.model.ModelException;
@@ -11,6 +9,7 @@ import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Flow;
@@ -32,12 +31,19 @@ import tools.jackson.core.JacksonException;
  *
  * <p>Timeouts: no first token within {@code firstTokenTimeout} of sending the request, or no chunk within
  * {@code tokenTimeout} while one is wanted, fails the leg with UPSTREAM_FAILED (the director swaps).
+ *
+ * <p>The end: the generation is complete once the upstream has sent a {@code finish_reason} and, when the worker
+ * asked for it, the usage chunk ({@link LegEnd}). The leg ends there, without waiting for {@code [DONE]}: an
+ * upstream that then hangs costs nothing. The rest of the body ({@code [DONE]}, normally at once) is read and
+ * dropped for at most {@link #DRAIN_GRACE}, so the connection can be reused; then the exchange is cancelled.
  */
 final class UpstreamCompletion implements Flow.Subscription {
 
     private static final Logger log = LoggerFactory.getLogger(UpstreamCompletion.class);
     private static final int MAX_EVENT_CHARS = 1 << 20;
     private static final int MAX_ERROR_BODY_BYTES = 8192;
+    /** How long the body may go on after the generation's end before the exchange is cancelled. */
+    static final Duration DRAIN_GRACE = Duration.ofSeconds(1);
 
     private final Upstream upstream;
     private final GenerationContext context;
@@ -48,6 +54,7 @@ final class UpstreamCompletion implements Flow.Subscription {
     private final UpstreamErrors errors;
     private final UpstreamTimeouts timeouts;
     private final StopAcrossResume stopAcrossResume;
+    private final LegEnd end;
 
     // confined to the serial executor
     private long demand;
@@ -57,10 +64,11 @@ final class UpstreamCompletion implements Flow.Subscription {
     private boolean lineRequested;
     private boolean draining;
     private int produced;
-    private String finishReason;
-    private Usage usage;
     private ModelEvent.Finished pendingFinish;
     private ScheduledFuture<?> watchdog;
+    private ScheduledFuture<?> drainDeadline;
+    private boolean bodyOver;
+    private boolean doneReceived;
 
     UpstreamCompletion(Upstream upstream, GenerationContext context, Flow.Subscriber<? super ModelEvent> downstream) {
         this.upstream = upstream;
@@ -71,6 +79,7 @@ final class UpstreamCompletion implements Flow.Subscription {
         this.errors = new UpstreamErrors(uri);
         this.timeouts = new UpstreamTimeouts(upstream.settings(), errors);
         this.stopAcrossResume = StopAcrossResume.of(context);
+        this.end = new LegEnd(context, upstream.settings().includeUsage());
     }
 
     /** Sends the request (off the caller's thread). */
@@ -225,7 +234,11 @@ final class UpstreamCompletion implements Flow.Subscription {
     private void onLine(String line) {
         lineRequested = false;
         timeouts.received();
-        if (terminated || draining) {
+        if (draining) {
+            doneReceived |= CompletionChunk.DONE.equals(drainedEvent(line));
+            return;
+        }
+        if (terminated) {
             return;
         }
         String data;
@@ -258,14 +271,12 @@ final class UpstreamCompletion implements Flow.Subscription {
             fail(errors.forStreamError(chunk.error(), produced));
             return;
         }
-        if (chunk.usage() != null) {
-            usage = chunk.usage();
-        }
+        end.seen(chunk);
         if (chunk.isToken() && stopAcrossResume.completedBy(chunk.text())) {
             // a stop begun in the delivered text ends here: the unbroken generation ended too; the upstream goes on
             LogLine.debug(log).field("generation.id", context.generationId()).field("produced", produced)
                     .log("a stop sequence that began before the resume ends here; finishing");
-            finishReason = "stop";
+            end.stoppedHere();
             finish();
             abortExchange();
             return;
@@ -273,8 +284,18 @@ final class UpstreamCompletion implements Flow.Subscription {
         if (chunk.isToken()) {
             emitText(chunk.text());
         }
-        if (chunk.finishReason() != null) {
-            finishReason = chunk.finishReason();
+        if (end.complete()) {
+            finish(); // complete: [DONE] would add nothing, and an upstream may never send it
+        }
+    }
+
+    /** The data of the event {@code line} completes while the rest of the body is dropped, or null. */
+    private String drainedEvent(String line) {
+        try {
+            String data = parser.line(line);
+            return data == null ? null : data.strip();
+        } catch (IllegalStateException e) {
+            return null;
         }
     }
 
@@ -291,6 +312,8 @@ final class UpstreamCompletion implements Flow.Subscription {
     }
 
     private void bodyEnded() {
+        bodyOver = true;
+        stopDrainDeadline();
         if (terminated) {
             return;
         }
@@ -302,7 +325,7 @@ final class UpstreamCompletion implements Flow.Subscription {
             finish(); // [DONE] without the blank line after it
             return;
         }
-        if (finishReason != null) {
+        if (end.hasFinishReason()) {
             finish(); // a finish_reason but no [DONE]: the generation is complete all the same
             return;
         }
@@ -311,6 +334,8 @@ final class UpstreamCompletion implements Flow.Subscription {
     }
 
     private void bodyFailed(Throwable failure) {
+        bodyOver = true;
+        stopDrainDeadline();
         if (terminated || draining) {
             return;
         }
@@ -321,12 +346,12 @@ final class UpstreamCompletion implements Flow.Subscription {
 
     /** The generation is complete; the rest of the body (normally nothing) is read and dropped. */
     private void finish() {
-        FinishReason reason = finishReason != null ? FinishReason.fromWire(finishReason)
-                : produced >= context.remainingTokens() ? FinishReason.LENGTH : FinishReason.STOP;
-        pendingFinish = new ModelEvent.Finished(reason, generationUsage());
+        pendingFinish = end.finished(produced);
         if (lines != null) {
             draining = true;
             lines.request(Long.MAX_VALUE); // read to the end, so the connection can be reused
+            drainDeadline = upstream.timer().schedule(() -> serial.execute(this::drainExpired),
+                    DRAIN_GRACE.toMillis(), TimeUnit.MILLISECONDS);
         }
         if (demand > 0) {
             emitFinished();
@@ -341,18 +366,6 @@ final class UpstreamCompletion implements Flow.Subscription {
         demand--;
         downstream.onNext(finished);
         downstream.onComplete();
-    }
-
-    /**
-     * The whole generation's counts: on a resume the upstream counted the delivered text as prompt, so those tokens
-     * move back to the completion side (assuming the delivered text is as many tokens as were delivered).
-     */
-    private Usage generationUsage() {
-        if (usage == null) {
-            return null;
-        }
-        int delivered = context.resumeAfter();
-        return new Usage(Math.max(0, usage.promptTokens() - delivered), usage.completionTokens() + delivered);
     }
 
     private void fail(ModelException failure) {
@@ -375,6 +388,23 @@ final class UpstreamCompletion implements Flow.Subscription {
         }
     }
 
+    /** The body went on past the generation's end for {@link #DRAIN_GRACE}: the upstream hangs; let it go. */
+    private void drainExpired() {
+        if (bodyOver) {
+            return;
+        }
+        LogLine.debug(log).field("generation.id", context.generationId()).field("produced", produced)
+                .field("upstream.url", uri).log(doneReceived ? "upstream kept its stream open after [DONE]; closing it"
+                        : "upstream sent no [DONE] after the generation's end; closing its stream");
+        abortExchange();
+    }
+
+    private void stopDrainDeadline() {
+        if (drainDeadline != null) {
+            drainDeadline.cancel(false);
+        }
+    }
+
     private void stopWatchdog() {
         if (watchdog != null) {
             watchdog.cancel(false);
@@ -382,6 +412,8 @@ final class UpstreamCompletion implements Flow.Subscription {
     }
 
     private void abortExchange() {
+        bodyOver = true;
+        stopDrainDeadline();
         if (lines != null) {
             lines.cancel();
         }

@@ -7,13 +7,17 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.time.Duration;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.Executors;
 
 /**
  * An upstream that answers with exactly what a test gives it: the status and raw body of {@code /v1/completions}
  * (an event stream written as is, so tests control every byte) and the status of {@code /v1/models}; it records
- * every request.
+ * every request. It can hang after the completion's body instead of ending it ({@link #hangAfterBody}).
  */
 final class ScriptedUpstream implements AutoCloseable {
 
@@ -27,6 +31,10 @@ final class ScriptedUpstream implements AutoCloseable {
     private volatile String completionBody = "data: [DONE]\n\n";
     private volatile int modelsStatus = 200;
     private volatile String retryAfter;
+    private volatile boolean hang;
+    private volatile Duration pingEvery;
+    private final CountDownLatch closed = new CountDownLatch(1);
+    private final AtomicInteger abandoned = new AtomicInteger();
 
     ScriptedUpstream() throws IOException {
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
@@ -55,6 +63,21 @@ final class ScriptedUpstream implements AutoCloseable {
         return this;
     }
 
+    /**
+     * After the completion's body, keep the response open until the client goes away (or this upstream closes),
+     * silent or with a {@code : ping} comment every {@code pingEvery} (null: silent).
+     */
+    ScriptedUpstream hangAfterBody(Duration pingEvery) {
+        this.pingEvery = pingEvery;
+        hang = true;
+        return this;
+    }
+
+    /** Completion responses the client closed while this upstream hung (seen through the pings only). */
+    int abandoned() {
+        return abandoned.get();
+    }
+
     ScriptedUpstream models(int status) {
         modelsStatus = status;
         return this;
@@ -77,11 +100,33 @@ final class ScriptedUpstream implements AutoCloseable {
         exchange.sendResponseHeaders(status, 0);
         try (OutputStream out = exchange.getResponseBody()) {
             out.write(body.getBytes(StandardCharsets.UTF_8));
+            if (hang && status == 200 && exchange.getRequestURI().getPath().endsWith("/completions")) {
+                out.flush();
+                hang(out);
+            }
+        }
+    }
+
+    private void hang(OutputStream out) throws IOException {
+        Duration ping = pingEvery;
+        try {
+            while (!closed.await(ping == null ? 60_000 : ping.toMillis(), TimeUnit.MILLISECONDS)) {
+                if (ping != null) {
+                    out.write(": ping\n\n".getBytes(StandardCharsets.UTF_8));
+                    out.flush();
+                }
+            }
+        } catch (IOException e) {
+            abandoned.incrementAndGet();
+            throw e;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
     @Override
     public void close() {
+        closed.countDown();
         server.stop(0);
     }
 }

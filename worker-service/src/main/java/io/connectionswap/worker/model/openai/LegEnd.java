@@ -1,0 +1,68 @@
+package io.connectionswap.worker.model.openai;
+
+import io.connectionswap.protocol.message.FinishReason;
+import io.connectionswap.protocol.message.Usage;
+import io.connectionswap.protocol.model.GenerationContext;
+import io.connectionswap.protocol.model.ModelEvent;
+
+/**
+ * What the upstream has said about the end of one leg: its {@code finish_reason} and its token counts, and whether
+ * that is all it has to say. The OpenAI streaming protocol's end is the {@code finish_reason} and, when the worker
+ * asked for it ({@code stream_options.include_usage}), the usage chunk, which comes with the finish reason or in a
+ * later chunk with no choices; {@code [DONE]} adds nothing. Not thread-safe: one leg's serial executor.
+ */
+final class LegEnd {
+
+    private final GenerationContext context;
+    private final boolean usageAsked;
+    private String finishReason;
+    private Usage usage;
+
+    LegEnd(GenerationContext context, boolean usageAsked) {
+        this.context = context;
+        this.usageAsked = usageAsked;
+    }
+
+    /** Takes what {@code chunk} says of the end. */
+    void seen(CompletionChunk chunk) {
+        if (chunk.usage() != null) {
+            usage = chunk.usage();
+        }
+        if (chunk.finishReason() != null) {
+            finishReason = chunk.finishReason();
+        }
+    }
+
+    /** The worker ends the leg at a stop sequence the upstream could not see. */
+    void stoppedHere() {
+        finishReason = "stop";
+    }
+
+    boolean hasFinishReason() {
+        return finishReason != null;
+    }
+
+    /** The upstream has sent all it owes: the finish reason, and the usage if it was asked for. */
+    boolean complete() {
+        return finishReason != null && (usage != null || !usageAsked);
+    }
+
+    /** The leg's end after {@code produced} tokens: without a finish reason, the budget decides. */
+    ModelEvent.Finished finished(int produced) {
+        FinishReason reason = finishReason != null ? FinishReason.fromWire(finishReason)
+                : produced >= context.remainingTokens() ? FinishReason.LENGTH : FinishReason.STOP;
+        return new ModelEvent.Finished(reason, generationUsage());
+    }
+
+    /**
+     * The whole generation's counts: on a resume the upstream counted the delivered text as prompt, so those tokens
+     * move back to the completion side (assuming the delivered text is as many tokens as were delivered).
+     */
+    private Usage generationUsage() {
+        if (usage == null) {
+            return null;
+        }
+        int delivered = context.resumeAfter();
+        return new Usage(Math.max(0, usage.promptTokens() - delivered), usage.completionTokens() + delivered);
+    }
+}

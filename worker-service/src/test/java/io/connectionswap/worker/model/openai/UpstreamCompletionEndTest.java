@@ -1,0 +1,131 @@
+package io.connectionswap.worker.model.openai;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.connectionswap.protocol.message.FinishReason;
+import io.connectionswap.protocol.message.SamplingParameters;
+import io.connectionswap.protocol.message.Usage;
+import io.connectionswap.protocol.model.GenerationContext;
+import io.connectionswap.worker.model.RecordingSubscriber;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A generation ends when the upstream has said all there is to say (a {@code finish_reason}, and the usage chunk
+ * when the worker asked for it), not when it sends {@code [DONE]} or closes the response: an upstream that hangs
+ * after its final chunk costs neither the token timeout's stall nor a swap.
+ */
+class UpstreamCompletionEndTest {
+
+    /** The idle timeout a hanging upstream would run into; every generation here must end well before it. */
+    private static final Duration TOKEN_TIMEOUT = Duration.ofSeconds(15);
+    private static final Duration WELL_WITHIN = Duration.ofSeconds(3);
+    private static final String TOKEN = "data: {\"model\":\"greedy-1\",\"choices\":[{\"text\":\" a\",\"finish_reason\":null}]}\n\n";
+    private static final String FINISH = "data: {\"model\":\"greedy-1\",\"choices\":[{\"text\":\" b\",\"finish_reason\":\"length\"}]}\n\n";
+    private static final String USAGE = "data: {\"model\":\"greedy-1\",\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":2}}\n\n";
+
+    private final ScriptedUpstream scripted = newUpstream();
+    private OpenAiBackend backend;
+
+    @AfterEach
+    void stop() {
+        if (backend != null) {
+            backend.close();
+        }
+        scripted.close();
+    }
+
+    @Test
+    void theUsageChunkAfterTheFinishReasonEndsTheGenerationWithoutDone() {
+        scripted.completions(200, TOKEN + FINISH + USAGE).hangAfterBody(null);
+        backend = backend(true);
+
+        RecordingSubscriber events = runWellWithinTheTimeout(context(0, ""));
+
+        assertThat(events.texts()).containsExactly(" a", " b");
+        assertThat(events.finished().reason()).isEqualTo(FinishReason.LENGTH);
+        assertThat(events.finished().usage()).isEqualTo(new Usage(5, 2));
+    }
+
+    @Test
+    void aFinishReasonAndUsageInOneChunkEndTheGenerationAndTheHangingStreamIsClosed() {
+        scripted.completions(200, TOKEN + "data: {\"choices\":[{\"text\":\" b\",\"finish_reason\":\"stop\"}],"
+                + "\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":2}}\n\n").hangAfterBody(Duration.ofMillis(100));
+        backend = backend(true);
+
+        RecordingSubscriber events = runWellWithinTheTimeout(context(0, ""));
+
+        assertThat(events.texts()).containsExactly(" a", " b");
+        assertThat(events.finished().reason()).isEqualTo(FinishReason.STOP);
+        assertThat(events.finished().usage()).isEqualTo(new Usage(5, 2));
+        await("the worker lets the hanging response go").atMost(WELL_WITHIN).until(() -> scripted.abandoned() == 1);
+    }
+
+    @Test
+    void withoutUsageAskedForTheFinishReasonEndsTheGeneration() {
+        scripted.completions(200, TOKEN + FINISH).hangAfterBody(null);
+        backend = backend(false);
+
+        RecordingSubscriber events = runWellWithinTheTimeout(context(0, ""));
+
+        assertThat(events.texts()).containsExactly(" a", " b");
+        assertThat(events.finished().usage()).isNull();
+    }
+
+    /** A resumed leg ends alike, its usage counting the delivered tokens as completion. */
+    @Test
+    void aResumedLegEndsAtItsFinalChunkToo() {
+        scripted.completions(200, TOKEN + FINISH + USAGE).hangAfterBody(null);
+        backend = backend(true);
+
+        RecordingSubscriber events = runWellWithinTheTimeout(context(3, " one two three"));
+
+        assertThat(events.texts()).containsExactly(" a", " b");
+        assertThat(events.finished().usage()).isEqualTo(new Usage(2, 5));
+    }
+
+    /** Asked for usage, a finish_reason alone is not the end: the usage chunk is still to come. */
+    @Test
+    void aFinishReasonWithoutTheUsageAskedForWaitsForTheUsage() {
+        scripted.completions(200, TOKEN + FINISH).hangAfterBody(null);
+        backend = backend(true);
+        RecordingSubscriber events = RecordingSubscriber.unbounded();
+
+        backend.generate(context(0, "")).subscribe(events);
+
+        await().during(Duration.ofMillis(500)).atMost(WELL_WITHIN).until(() -> events.texts().size() == 2
+                && !events.terminated());
+    }
+
+    private RecordingSubscriber runWellWithinTheTimeout(GenerationContext context) {
+        RecordingSubscriber events = RecordingSubscriber.unbounded();
+        long started = System.nanoTime();
+        backend.generate(context).subscribe(events);
+        events.awaitTerminal(TOKEN_TIMEOUT.plusSeconds(5));
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).as("time to the end").isLessThan(WELL_WITHIN);
+        assertThat(events.error()).isNull();
+        assertThat(events.completed()).isTrue();
+        return events;
+    }
+
+    private OpenAiBackend backend(boolean includeUsage) {
+        return OpenAiBackendTest.backend(scripted.baseUrl(), s -> new UpstreamSettings(s.baseUri(), s.model(),
+                s.apiKey(), s.connectTimeout(), s.firstTokenTimeout(), TOKEN_TIMEOUT, s.healthInterval(), includeUsage,
+                s.threads(), s.chatFormat()));
+    }
+
+    private static GenerationContext context(int resumeAfter, String delivered) {
+        return new GenerationContext("gen-end", null, "p", null, SamplingParameters.maxTokens(resumeAfter + 5),
+                resumeAfter, delivered, null);
+    }
+
+    private static ScriptedUpstream newUpstream() {
+        try {
+            return new ScriptedUpstream();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+}
