@@ -13,7 +13,8 @@ import tools.jackson.databind.json.JsonMapper;
  *       token (several servers end with such a chunk);</li>
  *   <li>{@code choices[0].finish_reason}: {@code length}, {@code stop}, or another value (read as stop);</li>
  *   <li>{@code usage} (with {@code stream_options.include_usage}, often in a chunk with no choices);</li>
- *   <li>{@code error}: the upstream failed after the answer started.</li>
+ *   <li>{@code error}: the upstream failed after the answer started;</li>
+ *   <li>{@code model}: the model the upstream says answered.</li>
  * </ul>
  *
  * @param done         the {@code [DONE]} marker
@@ -21,22 +22,23 @@ import tools.jackson.databind.json.JsonMapper;
  * @param finishReason the finish reason, or null
  * @param usage        token counts, or null
  * @param error        the error object, or null
+ * @param model        the model named in the chunk, or null
  */
-record CompletionChunk(boolean done, String text, String finishReason, Usage usage, JsonNode error) {
+record CompletionChunk(boolean done, String text, String finishReason, Usage usage, JsonNode error, String model) {
 
     static final String DONE = "[DONE]";
 
     /** Reads one event's data; throws Jackson's exception when it is not JSON. */
     static CompletionChunk parse(String data, JsonMapper json) {
         if (DONE.equals(data.strip())) {
-            return new CompletionChunk(true, null, null, null, null);
+            return new CompletionChunk(true, null, null, null, null, null);
         }
         JsonNode root = json.readTree(data);
         if (root.path("error").isObject()) {
-            return new CompletionChunk(false, null, null, null, root.path("error"));
+            return new CompletionChunk(false, null, null, null, root.path("error"), null);
         }
         if ("error".equals(root.path("object").asString(null))) {
-            return new CompletionChunk(false, null, null, null, root); // vLLM's older top-level error object
+            return new CompletionChunk(false, null, null, null, root, null); // vLLM's older top-level error object
         }
         String text = null;
         String finishReason = null;
@@ -51,7 +53,8 @@ record CompletionChunk(boolean done, String text, String finishReason, Usage usa
             usage = new Usage(Math.max(0, counts.path("prompt_tokens").asInt(0)),
                     Math.max(0, counts.path("completion_tokens").asInt()));
         }
-        return new CompletionChunk(false, text, finishReason, usage, null);
+        String model = root.path("model").isString() ? root.path("model").asString() : null;
+        return new CompletionChunk(false, text, finishReason, usage, null, model);
     }
 
     /** Whether this chunk carries one token piece. */

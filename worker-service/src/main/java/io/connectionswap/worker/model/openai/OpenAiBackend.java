@@ -55,7 +55,8 @@ public final class OpenAiBackend implements ModelBackend, HealthDetails, AutoClo
                 .build();
         UpstreamHealth[] healthRef = new UpstreamHealth[1];
         this.upstream = new Upstream(settings, http, JsonMapper.builder().build(), executor, timer,
-                () -> healthRef[0].checkSoon(), new UpstreamBackOff(settings.completionsUri()));
+                () -> healthRef[0].checkSoon(), new UpstreamBackOff(settings.completionsUri()),
+                new AnsweringModels(settings.completionsUri()));
         this.health = new UpstreamHealth(upstream);
         healthRef[0] = health;
     }

@@ -69,6 +69,7 @@ final class UpstreamCompletion implements Flow.Subscription {
     private ScheduledFuture<?> drainDeadline;
     private boolean bodyOver;
     private boolean doneReceived;
+    private boolean modelChecked;
 
     UpstreamCompletion(Upstream upstream, GenerationContext context, Flow.Subscriber<? super ModelEvent> downstream) {
         this.upstream = upstream;
@@ -272,6 +273,10 @@ final class UpstreamCompletion implements Flow.Subscription {
             return;
         }
         end.seen(chunk);
+        if (!modelChecked && chunk.model() != null) {
+            modelChecked = true; // once a leg: the first chunk that names a model speaks for the rest
+            upstream.answeringModels().answered(upstream.settings().model(), chunk.model());
+        }
         if (chunk.isToken() && stopAcrossResume.completedBy(chunk.text())) {
             // a stop begun in the delivered text ends here: the unbroken generation ended too; the upstream goes on
             LogLine.debug(log).field("generation.id", context.generationId()).field("produced", produced)

@@ -40,6 +40,12 @@ class CompletionChunkTest {
     }
 
     @Test
+    void theModelTheUpstreamNames() {
+        assertThat(parse("{\"model\":\"qwen-7b\",\"choices\":[{\"text\":\" a\"}]}").model()).isEqualTo("qwen-7b");
+        assertThat(parse("{\"choices\":[{\"text\":\" a\"}]}").model()).isNull();
+    }
+
+    @Test
     void theDoneMarker() {
         assertThat(parse("[DONE]").done()).isTrue();
         assertThat(parse(" [DONE] ").done()).isTrue();
