@@ -271,47 +271,38 @@ class GenerationStreamHandlerTest {
 
     /** A model named {@code scripted} that emits {@code texts} as they are asked for, then finishes (STOP). */
     private static ModelBackend scripted(String... texts) {
-        return new ModelBackend() {
-            @Override
-            public String name() {
-                return "scripted";
-            }
+        return scripted(context -> subscriber -> subscriber.onSubscribe(new java.util.concurrent.Flow.Subscription() {
+            private int next;
+            private boolean done;
 
             @Override
-            public List<String> models() {
-                return List.of("scripted");
-            }
-
-            @Override
-            public java.util.concurrent.Flow.Publisher<ModelEvent> generate(GenerationContext context) {
-                return subscriber -> subscriber.onSubscribe(new java.util.concurrent.Flow.Subscription() {
-                    private int next;
-                    private boolean done;
-
-                    @Override
-                    public void request(long n) {
-                        for (long i = 0; i < n && !done; i++) {
-                            if (next < texts.length) {
-                                subscriber.onNext(new ModelEvent.Text(texts[next++]));
-                            } else {
-                                done = true;
-                                subscriber.onNext(new ModelEvent.Finished(FinishReason.STOP, null));
-                                subscriber.onComplete();
-                            }
-                        }
-                    }
-
-                    @Override
-                    public void cancel() {
+            public void request(long n) {
+                for (long i = 0; i < n && !done; i++) {
+                    if (next < texts.length) {
+                        subscriber.onNext(new ModelEvent.Text(texts[next++]));
+                    } else {
                         done = true;
+                        subscriber.onNext(new ModelEvent.Finished(FinishReason.STOP, null));
+                        subscriber.onComplete();
                     }
-                });
+                }
             }
-        };
+
+            @Override
+            public void cancel() {
+                done = true;
+            }
+        }));
     }
 
     /** A model named {@code scripted} whose every generation fails with {@code failure}. */
     private static ModelBackend failing(ModelException failure) {
+        return scripted(context -> Publishers.failed(failure));
+    }
+
+    /** A model named {@code scripted} whose generations {@code generate} makes. */
+    private static ModelBackend scripted(
+            java.util.function.Function<GenerationContext, java.util.concurrent.Flow.Publisher<ModelEvent>> generate) {
         return new ModelBackend() {
             @Override
             public String name() {
@@ -325,7 +316,7 @@ class GenerationStreamHandlerTest {
 
             @Override
             public java.util.concurrent.Flow.Publisher<ModelEvent> generate(GenerationContext context) {
-                return Publishers.failed(failure);
+                return generate.apply(context);
             }
         };
     }
