@@ -35,7 +35,9 @@ import tools.jackson.core.JacksonException;
  * <p>The end: the generation is complete once the upstream has sent a {@code finish_reason} and, when the worker
  * asked for it, the usage chunk ({@link LegEnd}). The leg ends there, without waiting for {@code [DONE]}: an
  * upstream that then hangs costs nothing. The rest of the body ({@code [DONE]}, normally at once) is read and
- * dropped for at most {@link #DRAIN_GRACE}, so the connection can be reused; then the exchange is cancelled.
+ * dropped for at most {@link #DRAIN_GRACE}, so the connection can be reused; then the exchange is cancelled. An
+ * upstream that ignores {@code include_usage} (a finish reason, then no usage chunk and no {@code [DONE]}) is given
+ * {@link #USAGE_GRACE} for the usage and then ends without counts, rather than stalling into the token timeout.
  */
 final class UpstreamCompletion implements Flow.Subscription {
 
@@ -44,6 +46,8 @@ final class UpstreamCompletion implements Flow.Subscription {
     private static final int MAX_ERROR_BODY_BYTES = 8192;
     /** How long the body may go on after the generation's end before the exchange is cancelled. */
     static final Duration DRAIN_GRACE = Duration.ofSeconds(1);
+    /** How long, while the worker waits for the next line, the usage chunk may follow the finish reason. */
+    static final Duration USAGE_GRACE = Duration.ofSeconds(1);
 
     private final Upstream upstream;
     private final GenerationContext context;
@@ -70,6 +74,8 @@ final class UpstreamCompletion implements Flow.Subscription {
     private boolean bodyOver;
     private boolean doneReceived;
     private boolean modelChecked;
+    /** When the finish reason came (System.nanoTime()), or -1. */
+    private long finishReasonNanos = -1;
 
     UpstreamCompletion(Upstream upstream, GenerationContext context, Flow.Subscriber<? super ModelEvent> downstream) {
         this.upstream = upstream;
@@ -273,6 +279,9 @@ final class UpstreamCompletion implements Flow.Subscription {
             return;
         }
         end.seen(chunk);
+        if (finishReasonNanos < 0 && end.hasFinishReason()) {
+            finishReasonNanos = System.nanoTime();
+        }
         if (!modelChecked && chunk.model() != null) {
             modelChecked = true; // once a leg: the first chunk that names a model speaks for the rest
             upstream.answeringModels().answered(upstream.settings().model(), chunk.model());
@@ -387,10 +396,22 @@ final class UpstreamCompletion implements Flow.Subscription {
         if (terminated || pendingFinish != null) {
             return;
         }
+        if (usageOverdue(System.nanoTime())) {
+            LogLine.debug(log).field("generation.id", context.generationId()).field("produced", produced)
+                    .field("upstream.url", uri).log("upstream sent no usage chunk after its finish_reason; "
+                            + "finishing without token counts");
+            finish();
+            return;
+        }
         ModelException expired = timeouts.expired(System.nanoTime(), produced);
         if (expired != null) {
             fail(expired);
         }
+    }
+
+    /** The finish reason came {@link #USAGE_GRACE} ago and the usage still has not, though a line is asked for. */
+    private boolean usageOverdue(long nanos) {
+        return finishReasonNanos >= 0 && lineRequested && nanos - finishReasonNanos > USAGE_GRACE.toNanos();
     }
 
     /** The body went on past the generation's end for {@link #DRAIN_GRACE}: the upstream hangs; let it go. */

@@ -86,7 +86,7 @@ class UpstreamCompletionEndTest {
         assertThat(events.finished().usage()).isEqualTo(new Usage(2, 5));
     }
 
-    /** Asked for usage, a finish_reason alone is not the end: the usage chunk is still to come. */
+    /** Asked for usage, a finish_reason alone is not the end: the usage chunk is still to come, for a while. */
     @Test
     void aFinishReasonWithoutTheUsageAskedForWaitsForTheUsage() {
         scripted.completions(200, TOKEN + FINISH).hangAfterBody(null);
@@ -97,6 +97,22 @@ class UpstreamCompletionEndTest {
 
         await().during(Duration.ofMillis(500)).atMost(WELL_WITHIN).until(() -> events.texts().size() == 2
                 && !events.terminated());
+    }
+
+    /**
+     * An upstream that ignores include_usage and then neither sends [DONE] nor closes: after the usage's grace the
+     * generation ends, complete and without counts, instead of failing at the token timeout.
+     */
+    @Test
+    void anUpstreamThatNeverSendsTheUsageAskedForEndsAfterTheGraceWithoutCounts() {
+        scripted.completions(200, TOKEN + FINISH).hangAfterBody(null);
+        backend = backend(true);
+
+        RecordingSubscriber events = runWellWithinTheTimeout(context(0, ""));
+
+        assertThat(events.texts()).containsExactly(" a", " b");
+        assertThat(events.finished().reason()).isEqualTo(FinishReason.LENGTH);
+        assertThat(events.finished().usage()).isNull();
     }
 
     private RecordingSubscriber runWellWithinTheTimeout(GenerationContext context) {
