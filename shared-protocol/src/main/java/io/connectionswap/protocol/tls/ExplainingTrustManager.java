@@ -1,27 +1,42 @@
 package io.connectionswap.protocol.tls;
 
 import io.connectionswap.protocol.log.LogLine;
+import io.connectionswap.protocol.log.RepeatedProblems;
 import java.net.Socket;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
+import java.util.List;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.X509ExtendedTrustManager;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /**
  * Delegates every check unchanged and logs why a peer's certificate was rejected. BoringSSL reports only
  * CERTIFICATE_VERIFY_FAILED to the handshake; this line keeps the real reason (untrusted issuer, wrong host name,
  * expired, wrong role) for the operator.
+ *
+ * <p>A peer that fails the same check again and again (a client that trusts another CA redials the director every few
+ * seconds; a worker with a wrong certificate registers again) is explained once at WARN; its repeats are logged at
+ * DEBUG, with a WARN reminder at most every {@link RepeatedProblems#REMIND_EVERY} that says how many rejections came
+ * since ({@code repeats}). A rejection is the same when the side, the peer's certificate subject, the name expected and
+ * the problem are. Each TLS context has its own trust manager: a reload starts afresh.
  */
 final class ExplainingTrustManager extends X509ExtendedTrustManager {
 
     private static final Logger log = LoggerFactory.getLogger(ExplainingTrustManager.class);
 
     private final X509ExtendedTrustManager delegate;
+    private final RepeatedProblems rejections;
 
     ExplainingTrustManager(X509ExtendedTrustManager delegate) {
+        this(delegate, RepeatedProblems.withDefaults());
+    }
+
+    ExplainingTrustManager(X509ExtendedTrustManager delegate, RepeatedProblems rejections) {
         this.delegate = delegate;
+        this.rejections = rejections;
     }
 
     @Override
@@ -74,16 +89,24 @@ final class ExplainingTrustManager extends X509ExtendedTrustManager {
         void run() throws CertificateException;
     }
 
-    /** Runs {@code check}; when it rejects the peer, logs why and rethrows. */
-    private static void explain(String side, X509Certificate[] chain, String expectedHost, Check check)
+    /** Runs {@code check}; when it rejects the peer, logs why (quieter when it did so already) and rethrows. */
+    private void explain(String side, X509Certificate[] chain, String expectedHost, Check check)
             throws CertificateException {
         try {
             check.run();
         } catch (CertificateException e) {
             String subject = chain != null && chain.length > 0 ? chain[0].getSubjectX500Principal().getName() : "none";
-            LogLine.warn(log).field("peer.role", side).quoted("peer.cert", subject)
-                    .field("expected.name", expectedHost).quoted("problem", e.getMessage())
-                    .log("rejected peer certificate");
+            RepeatedProblems.Occurrence occurrence = rejections.occurred(
+                    List.of(side, subject, String.valueOf(expectedHost), String.valueOf(e.getMessage())), Level.WARN);
+            if (log.isEnabledForLevel(occurrence.level())) {
+                LogLine line = LogLine.at(log, occurrence.level()).field("peer.role", side).quoted("peer.cert", subject)
+                        .field("expected.name", expectedHost).quoted("problem", e.getMessage());
+                if (occurrence.first()) {
+                    line.log("rejected peer certificate");
+                } else {
+                    line.field("repeats", occurrence.repeats()).log("rejected peer certificate again");
+                }
+            }
             throw e;
         }
     }
