@@ -94,6 +94,21 @@ class SwapClientWithoutADirectorTest {
     }
 
     @Test
+    void attemptsAlternatingBetweenTwoAddressesWhereNothingAnswersWarnOncePerAddress() {
+        String first = "127.0.0.1:" + Ports.freeUdpPort();
+        String second = "127.0.0.1:" + Ports.freeUdpPort();
+        try (CapturedLogs connection = CapturedLogs.of("io.connectionswap.swapclient.DirectorConnection")) {
+            connection.logger().setLevel(Level.DEBUG);
+            client = builder(first + "," + second).build().start();
+            await("ten failed attempts").atMost(Duration.ofSeconds(30))
+                    .until(() -> connection.events().size() >= 10);
+            assertThat(connection.events()).filteredOn(event -> event.getLevel().isGreaterOrEqual(Level.WARN))
+                    .extracting(event -> event.getFormattedMessage().contains(first) ? first : second)
+                    .as("one line per address, the repeats at DEBUG").containsExactly(first, second);
+        }
+    }
+
+    @Test
     void statusFailsThroughItsFutureSayingWhyBeforeStartAndAfterClose() {
         client = builder("127.0.0.1:" + Ports.freeUdpPort()).build();
         assertThat(client.status()).failsWithin(Duration.ofSeconds(30)).withThrowableThat()

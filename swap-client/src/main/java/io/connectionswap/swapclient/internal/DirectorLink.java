@@ -2,6 +2,7 @@ package io.connectionswap.swapclient.internal;
 
 import io.connectionswap.protocol.frame.FrameDecoder;
 import io.connectionswap.protocol.log.LogLine;
+import io.connectionswap.protocol.log.RepeatedProblems;
 import io.connectionswap.protocol.message.ClusterStatus;
 import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.GoAway;
@@ -38,6 +39,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /**
  * The client's single QUIC connection to a director. Every generation stream, first or resumed after a swap, is
@@ -101,8 +103,13 @@ public final class DirectorLink implements Transport {
     private volatile Instant connectedSince;
     private volatile long reconnects;
     private volatile String lastProblem;
-    /** What {@link #lastProblem} is about, without what changes at each attempt: a new kind is logged. */
-    private String lastProblemKind;
+    /**
+     * The problems met since the last connection that lived (one closed at once does not count), per director: each
+     * is logged once, then reminded of.
+     */
+    private final RepeatedProblems problems = RepeatedProblems.withDefaults();
+    /** Attempts that failed since the last connection. */
+    private long failedAttempts;
     private volatile HostPort current;
     private boolean everConnected;
     private int targetIndex;
@@ -228,7 +235,7 @@ public final class DirectorLink implements Transport {
             } else if (failure != null) {
                 connecting = false;
                 Throwable cause = failure.getCause() != null ? failure.getCause() : failure;
-                retryLater("cannot resolve director " + director + ": " + cause.getMessage());
+                retryLater(director, "cannot resolve director " + director + ": " + cause.getMessage());
             } else {
                 dial(director, remote);
             }
@@ -241,7 +248,7 @@ public final class DirectorLink implements Transport {
         connector.connect(remote, tlsName, peerClose, null).addListener(done -> {
             connecting = false;
             if (!done.isSuccess()) {
-                retryLater("cannot connect to director " + director + " (tls.name=" + tlsName + "): "
+                retryLater(director, "cannot connect to director " + director + " (tls.name=" + tlsName + "): "
                         + describe(done.cause()) + hint(done.cause(), peerClose));
                 return;
             }
@@ -260,14 +267,17 @@ public final class DirectorLink implements Transport {
         leaving = null;
         connectedSince = Instant.now();
         lastProblem = null;
+        long failed = failedAttempts;
+        failedAttempts = 0;
         if (everConnected) {
             reconnects++;
             listener.reconnected();
             LogLine.warn(log).field("director.addr", director).field("reconnects", reconnects)
-                    .field("previous.open", previous != null && previous.isActive()).log("reconnected to director");
+                    .field("previous.open", previous != null && previous.isActive()).field("failed.attempts", failed)
+                    .log("reconnected to director");
         } else {
             LogLine.info(log).field("director.addr", director).field("local.addr", channel.localSocketAddress())
-                    .log("connected to director");
+                    .field("failed.attempts", failed).log("connected to director");
         }
         everConnected = true;
         TokenStreamDemux demux = new TokenStreamDemux(problem -> {
@@ -340,12 +350,13 @@ public final class DirectorLink implements Transport {
         String closedBy = peerClose.reason();
         Duration lived = Duration.between(since, Instant.now());
         if (lived.compareTo(settings.heartbeatInterval()) < 0) {
-            retryLater("director " + director + " closed the connection " + lived.toMillis() + " ms after it opened"
-                    + (closedBy == null ? "" : ": " + closedBy), closedBy == null ? "closed at once" : closedBy);
+            retryLater(director, "director " + director + " closed the connection " + lived.toMillis()
+                    + " ms after it opened" + (closedBy == null ? "" : ": " + closedBy),
+                    closedBy == null ? "closed at once" : closedBy);
             return;
         }
         backoff.reset();
-        lastProblemKind = null;
+        problems.forget(); // a connection that lived: the next problem is news again
         targetIndex++;
         LogLine line = LogLine.warn(log).field("director.addr", director);
         if (closedBy != null) {
@@ -355,32 +366,37 @@ public final class DirectorLink implements Transport {
         connect();
     }
 
-    private void retryLater(String problem) {
-        retryLater(problem, problem);
+    private void retryLater(HostPort director, String problem) {
+        retryLater(director, problem, problem);
     }
 
     /**
-     * Tries the next address after the backoff; logs {@code problem} unless its {@code kind} is the last one's (a
-     * director refusing again and again is one line, not one per attempt).
+     * Tries the next address after the backoff. Logs {@code problem} the first time its {@code kind} (what it is
+     * about, without what changes at each attempt) is met at {@code director} since the last connection that lived;
+     * its repeats at DEBUG, with a WARN reminder every few minutes counting them ({@code repeats}): a director refusing
+     * again and again is one line, not one per attempt, also when attempts alternate between addresses.
      */
-    private void retryLater(String problem, String kind) {
+    private void retryLater(HostPort director, String problem, String kind) {
         if (!running) {
             return;
         }
         targetIndex++;
+        failedAttempts++;
         Duration wait = backoff.next();
-        if (!kind.equals(lastProblemKind)) {
-            if (problem.contains("SSLHandshakeException")) {
-                LogLine.error(log).field("retry.in", wait).quoted("problem", problem)
-                        .log("TLS handshake with the director failed: its certificate is not signed by the CA in "
-                                + "the certificate directory, or does not carry the name dialled");
-            } else {
-                LogLine.warn(log).field("retry.in", wait).quoted("problem", problem)
-                        .log("cannot reach director (is it running?)");
-            }
+        boolean tls = problem.contains("SSLHandshakeException");
+        RepeatedProblems.Occurrence occurrence = problems.occurred(List.of(director, kind),
+                tls ? Level.ERROR : Level.WARN);
+        LogLine line = LogLine.at(log, occurrence.level()).field("retry.in", wait).quoted("problem", problem);
+        if (!occurrence.first()) {
+            line.field("repeats", occurrence.repeats()).field("failed.attempts", failedAttempts);
+        }
+        if (tls) {
+            line.log("TLS handshake with the director failed: its certificate is not signed by the CA in the "
+                    + "certificate directory, or does not carry the name dialled");
+        } else {
+            line.log("cannot reach director (is it running?)");
         }
         lastProblem = problem;
-        lastProblemKind = kind;
         loop.schedule(this::connect, wait.toNanos(), TimeUnit.NANOSECONDS);
     }
 
