@@ -324,6 +324,9 @@ public final class SwapClient implements AutoCloseable {
 
     /** Settings of a {@link SwapClient}. */
     public static final class Builder {
+        /** How errors name {@link #directors}. */
+        private static final String DIRECTORS = "SwapClient.Builder.directors";
+
         private List<HostPort> directors;
         private String directorTlsName;
         private TlsContexts tls;
@@ -340,18 +343,28 @@ public final class SwapClient implements AutoCloseable {
         private Builder() {
         }
 
-        /** Director addresses, tried in turn when one is lost. */
+        /**
+         * Director addresses, tried in turn when one is lost; each port from 1 to 65535 (0, a free port, only means
+         * something when binding), else {@code IllegalArgumentException}.
+         */
         public Builder directors(List<HostPort> addresses) {
             if (addresses == null || addresses.isEmpty()) {
                 throw new IllegalArgumentException("directors: none given (expected at least one host:port)");
+            }
+            for (HostPort address : addresses) {
+                Objects.requireNonNull(address, "directors: a null address").checkPort(DIRECTORS + "=" + address,
+                        HostPort.LOWEST_DIAL_PORT);
             }
             this.directors = List.copyOf(addresses);
             return this;
         }
 
-        /** Comma-separated {@code host:port} director addresses ({@code "10.0.0.5:61000,10.0.0.6:61000"}). */
+        /**
+         * Comma-separated {@code host:port} director addresses ({@code "10.0.0.5:61000,10.0.0.6:61000"}); an empty
+         * host or a port outside 1-65535 fails with {@code IllegalArgumentException} saying what was expected.
+         */
         public Builder directors(String commaSeparated) {
-            return directors(HostPort.parseList("SwapClient.Builder.directors", commaSeparated));
+            return directors(HostPort.parseList(DIRECTORS, commaSeparated, HostPort.LOWEST_DIAL_PORT));
         }
 
         /** The name the director's certificate must carry; null or blank: the host dialled. */

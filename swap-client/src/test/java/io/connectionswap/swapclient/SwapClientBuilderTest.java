@@ -2,9 +2,13 @@ package io.connectionswap.swapclient;
 
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.connectionswap.protocol.quic.HostPort;
 import io.connectionswap.protocol.tls.TlsConfigurationException;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /** A wrong setting given to the builder is named as the application wrote it, not as a service's variable. */
@@ -15,6 +19,27 @@ class SwapClientBuilderTest {
         assertThatThrownBy(() -> SwapClient.builder().directors("127.0.0.1"))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageStartingWith("SwapClient.Builder.directors=127.0.0.1 is not host:port");
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "127.0.0.1:0           | SwapClient.Builder.directors=127.0.0.1:0 has an invalid port: 0 (expected: 1-65535)",
+        "127.0.0.1:-1          | SwapClient.Builder.directors=127.0.0.1:-1 has an invalid port: -1 (expected: 1-65535)",
+        "127.0.0.1:65536       | SwapClient.Builder.directors=127.0.0.1:65536 has an invalid port: 65536 (expected: 1-65535)",
+        "127.0.0.1:x           | SwapClient.Builder.directors=127.0.0.1:x has an invalid port: x (expected: 1-65535)",
+        "a:61000,b:0           | SwapClient.Builder.directors=b:0 has an invalid port: 0 (expected: 1-65535)",
+        "[]:61000              | SwapClient.Builder.directors=[]:61000 has an empty host (expected host:port, e.g. 127.0.0.1:61000)",
+        "' :61000'             | SwapClient.Builder.directors=:61000 is not host:port (e.g. 127.0.0.1:61000)"})
+    void aDirectorAddressThatCannotBeDialledIsRefusedSayingWhatWasExpected(String directors, String message) {
+        assertThatThrownBy(() -> SwapClient.builder().directors(directors))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage(message);
+    }
+
+    @Test
+    void aDirectorAddressGivenAsAHostPortWithPortZeroIsRefusedToo() {
+        assertThatThrownBy(() -> SwapClient.builder().directors(List.of(new HostPort("127.0.0.1", 0))))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("SwapClient.Builder.directors=127.0.0.1:0 has an invalid port: 0 (expected: 1-65535)");
     }
 
     @Test

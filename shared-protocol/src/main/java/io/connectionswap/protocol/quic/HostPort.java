@@ -19,7 +19,19 @@ public record HostPort(String host, int port) {
         }
     }
 
+    /** The lowest port of an address to dial: port 0 means "a free port" only when binding. */
+    public static final int LOWEST_DIAL_PORT = 1;
+
+    /** {@code host:port} with any port (0: a free one, for an address to bind); fails naming the setting. */
     public static HostPort parse(String setting, String value) {
+        return parse(setting, value, 0);
+    }
+
+    /**
+     * {@code host:port} with a port from {@code lowestPort} to 65535 ({@link #LOWEST_DIAL_PORT} for an address to
+     * dial); fails naming the setting and saying what was expected.
+     */
+    public static HostPort parse(String setting, String value, int lowestPort) {
         if (value == null || value.isBlank()) {
             throw new IllegalArgumentException(setting + " is not set (expected host:port, e.g. 127.0.0.1:61000)");
         }
@@ -32,11 +44,34 @@ public record HostPort(String host, int port) {
         if (host.startsWith("[") && host.endsWith("]")) {
             host = host.substring(1, host.length() - 1);
         }
-        try {
-            return new HostPort(host, Integer.parseInt(text.substring(colon + 1)));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(setting + "=" + value + " has an invalid port (expected 0-65535)", e);
+        if (host.isBlank()) {
+            throw new IllegalArgumentException(setting + "=" + value + " has an empty host (expected host:port, e.g. "
+                    + "127.0.0.1:61000)");
         }
+        String portText = text.substring(colon + 1);
+        int port;
+        try {
+            port = Integer.parseInt(portText);
+        } catch (NumberFormatException e) {
+            throw invalidPort(setting + "=" + value, portText, lowestPort);
+        }
+        if (port < lowestPort || port > 65535) {
+            throw invalidPort(setting + "=" + value, port, lowestPort);
+        }
+        return new HostPort(host, port);
+    }
+
+    /** This address, when its port is {@code lowestPort} or above; else fails saying so, naming {@code setting}. */
+    public HostPort checkPort(String setting, int lowestPort) {
+        if (port < lowestPort) {
+            throw invalidPort(setting, port, lowestPort);
+        }
+        return this;
+    }
+
+    private static IllegalArgumentException invalidPort(String setting, Object port, int lowestPort) {
+        return new IllegalArgumentException(setting + " has an invalid port: " + port + " (expected: " + lowestPort
+                + "-65535)");
     }
 
     /**
@@ -44,13 +79,18 @@ public record HostPort(String host, int port) {
      * naming the setting.
      */
     public static List<HostPort> parseList(String setting, String value) {
+        return parseList(setting, value, 0);
+    }
+
+    /** As {@link #parseList(String, String)}, each port from {@code lowestPort} ({@link #parse(String, String, int)}). */
+    public static List<HostPort> parseList(String setting, String value, int lowestPort) {
         if (value == null) {
             throw new IllegalArgumentException(setting + " is not set (expected host:port, e.g. 127.0.0.1:61000)");
         }
         List<HostPort> addresses = Arrays.stream(value.split(","))
                 .map(String::trim)
                 .filter(entry -> !entry.isEmpty())
-                .map(entry -> parse(setting, entry))
+                .map(entry -> parse(setting, entry, lowestPort))
                 .toList();
         if (addresses.isEmpty()) {
             throw new IllegalArgumentException(setting + " is empty (expected host:port, e.g. 127.0.0.1:61000)");

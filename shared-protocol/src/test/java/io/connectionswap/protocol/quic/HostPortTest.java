@@ -27,6 +27,19 @@ class HostPortTest {
     }
 
     @Test
+    void anAddressToDialNeedsAPortFromOneAndEveryAddressAHost() {
+        assertThat(HostPort.parse("X", "127.0.0.1:0")).as("to bind: a free port").isEqualTo(new HostPort("127.0.0.1", 0));
+        assertThatThrownBy(() -> HostPort.parse("X", "127.0.0.1:0", HostPort.LOWEST_DIAL_PORT))
+                .hasMessage("X=127.0.0.1:0 has an invalid port: 0 (expected: 1-65535)");
+        assertThatThrownBy(() -> HostPort.parse("X", "127.0.0.1:-5"))
+                .hasMessage("X=127.0.0.1:-5 has an invalid port: -5 (expected: 0-65535)");
+        assertThatThrownBy(() -> HostPort.parse("X", "[]:5")).as("not an invalid port")
+                .hasMessage("X=[]:5 has an empty host (expected host:port, e.g. 127.0.0.1:61000)");
+        assertThatThrownBy(() -> new HostPort("h", 0).checkPort("Y", HostPort.LOWEST_DIAL_PORT))
+                .hasMessage("Y has an invalid port: 0 (expected: 1-65535)");
+    }
+
+    @Test
     void aListIsCommaSeparatedWithBlanksIgnoredAndNeedsOneAddress() {
         assertThat(HostPort.parseList("X", " 127.0.0.1:1, director:2 ,,[::1]:3"))
                 .containsExactly(new HostPort("127.0.0.1", 1), new HostPort("director", 2), new HostPort("::1", 3));
