@@ -41,7 +41,7 @@ class SwapClientWithoutADirectorTest {
     void aBoundedWaitAtAnAddressWhereNoDirectorListensNamesTheAddressAndTheProblem() throws Exception {
         String nobody = "127.0.0.1:" + Ports.freeUdpPort();
         client = builder(nobody).build().start();
-        GenerationException failure = failureOf(client);
+        GenerationException failure = failureOf();
         assertThat(failure.code()).isEqualTo(ErrorCode.NO_HEALTHY_WORKER);
         assertThat(failure.detail()).startsWith("no connection to a director within PT0.5S: cannot connect to "
                 + "director " + nobody);
@@ -53,7 +53,7 @@ class SwapClientWithoutADirectorTest {
     @Test
     void aBoundedWaitOfAClientNeverStartedSaysSo() throws Exception {
         client = builder("127.0.0.1:" + Ports.freeUdpPort()).build(); // start() forgotten
-        GenerationException failure = failureOf(client);
+        GenerationException failure = failureOf();
         assertThat(failure.detail()).isEqualTo("no connection to a director within PT0.5S: the client is not started "
                 + "(call SwapClient.start())");
     }
@@ -151,31 +151,12 @@ class SwapClientWithoutADirectorTest {
                 .withMessageStartingWith("not connected to a director: cannot connect to director");
     }
 
-    /** Runs {@code inOnError} in the onError of a generation that finds no director within {@link #WAIT}. */
-    private void whenAGenerationFails(Runnable inOnError) {
-        client.completion("stand-in", "p", SamplingParameters.maxTokens(3), GenerationOptions.waitAtMost(WAIT))
-                .subscribe(new Flow.Subscriber<>() {
-                    @Override
-                    public void onSubscribe(Flow.Subscription subscription) {
-                        subscription.request(Long.MAX_VALUE);
-                    }
-
-                    @Override
-                    public void onNext(GenerationEvent item) {
-                    }
-
-                    @Override
-                    public void onError(Throwable throwable) {
-                        inOnError.run();
-                    }
-
-                    @Override
-                    public void onComplete() {
-                    }
-                });
-    }
-
-    private static GenerationException failureOf(SwapClient client) throws Exception {
+    /**
+     * Subscribes to a generation that finds no director within {@link #WAIT} and runs {@code inOnError} in its
+     * {@code onError}, on the thread that delivers it; the future returned completes with the failure after that, or
+     * fails on an event or a completion (without a director there is none).
+     */
+    private CompletableFuture<Throwable> whenAGenerationFails(Runnable inOnError) {
         CompletableFuture<Throwable> failed = new CompletableFuture<>();
         client.completion("stand-in", "p", SamplingParameters.maxTokens(3), GenerationOptions.waitAtMost(WAIT))
                 .subscribe(new Flow.Subscriber<>() {
@@ -191,6 +172,7 @@ class SwapClientWithoutADirectorTest {
 
                     @Override
                     public void onError(Throwable throwable) {
+                        inOnError.run();
                         failed.complete(throwable);
                     }
 
@@ -199,7 +181,11 @@ class SwapClientWithoutADirectorTest {
                         failed.completeExceptionally(new AssertionError("completed without a director"));
                     }
                 });
-        Throwable failure = failed.get(30, TimeUnit.SECONDS);
+        return failed;
+    }
+
+    private GenerationException failureOf() throws Exception {
+        Throwable failure = whenAGenerationFails(() -> { }).get(30, TimeUnit.SECONDS);
         assertThat(failure).isInstanceOf(GenerationException.class);
         return (GenerationException) failure;
     }
