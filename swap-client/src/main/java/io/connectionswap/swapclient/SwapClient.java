@@ -68,7 +68,11 @@ import org.slf4j.event.Level;
  * bounded.
  *
  * <p>Signals are delivered on the client's I/O thread: do not block in {@code onNext} (move slow work elsewhere).
- * Thread-safe.
+ * Thread-safe. The exceptions: {@code onSubscribe} comes on the thread that subscribes, inside {@code subscribe};
+ * and once the client is closed, its own event loop (the default: no {@link Builder#eventLoopGroup}) has ended, so a
+ * generation subscribed then gets {@code onError(CANCELLED "the client is closed")} on the subscribing thread, before
+ * {@code subscribe} returns (with a group of the application's, which outlives the client, on the client's thread as
+ * always).
  */
 public final class SwapClient implements AutoCloseable {
 
@@ -158,14 +162,12 @@ public final class SwapClient implements AutoCloseable {
         AtomicBoolean subscribed = new AtomicBoolean();
         return subscriber -> {
             if (!subscribed.compareAndSet(false, true)) {
-                subscriber.onSubscribe(NoSubscription.INSTANCE);
-                subscriber.onError(new IllegalStateException("a generation has one subscriber; subscribe to a new "
+                refuse(subscriber, new IllegalStateException("a generation has one subscriber; subscribe to a new "
                         + "publisher to run another"));
                 return;
             }
             if (closed) {
-                subscriber.onSubscribe(NoSubscription.INSTANCE);
-                subscriber.onError(closedError());
+                refuse(subscriber, closedError());
                 return;
             }
             Backoff backoff = Backoff.exponential(config.retryBackoff, config.retryBackoffMax);
@@ -189,6 +191,20 @@ public final class SwapClient implements AutoCloseable {
                 subscriber.onError(closedError());
             }
         };
+    }
+
+    /**
+     * A subscription refused at once: {@code onSubscribe} on the subscribing thread (as every subscription), then
+     * {@code onError} on the client's I/O thread like every other signal, or, when that thread has ended (a closed
+     * client that ran its own event loop), on the subscribing thread before {@code subscribe} returns.
+     */
+    private void refuse(Flow.Subscriber<? super GenerationEvent> subscriber, Throwable error) {
+        subscriber.onSubscribe(NoSubscription.INSTANCE);
+        try {
+            loop.execute(() -> subscriber.onError(error));
+        } catch (RejectedExecutionException gone) {
+            subscriber.onError(error);
+        }
     }
 
     private static GenerationException closedError() {

@@ -5,9 +5,11 @@ import static org.awaitility.Awaitility.await;
 
 import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.message.SamplingParameters;
+import io.connectionswap.protocol.quic.QuicEventLoops;
 import io.connectionswap.testsupport.log.CapturedLogs;
 import io.connectionswap.testsupport.net.Ports;
 import io.connectionswap.testsupport.tls.RepositoryPki;
+import io.netty.channel.EventLoopGroup;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.time.Duration;
@@ -106,6 +108,33 @@ class SwapClientWithoutADirectorTest {
                     .extracting(event -> event.getFormattedMessage().contains(first) ? first : second)
                     .as("one line per address, the repeats at DEBUG").containsExactly(first, second);
         }
+    }
+
+    @Test
+    void aGenerationSubscribedAfterCloseFailsOnTheClientsThreadWhenTheApplicationsGroupStillRuns() throws Exception {
+        EventLoopGroup application = QuicEventLoops.create("application-loop", 1);
+        try {
+            client = builder("127.0.0.1:" + Ports.freeUdpPort()).eventLoopGroup(application).build().start();
+            client.close();
+            CompletableFuture<Thread> onErrorThread = new CompletableFuture<>();
+            Throwable failure = whenAGenerationFails(() -> onErrorThread.complete(Thread.currentThread()))
+                    .get(30, TimeUnit.SECONDS);
+            assertThat(failure).isInstanceOf(GenerationException.class).hasMessageContaining("the client is closed");
+            assertThat(onErrorThread.get().getName()).as("like every other signal").startsWith("application-loop");
+        } finally {
+            application.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void aGenerationSubscribedAfterCloseOfAClientWithItsOwnLoopFailsOnTheSubscribingThreadAsDocumented() {
+        client = builder("127.0.0.1:" + Ports.freeUdpPort()).build().start();
+        client.close(); // its loop has ended
+        CompletableFuture<Thread> onErrorThread = new CompletableFuture<>();
+        CompletableFuture<Throwable> failed = whenAGenerationFails(
+                () -> onErrorThread.complete(Thread.currentThread()));
+        assertThat(failed).as("before subscribe returns").isDone();
+        assertThat(onErrorThread.join()).isSameAs(Thread.currentThread());
     }
 
     @Test
