@@ -11,7 +11,10 @@ import java.time.Duration;
  */
 public record GenerationOptions(Duration noWorkerWait) {
 
-    /** Waits as long as it takes (the demo loop's choice). */
+    /**
+     * Waits as long as it takes, with no failure however long nothing can serve it (the demo loop's choice; gRPC's
+     * wait-for-ready). Without options a generation waits {@code SwapClient.Builder#noWorkerWait} (30 s by default).
+     */
     public static final GenerationOptions WAIT_FOREVER = new GenerationOptions(null);
 
     public GenerationOptions {

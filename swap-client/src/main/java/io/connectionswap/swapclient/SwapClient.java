@@ -78,6 +78,9 @@ public final class SwapClient implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(SwapClient.class);
 
+    /** How long a generation started without {@link GenerationOptions} waits, unless {@link Builder#noWorkerWait}. */
+    public static final long DEFAULT_NO_WORKER_WAIT_SECONDS = 30;
+
     private final Builder config;
     /** The group this client made for itself and shuts down on close; null when the builder gave one. */
     private final RoleEventLoopGroup ownGroup;
@@ -114,9 +117,13 @@ public final class SwapClient implements AutoCloseable {
         return this;
     }
 
-    /** A new completion of {@code prompt} by {@code model} (null: any worker), waiting as long as it takes for one. */
+    /**
+     * A new completion of {@code prompt} by {@code model} (null: any worker), waiting for a director connection and a
+     * healthy worker at most the builder's {@link Builder#noWorkerWait} ({@value #DEFAULT_NO_WORKER_WAIT_SECONDS} s
+     * unless set), then {@code NO_HEALTHY_WORKER}.
+     */
     public Flow.Publisher<GenerationEvent> completion(String model, String prompt, SamplingParameters sampling) {
-        return completion(model, prompt, sampling, GenerationOptions.WAIT_FOREVER);
+        return completion(model, prompt, sampling, config.defaultOptions);
     }
 
     /**
@@ -129,9 +136,12 @@ public final class SwapClient implements AutoCloseable {
                 config.tokenStream), options);
     }
 
-    /** A new chat completion of {@code messages} by {@code model} (null: any worker), waiting as long as it takes. */
+    /**
+     * A new chat completion of {@code messages} by {@code model} (null: any worker), waiting at most the builder's
+     * {@link Builder#noWorkerWait} for a director connection and a healthy worker.
+     */
     public Flow.Publisher<GenerationEvent> chat(String model, List<ChatMessage> messages, SamplingParameters sampling) {
-        return chat(model, messages, sampling, GenerationOptions.WAIT_FOREVER);
+        return chat(model, messages, sampling, config.defaultOptions);
     }
 
     /** A new chat completion of {@code messages}; {@code options} bound the wait for a healthy worker. */
@@ -141,9 +151,12 @@ public final class SwapClient implements AutoCloseable {
                 config.tokenStream), options);
     }
 
-    /** {@link #generate(GenerationRequest, GenerationOptions)}, waiting as long as it takes for a worker. */
+    /**
+     * {@link #generate(GenerationRequest, GenerationOptions)}, waiting at most the builder's
+     * {@link Builder#noWorkerWait} for a director connection and a healthy worker.
+     */
     public Flow.Publisher<GenerationEvent> generate(GenerationRequest request) {
-        return generate(request, GenerationOptions.WAIT_FOREVER);
+        return generate(request, config.defaultOptions);
     }
 
     /**
@@ -355,6 +368,8 @@ public final class SwapClient implements AutoCloseable {
         private EventLoopGroup group;
         private boolean tokenStream = true;
         private Level tokenLogLevel = Level.DEBUG;
+        private GenerationOptions defaultOptions =
+                GenerationOptions.waitAtMost(Duration.ofSeconds(DEFAULT_NO_WORKER_WAIT_SECONDS));
 
         private Builder() {
         }
@@ -407,6 +422,20 @@ public final class SwapClient implements AutoCloseable {
         public Builder certificates(String certsDir) {
             return identity(TlsIdentity.of(CertificateDirectory.locate(certsDir, "SwapClient.Builder.certificates"),
                     "client"));
+        }
+
+        /**
+         * How long, in a row, a generation started without {@link GenerationOptions} ({@code completion}, {@code chat}
+         * or {@code generate} without them) waits for a director connection and a healthy worker, retrying with
+         * backoff, before it fails with {@code NO_HEALTHY_WORKER} saying why (the address and the last problem when no
+         * director could be reached); default {@value SwapClient#DEFAULT_NO_WORKER_WAIT_SECONDS} s. As gRPC fails a
+         * call that finds no connection (unless it asks to wait for ready), a generation does not wait unseen for
+         * ever: a wrong address or CA, or a cluster without a healthy worker, reaches the subscriber. Null: as long as
+         * it takes ({@link GenerationOptions#WAIT_FOREVER}). A generation's own options override it.
+         */
+        public Builder noWorkerWait(Duration wait) {
+            this.defaultOptions = new GenerationOptions(wait);
+            return this;
         }
 
         /** QUIC limits (default {@link QuicSettings#DEFAULTS}). */

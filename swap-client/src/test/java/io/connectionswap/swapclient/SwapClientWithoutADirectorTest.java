@@ -1,9 +1,11 @@
 package io.connectionswap.swapclient;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.message.ChatMessage;
 import io.connectionswap.protocol.message.SamplingParameters;
 import io.connectionswap.protocol.quic.QuicEventLoops;
 import io.connectionswap.testsupport.log.CapturedLogs;
@@ -138,6 +140,31 @@ class SwapClientWithoutADirectorTest {
     }
 
     @Test
+    void aGenerationStartedWithoutOptionsWaitsTheBuildersBoundNotForEver() throws Exception {
+        String nobody = "127.0.0.1:" + Ports.freeUdpPort();
+        client = builder(nobody).noWorkerWait(WAIT).build().start();
+        Throwable failure = whenItFails(client.completion("stand-in", "p", SamplingParameters.maxTokens(3)), () -> { })
+                .get(30, TimeUnit.SECONDS);
+        assertThat(failure).isInstanceOf(GenerationException.class)
+                .hasMessageStartingWith("NO_HEALTHY_WORKER: no connection to a director within PT0.5S: cannot connect to "
+                        + "director " + nobody);
+        assertThat(((GenerationException) failure).code()).isEqualTo(ErrorCode.NO_HEALTHY_WORKER);
+    }
+
+    @Test
+    void theBuildersBoundIsThirtySecondsUnlessSetAndNullWaitsForEver() throws Exception {
+        assertThat(SwapClient.DEFAULT_NO_WORKER_WAIT_SECONDS).isEqualTo(30);
+        client = builder("127.0.0.1:" + Ports.freeUdpPort()).noWorkerWait(null).build().start();
+        CompletableFuture<Throwable> failure = whenItFails(
+                client.chat("stand-in", List.of(new ChatMessage("user", "hi")), SamplingParameters.maxTokens(3)), () -> { });
+        Thread.sleep(WAIT.multipliedBy(3).toMillis());
+        assertThat(failure).as("still waiting").isNotDone();
+        assertThatThrownBy(() -> SwapClient.builder().noWorkerWait(Duration.ofSeconds(-1)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("noWorkerWait: PT-1S (expected: >= 0, or null)");
+    }
+
+    @Test
     void statusFailsThroughItsFutureSayingWhyBeforeStartAndAfterClose() {
         client = builder("127.0.0.1:" + Ports.freeUdpPort()).build();
         assertThat(client.status()).failsWithin(Duration.ofSeconds(30)).withThrowableThat()
@@ -186,30 +213,36 @@ class SwapClientWithoutADirectorTest {
      * fails on an event or a completion (without a director there is none).
      */
     private CompletableFuture<Throwable> whenAGenerationFails(Runnable inOnError) {
+        return whenItFails(client.completion("stand-in", "p", SamplingParameters.maxTokens(3),
+                GenerationOptions.waitAtMost(WAIT)), inOnError);
+    }
+
+    /** Subscribes to {@code generation}, which must fail, as {@link #whenAGenerationFails} says. */
+    private static CompletableFuture<Throwable> whenItFails(Flow.Publisher<GenerationEvent> generation,
+                                                            Runnable inOnError) {
         CompletableFuture<Throwable> failed = new CompletableFuture<>();
-        client.completion("stand-in", "p", SamplingParameters.maxTokens(3), GenerationOptions.waitAtMost(WAIT))
-                .subscribe(new Flow.Subscriber<>() {
-                    @Override
-                    public void onSubscribe(Flow.Subscription subscription) {
-                        subscription.request(Long.MAX_VALUE);
-                    }
+        generation.subscribe(new Flow.Subscriber<>() {
+            @Override
+            public void onSubscribe(Flow.Subscription subscription) {
+                subscription.request(Long.MAX_VALUE);
+            }
 
-                    @Override
-                    public void onNext(GenerationEvent item) {
-                        failed.completeExceptionally(new AssertionError("an event without a director: " + item));
-                    }
+            @Override
+            public void onNext(GenerationEvent item) {
+                failed.completeExceptionally(new AssertionError("an event without a director: " + item));
+            }
 
-                    @Override
-                    public void onError(Throwable throwable) {
-                        inOnError.run();
-                        failed.complete(throwable);
-                    }
+            @Override
+            public void onError(Throwable throwable) {
+                inOnError.run();
+                failed.complete(throwable);
+            }
 
-                    @Override
-                    public void onComplete() {
-                        failed.completeExceptionally(new AssertionError("completed without a director"));
-                    }
-                });
+            @Override
+            public void onComplete() {
+                failed.completeExceptionally(new AssertionError("completed without a director"));
+            }
+        });
         return failed;
     }
 

@@ -53,6 +53,7 @@ public class SwapClientAutoConfiguration {
                 .heartbeat(properties.heartbeatInterval(), properties.heartbeatTimeout())
                 .tokenStream(properties.tokenStream())
                 .tokenLogLevel(properties.tokenLogLevel())
+                .noWorkerWait(properties.noWorkerWait())
                 .listener(CompositeSwapClientListener.of(listeners.orderedStream().toList()));
         customizers.orderedStream().forEach(customizer -> customizer.customize(builder));
         return builder.build();

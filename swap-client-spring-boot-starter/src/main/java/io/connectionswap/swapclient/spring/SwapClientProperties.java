@@ -27,6 +27,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *                          generation's frames on its own stream
  * @param tokenLogLevel     level of the per-token line {@code received token} (logger
  *                          {@code io.connectionswap.client.tokens}); DEBUG: no line per token at the usual INFO
+ * @param noWorkerWait      how long a generation started without its own options waits for a director connection
+ *                          and a healthy worker before {@code NO_HEALTHY_WORKER} ({@code SwapClient.Builder#noWorkerWait};
+ *                          a {@link SwapClientCustomizer} setting null waits as long as it takes)
  */
 @ConfigurationProperties("connection-swap.client")
 public record SwapClientProperties(
@@ -39,11 +42,12 @@ public record SwapClientProperties(
         @DefaultValue("1s") Duration heartbeatInterval,
         @DefaultValue("3500ms") Duration heartbeatTimeout,
         @DefaultValue("true") boolean tokenStream,
-        @DefaultValue("DEBUG") Level tokenLogLevel) {
+        @DefaultValue("DEBUG") Level tokenLogLevel,
+        @DefaultValue("30s") Duration noWorkerWait) {
 
     public SwapClientProperties {
         // a bad address fails at binding, naming the setting, not when the client is built
         HostPort.parseList("connection-swap.client.director-target (CONNECTION_SWAP_DIRECTOR_TARGET in client-service)",
-                directorTarget);
+                directorTarget, HostPort.LOWEST_DIAL_PORT);
     }
 }

@@ -96,6 +96,25 @@ class SwapClientAutoConfigurationTest {
     }
 
     @Test
+    void theNoWorkerWaitIsAPropertyOfThirtySecondsByDefault() {
+        runner.withPropertyValues("connection-swap.client.director-target=127.0.0.1:1")
+                .run(context -> assertThat(context.getBean(SwapClientProperties.class).noWorkerWait())
+                        .isEqualTo(java.time.Duration.ofSeconds(30)));
+        runner.withPropertyValues("connection-swap.client.director-target=127.0.0.1:1",
+                        "connection-swap.client.no-worker-wait=2s")
+                .run(context -> assertThat(context.getBean(SwapClientProperties.class).noWorkerWait())
+                        .isEqualTo(java.time.Duration.ofSeconds(2)));
+    }
+
+    @Test
+    void aTargetWithPortZeroFailsTheStartSayingWhatWasExpected() {
+        runner.withPropertyValues("connection-swap.client.director-target=127.0.0.1:0")
+                .run(context -> assertThat(context).hasFailed().getFailure()
+                        .rootCause().hasMessageStartingWith("connection-swap.client.director-target (")
+                        .hasMessageEndingWith("=127.0.0.1:0 has an invalid port: 0 (expected: 1-65535)"));
+    }
+
+    @Test
     void theTlsOfAnSslBundleRotatesWhenTheBundleIsUpdated(@TempDir Path pki) {
         DevelopmentPki.create(pki);
         runner.withConfiguration(AutoConfigurations.of(SslAutoConfiguration.class))
