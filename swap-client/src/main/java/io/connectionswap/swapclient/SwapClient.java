@@ -20,6 +20,7 @@ import io.connectionswap.swapclient.internal.GenerationRun;
 import io.connectionswap.swapclient.internal.LoopFuture;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoEventLoop;
 import io.netty.util.concurrent.Future;
 import java.time.Duration;
 import java.util.List;
@@ -82,8 +83,8 @@ public final class SwapClient implements AutoCloseable {
     public static final long DEFAULT_NO_WORKER_WAIT_SECONDS = 30;
 
     private final Builder config;
-    /** The group this client made for itself and shuts down on close; null when the builder gave one. */
-    private final RoleEventLoopGroup ownGroup;
+    /** The loop this client made for itself and shuts down on close; null when the builder gave a group. */
+    private final IoEventLoop ownLoop;
     private final EventLoop eventLoop;
     private final ClientLoop loop;
     private final DirectorLink link;
@@ -93,8 +94,8 @@ public final class SwapClient implements AutoCloseable {
 
     private SwapClient(Builder builder) {
         this.config = builder;
-        this.ownGroup = builder.group == null ? QuicEventLoops.create("swap-client-quic", 1) : null;
-        this.eventLoop = (ownGroup != null ? ownGroup : builder.group).next();
+        this.ownLoop = builder.group == null ? QuicEventLoops.single("swap-client-quic") : null;
+        this.eventLoop = ownLoop != null ? ownLoop : builder.group.next();
         this.loop = ClientLoop.of(eventLoop);
         this.link = new DirectorLink(new DirectorLink.Settings(builder.directors, builder.directorTlsName,
                 builder.quic, builder.retryBackoff, builder.retryBackoffMax, builder.heartbeatInterval,
@@ -286,7 +287,9 @@ public final class SwapClient implements AutoCloseable {
     /**
      * Ends every running generation with {@code CANCELLED}, closes the connection and, when the client created its
      * own event loop, shuts it down (waiting up to 5 s). Called from a subscriber's callback, on that loop, it does
-     * not wait: the loop ends once the callback returns.
+     * not wait: the loop ends once the callback returns. Once it has returned no thread of the client is left (nor
+     * Netty's {@code GlobalEventExecutor}, which a group's end would start), except the lookup thread that director
+     * host names, not IP addresses, need: shared by the clients of the JVM, it ends 30 s after the last lookup.
      */
     @Override
     public void close() {
@@ -326,8 +329,10 @@ public final class SwapClient implements AutoCloseable {
                 }
             }
         }
-        if (ownGroup != null) {
-            Future<?> terminated = ownGroup.shutdownPromptly();
+        if (ownLoop != null) {
+            // no quiet period: every task already queued still runs (the connection sends its CONNECTION_CLOSE)
+            Future<?> terminated = ownLoop.shutdownGracefully(0, RoleEventLoopGroup.SHUTDOWN_TIMEOUT.toMillis(),
+                    TimeUnit.MILLISECONDS);
             // on its own thread (a subscriber's callback) the loop can only end once the callback returns
             if (!eventLoop.inEventLoop()) {
                 terminated.awaitUninterruptibly(5, TimeUnit.SECONDS);

@@ -165,6 +165,25 @@ class SwapClientWithoutADirectorTest {
     }
 
     @Test
+    void closingLeavesNoThreadOfTheClientOrOfNettysGlobalExecutorBehind() throws Exception {
+        await("Netty's global executor idle, from earlier tests").atMost(Duration.ofSeconds(10))
+                .until(() -> threads("globalEventExecutor").isEmpty());
+        client = builder("127.0.0.1:" + Ports.freeUdpPort()).build().start();
+        failureOf(); // it tried to connect
+        client.close();
+        await("the client's threads end (its loop; no name lookup for an IP address)").atMost(Duration.ofSeconds(1))
+                .until(() -> threads("swap-client").isEmpty());
+        Thread.sleep(200); // once started, Netty's global executor lives a second or more: this sees it
+        assertThat(threads("globalEventExecutor")).as("started to hear of the loop's end, lingering a second or two")
+                .isEmpty();
+    }
+
+    private static List<Thread> threads(String namePrefix) {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(thread -> thread.isAlive() && thread.getName().startsWith(namePrefix)).toList();
+    }
+
+    @Test
     void statusFailsThroughItsFutureSayingWhyBeforeStartAndAfterClose() {
         client = builder("127.0.0.1:" + Ports.freeUdpPort()).build();
         assertThat(client.status()).failsWithin(Duration.ofSeconds(30)).withThrowableThat()

@@ -1,5 +1,6 @@
 package io.connectionswap.protocol.quic;
 
+import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -64,7 +65,13 @@ public final class QuicConnector {
         Promise<QuicChannel> result = group.next().newPromise();
         QuicTransport transport = QuicTransport.of(group);
         ChannelHandler codec = QuicCodecs.client(settings, ssl, serverName, remote.getPort());
-        transport.datagramBootstrap(group)
+        Bootstrap bootstrap = transport.datagramBootstrap(group);
+        if (!remote.isUnresolved()) {
+            // nothing to look up: no resolver for the loop, whose removal at the loop's end would go through Netty's
+            // GlobalEventExecutor, a thread that then lingers a second or two after the caller's loops have ended
+            bootstrap.disableResolver();
+        }
+        bootstrap
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel channel) {

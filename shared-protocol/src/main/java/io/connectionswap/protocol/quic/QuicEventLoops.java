@@ -1,5 +1,7 @@
 package io.connectionswap.protocol.quic;
 
+import io.netty.channel.IoEventLoop;
+import io.netty.channel.SingleThreadIoEventLoop;
 import io.netty.util.concurrent.DefaultThreadFactory;
 
 /**
@@ -9,6 +11,17 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 public final class QuicEventLoops {
 
     private QuicEventLoops() {
+    }
+
+    /**
+     * One Java NIO loop of its own, outside any group, its thread named {@code <name>-N-1}; shut it down with
+     * {@code shutdownGracefully(0, ...)}. Unlike a group's loop, whose end the group hears of through Netty's
+     * {@code GlobalEventExecutor} (a thread that lingers a second or two after), it leaves no thread behind once it has
+     * ended: for a library that runs on a loop of its own inside an application (the swap client).
+     */
+    public static IoEventLoop single(String name) {
+        return new SingleThreadIoEventLoop(null, new DefaultThreadFactory(name, true),
+                QuicTransport.NIO.ioHandlerFactory(false));
     }
 
     /** A group of Java NIO loops. */

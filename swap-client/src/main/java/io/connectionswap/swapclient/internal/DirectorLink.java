@@ -24,6 +24,7 @@ import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.handler.codec.quic.QuicClosedChannelException;
 import io.netty.handler.codec.quic.QuicStreamChannel;
 import io.netty.handler.codec.quic.QuicStreamType;
+import io.netty.util.NetUtil;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -58,7 +59,7 @@ public final class DirectorLink implements Transport {
 
     /**
      * Where director names are looked up: a lookup blocks. One daemon thread, shared by the clients of a JVM, that
-     * exists only while lookups run (a connect looks up once).
+     * exists only while lookups run and 30 s after (a connect looks up once; an IP address is not looked up).
      */
     private static final Executor LOOKUPS = new ThreadPoolExecutor(0, 1, 30, TimeUnit.SECONDS,
             new LinkedBlockingQueue<>(), runnable -> {
@@ -228,8 +229,13 @@ public final class DirectorLink implements Transport {
         connecting = true;
         HostPort director = settings.directors().get(Math.floorMod(targetIndex, settings.directors().size()));
         current = director;
-        // a name lookup blocks: off the loop, which carries every generation and heartbeat
-        CompletableFuture.supplyAsync(director::resolve, LOOKUPS).whenComplete((remote, failure) -> loop.execute(() -> {
+        // a name lookup blocks: off the loop, which carries every generation and heartbeat; an IP address needs none
+        // (and starts no lookup thread)
+        CompletableFuture<InetSocketAddress> lookup = NetUtil.isValidIpV4Address(director.host())
+                || NetUtil.isValidIpV6Address(director.host())
+                ? CompletableFuture.completedFuture(director.resolve())
+                : CompletableFuture.supplyAsync(director::resolve, LOOKUPS);
+        lookup.whenComplete((remote, failure) -> loop.execute(() -> {
             if (!running) {
                 connecting = false;
             } else if (failure != null) {
