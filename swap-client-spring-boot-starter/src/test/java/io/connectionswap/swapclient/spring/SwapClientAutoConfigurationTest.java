@@ -17,6 +17,8 @@ import java.util.concurrent.Flow;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.autoconfigure.ssl.SslAutoConfiguration;
 import org.springframework.boot.diagnostics.FailureAnalysis;
@@ -107,14 +109,6 @@ class SwapClientAutoConfigurationTest {
     }
 
     @Test
-    void aTargetWithPortZeroFailsTheStartSayingWhatWasExpected() {
-        runner.withPropertyValues("connection-swap.client.director-target=127.0.0.1:0")
-                .run(context -> assertThat(context).hasFailed().getFailure()
-                        .rootCause().hasMessageStartingWith("connection-swap.client.director-target (")
-                        .hasMessageEndingWith("=127.0.0.1:0 has an invalid port: 0 (expected: 1-65535)"));
-    }
-
-    @Test
     void theTlsOfAnSslBundleRotatesWhenTheBundleIsUpdated(@TempDir Path pki) {
         DevelopmentPki.create(pki);
         runner.withConfiguration(AutoConfigurations.of(SslAutoConfiguration.class))
@@ -141,12 +135,15 @@ class SwapClientAutoConfigurationTest {
                 });
     }
 
-    @Test
-    void aBadTargetFailsTheStartWithItsName() {
-        runner.withPropertyValues("connection-swap.client.director-target=no-port")
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "no-port     | )=no-port is not host:port",
+        "127.0.0.1:0 | )=127.0.0.1:0 has an invalid port: 0 (expected: 1-65535)"})
+    void aBadTargetFailsTheStartWithItsNameAndWhatWasExpected(String target, String problem) {
+        runner.withPropertyValues("connection-swap.client.director-target=" + target)
                 .run(context -> assertThat(context).hasFailed().getFailure()
                         .rootCause().hasMessageStartingWith("connection-swap.client.director-target (")
-                        .hasMessageContaining(")=no-port is not host:port"));
+                        .hasMessageContaining(problem));
     }
 
     @Test
