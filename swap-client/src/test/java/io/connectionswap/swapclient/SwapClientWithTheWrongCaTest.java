@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import javax.security.auth.x500.X500Principal;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -37,16 +38,12 @@ class SwapClientWithTheWrongCaTest {
     private final CapturedLogs link = CapturedLogs.of("io.connectionswap.swapclient.DirectorConnection");
     private final EventLoopGroup serverGroup = QuicEventLoops.create("test-director", 1);
     private QuicServerEndpoint director;
+    @AutoClose
     private SwapClient client;
 
     @AfterEach
-    void close() {
-        if (client != null) {
-            client.close();
-        }
-        if (director != null) {
-            director.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
-        }
+    void stopTheDirector() {
+        director.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         serverGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
         trust.close();
         link.close();
