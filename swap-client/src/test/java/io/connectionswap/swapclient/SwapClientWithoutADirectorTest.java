@@ -146,8 +146,8 @@ class SwapClientWithoutADirectorTest {
         Throwable failure = whenItFails(client.completion("stand-in", "p", SamplingParameters.maxTokens(3)), () -> { })
                 .get(30, TimeUnit.SECONDS);
         assertThat(failure).isInstanceOf(GenerationException.class)
-                .hasMessageStartingWith("NO_HEALTHY_WORKER: no connection to a director within PT0.5S: cannot connect to "
-                        + "director " + nobody);
+                .hasMessageStartingWith("NO_HEALTHY_WORKER: no connection to a director within PT0.5S: "
+                        + "cannot connect to director " + nobody);
         assertThat(((GenerationException) failure).code()).isEqualTo(ErrorCode.NO_HEALTHY_WORKER);
     }
 
@@ -156,7 +156,8 @@ class SwapClientWithoutADirectorTest {
         assertThat(SwapClient.DEFAULT_NO_WORKER_WAIT_SECONDS).isEqualTo(30);
         client = builder("127.0.0.1:" + Ports.freeUdpPort()).noWorkerWait(null).build().start();
         CompletableFuture<Throwable> failure = whenItFails(
-                client.chat("stand-in", List.of(new ChatMessage("user", "hi")), SamplingParameters.maxTokens(3)), () -> { });
+                client.chat("stand-in", List.of(new ChatMessage("user", "hi")), SamplingParameters.maxTokens(3)),
+                () -> { });
         Thread.sleep(WAIT.multipliedBy(3).toMillis());
         assertThat(failure).as("still waiting").isNotDone();
         assertThatThrownBy(() -> SwapClient.builder().noWorkerWait(Duration.ofSeconds(-1)))

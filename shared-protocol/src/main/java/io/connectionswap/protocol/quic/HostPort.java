@@ -82,7 +82,10 @@ public record HostPort(String host, int port) {
         return parseList(setting, value, 0);
     }
 
-    /** As {@link #parseList(String, String)}, each port from {@code lowestPort} ({@link #parse(String, String, int)}). */
+    /**
+     * As {@link #parseList(String, String)}, each port from {@code lowestPort}; see
+     * {@link #parse(String, String, int)}.
+     */
     public static List<HostPort> parseList(String setting, String value, int lowestPort) {
         if (value == null) {
             throw new IllegalArgumentException(setting + " is not set (expected host:port, e.g. 127.0.0.1:61000)");

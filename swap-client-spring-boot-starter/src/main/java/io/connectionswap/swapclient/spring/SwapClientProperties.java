@@ -28,8 +28,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param tokenLogLevel     level of the per-token line {@code received token} (logger
  *                          {@code io.connectionswap.client.tokens}); DEBUG: no line per token at the usual INFO
  * @param noWorkerWait      how long a generation started without its own options waits for a director connection
- *                          and a healthy worker before {@code NO_HEALTHY_WORKER} ({@code SwapClient.Builder#noWorkerWait};
- *                          a {@link SwapClientCustomizer} setting null waits as long as it takes)
+ *                          and a healthy worker before {@code NO_HEALTHY_WORKER} (see
+ *                          {@code SwapClient.Builder#noWorkerWait}; a {@link SwapClientCustomizer} that sets null
+ *                          waits as long as it takes)
  */
 @ConfigurationProperties("connection-swap.client")
 public record SwapClientProperties(
