@@ -5,6 +5,7 @@ import io.connectionswap.protocol.message.SamplingParameters;
 import io.connectionswap.protocol.model.DeterministicTokenModel;
 import io.connectionswap.swapclient.GenerationEvent;
 import io.connectionswap.swapclient.GenerationException;
+import io.connectionswap.swapclient.GenerationOptions;
 import io.connectionswap.swapclient.SequenceErrorKind;
 import io.connectionswap.swapclient.SwapClient;
 import io.connectionswap.swapclient.SwapClientListener;
@@ -142,8 +143,9 @@ final class SoakLoad {
             pausedSince = 0;
             prompt = "soak lane " + index + " generation " + (++generation);
             started.incrementAndGet();
-            client.completion(DeterministicTokenModel.MODEL_NAME, prompt, SamplingParameters.maxTokens(tokens))
-                    .subscribe(this);
+            // as the demo loop: a lane waits out any outage (the soak counts generations lost, not outages)
+            client.completion(DeterministicTokenModel.MODEL_NAME, prompt, SamplingParameters.maxTokens(tokens),
+                    GenerationOptions.WAIT_FOREVER).subscribe(this);
         }
 
         @Override
