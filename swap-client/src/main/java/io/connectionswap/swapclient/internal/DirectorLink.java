@@ -111,6 +111,11 @@ public final class DirectorLink implements Transport {
     private final RepeatedProblems problems = RepeatedProblems.withDefaults();
     /** Attempts that failed since the last connection. */
     private long failedAttempts;
+    /**
+     * Connections in a row that the director closed within a heartbeat interval of their handshake (a director at its
+     * connection limit): their reconnections are not news, the close's problem line says it; 0 once one holds.
+     */
+    private int closedAtOnce;
     private volatile HostPort current;
     private boolean everConnected;
     private int targetIndex;
@@ -278,14 +283,19 @@ public final class DirectorLink implements Transport {
         if (everConnected) {
             reconnects++;
             listener.reconnected();
-            LogLine.warn(log).field("director.addr", director).field("reconnects", reconnects)
-                    .field("previous.open", previous != null && previous.isActive()).field("failed.attempts", failed)
-                    .log("reconnected to director");
+            // after connections the director closed at once, at DEBUG: their problem line (once, then reminders)
+            // says what goes on, and "holds" below says when it is over
+            LogLine.at(log, closedAtOnce > 0 ? Level.DEBUG : Level.WARN).field("director.addr", director)
+                    .field("reconnects", reconnects).field("previous.open", previous != null && previous.isActive())
+                    .field("failed.attempts", failed).log("reconnected to director");
         } else {
             LogLine.info(log).field("director.addr", director).field("local.addr", channel.localSocketAddress())
                     .field("failed.attempts", failed).log("connected to director");
         }
         everConnected = true;
+        if (closedAtOnce > 0) {
+            reportWhenItHolds(channel, director);
+        }
         TokenStreamDemux demux = new TokenStreamDemux(problem -> {
             LogLine.error(log).field("director.addr", director).quoted("problem", problem)
                     .log("malformed frame on the director's token stream; reconnecting");
@@ -356,12 +366,14 @@ public final class DirectorLink implements Transport {
         String closedBy = peerClose.reason();
         Duration lived = Duration.between(since, Instant.now());
         if (lived.compareTo(settings.heartbeatInterval()) < 0) {
+            closedAtOnce++;
             retryLater(director, "director " + director + " closed the connection " + lived.toMillis()
                     + " ms after it opened" + (closedBy == null ? "" : ": " + closedBy),
                     closedBy == null ? "closed at once" : closedBy);
             return;
         }
         backoff.reset();
+        closedAtOnce = 0;
         problems.forget(); // a connection that lived: the next problem is news again
         targetIndex++;
         LogLine line = LogLine.warn(log).field("director.addr", director);
@@ -370,6 +382,20 @@ public final class DirectorLink implements Transport {
         }
         line.log("lost connection to director; reconnecting");
         connect();
+    }
+
+    /**
+     * After connections the director closed at once: one line when this one has outlived them (a heartbeat interval),
+     * the end of the run of closes.
+     */
+    private void reportWhenItHolds(QuicChannel channel, HostPort director) {
+        loop.schedule(() -> {
+            if (connection == channel && channel.isActive() && closedAtOnce > 0) {
+                LogLine.info(log).field("director.addr", director).field("closed.at.once", closedAtOnce)
+                        .log("connection to director holds after the director closed the previous ones at once");
+                closedAtOnce = 0;
+            }
+        }, settings.heartbeatInterval().toNanos(), TimeUnit.NANOSECONDS);
     }
 
     private void retryLater(HostPort director, String problem) {
