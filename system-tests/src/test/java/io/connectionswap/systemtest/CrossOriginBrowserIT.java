@@ -9,7 +9,7 @@ import io.connectionswap.protocol.model.DeterministicTokenModel;
 import io.connectionswap.systemtest.support.DumpLogsOnFailure;
 import io.connectionswap.systemtest.support.HeadlessChromium;
 import io.connectionswap.systemtest.support.ProcessCluster;
-import io.connectionswap.systemtest.support.ServiceProcess;
+import io.connectionswap.testsupport.process.ServiceProcess;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;

@@ -5,7 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.connectionswap.systemtest.support.DumpLogsOnFailure;
 import io.connectionswap.systemtest.support.ProcessCluster;
-import io.connectionswap.systemtest.support.ServiceProcess;
+import io.connectionswap.testsupport.process.ServiceProcess;
 import io.connectionswap.testsupport.prometheus.PrometheusText;
 import java.time.Duration;
 import java.time.LocalTime;

@@ -15,7 +15,7 @@ import io.connectionswap.systemtest.support.DumpLogsOnFailure;
 import io.connectionswap.systemtest.support.ProcessCluster;
 import io.connectionswap.systemtest.support.RawGeneration;
 import io.connectionswap.systemtest.support.RawQuicClient;
-import io.connectionswap.systemtest.support.ServiceProcess;
+import io.connectionswap.testsupport.process.ServiceProcess;
 import io.connectionswap.testsupport.prometheus.PrometheusText;
 import io.netty.buffer.Unpooled;
 import java.time.Duration;

@@ -25,7 +25,7 @@ import io.connectionswap.systemtest.support.GatewayHttp;
 import io.connectionswap.systemtest.support.PipelinedHttp;
 import io.connectionswap.systemtest.support.ProcessCluster;
 import io.connectionswap.systemtest.support.ReadmeCodeBlocks;
-import io.connectionswap.systemtest.support.ServiceProcess;
+import io.connectionswap.testsupport.process.ServiceProcess;
 import java.io.BufferedReader;
 import java.io.InputStream;
 import java.io.InputStreamReader;

@@ -9,7 +9,7 @@ import io.connectionswap.systemtest.support.GatewayHttp;
 import io.connectionswap.systemtest.support.PipelinedHttp;
 import io.connectionswap.systemtest.support.ProcessCluster;
 import io.connectionswap.systemtest.support.Series;
-import io.connectionswap.systemtest.support.ServiceProcess;
+import io.connectionswap.testsupport.process.ServiceProcess;
 import io.connectionswap.testsupport.prometheus.PrometheusText;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;

@@ -6,7 +6,7 @@ import io.connectionswap.protocol.model.DeterministicTokenModel;
 import io.connectionswap.systemtest.support.DumpLogsOnFailure;
 import io.connectionswap.systemtest.support.GatewayHttp;
 import io.connectionswap.systemtest.support.ProcessCluster;
-import io.connectionswap.systemtest.support.ServiceProcess;
+import io.connectionswap.testsupport.process.ServiceProcess;
 import java.net.http.HttpResponse;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;

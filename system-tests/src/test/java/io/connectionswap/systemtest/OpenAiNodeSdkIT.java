@@ -9,7 +9,7 @@ import io.connectionswap.systemtest.support.DumpLogsOnFailure;
 import io.connectionswap.systemtest.support.GatewayHttp;
 import io.connectionswap.systemtest.support.NodeOpenAiSdk;
 import io.connectionswap.systemtest.support.ProcessCluster;
-import io.connectionswap.systemtest.support.ServiceProcess;
+import io.connectionswap.testsupport.process.ServiceProcess;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -5,10 +5,10 @@ import static org.awaitility.Awaitility.await;
 
 import io.connectionswap.systemtest.support.DumpLogsOnFailure;
 import io.connectionswap.systemtest.support.ProcessCluster;
-import io.connectionswap.systemtest.support.PrometheusServer;
 import io.connectionswap.systemtest.support.PrometheusServer.Target;
+import io.connectionswap.systemtest.support.PrometheusServer;
 import io.connectionswap.systemtest.support.ReadmeMetrics;
-import io.connectionswap.systemtest.support.ServiceProcess;
+import io.connectionswap.testsupport.process.ServiceProcess;
 import io.connectionswap.testsupport.prometheus.PrometheusText;
 import io.connectionswap.testsupport.tools.ExternalTool;
 import java.io.IOException;

@@ -4,11 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.connectionswap.systemtest.support.ProcessCluster;
-import io.connectionswap.systemtest.support.ServiceProcess;
 import io.connectionswap.testsupport.net.LoopbackHttp;
 import io.connectionswap.testsupport.net.Ports;
 import io.connectionswap.testsupport.process.Launch;
 import io.connectionswap.testsupport.process.ManagedProcess;
+import io.connectionswap.testsupport.process.ServiceProcess;
 import io.connectionswap.testsupport.prometheus.PrometheusText;
 import io.connectionswap.testsupport.tls.RepositoryPki;
 import java.io.IOException;

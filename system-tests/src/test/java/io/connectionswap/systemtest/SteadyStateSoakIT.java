@@ -7,7 +7,7 @@ import io.connectionswap.systemtest.support.DumpLogsOnFailure;
 import io.connectionswap.systemtest.support.JvmProbe;
 import io.connectionswap.systemtest.support.ProcessCluster;
 import io.connectionswap.systemtest.support.Series;
-import io.connectionswap.systemtest.support.ServiceProcess;
+import io.connectionswap.testsupport.process.ServiceProcess;
 import io.connectionswap.testsupport.prometheus.PrometheusText;
 import java.time.Duration;
 import java.util.ArrayList;

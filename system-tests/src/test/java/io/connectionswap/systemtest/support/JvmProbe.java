@@ -2,6 +2,7 @@ package io.connectionswap.systemtest.support;
 
 import io.connectionswap.testsupport.process.ClassHistogram;
 import io.connectionswap.testsupport.process.Jcmd;
+import io.connectionswap.testsupport.process.ServiceProcess;
 import java.time.Duration;
 
 /**

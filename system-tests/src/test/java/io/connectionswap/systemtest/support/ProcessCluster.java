@@ -3,6 +3,7 @@ package io.connectionswap.systemtest.support;
 import static org.awaitility.Awaitility.await;
 
 import io.connectionswap.testsupport.net.Ports;
+import io.connectionswap.testsupport.process.ServiceProcess;
 import io.connectionswap.testsupport.tls.RepositoryPki;
 import java.io.IOException;
 import java.io.UncheckedIOException;

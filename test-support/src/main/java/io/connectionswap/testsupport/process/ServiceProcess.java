@@ -1,10 +1,8 @@
-package io.connectionswap.systemtest.support;
+package io.connectionswap.testsupport.process;
 
 import static org.awaitility.Awaitility.await;
 
 import io.connectionswap.testsupport.net.LoopbackHttp;
-import io.connectionswap.testsupport.process.Launch;
-import io.connectionswap.testsupport.process.ManagedProcess;
 import io.connectionswap.testsupport.prometheus.PrometheusText;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -25,7 +23,7 @@ public final class ServiceProcess extends ManagedProcess {
 
     private final int httpPort;
 
-    ServiceProcess(String name, Path jar, Map<String, String> environment, int httpPort, Path log) {
+    public ServiceProcess(String name, Path jar, Map<String, String> environment, int httpPort, Path log) {
         super(new Launch(name, Launch.java(JVM_OPTIONS, "-jar", jar.toString()), withServerPort(environment, httpPort),
                 Launch.SERVICE_SETTINGS, null, log));
         this.httpPort = httpPort;
