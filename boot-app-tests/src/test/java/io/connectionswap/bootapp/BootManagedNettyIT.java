@@ -18,6 +18,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.WebApplicationType;
 import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.boot.logging.LoggingSystem;
 import org.springframework.context.ConfigurableApplicationContext;
 
 /**
@@ -42,6 +43,8 @@ class BootManagedNettyIT {
     @BeforeAll
     static void startFleetAndApplication() throws Exception {
         fleet = new DirectorAndWorkers();
+        // Boot's logging set-up would reset Logback and drop the capture's appender: the test's Logback stays as is
+        System.setProperty(LoggingSystem.SYSTEM_PROPERTY, LoggingSystem.NONE);
         nettyLogs = CapturedLogs.of("io.netty");
         application = new SpringApplicationBuilder(PlainBootApplication.class).web(WebApplicationType.NONE)
                 .run("--connection-swap.client.director-target=" + fleet.directorTarget(),
