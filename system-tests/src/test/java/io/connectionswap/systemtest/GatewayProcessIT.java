@@ -458,6 +458,30 @@ class GatewayProcessIT {
         assertThat(cluster.leakReports()).as("Netty buffer leaks").isEmpty();
     }
 
+    @Test
+    @Order(7)
+    void withTheDirectorGoneA503SaysSoWithoutTheDirectorsAddress() throws Exception {
+        String directorAddress = "127.0.0.1:" + cluster.directorQuicPort();
+        cluster.director().kill9();
+        gateway.awaitLogLines("cannot reach director", 1);
+
+        for (HttpResponse<String> response : List.of(
+                http.post("/v1/completions", "{\"model\":\"stand-in\",\"prompt\":\"director?\",\"stream\":true}"),
+                http.post("/v1/chat/completions",
+                        "{\"model\":\"stand-in\",\"messages\":[{\"role\":\"user\",\"content\":\"director?\"}]}"),
+                http.get("/v1/models"))) {
+            assertThat(response.statusCode()).as("no director: %s", response.body()).isEqualTo(503);
+            assertThat(response.headers().firstValue("Retry-After")).isPresent();
+            assertError(response, "service_unavailable_error", "no_healthy_worker");
+            assertThat(GatewayHttp.json(response.body()).path("error").path("message").asString())
+                    .isEqualTo("the gateway has no connection to a director; retry later");
+            assertThat(response.body()).as("no internal address for HTTP callers").doesNotContain(directorAddress);
+        }
+        // the operator's log line keeps the library's whole detail
+        assertThat(gateway.logLines("gateway request failed"))
+                .anyMatch(line -> line.contains("no connection to a director within") && line.contains(directorAddress));
+    }
+
     private ServiceProcess servingWorker() {
         return cluster.processes().stream()
                 .filter(process -> process.name().startsWith("worker-") && process.isAlive())

@@ -115,7 +115,7 @@ final class ClusterHandler {
         return Mono.fromFuture(client::status)
                 .timeout(TIMEOUT)
                 .onErrorMap(failure -> !(failure instanceof GatewayError),
-                        failure -> GatewayError.noHealthyWorker("cannot ask the director for its workers: "
-                                + failure.getMessage(), retryAfterSeconds));
+                        failure -> GatewayError.statusUnavailable(client.connectionState().connected(),
+                                "cannot ask the director for its workers: " + failure, retryAfterSeconds));
     }
 }

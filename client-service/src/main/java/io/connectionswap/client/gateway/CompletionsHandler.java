@@ -111,7 +111,7 @@ final class CompletionsHandler {
                     GatewayError error = translateNow(failure, request);
                     LogLine.warn(log).field("generation.id", generationId).field("model", request.model())
                             .field("tokens", writer.tokens()).field("error", error.code())
-                            .quoted("problem", error.getMessage())
+                            .quoted("problem", error.operatorDetail())
                             .log("stream failed after its headers; sending an error event");
                     return Mono.just(sse(OpenAiResponses.error(error).toString()));
                 })
@@ -179,12 +179,12 @@ final class CompletionsHandler {
             return error;
         }
         if (failure instanceof GenerationException generation) {
-            return GatewayError.of(generation, request.model(), Math.max(1, properties.retryAfter().toSeconds()));
+            return GatewayError.of(generation, request.model(), client.connectionState().connected(),
+                    Math.max(1, properties.retryAfter().toSeconds()));
         }
         LogLine.error(log).field("model", request.model()).quoted("problem", failure.toString()).cause(failure)
                 .log("unexpected gateway failure");
-        return new GatewayError(org.springframework.http.HttpStatus.INTERNAL_SERVER_ERROR, "server_error", "internal",
-                null, failure.toString(), 0);
+        return GatewayError.internal(failure);
     }
 
     private static byte[] sse(String json) {

@@ -27,15 +27,17 @@ public final class GatewayError extends RuntimeException {
     private final String param;
     private final long retryAfterSeconds;
     private final String allow;
+    /** What the gateway's log says of it: the whole text the caller's message leaves out, or null. */
+    private final String operatorDetail;
 
     /** @param retryAfterSeconds the {@code Retry-After} header, or 0 for none */
     public GatewayError(HttpStatus status, String type, String code, String param, String message,
                         long retryAfterSeconds) {
-        this(status, type, code, param, message, retryAfterSeconds, null);
+        this(status, type, code, param, message, retryAfterSeconds, null, null);
     }
 
     private GatewayError(HttpStatus status, String type, String code, String param, String message,
-                         long retryAfterSeconds, String allow) {
+                         long retryAfterSeconds, String allow, String operatorDetail) {
         super(message);
         this.status = status;
         this.type = type;
@@ -43,6 +45,7 @@ public final class GatewayError extends RuntimeException {
         this.param = param;
         this.retryAfterSeconds = retryAfterSeconds;
         this.allow = allow;
+        this.operatorDetail = operatorDetail;
     }
 
     /** 400: the request is malformed, misses a field, or has a value out of range. */
@@ -122,22 +125,49 @@ public final class GatewayError extends RuntimeException {
     public static GatewayError methodNotAllowed(String method, String path, String allowed) {
         return new GatewayError(HttpStatus.METHOD_NOT_ALLOWED, "invalid_request_error", "method_not_allowed", null,
                 "Method " + LogLine.printable(method, 20) + " is not allowed on " + path + ": use " + allowed, 0,
-                allowed);
+                allowed, null);
     }
 
-    /** The HTTP answer for a generation that failed before anything was sent. */
-    public static GatewayError of(GenerationException failure, String model, long retryAfterSeconds) {
+    /**
+     * 503 when the director's list of workers could not be had; {@code problem} (why, with the director's address
+     * or an exception's text) goes to the gateway's log only.
+     */
+    public static GatewayError statusUnavailable(boolean directorConnected, String problem, long retryAfterSeconds) {
+        return new GatewayError(HttpStatus.SERVICE_UNAVAILABLE, "service_unavailable_error", "no_healthy_worker", null,
+                CallerMessages.statusUnavailable(directorConnected), retryAfterSeconds, null, problem);
+    }
+
+    /** 500 for an exception the gateway did not expect; its text goes to the gateway's log only. */
+    public static GatewayError internal(Throwable failure) {
+        return new GatewayError(HttpStatus.INTERNAL_SERVER_ERROR, "server_error", "internal", null,
+                CallerMessages.INTERNAL, 0, null, failure.toString());
+    }
+
+    /**
+     * The HTTP answer for a generation that failed before anything was sent, or the error event of one that failed
+     * after. The caller's message is the gateway's ({@link CallerMessages}); the library's text, which may name the
+     * director's address, a certificate or an exception, is kept for the log ({@link #operatorDetail()}).
+     *
+     * @param directorConnected whether the gateway's QUIC connection to a director is up now
+     */
+    public static GatewayError of(GenerationException failure, String model, boolean directorConnected,
+                                  long retryAfterSeconds) {
         ErrorCode code = failure.code();
         String wire = code.name().toLowerCase(java.util.Locale.ROOT);
+        String detail = failure.detail();
+        String message = CallerMessages.generationFailed(code, detail, directorConnected);
         return switch (code) {
             case MODEL_NOT_FOUND -> modelNotFound(model);
-            case NO_HEALTHY_WORKER, SHUTTING_DOWN, OVERLOADED -> noHealthyWorker(failure.detail(), retryAfterSeconds);
+            case NO_HEALTHY_WORKER, SHUTTING_DOWN, OVERLOADED -> new GatewayError(HttpStatus.SERVICE_UNAVAILABLE,
+                    "service_unavailable_error", "no_healthy_worker", null, message, retryAfterSeconds, null, detail);
             case REQUEST_TOO_LARGE, FRAME_TOO_LARGE -> new GatewayError(HttpStatus.CONTENT_TOO_LARGE,
-                    "invalid_request_error", "request_too_large", null, failure.detail(), 0);
-            case BAD_REQUEST, MALFORMED_MESSAGE, UPSTREAM_REJECTED -> badRequest(wire, null, failure.detail());
+                    "invalid_request_error", "request_too_large", null, message, 0, null, detail);
+            case BAD_REQUEST, MALFORMED_MESSAGE, UPSTREAM_REJECTED -> new GatewayError(HttpStatus.BAD_REQUEST,
+                    "invalid_request_error", wire, null, message, 0, null, detail);
             case MIGRATION_LIMIT, UPSTREAM_FAILED -> new GatewayError(HttpStatus.BAD_GATEWAY, "server_error", wire, null,
-                    failure.detail(), 0);
-            default -> new GatewayError(HttpStatus.INTERNAL_SERVER_ERROR, "server_error", wire, null, failure.detail(), 0);
+                    message, 0, null, detail);
+            default -> new GatewayError(HttpStatus.INTERNAL_SERVER_ERROR, "server_error", wire, null, message, 0,
+                    null, detail);
         };
     }
 
@@ -159,6 +189,11 @@ public final class GatewayError extends RuntimeException {
 
     public long retryAfterSeconds() {
         return retryAfterSeconds;
+    }
+
+    /** What the gateway logs of this error: the whole text behind the caller's message, or the message itself. */
+    public String operatorDetail() {
+        return operatorDetail != null ? operatorDetail : getMessage();
     }
 
     /** The {@code Allow} header of a 405 (the methods the path serves), or null. */

@@ -55,7 +55,7 @@ final class GatewayErrorHandler implements WebExceptionHandler {
             response.getHeaders().set(RequestIds.HEADER, requestId);
         }
         line.field("path", path).field("status", error.status().value()).field("code", error.code())
-                .quoted("problem", error.getMessage())
+                .quoted("problem", error.operatorDetail())
                 .log(failed ? "gateway request failed" : "gateway request refused");
         response.setStatusCode(error.status());
         response.getHeaders().remove("X-Accel-Buffering"); // set for a stream that never started
@@ -93,6 +93,6 @@ final class GatewayErrorHandler implements WebExceptionHandler {
             return new GatewayError(code, type, wire, null, message, 0);
         }
         LogLine.error(log).quoted("problem", failure.toString()).cause(failure).log("unexpected gateway failure");
-        return new GatewayError(HttpStatus.INTERNAL_SERVER_ERROR, "server_error", "internal", null, failure.toString(), 0);
+        return GatewayError.internal(failure);
     }
 }

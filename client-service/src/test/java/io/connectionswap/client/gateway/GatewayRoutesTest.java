@@ -1,10 +1,16 @@
 package io.connectionswap.client.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.mockito.ArgumentMatchers.any;
 import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.when;
 
+import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.message.ClusterStatus;
+import io.connectionswap.protocol.message.GenerationRequest;
+import io.connectionswap.swapclient.ConnectionState;
+import io.connectionswap.swapclient.GenerationException;
+import io.connectionswap.swapclient.GenerationOptions;
 import io.connectionswap.swapclient.SwapClient;
 import java.net.URI;
 import java.time.Duration;
@@ -16,10 +22,13 @@ import org.springframework.http.HttpMethod;
 import org.springframework.test.web.reactive.server.WebTestClient;
 import org.springframework.util.unit.DataSize;
 import org.springframework.web.reactive.function.server.HandlerStrategies;
+import reactor.adapter.JdkFlowAdapter;
+import reactor.core.publisher.Flux;
 
 /**
  * The gateway's URL table on Spring's real router and {@link GatewayErrorHandler}, with a {@link SwapClient} that
- * answers STATUS from memory: the model lookup, and OpenAI's error JSON for a wrong method or an unknown URL.
+ * answers STATUS from memory: the model lookup, OpenAI's error JSON for a wrong method or an unknown URL, and error
+ * bodies that name no internal address while the director is out of reach.
  */
 class GatewayRoutesTest {
 
@@ -130,5 +139,39 @@ class GatewayRoutesTest {
                     .jsonPath("$.error.message").isEqualTo("Invalid URL (POST " + path + "): the gateway serves "
                             + GatewayRoutes.SERVED);
         }
+    }
+
+    @Test
+    void withoutADirectorAGenerationIs503WhoseBodyNamesNoInternalAddress() {
+        directorOutOfReach();
+        when(client.generate(any(GenerationRequest.class), any(GenerationOptions.class))).thenReturn(
+                JdkFlowAdapter.publisherToFlowPublisher(Flux.error(new GenerationException(ErrorCode.NO_HEALTHY_WORKER,
+                        "no connection to a director within PT2S: cannot reach 10.1.2.3:61000: "
+                                + "javax.net.ssl.SSLHandshakeException: CN=director.internal", 0))));
+
+        for (String stream : List.of("true", "false")) {
+            http.post().uri("/v1/completions").bodyValue("{\"model\":\"stand-in\",\"prompt\":\"x\",\"stream\":"
+                            + stream + "}").header("Content-Type", "application/json").exchange()
+                    .expectStatus().isEqualTo(503).expectHeader().valueEquals("Retry-After", "2")
+                    .expectBody(String.class).value(body -> assertThat(body)
+                            .contains("\"code\":\"no_healthy_worker\"", "no connection to a director")
+                            .doesNotContain("10.1.2.3", "61000", "SSL", "director.internal"));
+        }
+    }
+
+    @Test
+    void withoutADirectorTheModelListIs503WhoseBodyNamesNoInternalAddress() {
+        directorOutOfReach();
+        when(client.status()).thenReturn(CompletableFuture.failedFuture(
+                new IllegalStateException("no connection to the director at 10.1.2.3:61000")));
+
+        http.get().uri("/v1/models").exchange().expectStatus().isEqualTo(503).expectBody(String.class)
+                .value(body -> assertThat(body).contains("\"code\":\"no_healthy_worker\"", "retry later")
+                        .doesNotContain("10.1.2.3", "61000", "Exception"));
+    }
+
+    private void directorOutOfReach() {
+        when(client.connectionState()).thenReturn(new ConnectionState(false, "10.1.2.3:61000", null, 0,
+                "cannot reach 10.1.2.3:61000"));
     }
 }
