@@ -6,7 +6,7 @@ import tools.jackson.databind.JsonNode;
 /**
  * Refuses, with 400 {@code unsupported_parameter} naming it, a request field that asks for another kind of answer
  * than generated text: tool calls, a response format, log probabilities, an echoed prompt, several candidates, a
- * suffix, audio. The gateway relays text tokens only, so a client that asked for one of these would otherwise read a
+ * suffix, audio, a web search. The gateway relays text tokens only, so a client that asked for one of these would otherwise read a
  * plain text answer as if its request had been honoured. Each field counts only when set to ask for something: a
  * client sending its default ({@code "tools": []}, {@code "logprobs": false}, {@code "response_format":
  * {"type":"text"}}, {@code "best_of": 1}, {@code "modalities": ["text"]}) is served, and so are {@code tools} with
@@ -42,6 +42,8 @@ final class UnsupportedParameters {
         JsonNode modalities = root.path("modalities");
         refuseIf(modalities.isArray() && modalities.valueStream().anyMatch(mode -> !"text".equals(mode.asString(""))),
                 "modalities", "only text output is served");
+        // any object asks for a search ({} included: OpenAI's defaults then); the model would answer unsearched
+        refuseIf(present(root.path("web_search_options")), "web_search_options", "web search is not served");
     }
 
     /**

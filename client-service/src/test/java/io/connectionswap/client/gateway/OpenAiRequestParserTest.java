@@ -153,6 +153,8 @@ class OpenAiRequestParserTest {
                 {chat + "\"top_logprobs\":3}", "top_logprobs"},
                 {chat + "\"audio\":{\"voice\":\"alloy\",\"format\":\"wav\"}}", "audio"},
                 {chat + "\"modalities\":[\"text\",\"audio\"]}", "modalities"},
+                {chat + "\"web_search_options\":{}}", "web_search_options"},
+                {chat + "\"web_search_options\":{\"search_context_size\":\"low\"}}", "web_search_options"},
                 {completion + "\"logprobs\":2}", "logprobs"},
                 {completion + "\"echo\":true}", "echo"},
                 {completion + "\"best_of\":3}", "best_of"},
@@ -170,7 +172,11 @@ class OpenAiRequestParserTest {
                 + "\"tools\":[],\"tool_choice\":\"none\",\"function_call\":\"auto\",\"functions\":null,"
                 + "\"response_format\":{\"type\":\"text\"},\"logprobs\":false,\"top_logprobs\":0,"
                 + "\"audio\":null,\"modalities\":[\"text\"],\"frequency_penalty\":0.5,\"presence_penalty\":0.2,"
-                + "\"logit_bias\":{\"50256\":-100},\"parallel_tool_calls\":true}";
+                + "\"logit_bias\":{\"50256\":-100},\"parallel_tool_calls\":true,\"web_search_options\":null,"
+                + "\"user\":\"u\",\"metadata\":{\"k\":\"v\"},\"store\":false,\"service_tier\":\"auto\","
+                + "\"prediction\":{\"type\":\"content\",\"content\":\"x\"},\"reasoning_effort\":\"low\","
+                + "\"verbosity\":\"low\",\"prompt_cache_key\":\"k\",\"safety_identifier\":\"s\","
+                + "\"stream_options\":{\"include_usage\":false,\"include_obfuscation\":false}}";
         assertThat(parse(chat, true).messages()).hasSize(1);
         String completion = "{\"model\":\"m\",\"prompt\":\"p\",\"logprobs\":null,\"echo\":false,\"best_of\":1,"
                 + "\"suffix\":\"\"}";
@@ -207,5 +213,23 @@ class OpenAiRequestParserTest {
         assertThat(chunks.get(3).path("choices").path(0).path("finish_reason").asString()).isEqualTo("length");
         assertThat(chunks.get(4).path("usage").path("total_tokens").asInt()).isEqualTo(3);
         assertThat(chunks.get(4).path("choices")).isEmpty();
+    }
+
+    @Test
+    void aStreamThatDidNotAskForUsageEndsWithItsFinishChunkAndNoUsage() {
+        for (String options : List.of("", ",\"stream_options\":null", ",\"stream_options\":{\"include_usage\":false}")) {
+            OpenAiRequest request = parse("{\"model\":\"stand-in\",\"prompt\":\"x\",\"stream\":true" + options + "}",
+                    false);
+            ChunkWriter writer = new ChunkWriter(request, new OpenAiResponses(request, "g-1", 1));
+            List<String> out = new java.util.ArrayList<>();
+            out.addAll(writer.sse(new GenerationEvent.Assigned("worker-a", "conn-1", 1, "stand-in", 0)));
+            out.addAll(writer.sse(new GenerationEvent.Token(1, "one", "worker-a")));
+            out.addAll(writer.sse(new GenerationEvent.Completed("stop", new Usage(1, 1), 1, 0)));
+
+            List<JsonNode> chunks = out.stream().map(OpenAiResponses.JSON::readTree).toList();
+            assertThat(chunks).as("one, finish: %s", options).hasSize(2);
+            assertThat(chunks).as("no usage anywhere: %s", options).noneMatch(chunk -> chunk.has("usage"));
+            assertThat(chunks.get(1).path("choices").path(0).path("finish_reason").asString()).isEqualTo("stop");
+        }
     }
 }
