@@ -49,7 +49,7 @@ final class OpenAiRequestParser {
         UnsupportedParameters.refuse(root, chat);
         int maxTokens = maxTokens(root);
         Double temperature = number(root, "temperature", 0, 2, true);
-        Double topP = number(root, "top_p", 0, 1, false);
+        Double topP = topP(root);
         Double frequencyPenalty = number(root, "frequency_penalty", -2, 2, true);
         Double presencePenalty = number(root, "presence_penalty", -2, 2, true);
         List<String> stop = stop(root);
@@ -230,6 +230,18 @@ final class OpenAiRequestParser {
             }
         }
         return stop.isEmpty() ? null : stop;
+    }
+
+    /**
+     * {@code top_p}: above 0, at most 1. OpenAI takes 0 too (the most likely token only), but vLLM and other servers
+     * behind a worker refuse it, so it is refused here, at once and with the way to ask for it.
+     */
+    private static Double topP(JsonNode root) {
+        if (present(root, "top_p") && root.get("top_p").isNumber() && root.get("top_p").asDouble() == 0) {
+            throw GatewayError.badRequest("invalid_value", "top_p", "'top_p' is 0 (expected: above 0, at most 1); "
+                    + "for the most likely token only, send 'temperature': 0.");
+        }
+        return number(root, "top_p", 0, 1, false);
     }
 
     private static Double number(JsonNode root, String field, double min, double max, boolean minInclusive) {

@@ -102,6 +102,9 @@ class OpenAiRequestParserTest {
         rejected(() -> parse("{\"model\":\"m\",\"prompt\":\"p\",\"max_tokens\":2.5}", false), "invalid_type", "max_tokens");
         rejected(() -> parse("{\"model\":\"m\",\"prompt\":\"p\",\"temperature\":-0.1}", false), "invalid_value", "temperature");
         rejected(() -> parse("{\"model\":\"m\",\"prompt\":\"p\",\"top_p\":1.5}", false), "invalid_value", "top_p");
+        rejected(() -> parse("{\"model\":\"m\",\"prompt\":\"p\",\"top_p\":0}", false), "invalid_value", "top_p");
+        assertThatThrownBy(() -> parse("{\"model\":\"m\",\"prompt\":\"p\",\"top_p\":0.0}", false))
+                .as("what to send instead").hasMessageContaining("send 'temperature': 0");
         rejected(() -> parse("{\"model\":\"m\",\"prompt\":\"p\",\"frequency_penalty\":2.5}", false), "invalid_value",
                 "frequency_penalty");
         rejected(() -> parse("{\"model\":\"m\",\"prompt\":\"p\",\"presence_penalty\":\"high\"}", false), "invalid_type",
