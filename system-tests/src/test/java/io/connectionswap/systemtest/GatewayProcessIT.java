@@ -56,7 +56,8 @@ import tools.jackson.databind.JsonNode;
  * and sees one uninterrupted stream with the exact text; the README's {@code curl -N} examples; 200 concurrent
  * streams over the one QUIC connection; a cancel that reaches the worker within a second; bad requests answered
  * with OpenAI errors while streaming goes on; a keep-alive connection that still serves after a request refused
- * before its body was read; 503 with Retry-After while no worker is there.
+ * before its body was read; 503 with Retry-After while no worker is there, and while no director is, with a body
+ * that names no internal address.
  */
 @ExtendWith(DumpLogsOnFailure.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
