@@ -32,7 +32,8 @@ final class UnsupportedParameters {
         refuseIf(present(format) && !"text".equals(format.path("type").asString("")), "response_format",
                 "only the text format is served; a JSON mode or schema is not enforced");
         JsonNode logprobs = root.path("logprobs");
-        refuseIf(chat ? logprobs.asBoolean(false) : logprobs.isNumber() && logprobs.asInt() > 0, "logprobs",
+        // /v1/completions: any number asks for them, 0 too (the sampled tokens' own log probabilities)
+        refuseIf(chat ? logprobs.asBoolean(false) : logprobs.isNumber(), "logprobs",
                 "log probabilities are not relayed");
         refuseIf(root.path("top_logprobs").asInt(0) > 0, "top_logprobs", "log probabilities are not relayed");
         refuseIf(root.path("echo").asBoolean(false), "echo", "the prompt is not echoed");

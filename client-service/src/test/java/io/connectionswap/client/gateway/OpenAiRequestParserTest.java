@@ -159,6 +159,7 @@ class OpenAiRequestParserTest {
                 {chat + "\"web_search_options\":{}}", "web_search_options"},
                 {chat + "\"web_search_options\":{\"search_context_size\":\"low\"}}", "web_search_options"},
                 {completion + "\"logprobs\":2}", "logprobs"},
+                {completion + "\"logprobs\":0}", "logprobs"},
                 {completion + "\"echo\":true}", "echo"},
                 {completion + "\"best_of\":3}", "best_of"},
                 {completion + "\"suffix\":\"end\"}", "suffix"}}) {
