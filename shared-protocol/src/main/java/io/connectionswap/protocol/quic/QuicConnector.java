@@ -8,6 +8,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.handler.codec.quic.QuicChannel;
+import io.netty.handler.codec.quic.QuicClosedChannelException;
 import io.netty.handler.codec.quic.QuicChannelOption;
 import io.netty.handler.codec.quic.QuicSslContext;
 import io.netty.util.concurrent.Future;
@@ -144,5 +145,18 @@ public final class QuicConnector {
             }
             ctx.fireExceptionCaught(cause);
         }
+    }
+
+    /**
+     * What a failed {@link #connect} means when Netty does not say: a bare {@code QuicClosedChannelException} (no
+     * cause) is a handshake that never happened, whether the port refused the datagram (ICMP) or nothing answered
+     * until the handshake timed out. {@code " (no QUIC handshake: ...)"} naming {@code peerRole} for that, else empty.
+     */
+    public static String explainFailure(Throwable cause, String peerRole) {
+        if (cause instanceof QuicClosedChannelException && cause.getCause() == null) {
+            return " (no QUIC handshake: nothing answered at that address, or it is not the " + peerRole
+                    + "'s QUIC port)";
+        }
+        return "";
     }
 }

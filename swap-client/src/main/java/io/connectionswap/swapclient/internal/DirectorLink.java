@@ -21,7 +21,6 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.quic.QuicChannel;
-import io.netty.handler.codec.quic.QuicClosedChannelException;
 import io.netty.handler.codec.quic.QuicStreamChannel;
 import io.netty.handler.codec.quic.QuicStreamType;
 import io.netty.util.NetUtil;
@@ -432,18 +431,12 @@ public final class DirectorLink implements Transport {
         loop.schedule(this::connect, wait.toNanos(), TimeUnit.NANOSECONDS);
     }
 
-    /**
-     * What a bare {@code QuicClosedChannelException} means when dialling: the handshake never happened. Netty says the
-     * same whether the port refused the datagram (ICMP) or nothing answered until the handshake timed out.
-     */
+    /** Why dialling failed, when the failure does not say: the director's close reason, or no handshake at all. */
     private static String hint(Throwable cause, PeerClose peerClose) {
         if (peerClose.reason() != null) {
             return " (closed by the director: " + peerClose.reason() + ")";
         }
-        if (cause instanceof QuicClosedChannelException && cause.getCause() == null) {
-            return " (no QUIC handshake: nothing answered at that address, or it is not the director's QUIC port)";
-        }
-        return "";
+        return QuicConnector.explainFailure(cause, "director");
     }
 
     private static String describe(Throwable cause) {

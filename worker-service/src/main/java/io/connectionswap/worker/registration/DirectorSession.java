@@ -123,7 +123,8 @@ final class DirectorSession {
         }
         connector.connect(address, tlsName, null, null).addListener(connected -> {
             if (!connected.isSuccess()) {
-                String problem = "cannot reach director " + describe() + ": " + connected.cause();
+                String problem = "cannot reach director " + describe() + ": " + connected.cause()
+                        + QuicConnector.explainFailure(connected.cause(), "director");
                 loop.execute(() -> retryLater(problem));
                 return;
             }
