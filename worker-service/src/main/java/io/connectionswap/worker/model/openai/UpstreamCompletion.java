@@ -396,14 +396,17 @@ final class UpstreamCompletion implements Flow.Subscription {
         if (terminated || pendingFinish != null) {
             return;
         }
-        if (usageOverdue(System.nanoTime())) {
+        long now = System.nanoTime();
+        ModelException expired = timeouts.expired(now, produced);
+        // after the finish reason, the generation is complete but for its counts: a timeout (a TOKEN_TIMEOUT shorter
+        // than the usage's grace) ends it like the grace does, never as a failure
+        if (usageOverdue(now) || (expired != null && end.hasFinishReason())) {
             LogLine.debug(log).field("generation.id", context.generationId()).field("produced", produced)
                     .field("upstream.url", uri).log("upstream sent no usage chunk after its finish_reason; "
                             + "finishing without token counts");
             finish();
             return;
         }
-        ModelException expired = timeouts.expired(System.nanoTime(), produced);
         if (expired != null) {
             fail(expired);
         }

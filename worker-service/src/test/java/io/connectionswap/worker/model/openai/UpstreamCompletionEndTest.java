@@ -108,7 +108,21 @@ class UpstreamCompletionEndTest {
         scripted.completions(200, TOKEN + FINISH).hangAfterBody(null);
         backend = backend(true);
 
-        RecordingSubscriber events = runWellWithinTheTimeout(context(0, ""));
+        // the grace (1 s) plus up to one check period (1 s with these timeouts), with room for a busy machine
+        RecordingSubscriber events = runWithin(context(0, ""), Duration.ofSeconds(6));
+
+        assertThat(events.texts()).containsExactly(" a", " b");
+        assertThat(events.finished().reason()).isEqualTo(FinishReason.LENGTH);
+        assertThat(events.finished().usage()).isNull();
+    }
+
+    /** A TOKEN_TIMEOUT shorter than the usage's grace does not turn the complete generation into a failure. */
+    @Test
+    void aTokenTimeoutShorterThanTheUsageGraceEndsTheGenerationToo() {
+        scripted.completions(200, TOKEN + FINISH).hangAfterBody(null);
+        backend = backend(true, Duration.ofMillis(200));
+
+        RecordingSubscriber events = runWithin(context(0, ""), Duration.ofSeconds(6));
 
         assertThat(events.texts()).containsExactly(" a", " b");
         assertThat(events.finished().reason()).isEqualTo(FinishReason.LENGTH);
@@ -116,19 +130,27 @@ class UpstreamCompletionEndTest {
     }
 
     private RecordingSubscriber runWellWithinTheTimeout(GenerationContext context) {
+        return runWithin(context, WELL_WITHIN);
+    }
+
+    private RecordingSubscriber runWithin(GenerationContext context, Duration bound) {
         RecordingSubscriber events = RecordingSubscriber.unbounded();
         long started = System.nanoTime();
         backend.generate(context).subscribe(events);
         events.awaitTerminal(TOKEN_TIMEOUT.plusSeconds(5));
-        assertThat(Duration.ofNanos(System.nanoTime() - started)).as("time to the end").isLessThan(WELL_WITHIN);
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).as("time to the end").isLessThan(bound);
         assertThat(events.error()).isNull();
         assertThat(events.completed()).isTrue();
         return events;
     }
 
     private OpenAiBackend backend(boolean includeUsage) {
+        return backend(includeUsage, TOKEN_TIMEOUT);
+    }
+
+    private OpenAiBackend backend(boolean includeUsage, Duration tokenTimeout) {
         return OpenAiBackendTest.backend(scripted.baseUrl(), s -> new UpstreamSettings(s.baseUri(), s.model(),
-                s.apiKey(), s.connectTimeout(), s.firstTokenTimeout(), TOKEN_TIMEOUT, s.healthInterval(), includeUsage,
+                s.apiKey(), s.connectTimeout(), s.firstTokenTimeout(), tokenTimeout, s.healthInterval(), includeUsage,
                 s.threads(), s.chatFormat()));
     }
 
