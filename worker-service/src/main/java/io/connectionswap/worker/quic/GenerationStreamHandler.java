@@ -54,6 +54,8 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
     private static final Logger tokenLog = LoggerFactory.getLogger("io.connectionswap.worker.tokens");
     /** Model events asked for at a time while the stream can take more. */
     private static final int WINDOW = 16;
+    /** How much of an upstream exception the {@code model failed} line quotes. */
+    private static final int MAX_CAUSE_CHARS = 300;
 
     private final WorkerStreamContext context;
     private WorkerAssignment assignment;
@@ -189,6 +191,10 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
                     .field("error", code);
             if (upstream != null) {
                 line.field("upstream.url", upstream);
+                if (failure.getCause() != null) {
+                    // the exception as it was, before its addresses were taken out of the problem
+                    line.quoted("upstream.error", LogLine.printable(failure.getCause().toString(), MAX_CAUSE_CHARS));
+                }
             }
             line.quoted("problem", problem).log("model failed");
         }

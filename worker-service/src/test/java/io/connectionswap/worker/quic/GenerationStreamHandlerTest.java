@@ -171,6 +171,30 @@ class GenerationStreamHandlerTest {
         stream.finishAndReleaseAll();
     }
 
+    /** The exception behind a failure, addresses and all, is in the operators' line; the stream gets the problem. */
+    @Test
+    void theUpstreamsExceptionAsItWasIsLoggedAndNotSent() {
+        String url = "http://vllm-7.internal:8000/v1/completions";
+        ModelBackend failing = failing(new ModelException(ErrorCode.UPSTREAM_FAILED,
+                "cannot connect to upstream: Connection refused: <upstream>", url,
+                new java.net.ConnectException("Connection refused: vllm-7.internal/10.0.0.7:8000")));
+        EmbeddedChannel stream = stream(failing, new ActiveStreams(), FrameLimits.DEFAULTS);
+
+        try (CapturedLogs logs = CapturedLogs.of(GenerationStreamHandler.class)) {
+            stream.writeInbound(MessageCodec.encode(ByteBufAllocator.DEFAULT,
+                    new WorkerAssignment(49, "conn-1", GenerationRequest.completion("gen-14", PROMPT, 10))));
+            stream.runPendingTasks();
+
+            List<Message> replies = replies(stream);
+            assertThat(replies.get(replies.size() - 1)).isInstanceOfSatisfying(StreamError.class,
+                    error -> assertThat(error.message()).doesNotContain("10.0.0.7"));
+            assertThat(logs.events()).filteredOn(event -> event.getFormattedMessage().endsWith("model failed"))
+                    .singleElement().satisfies(event -> assertThat(event.getFormattedMessage()).contains(
+                            "upstream.error=\"java.net.ConnectException: Connection refused: vllm-7.internal/10.0.0.7:8000\""));
+        }
+        stream.finishAndReleaseAll();
+    }
+
     @Test
     void aTextOfExactlyTheTokenFrameLimitIsSent() {
         String largest = "x".repeat(MessageCodec.MAX_TOKEN_TEXT_BYTES - 2) + "é";
