@@ -49,6 +49,9 @@ final class GatewayErrorHandler implements WebExceptionHandler {
         GatewayError error = toGatewayError(failure);
         String requestId = RequestIds.of(exchange);
         boolean failed = error.status().is5xxServerError();
+        if (requestId == null && failed) {
+            requestId = RequestIds.assign(exchange); // the caller's message may point to it: it must exist
+        }
         LogLine line = failed ? LogLine.warn(log) : LogLine.info(log);
         if (requestId != null) {
             line.field("generation.id", requestId);

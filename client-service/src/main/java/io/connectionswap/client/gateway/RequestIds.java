@@ -20,8 +20,16 @@ final class RequestIds {
 
     /** A new generation id for {@code request}, kept on its exchange for {@link #of}. */
     static String assign(ServerRequest request) {
+        return assign(request.exchange());
+    }
+
+    /**
+     * A new id for {@code exchange}, kept for {@link #of}: for a generation, or for a request that failed in the
+     * gateway before it had one (a 5xx whose answer and log line need an id to be matched by).
+     */
+    static String assign(ServerWebExchange exchange) {
         String id = UUID.randomUUID().toString();
-        request.attributes().put(ATTRIBUTE, id);
+        exchange.getAttributes().put(ATTRIBUTE, id);
         return id;
     }
 

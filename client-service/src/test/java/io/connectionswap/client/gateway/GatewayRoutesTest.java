@@ -170,6 +170,19 @@ class GatewayRoutesTest {
                         .doesNotContain("10.1.2.3", "61000", "Exception"));
     }
 
+    /** A 500 for a failure before the request had an id still carries one, in its header and its log line. */
+    @Test
+    void anUnexpectedFailureIs500WithARequestIdAndNoneOfItsText() {
+        ClusterStatus broken = mock(ClusterStatus.class);
+        when(broken.workers()).thenThrow(new IllegalStateException("a bug at 10.9.8.7"));
+        when(client.status()).thenReturn(CompletableFuture.completedFuture(broken));
+
+        http.get().uri("/v1/models").exchange().expectStatus().isEqualTo(500)
+                .expectHeader().valueMatches(RequestIds.HEADER, "[0-9a-f-]{36}")
+                .expectBody(String.class).value(body -> assertThat(body).contains("\"code\":\"internal\"",
+                        RequestIds.HEADER).doesNotContain("10.9.8.7", "Exception"));
+    }
+
     private void directorOutOfReach() {
         when(client.connectionState()).thenReturn(new ConnectionState(false, "10.1.2.3:61000", null, 0,
                 "cannot reach 10.1.2.3:61000"));
