@@ -63,7 +63,7 @@ class ClientConnectionLimitTest {
         });
         await().atMost(DEADLINE).until(() -> lines("connection to director holds", Level.INFO).size() == 1);
         assertThat(lines("connection to director holds", Level.INFO).get(0).getFormattedMessage())
-                .matches("(?s).*closed\\.at\\.once=([3-9]|\\d{2,}) .*");
+                .matches("(?s).*closed\\.at\\.once=([3-9]|\\d{2,}) failed\\.attempts=([3-9]|\\d{2,}) .*");
     }
 
     private List<ILoggingEvent> lines(String message, Level level) {

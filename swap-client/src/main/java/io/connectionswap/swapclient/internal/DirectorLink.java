@@ -277,8 +277,7 @@ public final class DirectorLink implements Transport {
         leaving = null;
         connectedSince = Instant.now();
         lastProblem = null;
-        long failed = failedAttempts;
-        failedAttempts = 0;
+        long failed = failedAttempts; // reset once a connection holds: one closed at once was an attempt that failed
         if (everConnected) {
             reconnects++;
             listener.reconnected();
@@ -373,6 +372,7 @@ public final class DirectorLink implements Transport {
         }
         backoff.reset();
         closedAtOnce = 0;
+        failedAttempts = 0;
         problems.forget(); // a connection that lived: the next problem is news again
         targetIndex++;
         LogLine line = LogLine.warn(log).field("director.addr", director);
@@ -391,8 +391,10 @@ public final class DirectorLink implements Transport {
         loop.schedule(() -> {
             if (connection == channel && channel.isActive() && closedAtOnce > 0) {
                 LogLine.info(log).field("director.addr", director).field("closed.at.once", closedAtOnce)
+                        .field("failed.attempts", failedAttempts)
                         .log("connection to director holds after the director closed the previous ones at once");
                 closedAtOnce = 0;
+                failedAttempts = 0;
             }
         }, settings.heartbeatInterval().toNanos(), TimeUnit.NANOSECONDS);
     }
