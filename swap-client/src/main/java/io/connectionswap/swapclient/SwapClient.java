@@ -443,6 +443,11 @@ public final class SwapClient implements AutoCloseable {
             return this;
         }
 
+        /** The options of a generation started without its own (what {@link #noWorkerWait} set); for tests. */
+        GenerationOptions defaultOptions() {
+            return defaultOptions;
+        }
+
         /** QUIC limits (default {@link QuicSettings#DEFAULTS}). */
         public Builder quicSettings(QuicSettings settings) {
             this.quic = settings;

@@ -154,12 +154,12 @@ class SwapClientWithoutADirectorTest {
     @Test
     void theBuildersBoundIsThirtySecondsUnlessSetAndNullWaitsForEver() throws Exception {
         assertThat(SwapClient.DEFAULT_NO_WORKER_WAIT_SECONDS).isEqualTo(30);
+        assertThat(SwapClient.builder().defaultOptions().noWorkerWait()).isEqualTo(Duration.ofSeconds(30));
         client = builder("127.0.0.1:" + Ports.freeUdpPort()).noWorkerWait(null).build().start();
         CompletableFuture<Throwable> failure = whenItFails(
                 client.chat("stand-in", List.of(new ChatMessage("user", "hi")), SamplingParameters.maxTokens(3)),
                 () -> { });
-        Thread.sleep(WAIT.multipliedBy(3).toMillis());
-        assertThat(failure).as("still waiting").isNotDone();
+        await("still waiting").during(WAIT.multipliedBy(3)).atMost(WAIT.multipliedBy(4)).until(() -> !failure.isDone());
         assertThatThrownBy(() -> SwapClient.builder().noWorkerWait(Duration.ofSeconds(-1)))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("noWorkerWait: PT-1S (expected: >= 0, or null)");
@@ -174,9 +174,10 @@ class SwapClientWithoutADirectorTest {
         client.close();
         await("the client's threads end (its loop; no name lookup for an IP address)").atMost(Duration.ofSeconds(1))
                 .until(() -> threads("swap-client").isEmpty());
-        Thread.sleep(200); // once started, Netty's global executor lives a second or more: this sees it
-        assertThat(threads("globalEventExecutor")).as("started to hear of the loop's end, lingering a second or two")
-                .isEmpty();
+        // once started, Netty's global executor lives a second or more: 200 ms without it means it was not
+        await("Netty's global executor, started to hear of the loop's end, lingering a second or two")
+                .during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(1))
+                .until(() -> threads("globalEventExecutor").isEmpty());
     }
 
     private static List<Thread> threads(String namePrefix) {
