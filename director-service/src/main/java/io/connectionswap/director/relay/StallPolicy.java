@@ -53,6 +53,16 @@ final class StallPolicy {
         return nowNanos - lastAliveNanos > stallMinimumNanos;
     }
 
+    /**
+     * Whether a worker has shown no sign of life for half a stall minimum: quiet. When the director's host stalls,
+     * every worker falls quiet at once, but their silences begin up to a heartbeat apart (the last echo of one may come
+     * a little after the last of another, or after its last frame), so the first to pass a limit finds the others
+     * quiet rather than past it; a worker that answers is heard from every heartbeat (100 ms).
+     */
+    boolean quiet(long nowNanos, long lastAliveNanos) {
+        return nowNanos - lastAliveNanos > stallMinimumNanos / 2;
+    }
+
     long hangLimitNanos() {
         return stallMinimumNanos;
     }

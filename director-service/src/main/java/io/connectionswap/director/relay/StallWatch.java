@@ -67,12 +67,13 @@ final class StallWatch {
             }
         }
         List<Decision> decisions = new ArrayList<>();
-        boolean everyoneSilent = !hung.isEmpty() && everyoneSilent(nowNanos, inRotation);
+        // the workers' silences start up to a heartbeat apart: whether all are quiet, not all past the limit yet
+        boolean everyoneQuiet = (!hung.isEmpty() || !silent.isEmpty()) && everyoneQuiet(nowNanos, inRotation);
         List<WorkerEndpoint> held = new ArrayList<>();
         long longestSilence = 0;
         for (WorkerEndpoint worker : hung) {
             long silence = nowNanos - worker.lastAliveNanos();
-            boolean holdable = everyoneSilent && inRotation.contains(worker);
+            boolean holdable = everyoneQuiet && inRotation.contains(worker);
             if (holdable && silence <= policy.collectiveHangLimitNanos()) {
                 held.add(worker);
                 longestSilence = Math.max(longestSilence, silence);
@@ -82,10 +83,9 @@ final class StallWatch {
             decisions.add(new WorkerStalled(worker, "no heartbeat echo and no frame for more than "
                     + TimeUnit.NANOSECONDS.toMillis(limit) + " ms: the worker hangs"));
         }
-        if (!held.isEmpty()) {
-            decisions.add(new HangsHeld(held, longestSilence, policy.collectiveHangLimitNanos()));
-        }
-        silent.forEach((worker, stalled) -> {
+        for (Map.Entry<WorkerEndpoint, List<RelaySession>> entry : silent.entrySet()) {
+            WorkerEndpoint worker = entry.getKey();
+            List<RelaySession> stalled = entry.getValue();
             long shortest = Long.MAX_VALUE;
             RelaySession first = stalled.get(0);
             for (RelaySession session : stalled) {
@@ -95,7 +95,13 @@ final class StallWatch {
                     first = session;
                 }
             }
-            if (nowNanos - worker.lastFrameNanos() > shortest) {
+            long silence = nowNanos - worker.lastAliveNanos();
+            if (nowNanos - worker.lastFrameNanos() > shortest && everyoneQuiet && inRotation.contains(worker)
+                    && silence <= policy.collectiveHangLimitNanos()) {
+                // silent on every stream, its last heartbeat echo a little later, and so is every other worker
+                held.add(worker);
+                longestSilence = Math.max(longestSilence, silence);
+            } else if (nowNanos - worker.lastFrameNanos() > shortest) {
                 // nothing from this worker on any stream although it is alive: its model is stuck, take it out
                 decisions.add(new WorkerStalled(worker, describe(first) + " on any stream"));
             } else {
@@ -104,14 +110,17 @@ final class StallWatch {
                     decisions.add(new StreamStalled(session, describe(session) + " on this stream"));
                 }
             }
-        });
+        }
+        if (!held.isEmpty()) {
+            decisions.add(new HangsHeld(held, longestSilence, policy.collectiveHangLimitNanos()));
+        }
         return decisions;
     }
 
-    /** Whether every worker in rotation (at least one) is past the hang limit. */
-    private boolean everyoneSilent(long nowNanos, Collection<WorkerEndpoint> inRotation) {
+    /** Whether every worker in rotation (at least one) is quiet on its link and streams ({@link StallPolicy#quiet}). */
+    private boolean everyoneQuiet(long nowNanos, Collection<WorkerEndpoint> inRotation) {
         for (WorkerEndpoint worker : inRotation) {
-            if (!policy.hung(nowNanos, worker.lastAliveNanos())) {
+            if (!policy.quiet(nowNanos, worker.lastAliveNanos())) {
                 return false;
             }
         }

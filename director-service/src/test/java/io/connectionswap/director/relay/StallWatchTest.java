@@ -128,6 +128,50 @@ class StallWatchTest {
                         stalled -> assertThat(stalled.detail()).contains("for more than 3000 ms")));
     }
 
+    /**
+     * Both workers stop at once, but one's last heartbeat echo came a heartbeat after the other's: when the first passes
+     * the hang limit the second is not past it yet, only quiet. Both are held all the same.
+     */
+    @Test
+    void workersFallingSilentAHeartbeatApartAreHeldToo() {
+        hangBoth();
+        long stopped = now;
+        fixedPace.echoed(stopped + ms(100)); // its last echo, a heartbeat after self-paced's
+        List<WorkerEndpoint> inRotation = List.of(selfPaced, fixedPace);
+        now = stopped + ms(301); // self-paced hangs; fixed-pace has been quiet for 201 ms, silent on its stream 301 ms
+        assertThat(watch.decide(now, sessions, inRotation)).singleElement()
+                .isInstanceOfSatisfying(StallWatch.HangsHeld.class,
+                        held -> assertThat(held.workers()).containsExactlyInAnyOrder(selfPaced, fixedPace));
+    }
+
+    /**
+     * Two fixed-pace workers stop at once, each with an echo after its last token: their streams pass the stream
+     * limit before either is past the hang limit. Silent on every stream while every worker is quiet: held, not moved.
+     */
+    @Test
+    void workersSilentOnEveryStreamWhileEveryWorkerIsQuietAreHeld() {
+        WorkerEndpoint otherFixedPace = worker("stand-in-c", 62004, Duration.ofMillis(50));
+        for (WorkerEndpoint worker : List.of(fixedPace, otherFixedPace)) {
+            RelaySession session = open(worker);
+            session.fromWorker(TestFrames.frame(new Connected(worker.label(), "conn-1", 1, "g", 0, "m")));
+            session.fromWorker(TestFrames.frame(new Token(1, "a")));
+        }
+        long stopped = now;
+        fixedPace.echoed(stopped + ms(80));
+        otherFixedPace.echoed(stopped + ms(90));
+        List<WorkerEndpoint> inRotation = List.of(fixedPace, otherFixedPace);
+        now = stopped + ms(301); // streams silent for 301 ms (limit 300), the workers quiet for 211-221 ms
+        assertThat(watch.decide(now, sessions, inRotation)).singleElement()
+                .isInstanceOfSatisfying(StallWatch.HangsHeld.class,
+                        held -> assertThat(held.workers()).containsExactlyInAnyOrder(fixedPace, otherFixedPace));
+        // one answers its heartbeat again, not its stream (a stuck model), and the other is past the hang limit:
+        // not everyone is quiet any more, so both are called (as without the hold)
+        now = stopped + ms(400);
+        otherFixedPace.echoed(now);
+        assertThat(watch.decide(now, sessions, inRotation)).hasSize(2).allSatisfy(decision -> assertThat(decision)
+                .isInstanceOf(StallWatch.WorkerStalled.class));
+    }
+
     @Test
     void aHangIsCalledAtTheStallMinimumWhileAnotherWorkerInRotationAnswers() {
         WorkerEndpoint idle = worker("idle-c", 62003, Duration.ZERO); // no stream, but its heartbeat answers
