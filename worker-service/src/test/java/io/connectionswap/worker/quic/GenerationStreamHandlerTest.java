@@ -150,49 +150,47 @@ class GenerationStreamHandlerTest {
     @Test
     void theUpstreamsUrlIsLoggedAndNotSent() {
         String url = "http://vllm-7.internal:8000/v1/completions";
-        ModelBackend failing = failing(new ModelException(ErrorCode.UPSTREAM_REJECTED,
+        ModelFailure failure = failWith(new ModelException(ErrorCode.UPSTREAM_REJECTED,
                 "upstream answered HTTP 400: prompt too long", url, null));
-        EmbeddedChannel stream = stream(failing, new ActiveStreams(), FrameLimits.DEFAULTS);
 
-        try (CapturedLogs logs = CapturedLogs.of(GenerationStreamHandler.class)) {
-            stream.writeInbound(MessageCodec.encode(ByteBufAllocator.DEFAULT,
-                    new WorkerAssignment(48, "conn-1", GenerationRequest.completion("gen-13", PROMPT, 10))));
-            stream.runPendingTasks();
-
-            List<Message> replies = replies(stream);
-            assertThat(replies.get(replies.size() - 1)).isInstanceOfSatisfying(StreamError.class, error -> {
-                assertThat(error.code()).isEqualTo(ErrorCode.UPSTREAM_REJECTED);
-                assertThat(error.message()).isEqualTo("upstream answered HTTP 400: prompt too long");
-            });
-            assertThat(logs.events()).filteredOn(event -> event.getFormattedMessage().endsWith("model failed"))
-                    .singleElement().satisfies(event -> assertThat(event.getFormattedMessage())
-                            .contains("upstream.url=" + url).contains("problem=\"upstream answered HTTP 400"));
-        }
-        stream.finishAndReleaseAll();
+        assertThat(failure.error().code()).isEqualTo(ErrorCode.UPSTREAM_REJECTED);
+        assertThat(failure.error().message()).isEqualTo("upstream answered HTTP 400: prompt too long");
+        assertThat(failure.logLine()).contains("upstream.url=" + url)
+                .contains("problem=\"upstream answered HTTP 400");
     }
 
     /** The exception behind a failure, addresses and all, is in the operators' line; the stream gets the problem. */
     @Test
     void theUpstreamsExceptionAsItWasIsLoggedAndNotSent() {
-        String url = "http://vllm-7.internal:8000/v1/completions";
-        ModelBackend failing = failing(new ModelException(ErrorCode.UPSTREAM_FAILED,
-                "cannot connect to upstream: Connection refused: <upstream>", url,
+        ModelFailure failure = failWith(new ModelException(ErrorCode.UPSTREAM_FAILED,
+                "cannot connect to upstream: Connection refused: <upstream>", "http://vllm-7.internal:8000/v1",
                 new java.net.ConnectException("Connection refused: vllm-7.internal/10.0.0.7:8000")));
-        EmbeddedChannel stream = stream(failing, new ActiveStreams(), FrameLimits.DEFAULTS);
 
+        assertThat(failure.error().message()).doesNotContain("10.0.0.7");
+        assertThat(failure.logLine()).contains(
+                "upstream.error=\"java.net.ConnectException: Connection refused: vllm-7.internal/10.0.0.7:8000\"");
+    }
+
+    /** The ERROR a stream ends with and the worker's {@code model failed} line. */
+    private record ModelFailure(StreamError error, String logLine) {
+    }
+
+    /** Runs a generation whose model fails with {@code failure}. */
+    private ModelFailure failWith(ModelException failure) {
+        EmbeddedChannel stream = stream(failing(failure), new ActiveStreams(), FrameLimits.DEFAULTS);
         try (CapturedLogs logs = CapturedLogs.of(GenerationStreamHandler.class)) {
             stream.writeInbound(MessageCodec.encode(ByteBufAllocator.DEFAULT,
-                    new WorkerAssignment(49, "conn-1", GenerationRequest.completion("gen-14", PROMPT, 10))));
+                    new WorkerAssignment(48, "conn-1", GenerationRequest.completion("gen-13", PROMPT, 10))));
             stream.runPendingTasks();
-
             List<Message> replies = replies(stream);
-            assertThat(replies.get(replies.size() - 1)).isInstanceOfSatisfying(StreamError.class,
-                    error -> assertThat(error.message()).doesNotContain("10.0.0.7"));
-            assertThat(logs.events()).filteredOn(event -> event.getFormattedMessage().endsWith("model failed"))
-                    .singleElement().satisfies(event -> assertThat(event.getFormattedMessage()).contains(
-                            "upstream.error=\"java.net.ConnectException: Connection refused: vllm-7.internal/10.0.0.7:8000\""));
+            assertThat(replies.get(replies.size() - 1)).isInstanceOf(StreamError.class);
+            List<String> lines = logs.events().stream().map(event -> event.getFormattedMessage())
+                    .filter(line -> line.endsWith("model failed")).toList();
+            assertThat(lines).hasSize(1);
+            return new ModelFailure((StreamError) replies.get(replies.size() - 1), lines.get(0));
+        } finally {
+            stream.finishAndReleaseAll();
         }
-        stream.finishAndReleaseAll();
     }
 
     @Test
