@@ -74,7 +74,7 @@ final class StallWatch {
         for (WorkerEndpoint worker : hung) {
             long silence = nowNanos - worker.lastAliveNanos();
             boolean holdable = everyoneQuiet && inRotation.contains(worker);
-            if (holdable && silence <= policy.collectiveHangLimitNanos()) {
+            if (held(holdable, silence)) {
                 held.add(worker);
                 longestSilence = Math.max(longestSilence, silence);
                 continue;
@@ -96,12 +96,12 @@ final class StallWatch {
                 }
             }
             long silence = nowNanos - worker.lastAliveNanos();
-            if (nowNanos - worker.lastFrameNanos() > shortest && everyoneQuiet && inRotation.contains(worker)
-                    && silence <= policy.collectiveHangLimitNanos()) {
+            boolean silentOnEveryStream = nowNanos - worker.lastFrameNanos() > shortest;
+            if (silentOnEveryStream && held(everyoneQuiet && inRotation.contains(worker), silence)) {
                 // silent on every stream, its last heartbeat echo a little later, and so is every other worker
                 held.add(worker);
                 longestSilence = Math.max(longestSilence, silence);
-            } else if (nowNanos - worker.lastFrameNanos() > shortest) {
+            } else if (silentOnEveryStream) {
                 // nothing from this worker on any stream although it is alive: its model is stuck, take it out
                 decisions.add(new WorkerStalled(worker, describe(first) + " on any stream"));
             } else {
@@ -115,6 +115,11 @@ final class StallWatch {
             decisions.add(new HangsHeld(held, longestSilence, policy.collectiveHangLimitNanos()));
         }
         return decisions;
+    }
+
+    /** Whether a worker silent this long is held: it may be ({@code holdable}) and is not past the longer limit. */
+    private boolean held(boolean holdable, long silenceNanos) {
+        return holdable && silenceNanos <= policy.collectiveHangLimitNanos();
     }
 
     /** Whether every worker in rotation (at least one) is quiet on its link and streams ({@link StallPolicy#quiet}). */

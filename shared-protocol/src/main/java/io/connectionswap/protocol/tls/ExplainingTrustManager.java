@@ -98,14 +98,13 @@ final class ExplainingTrustManager extends X509ExtendedTrustManager {
             String subject = chain != null && chain.length > 0 ? chain[0].getSubjectX500Principal().getName() : "none";
             RepeatedProblems.Occurrence occurrence = rejections.occurred(
                     List.of(side, subject, String.valueOf(expectedHost), String.valueOf(e.getMessage())), Level.WARN);
-            if (log.isEnabledForLevel(occurrence.level())) {
-                LogLine line = LogLine.at(log, occurrence.level()).field("peer.role", side).quoted("peer.cert", subject)
-                        .field("expected.name", expectedHost).quoted("problem", e.getMessage());
-                if (occurrence.first()) {
-                    line.log("rejected peer certificate");
-                } else {
-                    line.field("repeats", occurrence.repeats()).log("rejected peer certificate again");
-                }
+            // LogLine.at does nothing below the logger's level
+            LogLine line = LogLine.at(log, occurrence.level()).field("peer.role", side).quoted("peer.cert", subject)
+                    .field("expected.name", expectedHost).quoted("problem", e.getMessage());
+            if (occurrence.first()) {
+                line.log("rejected peer certificate");
+            } else {
+                line.field("repeats", occurrence.repeats()).log("rejected peer certificate again");
             }
             throw e;
         }

@@ -4,6 +4,7 @@ import io.connectionswap.protocol.message.FinishReason;
 import io.connectionswap.protocol.message.Usage;
 import io.connectionswap.protocol.model.GenerationContext;
 import io.connectionswap.protocol.model.ModelEvent;
+import java.time.Duration;
 
 /**
  * What the upstream has said about the end of one leg: its {@code finish_reason} and its token counts, and whether
@@ -16,6 +17,8 @@ final class LegEnd {
     private final GenerationContext context;
     private final boolean usageAsked;
     private String finishReason;
+    /** When the upstream's finish reason came ({@code System.nanoTime()}), or -1. */
+    private long finishReasonNanos = -1;
     private Usage usage;
 
     LegEnd(GenerationContext context, boolean usageAsked) {
@@ -23,14 +26,22 @@ final class LegEnd {
         this.usageAsked = usageAsked;
     }
 
-    /** Takes what {@code chunk} says of the end. */
-    void seen(CompletionChunk chunk) {
+    /** Takes what {@code chunk}, which came at {@code nanos}, says of the end. */
+    void seen(CompletionChunk chunk, long nanos) {
         if (chunk.usage() != null) {
             usage = chunk.usage();
         }
         if (chunk.finishReason() != null) {
             finishReason = chunk.finishReason();
+            if (finishReasonNanos < 0) {
+                finishReasonNanos = nanos;
+            }
         }
+    }
+
+    /** The finish reason came more than {@code grace} before {@code nanos}, and the usage asked for has not. */
+    boolean usageOverdue(long nanos, Duration grace) {
+        return finishReasonNanos >= 0 && !complete() && nanos - finishReasonNanos > grace.toNanos();
     }
 
     /** The worker ends the leg at a stop sequence the upstream could not see. */

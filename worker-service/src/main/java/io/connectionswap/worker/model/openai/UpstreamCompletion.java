@@ -74,8 +74,6 @@ final class UpstreamCompletion implements Flow.Subscription {
     private boolean bodyOver;
     private boolean doneReceived;
     private boolean modelChecked;
-    /** When the finish reason came (System.nanoTime()), or -1. */
-    private long finishReasonNanos = -1;
 
     UpstreamCompletion(Upstream upstream, GenerationContext context, Flow.Subscriber<? super ModelEvent> downstream) {
         this.upstream = upstream;
@@ -278,10 +276,7 @@ final class UpstreamCompletion implements Flow.Subscription {
             fail(errors.forStreamError(chunk.error(), produced));
             return;
         }
-        end.seen(chunk);
-        if (finishReasonNanos < 0 && end.hasFinishReason()) {
-            finishReasonNanos = System.nanoTime();
-        }
+        end.seen(chunk, System.nanoTime());
         if (!modelChecked && chunk.model() != null) {
             modelChecked = true; // once a leg: the first chunk that names a model speaks for the rest
             upstream.answeringModels().answered(upstream.settings().model(), chunk.model());
@@ -414,7 +409,7 @@ final class UpstreamCompletion implements Flow.Subscription {
 
     /** The finish reason came {@link #USAGE_GRACE} ago and the usage still has not, though a line is asked for. */
     private boolean usageOverdue(long nanos) {
-        return finishReasonNanos >= 0 && lineRequested && nanos - finishReasonNanos > USAGE_GRACE.toNanos();
+        return lineRequested && end.usageOverdue(nanos, USAGE_GRACE);
     }
 
     /** The body went on past the generation's end for {@link #DRAIN_GRACE}: the upstream hangs; let it go. */
