@@ -76,4 +76,17 @@ class UpstreamErrorsTest {
                 .isEqualTo("from <upstream> and <upstream>, not version 1.2.3");
         assertThat(filter.filter(null)).isNull();
     }
+
+    @Test
+    void anIpv6AddressIsTakenOutInEveryWayItIsWritten() {
+        UpstreamAddressFilter filter = new UpstreamAddressFilter(URI.create("http://[fd00::7]:8000/v1/completions"));
+
+        assertThat(filter.filter("refused: http://[fd00::7]:8000/v1/completions, [FD00::7]:8000"))
+                .isEqualTo("refused: <upstream>, <upstream>");
+        assertThat(filter.filter("vllm.internal/[fd00:0:0:0:0:0:0:7]:8000 and fd00:0:0:0:0:0:0:7:8000 and fd00::8."))
+                .isEqualTo("vllm.internal/<upstream> and <upstream> and <upstream>.");
+        assertThat(filter.filter("from ::1 via fe80::1%eth0 and ::ffff:10.0.0.7"))
+                .isEqualTo("from <upstream> via <upstream> and ::ffff:<upstream>");
+        assertThat(filter.filter("at 10:32:09, Model::generate, dead:beef")).isEqualTo("at 10:32:09, Model::generate, dead:beef");
+    }
 }
