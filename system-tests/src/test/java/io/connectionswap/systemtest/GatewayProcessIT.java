@@ -14,6 +14,7 @@ import com.openai.errors.NotFoundException;
 import com.openai.models.ResponseFormatJsonObject;
 import com.openai.models.chat.completions.ChatCompletionChunk;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
+import com.openai.models.chat.completions.ChatCompletionStreamOptions;
 import com.openai.models.completions.Completion;
 import com.openai.models.completions.CompletionCreateParams;
 import com.openai.models.models.Model;
@@ -440,12 +441,20 @@ class GatewayProcessIT {
         StringBuilder chat = new StringBuilder();
         chunks = 0;
         ServiceProcess killedInChat = null;
+        List<ChatCompletionChunk> withUsage = new ArrayList<>();
+        int usageNull = 0;
         try (StreamResponse<ChatCompletionChunk> stream = sdk.chat().completions().createStreaming(
                 ChatCompletionCreateParams.builder().model("stand-in").addSystemMessage("You are terse.")
-                        .addUserMessage("Tell me about swaps.").maxCompletionTokens(tokens).build())) {
+                        .addUserMessage("Tell me about swaps.").maxCompletionTokens(tokens)
+                        .streamOptions(ChatCompletionStreamOptions.builder().includeUsage(true).build()).build())) {
             for (ChatCompletionChunk chunk : (Iterable<ChatCompletionChunk>) stream.stream()::iterator) {
                 if (!chunk.choices().isEmpty()) {
                     chunk.choices().get(0).delta().content().ifPresent(chat::append);
+                }
+                if (chunk.usage().isPresent()) {
+                    withUsage.add(chunk);
+                } else if (chunk._usage().isNull()) {
+                    usageNull++;
                 }
                 if (++chunks == 10) {
                     killedInChat = servingWorker();
@@ -455,6 +464,10 @@ class GatewayProcessIT {
         }
         assertThat(killedInChat).isNotNull();
         assertThat(chat.toString()).isEqualTo(MODEL.text(ChatTemplate.render(messages), 1, tokens));
+        assertThat(withUsage).as("include_usage: one last chunk with the counts, after the swap too").hasSize(1);
+        assertThat(withUsage.get(0).choices()).isEmpty();
+        assertThat(withUsage.get(0).usage().orElseThrow().completionTokens()).isEqualTo(tokens);
+        assertThat(usageNull).as("every other chunk says \"usage\": null").isEqualTo(chunks - 1);
         assertThat(cluster.director().metrics().sum("connection_swap_connections_opened_total", "peer", "client")).isEqualTo(1);
         assertThat(cluster.leakReports()).as("Netty buffer leaks").isEmpty();
     }

@@ -48,6 +48,9 @@ final class OpenAiResponses {
         } else {
             choice.put("finish_reason", finishReason);
         }
+        if (request.includeUsage()) { // as OpenAI: every chunk but the usage chunk says "usage": null
+            chunk.putNull("usage");
+        }
         extension(chunk, worker, sequence, swap);
         return chunk;
     }
