@@ -10,6 +10,7 @@ import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.protocol.message.Drain;
 import io.connectionswap.protocol.message.Message;
 import io.connectionswap.protocol.message.RegistrationAck;
+import io.connectionswap.protocol.message.StreamError;
 import io.connectionswap.protocol.message.WorkerRegistration;
 import io.connectionswap.protocol.quic.Peers;
 import io.connectionswap.protocol.quic.QuicStreams;
@@ -80,11 +81,10 @@ final class RegistrationStreamHandler extends SimpleChannelInboundHandler<Messag
             LogLine.warn(log).field("peer", Peers.address(ctx.channel())).field("worker.label", e.label())
                     .quoted("problem", e.getMessage())
                     .log("refused worker registration; other workers are not affected");
-            ProtocolException refused = new ProtocolException(ErrorCode.BAD_REQUEST,
-                    "registration refused: " + e.getMessage(), e);
-            onStreamLoop(ctx, () -> {
+            StreamError refused = new StreamError(ErrorCode.BAD_REQUEST, "registration refused: " + e.getMessage());
+            onStreamLoop(ctx, () -> { // the line above says it all: no "ended stream after bad input" line too
                 registering = false;
-                exceptionCaught(ctx, refused);
+                StreamFailures.endStream(ctx.channel(), refused);
             });
             return;
         }

@@ -2,6 +2,7 @@ package io.connectionswap.worker.registration;
 
 import io.connectionswap.protocol.frame.Frames;
 import io.connectionswap.protocol.log.LogLine;
+import io.connectionswap.protocol.log.RepeatedProblems;
 import io.connectionswap.protocol.message.Drain;
 import io.connectionswap.protocol.message.Message;
 import io.connectionswap.protocol.message.RegistrationAck;
@@ -27,18 +28,28 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /**
  * The registration of this worker with ONE director address: connects with the worker certificate (mutual TLS),
  * sends a {@link WorkerRegistration} on a control stream kept alive by heartbeats, and registers again whenever
  * the connection is lost (the director restarted, or the network dropped). Every new attempt waits a
  * {@link Backoff} (capped exponential, full jitter: 0 to 100 ms first, doubling up to
- * {@code registrationRetryMax}), so the workers of a director that restarts do not come back in step.
+ * {@code registrationRetryMax}), so the workers of a director that restarts do not come back in step. A registration
+ * the director refuses closes the connection and is tried again after {@link #REFUSED_RETRY}. A problem met again
+ * and again (no director at the address, the same refusal) is logged the first time, then at DEBUG with a WARN
+ * reminder every few minutes ({@link RepeatedProblems}).
  */
 final class DirectorSession {
 
     private static final Logger log = LoggerFactory.getLogger(DirectorSession.class);
     private static final Duration FIRST_RETRY = Duration.ofMillis(100);
+    /**
+     * The pause after the director refused the registration: a refusal says this worker's settings are wrong for that
+     * director (its health URL, label, models), which a retry soon does not mend; once in a while, in case the
+     * director's settings change instead.
+     */
+    static final Duration REFUSED_RETRY = Duration.ofSeconds(30);
 
     private final String label;
     private final InetSocketAddress address;
@@ -56,6 +67,9 @@ final class DirectorSession {
     private volatile Instant registeredAt;
     private volatile String directorId;
     private volatile String lastProblem;
+    /** The director refused this connection's registration: the next attempt waits {@link #REFUSED_RETRY}. */
+    private volatile boolean refused;
+    private final RepeatedProblems problems = RepeatedProblems.withDefaults();
     private final Backoff backoff; // on loop only
 
     DirectorSession(String label, InetSocketAddress address, String tlsName, QuicConnector connector,
@@ -172,9 +186,10 @@ final class DirectorSession {
             if (wasRegistered) {
                 LogLine.warn(log).field("worker", label).field("director.addr", describe())
                         .log("lost director connection; registering again");
+                backoff.reset();
             }
-            backoff.reset();
-            Duration wait = backoff.next();
+            Duration wait = refused ? REFUSED_RETRY : backoff.next();
+            refused = false;
             loop.schedule(this::connect, wait.toNanos(), TimeUnit.NANOSECONDS);
         }
     }
@@ -184,10 +199,13 @@ final class DirectorSession {
             return;
         }
         Duration wait = backoff.next();
-        if (!problem.equals(lastProblem)) {
-            LogLine.warn(log).field("worker", label).field("retry.in", wait).quoted("problem", problem)
-                    .log("registration with director failed");
+        RepeatedProblems.Occurrence occurrence = problems.occurred(problem, Level.WARN);
+        LogLine line = LogLine.at(log, occurrence.level()).field("worker", label).field("retry.in", wait)
+                .quoted("problem", problem);
+        if (!occurrence.first()) {
+            line.field("repeats", occurrence.repeats());
         }
+        line.log("registration with director failed");
         lastProblem = problem;
         loop.schedule(this::connect, wait.toNanos(), TimeUnit.NANOSECONDS);
     }
@@ -199,15 +217,23 @@ final class DirectorSession {
                 registeredAt = Instant.now();
                 directorId = ack.directorId();
                 lastProblem = null;
+                problems.forget(); // registered: the next problem is news again
                 loop.execute(backoff::reset); // the connection may live on another loop of the group
                 LogLine.info(log).field("worker", label).field("director.addr", describe())
                         .field("director.id", ack.directorId()).field("workers", ack.workers())
                         .log("registered with director");
             } else if (message instanceof StreamError error) {
                 lastProblem = "director refused registration: " + error.code() + " " + error.message();
-                LogLine.error(log).field("worker", label).field("director.addr", describe())
-                        .field("error", error.code()).quoted("problem", error.message())
-                        .log("director refused registration");
+                refused = true;
+                RepeatedProblems.Occurrence occurrence = problems.occurred(lastProblem, Level.ERROR);
+                LogLine line = LogLine.at(log, occurrence.level()).field("worker", label)
+                        .field("director.addr", describe()).field("error", error.code())
+                        .quoted("problem", error.message()).field("retry.in", REFUSED_RETRY);
+                if (!occurrence.first()) {
+                    line.field("repeats", occurrence.repeats());
+                }
+                line.log("director refused registration");
+                ctx.channel().parent().close(); // not left to the heartbeat's timeout, and no line of its own
             } else {
                 LogLine.warn(log).field("worker", label).field("director.addr", describe())
                         .field("frame", message.frameType()).log("ignoring unexpected frame on registration stream");
