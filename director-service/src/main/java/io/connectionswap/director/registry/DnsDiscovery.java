@@ -3,6 +3,7 @@ package io.connectionswap.director.registry;
 import io.connectionswap.director.config.DiscoveryProperties;
 import io.connectionswap.director.metrics.DirectorMeters;
 import io.connectionswap.protocol.log.LogLine;
+import io.connectionswap.protocol.log.RepeatedProblems;
 import io.connectionswap.protocol.quic.HostPort;
 import java.net.InetAddress;
 import java.util.LinkedHashSet;
@@ -11,6 +12,7 @@ import java.util.Set;
 import java.util.concurrent.CompletionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 import org.springframework.context.SmartLifecycle;
 
 /**
@@ -19,7 +21,9 @@ import org.springframework.context.SmartLifecycle;
  * {@link AddressResolver} is asynchronous: Netty's DNS resolver, which caches each answer for its record's TTL, so a
  * change behind the name is seen at the next round after the TTL). One round at a time: a round still waiting for
  * its answer when the next is due is not doubled. A round that fails is logged and counted
- * ({@code connection_swap_task_failures_total{task="dns_discovery"}}); the next one runs all the same.
+ * ({@code connection_swap_task_failures_total{task="dns_discovery"}}); the next one runs all the same. A failure that
+ * repeats is logged at WARN the first time, then at DEBUG with a WARN reminder every few minutes
+ * ({@link RepeatedProblems}), until a round resolves again.
  */
 public final class DnsDiscovery implements SmartLifecycle {
 
@@ -31,6 +35,7 @@ public final class DnsDiscovery implements SmartLifecycle {
     private final DirectorMeters meters;
     private final RoutingLoopTask task = new RoutingLoopTask();
     private String lastProblem; // routing loop
+    private final RepeatedProblems problems = RepeatedProblems.withDefaults();
     private boolean inFlight; // routing loop
 
     public DnsDiscovery(DiscoveryProperties properties, WorkerRegistry registry, AddressResolver resolver,
@@ -91,16 +96,19 @@ public final class DnsDiscovery implements SmartLifecycle {
             Throwable cause = failure instanceof CompletionException && failure.getCause() != null
                     ? failure.getCause() : failure;
             String problem = "cannot resolve " + target.host() + ": " + cause;
-            if (!problem.equals(lastProblem)) {
-                LogLine.warn(log).field("discovery.dns", target).quoted("problem", problem)
-                        .log("worker discovery failed; keeping known workers");
+            RepeatedProblems.Occurrence occurrence = problems.occurred(problem, Level.WARN);
+            LogLine line = LogLine.at(log, occurrence.level()).field("discovery.dns", target).quoted("problem", problem);
+            if (!occurrence.first()) {
+                line.field("repeats", occurrence.repeats());
             }
+            line.log("worker discovery failed; keeping known workers");
             lastProblem = problem;
             return; // a failed lookup never removes workers
         }
         if (lastProblem != null) {
             LogLine.info(log).field("discovery.dns", target).field("addresses", addresses.size())
                     .log("worker discovery resolves again");
+            problems.forget();
         }
         lastProblem = null;
         Set<HostPort> found = new LinkedHashSet<>();

@@ -1,6 +1,7 @@
 package io.connectionswap.worker.registration;
 
 import io.connectionswap.protocol.log.LogLine;
+import io.connectionswap.protocol.log.RepeatedProblems;
 import io.connectionswap.protocol.message.WorkerRegistration;
 import io.connectionswap.protocol.model.ModelBackend;
 import io.connectionswap.protocol.dns.HostResolver;
@@ -32,6 +33,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 import org.springframework.boot.context.event.ApplicationReadyEvent;
 import org.springframework.boot.web.server.context.WebServerInitializedEvent;
 import org.springframework.context.event.EventListener;
@@ -61,6 +63,7 @@ public class DirectorRegistration {
     private volatile boolean managementServer;
     private volatile boolean running;
     private volatile String lastProblem;
+    private final RepeatedProblems lookupProblems = RepeatedProblems.withDefaults();
     /** Director names are resolved again on this loop, through DNS that does not block it (record TTLs). */
     private final EventLoop lookupLoop;
     private final HostResolver resolver;
@@ -233,9 +236,16 @@ public class DirectorRegistration {
             }
         }
         String problem = problems.isEmpty() ? null : String.join("; ", problems);
-        if (problem != null && !problem.equals(lastProblem)) {
-            LogLine.warn(log).field("worker", properties.label()).quoted("problem", problem)
-                    .log("director lookup failed; retrying");
+        if (problem != null) {
+            RepeatedProblems.Occurrence occurrence = lookupProblems.occurred(problem, Level.WARN);
+            LogLine line = LogLine.at(log, occurrence.level()).field("worker", properties.label())
+                    .quoted("problem", problem);
+            if (!occurrence.first()) {
+                line.field("repeats", occurrence.repeats());
+            }
+            line.log("director lookup failed; retrying");
+        } else if (lastProblem != null) {
+            lookupProblems.forget(); // resolved again: the next failure is news
         }
         lastProblem = problem;
         Set<InetSocketAddress> gone = new LinkedHashSet<>(sessions.keySet());
