@@ -84,6 +84,11 @@ public final class GatewayError extends RuntimeException {
         return badRequest(MALFORMED_HTTP, null, "the request is not valid HTTP/1.1: " + problem);
     }
 
+    /** 400: a request target that is no URI (a bad {@code %} escape, a control character). */
+    public static GatewayError malformedUrl(String problem) {
+        return badRequest(MALFORMED_HTTP, null, "the request URL is not valid: " + LogLine.printable(problem, 200));
+    }
+
     /** 505: a request of another HTTP than 1.x, such as HTTP/2 without TLS (prior knowledge), which is not served. */
     public static GatewayError httpVersionNotServed(String version) {
         return new GatewayError(HttpStatus.HTTP_VERSION_NOT_SUPPORTED, "invalid_request_error",

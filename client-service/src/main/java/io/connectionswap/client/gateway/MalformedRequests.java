@@ -9,6 +9,8 @@ import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.util.ReferenceCountUtil;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,7 +24,9 @@ import reactor.netty.NettyPipeline;
  * stack trace ("Status and headers already sent"): one per request a peer chose to send.
  * <ul>
  *   <li>a head that does not decode (not HTTP, a header line without a colon, two Content-Lengths, a line or
- *       headers over their limits): 400, 414 or 431 ({@link GatewayError#malformedHttp}); a head of HTTP/2 without
+ *       headers over their limits): 400, 414 or 431 ({@link GatewayError#malformedHttp}); a request target that is
+ *       no URI (a bad {@code %} escape, a control character), which Spring answered with an empty 400 and no line:
+ *       400 ({@link GatewayError#malformedUrl}); a head of HTTP/2 without
  *       TLS (prior knowledge): 505; each after the answers to the requests before it on the connection, as HTTP/1.1
  *       orders them;</li>
  *   <li>a body that does not decode: the same 400 while its request is unanswered (the request then sees its
@@ -112,10 +116,33 @@ final class MalformedRequests extends ChannelDuplexHandler {
         if (cause != null) {
             return GatewayError.malformedHttp(cause);
         }
-        if (decoded instanceof HttpRequest request && request.protocolVersion().majorVersion() != 1) {
-            return GatewayError.httpVersionNotServed(request.protocolVersion().text());
+        if (decoded instanceof HttpRequest request) {
+            if (request.protocolVersion().majorVersion() != 1) {
+                return GatewayError.httpVersionNotServed(request.protocolVersion().text());
+            }
+            String problem = targetProblem(request.uri());
+            return problem == null ? null : GatewayError.malformedUrl(problem);
         }
         return null;
+    }
+
+    /**
+     * Why Spring could not make a {@link URI} of the request target (it answers such a request with an empty 400 and
+     * logs nothing above DEBUG), or null. The target is checked as Spring reads it: an origin-form path and query
+     * behind a scheme and host, an absolute form as it is; {@code *} (OPTIONS) is left to the routes.
+     */
+    private static String targetProblem(String target) {
+        if ("*".equals(target)) {
+            return null;
+        }
+        String prefix = target.startsWith("/") ? "http://gateway" : "";
+        try {
+            new URI(prefix + target);
+            return null;
+        } catch (URISyntaxException e) {
+            return e.getIndex() < 0 ? e.getReason()
+                    : e.getReason() + " at character " + (e.getIndex() + 1 - prefix.length()) + " of the target";
+        }
     }
 
     /** After an answer is written (and counted by the ledger behind): an owed refusal goes once its turn has come. */

@@ -110,6 +110,47 @@ class MalformedRequestsTest {
         assertThat(refusals).containsExactly("request_line_too_long", "request_headers_too_large");
     }
 
+    /** Spring cannot make a URI of these targets: it answered an empty 400 and logged nothing above DEBUG. */
+    @Test
+    void aTargetThatIsNoUriGetsA400WithOpenAisErrorJsonAndItsConnectionCloses() {
+        for (String target : List.of("/v1/models/%zz", "/v1/mod\u0000els", "/v1/models/\u0001a", "/v1/models?q=%4")) {
+            EmbeddedChannel channel = httpChannel(new HttpServerCodec());
+
+            send(channel, "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+
+            assertThat((Object) channel.readInbound()).as(target).isNull();
+            assertThat(answer(channel)).as(target).startsWith("HTTP/1.1 400 Bad Request\r\n")
+                    .contains("connection: close\r\n", "\"message\":\"the request URL is not valid: ",
+                            "\"code\":\"malformed_http\"");
+            assertThat(channel.isOpen()).isFalse();
+        }
+        assertThat(answerTo("/v1/models/%zz")).contains("Malformed escape pair at character 12 of the target");
+        assertThat(refusals).hasSize(5).containsOnly("malformed_http");
+        assertThat(logs.events()).hasSize(5).allSatisfy(event -> assertThat(event.getFormattedMessage())
+                .contains("status=400", "problem=\"the request URL is not valid: ", "gateway refused a malformed http"));
+    }
+
+    @Test
+    void targetsSpringReadsPassOn() {
+        for (String target : List.of("/v1/models/meta-llama%2FLlama-3.1-8B", "/v1/models?a=b&c=%20d", "*",
+                "http://127.0.0.1:8090/v1/models", "/v1/models/caf%C3%A9")) {
+            EmbeddedChannel channel = httpChannel(new HttpServerCodec());
+
+            send(channel, "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+
+            HttpRequest passed = channel.readInbound();
+            assertThat(passed).as(target).isNotNull();
+            assertThat(passed.uri()).isEqualTo(target);
+        }
+        assertThat(refusals).isEmpty();
+    }
+
+    private String answerTo(String target) {
+        EmbeddedChannel channel = httpChannel(new HttpServerCodec());
+        send(channel, "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+        return answer(channel);
+    }
+
     /** The codec decodes HTTP/2's cleartext preface as a request of HTTP/2.0; reactor-netty logged a WARN for it. */
     @Test
     void http2WithoutTlsGets505() {
