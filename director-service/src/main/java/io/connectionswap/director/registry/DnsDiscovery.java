@@ -97,11 +97,8 @@ public final class DnsDiscovery implements SmartLifecycle {
                     ? failure.getCause() : failure;
             String problem = "cannot resolve " + target.host() + ": " + cause;
             RepeatedProblems.Occurrence occurrence = problems.occurred(problem, Level.WARN);
-            LogLine line = LogLine.at(log, occurrence.level()).field("discovery.dns", target).quoted("problem", problem);
-            if (!occurrence.first()) {
-                line.field("repeats", occurrence.repeats());
-            }
-            line.log("worker discovery failed; keeping known workers");
+            occurrence.withRepeats(LogLine.at(log, occurrence.level()).field("discovery.dns", target)
+                    .quoted("problem", problem)).log("worker discovery failed; keeping known workers");
             lastProblem = problem;
             return; // a failed lookup never removes workers
         }

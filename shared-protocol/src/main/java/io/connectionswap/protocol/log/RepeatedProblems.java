@@ -42,6 +42,11 @@ public final class RepeatedProblems {
      *                DEBUG otherwise
      */
     public record Occurrence(boolean first, long repeats, Level level) {
+
+        /** {@code line} with a {@code repeats} field, unless this is the first occurrence. */
+        public LogLine withRepeats(LogLine line) {
+            return first ? line : line.field("repeats", repeats);
+        }
     }
 
     public RepeatedProblems(Duration remindEvery, int remembered, LongSupplier nanoClock) {

@@ -238,12 +238,8 @@ public class DirectorRegistration {
         String problem = problems.isEmpty() ? null : String.join("; ", problems);
         if (problem != null) {
             RepeatedProblems.Occurrence occurrence = lookupProblems.occurred(problem, Level.WARN);
-            LogLine line = LogLine.at(log, occurrence.level()).field("worker", properties.label())
-                    .quoted("problem", problem);
-            if (!occurrence.first()) {
-                line.field("repeats", occurrence.repeats());
-            }
-            line.log("director lookup failed; retrying");
+            occurrence.withRepeats(LogLine.at(log, occurrence.level()).field("worker", properties.label())
+                    .quoted("problem", problem)).log("director lookup failed; retrying");
         } else if (lastProblem != null) {
             lookupProblems.forget(); // resolved again: the next failure is news
         }

@@ -200,12 +200,8 @@ final class DirectorSession {
         }
         Duration wait = backoff.next();
         RepeatedProblems.Occurrence occurrence = problems.occurred(problem, Level.WARN);
-        LogLine line = LogLine.at(log, occurrence.level()).field("worker", label).field("retry.in", wait)
-                .quoted("problem", problem);
-        if (!occurrence.first()) {
-            line.field("repeats", occurrence.repeats());
-        }
-        line.log("registration with director failed");
+        occurrence.withRepeats(LogLine.at(log, occurrence.level()).field("worker", label).field("retry.in", wait)
+                .quoted("problem", problem)).log("registration with director failed");
         lastProblem = problem;
         loop.schedule(this::connect, wait.toNanos(), TimeUnit.NANOSECONDS);
     }
@@ -226,13 +222,10 @@ final class DirectorSession {
                 lastProblem = "director refused registration: " + error.code() + " " + error.message();
                 refused = true;
                 RepeatedProblems.Occurrence occurrence = problems.occurred(lastProblem, Level.ERROR);
-                LogLine line = LogLine.at(log, occurrence.level()).field("worker", label)
+                occurrence.withRepeats(LogLine.at(log, occurrence.level()).field("worker", label)
                         .field("director.addr", describe()).field("error", error.code())
-                        .quoted("problem", error.message()).field("retry.in", REFUSED_RETRY);
-                if (!occurrence.first()) {
-                    line.field("repeats", occurrence.repeats());
-                }
-                line.log("director refused registration");
+                        .quoted("problem", error.message()).field("retry.in", REFUSED_RETRY))
+                        .log("director refused registration");
                 ctx.channel().parent().close(); // not left to the heartbeat's timeout, and no line of its own
             } else {
                 LogLine.warn(log).field("worker", label).field("director.addr", describe())
