@@ -300,10 +300,13 @@ public final class SwapClient implements AutoCloseable {
         // the link stops in the same task: a connect attempt queued behind it finds it stopped, instead of dialling on
         // a loop that is shutting down and reporting "cannot reach director"
         Runnable endAll = () -> {
-            for (GenerationRun run : List.copyOf(running)) {
-                run.closed();
+            try {
+                for (GenerationRun run : List.copyOf(running)) {
+                    run.closed();
+                }
+            } finally {
+                link.stop();
             }
-            link.stop();
         };
         if (eventLoop.inEventLoop()) {
             endAll.run(); // closed from a subscriber's callback

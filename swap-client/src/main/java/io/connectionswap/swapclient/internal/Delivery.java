@@ -76,6 +76,18 @@ final class Delivery {
         drain();
     }
 
+    /**
+     * {@code onError} now, without demand, the queued events dropped: for a subscriber that broke the rules (a
+     * {@code request} of 0 or less, which it will not follow with another) and for the client's close, after which
+     * no {@code request} can be served. Nothing when the terminal signal was already given.
+     */
+    void failNow(Throwable cause) {
+        queue.clear();
+        failure = cause;
+        complete = false;
+        drain();
+    }
+
     /** The subscriber cancelled: nothing more is delivered. */
     void cancel() {
         cancelled = true;
@@ -102,11 +114,7 @@ final class Delivery {
                     }
                 } else if (queue.isEmpty() && (complete || failure != null)) {
                     terminated = true;
-                    if (failure != null) {
-                        subscriber.onError(failure);
-                    } else {
-                        subscriber.onComplete();
-                    }
+                    signalTerminal();
                 } else {
                     break;
                 }
@@ -117,6 +125,20 @@ final class Delivery {
         if (paused && queue.size() <= LOW_WATER && !cancelled) {
             paused = false;
             reads.read(true);
+        }
+    }
+
+    /** A subscriber that throws from its terminal signal breaks rule 2.13; it must not stop the caller's work. */
+    private void signalTerminal() {
+        try {
+            if (failure != null) {
+                subscriber.onError(failure);
+            } else {
+                subscriber.onComplete();
+            }
+        } catch (RuntimeException e) {
+            LogLine.warn(GenerationRun.log).quoted("problem", e.toString())
+                    .log("subscriber threw from {}; ignored", failure != null ? "onError" : "onComplete");
         }
     }
 }

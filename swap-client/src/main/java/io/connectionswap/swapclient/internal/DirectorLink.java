@@ -126,7 +126,7 @@ public final class DirectorLink implements Transport {
         this.settings = settings;
         this.loop = loop;
         this.connector = new QuicConnector(loop, settings.quic(), tls.clientContext());
-        this.listener = listener;
+        this.listener = GuardedListener.of(listener);
         this.backoff = Backoff.exponential(settings.retryBackoff(), settings.retryBackoffMax());
         this.current = settings.directors().get(0);
     }

@@ -16,6 +16,7 @@ import io.connectionswap.swapclient.SequenceErrorKind;
 import io.connectionswap.swapclient.SwapClientListener;
 import java.time.Duration;
 import java.util.concurrent.Flow;
+import java.util.concurrent.RejectedExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.event.Level;
@@ -79,7 +80,7 @@ public final class GenerationRun implements Flow.Subscription {
                          GenerationOptions options, Backoff backoff, Level tokenLogLevel) {
         this.loop = loop;
         this.transport = transport;
-        this.listener = listener;
+        this.listener = GuardedListener.of(listener);
         this.delivery = new Delivery(subscriber, enabled -> {
             readingHeldBack(!enabled);
             if (leg != null && leg.leg != null) {
@@ -120,19 +121,28 @@ public final class GenerationRun implements Flow.Subscription {
 
     @Override
     public void request(long n) {
-        if (loop.inLoop()) {
-            requestOnLoop(n);
-        } else {
-            loop.execute(() -> requestOnLoop(n));
-        }
+        onLoop(() -> requestOnLoop(n));
     }
 
     @Override
     public void cancel() {
+        onLoop(this::cancelOnLoop);
+    }
+
+    /**
+     * Runs a subscriber's call on the loop. After the client's close its loop may be gone: by then every generation
+     * has had its terminal signal, so the call has nothing left to do and returns normally (rules 3.6 and 3.7).
+     */
+    private void onLoop(Runnable call) {
         if (loop.inLoop()) {
-            cancelOnLoop();
-        } else {
-            loop.execute(this::cancelOnLoop);
+            call.run();
+            return;
+        }
+        try {
+            loop.execute(call);
+        } catch (RejectedExecutionException e) {
+            LogLine.debug(log).field("generation.id", request.generationId())
+                    .log("subscriber called after the client closed; nothing to do");
         }
     }
 
@@ -141,10 +151,13 @@ public final class GenerationRun implements Flow.Subscription {
             return;
         }
         if (n <= 0) {
-            stopLeg();
-            cancelRetry();
-            finish();
-            delivery.fail(new IllegalArgumentException("request(" + n + ") (expected: > 0, Reactive Streams rule 3.9)"));
+            if (!finished) {
+                finish();
+                stopLeg();
+                cancelRetry();
+            }
+            delivery.failNow(new IllegalArgumentException(
+                    "request(" + n + ") (expected: > 0, Reactive Streams rule 3.9)"));
             return;
         }
         delivery.request(n);
@@ -412,12 +425,18 @@ public final class GenerationRun implements Flow.Subscription {
         }
     }
 
-    /** The client is closing: end the generation with CANCELLED. */
+    /**
+     * The client is closing: end the generation with CANCELLED at once, events its subscriber has not asked for yet
+     * dropped (no {@code request} can be served once the client's loop is gone).
+     */
     public void closed() {
+        GenerationException cancelled = new GenerationException(ErrorCode.CANCELLED, "the client was closed",
+                check.last());
         if (!finished) {
             // the application closed it on purpose: not a warning
-            fail(new GenerationException(ErrorCode.CANCELLED, "the client was closed", check.last()), Level.INFO);
+            fail(cancelled, Level.INFO);
         }
+        delivery.failNow(cancelled);
     }
 
     private void emitPendingSwap(long now) {

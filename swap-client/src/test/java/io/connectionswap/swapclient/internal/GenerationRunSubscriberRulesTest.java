@@ -1,0 +1,146 @@
+package io.connectionswap.swapclient.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+
+import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.message.Connected;
+import io.connectionswap.protocol.message.GenerationRequest;
+import io.connectionswap.protocol.message.Token;
+import io.connectionswap.protocol.retry.Backoff;
+import io.connectionswap.swapclient.GenerationEvent;
+import io.connectionswap.swapclient.GenerationException;
+import io.connectionswap.swapclient.GenerationOptions;
+import io.connectionswap.swapclient.SwapClientListener;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Flow;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.slf4j.event.Level;
+
+/**
+ * A generation's signals whatever its subscriber or listener does: a request of 0 gets its onError though events wait
+ * unasked for, the client's close gets CANCELLED to a subscriber that asks for nothing, and a listener that throws
+ * loses no token.
+ */
+class GenerationRunSubscriberRulesTest {
+
+    private final ManualLoop loop = new ManualLoop();
+    private final FakeTransport transport = new FakeTransport();
+    private final Recorder subscriber = new Recorder();
+
+    private GenerationRun start(SwapClientListener listener, long demand) {
+        GenerationRun run = new GenerationRun(loop, transport, listener, subscriber,
+                GenerationRequest.completion("gen-1", "prompt-1", 10), GenerationOptions.WAIT_FOREVER,
+                new Backoff(Duration.ofMillis(100), Duration.ofMillis(400), () -> 1.0), Level.DEBUG);
+        subscriber.onSubscribe(run);
+        if (demand > 0) {
+            run.request(demand);
+        }
+        run.start();
+        return run;
+    }
+
+    private static Connected connected() {
+        return new Connected("worker-a", "conn-1", 5, "gen-1", 0, "stand-in");
+    }
+
+    /**
+     * Reactive Streams 3.9: request(0) MUST signal onError(IllegalArgumentException), also with events queued that the
+     * subscriber has not asked for: queued behind them, the error needed demand that such a subscriber never gives.
+     */
+    @Test
+    void requestZeroWithEventsQueuedSignalsIllegalArgumentException() {
+        GenerationRun run = start(SwapClientListener.NONE, 0);
+        FakeTransport.FakeLeg leg = transport.last();
+        leg.events.assigned(connected());
+        leg.events.token(new Token(1, " t1"));
+
+        run.request(0);
+
+        assertThat(leg.cancelled).as("the generation was stopped").isTrue();
+        assertThat(subscriber.failure).as("rule 3.9: onError(IllegalArgumentException)")
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    /**
+     * SwapClient.close() ends every generation with CANCELLED through closed(), at once: behind events the subscriber
+     * has not asked for it could never come, since no request() is served once the client's own loop is gone.
+     */
+    @Test
+    void closedWithEventsQueuedAndNoDemandStillSignalsCancelled() {
+        GenerationRun run = start(SwapClientListener.NONE, 0);
+        FakeTransport.FakeLeg leg = transport.last();
+        leg.events.assigned(connected());
+        leg.events.token(new Token(1, " t1"));
+
+        run.closed();
+
+        assertThat(subscriber.failure).as("close() ends every generation with CANCELLED")
+                .isInstanceOfSatisfying(GenerationException.class,
+                        failure -> assertThat(failure.code()).isEqualTo(ErrorCode.CANCELLED));
+    }
+
+    /**
+     * A listener that throws in tokenReceived (a metrics bug) after the sequence check accepted the token: the
+     * exception broke the leg with the token counted as delivered but not handed on, and the resume asked for what
+     * followed it. Now the throw is logged and the token goes on.
+     */
+    @Test
+    void aThrowingListenerLosesNoToken() {
+        boolean[] thrown = {false};
+        SwapClientListener flaky = new SwapClientListener() {
+            @Override
+            public void tokenReceived() {
+                if (!thrown[0]) {
+                    thrown[0] = true;
+                    throw new IllegalStateException("metrics registry closed");
+                }
+            }
+        };
+        start(flaky, Long.MAX_VALUE);
+        FakeTransport.FakeLeg leg = transport.last();
+        leg.events.assigned(connected());
+
+        for (int i = 1; i <= 3; i++) {
+            Token token = new Token(i, " t" + i);
+            assertThatCode(() -> leg.events.token(token)).as("token %s", i).doesNotThrowAnyException();
+        }
+
+        assertThat(thrown[0]).as("the listener threw").isTrue();
+        assertThat(transport.legs).as("no leg broken").hasSize(1);
+        assertThat(subscriber.text()).isEqualTo(" t1 t2 t3");
+    }
+
+    private static final class Recorder implements Flow.Subscriber<GenerationEvent> {
+        final List<GenerationEvent> events = new ArrayList<>();
+        Throwable failure;
+        boolean completed;
+
+        @Override
+        public void onSubscribe(Flow.Subscription subscription) {
+        }
+
+        @Override
+        public void onNext(GenerationEvent item) {
+            events.add(item);
+        }
+
+        @Override
+        public void onError(Throwable throwable) {
+            failure = throwable;
+        }
+
+        @Override
+        public void onComplete() {
+            completed = true;
+        }
+
+        String text() {
+            return events.stream().filter(e -> e instanceof GenerationEvent.Token)
+                    .map(e -> ((GenerationEvent.Token) e).text()).collect(Collectors.joining());
+        }
+    }
+}
