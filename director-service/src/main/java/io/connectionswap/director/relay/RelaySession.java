@@ -151,8 +151,9 @@ public final class RelaySession {
                 case TOKEN -> relayToken(frame);
                 case END -> {
                     Finish finish = finishOf(frame);
-                    relayToClient(frame);
-                    complete(finish);
+                    if (relayToClient(frame)) {
+                        complete(finish);
+                    }
                 }
                 case ERROR -> workerError(frame);
                 default -> swap(SwapReason.STREAM_ERROR, "unexpected " + frame.type() + " frame from worker");
@@ -210,17 +211,28 @@ public final class RelaySession {
             swap(SwapReason.STREAM_ERROR, "worker sent token seq=" + sequence + " where " + (lastRelayed + 1) + " was due");
             return;
         }
-        relayToClient(frame);
+        if (!relayToClient(frame)) {
+            return;
+        }
         lastRelayed = sequence;
         relay.tokenRelayed(this, !firstTokenRelayed);
         firstTokenRelayed = true;
     }
 
-    private void relayToClient(RawFrame frame) {
+    /**
+     * Writes {@code frame} to the client; false when the write itself ended the session: on a stream the client
+     * stopped, the write fails at once and its failure ends the leg (clientGone) before it returns, so the worker stream
+     * just cancelled is not paused and the frame is not counted as relayed.
+     */
+    private boolean relayToClient(RawFrame frame) {
         client.relay(frame.content().retain());
+        if (phase != Phase.RELAYING) {
+            return false;
+        }
         if (!client.isWritable()) {
             holdWorker();
         }
+        return true;
     }
 
     /**

@@ -303,6 +303,94 @@ class RelaySessionTest {
         assertThat(workerSide.reading).isTrue();
     }
 
+    /**
+     * A relayed write can end the session from inside itself: on a QUIC stream the client stopped (STOP_SENDING), Netty
+     * fails the write at once with ChannelOutputShutdownException, which the write's void promise fires into the client
+     * stream's pipeline, where ClientStreamHandler.exceptionCaught calls clientGone (worker stream cancelled: FIN, reading
+     * switched back on so the worker's FIN is consumed) and aborts the client stream. Back in relayToClient the aborted
+     * stream reads as not writable, and the session pauses the worker stream it has just cancelled: with a stream per
+     * generation that is autoRead off again (the worker's FIN and late frames stay unread until the 10 s linger resets
+     * the stream), and the token is counted as relayed (swap gap, tokens, first token) though the leg had ended.
+     */
+    @Test
+    void aClientGoneDuringTheRelayedWriteLeavesTheCancelledWorkerStreamReading() {
+        List<String> workerCalls = new ArrayList<>();
+        WorkerSide workerStream = new WorkerSide() {
+            @Override
+            public void assign(WorkerAssignment assignment) {
+            }
+
+            @Override
+            public void cancel() {
+                workerCalls.add("cancel");
+            }
+
+            @Override
+            public void close() {
+                workerCalls.add("close");
+            }
+
+            @Override
+            public void read(boolean enabled) {
+                workerCalls.add("read:" + enabled);
+            }
+
+            @Override
+            public boolean connectionActive() {
+                return true;
+            }
+        };
+        RelaySession[] self = new RelaySession[1];
+        ClientSide stoppedReading = new ClientSide() {
+            private boolean open = true;
+
+            @Override
+            public boolean isActive() {
+                return open;
+            }
+
+            @Override
+            public boolean isWritable() {
+                return open;
+            }
+
+            @Override
+            public void relay(ByteBuf frame) {
+                frame.release(); // Netty releases the message of a failed write
+                // the write fails at once (STOP_SENDING): exceptionCaught -> clientGone, then QuicStreams.abort
+                open = false;
+                self[0].clientGone();
+            }
+
+            @Override
+            public void retry(Retry retry) {
+            }
+
+            @Override
+            public void finish() {
+            }
+
+            @Override
+            public void fail(StreamError error) {
+            }
+
+            @Override
+            public void abort(ErrorCode code) {
+            }
+        };
+        RelaySession session = new RelaySession(7, "conn-1", stoppedReading,
+                GenerationRequest.completion("g-1", "prompt-1", 30), worker, sessionEvents, 3);
+        self[0] = session;
+        session.workerStreamOpened(workerStream);
+
+        session.fromWorker(frame(new Token(1, "a")));
+
+        assertThat(workerCalls).as("the worker stream is cancelled once and not paused after that").containsExactly(
+                "cancel");
+        assertThat(events).as("a token the client never got is not counted once the leg ended").containsExactly(
+                "ended");
+    }
+
     @Test
     void aDirectorDrainEndsTheLegsSpanAsTheDirectorStopping() {
         Span span = mock(Span.class);
