@@ -3,6 +3,7 @@ package io.connectionswap.worker.model.openai;
 import io.connectionswap.protocol.message.Usage;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
  * One event of a streamed {@code /v1/completions} answer, as far as the worker cares:
@@ -11,9 +12,13 @@ import tools.jackson.databind.json.JsonMapper;
  *   <li>{@code choices[0].text}: one token piece (one TOKEN frame), even when empty, because the upstream counted
  *       it against {@code max_tokens}; only an empty text that comes with the {@code finish_reason} is not a
  *       token (several servers end with such a chunk);</li>
- *   <li>{@code choices[0].finish_reason}: {@code length}, {@code stop}, or another value (read as stop);</li>
+ *   <li>{@code choices[0].finish_reason}: {@code length}, {@code stop}, or another value (read as stop; TGI's
+ *       {@code eos_token}, {@code stop_sequence}), except {@code abort} and {@code error} (vLLM, SGLang: the server
+ *       aborted the request, a failure to move from); an empty one is none (TGI sends {@code ""} on every chunk
+ *       before the last);</li>
  *   <li>{@code usage} (with {@code stream_options.include_usage}, often in a chunk with no choices);</li>
- *   <li>{@code error}: the upstream failed after the answer started;</li>
+ *   <li>{@code error}: the upstream failed after the answer started (an object; TGI's is a string, with
+ *       {@code error_type});</li>
  *   <li>{@code model}: the model the upstream says answered.</li>
  * </ul>
  *
@@ -37,6 +42,13 @@ record CompletionChunk(boolean done, String text, String finishReason, Usage usa
         if (root.path("error").isObject()) {
             return new CompletionChunk(false, null, null, null, root.path("error"), null);
         }
+        if (root.path("error").isString()) { // TGI: {"error": "...", "error_type": "generation" | "validation" | ...}
+            ObjectNode error = json.createObjectNode();
+            error.put("message", root.path("error").asString());
+            String type = root.path("error_type").asString("");
+            error.put("type", "validation".equals(type) ? "invalid_request_error" : type);
+            return new CompletionChunk(false, null, null, null, error, null);
+        }
         if ("error".equals(root.path("object").asString(null))) {
             return new CompletionChunk(false, null, null, null, root, null); // vLLM's older top-level error object
         }
@@ -45,7 +57,8 @@ record CompletionChunk(boolean done, String text, String finishReason, Usage usa
         JsonNode choice = root.path("choices").path(0);
         if (choice.isObject()) {
             text = choice.path("text").isString() ? choice.path("text").asString() : null;
-            finishReason = choice.path("finish_reason").isString() ? choice.path("finish_reason").asString() : null;
+            JsonNode reason = choice.path("finish_reason");
+            finishReason = reason.isString() && !reason.asString().isEmpty() ? reason.asString() : null;
         }
         Usage usage = null;
         JsonNode counts = root.path("usage");
@@ -55,6 +68,11 @@ record CompletionChunk(boolean done, String text, String finishReason, Usage usa
         }
         String model = root.path("model").isString() ? root.path("model").asString() : null;
         return new CompletionChunk(false, text, finishReason, usage, null, model);
+    }
+
+    /** Whether the upstream says it aborted the request ({@code finish_reason} {@code abort} or {@code error}). */
+    boolean aborted() {
+        return "abort".equals(finishReason) || "error".equals(finishReason);
     }
 
     /** Whether this chunk carries one token piece. */

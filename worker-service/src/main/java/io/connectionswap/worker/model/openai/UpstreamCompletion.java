@@ -238,7 +238,6 @@ final class UpstreamCompletion implements Flow.Subscription {
 
     private void onLine(String line) {
         lineRequested = false;
-        timeouts.received();
         if (draining) {
             doneReceived |= CompletionChunk.DONE.equals(drainedEvent(line));
             return;
@@ -254,6 +253,7 @@ final class UpstreamCompletion implements Flow.Subscription {
             return;
         }
         if (data != null) {
+            timeouts.eventReceived();
             onEvent(data);
         }
         pump();
@@ -274,6 +274,15 @@ final class UpstreamCompletion implements Flow.Subscription {
         }
         if (chunk.error() != null) {
             fail(errors.forStreamError(chunk.error(), produced));
+            return;
+        }
+        if (chunk.aborted()) {
+            if (chunk.isToken()) {
+                emitText(chunk.text());
+            }
+            fail(errors.failed("upstream ended the generation after " + produced + " tokens with finish_reason "
+                    + errors.quote(chunk.finishReason()) + " (it aborted the request: shutting down, paused, or failed)",
+                    null));
             return;
         }
         end.seen(chunk, System.nanoTime());

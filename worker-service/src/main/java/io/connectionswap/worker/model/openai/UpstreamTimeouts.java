@@ -31,13 +31,18 @@ final class UpstreamTimeouts {
         sentNanos = nanos;
     }
 
-    /** A line was asked for: the upstream owes the next one. */
+    /** A line was asked for: the upstream owes the next event, since the first line asked for after the last one. */
     void waiting(long nanos) {
-        waitingSinceNanos = nanos;
+        if (waitingSinceNanos < 0) {
+            waitingSinceNanos = nanos;
+        }
     }
 
-    /** A line came. */
-    void received() {
+    /**
+     * An event came. Only an event: a keep-alive comment ({@code : ping}) or a blank line from an upstream (or a proxy)
+     * that has stopped generating is no chunk, and must not hide the stall from the token timeout.
+     */
+    void eventReceived() {
         waitingSinceNanos = -1;
     }
 
@@ -48,7 +53,7 @@ final class UpstreamTimeouts {
                     + " (CONNECTION_SWAP_UPSTREAM_FIRST_TOKEN_TIMEOUT)", null);
         }
         if (produced > 0 && waitingSinceNanos >= 0 && nanos - waitingSinceNanos > settings.tokenTimeout().toNanos()) {
-            return errors.failed("upstream sent nothing for " + Duration.ofNanos(nanos - waitingSinceNanos).toMillis()
+            return errors.failed("upstream sent no chunk for " + Duration.ofNanos(nanos - waitingSinceNanos).toMillis()
                     + " ms after " + produced + " tokens (CONNECTION_SWAP_UPSTREAM_TOKEN_TIMEOUT "
                     + settings.tokenTimeout() + ")", null);
         }

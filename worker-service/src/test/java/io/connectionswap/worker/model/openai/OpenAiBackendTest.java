@@ -290,7 +290,7 @@ class OpenAiBackendTest {
         assertThat(events.texts()).hasSize(1);
         ModelException failure = failure(events);
         assertThat(failure.code()).isEqualTo(ErrorCode.UPSTREAM_FAILED);
-        assertThat(failure.getMessage()).startsWith("upstream sent nothing for").contains("after 1 tokens")
+        assertThat(failure.getMessage()).startsWith("upstream sent no chunk for").contains("after 1 tokens")
                 .doesNotContain(":" + llm.port());
     }
 

@@ -1,0 +1,207 @@
+package io.connectionswap.worker.model.openai;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.sun.net.httpserver.HttpServer;
+import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.message.FinishReason;
+import io.connectionswap.protocol.message.SamplingParameters;
+import io.connectionswap.protocol.model.ChatFormat;
+import io.connectionswap.protocol.model.GenerationContext;
+import io.connectionswap.protocol.model.ModelException;
+import io.connectionswap.worker.model.RecordingSubscriber;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Event streams of real OpenAI-compatible servers that the backend read wrongly: each test is the wire form one
+ * server sends (quoted in its comment) and what the generation must become.
+ */
+class UpstreamStreamDialectsTest {
+
+    private static final Duration DEADLINE = Duration.ofSeconds(10);
+
+    private OpenAiBackend backend;
+    private HttpServer paced;
+    private final ExecutorService pacedThreads = Executors.newCachedThreadPool();
+
+    @AfterEach
+    void stop() {
+        if (backend != null) {
+            backend.close();
+        }
+        if (paced != null) {
+            paced.stop(0);
+        }
+        pacedThreads.shutdownNow();
+    }
+
+    /**
+     * TGI's /v1/completions stream sends {@code "finish_reason":""} (its {@code CompletionComplete.finish_reason} is
+     * a plain String, {@code String::new()} in every intermediate {@code Chunk}); only the final chunk has a real
+     * reason and the usage. Read as a finish reason, the first token ended the generation (include_usage off).
+     */
+    @Test
+    void tgiIntermediateChunksWithAnEmptyFinishReasonAreNotTheEnd() throws Exception {
+        try (ScriptedUpstream scripted = new ScriptedUpstream()) {
+            scripted.completions(200, tgiChunk(" a") + tgiChunk(" b") + tgiChunk(" c")
+                    + "data:{\"id\":\"\",\"created\":1,\"model\":\"m\",\"system_fingerprint\":\"3.0-native\","
+                    + "\"choices\":[{\"index\":0,\"text\":\" d\",\"logprobs\":null,\"finish_reason\":\"length\"}],"
+                    + "\"usage\":{\"prompt_tokens\":2,\"completion_tokens\":4,\"total_tokens\":6}}\n\n"
+                    + "data:[DONE]\n\n");
+            backend = OpenAiBackend.start(settings(scripted.baseUrl(), false, Duration.ofSeconds(5)));
+
+            RecordingSubscriber events = run(context(4, 0, ""));
+
+            assertThat(events.error()).isNull();
+            assertThat(events.texts()).containsExactly(" a", " b", " c", " d");
+            assertThat(events.finished().reason()).isEqualTo(FinishReason.LENGTH);
+        }
+    }
+
+    /**
+     * The same TGI stream with include_usage on (the default), paced like a real model (one token every 400 ms): the
+     * empty finish reason of the first chunk started the 1 s usage grace, and the generation was cut there as a
+     * complete one (finish reason stop), a few tokens in.
+     */
+    @Test
+    void aPacedTgiStreamIsNotCutByTheUsageGrace() throws Exception {
+        String url = pacedUpstream(Duration.ofMillis(400), List.of(tgiChunk(" a"), tgiChunk(" b"), tgiChunk(" c"),
+                tgiChunk(" d"), tgiChunk(" e"), tgiChunk(" f"),
+                "data:{\"id\":\"\",\"created\":1,\"model\":\"m\",\"system_fingerprint\":\"3.0-native\","
+                        + "\"choices\":[{\"index\":0,\"text\":\" g\",\"logprobs\":null,\"finish_reason\":\"length\"}],"
+                        + "\"usage\":{\"prompt_tokens\":2,\"completion_tokens\":7,\"total_tokens\":9}}\n\n",
+                "data:[DONE]\n\n"));
+        backend = OpenAiBackend.start(settings(url, true, Duration.ofSeconds(5)));
+
+        RecordingSubscriber events = run(context(7, 0, ""));
+
+        assertThat(events.error()).isNull();
+        assertThat(events.texts()).containsExactly(" a", " b", " c", " d", " e", " f", " g");
+        assertThat(events.finished().reason()).isEqualTo(FinishReason.LENGTH);
+    }
+
+    /**
+     * TGI reports a failure inside a 200 stream as {@code data:{"error":"<text>","error_type":"generation"}} (its
+     * {@code From<InferError> for Event}: {@code error} is a string, not an object), then its completions stream
+     * appends {@code data:[DONE]} unconditionally. The worker ignored the error and took [DONE] as a normal end: a
+     * generation that failed after one token reached the client as complete (finish reason stop) and was never moved.
+     */
+    @Test
+    void aTgiErrorEventFollowedByDoneIsAFailureNotACompleteGeneration() throws Exception {
+        try (ScriptedUpstream scripted = new ScriptedUpstream()) {
+            scripted.completions(200, tgiChunk(" a")
+                    + "data:{\"error\":\"Request failed during generation: Server error: CUDA out of memory\","
+                    + "\"error_type\":\"generation\"}\n\n"
+                    + "data:[DONE]\n\n");
+            backend = OpenAiBackend.start(settings(scripted.baseUrl(), false, Duration.ofSeconds(5)));
+
+            RecordingSubscriber events = run(context(10, 0, ""));
+
+            assertThat(events.error()).as("finished instead: " + events.events()).isInstanceOf(ModelException.class);
+            assertThat(((ModelException) events.error()).code()).isEqualTo(ErrorCode.UPSTREAM_FAILED);
+        }
+    }
+
+    /**
+     * vLLM ends a stream whose request the engine aborted (engine shutdown, sleep mode, an abort request: the very
+     * failures a swap is for) with {@code finish_reason: "abort"} and then [DONE]. Read as
+     * "stop", the truncated text reached the client as a complete generation and was never resumed elsewhere.
+     */
+    @Test
+    void anAbortFinishReasonIsAnUpstreamFailureNotAStop() throws Exception {
+        try (ScriptedUpstream scripted = new ScriptedUpstream()) {
+            scripted.completions(200,
+                    "data: {\"choices\":[{\"index\":0,\"text\":\" a\",\"finish_reason\":null}],\"usage\":null}\n\n"
+                            + "data: {\"choices\":[{\"index\":0,\"text\":\"\",\"finish_reason\":\"abort\"}],\"usage\":null}\n\n"
+                            + "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":2,\"completion_tokens\":1,\"total_tokens\":3}}\n\n"
+                            + "data: [DONE]\n\n");
+            backend = OpenAiBackend.start(settings(scripted.baseUrl(), true, Duration.ofSeconds(5)));
+
+            RecordingSubscriber events = run(context(10, 0, ""));
+
+            assertThat(events.error()).as("finished instead: " + events.events()).isInstanceOf(ModelException.class);
+            assertThat(((ModelException) events.error()).code()).isEqualTo(ErrorCode.UPSTREAM_FAILED);
+        }
+    }
+
+    /**
+     * An upstream (or a proxy in front of it) that stalls mid-stream but keeps the connection alive with SSE comments
+     * ({@code : ping}) was never caught by CONNECTION_SWAP_UPSTREAM_TOKEN_TIMEOUT: every comment line reset the
+     * silence, though no chunk came ("longest silence between two chunks").
+     */
+    @Test
+    void keepAliveCommentsDoNotHideAStalledStreamFromTheTokenTimeout() throws Exception {
+        try (ScriptedUpstream scripted = new ScriptedUpstream()) {
+            scripted.completions(200, "data: {\"choices\":[{\"text\":\" a\",\"finish_reason\":null}]}\n\n")
+                    .hangAfterBody(Duration.ofMillis(100));
+            backend = OpenAiBackend.start(settings(scripted.baseUrl(), true, Duration.ofMillis(500)));
+
+            RecordingSubscriber events = run(context(10, 0, ""));
+
+            assertThat(events.texts()).containsExactly(" a");
+            assertThat(events.error()).isInstanceOf(ModelException.class);
+            assertThat(((ModelException) events.error()).code()).isEqualTo(ErrorCode.UPSTREAM_FAILED);
+        }
+    }
+
+    // ---- helpers ----
+
+    private static String tgiChunk(String text) {
+        return "data:{\"id\":\"\",\"created\":1,\"choices\":[{\"index\":0,\"text\":\"" + text
+                + "\",\"logprobs\":null,\"finish_reason\":\"\"}],\"model\":\"m\",\"system_fingerprint\":\"3.0-native\"}\n\n";
+    }
+
+    /** An upstream that writes {@code events} one by one, {@code gap} apart. */
+    private String pacedUpstream(Duration gap, List<String> events) throws Exception {
+        paced = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
+        paced.setExecutor(pacedThreads);
+        paced.createContext("/v1/completions", exchange -> {
+            exchange.getRequestBody().readAllBytes();
+            exchange.getResponseHeaders().add("Content-Type", "text/event-stream");
+            exchange.sendResponseHeaders(200, 0);
+            try (OutputStream out = exchange.getResponseBody()) {
+                for (String event : events) {
+                    out.write(event.getBytes(StandardCharsets.UTF_8));
+                    out.flush();
+                    Thread.sleep(gap.toMillis());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        paced.createContext("/v1/models", exchange -> {
+            byte[] body = "{\"object\":\"list\",\"data\":[{\"id\":\"m\"}]}".getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(200, body.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(body);
+            }
+        });
+        paced.start();
+        return "http://127.0.0.1:" + paced.getAddress().getPort() + "/v1";
+    }
+
+    private static UpstreamSettings settings(String url, boolean includeUsage, Duration tokenTimeout) {
+        return new UpstreamSettings(URI.create(url), "m", null, Duration.ofSeconds(2), Duration.ofSeconds(10),
+                tokenTimeout, Duration.ofSeconds(5), includeUsage, 2, ChatFormat.ROLE_TAGS);
+    }
+
+    private RecordingSubscriber run(GenerationContext context) {
+        RecordingSubscriber events = RecordingSubscriber.unbounded();
+        backend.generate(context).subscribe(events);
+        return events.awaitTerminal(DEADLINE);
+    }
+
+    private static GenerationContext context(int maxTokens, int resumeAfter, String delivered) {
+        return new GenerationContext("gen-audit", null, "p", null, SamplingParameters.maxTokens(maxTokens), resumeAfter,
+                delivered, null);
+    }
+}
