@@ -8,7 +8,6 @@ import io.connectionswap.protocol.model.ModelException;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
@@ -43,6 +42,8 @@ final class UpstreamCompletion implements Flow.Subscription {
 
     private static final Logger log = LoggerFactory.getLogger(UpstreamCompletion.class);
     private static final int MAX_EVENT_CHARS = 1 << 20;
+    /** One line of the body: an event's data at most, at up to 4 bytes a character, and its field name. */
+    private static final int MAX_LINE_BYTES = 4 * MAX_EVENT_CHARS + 64;
     private static final int MAX_ERROR_BODY_BYTES = 8192;
     /** How long the body may go on after the generation's end before the exchange is cancelled. */
     static final Duration DRAIN_GRACE = Duration.ofSeconds(1);
@@ -158,8 +159,8 @@ final class UpstreamCompletion implements Flow.Subscription {
     /** 2xx: the body is read line by line as demand allows; anything else: its first bytes, for the error message. */
     private HttpResponse.BodySubscriber<String> bodyFor(HttpResponse.ResponseInfo info) {
         if (info.statusCode() / 100 == 2) {
-            return HttpResponse.BodySubscribers.fromLineSubscriber(new Lines(), lines -> null, StandardCharsets.UTF_8,
-                    null);
+            return HttpResponse.BodySubscribers.fromSubscriber(new BoundedLines(new Lines(), MAX_LINE_BYTES),
+                    lines -> null);
         }
         return new BoundedBody(MAX_ERROR_BODY_BYTES);
     }

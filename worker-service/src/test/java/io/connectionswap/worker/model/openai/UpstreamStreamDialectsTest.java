@@ -1,6 +1,7 @@
 package io.connectionswap.worker.model.openai;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.sun.net.httpserver.HttpServer;
 import io.connectionswap.protocol.frame.ErrorCode;
@@ -18,6 +19,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -151,6 +153,51 @@ class UpstreamStreamDialectsTest {
             assertThat(events.error()).isInstanceOf(ModelException.class);
             assertThat(((ModelException) events.error()).code()).isEqualTo(ErrorCode.UPSTREAM_FAILED);
         }
+    }
+
+    /**
+     * SseEventParser bounds an event at 1 MiB "so a broken upstream cannot make the worker buffer without bound", but
+     * the JDK's line subscriber assembled a whole line first, however long: an upstream that sent one endless line
+     * (no newline) was read into memory until its token timeout (here 20 s). BoundedLines fails it past 4 MiB.
+     */
+    @Test
+    void anEndlessLineIsNotBufferedPastTheEventLimit() throws Exception {
+        AtomicLong written = new AtomicLong();
+        AtomicLong writtenAtFailure = new AtomicLong(-1);
+        paced = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
+        paced.setExecutor(pacedThreads);
+        paced.createContext("/v1/completions", exchange -> {
+            exchange.getRequestBody().readAllBytes();
+            exchange.sendResponseHeaders(200, 0);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write("data: {\"choices\":[{\"text\":\" a\",\"finish_reason\":null}]}\n\ndata: ".getBytes(
+                        StandardCharsets.UTF_8));
+                byte[] block = "x".repeat(64 * 1024).getBytes(StandardCharsets.UTF_8);
+                for (int i = 0; i < 1024; i++) { // 64 MiB, no newline
+                    out.write(block);
+                    written.addAndGet(block.length);
+                }
+            }
+        });
+        paced.start();
+        backend = OpenAiBackend.start(settings("http://127.0.0.1:" + paced.getAddress().getPort() + "/v1", true,
+                Duration.ofSeconds(20)));
+
+        RecordingSubscriber events = RecordingSubscriber.unbounded();
+        backend.generate(context(10, 0, "")).subscribe(events);
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
+            if (events.terminated()) {
+                writtenAtFailure.compareAndSet(-1, written.get());
+                return true;
+            }
+            return false;
+        });
+
+        assertThat(events.error()).isInstanceOf(ModelException.class)
+                .hasMessageContaining("upstream sent a line longer than 4194368 bytes");
+        assertThat(((ModelException) events.error()).code()).isEqualTo(ErrorCode.UPSTREAM_FAILED);
+        assertThat(writtenAtFailure.get()).as("bytes the upstream got to send before the leg failed")
+                .isLessThan(32L * 1024 * 1024);
     }
 
     // ---- helpers ----
