@@ -1,10 +1,10 @@
 package io.connectionswap.worker.model.openai;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Flow;
 
@@ -22,7 +22,9 @@ final class BoundedLines implements Flow.Subscriber<List<ByteBuffer>>, Flow.Subs
     private final Flow.Subscriber<? super String> downstream;
     private final int maxLineBytes;
     private final ArrayDeque<String> lines = new ArrayDeque<>();
-    private final ByteArrayOutputStream line = new ByteArrayOutputStream();
+    /** The line read so far, in {@code line[0, lineLength)}; grown as it needs, up to {@code maxLineBytes}. */
+    private byte[] line = new byte[256];
+    private int lineLength;
     private Flow.Subscription upstream;
     private long demand;
     private boolean readAsked;
@@ -55,21 +57,28 @@ final class BoundedLines implements Flow.Subscriber<List<ByteBuffer>>, Flow.Subs
         }
         for (ByteBuffer buffer : buffers) {
             while (buffer.hasRemaining()) {
-                byte b = buffer.get();
-                if (b == '\n' && afterCarriageReturn) {
-                    afterCarriageReturn = false; // the LF of a CRLF: its line was ended by the CR
-                } else if (b == '\n' || b == '\r') {
-                    afterCarriageReturn = b == '\r';
-                    endLine();
-                } else {
+                if (afterCarriageReturn) {
                     afterCarriageReturn = false;
-                    if (line.size() == maxLineBytes) {
-                        upstream.cancel();
-                        failure = new IOException("upstream sent a line longer than " + maxLineBytes + " bytes");
-                        deliver(); // the whole lines before it first
-                        return;
+                    if (buffer.get(buffer.position()) == '\n') {
+                        buffer.get(); // the LF of a CRLF: its line was ended by the CR
+                        continue;
                     }
-                    line.write(b);
+                }
+                int start = buffer.position();
+                int end = start;
+                while (end < buffer.limit() && buffer.get(end) != '\n' && buffer.get(end) != '\r') {
+                    end++;
+                }
+                if (lineLength + end - start > maxLineBytes) {
+                    upstream.cancel();
+                    failure = new IOException("upstream sent a line longer than " + maxLineBytes + " bytes");
+                    deliver(); // the whole lines before it first
+                    return;
+                }
+                append(buffer, end - start);
+                if (buffer.hasRemaining()) {
+                    afterCarriageReturn = buffer.get() == '\r';
+                    endLine();
                 }
             }
         }
@@ -86,7 +95,7 @@ final class BoundedLines implements Flow.Subscriber<List<ByteBuffer>>, Flow.Subs
     @Override
     public synchronized void onComplete() {
         readAsked = false;
-        if (line.size() > 0) {
+        if (lineLength > 0) {
             endLine(); // the last line, without its end
         }
         bodyEnded = true;
@@ -117,9 +126,17 @@ final class BoundedLines implements Flow.Subscriber<List<ByteBuffer>>, Flow.Subs
         upstream.cancel();
     }
 
+    private void append(ByteBuffer buffer, int count) {
+        if (lineLength + count > line.length) {
+            line = Arrays.copyOf(line, Math.min(maxLineBytes, Math.max(lineLength + count, line.length * 2)));
+        }
+        buffer.get(line, lineLength, count);
+        lineLength += count;
+    }
+
     private void endLine() {
-        lines.add(line.toString(StandardCharsets.UTF_8));
-        line.reset();
+        lines.add(new String(line, 0, lineLength, StandardCharsets.UTF_8));
+        lineLength = 0;
     }
 
     /** Hands on what is asked for, then the end once every line is taken; reads more while lines are wanted. */

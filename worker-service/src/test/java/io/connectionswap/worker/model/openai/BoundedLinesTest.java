@@ -35,6 +35,20 @@ class BoundedLinesTest {
     }
 
     @Test
+    void aLongLineComesWholeFromManyReads() {
+        BoundedLines splitter = subscribed(1 << 16);
+        lines.subscription.request(Long.MAX_VALUE);
+        String text = "data: " + "ü".repeat(5000);
+
+        byte[] bytes = (text + "\n").getBytes(StandardCharsets.UTF_8);
+        for (int offset = 0; offset < bytes.length; offset += 333) {
+            splitter.onNext(List.of(ByteBuffer.wrap(bytes, offset, Math.min(333, bytes.length - offset))));
+        }
+
+        assertThat(lines.received).containsExactly(text);
+    }
+
+    @Test
     void linesGoOutAsTheyAreAskedForAndTheBodyIsReadOnlyWhileOneIsWanted() {
         BoundedLines splitter = subscribed(1 << 10);
         assertThat(body.requested).as("nothing read before a line is wanted").isZero();
