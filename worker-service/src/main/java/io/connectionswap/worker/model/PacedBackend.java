@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Flow;
 import java.util.concurrent.ScheduledExecutorService;
+import io.netty.util.concurrent.EventExecutorGroup;
 import java.util.function.IntFunction;
 
 /**
@@ -103,11 +104,20 @@ public final class PacedBackend implements ModelBackend {
             }
         }
         return subscriber -> {
-            PacedSubscription subscription = new PacedSubscription(subscriber, scheduler, tokenInterval,
+            PacedSubscription subscription = new PacedSubscription(subscriber, oneThread(), tokenInterval,
                     new Emitter(context), pacing);
             subscriber.onSubscribe(subscription);
             subscription.start();
         };
+    }
+
+    /**
+     * The thread a generation is paced on: one executor of a Netty group (whose {@code execute} and {@code schedule}
+     * go round-robin to its loops, so a generation's ticks, requests and cancel ran at once on several threads and
+     * lost demand or left a timer running when the worker had several event loops), or the scheduler itself.
+     */
+    private ScheduledExecutorService oneThread() {
+        return scheduler instanceof EventExecutorGroup group ? group.next() : scheduler;
     }
 
     /** Produces the next event of one generation; one call per tick. */
