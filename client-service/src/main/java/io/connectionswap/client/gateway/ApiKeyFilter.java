@@ -23,8 +23,7 @@ final class ApiKeyFilter implements WebFilter {
 
     @Override
     public Mono<Void> filter(ServerWebExchange exchange, WebFilterChain chain) {
-        String path = exchange.getRequest().getPath().pathWithinApplication().value();
-        if (!GatewayRoutes.isApi(path) || accepted(exchange)) {
+        if (!GatewayRoutes.isApi(exchange.getRequest()) || accepted(exchange)) {
             return chain.filter(exchange);
         }
         return Mono.error(GatewayError.unauthorized());

@@ -52,8 +52,7 @@ final class GatewayCors implements WebFilter, Ordered {
     @Override
     public Mono<Void> filter(ServerWebExchange exchange, WebFilterChain chain) {
         ServerHttpRequest request = exchange.getRequest();
-        String path = request.getPath().pathWithinApplication().value();
-        if (!GatewayRoutes.isApi(path) || !CorsUtils.isCorsRequest(request)) {
+        if (!GatewayRoutes.isApi(request) || !CorsUtils.isCorsRequest(request)) {
             return chain.filter(exchange);
         }
         String origin = request.getHeaders().getOrigin();

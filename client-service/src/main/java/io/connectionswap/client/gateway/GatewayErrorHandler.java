@@ -37,7 +37,7 @@ final class GatewayErrorHandler implements WebExceptionHandler {
     public Mono<Void> handle(ServerWebExchange exchange, Throwable failure) {
         String path = exchange.getRequest().getPath().pathWithinApplication().value();
         ServerHttpResponse response = exchange.getResponse();
-        if (!GatewayRoutes.isApi(path) || response.isCommitted()) {
+        if (!GatewayRoutes.isApi(exchange.getRequest()) || response.isCommitted()) {
             return Mono.error(failure);
         }
         if (failure instanceof AbortedException) {

@@ -5,6 +5,8 @@ import static org.springframework.web.reactive.function.server.RequestPredicates
 import org.springframework.core.io.Resource;
 import org.springframework.http.MediaType;
 import org.springframework.web.reactive.function.server.HandlerFunction;
+import org.springframework.http.server.PathContainer;
+import org.springframework.http.server.reactive.ServerHttpRequest;
 import org.springframework.web.reactive.function.server.RouterFunction;
 import org.springframework.web.reactive.function.server.RouterFunctions;
 import org.springframework.web.reactive.function.server.ServerResponse;
@@ -25,11 +27,24 @@ final class GatewayRoutes {
     }
 
     /**
-     * Whether {@code path} is under the gateway's API ({@code /v1/} or {@code /api/}): where keys, CORS and OpenAI's
-     * error JSON apply; the live page at {@code /} and Actuator are not.
+     * Whether {@code path} is under the gateway's API ({@code /v1} or {@code /api}): where keys, CORS and OpenAI's
+     * error JSON apply; the live page at {@code /} and Actuator are not. Read as the router reads it, the first segment
+     * decoded and without its {@code ;} parameters: on the raw path {@code /v%31/models} and {@code /v1;x=y/models}
+     * were no API (no key asked for) though the router served them as {@code /v1/models}.
      */
-    static boolean isApi(String path) {
-        return path.startsWith("/v1/") || path.startsWith("/api/") || path.equals("/v1") || path.equals("/api");
+    static boolean isApi(PathContainer path) {
+        for (PathContainer.Element element : path.elements()) {
+            if (element instanceof PathContainer.PathSegment segment) {
+                String first = segment.valueToMatch();
+                return first.equals("v1") || first.equals("api");
+            }
+        }
+        return false;
+    }
+
+    /** {@link #isApi(PathContainer)} of the request's path within the application. */
+    static boolean isApi(ServerHttpRequest request) {
+        return isApi(request.getPath().pathWithinApplication());
     }
 
     static RouterFunction<ServerResponse> of(CompletionsHandler completions, ClusterHandler cluster, Resource page) {

@@ -1,0 +1,67 @@
+package io.connectionswap.client.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.when;
+
+import io.connectionswap.protocol.message.ClusterStatus;
+import io.connectionswap.swapclient.SwapClient;
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.springframework.core.io.ByteArrayResource;
+import org.springframework.test.web.reactive.server.WebTestClient;
+import org.springframework.util.unit.DataSize;
+import org.springframework.web.reactive.function.server.HandlerStrategies;
+
+/**
+ * The key check reads the path as the router does: the key check read the raw (still percent-encoded) path while the
+ * router matched the decoded one, so {@code /v%31/models} (or {@code /%761/...}, or with a path parameter:
+ * {@code /v1;x=y/models}) was routed to {@code /v1/models} without any key, and {@code POST /v%31/chat/completions}
+ * reached the request parser (and, with a valid body, the director).
+ */
+class ApiKeyPathBypassTest {
+
+    private final SwapClient client = mock(SwapClient.class);
+    private final WebTestClient http;
+
+    ApiKeyPathBypassTest() {
+        GatewayProperties properties = new GatewayProperties(List.of(), DataSize.ofMegabytes(4), Duration.ofSeconds(10),
+                Duration.ofSeconds(2), 16, 65536, 0, Duration.ofSeconds(75), Duration.ofSeconds(60), Duration.ofSeconds(30), 0,
+                List.of());
+        when(client.status()).thenReturn(CompletableFuture.completedFuture(new ClusterStatus("director-1", List.of(
+                new ClusterStatus.WorkerStatus("worker-a", "127.0.0.1:1", "HEALTHY", true, 0, List.of("stand-in"))))));
+        when(client.connectionState()).thenReturn(new io.connectionswap.swapclient.ConnectionState(true,
+                "127.0.0.1:1", null, 0, null));
+        http = WebTestClient.bindToRouterFunction(GatewayRoutes.of(new CompletionsHandler(client, properties, null),
+                        new ClusterHandler(client, properties), new ByteArrayResource(new byte[0])))
+                .webFilter(new ApiKeyFilter(List.of("secret")))
+                .handlerStrategies(HandlerStrategies.builder()
+                        .exceptionHandler(new GatewayErrorHandler(properties.maxRequestSize().toBytes())).build())
+                .build();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"/v1/models", "/v%31/models", "/%761/models", "/api/st%61tus", "/v1;x=y/models", "/api;x/status"})
+    void anEncodedSpellingOfAnApiPathStillNeedsAKey(String path) {
+        http.get().uri(URI.create(path)).exchange().expectStatus().isUnauthorized();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"/v1/chat/completions", "/v%31/chat/completions", "/v1/chat/c%6Fmpletions"})
+    void anEncodedSpellingOfTheGenerationPathStillNeedsAKey(String path) {
+        http.post().uri(URI.create(path)).header("Content-Type", "application/json").bodyValue("{}").exchange()
+                .expectStatus().isUnauthorized();
+    }
+
+    @Test
+    void theEncodedSpellingReachesTheRoute() {
+        http.get().uri(URI.create("/v%31/models")).header("Authorization", "Bearer secret").exchange()
+                .expectStatus().isOk().expectBody(String.class)
+                .value(body -> assertThat(body).contains("stand-in"));
+    }
+}
