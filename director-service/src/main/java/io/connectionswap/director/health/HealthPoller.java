@@ -15,6 +15,9 @@ import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import io.connectionswap.director.metrics.DirectorMeters;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,7 +29,8 @@ import tools.jackson.databind.json.JsonMapper;
  * Polls every worker's Actuator health every {@code CONNECTION_SWAP_HEALTH_INTERVAL}. Each poll is a blocking request
  * of the JDK HTTP client on the poll pool ({@code director-health} threads, one per worker being polled, kept between
  * rounds); results go back to the routing loop, which owns worker state. A worker whose previous poll has not
- * finished is skipped, so a hung worker holds one thread, for at most the poll timeout.
+ * finished is skipped, so a hung worker holds one thread, for at most the poll timeout: the whole answer, body
+ * included, must come within it, and be at most 64 KiB ({@link HealthAnswer}), or the poll fails as unreachable.
  *
  * <p>Blocking sends, not {@code sendAsync}: the JDK client completes every asynchronous response on the
  * {@code CompletableFuture} default executor, which starts a new thread per task when the common pool has fewer than
@@ -113,8 +117,13 @@ public class HealthPoller implements SmartLifecycle {
 
     /** @return what the worker answered, or {@code null} when interrupted (the poll pool is shutting down) */
     private PollResult send(WorkerEndpoint worker, HttpRequest request) {
+        HealthAnswer answer = new HealthAnswer(properties.timeout());
+        ScheduledFuture<?> deadline = null;
         try {
-            return interpret(http.send(request, HttpResponse.BodyHandlers.ofString()));
+            deadline = registry.loop().schedule(answer::expire, properties.timeout().toNanos(), TimeUnit.NANOSECONDS);
+            return interpret(http.send(request, info -> answer));
+        } catch (RejectedExecutionException e) {
+            return null; // the routing loop has stopped: the director is shutting down
         } catch (IOException e) {
             return unreachable(e);
         } catch (InterruptedException e) {
@@ -123,6 +132,10 @@ public class HealthPoller implements SmartLifecycle {
         } catch (RuntimeException e) {
             failed(where(worker), e);
             return PollResult.unreachable("cannot poll: " + e);
+        } finally {
+            if (deadline != null) {
+                deadline.cancel(false);
+            }
         }
     }
 

@@ -146,6 +146,91 @@ class HealthPollerTest {
         assertThat(started).as("threads started in this JVM during 20 polls").isLessThan(5);
     }
 
+    /**
+     * A health endpoint that sends its status line and headers at once, then its body slowly (a worker whose
+     * management server stalls mid-answer, a proxy that trickles, a hostile peer) must still count as a failed poll
+     * after the poll timeout. The JDK client's request timeout ends at the response headers; a body read with
+     * {@code BodyHandlers.ofString()} had no deadline, so the poll never completed, the worker's pollInFlight stayed
+     * set, no later poll was made, and the worker stayed HEALTHY (in rotation) for as long as the body trickled.
+     */
+    @Test
+    void aHealthAnswerWhoseBodyNeverEndsFailsThePollAfterTheTimeout() {
+        server.createContext("/slow-health", exchange -> {
+            if (!slowBody) {
+                byte[] body = "{\"status\":\"UP\"}".getBytes(StandardCharsets.UTF_8);
+                exchange.sendResponseHeaders(200, body.length);
+                try (OutputStream out = exchange.getResponseBody()) {
+                    out.write(body);
+                }
+                return;
+            }
+            exchange.sendResponseHeaders(200, 1_000_000);
+            OutputStream out = exchange.getResponseBody();
+            try {
+                while (true) { // a byte of whitespace a second: the body never completes within any poll timeout
+                    out.write(' ');
+                    out.flush();
+                    Thread.sleep(1_000);
+                }
+            } catch (IOException | InterruptedException e) {
+                exchange.close();
+            }
+        });
+        WorkerEndpoint worker;
+        try {
+            worker = loop.submit(() -> registry.register(new WorkerRegistration("worker-a", "127.0.0.1:62001",
+                    "http://127.0.0.1:" + server.getAddress().getPort() + "/slow-health", 50, "i-1",
+                    List.of("stand-in")))).get(5, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+        poller.start();
+        await().atMost(DEADLINE).until(() -> worker.state() == WorkerState.HEALTHY);
+
+        slowBody = true; // from now on each answer's body trickles; the poll timeout is 40 ms
+        await().atMost(DEADLINE).until(() -> worker.state() == WorkerState.UNHEALTHY);
+    }
+
+    private volatile boolean slowBody;
+
+    /**
+     * A health answer was read whole into one String, however big: a health URL that answers with a huge body (a
+     * misconfigured URL pointing at a download or a large metrics page, a hostile peer holding the worker
+     * certificate) made the director read it all into its heap, every poll interval, on each poll thread. The poll
+     * now fails past 64 KiB, and the server's write fails long before 64 MiB.
+     */
+    @Test
+    void aHugeHealthAnswerIsNotReadWhole() {
+        AtomicInteger wholeBodiesSent = new AtomicInteger();
+        server.createContext("/huge-health", exchange -> {
+            byte[] chunk = new byte[1 << 20];
+            java.util.Arrays.fill(chunk, (byte) ' ');
+            exchange.sendResponseHeaders(200, 64L * chunk.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                for (int i = 0; i < 64; i++) {
+                    out.write(chunk);
+                }
+                wholeBodiesSent.incrementAndGet();
+            } catch (IOException e) {
+                // the poller hung up: what a bounded read does
+            }
+        });
+        WorkerEndpoint worker;
+        try {
+            worker = loop.submit(() -> registry.register(new WorkerRegistration("worker-a", "127.0.0.1:62001",
+                    "http://127.0.0.1:" + server.getAddress().getPort() + "/huge-health", 50, "i-1",
+                    List.of("stand-in")))).get(5, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+        poller.start();
+        await().atMost(DEADLINE).until(() -> worker.lastPollResult() != null
+                && worker.lastPollResult().contains("health answer larger than 65536 bytes"));
+        assertThat(worker.state()).isNotEqualTo(WorkerState.HEALTHY);
+        assertThat(wholeBodiesSent.get()).as("64 MiB health answers read whole by the poller (last result: "
+                + worker.lastPollResult() + ", state " + worker.state() + ")").isZero();
+    }
+
     private WorkerEndpoint register(String label, int httpPort) {
         try {
             return loop.submit(() -> registry.register(new WorkerRegistration(label, "127.0.0.1:62001",
