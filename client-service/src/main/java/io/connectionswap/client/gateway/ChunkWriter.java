@@ -27,18 +27,20 @@ final class ChunkWriter {
         this.responses = responses;
     }
 
-    /** The SSE {@code data:} payloads for one event (none, one, or the final ones). */
+    /**
+     * The SSE {@code data:} payloads for one event (none, one, or the final ones). A chat stream's role chunk goes
+     * with the first token (or the end, when none came), as vLLM's does: not on the assignment, which comes before the
+     * model has looked at the request, so that a request the model refuses (a prompt past its context) or that fails
+     * before its first token still gets its HTTP status instead of 200 and an error event.
+     */
     List<String> sse(GenerationEvent event) {
         collect(event);
-        List<String> out = new ArrayList<>(2);
-        if (event instanceof GenerationEvent.Assigned assigned) {
-            if (request.chat() && !roleSent) {
-                roleSent = true;
-                out.add(responses.chunk("", true, null, assigned.worker(), null, null).toString());
-            }
-        } else if (event instanceof GenerationEvent.Token token) {
+        List<String> out = new ArrayList<>(3);
+        if (event instanceof GenerationEvent.Token token) {
+            roleChunk(out, token.worker());
             out.add(responses.chunk(token.text(), false, null, token.worker(), token.sequence(), takeSwap()).toString());
         } else if (event instanceof GenerationEvent.Completed done) {
+            roleChunk(out, workers.isEmpty() ? null : workers.get(workers.size() - 1));
             out.add(responses.chunk(request.chat() ? null : "", false, done.finishReason(), null, null, takeSwap())
                     .toString());
             if (request.includeUsage()) {
@@ -80,6 +82,13 @@ final class ChunkWriter {
 
     int swaps() {
         return swaps.size();
+    }
+
+    private void roleChunk(List<String> out, String worker) {
+        if (request.chat() && !roleSent) {
+            roleSent = true;
+            out.add(responses.chunk("", true, null, worker, null, null).toString());
+        }
     }
 
     private GenerationEvent.Swapped takeSwap() {
