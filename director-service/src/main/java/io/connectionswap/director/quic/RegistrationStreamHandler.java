@@ -55,6 +55,10 @@ final class RegistrationStreamHandler extends SimpleChannelInboundHandler<Messag
                 throw new ProtocolException(ErrorCode.PEER_NOT_ALLOWED, "only a peer with the worker certificate may "
                         + "register; this peer presented " + (peerName == null ? "no certificate" : "CN=" + peerName));
             }
+            if (registering || worker != null) {
+                throw new ProtocolException(ErrorCode.UNEXPECTED_MESSAGE, "a registration stream registers one "
+                        + "worker; this one has registered " + (worker == null ? "one already" : worker.label()));
+            }
             registering = true;
             if (registry.loop().inEventLoop()) {
                 register(ctx, registration);

@@ -41,7 +41,8 @@ public final class WorkerEndpoint {
     private volatile long lastEchoNanos = lastFrameNanos;
     private volatile WorkerConnection link;
     private boolean linkPending;
-    private boolean registrationOpen;
+    /** Registration streams of this worker that registered and are open (registry loop). */
+    private int openRegistrations;
     /** Protocol features the worker registered (none when found through DNS and not registered). */
     private volatile java.util.List<String> features = java.util.List.of();
 
@@ -241,12 +242,17 @@ public final class WorkerEndpoint {
         this.linkPending = pending;
     }
 
+    /** Whether one of the worker's registration streams is open (it registers again on a new one before the old one ends). */
     boolean registrationOpen() {
-        return registrationOpen;
+        return openRegistrations > 0;
     }
 
-    void registrationOpen(boolean open) {
-        this.registrationOpen = open;
+    void registrationOpened() {
+        openRegistrations++;
+    }
+
+    void registrationClosed() {
+        openRegistrations = Math.max(0, openRegistrations - 1);
     }
 
     boolean pollInFlight() {

@@ -151,14 +151,14 @@ public final class WorkerRegistry {
                     Duration.ofMillis(registration.tokenIntervalMillis()), registration.instanceId(),
                     registration.models());
             existing.features(registration.features());
-            existing.registrationOpen(true);
+            existing.registrationOpened();
             publish();
             LogLine.info(log).field("worker.addr", key).field("worker.label", existing.label())
                     .field("count", workers.size()).log("registered worker (found through DNS before)");
             return existing;
         }
         if (existing != null && existing.instanceId().equals(registration.instanceId())) {
-            existing.registrationOpen(true);
+            existing.registrationOpened();
             LogLine.info(log).field("worker.addr", key).field("worker.label", existing.label())
                     .field("count", workers.size()).log("worker registered again (same instance)");
             return existing;
@@ -173,7 +173,7 @@ public final class WorkerRegistry {
                 Duration.ofMillis(registration.tokenIntervalMillis()), registration.instanceId(), tlsName(address),
                 WorkerSource.REGISTRATION, registration.models());
         worker.features(registration.features());
-        worker.registrationOpen(true);
+        worker.registrationOpened();
         workers.put(key, worker);
         meters.workerAdded(worker.label());
         publish();
@@ -259,13 +259,13 @@ public final class WorkerRegistry {
         workerFailed(worker, "drain", "worker " + worker.label() + " is draining (" + reason + ")");
     }
 
-    /** The worker's registration stream closed. Any thread. */
+    /** A registration stream of the worker closed (one {@link #register} returned it); any thread. */
     public void registrationClosed(WorkerEndpoint worker) {
         if (!loop.inEventLoop()) {
             loop.execute(() -> registrationClosed(worker));
             return;
         }
-        worker.registrationOpen(false);
+        worker.registrationClosed();
     }
 
     /** A stream on this worker stalled: take it out of rotation like a failed health check. Any thread. */

@@ -1,0 +1,175 @@
+package io.connectionswap.director.quic;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.Mockito.doAnswer;
+import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.when;
+import static org.mockito.Mockito.withSettings;
+
+import io.connectionswap.director.config.DirectorProperties;
+import io.connectionswap.director.config.HealthProperties;
+import io.connectionswap.director.metrics.DirectorMeters;
+import io.connectionswap.director.registry.PollResult;
+import io.connectionswap.director.registry.WorkerConnection;
+import io.connectionswap.director.registry.WorkerEndpoint;
+import io.connectionswap.director.registry.WorkerRegistry;
+import io.connectionswap.protocol.message.WorkerRegistration;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.netty.buffer.UnpooledByteBufAllocator;
+import io.netty.channel.DefaultEventLoopGroup;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.quic.QuicChannel;
+import io.netty.handler.codec.quic.QuicStreamChannel;
+import io.netty.util.DefaultAttributeMap;
+import io.netty.util.concurrent.Future;
+import java.net.InetSocketAddress;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.List;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLSession;
+import javax.security.auth.x500.X500Principal;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What a registration stream's end does to the registry's "registration open" state, which alone keeps a worker whose
+ * health is unreachable from being evicted ({@code CONNECTION_SWAP_EVICT_AFTER}): it was one flag, cleared by
+ * whichever stream ended, and a stream could register several workers.
+ */
+class RegistrationStreamEndTest {
+
+    private static final DirectorMeters METERS = new DirectorMeters(new SimpleMeterRegistry(),
+            new DefaultEventLoopGroup(1));
+    /** Evict after 1 ms of unreachable polls, so a test need not wait a minute. */
+    private static final DirectorProperties PROPERTIES = new DirectorProperties("127.0.0.1:0", "d-test", null,
+            Duration.ofMillis(100), Duration.ofSeconds(1), 3, Duration.ofMillis(300), Duration.ofSeconds(30),
+            Duration.ofSeconds(15), Duration.ofMillis(1), 3, true, "nio", false, 1, 1, true, true, false);
+    private static final HealthProperties HEALTH = new HealthProperties(Duration.ofMillis(500), null, 1, 2, 4);
+    private static final QuicChannel WORKER_CONNECTION = connection("worker");
+
+    private final EmbeddedChannel loop = new EmbeddedChannel();
+    private final WorkerRegistry registry = new WorkerRegistry(loop.eventLoop(), Runnable::run, this::connect,
+            PROPERTIES, HEALTH, METERS);
+    private long streamIds;
+
+    /**
+     * A worker's registration connection dies without the director hearing it (a network blip); the worker, with
+     * the same instance id, registers again on a new connection (stream B) before the director's side of the old one
+     * (stream A) times out. A's end cleared the registry's "registration open" flag although B was open: the
+     * worker, still registered, was evicted once its health port was unreachable for evictAfter, and since B stayed
+     * open it never registered again: it was gone from rotation until it restarted (its DRAIN on B ignored too).
+     */
+    @Test
+    void theOldStreamOfAWorkerThatRegisteredAgainClosingDoesNotMakeItEvictable() throws InterruptedException {
+        EmbeddedQuicStream a = registrationStream();
+        a.writeInbound(registration("worker-a", "127.0.0.1:62001", "i-1"));
+        settle();
+        EmbeddedQuicStream b = registrationStream();
+        b.writeInbound(registration("worker-a", "127.0.0.1:62001", "i-1")); // same instance, registered again
+        settle();
+        a.close(); // the director's side of the dead connection times out, after B registered
+        settle();
+        assertThat(b.isActive()).isTrue();
+
+        WorkerEndpoint worker = registry.workers().get(0);
+        unreachableForLongerThanEvictAfter(worker);
+
+        assertThat(registry.workers()).as("a worker whose registration stream B is open is not evicted")
+                .containsExactly(worker);
+    }
+
+    /**
+     * Several REGISTER messages on one stream (a broken or hostile peer with the worker certificate) each added a
+     * worker; when the stream ended only the last one was marked unregistered, so the others were never evicted.
+     * A second REGISTER now ends the stream (UNEXPECTED_MESSAGE).
+     */
+    @Test
+    void everyWorkerAStreamRegisteredIsEvictableOnceTheStreamEnded() throws InterruptedException {
+        EmbeddedQuicStream stream = registrationStream();
+        for (int port = 62001; port <= 62003; port++) {
+            stream.writeInbound(registration("worker-" + port, "127.0.0.1:" + port, "i-" + port));
+            settle();
+        }
+        stream.close();
+        settle();
+
+        for (WorkerEndpoint worker : List.copyOf(registry.workers())) {
+            unreachableForLongerThanEvictAfter(worker);
+        }
+        assertThat(registry.workers()).as("workers of a closed registration stream, unreachable past evictAfter")
+                .isEmpty();
+    }
+
+    private void unreachableForLongerThanEvictAfter(WorkerEndpoint worker) throws InterruptedException {
+        for (int i = 0; i < 3; i++) {
+            registry.pollStarted(worker);
+            registry.pollCompleted(worker, PollResult.unreachable("connection refused"));
+            Thread.sleep(5);
+        }
+        settle();
+    }
+
+    private EmbeddedQuicStream registrationStream() {
+        EmbeddedQuicStream stream = new EmbeddedQuicStream(WORKER_CONNECTION, 4 * ++streamIds,
+                UnpooledByteBufAllocator.DEFAULT);
+        stream.pipeline().addLast(new RegistrationStreamHandler(registry, "d-test", METERS));
+        return stream;
+    }
+
+    private void settle() {
+        loop.runPendingTasks();
+        loop.runScheduledPendingTasks();
+    }
+
+    private static WorkerRegistration registration(String label, String address, String instance) {
+        return new WorkerRegistration(label, address, "http://127.0.0.1:1/actuator/health", 50, instance,
+                List.of("stand-in"));
+    }
+
+    private Future<WorkerConnection> connect(WorkerEndpoint worker, InetSocketAddress remote,
+                                             java.util.function.Consumer<String> onLost) {
+        return loop.eventLoop().newSucceededFuture(new WorkerConnection() {
+            @Override
+            public boolean isUp() {
+                return true;
+            }
+
+            @Override
+            public Future<QuicStreamChannel> openStream(io.netty.channel.ChannelHandler initializer) {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public void close(String reason) {
+            }
+
+            @Override
+            public int streamsHeld() {
+                return 0;
+            }
+        });
+    }
+
+    /** A connection whose peer presented a certificate with {@code commonName}. */
+    private static QuicChannel connection(String commonName) {
+        QuicChannel connection = mock(QuicChannel.class, withSettings().stubOnly());
+        DefaultAttributeMap attributes = new DefaultAttributeMap();
+        when(connection.isActive()).thenReturn(true);
+        when(connection.remoteSocketAddress()).thenReturn(new InetSocketAddress("127.0.0.1", 50_000));
+        doAnswer(invocation -> attributes.attr(invocation.getArgument(0))).when(connection).attr(any());
+        X509Certificate certificate = mock(X509Certificate.class, withSettings().stubOnly());
+        when(certificate.getSubjectX500Principal()).thenReturn(new X500Principal("CN=" + commonName));
+        SSLSession session = mock(SSLSession.class, withSettings().stubOnly());
+        try {
+            when(session.getPeerCertificates()).thenReturn(new Certificate[] {certificate});
+        } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
+            throw new IllegalStateException(e);
+        }
+        SSLEngine engine = mock(SSLEngine.class, withSettings().stubOnly());
+        when(engine.getSession()).thenReturn(session);
+        when(connection.sslEngine()).thenReturn(engine);
+        return connection;
+    }
+}
