@@ -6,19 +6,23 @@ import static org.awaitility.Awaitility.await;
 
 import ch.qos.logback.classic.Level;
 import io.connectionswap.director.config.DirectorProperties;
-import io.connectionswap.director.config.TestDirectorProperties;
+import io.connectionswap.director.config.DiscoveryProperties;
 import io.connectionswap.director.config.HealthProperties;
+import io.connectionswap.director.config.TestDirectorProperties;
 import io.connectionswap.director.metrics.DirectorMeters;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.connectionswap.protocol.message.WorkerRegistration;
+import io.connectionswap.protocol.quic.HostPort;
 import io.connectionswap.testsupport.log.CapturedLogs;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.channel.DefaultEventLoop;
 import io.netty.channel.EventLoop;
+import java.net.InetAddress;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -300,6 +304,31 @@ class WorkerRegistryTest {
         assertThat(connector.connections).containsOnlyKeys("worker-b");
         poll(good, up());
         assertThat(good.state()).isEqualTo(WorkerState.HEALTHY);
+    }
+
+    /**
+     * In an IPv6 cluster the worker found through DNS and the same worker's registration name one address in two
+     * spellings. DnsDiscovery keys it by {@code InetAddress.getHostAddress()}, which Java writes uncompressed
+     * ({@code fd00:10:244:1:0:0:0:5}); the worker advertises {@code $(POD_IP):62001} (k8s/base/worker.yaml), which
+     * Kubernetes writes compressed ({@code fd00:10:244:1::5}). The registry keyed workers by the text, so the worker
+     * was listed twice (two links, a double share of new streams, a DRAIN that marked one of the two). HostPort now
+     * keeps one spelling of an IPv6 literal.
+     */
+    @Test
+    void aWorkerFoundThroughDnsAndRegisteredWithAnotherSpellingOfItsIpv6AddressIsListedOnce() throws Exception {
+        String dnsSpelling = InetAddress.getByName("fd00:10:244:1::5").getHostAddress();
+        DiscoveryProperties discovery = new DiscoveryProperties("worker-headless:62001",
+                Duration.ofSeconds(5), 8081, "/actuator/health", Duration.ofSeconds(1));
+        onLoop(() -> {
+            registry.discovered(Set.of(new HostPort(dnsSpelling, 62001)),
+                    discovery);
+            return null;
+        });
+        onLoop(() -> registry.register(new WorkerRegistration("worker-0", "[fd00:10:244:1::5]:62001",
+                "http://[fd00:10:244:1::5]:8081/actuator/health", 50, "i-0", List.of("stand-in"))));
+
+        assertThat(registry.workers()).as("one worker, found through DNS as " + dnsSpelling
+                + " and registered as fd00:10:244:1::5").hasSize(1);
     }
 
     private <T> T onLoopOrThrow(Callable<T> action) throws Throwable {

@@ -1,18 +1,28 @@
 package io.connectionswap.protocol.quic;
 
+import io.netty.util.NetUtil;
 import java.net.InetSocketAddress;
 import java.util.Arrays;
 import java.util.List;
 
 /**
  * A {@code host:port} address as written in env vars ({@code 127.0.0.1:61000}, {@code director:61000},
- * {@code [::1]:61000}). Parsing fails with a message naming the setting.
+ * {@code [::1]:61000}). Parsing fails with a message naming the setting. An IPv6 literal is kept in its one canonical
+ * form (RFC 5952: compressed, lower case), so that two spellings of one address are one address: a worker registered
+ * as {@code [fd00:10:244:1::5]:62001} and found through DNS as {@code fd00:10:244:1:0:0:0:5} (Java's
+ * {@code getHostAddress}) were two workers.
  */
 public record HostPort(String host, int port) {
 
     public HostPort {
         if (host == null || host.isBlank()) {
             throw new IllegalArgumentException("host is required");
+        }
+        if (host.indexOf(':') >= 0) {
+            byte[] ipv6 = NetUtil.createByteArrayFromIpAddressString(host);
+            if (ipv6 != null) {
+                host = NetUtil.bytesToIpAddress(ipv6);
+            }
         }
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port: " + port + " (expected: 0-65535)");

@@ -51,4 +51,17 @@ class HostPortTest {
         assertThatThrownBy(() -> HostPort.parseList("CONNECTION_SWAP_DIRECTOR_TARGET", "director:1,director"))
                 .hasMessageStartingWith("CONNECTION_SWAP_DIRECTOR_TARGET=director is not host:port");
     }
+
+    @Test
+    void anIpv6LiteralHasOneSpellingWhateverItWasGivenIn() {
+        HostPort registered = HostPort.parse("CONNECTION_SWAP_WORKER_ADVERTISE", "[fd00:10:244:1::5]:62001");
+        HostPort resolved = new HostPort("fd00:10:244:1:0:0:0:5", 62001); // InetAddress.getHostAddress()
+        HostPort upperCase = HostPort.parse("x", "[FD00:10:244:1:0:0:0:5]:62001");
+
+        assertThat(resolved).isEqualTo(registered).isEqualTo(upperCase);
+        assertThat(resolved.toString()).isEqualTo("[fd00:10:244:1::5]:62001");
+        assertThat(new HostPort("0:0:0:0:0:0:0:1", 1).host()).isEqualTo("::1");
+        assertThat(new HostPort("worker-a", 1).host()).as("a name as it is").isEqualTo("worker-a");
+        assertThat(new HostPort("10.0.0.7", 1).host()).isEqualTo("10.0.0.7");
+    }
 }
