@@ -27,7 +27,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *                               ({@code CONNECTION_SWAP_FIRST_TOKEN_TIMEOUT})
  * @param tokenGapTimeout        a self-paced worker may take this long between two tokens of a stream
  *                               ({@code CONNECTION_SWAP_TOKEN_GAP_TIMEOUT})
- * @param evictAfter             forget a worker that has been unreachable and unregistered this long
+ * @param evictAfter             forget a worker that has been unregistered, out of DNS, and unreachable or without a
+ *                               QUIC link this long
  * @param migrationLimit         most moves of one generation to another worker
  *                               ({@code CONNECTION_SWAP_MIGRATION_LIMIT}); then the client gets a final
  *                               MIGRATION_LIMIT error; 0: never move

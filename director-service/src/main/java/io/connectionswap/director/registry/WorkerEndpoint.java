@@ -37,6 +37,7 @@ public final class WorkerEndpoint {
     private volatile boolean pollInFlight;
     private final AtomicInteger activeStreams = new AtomicInteger();
     private volatile Instant unreachableSince;
+    private volatile Instant linkDownSince = Instant.now();
     private volatile long lastFrameNanos = System.nanoTime();
     private volatile long lastEchoNanos = lastFrameNanos;
     private volatile WorkerConnection link;
@@ -232,6 +233,16 @@ public final class WorkerEndpoint {
 
     void link(WorkerConnection newLink) {
         this.link = newLink;
+        if (newLink != null) {
+            linkDownSince = null;
+        } else if (linkDownSince == null) {
+            linkDownSince = Instant.now();
+        }
+    }
+
+    /** Since when the worker has had no link (from its entry's creation until the first), or null while it has one. */
+    Instant linkDownSince() {
+        return linkDownSince;
     }
 
     boolean linkPending() {

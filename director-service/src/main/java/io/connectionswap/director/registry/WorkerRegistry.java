@@ -328,6 +328,7 @@ public final class WorkerRegistry {
         if (result.up()) {
             worker.pollSucceeded(result.detail());
             maybeHealthy(worker);
+            maybeEvict(worker);
             return;
         }
         worker.pollFailed(result.detail(), result.unreachable());
@@ -372,12 +373,25 @@ public final class WorkerRegistry {
         workerFailed(worker, reason, detail);
     }
 
+    /**
+     * Removes a worker that is gone: neither registered nor in DNS, and for {@code CONNECTION_SWAP_EVICT_AFTER}
+     * either its health unreachable or no QUIC link to it. The link counts on its own because the address of a gone
+     * worker may answer HTTP as something else (Kubernetes gives a deleted pod's IP to another pod), which kept its
+     * health "reachable" and the entry, polled and dialled, for good.
+     */
     private void maybeEvict(WorkerEndpoint worker) {
-        Instant since = worker.unreachableSince();
-        if (since != null && !worker.registrationOpen() && !worker.inDns()
-                && since.plus(properties.evictAfter()).isBefore(Instant.now())) {
+        if (worker.registrationOpen() || worker.inDns()) {
+            return;
+        }
+        Instant before = Instant.now().minus(properties.evictAfter());
+        Instant unreachable = worker.unreachableSince();
+        Instant linkDown = worker.linkUp() ? null : worker.linkDownSince();
+        Instant since = unreachable != null && unreachable.isBefore(before) ? unreachable
+                : linkDown != null && linkDown.isBefore(before) ? linkDown : null;
+        if (since != null) {
             LogLine.info(log).field("worker.addr", worker.address()).field("worker.label", worker.label())
-                    .field("unreachable.since", since).log("evicting worker that is gone");
+                    .field("unreachable.since", unreachable).field("link.down.since", linkDown)
+                    .log("evicting worker that is gone");
             remove(worker, "connection_lost", "worker evicted");
         }
     }

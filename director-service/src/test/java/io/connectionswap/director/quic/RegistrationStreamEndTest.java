@@ -23,11 +23,13 @@ import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.handler.codec.quic.QuicStreamChannel;
 import io.netty.util.DefaultAttributeMap;
 import io.netty.util.concurrent.Future;
+import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.Consumer;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLSession;
 import javax.security.auth.x500.X500Principal;
@@ -102,6 +104,37 @@ class RegistrationStreamEndTest {
                 .isEmpty();
     }
 
+    /**
+     * A worker pod is deleted: its registration ends, it leaves DNS, its QUIC link is lost and every redial fails.
+     * Kubernetes soon gives its pod IP to another pod that answers HTTP on the health port, but not as this worker
+     * (a 404, or any non-UP answer). Eviction looked only at "unreachable" polls, which an answer resets, so the gone
+     * worker was kept for good: listed, polled and dialled every 2 s for as long as the director ran; with many
+     * short-lived pods over hours such entries piled up. A link down for evictAfter counts too now.
+     */
+    @Test
+    void aWorkerThatIsGoneIsEvictedEvenWhenItsAddressNowAnswersHttpAsSomethingElse() throws InterruptedException {
+        EmbeddedQuicStream stream = registrationStream();
+        stream.writeInbound(registration("worker-a", "127.0.0.1:62001", "i-1"));
+        settle();
+        WorkerEndpoint worker = registry.workers().get(0);
+        stream.close(); // the pod is gone
+        linksUp = false;
+        lastOnLost.accept("connection closed");
+        settle();
+        for (int i = 0; i < 3; i++) { // the pod IP's new owner answers the health URL, not as a worker
+            registry.pollStarted(worker);
+            registry.pollCompleted(worker, PollResult.answered("UNKNOWN", 404));
+            Thread.sleep(5);
+        }
+        settle();
+        assertThat(worker.linkUp()).isFalse();
+        assertThat(registry.workers()).as("a worker unregistered, not in DNS, its link down past evictAfter")
+                .isEmpty();
+    }
+
+    private volatile boolean linksUp = true;
+    private Consumer<String> lastOnLost;
+
     private void unreachableForLongerThanEvictAfter(WorkerEndpoint worker) throws InterruptedException {
         for (int i = 0; i < 3; i++) {
             registry.pollStarted(worker);
@@ -130,10 +163,14 @@ class RegistrationStreamEndTest {
 
     private Future<WorkerConnection> connect(WorkerEndpoint worker, InetSocketAddress remote,
                                              java.util.function.Consumer<String> onLost) {
+        if (!linksUp) {
+            return loop.eventLoop().newFailedFuture(new ConnectException("connection refused"));
+        }
+        lastOnLost = onLost;
         return loop.eventLoop().newSucceededFuture(new WorkerConnection() {
             @Override
             public boolean isUp() {
-                return true;
+                return linksUp;
             }
 
             @Override
