@@ -1,10 +1,6 @@
 package io.connectionswap.director.quic;
 
 import static org.mockito.ArgumentMatchers.any;
-import static org.mockito.Mockito.doAnswer;
-import static org.mockito.Mockito.mock;
-import static org.mockito.Mockito.when;
-import static org.mockito.Mockito.withSettings;
 
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
@@ -52,22 +48,16 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.handler.codec.quic.QuicStreamChannel;
-import io.netty.util.DefaultAttributeMap;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import java.io.ByteArrayOutputStream;
 import java.net.InetSocketAddress;
-import java.security.cert.Certificate;
-import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.Consumer;
 import java.util.function.IntSupplier;
-import javax.net.ssl.SSLEngine;
-import javax.net.ssl.SSLSession;
-import javax.security.auth.x500.X500Principal;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -94,9 +84,9 @@ class FirstMessageRouterFuzzTest {
     private static final HealthProperties HEALTH = new HealthProperties(Duration.ofMillis(500), null, 1, 2, 4);
     private static final DirectorMeters METERS = new DirectorMeters(new SimpleMeterRegistry(),
             new DefaultEventLoopGroup(1));
-    private static final QuicChannel CLIENT_CONNECTION = connection("client");
-    private static final QuicChannel WORKER_CONNECTION = connection("worker");
-    private static final QuicChannel WORKER_LINK = connection(null);
+    private static final QuicChannel CLIENT_CONNECTION = PeerConnections.connection("client");
+    private static final QuicChannel WORKER_CONNECTION = PeerConnections.connection("worker");
+    private static final QuicChannel WORKER_LINK = PeerConnections.connection(null);
 
     @FuzzTest(maxDuration = "20s")
     void routesOrEndsAnyNewStream(FuzzedDataProvider data) {
@@ -334,29 +324,6 @@ class FirstMessageRouterFuzzTest {
         if (!condition) {
             throw new AssertionError(details.length == 0 ? what : what + ": " + Arrays.deepToString(details));
         }
-    }
-
-    /** A connection whose peer presented a certificate with {@code commonName} (none when null). */
-    private static QuicChannel connection(String commonName) {
-        QuicChannel connection = mock(QuicChannel.class, withSettings().stubOnly());
-        DefaultAttributeMap attributes = new DefaultAttributeMap();
-        when(connection.isActive()).thenReturn(true);
-        when(connection.remoteSocketAddress()).thenReturn(new InetSocketAddress("127.0.0.1", 50_000));
-        doAnswer(invocation -> attributes.attr(invocation.getArgument(0))).when(connection).attr(any());
-        if (commonName != null) {
-            X509Certificate certificate = mock(X509Certificate.class, withSettings().stubOnly());
-            when(certificate.getSubjectX500Principal()).thenReturn(new X500Principal("CN=" + commonName));
-            SSLSession session = mock(SSLSession.class, withSettings().stubOnly());
-            try {
-                when(session.getPeerCertificates()).thenReturn(new Certificate[] {certificate});
-            } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
-                throw new IllegalStateException(e);
-            }
-            SSLEngine engine = mock(SSLEngine.class, withSettings().stubOnly());
-            when(engine.getSession()).thenReturn(session);
-            when(connection.sslEngine()).thenReturn(engine);
-        }
-        return connection;
     }
 
     /** The registry and relay of one director, on an embedded loop; worker links open embedded streams. */

@@ -2,10 +2,7 @@ package io.connectionswap.director.quic;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.mockito.ArgumentMatchers.any;
-import static org.mockito.Mockito.doAnswer;
-import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.when;
-import static org.mockito.Mockito.withSettings;
 
 import io.connectionswap.director.config.DirectorProperties;
 import io.connectionswap.director.config.HealthProperties;
@@ -21,18 +18,12 @@ import io.netty.channel.DefaultEventLoopGroup;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.handler.codec.quic.QuicStreamChannel;
-import io.netty.util.DefaultAttributeMap;
 import io.netty.util.concurrent.Future;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
-import java.security.cert.Certificate;
-import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.Consumer;
-import javax.net.ssl.SSLEngine;
-import javax.net.ssl.SSLSession;
-import javax.security.auth.x500.X500Principal;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -49,7 +40,7 @@ class RegistrationStreamEndTest {
             Duration.ofMillis(100), Duration.ofSeconds(1), 3, Duration.ofMillis(300), Duration.ofSeconds(30),
             Duration.ofSeconds(15), Duration.ofMillis(1), 3, true, "nio", false, 1, 1, true, true, false);
     private static final HealthProperties HEALTH = new HealthProperties(Duration.ofMillis(500), null, 1, 2, 4);
-    private static final QuicChannel WORKER_CONNECTION = connection("worker");
+    private static final QuicChannel WORKER_CONNECTION = PeerConnections.connection("worker");
 
     private final EmbeddedChannel loop = new EmbeddedChannel();
     private final WorkerRegistry registry = new WorkerRegistry(loop.eventLoop(), Runnable::run, this::connect,
@@ -187,26 +178,5 @@ class RegistrationStreamEndTest {
                 return 0;
             }
         });
-    }
-
-    /** A connection whose peer presented a certificate with {@code commonName}. */
-    private static QuicChannel connection(String commonName) {
-        QuicChannel connection = mock(QuicChannel.class, withSettings().stubOnly());
-        DefaultAttributeMap attributes = new DefaultAttributeMap();
-        when(connection.isActive()).thenReturn(true);
-        when(connection.remoteSocketAddress()).thenReturn(new InetSocketAddress("127.0.0.1", 50_000));
-        doAnswer(invocation -> attributes.attr(invocation.getArgument(0))).when(connection).attr(any());
-        X509Certificate certificate = mock(X509Certificate.class, withSettings().stubOnly());
-        when(certificate.getSubjectX500Principal()).thenReturn(new X500Principal("CN=" + commonName));
-        SSLSession session = mock(SSLSession.class, withSettings().stubOnly());
-        try {
-            when(session.getPeerCertificates()).thenReturn(new Certificate[] {certificate});
-        } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
-            throw new IllegalStateException(e);
-        }
-        SSLEngine engine = mock(SSLEngine.class, withSettings().stubOnly());
-        when(engine.getSession()).thenReturn(session);
-        when(connection.sslEngine()).thenReturn(engine);
-        return connection;
     }
 }

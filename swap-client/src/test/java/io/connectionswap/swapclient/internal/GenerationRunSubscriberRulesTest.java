@@ -8,15 +8,10 @@ import io.connectionswap.protocol.message.Connected;
 import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.Token;
 import io.connectionswap.protocol.retry.Backoff;
-import io.connectionswap.swapclient.GenerationEvent;
 import io.connectionswap.swapclient.GenerationException;
 import io.connectionswap.swapclient.GenerationOptions;
 import io.connectionswap.swapclient.SwapClientListener;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.Flow;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.slf4j.event.Level;
 
@@ -112,35 +107,5 @@ class GenerationRunSubscriberRulesTest {
         assertThat(thrown[0]).as("the listener threw").isTrue();
         assertThat(transport.legs).as("no leg broken").hasSize(1);
         assertThat(subscriber.text()).isEqualTo(" t1 t2 t3");
-    }
-
-    private static final class Recorder implements Flow.Subscriber<GenerationEvent> {
-        final List<GenerationEvent> events = new ArrayList<>();
-        Throwable failure;
-        boolean completed;
-
-        @Override
-        public void onSubscribe(Flow.Subscription subscription) {
-        }
-
-        @Override
-        public void onNext(GenerationEvent item) {
-            events.add(item);
-        }
-
-        @Override
-        public void onError(Throwable throwable) {
-            failure = throwable;
-        }
-
-        @Override
-        public void onComplete() {
-            completed = true;
-        }
-
-        String text() {
-            return events.stream().filter(e -> e instanceof GenerationEvent.Token)
-                    .map(e -> ((GenerationEvent.Token) e).text()).collect(Collectors.joining());
-        }
     }
 }

@@ -19,9 +19,7 @@ import io.connectionswap.swapclient.SwapClientListener;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.slf4j.event.Level;
 import ch.qos.logback.classic.spi.ILoggingEvent;
@@ -461,40 +459,6 @@ class GenerationRunTest {
         assertThat(metrics.sequenceErrors).containsExactly(SequenceErrorKind.GAP);
         assertThat(transport.last().request.resumeAfter()).isEqualTo(1);
         assertThat(subscriber.completed).isFalse();
-    }
-
-    private static final class Recorder implements Flow.Subscriber<GenerationEvent> {
-        final List<GenerationEvent> events = new ArrayList<>();
-        Throwable failure;
-        boolean completed;
-
-        @Override
-        public void onSubscribe(Flow.Subscription subscription) {
-        }
-
-        @Override
-        public void onNext(GenerationEvent item) {
-            events.add(item);
-        }
-
-        @Override
-        public void onError(Throwable throwable) {
-            failure = throwable;
-        }
-
-        @Override
-        public void onComplete() {
-            completed = true;
-        }
-
-        String text() {
-            return events.stream().filter(e -> e instanceof GenerationEvent.Token)
-                    .map(e -> ((GenerationEvent.Token) e).text()).collect(Collectors.joining());
-        }
-
-        GenerationEvent last() {
-            return events.get(events.size() - 1);
-        }
     }
 
     private static final class CountingListener implements SwapClientListener {
