@@ -24,6 +24,11 @@ final class CompositeSwapClientListener implements SwapClientListener {
     }
 
     @Override
+    public void timeToFirstToken(long nanos) {
+        listeners.forEach(listener -> listener.timeToFirstToken(nanos));
+    }
+
+    @Override
     public void tokenGap(long nanos) {
         listeners.forEach(listener -> listener.tokenGap(nanos));
     }

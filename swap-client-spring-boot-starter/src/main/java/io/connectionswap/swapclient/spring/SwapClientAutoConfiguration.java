@@ -9,13 +9,20 @@ import io.connectionswap.swapclient.SwapClientListener;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionOutcome;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnSingleCandidate;
+import org.springframework.boot.autoconfigure.condition.SpringBootCondition;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.ssl.SslBundle;
 import org.springframework.boot.ssl.SslBundles;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.ConditionContext;
+import org.springframework.context.annotation.Conditional;
+import org.springframework.core.type.AnnotatedTypeMetadata;
+import org.springframework.util.StringUtils;
 
 /**
  * A {@link SwapClient} bean built from {@link SwapClientProperties}, with every {@link SwapClientListener} bean as
@@ -64,7 +71,7 @@ public class SwapClientAutoConfiguration {
      * updated (its files changed, with {@code reload-on-update: true}): the next connection to a director uses it.
      */
     @Bean(TLS_BEAN)
-    @ConditionalOnProperty(prefix = "connection-swap.client", name = "ssl-bundle")
+    @Conditional(SslBundleNamed.class)
     TlsContexts swapClientTls(SwapClientProperties properties, SslBundles bundles) {
         String name = properties.sslBundle();
         TlsContexts tls = TlsContexts.client("client", material(name, bundles.getBundle(name)));
@@ -72,10 +79,22 @@ public class SwapClientAutoConfiguration {
         return tls;
     }
 
+    /** Connects the client when the context starts; for one client only (an application with several runs them). */
     @Bean
     @ConditionalOnMissingBean
+    @ConditionalOnSingleCandidate(SwapClient.class)
     SwapClientLifecycle swapClientLifecycle(SwapClient swapClient) {
         return new SwapClientLifecycle(swapClient);
+    }
+
+    /** {@code connection-swap.client.ssl-bundle} names a bundle: set and not blank (blank: the PEM files of certs-dir). */
+    static final class SslBundleNamed extends SpringBootCondition {
+        @Override
+        public ConditionOutcome getMatchOutcome(ConditionContext context, AnnotatedTypeMetadata metadata) {
+            String name = context.getEnvironment().getProperty("connection-swap.client.ssl-bundle");
+            return StringUtils.hasText(name) ? ConditionOutcome.match("ssl bundle " + name)
+                    : ConditionOutcome.noMatch("no connection-swap.client.ssl-bundle");
+        }
     }
 
     private static TlsMaterial material(String name, SslBundle bundle) {
