@@ -339,12 +339,11 @@ class K8sManifestTest {
         assertThat(podIp.getValueFrom().getFieldRef().getFieldPath()).isEqualTo("status.podIP");
         int workerQuic = dev.namedPort("worker", "quic").getContainerPort();
         assertThat(worker.get("CONNECTION_SWAP_WORKER_ADVERTISE")).isEqualTo("$(POD_IP):" + workerQuic);
-        assertThat(worker.get("CONNECTION_SWAP_WORKER_ADVERTISE_HEALTH_URL"))
-                .isEqualTo("http://$(POD_IP):" + worker.get("SERVER_PORT") + "/actuator/health");
-        for (String uses : List.of("CONNECTION_SWAP_WORKER_ADVERTISE", "CONNECTION_SWAP_WORKER_ADVERTISE_HEALTH_URL")) {
-            assertThat(workerEnvOrder.indexOf("POD_IP")).as("POD_IP defined before %s", uses)
-                    .isLessThan(workerEnvOrder.indexOf(uses));
-        }
+        // the health URL is left to the worker, which derives it from the advertised address (IPv6 in brackets):
+        // http://$(POD_IP):8081/... has no host when the pod IP is IPv6, and every director refused the registration
+        assertThat(worker).doesNotContainKey("CONNECTION_SWAP_WORKER_ADVERTISE_HEALTH_URL");
+        assertThat(workerEnvOrder.indexOf("POD_IP")).as("POD_IP defined before CONNECTION_SWAP_WORKER_ADVERTISE")
+                .isLessThan(workerEnvOrder.indexOf("CONNECTION_SWAP_WORKER_ADVERTISE"));
     }
 
     /**

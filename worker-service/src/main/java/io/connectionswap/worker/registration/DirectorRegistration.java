@@ -184,13 +184,20 @@ public class DirectorRegistration {
         return instanceId;
     }
 
+    /**
+     * The health URL the director polls when none is set: the advertised host (an IPv6 literal in brackets, so the URL
+     * has a host; a worker bound to every interface is polled on loopback) and the port Actuator answers on.
+     */
+    static String defaultHealthUrl(HostPort advertised, int httpPort) {
+        String host = "0.0.0.0".equals(advertised.host()) ? "127.0.0.1" : advertised.uriHost();
+        return "http://" + host + ":" + httpPort + "/actuator/health";
+    }
+
     public WorkerRegistration registration() {
         HostPort address = advertised;
         String healthUrl = properties.advertiseHealthUrl();
         if (healthUrl == null || healthUrl.isBlank()) {
-            // a worker bound to every interface is polled on loopback unless it advertises a name
-            String host = "0.0.0.0".equals(address.host()) ? "127.0.0.1" : address.uriHost();
-            healthUrl = "http://" + host + ":" + httpPort + "/actuator/health";
+            healthUrl = defaultHealthUrl(address, httpPort);
         }
         java.time.Duration pace = model.tokenInterval();
         return new WorkerRegistration(properties.label(), address.toString(), healthUrl,
