@@ -17,6 +17,7 @@ import io.connectionswap.protocol.retry.Backoff;
 import io.connectionswap.swapclient.internal.ClientLoop;
 import io.connectionswap.swapclient.internal.DirectorLink;
 import io.connectionswap.swapclient.internal.GenerationRun;
+import io.connectionswap.swapclient.internal.GuardedListener;
 import io.connectionswap.swapclient.internal.LoopFuture;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
@@ -502,7 +503,7 @@ public final class SwapClient implements AutoCloseable {
 
         /** Metrics hooks. */
         public Builder listener(SwapClientListener metrics) {
-            this.listener = metrics == null ? SwapClientListener.NONE : metrics;
+            this.listener = metrics == null ? SwapClientListener.NONE : GuardedListener.of(metrics); // one for all
             return this;
         }
 
