@@ -2,6 +2,8 @@ package io.connectionswap.director.quic;
 
 import io.connectionswap.director.metrics.DirectorMeters;
 import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.frame.FrameType;
+import io.connectionswap.protocol.frame.RawFrame;
 import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.protocol.quic.Peers;
 import io.connectionswap.protocol.quic.QuicStreams;
@@ -15,9 +17,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A new stream must deliver one complete frame (of any type: a heartbeat counts) within {@code timeout}; a stream
- * that opens and then sends nothing, or a frame that never completes (slowloris), is reset with STREAM_TIMEOUT and
- * released. Sits right after the frame decoder; removes itself at the first frame. One instance per stream.
+ * A new stream must deliver one complete frame other than a heartbeat within {@code timeout}, and until then a
+ * heartbeat at least every {@code timeout}; a stream that opens and then sends nothing, or a frame that never
+ * completes (slowloris), is reset with STREAM_TIMEOUT and released. A heartbeat restarts the time and does not end
+ * it: when it did, a peer could heartbeat once, then start a 4 MB GENERATE frame and never finish it, on each of a
+ * thousand streams, and the director held what it sent for good. A stream that only ever heartbeats (a client's
+ * control stream, every second) keeps this handler. Sits right after the frame decoder; removes itself at the first
+ * frame that is not a heartbeat. One instance per stream.
  */
 final class FirstFrameTimeout extends ChannelInboundHandlerAdapter {
 
@@ -34,6 +40,10 @@ final class FirstFrameTimeout extends ChannelInboundHandlerAdapter {
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
+        start(ctx);
+    }
+
+    private void start(ChannelHandlerContext ctx) {
         QuicStreamChannel stream = (QuicStreamChannel) ctx.channel();
         timer = ctx.executor().schedule(() -> expired(ctx, stream), timeout.toNanos(), TimeUnit.NANOSECONDS);
     }
@@ -52,7 +62,11 @@ final class FirstFrameTimeout extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         cancel();
-        ctx.pipeline().remove(this);
+        if (msg instanceof RawFrame frame && frame.type() == FrameType.HEARTBEAT) {
+            start(ctx); // the next frame is owed within the timeout again
+        } else {
+            ctx.pipeline().remove(this);
+        }
         ctx.fireChannelRead(msg);
     }
 

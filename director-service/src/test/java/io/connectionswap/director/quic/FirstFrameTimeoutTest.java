@@ -1,0 +1,93 @@
+package io.connectionswap.director.quic;
+
+import static org.awaitility.Awaitility.await;
+
+import io.connectionswap.director.metrics.DirectorMeters;
+import io.connectionswap.protocol.codec.MessageDecoder;
+import io.connectionswap.protocol.codec.MessageEncoder;
+import io.connectionswap.protocol.frame.FrameDecoder;
+import io.connectionswap.protocol.frame.FrameLimits;
+import io.connectionswap.protocol.frame.FrameType;
+import io.connectionswap.protocol.quic.Heartbeats;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.buffer.UnpooledByteBufAllocator;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.DefaultEventLoopGroup;
+import io.netty.util.ReferenceCountUtil;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The director's slowloris guard ({@link FirstFrameTimeout}, CONNECTION_SWAP_FIRST_FRAME_TIMEOUT) was removed by the
+ * first complete frame of any type, and a HEARTBEAT is one. A peer (an anonymous client with the default
+ * CONNECTION_SWAP_CLIENT_AUTH=optional) could send one heartbeat on each stream, then the header of a GENERATE frame of
+ * maxRequestBytes (4 MB by default) and all but its last byte: nothing reset the stream, and the frame decoder held
+ * the partial request for as long as the connection lived (the peer's heartbeats kept it alive): with 1000 streams per
+ * connection, ~4 GB per connection. A heartbeat now restarts the timeout instead of ending it.
+ *
+ * <p>Same pipeline order as {@code DirectorQuicServer.StreamInitializer}: FrameDecoder, first-frame-timeout,
+ * MessageDecoder, MessageEncoder, Heartbeats responder, then the router (a sink here).
+ */
+class FirstFrameTimeoutTest {
+
+    private static final DirectorMeters METERS = new DirectorMeters(new SimpleMeterRegistry(),
+            new DefaultEventLoopGroup(1));
+
+    @Test
+    void aStreamThatSendsAHeartbeatThenNeverCompletesItsGenerateFrameIsStillResetAfterTheFirstFrameTimeout() {
+        EmbeddedQuicStream stream = new EmbeddedQuicStream(PeerConnections.connection(null), 0,
+                UnpooledByteBufAllocator.DEFAULT);
+        stream.pipeline().addLast(new FrameDecoder(FrameLimits.DEFAULTS),
+                new FirstFrameTimeout(Duration.ofSeconds(1), METERS), MessageDecoder.INSTANCE, MessageEncoder.INSTANCE,
+                Heartbeats.responder(), new Sink());
+
+        stream.writeInbound(frame(FrameType.HEARTBEAT, Unpooled.buffer(8).writeLong(1L)));
+        // a GENERATE of 1 MB announced, all but one byte sent: the decoder buffers it, waiting for the last byte
+        int payload = 1024 * 1024;
+        ByteBuf partial = Unpooled.buffer(5 + payload).writeByte(FrameType.GENERATE.code()).writeInt(payload)
+                .writeZero(payload - 1);
+        stream.writeInbound(partial);
+
+        assertReset(stream, "a stream whose request never completes is reset (STREAM_TIMEOUT) even after a heartbeat");
+    }
+
+    /** Without the heartbeat first, the same partial GENERATE is reset (as it always was). */
+    @Test
+    void withoutAHeartbeatFirstThePartialGenerateIsReset() {
+        EmbeddedQuicStream stream = new EmbeddedQuicStream(PeerConnections.connection(null), 0,
+                UnpooledByteBufAllocator.DEFAULT);
+        stream.pipeline().addLast(new FrameDecoder(FrameLimits.DEFAULTS),
+                new FirstFrameTimeout(Duration.ofSeconds(1), METERS), MessageDecoder.INSTANCE, MessageEncoder.INSTANCE,
+                Heartbeats.responder(), new Sink());
+        int payload = 1024 * 1024;
+        stream.writeInbound(Unpooled.buffer(5 + payload).writeByte(FrameType.GENERATE.code()).writeInt(payload)
+                .writeZero(payload - 1));
+
+        assertReset(stream, "a partial first frame is reset");
+    }
+
+    /** Runs the stream's timers until it is reset; the timeout is 1 s, the deadline 5 s. */
+    private static void assertReset(EmbeddedQuicStream stream, String what) {
+        await(what).atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(20)).until(() -> {
+            stream.runScheduledPendingTasks();
+            stream.runPendingTasks();
+            return !stream.isActive();
+        });
+    }
+
+    private static ByteBuf frame(FrameType type, ByteBuf payload) {
+        ByteBuf frame = Unpooled.buffer().writeByte(type.code()).writeInt(payload.readableBytes()).writeBytes(payload);
+        payload.release();
+        return frame;
+    }
+
+    private static final class Sink extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+}
