@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
@@ -150,14 +151,14 @@ class DirectorLimitsIT {
             stream.pauseReading();
             stream.write(GenerationRequest.completion("g-slow", "slow-reader", 60_000));
 
+            AtomicReference<Double> lastRelayed = new AtomicReference<>(-1.0);
             await("the director stops relaying: back-pressure up to the worker (a PAUSE on its stream; its tokens come on the token stream)").atMost(DEADLINE)
-                    .pollInterval(Duration.ofMillis(100))
+                    .during(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(100))
                     .until(() -> {
-                        double before = director.metrics().sum("connection_swap_tokens_relayed_total");
-                        Thread.sleep(1000);
-                        PrometheusText after = director.metrics();
-                        return before > 0 && after.sum("connection_swap_tokens_relayed_total") == before
-                                && after.sum("connection_swap_streams_active") == 1;
+                        PrometheusText now = director.metrics();
+                        double relayed = now.sum("connection_swap_tokens_relayed_total");
+                        return relayed > 0 && relayed == lastRelayed.getAndSet(relayed)
+                                && now.sum("connection_swap_streams_active") == 1;
                     });
             await("the client is cut off").atMost(DEADLINE).pollInterval(Duration.ofMillis(200))
                     .until(() -> director.metrics().sum("connection_swap_limit_hits_total", "limit", "slow_client") == 1);

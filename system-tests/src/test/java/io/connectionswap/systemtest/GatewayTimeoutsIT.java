@@ -15,6 +15,11 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
@@ -104,11 +109,24 @@ class GatewayTimeoutsIT {
         try (PipelinedHttp trickle = connect()) {
             long start = System.nanoTime();
             trickle.write(Arrays.copyOf(head, requestLine)); // whole, so the codec has a head to fail at the close
-            int written = requestLine;
-            while (written < head.length - 1 && trickle.writeIfOpen(new byte[] {head[written]})) {
-                written++;
-                Thread.sleep(IDLE_TIMEOUT.toMillis() / 4); // the pace of the trickle: never idle for long
+            AtomicInteger next = new AtomicInteger(requestLine);
+            AtomicBoolean stopped = new AtomicBoolean();
+            long pace = IDLE_TIMEOUT.toMillis() / 4; // the pace of the trickle: never idle for long
+            ScheduledExecutorService pacer = Executors.newSingleThreadScheduledExecutor();
+            try {
+                pacer.scheduleWithFixedDelay(() -> {
+                    int at = next.get();
+                    if (!stopped.get() && at < head.length - 1 && trickle.writeIfOpen(new byte[] {head[at]})) {
+                        next.incrementAndGet();
+                    } else {
+                        stopped.set(true); // the gateway closed the connection (or the head is all but sent)
+                    }
+                }, pace, pace, TimeUnit.MILLISECONDS);
+                await("the gateway closes the trickling connection").atMost(Duration.ofSeconds(100)).until(stopped::get);
+            } finally {
+                pacer.shutdownNow();
             }
+            int written = next.get();
             assertThat(written).as("bytes of the %d-byte head written before the gateway closed", head.length)
                     .isLessThan(head.length - 1);
             assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(NOT_BEFORE);

@@ -84,6 +84,7 @@ class HealthPollerTest {
 
     @AfterEach
     void tearDown() {
+        testEnded.countDown();
         poller.stop();
         server.stop(0);
         polls.shutdownNow();
@@ -166,13 +167,13 @@ class HealthPollerTest {
             }
             exchange.sendResponseHeaders(200, 1_000_000);
             OutputStream out = exchange.getResponseBody();
-            try {
-                while (true) { // a byte of whitespace a second: the body never completes within any poll timeout
-                    out.write(' ');
-                    out.flush();
-                    Thread.sleep(1_000);
-                }
+            try { // a byte of whitespace, then nothing: the body never completes within any poll timeout
+                out.write(' ');
+                out.flush();
+                testEnded.await(30, TimeUnit.SECONDS);
             } catch (IOException | InterruptedException e) {
+                // the poller hung up, or the test ended
+            } finally {
                 exchange.close();
             }
         });
@@ -192,6 +193,8 @@ class HealthPollerTest {
     }
 
     private volatile boolean slowBody;
+    /** Lets a health answer that never ends go once the test is over. */
+    private final CountDownLatch testEnded = new CountDownLatch(1);
 
     /**
      * A health answer was read whole into one String, however big: a health URL that answers with a huge body (a

@@ -1,6 +1,7 @@
 package io.connectionswap.director.quic;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 import static org.mockito.ArgumentMatchers.any;
 import static org.mockito.Mockito.when;
 
@@ -22,6 +23,7 @@ import io.netty.util.concurrent.Future;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
@@ -36,9 +38,10 @@ class RegistrationStreamEndTest {
     private static final DirectorMeters METERS = new DirectorMeters(new SimpleMeterRegistry(),
             new DefaultEventLoopGroup(1));
     /** Evict after 1 ms of unreachable polls, so a test need not wait a minute. */
+    private static final Duration EVICT_AFTER = Duration.ofMillis(1);
     private static final DirectorProperties PROPERTIES = new DirectorProperties("127.0.0.1:0", "d-test", null,
             Duration.ofMillis(100), Duration.ofSeconds(1), 3, Duration.ofMillis(300), Duration.ofSeconds(30),
-            Duration.ofSeconds(15), Duration.ofMillis(1), 3, true, "nio", false, 1, 1, true, true, false);
+            Duration.ofSeconds(15), EVICT_AFTER, 3, true, "nio", false, 1, 1, true, true, false);
     private static final HealthProperties HEALTH = new HealthProperties(Duration.ofMillis(500), null, 1, 2, 4);
     private static final QuicChannel WORKER_CONNECTION = PeerConnections.connection("worker");
 
@@ -55,7 +58,7 @@ class RegistrationStreamEndTest {
      * open it never registered again: it was gone from rotation until it restarted (its DRAIN on B ignored too).
      */
     @Test
-    void theOldStreamOfAWorkerThatRegisteredAgainClosingDoesNotMakeItEvictable() throws InterruptedException {
+    void theOldStreamOfAWorkerThatRegisteredAgainClosingDoesNotMakeItEvictable() {
         EmbeddedQuicStream a = registrationStream();
         a.writeInbound(registration("worker-a", "127.0.0.1:62001", "i-1"));
         settle();
@@ -79,7 +82,7 @@ class RegistrationStreamEndTest {
      * A second REGISTER now ends the stream (UNEXPECTED_MESSAGE).
      */
     @Test
-    void everyWorkerAStreamRegisteredIsEvictableOnceTheStreamEnded() throws InterruptedException {
+    void everyWorkerAStreamRegisteredIsEvictableOnceTheStreamEnded() {
         EmbeddedQuicStream stream = registrationStream();
         for (int port = 62001; port <= 62003; port++) {
             stream.writeInbound(registration("worker-" + port, "127.0.0.1:" + port, "i-" + port));
@@ -103,7 +106,7 @@ class RegistrationStreamEndTest {
      * short-lived pods over hours such entries piled up. A link down for evictAfter counts too now.
      */
     @Test
-    void aWorkerThatIsGoneIsEvictedEvenWhenItsAddressNowAnswersHttpAsSomethingElse() throws InterruptedException {
+    void aWorkerThatIsGoneIsEvictedEvenWhenItsAddressNowAnswersHttpAsSomethingElse() {
         EmbeddedQuicStream stream = registrationStream();
         stream.writeInbound(registration("worker-a", "127.0.0.1:62001", "i-1"));
         settle();
@@ -112,12 +115,8 @@ class RegistrationStreamEndTest {
         linksUp = false;
         lastOnLost.accept("connection closed");
         settle();
-        for (int i = 0; i < 3; i++) { // the pod IP's new owner answers the health URL, not as a worker
-            registry.pollStarted(worker);
-            registry.pollCompleted(worker, PollResult.answered("UNKNOWN", 404));
-            Thread.sleep(5);
-        }
-        settle();
+        // the pod IP's new owner answers the health URL, not as a worker
+        pollPastEvictAfter(worker, PollResult.answered("UNKNOWN", 404));
         assertThat(worker.linkUp()).isFalse();
         assertThat(registry.workers()).as("a worker unregistered, not in DNS, its link down past evictAfter")
                 .isEmpty();
@@ -126,13 +125,24 @@ class RegistrationStreamEndTest {
     private volatile boolean linksUp = true;
     private Consumer<String> lastOnLost;
 
-    private void unreachableForLongerThanEvictAfter(WorkerEndpoint worker) throws InterruptedException {
-        for (int i = 0; i < 3; i++) {
-            registry.pollStarted(worker);
-            registry.pollCompleted(worker, PollResult.unreachable("connection refused"));
-            Thread.sleep(5);
-        }
+    private void unreachableForLongerThanEvictAfter(WorkerEndpoint worker) {
+        pollPastEvictAfter(worker, PollResult.unreachable("connection refused"));
+    }
+
+    /** Polls {@code worker} with {@code result}, then again once {@link #EVICT_AFTER} has passed since. */
+    private void pollPastEvictAfter(WorkerEndpoint worker, PollResult result) {
+        poll(worker, result);
+        Instant first = Instant.now();
+        await().atMost(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(1))
+                .until(() -> Instant.now().isAfter(first.plus(EVICT_AFTER)));
+        poll(worker, result);
+        poll(worker, result);
         settle();
+    }
+
+    private void poll(WorkerEndpoint worker, PollResult result) {
+        registry.pollStarted(worker);
+        registry.pollCompleted(worker, result);
     }
 
     private EmbeddedQuicStream registrationStream() {

@@ -14,6 +14,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 
 /**
@@ -31,6 +33,8 @@ public final class ResumingClient implements AutoCloseable {
     private static final long FRAME_TIMEOUT_SECONDS = 30;
 
     private final RawQuicClient quic;
+    /** Counted down by {@link #close}: a generation backing off stops waiting at once. */
+    private final CountDownLatch closed = new CountDownLatch(1);
 
     public ResumingClient(int directorQuicPort) throws Exception {
         this.quic = new RawQuicClient(RawQuicClient.tls(TlsIdentity.of(CertificateDirectory.locate(
@@ -53,6 +57,7 @@ public final class ResumingClient implements AutoCloseable {
 
     @Override
     public void close() {
+        closed.countDown();
         quic.close();
     }
 
@@ -123,7 +128,9 @@ public final class ResumingClient implements AutoCloseable {
                 } else if (message instanceof StreamError streamError) {
                     finish(stream);
                     if (streamError.code() == ErrorCode.NO_HEALTHY_WORKER) {
-                        Thread.sleep(200); // the client's backoff, not a test wait
+                        if (closed.await(200, TimeUnit.MILLISECONDS)) { // the client's backoff, or its close
+                            throw new IllegalStateException("client closed while no worker was healthy");
+                        }
                         return current;
                     }
                     error = streamError;

@@ -1,5 +1,7 @@
 package io.connectionswap.systemtest.support;
 
+import static org.awaitility.Awaitility.await;
+
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -11,6 +13,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import org.awaitility.core.ConditionTimeoutException;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -106,14 +109,15 @@ public final class SseReader implements AutoCloseable {
     }
 
     /** Waits until at least {@code count} chunks arrived. */
-    public void awaitChunks(int count, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (chunks < count) {
-            if (done.isDone() || System.nanoTime() > deadline) {
-                throw new AssertionError("only " + chunks + " of " + count + " chunks within " + timeout
-                        + (error != null ? "; error " + error : ""));
-            }
-            Thread.sleep(10);
+    public void awaitChunks(int count, Duration timeout) {
+        try {
+            await().atMost(timeout).pollInterval(Duration.ofMillis(10)).until(() -> chunks >= count || done.isDone());
+        } catch (ConditionTimeoutException e) {
+            // reported below
+        }
+        if (chunks < count) {
+            throw new AssertionError("only " + chunks + " of " + count + " chunks within " + timeout
+                    + (error != null ? "; error " + error : ""));
         }
     }
 

@@ -17,8 +17,12 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -34,6 +38,7 @@ class UpstreamStreamDialectsTest {
     private OpenAiBackend backend;
     private HttpServer paced;
     private final ExecutorService pacedThreads = Executors.newCachedThreadPool();
+    private final ScheduledExecutorService pacer = Executors.newSingleThreadScheduledExecutor();
 
     @AfterEach
     void stop() {
@@ -44,6 +49,7 @@ class UpstreamStreamDialectsTest {
             paced.stop(0);
         }
         pacedThreads.shutdownNow();
+        pacer.shutdownNow();
     }
 
     /**
@@ -207,8 +213,10 @@ class UpstreamStreamDialectsTest {
                 + "\",\"logprobs\":null,\"finish_reason\":\"\"}],\"model\":\"m\",\"system_fingerprint\":\"3.0-native\"}\n\n";
     }
 
-    /** An upstream that writes {@code events} one by one, {@code gap} apart. */
+    /** An upstream that writes {@code events} one by one, {@code gap} apart (at each tick of a timer). */
     private String pacedUpstream(Duration gap, List<String> events) throws Exception {
+        BlockingQueue<Boolean> ticks = new LinkedBlockingQueue<>();
+        pacer.scheduleAtFixedRate(() -> ticks.add(true), gap.toMillis(), gap.toMillis(), TimeUnit.MILLISECONDS);
         paced = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
         paced.setExecutor(pacedThreads);
         paced.createContext("/v1/completions", exchange -> {
@@ -219,7 +227,9 @@ class UpstreamStreamDialectsTest {
                 for (String event : events) {
                     out.write(event.getBytes(StandardCharsets.UTF_8));
                     out.flush();
-                    Thread.sleep(gap.toMillis());
+                    if (ticks.poll(DEADLINE.toMillis(), TimeUnit.MILLISECONDS) == null) {
+                        return; // no tick: the test is over
+                    }
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
