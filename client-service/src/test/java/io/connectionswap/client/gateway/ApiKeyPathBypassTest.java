@@ -5,18 +5,15 @@ import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.when;
 
 import io.connectionswap.protocol.message.ClusterStatus;
+import io.connectionswap.swapclient.ConnectionState;
 import io.connectionswap.swapclient.SwapClient;
 import java.net.URI;
-import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.springframework.core.io.ByteArrayResource;
 import org.springframework.test.web.reactive.server.WebTestClient;
-import org.springframework.util.unit.DataSize;
-import org.springframework.web.reactive.function.server.HandlerStrategies;
 
 /**
  * The key check reads the path as the router does: the key check read the raw (still percent-encoded) path while the
@@ -30,19 +27,11 @@ class ApiKeyPathBypassTest {
     private final WebTestClient http;
 
     ApiKeyPathBypassTest() {
-        GatewayProperties properties = new GatewayProperties(List.of(), DataSize.ofMegabytes(4), Duration.ofSeconds(10),
-                Duration.ofSeconds(2), 16, 65536, 0, Duration.ofSeconds(75), Duration.ofSeconds(60), Duration.ofSeconds(30), 0,
-                List.of());
         when(client.status()).thenReturn(CompletableFuture.completedFuture(new ClusterStatus("director-1", List.of(
                 new ClusterStatus.WorkerStatus("worker-a", "127.0.0.1:1", "HEALTHY", true, 0, List.of("stand-in"))))));
-        when(client.connectionState()).thenReturn(new io.connectionswap.swapclient.ConnectionState(true,
+        when(client.connectionState()).thenReturn(new ConnectionState(true,
                 "127.0.0.1:1", null, 0, null));
-        http = WebTestClient.bindToRouterFunction(GatewayRoutes.of(new CompletionsHandler(client, properties, null),
-                        new ClusterHandler(client, properties), new ByteArrayResource(new byte[0])))
-                .webFilter(new ApiKeyFilter(List.of("secret")))
-                .handlerStrategies(HandlerStrategies.builder()
-                        .exceptionHandler(new GatewayErrorHandler(properties.maxRequestSize().toBytes())).build())
-                .build();
+        http = GatewayOnSpringsRouter.http(client, new ApiKeyFilter(List.of("secret")));
     }
 
     @ParameterizedTest

@@ -12,14 +12,9 @@ import io.connectionswap.swapclient.GenerationEvent;
 import io.connectionswap.swapclient.GenerationException;
 import io.connectionswap.swapclient.GenerationOptions;
 import io.connectionswap.swapclient.SwapClient;
-import java.time.Duration;
-import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.springframework.core.io.ByteArrayResource;
 import org.springframework.test.web.reactive.server.WebTestClient;
-import org.springframework.util.unit.DataSize;
-import org.springframework.web.reactive.function.server.HandlerStrategies;
 import reactor.adapter.JdkFlowAdapter;
 import reactor.core.publisher.Flux;
 
@@ -43,15 +38,7 @@ class ChatStreamStatusTest {
                                 new GenerationEvent.Assigned("worker-a", "c-1", 4, "stand-in", 0))
                         .concatWith(Flux.error(new GenerationException(code,
                                 "This model's maximum context length is 8192 tokens", 0)))));
-        GatewayProperties properties = new GatewayProperties(List.of(), DataSize.ofMegabytes(4), Duration.ofSeconds(10),
-                Duration.ofSeconds(2), 16, 65536, 0, Duration.ofSeconds(75), Duration.ofSeconds(60),
-                Duration.ofSeconds(30), 0, List.of());
-        WebTestClient http = WebTestClient.bindToRouterFunction(GatewayRoutes.of(
-                        new CompletionsHandler(client, properties, null), new ClusterHandler(client, properties),
-                        new ByteArrayResource(new byte[0])))
-                .handlerStrategies(HandlerStrategies.builder()
-                        .exceptionHandler(new GatewayErrorHandler(properties.maxRequestSize().toBytes())).build())
-                .build();
+        WebTestClient http = GatewayOnSpringsRouter.http(client);
         String body = path.contains("chat")
                 ? "{\"model\":\"stand-in\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"stream\":true}"
                 : "{\"model\":\"stand-in\",\"prompt\":\"x\",\"stream\":true}";

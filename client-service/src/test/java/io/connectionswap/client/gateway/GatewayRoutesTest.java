@@ -13,15 +13,11 @@ import io.connectionswap.swapclient.GenerationException;
 import io.connectionswap.swapclient.GenerationOptions;
 import io.connectionswap.swapclient.SwapClient;
 import java.net.URI;
-import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
-import org.springframework.core.io.ByteArrayResource;
 import org.springframework.http.HttpMethod;
 import org.springframework.test.web.reactive.server.WebTestClient;
-import org.springframework.util.unit.DataSize;
-import org.springframework.web.reactive.function.server.HandlerStrategies;
 import reactor.adapter.JdkFlowAdapter;
 import reactor.core.publisher.Flux;
 
@@ -36,19 +32,12 @@ class GatewayRoutesTest {
     private final WebTestClient http;
 
     GatewayRoutesTest() {
-        GatewayProperties properties = new GatewayProperties(List.of(), DataSize.ofMegabytes(4), Duration.ofSeconds(10),
-                Duration.ofSeconds(2), 16, 65536, 0, Duration.ofSeconds(75), Duration.ofSeconds(60), Duration.ofSeconds(30), 0,
-                List.of());
         when(client.status()).thenReturn(CompletableFuture.completedFuture(new ClusterStatus("director-1", List.of(
                 new ClusterStatus.WorkerStatus("worker-a", "127.0.0.1:1", "HEALTHY", true, 0,
                         List.of("stand-in", "meta-llama/Llama-3.1-8B")),
                 new ClusterStatus.WorkerStatus("worker-b", "127.0.0.1:2", "UNHEALTHY", false, 0,
                         List.of("only-on-a-down-worker"))))));
-        http = WebTestClient.bindToRouterFunction(GatewayRoutes.of(new CompletionsHandler(client, properties, null),
-                        new ClusterHandler(client, properties), new ByteArrayResource(new byte[0])))
-                .handlerStrategies(HandlerStrategies.builder()
-                        .exceptionHandler(new GatewayErrorHandler(properties.maxRequestSize().toBytes())).build())
-                .build();
+        http = GatewayOnSpringsRouter.http(client);
     }
 
     @Test

@@ -83,8 +83,7 @@ final class Delivery {
      */
     void failNow(Throwable cause) {
         queue.clear();
-        failure = cause;
-        complete = false;
+        failure = cause; // wins over a completion not yet signalled
         drain();
     }
 

@@ -1,0 +1,34 @@
+package io.connectionswap.client.gateway;
+
+import io.connectionswap.swapclient.SwapClient;
+import java.time.Duration;
+import java.util.List;
+import org.springframework.core.io.ByteArrayResource;
+import org.springframework.test.web.reactive.server.WebTestClient;
+import org.springframework.util.unit.DataSize;
+import org.springframework.web.reactive.function.server.HandlerStrategies;
+import org.springframework.web.server.WebFilter;
+
+/** The gateway's routes on Spring's real router with its {@link GatewayErrorHandler}, for in-process route tests. */
+final class GatewayOnSpringsRouter {
+
+    /** The gateway's settings with their defaults (4 MB requests, no API keys). */
+    static final GatewayProperties PROPERTIES = new GatewayProperties(List.of(), DataSize.ofMegabytes(4),
+            Duration.ofSeconds(10), Duration.ofSeconds(2), 16, 65536, 0, Duration.ofSeconds(75), Duration.ofSeconds(60),
+            Duration.ofSeconds(30), 0, List.of());
+
+    private GatewayOnSpringsRouter() {
+    }
+
+    /** A client of the routes over {@code client}, behind {@code filters}. */
+    static WebTestClient http(SwapClient client, WebFilter... filters) {
+        WebTestClient.RouterFunctionSpec spec = WebTestClient.bindToRouterFunction(GatewayRoutes.of(
+                new CompletionsHandler(client, PROPERTIES, null), new ClusterHandler(client, PROPERTIES),
+                new ByteArrayResource(new byte[0])));
+        for (WebFilter filter : filters) {
+            spec.webFilter(filter);
+        }
+        return spec.handlerStrategies(HandlerStrategies.builder()
+                .exceptionHandler(new GatewayErrorHandler(PROPERTIES.maxRequestSize().toBytes())).build()).build();
+    }
+}
