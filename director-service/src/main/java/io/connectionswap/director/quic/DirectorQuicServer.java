@@ -4,6 +4,7 @@ import io.connectionswap.director.config.DirectorProperties;
 import io.connectionswap.director.config.DrainProperties;
 import io.connectionswap.director.config.LimitProperties;
 import io.connectionswap.director.metrics.DirectorMeters;
+import io.connectionswap.director.registry.WorkerCertificate;
 import io.connectionswap.director.registry.WorkerRegistry;
 import io.connectionswap.director.config.RoutingLoops;
 import io.connectionswap.director.relay.Relays;
@@ -230,7 +231,7 @@ public class DirectorQuicServer implements SmartLifecycle {
             QuicChannel connection = (QuicChannel) ctx.channel();
             connections.add(connection);
             String peerName = Peers.certificateName(connection);
-            boolean client = !RegistrationStreamHandler.WORKER_CERTIFICATE_NAME.equals(peerName);
+            boolean client = !WorkerCertificate.NAME.equals(peerName);
             if (client && clientConnections.incrementAndGet() > limits.maxClientConnections()) {
                 clientConnections.decrementAndGet();
                 connections.remove(connection);

@@ -2,6 +2,7 @@ package io.connectionswap.director.quic;
 
 import io.connectionswap.director.metrics.DirectorMeters;
 import io.connectionswap.director.registry.InvalidRegistrationException;
+import io.connectionswap.director.registry.WorkerCertificate;
 import io.connectionswap.director.registry.WorkerEndpoint;
 import io.connectionswap.director.registry.WorkerRegistry;
 import io.connectionswap.protocol.frame.ErrorCode;
@@ -29,7 +30,6 @@ import org.slf4j.LoggerFactory;
  */
 final class RegistrationStreamHandler extends SimpleChannelInboundHandler<Message> {
 
-    static final String WORKER_CERTIFICATE_NAME = "worker";
     private static final Logger log = LoggerFactory.getLogger(RegistrationStreamHandler.class);
 
     private final WorkerRegistry registry;
@@ -50,10 +50,9 @@ final class RegistrationStreamHandler extends SimpleChannelInboundHandler<Messag
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, Message message) {
         if (message instanceof WorkerRegistration registration) {
-            String peerName = Peers.certificateName(ctx.channel());
-            if (!WORKER_CERTIFICATE_NAME.equals(peerName)) {
+            if (!WorkerCertificate.presentedBy(ctx.channel())) {
                 throw new ProtocolException(ErrorCode.PEER_NOT_ALLOWED, "only a peer with the worker certificate may "
-                        + "register; this peer presented " + (peerName == null ? "no certificate" : "CN=" + peerName));
+                        + "register; this peer presented " + WorkerCertificate.presentedInstead(ctx.channel()));
             }
             if (registering || worker != null) {
                 throw new ProtocolException(ErrorCode.UNEXPECTED_MESSAGE, "a registration stream registers one "

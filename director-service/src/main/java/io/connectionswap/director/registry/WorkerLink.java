@@ -5,6 +5,7 @@ import io.connectionswap.protocol.frame.FrameLimits;
 import io.connectionswap.protocol.message.TokenStream;
 import io.connectionswap.protocol.quic.Heartbeats;
 import io.connectionswap.protocol.quic.LoopTasks;
+import io.connectionswap.protocol.quic.Peers;
 import io.connectionswap.protocol.quic.QuicConnector;
 import io.connectionswap.protocol.quic.QuicStreams;
 import io.connectionswap.protocol.quic.StreamPipelines;
@@ -28,6 +29,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 import java.util.function.LongConsumer;
+import javax.net.ssl.SSLPeerUnverifiedException;
 
 /**
  * The director's pooled QUIC connections to one worker (mutual TLS: the director presents its certificate and
@@ -141,6 +143,9 @@ final class WorkerLink implements WorkerConnection {
                 failure = attempt.cause();
             }
         }
+        if (failure == null) {
+            failure = notAWorker(connected);
+        }
         if (failure != null) {
             connected.forEach(QuicChannel::close);
             result.setFailure(failure);
@@ -169,6 +174,18 @@ final class WorkerLink implements WorkerConnection {
     }
 
     /** Opens {@code connection}'s heartbeat stream, its turn {@code offset} into the {@code turns} period. */
+    /** A failure when a connection's peer did not present the worker certificate, else null. */
+    private static Throwable notAWorker(List<QuicChannel> connected) {
+        for (QuicChannel connection : connected) {
+            if (!WorkerCertificate.presentedBy(connection)) {
+                return new SSLPeerUnverifiedException("the peer at " + Peers.address(connection)
+                        + " is no worker: it presented " + WorkerCertificate.presentedInstead(connection)
+                        + ", a worker presents CN=" + WorkerCertificate.NAME + " (signed by the director's CA)");
+            }
+        }
+        return null;
+    }
+
     private static void openHeartbeatStream(QuicChannel connection, WorkerLink link, FrameLimits frameLimits,
                                             HeartbeatTurns turns, Duration offset, LongConsumer onEcho) {
         connection.createStream(QuicStreamType.BIDIRECTIONAL, new ChannelInitializer<QuicStreamChannel>() {

@@ -72,9 +72,11 @@ class WorkerLinkTest {
     private QuicServerEndpoint worker;
     private QuicConnector connector;
     private TlsContexts directorTls;
+    private Path pki;
 
     @BeforeEach
     void startWorker(@TempDir Path pki) throws Exception {
+        this.pki = pki;
         DevelopmentPki.create(pki);
         TlsContexts workerTls = TlsContexts.server("worker", TlsIdentity.of(pki, "worker").material(),
                 ClientCertificates.anyOfTheCa(true));
@@ -329,6 +331,35 @@ class WorkerLinkTest {
 
         assertThatThrownBy(() -> connect(closedPort, 2, reason -> { }))
                 .isInstanceOf(ExecutionException.class);
+    }
+
+    @Test
+    void aPeerWithAnotherCertificateOfTheCaIsNoWorker() throws Exception {
+        // the CA and the dialled name pass (the director certificate has the name localhost too), the CN does not
+        TlsContexts otherTls = TlsContexts.server("director", TlsIdentity.of(pki, "director").material(),
+                ClientCertificates.anyOfTheCa(true));
+        List<QuicChannel> accepted = new CopyOnWriteArrayList<>();
+        QuicServerEndpoint other = QuicServerEndpoint.bind("test-other", "test", workerLoop,
+                HostPort.parse("test", "127.0.0.1:0"), QuicCodecs.server(SHORT_IDLE, otherTls.serverContext(),
+                        new ChannelInitializer<QuicChannel>() {
+                            @Override
+                            protected void initChannel(QuicChannel connection) {
+                                accepted.add(connection);
+                            }
+                        }, new ChannelInitializer<QuicStreamChannel>() {
+                            @Override
+                            protected void initChannel(QuicStreamChannel stream) {
+                            }
+                        }, null));
+        try {
+            assertThatThrownBy(() -> connect(other.localAddress().getPort(), 2, reason -> { }))
+                    .isInstanceOf(ExecutionException.class)
+                    .hasMessageContaining("is no worker: it presented CN=director, a worker presents CN=worker");
+            assertThat(accepted).hasSize(2);
+            await().atMost(DEADLINE).until(() -> accepted.stream().noneMatch(QuicChannel::isActive));
+        } finally {
+            other.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        }
     }
 
     private WorkerLink connect(int port, int connections, java.util.function.Consumer<String> onLost)
