@@ -149,13 +149,18 @@ public class HealthPoller implements SmartLifecycle {
                 .log("{} problem=\"{}\" health poll failed; polling goes on", where, failure.toString());
     }
 
+    /**
+     * UP only for 200 with an Actuator health body ({@code {"status":"UP",...}}). Anything else answering at the health
+     * URL (a page, a bare 200 from whatever took over a gone worker's address) is not a worker saying it is healthy:
+     * it counts as a failed poll, as a DOWN does.
+     */
     static PollResult interpret(HttpResponse<String> response) {
         String status;
         try {
             JsonNode body = JSON.readTree(response.body());
             status = body.path("status").asString("UNKNOWN");
         } catch (RuntimeException e) {
-            status = response.statusCode() == 200 ? "UP" : "UNKNOWN";
+            return PollResult.answered("UNKNOWN", response.statusCode(), "not an Actuator health answer");
         }
         if (response.statusCode() != 200 && "UP".equals(status)) {
             status = "UNKNOWN"; // an UP body with an error status is not a healthy worker

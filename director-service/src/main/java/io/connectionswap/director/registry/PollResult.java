@@ -13,6 +13,11 @@ public record PollResult(String status, boolean unreachable, String detail) {
         return new PollResult(status, false, "http " + httpStatus + " " + status);
     }
 
+    /** An answer with a word on what was wrong with it, e.g. {@code http 200 UNKNOWN (not an Actuator health answer)}. */
+    public static PollResult answered(String status, int httpStatus, String problem) {
+        return new PollResult(status, false, "http " + httpStatus + " " + status + " (" + problem + ")");
+    }
+
     public static PollResult unreachable(String detail) {
         return new PollResult(null, true, detail);
     }

@@ -104,6 +104,19 @@ class HealthPollerTest {
     }
 
     @Test
+    void aTwoHundredThatIsNoActuatorHealthAnswerIsNotUp() {
+        WorkerEndpoint worker = register("worker-a", server.getAddress().getPort());
+        poller.start();
+        await().atMost(DEADLINE).until(() -> worker.state() == WorkerState.HEALTHY);
+
+        // what answers at a gone worker's address may be anything: a page, a bare OK
+        answer.set(new Answer(200, "<html><body>It works!</body></html>"));
+        awaitUnhealthyAndReported(worker);
+        assertThat(failures).singleElement().asString().startsWith("worker-a:health:")
+                .contains("http 200 UNKNOWN (not an Actuator health answer)");
+    }
+
+    @Test
     void aWorkerThatStopsAnsweringIsUnhealthyAfterTwoTimedOutPolls() {
         WorkerEndpoint worker = register("worker-a", server.getAddress().getPort());
         poller.start();
