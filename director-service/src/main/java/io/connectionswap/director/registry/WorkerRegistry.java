@@ -327,6 +327,12 @@ public final class WorkerRegistry {
         }
         if (result.up()) {
             worker.pollSucceeded(result.detail());
+            if (!worker.linkUp() && worker.everHealthy()) {
+                // a come-back counts polls with the link up: HTTP answering while the QUIC path does not (a flapping
+                // or blocked UDP path) would otherwise put the worker back the moment each redial lands. A new
+                // worker needs one good poll, before or after its first link
+                worker.resetSuccesses();
+            }
             maybeHealthy(worker);
             maybeEvict(worker);
             return;

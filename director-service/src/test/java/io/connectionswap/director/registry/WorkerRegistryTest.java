@@ -103,6 +103,31 @@ class WorkerRegistryTest {
     }
 
     @Test
+    void goodPollsWhileTheLinkIsDownDoNotCountTowardsTheComeBack() {
+        WorkerEndpoint worker = healthy("worker-a", 62001);
+        connector.holdConnects = true;
+        onLoop(() -> {
+            connector.connections.get("worker-a").lose("heartbeat timeout");
+            return null;
+        });
+        await().atMost(Duration.ofSeconds(5)).until(() -> connector.pending.size() == 1); // the redial, held
+        for (int i = 0; i < 6; i++) {
+            poll(worker, up()); // HTTP answers, the QUIC path does not (a flapping or blocked UDP path)
+        }
+
+        onLoop(() -> connector.pending.poll().setSuccess(new FakeWorkerConnector.FakeConnection(reason -> { })));
+        assertThat(worker.linkUp()).isTrue();
+        assertThat(worker.state()).as("back only after four good polls with the link up").isEqualTo(
+                WorkerState.UNHEALTHY);
+        poll(worker, up());
+        poll(worker, up());
+        poll(worker, up());
+        assertThat(worker.state()).isEqualTo(WorkerState.UNHEALTHY);
+        poll(worker, up());
+        assertThat(worker.state()).isEqualTo(WorkerState.HEALTHY);
+    }
+
+    @Test
     void outOfServiceIsADrainEvenBeforeTheWorkersDrainMessage() {
         WorkerEndpoint worker = healthy("worker-a", 62001);
         // a SIGTERM: Spring Boot's readiness turns OUT_OF_SERVICE a few ms before the worker's DRAIN arrives
