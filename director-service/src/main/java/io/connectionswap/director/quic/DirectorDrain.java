@@ -110,11 +110,16 @@ final class DirectorDrain {
         }
         LogLine.info(log).field("director.id", directorId).field("connections", open.size())
                 .field("without.control.stream", open.size() - told).log("sent goaway to clients");
+        // the timeout counts from here, whatever the routing loops do: one that is stuck never reports its relay
+        // drained, and the drain must end all the same
+        deadline = loop.schedule(() -> finish(false), timeout.toNanos(), TimeUnit.NANOSECONDS);
         relays.drain(why, loop).addListener(drained -> {
+            if (closed == null) {
+                return; // timed out before every relay had drained
+            }
             LogLine.info(log).field("director.id", directorId).field("streams", drained.getNow())
                     .log("ended generations with retry at their last token; clients resume at another director");
             tick = loop.scheduleAtFixedRate(this::closeIdle, 0, TICK_NANOS, TimeUnit.NANOSECONDS);
-            deadline = loop.schedule(() -> finish(false), timeout.toNanos(), TimeUnit.NANOSECONDS);
         });
     }
 
@@ -176,7 +181,9 @@ final class DirectorDrain {
         }
         Runnable done = closed;
         closed = null;
-        tick.cancel(false);
+        if (tick != null) {
+            tick.cancel(false);
+        }
         deadline.cancel(false);
         long waitedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedNanos);
         Collection<QuicChannel> remaining = all.get();
