@@ -179,8 +179,26 @@ public final class WorkerRegistry {
         publish();
         LogLine.info(log).field("worker.addr", key).field("worker.label", worker.label())
                 .field("count", workers.size()).log("registered worker");
+        warnIfLabelInUse(worker);
         connectLink(worker, linkBackoff(Duration.ofMillis(50)));
         return worker;
+    }
+
+    /**
+     * Labels name workers to people and to clients: a resumed generation avoids the worker that failed it by label,
+     * and the per-worker meters and log lines go by label. Two workers with one label (the default {@code worker} on
+     * both) blur all three, so the second is warned about once, when it registers.
+     */
+    private void warnIfLabelInUse(WorkerEndpoint worker) {
+        for (WorkerEndpoint other : workers.values()) {
+            if (other != worker && other.label().equals(worker.label())) {
+                LogLine.warn(log).field("worker.addr", worker.address()).field("worker.label", worker.label())
+                        .field("also.at", other.address()).log("worker label already in use by another worker; give "
+                                + "each worker its own CONNECTION_SWAP_WORKER_LABEL: a resumed generation avoids the "
+                                + "worker that failed it by label, and meters and logs by label mix the two");
+                return;
+            }
+        }
     }
 
     /** The name a worker's certificate must carry: CONNECTION_SWAP_WORKER_TLS_NAME, else the host dialled. */

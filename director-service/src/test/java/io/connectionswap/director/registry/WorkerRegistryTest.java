@@ -128,6 +128,24 @@ class WorkerRegistryTest {
     }
 
     @Test
+    void aSecondWorkerWithALabelInUseIsWarnedAbout() {
+        register("worker", 62001, "i-1");
+        try (CapturedLogs logs = CapturedLogs.of(WorkerRegistry.class)) {
+            register("worker", 62002, "i-2");
+            register("worker-c", 62003, "i-3");
+            assertThat(logs.events()).filteredOn(event -> event.getLevel() == Level.WARN)
+                    .singleElement().satisfies(event -> assertThat(event.getFormattedMessage())
+                            .contains("worker.addr=127.0.0.1:62002", "worker.label=worker",
+                                    "also.at=127.0.0.1:62001", "worker label already in use"));
+        }
+        // the same worker registering again (a new registration stream) is no second worker
+        try (CapturedLogs logs = CapturedLogs.of(WorkerRegistry.class)) {
+            register("worker", 62001, "i-1");
+            assertThat(logs.events()).noneMatch(event -> event.getLevel() == Level.WARN);
+        }
+    }
+
+    @Test
     void outOfServiceIsADrainEvenBeforeTheWorkersDrainMessage() {
         WorkerEndpoint worker = healthy("worker-a", 62001);
         // a SIGTERM: Spring Boot's readiness turns OUT_OF_SERVICE a few ms before the worker's DRAIN arrives
