@@ -1,6 +1,7 @@
 package io.connectionswap.swapclient.spring;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.connectionswap.protocol.tls.DevelopmentPki;
 import io.connectionswap.swapclient.SwapClient;
@@ -60,6 +61,20 @@ class SwapClientStarterEdgesTest {
                 .withBean("west", SwapClient.class, () -> SwapClient.builder().directors("127.0.0.1:2")
                         .certificates(pki.toString()).build(), definition -> definition.setDestroyMethodName("close"))
                 .run(context -> assertThat(context).hasNotFailed());
+    }
+
+    /** A closed client stays closed (README): a stopped context started again says so, rather than run without it. */
+    @Test
+    void aStoppedContextStartedAgainFailsWithClientIsClosed(@TempDir Path pki) {
+        DevelopmentPki.create(pki);
+        runner.withPropertyValues("connection-swap.client.director-target=127.0.0.1:1",
+                        "connection-swap.client.certs-dir=" + pki)
+                .run(context -> {
+                    context.getSourceApplicationContext().stop();
+                    assertThatThrownBy(() -> context.getSourceApplicationContext().start())
+                            .hasRootCauseInstanceOf(IllegalStateException.class)
+                            .hasRootCauseMessage("client is closed");
+                });
     }
 
     /**
