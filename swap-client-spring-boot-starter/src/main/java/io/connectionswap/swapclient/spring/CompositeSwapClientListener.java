@@ -2,15 +2,19 @@ package io.connectionswap.swapclient.spring;
 
 import io.connectionswap.swapclient.SequenceErrorKind;
 import io.connectionswap.swapclient.SwapClientListener;
+import io.connectionswap.swapclient.internal.GuardedListener;
 import java.util.List;
 
-/** Every {@link SwapClientListener} bean, called in order. */
+/**
+ * Every {@link SwapClientListener} bean, called in order, each guarded on its own ({@link GuardedListener}): one that
+ * throws is logged and does not keep the event from the ones after it (client-service's meters among them).
+ */
 final class CompositeSwapClientListener implements SwapClientListener {
 
     private final List<SwapClientListener> listeners;
 
     CompositeSwapClientListener(List<SwapClientListener> listeners) {
-        this.listeners = List.copyOf(listeners);
+        this.listeners = listeners.stream().map(GuardedListener::of).toList();
     }
 
     static SwapClientListener of(List<SwapClientListener> listeners) {
