@@ -50,5 +50,24 @@ public record SwapClientProperties(
         // a bad address fails at binding, naming the setting, not when the client is built
         HostPort.parseList("connection-swap.client.director-target (CONNECTION_SWAP_DIRECTOR_TARGET in client-service)",
                 directorTarget, HostPort.LOWEST_DIAL_PORT);
+        // and so do durations the client cannot work with, each named with its current value and what it needs
+        if (!positive(retryBackoff) || retryBackoffMax == null || retryBackoffMax.compareTo(retryBackoff) < 0) {
+            throw new IllegalArgumentException("connection-swap.client.retry-backoff=" + retryBackoff
+                    + " and connection-swap.client.retry-backoff-max=" + retryBackoffMax + " (default 100ms and 5s; "
+                    + "expected: 0 < retry-backoff <= retry-backoff-max)");
+        }
+        if (!positive(heartbeatInterval) || heartbeatTimeout == null || heartbeatTimeout.compareTo(heartbeatInterval) <= 0) {
+            throw new IllegalArgumentException("connection-swap.client.heartbeat-interval=" + heartbeatInterval
+                    + " and connection-swap.client.heartbeat-timeout=" + heartbeatTimeout + " (default 1s and 3500ms; "
+                    + "expected: 0 < heartbeat-interval < heartbeat-timeout)");
+        }
+        if (noWorkerWait != null && noWorkerWait.isNegative()) {
+            throw new IllegalArgumentException("connection-swap.client.no-worker-wait=" + noWorkerWait
+                    + " (expected: >= 0)");
+        }
+    }
+
+    private static boolean positive(Duration duration) {
+        return duration != null && !duration.isZero() && !duration.isNegative();
     }
 }
