@@ -231,6 +231,21 @@ class ComposeIT {
             assertThat(Files.getOwner(certs.resolve(file))).as("%s belongs to the owner of the directory", file)
                     .isEqualTo(Files.getOwner(certs));
         }
+        // each service mounts its role's own files only: no container holds the CA's key or another role's key
+        Map<String, String> roles = Map.of("director", "director", "worker-a", "worker", "worker-b", "worker",
+                "client", "client");
+        for (Map.Entry<String, String> service : roles.entrySet()) {
+            String role = service.getValue();
+            try (java.util.stream.Stream<Path> files = Files.list(certs.resolve(role))) {
+                assertThat(files.map(file -> file.getFileName().toString()).toList()).as("certs/%s", role)
+                        .containsExactlyInAnyOrder("ca.pem", role + ".pem", role + ".key");
+            }
+            String mounts = Command.of("docker", "inspect", "--format",
+                            "{{range .Mounts}}{{.Source}}=>{{.Destination}};{{end}}", compose.containerId(service.getKey()))
+                    .timeout(Duration.ofMinutes(1)).runOrFail().strip();
+            assertThat(mounts).as("the mounts of %s", service.getKey())
+                    .isEqualTo(certs.resolve(role) + "=>/certs;");
+        }
         String ca = Files.readString(certs.resolve("ca.pem"));
         java.security.cert.X509Certificate caCertificate = (java.security.cert.X509Certificate)
                 java.security.cert.CertificateFactory.getInstance("X.509")

@@ -29,7 +29,8 @@ import java.util.TreeSet;
  *   <li>optionally, extra {@code depends_on: condition: service_healthy} entries, so that fewer JVMs warm up at
  *       the same time on a small machine (the client starting only once the workers are healthy);</li>
  *   <li>{@code /certs} mounted from a directory of the test's own (empty at start: the stack's one-shot
- *       {@code certs} service creates the development PKI there), never from the repository's certs/.</li>
+ *       {@code certs} service creates the development PKI there, and each role's directory in it), never from the
+ *       repository's certs/.</li>
  * </ul>
  * Everything else (build, environment, healthchecks, depends_on, init, mem_limit, volumes) is the file's own.
  */
@@ -104,7 +105,10 @@ final class ComposeStackFile {
         return file;
     }
 
-    /** Every volume mounted at {@code /certs} gets its files from {@code certs} instead of the repository's certs/. */
+    /**
+     * Every volume mounted at {@code /certs} gets its files from {@code certs} instead of the repository's certs/: the
+     * one-shot's {@code ./certs} becomes {@code certs}, a service's {@code ./certs/<role>} becomes {@code certs/<role>}.
+     */
     private static void mountCertificatesFrom(String name, ObjectNode service, Path certs) {
         JsonNode volumes = service.get("volumes");
         if (!(volumes instanceof ArrayNode list)) {
@@ -115,15 +119,26 @@ final class ComposeStackFile {
             if (volume.isTextual()) {                       // short syntax: source:target[:mode]
                 String[] parts = volume.asText().split(":");
                 if (parts.length >= 2 && parts[1].equals(CERTS_TARGET)) {
-                    parts[0] = certs.toString();
+                    parts[0] = ownCertificates(name, parts[0], certs);
                     list.set(i, list.textNode(String.join(":", parts)));
                 }
             } else if (volume instanceof ObjectNode mapping && CERTS_TARGET.equals(mapping.path("target").asText())) {
-                mapping.put("source", certs.toString());
+                mapping.put("source", ownCertificates(name, mapping.path("source").asText(), certs));
             } else if (!volume.isObject()) {
                 throw new IllegalStateException("service " + name + ": volume " + volume + " in an unknown syntax");
             }
         }
+    }
+
+    /** {@code source} (absolute, as {@code docker-compose config} prints it) moved from the repository's certs/. */
+    private static String ownCertificates(String name, String source, Path certs) {
+        Path repositoryCerts = Repository.resolve("certs").toAbsolutePath().normalize();
+        Path from = Path.of(source).toAbsolutePath().normalize();
+        if (!from.startsWith(repositoryCerts)) {
+            throw new IllegalStateException("service " + name + ": " + CERTS_TARGET + " is mounted from " + source
+                    + ", not from the repository's certs/ (" + repositoryCerts + ")");
+        }
+        return certs.resolve(repositoryCerts.relativize(from).toString()).toString();
     }
 
     private static <T> Iterable<T> iterable(Iterator<T> iterator) {

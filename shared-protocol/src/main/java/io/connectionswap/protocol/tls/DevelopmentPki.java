@@ -140,30 +140,40 @@ public final class DevelopmentPki {
     }
 
     /**
-     * {@code DevelopmentPki [--if-missing] DIR}: writes the development PKI into DIR; with {@code --if-missing} only
-     * when DIR has no {@code ca.pem} yet. Run as root (the compose init step), it gives the files the owner of DIR.
+     * {@code DevelopmentPki [--if-missing] [--role-dirs] DIR}: writes the development PKI into DIR; with
+     * {@code --if-missing} only when DIR has no {@code ca.pem} yet. With {@code --role-dirs} it then copies each role's
+     * own files into {@code DIR/<role>/} ({@link RoleDirectories}), for containers that mount only their role's. Run as
+     * root (the compose init step), it gives the files the owner of DIR.
      */
     public static void main(String[] args) {
-        boolean ifMissing = args.length == 2 && "--if-missing".equals(args[0]);
-        if (args.length != (ifMissing ? 2 : 1)) {
-            System.err.println("usage: DevelopmentPki [--if-missing] DIR");
+        List<String> options = List.of(args).subList(0, Math.max(0, args.length - 1));
+        boolean ifMissing = options.contains("--if-missing");
+        boolean roleDirs = options.contains("--role-dirs");
+        if (args.length == 0 || options.size() != (ifMissing ? 1 : 0) + (roleDirs ? 1 : 0)) {
+            System.err.println("usage: DevelopmentPki [--if-missing] [--role-dirs] DIR");
             System.exit(2);
         }
         Path directory = Path.of(args[args.length - 1]).toAbsolutePath();
-        if (ifMissing && Files.exists(directory.resolve(CertificateDirectory.MARKER))) {
-            System.out.println("development pki: " + directory.resolve(CertificateDirectory.MARKER)
-                    + " exists; keeping the PKI in " + directory);
-            return;
-        }
         if (!Files.isDirectory(directory)) {
             System.err.println("development pki: " + directory + " is not a directory");
             System.exit(1);
         }
-        create(directory);
-        giveToOwnerOf(directory);
-        System.out.println("development pki: wrote ca.pem ca.key " + String.join(" ", ROLES.stream()
-                .map(role -> role + ".{pem,key}").toList()) + " to " + directory + " (CA \"" + DEVELOPMENT_CA.getName()
-                + "\": for development only)");
+        if (ifMissing && Files.exists(directory.resolve(CertificateDirectory.MARKER))) {
+            System.out.println("development pki: " + directory.resolve(CertificateDirectory.MARKER)
+                    + " exists; keeping the PKI in " + directory);
+        } else {
+            create(directory);
+            List<Path> files = new ArrayList<>(List.of(directory.resolve("ca.pem"), directory.resolve("ca.key")));
+            ROLES.forEach(role -> files.addAll(List.of(directory.resolve(role + ".pem"),
+                    directory.resolve(role + ".key"))));
+            giveToOwnerOf(directory, files);
+            System.out.println("development pki: wrote ca.pem ca.key " + String.join(" ", ROLES.stream()
+                    .map(role -> role + ".{pem,key}").toList()) + " to " + directory + " (CA \""
+                    + DEVELOPMENT_CA.getName() + "\": for development only)");
+        }
+        if (roleDirs) {
+            RoleDirectories.publish(directory).forEach(line -> System.out.println("development pki: " + line));
+        }
     }
 
     // -------------------------------------------------------------------------------------------------------------
@@ -277,7 +287,7 @@ public final class DevelopmentPki {
         return bytes;
     }
 
-    private static void writeFile(Path file, String content, String permissions) {
+    static void writeFile(Path file, String content, String permissions) {
         Path temporary = file.resolveSibling("." + file.getFileName() + ".tmp");
         try {
             Files.writeString(temporary, content, StandardCharsets.US_ASCII);
@@ -296,15 +306,12 @@ public final class DevelopmentPki {
         }
     }
 
-    /** Gives the files written here the owner of {@code directory} (they were written by root in a container). */
-    private static void giveToOwnerOf(Path directory) {
+    /** Gives {@code files} the owner of {@code directory} (they were written by root in a container). */
+    static void giveToOwnerOf(Path directory, List<Path> files) {
         try {
             Object uid = Files.getAttribute(directory, "unix:uid");
             Object gid = Files.getAttribute(directory, "unix:gid");
-            List<String> files = new ArrayList<>(List.of("ca.pem", "ca.key"));
-            ROLES.forEach(role -> files.addAll(List.of(role + ".pem", role + ".key")));
-            for (String name : files) {
-                Path file = directory.resolve(name);
+            for (Path file : files) {
                 if (!uid.equals(Files.getAttribute(file, "unix:uid"))) {
                     Files.setAttribute(file, "unix:uid", uid);
                     Files.setAttribute(file, "unix:gid", gid);
