@@ -12,6 +12,7 @@
     const h = { 'Content-Type': 'application/json' };
     const key = $('api-key').value.trim();
     if (key) { h.Authorization = 'Bearer ' + key; localStorage.setItem('cs-api-key', key); }
+    else { localStorage.removeItem('cs-api-key'); } // an emptied field forgets the key
     return h;
   }
 
@@ -122,12 +123,21 @@
     }
   }
 
+  let refreshing = false;
   async function refreshWorkers() {
+    if (refreshing) { return; } // the last one is still on its way (the status can take seconds): no pile-up
+    refreshing = true;
     try {
       const response = await fetch('/api/status', { headers: headers() });
       const status = await response.json();
+      if (response.status === 401 || response.status === 403) {
+        $('director').textContent = 'the gateway needs one of its API keys (field above): '
+          + ((status.error && status.error.message) || response.statusText);
+        return;
+      }
       if (!response.ok) { throw new Error((status.error && status.error.message) || response.statusText); }
       $('director').textContent = (status.connected ? 'connected to ' : 'not connected to ') + status.director;
+      if (!modelsLoaded) { loadModels(); } // refused or unreachable when the page opened
       const rows = status.workers.map((w) => '<tr data-worker="' + esc(w.label) + '"><td>' + esc(w.label)
         + '</td><td><span class="badge ' + esc(w.state) + '">' + esc(w.state) + '</span></td><td>'
         + w.activeStreams + '</td><td>' + esc((w.models || []).join(', ')) + '</td><td>' + esc(w.address)
@@ -135,14 +145,18 @@
       $('workers').innerHTML = rows.join('') || '<tr><td colspan="5">no worker registered</td></tr>';
     } catch (e) {
       $('director').textContent = 'director unreachable: ' + e.message;
+    } finally {
+      refreshing = false;
     }
   }
 
+  let modelsLoaded = false;
   async function loadModels() {
     try {
       const response = await fetch('/v1/models', { headers: headers() });
-      if (!response.ok) { return; }
+      if (!response.ok) { return; } // tried again at the next good status, or when the key changes
       const models = (await response.json()).data.map((m) => m.id);
+      modelsLoaded = true;
       if (models.length) {
         const select = $('model');
         const current = select.value;
@@ -159,6 +173,7 @@
   $('api-key').value = localStorage.getItem('cs-api-key') || '';
   $('prompt-form').addEventListener('submit', send);
   $('stop').addEventListener('click', () => { if (controller) { controller.abort(); } });
+  $('api-key').addEventListener('change', () => { loadModels(); refreshWorkers(); });
   loadModels();
   refreshWorkers();
   setInterval(refreshWorkers, 1000);

@@ -1,0 +1,94 @@
+// Run: node --test client-service/src/test/js/ (Node 20, no packages).
+// A minimal stand-in for the browser the live page (static/app.js) runs in: the elements of index.html by id,
+// localStorage, fetch answered by the test, and timers the test fires itself. No libraries: `node --test`.
+'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+const vm = require('node:vm');
+
+const APP = path.join(__dirname, '..', '..', 'main', 'resources', 'static', 'app.js');
+const IDS = ['api-key', 'prompt', 'model', 'max-tokens', 'send', 'stop', 'stream-state', 'output', 'stats',
+  'director', 'workers', 'prompt-form'];
+
+function element(id) {
+  const el = {
+    id, value: '', textContent: '', className: '', title: '', disabled: false, dataset: {}, children: [],
+    listeners: {},
+    appendChild(child) { this.children.push(child); return child; },
+    addEventListener(type, fn) { (this.listeners[type] = this.listeners[type] || []).push(fn); }
+  };
+  let html = '';
+  Object.defineProperty(el, 'innerHTML', {
+    get() { return html; },
+    set(v) {
+      html = String(v);
+      if (id === 'model') { // a <select>: its options' texts, the first one selected
+        const options = [...html.matchAll(/<option[^>]*>([^<]*)<\/option>/g)].map((m) => m[1]);
+        el.options = options;
+        el.value = options[0] || '';
+      }
+    }
+  });
+  return el;
+}
+
+/**
+ * Loads app.js once. `answer(url, init)` returns {status, body} (body an object: JSON) or a Promise of one, or
+ * throws to fail the fetch. `stored` is localStorage's content before the page loads.
+ */
+function loadPage(answer, stored = {}) {
+  const elements = Object.fromEntries(IDS.map((id) => [id, element(id)]));
+  elements.model.innerHTML = '<option value="stand-in">stand-in</option>';
+  const storage = new Map(Object.entries(stored));
+  const intervals = [];
+  const requests = [];
+  const context = {
+    document: {
+      getElementById: (id) => elements[id] || null,
+      createElement: (tag) => element(tag)
+    },
+    localStorage: {
+      getItem: (k) => (storage.has(k) ? storage.get(k) : null),
+      setItem: (k, v) => storage.set(k, String(v)),
+      removeItem: (k) => storage.delete(k)
+    },
+    fetch: async (url, init = {}) => {
+      requests.push({ url, init });
+      const a = await answer(url, init);
+      const text = typeof a.body === 'string' ? a.body : JSON.stringify(a.body);
+      return {
+        ok: a.status >= 200 && a.status < 300,
+        status: a.status,
+        statusText: String(a.status),
+        json: async () => JSON.parse(text)
+      };
+    },
+    setInterval: (fn, ms) => { intervals.push(fn); return intervals.length; },
+    clearInterval: () => {},
+    setTimeout: (fn, ms) => { intervals.push(fn); return intervals.length; },
+    clearTimeout: () => {},
+    performance: { now: () => 0 },
+    AbortController, TextDecoder, Error, JSON, Map, Promise, String, Math, parseInt, console
+  };
+  vm.createContext(context);
+  vm.runInContext(fs.readFileSync(APP, 'utf8'), context, { filename: APP });
+  return {
+    elements, storage, requests,
+    /** Fires every timer the page set (one tick of its polling) and lets the answers arrive. */
+    /** The user types `value` into the field `id` (its input and change events fire). */
+    async type(id, value) {
+      const el = elements[id];
+      el.value = value;
+      for (const type of ['input', 'change']) { for (const fn of el.listeners[type] || []) { fn({ target: el }); } }
+      await settle();
+    },
+    async tick() { for (const fn of intervals.slice()) { fn(); } await settle(); },
+    settle
+  };
+}
+
+async function settle() {
+  for (let i = 0; i < 20; i++) { await new Promise((resolve) => setImmediate(resolve)); }
+}
+
+module.exports = { loadPage, settle };
