@@ -1,9 +1,11 @@
 package io.connectionswap.client.gateway;
 
 import io.connectionswap.protocol.log.LogLine;
+import io.connectionswap.protocol.log.RepeatedProblems;
 import java.nio.charset.StandardCharsets;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 import org.springframework.core.annotation.Order;
 import org.springframework.core.io.buffer.DataBuffer;
 import org.springframework.core.io.buffer.DataBufferLimitException;
@@ -26,11 +28,29 @@ import reactor.netty.channel.AbortedException;
 final class GatewayErrorHandler implements WebExceptionHandler {
 
     private static final Logger log = LoggerFactory.getLogger(GatewayErrorHandler.class);
+    private static final String STATUS_PATH = "/api/status";
 
     private final long maxRequestBytes;
+    /** The live page polls the status every second from each open tab: an outage must not be a line a second. */
+    private final RepeatedProblems statusPollProblems = RepeatedProblems.withDefaults();
 
     GatewayErrorHandler(long maxRequestBytes) {
         this.maxRequestBytes = maxRequestBytes;
+    }
+
+    /**
+     * A failed request's line: WARN for a failure, INFO for a refusal; for the status (the live page's poll) only
+     * the first of a kind at that level, its repeats at DEBUG with a WARN reminder every 5 minutes ({@code repeats}).
+     * What caused a status failure (the director out of reach) is logged where it happens, in the client library.
+     */
+    private LogLine lineFor(String path, GatewayError error, boolean failed) {
+        Level level = failed ? Level.WARN : Level.INFO;
+        if (!STATUS_PATH.equals(path)) {
+            return LogLine.at(log, level);
+        }
+        RepeatedProblems.Occurrence occurrence = statusPollProblems.occurred(error.status().value() + " "
+                + error.code(), level);
+        return occurrence.withRepeats(LogLine.at(log, occurrence.level()));
     }
 
     @Override
@@ -52,7 +72,7 @@ final class GatewayErrorHandler implements WebExceptionHandler {
         if (requestId == null && failed) {
             requestId = RequestIds.assign(exchange); // the caller's message may point to it: it must exist
         }
-        LogLine line = failed ? LogLine.warn(log) : LogLine.info(log);
+        LogLine line = lineFor(path, error, failed);
         if (requestId != null) {
             line.field("generation.id", requestId);
             response.getHeaders().set(RequestIds.HEADER, requestId);

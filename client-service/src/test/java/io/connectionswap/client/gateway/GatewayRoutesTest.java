@@ -12,6 +12,7 @@ import io.connectionswap.swapclient.ConnectionState;
 import io.connectionswap.swapclient.GenerationException;
 import io.connectionswap.swapclient.GenerationOptions;
 import io.connectionswap.swapclient.SwapClient;
+import io.connectionswap.testsupport.log.CapturedLogs;
 import java.net.URI;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -157,6 +158,33 @@ class GatewayRoutesTest {
         http.get().uri("/v1/models").exchange().expectStatus().isEqualTo(503).expectBody(String.class)
                 .value(body -> assertThat(body).contains("\"code\":\"no_healthy_worker\"", "retry later")
                         .doesNotContain("10.1.2.3", "61000", "Exception"));
+    }
+
+    /** The live page polls the status every second per tab: an outage is one WARN, then DEBUG lines with repeats. */
+    @Test
+    void aStatusThatKeepsFailingIsLoggedOnceAtWarnThenQuietly() {
+        directorOutOfReach();
+        when(client.status()).thenReturn(CompletableFuture.failedFuture(
+                new IllegalStateException("no connection to the director at 10.1.2.3:61000")));
+        CapturedLogs logs = CapturedLogs.of(GatewayErrorHandler.class);
+        logs.logger().setLevel(ch.qos.logback.classic.Level.DEBUG);
+        try (logs) {
+            for (int i = 0; i < 3; i++) {
+                http.get().uri("/api/status").exchange().expectStatus().isEqualTo(503);
+            }
+            http.get().uri("/v1/models").exchange().expectStatus().isEqualTo(503);
+            http.get().uri("/v1/models").exchange().expectStatus().isEqualTo(503);
+
+            assertThat(logs.events()).extracting(event -> event.getLevel() + " " + event.getFormattedMessage())
+                    .satisfiesExactly(
+                            first -> assertThat(first).startsWith("WARN ").contains("path=/api/status")
+                                    .doesNotContain("repeats="),
+                            second -> assertThat(second).startsWith("DEBUG ").contains("repeats=1"),
+                            third -> assertThat(third).startsWith("DEBUG ").contains("repeats=2"),
+                            // a request of an application's is logged every time, as before
+                            models -> assertThat(models).startsWith("WARN ").contains("path=/v1/models"),
+                            again -> assertThat(again).startsWith("WARN ").contains("path=/v1/models"));
+        }
     }
 
     /** A 500 for a failure before the request had an id still carries one, in its header and its log line. */
