@@ -1,9 +1,8 @@
 package io.connectionswap.protocol.dns;
 
 import io.connectionswap.protocol.log.LogLine;
+import io.connectionswap.protocol.quic.QuicTransport;
 import io.netty.channel.EventLoop;
-import io.netty.channel.socket.nio.NioDatagramChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.resolver.HostsFileEntriesResolver;
 import io.netty.resolver.dns.DnsNameResolver;
 import io.netty.resolver.dns.DnsNameResolverBuilder;
@@ -40,7 +39,7 @@ public final class HostResolver implements AutoCloseable {
     }
 
     /**
-     * @param loop    a NIO event loop (the resolver's channel is registered on it)
+     * @param loop    the event loop the resolver's sockets are registered on, NIO or epoll
      * @param servers where to ask ({@link NameServers#system()} in the services)
      * @param role    who resolves, for the log line ({@code director}, {@code worker})
      */
@@ -83,9 +82,11 @@ public final class HostResolver implements AutoCloseable {
 
     private DnsNameResolver resolver() {
         if (resolver == null) {
+            // the loop's own transport: a NIO channel cannot register on an epoll loop (the director's routing loops)
+            QuicTransport transport = QuicTransport.of(loop);
             DnsNameResolverBuilder builder = new DnsNameResolverBuilder(loop)
-                    .datagramChannelType(NioDatagramChannel.class)
-                    .socketChannelType(NioSocketChannel.class)
+                    .datagramChannelType(transport.datagramChannel())
+                    .socketChannelType(transport.socketChannel())
                     .nameServerProvider(servers.provider())
                     .hostsFileEntriesResolver(HostsFileEntriesResolver.DEFAULT);
             if (!servers.systemSearch()) {

@@ -11,10 +11,13 @@ import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.DatagramChannel;
+import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioChannelOption;
 import io.netty.channel.socket.nio.NioDatagramChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.quic.EpollQuicUtils;
 import io.netty.handler.codec.quic.SegmentedDatagramPacketAllocator;
 import java.net.StandardSocketOptions;
@@ -100,8 +103,14 @@ public enum QuicTransport {
                 : bootstrap.option(NioChannelOption.of(StandardSocketOptions.SO_REUSEPORT), true);
     }
 
-    Class<? extends DatagramChannel> datagramChannel() {
+    /** UDP sockets of this transport (the QUIC sockets, the DNS resolver's). */
+    public Class<? extends DatagramChannel> datagramChannel() {
         return this == EPOLL ? EpollDatagramChannel.class : NioDatagramChannel.class;
+    }
+
+    /** TCP sockets of this transport (the DNS resolver's, for answers too big for UDP). */
+    public Class<? extends SocketChannel> socketChannel() {
+        return this == EPOLL ? EpollSocketChannel.class : NioSocketChannel.class;
     }
 
     /**
