@@ -58,21 +58,28 @@ public record UpstreamSettings(URI baseUri, String model, String apiKey, Duratio
     }
 
     static URI parseBase(String url) {
+        String shown = url.replaceFirst("//[^/?#]*@", "//***@"); // what a message may repeat: no credentials
         URI uri;
         try {
             uri = new URI(url);
         } catch (URISyntaxException e) {
-            throw new IllegalArgumentException("CONNECTION_SWAP_UPSTREAM_URL=" + url + " is not a URL: " + e.getMessage()
-                    + " (expected e.g. http://127.0.0.1:8000/v1)");
+            throw new IllegalArgumentException("CONNECTION_SWAP_UPSTREAM_URL=" + shown + " is not a URL: "
+                    + e.getReason() + " (expected e.g. http://127.0.0.1:8000/v1)");
+        }
+        if (uri.getRawUserInfo() != null) {
+            // the JDK client sends no credentials from a URL, and the URL is logged (upstream.url): refused
+            throw new IllegalArgumentException("CONNECTION_SWAP_UPSTREAM_URL=" + shown + " has credentials in it; "
+                    + "they would not be sent, and the URL is logged: set the upstream's key in "
+                    + "CONNECTION_SWAP_UPSTREAM_API_KEY (sent as Authorization: Bearer) and leave them out of the URL");
         }
         String scheme = uri.getScheme();
         if (scheme == null || !(scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))
                 || uri.getHost() == null) {
-            throw new IllegalArgumentException("CONNECTION_SWAP_UPSTREAM_URL=" + url
+            throw new IllegalArgumentException("CONNECTION_SWAP_UPSTREAM_URL=" + shown
                     + " (expected: an http:// or https:// URL with a host, e.g. http://127.0.0.1:8000/v1)");
         }
         if (uri.getQuery() != null || uri.getFragment() != null) {
-            throw new IllegalArgumentException("CONNECTION_SWAP_UPSTREAM_URL=" + url
+            throw new IllegalArgumentException("CONNECTION_SWAP_UPSTREAM_URL=" + shown
                     + " (expected: a base URL without query or fragment, e.g. http://127.0.0.1:8000/v1)");
         }
         String text = uri.toString();
