@@ -2,9 +2,9 @@ package io.connectionswap.service.config;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.springframework.context.ApplicationContextInitializer;
 import org.springframework.context.ConfigurableApplicationContext;
@@ -27,7 +27,7 @@ public final class RoleDefaults {
     public static final String PROPERTY_SOURCE = "connection-swap-environment-variables";
 
     private static final String CONFIG_RESOURCE = "Config resource '";
-    private static final Pattern VARIABLE = Pattern.compile("\\$\\{([A-Z][A-Z0-9_]*)(?::[^}]*)?}");
+    private static final Pattern VARIABLE_NAME = Pattern.compile("[A-Z][A-Z0-9_]*");
 
     private RoleDefaults() {
     }
@@ -68,15 +68,56 @@ public final class RoleDefaults {
                 if (copied.containsKey(property) || !(source.getProperty(property) instanceof CharSequence raw)) {
                     continue;
                 }
-                Matcher variable = VARIABLE.matcher(raw.toString().strip());
-                if (variable.matches()) {
-                    valueOf(variable.group(1), above).ifPresent(value -> copied.put(property, value));
+                for (String variable : variables(raw.toString().strip())) {
+                    Optional<Object> value = valueOf(variable, above);
+                    if (value.isPresent()) {
+                        copied.put(property, value.get());
+                        break;
+                    }
                 }
             }
         }
         if (!copied.isEmpty()) {
             sources.addBefore(firstConfigFile.getName(), new MapPropertySource(PROPERTY_SOURCE, copied));
         }
+    }
+
+    /**
+     * The variables a value that is one placeholder reads, in the order they are tried: {@code [A]} for
+     * {@code ${A:default}}, {@code [A, B]} for {@code ${A:${B:default}}}; none for anything else (text around or
+     * between placeholders, a property name inside).
+     */
+    static List<String> variables(String value) {
+        List<String> names = new ArrayList<>();
+        String text = value;
+        while (text.startsWith("${") && closingBrace(text) == text.length() - 1) {
+            String inner = text.substring(2, text.length() - 1);
+            int colon = inner.indexOf(':');
+            String name = colon < 0 ? inner : inner.substring(0, colon);
+            if (!VARIABLE_NAME.matcher(name).matches()) {
+                return List.of();
+            }
+            names.add(name);
+            if (colon < 0) {
+                break;
+            }
+            text = inner.substring(colon + 1);
+        }
+        return names;
+    }
+
+    /** The index of the brace that closes the {@code ${} at the start of {@code text}, or -1. */
+    private static int closingBrace(String text) {
+        int depth = 0;
+        for (int i = 1; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == '{' && text.charAt(i - 1) == '$') {
+                depth++;
+            } else if (c == '}' && --depth == 0) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     private static Optional<Object> valueOf(String variable, Iterable<PropertySource<?>> sources) {
