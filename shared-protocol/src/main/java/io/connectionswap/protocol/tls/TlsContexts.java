@@ -80,6 +80,7 @@ public final class TlsContexts {
     public synchronized boolean reload(TlsMaterial material) {
         Current next;
         try {
+            requireNotExpired(material.certificate());
             next = build(material);
         } catch (RuntimeException e) {
             LogLine.warn(log).field("tls.role", role).quoted("tls.source", material.source())
@@ -101,6 +102,28 @@ public final class TlsContexts {
         }
         warnIfNotIssuedByATrustedCa(material);
         return true;
+    }
+
+    /**
+     * An expired certificate is refused: every peer would refuse it, where the current one may still serve (an old file
+     * put back, a renewal writing the wrong file). One not valid yet is taken (a renewal issued a moment ago on a clock
+     * a little ahead: refusing it would keep the current one until the next change of the files, maybe past its end),
+     * with a WARN, as Boot's {@code ssl} health component also tells.
+     */
+    private void requireNotExpired(X509Certificate certificate) {
+        if (certificate == null) {
+            return;
+        }
+        Instant now = Instant.now();
+        if (certificate.getNotAfter().toInstant().isBefore(now)) {
+            throw new TlsConfigurationException("the certificate expired at " + certificate.getNotAfter().toInstant()
+                    + " (" + subject(certificate) + ", serial " + serial(certificate) + ")");
+        }
+        if (certificate.getNotBefore().toInstant().isAfter(now)) {
+            LogLine.warn(log).field("tls.role", role).quoted("tls.cert.subject", subject(certificate))
+                    .field("tls.cert.valid.from", certificate.getNotBefore().toInstant())
+                    .log("the updated certificate is not valid yet; peers refuse it until then");
+        }
     }
 
     public String role() {
