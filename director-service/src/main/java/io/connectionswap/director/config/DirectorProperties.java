@@ -85,6 +85,13 @@ public record DirectorProperties(
         if (stallFactor < 2) {
             throw new IllegalArgumentException("connection-swap.director.stall-factor: " + stallFactor + " (expected: >= 2)");
         }
+        positive("connection-swap.director.link-heartbeat-interval", linkHeartbeatInterval);
+        if (linkHeartbeatTimeout == null || linkHeartbeatTimeout.compareTo(linkHeartbeatInterval) <= 0) {
+            throw new IllegalArgumentException("connection-swap.director.link-heartbeat-interval="
+                    + linkHeartbeatInterval + " and connection-swap.director.link-heartbeat-timeout="
+                    + linkHeartbeatTimeout + " (default 100ms and 1s; expected: 0 < interval < timeout, several "
+                    + "intervals in a timeout)");
+        }
         positive("CONNECTION_SWAP_STALL_MINIMUM", stallMinimum);
         positive("CONNECTION_SWAP_FIRST_TOKEN_TIMEOUT", firstTokenTimeout);
         positive("CONNECTION_SWAP_TOKEN_GAP_TIMEOUT", tokenGapTimeout);

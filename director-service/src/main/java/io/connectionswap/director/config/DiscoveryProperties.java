@@ -28,7 +28,15 @@ public record DiscoveryProperties(
 
     public DiscoveryProperties {
         if (dns != null && !dns.isBlank()) {
-            HostPort.parse(DNS_SETTING, dns); // fails at binding, naming the setting
+            // fails at binding, naming the setting; a port to dial, not 0
+            HostPort.parse(DNS_SETTING, dns, HostPort.LOWEST_DIAL_PORT);
+        }
+        if (interval == null || interval.isZero() || interval.isNegative()) {
+            throw new IllegalArgumentException("CONNECTION_SWAP_DISCOVERY_INTERVAL=" + interval + " (expected: > 0)");
+        }
+        if (healthPort < 1 || healthPort > 65535) {
+            throw new IllegalArgumentException("CONNECTION_SWAP_DISCOVERY_HEALTH_PORT=" + healthPort
+                    + " (expected: 1 to 65535, the discovered workers' Actuator port)");
         }
     }
 
@@ -37,6 +45,6 @@ public record DiscoveryProperties(
     }
 
     public HostPort target() {
-        return HostPort.parse(DNS_SETTING, dns);
+        return HostPort.parse(DNS_SETTING, dns, HostPort.LOWEST_DIAL_PORT);
     }
 }

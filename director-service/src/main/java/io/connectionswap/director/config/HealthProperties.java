@@ -25,7 +25,12 @@ public record HealthProperties(
         if (interval.isZero() || interval.isNegative()) {
             throw new IllegalArgumentException("CONNECTION_SWAP_HEALTH_INTERVAL=" + interval + " (expected: > 0)");
         }
-        if (timeout == null || timeout.isZero() || timeout.isNegative()) {
+        if (timeout != null && timeout.isNegative()) {
+            throw new IllegalArgumentException("CONNECTION_SWAP_HEALTH_TIMEOUT=" + timeout
+                    + " (expected: > 0 and below CONNECTION_SWAP_HEALTH_INTERVAL=" + interval
+                    + "; unset or 0: 80% of the interval)");
+        }
+        if (timeout == null || timeout.isZero()) {
             timeout = interval.multipliedBy(4).dividedBy(5);
         }
         if (timeout.compareTo(interval) >= 0) {

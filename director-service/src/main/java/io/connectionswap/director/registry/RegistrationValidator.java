@@ -6,7 +6,6 @@ import io.connectionswap.protocol.quic.HostPort;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.List;
-import java.util.regex.Pattern;
 
 /**
  * Checks a worker's registration before the director keeps it, so that one bad worker is refused with a clear error
@@ -16,12 +15,11 @@ import java.util.regex.Pattern;
  */
 final class RegistrationValidator {
 
-    static final int MAX_LABEL_LENGTH = 64;
+    static final int MAX_LABEL_LENGTH = WorkerRegistration.MAX_LABEL_LENGTH;
     static final int MAX_MODELS = 64;
     static final int MAX_MODEL_NAME_LENGTH = 256;
     static final int MAX_INSTANCE_ID_LENGTH = 128;
     static final int MAX_URL_LENGTH = 2048;
-    private static final Pattern LABEL = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:-]*");
 
     private RegistrationValidator() {
     }
@@ -29,10 +27,9 @@ final class RegistrationValidator {
     /** Returns the parsed address and health URL, or throws {@link InvalidRegistrationException}. */
     static Checked check(WorkerRegistration registration) {
         String label = registration.label();
-        if (label.length() > MAX_LABEL_LENGTH || !LABEL.matcher(label).matches()) {
-            throw refused(label, "label '" + LogLine.printable(label, MAX_LABEL_LENGTH) + "' is not a label (expected: 1 to "
-                    + MAX_LABEL_LENGTH + " letters, digits, '.', '_', ':' or '-', starting with a "
-                    + "letter or digit)");
+        if (!WorkerRegistration.validLabel(label)) {
+            throw refused(label, "label '" + LogLine.printable(label, MAX_LABEL_LENGTH) + "' is not a label (expected: "
+                    + WorkerRegistration.LABEL_RULE + ")");
         }
         HostPort address;
         try {

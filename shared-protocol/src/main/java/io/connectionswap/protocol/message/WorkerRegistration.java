@@ -2,6 +2,7 @@ package io.connectionswap.protocol.message;
 
 import io.connectionswap.protocol.frame.FrameType;
 import java.util.List;
+import java.util.regex.Pattern;
 
 /**
  * A worker introduces itself to the director.
@@ -22,6 +23,12 @@ public record WorkerRegistration(String label, String address, String healthUrl,
 
     /** The worker sends its generations' frames on a connection's token stream when asked ({@link TokenStream}). */
     public static final String TOKEN_STREAM = "token-stream";
+    /** Longest label a director accepts. */
+    public static final int MAX_LABEL_LENGTH = 64;
+    /** What a director accepts as a label, for messages. */
+    public static final String LABEL_RULE = "1 to " + MAX_LABEL_LENGTH
+            + " letters, digits, '.', '_', ':' or '-', starting with a letter or digit";
+    private static final Pattern LABEL = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:-]*");
 
     /** A registration without features (a worker that speaks the base protocol only). */
     public WorkerRegistration(String label, String address, String healthUrl, long tokenIntervalMillis,
@@ -39,6 +46,11 @@ public record WorkerRegistration(String label, String address, String healthUrl,
         }
         models = models == null ? List.of() : List.copyOf(models);
         features = features == null ? List.of() : List.copyOf(features);
+    }
+
+    /** Whether a director accepts {@code label} ({@link #LABEL_RULE}): the worker checks its own at start. */
+    public static boolean validLabel(String label) {
+        return label != null && label.length() <= MAX_LABEL_LENGTH && LABEL.matcher(label).matches();
     }
 
     /** Whether this worker registered {@code feature}. */

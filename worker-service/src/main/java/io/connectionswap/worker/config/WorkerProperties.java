@@ -2,6 +2,8 @@ package io.connectionswap.worker.config;
 
 import io.connectionswap.protocol.quic.HostPort;
 import io.connectionswap.protocol.frame.Frames;
+import io.connectionswap.protocol.log.LogLine;
+import io.connectionswap.protocol.message.WorkerRegistration;
 import java.time.Duration;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
@@ -60,10 +62,15 @@ public record WorkerProperties(
         // addresses fail at binding, naming their setting, not once the server starts
         HostPort.parse(ADDR_SETTING, addr);
         if (advertise != null && !advertise.isBlank()) {
-            HostPort.parse(ADVERTISE_SETTING, advertise);
+            HostPort.parse(ADVERTISE_SETTING, advertise, HostPort.LOWEST_DIAL_PORT); // the director dials it
         }
         if (register) {
-            HostPort.parseList(DIRECTOR_TARGET_SETTING, directorTarget);
+            HostPort.parseList(DIRECTOR_TARGET_SETTING, directorTarget, HostPort.LOWEST_DIAL_PORT);
+        }
+        if (!WorkerRegistration.validLabel(label)) {
+            // every director would refuse the registration, the worker running healthy and idle for good
+            throw new IllegalArgumentException("CONNECTION_SWAP_WORKER_LABEL='" + LogLine.printable(label,
+                    WorkerRegistration.MAX_LABEL_LENGTH) + "' (expected: " + WorkerRegistration.LABEL_RULE + ")");
         }
         if (tokenInterval.isNegative() || tokenInterval.isZero()) {
             throw new IllegalArgumentException("CONNECTION_SWAP_TOKEN_INTERVAL=" + tokenInterval + " (expected: > 0)");
@@ -90,12 +97,12 @@ public record WorkerProperties(
     /** The address to advertise, given the port the server actually bound. */
     public HostPort advertisedAddress(int boundPort) {
         if (advertise != null && !advertise.isBlank()) {
-            return HostPort.parse(ADVERTISE_SETTING, advertise);
+            return HostPort.parse(ADVERTISE_SETTING, advertise, HostPort.LOWEST_DIAL_PORT);
         }
         return bindAddress().withPort(boundPort);
     }
 
     public java.util.List<HostPort> directors() {
-        return HostPort.parseList(DIRECTOR_TARGET_SETTING, directorTarget);
+        return HostPort.parseList(DIRECTOR_TARGET_SETTING, directorTarget, HostPort.LOWEST_DIAL_PORT);
     }
 }
