@@ -74,6 +74,16 @@ final class ExplainingTrustManager extends X509ExtendedTrustManager {
         return delegate.getAcceptedIssuers();
     }
 
+    /** {@code message} with the peer certificate's subject and CN taken out (they are the peer's to choose). */
+    private static String withoutPeerNames(String message, X509Certificate[] chain) {
+        if (chain == null || chain.length == 0) {
+            return message;
+        }
+        String result = message.replace(chain[0].getSubjectX500Principal().getName(), "<subject>");
+        String commonName = PeerNameTrustManager.commonName(chain[0]);
+        return commonName == null || commonName.isEmpty() ? result : result.replace(commonName, "<cn>");
+    }
+
     /** The name the client dialled (QUIC engines keep it on the handshake session). */
     private static String peerHost(SSLEngine engine) {
         if (engine == null) {
@@ -96,8 +106,10 @@ final class ExplainingTrustManager extends X509ExtendedTrustManager {
             check.run();
         } catch (CertificateException e) {
             String subject = chain != null && chain.length > 0 ? chain[0].getSubjectX500Principal().getName() : "none";
-            RepeatedProblems.Occurrence occurrence = rejections.occurred(
-                    List.of(side, subject, String.valueOf(expectedHost), String.valueOf(e.getMessage())), Level.WARN);
+            // told apart by what the check said, not by the subject: a peer the CA did not sign chooses its subject
+            // freely, and one with a new subject at each handshake would get a new WARN each time
+            RepeatedProblems.Occurrence occurrence = rejections.occurred(List.of(side, String.valueOf(expectedHost),
+                    withoutPeerNames(String.valueOf(e.getMessage()), chain)), Level.WARN);
             // LogLine.at does nothing below the logger's level
             LogLine line = LogLine.at(log, occurrence.level()).field("peer.role", side).quoted("peer.cert", subject)
                     .field("expected.name", expectedHost).quoted("problem", e.getMessage());
