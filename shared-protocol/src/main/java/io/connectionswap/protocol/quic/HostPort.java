@@ -46,6 +46,10 @@ public record HostPort(String host, int port) {
             throw new IllegalArgumentException(setting + " is not set (expected host:port, e.g. 127.0.0.1:61000)");
         }
         String text = value.trim();
+        if (text.contains("://")) {
+            throw new IllegalArgumentException(setting + "=" + value + " is a URL, not host:port (e.g. "
+                    + "127.0.0.1:61000, without a scheme)");
+        }
         int colon = text.lastIndexOf(':');
         if (colon <= 0 || colon == text.length() - 1) {
             throw new IllegalArgumentException(setting + "=" + value + " is not host:port (e.g. 127.0.0.1:61000)");
@@ -57,6 +61,11 @@ public record HostPort(String host, int port) {
         if (host.isBlank()) {
             throw new IllegalArgumentException(setting + "=" + value + " has an empty host (expected host:port, e.g. "
                     + "127.0.0.1:61000)");
+        }
+        if (host.indexOf(':') >= 0 && !NetUtil.isValidIpV6Address(host)) {
+            // fd00::5 (an IPv6 address without a port) would be host "fd00:" and port 5
+            throw new IllegalArgumentException(setting + "=" + value + " has a host with a colon that is no IPv6 "
+                    + "address (expected host:port; an IPv6 address in brackets: [fd00::5]:61000)");
         }
         String portText = text.substring(colon + 1);
         int port;
