@@ -17,6 +17,8 @@ import org.springframework.core.env.PropertySource;
 public final class CertificatesLocation extends PropertySource<String> {
 
     static final String PROPERTY = "connection-swap.tls.certs-location";
+    /** Where the unused PEM bundle of a role that reads another bundle points: nowhere. */
+    private static final String UNUSED = "/nonexistent/connection-swap-certs";
 
     private final ConfigurableEnvironment environment;
     private volatile String location;
@@ -32,6 +34,14 @@ public final class CertificatesLocation extends PropertySource<String> {
                 .addLast(new CertificatesLocation(context.getEnvironment(), role));
     }
 
+    /** Whether the role reads its identity from a bundle of another name than its own PEM one. */
+    private boolean usesAnotherBundle() {
+        String role = getSource();
+        String bundle = environment.getProperty("client".equals(role) ? "connection-swap.client.ssl-bundle"
+                : "connection-swap.tls.bundle");
+        return bundle != null && !bundle.isBlank() && !bundle.equals(role);
+    }
+
     @Override
     public Object getProperty(String name) {
         if (!PROPERTY.equals(name)) {
@@ -39,8 +49,14 @@ public final class CertificatesLocation extends PropertySource<String> {
         }
         String resolved = location;
         if (resolved == null) {
-            var directory = CertificateDirectory.locate(environment.getProperty("connection-swap.tls.certs-dir"));
-            resolved = TlsIdentity.files(directory, getSource()).certificate().getParent().toString();
+            String certsDir = environment.getProperty("connection-swap.tls.certs-dir");
+            if (usesAnotherBundle()) {
+                // the role's PEM bundle is declared but unused (a key store of the operator's): nothing to check
+                resolved = certsDir == null || certsDir.isBlank() ? UNUSED : certsDir;
+            } else {
+                var directory = CertificateDirectory.locate(certsDir);
+                resolved = TlsIdentity.files(directory, getSource()).certificate().getParent().toString();
+            }
             location = resolved;
         }
         return resolved;
