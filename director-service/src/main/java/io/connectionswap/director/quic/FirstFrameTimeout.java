@@ -2,6 +2,7 @@ package io.connectionswap.director.quic;
 
 import io.connectionswap.director.metrics.DirectorMeters;
 import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.frame.FrameDecoder;
 import io.connectionswap.protocol.frame.FrameType;
 import io.connectionswap.protocol.frame.RawFrame;
 import io.connectionswap.protocol.log.LogLine;
@@ -17,13 +18,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A new stream must deliver one complete frame other than a heartbeat within {@code timeout}, and until then a
- * heartbeat at least every {@code timeout}; a stream that opens and then sends nothing, or a frame that never
- * completes (slowloris), is reset with STREAM_TIMEOUT and released. A heartbeat restarts the time and does not end
- * it: when it did, a peer could heartbeat once, then start a 4 MB GENERATE frame and never finish it, on each of a
- * thousand streams, and the director held what it sent for good. A stream that only ever heartbeats (a client's
- * control stream, every second) keeps this handler. Sits right after the frame decoder; removes itself at the first
- * frame that is not a heartbeat. One instance per stream.
+ * A new stream must deliver a complete frame within {@code timeout}, or it is reset with STREAM_TIMEOUT and released:
+ * a stream that opens and then sends nothing, or a frame that never completes (slowloris). The first frame other than
+ * a heartbeat ends the watch (the stream's own handlers take over). A heartbeat does not: when it did, a peer could
+ * heartbeat once, then start a 4 MB GENERATE frame and never finish it, on each of a thousand streams, and the
+ * director held what it sent for good. After a heartbeat the stream is watched for what it holds: a timeout with no
+ * frame begun passes (a client's control stream only ever heartbeats, at whatever pace its client chose), a frame
+ * begun must complete by the end of the next timeout (so within one to two timeouts). Sits right after the frame
+ * decoder, whose buffer it reads. One instance per stream.
  */
 final class FirstFrameTimeout extends ChannelInboundHandlerAdapter {
 
@@ -32,6 +34,10 @@ final class FirstFrameTimeout extends ChannelInboundHandlerAdapter {
     private final Duration timeout;
     private final DirectorMeters meters;
     private ScheduledFuture<?> timer;
+    /** A heartbeat came: the peer is there, and only a frame it began and does not finish is held against it. */
+    private boolean heartbeatSeen;
+    /** A frame was begun and not complete at the last expiry: at the next one it has had a whole timeout. */
+    private boolean partialAtLastExpiry;
 
     FirstFrameTimeout(Duration timeout, DirectorMeters meters) {
         this.timeout = timeout;
@@ -52,18 +58,29 @@ final class FirstFrameTimeout extends ChannelInboundHandlerAdapter {
         if (ctx.isRemoved() || !stream.isActive()) {
             return;
         }
+        if (heartbeatSeen) {
+            FrameDecoder decoder = ctx.pipeline().get(FrameDecoder.class);
+            boolean partial = decoder != null && decoder.bufferedBytes() > 0;
+            if (!partial || !partialAtLastExpiry) {
+                partialAtLastExpiry = partial; // nothing held, or a frame begun within the last timeout: watch on
+                start(ctx);
+                return;
+            }
+        }
         meters.limitHit(DirectorMeters.Limit.FIRST_FRAME);
         LogLine.warn(log).field("peer", Peers.address(stream)).field("stream.id", stream.streamId())
                 .field("error", ErrorCode.STREAM_TIMEOUT).field("timeout", timeout)
-                .log("no complete first frame in time; resetting the stream");
+                .log("no complete frame in time; resetting the stream");
         QuicStreams.abort(stream, ErrorCode.STREAM_TIMEOUT);
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         cancel();
+        partialAtLastExpiry = false;
         if (msg instanceof RawFrame frame && frame.type() == FrameType.HEARTBEAT) {
-            start(ctx); // the next frame is owed within the timeout again
+            heartbeatSeen = true;
+            start(ctx);
         } else {
             ctx.pipeline().remove(this);
         }

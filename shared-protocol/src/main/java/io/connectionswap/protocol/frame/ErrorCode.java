@@ -35,7 +35,7 @@ public enum ErrorCode {
     UPSTREAM_FAILED(0x10f, false),
     /** The delivered text of a resume does not match what the model produced: the resume chain is corrupt. */
     RESUME_MISMATCH(0x110, true),
-    /** A stream sent no complete first frame in time. */
+    /** A stream sent no complete first frame in time, or held a frame it began incomplete too long. */
     STREAM_TIMEOUT(0x111, false),
     /** The peer stopped reading; its stream was ended to bound memory. */
     TOO_SLOW(0x112, false),

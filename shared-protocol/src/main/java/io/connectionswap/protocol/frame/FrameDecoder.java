@@ -24,6 +24,11 @@ public final class FrameDecoder extends ByteToMessageDecoder {
         this.limits = limits;
     }
 
+    /** Bytes of a frame begun and not complete yet (0 between frames); on the stream's loop. */
+    public int bufferedBytes() {
+        return actualReadableBytes();
+    }
+
     /** Whether an error already ended this stream's input. */
     public boolean failed() {
         return failed;
