@@ -30,6 +30,7 @@ public final class WorkerEndpoint {
     private volatile String stateReason = "registered";
     private volatile Instant stateSince = Instant.now();
     private volatile boolean everHealthy;
+    private boolean drainedAway; // registry loop only
     private volatile int consecutiveFailures;
     private volatile int consecutiveSuccesses;
     private volatile Instant lastPollAt;
@@ -235,6 +236,7 @@ public final class WorkerEndpoint {
         this.link = newLink;
         if (newLink != null) {
             linkDownSince = null;
+            drainedAway = false;
         } else if (linkDownSince == null) {
             linkDownSince = Instant.now();
         }
@@ -305,6 +307,23 @@ public final class WorkerEndpoint {
         } else if (!unreachable) {
             unreachableSince = null;
         }
+    }
+
+    /** Whether the worker drained and then went away, and has had no link since (its redials are expected to fail). */
+    boolean drainedAway() {
+        return drainedAway;
+    }
+
+    /** It drained and its link closed: it is gone, and another process may come at its address. */
+    void wentAwayAfterDraining(String reason) {
+        state(WorkerState.UNHEALTHY, "drained, then its connection closed: " + reason);
+        consecutiveSuccesses = 0;
+        drainedAway = true;
+    }
+
+    /** A new process at the address of one that failed: it comes back after the rise threshold, as that one would. */
+    void cameBackAfterFailing() {
+        everHealthy = true;
     }
 
     void resetSuccesses() {

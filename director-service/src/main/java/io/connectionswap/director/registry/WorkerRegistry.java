@@ -152,6 +152,7 @@ public final class WorkerRegistry {
                     registration.models());
             existing.features(registration.features());
             existing.registrationOpened();
+            meters.workerAdded(existing.label()); // its meters under its label now, at 0, as for any worker
             publish();
             LogLine.info(log).field("worker.addr", key).field("worker.label", existing.label())
                     .field("count", workers.size()).log("registered worker (found through DNS before)");
@@ -163,6 +164,7 @@ public final class WorkerRegistry {
                     .field("count", workers.size()).log("worker registered again (same instance)");
             return existing;
         }
+        boolean failedBefore = existing != null && existing.state() == WorkerState.UNHEALTHY;
         if (existing != null) {
             LogLine.info(log).field("worker.addr", key).field("worker.label", registration.label())
                     .field("old.instance", existing.instanceId()).field("new.instance", registration.instanceId())
@@ -172,6 +174,11 @@ public final class WorkerRegistry {
         WorkerEndpoint worker = new WorkerEndpoint(registration.label(), address, checked.healthUrl(),
                 Duration.ofMillis(registration.tokenIntervalMillis()), registration.instanceId(), tlsName(address),
                 WorkerSource.REGISTRATION, registration.models());
+        if (failedBefore) {
+            // a worker that failed (crashed) and came back at its address: the rise threshold, not one good poll, so
+            // a crash loop does not take every new stream each time it is up
+            worker.cameBackAfterFailing();
+        }
         worker.features(registration.features());
         worker.registrationOpened();
         workers.put(key, worker);
@@ -497,7 +504,7 @@ public final class WorkerRegistry {
         boolean first = backoff.attempts() == 0;
         boolean wasCapped = backoff.capped();
         Duration retryDelay = backoff.next();
-        boolean draining = worker.state() == WorkerState.DRAINING;
+        boolean draining = worker.state() == WorkerState.DRAINING || worker.drainedAway();
         if (!draining && (first || !wasCapped && backoff.capped())) {
             // the first failure, and the moment retries reach their slowest pace; the rest at DEBUG. A worker that said
             // it drains is expected to go away (it is still dialled, in case it comes back at the same address)
@@ -515,7 +522,15 @@ public final class WorkerRegistry {
             return; // gone, or an older connection closed after a newer one came up
         }
         worker.link(null);
+        boolean drained = worker.state() == WorkerState.DRAINING;
         markUnhealthy(worker, "connection_lost", "quic connection to worker lost: " + reason);
+        if (drained) {
+            // the drained process is gone; what answers at its address next is another one (a restart keeps a pod's
+            // IP, and a DNS entry has no instance id to tell them apart): back after the rise threshold, as any
+            // worker that failed, instead of DRAINING for good
+            worker.wentAwayAfterDraining(reason);
+            publish();
+        }
         connectLink(worker, linkBackoff(Duration.ofMillis(100)));
     }
 
