@@ -361,7 +361,9 @@ public final class RelaySession {
             traceEnd(LegOutcome.CLIENT_GONE, reason, detail);
             return;
         }
-        if (request.migrations() >= migrationLimit) {
+        // a worker that drains is no failure of the generation: it moves on past the limit too (not with limit 0)
+        boolean limited = migrationLimit == 0 || !SwapReason.DRAIN.equals(reason) && request.migrations() >= migrationLimit;
+        if (limited) {
             String problem = (migrationLimit == 0 ? "generations never move to another worker"
                     : "generation moved " + request.migrations() + " times, the most allowed")
                     + " (CONNECTION_SWAP_MIGRATION_LIMIT=" + migrationLimit + "); last failure: " + reason + " on "

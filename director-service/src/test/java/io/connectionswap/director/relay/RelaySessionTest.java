@@ -274,6 +274,30 @@ class RelaySessionTest {
         assertThat(events).containsExactly("ended", "migration-limit:stream_error", "finished:error");
     }
 
+    /**
+     * A worker that drains (a rolling update, a scale-down) is no failure of the generation: it moves on at the limit
+     * too, or a generation that met a few failures and then a routine restart ended with MIGRATION_LIMIT. The client
+     * does not count such a move either. Limit 0 still never moves it.
+     */
+    @Test
+    void aWorkerThatDrainsMovesTheGenerationEvenAtTheLimitButNotWithLimitZero() {
+        GenerationRequest moved = GenerationRequest.completion("g-1", "prompt-1", 30)
+                .resumedAfter(3, "abc", "worker-b").resumedAfter(4, "abcd", "worker-c").resumedAfter(5, "abcde", "worker-b");
+        RelaySession session = new RelaySession(7, "conn-1", client, moved, worker, sessionEvents, 3);
+        session.workerStreamOpened(workerSide);
+        session.swap(SwapReason.DRAIN, "worker is draining: shutdown");
+        assertThat(client.error).isNull();
+        assertThat(client.retry).isEqualTo(new Retry("drain", 5, "worker-a", "worker is draining: shutdown"));
+
+        FakeClient neverMoves = new FakeClient();
+        RelaySession fresh = new RelaySession(8, "conn-1", neverMoves, GenerationRequest.completion("g-2", "p", 5), worker,
+                sessionEvents, 0);
+        fresh.workerStreamOpened(new FakeWorker());
+        fresh.swap(SwapReason.DRAIN, "worker is draining: shutdown");
+        assertThat(neverMoves.retry).isNull();
+        assertThat(neverMoves.error.code()).isEqualTo(ErrorCode.MIGRATION_LIMIT);
+    }
+
     @Test
     void belowTheLimitTheGenerationMovesAndLimitZeroNeverMovesIt() {
         GenerationRequest once = GenerationRequest.completion("g-1", "prompt-1", 30).resumedAfter(2, "ab", "worker-b");

@@ -379,8 +379,9 @@ public final class GenerationRun implements Flow.Subscription {
                     .log("director and client disagree on the last token; resuming after the last one received");
         }
         // a director that shuts down moves the generation to another director: not a worker failure, so neither a
-        // migration (the limit is for failing workers) nor a reason to avoid that worker
-        request = retry.directorDraining() ? resumeRequest(null, false) : resumeRequest(retry.failedWorker(), true);
+        // migration (the limit is for failing workers) nor a reason to avoid that worker; a worker that drains is
+        // avoided, but no migration either
+        request = resumeRequest(retry.directorDraining() ? null : retry.failedWorker(), retry.countsAsMigration());
         openLeg();
     }
 

@@ -147,6 +147,23 @@ class GenerationRunTest {
         assertThat(metrics.sequenceErrors).isEmpty();
     }
 
+    /** A worker that drains is no failure of the generation: the move avoids that worker but is no migration. */
+    @Test
+    void aWorkerDrainAvoidsTheWorkerWithoutCountingAMigration() {
+        start(request(4), GenerationOptions.WAIT_FOREVER, Long.MAX_VALUE);
+        FakeTransport.FakeLeg first = transport.last();
+        first.events.assigned(connected("worker-a", 0));
+        tokens(first, 1, 2);
+
+        first.events.retry(new Retry("drain", 2, "worker-a", "worker is draining: shutdown"));
+
+        FakeTransport.FakeLeg second = transport.last();
+        assertThat(second.request.resumeAfter()).isEqualTo(2);
+        assertThat(second.request.avoidWorker()).isEqualTo("worker-a");
+        assertThat(second.request.migrations()).as("a drain is not a worker failure").isZero();
+        assertThat(metrics.swaps).as("but it is a swap").containsExactly("drain");
+    }
+
     /**
      * A director that shuts down ends the leg with RETRY director_drain while the client moves to another director:
      * the resume waits for the new connection, is not a migration and avoids no worker.
