@@ -130,7 +130,7 @@ class GenerationTraceTest {
         SpanData resumed = legs.get(legs.size() - 1);
         assertThat(attribute(resumed, "worker")).isEqualTo(otherWorker);
         assertThat(attribute(resumed, "outcome")).isEqualTo("completed");
-        assertThat(attribute(resumed, "migration")).isEqualTo("1");
+        assertThat(attribute(resumed, "migration")).as("a worker's drain is no migration").isEqualTo("0");
         assertThat(attribute(resumed, "last.seq")).isEqualTo(String.valueOf(MAX_TOKENS));
 
         // the workers: a span per leg served, each a child of the director's leg that handed it over
