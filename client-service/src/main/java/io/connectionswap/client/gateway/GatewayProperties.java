@@ -58,8 +58,16 @@ public record GatewayProperties(
         List<String> corsOrigins) {
 
     public GatewayProperties {
-        apiKeys = apiKeys == null ? List.of()
+        List<String> keys = apiKeys == null ? List.of()
                 : apiKeys.stream().map(String::trim).filter(key -> !key.isEmpty()).toList();
+        if (keys.isEmpty() && apiKeys != null && apiKeys.size() > 1) {
+            // separators and nothing between them (KEY_A and KEY_B of "${KEY_A},${KEY_B}" both missing): keys were
+            // meant, and taking none would turn authentication off without a word
+            throw new IllegalArgumentException("CONNECTION_SWAP_GATEWAY_API_KEYS holds " + apiKeys.size()
+                    + " entries and every one is blank (expected: comma-separated keys, or unset/empty for no "
+                    + "authentication)");
+        }
+        apiKeys = keys;
         if (maxRequestSize.toBytes() <= 0 || maxRequestSize.toBytes() > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("CONNECTION_SWAP_MAX_REQUEST_BYTES=" + maxRequestSize.toBytes()
                     + " (expected: 1 to " + Integer.MAX_VALUE + ")");
