@@ -195,6 +195,11 @@ final class WorkerLink implements WorkerConnection {
                         turns.timeout(), () -> link.close("no heartbeat echo for " + turns.timeout()), onEcho));
                 stream.pipeline().addLast(new BrokenStreamLosesLink(connection, link));
             }
+        }).addListener(opened -> {
+            if (!opened.isSuccess()) {
+                // no heartbeat, no hang detection on this connection: a link without it is no link
+                link.close("cannot open a heartbeat stream: " + opened.cause());
+            }
         });
     }
 
