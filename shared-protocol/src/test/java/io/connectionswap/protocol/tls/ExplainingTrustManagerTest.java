@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.X509ExtendedTrustManager;
+import javax.security.auth.x500.X500Principal;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -64,6 +65,22 @@ class ExplainingTrustManagerTest {
                                 + "trusted CA\" rejected peer certificate",
                         "peer.role=client peer.cert=\"none\" expected.name=null problem=\"not signed by a trusted CA\" "
                                 + "rejected peer certificate");
+    }
+
+    /**
+     * A peer the CA did not sign chooses its subject freely: with {@code CONNECTION_SWAP_CLIENT_AUTH=optional} (the
+     * default) any client may present a self-signed certificate. Rejections were told apart by that subject, so one
+     * with a new subject at every handshake got a new WARN each time; the same problem with another subject is a
+     * repeat.
+     */
+    @Test
+    void selfSignedCertificatesWithEverNewSubjectsDoNotGetAWarningEach() {
+        for (int i = 0; i < 100; i++) {
+            X509Certificate selfSigned = DevelopmentPki.newCa(new X500Principal("CN=flood-" + i)).certificate();
+            assertThatThrownBy(() -> trust.checkClientTrusted(new X509Certificate[] {selfSigned}, "EC",
+                    (SSLEngine) null)).isInstanceOf(CertificateException.class);
+        }
+        assertThat(warnings()).as("WARN lines for 100 handshakes of an untrusted peer").hasSize(1);
     }
 
     private java.util.List<ILoggingEvent> warnings() {
