@@ -31,6 +31,10 @@ import org.junit.jupiter.api.Test;
 /** The health state machine: thresholds, recovery, drain, lost connections, re-registration. */
 class WorkerRegistryTest {
 
+    private static final HostPort DNS_WORKER = new HostPort("127.0.0.1", 62001);
+    private static final DiscoveryProperties DISCOVERY = new DiscoveryProperties("worker-headless:62001",
+            Duration.ofSeconds(5), 8081, "/actuator/health", Duration.ofSeconds(1));
+
     private final EventLoop loop = new DefaultEventLoop();
     private final List<String> failures = new CopyOnWriteArrayList<>();
     /** Address lookups of redials, held instead of run while {@link #holdResolves} is set. */
@@ -374,6 +378,101 @@ class WorkerRegistryTest {
 
         assertThat(registry.workers()).as("one worker, found through DNS as " + dnsSpelling
                 + " and registered as fd00:10:244:1::5").hasSize(1);
+    }
+
+    /**
+     * A worker that crashes (OOM, kill -9) and is restarted at the same address by its supervisor (compose's restart:
+     * unless-stopped, systemd) registers with a new instance id. The registry replaced the entry with a fresh PENDING
+     * one, HEALTHY on the first UP poll: a crash loop re-entered rotation after one poll on every restart and, having
+     * the fewest active streams, took every new stream until it crashed again and they all moved.
+     */
+    @Test
+    void aWorkerThatCrashedAndRestartedAtTheSameAddressComesBackOnlyAfterTheRiseThreshold() {
+        WorkerEndpoint crashed = healthy("worker-a", 62001);
+        FakeWorkerConnector.FakeConnection link = connector.connections.get("worker-a");
+        onLoop(() -> {
+            link.lose("worker process died");
+            return null;
+        });
+        await().atMost(Duration.ofSeconds(5)).until(() -> crashed.state() == WorkerState.UNHEALTHY);
+
+        WorkerEndpoint restarted = register("worker-a", 62001, "i-after-crash");
+        await().atMost(Duration.ofSeconds(5)).until(restarted::linkUp);
+        poll(restarted, up());
+        assertThat(restarted.eligible()).as("one good poll after a crash: the README says it comes back after four")
+                .isFalse();
+        for (int i = 0; i < 3; i++) {
+            poll(restarted, up());
+        }
+        assertThat(restarted.eligible()).as("back after four good polls").isTrue();
+    }
+
+    /**
+     * A worker found through DNS that refused a hand-off with SHUTTING_DOWN (its SIGTERM came between two health polls)
+     * is DRAINING. A DNS entry has no instance id to tell the drained process from the next one, and DRAINING was left
+     * by nothing (not a redialled link, not UP polls, not eviction while in DNS, not a registration adopting the entry):
+     * a worker restarted at the same address (a pod IP kept, a DNS-only worker) never got a stream again. Now the lost
+     * link ends DRAINING.
+     */
+    @Test
+    void aDnsOnlyWorkerThatDrainedAndRestartedAtTheSameAddressComesBack() {
+        WorkerEndpoint worker = drainedDnsWorker();
+
+        restartAtTheSameAddress(worker);
+        for (int i = 0; i < 10; i++) {
+            poll(worker, up()); // the new process answers UP, again and again
+        }
+
+        assertThat(registry.workers()).as("still listed in DNS").hasSize(1);
+        assertThat(worker.state()).as("the restarted worker is healthy again").isEqualTo(WorkerState.HEALTHY);
+        assertThat(onLoop(() -> registry.pick(null, null))).isSameAs(worker);
+    }
+
+    @Test
+    void aDrainedDnsWorkerWhoseRestartRegistersComesBack() {
+        WorkerEndpoint worker = drainedDnsWorker();
+
+        restartAtTheSameAddress(worker);
+        WorkerEndpoint registered = onLoop(() -> registry.register(new WorkerRegistration("worker-0",
+                DNS_WORKER.toString(), "http://127.0.0.1:8081/actuator/health", 50, "i-new-process",
+                List.of("stand-in"))));
+        for (int i = 0; i < 10; i++) {
+            poll(registered, up());
+        }
+
+        assertThat(registered.state()).as("a new instance registered and answers UP").isEqualTo(WorkerState.HEALTHY);
+        assertThat(onLoop(() -> registry.pick(null, null))).isSameAs(registered);
+    }
+
+    /** Found through DNS, healthy, then it refused a hand-off with SHUTTING_DOWN (what Relay.workerDraining does). */
+    private WorkerEndpoint drainedDnsWorker() {
+        onLoop(() -> {
+            registry.discovered(Set.of(DNS_WORKER), DISCOVERY);
+            return null;
+        });
+        WorkerEndpoint worker = registry.workers().get(0);
+        await().atMost(Duration.ofSeconds(5)).until(worker::linkUp);
+        poll(worker, up());
+        assertThat(worker.state()).isEqualTo(WorkerState.HEALTHY);
+        registry.drain(worker, "refused a hand-off: worker refused the hand-off while draining");
+        onLoop(() -> null);
+        assertThat(worker.state()).isEqualTo(WorkerState.DRAINING);
+        return worker;
+    }
+
+    /** The drained process exits (its link is lost), a new one binds the same address and the link is dialled again. */
+    private void restartAtTheSameAddress(WorkerEndpoint worker) {
+        FakeWorkerConnector.FakeConnection old = connector.connections.get(worker.label());
+        onLoop(() -> {
+            old.lose("worker closed its server");
+            return null;
+        });
+        await().atMost(Duration.ofSeconds(5)).until(() -> connector.connections.get(worker.label()) != old
+                && worker.linkUp());
+        onLoop(() -> {
+            registry.discovered(Set.of(DNS_WORKER), DISCOVERY); // still (again) in DNS
+            return null;
+        });
     }
 
     private <T> T onLoopOrThrow(Callable<T> action) throws Throwable {
