@@ -3,10 +3,10 @@ package io.connectionswap.director.quic;
 import io.connectionswap.director.config.DirectorProperties;
 import io.connectionswap.director.config.DrainProperties;
 import io.connectionswap.director.config.LimitProperties;
+import io.connectionswap.director.config.RoutingLoops;
 import io.connectionswap.director.metrics.DirectorMeters;
 import io.connectionswap.director.registry.WorkerCertificate;
 import io.connectionswap.director.registry.WorkerRegistry;
-import io.connectionswap.director.config.RoutingLoops;
 import io.connectionswap.director.relay.Relays;
 import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.frame.FrameDecoder;
@@ -22,6 +22,7 @@ import io.connectionswap.protocol.quic.QuicStreams;
 import io.connectionswap.protocol.quic.QuicTransport;
 import io.connectionswap.protocol.quic.StreamPipelines;
 import io.connectionswap.protocol.tls.TlsContexts;
+import io.connectionswap.service.config.ShutdownPhase;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -31,7 +32,6 @@ import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.handler.codec.quic.QuicStreamChannel;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -119,7 +119,8 @@ public class DirectorQuicServer implements SmartLifecycle {
                 .field("address.validation", limits.addressValidation())
                 .field("max.streams.per.connection", limits.maxStreamsPerConnection())
                 .field("max.client.connections", limits.maxClientConnections()).log("quic server listening");
-        warnIfDrainOutlastsShutdownPhase();
+        ShutdownPhase.warnIfOutlasted(environment, drainProperties.timeout(), "CONNECTION_SWAP_DIRECTOR_DRAIN_TIMEOUT",
+                log);
         warnIfBusyPollTakesEveryCore(loops.size());
     }
 
@@ -129,23 +130,6 @@ public class DirectorQuicServer implements SmartLifecycle {
         if (properties.busyPoll() && loopCount >= processors) {
             LogLine.warn(log).field("routing.loops", loopCount).field("processors", processors)
                     .log("busy polling takes every core: set CONNECTION_SWAP_ROUTING_LOOPS below the processor count");
-        }
-    }
-
-    /** Spring stops waiting for a lifecycle phase after {@code spring.lifecycle.timeout-per-shutdown-phase}. */
-    private void warnIfDrainOutlastsShutdownPhase() {
-        Duration phase;
-        try {
-            phase = environment.getProperty("spring.lifecycle.timeout-per-shutdown-phase", Duration.class,
-                    Duration.ofSeconds(30));
-        } catch (RuntimeException e) {
-            return;
-        }
-        if (drainProperties.timeout().plusSeconds(1).compareTo(phase) > 0) {
-            LogLine.warn(log).field("drain.timeout", drainProperties.timeout()).field("shutdown.phase.timeout", phase)
-                    .log("the drain may outlast Spring's shutdown phase; raise "
-                            + "spring.lifecycle.timeout-per-shutdown-phase or lower "
-                            + "CONNECTION_SWAP_DIRECTOR_DRAIN_TIMEOUT");
         }
     }
 

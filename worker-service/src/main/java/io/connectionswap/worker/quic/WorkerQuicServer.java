@@ -9,6 +9,7 @@ import io.connectionswap.protocol.quic.QuicServerEndpoint;
 import io.connectionswap.protocol.quic.QuicSettings;
 import io.connectionswap.protocol.quic.StreamPipelines;
 import io.connectionswap.protocol.tls.TlsContexts;
+import io.connectionswap.service.config.ShutdownPhase;
 import io.connectionswap.worker.config.WorkerProperties;
 import io.connectionswap.worker.registration.DirectorRegistration;
 import io.netty.channel.Channel;
@@ -90,6 +91,7 @@ public class WorkerQuicServer implements SmartLifecycle {
         }
         LogLine.info(log).field("worker", properties.label()).field("worker.addr", address.withPort(port))
                 .field("alpn", io.connectionswap.protocol.frame.Frames.ALPN).log("quic server listening");
+        ShutdownPhase.warnIfOutlasted(environment, properties.drainTimeout(), "CONNECTION_SWAP_DRAIN_TIMEOUT", log);
     }
 
     @Override
