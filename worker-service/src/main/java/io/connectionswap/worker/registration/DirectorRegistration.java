@@ -144,7 +144,12 @@ public class DirectorRegistration {
                 told++;
             }
         }
-        if (told == 0) {
+        if (told == 0 && !properties.register()) {
+            // found through DNS only (CONNECTION_SWAP_WORKER_REGISTER=false): directors learn of the drain from its
+            // health (OUT_OF_SERVICE) and from hand-offs it refuses, as expected
+            LogLine.info(log).field("worker", properties.label())
+                    .log("draining; directors that found this worker through DNS learn of it from its health");
+        } else if (told == 0) {
             LogLine.warn(log).field("worker", properties.label())
                     .log("not registered with any director; draining without telling one");
         } else {
