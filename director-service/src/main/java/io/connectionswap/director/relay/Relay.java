@@ -242,7 +242,9 @@ public final class Relay implements WorkerFailureListener, SessionEvents, Worker
         sessionsByWorker.computeIfAbsent(worker, key -> new LinkedHashSet<>()).add(session);
         worker.streamStarted();
         activeSessions = sessions.size();
-        boolean resumed = request.resumeAfter() > 0 || request.migrations() > 0;
+        // a leg after another one: tokens delivered before, a move counted, or a worker to avoid (a move after a
+        // worker's drain before the first token counts no migration and carries no token, but names that worker)
+        boolean resumed = request.resumeAfter() > 0 || request.migrations() > 0 || request.avoidWorker() != null;
         meters.streamStarted(resumed);
         if (tokens != null) {
             meters.streamOnClientTokenStream();

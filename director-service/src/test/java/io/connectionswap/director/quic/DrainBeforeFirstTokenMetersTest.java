@@ -1,0 +1,194 @@
+package io.connectionswap.director.quic;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.when;
+
+import io.connectionswap.director.config.DirectorProperties;
+import io.connectionswap.director.config.TestDirectorProperties;
+import io.connectionswap.director.config.HealthProperties;
+import io.connectionswap.director.config.LimitProperties;
+import io.connectionswap.director.metrics.DirectorMeters;
+import io.connectionswap.director.registry.PollResult;
+import io.connectionswap.director.registry.WorkerConnection;
+import io.connectionswap.director.registry.WorkerEndpoint;
+import io.connectionswap.director.registry.WorkerRegistry;
+import io.connectionswap.director.relay.Relay;
+import io.connectionswap.protocol.codec.MessageCodec;
+import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.frame.FrameLimits;
+import io.connectionswap.protocol.message.End;
+import io.connectionswap.protocol.message.FinishReason;
+import io.connectionswap.protocol.message.GenerationRequest;
+import io.connectionswap.protocol.message.Message;
+import io.connectionswap.protocol.message.StreamError;
+import io.connectionswap.protocol.message.Token;
+import io.connectionswap.protocol.message.WorkerRegistration;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.netty.buffer.UnpooledByteBufAllocator;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.DefaultEventLoopGroup;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.quic.QuicChannel;
+import io.netty.handler.codec.quic.QuicStreamChannel;
+import io.netty.util.concurrent.Future;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The director's SLO meters ({@code connection_swap_streams_started_total{kind}},
+ * {@code connection_swap_time_to_first_token_seconds}) when a worker drains before a generation's first token, through
+ * the real {@link Relay} and {@link WorkerRegistry} as in {@link RelayMetersTest}.
+ */
+class DrainBeforeFirstTokenMetersTest {
+
+    private static final FrameLimits LIMITS = new FrameLimits(4096, 65536);
+    private static final DirectorProperties PROPERTIES = TestDirectorProperties.defaults();
+    private static final HealthProperties HEALTH = new HealthProperties(Duration.ofMillis(500), null, 1, 2, 4);
+
+    private final EmbeddedChannel loop = new EmbeddedChannel();
+    private final DefaultEventLoopGroup quicLoops = new DefaultEventLoopGroup(1);
+    private final SimpleMeterRegistry meterRegistry = new SimpleMeterRegistry();
+    private final DirectorMeters meters = new DirectorMeters(meterRegistry, quicLoops);
+    private final QuicChannel clientConnection = mock(QuicChannel.class);
+    private final QuicChannel workerLink = mock(QuicChannel.class);
+    /** Streams the director opened to each worker, by worker label, in order. */
+    private final Map<String, List<EmbeddedQuicStream>> workerStreams = new LinkedHashMap<>();
+    private final List<EmbeddedQuicStream> clientStreams = new ArrayList<>();
+    private final WorkerRegistry registry = new WorkerRegistry(loop.eventLoop(), Runnable::run, this::connect,
+            PROPERTIES, HEALTH, meters);
+    private long now = TimeUnit.SECONDS.toNanos(1000);
+    private final Relay relay = new Relay(registry, PROPERTIES, LimitProperties.DEFAULTS, LIMITS, meters, () -> now);
+
+    DrainBeforeFirstTokenMetersTest() {
+        when(clientConnection.isActive()).thenReturn(true);
+        when(workerLink.isActive()).thenReturn(true);
+    }
+
+    @AfterEach
+    void release() {
+        workerStreams.values().forEach(streams -> streams.forEach(EmbeddedChannel::finishAndReleaseAll));
+        clientStreams.forEach(EmbeddedChannel::finishAndReleaseAll);
+        loop.finishAndReleaseAll();
+        quicLoops.shutdownGracefully();
+    }
+
+    /**
+     * A worker that drains (here: it refuses the hand-off with SHUTTING_DOWN) before the generation's first token:
+     * the client library resumes with resumeAfter 0 and migrations unchanged (a drain is no migration since 92fc0dd),
+     * avoiding that worker. That second stream continues the generation: it is a {@code resumed} stream, and the
+     * time to first token runs on from the first GENERATE (README, metrics table).
+     */
+    @Test
+    void aWorkerDrainBeforeTheFirstTokenIsAResumeNotASecondNewGeneration() {
+        Map<String, WorkerEndpoint> workers = Map.of("worker-a", healthyWorker("worker-a"),
+                "worker-b", healthyWorker("worker-b"));
+        GenerationRequest request = GenerationRequest.completion("g-1", "p", 2);
+        relay.open(clientStream(), "conn-1", request);
+        loop.runPendingTasks();
+        String first = workerStreams.keySet().iterator().next();
+        String second = first.equals("worker-a") ? "worker-b" : "worker-a";
+
+        now += TimeUnit.MILLISECONDS.toNanos(300);
+        fromWorker(workerStream(first, 0), new StreamError(ErrorCode.SHUTTING_DOWN, "draining"));
+        assertThat(meterRegistry.get("connection.swap.swaps").tag("reason", "drain").tag("worker", first).counter()
+                .count()).isEqualTo(1);
+
+        // what GenerationRun.resumeRequest sends after a RETRY with reason drain: no migration, avoid the worker
+        GenerationRequest resume = new GenerationRequest("g-1", null, "p", null, request.sampling(), 0, null, first,
+                0, null, false);
+        now += TimeUnit.MILLISECONDS.toNanos(20);
+        relay.open(clientStream(), "conn-1", resume);
+        EmbeddedQuicStream next = workerStream(second, 0);
+        now += TimeUnit.MILLISECONDS.toNanos(80);
+        fromWorker(next, new Token(1, "a"));
+        fromWorker(next, new Token(2, " b"));
+        fromWorker(next, new End("g-1", 2, FinishReason.STOP, null));
+
+        assertThat(List.of(streamsStarted("new"), streamsStarted("resumed")))
+                .as("streams started {new, resumed}: one generation, moved once by a drain")
+                .containsExactly(1.0, 1.0);
+        assertThat(firstTokens()).as("one first token per generation, from its first GENERATE")
+                .containsExactly(1.0, 400.0);
+    }
+
+    /** Count and total in ms of the time-to-first-token timer. */
+    private List<Double> firstTokens() {
+        io.micrometer.core.instrument.Timer timer = meterRegistry.get("connection.swap.time.to.first.token").timer();
+        return List.of((double) timer.count(), timer.totalTime(TimeUnit.MILLISECONDS));
+    }
+
+    private double streamsStarted(String kind) {
+        return meterRegistry.get("connection.swap.streams.started").tag("kind", kind).counter().count();
+    }
+
+    private double generations(String finishReason) {
+        return meterRegistry.get("connection.swap.generations").tag("finish_reason", finishReason).counter().count();
+    }
+
+    private WorkerEndpoint healthyWorker(String label) {
+        int port = 62001 + registry.workers().size();
+        WorkerEndpoint worker = registry.register(new WorkerRegistration(label, "127.0.0.1:" + port,
+                "http://127.0.0.1:8081/actuator/health", 50, "i-" + label, List.of("stand-in")));
+        loop.runPendingTasks();
+        registry.pollCompleted(worker, PollResult.answered("UP", 200));
+        loop.runPendingTasks();
+        return worker;
+    }
+
+    private EmbeddedQuicStream clientStream() {
+        EmbeddedQuicStream stream = new EmbeddedQuicStream(clientConnection, 4L * (clientStreams.size() + 1),
+                UnpooledByteBufAllocator.DEFAULT);
+        clientStreams.add(stream);
+        return stream;
+    }
+
+    private EmbeddedQuicStream workerStream(String label, int index) {
+        loop.runPendingTasks();
+        List<EmbeddedQuicStream> streams = workerStreams.get(label);
+        assertThat(streams).as("streams opened to %s", label).isNotNull().hasSizeGreaterThan(index);
+        return streams.get(index);
+    }
+
+    private void fromWorker(EmbeddedQuicStream worker, Message message) {
+        worker.writeInbound(MessageCodec.encode(UnpooledByteBufAllocator.DEFAULT, message));
+        loop.runPendingTasks();
+    }
+
+    private Future<WorkerConnection> connect(WorkerEndpoint worker, InetSocketAddress remote, Consumer<String> onLost) {
+        return loop.eventLoop().newSucceededFuture(new WorkerConnection() {
+            @Override
+            public boolean isUp() {
+                return true;
+            }
+
+            @Override
+            public Future<QuicStreamChannel> openStream(ChannelHandler initializer) {
+                List<EmbeddedQuicStream> streams = workerStreams.computeIfAbsent(worker.label(),
+                        label -> new ArrayList<>());
+                EmbeddedQuicStream stream = new EmbeddedQuicStream(workerLink, 4L * (streams.size() + 1),
+                        UnpooledByteBufAllocator.DEFAULT);
+                stream.pipeline().addLast(initializer);
+                streams.add(stream);
+                return stream.eventLoop().newSucceededFuture(stream);
+            }
+
+            @Override
+            public void close(String reason) {
+            }
+
+            @Override
+            public int streamsHeld() {
+                return workerStreams.getOrDefault(worker.label(), List.of()).size();
+            }
+        });
+    }
+}

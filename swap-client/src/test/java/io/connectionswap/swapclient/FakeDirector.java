@@ -1,0 +1,130 @@
+package io.connectionswap.swapclient;
+
+import io.connectionswap.protocol.message.GoAway;
+import io.connectionswap.protocol.message.Heartbeat;
+import io.connectionswap.protocol.message.Message;
+import io.connectionswap.protocol.quic.Heartbeats;
+import io.connectionswap.protocol.quic.HostPort;
+import io.connectionswap.protocol.quic.QuicCodecs;
+import io.connectionswap.protocol.quic.QuicEventLoops;
+import io.connectionswap.protocol.quic.QuicServerEndpoint;
+import io.connectionswap.protocol.quic.QuicSettings;
+import io.connectionswap.protocol.quic.StreamPipelines;
+import io.connectionswap.protocol.tls.ClientCertificates;
+import io.connectionswap.protocol.tls.TlsContexts;
+import io.connectionswap.protocol.tls.TlsIdentity;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.quic.QuicChannel;
+import io.netty.handler.codec.quic.QuicStreamChannel;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
+
+/**
+ * A director as far as a client's connection goes: accepts connections, echoes heartbeats on every stream, sends
+ * GOAWAY on a connection's control stream when told, and closes connections when told. Generation streams get
+ * whatever {@code onGeneration} does with them (nothing by default).
+ */
+final class FakeDirector implements AutoCloseable {
+
+    private final EventLoopGroup group = QuicEventLoops.create("fake-director", 1);
+    private final QuicServerEndpoint endpoint;
+    /** Open connections. */
+    final Set<QuicChannel> connections = ConcurrentHashMap.newKeySet();
+    /** Every connection ever accepted. */
+    final List<QuicChannel> accepted = new CopyOnWriteArrayList<>();
+    /** The control stream (the client's first stream) of each connection. */
+    final Map<QuicChannel, QuicStreamChannel> control = new ConcurrentHashMap<>();
+    /** What came on generation streams (not the control stream), per stream. */
+    final List<Message> received = new CopyOnWriteArrayList<>();
+    volatile BiConsumer<QuicStreamChannel, Message> onMessage = (stream, message) -> { };
+    /** Heartbeats received, on any stream of any connection. */
+    final AtomicLong heartbeats = new AtomicLong();
+
+    FakeDirector(Path pki) {
+        TlsContexts tls = TlsContexts.server("director", TlsIdentity.of(pki, "director").material(),
+                ClientCertificates.anyOfTheCa(false));
+        endpoint = QuicServerEndpoint.bind("director", "test", group, HostPort.parse("test", "127.0.0.1:0"),
+                QuicCodecs.server(QuicSettings.DEFAULTS, tls.serverContext(), new Connections(), new Streams(),
+                        null));
+    }
+
+    String address() {
+        return "127.0.0.1:" + endpoint.localAddress().getPort();
+    }
+
+    void goAway() {
+        group.next().submit(() -> control.values().forEach(stream -> stream.writeAndFlush(
+                new GoAway("fake", "drain")))).syncUninterruptibly();
+    }
+
+    /** Resets every connection's control stream, both ways (RESET_STREAM and STOP_SENDING). */
+    void resetControlStreams(int code) {
+        group.next().submit(() -> control.values().forEach(stream -> stream.shutdown(code))).syncUninterruptibly();
+    }
+
+    void closeConnections() {
+        connections.forEach(QuicChannel::close);
+    }
+
+    @Override
+    public void close() {
+        closeConnections();
+        endpoint.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+    }
+
+    @ChannelHandler.Sharable
+    private final class Connections extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            QuicChannel connection = (QuicChannel) ctx.channel();
+            connections.add(connection);
+            accepted.add(connection);
+            connection.closeFuture().addListener(closed -> {
+                connections.remove(connection);
+                control.remove(connection);
+            });
+            ctx.fireChannelActive();
+        }
+    }
+
+    private final class Streams extends ChannelInitializer<QuicStreamChannel> {
+        @Override
+        protected void initChannel(QuicStreamChannel stream) {
+            if (stream.streamId() == 0) {
+                control.put(stream.parent(), stream);
+            }
+            StreamPipelines.messages(stream, QuicSettings.DEFAULTS.frameLimits(), new ChannelInboundHandlerAdapter() {
+                @Override
+                public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                    if (msg instanceof Heartbeat) {
+                        heartbeats.incrementAndGet();
+                    }
+                    ctx.fireChannelRead(msg);
+                }
+            });
+            stream.pipeline().addLast(Heartbeats.responder());
+            stream.pipeline().addLast(new SimpleChannelInboundHandler<Message>() {
+                @Override
+                protected void channelRead0(ChannelHandlerContext ctx, Message message) {
+                    if (stream.streamId() != 0) {
+                        received.add(message);
+                        onMessage.accept(stream, message);
+                    }
+                }
+            });
+        }
+    }
+}
