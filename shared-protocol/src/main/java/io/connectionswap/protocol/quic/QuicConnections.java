@@ -23,6 +23,13 @@ public final class QuicConnections {
         }
     }
 
+    /** Closes every connection open now (one a peer said GOAWAY on included, still carrying its streams). */
+    public void closeAll() {
+        for (QuicChannel connection : Set.copyOf(open)) {
+            connection.close();
+        }
+    }
+
     /** Connections open now. */
     public int size() {
         return open.size();

@@ -115,7 +115,10 @@ public final class DirectorLink implements Transport {
      * connection limit): their reconnections are not news, the close's problem line says it; 0 once one holds.
      */
     private int closedAtOnce;
+    /** The address being dialled, or last dialled. */
     private volatile HostPort current;
+    /** The address of {@link #connection}. */
+    private volatile HostPort connectedTo;
     private boolean everConnected;
     private int targetIndex;
     private boolean connecting;
@@ -153,16 +156,15 @@ public final class DirectorLink implements Transport {
     private void stopOnLoop() {
         running = false;
         waiters.clear();
-        QuicChannel open = connection;
-        if (open != null) {
-            open.close();
-        }
+        connections.closeAll(); // the current one, and one a director said GOAWAY on that still carried streams
     }
 
     public ConnectionState state() {
         QuicChannel open = connection;
-        return new ConnectionState(open != null && open.isActive(), String.valueOf(current), connectedSince, reconnects,
-                lastProblem);
+        boolean connected = open != null && open.isActive();
+        // while connected (to a director that said GOAWAY too), that director, not the address being dialled
+        return new ConnectionState(connected, String.valueOf(connected ? connectedTo : current), connectedSince,
+                reconnects, lastProblem);
     }
 
     /**
@@ -227,7 +229,8 @@ public final class DirectorLink implements Transport {
     }
 
     private void connect() {
-        if (!running || connecting) {
+        // a retry scheduled before a connection came up (after a GOAWAY: by another path) has nothing to do
+        if (!running || connecting || connection != null && connection != leaving) {
             return;
         }
         connecting = true;
@@ -273,6 +276,7 @@ public final class DirectorLink implements Transport {
         }
         QuicChannel previous = connection; // still open after a GOAWAY: it carries its streams until they end
         connections.add(channel);
+        connectedTo = director;
         connection = channel;
         leaving = null;
         connectedSince = Instant.now();
@@ -355,10 +359,19 @@ public final class DirectorLink implements Transport {
         if (connection != channel) {
             return;
         }
+        boolean wasLeaving = channel == leaving;
         connection = null;
         connectedSince = null;
         leaving = null;
         if (!running) {
+            return;
+        }
+        if (wasLeaving) {
+            // the director that said GOAWAY closed its connection: the move to the next address began then, and is
+            // under way (a dial, or a retry after the backoff); not another address to skip to
+            if (!connecting) {
+                connect();
+            }
             return;
         }
         String closedBy = peerClose.reason();

@@ -29,8 +29,18 @@ final class PeerClose extends ChannelInboundHandlerAdapter {
         return reason;
     }
 
+    /** The reason phrase; empty when the peer sent none (Netty's {@code reason()} then throws). */
+    private static byte[] reasonOf(QuicConnectionCloseEvent close) {
+        try {
+            byte[] reason = close.reason();
+            return reason == null ? new byte[0] : reason;
+        } catch (NullPointerException noReason) {
+            return new byte[0];
+        }
+    }
+
     static String describe(QuicConnectionCloseEvent close) {
-        String text = LogLine.printable(new String(close.reason(), StandardCharsets.UTF_8), 300);
+        String text = LogLine.printable(new String(reasonOf(close), StandardCharsets.UTF_8), 300);
         ErrorCode code = close.isApplicationClose() ? ErrorCode.fromCode(close.error()) : null;
         String what = code != null ? code + " (0x" + Integer.toHexString(close.error()) + ")"
                 : (close.isApplicationClose() ? "application error 0x" : "QUIC error 0x")
