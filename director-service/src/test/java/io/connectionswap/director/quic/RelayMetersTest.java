@@ -5,9 +5,9 @@ import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.when;
 
 import io.connectionswap.director.config.DirectorProperties;
-import io.connectionswap.director.config.TestDirectorProperties;
 import io.connectionswap.director.config.HealthProperties;
 import io.connectionswap.director.config.LimitProperties;
+import io.connectionswap.director.config.TestDirectorProperties;
 import io.connectionswap.director.metrics.DirectorMeters;
 import io.connectionswap.director.registry.PollResult;
 import io.connectionswap.director.registry.WorkerConnection;
@@ -15,12 +15,14 @@ import io.connectionswap.director.registry.WorkerEndpoint;
 import io.connectionswap.director.registry.WorkerRegistry;
 import io.connectionswap.director.relay.Relay;
 import io.connectionswap.protocol.codec.MessageCodec;
+import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.frame.FrameLimits;
 import io.connectionswap.protocol.message.Connected;
 import io.connectionswap.protocol.message.End;
 import io.connectionswap.protocol.message.FinishReason;
 import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.Message;
+import io.connectionswap.protocol.message.StreamError;
 import io.connectionswap.protocol.message.Token;
 import io.connectionswap.protocol.message.WorkerRegistration;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -157,6 +159,45 @@ class RelayMetersTest {
         }
         assertThat(streamsStarted("new")).isZero();
         assertThat(streamsStarted("resumed")).isZero();
+    }
+
+    /**
+     * A worker that drains (here: it refuses the hand-off with SHUTTING_DOWN) before the generation's first token:
+     * the client library resumes with resumeAfter 0 and migrations unchanged (a drain is no migration since 92fc0dd),
+     * avoiding that worker. That second stream continues the generation: it is a {@code resumed} stream, and the
+     * time to first token runs on from the first GENERATE (README, metrics table).
+     */
+    @Test
+    void aWorkerDrainBeforeTheFirstTokenIsAResumeNotASecondNewGeneration() {
+        Map<String, WorkerEndpoint> workers = Map.of("worker-a", healthyWorker("worker-a"),
+                "worker-b", healthyWorker("worker-b"));
+        GenerationRequest request = GenerationRequest.completion("g-1", "p", 2);
+        relay.open(clientStream(), "conn-1", request);
+        loop.runPendingTasks();
+        String first = workerStreams.keySet().iterator().next();
+        String second = first.equals("worker-a") ? "worker-b" : "worker-a";
+
+        now += TimeUnit.MILLISECONDS.toNanos(300);
+        fromWorker(workerStream(first, 0), new StreamError(ErrorCode.SHUTTING_DOWN, "draining"));
+        assertThat(meterRegistry.get("connection.swap.swaps").tag("reason", "drain").tag("worker", first).counter()
+                .count()).isEqualTo(1);
+
+        // what GenerationRun.resumeRequest sends after a RETRY with reason drain: no migration, avoid the worker
+        GenerationRequest resume = new GenerationRequest("g-1", null, "p", null, request.sampling(), 0, null, first,
+                0, null, false);
+        now += TimeUnit.MILLISECONDS.toNanos(20);
+        relay.open(clientStream(), "conn-1", resume);
+        EmbeddedQuicStream next = workerStream(second, 0);
+        now += TimeUnit.MILLISECONDS.toNanos(80);
+        fromWorker(next, new Token(1, "a"));
+        fromWorker(next, new Token(2, " b"));
+        fromWorker(next, new End("g-1", 2, FinishReason.STOP, null));
+
+        assertThat(List.of(streamsStarted("new"), streamsStarted("resumed")))
+                .as("streams started {new, resumed}: one generation, moved once by a drain")
+                .containsExactly(1.0, 1.0);
+        assertThat(firstTokens()).as("one first token per generation, from its first GENERATE")
+                .containsExactly(1.0, 400.0);
     }
 
     /** Count and total in ms of the time-to-first-token timer. */
