@@ -49,6 +49,8 @@ final class FakeDirector implements AutoCloseable {
     /** What came on generation streams (not the control stream), per stream. */
     final List<Message> received = new CopyOnWriteArrayList<>();
     volatile BiConsumer<QuicStreamChannel, Message> onMessage = (stream, message) -> { };
+    /** Says GOAWAY on each control stream as soon as it opens (a director draining: every new connection gets it). */
+    volatile boolean draining;
     /** Heartbeats received, on any stream of any connection. */
     final AtomicLong heartbeats = new AtomicLong();
 
@@ -116,6 +118,9 @@ final class FakeDirector implements AutoCloseable {
                 }
             });
             stream.pipeline().addLast(Heartbeats.responder());
+            if (draining && stream.streamId() == 0) {
+                stream.eventLoop().execute(() -> stream.writeAndFlush(new GoAway("fake", "shutting down")));
+            }
             stream.pipeline().addLast(new SimpleChannelInboundHandler<Message>() {
                 @Override
                 protected void channelRead0(ChannelHandlerContext ctx, Message message) {

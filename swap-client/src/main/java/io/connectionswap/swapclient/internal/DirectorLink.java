@@ -337,17 +337,27 @@ public final class DirectorLink implements Transport {
      * resumes wait for the new connection ({@link #isConnected} is false meanwhile) and open there, while the old one
      * carries its streams until the director ends them (with RETRY: they resume on the new one). With a single
      * address, the next connection comes when this one closes (a load balancer behind that address then picks a
-     * ready director).
+     * ready director). A GOAWAY within a heartbeat interval of the handshake (that director was draining already:
+     * every director may be, the whole deployment stopping) moves on after the backoff, as a failed attempt does, so
+     * that draining directors are not dialled in a tight loop, each hop leaving a connection open until its drain ends.
      */
     private void goingAway(QuicChannel channel) {
         if (!running || channel != connection || settings.directors().size() < 2) {
             return;
         }
         leaving = channel;
-        if (!connecting) {
-            targetIndex++;
-            connect();
+        if (connecting) {
+            return;
         }
+        targetIndex++;
+        if (Duration.between(connectedSince, Instant.now()).compareTo(settings.heartbeatInterval()) >= 0) {
+            backoff.reset(); // that connection lived: the director worked until it began draining
+            connect();
+            return;
+        }
+        Duration wait = backoff.next();
+        LogLine.debug(log).field("retry.in", wait).log("director went away at once; next director after the backoff");
+        loop.schedule(this::connect, wait.toNanos(), TimeUnit.NANOSECONDS);
     }
 
     /**
