@@ -2,14 +2,9 @@ package io.connectionswap.systemtest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.connectionswap.systemtest.support.ProcessCluster;
+import io.connectionswap.systemtest.support.Promtool;
+import io.connectionswap.systemtest.support.Promtool.Result;
 import io.connectionswap.testsupport.tools.ExternalTool;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -19,11 +14,6 @@ import org.junit.jupiter.api.Test;
  * {@code .ci/install-prometheus.sh}, or the README's test command {@code ./test.sh}.
  */
 class AlertRulesTest {
-
-    private static final Path ROOT = ProcessCluster.repositoryRoot();
-
-    private record Result(int exitCode, String output) {
-    }
 
     @Test
     void alertRulesAreValid() {
@@ -51,26 +41,7 @@ class AlertRulesTest {
         assertThat(compose.output()).contains("SUCCESS");
     }
 
-    /** Runs promtool from the repository root; skips (fails under CI=true) when it is not on the PATH. */
     private static Result promtool(String... arguments) {
-        List<String> command = new ArrayList<>();
-        command.add(ExternalTool.PROMTOOL.require(AlertRulesTest.class).toString());
-        command.addAll(List.of(arguments));
-        try {
-            Process process = new ProcessBuilder(command).directory(ROOT.toFile()).redirectErrorStream(true).start();
-            process.getOutputStream().close();
-            // promtool's output is a few lines: reading it to the end cannot block on a full pipe
-            String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!process.waitFor(120, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                throw new AssertionError(String.join(" ", command) + " did not finish within 120s; output:\n" + output);
-            }
-            return new Result(process.exitValue(), output);
-        } catch (IOException e) {
-            throw new AssertionError("cannot run " + String.join(" ", command) + ": " + e, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError("interrupted while running " + String.join(" ", command), e);
-        }
+        return Promtool.run(AlertRulesTest.class, arguments);
     }
 }
