@@ -20,19 +20,38 @@ final class CompletionRequestBody {
     }
 
     static byte[] json(JsonMapper json, GenerationContext context, UpstreamSettings settings) {
-        SamplingParameters sampling = context.sampling();
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("model", settings.model());
-        body.put("prompt", context.messages() == null ? context.continuationPrompt()
-                : settings.chatFormat().render(context.messages()) + context.deliveredText());
-        body.put("max_tokens", context.remainingTokens());
+        Map<String, Object> body = common(context, settings, context.remainingTokens());
         body.put("stream", true);
         if (settings.includeUsage()) {
             body.put("stream_options", Map.of("include_usage", true));
         }
+        putSampling(body, context.sampling(), context.sampling().stopSequences());
+        return json.writeValueAsBytes(body);
+    }
+
+    /**
+     * The body of {@link StopAfterLastToken}'s question: the next {@code maxTokens} tokens after the delivered text, not
+     * streamed and without the stop sequences (the worker looks for them in the answer).
+     */
+    static byte[] lookAhead(JsonMapper json, GenerationContext context, UpstreamSettings settings, int maxTokens) {
+        Map<String, Object> body = common(context, settings, maxTokens);
+        body.put("stream", false);
+        putSampling(body, context.sampling(), List.of());
+        return json.writeValueAsBytes(body);
+    }
+
+    private static Map<String, Object> common(GenerationContext context, UpstreamSettings settings, int maxTokens) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("model", settings.model());
+        body.put("prompt", context.messages() == null ? context.continuationPrompt()
+                : settings.chatFormat().render(context.messages()) + context.deliveredText());
+        body.put("max_tokens", maxTokens);
+        return body;
+    }
+
+    private static void putSampling(Map<String, Object> body, SamplingParameters sampling, List<String> stop) {
         putIfSet(body, "temperature", sampling.temperature());
         putIfSet(body, "top_p", sampling.topP());
-        List<String> stop = sampling.stopSequences();
         if (!stop.isEmpty()) {
             body.put("stop", stop);
         }
@@ -41,7 +60,6 @@ final class CompletionRequestBody {
         putIfSet(body, "presence_penalty", sampling.presencePenalty());
         putIfSet(body, "logit_bias", sampling.logitBias());
         putIfSet(body, "user", sampling.user());
-        return json.writeValueAsBytes(body);
     }
 
     private static void putIfSet(Map<String, Object> body, String key, Object value) {

@@ -127,8 +127,17 @@ final class UpstreamCompletion implements Flow.Subscription {
             return;
         }
         if (context.remainingTokens() == 0) {
-            // resumed after the last token (the worker failed between it and END): nothing is left to generate
-            finish();
+            // resumed after the last token (the worker failed between it and END): nothing is left to generate, but
+            // that token may have ended at a stop sequence
+            StopAfterLastToken.ask(upstream, context).whenComplete((stopped, failure) -> serial.execute(() -> {
+                if (terminated) {
+                    return;
+                }
+                if (Boolean.TRUE.equals(stopped)) {
+                    end.stoppedHere();
+                }
+                finish();
+            }));
             return;
         }
         UpstreamSettings settings = upstream.settings();
