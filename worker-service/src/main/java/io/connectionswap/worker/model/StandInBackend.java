@@ -1,5 +1,6 @@
 package io.connectionswap.worker.model;
 
+import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.protocol.model.DeterministicTokenModel;
 import io.connectionswap.protocol.model.GenerationContext;
 import java.time.Duration;
@@ -38,38 +39,62 @@ public final class StandInBackend {
                 context -> checkResume(words, context));
     }
 
-    /** Null when the delivered text is the stand-in's own text, else where it departs from it. */
+    /**
+     * Null when the delivered text is the stand-in's own text, else where it departs from it. Token by token, up to
+     * the first that differs: the check costs what the delivered text holds, not what {@code resumeAfter} claims (a
+     * client's GENERATE may claim two billion tokens with a text of one character).
+     */
     static String checkResume(DeterministicTokenModel words, GenerationContext context) {
-        String expected = words.text(context.prompt(), 1, context.resumeAfter());
         String delivered = context.deliveredText();
-        if (expected.equals(delivered) || cutAtStop(words, context, expected)) {
-            return null;
+        IntFunction<String> tokens = words.tokensOf(context.prompt());
+        int last = context.resumeAfter();
+        int at = 0; // the characters of the delivered text that are tokens 1..sequence - 1
+        for (int sequence = 1; sequence <= last; sequence++) {
+            String token = tokens.apply(sequence);
+            if (delivered.startsWith(token, at)) {
+                at += token.length();
+                continue;
+            }
+            if (sequence == last && cutAtStop(tokens, context, token, delivered.length() - at)) {
+                return null;
+            }
+            int same = 0;
+            while (same < token.length() && at + same < delivered.length()
+                    && token.charAt(same) == delivered.charAt(at + same)) {
+                same++;
+            }
+            return mismatch(context, at + same, "token " + sequence + " is " + LogLine.printable(token, 40));
         }
-        int at = 0;
-        while (at < expected.length() && at < delivered.length() && expected.charAt(at) == delivered.charAt(at)) {
-            at++;
-        }
+        return at == delivered.length() ? null
+                : mismatch(context, at, "the text goes on after token " + last + " (" + (delivered.length() - at)
+                        + " characters more)");
+    }
+
+    private static String mismatch(GenerationContext context, int at, String detail) {
         return "delivered text of a resume after token " + context.resumeAfter() + " is not the stand-in's text: it "
-                + "differs at character " + at + " (expected " + expected.length() + " characters, got "
-                + delivered.length() + ")";
+                + "differs at character " + at + " (" + detail + "; got " + context.deliveredText().length()
+                + " characters)";
     }
 
     /**
-     * Whether the delivered text is the stand-in's {@code expected} text with its last token cut where a stop sequence
+     * Whether the delivered text ends {@code kept} characters into the last token, {@code token}, where a stop sequence
      * begins: the generation ended there (the resume comes after its last token, before its end).
      */
-    private static boolean cutAtStop(DeterministicTokenModel words, GenerationContext context, String expected) {
-        String delivered = context.deliveredText();
+    private static boolean cutAtStop(IntFunction<String> tokens, GenerationContext context, String token, int kept) {
         List<String> stops = context.sampling().stopSequences();
-        int last = context.resumeAfter();
-        if (stops.isEmpty() || last == 0 || !expected.startsWith(delivered)
-                || delivered.length() <= expected.length() - words.token(context.prompt(), last).length()) {
+        String delivered = context.deliveredText();
+        if (stops.isEmpty() || kept <= 0 || kept >= token.length()
+                || !delivered.regionMatches(delivered.length() - kept, token, 0, kept)) {
             return false;
         }
         int longest = stops.stream().mapToInt(String::length).max().orElse(0);
         // every token has a character at least, so the text of the next `longest` tokens holds any stop begun here
-        String ahead = expected + words.text(context.prompt(), last + 1,
-                Math.min(last + longest, context.sampling().maxTokens()));
-        return stops.stream().anyMatch(stop -> ahead.startsWith(stop, delivered.length()));
+        StringBuilder ahead = new StringBuilder(token.substring(kept));
+        int last = context.resumeAfter();
+        for (int sequence = last + 1; sequence <= Math.min((long) last + longest, context.sampling().maxTokens());
+                sequence++) {
+            ahead.append(tokens.apply(sequence));
+        }
+        return stops.stream().anyMatch(stop -> ahead.indexOf(stop) == 0);
     }
 }
