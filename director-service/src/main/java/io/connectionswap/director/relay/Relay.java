@@ -211,7 +211,7 @@ public final class Relay implements WorkerFailureListener, SessionEvents, Worker
                     .field("model", request.model()).field("workers", registry.size())
                     .log("no worker serves the model");
             return refuse(client, span, request, new StreamError(ErrorCode.MODEL_NOT_FOUND, "no worker serves model '"
-                    + request.model() + "'"));
+                    + LogLine.printable(request.model(), 200) + "'")); // a client's text: the ERROR frame must fit
         }
         if (worker == null) {
             meters.noHealthyWorker();

@@ -6,6 +6,7 @@ import io.connectionswap.protocol.frame.FrameType;
 import io.connectionswap.protocol.frame.Frames;
 import io.connectionswap.protocol.frame.ProtocolException;
 import io.connectionswap.protocol.frame.RawFrame;
+import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.protocol.message.ClusterStatus;
 import io.connectionswap.protocol.message.Connected;
 import io.connectionswap.protocol.message.Drain;
@@ -37,6 +38,9 @@ import tools.jackson.databind.json.JsonMapper;
  * heartbeats are fixed binary layouts so the hot path does no JSON work. Thread-safe and stateless.
  */
 public final class MessageCodec {
+
+    /** The longest reason a MALFORMED_MESSAGE refusal gives, in characters. */
+    static final int MAX_REASON_CHARS = 500;
 
     private static final JsonMapper JSON = JsonMapper.builder()
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
@@ -167,7 +171,13 @@ public final class MessageCodec {
         return field == null ? message : "field '" + field + "': " + message;
     }
 
+    /**
+     * The refusal, its reason cut at {@link #MAX_REASON_CHARS}: a reason may quote the peer's value (a role, a
+     * number's text), and goes back to the peer in an ERROR frame, which must stay within the frame limit, and into a
+     * log line.
+     */
     private static ProtocolException malformed(FrameType type, String reason, Throwable cause) {
-        return new ProtocolException(ErrorCode.MALFORMED_MESSAGE, "malformed " + type + " frame: " + reason, cause);
+        return new ProtocolException(ErrorCode.MALFORMED_MESSAGE, "malformed " + type + " frame: "
+                + LogLine.printable(String.valueOf(reason), MAX_REASON_CHARS), cause);
     }
 }

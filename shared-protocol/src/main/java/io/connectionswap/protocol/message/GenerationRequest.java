@@ -28,8 +28,18 @@ public record GenerationRequest(String generationId, String model, String prompt
                                 String avoidWorker, int migrations, String traceparent,
                                 Boolean tokenStream) implements Message {
 
+    /**
+     * The longest generation id, in characters: the id is echoed in every CONNECTED, END and tagged frame and in log
+     * lines, which it must not outgrow (the library's ids are UUIDs of 36).
+     */
+    public static final int MAX_GENERATION_ID_CHARS = 256;
+
     public GenerationRequest {
         Message.require(generationId, "generationId");
+        if (generationId.length() > MAX_GENERATION_ID_CHARS) {
+            throw new IllegalArgumentException("generationId: " + generationId.length() + " characters (expected: at "
+                    + "most " + MAX_GENERATION_ID_CHARS + ")");
+        }
         if ((prompt == null) == (messages == null)) {
             throw new IllegalArgumentException("exactly one of prompt and messages is required");
         }
