@@ -22,11 +22,13 @@ final class PendingFirstTokens {
         this.expiryNanos = expiryNanos;
     }
 
-    /** {@code generationId} waits for a token from {@code nanos} on. */
+    /**
+     * {@code generationId} waits for a token from {@code nanos} on, unless it waits already: a second failure before
+     * the first token after the first one (the resume's worker failing during its hand-off) lengthens the pause the
+     * first began, it does not start another.
+     */
     void waitingSince(String generationId, long nanos) {
-        detectedAt.remove(generationId);
-        detectedAt.put(generationId, nanos);
-        if (detectedAt.size() > MAX_ENTRIES) {
+        if (detectedAt.putIfAbsent(generationId, nanos) == null && detectedAt.size() > MAX_ENTRIES) {
             Iterator<String> oldest = detectedAt.keySet().iterator();
             oldest.next();
             oldest.remove();

@@ -202,11 +202,15 @@ public final class Relay implements WorkerFailureListener, SessionEvents, Worker
                     + request.maxTokens() + " is above this director's limit of " + limits.maxTokens()
                     + " (CONNECTION_SWAP_MAX_TOKENS_LIMIT)"));
         }
+        // a leg after another one: tokens delivered before, a move counted, or a worker to avoid (a move after a
+        // worker's drain before the first token counts no migration and carries no token, but names that worker)
+        boolean resumed = request.resumeAfter() > 0 || request.migrations() > 0 || request.avoidWorker() != null;
         WorkerEndpoint worker = registry.pick(request.avoidWorker(), request.model());
         // with no worker registered at all (e.g. a director that just restarted, before the workers' registrations
         // are back) nothing is known about models: NO_HEALTHY_WORKER (the client waits and asks again), not a final
-        // MODEL_NOT_FOUND (found by the chaos soak: 172 generations lost at a director restart)
-        if (worker == null && registry.size() > 0 && !registry.anyServes(request.model())) {
+        // MODEL_NOT_FOUND (found by the chaos soak: 172 generations lost at a director restart); nor for a resume:
+        // its model was served a moment ago, and its worker may not be back yet while other models' workers are
+        if (worker == null && !resumed && registry.size() > 0 && !registry.anyServes(request.model())) {
             LogLine.warn(log).field("stream.id", streamId).field("connection.id", connectionId)
                     .field("model", request.model()).field("workers", registry.size())
                     .log("no worker serves the model");
@@ -242,9 +246,6 @@ public final class Relay implements WorkerFailureListener, SessionEvents, Worker
         sessionsByWorker.computeIfAbsent(worker, key -> new LinkedHashSet<>()).add(session);
         worker.streamStarted();
         activeSessions = sessions.size();
-        // a leg after another one: tokens delivered before, a move counted, or a worker to avoid (a move after a
-        // worker's drain before the first token counts no migration and carries no token, but names that worker)
-        boolean resumed = request.resumeAfter() > 0 || request.migrations() > 0 || request.avoidWorker() != null;
         meters.streamStarted(resumed);
         if (tokens != null) {
             meters.streamOnClientTokenStream();

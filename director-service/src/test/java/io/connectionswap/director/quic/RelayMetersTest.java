@@ -200,6 +200,89 @@ class RelayMetersTest {
                 .containsExactly(1.0, 400.0);
     }
 
+    /**
+     * Two failures in a row: the first worker fails, and the worker the resume went to fails too during its hand-off
+     * (no token yet). The client's tokens stop at the first failure and start again at the third worker's first
+     * token: that whole pause is the one the swaps caused (README: the swap gap is "from detecting the failure to the
+     * first token from the next worker: the pause a swap causes"). The relay restarts the gap's clock at the second
+     * failure, so the histogram (and SwapGapP99High) sees only the last part of the pause in a cascade of failures,
+     * exactly when the pauses are longest.
+     */
+    @Test
+    void twoFailuresInARowRecordTheWholePauseFromTheFirstFailure() {
+        Map<String, WorkerEndpoint> workers = Map.of("worker-a", healthyWorker("worker-a"),
+                "worker-b", healthyWorker("worker-b"), "worker-c", healthyWorker("worker-c"));
+        GenerationRequest request = GenerationRequest.completion("g-1", "p", 5);
+        relay.open(clientStream(), "conn-1", request);
+        loop.runPendingTasks();
+        String first = workerStreams.keySet().iterator().next();
+        fromWorker(workerStream(first, 0), new Token(1, "a"));
+
+        // the first worker fails: its stream moves (detected at t0)
+        registry.pollCompleted(workers.get(first), PollResult.answered("DOWN", 503));
+        loop.runPendingTasks();
+        now += TimeUnit.MILLISECONDS.toNanos(20);
+        relay.open(clientStream(), "conn-1", request.resumedAfter(1, "a", first));
+        loop.runPendingTasks();
+        String second = workerStreams.keySet().stream().filter(label -> !label.equals(first)).findFirst().orElseThrow();
+
+        // the resume target fails during its hand-off, before any frame (t0 + 50 ms)
+        now += TimeUnit.MILLISECONDS.toNanos(30);
+        registry.pollCompleted(workers.get(second), PollResult.answered("DOWN", 503));
+        loop.runPendingTasks();
+        now += TimeUnit.MILLISECONDS.toNanos(20);
+        relay.open(clientStream(), "conn-1", request.resumedAfter(1, "a", second));
+        loop.runPendingTasks();
+        String third = workerStreams.keySet().stream().filter(label -> !label.equals(first) && !label.equals(second))
+                .findFirst().orElseThrow();
+
+        // the third worker's first token: 150 ms after the first failure was detected
+        now += TimeUnit.MILLISECONDS.toNanos(80);
+        fromWorker(workerStream(third, 0), new Token(2, " b"));
+
+        assertThat(meterRegistry.get("connection.swap.swaps").counters().stream()
+                .mapToDouble(io.micrometer.core.instrument.Counter::count).sum()).isEqualTo(2);
+        io.micrometer.core.instrument.Timer gap = meterRegistry.get("connection.swap.gap").timer();
+        assertThat(gap.max(TimeUnit.MILLISECONDS))
+                .as("the client's tokens paused 150 ms, from the first failure to the third worker's first token")
+                .isEqualTo(150.0);
+    }
+
+    /**
+     * A director that just restarted, in a fleet with two models: the worker serving "other" has registered again, the
+     * one serving "stand-in" not yet (workers come back in any order, within their registration backoff). A client
+     * resumes its stand-in generation here after the restart (rule 6: avoidWorker absent) with two tokens delivered.
+     * Relay.open answers with a final MODEL_NOT_FOUND because the registry is not empty and no known worker serves the
+     * model, so the generation is lost mid-stream; with no worker registered at all it would get NO_HEALTHY_WORKER and
+     * wait (the chaos soak's 172 lost generations, mended only for an empty registry). It must wait here too: the
+     * model was served a moment ago, its worker is simply not back yet.
+     */
+    @Test
+    void aResumeWhileTheModelsWorkerIsNotBackYetWaitsInsteadOfFailingWithModelNotFound() {
+        WorkerEndpoint other = registry.register(new WorkerRegistration("worker-x", "127.0.0.1:62009",
+                "http://127.0.0.1:8081/actuator/health", 50, "i-x", List.of("other")));
+        loop.runPendingTasks();
+        registry.pollCompleted(other, PollResult.answered("UP", 200));
+        loop.runPendingTasks();
+        EmbeddedQuicStream client = clientStream();
+
+        relay.open(client, "conn-1", new GenerationRequest("g-1", "stand-in", "p", null,
+                GenerationRequest.completion("g-1", "p", 5).sampling(), 2, "ab", null, 1, null, false));
+        loop.runPendingTasks();
+
+        List<ErrorCode> codes = new ArrayList<>();
+        Object written;
+        while ((written = client.readOutbound()) != null) {
+            if (written instanceof StreamError error) {
+                codes.add(error.code());
+            }
+            io.netty.util.ReferenceCountUtil.release(written);
+        }
+        assertThat(codes).as("the client waits and resumes once the stand-in worker is back")
+                .containsExactly(ErrorCode.NO_HEALTHY_WORKER);
+        assertThat(meterRegistry.get("connection.swap.no.healthy.worker").counter().count()).isEqualTo(1);
+    }
+
     /** Count and total in ms of the time-to-first-token timer. */
     private List<Double> firstTokens() {
         io.micrometer.core.instrument.Timer timer = meterRegistry.get("connection.swap.time.to.first.token").timer();
