@@ -60,6 +60,7 @@ final class UpstreamCompletion implements Flow.Subscription {
     private final UpstreamTimeouts timeouts;
     private final StopAcrossResume stopAcrossResume;
     private final LegEnd end;
+    private final SplitCharacters splitCharacters = new SplitCharacters();
 
     // confined to the serial executor
     private long demand;
@@ -336,7 +337,7 @@ final class UpstreamCompletion implements Flow.Subscription {
         }
         produced++;
         demand--;
-        downstream.onNext(new ModelEvent.Text(text));
+        downstream.onNext(new ModelEvent.Text(splitCharacters.whole(text)));
     }
 
     private void bodyEnded() {

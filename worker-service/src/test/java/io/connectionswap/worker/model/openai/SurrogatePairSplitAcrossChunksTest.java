@@ -1,0 +1,81 @@
+package io.connectionswap.worker.model.openai;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.connectionswap.protocol.codec.MessageCodec;
+import io.connectionswap.protocol.message.SamplingParameters;
+import io.connectionswap.protocol.model.GenerationContext;
+import io.connectionswap.worker.model.RecordingSubscriber;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.UnpooledByteBufAllocator;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * An upstream whose chunks split a character outside the BMP (an emoji: two UTF-16 units) between two chunks, as a
+ * JavaScript proxy that streams a finished answer in slices of a string does ({@code JSON.stringify} writes the lone
+ * halves as {@code \ud83d} and {@code \ude00}). Each chunk becomes one {@code ModelEvent.Text} and so one TOKEN frame,
+ * whose text is UTF-8: a lone surrogate has no UTF-8 form and is written as '?' ({@code MessageCodec.encodeToken},
+ * {@code ByteBufUtil.reserveAndWriteUtf8}). The client received "??" instead of the emoji, and a resume sent that
+ * broken text back as delivered text, while {@code UpstreamCompletion.emitText} passed the chunk's text on as it was
+ * ({@link SplitCharacters} now joins the halves).
+ */
+class SurrogatePairSplitAcrossChunksTest {
+
+    private static final Duration DEADLINE = Duration.ofSeconds(10);
+
+    private OpenAiBackend backend;
+
+    @AfterEach
+    void stop() {
+        if (backend != null) {
+            backend.close();
+        }
+    }
+
+    @Test
+    void anEmojiSplitBetweenTwoChunksReachesTheClientWhole() throws Exception {
+        try (ScriptedUpstream upstream = new ScriptedUpstream()) {
+            backend = OpenAiBackendTest.backend(upstream.baseUrl(), settings -> settings);
+            upstream.completions(200, """
+                    data: {"choices":[{"index":0,"text":"ok \\ud83d","finish_reason":null}]}
+
+                    data: {"choices":[{"index":0,"text":"\\ude00!","finish_reason":null}]}
+
+                    data: {"choices":[{"index":0,"text":"","finish_reason":"length"}]}
+
+                    data: [DONE]
+
+                    """);
+
+            RecordingSubscriber events = RecordingSubscriber.unbounded();
+            backend.generate(new GenerationContext("gen-1", null, "p", null, SamplingParameters.maxTokens(2), 0, "",
+                    null)).subscribe(events);
+            events.awaitTerminal(DEADLINE);
+
+            assertThat(events.error()).isNull();
+            assertThat(events.texts()).as("one event per upstream token").hasSize(2);
+            // what the client reads: each text through one TOKEN frame, as the worker sends it
+            StringBuilder received = new StringBuilder();
+            int sequence = 1;
+            for (String text : events.texts()) {
+                received.append(throughTokenFrame(sequence++, text));
+            }
+            assertThat(received.toString()).isEqualTo("ok \uD83D\uDE00!");
+        }
+    }
+
+    private static String throughTokenFrame(int sequence, String text) {
+        ByteBuf frame = MessageCodec.encodeToken(UnpooledByteBufAllocator.DEFAULT, sequence, text);
+        try {
+            frame.skipBytes(io.connectionswap.protocol.frame.Frames.HEADER_BYTES); // type and length
+            int seq = frame.readInt();
+            assertThat(seq).isEqualTo(sequence);
+            return frame.toString(StandardCharsets.UTF_8);
+        } finally {
+            frame.release();
+        }
+    }
+}
