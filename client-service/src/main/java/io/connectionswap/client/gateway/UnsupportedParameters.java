@@ -10,8 +10,9 @@ import tools.jackson.databind.JsonNode;
  * plain text answer as if its request had been honoured. Each field counts only when set to ask for something: a
  * client sending its default ({@code "tools": []}, {@code "logprobs": false}, {@code "response_format":
  * {"type":"text"}}, {@code "best_of": 1}, {@code "modalities": ["text"]}) is served, and so are {@code tools} with
- * {@code "tool_choice": "none"} (no call may come; the tools' definitions are not passed on). Other unknown fields are
- * ignored.
+ * {@code "tool_choice": "none"} (no call may come; the tools' definitions are not passed on). vLLM's chat extensions
+ * {@code "continue_final_message": true} and {@code "add_generation_prompt": false} (an assistant prefill) are refused
+ * too. Other unknown fields are ignored.
  */
 final class UnsupportedParameters {
 
@@ -45,6 +46,12 @@ final class UnsupportedParameters {
                 "modalities", "only text output is served");
         // any object asks for a search ({} included: OpenAI's defaults then); the model would answer unsearched
         refuseIf(present(root.path("web_search_options")), "web_search_options", "web search is not served");
+        // vLLM's and SGLang's prefill: every chat format closes the last message and opens a new assistant turn, so
+        // the model would answer anew after the prefix instead of continuing it
+        refuseIf(chat && root.path("continue_final_message").asBoolean(false), "continue_final_message",
+                "the last message is not continued: a new assistant turn is opened after it");
+        refuseIf(chat && !root.path("add_generation_prompt").asBoolean(true), "add_generation_prompt",
+                "the assistant turn's opening is always added");
     }
 
     /**
