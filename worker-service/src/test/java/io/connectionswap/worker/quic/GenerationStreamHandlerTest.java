@@ -36,9 +36,11 @@ import io.connectionswap.worker.model.StandInBackend;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.DefaultEventLoopGroup;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.embedded.EmbeddedChannel;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -109,6 +111,43 @@ class GenerationStreamHandlerTest {
         });
         assertThat(active.count()).as("nothing was started").isZero();
         stream.finishAndReleaseAll();
+    }
+
+    /**
+     * {@code generationId} is the client's, and the worker echoes it in CONNECTED and END, which must stay within the
+     * 64 KiB frame limit the director reads them with: a CONNECTED of 70 KB was FRAME_TOO_LARGE at the director, and
+     * on a token stream (TAGGED) that closed the director's whole link to this worker, moving every generation on it,
+     * and the resumed generation did the same to the next worker. An id over
+     * {@code GenerationRequest.MAX_GENERATION_ID_CHARS} ends its own stream with MALFORMED_MESSAGE instead.
+     */
+    @Test
+    void anAssignmentWithAHugeGenerationIdIsRefusedWithAnErrorTheDirectorCanRead() {
+        ActiveStreams active = new ActiveStreams();
+        EmbeddedChannel stream = stream(StandInBackend.create(Duration.ofMillis(5), loops), active, FrameLimits.DEFAULTS);
+
+        stream.writeInbound(assignmentWithId("g".repeat(70_000))); // far below the 4 MiB request limit
+        stream.runPendingTasks();
+
+        List<Message> replies = replies(stream); // read with the director's frame limits
+        assertThat(replies).singleElement().isInstanceOfSatisfying(StreamError.class, error -> {
+            assertThat(error.code()).isEqualTo(ErrorCode.MALFORMED_MESSAGE);
+            assertThat(error.message()).contains("generationId: 70000 characters");
+        });
+        assertThat(active.count()).as("nothing was started").isZero();
+        stream.finishAndReleaseAll();
+    }
+
+    /** An ASSIGNMENT as a peer may send it, whatever its generation id: the record refuses ids that long. */
+    private static ByteBuf assignmentWithId(String id) {
+        String placeholder = "generation-id-placeholder";
+        ByteBuf frame = MessageCodec.encode(ByteBufAllocator.DEFAULT, new WorkerAssignment(49, "conn-1",
+                GenerationRequest.completion(placeholder, PROMPT, 2)));
+        int type = frame.readUnsignedByte();
+        frame.skipBytes(4); // the payload's length
+        byte[] payload = frame.toString(StandardCharsets.UTF_8).replace(placeholder, id)
+                .getBytes(StandardCharsets.UTF_8);
+        frame.release();
+        return Unpooled.buffer().writeByte(type).writeInt(payload.length).writeBytes(payload);
     }
 
     /**
