@@ -19,8 +19,9 @@ final class CompletionRequestBody {
     private CompletionRequestBody() {
     }
 
-    static byte[] json(JsonMapper json, GenerationContext context, UpstreamSettings settings) {
-        Map<String, Object> body = common(context, settings, context.remainingTokens());
+    /** The body of a leg that may generate {@code maxTokens} tokens. */
+    static byte[] json(JsonMapper json, GenerationContext context, UpstreamSettings settings, int maxTokens) {
+        Map<String, Object> body = common(context, settings, maxTokens);
         body.put("stream", true);
         if (settings.includeUsage()) {
             body.put("stream_options", Map.of("include_usage", true));
@@ -43,10 +44,14 @@ final class CompletionRequestBody {
     private static Map<String, Object> common(GenerationContext context, UpstreamSettings settings, int maxTokens) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("model", settings.model());
-        body.put("prompt", context.messages() == null ? context.continuationPrompt()
-                : settings.chatFormat().render(context.messages()) + context.deliveredText());
+        body.put("prompt", prompt(context, settings) + context.deliveredText());
         body.put("max_tokens", maxTokens);
         return body;
+    }
+
+    /** The prompt before the delivered text: a completion's, or a chat's messages rendered. */
+    static String prompt(GenerationContext context, UpstreamSettings settings) {
+        return context.messages() == null ? context.prompt() : settings.chatFormat().render(context.messages());
     }
 
     private static void putSampling(Map<String, Object> body, SamplingParameters sampling, List<String> stop) {

@@ -20,10 +20,17 @@ final class LegEnd {
     /** When the upstream's finish reason came ({@code System.nanoTime()}), or -1. */
     private long finishReasonNanos = -1;
     private Usage usage;
+    /** The tokens of the delivered text ({@link DeliveredTokens}): the frames delivered unless counted otherwise. */
+    private int deliveredTokens;
 
     LegEnd(GenerationContext context, boolean usageAsked) {
         this.context = context;
         this.usageAsked = usageAsked;
+        this.deliveredTokens = context.resumeAfter();
+    }
+
+    void deliveredTokens(int tokens) {
+        deliveredTokens = tokens;
     }
 
     /** Takes what {@code chunk}, which came at {@code nanos}, says of the end. */
@@ -61,19 +68,19 @@ final class LegEnd {
     /** The leg's end after {@code produced} tokens: without a finish reason, the budget decides. */
     ModelEvent.Finished finished(int produced) {
         FinishReason reason = finishReason != null ? FinishReason.fromWire(finishReason)
-                : produced >= context.remainingTokens() ? FinishReason.LENGTH : FinishReason.STOP;
+                : produced >= context.sampling().maxTokens() - deliveredTokens ? FinishReason.LENGTH : FinishReason.STOP;
         return new ModelEvent.Finished(reason, generationUsage());
     }
 
     /**
      * The whole generation's counts: on a resume the upstream counted the delivered text as prompt, so those tokens
-     * move back to the completion side (assuming the delivered text is as many tokens as were delivered).
+     * move back to the completion side: as many as {@link DeliveredTokens} counted.
      */
     private Usage generationUsage() {
         if (usage == null) {
             return null;
         }
-        int delivered = context.resumeAfter();
+        int delivered = deliveredTokens;
         return new Usage(Math.max(0, usage.promptTokens() - delivered), usage.completionTokens() + delivered);
     }
 }

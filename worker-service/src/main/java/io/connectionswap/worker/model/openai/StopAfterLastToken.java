@@ -37,21 +37,12 @@ final class StopAfterLastToken {
         }
         int longest = stops.stream().mapToInt(String::length).max().orElse(1);
         UpstreamSettings settings = upstream.settings();
-        HttpRequest.Builder request = HttpRequest.newBuilder(settings.completionsUri())
-                .timeout(settings.firstTokenTimeout())
-                .header("Content-Type", "application/json")
-                .header("Accept", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(CompletionRequestBody.lookAhead(upstream.json(), context,
-                        settings, Math.min(Math.max(longest, 1), MAX_LOOK_AHEAD_TOKENS))));
-        if (settings.apiKey() != null) {
-            request.header("Authorization", "Bearer " + settings.apiKey());
-        }
-        if (context.traceparent() != null) {
-            request.header("traceparent", context.traceparent());
-        }
+        HttpRequest request = upstream.post(settings.completionsUri(), CompletionRequestBody.lookAhead(upstream.json(),
+                context, settings, Math.min(Math.max(longest, 1), MAX_LOOK_AHEAD_TOKENS)), "application/json",
+                context.traceparent());
         CompletableFuture<HttpResponse<String>> exchange;
         try {
-            exchange = upstream.http().sendAsync(request.build(), BoundedBody.handler(MAX_BODY_BYTES));
+            exchange = upstream.http().sendAsync(request, BoundedBody.handler(MAX_BODY_BYTES));
         } catch (RuntimeException e) {
             return CompletableFuture.completedFuture(unanswered(context, e.toString()));
         }

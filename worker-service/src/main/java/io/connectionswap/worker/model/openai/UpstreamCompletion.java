@@ -70,6 +70,8 @@ final class UpstreamCompletion implements Flow.Subscription {
     private boolean lineRequested;
     private boolean draining;
     private int produced;
+    /** The tokens this leg may generate: the request's budget less the delivered text's tokens. */
+    private int remaining;
     private ModelEvent.Finished pendingFinish;
     private ScheduledFuture<?> watchdog;
     private ScheduledFuture<?> drainDeadline;
@@ -127,7 +129,27 @@ final class UpstreamCompletion implements Flow.Subscription {
         if (terminated) {
             return;
         }
-        if (context.remainingTokens() == 0) {
+        if (!context.isResume()) {
+            sendLeg(0);
+            return;
+        }
+        upstream.deliveredTokens().count(upstream, context).whenComplete((tokens, failure) -> serial.execute(
+                () -> sendLeg(tokens == null ? context.resumeAfter() : tokens)));
+    }
+
+    /** Sends the request for the tokens left after {@code deliveredTokens} (those of the delivered text). */
+    private void sendLeg(int deliveredTokens) {
+        if (terminated) {
+            return;
+        }
+        remaining = context.sampling().maxTokens() - deliveredTokens;
+        end.deliveredTokens(deliveredTokens);
+        if (deliveredTokens != context.resumeAfter()) {
+            LogLine.debug(log).field("generation.id", context.generationId())
+                    .field("resume.after", context.resumeAfter()).field("delivered.tokens", deliveredTokens)
+                    .log("the delivered text holds more tokens than frames; asking for the rest");
+        }
+        if (remaining <= 0) {
             // resumed after the last token (the worker failed between it and END): nothing is left to generate, but
             // that token may have ended at a stop sequence
             StopAfterLastToken.ask(upstream, context).whenComplete((stopped, failure) -> serial.execute(() -> {
@@ -141,24 +163,14 @@ final class UpstreamCompletion implements Flow.Subscription {
             }));
             return;
         }
-        UpstreamSettings settings = upstream.settings();
-        HttpRequest.Builder request = HttpRequest.newBuilder(uri)
-                .timeout(settings.firstTokenTimeout())
-                .header("Content-Type", "application/json")
-                .header("Accept", "text/event-stream")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(CompletionRequestBody.json(upstream.json(), context, settings)));
-        if (settings.apiKey() != null) {
-            request.header("Authorization", "Bearer " + settings.apiKey());
-        }
-        if (context.traceparent() != null) {
-            request.header("traceparent", context.traceparent());
-        }
+        HttpRequest request = upstream.post(uri, CompletionRequestBody.json(upstream.json(), context,
+                upstream.settings(), remaining), "text/event-stream", context.traceparent());
         timeouts.sent(System.nanoTime());
         long periodMillis = timeouts.checkPeriodMillis();
         watchdog = upstream.timer().scheduleAtFixedRate(() -> serial.execute(this::checkTimeouts), periodMillis,
                 periodMillis, TimeUnit.MILLISECONDS);
         try {
-            exchange = upstream.http().sendAsync(request.build(), this::bodyFor);
+            exchange = upstream.http().sendAsync(request, this::bodyFor);
         } catch (RuntimeException e) {
             fail(errors.failed("cannot send the request to upstream: " + errors.quote(e.toString()), e));
             return;
@@ -329,9 +341,9 @@ final class UpstreamCompletion implements Flow.Subscription {
     }
 
     private void emitText(String text) {
-        if (produced >= context.remainingTokens()) {
+        if (produced >= remaining) {
             LogLine.debug(log).field("generation.id", context.generationId())
-                    .field("max.tokens", context.remainingTokens())
+                    .field("max.tokens", remaining)
                     .log("upstream sent more tokens than asked for; ignored");
             return;
         }

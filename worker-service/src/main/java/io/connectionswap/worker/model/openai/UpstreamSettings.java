@@ -102,4 +102,10 @@ public record UpstreamSettings(URI baseUri, String model, String apiKey, Duratio
     public URI modelsUri() {
         return URI.create(baseUri + "/models");
     }
+
+    /** vLLM's and SGLang's tokenizer, at the server's root: the base URL without its {@code /v1}. */
+    public URI tokenizeUri() {
+        String base = baseUri.toString();
+        return URI.create((base.endsWith("/v1") ? base.substring(0, base.length() - 3) : base) + "/tokenize");
+    }
 }

@@ -1,0 +1,94 @@
+package io.connectionswap.worker.model.openai;
+
+import io.connectionswap.protocol.log.LogLine;
+import io.connectionswap.protocol.model.GenerationContext;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * How many model tokens the delivered text of a resume holds. Each TOKEN frame is one chunk of the upstream's
+ * stream, and a chunk may hold several tokens (vLLM with speculative decoding, or {@code --stream-interval} above 1):
+ * then the frames a client counted ({@code resumeAfter}) are fewer than the tokens generated, and a resume asking for
+ * {@code maxTokens - resumeAfter} would run past the length the client asked for. The upstream's tokenizer
+ * ({@code POST /tokenize} of vLLM and SGLang, at the server's root) counts the prompt without and with the delivered
+ * text; the difference, never less than the frames, is the tokens delivered. An upstream without {@code /tokenize}
+ * (404, 405, 501) is not asked again; any other failure leaves the frame count for that resume. Thread-safe: one per
+ * upstream.
+ */
+final class DeliveredTokens {
+
+    private static final Logger log = LoggerFactory.getLogger(DeliveredTokens.class);
+    private static final int MAX_BODY_BYTES = 1 << 20;
+
+    private final URI tokenizeUri;
+    private final AtomicBoolean unsupported = new AtomicBoolean();
+
+    DeliveredTokens(URI tokenizeUri) {
+        this.tokenizeUri = tokenizeUri;
+    }
+
+    /** The tokens of {@code context}'s delivered text: its frame count when the upstream cannot say more. */
+    CompletableFuture<Integer> count(Upstream upstream, GenerationContext context) {
+        int frames = context.resumeAfter();
+        if (frames == 0 || unsupported.get()) {
+            return CompletableFuture.completedFuture(frames);
+        }
+        String prompt = CompletionRequestBody.prompt(context, upstream.settings());
+        CompletableFuture<Integer> without = tokens(upstream, context, prompt);
+        CompletableFuture<Integer> with = tokens(upstream, context, prompt + context.deliveredText());
+        return without.thenCombine(with, (before, after) -> {
+            // a merge across the boundary can make the difference smaller than the frames: each frame had a token
+            int counted = Math.max(frames, after - before);
+            return Math.min(counted, context.sampling().maxTokens());
+        }).exceptionally(failure -> {
+            Throwable cause = failure.getCause() != null ? failure.getCause() : failure;
+            LogLine.debug(log).field("generation.id", context.generationId()).field("upstream.url", tokenizeUri)
+                    .quoted("problem", String.valueOf(cause.getMessage()))
+                    .log("cannot count the delivered tokens; counting frames");
+            return frames;
+        });
+    }
+
+    private CompletableFuture<Integer> tokens(Upstream upstream, GenerationContext context, String text) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("model", upstream.settings().model());
+        body.put("prompt", text);
+        HttpRequest request = upstream.post(tokenizeUri, upstream.json().writeValueAsBytes(body), "application/json",
+                context.traceparent());
+        return upstream.http().sendAsync(request, BoundedBody.handler(MAX_BODY_BYTES)).thenApply(response -> {
+            int status = response.statusCode();
+            if (status == 404 || status == 405 || status == 501) {
+                if (unsupported.compareAndSet(false, true)) {
+                    LogLine.info(log).field("upstream.url", tokenizeUri).field("status", status)
+                            .log("upstream has no tokenizer endpoint; a resume counts the frames delivered as tokens "
+                                    + "(right unless a chunk holds several tokens)");
+                }
+                throw new IllegalStateException("no tokenizer (HTTP " + status + ")");
+            }
+            return count(upstream, response);
+        });
+    }
+
+    /** vLLM and SGLang answer {@code {"count": n, "tokens": [...]}}. */
+    private static int count(Upstream upstream, HttpResponse<String> response) {
+        if (response.statusCode() / 100 != 2) {
+            throw new IllegalStateException("HTTP " + response.statusCode());
+        }
+        JsonNode answer = upstream.json().readTree(response.body());
+        if (answer.path("count").isInt()) {
+            return answer.path("count").asInt();
+        }
+        if (answer.path("tokens").isArray()) {
+            return answer.path("tokens").size();
+        }
+        throw new IllegalStateException("no count in the tokenizer's answer");
+    }
+}

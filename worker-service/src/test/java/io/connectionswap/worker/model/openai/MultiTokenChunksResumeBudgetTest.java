@@ -1,0 +1,135 @@
+package io.connectionswap.worker.model.openai;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
+import com.sun.net.httpserver.HttpServer;
+import io.connectionswap.protocol.message.FinishReason;
+import io.connectionswap.protocol.message.SamplingParameters;
+import io.connectionswap.protocol.model.GenerationContext;
+import io.connectionswap.worker.model.RecordingSubscriber;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * vLLM with speculative decoding (or {@code --stream-interval} above 1) streams several tokens in one chunk: one
+ * chunk per engine step. The worker makes each chunk one TOKEN frame and on a resume sent
+ * {@code max_tokens = maxTokens - resumeAfter}, counting frames as model tokens. With two tokens a chunk, a generation
+ * of {@code max_tokens} 6 resumed after two chunks (four tokens) asked the upstream for 4 more tokens instead of 2: the
+ * client got 8 tokens' text, longer than it asked for and than the unbroken generation. The worker now counts the
+ * delivered text's tokens with the upstream's tokenizer ({@link DeliveredTokens}).
+ *
+ * <p>The upstream here is such a server, greedy: its tokens after the prompt are " w1", " w2", ... (a token per
+ * word, counted from the text it is given), two to a chunk; it serves vLLM's {@code POST /tokenize} too.
+ */
+class MultiTokenChunksResumeBudgetTest {
+
+    private static final Duration DEADLINE = Duration.ofSeconds(10);
+    private static final String PROMPT = "Count:";
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    private OpenAiBackend backend;
+    private HttpServer server;
+
+    @AfterEach
+    void stop() {
+        if (backend != null) {
+            backend.close();
+        }
+        if (server != null) {
+            server.stop(0);
+        }
+    }
+
+    @Test
+    void aResumeAsksOnlyForTheTokensLeftWhenAChunkHoldsSeveral() throws Exception {
+        backend = OpenAiBackendTest.backend(upstreamUrl(), settings -> settings);
+        SamplingParameters sampling = SamplingParameters.maxTokens(6);
+
+        RecordingSubscriber unbroken = run(new GenerationContext("gen-1", null, PROMPT, null, sampling, 0, "", null));
+        assertThat(unbroken.error()).isNull();
+        assertThat(unbroken.texts()).containsExactly(" w1 w2", " w3 w4", " w5 w6");
+        assertThat(unbroken.finished().reason()).isEqualTo(FinishReason.LENGTH);
+
+        // the worker failed after the second chunk (TOKEN 2): the client resumes after 2 with the text of 4 tokens
+        String delivered = unbroken.texts().get(0) + unbroken.texts().get(1);
+        RecordingSubscriber resumed = run(new GenerationContext("gen-1", null, PROMPT, null, sampling, 2, delivered,
+                null));
+
+        assertThat(resumed.error()).isNull();
+        assertThat(delivered + resumed.text()).as("the resumed generation reads like the unbroken one (6 tokens)")
+                .isEqualTo(unbroken.text());
+        assertThat(resumed.finished().reason()).isEqualTo(FinishReason.LENGTH);
+        assertThat(resumed.finished().usage()).as("the whole generation's counts: 1 prompt token, 6 generated")
+                .satisfies(usage -> {
+                    assertThat(usage.promptTokens()).isEqualTo(1);
+                    assertThat(usage.completionTokens()).isEqualTo(6);
+                });
+    }
+
+    private RecordingSubscriber run(GenerationContext context) {
+        RecordingSubscriber events = RecordingSubscriber.unbounded();
+        backend.generate(context).subscribe(events);
+        return events.awaitTerminal(DEADLINE);
+    }
+
+    private static int words(String text) {
+        String trimmed = text.strip();
+        return trimmed.isEmpty() ? 0 : trimmed.split("\\s+").length;
+    }
+
+    private String upstreamUrl() throws IOException {
+        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
+        server.createContext("/v1/models", exchange -> answer(exchange, "application/json",
+                "{\"object\":\"list\",\"data\":[{\"id\":\"greedy-1\",\"object\":\"model\"}]}"));
+        HttpHandler tokenize = exchange -> {
+            JsonNode body = JSON.readTree(exchange.getRequestBody().readAllBytes());
+            int count = words(body.path("prompt").asString());
+            answer(exchange, "application/json", "{\"count\":" + count + ",\"max_model_len\":4096,\"tokens\":[]}");
+        };
+        server.createContext("/tokenize", tokenize);
+        server.createContext("/v1/tokenize", tokenize);
+        server.createContext("/v1/completions", exchange -> {
+            JsonNode body = JSON.readTree(exchange.getRequestBody().readAllBytes());
+            String prompt = body.path("prompt").asString();
+            int maxTokens = body.path("max_tokens").asInt();
+            int already = words(prompt.substring(PROMPT.length())); // words after the prompt: the delivered text
+            StringBuilder out = new StringBuilder();
+            int produced = 0;
+            while (produced < maxTokens) {
+                StringBuilder text = new StringBuilder();
+                for (int step = 0; step < 2 && produced < maxTokens; step++) {
+                    produced++;
+                    text.append(" w").append(already + produced);
+                }
+                String finish = produced == maxTokens ? "\"length\"" : "null";
+                out.append("data: {\"choices\":[{\"index\":0,\"text\":\"").append(text).append("\",\"finish_reason\":")
+                        .append(finish).append("}]}\n\n");
+            }
+            int promptTokens = words(prompt);
+            out.append("data: {\"choices\":[],\"usage\":{\"prompt_tokens\":").append(promptTokens)
+                    .append(",\"completion_tokens\":").append(produced).append(",\"total_tokens\":")
+                    .append(promptTokens + produced).append("}}\n\ndata: [DONE]\n\n");
+            answer(exchange, "text/event-stream", out.toString());
+        });
+        server.start();
+        return "http://127.0.0.1:" + server.getAddress().getPort() + "/v1";
+    }
+
+    private static void answer(HttpExchange exchange, String contentType, String body) throws IOException {
+        exchange.getResponseHeaders().add("Content-Type", contentType);
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        exchange.sendResponseHeaders(200, bytes.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+}
