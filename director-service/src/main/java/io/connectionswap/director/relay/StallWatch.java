@@ -14,7 +14,8 @@ import java.util.concurrent.TimeUnit;
  * Finds hung workers and stalled streams among the sessions being relayed, by {@link StallPolicy}. It only decides;
  * the {@link Relay} acts. A worker that hangs, or that is silent on every one of its streams, leaves rotation and all
  * its streams move; when only some of a live worker's streams are silent, only those move. A stream whose client
- * reads slowly is held back by back-pressure, not stalled. When every worker in rotation is silent at once, their
+ * reads slowly is held back by back-pressure, not stalled, and a worker with such a stream is not silent on every
+ * stream: only its silent streams move. When every worker in rotation is silent at once, their
  * hangs are held until the policy's longer limit (Envoy's outlier detection likewise never ejects more than its maximum
  * share of a cluster): the director's host or network is the likelier cause, and there would be no worker to move to.
  * Routing loop only.
@@ -50,6 +51,9 @@ final class StallWatch {
     List<Decision> decide(long nowNanos, Iterable<RelaySession> sessions, Collection<WorkerEndpoint> inRotation) {
         Set<WorkerEndpoint> hung = new LinkedHashSet<>();
         Map<WorkerEndpoint, List<RelaySession>> silent = new LinkedHashMap<>();
+        // workers with a stream its client holds back: no frame comes there, so the worker's last frame on any stream
+        // says nothing of whether it is silent on every stream
+        Set<WorkerEndpoint> heldBack = new LinkedHashSet<>();
         for (RelaySession session : sessions) {
             if (!session.relaying()) {
                 continue;
@@ -60,6 +64,7 @@ final class StallWatch {
                 continue;
             }
             if (!session.clientCanTakeMore()) {
+                heldBack.add(worker);
                 continue; // a slow client holds the worker back: that is back-pressure, not a stall
             }
             if (nowNanos - session.lastWorkerFrameNanos() > limit(session)) {
@@ -96,7 +101,7 @@ final class StallWatch {
                 }
             }
             long silence = nowNanos - worker.lastAliveNanos();
-            boolean silentOnEveryStream = nowNanos - worker.lastFrameNanos() > shortest;
+            boolean silentOnEveryStream = !heldBack.contains(worker) && nowNanos - worker.lastFrameNanos() > shortest;
             if (silentOnEveryStream && held(everyoneQuiet && inRotation.contains(worker), silence)) {
                 // silent on every stream, its last heartbeat echo a little later, and so is every other worker
                 held.add(worker);

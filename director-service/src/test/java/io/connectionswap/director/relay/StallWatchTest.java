@@ -220,6 +220,31 @@ class StallWatchTest {
         assertThat(watch.decide(now, sessions, List.of())).singleElement().isInstanceOf(StallWatch.WorkerStalled.class);
     }
 
+    /**
+     * A live worker (its heartbeat answers) with one stuck stream and one stream its client holds back (PAUSE, or a
+     * full client token stream): the held stream is back-pressure, so it gets no frames and proves nothing about the
+     * model. Only the stuck stream should move; the held generation must not move (reason stall, a migration) and the
+     * worker must not leave rotation because a client reads slowly. "When only some of its streams are silent, only
+     * those move"; "a stream whose client reads slowly is back-pressure, never a stall" (README).
+     */
+    @Test
+    void aStreamHeldBackByItsClientDoesNotMakeOneStuckStreamTakeTheWholeWorkerOut() {
+        RelaySession stuck = open(fixedPace);
+        RelaySession held = open(fixedPace);
+        stuck.fromWorker(TestFrames.frame(new Token(1, "a")));
+        clients.get(1).writable = false; // its client reads slowly: the worker is held back on that stream
+        held.fromWorker(TestFrames.frame(new Token(1, "a")));
+        assertThat(held.clientBlockedSinceNanos()).isNotEqualTo(-1);
+        now += ms(310);
+        fixedPace.echoed(now); // alive
+        assertThat(held.relaying()).isTrue();
+
+        assertThat(watch.decide(now, sessions, List.of(fixedPace, selfPaced)))
+                .as("only the stuck stream moves; the paused generation stays on its live worker")
+                .singleElement().isInstanceOfSatisfying(StallWatch.StreamStalled.class,
+                        stalled -> assertThat(stalled.session()).isSameAs(stuck));
+    }
+
     @Test
     void aFixedPaceWorkerKeepsTodaysPerStreamLimits() {
         RelaySession silent = open(fixedPace);
