@@ -182,6 +182,10 @@ public final class RelaySession {
             return;
         }
         if (error.code().isRequestFault()) {
+            if (!client.isActive()) {
+                clientGone(); // nobody to tell, and a generation whose client left is not counted
+                return;
+            }
             phase = Phase.DONE;
             relay.sessionEnded(this);
             relay.requestFailed(this, error.code());

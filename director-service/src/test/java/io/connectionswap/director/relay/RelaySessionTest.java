@@ -415,6 +415,60 @@ class RelaySessionTest {
                 "ended");
     }
 
+    /**
+     * README, connection_swap_generations_total: "Not counted: ... a client that left". The session's other endings
+     * honour that (swap() checks client.isActive() before counting a MIGRATION_LIMIT error; an END whose relayed write
+     * finds the client gone ends the leg in clientGone before complete() counts it), but a worker's request-fault ERROR
+     * counts finish_reason="error" before anything looks at the client: a client that cancelled (its stream closed,
+     * STOP_SENDING) while the worker was refusing the request is counted as a failed generation, inflating the error
+     * ratio the README's dashboards and alerts are built on.
+     */
+    @Test
+    void aRequestFaultForAClientThatLeftIsNotCountedAsAFailedGeneration() {
+        RelaySession[] self = new RelaySession[1];
+        ClientSide gone = new ClientSide() {
+            @Override
+            public boolean isActive() {
+                return false;
+            }
+
+            @Override
+            public boolean isWritable() {
+                return false;
+            }
+
+            @Override
+            public void relay(ByteBuf frame) {
+                frame.release(); // the write to the closed stream fails; its failure reaches clientGone
+                self[0].clientGone();
+            }
+
+            @Override
+            public void retry(Retry retry) {
+            }
+
+            @Override
+            public void finish() {
+            }
+
+            @Override
+            public void fail(StreamError error) {
+            }
+
+            @Override
+            public void abort(ErrorCode code) {
+            }
+        };
+        RelaySession session = new RelaySession(7, "conn-1", gone, GenerationRequest.completion("g-1", "prompt-1", 30),
+                worker, sessionEvents, 3);
+        self[0] = session;
+        session.workerStreamOpened(workerSide);
+
+        session.fromWorker(frame(new StreamError(ErrorCode.BAD_REQUEST, "the model cannot serve these parameters")));
+
+        assertThat(events).as("a client that left: no generation counted").doesNotContain("finished:error");
+    }
+
     @Test
     void aDirectorDrainEndsTheLegsSpanAsTheDirectorStopping() {
         Span span = mock(Span.class);
