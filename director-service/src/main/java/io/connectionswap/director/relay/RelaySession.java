@@ -340,7 +340,22 @@ public final class RelaySession {
 
     /** Could not open a stream to the worker at all. */
     void workerStreamFailed(Throwable cause) {
-        swap(SwapReason.STREAM_ERROR, "cannot open stream to worker: " + cause);
+        // the worker never got the generation (its link closing before the registry heard of it): nothing failed
+        // that the generation should pay a migration for, nor a swap to hold against the worker; the client asks again
+        if (phase == Phase.DONE) {
+            return;
+        }
+        phase = Phase.DONE;
+        relay.sessionEnded(this);
+        String detail = "cannot open a stream to worker " + worker.label() + ": " + cause;
+        LogLine.warn(log).field("stream.id", streamId).field("connection.id", connectionId)
+                .field("generation.id", request.generationId()).field("worker.addr", worker.address())
+                .field("worker.label", worker.label()).quoted("err", detail)
+                .log("cannot open stream to worker; the client asks again");
+        if (client.isActive()) {
+            client.fail(new StreamError(ErrorCode.NO_HEALTHY_WORKER, detail + "; retry later"));
+        }
+        traceEnd(LegOutcome.REFUSED, ErrorCode.NO_HEALTHY_WORKER.name(), detail);
     }
 
     /**

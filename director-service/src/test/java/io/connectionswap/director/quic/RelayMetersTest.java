@@ -64,6 +64,8 @@ class RelayMetersTest {
     /** Streams the director opened to each worker, by worker label, in order. */
     private final Map<String, List<EmbeddedQuicStream>> workerStreams = new LinkedHashMap<>();
     private final List<EmbeddedQuicStream> clientStreams = new ArrayList<>();
+    /** Labels of workers whose link cannot open a stream (a connection closing before the registry heard of it). */
+    private final java.util.Set<String> brokenLinks = new java.util.HashSet<>();
     private final WorkerRegistry registry = new WorkerRegistry(loop.eventLoop(), Runnable::run, this::connect,
             PROPERTIES, HEALTH, meters);
     private long now = TimeUnit.SECONDS.toNanos(1000);
@@ -283,6 +285,37 @@ class RelayMetersTest {
         assertThat(meterRegistry.get("connection.swap.no.healthy.worker").counter().count()).isEqualTo(1);
     }
 
+    /**
+     * A worker still in rotation whose link cannot open the stream (its connection is closing and the registry has
+     * not heard of the loss yet): the worker never received the generation, so nothing about the generation failed.
+     * Relay.open turned it into a swap all the same (stream_error, held against the worker), so the client paid a
+     * migration, and a generation that had already moved as often as allowed ended with a final MIGRATION_LIMIT error,
+     * although another healthy worker (worker-b) could take it. The client is now told to ask again
+     * (NO_HEALTHY_WORKER, no migration).
+     */
+    @Test
+    void aStreamThatCouldNotEvenBeOpenedOnItsWorkerIsNoMigrationOfTheGeneration() {
+        healthyWorker("worker-a");
+        healthyWorker("worker-b");
+        brokenLinks.add("worker-a");
+        GenerationRequest request = GenerationRequest.completion("g-1", "p", 5);
+        // moved 3 times already (the default limit): a 4th worker is still allowed to serve it
+        GenerationRequest resumed = new GenerationRequest("g-1", null, "p", null, request.sampling(), 2, "ab",
+                "worker-c", 3, null, false);
+        for (int i = 0; i < 2; i++) { // the selector round-robins between equals: one of these lands on worker-a
+            relay.open(clientStream(), "conn-1", resumed);
+            loop.runPendingTasks();
+        }
+
+        assertThat(meterRegistry.find("connection.swap.migration.limit").counters().stream()
+                .mapToDouble(io.micrometer.core.instrument.Counter::count).sum())
+                .as("generations ended with MIGRATION_LIMIT though their worker never got the stream").isZero();
+        assertThat(meterRegistry.find("connection.swap.swaps").tag("reason", "stream_error").tag("worker", "worker-a")
+                .counters().stream().mapToDouble(io.micrometer.core.instrument.Counter::count).sum())
+                .as("swaps held against worker-a for a stream it never received").isZero();
+        assertThat(generations("error")).isZero();
+    }
+
     /** Count and total in ms of the time-to-first-token timer. */
     private List<Double> firstTokens() {
         io.micrometer.core.instrument.Timer timer = meterRegistry.get("connection.swap.time.to.first.token").timer();
@@ -335,6 +368,9 @@ class RelayMetersTest {
 
             @Override
             public Future<QuicStreamChannel> openStream(ChannelHandler initializer) {
+                if (brokenLinks.contains(worker.label())) {
+                    return loop.eventLoop().newFailedFuture(new java.nio.channels.ClosedChannelException());
+                }
                 List<EmbeddedQuicStream> streams = workerStreams.computeIfAbsent(worker.label(),
                         label -> new ArrayList<>());
                 EmbeddedQuicStream stream = new EmbeddedQuicStream(workerLink, 4L * (streams.size() + 1),
