@@ -419,11 +419,22 @@ public final class GenerationRun implements Flow.Subscription {
         LogLine.warn(log).field("generation.id", request.generationId()).field("last.seq", check.last())
                 .quoted("problem", problem).log("stream ended; requesting another worker err=\"{}\"", problem);
         request = resumeRequest(null, false);
-        if (transport.isConnected()) {
-            retryAfterBackoff();
-        } else {
+        if (!transport.isConnected()) {
             awaitConnection();
+            return;
         }
+        // streams breaking one after another while the connection holds (no stream credit left, resets) are bounded
+        // by the same wait as refusals: the clock runs from the first break until a worker takes the generation
+        if (waitingSinceNanos < 0) {
+            waitingSinceNanos = loop.nanoTime();
+        }
+        Long remaining = remainingWaitNanos();
+        if (remaining != null && remaining == 0) {
+            fail(new GenerationException(ErrorCode.NO_HEALTHY_WORKER, "no stream could be served within "
+                    + options.noWorkerWait() + "; the last one: " + problem, check.last()));
+            return;
+        }
+        retryAfterBackoff();
     }
 
     /**
