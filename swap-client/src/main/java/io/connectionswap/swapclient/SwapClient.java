@@ -90,6 +90,11 @@ public final class SwapClient implements AutoCloseable {
     private final ClientLoop loop;
     private final DirectorLink link;
     private final Set<GenerationRun> running = ConcurrentHashMap.newKeySet();
+    /**
+     * Generations whose subscriber has not had its terminal signal yet: the running ones, and those that ended while
+     * their last events wait for demand; close() ends them all.
+     */
+    private final Set<GenerationRun> undelivered = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean started = new AtomicBoolean();
     private volatile boolean closed;
 
@@ -189,6 +194,7 @@ public final class SwapClient implements AutoCloseable {
             GenerationRun run = new GenerationRun(loop, link, config.listener, subscriber, request, options, backoff,
                     config.tokenLogLevel);
             run.whenFinished(() -> running.remove(run));
+            run.whenDelivered(() -> undelivered.remove(run));
             subscriber.onSubscribe(run);
             try {
                 loop.execute(() -> {
@@ -200,6 +206,7 @@ public final class SwapClient implements AutoCloseable {
                         return; // cancelled in onSubscribe: nothing to run or track
                     }
                     running.add(run);
+                    undelivered.add(run);
                     run.start();
                 });
             } catch (RejectedExecutionException e) { // closed meanwhile, and its event loop is gone
@@ -302,7 +309,7 @@ public final class SwapClient implements AutoCloseable {
         // a loop that is shutting down and reporting "cannot reach director"
         Runnable endAll = () -> {
             try {
-                for (GenerationRun run : List.copyOf(running)) {
+                for (GenerationRun run : List.copyOf(undelivered)) {
                     run.closed();
                 }
             } finally {

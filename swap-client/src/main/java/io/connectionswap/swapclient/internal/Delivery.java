@@ -23,6 +23,7 @@ final class Delivery {
     private final Flow.Subscriber<? super GenerationEvent> subscriber;
     private final ReadControl reads;
     private final Runnable onSubscriberFailure;
+    private final Runnable onEnd;
     private final ArrayDeque<GenerationEvent> queue = new ArrayDeque<>();
     private long demand;
     private boolean delivering;
@@ -32,10 +33,13 @@ final class Delivery {
     private boolean terminated;
     private boolean cancelled;
 
-    Delivery(Flow.Subscriber<? super GenerationEvent> subscriber, ReadControl reads, Runnable onSubscriberFailure) {
+    /** @param onEnd runs once, when the terminal signal has been given or the subscriber cancelled */
+    Delivery(Flow.Subscriber<? super GenerationEvent> subscriber, ReadControl reads, Runnable onSubscriberFailure,
+             Runnable onEnd) {
         this.subscriber = subscriber;
         this.reads = reads;
         this.onSubscriberFailure = onSubscriberFailure;
+        this.onEnd = onEnd;
     }
 
     /** Reading is paused now (a new leg starts paused too). */
@@ -89,8 +93,12 @@ final class Delivery {
 
     /** The subscriber cancelled: nothing more is delivered. */
     void cancel() {
+        boolean ended = cancelled || terminated;
         cancelled = true;
         queue.clear();
+        if (!ended) {
+            onEnd.run();
+        }
     }
 
     private void drain() {
@@ -114,6 +122,7 @@ final class Delivery {
                 } else if (queue.isEmpty() && (complete || failure != null)) {
                     terminated = true;
                     signalTerminal();
+                    onEnd.run();
                 } else {
                     break;
                 }

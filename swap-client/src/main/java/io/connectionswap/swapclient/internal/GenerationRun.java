@@ -58,6 +58,8 @@ public final class GenerationRun implements Flow.Subscription {
     private boolean finished;
     /** Runs once, when the generation ends for good; see {@link #whenFinished}. */
     private Runnable onFinished = () -> { };
+    /** Runs once, when the subscriber has had its terminal signal or cancelled; see {@link #whenDelivered}. */
+    private Runnable onDelivered = () -> { };
 
     private LegCallbacks leg;
     private ClientLoop.Cancellable pendingRetry;
@@ -86,7 +88,7 @@ public final class GenerationRun implements Flow.Subscription {
             if (leg != null && leg.leg != null) {
                 leg.leg.read(enabled);
             }
-        }, this::cancelOnLoop);
+        }, this::cancelOnLoop, () -> onDelivered.run());
         this.request = request;
         this.options = options;
         this.backoff = backoff;
@@ -104,6 +106,14 @@ public final class GenerationRun implements Flow.Subscription {
      */
     public void whenFinished(Runnable action) {
         this.onFinished = action;
+    }
+
+    /**
+     * Runs {@code action} once, on the loop, when the subscriber has had its terminal signal or cancelled: after
+     * {@link #whenFinished}'s, once the last events were asked for. Set it before {@link #start}.
+     */
+    public void whenDelivered(Runnable action) {
+        this.onDelivered = action;
     }
 
     /** Whether the generation has ended for good (loop only): completed, failed or cancelled. */

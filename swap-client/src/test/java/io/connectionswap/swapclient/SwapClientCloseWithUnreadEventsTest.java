@@ -1,0 +1,88 @@
+package io.connectionswap.swapclient;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.message.Connected;
+import io.connectionswap.protocol.message.End;
+import io.connectionswap.protocol.message.GenerationRequest;
+import io.connectionswap.protocol.message.SamplingParameters;
+import io.connectionswap.protocol.message.Token;
+import io.connectionswap.testsupport.tls.RepositoryPki;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Flow;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AutoClose;
+import org.junit.jupiter.api.Test;
+
+/**
+ * README: close() "gives every generation its CANCELLED at once, also one whose subscriber has events it has not asked
+ * for yet". A generation whose stream already ended (END read) but whose subscriber has not yet asked for its last
+ * events is no longer in the client's set of running generations: close() passed it by, and since no request() can
+ * be served once the client's own loop is gone, that subscriber never got a terminal signal.
+ */
+class SwapClientCloseWithUnreadEventsTest {
+
+    @AutoClose
+    private SwapClient client;
+    @AutoClose
+    private FakeDirector director;
+
+    @Test
+    void closeEndsAGenerationWhoseEndWasReadButNotYetDelivered() throws Exception {
+        director = new FakeDirector(RepositoryPki.certs());
+        director.onMessage = (stream, message) -> {
+            if (message instanceof GenerationRequest request) {
+                stream.write(new Connected("worker-a", "conn-1", stream.streamId(), request.generationId(), 0,
+                        "stand-in"));
+                stream.write(new Token(1, "one"));
+                stream.writeAndFlush(new End(request.generationId(), 1, "length", null));
+            }
+        };
+        client = SwapClient.builder().directors(director.address())
+                .certificates(RepositoryPki.certs().toString()).tokenStream(false)
+                .retryBackoff(Duration.ofMillis(20), Duration.ofMillis(100)).build().start();
+
+        List<GenerationEvent> events = new CopyOnWriteArrayList<>();
+        CompletableFuture<Flow.Subscription> subscription = new CompletableFuture<>();
+        CompletableFuture<Object> terminal = new CompletableFuture<>();
+        client.completion("stand-in", "p", SamplingParameters.maxTokens(1), GenerationOptions.WAIT_FOREVER)
+                .subscribe(new Flow.Subscriber<>() {
+                    @Override
+                    public void onSubscribe(Flow.Subscription s) {
+                        subscription.complete(s);
+                        s.request(1); // Assigned only: Token and Completed wait for the next request
+                    }
+
+                    @Override
+                    public void onNext(GenerationEvent item) {
+                        events.add(item);
+                    }
+
+                    @Override
+                    public void onError(Throwable throwable) {
+                        terminal.complete(throwable);
+                    }
+
+                    @Override
+                    public void onComplete() {
+                        terminal.complete("complete");
+                    }
+                });
+        await("assigned").atMost(Duration.ofSeconds(10)).until(() -> events.size() == 1);
+        await("the END was read: the generation left the running set").atMost(Duration.ofSeconds(10))
+                .until(() -> client.activeGenerations() == 0);
+        Flow.Subscription s = subscription.get(5, TimeUnit.SECONDS);
+
+        client.close();
+        s.request(10); // after close: returns and does nothing (the loop is gone)
+
+        await("a terminal signal after close()").atMost(Duration.ofSeconds(5)).until(terminal::isDone);
+        assertThat(terminal.get()).isInstanceOfSatisfying(GenerationException.class,
+                failure -> assertThat(failure.code()).isEqualTo(ErrorCode.CANCELLED));
+    }
+}
