@@ -206,8 +206,8 @@ class RelayMetersTest {
      * Two failures in a row: the first worker fails, and the worker the resume went to fails too during its hand-off
      * (no token yet). The client's tokens stop at the first failure and start again at the third worker's first
      * token: that whole pause is the one the swaps caused (README: the swap gap is "from detecting the failure to the
-     * first token from the next worker: the pause a swap causes"). The relay restarts the gap's clock at the second
-     * failure, so the histogram (and SwapGapP99High) sees only the last part of the pause in a cascade of failures,
+     * first token from the next worker: the pause a swap causes"). The relay restarted the gap's clock at the second
+     * failure, so the histogram (and SwapGapP99High) saw only the last part of the pause in a cascade of failures,
      * exactly when the pauses are longest.
      */
     @Test
@@ -254,9 +254,9 @@ class RelayMetersTest {
      * A director that just restarted, in a fleet with two models: the worker serving "other" has registered again, the
      * one serving "stand-in" not yet (workers come back in any order, within their registration backoff). A client
      * resumes its stand-in generation here after the restart (rule 6: avoidWorker absent) with two tokens delivered.
-     * Relay.open answers with a final MODEL_NOT_FOUND because the registry is not empty and no known worker serves the
-     * model, so the generation is lost mid-stream; with no worker registered at all it would get NO_HEALTHY_WORKER and
-     * wait (the chaos soak's 172 lost generations, mended only for an empty registry). It must wait here too: the
+     * Relay.open answered with a final MODEL_NOT_FOUND because the registry was not empty and no known worker served
+     * the model, so the generation was lost mid-stream; with no worker registered at all it got NO_HEALTHY_WORKER and
+     * waited (the chaos soak's 172 lost generations, mended only for an empty registry). It must wait here too: the
      * model was served a moment ago, its worker is simply not back yet.
      */
     @Test

@@ -419,8 +419,8 @@ class RelaySessionTest {
      * README, connection_swap_generations_total: "Not counted: ... a client that left". The session's other endings
      * honour that (swap() checks client.isActive() before counting a MIGRATION_LIMIT error; an END whose relayed write
      * finds the client gone ends the leg in clientGone before complete() counts it), but a worker's request-fault ERROR
-     * counts finish_reason="error" before anything looks at the client: a client that cancelled (its stream closed,
-     * STOP_SENDING) while the worker was refusing the request is counted as a failed generation, inflating the error
+     * counted finish_reason="error" before anything looked at the client: a client that cancelled (its stream closed,
+     * STOP_SENDING) while the worker was refusing the request was counted as a failed generation, inflating the error
      * ratio the README's dashboards and alerts are built on.
      */
     @Test
