@@ -109,8 +109,9 @@ public final class GenerationRun implements Flow.Subscription {
     }
 
     /**
-     * Runs {@code action} once, on the loop, when the subscriber has had its terminal signal or cancelled: after
-     * {@link #whenFinished}'s, once the last events were asked for. Set it before {@link #start}.
+     * Runs {@code action} once, on the loop, when the subscriber has had its terminal signal or cancelled: for a
+     * generation that ended ({@link #whenFinished}) while its last events waited for demand, once they were asked for.
+     * Set it before {@link #start}.
      */
     public void whenDelivered(Runnable action) {
         this.onDelivered = action;

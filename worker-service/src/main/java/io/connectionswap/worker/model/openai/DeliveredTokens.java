@@ -5,6 +5,7 @@ import io.connectionswap.protocol.model.GenerationContext;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -20,13 +21,15 @@ import tools.jackson.databind.JsonNode;
  * {@code maxTokens - resumeAfter} would run past the length the client asked for. The upstream's tokenizer
  * ({@code POST /tokenize} of vLLM and SGLang, at the server's root) counts the prompt without and with the delivered
  * text; the difference, never less than the frames, is the tokens delivered. An upstream without {@code /tokenize}
- * (404, 405, 501) is not asked again; any other failure leaves the frame count for that resume. Thread-safe: one per
- * upstream.
+ * (404, 405, 501) is not asked again; any other failure, or no answer within {@link #TIMEOUT}, leaves the frame
+ * count for that resume. Thread-safe: one per upstream.
  */
 final class DeliveredTokens {
 
     private static final Logger log = LoggerFactory.getLogger(DeliveredTokens.class);
     private static final int MAX_BODY_BYTES = 1 << 20;
+    /** How long a count may hold the resume up (a tokenizer answers in milliseconds): then the frames count. */
+    static final Duration TIMEOUT = Duration.ofSeconds(2);
 
     private final URI tokenizeUri;
     private final AtomicBoolean unsupported = new AtomicBoolean();
@@ -62,7 +65,7 @@ final class DeliveredTokens {
         body.put("model", upstream.settings().model());
         body.put("prompt", text);
         HttpRequest request = upstream.post(tokenizeUri, upstream.json().writeValueAsBytes(body), "application/json",
-                context.traceparent());
+                TIMEOUT, context.traceparent());
         return upstream.http().sendAsync(request, BoundedBody.handler(MAX_BODY_BYTES)).thenApply(response -> {
             int status = response.statusCode();
             if (status == 404 || status == 405 || status == 501) {

@@ -39,7 +39,7 @@ final class StopAfterLastToken {
         UpstreamSettings settings = upstream.settings();
         HttpRequest request = upstream.post(settings.completionsUri(), CompletionRequestBody.lookAhead(upstream.json(),
                 context, settings, Math.min(Math.max(longest, 1), MAX_LOOK_AHEAD_TOKENS)), "application/json",
-                context.traceparent());
+                settings.firstTokenTimeout(), context.traceparent());
         CompletableFuture<HttpResponse<String>> exchange;
         try {
             exchange = upstream.http().sendAsync(request, BoundedBody.handler(MAX_BODY_BYTES));

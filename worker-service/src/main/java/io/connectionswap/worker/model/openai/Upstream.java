@@ -3,6 +3,7 @@ package io.connectionswap.worker.model.openai;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
+import java.time.Duration;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import tools.jackson.databind.json.JsonMapper;
@@ -18,12 +19,12 @@ record Upstream(UpstreamSettings settings, HttpClient http, JsonMapper json, Exe
                 AnsweringModels answeringModels, DeliveredTokens deliveredTokens) {
 
     /**
-     * A POST of the JSON {@code body} to {@code uri}, answered as {@code accept}, within the first-token timeout, with
-     * the upstream's key and the caller's W3C trace context ({@code traceparent}, or null).
+     * A POST of the JSON {@code body} to {@code uri}, answered as {@code accept} within {@code timeout} (its headers),
+     * with the upstream's key and the caller's W3C trace context ({@code traceparent}, or null).
      */
-    HttpRequest post(URI uri, byte[] body, String accept, String traceparent) {
+    HttpRequest post(URI uri, byte[] body, String accept, Duration timeout, String traceparent) {
         HttpRequest.Builder request = HttpRequest.newBuilder(uri)
-                .timeout(settings.firstTokenTimeout())
+                .timeout(timeout)
                 .header("Content-Type", "application/json")
                 .header("Accept", accept)
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body));

@@ -164,7 +164,8 @@ final class UpstreamCompletion implements Flow.Subscription {
             return;
         }
         HttpRequest request = upstream.post(uri, CompletionRequestBody.json(upstream.json(), context,
-                upstream.settings(), remaining), "text/event-stream", context.traceparent());
+                upstream.settings(), remaining), "text/event-stream", upstream.settings().firstTokenTimeout(),
+                context.traceparent());
         timeouts.sent(System.nanoTime());
         long periodMillis = timeouts.checkPeriodMillis();
         watchdog = upstream.timer().scheduleAtFixedRate(() -> serial.execute(this::checkTimeouts), periodMillis,
