@@ -3,8 +3,6 @@ package io.connectionswap.director.quic;
 import io.connectionswap.director.metrics.DirectorMeters;
 import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.frame.FrameDecoder;
-import io.connectionswap.protocol.frame.FrameType;
-import io.connectionswap.protocol.frame.RawFrame;
 import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.protocol.quic.Peers;
 import io.connectionswap.protocol.quic.QuicStreams;
@@ -19,13 +17,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A new stream must deliver a complete frame within {@code timeout}, or it is reset with STREAM_TIMEOUT and released:
- * a stream that opens and then sends nothing, or a frame that never completes (slowloris). The first frame other than
- * a heartbeat ends the watch (the stream's own handlers take over). A heartbeat does not: when it did, a peer could
- * heartbeat once, then start a 4 MB GENERATE frame and never finish it, on each of a thousand streams, and the
- * director held what it sent for good. After a heartbeat the stream is watched for what it holds: a timeout with no
- * frame begun passes (a client's control stream only ever heartbeats, at whatever pace its client chose), a frame
- * begun must complete by the end of the next timeout (so within one to two timeouts). Sits right after the frame
- * decoder, whose buffer it reads. One instance per stream.
+ * a stream that opens and then sends nothing, or a frame that never completes (slowloris). After its first complete
+ * frame the stream is watched for what it holds, for as long as it lives: a timeout with no frame begun passes (a
+ * client's control stream only ever heartbeats, at whatever pace its client chose; a generation stream and the client
+ * token stream send nothing after their first frame), a frame begun must complete by the end of the next timeout (so
+ * within one to two timeouts). When the first frame ended the watch, a peer could send it, then start a 4 MB frame
+ * and never finish it, on each of a thousand streams, and the director held what it sent for good. Sits right after
+ * the frame decoder, whose buffer it reads. One instance per stream.
  */
 final class FirstFrameTimeout extends ChannelInboundHandlerAdapter {
 
@@ -34,8 +32,8 @@ final class FirstFrameTimeout extends ChannelInboundHandlerAdapter {
     private final Duration timeout;
     private final DirectorMeters meters;
     private ScheduledFuture<?> timer;
-    /** A heartbeat came: the peer is there, and only a frame it began and does not finish is held against it. */
-    private boolean heartbeatSeen;
+    /** A complete frame came: the peer is there, and only a frame it began and does not finish is held against it. */
+    private boolean frameSeen;
     /** A frame was begun and not complete at the last expiry: at the next one it has had a whole timeout. */
     private boolean partialAtLastExpiry;
 
@@ -58,7 +56,7 @@ final class FirstFrameTimeout extends ChannelInboundHandlerAdapter {
         if (ctx.isRemoved() || !stream.isActive()) {
             return;
         }
-        if (heartbeatSeen) {
+        if (frameSeen) {
             FrameDecoder decoder = ctx.pipeline().get(FrameDecoder.class);
             boolean partial = decoder != null && decoder.bufferedBytes() > 0;
             if (!partial || !partialAtLastExpiry) {
@@ -78,12 +76,8 @@ final class FirstFrameTimeout extends ChannelInboundHandlerAdapter {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         cancel();
         partialAtLastExpiry = false;
-        if (msg instanceof RawFrame frame && frame.type() == FrameType.HEARTBEAT) {
-            heartbeatSeen = true;
-            start(ctx);
-        } else {
-            ctx.pipeline().remove(this);
-        }
+        frameSeen = true;
+        start(ctx);
         ctx.fireChannelRead(msg);
     }
 

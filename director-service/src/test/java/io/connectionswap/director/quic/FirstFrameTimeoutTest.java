@@ -3,11 +3,13 @@ package io.connectionswap.director.quic;
 import static org.awaitility.Awaitility.await;
 
 import io.connectionswap.director.metrics.DirectorMeters;
+import io.connectionswap.protocol.codec.MessageCodec;
 import io.connectionswap.protocol.codec.MessageDecoder;
 import io.connectionswap.protocol.codec.MessageEncoder;
 import io.connectionswap.protocol.frame.FrameDecoder;
 import io.connectionswap.protocol.frame.FrameLimits;
 import io.connectionswap.protocol.frame.FrameType;
+import io.connectionswap.protocol.message.TokenStream;
 import io.connectionswap.protocol.quic.Heartbeats;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.buffer.ByteBuf;
@@ -67,6 +69,44 @@ class FirstFrameTimeoutTest {
                 .writeZero(payload - 1));
 
         assertReset(stream, "a partial first frame is reset");
+    }
+
+    /**
+     * The client token stream: its first frame (TOKEN_STREAM) is complete, so the watch ends, and the client sends
+     * nothing after it by protocol. A hostile client then begins a GENERATE frame (its limit is the request limit,
+     * 4 MB by default, on any stream) and never completes it: nothing resets the stream, and the frame decoder holds the
+     * partial request for as long as the connection lives (the client's heartbeats on its control stream keep it
+     * alive): with one such stream per connection and 1000 connections, ~4 GB of the director's memory, and no
+     * STREAM_TIMEOUT, no first_frame limit hit, no log line. The README promises a frame begun after a heartbeat
+     * completes within one to two timeouts; after TOKEN_STREAM nothing is watched at all.
+     */
+    @Test
+    void aClientTokenStreamThatBeginsAFrameAndNeverCompletesItIsReset() {
+        EmbeddedQuicStream stream = new EmbeddedQuicStream(PeerConnections.connection("client"), 4,
+                UnpooledByteBufAllocator.DEFAULT);
+        // as DirectorQuicServer's StreamInitializer sets up a client connection's stream
+        stream.pipeline().addLast(new FrameDecoder(FrameLimits.DEFAULTS),
+                new FirstFrameTimeout(Duration.ofSeconds(1), METERS), MessageDecoder.INSTANCE, MessageEncoder.INSTANCE,
+                ControlStreams.marker(found -> { }), Heartbeats.responder(),
+                new FirstMessageRouter(null, null, "d-test", METERS));
+
+        stream.writeInbound(MessageCodec.encode(UnpooledByteBufAllocator.DEFAULT, new TokenStream(TokenStream.VERSION)));
+        stream.checkException();
+        check(ControlStreams.isClientTokenStream(stream), "the stream is its connection's client token stream");
+        int payload = 1024 * 1024;
+        stream.writeInbound(Unpooled.buffer(5 + payload).writeByte(FrameType.GENERATE.code()).writeInt(payload)
+                .writeZero(payload - 1));
+        check(stream.pipeline().get(FrameDecoder.class).bufferedBytes() == 4 + payload,
+                "the director buffers the partial frame");
+
+        assertReset(stream, "a client token stream whose frame never completes is reset (or its partial frame dropped)"
+                + " within two first-frame timeouts, as every other stream's");
+    }
+
+    private static void check(boolean condition, String what) {
+        if (!condition) {
+            throw new AssertionError(what);
+        }
     }
 
     /** Runs the stream's timers until it is reset; the timeout is 1 s, the deadline 5 s. */

@@ -122,6 +122,56 @@ class FirstMessageRouterFuzzTest {
     }
 
     /**
+     * The first-frame timeout ({@link FirstFrameTimeout}) ends at a generation stream's GENERATE, and nothing watches
+     * the frames after it: a client whose generation runs (it reads its tokens, or its worker is slow) can begin a
+     * second GENERATE frame (its limit is the request limit, 4 MB by default) and never complete it. The director holds
+     * the partial frame for as long as the generation lives (up to CONNECTION_SWAP_MAX_SESSION_DURATION, 1 h), on each
+     * of the connection's 1000 streams: ~4 GB per connection, the very attack the timeout's rework closed for a
+     * stream that began with a heartbeat. docs/protocol.md: STREAM_TIMEOUT is "a frame begun and not completed in
+     * time". Here the timeout is 200 ms, the request limit 1 KB, and nothing happens within 3 s.
+     */
+    @Test
+    void aGenerationStreamThatBeginsAFrameAfterItsGenerateAndNeverCompletesItIsReset() {
+        TrackingAllocator alloc = new TrackingAllocator();
+        Director director = new Director(1, alloc);
+        EmbeddedQuicStream stream = new EmbeddedQuicStream(CLIENT_CONNECTION, 8, alloc);
+        // as DirectorQuicServer's stream initializer sets up every stream a peer opens
+        stream.pipeline().addLast(new FrameDecoder(LIMITS), new FirstFrameTimeout(Duration.ofMillis(200), METERS),
+                MessageDecoder.INSTANCE, io.connectionswap.protocol.codec.MessageEncoder.INSTANCE,
+                Heartbeats.responder(),
+                new FirstMessageRouter(director.relay, director.registry, PROPERTIES.id(), METERS));
+
+        GenerationRequest request = new GenerationRequest("g-slow", "stand-in", "hello", null,
+                io.connectionswap.protocol.message.SamplingParameters.maxTokens(50), 0, null, null, 0, null, false);
+        byte[] generate = encode(request);
+        stream.writeInbound(alloc.buffer(generate.length).writeBytes(generate));
+        director.loop.runPendingTasks();
+        stream.checkException();
+        check(director.relay.activeSessions() == 1, "the generation is handed to the worker",
+                director.relay.activeSessions());
+        // a second GENERATE announced at the request limit, all but its last byte sent
+        int payload = LIMITS.maxRequestBytes();
+        stream.writeInbound(alloc.buffer(5 + payload).writeByte(io.connectionswap.protocol.frame.FrameType.GENERATE
+                .code()).writeInt(payload).writeZero(payload - 1));
+        check(stream.pipeline().get(FrameDecoder.class).bufferedBytes() == 4 + payload,
+                "the director buffers the partial frame");
+
+        try {
+            org.awaitility.Awaitility.await("a generation stream whose second frame never completes is reset "
+                            + "(STREAM_TIMEOUT) within two first-frame timeouts")
+                    .atMost(Duration.ofSeconds(3)).pollInterval(Duration.ofMillis(20)).until(() -> {
+                        stream.runScheduledPendingTasks();
+                        stream.runPendingTasks();
+                        director.loop.runPendingTasks();
+                        return !stream.isActive();
+                    });
+        } finally {
+            stream.finishAndReleaseAll();
+            director.workerStreams.forEach(EmbeddedQuicStream::finishAndReleaseAll);
+        }
+    }
+
+    /**
      * Opens a stream to a director with {@code workers} (0 none, 1 a healthy one, 2 a pending one) from a client or a
      * worker, sends {@code bytes} in chunks of the sizes {@code chunks} gives, then maybe the peer's FIN; checks every
      * invariant; returns what the director wrote on the stream.
