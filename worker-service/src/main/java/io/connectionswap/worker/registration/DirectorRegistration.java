@@ -62,6 +62,8 @@ public class DirectorRegistration {
     private volatile int httpPort = -1;
     private volatile boolean managementServer;
     private volatile boolean running;
+    /** Set by {@link #drain}: directors registered with later are told of the drain too. */
+    private volatile boolean draining;
     private volatile String lastProblem;
     private final RepeatedProblems lookupProblems = RepeatedProblems.withDefaults();
     /** Director names are resolved again on this loop, through DNS that does not block it (record TTLs). */
@@ -136,8 +138,12 @@ public class DirectorRegistration {
         }
     }
 
-    /** Tells every director this worker is draining; they move its streams away. */
+    /**
+     * Tells every director this worker is draining; they move its streams away. A director registered with during the
+     * drain (one that restarted, or a new address of a director's name) is told right after the registration.
+     */
     public void drain() {
+        draining = true;
         int told = 0;
         for (DirectorSession session : sessions.values()) {
             if (session.drain()) {
@@ -267,7 +273,7 @@ public class DirectorRegistration {
         }
         found.forEach((address, tlsName) -> sessions.computeIfAbsent(address, key -> {
             DirectorSession session = new DirectorSession(properties.label(), key, tlsName, connector, connections, group.next(),
-                    this::registration, properties.heartbeatInterval(), properties.heartbeatTimeout(),
+                    this::registration, () -> draining, properties.heartbeatInterval(), properties.heartbeatTimeout(),
                     properties.registrationRetryMax());
             session.start();
             return session;

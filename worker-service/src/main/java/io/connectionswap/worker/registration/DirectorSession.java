@@ -25,6 +25,7 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -71,11 +72,13 @@ final class DirectorSession {
     private volatile boolean refused;
     private final RepeatedProblems problems = RepeatedProblems.withDefaults();
     private final Backoff backoff; // on loop only
+    /** The worker drains: a director registered with from now on is told so right after the registration. */
+    private final BooleanSupplier draining;
 
     DirectorSession(String label, InetSocketAddress address, String tlsName, QuicConnector connector,
                     QuicConnections connections, EventLoop loop,
-                    Supplier<WorkerRegistration> registration, Duration heartbeatInterval, Duration heartbeatTimeout,
-                    Duration retryMax) {
+                    Supplier<WorkerRegistration> registration, BooleanSupplier draining, Duration heartbeatInterval,
+                    Duration heartbeatTimeout, Duration retryMax) {
         this.label = label;
         this.address = address;
         this.tlsName = tlsName;
@@ -83,6 +86,7 @@ final class DirectorSession {
         this.connections = connections;
         this.loop = loop;
         this.registration = registration;
+        this.draining = draining;
         this.heartbeatInterval = heartbeatInterval;
         this.heartbeatTimeout = heartbeatTimeout;
         this.backoff = Backoff.exponential(FIRST_RETRY, retryMax.compareTo(FIRST_RETRY) < 0 ? FIRST_RETRY : retryMax);
@@ -173,6 +177,10 @@ final class DirectorSession {
                     return;
                 }
                 stream.writeAndFlush(registration.get());
+                if (draining.getAsBoolean()) {
+                    // a director that restarted, or came up, during this worker's drain: it must not send it streams
+                    stream.writeAndFlush(new Drain(label, "shutdown"));
+                }
             });
         });
     }

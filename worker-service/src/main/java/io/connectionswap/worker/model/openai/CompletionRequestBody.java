@@ -31,8 +31,8 @@ final class CompletionRequestBody {
     }
 
     /**
-     * The body of {@link StopAfterLastToken}'s question: the next {@code maxTokens} tokens after the delivered text, not
-     * streamed and without the stop sequences (the worker looks for them in the answer).
+     * The body of {@link StopAfterLastToken}'s question: the next {@code maxTokens} tokens after the delivered text,
+     * not streamed and without the stop sequences (the worker looks for them in the answer).
      */
     static byte[] lookAhead(JsonMapper json, GenerationContext context, UpstreamSettings settings, int maxTokens) {
         Map<String, Object> body = common(context, settings, maxTokens);

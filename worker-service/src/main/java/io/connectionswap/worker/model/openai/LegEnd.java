@@ -67,8 +67,9 @@ final class LegEnd {
 
     /** The leg's end after {@code produced} tokens: without a finish reason, the budget decides. */
     ModelEvent.Finished finished(int produced) {
+        boolean budgetSpent = produced >= context.sampling().maxTokens() - deliveredTokens;
         FinishReason reason = finishReason != null ? FinishReason.fromWire(finishReason)
-                : produced >= context.sampling().maxTokens() - deliveredTokens ? FinishReason.LENGTH : FinishReason.STOP;
+                : budgetSpent ? FinishReason.LENGTH : FinishReason.STOP;
         return new ModelEvent.Finished(reason, generationUsage());
     }
 

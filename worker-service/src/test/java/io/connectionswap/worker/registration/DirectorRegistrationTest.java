@@ -1,0 +1,152 @@
+package io.connectionswap.worker.registration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.connectionswap.protocol.frame.FrameLimits;
+import io.connectionswap.protocol.message.Drain;
+import io.connectionswap.protocol.message.Message;
+import io.connectionswap.protocol.message.RegistrationAck;
+import io.connectionswap.protocol.message.WorkerRegistration;
+import io.connectionswap.protocol.quic.Heartbeats;
+import io.connectionswap.protocol.quic.HostPort;
+import io.connectionswap.protocol.quic.QuicCodecs;
+import io.connectionswap.protocol.quic.QuicConnections;
+import io.connectionswap.protocol.quic.QuicEventLoops;
+import io.connectionswap.protocol.quic.QuicServerEndpoint;
+import io.connectionswap.protocol.quic.QuicSettings;
+import io.connectionswap.protocol.quic.StreamPipelines;
+import io.connectionswap.protocol.tls.ClientCertificates;
+import io.connectionswap.protocol.tls.DevelopmentPki;
+import io.connectionswap.protocol.tls.TlsContexts;
+import io.connectionswap.protocol.tls.TlsIdentity;
+import io.connectionswap.worker.config.WorkerProperties;
+import io.connectionswap.worker.model.StandInBackend;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.quic.QuicStreamChannel;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.util.unit.DataSize;
+
+/**
+ * The worker's registrations against a stand-in director over real QUIC on loopback with the development PKI (mutual
+ * TLS): the stand-in echoes heartbeats, acknowledges every REGISTER with a new director id and records what the
+ * worker sends on its registration streams.
+ */
+class DirectorRegistrationTest {
+
+    private static final Duration DEADLINE = Duration.ofSeconds(20);
+
+    private final EventLoopGroup workerLoop = QuicEventLoops.create("test-worker", 1);
+    private final EventLoopGroup directorLoop = QuicEventLoops.create("test-director", 1);
+    /** What the stand-in director read on registration streams, in order, over all its instances. */
+    private final List<Message> received = new CopyOnWriteArrayList<>();
+    private final AtomicInteger instances = new AtomicInteger();
+    private TlsContexts directorTls;
+    private TlsContexts workerTls;
+    private volatile QuicServerEndpoint director;
+    private DirectorRegistration registration;
+
+    @BeforeEach
+    void pki(@TempDir Path pki) {
+        DevelopmentPki.create(pki);
+        directorTls = TlsContexts.server("director", TlsIdentity.of(pki, "director").material(),
+                ClientCertificates.anyOfTheCa(true));
+        workerTls = TlsContexts.server("worker", TlsIdentity.of(pki, "worker").material(),
+                ClientCertificates.only("director"));
+    }
+
+    @AfterEach
+    void stop() {
+        if (registration != null) {
+            registration.stop();
+        }
+        if (director != null) {
+            director.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        }
+        workerLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        directorLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    }
+
+    /**
+     * A worker that got SIGTERM tells every director it drains, and keeps looking its directors up and registering
+     * with them for the whole drain (up to {@code CONNECTION_SWAP_DRAIN_TIMEOUT}, 20 s). A director that restarts in
+     * that window (same address, new instance), or one that comes up or is found through DNS then, got a plain
+     * REGISTER and no DRAIN: it took the draining worker as a healthy one and handed it new generations, which the
+     * worker refused with SHUTTING_DOWN. The drain must follow every registration made once the worker drains.
+     */
+    @Test
+    void aDirectorThatRestartsWhileTheWorkerDrainsIsToldOfTheDrainWhenTheWorkerRegistersAgain() {
+        int port = startDirector(0);
+        registration = start("localhost:" + port);
+        await("registered with the first instance").atMost(DEADLINE).until(registration::isRegistered);
+
+        registration.drain(); // SIGTERM: the worker drains
+        await("the first instance is told").atMost(DEADLINE).until(() -> count(Drain.class) == 1);
+
+        // the director restarts at the same address while the worker is still draining its streams
+        director.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        startDirector(port);
+        await("the worker registers with the new instance").atMost(DEADLINE)
+                .until(() -> count(WorkerRegistration.class) == 2 && registration.isRegistered());
+
+        await("the new instance is told the worker drains").atMost(Duration.ofSeconds(5))
+                .untilAsserted(() -> assertThat(count(Drain.class))
+                        .as("DRAINs after the second REGISTER; the stand-in director read: %s", received)
+                        .isEqualTo(2));
+    }
+
+    private long count(Class<? extends Message> type) {
+        return received.stream().filter(type::isInstance).count();
+    }
+
+    /** Binds a new instance of the stand-in director on {@code port} (0: a free one); returns its port. */
+    private int startDirector(int port) {
+        int instance = instances.incrementAndGet();
+        director = QuicServerEndpoint.bind("test-director", "test", directorLoop,
+                HostPort.parse("test", "127.0.0.1:" + port),
+                QuicCodecs.server(QuicSettings.DEFAULTS, directorTls.serverContext(), new ChannelInitializer<>() {
+                    @Override
+                    protected void initChannel(io.netty.channel.Channel connection) {
+                    }
+                }, new ChannelInitializer<QuicStreamChannel>() {
+                    @Override
+                    protected void initChannel(QuicStreamChannel stream) {
+                        StreamPipelines.messages(stream, FrameLimits.DEFAULTS, Heartbeats.responder());
+                        stream.pipeline().addLast(new SimpleChannelInboundHandler<Message>() {
+                            @Override
+                            protected void channelRead0(ChannelHandlerContext ctx, Message message) {
+                                received.add(message);
+                                if (message instanceof WorkerRegistration) {
+                                    ctx.writeAndFlush(new RegistrationAck("director-" + instance, 1));
+                                }
+                            }
+                        });
+                    }
+                }, null));
+        return director.localAddress().getPort();
+    }
+
+    private DirectorRegistration start(String directorTarget) {
+        WorkerProperties properties = new WorkerProperties("127.0.0.1:0", null,
+                "http://127.0.0.1:8081/actuator/health", "worker-a", Duration.ofSeconds(1), null,
+                Duration.ofSeconds(10), directorTarget, true, Duration.ofMillis(200), Duration.ofSeconds(20),
+                Duration.ofMillis(500), Duration.ofMillis(200), Duration.ofMillis(800), 1, DataSize.ofMegabytes(4));
+        DirectorRegistration started = new DirectorRegistration(properties, workerTls, QuicSettings.DEFAULTS,
+                workerLoop, StandInBackend.create(Duration.ofMillis(5), workerLoop), new QuicConnections());
+        started.serverBound(new HostPort("127.0.0.1", 62001));
+        started.start();
+        return started;
+    }
+}
