@@ -4,7 +4,9 @@ package io.connectionswap.worker.model.openai;
  * Assembles Server-Sent Events from lines (the HTTP client splits the body at CR, LF or CRLF), as the WHATWG
  * event-stream rules say: {@code data:} lines of one event are joined with a newline, a blank line ends the event,
  * lines starting with {@code :} are comments (keep-alives), other fields ({@code event}, {@code id},
- * {@code retry}) are ignored, one space after the colon is dropped. An event whose data would pass
+ * {@code retry}) are ignored, one space after the colon is dropped. An {@code error} field (llama.cpp's server reports
+ * a failure inside its stream so, then sends {@code data: [DONE]}) makes the event the error chunk others send,
+ * {@code {"error": value}} (a value that is no JSON object becomes its message). An event whose data would pass
  * {@code maxEventChars} is an error: a broken upstream cannot make the worker buffer without bound. Not thread-safe:
  * one parser per response.
  */
@@ -13,6 +15,8 @@ final class SseEventParser {
     private final int maxEventChars;
     private final StringBuilder data = new StringBuilder();
     private boolean hasData;
+    /** The event's data is an {@code error} field's value. */
+    private boolean error;
     private boolean firstLine = true;
 
     SseEventParser(int maxEventChars) {
@@ -38,7 +42,15 @@ final class SseEventParser {
         }
         int colon = line.indexOf(':');
         String field = colon < 0 ? line : line.substring(0, colon);
-        if (!"data".equals(field)) {
+        boolean errorField = "error".equals(field);
+        if (!"data".equals(field) && !errorField) {
+            return null;
+        }
+        if (errorField && !error) {
+            error = true; // what the event's data said before is superseded by the error
+            data.setLength(0);
+            hasData = false;
+        } else if (!errorField && error) {
             return null;
         }
         int valueStart = colon < 0 ? line.length() : colon + 1;
@@ -62,12 +74,33 @@ final class SseEventParser {
     }
 
     private String dispatch() {
+        boolean wasError = error;
+        error = false;
         if (!hasData) {
             return null;
         }
         String event = data.toString();
         data.setLength(0);
         hasData = false;
+        if (wasError) {
+            String value = event.strip();
+            return "{\"error\":" + (value.startsWith("{") ? value : "{\"message\":" + jsonString(value) + "}") + "}";
+        }
         return event;
+    }
+
+    private static String jsonString(String text) {
+        StringBuilder quoted = new StringBuilder(text.length() + 2).append('"');
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == '"' || c == '\\') {
+                quoted.append('\\').append(c);
+            } else if (c < 0x20) {
+                quoted.append(String.format("\\u%04x", (int) c));
+            } else {
+                quoted.append(c);
+            }
+        }
+        return quoted.append('"').toString();
     }
 }

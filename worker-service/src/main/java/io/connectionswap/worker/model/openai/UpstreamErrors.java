@@ -72,13 +72,16 @@ final class UpstreamErrors {
 
     /**
      * An error object inside the stream (vLLM and others send {@code data: {"error": {...}}} when generation fails
-     * after the answer started): a 4xx code in it is the request's fault, anything else the upstream's.
+     * after the answer started): before the first token a 4xx code in it is the request's fault, anything else the
+     * upstream's. After a token it is always the upstream's: the request was taken, and vLLM and SGLang report every
+     * failure inside a started stream with code 400 ({@code BadRequestError}), an engine failure among them.
      */
     ModelException forStreamError(JsonNode error, int produced) {
         JsonNode code = error.path("code");
         int status = code.isNumber() ? code.asInt() : parseInt(code.isString() ? code.asString() : null);
         String type = error.path("type").asString("");
-        boolean requestFault = isRequestFault(status) || (status == 0 && type.contains("invalid_request"));
+        boolean requestFault = produced == 0
+                && (isRequestFault(status) || (status == 0 && type.contains("invalid_request")));
         String message = error.path("message").asString(error.toString());
         return failure(requestFault ? ErrorCode.UPSTREAM_REJECTED : ErrorCode.UPSTREAM_FAILED,
                 "upstream sent an error after " + produced + " tokens" + (status > 0 ? " (code " + status + ")" : "")

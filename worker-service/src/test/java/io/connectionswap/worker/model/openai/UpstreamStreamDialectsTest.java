@@ -120,6 +120,68 @@ class UpstreamStreamDialectsTest {
     }
 
     /**
+     * llama.cpp's server (named in the README) reports a failure inside its 200 stream not as a {@code data:} line but
+     * as an SSE field of its own, {@code server_sent_event(sink, "error", error_data)}: {@code error: {...}}, and then
+     * appends {@code data: [DONE]} for the OpenAI endpoints. The parser drops every field but {@code data}, so the
+     * error vanished and [DONE] ended the generation as complete (finish reason stop): a generation that failed after
+     * one token (a failed decode) reached the client as a short complete answer and was never moved; a prompt over the
+     * context size (its code 400, sent after the 200 headers) came back as an empty "successful" completion.
+     */
+    @Test
+    void aLlamaCppErrorFieldFollowedByDoneIsAFailureNotACompleteGeneration() throws Exception {
+        try (ScriptedUpstream scripted = new ScriptedUpstream()) {
+            scripted.completions(200, "data: {\"choices\":[{\"text\":\" a\",\"index\":0,\"logprobs\":null,"
+                    + "\"finish_reason\":null}],\"object\":\"text_completion\",\"model\":\"m\"}\n\n"
+                    + "error: {\"code\":500,\"message\":\"Failed to decode the batch\",\"type\":\"server_error\"}\n\n"
+                    + "data: [DONE]\n\n");
+            backend = OpenAiBackend.start(settings(scripted.baseUrl(), false, Duration.ofSeconds(5)));
+
+            RecordingSubscriber failed = run(context(10, 0, ""));
+
+            assertThat(failed.error()).as("finished instead: " + failed.events()).isInstanceOf(ModelException.class);
+            assertThat(((ModelException) failed.error()).code()).isEqualTo(ErrorCode.UPSTREAM_FAILED);
+
+            scripted.completions(200, "error: {\"code\":400,\"message\":\"the request exceeds the available context "
+                    + "size, try increasing it\",\"type\":\"exceed_context_size_error\"}\n\n"
+                    + "data: [DONE]\n\n");
+
+            RecordingSubscriber rejected = run(context(10, 0, ""));
+
+            assertThat(rejected.error()).as("finished instead: " + rejected.events()).isInstanceOf(ModelException.class);
+            assertThat(((ModelException) rejected.error()).code()).isEqualTo(ErrorCode.UPSTREAM_REJECTED);
+        }
+    }
+
+    /**
+     * vLLM's completion stream generator catches every exception once the 200 is sent ({@code except Exception as e:
+     * data = self.create_streaming_error_response(str(e))}, then {@code data: [DONE]}), and that response's defaults
+     * are {@code type "BadRequestError", code 400}, whatever the cause; SGLang does the same. So the engine dying in
+     * the middle of a generation (EngineDeadError, the very failure a swap is for) arrives as an error event with code
+     * 400, which the worker maps to UPSTREAM_REJECTED: a final error for the client, never moved, the worker not blamed.
+     * After tokens were generated no request-validation error is possible any more (vLLM validates before the first
+     * token): such an error is the upstream's failure.
+     */
+    @Test
+    void aVllmEngineFailureMidStreamIsAnUpstreamFailureThoughItSaysCode400() throws Exception {
+        try (ScriptedUpstream scripted = new ScriptedUpstream()) {
+            scripted.completions(200,
+                    "data: {\"id\":\"cmpl-1\",\"object\":\"text_completion\",\"created\":1,\"model\":\"m\",\"choices\":"
+                            + "[{\"index\":0,\"text\":\" a\",\"logprobs\":null,\"finish_reason\":null}],\"usage\":null}\n\n"
+                            + "data: {\"error\":{\"message\":\"EngineCore encountered an issue. See stack trace (above) "
+                            + "for the root cause.\",\"type\":\"BadRequestError\",\"param\":null,\"code\":400}}\n\n"
+                            + "data: [DONE]\n\n");
+            backend = OpenAiBackend.start(settings(scripted.baseUrl(), true, Duration.ofSeconds(5)));
+
+            RecordingSubscriber events = run(context(10, 0, ""));
+
+            assertThat(events.texts()).containsExactly(" a");
+            assertThat(events.error()).isInstanceOf(ModelException.class);
+            assertThat(((ModelException) events.error()).code()).as("a swap, not a final request error")
+                    .isEqualTo(ErrorCode.UPSTREAM_FAILED);
+        }
+    }
+
+    /**
      * vLLM ends a stream whose request the engine aborted (engine shutdown, sleep mode, an abort request: the very
      * failures a swap is for) with {@code finish_reason: "abort"} and then [DONE]. Read as
      * "stop", the truncated text reached the client as a complete generation and was never resumed elsewhere.
