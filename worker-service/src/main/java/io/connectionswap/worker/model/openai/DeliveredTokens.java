@@ -66,7 +66,7 @@ final class DeliveredTokens {
         body.put("prompt", text);
         HttpRequest request = upstream.post(tokenizeUri, upstream.json().writeValueAsBytes(body), "application/json",
                 TIMEOUT, context.traceparent());
-        return upstream.http().sendAsync(request, BoundedBody.handler(MAX_BODY_BYTES)).thenApply(response -> {
+        return upstream.sendWithin(request, BoundedBody.handler(MAX_BODY_BYTES), TIMEOUT).thenApply(response -> {
             int status = response.statusCode();
             if (status == 404 || status == 405 || status == 501) {
                 if (unsupported.compareAndSet(false, true)) {

@@ -42,7 +42,7 @@ final class StopAfterLastToken {
                 settings.firstTokenTimeout(), context.traceparent());
         CompletableFuture<HttpResponse<String>> exchange;
         try {
-            exchange = upstream.http().sendAsync(request, BoundedBody.handler(MAX_BODY_BYTES));
+            exchange = upstream.sendWithin(request, BoundedBody.handler(MAX_BODY_BYTES), settings.firstTokenTimeout());
         } catch (RuntimeException e) {
             return CompletableFuture.completedFuture(unanswered(context, e.toString()));
         }

@@ -3,9 +3,14 @@ package io.connectionswap.worker.model.openai;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -35,5 +40,30 @@ record Upstream(UpstreamSettings settings, HttpClient http, JsonMapper json, Exe
             request.header("traceparent", traceparent);
         }
         return request.build();
+    }
+
+    /**
+     * Sends {@code request}; its whole answer, body included, must come within {@code deadline} (the JDK's request
+     * timeout ends at the headers: a body that stalls after them would hold the caller for ever), else the exchange
+     * is cancelled and the result fails with an {@link HttpTimeoutException}.
+     */
+    <T> CompletableFuture<HttpResponse<T>> sendWithin(HttpRequest request, HttpResponse.BodyHandler<T> body,
+                                                      Duration deadline) {
+        CompletableFuture<HttpResponse<T>> exchange = http.sendAsync(request, body);
+        CompletableFuture<HttpResponse<T>> result = new CompletableFuture<>();
+        ScheduledFuture<?> expiry = timer.schedule(() -> {
+            if (result.completeExceptionally(new HttpTimeoutException("no whole answer within " + deadline))) {
+                exchange.cancel(true);
+            }
+        }, deadline.toNanos(), TimeUnit.NANOSECONDS);
+        exchange.whenComplete((response, failure) -> {
+            expiry.cancel(false);
+            if (failure != null) {
+                result.completeExceptionally(failure);
+            } else {
+                result.complete(response);
+            }
+        });
+        return result;
     }
 }

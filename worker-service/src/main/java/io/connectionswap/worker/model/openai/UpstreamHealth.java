@@ -106,8 +106,9 @@ final class UpstreamHealth {
             return;
         }
         UpstreamSettings settings = upstream.settings();
+        Duration timeout = max(settings.connectTimeout(), Duration.ofSeconds(1));
         HttpRequest.Builder request = HttpRequest.newBuilder(settings.modelsUri())
-                .timeout(max(settings.connectTimeout(), Duration.ofSeconds(1)))
+                .timeout(timeout)
                 .header("Accept", "application/json")
                 .GET();
         if (settings.apiKey() != null) {
@@ -115,7 +116,8 @@ final class UpstreamHealth {
         }
         long started = System.nanoTime();
         try {
-            upstream.http().sendAsync(request.build(), BoundedBody.handler(MAX_BODY_BYTES))
+            // the whole answer within the timeout: a body that stalls after the headers must not hold the checks
+            upstream.sendWithin(request.build(), BoundedBody.handler(MAX_BODY_BYTES), timeout)
                     .whenCompleteAsync((response, failure) -> {
                         try {
                             long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);

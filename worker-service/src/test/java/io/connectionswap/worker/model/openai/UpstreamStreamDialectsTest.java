@@ -268,6 +268,52 @@ class UpstreamStreamDialectsTest {
                 .isLessThan(32L * 1024 * 1024);
     }
 
+    /**
+     * A resume first counts the delivered tokens ({@code POST /tokenize}); that request's timeout (the JDK's, the
+     * first-token timeout) ends at the response headers, and the leg's watchdog is only started with the completion
+     * request. A tokenizer answer that stalls after its headers therefore held the resume for ever: no timeout, no
+     * error, no completion request; the generation never ended on this worker.
+     */
+    @Test
+    void aResumeWhoseTokenizerAnswerStallsStillEnds() throws Exception {
+        java.util.concurrent.CountDownLatch over = new java.util.concurrent.CountDownLatch(1);
+        paced = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
+        paced.setExecutor(pacedThreads);
+        paced.createContext("/tokenize", exchange -> {
+            exchange.getRequestBody().readAllBytes();
+            exchange.sendResponseHeaders(200, 100);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write("{\"count\":".getBytes(StandardCharsets.UTF_8));
+                out.flush();
+                over.await(30, TimeUnit.SECONDS); // the rest never comes
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        paced.createContext("/v1/completions", exchange -> {
+            exchange.getRequestBody().readAllBytes();
+            byte[] body = ("data: {\"choices\":[{\"text\":\" c\",\"finish_reason\":\"length\"}]}\n\ndata: [DONE]\n\n")
+                    .getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(200, body.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(body);
+            }
+        });
+        paced.start();
+        // first-token timeout 1 s, token timeout 1 s: any stall of this leg is over well within the deadline
+        backend = OpenAiBackend.start(new UpstreamSettings(URI.create("http://127.0.0.1:" + paced.getAddress().getPort()
+                + "/v1"), "m", null, Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofSeconds(1),
+                Duration.ofSeconds(5), false, 2, ChatFormat.ROLE_TAGS));
+        try {
+            RecordingSubscriber events = RecordingSubscriber.unbounded();
+            backend.generate(context(3, 2, " a b")).subscribe(events);
+
+            await("the resumed leg ends, one way or another").atMost(DEADLINE).until(events::terminated);
+        } finally {
+            over.countDown();
+        }
+    }
+
     // ---- helpers ----
 
     private static String tgiChunk(String text) {
