@@ -133,6 +133,11 @@ public record HostPort(String host, int port) {
         return new HostPort(host, newPort);
     }
 
+    /** Whether the host is the address of every interface, IPv4's {@code 0.0.0.0} or IPv6's {@code ::}. */
+    public boolean isAnyAddress() {
+        return "0.0.0.0".equals(host) || "::".equals(host);
+    }
+
     /** The host as it is written in a URI or a {@code host:port}: IPv6 literals in brackets. */
     public String uriHost() {
         return host.indexOf(':') >= 0 ? "[" + host + "]" : host;

@@ -84,7 +84,7 @@ public class WorkerQuicServer implements SmartLifecycle {
         int port = endpoint.localAddress().getPort();
         environment.getPropertySources().addFirst(new MapPropertySource("worker-quic-server", Map.of("local.quic.port", port)));
         registration.serverBound(properties.advertisedAddress(port));
-        if ("0.0.0.0".equals(address.host()) && (properties.advertise() == null || properties.advertise().isBlank())) {
+        if (address.isAnyAddress() && (properties.advertise() == null || properties.advertise().isBlank())) {
             LogLine.warn(log).field("worker", properties.label()).field("worker.addr", address)
                     .log("binds every interface but CONNECTION_SWAP_WORKER_ADVERTISE is not set; the director will "
                             + "dial {}", properties.advertisedAddress(port));

@@ -200,7 +200,7 @@ public class DirectorRegistration {
      * has a host; a worker bound to every interface is polled on loopback) and the port Actuator answers on.
      */
     static String defaultHealthUrl(HostPort advertised, int httpPort) {
-        String host = "0.0.0.0".equals(advertised.host()) ? "127.0.0.1" : advertised.uriHost();
+        String host = advertised.isAnyAddress() ? "127.0.0.1" : advertised.uriHost();
         return "http://" + host + ":" + httpPort + "/actuator/health";
     }
 

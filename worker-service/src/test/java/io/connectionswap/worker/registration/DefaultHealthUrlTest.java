@@ -33,4 +33,14 @@ class DefaultHealthUrlTest {
         assertThat(DirectorRegistration.defaultHealthUrl(new HostPort("0.0.0.0", 62001), 8081))
                 .isEqualTo("http://127.0.0.1:8081/actuator/health");
     }
+
+    /** A worker bound to every IPv6 interface ({@code [::]:62001}) was polled at {@code http://[::]:8081}. */
+    @Test
+    void everyIpv6InterfaceMeansLoopbackToo() {
+        HostPort everyInterface = HostPort.parse("CONNECTION_SWAP_WORKER_ADDR", "[::]:62001");
+
+        assertThat(everyInterface.isAnyAddress()).isTrue();
+        assertThat(DirectorRegistration.defaultHealthUrl(everyInterface, 8081))
+                .isEqualTo("http://127.0.0.1:8081/actuator/health");
+    }
 }
