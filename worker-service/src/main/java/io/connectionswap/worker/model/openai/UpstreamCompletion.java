@@ -6,10 +6,12 @@ import io.connectionswap.protocol.model.GenerationContext;
 import io.connectionswap.protocol.model.ModelEvent;
 import io.connectionswap.protocol.model.ModelException;
 import java.net.URI;
+import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Flow;
 import java.util.concurrent.ScheduledFuture;
@@ -181,7 +183,7 @@ final class UpstreamCompletion implements Flow.Subscription {
 
     /** 2xx: the body is read line by line as demand allows; anything else: its first bytes, for the error message. */
     private HttpResponse.BodySubscriber<String> bodyFor(HttpResponse.ResponseInfo info) {
-        if (info.statusCode() / 100 == 2) {
+        if (info.statusCode() / 100 == 2 && !wholeJson(info.headers())) {
             return HttpResponse.BodySubscribers.fromSubscriber(new BoundedLines(new Lines(), MAX_LINE_BYTES),
                     lines -> null);
         }
@@ -206,8 +208,17 @@ final class UpstreamCompletion implements Flow.Subscription {
             upstream.backOff().answered(response.statusCode(), response.headers().firstValue("Retry-After"),
                     Instant.now());
             fail(errors.forStatus(response.statusCode(), response.body(), upstream.json()));
+        } else if (wholeJson(response.headers())) {
+            fail(errors.failed("upstream answered application/json instead of an event stream (text/event-stream): "
+                    + "it does not stream completions (\"stream\": true)", null));
         }
-        // 2xx: the body's lines decide (bodyEnded ran before this)
+        // else: the body's lines decide (bodyEnded ran before this)
+    }
+
+    /** A 2xx answer that is one JSON document: an upstream that ignored {@code "stream": true}. */
+    private static boolean wholeJson(HttpHeaders headers) {
+        return headers.firstValue("Content-Type").map(type -> type.toLowerCase(Locale.ROOT).startsWith(
+                "application/json")).orElse(false);
     }
 
     // ---- the body, line by line ----

@@ -29,6 +29,8 @@ final class ScriptedUpstream implements AutoCloseable {
     private final List<Request> requests = new CopyOnWriteArrayList<>();
     private volatile int completionStatus = 200;
     private volatile String completionBody = "data: [DONE]\n\n";
+    /** The completion answer's Content-Type when it is a 200; null: text/event-stream. */
+    private volatile String completionType;
     private volatile int modelsStatus = 200;
     private volatile String retryAfter;
     private volatile boolean hang;
@@ -40,7 +42,8 @@ final class ScriptedUpstream implements AutoCloseable {
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
         server.setExecutor(Executors.newCachedThreadPool());
         server.createContext("/v1/completions", exchange -> answer(exchange, completionStatus,
-                completionStatus == 200 ? "text/event-stream" : "application/json", completionBody));
+                completionStatus != 200 ? "application/json"
+                        : completionType != null ? completionType : "text/event-stream", completionBody));
         server.createContext("/v1/models", exchange -> answer(exchange, modelsStatus, "application/json",
                 modelsStatus == 200 ? "{\"object\":\"list\",\"data\":[{\"id\":\"scripted\",\"object\":\"model\"}]}"
                         : "{\"error\":{\"message\":\"models are unavailable\",\"type\":\"server_error\"}}"));
@@ -54,6 +57,12 @@ final class ScriptedUpstream implements AutoCloseable {
     ScriptedUpstream completions(int status, String body) {
         completionStatus = status;
         completionBody = body;
+        return this;
+    }
+
+    /** The Content-Type of the next 200 completion answers (null: text/event-stream). */
+    ScriptedUpstream completionType(String contentType) {
+        completionType = contentType;
         return this;
     }
 

@@ -120,6 +120,27 @@ class UpstreamStreamDialectsTest {
     }
 
     /**
+     * A server that ignores {@code "stream": true} and answers the whole completion as one JSON object: the client
+     * must learn that the upstream does not stream, not that its stream was cut.
+     */
+    @Test
+    void aWholeJsonAnswerToAStreamedRequestFailsSayingSo() throws Exception {
+        try (ScriptedUpstream scripted = new ScriptedUpstream()) {
+            scripted.completionType("application/json").completions(200, "{\"id\":\"cmpl-1\",\"object\":"
+                    + "\"text_completion\",\"choices\":[{\"index\":0,\"text\":\" a b\",\"finish_reason\":\"length\"}]}");
+            backend = OpenAiBackend.start(settings(scripted.baseUrl(), false, Duration.ofSeconds(5)));
+
+            RecordingSubscriber failed = run(context(10, 0, ""));
+
+            assertThat(failed.error()).as("events: " + failed.events()).isInstanceOfSatisfying(ModelException.class,
+                    error -> {
+                        assertThat(error.code()).isEqualTo(ErrorCode.UPSTREAM_FAILED);
+                        assertThat(error.getMessage()).contains("application/json instead of an event stream");
+                    });
+        }
+    }
+
+    /**
      * llama.cpp's server (named in the README) reports a failure inside its 200 stream not as a {@code data:} line but
      * as an SSE field of its own, {@code server_sent_event(sink, "error", error_data)}: {@code error: {...}}, and then
      * appends {@code data: [DONE]} for the OpenAI endpoints. The parser drops every field but {@code data}, so the
