@@ -55,7 +55,11 @@ class CompletionChunkTest {
     void errorsInTheStreamAreMappedByTheirCode() {
         UpstreamErrors errors = new UpstreamErrors(java.net.URI.create("http://127.0.0.1:8000/v1/completions"));
         CompletionChunk wrapped = parse("{\"error\":{\"message\":\"too long\",\"type\":\"BadRequestError\",\"code\":400}}");
-        assertThat(errors.forStreamError(wrapped.error(), 3).code()).isEqualTo(ErrorCode.UPSTREAM_REJECTED);
+        assertThat(errors.forStreamError(wrapped.error(), 0).code()).as("before the first token: the request's fault")
+                .isEqualTo(ErrorCode.UPSTREAM_REJECTED);
+        assertThat(errors.forStreamError(wrapped.error(), 3).code())
+                .as("after a token the request was taken: vLLM says 400 for any failure in a started stream")
+                .isEqualTo(ErrorCode.UPSTREAM_FAILED);
         CompletionChunk internal = parse("{\"object\":\"error\",\"message\":\"engine died\",\"code\":500}");
         assertThat(errors.forStreamError(internal.error(), 3))
                 .hasMessage("upstream sent an error after 3 tokens (code 500): engine died")
