@@ -405,7 +405,7 @@ public final class WorkerRegistry {
     }
 
     /**
-     * Removes a worker that is gone: neither registered nor in DNS, and for {@code CONNECTION_SWAP_EVICT_AFTER}
+     * Removes a worker that is gone: neither registered nor in DNS, and for {@code connection-swap.director.evict-after}
      * either its health unreachable or no QUIC link to it. The link counts on its own because the address of a gone
      * worker may answer HTTP as something else (Kubernetes gives a deleted pod's IP to another pod), which kept its
      * health "reachable" and the entry, polled and dialled, for good.

@@ -30,7 +30,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * What a registration stream's end does to the registry's "registration open" state, which alone keeps a worker whose
- * health is unreachable from being evicted ({@code CONNECTION_SWAP_EVICT_AFTER}): it was one flag, cleared by
+ * health is unreachable from being evicted ({@code connection-swap.director.evict-after}): it was one flag, cleared by
  * whichever stream ended, and a stream could register several workers.
  */
 class RegistrationStreamEndTest {
