@@ -4,27 +4,39 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
 
 /**
  * Picks the worker for a new or resumed stream: among the eligible workers that serve the requested model, the one
- * with the fewest active streams, round robin among equals. The worker to avoid (the one that just failed this
- * generation) is skipped unless it is the only eligible one. Any routing loop may pick at once: each worker's load is
- * read once per pick.
+ * with the fewest active streams, round robin among equals. For a named model, workers that named it in their
+ * registration come first; one that never told its models (found through DNS, not registered yet) is picked only when
+ * none of those can be: it may serve another model, and answer MODEL_NOT_FOUND. The worker to avoid (the one that just
+ * failed this generation) is skipped unless it is the only eligible one. Any routing loop may pick at once: each
+ * worker's load is read once per pick.
  */
 final class WorkerSelector {
 
     private final AtomicLong turn = new AtomicLong();
 
     WorkerEndpoint pick(Collection<WorkerEndpoint> workers, String avoidLabel, String model) {
-        WorkerEndpoint picked = pickAvoiding(workers, avoidLabel, model);
-        return picked != null || avoidLabel == null ? picked : pickAvoiding(workers, null, model);
+        WorkerEndpoint picked = pick(workers, avoidLabel, worker -> model == null || worker.models().contains(model));
+        if (picked == null && model != null) {
+            picked = pick(workers, avoidLabel, worker -> worker.models().isEmpty());
+        }
+        return picked;
     }
 
-    private WorkerEndpoint pickAvoiding(Collection<WorkerEndpoint> workers, String avoidLabel, String model) {
+    private WorkerEndpoint pick(Collection<WorkerEndpoint> workers, String avoidLabel, Predicate<WorkerEndpoint> serves) {
+        WorkerEndpoint picked = pickAvoiding(workers, avoidLabel, serves);
+        return picked != null || avoidLabel == null ? picked : pickAvoiding(workers, null, serves);
+    }
+
+    private WorkerEndpoint pickAvoiding(Collection<WorkerEndpoint> workers, String avoidLabel,
+                                       Predicate<WorkerEndpoint> serves) {
         List<WorkerEndpoint> leastLoaded = new ArrayList<>(workers.size());
         int fewest = Integer.MAX_VALUE;
         for (WorkerEndpoint worker : workers) {
-            if (!worker.eligible() || worker.label().equals(avoidLabel) || !worker.serves(model)) {
+            if (!worker.eligible() || worker.label().equals(avoidLabel) || !serves.test(worker)) {
                 continue;
             }
             int load = worker.activeStreams();

@@ -68,6 +68,24 @@ class WorkerSelectorTest {
                 .as("the worker to avoid is still picked when it is the only one serving the model").isSameAs(standIn);
     }
 
+    /**
+     * A worker that never told its models (found through DNS, not registered yet: every worker for a few seconds after
+     * a director restart, or for good with CONNECTION_SWAP_WORKER_REGISTER=false) may serve any model, but it is only a
+     * guess: when a healthy worker says it serves the requested model, the guess must not take the request. Otherwise
+     * half the requests for an upstream model go to a worker that may serve another one (the stand-in), which answers
+     * MODEL_NOT_FOUND, a final error for the client although a worker serving the model was free.
+     */
+    @Test
+    void aWorkerThatSaysItServesTheModelIsPreferredOverOneThatNeverSaid() {
+        WorkerEndpoint llama = eligible("worker-llama", List.of("llama-3-8b"));
+        WorkerEndpoint unknown = eligible("10.0.0.7:62001", List.of());
+        List<String> picks = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            picks.add(selector.pick(List.of(llama, unknown), null, "llama-3-8b").label());
+        }
+        assertThat(picks).containsOnly("worker-llama");
+    }
+
     private static WorkerEndpoint eligible(String label) {
         return eligible(label, List.of("stand-in"));
     }
