@@ -5,6 +5,7 @@ import io.connectionswap.director.metrics.DirectorMeters;
 import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.protocol.log.RepeatedProblems;
 import io.connectionswap.protocol.quic.HostPort;
+import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -108,9 +109,13 @@ public final class DnsDiscovery implements SmartLifecycle {
             problems.forget();
         }
         lastProblem = null;
+        // a dual-stack Service answers each pod with an A and an AAAA record: one family, or each pod is two workers
+        boolean anyIpv4 = addresses.stream().anyMatch(Inet4Address.class::isInstance);
         Set<HostPort> found = new LinkedHashSet<>();
         for (InetAddress address : addresses) {
-            found.add(new HostPort(address.getHostAddress(), target.port()));
+            if (!anyIpv4 || address instanceof Inet4Address) {
+                found.add(new HostPort(address.getHostAddress(), target.port()));
+            }
         }
         registry.discovered(found, properties);
     }

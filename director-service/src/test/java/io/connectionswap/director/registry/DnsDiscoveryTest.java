@@ -75,6 +75,34 @@ class DnsDiscoveryTest {
         }
     }
 
+    /**
+     * On a dual-stack cluster a headless Service answers each pod with an A and an AAAA record, and the director's
+     * resolver asks for both (Netty's default where an interface has a global IPv6 address: IPv4 preferred, both
+     * kept). Each pod must still be one worker: listed twice, it gets twice its share of new streams (least loaded
+     * counts each entry's streams apart), is polled and dialled twice, and a resume that avoids the pod that just
+     * failed it (by label: the address for a worker found through DNS) lands on the same pod's other address.
+     */
+    @Test
+    void aDualStackAnswerListsEachPodOnce() throws Exception {
+        AtomicInteger lookups = new AtomicInteger();
+        List<InetAddress> twoDualStackPods = List.of(
+                InetAddress.getByName("10.244.1.5"), InetAddress.getByName("10.244.2.7"),
+                InetAddress.getByName("fd00:10:244:1::5"), InetAddress.getByName("fd00:10:244:2::7"));
+        AddressResolver resolver = host -> {
+            lookups.incrementAndGet();
+            return CompletableFuture.completedFuture(twoDualStackPods);
+        };
+        WorkerRegistry registry = registry();
+        DnsDiscovery discovery = new DnsDiscovery(
+                new DiscoveryProperties(TARGET.toString(), Duration.ofSeconds(5), 8081, "/actuator/health",
+                        Duration.ofSeconds(1)), registry, resolver, new DirectorMeters(new SimpleMeterRegistry(), loop));
+
+        rounds(discovery, 1, lookups);
+
+        assertThat(registry.workers()).extracting(worker -> worker.address().toString())
+                .as("two pods, each answered with an IPv4 and an IPv6 address").hasSize(2);
+    }
+
     /** Runs {@code count} lookup rounds on the registry's loop, each to its end. */
     private void rounds(DnsDiscovery discovery, int count, AtomicInteger lookups) throws Exception {
         for (int i = 0; i < count; i++) {
