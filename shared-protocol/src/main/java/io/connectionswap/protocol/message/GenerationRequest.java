@@ -92,6 +92,12 @@ public record GenerationRequest(String generationId, String model, String prompt
                 avoidWorker, migrations, newTraceparent, tokenStream);
     }
 
+    /** The same request for {@code newModel}: a resume of a request that named none asks for the model that served it. */
+    public GenerationRequest withModel(String newModel) {
+        return new GenerationRequest(generationId, newModel, prompt, messages, sampling, resumeAfter, deliveredText,
+                avoidWorker, migrations, traceparent, tokenStream);
+    }
+
     /** The same request asking (or not) for its frames on the connection's client token stream. */
     public GenerationRequest withTokenStream(boolean onTokenStream) {
         return new GenerationRequest(generationId, model, prompt, messages, sampling, resumeAfter, deliveredText,

@@ -62,6 +62,8 @@ public final class GenerationRun implements Flow.Subscription {
     private Runnable onDelivered = () -> { };
 
     private LegCallbacks leg;
+    /** The model the last CONNECTED named (null: none said). */
+    private String servedModel;
     private ClientLoop.Cancellable pendingRetry;
     private long waitingSinceNanos = -1;
 
@@ -269,21 +271,27 @@ public final class GenerationRun implements Flow.Subscription {
         return Math.max(0, options.noWorkerWait().toNanos() - waited);
     }
 
-    /** The request for the next leg after {@code check.last()} tokens; a swap counts one more migration. */
+    /**
+     * The request for the next leg after {@code check.last()} tokens; a swap counts one more migration. A request that
+     * named no model asks, once tokens were delivered, for the model that served them: the next worker continues that
+     * model's text (another model's worker would continue it with its own, and the stand-in refuses it).
+     */
     private GenerationRequest resumeRequest(String avoidWorker, boolean migration) {
         int last = check.last();
-        if (migration) {
-            return request.resumedAfter(last, delivered.toString(), avoidWorker);
-        }
-        return new GenerationRequest(request.generationId(), request.model(), request.prompt(), request.messages(),
-                request.sampling(), last, last == 0 ? null : delivered.toString(), avoidWorker, request.migrations(),
-                request.traceparent(), request.tokenStream());
+        GenerationRequest next = migration ? request.resumedAfter(last, delivered.toString(), avoidWorker)
+                : new GenerationRequest(request.generationId(), request.model(), request.prompt(), request.messages(),
+                        request.sampling(), last, last == 0 ? null : delivered.toString(), avoidWorker,
+                        request.migrations(), request.traceparent(), request.tokenStream());
+        return next.model() == null && last > 0 && servedModel != null ? next.withModel(servedModel) : next;
     }
 
     // ---- what happens on the current leg ----
 
     private void assigned(Connected connected) {
         worker = connected.worker();
+        if (connected.model() != null) {
+            servedModel = connected.model();
+        }
         connectionId = connected.connectionId();
         waitingSinceNanos = -1;
         LogLine.info(log).field("connection.id", connected.connectionId()).field("worker", connected.worker())

@@ -147,6 +147,28 @@ class GenerationRunTest {
         assertThat(metrics.sequenceErrors).isEmpty();
     }
 
+    /**
+     * A request that names no model may go to any worker, but once a worker took it the generation is that worker's
+     * model's text: its resume must ask for the model CONNECTED named. Sent again with no model, the director may hand
+     * the resume to a worker of another model (a mixed fleet: the stand-in beside an upstream model, or two upstream
+     * models), which either continues another model's text with its own or, the stand-in, refuses the delivered text
+     * with RESUME_MISMATCH: a final error for a generation another worker of its model could have continued.
+     */
+    @Test
+    void aResumeOfARequestThatNamedNoModelAsksForTheModelThatServedIt() {
+        start(request(5), GenerationOptions.WAIT_FOREVER, Long.MAX_VALUE);
+        FakeTransport.FakeLeg first = transport.last();
+        assertThat(first.request.model()).isNull();
+        first.events.assigned(connected("worker-a", 0)); // CONNECTED names model "stand-in"
+        tokens(first, 1, 2);
+
+        first.events.retry(new Retry("health", 2, "worker-a", "health poll http 503 DOWN"));
+
+        FakeTransport.FakeLeg second = transport.last();
+        assertThat(second.request.resumeAfter()).isEqualTo(2);
+        assertThat(second.request.model()).as("the model that served tokens 1..2").isEqualTo("stand-in");
+    }
+
     /** A worker that drains is no failure of the generation: the move avoids that worker but is no migration. */
     @Test
     void aWorkerDrainAvoidsTheWorkerWithoutCountingAMigration() {
