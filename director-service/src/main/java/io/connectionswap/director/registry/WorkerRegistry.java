@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -53,6 +54,11 @@ public final class WorkerRegistry {
     private final DirectorProperties properties;
     private final HealthProperties health;
     private final Map<String, WorkerEndpoint> workers = new LinkedHashMap<>();
+    /**
+     * DNS-only workers forgotten while not fit for streams after they had been healthy, and when (for evict-after):
+     * listed again, they come back after the rise threshold. Registry loop only.
+     */
+    private final Map<HostPort, Instant> leftDnsAfterFailing = new HashMap<>();
     private final WorkerSelector selector = new WorkerSelector();
     private volatile List<WorkerEndpoint> snapshot = List.of();
     /** Set at shutdown: the links the routing loops close as they stop are not dialled again. */
@@ -221,12 +227,19 @@ public final class WorkerRegistry {
      */
     public void discovered(Set<HostPort> addresses, DiscoveryProperties discovery) {
         assert loop.inEventLoop();
+        Instant now = Instant.now();
+        leftDnsAfterFailing.values().removeIf(at -> at.isBefore(now.minus(properties.evictAfter())));
         for (WorkerEndpoint worker : List.copyOf(workers.values())) {
             boolean listed = addresses.contains(worker.address());
             worker.inDns(listed);
             if (!listed && worker.source() == WorkerSource.DNS && !worker.eligible()) {
                 LogLine.info(log).field("worker.addr", worker.address()).field("worker.label", worker.label())
                         .field("state", worker.state()).log("worker left DNS; forgetting it");
+                if (worker.everHealthy()) {
+                    // a Service drops exactly the pod that fails its readiness: listed again, it comes back after the
+                    // rise threshold, not one good poll
+                    leftDnsAfterFailing.put(worker.address(), now);
+                }
                 remove(worker, "connection_lost", "worker left DNS");
             }
         }
@@ -238,6 +251,9 @@ public final class WorkerRegistry {
             WorkerEndpoint worker = new WorkerEndpoint(key, address,
                     URI.create("http://" + address.uriHost() + ":" + discovery.healthPort() + discovery.healthPath()),
                     discovery.tokenInterval(), "dns:" + key, tlsName(address), WorkerSource.DNS, List.of());
+            if (leftDnsAfterFailing.remove(address) != null) {
+                worker.cameBackAfterFailing();
+            }
             worker.inDns(true);
             workers.put(key, worker);
             meters.workerAdded(worker.label());

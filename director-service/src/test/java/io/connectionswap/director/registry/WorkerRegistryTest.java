@@ -444,6 +444,38 @@ class WorkerRegistryTest {
         assertThat(onLoop(() -> registry.pick(null, null))).isSameAs(registered);
     }
 
+    /**
+     * A worker found through DNS that failed (health DOWN) and is missing from one DNS answer (a Service without
+     * publishNotReadyAddresses drops a pod whose readiness fails, i.e. exactly the failing one; or one round's partial
+     * answer) was forgotten at once, and when it was listed again it was a worker never seen before: one good poll put
+     * it back. The README promises a failed worker comes back after four good polls in a row, so that a crash loop does
+     * not take every new stream each time it is up; one DNS round must not wipe that history.
+     */
+    @Test
+    void aFailedDnsWorkerMissingFromOneDnsAnswerStillNeedsTheRiseThresholdToComeBack() {
+        onLoop(() -> {
+            registry.discovered(Set.of(DNS_WORKER), DISCOVERY);
+            return null;
+        });
+        WorkerEndpoint failed = registry.workers().get(0);
+        await().atMost(Duration.ofSeconds(5)).until(failed::linkUp);
+        poll(failed, up());
+        poll(failed, PollResult.answered("DOWN", 503));
+        assertThat(failed.state()).isEqualTo(WorkerState.UNHEALTHY);
+
+        onLoop(() -> {
+            registry.discovered(Set.of(), DISCOVERY); // one round without it
+            registry.discovered(Set.of(DNS_WORKER), DISCOVERY); // listed again
+            return null;
+        });
+        WorkerEndpoint listedAgain = registry.workers().get(0);
+        await().atMost(Duration.ofSeconds(5)).until(listedAgain::linkUp);
+        poll(listedAgain, up());
+
+        assertThat(listedAgain.eligible())
+                .as("one good poll after failing: the README says a failed worker comes back after four").isFalse();
+    }
+
     /** Found through DNS, healthy, then it refused a hand-off with SHUTTING_DOWN (what Relay.workerDraining does). */
     private WorkerEndpoint drainedDnsWorker() {
         onLoop(() -> {
