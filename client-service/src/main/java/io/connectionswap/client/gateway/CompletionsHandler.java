@@ -99,8 +99,10 @@ final class CompletionsHandler {
                 Instant.now().getEpochSecond()));
         AtomicBoolean started = new AtomicBoolean();
         long startNanos = System.nanoTime();
+        // the generation's failure waits for the events it delivered before it (concatMapIterable drops those still
+        // queued when the failure comes: a slow reader lost tokens before the error event)
         Flux<byte[]> chunks = generate(http, request, generationId)
-                .concatMapIterable(event -> writer.sse(event).stream().map(CompletionsHandler::sse).toList())
+                .concatMapDelayError(event -> Flux.fromIterable(writer.sse(event)).map(CompletionsHandler::sse))
                 .doOnNext(chunk -> started.set(true))
                 .concatWith(Mono.just(DONE))
                 .onErrorResume(failure -> {
