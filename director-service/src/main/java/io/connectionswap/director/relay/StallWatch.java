@@ -101,9 +101,11 @@ final class StallWatch {
                 }
             }
             long silence = nowNanos - worker.lastAliveNanos();
-            boolean silentOnEveryStream = !heldBack.contains(worker) && nowNanos - worker.lastFrameNanos() > shortest;
-            if (silentOnEveryStream && held(everyoneQuiet && inRotation.contains(worker), silence)) {
-                // silent on every stream, its last heartbeat echo a little later, and so is every other worker
+            boolean holdsBack = heldBack.contains(worker);
+            boolean silentOnEveryStream = !holdsBack && nowNanos - worker.lastFrameNanos() > shortest;
+            if ((silentOnEveryStream || holdsBack) && held(everyoneQuiet && inRotation.contains(worker), silence)) {
+                // silent on every stream it can send on, its last heartbeat echo a little later, and so is every other
+                // worker: the director's host or network is the likelier cause
                 held.add(worker);
                 longestSilence = Math.max(longestSilence, silence);
             } else if (silentOnEveryStream) {

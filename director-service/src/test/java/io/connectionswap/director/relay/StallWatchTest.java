@@ -245,6 +245,35 @@ class StallWatchTest {
                         stalled -> assertThat(stalled.session()).isSameAs(stuck));
     }
 
+    /**
+     * Every worker in rotation falls quiet at once (no heartbeat echo: the director's host or network is the likelier
+     * cause), and one of them also has a stream its client holds back. Its stuck stream must be held with the rest,
+     * as the class says ("when every worker in rotation is silent at once, their hangs are held until the policy's
+     * longer limit"); the held-back stream says nothing about the worker, so it must not turn the hold into a move.
+     */
+    @Test
+    void aHeldBackStreamDoesNotMoveTheStuckStreamsOfAWorkerWhileEveryWorkerIsQuiet() {
+        WorkerEndpoint otherFixedPace = worker("stand-in-c", 62004, Duration.ofMillis(50));
+        for (WorkerEndpoint worker : List.of(fixedPace, otherFixedPace)) {
+            RelaySession session = open(worker);
+            session.fromWorker(TestFrames.frame(new Connected(worker.label(), "conn-1", 1, "g", 0, "m")));
+            session.fromWorker(TestFrames.frame(new Token(1, "a")));
+        }
+        RelaySession heldBack = open(fixedPace);
+        clients.get(2).writable = false; // its client reads slowly
+        heldBack.fromWorker(TestFrames.frame(new Token(1, "a")));
+        long stopped = now;
+        fixedPace.echoed(stopped + ms(80));
+        otherFixedPace.echoed(stopped + ms(90));
+        List<WorkerEndpoint> inRotation = List.of(fixedPace, otherFixedPace);
+        now = stopped + ms(301); // streams silent for 301 ms (limit 300), the workers quiet for 211-221 ms
+
+        assertThat(watch.decide(now, sessions, inRotation))
+                .as("every worker is quiet: both are held, none of their streams moves")
+                .singleElement().isInstanceOfSatisfying(StallWatch.HangsHeld.class,
+                        held -> assertThat(held.workers()).containsExactlyInAnyOrder(fixedPace, otherFixedPace));
+    }
+
     @Test
     void aFixedPaceWorkerKeepsTodaysPerStreamLimits() {
         RelaySession silent = open(fixedPace);
