@@ -1,5 +1,6 @@
 package io.connectionswap.swapclient;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.connectionswap.testsupport.tls.RepositoryPki;
@@ -33,8 +34,33 @@ class SwapClientAllDirectorsDrainingTest {
                 .retryBackoff(Duration.ofMillis(100), Duration.ofSeconds(1)).build().start();
         await("first connection").atMost(Duration.ofSeconds(10)).until(() -> a.accepted.size() >= 1);
 
-        // with the backoff (100 ms, doubling up to 1 s) 3 s hold a handful of attempts, not hundreds
+        // with the backoff (100 ms, doubling up to 1 s, each wait drawn below its ceiling: half of it on average)
+        // 4 s hold about a dozen attempts, not the 136 of a tight loop
         await("few connections").during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(4))
-                .until(() -> a.accepted.size() + c.accepted.size() <= 12);
+                .until(() -> a.accepted.size() + c.accepted.size() <= 30);
+    }
+
+    /**
+     * Director A drains and says GOAWAY twice on a young connection (its drain's GOAWAY to every connection, and the
+     * one to a control stream that opened as the drain began: DirectorDrain.begin and controlStreamOpened), while the
+     * client waits out the backoff before the next director. The second GOAWAY must not move the target once more:
+     * with two addresses the client then dials draining A again instead of C, which is up.
+     */
+    @Test
+    void aSecondGoAwayDuringTheBackoffDoesNotSkipTheNextDirector() {
+        a = new FakeDirector(RepositoryPki.certs());
+        c = new FakeDirector(RepositoryPki.certs());
+        a.draining = true;
+        client = SwapClient.builder().directors(a.address() + "," + c.address())
+                .certificates(RepositoryPki.certs().toString())
+                .heartbeat(Duration.ofSeconds(3), Duration.ofSeconds(10))
+                .retryBackoff(Duration.ofSeconds(2), Duration.ofSeconds(4)).build().start();
+        await("control stream at A").atMost(Duration.ofSeconds(10)).until(() -> !a.control.isEmpty());
+        a.goAway(); // within the backoff after the first GOAWAY
+
+        await("the next connection").atMost(Duration.ofSeconds(10))
+                .until(() -> a.accepted.size() + c.accepted.size() >= 2);
+        assertThat(c.accepted).as("the director after A is C").hasSize(1);
+        assertThat(a.accepted).as("draining A is not dialled again before C").hasSize(1);
     }
 }

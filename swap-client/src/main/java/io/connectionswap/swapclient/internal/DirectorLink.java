@@ -342,7 +342,9 @@ public final class DirectorLink implements Transport {
      * that draining directors are not dialled in a tight loop, each hop leaving a connection open until its drain ends.
      */
     private void goingAway(QuicChannel channel) {
-        if (!running || channel != connection || settings.directors().size() < 2) {
+        // a second GOAWAY on the connection being left (a drain's GOAWAY to every connection and the one to a control
+        // stream that opened as it began) is no second move: it would skip the next address
+        if (!running || channel != connection || channel == leaving || settings.directors().size() < 2) {
             return;
         }
         leaving = channel;
