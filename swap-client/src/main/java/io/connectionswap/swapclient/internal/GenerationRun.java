@@ -66,6 +66,8 @@ public final class GenerationRun implements Flow.Subscription {
     private String servedModel;
     private ClientLoop.Cancellable pendingRetry;
     private long waitingSinceNanos = -1;
+    /** When the first stream broke since the last token (or the start), or -1: see {@link #broken}. */
+    private long brokenSinceNanos = -1;
 
     private String worker;
     private String connectionId;
@@ -333,6 +335,7 @@ public final class GenerationRun implements Flow.Subscription {
                 lastTokenNanos = now;
                 backoff.reset();
                 waitingSinceNanos = -1;
+                brokenSinceNanos = -1;
                 if (tokenLog.isEnabledForLevel(tokenLogLevel)) {
                     LogLine.at(tokenLog, tokenLogLevel).field("connection.id", connectionId).field("worker", worker)
                             .field("generation.id", request.generationId()).field("sequence", token.sequence())
@@ -442,13 +445,14 @@ public final class GenerationRun implements Flow.Subscription {
             awaitConnection();
             return;
         }
-        // streams breaking one after another while the connection holds (no stream credit left, resets) are bounded
-        // by the same wait as refusals: the clock runs from the first break until a worker takes the generation
-        if (waitingSinceNanos < 0) {
-            waitingSinceNanos = loop.nanoTime();
+        // streams breaking one after another while the connection holds (no stream credit left, resets, CONNECTED
+        // then the end without a final frame) are bounded by the same wait as refusals: from the first break since
+        // the last token
+        long now = loop.nanoTime();
+        if (brokenSinceNanos < 0) {
+            brokenSinceNanos = now;
         }
-        Long remaining = remainingWaitNanos();
-        if (remaining != null && remaining == 0) {
+        if (options.noWorkerWait() != null && now - brokenSinceNanos >= options.noWorkerWait().toNanos()) {
             fail(new GenerationException(ErrorCode.NO_HEALTHY_WORKER, "no stream could be served within "
                     + options.noWorkerWait() + "; the last one: " + problem, check.last()));
             return;

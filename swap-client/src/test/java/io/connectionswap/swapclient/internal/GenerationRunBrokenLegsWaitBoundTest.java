@@ -2,6 +2,7 @@ package io.connectionswap.swapclient.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.connectionswap.protocol.message.Connected;
 import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.retry.Backoff;
 import io.connectionswap.swapclient.GenerationException;
@@ -43,6 +44,36 @@ class GenerationRunBrokenLegsWaitBoundTest {
             if (!leg.cancelled && transport.legs.size() == legsBroken + 1) {
                 legsBroken++;
                 leg.events.broken("cannot open stream: io.netty.handler.codec.quic.QuicException: STREAM_LIMIT");
+            }
+            loop.advance(100 * MS);
+        }
+
+        assertThat(legsBroken).as("streams tried").isGreaterThan(1);
+        assertThat(subscriber.failure).as("a terminal error within the 1 s wait (30 s passed, %s streams tried)",
+                legsBroken).isInstanceOf(GenerationException.class);
+    }
+
+    /**
+     * The same, when each stream is answered with CONNECTED before it breaks (the director ends it without a final frame
+     * and without RETRY, no token delivered): no worker ever serves the generation, and the wait is still bounded.
+     * assigned() set the wait's clock back at each CONNECTED, so it never ran out.
+     */
+    @Test
+    void legsThatBreakRightAfterConnectedEndABoundedGenerationWithinItsWait() {
+        GenerationRun run = new GenerationRun(loop, transport, SwapClientListener.NONE, subscriber,
+                GenerationRequest.completion("gen-1", "prompt-1", 10), GenerationOptions.waitAtMost(Duration.ofSeconds(1)),
+                new Backoff(Duration.ofMillis(100), Duration.ofMillis(400), () -> 1.0), Level.DEBUG);
+        subscriber.onSubscribe(run);
+        run.request(Long.MAX_VALUE);
+        run.start();
+
+        for (int elapsed = 0; elapsed < 30_000 && subscriber.failure == null; elapsed += 100) {
+            FakeTransport.FakeLeg leg = transport.last();
+            if (!leg.cancelled && transport.legs.size() == legsBroken + 1) {
+                legsBroken++;
+                leg.events.assigned(new Connected("worker-a", "conn-1",
+                        4L * legsBroken, "gen-1", 0, "m"));
+                leg.events.broken("stream ended without a final frame");
             }
             loop.advance(100 * MS);
         }
