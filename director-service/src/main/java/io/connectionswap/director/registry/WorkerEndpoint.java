@@ -1,6 +1,7 @@
 package io.connectionswap.director.registry;
 
 import io.connectionswap.protocol.quic.HostPort;
+import io.connectionswap.protocol.retry.Backoff;
 import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
@@ -31,6 +32,8 @@ public final class WorkerEndpoint {
     private volatile Instant stateSince = Instant.now();
     private volatile boolean everHealthy;
     private boolean drainedAway; // registry loop only
+    private Backoff linkDialBackoff; // registry loop only
+    private long linkUpNanos; // registry loop only
     private volatile int consecutiveFailures;
     private volatile int consecutiveSuccesses;
     private volatile Instant lastPollAt;
@@ -240,6 +243,24 @@ public final class WorkerEndpoint {
         } else if (linkDownSince == null) {
             linkDownSince = Instant.now();
         }
+    }
+
+    /**
+     * The link came up at {@code nanos} through a dial that waited by {@code dialBackoff}: a link lost soon after goes
+     * on with that backoff, as a dial that failed (registry loop only).
+     */
+    void linkUp(WorkerConnection newLink, Backoff dialBackoff, long nanos) {
+        link(newLink);
+        linkDialBackoff = dialBackoff;
+        linkUpNanos = nanos;
+    }
+
+    Backoff linkDialBackoff() {
+        return linkDialBackoff;
+    }
+
+    long linkUpNanos() {
+        return linkUpNanos;
     }
 
     /** Since when the worker has had no link (from its entry's creation until the first), or null while it has one. */

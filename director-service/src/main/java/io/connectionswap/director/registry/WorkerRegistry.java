@@ -496,7 +496,7 @@ public final class WorkerRegistry {
                                 link.close("worker no longer registered");
                                 return;
                             }
-                            worker.link(link);
+                            worker.linkUp(link, backoff, System.nanoTime());
                             worker.echoed(System.nanoTime()); // a fresh link is a sign of life
                             meters.workerConnectionsOpened(link.connections());
                             LogLine.info(log).field("worker.addr", worker.address())
@@ -546,6 +546,14 @@ public final class WorkerRegistry {
             // worker that failed, instead of DRAINING for good
             worker.wentAwayAfterDraining(reason);
             publish();
+        }
+        Backoff dialed = worker.linkDialBackoff();
+        if (dialed != null && System.nanoTime() - worker.linkUpNanos() < properties.linkHeartbeatTimeout().toNanos()) {
+            // lost within a heartbeat timeout of coming up (a worker that rejects this director's certificate, which
+            // TLS 1.3 shows only after the dialler's handshake; one at its connection limit): a failed attempt, so the
+            // redials back off and the first is a WARN, instead of a tight loop of dials that each "succeed"
+            linkFailed(worker, dialed, "link lost right after it came up: " + reason);
+            return;
         }
         connectLink(worker, linkBackoff(Duration.ofMillis(100)));
     }

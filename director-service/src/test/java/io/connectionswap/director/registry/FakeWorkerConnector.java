@@ -25,6 +25,12 @@ public final class FakeWorkerConnector implements WorkerConnector {
     volatile boolean holdConnects;
     /** Runs inside each connect, on the registry's loop, before it returns: a dial that takes its time. */
     volatile Runnable duringConnect = () -> { };
+    /**
+     * While set, each connection is lost (on the registry's loop) right after it connected: a worker that completes
+     * the handshake and then closes the connection (TLS 1.3: a client certificate it rejects is only seen after the
+     * dialler's handshake completed).
+     */
+    volatile boolean loseAtOnce;
     private final EventLoop loop;
 
     public FakeWorkerConnector(EventLoop loop) {
@@ -42,6 +48,9 @@ public final class FakeWorkerConnector implements WorkerConnector {
         }
         FakeConnection connection = new FakeConnection(onLost);
         connections.put(worker.label(), connection);
+        if (loseAtOnce) {
+            loop.execute(() -> connection.lose("connection closed"));
+        }
         return loop.newSucceededFuture(connection);
     }
 

@@ -196,6 +196,29 @@ class WorkerRegistryTest {
     }
 
     @Test
+    void aLinkThatIsLostRightAfterEachDialIsRedialledWithBackoffNotInATightLoop() {
+        // a worker that completes the handshake and closes the connection at once (it rejects the director's
+        // certificate, which TLS 1.3 shows the dialler only after its handshake completed; a worker at a connection
+        // limit): each redial must wait longer, as a dial that fails does, not start at once with a fresh backoff
+        healthy("worker-a", 62001);
+        int before = connector.attempts.get();
+        long start = System.nanoTime();
+        connector.loseAtOnce = true;
+        try {
+            onLoop(() -> {
+                connector.connections.get("worker-a").lose("connection closed");
+                return null;
+            });
+            await().atMost(Duration.ofSeconds(30)).until(() -> connector.attempts.get() - before >= 10);
+            Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
+            assertThat(elapsed).as("ten redials of a link that is lost each time it comes up (capped exponential "
+                    + "backoff from 100 ms: seconds, not a tight loop of dials)").isGreaterThan(Duration.ofSeconds(1));
+        } finally {
+            connector.loseAtOnce = false;
+        }
+    }
+
+    @Test
     void aRedialThatFailsAfterTheRegistryClosedIsNeitherReportedNorRetried() {
         healthy("worker-a", 62001);
         connector.holdConnects = true;
