@@ -10,6 +10,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
@@ -21,13 +24,15 @@ import tools.jackson.databind.JsonNode;
  * {@code maxTokens - resumeAfter} would run past the length the client asked for. The upstream's tokenizer
  * ({@code POST /tokenize} of vLLM and SGLang, at the server's root) counts the prompt without and with the delivered
  * text; the difference, never less than the frames, is the tokens delivered. An upstream without {@code /tokenize}
- * (404, 405, 501) is not asked again; any other failure, or no answer within {@link #TIMEOUT}, leaves the frame
- * count for that resume. Thread-safe: one per upstream.
+ * (404, 405, 501; TGI's 422) is not asked again; any other failure, or no answer within {@link #TIMEOUT}, leaves the
+ * frame count for that resume. Thread-safe: one per upstream.
  */
 final class DeliveredTokens {
 
     private static final Logger log = LoggerFactory.getLogger(DeliveredTokens.class);
     private static final int MAX_BODY_BYTES = 1 << 20;
+    /** The answer's first field, {@code count}, read without the rest (which may be cut). */
+    private static final Pattern COUNT = Pattern.compile("\\s*\\{\\s*\"count\"\\s*:\\s*(\\d{1,9})\\s*[,}]");
     /** How long a count may hold the resume up (a tokenizer answers in milliseconds): then the frames count. */
     static final Duration TIMEOUT = Duration.ofSeconds(2);
 
@@ -38,15 +43,19 @@ final class DeliveredTokens {
         this.tokenizeUri = tokenizeUri;
     }
 
-    /** The tokens of {@code context}'s delivered text: its frame count when the upstream cannot say more. */
-    CompletableFuture<Integer> count(Upstream upstream, GenerationContext context) {
+    /**
+     * The tokens of {@code context}'s delivered text: its frame count when the upstream cannot say more. Its requests
+     * are handed to {@code inFlight}, which cancels them when the leg is cancelled.
+     */
+    CompletableFuture<Integer> count(Upstream upstream, GenerationContext context,
+                                     Consumer<CompletableFuture<?>> inFlight) {
         int frames = context.resumeAfter();
         if (frames == 0 || unsupported.get()) {
             return CompletableFuture.completedFuture(frames);
         }
         String prompt = CompletionRequestBody.prompt(context, upstream.settings());
-        CompletableFuture<Integer> without = tokens(upstream, context, prompt);
-        CompletableFuture<Integer> with = tokens(upstream, context, prompt + context.deliveredText());
+        CompletableFuture<Integer> without = tokens(upstream, context, prompt, inFlight);
+        CompletableFuture<Integer> with = tokens(upstream, context, prompt + context.deliveredText(), inFlight);
         return without.thenCombine(with, (before, after) -> {
             // a merge across the boundary can make the difference smaller than the frames: each frame had a token
             int counted = Math.max(frames, after - before);
@@ -60,15 +69,19 @@ final class DeliveredTokens {
         });
     }
 
-    private CompletableFuture<Integer> tokens(Upstream upstream, GenerationContext context, String text) {
+    private CompletableFuture<Integer> tokens(Upstream upstream, GenerationContext context, String text,
+                                              Consumer<CompletableFuture<?>> inFlight) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("model", upstream.settings().model());
         body.put("prompt", text);
         HttpRequest request = upstream.post(tokenizeUri, upstream.json().writeValueAsBytes(body), "application/json",
                 TIMEOUT, context.traceparent());
-        return upstream.sendWithin(request, BoundedBody.handler(MAX_BODY_BYTES), TIMEOUT).thenApply(response -> {
+        CompletableFuture<HttpResponse<String>> exchange = upstream.sendWithin(request,
+                BoundedBody.handler(MAX_BODY_BYTES), TIMEOUT);
+        inFlight.accept(exchange);
+        return exchange.thenApply(response -> {
             int status = response.statusCode();
-            if (status == 404 || status == 405 || status == 501) {
+            if (status == 404 || status == 405 || status == 422 || status == 501) { // 422: TGI's, another body
                 if (unsupported.compareAndSet(false, true)) {
                     LogLine.info(log).field("upstream.url", tokenizeUri).field("status", status)
                             .log("upstream has no tokenizer endpoint; a resume counts the frames delivered as tokens "
@@ -80,10 +93,17 @@ final class DeliveredTokens {
         });
     }
 
-    /** vLLM and SGLang answer {@code {"count": n, "tokens": [...]}}. */
+    /**
+     * vLLM and SGLang answer {@code {"count": n, "max_model_len": m, "tokens": [...]}}: the token ids of a long prompt
+     * pass {@link #MAX_BODY_BYTES} (about 7 bytes a token), where the answer is cut; its {@code count} comes first.
+     */
     private static int count(Upstream upstream, HttpResponse<String> response) {
         if (response.statusCode() / 100 != 2) {
             throw new IllegalStateException("HTTP " + response.statusCode());
+        }
+        Matcher count = COUNT.matcher(response.body());
+        if (count.lookingAt()) {
+            return Integer.parseInt(count.group(1));
         }
         JsonNode answer = upstream.json().readTree(response.body());
         if (answer.path("count").isInt()) {

@@ -5,7 +5,9 @@ import io.connectionswap.protocol.model.GenerationContext;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.List;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
@@ -29,8 +31,12 @@ final class StopAfterLastToken {
     private StopAfterLastToken() {
     }
 
-    /** Whether the generation of {@code context}, resumed after its last token, ended at a stop sequence. */
-    static CompletableFuture<Boolean> ask(Upstream upstream, GenerationContext context) {
+    /**
+     * Whether the generation of {@code context}, resumed after its last token, ended at a stop sequence; the request
+     * is handed to {@code inFlight}, which cancels it when the leg is cancelled.
+     */
+    static CompletableFuture<Boolean> ask(Upstream upstream, GenerationContext context,
+                                          Consumer<CompletableFuture<?>> inFlight) {
         List<String> stops = context.sampling().stopSequences();
         if (stops.isEmpty()) {
             return CompletableFuture.completedFuture(false);
@@ -46,7 +52,11 @@ final class StopAfterLastToken {
         } catch (RuntimeException e) {
             return CompletableFuture.completedFuture(unanswered(context, e.toString()));
         }
+        inFlight.accept(exchange);
         return exchange.handle((response, failure) -> {
+            if (failure instanceof CancellationException) {
+                return false; // the leg was cancelled: nobody waits for the answer
+            }
             if (failure != null) {
                 return unanswered(context, failure.toString());
             }

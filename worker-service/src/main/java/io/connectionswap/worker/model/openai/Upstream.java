@@ -45,7 +45,8 @@ record Upstream(UpstreamSettings settings, HttpClient http, JsonMapper json, Exe
     /**
      * Sends {@code request}; its whole answer, body included, must come within {@code deadline} (the JDK's request
      * timeout ends at the headers: a body that stalls after them would hold the caller for ever), else the exchange
-     * is cancelled and the result fails with an {@link HttpTimeoutException}.
+     * is cancelled and the result fails with an {@link HttpTimeoutException}. Cancelling the result cancels the
+     * exchange.
      */
     <T> CompletableFuture<HttpResponse<T>> sendWithin(HttpRequest request, HttpResponse.BodyHandler<T> body,
                                                       Duration deadline) {
@@ -56,6 +57,11 @@ record Upstream(UpstreamSettings settings, HttpClient http, JsonMapper json, Exe
                 exchange.cancel(true);
             }
         }, deadline.toNanos(), TimeUnit.NANOSECONDS);
+        result.whenComplete((response, failure) -> {
+            if (result.isCancelled()) {
+                exchange.cancel(true); // the caller gave up: so does the exchange
+            }
+        });
         exchange.whenComplete((response, failure) -> {
             expiry.cancel(false);
             if (failure != null) {

@@ -11,8 +11,10 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Flow;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -63,6 +65,8 @@ final class UpstreamCompletion implements Flow.Subscription {
     private final StopAcrossResume stopAcrossResume;
     private final LegEnd end;
     private final SplitCharacters splitCharacters = new SplitCharacters();
+    /** Requests beside the completion (the token count, the look-ahead): cancelled with the leg. */
+    private final List<CompletableFuture<?>> asides = new CopyOnWriteArrayList<>();
 
     // confined to the serial executor
     private long demand;
@@ -120,6 +124,7 @@ final class UpstreamCompletion implements Flow.Subscription {
             terminated = true;
             stopWatchdog();
             abortExchange();
+            asides.forEach(request -> request.cancel(true));
             LogLine.debug(log).field("generation.id", context.generationId()).field("produced", produced)
                     .log("upstream stream cancelled");
         });
@@ -131,12 +136,12 @@ final class UpstreamCompletion implements Flow.Subscription {
         if (terminated) {
             return;
         }
-        if (!context.isResume()) {
-            sendLeg(0);
+        if (!context.isResume() || context.resumeAfter() >= context.sampling().maxTokens()) {
+            sendLeg(context.resumeAfter()); // nothing to count: a new generation, or none left to generate
             return;
         }
-        upstream.deliveredTokens().count(upstream, context).whenComplete((tokens, failure) -> serial.execute(
-                () -> sendLeg(tokens == null ? context.resumeAfter() : tokens)));
+        upstream.deliveredTokens().count(upstream, context, asides::add).whenComplete((tokens, failure) ->
+                serial.execute(() -> sendLeg(tokens == null ? context.resumeAfter() : tokens)));
     }
 
     /** Sends the request for the tokens left after {@code deliveredTokens} (those of the delivered text). */
@@ -154,15 +159,8 @@ final class UpstreamCompletion implements Flow.Subscription {
         if (remaining <= 0) {
             // resumed after the last token (the worker failed between it and END): nothing is left to generate, but
             // that token may have ended at a stop sequence
-            StopAfterLastToken.ask(upstream, context).whenComplete((stopped, failure) -> serial.execute(() -> {
-                if (terminated) {
-                    return;
-                }
-                if (Boolean.TRUE.equals(stopped)) {
-                    end.stoppedHere();
-                }
-                finish();
-            }));
+            StopAfterLastToken.ask(upstream, context, asides::add).whenComplete((stopped, failure) ->
+                    serial.execute(() -> finishAfterLastToken(Boolean.TRUE.equals(stopped))));
             return;
         }
         HttpRequest request = upstream.post(uri, CompletionRequestBody.json(upstream.json(), context,
@@ -179,6 +177,17 @@ final class UpstreamCompletion implements Flow.Subscription {
             return;
         }
         exchange.whenComplete((response, failure) -> serial.execute(() -> exchangeCompleted(response, failure)));
+    }
+
+    /** A resume after the last token ends here, {@code stopped} at a stop sequence or not (then {@code length}). */
+    private void finishAfterLastToken(boolean stopped) {
+        if (terminated) {
+            return;
+        }
+        if (stopped) {
+            end.stoppedHere();
+        }
+        finish();
     }
 
     /** 2xx: the body is read line by line as demand allows; anything else: its first bytes, for the error message. */
@@ -308,7 +317,8 @@ final class UpstreamCompletion implements Flow.Subscription {
             return;
         }
         if (chunk.error() != null) {
-            fail(errors.forStreamError(chunk.error(), produced));
+            // the generation's tokens, not this leg's: a resumed leg's request was taken before it began
+            fail(errors.forStreamError(chunk.error(), context.resumeAfter() + produced));
             return;
         }
         if (chunk.aborted()) {

@@ -72,9 +72,10 @@ final class UpstreamErrors {
 
     /**
      * An error object inside the stream (vLLM and others send {@code data: {"error": {...}}} when generation fails
-     * after the answer started): before the first token a 4xx code in it is the request's fault, anything else the
-     * upstream's. After a token it is always the upstream's: the request was taken, and vLLM and SGLang report every
-     * failure inside a started stream with code 400 ({@code BadRequestError}), an engine failure among them.
+     * after the answer started): before the generation's first token a 4xx code in it is the request's fault,
+     * anything else the upstream's. After a token ({@code produced}: the generation's, a resume's delivered ones
+     * included) it is always the upstream's: the request was taken, and vLLM and SGLang report every failure inside a
+     * started stream with code 400 ({@code BadRequestError}), an engine failure among them.
      */
     ModelException forStreamError(JsonNode error, int produced) {
         JsonNode code = error.path("code");

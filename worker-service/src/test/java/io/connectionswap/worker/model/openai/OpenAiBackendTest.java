@@ -213,6 +213,31 @@ class OpenAiBackendTest {
         assertThat(events.terminated()).as("a cancelled subscription gets no terminal signal").isFalse();
     }
 
+    /**
+     * A resume after the last token asks the upstream for a look-ahead ({@link StopAfterLastToken}, up to the
+     * first-token timeout). Cancelling the generation meanwhile must end that request too, as it ends the stream of a
+     * leg: it was left running (and generating on the upstream) until the first-token timeout.
+     */
+    @Test
+    void cancellingAResumeAfterTheLastTokenStopsTheLookAheadRequest() throws Exception {
+        try (ScriptedUpstream scripted = new ScriptedUpstream()) {
+            scripted.completions(200, "").hangAfterBody(Duration.ofMillis(100));
+            backend = backend(scripted.baseUrl(), settings -> copy(settings, Duration.ofSeconds(30),
+                    Duration.ofSeconds(30)));
+            RecordingSubscriber events = RecordingSubscriber.unbounded();
+            backend.generate(new GenerationContext("gen-look-ahead", null, PROMPT, null,
+                    new SamplingParameters(2, 0.0, null, List.of("END"), null, null), 2, " a b", null))
+                    .subscribe(events);
+            await("the look-ahead request reaches the upstream").atMost(DEADLINE)
+                    .until(() -> scripted.requests("/v1/completions").size() == 1);
+
+            events.cancel();
+
+            await("the upstream sees the look-ahead request closed").atMost(Duration.ofSeconds(5))
+                    .until(() -> scripted.abandoned() == 1);
+        }
+    }
+
     // ---- failures ----
 
     @Test

@@ -26,6 +26,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Event streams of real OpenAI-compatible servers that the backend read wrongly: each test is the wire form one
@@ -203,6 +204,30 @@ class UpstreamStreamDialectsTest {
     }
 
     /**
+     * The same vLLM engine failure (an error event with code 400) on a resumed leg, before that leg's first token:
+     * the generation has tokens already (the client holds two), so the request was taken and is no request fault,
+     * yet UpstreamErrors.forStreamError looked at the leg's own count only ({@code produced == 0}) and made it a
+     * final UPSTREAM_REJECTED: the half-delivered generation died instead of moving on.
+     */
+    @Test
+    void aVllmEngineFailureAtTheStartOfAResumedLegIsAnUpstreamFailure() throws Exception {
+        try (ScriptedUpstream scripted = new ScriptedUpstream()) {
+            scripted.completions(200,
+                    "data: {\"error\":{\"message\":\"EngineCore encountered an issue. See stack trace (above) "
+                            + "for the root cause.\",\"type\":\"BadRequestError\",\"param\":null,\"code\":400}}\n\n"
+                            + "data: [DONE]\n\n");
+            backend = OpenAiBackend.start(settings(scripted.baseUrl(), true, Duration.ofSeconds(5)));
+
+            RecordingSubscriber events = run(context(10, 2, " a b"));
+
+            assertThat(events.error()).as("finished instead: " + events.events()).isInstanceOf(ModelException.class);
+            assertThat(((ModelException) events.error()).code())
+                    .as("tokens of this generation were delivered: a swap, not a final request error")
+                    .isEqualTo(ErrorCode.UPSTREAM_FAILED);
+        }
+    }
+
+    /**
      * vLLM ends a stream whose request the engine aborted (engine shutdown, sleep mode, an abort request: the very
      * failures a swap is for) with {@code finish_reason: "abort"} and then [DONE]. Read as
      * "stop", the truncated text reached the client as a complete generation and was never resumed elsewhere.
@@ -330,6 +355,97 @@ class UpstreamStreamDialectsTest {
             backend.generate(context(3, 2, " a b")).subscribe(events);
 
             await("the resumed leg ends, one way or another").atMost(DEADLINE).until(events::terminated);
+        } finally {
+            over.countDown();
+        }
+    }
+
+    /**
+     * vLLM's {@code POST /tokenize} answers {@code {"count": n, "max_model_len": m, "tokens": [every id]}}: about 7
+     * bytes a token of the prompt. DeliveredTokens reads at most 1 MiB of it, so for a prompt of some 150 000 tokens
+     * or more (a long-context model's ordinary request) the answer is cut and was no JSON any more: the resume fell
+     * back to counting frames every time, though the count it needs is the answer's first field, and the resumed leg
+     * asked for more tokens than were left (multi-token chunks).
+     */
+    @Test
+    void aResumeAfterALongPromptCountsTheDeliveredTokensWithTheTokenizer() throws Exception {
+        int promptTokens = 200_000;
+        BlockingQueue<String> completionBodies = new LinkedBlockingQueue<>();
+        paced = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
+        paced.setExecutor(pacedThreads);
+        paced.createContext("/tokenize", exchange -> {
+            String request = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+            // the prompt alone, or with the delivered text (" a b c d": four tokens, delivered in two chunks)
+            int count = request.contains(" a b c d") ? promptTokens + 4 : promptTokens;
+            StringBuilder answer = new StringBuilder("{\"count\":").append(count)
+                    .append(",\"max_model_len\":262144,\"tokens\":[");
+            for (int i = 0; i < count; i++) {
+                answer.append(i == 0 ? "" : ",").append(100_000 + i % 28_000);
+            }
+            byte[] body = answer.append("],\"token_strs\":null}").toString().getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().add("Content-Type", "application/json");
+            exchange.sendResponseHeaders(200, body.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(body);
+            }
+        });
+        paced.createContext("/v1/completions", exchange -> {
+            completionBodies.add(new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+            byte[] body = ("data: {\"choices\":[{\"text\":\" e\",\"finish_reason\":\"length\"}]}\n\ndata: [DONE]\n\n")
+                    .getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().add("Content-Type", "text/event-stream");
+            exchange.sendResponseHeaders(200, body.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(body);
+            }
+        });
+        paced.start();
+        backend = OpenAiBackend.start(settings("http://127.0.0.1:" + paced.getAddress().getPort() + "/v1", false,
+                Duration.ofSeconds(5)));
+
+        RecordingSubscriber events = run(context(10, 2, " a b c d"));
+
+        assertThat(events.error()).isNull();
+        String request = completionBodies.poll(DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
+        assertThat(request).isNotNull();
+        assertThat(JsonMapper.builder().build().readTree(request).path("max_tokens").asInt())
+                .as("10 tokens asked for, 4 delivered (the tokenizer's count), not 2 (the frames)").isEqualTo(6);
+    }
+
+    /**
+     * A resume after the last token without stop sequences has nothing to ask: no count can change that nothing is
+     * left (the count is never below the frames, which are max_tokens already) and there is no stop to look for. It
+     * still counted the delivered tokens first, and with a tokenizer that is slow to answer the END, due at once,
+     * waited for DeliveredTokens' 2 s.
+     */
+    @Test
+    void aResumeAfterTheLastTokenWithoutStopsEndsWithoutWaitingForTheTokenizer() throws Exception {
+        java.util.concurrent.CountDownLatch over = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicInteger tokenizeRequests = new java.util.concurrent.atomic.AtomicInteger();
+        paced = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
+        paced.setExecutor(pacedThreads);
+        paced.createContext("/tokenize", exchange -> {
+            tokenizeRequests.incrementAndGet();
+            exchange.getRequestBody().readAllBytes();
+            exchange.sendResponseHeaders(200, 100);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write("{\"count\":".getBytes(StandardCharsets.UTF_8));
+                out.flush();
+                over.await(30, TimeUnit.SECONDS); // a slow tokenizer
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        paced.start();
+        backend = OpenAiBackend.start(settings("http://127.0.0.1:" + paced.getAddress().getPort() + "/v1", false,
+                Duration.ofSeconds(5)));
+        try {
+            RecordingSubscriber events = RecordingSubscriber.unbounded();
+            backend.generate(context(3, 3, " a b c")).subscribe(events);
+
+            await("the END of a resume after the last token").atMost(Duration.ofSeconds(1)).until(events::terminated);
+            assertThat(events.finished().reason()).isEqualTo(FinishReason.LENGTH);
+            assertThat(tokenizeRequests.get()).as("tokenizer requests for nothing").isZero();
         } finally {
             over.countDown();
         }
