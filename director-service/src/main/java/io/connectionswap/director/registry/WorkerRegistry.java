@@ -162,6 +162,7 @@ public final class WorkerRegistry {
             publish();
             LogLine.info(log).field("worker.addr", key).field("worker.label", existing.label())
                     .field("count", workers.size()).log("registered worker (found through DNS before)");
+            relinkForTokenStreams(existing);
             return existing;
         }
         if (existing != null && existing.instanceId().equals(registration.instanceId())) {
@@ -506,6 +507,49 @@ public final class WorkerRegistry {
                         });
             });
         });
+    }
+
+    /**
+     * A worker found through DNS was dialled knowing none of its features; once it registers the token stream, an idle
+     * link is replaced by one that carries token streams (after a director restart DNS finds every worker before it
+     * registers again, and the fleet would relay a stream per generation until each link happened to drop). The new
+     * link is dialled first; the old one is closed once the new one is up, which is no loss of the worker. A link
+     * with streams in flight is kept.
+     */
+    private void relinkForTokenStreams(WorkerEndpoint worker) {
+        WorkerConnection old = worker.link();
+        if (old == null || old.tokenStream() || !worker.supports(WorkerRegistration.TOKEN_STREAM)
+                || worker.activeStreams() > 0 || worker.linkPending()) {
+            return;
+        }
+        InetSocketAddress remote;
+        try {
+            remote = worker.address().resolve(); // an address from DNS: an IP, nothing to look up
+        } catch (RuntimeException e) {
+            return;
+        }
+        worker.linkPending(true);
+        connector.connect(worker, remote,
+                        reason -> LoopTasks.executeUnlessStopped(loop, () -> linkLost(worker, reason)))
+                .addListener(connected -> {
+                    worker.linkPending(false);
+                    if (!connected.isSuccess()) {
+                        LogLine.debug(log).field("worker.addr", worker.address()).quoted("problem",
+                                String.valueOf(connected.cause())).log("cannot dial a link with token streams; "
+                                + "keeping the link without");
+                        return;
+                    }
+                    WorkerConnection link = (WorkerConnection) connected.getNow();
+                    if (closed || !isCurrent(worker) || worker.link() != old) {
+                        link.close(closed ? DIRECTOR_STOPPING : "link replaced meanwhile");
+                        return;
+                    }
+                    worker.linkUp(link, linkBackoff(Duration.ofMillis(100)), System.nanoTime());
+                    meters.workerConnectionsOpened(link.connections());
+                    LogLine.info(log).field("worker.addr", worker.address()).field("worker.label", worker.label())
+                            .field("token.stream", link.tokenStream()).log("replaced worker link to carry token streams");
+                    old.close("replaced by a link with token streams"); // linkLost ignores it: a newer link is up
+                });
     }
 
     /** Retries of one worker link: capped exponential backoff with full jitter, up to {@link #LINK_RETRY_MAX}. */

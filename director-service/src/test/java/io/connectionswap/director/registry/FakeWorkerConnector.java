@@ -46,7 +46,8 @@ public final class FakeWorkerConnector implements WorkerConnector {
             pending.add(attempt);
             return attempt;
         }
-        FakeConnection connection = new FakeConnection(onLost);
+        FakeConnection connection = new FakeConnection(onLost,
+                worker.supports(io.connectionswap.protocol.message.WorkerRegistration.TOKEN_STREAM));
         connections.put(worker.label(), connection);
         if (loseAtOnce) {
             loop.execute(() -> connection.lose("connection closed"));
@@ -56,11 +57,23 @@ public final class FakeWorkerConnector implements WorkerConnector {
 
     static final class FakeConnection implements WorkerConnection {
         private final Consumer<String> onLost;
+        /** As a real link: a token stream when the worker had registered the feature when it was dialled. */
+        private final boolean tokenStream;
         volatile boolean up = true;
         volatile String closedWith;
 
         FakeConnection(Consumer<String> onLost) {
+            this(onLost, false);
+        }
+
+        FakeConnection(Consumer<String> onLost, boolean tokenStream) {
             this.onLost = onLost;
+            this.tokenStream = tokenStream;
+        }
+
+        @Override
+        public boolean tokenStream() {
+            return tokenStream;
         }
 
         void lose(String reason) {

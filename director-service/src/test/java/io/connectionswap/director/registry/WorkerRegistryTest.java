@@ -452,6 +452,29 @@ class WorkerRegistryTest {
     }
 
     @Test
+    void aWorkerFoundThroughDnsThatRegistersTheTokenStreamGetsALinkWithTokenStreams() {
+        // after a director restart DNS discovery finds every worker before it registers again: the link dialled then
+        // knows no features; once the worker registers token-stream, its link must carry token streams (README,
+        // CONNECTION_SWAP_WORKER_TOKEN_STREAM: every worker that registers the feature), not keep a stream per
+        // generation until the link happens to be lost
+        onLoop(() -> {
+            registry.discovered(Set.of(DNS_WORKER), DISCOVERY);
+            return null;
+        });
+        WorkerEndpoint found = onLoop(() -> registry.workers().iterator().next());
+        await().atMost(Duration.ofSeconds(5)).until(found::linkUp);
+        assertThat(found.tokenStream()).as("no features known before the registration").isFalse();
+
+        WorkerEndpoint registered = onLoop(() -> registry.register(new WorkerRegistration("worker-0",
+                DNS_WORKER.toString(), "http://127.0.0.1:8081/actuator/health", 50, "i-1", List.of("stand-in"),
+                List.of(WorkerRegistration.TOKEN_STREAM))));
+
+        assertThat(registered).isSameAs(found);
+        await("the registered worker's link carries token streams").atMost(Duration.ofSeconds(5))
+                .until(() -> registered.linkUp() && registered.tokenStream());
+    }
+
+    @Test
     void aDrainedDnsWorkerWhoseRestartRegistersComesBack() {
         WorkerEndpoint worker = drainedDnsWorker();
 
