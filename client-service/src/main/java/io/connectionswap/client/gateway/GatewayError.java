@@ -171,6 +171,9 @@ public final class GatewayError extends RuntimeException {
                     "invalid_request_error", wire, null, message, 0, null, detail);
             case MIGRATION_LIMIT, UPSTREAM_FAILED -> new GatewayError(HttpStatus.BAD_GATEWAY, "server_error", wire, null,
                     message, 0, null, detail);
+            // the gateway's client was closed: the gateway is shutting down, and a retry is served elsewhere or later
+            case CANCELLED -> new GatewayError(HttpStatus.SERVICE_UNAVAILABLE, "service_unavailable_error",
+                    "shutting_down", null, message, retryAfterSeconds, null, detail);
             default -> new GatewayError(HttpStatus.INTERNAL_SERVER_ERROR, "server_error", wire, null, message, 0,
                     null, detail);
         };

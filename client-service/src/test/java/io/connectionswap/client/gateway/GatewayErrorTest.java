@@ -43,6 +43,8 @@ class GatewayErrorTest {
                         "no healthy worker"),
                 new Case(ErrorCode.SHUTTING_DOWN, HttpStatus.SERVICE_UNAVAILABLE, "no_healthy_worker", "shutting down"),
                 new Case(ErrorCode.OVERLOADED, HttpStatus.SERVICE_UNAVAILABLE, "no_healthy_worker", "limit"),
+                // the gateway's client closed: the gateway shuts down, another replica (or this one, restarted) serves
+                new Case(ErrorCode.CANCELLED, HttpStatus.SERVICE_UNAVAILABLE, "shutting_down", "shutting down"),
                 new Case(ErrorCode.MIGRATION_LIMIT, HttpStatus.BAD_GATEWAY, "migration_limit", "migration limit"),
                 new Case(ErrorCode.UPSTREAM_FAILED, HttpStatus.BAD_GATEWAY, "upstream_failed", "model server"),
                 new Case(ErrorCode.STREAM_TIMEOUT, HttpStatus.INTERNAL_SERVER_ERROR, "stream_timeout", "X-Request-Id"),
