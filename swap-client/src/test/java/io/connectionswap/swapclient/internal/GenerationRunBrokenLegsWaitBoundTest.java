@@ -10,6 +10,7 @@ import io.connectionswap.swapclient.GenerationOptions;
 import io.connectionswap.swapclient.SwapClientListener;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 import org.slf4j.event.Level;
 
@@ -31,22 +32,9 @@ class GenerationRunBrokenLegsWaitBoundTest {
 
     @Test
     void legsThatBreakOneAfterAnotherEndABoundedGenerationWithinItsWait() {
-        GenerationRun run = new GenerationRun(loop, transport, SwapClientListener.NONE, subscriber,
-                GenerationRequest.completion("gen-1", "prompt-1", 10), GenerationOptions.waitAtMost(Duration.ofSeconds(1)),
-                new Backoff(Duration.ofMillis(100), Duration.ofMillis(400), () -> 1.0), Level.DEBUG);
-        subscriber.onSubscribe(run);
-        run.request(Long.MAX_VALUE);
-        run.start();
-
         // 30 s of a connection that is up but whose every stream breaks before the director answers
-        for (int elapsed = 0; elapsed < 30_000 && subscriber.failure == null; elapsed += 100) {
-            FakeTransport.FakeLeg leg = transport.last();
-            if (!leg.cancelled && transport.legs.size() == legsBroken + 1) {
-                legsBroken++;
-                leg.events.broken("cannot open stream: io.netty.handler.codec.quic.QuicException: STREAM_LIMIT");
-            }
-            loop.advance(100 * MS);
-        }
+        breakEveryLegFor30Seconds(leg ->
+                leg.events.broken("cannot open stream: io.netty.handler.codec.quic.QuicException: STREAM_LIMIT"));
 
         assertThat(legsBroken).as("streams tried").isGreaterThan(1);
         assertThat(subscriber.failure).as("a terminal error within the 1 s wait (30 s passed, %s streams tried)",
@@ -60,27 +48,31 @@ class GenerationRunBrokenLegsWaitBoundTest {
      */
     @Test
     void legsThatBreakRightAfterConnectedEndABoundedGenerationWithinItsWait() {
-        GenerationRun run = new GenerationRun(loop, transport, SwapClientListener.NONE, subscriber,
-                GenerationRequest.completion("gen-1", "prompt-1", 10), GenerationOptions.waitAtMost(Duration.ofSeconds(1)),
-                new Backoff(Duration.ofMillis(100), Duration.ofMillis(400), () -> 1.0), Level.DEBUG);
-        subscriber.onSubscribe(run);
-        run.request(Long.MAX_VALUE);
-        run.start();
-
-        for (int elapsed = 0; elapsed < 30_000 && subscriber.failure == null; elapsed += 100) {
-            FakeTransport.FakeLeg leg = transport.last();
-            if (!leg.cancelled && transport.legs.size() == legsBroken + 1) {
-                legsBroken++;
-                leg.events.assigned(new Connected("worker-a", "conn-1",
-                        4L * legsBroken, "gen-1", 0, "m"));
-                leg.events.broken("stream ended without a final frame");
-            }
-            loop.advance(100 * MS);
-        }
+        breakEveryLegFor30Seconds(leg -> {
+            leg.events.assigned(new Connected("worker-a", "conn-1", 4L * legsBroken, "gen-1", 0, "m"));
+            leg.events.broken("stream ended without a final frame");
+        });
 
         assertThat(legsBroken).as("streams tried").isGreaterThan(1);
         assertThat(subscriber.failure).as("a terminal error within the 1 s wait (30 s passed, %s streams tried)",
                 legsBroken).isInstanceOf(GenerationException.class);
     }
 
+    /** Runs a generation that waits at most 1 s, breaking each of its legs with {@code breakLeg}, for 30 s or its end. */
+    private void breakEveryLegFor30Seconds(Consumer<FakeTransport.FakeLeg> breakLeg) {
+        GenerationRun run = new GenerationRun(loop, transport, SwapClientListener.NONE, subscriber,
+                GenerationRequest.completion("gen-1", "prompt-1", 10), GenerationOptions.waitAtMost(Duration.ofSeconds(1)),
+                new Backoff(Duration.ofMillis(100), Duration.ofMillis(400), () -> 1.0), Level.DEBUG);
+        subscriber.onSubscribe(run);
+        run.request(Long.MAX_VALUE);
+        run.start();
+        for (int elapsed = 0; elapsed < 30_000 && subscriber.failure == null; elapsed += 100) {
+            FakeTransport.FakeLeg leg = transport.last();
+            if (!leg.cancelled && transport.legs.size() == legsBroken + 1) {
+                legsBroken++;
+                breakLeg.accept(leg);
+            }
+            loop.advance(100 * MS);
+        }
+    }
 }
