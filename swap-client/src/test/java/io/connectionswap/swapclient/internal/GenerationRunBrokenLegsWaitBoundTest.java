@@ -42,8 +42,8 @@ class GenerationRunBrokenLegsWaitBoundTest {
     }
 
     /**
-     * The same, when each stream is answered with CONNECTED before it breaks (the director ends it without a final frame
-     * and without RETRY, no token delivered): no worker ever serves the generation, and the wait is still bounded.
+     * The same, when each stream is answered with CONNECTED before it breaks (the director ends it without a final
+     * frame and without RETRY, no token delivered): no worker ever serves the generation, and the wait is still bounded.
      * assigned() set the wait's clock back at each CONNECTED, so it never ran out.
      */
     @Test
@@ -58,10 +58,11 @@ class GenerationRunBrokenLegsWaitBoundTest {
                 legsBroken).isInstanceOf(GenerationException.class);
     }
 
-    /** Runs a generation that waits at most 1 s, breaking each of its legs with {@code breakLeg}, for 30 s or its end. */
+    /** Runs a generation that waits at most 1 s, each of its legs broken by {@code breakLeg}, for 30 s or its end. */
     private void breakEveryLegFor30Seconds(Consumer<FakeTransport.FakeLeg> breakLeg) {
         GenerationRun run = new GenerationRun(loop, transport, SwapClientListener.NONE, subscriber,
-                GenerationRequest.completion("gen-1", "prompt-1", 10), GenerationOptions.waitAtMost(Duration.ofSeconds(1)),
+                GenerationRequest.completion("gen-1", "prompt-1", 10),
+                GenerationOptions.waitAtMost(Duration.ofSeconds(1)),
                 new Backoff(Duration.ofMillis(100), Duration.ofMillis(400), () -> 1.0), Level.DEBUG);
         subscriber.onSubscribe(run);
         run.request(Long.MAX_VALUE);
