@@ -43,8 +43,8 @@ class GenerationRunBrokenLegsWaitBoundTest {
 
     /**
      * The same, when each stream is answered with CONNECTED before it breaks (the director ends it without a final
-     * frame and without RETRY, no token delivered): no worker ever serves the generation, and the wait is still bounded.
-     * assigned() set the wait's clock back at each CONNECTED, so it never ran out.
+     * frame and without RETRY, no token delivered): no worker ever serves the generation, and the wait is still
+     * bounded. assigned() set the wait's clock back at each CONNECTED, so it never ran out.
      */
     @Test
     void legsThatBreakRightAfterConnectedEndABoundedGenerationWithinItsWait() {
