@@ -12,6 +12,7 @@ import io.connectionswap.protocol.quic.Heartbeats;
 import io.connectionswap.protocol.quic.HostPort;
 import io.connectionswap.protocol.quic.QuicCodecs;
 import io.connectionswap.protocol.quic.QuicConnections;
+import io.connectionswap.protocol.quic.QuicEndpointException;
 import io.connectionswap.protocol.quic.QuicEventLoops;
 import io.connectionswap.protocol.quic.QuicServerEndpoint;
 import io.connectionswap.protocol.quic.QuicSettings;
@@ -97,7 +98,9 @@ class DirectorRegistrationTest {
 
         // the director restarts at the same address while the worker is still draining its streams
         director.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
-        startDirector(port);
+        // the closed socket may be released a moment after its close completes: bind again until the port is free
+        await("the new instance binds the same port").atMost(DEADLINE)
+                .ignoreExceptionsInstanceOf(QuicEndpointException.class).until(() -> startDirector(port) == port);
         await("the worker registers with the new instance").atMost(DEADLINE)
                 .until(() -> count(WorkerRegistration.class) == 2 && registration.isRegistered());
 
