@@ -365,43 +365,7 @@ class RelaySessionTest {
             }
         };
         RelaySession[] self = new RelaySession[1];
-        ClientSide stoppedReading = new ClientSide() {
-            private boolean open = true;
-
-            @Override
-            public boolean isActive() {
-                return open;
-            }
-
-            @Override
-            public boolean isWritable() {
-                return open;
-            }
-
-            @Override
-            public void relay(ByteBuf frame) {
-                frame.release(); // Netty releases the message of a failed write
-                // the write fails at once (STOP_SENDING): exceptionCaught -> clientGone, then QuicStreams.abort
-                open = false;
-                self[0].clientGone();
-            }
-
-            @Override
-            public void retry(Retry retry) {
-            }
-
-            @Override
-            public void finish() {
-            }
-
-            @Override
-            public void fail(StreamError error) {
-            }
-
-            @Override
-            public void abort(ErrorCode code) {
-            }
-        };
+        ClientSide stoppedReading = clientWhoseWritesFail(self, true);
         RelaySession session = new RelaySession(7, "conn-1", stoppedReading,
                 GenerationRequest.completion("g-1", "prompt-1", 30), worker, sessionEvents, 3);
         self[0] = session;
@@ -426,39 +390,7 @@ class RelaySessionTest {
     @Test
     void aRequestFaultForAClientThatLeftIsNotCountedAsAFailedGeneration() {
         RelaySession[] self = new RelaySession[1];
-        ClientSide gone = new ClientSide() {
-            @Override
-            public boolean isActive() {
-                return false;
-            }
-
-            @Override
-            public boolean isWritable() {
-                return false;
-            }
-
-            @Override
-            public void relay(ByteBuf frame) {
-                frame.release(); // the write to the closed stream fails; its failure reaches clientGone
-                self[0].clientGone();
-            }
-
-            @Override
-            public void retry(Retry retry) {
-            }
-
-            @Override
-            public void finish() {
-            }
-
-            @Override
-            public void fail(StreamError error) {
-            }
-
-            @Override
-            public void abort(ErrorCode code) {
-            }
-        };
+        ClientSide gone = clientWhoseWritesFail(self, false);
         RelaySession session = new RelaySession(7, "conn-1", gone, GenerationRequest.completion("g-1", "prompt-1", 30),
                 worker, sessionEvents, 3);
         self[0] = session;
@@ -506,5 +438,49 @@ class RelaySessionTest {
         decoder.finish();
         sent.add(frame);
         return frame;
+    }
+
+    /**
+     * A client stream whose writes fail (it stopped reading, STOP_SENDING, or is closed): a write releases its frame,
+     * as Netty does for a failed write, and the failure reaches the session as {@code clientGone}, as through
+     * exceptionCaught. {@code openAtFirst}: active until that first write.
+     */
+    private static ClientSide clientWhoseWritesFail(RelaySession[] session, boolean openAtFirst) {
+        return new ClientSide() {
+            private boolean open = openAtFirst;
+
+            @Override
+            public boolean isActive() {
+                return open;
+            }
+
+            @Override
+            public boolean isWritable() {
+                return open;
+            }
+
+            @Override
+            public void relay(ByteBuf frame) {
+                frame.release();
+                open = false;
+                session[0].clientGone();
+            }
+
+            @Override
+            public void retry(Retry retry) {
+            }
+
+            @Override
+            public void finish() {
+            }
+
+            @Override
+            public void fail(StreamError error) {
+            }
+
+            @Override
+            public void abort(ErrorCode code) {
+            }
+        };
     }
 }
