@@ -262,8 +262,8 @@ public final class Relay implements WorkerFailureListener, SessionEvents, Worker
             if (opened.isSuccess()) {
                 session.workerStreamOpened(QuicStreamSides.worker((QuicStreamChannel) opened.getNow(),
                         worker.tokenStream()));
-            } else {
-                session.workerStreamFailed(opened.cause());
+            } else if (session.workerStreamFailed(opened.cause())) {
+                meters.noHealthyWorker(); // the client was refused as when no worker is healthy
             }
         });
         return session;

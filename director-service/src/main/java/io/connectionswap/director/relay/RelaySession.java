@@ -338,12 +338,16 @@ public final class RelaySession {
         swap(connectionGone ? SwapReason.CONNECTION_LOST : SwapReason.STREAM_ERROR, detail);
     }
 
-    /** Could not open a stream to the worker at all. */
-    void workerStreamFailed(Throwable cause) {
+    /**
+     * Could not open a stream to the worker at all.
+     *
+     * @return whether the client was told NO_HEALTHY_WORKER (false when the session had ended or the client left)
+     */
+    boolean workerStreamFailed(Throwable cause) {
         // the worker never got the generation (its link closing before the registry heard of it): nothing failed
         // that the generation should pay a migration for, nor a swap to hold against the worker; the client asks again
         if (phase == Phase.DONE) {
-            return;
+            return false;
         }
         phase = Phase.DONE;
         relay.sessionEnded(this);
@@ -352,10 +356,12 @@ public final class RelaySession {
                 .field("generation.id", request.generationId()).field("worker.addr", worker.address())
                 .field("worker.label", worker.label()).quoted("err", detail)
                 .log("cannot open stream to worker; the client asks again");
-        if (client.isActive()) {
+        boolean told = client.isActive();
+        if (told) {
             client.fail(new StreamError(ErrorCode.NO_HEALTHY_WORKER, detail + "; retry later"));
         }
         traceEnd(LegOutcome.REFUSED, ErrorCode.NO_HEALTHY_WORKER.name(), detail);
+        return told;
     }
 
     /**

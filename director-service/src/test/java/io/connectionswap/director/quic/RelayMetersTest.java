@@ -316,6 +316,22 @@ class RelayMetersTest {
         assertThat(generations("error")).isZero();
     }
 
+    /**
+     * The client of a stream that could not be opened on its worker is told NO_HEALTHY_WORKER and asks again, as when no
+     * worker is healthy; {@code connection_swap_no_healthy_worker_total} (README: streams refused because no worker
+     * was healthy) did not count it, so a dashboard showed clients backing off with the counter flat.
+     */
+    @Test
+    void aStreamThatCouldNotBeOpenedCountsAsRefusedForWantOfAHealthyWorker() {
+        healthyWorker("worker-a");
+        brokenLinks.add("worker-a");
+
+        relay.open(clientStream(), "conn-1", GenerationRequest.completion("g-1", "p", 5));
+        loop.runPendingTasks();
+
+        assertThat(meterRegistry.get("connection.swap.no.healthy.worker").counter().count()).isEqualTo(1);
+    }
+
     /** Count and total in ms of the time-to-first-token timer. */
     private List<Double> firstTokens() {
         io.micrometer.core.instrument.Timer timer = meterRegistry.get("connection.swap.time.to.first.token").timer();
