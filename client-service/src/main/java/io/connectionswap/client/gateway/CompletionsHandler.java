@@ -98,6 +98,7 @@ final class CompletionsHandler {
         ChunkWriter writer = new ChunkWriter(request, new OpenAiResponses(request, generationId,
                 Instant.now().getEpochSecond()));
         AtomicBoolean started = new AtomicBoolean();
+        AtomicBoolean failed = new AtomicBoolean(); // ended by an error event, logged as such
         long startNanos = System.nanoTime();
         // the generation's failure waits for the events it delivered before it (concatMapIterable drops those still
         // queued when the failure comes: a slow reader lost tokens before the error event)
@@ -111,16 +112,21 @@ final class CompletionsHandler {
                         return translate(failure, request).flatMap(Mono::error);
                     }
                     GatewayError error = translateNow(failure, request);
+                    failed.set(true);
                     LogLine.warn(log).field("generation.id", generationId).field("model", request.model())
                             .field("tokens", writer.tokens()).field("error", error.code())
                             .quoted("problem", error.operatorDetail())
                             .log("stream failed after its headers; sending an error event");
                     return Mono.just(sse(OpenAiResponses.error(error).toString()));
                 })
-                .doOnComplete(() -> LogLine.info(log).field("generation.id", generationId)
-                        .field("model", request.model()).field("streaming", true).field("tokens", writer.tokens())
-                        .field("workers", writer.workers()).field("swaps", writer.swaps())
-                        .field("ms", (System.nanoTime() - startNanos) / 1_000_000).log("gateway request done"))
+                .doOnComplete(() -> {
+                    if (!failed.get()) {
+                        LogLine.info(log).field("generation.id", generationId).field("model", request.model())
+                                .field("streaming", true).field("tokens", writer.tokens())
+                                .field("workers", writer.workers()).field("swaps", writer.swaps())
+                                .field("ms", (System.nanoTime() - startNanos) / 1_000_000).log("gateway request done");
+                    }
+                })
                 .doOnCancel(() -> logClientWentAway(generationId, request, writer, true));
         return ServerResponse.ok()
                 .header(RequestIds.HEADER, generationId)

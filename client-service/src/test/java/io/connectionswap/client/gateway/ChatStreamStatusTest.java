@@ -13,6 +13,7 @@ import io.connectionswap.swapclient.GenerationEvent;
 import io.connectionswap.swapclient.GenerationException;
 import io.connectionswap.swapclient.GenerationOptions;
 import io.connectionswap.swapclient.SwapClient;
+import io.connectionswap.testsupport.log.CapturedLogs;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -107,5 +108,34 @@ class ChatStreamStatusTest {
         assertThat(received).last().asString().startsWith("{\"error\"");
         assertThat(received.stream().filter(data -> data.contains("\"text\"")).count())
                 .as("token chunks before the error event").isEqualTo(100);
+    }
+
+    /**
+     * A stream that fails after its headers ends with an error event and a WARN ("stream failed after its headers");
+     * the gateway then logged "gateway request done" at INFO for it too, as for a generation that completed, so a
+     * search for the failed requests of a model found each of them also among the completed ones.
+     */
+    @Test
+    void aStreamThatFailsAfterItsHeadersIsNotLoggedAsDone() {
+        SwapClient client = mock(SwapClient.class);
+        when(client.connectionState()).thenReturn(new ConnectionState(true, "127.0.0.1:1", null, 0, null));
+        when(client.generate(any(GenerationRequest.class), any(GenerationOptions.class))).thenReturn(
+                JdkFlowAdapter.publisherToFlowPublisher(Flux.<GenerationEvent>just(
+                                new GenerationEvent.Assigned("worker-a", "c-1", 4, "stand-in", 0),
+                                new GenerationEvent.Token(1, " t1", "worker-a"))
+                        .concatWith(Flux.error(new GenerationException(ErrorCode.MIGRATION_LIMIT, "moved 3 times",
+                                1)))));
+        WebTestClient http = GatewayOnSpringsRouter.http(client);
+        try (CapturedLogs logs = CapturedLogs.of(CompletionsHandler.class)) {
+            http.post().uri("/v1/completions").header("Content-Type", "application/json")
+                    .bodyValue("{\"model\":\"stand-in\",\"prompt\":\"x\",\"stream\":true}")
+                    .exchange().expectStatus().isOk()
+                    .expectBody(String.class).value(answer -> assertThat(answer).contains("\"error\""));
+
+            await().atMost(Duration.ofSeconds(10)).until(() -> logs.events().stream()
+                    .anyMatch(event -> event.getFormattedMessage().contains("stream failed after its headers")));
+            assertThat(logs.events()).noneSatisfy(event -> assertThat(event.getFormattedMessage())
+                    .contains("gateway request done"));
+        }
     }
 }
