@@ -7,7 +7,8 @@ import java.time.Duration;
  *
  * @param noWorkerWait longest time in a row the generation waits for a healthy worker or a director connection
  *                     (retrying with capped exponential backoff and jitter) before it fails with
- *                     {@code NO_HEALTHY_WORKER}; null waits as long as it takes
+ *                     {@code NO_HEALTHY_WORKER}; also the longest a stream the director accepted may stay
+ *                     unanswered (no CONNECTED, RETRY or ERROR); null waits as long as it takes
  */
 public record GenerationOptions(Duration noWorkerWait) {
 

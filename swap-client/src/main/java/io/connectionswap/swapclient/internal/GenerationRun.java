@@ -207,9 +207,36 @@ public final class GenerationRun implements Flow.Subscription {
         LegCallbacks callbacks = new LegCallbacks();
         leg = callbacks;
         callbacks.leg = transport.open(request, callbacks);
-        if (delivery.paused() && leg == callbacks) {
-            callbacks.leg.read(false);
+        if (leg == callbacks) {
+            awaitAnswer(callbacks);
+            if (delivery.paused()) {
+                callbacks.leg.read(false);
+            }
         }
+    }
+
+    /**
+     * A stream the director accepted but answers with nothing (no CONNECTED, RETRY or ERROR: a stuck director whose
+     * connection still echoes heartbeats) is waited on no longer than the generation waits for a worker; then the
+     * generation fails. The time the subscriber holds reading back (the answer may wait unread) starts it again.
+     */
+    private void awaitAnswer(LegCallbacks callbacks) {
+        Duration wait = options.noWorkerWait();
+        if (wait == null) {
+            return;
+        }
+        callbacks.unanswered = loop.schedule(() -> {
+            callbacks.unanswered = null;
+            if (leg != callbacks || finished) {
+                return;
+            }
+            if (heldBackSinceNanos >= 0) {
+                awaitAnswer(callbacks);
+                return;
+            }
+            fail(new GenerationException(ErrorCode.NO_HEALTHY_WORKER, "the director answered the stream with nothing "
+                    + "within " + wait, check.last()));
+        }, wait.toNanos());
     }
 
     private void awaitConnection() {
@@ -243,6 +270,7 @@ public final class GenerationRun implements Flow.Subscription {
         if (leg != null) {
             LegCallbacks current = leg;
             leg = null;
+            current.answered();
             if (current.leg != null) {
                 current.leg.cancel();
             }
@@ -317,6 +345,10 @@ public final class GenerationRun implements Flow.Subscription {
                 lastTokenNanos += now - Math.max(heldBackSinceNanos, lastTokenNanos);
             }
             heldBackSinceNanos = -1;
+            if (leg != null && leg.unanswered != null) {
+                leg.answered();
+                awaitAnswer(leg);
+            }
         }
     }
 
@@ -510,9 +542,20 @@ public final class GenerationRun implements Flow.Subscription {
     /** Events of one leg; those of a leg that is no longer current are dropped. */
     private final class LegCallbacks implements LegEvents {
         Leg leg;
+        /** Ends the generation if the director answers this leg with nothing; see {@link #awaitAnswer}. */
+        ClientLoop.Cancellable unanswered;
 
         private boolean current() {
+            answered();
             return GenerationRun.this.leg == this && !finished;
+        }
+
+        /** A frame came for this leg, or it ended: no longer waiting for the director's answer. */
+        void answered() {
+            if (unanswered != null) {
+                unanswered.cancel();
+                unanswered = null;
+            }
         }
 
         @Override
