@@ -390,7 +390,7 @@ public final class GenerationRun implements Flow.Subscription {
                         .field("kind", "gap").log("token sequence error; resuming after the last good token");
                 stopLeg();
                 request = resumeRequest(worker, true);
-                openLeg();
+                retryWithinWait("token sequence gap: " + token.sequence() + " after " + check.last());
             }
         }
     }
@@ -405,7 +405,7 @@ public final class GenerationRun implements Flow.Subscription {
                     .log("generation ended after tokens this client never received; resuming after the last good "
                             + "token");
             request = resumeRequest(worker, true);
-            openLeg();
+            retryWithinWait("end at sequence " + end.lastSequence() + " after " + check.last());
             return;
         }
         finish();
@@ -473,13 +473,21 @@ public final class GenerationRun implements Flow.Subscription {
         LogLine.warn(log).field("generation.id", request.generationId()).field("last.seq", check.last())
                 .quoted("problem", problem).log("stream ended; requesting another worker err=\"{}\"", problem);
         request = resumeRequest(null, false);
+        retryWithinWait(problem);
+    }
+
+    /**
+     * The next leg after one that ended without serving the generation to its end: a broken stream, or one whose
+     * tokens had a gap (a director answering every stream with a gap would otherwise be asked again in a tight loop).
+     */
+    private void retryWithinWait(String problem) {
         if (!transport.isConnected()) {
             awaitConnection();
             return;
         }
         // streams breaking one after another while the connection holds (no stream credit left, resets, CONNECTED
-        // then the end without a final frame) are bounded by the same wait as refusals: from the first break since
-        // the last token
+        // then the end without a final frame, sequence gaps) are bounded by the same wait as refusals: from the first
+        // break since the last token
         long now = loop.nanoTime();
         if (brokenSinceNanos < 0) {
             brokenSinceNanos = now;

@@ -245,6 +245,7 @@ class GenerationRunTest {
 
         assertThat(metrics.sequenceErrors).containsExactly(SequenceErrorKind.DUPLICATE, SequenceErrorKind.GAP);
         assertThat(first.cancelled).as("the leg with the gap is ended").isTrue();
+        loop.advance(100 * MS); // the backoff
         FakeTransport.FakeLeg second = transport.last();
         assertThat(second.request.resumeAfter()).isEqualTo(2);
         assertThat(second.request.deliveredText()).isEqualTo(" t1 t2");
@@ -446,7 +447,8 @@ class GenerationRunTest {
         FakeTransport.FakeLeg third = transport.last();
         third.events.assigned(connected("worker-b", 2));
         tokens(third, 3, 3);
-        third.events.token(new Token(5, " t5")); // a gap: resumed after 3
+        third.events.token(new Token(5, " t5")); // a gap: resumed after 3, after the backoff
+        loop.advance(100 * MS);
 
         FakeTransport.FakeLeg fourth = transport.last();
         fourth.events.assigned(connected("worker-a", 3));
@@ -496,6 +498,8 @@ class GenerationRunTest {
         tokens(first, 1, 1);
         first.events.ended(new End("gen-1", 3, "length", null));
         assertThat(metrics.sequenceErrors).containsExactly(SequenceErrorKind.GAP);
+        loop.advance(100 * MS); // the backoff
+        assertThat(transport.legs).hasSize(2);
         assertThat(transport.last().request.resumeAfter()).isEqualTo(1);
         assertThat(subscriber.completed).isFalse();
     }
