@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.connectionswap.protocol.quic.QuicEventLoops;
+import io.connectionswap.testsupport.dns.FakeDnsServer;
 import io.connectionswap.testsupport.log.CapturedLogs;
 import io.netty.channel.EventLoopGroup;
 import java.io.IOException;

@@ -34,6 +34,7 @@ import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.event.Level;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.context.event.ApplicationReadyEvent;
 import org.springframework.boot.web.server.context.WebServerInitializedEvent;
 import org.springframework.context.event.EventListener;
@@ -72,16 +73,24 @@ public class DirectorRegistration {
     private volatile ScheduledFuture<?> lookups;
     private boolean lookupInFlight; // lookup loop only
 
+    @Autowired
     public DirectorRegistration(WorkerProperties properties, TlsContexts workerTls, QuicSettings settings,
                                 EventLoopGroup workerEventLoop, ModelBackend model,
                                 QuicConnections workerQuicConnections) {
+        this(properties, workerTls, settings, workerEventLoop, model, workerQuicConnections, NameServers.system());
+    }
+
+    /** {@code nameServers}: where director names are looked up (the system's in the service, a test's own). */
+    DirectorRegistration(WorkerProperties properties, TlsContexts workerTls, QuicSettings settings,
+                         EventLoopGroup workerEventLoop, ModelBackend model, QuicConnections workerQuicConnections,
+                         NameServers nameServers) {
         this.properties = properties;
         this.model = model;
         this.group = workerEventLoop;
         this.connections = workerQuicConnections;
         this.connector = new QuicConnector(workerEventLoop, settings, workerTls.clientContext());
         this.lookupLoop = workerEventLoop.next();
-        this.resolver = HostResolver.create(lookupLoop, NameServers.system(), "worker");
+        this.resolver = HostResolver.create(lookupLoop, nameServers, "worker");
     }
 
     /** The QUIC server is bound; this is the address the director will dial. */
@@ -242,6 +251,7 @@ public class DirectorRegistration {
     private void apply(List<HostPort> targets, List<CompletableFuture<List<InetAddress>>> answers) {
         Map<InetSocketAddress, String> found = new LinkedHashMap<>();
         List<String> problems = new ArrayList<>();
+        Set<String> unresolved = new LinkedHashSet<>();
         for (int i = 0; i < targets.size(); i++) {
             HostPort target = targets.get(i);
             try {
@@ -251,6 +261,7 @@ public class DirectorRegistration {
             } catch (CompletionException | CancellationException e) {
                 Throwable cause = e.getCause() == null ? e : e.getCause();
                 problems.add("cannot resolve director " + target + ": " + cause.getMessage());
+                unresolved.add(target.host());
             }
         }
         String problem = problems.isEmpty() ? null : String.join("; ", problems);
@@ -265,16 +276,17 @@ public class DirectorRegistration {
         Set<InetSocketAddress> gone = new LinkedHashSet<>(sessions.keySet());
         gone.removeAll(found.keySet());
         for (InetSocketAddress address : gone) {
-            if (problems.isEmpty()) { // never drop directors because of a failed lookup
+            // a failed lookup drops no director of that name; the other names' gone replicas go as usual
+            if (!unresolved.contains(sessions.get(address).directorName())) {
                 LogLine.info(log).field("worker", properties.label()).field("director.addr", address)
                         .log("director no longer listed; unregistering");
                 sessions.remove(address).stop();
             }
         }
         found.forEach((address, tlsName) -> sessions.computeIfAbsent(address, key -> {
-            DirectorSession session = new DirectorSession(properties.label(), key, tlsName, connector, connections, group.next(),
-                    this::registration, () -> draining, properties.heartbeatInterval(), properties.heartbeatTimeout(),
-                    properties.registrationRetryMax());
+            DirectorSession session = new DirectorSession(properties.label(), key, tlsName, connector, connections,
+                    group.next(), this::registration, () -> draining, properties.heartbeatInterval(),
+                    properties.heartbeatTimeout(), properties.registrationRetryMax());
             session.start();
             return session;
         }));

@@ -92,6 +92,11 @@ final class DirectorSession {
         this.backoff = Backoff.exponential(FIRST_RETRY, retryMax.compareTo(FIRST_RETRY) < 0 ? FIRST_RETRY : retryMax);
     }
 
+    /** The director name this address was found under (its TLS name). */
+    String directorName() {
+        return tlsName;
+    }
+
     String describe() {
         return tlsName + "/" + address.getAddress().getHostAddress() + ":" + address.getPort();
     }

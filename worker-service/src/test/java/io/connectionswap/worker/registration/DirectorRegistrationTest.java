@@ -3,6 +3,7 @@ package io.connectionswap.worker.registration;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.connectionswap.protocol.dns.NameServers;
 import io.connectionswap.protocol.frame.FrameLimits;
 import io.connectionswap.protocol.message.Drain;
 import io.connectionswap.protocol.message.Message;
@@ -21,6 +22,8 @@ import io.connectionswap.protocol.tls.ClientCertificates;
 import io.connectionswap.protocol.tls.DevelopmentPki;
 import io.connectionswap.protocol.tls.TlsContexts;
 import io.connectionswap.protocol.tls.TlsIdentity;
+import io.connectionswap.testsupport.dns.FakeDnsServer;
+import io.connectionswap.testsupport.net.Ports;
 import io.connectionswap.worker.config.WorkerProperties;
 import io.connectionswap.worker.model.StandInBackend;
 import io.netty.channel.ChannelHandlerContext;
@@ -28,9 +31,11 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.quic.QuicStreamChannel;
+import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -110,6 +115,41 @@ class DirectorRegistrationTest {
                         .isEqualTo(2));
     }
 
+    /**
+     * {@code CONNECTION_SWAP_DIRECTOR_TARGET} lists two names. When the lookup of one failed, the gone addresses of
+     * every name were kept ("never drop directors because of a failed lookup"): a scaled-down replica of the name that
+     * still resolved kept its session, redialling a dead address for ever. Now only the directors of the name whose
+     * lookup failed are kept.
+     */
+    @Test
+    void aFailedLookupOfOneNameKeepsOnlyThatNamesDirectors() throws Exception {
+        int port = Ports.freeUdpPort(); // nobody answers there: the sessions are what is looked at
+        try (FakeDnsServer dns = new FakeDnsServer(directorLoop, "directors.test")) {
+            dns.answer(1, List.of(ip("127.0.0.1"), ip("127.0.0.2")));
+            dns.answer("other.test", 1, List.of(ip("127.0.0.3")));
+            registration = start("directors.test:" + port + ",other.test:" + port,
+                    NameServers.of(List.of(dns.address())));
+            await("a director for each address").atMost(DEADLINE).until(() -> registration.directors().keySet()
+                    .equals(Set.of("directors.test/127.0.0.1:" + port, "directors.test/127.0.0.2:" + port,
+                            "other.test/127.0.0.3:" + port)));
+
+            dns.forget("other.test"); // its lookups fail from now on
+            await("the failed lookup is reported").atMost(DEADLINE)
+                    .until(() -> String.valueOf(registration.lastProblem()).contains("other.test"));
+            dns.answer(1, List.of(ip("127.0.0.1"))); // then a replica of the other name is scaled down
+
+            await("the scaled-down replica is dropped").atMost(Duration.ofSeconds(10))
+                    .untilAsserted(() -> assertThat(registration.directors().keySet())
+                            .as("the failing name's director is kept, the gone one of the resolving name dropped")
+                            .containsExactlyInAnyOrder("directors.test/127.0.0.1:" + port,
+                                    "other.test/127.0.0.3:" + port));
+        }
+    }
+
+    private static InetAddress ip(String literal) throws Exception {
+        return InetAddress.getByName(literal);
+    }
+
     private long count(Class<? extends Message> type) {
         return received.stream().filter(type::isInstance).count();
     }
@@ -142,12 +182,17 @@ class DirectorRegistrationTest {
     }
 
     private DirectorRegistration start(String directorTarget) {
+        return start(directorTarget, NameServers.system());
+    }
+
+    private DirectorRegistration start(String directorTarget, NameServers nameServers) {
         WorkerProperties properties = new WorkerProperties("127.0.0.1:0", null,
                 "http://127.0.0.1:8081/actuator/health", "worker-a", Duration.ofSeconds(1), null,
                 Duration.ofSeconds(10), directorTarget, true, Duration.ofMillis(200), Duration.ofSeconds(20),
                 Duration.ofMillis(500), Duration.ofMillis(200), Duration.ofMillis(800), 1, DataSize.ofMegabytes(4));
         DirectorRegistration started = new DirectorRegistration(properties, workerTls, QuicSettings.DEFAULTS,
-                workerLoop, StandInBackend.create(Duration.ofMillis(5), workerLoop), new QuicConnections());
+                workerLoop, StandInBackend.create(Duration.ofMillis(5), workerLoop), new QuicConnections(),
+                nameServers);
         started.serverBound(new HostPort("127.0.0.1", 62001));
         started.start();
         return started;

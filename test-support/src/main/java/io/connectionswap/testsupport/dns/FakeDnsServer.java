@@ -1,4 +1,4 @@
-package io.connectionswap.protocol.dns;
+package io.connectionswap.testsupport.dns;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.Unpooled;
@@ -21,20 +21,27 @@ import io.netty.handler.codec.dns.DnsSection;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** A UDP DNS server on loopback with one name whose A records (and their TTL) a test changes at will. */
-final class FakeDnsServer implements AutoCloseable {
+/**
+ * A UDP DNS server on loopback whose names' A records (and their TTL) a test changes at will. A name it does not
+ * know (never answered, or forgotten) gets NXDOMAIN: the resolver's lookup fails.
+ */
+public final class FakeDnsServer implements AutoCloseable {
 
     private final String name;
     private final Channel channel;
     private final AtomicInteger aQueries = new AtomicInteger();
     private final AtomicInteger queries = new AtomicInteger();
-    private volatile List<InetAddress> answers = List.of();
-    private volatile long ttlSeconds = 1;
+    private final Map<String, Answer> answers = new ConcurrentHashMap<>();
 
-    FakeDnsServer(EventLoopGroup group, String name) throws InterruptedException {
-        this.name = name.endsWith(".") ? name : name + ".";
+    /** A server that knows {@code name}, with no address until {@link #answer(long, List)}. */
+    public FakeDnsServer(EventLoopGroup group, String name) throws InterruptedException {
+        this.name = fqdn(name);
+        this.answers.put(this.name, new Answer(1, List.of()));
         this.channel = new Bootstrap().group(group).channel(NioDatagramChannel.class)
                 .handler(new ChannelInitializer<DatagramChannel>() {
                     @Override
@@ -46,28 +53,46 @@ final class FakeDnsServer implements AutoCloseable {
                 .bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
     }
 
-    InetSocketAddress address() {
+    public InetSocketAddress address() {
         return (InetSocketAddress) channel.localAddress();
     }
 
-    void answer(long ttl, List<InetAddress> addresses) {
-        this.ttlSeconds = ttl;
-        this.answers = List.copyOf(addresses);
+    /** The A records of the name given at construction. */
+    public void answer(long ttl, List<InetAddress> addresses) {
+        answer(name, ttl, addresses);
+    }
+
+    /** The A records of {@code host}, known from now on. */
+    public void answer(String host, long ttl, List<InetAddress> addresses) {
+        answers.put(fqdn(host), new Answer(ttl, List.copyOf(addresses)));
+    }
+
+    /** {@code host} is unknown from now on: NXDOMAIN. */
+    public void forget(String host) {
+        answers.remove(fqdn(host));
     }
 
     /** A queries received so far. */
-    int aQueries() {
+    public int aQueries() {
         return aQueries.get();
     }
 
     /** Queries of any type received so far. */
-    int queries() {
+    public int queries() {
         return queries.get();
     }
 
     @Override
     public void close() {
         channel.close().syncUninterruptibly();
+    }
+
+    private static String fqdn(String host) {
+        String lower = host.toLowerCase(Locale.ROOT);
+        return lower.endsWith(".") ? lower : lower + ".";
+    }
+
+    private record Answer(long ttlSeconds, List<InetAddress> addresses) {
     }
 
     private final class Answering extends SimpleChannelInboundHandler<DatagramDnsQuery> {
@@ -78,13 +103,14 @@ final class FakeDnsServer implements AutoCloseable {
             DatagramDnsResponse response = new DatagramDnsResponse(query.recipient(), query.sender(), query.id());
             response.setRecursionAvailable(true);
             response.addRecord(DnsSection.QUESTION, question);
-            if (!question.name().equalsIgnoreCase(name)) {
+            Answer answer = answers.get(fqdn(question.name()));
+            if (answer == null) {
                 response.setCode(DnsResponseCode.NXDOMAIN);
             } else if (question.type() == DnsRecordType.A) {
                 aQueries.incrementAndGet();
-                for (InetAddress address : answers) {
+                for (InetAddress address : answer.addresses()) {
                     response.addRecord(DnsSection.ANSWER, new DefaultDnsRawRecord(question.name(), DnsRecordType.A,
-                            ttlSeconds, Unpooled.wrappedBuffer(address.getAddress())));
+                            answer.ttlSeconds(), Unpooled.wrappedBuffer(address.getAddress())));
                 }
             } // other types: NOERROR without records
             ctx.writeAndFlush(response);
