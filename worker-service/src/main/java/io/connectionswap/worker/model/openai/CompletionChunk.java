@@ -1,6 +1,7 @@
 package io.connectionswap.worker.model.openai;
 
 import io.connectionswap.protocol.message.Usage;
+import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
@@ -21,6 +22,7 @@ import tools.jackson.databind.node.ObjectNode;
  *       {@code error_type});</li>
  *   <li>{@code model}: the model the upstream says answered.</li>
  * </ul>
+ * An event that says it is an error ({@link #parseError}) is an error chunk whatever its data.
  *
  * @param done         the {@code [DONE]} marker
  * @param text         the token piece, or null when the chunk carries none
@@ -38,7 +40,32 @@ record CompletionChunk(boolean done, String text, String finishReason, Usage usa
         if (DONE.equals(data.strip())) {
             return new CompletionChunk(true, null, null, null, null, null);
         }
-        JsonNode root = json.readTree(data);
+        return read(json.readTree(data), json);
+    }
+
+    /**
+     * Reads the data of an event that says it is an error ({@code event: error}, llama.cpp's {@code error:} field):
+     * always an error chunk. Its error is that of a chunk the data is ({@code {"error": {...}}}), else the data's JSON
+     * object itself ({@code {"type":"error","code":...,"message":...}}), else an object whose message is the data's
+     * text (not JSON: plain text, or several {@code error:} lines of one event, joined with newlines).
+     */
+    static CompletionChunk parseError(String data, JsonMapper json) {
+        JsonNode root;
+        try {
+            root = json.readTree(data);
+        } catch (JacksonException e) {
+            root = null;
+        }
+        if (root != null && root.isObject()) {
+            CompletionChunk chunk = read(root, json);
+            return new CompletionChunk(false, null, null, null, chunk.error() != null ? chunk.error() : root, null);
+        }
+        ObjectNode error = json.createObjectNode();
+        error.put("message", root != null && root.isString() ? root.asString() : data.strip());
+        return new CompletionChunk(false, null, null, null, error, null);
+    }
+
+    private static CompletionChunk read(JsonNode root, JsonMapper json) {
         if (root.path("error").isObject()) {
             return new CompletionChunk(false, null, null, null, root.path("error"), null);
         }

@@ -3,20 +3,27 @@ package io.connectionswap.worker.model.openai;
 /**
  * Assembles Server-Sent Events from lines (the HTTP client splits the body at CR, LF or CRLF), as the WHATWG
  * event-stream rules say: {@code data:} lines of one event are joined with a newline, a blank line ends the event,
- * lines starting with {@code :} are comments (keep-alives), other fields ({@code event}, {@code id},
- * {@code retry}) are ignored, one space after the colon is dropped. An {@code error} field (llama.cpp's server reports
- * a failure inside its stream so, then sends {@code data: [DONE]}) makes the event the error chunk others send,
- * {@code {"error": value}} (a value that is no JSON object becomes its message). An event whose data would pass
- * {@code maxEventChars} is an error: a broken upstream cannot make the worker buffer without bound. Not thread-safe:
- * one parser per response.
+ * lines starting with {@code :} are comments (keep-alives), the last {@code event} field names the event's type,
+ * other fields ({@code id}, {@code retry}) are ignored, one space after the colon is dropped. An event is an error
+ * when its type is {@code error} ({@code event: error}, then its data), or when it has an {@code error} field
+ * (llama.cpp's server reports a failure inside its stream so, then sends {@code data: [DONE]}): the lines of that
+ * field are its data, joined like {@code data:} lines, and its {@code data:} lines are dropped. What an error's data
+ * says is {@link CompletionChunk#parseError}'s to read. An event whose data would pass {@code maxEventChars} is an
+ * error: a broken upstream cannot make the worker buffer without bound. Not thread-safe: one parser per response.
  */
 final class SseEventParser {
+
+    /** One event: its data, and whether it is an error. */
+    record Event(String data, boolean error) {
+    }
 
     private final int maxEventChars;
     private final StringBuilder data = new StringBuilder();
     private boolean hasData;
     /** The event's data is an {@code error} field's value. */
-    private boolean error;
+    private boolean errorField;
+    /** The event's type, from its last {@code event} field; null: none (a message). */
+    private String type;
     private boolean firstLine = true;
 
     SseEventParser(int maxEventChars) {
@@ -26,8 +33,8 @@ final class SseEventParser {
         this.maxEventChars = maxEventChars;
     }
 
-    /** Feeds one line (without its terminator); returns the data of the event it completes, or null. */
-    String line(String line) {
+    /** Feeds one line (without its terminator); returns the event it completes, or null. */
+    Event line(String line) {
         if (firstLine) {
             firstLine = false;
             if (!line.isEmpty() && line.charAt(0) == '\uFEFF') {
@@ -42,21 +49,37 @@ final class SseEventParser {
         }
         int colon = line.indexOf(':');
         String field = colon < 0 ? line : line.substring(0, colon);
-        boolean errorField = "error".equals(field);
-        if (!"data".equals(field) && !errorField) {
-            return null;
-        }
-        if (errorField && !error) {
-            error = true; // what the event's data said before is superseded by the error
-            data.setLength(0);
-            hasData = false;
-        } else if (!errorField && error) {
-            return null;
-        }
         int valueStart = colon < 0 ? line.length() : colon + 1;
         if (valueStart < line.length() && line.charAt(valueStart) == ' ') {
             valueStart++;
         }
+        switch (field) {
+            case "event" -> type = line.substring(valueStart);
+            case "data" -> {
+                if (!errorField) {
+                    append(line, valueStart);
+                }
+            }
+            case "error" -> {
+                if (!errorField) {
+                    errorField = true; // what the event's data said before is superseded by the error
+                    data.setLength(0);
+                    hasData = false;
+                }
+                append(line, valueStart);
+            }
+            default -> {
+            }
+        }
+        return null;
+    }
+
+    /** The body ended: the event that was not followed by a blank line, or null. */
+    Event end() {
+        return dispatch();
+    }
+
+    private void append(String line, int valueStart) {
         if (hasData) {
             data.append('\n');
         }
@@ -65,42 +88,18 @@ final class SseEventParser {
         if (data.length() > maxEventChars) {
             throw new IllegalStateException("event data passes " + maxEventChars + " characters");
         }
-        return null;
     }
 
-    /** The body ended: the data of an event that was not followed by a blank line, or null. */
-    String end() {
-        return dispatch();
-    }
-
-    private String dispatch() {
-        boolean wasError = error;
-        error = false;
+    private Event dispatch() {
+        boolean error = errorField || "error".equals(type);
+        errorField = false;
+        type = null;
         if (!hasData) {
             return null;
         }
         String event = data.toString();
         data.setLength(0);
         hasData = false;
-        if (wasError) {
-            String value = event.strip();
-            return "{\"error\":" + (value.startsWith("{") ? value : "{\"message\":" + jsonString(value) + "}") + "}";
-        }
-        return event;
-    }
-
-    private static String jsonString(String text) {
-        StringBuilder quoted = new StringBuilder(text.length() + 2).append('"');
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            if (c == '"' || c == '\\') {
-                quoted.append('\\').append(c);
-            } else if (c < 0x20) {
-                quoted.append(String.format("\\u%04x", (int) c));
-            } else {
-                quoted.append(c);
-            }
-        }
-        return quoted.append('"').toString();
+        return new Event(event, error);
     }
 }

@@ -289,27 +289,28 @@ final class UpstreamCompletion implements Flow.Subscription {
         if (terminated) {
             return;
         }
-        String data;
+        SseEventParser.Event event;
         try {
-            data = parser.line(line);
+            event = parser.line(line);
         } catch (IllegalStateException e) {
             fail(errors.failed("upstream sent a malformed event stream: " + e.getMessage(), null));
             return;
         }
-        if (data != null) {
+        if (event != null) {
             timeouts.eventReceived();
-            onEvent(data);
+            onEvent(event);
         }
         pump();
     }
 
-    private void onEvent(String data) {
+    private void onEvent(SseEventParser.Event event) {
         CompletionChunk chunk;
         try {
-            chunk = CompletionChunk.parse(data, upstream.json());
+            chunk = event.error() ? CompletionChunk.parseError(event.data(), upstream.json())
+                    : CompletionChunk.parse(event.data(), upstream.json());
         } catch (JacksonException e) {
             fail(errors.failed("upstream sent a chunk that is not JSON after " + produced + " tokens: "
-                    + errors.quote(data), null));
+                    + errors.quote(event.data()), null));
             return;
         }
         if (chunk.done()) {
@@ -355,8 +356,8 @@ final class UpstreamCompletion implements Flow.Subscription {
     /** The data of the event {@code line} completes while the rest of the body is dropped, or null. */
     private String drainedEvent(String line) {
         try {
-            String data = parser.line(line);
-            return data == null ? null : data.strip();
+            SseEventParser.Event event = parser.line(line);
+            return event == null || event.error() ? null : event.data().strip();
         } catch (IllegalStateException e) {
             return null;
         }
@@ -383,8 +384,8 @@ final class UpstreamCompletion implements Flow.Subscription {
         if (draining) {
             return;
         }
-        String last = parser.end();
-        if (last != null && CompletionChunk.DONE.equals(last.strip())) {
+        SseEventParser.Event last = parser.end();
+        if (last != null && !last.error() && CompletionChunk.DONE.equals(last.data().strip())) {
             finish(); // [DONE] without the blank line after it
             return;
         }

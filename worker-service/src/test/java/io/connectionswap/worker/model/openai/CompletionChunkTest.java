@@ -71,6 +71,20 @@ class CompletionChunkTest {
         assertThatThrownBy(() -> parse("{not json")).isInstanceOf(JacksonException.class);
     }
 
+    @Test
+    void anEventThatSaysItIsAnErrorIsAnErrorWhateverItsData() {
+        assertThat(CompletionChunk.parseError("{\"error\":{\"code\":400,\"message\":\"too long\"}}", json).error())
+                .as("an error chunk: its error object")
+                .isEqualTo(json.readTree("{\"code\":400,\"message\":\"too long\"}"));
+        assertThat(CompletionChunk.parseError("{\"type\":\"error\",\"message\":\"crashed\"}", json).error())
+                .as("another object: itself").isEqualTo(json.readTree("{\"type\":\"error\",\"message\":\"crashed\"}"));
+        assertThat(CompletionChunk.parseError("{\"a\":1}\n{\"b\":2}", json).error().path("message").asString())
+                .as("not JSON: the text").isEqualTo("{\"a\":1}\n{\"b\":2}");
+        assertThat(CompletionChunk.parseError("\"overloaded\"", json).error().path("message").asString())
+                .as("a JSON string: its value").isEqualTo("overloaded");
+        assertThat(CompletionChunk.parseError("[DONE]", json).done()).isFalse();
+    }
+
     private CompletionChunk parse(String data) {
         return CompletionChunk.parse(data, json);
     }

@@ -39,7 +39,7 @@ class SseEventParserTest {
     void anEventWithoutTheFinalBlankLineIsGivenAtTheEnd() {
         SseEventParser parser = new SseEventParser(100);
         assertThat(parser.line("data: [DONE]")).isNull();
-        assertThat(parser.end()).isEqualTo("[DONE]");
+        assertThat(parser.end()).isEqualTo(new SseEventParser.Event("[DONE]", false));
         assertThat(parser.end()).isNull();
     }
 
@@ -51,11 +51,33 @@ class SseEventParserTest {
                 .hasMessageContaining("passes 10 characters");
     }
 
+    @Test
+    void anEventOfTypeErrorIsAnErrorAndTheTypeLastsOneEvent() {
+        assertThat(parsed("event: error", "data: {\"message\":\"boom\"}", "", "data: x", ""))
+                .containsExactly(new SseEventParser.Event("{\"message\":\"boom\"}", true),
+                        new SseEventParser.Event("x", false));
+        assertThat(parsed("event: error", "", "data: x", "")).as("an event without data is none, its type forgotten")
+                .containsExactly(new SseEventParser.Event("x", false));
+        assertThat(parsed("event: error", "event: message", "data: x", "")).as("the last event field names the type")
+                .containsExactly(new SseEventParser.Event("x", false));
+    }
+
+    @Test
+    void errorFieldLinesAreOneErrorEventJoinedWithNewlinesAndDropItsDataLines() {
+        assertThat(parsed("data: {\"a\":1}", "error: {\"code\":500}", "error: second", "data: late", "", "data: y", ""))
+                .containsExactly(new SseEventParser.Event("{\"code\":500}\nsecond", true),
+                        new SseEventParser.Event("y", false));
+    }
+
     private static List<String> events(String... lines) {
+        return parsed(lines).stream().map(SseEventParser.Event::data).toList();
+    }
+
+    private static List<SseEventParser.Event> parsed(String... lines) {
         SseEventParser parser = new SseEventParser(1 << 20);
-        List<String> events = new ArrayList<>();
+        List<SseEventParser.Event> events = new ArrayList<>();
         for (String line : lines) {
-            String event = parser.line(line);
+            SseEventParser.Event event = parser.line(line);
             if (event != null) {
                 events.add(event);
             }

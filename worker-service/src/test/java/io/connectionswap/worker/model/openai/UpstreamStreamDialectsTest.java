@@ -175,6 +175,72 @@ class UpstreamStreamDialectsTest {
     }
 
     /**
+     * An {@code error:} field over several lines of one event: the lines were joined with a newline (as SSE joins
+     * {@code data:} lines) and wrapped as {@code {"error": <lines>}}, which is no JSON when the lines are two objects;
+     * the leg failed as "a chunk that is not JSON", not as the upstream's error. Now the event is the upstream's error,
+     * its text the message.
+     */
+    @Test
+    void anErrorFieldOverSeveralLinesIsTheUpstreamsError() throws Exception {
+        try (ScriptedUpstream scripted = new ScriptedUpstream()) {
+            scripted.completions(200, "data: {\"choices\":[{\"text\":\" a\",\"index\":0,\"logprobs\":null,"
+                    + "\"finish_reason\":null}],\"object\":\"text_completion\",\"model\":\"m\"}\n\n"
+                    + "error: {\"code\":500,\"message\":\"Failed to decode the batch\"}\n"
+                    + "error: {\"code\":500,\"message\":\"KV cache is full\"}\n\n"
+                    + "data: [DONE]\n\n");
+            backend = OpenAiBackend.start(settings(scripted.baseUrl(), false, Duration.ofSeconds(5)));
+
+            RecordingSubscriber failed = run(context(10, 0, ""));
+
+            assertThat(failed.error()).as("finished instead: " + failed.events()).isInstanceOfSatisfying(
+                    ModelException.class, error -> {
+                        assertThat(error.code()).isEqualTo(ErrorCode.UPSTREAM_FAILED);
+                        assertThat(error.getMessage()).startsWith("upstream sent an error after 1 tokens")
+                                .contains("Failed to decode the batch", "KV cache is full");
+                    });
+        }
+    }
+
+    /**
+     * An upstream may say an event is an error with the SSE {@code event} field rather than in its data (OpenAI's
+     * Responses stream writes {@code event: error} then {@code data: {"type":"error","code":...,"message":...}}). The
+     * parser ignored the {@code event} field: the data was read as an ordinary chunk without text, and the
+     * {@code data: [DONE]} after it ended the generation as complete (finish reason stop), so a generation that failed
+     * after one token reached the client as a short complete answer and was never moved. Now an {@code error} event
+     * fails the leg as llama.cpp's {@code error:} field does; an error object inside it is read as such.
+     */
+    @Test
+    void anEventOfTypeErrorFollowedByDoneIsAFailureNotACompleteGeneration() throws Exception {
+        try (ScriptedUpstream scripted = new ScriptedUpstream()) {
+            scripted.completions(200, "data: {\"choices\":[{\"text\":\" a\",\"index\":0,\"logprobs\":null,"
+                    + "\"finish_reason\":null}],\"object\":\"text_completion\",\"model\":\"m\"}\n\n"
+                    + "event: error\n"
+                    + "data: {\"type\":\"error\",\"code\":\"server_error\",\"message\":\"The model crashed\"}\n\n"
+                    + "data: [DONE]\n\n");
+            backend = OpenAiBackend.start(settings(scripted.baseUrl(), false, Duration.ofSeconds(5)));
+
+            RecordingSubscriber failed = run(context(10, 0, ""));
+
+            assertThat(failed.error()).as("finished instead: " + failed.events()).isInstanceOfSatisfying(
+                    ModelException.class, error -> {
+                        assertThat(error.code()).isEqualTo(ErrorCode.UPSTREAM_FAILED);
+                        assertThat(error.getMessage()).contains("The model crashed");
+                    });
+
+            scripted.completions(200, "event: error\n"
+                    + "data: {\"error\":{\"code\":400,\"message\":\"prompt too long\","
+                    + "\"type\":\"invalid_request_error\"}}\n\n"
+                    + "data: [DONE]\n\n");
+
+            RecordingSubscriber rejected = run(context(10, 0, ""));
+
+            assertThat(rejected.error()).as("finished instead: " + rejected.events())
+                    .isInstanceOfSatisfying(ModelException.class,
+                            error -> assertThat(error.code()).isEqualTo(ErrorCode.UPSTREAM_REJECTED));
+        }
+    }
+
+    /**
      * vLLM's completion stream generator catches every exception once the 200 is sent ({@code except Exception as e:
      * data = self.create_streaming_error_response(str(e))}, then {@code data: [DONE]}), and that response's defaults
      * are {@code type "BadRequestError", code 400}, whatever the cause; SGLang does the same. So the engine dying in
