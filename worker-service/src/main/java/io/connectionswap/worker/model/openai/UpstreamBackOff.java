@@ -4,9 +4,14 @@ import io.connectionswap.protocol.log.LogLine;
 import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeFormatterBuilder;
 import java.time.format.DateTimeParseException;
+import java.time.temporal.ChronoField;
+import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,6 +29,9 @@ final class UpstreamBackOff {
     static final Duration LONGEST = Duration.ofMinutes(5);
 
     private static final Logger log = LoggerFactory.getLogger(UpstreamBackOff.class);
+    /** C's asctime() date, {@code Sun Nov  6 08:49:37 1994} (UTC). */
+    private static final DateTimeFormatter ASCTIME = DateTimeFormatter.ofPattern("EEE MMM ppd HH:mm:ss uuuu", Locale.US)
+            .withZone(ZoneOffset.UTC);
 
     /** Until when, and why; null when no back-off was ever asked for. */
     private record Asked(Instant until, String problem) {
@@ -72,7 +80,11 @@ final class UpstreamBackOff {
         return current != null && now.isBefore(current.until()) ? current.until() : null;
     }
 
-    /** Seconds ({@code 120}) or an HTTP date ({@code Wed, 21 Oct 2026 07:28:00 GMT}); null when neither. */
+    /**
+     * Seconds ({@code 120}) or an HTTP date in any of the three forms a recipient must accept (RFC 9110, 5.6.7):
+     * {@code Wed, 21 Oct 2026 07:28:00 GMT}, the obsolete {@code Wednesday, 21-Oct-26 07:28:00 GMT} and
+     * {@code Wed Oct 21 07:28:00 2026}; null when neither.
+     */
     static Duration parse(String value, Instant now) {
         String text = value.strip();
         try {
@@ -80,10 +92,21 @@ final class UpstreamBackOff {
         } catch (NumberFormatException e) {
             // not seconds: an HTTP date?
         }
-        try {
-            return Duration.between(now, ZonedDateTime.parse(text, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant());
-        } catch (DateTimeParseException e) {
-            return null;
+        for (DateTimeFormatter form : List.of(DateTimeFormatter.RFC_1123_DATE_TIME, rfc850(now), ASCTIME)) {
+            try {
+                return Duration.between(now, ZonedDateTime.parse(text, form).toInstant());
+            } catch (DateTimeParseException e) {
+                // not this form
+            }
         }
+        return null;
+    }
+
+    /** RFC 850's date, whose two-digit year is never more than 50 years ahead of {@code now} (RFC 9110). */
+    private static DateTimeFormatter rfc850(Instant now) {
+        int year = now.atZone(ZoneOffset.UTC).getYear();
+        return new DateTimeFormatterBuilder().appendPattern("EEEE, dd-MMM-")
+                .appendValueReduced(ChronoField.YEAR, 2, 2, year - 49)
+                .appendPattern(" HH:mm:ss 'GMT'").toFormatter(Locale.US).withZone(ZoneOffset.UTC);
     }
 }
