@@ -31,6 +31,8 @@ public final class Heartbeats extends ChannelInboundHandlerAdapter {
     private ScheduledFuture<?> first;
     private long lastEchoNanos;
     private long lastTickNanos;
+    /** A late tick already gave the peer a fresh timeout since its last echo. */
+    private boolean excused;
     /** The answering side's heartbeat that came while the stream could not take its echo: sent when it can. */
     private Heartbeat owedEcho;
 
@@ -101,31 +103,33 @@ public final class Heartbeats extends ChannelInboundHandlerAdapter {
         if (task != null) {
             return;
         }
-        lastEchoNanos = System.nanoTime();
+        lastEchoNanos = ctx.executor().ticker().nanoTime();
         lastTickNanos = lastEchoNanos;
         Channel channel = ctx.channel();
         // the first heartbeat goes at once: it opens the stream on the wire, so the peer knows the control stream
         // from the start (the director sends GOAWAY on it)
-        first = ctx.executor().schedule(() -> tick(channel), 0, TimeUnit.NANOSECONDS);
-        task = ctx.executor().scheduleAtFixedRate(() -> tick(channel), offset.toNanos(), interval.toNanos(),
+        first = ctx.executor().schedule(() -> tick(ctx, channel), 0, TimeUnit.NANOSECONDS);
+        task = ctx.executor().scheduleAtFixedRate(() -> tick(ctx, channel), offset.toNanos(), interval.toNanos(),
                 TimeUnit.NANOSECONDS);
     }
 
-    private void tick(Channel channel) {
-        long now = System.nanoTime();
+    private void tick(ChannelHandlerContext ctx, Channel channel) {
+        long now = ctx.executor().ticker().nanoTime();
         boolean late = now - lastTickNanos > 2 * interval.toNanos();
         lastTickNanos = now;
-        if (late) {
+        if (late && !excused) {
             // our own loop was held up (GC, start-up, overload): an echo may be waiting unread in our socket,
-            // so do not blame the peer for it; give it a fresh timeout
+            // so do not blame the peer for it; give it a fresh timeout, once per echo it owes: a loop late at every
+            // tick must still find a silent peer lost by the clock
             lastEchoNanos = now;
+            excused = true;
         } else if (now - lastEchoNanos > timeout.toNanos()) {
             stop();
             onTimeout.run();
             return;
         }
         if (channel.isActive() && channel.isWritable()) {
-            channel.writeAndFlush(new Heartbeat(now), channel.voidPromise());
+            channel.writeAndFlush(new Heartbeat(System.nanoTime()), channel.voidPromise());
         }
     }
 
@@ -143,8 +147,9 @@ public final class Heartbeats extends ChannelInboundHandlerAdapter {
                 owedEcho = heartbeat; // one at most: queueing an echo per heartbeat would only grow memory
             }
         } else {
-            lastEchoNanos = System.nanoTime();
-            onEcho.accept(lastEchoNanos);
+            lastEchoNanos = ctx.executor().ticker().nanoTime();
+            excused = false;
+            onEcho.accept(System.nanoTime());
         }
     }
 

@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 class HeartbeatsTest {
@@ -89,6 +90,45 @@ class HeartbeatsTest {
         assertThatThrownBy(() -> Heartbeats.sender(Duration.ofMillis(100), Duration.ofMillis(101),
                 Duration.ofSeconds(1), none, nanos -> { })).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("offset");
+    }
+
+    /**
+     * A late tick gave the peer a fresh echo timeout every time, so a sender whose loop ran late at every tick
+     * (overloaded) never declared a silent peer lost; now the peer gets one fresh timeout for our lateness per echo it
+     * owes, and a silence past it, by the clock, is lost however late the ticks run.
+     */
+    @Test
+    void senderWhoseTicksAreAlwaysLateDeclaresASilentPeerLostByTheClock() {
+        AtomicInteger timeouts = new AtomicInteger();
+        EmbeddedChannel stream = new EmbeddedChannel();
+        stream.freezeTime();
+        stream.pipeline().addLast(Heartbeats.sender(Duration.ofMillis(100), Duration.ofSeconds(1),
+                timeouts::incrementAndGet));
+
+        for (int step = 0; step < 10; step++) {
+            stream.advanceTimeBy(300, TimeUnit.MILLISECONDS); // every tick more than two intervals after the last
+            stream.runScheduledPendingTasks();
+        }
+
+        assertThat(timeouts).as("silent for 3 s of a 1 s timeout").hasValue(1);
+    }
+
+    /** A healthy peer (it echoes) outlives a long pause of our own loop: its echo may be waiting unread. */
+    @Test
+    void senderKeepsAnEchoingPeerAcrossLongPausesOfItsOwnLoop() {
+        AtomicInteger timeouts = new AtomicInteger();
+        EmbeddedChannel stream = new EmbeddedChannel();
+        stream.freezeTime();
+        stream.pipeline().addLast(Heartbeats.sender(Duration.ofMillis(100), Duration.ofSeconds(1),
+                timeouts::incrementAndGet));
+
+        for (int pause = 0; pause < 3; pause++) {
+            stream.advanceTimeBy(5, TimeUnit.SECONDS); // a pause of our loop, five timeouts long
+            stream.runScheduledPendingTasks();
+            stream.writeInbound(new Heartbeat(pause)); // the echo read once the loop runs again
+        }
+
+        assertThat(timeouts).hasValue(0);
     }
 
     /** A sender on a stream whose scheduled tasks run only as the test moves its clock (the echo timeout is far). */
