@@ -514,12 +514,16 @@ public final class WorkerRegistry {
      * link is replaced by one that carries token streams (after a director restart DNS finds every worker before it
      * registers again, and the fleet would relay a stream per generation until each link happened to drop). The new
      * link is dialled first; the old one is closed once the new one is up, which is no loss of the worker. A link
-     * with streams in flight is kept.
+     * with streams in flight is replaced once they have ended (it kept going without token streams for good).
      */
     private void relinkForTokenStreams(WorkerEndpoint worker) {
         WorkerConnection old = worker.link();
-        if (old == null || old.tokenStream() || !worker.supports(WorkerRegistration.TOKEN_STREAM)
-                || worker.activeStreams() > 0 || worker.linkPending()) {
+        if (closed || !isCurrent(worker) || old == null || old.tokenStream()
+                || !worker.supports(WorkerRegistration.TOKEN_STREAM) || worker.linkPending()) {
+            return;
+        }
+        if (worker.activeStreams() > 0) {
+            worker.whenIdle(() -> LoopTasks.executeUnlessStopped(loop, () -> relinkForTokenStreams(worker)));
             return;
         }
         InetSocketAddress remote;

@@ -474,6 +474,30 @@ class WorkerRegistryTest {
                 .until(() -> registered.linkUp() && registered.tokenStream());
     }
 
+    /**
+     * A DNS-found worker that registered the token stream while a stream was in flight on its link kept that link,
+     * without token streams, for good; now the link is replaced once its streams drain.
+     */
+    @Test
+    void aWorkerFoundThroughDnsThatRegistersTheTokenStreamWhileBusyGetsALinkWithTokenStreamsOnceIdle() {
+        onLoop(() -> {
+            registry.discovered(Set.of(DNS_WORKER), DISCOVERY);
+            return null;
+        });
+        WorkerEndpoint found = onLoop(() -> registry.workers().iterator().next());
+        await().atMost(Duration.ofSeconds(5)).until(found::linkUp);
+        found.streamStarted(); // a relay session on the link the registration finds
+
+        onLoop(() -> registry.register(new WorkerRegistration("worker-0", DNS_WORKER.toString(),
+                "http://127.0.0.1:8081/actuator/health", 50, "i-1", List.of("stand-in"),
+                List.of(WorkerRegistration.TOKEN_STREAM))));
+        assertThat(onLoop(found::tokenStream)).as("a link with a stream in flight is kept").isFalse();
+        found.streamEnded();
+
+        await("the idle link is replaced by one with token streams").atMost(Duration.ofSeconds(5))
+                .until(() -> found.linkUp() && found.tokenStream());
+    }
+
     @Test
     void aDrainedDnsWorkerWhoseRestartRegistersComesBack() {
         WorkerEndpoint worker = drainedDnsWorker();
