@@ -489,17 +489,10 @@ public final class WorkerRegistry {
                                 return;
                             }
                             WorkerConnection link = (WorkerConnection) connected.getNow();
-                            if (closed) {
-                                link.close(DIRECTOR_STOPPING);
+                            if (!linkEstablished(worker, link, backoff)) {
                                 return;
                             }
-                            if (!isCurrent(worker)) {
-                                link.close("worker no longer registered");
-                                return;
-                            }
-                            worker.linkUp(link, backoff, System.nanoTime());
                             worker.echoed(System.nanoTime()); // a fresh link is a sign of life
-                            meters.workerConnectionsOpened(link.connections());
                             LogLine.info(log).field("worker.addr", worker.address())
                                     .field("worker.label", worker.label()).field("tls.name", worker.tlsName())
                                     .field("token.stream", link.tokenStream()).log("connected to worker");
@@ -544,16 +537,35 @@ public final class WorkerRegistry {
                         return;
                     }
                     WorkerConnection link = (WorkerConnection) connected.getNow();
-                    if (closed || !isCurrent(worker) || worker.link() != old) {
-                        link.close(closed ? DIRECTOR_STOPPING : "link replaced meanwhile");
+                    if (!closed && worker.link() != old) {
+                        link.close("link replaced meanwhile");
                         return;
                     }
-                    worker.linkUp(link, linkBackoff(Duration.ofMillis(100)), System.nanoTime());
-                    meters.workerConnectionsOpened(link.connections());
+                    if (!linkEstablished(worker, link, linkBackoff(Duration.ofMillis(100)))) {
+                        return;
+                    }
                     LogLine.info(log).field("worker.addr", worker.address()).field("worker.label", worker.label())
                             .field("token.stream", link.tokenStream()).log("replaced worker link to carry token streams");
                     old.close("replaced by a link with token streams"); // linkLost ignores it: a newer link is up
                 });
+    }
+
+    /**
+     * A dialled link came up: it becomes the worker's link, unless the director began to stop or the worker is gone
+     * meanwhile (then it is closed and false returned).
+     */
+    private boolean linkEstablished(WorkerEndpoint worker, WorkerConnection link, Backoff backoff) {
+        if (closed) {
+            link.close(DIRECTOR_STOPPING);
+            return false;
+        }
+        if (!isCurrent(worker)) {
+            link.close("worker no longer registered");
+            return false;
+        }
+        worker.linkUp(link, backoff, System.nanoTime());
+        meters.workerConnectionsOpened(link.connections());
+        return true;
     }
 
     /** Retries of one worker link: capped exponential backoff with full jitter, up to {@link #LINK_RETRY_MAX}. */
