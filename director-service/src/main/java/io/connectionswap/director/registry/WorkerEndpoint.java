@@ -217,7 +217,10 @@ public final class WorkerEndpoint {
         }
     }
 
-    /** Runs {@code task} once no stream is in flight on this worker: now, or when the last one ends (any thread). */
+    /**
+     * Runs {@code task} once no stream is in flight on this worker: now, or when the last one ends (any thread; on the
+     * routing loop that ends it). One task at a time: a later one replaces a task still waiting.
+     */
     void whenIdle(Runnable task) {
         onIdle.set(task);
         if (activeStreams.get() == 0) {

@@ -506,8 +506,9 @@ public final class WorkerRegistry {
      * A worker found through DNS was dialled knowing none of its features; once it registers the token stream, an idle
      * link is replaced by one that carries token streams (after a director restart DNS finds every worker before it
      * registers again, and the fleet would relay a stream per generation until each link happened to drop). The new
-     * link is dialled first; the old one is closed once the new one is up, which is no loss of the worker. A link
-     * with streams in flight is replaced once they have ended (it kept going without token streams for good).
+     * link is dialled first; the old one is closed once the new one is up and no stream is in flight (a stream that
+     * started during the dial is on it), which is no loss of the worker. A link with streams in flight is replaced
+     * once they have ended (it kept going without token streams for good).
      */
     private void relinkForTokenStreams(WorkerEndpoint worker) {
         WorkerConnection old = worker.link();
@@ -546,7 +547,9 @@ public final class WorkerRegistry {
                     }
                     LogLine.info(log).field("worker.addr", worker.address()).field("worker.label", worker.label())
                             .field("token.stream", link.tokenStream()).log("replaced worker link to carry token streams");
-                    old.close("replaced by a link with token streams"); // linkLost ignores it: a newer link is up
+                    // streams picked while the new link was dialled are on the old one: it goes once they have ended
+                    // (linkLost ignores it: a newer link is up)
+                    worker.whenIdle(() -> old.close("replaced by a link with token streams"));
                 });
     }
 

@@ -498,6 +498,36 @@ class WorkerRegistryTest {
                 .until(() -> found.linkUp() && found.tokenStream());
     }
 
+    /**
+     * The link without token streams was closed as soon as its replacement came up, so a stream that had started on
+     * it while the replacement was dialled was cut (and moved, as a lost connection); now the old link is closed once
+     * the streams in flight have ended.
+     */
+    @Test
+    void aStreamThatStartsWhileTheLinkWithTokenStreamsIsDialledIsNotCutWhenItComesUp() {
+        onLoop(() -> {
+            registry.discovered(Set.of(DNS_WORKER), DISCOVERY);
+            return null;
+        });
+        WorkerEndpoint found = onLoop(() -> registry.workers().iterator().next());
+        await().atMost(Duration.ofSeconds(5)).until(found::linkUp);
+        FakeWorkerConnector.FakeConnection old = connector.connections.get(found.label());
+        connector.holdConnects = true;
+        onLoop(() -> registry.register(new WorkerRegistration("worker-0", DNS_WORKER.toString(),
+                "http://127.0.0.1:8081/actuator/health", 50, "i-1", List.of("stand-in"),
+                List.of(WorkerRegistration.TOKEN_STREAM))));
+        await().atMost(Duration.ofSeconds(5)).until(() -> !connector.pending.isEmpty());
+
+        found.streamStarted(); // picked while the new link is dialled: opened on the old one
+        onLoop(() -> connector.pending.remove().setSuccess(new FakeWorkerConnector.FakeConnection(reason -> { },
+                true)));
+
+        assertThat(onLoop(found::tokenStream)).as("new streams go on the new link").isTrue();
+        assertThat(old.closedWith).as("the old link still carries a stream").isNull();
+        found.streamEnded();
+        await("the old link is closed once idle").atMost(Duration.ofSeconds(5)).until(() -> old.closedWith != null);
+    }
+
     @Test
     void aDrainedDnsWorkerWhoseRestartRegistersComesBack() {
         WorkerEndpoint worker = drainedDnsWorker();
