@@ -497,14 +497,17 @@ public final class WorkerRegistry {
                                     .field("worker.label", worker.label()).field("tls.name", worker.tlsName())
                                     .field("token.stream", link.tokenStream()).log("connected to worker");
                             maybeHealthy(worker);
+                            // dialled before the worker registered the token stream (DNS found it first)
+                            relinkForTokenStreams(worker);
                         });
             });
         });
     }
 
     /**
-     * A worker found through DNS was dialled knowing none of its features; once it registers the token stream, an idle
-     * link is replaced by one that carries token streams (after a director restart DNS finds every worker before it
+     * A worker found through DNS was dialled knowing none of its features; once it registers the token stream (or once
+     * a link dialled before that is up), the link is replaced by one that carries token streams, while the director's
+     * token streams are on (after a director restart DNS finds every worker before it
      * registers again, and the fleet would relay a stream per generation until each link happened to drop). The new
      * link is dialled first; the old one is closed once the new one is up and no stream is in flight (a stream that
      * started during the dial is on it), which is no loss of the worker. A link with streams in flight is replaced
@@ -512,7 +515,7 @@ public final class WorkerRegistry {
      */
     private void relinkForTokenStreams(WorkerEndpoint worker) {
         WorkerConnection old = worker.link();
-        if (closed || !isCurrent(worker) || old == null || old.tokenStream()
+        if (closed || !isCurrent(worker) || old == null || old.tokenStream() || !properties.workerTokenStream()
                 || !worker.supports(WorkerRegistration.TOKEN_STREAM) || worker.linkPending()) {
             return;
         }

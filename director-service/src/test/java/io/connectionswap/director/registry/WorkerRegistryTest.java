@@ -528,6 +528,31 @@ class WorkerRegistryTest {
         await("the old link is closed once idle").atMost(Duration.ofSeconds(5)).until(() -> old.closedWith != null);
     }
 
+    /**
+     * A DNS-found worker that registered the token stream while its first link was being dialled (no features known
+     * then) kept that link, without token streams, for good: the registration found no link to replace and the dial
+     * ended without looking again; now the link is replaced once it is up.
+     */
+    @Test
+    void aWorkerThatRegistersTheTokenStreamWhileItsFirstLinkIsDialledGetsALinkWithTokenStreams() {
+        connector.holdConnects = true;
+        onLoop(() -> {
+            registry.discovered(Set.of(DNS_WORKER), DISCOVERY);
+            return null;
+        });
+        WorkerEndpoint found = onLoop(() -> registry.workers().iterator().next());
+        await().atMost(Duration.ofSeconds(5)).until(() -> !connector.pending.isEmpty());
+
+        onLoop(() -> registry.register(new WorkerRegistration("worker-0", DNS_WORKER.toString(),
+                "http://127.0.0.1:8081/actuator/health", 50, "i-1", List.of("stand-in"),
+                List.of(WorkerRegistration.TOKEN_STREAM))));
+        connector.holdConnects = false;
+        onLoop(() -> connector.pending.remove().setSuccess(new FakeWorkerConnector.FakeConnection(reason -> { })));
+
+        await("the link dialled before the registration is replaced by one with token streams")
+                .atMost(Duration.ofSeconds(5)).until(() -> found.linkUp() && found.tokenStream());
+    }
+
     @Test
     void aDrainedDnsWorkerWhoseRestartRegistersComesBack() {
         WorkerEndpoint worker = drainedDnsWorker();
