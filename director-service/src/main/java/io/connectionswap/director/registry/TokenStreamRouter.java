@@ -7,8 +7,9 @@ import io.netty.channel.ChannelHandlerContext;
 import java.util.function.Consumer;
 
 /**
- * On a link connection's token stream (its heartbeat stream, opened with a {@code TokenStream} message), hands each
- * TAGGED frame's inner frame to its relay session ({@link WorkerFrames}); other frames (heartbeat echoes) pass on. A
+ * On a link connection's token stream (a stream of its own beside the heartbeat stream, opened with a
+ * {@code TokenStream} message), hands each TAGGED frame's inner frame to its relay session ({@link WorkerFrames});
+ * other frames pass on. A
  * malformed TAGGED frame is the worker's fault and the stream cannot be resynchronised: {@code onMalformed} closes the
  * link, and its sessions move. Sits between the frame decoder and the message decoder; one instance per stream.
  */

@@ -17,7 +17,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A director connection's token stream: the heartbeat stream the director opened with a {@link TokenStream} message.
+ * A director connection's token stream: the stream the director opened with a {@link TokenStream} message (a stream
+ * of its own beside the heartbeat stream; directors before 3 December 2026 sent it on the heartbeat stream).
  * The generations served on that connection send their CONNECTED, TOKEN and END frames here, each wrapped with its
  * stream id ({@link TaggedFrames}), instead of on their own streams: the quiche inside Netty puts one stream in a
  * packet, so frames of many generations on one stream share datagrams, and the writes of one event loop pass leave
@@ -78,7 +79,7 @@ final class WorkerTokenStream {
 
     /**
      * On every stream the director opens, before the generation handler: a {@link TokenStream} message makes the
-     * stream its connection's token stream (it is the heartbeat stream, never a generation's); anything else passes.
+     * stream its connection's token stream (never a generation's); anything else passes.
      */
     @ChannelHandler.Sharable
     static final class Acceptor extends ChannelInboundHandlerAdapter {
@@ -95,7 +96,7 @@ final class WorkerTokenStream {
                 return;
             }
             if (ctx.pipeline().get(GenerationStreamHandler.class) != null) {
-                ctx.pipeline().remove(GenerationStreamHandler.class); // the heartbeat stream serves no generation
+                ctx.pipeline().remove(GenerationStreamHandler.class); // the token stream serves no generation
             }
             stream.parent().attr(OF_CONNECTION).set(new WorkerTokenStream(stream));
             LogLine.debug(log).field("stream.id", stream.streamId()).field("version", opened.version())
