@@ -224,8 +224,7 @@ public final class Relay implements WorkerFailureListener, SessionEvents, Worker
             return refuse(client, span, request, new StreamError(ErrorCode.NO_HEALTHY_WORKER,
                     "no healthy worker (" + registry.size() + " registered); retry later"));
         }
-        ClientTokenStream tokens = request.tokenStream() && properties.clientTokenStream() && tokenStream != null
-                ? ClientTokenStream.of(tokenStream, properties.coalesceSends()) : null;
+        ClientTokenStream tokens = clientTokenStream(streamId, connectionId, request, tokenStream);
         LogLine.info(log).field("stream.id", streamId).field("connection.id", connectionId)
                 .field("worker.addr", worker.address()).field("worker.label", worker.label())
                 .field("client.token.stream", tokens != null).log("assigning stream to worker");
@@ -267,6 +266,28 @@ public final class Relay implements WorkerFailureListener, SessionEvents, Worker
             }
         });
         return session;
+    }
+
+    /**
+     * The client token stream a new generation's frames go on, or null: on its own stream. Not while the client token
+     * stream cannot take more: then every generation on it is held back already, and one that is not read at all keeps
+     * what was written to it for as long as the connection lives, so a client that never read it could open generation
+     * after generation (each reset TOO_SLOW in time) and have their frames queue there without bound. On its own
+     * stream (a client takes a generation's frames from either) the generation is held back alone, and a reset frees
+     * what waits for it.
+     */
+    private ClientTokenStream clientTokenStream(long streamId, String connectionId, GenerationRequest request,
+                                                QuicStreamChannel tokenStream) {
+        if (!request.tokenStream() || !properties.clientTokenStream() || tokenStream == null) {
+            return null;
+        }
+        if (!tokenStream.isWritable()) {
+            LogLine.info(log).field("stream.id", streamId).field("connection.id", connectionId)
+                    .field("bytes.before.writable", tokenStream.bytesBeforeWritable())
+                    .log("client token stream full; serving the stream on its own");
+            return null;
+        }
+        return ClientTokenStream.of(tokenStream, properties.coalesceSends());
     }
 
     /** Ends the client's stream with {@code error}, before any worker was involved. */

@@ -332,6 +332,30 @@ class RelayMetersTest {
         assertThat(meterRegistry.get("connection.swap.no.healthy.worker").counter().count()).isEqualTo(1);
     }
 
+    /**
+     * A client that never read its client token stream: Relay.open put each new generation on it all the same, so a
+     * client opening generation after generation had their frames queued there without bound (each generation was
+     * reset TOO_SLOW after 30 s; the stream and what was queued on it stayed). A generation opened while the client
+     * token stream cannot take more now has its frames on its own stream (a client takes them from either), where
+     * not reading holds the worker back and the TOO_SLOW reset frees what waits.
+     */
+    @Test
+    void aGenerationOpenedWhileTheClientTokenStreamIsFullGoesOnItsOwnStream() {
+        healthyWorker("worker-a");
+        EmbeddedQuicStream tokens = clientStream();
+        tokens.unsafe().outboundBuffer().setUserDefinedWritability(1, false); // the client reads nothing of it
+        EmbeddedQuicStream generation = clientStream();
+
+        relay.open(generation, "conn-1", GenerationRequest.completion("g-1", "p", 3).withTokenStream(true), tokens);
+        fromWorker(workerStream("worker-a", 0), new Connected("worker-a", "conn-1", 1, "g-1", 0, "stand-in"));
+        tokens.flush();
+        generation.flush();
+
+        assertThat(tokens.outboundMessages()).as("frames queued on the full client token stream").isEmpty();
+        assertThat(generation.outboundMessages()).as("CONNECTED on the generation's own stream").hasSize(1);
+        assertThat(meterRegistry.get("connection.swap.client.token.stream.streams").counter().count()).isZero();
+    }
+
     /** Count and total in ms of the time-to-first-token timer. */
     private List<Double> firstTokens() {
         io.micrometer.core.instrument.Timer timer = meterRegistry.get("connection.swap.time.to.first.token").timer();
