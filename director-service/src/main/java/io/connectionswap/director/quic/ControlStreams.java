@@ -60,8 +60,8 @@ final class ControlStreams {
     /**
      * A handler for the front of a new stream of a client connection (before the heartbeat responder): looks at the
      * first message, records the stream as its connection's control stream when that is a heartbeat (and tells
-     * {@code found}), or as its client token stream when that is a {@link TokenStream} (the {@link FirstMessageRouter}
-     * then takes it), and steps aside. One per stream.
+     * {@code found}), or as its client token stream when that is a {@link TokenStream} of this director's version (the
+     * {@link FirstMessageRouter} then takes it), and steps aside. One per stream.
      */
     static ChannelInboundHandlerAdapter marker(Consumer<QuicStreamChannel> found) {
         return new ChannelInboundHandlerAdapter() {
@@ -71,7 +71,8 @@ final class ControlStreams {
                 if (ctx.channel() instanceof QuicStreamChannel stream) {
                     if (msg instanceof Heartbeat && stream.parent().attr(CONTROL).setIfAbsent(stream) == null) {
                         found.accept(stream);
-                    } else if (msg instanceof TokenStream) {
+                    } else if (msg instanceof TokenStream tokens && tokens.version() == TokenStream.VERSION) {
+                        // one of another version is refused: it must not keep the slot from a right one
                         stream.parent().attr(TOKENS).setIfAbsent(stream);
                     }
                 }

@@ -74,13 +74,13 @@ final class FirstMessageRouter extends ChannelInboundHandlerAdapter {
     }
 
     private static ChannelHandler clientTokenStream(QuicStreamChannel stream, TokenStream tokens) {
-        if (!ControlStreams.isClientTokenStream(stream)) {
-            throw new ProtocolException(ErrorCode.UNEXPECTED_MESSAGE, "TOKEN_STREAM on a stream that cannot be a client "
-                    + "token stream (a worker's connection, or the connection has one already)");
-        }
-        if (tokens.version() != TokenStream.VERSION) {
+        if (tokens.version() != TokenStream.VERSION) { // ControlStreams did not take it for the connection's
             throw new ProtocolException(ErrorCode.UNEXPECTED_MESSAGE, "client token stream version " + tokens.version()
                     + " (this director speaks " + TokenStream.VERSION + ")");
+        }
+        if (!ControlStreams.isClientTokenStream(stream)) {
+            throw new ProtocolException(ErrorCode.UNEXPECTED_MESSAGE, "TOKEN_STREAM on a stream that cannot be a "
+                    + "client token stream (a worker's connection, or the connection has one already)");
         }
         LogLine.debug(log).field("connection.id", ConnectionIds.of(stream)).field("stream.id", stream.streamId())
                 .log("client opened its token stream");
