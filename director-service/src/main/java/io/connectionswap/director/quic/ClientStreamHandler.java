@@ -9,7 +9,6 @@ import io.connectionswap.protocol.message.Message;
 import io.connectionswap.protocol.message.Pause;
 import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.protocol.quic.QuicStreams;
-import io.connectionswap.protocol.quic.StreamFailures;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
@@ -97,7 +96,7 @@ final class ClientStreamHandler extends SimpleChannelInboundHandler<Message> {
                     .log("client stopped reading its stream");
             QuicStreams.abort(stream, ErrorCode.CANCELLED);
         } else {
-            StreamFailures.endStream(stream, log, "director", cause);
+            BadStreams.end(stream, log, cause);
         }
     }
 }

@@ -105,6 +105,6 @@ final class FirstMessageRouter extends ChannelInboundHandlerAdapter {
         if (StreamFailures.codeOf(cause) == ErrorCode.REQUEST_TOO_LARGE) {
             meters.limitHit(DirectorMeters.Limit.REQUEST_SIZE);
         }
-        StreamFailures.endStream(ctx.channel(), log, "director", cause);
+        BadStreams.end(ctx.channel(), log, cause);
     }
 }

@@ -3,11 +3,13 @@ package io.connectionswap.protocol.quic;
 import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.frame.ProtocolException;
 import io.connectionswap.protocol.log.LogLine;
+import io.connectionswap.protocol.log.RepeatedProblems;
 import io.connectionswap.protocol.message.StreamError;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.handler.codec.quic.QuicStreamChannel;
 import org.slf4j.Logger;
+import org.slf4j.event.Level;
 
 /**
  * Ends one stream because of bad input or a local failure: a WARN line naming the peer and the problem, an ERROR
@@ -15,6 +17,8 @@ import org.slf4j.Logger;
  * side, or reset after the linger time). The connection and every other stream are untouched.
  */
 public final class StreamFailures {
+
+    private static final RepeatedProblems.Occurrence FIRST_WARN = new RepeatedProblems.Occurrence(true, 0, Level.WARN);
 
     private StreamFailures() {
     }
@@ -43,11 +47,20 @@ public final class StreamFailures {
 
     /** Logs and ends {@code stream} with an ERROR frame for {@code cause}. */
     public static void endStream(Channel stream, Logger log, String role, Throwable cause) {
+        endStream(stream, log, role, cause, FIRST_WARN);
+    }
+
+    /**
+     * {@link #endStream(Channel, Logger, String, Throwable)} for a problem that can repeat (a peer sending bad
+     * streams in a loop): the line at the level {@code occurrence} says, with its count of repeats.
+     */
+    public static void endStream(Channel stream, Logger log, String role, Throwable cause,
+                                 RepeatedProblems.Occurrence occurrence) {
         ErrorCode code = codeOf(cause);
         String problem = describe(cause);
-        LogLine.warn(log).field("peer", Peers.address(stream)).field("peer.cert", Peers.certificateName(stream))
-                .field("stream.id", streamId(stream)).field("error", code).quoted("problem", problem)
-                .log("{} ended stream after bad input", role);
+        occurrence.withRepeats(LogLine.at(log, occurrence.level()).field("peer", Peers.address(stream))
+                .field("peer.cert", Peers.certificateName(stream)).field("stream.id", streamId(stream))
+                .field("error", code).quoted("problem", problem)).log("{} ended stream after bad input", role);
         endStream(stream, new StreamError(code, problem));
     }
 

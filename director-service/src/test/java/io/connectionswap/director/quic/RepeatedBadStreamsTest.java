@@ -1,0 +1,83 @@
+package io.connectionswap.director.quic;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import io.connectionswap.director.metrics.DirectorMeters;
+import io.connectionswap.protocol.codec.MessageCodec;
+import io.connectionswap.protocol.codec.MessageDecoder;
+import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.frame.FrameDecoder;
+import io.connectionswap.protocol.frame.FrameLimits;
+import io.connectionswap.protocol.message.StreamError;
+import io.connectionswap.protocol.message.Token;
+import io.connectionswap.protocol.quic.Heartbeats;
+import io.connectionswap.testsupport.log.CapturedLogs;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.netty.buffer.UnpooledByteBufAllocator;
+import io.netty.channel.DefaultEventLoopGroup;
+import io.netty.handler.codec.quic.QuicChannel;
+import io.netty.util.ReferenceCountUtil;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The log lines of a connection whose streams keep bringing bad input. */
+class RepeatedBadStreamsTest {
+
+    private final DefaultEventLoopGroup meterLoops = new DefaultEventLoopGroup(1);
+    private final DirectorMeters meters = new DirectorMeters(new SimpleMeterRegistry(), meterLoops);
+
+    @AfterEach
+    void release() {
+        meterLoops.shutdownGracefully();
+    }
+
+    /**
+     * A client that opened stream after stream with a bad first frame got a WARN line per stream
+     * ({@code director ended stream after bad input}), as fast as it could open them: a flood into the async console's
+     * 16 384-line queue. Now the first such problem of a connection is a WARN, its repeats are DEBUG, and a WARN
+     * reminder (RepeatedProblems) says how often it came since; every stream still gets its ERROR, and another
+     * connection's first problem is a WARN of its own.
+     */
+    @Test
+    void aConnectionRepeatingABadFirstFrameGetsOneWarnNotOnePerStream() {
+        QuicChannel hostile = PeerConnections.connection("client");
+        QuicChannel other = PeerConnections.connection("client");
+        List<ErrorCode> codes = new ArrayList<>();
+        try (CapturedLogs logs = CapturedLogs.of(FirstMessageRouter.class)) {
+            for (int i = 0; i < 20; i++) {
+                codes.addAll(badFirstFrame(hostile, 4L * i));
+            }
+            codes.addAll(badFirstFrame(other, 4));
+
+            List<ILoggingEvent> warnings = logs.events().stream().filter(event -> event.getLevel() == Level.WARN)
+                    .toList();
+            assertThat(warnings).as("WARN lines for 20 bad streams of one connection and 1 of another").hasSize(2);
+        }
+        assertThat(codes).as("every bad stream is ended with its ERROR").hasSize(21)
+                .containsOnly(ErrorCode.UNEXPECTED_MESSAGE);
+    }
+
+    /** A client stream whose first frame is a TOKEN; returns the codes of the ERROR frames the director sent. */
+    private List<ErrorCode> badFirstFrame(QuicChannel connection, long id) {
+        EmbeddedQuicStream stream = new EmbeddedQuicStream(connection, id, UnpooledByteBufAllocator.DEFAULT);
+        // as DirectorQuicServer's StreamInitializer, without the message encoder: ERROR frames are read as messages
+        stream.pipeline().addLast(new FrameDecoder(FrameLimits.DEFAULTS), MessageDecoder.INSTANCE,
+                ControlStreams.marker(found -> { }), Heartbeats.responder(),
+                new FirstMessageRouter(null, null, "d-test", meters));
+        stream.writeInbound(MessageCodec.encode(UnpooledByteBufAllocator.DEFAULT, new Token(1, "a")));
+        List<ErrorCode> codes = new ArrayList<>();
+        Object written;
+        while ((written = stream.readOutbound()) != null) {
+            if (written instanceof StreamError error) {
+                codes.add(error.code());
+            }
+            ReferenceCountUtil.release(written);
+        }
+        stream.finishAndReleaseAll();
+        return codes;
+    }
+}
