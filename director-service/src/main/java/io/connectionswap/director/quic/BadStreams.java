@@ -15,7 +15,8 @@ import org.slf4j.event.Level;
  * stream after stream with the same bad input (a client in a loop, or a hostile one) would otherwise write a WARN per
  * stream as fast as it opens them. The first of a connection's problems (by handler and error code) is a WARN, its
  * repeats DEBUG, and a WARN reminder at most every {@link RepeatedProblems#REMIND_EVERY} says how many came since.
- * The memory is the connection's and goes with it.
+ * So are the streams the first-frame timeout resets ({@link FirstFrameTimeout}). The memory is the connection's and
+ * goes with it.
  */
 final class BadStreams {
 

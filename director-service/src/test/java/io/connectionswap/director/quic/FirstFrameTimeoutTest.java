@@ -2,6 +2,8 @@ package io.connectionswap.director.quic;
 
 import static org.awaitility.Awaitility.await;
 
+import ch.qos.logback.classic.Level;
+
 import io.connectionswap.director.metrics.DirectorMeters;
 import io.connectionswap.protocol.codec.MessageCodec;
 import io.connectionswap.protocol.codec.MessageDecoder;
@@ -11,6 +13,7 @@ import io.connectionswap.protocol.frame.FrameLimits;
 import io.connectionswap.protocol.frame.FrameType;
 import io.connectionswap.protocol.message.TokenStream;
 import io.connectionswap.protocol.quic.Heartbeats;
+import io.connectionswap.testsupport.log.CapturedLogs;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -101,6 +104,27 @@ class FirstFrameTimeoutTest {
 
         assertReset(stream, "a client token stream whose frame never completes is reset (or its partial frame dropped)"
                 + " within two first-frame timeouts, as every other stream's");
+    }
+
+    /**
+     * A client that opened stream after stream and sent nothing on them got a WARN line per stream (`no complete frame
+     * in time`): a thousand streams every first-frame timeout, for as long as it liked. Now the first of a connection
+     * is a WARN and its repeats DEBUG (with a WARN reminder counting them); every stream is still reset.
+     */
+    @Test
+    void aConnectionWhoseStreamsKeepSendingNothingGetsOneWarnNotOnePerStream() {
+        io.netty.handler.codec.quic.QuicChannel connection = PeerConnections.connection("client");
+        try (CapturedLogs logs = CapturedLogs.of(FirstFrameTimeout.class)) {
+            for (int i = 0; i < 5; i++) {
+                EmbeddedQuicStream stream = new EmbeddedQuicStream(connection, 4L * i,
+                        UnpooledByteBufAllocator.DEFAULT);
+                stream.pipeline().addLast(new FrameDecoder(FrameLimits.DEFAULTS),
+                        new FirstFrameTimeout(Duration.ofMillis(100), METERS), new Sink());
+                assertReset(stream, "a silent stream is reset");
+            }
+            check(logs.events().stream().filter(event -> event.getLevel() == Level.WARN).count() == 1,
+                    "one WARN for 5 silent streams of one connection: " + logs.events());
+        }
     }
 
     private static void check(boolean condition, String what) {
