@@ -5,6 +5,7 @@ import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.frame.FrameDecoder;
 import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.protocol.log.RepeatedProblems;
+import io.connectionswap.protocol.quic.ConnectionProblems;
 import io.connectionswap.protocol.quic.Peers;
 import io.connectionswap.protocol.quic.QuicStreams;
 import io.netty.channel.ChannelHandlerContext;
@@ -67,8 +68,8 @@ final class FirstFrameTimeout extends ChannelInboundHandlerAdapter {
             }
         }
         meters.limitHit(DirectorMeters.Limit.FIRST_FRAME);
-        // a peer opening silent stream after stream: one WARN per connection, then a count (BadStreams)
-        RepeatedProblems.Occurrence occurrence = BadStreams.occurred(stream, log, ErrorCode.STREAM_TIMEOUT);
+        // a peer opening silent stream after stream: one WARN per connection, then a count
+        RepeatedProblems.Occurrence occurrence = ConnectionProblems.occurred(stream, log, ErrorCode.STREAM_TIMEOUT);
         occurrence.withRepeats(LogLine.at(log, occurrence.level()).field("peer", Peers.address(stream))
                         .field("stream.id", stream.streamId()).field("error", ErrorCode.STREAM_TIMEOUT)
                         .field("timeout", timeout))

@@ -15,8 +15,10 @@ import io.connectionswap.protocol.frame.FrameLimits;
 import io.connectionswap.protocol.frame.RawFrame;
 import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.protocol.log.PromptDigest;
+import io.connectionswap.protocol.log.RepeatedProblems;
 import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.StreamError;
+import io.connectionswap.protocol.quic.ConnectionProblems;
 import io.connectionswap.protocol.quic.QuicStreams;
 import io.connectionswap.protocol.quic.StreamFailures;
 import io.connectionswap.protocol.quic.StreamPipelines;
@@ -195,8 +197,10 @@ public final class Relay implements WorkerFailureListener, SessionEvents, Worker
         LegSpan span = tracing == null ? null : tracing.startLeg(streamId, connectionId, request);
         if (request.maxTokens() > limits.maxTokens()) {
             meters.limitHit(DirectorMeters.Limit.MAX_TOKENS);
-            LogLine.warn(log).field("stream.id", streamId).field("connection.id", connectionId)
-                    .field("max.tokens", request.maxTokens()).field("limit", limits.maxTokens())
+            RepeatedProblems.Occurrence occurrence = ConnectionProblems.occurred(client, log, ErrorCode.BAD_REQUEST);
+            occurrence.withRepeats(LogLine.at(log, occurrence.level()).field("stream.id", streamId)
+                            .field("connection.id", connectionId).field("max.tokens", request.maxTokens())
+                            .field("limit", limits.maxTokens()))
                     .log("request asks for too many tokens");
             return refuse(client, span, request, new StreamError(ErrorCode.BAD_REQUEST, "maxTokens "
                     + request.maxTokens() + " is above this director's limit of " + limits.maxTokens()
@@ -211,8 +215,11 @@ public final class Relay implements WorkerFailureListener, SessionEvents, Worker
         // MODEL_NOT_FOUND (found by the chaos soak: 172 generations lost at a director restart); nor for a resume:
         // its model was served a moment ago, and its worker may not be back yet while other models' workers are
         if (worker == null && !resumed && registry.size() > 0 && !registry.anyServes(request.model())) {
-            LogLine.warn(log).field("stream.id", streamId).field("connection.id", connectionId)
-                    .field("model", request.model()).field("workers", registry.size())
+            RepeatedProblems.Occurrence occurrence = ConnectionProblems.occurred(client, log,
+                    ErrorCode.MODEL_NOT_FOUND);
+            occurrence.withRepeats(LogLine.at(log, occurrence.level()).field("stream.id", streamId)
+                            .field("connection.id", connectionId).field("model", request.model())
+                            .field("workers", registry.size()))
                     .log("no worker serves the model");
             return refuse(client, span, request, new StreamError(ErrorCode.MODEL_NOT_FOUND, "no worker serves model '"
                     + LogLine.printable(request.model(), 200) + "'")); // a client's text: the ERROR frame must fit

@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.when;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+
 import io.connectionswap.director.config.DirectorProperties;
 import io.connectionswap.director.config.HealthProperties;
 import io.connectionswap.director.config.LimitProperties;
@@ -25,6 +28,7 @@ import io.connectionswap.protocol.message.Message;
 import io.connectionswap.protocol.message.StreamError;
 import io.connectionswap.protocol.message.Token;
 import io.connectionswap.protocol.message.WorkerRegistration;
+import io.connectionswap.testsupport.log.CapturedLogs;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.channel.ChannelHandler;
@@ -354,6 +358,52 @@ class RelayMetersTest {
         assertThat(tokens.outboundMessages()).as("frames queued on the full client token stream").isEmpty();
         assertThat(generation.outboundMessages()).as("CONNECTED on the generation's own stream").hasSize(1);
         assertThat(meterRegistry.get("connection.swap.client.token.stream.streams").counter().count()).isZero();
+    }
+
+    /**
+     * A client (or a gateway user behind it) that sent request after request the director refuses as the request's
+     * fault (maxTokens above the limit, a model no worker serves) got a WARN line per request: as many as it could
+     * send. Now the first of a connection's refusals of a kind is a WARN and its repeats DEBUG, with a WARN reminder
+     * counting them; every request is still refused with its error, and another connection's first is a WARN.
+     */
+    @Test
+    void aConnectionRepeatingARefusedRequestGetsOneWarnPerKindNotOnePerStream() {
+        healthyWorker("worker-a");
+        QuicChannel hostile = PeerConnections.connection("client");
+        List<ErrorCode> codes = new ArrayList<>();
+        try (CapturedLogs logs = CapturedLogs.of(Relay.class)) {
+            for (int i = 0; i < 10; i++) {
+                codes.addAll(refused(hostile, 4L * i, GenerationRequest.completion("g-" + i, "p", 1_000_000)));
+                codes.addAll(refused(hostile, 4L * i + 1, new GenerationRequest("m-" + i, "no-such-model", "p", null,
+                        GenerationRequest.completion("m-" + i, "p", 5).sampling(), 0, null, null, 0, null, false)));
+            }
+            codes.addAll(refused(PeerConnections.connection("client"), 4,
+                    GenerationRequest.completion("g-other", "p", 1_000_000)));
+
+            assertThat(logs.events().stream().filter(event -> event.getLevel() == Level.WARN)
+                    .map(ILoggingEvent::getFormattedMessage).toList())
+                    .as("WARN lines for 20 refused requests of one connection and 1 of another")
+                    .hasSize(3);
+        }
+        assertThat(codes).filteredOn(code -> code == ErrorCode.BAD_REQUEST).hasSize(11);
+        assertThat(codes).filteredOn(code -> code == ErrorCode.MODEL_NOT_FOUND).hasSize(10);
+    }
+
+    /** Opens {@code request} on a new stream of {@code connection}; returns the ERROR codes the client got. */
+    private List<ErrorCode> refused(QuicChannel connection, long id, GenerationRequest request) {
+        EmbeddedQuicStream stream = new EmbeddedQuicStream(connection, id, UnpooledByteBufAllocator.DEFAULT);
+        clientStreams.add(stream);
+        relay.open(stream, ConnectionIds.of(stream), request);
+        loop.runPendingTasks();
+        List<ErrorCode> codes = new ArrayList<>();
+        Object written;
+        while ((written = stream.readOutbound()) != null) {
+            if (written instanceof StreamError error) {
+                codes.add(error.code());
+            }
+            io.netty.util.ReferenceCountUtil.release(written);
+        }
+        return codes;
     }
 
     /** Count and total in ms of the time-to-first-token timer. */
