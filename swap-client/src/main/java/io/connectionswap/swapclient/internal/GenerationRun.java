@@ -23,11 +23,12 @@ import org.slf4j.event.Level;
 
 /**
  * One generation from subscription to its end: opens a leg (stream), resumes on a new leg after RETRY with the
- * delivered text, waits with capped exponential backoff and jitter while no worker is healthy, waits for the
- * connection when the director is lost, checks every token's sequence, and hands events to the subscriber through
- * {@link Delivery}: while the subscriber is far behind, the leg stops reading, so the QUIC stream's window closes and
- * the director and worker slow down (on the client token stream the leg tells the director to pause): memory stays
- * bounded. Tokens already on their way when reading stops still arrive; they queue behind the others, in order.
+ * delivered text, waits ({@link RetryWaits}) with capped exponential backoff and jitter while no worker is healthy,
+ * waits for the connection when the director is lost, checks every token's sequence, and hands events to the
+ * subscriber through {@link Delivery}: while the subscriber is far behind, the leg stops reading, so the QUIC stream's
+ * window closes and the director and worker slow down (on the client token stream the leg tells the director to
+ * pause): memory stays bounded. Tokens already on their way when reading stops still arrive; they queue behind the
+ * others, in order.
  *
  * <p>All state is confined to the client loop; {@link #request} and {@link #cancel} hop onto it. Signals to the
  * subscriber are delivered on the loop, one at a time.
@@ -47,7 +48,7 @@ public final class GenerationRun implements Flow.Subscription {
     private final Transport transport;
     private final SwapClientListener listener;
     private final GenerationOptions options;
-    private final Backoff backoff;
+    private final RetryWaits waits;
     private final Level tokenLogLevel;
     private final SequenceCheck check = new SequenceCheck();
     private final StringBuilder delivered = new StringBuilder();
@@ -64,17 +65,11 @@ public final class GenerationRun implements Flow.Subscription {
     private LegCallbacks leg;
     /** The model the last CONNECTED named (null: none said). */
     private String servedModel;
-    private ClientLoop.Cancellable pendingRetry;
-    private long waitingSinceNanos = -1;
-    /** When the first stream broke since the last token (or the start), or -1: see {@link #broken}. */
-    private long brokenSinceNanos = -1;
 
     private String worker;
     private String connectionId;
     private long startedNanos;
     private long lastTokenNanos;
-    /** When the subscriber's full queue stopped reading; -1 while reading. */
-    private long heldBackSinceNanos = -1;
     private PendingSwap pendingSwap;
     private int sequenceErrors;
 
@@ -95,7 +90,22 @@ public final class GenerationRun implements Flow.Subscription {
         }, this::cancelOnLoop, () -> onDelivered.run());
         this.request = request;
         this.options = options;
-        this.backoff = backoff;
+        this.waits = new RetryWaits(loop, transport, options.noWorkerWait(), backoff, new RetryWaits.Run() {
+            @Override
+            public void openLeg() {
+                GenerationRun.this.openLeg();
+            }
+
+            @Override
+            public boolean finished() {
+                return finished;
+            }
+
+            @Override
+            public void fail(ErrorCode code, String detail) {
+                GenerationRun.this.fail(new GenerationException(code, detail, check.last()));
+            }
+        });
         this.tokenLogLevel = tokenLogLevel;
     }
 
@@ -169,7 +179,7 @@ public final class GenerationRun implements Flow.Subscription {
             if (!finished) {
                 finish();
                 stopLeg();
-                cancelRetry();
+                waits.cancelRetry();
             }
             delivery.failNow(new IllegalArgumentException(
                     "request(" + n + ") (expected: > 0, Reactive Streams rule 3.9)"));
@@ -190,79 +200,28 @@ public final class GenerationRun implements Flow.Subscription {
                     .log("generation cancelled by its subscriber");
         }
         stopLeg();
-        cancelRetry();
+        waits.cancelRetry();
     }
 
     // ---- legs ----
 
     private void openLeg() {
-        pendingRetry = null;
+        waits.legOpening();
         if (finished) {
             return;
         }
         if (!transport.isConnected()) {
-            awaitConnection();
+            waits.awaitConnection();
             return;
         }
         LegCallbacks callbacks = new LegCallbacks();
         leg = callbacks;
         callbacks.leg = transport.open(request, callbacks);
         if (leg == callbacks) {
-            awaitAnswer(callbacks);
+            callbacks.answer.start();
             if (delivery.paused()) {
                 callbacks.leg.read(false);
             }
-        }
-    }
-
-    /**
-     * A stream the director accepted but answers with nothing (no CONNECTED, RETRY or ERROR: a stuck director whose
-     * connection still echoes heartbeats) is waited on no longer than the generation waits for a worker; then the
-     * generation fails. The time the subscriber holds reading back (the answer may wait unread) starts it again.
-     */
-    private void awaitAnswer(LegCallbacks callbacks) {
-        Duration wait = options.noWorkerWait();
-        if (wait == null) {
-            return;
-        }
-        callbacks.unanswered = loop.schedule(() -> {
-            callbacks.unanswered = null;
-            if (leg != callbacks || finished) {
-                return;
-            }
-            if (heldBackSinceNanos >= 0) {
-                awaitAnswer(callbacks);
-                return;
-            }
-            fail(new GenerationException(ErrorCode.NO_HEALTHY_WORKER, "the director answered the stream with nothing "
-                    + "within " + wait, check.last()));
-        }, wait.toNanos());
-    }
-
-    private void awaitConnection() {
-        if (waitingSinceNanos < 0) {
-            waitingSinceNanos = loop.nanoTime();
-        }
-        ClientLoop.Cancellable wish = transport.awaitConnection(() -> {
-            cancelRetry();
-            openLeg();
-        });
-        Long remaining = remainingWaitNanos();
-        if (remaining != null) {
-            ClientLoop.Cancellable timeout = loop.schedule(() -> {
-                wish.cancel();
-                if (!finished && !transport.isConnected()) {
-                    String problem = transport.connectionProblem();
-                    fail(new GenerationException(ErrorCode.NO_HEALTHY_WORKER, "no connection to a director within "
-                            + options.noWorkerWait() + (problem == null ? "" : ": " + problem), check.last()));
-                }
-            }, remaining);
-            pendingRetry = () -> {
-                wish.cancel();
-                timeout.cancel();
-            };
-        } else {
-            pendingRetry = wish;
         }
     }
 
@@ -270,35 +229,11 @@ public final class GenerationRun implements Flow.Subscription {
         if (leg != null) {
             LegCallbacks current = leg;
             leg = null;
-            current.answered();
+            current.answer.answered();
             if (current.leg != null) {
                 current.leg.cancel();
             }
         }
-    }
-
-    private void cancelRetry() {
-        if (pendingRetry != null) {
-            ClientLoop.Cancellable retry = pendingRetry;
-            pendingRetry = null;
-            retry.cancel();
-        }
-    }
-
-    private void retryAfterBackoff() {
-        Duration wait = backoff.next();
-        Long remaining = remainingWaitNanos();
-        long delay = remaining == null ? wait.toNanos() : Math.min(wait.toNanos(), remaining);
-        pendingRetry = loop.schedule(this::openLeg, delay);
-    }
-
-    /** Time left to wait for a worker, null when unbounded. */
-    private Long remainingWaitNanos() {
-        if (options.noWorkerWait() == null) {
-            return null;
-        }
-        long waited = waitingSinceNanos < 0 ? 0 : loop.nanoTime() - waitingSinceNanos;
-        return Math.max(0, options.noWorkerWait().toNanos() - waited);
     }
 
     /**
@@ -323,7 +258,7 @@ public final class GenerationRun implements Flow.Subscription {
             servedModel = connected.model();
         }
         connectionId = connected.connectionId();
-        waitingSinceNanos = -1;
+        waits.workerAssigned();
         LogLine.info(log).field("connection.id", connected.connectionId()).field("worker", connected.worker())
                 .field("stream.id", connected.streamId()).field("generation.id", connected.generationId())
                 .field("resume.after", connected.resumeAfter()).log("worker assigned to stream");
@@ -339,15 +274,16 @@ public final class GenerationRun implements Flow.Subscription {
     private void readingHeldBack(boolean held) {
         long now = loop.nanoTime();
         if (held) {
-            heldBackSinceNanos = now;
-        } else if (heldBackSinceNanos >= 0) {
+            waits.holdBack(now);
+            return;
+        }
+        long heldBackSinceNanos = waits.readAgain();
+        if (heldBackSinceNanos >= 0) {
             if (lastTokenNanos != 0) {
                 lastTokenNanos += now - Math.max(heldBackSinceNanos, lastTokenNanos);
             }
-            heldBackSinceNanos = -1;
-            if (leg != null && leg.unanswered != null) {
-                leg.answered();
-                awaitAnswer(leg);
+            if (leg != null) {
+                leg.answer.restart();
             }
         }
     }
@@ -365,9 +301,7 @@ public final class GenerationRun implements Flow.Subscription {
                 }
                 emitPendingSwap(now);
                 lastTokenNanos = now;
-                backoff.reset();
-                waitingSinceNanos = -1;
-                brokenSinceNanos = -1;
+                waits.tokenArrived();
                 if (tokenLog.isEnabledForLevel(tokenLogLevel)) {
                     LogLine.at(tokenLog, tokenLogLevel).field("connection.id", connectionId).field("worker", worker)
                             .field("generation.id", request.generationId()).field("sequence", token.sequence())
@@ -390,7 +324,7 @@ public final class GenerationRun implements Flow.Subscription {
                         .field("kind", "gap").log("token sequence error; resuming after the last good token");
                 stopLeg();
                 request = resumeRequest(worker, true);
-                retryWithinWait("token sequence gap: " + token.sequence() + " after " + check.last());
+                waits.retryWithinWait("token sequence gap: " + token.sequence() + " after " + check.last());
             }
         }
     }
@@ -405,7 +339,7 @@ public final class GenerationRun implements Flow.Subscription {
                     .log("generation ended after tokens this client never received; resuming after the last good "
                             + "token");
             request = resumeRequest(worker, true);
-            retryWithinWait("end at sequence " + end.lastSequence() + " after " + check.last());
+            waits.retryWithinWait("end at sequence " + end.lastSequence() + " after " + check.last());
             return;
         }
         finish();
@@ -443,13 +377,8 @@ public final class GenerationRun implements Flow.Subscription {
         leg = null;
         ErrorCode code = error.code();
         if (code == ErrorCode.NO_HEALTHY_WORKER || code == ErrorCode.SHUTTING_DOWN || code == ErrorCode.OVERLOADED) {
-            long now = loop.nanoTime();
-            boolean firstRefusal = waitingSinceNanos < 0;
-            if (firstRefusal) {
-                waitingSinceNanos = now;
-            }
-            Long remaining = remainingWaitNanos();
-            if (remaining != null && remaining == 0) {
+            RetryWaits.Refusal wait = waits.refused();
+            if (wait == RetryWaits.Refusal.OVER) {
                 fail(new GenerationException(code, error.message() + " (waited " + options.noWorkerWait() + ")",
                         check.last()));
                 return;
@@ -459,10 +388,11 @@ public final class GenerationRun implements Flow.Subscription {
             }
             // one WARN when the wait begins; each further try of the same wait at DEBUG (an outage with many
             // generations waiting would otherwise log a line per generation per try)
-            LogLine.at(log, firstRefusal ? Level.WARN : Level.DEBUG).field("generation.id", request.generationId())
-                    .field("last.seq", check.last()).field("error", code).field("retry.in.max", backoff.ceiling())
+            LogLine.at(log, wait == RetryWaits.Refusal.STARTED ? Level.WARN : Level.DEBUG)
+                    .field("generation.id", request.generationId()).field("last.seq", check.last()).field("error", code)
+                    .field("retry.in.max", waits.backoffCeiling())
                     .log("no healthy worker; waiting");
-            retryAfterBackoff();
+            waits.retryAfterBackoff();
             return;
         }
         fail(new GenerationException(code, error.message() == null ? code.name() : error.message(), check.last()));
@@ -473,31 +403,7 @@ public final class GenerationRun implements Flow.Subscription {
         LogLine.warn(log).field("generation.id", request.generationId()).field("last.seq", check.last())
                 .quoted("problem", problem).log("stream ended; requesting another worker err=\"{}\"", problem);
         request = resumeRequest(null, false);
-        retryWithinWait(problem);
-    }
-
-    /**
-     * The next leg after one that ended without serving the generation to its end: a broken stream, or one whose
-     * tokens had a gap (a director answering every stream with a gap would otherwise be asked again in a tight loop).
-     */
-    private void retryWithinWait(String problem) {
-        if (!transport.isConnected()) {
-            awaitConnection();
-            return;
-        }
-        // streams breaking one after another while the connection holds (no stream credit left, resets, CONNECTED
-        // then the end without a final frame, sequence gaps) are bounded by the same wait as refusals: from the first
-        // break since the last token
-        long now = loop.nanoTime();
-        if (brokenSinceNanos < 0) {
-            brokenSinceNanos = now;
-        }
-        if (options.noWorkerWait() != null && now - brokenSinceNanos >= options.noWorkerWait().toNanos()) {
-            fail(new GenerationException(ErrorCode.NO_HEALTHY_WORKER, "no stream could be served within "
-                    + options.noWorkerWait() + "; the last one: " + problem, check.last()));
-            return;
-        }
-        retryAfterBackoff();
+        waits.retryWithinWait(problem);
     }
 
     /**
@@ -532,7 +438,7 @@ public final class GenerationRun implements Flow.Subscription {
         }
         finish();
         stopLeg();
-        cancelRetry();
+        waits.cancelRetry();
         LogLine.at(log, level).field("generation.id", request.generationId()).field("last.seq", check.last())
                 .field("error", cause.code()).quoted("problem", cause.detail()).log("generation failed");
         delivery.fail(cause);
@@ -550,20 +456,12 @@ public final class GenerationRun implements Flow.Subscription {
     /** Events of one leg; those of a leg that is no longer current are dropped. */
     private final class LegCallbacks implements LegEvents {
         Leg leg;
-        /** Ends the generation if the director answers this leg with nothing; see {@link #awaitAnswer}. */
-        ClientLoop.Cancellable unanswered;
+        /** Ends the generation if the director answers this leg with nothing. */
+        final RetryWaits.AnswerWait answer = waits.answerWait(() -> GenerationRun.this.leg == this && !finished);
 
         private boolean current() {
-            answered();
+            answer.answered();
             return GenerationRun.this.leg == this && !finished;
-        }
-
-        /** A frame came for this leg, or it ended: no longer waiting for the director's answer. */
-        void answered() {
-            if (unanswered != null) {
-                unanswered.cancel();
-                unanswered = null;
-            }
         }
 
         @Override

@@ -1,0 +1,243 @@
+package io.connectionswap.swapclient.internal;
+
+import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.retry.Backoff;
+import java.time.Duration;
+import java.util.function.BooleanSupplier;
+
+/**
+ * One generation's waits between legs: it owns the clocks (since when no worker answered or no connection was up,
+ * since when streams keep breaking, since when the subscriber holds reading back), the backoff and the one pending
+ * retry, and tells its generation when to open the next leg and when a wait ({@code noWorkerWait}) has run out.
+ * Loop-confined, like its {@link GenerationRun}.
+ */
+final class RetryWaits {
+
+    /** What the waits ask of their generation. */
+    interface Run {
+        /** The time for the next leg has come: the backoff is over, or the connection is back. */
+        void openLeg();
+
+        /** Whether the generation has ended for good. */
+        boolean finished();
+
+        /** A wait ran out: the generation ends with {@code code}. */
+        void fail(ErrorCode code, String detail);
+    }
+
+    /** Where a refusal that asks the client to wait (no worker, shutting down, overloaded) leaves the wait. */
+    enum Refusal {
+        /** The first refusal of this wait. */
+        STARTED,
+        /** A further refusal of a wait that still has time. */
+        GOING_ON,
+        /** The wait has run out. */
+        OVER
+    }
+
+    private final ClientLoop loop;
+    private final Transport transport;
+    /** How long the generation waits for a worker; null: for ever. */
+    private final Duration noWorkerWait;
+    private final Backoff backoff;
+    private final Run run;
+
+    private ClientLoop.Cancellable pendingRetry;
+    /** When refusals or a lost connection began the wait for a worker, or -1. */
+    private long waitingSinceNanos = -1;
+    /** When the first stream broke since the last token (or the start), or -1: see {@link #retryWithinWait}. */
+    private long brokenSinceNanos = -1;
+    /** When the subscriber's full queue stopped reading; -1 while reading. */
+    private long heldBackSinceNanos = -1;
+
+    RetryWaits(ClientLoop loop, Transport transport, Duration noWorkerWait, Backoff backoff, Run run) {
+        this.loop = loop;
+        this.transport = transport;
+        this.noWorkerWait = noWorkerWait;
+        this.backoff = backoff;
+        this.run = run;
+    }
+
+    /** An in-order token came: every wait is over and the backoff starts again. */
+    void tokenArrived() {
+        backoff.reset();
+        waitingSinceNanos = -1;
+        brokenSinceNanos = -1;
+    }
+
+    /** A worker took the stream: the wait for one is over. */
+    void workerAssigned() {
+        waitingSinceNanos = -1;
+    }
+
+    /** The subscriber's full queue stopped reading at {@code nowNanos}. */
+    void holdBack(long nowNanos) {
+        heldBackSinceNanos = nowNanos;
+    }
+
+    /** The subscriber reads again: since when reading was held back, or -1 if it was not. */
+    long readAgain() {
+        long since = heldBackSinceNanos;
+        heldBackSinceNanos = -1;
+        return since;
+    }
+
+    /** A leg opens now: the retry that asked for it, if any, is done. */
+    void legOpening() {
+        pendingRetry = null;
+    }
+
+    /** Calls off the pending retry (or the wait for the connection), if any. */
+    void cancelRetry() {
+        if (pendingRetry != null) {
+            ClientLoop.Cancellable retry = pendingRetry;
+            pendingRetry = null;
+            retry.cancel();
+        }
+    }
+
+    /** The longest the next backoff may be. */
+    Duration backoffCeiling() {
+        return backoff.ceiling();
+    }
+
+    /** Opens the next leg once the connection is up again; fails the generation if it is not within the wait. */
+    void awaitConnection() {
+        if (waitingSinceNanos < 0) {
+            waitingSinceNanos = loop.nanoTime();
+        }
+        ClientLoop.Cancellable wish = transport.awaitConnection(() -> {
+            cancelRetry();
+            run.openLeg();
+        });
+        Long remaining = remainingWaitNanos();
+        if (remaining != null) {
+            ClientLoop.Cancellable timeout = loop.schedule(() -> {
+                wish.cancel();
+                if (!run.finished() && !transport.isConnected()) {
+                    String problem = transport.connectionProblem();
+                    run.fail(ErrorCode.NO_HEALTHY_WORKER, "no connection to a director within "
+                            + noWorkerWait + (problem == null ? "" : ": " + problem));
+                }
+            }, remaining);
+            pendingRetry = () -> {
+                wish.cancel();
+                timeout.cancel();
+            };
+        } else {
+            pendingRetry = wish;
+        }
+    }
+
+    /**
+     * The director refused the stream and asks the client to wait: starts the wait for a worker if this is its first
+     * refusal, and says whether it has run out. The caller then fails or {@link #retryAfterBackoff retries}.
+     */
+    Refusal refused() {
+        long now = loop.nanoTime();
+        boolean firstRefusal = waitingSinceNanos < 0;
+        if (firstRefusal) {
+            waitingSinceNanos = now;
+        }
+        Long remaining = remainingWaitNanos();
+        if (remaining != null && remaining == 0) {
+            return Refusal.OVER;
+        }
+        return firstRefusal ? Refusal.STARTED : Refusal.GOING_ON;
+    }
+
+    /** Opens the next leg after the backoff, or when the wait for a worker ends if that is sooner. */
+    void retryAfterBackoff() {
+        Duration wait = backoff.next();
+        Long remaining = remainingWaitNanos();
+        long delay = remaining == null ? wait.toNanos() : Math.min(wait.toNanos(), remaining);
+        pendingRetry = loop.schedule(run::openLeg, delay);
+    }
+
+    /**
+     * The next leg after one that ended without serving the generation to its end: a broken stream, or one whose
+     * tokens had a gap (a director answering every stream with a gap would otherwise be asked again in a tight loop).
+     */
+    void retryWithinWait(String problem) {
+        if (!transport.isConnected()) {
+            awaitConnection();
+            return;
+        }
+        // streams breaking one after another while the connection holds (no stream credit left, resets, CONNECTED
+        // then the end without a final frame, sequence gaps) are bounded by the same wait as refusals: from the first
+        // break since the last token
+        long now = loop.nanoTime();
+        if (brokenSinceNanos < 0) {
+            brokenSinceNanos = now;
+        }
+        if (noWorkerWait != null && now - brokenSinceNanos >= noWorkerWait.toNanos()) {
+            run.fail(ErrorCode.NO_HEALTHY_WORKER, "no stream could be served within "
+                    + noWorkerWait + "; the last one: " + problem);
+            return;
+        }
+        retryAfterBackoff();
+    }
+
+    /** Time left to wait for a worker, null when unbounded. */
+    private Long remainingWaitNanos() {
+        if (noWorkerWait == null) {
+            return null;
+        }
+        long waited = waitingSinceNanos < 0 ? 0 : loop.nanoTime() - waitingSinceNanos;
+        return Math.max(0, noWorkerWait.toNanos() - waited);
+    }
+
+    /** The wait for the director's answer to one leg; {@code waiting} says whether that leg is still waited on. */
+    AnswerWait answerWait(BooleanSupplier waiting) {
+        return new AnswerWait(waiting);
+    }
+
+    /**
+     * A stream the director accepted but answers with nothing (no CONNECTED, RETRY or ERROR: a stuck director whose
+     * connection still echoes heartbeats) is waited on no longer than the generation waits for a worker; then the
+     * generation fails. The time the subscriber holds reading back (the answer may wait unread) starts it again.
+     */
+    final class AnswerWait {
+        private final BooleanSupplier waiting;
+        private ClientLoop.Cancellable unanswered;
+
+        private AnswerWait(BooleanSupplier waiting) {
+            this.waiting = waiting;
+        }
+
+        void start() {
+            Duration wait = noWorkerWait;
+            if (wait == null) {
+                return;
+            }
+            unanswered = loop.schedule(() -> {
+                unanswered = null;
+                if (!waiting.getAsBoolean()) {
+                    return;
+                }
+                if (heldBackSinceNanos >= 0) {
+                    start();
+                    return;
+                }
+                run.fail(ErrorCode.NO_HEALTHY_WORKER, "the director answered the stream with nothing "
+                        + "within " + wait);
+            }, wait.toNanos());
+        }
+
+        /** A frame came for this leg, or it ended: no longer waiting for the director's answer. */
+        void answered() {
+            if (unanswered != null) {
+                unanswered.cancel();
+                unanswered = null;
+            }
+        }
+
+        /** The subscriber reads again: a wait still running starts again. */
+        void restart() {
+            if (unanswered != null) {
+                answered();
+                start();
+            }
+        }
+    }
+}
