@@ -3,7 +3,6 @@ package io.connectionswap.worker.model.openai;
 import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.protocol.model.GenerationContext;
 import java.net.URI;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -74,11 +73,8 @@ final class DeliveredTokens {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("model", upstream.settings().model());
         body.put("prompt", text);
-        HttpRequest request = upstream.post(tokenizeUri, upstream.json().writeValueAsBytes(body), "application/json",
-                TIMEOUT, context.traceparent());
-        CompletableFuture<HttpResponse<String>> exchange = upstream.sendWithin(request,
-                BoundedBody.handler(MAX_BODY_BYTES), TIMEOUT);
-        inFlight.accept(exchange);
+        CompletableFuture<HttpResponse<String>> exchange = upstream.postAside(tokenizeUri,
+                upstream.json().writeValueAsBytes(body), TIMEOUT, MAX_BODY_BYTES, context.traceparent(), inFlight);
         return exchange.thenApply(response -> {
             int status = response.statusCode();
             if (status == 404 || status == 405 || status == 422 || status == 501) { // 422: TGI's, another body

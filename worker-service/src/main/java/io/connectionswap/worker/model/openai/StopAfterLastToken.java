@@ -2,7 +2,6 @@ package io.connectionswap.worker.model.openai;
 
 import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.protocol.model.GenerationContext;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.List;
 import java.util.concurrent.CancellationException;
@@ -43,16 +42,15 @@ final class StopAfterLastToken {
         }
         int longest = stops.stream().mapToInt(String::length).max().orElse(1);
         UpstreamSettings settings = upstream.settings();
-        HttpRequest request = upstream.post(settings.completionsUri(), CompletionRequestBody.lookAhead(upstream.json(),
-                context, settings, Math.min(Math.max(longest, 1), MAX_LOOK_AHEAD_TOKENS)), "application/json",
-                settings.firstTokenTimeout(), context.traceparent());
+        byte[] body = CompletionRequestBody.lookAhead(upstream.json(), context, settings,
+                Math.min(Math.max(longest, 1), MAX_LOOK_AHEAD_TOKENS));
         CompletableFuture<HttpResponse<String>> exchange;
         try {
-            exchange = upstream.sendWithin(request, BoundedBody.handler(MAX_BODY_BYTES), settings.firstTokenTimeout());
+            exchange = upstream.postAside(settings.completionsUri(), body, settings.firstTokenTimeout(),
+                    MAX_BODY_BYTES, context.traceparent(), inFlight);
         } catch (RuntimeException e) {
             return CompletableFuture.completedFuture(unanswered(context, e.toString()));
         }
-        inFlight.accept(exchange);
         return exchange.handle((response, failure) -> {
             if (failure instanceof CancellationException) {
                 return false; // the leg was cancelled: nobody waits for the answer

@@ -11,6 +11,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -40,6 +41,20 @@ record Upstream(UpstreamSettings settings, HttpClient http, JsonMapper json, Exe
             request.header("traceparent", traceparent);
         }
         return request.build();
+    }
+
+    /**
+     * A request aside from a leg's stream: a {@link #post} of the JSON {@code body} to {@code uri} for a JSON answer
+     * (at most {@code maxBodyBytes} of it), sent {@link #sendWithin} {@code timeout} (its headers' timeout too) and
+     * handed to {@code inFlight}, which cancels it when the leg is cancelled.
+     */
+    CompletableFuture<HttpResponse<String>> postAside(URI uri, byte[] body, Duration timeout, int maxBodyBytes,
+                                                      String traceparent, Consumer<CompletableFuture<?>> inFlight) {
+        HttpRequest request = post(uri, body, "application/json", timeout, traceparent);
+        CompletableFuture<HttpResponse<String>> exchange = sendWithin(request, BoundedBody.handler(maxBodyBytes),
+                timeout);
+        inFlight.accept(exchange);
+        return exchange;
     }
 
     /**
