@@ -2,18 +2,15 @@ package io.connectionswap.worker.model.openai;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpHandler;
-import com.sun.net.httpserver.HttpServer;
 import io.connectionswap.protocol.message.FinishReason;
 import io.connectionswap.protocol.message.SamplingParameters;
 import io.connectionswap.protocol.model.GenerationContext;
 import io.connectionswap.worker.model.RecordingSubscriber;
+import io.connectionswap.worker.model.openai.ScriptedUpstream.Answer;
+import io.connectionswap.worker.model.openai.ScriptedUpstream.Request;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
@@ -37,15 +34,15 @@ class MultiTokenChunksResumeBudgetTest {
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
     private OpenAiBackend backend;
-    private HttpServer server;
+    private ScriptedUpstream upstream;
 
     @AfterEach
     void stop() {
         if (backend != null) {
             backend.close();
         }
-        if (server != null) {
-            server.stop(0);
+        if (upstream != null) {
+            upstream.close();
         }
     }
 
@@ -87,18 +84,16 @@ class MultiTokenChunksResumeBudgetTest {
     }
 
     private String upstreamUrl() throws IOException {
-        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
-        server.createContext("/v1/models", exchange -> answer(exchange, "application/json",
-                "{\"object\":\"list\",\"data\":[{\"id\":\"greedy-1\",\"object\":\"model\"}]}"));
-        HttpHandler tokenize = exchange -> {
-            JsonNode body = JSON.readTree(exchange.getRequestBody().readAllBytes());
+        upstream = new ScriptedUpstream();
+        Function<Request, Answer> tokenize = request -> {
+            JsonNode body = JSON.readTree(request.body());
             int count = words(body.path("prompt").asString());
-            answer(exchange, "application/json", "{\"count\":" + count + ",\"max_model_len\":4096,\"tokens\":[]}");
+            return new Answer(200, "application/json",
+                    "{\"count\":" + count + ",\"max_model_len\":4096,\"tokens\":[]}");
         };
-        server.createContext("/tokenize", tokenize);
-        server.createContext("/v1/tokenize", tokenize);
-        server.createContext("/v1/completions", exchange -> {
-            JsonNode body = JSON.readTree(exchange.getRequestBody().readAllBytes());
+        upstream.answering("/tokenize", tokenize).answering("/v1/tokenize", tokenize);
+        upstream.answering("/v1/completions", request -> {
+            JsonNode body = JSON.readTree(request.body());
             String prompt = body.path("prompt").asString();
             int maxTokens = body.path("max_tokens").asInt();
             int already = words(prompt.substring(PROMPT.length())); // words after the prompt: the delivered text
@@ -118,18 +113,8 @@ class MultiTokenChunksResumeBudgetTest {
             out.append("data: {\"choices\":[],\"usage\":{\"prompt_tokens\":").append(promptTokens)
                     .append(",\"completion_tokens\":").append(produced).append(",\"total_tokens\":")
                     .append(promptTokens + produced).append("}}\n\ndata: [DONE]\n\n");
-            answer(exchange, "text/event-stream", out.toString());
+            return new Answer(200, "text/event-stream", out.toString());
         });
-        server.start();
-        return "http://127.0.0.1:" + server.getAddress().getPort() + "/v1";
-    }
-
-    private static void answer(HttpExchange exchange, String contentType, String body) throws IOException {
-        exchange.getResponseHeaders().add("Content-Type", contentType);
-        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        exchange.sendResponseHeaders(200, bytes.length);
-        try (OutputStream out = exchange.getResponseBody()) {
-            out.write(bytes);
-        }
+        return upstream.baseUrl();
     }
 }

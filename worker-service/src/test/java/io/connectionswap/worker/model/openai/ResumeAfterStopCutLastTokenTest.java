@@ -2,17 +2,13 @@ package io.connectionswap.worker.model.openai;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import io.connectionswap.protocol.message.FinishReason;
 import io.connectionswap.protocol.message.SamplingParameters;
 import io.connectionswap.protocol.model.GenerationContext;
 import io.connectionswap.worker.model.RecordingSubscriber;
+import io.connectionswap.worker.model.openai.ScriptedUpstream.Answer;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,15 +32,15 @@ class ResumeAfterStopCutLastTokenTest {
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
     private OpenAiBackend backend;
-    private HttpServer server;
+    private ScriptedUpstream upstream;
 
     @AfterEach
     void stop() {
         if (backend != null) {
             backend.close();
         }
-        if (server != null) {
-            server.stop(0);
+        if (upstream != null) {
+            upstream.close();
         }
     }
 
@@ -92,14 +88,12 @@ class ResumeAfterStopCutLastTokenTest {
      */
     private String upstreamUrl() {
         try {
-            server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
+            upstream = new ScriptedUpstream();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        server.createContext("/v1/models", exchange -> answer(exchange, "application/json",
-                "{\"object\":\"list\",\"data\":[{\"id\":\"greedy-1\",\"object\":\"model\"}]}"));
-        server.createContext("/v1/completions", exchange -> {
-            JsonNode body = JSON.readTree(exchange.getRequestBody().readAllBytes());
+        upstream.answering("/v1/completions", request -> {
+            JsonNode body = JSON.readTree(request.body());
             String text = body.path("prompt").asString();
             int maxTokens = body.path("max_tokens").asInt();
             List<String> stops = new ArrayList<>();
@@ -129,10 +123,9 @@ class ResumeAfterStopCutLastTokenTest {
                 out.append(chunk(token, null));
             }
             if (!stream) { // as vLLM answers "stream": false: the whole text in one completion
-                answer(exchange, "application/json", "{\"choices\":[{\"index\":0,\"text\":"
+                return new Answer(200, "application/json", "{\"choices\":[{\"index\":0,\"text\":"
                         + JSON.writeValueAsString(generated) + ",\"finish_reason\":\""
                         + (finish == null ? "stop" : finish) + "\"}]}");
-                return;
             }
             if (finish != null) {
                 out.append(chunk("", finish));
@@ -140,10 +133,9 @@ class ResumeAfterStopCutLastTokenTest {
             out.append("data: {\"choices\":[],\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":")
                     .append(produced).append(",\"total_tokens\":").append(produced + 1).append("}}\n\n");
             out.append("data: [DONE]\n\n");
-            answer(exchange, "text/event-stream", out.toString());
+            return new Answer(200, "text/event-stream", out.toString());
         });
-        server.start();
-        return "http://127.0.0.1:" + server.getAddress().getPort() + "/v1";
+        return upstream.baseUrl();
     }
 
     private static String next(String text) {
@@ -167,15 +159,6 @@ class ResumeAfterStopCutLastTokenTest {
     private static String chunk(String text, String finish) {
         return "data: {\"choices\":[{\"index\":0,\"text\":" + JSON.writeValueAsString(text)
                 + ",\"finish_reason\":" + (finish == null ? "null" : "\"" + finish + "\"") + "}]}\n\n";
-    }
-
-    private static void answer(HttpExchange exchange, String contentType, String body) throws IOException {
-        exchange.getResponseHeaders().add("Content-Type", contentType);
-        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        exchange.sendResponseHeaders(200, bytes.length);
-        try (OutputStream out = exchange.getResponseBody()) {
-            out.write(bytes);
-        }
     }
 
     private RecordingSubscriber run(GenerationContext context) {

@@ -8,16 +8,20 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.Executors;
+import java.util.function.Function;
 
 /**
  * An upstream that answers with exactly what a test gives it: the status and raw body of {@code /v1/completions}
- * (an event stream written as is, so tests control every byte) and the status of {@code /v1/models}; it records
- * every request. It can hang after the completion's body instead of ending it ({@link #hangAfterBody}).
+ * (an event stream written as is, so tests control every byte) and the status of {@code /v1/models}, or on any path
+ * an answer made from each request ({@link #answering}); it records every request. It can hang after the completion's
+ * body instead of ending it ({@link #hangAfterBody}).
  */
 final class ScriptedUpstream implements AutoCloseable {
 
@@ -25,8 +29,14 @@ final class ScriptedUpstream implements AutoCloseable {
     record Request(String method, String path, String body, String authorization, String traceparent) {
     }
 
+    /** One answer: its status, Content-Type and body. */
+    record Answer(int status, String contentType, String body) {
+    }
+
     private final HttpServer server;
     private final List<Request> requests = new CopyOnWriteArrayList<>();
+    /** The answer to each request, by the path of the server's context it came to. */
+    private final Map<String, Function<Request, Answer>> scripts = new ConcurrentHashMap<>();
     private volatile int completionStatus = 200;
     private volatile String completionBody = "data: [DONE]\n\n";
     /** The completion answer's Content-Type when it is a 200; null: text/event-stream. */
@@ -41,10 +51,10 @@ final class ScriptedUpstream implements AutoCloseable {
     ScriptedUpstream() throws IOException {
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
         server.setExecutor(Executors.newCachedThreadPool());
-        server.createContext("/v1/completions", exchange -> answer(exchange, completionStatus,
+        answering("/v1/completions", request -> new Answer(completionStatus,
                 completionStatus != 200 ? "application/json"
                         : completionType != null ? completionType : "text/event-stream", completionBody));
-        server.createContext("/v1/models", exchange -> answer(exchange, modelsStatus, "application/json",
+        answering("/v1/models", request -> new Answer(modelsStatus, "application/json",
                 modelsStatus == 200 ? "{\"object\":\"list\",\"data\":[{\"id\":\"scripted\",\"object\":\"model\"}]}"
                         : "{\"error\":{\"message\":\"models are unavailable\",\"type\":\"server_error\"}}"));
         server.start();
@@ -52,6 +62,17 @@ final class ScriptedUpstream implements AutoCloseable {
 
     String baseUrl() {
         return "http://127.0.0.1:" + server.getAddress().getPort() + "/v1";
+    }
+
+    /**
+     * From now on, answers each request to {@code path} (such as {@code /v1/completions}, or {@code /tokenize} at the
+     * server's root) with {@code script} of it, instead of what was set for that path.
+     */
+    ScriptedUpstream answering(String path, Function<Request, Answer> script) {
+        if (scripts.put(path, script) == null) {
+            server.createContext(path, this::answer);
+        }
+        return this;
     }
 
     ScriptedUpstream completions(int status, String body) {
@@ -96,19 +117,22 @@ final class ScriptedUpstream implements AutoCloseable {
         return requests.stream().filter(request -> request.path().equals(path)).toList();
     }
 
-    private void answer(HttpExchange exchange, int status, String contentType, String body) throws IOException {
-        requests.add(new Request(exchange.getRequestMethod(), exchange.getRequestURI().getPath(),
+    private void answer(HttpExchange exchange) throws IOException {
+        Request request = new Request(exchange.getRequestMethod(), exchange.getRequestURI().getPath(),
                 new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8),
                 exchange.getRequestHeaders().getFirst("Authorization"),
-                exchange.getRequestHeaders().getFirst("traceparent")));
-        exchange.getResponseHeaders().add("Content-Type", contentType);
+                exchange.getRequestHeaders().getFirst("traceparent"));
+        requests.add(request);
+        Answer answer = scripts.get(exchange.getHttpContext().getPath()).apply(request);
+        int status = answer.status();
+        exchange.getResponseHeaders().add("Content-Type", answer.contentType());
         String wait = retryAfter;
         if (wait != null && exchange.getRequestURI().getPath().endsWith("/completions")) {
             exchange.getResponseHeaders().add("Retry-After", wait);
         }
         exchange.sendResponseHeaders(status, 0);
         try (OutputStream out = exchange.getResponseBody()) {
-            out.write(body.getBytes(StandardCharsets.UTF_8));
+            out.write(answer.body().getBytes(StandardCharsets.UTF_8));
             if (hang && status == 200 && exchange.getRequestURI().getPath().endsWith("/completions")) {
                 out.flush();
                 hang(out);
