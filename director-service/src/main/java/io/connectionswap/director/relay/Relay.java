@@ -31,6 +31,7 @@ import io.netty.handler.codec.quic.QuicStreamChannel;
 import io.netty.handler.codec.quic.QuicStreamResetException;
 import io.netty.util.collection.LongObjectHashMap;
 import io.netty.util.collection.LongObjectMap;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -43,6 +44,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /**
  * Opens relay sessions for the client streams of one routing loop and moves them when their worker fails. Its
@@ -53,6 +55,8 @@ import org.slf4j.LoggerFactory;
 public final class Relay implements WorkerFailureListener, SessionEvents, WorkerFrames {
 
     private static final Logger log = LoggerFactory.getLogger(Relay.class);
+    /** The WARN reminder of an outage's refusals ("no healthy worker for stream"), with their count. */
+    private static final Duration NO_WORKER_REMINDER = Duration.ofSeconds(10);
 
     private final WorkerRegistry registry;
     private final EventLoop loop;
@@ -75,6 +79,13 @@ public final class Relay implements WorkerFailureListener, SessionEvents, Worker
     private volatile int activeSessions;
     /** Set when the director drains: why new streams are refused (SHUTTING_DOWN). Routing loop. */
     private String refusing;
+    /**
+     * How loud "no healthy worker for stream" is: the first refusal of an outage a WARN, its repeats DEBUG with a WARN
+     * reminder counting them (every client backs off and asks again, so a line per refusal would be thousands); the
+     * next stream assigned ends the outage. Routing loop.
+     */
+    private final RepeatedProblems noWorkerRefusals;
+    private boolean refusedForWantOfWorkers;
 
     public Relay(WorkerRegistry registry, DirectorProperties properties, LimitProperties limits, FrameLimits frameLimits,
                  DirectorMeters meters) {
@@ -111,6 +122,7 @@ public final class Relay implements WorkerFailureListener, SessionEvents, Worker
         this.limits = limits;
         this.frameLimits = frameLimits;
         this.meters = meters;
+        this.noWorkerRefusals = new RepeatedProblems(NO_WORKER_REMINDER, 1, clock);
         long periodNanos = Math.max(TimeUnit.MILLISECONDS.toNanos(10), properties.stallMinimum().toNanos() / 2);
         this.watch = new SessionWatch(registry, sessions, new StallWatch(StallPolicy.of(properties)), limits, meters,
                 periodNanos, this::expirePending);
@@ -226,10 +238,17 @@ public final class Relay implements WorkerFailureListener, SessionEvents, Worker
         }
         if (worker == null) {
             meters.noHealthyWorker();
-            LogLine.warn(log).field("stream.id", streamId).field("connection.id", connectionId)
-                    .field("workers", registry.size()).log("no healthy worker for stream");
+            RepeatedProblems.Occurrence occurrence = noWorkerRefusals.occurred(ErrorCode.NO_HEALTHY_WORKER, Level.WARN);
+            refusedForWantOfWorkers = true;
+            occurrence.withRepeats(LogLine.at(log, occurrence.level()).field("stream.id", streamId)
+                    .field("connection.id", connectionId).field("workers", registry.size()))
+                    .log("no healthy worker for stream");
             return refuse(client, span, request, new StreamError(ErrorCode.NO_HEALTHY_WORKER,
                     "no healthy worker (" + registry.size() + " registered); retry later"));
+        }
+        if (refusedForWantOfWorkers) { // the outage is over: the next refusal is news
+            refusedForWantOfWorkers = false;
+            noWorkerRefusals.forget();
         }
         ClientTokenStream tokens = clientTokenStream(streamId, connectionId, request, tokenStream);
         LogLine.info(log).field("stream.id", streamId).field("connection.id", connectionId)

@@ -389,6 +389,48 @@ class RelayMetersTest {
         assertThat(codes).filteredOn(code -> code == ErrorCode.MODEL_NOT_FOUND).hasSize(10);
     }
 
+    /**
+     * While no worker was healthy every client backed off and asked again, and each refusal was a WARN line "no healthy
+     * worker for stream": thousands a minute in an outage of a busy director. Now the first refusal of an outage is a
+     * WARN, the others DEBUG with a WARN reminder every 10 s counting them, and the outage ends at the next stream
+     * assigned (the first refusal after it is a WARN again); every refusal is still counted and answered.
+     */
+    @Test
+    void anOutageLogsItsFirstRefusalAtWarnThenAReminderNotALinePerStream() {
+        List<ErrorCode> codes = new ArrayList<>();
+        try (CapturedLogs logs = CapturedLogs.of(Relay.class)) {
+            for (int i = 0; i < 20; i++) {
+                codes.addAll(refused(PeerConnections.connection("client"), 4L * i,
+                        GenerationRequest.completion("g-" + i, "p", 5)));
+            }
+            now += TimeUnit.SECONDS.toNanos(11);
+            codes.addAll(refused(PeerConnections.connection("client"), 80, GenerationRequest.completion("g-r", "p", 5)));
+            assertThat(warnings(logs, "no healthy worker for stream")).as("the first refusal and one reminder")
+                    .containsExactly("no healthy worker for stream", "no healthy worker for stream (repeats=20)");
+
+            WorkerEndpoint worker = healthyWorker("worker-a");
+            relay.open(clientStream(), "conn-1", GenerationRequest.completion("g-ok", "p", 5)); // the outage ends
+            loop.runPendingTasks();
+            registry.pollCompleted(worker, PollResult.answered("DOWN", 503));
+            registry.pollCompleted(worker, PollResult.answered("DOWN", 503));
+            loop.runPendingTasks();
+            codes.addAll(refused(PeerConnections.connection("client"), 84, GenerationRequest.completion("g-2", "p", 5)));
+            assertThat(warnings(logs, "no healthy worker for stream")).as("the next outage's first refusal")
+                    .hasSize(3);
+        }
+        assertThat(codes).hasSize(22).containsOnly(ErrorCode.NO_HEALTHY_WORKER);
+        assertThat(meterRegistry.get("connection.swap.no.healthy.worker").counter().count()).isEqualTo(22);
+    }
+
+    /** The WARN lines of {@code message}, each with its {@code repeats} when it has one. */
+    private static List<String> warnings(CapturedLogs logs, String message) {
+        return logs.events().stream().filter(event -> event.getLevel() == Level.WARN)
+                .map(ILoggingEvent::getFormattedMessage).filter(line -> line.endsWith(message))
+                .map(line -> line.contains("repeats=") ? message + " (repeats="
+                        + line.replaceAll(".*repeats=(\\d+).*", "$1") + ")" : message)
+                .toList();
+    }
+
     /** Opens {@code request} on a new stream of {@code connection}; returns the ERROR codes the client got. */
     private List<ErrorCode> refused(QuicChannel connection, long id, GenerationRequest request) {
         EmbeddedQuicStream stream = new EmbeddedQuicStream(connection, id, UnpooledByteBufAllocator.DEFAULT);
