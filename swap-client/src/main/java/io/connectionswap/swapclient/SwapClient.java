@@ -1,6 +1,5 @@
 package io.connectionswap.swapclient;
 
-import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.protocol.message.ChatMessage;
 import io.connectionswap.protocol.message.ClusterStatus;
@@ -26,10 +25,8 @@ import io.netty.util.concurrent.Future;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Flow;
 import java.util.concurrent.RejectedExecutionException;
@@ -89,12 +86,7 @@ public final class SwapClient implements AutoCloseable {
     private final EventLoop eventLoop;
     private final ClientLoop loop;
     private final DirectorLink link;
-    private final Set<GenerationRun> running = ConcurrentHashMap.newKeySet();
-    /**
-     * Generations whose subscriber has not had its terminal signal yet: the running ones, and those that ended while
-     * their last events wait for demand; close() ends them all.
-     */
-    private final Set<GenerationRun> undelivered = ConcurrentHashMap.newKeySet();
+    private final LiveGenerations generations;
     private final AtomicBoolean started = new AtomicBoolean();
     private volatile boolean closed;
 
@@ -106,6 +98,7 @@ public final class SwapClient implements AutoCloseable {
         this.link = new DirectorLink(new DirectorLink.Settings(builder.directors, builder.directorTlsName,
                 builder.quic, builder.retryBackoff, builder.retryBackoffMax, builder.heartbeatInterval,
                 builder.heartbeatTimeout, builder.tokenStream), eventLoop, builder.tls, builder.listener);
+        this.generations = new LiveGenerations(loop, () -> closed, this::newRun);
     }
 
     /** A builder; {@link Builder#directors} and the TLS ({@link Builder#certificates}, {@link Builder#identity} or {@link Builder#tls}) are required. */
@@ -179,58 +172,7 @@ public final class SwapClient implements AutoCloseable {
             throw new IllegalArgumentException("request resumes after " + request.resumeAfter()
                     + " (expected: a new generation; the client resumes by itself)");
         }
-        AtomicBoolean subscribed = new AtomicBoolean();
-        return subscriber -> {
-            if (!subscribed.compareAndSet(false, true)) {
-                refuse(subscriber, new IllegalStateException("a generation has one subscriber; subscribe to a new "
-                        + "publisher to run another"));
-                return;
-            }
-            if (closed) {
-                refuse(subscriber, closedError());
-                return;
-            }
-            Backoff backoff = Backoff.exponential(config.retryBackoff, config.retryBackoffMax);
-            GenerationRun run = new GenerationRun(loop, link, config.listener, subscriber, request, options, backoff,
-                    config.tokenLogLevel);
-            run.whenFinished(() -> running.remove(run));
-            run.whenDelivered(() -> undelivered.remove(run));
-            subscriber.onSubscribe(run);
-            try {
-                loop.execute(() -> {
-                    if (closed) {
-                        run.closed();
-                        return;
-                    }
-                    if (run.isFinished()) {
-                        return; // cancelled in onSubscribe: nothing to run or track
-                    }
-                    running.add(run);
-                    undelivered.add(run);
-                    run.start();
-                });
-            } catch (RejectedExecutionException e) { // closed meanwhile, and its event loop is gone
-                subscriber.onError(closedError());
-            }
-        };
-    }
-
-    /**
-     * A subscription refused at once: {@code onSubscribe} on the subscribing thread (as every subscription), then
-     * {@code onError} on the client's I/O thread like every other signal, or, when that thread has ended (a closed
-     * client that ran its own event loop), on the subscribing thread before {@code subscribe} returns.
-     */
-    private void refuse(Flow.Subscriber<? super GenerationEvent> subscriber, Throwable error) {
-        subscriber.onSubscribe(NoSubscription.INSTANCE);
-        try {
-            loop.execute(() -> subscriber.onError(error));
-        } catch (RejectedExecutionException gone) {
-            subscriber.onError(error);
-        }
-    }
-
-    private static GenerationException closedError() {
-        return new GenerationException(ErrorCode.CANCELLED, "the client is closed", 0);
+        return generations.publisher(request, options);
     }
 
     /**
@@ -279,7 +221,7 @@ public final class SwapClient implements AutoCloseable {
 
     /** Generations running now. */
     public int activeGenerations() {
-        return running.size();
+        return generations.running();
     }
 
     /**
@@ -309,9 +251,7 @@ public final class SwapClient implements AutoCloseable {
         // a loop that is shutting down and reporting "cannot reach director"
         Runnable endAll = () -> {
             try {
-                for (GenerationRun run : List.copyOf(undelivered)) {
-                    run.closed();
-                }
+                generations.endAll();
             } finally {
                 link.stop();
             }
@@ -329,7 +269,7 @@ public final class SwapClient implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt(); // closing goes on; the caller's thread keeps its interrupt
             } catch (TimeoutException | ExecutionException | RejectedExecutionException e) {
-                LogLine.warn(log).field("running", running.size()).quoted("problem", e.toString())
+                LogLine.warn(log).field("running", generations.running()).quoted("problem", e.toString())
                         .log("the client's event loop did not end its generations within 5 s; closing anyway");
             }
             if (!done.isDone()) {
@@ -351,20 +291,16 @@ public final class SwapClient implements AutoCloseable {
         }
     }
 
-    private static String newGenerationId() {
-        return UUID.randomUUID().toString();
+    /** The run of one subscription, with the settings as they are now. */
+    private GenerationRun newRun(Flow.Subscriber<? super GenerationEvent> subscriber, GenerationRequest request,
+                                 GenerationOptions options) {
+        Backoff backoff = Backoff.exponential(config.retryBackoff, config.retryBackoffMax);
+        return new GenerationRun(loop, link, config.listener, subscriber, request, options, backoff,
+                config.tokenLogLevel);
     }
 
-    private enum NoSubscription implements Flow.Subscription {
-        INSTANCE;
-
-        @Override
-        public void request(long n) {
-        }
-
-        @Override
-        public void cancel() {
-        }
+    private static String newGenerationId() {
+        return UUID.randomUUID().toString();
     }
 
     /** Settings of a {@link SwapClient}. */
