@@ -90,7 +90,8 @@ public final class SwapClient implements AutoCloseable {
     private final AtomicBoolean started = new AtomicBoolean();
     private volatile boolean closed;
 
-    private SwapClient(Builder builder) {
+    private SwapClient(Builder settings) {
+        Builder builder = settings.copy(); // the client keeps these settings, whatever the builder is told after
         this.config = builder;
         this.ownLoop = builder.group == null ? QuicEventLoops.single("swap-client-quic") : null;
         this.eventLoop = ownLoop != null ? ownLoop : builder.group.next();
@@ -324,6 +325,25 @@ public final class SwapClient implements AutoCloseable {
                 GenerationOptions.waitAtMost(Duration.ofSeconds(DEFAULT_NO_WORKER_WAIT_SECONDS));
 
         private Builder() {
+        }
+
+        /** A copy of these settings (a client keeps its own: the builder may be reused). */
+        private Builder copy() {
+            Builder copy = new Builder();
+            copy.directors = directors;
+            copy.directorTlsName = directorTlsName;
+            copy.tls = tls;
+            copy.quic = quic;
+            copy.retryBackoff = retryBackoff;
+            copy.retryBackoffMax = retryBackoffMax;
+            copy.heartbeatInterval = heartbeatInterval;
+            copy.heartbeatTimeout = heartbeatTimeout;
+            copy.listener = listener;
+            copy.group = group;
+            copy.tokenStream = tokenStream;
+            copy.tokenLogLevel = tokenLogLevel;
+            copy.defaultOptions = defaultOptions;
+            return copy;
         }
 
         /**

@@ -151,6 +151,24 @@ class SwapClientWithoutADirectorTest {
         assertThat(((GenerationException) failure).code()).isEqualTo(ErrorCode.NO_HEALTHY_WORKER);
     }
 
+    /**
+     * A client kept its builder and read the generations' settings from it at each subscription, so a builder reused
+     * after {@code build()} (to build a second client with other settings) changed the first client too: here its
+     * bounded wait became a wait for ever. A client now keeps the settings it was built with.
+     */
+    @Test
+    void aBuilderChangedAfterBuildLeavesTheClientItBuiltAsItWas() throws Exception {
+        String nobody = "127.0.0.1:" + Ports.freeUdpPort();
+        SwapClient.Builder reused = builder(nobody).noWorkerWait(WAIT);
+        client = reused.build().start();
+        reused.noWorkerWait(null).tokenStream(false); // for another client
+
+        Throwable failure = whenItFails(client.completion("stand-in", "p", SamplingParameters.maxTokens(3)), () -> { })
+                .get(30, TimeUnit.SECONDS);
+        assertThat(failure).isInstanceOf(GenerationException.class)
+                .hasMessageStartingWith("NO_HEALTHY_WORKER: no connection to a director within PT0.5S");
+    }
+
     @Test
     void theBuildersBoundIsThirtySecondsUnlessSetAndNullWaitsForEver() throws Exception {
         assertThat(SwapClient.DEFAULT_NO_WORKER_WAIT_SECONDS).isEqualTo(30);
