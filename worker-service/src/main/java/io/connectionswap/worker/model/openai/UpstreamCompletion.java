@@ -6,13 +6,10 @@ import io.connectionswap.protocol.model.GenerationContext;
 import io.connectionswap.protocol.model.ModelEvent;
 import io.connectionswap.protocol.model.ModelException;
 import java.net.URI;
-import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Flow;
@@ -38,19 +35,13 @@ import tools.jackson.core.JacksonException;
  * <p>The end: the generation is complete once the upstream has sent a {@code finish_reason} and, when the worker
  * asked for it, the usage chunk ({@link LegEnd}). The leg ends there, without waiting for {@code [DONE]}: an
  * upstream that then hangs costs nothing. The rest of the body ({@code [DONE]}, normally at once) is read and
- * dropped for at most {@link #DRAIN_GRACE}, so the connection can be reused; then the exchange is cancelled. An
+ * dropped for at most {@link LegBody#DRAIN_GRACE}, so the connection can be reused; then the exchange is cancelled. An
  * upstream that ignores {@code include_usage} (a finish reason, then no usage chunk and no {@code [DONE]}) is given
  * {@link #USAGE_GRACE} for the usage and then ends without counts, rather than stalling into the token timeout.
  */
 final class UpstreamCompletion implements Flow.Subscription {
 
     private static final Logger log = LoggerFactory.getLogger(UpstreamCompletion.class);
-    private static final int MAX_EVENT_CHARS = 1 << 20;
-    /** One line of the body: an event's data at most, at up to 4 bytes a character, and its field name. */
-    private static final int MAX_LINE_BYTES = 4 * MAX_EVENT_CHARS + 64;
-    private static final int MAX_ERROR_BODY_BYTES = 8192;
-    /** How long the body may go on after the generation's end before the exchange is cancelled. */
-    static final Duration DRAIN_GRACE = Duration.ofSeconds(1);
     /** How long, while the worker waits for the next line, the usage chunk may follow the finish reason. */
     static final Duration USAGE_GRACE = Duration.ofSeconds(1);
 
@@ -58,7 +49,7 @@ final class UpstreamCompletion implements Flow.Subscription {
     private final GenerationContext context;
     private final Flow.Subscriber<? super ModelEvent> downstream;
     private final SerialExecutor serial;
-    private final SseEventParser parser = new SseEventParser(MAX_EVENT_CHARS);
+    private final LegBody body = new LegBody();
     private final URI uri;
     private final UpstreamErrors errors;
     private final UpstreamTimeouts timeouts;
@@ -72,17 +63,11 @@ final class UpstreamCompletion implements Flow.Subscription {
     private long demand;
     private boolean terminated;
     private CompletableFuture<HttpResponse<String>> exchange;
-    private Flow.Subscription lines;
-    private boolean lineRequested;
-    private boolean draining;
     private int produced;
     /** The tokens this leg may generate: the request's budget less the delivered text's tokens. */
     private int remaining;
     private ModelEvent.Finished pendingFinish;
     private ScheduledFuture<?> watchdog;
-    private ScheduledFuture<?> drainDeadline;
-    private boolean bodyOver;
-    private boolean doneReceived;
     private boolean modelChecked;
 
     UpstreamCompletion(Upstream upstream, GenerationContext context, Flow.Subscriber<? super ModelEvent> downstream) {
@@ -171,7 +156,7 @@ final class UpstreamCompletion implements Flow.Subscription {
         watchdog = upstream.timer().scheduleAtFixedRate(() -> serial.execute(this::checkTimeouts), periodMillis,
                 periodMillis, TimeUnit.MILLISECONDS);
         try {
-            exchange = upstream.http().sendAsync(request, this::bodyFor);
+            exchange = upstream.http().sendAsync(request, info -> CompletionAnswer.body(info, new Lines()));
         } catch (RuntimeException e) {
             fail(errors.failed("cannot send the request to upstream: " + errors.quote(e.toString()), e));
             return;
@@ -190,21 +175,12 @@ final class UpstreamCompletion implements Flow.Subscription {
         finish();
     }
 
-    /** 2xx: the body is read line by line as demand allows; anything else: its first bytes, for the error message. */
-    private HttpResponse.BodySubscriber<String> bodyFor(HttpResponse.ResponseInfo info) {
-        if (info.statusCode() / 100 == 2 && !wholeJson(info.headers())) {
-            return HttpResponse.BodySubscribers.fromSubscriber(new BoundedLines(new Lines(), MAX_LINE_BYTES),
-                    lines -> null);
-        }
-        return new BoundedBody(MAX_ERROR_BODY_BYTES);
-    }
-
     private void exchangeCompleted(HttpResponse<String> response, Throwable failure) {
         if (terminated) {
             return;
         }
         if (failure != null) {
-            if (lines == null) {
+            if (!body.subscribed()) {
                 // no answer at all: refused, timed out, reset before the headers
                 upstream.unreachable().run();
                 fail(errors.forException(failure, upstream.settings().firstTokenTimeout()));
@@ -213,21 +189,11 @@ final class UpstreamCompletion implements Flow.Subscription {
             }
             return;
         }
-        if (response.statusCode() / 100 != 2) {
-            upstream.backOff().answered(response.statusCode(), response.headers().firstValue("Retry-After"),
-                    Instant.now());
-            fail(errors.forStatus(response.statusCode(), response.body(), upstream.json()));
-        } else if (wholeJson(response.headers())) {
-            fail(errors.failed("upstream answered application/json instead of an event stream (text/event-stream): "
-                    + "it does not stream completions (\"stream\": true)", null));
+        ModelException refused = CompletionAnswer.failure(response, upstream, errors);
+        if (refused != null) {
+            fail(refused);
         }
         // else: the body's lines decide (bodyEnded ran before this)
-    }
-
-    /** A 2xx answer that is one JSON document: an upstream that ignored {@code "stream": true}. */
-    private static boolean wholeJson(HttpHeaders headers) {
-        return headers.firstValue("Content-Type").map(type -> type.toLowerCase(Locale.ROOT).startsWith(
-                "application/json")).orElse(false);
     }
 
     // ---- the body, line by line ----
@@ -237,7 +203,7 @@ final class UpstreamCompletion implements Flow.Subscription {
         @Override
         public void onSubscribe(Flow.Subscription subscription) {
             serial.execute(() -> {
-                lines = subscription;
+                body.subscribed(subscription);
                 if (terminated) {
                     subscription.cancel();
                     return;
@@ -273,17 +239,16 @@ final class UpstreamCompletion implements Flow.Subscription {
             }
             return;
         }
-        if (lines != null && !lineRequested && !draining && demand > 0) {
-            lineRequested = true;
+        if (body.mayAsk() && demand > 0) {
             timeouts.waiting(System.nanoTime());
-            lines.request(1);
+            body.ask();
         }
     }
 
     private void onLine(String line) {
-        lineRequested = false;
-        if (draining) {
-            doneReceived |= CompletionChunk.DONE.equals(drainedEvent(line));
+        body.lineReceived();
+        if (body.draining()) {
+            body.drop(line);
             return;
         }
         if (terminated) {
@@ -291,7 +256,7 @@ final class UpstreamCompletion implements Flow.Subscription {
         }
         SseEventParser.Event event;
         try {
-            event = parser.line(line);
+            event = body.event(line);
         } catch (IllegalStateException e) {
             fail(errors.failed("upstream sent a malformed event stream: " + e.getMessage(), null));
             return;
@@ -327,8 +292,8 @@ final class UpstreamCompletion implements Flow.Subscription {
                 emitText(chunk.text());
             }
             fail(errors.failed("upstream ended the generation after " + produced + " tokens with finish_reason "
-                    + errors.quote(chunk.finishReason()) + " (it aborted the request: shutting down, paused, or failed)",
-                    null));
+                    + errors.quote(chunk.finishReason())
+                    + " (it aborted the request: shutting down, paused, or failed)", null));
             return;
         }
         end.seen(chunk, System.nanoTime());
@@ -353,16 +318,6 @@ final class UpstreamCompletion implements Flow.Subscription {
         }
     }
 
-    /** The data of the event {@code line} completes while the rest of the body is dropped, or null. */
-    private String drainedEvent(String line) {
-        try {
-            SseEventParser.Event event = parser.line(line);
-            return event == null || event.error() ? null : event.data().strip();
-        } catch (IllegalStateException e) {
-            return null;
-        }
-    }
-
     private void emitText(String text) {
         if (produced >= remaining) {
             LogLine.debug(log).field("generation.id", context.generationId())
@@ -376,16 +331,14 @@ final class UpstreamCompletion implements Flow.Subscription {
     }
 
     private void bodyEnded() {
-        bodyOver = true;
-        stopDrainDeadline();
+        body.ended();
         if (terminated) {
             return;
         }
-        if (draining) {
+        if (body.draining()) {
             return;
         }
-        SseEventParser.Event last = parser.end();
-        if (last != null && !last.error() && CompletionChunk.DONE.equals(last.data().strip())) {
+        if (body.endsWithDone()) {
             finish(); // [DONE] without the blank line after it
             return;
         }
@@ -398,9 +351,8 @@ final class UpstreamCompletion implements Flow.Subscription {
     }
 
     private void bodyFailed(Throwable failure) {
-        bodyOver = true;
-        stopDrainDeadline();
-        if (terminated || draining) {
+        body.ended();
+        if (terminated || body.draining()) {
             return;
         }
         fail(errors.forBrokenStream(failure, produced));
@@ -411,11 +363,8 @@ final class UpstreamCompletion implements Flow.Subscription {
     /** The generation is complete; the rest of the body (normally nothing) is read and dropped. */
     private void finish() {
         pendingFinish = end.finished(produced);
-        if (lines != null) {
-            draining = true;
-            lines.request(Long.MAX_VALUE); // read to the end, so the connection can be reused
-            drainDeadline = upstream.timer().schedule(() -> serial.execute(this::drainExpired),
-                    DRAIN_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+        if (body.subscribed()) {
+            body.drain(upstream.timer(), () -> serial.execute(this::drainExpired));
         }
         if (demand > 0) {
             emitFinished();
@@ -464,24 +413,19 @@ final class UpstreamCompletion implements Flow.Subscription {
 
     /** The finish reason came {@link #USAGE_GRACE} ago and the usage still has not, though a line is asked for. */
     private boolean usageOverdue(long nanos) {
-        return lineRequested && end.usageOverdue(nanos, USAGE_GRACE);
+        return body.lineRequested() && end.usageOverdue(nanos, USAGE_GRACE);
     }
 
-    /** The body went on past the generation's end for {@link #DRAIN_GRACE}: the upstream hangs; let it go. */
+    /** The body went on past the generation's end for {@link LegBody#DRAIN_GRACE}: the upstream hangs; let it go. */
     private void drainExpired() {
-        if (bodyOver) {
+        if (body.over()) {
             return;
         }
         LogLine.debug(log).field("generation.id", context.generationId()).field("produced", produced)
-                .field("upstream.url", uri).log(doneReceived ? "upstream kept its stream open after [DONE]; closing it"
+                .field("upstream.url", uri).log(body.doneReceived()
+                        ? "upstream kept its stream open after [DONE]; closing it"
                         : "upstream sent no [DONE] after the generation's end; closing its stream");
         abortExchange();
-    }
-
-    private void stopDrainDeadline() {
-        if (drainDeadline != null) {
-            drainDeadline.cancel(false);
-        }
     }
 
     private void stopWatchdog() {
@@ -491,11 +435,7 @@ final class UpstreamCompletion implements Flow.Subscription {
     }
 
     private void abortExchange() {
-        bodyOver = true;
-        stopDrainDeadline();
-        if (lines != null) {
-            lines.cancel();
-        }
+        body.cancel();
         if (exchange != null) {
             exchange.cancel(true);
         }
