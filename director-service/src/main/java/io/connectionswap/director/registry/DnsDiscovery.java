@@ -2,10 +2,10 @@ package io.connectionswap.director.registry;
 
 import io.connectionswap.director.config.DiscoveryProperties;
 import io.connectionswap.director.metrics.DirectorMeters;
+import io.connectionswap.protocol.dns.DualStack;
 import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.protocol.log.RepeatedProblems;
 import io.connectionswap.protocol.quic.HostPort;
-import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -109,13 +109,9 @@ public final class DnsDiscovery implements SmartLifecycle {
             problems.forget();
         }
         lastProblem = null;
-        // a dual-stack Service answers each pod with an A and an AAAA record: one family, or each pod is two workers
-        boolean anyIpv4 = addresses.stream().anyMatch(Inet4Address.class::isInstance);
         Set<HostPort> found = new LinkedHashSet<>();
-        for (InetAddress address : addresses) {
-            if (!anyIpv4 || address instanceof Inet4Address) {
-                found.add(new HostPort(address.getHostAddress(), target.port()));
-            }
+        for (InetAddress address : DualStack.oneFamily(addresses)) { // or each dual-stack pod is two workers
+            found.add(new HostPort(address.getHostAddress(), target.port()));
         }
         registry.discovered(found, properties);
     }

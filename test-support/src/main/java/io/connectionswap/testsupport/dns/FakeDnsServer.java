@@ -18,6 +18,8 @@ import io.netty.handler.codec.dns.DnsQuestion;
 import io.netty.handler.codec.dns.DnsRecordType;
 import io.netty.handler.codec.dns.DnsResponseCode;
 import io.netty.handler.codec.dns.DnsSection;
+import java.net.Inet4Address;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.List;
@@ -27,14 +29,16 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A UDP DNS server on loopback whose names' A records (and their TTL) a test changes at will. A name it does not
- * know (never answered, or forgotten) gets NXDOMAIN: the resolver's lookup fails.
+ * A UDP DNS server on loopback whose names' A and AAAA records (and their TTL) a test changes at will: the IPv4
+ * addresses of an answer are its A records, the IPv6 ones its AAAA records. A name it does not know (never answered,
+ * or forgotten) gets NXDOMAIN: the resolver's lookup fails.
  */
 public final class FakeDnsServer implements AutoCloseable {
 
     private final String name;
     private final Channel channel;
     private final AtomicInteger aQueries = new AtomicInteger();
+    private final AtomicInteger aaaaQueries = new AtomicInteger();
     private final AtomicInteger queries = new AtomicInteger();
     private final Map<String, Answer> answers = new ConcurrentHashMap<>();
 
@@ -57,12 +61,12 @@ public final class FakeDnsServer implements AutoCloseable {
         return (InetSocketAddress) channel.localAddress();
     }
 
-    /** The A records of the name given at construction. */
+    /** The A and AAAA records of the name given at construction. */
     public void answer(long ttl, List<InetAddress> addresses) {
         answer(name, ttl, addresses);
     }
 
-    /** The A records of {@code host}, known from now on. */
+    /** The A and AAAA records of {@code host}, known from now on. */
     public void answer(String host, long ttl, List<InetAddress> addresses) {
         answers.put(fqdn(host), new Answer(ttl, List.copyOf(addresses)));
     }
@@ -75,6 +79,11 @@ public final class FakeDnsServer implements AutoCloseable {
     /** A queries received so far. */
     public int aQueries() {
         return aQueries.get();
+    }
+
+    /** AAAA queries received so far (a resolver asks them where the machine has a global IPv6 address). */
+    public int aaaaQueries() {
+        return aaaaQueries.get();
     }
 
     /** Queries of any type received so far. */
@@ -108,12 +117,22 @@ public final class FakeDnsServer implements AutoCloseable {
                 response.setCode(DnsResponseCode.NXDOMAIN);
             } else if (question.type() == DnsRecordType.A) {
                 aQueries.incrementAndGet();
-                for (InetAddress address : answer.addresses()) {
-                    response.addRecord(DnsSection.ANSWER, new DefaultDnsRawRecord(question.name(), DnsRecordType.A,
-                            answer.ttlSeconds(), Unpooled.wrappedBuffer(address.getAddress())));
-                }
+                addRecords(response, question, answer, Inet4Address.class);
+            } else if (question.type() == DnsRecordType.AAAA) {
+                aaaaQueries.incrementAndGet();
+                addRecords(response, question, answer, Inet6Address.class);
             } // other types: NOERROR without records
             ctx.writeAndFlush(response);
+        }
+
+        private static void addRecords(DatagramDnsResponse response, DnsQuestion question, Answer answer,
+                                       Class<? extends InetAddress> family) {
+            for (InetAddress address : answer.addresses()) {
+                if (family.isInstance(address)) {
+                    response.addRecord(DnsSection.ANSWER, new DefaultDnsRawRecord(question.name(), question.type(),
+                            answer.ttlSeconds(), Unpooled.wrappedBuffer(address.getAddress())));
+                }
+            }
         }
     }
 }

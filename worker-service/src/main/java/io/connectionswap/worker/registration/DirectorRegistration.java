@@ -4,6 +4,7 @@ import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.protocol.log.RepeatedProblems;
 import io.connectionswap.protocol.message.WorkerRegistration;
 import io.connectionswap.protocol.model.ModelBackend;
+import io.connectionswap.protocol.dns.DualStack;
 import io.connectionswap.protocol.dns.HostResolver;
 import io.connectionswap.protocol.dns.NameServers;
 import io.connectionswap.protocol.quic.HostPort;
@@ -43,8 +44,9 @@ import org.springframework.stereotype.Component;
 /**
  * Keeps this worker registered with every director it can find. {@code CONNECTION_SWAP_DIRECTOR_TARGET} is one or
  * more {@code host:port} (comma-separated); every address a host resolves to is a director replica (a Kubernetes
- * headless Service lists them all), and the worker registers with each. Names are resolved again periodically, so
- * new director replicas are found and gone ones dropped.
+ * headless Service lists them all; of a dual-stack answer the IPv4 addresses only, {@link DualStack}), and the
+ * worker registers with each. Names are resolved again periodically, so new director replicas are found and gone
+ * ones dropped.
  */
 @Component
 public class DirectorRegistration {
@@ -255,7 +257,8 @@ public class DirectorRegistration {
         for (int i = 0; i < targets.size(); i++) {
             HostPort target = targets.get(i);
             try {
-                for (InetAddress address : answers.get(i).join()) {
+                // a dual-stack Service answers each replica with an A and an AAAA record: one session per replica
+                for (InetAddress address : DualStack.oneFamily(answers.get(i).join())) {
                     found.put(new InetSocketAddress(address, target.port()), target.host());
                 }
             } catch (CompletionException | CancellationException e) {

@@ -2,6 +2,7 @@ package io.connectionswap.worker.registration;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.connectionswap.protocol.dns.NameServers;
 import io.connectionswap.protocol.frame.FrameLimits;
@@ -143,6 +144,31 @@ class DirectorRegistrationTest {
                             .as("the failing name's director is kept, the gone one of the resolving name dropped")
                             .containsExactlyInAnyOrder("directors.test/127.0.0.1:" + port,
                                     "other.test/127.0.0.3:" + port));
+        }
+    }
+
+    /**
+     * On a dual-stack cluster a headless Service answers each director replica with an A and an AAAA record, and the
+     * worker's resolver asks for both (Netty's default where the machine has a global IPv6 address). Every address
+     * was taken for a replica of its own: the worker opened two sessions to each director (two registrations, two
+     * heartbeating connections, one of them perhaps to an address the director does not listen on) and listed it
+     * twice in its health. Now an answer with IPv4 addresses counts its IPv4 ones only, as the director's discovery
+     * does: one session per replica.
+     */
+    @Test
+    void aDualStackAnswerGivesEachDirectorReplicaOneSession() throws Exception {
+        int port = Ports.freeUdpPort(); // nobody answers there: the sessions are what is looked at
+        try (FakeDnsServer dns = new FakeDnsServer(directorLoop, "directors.test")) {
+            dns.answer(1, List.of(ip("127.0.0.1"), ip("::1"))); // one replica, its A and its AAAA record
+            registration = start("directors.test:" + port, NameServers.of(List.of(dns.address())));
+            await("the name resolves").atMost(DEADLINE).until(() -> !registration.directors().isEmpty());
+            assumeTrue(dns.aaaaQueries() > 0, "the resolver asks AAAA only where the machine has a global IPv6 "
+                    + "address");
+
+            await("one session for the replica").atMost(DEADLINE).during(Duration.ofMillis(600))
+                    .untilAsserted(() -> assertThat(registration.directors().keySet())
+                            .as("one replica answered with an IPv4 and an IPv6 address")
+                            .containsExactly("directors.test/127.0.0.1:" + port));
         }
     }
 
