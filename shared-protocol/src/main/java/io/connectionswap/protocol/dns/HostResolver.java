@@ -45,7 +45,8 @@ public final class HostResolver implements AutoCloseable {
      */
     public static HostResolver create(EventLoop loop, NameServers servers, String role) {
         if (loop == null || servers == null) {
-            throw new IllegalArgumentException("loop and servers are required (got loop=" + loop + ", servers=" + servers + ")");
+            throw new IllegalArgumentException("loop and servers are required (got loop=" + loop + ", servers="
+                    + servers + ")");
         }
         return new HostResolver(loop, servers, role == null ? "?" : role);
     }

@@ -50,7 +50,8 @@ public final class NameServers {
             throw new IllegalArgumentException("resolv.conf path: null (expected: a file such as " + RESOLV_CONF + ")");
         }
         try {
-            UnixResolverDnsServerAddressStreamProvider parsed = new UnixResolverDnsServerAddressStreamProvider(file.toFile());
+            UnixResolverDnsServerAddressStreamProvider parsed =
+                    new UnixResolverDnsServerAddressStreamProvider(file.toFile());
             return new NameServers(parsed, listed(parsed), file.toString(), null, true);
         } catch (IOException | IllegalArgumentException e) {
             String reason = e instanceof IOException ? "cannot read " + file + ": " + e.getMessage()

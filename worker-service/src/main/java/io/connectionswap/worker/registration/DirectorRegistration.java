@@ -1,12 +1,12 @@
 package io.connectionswap.worker.registration;
 
+import io.connectionswap.protocol.dns.DualStack;
+import io.connectionswap.protocol.dns.HostResolver;
+import io.connectionswap.protocol.dns.NameServers;
 import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.protocol.log.RepeatedProblems;
 import io.connectionswap.protocol.message.WorkerRegistration;
 import io.connectionswap.protocol.model.ModelBackend;
-import io.connectionswap.protocol.dns.DualStack;
-import io.connectionswap.protocol.dns.HostResolver;
-import io.connectionswap.protocol.dns.NameServers;
 import io.connectionswap.protocol.quic.HostPort;
 import io.connectionswap.protocol.quic.QuicConnections;
 import io.connectionswap.protocol.quic.QuicConnector;
@@ -18,12 +18,14 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CancellationException;
@@ -180,7 +182,7 @@ public class DirectorRegistration {
     }
 
     public Instant registeredAt() {
-        return sessions.values().stream().map(DirectorSession::registeredAt).filter(java.util.Objects::nonNull)
+        return sessions.values().stream().map(DirectorSession::registeredAt).filter(Objects::nonNull)
                 .min(Instant::compareTo).orElse(null);
     }
 
@@ -188,7 +190,7 @@ public class DirectorRegistration {
         if (lastProblem != null) {
             return lastProblem;
         }
-        return sessions.values().stream().map(DirectorSession::lastProblem).filter(java.util.Objects::nonNull)
+        return sessions.values().stream().map(DirectorSession::lastProblem).filter(Objects::nonNull)
                 .findFirst().orElse(null);
     }
 
@@ -221,10 +223,10 @@ public class DirectorRegistration {
         if (healthUrl == null || healthUrl.isBlank()) {
             healthUrl = defaultHealthUrl(address, httpPort);
         }
-        java.time.Duration pace = model.tokenInterval();
+        Duration pace = model.tokenInterval();
         return new WorkerRegistration(properties.label(), address.toString(), healthUrl,
                 pace == null ? 0 : Math.max(1, pace.toMillis()), instanceId, model.models(),
-                java.util.List.of(WorkerRegistration.TOKEN_STREAM));
+                List.of(WorkerRegistration.TOKEN_STREAM));
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.connectionswap.worker.registration;
 
+import io.connectionswap.protocol.frame.FrameLimits;
 import io.connectionswap.protocol.frame.Frames;
 import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.protocol.log.RepeatedProblems;
@@ -10,10 +11,10 @@ import io.connectionswap.protocol.message.StreamError;
 import io.connectionswap.protocol.message.WorkerRegistration;
 import io.connectionswap.protocol.quic.Heartbeats;
 import io.connectionswap.protocol.quic.QuicConnections;
-import io.connectionswap.protocol.retry.Backoff;
 import io.connectionswap.protocol.quic.QuicConnector;
 import io.connectionswap.protocol.quic.StreamFailures;
 import io.connectionswap.protocol.quic.StreamPipelines;
+import io.connectionswap.protocol.retry.Backoff;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoop;
@@ -162,7 +163,7 @@ final class DirectorSession {
             connection.createStream(QuicStreamType.BIDIRECTIONAL, new ChannelInitializer<QuicStreamChannel>() {
                 @Override
                 protected void initChannel(QuicStreamChannel stream) {
-                    StreamPipelines.messages(stream, io.connectionswap.protocol.frame.FrameLimits.DEFAULTS, Heartbeats.sender(heartbeatInterval,
+                    StreamPipelines.messages(stream, FrameLimits.DEFAULTS, Heartbeats.sender(heartbeatInterval,
                             heartbeatTimeout, () -> {
                                 LogLine.warn(log).field("worker", label).field("director.addr", describe())
                                         .log("no heartbeat echo for {}; reconnecting", heartbeatTimeout);
