@@ -283,9 +283,10 @@ public class DirectorRegistration {
         for (InetSocketAddress address : gone) {
             // a failed lookup drops no director of that name; the other names' gone replicas go as usual
             if (!unresolved.contains(sessions.get(address).directorName())) {
-                LogLine.info(log).field("worker", properties.label()).field("director.addr", address)
+                DirectorSession session = sessions.remove(address);
+                LogLine.info(log).field("worker", properties.label()).field("director.addr", session.describe())
                         .log("director no longer listed; unregistering");
-                sessions.remove(address).stop();
+                session.stop();
             }
         }
         found.forEach((address, tlsName) -> sessions.computeIfAbsent(address, key -> {

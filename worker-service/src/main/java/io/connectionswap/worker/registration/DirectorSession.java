@@ -10,6 +10,7 @@ import io.connectionswap.protocol.message.RegistrationAck;
 import io.connectionswap.protocol.message.StreamError;
 import io.connectionswap.protocol.message.WorkerRegistration;
 import io.connectionswap.protocol.quic.Heartbeats;
+import io.connectionswap.protocol.quic.HostPort;
 import io.connectionswap.protocol.quic.QuicConnections;
 import io.connectionswap.protocol.quic.QuicConnector;
 import io.connectionswap.protocol.quic.StreamFailures;
@@ -98,8 +99,9 @@ final class DirectorSession {
         return tlsName;
     }
 
+    /** {@code name/address:port}, an IPv6 address in brackets (as {@link HostPort} writes it). */
     String describe() {
-        return tlsName + "/" + address.getAddress().getHostAddress() + ":" + address.getPort();
+        return tlsName + "/" + new HostPort(address.getAddress().getHostAddress(), address.getPort());
     }
 
     boolean isRegistered() {

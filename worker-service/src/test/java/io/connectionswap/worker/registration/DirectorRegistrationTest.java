@@ -172,6 +172,28 @@ class DirectorRegistrationTest {
         }
     }
 
+    /**
+     * A director found at an IPv6 address (an IPv6-only Service) was described as
+     * {@code directors.test/0:0:0:0:0:0:0:1:port} in the worker's health details and log lines: the port could not
+     * be told from the address. Now it is {@code directors.test/[::1]:port}, as {@code HostPort} writes an address
+     * everywhere else (brackets, the short form).
+     */
+    @Test
+    void aDirectorAtAnIpv6AddressIsDescribedWithItsAddressInBrackets() throws Exception {
+        int port = Ports.freeUdpPort(); // nobody answers there: the sessions are what is looked at
+        try (FakeDnsServer dns = new FakeDnsServer(directorLoop, "directors.test")) {
+            dns.answer(1, List.of(ip("::1")));
+            registration = start("directors.test:" + port, NameServers.of(List.of(dns.address())));
+            await("the name resolves or is not asked for AAAA").atMost(DEADLINE)
+                    .until(() -> !registration.directors().isEmpty() || registration.lastProblem() != null);
+            assumeTrue(dns.aaaaQueries() > 0, "the resolver asks AAAA only where the machine has a global IPv6 "
+                    + "address");
+
+            await("the director is listed").atMost(DEADLINE).untilAsserted(() -> assertThat(registration.directors())
+                    .containsOnlyKeys("directors.test/[::1]:" + port));
+        }
+    }
+
     private static InetAddress ip(String literal) throws Exception {
         return InetAddress.getByName(literal);
     }
