@@ -18,8 +18,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The relay's periodic round on its routing loop, every half stall minimum: ends sessions past their limits (a
  * client that stopped reading, a session that lived too long), then acts on the {@link StallWatch}'s decisions. A
- * round that fails is logged and counted ({@code connection_swap_task_failures_total{task="stall_watch"}}); the next
- * round runs all the same.
+ * round that runs more than a period late decides nothing (the loop itself was held up), but only one in a row: the
+ * round after it decides, late or not. A round that fails is logged and counted
+ * ({@code connection_swap_task_failures_total{task="stall_watch"}}); the next round runs all the same.
  */
 final class SessionWatch {
 
@@ -34,6 +35,8 @@ final class SessionWatch {
     private final long periodNanos;
     private final RoutingLoopTask task = new RoutingLoopTask();
     private long lastRoundNanos;
+    /** The last round ran late and decided nothing: the next one decides, late or not. */
+    private boolean excused;
     /** The workers whose hang this loop holds (every worker in rotation silent at once); empty when none. */
     private List<WorkerEndpoint> held = List.of();
     private long heldSinceNanos;
@@ -75,13 +78,16 @@ final class SessionWatch {
         lastRoundNanos = now;
         housekeeping.run();
         enforceLimits(now);
-        if (lateness > periodNanos) {
+        if (lateness > periodNanos && !excused) {
             // this loop itself was held up (GC pause, overload): frames and heartbeat echoes may be waiting unread in
-            // our own socket, so silence from workers proves nothing this round
+            // our own socket, so silence from workers proves nothing this round; once in a row: the loop reads its
+            // socket between two rounds, and a loop late at every round must still find a silent worker by the clock
+            excused = true;
             LogLine.debug(log).field("late.ms", TimeUnit.NANOSECONDS.toMillis(lateness))
                     .log("stall watch ran late; skipping one round");
             return;
         }
+        excused = false;
         StallWatch.HangsHeld holding = null;
         List<WorkerEndpoint> takenOut = new ArrayList<>(0);
         for (StallWatch.Decision decision : stallWatch.decide(now, sessions, inRotation())) {

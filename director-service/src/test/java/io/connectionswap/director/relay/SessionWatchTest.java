@@ -11,6 +11,7 @@ import io.connectionswap.director.registry.WorkerEndpoint;
 import io.connectionswap.director.registry.WorkerRegistry;
 import io.connectionswap.director.registry.WorkerSource;
 import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.message.Connected;
 import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.Token;
 import io.connectionswap.protocol.quic.HostPort;
@@ -108,8 +109,53 @@ class SessionWatchTest {
         assertThat(finishes).containsExactly(DirectorMeters.Finish.ERROR);
     }
 
+    /**
+     * A round that ran late was skipped every time, so a director whose loop ran late at every round (overloaded)
+     * never moved a stream its worker had gone silent on; now a late round excuses the silence once, and the next
+     * round, late or not, decides by the clock.
+     */
+    @Test
+    void aSilentStreamMovesEvenWhenEveryRoundRunsLate() {
+        FakeWorker silentSide = new FakeWorker();
+        RelaySession flowing = open(1, workerSide);
+        RelaySession silent = open(2, silentSide);
+        flowing.fromWorker(TestFrames.frame(new Connected("worker-a", "conn-1", 1, "g-1", 0, "m")));
+        silent.fromWorker(TestFrames.frame(new Connected("worker-a", "conn-1", 2, "g-1", 0, "m")));
+        watch.round(now);
+        for (int sequence = 1; sequence <= 10; sequence++) {
+            now += TimeUnit.MILLISECONDS.toNanos(350); // every round more than a period late (150 ms)
+            worker.echoed(now);
+            flowing.fromWorker(TestFrames.frame(new Token(sequence, " t")));
+            watch.round(now);
+        }
+        assertThat(silent.relaying()).as("silent for 3.5 s of a 300 ms allowance").isFalse();
+        assertThat(silentSide.cancelled).isTrue();
+        assertThat(flowing.relaying()).as("its worker answers on it").isTrue();
+    }
+
+    /** A single late round (a pause of the director's own loop) blames no one: what it did not read proves nothing. */
+    @Test
+    void aRoundAfterAPauseOfTheDirectorsLoopMovesNothing() {
+        RelaySession session = open();
+        session.fromWorker(TestFrames.frame(new Connected("worker-a", "conn-1", 1, "g-1", 0, "m")));
+        watch.round(now);
+        now += TimeUnit.SECONDS.toNanos(5); // GC pause: the worker's echoes and frames wait unread
+        watch.round(now);
+        assertThat(session.relaying()).isTrue();
+        worker.echoed(now); // read once the loop runs again
+        session.fromWorker(TestFrames.frame(new Token(1, "a")));
+        now += TimeUnit.MILLISECONDS.toNanos(150);
+        watch.round(now);
+        assertThat(session.relaying()).isTrue();
+    }
+
     private RelaySession open() {
-        RelaySession session = new RelaySession(1, "conn-1", client, GenerationRequest.completion("g-1", "p", 100), worker,
+        return open(1, workerSide);
+    }
+
+    private RelaySession open(long streamId, FakeWorker side) {
+        RelaySession session = new RelaySession(streamId, "conn-1", client,
+                GenerationRequest.completion("g-1", "p", 100), worker,
                 new SessionEvents() {
                     @Override
                     public void sessionEnded(RelaySession ended) {
@@ -141,7 +187,7 @@ class SessionWatchTest {
                     public void tokenRelayed(RelaySession relayed, boolean firstOfSession) {
                     }
                 }, 3, () -> now);
-        session.workerStreamOpened(workerSide);
+        session.workerStreamOpened(side);
         sessions.add(session);
         return session;
     }
