@@ -488,20 +488,24 @@ public final class WorkerRegistry {
                                 linkFailed(worker, backoff, String.valueOf(connected.cause()));
                                 return;
                             }
-                            WorkerConnection link = (WorkerConnection) connected.getNow();
-                            if (!linkEstablished(worker, link, backoff)) {
-                                return;
-                            }
-                            worker.echoed(System.nanoTime()); // a fresh link is a sign of life
-                            LogLine.info(log).field("worker.addr", worker.address())
-                                    .field("worker.label", worker.label()).field("tls.name", worker.tlsName())
-                                    .field("token.stream", link.tokenStream()).log("connected to worker");
-                            maybeHealthy(worker);
-                            // dialled before the worker registered the token stream (DNS found it first)
-                            relinkForTokenStreams(worker);
+                            linkConnected(worker, (WorkerConnection) connected.getNow(), backoff);
                         });
             });
         });
+    }
+
+    /** A dial of a worker without a link succeeded: the link becomes its link, a sign of life. */
+    private void linkConnected(WorkerEndpoint worker, WorkerConnection link, Backoff backoff) {
+        if (!linkEstablished(worker, link, backoff)) {
+            return;
+        }
+        worker.echoed(System.nanoTime()); // a fresh link is a sign of life
+        LogLine.info(log).field("worker.addr", worker.address()).field("worker.label", worker.label())
+                .field("tls.name", worker.tlsName()).field("token.stream", link.tokenStream())
+                .log("connected to worker");
+        maybeHealthy(worker);
+        // dialled before the worker registered the token stream (DNS found it first)
+        relinkForTokenStreams(worker);
     }
 
     /**
@@ -534,6 +538,17 @@ public final class WorkerRegistry {
                         reason -> LoopTasks.executeUnlessStopped(loop, () -> linkLost(worker, reason)))
                 .addListener(connected -> {
                     worker.linkPending(false);
+                    if (!closed && worker.link() == null) {
+                        // the old link was lost meanwhile, and its redial skipped as this dial was pending: this dial
+                        // is the worker's redial
+                        Backoff backoff = linkBackoff(Duration.ofMillis(100));
+                        if (connected.isSuccess()) {
+                            linkConnected(worker, (WorkerConnection) connected.getNow(), backoff);
+                        } else {
+                            linkFailed(worker, backoff, String.valueOf(connected.cause()));
+                        }
+                        return;
+                    }
                     if (!connected.isSuccess()) {
                         LogLine.debug(log).field("worker.addr", worker.address()).quoted("problem",
                                 String.valueOf(connected.cause())).log("cannot dial a link with token streams; "

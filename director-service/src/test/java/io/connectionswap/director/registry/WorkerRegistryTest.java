@@ -553,6 +553,68 @@ class WorkerRegistryTest {
                 .atMost(Duration.ofSeconds(5)).until(() -> found.linkUp() && found.tokenStream());
     }
 
+    /**
+     * A link without token streams that was lost while its replacement was dialled left the worker with no link for
+     * good: the redial after the loss was skipped (a dial was pending), and the replacement, once up, was closed as
+     * "replaced meanwhile"; now the replacement becomes the worker's link.
+     */
+    @Test
+    void aLinkLostWhileItsReplacementWithTokenStreamsIsDialledLeavesTheWorkerLinked() {
+        FakeWorkerConnector.FakeConnection old = dnsWorkerRegisteringTheTokenStreamWithTheRelinkHeld();
+        WorkerEndpoint found = onLoop(() -> registry.workers().iterator().next());
+
+        onLoop(() -> {
+            old.lose("connection closed"); // the old link dies while its replacement is dialled
+            return null;
+        });
+        FakeWorkerConnector.FakeConnection replacement = new FakeWorkerConnector.FakeConnection(reason -> { }, true);
+        onLoop(() -> connector.pending.remove().setSuccess(replacement));
+
+        await("the worker has a link again").atMost(Duration.ofSeconds(5))
+                .until(() -> onLoop(() -> found.linkUp() && found.tokenStream()));
+        assertThat(replacement.closedWith).as("the link dialled is the one kept").isNull();
+    }
+
+    /**
+     * The same loss with a replacement whose dial failed: nothing dialled the worker again, as the redial after the
+     * loss had been skipped while the replacement was pending; now the worker is dialled again.
+     */
+    @Test
+    void aLinkLostWhileItsReplacementFailsToDialIsDialledAgain() {
+        FakeWorkerConnector.FakeConnection old = dnsWorkerRegisteringTheTokenStreamWithTheRelinkHeld();
+        WorkerEndpoint found = onLoop(() -> registry.workers().iterator().next());
+
+        onLoop(() -> {
+            old.lose("connection closed");
+            return null;
+        });
+        connector.holdConnects = false;
+        onLoop(() -> connector.pending.remove().setFailure(new IllegalStateException("handshake timed out")));
+
+        await("the worker has a link again").atMost(Duration.ofSeconds(5))
+                .until(() -> onLoop(() -> found.linkUp() && found.tokenStream()));
+    }
+
+    /** A DNS-found worker with its link up registers the token stream; the dial of the replacement is held. */
+    private FakeWorkerConnector.FakeConnection dnsWorkerRegisteringTheTokenStreamWithTheRelinkHeld() {
+        onLoop(() -> {
+            registry.discovered(Set.of(DNS_WORKER), DISCOVERY);
+            return null;
+        });
+        WorkerEndpoint found = onLoop(() -> registry.workers().iterator().next());
+        await().atMost(Duration.ofSeconds(5)).until(found::linkUp);
+        // a link lost within a heartbeat timeout (1 s) of coming up is redialled as a failed dial, with a backoff
+        await("the link outlives a heartbeat timeout").atMost(Duration.ofSeconds(5))
+                .until(() -> onLoop(() -> System.nanoTime() - found.linkUpNanos() > TimeUnit.SECONDS.toNanos(1)));
+        FakeWorkerConnector.FakeConnection old = connector.connections.get(found.label());
+        connector.holdConnects = true;
+        onLoop(() -> registry.register(new WorkerRegistration("worker-0", DNS_WORKER.toString(),
+                "http://127.0.0.1:8081/actuator/health", 50, "i-1", List.of("stand-in"),
+                List.of(WorkerRegistration.TOKEN_STREAM))));
+        await().atMost(Duration.ofSeconds(5)).until(() -> !connector.pending.isEmpty());
+        return old;
+    }
+
     @Test
     void aDrainedDnsWorkerWhoseRestartRegistersComesBack() {
         WorkerEndpoint worker = drainedDnsWorker();
