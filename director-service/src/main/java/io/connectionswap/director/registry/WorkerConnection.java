@@ -14,6 +14,15 @@ public interface WorkerConnection {
 
     void close(String reason);
 
+    /**
+     * Runs {@code task} once no stream opened by {@link #openStream} is open any more: at once when none is, else when
+     * the last one closes (on that stream's loop). A later task replaces one still waiting. A connection that does not
+     * count its streams runs it at once.
+     */
+    default void whenNoStreams(Runnable task) {
+        task.run();
+    }
+
     /** Stream channels the connection holds now (Netty's map), or -1 when that cannot be read. */
     int streamsHeld();
 

@@ -7,7 +7,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * One worker as the director sees it. Its state is changed on the registry's loop only; the routing loops read it
@@ -41,8 +40,6 @@ public final class WorkerEndpoint {
     private volatile String lastPollResult;
     private volatile boolean pollInFlight;
     private final AtomicInteger activeStreams = new AtomicInteger();
-    /** Runs once, on the routing loop that ends the last stream in flight ({@link #whenIdle}). */
-    private final AtomicReference<Runnable> onIdle = new AtomicReference<>();
     private volatile Instant unreachableSince;
     private volatile Instant linkDownSince = Instant.now();
     private volatile long lastFrameNanos = System.nanoTime();
@@ -212,27 +209,7 @@ public final class WorkerEndpoint {
 
     /** A relay session on this worker ended or moved away (any routing loop). */
     public void streamEnded() {
-        if (activeStreams.decrementAndGet() == 0) {
-            runIdleTask();
-        }
-    }
-
-    /**
-     * Runs {@code task} once no stream is in flight on this worker: now, or when the last one ends (any thread; on the
-     * routing loop that ends it). One task at a time: a later one replaces a task still waiting.
-     */
-    void whenIdle(Runnable task) {
-        onIdle.set(task);
-        if (activeStreams.get() == 0) {
-            runIdleTask(); // the last stream ended before the task was set
-        }
-    }
-
-    private void runIdleTask() {
-        Runnable task = onIdle.getAndSet(null);
-        if (task != null) {
-            task.run();
-        }
+        activeStreams.decrementAndGet();
     }
 
     /** A worker found through DNS registered itself: take its name, health URL and token interval. */

@@ -58,6 +58,8 @@ final class WorkerLink implements WorkerConnection {
     private final List<QuicChannel> connections;
     private final List<LoopShare> shares;
     private final boolean tokenStream;
+    /** The relayed streams open on it (not its heartbeat and token streams). */
+    private final OpenStreams relayed = new OpenStreams();
     /** The first reason given to {@link #close}; null when the link was not closed by the director. */
     private final java.util.concurrent.atomic.AtomicReference<String> lostReason =
             new java.util.concurrent.atomic.AtomicReference<>();
@@ -313,10 +315,15 @@ final class WorkerLink implements WorkerConnection {
     public Future<QuicStreamChannel> openStream(ChannelHandler handler) {
         for (LoopShare share : shares) {
             if (share.loop.inEventLoop()) {
-                return share.nextConnection().createStream(QuicStreamType.BIDIRECTIONAL, handler);
+                return relayed.track(share.nextConnection().createStream(QuicStreamType.BIDIRECTIONAL, handler));
             }
         }
-        return connections.get(0).createStream(QuicStreamType.BIDIRECTIONAL, handler);
+        return relayed.track(connections.get(0).createStream(QuicStreamType.BIDIRECTIONAL, handler));
+    }
+
+    @Override
+    public void whenNoStreams(Runnable task) {
+        relayed.whenNone(task);
     }
 
     @Override

@@ -513,18 +513,14 @@ public final class WorkerRegistry {
      * a link dialled before that is up), the link is replaced by one that carries token streams, while the director's
      * token streams are on (after a director restart DNS finds every worker before it
      * registers again, and the fleet would relay a stream per generation until each link happened to drop). The new
-     * link is dialled first; the old one is closed once the new one is up and no stream is in flight (a stream that
-     * started during the dial is on it), which is no loss of the worker. A link with streams in flight is replaced
-     * once they have ended (it kept going without token streams for good).
+     * link is dialled first, at once, even while streams are in flight; the old one is closed once the new one is up
+     * and the streams on the old one have ended (those in flight, and those that started during the dial), which is no
+     * loss of the worker.
      */
     private void relinkForTokenStreams(WorkerEndpoint worker) {
         WorkerConnection old = worker.link();
         if (closed || !isCurrent(worker) || old == null || old.tokenStream() || !properties.workerTokenStream()
                 || !worker.supports(WorkerRegistration.TOKEN_STREAM) || worker.linkPending()) {
-            return;
-        }
-        if (worker.activeStreams() > 0) {
-            worker.whenIdle(() -> LoopTasks.executeUnlessStopped(loop, () -> relinkForTokenStreams(worker)));
             return;
         }
         InetSocketAddress remote;
@@ -565,9 +561,9 @@ public final class WorkerRegistry {
                     }
                     LogLine.info(log).field("worker.addr", worker.address()).field("worker.label", worker.label())
                             .field("token.stream", link.tokenStream()).log("replaced worker link to carry token streams");
-                    // streams picked while the new link was dialled are on the old one: it goes once they have ended
-                    // (linkLost ignores it: a newer link is up)
-                    worker.whenIdle(() -> old.close("replaced by a link with token streams"));
+                    // the streams in flight, and those picked while the new link was dialled, are on the old one: it
+                    // goes once they have ended (linkLost ignores it: a newer link is up)
+                    old.whenNoStreams(() -> old.close("replaced by a link with token streams"));
                 });
     }
 

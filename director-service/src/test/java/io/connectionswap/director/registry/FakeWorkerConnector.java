@@ -61,6 +61,8 @@ public final class FakeWorkerConnector implements WorkerConnector {
         private final boolean tokenStream;
         volatile boolean up = true;
         volatile String closedWith;
+        /** Relayed streams open on it: a test opens and closes them ({@link OpenStreams#opened}, {@code closed}). */
+        final OpenStreams streams = new OpenStreams();
 
         FakeConnection(Consumer<String> onLost) {
             this(onLost, false);
@@ -89,6 +91,11 @@ public final class FakeWorkerConnector implements WorkerConnector {
         @Override
         public Future<QuicStreamChannel> openStream(ChannelHandler initializer) {
             throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public void whenNoStreams(Runnable task) {
+            streams.whenNone(task);
         }
 
         /** Like a real link: closing it reports it lost with the reason. */

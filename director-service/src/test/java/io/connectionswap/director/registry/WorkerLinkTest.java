@@ -30,6 +30,7 @@ import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -282,6 +283,32 @@ class WorkerLinkTest {
                 .noneMatch(QuicChannel::isActive));
         assertThat(link.isUp()).isFalse();
         assertThat(lost).as("onLost runs once for the link").hasSize(1);
+    }
+
+    /**
+     * A link replaced by one with token streams is closed once the relayed streams on it have ended (those of the new
+     * link do not count, nor its own heartbeat streams): the link counts the streams it opened until they close.
+     */
+    @Test
+    void aTaskForWhenNoRelayedStreamIsOpenRunsOnceTheLastOneCloses() throws Exception {
+        WorkerLink link = connect(worker.localAddress().getPort(), 2, reason -> { });
+        List<QuicStreamChannel> streams = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            streams.add(onLoop(() -> link.openStream(new ChannelInboundHandlerAdapter()))
+                    .get(DEADLINE.toSeconds(), TimeUnit.SECONDS));
+        }
+        AtomicInteger ran = new AtomicInteger();
+
+        link.whenNoStreams(ran::incrementAndGet);
+        streams.get(0).close().sync();
+        assertThat(ran).as("one relayed stream is still open").hasValue(0);
+        streams.get(1).close().sync();
+
+        await("the task runs once the last relayed stream closed").atMost(DEADLINE).until(() -> ran.get() == 1);
+        AtomicInteger again = new AtomicInteger();
+        link.whenNoStreams(again::incrementAndGet);
+        assertThat(again).as("with none open it runs at once").hasValue(1);
+        assertThat(ran).hasValue(1);
     }
 
     @Test
