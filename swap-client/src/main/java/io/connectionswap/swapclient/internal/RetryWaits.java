@@ -13,6 +13,14 @@ import java.util.function.BooleanSupplier;
  */
 final class RetryWaits {
 
+    /**
+     * The shortest wait for the director's first answer on a stream: a director answers within a round trip and its
+     * worker's hand-off, but a short or zero {@code noWorkerWait} (no wait for a worker: the gateway's 503 at once)
+     * must not fail streams a director would serve, nor one on a connection that died silently before its heartbeat
+     * timeout (3.5 s by default) found it lost: that generation resumes on the next connection.
+     */
+    static final Duration ANSWER_WAIT_FLOOR = Duration.ofSeconds(10);
+
     /** What the waits ask of their generation. */
     interface Run {
         /** The time for the next leg has come: the backoff is over, or the connection is back. */
@@ -165,12 +173,12 @@ final class RetryWaits {
         }
         // streams breaking one after another while the connection holds (no stream credit left, resets, CONNECTED
         // then the end without a final frame, sequence gaps) are bounded by the same wait as refusals: from the first
-        // break since the last token
+        // break since the last token, which is always resumed once (with a zero wait too: it is no wait for a worker)
         long now = loop.nanoTime();
         if (brokenSinceNanos < 0) {
             brokenSinceNanos = now;
         }
-        if (noWorkerWait != null && now - brokenSinceNanos >= noWorkerWait.toNanos()) {
+        if (noWorkerWait != null && now - brokenSinceNanos > noWorkerWait.toNanos()) {
             run.fail(ErrorCode.NO_HEALTHY_WORKER, "no stream could be served within "
                     + noWorkerWait + "; the last one: " + problem);
             return;
@@ -194,8 +202,9 @@ final class RetryWaits {
 
     /**
      * A stream the director accepted but answers with nothing (no CONNECTED, RETRY or ERROR: a stuck director whose
-     * connection still echoes heartbeats) is waited on no longer than the generation waits for a worker; then the
-     * generation fails. The time the subscriber holds reading back (the answer may wait unread) starts it again.
+     * connection still echoes heartbeats) is waited on no longer than the generation waits for a worker, and at least
+     * {@link #ANSWER_WAIT_FLOOR}; then the generation fails. The time the subscriber holds reading back (the answer may
+     * wait unread) starts it again.
      */
     final class AnswerWait {
         private final BooleanSupplier waiting;
@@ -206,10 +215,10 @@ final class RetryWaits {
         }
 
         void start() {
-            Duration wait = noWorkerWait;
-            if (wait == null) {
+            if (noWorkerWait == null) {
                 return;
             }
+            Duration wait = noWorkerWait.compareTo(ANSWER_WAIT_FLOOR) < 0 ? ANSWER_WAIT_FLOOR : noWorkerWait;
             unanswered = loop.schedule(() -> {
                 unanswered = null;
                 if (!waiting.getAsBoolean()) {

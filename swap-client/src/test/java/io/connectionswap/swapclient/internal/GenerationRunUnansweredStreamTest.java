@@ -20,7 +20,7 @@ import org.slf4j.event.Level;
  * A stream the director accepted (and its GENERATE) but never answered, no CONNECTED, RETRY or ERROR (a stuck or
  * buggy director whose connection still echoes heartbeats), was waited on for ever: nothing bounded the wait for the
  * first frame, so a waitAtMost(1 s) generation neither failed nor ended. Now a stream left unanswered for the
- * generation's wait ends it with NO_HEALTHY_WORKER saying so, and the stream is ended.
+ * generation's wait (at least 10 s) ends it with NO_HEALTHY_WORKER saying so, and the stream is ended.
  */
 class GenerationRunUnansweredStreamTest {
 
@@ -46,20 +46,38 @@ class GenerationRunUnansweredStreamTest {
 
     @Test
     void aStreamTheDirectorNeverAnswersEndsABoundedGenerationWithinItsWait() {
-        start(GenerationOptions.waitAtMost(Duration.ofSeconds(1)));
+        start(GenerationOptions.waitAtMost(Duration.ofSeconds(20)));
         FakeTransport.FakeLeg leg = transport.last();
 
-        loop.advance(999 * MS);
+        loop.advance(19_999 * MS);
         assertThat(subscriber.failure).as("still within the wait").isNull();
         loop.advance(30_000 * MS);
 
-        assertThat(subscriber.failure).as("a terminal error once the 1 s wait passed unanswered")
+        assertThat(subscriber.failure).as("a terminal error once the 20 s wait passed unanswered")
                 .isInstanceOfSatisfying(GenerationException.class, failure -> {
                     assertThat(failure.code()).isEqualTo(ErrorCode.NO_HEALTHY_WORKER);
-                    assertThat(failure.detail()).isEqualTo("the director answered the stream with nothing within PT1S");
+                    assertThat(failure.detail()).isEqualTo("the director answered the stream with nothing within PT20S");
                 });
         assertThat(leg.cancelled).as("the unanswered stream is ended").isTrue();
         assertThat(loop.pending()).as("nothing left scheduled").isEmpty();
+    }
+
+    /**
+     * A short wait (the gateway's 0 s: a 503 at once when no worker is healthy) failed every stream the director had
+     * not answered by then, a healthy one within a round trip too (found by the review helper:
+     * {@code GenerationRunZeroWaitTest}); the wait for the answer is now at least 10 s, longer than the connection's
+     * heartbeat timeout, so a connection that died silently is found lost first and the generation resumes.
+     */
+    @Test
+    void theWaitForTheAnswerIsAtLeastTenSeconds() {
+        start(GenerationOptions.waitAtMost(Duration.ofSeconds(1)));
+
+        loop.advance(9_999 * MS);
+        assertThat(subscriber.failure).as("within the 10 s floor").isNull();
+        loop.advance(1 * MS);
+
+        assertThat(subscriber.failure).isInstanceOfSatisfying(GenerationException.class, failure -> assertThat(
+                failure.detail()).isEqualTo("the director answered the stream with nothing within PT10S"));
     }
 
     @Test
@@ -78,7 +96,7 @@ class GenerationRunUnansweredStreamTest {
     /** A subscriber far behind stops the stream reading: its answer may wait unread, which is not the director's. */
     @Test
     void theTimeTheSubscriberHoldsReadingBackDoesNotCount() {
-        GenerationRun run = start(GenerationOptions.waitAtMost(Duration.ofSeconds(1)), 1);
+        GenerationRun run = start(GenerationOptions.waitAtMost(Duration.ofSeconds(20)), 1);
         FakeTransport.FakeLeg first = transport.last();
         first.events.assigned(new Connected("worker-a", "conn-1", 4, "gen-1", 0, "m"));
         for (int i = 1; i <= GenerationRun.HIGH_WATER; i++) {
@@ -89,12 +107,12 @@ class GenerationRunUnansweredStreamTest {
         FakeTransport.FakeLeg second = transport.last();
         assertThat(second.reads).as("the new stream starts paused").containsExactly(false);
 
-        loop.advance(5_000 * MS);
+        loop.advance(100_000 * MS);
         assertThat(subscriber.failure).as("held back by the subscriber, not unanswered").isNull();
 
-        loop.advance(900 * MS);
-        run.request(Long.MAX_VALUE); // reading again 5.9 s after the stream opened: the wait starts again
-        loop.advance(999 * MS);
+        loop.advance(18_000 * MS);
+        run.request(Long.MAX_VALUE); // reading again 118 s after the stream opened: the wait starts again
+        loop.advance(19_999 * MS);
         assertThat(subscriber.failure).isNull();
         loop.advance(1 * MS);
         assertThat(subscriber.failure).as("unanswered once read again")
