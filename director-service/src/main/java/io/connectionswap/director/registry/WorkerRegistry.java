@@ -7,12 +7,9 @@ import io.connectionswap.director.metrics.DirectorMeters;
 import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.protocol.message.WorkerRegistration;
 import io.connectionswap.protocol.quic.HostPort;
-import io.connectionswap.protocol.quic.LoopTasks;
-import io.connectionswap.protocol.retry.Backoff;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ImmediateEventExecutor;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
@@ -26,33 +23,24 @@ import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The workers the director knows, keyed by the address it dials, and their health state machine. A worker that
- * restarts on the same address replaces its old entry (listed once). Mutated only on the registry's loop (the first
- * routing loop); every routing loop picks workers from its published snapshot.
- *
- * <p>State machine: PENDING becomes HEALTHY on the first UP poll once the QUIC link is up. HEALTHY becomes
- * UNHEALTHY after {@code downThreshold} DOWN/OUT_OF_SERVICE answers, {@code unreachableThreshold} refused or timed
- * out polls, a lost QUIC link, or a stalled stream; its streams move at once. UNHEALTHY becomes HEALTHY after
- * {@code riseThreshold} consecutive UP polls with the link up. DRAINING (the worker said so) never gets streams.
+ * The workers the director knows, keyed by the address it dials; their health state machine is
+ * {@link WorkerHealthStates}, their QUIC links {@link WorkerLinks}. A worker that restarts on the same address
+ * replaces its old entry (listed once). Mutated only on the registry's loop (the first routing loop); every routing
+ * loop picks workers from its published snapshot.
  */
 public final class WorkerRegistry {
 
     private static final Logger log = LoggerFactory.getLogger(WorkerRegistry.class);
-    private static final Duration LINK_RETRY_MAX = Duration.ofSeconds(2);
     /** The longest {@link #close()} waits for the registry's loop. */
     private static final Duration CLOSE_WAIT = Duration.ofSeconds(5);
-    private static final String DIRECTOR_STOPPING = "director stopping";
 
     private final EventLoop loop;
-    private final Executor blocking;
     private final WorkerConnector connector;
     private final DirectorProperties properties;
-    private final HealthProperties health;
     private final Map<String, WorkerEndpoint> workers = new LinkedHashMap<>();
     /**
      * DNS-only workers forgotten while not fit for streams after they had been healthy, and when (for evict-after):
@@ -61,19 +49,19 @@ public final class WorkerRegistry {
     private final Map<HostPort, Instant> leftDnsAfterFailing = new HashMap<>();
     private final WorkerSelector selector = new WorkerSelector();
     private volatile List<WorkerEndpoint> snapshot = List.of();
-    /** Set at shutdown: the links the routing loops close as they stop are not dialled again. */
-    private volatile boolean closed;
     private final DirectorMeters meters;
+    private final WorkerHealthStates healthStates;
+    private final WorkerLinks links;
     private final List<WorkerFailureListener> failureListeners = new CopyOnWriteArrayList<>();
 
     public WorkerRegistry(EventLoop loop, Executor blocking, WorkerConnector connector, DirectorProperties properties,
                           HealthProperties health, DirectorMeters meters) {
         this.meters = meters;
         this.loop = loop;
-        this.blocking = blocking;
         this.connector = connector;
         this.properties = properties;
-        this.health = health;
+        this.healthStates = new WorkerHealthStates(this, health);
+        this.links = new WorkerLinks(this, healthStates, loop, blocking, connector, properties, meters);
     }
 
     /**
@@ -83,7 +71,7 @@ public final class WorkerRegistry {
      * idle timeout); a link lost from now on is not dialled again, nor reported as a worker failure.
      */
     public void close() {
-        closed = true; // from now on no dial starts, and none is retried
+        links.stopDialling(); // from now on no dial starts, and none is retried
         // the links close on the registry's loop, after the task it runs now: a dial under way there hands its
         // connections to the routing loops while they still run (Spring stops them right after this)
         if (loop.inEventLoop()) {
@@ -103,12 +91,7 @@ public final class WorkerRegistry {
     }
 
     private void closeLinks() {
-        for (WorkerEndpoint worker : snapshot) {
-            WorkerConnection link = worker.link();
-            if (link != null) {
-                link.close(DIRECTOR_STOPPING);
-            }
-        }
+        links.closeAll(snapshot);
     }
 
     /** {@code listener} hears of every failed worker, on the registry's loop (each routing loop's relay registers). */
@@ -116,7 +99,8 @@ public final class WorkerRegistry {
         failureListeners.add(listener);
     }
 
-    private void workerFailed(WorkerEndpoint worker, String reason, String detail) {
+    /** Tells every failure listener that {@code worker} failed: its streams move. */
+    void workerFailed(WorkerEndpoint worker, String reason, String detail) {
         for (WorkerFailureListener listener : failureListeners) {
             listener.workerFailed(worker, reason, detail);
         }
@@ -162,7 +146,7 @@ public final class WorkerRegistry {
             publish();
             LogLine.info(log).field("worker.addr", key).field("worker.label", existing.label())
                     .field("count", workers.size()).log("registered worker (found through DNS before)");
-            relinkForTokenStreams(existing);
+            links.relinkForTokenStreams(existing);
             return existing;
         }
         if (existing != null && existing.instanceId().equals(registration.instanceId())) {
@@ -194,7 +178,7 @@ public final class WorkerRegistry {
         LogLine.info(log).field("worker.addr", key).field("worker.label", worker.label())
                 .field("count", workers.size()).log("registered worker");
         warnIfLabelInUse(worker);
-        connectLink(worker, linkBackoff(Duration.ofMillis(50)));
+        links.dial(worker);
         return worker;
     }
 
@@ -261,7 +245,7 @@ public final class WorkerRegistry {
             publish();
             LogLine.info(log).field("worker.addr", key).field("worker.label", worker.label())
                     .field("count", workers.size()).log("discovered worker through DNS");
-            connectLink(worker, linkBackoff(Duration.ofMillis(50)));
+            links.dial(worker);
         }
     }
 
@@ -316,7 +300,7 @@ public final class WorkerRegistry {
             loop.execute(() -> stalled(worker, detail));
             return;
         }
-        markUnhealthy(worker, "stall", detail);
+        healthStates.markUnhealthy(worker, "stall", detail);
     }
 
     /** Picks a worker serving {@code model} (null: any) for a stream; null when none is eligible. Any thread. */
@@ -367,58 +351,8 @@ public final class WorkerRegistry {
         if (!isCurrent(worker)) {
             return;
         }
-        if (result.up()) {
-            worker.pollSucceeded(result.detail());
-            if (!worker.linkUp() && worker.everHealthy()) {
-                // a come-back counts polls with the link up: HTTP answering while the QUIC path does not (a flapping
-                // or blocked UDP path) would otherwise put the worker back the moment each redial lands. A new
-                // worker needs one good poll, before or after its first link
-                worker.resetSuccesses();
-            }
-            maybeHealthy(worker);
-            maybeEvict(worker);
-            return;
-        }
-        worker.pollFailed(result.detail(), result.unreachable());
-        int threshold = result.unreachable() ? health.unreachableThreshold() : health.downThreshold();
-        if (worker.state() == WorkerState.HEALTHY && worker.consecutiveFailures() >= threshold) {
-            // OUT_OF_SERVICE is a worker taken out of service on purpose: Spring Boot's readiness once a shutdown
-            // (SIGTERM) began, often seen a few ms before the worker's DRAIN message. Its streams move as a drain.
-            markUnhealthy(worker, result.outOfService() ? "drain" : "health", "health poll " + result.detail() + " ("
-                    + worker.consecutiveFailures() + " in a row)");
-        }
+        healthStates.pollCompleted(worker, result);
         maybeEvict(worker);
-    }
-
-    private void maybeHealthy(WorkerEndpoint worker) {
-        if (worker.state() == WorkerState.HEALTHY || worker.state() == WorkerState.DRAINING || !worker.linkUp()) {
-            return;
-        }
-        int needed = worker.everHealthy() ? health.riseThreshold() : 1;
-        if (worker.consecutiveSuccesses() >= needed) {
-            worker.state(WorkerState.HEALTHY, "health polls pass");
-            publish();
-            LogLine.info(log).field("worker.addr", worker.address()).field("worker.label", worker.label())
-                    .field("polls.up", worker.consecutiveSuccesses()).log("worker healthy");
-        }
-    }
-
-    private void markUnhealthy(WorkerEndpoint worker, String reason, String detail) {
-        if (!isCurrent(worker) || worker.state() == WorkerState.DRAINING) {
-            if (worker.state() == WorkerState.DRAINING) {
-                workerFailed(worker, reason, detail); // streams still on it must move all the same
-            }
-            return;
-        }
-        if (worker.state() != WorkerState.UNHEALTHY) {
-            LogLine.warn(log).field("worker.addr", worker.address()).field("worker.label", worker.label())
-                    .field("reason", reason).field("streams", worker.activeStreams()).quoted("problem", detail)
-                    .log("worker unhealthy");
-        }
-        worker.state(WorkerState.UNHEALTHY, reason + ": " + detail);
-        worker.resetSuccesses();
-        publish();
-        workerFailed(worker, reason, detail);
     }
 
     /**
@@ -454,188 +388,13 @@ public final class WorkerRegistry {
         }
     }
 
-    private boolean isCurrent(WorkerEndpoint worker) {
+    /** Whether {@code worker} is the entry listed for its address (not removed, nor replaced). */
+    boolean isCurrent(WorkerEndpoint worker) {
         return workers.get(worker.address().toString()) == worker;
     }
 
-    private void connectLink(WorkerEndpoint worker, Backoff backoff) {
-        if (closed || !isCurrent(worker) || worker.linkPending() || worker.linkUp()) {
-            return;
-        }
-        worker.linkPending(true);
-        blocking.execute(() -> {
-            InetSocketAddress remote;
-            try {
-                remote = worker.address().resolve();
-            } catch (RuntimeException e) {
-                loop.execute(() -> {
-                    worker.linkPending(false);
-                    linkFailed(worker, backoff, "cannot resolve " + worker.address() + ": " + e.getMessage());
-                });
-                return;
-            }
-            loop.execute(() -> {
-                // closed while the address was looked up: the routing loops a dial would use may be stopped already
-                if (closed || !isCurrent(worker)) {
-                    worker.linkPending(false);
-                    return;
-                }
-                connector.connect(worker, remote,
-                                reason -> LoopTasks.executeUnlessStopped(loop, () -> linkLost(worker, reason)))
-                        .addListener(connected -> {
-                            worker.linkPending(false);
-                            if (!connected.isSuccess()) {
-                                linkFailed(worker, backoff, String.valueOf(connected.cause()));
-                                return;
-                            }
-                            linkConnected(worker, (WorkerConnection) connected.getNow(), backoff);
-                        });
-            });
-        });
-    }
-
-    /** A dial of a worker without a link succeeded: the link becomes its link, a sign of life. */
-    private void linkConnected(WorkerEndpoint worker, WorkerConnection link, Backoff backoff) {
-        if (!linkEstablished(worker, link, backoff)) {
-            return;
-        }
-        worker.echoed(System.nanoTime()); // a fresh link is a sign of life
-        LogLine.info(log).field("worker.addr", worker.address()).field("worker.label", worker.label())
-                .field("tls.name", worker.tlsName()).field("token.stream", link.tokenStream())
-                .log("connected to worker");
-        maybeHealthy(worker);
-        // dialled before the worker registered the token stream (DNS found it first)
-        relinkForTokenStreams(worker);
-    }
-
-    /**
-     * A worker found through DNS was dialled knowing none of its features; once it registers the token stream (or once
-     * a link dialled before that is up), the link is replaced by one that carries token streams, while the director's
-     * token streams are on (after a director restart DNS finds every worker before it
-     * registers again, and the fleet would relay a stream per generation until each link happened to drop). The new
-     * link is dialled first, at once, even while streams are in flight; the old one is closed once the new one is up
-     * and the streams on the old one have ended (those in flight, and those that started during the dial), which is no
-     * loss of the worker.
-     */
-    private void relinkForTokenStreams(WorkerEndpoint worker) {
-        WorkerConnection old = worker.link();
-        if (closed || !isCurrent(worker) || old == null || old.tokenStream() || !properties.workerTokenStream()
-                || !worker.supports(WorkerRegistration.TOKEN_STREAM) || worker.linkPending()) {
-            return;
-        }
-        InetSocketAddress remote;
-        try {
-            remote = worker.address().resolve(); // an address from DNS: an IP, nothing to look up
-        } catch (RuntimeException e) {
-            return;
-        }
-        worker.linkPending(true);
-        connector.connect(worker, remote,
-                        reason -> LoopTasks.executeUnlessStopped(loop, () -> linkLost(worker, reason)))
-                .addListener(connected -> {
-                    worker.linkPending(false);
-                    if (!closed && worker.link() == null) {
-                        // the old link was lost meanwhile, and its redial skipped as this dial was pending: this dial
-                        // is the worker's redial
-                        Backoff backoff = linkBackoff(Duration.ofMillis(100));
-                        if (connected.isSuccess()) {
-                            linkConnected(worker, (WorkerConnection) connected.getNow(), backoff);
-                        } else {
-                            linkFailed(worker, backoff, String.valueOf(connected.cause()));
-                        }
-                        return;
-                    }
-                    if (!connected.isSuccess()) {
-                        LogLine.debug(log).field("worker.addr", worker.address()).quoted("problem",
-                                String.valueOf(connected.cause())).log("cannot dial a link with token streams; "
-                                + "keeping the link without");
-                        return;
-                    }
-                    WorkerConnection link = (WorkerConnection) connected.getNow();
-                    if (!closed && worker.link() != old) {
-                        link.close("link replaced meanwhile");
-                        return;
-                    }
-                    if (!linkEstablished(worker, link, linkBackoff(Duration.ofMillis(100)))) {
-                        return;
-                    }
-                    LogLine.info(log).field("worker.addr", worker.address()).field("worker.label", worker.label())
-                            .field("token.stream", link.tokenStream()).log("replaced worker link to carry token streams");
-                    // the streams in flight, and those picked while the new link was dialled, are on the old one: it
-                    // goes once they have ended (linkLost ignores it: a newer link is up)
-                    old.whenNoStreams(() -> old.close("replaced by a link with token streams"));
-                });
-    }
-
-    /**
-     * A dialled link came up: it becomes the worker's link, unless the director began to stop or the worker is gone
-     * meanwhile (then it is closed and false returned).
-     */
-    private boolean linkEstablished(WorkerEndpoint worker, WorkerConnection link, Backoff backoff) {
-        if (closed) {
-            link.close(DIRECTOR_STOPPING);
-            return false;
-        }
-        if (!isCurrent(worker)) {
-            link.close("worker no longer registered");
-            return false;
-        }
-        worker.linkUp(link, backoff, System.nanoTime());
-        meters.workerConnectionsOpened(link.connections());
-        return true;
-    }
-
-    /** Retries of one worker link: capped exponential backoff with full jitter, up to {@link #LINK_RETRY_MAX}. */
-    private static Backoff linkBackoff(Duration first) {
-        return Backoff.exponential(first, LINK_RETRY_MAX);
-    }
-
-    private void linkFailed(WorkerEndpoint worker, Backoff backoff, String problem) {
-        if (closed || !isCurrent(worker)) {
-            return; // gone, or a dial under way when the director began to stop (it fails as the loops stop)
-        }
-        boolean first = backoff.attempts() == 0;
-        boolean wasCapped = backoff.capped();
-        Duration retryDelay = backoff.next();
-        boolean draining = worker.state() == WorkerState.DRAINING || worker.drainedAway();
-        if (!draining && (first || !wasCapped && backoff.capped())) {
-            // the first failure, and the moment retries reach their slowest pace; the rest at DEBUG. A worker that said
-            // it drains is expected to go away (it is still dialled, in case it comes back at the same address)
-            LogLine.warn(log).field("worker.addr", worker.address()).field("worker.label", worker.label())
-                    .field("retry.in", retryDelay).quoted("problem", problem).log("cannot connect to worker");
-        } else {
-            LogLine.debug(log).field("worker.addr", worker.address()).field("worker.label", worker.label())
-                    .field("retry.in", retryDelay).quoted("problem", problem).log("cannot connect to worker");
-        }
-        loop.schedule(() -> connectLink(worker, backoff), retryDelay.toNanos(), TimeUnit.NANOSECONDS);
-    }
-
-    private void linkLost(WorkerEndpoint worker, String reason) {
-        if (closed || !isCurrent(worker) || worker.linkUp()) {
-            return; // gone, or an older connection closed after a newer one came up
-        }
-        worker.link(null);
-        boolean drained = worker.state() == WorkerState.DRAINING;
-        markUnhealthy(worker, "connection_lost", "quic connection to worker lost: " + reason);
-        if (drained) {
-            // the drained process is gone; what answers at its address next is another one (a restart keeps a pod's
-            // IP, and a DNS entry has no instance id to tell them apart): back after the rise threshold, as any
-            // worker that failed, instead of DRAINING for good
-            worker.wentAwayAfterDraining(reason);
-            publish();
-        }
-        Backoff dialed = worker.linkDialBackoff();
-        if (dialed != null && System.nanoTime() - worker.linkUpNanos() < properties.linkHeartbeatTimeout().toNanos()) {
-            // lost within a heartbeat timeout of coming up (a worker that rejects this director's certificate, which
-            // TLS 1.3 shows only after the dialler's handshake; one at its connection limit): a failed attempt, so the
-            // redials back off and the first is a WARN, instead of a tight loop of dials that each "succeed"
-            linkFailed(worker, dialed, "link lost right after it came up: " + reason);
-            return;
-        }
-        connectLink(worker, linkBackoff(Duration.ofMillis(100)));
-    }
-
-    private void publish() {
+    /** Publishes the workers as the snapshot every routing loop picks from. */
+    void publish() {
         snapshot = List.copyOf(workers.values());
     }
 }
