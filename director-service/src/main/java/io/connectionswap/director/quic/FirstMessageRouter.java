@@ -49,8 +49,10 @@ final class FirstMessageRouter extends ChannelInboundHandlerAdapter {
         ChannelHandler next;
         if (msg instanceof StatusRequest) {
             ctx.pipeline().remove(this);
-            ctx.writeAndFlush(new StatusResponder(registry, directorId).status())
-                    .addListener(written -> QuicStreams.finish((QuicStreamChannel) ctx.channel()));
+            ctx.writeAndFlush(new StatusResponder(registry, directorId).status());
+            // our FIN queued behind the answer now, not once it is written: the linger then bounds its delivery too,
+            // and a client that reads nothing of it (its window full, the write pending for good) is reset, released
+            QuicStreams.finish((QuicStreamChannel) ctx.channel());
             return;
         }
         if (msg instanceof GenerationRequest) {

@@ -35,6 +35,10 @@ final class EmbeddedQuicStream extends EmbeddedChannel implements QuicStreamChan
     private boolean inputShutdown;
     private boolean outputShutdown;
     private int writesAfterFin;
+    /** The peer gives no flow-control credit: nothing written leaves (see {@link #withholdCredit()}). */
+    private boolean creditWithheld;
+    /** The error code of our reset ({@code shutdown(error)}), or -1 when the stream was not reset. */
+    private int resetCode = -1;
 
     EmbeddedQuicStream(QuicChannel connection, long streamId, ByteBufAllocator alloc) {
         super(connection, DefaultChannelId.newInstance(), false, false);
@@ -62,6 +66,19 @@ final class EmbeddedQuicStream extends EmbeddedChannel implements QuicStreamChan
         runPendingTasks();
     }
 
+    /**
+     * From now on the peer gives no flow-control credit (it reads nothing): what our side writes stays queued, its
+     * writes never complete, as on a QUIC stream whose peer's window is full; closing the stream fails and releases it.
+     */
+    void withholdCredit() {
+        creditWithheld = true;
+    }
+
+    /** The application error code our side reset the stream with, or -1 when it did not reset it. */
+    int resetCode() {
+        return resetCode;
+    }
+
     /** Messages our side tried to write after its FIN (they failed, as on a real stream). */
     int writesAfterFin() {
         return writesAfterFin;
@@ -77,7 +94,7 @@ final class EmbeddedQuicStream extends EmbeddedChannel implements QuicStreamChan
     @Override
     protected void doWrite(ChannelOutboundBuffer in) throws Exception {
         Object msg;
-        while ((msg = in.current()) != null) {
+        while (!creditWithheld && (msg = in.current()) != null) {
             if (outputShutdown) {
                 writesAfterFin++;
                 in.remove(new ChannelOutputShutdownException("stream " + streamId + " output was shut down"));
@@ -140,6 +157,7 @@ final class EmbeddedQuicStream extends EmbeddedChannel implements QuicStreamChan
 
     @Override
     public ChannelFuture shutdown(int error, ChannelPromise promise) {
+        resetCode = error;
         inputShutdown = true;
         outputShutdown = true;
         promise.setSuccess();
