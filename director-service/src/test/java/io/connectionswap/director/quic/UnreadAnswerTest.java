@@ -14,6 +14,7 @@ import io.connectionswap.protocol.codec.MessageEncoder;
 import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.frame.FrameDecoder;
 import io.connectionswap.protocol.frame.FrameLimits;
+import io.connectionswap.protocol.message.Pause;
 import io.connectionswap.protocol.message.StatusRequest;
 import io.connectionswap.protocol.quic.Heartbeats;
 import io.connectionswap.protocol.quic.QuicStreams;
@@ -27,8 +28,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * A client stream the director answers once and ends (a STATUS_REQUEST's answer), whose client reads nothing of the
- * answer: the stream's flow-control window stays full, the answer stays queued.
+ * A client stream the director answers once and ends (a STATUS_REQUEST's answer, an ERROR after bad input), whose
+ * client reads nothing of the answer: the stream's flow-control window stays full, the answer stays queued.
  */
 class UnreadAnswerTest {
 
@@ -69,6 +70,29 @@ class UnreadAnswerTest {
         stream.runPendingTasks();
 
         assertThat(stream.isActive()).as("the stream of an unread status answer is ended within the linger").isFalse();
+        assertThat(stream.resetCode()).as("reset, with").isEqualTo(ErrorCode.CANCELLED.code());
+    }
+
+    /**
+     * Bad input (here a PAUSE as the first frame) ends a stream with an ERROR frame, and our FIN (with its linger)
+     * was to follow only once that frame was written: a client that gave no credit on the stream kept the write
+     * pending and the stream open for as long as the connection lived, opening stream after stream (each one held,
+     * its ERROR queued) up to CONNECTION_SWAP_MAX_STREAMS_PER_CONNECTION. Now our FIN is queued behind the ERROR at
+     * once and the linger resets a client that reads neither.
+     */
+    @Test
+    void aClientThatNeverReadsTheErrorEndingItsStreamIsResetWithinTheLinger() {
+        EmbeddedQuicStream stream = clientStream(8);
+        stream.withholdCredit();
+
+        stream.writeInbound(MessageCodec.encode(UnpooledByteBufAllocator.DEFAULT, new Pause(true)));
+        stream.checkException();
+
+        stream.advanceTimeBy(QuicStreams.DEFAULT_LINGER.plusSeconds(1).toNanos(), TimeUnit.NANOSECONDS);
+        stream.runScheduledPendingTasks();
+        stream.runPendingTasks();
+
+        assertThat(stream.isActive()).as("the stream of an unread ERROR is ended within the linger").isFalse();
         assertThat(stream.resetCode()).as("reset, with").isEqualTo(ErrorCode.CANCELLED.code());
     }
 

@@ -13,8 +13,8 @@ import org.slf4j.event.Level;
 
 /**
  * Ends one stream because of bad input or a local failure: a WARN line naming the peer and the problem, an ERROR
- * frame with the code, then our FIN ({@link QuicStreams#finish}: the stream is released once the peer finishes its
- * side, or reset after the linger time). The connection and every other stream are untouched.
+ * frame with the code, then our FIN ({@link QuicStreams#finish}: the stream is released once the peer has read both
+ * and finished its side, or reset after the linger time). The connection and every other stream are untouched.
  */
 public final class StreamFailures {
 
@@ -75,7 +75,10 @@ public final class StreamFailures {
             QuicStreams.finish(quic);
             return;
         }
-        quic.writeAndFlush(error).addListener(written -> QuicStreams.finish(quic));
+        quic.writeAndFlush(error);
+        // our FIN queued behind the ERROR now, not once it is written: the linger then bounds its delivery too, and a
+        // peer that reads nothing (its window full, the write pending for good) is reset and released
+        QuicStreams.finish(quic);
     }
 
     private static Object streamId(Channel stream) {
