@@ -7,7 +7,6 @@ import io.connectionswap.director.registry.WorkerEndpoint;
 import io.connectionswap.director.registry.WorkerFrames;
 import io.connectionswap.director.registry.WorkerFailureListener;
 import io.connectionswap.director.registry.WorkerRegistry;
-import io.connectionswap.director.tracing.LegOutcome;
 import io.connectionswap.director.tracing.LegSpan;
 import io.connectionswap.director.tracing.RelayTracing;
 import io.connectionswap.protocol.frame.ErrorCode;
@@ -15,10 +14,7 @@ import io.connectionswap.protocol.frame.FrameLimits;
 import io.connectionswap.protocol.frame.RawFrame;
 import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.protocol.log.PromptDigest;
-import io.connectionswap.protocol.log.RepeatedProblems;
 import io.connectionswap.protocol.message.GenerationRequest;
-import io.connectionswap.protocol.message.StreamError;
-import io.connectionswap.protocol.quic.ConnectionProblems;
 import io.connectionswap.protocol.quic.QuicStreams;
 import io.connectionswap.protocol.quic.StreamFailures;
 import io.connectionswap.protocol.quic.StreamPipelines;
@@ -31,7 +27,6 @@ import io.netty.handler.codec.quic.QuicStreamChannel;
 import io.netty.handler.codec.quic.QuicStreamResetException;
 import io.netty.util.collection.LongObjectHashMap;
 import io.netty.util.collection.LongObjectMap;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -44,28 +39,24 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.slf4j.event.Level;
 
 /**
- * Opens relay sessions for the client streams of one routing loop and moves them when their worker fails. Its
- * {@link SessionWatch} finds hung workers and stalled streams ({@link StallWatch}) and ends sessions past their
- * limits. Everything runs on its loop; a failed worker is heard of on the registry's loop and handled here on this
- * one.
+ * Opens relay sessions for the client streams of one routing loop ({@link StreamAdmission} lets them through or
+ * refuses them) and moves them when their worker fails. Its {@link SessionWatch} finds hung workers and stalled
+ * streams ({@link StallWatch}) and ends sessions past their limits. Everything runs on its loop; a failed worker is
+ * heard of on the registry's loop and handled here on this one.
  */
 public final class Relay implements WorkerFailureListener, SessionEvents, WorkerFrames {
 
     private static final Logger log = LoggerFactory.getLogger(Relay.class);
-    /** The WARN reminder of an outage's refusals ("no healthy worker for stream"), with their count. */
-    private static final Duration NO_WORKER_REMINDER = Duration.ofSeconds(10);
 
     private final WorkerRegistry registry;
     private final EventLoop loop;
     private final DirectorProperties properties;
-    private final LimitProperties limits;
     private final FrameLimits frameLimits;
     private final DirectorMeters meters;
-    /** Null while tracing is off. */
-    private final RelayTracing tracing;
+    /** Picks a new stream's worker, or refuses the stream before any worker is involved. */
+    private final StreamAdmission admission;
     private final LongSupplier clock;
     private final Set<RelaySession> sessions = new LinkedHashSet<>();
     /** The same sessions by stream id: where a worker's token stream frames go ({@link #fromWorker}). */
@@ -77,15 +68,6 @@ public final class Relay implements WorkerFailureListener, SessionEvents, Worker
     /** Stream ids for the logs, unique in the director: shared by the relays of every loop. */
     private final AtomicLong streamIds;
     private volatile int activeSessions;
-    /** Set when the director drains: why new streams are refused (SHUTTING_DOWN). Routing loop. */
-    private String refusing;
-    /**
-     * How loud "no healthy worker for stream" is: the first refusal of an outage a WARN, its repeats DEBUG with a WARN
-     * reminder counting them (every client backs off and asks again, so a line per refusal would be thousands); the
-     * next stream assigned ends the outage. Routing loop.
-     */
-    private final RepeatedProblems noWorkerRefusals;
-    private boolean refusedForWantOfWorkers;
 
     public Relay(WorkerRegistry registry, DirectorProperties properties, LimitProperties limits, FrameLimits frameLimits,
                  DirectorMeters meters) {
@@ -115,14 +97,12 @@ public final class Relay implements WorkerFailureListener, SessionEvents, Worker
                  LongSupplier clock) {
         this.loop = loop;
         this.streamIds = streamIds;
-        this.tracing = tracing;
         this.clock = clock;
         this.registry = registry;
         this.properties = properties;
-        this.limits = limits;
         this.frameLimits = frameLimits;
         this.meters = meters;
-        this.noWorkerRefusals = new RepeatedProblems(NO_WORKER_REMINDER, 1, clock);
+        this.admission = new StreamAdmission(registry, properties, limits, meters, tracing, clock);
         long periodNanos = Math.max(TimeUnit.MILLISECONDS.toNanos(10), properties.stallMinimum().toNanos() / 2);
         this.watch = new SessionWatch(registry, sessions, new StallWatch(StallPolicy.of(properties)), limits, meters,
                 periodNanos, this::expirePending);
@@ -162,7 +142,7 @@ public final class Relay implements WorkerFailureListener, SessionEvents, Worker
      * loop only.
      */
     public int drain(String why) {
-        refusing = why;
+        admission.refuseAll(why);
         int moved = 0;
         for (RelaySession session : new ArrayList<>(sessions)) {
             if (session.directorDraining(why)) {
@@ -199,58 +179,14 @@ public final class Relay implements WorkerFailureListener, SessionEvents, Worker
         LogLine.info(log).field("stream.id", streamId).field("connection.id", connectionId)
                 .field("generation.id", request.generationId()).field("prompt", PromptDigest.of(request.promptText()))
                 .field("resume.after", request.resumeAfter()).log("client opened stream");
-        if (refusing != null) {
-            LogLine.info(log).field("stream.id", streamId).field("connection.id", connectionId)
-                    .field("generation.id", request.generationId()).field("error", ErrorCode.SHUTTING_DOWN)
-                    .log("director draining; refusing new stream");
-            StreamFailures.endStream(client, new StreamError(ErrorCode.SHUTTING_DOWN, refusing));
+        StreamAdmission.Admitted admitted = admission.admit(streamId, client, connectionId, request, tokenStream);
+        if (admitted == null) {
             return null;
         }
-        LegSpan span = tracing == null ? null : tracing.startLeg(streamId, connectionId, request);
-        if (request.maxTokens() > limits.maxTokens()) {
-            meters.limitHit(DirectorMeters.Limit.MAX_TOKENS);
-            RepeatedProblems.Occurrence occurrence = ConnectionProblems.occurred(client, log, ErrorCode.BAD_REQUEST);
-            occurrence.withRepeats(LogLine.at(log, occurrence.level()).field("stream.id", streamId)
-                            .field("connection.id", connectionId).field("max.tokens", request.maxTokens())
-                            .field("limit", limits.maxTokens()))
-                    .log("request asks for too many tokens");
-            return refuse(client, span, request, new StreamError(ErrorCode.BAD_REQUEST, "maxTokens "
-                    + request.maxTokens() + " is above this director's limit of " + limits.maxTokens()
-                    + " (CONNECTION_SWAP_MAX_TOKENS_LIMIT)"));
-        }
-        // a leg after another one: tokens delivered before, a move counted, or a worker to avoid (a move after a
-        // worker's drain before the first token counts no migration and carries no token, but names that worker)
-        boolean resumed = request.resumeAfter() > 0 || request.migrations() > 0 || request.avoidWorker() != null;
-        WorkerEndpoint worker = registry.pick(request.avoidWorker(), request.model());
-        // with no worker registered at all (e.g. a director that just restarted, before the workers' registrations
-        // are back) nothing is known about models: NO_HEALTHY_WORKER (the client waits and asks again), not a final
-        // MODEL_NOT_FOUND (found by the chaos soak: 172 generations lost at a director restart); nor for a resume:
-        // its model was served a moment ago, and its worker may not be back yet while other models' workers are
-        if (worker == null && !resumed && registry.size() > 0 && !registry.anyServes(request.model())) {
-            RepeatedProblems.Occurrence occurrence = ConnectionProblems.occurred(client, log,
-                    ErrorCode.MODEL_NOT_FOUND);
-            occurrence.withRepeats(LogLine.at(log, occurrence.level()).field("stream.id", streamId)
-                            .field("connection.id", connectionId).field("model", request.model())
-                            .field("workers", registry.size()))
-                    .log("no worker serves the model");
-            return refuse(client, span, request, new StreamError(ErrorCode.MODEL_NOT_FOUND, "no worker serves model '"
-                    + LogLine.printable(request.model(), 200) + "'")); // a client's text: the ERROR frame must fit
-        }
-        if (worker == null) {
-            meters.noHealthyWorker();
-            RepeatedProblems.Occurrence occurrence = noWorkerRefusals.occurred(ErrorCode.NO_HEALTHY_WORKER, Level.WARN);
-            refusedForWantOfWorkers = true;
-            occurrence.withRepeats(LogLine.at(log, occurrence.level()).field("stream.id", streamId)
-                    .field("connection.id", connectionId).field("workers", registry.size()))
-                    .log("no healthy worker for stream");
-            return refuse(client, span, request, new StreamError(ErrorCode.NO_HEALTHY_WORKER,
-                    "no healthy worker (" + registry.size() + " registered); retry later"));
-        }
-        if (refusedForWantOfWorkers) { // the outage is over: the next refusal is news
-            refusedForWantOfWorkers = false;
-            noWorkerRefusals.forget();
-        }
-        ClientTokenStream tokens = clientTokenStream(streamId, connectionId, request, tokenStream);
+        WorkerEndpoint worker = admitted.worker();
+        ClientTokenStream tokens = admitted.tokens();
+        LegSpan span = admitted.span();
+        boolean resumed = admitted.resumed();
         LogLine.info(log).field("stream.id", streamId).field("connection.id", connectionId)
                 .field("worker.addr", worker.address()).field("worker.label", worker.label())
                 .field("client.token.stream", tokens != null).log("assigning stream to worker");
@@ -292,38 +228,6 @@ public final class Relay implements WorkerFailureListener, SessionEvents, Worker
             }
         });
         return session;
-    }
-
-    /**
-     * The client token stream a new generation's frames go on, or null: on its own stream. Not while the client token
-     * stream cannot take more: then every generation on it is held back already, and one that is not read at all keeps
-     * what was written to it for as long as the connection lives, so a client that never read it could open generation
-     * after generation (each reset TOO_SLOW in time) and have their frames queue there without bound. On its own
-     * stream (a client takes a generation's frames from either) the generation is held back alone, and a reset frees
-     * what waits for it.
-     */
-    private ClientTokenStream clientTokenStream(long streamId, String connectionId, GenerationRequest request,
-                                                QuicStreamChannel tokenStream) {
-        if (!request.tokenStream() || !properties.clientTokenStream() || tokenStream == null) {
-            return null;
-        }
-        if (!tokenStream.isWritable()) {
-            LogLine.info(log).field("stream.id", streamId).field("connection.id", connectionId)
-                    .field("bytes.before.writable", tokenStream.bytesBeforeWritable())
-                    .log("client token stream full; serving the stream on its own");
-            return null;
-        }
-        return ClientTokenStream.of(tokenStream, properties.coalesceSends());
-    }
-
-    /** Ends the client's stream with {@code error}, before any worker was involved. */
-    private static RelaySession refuse(QuicStreamChannel client, LegSpan span, GenerationRequest request,
-                                       StreamError error) {
-        if (span != null) {
-            span.end(LegOutcome.REFUSED, request.resumeAfter(), error.code().name(), error.message());
-        }
-        StreamFailures.endStream(client, error);
-        return null;
     }
 
     /**

@@ -1,0 +1,163 @@
+package io.connectionswap.director.relay;
+
+import io.connectionswap.director.config.DirectorProperties;
+import io.connectionswap.director.config.LimitProperties;
+import io.connectionswap.director.metrics.DirectorMeters;
+import io.connectionswap.director.registry.WorkerEndpoint;
+import io.connectionswap.director.registry.WorkerRegistry;
+import io.connectionswap.director.tracing.LegOutcome;
+import io.connectionswap.director.tracing.LegSpan;
+import io.connectionswap.director.tracing.RelayTracing;
+import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.log.LogLine;
+import io.connectionswap.protocol.log.RepeatedProblems;
+import io.connectionswap.protocol.message.GenerationRequest;
+import io.connectionswap.protocol.message.StreamError;
+import io.connectionswap.protocol.quic.ConnectionProblems;
+import io.connectionswap.protocol.quic.StreamFailures;
+import io.netty.handler.codec.quic.QuicStreamChannel;
+import java.time.Duration;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
+
+/**
+ * Admits a client's new stream to a worker, or refuses it before any worker is involved (the director drains, the
+ * request asks too much, no worker serves its model, none is healthy), each refusal with its meter, its log line and
+ * its ERROR frame; an admitted stream also has its client token stream chosen. A {@link Relay}'s, on its routing loop.
+ */
+final class StreamAdmission {
+
+    /** The relay's logger: the lines, and their per-connection throttling (keyed by the logger's name), are its own. */
+    private static final Logger log = LoggerFactory.getLogger(Relay.class);
+    /** The WARN reminder of an outage's refusals ("no healthy worker for stream"), with their count. */
+    private static final Duration NO_WORKER_REMINDER = Duration.ofSeconds(10);
+
+    private final WorkerRegistry registry;
+    private final DirectorProperties properties;
+    private final LimitProperties limits;
+    private final DirectorMeters meters;
+    /** Null while tracing is off. */
+    private final RelayTracing tracing;
+    /** Set when the director drains: why new streams are refused (SHUTTING_DOWN). Routing loop. */
+    private String refusing;
+    /**
+     * How loud "no healthy worker for stream" is: the first refusal of an outage a WARN, its repeats DEBUG with a WARN
+     * reminder counting them (every client backs off and asks again, so a line per refusal would be thousands); the
+     * next stream assigned ends the outage. Routing loop.
+     */
+    private final RepeatedProblems noWorkerRefusals;
+    private boolean refusedForWantOfWorkers;
+
+    /** A stream let through: its worker, its client token stream (null: none) and its leg's span (null: none). */
+    record Admitted(WorkerEndpoint worker, ClientTokenStream tokens, LegSpan span, boolean resumed) {
+    }
+
+    StreamAdmission(WorkerRegistry registry, DirectorProperties properties, LimitProperties limits,
+                    DirectorMeters meters, RelayTracing tracing, LongSupplier clock) {
+        this.registry = registry;
+        this.properties = properties;
+        this.limits = limits;
+        this.meters = meters;
+        this.tracing = tracing;
+        this.noWorkerRefusals = new RepeatedProblems(NO_WORKER_REMINDER, 1, clock);
+    }
+
+    /** From now on every new stream is refused with SHUTTING_DOWN carrying {@code why}. Routing loop. */
+    void refuseAll(String why) {
+        refusing = why;
+    }
+
+    /**
+     * The worker (and the rest) for the stream {@code streamId} a client opened on {@code client}, or null: the stream
+     * was refused, and ended with its error. {@code tokenStream}: as for {@link Relay#open}.
+     */
+    Admitted admit(long streamId, QuicStreamChannel client, String connectionId, GenerationRequest request,
+                   QuicStreamChannel tokenStream) {
+        if (refusing != null) {
+            LogLine.info(log).field("stream.id", streamId).field("connection.id", connectionId)
+                    .field("generation.id", request.generationId()).field("error", ErrorCode.SHUTTING_DOWN)
+                    .log("director draining; refusing new stream");
+            StreamFailures.endStream(client, new StreamError(ErrorCode.SHUTTING_DOWN, refusing));
+            return null;
+        }
+        LegSpan span = tracing == null ? null : tracing.startLeg(streamId, connectionId, request);
+        if (request.maxTokens() > limits.maxTokens()) {
+            meters.limitHit(DirectorMeters.Limit.MAX_TOKENS);
+            RepeatedProblems.Occurrence occurrence = ConnectionProblems.occurred(client, log, ErrorCode.BAD_REQUEST);
+            occurrence.withRepeats(LogLine.at(log, occurrence.level()).field("stream.id", streamId)
+                            .field("connection.id", connectionId).field("max.tokens", request.maxTokens())
+                            .field("limit", limits.maxTokens()))
+                    .log("request asks for too many tokens");
+            return refuse(client, span, request, new StreamError(ErrorCode.BAD_REQUEST, "maxTokens "
+                    + request.maxTokens() + " is above this director's limit of " + limits.maxTokens()
+                    + " (CONNECTION_SWAP_MAX_TOKENS_LIMIT)"));
+        }
+        // a leg after another one: tokens delivered before, a move counted, or a worker to avoid (a move after a
+        // worker's drain before the first token counts no migration and carries no token, but names that worker)
+        boolean resumed = request.resumeAfter() > 0 || request.migrations() > 0 || request.avoidWorker() != null;
+        WorkerEndpoint worker = registry.pick(request.avoidWorker(), request.model());
+        // with no worker registered at all (e.g. a director that just restarted, before the workers' registrations
+        // are back) nothing is known about models: NO_HEALTHY_WORKER (the client waits and asks again), not a final
+        // MODEL_NOT_FOUND (found by the chaos soak: 172 generations lost at a director restart); nor for a resume:
+        // its model was served a moment ago, and its worker may not be back yet while other models' workers are
+        if (worker == null && !resumed && registry.size() > 0 && !registry.anyServes(request.model())) {
+            RepeatedProblems.Occurrence occurrence = ConnectionProblems.occurred(client, log,
+                    ErrorCode.MODEL_NOT_FOUND);
+            occurrence.withRepeats(LogLine.at(log, occurrence.level()).field("stream.id", streamId)
+                            .field("connection.id", connectionId).field("model", request.model())
+                            .field("workers", registry.size()))
+                    .log("no worker serves the model");
+            return refuse(client, span, request, new StreamError(ErrorCode.MODEL_NOT_FOUND, "no worker serves model '"
+                    + LogLine.printable(request.model(), 200) + "'")); // a client's text: the ERROR frame must fit
+        }
+        if (worker == null) {
+            meters.noHealthyWorker();
+            RepeatedProblems.Occurrence occurrence = noWorkerRefusals.occurred(ErrorCode.NO_HEALTHY_WORKER, Level.WARN);
+            refusedForWantOfWorkers = true;
+            occurrence.withRepeats(LogLine.at(log, occurrence.level()).field("stream.id", streamId)
+                    .field("connection.id", connectionId).field("workers", registry.size()))
+                    .log("no healthy worker for stream");
+            return refuse(client, span, request, new StreamError(ErrorCode.NO_HEALTHY_WORKER,
+                    "no healthy worker (" + registry.size() + " registered); retry later"));
+        }
+        if (refusedForWantOfWorkers) { // the outage is over: the next refusal is news
+            refusedForWantOfWorkers = false;
+            noWorkerRefusals.forget();
+        }
+        return new Admitted(worker, clientTokenStream(streamId, connectionId, request, tokenStream), span, resumed);
+    }
+
+    /**
+     * The client token stream a new generation's frames go on, or null: on its own stream. Not while the client token
+     * stream cannot take more: then every generation on it is held back already, and one that is not read at all keeps
+     * what was written to it for as long as the connection lives, so a client that never read it could open generation
+     * after generation (each reset TOO_SLOW in time) and have their frames queue there without bound. On its own
+     * stream (a client takes a generation's frames from either) the generation is held back alone, and a reset frees
+     * what waits for it.
+     */
+    private ClientTokenStream clientTokenStream(long streamId, String connectionId, GenerationRequest request,
+                                                QuicStreamChannel tokenStream) {
+        if (!request.tokenStream() || !properties.clientTokenStream() || tokenStream == null) {
+            return null;
+        }
+        if (!tokenStream.isWritable()) {
+            LogLine.info(log).field("stream.id", streamId).field("connection.id", connectionId)
+                    .field("bytes.before.writable", tokenStream.bytesBeforeWritable())
+                    .log("client token stream full; serving the stream on its own");
+            return null;
+        }
+        return ClientTokenStream.of(tokenStream, properties.coalesceSends());
+    }
+
+    /** Ends the client's stream with {@code error}, before any worker was involved. */
+    private static Admitted refuse(QuicStreamChannel client, LegSpan span, GenerationRequest request,
+                                   StreamError error) {
+        if (span != null) {
+            span.end(LegOutcome.REFUSED, request.resumeAfter(), error.code().name(), error.message());
+        }
+        StreamFailures.endStream(client, error);
+        return null;
+    }
+}
