@@ -15,23 +15,16 @@ import io.connectionswap.protocol.frame.RawFrame;
 import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.protocol.log.PromptDigest;
 import io.connectionswap.protocol.message.GenerationRequest;
-import io.connectionswap.protocol.quic.QuicStreams;
-import io.connectionswap.protocol.quic.StreamFailures;
 import io.connectionswap.protocol.quic.StreamPipelines;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoop;
-import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.quic.QuicStreamChannel;
-import io.netty.handler.codec.quic.QuicStreamResetException;
 import io.netty.util.collection.LongObjectHashMap;
 import io.netty.util.collection.LongObjectMap;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -331,51 +324,5 @@ public final class Relay implements WorkerFailureListener, SessionEvents, Worker
         long now = clock.getAsLong();
         pendingSwaps.expire(now);
         pendingFirstTokens.expire(now);
-    }
-
-    /** Receives the worker's side of one session. */
-    private static final class WorkerStreamHandler extends ChannelInboundHandlerAdapter {
-        private final RelaySession session;
-
-        WorkerStreamHandler(RelaySession session) {
-            this.session = session;
-        }
-
-        @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            if (msg instanceof RawFrame frame) {
-                session.fromWorker(frame);
-            } else {
-                io.netty.util.ReferenceCountUtil.release(msg);
-            }
-        }
-
-        @Override
-        public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
-            if (event instanceof ChannelInputShutdownEvent) {
-                session.workerStreamEnded("worker closed the stream before END");
-                // our FIN too if not sent yet; with both FINs Netty closes and releases the stream
-                QuicStreams.finish((QuicStreamChannel) ctx.channel());
-            }
-            ctx.fireUserEventTriggered(event);
-        }
-
-        @Override
-        public void channelInactive(ChannelHandlerContext ctx) {
-            session.workerStreamEnded("worker stream closed before END");
-            ctx.fireChannelInactive();
-        }
-
-        @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            QuicStreamChannel stream = (QuicStreamChannel) ctx.channel();
-            if (cause instanceof QuicStreamResetException reset) {
-                session.workerStreamEnded("worker reset the stream (code " + reset.applicationProtocolCode() + ")");
-                QuicStreams.peerReset(stream);
-            } else {
-                session.workerStreamEnded("bad frame from worker: " + StreamFailures.describe(cause));
-                QuicStreams.abort(stream, StreamFailures.codeOf(cause));
-            }
-        }
     }
 }
