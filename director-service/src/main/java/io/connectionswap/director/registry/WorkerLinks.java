@@ -10,6 +10,8 @@ import io.netty.channel.EventLoop;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -37,6 +39,8 @@ final class WorkerLinks {
     private final DirectorMeters meters;
     /** Set at shutdown: the links the routing loops close as they stop are not dialled again. */
     private volatile boolean closed;
+    /** Links replaced by ones with token streams, waiting for their streams to end (any loop removes). */
+    private final Set<WorkerConnection> replaced = ConcurrentHashMap.newKeySet();
 
     WorkerLinks(WorkerRegistry registry, WorkerHealthStates healthStates, EventLoop loop, Executor blocking,
                 WorkerConnector connector, DirectorProperties properties, DirectorMeters meters) {
@@ -54,7 +58,10 @@ final class WorkerLinks {
         closed = true;
     }
 
-    /** Closes the link of each of {@code workers} that has one (the director is stopping). */
+    /**
+     * Closes the link of each of {@code workers} that has one, and the replaced links still carrying streams (the
+     * director is stopping: the workers hear CONNECTION_CLOSE instead of holding the connections to their idle timeout).
+     */
     void closeAll(Collection<WorkerEndpoint> workers) {
         for (WorkerEndpoint worker : workers) {
             WorkerConnection link = worker.link();
@@ -62,6 +69,10 @@ final class WorkerLinks {
                 link.close(DIRECTOR_STOPPING);
             }
         }
+        for (WorkerConnection link : replaced) {
+            link.close(DIRECTOR_STOPPING);
+        }
+        replaced.clear();
     }
 
     /** Dials a worker just added (unless it has a link, or a dial is under way). */
@@ -175,7 +186,11 @@ final class WorkerLinks {
                             .log("replaced worker link to carry token streams");
                     // the streams in flight, and those picked while the new link was dialled, are on the old one: it
                     // goes once they have ended (linkLost ignores it: a newer link is up)
-                    old.whenNoStreams(() -> old.close("replaced by a link with token streams"));
+                    replaced.add(old);
+                    old.whenNoStreams(() -> {
+                        replaced.remove(old);
+                        old.close("replaced by a link with token streams");
+                    });
                 });
     }
 

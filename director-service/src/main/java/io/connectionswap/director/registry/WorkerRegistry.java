@@ -318,6 +318,16 @@ public final class WorkerRegistry {
         return false;
     }
 
+    /** Whether a worker named {@code model} among the models it registered (not one assumed to serve any). */
+    public boolean anyNames(String model) {
+        for (WorkerEndpoint worker : snapshot) {
+            if (worker.models().contains(model)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Opens a stream on the director's connection to {@code worker}. */
     public io.netty.util.concurrent.Future<io.netty.handler.codec.quic.QuicStreamChannel> openStream(
             WorkerEndpoint worker, io.netty.channel.ChannelHandler initializer) {

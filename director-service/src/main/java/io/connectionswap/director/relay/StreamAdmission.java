@@ -33,6 +33,12 @@ final class StreamAdmission {
     private static final Logger log = LoggerFactory.getLogger(Relay.class);
     /** The WARN reminder of an outage's refusals ("no healthy worker for stream"), with their count. */
     private static final Duration NO_WORKER_REMINDER = Duration.ofSeconds(10);
+    /** The outages remembered at once: one per model registered, and that of every worker. */
+    private static final int OUTAGES_REMEMBERED = 64;
+    /** The key of an outage of every worker (or of a model no worker named). */
+    private static final String ALL_WORKERS = "";
+    /** The per-connection problem of a client token stream that cannot take more. */
+    private static final String TOKEN_STREAM_FULL = "client-token-stream-full";
 
     private final WorkerRegistry registry;
     private final DirectorProperties properties;
@@ -43,9 +49,9 @@ final class StreamAdmission {
     /** Set when the director drains: why new streams are refused (SHUTTING_DOWN). Routing loop. */
     private String refusing;
     /**
-     * How loud "no healthy worker for stream" is: the first refusal of an outage a WARN, its repeats DEBUG with a WARN
-     * reminder counting them (every client backs off and asks again, so a line per refusal would be thousands); the
-     * next stream assigned ends the outage. Routing loop.
+     * How loud "no healthy worker for stream" is: the first refusal of an outage (a model's, or every worker's) a WARN,
+     * its repeats DEBUG with a WARN reminder counting them (every client backs off and asks again, so a line per
+     * refusal would be thousands); the next stream assigned for that model ends its outage. Routing loop.
      */
     private final RepeatedProblems noWorkerRefusals;
     private boolean refusedForWantOfWorkers;
@@ -61,7 +67,7 @@ final class StreamAdmission {
         this.limits = limits;
         this.meters = meters;
         this.tracing = tracing;
-        this.noWorkerRefusals = new RepeatedProblems(NO_WORKER_REMINDER, 1, clock);
+        this.noWorkerRefusals = new RepeatedProblems(NO_WORKER_REMINDER, OUTAGES_REMEMBERED, clock);
     }
 
     /** From now on every new stream is refused with SHUTTING_DOWN carrying {@code why}. Routing loop. */
@@ -114,19 +120,30 @@ final class StreamAdmission {
         }
         if (worker == null) {
             meters.noHealthyWorker();
-            RepeatedProblems.Occurrence occurrence = noWorkerRefusals.occurred(ErrorCode.NO_HEALTHY_WORKER, Level.WARN);
+            RepeatedProblems.Occurrence occurrence = noWorkerRefusals.occurred(outage(request.model()), Level.WARN);
             refusedForWantOfWorkers = true;
             occurrence.withRepeats(LogLine.at(log, occurrence.level()).field("stream.id", streamId)
-                    .field("connection.id", connectionId).field("workers", registry.size()))
+                    .field("connection.id", connectionId).field("model", request.model())
+                    .field("workers", registry.size()))
                     .log("no healthy worker for stream");
             return refuse(client, span, request, new StreamError(ErrorCode.NO_HEALTHY_WORKER,
                     "no healthy worker (" + registry.size() + " registered); retry later"));
         }
-        if (refusedForWantOfWorkers) { // the outage is over: the next refusal is news
-            refusedForWantOfWorkers = false;
-            noWorkerRefusals.forget();
+        if (refusedForWantOfWorkers) { // that model's outage is over, and one of every worker: the next refusal is news
+            noWorkerRefusals.forget(outage(request.model()));
+            noWorkerRefusals.forget(ALL_WORKERS);
+            refusedForWantOfWorkers = !noWorkerRefusals.isEmpty();
         }
         return new Admitted(worker, clientTokenStream(streamId, connectionId, request, tokenStream), span, resumed);
+    }
+
+    /**
+     * The outage a refusal for want of a healthy worker belongs to: that of the model's workers when a worker named
+     * it in its registration (another model's streams may be served meanwhile), else that of every worker (none
+     * registered, no model asked for, or one no worker named: a client's text, which must not make an outage per name).
+     */
+    private Object outage(String model) {
+        return model != null && registry.anyNames(model) ? model : ALL_WORKERS;
     }
 
     /**
@@ -143,8 +160,13 @@ final class StreamAdmission {
             return null;
         }
         if (!tokenStream.isWritable()) {
-            LogLine.info(log).field("stream.id", streamId).field("connection.id", connectionId)
-                    .field("bytes.before.writable", tokenStream.bytesBeforeWritable())
+            // a client that never reads its token stream would otherwise set the pace of these lines: one per
+            // connection, then a count
+            RepeatedProblems.Occurrence occurrence = ConnectionProblems.occurred(tokenStream, log, TOKEN_STREAM_FULL,
+                    Level.INFO);
+            occurrence.withRepeats(LogLine.at(log, occurrence.level()).field("stream.id", streamId)
+                    .field("connection.id", connectionId)
+                    .field("bytes.before.writable", tokenStream.bytesBeforeWritable()))
                     .log("client token stream full; serving the stream on its own");
             return null;
         }

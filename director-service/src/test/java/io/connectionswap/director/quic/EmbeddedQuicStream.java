@@ -74,6 +74,13 @@ final class EmbeddedQuicStream extends EmbeddedChannel implements QuicStreamChan
         creditWithheld = true;
     }
 
+    /** The peer reads again and gives credit: what was queued leaves at the next flush. */
+    void grantCredit() {
+        creditWithheld = false;
+        flush();
+        runPendingTasks();
+    }
+
     /** The application error code our side reset the stream with, or -1 when it did not reset it. */
     int resetCode() {
         return resetCode;

@@ -63,7 +63,8 @@ class RelayMetersTest {
     private final DefaultEventLoopGroup quicLoops = new DefaultEventLoopGroup(1);
     private final SimpleMeterRegistry meterRegistry = new SimpleMeterRegistry();
     private final DirectorMeters meters = new DirectorMeters(meterRegistry, quicLoops);
-    private final QuicChannel clientConnection = mock(QuicChannel.class);
+    /** A client connection with attributes, as the director's per-connection memory needs. */
+    private final QuicChannel clientConnection = PeerConnections.connection("client");
     private final QuicChannel workerLink = mock(QuicChannel.class);
     /** Streams the director opened to each worker, by worker label, in order. */
     private final Map<String, List<EmbeddedQuicStream>> workerStreams = new LinkedHashMap<>();
@@ -76,7 +77,6 @@ class RelayMetersTest {
     private final Relay relay = new Relay(registry, PROPERTIES, LimitProperties.DEFAULTS, LIMITS, meters, () -> now);
 
     RelayMetersTest() {
-        when(clientConnection.isActive()).thenReturn(true);
         when(workerLink.isActive()).thenReturn(true);
     }
 
@@ -423,6 +423,60 @@ class RelayMetersTest {
     }
 
     /** The WARN lines of {@code message}, each with its {@code repeats} when it has one. */
+    /**
+     * The outage throttle of "no healthy worker for stream" ended at the next stream assigned on the loop, whatever
+     * its model. In the common partial outage (every worker of one model down, another model served) each refusal that
+     * followed an assignment of the other model was a first refusal again, a WARN: as many WARN lines as before the
+     * throttle. An outage is now a model's (one a worker registered), or every worker's. Found by the review helper.
+     */
+    @Test
+    void anOutageOfOneModelStaysOneWarnWhileAnotherModelIsServed() {
+        healthyWorker("worker-a"); // serves stand-in
+        WorkerEndpoint down = registry.register(new WorkerRegistration("worker-b", "127.0.0.1:62009",
+                "http://127.0.0.1:8081/actuator/health", 50, "i-b", List.of("other")));
+        loop.runPendingTasks(); // never healthy: the model "other" has no healthy worker
+        assertThat(down.state().name()).isNotEqualTo("HEALTHY");
+        List<ErrorCode> codes = new ArrayList<>();
+        try (CapturedLogs logs = CapturedLogs.of(Relay.class)) {
+            for (int i = 0; i < 10; i++) {
+                codes.addAll(refused(PeerConnections.connection("client"), 8L * i, new GenerationRequest("o-" + i,
+                        "other", "p", null, GenerationRequest.completion("o-" + i, "p", 5).sampling(), 0, null, null,
+                        0, null, false)));
+                relay.open(clientStream(), "conn-1", GenerationRequest.completion("g-" + i, "p", 5)); // stand-in
+                loop.runPendingTasks();
+            }
+            assertThat(codes).hasSize(10).containsOnly(ErrorCode.NO_HEALTHY_WORKER);
+            assertThat(warnings(logs, "no healthy worker for stream"))
+                    .as("one outage (model other, 10 refusals within a second): its first refusal at WARN")
+                    .hasSize(1);
+        }
+    }
+
+    /**
+     * A client that never reads its client token stream (the case 5758794 guards against) opened generation after
+     * generation: each was served on its own stream, and each wrote an INFO line "client token stream full; serving
+     * the stream on its own", unthrottled, as fast as the peer opened streams; it is now one line per connection and a
+     * count (ConnectionProblems), as the other problems a peer repeats. Found by the review helper.
+     */
+    @Test
+    void aClientThatNeverReadsItsTokenStreamGetsOneFullLineNotOnePerGeneration() {
+        healthyWorker("worker-a");
+        EmbeddedQuicStream tokens = clientStream();
+        tokens.unsafe().outboundBuffer().setUserDefinedWritability(1, false); // the client reads nothing of it
+        try (CapturedLogs logs = CapturedLogs.of(Relay.class)) {
+            for (int i = 0; i < 20; i++) {
+                relay.open(clientStream(), "conn-1",
+                        GenerationRequest.completion("g-" + i, "p", 3).withTokenStream(true), tokens);
+                loop.runPendingTasks();
+            }
+            assertThat(logs.events().stream().filter(event -> event.getLevel().isGreaterOrEqual(Level.INFO))
+                    .map(ILoggingEvent::getFormattedMessage)
+                    .filter(line -> line.contains("client token stream full")).toList())
+                    .as("INFO lines for 20 generations of one connection whose client token stream is full")
+                    .hasSizeLessThanOrEqualTo(1);
+        }
+    }
+
     private static List<String> warnings(CapturedLogs logs, String message) {
         return logs.events().stream().filter(event -> event.getLevel() == Level.WARN)
                 .map(ILoggingEvent::getFormattedMessage).filter(line -> line.endsWith(message))

@@ -507,6 +507,36 @@ class WorkerRegistryTest {
     }
 
     /**
+     * close() closes every link so each worker hears CONNECTION_CLOSE at once (stopping the routing loops sends
+     * nothing: the worker holds the connections and their streams until its idle timeout). A link replaced by one with
+     * token streams and still carrying a stream waits for it (WorkerConnection.whenNoStreams) but is no worker's link
+     * any more, so close() never closed it (closeAll only walked worker.link()); the replaced links are closed too now.
+     * Found by the review helper.
+     */
+    @Test
+    void aReplacedLinkStillCarryingAStreamIsClosedWhenTheDirectorStops() {
+        onLoop(() -> {
+            registry.discovered(Set.of(DNS_WORKER), DISCOVERY);
+            return null;
+        });
+        WorkerEndpoint found = onLoop(() -> registry.workers().iterator().next());
+        await().atMost(Duration.ofSeconds(5)).until(found::linkUp);
+        FakeWorkerConnector.FakeConnection old = connector.connections.get(found.label());
+        old.streams.opened(); // a relay session in flight on it
+        onLoop(() -> registry.register(new WorkerRegistration("worker-0", DNS_WORKER.toString(),
+                "http://127.0.0.1:8081/actuator/health", 50, "i-1", List.of("stand-in"),
+                List.of(WorkerRegistration.TOKEN_STREAM))));
+        await().atMost(Duration.ofSeconds(5)).until(() -> found.linkUp() && found.tokenStream());
+        FakeWorkerConnector.FakeConnection replacement = connector.connections.get(found.label());
+
+        registry.close();
+
+        assertThat(replacement.closedWith).as("the worker's link").isNotNull();
+        assertThat(old.closedWith).as("the replaced link still carrying a stream is closed at shutdown too")
+                .isNotNull();
+    }
+
+    /**
      * The link without token streams was closed as soon as its replacement came up, so a stream that had started on
      * it while the replacement was dialled was cut (and moved, as a lost connection); now the old link is closed once
      * the streams in flight have ended.

@@ -92,4 +92,14 @@ public final class RepeatedProblems {
     public synchronized void forget() {
         seen.clear();
     }
+
+    /** Forgets the problem {@code key} (it was solved): its next occurrence is a first one again. */
+    public synchronized void forget(Object key) {
+        seen.remove(key);
+    }
+
+    /** Whether no problem is remembered (none occurred, or all were forgotten). */
+    public synchronized boolean isEmpty() {
+        return seen.isEmpty();
+    }
 }

@@ -27,11 +27,16 @@ public final class ConnectionProblems {
 
     /** The problem {@code kind} occurred on {@code channel} (a stream or its connection), logged to {@code log}. */
     public static RepeatedProblems.Occurrence occurred(Channel channel, Logger log, Object kind) {
+        return occurred(channel, log, kind, Level.WARN);
+    }
+
+    /** As {@link #occurred(Channel, Logger, Object)}, its first occurrence at {@code firstLevel}. */
+    public static RepeatedProblems.Occurrence occurred(Channel channel, Logger log, Object kind, Level firstLevel) {
         QuicChannel connection = Peers.connectionOf(channel);
         if (connection == null) {
-            return new RepeatedProblems.Occurrence(true, 0, Level.WARN);
+            return new RepeatedProblems.Occurrence(true, 0, firstLevel);
         }
-        return problems(connection).occurred(List.of(log.getName(), kind), Level.WARN);
+        return problems(connection).occurred(List.of(log.getName(), kind), firstLevel);
     }
 
     private static RepeatedProblems problems(QuicChannel connection) {

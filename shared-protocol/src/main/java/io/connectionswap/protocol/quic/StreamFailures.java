@@ -61,11 +61,21 @@ public final class StreamFailures {
         occurrence.withRepeats(LogLine.at(log, occurrence.level()).field("peer", Peers.address(stream))
                 .field("peer.cert", Peers.certificateName(stream)).field("stream.id", streamId(stream))
                 .field("error", code).quoted("problem", problem)).log("{} ended stream after bad input", role);
-        endStream(stream, new StreamError(code, problem));
+        // our FIN queued behind the ERROR at once, not once it is written: the linger then bounds its delivery too,
+        // and a peer that sent bad input and reads nothing (its window full, the write pending for good) is reset and
+        // released
+        end(stream, new StreamError(code, problem), true);
     }
 
-    /** Sends {@code error} (when the stream can still be written), then ends our side of the stream. */
+    /**
+     * Sends {@code error} (when the stream can still be written), then ends our side of the stream once it is written:
+     * a peer that is only slow (a subscriber behind its tokens) still gets every frame before it, and the ERROR.
+     */
     public static void endStream(Channel stream, StreamError error) {
+        end(stream, error, false);
+    }
+
+    private static void end(Channel stream, StreamError error, boolean finishNow) {
         QuicStreams.discardInput(stream); // at once: frames already received are not acted on either
         if (!(stream instanceof QuicStreamChannel quic)) {
             stream.writeAndFlush(error).addListener(ChannelFutureListener.CLOSE);
@@ -75,10 +85,12 @@ public final class StreamFailures {
             QuicStreams.finish(quic);
             return;
         }
-        quic.writeAndFlush(error);
-        // our FIN queued behind the ERROR now, not once it is written: the linger then bounds its delivery too, and a
-        // peer that reads nothing (its window full, the write pending for good) is reset and released
-        QuicStreams.finish(quic);
+        if (finishNow) {
+            quic.writeAndFlush(error);
+            QuicStreams.finish(quic);
+        } else {
+            quic.writeAndFlush(error).addListener(written -> QuicStreams.finish(quic));
+        }
     }
 
     private static Object streamId(Channel stream) {
