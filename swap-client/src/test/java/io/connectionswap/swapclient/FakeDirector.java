@@ -53,6 +53,8 @@ final class FakeDirector implements AutoCloseable {
     volatile boolean draining;
     /** Heartbeats received, on any stream of any connection. */
     final AtomicLong heartbeats = new AtomicLong();
+    /** Echoes no heartbeat any more (a director gone silent: its connection is found lost by the heartbeat timeout). */
+    volatile boolean silent;
 
     FakeDirector(Path pki) {
         TlsContexts tls = TlsContexts.server("director", TlsIdentity.of(pki, "director").material(),
@@ -113,6 +115,9 @@ final class FakeDirector implements AutoCloseable {
                 public void channelRead(ChannelHandlerContext ctx, Object msg) {
                     if (msg instanceof Heartbeat) {
                         heartbeats.incrementAndGet();
+                        if (silent) {
+                            return; // no echo
+                        }
                     }
                     ctx.fireChannelRead(msg);
                 }

@@ -175,6 +175,11 @@ public final class DirectorLink implements Transport {
         return connections.streamsHeld();
     }
 
+    @Override
+    public Duration heartbeatTimeout() {
+        return settings.heartbeatTimeout();
+    }
+
     /**
      * Whether new streams can open now. Not while the director said GOAWAY and the client is moving to another
      * address: a generation resumed meanwhile waits for the new connection instead of being refused here.

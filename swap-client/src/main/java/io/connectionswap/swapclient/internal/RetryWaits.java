@@ -17,7 +17,8 @@ final class RetryWaits {
      * The shortest wait for the director's first answer on a stream: a director answers within a round trip and its
      * worker's hand-off, but a short or zero {@code noWorkerWait} (no wait for a worker: the gateway's 503 at once)
      * must not fail streams a director would serve, nor one on a connection that died silently before its heartbeat
-     * timeout (3.5 s by default) found it lost: that generation resumes on the next connection.
+     * timeout (3.5 s by default; the floor is twice the configured one when that is longer) found it lost: that
+     * generation then resumes on the next connection, within its wait.
      */
     static final Duration ANSWER_WAIT_FLOOR = Duration.ofSeconds(10);
 
@@ -173,7 +174,8 @@ final class RetryWaits {
         }
         // streams breaking one after another while the connection holds (no stream credit left, resets, CONNECTED
         // then the end without a final frame, sequence gaps) are bounded by the same wait as refusals: from the first
-        // break since the last token, which is always resumed once (with a zero wait too: it is no wait for a worker)
+        // break since the last token, which is always resumed once while the connection holds (with a zero wait too: it
+        // is no wait for a worker; a lost connection is waited for within the wait, as above)
         long now = loop.nanoTime();
         if (brokenSinceNanos < 0) {
             brokenSinceNanos = now;
@@ -183,7 +185,8 @@ final class RetryWaits {
                     + noWorkerWait + "; the last one: " + problem);
             return;
         }
-        retryAfterBackoff();
+        // the whole backoff: the wait that caps a refusal's retry is not this one (with a zero wait it is always over)
+        pendingRetry = loop.schedule(run::openLeg, backoff.next().toNanos());
     }
 
     /** Time left to wait for a worker, null when unbounded. */
@@ -218,7 +221,8 @@ final class RetryWaits {
             if (noWorkerWait == null) {
                 return;
             }
-            Duration wait = noWorkerWait.compareTo(ANSWER_WAIT_FLOOR) < 0 ? ANSWER_WAIT_FLOOR : noWorkerWait;
+            Duration floor = max(ANSWER_WAIT_FLOOR, transport.heartbeatTimeout().multipliedBy(2));
+            Duration wait = max(floor, noWorkerWait);
             unanswered = loop.schedule(() -> {
                 unanswered = null;
                 if (!waiting.getAsBoolean()) {
@@ -248,5 +252,9 @@ final class RetryWaits {
                 start();
             }
         }
+    }
+
+    private static Duration max(Duration a, Duration b) {
+        return a.compareTo(b) >= 0 ? a : b;
     }
 }

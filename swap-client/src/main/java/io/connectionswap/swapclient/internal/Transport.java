@@ -1,6 +1,7 @@
 package io.connectionswap.swapclient.internal;
 
 import io.connectionswap.protocol.message.GenerationRequest;
+import java.time.Duration;
 
 /** What a generation needs of the connection; {@link DirectorLink} over QUIC, a fake in tests. Loop-confined. */
 public interface Transport {
@@ -19,5 +20,10 @@ public interface Transport {
      */
     default String connectionProblem() {
         return null;
+    }
+
+    /** How long the connection may go without a heartbeat echo before it is taken for lost (zero: unknown). */
+    default Duration heartbeatTimeout() {
+        return Duration.ZERO;
     }
 }

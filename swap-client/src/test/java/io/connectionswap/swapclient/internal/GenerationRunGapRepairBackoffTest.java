@@ -87,4 +87,23 @@ class GenerationRunGapRepairBackoffTest {
                 .isInstanceOfSatisfying(GenerationException.class,
                         failure -> assertThat(failure.code()).isEqualTo(ErrorCode.NO_HEALTHY_WORKER));
     }
+
+    /**
+     * The README (and 2d37e9d) say a gap is repaired "after the backoff", and the zero-wait fix (9fb7ae1) resumes the
+     * first break once with a zero wait too. But the retry's delay was capped at the refusal wait's remaining time,
+     * which for waitAtMost(0) is always zero: the repair was scheduled with no delay at all. A break's retry now waits
+     * the whole backoff. Found by the review helper.
+     */
+    @Test
+    void aZeroWaitGenerationRepairsAGapAfterTheBackoffToo() {
+        start(GenerationOptions.waitAtMost(Duration.ZERO));
+        FakeTransport.FakeLeg first = transport.last();
+        first.events.assigned(connected("worker-a", 0));
+        first.events.token(new Token(1, " t1"));
+        first.events.token(new Token(3, " t3"));
+
+        assertThat(subscriber.failure).isNull();
+        assertThat(loop.pending()).as("the repair waits for the backoff").singleElement()
+                .extracting(ManualLoop.Scheduled::delayNanos).isEqualTo(100 * MS);
+    }
 }

@@ -70,10 +70,17 @@ final class LegBody {
         return parser.line(line);
     }
 
-    /** The body ended: whether its last event, not followed by a blank line, is {@code [DONE]}. */
-    boolean endsWithDone() {
+    /**
+     * The body ended: its last event if it was not followed by a blank line and counts all the same ({@code [DONE]},
+     * or an error event: the upstream's reason for ending), else null (an event cut short is dropped, as the SSE rules
+     * say).
+     */
+    SseEventParser.Event unterminatedEnd() {
         SseEventParser.Event last = parser.end();
-        return last != null && !last.error() && CompletionChunk.DONE.equals(last.data().strip());
+        if (last == null) {
+            return null;
+        }
+        return last.error() || CompletionChunk.DONE.equals(last.data().strip()) ? last : null;
     }
 
     /** Whether the rest of the body is being read and dropped. */

@@ -338,8 +338,9 @@ final class UpstreamCompletion implements Flow.Subscription {
         if (body.draining()) {
             return;
         }
-        if (body.endsWithDone()) {
-            finish(); // [DONE] without the blank line after it
+        SseEventParser.Event last = body.unterminatedEnd();
+        if (last != null) {
+            onEvent(last); // [DONE], or an error event, without the blank line after it: either ends the leg
             return;
         }
         if (end.hasFinishReason()) {

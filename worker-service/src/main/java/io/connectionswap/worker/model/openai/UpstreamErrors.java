@@ -81,8 +81,11 @@ final class UpstreamErrors {
         JsonNode code = error.path("code");
         int status = code.isNumber() ? code.asInt() : parseInt(code.isString() ? code.asString() : null);
         String type = error.path("type").asString("");
+        // OpenAI's error object names the kind in "type"; an error event's own object ({"type": "error", "code":
+        // "invalid_request_error"}) names it in "code"
+        String kind = type + " " + (code.isString() ? code.asString() : "");
         boolean requestFault = produced == 0
-                && (isRequestFault(status) || (status == 0 && type.contains("invalid_request")));
+                && (isRequestFault(status) || (status == 0 && kind.contains("invalid_request")));
         String message = error.path("message").asString(error.toString());
         return failure(requestFault ? ErrorCode.UPSTREAM_REJECTED : ErrorCode.UPSTREAM_FAILED,
                 "upstream sent an error after " + produced + " tokens" + (status > 0 ? " (code " + status + ")" : "")

@@ -241,6 +241,53 @@ class UpstreamStreamDialectsTest {
     }
 
     /**
+     * An {@code event: error} that is the body's last event, the body ending without the blank line after it (the
+     * upstream closes right after writing its error): that last event was dropped when it was an error, so the leg
+     * failed as a "stream cut" (UPSTREAM_FAILED) rather than with the upstream's error, here a rejection
+     * (UPSTREAM_REJECTED, "prompt too long"). Found by the review helper.
+     */
+    @Test
+    void anErrorEventEndingTheBodyWithoutABlankLineIsTheUpstreamsError() throws Exception {
+        try (ScriptedUpstream scripted = new ScriptedUpstream()) {
+            scripted.completions(200, "event: error\n"
+                    + "data: {\"error\":{\"code\":400,\"message\":\"prompt too long\","
+                    + "\"type\":\"invalid_request_error\"}}");
+            backend = OpenAiBackend.start(settings(scripted.baseUrl(), false, Duration.ofSeconds(5)));
+
+            RecordingSubscriber rejected = run(context(10, 0, ""));
+
+            assertThat(rejected.error()).as("finished instead: " + rejected.events())
+                    .isInstanceOfSatisfying(ModelException.class, error -> {
+                        assertThat(error.getMessage()).contains("prompt too long");
+                        assertThat(error.code()).isEqualTo(ErrorCode.UPSTREAM_REJECTED);
+                    });
+        }
+    }
+
+    /**
+     * An {@code event: error} whose data is the Responses-style object {@code {"type":"error","code":...,"message":...}}
+     * is taken whole as the error (CompletionChunk.parseError), so its {@code type} is always "error" and the request
+     * fault the code named ({@code invalid_request_error}) was never seen: before the first token the leg failed
+     * UPSTREAM_FAILED (a swap, to a worker that fails the same way) where the same fault in an {@code {"error":{...}}}
+     * object was UPSTREAM_REJECTED. The code is read for the kind too now. Found by the review helper.
+     */
+    @Test
+    void anEventOfTypeErrorNamingARequestFaultInItsCodeIsARejection() throws Exception {
+        try (ScriptedUpstream scripted = new ScriptedUpstream()) {
+            scripted.completions(200, "event: error\n"
+                    + "data: {\"type\":\"error\",\"code\":\"invalid_request_error\",\"message\":\"prompt too long\"}\n\n"
+                    + "data: [DONE]\n\n");
+            backend = OpenAiBackend.start(settings(scripted.baseUrl(), false, Duration.ofSeconds(5)));
+
+            RecordingSubscriber rejected = run(context(10, 0, ""));
+
+            assertThat(rejected.error()).as("finished instead: " + rejected.events())
+                    .isInstanceOfSatisfying(ModelException.class,
+                            error -> assertThat(error.code()).isEqualTo(ErrorCode.UPSTREAM_REJECTED));
+        }
+    }
+
+    /**
      * vLLM's completion stream generator catches every exception once the 200 is sent ({@code except Exception as e:
      * data = self.create_streaming_error_response(str(e))}, then {@code data: [DONE]}), and that response's defaults
      * are {@code type "BadRequestError", code 400}, whatever the cause; SGLang does the same. So the engine dying in
