@@ -457,12 +457,7 @@ class WorkerRegistryTest {
         // knows no features; once the worker registers token-stream, its link must carry token streams (README,
         // CONNECTION_SWAP_WORKER_TOKEN_STREAM: every worker that registers the feature), not keep a stream per
         // generation until the link happens to be lost
-        onLoop(() -> {
-            registry.discovered(Set.of(DNS_WORKER), DISCOVERY);
-            return null;
-        });
-        WorkerEndpoint found = onLoop(() -> registry.workers().iterator().next());
-        await().atMost(Duration.ofSeconds(5)).until(found::linkUp);
+        WorkerEndpoint found = dnsWorkerWithItsLinkUp();
         assertThat(found.tokenStream()).as("no features known before the registration").isFalse();
 
         WorkerEndpoint registered = onLoop(() -> registry.register(new WorkerRegistration("worker-0",
@@ -482,18 +477,11 @@ class WorkerRegistryTest {
      */
     @Test
     void aBusyWorkerFoundThroughDnsThatRegistersTheTokenStreamGetsALinkWithTokenStreamsAtOnce() {
-        onLoop(() -> {
-            registry.discovered(Set.of(DNS_WORKER), DISCOVERY);
-            return null;
-        });
-        WorkerEndpoint found = onLoop(() -> registry.workers().iterator().next());
-        await().atMost(Duration.ofSeconds(5)).until(found::linkUp);
+        WorkerEndpoint found = dnsWorkerWithItsLinkUp();
         FakeWorkerConnector.FakeConnection old = connector.connections.get(found.label());
         old.streams.opened(); // a relay session on the link the registration finds
 
-        onLoop(() -> registry.register(new WorkerRegistration("worker-0", DNS_WORKER.toString(),
-                "http://127.0.0.1:8081/actuator/health", 50, "i-1", List.of("stand-in"),
-                List.of(WorkerRegistration.TOKEN_STREAM))));
+        registersTheTokenStream();
         await("a link with token streams while a stream is in flight").atMost(Duration.ofSeconds(5))
                 .until(() -> found.linkUp() && found.tokenStream());
         FakeWorkerConnector.FakeConnection replacement = connector.connections.get(found.label());
@@ -515,17 +503,10 @@ class WorkerRegistryTest {
      */
     @Test
     void aReplacedLinkStillCarryingAStreamIsClosedWhenTheDirectorStops() {
-        onLoop(() -> {
-            registry.discovered(Set.of(DNS_WORKER), DISCOVERY);
-            return null;
-        });
-        WorkerEndpoint found = onLoop(() -> registry.workers().iterator().next());
-        await().atMost(Duration.ofSeconds(5)).until(found::linkUp);
+        WorkerEndpoint found = dnsWorkerWithItsLinkUp();
         FakeWorkerConnector.FakeConnection old = connector.connections.get(found.label());
         old.streams.opened(); // a relay session in flight on it
-        onLoop(() -> registry.register(new WorkerRegistration("worker-0", DNS_WORKER.toString(),
-                "http://127.0.0.1:8081/actuator/health", 50, "i-1", List.of("stand-in"),
-                List.of(WorkerRegistration.TOKEN_STREAM))));
+        registersTheTokenStream();
         await().atMost(Duration.ofSeconds(5)).until(() -> found.linkUp() && found.tokenStream());
         FakeWorkerConnector.FakeConnection replacement = connector.connections.get(found.label());
 
@@ -543,17 +524,10 @@ class WorkerRegistryTest {
      */
     @Test
     void aStreamThatStartsWhileTheLinkWithTokenStreamsIsDialledIsNotCutWhenItComesUp() {
-        onLoop(() -> {
-            registry.discovered(Set.of(DNS_WORKER), DISCOVERY);
-            return null;
-        });
-        WorkerEndpoint found = onLoop(() -> registry.workers().iterator().next());
-        await().atMost(Duration.ofSeconds(5)).until(found::linkUp);
+        WorkerEndpoint found = dnsWorkerWithItsLinkUp();
         FakeWorkerConnector.FakeConnection old = connector.connections.get(found.label());
         connector.holdConnects = true;
-        onLoop(() -> registry.register(new WorkerRegistration("worker-0", DNS_WORKER.toString(),
-                "http://127.0.0.1:8081/actuator/health", 50, "i-1", List.of("stand-in"),
-                List.of(WorkerRegistration.TOKEN_STREAM))));
+        registersTheTokenStream();
         await().atMost(Duration.ofSeconds(5)).until(() -> !connector.pending.isEmpty());
 
         old.streams.opened(); // picked while the new link is dialled: opened on the old one
@@ -582,9 +556,7 @@ class WorkerRegistryTest {
         WorkerEndpoint found = onLoop(() -> registry.workers().iterator().next());
         await().atMost(Duration.ofSeconds(5)).until(() -> !connector.pending.isEmpty());
 
-        onLoop(() -> registry.register(new WorkerRegistration("worker-0", DNS_WORKER.toString(),
-                "http://127.0.0.1:8081/actuator/health", 50, "i-1", List.of("stand-in"),
-                List.of(WorkerRegistration.TOKEN_STREAM))));
+        registersTheTokenStream();
         connector.holdConnects = false;
         onLoop(() -> connector.pending.remove().setSuccess(new FakeWorkerConnector.FakeConnection(reason -> { })));
 
@@ -634,22 +606,33 @@ class WorkerRegistryTest {
                 .until(() -> onLoop(() -> found.linkUp() && found.tokenStream()));
     }
 
-    /** A DNS-found worker with its link up registers the token stream; the dial of the replacement is held. */
-    private FakeWorkerConnector.FakeConnection dnsWorkerRegisteringTheTokenStreamWithTheRelinkHeld() {
+    /** A worker found through DNS (it registered nothing yet), once its link is up. */
+    private WorkerEndpoint dnsWorkerWithItsLinkUp() {
         onLoop(() -> {
             registry.discovered(Set.of(DNS_WORKER), DISCOVERY);
             return null;
         });
         WorkerEndpoint found = onLoop(() -> registry.workers().iterator().next());
         await().atMost(Duration.ofSeconds(5)).until(found::linkUp);
+        return found;
+    }
+
+    /** The worker found through DNS registers, naming the token stream among its features. */
+    private void registersTheTokenStream() {
+        onLoop(() -> registry.register(new WorkerRegistration("worker-0", DNS_WORKER.toString(),
+                "http://127.0.0.1:8081/actuator/health", 50, "i-1", List.of("stand-in"),
+                List.of(WorkerRegistration.TOKEN_STREAM))));
+    }
+
+    /** A DNS-found worker with its link up registers the token stream; the dial of the replacement is held. */
+    private FakeWorkerConnector.FakeConnection dnsWorkerRegisteringTheTokenStreamWithTheRelinkHeld() {
+        WorkerEndpoint found = dnsWorkerWithItsLinkUp();
         // a link lost within a heartbeat timeout (1 s) of coming up is redialled as a failed dial, with a backoff
         await("the link outlives a heartbeat timeout").atMost(Duration.ofSeconds(5))
                 .until(() -> onLoop(() -> System.nanoTime() - found.linkUpNanos() > TimeUnit.SECONDS.toNanos(1)));
         FakeWorkerConnector.FakeConnection old = connector.connections.get(found.label());
         connector.holdConnects = true;
-        onLoop(() -> registry.register(new WorkerRegistration("worker-0", DNS_WORKER.toString(),
-                "http://127.0.0.1:8081/actuator/health", 50, "i-1", List.of("stand-in"),
-                List.of(WorkerRegistration.TOKEN_STREAM))));
+        registersTheTokenStream();
         await().atMost(Duration.ofSeconds(5)).until(() -> !connector.pending.isEmpty());
         return old;
     }

@@ -24,17 +24,22 @@ class GenerationRunZeroWaitTest {
 
     private static final long MS = TimeUnit.MILLISECONDS.toNanos(1);
 
-    @Test
-    void aZeroWaitGenerationIsServedWhenTheDirectorAnswersAfterARoundTrip() {
-        ManualLoop loop = new ManualLoop();
-        FakeTransport transport = new FakeTransport();
-        Recorder subscriber = new Recorder();
+    private final ManualLoop loop = new ManualLoop();
+    private final FakeTransport transport = new FakeTransport();
+    private final Recorder subscriber = new Recorder();
+
+    private void startWithAZeroWait() {
         GenerationRun run = new GenerationRun(loop, transport, SwapClientListener.NONE, subscriber,
                 GenerationRequest.completion("gen-1", "prompt-1", 200), GenerationOptions.waitAtMost(Duration.ZERO),
                 new Backoff(Duration.ofMillis(100), Duration.ofMillis(400), () -> 1.0), Level.DEBUG);
         subscriber.onSubscribe(run);
         run.request(Long.MAX_VALUE);
         run.start();
+    }
+
+    @Test
+    void aZeroWaitGenerationIsServedWhenTheDirectorAnswersAfterARoundTrip() {
+        startWithAZeroWait();
         FakeTransport.FakeLeg leg = transport.last();
 
         loop.advance(2 * MS); // one round trip to the director
@@ -54,15 +59,7 @@ class GenerationRunZeroWaitTest {
      */
     @Test
     void aZeroWaitGenerationRepairsASequenceGap() {
-        ManualLoop loop = new ManualLoop();
-        FakeTransport transport = new FakeTransport();
-        Recorder subscriber = new Recorder();
-        GenerationRun run = new GenerationRun(loop, transport, SwapClientListener.NONE, subscriber,
-                GenerationRequest.completion("gen-1", "prompt-1", 200), GenerationOptions.waitAtMost(Duration.ZERO),
-                new Backoff(Duration.ofMillis(100), Duration.ofMillis(400), () -> 1.0), Level.DEBUG);
-        subscriber.onSubscribe(run);
-        run.request(Long.MAX_VALUE);
-        run.start();
+        startWithAZeroWait();
         FakeTransport.FakeLeg first = transport.last();
         first.events.assigned(new Connected("worker-a", "conn-1", 4, "gen-1", 0, "m")); // answered at once
         first.events.token(new Token(1, "a"));
