@@ -107,16 +107,11 @@ class UpstreamStreamDialectsTest {
     @Test
     void aTgiErrorEventFollowedByDoneIsAFailureNotACompleteGeneration() throws Exception {
         try (ScriptedUpstream scripted = new ScriptedUpstream()) {
-            scripted.completions(200, tgiChunk(" a")
+            assertThat(firstLegFailure(scripted, tgiChunk(" a")
                     + "data:{\"error\":\"Request failed during generation: Server error: CUDA out of memory\","
                     + "\"error_type\":\"generation\"}\n\n"
-                    + "data:[DONE]\n\n");
-            backend = OpenAiBackend.start(settings(scripted.baseUrl(), false, Duration.ofSeconds(5)));
-
-            RecordingSubscriber events = run(context(10, 0, ""));
-
-            assertThat(events.error()).as("finished instead: " + events.events()).isInstanceOf(ModelException.class);
-            assertThat(((ModelException) events.error()).code()).isEqualTo(ErrorCode.UPSTREAM_FAILED);
+                    + "data:[DONE]\n\n").code())
+                    .isEqualTo(ErrorCode.UPSTREAM_FAILED);
         }
     }
 
@@ -152,25 +147,17 @@ class UpstreamStreamDialectsTest {
     @Test
     void aLlamaCppErrorFieldFollowedByDoneIsAFailureNotACompleteGeneration() throws Exception {
         try (ScriptedUpstream scripted = new ScriptedUpstream()) {
-            scripted.completions(200, "data: {\"choices\":[{\"text\":\" a\",\"index\":0,\"logprobs\":null,"
+            assertThat(firstLegFailure(scripted, "data: {\"choices\":[{\"text\":\" a\",\"index\":0,\"logprobs\":null,"
                     + "\"finish_reason\":null}],\"object\":\"text_completion\",\"model\":\"m\"}\n\n"
                     + "error: {\"code\":500,\"message\":\"Failed to decode the batch\",\"type\":\"server_error\"}\n\n"
-                    + "data: [DONE]\n\n");
-            backend = OpenAiBackend.start(settings(scripted.baseUrl(), false, Duration.ofSeconds(5)));
+                    + "data: [DONE]\n\n").code())
+                    .isEqualTo(ErrorCode.UPSTREAM_FAILED);
 
-            RecordingSubscriber failed = run(context(10, 0, ""));
-
-            assertThat(failed.error()).as("finished instead: " + failed.events()).isInstanceOf(ModelException.class);
-            assertThat(((ModelException) failed.error()).code()).isEqualTo(ErrorCode.UPSTREAM_FAILED);
-
-            scripted.completions(200, "error: {\"code\":400,\"message\":\"the request exceeds the available context "
+            assertThat(firstLegFailure(scripted,
+                    "error: {\"code\":400,\"message\":\"the request exceeds the available context "
                     + "size, try increasing it\",\"type\":\"exceed_context_size_error\"}\n\n"
-                    + "data: [DONE]\n\n");
-
-            RecordingSubscriber rejected = run(context(10, 0, ""));
-
-            assertThat(rejected.error()).as("finished instead: " + rejected.events()).isInstanceOf(ModelException.class);
-            assertThat(((ModelException) rejected.error()).code()).isEqualTo(ErrorCode.UPSTREAM_REJECTED);
+                    + "data: [DONE]\n\n").code())
+                    .isEqualTo(ErrorCode.UPSTREAM_REJECTED);
         }
     }
 
@@ -183,16 +170,11 @@ class UpstreamStreamDialectsTest {
     @Test
     void anErrorFieldOverSeveralLinesIsTheUpstreamsError() throws Exception {
         try (ScriptedUpstream scripted = new ScriptedUpstream()) {
-            scripted.completions(200, "data: {\"choices\":[{\"text\":\" a\",\"index\":0,\"logprobs\":null,"
+            assertThat(firstLegFailure(scripted, "data: {\"choices\":[{\"text\":\" a\",\"index\":0,\"logprobs\":null,"
                     + "\"finish_reason\":null}],\"object\":\"text_completion\",\"model\":\"m\"}\n\n"
                     + "error: {\"code\":500,\"message\":\"Failed to decode the batch\"}\n"
                     + "error: {\"code\":500,\"message\":\"KV cache is full\"}\n\n"
-                    + "data: [DONE]\n\n");
-            backend = OpenAiBackend.start(settings(scripted.baseUrl(), false, Duration.ofSeconds(5)));
-
-            RecordingSubscriber failed = run(context(10, 0, ""));
-
-            assertThat(failed.error()).as("finished instead: " + failed.events()).isInstanceOfSatisfying(
+                    + "data: [DONE]\n\n")).isInstanceOfSatisfying(
                     ModelException.class, error -> {
                         assertThat(error.code()).isEqualTo(ErrorCode.UPSTREAM_FAILED);
                         assertThat(error.getMessage()).startsWith("upstream sent an error after 1 tokens")
@@ -212,29 +194,20 @@ class UpstreamStreamDialectsTest {
     @Test
     void anEventOfTypeErrorFollowedByDoneIsAFailureNotACompleteGeneration() throws Exception {
         try (ScriptedUpstream scripted = new ScriptedUpstream()) {
-            scripted.completions(200, "data: {\"choices\":[{\"text\":\" a\",\"index\":0,\"logprobs\":null,"
+            assertThat(firstLegFailure(scripted, "data: {\"choices\":[{\"text\":\" a\",\"index\":0,\"logprobs\":null,"
                     + "\"finish_reason\":null}],\"object\":\"text_completion\",\"model\":\"m\"}\n\n"
                     + "event: error\n"
                     + "data: {\"type\":\"error\",\"code\":\"server_error\",\"message\":\"The model crashed\"}\n\n"
-                    + "data: [DONE]\n\n");
-            backend = OpenAiBackend.start(settings(scripted.baseUrl(), false, Duration.ofSeconds(5)));
-
-            RecordingSubscriber failed = run(context(10, 0, ""));
-
-            assertThat(failed.error()).as("finished instead: " + failed.events()).isInstanceOfSatisfying(
+                    + "data: [DONE]\n\n")).isInstanceOfSatisfying(
                     ModelException.class, error -> {
                         assertThat(error.code()).isEqualTo(ErrorCode.UPSTREAM_FAILED);
                         assertThat(error.getMessage()).contains("The model crashed");
                     });
 
-            scripted.completions(200, "event: error\n"
+            assertThat(firstLegFailure(scripted, "event: error\n"
                     + "data: {\"error\":{\"code\":400,\"message\":\"prompt too long\","
                     + "\"type\":\"invalid_request_error\"}}\n\n"
-                    + "data: [DONE]\n\n");
-
-            RecordingSubscriber rejected = run(context(10, 0, ""));
-
-            assertThat(rejected.error()).as("finished instead: " + rejected.events())
+                    + "data: [DONE]\n\n"))
                     .isInstanceOfSatisfying(ModelException.class,
                             error -> assertThat(error.code()).isEqualTo(ErrorCode.UPSTREAM_REJECTED));
         }
@@ -249,14 +222,9 @@ class UpstreamStreamDialectsTest {
     @Test
     void anErrorEventEndingTheBodyWithoutABlankLineIsTheUpstreamsError() throws Exception {
         try (ScriptedUpstream scripted = new ScriptedUpstream()) {
-            scripted.completions(200, "event: error\n"
+            assertThat(firstLegFailure(scripted, "event: error\n"
                     + "data: {\"error\":{\"code\":400,\"message\":\"prompt too long\","
-                    + "\"type\":\"invalid_request_error\"}}");
-            backend = OpenAiBackend.start(settings(scripted.baseUrl(), false, Duration.ofSeconds(5)));
-
-            RecordingSubscriber rejected = run(context(10, 0, ""));
-
-            assertThat(rejected.error()).as("finished instead: " + rejected.events())
+                    + "\"type\":\"invalid_request_error\"}}"))
                     .isInstanceOfSatisfying(ModelException.class, error -> {
                         assertThat(error.getMessage()).contains("prompt too long");
                         assertThat(error.code()).isEqualTo(ErrorCode.UPSTREAM_REJECTED);
@@ -274,14 +242,9 @@ class UpstreamStreamDialectsTest {
     @Test
     void anEventOfTypeErrorNamingARequestFaultInItsCodeIsARejection() throws Exception {
         try (ScriptedUpstream scripted = new ScriptedUpstream()) {
-            scripted.completions(200, "event: error\n"
+            assertThat(firstLegFailure(scripted, "event: error\n"
                     + "data: {\"type\":\"error\",\"code\":\"invalid_request_error\",\"message\":\"prompt too long\"}\n\n"
-                    + "data: [DONE]\n\n");
-            backend = OpenAiBackend.start(settings(scripted.baseUrl(), false, Duration.ofSeconds(5)));
-
-            RecordingSubscriber rejected = run(context(10, 0, ""));
-
-            assertThat(rejected.error()).as("finished instead: " + rejected.events())
+                    + "data: [DONE]\n\n"))
                     .isInstanceOfSatisfying(ModelException.class,
                             error -> assertThat(error.code()).isEqualTo(ErrorCode.UPSTREAM_REJECTED));
         }
@@ -607,6 +570,20 @@ class UpstreamStreamDialectsTest {
     private static UpstreamSettings settings(String url, boolean includeUsage, Duration tokenTimeout) {
         return new UpstreamSettings(URI.create(url), "m", null, Duration.ofSeconds(2), Duration.ofSeconds(10),
                 tokenTimeout, Duration.ofSeconds(5), includeUsage, 2, ChatFormat.ROLE_TAGS);
+    }
+
+    /**
+     * The error a first leg (10 tokens asked) ends with, {@code scripted} answering it {@code body} with 200 (the
+     * backend started on it at the first call).
+     */
+    private ModelException firstLegFailure(ScriptedUpstream scripted, String body) {
+        scripted.completions(200, body);
+        if (backend == null) {
+            backend = OpenAiBackend.start(settings(scripted.baseUrl(), false, Duration.ofSeconds(5)));
+        }
+        RecordingSubscriber leg = run(context(10, 0, ""));
+        assertThat(leg.error()).as("finished instead: " + leg.events()).isInstanceOf(ModelException.class);
+        return (ModelException) leg.error();
     }
 
     private RecordingSubscriber run(GenerationContext context) {
