@@ -1,5 +1,6 @@
 package io.connectionswap.director.relay;
 
+import io.connectionswap.director.metrics.DirectorMeters;
 import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.message.Pause;
 import io.connectionswap.protocol.message.Retry;
@@ -10,8 +11,10 @@ import io.connectionswap.protocol.quic.QuicStreams;
 import io.connectionswap.protocol.quic.StreamFailures;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
 import io.netty.handler.codec.quic.QuicStreamChannel;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -27,9 +30,12 @@ final class QuicStreamSides {
     /**
      * {@code coalesce}: relayed frames wait in quiche until the read from the worker that brought them is complete
      * ({@link io.connectionswap.protocol.quic.SendHeldAfterRead} on the worker links), or at the latest the end of the
-     * loop's pass, and the client connection then sends them at once ({@link CoalescedSends}).
+     * loop's pass, and the client connection then sends them at once ({@link CoalescedSends}). The session's last
+     * write (END or RETRY, our FIN after it) is held to the slow-client rule, {@code slowClientTimeout}, by
+     * {@link LastWriteBound}: the session has ended and the {@link SessionWatch} no longer sees it.
      */
-    static ClientSide client(QuicStreamChannel stream, boolean coalesce) {
+    static ClientSide client(QuicStreamChannel stream, boolean coalesce, Duration slowClientTimeout,
+                             DirectorMeters meters) {
         return new ClientSide() {
             @Override
             public boolean isActive() {
@@ -51,7 +57,9 @@ final class QuicStreamSides {
 
             @Override
             public void retry(Retry retry) {
-                stream.writeAndFlush(retry).addListener(written -> QuicStreams.finish(stream));
+                ChannelFuture written = stream.writeAndFlush(retry);
+                written.addListener(done -> QuicStreams.finish(stream));
+                LastWriteBound.bound(stream, written, slowClientTimeout, meters);
             }
 
             @Override
@@ -65,7 +73,9 @@ final class QuicStreamSides {
                 if (coalesce) {
                     CoalescedSends.hold(stream);
                 }
-                stream.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(written -> QuicStreams.finish(stream));
+                ChannelFuture written = stream.writeAndFlush(Unpooled.EMPTY_BUFFER);
+                written.addListener(done -> QuicStreams.finish(stream));
+                LastWriteBound.bound(stream, written, slowClientTimeout, meters);
             }
 
             @Override

@@ -46,6 +46,7 @@ public final class Relay implements WorkerFailureListener, SessionEvents, Worker
     private final WorkerRegistry registry;
     private final EventLoop loop;
     private final DirectorProperties properties;
+    private final LimitProperties limits;
     private final FrameLimits frameLimits;
     private final DirectorMeters meters;
     /** Picks a new stream's worker, or refuses the stream before any worker is involved. */
@@ -94,6 +95,7 @@ public final class Relay implements WorkerFailureListener, SessionEvents, Worker
         this.registry = registry;
         this.properties = properties;
         this.frameLimits = frameLimits;
+        this.limits = limits;
         this.meters = meters;
         this.admission = new StreamAdmission(registry, properties, limits, meters, tracing, clock);
         long periodNanos = Math.max(TimeUnit.MILLISECONDS.toNanos(10), properties.stallMinimum().toNanos() / 2);
@@ -189,7 +191,7 @@ public final class Relay implements WorkerFailureListener, SessionEvents, Worker
         // the worker's span is a child of this leg's
         GenerationRequest handedOver = span == null ? request : request.withTraceparent(span.traceparent());
         ClientSide clientSide = tokens != null ? QuicStreamSides.taggedClient(client, tokens)
-                : QuicStreamSides.client(client, properties.coalesceSends());
+                : QuicStreamSides.client(client, properties.coalesceSends(), limits.slowClientTimeout(), meters);
         RelaySession session = new RelaySession(streamId, connectionId, clientSide, handedOver, worker, this,
                 properties.migrationLimit(), span);
         sessions.add(session);

@@ -28,10 +28,13 @@ import io.connectionswap.protocol.message.Message;
 import io.connectionswap.protocol.message.StreamError;
 import io.connectionswap.protocol.message.Token;
 import io.connectionswap.protocol.message.WorkerRegistration;
+import io.connectionswap.protocol.quic.QuicStreams;
 import io.connectionswap.testsupport.log.CapturedLogs;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.DefaultEventLoopGroup;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.quic.QuicChannel;
@@ -156,6 +159,45 @@ class RelayMetersTest {
         assertThat(streamsStarted("resumed")).isEqualTo(1);
         assertThat(streamsStarted("new")).isZero();
         assertThat(firstTokens()).containsExactly(0.0, 0.0);
+    }
+
+    /**
+     * A generation on its own client stream whose client's window filled just as its END was relayed: the session
+     * had ended, so the slow-client watch no longer saw it, and the END and our FIN queued after it waited with no
+     * bound, the stream and what was queued on it held for as long as the connection lived. The last write was held
+     * to the slow-client rule of the tokens now: not reset within the linger, reset TOO_SLOW once the client had
+     * read nothing of it for CONNECTION_SWAP_SLOW_CLIENT_TIMEOUT. Found by the review helper.
+     */
+    @Test
+    void aClientThatStopsReadingAsItsEndIsRelayedIsResetTooSlowAfterTheSlowClientTimeout() {
+        healthyWorker("worker-a");
+        EmbeddedQuicStream client = clientStream();
+        client.freezeTime();
+        client.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+            @Override
+            public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                // the relayed frames' writes, failed by the reset: ClientStreamHandler's, not this test's
+            }
+        });
+        relay.open(client, "conn-1", GenerationRequest.completion("g-1", "p", 2));
+        EmbeddedQuicStream worker = workerStream("worker-a", 0);
+        fromWorker(worker, new Token(1, "a"));
+        client.withholdCredit(); // the client's window is full from here on
+        fromWorker(worker, new Token(2, " b"));
+        fromWorker(worker, new End("g-1", 2, FinishReason.STOP, null));
+
+        passOnClient(client, QuicStreams.DEFAULT_LINGER.plusSeconds(5));
+        assertThat(client.resetCode()).as("a client as slow as allowed is not reset yet").isEqualTo(-1);
+        passOnClient(client, LimitProperties.DEFAULTS.slowClientTimeout());
+
+        assertThat(client.resetCode()).as("reset, with").isEqualTo(ErrorCode.TOO_SLOW.code());
+        assertThat(client.isActive()).isFalse();
+    }
+
+    private static void passOnClient(EmbeddedQuicStream client, Duration time) {
+        client.advanceTimeBy(time.toNanos(), TimeUnit.NANOSECONDS);
+        client.runScheduledPendingTasks();
+        client.runPendingTasks();
     }
 
     @Test
