@@ -1,17 +1,28 @@
 package io.connectionswap.director.relay;
 
+import io.connectionswap.director.metrics.DirectorMeters;
 import io.connectionswap.protocol.codec.MessageCodec;
+import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.frame.TaggedFrames;
+import io.connectionswap.protocol.log.LogLine;
+import io.connectionswap.protocol.log.RepeatedProblems;
 import io.connectionswap.protocol.message.Message;
 import io.connectionswap.protocol.quic.CoalescedSends;
+import io.connectionswap.protocol.quic.ConnectionProblems;
+import io.connectionswap.protocol.quic.QuicStreams;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.quic.QuicStreamChannel;
 import io.netty.util.AttributeKey;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A client connection's token stream: the stream the client opened for it with TOKEN_STREAM (an older client's
@@ -21,27 +32,40 @@ import java.util.Set;
  * generations on one stream share datagrams (bench/README, "The client leg multiplexed too"). The generations share
  * this stream's flow control: while it cannot take more, every session on it holds its worker back
  * ({@link RelaySession#clientWritable}), and each generation's own back-pressure is the client's PAUSE message on its
- * generation stream. One per stream it is kept on; confined to the connection's loop.
+ * generation stream. While no generation is on it any more, the sessions' slow-client rule is its own: a client that
+ * takes nothing of what is queued here for CONNECTION_SWAP_SLOW_CLIENT_TIMEOUT has it reset TOO_SLOW (the connection
+ * then closes: ClientTokenStreamHandler). One per stream it is kept on; confined to the connection's loop.
  */
 final class ClientTokenStream {
+
+    private static final Logger log = LoggerFactory.getLogger(ClientTokenStream.class);
+    private static final String UNREAD = "token_stream_unread";
 
     private static final AttributeKey<ClientTokenStream> KEY = AttributeKey.valueOf(ClientTokenStream.class, "tokens");
 
     private final QuicStreamChannel stream;
     private final boolean coalesce;
+    private final Duration slowClientTimeout;
+    private final DirectorMeters meters;
     /** The sessions whose frames go here: told when this stream's writability changes. */
     private final Set<RelaySession> sessions = new LinkedHashSet<>();
+    /** The check of a stream that cannot take more with no session on it, or null. */
+    private ScheduledFuture<?> unreadCheck;
 
-    private ClientTokenStream(QuicStreamChannel stream, boolean coalesce) {
+    private ClientTokenStream(QuicStreamChannel stream, boolean coalesce, Duration slowClientTimeout,
+                              DirectorMeters meters) {
         this.stream = stream;
         this.coalesce = coalesce;
+        this.slowClientTimeout = slowClientTimeout;
+        this.meters = meters;
     }
 
     /** The token stream over {@code stream} (made at its first generation). Its loop. */
-    static ClientTokenStream of(QuicStreamChannel stream, boolean coalesce) {
+    static ClientTokenStream of(QuicStreamChannel stream, boolean coalesce, Duration slowClientTimeout,
+                                DirectorMeters meters) {
         ClientTokenStream tokens = stream.attr(KEY).get();
         if (tokens == null) {
-            tokens = new ClientTokenStream(stream, coalesce);
+            tokens = new ClientTokenStream(stream, coalesce, slowClientTimeout, meters);
             stream.attr(KEY).set(tokens);
             stream.pipeline().addLast("client-token-stream", tokens.new WritabilityFanOut());
         }
@@ -62,6 +86,39 @@ final class ClientTokenStream {
 
     void remove(RelaySession session) {
         sessions.remove(session);
+        watchIfUnread();
+    }
+
+    /** No session on this stream, and it cannot take more: nothing else watches it (SessionWatch watches sessions). */
+    private void watchIfUnread() {
+        if (unreadCheck == null && sessions.isEmpty() && !stream.isWritable() && stream.isActive()) {
+            watchUnread(LastWriteBound.pending(stream));
+        }
+    }
+
+    private void watchUnread(long pendingBefore) {
+        // not cancelled when the stream closes: the check finds it inactive, at most one timeout later
+        unreadCheck = stream.eventLoop().schedule(() -> unreadExpired(pendingBefore), slowClientTimeout.toNanos(),
+                TimeUnit.NANOSECONDS);
+    }
+
+    private void unreadExpired(long pendingBefore) {
+        unreadCheck = null;
+        if (!sessions.isEmpty() || stream.isWritable() || !stream.isActive()) {
+            return; // a session's own watch applies again, or the client took enough, or the stream ended
+        }
+        long pending = LastWriteBound.pending(stream);
+        if (pending < pendingBefore) {
+            watchUnread(pending); // the client read some: slow, not stopped
+            return;
+        }
+        meters.limitHit(DirectorMeters.Limit.SLOW_CLIENT);
+        RepeatedProblems.Occurrence occurrence = ConnectionProblems.occurred(stream, log, UNREAD);
+        occurrence.withRepeats(LogLine.at(log, occurrence.level()).field("stream.id", stream.streamId())
+                        .field("pending.bytes", pending).field("slow.client.timeout.ms", slowClientTimeout.toMillis()))
+                .log("client read nothing of its token stream, with no generation on it, for "
+                        + "CONNECTION_SWAP_SLOW_CLIENT_TIMEOUT; resetting it");
+        QuicStreams.abort(stream, ErrorCode.TOO_SLOW);
     }
 
     /**
@@ -91,6 +148,7 @@ final class ClientTokenStream {
             for (RelaySession session : new ArrayList<>(sessions)) {
                 session.clientWritable(writable && session.clientCanTakeMore());
             }
+            watchIfUnread();
             ctx.fireChannelWritabilityChanged();
         }
     }

@@ -62,7 +62,8 @@ final class LastWriteBound {
         QuicStreams.abort(stream, ErrorCode.TOO_SLOW);
     }
 
-    private static long pending(QuicStreamChannel stream) {
+    /** The bytes written to {@code stream} and not yet taken by its peer's flow control. */
+    static long pending(QuicStreamChannel stream) {
         ChannelOutboundBuffer buffer = stream.unsafe().outboundBuffer();
         return buffer == null ? 0 : buffer.totalPendingWriteBytes();
     }

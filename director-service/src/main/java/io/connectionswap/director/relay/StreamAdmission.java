@@ -170,7 +170,7 @@ final class StreamAdmission {
                     .log("client token stream full; serving the stream on its own");
             return null;
         }
-        return ClientTokenStream.of(tokenStream, properties.coalesceSends());
+        return ClientTokenStream.of(tokenStream, properties.coalesceSends(), limits.slowClientTimeout(), meters);
     }
 
     /** Ends the client's stream with {@code error}, before any worker was involved. */

@@ -519,6 +519,41 @@ class RelayMetersTest {
         }
     }
 
+    /**
+     * A client that stopped reading its client token stream: its generations there ended (here with their END; a
+     * TOO_SLOW reset ends them the same way) and what was queued on the stream stayed, with nothing to reset the
+     * stream itself, for as long as the connection lived. A client token stream with no generation on it that took
+     * nothing for CONNECTION_SWAP_SLOW_CLIENT_TIMEOUT was reset TOO_SLOW now (ClientTokenStreamHandler then closes
+     * the connection). Found by the review helper.
+     */
+    @Test
+    void aClientTokenStreamLeftUnreadWithNoGenerationOnItIsResetTooSlowAfterTheSlowClientTimeout() {
+        healthyWorker("worker-a");
+        EmbeddedQuicStream tokens = clientStream();
+        tokens.freezeTime();
+        tokens.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+            @Override
+            public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                // the tagged frames' writes, failed by the reset: ClientTokenStreamHandler's, not this test's
+            }
+        });
+        relay.open(clientStream(), "conn-1", GenerationRequest.completion("g-1", "p", 2).withTokenStream(true),
+                tokens);
+        EmbeddedQuicStream worker = workerStream("worker-a", 0);
+        fromWorker(worker, new Token(1, "a"));
+        tokens.withholdCredit(); // the client reads nothing of it from here on
+        tokens.unsafe().outboundBuffer().setUserDefinedWritability(1, false);
+        fromWorker(worker, new Token(2, " b"));
+        fromWorker(worker, new End("g-1", 2, FinishReason.STOP, null));
+
+        passOnClient(tokens, QuicStreams.DEFAULT_LINGER.plusSeconds(5));
+        assertThat(tokens.resetCode()).as("a client as slow as allowed is not reset yet").isEqualTo(-1);
+        passOnClient(tokens, LimitProperties.DEFAULTS.slowClientTimeout());
+
+        assertThat(tokens.resetCode()).as("reset, with").isEqualTo(ErrorCode.TOO_SLOW.code());
+        assertThat(tokens.isActive()).isFalse();
+    }
+
     private static List<String> warnings(CapturedLogs logs, String message) {
         return logs.events().stream().filter(event -> event.getLevel() == Level.WARN)
                 .map(ILoggingEvent::getFormattedMessage).filter(line -> line.endsWith(message))
