@@ -2,25 +2,18 @@ package io.connectionswap.director.relay;
 
 import io.connectionswap.director.metrics.DirectorMeters;
 import io.connectionswap.protocol.codec.MessageCodec;
-import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.frame.TaggedFrames;
-import io.connectionswap.protocol.log.LogLine;
-import io.connectionswap.protocol.log.RepeatedProblems;
 import io.connectionswap.protocol.message.Message;
 import io.connectionswap.protocol.quic.CoalescedSends;
-import io.connectionswap.protocol.quic.ConnectionProblems;
-import io.connectionswap.protocol.quic.QuicStreams;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.quic.QuicStreamChannel;
 import io.netty.util.AttributeKey;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,8 +42,8 @@ final class ClientTokenStream {
     private final DirectorMeters meters;
     /** The sessions whose frames go here: told when this stream's writability changes. */
     private final Set<RelaySession> sessions = new LinkedHashSet<>();
-    /** The check of a stream that cannot take more with no session on it, or null. */
-    private ScheduledFuture<?> unreadCheck;
+    /** A stream that cannot take more with no session on it is being watched ({@link LastWriteBound#watch}). */
+    private boolean watchingUnread;
 
     private ClientTokenStream(QuicStreamChannel stream, boolean coalesce, Duration slowClientTimeout,
                               DirectorMeters meters) {
@@ -91,34 +84,13 @@ final class ClientTokenStream {
 
     /** No session on this stream, and it cannot take more: nothing else watches it (SessionWatch watches sessions). */
     private void watchIfUnread() {
-        if (unreadCheck == null && sessions.isEmpty() && !stream.isWritable() && stream.isActive()) {
-            watchUnread(LastWriteBound.pending(stream));
+        if (!watchingUnread && sessions.isEmpty() && !stream.isWritable() && stream.isActive()) {
+            watchingUnread = true;
+            // a session's own watch applies again once one joins; the client taking enough ends it too
+            LastWriteBound.watch(stream, slowClientTimeout, meters, () -> sessions.isEmpty() && !stream.isWritable(),
+                    log, UNREAD, "client read nothing of its token stream, with no generation on it, for "
+                            + "CONNECTION_SWAP_SLOW_CLIENT_TIMEOUT; resetting it", () -> watchingUnread = false);
         }
-    }
-
-    private void watchUnread(long pendingBefore) {
-        // not cancelled when the stream closes: the check finds it inactive, at most one timeout later
-        unreadCheck = stream.eventLoop().schedule(() -> unreadExpired(pendingBefore), slowClientTimeout.toNanos(),
-                TimeUnit.NANOSECONDS);
-    }
-
-    private void unreadExpired(long pendingBefore) {
-        unreadCheck = null;
-        if (!sessions.isEmpty() || stream.isWritable() || !stream.isActive()) {
-            return; // a session's own watch applies again, or the client took enough, or the stream ended
-        }
-        long pending = LastWriteBound.pending(stream);
-        if (pending < pendingBefore) {
-            watchUnread(pending); // the client read some: slow, not stopped
-            return;
-        }
-        meters.limitHit(DirectorMeters.Limit.SLOW_CLIENT);
-        RepeatedProblems.Occurrence occurrence = ConnectionProblems.occurred(stream, log, UNREAD);
-        occurrence.withRepeats(LogLine.at(log, occurrence.level()).field("stream.id", stream.streamId())
-                        .field("pending.bytes", pending).field("slow.client.timeout.ms", slowClientTimeout.toMillis()))
-                .log("client read nothing of its token stream, with no generation on it, for "
-                        + "CONNECTION_SWAP_SLOW_CLIENT_TIMEOUT; resetting it");
-        QuicStreams.abort(stream, ErrorCode.TOO_SLOW);
     }
 
     /**

@@ -11,14 +11,16 @@ import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.handler.codec.quic.QuicStreamChannel;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The last write of a session on its own client stream (its END, or a RETRY), after which our FIN is queued: the
- * session has ended and the {@link SessionWatch} no longer sees it, so this holds it to the slow-client rule of its
- * tokens. A client that takes none of what is queued for CONNECTION_SWAP_SLOW_CLIENT_TIMEOUT is reset TOO_SLOW; one
- * that reads, however slowly, has another timeout from its last progress, and gets its stream's end.
+ * The slow-client rule for what a client stream holds once no session's watch ({@link SessionWatch}) sees it: the
+ * last write of a session on its own stream (its END, or a RETRY, our FIN after it), and a client token stream with no
+ * generation on it any more ({@link ClientTokenStream}). A client that takes none of what is queued for
+ * CONNECTION_SWAP_SLOW_CLIENT_TIMEOUT is reset TOO_SLOW; one that reads, however slowly, has another timeout from its
+ * last progress.
  */
 final class LastWriteBound {
 
@@ -31,34 +33,50 @@ final class LastWriteBound {
     /** Resets {@code stream} TOO_SLOW when {@code written} has not completed and no byte left for {@code timeout}. */
     static void bound(QuicStreamChannel stream, ChannelFuture written, Duration timeout, DirectorMeters meters) {
         if (!written.isDone()) {
-            check(stream, written, timeout, meters, pending(stream));
+            watch(stream, timeout, meters, () -> !written.isDone(), log, KIND, "client read nothing of its stream's "
+                    + "end for CONNECTION_SWAP_SLOW_CLIENT_TIMEOUT; resetting its stream", () -> { });
         }
     }
 
-    private static void check(QuicStreamChannel stream, ChannelFuture written, Duration timeout,
-                              DirectorMeters meters, long pendingBefore) {
-        var check = stream.eventLoop().schedule(() -> expired(stream, written, timeout, meters, pendingBefore),
-                timeout.toNanos(), TimeUnit.NANOSECONDS);
-        written.addListener(done -> check.cancel(false));
+    /**
+     * Watches {@code stream} while {@code waiting} says what it queued still waits for the client: a {@code timeout}
+     * in which none of it left resets the stream TOO_SLOW (the slow-client meter; {@code problem} logged to
+     * {@code log}, once per connection and {@code kind}, then with a count); one in which some left starts another.
+     * {@code over} runs once the watch ends: the wait over, the stream closed, or reset.
+     */
+    static void watch(QuicStreamChannel stream, Duration timeout, DirectorMeters meters, BooleanSupplier waiting,
+                      Logger log, String kind, String problem, Runnable over) {
+        check(new Watch(stream, timeout, meters, waiting, log, kind, problem, over), pending(stream));
     }
 
-    private static void expired(QuicStreamChannel stream, ChannelFuture written, Duration timeout,
-                                DirectorMeters meters, long pendingBefore) {
-        if (written.isDone() || !stream.isActive()) {
+    private record Watch(QuicStreamChannel stream, Duration timeout, DirectorMeters meters, BooleanSupplier waiting,
+                         Logger log, String kind, String problem, Runnable over) {
+    }
+
+    private static void check(Watch watch, long pendingBefore) {
+        watch.stream().eventLoop().schedule(() -> expired(watch, pendingBefore), watch.timeout().toNanos(),
+                TimeUnit.NANOSECONDS);
+    }
+
+    private static void expired(Watch watch, long pendingBefore) {
+        QuicStreamChannel stream = watch.stream();
+        if (!watch.waiting().getAsBoolean() || !stream.isActive()) {
+            watch.over().run();
             return;
         }
         long pending = pending(stream);
         if (pending < pendingBefore) {
-            check(stream, written, timeout, meters, pending); // the client read some: slow, not stopped
+            check(watch, pending); // the client read some: slow, not stopped
             return;
         }
-        meters.limitHit(DirectorMeters.Limit.SLOW_CLIENT);
+        watch.over().run();
+        watch.meters().limitHit(DirectorMeters.Limit.SLOW_CLIENT);
         // a client that stops reading stream after stream: one line per connection, then a count
-        RepeatedProblems.Occurrence occurrence = ConnectionProblems.occurred(stream, log, KIND);
-        occurrence.withRepeats(LogLine.at(log, occurrence.level()).field("stream.id", stream.streamId())
-                        .field("pending.bytes", pending).field("slow.client.timeout.ms", timeout.toMillis()))
-                .log("client read nothing of its stream's end for CONNECTION_SWAP_SLOW_CLIENT_TIMEOUT; "
-                        + "resetting its stream");
+        RepeatedProblems.Occurrence occurrence = ConnectionProblems.occurred(stream, watch.log(), watch.kind());
+        occurrence.withRepeats(LogLine.at(watch.log(), occurrence.level()).field("stream.id", stream.streamId())
+                        .field("pending.bytes", pending)
+                        .field("slow.client.timeout.ms", watch.timeout().toMillis()))
+                .log(watch.problem());
         QuicStreams.abort(stream, ErrorCode.TOO_SLOW);
     }
 
