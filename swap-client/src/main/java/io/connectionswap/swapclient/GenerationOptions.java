@@ -8,7 +8,12 @@ import java.time.Duration;
  * @param noWorkerWait longest time in a row the generation waits for a healthy worker or a director connection
  *                     (retrying with capped exponential backoff and jitter) before it fails with
  *                     {@code NO_HEALTHY_WORKER}; also the longest a stream the director accepted may stay
- *                     unanswered (no CONNECTED, RETRY or ERROR); null waits as long as it takes
+ *                     unanswered (no CONNECTED, RETRY or ERROR), and the longest streams may keep breaking after the
+ *                     first break since the last token; null waits as long as it takes. It bounds waiting, not
+ *                     resuming: whatever it is (zero: do not wait for a worker), a director's answer is waited for
+ *                     at least 10 s, and the first break since the last token is always resumed once, the next
+ *                     connection (after a lost one) waited for at least 10 s (both floors: twice the heartbeat
+ *                     timeout when that is longer)
  */
 public record GenerationOptions(Duration noWorkerWait) {
 

@@ -16,7 +16,8 @@ import org.springframework.util.unit.DataSize;
  *                         ({@code CONNECTION_SWAP_GATEWAY_API_KEYS}, comma-separated); empty: no authentication
  * @param maxRequestSize   largest request body ({@code CONNECTION_SWAP_MAX_REQUEST_BYTES}); larger gets 413
  * @param workerWait       how long a request waits for a healthy worker (or a director) before 503
- *                         ({@code CONNECTION_SWAP_GATEWAY_WORKER_WAIT})
+ *                         ({@code CONNECTION_SWAP_GATEWAY_WORKER_WAIT}); 0: the 503 at once (a stream that breaks is
+ *                         still resumed once: {@code GenerationOptions})
  * @param retryAfter       the {@code Retry-After} of a 503
  * @param defaultMaxTokens {@code max_tokens} of a request that does not say
  *                         ({@code CONNECTION_SWAP_GATEWAY_DEFAULT_MAX_TOKENS}; 16, OpenAI's completions default)

@@ -14,13 +14,17 @@ import java.util.function.BooleanSupplier;
 final class RetryWaits {
 
     /**
-     * The shortest wait for the director's first answer on a stream: a director answers within a round trip and its
-     * worker's hand-off, but a short or zero {@code noWorkerWait} (no wait for a worker: the gateway's 503 at once)
-     * must not fail streams a director would serve, nor one on a connection that died silently before its heartbeat
-     * timeout (3.5 s by default; the floor is twice the configured one when that is longer) found it lost: that
-     * generation then resumes on the next connection, within its wait.
+     * The shortest wait for the director's first answer on a stream, and for the next connection after the first break
+     * since the last token found the connection lost ({@link #floor}: twice the heartbeat timeout when that is longer).
+     * A short or zero {@code noWorkerWait} means no wait for a worker (the gateway's 503 at once), not that a director
+     * must answer within it or that a stream is given up at the first network break. A director answers within a round
+     * trip and its worker's hand-off, and a stream on a connection that died silently is resumed on the next one once
+     * the heartbeat timeout (3.5 s by default) found it lost. After a lost connection the client dials the next address
+     * at once and then with its backoff (100 ms doubling, up to 5 s): 10 s leave room for about seven dials, enough to
+     * reach another replica or a director restarted behind one address, while a caller that chose a zero wait hears
+     * of a connection that does not come back within seconds, not after the builder's default wait.
      */
-    static final Duration ANSWER_WAIT_FLOOR = Duration.ofSeconds(10);
+    static final Duration WAIT_FLOOR = Duration.ofSeconds(10);
 
     /** What the waits ask of their generation. */
     interface Run {
@@ -56,6 +60,8 @@ final class RetryWaits {
     private long waitingSinceNanos = -1;
     /** When the first stream broke since the last token (or the start), or -1: see {@link #retryWithinWait}. */
     private long brokenSinceNanos = -1;
+    /** Streams broken since the last token (or the start), a lost connection included. */
+    private int breaksSinceToken;
     /** When the subscriber's full queue stopped reading; -1 while reading. */
     private long heldBackSinceNanos = -1;
 
@@ -72,6 +78,7 @@ final class RetryWaits {
         backoff.reset();
         waitingSinceNanos = -1;
         brokenSinceNanos = -1;
+        breaksSinceToken = 0;
     }
 
     /** A worker took the stream: the wait for one is over. */
@@ -110,7 +117,11 @@ final class RetryWaits {
         return backoff.ceiling();
     }
 
-    /** Opens the next leg once the connection is up again; fails the generation if it is not within the wait. */
+    /**
+     * Opens the next leg once the connection is up again; fails the generation if it is not within the wait, or
+     * within the {@link #floor} while the generation resumes from the first break since the last token (that break is
+     * always resumed once, a lost connection included).
+     */
     void awaitConnection() {
         if (waitingSinceNanos < 0) {
             waitingSinceNanos = loop.nanoTime();
@@ -121,14 +132,16 @@ final class RetryWaits {
         });
         Long remaining = remainingWaitNanos();
         if (remaining != null) {
+            Duration floor = breaksSinceToken == 1 ? floor() : Duration.ZERO;
+            Duration wait = floor.toNanos() > remaining ? floor : noWorkerWait;
             ClientLoop.Cancellable timeout = loop.schedule(() -> {
                 wish.cancel();
                 if (!run.finished() && !transport.isConnected()) {
                     String problem = transport.connectionProblem();
                     run.fail(ErrorCode.NO_HEALTHY_WORKER, "no connection to a director within "
-                            + noWorkerWait + (problem == null ? "" : ": " + problem));
+                            + wait + (problem == null ? "" : ": " + problem));
                 }
-            }, remaining);
+            }, Math.max(remaining, floor.toNanos()));
             pendingRetry = () -> {
                 wish.cancel();
                 timeout.cancel();
@@ -168,17 +181,18 @@ final class RetryWaits {
      * tokens had a gap (a director answering every stream with a gap would otherwise be asked again in a tight loop).
      */
     void retryWithinWait(String problem) {
+        // streams breaking one after another (no stream credit left, resets, CONNECTED then the end without a final
+        // frame, sequence gaps, a lost connection) are bounded by the same wait as refusals: from the first break
+        // since the last token, which is always resumed once (with a zero wait too: it is no wait for a worker), a lost
+        // connection waited for at least the floor
+        long now = loop.nanoTime();
+        breaksSinceToken++;
+        if (brokenSinceNanos < 0) {
+            brokenSinceNanos = now;
+        }
         if (!transport.isConnected()) {
             awaitConnection();
             return;
-        }
-        // streams breaking one after another while the connection holds (no stream credit left, resets, CONNECTED
-        // then the end without a final frame, sequence gaps) are bounded by the same wait as refusals: from the first
-        // break since the last token, which is always resumed once while the connection holds (with a zero wait too: it
-        // is no wait for a worker; a lost connection is waited for within the wait, as above)
-        long now = loop.nanoTime();
-        if (brokenSinceNanos < 0) {
-            brokenSinceNanos = now;
         }
         if (noWorkerWait != null && now - brokenSinceNanos > noWorkerWait.toNanos()) {
             run.fail(ErrorCode.NO_HEALTHY_WORKER, "no stream could be served within "
@@ -206,7 +220,7 @@ final class RetryWaits {
     /**
      * A stream the director accepted but answers with nothing (no CONNECTED, RETRY or ERROR: a stuck director whose
      * connection still echoes heartbeats) is waited on no longer than the generation waits for a worker, and at least
-     * {@link #ANSWER_WAIT_FLOOR}; then the generation fails. The time the subscriber holds reading back (the answer may
+     * the {@link #floor}; then the generation fails. The time the subscriber holds reading back (the answer may
      * wait unread) starts it again.
      */
     final class AnswerWait {
@@ -221,8 +235,7 @@ final class RetryWaits {
             if (noWorkerWait == null) {
                 return;
             }
-            Duration floor = max(ANSWER_WAIT_FLOOR, transport.heartbeatTimeout().multipliedBy(2));
-            Duration wait = max(floor, noWorkerWait);
+            Duration wait = max(floor(), noWorkerWait);
             unanswered = loop.schedule(() -> {
                 unanswered = null;
                 if (!waiting.getAsBoolean()) {
@@ -252,6 +265,11 @@ final class RetryWaits {
                 start();
             }
         }
+    }
+
+    /** {@link #WAIT_FLOOR}, or twice the heartbeat timeout when that is longer. */
+    private Duration floor() {
+        return max(WAIT_FLOOR, transport.heartbeatTimeout().multipliedBy(2));
     }
 
     private static Duration max(Duration a, Duration b) {

@@ -1,0 +1,114 @@
+package io.connectionswap.swapclient.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.message.Connected;
+import io.connectionswap.protocol.message.GenerationRequest;
+import io.connectionswap.protocol.message.Token;
+import io.connectionswap.protocol.retry.Backoff;
+import io.connectionswap.swapclient.GenerationException;
+import io.connectionswap.swapclient.GenerationOptions;
+import io.connectionswap.swapclient.SwapClientListener;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.slf4j.event.Level;
+
+/**
+ * 9fb7ae1 said that with a zero wait (CONNECTION_SWAP_GATEWAY_WORKER_WAIT=0s) "the first break since the last token is
+ * always resumed once" and that a generation on a connection found lost "resumes" on the next connection (the answer
+ * wait floor's reason). But a break on a lost connection went to awaitConnection, whose timeout was the remaining
+ * noWorkerWait, zero: the generation failed NO_HEALTHY_WORKER ("no connection to a director within PT0S") before any
+ * reconnect could happen, however healthy the next director was. Found by a reviewer.
+ */
+class GenerationRunZeroWaitConnectionLostTest {
+
+    private static final long MS = TimeUnit.MILLISECONDS.toNanos(1);
+
+    private final ManualLoop loop = new ManualLoop();
+    private final FakeTransport transport = new FakeTransport();
+    private final Recorder subscriber = new Recorder();
+
+    /** Starts a zero-wait generation, takes its first token and loses the connection under it. */
+    private FakeTransport.FakeLeg loseTheConnectionAfterTheFirstToken() {
+        GenerationRun run = new GenerationRun(loop, transport, SwapClientListener.NONE, subscriber,
+                GenerationRequest.completion("gen-1", "prompt-1", 200), GenerationOptions.waitAtMost(Duration.ZERO),
+                new Backoff(Duration.ofMillis(100), Duration.ofMillis(400), () -> 1.0), Level.DEBUG);
+        subscriber.onSubscribe(run);
+        run.request(Long.MAX_VALUE);
+        run.start();
+        FakeTransport.FakeLeg first = transport.last();
+        first.events.assigned(new Connected("worker-a", "conn-1", 4, "gen-1", 0, "m"));
+        first.events.token(new Token(1, "a"));
+
+        transport.connected = false; // the heartbeat timeout found the connection lost
+        first.events.broken("connection lost");
+        return first;
+    }
+
+    @Test
+    void aZeroWaitGenerationResumesOnceAfterItsConnectionIsLost() {
+        loseTheConnectionAfterTheFirstToken();
+        loop.advance(50 * MS); // the client redials
+        transport.connect();
+
+        assertThat(subscriber.failure).as("the first break since the last token is resumed once").isNull();
+        assertThat(transport.legs).as("resumed on the new connection").hasSize(2);
+        assertThat(transport.last().request.resumeAfter()).isEqualTo(1);
+    }
+
+    /** The floor bounded the wait for the next connection: a connection that did not come back failed the generation. */
+    @Test
+    void aZeroWaitGenerationWaitsForTheNextConnectionAtMostTheFloor() {
+        transport.problem = "cannot connect to director 127.0.0.1:1 (tls.name=127.0.0.1): refused";
+        loseTheConnectionAfterTheFirstToken();
+
+        loop.advance(RetryWaits.WAIT_FLOOR.toNanos() - MS);
+        assertThat(subscriber.failure).as("still waiting within the floor").isNull();
+
+        loop.advance(MS);
+        assertThat(subscriber.failure).isInstanceOfSatisfying(GenerationException.class, failure -> {
+            assertThat(failure.code()).isEqualTo(ErrorCode.NO_HEALTHY_WORKER);
+            assertThat(failure.detail()).isEqualTo("no connection to a director within PT10S: "
+                    + "cannot connect to director 127.0.0.1:1 (tls.name=127.0.0.1): refused");
+        });
+        assertThat(transport.waiters).as("the wish for a connection was withdrawn").isEmpty();
+    }
+
+    /** One resume per break since the last token: a second lost connection before any token ended the generation. */
+    @Test
+    void aSecondLostConnectionBeforeAnyTokenEndsAZeroWaitGeneration() {
+        loseTheConnectionAfterTheFirstToken();
+        transport.connect();
+        FakeTransport.FakeLeg second = transport.last();
+
+        loop.advance(20 * MS);
+        transport.connected = false;
+        second.events.broken("connection lost");
+        loop.advance(MS);
+
+        assertThat(subscriber.failure).isInstanceOfSatisfying(GenerationException.class,
+                failure -> assertThat(failure.code()).isEqualTo(ErrorCode.NO_HEALTHY_WORKER));
+        assertThat(transport.legs).hasSize(2);
+    }
+
+    /** A token reset the count: the next lost connection was the first break again, and resumed. */
+    @Test
+    void aTokenOnTheNewConnectionGivesTheNextLostConnectionItsResume() {
+        loseTheConnectionAfterTheFirstToken();
+        transport.connect();
+        FakeTransport.FakeLeg second = transport.last();
+        second.events.assigned(new Connected("worker-a", "conn-2", 4, "gen-1", 1, "m"));
+        second.events.token(new Token(2, "b"));
+
+        transport.connected = false;
+        second.events.broken("connection lost");
+        loop.advance(5_000 * MS);
+        transport.connect();
+
+        assertThat(subscriber.failure).isNull();
+        assertThat(transport.legs).hasSize(3);
+        assertThat(transport.last().request.resumeAfter()).isEqualTo(2);
+    }
+}
