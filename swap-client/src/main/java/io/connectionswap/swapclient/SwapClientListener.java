@@ -29,7 +29,12 @@ public interface SwapClientListener {
     default void tokenGap(long nanos) {
     }
 
-    /** The director moved a generation to another worker ({@code reason}: health, stream_error, ...). */
+    /**
+     * The director moved a generation to another worker, its RETRY ({@code reason}: health, stream_error, ...). A move
+     * the client made itself (a lost director, a broken stream, a sequence gap) is a {@link GenerationEvent.Swapped}
+     * but not this: it is counted by {@link #reconnected} and {@link #sequenceError}, and this stays comparable to the
+     * director's count of its swaps.
+     */
     default void swapped(String reason) {
     }
 

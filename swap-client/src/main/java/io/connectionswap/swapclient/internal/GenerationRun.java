@@ -323,6 +323,7 @@ public final class GenerationRun implements Flow.Subscription {
                         .field("sequence", token.sequence()).field("expected.seq", check.last() + 1)
                         .field("kind", "gap").log("token sequence error; resuming after the last good token");
                 stopLeg();
+                moving(GenerationEvent.Swapped.SEQUENCE_GAP, worker);
                 request = resumeRequest(worker, true);
                 waits.retryWithinWait("token sequence gap: " + token.sequence() + " after " + check.last());
             }
@@ -338,6 +339,7 @@ public final class GenerationRun implements Flow.Subscription {
                     .field("end.seq", end.lastSequence()).field("received", check.last()).field("kind", "gap")
                     .log("generation ended after tokens this client never received; resuming after the last good "
                             + "token");
+            moving(GenerationEvent.Swapped.SEQUENCE_GAP, worker);
             request = resumeRequest(worker, true);
             waits.retryWithinWait("end at sequence " + end.lastSequence() + " after " + check.last());
             return;
@@ -354,10 +356,7 @@ public final class GenerationRun implements Flow.Subscription {
     private void retry(Retry retry) {
         leg = null;
         listener.swapped(retry.reason());
-        if (pendingSwap == null) {
-            long since = lastTokenNanos != 0 ? lastTokenNanos : loop.nanoTime();
-            pendingSwap = new PendingSwap(retry.reason(), retry.failedWorker(), since, check.last());
-        }
+        moving(retry.reason(), retry.failedWorker());
         LogLine.info(log).field("generation.id", request.generationId()).field("last.seq", check.last())
                 .field("reason", retry.reason())
                 .log("err=\"{}: {}\" stream ended; requesting another worker", retry.failedWorker(), retry.detail());
@@ -402,6 +401,10 @@ public final class GenerationRun implements Flow.Subscription {
         leg = null;
         LogLine.warn(log).field("generation.id", request.generationId()).field("last.seq", check.last())
                 .quoted("problem", problem).log("stream ended; requesting another worker err=\"{}\"", problem);
+        if (worker != null) { // a stream no worker ever took moves no generation
+            moving(transport.isConnected() ? GenerationEvent.Swapped.STREAM_BROKEN
+                    : GenerationEvent.Swapped.DIRECTOR_LOST, worker);
+        }
         request = resumeRequest(null, false);
         waits.retryWithinWait(problem);
     }
@@ -418,6 +421,19 @@ public final class GenerationRun implements Flow.Subscription {
             fail(cancelled, Level.INFO);
         }
         delivery.failNow(cancelled);
+    }
+
+    /**
+     * The generation leaves {@code fromWorker} for another stream: a {@link GenerationEvent.Swapped} follows just before
+     * the next token (or the completion), its gap counted from the last token. The director's RETRY says why; the
+     * client's own resumes (a lost director, a broken stream, a sequence gap) are moves too, so that an application sees
+     * every one in that event. The first reason since the last token is the one told.
+     */
+    private void moving(String reason, String fromWorker) {
+        if (pendingSwap == null) {
+            long since = lastTokenNanos != 0 ? lastTokenNanos : loop.nanoTime();
+            pendingSwap = new PendingSwap(reason, fromWorker, since, check.last());
+        }
     }
 
     private void emitPendingSwap(long now) {
