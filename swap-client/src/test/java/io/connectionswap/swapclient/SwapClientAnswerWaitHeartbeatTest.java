@@ -7,8 +7,6 @@ import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.message.SamplingParameters;
 import io.connectionswap.testsupport.tls.RepositoryPki;
 import java.time.Duration;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
@@ -36,30 +34,11 @@ class SwapClientAnswerWaitHeartbeatTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> client.connectionState().connected());
         director.silent = true; // from now on no echo, no answer: the connection is lost 12 s after its last echo
 
-        CompletableFuture<Throwable> failed = new CompletableFuture<>();
+        Recorder generation = Recorder.requestingAll();
         client.completion("stand-in", "p", SamplingParameters.maxTokens(3), GenerationOptions.waitAtMost(
-                Duration.ofSeconds(3))).subscribe(new Flow.Subscriber<>() {
-                    @Override
-                    public void onSubscribe(Flow.Subscription s) {
-                        s.request(Long.MAX_VALUE);
-                    }
+                Duration.ofSeconds(3))).subscribe(generation);
 
-                    @Override
-                    public void onNext(GenerationEvent item) {
-                    }
-
-                    @Override
-                    public void onError(Throwable throwable) {
-                        failed.complete(throwable);
-                    }
-
-                    @Override
-                    public void onComplete() {
-                        failed.complete(null);
-                    }
-                });
-
-        Throwable failure = failed.get(40, TimeUnit.SECONDS);
+        Throwable failure = generation.ended().get(40, TimeUnit.SECONDS);
         assertThat(failure).isInstanceOf(GenerationException.class);
         assertThat(((GenerationException) failure).code()).isEqualTo(ErrorCode.NO_HEALTHY_WORKER);
         assertThat(((GenerationException) failure).detail())

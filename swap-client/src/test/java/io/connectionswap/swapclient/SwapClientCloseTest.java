@@ -10,7 +10,6 @@ import io.connectionswap.testsupport.log.CapturedLogs;
 import io.connectionswap.testsupport.net.Ports;
 import io.connectionswap.testsupport.tls.RepositoryPki;
 import java.time.Duration;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -40,31 +39,12 @@ class SwapClientCloseTest {
     @Test
     void cancelAndRequestAfterCloseReturnNormally() throws Exception {
         client = builder().build().start();
-        CompletableFuture<Flow.Subscription> subscription = new CompletableFuture<>();
-        CompletableFuture<Throwable> failed = new CompletableFuture<>();
+        Recorder subscriber = new Recorder(); // requests nothing
         client.completion("stand-in", "p", SamplingParameters.maxTokens(3), GenerationOptions.WAIT_FOREVER)
-                .subscribe(new Flow.Subscriber<>() {
-                    @Override
-                    public void onSubscribe(Flow.Subscription s) {
-                        subscription.complete(s);
-                    }
-
-                    @Override
-                    public void onNext(GenerationEvent item) {
-                    }
-
-                    @Override
-                    public void onError(Throwable throwable) {
-                        failed.complete(throwable);
-                    }
-
-                    @Override
-                    public void onComplete() {
-                    }
-                });
-        Flow.Subscription s = subscription.get(5, TimeUnit.SECONDS);
+                .subscribe(subscriber);
+        Flow.Subscription s = subscriber.subscription().get(5, TimeUnit.SECONDS);
         client.close();
-        assertThat(failed).as("CANCELLED, though nothing was requested").isCompletedWithValueMatching(
+        assertThat(subscriber.ended()).as("CANCELLED, though nothing was requested").isCompletedWithValueMatching(
                 failure -> failure instanceof GenerationException generation && generation.code() == ErrorCode.CANCELLED);
         assertThatCode(() -> s.request(1)).as("request after close").doesNotThrowAnyException();
         assertThatCode(s::cancel).as("cancel after close").doesNotThrowAnyException();
@@ -82,26 +62,10 @@ class SwapClientCloseTest {
         AtomicInteger toldCancelled = new AtomicInteger();
         for (int i = 0; i < generations; i++) {
             client.completion("stand-in", "p", SamplingParameters.maxTokens(3), GenerationOptions.WAIT_FOREVER)
-                    .subscribe(new Flow.Subscriber<>() {
-                        @Override
-                        public void onSubscribe(Flow.Subscription s) {
-                            s.request(Long.MAX_VALUE);
-                        }
-
-                        @Override
-                        public void onNext(GenerationEvent item) {
-                        }
-
-                        @Override
-                        public void onError(Throwable throwable) {
-                            toldCancelled.incrementAndGet();
-                            throw new IllegalStateException("a subscriber's bug");
-                        }
-
-                        @Override
-                        public void onComplete() {
-                        }
-                    });
+                    .subscribe(Recorder.requestingAll().inOnError(failure -> {
+                        toldCancelled.incrementAndGet();
+                        throw new IllegalStateException("a subscriber's bug");
+                    }));
         }
         await().atMost(Duration.ofSeconds(5)).until(() -> client.activeGenerations() == generations);
         try (CapturedLogs logs = CapturedLogs.of(SwapClient.class)) {

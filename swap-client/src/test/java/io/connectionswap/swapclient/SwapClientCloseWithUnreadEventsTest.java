@@ -11,9 +11,6 @@ import io.connectionswap.protocol.message.SamplingParameters;
 import io.connectionswap.protocol.message.Token;
 import io.connectionswap.testsupport.tls.RepositoryPki;
 import java.time.Duration;
-import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AutoClose;
@@ -47,42 +44,19 @@ class SwapClientCloseWithUnreadEventsTest {
                 .certificates(RepositoryPki.certs().toString()).tokenStream(false)
                 .retryBackoff(Duration.ofMillis(20), Duration.ofMillis(100)).build().start();
 
-        List<GenerationEvent> events = new CopyOnWriteArrayList<>();
-        CompletableFuture<Flow.Subscription> subscription = new CompletableFuture<>();
-        CompletableFuture<Object> terminal = new CompletableFuture<>();
+        Recorder generation = new Recorder(1); // Assigned only: Token and Completed wait for the next request
         client.completion("stand-in", "p", SamplingParameters.maxTokens(1), GenerationOptions.WAIT_FOREVER)
-                .subscribe(new Flow.Subscriber<>() {
-                    @Override
-                    public void onSubscribe(Flow.Subscription s) {
-                        subscription.complete(s);
-                        s.request(1); // Assigned only: Token and Completed wait for the next request
-                    }
-
-                    @Override
-                    public void onNext(GenerationEvent item) {
-                        events.add(item);
-                    }
-
-                    @Override
-                    public void onError(Throwable throwable) {
-                        terminal.complete(throwable);
-                    }
-
-                    @Override
-                    public void onComplete() {
-                        terminal.complete("complete");
-                    }
-                });
-        await("assigned").atMost(Duration.ofSeconds(10)).until(() -> events.size() == 1);
+                .subscribe(generation);
+        await("assigned").atMost(Duration.ofSeconds(10)).until(() -> generation.events.size() == 1);
         await("the END was read: the generation left the running set").atMost(Duration.ofSeconds(10))
                 .until(() -> client.activeGenerations() == 0);
-        Flow.Subscription s = subscription.get(5, TimeUnit.SECONDS);
+        Flow.Subscription s = generation.subscription().get(5, TimeUnit.SECONDS);
 
         client.close();
         s.request(10); // after close: returns and does nothing (the loop is gone)
 
-        await("a terminal signal after close()").atMost(Duration.ofSeconds(5)).until(terminal::isDone);
-        assertThat(terminal.get()).isInstanceOfSatisfying(GenerationException.class,
+        await("a terminal signal after close()").atMost(Duration.ofSeconds(5)).until(generation.ended()::isDone);
+        assertThat(generation.ended().get()).isInstanceOfSatisfying(GenerationException.class,
                 failure -> assertThat(failure.code()).isEqualTo(ErrorCode.CANCELLED));
     }
 }

@@ -259,30 +259,17 @@ class SwapClientWithoutADirectorTest {
     /** Subscribes to {@code generation}, which must fail, as {@link #whenAGenerationFails} says. */
     private static CompletableFuture<Throwable> whenItFails(Flow.Publisher<GenerationEvent> generation,
                                                             Runnable inOnError) {
-        CompletableFuture<Throwable> failed = new CompletableFuture<>();
-        generation.subscribe(new Flow.Subscriber<>() {
-            @Override
-            public void onSubscribe(Flow.Subscription subscription) {
-                subscription.request(Long.MAX_VALUE);
+        Recorder recorder = Recorder.requestingAll().inOnError(failure -> inOnError.run());
+        generation.subscribe(recorder);
+        return recorder.ended().thenApply(failure -> {
+            if (!recorder.events.isEmpty()) {
+                throw new AssertionError("an event without a director: " + recorder.events.get(0));
             }
-
-            @Override
-            public void onNext(GenerationEvent item) {
-                failed.completeExceptionally(new AssertionError("an event without a director: " + item));
+            if (failure == null) {
+                throw new AssertionError("completed without a director");
             }
-
-            @Override
-            public void onError(Throwable throwable) {
-                inOnError.run();
-                failed.complete(throwable);
-            }
-
-            @Override
-            public void onComplete() {
-                failed.completeExceptionally(new AssertionError("completed without a director"));
-            }
+            return failure;
         });
-        return failed;
     }
 
     private GenerationException failureOf() throws Exception {

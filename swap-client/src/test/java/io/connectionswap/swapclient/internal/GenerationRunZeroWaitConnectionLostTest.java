@@ -9,6 +9,7 @@ import io.connectionswap.protocol.message.Token;
 import io.connectionswap.protocol.retry.Backoff;
 import io.connectionswap.swapclient.GenerationException;
 import io.connectionswap.swapclient.GenerationOptions;
+import io.connectionswap.swapclient.Recorder;
 import io.connectionswap.swapclient.SwapClientListener;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
