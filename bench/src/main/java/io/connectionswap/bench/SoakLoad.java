@@ -163,7 +163,9 @@ final class SoakLoad {
                 }
                 lastTokenNanos = now;
                 text.append(token.text());
-            } else if (event instanceof GenerationEvent.Swapped swapped) {
+            } else if (event instanceof GenerationEvent.Swapped swapped
+                    && !GenerationEvent.Swapped.DIRECTOR_LOST.equals(swapped.reason())) {
+                // the client's own move after losing the director is the restart's pause, counted above once
                 gap(swapped.reason(), swapped.gap().toNanos());
             }
         }
