@@ -70,9 +70,7 @@ final class OpenAiRequestParser {
             }
         }
         boolean stream = flag(root.path("stream"), "stream");
-        // checked whether or not it streams, as before; it counts only for a stream
-        boolean includeUsage = flag(root.path("stream_options").path("include_usage"), "stream_options.include_usage")
-                && stream;
+        boolean includeUsage = includeUsage(root, stream);
         SamplingParameters sampling;
         try {
             sampling = new SamplingParameters(maxTokens, temperature, topP, stop, seed, user, frequencyPenalty,
@@ -81,6 +79,25 @@ final class OpenAiRequestParser {
             throw GatewayError.badRequest("invalid_value", null, e.getMessage());
         }
         return new OpenAiRequest(chat, model, prompt, messages, sampling, stream, includeUsage);
+    }
+
+    /**
+     * {@code stream_options.include_usage}. The options are for a stream only: on a request that does not stream they
+     * are refused, as OpenAI and vLLM refuse them, rather than dropped (null is absent).
+     */
+    private static boolean includeUsage(JsonNode root, boolean stream) {
+        if (!present(root, "stream_options")) {
+            return false;
+        }
+        JsonNode options = root.get("stream_options");
+        if (!options.isObject()) {
+            throw GatewayError.badRequest("invalid_type", "stream_options", "'stream_options' must be an object.");
+        }
+        if (!stream) {
+            throw GatewayError.badRequest("invalid_value", "stream_options",
+                    "The 'stream_options' parameter is only allowed when 'stream' is enabled.");
+        }
+        return flag(options.path("include_usage"), "stream_options.include_usage");
     }
 
     /** {@code logit_bias}: token ids to biases, passed to the model; its values are checked by SamplingParameters. */

@@ -126,6 +126,30 @@ class OpenAiRequestParserTest {
                 null);
     }
 
+    /**
+     * {@code stream_options} on a request that did not stream was accepted and dropped; OpenAI and vLLM answer 400
+     * for it, so a client that meant to stream learned nothing. It was also taken as absent when not an object.
+     */
+    @Test
+    void streamOptionsWithoutAStreamAreRefusedOnBothEndpoints() {
+        String chat = "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]";
+        String completion = "{\"model\":\"m\",\"prompt\":\"p\"";
+        for (String stream : List.of("", ",\"stream\":false", ",\"stream\":null")) {
+            for (String options : List.of("{\"include_usage\":true}", "{\"include_usage\":false}", "{}")) {
+                String tail = stream + ",\"stream_options\":" + options + "}";
+                rejected(() -> parse(chat + tail, true), "invalid_value", "stream_options");
+                rejected(() -> parse(completion + tail, false), "invalid_value", "stream_options");
+                assertThatThrownBy(() -> parse(completion + tail, false)).hasMessage(
+                        "The 'stream_options' parameter is only allowed when 'stream' is enabled.");
+            }
+        }
+        rejected(() -> parse(completion + ",\"stream\":true,\"stream_options\":true}", false), "invalid_type",
+                "stream_options");
+        assertThat(parse(completion + ",\"stream\":false,\"stream_options\":null}", false).includeUsage())
+                .as("null is absent").isFalse();
+        assertThat(parse(chat + ",\"stream\":true,\"stream_options\":{}}", true).includeUsage()).isFalse();
+    }
+
     @Test
     void maxCompletionTokensCountsOnCompletionsToo() {
         assertThat(parse("{\"model\":\"m\",\"prompt\":\"p\",\"max_completion_tokens\":3}", false).sampling().maxTokens())
@@ -180,7 +204,7 @@ class OpenAiRequestParserTest {
                 + "\"user\":\"u\",\"metadata\":{\"k\":\"v\"},\"store\":false,\"service_tier\":\"auto\","
                 + "\"prediction\":{\"type\":\"content\",\"content\":\"x\"},\"reasoning_effort\":\"low\","
                 + "\"verbosity\":\"low\",\"prompt_cache_key\":\"k\",\"safety_identifier\":\"s\","
-                + "\"stream_options\":{\"include_usage\":false,\"include_obfuscation\":false}}";
+                + "\"stream\":true,\"stream_options\":{\"include_usage\":false,\"include_obfuscation\":false}}";
         assertThat(parse(chat, true).messages()).hasSize(1);
         String completion = "{\"model\":\"m\",\"prompt\":\"p\",\"logprobs\":null,\"echo\":false,\"best_of\":1,"
                 + "\"suffix\":\"\"}";
