@@ -88,9 +88,16 @@ final class LegBody {
         return draining;
     }
 
-    /** Reads the rest of the body to its end; {@code expired} runs when it goes on for {@link #DRAIN_GRACE}. */
+    /**
+     * Reads the rest of the body to its end; {@code expired} runs when it goes on for {@link #DRAIN_GRACE}. A body
+     * already over (the leg ended with it: {@code [DONE]} without the blank line after it, a finish reason and then
+     * the body's end) has no rest: no deadline is set.
+     */
     void drain(ScheduledExecutorService timer, Runnable expired) {
         draining = true;
+        if (over) {
+            return;
+        }
         lines.request(Long.MAX_VALUE); // read to the end, so the connection can be reused
         drainDeadline = timer.schedule(expired, DRAIN_GRACE.toMillis(), TimeUnit.MILLISECONDS);
     }

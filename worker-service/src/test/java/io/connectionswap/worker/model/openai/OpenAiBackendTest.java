@@ -541,9 +541,13 @@ class OpenAiBackendTest {
     }
 
     static OpenAiBackend backend(String url, java.util.function.UnaryOperator<UpstreamSettings> adjust) {
-        UpstreamSettings settings = new UpstreamSettings(URI.create(url), MODEL, null, Duration.ofSeconds(2),
-                Duration.ofSeconds(10), Duration.ofSeconds(5), Duration.ofMillis(100), true, 2, ChatFormat.ROLE_TAGS);
-        return OpenAiBackend.start(adjust.apply(settings));
+        return OpenAiBackend.start(adjust.apply(backendSettings(url)));
+    }
+
+    /** The settings of {@link #backend} before its adjustment. */
+    static UpstreamSettings backendSettings(String url) {
+        return new UpstreamSettings(URI.create(url), MODEL, null, Duration.ofSeconds(2), Duration.ofSeconds(10),
+                Duration.ofSeconds(5), Duration.ofMillis(100), true, 2, ChatFormat.ROLE_TAGS);
     }
 
     private static UpstreamSettings copy(UpstreamSettings s, Duration firstToken, Duration token) {

@@ -8,9 +8,14 @@ import io.connectionswap.protocol.message.SamplingParameters;
 import io.connectionswap.protocol.message.Usage;
 import io.connectionswap.protocol.model.GenerationContext;
 import io.connectionswap.worker.model.RecordingSubscriber;
+import java.net.http.HttpClient;
 import java.time.Duration;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * A generation ends when the upstream has said all there is to say (a {@code finish_reason}, and the usage chunk
@@ -127,6 +132,38 @@ class UpstreamCompletionEndTest {
         assertThat(events.texts()).containsExactly(" a", " b");
         assertThat(events.finished().reason()).isEqualTo(FinishReason.LENGTH);
         assertThat(events.finished().usage()).isNull();
+    }
+
+    /**
+     * A body that ended with {@code [DONE]} and no blank line after it (the leg ends as the body does) left the drain's
+     * deadline on the timer after the leg's end: it fired a second later and found nothing to do. The timer the leg
+     * uses held no task once the leg ended.
+     */
+    @Test
+    void aBodyThatEndsWithDoneAndNoBlankLineLeavesNoDrainDeadlineOnTheTimer() {
+        scripted.completions(200, TOKEN + FINISH + "data: [DONE]\n");
+        ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1);
+        timer.setRemoveOnCancelPolicy(true); // as the backend's
+        ExecutorService executor = Executors.newFixedThreadPool(2);
+        try {
+            UpstreamSettings settings = OpenAiBackendTest.backendSettings(scripted.baseUrl());
+            Upstream upstream = new Upstream(settings, HttpClient.newBuilder().executor(executor).build(),
+                    JsonMapper.builder().build(), executor, timer, () -> { }, new UpstreamBackOff(settings.completionsUri()),
+                    new AnsweringModels(settings.completionsUri()), new DeliveredTokens(settings.tokenizeUri()));
+            RecordingSubscriber events = RecordingSubscriber.unbounded();
+            UpstreamCompletion completion = new UpstreamCompletion(upstream, context(0, ""), events);
+            events.onSubscribe(completion);
+            completion.start();
+
+            events.awaitTerminal(WELL_WITHIN);
+
+            assertThat(events.texts()).containsExactly(" a", " b");
+            assertThat(events.completed()).isTrue();
+            assertThat(timer.getQueue()).as("tasks left on the timer after the leg's end").isEmpty();
+        } finally {
+            timer.shutdownNow();
+            executor.shutdownNow();
+        }
     }
 
     private RecordingSubscriber runWellWithinTheTimeout(GenerationContext context) {
