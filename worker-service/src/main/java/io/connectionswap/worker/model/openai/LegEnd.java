@@ -17,8 +17,11 @@ final class LegEnd {
     private final GenerationContext context;
     private final boolean usageAsked;
     private String finishReason;
-    /** When the upstream's finish reason came ({@code System.nanoTime()}), or -1. */
-    private long finishReasonNanos = -1;
+    /**
+     * When the worker first asked for a line after the upstream's finish reason ({@code System.nanoTime()}), or -1:
+     * the usage's grace counts from there, not while the worker read nothing.
+     */
+    private long usageAwaitedNanos = -1;
     private Usage usage;
     /** The tokens of the delivered text ({@link DeliveredTokens}): the frames delivered unless counted otherwise. */
     private int deliveredTokens;
@@ -33,22 +36,29 @@ final class LegEnd {
         deliveredTokens = tokens;
     }
 
-    /** Takes what {@code chunk}, which came at {@code nanos}, says of the end. */
-    void seen(CompletionChunk chunk, long nanos) {
+    /** Takes what {@code chunk} says of the end. */
+    void seen(CompletionChunk chunk) {
         if (chunk.usage() != null) {
             usage = chunk.usage();
         }
         if (chunk.finishReason() != null) {
             finishReason = chunk.finishReason();
-            if (finishReasonNanos < 0) {
-                finishReasonNanos = nanos;
-            }
         }
     }
 
-    /** The finish reason came more than {@code grace} before {@code nanos}, and the usage asked for has not. */
+    /** The worker asks for the next line at {@code nanos}: after the finish reason, the usage is awaited from now. */
+    void lineAsked(long nanos) {
+        if (finishReason != null && usageAwaitedNanos < 0) {
+            usageAwaitedNanos = nanos;
+        }
+    }
+
+    /**
+     * The usage asked for has not come though the worker has asked for it (a line after the finish reason) more than
+     * {@code grace} before {@code nanos}.
+     */
     boolean usageOverdue(long nanos, Duration grace) {
-        return finishReasonNanos >= 0 && !complete() && nanos - finishReasonNanos > grace.toNanos();
+        return usageAwaitedNanos >= 0 && !complete() && nanos - usageAwaitedNanos > grace.toNanos();
     }
 
     /** The worker ends the leg at a stop sequence the upstream could not see. */

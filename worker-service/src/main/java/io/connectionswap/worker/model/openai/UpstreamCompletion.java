@@ -42,7 +42,10 @@ import tools.jackson.core.JacksonException;
 final class UpstreamCompletion implements Flow.Subscription {
 
     private static final Logger log = LoggerFactory.getLogger(UpstreamCompletion.class);
-    /** How long, while the worker waits for the next line, the usage chunk may follow the finish reason. */
+    /**
+     * How long the usage chunk may follow the finish reason, counted from the first line the worker asks for after
+     * it: time the worker read nothing (no demand: a slow director) is not the upstream's.
+     */
     static final Duration USAGE_GRACE = Duration.ofSeconds(1);
 
     private final Upstream upstream;
@@ -240,7 +243,9 @@ final class UpstreamCompletion implements Flow.Subscription {
             return;
         }
         if (body.mayAsk() && demand > 0) {
-            timeouts.waiting(System.nanoTime());
+            long now = System.nanoTime();
+            timeouts.waiting(now);
+            end.lineAsked(now);
             body.ask();
         }
     }
@@ -296,7 +301,7 @@ final class UpstreamCompletion implements Flow.Subscription {
                     + " (it aborted the request: shutting down, paused, or failed)", null));
             return;
         }
-        end.seen(chunk, System.nanoTime());
+        end.seen(chunk);
         if (!modelChecked && chunk.model() != null) {
             modelChecked = true; // once a leg: the first chunk that names a model speaks for the rest
             upstream.answeringModels().answered(upstream.settings().model(), chunk.model());
@@ -412,7 +417,7 @@ final class UpstreamCompletion implements Flow.Subscription {
         }
     }
 
-    /** The finish reason came {@link #USAGE_GRACE} ago and the usage still has not, though a line is asked for. */
+    /** The usage has not come {@link #USAGE_GRACE} after the worker asked for it, and a line is still asked for. */
     private boolean usageOverdue(long nanos) {
         return body.lineRequested() && end.usageOverdue(nanos, USAGE_GRACE);
     }

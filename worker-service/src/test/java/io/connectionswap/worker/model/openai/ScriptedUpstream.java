@@ -21,7 +21,7 @@ import java.util.function.Function;
  * An upstream that answers with exactly what a test gives it: the status and raw body of {@code /v1/completions}
  * (an event stream written as is, so tests control every byte) and the status of {@code /v1/models}, or on any path
  * an answer made from each request ({@link #answering}); it records every request. It can hang after the completion's
- * body instead of ending it ({@link #hangAfterBody}).
+ * body instead of ending it ({@link #hangAfterBody}), or write more of it a while later ({@link #thenAfter}).
  */
 final class ScriptedUpstream implements AutoCloseable {
 
@@ -44,6 +44,9 @@ final class ScriptedUpstream implements AutoCloseable {
     private volatile int modelsStatus = 200;
     private volatile String retryAfter;
     private volatile boolean hang;
+    /** Written {@link #laterDelay} after the completion's body, then the body ends; null: nothing. */
+    private volatile String later;
+    private volatile Duration laterDelay;
     private volatile Duration pingEvery;
     private final CountDownLatch closed = new CountDownLatch(1);
     private final AtomicInteger abandoned = new AtomicInteger();
@@ -103,6 +106,13 @@ final class ScriptedUpstream implements AutoCloseable {
         return this;
     }
 
+    /** After the completion's body, wait {@code delay}, then write {@code more} (and end, unless it hangs). */
+    ScriptedUpstream thenAfter(Duration delay, String more) {
+        laterDelay = delay;
+        later = more;
+        return this;
+    }
+
     /** Completion responses the client closed while this upstream hung (seen through the pings only). */
     int abandoned() {
         return abandoned.get();
@@ -133,10 +143,28 @@ final class ScriptedUpstream implements AutoCloseable {
         exchange.sendResponseHeaders(status, 0);
         try (OutputStream out = exchange.getResponseBody()) {
             out.write(answer.body().getBytes(StandardCharsets.UTF_8));
+            String more = later;
+            if (more != null && status == 200 && exchange.getRequestURI().getPath().endsWith("/completions")) {
+                out.flush();
+                if (awaitClosed(laterDelay)) {
+                    return;
+                }
+                out.write(more.getBytes(StandardCharsets.UTF_8));
+            }
             if (hang && status == 200 && exchange.getRequestURI().getPath().endsWith("/completions")) {
                 out.flush();
                 hang(out);
             }
+        }
+    }
+
+    /** Waits {@code delay}, or until this upstream closes (then true). */
+    private boolean awaitClosed(Duration delay) {
+        try {
+            return closed.await(delay.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return true;
         }
     }
 

@@ -121,6 +121,32 @@ class UpstreamCompletionEndTest {
         assertThat(events.finished().usage()).isNull();
     }
 
+    /**
+     * The usage's grace counted from the finish reason, while the worker read nothing: a stream whose reader had no
+     * demand for a while after the finish reason (a slow director) was ended without counts as soon as it asked for
+     * the next line, though the upstream sent the usage well within a second of that. The grace now counts while
+     * the worker waits for the line, as README says of an upstream that "sends no usage chunk within 1 s".
+     */
+    @Test
+    void theUsageGraceCountsOnlyWhileTheWorkerWaitsForTheUsage() {
+        scripted.completions(200, TOKEN + FINISH).thenAfter(Duration.ofMillis(2000), USAGE + "data: [DONE]\n\n");
+        // a first-token timeout of 400 ms checks every 100 ms: the old grace would end the leg at once on the ask
+        backend = OpenAiBackendTest.backend(scripted.baseUrl(), s -> new UpstreamSettings(s.baseUri(), s.model(),
+                s.apiKey(), s.connectTimeout(), Duration.ofMillis(400), TOKEN_TIMEOUT, s.healthInterval(), true,
+                s.threads(), s.chatFormat()));
+        RecordingSubscriber events = new RecordingSubscriber(2);
+        backend.generate(context(0, "")).subscribe(events);
+        await("the two tokens, no end without demand").during(Duration.ofMillis(1500)).atMost(WELL_WITHIN)
+                .until(() -> events.texts().size() == 2 && !events.terminated());
+
+        events.request(1); // asks for the next line: the usage, written 2 s after the finish reason
+
+        events.awaitTerminal(WELL_WITHIN);
+        assertThat(events.error()).isNull();
+        assertThat(events.finished().reason()).isEqualTo(FinishReason.LENGTH);
+        assertThat(events.finished().usage()).as("the usage sent within 1 s of the ask").isEqualTo(new Usage(5, 2));
+    }
+
     /** A TOKEN_TIMEOUT shorter than the usage's grace does not turn the complete generation into a failure. */
     @Test
     void aTokenTimeoutShorterThanTheUsageGraceEndsTheGenerationToo() {
