@@ -14,6 +14,10 @@ import org.springframework.util.unit.DataSize;
  *                                bidirectional streams ({@code CONNECTION_SWAP_MAX_STREAMS_PER_CONNECTION})
  * @param maxClientConnections    client connections at once; one more is closed with OVERLOADED
  *                                ({@code CONNECTION_SWAP_MAX_CLIENT_CONNECTIONS})
+ * @param maxClientConnectionsPerAddress client connections at once from one source address (an IPv6 one: from its
+ *                                /64); one more is closed with OVERLOADED. Unset: a quarter of
+ *                                {@code maxClientConnections}
+ *                                ({@code CONNECTION_SWAP_MAX_CLIENT_CONNECTIONS_PER_ADDRESS})
  * @param firstFrameTimeout       a new stream must deliver its first complete frame within this, else it is reset with
  *                                STREAM_TIMEOUT ({@code CONNECTION_SWAP_FIRST_FRAME_TIMEOUT})
  * @param maxTokens               largest {@code maxTokens} a request may ask for; above: BAD_REQUEST
@@ -31,6 +35,7 @@ import org.springframework.util.unit.DataSize;
 public record LimitProperties(
         @DefaultValue("1000") int maxStreamsPerConnection,
         @DefaultValue("1000") int maxClientConnections,
+        Integer maxClientConnectionsPerAddress,
         @DefaultValue("10s") Duration firstFrameTimeout,
         @DefaultValue("65536") int maxTokens,
         @DefaultValue("1h") Duration maxSessionDuration,
@@ -38,12 +43,17 @@ public record LimitProperties(
         @DefaultValue("30s") Duration slowClientTimeout,
         @DefaultValue("true") boolean addressValidation) {
 
-    public static final LimitProperties DEFAULTS = new LimitProperties(1000, 1000, Duration.ofSeconds(10), 65536,
+    public static final LimitProperties DEFAULTS = new LimitProperties(1000, 1000, 250, Duration.ofSeconds(10), 65536,
             Duration.ofHours(1), DataSize.ofMegabytes(4), Duration.ofSeconds(30), true);
 
     public LimitProperties {
         atLeastOne("CONNECTION_SWAP_MAX_STREAMS_PER_CONNECTION", maxStreamsPerConnection);
         atLeastOne("CONNECTION_SWAP_MAX_CLIENT_CONNECTIONS", maxClientConnections);
+        if (maxClientConnectionsPerAddress == null) {
+            // one address may be many clients (NAT, a gateway's host with several processes): a share, not one
+            maxClientConnectionsPerAddress = Math.max(1, maxClientConnections / 4);
+        }
+        atLeastOne("CONNECTION_SWAP_MAX_CLIENT_CONNECTIONS_PER_ADDRESS", maxClientConnectionsPerAddress);
         atLeastOne("CONNECTION_SWAP_MAX_TOKENS_LIMIT", maxTokens);
         positive("CONNECTION_SWAP_FIRST_FRAME_TIMEOUT", firstFrameTimeout);
         positive("CONNECTION_SWAP_MAX_SESSION_DURATION", maxSessionDuration);

@@ -32,6 +32,7 @@ public class DirectorMeters {
     /** Tag values of {@code connection_swap_limit_hits_total{limit}}. */
     public static final class Limit {
         public static final String CLIENT_CONNECTIONS = "client_connections";
+        public static final String CLIENT_CONNECTIONS_PER_ADDRESS = "client_connections_per_address";
         public static final String STREAMS_PER_CONNECTION = "streams_per_connection";
         public static final String FIRST_FRAME = "first_frame";
         public static final String MAX_TOKENS = "max_tokens";
@@ -171,7 +172,8 @@ public class DirectorMeters {
         // connection_swap_datagrams_total{leg,direction}, connection_swap_udp_writes_total{leg}
         datagramCounters("client", clientDatagrams);
         datagramCounters("worker", workerDatagrams);
-        for (String limit : new String[] {Limit.CLIENT_CONNECTIONS, Limit.STREAMS_PER_CONNECTION, Limit.FIRST_FRAME,
+        for (String limit : new String[] {Limit.CLIENT_CONNECTIONS, Limit.CLIENT_CONNECTIONS_PER_ADDRESS,
+                Limit.STREAMS_PER_CONNECTION, Limit.FIRST_FRAME,
                 Limit.MAX_TOKENS, Limit.SESSION_DURATION, Limit.REQUEST_SIZE, Limit.SLOW_CLIENT}) {
             limitHits.put(limit, limitCounter(limit)); // present at 0 from the start, for rate() and alerts
         }

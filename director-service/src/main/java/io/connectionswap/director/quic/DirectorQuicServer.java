@@ -8,7 +8,6 @@ import io.connectionswap.director.metrics.DirectorMeters;
 import io.connectionswap.director.registry.WorkerCertificate;
 import io.connectionswap.director.registry.WorkerRegistry;
 import io.connectionswap.director.relay.Relays;
-import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.frame.FrameDecoder;
 import io.connectionswap.protocol.frame.Frames;
 import io.connectionswap.protocol.log.LogLine;
@@ -23,7 +22,6 @@ import io.connectionswap.protocol.quic.QuicTransport;
 import io.connectionswap.protocol.quic.StreamPipelines;
 import io.connectionswap.protocol.tls.TlsContexts;
 import io.connectionswap.service.config.ShutdownPhase;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -31,12 +29,10 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.handler.codec.quic.QuicStreamChannel;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
@@ -69,7 +65,7 @@ public class DirectorQuicServer implements SmartLifecycle {
     private final ConnectionIds connectionIds = new ConnectionIds();
     private final Set<QuicChannel> connections = ConcurrentHashMap.newKeySet();
     private final Set<QuicChannel> clients = ConcurrentHashMap.newKeySet();
-    private final AtomicInteger clientConnections = new AtomicInteger();
+    private final ClientConnectionLimits clientLimits;
     private final DrainProperties drainProperties;
     private final DirectorDrain drain;
     private volatile QuicServerEndpoint endpoint;
@@ -87,6 +83,7 @@ public class DirectorQuicServer implements SmartLifecycle {
         this.meters = meters;
         this.environment = environment;
         this.drainProperties = drain;
+        this.clientLimits = new ClientConnectionLimits(limits, meters, log);
         this.drain = new DirectorDrain(properties.id(), drain.timeout(), loops.registryLoop(), relays,
                 () -> List.copyOf(clients),
                 () -> List.copyOf(connections));
@@ -118,7 +115,9 @@ public class DirectorQuicServer implements SmartLifecycle {
                 .field("client.auth", tls.clientCertificates().describe())
                 .field("address.validation", limits.addressValidation())
                 .field("max.streams.per.connection", limits.maxStreamsPerConnection())
-                .field("max.client.connections", limits.maxClientConnections()).log("quic server listening");
+                .field("max.client.connections", limits.maxClientConnections())
+                .field("max.address.connections", limits.maxClientConnectionsPerAddress())
+                .log("quic server listening");
         ShutdownPhase.warnIfOutlasted(environment, drainProperties.timeout(), "CONNECTION_SWAP_DIRECTOR_DRAIN_TIMEOUT",
                 log);
         warnIfBusyPollTakesEveryCore(loops.size());
@@ -177,7 +176,7 @@ public class DirectorQuicServer implements SmartLifecycle {
 
     /** Client connections open now. */
     public int openClientConnections() {
-        return clientConnections.get();
+        return clientLimits.open();
     }
 
     /** Stream channels held by the connections accepted here (clients and worker registrations); any thread. */
@@ -216,17 +215,9 @@ public class DirectorQuicServer implements SmartLifecycle {
             connections.add(connection);
             String peerName = Peers.certificateName(connection);
             boolean client = !WorkerCertificate.NAME.equals(peerName);
-            if (client && clientConnections.incrementAndGet() > limits.maxClientConnections()) {
-                clientConnections.decrementAndGet();
-                connections.remove(connection);
-                meters.limitHit(DirectorMeters.Limit.CLIENT_CONNECTIONS);
-                LogLine.warn(log).field("peer", Peers.address(connection)).field("peer.cert", peerName)
-                        .field("error", ErrorCode.OVERLOADED).field("limit", limits.maxClientConnections())
-                        .log("too many client connections; refusing this one");
-                byte[] reason = ("director has " + limits.maxClientConnections() + " client connections, its limit "
-                        + "(CONNECTION_SWAP_MAX_CLIENT_CONNECTIONS); try later or another director")
-                        .getBytes(StandardCharsets.UTF_8);
-                connection.close(true, ErrorCode.OVERLOADED.code(), Unpooled.wrappedBuffer(reason));
+            ClientConnectionLimits.Admission admission = client ? clientLimits.admit(connection, peerName) : null;
+            if (client && admission == null) {
+                connections.remove(connection); // refused, and closed
                 return;
             }
             if (client) {
@@ -243,7 +234,7 @@ public class DirectorQuicServer implements SmartLifecycle {
                 connections.remove(connection);
                 if (client) {
                     clients.remove(connection);
-                    clientConnections.decrementAndGet();
+                    clientLimits.release(admission);
                     LogLine.info(log).field("connection.id", ConnectionIds.of(connection))
                             .field("peer", Peers.address(connection)).log("client connection closed");
                 }

@@ -36,7 +36,7 @@ class SessionWatchTest {
     private final SimpleMeterRegistry meterRegistry = new SimpleMeterRegistry();
     private final DirectorMeters meters = new DirectorMeters(meterRegistry, loop);
     private final DirectorProperties properties = TestDirectorProperties.defaults();
-    private final LimitProperties limits = new LimitProperties(1000, 1000, Duration.ofSeconds(10), 65536,
+    private final LimitProperties limits = new LimitProperties(1000, 1000, 250, Duration.ofSeconds(10), 65536,
             Duration.ofMinutes(10), DataSize.ofMegabytes(4), Duration.ofSeconds(5), true);
     private final WorkerRegistry registry = new WorkerRegistry(loop, Runnable::run,
             (worker, remote, onLost) -> loop.newFailedFuture(new IllegalStateException("not in this test")), properties,

@@ -1,0 +1,168 @@
+package io.connectionswap.director.quic;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import ch.qos.logback.classic.Level;
+import io.connectionswap.director.DirectorApplication;
+import io.connectionswap.director.config.LimitProperties;
+import io.connectionswap.director.metrics.DirectorMeters;
+import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.quic.QuicConnector;
+import io.connectionswap.protocol.quic.QuicEventLoops;
+import io.connectionswap.protocol.quic.QuicSettings;
+import io.connectionswap.protocol.tls.QuicTls;
+import io.connectionswap.protocol.tls.TlsIdentity;
+import io.connectionswap.testsupport.log.CapturedLogs;
+import io.connectionswap.testsupport.tls.RepositoryPki;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.EventLoopGroup;
+import io.netty.handler.codec.quic.QuicChannel;
+import io.netty.handler.codec.quic.QuicConnectionCloseEvent;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.context.ConfigurableApplicationContext;
+
+/**
+ * One host could take every client connection slot of a director (CONNECTION_SWAP_MAX_CLIENT_CONNECTIONS) with idle,
+ * heartbeating connections: nothing counted connections by source address. The director now refuses a client
+ * connection over CONNECTION_SWAP_MAX_CLIENT_CONNECTIONS_PER_ADDRESS as it refuses one over the global limit. Real QUIC
+ * on loopback against the director application, every client from 127.0.0.1.
+ */
+class ClientConnectionLimitsTest {
+
+    private static final Duration DEADLINE = Duration.ofSeconds(20);
+
+    private final EventLoopGroup clientLoop = QuicEventLoops.create("test-client", 1);
+    private final List<QuicChannel> clients = new ArrayList<>();
+    private ConfigurableApplicationContext director;
+
+    @AfterEach
+    void stop() {
+        clients.forEach(QuicChannel::close);
+        if (director != null) {
+            director.close();
+        }
+        clientLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    }
+
+    /**
+     * A third connection from one address, with a limit of two per address, was accepted like the first two. Now it
+     * (and each further one) is closed at once with OVERLOADED and a reason naming the setting, counted in
+     * {@code connection_swap_limit_hits_total{limit="client_connections_per_address"}}, and logged once at WARN, not
+     * once per refused connection; once one of the two closes, the address may connect again.
+     */
+    @Test
+    void connectionsFromOneAddressOverItsLimitAreRefusedWithOverloaded() throws Exception {
+        director = DirectorApplication.application().run("--CONNECTION_SWAP_DIRECTOR_ADDR=127.0.0.1:0",
+                "--server.port=0", "--spring.jmx.enabled=false",
+                "--CONNECTION_SWAP_CERTS_DIR=" + RepositoryPki.certs(),
+                "--CONNECTION_SWAP_MAX_CLIENT_CONNECTIONS_PER_ADDRESS=2");
+        DirectorQuicServer server = director.getBean(DirectorQuicServer.class);
+        try (CapturedLogs logs = CapturedLogs.of(DirectorQuicServer.class)) {
+            QuicChannel first = connect(new CloseReason());
+            QuicChannel second = connect(new CloseReason());
+            await("both connections of the address are counted").atMost(DEADLINE)
+                    .until(() -> server.openClientConnections() == 2);
+
+            List<CloseReason> refused = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                CloseReason reason = new CloseReason();
+                refused.add(reason);
+                connect(reason);
+            }
+            await("each connection over the address's limit is closed by the director").atMost(DEADLINE)
+                    .until(() -> refused.stream().allMatch(reason -> reason.text != null));
+            for (CloseReason reason : refused) {
+                assertThat(reason.code).isEqualTo(ErrorCode.OVERLOADED.code());
+                assertThat(reason.text).contains("client connections from 127.0.0.1",
+                        "CONNECTION_SWAP_MAX_CLIENT_CONNECTIONS_PER_ADDRESS");
+            }
+            assertThat(first.isActive() && second.isActive()).as("the two admitted connections live on").isTrue();
+            assertThat(server.openClientConnections()).isEqualTo(2);
+            assertThat(limitHits(DirectorMeters.Limit.CLIENT_CONNECTIONS_PER_ADDRESS)).isEqualTo(3.0);
+            assertThat(limitHits(DirectorMeters.Limit.CLIENT_CONNECTIONS)).isZero();
+            assertThat(logs.events().stream().filter(event -> event.getLevel() == Level.WARN)
+                    .filter(event -> event.getFormattedMessage().contains("from one address")).count())
+                    .as("WARN lines for three refusals of one address").isEqualTo(1);
+
+            first.close().sync();
+            await("the address's slot is free").atMost(DEADLINE).until(() -> server.openClientConnections() == 1);
+            CloseReason again = new CloseReason();
+            QuicChannel third = connect(again);
+            await("a connection from the address is admitted again").atMost(DEADLINE)
+                    .until(() -> server.openClientConnections() == 2);
+            assertThat(third.isActive()).isTrue();
+            assertThat(again.text).isNull();
+        }
+    }
+
+    /** An IPv6 address counted by its /64 (one host picks its source in it at will); IPv4 by the address itself. */
+    @Test
+    void anIpv6AddressCountsByItsSlash64() throws Exception {
+        InetAddress one = ClientConnectionLimits.addressKey(new InetSocketAddress("2001:db8:1:2:aaaa::1", 443));
+        InetAddress other = ClientConnectionLimits.addressKey(new InetSocketAddress("2001:db8:1:2:bbbb::7", 443));
+        InetAddress nextNet = ClientConnectionLimits.addressKey(new InetSocketAddress("2001:db8:1:3::1", 443));
+        assertThat(one).isEqualTo(other).isEqualTo(InetAddress.getByName("2001:db8:1:2::"));
+        assertThat(nextNet).isNotEqualTo(one);
+        assertThat(ClientConnectionLimits.addressKey(new InetSocketAddress("10.0.0.1", 1)))
+                .isNotEqualTo(ClientConnectionLimits.addressKey(new InetSocketAddress("10.0.0.2", 1)));
+    }
+
+    /** Unset, the limit per address is a quarter of the global one (at least 1); a value below 1 stops the start. */
+    @Test
+    void unsetTheLimitPerAddressIsAQuarterOfTheGlobalLimit() {
+        assertThat(limits(400, null).maxClientConnectionsPerAddress()).isEqualTo(100);
+        assertThat(limits(3, null).maxClientConnectionsPerAddress()).isEqualTo(1);
+        assertThat(LimitProperties.DEFAULTS.maxClientConnectionsPerAddress()).isEqualTo(250);
+        assertThatThrownBy(() -> limits(1000, 0)).hasMessageContaining(
+                "CONNECTION_SWAP_MAX_CLIENT_CONNECTIONS_PER_ADDRESS=0 (expected: >= 1)");
+    }
+
+    private static LimitProperties limits(int maxClientConnections, Integer perAddress) {
+        LimitProperties defaults = LimitProperties.DEFAULTS;
+        return new LimitProperties(defaults.maxStreamsPerConnection(), maxClientConnections, perAddress,
+                defaults.firstFrameTimeout(), defaults.maxTokens(), defaults.maxSessionDuration(),
+                defaults.maxRequestBytes(), defaults.slowClientTimeout(), defaults.addressValidation());
+    }
+
+    private QuicChannel connect(CloseReason reason) throws Exception {
+        int port = director.getEnvironment().getRequiredProperty("local.quic.port", Integer.class);
+        QuicConnector connector = new QuicConnector(clientLoop, QuicSettings.DEFAULTS,
+                QuicTls.client(TlsIdentity.of(RepositoryPki.certs(), "client")));
+        QuicChannel connection = connector.connect(new InetSocketAddress("127.0.0.1", port), "127.0.0.1", reason,
+                null).get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+        clients.add(connection);
+        return connection;
+    }
+
+    private double limitHits(String limit) {
+        return director.getBean(MeterRegistry.class).get("connection.swap.limit.hits").tag("limit", limit).counter()
+                .count();
+    }
+
+    /** The director's CONNECTION_CLOSE: its application error code and reason (null until it closes). */
+    private static final class CloseReason extends ChannelInboundHandlerAdapter {
+        volatile long code;
+        volatile String text;
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
+            if (event instanceof QuicConnectionCloseEvent close && close.isApplicationClose()) {
+                code = close.error();
+                text = new String(close.reason(), StandardCharsets.UTF_8);
+            }
+            super.userEventTriggered(ctx, event);
+        }
+    }
+}
