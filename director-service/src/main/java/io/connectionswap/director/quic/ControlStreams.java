@@ -18,7 +18,9 @@ import java.util.function.Consumer;
  *       {@link TokenStream}; the director sends there the frames of the generations that asked for the client token
  *       stream. A client of an older version opens none: its generations' frames go on its control stream.</li>
  * </ul>
- * Keeping the two apart means a heartbeat's echo never waits behind the tokens queued for the client.
+ * Keeping the two apart means a heartbeat's echo never waits behind the tokens queued for the client. The control
+ * stream carries nothing but heartbeats from the client: any other frame there is refused and the stream stays
+ * ({@link FirstMessageRouter}).
  */
 final class ControlStreams {
 
@@ -41,6 +43,11 @@ final class ControlStreams {
     static QuicStreamChannel forTokens(QuicChannel connection) {
         QuicStreamChannel tokens = open(connection.attr(TOKENS).get());
         return tokens != null ? tokens : of(connection);
+    }
+
+    /** Whether {@code stream} is its connection's control stream. */
+    static boolean isControlStream(QuicStreamChannel stream) {
+        return stream.parent().attr(CONTROL).get() == stream;
     }
 
     /** Whether {@code stream} is the client token stream its connection's client opened. */

@@ -26,7 +26,9 @@ import org.slf4j.LoggerFactory;
  * stream, a REGISTER a worker's registration stream, a STATUS_REQUEST is answered with the workers the director
  * knows and the stream ends, and a TOKEN_STREAM makes the stream its client connection's client token stream
  * ({@link ControlStreams}; one per connection). This handler installs the right handler and steps aside.
- * (Heartbeat-only control streams never reach it: the heartbeat responder before it consumes them.)
+ * (Heartbeats never reach it: the heartbeat responder before it consumes them.) On a client connection's control
+ * stream ({@link ControlStreams}) every frame that reaches it is refused ({@link BadStreams#refuseFrame}): the stream
+ * stays the connection's control stream, with its heartbeat echoes and its GOAWAY.
  */
 final class FirstMessageRouter extends ChannelInboundHandlerAdapter {
 
@@ -46,6 +48,15 @@ final class FirstMessageRouter extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (ctx.channel() instanceof QuicStreamChannel stream && ControlStreams.isControlStream(stream)) {
+            String type = typeOf(msg);
+            io.netty.util.ReferenceCountUtil.release(msg);
+            // ending it would leave the connection without heartbeat echoes (its client then closes it) and GOAWAY
+            BadStreams.refuseFrame(stream, log, new ProtocolException(ErrorCode.UNEXPECTED_MESSAGE, type
+                    + " on the control stream, which carries HEARTBEAT only (open a stream of its own for it); "
+                    + "frame dropped"));
+            return; // here still: the next frame is refused too
+        }
         ChannelHandler next;
         if (msg instanceof StatusRequest) {
             ctx.pipeline().remove(this);
@@ -64,7 +75,7 @@ final class FirstMessageRouter extends ChannelInboundHandlerAdapter {
             ctx.pipeline().remove(this);
             return; // the TOKEN_STREAM message itself carries nothing more
         } else {
-            String type = msg instanceof Message message ? message.frameType().toString() : msg.getClass().getSimpleName();
+            String type = typeOf(msg);
             io.netty.util.ReferenceCountUtil.release(msg);
             throw new ProtocolException(ErrorCode.UNEXPECTED_MESSAGE,
                     "expected GENERATE, REGISTER, STATUS_REQUEST or TOKEN_STREAM as the first frame of a stream, got "
@@ -73,6 +84,10 @@ final class FirstMessageRouter extends ChannelInboundHandlerAdapter {
         ctx.pipeline().addAfter(ctx.name(), null, next);
         ctx.pipeline().remove(this);
         ctx.fireChannelRead(msg);
+    }
+
+    private static String typeOf(Object msg) {
+        return msg instanceof Message message ? message.frameType().toString() : msg.getClass().getSimpleName();
     }
 
     private static ChannelHandler clientTokenStream(QuicStreamChannel stream, TokenStream tokens) {
