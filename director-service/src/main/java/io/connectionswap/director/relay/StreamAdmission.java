@@ -37,6 +37,13 @@ final class StreamAdmission {
     private static final int OUTAGES_REMEMBERED = 64;
     /** The key of an outage of every worker (or of a model no worker named). */
     private static final String ALL_WORKERS = "";
+    /**
+     * Unknown model names whose refusals each get their own WARN on a connection; the refusals for further names share
+     * one (a client sending a new name every time must not get a line, nor memory, per name).
+     */
+    private static final int MODELS_TOLD_APART = 16;
+    /** The characters of a client's model name logged and remembered (as in its ERROR frame). */
+    private static final int MODEL_CHARS_LOGGED = 200;
     /** The per-connection problem of a client token stream that cannot take more. */
     private static final String TOKEN_STREAM_FULL = "client-token-stream-full";
 
@@ -109,14 +116,16 @@ final class StreamAdmission {
         // MODEL_NOT_FOUND (found by the chaos soak: 172 generations lost at a director restart); nor for a resume:
         // its model was served a moment ago, and its worker may not be back yet while other models' workers are
         if (worker == null && !resumed && registry.size() > 0 && !registry.anyServes(request.model())) {
+            // a WARN per model name (a gateway carries many users on its connection), up to a bound
+            String model = LogLine.printable(request.model(), MODEL_CHARS_LOGGED);
             RepeatedProblems.Occurrence occurrence = ConnectionProblems.occurred(client, log,
-                    ErrorCode.MODEL_NOT_FOUND);
+                    ErrorCode.MODEL_NOT_FOUND, model, MODELS_TOLD_APART);
             occurrence.withRepeats(LogLine.at(log, occurrence.level()).field("stream.id", streamId)
-                            .field("connection.id", connectionId).field("model", request.model())
+                            .field("connection.id", connectionId).field("model", model)
                             .field("workers", registry.size()))
                     .log("no worker serves the model");
             return refuse(client, span, request, new StreamError(ErrorCode.MODEL_NOT_FOUND, "no worker serves model '"
-                    + LogLine.printable(request.model(), 200) + "'")); // a client's text: the ERROR frame must fit
+                    + model + "'")); // a client's text: the ERROR frame must fit
         }
         if (worker == null) {
             meters.noHealthyWorker();

@@ -432,6 +432,46 @@ class RelayMetersTest {
     }
 
     /**
+     * The refusals of a connection were throttled by kind only: after one "no worker serves the model" WARN, every
+     * refusal for another unknown model on that connection was DEBUG for 5 minutes, and the gateway carries all its
+     * users on one connection, so the second user's mistyped model went unseen. Now each model name is a WARN of its
+     * own on a connection (its repeats DEBUG), for the first 16 names; a client sending a new name each time then gets
+     * one WARN more for all the others, neither a line nor memory per name.
+     */
+    @Test
+    void eachUnknownModelOfAConnectionGetsItsOwnWarnUpToABound() {
+        healthyWorker("worker-a");
+        QuicChannel gateway = PeerConnections.connection("client");
+        List<ErrorCode> codes = new ArrayList<>();
+        List<String> warned;
+        try (CapturedLogs logs = CapturedLogs.of(Relay.class)) {
+            for (int round = 0; round < 2; round++) {
+                for (int model = 0; model < 16; model++) {
+                    codes.addAll(refused(gateway, 8L * model + round, unknownModel("model-" + model)));
+                }
+            }
+            for (int random = 0; random < 100; random++) {
+                codes.addAll(refused(gateway, 1000L + 4 * random, unknownModel("random-" + random)));
+            }
+            warned = logs.events().stream().filter(event -> event.getLevel() == Level.WARN)
+                    .map(ILoggingEvent::getFormattedMessage).filter(line -> line.endsWith("no worker serves the model"))
+                    .map(line -> line.replaceAll(".*model=(\\S+).*", "$1")).toList();
+        }
+        List<String> expected = new ArrayList<>();
+        for (int model = 0; model < 16; model++) {
+            expected.add("model-" + model);
+        }
+        expected.add("random-0"); // the first past the bound: one WARN for every other name
+        assertThat(warned).as("models named in WARN lines").containsExactlyElementsOf(expected);
+        assertThat(codes).hasSize(132).containsOnly(ErrorCode.MODEL_NOT_FOUND);
+    }
+
+    private static GenerationRequest unknownModel(String model) {
+        return new GenerationRequest("g-" + model, model, "p", null,
+                GenerationRequest.completion("g", "p", 5).sampling(), 0, null, null, 0, null, false);
+    }
+
+    /**
      * While no worker was healthy every client backed off and asked again, and each refusal was a WARN line "no healthy
      * worker for stream": thousands a minute in an outage of a busy director. Now the first refusal of an outage is a
      * WARN, the others DEBUG with a WARN reminder every 10 s counting them, and the outage ends at the next stream
