@@ -29,8 +29,11 @@ import org.slf4j.event.Level;
  */
 final class ClientConnectionLimits {
 
-    /** Addresses whose refusals are remembered for their throttled line (least recently refused forgotten first). */
-    private static final int REFUSED_ADDRESSES_REMEMBERED = 256;
+    /**
+     * Refusals remembered for their throttled lines, least recently refused forgotten first: that of the global limit
+     * and one per address.
+     */
+    private static final int REFUSALS_REMEMBERED = 256;
 
     private final LimitProperties limits;
     private final DirectorMeters meters;
@@ -39,11 +42,12 @@ final class ClientConnectionLimits {
     /** Open client connections by source address key; an address leaves the map with its last connection. */
     private final Map<InetAddress, Integer> byAddress = new ConcurrentHashMap<>();
     /**
-     * How loud a per-address refusal is: one WARN per address, its repeats DEBUG with a WARN reminder counting them
-     * (a client library redials after its backoff, a hostile host as fast as it can).
+     * How loud a refusal is: one WARN for the global limit and one per address for the limit per address, their
+     * repeats DEBUG with a WARN reminder counting them (a client library redials after its backoff, a hostile host as
+     * fast as it can: a line per refused handshake would be a flood).
      */
-    private final RepeatedProblems addressRefusals = new RepeatedProblems(RepeatedProblems.REMIND_EVERY,
-            REFUSED_ADDRESSES_REMEMBERED, System::nanoTime);
+    private final RepeatedProblems refusals = new RepeatedProblems(RepeatedProblems.REMIND_EVERY, REFUSALS_REMEMBERED,
+            System::nanoTime);
 
     /** A client connection let in: give it back with {@link #release} when it closes. */
     record Admission(InetAddress address) {
@@ -63,8 +67,11 @@ final class ClientConnectionLimits {
         if (open.incrementAndGet() > limits.maxClientConnections()) {
             open.decrementAndGet();
             meters.limitHit(DirectorMeters.Limit.CLIENT_CONNECTIONS);
-            LogLine.warn(log).field("peer", Peers.address(connection)).field("peer.cert", peerName)
-                    .field("error", ErrorCode.OVERLOADED).field("limit", limits.maxClientConnections())
+            RepeatedProblems.Occurrence occurrence = refusals.occurred(DirectorMeters.Limit.CLIENT_CONNECTIONS,
+                    Level.WARN);
+            occurrence.withRepeats(LogLine.at(log, occurrence.level()).field("peer", Peers.address(connection))
+                            .field("peer.cert", peerName).field("error", ErrorCode.OVERLOADED)
+                            .field("limit", limits.maxClientConnections()))
                     .log("too many client connections; refusing this one");
             refuse(connection, "director has " + limits.maxClientConnections() + " client connections, its limit "
                     + "(CONNECTION_SWAP_MAX_CLIENT_CONNECTIONS); try later or another director");
@@ -74,7 +81,7 @@ final class ClientConnectionLimits {
         if (address != null && !countIn(address)) {
             open.decrementAndGet();
             meters.limitHit(DirectorMeters.Limit.CLIENT_CONNECTIONS_PER_ADDRESS);
-            RepeatedProblems.Occurrence occurrence = addressRefusals.occurred(address, Level.WARN);
+            RepeatedProblems.Occurrence occurrence = refusals.occurred(address, Level.WARN);
             occurrence.withRepeats(LogLine.at(log, occurrence.level()).field("peer", Peers.address(connection))
                             .field("peer.cert", peerName).field("error", ErrorCode.OVERLOADED)
                             .field("limit", limits.maxClientConnectionsPerAddress()))

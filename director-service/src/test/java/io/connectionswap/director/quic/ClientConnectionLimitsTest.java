@@ -64,11 +64,7 @@ class ClientConnectionLimitsTest {
      */
     @Test
     void connectionsFromOneAddressOverItsLimitAreRefusedWithOverloaded() throws Exception {
-        director = DirectorApplication.application().run("--CONNECTION_SWAP_DIRECTOR_ADDR=127.0.0.1:0",
-                "--server.port=0", "--spring.jmx.enabled=false",
-                "--CONNECTION_SWAP_CERTS_DIR=" + RepositoryPki.certs(),
-                "--CONNECTION_SWAP_MAX_CLIENT_CONNECTIONS_PER_ADDRESS=2");
-        DirectorQuicServer server = director.getBean(DirectorQuicServer.class);
+        DirectorQuicServer server = startDirector("--CONNECTION_SWAP_MAX_CLIENT_CONNECTIONS_PER_ADDRESS=2");
         try (CapturedLogs logs = CapturedLogs.of(DirectorQuicServer.class)) {
             QuicChannel first = connect(new CloseReason());
             QuicChannel second = connect(new CloseReason());
@@ -107,6 +103,38 @@ class ClientConnectionLimitsTest {
         }
     }
 
+    /**
+     * A director at CONNECTION_SWAP_MAX_CLIENT_CONNECTIONS wrote a WARN line for every connection it refused: a host
+     * redialling as fast as it can had a line per handshake. Now the first refusal is a WARN and the others DEBUG, with
+     * a WARN reminder counting them, as for the limit per address; each is still refused with OVERLOADED and counted.
+     */
+    @Test
+    void connectionsOverTheGlobalLimitAreOneWarnNotOnePerConnection() throws Exception {
+        DirectorQuicServer server = startDirector("--CONNECTION_SWAP_MAX_CLIENT_CONNECTIONS=1");
+        try (CapturedLogs logs = CapturedLogs.of(DirectorQuicServer.class)) {
+            QuicChannel admitted = connect(new CloseReason());
+            await("the connection is counted").atMost(DEADLINE).until(() -> server.openClientConnections() == 1);
+            List<CloseReason> refused = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                CloseReason reason = new CloseReason();
+                refused.add(reason);
+                connect(reason);
+            }
+            await("each connection over the limit is closed by the director").atMost(DEADLINE)
+                    .until(() -> refused.stream().allMatch(reason -> reason.text != null));
+            for (CloseReason reason : refused) {
+                assertThat(reason.code).isEqualTo(ErrorCode.OVERLOADED.code());
+                assertThat(reason.text).contains("(CONNECTION_SWAP_MAX_CLIENT_CONNECTIONS)");
+            }
+            assertThat(admitted.isActive()).isTrue();
+            assertThat(limitHits(DirectorMeters.Limit.CLIENT_CONNECTIONS)).isEqualTo(3.0);
+            assertThat(logs.events().stream().filter(event -> event.getLevel() == Level.WARN)
+                    .filter(event -> event.getFormattedMessage().endsWith("too many client connections; refusing "
+                            + "this one")).count())
+                    .as("WARN lines for three refusals at the global limit").isEqualTo(1);
+        }
+    }
+
     /** An IPv6 address counted by its /64 (one host picks its source in it at will); IPv4 by the address itself. */
     @Test
     void anIpv6AddressCountsByItsSlash64() throws Exception {
@@ -134,6 +162,15 @@ class ClientConnectionLimitsTest {
         return new LimitProperties(defaults.maxStreamsPerConnection(), maxClientConnections, perAddress,
                 defaults.firstFrameTimeout(), defaults.maxTokens(), defaults.maxSessionDuration(),
                 defaults.maxRequestBytes(), defaults.slowClientTimeout(), defaults.addressValidation());
+    }
+
+    /** The director application on loopback, with {@code settings}; its QUIC server. */
+    private DirectorQuicServer startDirector(String... settings) {
+        List<String> args = new ArrayList<>(List.of("--CONNECTION_SWAP_DIRECTOR_ADDR=127.0.0.1:0", "--server.port=0",
+                "--spring.jmx.enabled=false", "--CONNECTION_SWAP_CERTS_DIR=" + RepositoryPki.certs()));
+        args.addAll(List.of(settings));
+        director = DirectorApplication.application().run(args.toArray(String[]::new));
+        return director.getBean(DirectorQuicServer.class);
     }
 
     private QuicChannel connect(CloseReason reason) throws Exception {
