@@ -7,6 +7,7 @@ import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.protocol.log.RepeatedProblems;
 import io.connectionswap.protocol.quic.HostPort;
 import java.net.InetAddress;
+import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -55,7 +56,7 @@ public final class DnsDiscovery implements SmartLifecycle {
         HostPort target = properties.target();
         LogLine.info(log).field("discovery.dns", target).field("interval", properties.interval())
                 .log("discovering workers through DNS");
-        task.withFixedDelay(registry.loop(), () -> guarded(target), properties.interval());
+        task.withFixedDelay(registry.loop(), () -> guarded(target), Duration.ZERO, properties.interval());
     }
 
     private void guarded(HostPort target) {

@@ -21,9 +21,12 @@ public final class RoutingLoopTask {
         future = loop.scheduleAtFixedRate(task, first.toNanos(), period.toNanos(), TimeUnit.NANOSECONDS);
     }
 
-    /** Runs {@code task} now, then {@code delay} after each run ends. */
-    public void withFixedDelay(EventLoop loop, Runnable task, Duration delay) {
-        future = loop.scheduleWithFixedDelay(task, 0, delay.toNanos(), TimeUnit.NANOSECONDS);
+    /**
+     * Runs {@code task} after {@code first}, then {@code delay} after each run ends (runs a held-up loop missed are
+     * not made up back to back: the loop does its other work, reading its sockets, for a delay between two runs).
+     */
+    public void withFixedDelay(EventLoop loop, Runnable task, Duration first, Duration delay) {
+        future = loop.scheduleWithFixedDelay(task, first.toNanos(), delay.toNanos(), TimeUnit.NANOSECONDS);
     }
 
     /** Stops the repetition (a run under way finishes). */

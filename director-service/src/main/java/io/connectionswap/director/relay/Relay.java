@@ -100,7 +100,7 @@ public final class Relay implements WorkerFailureListener, SessionEvents, Worker
         this.admission = new StreamAdmission(registry, properties, limits, meters, tracing, clock);
         long periodNanos = Math.max(TimeUnit.MILLISECONDS.toNanos(10), properties.stallMinimum().toNanos() / 2);
         this.watch = new SessionWatch(registry, sessions, new StallWatch(StallPolicy.of(properties)), limits, meters,
-                periodNanos, this::expirePending);
+                periodNanos, this::expirePending, System::nanoTime);
         registry.onWorkerFailed(this);
     }
 

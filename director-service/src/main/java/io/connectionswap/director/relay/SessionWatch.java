@@ -12,14 +12,16 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The relay's periodic round on its routing loop, every half stall minimum: ends sessions past their limits (a
- * client that stopped reading, a session that lived too long), then acts on the {@link StallWatch}'s decisions. A
- * round that runs more than a period late decides nothing (the loop itself was held up), but only one in a row: the
- * round after it decides, late or not. A round that fails is logged and counted
+ * The relay's periodic round on its routing loop, half a stall minimum after the previous one ended: ends sessions
+ * past their limits (a client that stopped reading, a session that lived too long), then acts on the
+ * {@link StallWatch}'s decisions. A round that runs more than a period late decides nothing (the loop itself was held
+ * up), but only one in a row: the round after it, a period later (the loop reads its socket meanwhile), decides, late
+ * or not. A round that fails is logged and counted
  * ({@code connection_swap_task_failures_total{task="stall_watch"}}); the next round runs all the same.
  */
 final class SessionWatch {
@@ -33,6 +35,7 @@ final class SessionWatch {
     private final DirectorMeters meters;
     private final Runnable housekeeping;
     private final long periodNanos;
+    private final LongSupplier clock;
     private final RoutingLoopTask task = new RoutingLoopTask();
     private long lastRoundNanos;
     /** The last round ran late and decided nothing: the next one decides, late or not. */
@@ -42,7 +45,8 @@ final class SessionWatch {
     private long heldSinceNanos;
 
     SessionWatch(WorkerRegistry registry, Collection<RelaySession> sessions, StallWatch stallWatch,
-                 LimitProperties limits, DirectorMeters meters, long periodNanos, Runnable housekeeping) {
+                 LimitProperties limits, DirectorMeters meters, long periodNanos, Runnable housekeeping,
+                 LongSupplier clock) {
         this.registry = registry;
         this.sessions = sessions;
         this.stallWatch = stallWatch;
@@ -50,13 +54,18 @@ final class SessionWatch {
         this.meters = meters;
         this.periodNanos = periodNanos;
         this.housekeeping = housekeeping;
+        this.clock = clock;
     }
 
-    /** Runs a round every period on {@code loop}, the relay's own. */
+    /**
+     * Runs a round on {@code loop}, the relay's own, a period after the previous one ended: never at a fixed rate,
+     * whose rounds missed in a pause of the loop run back to back, the one after the late round deciding before the
+     * loop has read its socket.
+     */
     void start(io.netty.channel.EventLoop loop) {
-        lastRoundNanos = System.nanoTime();
+        lastRoundNanos = clock.getAsLong();
         Duration period = Duration.ofNanos(periodNanos);
-        task.atFixedRate(loop, this::run, period, period);
+        task.withFixedDelay(loop, this::run, period, period);
     }
 
     void stop() {
@@ -65,7 +74,7 @@ final class SessionWatch {
 
     private void run() {
         try {
-            round(System.nanoTime());
+            round(clock.getAsLong());
         } catch (RuntimeException | AssertionError e) {
             meters.taskFailed(DirectorMeters.Task.STALL_WATCH);
             LogLine.error(log).field("task", "stall_watch").quoted("problem", e.toString()).cause(e)

@@ -36,7 +36,7 @@ class RoutingLoopTaskTest {
 
     @Test
     void withFixedDelayRunsAtOnceAndRepeatsUntilCancelled() {
-        assertRepeatsUntilCancelled(() -> task.withFixedDelay(loop, runs::incrementAndGet, Duration.ofMillis(10)));
+        assertRepeatsUntilCancelled(() -> task.withFixedDelay(loop, runs::incrementAndGet, Duration.ZERO, Duration.ofMillis(10)));
     }
 
     private void assertRepeatsUntilCancelled(Runnable schedule) {

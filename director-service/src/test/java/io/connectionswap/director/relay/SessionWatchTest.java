@@ -18,6 +18,7 @@ import io.connectionswap.protocol.quic.HostPort;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.DefaultEventLoop;
+import io.netty.channel.embedded.EmbeddedChannel;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -44,7 +45,7 @@ class SessionWatchTest {
     private final Set<RelaySession> sessions = new LinkedHashSet<>();
     private final List<DirectorMeters.Finish> finishes = new ArrayList<>();
     private final SessionWatch watch = new SessionWatch(registry, sessions, new StallWatch(StallPolicy.of(properties)),
-            limits, meters, TimeUnit.MILLISECONDS.toNanos(150), () -> { });
+            limits, meters, TimeUnit.MILLISECONDS.toNanos(150), () -> { }, () -> this.now);
     private final WorkerEndpoint worker = new WorkerEndpoint("worker-a", new HostPort("127.0.0.1", 62001),
             URI.create("http://127.0.0.1:1/actuator/health"), Duration.ofMillis(50), "i-1", "127.0.0.1",
             WorkerSource.REGISTRATION, List.of("m"));
@@ -147,6 +148,51 @@ class SessionWatchTest {
         now += TimeUnit.MILLISECONDS.toNanos(150);
         watch.round(now);
         assertThat(session.relaying()).isTrue();
+    }
+
+    /**
+     * The watch ran at a fixed rate, so the rounds a pause of its loop missed ran back to back once the loop ran
+     * again: the first was excused as late, and the next, on time by that schedule, decided before the loop had read
+     * its socket and moved a stream whose token sat unread there (its worker alive, answering on the other loops).
+     * Now a round runs a period after the previous one ended, so the loop reads between a late round and the next.
+     */
+    @Test
+    void theRoundsAPauseOfTheLoopMissedDoNotRunBackToBack() {
+        EmbeddedChannel routingLoop = new EmbeddedChannel();
+        routingLoop.freezeTime();
+        SessionWatch scheduled = new SessionWatch(registry, sessions, new StallWatch(StallPolicy.of(properties)),
+                limits, meters, TimeUnit.MILLISECONDS.toNanos(150), () -> { }, () -> now);
+        RelaySession session = open();
+        session.fromWorker(TestFrames.frame(new Connected("worker-a", "conn-1", 1, "g-1", 0, "m")));
+        scheduled.start(routingLoop.eventLoop());
+        int sequence = 0;
+        for (int round = 0; round < 3; round++) {
+            passOnLoop(routingLoop, 150);
+            worker.echoed(now);
+            session.fromWorker(TestFrames.frame(new Token(++sequence, " t")));
+            routingLoop.runScheduledPendingTasks();
+        }
+
+        passOnLoop(routingLoop, 2000); // this loop held up 2 s; the worker's next token waits unread in its socket
+        worker.echoed(now); // the worker lives: the other loops read its echoes and frames all along
+        worker.heardFrom(now);
+        routingLoop.runScheduledPendingTasks();
+        assertThat(session.relaying()).as("no round decided before the loop read its socket").isTrue();
+
+        session.fromWorker(TestFrames.frame(new Token(++sequence, " t"))); // read once the loop runs again
+        passOnLoop(routingLoop, 150);
+        worker.echoed(now);
+        routingLoop.runScheduledPendingTasks();
+        assertThat(session.relaying()).isTrue();
+        assertThat(workerSide.cancelled).isFalse();
+        scheduled.stop();
+        routingLoop.finishAndReleaseAll();
+    }
+
+    /** Moves the test's clock and {@code routingLoop}'s by {@code millis} (its due rounds run when the test says). */
+    private void passOnLoop(EmbeddedChannel routingLoop, long millis) {
+        now += TimeUnit.MILLISECONDS.toNanos(millis);
+        routingLoop.advanceTimeBy(millis, TimeUnit.MILLISECONDS);
     }
 
     private RelaySession open() {
