@@ -1,6 +1,5 @@
 package io.connectionswap.worker.registration;
 
-import io.connectionswap.protocol.dns.DualStack;
 import io.connectionswap.protocol.dns.HostResolver;
 import io.connectionswap.protocol.dns.NameServers;
 import io.connectionswap.protocol.log.LogLine;
@@ -76,6 +75,7 @@ public class DirectorRegistration {
     private final HostResolver resolver;
     private volatile ScheduledFuture<?> lookups;
     private boolean lookupInFlight; // lookup loop only
+    private final ListedDirectors listedDirectors = new ListedDirectors(); // lookup loop only
 
     @Autowired
     public DirectorRegistration(WorkerProperties properties, TlsContexts workerTls, QuicSettings settings,
@@ -253,22 +253,18 @@ public class DirectorRegistration {
     }
 
     private void apply(List<HostPort> targets, List<CompletableFuture<List<InetAddress>>> answers) {
-        Map<InetSocketAddress, String> found = new LinkedHashMap<>();
         List<String> problems = new ArrayList<>();
-        Set<String> unresolved = new LinkedHashSet<>();
         for (int i = 0; i < targets.size(); i++) {
             HostPort target = targets.get(i);
             try {
-                // a dual-stack Service answers each replica with an A and an AAAA record: one session per replica
-                for (InetAddress address : DualStack.oneFamily(answers.get(i).join())) {
-                    found.put(new InetSocketAddress(address, target.port()), target.host());
-                }
+                listedDirectors.answered(target, answers.get(i).join());
             } catch (CompletionException | CancellationException e) {
                 Throwable cause = e.getCause() == null ? e : e.getCause();
                 problems.add("cannot resolve director " + target + ": " + cause.getMessage());
-                unresolved.add(target.host());
             }
         }
+        // a failed lookup drops no director its name listed before; the other names' gone replicas go as usual
+        Map<InetSocketAddress, String> found = listedDirectors.listed(targets);
         String problem = problems.isEmpty() ? null : String.join("; ", problems);
         if (problem != null) {
             RepeatedProblems.Occurrence occurrence = lookupProblems.occurred(problem, Level.WARN);
@@ -281,13 +277,10 @@ public class DirectorRegistration {
         Set<InetSocketAddress> gone = new LinkedHashSet<>(sessions.keySet());
         gone.removeAll(found.keySet());
         for (InetSocketAddress address : gone) {
-            // a failed lookup drops no director of that name; the other names' gone replicas go as usual
-            if (!unresolved.contains(sessions.get(address).directorName())) {
-                DirectorSession session = sessions.remove(address);
-                LogLine.info(log).field("worker", properties.label()).field("director.addr", session.describe())
-                        .log("director no longer listed; unregistering");
-                session.stop();
-            }
+            DirectorSession session = sessions.remove(address);
+            LogLine.info(log).field("worker", properties.label()).field("director.addr", session.describe())
+                    .log("director no longer listed; unregistering");
+            session.stop();
         }
         found.forEach((address, tlsName) -> sessions.computeIfAbsent(address, key -> {
             DirectorSession session = new DirectorSession(properties.label(), key, tlsName, connector, connections,

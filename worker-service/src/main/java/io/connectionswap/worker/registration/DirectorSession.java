@@ -94,11 +94,6 @@ final class DirectorSession {
         this.backoff = Backoff.exponential(FIRST_RETRY, retryMax.compareTo(FIRST_RETRY) < 0 ? FIRST_RETRY : retryMax);
     }
 
-    /** The director name this address was found under (its TLS name). */
-    String directorName() {
-        return tlsName;
-    }
-
     /** {@code name/address:port}, an IPv6 address in brackets (as {@link HostPort} writes it). */
     String describe() {
         return tlsName + "/" + new HostPort(address.getAddress().getHostAddress(), address.getPort());

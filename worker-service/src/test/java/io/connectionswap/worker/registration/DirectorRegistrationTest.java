@@ -40,6 +40,7 @@ import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -148,6 +149,72 @@ class DirectorRegistrationTest {
     }
 
     /**
+     * Two names of {@code CONNECTION_SWAP_DIRECTOR_TARGET} listed one address. Its session was filed under one name,
+     * the last to list it, and judged by that name alone: when the other name's lookup failed and this one stopped
+     * listing the address, the session was dropped, although the failing name's last answer still listed it. Now a
+     * session is kept while any name lists its address (a failing name by its last answer), and dropped only when
+     * none does.
+     */
+    @Test
+    void aDirectorListedByTwoNamesIsKeptWhileTheNameWhoseLookupFailsStillListedIt() throws Exception {
+        int port = Ports.freeUdpPort(); // nobody answers there: the sessions are what is looked at
+        try (FakeDnsServer dns = new FakeDnsServer(directorLoop, "directors.test")) {
+            dns.answer(1, List.of(ip("127.0.0.1")));
+            dns.answer("other.test", 1, List.of(ip("127.0.0.1")));
+            registration = start("directors.test:" + port + ",other.test:" + port,
+                    NameServers.of(List.of(dns.address())));
+            await("one director for the address both names list").atMost(DEADLINE)
+                    .until(() -> addresses().equals(Set.of("127.0.0.1:" + port)));
+
+            dns.forget("directors.test"); // its lookups fail from now on; its last answer listed 127.0.0.1
+            await("the failed lookup is reported").atMost(DEADLINE).until(() -> String.valueOf(
+                    registration.lastProblem()).contains("cannot resolve director directors.test"));
+            dns.answer("other.test", 1, List.of(ip("127.0.0.3"))); // the other name no longer lists it
+
+            await("the other name's new answer is applied").atMost(DEADLINE)
+                    .until(() -> addresses().contains("127.0.0.3:" + port));
+            assertThat(addresses()).as("the failing name's last answer still lists 127.0.0.1")
+                    .containsExactlyInAnyOrder("127.0.0.1:" + port, "127.0.0.3:" + port);
+
+            dns.answer(1, List.of(ip("127.0.0.2"))); // the failing name resolves again, without 127.0.0.1
+            await("its new answer is applied").atMost(DEADLINE).until(() -> addresses().contains("127.0.0.2:" + port));
+            assertThat(addresses()).as("no name lists 127.0.0.1 any more")
+                    .containsExactlyInAnyOrder("127.0.0.2:" + port, "127.0.0.3:" + port);
+        }
+    }
+
+    /**
+     * Two names listed one address, and its session was filed under the last of them. When that name stopped listing
+     * it (the other still did) and later failed its lookups, the session was kept by the failure although neither the
+     * failing name's last answer nor the other name's new one listed it, redialling a gone director for ever. Now it
+     * is dropped once no name lists it.
+     */
+    @Test
+    void aDirectorNoNameListsIsDroppedThoughTheNameItWasFiledUnderFailsItsLookups() throws Exception {
+        int port = Ports.freeUdpPort(); // nobody answers there: the sessions are what is looked at
+        try (FakeDnsServer dns = new FakeDnsServer(directorLoop, "directors.test")) {
+            dns.answer(1, List.of(ip("127.0.0.1")));
+            dns.answer("other.test", 1, List.of(ip("127.0.0.1")));
+            registration = start("directors.test:" + port + ",other.test:" + port,
+                    NameServers.of(List.of(dns.address())));
+            await("one director for the address both names list").atMost(DEADLINE)
+                    .until(() -> addresses().equals(Set.of("127.0.0.1:" + port)));
+
+            dns.answer("other.test", 1, List.of(ip("127.0.0.3"))); // only directors.test lists 127.0.0.1 now
+            await("the other name's new answer is applied").atMost(DEADLINE)
+                    .until(() -> addresses().contains("127.0.0.3:" + port));
+            dns.forget("other.test"); // then its lookups fail; its last answer listed 127.0.0.3
+            await("the failed lookup is reported").atMost(DEADLINE).until(() -> String.valueOf(
+                    registration.lastProblem()).contains("cannot resolve director other.test"));
+            dns.answer(1, List.of(ip("127.0.0.2"))); // and directors.test no longer lists 127.0.0.1
+
+            await("the new answer is applied").atMost(DEADLINE).until(() -> addresses().contains("127.0.0.2:" + port));
+            assertThat(addresses()).as("no name lists 127.0.0.1; the failing name's last answer keeps 127.0.0.3")
+                    .containsExactlyInAnyOrder("127.0.0.2:" + port, "127.0.0.3:" + port);
+        }
+    }
+
+    /**
      * On a dual-stack cluster a headless Service answers each director replica with an A and an AAAA record, and the
      * worker's resolver asks for both (Netty's default where the machine has a global IPv6 address). Every address
      * was taken for a replica of its own: the worker opened two sessions to each director (two registrations, two
@@ -192,6 +259,12 @@ class DirectorRegistrationTest {
             await("the director is listed").atMost(DEADLINE).untilAsserted(() -> assertThat(registration.directors())
                     .containsOnlyKeys("directors.test/[::1]:" + port));
         }
+    }
+
+    /** The addresses of the directors the worker knows ({@code host:port}, without the name it found them by). */
+    private Set<String> addresses() {
+        return registration.directors().keySet().stream().map(key -> key.substring(key.indexOf('/') + 1))
+                .collect(Collectors.toSet());
     }
 
     private static InetAddress ip(String literal) throws Exception {
