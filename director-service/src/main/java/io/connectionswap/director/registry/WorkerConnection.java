@@ -9,18 +9,22 @@ public interface WorkerConnection {
 
     boolean isUp();
 
-    /** Opens a bidirectional stream whose pipeline {@code initializer} sets up. */
+    /**
+     * Opens a bidirectional stream whose pipeline {@code initializer} sets up; null once the connection is retired
+     * ({@link #retire}): it takes no new stream, and the worker's link is its replacement.
+     */
     Future<QuicStreamChannel> openStream(ChannelHandler initializer);
 
     void close(String reason);
 
     /**
-     * Runs {@code task} once no stream opened by {@link #openStream} is open any more: at once when none is, else when
-     * the last one closes (on that stream's loop). A later task replaces one still waiting. A connection that does not
-     * count its streams runs it at once.
+     * The connection was replaced as its worker's link (the replacement is the worker's link already): it opens no
+     * stream from now on ({@link #openStream} answers null), and runs {@code whenNoStreams} once no stream it opened is
+     * open any more: at once when none is, else when the last one closes (on that stream's loop). A later task
+     * replaces one still waiting. A connection that does not count its streams runs it at once.
      */
-    default void whenNoStreams(Runnable task) {
-        task.run();
+    default void retire(Runnable whenNoStreams) {
+        whenNoStreams.run();
     }
 
     /** Stream channels the connection holds now (Netty's map), or -1 when that cannot be read. */

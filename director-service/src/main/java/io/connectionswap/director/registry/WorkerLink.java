@@ -309,21 +309,26 @@ final class WorkerLink implements WorkerConnection {
 
     /**
      * Opens a bidirectional stream to the worker with {@code handler}, on the next connection in turn of the calling
-     * routing loop's share (from another thread: on the first connection; Netty hands the work to its loop).
+     * routing loop's share (from another thread: on the first connection; Netty hands the work to its loop); null once
+     * the link is retired.
      */
     @Override
     public Future<QuicStreamChannel> openStream(ChannelHandler handler) {
+        return relayed.open(() -> connection().createStream(QuicStreamType.BIDIRECTIONAL, handler));
+    }
+
+    private QuicChannel connection() {
         for (LoopShare share : shares) {
             if (share.loop.inEventLoop()) {
-                return relayed.track(share.nextConnection().createStream(QuicStreamType.BIDIRECTIONAL, handler));
+                return share.nextConnection();
             }
         }
-        return relayed.track(connections.get(0).createStream(QuicStreamType.BIDIRECTIONAL, handler));
+        return connections.get(0);
     }
 
     @Override
-    public void whenNoStreams(Runnable task) {
-        relayed.whenNone(task);
+    public void retire(Runnable whenNoStreams) {
+        relayed.retire(whenNoStreams);
     }
 
     @Override

@@ -185,9 +185,11 @@ final class WorkerLinks {
                             .field("token.stream", link.tokenStream())
                             .log("replaced worker link to carry token streams");
                     // the streams in flight, and those picked while the new link was dialled, are on the old one: it
-                    // goes once they have ended (linkLost ignores it: a newer link is up)
+                    // goes once they have ended (linkLost ignores it: a newer link is up). Retired after the new link
+                    // is the worker's: a routing loop that read the old one just before is refused and opens its
+                    // stream on the new one, instead of on a link that may be closing
                     replaced.add(old);
-                    old.whenNoStreams(() -> {
+                    old.retire(() -> {
                         replaced.remove(old);
                         old.close("replaced by a link with token streams");
                     });

@@ -328,15 +328,29 @@ public final class WorkerRegistry {
         return false;
     }
 
-    /** Opens a stream on the director's connection to {@code worker}. */
+    /**
+     * Opens a stream on the director's connection to {@code worker}: its link, or the link that replaced it as this
+     * was called (a replaced link refuses new streams; the worker's link is the replacement by then).
+     */
     public io.netty.util.concurrent.Future<io.netty.handler.codec.quic.QuicStreamChannel> openStream(
             WorkerEndpoint worker, io.netty.channel.ChannelHandler initializer) {
         WorkerConnection link = worker.link();
-        if (link == null || !link.isUp()) {
-            return ImmediateEventExecutor.INSTANCE.newFailedFuture(
-                    new IllegalStateException("no connection to worker " + worker)); // heard on the caller's loop
+        if (link != null && link.isUp()) {
+            io.netty.util.concurrent.Future<io.netty.handler.codec.quic.QuicStreamChannel> opening =
+                    link.openStream(initializer);
+            if (opening != null) {
+                return opening;
+            }
+            WorkerConnection replacement = worker.link();
+            if (replacement != null && replacement != link && replacement.isUp()) {
+                opening = replacement.openStream(initializer);
+                if (opening != null) {
+                    return opening;
+                }
+            }
         }
-        return link.openStream(initializer);
+        return ImmediateEventExecutor.INSTANCE.newFailedFuture(
+                new IllegalStateException("no connection to worker " + worker)); // heard on the caller's loop
     }
 
     /** Every worker whose health should be polled now. */

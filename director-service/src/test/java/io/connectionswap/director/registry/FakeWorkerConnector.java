@@ -4,6 +4,7 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.quic.QuicStreamChannel;
 import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.ImmediateEventExecutor;
 import io.netty.util.concurrent.Promise;
 import java.net.InetSocketAddress;
 import java.util.Map;
@@ -63,6 +64,10 @@ public final class FakeWorkerConnector implements WorkerConnector {
         volatile String closedWith;
         /** Relayed streams open on it: a test opens and closes them ({@link OpenStreams#opened}, {@code closed}). */
         final OpenStreams streams = new OpenStreams();
+        /** Streams {@link #openStream} began to open on it (each stays opening: the test looks at where they go). */
+        final AtomicInteger opening = new AtomicInteger();
+        /** Runs as {@link #openStream} is called, before it opens anything: what happens meanwhile on other loops. */
+        volatile Runnable beforeOpen = () -> { };
 
         FakeConnection(Consumer<String> onLost) {
             this(onLost, false);
@@ -88,14 +93,26 @@ public final class FakeWorkerConnector implements WorkerConnector {
             return up;
         }
 
+        /**
+         * As a real link: a retired one refuses the stream (null), a closed one fails it, an open one starts opening it
+         * (it stays opening).
+         */
         @Override
         public Future<QuicStreamChannel> openStream(ChannelHandler initializer) {
-            throw new UnsupportedOperationException();
+            beforeOpen.run();
+            return streams.open(() -> {
+                if (!up) {
+                    return ImmediateEventExecutor.INSTANCE.newFailedFuture(
+                            new IllegalStateException("connection closed"));
+                }
+                opening.incrementAndGet();
+                return ImmediateEventExecutor.INSTANCE.newPromise();
+            });
         }
 
         @Override
-        public void whenNoStreams(Runnable task) {
-            streams.whenNone(task);
+        public void retire(Runnable whenNoStreams) {
+            streams.retire(whenNoStreams);
         }
 
         /** Like a real link: closing it reports it lost with the reason. */

@@ -299,14 +299,14 @@ class WorkerLinkTest {
         }
         AtomicInteger ran = new AtomicInteger();
 
-        link.whenNoStreams(ran::incrementAndGet);
+        link.retire(ran::incrementAndGet);
         streams.get(0).close().sync();
         assertThat(ran).as("one relayed stream is still open").hasValue(0);
         streams.get(1).close().sync();
 
         await("the task runs once the last relayed stream closed").atMost(DEADLINE).until(() -> ran.get() == 1);
         AtomicInteger again = new AtomicInteger();
-        link.whenNoStreams(again::incrementAndGet);
+        link.retire(again::incrementAndGet);
         assertThat(again).as("with none open it runs at once").hasValue(1);
         assertThat(ran).hasValue(1);
     }

@@ -15,7 +15,10 @@ import io.connectionswap.protocol.quic.HostPort;
 import io.connectionswap.testsupport.log.CapturedLogs;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.channel.DefaultEventLoop;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
+import io.netty.handler.codec.quic.QuicStreamChannel;
+import io.netty.util.concurrent.Future;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.List;
@@ -497,7 +500,7 @@ class WorkerRegistryTest {
     /**
      * close() closes every link so each worker hears CONNECTION_CLOSE at once (stopping the routing loops sends
      * nothing: the worker holds the connections and their streams until its idle timeout). A link replaced by one with
-     * token streams and still carrying a stream waits for it (WorkerConnection.whenNoStreams) but is no worker's link
+     * token streams and still carrying a stream waits for it (WorkerConnection.retire) but is no worker's link
      * any more, so close() never closed it (closeAll only walked worker.link()); the replaced links are closed too now.
      * Found by the review helper.
      */
@@ -604,6 +607,29 @@ class WorkerRegistryTest {
 
         await("the worker has a link again").atMost(Duration.ofSeconds(5))
                 .until(() -> onLoop(() -> found.linkUp() && found.tokenStream()));
+    }
+
+    /**
+     * A routing loop that read a worker's link just before its replacement with token streams came up opened its stream
+     * on the old link after that link, with no stream left on it, had been closed: the stream failed and the client was
+     * told no worker is healthy, to ask again. Now a replaced link takes no new stream from the moment it is replaced,
+     * and the stream opens on the replacement, which is the worker's link by then.
+     */
+    @Test
+    void aStreamOpenedAsItsWorkersLinkIsReplacedOpensOnTheReplacement() {
+        FakeWorkerConnector.FakeConnection old = dnsWorkerRegisteringTheTokenStreamWithTheRelinkHeld();
+        WorkerEndpoint found = onLoop(() -> registry.workers().iterator().next());
+        FakeWorkerConnector.FakeConnection replacement = new FakeWorkerConnector.FakeConnection(reason -> { }, true);
+        // a routing loop has read the old link, up, and is about to open its stream there as the replacement comes up
+        old.beforeOpen = () -> onLoop(() -> connector.pending.remove().setSuccess(replacement));
+
+        Future<QuicStreamChannel> opened = registry.openStream(found, new ChannelInboundHandlerAdapter());
+
+        assertThat(opened.cause()).as("the stream does not fail").isNull();
+        assertThat(replacement.opening).as("it opens on the replacement").hasValue(1);
+        assertThat(old.opening).as("nothing opens on the replaced link").hasValue(0);
+        assertThat(old.closedWith).as("the replaced link, no stream on it, is closed")
+                .isEqualTo("replaced by a link with token streams");
     }
 
     /** A worker found through DNS (it registered nothing yet), once its link is up. */
