@@ -31,6 +31,8 @@ public final class Heartbeats extends ChannelInboundHandlerAdapter {
     private ScheduledFuture<?> first;
     private long lastEchoNanos;
     private long lastTickNanos;
+    /** When the last tick of the fixed-rate schedule that did its work ran (the executor's clock). */
+    private long lastScheduledNanos;
     /** A late tick already gave the peer a fresh timeout since its last echo. */
     private boolean excused;
     /** The answering side's heartbeat that came while the stream could not take its echo: sent when it can. */
@@ -109,8 +111,25 @@ public final class Heartbeats extends ChannelInboundHandlerAdapter {
         // the first heartbeat goes at once: it opens the stream on the wire, so the peer knows the control stream
         // from the start (the director sends GOAWAY on it)
         first = ctx.executor().schedule(() -> tick(ctx, channel), 0, TimeUnit.NANOSECONDS);
-        task = ctx.executor().scheduleAtFixedRate(() -> tick(ctx, channel), offset.toNanos(), interval.toNanos(),
-                TimeUnit.NANOSECONDS);
+        lastScheduledNanos = lastTickNanos + offset.toNanos() - interval.toNanos(); // the second goes at the offset
+        // at a fixed rate, not with a fixed delay: connections taking turns keep their places in the interval
+        task = ctx.executor().scheduleAtFixedRate(() -> scheduledTick(ctx, channel), offset.toNanos(),
+                interval.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * A tick of the fixed-rate schedule: it does nothing less than half an interval after the last one that did. The
+     * ticks a pause of our loop missed run back to back as it runs again; the first of them alone sends a heartbeat
+     * (not one per interval missed, on every connection, as the loop is behind) and finds the loop late; the rest do
+     * nothing, and the schedule catches up.
+     */
+    private void scheduledTick(ChannelHandlerContext ctx, Channel channel) {
+        long now = ctx.executor().ticker().nanoTime();
+        if (now - lastScheduledNanos < interval.toNanos() / 2) {
+            return;
+        }
+        lastScheduledNanos = now;
+        tick(ctx, channel);
     }
 
     private void tick(ChannelHandlerContext ctx, Channel channel) {

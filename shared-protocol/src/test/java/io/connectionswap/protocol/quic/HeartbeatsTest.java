@@ -131,12 +131,42 @@ class HeartbeatsTest {
         assertThat(timeouts).hasValue(0);
     }
 
+    /**
+     * The heartbeats went at a fixed rate, so after a pause of the sender's loop the ones it missed went back to back
+     * (here ten at once, each echoed), on every connection at the moment the loop was behind; the echo timeout was not
+     * at stake (the first late heartbeat gives the peer a fresh one). Now the missed ones are not made up: one goes
+     * as the loop runs again, and the rest keep their places in the interval (connections taking turns keep theirs).
+     */
+    @Test
+    void senderSendsOneHeartbeatAfterAPauseOfItsLoopNotOneForEveryIntervalItMissed() {
+        EmbeddedChannel stream = frozenSender(Duration.ofMillis(100), Duration.ofMillis(50));
+        stream.runScheduledPendingTasks();
+        assertThat(drain(stream)).as("the first, at once").isEqualTo(1);
+
+        stream.advanceTimeBy(1000, TimeUnit.MILLISECONDS); // our loop held up: ten heartbeats were due
+        stream.runScheduledPendingTasks();
+        assertThat(drain(stream)).as("one heartbeat as the loop runs again").isEqualTo(1);
+
+        assertThat(sentAtMillis(stream, 300)).as("then every interval, at their places (50 ms into each)")
+                .containsExactly(50L, 150L, 250L);
+    }
+
     /** A sender on a stream whose scheduled tasks run only as the test moves its clock (the echo timeout is far). */
     private static EmbeddedChannel frozenSender(Duration interval, Duration offset) {
         EmbeddedChannel stream = new EmbeddedChannel();
         stream.freezeTime();
         stream.pipeline().addLast(Heartbeats.sender(interval, offset, Duration.ofHours(1), () -> { }, nanos -> { }));
         return stream;
+    }
+
+    /** Reads what the sender wrote; returns how many heartbeats. */
+    private static int drain(EmbeddedChannel stream) {
+        int sent = 0;
+        for (Object out = stream.readOutbound(); out != null; out = stream.readOutbound()) {
+            assertThat(out).isInstanceOf(Heartbeat.class);
+            sent++;
+        }
+        return sent;
     }
 
     /** Moves the stream's clock to {@code untilMillis} in 50 ms steps; returns when each heartbeat went out. */
