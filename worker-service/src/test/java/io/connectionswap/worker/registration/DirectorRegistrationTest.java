@@ -136,8 +136,8 @@ class DirectorRegistrationTest {
                             "other.test/127.0.0.3:" + port)));
 
             dns.forget("other.test"); // its lookups fail from now on
-            await("the failed lookup is reported").atMost(DEADLINE)
-                    .until(() -> String.valueOf(registration.lastProblem()).contains("other.test"));
+            await("the failed lookup is reported").atMost(DEADLINE).until(() -> String.valueOf(
+                    registration.lastProblem()).contains("cannot resolve director other.test"));
             dns.answer(1, List.of(ip("127.0.0.1"))); // then a replica of the other name is scaled down
 
             await("the scaled-down replica is dropped").atMost(Duration.ofSeconds(10))
