@@ -175,7 +175,6 @@ final class WorkerLink implements WorkerConnection {
         result.setSuccess(link);
     }
 
-    /** Opens {@code connection}'s heartbeat stream, its turn {@code offset} into the {@code turns} period. */
     /** A failure when a connection's peer did not present the worker certificate, else null. */
     private static Throwable notAWorker(List<QuicChannel> connected) {
         for (QuicChannel connection : connected) {
@@ -188,6 +187,7 @@ final class WorkerLink implements WorkerConnection {
         return null;
     }
 
+    /** Opens {@code connection}'s heartbeat stream, its turn {@code offset} into the {@code turns} period. */
     private static void openHeartbeatStream(QuicChannel connection, WorkerLink link, FrameLimits frameLimits,
                                             HeartbeatTurns turns, Duration offset, LongConsumer onEcho) {
         connection.createStream(QuicStreamType.BIDIRECTIONAL, new ChannelInitializer<QuicStreamChannel>() {
