@@ -1,6 +1,7 @@
 package io.connectionswap.director.registry;
 
 import io.connectionswap.protocol.log.LogLine;
+import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.WorkerRegistration;
 import io.connectionswap.protocol.quic.HostPort;
 import java.net.URI;
@@ -17,7 +18,6 @@ final class RegistrationValidator {
 
     static final int MAX_LABEL_LENGTH = WorkerRegistration.MAX_LABEL_LENGTH;
     static final int MAX_MODELS = 64;
-    static final int MAX_MODEL_NAME_LENGTH = 256;
     static final int MAX_INSTANCE_ID_LENGTH = 128;
     static final int MAX_URL_LENGTH = 2048;
 
@@ -52,11 +52,11 @@ final class RegistrationValidator {
                     + MAX_MODELS + ")");
         }
         for (String model : models) {
-            if (model == null || model.isBlank() || model.length() > MAX_MODEL_NAME_LENGTH
+            if (model == null || model.isBlank() || model.length() > GenerationRequest.MAX_MODEL_CHARS
                     || model.chars().anyMatch(Character::isISOControl)) {
                 throw refused(label, "worker " + label + ": model name '"
-                        + LogLine.printable(String.valueOf(model), 64) + "' (expected: 1 to " + MAX_MODEL_NAME_LENGTH
-                        + " printable characters)");
+                        + LogLine.printable(String.valueOf(model), 64) + "' (expected: 1 to "
+                        + GenerationRequest.MAX_MODEL_CHARS + " printable characters)");
             }
         }
         return new Checked(address, healthUrl);

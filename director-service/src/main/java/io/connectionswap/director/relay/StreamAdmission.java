@@ -42,8 +42,6 @@ final class StreamAdmission {
      * one (a client sending a new name every time must not get a line, nor memory, per name).
      */
     private static final int MODELS_TOLD_APART = 16;
-    /** The characters of a client's model name logged and remembered (as in its ERROR frame). */
-    private static final int MODEL_CHARS_LOGGED = 200;
     /** The per-connection problem of a client token stream that cannot take more. */
     private static final String TOKEN_STREAM_FULL = "client-token-stream-full";
 
@@ -116,8 +114,9 @@ final class StreamAdmission {
         // MODEL_NOT_FOUND (found by the chaos soak: 172 generations lost at a director restart); nor for a resume:
         // its model was served a moment ago, and its worker may not be back yet while other models' workers are
         if (worker == null && !resumed && registry.size() > 0 && !registry.anyServes(request.model())) {
-            // a WARN per model name (a gateway carries many users on its connection), up to a bound
-            String model = LogLine.printable(request.model(), MODEL_CHARS_LOGGED);
+            // a WARN per model name (a gateway carries many users on its connection), up to a bound; the name is
+            // at most GenerationRequest.MAX_MODEL_CHARS (the codec refuses a longer one)
+            String model = request.model();
             RepeatedProblems.Occurrence occurrence = ConnectionProblems.occurred(client, log,
                     ErrorCode.MODEL_NOT_FOUND, model, MODELS_TOLD_APART);
             occurrence.withRepeats(LogLine.at(log, occurrence.level()).field("stream.id", streamId)
@@ -125,7 +124,7 @@ final class StreamAdmission {
                             .field("workers", registry.size()))
                     .log("no worker serves the model");
             return refuse(client, span, request, new StreamError(ErrorCode.MODEL_NOT_FOUND, "no worker serves model '"
-                    + model + "'")); // a client's text: the ERROR frame must fit
+                    + model + "'"));
         }
         if (worker == null) {
             meters.noHealthyWorker();

@@ -1,8 +1,10 @@
 package io.connectionswap.director.registry;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.WorkerRegistration;
 import java.util.Collections;
 import java.util.List;
@@ -54,6 +56,22 @@ class RegistrationValidatorTest {
                 Collections.nCopies(65, "m")))).hasMessageContaining("65 models");
         assertThatThrownBy(() -> RegistrationValidator.check(registration("w", "127.0.0.1:1", "http://h:1/",
                 List.of("m".repeat(257))))).hasMessageContaining("model name");
+    }
+
+    /**
+     * The registration's bound on a model name was a number of its own (256), beside nothing on the name a client asks
+     * for. Now both are GenerationRequest.MAX_MODEL_CHARS: every name a worker may register a client may ask for, and
+     * one character more is refused, as any invalid registration, saying what is expected.
+     */
+    @Test
+    void aModelNameIsBoundedAsTheProtocolBoundsTheModelAClientAsksFor() {
+        String longest = "m".repeat(GenerationRequest.MAX_MODEL_CHARS);
+        assertThatCode(() -> RegistrationValidator.check(registration("w", "127.0.0.1:1", "http://h:1/",
+                List.of("stand-in", longest)))).doesNotThrowAnyException();
+        assertThatThrownBy(() -> RegistrationValidator.check(registration("w", "127.0.0.1:1", "http://h:1/",
+                List.of("stand-in", longest + "m")))).isInstanceOf(InvalidRegistrationException.class)
+                .hasMessageContaining("model name '" + "m".repeat(64) + "...' (expected: 1 to "
+                        + GenerationRequest.MAX_MODEL_CHARS + " printable characters)");
     }
 
     private static WorkerRegistration registration(String label, String address, String healthUrl, List<String> models) {

@@ -11,7 +11,8 @@ import java.util.List;
  * connection, first as a new generation, then again (same id) each time the generation moves to another worker.
  *
  * @param generationId  stable across every stream of one generation
- * @param model         model to serve it ({@code stand-in}, or an upstream model name); null: any worker
+ * @param model         model to serve it ({@code stand-in}, or an upstream model name), at most
+ *                      {@link #MAX_MODEL_CHARS} characters; null: any worker
  * @param prompt        the prompt of a completion; null for a chat request
  * @param messages      the messages of a chat request; null for a completion
  * @param sampling      token budget and sampling parameters
@@ -33,12 +34,23 @@ public record GenerationRequest(String generationId, String model, String prompt
      * lines, which it must not outgrow (the library's ids are UUIDs of 36).
      */
     public static final int MAX_GENERATION_ID_CHARS = 256;
+    /**
+     * The longest model name, in characters, asked for here and registered by a worker: the director logs the name
+     * and keeps per-model state (an outage, a connection's refusals) by it, and quotes it in an ERROR frame. Real
+     * names are well under it: a Hugging Face repo id {@code org/name} is at most 96 characters, an OpenAI
+     * (fine-tuned) model id under 100, a vLLM {@code --served-model-name} or model path likewise.
+     */
+    public static final int MAX_MODEL_CHARS = 256;
 
     public GenerationRequest {
         Message.require(generationId, "generationId");
         if (generationId.length() > MAX_GENERATION_ID_CHARS) {
             throw new IllegalArgumentException("generationId: " + generationId.length() + " characters (expected: at "
                     + "most " + MAX_GENERATION_ID_CHARS + ")");
+        }
+        if (model != null && model.length() > MAX_MODEL_CHARS) {
+            throw new IllegalArgumentException("model: " + model.length() + " characters (expected: at most "
+                    + MAX_MODEL_CHARS + ")");
         }
         if ((prompt == null) == (messages == null)) {
             throw new IllegalArgumentException("exactly one of prompt and messages is required");

@@ -260,6 +260,44 @@ class FrameCodecTest {
         assertProtocolError(frame, ErrorCode.MALFORMED_MESSAGE, "maxTokens: 0 (expected: > 0)");
     }
 
+    /**
+     * A GENERATE could carry a model name of megabytes (up to the 4 MiB request limit), which the director logged and
+     * kept per-model state by. A name over GenerationRequest.MAX_MODEL_CHARS is malformed now, saying its length, not
+     * quoting it; one of exactly that length is a model name as any other.
+     */
+    @Test
+    void aModelNameOverTheBoundIsMalformed() {
+        String model = "m".repeat(GenerationRequest.MAX_MODEL_CHARS + 1);
+        assertProtocolError(generate(model), ErrorCode.MALFORMED_MESSAGE,
+                "model: " + model.length() + " characters (expected: at most " + GenerationRequest.MAX_MODEL_CHARS);
+
+        EmbeddedChannel channel = codecChannel();
+        channel.writeInbound(track(generate(model.substring(1))));
+        GenerationRequest decoded = channel.readInbound();
+        assertThat(decoded.model()).hasSize(GenerationRequest.MAX_MODEL_CHARS);
+        channel.finishAndReleaseAll();
+    }
+
+    /** A worker decoded an ASSIGNMENT whose request named a model of any length; now it is malformed too. */
+    @Test
+    void anAssignmentWhoseModelNameIsOverTheBoundIsMalformed() {
+        String model = "m".repeat(GenerationRequest.MAX_MODEL_CHARS + 1);
+        byte[] json = ("{\"streamId\":4,\"connectionId\":\"conn-1\",\"request\":" + generateJson(model) + "}")
+                .getBytes(StandardCharsets.UTF_8);
+        ByteBuf frame = Unpooled.buffer().writeByte(FrameType.ASSIGNMENT.code()).writeInt(json.length).writeBytes(json);
+        assertProtocolError(frame, ErrorCode.MALFORMED_MESSAGE, "model: " + model.length() + " characters");
+    }
+
+    private static ByteBuf generate(String model) {
+        byte[] json = generateJson(model).getBytes(StandardCharsets.UTF_8);
+        return Unpooled.buffer().writeByte(FrameType.GENERATE.code()).writeInt(json.length).writeBytes(json);
+    }
+
+    private static String generateJson(String model) {
+        return "{\"generationId\":\"g\",\"model\":\"" + model + "\",\"prompt\":\"p\",\"sampling\":{\"maxTokens\":3},"
+                + "\"resumeAfter\":0,\"migrations\":0}";
+    }
+
     @Test
     void missingRequiredFieldIsMalformed() {
         byte[] json = "{\"label\":\"w\",\"tokenIntervalMillis\":5}".getBytes(StandardCharsets.UTF_8);

@@ -1,0 +1,135 @@
+package io.connectionswap.director.quic;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import io.connectionswap.director.config.DirectorProperties;
+import io.connectionswap.director.config.HealthProperties;
+import io.connectionswap.director.config.LimitProperties;
+import io.connectionswap.director.config.TestDirectorProperties;
+import io.connectionswap.director.metrics.DirectorMeters;
+import io.connectionswap.director.registry.WorkerRegistry;
+import io.connectionswap.director.relay.Relay;
+import io.connectionswap.protocol.codec.MessageDecoder;
+import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.frame.FrameDecoder;
+import io.connectionswap.protocol.frame.FrameLimits;
+import io.connectionswap.protocol.frame.FrameType;
+import io.connectionswap.protocol.message.StreamError;
+import io.connectionswap.protocol.quic.Heartbeats;
+import io.connectionswap.testsupport.log.CapturedLogs;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.buffer.UnpooledByteBufAllocator;
+import io.netty.channel.DefaultEventLoopGroup;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.quic.QuicChannel;
+import io.netty.util.ReferenceCountUtil;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A client's GENERATE whose model name is longer than the protocol allows, through the director's own stream pipeline
+ * (frame decoder with the default 4 MiB request limit, codec, heartbeat responder, {@link FirstMessageRouter}) and a
+ * real {@link Relay} and {@link WorkerRegistry} (no worker registered).
+ */
+class OversizeModelNameTest {
+
+    private static final DirectorProperties PROPERTIES = TestDirectorProperties.defaults();
+    private static final HealthProperties HEALTH = new HealthProperties(Duration.ofMillis(500), null, 1, 2, 4);
+    /** A megabyte of model name: well within the request limit. */
+    private static final String HUGE_MODEL = "m".repeat(1 << 20);
+
+    private final EmbeddedChannel loop = new EmbeddedChannel();
+    private final DefaultEventLoopGroup meterLoops = new DefaultEventLoopGroup(1);
+    private final DirectorMeters meters = new DirectorMeters(new SimpleMeterRegistry(), meterLoops);
+    private final WorkerRegistry registry = new WorkerRegistry(loop.eventLoop(), Runnable::run,
+            (worker, remote, onLost) -> loop.eventLoop().newFailedFuture(new IllegalStateException("no workers here")),
+            PROPERTIES, HEALTH, meters);
+    private final Relay relay = new Relay(registry, PROPERTIES, LimitProperties.DEFAULTS, FrameLimits.DEFAULTS, meters);
+    private final List<EmbeddedQuicStream> streams = new ArrayList<>();
+
+    @AfterEach
+    void release() {
+        streams.forEach(EmbeddedChannel::finishAndReleaseAll);
+        loop.finishAndReleaseAll();
+        meterLoops.shutdownGracefully();
+    }
+
+    /**
+     * A GENERATE naming a model of a megabyte was taken as any other: with no worker registered it was refused
+     * NO_HEALTHY_WORKER ("retry later", so its client sent it again) and its "no healthy worker for stream" line
+     * carried the whole megabyte in {@code model=}; with workers, the model name keyed the connection's refusals. Now
+     * such a stream ends with MALFORMED_MESSAGE before the relay sees it, with one WARN per connection for two such
+     * streams and no line longer than a few hundred characters, while a later stream of the same connection is
+     * served by the relay as before.
+     */
+    @Test
+    void aGenerateWithAModelNameOverTheBoundEndsItsStreamAndTheConnectionServesOn() {
+        QuicChannel connection = PeerConnections.connection("client");
+        List<ILoggingEvent> events = new ArrayList<>();
+        List<ErrorCode> first;
+        List<ErrorCode> second;
+        List<ErrorCode> valid;
+        try (CapturedLogs routerLogs = CapturedLogs.of(FirstMessageRouter.class);
+             CapturedLogs relayLogs = CapturedLogs.of(Relay.class)) {
+            first = generate(connection, 4, HUGE_MODEL);
+            second = generate(connection, 8, HUGE_MODEL);
+            valid = generate(connection, 12, "stand-in");
+            events.addAll(routerLogs.events());
+            events.addAll(relayLogs.events());
+        }
+
+        assertThat(first).as("ERROR of the first stream with the huge model").containsExactly(
+                ErrorCode.MALFORMED_MESSAGE);
+        assertThat(second).as("ERROR of the second").containsExactly(ErrorCode.MALFORMED_MESSAGE);
+        assertThat(valid).as("ERROR of a valid stream after them (no worker registered: the relay's refusal)")
+                .containsExactly(ErrorCode.NO_HEALTHY_WORKER);
+        assertThat(streams.get(0).isOutputShutdown()).as("the bad stream ended").isTrue();
+        assertThat(connection.isActive()).as("the connection").isTrue();
+        assertThat(events).filteredOn(event -> event.getLevel() == Level.WARN)
+                .filteredOn(event -> event.getLoggerName().equals(FirstMessageRouter.class.getName()))
+                .as("WARN lines for two bad streams of one connection").hasSize(1);
+        assertThat(events).extracting(ILoggingEvent::getFormattedMessage)
+                .allSatisfy(line -> assertThat(line.length()).as("a line's length").isLessThan(2000));
+        assertThat(relay.activeSessions()).isZero();
+    }
+
+    /**
+     * A new client stream of {@code connection} whose GENERATE names {@code model}; returns the codes of the ERROR
+     * frames the director sent on it.
+     */
+    private List<ErrorCode> generate(QuicChannel connection, long id, String model) {
+        EmbeddedQuicStream stream = new EmbeddedQuicStream(connection, id, UnpooledByteBufAllocator.DEFAULT);
+        streams.add(stream);
+        // as DirectorQuicServer's StreamInitializer, without the message encoder: ERROR frames are read as messages
+        stream.pipeline().addLast(new FrameDecoder(FrameLimits.DEFAULTS), MessageDecoder.INSTANCE,
+                ControlStreams.marker(found -> { }), Heartbeats.responder(),
+                new FirstMessageRouter(relay, registry, PROPERTIES.id(), meters));
+        stream.writeInbound(generateFrame(model));
+        loop.runPendingTasks();
+        stream.runPendingTasks();
+        List<ErrorCode> codes = new ArrayList<>();
+        Object written;
+        while ((written = stream.readOutbound()) != null) {
+            if (written instanceof StreamError error) {
+                codes.add(error.code());
+            }
+            ReferenceCountUtil.release(written);
+        }
+        return codes;
+    }
+
+    /** The frame as any client could send it (the library refuses to build such a request). */
+    private static ByteBuf generateFrame(String model) {
+        byte[] json = ("{\"generationId\":\"g-1\",\"model\":\"" + model + "\",\"prompt\":\"p\","
+                + "\"sampling\":{\"maxTokens\":3},\"resumeAfter\":0,\"migrations\":0}").getBytes(StandardCharsets.UTF_8);
+        return Unpooled.buffer().writeByte(FrameType.GENERATE.code()).writeInt(json.length).writeBytes(json);
+    }
+}
