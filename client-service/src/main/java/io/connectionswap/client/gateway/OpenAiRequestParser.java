@@ -2,6 +2,7 @@ package io.connectionswap.client.gateway;
 
 import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.protocol.message.ChatMessage;
+import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.SamplingParameters;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -41,6 +42,10 @@ final class OpenAiRequestParser {
             throw GatewayError.badRequest("invalid_json", null, "The request body must be a JSON object.");
         }
         String model = requiredText(root, "model");
+        if (model.length() > GenerationRequest.MAX_MODEL_CHARS) { // the protocol's bound: the director would refuse it
+            throw GatewayError.badRequest("invalid_value", "model", "'model' is longer than "
+                    + GenerationRequest.MAX_MODEL_CHARS + " characters.");
+        }
         String prompt = chat ? null : prompt(root);
         List<ChatMessage> messages = chat ? messages(root) : null;
         if (root.has("n") && !root.get("n").isNull() && !(root.get("n").canConvertToInt() && root.get("n").asInt() == 1)) {

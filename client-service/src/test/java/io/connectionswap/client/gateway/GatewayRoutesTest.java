@@ -3,6 +3,8 @@ package io.connectionswap.client.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.mockito.ArgumentMatchers.any;
 import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.never;
+import static org.mockito.Mockito.verify;
 import static org.mockito.Mockito.when;
 
 import io.connectionswap.protocol.frame.ErrorCode;
@@ -129,6 +131,26 @@ class GatewayRoutesTest {
                     .jsonPath("$.error.message").isEqualTo("Invalid URL (POST " + path + "): the gateway serves "
                             + GatewayRoutes.SERVED);
         }
+    }
+
+    /**
+     * A completion naming a model longer than the protocol allows reached the director (a GENERATE of up to 4 MiB of
+     * model name). Now it is a 400 invalid_value for {@code model}, in OpenAI's error JSON, and no generation is
+     * asked of the client library: nothing goes over QUIC.
+     */
+    @Test
+    void aModelNameOverTheProtocolBoundIs400BeforeAnyGeneration() {
+        String model = "m".repeat(GenerationRequest.MAX_MODEL_CHARS + 1);
+        for (String path : List.of("/v1/completions", "/v1/chat/completions")) {
+            http.post().uri(path).bodyValue("{\"model\":\"" + model + "\",\"prompt\":\"x\",\"messages\":"
+                            + "[{\"role\":\"user\",\"content\":\"x\"}]}").header("Content-Type", "application/json")
+                    .exchange().expectStatus().isBadRequest().expectBody()
+                    .jsonPath("$.error.code").isEqualTo("invalid_value")
+                    .jsonPath("$.error.param").isEqualTo("model")
+                    .jsonPath("$.error.message").value(message -> assertThat((String) message)
+                            .doesNotContain(model));
+        }
+        verify(client, never()).generate(any(GenerationRequest.class), any(GenerationOptions.class));
     }
 
     @Test

@@ -127,6 +127,25 @@ class OpenAiRequestParserTest {
     }
 
     /**
+     * A model name of any length was passed on: the gateway sent a request of megabytes of model name to the director
+     * (which refuses a name over GenerationRequest.MAX_MODEL_CHARS as a malformed GENERATE). Now the gateway answers
+     * 400 invalid_value for the model at once, saying the bound and not quoting the name; a name of exactly that
+     * length is a model name as any other.
+     */
+    @Test
+    void aModelNameOverTheProtocolBoundIsAnInvalidValue() {
+        String longest = "m".repeat(GenerationRequest.MAX_MODEL_CHARS);
+        assertThat(parse("{\"model\":\"" + longest + "\",\"prompt\":\"p\"}", false).model()).isEqualTo(longest);
+        for (boolean chat : List.of(false, true)) {
+            String body = "{\"model\":\"" + longest + "m\"," + (chat
+                    ? "\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}" : "\"prompt\":\"p\"}");
+            rejected(() -> parse(body, chat), "invalid_value", "model");
+            assertThatThrownBy(() -> parse(body, chat)).hasMessage("'model' is longer than "
+                    + GenerationRequest.MAX_MODEL_CHARS + " characters.");
+        }
+    }
+
+    /**
      * {@code stream_options} on a request that did not stream was accepted and dropped; OpenAI and vLLM answer 400
      * for it, so a client that meant to stream learned nothing. It was also taken as absent when not an object.
      */
