@@ -1,7 +1,6 @@
 package io.connectionswap.director.registry;
 
 import io.connectionswap.protocol.log.LogLine;
-import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.WorkerRegistration;
 import io.connectionswap.protocol.quic.HostPort;
 import java.net.URI;
@@ -52,11 +51,10 @@ final class RegistrationValidator {
                     + MAX_MODELS + ")");
         }
         for (String model : models) {
-            if (model == null || model.isBlank() || model.length() > GenerationRequest.MAX_MODEL_CHARS
-                    || model.chars().anyMatch(Character::isISOControl)) {
+            if (!WorkerRegistration.validModelName(model)) {
                 throw refused(label, "worker " + label + ": model name '"
-                        + LogLine.printable(String.valueOf(model), 64) + "' (expected: 1 to "
-                        + GenerationRequest.MAX_MODEL_CHARS + " printable characters)");
+                        + LogLine.printable(String.valueOf(model), 64) + "' (expected: "
+                        + WorkerRegistration.MODEL_NAME_RULE + ")");
             }
         }
         return new Checked(address, healthUrl);

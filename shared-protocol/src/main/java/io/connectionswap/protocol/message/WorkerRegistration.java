@@ -29,6 +29,8 @@ public record WorkerRegistration(String label, String address, String healthUrl,
     public static final String LABEL_RULE = "1 to " + MAX_LABEL_LENGTH
             + " letters, digits, '.', '_', ':' or '-', starting with a letter or digit";
     private static final Pattern LABEL = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:-]*");
+    /** What a director accepts as a registered model name, for messages. */
+    public static final String MODEL_NAME_RULE = "1 to " + GenerationRequest.MAX_MODEL_CHARS + " printable characters";
 
     /** A registration without features (a worker that speaks the base protocol only). */
     public WorkerRegistration(String label, String address, String healthUrl, long tokenIntervalMillis,
@@ -51,6 +53,15 @@ public record WorkerRegistration(String label, String address, String healthUrl,
     /** Whether a director accepts {@code label} ({@link #LABEL_RULE}): the worker checks its own at start. */
     public static boolean validLabel(String label) {
         return label != null && label.length() <= MAX_LABEL_LENGTH && LABEL.matcher(label).matches();
+    }
+
+    /**
+     * Whether a director accepts {@code model} as one of a registration's model names ({@link #MODEL_NAME_RULE}): a
+     * client may ask for it ({@link GenerationRequest#MAX_MODEL_CHARS}). The worker checks its own at start.
+     */
+    public static boolean validModelName(String model) {
+        return model != null && !model.isBlank() && model.length() <= GenerationRequest.MAX_MODEL_CHARS
+                && model.chars().noneMatch(Character::isISOControl);
     }
 
     /** Whether this worker registered {@code feature}. */

@@ -3,6 +3,7 @@ package io.connectionswap.worker.model.openai;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.worker.config.UpstreamProperties;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -23,6 +24,24 @@ class UpstreamSettingsTest {
                 .hasMessageStartingWith("CONNECTION_SWAP_UPSTREAM_URL is not set");
         assertThatThrownBy(() -> UpstreamSettings.from(properties("http://h:1/v1", " ", null)))
                 .hasMessageStartingWith("CONNECTION_SWAP_UPSTREAM_MODEL is not set");
+    }
+
+    /**
+     * A model name every director refuses at registration (over GenerationRequest.MAX_MODEL_CHARS, or with a control
+     * character) was accepted: the worker started, its registration was refused again and again, and it ran healthy
+     * and idle for good. Now the worker stops at start naming the setting and what is expected, as for its label; a
+     * name of exactly the bound starts.
+     */
+    @Test
+    void aModelNameEveryDirectorWouldRefuseStopsTheWorkerAtStart() {
+        String longest = "m".repeat(GenerationRequest.MAX_MODEL_CHARS);
+        assertThat(UpstreamSettings.from(properties("http://h:1/v1", longest, null)).model()).isEqualTo(longest);
+        assertThatThrownBy(() -> UpstreamSettings.from(properties("http://h:1/v1", longest + "m", null)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("CONNECTION_SWAP_UPSTREAM_MODEL='" + "m".repeat(64) + "...' (expected: 1 to "
+                        + GenerationRequest.MAX_MODEL_CHARS + " printable characters)");
+        assertThatThrownBy(() -> UpstreamSettings.from(properties("http://h:1/v1", "llama\u0007x", null)))
+                .hasMessageStartingWith("CONNECTION_SWAP_UPSTREAM_MODEL='llama?x' (expected: 1 to ");
     }
 
     @Test
