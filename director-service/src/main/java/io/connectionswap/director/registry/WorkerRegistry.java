@@ -330,27 +330,28 @@ public final class WorkerRegistry {
 
     /**
      * Opens a stream on the director's connection to {@code worker}: its link, or the link that replaced it as this
-     * was called (a replaced link refuses new streams; the worker's link is the replacement by then).
+     * was called (a replaced link refuses new streams, and may be closed already when it had none; the worker's link
+     * is the replacement by then).
      */
     public io.netty.util.concurrent.Future<io.netty.handler.codec.quic.QuicStreamChannel> openStream(
             WorkerEndpoint worker, io.netty.channel.ChannelHandler initializer) {
         WorkerConnection link = worker.link();
-        if (link != null && link.isUp()) {
-            io.netty.util.concurrent.Future<io.netty.handler.codec.quic.QuicStreamChannel> opening =
-                    link.openStream(initializer);
-            if (opening != null) {
-                return opening;
-            }
+        io.netty.util.concurrent.Future<io.netty.handler.codec.quic.QuicStreamChannel> opening =
+                openOn(link, initializer);
+        if (opening == null) {
             WorkerConnection replacement = worker.link();
-            if (replacement != null && replacement != link && replacement.isUp()) {
-                opening = replacement.openStream(initializer);
-                if (opening != null) {
-                    return opening;
-                }
+            if (replacement != link) {
+                opening = openOn(replacement, initializer);
             }
         }
-        return ImmediateEventExecutor.INSTANCE.newFailedFuture(
+        return opening != null ? opening : ImmediateEventExecutor.INSTANCE.newFailedFuture(
                 new IllegalStateException("no connection to worker " + worker)); // heard on the caller's loop
+    }
+
+    /** A stream opening on {@code link}; null when there is no link, it is down, or it was retired. */
+    private static io.netty.util.concurrent.Future<io.netty.handler.codec.quic.QuicStreamChannel> openOn(
+            WorkerConnection link, io.netty.channel.ChannelHandler initializer) {
+        return link != null && link.isUp() ? link.openStream(initializer) : null;
     }
 
     /** Every worker whose health should be polled now. */

@@ -68,6 +68,11 @@ public final class FakeWorkerConnector implements WorkerConnector {
         final AtomicInteger opening = new AtomicInteger();
         /** Runs as {@link #openStream} is called, before it opens anything: what happens meanwhile on other loops. */
         volatile Runnable beforeOpen = () -> { };
+        /**
+         * Runs once, as {@link #isUp} is next called: what another loop does between a routing loop's read of the
+         * worker's link and its look at that link.
+         */
+        volatile Runnable beforeIsUp;
 
         FakeConnection(Consumer<String> onLost) {
             this(onLost, false);
@@ -90,6 +95,11 @@ public final class FakeWorkerConnector implements WorkerConnector {
 
         @Override
         public boolean isUp() {
+            Runnable hook = beforeIsUp;
+            if (hook != null) {
+                beforeIsUp = null;
+                hook.run();
+            }
             return up;
         }
 

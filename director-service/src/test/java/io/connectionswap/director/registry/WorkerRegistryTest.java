@@ -632,6 +632,30 @@ class WorkerRegistryTest {
                 .isEqualTo("replaced by a link with token streams");
     }
 
+    /**
+     * A routing loop that read a worker's link just before its replacement with token streams came up, and looked at
+     * it only after the old link, no stream on it, had been retired and closed (with two routing loops or more its
+     * connections are inactive for the other loops at once), found it down and failed the stream "no connection to
+     * worker" (NO_HEALTHY_WORKER to the client): beaca18 tried the replacement only when the link read was still up.
+     * Now a link read just before it was replaced, up or not, gives way to the worker's link.
+     */
+    @Test
+    void aStreamWhoseLinkWasReplacedAndClosedJustAfterItWasReadOpensOnTheReplacement() {
+        FakeWorkerConnector.FakeConnection old = dnsWorkerRegisteringTheTokenStreamWithTheRelinkHeld();
+        WorkerEndpoint found = onLoop(() -> registry.workers().iterator().next());
+        FakeWorkerConnector.FakeConnection replacement = new FakeWorkerConnector.FakeConnection(reason -> { }, true);
+        // a routing loop has read the old link; before it looks at it, the replacement comes up on the registry's
+        // loop, and the old link, no stream on it, is retired and closed
+        old.beforeIsUp = () -> onLoop(() -> connector.pending.remove().setSuccess(replacement));
+
+        Future<QuicStreamChannel> opened = registry.openStream(found, new ChannelInboundHandlerAdapter());
+
+        assertThat(old.closedWith).as("the replaced link, no stream on it, is closed")
+                .isEqualTo("replaced by a link with token streams");
+        assertThat(opened.cause()).as("the stream does not fail").isNull();
+        assertThat(replacement.opening).as("it opens on the replacement").hasValue(1);
+    }
+
     /** A worker found through DNS (it registered nothing yet), once its link is up. */
     private WorkerEndpoint dnsWorkerWithItsLinkUp() {
         onLoop(() -> {
