@@ -32,8 +32,8 @@ public interface SwapClientListener {
     /**
      * The director moved a generation to another worker, its RETRY ({@code reason}: health, stream_error, ...). A move
      * the client made itself (a lost director, a broken stream, a sequence gap) is a {@link GenerationEvent.Swapped}
-     * but not this: it is counted by {@link #reconnected} and {@link #sequenceError}, and this stays comparable to the
-     * director's count of its swaps.
+     * but not this, which stays comparable to the director's count of its swaps: a lost director shows in
+     * {@link #reconnected} (once per new connection), a gap in {@link #sequenceError}; a broken stream in neither.
      */
     default void swapped(String reason) {
     }

@@ -23,7 +23,7 @@ import org.slf4j.event.Level;
 /**
  * The client connections a director holds at once: at most {@code CONNECTION_SWAP_MAX_CLIENT_CONNECTIONS} in all, and
  * at most {@code CONNECTION_SWAP_MAX_CLIENT_CONNECTIONS_PER_ADDRESS} from one source address (an IPv6 address counts by
- * its /64, which one host can fill on its own), so that one host cannot take every slot. A connection over either is
+ * its /64, which one host can fill on its own), so that one address cannot take every slot (a host with several addresses or /64s takes a share for each). A connection over either is
  * refused: counted in {@code connection_swap_limit_hits_total{limit}}, and {@link #refuse closed} at once with
  * OVERLOADED and a reason naming the setting. Worker registrations are not counted. Any routing loop.
  */

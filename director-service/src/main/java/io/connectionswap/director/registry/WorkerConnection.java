@@ -21,7 +21,8 @@ public interface WorkerConnection {
      * The connection was replaced as its worker's link (the replacement is the worker's link already): it opens no
      * stream from now on ({@link #openStream} answers null), and runs {@code whenNoStreams} once no stream it opened is
      * open any more: at once when none is, else when the last one closes (on that stream's loop). A later task
-     * replaces one still waiting. A connection that does not count its streams runs it at once.
+     * replaces one still waiting. This default, for a connection that does not count its streams, runs it at once and
+     * goes on opening streams (a test's connection; {@link WorkerLink} counts and refuses).
      */
     default void retire(Runnable whenNoStreams) {
         whenNoStreams.run();
