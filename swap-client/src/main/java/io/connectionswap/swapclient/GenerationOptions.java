@@ -12,8 +12,8 @@ import java.time.Duration;
  *                     first break since the last token; null waits as long as it takes. It bounds waiting, not
  *                     resuming: whatever it is (zero: do not wait for a worker), a director's answer is waited for
  *                     at least 10 s, and the first break since the last token is always resumed once, the next
- *                     connection (after a lost one) waited for at least 10 s (both floors: twice the heartbeat
- *                     timeout when that is longer)
+ *                     connection (after a lost one, or a director's drain) waited for at least 10 s (both floors:
+ *                     twice the heartbeat timeout when that is longer)
  */
 public record GenerationOptions(Duration noWorkerWait) {
 

@@ -34,8 +34,8 @@ import org.slf4j.LoggerFactory;
  *   <li>every client connection gets {@link GoAway} on its control stream (a client that knows several director
  *       addresses connects to the next one at once; a connection whose control stream opens later gets it then);</li>
  *   <li>every running generation ends with RETRY ({@code director_drain}) at its last relayed token, right after
- *       the GOAWAY: a client with another director holds the resume until its new connection is up, then resumes
- *       there after that token; the worker stream here is ended, so the worker stops;</li>
+ *       the GOAWAY: the client holds the resume until its next connection is up (another director, or with a single
+ *       address the one behind it once this director closed the connection), then resumes there after that token; the worker stream here is ended, so the worker stops;</li>
  *   <li>the director waits, at most {@code timeout}, for the connections it had when the drain began to empty: a
  *       connection with no generation and no stream left but its control stream (the clients' FINs show they read
  *       the RETRY) is closed at once with SHUTTING_DOWN. Connections opened during the drain are only closed at the

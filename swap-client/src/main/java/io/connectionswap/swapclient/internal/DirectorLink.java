@@ -181,8 +181,9 @@ public final class DirectorLink implements Transport {
     }
 
     /**
-     * Whether new streams can open now. Not while the director said GOAWAY and the client is moving to another
-     * address: a generation resumed meanwhile waits for the new connection instead of being refused here.
+     * Whether new streams can open now. Not while the director said GOAWAY (or refused a stream with SHUTTING_DOWN)
+     * and the client is moving to the next connection: a generation resumed meanwhile waits for it instead of being
+     * refused here.
      */
     @Override
     public boolean isConnected() {
@@ -190,10 +191,22 @@ public final class DirectorLink implements Transport {
         return open != null && open.isActive() && open != leaving;
     }
 
+    /** A stream refused with SHUTTING_DOWN leaves its connection as GOAWAY does ({@link DirectorLeavingEvents}). */
     @Override
     public Leg open(GenerationRequest request, LegEvents events) {
-        return QuicLeg.open(connection, settings.quic().frameLimits(), request.withTokenStream(settings.tokenStream()),
-                events, tokens);
+        QuicChannel channel = connection;
+        HostPort director = connectedTo;
+        return QuicLeg.open(channel, settings.quic().frameLimits(), request.withTokenStream(settings.tokenStream()),
+                new DirectorLeavingEvents(events, () -> refusedShuttingDown(channel, director)), tokens);
+    }
+
+    /** A stream on {@code channel} was refused with SHUTTING_DOWN: its director drains, whether it said GOAWAY yet. */
+    private void refusedShuttingDown(QuicChannel channel, HostPort director) {
+        if (running && channel == connection && channel != leaving) {
+            LogLine.info(log).field("director.addr", director)
+                    .log("director refused a stream: shutting down; leaving its connection");
+            goingAway(channel);
+        }
     }
 
     /** The last failed attempt to connect (address and cause), or that the client was never started. */
@@ -338,22 +351,24 @@ public final class DirectorLink implements Transport {
     }
 
     /**
-     * The director said GOAWAY on {@code channel}: with another address to go to, connect there now; new streams and
-     * resumes wait for the new connection ({@link #isConnected} is false meanwhile) and open there, while the old one
-     * carries its streams until the director ends them (with RETRY: they resume on the new one). With a single
-     * address, the next connection comes when this one closes (a load balancer behind that address then picks a
-     * ready director). A GOAWAY within a heartbeat interval of the handshake (that director was draining already:
-     * every director may be, the whole deployment stopping) moves on after the backoff, as a failed attempt does, so
-     * that draining directors are not dialled in a tight loop, each hop leaving a connection open until its drain ends.
+     * The director said GOAWAY on {@code channel} (or refused a stream with SHUTTING_DOWN): new streams and resumes
+     * wait for the next connection ({@link #isConnected} is false meanwhile) and open there, while the old one carries
+     * its streams until the director ends them (with RETRY: they resume on the next one). With another address to go
+     * to, the client connects there now. With a single address, the next connection comes when this one closes (the
+     * draining director closes it once no generation is left on it; a load balancer behind that address then picks a
+     * ready director, or the director restarted behind it answers). A GOAWAY within a heartbeat interval of the
+     * handshake (that director was draining already: every director may be, the whole deployment stopping) moves on
+     * after the backoff, as a failed attempt does, so that draining directors are not dialled in a tight loop, each hop
+     * leaving a connection open until its drain ends.
      */
     private void goingAway(QuicChannel channel) {
         // a second GOAWAY on the connection being left (a drain's GOAWAY to every connection and the one to a control
         // stream that opened as it began) is no second move: it would skip the next address
-        if (!running || channel != connection || channel == leaving || settings.directors().size() < 2) {
+        if (!running || channel != connection || channel == leaving) {
             return;
         }
         leaving = channel;
-        if (connecting) {
+        if (connecting || settings.directors().size() < 2) {
             return;
         }
         targetIndex++;

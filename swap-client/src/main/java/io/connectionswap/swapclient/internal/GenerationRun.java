@@ -369,12 +369,24 @@ public final class GenerationRun implements Flow.Subscription {
         // migration (the limit is for failing workers) nor a reason to avoid that worker; a worker that drains is
         // avoided, but no migration either
         request = resumeRequest(retry.directorDraining() ? null : retry.failedWorker(), retry.countsAsMigration());
+        if (retry.directorDraining()) {
+            waits.directorLeaving(); // the resume waits for the next connection as after a break, a zero wait too
+        }
         openLeg();
     }
 
     private void refused(StreamError error) {
         leg = null;
         ErrorCode code = error.code();
+        if (code == ErrorCode.SHUTTING_DOWN && worker != null) {
+            // a resume (a worker took the generation before) that a draining director refused: the director is
+            // leaving (the transport leaves its connection), it did not run out of workers; the resume waits for the
+            // next connection
+            LogLine.info(log).field("generation.id", request.generationId()).field("last.seq", check.last())
+                    .field("error", code).log("director shutting down; resuming on the next connection");
+            waits.resumeRefusedByLeavingDirector(error.message() == null ? code.name() : error.message());
+            return;
+        }
         if (code == ErrorCode.NO_HEALTHY_WORKER || code == ErrorCode.SHUTTING_DOWN || code == ErrorCode.OVERLOADED) {
             RetryWaits.Refusal wait = waits.refused();
             if (wait == RetryWaits.Refusal.OVER) {

@@ -15,7 +15,8 @@ final class RetryWaits {
 
     /**
      * The shortest wait for the director's first answer on a stream, and for the next connection after the first break
-     * since the last token found the connection lost ({@link #floor}: twice the heartbeat timeout when that is longer).
+     * since the last token found the connection lost, or its director leaving (a drain: {@link #directorLeaving})
+     * ({@link #floor}: twice the heartbeat timeout when that is longer).
      * A short or zero {@code noWorkerWait} means no wait for a worker (the gateway's 503 at once), not that a director
      * must answer within it or that a stream is given up at the first network break. A director answers within a round
      * trip and its worker's hand-off, and a stream on a connection that died silently is resumed on the next one once
@@ -119,12 +120,13 @@ final class RetryWaits {
 
     /**
      * Opens the next leg once the connection is up again; fails the generation if it is not within the wait, or
-     * within the {@link #floor} while the generation resumes from the first break since the last token (that break is
-     * always resumed once, a lost connection included).
+     * within the {@link #floor} from the first break since the last token while the generation resumes from that break
+     * (it is always resumed once, a lost connection and a director's drain included).
      */
     void awaitConnection() {
+        long now = loop.nanoTime();
         if (waitingSinceNanos < 0) {
-            waitingSinceNanos = loop.nanoTime();
+            waitingSinceNanos = now;
         }
         ClientLoop.Cancellable wish = transport.awaitConnection(() -> {
             cancelRetry();
@@ -133,7 +135,8 @@ final class RetryWaits {
         Long remaining = remainingWaitNanos();
         if (remaining != null) {
             Duration floor = breaksSinceToken == 1 ? floor() : Duration.ZERO;
-            Duration wait = floor.toNanos() > remaining ? floor : noWorkerWait;
+            long floorLeft = breaksSinceToken == 1 ? Math.max(0, brokenSinceNanos + floor.toNanos() - now) : 0;
+            Duration wait = floorLeft > remaining ? floor : noWorkerWait;
             ClientLoop.Cancellable timeout = loop.schedule(() -> {
                 wish.cancel();
                 if (!run.finished() && !transport.isConnected()) {
@@ -141,7 +144,7 @@ final class RetryWaits {
                     run.fail(ErrorCode.NO_HEALTHY_WORKER, "no connection to a director within "
                             + wait + (problem == null ? "" : ": " + problem));
                 }
-            }, Math.max(remaining, floor.toNanos()));
+            }, Math.max(remaining, floorLeft));
             pendingRetry = () -> {
                 wish.cancel();
                 timeout.cancel();
@@ -200,6 +203,41 @@ final class RetryWaits {
             return;
         }
         // the whole backoff: the wait that caps a refusal's retry is not this one (with a zero wait it is always over)
+        pendingRetry = loop.schedule(run::openLeg, backoff.next().toNanos());
+    }
+
+    /**
+     * The generation's director is leaving: its RETRY director_drain moved the generation, or it refused a resume with
+     * SHUTTING_DOWN (the transport then leaves its connection). That is a break, the first since the last token
+     * unless one came before (the drain and the refusals of its resumes are one break), so the resume waits for the
+     * next connection at least the {@link #floor}, with a zero wait too: a drain is no lack of workers.
+     */
+    void directorLeaving() {
+        if (breaksSinceToken == 0) {
+            breaksSinceToken = 1;
+        }
+        if (brokenSinceNanos < 0) {
+            brokenSinceNanos = loop.nanoTime();
+        }
+    }
+
+    /**
+     * A director refused the generation's resume with SHUTTING_DOWN ({@link #directorLeaving}): the next leg opens on
+     * the next connection. On a connection still up (a transport that does not leave it) after the backoff, until the
+     * wait, and at least the floor, from the first break since the last token has run out.
+     */
+    void resumeRefusedByLeavingDirector(String problem) {
+        directorLeaving();
+        if (!transport.isConnected()) {
+            awaitConnection();
+            return;
+        }
+        long broken = loop.nanoTime() - brokenSinceNanos;
+        if (noWorkerWait != null && broken >= max(floor(), noWorkerWait).toNanos()) {
+            run.fail(ErrorCode.NO_HEALTHY_WORKER, "no director took the resume within "
+                    + max(floor(), noWorkerWait) + "; the last one: " + problem);
+            return;
+        }
         pendingRetry = loop.schedule(run::openLeg, backoff.next().toNanos());
     }
 

@@ -6,6 +6,10 @@ import java.time.Duration;
 /** What a generation needs of the connection; {@link DirectorLink} over QUIC, a fake in tests. Loop-confined. */
 public interface Transport {
 
+    /**
+     * Whether a leg can open now: false while there is no connection, and while its director is leaving (GOAWAY, or a
+     * stream refused with SHUTTING_DOWN) until the next connection is up.
+     */
     boolean isConnected();
 
     /** Opens a stream, sends {@code request} and reports what follows to {@code events}. */
