@@ -14,7 +14,6 @@ import io.connectionswap.swapclient.GenerationException;
 import io.connectionswap.swapclient.GenerationOptions;
 import io.connectionswap.swapclient.SequenceErrorKind;
 import io.connectionswap.swapclient.SwapClientListener;
-import java.time.Duration;
 import java.util.concurrent.Flow;
 import java.util.concurrent.RejectedExecutionException;
 import org.slf4j.Logger;
@@ -68,13 +67,8 @@ public final class GenerationRun implements Flow.Subscription {
 
     private String worker;
     private String connectionId;
-    private long startedNanos;
-    private long lastTokenNanos;
-    private PendingSwap pendingSwap;
+    private final TokenTimeline timeline;
     private int sequenceErrors;
-
-    private record PendingSwap(String reason, String fromWorker, long sinceNanos, int afterSequence) {
-    }
 
     public GenerationRun(ClientLoop loop, Transport transport, SwapClientListener listener,
                          Flow.Subscriber<? super GenerationEvent> subscriber, GenerationRequest request,
@@ -82,6 +76,7 @@ public final class GenerationRun implements Flow.Subscription {
         this.loop = loop;
         this.transport = transport;
         this.listener = GuardedListener.of(listener);
+        this.timeline = new TokenTimeline(this.listener);
         this.delivery = new Delivery(subscriber, enabled -> {
             readingHeldBack(!enabled);
             if (leg != null && leg.leg != null) {
@@ -138,7 +133,7 @@ public final class GenerationRun implements Flow.Subscription {
 
     /** Opens the first leg; call on the loop after {@code onSubscribe}. */
     public void start() {
-        startedNanos = loop.nanoTime();
+        timeline.start(loop.nanoTime());
         openLeg();
     }
 
@@ -279,9 +274,7 @@ public final class GenerationRun implements Flow.Subscription {
         }
         long heldBackSinceNanos = waits.readAgain();
         if (heldBackSinceNanos >= 0) {
-            if (lastTokenNanos != 0) {
-                lastTokenNanos += now - Math.max(heldBackSinceNanos, lastTokenNanos);
-            }
+            timeline.heldBack(heldBackSinceNanos, now);
             if (leg != null) {
                 leg.answer.restart();
             }
@@ -294,13 +287,9 @@ public final class GenerationRun implements Flow.Subscription {
             case IN_ORDER -> {
                 delivered.append(token.text());
                 listener.tokenReceived();
-                if (lastTokenNanos != 0) {
-                    listener.tokenGap(now - lastTokenNanos);
-                } else {
-                    listener.timeToFirstToken(now - startedNanos);
-                }
+                timeline.tokenArrived(now);
                 emitPendingSwap(now);
-                lastTokenNanos = now;
+                timeline.lastToken(now);
                 waits.tokenArrived();
                 if (tokenLog.isEnabledForLevel(tokenLogLevel)) {
                     LogLine.at(tokenLog, tokenLogLevel).field("connection.id", connectionId).field("worker", worker)
@@ -435,24 +424,15 @@ public final class GenerationRun implements Flow.Subscription {
         delivery.failNow(cancelled);
     }
 
-    /**
-     * The generation leaves {@code fromWorker} for another stream: a {@link GenerationEvent.Swapped} follows just before
-     * the next token (or the completion), its gap counted from the last token. The director's RETRY says why; the
-     * client's own resumes (a lost director, a broken stream, a sequence gap) are moves too, so that an application sees
-     * every one in that event. The first reason since the last token is the one told.
-     */
+    /** The generation leaves {@code fromWorker} for another stream ({@link TokenTimeline#moving}). */
     private void moving(String reason, String fromWorker) {
-        if (pendingSwap == null) {
-            long since = lastTokenNanos != 0 ? lastTokenNanos : loop.nanoTime();
-            pendingSwap = new PendingSwap(reason, fromWorker, since, check.last());
-        }
+        timeline.moving(reason, fromWorker, check.last(), loop.nanoTime());
     }
 
     private void emitPendingSwap(long now) {
-        if (pendingSwap != null) {
-            enqueue(new GenerationEvent.Swapped(pendingSwap.reason(), pendingSwap.fromWorker(), worker,
-                    Duration.ofNanos(now - pendingSwap.sinceNanos()), pendingSwap.afterSequence()));
-            pendingSwap = null;
+        GenerationEvent.Swapped swap = timeline.takeMove(worker, now);
+        if (swap != null) {
+            enqueue(swap);
         }
     }
 
