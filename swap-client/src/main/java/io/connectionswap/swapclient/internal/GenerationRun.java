@@ -50,7 +50,7 @@ public final class GenerationRun implements Flow.Subscription {
     private final RetryWaits waits;
     private final Level tokenLogLevel;
     private final SequenceCheck check = new SequenceCheck();
-    private final StringBuilder delivered = new StringBuilder();
+    private final ResumeRequests resumes = new ResumeRequests();
     private final Delivery delivery;
     private GenerationRequest request;
 
@@ -62,8 +62,6 @@ public final class GenerationRun implements Flow.Subscription {
     private Runnable onDelivered = () -> { };
 
     private LegCallbacks leg;
-    /** The model the last CONNECTED named (null: none said). */
-    private String servedModel;
 
     private String worker;
     private String connectionId;
@@ -231,27 +229,16 @@ public final class GenerationRun implements Flow.Subscription {
         }
     }
 
-    /**
-     * The request for the next leg after {@code check.last()} tokens; a swap counts one more migration. A request that
-     * named no model asks, once tokens were delivered, for the model that served them: the next worker continues that
-     * model's text (another model's worker would continue it with its own, and the stand-in refuses it).
-     */
+    /** The request for the next leg after {@code check.last()} tokens ({@link ResumeRequests#after}). */
     private GenerationRequest resumeRequest(String avoidWorker, boolean migration) {
-        int last = check.last();
-        GenerationRequest next = migration ? request.resumedAfter(last, delivered.toString(), avoidWorker)
-                : new GenerationRequest(request.generationId(), request.model(), request.prompt(), request.messages(),
-                        request.sampling(), last, last == 0 ? null : delivered.toString(), avoidWorker,
-                        request.migrations(), request.traceparent(), request.tokenStream());
-        return next.model() == null && last > 0 && servedModel != null ? next.withModel(servedModel) : next;
+        return resumes.after(request, check.last(), avoidWorker, migration);
     }
 
     // ---- what happens on the current leg ----
 
     private void assigned(Connected connected) {
         worker = connected.worker();
-        if (connected.model() != null) {
-            servedModel = connected.model();
-        }
+        resumes.servedBy(connected.model());
         connectionId = connected.connectionId();
         waits.workerAssigned();
         LogLine.info(log).field("connection.id", connected.connectionId()).field("worker", connected.worker())
@@ -285,7 +272,7 @@ public final class GenerationRun implements Flow.Subscription {
         long now = loop.nanoTime();
         switch (check.accept(token.sequence())) {
             case IN_ORDER -> {
-                delivered.append(token.text());
+                resumes.delivered(token.text());
                 listener.tokenReceived();
                 timeline.tokenArrived(now);
                 emitPendingSwap(now);
