@@ -61,7 +61,7 @@ public final class GenerationRun implements Flow.Subscription {
     /** Runs once, when the subscriber has had its terminal signal or cancelled; see {@link #whenDelivered}. */
     private Runnable onDelivered = () -> { };
 
-    private LegCallbacks leg;
+    private final CurrentLeg leg;
 
     private String worker;
     private String connectionId;
@@ -75,12 +75,6 @@ public final class GenerationRun implements Flow.Subscription {
         this.transport = transport;
         this.listener = GuardedListener.of(listener);
         this.timeline = new TokenTimeline(this.listener);
-        this.delivery = new Delivery(subscriber, enabled -> {
-            readingHeldBack(!enabled);
-            if (leg != null && leg.leg != null) {
-                leg.leg.read(enabled);
-            }
-        }, this::cancelOnLoop, () -> onDelivered.run());
         this.request = request;
         this.options = options;
         this.waits = new RetryWaits(loop, transport, options.noWorkerWait(), backoff, new RetryWaits.Run() {
@@ -100,6 +94,11 @@ public final class GenerationRun implements Flow.Subscription {
             }
         });
         this.tokenLogLevel = tokenLogLevel;
+        this.leg = new CurrentLeg(transport, waits, this);
+        this.delivery = new Delivery(subscriber, enabled -> {
+            readingHeldBack(!enabled);
+            leg.read(enabled);
+        }, this::cancelOnLoop, () -> onDelivered.run());
     }
 
     public String generationId() {
@@ -207,26 +206,11 @@ public final class GenerationRun implements Flow.Subscription {
             waits.awaitConnection();
             return;
         }
-        LegCallbacks callbacks = new LegCallbacks();
-        leg = callbacks;
-        callbacks.leg = transport.open(request, callbacks);
-        if (leg == callbacks) {
-            callbacks.answer.start();
-            if (delivery.paused()) {
-                callbacks.leg.read(false);
-            }
-        }
+        leg.open(request, delivery::paused);
     }
 
     private void stopLeg() {
-        if (leg != null) {
-            LegCallbacks current = leg;
-            leg = null;
-            current.answer.answered();
-            if (current.leg != null) {
-                current.leg.cancel();
-            }
-        }
+        leg.stop();
     }
 
     /** The request for the next leg after {@code check.last()} tokens ({@link ResumeRequests#after}). */
@@ -234,9 +218,9 @@ public final class GenerationRun implements Flow.Subscription {
         return resumes.after(request, check.last(), avoidWorker, migration);
     }
 
-    // ---- what happens on the current leg ----
+    // ---- what happens on the current leg ({@link CurrentLeg} passes on its events while it is current) ----
 
-    private void assigned(Connected connected) {
+    void assigned(Connected connected) {
         worker = connected.worker();
         resumes.servedBy(connected.model());
         connectionId = connected.connectionId();
@@ -262,13 +246,11 @@ public final class GenerationRun implements Flow.Subscription {
         long heldBackSinceNanos = waits.readAgain();
         if (heldBackSinceNanos >= 0) {
             timeline.heldBack(heldBackSinceNanos, now);
-            if (leg != null) {
-                leg.answer.restart();
-            }
+            leg.restartAnswerWait();
         }
     }
 
-    private void token(Token token) {
+    void token(Token token) {
         long now = loop.nanoTime();
         switch (check.accept(token.sequence())) {
             case IN_ORDER -> {
@@ -306,8 +288,8 @@ public final class GenerationRun implements Flow.Subscription {
         }
     }
 
-    private void ended(End end) {
-        leg = null;
+    void ended(End end) {
+        leg.ended();
         if (end.lastSequence() > check.last()) {
             sequenceErrors++;
             listener.sequenceError(SequenceErrorKind.GAP);
@@ -329,8 +311,8 @@ public final class GenerationRun implements Flow.Subscription {
         delivery.complete();
     }
 
-    private void retry(Retry retry) {
-        leg = null;
+    void retry(Retry retry) {
+        leg.ended();
         listener.swapped(retry.reason());
         moving(retry.reason(), retry.failedWorker());
         LogLine.info(log).field("generation.id", request.generationId()).field("last.seq", check.last())
@@ -351,8 +333,8 @@ public final class GenerationRun implements Flow.Subscription {
         openLeg();
     }
 
-    private void refused(StreamError error) {
-        leg = null;
+    void refused(StreamError error) {
+        leg.ended();
         ErrorCode code = error.code();
         if (code == ErrorCode.SHUTTING_DOWN && worker != null) {
             // a resume (a worker took the generation before) that a draining director refused: the director is
@@ -385,8 +367,8 @@ public final class GenerationRun implements Flow.Subscription {
         fail(new GenerationException(code, error.message() == null ? code.name() : error.message(), check.last()));
     }
 
-    private void broken(String problem) {
-        leg = null;
+    void broken(String problem) {
+        leg.ended();
         LogLine.warn(log).field("generation.id", request.generationId()).field("last.seq", check.last())
                 .quoted("problem", problem).log("stream ended; requesting another worker err=\"{}\"", problem);
         if (worker != null) { // a stream no worker ever took moves no generation
@@ -446,59 +428,5 @@ public final class GenerationRun implements Flow.Subscription {
 
     private void enqueue(GenerationEvent event) {
         delivery.add(event);
-    }
-
-    /** Events of one leg; those of a leg that is no longer current are dropped. */
-    private final class LegCallbacks implements LegEvents {
-        Leg leg;
-        /** Ends the generation if the director answers this leg with nothing. */
-        final RetryWaits.AnswerWait answer = waits.answerWait(() -> GenerationRun.this.leg == this && !finished);
-
-        private boolean current() {
-            answer.answered();
-            return GenerationRun.this.leg == this && !finished;
-        }
-
-        @Override
-        public void assigned(Connected connected) {
-            if (current()) {
-                GenerationRun.this.assigned(connected);
-            }
-        }
-
-        @Override
-        public void token(Token token) {
-            if (current()) {
-                GenerationRun.this.token(token);
-            }
-        }
-
-        @Override
-        public void ended(End end) {
-            if (current()) {
-                GenerationRun.this.ended(end);
-            }
-        }
-
-        @Override
-        public void retry(Retry retry) {
-            if (current()) {
-                GenerationRun.this.retry(retry);
-            }
-        }
-
-        @Override
-        public void refused(StreamError error) {
-            if (current()) {
-                GenerationRun.this.refused(error);
-            }
-        }
-
-        @Override
-        public void broken(String problem) {
-            if (current()) {
-                GenerationRun.this.broken(problem);
-            }
-        }
     }
 }
