@@ -12,7 +12,6 @@ import io.connectionswap.protocol.retry.Backoff;
 import io.connectionswap.swapclient.GenerationEvent;
 import io.connectionswap.swapclient.GenerationException;
 import io.connectionswap.swapclient.GenerationOptions;
-import io.connectionswap.swapclient.SequenceErrorKind;
 import io.connectionswap.swapclient.SwapClientListener;
 import java.util.concurrent.Flow;
 import java.util.concurrent.RejectedExecutionException;
@@ -66,7 +65,7 @@ public final class GenerationRun implements Flow.Subscription {
     private String worker;
     private String connectionId;
     private final TokenTimeline timeline;
-    private int sequenceErrors;
+    private final SequenceErrors sequenceErrors;
 
     public GenerationRun(ClientLoop loop, Transport transport, SwapClientListener listener,
                          Flow.Subscriber<? super GenerationEvent> subscriber, GenerationRequest request,
@@ -75,6 +74,7 @@ public final class GenerationRun implements Flow.Subscription {
         this.transport = transport;
         this.listener = GuardedListener.of(listener);
         this.timeline = new TokenTimeline(this.listener);
+        this.sequenceErrors = new SequenceErrors(this.listener, request.generationId());
         this.request = request;
         this.options = options;
         this.waits = new RetryWaits(loop, transport, options.noWorkerWait(), backoff, new RetryWaits.Run() {
@@ -267,19 +267,9 @@ public final class GenerationRun implements Flow.Subscription {
                 }
                 enqueue(new GenerationEvent.Token(token.sequence(), token.text(), worker));
             }
-            case DUPLICATE -> {
-                sequenceErrors++;
-                listener.sequenceError(SequenceErrorKind.DUPLICATE);
-                LogLine.error(log).field("generation.id", request.generationId()).field("worker", worker)
-                        .field("sequence", token.sequence()).field("expected.seq", check.last() + 1)
-                        .field("kind", "duplicate").log("token sequence error; dropped");
-            }
+            case DUPLICATE -> sequenceErrors.duplicate(worker, token.sequence(), check.last() + 1);
             case GAP -> {
-                sequenceErrors++;
-                listener.sequenceError(SequenceErrorKind.GAP);
-                LogLine.error(log).field("generation.id", request.generationId()).field("worker", worker)
-                        .field("sequence", token.sequence()).field("expected.seq", check.last() + 1)
-                        .field("kind", "gap").log("token sequence error; resuming after the last good token");
+                sequenceErrors.gap(worker, token.sequence(), check.last() + 1);
                 stopLeg();
                 moving(GenerationEvent.Swapped.SEQUENCE_GAP, worker);
                 request = resumeRequest(worker, true);
@@ -291,12 +281,7 @@ public final class GenerationRun implements Flow.Subscription {
     void ended(End end) {
         leg.ended();
         if (end.lastSequence() > check.last()) {
-            sequenceErrors++;
-            listener.sequenceError(SequenceErrorKind.GAP);
-            LogLine.error(log).field("generation.id", request.generationId()).field("worker", worker)
-                    .field("end.seq", end.lastSequence()).field("received", check.last()).field("kind", "gap")
-                    .log("generation ended after tokens this client never received; resuming after the last good "
-                            + "token");
+            sequenceErrors.endedAhead(worker, end.lastSequence(), check.last());
             moving(GenerationEvent.Swapped.SEQUENCE_GAP, worker);
             request = resumeRequest(worker, true);
             waits.retryWithinWait("end at sequence " + end.lastSequence() + " after " + check.last());
@@ -307,7 +292,7 @@ public final class GenerationRun implements Flow.Subscription {
         listener.generationCompleted();
         LogLine.debug(log).field("generation.id", request.generationId()).field("tokens", check.last())
                 .field("finish.reason", end.finishReason()).log("generation complete");
-        enqueue(new GenerationEvent.Completed(end.finishReason(), end.usage(), check.last(), sequenceErrors));
+        enqueue(new GenerationEvent.Completed(end.finishReason(), end.usage(), check.last(), sequenceErrors.count()));
         delivery.complete();
     }
 
