@@ -1,30 +1,20 @@
 package io.connectionswap.swapclient.internal;
 
-import io.connectionswap.protocol.frame.FrameDecoder;
 import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.protocol.log.RepeatedProblems;
 import io.connectionswap.protocol.message.ClusterStatus;
 import io.connectionswap.protocol.message.GenerationRequest;
-import io.connectionswap.protocol.message.GoAway;
-import io.connectionswap.protocol.quic.Heartbeats;
 import io.connectionswap.protocol.quic.HostPort;
 import io.connectionswap.protocol.quic.QuicConnections;
 import io.connectionswap.protocol.quic.QuicConnector;
 import io.connectionswap.protocol.quic.QuicSettings;
-import io.connectionswap.protocol.quic.StreamPipelines;
 import io.connectionswap.protocol.retry.Backoff;
 import io.connectionswap.protocol.tls.TlsContexts;
 import io.connectionswap.swapclient.ConnectionState;
 import io.connectionswap.swapclient.SwapClientListener;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.quic.QuicChannel;
-import io.netty.handler.codec.quic.QuicStreamChannel;
-import io.netty.handler.codec.quic.QuicStreamType;
 import io.netty.util.NetUtil;
-import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
@@ -47,14 +37,14 @@ import org.slf4j.event.Level;
  * which counts as a reconnect; with several director addresses the next one is tried. Loop-confined except for the
  * volatile fields read by {@link #state()}.
  *
- * <p>Each connection's first stream is its control stream: heartbeats and GOAWAY. The second, with the client token
- * stream on ({@code Settings.tokenStream}), is the client token stream: the frames of the generations the director
- * serves there ({@link TokenStreamOpener}, {@link TokenStreamDemux}; an older director sends them on the control
- * stream).
+ * <p>Each connection's first stream is its control stream ({@link DirectorControlStream}): heartbeats and GOAWAY.
+ * The second, with the client token stream on ({@code Settings.tokenStream}), is the client token stream: the frames
+ * of the generations the director serves there ({@link TokenStreamOpener}, {@link TokenStreamDemux}; an older
+ * director sends them on the control stream).
  */
 public final class DirectorLink implements Transport {
 
-    private static final Logger log = LoggerFactory.getLogger("io.connectionswap.swapclient.DirectorConnection");
+    static final Logger log = LoggerFactory.getLogger("io.connectionswap.swapclient.DirectorConnection");
 
     /**
      * Where director names are looked up: a lookup blocks. One daemon thread, shared by the clients of a JVM, that
@@ -322,22 +312,7 @@ public final class DirectorLink implements Transport {
             channel.close();
         });
         tokens = demux;
-        channel.createStream(QuicStreamType.BIDIRECTIONAL, new ChannelInitializer<QuicStreamChannel>() {
-            @Override
-            protected void initChannel(QuicStreamChannel stream) {
-                StreamPipelines.messages(stream, settings.quic().frameLimits(), Heartbeats.sender(
-                        settings.heartbeatInterval(), settings.heartbeatTimeout(), () -> {
-                            LogLine.warn(log).field("director.addr", director)
-                                    .field("timeout", settings.heartbeatTimeout())
-                                    .log("director stopped answering heartbeats; reconnecting");
-                            channel.close();
-                        }));
-                // an older director's client token stream: TAGGED frames go to their legs before the message decoder
-                stream.pipeline().addAfter(stream.pipeline().context(FrameDecoder.class).name(), "token-stream",
-                        demux.reader());
-                stream.pipeline().addLast(new ControlStream(director));
-            }
-        });
+        DirectorControlStream.open(channel, settings, director, demux, () -> goingAway(channel));
         if (settings.tokenStream()) {
             TokenStreamOpener.open(channel, settings.quic().frameLimits(), demux, director);
         }
@@ -495,25 +470,5 @@ public final class DirectorLink implements Transport {
             inner = inner.getCause();
         }
         return text.toString();
-    }
-
-    /** What the director says on the control stream besides heartbeats: GOAWAY. */
-    private final class ControlStream extends ChannelInboundHandlerAdapter {
-        private final HostPort director;
-
-        ControlStream(HostPort director) {
-            this.director = director;
-        }
-
-        @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            if (msg instanceof GoAway goAway) {
-                LogLine.info(log).field("director.addr", director).field("director.id", goAway.directorId())
-                        .quoted("reason", goAway.reason()).log("director is going away");
-                goingAway((QuicChannel) ctx.channel().parent());
-            } else {
-                ReferenceCountUtil.release(msg);
-            }
-        }
     }
 }
