@@ -14,8 +14,6 @@ import io.connectionswap.swapclient.ConnectionState;
 import io.connectionswap.swapclient.SwapClientListener;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.quic.QuicChannel;
-import io.netty.util.NetUtil;
-import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -23,9 +21,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executor;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,17 +40,6 @@ import org.slf4j.event.Level;
 public final class DirectorLink implements Transport {
 
     static final Logger log = LoggerFactory.getLogger("io.connectionswap.swapclient.DirectorConnection");
-
-    /**
-     * Where director names are looked up: a lookup blocks. One daemon thread, shared by the clients of a JVM, that
-     * exists only while lookups run and 30 s after (a connect looks up once; an IP address is not looked up).
-     */
-    private static final Executor LOOKUPS = new ThreadPoolExecutor(0, 1, 30, TimeUnit.SECONDS,
-            new LinkedBlockingQueue<>(), runnable -> {
-                Thread thread = new Thread(runnable, "swap-client-lookup");
-                thread.setDaemon(true);
-                return thread;
-            });
 
     /**
      * What the link needs to know; see {@code SwapClient.Builder}.
@@ -80,7 +64,7 @@ public final class DirectorLink implements Transport {
 
     private final Settings settings;
     private final EventLoop loop;
-    private final QuicConnector connector;
+    private final DirectorDialer dialer;
     private final SwapClientListener listener;
     private final Backoff backoff;
     private final Set<Runnable> waiters = new LinkedHashSet<>();
@@ -118,7 +102,7 @@ public final class DirectorLink implements Transport {
     public DirectorLink(Settings settings, EventLoop loop, TlsContexts tls, SwapClientListener listener) {
         this.settings = settings;
         this.loop = loop;
-        this.connector = new QuicConnector(loop, settings.quic(), tls.clientContext());
+        this.dialer = new DirectorDialer(loop, new QuicConnector(loop, settings.quic(), tls.clientContext()), settings);
         this.listener = GuardedListener.of(listener);
         this.backoff = Backoff.exponential(settings.retryBackoff(), settings.retryBackoffMax());
         this.current = settings.directors().get(0);
@@ -244,36 +228,28 @@ public final class DirectorLink implements Transport {
         connecting = true;
         HostPort director = settings.directors().get(Math.floorMod(targetIndex, settings.directors().size()));
         current = director;
-        // a name lookup blocks: off the loop, which carries every generation and heartbeat; an IP address needs none
-        // (and starts no lookup thread)
-        CompletableFuture<InetSocketAddress> lookup = NetUtil.isValidIpV4Address(director.host())
-                || NetUtil.isValidIpV6Address(director.host())
-                ? CompletableFuture.completedFuture(director.resolve())
-                : CompletableFuture.supplyAsync(director::resolve, LOOKUPS);
-        lookup.whenComplete((remote, failure) -> loop.execute(() -> {
-            if (!running) {
-                connecting = false;
-            } else if (failure != null) {
-                connecting = false;
-                Throwable cause = failure.getCause() != null ? failure.getCause() : failure;
-                retryLater(director, "cannot resolve director " + director + ": " + cause.getMessage());
-            } else {
-                dial(director, remote);
+        dialer.dial(director, new DirectorDialer.Attempt() {
+            @Override
+            public boolean wanted() {
+                return running;
             }
-        }));
-    }
 
-    private void dial(HostPort director, InetSocketAddress remote) {
-        String tlsName = settings.tlsName(director);
-        PeerClose peerClose = new PeerClose();
-        connector.connect(remote, tlsName, peerClose, null).addListener(done -> {
-            connecting = false;
-            if (!done.isSuccess()) {
-                retryLater(director, "cannot connect to director " + director + " (tls.name=" + tlsName + "): "
-                        + describe(done.cause()) + hint(done.cause(), peerClose));
-                return;
+            @Override
+            public void dropped() {
+                connecting = false;
             }
-            connected((QuicChannel) done.getNow(), director, peerClose);
+
+            @Override
+            public void failed(String problem) {
+                connecting = false;
+                retryLater(director, problem);
+            }
+
+            @Override
+            public void connected(QuicChannel channel, PeerClose peerClose) {
+                connecting = false;
+                DirectorLink.this.connected(channel, director, peerClose);
+            }
         });
     }
 
@@ -451,24 +427,5 @@ public final class DirectorLink implements Transport {
         }
         lastProblem = problem;
         loop.schedule(this::connect, wait.toNanos(), TimeUnit.NANOSECONDS);
-    }
-
-    /** Why dialling failed, when the failure does not say: the director's close reason, or no handshake at all. */
-    private static String hint(Throwable cause, PeerClose peerClose) {
-        if (peerClose.reason() != null) {
-            return " (closed by the director: " + peerClose.reason() + ")";
-        }
-        return QuicConnector.explainFailure(cause, "director");
-    }
-
-    private static String describe(Throwable cause) {
-        StringBuilder text = new StringBuilder(cause.toString());
-        Throwable inner = cause.getCause();
-        while (inner != null && inner != cause) {
-            text.append("; caused by ").append(inner);
-            cause = inner;
-            inner = inner.getCause();
-        }
-        return text.toString();
     }
 }
