@@ -1,7 +1,6 @@
 package io.connectionswap.swapclient.internal;
 
 import io.connectionswap.protocol.log.LogLine;
-import io.connectionswap.protocol.log.RepeatedProblems;
 import io.connectionswap.protocol.message.ClusterStatus;
 import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.quic.HostPort;
@@ -77,18 +76,7 @@ public final class DirectorLink implements Transport {
     private volatile Instant connectedSince;
     private volatile long reconnects;
     private volatile String lastProblem;
-    /**
-     * The problems met since the last connection that lived (one closed at once does not count), per director: each
-     * is logged once, then reminded of.
-     */
-    private final RepeatedProblems problems = RepeatedProblems.withDefaults();
-    /** Attempts that failed since the last connection. */
-    private long failedAttempts;
-    /**
-     * Connections in a row that the director closed within a heartbeat interval of their handshake (a director at its
-     * connection limit): their reconnections are not news, the close's problem line says it; 0 once one holds.
-     */
-    private int closedAtOnce;
+    private final ConnectProblems problems = new ConnectProblems();
     /** The address being dialled, or last dialled. */
     private volatile HostPort current;
     /** The address of {@link #connection}. */
@@ -265,13 +253,13 @@ public final class DirectorLink implements Transport {
         leaving = null;
         connectedSince = Instant.now();
         lastProblem = null;
-        long failed = failedAttempts; // reset once a connection holds: one closed at once was an attempt that failed
+        long failed = problems.failedAttempts(); // reset once a connection holds: one closed at once was an attempt that failed
         if (everConnected) {
             reconnects++;
             listener.reconnected();
             // after connections the director closed at once, at DEBUG: their problem line (once, then reminders)
             // says what goes on, and "holds" below says when it is over
-            LogLine.at(log, closedAtOnce > 0 ? Level.DEBUG : Level.WARN).field("director.addr", director)
+            LogLine.at(log, problems.closedAtOnce() ? Level.DEBUG : Level.WARN).field("director.addr", director)
                     .field("reconnects", reconnects).field("previous.open", previous != null && previous.isActive())
                     .field("failed.attempts", failed).log("reconnected to director");
         } else {
@@ -279,7 +267,7 @@ public final class DirectorLink implements Transport {
                     .field("failed.attempts", failed).log("connected to director");
         }
         everConnected = true;
-        if (closedAtOnce > 0) {
+        if (problems.closedAtOnce()) {
             reportWhenItHolds(channel, director);
         }
         TokenStreamDemux demux = new TokenStreamDemux(problem -> {
@@ -360,16 +348,14 @@ public final class DirectorLink implements Transport {
         String closedBy = peerClose.reason();
         Duration lived = Duration.between(since, Instant.now());
         if (lived.compareTo(settings.heartbeatInterval()) < 0) {
-            closedAtOnce++;
+            problems.closedAtOnceAgain();
             retryLater(director, "director " + director + " closed the connection " + lived.toMillis()
                     + " ms after it opened" + (closedBy == null ? "" : ": " + closedBy),
                     closedBy == null ? "closed at once" : closedBy);
             return;
         }
         backoff.reset();
-        closedAtOnce = 0;
-        failedAttempts = 0;
-        problems.forget(); // a connection that lived: the next problem is news again
+        problems.connectionLived();
         targetIndex++;
         LogLine line = LogLine.warn(log).field("director.addr", director);
         if (closedBy != null) {
@@ -385,12 +371,8 @@ public final class DirectorLink implements Transport {
      */
     private void reportWhenItHolds(QuicChannel channel, HostPort director) {
         loop.schedule(() -> {
-            if (connection == channel && channel.isActive() && closedAtOnce > 0) {
-                LogLine.info(log).field("director.addr", director).field("closed.at.once", closedAtOnce)
-                        .field("failed.attempts", failedAttempts)
-                        .log("connection to director holds after the director closed the previous ones at once");
-                closedAtOnce = 0;
-                failedAttempts = 0;
+            if (connection == channel && channel.isActive()) {
+                problems.holds(director);
             }
         }, settings.heartbeatInterval().toNanos(), TimeUnit.NANOSECONDS);
     }
@@ -400,31 +382,16 @@ public final class DirectorLink implements Transport {
     }
 
     /**
-     * Tries the next address after the backoff. Logs {@code problem} the first time its {@code kind} (what it is
-     * about, without what changes at each attempt) is met at {@code director} since the last connection that lived;
-     * its repeats at DEBUG, with a WARN reminder every few minutes counting them ({@code repeats}): a director refusing
-     * again and again is one line, not one per attempt, also when attempts alternate between addresses.
+     * Tries the next address after the backoff; {@code problem} is logged as {@link ConnectProblems#attemptFailed}
+     * says ({@code kind}: what it is about, without what changes at each attempt).
      */
     private void retryLater(HostPort director, String problem, String kind) {
         if (!running) {
             return;
         }
         targetIndex++;
-        failedAttempts++;
         Duration wait = backoff.next();
-        boolean tls = problem.contains("SSLHandshakeException");
-        RepeatedProblems.Occurrence occurrence = problems.occurred(List.of(director, kind),
-                tls ? Level.ERROR : Level.WARN);
-        LogLine line = LogLine.at(log, occurrence.level()).field("retry.in", wait).quoted("problem", problem);
-        if (!occurrence.first()) {
-            line.field("repeats", occurrence.repeats()).field("failed.attempts", failedAttempts);
-        }
-        if (tls) {
-            line.log("TLS handshake with the director failed: its certificate is not signed by the CA in the "
-                    + "certificate directory, or does not carry the name dialled");
-        } else {
-            line.log("cannot reach director (is it running?)");
-        }
+        problems.attemptFailed(director, problem, kind, wait);
         lastProblem = problem;
         loop.schedule(this::connect, wait.toNanos(), TimeUnit.NANOSECONDS);
     }
