@@ -21,7 +21,8 @@ final class RetryWaits {
      * must answer within it or that a stream is given up at the first network break. A director answers within a round
      * trip and its worker's hand-off, and a stream on a connection that died silently is resumed on the next one once
      * the heartbeat timeout (3.5 s by default) found it lost. After a lost connection the client dials the next address
-     * at once and then with its backoff (100 ms doubling, up to 5 s): 10 s leave room for about seven dials, enough to
+     * at once and then with its backoff (100 ms doubling, up to 5 s): 10 s leave room for up to seven dials when each
+     * fails fast (fewer when a dial waits out its handshake timeout at an address that does not answer), enough to
      * reach another replica or a director restarted behind one address, while a caller that chose a zero wait hears
      * of a connection that does not come back within seconds, not after the builder's default wait.
      */
