@@ -28,6 +28,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiConsumer;
 
@@ -55,6 +56,11 @@ final class FakeDirector implements AutoCloseable {
     final AtomicLong heartbeats = new AtomicLong();
     /** Echoes no heartbeat any more (a director gone silent: its connection is found lost by the heartbeat timeout). */
     volatile boolean silent;
+    /**
+     * How many of the next connections are closed at once, 50 ms after they open (a director at its connection limit,
+     * or one restarting behind the address): each is a failed attempt for the client, which retries after its backoff.
+     */
+    final AtomicInteger closeAtOnce = new AtomicInteger();
 
     FakeDirector(Path pki) {
         TlsContexts tls = TlsContexts.server("director", TlsIdentity.of(pki, "director").material(),
@@ -96,6 +102,9 @@ final class FakeDirector implements AutoCloseable {
             QuicChannel connection = (QuicChannel) ctx.channel();
             connections.add(connection);
             accepted.add(connection);
+            if (closeAtOnce.getAndUpdate(left -> Math.max(0, left - 1)) > 0) {
+                connection.eventLoop().schedule(() -> connection.close(), 50, TimeUnit.MILLISECONDS);
+            }
             connection.closeFuture().addListener(closed -> {
                 connections.remove(connection);
                 control.remove(connection);

@@ -339,7 +339,12 @@ public final class DirectorLink implements Transport {
         }
         if (wasLeaving) {
             // the director that said GOAWAY closed its connection: the move to the next address began then, and is
-            // under way (a dial, or a retry after the backoff); not another address to skip to
+            // under way (a dial, or a retry after the backoff); not another address to skip to. A connection that
+            // served (a drain's, with one address) is progress, as below: the redials start from the first backoff
+            if (Duration.between(since, Instant.now()).compareTo(settings.heartbeatInterval()) >= 0) {
+                backoff.reset();
+                problems.connectionLived();
+            }
             if (!connecting) {
                 connect();
             }

@@ -321,10 +321,10 @@ public final class GenerationRun implements Flow.Subscription {
     void refused(StreamError error) {
         leg.ended();
         ErrorCode code = error.code();
-        if (code == ErrorCode.SHUTTING_DOWN && worker != null) {
-            // a resume (a worker took the generation before) that a draining director refused: the director is
-            // leaving (the transport leaves its connection), it did not run out of workers; the resume waits for the
-            // next connection
+        if (code == ErrorCode.SHUTTING_DOWN && (worker != null || waits.directorLeft())) {
+            // a resume (a worker took the generation before, or the director's drain moved it before any worker
+            // answered) that a draining director refused: the director is leaving (the transport leaves its
+            // connection), it did not run out of workers; the resume waits for the next connection
             LogLine.info(log).field("generation.id", request.generationId()).field("last.seq", check.last())
                     .field("error", code).log("director shutting down; resuming on the next connection");
             waits.resumeRefusedByLeavingDirector(error.message() == null ? code.name() : error.message());

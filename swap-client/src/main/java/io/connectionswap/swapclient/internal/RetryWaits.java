@@ -64,6 +64,11 @@ final class RetryWaits {
     private long brokenSinceNanos = -1;
     /** Streams broken since the last token (or the start), a lost connection included. */
     private int breaksSinceToken;
+    /**
+     * When the generation's director was first found leaving since the last token (its drain's RETRY, a SHUTTING_DOWN
+     * refusal of a resume), or -1: see {@link #directorLeaving}.
+     */
+    private long leavingSinceNanos = -1;
     /** When the subscriber's full queue stopped reading; -1 while reading. */
     private long heldBackSinceNanos = -1;
 
@@ -81,6 +86,7 @@ final class RetryWaits {
         waitingSinceNanos = -1;
         brokenSinceNanos = -1;
         breaksSinceToken = 0;
+        leavingSinceNanos = -1;
     }
 
     /** A worker took the stream: the wait for one is over. */
@@ -135,8 +141,9 @@ final class RetryWaits {
         });
         Long remaining = remainingWaitNanos();
         if (remaining != null) {
-            Duration floor = breaksSinceToken == 1 ? floor() : Duration.ZERO;
-            long floorLeft = breaksSinceToken == 1 ? Math.max(0, brokenSinceNanos + floor.toNanos() - now) : 0;
+            long floorFrom = floorFromNanos();
+            Duration floor = floorFrom >= 0 ? floor() : Duration.ZERO;
+            long floorLeft = floorFrom >= 0 ? Math.max(0, floorFrom + floor.toNanos() - now) : 0;
             Duration wait = floorLeft > remaining ? floor : noWorkerWait;
             ClientLoop.Cancellable timeout = loop.schedule(() -> {
                 wish.cancel();
@@ -209,23 +216,36 @@ final class RetryWaits {
 
     /**
      * The generation's director is leaving: its RETRY director_drain moved the generation, or it refused a resume with
-     * SHUTTING_DOWN (the transport then leaves its connection). That is a break, the first since the last token
-     * unless one came before (the drain and the refusals of its resumes are one break), so the resume waits for the
-     * next connection at least the {@link #floor}, with a zero wait too: a drain is no lack of workers.
+     * SHUTTING_DOWN (the transport then leaves its connection). The resume waits for the next connection at least the
+     * {@link #floor} from the first such sign, with a zero wait too: a drain is no lack of workers. It is no break: a
+     * stream that then breaks before its first token is still the first break since the last token, resumed once.
      */
     void directorLeaving() {
-        if (breaksSinceToken == 0) {
-            breaksSinceToken = 1;
+        if (leavingSinceNanos < 0) {
+            leavingSinceNanos = loop.nanoTime();
         }
-        if (brokenSinceNanos < 0) {
-            brokenSinceNanos = loop.nanoTime();
+    }
+
+    /** Whether the generation's director was found leaving since the last token ({@link #directorLeaving}). */
+    boolean directorLeft() {
+        return leavingSinceNanos >= 0;
+    }
+
+    /**
+     * Since when the {@link #floor} counts for the connection being waited for, or -1 when there is none: the first
+     * break since the last token (the one always resumed), else, with no break, the director's leaving.
+     */
+    private long floorFromNanos() {
+        if (breaksSinceToken == 1) {
+            return brokenSinceNanos;
         }
+        return breaksSinceToken == 0 ? leavingSinceNanos : -1;
     }
 
     /**
      * A director refused the generation's resume with SHUTTING_DOWN ({@link #directorLeaving}): the next leg opens on
      * the next connection. On a connection still up (a transport that does not leave it) after the backoff, until the
-     * wait, and at least the floor, from the first break since the last token has run out.
+     * wait, and at least the floor, from the director's first sign of leaving has run out.
      */
     void resumeRefusedByLeavingDirector(String problem) {
         directorLeaving();
@@ -233,8 +253,8 @@ final class RetryWaits {
             awaitConnection();
             return;
         }
-        long broken = loop.nanoTime() - brokenSinceNanos;
-        if (noWorkerWait != null && broken >= max(floor(), noWorkerWait).toNanos()) {
+        long leaving = loop.nanoTime() - leavingSinceNanos;
+        if (noWorkerWait != null && leaving >= max(floor(), noWorkerWait).toNanos()) {
             run.fail(ErrorCode.NO_HEALTHY_WORKER, "no director took the resume within "
                     + max(floor(), noWorkerWait) + "; the last one: " + problem);
             return;
