@@ -313,7 +313,7 @@ public final class GenerationRun implements Flow.Subscription {
         // avoided, but no migration either
         request = resumeRequest(retry.directorDraining() ? null : retry.failedWorker(), retry.countsAsMigration());
         if (retry.directorDraining()) {
-            waits.directorLeaving(); // the resume waits for the next connection as after a break, a zero wait too
+            waits.directorDrained(); // the resume waits for the next connection as after a break, a zero wait too
         }
         openLeg();
     }

@@ -226,6 +226,15 @@ final class RetryWaits {
         }
     }
 
+    /**
+     * A director's drain moved the generation (its RETRY director_drain): {@link #directorLeaving}, the floor counted
+     * from this drain, however long after an earlier break or drain it came (each drain is a move of its own; the
+     * refusals of its resumes are not).
+     */
+    void directorDrained() {
+        leavingSinceNanos = loop.nanoTime();
+    }
+
     /** Whether the generation's director was found leaving since the last token ({@link #directorLeaving}). */
     boolean directorLeft() {
         return leavingSinceNanos >= 0;
@@ -233,13 +242,10 @@ final class RetryWaits {
 
     /**
      * Since when the {@link #floor} counts for the connection being waited for, or -1 when there is none: the first
-     * break since the last token (the one always resumed), else, with no break, the director's leaving.
+     * break since the last token (the one always resumed) or the director's leaving (its last drain), the later.
      */
     private long floorFromNanos() {
-        if (breaksSinceToken == 1) {
-            return brokenSinceNanos;
-        }
-        return breaksSinceToken == 0 ? leavingSinceNanos : -1;
+        return Math.max(breaksSinceToken == 1 ? brokenSinceNanos : -1, leavingSinceNanos);
     }
 
     /**
