@@ -294,9 +294,9 @@ public final class DirectorLink implements Transport {
      * wait for the next connection ({@link #isConnected} is false meanwhile) and open there, while the old one carries
      * its streams until the director ends them (with RETRY: they resume on the next one). With another address to go
      * to, the client connects there now. With a single address, the next connection comes when this one closes (the
-     * draining director closes it once no generation is left on it; a load balancer behind that address then picks a
-     * ready director, or the director restarted behind it answers), or, if it has not closed within a heartbeat
-     * timeout (or the backoff, when longer), by dialling the address again. A GOAWAY within a heartbeat interval of the
+     * draining director closes it once no generation is left on it, and every connection at its drain's timeout; a
+     * load balancer behind that address then picks a ready director, or the director restarted behind it answers). A
+     * GOAWAY within a heartbeat interval of the
      * handshake (that director was draining already: every director may be, the whole deployment stopping) moves on
      * after the backoff, as a failed attempt does, so that draining directors are not dialled in a tight loop, each hop
      * leaving a connection open until its drain ends.
@@ -308,19 +308,7 @@ public final class DirectorLink implements Transport {
             return;
         }
         leaving = channel;
-        if (connecting) {
-            return;
-        }
-        if (settings.directors().size() < 2) {
-            // the next connection comes when the draining director closes this one, its generations moved; one that
-            // has not within a heartbeat timeout (stuck in its drain, or keeping it to its drain's end) is dialled
-            // past: the address may lead to another replica by then (a Service), or the restarted director
-            long wait = Math.max(settings.heartbeatTimeout().toNanos(), backoff.next().toNanos());
-            loop.schedule(() -> {
-                if (connection == channel && leaving == channel) {
-                    connect();
-                }
-            }, wait, TimeUnit.NANOSECONDS);
+        if (connecting || settings.directors().size() < 2) {
             return;
         }
         targetIndex++;

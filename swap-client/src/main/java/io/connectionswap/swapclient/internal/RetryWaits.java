@@ -69,6 +69,8 @@ final class RetryWaits {
      * refusal of a resume), or -1: see {@link #directorLeaving}.
      */
     private long leavingSinceNanos = -1;
+    /** Whether a worker took the generation since the last drain ({@link #directorDrained}). */
+    private boolean assignedSinceDrain;
     /** When the subscriber's full queue stopped reading; -1 while reading. */
     private long heldBackSinceNanos = -1;
 
@@ -92,6 +94,7 @@ final class RetryWaits {
     /** A worker took the stream: the wait for one is over. */
     void workerAssigned() {
         waitingSinceNanos = -1;
+        assignedSinceDrain = true;
     }
 
     /** The subscriber's full queue stopped reading at {@code nowNanos}. */
@@ -228,11 +231,16 @@ final class RetryWaits {
 
     /**
      * A director's drain moved the generation (its RETRY director_drain): {@link #directorLeaving}, the floor counted
-     * from this drain, however long after an earlier break or drain it came (each drain is a move of its own; the
-     * refusals of its resumes are not).
+     * from this drain when a worker took the generation since the previous one, however long after an earlier break or
+     * drain it came (each such drain is a move of its own). Drains with no worker between them (a director draining
+     * every resume before a worker answers), like the refusals of a drain's resumes, keep the first one's start: the
+     * generation does not wait for ever.
      */
     void directorDrained() {
-        leavingSinceNanos = loop.nanoTime();
+        if (leavingSinceNanos < 0 || assignedSinceDrain) {
+            leavingSinceNanos = loop.nanoTime();
+        }
+        assignedSinceDrain = false;
     }
 
     /** Whether the generation's director was found leaving since the last token ({@link #directorLeaving}). */

@@ -1,0 +1,70 @@
+package io.connectionswap.swapclient.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.message.Connected;
+import io.connectionswap.protocol.message.GenerationRequest;
+import io.connectionswap.protocol.message.Retry;
+import io.connectionswap.protocol.message.Token;
+import io.connectionswap.protocol.retry.Backoff;
+import io.connectionswap.swapclient.GenerationException;
+import io.connectionswap.swapclient.GenerationOptions;
+import io.connectionswap.swapclient.Recorder;
+import io.connectionswap.swapclient.SwapClientListener;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.slf4j.event.Level;
+
+/**
+ * A director (hostile, or buggy: a drain that never ends, each new connection reaching it again) answers every
+ * resume with RETRY director_drain (its GOAWAY leaving the connection each time) before any worker takes it and
+ * before any token. Since 535641c RetryWaits.directorDrained restarts the floor at every such RETRY, so each resume
+ * waits afresh up to 10 s for the next connection: with the client redialling every few seconds, a zero-wait (or
+ * any bounded-wait) generation that makes no progress at all lives for ever. Before 535641c the floor counted from
+ * the first drain since the last token, and the generation failed NO_HEALTHY_WORKER about 10 s after it. Right
+ * behaviour: drains that follow one another with no worker taking the generation and no token are bounded (by the
+ * floor, or the wait when longer, or a number of moves): the generation fails NO_HEALTHY_WORKER well within two
+ * minutes.
+ */
+class GenerationRunEndlessDrainsTest {
+
+    private static final long MS = TimeUnit.MILLISECONDS.toNanos(1);
+
+    private final ManualLoop loop = new ManualLoop();
+    private final FakeTransport transport = new FakeTransport();
+    private final Recorder subscriber = new Recorder();
+
+    @Test
+    void resumesDrainedOneAfterAnotherWithNoProgressEndTheGeneration() {
+        GenerationRun run = new GenerationRun(loop, transport, SwapClientListener.NONE, subscriber,
+                GenerationRequest.completion("gen-1", "prompt-1", 200), GenerationOptions.waitAtMost(Duration.ZERO),
+                new Backoff(Duration.ofMillis(100), Duration.ofMillis(400), () -> 1.0), Level.DEBUG);
+        subscriber.onSubscribe(run);
+        run.request(Long.MAX_VALUE);
+        run.start();
+        FakeTransport.FakeLeg first = transport.last();
+        first.events.assigned(new Connected("worker-a", "conn-1", 4, "gen-1", 0, "m"));
+        first.events.token(new Token(1, "a"));
+
+        for (int drain = 0; drain < 30 && subscriber.failure == null; drain++) {
+            loop.advance(20 * MS);
+            transport.connected = false; // the director's GOAWAY: the client leaves its connection
+            transport.last().events.retry(new Retry(Retry.DIRECTOR_DRAIN, 1, "worker-a",
+                    "director d-1 is shutting down"));
+            if (subscriber.failure != null) {
+                break;
+            }
+            loop.advance(4_000 * MS); // the client redials (a heartbeat timeout, its backoff)
+            if (subscriber.failure != null) {
+                break;
+            }
+            transport.connect(); // the same draining director again: the resume opens there and is drained at once
+        }
+
+        // 30 drains, about two minutes without a worker or a token
+        assertThat(subscriber.failure).as("a generation drained again and again with no progress ends").isNotNull();
+        assertThat(((GenerationException) subscriber.failure).code()).isEqualTo(ErrorCode.NO_HEALTHY_WORKER);
+    }
+}
