@@ -3,19 +3,9 @@ package io.connectionswap.swapclient.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.connectionswap.protocol.frame.ErrorCode;
-import io.connectionswap.protocol.message.Connected;
-import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.Retry;
-import io.connectionswap.protocol.message.Token;
-import io.connectionswap.protocol.retry.Backoff;
 import io.connectionswap.swapclient.GenerationException;
-import io.connectionswap.swapclient.GenerationOptions;
-import io.connectionswap.swapclient.Recorder;
-import io.connectionswap.swapclient.SwapClientListener;
-import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
-import org.slf4j.event.Level;
 
 /**
  * A director (hostile, or buggy: a drain that never ends, each new connection reaching it again) answers every
@@ -28,25 +18,11 @@ import org.slf4j.event.Level;
  * floor, or the wait when longer, or a number of moves): the generation fails NO_HEALTHY_WORKER well within two
  * minutes.
  */
-class GenerationRunEndlessDrainsTest {
-
-    private static final long MS = TimeUnit.MILLISECONDS.toNanos(1);
-
-    private final ManualLoop loop = new ManualLoop();
-    private final FakeTransport transport = new FakeTransport();
-    private final Recorder subscriber = new Recorder();
+class GenerationRunEndlessDrainsTest extends ZeroWaitRunFixture {
 
     @Test
     void resumesDrainedOneAfterAnotherWithNoProgressEndTheGeneration() {
-        GenerationRun run = new GenerationRun(loop, transport, SwapClientListener.NONE, subscriber,
-                GenerationRequest.completion("gen-1", "prompt-1", 200), GenerationOptions.waitAtMost(Duration.ZERO),
-                new Backoff(Duration.ofMillis(100), Duration.ofMillis(400), () -> 1.0), Level.DEBUG);
-        subscriber.onSubscribe(run);
-        run.request(Long.MAX_VALUE);
-        run.start();
-        FakeTransport.FakeLeg first = transport.last();
-        first.events.assigned(new Connected("worker-a", "conn-1", 4, "gen-1", 0, "m"));
-        first.events.token(new Token(1, "a"));
+        FakeTransport.FakeLeg first = streaming();
 
         for (int drain = 0; drain < 30 && subscriber.failure == null; drain++) {
             loop.advance(20 * MS);

@@ -4,17 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.message.Connected;
-import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.Token;
-import io.connectionswap.protocol.retry.Backoff;
 import io.connectionswap.swapclient.GenerationException;
-import io.connectionswap.swapclient.GenerationOptions;
-import io.connectionswap.swapclient.Recorder;
-import io.connectionswap.swapclient.SwapClientListener;
-import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
-import org.slf4j.event.Level;
 
 /**
  * 9fb7ae1 said that with a zero wait (CONNECTION_SWAP_GATEWAY_WORKER_WAIT=0s) "the first break since the last token is
@@ -23,25 +15,11 @@ import org.slf4j.event.Level;
  * noWorkerWait, zero: the generation failed NO_HEALTHY_WORKER ("no connection to a director within PT0S") before any
  * reconnect could happen, however healthy the next director was. Found by a reviewer.
  */
-class GenerationRunZeroWaitConnectionLostTest {
-
-    private static final long MS = TimeUnit.MILLISECONDS.toNanos(1);
-
-    private final ManualLoop loop = new ManualLoop();
-    private final FakeTransport transport = new FakeTransport();
-    private final Recorder subscriber = new Recorder();
+class GenerationRunZeroWaitConnectionLostTest extends ZeroWaitRunFixture {
 
     /** Starts a zero-wait generation, takes its first token and loses the connection under it. */
     private FakeTransport.FakeLeg loseTheConnectionAfterTheFirstToken() {
-        GenerationRun run = new GenerationRun(loop, transport, SwapClientListener.NONE, subscriber,
-                GenerationRequest.completion("gen-1", "prompt-1", 200), GenerationOptions.waitAtMost(Duration.ZERO),
-                new Backoff(Duration.ofMillis(100), Duration.ofMillis(400), () -> 1.0), Level.DEBUG);
-        subscriber.onSubscribe(run);
-        run.request(Long.MAX_VALUE);
-        run.start();
-        FakeTransport.FakeLeg first = transport.last();
-        first.events.assigned(new Connected("worker-a", "conn-1", 4, "gen-1", 0, "m"));
-        first.events.token(new Token(1, "a"));
+        FakeTransport.FakeLeg first = streaming();
 
         transport.connected = false; // the heartbeat timeout found the connection lost
         first.events.broken("connection lost");

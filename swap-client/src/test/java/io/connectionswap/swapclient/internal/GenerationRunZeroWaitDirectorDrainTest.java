@@ -4,20 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.message.Connected;
-import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.Retry;
 import io.connectionswap.protocol.message.StreamError;
 import io.connectionswap.protocol.message.Token;
-import io.connectionswap.protocol.retry.Backoff;
 import io.connectionswap.swapclient.GenerationEvent;
 import io.connectionswap.swapclient.GenerationException;
-import io.connectionswap.swapclient.GenerationOptions;
-import io.connectionswap.swapclient.Recorder;
-import io.connectionswap.swapclient.SwapClientListener;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
-import org.slf4j.event.Level;
 
 /**
  * A director that drained (GOAWAY on the control stream, then RETRY director_drain on each generation) moved a
@@ -27,42 +20,14 @@ import org.slf4j.event.Level;
  * before the GOAWAY), it was refused SHUTTING_DOWN and that refusal failed it at once, as a fresh generation that
  * finds no worker. Found by a reviewer.
  */
-class GenerationRunZeroWaitDirectorDrainTest {
-
-    private static final long MS = TimeUnit.MILLISECONDS.toNanos(1);
-
-    private final ManualLoop loop = new ManualLoop();
-    private final FakeTransport transport = new FakeTransport();
-    private final Recorder subscriber = new Recorder();
-
-    private void startWithAZeroWait() {
-        GenerationRun run = new GenerationRun(loop, transport, SwapClientListener.NONE, subscriber,
-                GenerationRequest.completion("gen-1", "prompt-1", 200), GenerationOptions.waitAtMost(Duration.ZERO),
-                new Backoff(Duration.ofMillis(100), Duration.ofMillis(400), () -> 1.0), Level.DEBUG);
-        subscriber.onSubscribe(run);
-        run.request(Long.MAX_VALUE);
-        run.start();
-    }
-
-    /** Starts a zero-wait generation and takes its first token from worker-a. */
-    private FakeTransport.FakeLeg streaming() {
-        startWithAZeroWait();
-        FakeTransport.FakeLeg first = transport.last();
-        first.events.assigned(new Connected("worker-a", "conn-1", 4, "gen-1", 0, "m"));
-        first.events.token(new Token(1, "a"));
-        return first;
-    }
-
-    private static Retry drain() {
-        return new Retry(Retry.DIRECTOR_DRAIN, 1, "worker-a", "director d-1 is shutting down");
-    }
+class GenerationRunZeroWaitDirectorDrainTest extends ZeroWaitRunFixture {
 
     /** The GOAWAY came first: the resume waited for the next connection and went on there. */
     @Test
     void aZeroWaitGenerationMovedByADrainResumesOnTheNextConnection() {
         FakeTransport.FakeLeg first = streaming();
         transport.connected = false; // GOAWAY: the connection is leaving, new streams wait for the next one
-        first.events.retry(drain());
+        first.events.retry(drain(1));
 
         loop.advance(300 * MS); // the draining director closes the idle connection; the client redials
         assertThat(subscriber.failure).as("a director's drain is no lack of workers").isNull();
@@ -85,7 +50,7 @@ class GenerationRunZeroWaitDirectorDrainTest {
     @Test
     void aResumeRefusedShuttingDownWaitsForTheNextConnection() {
         FakeTransport.FakeLeg first = streaming();
-        first.events.retry(drain());
+        first.events.retry(drain(1));
         FakeTransport.FakeLeg resume = transport.last();
         assertThat(resume).as("resumed at once on the connection still up").isNotSameAs(first);
 
@@ -103,7 +68,7 @@ class GenerationRunZeroWaitDirectorDrainTest {
     @Test
     void aDrainedZeroWaitGenerationWaitsForTheNextConnectionAtMostTheFloor() {
         FakeTransport.FakeLeg first = streaming();
-        first.events.retry(drain());
+        first.events.retry(drain(1));
         transport.connected = false;
         transport.problem = "cannot connect to director 127.0.0.1:1 (tls.name=127.0.0.1): refused";
         transport.last().events.refused(new StreamError(ErrorCode.SHUTTING_DOWN, "shutting down"));

@@ -3,17 +3,10 @@ package io.connectionswap.swapclient.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.connectionswap.protocol.frame.ErrorCode;
-import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.Retry;
 import io.connectionswap.protocol.message.StreamError;
-import io.connectionswap.protocol.retry.Backoff;
-import io.connectionswap.swapclient.GenerationOptions;
-import io.connectionswap.swapclient.Recorder;
-import io.connectionswap.swapclient.SwapClientListener;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
-import org.slf4j.event.Level;
 
 /**
  * A director drains while it hands a zero-wait generation (waitAtMost(Duration.ZERO), the gateway's
@@ -27,22 +20,11 @@ import org.slf4j.event.Level;
  * for a fresh generation's and fails it at once (SHUTTING_DOWN). It is a resume after the director's drain all the
  * same and should wait for the next connection as one after CONNECTED does.
  */
-class GenerationRunZeroWaitDrainBeforeConnectedTest {
-
-    private static final long MS = TimeUnit.MILLISECONDS.toNanos(1);
-
-    private final ManualLoop loop = new ManualLoop();
-    private final FakeTransport transport = new FakeTransport();
-    private final Recorder subscriber = new Recorder();
+class GenerationRunZeroWaitDrainBeforeConnectedTest extends ZeroWaitRunFixture {
 
     @Test
     void aResumeAfterADrainBeforeCONNECTEDRefusedShuttingDownWaitsForTheNextConnection() {
-        GenerationRun run = new GenerationRun(loop, transport, SwapClientListener.NONE, subscriber,
-                GenerationRequest.completion("gen-1", "prompt-1", 200), GenerationOptions.waitAtMost(Duration.ZERO),
-                new Backoff(Duration.ofMillis(100), Duration.ofMillis(400), () -> 1.0), Level.DEBUG);
-        subscriber.onSubscribe(run);
-        run.request(Long.MAX_VALUE);
-        run.start();
+        startWithAZeroWait();
         FakeTransport.FakeLeg first = transport.last();
 
         loop.advance(10 * MS);

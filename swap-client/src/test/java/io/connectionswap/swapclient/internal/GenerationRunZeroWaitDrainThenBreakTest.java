@@ -2,18 +2,9 @@ package io.connectionswap.swapclient.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.connectionswap.protocol.message.Connected;
-import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.Retry;
-import io.connectionswap.protocol.message.Token;
-import io.connectionswap.protocol.retry.Backoff;
-import io.connectionswap.swapclient.GenerationOptions;
-import io.connectionswap.swapclient.Recorder;
-import io.connectionswap.swapclient.SwapClientListener;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
-import org.slf4j.event.Level;
 
 /**
  * Several director addresses; director A drains while a zero-wait generation (waitAtMost(Duration.ZERO), the
@@ -26,25 +17,11 @@ import org.slf4j.event.Level;
  * once ("no connection to a director within PT0S" / "no stream could be served within PT0S") where it used to resume.
  * A drain whose resume opened without waiting for anything should not spend the generation's one guaranteed resume.
  */
-class GenerationRunZeroWaitDrainThenBreakTest {
-
-    private static final long MS = TimeUnit.MILLISECONDS.toNanos(1);
-
-    private final ManualLoop loop = new ManualLoop();
-    private final FakeTransport transport = new FakeTransport();
-    private final Recorder subscriber = new Recorder();
+class GenerationRunZeroWaitDrainThenBreakTest extends ZeroWaitRunFixture {
 
     /** A zero-wait generation streaming from worker-a at A, moved by A's drain to B (connected already). */
     private FakeTransport.FakeLeg drainedToAConnectionAlreadyUp() {
-        GenerationRun run = new GenerationRun(loop, transport, SwapClientListener.NONE, subscriber,
-                GenerationRequest.completion("gen-1", "prompt-1", 200), GenerationOptions.waitAtMost(Duration.ZERO),
-                new Backoff(Duration.ofMillis(100), Duration.ofMillis(400), () -> 1.0), Level.DEBUG);
-        subscriber.onSubscribe(run);
-        run.request(Long.MAX_VALUE);
-        run.start();
-        FakeTransport.FakeLeg first = transport.last();
-        first.events.assigned(new Connected("worker-a", "conn-1", 4, "gen-1", 0, "m"));
-        first.events.token(new Token(1, "a"));
+        FakeTransport.FakeLeg first = streaming();
 
         loop.advance(20 * MS);
         first.events.retry(new Retry(Retry.DIRECTOR_DRAIN, 1, "worker-a", "director d-1 is shutting down"));

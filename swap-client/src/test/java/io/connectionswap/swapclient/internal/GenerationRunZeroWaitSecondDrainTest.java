@@ -3,17 +3,9 @@ package io.connectionswap.swapclient.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.connectionswap.protocol.message.Connected;
-import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.Retry;
-import io.connectionswap.protocol.message.Token;
-import io.connectionswap.protocol.retry.Backoff;
-import io.connectionswap.swapclient.GenerationOptions;
-import io.connectionswap.swapclient.Recorder;
-import io.connectionswap.swapclient.SwapClientListener;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
-import org.slf4j.event.Level;
 
 /**
  * A zero-wait generation (waitAtMost(Duration.ZERO)) drained a second time before its next token. RetryWaits counts
@@ -24,26 +16,7 @@ import org.slf4j.event.Level;
  * connection zero and the generation fails NO_HEALTHY_WORKER at once, although a drain is no lack of workers and should
  * make the resume wait for the next connection at least the floor.
  */
-class GenerationRunZeroWaitSecondDrainTest {
-
-    private static final long MS = TimeUnit.MILLISECONDS.toNanos(1);
-
-    private final ManualLoop loop = new ManualLoop();
-    private final FakeTransport transport = new FakeTransport();
-    private final Recorder subscriber = new Recorder();
-
-    private FakeTransport.FakeLeg streaming() {
-        GenerationRun run = new GenerationRun(loop, transport, SwapClientListener.NONE, subscriber,
-                GenerationRequest.completion("gen-1", "prompt-1", 200), GenerationOptions.waitAtMost(Duration.ZERO),
-                new Backoff(Duration.ofMillis(100), Duration.ofMillis(400), () -> 1.0), Level.DEBUG);
-        subscriber.onSubscribe(run);
-        run.request(Long.MAX_VALUE);
-        run.start();
-        FakeTransport.FakeLeg first = transport.last();
-        first.events.assigned(new Connected("worker-a", "conn-1", 4, "gen-1", 0, "m"));
-        first.events.token(new Token(1, "a"));
-        return first;
-    }
+class GenerationRunZeroWaitSecondDrainTest extends ZeroWaitRunFixture {
 
     private void assertResumedOnTheNextConnection(int legs) {
         loop.advance(50 * MS); // the client dials the next director

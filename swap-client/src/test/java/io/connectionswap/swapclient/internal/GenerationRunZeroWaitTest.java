@@ -4,16 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.connectionswap.protocol.message.Connected;
 import io.connectionswap.protocol.message.End;
-import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.Token;
-import io.connectionswap.protocol.retry.Backoff;
-import io.connectionswap.swapclient.GenerationOptions;
-import io.connectionswap.swapclient.Recorder;
-import io.connectionswap.swapclient.SwapClientListener;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
-import org.slf4j.event.Level;
 
 /**
  * waitAtMost(Duration.ZERO) (the gateway's CONNECTION_SWAP_GATEWAY_WORKER_WAIT=0s: "503 at once when no worker") means
@@ -21,22 +14,7 @@ import org.slf4j.event.Level;
  * reused noWorkerWait, so with a zero wait every stream failed NO_HEALTHY_WORKER before any director could answer it;
  * it is at least 10 s now. Found by the review helper.
  */
-class GenerationRunZeroWaitTest {
-
-    private static final long MS = TimeUnit.MILLISECONDS.toNanos(1);
-
-    private final ManualLoop loop = new ManualLoop();
-    private final FakeTransport transport = new FakeTransport();
-    private final Recorder subscriber = new Recorder();
-
-    private void startWithAZeroWait() {
-        GenerationRun run = new GenerationRun(loop, transport, SwapClientListener.NONE, subscriber,
-                GenerationRequest.completion("gen-1", "prompt-1", 200), GenerationOptions.waitAtMost(Duration.ZERO),
-                new Backoff(Duration.ofMillis(100), Duration.ofMillis(400), () -> 1.0), Level.DEBUG);
-        subscriber.onSubscribe(run);
-        run.request(Long.MAX_VALUE);
-        run.start();
-    }
+class GenerationRunZeroWaitTest extends ZeroWaitRunFixture {
 
     @Test
     void aZeroWaitGenerationIsServedWhenTheDirectorAnswersAfterARoundTrip() {
