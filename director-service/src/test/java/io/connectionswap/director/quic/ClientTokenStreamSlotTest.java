@@ -4,13 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.connectionswap.director.metrics.DirectorMeters;
 import io.connectionswap.protocol.codec.MessageCodec;
-import io.connectionswap.protocol.codec.MessageDecoder;
 import io.connectionswap.protocol.frame.ErrorCode;
-import io.connectionswap.protocol.frame.FrameDecoder;
 import io.connectionswap.protocol.frame.FrameLimits;
 import io.connectionswap.protocol.message.StreamError;
 import io.connectionswap.protocol.message.TokenStream;
-import io.connectionswap.protocol.quic.Heartbeats;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.channel.DefaultEventLoopGroup;
@@ -62,9 +59,7 @@ class ClientTokenStreamSlotTest {
      */
     private EmbeddedQuicStream stream(long id) {
         EmbeddedQuicStream stream = new EmbeddedQuicStream(connection, id, UnpooledByteBufAllocator.DEFAULT);
-        stream.pipeline().addLast(new FrameDecoder(FrameLimits.DEFAULTS), MessageDecoder.INSTANCE,
-                ControlStreams.marker(found -> { }), Heartbeats.responder(),
-                new FirstMessageRouter(null, null, "d-test", meters));
+        DirectorStreamPipeline.install(stream, FrameLimits.DEFAULTS, null, null, "d-test", meters);
         return stream;
     }
 

@@ -11,15 +11,12 @@ import io.connectionswap.director.metrics.DirectorMeters;
 import io.connectionswap.director.registry.WorkerRegistry;
 import io.connectionswap.director.relay.Relay;
 import io.connectionswap.protocol.codec.MessageCodec;
-import io.connectionswap.protocol.codec.MessageDecoder;
 import io.connectionswap.protocol.frame.ErrorCode;
-import io.connectionswap.protocol.frame.FrameDecoder;
 import io.connectionswap.protocol.frame.FrameLimits;
 import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.Heartbeat;
 import io.connectionswap.protocol.message.Message;
 import io.connectionswap.protocol.message.StreamError;
-import io.connectionswap.protocol.quic.Heartbeats;
 import io.connectionswap.testsupport.log.CapturedLogs;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.buffer.UnpooledByteBufAllocator;
@@ -66,11 +63,7 @@ class ControlStreamFramesTest {
     void aGenerateOnTheControlStreamIsRefusedAndTheStreamKeepsEchoingHeartbeats() {
         QuicChannel connection = PeerConnections.connection("client");
         EmbeddedQuicStream control = new EmbeddedQuicStream(connection, 0, UnpooledByteBufAllocator.DEFAULT);
-        // as DirectorQuicServer's StreamInitializer, without the message encoder: what the director sends is read as
-        // messages
-        control.pipeline().addLast(new FrameDecoder(LIMITS), MessageDecoder.INSTANCE,
-                ControlStreams.marker(found -> { }), Heartbeats.responder(),
-                new FirstMessageRouter(relay, registry, PROPERTIES.id(), meters));
+        DirectorStreamPipeline.install(control, LIMITS, relay, registry, PROPERTIES.id(), meters);
         List<Object> sent;
         long warnings;
         try (CapturedLogs logs = CapturedLogs.of(FirstMessageRouter.class)) {

@@ -11,13 +11,10 @@ import io.connectionswap.director.config.TestDirectorProperties;
 import io.connectionswap.director.metrics.DirectorMeters;
 import io.connectionswap.director.registry.WorkerRegistry;
 import io.connectionswap.director.relay.Relay;
-import io.connectionswap.protocol.codec.MessageDecoder;
 import io.connectionswap.protocol.frame.ErrorCode;
-import io.connectionswap.protocol.frame.FrameDecoder;
 import io.connectionswap.protocol.frame.FrameLimits;
 import io.connectionswap.protocol.frame.FrameType;
 import io.connectionswap.protocol.message.StreamError;
-import io.connectionswap.protocol.quic.Heartbeats;
 import io.connectionswap.testsupport.log.CapturedLogs;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.buffer.ByteBuf;
@@ -108,10 +105,7 @@ class OversizeModelNameTest {
     private List<ErrorCode> generate(QuicChannel connection, long id, String model) {
         EmbeddedQuicStream stream = new EmbeddedQuicStream(connection, id, UnpooledByteBufAllocator.DEFAULT);
         streams.add(stream);
-        // as DirectorQuicServer's StreamInitializer, without the message encoder: ERROR frames are read as messages
-        stream.pipeline().addLast(new FrameDecoder(FrameLimits.DEFAULTS), MessageDecoder.INSTANCE,
-                ControlStreams.marker(found -> { }), Heartbeats.responder(),
-                new FirstMessageRouter(relay, registry, PROPERTIES.id(), meters));
+        DirectorStreamPipeline.install(stream, FrameLimits.DEFAULTS, relay, registry, PROPERTIES.id(), meters);
         stream.writeInbound(generateFrame(model));
         loop.runPendingTasks();
         stream.runPendingTasks();

@@ -6,13 +6,10 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import io.connectionswap.director.metrics.DirectorMeters;
 import io.connectionswap.protocol.codec.MessageCodec;
-import io.connectionswap.protocol.codec.MessageDecoder;
 import io.connectionswap.protocol.frame.ErrorCode;
-import io.connectionswap.protocol.frame.FrameDecoder;
 import io.connectionswap.protocol.frame.FrameLimits;
 import io.connectionswap.protocol.message.StreamError;
 import io.connectionswap.protocol.message.Token;
-import io.connectionswap.protocol.quic.Heartbeats;
 import io.connectionswap.testsupport.log.CapturedLogs;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.buffer.UnpooledByteBufAllocator;
@@ -64,10 +61,7 @@ class RepeatedBadStreamsTest {
     /** A client stream whose first frame is a TOKEN; returns the codes of the ERROR frames the director sent. */
     private List<ErrorCode> badFirstFrame(QuicChannel connection, long id) {
         EmbeddedQuicStream stream = new EmbeddedQuicStream(connection, id, UnpooledByteBufAllocator.DEFAULT);
-        // as DirectorQuicServer's StreamInitializer, without the message encoder: ERROR frames are read as messages
-        stream.pipeline().addLast(new FrameDecoder(FrameLimits.DEFAULTS), MessageDecoder.INSTANCE,
-                ControlStreams.marker(found -> { }), Heartbeats.responder(),
-                new FirstMessageRouter(null, null, "d-test", meters));
+        DirectorStreamPipeline.install(stream, FrameLimits.DEFAULTS, null, null, "d-test", meters);
         stream.writeInbound(MessageCodec.encode(UnpooledByteBufAllocator.DEFAULT, new Token(1, "a")));
         List<ErrorCode> codes = new ArrayList<>();
         Object written;

@@ -32,13 +32,18 @@ class GenerationRunClientResumeSwappedTest {
     private final CountingListener metrics = new CountingListener();
     private final Recorder subscriber = new Recorder();
 
-    private FakeTransport.FakeLeg startAndServeTwoTokens() {
+    /** Starts the generation, waiting for ever; its first leg is {@code transport.last()}. */
+    private void start() {
         GenerationRun run = new GenerationRun(loop, transport, metrics, subscriber,
                 GenerationRequest.completion("gen-1", "prompt-1", 4), GenerationOptions.WAIT_FOREVER,
                 new Backoff(Duration.ofMillis(100), Duration.ofMillis(400), () -> 1.0), Level.DEBUG);
         subscriber.onSubscribe(run);
         run.request(Long.MAX_VALUE);
         run.start();
+    }
+
+    private FakeTransport.FakeLeg startAndServeTwoTokens() {
+        start();
         FakeTransport.FakeLeg first = transport.last();
         first.events.assigned(new Connected("worker-a", "conn-1", 4, "gen-1", 0, "m"));
         first.events.token(new Token(1, " t1"));
@@ -115,12 +120,7 @@ class GenerationRunClientResumeSwappedTest {
     /** A stream that broke before any worker took the generation left no worker: nothing moved, no Swapped. */
     @Test
     void aStreamThatBrokeBeforeAnyWorkerIsNoSwap() {
-        GenerationRun run = new GenerationRun(loop, transport, metrics, subscriber,
-                GenerationRequest.completion("gen-1", "prompt-1", 4), GenerationOptions.WAIT_FOREVER,
-                new Backoff(Duration.ofMillis(100), Duration.ofMillis(400), () -> 1.0), Level.DEBUG);
-        subscriber.onSubscribe(run);
-        run.request(Long.MAX_VALUE);
-        run.start();
+        start();
         transport.last().events.broken("cannot open stream: STREAM_LIMIT");
         loop.advance(100 * MS);
 

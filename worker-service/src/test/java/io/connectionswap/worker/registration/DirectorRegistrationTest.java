@@ -159,12 +159,7 @@ class DirectorRegistrationTest {
     void aDirectorListedByTwoNamesIsKeptWhileTheNameWhoseLookupFailsStillListedIt() throws Exception {
         int port = Ports.freeUdpPort(); // nobody answers there: the sessions are what is looked at
         try (FakeDnsServer dns = new FakeDnsServer(directorLoop, "directors.test")) {
-            dns.answer(1, List.of(ip("127.0.0.1")));
-            dns.answer("other.test", 1, List.of(ip("127.0.0.1")));
-            registration = start("directors.test:" + port + ",other.test:" + port,
-                    NameServers.of(List.of(dns.address())));
-            await("one director for the address both names list").atMost(DEADLINE)
-                    .until(() -> addresses().equals(Set.of("127.0.0.1:" + port)));
+            startWithTwoNamesListing127001(dns, port);
 
             dns.forget("directors.test"); // its lookups fail from now on; its last answer listed 127.0.0.1
             await("the failed lookup is reported").atMost(DEADLINE).until(() -> String.valueOf(
@@ -193,12 +188,7 @@ class DirectorRegistrationTest {
     void aDirectorNoNameListsIsDroppedThoughTheNameItWasFiledUnderFailsItsLookups() throws Exception {
         int port = Ports.freeUdpPort(); // nobody answers there: the sessions are what is looked at
         try (FakeDnsServer dns = new FakeDnsServer(directorLoop, "directors.test")) {
-            dns.answer(1, List.of(ip("127.0.0.1")));
-            dns.answer("other.test", 1, List.of(ip("127.0.0.1")));
-            registration = start("directors.test:" + port + ",other.test:" + port,
-                    NameServers.of(List.of(dns.address())));
-            await("one director for the address both names list").atMost(DEADLINE)
-                    .until(() -> addresses().equals(Set.of("127.0.0.1:" + port)));
+            startWithTwoNamesListing127001(dns, port);
 
             dns.answer("other.test", 1, List.of(ip("127.0.0.3"))); // only directors.test lists 127.0.0.1 now
             await("the other name's new answer is applied").atMost(DEADLINE)
@@ -262,6 +252,18 @@ class DirectorRegistrationTest {
     }
 
     /** The addresses of the directors the worker knows ({@code host:port}, without the name it found them by). */
+    /**
+     * Starts the registration with the directors of two names, directors.test and other.test, both listing 127.0.0.1
+     * (at {@code port}), once it has its one session for that address.
+     */
+    private void startWithTwoNamesListing127001(FakeDnsServer dns, int port) throws Exception {
+        dns.answer(1, List.of(ip("127.0.0.1")));
+        dns.answer("other.test", 1, List.of(ip("127.0.0.1")));
+        registration = start("directors.test:" + port + ",other.test:" + port, NameServers.of(List.of(dns.address())));
+        await("one director for the address both names list").atMost(DEADLINE)
+                .until(() -> addresses().equals(Set.of("127.0.0.1:" + port)));
+    }
+
     private Set<String> addresses() {
         return registration.directors().keySet().stream().map(key -> key.substring(key.indexOf('/') + 1))
                 .collect(Collectors.toSet());
