@@ -23,9 +23,10 @@ import org.slf4j.event.Level;
 /**
  * The client connections a director holds at once: at most {@code CONNECTION_SWAP_MAX_CLIENT_CONNECTIONS} in all, and
  * at most {@code CONNECTION_SWAP_MAX_CLIENT_CONNECTIONS_PER_ADDRESS} from one source address (an IPv6 address counts by
- * its /64, which one host can fill on its own), so that one address cannot take every slot (a host with several addresses or /64s takes a share for each). A connection over either is
- * refused: counted in {@code connection_swap_limit_hits_total{limit}}, and {@link #refuse closed} at once with
- * OVERLOADED and a reason naming the setting. Worker registrations are not counted. Any routing loop.
+ * its /64, which one host can fill on its own), so that one address cannot take every slot (a host with several
+ * addresses or /64s takes a share for each). A connection over either is refused: counted in
+ * {@code connection_swap_limit_hits_total{limit}}, and {@link #refuse closed} at once with OVERLOADED and a reason
+ * naming the setting. Worker registrations are not counted. Any routing loop.
  */
 final class ClientConnectionLimits {
 
@@ -65,34 +66,42 @@ final class ClientConnectionLimits {
      */
     Admission admit(QuicChannel connection, String peerName) {
         if (open.incrementAndGet() > limits.maxClientConnections()) {
-            open.decrementAndGet();
-            meters.limitHit(DirectorMeters.Limit.CLIENT_CONNECTIONS);
-            RepeatedProblems.Occurrence occurrence = refusals.occurred(DirectorMeters.Limit.CLIENT_CONNECTIONS,
-                    Level.WARN);
-            occurrence.withRepeats(LogLine.at(log, occurrence.level()).field("peer", Peers.address(connection))
-                            .field("peer.cert", peerName).field("error", ErrorCode.OVERLOADED)
-                            .field("limit", limits.maxClientConnections()))
-                    .log("too many client connections; refusing this one");
-            refuse(connection, "director has " + limits.maxClientConnections() + " client connections, its limit "
-                    + "(CONNECTION_SWAP_MAX_CLIENT_CONNECTIONS); try later or another director");
+            String limit = DirectorMeters.Limit.CLIENT_CONNECTIONS;
+            refuse(connection, peerName, limit, limit, limits.maxClientConnections(),
+                    "too many client connections; refusing this one",
+                    "director has " + limits.maxClientConnections() + " client connections, its limit "
+                            + "(CONNECTION_SWAP_MAX_CLIENT_CONNECTIONS); try later or another director");
             return null;
         }
         InetAddress address = addressKey(connection.remoteSocketAddress());
         if (address != null && !countIn(address)) {
-            open.decrementAndGet();
-            meters.limitHit(DirectorMeters.Limit.CLIENT_CONNECTIONS_PER_ADDRESS);
-            RepeatedProblems.Occurrence occurrence = refusals.occurred(address, Level.WARN);
-            occurrence.withRepeats(LogLine.at(log, occurrence.level()).field("peer", Peers.address(connection))
-                            .field("peer.cert", peerName).field("error", ErrorCode.OVERLOADED)
-                            .field("limit", limits.maxClientConnectionsPerAddress()))
-                    .log("too many client connections from one address; refusing this one");
             String from = address.getHostAddress() + (address instanceof Inet6Address ? "/64" : "");
-            refuse(connection, "director has " + limits.maxClientConnectionsPerAddress() + " client connections from "
-                    + from + ", its limit per address "
-                    + "(CONNECTION_SWAP_MAX_CLIENT_CONNECTIONS_PER_ADDRESS); try later or another director");
+            refuse(connection, peerName, DirectorMeters.Limit.CLIENT_CONNECTIONS_PER_ADDRESS, address,
+                    limits.maxClientConnectionsPerAddress(),
+                    "too many client connections from one address; refusing this one",
+                    "director has " + limits.maxClientConnectionsPerAddress() + " client connections from " + from
+                            + ", its limit per address (CONNECTION_SWAP_MAX_CLIENT_CONNECTIONS_PER_ADDRESS); try "
+                            + "later or another director");
             return null;
         }
         return new Admission(address);
+    }
+
+    /**
+     * Refuses {@code connection}, counted in a moment ago: its slot back, the refusal counted under {@code limit},
+     * logged as {@code line} (throttled per {@code problem}), and the connection closed with OVERLOADED and
+     * {@code reason}.
+     */
+    private void refuse(QuicChannel connection, String peerName, String limit, Object problem, int value, String line,
+                        String reason) {
+        open.decrementAndGet();
+        meters.limitHit(limit);
+        RepeatedProblems.Occurrence occurrence = refusals.occurred(problem, Level.WARN);
+        occurrence.withRepeats(LogLine.at(log, occurrence.level()).field("peer", Peers.address(connection))
+                        .field("peer.cert", peerName).field("error", ErrorCode.OVERLOADED).field("limit", value))
+                .log(line);
+        connection.close(true, ErrorCode.OVERLOADED.code(),
+                Unpooled.wrappedBuffer(reason.getBytes(StandardCharsets.UTF_8)));
     }
 
     /** The connection admitted as {@code admission} closed: its slots are free. */
@@ -119,11 +128,6 @@ final class ClientConnectionLimits {
             return now + 1;
         });
         return admitted[0];
-    }
-
-    private static void refuse(QuicChannel connection, String reason) {
-        connection.close(true, ErrorCode.OVERLOADED.code(),
-                Unpooled.wrappedBuffer(reason.getBytes(StandardCharsets.UTF_8)));
     }
 
     /**

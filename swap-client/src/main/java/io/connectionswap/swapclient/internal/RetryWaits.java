@@ -223,7 +223,7 @@ final class RetryWaits {
      * {@link #floor} from the first such sign, with a zero wait too: a drain is no lack of workers. It is no break: a
      * stream that then breaks before its first token is still the first break since the last token, resumed once.
      */
-    void directorLeaving() {
+    private void directorLeaving() {
         if (leavingSinceNanos < 0) {
             leavingSinceNanos = loop.nanoTime();
         }
