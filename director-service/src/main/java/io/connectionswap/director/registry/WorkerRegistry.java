@@ -331,27 +331,28 @@ public final class WorkerRegistry {
     /**
      * Opens a stream on the director's connection to {@code worker}: its link, or the link that replaced it as this
      * was called (a replaced link refuses new streams, and may be closed already when it had none; the worker's link
-     * is the replacement by then).
+     * is the replacement by then). The opening tells whether the link it is on has token streams.
      */
-    public io.netty.util.concurrent.Future<io.netty.handler.codec.quic.QuicStreamChannel> openStream(
-            WorkerEndpoint worker, io.netty.channel.ChannelHandler initializer) {
+    public StreamOpening openStream(WorkerEndpoint worker, io.netty.channel.ChannelHandler initializer) {
         WorkerConnection link = worker.link();
-        io.netty.util.concurrent.Future<io.netty.handler.codec.quic.QuicStreamChannel> opening =
-                openOn(link, initializer);
+        StreamOpening opening = openOn(link, initializer);
         if (opening == null) {
             WorkerConnection replacement = worker.link();
             if (replacement != link) {
                 opening = openOn(replacement, initializer);
             }
         }
-        return opening != null ? opening : ImmediateEventExecutor.INSTANCE.newFailedFuture(
-                new IllegalStateException("no connection to worker " + worker)); // heard on the caller's loop
+        return opening != null ? opening : new StreamOpening(ImmediateEventExecutor.INSTANCE.newFailedFuture(
+                new IllegalStateException("no connection to worker " + worker)), false); // heard on the caller's loop
     }
 
     /** A stream opening on {@code link}; null when there is no link, it is down, or it was retired. */
-    private static io.netty.util.concurrent.Future<io.netty.handler.codec.quic.QuicStreamChannel> openOn(
-            WorkerConnection link, io.netty.channel.ChannelHandler initializer) {
-        return link != null && link.isUp() ? link.openStream(initializer) : null;
+    private static StreamOpening openOn(WorkerConnection link, io.netty.channel.ChannelHandler initializer) {
+        if (link == null || !link.isUp()) {
+            return null;
+        }
+        Future<io.netty.handler.codec.quic.QuicStreamChannel> stream = link.openStream(initializer);
+        return stream == null ? null : new StreamOpening(stream, link.tokenStream());
     }
 
     /** Every worker whose health should be polled now. */

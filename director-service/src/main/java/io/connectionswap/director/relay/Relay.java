@@ -3,6 +3,7 @@ package io.connectionswap.director.relay;
 import io.connectionswap.director.config.DirectorProperties;
 import io.connectionswap.director.config.LimitProperties;
 import io.connectionswap.director.metrics.DirectorMeters;
+import io.connectionswap.director.registry.StreamOpening;
 import io.connectionswap.director.registry.WorkerEndpoint;
 import io.connectionswap.director.registry.WorkerFrames;
 import io.connectionswap.director.registry.WorkerFailureListener;
@@ -209,15 +210,18 @@ public final class Relay implements WorkerFailureListener, SessionEvents, Worker
         if (!resumed) {
             pendingFirstTokens.waitingSince(request.generationId(), openedNanos);
         }
-        registry.openStream(worker, new ChannelInitializer<QuicStreamChannel>() {
+        StreamOpening opening = registry.openStream(worker, new ChannelInitializer<QuicStreamChannel>() {
             @Override
             protected void initChannel(QuicStreamChannel stream) {
                 StreamPipelines.rawFrames(stream, frameLimits, new WorkerStreamHandler(session));
             }
-        }).addListener(opened -> {
+        });
+        // the kind of the link the stream is on: the worker's link may be another one by the time it is open
+        boolean workerTokenStream = opening.tokenStream();
+        opening.stream().addListener(opened -> {
             if (opened.isSuccess()) {
                 session.workerStreamOpened(QuicStreamSides.worker((QuicStreamChannel) opened.getNow(),
-                        worker.tokenStream()));
+                        workerTokenStream));
             } else if (session.workerStreamFailed(opened.cause())) {
                 meters.noHealthyWorker(); // the client was refused as when no worker is healthy
             }

@@ -8,6 +8,7 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 
 import io.connectionswap.director.config.DirectorProperties;
+import io.connectionswap.director.config.DiscoveryProperties;
 import io.connectionswap.director.config.HealthProperties;
 import io.connectionswap.director.config.LimitProperties;
 import io.connectionswap.director.config.TestDirectorProperties;
@@ -20,6 +21,7 @@ import io.connectionswap.director.relay.Relay;
 import io.connectionswap.protocol.codec.MessageCodec;
 import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.frame.FrameLimits;
+import io.connectionswap.protocol.frame.FrameType;
 import io.connectionswap.protocol.message.Connected;
 import io.connectionswap.protocol.message.End;
 import io.connectionswap.protocol.message.FinishReason;
@@ -28,9 +30,11 @@ import io.connectionswap.protocol.message.Message;
 import io.connectionswap.protocol.message.StreamError;
 import io.connectionswap.protocol.message.Token;
 import io.connectionswap.protocol.message.WorkerRegistration;
+import io.connectionswap.protocol.quic.HostPort;
 import io.connectionswap.protocol.quic.QuicStreams;
 import io.connectionswap.testsupport.log.CapturedLogs;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -40,12 +44,14 @@ import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.handler.codec.quic.QuicStreamChannel;
 import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
@@ -74,6 +80,10 @@ class RelayMetersTest {
     private final List<EmbeddedQuicStream> clientStreams = new ArrayList<>();
     /** Labels of workers whose link cannot open a stream (a connection closing before the registry heard of it). */
     private final java.util.Set<String> brokenLinks = new java.util.HashSet<>();
+    /** While set, a stream opened to a worker stays opening (its pipeline set up) until the test completes it. */
+    private boolean holdOpenings;
+    /** Completes each stream held opening ({@link #holdOpenings}), in order. */
+    private final List<Runnable> heldOpenings = new ArrayList<>();
     private final WorkerRegistry registry = new WorkerRegistry(loop.eventLoop(), Runnable::run, this::connect,
             PROPERTIES, HEALTH, meters);
     private long now = TimeUnit.SECONDS.toNanos(1000);
@@ -594,6 +604,55 @@ class RelayMetersTest {
         assertThat(tokens.isActive()).isFalse();
     }
 
+    /**
+     * A worker found through DNS registers the token stream while a stream to it is opening on its link without token
+     * streams: the link with token streams replaces it as the worker's link before the stream is open. The stream was
+     * taken for one of the new link's: a client too slow for it had the worker sent PAUSE on a stream whose tokens
+     * come on the stream itself, which the worker does not read there, and the stream went on being read, the
+     * director holding what the client could not take. A stream keeps the kind of the link it opened on: its reading
+     * stops.
+     */
+    @Test
+    void aStreamOpenedOnAPlainLinkAsTheTokenStreamLinkReplacesItIsHeldBackByNotReadingIt() {
+        HostPort address = new HostPort("127.0.0.1", 62001);
+        registry.discovered(Set.of(address), new DiscoveryProperties("worker-headless:62001", Duration.ofSeconds(5),
+                8081, "/actuator/health", Duration.ofSeconds(1)));
+        loop.runPendingTasks();
+        WorkerEndpoint worker = registry.workers().iterator().next();
+        registry.pollCompleted(worker, PollResult.answered("UP", 200));
+        loop.runPendingTasks();
+        assertThat(worker.tokenStream()).as("the link dialled before the worker registered").isFalse();
+        EmbeddedQuicStream client = clientStream();
+        client.unsafe().outboundBuffer().setUserDefinedWritability(1, false); // the client reads slower than tokens come
+        holdOpenings = true;
+        relay.open(client, "conn-1", GenerationRequest.completion("g-1", "p", 3));
+        loop.runPendingTasks();
+
+        registry.register(new WorkerRegistration("worker-a", address.toString(),
+                "http://127.0.0.1:8081/actuator/health", 50, "i-a", List.of("stand-in"),
+                List.of(WorkerRegistration.TOKEN_STREAM)));
+        loop.runPendingTasks();
+        assertThat(worker.tokenStream()).as("the worker's link now: the replacement").isTrue();
+        heldOpenings.forEach(Runnable::run);
+        EmbeddedQuicStream stream = workerStream(address.toString(), 0);
+        fromWorker(stream, new Connected("worker-a", "conn-1", 1, "g-1", 0, "stand-in"));
+
+        assertThat(stream.config().isAutoRead()).as("the worker stream is no longer read").isFalse();
+        assertThat(framesWritten(stream)).as("frames the director sent the worker")
+                .containsExactly(FrameType.ASSIGNMENT);
+    }
+
+    /** The types of the frames written on {@code stream} (one frame per write), released. */
+    private static List<FrameType> framesWritten(EmbeddedQuicStream stream) {
+        List<FrameType> types = new ArrayList<>();
+        ByteBuf written;
+        while ((written = stream.readOutbound()) != null) {
+            types.add(FrameType.fromCode(written.getUnsignedByte(written.readerIndex())));
+            written.release();
+        }
+        return types;
+    }
+
     private static List<String> warnings(CapturedLogs logs, String message) {
         return logs.events().stream().filter(event -> event.getLevel() == Level.WARN)
                 .map(ILoggingEvent::getFormattedMessage).filter(line -> line.endsWith(message))
@@ -663,10 +722,17 @@ class RelayMetersTest {
     }
 
     private Future<WorkerConnection> connect(WorkerEndpoint worker, InetSocketAddress remote, Consumer<String> onLost) {
+        // as a real link: token streams when the worker had registered the feature when it was dialled
+        boolean tokenStream = worker.supports(WorkerRegistration.TOKEN_STREAM);
         return loop.eventLoop().newSucceededFuture(new WorkerConnection() {
             @Override
             public boolean isUp() {
                 return true;
+            }
+
+            @Override
+            public boolean tokenStream() {
+                return tokenStream;
             }
 
             @Override
@@ -680,6 +746,11 @@ class RelayMetersTest {
                         UnpooledByteBufAllocator.DEFAULT);
                 stream.pipeline().addLast(initializer);
                 streams.add(stream);
+                if (holdOpenings) {
+                    Promise<QuicStreamChannel> opening = stream.eventLoop().newPromise();
+                    heldOpenings.add(() -> opening.setSuccess(stream));
+                    return opening;
+                }
                 return stream.eventLoop().newSucceededFuture(stream);
             }
 

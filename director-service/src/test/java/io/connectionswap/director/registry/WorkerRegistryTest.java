@@ -623,7 +623,7 @@ class WorkerRegistryTest {
         // a routing loop has read the old link, up, and is about to open its stream there as the replacement comes up
         old.beforeOpen = () -> onLoop(() -> connector.pending.remove().setSuccess(replacement));
 
-        Future<QuicStreamChannel> opened = registry.openStream(found, new ChannelInboundHandlerAdapter());
+        Future<QuicStreamChannel> opened = registry.openStream(found, new ChannelInboundHandlerAdapter()).stream();
 
         assertThat(opened.cause()).as("the stream does not fail").isNull();
         assertThat(replacement.opening).as("it opens on the replacement").hasValue(1);
@@ -648,7 +648,7 @@ class WorkerRegistryTest {
         // loop, and the old link, no stream on it, is retired and closed
         old.beforeIsUp = () -> onLoop(() -> connector.pending.remove().setSuccess(replacement));
 
-        Future<QuicStreamChannel> opened = registry.openStream(found, new ChannelInboundHandlerAdapter());
+        Future<QuicStreamChannel> opened = registry.openStream(found, new ChannelInboundHandlerAdapter()).stream();
 
         assertThat(old.closedWith).as("the replaced link, no stream on it, is closed")
                 .isEqualTo("replaced by a link with token streams");
