@@ -2,23 +2,17 @@ package io.connectionswap.director.relay;
 
 import io.connectionswap.director.metrics.DirectorMeters.Finish;
 import io.connectionswap.director.registry.WorkerEndpoint;
-import io.connectionswap.director.tracing.LegOutcome;
 import io.connectionswap.director.tracing.LegSpan;
 import io.connectionswap.protocol.codec.MessageCodec;
 import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.frame.FrameType;
 import io.connectionswap.protocol.frame.RawFrame;
-import io.connectionswap.protocol.log.LogLine;
-import io.connectionswap.protocol.message.End;
-import io.connectionswap.protocol.message.FinishReason;
 import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.Message;
 import io.connectionswap.protocol.message.Retry;
 import io.connectionswap.protocol.message.StreamError;
 import io.connectionswap.protocol.message.WorkerAssignment;
 import java.util.function.LongSupplier;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * One client stream relayed to one worker. Frames from the worker go to the client as they are (no decoding
@@ -26,12 +20,11 @@ import org.slf4j.LoggerFactory;
  * reason). On any failure signal the session ends exactly once:
  * the worker stream is cancelled, frames still arriving from it are dropped, and the client gets a RETRY frame
  * with the last sequence relayed, unless the generation has moved as often as the migration limit allows: then a
- * final MIGRATION_LIMIT error. A worker's error that is the request's fault goes to the client as final.
- * Confined to the routing loop.
+ * final MIGRATION_LIMIT error. A worker's error that is the request's fault goes to the client as final. How each
+ * kind of end is told, counted and logged is {@link LegEnds}; holding the worker back for a slow client is
+ * {@link ClientBackPressure}. Confined to the routing loop.
  */
 public final class RelaySession {
-
-    private static final Logger log = LoggerFactory.getLogger(RelaySession.class);
 
     private enum Phase { ASSIGNING, RELAYING, DONE }
 
@@ -41,10 +34,9 @@ public final class RelaySession {
     private final GenerationRequest request;
     private final WorkerEndpoint worker;
     private final SessionEvents relay;
-    private final int migrationLimit;
     private final LongSupplier clock;
-    /** This leg's span, or null while tracing is off. */
-    private final LegSpan span;
+    private final LegEnds ends;
+    private final ClientBackPressure backPressure;
     private WorkerSide workerStream;
     private Phase phase = Phase.ASSIGNING;
     private int lastRelayed;
@@ -52,8 +44,6 @@ public final class RelaySession {
     private boolean firstFrameSeen;
     private boolean firstTokenRelayed;
     private final long startedNanos;
-    private boolean clientBlocked;
-    private long clientBlockedSinceNanos;
 
     RelaySession(long streamId, String connectionId, ClientSide client, GenerationRequest request,
                  WorkerEndpoint worker, SessionEvents relay, int migrationLimit) {
@@ -76,11 +66,8 @@ public final class RelaySession {
                          WorkerEndpoint worker, SessionEvents relay, int migrationLimit, LongSupplier clock,
                          LegSpan span) {
         this.clock = clock;
-        this.span = span;
-        if (migrationLimit < 0) {
-            throw new IllegalArgumentException("migrationLimit: " + migrationLimit + " (expected: >= 0)");
-        }
-        this.migrationLimit = migrationLimit;
+        this.ends = new LegEnds(this, streamId, connectionId, client, request, worker, relay, migrationLimit, span);
+        this.backPressure = new ClientBackPressure(clock);
         this.streamId = streamId;
         this.connectionId = connectionId;
         this.client = client;
@@ -150,7 +137,7 @@ public final class RelaySession {
                 case CONNECTED -> relayToClient(frame);
                 case TOKEN -> relayToken(frame);
                 case END -> {
-                    Finish finish = finishOf(frame);
+                    Finish finish = ends.finishOf(frame);
                     if (relayToClient(frame)) {
                         complete(finish);
                     }
@@ -188,16 +175,7 @@ public final class RelaySession {
             }
             phase = Phase.DONE;
             relay.sessionEnded(this);
-            relay.requestFailed(this, error.code());
-            relay.generationFinished(this, Finish.ERROR);
-            LogLine.warn(log).field("stream.id", streamId).field("connection.id", connectionId)
-                    .field("generation.id", request.generationId()).field("worker.label", worker.label())
-                    .field("error", error.code()).quoted("problem", error.message())
-                    .log("worker refused the request; ending the client's stream with its error");
-            client.relay(frame.content().retain());
-            client.finish();
-            workerStream.close();
-            traceEnd(LegOutcome.REQUEST_ERROR, error.code().name(), error.message());
+            ends.requestRefused(frame, error, workerStream);
             return;
         }
         if (error.code() == ErrorCode.SHUTTING_DOWN) {
@@ -206,7 +184,7 @@ public final class RelaySession {
             relay.workerDraining(this, detail);
             return;
         }
-        swap(SwapReason.STREAM_ERROR, "worker ended stream: " + describe(error));
+        swap(SwapReason.STREAM_ERROR, "worker ended stream: " + error.code() + " " + error.message());
     }
 
     private void relayToken(RawFrame frame) {
@@ -234,26 +212,9 @@ public final class RelaySession {
             return false;
         }
         if (!client.isWritable()) {
-            holdWorker();
+            backPressure.hold(workerStream); // the client reads slower than the worker sends
         }
         return true;
-    }
-
-    /**
-     * Back-pressure: the client reads slower than the worker sends. What the director holds for this stream stays
-     * bounded by the worker stream's flow-control window (or, on a worker's token stream, by what the worker had asked
-     * its model for before its PAUSE); a client that reads nothing for CONNECTION_SWAP_SLOW_CLIENT_TIMEOUT is cut off
-     * (clientTooSlow).
-     */
-    private void holdWorker() {
-        if (workerStream == null) {
-            return;
-        }
-        workerStream.read(false);
-        if (!clientBlocked) {
-            clientBlocked = true;
-            clientBlockedSinceNanos = clock.getAsLong();
-        }
     }
 
     /**
@@ -265,7 +226,7 @@ public final class RelaySession {
             return;
         }
         if (pause) {
-            holdWorker();
+            backPressure.hold(workerStream);
         } else {
             clientWritable(client.isWritable());
         }
@@ -282,8 +243,7 @@ public final class RelaySession {
 
     /** The client can take more: resume reading from the worker. */
     public void clientWritable(boolean writable) {
-        if (writable && clientBlocked) {
-            clientBlocked = false;
+        if (writable && backPressure.release()) {
             // the worker was held back (not read, or PAUSEd): its silence counts from now, not from its last frame,
             // or the stall watch would take the first moment the client reads again for a stalled worker
             lastWorkerFrameNanos = clock.getAsLong();
@@ -302,31 +262,15 @@ public final class RelaySession {
         return request.resumeAfter();
     }
 
-    /** The finish reason of an END frame; one the director cannot read counts as an error (the client cannot either). */
-    private Finish finishOf(RawFrame frame) {
-        try {
-            if (MessageCodec.decode(frame) instanceof End end) {
-                return FinishReason.fromWire(end.finishReason()) == FinishReason.LENGTH ? Finish.LENGTH : Finish.STOP;
-            }
-        } catch (RuntimeException e) {
-            LogLine.warn(log).field("stream.id", streamId).field("connection.id", connectionId)
-                    .field("worker.label", worker.label()).quoted("problem", e.getMessage())
-                    .log("unreadable END frame from worker");
-        }
-        return Finish.ERROR;
+    /** The last token sequence relayed to the client (its resume point were the leg to end now). */
+    int lastRelayed() {
+        return lastRelayed;
     }
 
     private void complete(Finish finish) {
         phase = Phase.DONE;
         relay.sessionEnded(this);
-        relay.generationFinished(this, finish);
-        client.finish();
-        if (workerStream != null) {
-            workerStream.close();
-        }
-        LogLine.debug(log).field("stream.id", streamId).field("connection.id", connectionId)
-                .field("worker.label", worker.label()).field("last.seq", lastRelayed).log("generation complete");
-        traceEnd(LegOutcome.COMPLETED, null, null);
+        ends.completed(finish, workerStream);
     }
 
     /** The worker stream ended or was reset before END. */
@@ -351,17 +295,7 @@ public final class RelaySession {
         }
         phase = Phase.DONE;
         relay.sessionEnded(this);
-        String detail = "cannot open a stream to worker " + worker.label() + ": " + cause;
-        LogLine.warn(log).field("stream.id", streamId).field("connection.id", connectionId)
-                .field("generation.id", request.generationId()).field("worker.addr", worker.address())
-                .field("worker.label", worker.label()).quoted("err", detail)
-                .log("cannot open stream to worker; the client asks again");
-        boolean told = client.isActive();
-        if (told) {
-            client.fail(new StreamError(ErrorCode.NO_HEALTHY_WORKER, detail + "; retry later"));
-        }
-        traceEnd(LegOutcome.REFUSED, ErrorCode.NO_HEALTHY_WORKER.name(), detail);
-        return told;
+        return ends.notOpened(cause);
     }
 
     /**
@@ -369,54 +303,15 @@ public final class RelaySession {
      * Idempotent.
      */
     void swap(String reason, String detail) {
-        if (phase == Phase.DONE) {
-            return;
+        if (endLeg()) {
+            ends.swapped(reason, detail);
         }
-        phase = Phase.DONE;
-        relay.sessionEnded(this);
-        if (workerStream != null) {
-            workerStream.cancel();
-        }
-        LogLine.warn(log).field("stream.id", streamId).field("connection.id", connectionId)
-                .field("worker.addr", worker.address()).field("worker.label", worker.label()).field("reason", reason)
-                .quoted("err", detail).log("worker stream ended with error");
-        if (!client.isActive()) {
-            LogLine.info(log).field("stream.id", streamId).field("connection.id", connectionId)
-                    .log("client is gone; nothing to retry");
-            traceEnd(LegOutcome.CLIENT_GONE, reason, detail);
-            return;
-        }
-        // a worker that drains is no failure of the generation: it moves on past the limit too (not with limit 0)
-        boolean limited = migrationLimit == 0 || !SwapReason.DRAIN.equals(reason) && request.migrations() >= migrationLimit;
-        if (limited) {
-            String problem = (migrationLimit == 0 ? "generations never move to another worker"
-                    : "generation moved " + request.migrations() + " times, the most allowed")
-                    + " (CONNECTION_SWAP_MIGRATION_LIMIT=" + migrationLimit + "); last failure: " + reason + " on "
-                    + worker.label() + ": " + detail;
-            LogLine.warn(log).field("stream.id", streamId).field("connection.id", connectionId)
-                    .field("generation.id", request.generationId()).field("migrations", request.migrations())
-                    .field("reason", reason).field("last.seq", lastRelayed)
-                    .log("generation reached the migration limit; ending the client's stream with an error");
-            relay.migrationLimitReached(this, reason);
-            relay.generationFinished(this, Finish.ERROR);
-            client.fail(new StreamError(ErrorCode.MIGRATION_LIMIT, problem));
-            traceEnd(LegOutcome.MIGRATION_LIMIT, reason, detail);
-            return;
-        }
-        LogLine.info(log).field("stream.id", streamId).field("connection.id", connectionId)
-                .field("generation.id", request.generationId()).field("reason", reason).field("last.seq", lastRelayed)
-                .log("asking client to retry on next worker");
-        relay.swapped(this, reason);
-        client.retry(new Retry(reason, lastRelayed, worker.label(), detail));
-        traceEnd(LegOutcome.SWAPPED, reason, detail);
     }
 
     /** The client closed or reset its stream: stop the worker. */
     public void clientGone() {
         if (endLeg()) {
-            LogLine.info(log).field("stream.id", streamId).field("connection.id", connectionId)
-                    .field("worker.label", worker.label()).field("last.seq", lastRelayed).log("client ended stream");
-            traceEnd(LegOutcome.CLIENT_GONE, null, null);
+            ends.clientGone();
         }
     }
 
@@ -427,38 +322,27 @@ public final class RelaySession {
 
     /** Since when the client has not been able to take more (flow control full), or -1 while it reads. */
     long clientBlockedSinceNanos() {
-        return clientBlocked && phase != Phase.DONE ? clientBlockedSinceNanos : -1;
+        return phase != Phase.DONE ? backPressure.blockedSinceNanos() : -1;
     }
 
     /** The client has read nothing for too long: reset its stream (TOO_SLOW) and stop the worker. */
     void clientTooSlow(String detail) {
         if (endLeg()) {
-            LogLine.warn(log).field("stream.id", streamId).field("connection.id", connectionId)
-                    .field("generation.id", request.generationId()).field("worker.label", worker.label())
-                    .field("last.seq", lastRelayed).quoted("problem", detail)
-                    .log("client stopped reading; resetting its stream");
-            relay.generationFinished(this, Finish.ERROR);
-            client.abort(ErrorCode.TOO_SLOW);
-            traceEnd(LegOutcome.CLIENT_TOO_SLOW, ErrorCode.TOO_SLOW.name(), detail);
+            ends.clientTooSlow(detail);
         }
     }
 
     /** The session lived as long as allowed: a final STREAM_TIMEOUT error, and the worker stops. */
     void lifetimeExceeded(String detail) {
         if (endLeg()) {
-            LogLine.warn(log).field("stream.id", streamId).field("connection.id", connectionId)
-                    .field("generation.id", request.generationId()).field("worker.label", worker.label())
-                    .field("last.seq", lastRelayed).quoted("problem", detail).log("stream lived too long; ending it");
-            relay.generationFinished(this, Finish.ERROR);
-            client.fail(new StreamError(ErrorCode.STREAM_TIMEOUT, detail));
-            traceEnd(LegOutcome.TIMEOUT, ErrorCode.STREAM_TIMEOUT.name(), detail);
+            ends.lifetimeExceeded(detail);
         }
     }
 
     /** The director stops: stop the worker; the client's connection is closed next and the client resumes elsewhere. */
     void directorStopping() {
         endLeg();
-        traceEnd(LegOutcome.DIRECTOR_STOPPING, null, null); // nothing when the leg had ended before
+        ends.directorStopping(); // nothing when the leg had ended before
     }
 
     /**
@@ -471,15 +355,7 @@ public final class RelaySession {
         if (!endLeg()) {
             return false;
         }
-        traceEnd(LegOutcome.DIRECTOR_STOPPING, Retry.DIRECTOR_DRAIN, detail); // Relay.stop no longer sees this leg
-        if (!client.isActive()) {
-            return true;
-        }
-        LogLine.info(log).field("stream.id", streamId).field("connection.id", connectionId)
-                .field("generation.id", request.generationId()).field("worker.label", worker.label())
-                .field("last.seq", lastRelayed).field("reason", Retry.DIRECTOR_DRAIN)
-                .log("asking client to resume at another director");
-        client.retry(new Retry(Retry.DIRECTOR_DRAIN, lastRelayed, worker.label(), detail));
+        ends.directorDraining(detail);
         return true;
     }
 
@@ -498,16 +374,5 @@ public final class RelaySession {
             workerStream.cancel();
         }
         return true;
-    }
-
-    /** Ends this leg's span, when tracing is on. */
-    private void traceEnd(LegOutcome outcome, String reason, String detail) {
-        if (span != null) {
-            span.end(outcome, lastRelayed, reason, detail);
-        }
-    }
-
-    private static String describe(StreamError error) {
-        return error.code() + " " + error.message();
     }
 }

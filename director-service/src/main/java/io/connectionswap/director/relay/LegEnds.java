@@ -1,0 +1,211 @@
+package io.connectionswap.director.relay;
+
+import io.connectionswap.director.metrics.DirectorMeters.Finish;
+import io.connectionswap.director.registry.WorkerEndpoint;
+import io.connectionswap.director.tracing.LegOutcome;
+import io.connectionswap.director.tracing.LegSpan;
+import io.connectionswap.protocol.codec.MessageCodec;
+import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.frame.RawFrame;
+import io.connectionswap.protocol.log.LogLine;
+import io.connectionswap.protocol.message.End;
+import io.connectionswap.protocol.message.FinishReason;
+import io.connectionswap.protocol.message.GenerationRequest;
+import io.connectionswap.protocol.message.Retry;
+import io.connectionswap.protocol.message.StreamError;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * How a {@link RelaySession}'s leg ends, once the session has marked it ended: what the client is told (END, RETRY,
+ * a final error or a reset), what is reported to the {@link SessionEvents}, the line logged and the leg's span ended.
+ * Each way a leg ends is one method. Confined to the routing loop.
+ */
+final class LegEnds {
+
+    /** The session's logger: these lines are the session's, as before they moved here. */
+    private static final Logger log = LoggerFactory.getLogger(RelaySession.class);
+
+    private final RelaySession session;
+    private final long streamId;
+    private final String connectionId;
+    private final ClientSide client;
+    private final GenerationRequest request;
+    private final WorkerEndpoint worker;
+    private final SessionEvents relay;
+    private final int migrationLimit;
+    /** This leg's span, or null while tracing is off. */
+    private final LegSpan span;
+
+    LegEnds(RelaySession session, long streamId, String connectionId, ClientSide client, GenerationRequest request,
+            WorkerEndpoint worker, SessionEvents relay, int migrationLimit, LegSpan span) {
+        if (migrationLimit < 0) {
+            throw new IllegalArgumentException("migrationLimit: " + migrationLimit + " (expected: >= 0)");
+        }
+        this.session = session;
+        this.streamId = streamId;
+        this.connectionId = connectionId;
+        this.client = client;
+        this.request = request;
+        this.worker = worker;
+        this.relay = relay;
+        this.migrationLimit = migrationLimit;
+        this.span = span;
+    }
+
+    /** The finish reason of an END frame; one the director cannot read counts as an error (the client cannot either). */
+    Finish finishOf(RawFrame frame) {
+        try {
+            if (MessageCodec.decode(frame) instanceof End end) {
+                return FinishReason.fromWire(end.finishReason()) == FinishReason.LENGTH ? Finish.LENGTH : Finish.STOP;
+            }
+        } catch (RuntimeException e) {
+            LogLine.warn(log).field("stream.id", streamId).field("connection.id", connectionId)
+                    .field("worker.label", worker.label()).quoted("problem", e.getMessage())
+                    .log("unreadable END frame from worker");
+        }
+        return Finish.ERROR;
+    }
+
+    /** The worker's END was relayed: the client's stream and the worker's end after it. */
+    void completed(Finish finish, WorkerSide workerStream) {
+        relay.generationFinished(session, finish);
+        client.finish();
+        if (workerStream != null) {
+            workerStream.close();
+        }
+        LogLine.debug(log).field("stream.id", streamId).field("connection.id", connectionId)
+                .field("worker.label", worker.label()).field("last.seq", session.lastRelayed())
+                .log("generation complete");
+        traceEnd(LegOutcome.COMPLETED, null, null);
+    }
+
+    /** The worker refused the request with {@code error}, the request's fault: the client gets {@code frame}, final. */
+    void requestRefused(RawFrame frame, StreamError error, WorkerSide workerStream) {
+        relay.requestFailed(session, error.code());
+        relay.generationFinished(session, Finish.ERROR);
+        LogLine.warn(log).field("stream.id", streamId).field("connection.id", connectionId)
+                .field("generation.id", request.generationId()).field("worker.label", worker.label())
+                .field("error", error.code()).quoted("problem", error.message())
+                .log("worker refused the request; ending the client's stream with its error");
+        client.relay(frame.content().retain());
+        client.finish();
+        workerStream.close();
+        traceEnd(LegOutcome.REQUEST_ERROR, error.code().name(), error.message());
+    }
+
+    /**
+     * No stream could be opened to the worker: the client is told NO_HEALTHY_WORKER and asks again.
+     *
+     * @return whether the client was told (false when it left)
+     */
+    boolean notOpened(Throwable cause) {
+        String detail = "cannot open a stream to worker " + worker.label() + ": " + cause;
+        LogLine.warn(log).field("stream.id", streamId).field("connection.id", connectionId)
+                .field("generation.id", request.generationId()).field("worker.addr", worker.address())
+                .field("worker.label", worker.label()).quoted("err", detail)
+                .log("cannot open stream to worker; the client asks again");
+        boolean told = client.isActive();
+        if (told) {
+            client.fail(new StreamError(ErrorCode.NO_HEALTHY_WORKER, detail + "; retry later"));
+        }
+        traceEnd(LegOutcome.REFUSED, ErrorCode.NO_HEALTHY_WORKER.name(), detail);
+        return told;
+    }
+
+    /**
+     * The worker failed: the client is told where to resume (RETRY), or, once the generation moved as often as the
+     * migration limit allows, gets a final MIGRATION_LIMIT error.
+     */
+    void swapped(String reason, String detail) {
+        int lastRelayed = session.lastRelayed();
+        LogLine.warn(log).field("stream.id", streamId).field("connection.id", connectionId)
+                .field("worker.addr", worker.address()).field("worker.label", worker.label()).field("reason", reason)
+                .quoted("err", detail).log("worker stream ended with error");
+        if (!client.isActive()) {
+            LogLine.info(log).field("stream.id", streamId).field("connection.id", connectionId)
+                    .log("client is gone; nothing to retry");
+            traceEnd(LegOutcome.CLIENT_GONE, reason, detail);
+            return;
+        }
+        // a worker that drains is no failure of the generation: it moves on past the limit too (not with limit 0)
+        boolean limited = migrationLimit == 0 || !SwapReason.DRAIN.equals(reason) && request.migrations() >= migrationLimit;
+        if (limited) {
+            String problem = (migrationLimit == 0 ? "generations never move to another worker"
+                    : "generation moved " + request.migrations() + " times, the most allowed")
+                    + " (CONNECTION_SWAP_MIGRATION_LIMIT=" + migrationLimit + "); last failure: " + reason + " on "
+                    + worker.label() + ": " + detail;
+            LogLine.warn(log).field("stream.id", streamId).field("connection.id", connectionId)
+                    .field("generation.id", request.generationId()).field("migrations", request.migrations())
+                    .field("reason", reason).field("last.seq", lastRelayed)
+                    .log("generation reached the migration limit; ending the client's stream with an error");
+            relay.migrationLimitReached(session, reason);
+            relay.generationFinished(session, Finish.ERROR);
+            client.fail(new StreamError(ErrorCode.MIGRATION_LIMIT, problem));
+            traceEnd(LegOutcome.MIGRATION_LIMIT, reason, detail);
+            return;
+        }
+        LogLine.info(log).field("stream.id", streamId).field("connection.id", connectionId)
+                .field("generation.id", request.generationId()).field("reason", reason).field("last.seq", lastRelayed)
+                .log("asking client to retry on next worker");
+        relay.swapped(session, reason);
+        client.retry(new Retry(reason, lastRelayed, worker.label(), detail));
+        traceEnd(LegOutcome.SWAPPED, reason, detail);
+    }
+
+    /** The client closed or reset its stream. */
+    void clientGone() {
+        LogLine.info(log).field("stream.id", streamId).field("connection.id", connectionId)
+                .field("worker.label", worker.label()).field("last.seq", session.lastRelayed())
+                .log("client ended stream");
+        traceEnd(LegOutcome.CLIENT_GONE, null, null);
+    }
+
+    /** The client read nothing for too long: its stream is reset TOO_SLOW. */
+    void clientTooSlow(String detail) {
+        LogLine.warn(log).field("stream.id", streamId).field("connection.id", connectionId)
+                .field("generation.id", request.generationId()).field("worker.label", worker.label())
+                .field("last.seq", session.lastRelayed()).quoted("problem", detail)
+                .log("client stopped reading; resetting its stream");
+        relay.generationFinished(session, Finish.ERROR);
+        client.abort(ErrorCode.TOO_SLOW);
+        traceEnd(LegOutcome.CLIENT_TOO_SLOW, ErrorCode.TOO_SLOW.name(), detail);
+    }
+
+    /** The session lived as long as allowed: a final STREAM_TIMEOUT error. */
+    void lifetimeExceeded(String detail) {
+        LogLine.warn(log).field("stream.id", streamId).field("connection.id", connectionId)
+                .field("generation.id", request.generationId()).field("worker.label", worker.label())
+                .field("last.seq", session.lastRelayed()).quoted("problem", detail)
+                .log("stream lived too long; ending it");
+        relay.generationFinished(session, Finish.ERROR);
+        client.fail(new StreamError(ErrorCode.STREAM_TIMEOUT, detail));
+        traceEnd(LegOutcome.TIMEOUT, ErrorCode.STREAM_TIMEOUT.name(), detail);
+    }
+
+    /** The director stops: the span ends (nothing when the leg had ended before). */
+    void directorStopping() {
+        traceEnd(LegOutcome.DIRECTOR_STOPPING, null, null);
+    }
+
+    /** The director drains: the client is asked to resume after the last relayed token at another director. */
+    void directorDraining(String detail) {
+        traceEnd(LegOutcome.DIRECTOR_STOPPING, Retry.DIRECTOR_DRAIN, detail); // Relay.stop no longer sees this leg
+        if (!client.isActive()) {
+            return;
+        }
+        int lastRelayed = session.lastRelayed();
+        LogLine.info(log).field("stream.id", streamId).field("connection.id", connectionId)
+                .field("generation.id", request.generationId()).field("worker.label", worker.label())
+                .field("last.seq", lastRelayed).field("reason", Retry.DIRECTOR_DRAIN)
+                .log("asking client to resume at another director");
+        client.retry(new Retry(Retry.DIRECTOR_DRAIN, lastRelayed, worker.label(), detail));
+    }
+
+    /** Ends this leg's span, when tracing is on. */
+    private void traceEnd(LegOutcome outcome, String reason, String detail) {
+        if (span != null) {
+            span.end(outcome, session.lastRelayed(), reason, detail);
+        }
+    }
+}
