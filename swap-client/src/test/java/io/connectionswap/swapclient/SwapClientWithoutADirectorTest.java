@@ -62,6 +62,26 @@ class SwapClientWithoutADirectorTest {
                 + "(call SwapClient.start())");
     }
 
+    /**
+     * A model name no worker can register (with a line break or an ESC, blank or empty) was sent in a GENERATE: the
+     * application learnt only from the director's MODEL_NOT_FOUND, or waited for NO_HEALTHY_WORKER. Now the client
+     * refuses it when the generation is asked for, saying what a model name is; no model (null) is any worker.
+     */
+    @Test
+    void aModelNameNoWorkerCanRegisterIsRefusedWhenTheGenerationIsAskedFor() {
+        client = builder("127.0.0.1:" + Ports.freeUdpPort()).build();
+        SamplingParameters sampling = SamplingParameters.maxTokens(3);
+        for (String model : List.of("stand-in\nx", "\u001b[2J", "  ", "")) {
+            assertThatThrownBy(() -> client.completion(model, "p", sampling))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageEndingWith("' (expected: 1 to 256 printable characters, or null for any worker)");
+            assertThatThrownBy(() -> client.chat(model, List.of(new ChatMessage("user", "hi")), sampling))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageStartingWith("model: '");
+        }
+        assertThat(client.completion(null, "p", sampling)).as("any worker").isNotNull();
+    }
+
     @Test
     void closingFromACallbackOnTheClientsThreadReturnsAtOnceAndTheThreadEnds() throws Exception {
         client = builder("127.0.0.1:" + Ports.freeUdpPort()).build().start();

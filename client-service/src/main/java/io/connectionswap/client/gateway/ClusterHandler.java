@@ -1,7 +1,7 @@
 package io.connectionswap.client.gateway;
 
-import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.protocol.message.ClusterStatus;
+import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.swapclient.ConnectionState;
 import io.connectionswap.swapclient.SwapClient;
 import java.time.Duration;
@@ -48,18 +48,23 @@ final class ClusterHandler {
      * {@code GET /v1/models/{model}}: the model, if a healthy worker serves it (a model id may hold slashes). As a
      * generation for it would be answered: 503 {@code no_healthy_worker} (with {@code Retry-After}) while only
      * workers that are down serve it, or while no worker is registered (a director that just restarted knows no
-     * model yet); 404 {@code model_not_found} when registered workers serve others only.
+     * model yet); 404 {@code model_not_found} when registered workers serve others only, and at once for a name no
+     * worker can register ({@link GenerationRequest#validModelName}: too long, blank, a control character).
      */
     Mono<ServerResponse> model(ServerRequest request) {
         String model = request.pathVariable("model").substring(1); // {*model} starts with the slash
+        if (!GenerationRequest.validModelName(model)) {
+            return Mono.error(GatewayError.modelNotFound(model));
+        }
         return status().flatMap(status -> {
             if (servedModels(status).contains(model)) {
                 return json(describe(model, OpenAiResponses.JSON.createObjectNode(), created));
             }
             if (status.workers().isEmpty()
                     || status.workers().stream().anyMatch(worker -> worker.models().contains(model))) {
+                // a model name (checked above): quoted whole
                 return Mono.error(GatewayError.noHealthyWorker("no healthy worker serves model '"
-                        + LogLine.printable(model, 200) + "' now (" + status.workers().size()
+                        + model + "' now (" + status.workers().size()
                         + " registered); retry later", retryAfterSeconds));
             }
             return Mono.error(GatewayError.modelNotFound(model));

@@ -2,6 +2,7 @@ package io.connectionswap.client.gateway;
 
 import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.log.LogLine;
+import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.swapclient.GenerationException;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
@@ -113,10 +114,14 @@ public final class GatewayError extends RuntimeException {
                 detail, retryAfterSeconds);
     }
 
-    /** 404: no healthy worker serves {@code model} (a generation's, or the one {@code GET /v1/models/{model}} asks). */
+    /**
+     * 404: no healthy worker serves {@code model} (a generation's, or the one {@code GET /v1/models/{model}} asks),
+     * quoted as far as a model name goes ({@link GenerationRequest#MAX_MODEL_CHARS}, control characters as '?').
+     */
     public static GatewayError modelNotFound(String model) {
         return new GatewayError(HttpStatus.NOT_FOUND, "invalid_request_error", "model_not_found", "model",
-                "The model '" + model + "' does not exist: no worker serves it (GET /v1/models lists them)", 0);
+                "The model '" + LogLine.printable(model, GenerationRequest.MAX_MODEL_CHARS)
+                        + "' does not exist: no worker serves it (GET /v1/models lists them)", 0);
     }
 
     /** 404: a path under {@code /v1/} or {@code /api/} the gateway does not serve. */

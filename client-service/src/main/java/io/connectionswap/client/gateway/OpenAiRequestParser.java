@@ -46,6 +46,10 @@ final class OpenAiRequestParser {
             throw GatewayError.badRequest("invalid_value", "model", "'model' is longer than "
                     + GenerationRequest.MAX_MODEL_CHARS + " characters.");
         }
+        if (!GenerationRequest.validModelName(model)) { // a control character: no worker registers such a name
+            throw GatewayError.badRequest("invalid_value", "model", "'model' must be "
+                    + GenerationRequest.MODEL_NAME_RULE + ".");
+        }
         String prompt = chat ? null : prompt(root);
         List<ChatMessage> messages = chat ? messages(root) : null;
         if (root.has("n") && !root.get("n").isNull() && !(root.get("n").canConvertToInt() && root.get("n").asInt() == 1)) {

@@ -67,6 +67,29 @@ class GatewayRoutesTest {
         }
     }
 
+    /**
+     * {@code GET /v1/models/{model}} took a path of any length or content as a model id: a long one came back whole in
+     * the 404's message, and while no worker was registered any name was a 503 "retry later", one no worker can ever
+     * register among them. Now a name that breaks the model-name rule is 404 model_not_found at once, without asking
+     * the director, its message quoting at most GenerationRequest.MAX_MODEL_CHARS characters of it.
+     */
+    @Test
+    void aModelNameNoWorkerCanRegisterIsNotFoundWithoutAskingTheDirector() {
+        when(client.status()).thenReturn(CompletableFuture.completedFuture(new ClusterStatus("director-1", List.of())));
+        String huge = "m".repeat(4 * GenerationRequest.MAX_MODEL_CHARS);
+        http.get().uri("/v1/models/" + huge).exchange().expectStatus().isNotFound().expectBody()
+                .jsonPath("$.error.code").isEqualTo("model_not_found")
+                .jsonPath("$.error.param").isEqualTo("model")
+                .jsonPath("$.error.message").value(message -> assertThat((String) message)
+                        .contains("'" + "m".repeat(GenerationRequest.MAX_MODEL_CHARS) + "...'")
+                        .doesNotContain("m".repeat(GenerationRequest.MAX_MODEL_CHARS + 1)));
+        http.get().uri(URI.create("/v1/models/stand-in%0Aforged")).exchange().expectStatus().isNotFound().expectBody()
+                .jsonPath("$.error.code").isEqualTo("model_not_found")
+                .jsonPath("$.error.message").value(message -> assertThat((String) message)
+                        .contains("'stand-in?forged'"));
+        verify(client, never()).status();
+    }
+
     @Test
     void aModelOnlyDownWorkersServeIsUnavailableForNowAsItsGenerationsAre() {
         http.get().uri("/v1/models/only-on-a-down-worker").exchange().expectStatus().isEqualTo(503)

@@ -146,6 +146,29 @@ class OpenAiRequestParserTest {
     }
 
     /**
+     * A model name with a control character (a line break, a NUL, an ESC, a C1 control) passed the gateway's length
+     * check into a GENERATE, which no worker can serve (no worker registers such a name). Now it is a 400
+     * invalid_value for the model as an over-long one is, saying what a model name is; a name with spaces, slashes or
+     * letters beyond ASCII is a model name as any other.
+     */
+    @Test
+    void aModelNameWithAControlCharacterIsAnInvalidValue() {
+        // JSON string contents
+        for (String model : List.of("stand-in\\n", "stand-in\\u0000", "\\u001b[2Jstand-in", "stand\\tin",
+                "stand-in\\u0085")) {
+            for (boolean chat : List.of(false, true)) {
+                String body = "{\"model\":\"" + model + "\"," + (chat
+                        ? "\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}" : "\"prompt\":\"p\"}");
+                rejected(() -> parse(body, chat), "invalid_value", "model");
+                assertThatThrownBy(() -> parse(body, chat)).hasMessage("'model' must be 1 to "
+                        + GenerationRequest.MAX_MODEL_CHARS + " printable characters.");
+            }
+        }
+        assertThat(parse("{\"model\":\"org/a model ünï\",\"prompt\":\"p\"}", false).model())
+                .isEqualTo("org/a model ünï");
+    }
+
+    /**
      * {@code stream_options} on a request that did not stream was accepted and dropped; OpenAI and vLLM answer 400
      * for it, so a client that meant to stream learned nothing. It was also taken as absent when not an object.
      */

@@ -1,6 +1,7 @@
 package io.connectionswap.director.registry;
 
 import io.connectionswap.protocol.log.LogLine;
+import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.WorkerRegistration;
 import io.connectionswap.protocol.quic.HostPort;
 import java.net.URI;
@@ -51,10 +52,10 @@ final class RegistrationValidator {
                     + MAX_MODELS + ")");
         }
         for (String model : models) {
-            if (!WorkerRegistration.validModelName(model)) {
+            if (!GenerationRequest.validModelName(model)) {
                 throw refused(label, "worker " + label + ": model name '"
                         + LogLine.printable(String.valueOf(model), 64) + "' (expected: "
-                        + WorkerRegistration.MODEL_NAME_RULE + ")");
+                        + GenerationRequest.MODEL_NAME_RULE + ")");
             }
         }
         return new Checked(address, healthUrl);

@@ -115,7 +115,7 @@ final class StreamAdmission {
         // its model was served a moment ago, and its worker may not be back yet while other models' workers are
         if (worker == null && !resumed && registry.size() > 0 && !registry.anyServes(request.model())) {
             // a WARN per model name (a gateway carries many users on its connection), up to a bound; the name is
-            // at most GenerationRequest.MAX_MODEL_CHARS (the codec refuses a longer one)
+            // one a worker may register, at most GenerationRequest.MAX_MODEL_CHARS (the codec refuses another)
             String model = request.model();
             RepeatedProblems.Occurrence occurrence = ConnectionProblems.occurred(client, log,
                     ErrorCode.MODEL_NOT_FOUND, model, MODELS_TOLD_APART);

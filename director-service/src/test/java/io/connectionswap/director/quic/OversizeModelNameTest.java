@@ -32,9 +32,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * A client's GENERATE whose model name is longer than the protocol allows, through the director's own stream pipeline
- * (frame decoder with the default 4 MiB request limit, codec, heartbeat responder, {@link FirstMessageRouter}) and a
- * real {@link Relay} and {@link WorkerRegistry} (no worker registered).
+ * A client's GENERATE whose model name the protocol refuses (longer than it allows, or one no worker can register),
+ * through the director's own stream pipeline (frame decoder with the default 4 MiB request limit, codec, heartbeat
+ * responder, {@link FirstMessageRouter}) and a real {@link Relay} and {@link WorkerRegistry} (no worker registered).
  */
 class OversizeModelNameTest {
 
@@ -95,6 +95,39 @@ class OversizeModelNameTest {
                 .as("WARN lines for two bad streams of one connection").hasSize(1);
         assertThat(events).extracting(ILoggingEvent::getFormattedMessage)
                 .allSatisfy(line -> assertThat(line.length()).as("a line's length").isLessThan(2000));
+        assertThat(relay.activeSessions()).isZero();
+    }
+
+    /**
+     * A GENERATE naming a model no worker can register (with a line break, an ESC sequence, a NUL; blank or empty) was
+     * routed as any other: with no worker registered it was refused NO_HEALTHY_WORKER (its client asked again), with
+     * workers MODEL_NOT_FOUND quoting the name. Now it ends its stream with MALFORMED_MESSAGE as an over-long name
+     * does, the connection's bad-input WARN throttled as for any bad stream, and a later stream is served as before.
+     */
+    @Test
+    void aGenerateWithAModelNameNoWorkerCanRegisterEndsItsStreamAndTheConnectionServesOn() {
+        QuicChannel connection = PeerConnections.connection("client");
+        List<ErrorCode> bad = new ArrayList<>();
+        List<ErrorCode> valid;
+        List<ILoggingEvent> routerEvents;
+        try (CapturedLogs routerLogs = CapturedLogs.of(FirstMessageRouter.class)) {
+            // as JSON string contents
+            for (String model : List.of("stand-in\\nforged=line", "\\u001b[2J", "stand-in\\u0000", "   ", "")) {
+                bad.addAll(generate(connection, 4L * (streams.size() + 1), model));
+            }
+            valid = generate(connection, 4L * (streams.size() + 1), "stand-in");
+            routerEvents = routerLogs.events();
+        }
+
+        assertThat(bad).as("ERROR of each stream with a model no worker can register")
+                .containsExactly(ErrorCode.MALFORMED_MESSAGE, ErrorCode.MALFORMED_MESSAGE, ErrorCode.MALFORMED_MESSAGE,
+                        ErrorCode.MALFORMED_MESSAGE, ErrorCode.MALFORMED_MESSAGE);
+        assertThat(valid).as("ERROR of a valid stream after them (no worker registered: the relay's refusal)")
+                .containsExactly(ErrorCode.NO_HEALTHY_WORKER);
+        assertThat(streams.subList(0, 5)).as("the bad streams ended").allMatch(EmbeddedQuicStream::isOutputShutdown);
+        assertThat(connection.isActive()).as("the connection").isTrue();
+        assertThat(routerEvents).filteredOn(event -> event.getLevel() == Level.WARN)
+                .as("WARN lines for five bad streams of one connection").hasSize(1);
         assertThat(relay.activeSessions()).isZero();
     }
 

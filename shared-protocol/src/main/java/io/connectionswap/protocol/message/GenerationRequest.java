@@ -11,8 +11,8 @@ import java.util.List;
  * connection, first as a new generation, then again (same id) each time the generation moves to another worker.
  *
  * @param generationId  stable across every stream of one generation
- * @param model         model to serve it ({@code stand-in}, or an upstream model name), at most
- *                      {@link #MAX_MODEL_CHARS} characters; null: any worker
+ * @param model         model to serve it ({@code stand-in}, or an upstream model name), a name a worker may
+ *                      register ({@link #MODEL_NAME_RULE}); null: any worker
  * @param prompt        the prompt of a completion; null for a chat request
  * @param messages      the messages of a chat request; null for a completion
  * @param sampling      token budget and sampling parameters
@@ -41,6 +41,8 @@ public record GenerationRequest(String generationId, String model, String prompt
      * (fine-tuned) model id under 100, a vLLM {@code --served-model-name} or model path likewise.
      */
     public static final int MAX_MODEL_CHARS = 256;
+    /** What a model name must be, asked for here or registered by a worker ({@link #validModelName}), for messages. */
+    public static final String MODEL_NAME_RULE = "1 to " + MAX_MODEL_CHARS + " printable characters";
 
     public GenerationRequest {
         Message.require(generationId, "generationId");
@@ -51,6 +53,10 @@ public record GenerationRequest(String generationId, String model, String prompt
         if (model != null && model.length() > MAX_MODEL_CHARS) {
             throw new IllegalArgumentException("model: " + model.length() + " characters (expected: at most "
                     + MAX_MODEL_CHARS + ")");
+        }
+        if (model != null && !validModelName(model)) {
+            throw new IllegalArgumentException("model: '" + abbreviate(model) + "' (expected: " + MODEL_NAME_RULE
+                    + ", or null for any worker)");
         }
         if ((prompt == null) == (messages == null)) {
             throw new IllegalArgumentException("exactly one of prompt and messages is required");
@@ -81,6 +87,17 @@ public record GenerationRequest(String generationId, String model, String prompt
             throw new IllegalArgumentException("traceparent: '" + abbreviate(traceparent) + "' (expected: W3C trace "
                     + "context, 00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>, or null)");
         }
+    }
+
+    /**
+     * Whether {@code model} is a model name ({@link #MODEL_NAME_RULE}: not blank, at most {@link #MAX_MODEL_CHARS}
+     * characters, no control character): the one rule for a name a client asks for (a request naming another one is
+     * malformed) and a worker registers (a director refuses the registration, the worker checks its own at start).
+     * Null is no name (a request for any worker).
+     */
+    public static boolean validModelName(String model) {
+        return model != null && !model.isBlank() && model.length() <= MAX_MODEL_CHARS
+                && model.chars().noneMatch(Character::isISOControl);
     }
 
     /** A new completion with only a token budget: the demo loop's and the tests' request. */

@@ -14,7 +14,9 @@ import java.util.regex.Pattern;
  *                            0 when the model sets its own pace (a real model): the director then judges a hang by
  *                            the worker's link heartbeat alone
  * @param instanceId          unique per worker process start: a restart on the same address replaces the old entry
- * @param models              the model names this worker serves (listed by the gateway's {@code /v1/models})
+ * @param models              the model names this worker serves (listed by the gateway's {@code /v1/models}); a
+ *                            director accepts only names a client may ask for
+ *                            ({@link GenerationRequest#validModelName})
  * @param features            protocol features this worker speaks beyond the base protocol ({@link #TOKEN_STREAM});
  *                            a director uses only those both sides know, so either may be upgraded first
  */
@@ -29,8 +31,6 @@ public record WorkerRegistration(String label, String address, String healthUrl,
     public static final String LABEL_RULE = "1 to " + MAX_LABEL_LENGTH
             + " letters, digits, '.', '_', ':' or '-', starting with a letter or digit";
     private static final Pattern LABEL = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:-]*");
-    /** What a director accepts as a registered model name, for messages. */
-    public static final String MODEL_NAME_RULE = "1 to " + GenerationRequest.MAX_MODEL_CHARS + " printable characters";
 
     /** A registration without features (a worker that speaks the base protocol only). */
     public WorkerRegistration(String label, String address, String healthUrl, long tokenIntervalMillis,
@@ -53,15 +53,6 @@ public record WorkerRegistration(String label, String address, String healthUrl,
     /** Whether a director accepts {@code label} ({@link #LABEL_RULE}): the worker checks its own at start. */
     public static boolean validLabel(String label) {
         return label != null && label.length() <= MAX_LABEL_LENGTH && LABEL.matcher(label).matches();
-    }
-
-    /**
-     * Whether a director accepts {@code model} as one of a registration's model names ({@link #MODEL_NAME_RULE}): a
-     * client may ask for it ({@link GenerationRequest#MAX_MODEL_CHARS}). The worker checks its own at start.
-     */
-    public static boolean validModelName(String model) {
-        return model != null && !model.isBlank() && model.length() <= GenerationRequest.MAX_MODEL_CHARS
-                && model.chars().noneMatch(Character::isISOControl);
     }
 
     /** Whether this worker registered {@code feature}. */

@@ -278,6 +278,35 @@ class FrameCodecTest {
         channel.finishAndReleaseAll();
     }
 
+    /**
+     * A GENERATE's model name was checked for its length only: a blank one, or one with a line break, a NUL or an ESC,
+     * went to the director's routing, logs and "no worker serves the model" refusal, though no worker can register
+     * such a name. Now a model name given must be one a worker may register (GenerationRequest.MODEL_NAME_RULE),
+     * else the GENERATE is malformed; no model (absent or null) still asks for any worker.
+     */
+    @Test
+    void aModelNameNoWorkerCanRegisterIsMalformedAndNoModelIsAnyWorker() {
+        // JSON string contents: empty, blank, a line break, a NUL, an ESC sequence, a C1 control
+        for (String model : List.of("", "   ", "stand-in\\nforged=line", "stand-in\\u0000", "\\u001b[31mred",
+                "stand-in\\u0085")) {
+            assertProtocolError(generate(model), ErrorCode.MALFORMED_MESSAGE,
+                    "(expected: " + GenerationRequest.MODEL_NAME_RULE + ", or null for any worker)");
+        }
+        assertThatThrownBy(() -> GenerationRequest.completion("g", "p", 3).withModel("two\nlines"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("model: 'two?lines' (expected: 1 to 256 printable characters, or null for any worker)");
+
+        EmbeddedChannel channel = codecChannel();
+        for (String noModel : List.of(generateJson("x").replace("\"model\":\"x\",", ""),
+                generateJson("x").replace("\"x\"", "null"))) {
+            channel.writeInbound(track(generateFrame(noModel)));
+            assertThat(channel.<GenerationRequest>readInbound().model()).as(noModel).isNull();
+        }
+        channel.writeInbound(track(generate("a name with spaces / and ünïcode")));
+        assertThat(channel.<GenerationRequest>readInbound().model()).isEqualTo("a name with spaces / and ünïcode");
+        channel.finishAndReleaseAll();
+    }
+
     /** A worker decoded an ASSIGNMENT whose request named a model of any length; now it is malformed too. */
     @Test
     void anAssignmentWhoseModelNameIsOverTheBoundIsMalformed() {
@@ -289,7 +318,11 @@ class FrameCodecTest {
     }
 
     private static ByteBuf generate(String model) {
-        byte[] json = generateJson(model).getBytes(StandardCharsets.UTF_8);
+        return generateFrame(generateJson(model));
+    }
+
+    private static ByteBuf generateFrame(String text) {
+        byte[] json = text.getBytes(StandardCharsets.UTF_8);
         return Unpooled.buffer().writeByte(FrameType.GENERATE.code()).writeInt(json.length).writeBytes(json);
     }
 

@@ -1,7 +1,7 @@
 package io.connectionswap.worker.model.openai;
 
 import io.connectionswap.protocol.log.LogLine;
-import io.connectionswap.protocol.message.WorkerRegistration;
+import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.model.ChatFormat;
 import io.connectionswap.worker.config.UpstreamProperties;
 import java.net.URI;
@@ -54,10 +54,10 @@ public record UpstreamSettings(URI baseUri, String model, String apiKey, Duratio
                     + "needs the model name the upstream serves (as its GET /v1/models lists it)");
         }
         model = model.trim();
-        if (!WorkerRegistration.validModelName(model)) {
+        if (!GenerationRequest.validModelName(model)) {
             // every director would refuse the registration, the worker running healthy and idle for good
             throw new IllegalArgumentException("CONNECTION_SWAP_UPSTREAM_MODEL='" + LogLine.printable(model, 64)
-                    + "' (expected: " + WorkerRegistration.MODEL_NAME_RULE + ")");
+                    + "' (expected: " + GenerationRequest.MODEL_NAME_RULE + ")");
         }
         return new UpstreamSettings(parseBase(url.trim()), model, properties.apiKey(),
                 properties.connectTimeout(), properties.firstTokenTimeout(), properties.tokenTimeout(),
