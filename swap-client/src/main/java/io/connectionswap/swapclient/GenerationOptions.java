@@ -13,7 +13,8 @@ import java.time.Duration;
  *                     resuming: whatever it is (zero: do not wait for a worker), a director's answer is waited for
  *                     at least 10 s, and the first break since the last token is always resumed once, the next
  *                     connection (after a lost one, or a director's drain) waited for at least 10 s (both floors:
- *                     twice the heartbeat timeout when that is longer)
+ *                     twice the heartbeat timeout when that is longer); a wait longer than {@link #LONGEST_WAIT}
+ *                     (such as {@code ChronoUnit.FOREVER.getDuration()}) is taken as null
  */
 public record GenerationOptions(Duration noWorkerWait) {
 
@@ -23,9 +24,18 @@ public record GenerationOptions(Duration noWorkerWait) {
      */
     public static final GenerationOptions WAIT_FOREVER = new GenerationOptions(null);
 
+    /**
+     * The longest wait kept as given (about 146 years, half of what a {@code long} of nanoseconds holds, so that the
+     * clock arithmetic on it cannot overflow); a longer one waits as long as it takes, as null does.
+     */
+    public static final Duration LONGEST_WAIT = Duration.ofNanos(Long.MAX_VALUE / 2);
+
     public GenerationOptions {
         if (noWorkerWait != null && noWorkerWait.isNegative()) {
             throw new IllegalArgumentException("noWorkerWait: " + noWorkerWait + " (expected: >= 0, or null)");
+        }
+        if (noWorkerWait != null && noWorkerWait.compareTo(LONGEST_WAIT) > 0) {
+            noWorkerWait = null;
         }
     }
 

@@ -285,7 +285,12 @@ public final class DirectorLink implements Transport {
         List<Runnable> ready = new ArrayList<>(waiters);
         waiters.clear();
         for (Runnable waiter : ready) {
-            waiter.run();
+            try {
+                waiter.run();
+            } catch (RuntimeException e) { // a bug in one waiter: the others still get their connection
+                LogLine.error(log).field("director.addr", director).quoted("problem", String.valueOf(e))
+                        .log("a task waiting for the connection failed; the others go on");
+            }
         }
     }
 

@@ -312,8 +312,10 @@ public final class GenerationRun implements Flow.Subscription {
         // migration (the limit is for failing workers) nor a reason to avoid that worker; a worker that drains is
         // avoided, but no migration either
         request = resumeRequest(retry.directorDraining() ? null : retry.failedWorker(), retry.countsAsMigration());
-        if (retry.directorDraining()) {
-            waits.directorDrained(); // the resume waits for the next connection as after a break, a zero wait too
+        if (retry.directorDraining() || !transport.isConnected()) {
+            // the director leaves (its drain, or its GOAWAY read before this RETRY of one of its workers): the resume
+            // waits for the next connection as after a break, a zero wait too
+            waits.directorLeaving();
         }
         openLeg();
     }

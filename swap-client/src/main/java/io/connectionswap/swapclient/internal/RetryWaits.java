@@ -69,7 +69,7 @@ final class RetryWaits {
      * refusal of a resume), or -1: see {@link #directorLeaving}.
      */
     private long leavingSinceNanos = -1;
-    /** Whether a worker took the generation since the last drain ({@link #directorDrained}). */
+    /** Whether a worker took the generation since the director was last found leaving ({@link #directorLeaving}). */
     private boolean assignedSinceDrain;
     /** When the subscriber's full queue stopped reading; -1 while reading. */
     private long heldBackSinceNanos = -1;
@@ -218,25 +218,17 @@ final class RetryWaits {
     }
 
     /**
-     * The generation's director is leaving: its RETRY director_drain moved the generation, or it refused a resume with
-     * SHUTTING_DOWN (the transport then leaves its connection). The resume waits for the next connection at least the
-     * {@link #floor} from the first such sign, with a zero wait too: a drain is no lack of workers. It is no break: a
-     * stream that then breaks before its first token is still the first break since the last token, resumed once.
+     * The generation's director is leaving: its RETRY director_drain moved the generation, a RETRY came while the
+     * transport was leaving the connection (after the director's GOAWAY), or it refused a resume with SHUTTING_DOWN
+     * (the transport then leaves its connection). The resume waits for the next connection at least the
+     * {@link #floor}, with a zero wait too: a drain is no lack of workers. It is no break: a stream that then breaks
+     * before its first token is still the first break since the last token, resumed once. The floor counts from this
+     * sign when a worker took the generation since the previous one, however long after an earlier break or drain it
+     * came (each such drain is a move of its own). Signs with no worker between them (a director draining every
+     * resume before a worker answers, the refusals of one drain's resumes) keep the first one's start: the generation
+     * does not wait for ever.
      */
-    private void directorLeaving() {
-        if (leavingSinceNanos < 0) {
-            leavingSinceNanos = loop.nanoTime();
-        }
-    }
-
-    /**
-     * A director's drain moved the generation (its RETRY director_drain): {@link #directorLeaving}, the floor counted
-     * from this drain when a worker took the generation since the previous one, however long after an earlier break or
-     * drain it came (each such drain is a move of its own). Drains with no worker between them (a director draining
-     * every resume before a worker answers), like the refusals of a drain's resumes, keep the first one's start: the
-     * generation does not wait for ever.
-     */
-    void directorDrained() {
+    void directorLeaving() {
         if (leavingSinceNanos < 0 || assignedSinceDrain) {
             leavingSinceNanos = loop.nanoTime();
         }

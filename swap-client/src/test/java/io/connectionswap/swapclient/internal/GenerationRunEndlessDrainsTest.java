@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 /**
  * A director (hostile, or buggy: a drain that never ends, each new connection reaching it again) answers every
  * resume with RETRY director_drain (its GOAWAY leaving the connection each time) before any worker takes it and
- * before any token. Since 535641c RetryWaits.directorDrained restarts the floor at every such RETRY, so each resume
+ * before any token. Since 535641c RetryWaits.directorDrained (now directorLeaving) restarts the floor at every such RETRY, so each resume
  * waits afresh up to 10 s for the next connection: with the client redialling every few seconds, a zero-wait (or
  * any bounded-wait) generation that makes no progress at all lives for ever. Before 535641c the floor counted from
  * the first drain since the last token, and the generation failed NO_HEALTHY_WORKER about 10 s after it. Right
