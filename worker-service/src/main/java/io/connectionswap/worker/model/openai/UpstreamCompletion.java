@@ -37,7 +37,8 @@ import tools.jackson.core.JacksonException;
  * upstream that then hangs costs nothing. The rest of the body ({@code [DONE]}, normally at once) is read and
  * dropped for at most {@link LegBody#DRAIN_GRACE}, so the connection can be reused; then the exchange is cancelled. An
  * upstream that ignores {@code include_usage} (a finish reason, then no usage chunk and no {@code [DONE]}) is given
- * {@link #USAGE_GRACE} for the usage and then ends without counts, rather than stalling into the token timeout.
+ * {@link #USAGE_GRACE} for the usage and then ends without counts, rather than stalling into the token timeout. A
+ * stream that ends or breaks after the finish reason completes the generation too, with the counts if they came.
  */
 final class UpstreamCompletion implements Flow.Subscription {
 
@@ -187,9 +188,9 @@ final class UpstreamCompletion implements Flow.Subscription {
                 // no answer at all: refused, timed out, reset before the headers
                 upstream.unreachable().run();
                 fail(errors.forException(failure, upstream.settings().firstTokenTimeout()));
-            } else {
-                bodyFailed(failure);
             }
+            // else: the event stream broke; its lines bring the failure (Lines.onError) after the lines read before
+            // it, a final chunk among them, which acting on it here would pre-empt
             return;
         }
         ModelException refused = CompletionAnswer.failure(response, upstream, errors);
@@ -359,6 +360,14 @@ final class UpstreamCompletion implements Flow.Subscription {
     private void bodyFailed(Throwable failure) {
         body.ended();
         if (terminated || body.draining()) {
+            return;
+        }
+        if (end.hasFinishReason()) {
+            // complete but for the usage (or [DONE]): as a clean end after the finish reason, not a failure
+            LogLine.info(log).field("generation.id", context.generationId()).field("produced", produced)
+                    .field("upstream.url", uri).quoted("problem", UpstreamErrors.describeForLog(failure))
+                    .log("upstream stream broke after its finish_reason; the generation completed");
+            finish();
             return;
         }
         fail(errors.forBrokenStream(failure, produced));

@@ -98,6 +98,11 @@ final class UpstreamErrors {
                 failure);
     }
 
+    /** {@code failure} for the worker's log (not a message: it may name the upstream's address). */
+    static String describeForLog(Throwable failure) {
+        return describe(unwrap(failure));
+    }
+
     /** An upstream failure (a swap) described by the worker; {@code problem} must not quote the upstream's text. */
     ModelException failed(String problem, Throwable cause) {
         return failure(ErrorCode.UPSTREAM_FAILED, problem, cause);

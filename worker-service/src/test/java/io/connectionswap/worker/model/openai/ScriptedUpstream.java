@@ -21,7 +21,8 @@ import java.util.function.Function;
  * An upstream that answers with exactly what a test gives it: the status and raw body of {@code /v1/completions}
  * (an event stream written as is, so tests control every byte) and the status of {@code /v1/models}, or on any path
  * an answer made from each request ({@link #answering}); it records every request. It can hang after the completion's
- * body instead of ending it ({@link #hangAfterBody}), or write more of it a while later ({@link #thenAfter}).
+ * body instead of ending it ({@link #hangAfterBody}), write more of it a while later ({@link #thenAfter}), or break
+ * the connection right after it ({@link #breakAfterBody}).
  */
 final class ScriptedUpstream implements AutoCloseable {
 
@@ -44,6 +45,7 @@ final class ScriptedUpstream implements AutoCloseable {
     private volatile int modelsStatus = 200;
     private volatile String retryAfter;
     private volatile boolean hang;
+    private volatile boolean breakAfterBody;
     /** Written {@link #laterDelay} after the completion's body, then the body ends; null: nothing. */
     private volatile String later;
     private volatile Duration laterDelay;
@@ -106,6 +108,16 @@ final class ScriptedUpstream implements AutoCloseable {
         return this;
     }
 
+    /**
+     * After the completion's body, the connection breaks: the answer is declared a byte longer than its body and the
+     * connection closed short of it, so the client's read of the body fails (an upstream that died right after
+     * writing it).
+     */
+    ScriptedUpstream breakAfterBody() {
+        breakAfterBody = true;
+        return this;
+    }
+
     /** After the completion's body, wait {@code delay}, then write {@code more} (and end, unless it hangs). */
     ScriptedUpstream thenAfter(Duration delay, String more) {
         laterDelay = delay;
@@ -140,9 +152,11 @@ final class ScriptedUpstream implements AutoCloseable {
         if (wait != null && exchange.getRequestURI().getPath().endsWith("/completions")) {
             exchange.getResponseHeaders().add("Retry-After", wait);
         }
-        exchange.sendResponseHeaders(status, 0);
+        byte[] body = answer.body().getBytes(StandardCharsets.UTF_8);
+        boolean breaks = breakAfterBody && status == 200 && exchange.getRequestURI().getPath().endsWith("/completions");
+        exchange.sendResponseHeaders(status, breaks ? body.length + 1 : 0); // one byte short: closing breaks it
         try (OutputStream out = exchange.getResponseBody()) {
-            out.write(answer.body().getBytes(StandardCharsets.UTF_8));
+            out.write(body);
             String more = later;
             if (more != null && status == 200 && exchange.getRequestURI().getPath().endsWith("/completions")) {
                 out.flush();

@@ -161,6 +161,53 @@ class UpstreamCompletionEndTest {
     }
 
     /**
+     * The upstream's final chunk (finish_reason stop) came, then its connection broke before the usage chunk and
+     * [DONE] (the upstream died right after it, or an intermediary reset the connection): the generation is complete,
+     * as README's "The end" says of a stream that ends after its finish_reason but before the usage, and the failures
+     * table fails only a stream cut before [DONE]/finish_reason. It was failed (UPSTREAM_FAILED, "upstream stream
+     * broke after 2 tokens"): the director moves a finished generation, and the resumed leg asks another upstream
+     * to go on after the text's end (with sampling, text the unbroken generation never had).
+     */
+    @Test
+    void aStreamThatBreaksAfterTheFinishReasonStillCompletes() {
+        scripted.completions(200, TOKEN + "data: {\"model\":\"greedy-1\",\"choices\":[{\"text\":\" b\","
+                + "\"finish_reason\":\"stop\"}]}\n\n").breakAfterBody();
+        backend = backend(true);
+
+        RecordingSubscriber events = RecordingSubscriber.unbounded();
+        backend.generate(context(0, "")).subscribe(events);
+        events.awaitTerminal(TOKEN_TIMEOUT.plusSeconds(5));
+
+        assertThat(events.texts()).containsExactly(" a", " b");
+        assertThat(events.error()).as("a generation whose finish_reason came, its stream broken after it").isNull();
+        assertThat(events.finished().reason()).isEqualTo(FinishReason.STOP);
+        assertThat(events.finished().usage()).as("no usage chunk came").isNull();
+    }
+
+    /**
+     * The final chunk was read, but the worker's reader (the director) had no demand for it yet when the connection
+     * broke: the break is acted on only through the body's lines, after the lines read before it, never through the
+     * exchange's own failure, so the final chunk is handed on when asked for and the generation completes.
+     */
+    @Test
+    void aFinalChunkReadBeforeTheBreakIsNotLostToTheBreak() {
+        scripted.completions(200, TOKEN + "data: {\"model\":\"greedy-1\",\"choices\":[{\"text\":\" b\","
+                + "\"finish_reason\":\"stop\"}]}\n\n").breakAfterBody();
+        backend = backend(true);
+        RecordingSubscriber events = new RecordingSubscriber(1);
+        backend.generate(context(0, "")).subscribe(events);
+        await("the first token; the break, with no demand for the final chunk").during(Duration.ofMillis(500))
+                .atMost(WELL_WITHIN).until(() -> events.texts().size() == 1 && !events.terminated());
+
+        events.request(2);
+
+        events.awaitTerminal(WELL_WITHIN);
+        assertThat(events.error()).isNull();
+        assertThat(events.texts()).containsExactly(" a", " b");
+        assertThat(events.finished().reason()).isEqualTo(FinishReason.STOP);
+    }
+
+    /**
      * A body that ended with {@code [DONE]} and no blank line after it (the leg ends as the body does) left the drain's
      * deadline on the timer after the leg's end: it fired a second later and found nothing to do. The timer the leg
      * uses held no task once the leg ended.
