@@ -4,6 +4,7 @@ import io.connectionswap.protocol.config.CommonPoolThreads;
 import io.connectionswap.service.config.RoleDefaults;
 import io.connectionswap.service.log.AsyncConsole;
 import io.connectionswap.service.tls.CertificatesLocation;
+import io.connectionswap.worker.model.openai.UpstreamKeepAlive;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.context.event.ApplicationReadyEvent;
 import org.springframework.context.ApplicationListener;
@@ -36,6 +37,7 @@ public class WorkerApplication {
 
     public static void main(String[] args) {
         CommonPoolThreads.atLeastTwo(); // before anything uses the common pool: no thread per async HTTP answer
+        UpstreamKeepAlive.capIdleConnections(); // before the first HttpClient: the JDK reads it once
         application().run(args);
     }
 }

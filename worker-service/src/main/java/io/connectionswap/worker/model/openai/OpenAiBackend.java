@@ -10,6 +10,7 @@ import io.connectionswap.worker.model.HealthDetails;
 import io.connectionswap.worker.model.Publishers;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.http.HttpClient;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -65,10 +66,12 @@ public final class OpenAiBackend implements ModelBackend, HealthDetails, AutoClo
     public static OpenAiBackend start(UpstreamSettings settings) {
         OpenAiBackend backend = new OpenAiBackend(settings);
         backend.health.start();
+        Duration keepAlive = UpstreamKeepAlive.idle(); // what the worker's main set, unless the JVM's options did
         LogLine.info(log).field("upstream.url", settings.baseUri()).field("model", settings.model())
                 .field("connect.timeout", settings.connectTimeout())
                 .field("first.token.timeout", settings.firstTokenTimeout())
                 .field("token.timeout", settings.tokenTimeout()).field("health.interval", settings.healthInterval())
+                .field("keepalive.timeout", keepAlive == null ? "jdk-default" : keepAlive)
                 .field("api.key", settings.apiKey() == null ? "unset" : "set").log("openai backend ready");
         return backend;
     }

@@ -58,14 +58,22 @@ record Upstream(UpstreamSettings settings, HttpClient http, JsonMapper json, Exe
     }
 
     /**
-     * Sends {@code request}; its whole answer, body included, must come within {@code deadline} (the JDK's request
-     * timeout ends at the headers: a body that stalls after them would hold the caller for ever), else the exchange
-     * is cancelled and the result fails with an {@link HttpTimeoutException}. Cancelling the result cancels the
-     * exchange.
+     * Sends {@code request}: once more when the connection it went on was closed before any answer (a stale
+     * kept-alive connection: {@link StaleConnectionRetry}). Cancelling the result cancels the exchange.
+     */
+    <T> CompletableFuture<HttpResponse<T>> send(HttpRequest request, HttpResponse.BodyHandler<T> body) {
+        return StaleConnectionRetry.send(http, request, body);
+    }
+
+    /**
+     * Sends {@code request} ({@link #send}); its whole answer, body included, must come within {@code deadline} (the
+     * JDK's request timeout ends at the headers: a body that stalls after them would hold the caller for ever), else
+     * the exchange is cancelled and the result fails with an {@link HttpTimeoutException}; a second attempt has what
+     * is left of it. Cancelling the result cancels the exchange.
      */
     <T> CompletableFuture<HttpResponse<T>> sendWithin(HttpRequest request, HttpResponse.BodyHandler<T> body,
                                                       Duration deadline) {
-        CompletableFuture<HttpResponse<T>> exchange = http.sendAsync(request, body);
+        CompletableFuture<HttpResponse<T>> exchange = send(request, body);
         CompletableFuture<HttpResponse<T>> result = new CompletableFuture<>();
         ScheduledFuture<?> expiry = timer.schedule(() -> {
             if (result.completeExceptionally(new HttpTimeoutException("no whole answer within " + deadline))) {

@@ -39,6 +39,9 @@ import tools.jackson.core.JacksonException;
  * upstream that ignores {@code include_usage} (a finish reason, then no usage chunk and no {@code [DONE]}) is given
  * {@link #USAGE_GRACE} for the usage and then ends without counts, rather than stalling into the token timeout. A
  * stream that ends or breaks after the finish reason completes the generation too, with the counts if they came.
+ *
+ * <p>The request is sent once more when the connection it went on was closed before any answer
+ * ({@link StaleConnectionRetry}); the first-token clock goes on from the first attempt.
  */
 final class UpstreamCompletion implements Flow.Subscription {
 
@@ -160,7 +163,8 @@ final class UpstreamCompletion implements Flow.Subscription {
         watchdog = upstream.timer().scheduleAtFixedRate(() -> serial.execute(this::checkTimeouts), periodMillis,
                 periodMillis, TimeUnit.MILLISECONDS);
         try {
-            exchange = upstream.http().sendAsync(request, info -> CompletionAnswer.body(info, new Lines()));
+            // sent once more if the connection was closed before any answer; the first-token clock goes on
+            exchange = upstream.send(request, info -> CompletionAnswer.body(info, new Lines()));
         } catch (RuntimeException e) {
             fail(errors.failed("cannot send the request to upstream: " + errors.quote(e.toString()), e));
             return;
@@ -185,7 +189,7 @@ final class UpstreamCompletion implements Flow.Subscription {
         }
         if (failure != null) {
             if (!body.subscribed()) {
-                // no answer at all: refused, timed out, reset before the headers
+                // no answer at all: refused, timed out, reset before the headers (and again, if it was sent again)
                 upstream.unreachable().run();
                 fail(errors.forException(failure, upstream.settings().firstTokenTimeout()));
             }

@@ -464,6 +464,38 @@ class OpenAiBackendTest {
         }
     }
 
+    /**
+     * The JDK's client sends a request on a pooled keep-alive connection. When the upstream closes that connection
+     * just as the request comes (uvicorn's keep-alive timeout, 5 s in vLLM, running out at that moment; or a proxy, a
+     * cloud load balancer or a NAT that dropped the idle connection, the JDK keeping them 20 minutes by default on
+     * Java 17), no byte of an answer comes, and the JDK does not send a POST again: the upstream never saw the
+     * request, yet the generation fails with UPSTREAM_FAILED at once and is moved (a swap the client sees as a RETRY,
+     * counted against the migration limit) though the upstream is healthy and answers the very next request.
+     */
+    @Test
+    void aRequestOnAPooledConnectionTheUpstreamClosedIsSentAgainOnAFreshOne() throws Exception {
+        try (ScriptedUpstream scripted = new ScriptedUpstream()) {
+            scripted.completions(200, "data: {\"choices\":[{\"text\":\" a\",\"finish_reason\":null}]}\n\n"
+                    + "data: {\"choices\":[{\"text\":\" b\",\"finish_reason\":\"length\"}],"
+                    + "\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":2}}\n\ndata: [DONE]\n\n");
+            // one health check (its connection then idles in the JDK's pool), no other request beside the test's
+            backend = backend(scripted.baseUrl(), settings -> new UpstreamSettings(settings.baseUri(),
+                    settings.model(), null, settings.connectTimeout(), settings.firstTokenTimeout(),
+                    settings.tokenTimeout(), Duration.ofMinutes(10), true, 2, settings.chatFormat()));
+            await("the first health check").atMost(DEADLINE).until(backend::isReady);
+            scripted.closeReusedConnectionOnce();
+
+            RecordingSubscriber events = run(context("p", 2, 0, ""));
+
+            assertThat(scripted.closedUnanswered()).as("the request came on the pooled connection, closed unanswered")
+                    .isEqualTo(1);
+            assertThat(events.error()).as("a request the upstream never answered, on a connection it had closed")
+                    .isNull();
+            assertThat(events.texts()).containsExactly(" a", " b");
+            assertThat(events.finished().reason()).isEqualTo(FinishReason.LENGTH);
+        }
+    }
+
     @Test
     void retryAfterIsSecondsOrAnHttpDate() {
         java.time.Instant now = java.time.Instant.parse("2026-10-21T07:27:00Z");

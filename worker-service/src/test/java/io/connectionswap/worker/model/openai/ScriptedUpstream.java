@@ -9,10 +9,12 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.Executors;
 import java.util.function.Function;
@@ -22,7 +24,8 @@ import java.util.function.Function;
  * (an event stream written as is, so tests control every byte) and the status of {@code /v1/models}, or on any path
  * an answer made from each request ({@link #answering}); it records every request. It can hang after the completion's
  * body instead of ending it ({@link #hangAfterBody}), write more of it a while later ({@link #thenAfter}), or break
- * the connection right after it ({@link #breakAfterBody}).
+ * the connection right after it ({@link #breakAfterBody}); it can close a kept-alive connection as a completion
+ * request comes on it, unanswered ({@link #closeReusedConnectionOnce}).
  */
 final class ScriptedUpstream implements AutoCloseable {
 
@@ -46,6 +49,10 @@ final class ScriptedUpstream implements AutoCloseable {
     private volatile String retryAfter;
     private volatile boolean hang;
     private volatile boolean breakAfterBody;
+    /** The client addresses (host and port: one per connection) of the requests answered so far. */
+    private final Set<InetSocketAddress> connections = ConcurrentHashMap.newKeySet();
+    private final AtomicBoolean closeReused = new AtomicBoolean();
+    private final AtomicInteger closedUnanswered = new AtomicInteger();
     /** Written {@link #laterDelay} after the completion's body, then the body ends; null: nothing. */
     private volatile String later;
     private volatile Duration laterDelay;
@@ -118,6 +125,21 @@ final class ScriptedUpstream implements AutoCloseable {
         return this;
     }
 
+    /**
+     * The next completion request that comes on a connection which has carried a request before is not answered: its
+     * connection is closed (a server whose keep-alive timeout ran out as the request came, or a proxy or NAT that
+     * had dropped the idle connection). Later requests are answered as usual.
+     */
+    ScriptedUpstream closeReusedConnectionOnce() {
+        closeReused.set(true);
+        return this;
+    }
+
+    /** Completion requests met by closing their connection ({@link #closeReusedConnectionOnce}). */
+    int closedUnanswered() {
+        return closedUnanswered.get();
+    }
+
     /** After the completion's body, wait {@code delay}, then write {@code more} (and end, unless it hangs). */
     ScriptedUpstream thenAfter(Duration delay, String more) {
         laterDelay = delay;
@@ -145,6 +167,13 @@ final class ScriptedUpstream implements AutoCloseable {
                 exchange.getRequestHeaders().getFirst("Authorization"),
                 exchange.getRequestHeaders().getFirst("traceparent"));
         requests.add(request);
+        boolean reused = !connections.add(exchange.getRemoteAddress());
+        if (reused && exchange.getRequestURI().getPath().endsWith("/completions") && closeReused.compareAndSet(true,
+                false)) {
+            closedUnanswered.incrementAndGet();
+            exchange.close(); // before any answer: the server closes the connection
+            return;
+        }
         Answer answer = scripts.get(exchange.getHttpContext().getPath()).apply(request);
         int status = answer.status();
         exchange.getResponseHeaders().add("Content-Type", answer.contentType());
