@@ -132,6 +132,7 @@ final class RegistrationStreamHandler extends SimpleChannelInboundHandler<Messag
             QuicStreams.peerReset((QuicStreamChannel) ctx.channel());
             return;
         }
-        StreamFailures.endStream(ctx.channel(), log, "director", cause);
+        // one WARN per connection and error code (BadStreams): any client can open stream after stream with REGISTER
+        BadStreams.end(ctx.channel(), log, cause);
     }
 }

@@ -1,7 +1,9 @@
 package io.connectionswap.director.relay;
 
+import io.connectionswap.protocol.log.RepeatedProblems;
 import io.connectionswap.protocol.message.Retry;
 import io.netty.buffer.ByteBuf;
+import org.slf4j.Logger;
 
 /** The client's end of a relay session, as the session needs it. */
 interface ClientSide {
@@ -38,6 +40,13 @@ interface ClientSide {
 
     /** Sends {@code error} as final and ends the stream. */
     void fail(io.connectionswap.protocol.message.StreamError error);
+
+    /**
+     * The problem {@code kind}, logged to {@code log}, occurred on this client's connection: how loud its line is, one
+     * WARN per connection and kind, then DEBUG with a counting reminder ({@code ConnectionProblems}). For what a client
+     * can repeat stream after stream (requests workers refuse, streams it stops reading).
+     */
+    RepeatedProblems.Occurrence problem(Logger log, Object kind);
 
     /** Resets the stream both ways with {@code code} and releases it (the client stopped reading). */
     void abort(io.connectionswap.protocol.frame.ErrorCode code);

@@ -8,6 +8,7 @@ import io.connectionswap.protocol.codec.MessageCodec;
 import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.frame.RawFrame;
 import io.connectionswap.protocol.log.LogLine;
+import io.connectionswap.protocol.log.RepeatedProblems;
 import io.connectionswap.protocol.message.End;
 import io.connectionswap.protocol.message.FinishReason;
 import io.connectionswap.protocol.message.GenerationRequest;
@@ -25,6 +26,9 @@ final class LegEnds {
 
     /** The session's logger: these lines are the session's, as before they moved here. */
     private static final Logger log = LoggerFactory.getLogger(RelaySession.class);
+    /** The per-connection problem kinds of the lines a client can repeat stream after stream (ClientSide.problem). */
+    private static final String WORKER_REFUSED = "worker-refused-";
+    private static final String CLIENT_TOO_SLOW = "client-too-slow";
 
     private final RelaySession session;
     private final long streamId;
@@ -84,9 +88,12 @@ final class LegEnds {
     void requestRefused(RawFrame frame, StreamError error, WorkerSide workerStream) {
         relay.requestFailed(session, error.code());
         relay.generationFinished(session, Finish.ERROR);
-        LogLine.warn(log).field("stream.id", streamId).field("connection.id", connectionId)
-                .field("generation.id", request.generationId()).field("worker.label", worker.label())
-                .field("error", error.code()).quoted("problem", error.message())
+        // the request is the client's, which may send refused request after request: one WARN per connection and code
+        RepeatedProblems.Occurrence occurrence = client.problem(log, WORKER_REFUSED + error.code());
+        occurrence.withRepeats(LogLine.at(log, occurrence.level()).field("stream.id", streamId)
+                        .field("connection.id", connectionId).field("generation.id", request.generationId())
+                        .field("worker.label", worker.label()).field("error", error.code())
+                        .quoted("problem", error.message()))
                 .log("worker refused the request; ending the client's stream with its error");
         client.relay(frame.content().retain());
         client.finish();
@@ -163,9 +170,12 @@ final class LegEnds {
 
     /** The client read nothing for too long: its stream is reset TOO_SLOW. */
     void clientTooSlow(String detail) {
-        LogLine.warn(log).field("stream.id", streamId).field("connection.id", connectionId)
-                .field("generation.id", request.generationId()).field("worker.label", worker.label())
-                .field("last.seq", session.lastRelayed()).quoted("problem", detail)
+        // a client that stops reading generation after generation: one WARN per connection, then a count
+        RepeatedProblems.Occurrence occurrence = client.problem(log, CLIENT_TOO_SLOW);
+        occurrence.withRepeats(LogLine.at(log, occurrence.level()).field("stream.id", streamId)
+                        .field("connection.id", connectionId).field("generation.id", request.generationId())
+                        .field("worker.label", worker.label()).field("last.seq", session.lastRelayed())
+                        .quoted("problem", detail))
                 .log("client stopped reading; resetting its stream");
         relay.generationFinished(session, Finish.ERROR);
         client.abort(ErrorCode.TOO_SLOW);

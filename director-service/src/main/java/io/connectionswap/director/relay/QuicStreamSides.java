@@ -2,11 +2,13 @@ package io.connectionswap.director.relay;
 
 import io.connectionswap.director.metrics.DirectorMeters;
 import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.log.RepeatedProblems;
 import io.connectionswap.protocol.message.Pause;
 import io.connectionswap.protocol.message.Retry;
 import io.connectionswap.protocol.message.StreamError;
 import io.connectionswap.protocol.message.WorkerAssignment;
 import io.connectionswap.protocol.quic.CoalescedSends;
+import io.connectionswap.protocol.quic.ConnectionProblems;
 import io.connectionswap.protocol.quic.QuicStreams;
 import io.connectionswap.protocol.quic.StreamFailures;
 import io.netty.buffer.ByteBuf;
@@ -16,6 +18,7 @@ import io.netty.handler.codec.quic.QuicStreamChannel;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
 
 /**
  * {@link ClientSide} and {@link WorkerSide} over QUIC streams. Every end goes through {@link QuicStreams}: our FIN
@@ -82,6 +85,11 @@ final class QuicStreamSides {
             public void abort(ErrorCode code) {
                 QuicStreams.abort(stream, code);
             }
+
+            @Override
+            public RepeatedProblems.Occurrence problem(Logger log, Object kind) {
+                return ConnectionProblems.occurred(stream, log, kind);
+            }
         };
     }
 
@@ -145,6 +153,11 @@ final class QuicStreamSides {
             @Override
             public void abort(ErrorCode code) {
                 QuicStreams.abort(stream, code);
+            }
+
+            @Override
+            public RepeatedProblems.Occurrence problem(Logger log, Object kind) {
+                return ConnectionProblems.occurred(stream, log, kind);
             }
 
             private void awaitClientFin() {

@@ -1,6 +1,7 @@
 package io.connectionswap.director.quic;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.spi.ILoggingEvent;
@@ -149,5 +150,52 @@ class RelayClientStreamsTest extends RelayFixture {
 
         assertThat(tokens.resetCode()).as("reset, with").isEqualTo(ErrorCode.TOO_SLOW.code());
         assertThat(tokens.isActive()).isFalse();
+    }
+
+    /**
+     * A client that reads nothing of generation after generation (a tiny flow-control window, never read) has each one
+     * reset TOO_SLOW by the session watch, and RelaySession logged "client stopped reading; resetting its stream" at
+     * WARN once per stream: up to CONNECTION_SWAP_MAX_STREAMS_PER_CONNECTION (1000) lines per connection every
+     * slow-client timeout, again and again as the resets gave the streams back. The same client behaviour at a
+     * generation's last write (LastWriteBound) or on its token stream was one line per connection, then a count; now
+     * this is too: one WARN per connection, repeats DEBUG with the counting reminder, every stream still reset and
+     * counted in limit_hits_total{limit="slow_client"}. Found by the review helper.
+     */
+    @Test
+    void aConnectionThatStopsReadingGenerationAfterGenerationGetsOneWarnNotOnePerStream() {
+        LimitProperties defaults = LimitProperties.DEFAULTS;
+        LimitProperties impatient = new LimitProperties(defaults.maxStreamsPerConnection(),
+                defaults.maxClientConnections(), null, defaults.firstFrameTimeout(), defaults.maxTokens(),
+                defaults.maxSessionDuration(), defaults.maxRequestBytes(), Duration.ofMillis(50),
+                defaults.addressValidation());
+        Relay watched = relayWith(impatient);
+        healthyWorker("worker-a");
+        watched.start();
+        try (CapturedLogs logs = CapturedLogs.of(io.connectionswap.director.relay.RelaySession.class)) {
+            for (int i = 0; i < 20; i++) {
+                EmbeddedQuicStream client = clientStream();
+                client.unsafe().outboundBuffer().setUserDefinedWritability(1, false); // the client reads nothing
+                client.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                    @Override
+                    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                        // the queued writes, failed by the reset: ClientStreamHandler's, not this test's
+                    }
+                });
+                watched.open(client, "conn-1", GenerationRequest.completion("g-" + i, "p", 3));
+                fromWorker(workerStream("worker-a", i), new Token(1, "a"));
+            }
+            await("every generation of the client that reads nothing is reset TOO_SLOW").atMost(Duration.ofSeconds(10))
+                    .pollInSameThread().until(() -> {
+                        loop.runScheduledPendingTasks();
+                        return watched.activeSessions() == 0;
+                    });
+
+            assertThat(warnings(logs, "client stopped reading; resetting its stream"))
+                    .as("WARN lines for 20 generations of one client connection reset TOO_SLOW").hasSize(1);
+        } finally {
+            watched.stop();
+        }
+        assertThat(meterRegistry.get("connection.swap.limit.hits").tag("limit", "slow_client").counter().count())
+                .isEqualTo(20);
     }
 }

@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.when;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+
 import io.connectionswap.director.config.DirectorProperties;
 import io.connectionswap.director.config.HealthProperties;
 import io.connectionswap.director.config.LimitProperties;
@@ -18,6 +21,7 @@ import io.connectionswap.protocol.codec.MessageCodec;
 import io.connectionswap.protocol.frame.FrameLimits;
 import io.connectionswap.protocol.message.Message;
 import io.connectionswap.protocol.message.WorkerRegistration;
+import io.connectionswap.testsupport.log.CapturedLogs;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.channel.ChannelHandler;
@@ -79,6 +83,20 @@ abstract class RelayFixture {
         clientStreams.forEach(EmbeddedChannel::finishAndReleaseAll);
         loop.finishAndReleaseAll();
         quicLoops.shutdownGracefully();
+    }
+
+    /** A second relay on the same registry, meters and clock, with {@code limits} instead of the defaults. */
+    Relay relayWith(LimitProperties limits) {
+        return new Relay(registry, PROPERTIES, limits, LIMITS, meters, () -> now);
+    }
+
+    /** The WARN lines of {@code message}, each with its {@code repeats} when it has one. */
+    static List<String> warnings(CapturedLogs logs, String message) {
+        return logs.events().stream().filter(event -> event.getLevel() == Level.WARN)
+                .map(ILoggingEvent::getFormattedMessage).filter(line -> line.endsWith(message))
+                .map(line -> line.contains("repeats=") ? message + " (repeats="
+                        + line.replaceAll(".*repeats=(\\d+).*", "$1") + ")" : message)
+                .toList();
     }
 
     double generations(String finishReason) {

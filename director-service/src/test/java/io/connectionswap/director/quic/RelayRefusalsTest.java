@@ -91,6 +91,33 @@ class RelayRefusalsTest extends RelayFixture {
     }
 
     /**
+     * A worker's ERROR that is the request's fault (here RESUME_MISMATCH: a resume whose delivered text is not the
+     * model's; BAD_REQUEST, UPSTREAM_REJECTED alike) is relayed to the client as final, and RelaySession logged it at
+     * WARN ("worker refused the request; ending the client's stream with its error") once per stream: a client sending
+     * request after request that workers refuse (a resume with made-up delivered text costs it nothing) wrote a WARN
+     * per request, as fast as it could open streams, which 8a21515 had stopped for the refusals the director decides
+     * itself. Now one WARN per connection and code, repeats DEBUG with a counting reminder, each client still ending
+     * with the worker's error. Found by the review helper.
+     */
+    @Test
+    void aConnectionWhoseRequestsWorkersRefuseGetsOneWarnNotOnePerStream() {
+        healthyWorker("worker-a");
+        try (CapturedLogs logs = CapturedLogs.of(io.connectionswap.director.relay.RelaySession.class)) {
+            for (int i = 0; i < 20; i++) {
+                relay.open(clientStream(), "conn-1", GenerationRequest.completion("g-" + i, "p", 3));
+                fromWorker(workerStream("worker-a", i), new StreamError(ErrorCode.RESUME_MISMATCH,
+                        "the delivered text is not the model's"));
+            }
+
+            assertThat(warnings(logs, "worker refused the request; ending the client's stream with its error"))
+                    .as("WARN lines for 20 requests of one client connection refused by the worker").hasSize(1);
+        }
+        assertThat(meterRegistry.get("connection.swap.request.errors").tag("code", "RESUME_MISMATCH").counter()
+                .count()).as("every client got the worker's error as final").isEqualTo(20);
+        assertThat(relay.activeSessions()).isZero();
+    }
+
+    /**
      * The refusals of a connection were throttled by kind only: after one "no worker serves the model" WARN, every
      * refusal for another unknown model on that connection was DEBUG for 5 minutes, and the gateway carries all its
      * users on one connection, so the second user's mistyped model went unseen. Now each model name is a WARN of its
@@ -190,15 +217,6 @@ class RelayRefusalsTest extends RelayFixture {
                     .as("one outage (model other, 10 refusals within a second): its first refusal at WARN")
                     .hasSize(1);
         }
-    }
-
-    /** The WARN lines of {@code message}, each with its {@code repeats} when it has one. */
-    private static List<String> warnings(CapturedLogs logs, String message) {
-        return logs.events().stream().filter(event -> event.getLevel() == Level.WARN)
-                .map(ILoggingEvent::getFormattedMessage).filter(line -> line.endsWith(message))
-                .map(line -> line.contains("repeats=") ? message + " (repeats="
-                        + line.replaceAll(".*repeats=(\\d+).*", "$1") + ")" : message)
-                .toList();
     }
 
     /** Opens {@code request} on a new stream of {@code connection}; returns the ERROR codes the client got. */

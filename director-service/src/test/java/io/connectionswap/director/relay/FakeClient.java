@@ -5,6 +5,7 @@ import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.frame.FrameDecoder;
 import io.connectionswap.protocol.frame.FrameLimits;
 import io.connectionswap.protocol.frame.RawFrame;
+import io.connectionswap.protocol.log.RepeatedProblems;
 import io.connectionswap.protocol.message.Message;
 import io.connectionswap.protocol.message.Retry;
 import io.connectionswap.protocol.message.StreamError;
@@ -12,6 +13,8 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.embedded.EmbeddedChannel;
 import java.util.ArrayList;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.event.Level;
 
 /** A client side that records what the session did to it. */
 final class FakeClient implements ClientSide {
@@ -69,5 +72,11 @@ final class FakeClient implements ClientSide {
             decoder.finish();
         }
         return messages;
+    }
+
+    /** Every problem of this client is the first of its connection: a WARN. */
+    @Override
+    public RepeatedProblems.Occurrence problem(Logger log, Object kind) {
+        return new RepeatedProblems.Occurrence(true, 0, Level.WARN);
     }
 }

@@ -12,6 +12,7 @@ import io.connectionswap.protocol.codec.MessageCodec;
 import io.connectionswap.protocol.frame.FrameDecoder;
 import io.connectionswap.protocol.frame.FrameLimits;
 import io.connectionswap.protocol.frame.RawFrame;
+import io.connectionswap.protocol.log.RepeatedProblems;
 import io.connectionswap.protocol.message.Connected;
 import io.connectionswap.protocol.message.End;
 import io.connectionswap.protocol.message.FinishReason;
@@ -35,6 +36,8 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.Logger;
+import org.slf4j.event.Level;
 
 /** The relay's decisions: what reaches the client, what is dropped, and what the RETRY says. */
 class RelaySessionTest {
@@ -480,6 +483,11 @@ class RelaySessionTest {
 
             @Override
             public void abort(ErrorCode code) {
+            }
+
+            @Override
+            public RepeatedProblems.Occurrence problem(Logger log, Object kind) {
+                return new RepeatedProblems.Occurrence(true, 0, Level.WARN);
             }
         };
     }
