@@ -32,13 +32,13 @@ final class ClientBackPressure {
         }
     }
 
-    /** The client can take more: whether it could not until now (the worker was held back). */
-    boolean release() {
+    /** The client can take more: since when it could not (the worker was held back), or -1 when it could. */
+    long release() {
         if (!blocked) {
-            return false;
+            return -1;
         }
         blocked = false;
-        return true;
+        return blockedSinceNanos;
     }
 
     /** Since when the client has not been able to take more, or -1 while it reads. */

@@ -40,7 +40,17 @@ public final class RelaySession {
     private WorkerSide workerStream;
     private Phase phase = Phase.ASSIGNING;
     private int lastRelayed;
-    private long lastWorkerFrameNanos;
+    /**
+     * Since when the worker has sent nothing on this stream, as the stall watch judges a stream it reads: its last
+     * frame, the hand-off, or the moment its client read again after holding it back.
+     */
+    private long silentSinceNanos;
+    /**
+     * Since when the worker has sent nothing on this stream while the director read it: as {@link #silentSinceNanos},
+     * but a hold of its client moves it on only by the hold's own length, so a PAUSE and unPAUSE neither count as
+     * silence nor restart it.
+     */
+    private long silentWhileReadSinceNanos;
     private boolean firstFrameSeen;
     private boolean firstTokenRelayed;
     private final long startedNanos;
@@ -75,8 +85,9 @@ public final class RelaySession {
         this.worker = worker;
         this.relay = relay;
         this.lastRelayed = request.resumeAfter();
-        this.lastWorkerFrameNanos = clock.getAsLong();
-        this.startedNanos = lastWorkerFrameNanos;
+        this.silentSinceNanos = clock.getAsLong();
+        this.silentWhileReadSinceNanos = silentSinceNanos;
+        this.startedNanos = silentSinceNanos;
     }
 
     public long streamId() {
@@ -101,8 +112,17 @@ public final class RelaySession {
         return firstTokenRelayed;
     }
 
-    long lastWorkerFrameNanos() {
-        return lastWorkerFrameNanos;
+    /** Since when the worker has sent nothing on this stream, as judged while the client reads it. */
+    long silentSinceNanos() {
+        return silentSinceNanos;
+    }
+
+    /**
+     * Since when the worker has sent nothing on this stream, the time its client held the stream back not counted
+     * (whether the worker was still sending on it when a hold began).
+     */
+    long silentWhileReadSinceNanos() {
+        return silentWhileReadSinceNanos;
     }
 
     boolean clientCanTakeMore() {
@@ -117,7 +137,8 @@ public final class RelaySession {
         }
         workerStream = stream;
         phase = Phase.RELAYING;
-        lastWorkerFrameNanos = clock.getAsLong();
+        silentSinceNanos = clock.getAsLong();
+        silentWhileReadSinceNanos = silentSinceNanos;
         stream.assign(new WorkerAssignment(streamId, connectionId, request));
     }
 
@@ -130,9 +151,10 @@ public final class RelaySession {
             if (frame.type() == FrameType.HEARTBEAT) {
                 return; // the frame a stream's FIN travels with (QuicStreams.finish), or an echo: not a worker's word
             }
-            lastWorkerFrameNanos = clock.getAsLong();
+            silentSinceNanos = clock.getAsLong();
+            silentWhileReadSinceNanos = silentSinceNanos;
             firstFrameSeen = true;
-            worker.heardFrom(lastWorkerFrameNanos);
+            worker.heardFrom(silentSinceNanos);
             switch (frame.type()) {
                 case CONNECTED -> relayToClient(frame);
                 case TOKEN -> relayToken(frame);
@@ -243,10 +265,15 @@ public final class RelaySession {
 
     /** The client can take more: resume reading from the worker. */
     public void clientWritable(boolean writable) {
-        if (writable && backPressure.release()) {
+        long heldSince = writable ? backPressure.release() : -1;
+        if (heldSince != -1) {
             // the worker was held back (not read, or PAUSEd): its silence counts from now, not from its last frame,
-            // or the stall watch would take the first moment the client reads again for a stalled worker
-            lastWorkerFrameNanos = clock.getAsLong();
+            // or the stall watch would take the first moment the client reads again for a stalled worker; the
+            // silence while read leaves the hold out (from a frame that came during it, if one did) and keeps what
+            // came before it, so a stream held only after its worker fell silent on it excuses nothing (StallWatch)
+            long now = clock.getAsLong();
+            silentSinceNanos = now;
+            silentWhileReadSinceNanos += now - Math.max(heldSince, silentWhileReadSinceNanos);
         }
         if (writable && workerStream != null && phase == Phase.RELAYING) {
             workerStream.read(true);

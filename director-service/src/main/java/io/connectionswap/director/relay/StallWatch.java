@@ -11,14 +11,15 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Finds hung workers and stalled streams among the sessions being relayed, by {@link StallPolicy}. It only decides;
- * the {@link Relay} acts. A worker that hangs, or that is silent on every one of its streams, leaves rotation and all
- * its streams move; when only some of a live worker's streams are silent, only those move. A stream whose client
- * reads slowly is held back by back-pressure, not stalled, and a worker with such a stream is not silent on every
- * stream: only its silent streams move. When every worker in rotation is silent at once, their
- * hangs are held until the policy's longer limit (Envoy's outlier detection likewise never ejects more than its maximum
- * share of a cluster): the director's host or network is the likelier cause, and there would be no worker to move to.
- * Routing loop only.
+ * Finds hung workers and stalled streams among the sessions being relayed, by {@link StallPolicy}. It only decides; the
+ * {@link Relay} acts. A worker that hangs, or that is silent on every one of its streams, leaves rotation and all its
+ * streams move; when only some of a live worker's streams are silent, only those move. A stream whose client reads
+ * slowly is held back by back-pressure, not stalled, and a worker with such a stream is not silent on every stream:
+ * only its silent streams move. A stream held back only after its worker had sent nothing on it for longer than its
+ * limit (a PAUSE after the model stopped) excuses nothing: it is silent like any other. When every worker in rotation
+ * is silent at once, their hangs are held until the policy's longer limit (Envoy's outlier detection likewise never
+ * ejects more than its maximum share of a cluster): the director's host or network is the likelier cause, and there
+ * would be no worker to move to. Routing loop only.
  */
 final class StallWatch {
 
@@ -51,8 +52,8 @@ final class StallWatch {
     List<Decision> decide(long nowNanos, Iterable<RelaySession> sessions, Collection<WorkerEndpoint> inRotation) {
         Set<WorkerEndpoint> hung = new LinkedHashSet<>();
         Map<WorkerEndpoint, List<RelaySession>> silent = new LinkedHashMap<>();
-        // workers with a stream its client holds back: no frame comes there, so the worker's last frame on any stream
-        // says nothing of whether it is silent on every stream
+        // workers with a stream its client holds back while they were sending on it: no frame comes there, so the
+        // worker's last frame on any stream says nothing of whether it is silent on every stream
         Set<WorkerEndpoint> heldBack = new LinkedHashSet<>();
         for (RelaySession session : sessions) {
             if (!session.relaying()) {
@@ -63,11 +64,19 @@ final class StallWatch {
                 hung.add(worker);
                 continue;
             }
+            long limit = limit(session);
+            long silentSince = session.silentSinceNanos();
             if (!session.clientCanTakeMore()) {
-                heldBack.add(worker);
-                continue; // a slow client holds the worker back: that is back-pressure, not a stall
+                long heldSince = session.clientBlockedSinceNanos(); // -1: full, no frame of the worker held yet
+                if (heldSince == -1 || heldSince - session.silentWhileReadSinceNanos() <= limit) {
+                    heldBack.add(worker);
+                    continue; // a slow client holds the worker back: that is back-pressure, not a stall
+                }
+                // held back only after its worker had sent nothing on it for longer than its limit (a PAUSE after
+                // the model stopped): that proves nothing, the stream is silent like one the director reads
+                silentSince = session.silentWhileReadSinceNanos();
             }
-            if (nowNanos - session.lastWorkerFrameNanos() > limit(session)) {
+            if (nowNanos - silentSince > limit) {
                 silent.computeIfAbsent(worker, key -> new ArrayList<>()).add(session);
             }
         }

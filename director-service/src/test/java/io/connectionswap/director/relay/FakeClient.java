@@ -24,6 +24,8 @@ final class FakeClient implements ClientSide {
     ErrorCode aborted;
     boolean finished;
     boolean writable = true;
+    /** The client's PAUSE, as on a generation served on the client token stream. */
+    boolean paused;
 
     @Override
     public boolean isActive() {
@@ -32,7 +34,14 @@ final class FakeClient implements ClientSide {
 
     @Override
     public boolean isWritable() {
-        return writable;
+        return writable && !paused;
+    }
+
+    @Override
+    public boolean paused(boolean pause) {
+        boolean changed = paused != pause;
+        paused = pause;
+        return changed;
     }
 
     @Override

@@ -129,8 +129,8 @@ class StallWatchTest {
     }
 
     /**
-     * Both workers stop at once, but one's last heartbeat echo came a heartbeat after the other's: when the first passes
-     * the hang limit the second is not past it yet, only quiet. Both are held all the same.
+     * Both workers stop at once, but one's last heartbeat echo came a heartbeat after the other's: when the first
+     * passes the hang limit the second is not past it yet, only quiet. Both are held all the same.
      */
     @Test
     void workersFallingSilentAHeartbeatApartAreHeldToo() {
@@ -241,6 +241,82 @@ class StallWatchTest {
 
         assertThat(watch.decide(now, sessions, List.of(fixedPace, selfPaced)))
                 .as("only the stuck stream moves; the paused generation stays on its live worker")
+                .singleElement().isInstanceOfSatisfying(StallWatch.StreamStalled.class,
+                        stalled -> assertThat(stalled.session()).isSameAs(stuck));
+    }
+
+    /**
+     * The model of a live worker (its heartbeat answers) stops on every stream; only well past the stream limit does
+     * one of its clients PAUSE its generation (a slow consumer; a client token stream full with other workers' tokens
+     * holds a stream back alike). The held stream had shown nothing for longer than its limit before it was held, so it
+     * proves nothing about the model, yet it exempted the worker from "silent on every stream": only the other stream
+     * moved, and the stuck worker stayed in rotation with one stream fewer, the least loaded, so new generations were
+     * sent to it and each waited out the stall limit before moving. Now the worker is taken out (WorkerStalled), as
+     * when no client holds a stream back; a stream held back while its worker was still sending on it keeps the
+     * exemption (aStreamHeldBackByItsClientDoesNotMakeOneStuckStreamTakeTheWholeWorkerOut). Found by the review helper.
+     */
+    @Test
+    void aStreamPausedOnlyAfterItsWorkerFellSilentOnItDoesNotKeepTheStuckWorkerInRotation() {
+        RelaySession stuck = open(fixedPace);
+        RelaySession pausedLate = open(fixedPace);
+        stuck.fromWorker(TestFrames.frame(new Token(1, "a")));
+        pausedLate.fromWorker(TestFrames.frame(new Token(1, "a")));
+        now += ms(1000); // the model sends nothing on either stream, far past the stream limit; the heartbeat answers
+        fixedPace.echoed(now);
+        pausedLate.clientPaused(true);
+        assertThat(pausedLate.clientBlockedSinceNanos()).as("held back only now").isEqualTo(now);
+
+        assertThat(watch.decide(now, sessions, List.of(fixedPace, selfPaced)))
+                .as("a worker silent on every stream, the paused one included since long before its PAUSE")
+                .singleElement().isInstanceOf(StallWatch.WorkerStalled.class);
+    }
+
+    /**
+     * A client that PAUSEs its generation, unPAUSEs it and PAUSEs it again gets no more for it than one PAUSE: the
+     * unPAUSE restarted the stream's silence (fc48871's rule for a client that reads again), and the next PAUSE held a
+     * stream whose worker had sent nothing on it since before the first, so a stuck worker stayed in rotation for as
+     * long as its client went on. The time held is not silence, the time read is, whatever came between.
+     */
+    @Test
+    void aPauseAndUnpauseDoNotRestartTheSilenceOfAStreamWhoseWorkerStopped() {
+        RelaySession stuck = open(fixedPace);
+        RelaySession toggled = open(fixedPace);
+        stuck.fromWorker(TestFrames.frame(new Token(1, "a")));
+        toggled.fromWorker(TestFrames.frame(new Token(1, "a")));
+        now += ms(200); // within the limit (300 ms): the worker may still be sending on it
+        toggled.clientPaused(true);
+        now += ms(5000);
+        toggled.clientPaused(false); // read for 150 ms, nothing comes: 350 ms read and silent in all
+        now += ms(150);
+        toggled.clientPaused(true);
+        fixedPace.echoed(now); // alive
+
+        assertThat(watch.decide(now, sessions, List.of(fixedPace, selfPaced)))
+                .as("silent on every stream for longer than the limit while read: the worker is stuck")
+                .singleElement().isInstanceOf(StallWatch.WorkerStalled.class);
+    }
+
+    /**
+     * A client that reads slowly (a gateway's client token stream full at times) holds a stream back for long, reads
+     * a moment and holds it again before its worker's next frame: the worker was sending when it was first held and
+     * had little time to send after, so the stream stays back-pressure; only the stuck stream moves.
+     */
+    @Test
+    void aStreamHeldAgainJustAfterALongHoldIsStillBackPressure() {
+        RelaySession stuck = open(fixedPace);
+        RelaySession slow = open(fixedPace);
+        stuck.fromWorker(TestFrames.frame(new Token(1, "a")));
+        clients.get(1).writable = false;
+        slow.fromWorker(TestFrames.frame(new Token(1, "a"))); // held back at once
+        now += ms(5000);
+        clients.get(1).writable = true;
+        slow.clientWritable(true);
+        now += ms(20);
+        slow.clientPaused(true); // held again, 20 ms after it was read again
+        fixedPace.echoed(now);
+
+        assertThat(watch.decide(now, sessions, List.of(fixedPace, selfPaced)))
+                .as("only the stuck stream moves; the held one stays on its live worker")
                 .singleElement().isInstanceOfSatisfying(StallWatch.StreamStalled.class,
                         stalled -> assertThat(stalled.session()).isSameAs(stuck));
     }
