@@ -4,6 +4,7 @@ import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.swapclient.GenerationEvent;
 import java.util.ArrayDeque;
 import java.util.concurrent.Flow;
+import org.slf4j.event.Level;
 
 /**
  * Hands one generation's events to its subscriber as it asks for them, in order, then the terminal signal. Tells its
@@ -113,10 +114,8 @@ final class Delivery {
                     GenerationEvent event = queue.poll();
                     try {
                         subscriber.onNext(event);
-                    } catch (RuntimeException e) {
-                        LogLine.warn(GenerationRun.log).quoted("problem", e.toString())
-                                .log("subscriber threw from onNext; cancelling");
-                        onSubscriberFailure.run();
+                    } catch (Throwable e) {
+                        subscriberFailed(e);
                         return;
                     }
                 } else if (queue.isEmpty() && (complete || failure != null)) {
@@ -136,7 +135,24 @@ final class Delivery {
         }
     }
 
-    /** A subscriber that throws from its terminal signal breaks rule 2.13; it must not stop the caller's work. */
+    /**
+     * A subscriber that throws from {@code onNext}, anything (a checked exception a Kotlin subscriber or Lombok's
+     * {@code @SneakyThrows} lets through, an {@code Error}), breaks rule 2.13 and is considered cancelled: the
+     * generation is cancelled (its stream ends on the director) and the subscriber gets nothing more. The throwable
+     * stops here: thrown on, it would reach the stream's read path, which would take it for a bad frame from the
+     * director and resume the generation, or close the connection's shared token stream and disturb every generation
+     * on it. Netty would only log it there too, so a {@link VirtualMachineError} is not thrown on either: logged at
+     * ERROR, with the others at WARN.
+     */
+    private void subscriberFailed(Throwable e) {
+        subscriberProblem(e).log("subscriber threw from onNext; cancelling");
+        onSubscriberFailure.run();
+    }
+
+    /**
+     * A subscriber that throws from its terminal signal (anything, as from {@code onNext}) breaks rule 2.13; it must
+     * not stop the caller's work.
+     */
     private void signalTerminal() {
         try {
             if (failure != null) {
@@ -144,9 +160,14 @@ final class Delivery {
             } else {
                 subscriber.onComplete();
             }
-        } catch (RuntimeException e) {
-            LogLine.warn(GenerationRun.log).quoted("problem", e.toString())
-                    .log("subscriber threw from {}; ignored", failure != null ? "onError" : "onComplete");
+        } catch (Throwable e) {
+            subscriberProblem(e).log("subscriber threw from {}; ignored", failure != null ? "onError" : "onComplete");
         }
+    }
+
+    /** What a subscriber threw, with its stack trace (the subscriber's bug is in it). */
+    private static LogLine subscriberProblem(Throwable e) {
+        return LogLine.at(GenerationRun.log, e instanceof VirtualMachineError ? Level.ERROR : Level.WARN)
+                .quoted("problem", e.toString()).cause(e);
     }
 }
