@@ -195,21 +195,20 @@ public final class SwapClient implements AutoCloseable {
     /**
      * Completes once the client is connected to a director (at once when it is): for an application that asks
      * {@link #status()} right after {@link #start()}, or waits for the connection before it reports ready. It fails
-     * only when the client is closed already; bound the wait with {@link CompletableFuture#orTimeout} (a director
-     * that never answers, a client closed meanwhile). Generations need not wait for it: they wait themselves. As with
-     * {@link #status()}, waiting for it in a subscriber's callback throws {@code IllegalStateException} at once.
+     * with {@code IllegalStateException("client is closed")} only when the client is closed: at once when it is
+     * already, else when it closes while the future waits (on the application's {@link Builder#eventLoopGroup} too,
+     * which outlives the client); bound the wait with {@link CompletableFuture#orTimeout} (a director that never
+     * answers). Generations need not wait for it: they wait themselves. As with {@link #status()}, waiting for it in a
+     * subscriber's callback throws {@code IllegalStateException} at once.
      */
     public CompletableFuture<Void> connected() {
+        if (closed) {
+            return CompletableFuture.failedFuture(new IllegalStateException("client is closed"));
+        }
         CompletableFuture<Void> connected = new LoopFuture<>(eventLoop);
         try {
-            loop.execute(() -> {
-                if (link.isConnected()) {
-                    connected.complete(null);
-                } else {
-                    link.awaitConnection(() -> connected.complete(null));
-                }
-            });
-        } catch (RejectedExecutionException e) { // closed: its event loop is gone; it will never connect
+            loop.execute(() -> link.whenConnected(connected)); // fails it if the client closed meanwhile
+        } catch (RejectedExecutionException e) { // closed meanwhile: its event loop is gone; it will never connect
             connected.completeExceptionally(new IllegalStateException("client is closed"));
         }
         return connected;

@@ -2,6 +2,7 @@ package io.connectionswap.swapclient;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.awaitility.Awaitility.await;
 
 import io.connectionswap.protocol.frame.ErrorCode;
@@ -18,6 +19,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AutoClose;
@@ -143,6 +145,48 @@ class SwapClientWithoutADirectorTest {
                     .get(30, TimeUnit.SECONDS);
             assertThat(failure).isInstanceOf(GenerationException.class).hasMessageContaining("the client is closed");
             assertThat(onErrorThread.get().getName()).as("like every other signal").startsWith("application-loop");
+        } finally {
+            application.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        }
+    }
+
+    /**
+     * SwapClient.connected(): "It fails only when the client is closed already". With its own loop it does (the loop
+     * has ended: execute is refused); with the application's group, which outlives the client, the task runs, finds no
+     * connection and waits for one from a link that close() stopped: a readiness check made after close (or during
+     * it) never completes.
+     */
+    @Test
+    void connectedAfterCloseFailsWhenTheApplicationsGroupStillRuns() {
+        EventLoopGroup application = QuicEventLoops.create("application-loop", 1);
+        try {
+            client = builder("127.0.0.1:" + Ports.freeUdpPort()).eventLoopGroup(application).build().start();
+            client.close();
+            CompletableFuture<Void> connected = client.connected();
+            Throwable waited = catchThrowable(() -> connected.get(5, TimeUnit.SECONDS));
+            assertThat(waited).as("connected() of a closed client fails with \"client is closed\" (documented, and so "
+                            + "with the client's own loop); a TimeoutException: it never completes")
+                    .isInstanceOf(ExecutionException.class).cause()
+                    .isInstanceOf(IllegalStateException.class).hasMessage("client is closed");
+        } finally {
+            application.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        }
+    }
+
+    /** A readiness check still waiting (no director answers) when the client closes fails then, as documented. */
+    @Test
+    void aConnectedFutureWaitingWhenTheClientClosesFailsThen() {
+        EventLoopGroup application = QuicEventLoops.create("application-loop", 1);
+        try {
+            client = builder("127.0.0.1:" + Ports.freeUdpPort()).eventLoopGroup(application).build().start();
+            CompletableFuture<Void> connected = client.connected();
+            assertThat(connected).as("nothing answers at that address").isNotDone();
+            client.close();
+            Throwable waited = catchThrowable(() -> connected.get(5, TimeUnit.SECONDS));
+            assertThat(waited).as("a readiness check waiting when the client closes fails with \"client is closed\"; "
+                            + "a TimeoutException: it never completes")
+                    .isInstanceOf(ExecutionException.class).cause()
+                    .isInstanceOf(IllegalStateException.class).hasMessage("client is closed");
         } finally {
             application.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
         }

@@ -67,6 +67,8 @@ public final class DirectorLink implements Transport {
     private final SwapClientListener listener;
     private final Backoff backoff;
     private final Set<Runnable> waiters = new LinkedHashSet<>();
+    /** The futures of {@link #whenConnected} still waiting: failed when the link stops. */
+    private final Set<CompletableFuture<Void>> readinessChecks = new LinkedHashSet<>();
     private final QuicConnections connections = new QuicConnections();
     private volatile QuicChannel connection;
     /** The client token stream of {@link #connection}: where its legs' tagged frames arrive. */
@@ -85,6 +87,8 @@ public final class DirectorLink implements Transport {
     private int targetIndex;
     private boolean connecting;
     private boolean running;
+    /** Stopped for good (the client's close): never connects again. */
+    private boolean stopped;
 
     /** @param tls this client's TLS: each new connection to a director takes its current client context */
     public DirectorLink(Settings settings, EventLoop loop, TlsContexts tls, SwapClientListener listener) {
@@ -98,6 +102,9 @@ public final class DirectorLink implements Transport {
 
     public void start() {
         loop.execute(() -> {
+            if (stopped) {
+                return; // closed before this task ran
+            }
             running = true;
             connect();
         });
@@ -117,7 +124,13 @@ public final class DirectorLink implements Transport {
 
     private void stopOnLoop() {
         running = false;
+        stopped = true;
         waiters.clear();
+        List<CompletableFuture<Void>> checks = new ArrayList<>(readinessChecks);
+        readinessChecks.clear();
+        for (CompletableFuture<Void> check : checks) {
+            check.completeExceptionally(closed());
+        }
         connections.closeAll(); // the current one, and one a director said GOAWAY on that still carried streams
     }
 
@@ -178,6 +191,28 @@ public final class DirectorLink implements Transport {
             return "the client is not started (call SwapClient.start())";
         }
         return lastProblem;
+    }
+
+    /**
+     * Completes {@code connected} once connected (at once when it is), or fails it with {@code IllegalStateException(
+     * "client is closed")} once stopped: at once when it is, else when it stops while the future waits. Loop only.
+     */
+    public void whenConnected(CompletableFuture<Void> connected) {
+        if (stopped) {
+            connected.completeExceptionally(closed());
+        } else if (isConnected()) {
+            connected.complete(null);
+        } else {
+            readinessChecks.add(connected);
+            awaitConnection(() -> {
+                readinessChecks.remove(connected);
+                connected.complete(null);
+            });
+        }
+    }
+
+    private static IllegalStateException closed() {
+        return new IllegalStateException("client is closed");
     }
 
     @Override
