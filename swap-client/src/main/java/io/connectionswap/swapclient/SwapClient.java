@@ -235,8 +235,10 @@ public final class SwapClient implements AutoCloseable {
     }
 
     /**
-     * Ends every running generation with {@code CANCELLED}, closes the connection and, when the client created its
-     * own event loop, shuts it down (waiting up to 5 s). Called from a subscriber's callback, on that loop, it does
+     * Ends every running generation with {@code CANCELLED}, and one whose last events its subscriber has not asked for
+     * yet (a generation whose {@code Completed} was handed over already ends with {@code onComplete}: closed in
+     * {@code onNext(Completed)}), closes the connection and, when the client created its own event loop, shuts it
+     * down (waiting up to 5 s). Called from a subscriber's callback, on that loop, it does
      * not wait: the loop ends once the callback returns. Once it has returned no thread of the client is left (nor
      * Netty's {@code GlobalEventExecutor}, which a group's end would start), except the lookup thread that director
      * host names, not IP addresses, need: shared by the clients of the JVM, it ends 30 s after the last lookup.

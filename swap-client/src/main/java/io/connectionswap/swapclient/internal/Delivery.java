@@ -69,10 +69,14 @@ final class Delivery {
         drain();
     }
 
-    /** {@code onComplete} after the queued events. */
-    void complete() {
+    /**
+     * {@code last}, the generation's last event, after the queued events, then {@code onComplete}. The completion is
+     * known before {@code last} is handed over: a client closed in {@code onNext(last)} does not override it
+     * ({@link #closed}).
+     */
+    void completeWith(GenerationEvent last) {
         complete = true;
-        drain();
+        add(last);
     }
 
     /** {@code onError} after the queued events. */
@@ -90,6 +94,18 @@ final class Delivery {
         queue.clear();
         failure = cause; // wins over a completion not yet signalled
         drain();
+    }
+
+    /**
+     * The client's close: {@link #failNow}, except for a completed generation whose events, the last one included,
+     * have all been handed over (a subscriber that closes the client in {@code onNext(Completed)}): its
+     * {@code onComplete}, which needs no demand, follows as it would have.
+     */
+    void closed(Throwable cause) {
+        if (complete && queue.isEmpty()) {
+            return;
+        }
+        failNow(cause);
     }
 
     /** The subscriber cancelled: nothing more is delivered. */

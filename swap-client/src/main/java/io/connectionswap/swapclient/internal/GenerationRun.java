@@ -292,8 +292,8 @@ public final class GenerationRun implements Flow.Subscription {
         listener.generationCompleted();
         LogLine.debug(log).field("generation.id", request.generationId()).field("tokens", check.last())
                 .field("finish.reason", end.finishReason()).log("generation complete");
-        enqueue(new GenerationEvent.Completed(end.finishReason(), end.usage(), check.last(), sequenceErrors.count()));
-        delivery.complete();
+        delivery.completeWith(new GenerationEvent.Completed(end.finishReason(), end.usage(), check.last(),
+                sequenceErrors.count()));
     }
 
     void retry(Retry retry) {
@@ -368,7 +368,9 @@ public final class GenerationRun implements Flow.Subscription {
 
     /**
      * The client is closing: end the generation with CANCELLED at once, events its subscriber has not asked for yet
-     * dropped (no {@code request} can be served once the client's loop is gone).
+     * dropped (no {@code request} can be served once the client's loop is gone). A generation that ended and whose
+     * last event is out already (the subscriber closes the client in {@code onNext(Completed)}) keeps its own end
+     * ({@link Delivery#closed}).
      */
     public void closed() {
         GenerationException cancelled = new GenerationException(ErrorCode.CANCELLED, "the client was closed",
@@ -377,7 +379,7 @@ public final class GenerationRun implements Flow.Subscription {
             // the application closed it on purpose: not a warning
             fail(cancelled, Level.INFO);
         }
-        delivery.failNow(cancelled);
+        delivery.closed(cancelled);
     }
 
     /** The generation leaves {@code fromWorker} for another stream ({@link TokenTimeline#moving}). */

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatCode;
 
 import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.message.Connected;
+import io.connectionswap.protocol.message.End;
 import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.Token;
 import io.connectionswap.protocol.retry.Backoff;
@@ -75,6 +76,27 @@ class GenerationRunSubscriberRulesTest {
         run.closed();
 
         assertThat(subscriber.failure).as("close() ends every generation with CANCELLED")
+                .isInstanceOfSatisfying(GenerationException.class,
+                        failure -> assertThat(failure.code()).isEqualTo(ErrorCode.CANCELLED));
+    }
+
+    /**
+     * A completed generation keeps its onComplete through the client's close only once its Completed is out (the
+     * subscriber closes the client in onNext(Completed)); a Completed still waiting for demand is dropped with the
+     * rest, and CANCELLED comes at once, as for any event not asked for.
+     */
+    @Test
+    void closedWithTheCompletedEventNotYetAskedForStillSignalsCancelled() {
+        GenerationRun run = start(SwapClientListener.NONE, 2); // Assigned and the token; not Completed
+        FakeTransport.FakeLeg leg = transport.last();
+        leg.events.assigned(connected());
+        leg.events.token(new Token(1, " t1"));
+        leg.events.ended(new End("gen-1", 1, "length", null));
+
+        run.closed();
+
+        assertThat(subscriber.completed).as("Completed was not handed over: no onComplete").isFalse();
+        assertThat(subscriber.failure).as("close() ends it with CANCELLED")
                 .isInstanceOfSatisfying(GenerationException.class,
                         failure -> assertThat(failure.code()).isEqualTo(ErrorCode.CANCELLED));
     }
