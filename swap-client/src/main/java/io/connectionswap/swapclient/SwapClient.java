@@ -7,6 +7,7 @@ import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.SamplingParameters;
 import io.connectionswap.protocol.quic.HostPort;
 import io.connectionswap.protocol.quic.QuicEventLoops;
+import io.connectionswap.protocol.quic.QuicTransport;
 import io.connectionswap.protocol.quic.RoleEventLoopGroup;
 import io.connectionswap.protocol.quic.QuicSettings;
 import io.connectionswap.protocol.tls.CertificateDirectory;
@@ -473,9 +474,18 @@ public final class SwapClient implements AutoCloseable {
 
         /**
          * An event loop group to run on (its {@code next()} loop carries the connection); the client does not shut it
-         * down. Default: a one-thread group of its own.
+         * down. Default (null): a one-thread group of its own. It must be able to carry the QUIC connection's UDP
+         * socket: a NIO I/O group ({@code new MultiThreadIoEventLoopGroup(n, NioIoHandler.newFactory())}), or an epoll
+         * one where Netty's native epoll loads; another (a {@code DefaultEventLoopGroup}, KQueue, io_uring) is refused
+         * with an {@link IllegalArgumentException}.
          */
         public Builder eventLoopGroup(EventLoopGroup eventLoopGroup) {
+            if (eventLoopGroup != null && !QuicTransport.supports(eventLoopGroup)) {
+                throw new IllegalArgumentException("SwapClient.Builder.eventLoopGroup=" + eventLoopGroup.getClass()
+                        .getName() + " cannot carry the QUIC connection's UDP socket (expected: a NIO I/O group, e.g. "
+                        + "new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory()), or an epoll one where "
+                        + "Netty's native epoll loads)");
+            }
             this.group = eventLoopGroup;
             return this;
         }

@@ -64,10 +64,25 @@ public enum QuicTransport {
         }
     }
 
-    /** The transport of the loops of {@code group}. */
+    /** The transport of the loops of {@code group}: see {@link #supports} for a group that has none. */
     public static QuicTransport of(EventLoopGroup group) {
-        return Epoll.isAvailable() && group instanceof IoEventLoopGroup io && io.isIoType(EpollIoHandler.class)
-                ? EPOLL : NIO;
+        return Epoll.isAvailable() && EPOLL.runsOn(group) ? EPOLL : NIO;
+    }
+
+    /**
+     * Whether the sockets of {@link #of}{@code (group)} can register on {@code group}: a NIO I/O group, or an epoll one
+     * where Netty's native epoll loads. Not a group of another kind (a {@code DefaultEventLoopGroup}, which does no
+     * I/O, KQueue, io_uring): {@link #of} takes it for NIO, and every socket would fail to register on it
+     * ("incompatible event loop type").
+     */
+    public static boolean supports(EventLoopGroup group) {
+        return of(group).runsOn(group);
+    }
+
+    /** Whether the loops of {@code group} run this transport's I/O. */
+    private boolean runsOn(EventLoopGroup group) {
+        return group instanceof IoEventLoopGroup io
+                && io.isIoType(this == EPOLL ? EpollIoHandler.class : NioIoHandler.class);
     }
 
     IoHandlerFactory ioHandlerFactory(boolean busyPoll) {

@@ -12,6 +12,7 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.DefaultEventLoopGroup;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.socket.DatagramPacket;
@@ -67,6 +68,8 @@ class QuicTransportTest {
         try {
             assertThat(QuicTransport.of(nio)).isEqualTo(QuicTransport.NIO);
             assertThat(QuicTransport.of(nio.next())).isEqualTo(QuicTransport.NIO);
+            assertThat(QuicTransport.supports(nio)).isTrue();
+            assertThat(QuicTransport.supports(nio.next())).isTrue();
         } finally {
             nio.shutdownGracefully(0, 1, TimeUnit.SECONDS);
         }
@@ -75,8 +78,21 @@ class QuicTransportTest {
         try {
             assertThat(QuicTransport.of(epoll)).isEqualTo(QuicTransport.EPOLL);
             assertThat(QuicTransport.of(epoll.next())).isEqualTo(QuicTransport.EPOLL);
+            assertThat(QuicTransport.supports(epoll)).isTrue();
         } finally {
             epoll.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        }
+    }
+
+    /** QuicTransport.of takes a group that does no I/O for NIO: supports says its sockets cannot register there. */
+    @Test
+    void aGroupOfNeitherTransportIsNotSupported() {
+        DefaultEventLoopGroup notIo = new DefaultEventLoopGroup(1);
+        try {
+            assertThat(QuicTransport.supports(notIo)).isFalse();
+            assertThat(QuicTransport.supports(notIo.next())).isFalse();
+        } finally {
+            notIo.shutdownGracefully(0, 1, TimeUnit.SECONDS);
         }
     }
 
