@@ -78,7 +78,8 @@ public class DirectorBeans {
                                DirectorQuicServer server) {
         return meterRegistry -> meters.bindGauges(relays::activeSessions, registry::healthyCount,
                 () -> registry.workers().size() - registry.healthyCount(),
-                () -> server.heldStreams() + registry.heldStreams(), server::openClientConnections);
+                () -> server.heldStreams() + registry.heldStreams(), server::openClientConnections,
+                server::pendingRequestBytes);
     }
 
     @Bean

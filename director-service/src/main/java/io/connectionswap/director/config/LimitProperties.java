@@ -1,6 +1,7 @@
 package io.connectionswap.director.config;
 
 import io.connectionswap.protocol.frame.Frames;
+import io.netty.util.internal.PlatformDependent;
 import java.time.Duration;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
@@ -30,6 +31,11 @@ import org.springframework.util.unit.DataSize;
  *                                reset with TOO_SLOW ({@code CONNECTION_SWAP_SLOW_CLIENT_TIMEOUT})
  * @param addressValidation       QUIC address validation: a new connection first gets a Retry with a token bound to
  *                                its address ({@code CONNECTION_SWAP_ADDRESS_VALIDATION})
+ * @param maxPendingRequestBytes  bytes the director holds, in all, in frames clients began and have not completed (a
+ *                                large GENERATE arriving); a frame over it ends its stream with OVERLOADED. Unset: a
+ *                                quarter of the direct-memory cap (those bytes sit in Netty's direct buffers), at
+ *                                least one full-size request ({@code CONNECTION_SWAP_MAX_PENDING_REQUEST_BYTES}). One
+ *                                client connection holds at most {@link #maxPendingRequestBytesPerConnection}.
  */
 @ConfigurationProperties("connection-swap.limits")
 public record LimitProperties(
@@ -41,10 +47,11 @@ public record LimitProperties(
         @DefaultValue("1h") Duration maxSessionDuration,
         @DefaultValue("4MB") DataSize maxRequestBytes,
         @DefaultValue("30s") Duration slowClientTimeout,
-        @DefaultValue("true") boolean addressValidation) {
+        @DefaultValue("true") boolean addressValidation,
+        DataSize maxPendingRequestBytes) {
 
     public static final LimitProperties DEFAULTS = new LimitProperties(1000, 1000, 250, Duration.ofSeconds(10), 65536,
-            Duration.ofHours(1), DataSize.ofMegabytes(4), Duration.ofSeconds(30), true);
+            Duration.ofHours(1), DataSize.ofMegabytes(4), Duration.ofSeconds(30), true, null);
 
     public LimitProperties {
         atLeastOne("CONNECTION_SWAP_MAX_STREAMS_PER_CONNECTION", maxStreamsPerConnection);
@@ -63,6 +70,24 @@ public record LimitProperties(
             throw new IllegalArgumentException("CONNECTION_SWAP_MAX_REQUEST_BYTES=" + maxRequestBytes + " (expected: "
                     + Frames.DEFAULT_MAX_PAYLOAD_BYTES + " bytes to 2 GiB, e.g. 4MB)");
         }
+        long oneRequest = maxRequestBytes.toBytes() + Frames.HEADER_BYTES;
+        if (maxPendingRequestBytes == null) {
+            // those bytes sit in direct buffers: a quarter of their cap leaves the rest to relaying and QUIC
+            maxPendingRequestBytes = DataSize.ofBytes(Math.max(oneRequest, PlatformDependent.maxDirectMemory() / 4));
+        }
+        if (maxPendingRequestBytes.toBytes() < oneRequest) {
+            throw new IllegalArgumentException("CONNECTION_SWAP_MAX_PENDING_REQUEST_BYTES=" + maxPendingRequestBytes
+                    + " (expected: >= one full-size request, CONNECTION_SWAP_MAX_REQUEST_BYTES + "
+                    + Frames.HEADER_BYTES + " = " + oneRequest + " bytes)");
+        }
+    }
+
+    /**
+     * Bytes one client connection may hold in frames begun and not completed: two full-size requests, so that one
+     * arriving slowly leaves room for another (never more than {@link #maxPendingRequestBytes} anyway).
+     */
+    public long maxPendingRequestBytesPerConnection() {
+        return 2 * (maxRequestBytes.toBytes() + Frames.HEADER_BYTES);
     }
 
     public int maxRequestBytesInt() {

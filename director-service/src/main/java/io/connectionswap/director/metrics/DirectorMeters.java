@@ -39,6 +39,10 @@ public class DirectorMeters {
         public static final String SESSION_DURATION = "session_duration";
         public static final String REQUEST_SIZE = "request_size";
         public static final String SLOW_CLIENT = "slow_client";
+        /** A client's frame did not fit the bytes the director holds of incomplete frames, in all. */
+        public static final String PENDING_REQUEST_BYTES = "pending_request_bytes";
+        /** A client's frame did not fit what one connection may hold of incomplete frames. */
+        public static final String PENDING_REQUEST_BYTES_PER_CONNECTION = "pending_request_bytes_per_connection";
 
         private Limit() {
         }
@@ -174,7 +178,8 @@ public class DirectorMeters {
         datagramCounters("worker", workerDatagrams);
         for (String limit : new String[] {Limit.CLIENT_CONNECTIONS, Limit.CLIENT_CONNECTIONS_PER_ADDRESS,
                 Limit.STREAMS_PER_CONNECTION, Limit.FIRST_FRAME,
-                Limit.MAX_TOKENS, Limit.SESSION_DURATION, Limit.REQUEST_SIZE, Limit.SLOW_CLIENT}) {
+                Limit.MAX_TOKENS, Limit.SESSION_DURATION, Limit.REQUEST_SIZE, Limit.SLOW_CLIENT,
+                Limit.PENDING_REQUEST_BYTES, Limit.PENDING_REQUEST_BYTES_PER_CONNECTION}) {
             limitHits.put(limit, limitCounter(limit)); // present at 0 from the start, for rate() and alerts
         }
         for (String task : new String[] {Task.HEALTH_POLLER, Task.STALL_WATCH, Task.DNS_DISCOVERY}) {
@@ -193,10 +198,11 @@ public class DirectorMeters {
      * @param unhealthyWorkers      connection_swap_workers{state="unhealthy"}
      * @param quicStreamsOpen       connection_swap_quic_streams_open
      * @param clientConnectionsOpen connection_swap_client_connections_open
+     * @param pendingRequestBytes   connection_swap_pending_request_bytes
      */
     public void bindGauges(Supplier<Number> activeStreams, Supplier<Number> healthyWorkers,
                            Supplier<Number> unhealthyWorkers, Supplier<Number> quicStreamsOpen,
-                           Supplier<Number> clientConnectionsOpen) {
+                           Supplier<Number> clientConnectionsOpen, Supplier<Number> pendingRequestBytes) {
         Gauge.builder("connection.swap.streams.active", activeStreams).description("Client streams being relayed now")
                 .register(registry);
         Gauge.builder("connection.swap.workers", healthyWorkers).tag("state", "healthy")
@@ -209,6 +215,10 @@ public class DirectorMeters {
                 .register(registry);
         Gauge.builder("connection.swap.client.connections.open", clientConnectionsOpen)
                 .description("Client QUIC connections open now (CONNECTION_SWAP_MAX_CLIENT_CONNECTIONS caps them)")
+                .register(registry);
+        Gauge.builder("connection.swap.pending.request.bytes", pendingRequestBytes).baseUnit("bytes")
+                .description("Bytes held in frames clients began and have not completed "
+                        + "(CONNECTION_SWAP_MAX_PENDING_REQUEST_BYTES caps them)")
                 .register(registry);
     }
 

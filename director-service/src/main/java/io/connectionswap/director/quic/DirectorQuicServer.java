@@ -8,6 +8,7 @@ import io.connectionswap.director.metrics.DirectorMeters;
 import io.connectionswap.director.registry.WorkerCertificate;
 import io.connectionswap.director.registry.WorkerRegistry;
 import io.connectionswap.director.relay.Relays;
+import io.connectionswap.protocol.frame.FrameBudget;
 import io.connectionswap.protocol.frame.FrameDecoder;
 import io.connectionswap.protocol.frame.Frames;
 import io.connectionswap.protocol.log.LogLine;
@@ -66,6 +67,7 @@ public class DirectorQuicServer implements SmartLifecycle {
     private final Set<QuicChannel> connections = ConcurrentHashMap.newKeySet();
     private final Set<QuicChannel> clients = ConcurrentHashMap.newKeySet();
     private final ClientConnectionLimits clientLimits;
+    private final PendingRequestBytes pendingRequests;
     private final DrainProperties drainProperties;
     private final DirectorDrain drain;
     private volatile QuicServerEndpoint endpoint;
@@ -84,6 +86,7 @@ public class DirectorQuicServer implements SmartLifecycle {
         this.environment = environment;
         this.drainProperties = drain;
         this.clientLimits = new ClientConnectionLimits(limits, meters, log);
+        this.pendingRequests = new PendingRequestBytes(limits, meters);
         this.drain = new DirectorDrain(properties.id(), drain.timeout(), loops.registryLoop(), relays,
                 () -> List.copyOf(clients),
                 () -> List.copyOf(connections));
@@ -117,6 +120,7 @@ public class DirectorQuicServer implements SmartLifecycle {
                 .field("max.streams.per.connection", limits.maxStreamsPerConnection())
                 .field("max.client.connections", limits.maxClientConnections())
                 .field("max.address.connections", limits.maxClientConnectionsPerAddress())
+                .field("max.pending.request.bytes", limits.maxPendingRequestBytes().toBytes())
                 .log("quic server listening");
         ShutdownPhase.warnIfOutlasted(environment, drainProperties.timeout(), "CONNECTION_SWAP_DIRECTOR_DRAIN_TIMEOUT",
                 log);
@@ -179,6 +183,11 @@ public class DirectorQuicServer implements SmartLifecycle {
         return clientLimits.open();
     }
 
+    /** Bytes held now in frames clients began and have not completed ({@link PendingRequestBytes}); any thread. */
+    public long pendingRequestBytes() {
+        return pendingRequests.held();
+    }
+
     /** Stream channels held by the connections accepted here (clients and worker registrations); any thread. */
     public int heldStreams() {
         int held = 0;
@@ -194,8 +203,11 @@ public class DirectorQuicServer implements SmartLifecycle {
             if (QuicStreams.held(stream.parent()) >= limits.maxStreamsPerConnection()) {
                 meters.limitHit(DirectorMeters.Limit.STREAMS_PER_CONNECTION); // QUIC holds further streams back
             }
-            StreamPipelines.messages(stream, settings.frameLimits(), Heartbeats.responder());
-            if (clients.contains(stream.parent())) {
+            boolean client = clients.contains(stream.parent());
+            // a worker's registration stream (its peer holds the worker certificate) sends small frames only
+            StreamPipelines.messages(stream, settings.frameLimits(),
+                    client ? pendingRequests.of(stream.parent()) : FrameBudget.UNLIMITED, Heartbeats.responder());
+            if (client) {
                 stream.pipeline().addBefore(stream.pipeline().context(Heartbeats.class).name(), "control-stream",
                         ControlStreams.marker(drain::controlStreamOpened));
             }

@@ -31,7 +31,7 @@ class DirectorMetersTest {
     void everySeriesIsNamespacedAndNamedAsDocumented() {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         DirectorMeters meters = new DirectorMeters(registry, loop, List.of("health", "stall"));
-        meters.bindGauges(() -> 1, () -> 2, () -> 0, () -> 3, () -> 1);
+        meters.bindGauges(() -> 1, () -> 2, () -> 0, () -> 3, () -> 1, () -> 0);
         meters.swapped("health", "worker-a");
         meters.swapGap(1_000_000);
         meters.timeToFirstToken(2_000_000);
@@ -74,7 +74,8 @@ class DirectorMetersTest {
                         "connection_swap_streams_active",
                         "connection_swap_workers",
                         "connection_swap_quic_streams_open",
-                        "connection_swap_client_connections_open");
+                        "connection_swap_client_connections_open",
+                        "connection_swap_pending_request_bytes");
         meters.workerAdded("worker-b");
         String scrape = registry.scrape();
         assertThat(scrape).contains("connection_swap_swaps_total{reason=\"health\",worker=\"worker-a\"} 1.0");
@@ -84,7 +85,9 @@ class DirectorMetersTest {
         assertThat(scrape).contains("connection_swap_generations_total{finish_reason=\"stop\"} 0.0")
                 .contains("connection_swap_generations_total{finish_reason=\"error\"} 0.0")
                 .contains("connection_swap_streams_started_total{kind=\"resumed\"} 0.0")
-                .contains("connection_swap_migration_limit_total{reason=\"health\"} 0.0");
+                .contains("connection_swap_migration_limit_total{reason=\"health\"} 0.0")
+                .contains("connection_swap_limit_hits_total{limit=\"pending_request_bytes\"} 0.0")
+                .contains("connection_swap_limit_hits_total{limit=\"pending_request_bytes_per_connection\"} 0.0");
         // an SLO reads one exact bucket: "share of first tokens within 1 s"
         assertThat(scrape).contains("connection_swap_time_to_first_token_seconds_bucket{le=\"1.0\"} 1");
     }

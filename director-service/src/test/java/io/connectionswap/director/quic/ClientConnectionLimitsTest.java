@@ -9,25 +9,35 @@ import io.connectionswap.director.DirectorApplication;
 import io.connectionswap.director.config.LimitProperties;
 import io.connectionswap.director.metrics.DirectorMeters;
 import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.frame.FrameLimits;
+import io.connectionswap.protocol.frame.FrameType;
+import io.connectionswap.protocol.message.StreamError;
 import io.connectionswap.protocol.quic.QuicConnector;
 import io.connectionswap.protocol.quic.QuicEventLoops;
 import io.connectionswap.protocol.quic.QuicSettings;
+import io.connectionswap.protocol.quic.StreamPipelines;
 import io.connectionswap.protocol.tls.QuicTls;
 import io.connectionswap.protocol.tls.TlsIdentity;
 import io.connectionswap.testsupport.log.CapturedLogs;
 import io.connectionswap.testsupport.tls.RepositoryPki;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoopGroup;
 import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.handler.codec.quic.QuicConnectionCloseEvent;
+import io.netty.handler.codec.quic.QuicStreamChannel;
+import io.netty.handler.codec.quic.QuicStreamType;
+import io.netty.util.ReferenceCountUtil;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -136,6 +146,63 @@ class ClientConnectionLimitsTest {
     }
 
     /** An IPv6 address counted by its /64 (one host picks its source in it at will); IPv4 by the address itself. */
+    /**
+     * Real QUIC: a client connection's streams each sending all but the last byte of a full-size GENERATE were all
+     * held by the director (QUIC's flow control does not bound it: Netty reads as data arrives). Now two are held
+     * (CONNECTION_SWAP_MAX_REQUEST_BYTES twice), a third stream gets ERROR OVERLOADED, and once the client resets its
+     * streams nothing is held; the connection lives on. (PendingRequestBytesTest has the rules in detail.)
+     */
+    @Test
+    void oneConnectionsIncompleteRequestsAreHeldWithinItsBudget() throws Exception {
+        DirectorQuicServer server = startDirector();
+        QuicChannel connection = connect(new CloseReason());
+        int payload = LimitProperties.DEFAULTS.maxRequestBytesInt();
+        long fullFrame = payload + 5L;
+        List<QuicStreamChannel> streams = new ArrayList<>();
+        List<StreamError> errors = new CopyOnWriteArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            streams.add(sendAllButLastByte(connection, payload, errors));
+            await("the director holds the frame of stream " + i).atMost(DEADLINE)
+                    .until(() -> server.pendingRequestBytes() == (streams.size()) * fullFrame);
+        }
+        streams.add(sendAllButLastByte(connection, payload, errors));
+        await("the stream over the connection's budget gets its ERROR").atMost(DEADLINE).until(() -> !errors.isEmpty());
+        assertThat(errors).extracting(StreamError::code).containsExactly(ErrorCode.OVERLOADED);
+        assertThat(server.pendingRequestBytes()).isEqualTo(2 * fullFrame);
+        assertThat(limitHits(DirectorMeters.Limit.PENDING_REQUEST_BYTES_PER_CONNECTION)).isEqualTo(1.0);
+
+        for (QuicStreamChannel stream : streams) {
+            stream.shutdown(ErrorCode.CANCELLED.code()); // the client gives up on them
+        }
+        await("nothing held once the client reset its streams").atMost(DEADLINE)
+                .until(() -> server.pendingRequestBytes() == 0);
+        assertThat(connection.isActive()).as("the connection").isTrue();
+    }
+
+    /** A client stream sending all but the last byte of a GENERATE of {@code payload} bytes; ERRORs go to {@code errors}. */
+    private static QuicStreamChannel sendAllButLastByte(QuicChannel connection, int payload, List<StreamError> errors)
+            throws Exception {
+        QuicStreamChannel stream = connection.createStream(QuicStreamType.BIDIRECTIONAL,
+                new ChannelInitializer<QuicStreamChannel>() {
+                    @Override
+                    protected void initChannel(QuicStreamChannel channel) {
+                        StreamPipelines.messages(channel, FrameLimits.DEFAULTS, new ChannelInboundHandlerAdapter() {
+                            @Override
+                            public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                                if (msg instanceof StreamError error) {
+                                    errors.add(error);
+                                }
+                                ReferenceCountUtil.release(msg);
+                            }
+                        });
+                    }
+                }).get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+        ByteBuf frame = stream.alloc().buffer(5 + payload);
+        frame.writeByte(FrameType.GENERATE.code()).writeInt(payload).writeZero(payload - 1);
+        stream.writeAndFlush(frame);
+        return stream;
+    }
+
     @Test
     void anIpv6AddressCountsByItsSlash64() throws Exception {
         InetAddress one = ClientConnectionLimits.addressKey(new InetSocketAddress("2001:db8:1:2:aaaa::1", 443));
@@ -161,7 +228,7 @@ class ClientConnectionLimitsTest {
         LimitProperties defaults = LimitProperties.DEFAULTS;
         return new LimitProperties(defaults.maxStreamsPerConnection(), maxClientConnections, perAddress,
                 defaults.firstFrameTimeout(), defaults.maxTokens(), defaults.maxSessionDuration(),
-                defaults.maxRequestBytes(), defaults.slowClientTimeout(), defaults.addressValidation());
+                defaults.maxRequestBytes(), defaults.slowClientTimeout(), defaults.addressValidation(), null);
     }
 
     /** The director application on loopback, with {@code settings}; its QUIC server. */

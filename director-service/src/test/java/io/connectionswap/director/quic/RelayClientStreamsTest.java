@@ -167,7 +167,7 @@ class RelayClientStreamsTest extends RelayFixture {
         LimitProperties impatient = new LimitProperties(defaults.maxStreamsPerConnection(),
                 defaults.maxClientConnections(), null, defaults.firstFrameTimeout(), defaults.maxTokens(),
                 defaults.maxSessionDuration(), defaults.maxRequestBytes(), Duration.ofMillis(50),
-                defaults.addressValidation());
+                defaults.addressValidation(), null);
         Relay watched = relayWith(impatient);
         healthyWorker("worker-a");
         watched.start();

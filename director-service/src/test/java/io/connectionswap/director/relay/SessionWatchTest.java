@@ -38,7 +38,7 @@ class SessionWatchTest {
     private final DirectorMeters meters = new DirectorMeters(meterRegistry, loop);
     private final DirectorProperties properties = TestDirectorProperties.defaults();
     private final LimitProperties limits = new LimitProperties(1000, 1000, 250, Duration.ofSeconds(10), 65536,
-            Duration.ofMinutes(10), DataSize.ofMegabytes(4), Duration.ofSeconds(5), true);
+            Duration.ofMinutes(10), DataSize.ofMegabytes(4), Duration.ofSeconds(5), true, null);
     private final WorkerRegistry registry = new WorkerRegistry(loop, Runnable::run,
             (worker, remote, onLost) -> loop.newFailedFuture(new IllegalStateException("not in this test")), properties,
             new HealthProperties(Duration.ofMillis(500), null, 1, 2, 4), meters);

@@ -10,18 +10,31 @@ import java.util.List;
  * the limit of that type before buffering, so a bad peer cannot make us buffer a huge frame: requests (GENERATE,
  * ASSIGNMENT) may be up to {@link FrameLimits#maxRequestBytes()} (REQUEST_TOO_LARGE beyond), every other frame up to
  * {@link FrameLimits#maxFrameBytes()} (FRAME_TOO_LARGE beyond). After the first error the rest of the stream is
- * discarded: a stream cannot be resynchronised, but the connection lives on. Stateful: one instance per stream.
+ * discarded: a stream cannot be resynchronised, but the connection lives on. A frame that does not arrive whole at once
+ * holds its whole length of a {@link FrameBudget} until it completes or the stream's input ends (refused there: the
+ * stream fails as above, and what it sent is freed at once). Stateful: one instance per stream.
  */
 public final class FrameDecoder extends ByteToMessageDecoder {
 
     private final FrameLimits limits;
+    private final FrameBudget budget;
     private boolean failed;
+    /** Bytes of {@link #budget} the frame begun holds (its whole length), 0 when none is held. */
+    private int reserved;
 
     public FrameDecoder(FrameLimits limits) {
+        this(limits, FrameBudget.UNLIMITED);
+    }
+
+    public FrameDecoder(FrameLimits limits, FrameBudget budget) {
         if (limits == null) {
             throw new IllegalArgumentException("limits is required");
         }
+        if (budget == null) {
+            throw new IllegalArgumentException("budget is required (FrameBudget.UNLIMITED for none)");
+        }
         this.limits = limits;
+        this.budget = budget;
     }
 
     /** Bytes of a frame begun and not complete yet (0 between frames); on the stream's loop. */
@@ -46,6 +59,7 @@ public final class FrameDecoder extends ByteToMessageDecoder {
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         if (failed) {
             in.skipBytes(in.readableBytes());
+            releaseReserved();
             return;
         }
         if (!in.isReadable()) {
@@ -68,8 +82,19 @@ public final class FrameDecoder extends ByteToMessageDecoder {
         }
         int frameBytes = Frames.HEADER_BYTES + (int) payloadBytes;
         if (in.readableBytes() < frameBytes) {
+            if (reserved == 0) {
+                try {
+                    budget.reserve(frameBytes);
+                } catch (ProtocolException refused) {
+                    failed = true;
+                    in.skipBytes(in.readableBytes());
+                    throw refused;
+                }
+                reserved = frameBytes;
+            }
             return;
         }
+        releaseReserved();
         out.add(new RawFrame(type, in.readRetainedSlice(frameBytes)));
     }
 
@@ -86,9 +111,23 @@ public final class FrameDecoder extends ByteToMessageDecoder {
         }
     }
 
+    @Override
+    protected void handlerRemoved0(ChannelHandlerContext ctx) {
+        releaseReserved(); // the stream closed (or the decoder left it): its buffer goes with it
+    }
+
+    private void releaseReserved() {
+        if (reserved > 0) {
+            int bytes = reserved;
+            reserved = 0;
+            budget.release(bytes);
+        }
+    }
+
     private ProtocolException fail(ByteBuf in, ErrorCode code, String message) {
         failed = true;
         in.skipBytes(in.readableBytes());
+        releaseReserved();
         return new ProtocolException(code, message);
     }
 }

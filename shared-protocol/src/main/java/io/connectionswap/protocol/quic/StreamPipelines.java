@@ -2,6 +2,7 @@ package io.connectionswap.protocol.quic;
 
 import io.connectionswap.protocol.codec.MessageDecoder;
 import io.connectionswap.protocol.codec.MessageEncoder;
+import io.connectionswap.protocol.frame.FrameBudget;
 import io.connectionswap.protocol.frame.FrameDecoder;
 import io.connectionswap.protocol.frame.FrameLimits;
 import io.netty.channel.Channel;
@@ -15,7 +16,13 @@ public final class StreamPipelines {
 
     /** Frames decoded into message records. */
     public static void messages(Channel stream, FrameLimits limits, ChannelHandler handler) {
-        stream.pipeline().addLast(new FrameDecoder(limits), MessageDecoder.INSTANCE, MessageEncoder.INSTANCE, handler);
+        messages(stream, limits, FrameBudget.UNLIMITED, handler);
+    }
+
+    /** Frames decoded into message records, their incomplete frames held within {@code budget}. */
+    public static void messages(Channel stream, FrameLimits limits, FrameBudget budget, ChannelHandler handler) {
+        stream.pipeline().addLast(new FrameDecoder(limits, budget), MessageDecoder.INSTANCE, MessageEncoder.INSTANCE,
+                handler);
     }
 
     /** Frames left as {@code RawFrame}s for relaying; messages written are still encoded. */

@@ -1,0 +1,86 @@
+package io.connectionswap.director.quic;
+
+import io.connectionswap.director.config.LimitProperties;
+import io.connectionswap.director.metrics.DirectorMeters;
+import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.frame.FrameBudget;
+import io.connectionswap.protocol.frame.ProtocolException;
+import io.netty.handler.codec.quic.QuicChannel;
+import io.netty.util.AttributeKey;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The bytes the director holds in frames its clients began and have not completed (a GENERATE of up to
+ * {@code CONNECTION_SWAP_MAX_REQUEST_BYTES} arriving): at most {@link LimitProperties#maxPendingRequestBytesPerConnection}
+ * per client connection (two full-size requests) and {@code CONNECTION_SWAP_MAX_PENDING_REQUEST_BYTES} in all. Streams
+ * are read as data arrives, so QUIC's flow control does not bound this: without a budget one client could hold its
+ * thousand streams' 4 MiB frames one byte short of complete, gigabytes against the image's 64 MiB of direct memory.
+ * A frame that does not fit is refused when its header arrives ({@link FrameBudget#reserve}): its stream ends with
+ * OVERLOADED (the client library retries it), counted under {@code limit="pending_request_bytes"} or
+ * {@code "pending_request_bytes_per_connection"}, logged as bad input is ({@link BadStreams}: one WARN per connection);
+ * the connection and its other streams live on. Any routing loop.
+ */
+final class PendingRequestBytes {
+
+    private static final AttributeKey<ConnectionBudget> BUDGET =
+            AttributeKey.valueOf("connection-swap.pending-request-bytes");
+
+    private final long maxTotal;
+    private final long maxPerConnection;
+    private final DirectorMeters meters;
+    private final AtomicLong held = new AtomicLong();
+
+    PendingRequestBytes(LimitProperties limits, DirectorMeters meters) {
+        this.maxTotal = limits.maxPendingRequestBytes().toBytes();
+        this.maxPerConnection = limits.maxPendingRequestBytesPerConnection();
+        this.meters = meters;
+    }
+
+    /** The budget of {@code connection}'s streams (one per connection, kept with it). */
+    FrameBudget of(QuicChannel connection) {
+        ConnectionBudget budget = connection.attr(BUDGET).get();
+        if (budget == null) {
+            ConnectionBudget created = new ConnectionBudget();
+            budget = connection.attr(BUDGET).setIfAbsent(created);
+            budget = budget == null ? created : budget;
+        }
+        return budget;
+    }
+
+    /** Bytes held in incomplete frames of client streams now, director-wide. */
+    long held() {
+        return held.get();
+    }
+
+    private final class ConnectionBudget implements FrameBudget {
+
+        private final AtomicLong connectionHeld = new AtomicLong();
+
+        @Override
+        public void reserve(int frameBytes) {
+            long before = connectionHeld.addAndGet(frameBytes) - frameBytes;
+            if (before + frameBytes > maxPerConnection) {
+                connectionHeld.addAndGet(-frameBytes);
+                meters.limitHit(DirectorMeters.Limit.PENDING_REQUEST_BYTES_PER_CONNECTION);
+                throw new ProtocolException(ErrorCode.OVERLOADED, "a frame of " + frameBytes + " bytes does not fit "
+                        + "this connection's incomplete frames (" + before + " bytes held, its limit " + maxPerConnection
+                        + ", twice CONNECTION_SWAP_MAX_REQUEST_BYTES); retry once they are sent");
+            }
+            long total = held.addAndGet(frameBytes);
+            if (total > maxTotal) {
+                held.addAndGet(-frameBytes);
+                connectionHeld.addAndGet(-frameBytes);
+                meters.limitHit(DirectorMeters.Limit.PENDING_REQUEST_BYTES);
+                throw new ProtocolException(ErrorCode.OVERLOADED, "director holds " + (total - frameBytes)
+                        + " bytes of incomplete frames; a frame of " + frameBytes + " bytes is over its limit of "
+                        + maxTotal + " (CONNECTION_SWAP_MAX_PENDING_REQUEST_BYTES); retry later or at another director");
+            }
+        }
+
+        @Override
+        public void release(int frameBytes) {
+            connectionHeld.addAndGet(-frameBytes);
+            held.addAndGet(-frameBytes);
+        }
+    }
+}

@@ -1,0 +1,99 @@
+package io.connectionswap.protocol.frame;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.util.ReferenceCountUtil;
+import org.junit.jupiter.api.Test;
+
+/** How a {@link FrameDecoder} holds its incomplete frames against a {@link FrameBudget}. */
+class FrameBudgetTest {
+
+    private static final FrameLimits LIMITS = new FrameLimits(1024, 4096);
+
+    /** A frame that arrives whole reserves nothing; one in parts reserves its whole length until it completes. */
+    @Test
+    void anIncompleteFrameHoldsItsWholeLengthUntilItCompletes() {
+        Budget budget = new Budget(10_000);
+        EmbeddedChannel channel = new EmbeddedChannel(new FrameDecoder(LIMITS, budget));
+        channel.writeInbound(frame(100, 100));
+        assertThat(budget.reservations).isZero();
+        releaseInbound(channel);
+
+        channel.writeInbound(frame(3000, 10));
+        assertThat(budget.held).isEqualTo(3005);
+        channel.writeInbound(Unpooled.buffer(2990).writeZero(2990));
+        assertThat(budget.held).isZero();
+        assertThat(budget.reservations).isEqualTo(1);
+        releaseInbound(channel);
+        assertThat(channel.finishAndReleaseAll()).isFalse();
+    }
+
+    /** A frame that does not fit: OVERLOADED, what was buffered freed at once, nothing held. */
+    @Test
+    void aFrameOverTheBudgetFailsTheStreamAndFreesWhatItSent() {
+        Budget budget = new Budget(1000);
+        FrameDecoder decoder = new FrameDecoder(LIMITS, budget);
+        EmbeddedChannel channel = new EmbeddedChannel(decoder);
+        ByteBuf part = frame(3000, 10);
+        assertThatThrownBy(() -> channel.writeInbound(part)).isInstanceOf(ProtocolException.class)
+                .extracting(cause -> ((ProtocolException) cause).errorCode()).isEqualTo(ErrorCode.OVERLOADED);
+        assertThat(decoder.bufferedBytes()).isZero();
+        assertThat(part.refCnt()).isZero();
+        assertThat(budget.held).isZero();
+        channel.finishAndReleaseAll();
+    }
+
+    /** The stream ends with a frame incomplete (closed, or the decoder removed): its bytes given back once. */
+    @Test
+    void anIncompleteFrameIsGivenBackOnceWhenTheStreamCloses() {
+        Budget budget = new Budget(10_000);
+        EmbeddedChannel channel = new EmbeddedChannel(new FrameDecoder(LIMITS, budget));
+        channel.writeInbound(frame(3000, 10));
+        assertThat(budget.held).isEqualTo(3005);
+        assertThatThrownBy(channel::finishAndReleaseAll).isInstanceOf(ProtocolException.class)
+                .extracting(cause -> ((ProtocolException) cause).errorCode()).isEqualTo(ErrorCode.TRUNCATED_FRAME);
+        assertThat(budget.held).isZero();
+        assertThat(budget.releases).isEqualTo(1);
+    }
+
+    private static ByteBuf frame(int payload, int sent) {
+        return Unpooled.buffer(5 + sent).writeByte(FrameType.GENERATE.code()).writeInt(payload).writeZero(sent);
+    }
+
+    private static void releaseInbound(EmbeddedChannel channel) {
+        Object msg;
+        while ((msg = channel.readInbound()) != null) {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    private static final class Budget implements FrameBudget {
+        private final long max;
+        long held;
+        int reservations;
+        int releases;
+
+        Budget(long max) {
+            this.max = max;
+        }
+
+        @Override
+        public void reserve(int frameBytes) {
+            if (held + frameBytes > max) {
+                throw new ProtocolException(ErrorCode.OVERLOADED, "over " + max);
+            }
+            held += frameBytes;
+            reservations++;
+        }
+
+        @Override
+        public void release(int frameBytes) {
+            held -= frameBytes;
+            releases++;
+        }
+    }
+}
