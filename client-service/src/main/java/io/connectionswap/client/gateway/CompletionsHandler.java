@@ -15,7 +15,6 @@ import org.reactivestreams.Publisher;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.core.io.buffer.DataBuffer;
-import org.springframework.core.io.buffer.DataBufferLimitException;
 import org.springframework.core.io.buffer.DataBufferUtils;
 import org.springframework.core.io.buffer.DataBufferFactory;
 import org.springframework.http.MediaType;
@@ -44,12 +43,18 @@ final class CompletionsHandler {
     private final SwapClient client;
     private final GatewayProperties properties;
     private final OpenAiRequestParser parser;
+    private final RequestBytesBudget budget;
     /** Null while tracing is off. */
     private final GatewayTracing tracing;
 
-    /** {@code tracing}: a span per generation, or null (off: a valid {@code traceparent} header passes through). */
-    CompletionsHandler(SwapClient client, GatewayProperties properties, GatewayTracing tracing) {
+    /**
+     * {@code tracing}: a span per generation, or null (off: a valid {@code traceparent} header passes through);
+     * {@code budget}: the gateway's request bytes, held by each request from before its body is read to its answer's end.
+     */
+    CompletionsHandler(SwapClient client, GatewayProperties properties, GatewayTracing tracing,
+                       RequestBytesBudget budget) {
         this.client = client;
+        this.budget = budget;
         this.tracing = tracing;
         this.properties = properties;
         this.parser = new OpenAiRequestParser(properties.defaultMaxTokens(), properties.maxTokensLimit());
@@ -65,23 +70,34 @@ final class CompletionsHandler {
 
     private Mono<ServerResponse> handle(ServerRequest http, boolean chat) {
         long limit = properties.maxRequestSize().toBytes();
-        if (http.headers().contentLength().orElse(-1) > limit) {
+        long declared = http.headers().contentLength().orElse(-1);
+        if (declared > limit) {
             return Mono.error(GatewayError.tooLarge(limit));
         }
-        return DataBufferUtils.join(http.body(BodyExtractors.toDataBuffers()), (int) limit)
-                .onErrorMap(DataBufferLimitException.class, e -> GatewayError.tooLarge(limit))
-                .map(buffer -> {
-                    try {
-                        byte[] bytes = new byte[buffer.readableByteCount()];
-                        buffer.read(bytes);
-                        return bytes;
-                    } finally {
-                        DataBufferUtils.release(buffer);
-                    }
-                })
-                .defaultIfEmpty(new byte[0])
-                .map(body -> parser.parse(body, chat))
-                .flatMap(request -> request.stream() ? stream(http, request) : collect(http, request));
+        // reserved before the body is read (Content-Length), or as its buffers arrive (chunked); held until the
+        // answer ends: a running generation keeps its prompt for resumes
+        RequestBytesBudget.Reservation reservation = budget.open();
+        if (declared > 0 && !reservation.add(declared)) {
+            return Mono.error(busy());
+        }
+        return RequestBodyBytes.read(http.body(BodyExtractors.toDataBuffers()), declared, (int) limit, reservation,
+                this::busy)
+                .map(bytes -> parser.parse(bytes, chat))
+                .flatMap(request -> request.stream() ? stream(http, request, reservation)
+                        : collect(http, request, reservation))
+                // a streamed answer gives it back when its stream ends (stream), an answer collected when its
+                // generation ends (collect), a request refused or left before its answer now
+                .doOnError(failure -> reservation.release())
+                .doOnCancel(reservation::release);
+    }
+
+    private GatewayError busy() {
+        return GatewayError.gatewayBusy(budget.capacity(), retryAfterSeconds());
+    }
+
+    /** The {@code Retry-After} of the gateway's 503s: at least a second. */
+    private long retryAfterSeconds() {
+        return Math.max(1, properties.retryAfter().toSeconds());
     }
 
     private Flux<GenerationEvent> generate(ServerRequest http, OpenAiRequest request, String generationId) {
@@ -93,7 +109,8 @@ final class CompletionsHandler {
         return span == null ? events : span.record(events);
     }
 
-    private Mono<ServerResponse> stream(ServerRequest http, OpenAiRequest request) {
+    private Mono<ServerResponse> stream(ServerRequest http, OpenAiRequest request,
+                                        RequestBytesBudget.Reservation reservation) {
         String generationId = RequestIds.assign(http);
         ChunkWriter writer = new ChunkWriter(request, new OpenAiResponses(request, generationId,
                 Instant.now().getEpochSecond()));
@@ -127,7 +144,8 @@ final class CompletionsHandler {
                                 .field("ms", (System.nanoTime() - startNanos) / 1_000_000).log("gateway request done");
                     }
                 })
-                .doOnCancel(() -> logClientWentAway(generationId, request, writer, true));
+                .doOnCancel(() -> logClientWentAway(generationId, request, writer, true))
+                .doFinally(signal -> reservation.release()); // completed, failed or cancelled (client gone)
         return ServerResponse.ok()
                 .header(RequestIds.HEADER, generationId)
                 .contentType(MediaType.TEXT_EVENT_STREAM)
@@ -144,7 +162,8 @@ final class CompletionsHandler {
                 .log("http client went away; generation cancelled");
     }
 
-    private Mono<ServerResponse> collect(ServerRequest http, OpenAiRequest request) {
+    private Mono<ServerResponse> collect(ServerRequest http, OpenAiRequest request,
+                                         RequestBytesBudget.Reservation reservation) {
         String generationId = RequestIds.assign(http);
         ChunkWriter writer = new ChunkWriter(request, new OpenAiResponses(request, generationId,
                 Instant.now().getEpochSecond()));
@@ -161,7 +180,8 @@ final class CompletionsHandler {
                             .field("ms", (System.nanoTime() - startNanos) / 1_000_000).log("gateway request done");
                     return ServerResponse.ok().header(RequestIds.HEADER, generationId)
                             .contentType(MediaType.APPLICATION_JSON).bodyValue(body);
-                });
+                })
+                .doFinally(signal -> reservation.release());
     }
 
     /**
@@ -177,7 +197,7 @@ final class CompletionsHandler {
         return Mono.fromFuture(client::status)
                 .map(status -> status.workers().isEmpty()
                         ? GatewayError.noHealthyWorker("the director knows no worker yet; retry later",
-                                Math.max(1, properties.retryAfter().toSeconds()))
+                                retryAfterSeconds())
                         : error)
                 .onErrorReturn(error);
     }
@@ -188,7 +208,7 @@ final class CompletionsHandler {
         }
         if (failure instanceof GenerationException generation) {
             return GatewayError.of(generation, request.model(), client.connectionState().connected(),
-                    Math.max(1, properties.retryAfter().toSeconds()));
+                    retryAfterSeconds());
         }
         LogLine.error(log).field("model", request.model()).quoted("problem", failure.toString()).cause(failure)
                 .log("unexpected gateway failure");

@@ -32,8 +32,11 @@ public class GatewayConfiguration {
 
     @Bean
     RouterFunction<ServerResponse> gatewayRoutes(SwapClient client, GatewayProperties properties,
-                                                 ObjectProvider<GatewayTracing> tracing) {
-        CompletionsHandler completions = new CompletionsHandler(client, properties, tracing.getIfAvailable());
+                                                 ObjectProvider<GatewayTracing> tracing, ClientMeters meters) {
+        RequestBytesBudget budget = new RequestBytesBudget(properties.maxBufferedRequestBytes().toBytes(),
+                meters.gatewayLimitHit("gateway_request_bytes"));
+        meters.bindGatewayBufferedRequestBytes(budget::reserved);
+        CompletionsHandler completions = new CompletionsHandler(client, properties, tracing.getIfAvailable(), budget);
         ClusterHandler cluster = new ClusterHandler(client, properties);
         return GatewayRoutes.of(completions, cluster, new ClassPathResource("static/index.html"));
     }

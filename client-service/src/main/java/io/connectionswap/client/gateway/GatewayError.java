@@ -115,6 +115,17 @@ public final class GatewayError extends RuntimeException {
     }
 
     /**
+     * 503: the gateway holds as many request bytes as {@code CONNECTION_SWAP_GATEWAY_MAX_BUFFERED_REQUEST_BYTES} allows
+     * (bodies being read, prompts of running generations); the request was not read, and a retry may fit.
+     */
+    public static GatewayError gatewayBusy(long maxBufferedRequestBytes, long retryAfterSeconds) {
+        return new GatewayError(HttpStatus.SERVICE_UNAVAILABLE, "service_unavailable_error", "gateway_busy", null,
+                "The gateway holds as many request bytes as it may (" + maxBufferedRequestBytes + " bytes, "
+                        + "CONNECTION_SWAP_GATEWAY_MAX_BUFFERED_REQUEST_BYTES): retry later, or raise the setting",
+                retryAfterSeconds);
+    }
+
+    /**
      * 404: no healthy worker serves {@code model} (a generation's, or the one {@code GET /v1/models/{model}} asks),
      * quoted as far as a model name goes ({@link GenerationRequest#MAX_MODEL_CHARS}, control characters as '?').
      */

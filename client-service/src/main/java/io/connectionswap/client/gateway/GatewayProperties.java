@@ -42,6 +42,11 @@ import org.springframework.util.unit.DataSize;
  * @param corsOrigins      web origins ({@code https://app.example.com}, or {@code *}) whose pages may call
  *                         {@code /v1/**} and {@code /api/**} from a browser ({@code CONNECTION_SWAP_GATEWAY_CORS_ORIGINS},
  *                         comma-separated); empty (default): no CORS, only the gateway's own page
+ * @param maxBufferedRequestBytes request bytes the gateway holds at once, gateway-wide: each request reserves its body's
+ *                         size before the body is read and keeps it while its generation runs (the prompt is kept for
+ *                         resumes); one that does not fit gets 503 with {@code Retry-After}
+ *                         ({@code CONNECTION_SWAP_GATEWAY_MAX_BUFFERED_REQUEST_BYTES}); unset: derived from the JVM's
+ *                         heap ({@link #derivedBufferedRequestBytes}), never below {@code maxRequestSize}
  */
 @ConfigurationProperties("connection-swap.gateway")
 public record GatewayProperties(
@@ -56,7 +61,8 @@ public record GatewayProperties(
         @DefaultValue("60s") Duration requestTimeout,
         @DefaultValue("30s") Duration writeTimeout,
         @DefaultValue("10000") int maxConnections,
-        List<String> corsOrigins) {
+        List<String> corsOrigins,
+        DataSize maxBufferedRequestBytes) {
 
     public GatewayProperties {
         List<String> keys = apiKeys == null ? List.of()
@@ -93,6 +99,14 @@ public record GatewayProperties(
                         + "without a path)");
             }
         }
+        if (maxBufferedRequestBytes == null) {
+            maxBufferedRequestBytes = DataSize.ofBytes(derivedBufferedRequestBytes(maxRequestSize.toBytes(),
+                    Runtime.getRuntime().maxMemory()));
+        } else if (maxBufferedRequestBytes.toBytes() < maxRequestSize.toBytes()) {
+            throw new IllegalArgumentException("CONNECTION_SWAP_GATEWAY_MAX_BUFFERED_REQUEST_BYTES="
+                    + maxBufferedRequestBytes.toBytes() + " (expected: at least CONNECTION_SWAP_MAX_REQUEST_BYTES="
+                    + maxRequestSize.toBytes() + ", or unset for a quarter of the JVM's heap)");
+        }
         if (maxConnections < 0) {
             throw new IllegalArgumentException("CONNECTION_SWAP_GATEWAY_MAX_CONNECTIONS=" + maxConnections
                     + " (expected: >= 0; 0 for no limit)");
@@ -102,6 +116,16 @@ public record GatewayProperties(
     /** {@code *}, or a scheme, a host and an optional port: what a browser sends as {@code Origin}. */
     private static final Pattern WEB_ORIGIN = Pattern.compile(
             "\\*|https?://(\\[[0-9a-fA-F:.]+]|[^/\\s:\\[\\]]+)(:\\d{1,5})?");
+
+    /**
+     * The default of {@code maxBufferedRequestBytes}: a quarter of the heap ({@code maxHeapBytes}), never below one
+     * request of {@code maxRequestBytes}. Bodies are read into the heap and prompts live there, at up to two bytes a
+     * character (a String with one character beyond Latin-1), so at most about half the heap goes to them; the image's
+     * 179 MiB heap gives 44 MiB: 1 000 streams of 16 KiB prompts with room for a hundred of 200 KiB.
+     */
+    static long derivedBufferedRequestBytes(long maxRequestBytes, long maxHeapBytes) {
+        return Math.max(maxRequestBytes, maxHeapBytes / 4);
+    }
 
     /** HTTP event loops to run: {@code httpLoops}, or the available processors when it is 0. */
     public int httpLoopCount() {

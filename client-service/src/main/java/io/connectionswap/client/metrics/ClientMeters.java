@@ -18,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.IntSupplier;
+import java.util.function.LongSupplier;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.stereotype.Component;
 
@@ -105,8 +106,19 @@ public class ClientMeters implements SwapClientListener {
     }
 
     /**
+     * connection_swap_gateway_buffered_request_bytes: the request bytes the gateway holds now (bodies being read,
+     * requests of running generations), against CONNECTION_SWAP_GATEWAY_MAX_BUFFERED_REQUEST_BYTES.
+     */
+    public void bindGatewayBufferedRequestBytes(LongSupplier reserved) {
+        Gauge.builder("connection.swap.gateway.buffered.request.bytes", reserved::getAsLong)
+                .description("Request bytes the gateway holds: bodies being read and the requests of running "
+                        + "generations (CONNECTION_SWAP_GATEWAY_MAX_BUFFERED_REQUEST_BYTES)")
+                .baseUnit("bytes").register(registry);
+    }
+
+    /**
      * connection_swap_limit_hits_total{limit}: a gateway limit ({@code gateway_connections},
-     * {@code gateway_request_timeout}) closed an HTTP connection. Registered now, so it reads 0 until the first.
+     * {@code gateway_request_timeout}) closed an HTTP connection, or ({@code gateway_request_bytes}) refused a request. Registered now, so it reads 0 until the first.
      */
     public Runnable gatewayLimitHit(String limit) {
         Counter hits = Counter.builder("connection.swap.limit.hits").tag("limit", limit)

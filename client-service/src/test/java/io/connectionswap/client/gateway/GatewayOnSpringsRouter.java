@@ -12,18 +12,31 @@ import org.springframework.web.server.WebFilter;
 /** The gateway's routes on Spring's real router with its {@link GatewayErrorHandler}, for in-process route tests. */
 final class GatewayOnSpringsRouter {
 
-    /** The gateway's settings with their defaults (4 MB requests, no API keys). */
+    /**
+     * The gateway's settings with their defaults (4 MB requests, no API keys), but a fixed budget of request bytes,
+     * 16 MiB (the default derives it from the JVM's heap: 44 MiB in the image, more in a test JVM).
+     */
     static final GatewayProperties PROPERTIES = new GatewayProperties(List.of(), DataSize.ofMegabytes(4),
             Duration.ofSeconds(10), Duration.ofSeconds(2), 16, 65536, 0, Duration.ofSeconds(75), Duration.ofSeconds(60),
-            Duration.ofSeconds(30), 0, List.of());
+            Duration.ofSeconds(30), 0, List.of(), DataSize.ofMegabytes(16));
 
     private GatewayOnSpringsRouter() {
     }
 
-    /** A client of the routes over {@code client}, behind {@code filters}. */
+    /** A client of the routes over {@code client}, behind {@code filters}, with a budget of its own. */
     static WebTestClient http(SwapClient client, WebFilter... filters) {
+        return http(client, budget(), filters);
+    }
+
+    /** A new budget of {@link #PROPERTIES}' request bytes, counting no refusal. */
+    static RequestBytesBudget budget() {
+        return new RequestBytesBudget(PROPERTIES.maxBufferedRequestBytes().toBytes(), () -> { });
+    }
+
+    /** A client of the routes over {@code client} and {@code budget}, behind {@code filters}. */
+    static WebTestClient http(SwapClient client, RequestBytesBudget budget, WebFilter... filters) {
         WebTestClient.RouterFunctionSpec spec = WebTestClient.bindToRouterFunction(GatewayRoutes.of(
-                new CompletionsHandler(client, PROPERTIES, null), new ClusterHandler(client, PROPERTIES),
+                new CompletionsHandler(client, PROPERTIES, null, budget), new ClusterHandler(client, PROPERTIES),
                 new ByteArrayResource(new byte[0])));
         for (WebFilter filter : filters) {
             spec.webFilter(filter);
