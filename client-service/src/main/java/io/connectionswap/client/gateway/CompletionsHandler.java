@@ -26,6 +26,7 @@ import org.springframework.web.reactive.function.server.ServerResponse;
 import reactor.adapter.JdkFlowAdapter;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 
 /**
  * {@code POST /v1/completions} and {@code POST /v1/chat/completions}: each HTTP request is one generation of the
@@ -82,6 +83,8 @@ final class CompletionsHandler {
         }
         return RequestBodyBytes.read(http.body(BodyExtractors.toDataBuffers()), declared, (int) limit, reservation,
                 this::busy)
+                // off the HTTP event loop: a large body's parse would hold up every other stream of that loop
+                .publishOn(Schedulers.boundedElastic())
                 .map(bytes -> parser.parse(bytes, chat))
                 .flatMap(request -> request.stream() ? stream(http, request, reservation)
                         : collect(http, request, reservation))

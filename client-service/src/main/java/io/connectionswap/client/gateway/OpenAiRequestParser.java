@@ -8,19 +8,36 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import tools.jackson.core.JacksonException;
+import tools.jackson.core.JsonParser;
+import tools.jackson.core.JsonToken;
 import tools.jackson.core.TokenStreamLocation;
+import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
  * Reads and checks an OpenAI request body. Every problem is a 400 {@link GatewayError} naming the parameter, as
  * OpenAI does; a field asking for another answer than text is refused ({@link UnsupportedParameters}); other unknown
- * fields are ignored (clients send many).
+ * fields are ignored (clients send many): skipped by the streaming parser, never built into a tree, so they cost no heap
+ * (a 4 MiB {@code [{},{},...]} built into JsonNodes took 30 bytes a byte).
  */
 final class OpenAiRequestParser {
 
-    private static final JsonMapper JSON = JsonMapper.builder().build();
+    /** Reads one value at a time from the body's parser ({@link #readFields} checks what follows the object). */
+    private static final JsonMapper JSON = JsonMapper.builder()
+            .disable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).build();
+
+    /** The top-level fields read here or in {@link UnsupportedParameters}; any other is skipped unread. */
+    private static final Set<String> READ = Set.of("model", "prompt", "messages", "n", "max_tokens",
+            "max_completion_tokens", "temperature", "top_p", "frequency_penalty", "presence_penalty", "stop", "seed",
+            "user", "stream", "stream_options", "logit_bias", "tool_choice", "function_call", "response_format",
+            "logprobs", "top_logprobs", "echo", "best_of", "suffix", "audio", "modalities", "web_search_options",
+            "continue_final_message", "add_generation_prompt");
+    /** Fields of which only "empty array or not" matters ({@link UnsupportedParameters}): tool definitions can be long. */
+    private static final Set<String> EMPTY_OR_NOT = Set.of("tools", "functions");
 
     private final int defaultMaxTokens;
     private final int maxTokensLimit;
@@ -32,14 +49,11 @@ final class OpenAiRequestParser {
 
     OpenAiRequest parse(byte[] body, boolean chat) {
         JsonNode root;
-        try {
-            root = JSON.readTree(body);
+        try (JsonParser json = JSON.createParser(body)) {
+            root = readFields(json);
         } catch (JacksonException e) {
             throw GatewayError.badRequest("invalid_json", null,
                     "We could not parse the JSON body of your request: " + jsonProblem(e));
-        }
-        if (root == null || !root.isObject()) {
-            throw GatewayError.badRequest("invalid_json", null, "The request body must be a JSON object.");
         }
         String model = requiredText(root, "model");
         if (model.length() > GenerationRequest.MAX_MODEL_CHARS) { // the protocol's bound: the director would refuse it
@@ -88,6 +102,60 @@ final class OpenAiRequestParser {
             throw GatewayError.badRequest("invalid_value", null, e.getMessage());
         }
         return new OpenAiRequest(chat, model, prompt, messages, sampling, stream, includeUsage);
+    }
+
+    /**
+     * The body's top-level object with only the fields this parser reads ({@link #READ}) built into nodes, and
+     * {@link #EMPTY_OR_NOT} as an empty array or a one-element stand-in; every other value is scanned (its JSON checked),
+     * never built. The last of two same-named fields wins, as with a tree.
+     */
+    private static ObjectNode readFields(JsonParser json) {
+        JsonToken first = json.nextToken();
+        if (first != JsonToken.START_OBJECT) {
+            if (first != null) {
+                json.skipChildren(); // a malformed value is still an invalid_json with its own message
+            }
+            throw GatewayError.badRequest("invalid_json", null, "The request body must be a JSON object.");
+        }
+        ObjectNode root = JSON.createObjectNode();
+        while (json.nextToken() == JsonToken.PROPERTY_NAME) {
+            String name = json.currentName();
+            JsonToken value = json.nextToken();
+            if (READ.contains(name)) {
+                JsonNode node = JSON.readTree(json);
+                root.set(name, node == null ? root.nullNode() : node);
+            } else if (EMPTY_OR_NOT.contains(name)) {
+                root.set(name, emptyOrNot(json, value, root));
+            } else {
+                json.skipChildren();
+            }
+        }
+        if (json.nextToken() != null) {
+            throw GatewayError.badRequest("invalid_json", null,
+                    "We could not parse the JSON body of your request: more content after the JSON object (line "
+                            + json.currentLocation().getLineNr() + ", column " + json.currentLocation().getColumnNr()
+                            + ")");
+        }
+        return root;
+    }
+
+    /** An array value as an empty array or an array of one null; null as null; anything else as an empty object. */
+    private static JsonNode emptyOrNot(JsonParser json, JsonToken value, ObjectNode root) {
+        if (value == JsonToken.VALUE_NULL) {
+            return root.nullNode();
+        }
+        if (value != JsonToken.START_ARRAY) {
+            json.skipChildren();
+            return root.objectNode();
+        }
+        if (json.nextToken() == JsonToken.END_ARRAY) {
+            return root.arrayNode();
+        }
+        json.skipChildren();
+        while (json.nextToken() != JsonToken.END_ARRAY) {
+            json.skipChildren();
+        }
+        return root.arrayNode().addNull();
     }
 
     /**

@@ -83,6 +83,10 @@ class OpenAiRequestParserTest {
     void badRequestsNameTheParameter() {
         rejected(() -> parse("{\"model\":", false), "invalid_json", null);
         rejected(() -> parse("\"text\"", false), "invalid_json", null);
+        // what the streaming read skips is still checked as JSON, and nothing may follow the object
+        rejected(() -> parse("{\"model\":\"m\",\"prompt\":\"p\",\"x_vendor\":[{},}", false), "invalid_json", null);
+        rejected(() -> parse("{\"model\":\"m\",\"prompt\":\"p\"} {}", false), "invalid_json", null);
+        rejected(() -> parse("[{\"model\":\"m\"}]", false), "invalid_json", null);
         rejected(() -> parse("{\"prompt\":\"p\"}", false), "missing_required_parameter", "model");
         rejected(() -> parse("{\"model\":\"m\"}", false), "missing_required_parameter", "prompt");
         rejected(() -> parse("{\"model\":\"m\",\"prompt\":[1,2]}", false), "invalid_type", "prompt");
@@ -301,5 +305,46 @@ class OpenAiRequestParserTest {
             assertThat(chunks).as("no usage anywhere: %s", options).noneMatch(chunk -> chunk.has("usage"));
             assertThat(chunks.get(1).path("choices").path(0).path("finish_reason").asString()).isEqualTo("stop");
         }
+    }
+
+    /**
+     * The parser reads the whole body into a tree (JsonMapper.readTree) before it looks at the fields it knows, so a
+     * value it ignores costs as much as any: a 4 MiB body (CONNECTION_SWAP_MAX_REQUEST_BYTES) whose unknown field holds
+     * [{},{},...] builds 1.4 million ObjectNodes, about 30 bytes of heap for every byte of body, all live at once and
+     * built on the HTTP event loop that read the body (every stream of that loop waits meanwhile). Two such requests
+     * at once on the image's 179 MiB heap (docker/README.md) end the gateway (-XX:+ExitOnOutOfMemoryError) with every
+     * stream it serves. What the gateway ignores must cost no more than a prompt of the same size.
+     */
+    @Test
+    void aValueTheGatewayIgnoresCostsNoMoreThanAPromptOfTheSameSize() {
+        int size = (int) GatewayOnSpringsRouter.PROPERTIES.maxRequestSize().toBytes() - 16;
+        StringBuilder prompt = new StringBuilder("{\"model\":\"m\",\"prompt\":\"");
+        prompt.append("a".repeat(size - prompt.length() - 2)).append("\"}");
+        StringBuilder ignored = new StringBuilder("{\"model\":\"m\",\"prompt\":\"a\",\"x_vendor_extension\":[");
+        while (ignored.length() < size - 3) {
+            ignored.append("{},");
+        }
+        ignored.append("0]}");
+
+        long promptBytes = allocatedWhileParsing(prompt.toString());
+        long ignoredBytes = allocatedWhileParsing(ignored.toString());
+
+        assertThat(ignoredBytes).as("heap allocated to parse a %d KiB body whose ignored field holds [{},{},...]: %d MiB "
+                        + "(a prompt of the same size: %d MiB)", size / 1024, ignoredBytes >> 20, promptBytes >> 20)
+                .isLessThanOrEqualTo(2 * promptBytes);
+    }
+
+    /** Bytes the current thread allocates to parse {@code json} (served or refused with a 400 alike). */
+    private long allocatedWhileParsing(String json) {
+        byte[] body = json.getBytes(StandardCharsets.UTF_8);
+        com.sun.management.ThreadMXBean threads =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long before = threads.getCurrentThreadAllocatedBytes();
+        try {
+            parser.parse(body, false);
+        } catch (GatewayError refused) {
+            assertThat(refused.status()).isEqualTo(HttpStatus.BAD_REQUEST);
+        }
+        return threads.getCurrentThreadAllocatedBytes() - before;
     }
 }
