@@ -6,15 +6,11 @@ import io.connectionswap.director.metrics.DirectorMeters;
 import io.connectionswap.protocol.codec.MessageCodec;
 import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.frame.FrameLimits;
-import io.connectionswap.protocol.message.StreamError;
 import io.connectionswap.protocol.message.TokenStream;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.channel.DefaultEventLoopGroup;
 import io.netty.handler.codec.quic.QuicChannel;
-import io.netty.util.ReferenceCountUtil;
-import java.util.ArrayList;
-import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -41,12 +37,12 @@ class ClientTokenStreamSlotTest {
         EmbeddedQuicStream refused = stream(4);
         refused.writeInbound(MessageCodec.encode(UnpooledByteBufAllocator.DEFAULT,
                 new TokenStream(TokenStream.VERSION + 1)));
-        assertThat(errorCodes(refused)).containsExactly(ErrorCode.UNEXPECTED_MESSAGE);
+        assertThat(refused.errorCodesSent()).containsExactly(ErrorCode.UNEXPECTED_MESSAGE);
 
         EmbeddedQuicStream taken = stream(8);
         taken.writeInbound(MessageCodec.encode(UnpooledByteBufAllocator.DEFAULT, new TokenStream(TokenStream.VERSION)));
 
-        assertThat(errorCodes(taken)).as("errors on the TOKEN_STREAM of the right version").isEmpty();
+        assertThat(taken.errorCodesSent()).as("errors on the TOKEN_STREAM of the right version").isEmpty();
         assertThat(ControlStreams.isClientTokenStream(taken)).isTrue();
         assertThat(ControlStreams.forTokens(connection)).as("where the generations' tagged frames go").isSameAs(taken);
         refused.finishAndReleaseAll();
@@ -61,17 +57,5 @@ class ClientTokenStreamSlotTest {
         EmbeddedQuicStream stream = new EmbeddedQuicStream(connection, id, UnpooledByteBufAllocator.DEFAULT);
         DirectorStreamPipeline.install(stream, FrameLimits.DEFAULTS, null, null, "d-test", meters);
         return stream;
-    }
-
-    private static List<ErrorCode> errorCodes(EmbeddedQuicStream stream) {
-        List<ErrorCode> codes = new ArrayList<>();
-        Object written;
-        while ((written = stream.readOutbound()) != null) {
-            if (written instanceof StreamError error) {
-                codes.add(error.code());
-            }
-            ReferenceCountUtil.release(written);
-        }
-        return codes;
     }
 }

@@ -1,5 +1,7 @@
 package io.connectionswap.director.quic;
 
+import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.message.StreamError;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelOutboundBuffer;
@@ -21,6 +23,8 @@ import io.netty.handler.codec.quic.QuicStreamFrame;
 import io.netty.handler.codec.quic.QuicStreamPriority;
 import io.netty.handler.codec.quic.QuicStreamType;
 import io.netty.util.ReferenceCountUtil;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * A bidirectional QUIC stream for {@code EmbeddedChannel} tests: half-closure as Netty's QUIC streams do it (our FIN
@@ -52,6 +56,19 @@ final class EmbeddedQuicStream extends EmbeddedChannel implements QuicStreamChan
         } catch (Exception e) {
             throw new IllegalStateException("cannot register embedded stream", e);
         }
+    }
+
+    /** The codes of the ERROR frames sent on this stream since the last look; everything sent is read and released. */
+    List<ErrorCode> errorCodesSent() {
+        List<ErrorCode> codes = new ArrayList<>();
+        Object written;
+        while ((written = readOutbound()) != null) {
+            if (written instanceof StreamError error) {
+                codes.add(error.code());
+            }
+            ReferenceCountUtil.release(written);
+        }
+        return codes;
     }
 
     /** The peer finished its side (its FIN was read): the events Netty's QUIC stream fires, then close if we finished. */

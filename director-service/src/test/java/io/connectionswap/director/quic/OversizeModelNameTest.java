@@ -14,7 +14,6 @@ import io.connectionswap.director.relay.Relay;
 import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.frame.FrameLimits;
 import io.connectionswap.protocol.frame.FrameType;
-import io.connectionswap.protocol.message.StreamError;
 import io.connectionswap.testsupport.log.CapturedLogs;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.buffer.ByteBuf;
@@ -23,7 +22,6 @@ import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.channel.DefaultEventLoopGroup;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.quic.QuicChannel;
-import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -142,15 +140,7 @@ class OversizeModelNameTest {
         stream.writeInbound(generateFrame(model));
         loop.runPendingTasks();
         stream.runPendingTasks();
-        List<ErrorCode> codes = new ArrayList<>();
-        Object written;
-        while ((written = stream.readOutbound()) != null) {
-            if (written instanceof StreamError error) {
-                codes.add(error.code());
-            }
-            ReferenceCountUtil.release(written);
-        }
-        return codes;
+        return stream.errorCodesSent();
     }
 
     /** The frame as any client could send it (the library refuses to build such a request). */

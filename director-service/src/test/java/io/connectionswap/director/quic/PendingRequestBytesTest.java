@@ -10,7 +10,6 @@ import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.frame.FrameDecoder;
 import io.connectionswap.protocol.frame.FrameLimits;
 import io.connectionswap.protocol.frame.FrameType;
-import io.connectionswap.protocol.message.StreamError;
 import io.connectionswap.testsupport.log.CapturedLogs;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -176,14 +175,7 @@ class PendingRequestBytesTest {
     /** Writes {@code data} to {@code stream}; the codes of the ERROR frames the director sent. */
     private static List<ErrorCode> send(EmbeddedQuicStream stream, ByteBuf data) {
         stream.writeInbound(data);
-        List<ErrorCode> codes = new ArrayList<>();
-        Object written;
-        while ((written = stream.readOutbound()) != null) {
-            if (written instanceof StreamError error) {
-                codes.add(error.code());
-            }
-            ReferenceCountUtil.release(written);
-        }
+        List<ErrorCode> codes = stream.errorCodesSent();
         Object read;
         while ((read = stream.readInbound()) != null) {
             ReferenceCountUtil.release(read);

@@ -48,14 +48,7 @@ class RelayRefusalsTest extends RelayFixture {
                 GenerationRequest.completion("g-1", "p", 5).sampling(), 2, "ab", null, 1, null, false));
         loop.runPendingTasks();
 
-        List<ErrorCode> codes = new ArrayList<>();
-        Object written;
-        while ((written = client.readOutbound()) != null) {
-            if (written instanceof StreamError error) {
-                codes.add(error.code());
-            }
-            io.netty.util.ReferenceCountUtil.release(written);
-        }
+        List<ErrorCode> codes = client.errorCodesSent();
         assertThat(codes).as("the client waits and resumes once the stand-in worker is back")
                 .containsExactly(ErrorCode.NO_HEALTHY_WORKER);
         assertThat(meterRegistry.get("connection.swap.no.healthy.worker").counter().count()).isEqualTo(1);
@@ -225,14 +218,6 @@ class RelayRefusalsTest extends RelayFixture {
         clientStreams.add(stream);
         relay.open(stream, ConnectionIds.of(stream), request);
         loop.runPendingTasks();
-        List<ErrorCode> codes = new ArrayList<>();
-        Object written;
-        while ((written = stream.readOutbound()) != null) {
-            if (written instanceof StreamError error) {
-                codes.add(error.code());
-            }
-            io.netty.util.ReferenceCountUtil.release(written);
-        }
-        return codes;
+        return stream.errorCodesSent();
     }
 }

@@ -9,7 +9,6 @@ import io.connectionswap.protocol.codec.MessageCodec;
 import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.frame.FrameLimits;
 import io.connectionswap.protocol.message.Message;
-import io.connectionswap.protocol.message.StreamError;
 import io.connectionswap.protocol.message.Token;
 import io.connectionswap.protocol.message.WorkerRegistration;
 import io.connectionswap.testsupport.log.CapturedLogs;
@@ -17,7 +16,6 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.channel.DefaultEventLoopGroup;
 import io.netty.handler.codec.quic.QuicChannel;
-import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -96,14 +94,7 @@ class RepeatedBadStreamsTest {
         EmbeddedQuicStream stream = new EmbeddedQuicStream(connection, id, UnpooledByteBufAllocator.DEFAULT);
         DirectorStreamPipeline.install(stream, FrameLimits.DEFAULTS, null, null, "d-test", meters);
         stream.writeInbound(MessageCodec.encode(UnpooledByteBufAllocator.DEFAULT, first));
-        List<ErrorCode> codes = new ArrayList<>();
-        Object written;
-        while ((written = stream.readOutbound()) != null) {
-            if (written instanceof StreamError error) {
-                codes.add(error.code());
-            }
-            ReferenceCountUtil.release(written);
-        }
+        List<ErrorCode> codes = stream.errorCodesSent();
         stream.finishAndReleaseAll();
         return codes;
     }
