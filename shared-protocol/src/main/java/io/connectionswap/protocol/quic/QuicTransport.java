@@ -71,17 +71,21 @@ public enum QuicTransport {
 
     /**
      * Whether the sockets of {@link #of}{@code (group)} can register on {@code group}: a NIO I/O group, or an epoll one
-     * where Netty's native epoll loads. Not a group of another kind (a {@code DefaultEventLoopGroup}, which does no
-     * I/O, KQueue, io_uring): {@link #of} takes it for NIO, and every socket would fail to register on it
-     * ("incompatible event loop type").
+     * where Netty's native epoll loads, or a group whose loops are such (reactor-netty's). Not a group of another kind
+     * (a {@code DefaultEventLoopGroup}, which does no I/O, KQueue, io_uring): {@link #of} takes it for NIO, and every
+     * socket would fail to register on it ("incompatible event loop type").
      */
     public static boolean supports(EventLoopGroup group) {
         return of(group).runsOn(group);
     }
 
-    /** Whether the loops of {@code group} run this transport's I/O. */
+    /**
+     * Whether the loops of {@code group} run this transport's I/O. A group that only hands out loops of another
+     * (reactor-netty's colocated client loops, {@code LoopResources.onClient}) is judged by the loop it hands out.
+     */
     private boolean runsOn(EventLoopGroup group) {
-        return group instanceof IoEventLoopGroup io
+        EventLoopGroup loops = group instanceof IoEventLoopGroup ? group : group.next();
+        return loops instanceof IoEventLoopGroup io
                 && io.isIoType(this == EPOLL ? EpollIoHandler.class : NioIoHandler.class);
     }
 
