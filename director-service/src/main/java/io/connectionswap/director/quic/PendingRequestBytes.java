@@ -15,8 +15,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * per client connection (two full-size requests) and {@code CONNECTION_SWAP_MAX_PENDING_REQUEST_BYTES} in all. Streams
  * are read as data arrives, so QUIC's flow control does not bound this: without a budget one client could hold its
  * thousand streams' 4 MiB frames one byte short of complete, gigabytes against the image's 64 MiB of direct memory.
- * A frame that does not fit is refused when its header arrives ({@link FrameBudget#reserve}): its stream ends with
- * OVERLOADED (the client library retries it), counted under {@code limit="pending_request_bytes"} or
+ * The bytes of an incomplete frame are counted as they arrive (frames of at most
+ * {@link io.connectionswap.protocol.frame.FrameDecoder#UNCHARGED_FRAME_BYTES} not at all); bytes that do not fit
+ * ({@link FrameBudget#reserve}) end their stream with OVERLOADED (the client library retries it), counted under {@code limit="pending_request_bytes"} or
  * {@code "pending_request_bytes_per_connection"}, logged as bad input is ({@link BadStreams}: one WARN per connection);
  * the connection and its other streams live on. Any routing loop.
  */
@@ -57,30 +58,31 @@ final class PendingRequestBytes {
         private final AtomicLong connectionHeld = new AtomicLong();
 
         @Override
-        public void reserve(int frameBytes) {
-            long before = connectionHeld.addAndGet(frameBytes) - frameBytes;
-            if (before + frameBytes > maxPerConnection) {
-                connectionHeld.addAndGet(-frameBytes);
+        public void reserve(int bytes) {
+            long before = connectionHeld.get(); // a connection's streams are on its one loop
+            if (before + bytes > maxPerConnection) {
                 meters.limitHit(DirectorMeters.Limit.PENDING_REQUEST_BYTES_PER_CONNECTION);
-                throw new ProtocolException(ErrorCode.OVERLOADED, "a frame of " + frameBytes + " bytes does not fit "
-                        + "this connection's incomplete frames (" + before + " bytes held, its limit " + maxPerConnection
-                        + ", twice CONNECTION_SWAP_MAX_REQUEST_BYTES); retry once they are sent");
+                throw new ProtocolException(ErrorCode.OVERLOADED, bytes + " more bytes of an incomplete frame do not "
+                        + "fit this connection's incomplete frames (" + before + " bytes held, its limit "
+                        + maxPerConnection + ", twice CONNECTION_SWAP_MAX_REQUEST_BYTES); retry once they are sent");
             }
-            long total = held.addAndGet(frameBytes);
-            if (total > maxTotal) {
-                held.addAndGet(-frameBytes);
-                connectionHeld.addAndGet(-frameBytes);
-                meters.limitHit(DirectorMeters.Limit.PENDING_REQUEST_BYTES);
-                throw new ProtocolException(ErrorCode.OVERLOADED, "director holds " + (total - frameBytes)
-                        + " bytes of incomplete frames; a frame of " + frameBytes + " bytes is over its limit of "
-                        + maxTotal + " (CONNECTION_SWAP_MAX_PENDING_REQUEST_BYTES); retry later or at another director");
-            }
+            long total;
+            do { // routing loops reserve at once: no loop is refused for another's reservation it then gave back
+                total = held.get();
+                if (total + bytes > maxTotal) {
+                    meters.limitHit(DirectorMeters.Limit.PENDING_REQUEST_BYTES);
+                    throw new ProtocolException(ErrorCode.OVERLOADED, "director holds " + total + " bytes of "
+                            + "incomplete frames; " + bytes + " more are over its limit of " + maxTotal
+                            + " (CONNECTION_SWAP_MAX_PENDING_REQUEST_BYTES); retry later or at another director");
+                }
+            } while (!held.compareAndSet(total, total + bytes));
+            connectionHeld.addAndGet(bytes);
         }
 
         @Override
-        public void release(int frameBytes) {
-            connectionHeld.addAndGet(-frameBytes);
-            held.addAndGet(-frameBytes);
+        public void release(int bytes) {
+            connectionHeld.addAndGet(-bytes);
+            held.addAndGet(-bytes);
         }
     }
 }

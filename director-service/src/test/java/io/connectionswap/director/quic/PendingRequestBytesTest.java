@@ -6,10 +6,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import ch.qos.logback.classic.Level;
 import io.connectionswap.director.config.LimitProperties;
 import io.connectionswap.director.metrics.DirectorMeters;
+import io.connectionswap.protocol.codec.MessageCodec;
 import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.frame.FrameDecoder;
 import io.connectionswap.protocol.frame.FrameLimits;
 import io.connectionswap.protocol.frame.FrameType;
+import io.connectionswap.protocol.frame.Frames;
+import io.connectionswap.protocol.message.Heartbeat;
 import io.connectionswap.testsupport.log.CapturedLogs;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -71,7 +74,7 @@ class PendingRequestBytesTest {
 
         assertThat(held()).as("bytes of incomplete frames the director holds for one connection")
                 .isLessThanOrEqualTo(2 * FULL_FRAME);
-        assertThat(pending.held()).as("the budget's count").isEqualTo(2 * FULL_FRAME);
+        assertThat(pending.held()).as("the budget's count: what of the two frames arrived").isEqualTo(2 * (FULL_FRAME - 1));
         assertThat(codes).as("the streams past the budget").hasSize(10).containsOnly(ErrorCode.OVERLOADED);
         assertThat(streams.subList(0, 2)).as("the two that fit").allSatisfy(stream -> {
             assertThat(stream.isActive()).isTrue();
@@ -83,7 +86,7 @@ class PendingRequestBytesTest {
 
         QuicChannel other = PeerConnections.connection("client");
         assertThat(send(open(other), allButLastByte(MAX_REQUEST))).as("another connection's stream").isEmpty();
-        assertThat(pending.held()).isEqualTo(3 * FULL_FRAME);
+        assertThat(pending.held()).isEqualTo(3 * (FULL_FRAME - 1));
     }
 
     /**
@@ -147,6 +150,98 @@ class PendingRequestBytesTest {
             streams.clear();
         }
         assertThat(pending.held()).isZero();
+    }
+
+    /**
+     * A frame is charged its declared length when its 5-byte header arrives, not the bytes received: two connections
+     * that send nothing but four GENERATE headers declaring a full-size request (20 bytes in all, then silence) hold
+     * the whole director-wide budget (here 4 full-size requests, the image's 16 MiB), and every other client's request
+     * that does not arrive in one read is refused OVERLOADED, for as long as those streams stay open.
+     */
+    @Test
+    void framesHeadersAloneDoNotHoldTheDirectorsBudget() {
+        pending = new PendingRequestBytes(withPendingBudget(4 * FULL_FRAME), meters);
+        for (int attacker = 0; attacker < 2; attacker++) {
+            QuicChannel connection = PeerConnections.connection("client");
+            for (int i = 0; i < 2; i++) {
+                assertThat(send(open(connection), headerOnly(MAX_REQUEST))).isEmpty();
+            }
+        }
+        long received = 4 * 5;
+        long heldByDecoders = held();
+
+        EmbeddedQuicStream honest = open(PeerConnections.connection("client"));
+        List<ErrorCode> codes = new ArrayList<>(send(honest, allButLastByte(64 * 1024)));
+        codes.addAll(send(honest, lastByte())); // a GENERATE of zeros: malformed once complete, never OVERLOADED
+
+        assertThat(codes).as("a 64 KiB GENERATE of another client, arriving in two reads, after two connections sent "
+                + "%d bytes of frame headers (the decoders hold %d bytes; the budget counts %d held)", received,
+                heldByDecoders, pending.held()).doesNotContain(ErrorCode.OVERLOADED);
+    }
+
+    /**
+     * A gateway carries all its users on its one connection: twenty requests of 512 KiB starting at once (say, the
+     * generations it resumes after its director went away), each stream's first packets read before their rest, are
+     * charged 20 x 512 KiB at once although the director holds a few KiB of them, and all past the fifteenth are
+     * refused OVERLOADED.
+     */
+    @Test
+    void aGatewaysConcurrentMediumRequestsAreNotRefusedForBytesNotYetSent() {
+        QuicChannel gateway = PeerConnections.connection("client");
+        int payload = 512 * 1024;
+        List<EmbeddedQuicStream> requests = new ArrayList<>();
+        List<ErrorCode> codes = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            EmbeddedQuicStream stream = open(gateway);
+            requests.add(stream);
+            ByteBuf firstPacket = Unpooled.buffer(1200);
+            firstPacket.writeByte(FrameType.GENERATE.code()).writeInt(payload).writeZero(1195);
+            codes.addAll(send(stream, firstPacket));
+        }
+        long heldByDecoders = held();
+        for (EmbeddedQuicStream stream : requests) {
+            if (stream.isActive() && !stream.isOutputShutdown()) {
+                codes.addAll(send(stream, Unpooled.buffer(payload - 1195).writeZero(payload - 1195)));
+            }
+        }
+
+        assertThat(codes).as("errors for 20 concurrent 512 KiB requests of one connection whose first packets hold %d "
+                + "bytes", heldByDecoders).doesNotContain(ErrorCode.OVERLOADED);
+    }
+
+    /**
+     * A client's control stream carries its heartbeats, and ending it leaves the connection without echoes (its client
+     * then closes it and every generation on it moves). While the director-wide budget is full (here one other
+     * client's request arriving), a HEARTBEAT of 13 bytes whose header and rest come in two reads (quiche packs a
+     * STREAM frame into a packet's remaining room) is refused OVERLOADED and the control stream is ended.
+     */
+    @Test
+    void aHeartbeatSplitAcrossReadsDoesNotEndTheControlStreamWhileTheBudgetIsFull() {
+        pending = new PendingRequestBytes(withPendingBudget(FULL_FRAME), meters);
+        EmbeddedQuicStream control = open(PeerConnections.connection("client"));
+        assertThat(send(control, MessageCodec.encode(UnpooledByteBufAllocator.DEFAULT, new Heartbeat(1)))).isEmpty();
+        assertThat(send(open(PeerConnections.connection("client")), allButLastByte(MAX_REQUEST)))
+                .as("another client's request arriving, holding the director-wide budget").isEmpty();
+
+        ByteBuf heartbeat = MessageCodec.encode(UnpooledByteBufAllocator.DEFAULT, new Heartbeat(2));
+        List<ErrorCode> codes = new ArrayList<>(send(control, heartbeat.readRetainedSlice(Frames.HEADER_BYTES)));
+        codes.addAll(send(control, heartbeat));
+
+        assertThat(codes).as("ERRORs on the control stream for a heartbeat split in two reads").isEmpty();
+        assertThat(control.isOutputShutdown()).as("the control stream ended").isFalse();
+    }
+
+    private static LimitProperties withPendingBudget(long bytes) {
+        LimitProperties defaults = LimitProperties.DEFAULTS;
+        return new LimitProperties(defaults.maxStreamsPerConnection(), defaults.maxClientConnections(),
+                defaults.maxClientConnectionsPerAddress(), defaults.firstFrameTimeout(), defaults.maxTokens(),
+                defaults.maxSessionDuration(), defaults.maxRequestBytes(), defaults.slowClientTimeout(),
+                defaults.addressValidation(), DataSize.ofBytes(bytes));
+    }
+
+    /** The 5-byte header of a GENERATE frame declaring {@code payload} bytes, nothing of the payload. */
+    private static ByteBuf headerOnly(int payload) {
+        return Unpooled.buffer(5).writeByte(FrameType.GENERATE.code()).writeInt(payload);
     }
 
     @Test

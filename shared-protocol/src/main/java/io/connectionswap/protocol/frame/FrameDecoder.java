@@ -11,15 +11,25 @@ import java.util.List;
  * ASSIGNMENT) may be up to {@link FrameLimits#maxRequestBytes()} (REQUEST_TOO_LARGE beyond), every other frame up to
  * {@link FrameLimits#maxFrameBytes()} (FRAME_TOO_LARGE beyond). After the first error the rest of the stream is
  * discarded: a stream cannot be resynchronised, but the connection lives on. A frame that does not arrive whole at once
- * holds its whole length of a {@link FrameBudget} until it completes or the stream's input ends (refused there: the
- * stream fails as above, and what it sent is freed at once). Stateful: one instance per stream.
+ * holds the bytes of it received so far of a {@link FrameBudget} (not its declared length: a header alone holds
+ * nothing of what is yet to come) until it completes or the stream's input ends; refused there, the stream fails as
+ * above and what it sent is freed at once. Frames of at most {@link #UNCHARGED_FRAME_BYTES} are never charged (a
+ * heartbeat split across two reads must not end a control stream while the budget is full). Stateful: one instance
+ * per stream.
  */
 public final class FrameDecoder extends ByteToMessageDecoder {
+
+    /**
+     * Frames of at most this many bytes (header included) are never charged to the budget: heartbeats, CANCEL, PAUSE
+     * and small requests. What they can hold is bounded by the streams a peer may open, each of which costs more than
+     * this in the stream's own state.
+     */
+    public static final int UNCHARGED_FRAME_BYTES = 256;
 
     private final FrameLimits limits;
     private final FrameBudget budget;
     private boolean failed;
-    /** Bytes of {@link #budget} the frame begun holds (its whole length), 0 when none is held. */
+    /** Bytes of {@link #budget} the frame begun holds (what of it was received), 0 when none is held. */
     private int reserved;
 
     public FrameDecoder(FrameLimits limits) {
@@ -82,15 +92,8 @@ public final class FrameDecoder extends ByteToMessageDecoder {
         }
         int frameBytes = Frames.HEADER_BYTES + (int) payloadBytes;
         if (in.readableBytes() < frameBytes) {
-            if (reserved == 0) {
-                try {
-                    budget.reserve(frameBytes);
-                } catch (ProtocolException refused) {
-                    failed = true;
-                    in.skipBytes(in.readableBytes());
-                    throw refused;
-                }
-                reserved = frameBytes;
+            if (frameBytes > UNCHARGED_FRAME_BYTES) {
+                holdReceived(in);
             }
             return;
         }
@@ -114,6 +117,23 @@ public final class FrameDecoder extends ByteToMessageDecoder {
     @Override
     protected void handlerRemoved0(ChannelHandlerContext ctx) {
         releaseReserved(); // the stream closed (or the decoder left it): its buffer goes with it
+    }
+
+    /** Charges the budget for what of the incomplete frame in {@code in} arrived since the last charge. */
+    private void holdReceived(ByteBuf in) {
+        int received = in.readableBytes();
+        if (received <= reserved) {
+            return;
+        }
+        try {
+            budget.reserve(received - reserved);
+        } catch (ProtocolException refused) {
+            failed = true;
+            in.skipBytes(in.readableBytes());
+            releaseReserved();
+            throw refused;
+        }
+        reserved = received;
     }
 
     private void releaseReserved() {

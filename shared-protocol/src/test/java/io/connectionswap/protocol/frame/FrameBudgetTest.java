@@ -14,9 +14,12 @@ class FrameBudgetTest {
 
     private static final FrameLimits LIMITS = new FrameLimits(1024, 4096);
 
-    /** A frame that arrives whole reserves nothing; one in parts reserves its whole length until it completes. */
+    /**
+     * A frame that arrives whole reserves nothing; one in parts holds what of it arrived (not its declared length)
+     * until it completes; a small one (a heartbeat split in two reads) holds nothing.
+     */
     @Test
-    void anIncompleteFrameHoldsItsWholeLengthUntilItCompletes() {
+    void anIncompleteFrameHoldsWhatOfItArrivedUntilItCompletes() {
         Budget budget = new Budget(10_000);
         EmbeddedChannel channel = new EmbeddedChannel(new FrameDecoder(LIMITS, budget));
         channel.writeInbound(frame(100, 100));
@@ -24,25 +27,35 @@ class FrameBudgetTest {
         releaseInbound(channel);
 
         channel.writeInbound(frame(3000, 10));
-        assertThat(budget.held).isEqualTo(3005);
-        channel.writeInbound(Unpooled.buffer(2990).writeZero(2990));
+        assertThat(budget.held).as("a header and 10 bytes of a 3000-byte frame").isEqualTo(15);
+        channel.writeInbound(Unpooled.buffer(1000).writeZero(1000));
+        assertThat(budget.held).isEqualTo(1015);
+        channel.writeInbound(Unpooled.buffer(1990).writeZero(1990));
         assertThat(budget.held).isZero();
-        assertThat(budget.reservations).isEqualTo(1);
+        assertThat(budget.reservations).isEqualTo(2);
         releaseInbound(channel);
+
+        int small = FrameDecoder.UNCHARGED_FRAME_BYTES - 5;
+        channel.writeInbound(frame(small, 0));
+        assertThat(budget.reservations).as("a frame of at most UNCHARGED_FRAME_BYTES is never charged").isEqualTo(2);
+        channel.writeInbound(Unpooled.buffer(small).writeZero(small));
+        assertThat(channel.<RawFrame>readInbound()).isNotNull().satisfies(ReferenceCountUtil::release);
         assertThat(channel.finishAndReleaseAll()).isFalse();
     }
 
-    /** A frame that does not fit: OVERLOADED, what was buffered freed at once, nothing held. */
+    /** Bytes of a frame that do not fit: OVERLOADED, what was buffered freed at once, nothing held. */
     @Test
     void aFrameOverTheBudgetFailsTheStreamAndFreesWhatItSent() {
         Budget budget = new Budget(1000);
         FrameDecoder decoder = new FrameDecoder(LIMITS, budget);
         EmbeddedChannel channel = new EmbeddedChannel(decoder);
-        ByteBuf part = frame(3000, 10);
-        assertThatThrownBy(() -> channel.writeInbound(part)).isInstanceOf(ProtocolException.class)
+        channel.writeInbound(frame(3000, 10));
+        assertThat(budget.held).isEqualTo(15);
+        ByteBuf more = Unpooled.buffer(1000).writeZero(1000);
+        assertThatThrownBy(() -> channel.writeInbound(more)).isInstanceOf(ProtocolException.class)
                 .extracting(cause -> ((ProtocolException) cause).errorCode()).isEqualTo(ErrorCode.OVERLOADED);
         assertThat(decoder.bufferedBytes()).isZero();
-        assertThat(part.refCnt()).isZero();
+        assertThat(more.refCnt()).isZero();
         assertThat(budget.held).isZero();
         channel.finishAndReleaseAll();
     }
@@ -53,7 +66,7 @@ class FrameBudgetTest {
         Budget budget = new Budget(10_000);
         EmbeddedChannel channel = new EmbeddedChannel(new FrameDecoder(LIMITS, budget));
         channel.writeInbound(frame(3000, 10));
-        assertThat(budget.held).isEqualTo(3005);
+        assertThat(budget.held).isEqualTo(15);
         assertThatThrownBy(channel::finishAndReleaseAll).isInstanceOf(ProtocolException.class)
                 .extracting(cause -> ((ProtocolException) cause).errorCode()).isEqualTo(ErrorCode.TRUNCATED_FRAME);
         assertThat(budget.held).isZero();
@@ -82,17 +95,17 @@ class FrameBudgetTest {
         }
 
         @Override
-        public void reserve(int frameBytes) {
-            if (held + frameBytes > max) {
+        public void reserve(int bytes) {
+            if (held + bytes > max) {
                 throw new ProtocolException(ErrorCode.OVERLOADED, "over " + max);
             }
-            held += frameBytes;
+            held += bytes;
             reservations++;
         }
 
         @Override
-        public void release(int frameBytes) {
-            held -= frameBytes;
+        public void release(int bytes) {
+            held -= bytes;
             releases++;
         }
     }
