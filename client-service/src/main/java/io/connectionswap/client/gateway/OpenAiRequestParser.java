@@ -22,7 +22,8 @@ import tools.jackson.databind.node.ObjectNode;
  * Reads and checks an OpenAI request body. Every problem is a 400 {@link GatewayError} naming the parameter, as
  * OpenAI does; a field asking for another answer than text is refused ({@link UnsupportedParameters}); other unknown
  * fields are ignored (clients send many): skipped by the streaming parser, never built into a tree, so they cost no heap
- * (a 4 MiB {@code [{},{},...]} built into JsonNodes took 30 bytes a byte).
+ * (a 4 MiB {@code [{},{},...]} built into JsonNodes took 30 bytes a byte); of the fields read, only the members used
+ * are built ({@link ReadValues}).
  */
 final class OpenAiRequestParser {
 
@@ -105,9 +106,10 @@ final class OpenAiRequestParser {
     }
 
     /**
-     * The body's top-level object with only the fields this parser reads ({@link #READ}) built into nodes, and
-     * {@link #EMPTY_OR_NOT} as an empty array or a one-element stand-in; every other value is scanned (its JSON checked),
-     * never built. The last of two same-named fields wins, as with a tree.
+     * The body's top-level object with only the fields this parser reads ({@link #READ}), and of them only what is read
+     * ({@link ReadValues}), built into nodes, and {@link #EMPTY_OR_NOT} as an empty array or a one-element stand-in;
+     * every other value is scanned (its JSON checked), never built. The last of two same-named fields wins, as with a
+     * tree.
      */
     private static ObjectNode readFields(JsonParser json) {
         JsonToken first = json.nextToken();
@@ -122,10 +124,9 @@ final class OpenAiRequestParser {
             String name = json.currentName();
             JsonToken value = json.nextToken();
             if (READ.contains(name)) {
-                JsonNode node = JSON.readTree(json);
-                root.set(name, node == null ? root.nullNode() : node);
+                ReadValues.read(JSON, json, name, value, root);
             } else if (EMPTY_OR_NOT.contains(name)) {
-                root.set(name, emptyOrNot(json, value, root));
+                root.set(name, ReadValues.emptyOrNot(json, value));
             } else {
                 json.skipChildren();
             }
@@ -137,25 +138,6 @@ final class OpenAiRequestParser {
                             + ")");
         }
         return root;
-    }
-
-    /** An array value as an empty array or an array of one null; null as null; anything else as an empty object. */
-    private static JsonNode emptyOrNot(JsonParser json, JsonToken value, ObjectNode root) {
-        if (value == JsonToken.VALUE_NULL) {
-            return root.nullNode();
-        }
-        if (value != JsonToken.START_ARRAY) {
-            json.skipChildren();
-            return root.objectNode();
-        }
-        if (json.nextToken() == JsonToken.END_ARRAY) {
-            return root.arrayNode();
-        }
-        json.skipChildren();
-        while (json.nextToken() != JsonToken.END_ARRAY) {
-            json.skipChildren();
-        }
-        return root.arrayNode().addNull();
     }
 
     /**
@@ -313,8 +295,10 @@ final class OpenAiRequestParser {
         } else {
             throw GatewayError.badRequest("invalid_type", "stop", "'stop' must be a string or an array of strings.");
         }
-        if (stop.size() > SamplingParameters.MAX_STOP) {
-            throw GatewayError.badRequest("invalid_value", "stop", "'stop' has " + stop.size()
+        // past MAX_STOP + 1 sequences only their number is kept
+        int count = root.has(ReadValues.STOP_COUNT) ? root.get(ReadValues.STOP_COUNT).asInt() : stop.size();
+        if (count > SamplingParameters.MAX_STOP) {
+            throw GatewayError.badRequest("invalid_value", "stop", "'stop' has " + count
                     + " sequences (expected: at most " + SamplingParameters.MAX_STOP + ").");
         }
         for (String sequence : stop) {

@@ -326,22 +326,123 @@ class OpenAiRequestParserTest {
         }
         ignored.append("0]}");
 
-        long promptBytes = allocatedWhileParsing(prompt.toString());
-        long ignoredBytes = allocatedWhileParsing(ignored.toString());
+        long promptBytes = allocatedWhileParsing(prompt.toString(), false);
+        long ignoredBytes = allocatedWhileParsing(ignored.toString(), false);
 
         assertThat(ignoredBytes).as("heap allocated to parse a %d KiB body whose ignored field holds [{},{},...]: %d MiB "
                         + "(a prompt of the same size: %d MiB)", size / 1024, ignoredBytes >> 20, promptBytes >> 20)
                 .isLessThanOrEqualTo(2 * promptBytes);
     }
 
+    /**
+     * Only top-level fields the gateway does not know are skipped; a field it reads is still built whole with
+     * JsonMapper.readTree before it is looked at, whatever it holds: an ignored member nested in one it reads
+     * ({@code stream_options}, {@code response_format}: both served) or a value it refuses only after building it
+     * ({@code "prompt": [{},{},...]}, a 400). Each of these 4 MiB bodies builds the same 1.4 million ObjectNodes as
+     * the top-level case above, and two at once still end the gateway on the image's 179 MiB heap.
+     */
+    @Test
+    void aValueTheGatewayIgnoresOrRefusesInsideAFieldItReadsCostsNoMoreThanAPromptOfTheSameSize() {
+        int size = (int) GatewayOnSpringsRouter.PROPERTIES.maxRequestSize().toBytes() - 16;
+        StringBuilder prompt = new StringBuilder("{\"model\":\"m\",\"prompt\":\"");
+        prompt.append("a".repeat(size - prompt.length() - 2)).append("\"}");
+        long promptBytes = allocatedWhileParsing(prompt.toString(), false);
+        java.util.Map<String, Long> costs = new java.util.LinkedHashMap<>();
+        String chat = "\"messages\":[{\"role\":\"user\",\"content\":\"a\"";
+        for (String[] place : new String[][] {
+                {"\"prompt\":[", "0]}"},
+                {"\"prompt\":\"a\",\"stream\":true,\"stream_options\":{\"include_usage\":true,\"x_vendor\":[", "0]}}"},
+                {"\"prompt\":\"a\",\"response_format\":{\"type\":\"text\",\"x_vendor\":[", "0]}}"},
+                {"\"prompt\":\"a\",\"tool_choice\":{\"x_vendor\":[", "0]}}"},
+                {"\"prompt\":\"a\",\"function_call\":[", "0]}"},
+                {"\"prompt\":\"a\",\"audio\":{\"x_vendor\":[", "0]}}"},
+                {"\"prompt\":\"a\",\"web_search_options\":{\"x_vendor\":[", "0]}}"},
+                {"\"prompt\":\"a\",\"n\":[", "0]}"},
+                {"\"prompt\":\"a\",\"stop\":[", "0]}"},
+                {"\"prompt\":\"a\",\"modalities\":[", "0]}"},
+                {"\"prompt\":\"a\",\"logit_bias\":{\"1\":[", "0]}}"},
+                {"chat:\"messages\":[", "0]}"},
+                {"chat:" + chat + ",\"x_vendor\":[", "0]}]}"},
+                {"chat:" + chat + "},", "0]}"},
+                {"chat:\"messages\":[{\"role\":\"user\",\"content\":[", "0]}]}"},
+                {"chat:" + chat + ",\"tool_calls\":[", "0]}]}"}}) {
+            boolean chatBody = place[0].startsWith("chat:");
+            String start = chatBody ? place[0].substring("chat:".length()) : place[0];
+            StringBuilder body = new StringBuilder("{\"model\":\"m\",").append(start);
+            while (body.length() < size - place[1].length()) {
+                body.append("{},");
+            }
+            body.append(place[1]);
+            costs.put(place[0], allocatedWhileParsing(body.toString(), chatBody) >> 20);
+        }
+
+        assertThat(costs.values()).as("MiB of heap allocated to parse a %d KiB body whose [{},{},...] sits in a field "
+                        + "the gateway reads, by where it sits: %s (a prompt of the same size: %d MiB)", size / 1024,
+                        costs, promptBytes >> 20)
+                .allMatch(mib -> mib <= 2 * (promptBytes >> 20));
+    }
+
+    @Test
+    void whatTheParserSkipsInsideAFieldItReadsDecidesNothingAnswersStayAsBefore() {
+        String completion = "{\"model\":\"m\",\"prompt\":";
+        assertThat(parse(completion + "[\"p\"],\"stop\":[\"a\",\"b\"],\"modalities\":[\"text\",\"text\"],"
+                + "\"logit_bias\":{\"1\":2},\"stream\":true,\"stream_options\":{\"x\":[{}],\"include_usage\":true},"
+                + "\"response_format\":{\"json_schema\":{},\"type\":\"text\"},\"tool_choice\":\"none\"}", false))
+                .satisfies(request -> {
+                    assertThat(request.prompt()).isEqualTo("p");
+                    assertThat(request.includeUsage()).isTrue();
+                    assertThat(request.sampling().stop()).containsExactly("a", "b");
+                    assertThat(request.sampling().logitBias())
+                            .containsExactly(entry("1", 2.0));
+                });
+        // an array of more than one string, or of one other value, is refused whatever follows its first element
+        rejected(() -> parse(completion + "[\"p\",\"q\"]}", false), "invalid_type", "prompt");
+        rejected(() -> parse(completion + "[{\"a\":[1]},\"q\"]}", false), "invalid_type", "prompt");
+        rejected(() -> parse(completion + "[]}", false), "invalid_type", "prompt");
+        // a later value of the same element decides as before: a non-string after the 6th sequence, the count
+        rejected(() -> parse(completion + "\"p\",\"stop\":[\"1\",\"2\",\"3\",\"4\",\"5\",\"6\",7]}", false),
+                "invalid_type", "stop");
+        assertThatThrownBy(() -> parse(completion + "\"p\",\"stop\":[\"1\",\"2\",\"3\",\"4\",\"5\",\"6\",\"7\"],"
+                + "\"stop\":[\"1\",\"2\",\"3\",\"4\",\"5\",\"6\",\"7\",\"8\",\"9\",\"\"]}", false))
+                .hasMessage("'stop' has 10 sequences (expected: at most 4).");
+        assertThat(parse(completion + "\"p\",\"stop\":[\"1\",\"2\",\"3\",\"4\",\"5\",\"6\"],\"stop\":[\"x\"]}", false)
+                .sampling().stop()).containsExactly("x");
+        rejected(() -> parse(completion + "\"p\",\"modalities\":[\"text\",\"audio\",{}]}", false),
+                "unsupported_parameter", "modalities");
+        rejected(() -> parse(completion + "\"p\",\"logit_bias\":{\"1\":1,\"2\":[{}],\"3\":1}}", false),
+                "invalid_type", "logit_bias");
+        rejected(() -> parse(completion + "\"p\",\"audio\":{\"voice\":[{}]}}", false), "unsupported_parameter", "audio");
+        rejected(() -> parse(completion + "\"p\",\"tool_choice\":{\"type\":\"function\"}}", false),
+                "unsupported_parameter", "tool_choice");
+        // messages: the first refused one decides, its members as before
+        String chat = "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"x\":[{}],"
+                + "\"text\":\"a\"},{\"text\":\"b\",\"type\":\"text\"}],\"name\":{}}";
+        assertThat(parse(chat + "]}", true).messages())
+                .extracting(ChatMessage::content).containsExactly("ab");
+        rejected(() -> parse(chat + ",{\"role\":\"assistant\",\"tool_calls\":[{}]},{}]}", true),
+                "unsupported_parameter", "messages[1].tool_calls");
+        rejected(() -> parse(chat + ",{\"role\":\"assistant\",\"content\":null,\"function_call\":{}}]}", true),
+                "unsupported_parameter", "messages[1].function_call");
+        rejected(() -> parse(chat + ",{\"role\":\"robot\"},{\"role\":\"user\"}]}", true), "invalid_value",
+                "messages[1].role");
+        rejected(() -> parse(chat + ",{\"role\":\"user\",\"content\":[{\"type\":\"image_url\"},{}]}]}", true),
+                "invalid_value", "messages[1].content");
+        rejected(() -> parse(chat + ",[{}]]}", true), "invalid_type", "messages[1]");
+        // what is skipped is still checked as JSON
+        assertThatThrownBy(() -> parse(chat + ",{\"role\":\"robot\"},{\"role\":]}", true))
+                .isInstanceOfSatisfying(GatewayError.class, error -> assertThat(error.code()).isEqualTo("invalid_json"));
+        assertThatThrownBy(() -> parse(completion + "[1,{\"a\":]]}", false))
+                .isInstanceOfSatisfying(GatewayError.class, error -> assertThat(error.code()).isEqualTo("invalid_json"));
+    }
+
     /** Bytes the current thread allocates to parse {@code json} (served or refused with a 400 alike). */
-    private long allocatedWhileParsing(String json) {
+    private long allocatedWhileParsing(String json, boolean chat) {
         byte[] body = json.getBytes(StandardCharsets.UTF_8);
         com.sun.management.ThreadMXBean threads =
                 (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
         long before = threads.getCurrentThreadAllocatedBytes();
         try {
-            parser.parse(body, false);
+            parser.parse(body, chat);
         } catch (GatewayError refused) {
             assertThat(refused.status()).isEqualTo(HttpStatus.BAD_REQUEST);
         }
