@@ -75,12 +75,9 @@ final class CompletionsHandler {
         if (declared > limit) {
             return Mono.error(GatewayError.tooLarge(limit));
         }
-        // reserved before the body is read (Content-Length), or as its buffers arrive (chunked); held until the
-        // answer ends: a running generation keeps its prompt for resumes
+        // reserved as its buffers arrive (declared or chunked: a head alone holds nothing); held until the answer
+        // ends: a running generation keeps its prompt for resumes
         RequestBytesBudget.Reservation reservation = budget.open();
-        if (declared > 0 && !reservation.add(declared)) {
-            return Mono.error(busy());
-        }
         return RequestBodyBytes.read(http.body(BodyExtractors.toDataBuffers()), declared, (int) limit, reservation,
                 this::busy)
                 // off the HTTP event loop: a large body's parse would hold up every other stream of that loop

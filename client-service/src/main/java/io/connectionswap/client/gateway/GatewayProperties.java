@@ -43,7 +43,7 @@ import org.springframework.util.unit.DataSize;
  *                         {@code /v1/**} and {@code /api/**} from a browser ({@code CONNECTION_SWAP_GATEWAY_CORS_ORIGINS},
  *                         comma-separated); empty (default): no CORS, only the gateway's own page
  * @param maxBufferedRequestBytes request bytes the gateway holds at once, gateway-wide: each request reserves its body's
- *                         size before the body is read and keeps it while its generation runs (the prompt is kept for
+ *                         bytes as they arrive (a head alone holds nothing) and keeps them while its generation runs (the prompt is kept for
  *                         resumes); one that does not fit gets 503 with {@code Retry-After}
  *                         ({@code CONNECTION_SWAP_GATEWAY_MAX_BUFFERED_REQUEST_BYTES}); unset: derived from the JVM's
  *                         heap ({@link #derivedBufferedRequestBytes}), never below {@code maxRequestSize}
