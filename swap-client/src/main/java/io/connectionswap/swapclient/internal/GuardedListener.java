@@ -10,7 +10,7 @@ import org.slf4j.event.Level;
 
 /**
  * The application's {@link SwapClientListener} with its failures kept away from the streams: a metrics hook that
- * throws (a registry already closed, a bug) is logged, at WARN the first time for each hook and kind of failure and
+ * throws (a registry already closed, a bug; anything, an Error too) is logged, at WARN the first time for each hook and kind of failure and
  * then at DEBUG with a reminder every few minutes, and the token, swap or connection it was told of goes on as if it
  * had returned. Left to the caller, the exception broke the leg after the token had been counted as delivered, so
  * the resume began after a token the subscriber never got.
@@ -36,7 +36,7 @@ public final class GuardedListener implements SwapClientListener {
     public void tokenReceived() {
         try {
             listener.tokenReceived();
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
             threw("tokenReceived", e);
         }
     }
@@ -45,7 +45,7 @@ public final class GuardedListener implements SwapClientListener {
     public void timeToFirstToken(long nanos) {
         try {
             listener.timeToFirstToken(nanos);
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
             threw("timeToFirstToken", e);
         }
     }
@@ -54,7 +54,7 @@ public final class GuardedListener implements SwapClientListener {
     public void tokenGap(long nanos) {
         try {
             listener.tokenGap(nanos);
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
             threw("tokenGap", e);
         }
     }
@@ -63,7 +63,7 @@ public final class GuardedListener implements SwapClientListener {
     public void swapped(String reason) {
         try {
             listener.swapped(reason);
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
             threw("swapped", e);
         }
     }
@@ -72,7 +72,7 @@ public final class GuardedListener implements SwapClientListener {
     public void sequenceError(SequenceErrorKind kind) {
         try {
             listener.sequenceError(kind);
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
             threw("sequenceError", e);
         }
     }
@@ -81,7 +81,7 @@ public final class GuardedListener implements SwapClientListener {
     public void reconnected() {
         try {
             listener.reconnected();
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
             threw("reconnected", e);
         }
     }
@@ -90,7 +90,7 @@ public final class GuardedListener implements SwapClientListener {
     public void generationCompleted() {
         try {
             listener.generationCompleted();
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
             threw("generationCompleted", e);
         }
     }
@@ -99,13 +99,19 @@ public final class GuardedListener implements SwapClientListener {
     public void noHealthyWorker() {
         try {
             listener.noHealthyWorker();
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
             threw("noHealthyWorker", e);
         }
     }
 
-    private void threw(String hook, RuntimeException e) {
-        RepeatedProblems.Occurrence occurrence = failures.occurred(hook + " " + e.getClass().getName(), Level.WARN);
+    /**
+     * Anything a hook throws (an Error too: a linkage error in a metrics library, an assertion in a test's listener)
+     * stops here: thrown on, it would break the leg or reach the stream's read path. A {@link VirtualMachineError} is
+     * logged at ERROR (Netty would only log it there too), the others at WARN, then DEBUG with reminders.
+     */
+    private void threw(String hook, Throwable e) {
+        Level first = e instanceof VirtualMachineError ? Level.ERROR : Level.WARN;
+        RepeatedProblems.Occurrence occurrence = failures.occurred(hook + " " + e.getClass().getName(), first);
         occurrence.withRepeats(LogLine.at(log, occurrence.level()).field("hook", hook).quoted("problem", e.toString()))
                 .log("SwapClientListener threw; ignored, the stream goes on");
     }

@@ -131,4 +131,35 @@ class GenerationRunSubscriberRulesTest {
         assertThat(transport.legs).as("no leg broken").hasSize(1);
         assertThat(subscriber.text()).isEqualTo(" t1 t2 t3");
     }
+
+    /**
+     * The same for a listener that throws an Error (an assertion in a test's listener, a linkage error in a metrics
+     * library): GuardedListener caught RuntimeException only, so the Error broke the leg after the token was counted,
+     * and reached the stream's read path.
+     */
+    @Test
+    void aListenerThrowingAnErrorLosesNoToken() {
+        boolean[] thrown = {false};
+        SwapClientListener broken = new SwapClientListener() {
+            @Override
+            public void tokenReceived() {
+                if (!thrown[0]) {
+                    thrown[0] = true;
+                    throw new NoClassDefFoundError("io/micrometer/core/instrument/Counter");
+                }
+            }
+        };
+        start(broken, Long.MAX_VALUE);
+        FakeTransport.FakeLeg leg = transport.last();
+        leg.events.assigned(connected());
+
+        for (int i = 1; i <= 3; i++) {
+            Token token = new Token(i, " t" + i);
+            assertThatCode(() -> leg.events.token(token)).as("token %s", i).doesNotThrowAnyException();
+        }
+
+        assertThat(thrown[0]).as("the listener threw").isTrue();
+        assertThat(transport.legs).as("no leg broken").hasSize(1);
+        assertThat(subscriber.text()).isEqualTo(" t1 t2 t3");
+    }
 }
