@@ -8,12 +8,13 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.event.Level;
 
 /**
- * The request bytes the gateway holds at once, gateway-wide ({@code CONNECTION_SWAP_GATEWAY_MAX_BUFFERED_REQUEST_BYTES}):
- * a body while it is read ({@link RequestBodyBytes}) and the request parsed from it while its generation runs (its
- * prompt is kept to resume it on another worker). Each request opens a {@link Reservation} before its body is read, adds its
- * bytes to it as they arrive (a head alone holds nothing) and gives it back once when its answer ends, however it ends. A request that does not fit is refused (503 with
- * {@code Retry-After}), counted in {@code connection_swap_limit_hits_total{limit="gateway_request_bytes"}}, with a WARN
- * line at the first refusal and a reminder at most every {@link RepeatedProblems#REMIND_EVERY} with the number since.
+ * The request bytes the gateway holds at once, gateway-wide ({@code
+ * CONNECTION_SWAP_GATEWAY_MAX_BUFFERED_REQUEST_BYTES}): a body while it is read ({@link RequestBodyBytes}) and the
+ * request parsed from it while its generation runs (its prompt is kept to resume it on another worker). Each request
+ * opens a {@link Reservation} before its body is read, adds its bytes to it as they arrive (a head alone holds nothing)
+ * and gives it back once when its answer ends, however it ends. A request that does not fit is refused (503 with {@code
+ * Retry-After}), counted in {@code connection_swap_limit_hits_total{limit="gateway_request_bytes"}}, with a WARN line
+ * at the first refusal and a reminder at most every {@link RepeatedProblems#REMIND_EVERY} with the number since.
  */
 final class RequestBytesBudget {
 
