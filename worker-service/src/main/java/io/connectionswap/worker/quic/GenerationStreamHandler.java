@@ -110,6 +110,9 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
         GenerationRequest request = handoff.request();
         nextSequence = request.resumeAfter() + 1;
         context.activeStreams().add(this);
+        // counted until the stream is closed, not when END is written: a drain must not close the server while an
+        // END waits for the director's flow control or a resend (the director's FIN after END closes it)
+        channel.closeFuture().addListener(closed -> context.activeStreams().remove(this));
         context.meters().handoffAccepted();
         context.failureSimulation().servingStarted();
         if (context.tracing() != null) {
@@ -228,7 +231,7 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
 
     private void finish(End end) {
         finished = true;
-        stop();
+        stopModel(); // the stream stays counted until it closes (start)
         traceEnd(WorkerLegOutcome.COMPLETED, end.finishReason(), null);
         if (tokens != null) {
             send(MessageCodec.encode(channel.alloc(), end));
@@ -290,10 +293,14 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
 
     /** Stops the model's work and forgets the stream. */
     private void stop() {
+        stopModel();
+        context.activeStreams().remove(this);
+    }
+
+    private void stopModel() {
         if (subscription != null) {
             subscription.cancel();
         }
-        context.activeStreams().remove(this);
     }
 
     // ---- the stream ----

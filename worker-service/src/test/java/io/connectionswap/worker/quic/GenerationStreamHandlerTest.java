@@ -47,6 +47,26 @@ import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.util.unit.DataSize;
+import io.connectionswap.protocol.quic.HostPort;
+import io.connectionswap.protocol.quic.QuicCodecs;
+import io.connectionswap.protocol.quic.QuicConnector;
+import io.connectionswap.protocol.quic.QuicEventLoops;
+import io.connectionswap.protocol.quic.QuicServerEndpoint;
+import io.connectionswap.protocol.quic.QuicSettings;
+import io.connectionswap.protocol.tls.ClientCertificates;
+import io.connectionswap.protocol.tls.DevelopmentPki;
+import io.connectionswap.protocol.tls.TlsContexts;
+import io.connectionswap.protocol.tls.TlsIdentity;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.handler.codec.quic.QuicChannel;
+import io.netty.handler.codec.quic.QuicStreamChannel;
+import io.netty.handler.codec.quic.QuicStreamType;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The worker's stream handler on an {@link EmbeddedChannel} with the worker's own pipeline (frame decoder with the
@@ -291,6 +311,88 @@ class GenerationStreamHandlerTest {
         stream.runPendingTasks();
         assertThat(seen).extracting(GenerationContext::traceparent).containsExactly(caller);
         stream.finishAndReleaseAll();
+    }
+
+    /**
+     * A worker's drain closes its QUIC server once {@link ActiveStreams} is empty, and a generation leaves it the
+     * moment its END is written, not once the director has it: END queued behind the director's flow control (a
+     * director that has not read the stream yet) is dropped with the connection when the server closes, and the
+     * director moves a complete generation as a failed one. Here the director has read nothing of the stream; the
+     * generation must count as active until it has.
+     */
+    @Test
+    void aGenerationWhoseEndTheDirectorHasNotReadStillHoldsTheDrain(@TempDir Path pki) throws Exception {
+        DevelopmentPki.create(pki);
+        ActiveStreams active = new ActiveStreams();
+        String big = "x".repeat(1000);
+        WorkerStreamContext context = new WorkerStreamContext(properties(), scripted(big, big, big),
+                new WorkerMeters(registry, active, loops, new QuicConnections()), active,
+                new FailureSimulation(properties()), (WorkerTracing) null);
+        EventLoopGroup workerLoop = QuicEventLoops.create("test-worker", 1);
+        EventLoopGroup directorLoop = QuicEventLoops.create("test-director", 1);
+        QuicServerEndpoint worker = null;
+        QuicChannel connection = null;
+        java.util.concurrent.atomic.AtomicReference<QuicStreamChannel> served =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        try {
+            TlsContexts workerTls = TlsContexts.server("worker", TlsIdentity.of(pki, "worker").material(),
+                    ClientCertificates.only("director"));
+            worker = QuicServerEndpoint.bind("test", "test", workerLoop, HostPort.parse("test", "127.0.0.1:0"),
+                    QuicCodecs.server(QuicSettings.DEFAULTS, workerTls.serverContext(),
+                            new ChannelInboundHandlerAdapter(), new ChannelInitializer<QuicStreamChannel>() {
+                                @Override
+                                protected void initChannel(QuicStreamChannel stream) {
+                                    served.set(stream);
+                                    StreamPipelines.messages(stream, FrameLimits.DEFAULTS, Heartbeats.responder());
+                                    stream.pipeline().addLast(WorkerTokenStream.Acceptor.INSTANCE,
+                                            new GenerationStreamHandler(context));
+                                }
+                            }, null));
+            // the director's window on the stream (2 KiB) takes the first two tokens, not the third or END
+            QuicSettings director = new QuicSettings(Duration.ofSeconds(10), 64L * 1024 * 1024, 2048, 100,
+                    FrameLimits.DEFAULTS);
+            TlsContexts directorTls = TlsContexts.client("director", TlsIdentity.of(pki, "director").material());
+            connection = new QuicConnector(directorLoop, director, directorTls.clientContext())
+                    .connect(new InetSocketAddress("127.0.0.1", worker.localAddress().getPort()), "localhost", null,
+                            null)
+                    .get(20, TimeUnit.SECONDS);
+            QuicStreamChannel stream = connection.createStream(QuicStreamType.BIDIRECTIONAL,
+                    new ChannelInboundHandlerAdapter() {
+                        @Override
+                        public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) {
+                            io.netty.util.ReferenceCountUtil.release(msg);
+                        }
+                    }).get(20, TimeUnit.SECONDS);
+            stream.config().setAutoRead(false); // a director that has not read the stream yet
+            GenerationRequest request = GenerationRequest.completion("gen-drain", PROMPT, 10).withModel("scripted");
+            stream.writeAndFlush(MessageCodec.encode(stream.alloc(), new WorkerAssignment(7, "conn-1", request)))
+                    .sync();
+            Awaitility.await().atMost(Duration.ofSeconds(20))
+                    .until(() -> registry.get("connection.swap.worker.tokens").counter().count() == 3);
+            // the END the model gave is written, and waits: the director's window is full
+            assertThat(served.get().eventLoop().submit(served.get()::isWritable).get(20, TimeUnit.SECONDS))
+                    .as("the director's window on the stream is used up").isFalse();
+
+            assertThat(active.count())
+                    .as("the generation's END waits behind the director's flow control (it read nothing of it), yet "
+                            + "the drain's count says no stream is left: a drain closing the server now drops END")
+                    .isEqualTo(1);
+        } finally {
+            if (connection != null) {
+                connection.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+            }
+            if (worker != null) {
+                worker.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+            }
+            workerLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            directorLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        }
+    }
+
+    private static WorkerProperties properties() {
+        return new WorkerProperties("127.0.0.1:0", null, null, "worker-t", Duration.ofMillis(5),
+                null, Duration.ofSeconds(10), "127.0.0.1:61000", false, Duration.ofSeconds(10), Duration.ofSeconds(20),
+                Duration.ofSeconds(2), Duration.ofSeconds(1), Duration.ofMillis(3500), 1, DataSize.ofMegabytes(4));
     }
 
     private EmbeddedChannel stream(ModelBackend backend, ActiveStreams active, FrameLimits limits) {
