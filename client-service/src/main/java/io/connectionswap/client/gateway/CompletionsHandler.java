@@ -80,9 +80,11 @@ final class CompletionsHandler {
         RequestBytesBudget.Reservation reservation = budget.open();
         return RequestBodyBytes.read(http.body(BodyExtractors.toDataBuffers()), declared, (int) limit, reservation,
                 this::busy)
-                // off the HTTP event loop: a large body's parse would hold up every other stream of that loop
-                .publishOn(Schedulers.boundedElastic())
-                .map(bytes -> parser.parse(bytes, chat))
+                // the parse off the HTTP event loop (a large body's would hold up every other stream of that loop);
+                // only the parse: the body's own failure (the connection closed under it) stays on the loop, reaching
+                // the error handler before the exchange is cancelled
+                .flatMap(bytes -> Mono.fromCallable(() -> parser.parse(bytes, chat))
+                        .subscribeOn(Schedulers.boundedElastic()))
                 .flatMap(request -> request.stream() ? stream(http, request, reservation)
                         : collect(http, request, reservation))
                 // a streamed answer gives it back when its stream ends (stream), an answer collected when its
