@@ -7,7 +7,9 @@ import io.connectionswap.director.metrics.DirectorMeters;
 import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.protocol.message.WorkerRegistration;
 import io.connectionswap.protocol.quic.HostPort;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.EventLoop;
+import io.netty.handler.codec.quic.QuicStreamChannel;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ImmediateEventExecutor;
 import java.net.URI;
@@ -333,7 +335,7 @@ public final class WorkerRegistry {
      * was called (a replaced link refuses new streams, and may be closed already when it had none; the worker's link
      * is the replacement by then). The opening tells whether the link it is on has token streams.
      */
-    public StreamOpening openStream(WorkerEndpoint worker, io.netty.channel.ChannelHandler initializer) {
+    public StreamOpening openStream(WorkerEndpoint worker, ChannelHandler initializer) {
         WorkerConnection link = worker.link();
         StreamOpening opening = openOn(link, initializer);
         if (opening == null) {
@@ -347,11 +349,11 @@ public final class WorkerRegistry {
     }
 
     /** A stream opening on {@code link}; null when there is no link, it is down, or it was retired. */
-    private static StreamOpening openOn(WorkerConnection link, io.netty.channel.ChannelHandler initializer) {
+    private static StreamOpening openOn(WorkerConnection link, ChannelHandler initializer) {
         if (link == null || !link.isUp()) {
             return null;
         }
-        Future<io.netty.handler.codec.quic.QuicStreamChannel> stream = link.openStream(initializer);
+        Future<QuicStreamChannel> stream = link.openStream(initializer);
         return stream == null ? null : new StreamOpening(stream, link.tokenStream());
     }
 

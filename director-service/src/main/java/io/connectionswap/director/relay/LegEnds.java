@@ -41,17 +41,17 @@ final class LegEnds {
     /** This leg's span, or null while tracing is off. */
     private final LegSpan span;
 
-    LegEnds(RelaySession session, long streamId, String connectionId, ClientSide client, GenerationRequest request,
-            WorkerEndpoint worker, SessionEvents relay, int migrationLimit, LegSpan span) {
+    /** The ends of {@code session}'s legs; its stream, connection, client, request and worker are taken from it. */
+    LegEnds(RelaySession session, SessionEvents relay, int migrationLimit, LegSpan span) {
         if (migrationLimit < 0) {
             throw new IllegalArgumentException("migrationLimit: " + migrationLimit + " (expected: >= 0)");
         }
         this.session = session;
-        this.streamId = streamId;
-        this.connectionId = connectionId;
-        this.client = client;
-        this.request = request;
-        this.worker = worker;
+        this.streamId = session.streamId();
+        this.connectionId = session.connectionId();
+        this.client = session.client();
+        this.request = session.request();
+        this.worker = session.worker();
         this.relay = relay;
         this.migrationLimit = migrationLimit;
         this.span = span;

@@ -76,13 +76,13 @@ public final class RelaySession {
                          WorkerEndpoint worker, SessionEvents relay, int migrationLimit, LongSupplier clock,
                          LegSpan span) {
         this.clock = clock;
-        this.ends = new LegEnds(this, streamId, connectionId, client, request, worker, relay, migrationLimit, span);
         this.backPressure = new ClientBackPressure(clock);
         this.streamId = streamId;
         this.connectionId = connectionId;
         this.client = client;
         this.request = request;
         this.worker = worker;
+        this.ends = new LegEnds(this, relay, migrationLimit, span); // after the fields it reads
         this.relay = relay;
         this.lastRelayed = request.resumeAfter();
         this.silentSinceNanos = clock.getAsLong();
@@ -282,6 +282,14 @@ public final class RelaySession {
 
     String generationId() {
         return request.generationId();
+    }
+
+    GenerationRequest request() {
+        return request;
+    }
+
+    ClientSide client() {
+        return client;
     }
 
     /** Tokens the client already had when this leg started (0 for a new generation, or a resume before any token). */
