@@ -67,6 +67,38 @@ class SurrogatePairSplitAcrossChunksTest {
         }
     }
 
+    /**
+     * A slice that is nothing but the emoji's front half: the worker made it a TOKEN of its own (an empty text, the
+     * half held back) and counted it against the leg's budget, though it is no token of the upstream's (the next
+     * slice completes the same token's character). A generation of {@code max_tokens} 2, "😀" then " b", lost its last
+     * token: the budget was spent on the empty frame and the emoji, and " b" was dropped as "more tokens than asked
+     * for".
+     */
+    @Test
+    void aSliceThatIsOnlyTheFrontHalfOfAnEmojiIsNoTokenOfItsOwn() throws Exception {
+        try (ScriptedUpstream upstream = new ScriptedUpstream()) {
+            backend = OpenAiBackendTest.backend(upstream.baseUrl(), settings -> settings);
+            upstream.completions(200, """
+                    data: {"choices":[{"index":0,"text":"\\ud83d","finish_reason":null}]}
+
+                    data: {"choices":[{"index":0,"text":"\\ude00","finish_reason":null}]}
+
+                    data: {"choices":[{"index":0,"text":" b","finish_reason":"length"}]}
+
+                    data: [DONE]
+
+                    """);
+
+            RecordingSubscriber events = RecordingSubscriber.unbounded();
+            backend.generate(new GenerationContext("gen-1", null, "p", null, SamplingParameters.maxTokens(2), 0, "",
+                    null)).subscribe(events);
+            events.awaitTerminal(DEADLINE);
+
+            assertThat(events.error()).isNull();
+            assertThat(events.texts()).as("one event per upstream token").containsExactly("\uD83D\uDE00", " b");
+        }
+    }
+
     private static String throughTokenFrame(int sequence, String text) {
         ByteBuf frame = MessageCodec.encodeToken(UnpooledByteBufAllocator.DEFAULT, sequence, text);
         try {
