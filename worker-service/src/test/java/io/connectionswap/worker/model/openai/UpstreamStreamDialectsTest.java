@@ -116,6 +116,37 @@ class UpstreamStreamDialectsTest {
     }
 
     /**
+     * An upstream that answers with more than one choice (a server or router configured for {@code n} above 1, the
+     * worker asking for one): vLLM streams each choice's tokens as chunks of their own, {@code "index"} telling them
+     * apart. The worker read {@code choices[0]} of every chunk whatever its index, so the two answers' tokens reached
+     * the client interleaved as one text, and the generation ended at whichever choice finished first. A choice other
+     * than the one asked for is a malformed answer: the leg fails (UPSTREAM_FAILED), and no text of it is sent.
+     */
+    @Test
+    void aChoiceOtherThanTheOneAskedForFailsTheLegInsteadOfMixingTwoAnswers() throws Exception {
+        try (ScriptedUpstream scripted = new ScriptedUpstream()) {
+            String body = choice(0, " The", null) + choice(1, " A", null) + choice(0, " sky", null)
+                    + choice(1, " cat", null) + choice(0, " is", "length") + choice(1, " sat", "length")
+                    + "data: [DONE]\n\n";
+            scripted.completions(200, body);
+            backend = OpenAiBackend.start(settings(scripted.baseUrl(), false, Duration.ofSeconds(5)));
+
+            RecordingSubscriber leg = run(context(3, 0, ""));
+
+            assertThat(leg.texts()).as("the text of the first choice only").containsExactly(" The");
+            assertThat(leg.error()).as("finished instead: " + leg.events()).isInstanceOf(ModelException.class);
+            assertThat(((ModelException) leg.error()).code()).isEqualTo(ErrorCode.UPSTREAM_FAILED);
+            assertThat(leg.error().getMessage()).contains("index 1");
+        }
+    }
+
+    private static String choice(int index, String text, String finishReason) {
+        return "data: {\"object\":\"text_completion\",\"model\":\"m\",\"choices\":[{\"index\":" + index
+                + ",\"text\":\"" + text + "\",\"logprobs\":null,\"finish_reason\":"
+                + (finishReason == null ? "null" : "\"" + finishReason + "\"") + "}]}\n\n";
+    }
+
+    /**
      * A server that ignores {@code "stream": true} and answers the whole completion as one JSON object: the client
      * must learn that the upstream does not stream, not that its stream was cut.
      */
