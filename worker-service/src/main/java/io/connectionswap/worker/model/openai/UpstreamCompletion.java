@@ -335,9 +335,13 @@ final class UpstreamCompletion implements Flow.Subscription {
                     .log("upstream sent more tokens than asked for; ignored");
             return;
         }
+        String whole = splitCharacters.whole(text);
+        if (whole.isEmpty() && !text.isEmpty()) {
+            return; // only a character's front half: no token of its own, it goes out whole with the next text
+        }
         produced++;
         demand--;
-        downstream.onNext(new ModelEvent.Text(splitCharacters.whole(text)));
+        downstream.onNext(new ModelEvent.Text(whole));
     }
 
     private void bodyEnded() {
