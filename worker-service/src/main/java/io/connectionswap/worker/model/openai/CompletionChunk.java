@@ -20,7 +20,8 @@ import tools.jackson.databind.node.ObjectNode;
  *   <li>{@code usage} (with {@code stream_options.include_usage}, often in a chunk with no choices);</li>
  *   <li>{@code error}: the upstream failed after the answer started (an object; TGI's is a string, with
  *       {@code error_type});</li>
- *   <li>{@code model}: the model the upstream says answered.</li>
+ *   <li>{@code model}: the model the upstream says answered;</li>
+ *   <li>{@code choices[i].index}: a choice other than 0 is an answer the worker did not ask for (it asks for one).</li>
  * </ul>
  * An event that says it is an error ({@link #parseError}) is an error chunk whatever its data.
  *
@@ -30,15 +31,17 @@ import tools.jackson.databind.node.ObjectNode;
  * @param usage        token counts, or null
  * @param error        the error object, or null
  * @param model        the model named in the chunk, or null
+ * @param otherChoice  the index of a choice other than 0 in the chunk, or null
  */
-record CompletionChunk(boolean done, String text, String finishReason, Usage usage, JsonNode error, String model) {
+record CompletionChunk(boolean done, String text, String finishReason, Usage usage, JsonNode error, String model,
+                       Integer otherChoice) {
 
     static final String DONE = "[DONE]";
 
     /** Reads one event's data; throws Jackson's exception when it is not JSON. */
     static CompletionChunk parse(String data, JsonMapper json) {
         if (DONE.equals(data.strip())) {
-            return new CompletionChunk(true, null, null, null, null, null);
+            return new CompletionChunk(true, null, null, null, null, null, null);
         }
         return read(json.readTree(data), json);
     }
@@ -58,26 +61,28 @@ record CompletionChunk(boolean done, String text, String finishReason, Usage usa
         }
         if (root != null && root.isObject()) {
             CompletionChunk chunk = read(root, json);
-            return new CompletionChunk(false, null, null, null, chunk.error() != null ? chunk.error() : root, null);
+            return new CompletionChunk(false, null, null, null, chunk.error() != null ? chunk.error() : root, null,
+                    null);
         }
         ObjectNode error = json.createObjectNode();
         error.put("message", root != null && root.isString() ? root.asString() : data.strip());
-        return new CompletionChunk(false, null, null, null, error, null);
+        return new CompletionChunk(false, null, null, null, error, null, null);
     }
 
     private static CompletionChunk read(JsonNode root, JsonMapper json) {
         if (root.path("error").isObject()) {
-            return new CompletionChunk(false, null, null, null, root.path("error"), null);
+            return new CompletionChunk(false, null, null, null, root.path("error"), null, null);
         }
         if (root.path("error").isString()) { // TGI: {"error": "...", "error_type": "generation" | "validation" | ...}
             ObjectNode error = json.createObjectNode();
             error.put("message", root.path("error").asString());
             String type = root.path("error_type").asString("");
             error.put("type", "validation".equals(type) ? "invalid_request_error" : type);
-            return new CompletionChunk(false, null, null, null, error, null);
+            return new CompletionChunk(false, null, null, null, error, null, null);
         }
         if ("error".equals(root.path("object").asString(null))) {
-            return new CompletionChunk(false, null, null, null, root, null); // vLLM's older top-level error object
+            // vLLM's older top-level error object
+            return new CompletionChunk(false, null, null, null, root, null, null);
         }
         String text = null;
         String finishReason = null;
@@ -94,7 +99,21 @@ record CompletionChunk(boolean done, String text, String finishReason, Usage usa
                     Math.max(0, counts.path("completion_tokens").asInt()));
         }
         String model = root.path("model").isString() ? root.path("model").asString() : null;
-        return new CompletionChunk(false, text, finishReason, usage, null, model);
+        return new CompletionChunk(false, text, finishReason, usage, null, model, otherChoice(root.path("choices")));
+    }
+
+    /**
+     * The index of a choice other than the one the worker asks for (index 0; a choice without an index is it), or
+     * null: an upstream that answers several choices (n above 1) streams each in chunks of its own.
+     */
+    private static Integer otherChoice(JsonNode choices) {
+        for (JsonNode choice : choices) {
+            JsonNode index = choice.path("index");
+            if (index.isNumber() && index.asInt() != 0) {
+                return index.asInt();
+            }
+        }
+        return null;
     }
 
     /** Whether the upstream says it aborted the request ({@code finish_reason} {@code abort} or {@code error}). */

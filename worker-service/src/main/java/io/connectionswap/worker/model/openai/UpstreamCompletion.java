@@ -297,6 +297,12 @@ final class UpstreamCompletion implements Flow.Subscription {
             fail(errors.forStreamError(chunk.error(), context.resumeAfter() + produced));
             return;
         }
+        if (chunk.otherChoice() != null) {
+            // the worker asks for one choice: another one's tokens would be mixed into this one's text
+            fail(errors.failed("upstream sent a choice with index " + chunk.otherChoice() + " after " + produced
+                    + " tokens; the worker asks for one choice (index 0): it answers several (n above 1?)", null));
+            return;
+        }
         if (chunk.aborted()) {
             if (chunk.isToken()) {
                 emitText(chunk.text());
