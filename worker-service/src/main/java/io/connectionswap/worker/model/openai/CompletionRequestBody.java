@@ -9,7 +9,7 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The JSON body of {@code POST /v1/completions} for one leg of a generation. A new generation sends the prompt (a
- * chat request's messages rendered by {@code ChatTemplate}); a resume sends the prompt followed by the text already
+ * chat request's messages rendered in the settings' {@code ChatFormat}); a resume sends the prompt followed by the text already
  * delivered, with {@code max_tokens} reduced by the tokens delivered, so the upstream continues exactly where the
  * failed worker stopped. Sampling parameters go as given; {@code stream_options.include_usage} asks for token
  * counts.

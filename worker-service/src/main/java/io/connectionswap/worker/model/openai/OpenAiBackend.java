@@ -27,7 +27,8 @@ import tools.jackson.databind.json.JsonMapper;
  * llama.cpp's server, TGI, Ollama, or OpenAI itself. Every leg of a generation is one streamed
  * {@code POST {url}/completions}; a resume sends the prompt followed by the delivered text with {@code max_tokens}
  * reduced accordingly, so the upstream continues where the failed worker stopped (see {@link CompletionRequestBody}).
- * A chat request arrives rendered by {@code ChatTemplate}, so chat and completion continue alike.
+ * A chat's messages are rendered to one prompt in the configured {@code ChatFormat}
+ * ({@code CONNECTION_SWAP_UPSTREAM_CHAT_TEMPLATE}), so chat and completion continue alike.
  *
  * <p>The JDK's non-blocking {@code HttpClient} (HTTP/1.1) runs on a small fixed executor shared by every stream,
  * plus one timer thread for timeouts and health checks: no thread per stream, nothing on the QUIC event loop.
