@@ -14,14 +14,15 @@ import java.util.regex.Pattern;
 
 /**
  * One service's own configuration file ({@code <role>-service/src/main/resources/<role>-service.yml}): the
- * environment variables it reads (its {@code ${NAME:default}} placeholders) and its Actuator settings.
+ * environment variables it reads (its {@code ${NAME:default}} placeholders) and its Actuator settings. The
+ * Kubernetes checks and the Compose checks ({@code ComposeEnvironmentTest}) judge the variables they set by it.
  */
-record ApplicationConfig(String role, Path file, JsonNode tree, Map<String, String> variables) {
+public record ApplicationConfig(String role, Path file, JsonNode tree, Map<String, String> variables) {
 
     private static final Pattern PLACEHOLDER = Pattern.compile("\\$\\{([A-Z][A-Z0-9_]*)(?::([^}$]*))?");
     private static final Pattern DURATION = Pattern.compile("(\\d+)(ns|us|ms|s|m|h|d)?");
 
-    static ApplicationConfig of(String role) {
+    public static ApplicationConfig of(String role) {
         Path file = Repository.resolve(role + "-service/src/main/resources/" + role + "-service.yml");
         String text;
         try {
@@ -38,7 +39,7 @@ record ApplicationConfig(String role, Path file, JsonNode tree, Map<String, Stri
         return new ApplicationConfig(role, Repository.root().relativize(file), tree, variables);
     }
 
-    boolean reads(String variable) {
+    public boolean reads(String variable) {
         return variables.containsKey(variable);
     }
 
