@@ -3,12 +3,8 @@ package io.connectionswap.deploy.compose;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
-import io.connectionswap.deploy.Command;
-import io.connectionswap.deploy.Repository;
 import io.connectionswap.deploy.k8s.ApplicationConfig;
 import io.connectionswap.testsupport.tools.ExternalTool;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -24,12 +20,7 @@ class ComposeEnvironmentTest {
     @Test
     void everyVariableSetForAServiceIsOneItsRoleReads() throws Exception {
         ExternalTool.DOCKER_COMPOSE.require(ComposeEnvironmentTest.class);
-        String resolved = Command.of("docker-compose", "-f", Repository.resolve("docker-compose.yml").toString(),
-                        "config")
-                .directory(Repository.root())
-                .timeout(Duration.ofMinutes(2))
-                .runOrFail();
-        JsonNode services = new YAMLMapper().readTree(resolved).path("services");
+        JsonNode services = ComposeConfig.resolve(Map.of()).path("services");
         List<String> unread = new ArrayList<>();
         int built = 0;
         for (Map.Entry<String, JsonNode> service : services.properties()) {

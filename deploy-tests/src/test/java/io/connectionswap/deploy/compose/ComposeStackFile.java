@@ -4,11 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
-import io.connectionswap.deploy.Command;
 import io.connectionswap.deploy.Repository;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -44,14 +42,8 @@ final class ComposeStackFile {
 
     static Path write(Path target, Map<String, String> knobs, String runTag, Set<String> expectedServices,
             Map<String, List<String>> startAfterHealthy, Path certs) throws IOException {
-        String resolved = Command.of("docker-compose", "-f", Repository.resolve("docker-compose.yml").toString(),
-                        "config")
-                .env(knobs)
-                .directory(Repository.root())
-                .timeout(Duration.ofMinutes(2))
-                .runOrFail();
+        ObjectNode root = ComposeConfig.resolve(knobs);
         YAMLMapper yaml = new YAMLMapper();
-        ObjectNode root = (ObjectNode) yaml.readTree(resolved);
         ObjectNode services = (ObjectNode) root.get("services");
 
         List<String> profiled = new ArrayList<>();

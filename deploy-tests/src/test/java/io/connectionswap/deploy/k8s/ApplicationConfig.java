@@ -44,11 +44,11 @@ public record ApplicationConfig(String role, Path file, JsonNode tree, Map<Strin
     }
 
     /** The default after the colon of {@code ${NAME:default}}, or null when there is none. */
-    String defaultOf(String variable) {
+    public String defaultOf(String variable) {
         return variables.get(variable);
     }
 
-    JsonNode at(String dottedPath) {
+    public JsonNode at(String dottedPath) {
         JsonNode node = tree;
         for (String part : dottedPath.split("\\.")) {
             node = node.path(part);
@@ -57,7 +57,7 @@ public record ApplicationConfig(String role, Path file, JsonNode tree, Map<Strin
     }
 
     /** Spring Boot's simple duration syntax ({@code 500ms}, {@code 20s}, {@code 1m}; no unit: milliseconds). */
-    static Duration duration(String text) {
+    public static Duration duration(String text) {
         Matcher m = DURATION.matcher(text.trim());
         if (!m.matches()) {
             throw new IllegalArgumentException("not a simple Spring duration: '" + text + "' (expected e.g. 20s)");

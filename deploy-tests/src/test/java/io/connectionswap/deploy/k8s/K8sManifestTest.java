@@ -391,6 +391,20 @@ class K8sManifestTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"dev", "production"})
+    void directorsGetMoreTimeToStopThanTheirDrainTakes(String overlay) {
+        Manifests m = overlay(overlay);
+        ApplicationConfig app = ApplicationConfig.of("director");
+        String drain = m.env("director").getOrDefault("CONNECTION_SWAP_DIRECTOR_DRAIN_TIMEOUT",
+                app.defaultOf("CONNECTION_SWAP_DIRECTOR_DRAIN_TIMEOUT"));
+        assertThat(drain).as("CONNECTION_SWAP_DIRECTOR_DRAIN_TIMEOUT (manifest or %s default)", app.file()).isNotNull();
+        long grace = m.pod("director").getTerminationGracePeriodSeconds();
+        assertThat(Duration.ofSeconds(grace))
+                .as("director terminationGracePeriodSeconds vs CONNECTION_SWAP_DIRECTOR_DRAIN_TIMEOUT=%s", drain)
+                .isGreaterThan(ApplicationConfig.duration(drain));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"dev", "production"})
     void theGatewayPausesBeforeItStopsAndHasTimeToFinishItsStreams(String overlay) {
         Manifests m = overlay(overlay);
         List<String> preStop = Optional.ofNullable(m.container("client").getLifecycle()).map(Lifecycle::getPreStop)
