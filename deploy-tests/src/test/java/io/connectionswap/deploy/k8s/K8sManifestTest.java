@@ -389,33 +389,48 @@ class K8sManifestTest {
                 .isGreaterThan(ApplicationConfig.duration(drain));
     }
 
+    /**
+     * SIGTERM starts the director's drain at once: GOAWAY, RETRY at the last token, and each client connection closed
+     * as soon as its generations have moved (within milliseconds). A client with one address (the Service) then dials
+     * it again, while the endpoint controller and every node's proxy may still send the new flow to this terminating
+     * pod: it lands on the draining director, is closed at the drain's end, and dials once more into a socket that is
+     * gone (a handshake timeout, then backoff) instead of the ready replica. A pause first lets the Service drop the
+     * endpoint while the director still serves everything, as the gateway does for its HTTP clients.
+     */
     @ParameterizedTest
     @ValueSource(strings = {"dev", "production"})
-    void directorsGetMoreTimeToStopThanTheirDrainTakes(String overlay) {
+    void theDirectorPausesBeforeItDrainsAndHasTimeForBoth(String overlay) {
         Manifests m = overlay(overlay);
+        Duration pause = preStopPause(m, "director");
         ApplicationConfig app = ApplicationConfig.of("director");
         String drain = m.env("director").getOrDefault("CONNECTION_SWAP_DIRECTOR_DRAIN_TIMEOUT",
                 app.defaultOf("CONNECTION_SWAP_DIRECTOR_DRAIN_TIMEOUT"));
         assertThat(drain).as("CONNECTION_SWAP_DIRECTOR_DRAIN_TIMEOUT (manifest or %s default)", app.file()).isNotNull();
-        long grace = m.pod("director").getTerminationGracePeriodSeconds();
-        assertThat(Duration.ofSeconds(grace))
-                .as("director terminationGracePeriodSeconds vs CONNECTION_SWAP_DIRECTOR_DRAIN_TIMEOUT=%s", drain)
-                .isGreaterThan(ApplicationConfig.duration(drain));
+        Duration grace = Duration.ofSeconds(m.pod("director").getTerminationGracePeriodSeconds());
+        assertThat(grace)
+                .as("director terminationGracePeriodSeconds vs preStop %s + CONNECTION_SWAP_DIRECTOR_DRAIN_TIMEOUT=%s",
+                        pause, drain)
+                .isGreaterThan(pause.plus(ApplicationConfig.duration(drain)));
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"dev", "production"})
     void theGatewayPausesBeforeItStopsAndHasTimeToFinishItsStreams(String overlay) {
         Manifests m = overlay(overlay);
-        List<String> preStop = Optional.ofNullable(m.container("client").getLifecycle()).map(Lifecycle::getPreStop)
-                .map(LifecycleHandler::getExec).map(ExecAction::getCommand).orElse(List.of());
-        assertThat(preStop).as("gateway preStop: a pause while the Service drops the endpoint").hasSize(2)
-                .first().isEqualTo("sleep");
-        Duration pause = Duration.ofSeconds(Long.parseLong(preStop.get(1)));
+        Duration pause = preStopPause(m, "client");
         String phase = ApplicationConfig.of("client").at("spring.lifecycle.timeout-per-shutdown-phase").asText();
         Duration grace = Duration.ofSeconds(m.pod("client").getTerminationGracePeriodSeconds());
         assertThat(grace).as("gateway terminationGracePeriodSeconds vs preStop %s + shutdown phase %s", pause, phase)
                 .isGreaterThan(pause.plus(ApplicationConfig.duration(phase)));
+    }
+
+    /** The role's preStop hook, which must be {@code sleep <seconds>}: a pause while the Service drops the endpoint. */
+    private static Duration preStopPause(Manifests m, String role) {
+        List<String> preStop = Optional.ofNullable(m.container(role).getLifecycle()).map(Lifecycle::getPreStop)
+                .map(LifecycleHandler::getExec).map(ExecAction::getCommand).orElse(List.of());
+        assertThat(preStop).as("%s preStop: a pause while the Service drops the endpoint", role).hasSize(2)
+                .first().isEqualTo("sleep");
+        return Duration.ofSeconds(Long.parseLong(preStop.get(1)));
     }
 
     @Test
