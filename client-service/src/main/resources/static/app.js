@@ -133,6 +133,7 @@
       if (response.status === 401 || response.status === 403) {
         $('director').textContent = 'the gateway needs one of its API keys (field above): '
           + ((status.error && status.error.message) || response.statusText);
+        workersUnknown();
         return;
       }
       if (!response.ok) { throw new Error((status.error && status.error.message) || response.statusText); }
@@ -145,9 +146,15 @@
       $('workers').innerHTML = rows.join('') || '<tr><td colspan="5">no worker registered</td></tr>';
     } catch (e) {
       $('director').textContent = 'director unreachable: ' + e.message;
+      workersUnknown();
     } finally {
       refreshing = false;
     }
+  }
+
+  /** The status could not be read: the last rows would show a cluster nobody can vouch for any more. */
+  function workersUnknown() {
+    $('workers').innerHTML = '<tr><td colspan="5">workers unknown while the status cannot be read</td></tr>';
   }
 
   let modelsLoaded = false;
