@@ -4,10 +4,14 @@ import io.connectionswap.swapclient.SwapClient;
 import java.time.Duration;
 import java.util.List;
 import org.springframework.core.io.ByteArrayResource;
+import org.springframework.http.server.reactive.ReactorHttpHandlerAdapter;
 import org.springframework.test.web.reactive.server.WebTestClient;
 import org.springframework.util.unit.DataSize;
 import org.springframework.web.reactive.function.server.HandlerStrategies;
+import org.springframework.web.reactive.function.server.RouterFunctions;
 import org.springframework.web.server.WebFilter;
+import reactor.netty.DisposableServer;
+import reactor.netty.http.server.HttpServer;
 
 /** The gateway's routes on Spring's real router with its {@link GatewayErrorHandler}, for in-process route tests. */
 final class GatewayOnSpringsRouter {
@@ -28,6 +32,18 @@ final class GatewayOnSpringsRouter {
         return http(client, budget(), filters);
     }
 
+    /**
+     * The routes over {@code client} on a real reactor-netty server on 127.0.0.1 (a free port), for what only a real
+     * connection shows: a client that closes it. The caller disposes of it.
+     */
+    static DisposableServer serve(SwapClient client) {
+        ReactorHttpHandlerAdapter adapter = new ReactorHttpHandlerAdapter(RouterFunctions.toHttpHandler(
+                GatewayRoutes.of(new CompletionsHandler(client, PROPERTIES, null, budget()),
+                        new ClusterHandler(client, PROPERTIES), new ByteArrayResource(new byte[0])),
+                strategies()));
+        return HttpServer.create().host("127.0.0.1").port(0).handle(adapter).bindNow();
+    }
+
     /** A new budget of {@link #PROPERTIES}' request bytes, counting no refusal. */
     static RequestBytesBudget budget() {
         return new RequestBytesBudget(PROPERTIES.maxBufferedRequestBytes().toBytes(), () -> { });
@@ -41,7 +57,11 @@ final class GatewayOnSpringsRouter {
         for (WebFilter filter : filters) {
             spec.webFilter(filter);
         }
-        return spec.handlerStrategies(HandlerStrategies.builder()
-                .exceptionHandler(new GatewayErrorHandler(PROPERTIES.maxRequestSize().toBytes())).build()).build();
+        return spec.handlerStrategies(strategies()).build();
+    }
+
+    private static HandlerStrategies strategies() {
+        return HandlerStrategies.builder()
+                .exceptionHandler(new GatewayErrorHandler(PROPERTIES.maxRequestSize().toBytes())).build();
     }
 }
