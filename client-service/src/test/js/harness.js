@@ -33,8 +33,8 @@ function element(id) {
 }
 
 /**
- * Loads app.js once. `answer(url, init)` returns {status, body} (body an object: JSON) or a Promise of one, or
- * throws to fail the fetch. `stored` is localStorage's content before the page loads.
+ * Loads app.js once. `answer(url, init)` returns {status, body} (body an object: JSON) or a Promise of one (one that
+ * never settles: a gateway that does not answer; the page's abort still ends the fetch), or throws to fail the fetch. `stored` is localStorage's content before the page loads.
  */
 function loadPage(answer, stored = {}) {
   const elements = Object.fromEntries(IDS.map((id) => [id, element(id)]));
@@ -54,7 +54,7 @@ function loadPage(answer, stored = {}) {
     },
     fetch: async (url, init = {}) => {
       requests.push({ url, init });
-      const a = await answer(url, init);
+      const a = await abortable(answer(url, init), init.signal);
       const text = typeof a.body === 'string' ? a.body : JSON.stringify(a.body);
       return {
         ok: a.status >= 200 && a.status < 300,
@@ -85,6 +85,17 @@ function loadPage(answer, stored = {}) {
     async tick() { for (const fn of intervals.slice()) { fn(); } await settle(); },
     settle
   };
+}
+
+/** As a browser's fetch: an abort of `signal` rejects it with an AbortError, even while the answer never comes. */
+function abortable(answer, signal) {
+  if (!signal) { return Promise.resolve(answer); }
+  const aborted = () => Object.assign(new Error('The operation was aborted.'), { name: 'AbortError' });
+  if (signal.aborted) { return Promise.reject(aborted()); }
+  return new Promise((resolve, reject) => {
+    signal.addEventListener('abort', () => reject(aborted()));
+    Promise.resolve(answer).then(resolve, reject);
+  });
 }
 
 async function settle() {

@@ -39,3 +39,16 @@ test('the worker table does not keep its last rows once the gateway is unreachab
   assert.doesNotMatch(page.elements.workers.innerHTML, /HEALTHY|worker-a/,
     'the table still shows worker-a HEALTHY though the gateway no longer answers');
 });
+
+// A GET /api/status that never answers (the gateway's host gone without a reset, a laptop back from sleep, a proxy
+// holding the request): the page skipped every later refresh while one was on its way, so it said "connected to" and
+// showed the workers HEALTHY for as long as that fetch hung, with no end.
+test('a status request that never answers does not freeze the page on its last status', async () => {
+  const page = await pageThatLoses(() => new Promise(() => {}));
+  await page.tick(); // the page's own timers: the next refreshes, and any bound it set on the hung one
+  await page.tick();
+  assert.doesNotMatch(page.elements.director.textContent, /^connected to /,
+    'the director line still says "connected to" while the status request hangs');
+  assert.doesNotMatch(page.elements.workers.innerHTML, /HEALTHY|worker-a/,
+    'the table still shows worker-a HEALTHY while the status request hangs');
+});
