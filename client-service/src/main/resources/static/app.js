@@ -123,12 +123,16 @@
     }
   }
 
+  // the gateway gives up on the director after 5 s; a status still missing later means the gateway does not answer
+  const STATUS_TIMEOUT_MS = 8000;
   let refreshing = false;
   async function refreshWorkers() {
     if (refreshing) { return; } // the last one is still on its way (the status can take seconds): no pile-up
     refreshing = true;
+    const bound = new AbortController(); // a hung request would otherwise hold off every later refresh for good
+    const timer = setTimeout(() => bound.abort(), STATUS_TIMEOUT_MS);
     try {
-      const response = await fetch('/api/status', { headers: headers() });
+      const response = await fetch('/api/status', { headers: headers(), signal: bound.signal });
       const status = await response.json();
       if (response.status === 401 || response.status === 403) {
         $('director').textContent = 'the gateway needs one of its API keys (field above): '
@@ -145,9 +149,12 @@
         + '</td></tr>');
       $('workers').innerHTML = rows.join('') || '<tr><td colspan="5">no worker registered</td></tr>';
     } catch (e) {
-      $('director').textContent = 'director unreachable: ' + e.message;
+      $('director').textContent = e.name === 'AbortError'
+        ? 'the gateway did not answer the status within ' + STATUS_TIMEOUT_MS / 1000 + ' s'
+        : 'director unreachable: ' + e.message;
       workersUnknown();
     } finally {
+      clearTimeout(timer);
       refreshing = false;
     }
   }
