@@ -99,6 +99,70 @@ class LivePageBrowserIT {
         assertThat(Files.size(saved)).isPositive();
     }
 
+    /**
+     * What the page says while what it shows cannot be known: a director that restarts under a running answer (the
+     * answer goes on where it stopped; the worker table shows no stale rows meanwhile, and the workers again once the
+     * director is back), and a gateway that stops answering (frozen: its status requests hang; the page says so
+     * within its 8 s bound instead of showing the last status as current).
+     */
+    @Test
+    void thePageTellsADirectorRestartAndAGatewayThatDoesNotAnswerFromACurrentStatus() throws Exception {
+        HeadlessChromium.requireInstalled(LivePageBrowserIT.class);
+        cluster = new ProcessCluster("LivePageBrowserIT-restart", "150ms");
+        ServiceProcess director = cluster.startDirector();
+        cluster.startTwoWorkers();
+        // the answer waits out the director's restart (a JVM start: longer than the default 10 s on a busy machine)
+        ServiceProcess gateway = cluster.startGateway("CONNECTION_SWAP_GATEWAY_WORKER_WAIT=90s");
+
+        browser = HeadlessChromium.start(LivePageBrowserIT.class);
+        browser.get("http://127.0.0.1:" + gateway.httpPort() + "/");
+        awaitPage("both workers shown healthy", () -> healthyWorkersShown() == 2);
+
+        String prompt = "Keep going while the director restarts.";
+        int tokens = 80;
+        browser.findElement(By.id("prompt")).clear();
+        browser.findElement(By.id("prompt")).sendKeys(prompt);
+        browser.findElement(By.id("max-tokens")).clear();
+        browser.findElement(By.id("max-tokens")).sendKeys(String.valueOf(tokens));
+        browser.findElement(By.id("send")).click();
+        awaitPage("tokens arrive", () -> browser.findElements(By.cssSelector("#output .tok")).size() >= 5);
+
+        director.sigterm();
+        assertThat(director.waitForExit(WAIT)).as("the director exits").isTrue();
+        awaitPage("the page says the director is unreachable and shows no worker as current",
+                () -> directorLine().startsWith("director unreachable") && workerRowsShown() == 0);
+
+        director.restart();
+        cluster.awaitHealthyWorkers(2);
+        awaitPage("the page is connected again", () -> directorLine().startsWith("connected to")
+                && healthyWorkersShown() == 2);
+        awaitPage("the answer is complete", () -> browser.findElement(By.id("stream-state")).getText().equals("done"));
+        String shown = browser.findElements(By.cssSelector("#output .tok")).stream()
+                .map(element -> element.getAttribute("textContent")).collect(Collectors.joining());
+        assertThat(shown).as("the text the page shows across the director's restart").isEqualTo(
+                new DeterministicTokenModel().text(ChatTemplate.render(List.of(new ChatMessage("user", prompt))), 1,
+                        tokens));
+
+        gateway.freeze();
+        try {
+            awaitPage("the page says the gateway does not answer and shows no worker as current",
+                    () -> directorLine().startsWith("the gateway did not answer") && workerRowsShown() == 0);
+        } finally {
+            gateway.resume();
+        }
+        awaitPage("the page shows the workers again", () -> directorLine().startsWith("connected to")
+                && healthyWorkersShown() == 2);
+    }
+
+    private String directorLine() {
+        return browser.findElement(By.id("director")).getText();
+    }
+
+    /** Rows of the worker table that show a worker (not the line saying none is known). */
+    private int workerRowsShown() {
+        return browser.findElements(By.cssSelector("#workers tr[data-worker]")).size();
+    }
+
     private int healthyWorkersShown() {
         return browser.findElements(By.cssSelector("#workers .badge.HEALTHY")).size();
     }
