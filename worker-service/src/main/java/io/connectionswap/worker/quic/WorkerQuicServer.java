@@ -1,5 +1,6 @@
 package io.connectionswap.worker.quic;
 
+import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.protocol.quic.Heartbeats;
 import io.connectionswap.protocol.quic.HostPort;
@@ -20,9 +21,12 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.handler.codec.quic.QuicStreamChannel;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.availability.AvailabilityChangeEvent;
@@ -37,12 +41,15 @@ import org.springframework.stereotype.Component;
  * The worker's QUIC server. Binds when the context starts (publishing the bound port as {@code local.quic.port});
  * on shutdown it drains: readiness goes to REFUSING_TRAFFIC, the director is told over the registration stream and
  * moves every stream away at a token boundary, and the server closes once no stream is left or the drain timeout
- * has passed.
+ * has passed: each QUIC connection first with a SHUTTING_DOWN CONNECTION_CLOSE (the directors learn at once), then
+ * the socket.
  */
 @Component
 public class WorkerQuicServer implements SmartLifecycle {
 
     private static final Logger log = LoggerFactory.getLogger(WorkerQuicServer.class);
+    /** Longest wait for the connections' CONNECTION_CLOSE to go out before the server's socket closes. */
+    static final Duration CONNECTION_CLOSE_WAIT = Duration.ofSeconds(1);
 
     private final WorkerProperties properties;
     private final TlsContexts tls;
@@ -119,13 +126,40 @@ public class WorkerQuicServer implements SmartLifecycle {
                 LogLine.info(log).field("worker", properties.label()).log("drained; closing quic server");
             }
             registration.stop();
-            current.close().addListener(closed -> {
+            closeConnections(() -> current.close().addListener(closed -> {
                 endpoint = null;
                 callback.run();
-            });
+            }));
             return;
         }
         group.next().schedule(() -> awaitDrained(current, deadline, callback), 10, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Closes every QUIC connection with SHUTTING_DOWN before the server's socket goes: closing only the socket sends
+     * nothing, and a director would learn of it at its link heartbeat timeout, moving the streams still here late.
+     * Waits at most {@link #CONNECTION_CLOSE_WAIT} for the closes to go out, then runs {@code then} on a worker loop.
+     */
+    private void closeConnections(Runnable then) {
+        int open = connections.size();
+        LogLine.info(log).field("worker", properties.label()).field("connections", open)
+                .field("code", ErrorCode.SHUTTING_DOWN).log("closing quic connections to directors");
+        AtomicBoolean done = new AtomicBoolean();
+        ScheduledFuture<?> bound = group.next().schedule(() -> {
+            if (done.compareAndSet(false, true)) {
+                LogLine.warn(log).field("worker", properties.label()).field("connections", connections.size())
+                        .field("waited", CONNECTION_CLOSE_WAIT)
+                        .log("quic connections not closed in time; closing the server all the same");
+                then.run();
+            }
+        }, CONNECTION_CLOSE_WAIT.toNanos(), TimeUnit.NANOSECONDS);
+        connections.closeAll(ErrorCode.SHUTTING_DOWN.code(), properties.roleName() + " is shutting down")
+                .addListener(closed -> {
+                    if (done.compareAndSet(false, true)) {
+                        bound.cancel(false);
+                        group.next().execute(then);
+                    }
+                });
     }
 
     @Override
