@@ -3,7 +3,11 @@ package io.connectionswap.director.health;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.spi.ILoggingEvent;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
 import io.connectionswap.director.config.HealthProperties;
 import io.connectionswap.director.config.TestDirectorProperties;
 import io.connectionswap.director.metrics.DirectorMeters;
@@ -12,6 +16,9 @@ import io.connectionswap.director.registry.WorkerEndpoint;
 import io.connectionswap.director.registry.WorkerRegistry;
 import io.connectionswap.director.registry.WorkerState;
 import io.connectionswap.protocol.message.WorkerRegistration;
+import io.connectionswap.protocol.tls.DevelopmentPki;
+import io.connectionswap.protocol.tls.TlsIdentity;
+import io.connectionswap.testsupport.log.CapturedLogs;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.channel.DefaultEventLoop;
 import io.netty.channel.EventLoop;
@@ -21,6 +28,7 @@ import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -30,9 +38,11 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The poller against a real HTTP server on loopback: what the worker answers, how it fails, what polls cost. */
 class HealthPollerTest {
@@ -247,11 +257,85 @@ class HealthPollerTest {
                 + worker.lastPollResult() + ", state " + worker.state() + ")").isZero();
     }
 
+    /**
+     * Actuator health never redirects: a 3xx means a health URL that points at the wrong place (http for https, a
+     * path behind a login or a trailing-slash rewrite). The JDK client does not follow it, and each poll failed with
+     * nothing in the log but, for a worker that was healthy, one "worker unhealthy" line without the Location; a new
+     * worker stayed pending with no line at all. The operator gets one WARN naming the status and the Location, not
+     * one per poll, and the poll result says it was a redirect.
+     */
+    @Test
+    void aRedirectingHealthUrlIsWarnedOnceNamingTheStatusAndTheLocation() {
+        AtomicInteger redirects = new AtomicInteger();
+        server.createContext("/moved", exchange -> {
+            exchange.getResponseHeaders().add("Location", "https://127.0.0.1:8443/actuator/health");
+            exchange.sendResponseHeaders(301, -1);
+            exchange.close();
+            redirects.incrementAndGet();
+        });
+        try (CapturedLogs logs = CapturedLogs.of(HealthPoller.class)) {
+            WorkerEndpoint worker = registerAt("worker-a", "http://127.0.0.1:" + server.getAddress().getPort()
+                    + "/moved");
+            poller.start();
+            await().atMost(DEADLINE).until(() -> redirects.get() >= 5 && worker.consecutiveFailures() >= 4);
+
+            assertThat(worker.state()).isNotEqualTo(WorkerState.HEALTHY);
+            assertThat(worker.lastPollResult()).contains("http 301").contains("redirect")
+                    .contains("https://127.0.0.1:8443/actuator/health");
+            assertThat(warnings(logs)).as("one WARN for the redirect, however many polls met it").singleElement()
+                    .asString().contains("worker.label=worker-a").contains("http.status=301")
+                    .contains("https://127.0.0.1:8443/actuator/health");
+        }
+    }
+
+    /**
+     * A health URL served over TLS the director does not trust (a CA missing from its trust store, a certificate
+     * without the host's name) fails every poll the same way. It is said once at WARN, with the cause, not at every
+     * poll (2 a second at the default interval) and not never, as it was for a worker that had not been healthy yet.
+     */
+    @Test
+    void aTlsFailureOfTheHealthUrlIsWarnedOnceNotAtEveryPoll(@TempDir Path pki) throws Exception {
+        DevelopmentPki.create(pki);
+        SSLContext ssl = SSLContext.getInstance("TLS");
+        ssl.init(TlsIdentity.of(pki, "worker").material().keyManagers().getKeyManagers(), null, null);
+        HttpsServer https = HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        https.setHttpsConfigurator(new HttpsConfigurator(ssl));
+        https.createContext("/actuator/health", exchange -> {
+            exchange.sendResponseHeaders(200, -1);
+            exchange.close();
+        });
+        https.setExecutor(serverThreads);
+        https.start();
+        try (CapturedLogs logs = CapturedLogs.of(HealthPoller.class)) {
+            WorkerEndpoint worker = registerAt("worker-a", "https://127.0.0.1:" + https.getAddress().getPort()
+                    + "/actuator/health");
+            // a handshake takes longer than the other tests' 40 ms poll timeout on a busy machine
+            HealthProperties health = new HealthProperties(Duration.ofSeconds(1), null, 1, 2, 1);
+            poller = new HealthPoller(registry, health, polls, new DirectorMeters(new SimpleMeterRegistry(), loop));
+            poller.start();
+            await().atMost(DEADLINE.multipliedBy(2)).until(() -> worker.consecutiveFailures() >= 4);
+
+            assertThat(worker.lastPollResult()).contains("SSLHandshakeException");
+            assertThat(warnings(logs)).as("one WARN for the TLS failure, however many polls met it").singleElement()
+                    .asString().contains("worker.label=worker-a").contains("SSLHandshakeException");
+        } finally {
+            https.stop(0);
+        }
+    }
+
+    private static List<String> warnings(CapturedLogs logs) {
+        return logs.events().stream().filter(event -> event.getLevel() == Level.WARN)
+                .map(ILoggingEvent::getFormattedMessage).toList();
+    }
+
     private WorkerEndpoint register(String label, int httpPort) {
+        return registerAt(label, "http://127.0.0.1:" + httpPort + "/actuator/health");
+    }
+
+    private WorkerEndpoint registerAt(String label, String healthUrl) {
         try {
             return loop.submit(() -> registry.register(new WorkerRegistration(label, "127.0.0.1:62001",
-                    "http://127.0.0.1:" + httpPort + "/actuator/health", 50, "i-1", List.of("stand-in"))))
-                    .get(5, TimeUnit.SECONDS);
+                    healthUrl, 50, "i-1", List.of("stand-in")))).get(5, TimeUnit.SECONDS);
         } catch (Exception e) {
             throw new AssertionError("cannot register " + label, e);
         }
