@@ -18,6 +18,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLException;
 import io.connectionswap.director.metrics.DirectorMeters;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,6 +39,10 @@ import tools.jackson.databind.json.JsonMapper;
  * director's {@code main} gives that pool two threads ({@code CommonPoolThreads}), but the polls do not rely on it:
  * they stay off a pool the whole JVM shares, also where the director runs without its {@code main} (tests, embedding).
  *
+ * <p>Redirects are not followed: Actuator health never redirects, so a 3xx fails the poll as a non-UP answer, and a
+ * failed TLS handshake as an unreachable one; each is said once per worker at WARN ({@link HealthUrlProblems}), as
+ * every poll of such a URL fails the same way.
+ *
  * <p>A failure while polling one worker is logged and counted
  * ({@code connection_swap_task_failures_total{task="health_poller"}}) and never stops the polling of the others or of
  * later rounds.
@@ -53,6 +58,7 @@ public class HealthPoller implements SmartLifecycle {
     private final Executor polls;
     private final DirectorMeters meters;
     private final RoutingLoopTask task = new RoutingLoopTask();
+    private final HealthUrlProblems urlProblems = new HealthUrlProblems(log);
 
     /** @param polls runs each blocking poll; needs a thread per worker polled at once (a cached pool) */
     public HealthPoller(WorkerRegistry registry, HealthProperties properties, Executor polls, DirectorMeters meters) {
@@ -121,10 +127,21 @@ public class HealthPoller implements SmartLifecycle {
         ScheduledFuture<?> deadline = null;
         try {
             deadline = registry.loop().schedule(answer::expire, properties.timeout().toNanos(), TimeUnit.NANOSECONDS);
-            return interpret(http.send(request, info -> answer));
+            HttpResponse<String> response = http.send(request, info -> answer);
+            PollResult result = interpret(response);
+            if (redirect(response.statusCode())) {
+                urlProblems.redirected(worker, response.statusCode(), location(response));
+            } else if (result.up()) {
+                urlProblems.answeredUp(worker);
+            }
+            return result;
         } catch (RejectedExecutionException e) {
             return null; // the routing loop has stopped: the director is shutting down
         } catch (IOException e) {
+            SSLException tls = tlsCause(e);
+            if (tls != null) {
+                urlProblems.tlsFailed(worker, tls);
+            }
             return unreachable(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -155,6 +172,11 @@ public class HealthPoller implements SmartLifecycle {
      * it counts as a failed poll, as a DOWN does.
      */
     static PollResult interpret(HttpResponse<String> response) {
+        if (redirect(response.statusCode())) {
+            // not followed: Actuator health never redirects, so the URL points at the wrong place
+            return PollResult.answered("UNKNOWN", response.statusCode(), "redirect to " + location(response)
+                    + "; Actuator health never redirects");
+        }
         String status;
         try {
             JsonNode body = JSON.readTree(response.body());
@@ -166,6 +188,24 @@ public class HealthPoller implements SmartLifecycle {
             status = "UNKNOWN"; // an UP body with an error status is not a healthy worker
         }
         return PollResult.answered(status, response.statusCode());
+    }
+
+    private static boolean redirect(int httpStatus) {
+        return httpStatus >= 300 && httpStatus < 400;
+    }
+
+    /** The answer's Location, printable and at most 256 characters, or null without one. */
+    private static String location(HttpResponse<String> response) {
+        return response.headers().firstValue("Location").map(value -> LogLine.printable(value, 256)).orElse(null);
+    }
+
+    private static SSLException tlsCause(Throwable failure) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause instanceof SSLException tls) {
+                return tls;
+            }
+        }
+        return null;
     }
 
     static PollResult unreachable(Exception cause) {

@@ -1,0 +1,58 @@
+package io.connectionswap.director.health;
+
+import io.connectionswap.director.registry.WorkerEndpoint;
+import io.connectionswap.protocol.log.LogLine;
+import io.connectionswap.protocol.log.RepeatedProblems;
+import javax.net.ssl.SSLException;
+import org.slf4j.Logger;
+import org.slf4j.event.Level;
+
+/**
+ * Health URLs that cannot work as configured: one that redirects (Actuator health never does; the URL points at the
+ * wrong scheme, port or path) or whose TLS handshake fails (a CA the director does not trust, a certificate without
+ * the URL's host). Each poll of such a URL fails the same way, so each problem of a worker is said once at WARN, its
+ * repeats at DEBUG with a reminder every few minutes ({@link RepeatedProblems}), and forgotten once the worker
+ * answers UP. Thread-safe: polls of several workers report here at once.
+ */
+final class HealthUrlProblems {
+
+    private final Logger log;
+    private final RepeatedProblems seen = RepeatedProblems.withDefaults();
+
+    /** Problem kinds, one remembered per worker each. */
+    private record Key(String worker, String kind) {
+    }
+
+    HealthUrlProblems(Logger log) {
+        this.log = log;
+    }
+
+    /** The worker's health URL answered {@code status} (3xx) pointing at {@code location} (null: no Location). */
+    void redirected(WorkerEndpoint worker, int status, String location) {
+        RepeatedProblems.Occurrence occurrence = seen.occurred(new Key(worker.address().toString(), "redirect"),
+                Level.WARN);
+        occurrence.withRepeats(LogLine.at(log, occurrence.level())).field("worker.addr", worker.address())
+                .field("worker.label", worker.label()).field("health.url", worker.healthUrl())
+                .field("http.status", status).quoted("location", location == null ? "(none)" : location)
+                .log("worker health url redirects; actuator health never does, so every poll fails: set the worker's "
+                        + "health url (CONNECTION_SWAP_WORKER_ADVERTISE_HEALTH_URL) to where it should point");
+    }
+
+    /** The TLS handshake with the worker's health URL failed. */
+    void tlsFailed(WorkerEndpoint worker, SSLException failure) {
+        RepeatedProblems.Occurrence occurrence = seen.occurred(new Key(worker.address().toString(), "tls"),
+                Level.WARN);
+        occurrence.withRepeats(LogLine.at(log, occurrence.level())).field("worker.addr", worker.address())
+                .field("worker.label", worker.label()).field("health.url", worker.healthUrl())
+                .quoted("problem", failure.toString())
+                .log("tls handshake with the worker's health url failed, so every poll fails: check the director "
+                        + "trusts its certificate (the JVM's trust store) and that the certificate names the url's host");
+    }
+
+    /** The worker answered UP: its problems are solved, and the next one is said again. */
+    void answeredUp(WorkerEndpoint worker) {
+        String address = worker.address().toString();
+        seen.forget(new Key(address, "redirect"));
+        seen.forget(new Key(address, "tls"));
+    }
+}
