@@ -49,10 +49,14 @@ class WorkerRegistryTest {
     @BeforeEach
     void setUp() {
         connector = new FakeWorkerConnector(loop);
+        registry = registryWith(new HealthProperties(Duration.ofMillis(500), null, 1, 2, 4));
+    }
+
+    /** A registry on the test's loop and connector, with {@code health}'s thresholds. */
+    private WorkerRegistry registryWith(HealthProperties health) {
         DirectorProperties properties = TestDirectorProperties.of("d-test", Duration.ofMillis(100), "nio",
                 false);
-        HealthProperties health = new HealthProperties(Duration.ofMillis(500), null, 1, 2, 4);
-        registry = new WorkerRegistry(loop, task -> {
+        WorkerRegistry registry = new WorkerRegistry(loop, task -> {
             if (holdResolves) {
                 heldResolves.add(task);
             } else {
@@ -61,6 +65,7 @@ class WorkerRegistryTest {
         }, connector, properties, health,
                 new DirectorMeters(new SimpleMeterRegistry(), loop));
         registry.onWorkerFailed((worker, reason, detail) -> failures.add(worker.label() + ":" + reason));
+        return registry;
     }
 
     @AfterEach
@@ -92,6 +97,27 @@ class WorkerRegistryTest {
         poll(b, PollResult.unreachable("timeout"));
         assertThat(b.state()).isEqualTo(WorkerState.UNHEALTHY);
         assertThat(failures).containsExactly("worker-a:health", "worker-b:health");
+    }
+
+    /**
+     * OUT_OF_SERVICE is a worker taken out of service on purpose (its readiness once a SIGTERM began): no flapping to
+     * ride out, unlike DOWN. With {@code down-threshold=3} a draining worker stayed in rotation for two more polls and
+     * got new generations it could only refuse; a worker found through DNS, whose only sign of a drain is its health,
+     * got them every time.
+     */
+    @Test
+    void anOutOfServiceAnswerTakesTheWorkerOutAtOnceWhateverTheDownThreshold() {
+        registry = registryWith(new HealthProperties(Duration.ofMillis(500), null, 3, 2, 4));
+        WorkerEndpoint draining = healthy("worker-a", 62001);
+        WorkerEndpoint flapping = healthy("worker-b", 62002);
+
+        poll(flapping, PollResult.answered("DOWN", 503));
+        assertThat(flapping.state()).as("one DOWN of three").isEqualTo(WorkerState.HEALTHY);
+
+        poll(draining, PollResult.answered("OUT_OF_SERVICE", 503));
+        assertThat(draining.state()).isEqualTo(WorkerState.UNHEALTHY);
+        assertThat(failures).containsExactly("worker-a:drain");
+        assertThat(onLoop(() -> registry.pick(null, null))).isSameAs(flapping);
     }
 
     @Test
