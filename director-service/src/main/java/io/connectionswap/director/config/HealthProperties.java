@@ -9,7 +9,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *
  * @param interval              poll period per worker ({@code CONNECTION_SWAP_HEALTH_INTERVAL})
  * @param timeout               a poll without an answer after this long failed; blank: 80% of the interval
- * @param downThreshold         consecutive DOWN / OUT_OF_SERVICE answers that make a worker unhealthy
+ * @param downThreshold         consecutive DOWN (or other non-UP) answers that make a worker unhealthy; one
+ *                              OUT_OF_SERVICE (a drain) is always enough
  * @param unreachableThreshold  consecutive refused connections or timeouts that make a worker unhealthy
  * @param riseThreshold         consecutive UP answers before an unhealthy worker gets streams again
  */

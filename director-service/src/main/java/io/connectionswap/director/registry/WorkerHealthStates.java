@@ -9,7 +9,8 @@ import org.slf4j.LoggerFactory;
  * The health state machine of a {@link WorkerRegistry}'s workers, on the registry's loop.
  *
  * <p>PENDING becomes HEALTHY on the first UP poll once the QUIC link is up. HEALTHY becomes UNHEALTHY after
- * {@code downThreshold} DOWN/OUT_OF_SERVICE answers, {@code unreachableThreshold} refused or timed out polls, a lost
+ * {@code downThreshold} DOWN (or other non-UP) answers, one OUT_OF_SERVICE (a drain), {@code unreachableThreshold}
+ * refused or timed out polls, a lost
  * QUIC link, or a stalled stream; its streams move at once. UNHEALTHY becomes HEALTHY after {@code riseThreshold}
  * consecutive UP polls with the link up. DRAINING (the worker said so) never gets streams.
  */
@@ -40,7 +41,9 @@ final class WorkerHealthStates {
             return;
         }
         worker.pollFailed(result.detail(), result.unreachable());
-        int threshold = result.unreachable() ? health.unreachableThreshold() : health.downThreshold();
+        // OUT_OF_SERVICE is a drain, not a flapping check to ride out: the worker leaves rotation at the first one
+        int threshold = result.unreachable() ? health.unreachableThreshold()
+                : result.outOfService() ? 1 : health.downThreshold();
         if (worker.state() == WorkerState.HEALTHY && worker.consecutiveFailures() >= threshold) {
             // OUT_OF_SERVICE is a worker taken out of service on purpose: Spring Boot's readiness once a shutdown
             // (SIGTERM) began, often seen a few ms before the worker's DRAIN message. Its streams move as a drain.
