@@ -40,7 +40,6 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -182,19 +181,15 @@ class WorkerQuicServerCloseTest {
 
             @Override
             public Flow.Publisher<ModelEvent> generate(GenerationContext context) {
-                AtomicReference<Flow.Subscriber<? super ModelEvent>> held = new AtomicReference<>();
-                return subscriber -> {
-                    held.set(subscriber);
-                    subscriber.onSubscribe(new Flow.Subscription() {
-                        @Override
-                        public void request(long n) {
-                        }
+                return subscriber -> subscriber.onSubscribe(new Flow.Subscription() {
+                    @Override
+                    public void request(long n) {
+                    }
 
-                        @Override
-                        public void cancel() {
-                        }
-                    });
-                };
+                    @Override
+                    public void cancel() {
+                    }
+                });
             }
         };
     }
