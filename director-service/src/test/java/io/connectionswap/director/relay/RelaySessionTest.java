@@ -11,6 +11,7 @@ import io.connectionswap.director.registry.WorkerSource;
 import io.connectionswap.protocol.codec.MessageCodec;
 import io.connectionswap.protocol.frame.FrameDecoder;
 import io.connectionswap.protocol.frame.FrameLimits;
+import io.connectionswap.protocol.frame.FrameType;
 import io.connectionswap.protocol.frame.RawFrame;
 import io.connectionswap.protocol.log.RepeatedProblems;
 import io.connectionswap.protocol.message.Connected;
@@ -146,6 +147,23 @@ class RelaySessionTest {
         assertThat(client.relayed).isEmpty();
         assertThat(client.retry.reason()).isEqualTo(SwapReason.STREAM_ERROR);
         assertThat(client.retry.lastSequence()).isEqualTo(3);
+    }
+
+    /**
+     * A TOKEN frame whose payload is too short to hold its sequence number (a buggy or hostile worker): reading the
+     * sequence threw IndexOutOfBoundsException out of fromWorker. On the worker's token stream that exception reached
+     * the token stream's pipeline, which closes the whole link for it: every generation on the worker moved
+     * (connection_lost), not just this one. The session now swaps with stream_error, as for any other bad token.
+     */
+    @Test
+    void aTokenTooShortForItsSequenceIsAStreamErrorOfThatStreamAlone() {
+        RelaySession session = relaying(2);
+        session.fromWorker(rawFrame(FrameType.TOKEN, new byte[] {0, 3}));
+        assertThat(client.relayed).as("nothing of the broken frame reaches the client").isEmpty();
+        assertThat(client.retry.reason()).isEqualTo(SwapReason.STREAM_ERROR);
+        assertThat(client.retry.lastSequence()).isEqualTo(2);
+        assertThat(workerSide.cancelled).isTrue();
+        assertThat(events).containsExactly("ended", "swapped:stream_error");
     }
 
     @Test
@@ -432,6 +450,18 @@ class RelaySessionTest {
 
     private RelaySession session(GenerationRequest request) {
         return new RelaySession(7, "conn-1", client, request, worker, sessionEvents, 3);
+    }
+
+    /** A frame of {@code type} carrying {@code payload} as it is, through the frame decoder. */
+    private RawFrame rawFrame(FrameType type, byte[] payload) {
+        ByteBuf bytes = ByteBufAllocator.DEFAULT.buffer().writeByte(type.code()).writeInt(payload.length)
+                .writeBytes(payload);
+        EmbeddedChannel decoder = new EmbeddedChannel(new FrameDecoder(FrameLimits.uniform(1024)));
+        decoder.writeInbound(bytes);
+        RawFrame frame = decoder.readInbound();
+        decoder.finish();
+        sent.add(frame);
+        return frame;
     }
 
     private RawFrame frame(Message message) {
