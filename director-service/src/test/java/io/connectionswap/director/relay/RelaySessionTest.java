@@ -166,6 +166,24 @@ class RelaySessionTest {
         assertThat(events).containsExactly("ended", "swapped:stream_error");
     }
 
+    /**
+     * An END frame the director cannot decode was relayed to the client as it came and counted as a finished
+     * generation (error): the client cannot decode it either, so its leg broke on a bad frame from the director
+     * instead of moving on cleanly. Like any other unreadable frame from a worker, it is now a stream error: nothing
+     * reaches the client but a RETRY at the last relayed token, and the next worker ends the generation.
+     */
+    @Test
+    void anUnreadableEndFromTheWorkerMovesTheGenerationInsteadOfReachingTheClient() {
+        RelaySession session = relaying(0);
+        session.fromWorker(frame(new Token(1, "a")));
+        session.fromWorker(rawFrame(FrameType.END, "{not json".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        assertThat(client.decoded()).containsExactly(new Token(1, "a"));
+        assertThat(client.finished).as("the client's stream is not finished by an END it cannot read").isFalse();
+        assertThat(client.retry.reason()).isEqualTo(SwapReason.STREAM_ERROR);
+        assertThat(client.retry.lastSequence()).isEqualTo(1);
+        assertThat(events).containsExactly("first-token", "ended", "swapped:stream_error");
+    }
+
     @Test
     void workerStreamEndingEarlyIsAStreamErrorOrALostConnection() {
         RelaySession session = relaying(0);
