@@ -6,6 +6,7 @@ import io.connectionswap.director.tracing.LegSpan;
 import io.connectionswap.protocol.codec.MessageCodec;
 import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.frame.FrameType;
+import io.connectionswap.protocol.frame.Frames;
 import io.connectionswap.protocol.frame.RawFrame;
 import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.Message;
@@ -210,6 +211,13 @@ public final class RelaySession {
     }
 
     private void relayToken(RawFrame frame) {
+        int payload = frame.content().readableBytes() - Frames.HEADER_BYTES; // no slice per token
+        if (payload < Integer.BYTES) {
+            // a bad frame of this stream, whole (the stream, or the worker's token stream, reads on): this leg's end
+            swap(SwapReason.STREAM_ERROR, "TOKEN frame from worker of " + payload
+                    + " payload bytes, too short for its sequence number");
+            return;
+        }
         int sequence = frame.tokenSequence();
         if (sequence != lastRelayed + 1) {
             swap(SwapReason.STREAM_ERROR, "worker sent token seq=" + sequence + " where " + (lastRelayed + 1) + " was due");
