@@ -4,7 +4,6 @@ import io.connectionswap.director.metrics.DirectorMeters.Finish;
 import io.connectionswap.director.registry.WorkerEndpoint;
 import io.connectionswap.director.tracing.LegOutcome;
 import io.connectionswap.director.tracing.LegSpan;
-import io.connectionswap.protocol.codec.MessageCodec;
 import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.frame.RawFrame;
 import io.connectionswap.protocol.log.LogLine;
@@ -57,18 +56,9 @@ final class LegEnds {
         this.span = span;
     }
 
-    /** The finish reason of an END frame; one the director cannot read counts as an error (the client cannot either). */
-    Finish finishOf(RawFrame frame) {
-        try {
-            if (MessageCodec.decode(frame) instanceof End end) {
-                return FinishReason.fromWire(end.finishReason()) == FinishReason.LENGTH ? Finish.LENGTH : Finish.STOP;
-            }
-        } catch (RuntimeException e) {
-            LogLine.warn(log).field("stream.id", streamId).field("connection.id", connectionId)
-                    .field("worker.label", worker.label()).quoted("problem", e.getMessage())
-                    .log("unreadable END frame from worker");
-        }
-        return Finish.ERROR;
+    /** How a generation that ended with {@code end} finished (a reason this director does not know is a stop). */
+    static Finish finishOf(End end) {
+        return FinishReason.fromWire(end.finishReason()) == FinishReason.LENGTH ? Finish.LENGTH : Finish.STOP;
     }
 
     /** The worker's END was relayed: the client's stream and the worker's end after it. */

@@ -8,6 +8,7 @@ import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.frame.FrameType;
 import io.connectionswap.protocol.frame.Frames;
 import io.connectionswap.protocol.frame.RawFrame;
+import io.connectionswap.protocol.message.End;
 import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.Message;
 import io.connectionswap.protocol.message.Retry;
@@ -18,7 +19,7 @@ import java.util.function.LongSupplier;
 /**
  * One client stream relayed to one worker. Frames from the worker go to the client as they are (no decoding
  * beyond the type byte and a token's sequence number; an END frame, once per generation, is read for its finish
- * reason). On any failure signal the session ends exactly once:
+ * reason, and one that cannot be read is a stream error). On any failure signal the session ends exactly once:
  * the worker stream is cancelled, frames still arriving from it are dropped, and the client gets a RETRY frame
  * with the last sequence relayed, unless the generation has moved as often as the migration limit allows: then a
  * final MIGRATION_LIMIT error. A worker's error that is the request's fault goes to the client as final. How each
@@ -159,12 +160,7 @@ public final class RelaySession {
             switch (frame.type()) {
                 case CONNECTED -> relayToClient(frame);
                 case TOKEN -> relayToken(frame);
-                case END -> {
-                    Finish finish = ends.finishOf(frame);
-                    if (relayToClient(frame)) {
-                        complete(finish);
-                    }
-                }
+                case END -> relayEnd(frame);
                 case ERROR -> workerError(frame);
                 default -> swap(SwapReason.STREAM_ERROR, "unexpected " + frame.type() + " frame from worker");
             }
@@ -229,6 +225,29 @@ public final class RelaySession {
         lastRelayed = sequence;
         relay.tokenRelayed(this, !firstTokenRelayed);
         firstTokenRelayed = true;
+    }
+
+    /**
+     * The worker's END: relayed, and the session complete. One the director cannot read is a stream error like any
+     * other bad frame from the worker (the client could not read it either): the generation moves and the next worker
+     * ends it.
+     */
+    private void relayEnd(RawFrame frame) {
+        Message message;
+        try {
+            message = MessageCodec.decode(frame);
+        } catch (RuntimeException e) {
+            swap(SwapReason.STREAM_ERROR, "unreadable END frame from worker: " + e.getMessage());
+            return;
+        }
+        if (!(message instanceof End end)) {
+            swap(SwapReason.STREAM_ERROR, "unexpected " + message.frameType() + " in an END frame from worker");
+            return;
+        }
+        Finish finish = LegEnds.finishOf(end);
+        if (relayToClient(frame)) {
+            complete(finish);
+        }
     }
 
     /**
