@@ -367,6 +367,52 @@ class RelaySessionTest {
     }
 
     /**
+     * A worker that goes on sending after the director held it back for a slow client: on a worker's token stream
+     * the hold is only a PAUSE message, which a buggy or hostile worker ignores. Every frame was written to the
+     * client's stream all the same, so the director's memory for that one stream grew without bound for as long as
+     * the client read now and then (the slow-client rule only cuts a client that reads nothing). The director now
+     * holds at most twice a worker stream's flow-control window after the hold (what a worker that honours it can
+     * still have in flight, with room), then moves the generation: a stream_error swap at the last relayed token.
+     */
+    @Test
+    void aWorkerThatIgnoresBeingHeldBackMovesTheGenerationBeforeTheDirectorHoldsMoreThanItsBound() {
+        RelaySession session = relaying(0);
+        client.writable = false;
+        String text = "x".repeat(900);
+        int sent = 0;
+        while (client.retry == null && sent < 4000) {
+            session.fromWorker(frame(new Token(++sent, text)));
+        }
+        long held = client.relayed.stream().mapToLong(ByteBuf::readableBytes).sum();
+        assertThat(held).as("bytes written to a client that cannot take them")
+                .isLessThanOrEqualTo(2 * io.connectionswap.protocol.quic.QuicSettings.DEFAULTS.maxStreamData());
+        assertThat(client.retry).as("the worker ignoring its hold moved the generation").isNotNull();
+        assertThat(client.retry.reason()).isEqualTo(SwapReason.STREAM_ERROR);
+        assertThat(client.retry.lastSequence()).isEqualTo(client.relayed.size());
+        assertThat(workerSide.cancelled).isTrue();
+    }
+
+    /**
+     * A worker held back that honours it, then the client reading again: no bound is reached however much the whole
+     * generation carries, since what counts is only what came while the client could not take it.
+     */
+    @Test
+    void aClientThatReadsAgainResetsWhatTheWorkerMaySendWhileHeld() {
+        RelaySession session = relaying(0);
+        String text = "x".repeat(900);
+        for (int i = 1; i <= 4000; i++) {
+            client.writable = i % 100 != 0; // held back every hundredth token, then writable again at once
+            session.fromWorker(frame(new Token(i, text)));
+            if (!client.writable) {
+                client.writable = true;
+                session.clientWritable(true);
+            }
+        }
+        assertThat(client.retry).isNull();
+        assertThat(client.relayed).hasSize(4000);
+    }
+
+    /**
      * A relayed write can end the session from inside itself: on a QUIC stream the client stopped (STOP_SENDING), Netty
      * fails the write at once with ChannelOutputShutdownException, which the write's void promise fires into the client
      * stream's pipeline, where ClientStreamHandler.exceptionCaught calls clientGone (worker stream cancelled: FIN, reading
