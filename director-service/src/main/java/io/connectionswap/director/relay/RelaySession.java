@@ -251,11 +251,19 @@ public final class RelaySession {
     }
 
     /**
-     * Writes {@code frame} to the client; false when the write itself ended the session: on a stream the client
-     * stopped, the write fails at once and its failure ends the leg (clientGone) before it returns, so the worker stream
-     * just cancelled is not paused and the frame is not counted as relayed.
+     * Writes {@code frame} to the client; false when the session ended instead: on a stream the client stopped, the
+     * write fails at once and its failure ends the leg (clientGone) before it returns, so the worker stream just
+     * cancelled is not paused and the frame is not counted as relayed; a worker held back that sent more than it may
+     * during the hold ({@link ClientBackPressure#overBound}) is a stream error, and the frame is not written.
      */
     private boolean relayToClient(RawFrame frame) {
+        if (backPressure.overBound(frame.content().readableBytes())) {
+            // a worker held back for a slow client that goes on sending (a PAUSE it ignores): not relayed, or the
+            // director would hold without bound what the client cannot take
+            swap(SwapReason.STREAM_ERROR, "worker sent " + backPressure.bytesWhileHeld() + " bytes while held back"
+                    + " for a slow client, more than the " + ClientBackPressure.MAX_BYTES_WHILE_HELD + " allowed");
+            return false;
+        }
         client.relay(frame.content().retain());
         if (phase != Phase.RELAYING) {
             return false;

@@ -383,8 +383,9 @@ class RelaySessionTest {
         while (client.retry == null && sent < 4000) {
             session.fromWorker(frame(new Token(++sent, text)));
         }
-        long held = client.relayed.stream().mapToLong(ByteBuf::readableBytes).sum();
-        assertThat(held).as("bytes written to a client that cannot take them")
+        // the first frame is written as it finds the client full, and the hold starts with it
+        long held = client.relayed.stream().skip(1).mapToLong(ByteBuf::readableBytes).sum();
+        assertThat(held).as("bytes written during the hold to a client that cannot take them")
                 .isLessThanOrEqualTo(2 * io.connectionswap.protocol.quic.QuicSettings.DEFAULTS.maxStreamData());
         assertThat(client.retry).as("the worker ignoring its hold moved the generation").isNotNull();
         assertThat(client.retry.reason()).isEqualTo(SwapReason.STREAM_ERROR);
