@@ -184,6 +184,25 @@ class RelaySessionTest {
         assertThat(events).containsExactly("first-token", "ended", "swapped:stream_error");
     }
 
+    /**
+     * A worker that goes on past the request's maxTokens (a buggy model or an upstream that ignores max_tokens), each
+     * token in sequence: the director relayed them all, so the client got more tokens than it asked for, and any later
+     * move of the generation asked to resume after more tokens than maxTokens, which no GenerationRequest may say
+     * (its constructor refuses resumeAfter > maxTokens): the generation could no longer move. A token past maxTokens
+     * is now a stream error: not relayed, RETRY at the last token within the budget.
+     */
+    @Test
+    void aTokenPastTheRequestsMaxTokensIsAStreamErrorNotRelayed() {
+        RelaySession session = relaying(29); // maxTokens 30
+        session.fromWorker(frame(new Token(30, " last")));
+        session.fromWorker(frame(new Token(31, " one too many")));
+        assertThat(client.decoded()).containsExactly(new Token(30, " last"));
+        assertThat(client.retry).as("the worker overrunning maxTokens moved the generation").isNotNull();
+        assertThat(client.retry.reason()).isEqualTo(SwapReason.STREAM_ERROR);
+        assertThat(client.retry.lastSequence()).isEqualTo(30);
+        assertThat(workerSide.cancelled).isTrue();
+    }
+
     @Test
     void workerStreamEndingEarlyIsAStreamErrorOrALostConnection() {
         RelaySession session = relaying(0);
