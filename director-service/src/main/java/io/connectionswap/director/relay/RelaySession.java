@@ -219,6 +219,12 @@ public final class RelaySession {
             swap(SwapReason.STREAM_ERROR, "worker sent token seq=" + sequence + " where " + (lastRelayed + 1) + " was due");
             return;
         }
+        if (sequence > request.maxTokens()) {
+            // more than the client asked for, and a resume point no request may carry (resumeAfter <= maxTokens)
+            swap(SwapReason.STREAM_ERROR, "worker sent token seq=" + sequence + " past the request's maxTokens "
+                    + request.maxTokens());
+            return;
+        }
         if (!relayToClient(frame)) {
             return;
         }

@@ -395,7 +395,7 @@ class RelaySessionTest {
      */
     @Test
     void aWorkerThatIgnoresBeingHeldBackMovesTheGenerationBeforeTheDirectorHoldsMoreThanItsBound() {
-        RelaySession session = relaying(0);
+        RelaySession session = relayingLongGeneration();
         client.writable = false;
         String text = "x".repeat(900);
         int sent = 0;
@@ -408,6 +408,7 @@ class RelaySessionTest {
                 .isLessThanOrEqualTo(2 * io.connectionswap.protocol.quic.QuicSettings.DEFAULTS.maxStreamData());
         assertThat(client.retry).as("the worker ignoring its hold moved the generation").isNotNull();
         assertThat(client.retry.reason()).isEqualTo(SwapReason.STREAM_ERROR);
+        assertThat(client.retry.detail()).contains("while held back");
         assertThat(client.retry.lastSequence()).isEqualTo(client.relayed.size());
         assertThat(workerSide.cancelled).isTrue();
     }
@@ -418,7 +419,7 @@ class RelaySessionTest {
      */
     @Test
     void aClientThatReadsAgainResetsWhatTheWorkerMaySendWhileHeld() {
-        RelaySession session = relaying(0);
+        RelaySession session = relayingLongGeneration();
         String text = "x".repeat(900);
         for (int i = 1; i <= 4000; i++) {
             client.writable = i % 100 != 0; // held back every hundredth token, then writable again at once
@@ -528,6 +529,13 @@ class RelaySessionTest {
         GenerationRequest request = GenerationRequest.completion("g-1", "prompt-1", 30);
         RelaySession session = session(resumeAfter == 0 ? request
                 : request.resumedAfter(resumeAfter, "x".repeat(resumeAfter), null));
+        session.workerStreamOpened(workerSide);
+        return session;
+    }
+
+    /** A session relaying a new generation of up to 5 000 tokens, room for floods. */
+    private RelaySession relayingLongGeneration() {
+        RelaySession session = session(GenerationRequest.completion("g-1", "prompt-1", 5000));
         session.workerStreamOpened(workerSide);
         return session;
     }
