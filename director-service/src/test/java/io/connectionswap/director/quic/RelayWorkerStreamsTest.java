@@ -109,6 +109,31 @@ class RelayWorkerStreamsTest extends RelayFixture {
                 .containsExactly(FrameType.ASSIGNMENT);
     }
 
+    /**
+     * A worker that begins a frame of a type only a client or the director sends (GENERATE, ASSIGNMENT), announcing a
+     * request's size: the decoder on the director's worker streams took the director's own request limit (4 MB by
+     * default), so it waited for, and held, the whole frame before the session dropped it as unexpected. Every stream
+     * to a hostile worker could make the director hold that much: thousands of streams, gigabytes. A worker sends no
+     * request, so its streams now take every frame type at a worker frame's size: the header is refused at once and
+     * the stream moves (stream_error).
+     */
+    @Test
+    void aWorkerAnnouncingARequestSizedFrameIsRefusedAtItsHeader() {
+        healthyWorker("worker-a");
+        relay.open(clientStream(), "conn-1", GenerationRequest.completion("g-1", "p", 5));
+        EmbeddedQuicStream stream = workerStream("worker-a", 0);
+
+        // a GENERATE header announcing 60 000 bytes (within this fixture's request limit, past its frame limit)
+        stream.writeInbound(io.netty.buffer.Unpooled.buffer().writeByte(FrameType.GENERATE.code()).writeInt(60_000)
+                .writeZero(100));
+        loop.runPendingTasks();
+
+        assertThat(meterRegistry.find("connection.swap.swaps").tag("reason", "stream_error").tag("worker", "worker-a")
+                .counters().stream().mapToDouble(io.micrometer.core.instrument.Counter::count).sum())
+                .as("the stream moved at the frame's header").isEqualTo(1);
+        assertThat(relay.activeSessions()).isZero();
+    }
+
     /** The types of the frames written on {@code stream} (one frame per write), released. */
     private static List<FrameType> framesWritten(EmbeddedQuicStream stream) {
         List<FrameType> types = new ArrayList<>();
