@@ -42,7 +42,7 @@ public final class QuicWorkerConnector implements WorkerConnector {
         this.connectionsPerWorker = connectionsPerWorker;
         this.connectors = List.copyOf(connectors);
         this.loop = loop;
-        this.frameLimits = frameLimits;
+        this.frameLimits = frameLimits.withoutRequests(); // a worker sends no request on its link's streams
         this.heartbeatInterval = heartbeatInterval;
         this.heartbeatTimeout = heartbeatTimeout;
     }

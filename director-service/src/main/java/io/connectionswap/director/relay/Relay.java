@@ -48,7 +48,8 @@ public final class Relay implements WorkerFailureListener, SessionEvents, Worker
     private final EventLoop loop;
     private final DirectorProperties properties;
     private final LimitProperties limits;
-    private final FrameLimits frameLimits;
+    /** The limits of the frames on worker streams: a worker sends no request ({@link FrameLimits#withoutRequests}). */
+    private final FrameLimits workerFrameLimits;
     private final DirectorMeters meters;
     /** Picks a new stream's worker, or refuses the stream before any worker is involved. */
     private final StreamAdmission admission;
@@ -95,7 +96,7 @@ public final class Relay implements WorkerFailureListener, SessionEvents, Worker
         this.clock = clock;
         this.registry = registry;
         this.properties = properties;
-        this.frameLimits = frameLimits;
+        this.workerFrameLimits = frameLimits.withoutRequests();
         this.limits = limits;
         this.meters = meters;
         this.admission = new StreamAdmission(registry, properties, limits, meters, tracing, clock);
@@ -213,7 +214,7 @@ public final class Relay implements WorkerFailureListener, SessionEvents, Worker
         StreamOpening opening = registry.openStream(worker, new ChannelInitializer<QuicStreamChannel>() {
             @Override
             protected void initChannel(QuicStreamChannel stream) {
-                StreamPipelines.rawFrames(stream, frameLimits, new WorkerStreamHandler(session));
+                StreamPipelines.rawFrames(stream, workerFrameLimits, new WorkerStreamHandler(session));
             }
         });
         // the kind of the link the stream is on: the worker's link may be another one by the time it is open

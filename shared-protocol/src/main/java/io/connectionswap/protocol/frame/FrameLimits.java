@@ -34,6 +34,15 @@ public record FrameLimits(int maxFrameBytes, int maxRequestBytes) {
         return new FrameLimits(maxBytes, maxBytes);
     }
 
+    /**
+     * These limits for the frames of a peer that sends no request (a worker, to the director): a GENERATE or
+     * ASSIGNMENT frame is held to the limit of every other frame, so that one never waits to be dropped is refused at
+     * its header instead of being held up to the request limit.
+     */
+    public FrameLimits withoutRequests() {
+        return maxRequestBytes == maxFrameBytes ? this : new FrameLimits(maxFrameBytes, maxFrameBytes);
+    }
+
     public int limitFor(FrameType type) {
         if (type == FrameType.ASSIGNMENT) {
             return (int) Math.min(Integer.MAX_VALUE, (long) maxRequestBytes + ASSIGNMENT_ENVELOPE_BYTES);
