@@ -203,6 +203,27 @@ class RelaySessionTest {
         assertThat(workerSide.cancelled).isTrue();
     }
 
+    /**
+     * A worker sends CONNECTED once, as the first frame of a leg. One that sends it again had each relayed: the client
+     * library queued another "assigned" event for its subscriber each time (its worker and model taken from the
+     * latest), and since every frame from the worker counts as a sign of life, a worker sending nothing but CONNECTED
+     * frames was never found stalled: the generation stood still until the session's lifetime (1 h). A second
+     * CONNECTED is now a stream error: not relayed, RETRY at the last relayed token.
+     */
+    @Test
+    void aSecondConnectedFromTheWorkerIsAStreamErrorNotRelayed() {
+        RelaySession session = relaying(0);
+        Connected connected = new Connected("worker-a", "conn-1", 7, "g-1", 0, "stand-in");
+        session.fromWorker(frame(connected));
+        session.fromWorker(frame(new Token(1, "a")));
+        session.fromWorker(frame(new Connected("worker-z", "conn-1", 7, "g-1", 0, "other-model")));
+        assertThat(client.decoded()).containsExactly(connected, new Token(1, "a"));
+        assertThat(client.retry).as("the repeated CONNECTED moved the generation").isNotNull();
+        assertThat(client.retry.reason()).isEqualTo(SwapReason.STREAM_ERROR);
+        assertThat(client.retry.lastSequence()).isEqualTo(1);
+        assertThat(workerSide.cancelled).isTrue();
+    }
+
     @Test
     void workerStreamEndingEarlyIsAStreamErrorOrALostConnection() {
         RelaySession session = relaying(0);
