@@ -54,6 +54,8 @@ public final class RelaySession {
      */
     private long silentWhileReadSinceNanos;
     private boolean firstFrameSeen;
+    /** The worker's CONNECTED was relayed: it comes once a leg. */
+    private boolean connectedSeen;
     private boolean firstTokenRelayed;
     private final long startedNanos;
 
@@ -158,7 +160,7 @@ public final class RelaySession {
             firstFrameSeen = true;
             worker.heardFrom(silentSinceNanos);
             switch (frame.type()) {
-                case CONNECTED -> relayToClient(frame);
+                case CONNECTED -> relayConnected(frame);
                 case TOKEN -> relayToken(frame);
                 case END -> relayEnd(frame);
                 case ERROR -> workerError(frame);
@@ -231,6 +233,20 @@ public final class RelaySession {
         lastRelayed = sequence;
         relay.tokenRelayed(this, !firstTokenRelayed);
         firstTokenRelayed = true;
+    }
+
+    /**
+     * The worker's CONNECTED, relayed once: a worker sends it once a leg, and another would be relayed to the client as
+     * another assignment, and as a sign of life would keep a worker sending nothing else from being found stalled.
+     */
+    private void relayConnected(RawFrame frame) {
+        if (connectedSeen) {
+            swap(SwapReason.STREAM_ERROR, "worker sent CONNECTED again after " + (lastRelayed - request.resumeAfter())
+                    + " tokens of this leg");
+            return;
+        }
+        connectedSeen = true;
+        relayToClient(frame);
     }
 
     /**
