@@ -148,7 +148,7 @@ public class WorkerQuicServer implements SmartLifecycle {
         ScheduledFuture<?> bound = group.next().schedule(() -> {
             if (done.compareAndSet(false, true)) {
                 LogLine.warn(log).field("worker", properties.label()).field("connections", connections.size())
-                        .field("waited", CONNECTION_CLOSE_WAIT)
+                        .field("waited.ms", CONNECTION_CLOSE_WAIT.toMillis())
                         .log("quic connections not closed in time; closing the server all the same");
                 then.run();
             }
