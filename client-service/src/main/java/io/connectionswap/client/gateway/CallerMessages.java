@@ -15,6 +15,7 @@ final class CallerMessages {
     static final String NO_DIRECTOR = "the gateway has no connection to a director; retry later";
     static final String INTERNAL = "internal error in the gateway; its log has the details under this request's "
             + "X-Request-Id";
+    static final String GATEWAY_SHUTTING_DOWN = "the gateway is shutting down; retry later";
     private static final int MAX_REQUEST_FAULT_CHARS = 500;
 
     private CallerMessages() {
@@ -35,7 +36,7 @@ final class CallerMessages {
             case MIGRATION_LIMIT -> "the generation failed on as many workers as the migration limit allows "
                     + "(CONNECTION_SWAP_MIGRATION_LIMIT); retry later";
             case UPSTREAM_FAILED -> "the model server behind the worker failed; retry later";
-            case CANCELLED -> "the gateway is shutting down; retry later";
+            case CANCELLED -> GATEWAY_SHUTTING_DOWN;
             default -> "the generation failed (" + code.name().toLowerCase(java.util.Locale.ROOT) + "); retry later, "
                     + "or give the gateway's operator this request's X-Request-Id";
         };

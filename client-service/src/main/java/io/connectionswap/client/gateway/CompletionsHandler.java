@@ -45,17 +45,20 @@ final class CompletionsHandler {
     private final GatewayProperties properties;
     private final OpenAiRequestParser parser;
     private final RequestBytesBudget budget;
+    private final AnswersInFlight answers;
     /** Null while tracing is off. */
     private final GatewayTracing tracing;
 
     /**
      * {@code tracing}: a span per generation, or null (off: a valid {@code traceparent} header passes through);
-     * {@code budget}: the gateway's request bytes, held by each request from before its body is read to its answer's end.
+     * {@code budget}: the gateway's request bytes, held by each request from before its body is read to its answer's end;
+     * {@code answers}: where each generation is registered while it runs, to be ended if the gateway shuts down first.
      */
     CompletionsHandler(SwapClient client, GatewayProperties properties, GatewayTracing tracing,
-                       RequestBytesBudget budget) {
+                       RequestBytesBudget budget, AnswersInFlight answers) {
         this.client = client;
         this.budget = budget;
+        this.answers = answers;
         this.tracing = tracing;
         this.properties = properties;
         this.parser = new OpenAiRequestParser(properties.defaultMaxTokens(), properties.maxTokensLimit());
@@ -106,8 +109,9 @@ final class CompletionsHandler {
         GatewaySpan span = tracing == null ? null : tracing.start(http, generationId, request.model(), request.stream());
         String traceparent = span != null ? span.traceparent()
                 : TraceParent.validOrNull(http.headers().firstHeader(TraceParent.HEADER));
-        Flux<GenerationEvent> events = JdkFlowAdapter.flowPublisherToFlux(client.generate(
-                request.toGeneration(generationId, traceparent), GenerationOptions.waitAtMost(properties.workerWait())));
+        Flux<GenerationEvent> events = answers.endable(JdkFlowAdapter.flowPublisherToFlux(client.generate(
+                request.toGeneration(generationId, traceparent), GenerationOptions.waitAtMost(properties.workerWait()))),
+                () -> GatewayError.shuttingDown(retryAfterSeconds()));
         return span == null ? events : span.record(events);
     }
 
@@ -132,7 +136,10 @@ final class CompletionsHandler {
                     }
                     GatewayError error = translateNow(failure, request);
                     failed.set(true);
-                    LogLine.warn(log).field("generation.id", generationId).field("model", request.model())
+                    // ended by the gateway's shutdown: GatewayShutdown's one line counts them
+                    LogLine line = GatewayError.SHUTTING_DOWN.equals(error.code()) ? LogLine.debug(log)
+                            : LogLine.warn(log);
+                    line.field("generation.id", generationId).field("model", request.model())
                             .field("tokens", writer.tokens()).field("error", error.code())
                             .quoted("problem", error.operatorDetail())
                             .log("stream failed after its headers; sending an error event");

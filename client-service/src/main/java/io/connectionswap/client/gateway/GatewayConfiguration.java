@@ -3,8 +3,10 @@ package io.connectionswap.client.gateway;
 import io.connectionswap.client.metrics.ClientMeters;
 import io.connectionswap.client.tracing.GatewayTracing;
 import io.connectionswap.swapclient.SwapClient;
+import java.time.Duration;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Value;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -31,12 +33,27 @@ public class GatewayConfiguration {
     }
 
     @Bean
+    AnswersInFlight gatewayAnswersInFlight() {
+        return new AnswersInFlight();
+    }
+
+    /** With Spring's graceful shutdown only (the default): an immediate one cuts every answer at once anyway. */
+    @Bean
+    @ConditionalOnProperty(name = "server.shutdown", havingValue = "graceful", matchIfMissing = true)
+    GatewayShutdown gatewayShutdown(AnswersInFlight answers,
+                                    @Value("${spring.lifecycle.timeout-per-shutdown-phase:30s}") Duration shutdownPhase) {
+        return new GatewayShutdown(answers, shutdownPhase);
+    }
+
+    @Bean
     RouterFunction<ServerResponse> gatewayRoutes(SwapClient client, GatewayProperties properties,
-                                                 ObjectProvider<GatewayTracing> tracing, ClientMeters meters) {
+                                                 ObjectProvider<GatewayTracing> tracing, ClientMeters meters,
+                                                 AnswersInFlight answers) {
         RequestBytesBudget budget = new RequestBytesBudget(properties.maxBufferedRequestBytes().toBytes(),
                 meters.gatewayLimitHit("gateway_request_bytes"));
         meters.bindGatewayBufferedRequestBytes(budget::reserved);
-        CompletionsHandler completions = new CompletionsHandler(client, properties, tracing.getIfAvailable(), budget);
+        CompletionsHandler completions = new CompletionsHandler(client, properties, tracing.getIfAvailable(), budget,
+                answers);
         ClusterHandler cluster = new ClusterHandler(client, properties);
         return GatewayRoutes.of(completions, cluster, new ClassPathResource("static/index.html"));
     }

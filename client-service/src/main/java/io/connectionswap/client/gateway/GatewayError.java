@@ -17,6 +17,8 @@ public final class GatewayError extends RuntimeException {
     private static final String REQUEST_LINE_TOO_LONG = "request_line_too_long";
     private static final String REQUEST_HEADERS_TOO_LARGE = "request_headers_too_large";
     private static final String HTTP_VERSION_NOT_SUPPORTED = "http_version_not_supported";
+    /** The code of an answer the gateway ended because it is shutting down ({@link #shuttingDown}). */
+    static final String SHUTTING_DOWN = "shutting_down";
 
     /** The codes of {@link #malformedHttp} and {@link #httpVersionNotServed}: a request the gateway could not read. */
     public static final List<String> MALFORMED_HTTP_CODES = List.of(MALFORMED_HTTP, REQUEST_LINE_TOO_LONG,
@@ -150,6 +152,15 @@ public final class GatewayError extends RuntimeException {
     }
 
     /**
+     * 503 (or a stream's error event): the gateway is shutting down and ended the answer before its graceful shutdown
+     * ran out ({@link GatewayShutdown}); its generation was cancelled, and a retry is served elsewhere or later.
+     */
+    public static GatewayError shuttingDown(long retryAfterSeconds) {
+        return new GatewayError(HttpStatus.SERVICE_UNAVAILABLE, "service_unavailable_error", SHUTTING_DOWN, null,
+                CallerMessages.GATEWAY_SHUTTING_DOWN, retryAfterSeconds);
+    }
+
+    /**
      * 503 when the director's list of workers could not be had; {@code problem} (why, with the director's address
      * or an exception's text) goes to the gateway's log only.
      */
@@ -189,7 +200,7 @@ public final class GatewayError extends RuntimeException {
                     message, 0, null, detail);
             // the gateway's client was closed: the gateway is shutting down, and a retry is served elsewhere or later
             case CANCELLED -> new GatewayError(HttpStatus.SERVICE_UNAVAILABLE, "service_unavailable_error",
-                    "shutting_down", null, message, retryAfterSeconds, null, detail);
+                    SHUTTING_DOWN, null, message, retryAfterSeconds, null, detail);
             default -> new GatewayError(HttpStatus.INTERNAL_SERVER_ERROR, "server_error", wire, null, message, 0,
                     null, detail);
         };

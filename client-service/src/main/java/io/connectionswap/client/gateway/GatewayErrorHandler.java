@@ -44,6 +44,9 @@ final class GatewayErrorHandler implements WebExceptionHandler {
      * What caused a status failure (the director out of reach) is logged where it happens, in the client library.
      */
     private LogLine lineFor(String path, GatewayError error, boolean failed) {
+        if (GatewayError.SHUTTING_DOWN.equals(error.code())) {
+            return LogLine.at(log, Level.DEBUG); // the gateway's shutdown ended it: GatewayShutdown's one line counts
+        }
         Level level = failed ? Level.WARN : Level.INFO;
         if (!STATUS_PATH.equals(path)) {
             return LogLine.at(log, level);

@@ -52,7 +52,8 @@ final class GatewayOnSpringsRouter {
     /** A client of the routes over {@code client} and {@code budget}, behind {@code filters}. */
     static WebTestClient http(SwapClient client, RequestBytesBudget budget, WebFilter... filters) {
         WebTestClient.RouterFunctionSpec spec = WebTestClient.bindToRouterFunction(GatewayRoutes.of(
-                new CompletionsHandler(client, PROPERTIES, null, budget), new ClusterHandler(client, PROPERTIES),
+                new CompletionsHandler(client, PROPERTIES, null, budget, new AnswersInFlight()),
+                new ClusterHandler(client, PROPERTIES),
                 new ByteArrayResource(new byte[0])));
         for (WebFilter filter : filters) {
             spec.webFilter(filter);

@@ -170,7 +170,7 @@ class Http10AnswersTest {
                             new GenerationEvent.Token(2, " two", "worker-a"),
                             new GenerationEvent.Completed("length", new Usage(1, 2), 2, 0))));
             return GatewayRoutes.of(new CompletionsHandler(client, GatewayOnSpringsRouter.PROPERTIES, null,
-                            GatewayOnSpringsRouter.budget()),
+                            GatewayOnSpringsRouter.budget(), new AnswersInFlight()),
                     new ClusterHandler(client, GatewayOnSpringsRouter.PROPERTIES),
                     new ByteArrayResource(new byte[0]));
         }

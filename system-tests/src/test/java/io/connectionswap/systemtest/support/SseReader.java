@@ -30,6 +30,7 @@ public final class SseReader implements AutoCloseable {
     private final CompletableFuture<Boolean> done = new CompletableFuture<>();
     private volatile int chunks;
     private volatile String error;
+    private volatile IOException broken;
 
     private SseReader(InputStream body) {
         this.body = body;
@@ -78,7 +79,10 @@ public final class SseReader implements AutoCloseable {
                 chunks++;
             }
             done.complete(false);
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException e) {
+            broken = e;
+            done.complete(false);
+        } catch (RuntimeException e) {
             done.complete(false);
         }
     }
@@ -106,6 +110,14 @@ public final class SseReader implements AutoCloseable {
     /** The SSE error event's error object, or null. */
     public String error() {
         return error;
+    }
+
+    /**
+     * Why reading the body failed (the connection closed before the chunked body's last chunk: a cut, as curl's exit
+     * code 18), or null while it reads or after a proper end.
+     */
+    public IOException broken() {
+        return broken;
     }
 
     /** Waits until at least {@code count} chunks arrived. */
