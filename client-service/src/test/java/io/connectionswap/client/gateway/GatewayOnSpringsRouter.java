@@ -8,7 +8,9 @@ import org.springframework.http.server.reactive.ReactorHttpHandlerAdapter;
 import org.springframework.test.web.reactive.server.WebTestClient;
 import org.springframework.util.unit.DataSize;
 import org.springframework.web.reactive.function.server.HandlerStrategies;
+import org.springframework.web.reactive.function.server.RouterFunction;
 import org.springframework.web.reactive.function.server.RouterFunctions;
+import org.springframework.web.reactive.function.server.ServerResponse;
 import org.springframework.web.server.WebFilter;
 import reactor.netty.DisposableServer;
 import reactor.netty.http.server.HttpServer;
@@ -38,10 +40,14 @@ final class GatewayOnSpringsRouter {
      */
     static DisposableServer serve(SwapClient client) {
         ReactorHttpHandlerAdapter adapter = new ReactorHttpHandlerAdapter(RouterFunctions.toHttpHandler(
-                GatewayRoutes.of(new CompletionsHandler(client, PROPERTIES, null, budget()),
-                        new ClusterHandler(client, PROPERTIES), new ByteArrayResource(new byte[0])),
-                strategies()));
+                routes(client, budget()), strategies()));
         return HttpServer.create().host("127.0.0.1").port(0).handle(adapter).bindNow();
+    }
+
+    /** The gateway's routes over {@code client} and {@code budget}, with no tracing and an empty page. */
+    private static RouterFunction<ServerResponse> routes(SwapClient client, RequestBytesBudget budget) {
+        return GatewayRoutes.of(new CompletionsHandler(client, PROPERTIES, null, budget, new AnswersInFlight()),
+                new ClusterHandler(client, PROPERTIES), new ByteArrayResource(new byte[0]));
     }
 
     /** A new budget of {@link #PROPERTIES}' request bytes, counting no refusal. */
@@ -51,10 +57,7 @@ final class GatewayOnSpringsRouter {
 
     /** A client of the routes over {@code client} and {@code budget}, behind {@code filters}. */
     static WebTestClient http(SwapClient client, RequestBytesBudget budget, WebFilter... filters) {
-        WebTestClient.RouterFunctionSpec spec = WebTestClient.bindToRouterFunction(GatewayRoutes.of(
-                new CompletionsHandler(client, PROPERTIES, null, budget, new AnswersInFlight()),
-                new ClusterHandler(client, PROPERTIES),
-                new ByteArrayResource(new byte[0])));
+        WebTestClient.RouterFunctionSpec spec = WebTestClient.bindToRouterFunction(routes(client, budget));
         for (WebFilter filter : filters) {
             spec.webFilter(filter);
         }
