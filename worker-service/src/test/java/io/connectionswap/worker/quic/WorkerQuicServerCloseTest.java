@@ -45,7 +45,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.springframework.boot.convert.ApplicationConversionService;
+import org.springframework.core.env.ConfigurableEnvironment;
 import org.springframework.core.env.StandardEnvironment;
+import org.springframework.mock.env.MockEnvironment;
 import org.springframework.util.unit.DataSize;
 
 /**
@@ -126,24 +129,30 @@ class WorkerQuicServerCloseTest {
         assertThat(new String(event.reason(), StandardCharsets.UTF_8)).contains("worker-t").contains("shutting down");
     }
 
+    /**
+     * The worker's stop takes its drain, then up to {@link WorkerQuicServer#CONNECTION_CLOSE_WAIT} for the
+     * connections' closes, then the socket's close: a drain timeout that leaves only a second of Spring's shutdown
+     * phase leaves nothing for the rest, and Spring cuts the stop short. The start-up warning must count the wait.
+     */
+    @Test
+    void aDrainThatLeavesNoTimeInThePhaseForTheConnectionClosesIsWarnedAbout() throws Exception {
+        MockEnvironment environment = new MockEnvironment()
+                .withProperty("spring.lifecycle.timeout-per-shutdown-phase", "45s");
+        environment.setConversionService(new ApplicationConversionService());
+        try (CapturedLogs logs = CapturedLogs.of(WorkerQuicServer.class)) {
+            startServer(new ActiveStreams(), Duration.ofSeconds(44), environment);
+            assertThat(logs.events()).as("a 44 s drain + %s close wait + the socket's close in a 45 s phase",
+                            WorkerQuicServer.CONNECTION_CLOSE_WAIT)
+                    .anySatisfy(event -> assertThat(event.getFormattedMessage())
+                            .contains("the drain may outlast Spring's shutdown phase")
+                            .contains("shutdown.phase.timeout=PT45S"));
+        }
+    }
+
     /** Starts the worker's server with {@code drainTimeout} and dials it as the director does; the close it sees. */
     private CompletableFuture<QuicConnectionCloseEvent> startAndConnect(ActiveStreams active, Duration drainTimeout)
             throws Exception {
-        DevelopmentPki.create(pki);
-        WorkerProperties properties = new WorkerProperties("127.0.0.1:0", null, null, "worker-t", Duration.ofMillis(5),
-                null, Duration.ofSeconds(10), "127.0.0.1:61000", false, Duration.ofSeconds(10), drainTimeout,
-                Duration.ofSeconds(2), Duration.ofSeconds(1), Duration.ofMillis(3500), 1, DataSize.ofMegabytes(4));
-        QuicConnections connections = new QuicConnections();
-        WorkerStreamContext context = new WorkerStreamContext(properties, silent(),
-                new WorkerMeters(registry, active, workerLoop, connections), active,
-                new FailureSimulation(properties));
-        TlsContexts workerTls = TlsContexts.server("worker", TlsIdentity.of(pki, "worker").material(),
-                ClientCertificates.only("director"));
-        DirectorRegistration registration = new DirectorRegistration(properties, workerTls, QuicSettings.DEFAULTS,
-                workerLoop, silent(), connections);
-        server = new WorkerQuicServer(properties, workerTls, QuicSettings.DEFAULTS, workerLoop, context, active,
-                registration, event -> { }, new StandardEnvironment(), connections);
-        server.start();
+        QuicConnections connections = startServer(active, drainTimeout, new StandardEnvironment());
 
         // the director's own idle timeout (10 s) is far past the bound: only a CONNECTION_CLOSE closes it in time
         QuicSettings directorSettings = new QuicSettings(Duration.ofSeconds(10), 64L * 1024 * 1024, 64 * 1024, 100,
@@ -164,6 +173,27 @@ class WorkerQuicServerCloseTest {
                 .get(20, TimeUnit.SECONDS);
         Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> connections.size() == 1);
         return closeEvent;
+    }
+
+    /** Starts the worker's server with {@code drainTimeout} in {@code environment}; the connections it counts. */
+    private QuicConnections startServer(ActiveStreams active, Duration drainTimeout, ConfigurableEnvironment environment)
+            throws Exception {
+        DevelopmentPki.create(pki);
+        WorkerProperties properties = new WorkerProperties("127.0.0.1:0", null, null, "worker-t", Duration.ofMillis(5),
+                null, Duration.ofSeconds(10), "127.0.0.1:61000", false, Duration.ofSeconds(10), drainTimeout,
+                Duration.ofSeconds(2), Duration.ofSeconds(1), Duration.ofMillis(3500), 1, DataSize.ofMegabytes(4));
+        QuicConnections connections = new QuicConnections();
+        WorkerStreamContext context = new WorkerStreamContext(properties, silent(),
+                new WorkerMeters(registry, active, workerLoop, connections), active,
+                new FailureSimulation(properties));
+        TlsContexts workerTls = TlsContexts.server("worker", TlsIdentity.of(pki, "worker").material(),
+                ClientCertificates.only("director"));
+        DirectorRegistration registration = new DirectorRegistration(properties, workerTls, QuicSettings.DEFAULTS,
+                workerLoop, silent(), connections);
+        server = new WorkerQuicServer(properties, workerTls, QuicSettings.DEFAULTS, workerLoop, context, active,
+                registration, event -> { }, environment, connections);
+        server.start();
+        return connections;
     }
 
     /** A model named {@code silent} whose generations never give a token: a stream stays open through the drain. */
