@@ -36,9 +36,19 @@ public final class ShutdownPhase {
      */
     public static void warnIfOutlasted(Environment environment, Duration drainTimeout, String drainSetting,
                                        Logger log) {
+        warnIfOutlasted(environment, drainTimeout, Duration.ZERO, drainSetting, log);
+    }
+
+    /**
+     * As {@link #warnIfOutlasted(Environment, Duration, String, Logger)} for a stop that, after its drain, may wait
+     * up to {@code afterDrain} more (the worker's wait for its connections' closes) before the second of closing.
+     */
+    public static void warnIfOutlasted(Environment environment, Duration drainTimeout, Duration afterDrain,
+                                       String drainSetting, Logger log) {
         Duration phase = timeout(environment);
-        if (drainTimeout.plus(MARGIN).compareTo(phase) > 0) {
-            LogLine.warn(log).field("drain.timeout", drainTimeout).field("shutdown.phase.timeout", phase)
+        if (drainTimeout.plus(afterDrain).plus(MARGIN).compareTo(phase) > 0) {
+            LogLine.warn(log).field("drain.timeout", drainTimeout).field("after.drain", afterDrain)
+                    .field("shutdown.phase.timeout", phase)
                     .log("the drain may outlast Spring's shutdown phase; raise "
                             + "spring.lifecycle.timeout-per-shutdown-phase or lower " + drainSetting);
         }

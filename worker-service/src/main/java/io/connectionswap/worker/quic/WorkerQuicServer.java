@@ -98,7 +98,9 @@ public class WorkerQuicServer implements SmartLifecycle {
         }
         LogLine.info(log).field("worker", properties.label()).field("worker.addr", address.withPort(port))
                 .field("alpn", io.connectionswap.protocol.frame.Frames.ALPN).log("quic server listening");
-        ShutdownPhase.warnIfOutlasted(environment, properties.drainTimeout(), "CONNECTION_SWAP_DRAIN_TIMEOUT", log);
+        // the stop closes the directors' connections after the drain: the phase must hold that wait too
+        ShutdownPhase.warnIfOutlasted(environment, properties.drainTimeout(), CONNECTION_CLOSE_WAIT,
+                "CONNECTION_SWAP_DRAIN_TIMEOUT", log);
     }
 
     @Override
