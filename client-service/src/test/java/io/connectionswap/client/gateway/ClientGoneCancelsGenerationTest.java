@@ -1,5 +1,6 @@
 package io.connectionswap.client.gateway;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.mockito.ArgumentMatchers.any;
 import static org.mockito.Mockito.mock;
@@ -48,6 +49,7 @@ class ClientGoneCancelsGenerationTest {
         try {
             String body = "{\"model\":\"stand-in\",\"prompt\":\"x\",\"max_tokens\":2000,\"stream\":" + stream + "}";
             try (Socket socket = new Socket("127.0.0.1", server.port())) {
+                socket.setSoTimeout(10_000); // an answer that never starts fails the test instead of hanging the build
                 OutputStream out = socket.getOutputStream();
                 out.write(("POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                         + "Content-Length: " + body.length() + "\r\n\r\n" + body).getBytes(StandardCharsets.US_ASCII));
@@ -55,7 +57,9 @@ class ClientGoneCancelsGenerationTest {
                 if (stream) {
                     InputStream in = socket.getInputStream();
                     byte[] head = new byte[16];
-                    in.readNBytes(head, 0, head.length); // the answer is under way
+                    int read = in.readNBytes(head, 0, head.length);
+                    assertThat(new String(head, 0, read, StandardCharsets.US_ASCII)).as("the answer under way")
+                            .startsWith("HTTP/1.1 200");
                 }
                 await().atMost(Duration.ofSeconds(10)).until(() -> firstToken.getCount() == 0);
             } // the client goes away
