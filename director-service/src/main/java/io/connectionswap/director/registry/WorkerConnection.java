@@ -36,6 +36,14 @@ public interface WorkerConnection {
         return 1;
     }
 
+    /**
+     * Whether the link was lost because the worker closed it with SHUTTING_DOWN (its server closes as it drains): a
+     * planned end, not a failure. False while it is up, and for any other loss.
+     */
+    default boolean closedByWorkerShuttingDown() {
+        return false;
+    }
+
     /** Whether the worker sends its generations' frames on a token stream per connection ({@code WorkerLink}). */
     default boolean tokenStream() {
         return false;

@@ -65,6 +65,8 @@ final class WorkerLink implements WorkerConnection {
             new java.util.concurrent.atomic.AtomicReference<>();
     /** Set on the registry's loop. */
     private boolean lost;
+    /** Set on the registry's loop before the loss is reported: the worker closed it with SHUTTING_DOWN. */
+    private volatile boolean closedByWorkerShuttingDown;
 
     private WorkerLink(List<QuicChannel> connections, boolean tokenStream) {
         this.connections = List.copyOf(connections);
@@ -117,7 +119,7 @@ final class WorkerLink implements WorkerConnection {
         List<Future<QuicChannel>> attempts = new ArrayList<>(count);
         for (int c = 0; c < connectors.size(); c++) {
             for (int i = 0; i < share(count, connectors.size(), c); i++) {
-                attempts.add(connectors.get(c).connect(remote, tlsName, null, null));
+                attempts.add(connectors.get(c).connect(remote, tlsName, PeerClose.recorder(), null));
             }
         }
         int[] pending = {attempts.size()};
@@ -165,7 +167,7 @@ final class WorkerLink implements WorkerConnection {
                 QuicChannel connection = share.connections.get(i);
                 // at shutdown the registry's loop may stop before this connection's: nothing to report then
                 connection.closeFuture().addListener(closed -> LoopTasks.executeUnlessStopped(loop,
-                        () -> link.connectionClosed(onLost)));
+                        () -> link.connectionClosed(connection, onLost)));
                 openHeartbeatStream(connection, link, frameLimits, turns, turns.offset(i), onEcho);
                 if (tokens != null) {
                     openTokenStream(connection, link, frameLimits, tokens);
@@ -287,14 +289,27 @@ final class WorkerLink implements WorkerConnection {
     record TokenStreamFrames(WorkerEndpoint worker, WorkerFrames frames) {
     }
 
-    private void connectionClosed(Consumer<String> onLost) {
+    /**
+     * The first of its connections to close loses the link. When the director did not close it and the worker did, with
+     * SHUTTING_DOWN, the worker is draining ({@link #closedByWorkerShuttingDown}).
+     */
+    private void connectionClosed(QuicChannel connection, Consumer<String> onLost) {
         if (lost) {
             return;
         }
         lost = true;
         connections.forEach(QuicChannel::close);
         String reason = lostReason.get();
+        if (reason == null && PeerClose.shuttingDown(connection)) {
+            closedByWorkerShuttingDown = true;
+            reason = "worker closed the connection: shutting down";
+        }
         onLost.accept(reason == null ? "connection closed" : reason);
+    }
+
+    @Override
+    public boolean closedByWorkerShuttingDown() {
+        return closedByWorkerShuttingDown;
     }
 
     @Override

@@ -239,13 +239,33 @@ final class WorkerLinks {
         loop.schedule(() -> connectLink(worker, backoff), retryDelay.toNanos(), TimeUnit.NANOSECONDS);
     }
 
+    /**
+     * The worker closed its link with SHUTTING_DOWN: its server closes as it drains, a planned end and no failure. Its
+     * DRAIN message may come after the close or not at all (an idle worker's drain and close race, and QUIC drops
+     * stream data unsent at the close), so the close is its drain: the streams move as a drain, as that message
+     * would move them; a worker already draining (its drain timed out with streams open) has those left moved too.
+     */
+    private void workerShutDown(WorkerEndpoint worker, String reason) {
+        if (worker.state() != WorkerState.DRAINING) {
+            registry.drain(worker, reason);
+            return;
+        }
+        registry.workerFailed(worker, "drain", "worker " + worker.label() + " closed its link as it drains ("
+                + reason + ")");
+    }
+
     private void linkLost(WorkerEndpoint worker, String reason) {
         if (closed || !registry.isCurrent(worker) || worker.linkUp()) {
             return; // gone, or an older connection closed after a newer one came up
         }
+        WorkerConnection lost = worker.link(); // the link that went down: a newer one would be up
         worker.link(null);
+        if (lost != null && lost.closedByWorkerShuttingDown()) {
+            workerShutDown(worker, reason);
+        } else {
+            healthStates.markUnhealthy(worker, "connection_lost", "quic connection to worker lost: " + reason);
+        }
         boolean drained = worker.state() == WorkerState.DRAINING;
-        healthStates.markUnhealthy(worker, "connection_lost", "quic connection to worker lost: " + reason);
         if (drained) {
             // the drained process is gone; what answers at its address next is another one (a restart keeps a pod's
             // IP, and a DNS entry has no instance id to tell them apart): back after the rise threshold, as any

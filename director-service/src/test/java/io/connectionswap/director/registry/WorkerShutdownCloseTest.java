@@ -1,0 +1,169 @@
+package io.connectionswap.director.registry;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.connectionswap.director.config.HealthProperties;
+import io.connectionswap.director.config.TestDirectorProperties;
+import io.connectionswap.director.metrics.DirectorMeters;
+import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.frame.FrameLimits;
+import io.connectionswap.protocol.message.WorkerRegistration;
+import io.connectionswap.protocol.quic.HostPort;
+import io.connectionswap.protocol.quic.QuicCodecs;
+import io.connectionswap.protocol.quic.QuicConnector;
+import io.connectionswap.protocol.quic.QuicEventLoops;
+import io.connectionswap.protocol.quic.QuicServerEndpoint;
+import io.connectionswap.protocol.quic.QuicSettings;
+import io.connectionswap.protocol.tls.ClientCertificates;
+import io.connectionswap.protocol.tls.DevelopmentPki;
+import io.connectionswap.protocol.tls.TlsContexts;
+import io.connectionswap.protocol.tls.TlsIdentity;
+import io.connectionswap.testsupport.log.CapturedLogs;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.handler.codec.quic.QuicChannel;
+import io.netty.handler.codec.quic.QuicStreamChannel;
+import io.netty.util.ReferenceCountUtil;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A worker that closes its link with SHUTTING_DOWN (WorkerQuicServer as it drains) over real QUIC on loopback: the
+ * registry takes that close as the worker's drain, whether or not its DRAIN message came first (an idle worker's
+ * message and close race, and QUIC drops stream data unsent at the close); any other close stays a lost connection.
+ */
+class WorkerShutdownCloseTest {
+
+    private static final Duration DEADLINE = Duration.ofSeconds(20);
+    private static final QuicSettings SETTINGS = new QuicSettings(Duration.ofSeconds(5), 64L << 20, 1L << 20, 1000,
+            FrameLimits.DEFAULTS);
+
+    private final EventLoopGroup workerLoop = QuicEventLoops.create("test-worker", 1);
+    private final EventLoopGroup directorGroup = QuicEventLoops.create("test-director", 1);
+    private final EventLoop directorLoop = directorGroup.next();
+    private final List<QuicChannel> workerSideConnections = new CopyOnWriteArrayList<>();
+    private final List<String> failures = new CopyOnWriteArrayList<>();
+    private QuicServerEndpoint worker;
+    private WorkerRegistry registry;
+
+    @BeforeEach
+    void start(@TempDir Path pki) throws Exception {
+        DevelopmentPki.create(pki);
+        TlsContexts workerTls = TlsContexts.server("worker", TlsIdentity.of(pki, "worker").material(),
+                ClientCertificates.anyOfTheCa(true));
+        worker = QuicServerEndpoint.bind("test-worker", "test", workerLoop, HostPort.parse("test", "127.0.0.1:0"),
+                QuicCodecs.server(SETTINGS, workerTls.serverContext(), new ChannelInitializer<QuicChannel>() {
+                    @Override
+                    protected void initChannel(QuicChannel connection) {
+                        workerSideConnections.add(connection);
+                    }
+                }, new ChannelInitializer<QuicStreamChannel>() {
+                    @Override
+                    protected void initChannel(QuicStreamChannel stream) {
+                        stream.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                            @Override
+                            public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                                ReferenceCountUtil.release(msg); // heartbeats: no echo needed with a long timeout
+                            }
+                        });
+                    }
+                }, null));
+        TlsContexts directorTls = TlsContexts.client("director", TlsIdentity.of(pki, "director").material());
+        QuicConnector connector = new QuicConnector(directorLoop, SETTINGS, directorTls.clientContext());
+        QuicWorkerConnector workers = new QuicWorkerConnector(List.of(connector), directorLoop, FrameLimits.DEFAULTS,
+                Duration.ofMillis(100), Duration.ofMinutes(5), 2, false);
+        registry = new WorkerRegistry(directorLoop, Runnable::run, workers,
+                TestDirectorProperties.of("d-test", Duration.ofMillis(100), "nio", false),
+                new HealthProperties(Duration.ofMillis(500), null, 1, 2, 4),
+                new DirectorMeters(new SimpleMeterRegistry(), directorLoop));
+        registry.onWorkerFailed((failed, reason, detail) -> failures.add(failed.label() + ":" + reason));
+    }
+
+    @AfterEach
+    void stop() {
+        if (registry != null) {
+            registry.close();
+        }
+        if (worker != null) {
+            worker.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        }
+        directorGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        workerLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void aLinkTheWorkerClosesWithShuttingDownIsItsDrainNotALostConnection() {
+        healthyWorker();
+
+        try (CapturedLogs logs = CapturedLogs.of(WorkerRegistry.class)) {
+            workerClosesItsConnections(ErrorCode.SHUTTING_DOWN, "worker is shutting down");
+
+            await("the link is lost").atMost(DEADLINE).until(() -> !failures.isEmpty());
+            onLoop(() -> null);
+            assertThat(failures).as("its streams move as a drain").containsExactly("worker-a:drain");
+            assertThat(logs.events()).as("the drain's line").anySatisfy(event -> assertThat(
+                    event.getFormattedMessage()).contains("worker draining; moving its streams")
+                    .contains("reason=\"worker closed the connection: shutting down\""));
+            assertThat(logs.events()).as("the worker is not blamed").noneSatisfy(event -> assertThat(
+                    event.getFormattedMessage()).contains("worker unhealthy"));
+        }
+    }
+
+    @Test
+    void aLinkTheWorkerClosesWithAnotherCodeIsALostConnection() {
+        WorkerEndpoint endpoint = healthyWorker();
+
+        workerClosesItsConnections(ErrorCode.UNEXPECTED_MESSAGE, "something broke");
+
+        await("the link is lost").atMost(DEADLINE).until(() -> !failures.isEmpty());
+        onLoop(() -> null);
+        assertThat(failures).containsExactly("worker-a:connection_lost");
+        assertThat(endpoint.state()).isEqualTo(WorkerState.UNHEALTHY);
+    }
+
+    /** Registers the stand-in worker, waits for its link, and passes a health poll. */
+    private WorkerEndpoint healthyWorker() {
+        WorkerEndpoint endpoint = onLoop(() -> registry.register(new WorkerRegistration("worker-a",
+                "127.0.0.1:" + worker.localAddress().getPort(), "http://127.0.0.1:1/actuator/health", 50, "i-1",
+                List.of("stand-in"))));
+        await("the link is up").atMost(DEADLINE).until(endpoint::linkUp);
+        onLoop(() -> {
+            registry.pollStarted(endpoint);
+            registry.pollCompleted(endpoint, PollResult.answered("UP", 200));
+            return null;
+        });
+        assertThat(endpoint.state()).isEqualTo(WorkerState.HEALTHY);
+        return endpoint;
+    }
+
+    /** What WorkerQuicServer does as it drains (QuicConnections.closeAll): an application close on each connection. */
+    private void workerClosesItsConnections(ErrorCode code, String reason) {
+        assertThat(workerSideConnections).hasSize(2);
+        for (QuicChannel connection : workerSideConnections) {
+            connection.close(true, code.code(), Unpooled.copiedBuffer(reason, StandardCharsets.UTF_8));
+        }
+    }
+
+    private <T> T onLoop(Callable<T> action) {
+        try {
+            return directorLoop.submit(action).get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+}
