@@ -323,6 +323,40 @@ class HealthPollerTest {
         }
     }
 
+    /**
+     * A worker restarted at its address with another health URL (the operator changed
+     * CONNECTION_SWAP_WORKER_ADVERTISE_HEALTH_URL after the first WARN) whose answer is a redirect again, to somewhere
+     * else: that is a new problem of a new URL, and the operator must read it, not only the first URL's. The problems
+     * were keyed by the worker's address alone, so the second URL's redirect went to DEBUG (a reminder 5 minutes on).
+     */
+    @Test
+    void aNewHealthUrlAtTheSameAddressThatRedirectsIsWarnedAgain() {
+        AtomicInteger redirects = new AtomicInteger();
+        server.createContext("/moved", exchange -> {
+            exchange.getResponseHeaders().add("Location", "https://127.0.0.1:8443/actuator/health");
+            exchange.sendResponseHeaders(301, -1);
+            exchange.close();
+        });
+        server.createContext("/moved-too", exchange -> {
+            exchange.getResponseHeaders().add("Location", "http://127.0.0.1:9999/login");
+            exchange.sendResponseHeaders(302, -1);
+            exchange.close();
+            redirects.incrementAndGet();
+        });
+        String base = "http://127.0.0.1:" + server.getAddress().getPort();
+        try (CapturedLogs logs = CapturedLogs.of(HealthPoller.class)) {
+            registerAt("worker-a", base + "/moved", "i-1");
+            poller.start();
+            await().atMost(DEADLINE).until(() -> warnings(logs).size() == 1);
+
+            registerAt("worker-a", base + "/moved-too", "i-2"); // restarted with another (still wrong) URL
+            await().atMost(DEADLINE).until(() -> redirects.get() >= 3);
+
+            assertThat(warnings(logs)).as("the second URL's redirect is a problem of its own").hasSize(2)
+                    .last().asString().contains("http.status=302").contains("http://127.0.0.1:9999/login");
+        }
+    }
+
     private static List<String> warnings(CapturedLogs logs) {
         return logs.events().stream().filter(event -> event.getLevel() == Level.WARN)
                 .map(ILoggingEvent::getFormattedMessage).toList();
@@ -333,9 +367,13 @@ class HealthPollerTest {
     }
 
     private WorkerEndpoint registerAt(String label, String healthUrl) {
+        return registerAt(label, healthUrl, "i-1");
+    }
+
+    private WorkerEndpoint registerAt(String label, String healthUrl, String instanceId) {
         try {
             return loop.submit(() -> registry.register(new WorkerRegistration(label, "127.0.0.1:62001",
-                    healthUrl, 50, "i-1", List.of("stand-in")))).get(5, TimeUnit.SECONDS);
+                    healthUrl, 50, instanceId, List.of("stand-in")))).get(5, TimeUnit.SECONDS);
         } catch (Exception e) {
             throw new AssertionError("cannot register " + label, e);
         }
