@@ -12,15 +12,21 @@ import org.slf4j.event.Level;
  * wrong scheme, port or path) or whose TLS handshake fails (a CA the director does not trust, a certificate without
  * the URL's host). Each poll of such a URL fails the same way, so each problem of a worker is said once at WARN, its
  * repeats at DEBUG with a reminder every few minutes ({@link RepeatedProblems}), and forgotten once the worker
- * answers UP. Thread-safe: polls of several workers report here at once.
+ * answers UP. A problem is a worker's (its address) at one health URL: a worker restarted at its address with
+ * another URL (one the operator just changed) has that URL's problems said again. Thread-safe: polls of several
+ * workers report here at once.
  */
 final class HealthUrlProblems {
 
     private final Logger log;
     private final RepeatedProblems seen = RepeatedProblems.withDefaults();
 
-    /** Problem kinds, one remembered per worker each. */
-    private record Key(String worker, String kind) {
+    /** Problem kinds, one remembered per worker and health URL each. */
+    private record Key(String worker, String healthUrl, String kind) {
+
+        static Key of(WorkerEndpoint worker, String kind) {
+            return new Key(worker.address().toString(), String.valueOf(worker.healthUrl()), kind);
+        }
     }
 
     HealthUrlProblems(Logger log) {
@@ -29,7 +35,7 @@ final class HealthUrlProblems {
 
     /** The worker's health URL answered {@code status} (3xx) pointing at {@code location} (null: no Location). */
     void redirected(WorkerEndpoint worker, int status, String location) {
-        RepeatedProblems.Occurrence occurrence = seen.occurred(new Key(worker.address().toString(), "redirect"),
+        RepeatedProblems.Occurrence occurrence = seen.occurred(Key.of(worker, "redirect"),
                 Level.WARN);
         occurrence.withRepeats(LogLine.at(log, occurrence.level())).field("worker.addr", worker.address())
                 .field("worker.label", worker.label()).field("health.url", worker.healthUrl())
@@ -40,7 +46,7 @@ final class HealthUrlProblems {
 
     /** The TLS handshake with the worker's health URL failed. */
     void tlsFailed(WorkerEndpoint worker, SSLException failure) {
-        RepeatedProblems.Occurrence occurrence = seen.occurred(new Key(worker.address().toString(), "tls"),
+        RepeatedProblems.Occurrence occurrence = seen.occurred(Key.of(worker, "tls"),
                 Level.WARN);
         occurrence.withRepeats(LogLine.at(log, occurrence.level())).field("worker.addr", worker.address())
                 .field("worker.label", worker.label()).field("health.url", worker.healthUrl())
@@ -51,8 +57,7 @@ final class HealthUrlProblems {
 
     /** The worker answered UP: its problems are solved, and the next one is said again. */
     void answeredUp(WorkerEndpoint worker) {
-        String address = worker.address().toString();
-        seen.forget(new Key(address, "redirect"));
-        seen.forget(new Key(address, "tls"));
+        seen.forget(Key.of(worker, "redirect"));
+        seen.forget(Key.of(worker, "tls"));
     }
 }
