@@ -18,8 +18,16 @@ import org.slf4j.event.Level;
  */
 final class HealthUrlProblems {
 
+    /**
+     * Problems remembered: one per failing worker and kind, far more than the workers a director polls. Fewer than the
+     * workers that fail (RepeatedProblems' default 256) and each poll round evicted what the next one needed, so a
+     * fleet-wide mistake was a WARN per worker per poll; each entry is a few hundred bytes.
+     */
+    static final int PROBLEMS_REMEMBERED = 16_384;
+
     private final Logger log;
-    private final RepeatedProblems seen = RepeatedProblems.withDefaults();
+    private final RepeatedProblems seen = new RepeatedProblems(RepeatedProblems.REMIND_EVERY, PROBLEMS_REMEMBERED,
+            System::nanoTime);
 
     /** Problem kinds, one remembered per worker and health URL each. */
     private record Key(String worker, String healthUrl, String kind) {
