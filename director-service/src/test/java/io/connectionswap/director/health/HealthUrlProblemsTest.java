@@ -42,4 +42,31 @@ class HealthUrlProblemsTest {
                     .as("one WARN per worker, however many poll rounds met the problem").isEqualTo(fleet.size());
         }
     }
+
+    /**
+     * A worker found through DNS has the health URL the director builds (http, CONNECTION_SWAP_DISCOVERY_HEALTH_PORT,
+     * connection-swap.discovery.health-path), not one it advertises: its redirect is fixed in the director's settings.
+     * The WARN told the operator to set the worker's CONNECTION_SWAP_WORKER_ADVERTISE_HEALTH_URL, which such a worker's
+     * URL never comes from.
+     */
+    @Test
+    void aRedirectOfAWorkerFoundThroughDnsNamesTheDirectorsSettingNotTheWorkers() {
+        WorkerEndpoint found = new WorkerEndpoint("10.0.0.7:4433", new HostPort("10.0.0.7", 4433),
+                URI.create("http://10.0.0.7:8081/actuator/health"), Duration.ofSeconds(1), "dns", "10.0.0.7",
+                WorkerSource.DNS, List.of());
+        WorkerEndpoint registered = new WorkerEndpoint("worker-b", new HostPort("10.0.0.8", 4433),
+                URI.create("http://10.0.0.8:8081/actuator/health"), Duration.ofSeconds(1), "i-1", "10.0.0.8",
+                WorkerSource.REGISTRATION, List.of("stand-in"));
+        try (CapturedLogs logs = CapturedLogs.of("test.health-url-problems")) {
+            HealthUrlProblems problems = new HealthUrlProblems(logs.logger());
+            problems.redirected(found, 301, "https://10.0.0.7:8443/actuator/health");
+            problems.redirected(registered, 301, "https://10.0.0.8:8443/actuator/health");
+
+            List<String> lines = logs.events().stream().map(event -> event.getFormattedMessage()).toList();
+            assertThat(lines).hasSize(2);
+            assertThat(lines.get(0)).contains("CONNECTION_SWAP_DISCOVERY_HEALTH_PORT")
+                    .doesNotContain("CONNECTION_SWAP_WORKER_ADVERTISE_HEALTH_URL");
+            assertThat(lines.get(1)).contains("CONNECTION_SWAP_WORKER_ADVERTISE_HEALTH_URL");
+        }
+    }
 }
