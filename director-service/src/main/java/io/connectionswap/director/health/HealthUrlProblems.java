@@ -1,6 +1,7 @@
 package io.connectionswap.director.health;
 
 import io.connectionswap.director.registry.WorkerEndpoint;
+import io.connectionswap.director.registry.WorkerSource;
 import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.protocol.log.RepeatedProblems;
 import javax.net.ssl.SSLException;
@@ -48,8 +49,16 @@ final class HealthUrlProblems {
         occurrence.withRepeats(LogLine.at(log, occurrence.level())).field("worker.addr", worker.address())
                 .field("worker.label", worker.label()).field("health.url", worker.healthUrl())
                 .field("http.status", status).quoted("location", location == null ? "(none)" : location)
-                .log("worker health url redirects; actuator health never does, so every poll fails: set the worker's "
-                        + "health url (CONNECTION_SWAP_WORKER_ADVERTISE_HEALTH_URL) to where it should point");
+                .log("worker health url redirects; actuator health never does, so every poll fails: set {} to where it "
+                        + "should point", settingOf(worker));
+    }
+
+    /** Where {@code worker}'s health URL comes from: the director's discovery settings, or the worker's own. */
+    private static String settingOf(WorkerEndpoint worker) {
+        return worker.source() == WorkerSource.DNS
+                ? "the director's CONNECTION_SWAP_DISCOVERY_HEALTH_PORT and connection-swap.discovery.health-path "
+                        + "(a worker found through DNS)"
+                : "the worker's health url (CONNECTION_SWAP_WORKER_ADVERTISE_HEALTH_URL)";
     }
 
     /** The TLS handshake with the worker's health URL failed. */
