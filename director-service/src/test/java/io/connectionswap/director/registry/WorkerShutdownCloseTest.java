@@ -124,6 +124,36 @@ class WorkerShutdownCloseTest {
         }
     }
 
+    /**
+     * The race the drain-by-close covers the other way round: the worker's DRAIN message (its registration stream,
+     * another connection) lands after its SHUTTING_DOWN close was taken as the drain. The process is gone; the late
+     * message must not make its entry DRAINING again, which no poll or redial ends: a new process at its address would
+     * then take streams after one good poll instead of the rise threshold (README: "or that drained and went away").
+     */
+    @Test
+    void aDrainMessageAfterTheShuttingDownCloseLeavesTheGoneWorkerToComeBackAfterTheRiseThreshold() {
+        WorkerEndpoint endpoint = healthyWorker();
+        workerClosesItsConnections(ErrorCode.SHUTTING_DOWN, "worker is shutting down");
+        await("the link is lost").atMost(DEADLINE).until(() -> !failures.isEmpty());
+        onLoop(() -> null);
+
+        registry.drain(endpoint, "worker is shutting down"); // its DRAIN message, late
+        onLoop(() -> null);
+
+        assertThat(endpoint.state()).as("drained and gone, as after its close").isEqualTo(WorkerState.UNHEALTHY);
+        WorkerEndpoint next = onLoop(() -> registry.register(new WorkerRegistration("worker-a",
+                "127.0.0.1:" + worker.localAddress().getPort(), "http://127.0.0.1:1/actuator/health", 50, "i-2",
+                List.of("stand-in"))));
+        await("the new process's link is up").atMost(DEADLINE).until(next::linkUp);
+        onLoop(() -> {
+            registry.pollStarted(next);
+            registry.pollCompleted(next, PollResult.answered("UP", 200));
+            return null;
+        });
+        assertThat(next.state()).as("a new process where one drained and went away: back after the rise threshold, "
+                + "not one good poll").isNotEqualTo(WorkerState.HEALTHY);
+    }
+
     @Test
     void aLinkTheWorkerClosesWithAnotherCodeIsALostConnection() {
         WorkerEndpoint endpoint = healthyWorker();
