@@ -280,6 +280,13 @@ public final class WorkerRegistry {
         if (!isCurrent(worker) || worker.state() == WorkerState.DRAINING) {
             return;
         }
+        if (worker.drainedAway()) {
+            // its DRAIN message came after its SHUTTING_DOWN close, taken as the drain: the process is gone, and its
+            // entry stays UNHEALTHY so that what answers at its address next comes back after the rise threshold
+            LogLine.debug(log).field("worker.addr", worker.address()).field("worker.label", worker.label())
+                    .field("reason", reason).log("worker drained and went away already; drain ignored");
+            return;
+        }
         LogLine.info(log).field("worker.addr", worker.address()).field("worker.label", worker.label())
                 .field("streams", worker.activeStreams()).field("reason", reason)
                 .log("worker draining; moving its streams");
