@@ -11,6 +11,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.web.server.context.WebServerGracefulShutdownLifecycle;
+import org.springframework.context.support.GenericApplicationContext;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Sinks;
 
@@ -92,6 +93,35 @@ class GatewayShutdownTest {
         quick.stop(() -> quickStopped.set(true));
         await().atMost(DEADLINE).untilTrue(quickStopped);
         assertThat(failure.get()).isInstanceOf(GatewayError.class);
+    }
+
+    /**
+     * A context stopped and started again (Spring calls {@code stop(Runnable)} for a stop as for a close; the web server
+     * starts again): the gateway serves again, and answers begun after the restart are not ended as at shutdown.
+     */
+    @Test
+    void afterTheContextIsStoppedAndStartedAgainAnswersRunAsBefore() {
+        try (GenericApplicationContext context = new GenericApplicationContext()) {
+            context.registerBean(GatewayShutdown.class, () -> new GatewayShutdown(answers, Duration.ofMillis(200)));
+            context.refresh();
+            AtomicReference<Throwable> endedAtStop = new AtomicReference<>();
+            answers.endable(Flux.never(), () -> GatewayError.shuttingDown(1))
+                    .subscribe(item -> { }, endedAtStop::set);
+
+            context.stop();
+            assertThat(endedAtStop.get()).as("the answer running at the stop's deadline was ended")
+                    .isInstanceOf(GatewayError.class);
+            context.start();
+
+            List<String> received = new CopyOnWriteArrayList<>();
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            AtomicBoolean completed = new AtomicBoolean();
+            answers.endable(Flux.just("a", "b"), () -> GatewayError.shuttingDown(1))
+                    .subscribe(received::add, failure::set, () -> completed.set(true));
+            assertThat(failure.get()).as("an answer after the restart is served, not ended").isNull();
+            assertThat(received).containsExactly("a", "b");
+            assertThat(completed).isTrue();
+        }
     }
 
     @Test
