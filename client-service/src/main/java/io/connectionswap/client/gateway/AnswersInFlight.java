@@ -48,6 +48,15 @@ final class AnswersInFlight {
         return count;
     }
 
+    /**
+     * Serves answers again after {@link #endAll()} (the context started again after a stop): new ones run, and the next
+     * {@link #noneRunning()} waits for those running then.
+     */
+    synchronized void reopen() {
+        ending = false;
+        noneRunning = null;
+    }
+
     /** Completes once no answer runs (at once when none does now). */
     synchronized CompletableFuture<Void> noneRunning() {
         if (noneRunning == null) {

@@ -27,6 +27,8 @@ final class GatewayShutdown implements SmartLifecycle {
     private final AnswersInFlight answers;
     private final Duration endAfter;
     private volatile boolean running;
+    /** The deadline of the stop under way; null while started (a stop's late deadline then ends nothing). */
+    private CompletableFuture<Void> stopping;
 
     /** {@code shutdownPhase}: {@code spring.lifecycle.timeout-per-shutdown-phase}. */
     GatewayShutdown(AnswersInFlight answers, Duration shutdownPhase) {
@@ -44,12 +46,15 @@ final class GatewayShutdown implements SmartLifecycle {
         return shutdownPhase.minus(margin);
     }
 
+    /** Started (again, after a context stop): answers are served, and a previous stop's deadline ends none. */
     @Override
-    public void start() {
+    public synchronized void start() {
+        stopping = null;
+        answers.reopen();
         running = true;
     }
 
-    /** Nothing: a synchronous stop (a context stopped, not closed) would hold up the web server's graceful stop. */
+    /** Nothing: Spring stops a SmartLifecycle (closed or only stopped) through {@link #stop(Runnable)}. */
     @Override
     public void stop() {
         running = false;
@@ -57,18 +62,29 @@ final class GatewayShutdown implements SmartLifecycle {
 
     @Override
     public void stop(Runnable callback) {
-        running = false;
         CompletableFuture<Void> deadline = new CompletableFuture<>();
+        synchronized (this) {
+            running = false;
+            stopping = deadline;
+        }
         CompletableFuture.delayedExecutor(endAfter.toMillis(), TimeUnit.MILLISECONDS).execute(() -> {
-            int ended = answers.endAll();
-            if (ended > 0) {
-                LogLine.info(log).field("answers", ended).field("after.ms", endAfter.toMillis())
-                        .log("answers ended at shutdown; their clients were told shutting_down");
-            }
+            endAtDeadline(deadline);
             deadline.complete(null);
         });
         // the phase ends with the server's graceful stop; this part of it is done once no answer runs
         CompletableFuture.anyOf(answers.noneRunning(), deadline).thenRun(callback);
+    }
+
+    /** Ends the answers still running, unless started again since the stop that set {@code deadline}. */
+    private synchronized void endAtDeadline(CompletableFuture<Void> deadline) {
+        if (stopping != deadline) {
+            return;
+        }
+        int ended = answers.endAll();
+        if (ended > 0) {
+            LogLine.info(log).field("answers", ended).field("after.ms", endAfter.toMillis())
+                    .log("answers ended at shutdown; their clients were told shutting_down");
+        }
     }
 
     @Override
