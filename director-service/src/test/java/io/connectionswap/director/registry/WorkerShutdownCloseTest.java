@@ -37,6 +37,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -133,11 +134,20 @@ class WorkerShutdownCloseTest {
     @Test
     void aDrainMessageAfterTheShuttingDownCloseLeavesTheGoneWorkerToComeBackAfterTheRiseThreshold() {
         WorkerEndpoint endpoint = healthyWorker();
-        workerClosesItsConnections(ErrorCode.SHUTTING_DOWN, "worker is shutting down");
-        await("the link is lost").atMost(DEADLINE).until(() -> !failures.isEmpty());
-        onLoop(() -> null);
+        // its DRAIN message, late: right after the close is handled, before the link's redial (which this stand-in,
+        // still listening, would answer; a drained worker's socket is gone)
+        AtomicBoolean lateDrainSent = new AtomicBoolean();
+        onLoop(() -> {
+            registry.onWorkerFailed((failed, reason, detail) -> {
+                if (lateDrainSent.compareAndSet(false, true)) {
+                    directorLoop.execute(() -> registry.drain(failed, "worker is shutting down"));
+                }
+            });
+            return null;
+        });
 
-        registry.drain(endpoint, "worker is shutting down"); // its DRAIN message, late
+        workerClosesItsConnections(ErrorCode.SHUTTING_DOWN, "worker is shutting down");
+        await("the link is lost, the late drain sent").atMost(DEADLINE).untilTrue(lateDrainSent);
         onLoop(() -> null);
 
         assertThat(endpoint.state()).as("drained and gone, as after its close").isEqualTo(WorkerState.UNHEALTHY);
