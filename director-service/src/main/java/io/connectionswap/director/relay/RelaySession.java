@@ -178,15 +178,8 @@ public final class RelaySession {
      * the worker's failure: swap.
      */
     private void workerError(RawFrame frame) {
-        Message message;
-        try {
-            message = MessageCodec.decode(frame);
-        } catch (RuntimeException e) {
-            swap(SwapReason.STREAM_ERROR, "unreadable ERROR frame from worker: " + e.getMessage());
-            return;
-        }
-        if (!(message instanceof StreamError error)) {
-            swap(SwapReason.STREAM_ERROR, "unexpected " + message.frameType() + " in an ERROR frame from worker");
+        StreamError error = decodeOrSwap(frame, StreamError.class);
+        if (error == null) {
             return;
         }
         if (error.code().isRequestFault()) {
@@ -255,21 +248,34 @@ public final class RelaySession {
      * ends it.
      */
     private void relayEnd(RawFrame frame) {
-        Message message;
-        try {
-            message = MessageCodec.decode(frame);
-        } catch (RuntimeException e) {
-            swap(SwapReason.STREAM_ERROR, "unreadable END frame from worker: " + e.getMessage());
-            return;
-        }
-        if (!(message instanceof End end)) {
-            swap(SwapReason.STREAM_ERROR, "unexpected " + message.frameType() + " in an END frame from worker");
+        End end = decodeOrSwap(frame, End.class);
+        if (end == null) {
             return;
         }
         Finish finish = LegEnds.finishOf(end);
         if (relayToClient(frame)) {
             complete(finish);
         }
+    }
+
+    /**
+     * The message of a frame from the worker (an ERROR or END: read once a leg), or null when the frame is a stream
+     * error and the generation moves: one the director cannot read, or whose body is another message than its type.
+     */
+    private <M extends Message> M decodeOrSwap(RawFrame frame, Class<M> expected) {
+        Message message;
+        try {
+            message = MessageCodec.decode(frame);
+        } catch (RuntimeException e) {
+            swap(SwapReason.STREAM_ERROR, "unreadable " + frame.type() + " frame from worker: " + e.getMessage());
+            return null;
+        }
+        if (!expected.isInstance(message)) {
+            swap(SwapReason.STREAM_ERROR, "unexpected " + message.frameType() + " in an " + frame.type()
+                    + " frame from worker");
+            return null;
+        }
+        return expected.cast(message);
     }
 
     /**
