@@ -3,15 +3,11 @@ package io.connectionswap.client.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.mockito.ArgumentMatchers.any;
-import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.when;
 
 import io.connectionswap.protocol.frame.ErrorCode;
-import io.connectionswap.protocol.message.GenerationRequest;
-import io.connectionswap.swapclient.ConnectionState;
 import io.connectionswap.swapclient.GenerationEvent;
 import io.connectionswap.swapclient.GenerationException;
-import io.connectionswap.swapclient.GenerationOptions;
 import io.connectionswap.swapclient.SwapClient;
 import io.connectionswap.testsupport.log.CapturedLogs;
 import java.time.Duration;
@@ -25,7 +21,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.reactivestreams.Subscription;
 import org.springframework.test.web.reactive.server.WebTestClient;
-import reactor.adapter.JdkFlowAdapter;
 import reactor.core.publisher.BaseSubscriber;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.SignalType;
@@ -43,13 +38,10 @@ class ChatStreamStatusTest {
     @CsvSource({"/v1/completions,UPSTREAM_REJECTED,400", "/v1/chat/completions,UPSTREAM_REJECTED,400",
             "/v1/completions,MIGRATION_LIMIT,502", "/v1/chat/completions,MIGRATION_LIMIT,502"})
     void aStreamThatFailsBeforeItsFirstTokenGetsItsHttpStatusOnBothEndpoints(String path, ErrorCode code, int status) {
-        SwapClient client = mock(SwapClient.class);
-        when(client.connectionState()).thenReturn(new ConnectionState(true, "127.0.0.1:1", null, 0, null));
-        when(client.generate(any(GenerationRequest.class), any(GenerationOptions.class))).thenReturn(
-                JdkFlowAdapter.publisherToFlowPublisher(Flux.<GenerationEvent>just(
-                                new GenerationEvent.Assigned("worker-a", "c-1", 4, "stand-in", 0))
-                        .concatWith(Flux.error(new GenerationException(code,
-                                "This model's maximum context length is 8192 tokens", 0)))));
+        SwapClient client = GatewayOnSpringsRouter.connectedClient(Flux.<GenerationEvent>just(
+                        new GenerationEvent.Assigned("worker-a", "c-1", 4, "stand-in", 0))
+                .concatWith(Flux.error(new GenerationException(code,
+                        "This model's maximum context length is 8192 tokens", 0))));
         WebTestClient http = GatewayOnSpringsRouter.http(client);
         String body = path.contains("chat")
                 ? "{\"model\":\"stand-in\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"stream\":true}"
@@ -69,14 +61,11 @@ class ChatStreamStatusTest {
      */
     @Test
     void aStreamThatFailsAfterItsTokensSendsEveryTokenReceivedBeforeTheErrorEventToASlowReader() {
-        SwapClient client = mock(SwapClient.class);
-        when(client.connectionState()).thenReturn(new ConnectionState(true, "127.0.0.1:1", null, 0, null));
         List<GenerationEvent> events = new ArrayList<>();
         events.add(new GenerationEvent.Assigned("worker-a", "c-1", 4, "stand-in", 0));
         IntStream.rangeClosed(1, 100).forEach(i -> events.add(new GenerationEvent.Token(i, " t" + i, "worker-a")));
-        when(client.generate(any(GenerationRequest.class), any(GenerationOptions.class))).thenReturn(
-                JdkFlowAdapter.publisherToFlowPublisher(Flux.fromIterable(events).concatWith(Flux.error(
-                        new GenerationException(ErrorCode.MIGRATION_LIMIT, "moved 3 times", 100)))));
+        SwapClient client = GatewayOnSpringsRouter.connectedClient(Flux.fromIterable(events).concatWith(Flux.error(
+                new GenerationException(ErrorCode.MIGRATION_LIMIT, "moved 3 times", 100))));
         WebTestClient http = GatewayOnSpringsRouter.http(client);
 
         Flux<String> body = http.post().uri("/v1/completions").header("Content-Type", "application/json")
@@ -117,14 +106,11 @@ class ChatStreamStatusTest {
      */
     @Test
     void aStreamThatFailsAfterItsHeadersIsNotLoggedAsDone() {
-        SwapClient client = mock(SwapClient.class);
-        when(client.connectionState()).thenReturn(new ConnectionState(true, "127.0.0.1:1", null, 0, null));
-        when(client.generate(any(GenerationRequest.class), any(GenerationOptions.class))).thenReturn(
-                JdkFlowAdapter.publisherToFlowPublisher(Flux.<GenerationEvent>just(
-                                new GenerationEvent.Assigned("worker-a", "c-1", 4, "stand-in", 0),
-                                new GenerationEvent.Token(1, " t1", "worker-a"))
-                        .concatWith(Flux.error(new GenerationException(ErrorCode.MIGRATION_LIMIT, "moved 3 times",
-                                1)))));
+        SwapClient client = GatewayOnSpringsRouter.connectedClient(Flux.<GenerationEvent>just(
+                        new GenerationEvent.Assigned("worker-a", "c-1", 4, "stand-in", 0),
+                        new GenerationEvent.Token(1, " t1", "worker-a"))
+                .concatWith(Flux.error(new GenerationException(ErrorCode.MIGRATION_LIMIT, "moved 3 times",
+                        1))));
         WebTestClient http = GatewayOnSpringsRouter.http(client);
         try (CapturedLogs logs = CapturedLogs.of(CompletionsHandler.class)) {
             http.post().uri("/v1/completions").header("Content-Type", "application/json")

@@ -2,14 +2,8 @@ package io.connectionswap.client.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
-import static org.mockito.ArgumentMatchers.any;
-import static org.mockito.Mockito.mock;
-import static org.mockito.Mockito.when;
 
-import io.connectionswap.protocol.message.GenerationRequest;
-import io.connectionswap.swapclient.ConnectionState;
 import io.connectionswap.swapclient.GenerationEvent;
-import io.connectionswap.swapclient.GenerationOptions;
 import io.connectionswap.swapclient.SwapClient;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -20,7 +14,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import reactor.adapter.JdkFlowAdapter;
 import reactor.core.publisher.Flux;
 import reactor.netty.DisposableServer;
 
@@ -36,15 +29,12 @@ class ClientGoneCancelsGenerationTest {
     void aClientThatClosesItsConnectionCancelsItsGeneration(boolean stream) throws Exception {
         AtomicBoolean cancelled = new AtomicBoolean();
         CountDownLatch firstToken = new CountDownLatch(1);
-        SwapClient client = mock(SwapClient.class);
-        when(client.connectionState()).thenReturn(new ConnectionState(true, "127.0.0.1:1", null, 0, null));
-        when(client.generate(any(GenerationRequest.class), any(GenerationOptions.class))).thenReturn(
-                JdkFlowAdapter.publisherToFlowPublisher(Flux.<GenerationEvent>just(
-                                new GenerationEvent.Assigned("worker-a", "c-1", 4, "stand-in", 0),
-                                new GenerationEvent.Token(1, " t1", "worker-a"))
-                        .doOnNext(event -> firstToken.countDown())
-                        .concatWith(Flux.never()) // a long generation: the rest of its tokens still to come
-                        .doOnCancel(() -> cancelled.set(true))));
+        SwapClient client = GatewayOnSpringsRouter.connectedClient(Flux.<GenerationEvent>just(
+                        new GenerationEvent.Assigned("worker-a", "c-1", 4, "stand-in", 0),
+                        new GenerationEvent.Token(1, " t1", "worker-a"))
+                .doOnNext(event -> firstToken.countDown())
+                .concatWith(Flux.never()) // a long generation: the rest of its tokens still to come
+                .doOnCancel(() -> cancelled.set(true)));
         DisposableServer server = GatewayOnSpringsRouter.serve(client);
         try {
             String body = "{\"model\":\"stand-in\",\"prompt\":\"x\",\"max_tokens\":2000,\"stream\":" + stream + "}";

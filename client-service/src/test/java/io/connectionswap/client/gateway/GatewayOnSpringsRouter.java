@@ -1,5 +1,13 @@
 package io.connectionswap.client.gateway;
 
+import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.when;
+
+import io.connectionswap.swapclient.ConnectionState;
+import io.connectionswap.swapclient.GenerationEvent;
+import io.connectionswap.swapclient.GenerationOptions;
+import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.swapclient.SwapClient;
 import java.time.Duration;
 import java.util.List;
@@ -12,6 +20,8 @@ import org.springframework.web.reactive.function.server.RouterFunction;
 import org.springframework.web.reactive.function.server.RouterFunctions;
 import org.springframework.web.reactive.function.server.ServerResponse;
 import org.springframework.web.server.WebFilter;
+import reactor.adapter.JdkFlowAdapter;
+import reactor.core.publisher.Flux;
 import reactor.netty.DisposableServer;
 import reactor.netty.http.server.HttpServer;
 
@@ -48,6 +58,18 @@ final class GatewayOnSpringsRouter {
     private static RouterFunction<ServerResponse> routes(SwapClient client, RequestBytesBudget budget) {
         return GatewayRoutes.of(new CompletionsHandler(client, PROPERTIES, null, budget, new AnswersInFlight()),
                 new ClusterHandler(client, PROPERTIES), new ByteArrayResource(new byte[0]));
+    }
+
+    /**
+     * A client connected to a director (as far as the gateway asks) whose every generation is a subscription to
+     * {@code generation}.
+     */
+    static SwapClient connectedClient(Flux<GenerationEvent> generation) {
+        SwapClient client = mock(SwapClient.class);
+        when(client.connectionState()).thenReturn(new ConnectionState(true, "127.0.0.1:1", null, 0, null));
+        when(client.generate(any(GenerationRequest.class), any(GenerationOptions.class)))
+                .thenAnswer(call -> JdkFlowAdapter.publisherToFlowPublisher(generation));
+        return client;
     }
 
     /** A new budget of {@link #PROPERTIES}' request bytes, counting no refusal. */

@@ -1,16 +1,10 @@
 package io.connectionswap.client.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.mockito.ArgumentMatchers.any;
-import static org.mockito.Mockito.mock;
-import static org.mockito.Mockito.when;
 
 import io.connectionswap.protocol.frame.ErrorCode;
-import io.connectionswap.protocol.message.GenerationRequest;
-import io.connectionswap.swapclient.ConnectionState;
 import io.connectionswap.swapclient.GenerationEvent;
 import io.connectionswap.swapclient.GenerationException;
-import io.connectionswap.swapclient.GenerationOptions;
 import io.connectionswap.swapclient.SwapClient;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
@@ -21,7 +15,6 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import reactor.adapter.JdkFlowAdapter;
 import reactor.core.publisher.Flux;
 import reactor.netty.DisposableServer;
 
@@ -36,14 +29,11 @@ class KeepAliveAfterFailureTest {
     @ParameterizedTest
     @ValueSource(booleans = {true, false})
     void theConnectionServesTheNextRequestAfterAFailedGeneration(boolean stream) throws Exception {
-        SwapClient client = mock(SwapClient.class);
-        when(client.connectionState()).thenReturn(new ConnectionState(true, "127.0.0.1:1", null, 0, null));
-        when(client.generate(any(GenerationRequest.class), any(GenerationOptions.class))).thenAnswer(call ->
-                JdkFlowAdapter.publisherToFlowPublisher(Flux.<GenerationEvent>just(
-                                new GenerationEvent.Assigned("worker-a", "c-1", 4, "stand-in", 0),
-                                new GenerationEvent.Token(1, " t1", "worker-a"))
-                        .concatWith(Flux.error(new GenerationException(ErrorCode.MIGRATION_LIMIT, "moved 3 times",
-                                1)))));
+        SwapClient client = GatewayOnSpringsRouter.connectedClient(Flux.<GenerationEvent>just(
+                        new GenerationEvent.Assigned("worker-a", "c-1", 4, "stand-in", 0),
+                        new GenerationEvent.Token(1, " t1", "worker-a"))
+                .concatWith(Flux.error(new GenerationException(ErrorCode.MIGRATION_LIMIT, "moved 3 times",
+                        1))));
         DisposableServer server = GatewayOnSpringsRouter.serve(client);
         try (Socket socket = new Socket("127.0.0.1", server.port())) {
             socket.setSoTimeout(10_000);

@@ -2,24 +2,17 @@ package io.connectionswap.client.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
-import static org.mockito.ArgumentMatchers.any;
-import static org.mockito.Mockito.mock;
-import static org.mockito.Mockito.when;
 
 import io.connectionswap.protocol.frame.ErrorCode;
-import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.Usage;
-import io.connectionswap.swapclient.ConnectionState;
 import io.connectionswap.swapclient.GenerationEvent;
 import io.connectionswap.swapclient.GenerationException;
-import io.connectionswap.swapclient.GenerationOptions;
 import io.connectionswap.swapclient.SwapClient;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.springframework.test.web.reactive.server.WebTestClient;
-import reactor.adapter.JdkFlowAdapter;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 
@@ -122,11 +115,8 @@ class RequestBytesBudgetTest {
     }
 
     private SwapClient client() {
-        SwapClient client = mock(SwapClient.class);
-        when(client.connectionState()).thenReturn(new ConnectionState(true, "127.0.0.1:1", null, 0, null));
-        when(client.generate(any(GenerationRequest.class), any(GenerationOptions.class))).thenAnswer(call ->
-                JdkFlowAdapter.publisherToFlowPublisher(generation.get()));
-        return client;
+        // the generation the test has set by the time one starts
+        return GatewayOnSpringsRouter.connectedClient(Flux.defer(generation::get));
     }
 
     private static GenerationEvent assigned() {

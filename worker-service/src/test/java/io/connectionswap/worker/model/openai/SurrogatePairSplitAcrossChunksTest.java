@@ -38,8 +38,7 @@ class SurrogatePairSplitAcrossChunksTest {
     @Test
     void anEmojiSplitBetweenTwoChunksReachesTheClientWhole() throws Exception {
         try (ScriptedUpstream upstream = new ScriptedUpstream()) {
-            backend = OpenAiBackendTest.backend(upstream.baseUrl(), settings -> settings);
-            upstream.completions(200, """
+            RecordingSubscriber events = generateTwoTokens(upstream, """
                     data: {"choices":[{"index":0,"text":"ok \\ud83d","finish_reason":null}]}
 
                     data: {"choices":[{"index":0,"text":"\\ude00!","finish_reason":null}]}
@@ -49,11 +48,6 @@ class SurrogatePairSplitAcrossChunksTest {
                     data: [DONE]
 
                     """);
-
-            RecordingSubscriber events = RecordingSubscriber.unbounded();
-            backend.generate(new GenerationContext("gen-1", null, "p", null, SamplingParameters.maxTokens(2), 0, "",
-                    null)).subscribe(events);
-            events.awaitTerminal(DEADLINE);
 
             assertThat(events.error()).isNull();
             assertThat(events.texts()).as("one event per upstream token").hasSize(2);
@@ -77,8 +71,7 @@ class SurrogatePairSplitAcrossChunksTest {
     @Test
     void aSliceThatIsOnlyTheFrontHalfOfAnEmojiIsNoTokenOfItsOwn() throws Exception {
         try (ScriptedUpstream upstream = new ScriptedUpstream()) {
-            backend = OpenAiBackendTest.backend(upstream.baseUrl(), settings -> settings);
-            upstream.completions(200, """
+            RecordingSubscriber events = generateTwoTokens(upstream, """
                     data: {"choices":[{"index":0,"text":"\\ud83d","finish_reason":null}]}
 
                     data: {"choices":[{"index":0,"text":"\\ude00","finish_reason":null}]}
@@ -88,11 +81,6 @@ class SurrogatePairSplitAcrossChunksTest {
                     data: [DONE]
 
                     """);
-
-            RecordingSubscriber events = RecordingSubscriber.unbounded();
-            backend.generate(new GenerationContext("gen-1", null, "p", null, SamplingParameters.maxTokens(2), 0, "",
-                    null)).subscribe(events);
-            events.awaitTerminal(DEADLINE);
 
             assertThat(events.error()).isNull();
             assertThat(events.texts()).as("one event per upstream token").containsExactly("\uD83D\uDE00", " b");
@@ -109,5 +97,16 @@ class SurrogatePairSplitAcrossChunksTest {
         } finally {
             frame.release();
         }
+    }
+
+    /** A generation of {@code max_tokens} 2 from an upstream answering {@code events}, run to its end. */
+    private RecordingSubscriber generateTwoTokens(ScriptedUpstream upstream, String events) throws Exception {
+        backend = OpenAiBackendTest.backend(upstream.baseUrl(), settings -> settings);
+        upstream.completions(200, events);
+        RecordingSubscriber received = RecordingSubscriber.unbounded();
+        backend.generate(new GenerationContext("gen-1", null, "p", null, SamplingParameters.maxTokens(2), 0, "",
+                null)).subscribe(received);
+        received.awaitTerminal(DEADLINE);
+        return received;
     }
 }
