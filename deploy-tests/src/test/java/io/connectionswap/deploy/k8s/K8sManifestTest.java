@@ -379,10 +379,7 @@ class K8sManifestTest {
     @ValueSource(strings = {"dev", "production"})
     void workersGetMoreTimeToStopThanTheirDrainTakes(String overlay) {
         Manifests m = overlay(overlay);
-        ApplicationConfig app = ApplicationConfig.of("worker");
-        String drain = m.env("worker").getOrDefault("CONNECTION_SWAP_DRAIN_TIMEOUT",
-                app.defaultOf("CONNECTION_SWAP_DRAIN_TIMEOUT"));
-        assertThat(drain).as("CONNECTION_SWAP_DRAIN_TIMEOUT (manifest or %s default)", app.file()).isNotNull();
+        String drain = setting(m, "worker", "CONNECTION_SWAP_DRAIN_TIMEOUT");
         long grace = m.pod("worker").getTerminationGracePeriodSeconds();
         assertThat(Duration.ofSeconds(grace))
                 .as("worker terminationGracePeriodSeconds vs CONNECTION_SWAP_DRAIN_TIMEOUT=%s, the connection closes "
@@ -403,10 +400,7 @@ class K8sManifestTest {
     void theDirectorPausesBeforeItDrainsAndHasTimeForBoth(String overlay) {
         Manifests m = overlay(overlay);
         Duration pause = preStopPause(m, "director");
-        ApplicationConfig app = ApplicationConfig.of("director");
-        String drain = m.env("director").getOrDefault("CONNECTION_SWAP_DIRECTOR_DRAIN_TIMEOUT",
-                app.defaultOf("CONNECTION_SWAP_DIRECTOR_DRAIN_TIMEOUT"));
-        assertThat(drain).as("CONNECTION_SWAP_DIRECTOR_DRAIN_TIMEOUT (manifest or %s default)", app.file()).isNotNull();
+        String drain = setting(m, "director", "CONNECTION_SWAP_DIRECTOR_DRAIN_TIMEOUT");
         Duration grace = Duration.ofSeconds(m.pod("director").getTerminationGracePeriodSeconds());
         assertThat(grace)
                 .as("director terminationGracePeriodSeconds vs preStop %s + CONNECTION_SWAP_DIRECTOR_DRAIN_TIMEOUT=%s",
@@ -631,5 +625,13 @@ class K8sManifestTest {
         }
         assertThat(images).containsOnlyKeys("director", "worker", "client");
         return images;
+    }
+
+    /** {@code variable} of {@code role}'s pods: as the manifest sets it, or its default in the role's configuration. */
+    private static String setting(Manifests m, String role, String variable) {
+        ApplicationConfig app = ApplicationConfig.of(role);
+        String value = m.env(role).getOrDefault(variable, app.defaultOf(variable));
+        assertThat(value).as("%s (manifest or %s default)", variable, app.file()).isNotNull();
+        return value;
     }
 }
