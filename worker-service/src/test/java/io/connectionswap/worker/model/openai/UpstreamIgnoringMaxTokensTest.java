@@ -1,0 +1,80 @@
+package io.connectionswap.worker.model.openai;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import io.connectionswap.protocol.message.FinishReason;
+import io.connectionswap.protocol.message.SamplingParameters;
+import io.connectionswap.protocol.model.GenerationContext;
+import io.connectionswap.testsupport.log.CapturedLogs;
+import io.connectionswap.worker.model.RecordingSubscriber;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * An upstream that ignores {@code max_tokens} (a proxy that drops the field, a server that does not honour it) goes on
+ * generating past the budget. The worker dropped the extra tokens but ended the generation only when the upstream
+ * ended (or its token timeout failed the leg), holding the client's END and the upstream's work for nothing. It now
+ * ends the generation at the first token past the budget (END {@code length}), closes the upstream's stream, and
+ * says once per upstream that it ignores {@code max_tokens}.
+ */
+class UpstreamIgnoringMaxTokensTest {
+
+    /** The idle timeout a generation that waited for the upstream's end would run into. */
+    private static final Duration TOKEN_TIMEOUT = Duration.ofSeconds(15);
+    private static final Duration WELL_WITHIN = Duration.ofSeconds(3);
+    private static final String WARNING = "upstream ignores max_tokens";
+
+    private OpenAiBackend backend;
+
+    @AfterEach
+    void stop() {
+        if (backend != null) {
+            backend.close();
+        }
+    }
+
+    @Test
+    void theGenerationEndsAtItsBudgetAndTheUpstreamsStreamIsClosed() throws Exception {
+        try (ScriptedUpstream upstream = new ScriptedUpstream();
+             CapturedLogs logs = CapturedLogs.of(OpenAiBackend.class.getPackageName())) {
+            // asked for 2 tokens, it sends 4 and then goes on (a ping now and then stands for more tokens to come)
+            upstream.completions(200, token(" a") + token(" b") + token(" c") + token(" d"))
+                    .hangAfterBody(Duration.ofMillis(100));
+            backend = OpenAiBackendTest.backend(upstream.baseUrl(), s -> new UpstreamSettings(s.baseUri(), s.model(),
+                    s.apiKey(), s.connectTimeout(), s.firstTokenTimeout(), TOKEN_TIMEOUT, s.healthInterval(),
+                    s.includeUsage(), s.threads(), s.chatFormat()));
+
+            for (int generation = 1; generation <= 2; generation++) {
+                RecordingSubscriber events = RecordingSubscriber.unbounded();
+                long started = System.nanoTime();
+                backend.generate(new GenerationContext("gen-" + generation, null, "p", null,
+                        SamplingParameters.maxTokens(2), 0, "", null)).subscribe(events);
+                events.awaitTerminal(TOKEN_TIMEOUT.plusSeconds(5));
+
+                assertThat(Duration.ofNanos(System.nanoTime() - started)).as("time to the END").isLessThan(WELL_WITHIN);
+                assertThat(events.error()).isNull();
+                assertThat(events.texts()).containsExactly(" a", " b");
+                assertThat(events.finished().reason()).isEqualTo(FinishReason.LENGTH);
+                int closed = generation;
+                await("the upstream sees its response closed").atMost(WELL_WITHIN)
+                        .until(() -> upstream.abandoned() == closed);
+            }
+            List<ILoggingEvent> warnings = logs.events().stream()
+                    .filter(event -> event.getFormattedMessage().contains(WARNING)).toList();
+            assertThat(warnings).as("one WARN per upstream").singleElement().satisfies(event -> {
+                assertThat(event.getLevel()).isEqualTo(Level.WARN);
+                assertThat(event.getFormattedMessage()).contains("upstream.url=" + upstream.baseUrl() + "/completions")
+                        .contains("model=" + backend.settings().model());
+            });
+        }
+    }
+
+    private static String token(String text) {
+        return "data: {\"choices\":[{\"index\":0,\"text\":\"" + text + "\",\"finish_reason\":null}]}\n\n";
+    }
+}
