@@ -66,6 +66,11 @@ final class LegEnd {
         finishReason = "stop";
     }
 
+    /** The worker ends the leg at its budget: the upstream went on past {@code max_tokens}. */
+    void budgetSpent() {
+        finishReason = "length";
+    }
+
     boolean hasFinishReason() {
         return finishReason != null;
     }

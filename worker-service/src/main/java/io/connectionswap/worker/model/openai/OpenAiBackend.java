@@ -58,7 +58,8 @@ public final class OpenAiBackend implements ModelBackend, HealthDetails, AutoClo
         UpstreamHealth[] healthRef = new UpstreamHealth[1];
         this.upstream = new Upstream(settings, http, JsonMapper.builder().build(), executor, timer,
                 () -> healthRef[0].checkSoon(), new UpstreamBackOff(settings.completionsUri()),
-                new AnsweringModels(settings.completionsUri()), new DeliveredTokens(settings.tokenizeUri()));
+                new AnsweringModels(settings.completionsUri()), new DeliveredTokens(settings.tokenizeUri()),
+                new IgnoredMaxTokens(settings.completionsUri(), settings.model()));
         this.health = new UpstreamHealth(upstream);
         healthRef[0] = health;
     }

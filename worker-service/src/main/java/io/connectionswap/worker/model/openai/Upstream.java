@@ -18,11 +18,13 @@ import tools.jackson.databind.json.JsonMapper;
  * What every stream to one upstream shares: settings, the HTTP client, the executor its callbacks and the streams'
  * serial tasks run on, the timer of the timeouts and health checks, and a hook that asks for a health check at once
  * (after a stream could not reach the upstream), the back-off a {@code Retry-After} asked for, the models it
- * answered with other than the one asked for, and the count of the tokens a resume's delivered text holds.
+ * answered with other than the one asked for, the count of the tokens a resume's delivered text holds, and whether
+ * it was seen to ignore {@code max_tokens}.
  */
 record Upstream(UpstreamSettings settings, HttpClient http, JsonMapper json, Executor executor,
                 ScheduledExecutorService timer, Runnable unreachable, UpstreamBackOff backOff,
-                AnsweringModels answeringModels, DeliveredTokens deliveredTokens) {
+                AnsweringModels answeringModels, DeliveredTokens deliveredTokens,
+                IgnoredMaxTokens ignoredMaxTokens) {
 
     /**
      * A POST of the JSON {@code body} to {@code uri}, answered as {@code accept} within {@code timeout} (its headers),

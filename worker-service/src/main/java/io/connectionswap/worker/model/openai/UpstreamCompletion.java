@@ -38,7 +38,9 @@ import tools.jackson.core.JacksonException;
  * dropped for at most {@link LegBody#DRAIN_GRACE}, so the connection can be reused; then the exchange is cancelled. An
  * upstream that ignores {@code include_usage} (a finish reason, then no usage chunk and no {@code [DONE]}) is given
  * {@link #USAGE_GRACE} for the usage and then ends without counts, rather than stalling into the token timeout. A
- * stream that ends or breaks after the finish reason completes the generation too, with the counts if they came.
+ * stream that ends or breaks after the finish reason completes the generation too, with the counts if they came. An
+ * upstream that ignores {@code max_tokens} (a token past the leg's budget) is ended there: {@code length}, its stream
+ * closed ({@link IgnoredMaxTokens} says so once).
  *
  * <p>The request is sent once more when the connection it went on was closed before any answer
  * ({@link StaleConnectionRetry}); the first-token clock goes on from the first attempt.
@@ -303,6 +305,10 @@ final class UpstreamCompletion implements Flow.Subscription {
                     + " tokens; the worker asks for one choice (index 0): it answers several (n above 1?)", null));
             return;
         }
+        if (chunk.isToken() && produced >= remaining) {
+            endAtBudget(); // the upstream honoured max_tokens if it stopped here: it goes on instead
+            return;
+        }
         if (chunk.aborted()) {
             if (chunk.isToken()) {
                 emitText(chunk.text());
@@ -334,13 +340,21 @@ final class UpstreamCompletion implements Flow.Subscription {
         }
     }
 
+    /**
+     * A token past the leg's budget: the upstream ignores {@code max_tokens}. The generation ends here, as the
+     * upstream should have ended it ({@code length}), and its stream is closed so that it stops generating.
+     */
+    private void endAtBudget() {
+        upstream.ignoredMaxTokens().seen(remaining);
+        LogLine.debug(log).field("generation.id", context.generationId()).field("max.tokens", remaining)
+                .field("upstream.url", uri)
+                .log("upstream sent more tokens than asked for; ending the generation at its budget");
+        end.budgetSpent();
+        finish();
+        abortExchange();
+    }
+
     private void emitText(String text) {
-        if (produced >= remaining) {
-            LogLine.debug(log).field("generation.id", context.generationId())
-                    .field("max.tokens", remaining)
-                    .log("upstream sent more tokens than asked for; ignored");
-            return;
-        }
         String whole = splitCharacters.whole(text);
         if (whole.isEmpty() && !text.isEmpty()) {
             return; // only a character's front half: no token of its own, it goes out whole with the next text

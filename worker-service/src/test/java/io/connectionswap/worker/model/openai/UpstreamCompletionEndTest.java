@@ -222,7 +222,8 @@ class UpstreamCompletionEndTest {
             UpstreamSettings settings = OpenAiBackendTest.backendSettings(scripted.baseUrl());
             Upstream upstream = new Upstream(settings, HttpClient.newBuilder().executor(executor).build(),
                     JsonMapper.builder().build(), executor, timer, () -> { }, new UpstreamBackOff(settings.completionsUri()),
-                    new AnsweringModels(settings.completionsUri()), new DeliveredTokens(settings.tokenizeUri()));
+                    new AnsweringModels(settings.completionsUri()), new DeliveredTokens(settings.tokenizeUri()),
+                    new IgnoredMaxTokens(settings.completionsUri(), settings.model()));
             RecordingSubscriber events = RecordingSubscriber.unbounded();
             UpstreamCompletion completion = new UpstreamCompletion(upstream, context(0, ""), events);
             events.onSubscribe(completion);
