@@ -1,0 +1,61 @@
+package io.connectionswap.worker.model.openai;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.message.SamplingParameters;
+import io.connectionswap.protocol.model.GenerationContext;
+import io.connectionswap.protocol.model.ModelException;
+import io.connectionswap.worker.model.RecordingSubscriber;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A {@code /v1/completions} endpoint that answers in the chat shape ({@code choices[0].delta.content} instead of
+ * {@code choices[0].text}): a router or gateway that maps both paths to chat completions. The worker found no text in
+ * any chunk and ended the generation at the finish reason: an empty answer, reported complete. Such an answer is one
+ * the worker cannot read: the leg fails with UPSTREAM_FAILED, saying what it expected and what it saw.
+ */
+class ChatShapedCompletionAnswerTest {
+
+    private static final Duration DEADLINE = Duration.ofSeconds(10);
+
+    private OpenAiBackend backend;
+
+    @AfterEach
+    void stop() {
+        if (backend != null) {
+            backend.close();
+        }
+    }
+
+    @Test
+    void aCompletionAnsweredInTheChatShapeFailsTheLegInsteadOfEndingEmpty() throws Exception {
+        try (ScriptedUpstream upstream = new ScriptedUpstream()) {
+            upstream.completions(200, """
+                    data: {"object":"chat.completion.chunk","choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}
+
+                    data: {"object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":" a"},"finish_reason":null}]}
+
+                    data: {"object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":" b"},"finish_reason":"length"}]}
+
+                    data: [DONE]
+
+                    """);
+            backend = OpenAiBackendTest.backend(upstream.baseUrl(), settings -> settings);
+            RecordingSubscriber events = RecordingSubscriber.unbounded();
+
+            backend.generate(new GenerationContext("gen-1", null, "p", null, SamplingParameters.maxTokens(2), 0, "",
+                    null)).subscribe(events);
+            events.awaitTerminal(DEADLINE);
+
+            assertThat(events.texts()).isEmpty();
+            assertThat(events.error()).as("events: " + events.events()).isInstanceOfSatisfying(ModelException.class,
+                    error -> {
+                        assertThat(error.code()).isEqualTo(ErrorCode.UPSTREAM_FAILED);
+                        assertThat(error.getMessage()).contains("choices[0].delta").contains("choices[0].text");
+                    });
+        }
+    }
+}
