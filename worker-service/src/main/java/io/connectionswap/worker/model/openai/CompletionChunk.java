@@ -21,7 +21,9 @@ import tools.jackson.databind.node.ObjectNode;
  *   <li>{@code error}: the upstream failed after the answer started (an object; TGI's is a string, with
  *       {@code error_type});</li>
  *   <li>{@code model}: the model the upstream says answered;</li>
- *   <li>{@code choices[i].index}: a choice other than 0 is an answer the worker did not ask for (it asks for one).</li>
+ *   <li>{@code choices[i].index}: a choice other than 0 is an answer the worker did not ask for (it asks for one);</li>
+ *   <li>{@code choices[0].delta} or {@code .message} without {@code text}: a chat completion's chunk, not one of
+ *       {@code /completions} (a router that maps both paths to chat).</li>
  * </ul>
  * An event that says it is an error ({@link #parseError}) is an error chunk whatever its data.
  *
@@ -32,16 +34,18 @@ import tools.jackson.databind.node.ObjectNode;
  * @param error        the error object, or null
  * @param model        the model named in the chunk, or null
  * @param otherChoice  the index of a choice other than 0 in the chunk, or null
+ * @param chatShaped   the choice is a chat completion's ({@code delta} or {@code message}, no {@code text}): an
+ *                     endpoint that answers {@code /completions} as chat, which the worker cannot read
  */
 record CompletionChunk(boolean done, String text, String finishReason, Usage usage, JsonNode error, String model,
-                       Integer otherChoice) {
+                       Integer otherChoice, boolean chatShaped) {
 
     static final String DONE = "[DONE]";
 
     /** Reads one event's data; throws Jackson's exception when it is not JSON. */
     static CompletionChunk parse(String data, JsonMapper json) {
         if (DONE.equals(data.strip())) {
-            return new CompletionChunk(true, null, null, null, null, null, null);
+            return new CompletionChunk(true, null, null, null, null, null, null, false);
         }
         return read(json.readTree(data), json);
     }
@@ -62,27 +66,27 @@ record CompletionChunk(boolean done, String text, String finishReason, Usage usa
         if (root != null && root.isObject()) {
             CompletionChunk chunk = read(root, json);
             return new CompletionChunk(false, null, null, null, chunk.error() != null ? chunk.error() : root, null,
-                    null);
+                    null, false);
         }
         ObjectNode error = json.createObjectNode();
         error.put("message", root != null && root.isString() ? root.asString() : data.strip());
-        return new CompletionChunk(false, null, null, null, error, null, null);
+        return new CompletionChunk(false, null, null, null, error, null, null, false);
     }
 
     private static CompletionChunk read(JsonNode root, JsonMapper json) {
         if (root.path("error").isObject()) {
-            return new CompletionChunk(false, null, null, null, root.path("error"), null, null);
+            return new CompletionChunk(false, null, null, null, root.path("error"), null, null, false);
         }
         if (root.path("error").isString()) { // TGI: {"error": "...", "error_type": "generation" | "validation" | ...}
             ObjectNode error = json.createObjectNode();
             error.put("message", root.path("error").asString());
             String type = root.path("error_type").asString("");
             error.put("type", "validation".equals(type) ? "invalid_request_error" : type);
-            return new CompletionChunk(false, null, null, null, error, null, null);
+            return new CompletionChunk(false, null, null, null, error, null, null, false);
         }
         if ("error".equals(root.path("object").asString(null))) {
             // vLLM's older top-level error object
-            return new CompletionChunk(false, null, null, null, root, null, null);
+            return new CompletionChunk(false, null, null, null, root, null, null, false);
         }
         String text = null;
         String finishReason = null;
@@ -99,7 +103,8 @@ record CompletionChunk(boolean done, String text, String finishReason, Usage usa
                     Math.max(0, counts.path("completion_tokens").asInt()));
         }
         String model = root.path("model").isString() ? root.path("model").asString() : null;
-        return new CompletionChunk(false, text, finishReason, usage, null, model, otherChoice(root.path("choices")));
+        return new CompletionChunk(false, text, finishReason, usage, null, model, otherChoice(root.path("choices")),
+                chatShaped(choice));
     }
 
     /**
@@ -114,6 +119,15 @@ record CompletionChunk(boolean done, String text, String finishReason, Usage usa
             }
         }
         return null;
+    }
+
+    /**
+     * Whether {@code choice} is a chat completion's: its text in {@code delta.content} (streamed) or
+     * {@code message.content}, none in {@code text}.
+     */
+    private static boolean chatShaped(JsonNode choice) {
+        return choice.isObject() && !choice.path("text").isString()
+                && (choice.path("delta").isObject() || choice.path("message").isObject());
     }
 
     /** Whether the upstream says it aborted the request ({@code finish_reason} {@code abort} or {@code error}). */

@@ -305,6 +305,13 @@ final class UpstreamCompletion implements Flow.Subscription {
                     + " tokens; the worker asks for one choice (index 0): it answers several (n above 1?)", null));
             return;
         }
+        if (chunk.chatShaped()) {
+            // a router or server that answers /completions as chat: its text is where the worker does not read
+            fail(errors.failed("upstream answered /completions in the chat completions' shape after " + produced
+                    + " tokens (expected choices[0].text, saw choices[0].delta or .message): a router or server that "
+                    + "maps /completions to chat completions?", null));
+            return;
+        }
         if (chunk.isToken() && produced >= remaining) {
             endAtBudget(); // the upstream honoured max_tokens if it stopped here: it goes on instead
             return;
