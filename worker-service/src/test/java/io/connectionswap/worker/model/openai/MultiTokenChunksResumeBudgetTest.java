@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.connectionswap.protocol.message.FinishReason;
 import io.connectionswap.protocol.message.SamplingParameters;
+import io.connectionswap.protocol.message.Usage;
 import io.connectionswap.protocol.model.GenerationContext;
 import io.connectionswap.worker.model.RecordingSubscriber;
 import io.connectionswap.worker.model.openai.ScriptedUpstream.Answer;
@@ -70,6 +71,31 @@ class MultiTokenChunksResumeBudgetTest {
                     assertThat(usage.promptTokens()).isEqualTo(1);
                     assertThat(usage.completionTokens()).isEqualTo(6);
                 });
+    }
+
+    /**
+     * A resume after the generation's last token (the worker failed between it and END) asks the upstream for nothing,
+     * so no usage chunk came: the END had no counts, though the unbroken generation's END had them (the gateway then
+     * reports no prompt tokens, and the frames as completion tokens: 3 here, for 6 tokens). The counts now come from
+     * the tokenizer the resume asks anyway: the prompt's tokens, and the delivered text's as completion.
+     */
+    @Test
+    void aResumeAfterTheLastTokenReportsTheWholeGenerationsCounts() throws Exception {
+        backend = OpenAiBackendTest.backend(upstreamUrl(), settings -> settings);
+        SamplingParameters sampling = SamplingParameters.maxTokens(6);
+        String all = " w1 w2 w3 w4 w5 w6";
+
+        // all three chunks delivered (6 tokens in 3 frames), and 6 frames of single tokens: nothing is left either way
+        for (int frames : new int[] {3, 6}) {
+            RecordingSubscriber resumed = run(new GenerationContext("gen-1", null, PROMPT, null, sampling, frames, all,
+                    null));
+
+            assertThat(resumed.error()).isNull();
+            assertThat(resumed.texts()).isEmpty();
+            assertThat(resumed.finished().reason()).isEqualTo(FinishReason.LENGTH);
+            assertThat(resumed.finished().usage()).as("after %s frames: the whole generation's counts", frames)
+                    .isEqualTo(new Usage(1, 6));
+        }
     }
 
     private RecordingSubscriber run(GenerationContext context) {
