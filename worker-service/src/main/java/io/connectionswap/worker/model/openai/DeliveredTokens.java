@@ -38,19 +38,34 @@ final class DeliveredTokens {
     private final URI tokenizeUri;
     private final AtomicBoolean unsupported = new AtomicBoolean();
 
+    /**
+     * What the tokenizer said of a resume's texts.
+     *
+     * @param delivered the tokens of the delivered text (the frames when not counted)
+     * @param prompt    the tokens of the prompt, or null when not counted
+     */
+    record Counts(int delivered, Integer prompt) {
+
+        /** The frames delivered, nothing counted. */
+        static Counts frames(GenerationContext context) {
+            return new Counts(context.resumeAfter(), null);
+        }
+    }
+
     DeliveredTokens(URI tokenizeUri) {
         this.tokenizeUri = tokenizeUri;
     }
 
     /**
-     * The tokens of {@code context}'s delivered text: its frame count when the upstream cannot say more. Its requests
-     * are handed to {@code inFlight}, which cancels them when the leg is cancelled.
+     * The tokens of {@code context}'s delivered text, and of its prompt: the frame count and no prompt count when the
+     * upstream cannot say more. Its requests are handed to {@code inFlight}, which cancels them when the leg is
+     * cancelled.
      */
-    CompletableFuture<Integer> count(Upstream upstream, GenerationContext context,
-                                     Consumer<CompletableFuture<?>> inFlight) {
+    CompletableFuture<Counts> count(Upstream upstream, GenerationContext context,
+                                    Consumer<CompletableFuture<?>> inFlight) {
         int frames = context.resumeAfter();
         if (frames == 0 || unsupported.get()) {
-            return CompletableFuture.completedFuture(frames);
+            return CompletableFuture.completedFuture(Counts.frames(context));
         }
         String prompt = CompletionRequestBody.prompt(context, upstream.settings());
         CompletableFuture<Integer> without = tokens(upstream, context, prompt, inFlight);
@@ -58,13 +73,13 @@ final class DeliveredTokens {
         return without.thenCombine(with, (before, after) -> {
             // a merge across the boundary can make the difference smaller than the frames: each frame had a token
             int counted = Math.max(frames, after - before);
-            return Math.min(counted, context.sampling().maxTokens());
+            return new Counts(Math.min(counted, context.sampling().maxTokens()), before);
         }).exceptionally(failure -> {
             Throwable cause = failure.getCause() != null ? failure.getCause() : failure;
             LogLine.debug(log).field("generation.id", context.generationId()).field("upstream.url", tokenizeUri)
                     .quoted("problem", String.valueOf(cause.getMessage()))
                     .log("cannot count the delivered tokens; counting frames");
-            return frames;
+            return Counts.frames(context);
         });
     }
 

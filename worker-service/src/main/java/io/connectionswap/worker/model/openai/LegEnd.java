@@ -36,6 +36,16 @@ final class LegEnd {
         deliveredTokens = tokens;
     }
 
+    /**
+     * The leg asks the upstream for no tokens (a resume after the last one), so no usage chunk comes: the counts are
+     * the tokenizer's, {@code promptTokens} (null: not counted, no counts) and the delivered text's as completion.
+     */
+    void noUpstreamUsage(Integer promptTokens) {
+        if (usageAsked && promptTokens != null) {
+            usage = new Usage(promptTokens + deliveredTokens, 0); // as the upstream counts a resume: all of it prompt
+        }
+    }
+
     /** Takes what {@code chunk} says of the end. */
     void seen(CompletionChunk chunk) {
         if (chunk.usage() != null) {

@@ -130,19 +130,23 @@ final class UpstreamCompletion implements Flow.Subscription {
         if (terminated) {
             return;
         }
-        if (!context.isResume() || context.resumeAfter() >= context.sampling().maxTokens()) {
-            sendLeg(context.resumeAfter()); // nothing to count: a new generation, or none left to generate
+        boolean noneLeft = context.resumeAfter() >= context.sampling().maxTokens();
+        if (!context.isResume() || (noneLeft && !upstream.settings().includeUsage())) {
+            // nothing to count: a new generation, or none left to generate and no counts asked for (the prompt's
+            // tokens are counted for those of a resume after the last token: the upstream sends no usage then)
+            sendLeg(DeliveredTokens.Counts.frames(context));
             return;
         }
-        upstream.deliveredTokens().count(upstream, context, asides::add).whenComplete((tokens, failure) ->
-                serial.execute(() -> sendLeg(tokens == null ? context.resumeAfter() : tokens)));
+        upstream.deliveredTokens().count(upstream, context, asides::add).whenComplete((counts, failure) ->
+                serial.execute(() -> sendLeg(counts == null ? DeliveredTokens.Counts.frames(context) : counts)));
     }
 
-    /** Sends the request for the tokens left after {@code deliveredTokens} (those of the delivered text). */
-    private void sendLeg(int deliveredTokens) {
+    /** Sends the request for the tokens left after those of the delivered text ({@code counts}). */
+    private void sendLeg(DeliveredTokens.Counts counts) {
         if (terminated) {
             return;
         }
+        int deliveredTokens = counts.delivered();
         remaining = context.sampling().maxTokens() - deliveredTokens;
         end.deliveredTokens(deliveredTokens);
         if (deliveredTokens != context.resumeAfter()) {
@@ -153,6 +157,7 @@ final class UpstreamCompletion implements Flow.Subscription {
         if (remaining <= 0) {
             // resumed after the last token (the worker failed between it and END): nothing is left to generate, but
             // that token may have ended at a stop sequence
+            end.noUpstreamUsage(counts.prompt());
             StopAfterLastToken.ask(upstream, context, asides::add).whenComplete((stopped, failure) ->
                     serial.execute(() -> finishAfterLastToken(Boolean.TRUE.equals(stopped))));
             return;
