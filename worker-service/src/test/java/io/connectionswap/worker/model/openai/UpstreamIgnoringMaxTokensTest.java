@@ -7,6 +7,7 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import io.connectionswap.protocol.message.FinishReason;
 import io.connectionswap.protocol.message.SamplingParameters;
+import io.connectionswap.protocol.message.Usage;
 import io.connectionswap.protocol.model.GenerationContext;
 import io.connectionswap.testsupport.log.CapturedLogs;
 import io.connectionswap.worker.model.RecordingSubscriber;
@@ -71,6 +72,33 @@ class UpstreamIgnoringMaxTokensTest {
                 assertThat(event.getFormattedMessage()).contains("upstream.url=" + upstream.baseUrl() + "/completions")
                         .contains("model=" + backend.settings().model());
             });
+        }
+    }
+
+    /**
+     * An upstream that honours {@code max_tokens} but sends an empty text after the last token and before its
+     * finish reason and usage: no token past the budget (an empty text is no sign of one), so the generation ends at
+     * the upstream's end, with its counts.
+     */
+    @Test
+    void anEmptyTextAfterTheBudgetIsNoTokenPastIt() throws Exception {
+        try (ScriptedUpstream upstream = new ScriptedUpstream();
+             CapturedLogs logs = CapturedLogs.of(OpenAiBackend.class.getPackageName())) {
+            upstream.completions(200, token(" a") + token(" b") + token("")
+                    + "data: {\"choices\":[{\"index\":0,\"text\":\"\",\"finish_reason\":\"length\"}]}\n\n"
+                    + "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":2}}\n\n"
+                    + "data: [DONE]\n\n");
+            backend = OpenAiBackendTest.backend(upstream.baseUrl(), settings -> settings);
+            RecordingSubscriber events = RecordingSubscriber.unbounded();
+
+            backend.generate(new GenerationContext("gen-1", null, "p", null, SamplingParameters.maxTokens(2), 0, "",
+                    null)).subscribe(events);
+            events.awaitTerminal(WELL_WITHIN);
+
+            assertThat(events.error()).isNull();
+            assertThat(events.texts()).containsExactly(" a", " b");
+            assertThat(events.finished().usage()).as("the upstream's counts").isEqualTo(new Usage(1, 2));
+            assertThat(logs.events()).noneMatch(event -> event.getFormattedMessage().contains(WARNING));
         }
     }
 
