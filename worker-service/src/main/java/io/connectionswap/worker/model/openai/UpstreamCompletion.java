@@ -317,7 +317,7 @@ final class UpstreamCompletion implements Flow.Subscription {
                     + "maps /completions to chat completions?", null));
             return;
         }
-        if (chunk.isToken() && produced >= remaining) {
+        if (chunk.isToken() && !chunk.text().isEmpty() && produced >= remaining) {
             endAtBudget(); // the upstream honoured max_tokens if it stopped here: it goes on instead
             return;
         }
@@ -367,6 +367,9 @@ final class UpstreamCompletion implements Flow.Subscription {
     }
 
     private void emitText(String text) {
+        if (produced >= remaining) {
+            return; // an empty text past the budget (a text would have ended the leg): nothing to send
+        }
         String whole = splitCharacters.whole(text);
         if (whole.isEmpty() && !text.isEmpty()) {
             return; // only a character's front half: no token of its own, it goes out whole with the next text
