@@ -47,6 +47,9 @@ import org.springframework.util.unit.DataSize;
  *                         resumes); one that does not fit gets 503 with {@code Retry-After}
  *                         ({@code CONNECTION_SWAP_GATEWAY_MAX_BUFFERED_REQUEST_BYTES}); unset: derived from the JVM's
  *                         heap ({@link #derivedBufferedRequestBytes}), never below {@code maxRequestSize}
+ * @param sseKeepAlive     a streamed answer that has sent nothing for this long, after its headers, gets an SSE comment
+ *                         ({@code : keep-alive}), so that a proxy's read timeout does not cut it while its generation
+ *                         waits for a worker or a token ({@code CONNECTION_SWAP_GATEWAY_SSE_KEEPALIVE}); 0: none
  */
 @ConfigurationProperties("connection-swap.gateway")
 public record GatewayProperties(
@@ -62,7 +65,8 @@ public record GatewayProperties(
         @DefaultValue("30s") Duration writeTimeout,
         @DefaultValue("10000") int maxConnections,
         List<String> corsOrigins,
-        DataSize maxBufferedRequestBytes) {
+        DataSize maxBufferedRequestBytes,
+        @DefaultValue("15s") Duration sseKeepAlive) {
 
     public GatewayProperties {
         List<String> keys = apiKeys == null ? List.of()
@@ -90,6 +94,7 @@ public record GatewayProperties(
         requireTimeout("CONNECTION_SWAP_GATEWAY_IDLE_TIMEOUT", idleTimeout);
         requireTimeout("CONNECTION_SWAP_GATEWAY_REQUEST_TIMEOUT", requestTimeout);
         requireTimeout("CONNECTION_SWAP_GATEWAY_WRITE_TIMEOUT", writeTimeout);
+        requireTimeout("CONNECTION_SWAP_GATEWAY_SSE_KEEPALIVE", sseKeepAlive);
         corsOrigins = corsOrigins == null ? List.of()
                 : corsOrigins.stream().map(String::trim).filter(origin -> !origin.isEmpty()).toList();
         for (String origin : corsOrigins) {

@@ -35,6 +35,7 @@ class GatewayApiKeysSettingTest {
 
     private static GatewayProperties withKeys(List<String> keys) {
         return new GatewayProperties(keys, DataSize.ofMegabytes(4), Duration.ofSeconds(10), Duration.ofSeconds(2),
-                16, 65536, 0, Duration.ofSeconds(60), Duration.ofSeconds(60), Duration.ZERO, 0, List.of(), null);
+                16, 65536, 0, Duration.ofSeconds(60), Duration.ofSeconds(60), Duration.ZERO, 0, List.of(), null,
+                Duration.ZERO);
     }
 }

@@ -39,6 +39,6 @@ class GatewayBufferedRequestBytesSettingTest {
     private static GatewayProperties withBudget(DataSize budget) {
         return new GatewayProperties(List.of(), DataSize.ofMegabytes(4), Duration.ofSeconds(10), Duration.ofSeconds(2),
                 16, 65536, 0, Duration.ofSeconds(75), Duration.ofSeconds(60), Duration.ofSeconds(30), 0, List.of(),
-                budget);
+                budget, Duration.ZERO);
     }
 }

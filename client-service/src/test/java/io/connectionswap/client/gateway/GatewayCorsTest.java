@@ -112,11 +112,12 @@ class GatewayCorsTest {
         for (String bad : List.of("app.example.com", "https://app.example.com/", "https://app.example.com/chat",
                 "ftp://app.example.com")) {
             assertThatThrownBy(() -> new GatewayProperties(List.of(), DataSize.ofMegabytes(4), Duration.ofSeconds(10),
-                    Duration.ofSeconds(2), 16, 65536, 0, Duration.ZERO, Duration.ZERO, Duration.ZERO, 0, List.of(APP, bad), null))
+                    Duration.ofSeconds(2), 16, 65536, 0, Duration.ZERO, Duration.ZERO, Duration.ZERO, 0, List.of(APP, bad), null, Duration.ZERO))
                     .isInstanceOf(IllegalArgumentException.class)
                     .hasMessageStartingWith("CONNECTION_SWAP_GATEWAY_CORS_ORIGINS has '" + bad + "'");
         }
         new GatewayProperties(List.of(), DataSize.ofMegabytes(4), Duration.ofSeconds(10), Duration.ofSeconds(2), 16,
-                65536, 0, Duration.ZERO, Duration.ZERO, Duration.ZERO, 0, List.of("*", "http://[::1]:8080", " http://localhost:3000 "), null);
+                65536, 0, Duration.ZERO, Duration.ZERO, Duration.ZERO, 0, List.of("*", "http://[::1]:8080", " http://localhost:3000 "), null,
+                Duration.ZERO);
     }
 }

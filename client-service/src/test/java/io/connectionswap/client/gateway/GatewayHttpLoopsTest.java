@@ -78,7 +78,7 @@ class GatewayHttpLoopsTest {
         for (int loops : new int[] {-1, EventLoopCount.MAX + 1}) {
             assertThatThrownBy(() -> new GatewayProperties(null, DataSize.ofMegabytes(4),
                     Duration.ofSeconds(10), Duration.ofSeconds(2), 16, 65536, loops, Duration.ZERO, Duration.ZERO, Duration.ZERO, 0,
-                    List.of(), null))
+                    List.of(), null, Duration.ZERO))
                     .isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("CONNECTION_SWAP_GATEWAY_HTTP_LOOPS=" + loops);
         }

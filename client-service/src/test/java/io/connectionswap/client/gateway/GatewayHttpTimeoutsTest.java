@@ -64,6 +64,6 @@ class GatewayHttpTimeoutsTest {
 
     private static GatewayProperties properties(Duration idle, Duration request, int maxConnections) {
         return new GatewayProperties(List.of(), DataSize.ofMegabytes(4), Duration.ofSeconds(10), Duration.ofSeconds(2),
-                16, 65536, 0, idle, request, Duration.ZERO, maxConnections, List.of(), null);
+                16, 65536, 0, idle, request, Duration.ZERO, maxConnections, List.of(), null, Duration.ZERO);
     }
 }

@@ -32,11 +32,16 @@ final class GatewayOnSpringsRouter {
      * The gateway's settings with their defaults (4 MB requests, no API keys), but a fixed budget of request bytes,
      * 16 MiB (the default derives it from the JVM's heap: 44 MiB in the image, more in a test JVM).
      */
-    static final GatewayProperties PROPERTIES = new GatewayProperties(List.of(), DataSize.ofMegabytes(4),
-            Duration.ofSeconds(10), Duration.ofSeconds(2), 16, 65536, 0, Duration.ofSeconds(75), Duration.ofSeconds(60),
-            Duration.ofSeconds(30), 0, List.of(), DataSize.ofMegabytes(16));
+    static final GatewayProperties PROPERTIES = properties(Duration.ofSeconds(15));
 
     private GatewayOnSpringsRouter() {
+    }
+
+    /** {@link #PROPERTIES} with another {@code CONNECTION_SWAP_GATEWAY_SSE_KEEPALIVE}. */
+    static GatewayProperties properties(Duration sseKeepAlive) {
+        return new GatewayProperties(List.of(), DataSize.ofMegabytes(4), Duration.ofSeconds(10), Duration.ofSeconds(2),
+                16, 65536, 0, Duration.ofSeconds(75), Duration.ofSeconds(60), Duration.ofSeconds(30), 0, List.of(),
+                DataSize.ofMegabytes(16), sseKeepAlive);
     }
 
     /** A client of the routes over {@code client}, behind {@code filters}, with a budget of its own. */
@@ -49,15 +54,21 @@ final class GatewayOnSpringsRouter {
      * connection shows: a client that closes it. The caller disposes of it.
      */
     static DisposableServer serve(SwapClient client) {
+        return serve(client, PROPERTIES);
+    }
+
+    /** {@link #serve(SwapClient)} with the gateway's settings {@code properties}. */
+    static DisposableServer serve(SwapClient client, GatewayProperties properties) {
         ReactorHttpHandlerAdapter adapter = new ReactorHttpHandlerAdapter(RouterFunctions.toHttpHandler(
-                routes(client, budget()), strategies()));
+                routes(client, properties, budget()), strategies()));
         return HttpServer.create().host("127.0.0.1").port(0).handle(adapter).bindNow();
     }
 
     /** The gateway's routes over {@code client} and {@code budget}, with no tracing and an empty page. */
-    private static RouterFunction<ServerResponse> routes(SwapClient client, RequestBytesBudget budget) {
-        return GatewayRoutes.of(new CompletionsHandler(client, PROPERTIES, null, budget, new AnswersInFlight()),
-                new ClusterHandler(client, PROPERTIES), new ByteArrayResource(new byte[0]));
+    private static RouterFunction<ServerResponse> routes(SwapClient client, GatewayProperties properties,
+                                                         RequestBytesBudget budget) {
+        return GatewayRoutes.of(new CompletionsHandler(client, properties, null, budget, new AnswersInFlight()),
+                new ClusterHandler(client, properties), new ByteArrayResource(new byte[0]));
     }
 
     /**
@@ -79,7 +90,7 @@ final class GatewayOnSpringsRouter {
 
     /** A client of the routes over {@code client} and {@code budget}, behind {@code filters}. */
     static WebTestClient http(SwapClient client, RequestBytesBudget budget, WebFilter... filters) {
-        WebTestClient.RouterFunctionSpec spec = WebTestClient.bindToRouterFunction(routes(client, budget));
+        WebTestClient.RouterFunctionSpec spec = WebTestClient.bindToRouterFunction(routes(client, PROPERTIES, budget));
         for (WebFilter filter : filters) {
             spec.webFilter(filter);
         }
