@@ -34,7 +34,9 @@ function element(id) {
 
 /**
  * Loads app.js once. `answer(url, init)` returns {status, body} (body an object: JSON) or a Promise of one (one that
- * never settles: a gateway that does not answer; the page's abort still ends the fetch), or throws to fail the fetch. `stored` is localStorage's content before the page loads.
+ * never settles: a gateway that does not answer; the page's abort still ends the fetch), or throws to fail the fetch;
+ * {status, reads} answers a stream: `reads` are the strings the page's reader gets, one per read, as a socket cuts
+ * them. `stored` is localStorage's content before the page loads.
  */
 function loadPage(answer, stored = {}) {
   const elements = Object.fromEntries(IDS.map((id) => [id, element(id)]));
@@ -60,7 +62,8 @@ function loadPage(answer, stored = {}) {
         ok: a.status >= 200 && a.status < 300,
         status: a.status,
         statusText: String(a.status),
-        json: async () => JSON.parse(text)
+        json: async () => JSON.parse(text),
+        body: { getReader: () => reader(a.reads || []) }
       };
     },
     setInterval: (fn, ms) => { intervals.push(fn); return intervals.length; },
@@ -83,7 +86,22 @@ function loadPage(answer, stored = {}) {
       await settle();
     },
     async tick() { for (const fn of intervals.slice()) { fn(); } await settle(); },
+    /** The user sends the prompt (the form's submit). */
+    async submit() {
+      for (const fn of elements['prompt-form'].listeners.submit || []) { fn({ preventDefault() {} }); }
+      await settle();
+    },
     settle
+  };
+}
+
+/** A response body's reader (ReadableStreamDefaultReader.read) giving `reads`, UTF-8 encoded, then its end. */
+function reader(reads) {
+  const encoder = new TextEncoder();
+  let next = 0;
+  return {
+    read: async () => (next < reads.length ? { value: encoder.encode(reads[next++]), done: false }
+      : { value: undefined, done: true })
   };
 }
 
