@@ -58,7 +58,9 @@ import tools.jackson.databind.JsonNode;
  * streams over the one QUIC connection; a cancel that reaches the worker within a second; bad requests answered
  * with OpenAI errors while streaming goes on; a keep-alive connection that still serves after a request refused
  * before its body was read; 503 with Retry-After while no worker is there, and while no director is, with a body
- * that names no internal address.
+ * that names no internal address. The gateway's SSE keep-alive is shorter than the time between two tokens, so every
+ * stream carries {@code : keep-alive} comments between its events (the curl examples check they are there): the SDK,
+ * the HTTP/1.0 client and the 200 streams read their exact text through them.
  */
 @ExtendWith(DumpLogsOnFailure.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -69,6 +71,11 @@ class GatewayProcessIT {
     private static final int MAX_REQUEST_BYTES = 256 * 1024;
     private static final int DEFAULT_MAX_TOKENS = 7;
     private static final int MAX_TOKENS_LIMIT = 5000;
+    /**
+     * Below the workers' 50 ms between tokens: every stream of this class carries keep-alive comments between its
+     * events (more during a swap), which curl's output shows and the OpenAI SDK must skip.
+     */
+    private static final String SSE_KEEPALIVE = "30ms";
 
     @AutoClose
     private ProcessCluster cluster;
@@ -84,6 +91,7 @@ class GatewayProcessIT {
                 "CONNECTION_SWAP_MAX_REQUEST_BYTES=" + MAX_REQUEST_BYTES,
                 "CONNECTION_SWAP_GATEWAY_DEFAULT_MAX_TOKENS=" + DEFAULT_MAX_TOKENS,
                 "CONNECTION_SWAP_MAX_TOKENS_LIMIT=" + MAX_TOKENS_LIMIT,
+                "CONNECTION_SWAP_GATEWAY_SSE_KEEPALIVE=" + SSE_KEEPALIVE,
                 "LOGGING_LEVEL_IO_CONNECTIONSWAP_CLIENT_TOKENS=WARN");
         cluster.awaitReady(cluster.director());
         cluster.awaitReady(gateway);
@@ -268,6 +276,8 @@ class GatewayProcessIT {
             if (command.contains("\"stream\": true") || command.contains("\"stream\":true")) {
                 List<JsonNode> chunks = GatewayHttp.chunks(output);
                 assertThat(GatewayHttp.text(chunks)).as("text streamed by: %s", command).isNotEmpty();
+                assertThat(output).as("keep-alive comments (every %s of silence) between the events of: %s",
+                        SSE_KEEPALIVE, command).contains("\n\n: keep-alive\n\ndata: ").endsWith("data: [DONE]\n\n");
             } else {
                 JsonNode body = GatewayHttp.json(output);
                 assertThat(body.has("choices") || body.has("data") || "model".equals(body.path("object").asString()))

@@ -32,7 +32,8 @@ import reactor.core.scheduler.Schedulers;
  * {@code POST /v1/completions} and {@code POST /v1/chat/completions}: each HTTP request is one generation of the
  * {@link SwapClient}, so one stream of the gateway's single QUIC connection. Nothing is written before the first
  * event of the generation, so a request that cannot start (no healthy worker after the bounded wait, unknown model)
- * gets its HTTP status and OpenAI error JSON; a stream that fails after that ends with an SSE error event. An HTTP
+ * gets its HTTP status and OpenAI error JSON; a stream that fails after that ends with an SSE error event. A stream
+ * silent after its first chunk gets SSE comments ({@link SseKeepAlive}) so that proxies do not cut it. An HTTP
  * client that goes away cancels the subscription, which ends the generation on the director and the worker.
  * Back-pressure runs end to end: reactor-netty asks for the next chunk only while the socket takes more.
  */
@@ -46,17 +47,20 @@ final class CompletionsHandler {
     private final OpenAiRequestParser parser;
     private final RequestBytesBudget budget;
     private final AnswersInFlight answers;
+    private final SseKeepAlive keepAlive;
     /** Null while tracing is off. */
     private final GatewayTracing tracing;
 
     /**
      * {@code tracing}: a span per generation, or null (off: a valid {@code traceparent} header passes through);
      * {@code budget}: the gateway's request bytes, held by each request from before its body is read to its answer's end;
-     * {@code answers}: where each generation is registered while it runs, to be ended if the gateway shuts down first.
+     * {@code answers}: where each generation is registered while it runs, to be ended if the gateway shuts down first;
+     * {@code keepAlive}: the comments of a streamed answer's silences.
      */
     CompletionsHandler(SwapClient client, GatewayProperties properties, GatewayTracing tracing,
-                       RequestBytesBudget budget, AnswersInFlight answers) {
+                       RequestBytesBudget budget, AnswersInFlight answers, SseKeepAlive keepAlive) {
         this.client = client;
+        this.keepAlive = keepAlive;
         this.budget = budget;
         this.answers = answers;
         this.tracing = tracing;
@@ -160,7 +164,7 @@ final class CompletionsHandler {
                 .contentType(MediaType.TEXT_EVENT_STREAM)
                 .header("Cache-Control", "no-cache")
                 .header("X-Accel-Buffering", "no")
-                .body(flushEach(chunks));
+                .body(flushEach(keepAlive.around(chunks)));
     }
 
     /** The HTTP client closed its connection (or the write timeout did) before the answer was complete. */

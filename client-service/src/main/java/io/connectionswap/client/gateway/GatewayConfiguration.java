@@ -15,6 +15,7 @@ import org.springframework.web.reactive.function.server.RouterFunction;
 import org.springframework.web.reactive.function.server.ServerResponse;
 import org.springframework.web.server.WebFilter;
 import org.springframework.web.server.WebExceptionHandler;
+import reactor.core.scheduler.Schedulers;
 
 /**
  * The OpenAI-compatible gateway and the live page, on the same port as Actuator unless {@code MANAGEMENT_SERVER_PORT}
@@ -53,7 +54,7 @@ public class GatewayConfiguration {
                 meters.gatewayLimitHit("gateway_request_bytes"));
         meters.bindGatewayBufferedRequestBytes(budget::reserved);
         CompletionsHandler completions = new CompletionsHandler(client, properties, tracing.getIfAvailable(), budget,
-                answers);
+                answers, new SseKeepAlive(properties.sseKeepAlive(), Schedulers.parallel()));
         ClusterHandler cluster = new ClusterHandler(client, properties);
         return GatewayRoutes.of(completions, cluster, new ClassPathResource("static/index.html"));
     }

@@ -11,7 +11,7 @@ import org.springframework.util.unit.DataSize;
 import reactor.netty.http.server.HttpServer;
 
 /**
- * The gateway's HTTP timeouts and connection limit as settings: their defaults, 0 for none, and a clear refusal of a
+ * The gateway's HTTP timeouts, connection limit and SSE keep-alive as settings: their defaults, 0 for none, and a clear refusal of a
  * negative one. What they do to real connections is {@code GatewayTimeoutsIT}'s and
  * {@code GatewayConnectionLimitTest}'s.
  */
@@ -25,6 +25,8 @@ class GatewayHttpTimeoutsTest {
             assertThat(properties.requestTimeout()).isEqualTo(Duration.ofSeconds(60));
             assertThat(properties.writeTimeout()).isEqualTo(Duration.ofSeconds(30));
             assertThat(properties.maxConnections()).isEqualTo(10_000);
+            assertThat(properties.sseKeepAlive()).as("CONNECTION_SWAP_GATEWAY_SSE_KEEPALIVE")
+                    .isEqualTo(Duration.ofSeconds(15));
         });
     }
 
@@ -56,6 +58,9 @@ class GatewayHttpTimeoutsTest {
         assertThatThrownBy(() -> properties(Duration.ZERO, Duration.ofMillis(-1)))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("CONNECTION_SWAP_GATEWAY_REQUEST_TIMEOUT=");
+        assertThatThrownBy(() -> GatewayOnSpringsRouter.properties(Duration.ofSeconds(-1)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("CONNECTION_SWAP_GATEWAY_SSE_KEEPALIVE=");
     }
 
     private static GatewayProperties properties(Duration idle, Duration request) {

@@ -22,6 +22,7 @@ import org.springframework.web.reactive.function.server.ServerResponse;
 import org.springframework.web.server.WebFilter;
 import reactor.adapter.JdkFlowAdapter;
 import reactor.core.publisher.Flux;
+import reactor.core.scheduler.Schedulers;
 import reactor.netty.DisposableServer;
 import reactor.netty.http.server.HttpServer;
 
@@ -64,10 +65,16 @@ final class GatewayOnSpringsRouter {
         return HttpServer.create().host("127.0.0.1").port(0).handle(adapter).bindNow();
     }
 
+    /** The gateway's routes over {@code client} with {@link #PROPERTIES} and a budget of their own. */
+    static RouterFunction<ServerResponse> routes(SwapClient client) {
+        return routes(client, PROPERTIES, budget());
+    }
+
     /** The gateway's routes over {@code client} and {@code budget}, with no tracing and an empty page. */
     private static RouterFunction<ServerResponse> routes(SwapClient client, GatewayProperties properties,
                                                          RequestBytesBudget budget) {
-        return GatewayRoutes.of(new CompletionsHandler(client, properties, null, budget, new AnswersInFlight()),
+        return GatewayRoutes.of(new CompletionsHandler(client, properties, null, budget, new AnswersInFlight(),
+                        new SseKeepAlive(properties.sseKeepAlive(), Schedulers.parallel())),
                 new ClusterHandler(client, properties), new ByteArrayResource(new byte[0]));
     }
 

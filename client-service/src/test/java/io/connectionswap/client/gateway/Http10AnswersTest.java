@@ -27,7 +27,6 @@ import org.springframework.boot.webflux.autoconfigure.HttpHandlerAutoConfigurati
 import org.springframework.boot.webflux.autoconfigure.WebFluxAutoConfiguration;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
-import org.springframework.core.io.ByteArrayResource;
 import org.springframework.web.reactive.function.server.RouterFunction;
 import org.springframework.web.reactive.function.server.ServerResponse;
 import org.springframework.web.server.WebExceptionHandler;
@@ -169,10 +168,7 @@ class Http10AnswersTest {
                             new GenerationEvent.Token(1, " one", "worker-a"),
                             new GenerationEvent.Token(2, " two", "worker-a"),
                             new GenerationEvent.Completed("length", new Usage(1, 2), 2, 0))));
-            return GatewayRoutes.of(new CompletionsHandler(client, GatewayOnSpringsRouter.PROPERTIES, null,
-                            GatewayOnSpringsRouter.budget(), new AnswersInFlight()),
-                    new ClusterHandler(client, GatewayOnSpringsRouter.PROPERTIES),
-                    new ByteArrayResource(new byte[0]));
+            return GatewayOnSpringsRouter.routes(client);
         }
 
         @Bean
