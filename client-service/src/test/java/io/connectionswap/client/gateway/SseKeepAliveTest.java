@@ -79,7 +79,7 @@ class SseKeepAliveTest {
         answer.post("{\"model\":\"stand-in\",\"prompt\":\"x\",\"max_tokens\":2,\"stream\":true}");
         emit(new GenerationEvent.Assigned("worker-a", "c-1", 4, "stand-in", 0));
         await("nothing sent, not even the headers, for three keep-alive intervals before the first token")
-                .during(KEEP_ALIVE.multipliedBy(3)).atMost(KEEP_ALIVE.multipliedBy(6))
+                .during(KEEP_ALIVE.multipliedBy(3)).atMost(Duration.ofSeconds(10))
                 .until(() -> answer.status.get() == 0 && answer.body().isEmpty());
 
         generation.tryEmitError(new GenerationException(ErrorCode.NO_HEALTHY_WORKER, "no healthy worker", 0));
@@ -94,7 +94,7 @@ class SseKeepAliveTest {
         emit(new GenerationEvent.Assigned("worker-a", "c-1", 4, "stand-in", 0),
                 new GenerationEvent.Token(1, "Hello", "worker-a"));
         await("nothing sent for three keep-alive intervals while the answer is collected")
-                .during(KEEP_ALIVE.multipliedBy(3)).atMost(KEEP_ALIVE.multipliedBy(6))
+                .during(KEEP_ALIVE.multipliedBy(3)).atMost(Duration.ofSeconds(10))
                 .until(() -> answer.status.get() == 0 && answer.body().isEmpty());
         emit(new GenerationEvent.Token(2, " world", "worker-a"),
                 new GenerationEvent.Completed("length", new Usage(1, 2), 2, 0));

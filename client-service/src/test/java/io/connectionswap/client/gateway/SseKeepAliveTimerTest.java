@@ -71,17 +71,23 @@ class SseKeepAliveTimerTest {
         assertThat(executor.getCompletedTaskCount()).as("timers that ran").isZero();
     }
 
+    /**
+     * A reader that takes nothing for longer than the interval while the last chunk ({@code [DONE]}) waits for it: the
+     * timer's checks wait with it, and when the reader takes more none of them becomes a comment, before the last
+     * chunk or after it: once the chunks have all come, the answer is no longer silent, only slow to be read.
+     */
     @Test
-    void noCommentAfterTheLastChunkThoughItWaitedOnASlowReaderForLongerThanTheInterval() {
+    void noCommentOnceTheLastChunkCameThoughItWaitedOnASlowReaderForLongerThanTheInterval() {
         Duration interval = Duration.ofMillis(100);
         byte[] token = "data: {\"text\":\"a\"}\n\n".getBytes(StandardCharsets.US_ASCII);
         byte[] done = "data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII);
+        Sinks.Many<byte[]> chunks = Sinks.many().unicast().onBackpressureBuffer();
         List<byte[]> sent = new CopyOnWriteArrayList<>();
         AtomicBoolean completed = new AtomicBoolean();
         BaseSubscriber<byte[]> slowReader = new BaseSubscriber<>() {
             @Override
             protected void hookOnSubscribe(Subscription subscription) {
-                subscription.request(1); // the first chunk, then a socket that takes nothing for a while
+                subscription.request(1);
             }
 
             @Override
@@ -94,14 +100,20 @@ class SseKeepAliveTimerTest {
                 completed.set(true);
             }
         };
-        new SseKeepAlive(interval, timers).around(Flux.just(token, done)).subscribe(slowReader);
+        new SseKeepAlive(interval, timers).around(chunks.asFlux()).subscribe(slowReader);
+        chunks.tryEmitNext(token);
         assertThat(sent).containsExactly(token);
+        slowReader.request(1); // room for one comment, then none
+        await("a comment in the silence after the token").atMost(Duration.ofSeconds(5)).until(() -> sent.size() == 2);
+        chunks.tryEmitNext(done); // waits for the reader
+        chunks.tryEmitComplete();
+        long ran = executor.getCompletedTaskCount();
         await("the keep-alive timer ran while the last chunk waited for the reader")
-                .atMost(Duration.ofSeconds(5)).until(() -> executor.getCompletedTaskCount() >= 2);
+                .atMost(Duration.ofSeconds(5)).until(() -> executor.getCompletedTaskCount() >= ran + 2);
 
         slowReader.request(10);
         await("the end").atMost(Duration.ofSeconds(5)).untilTrue(completed);
-        assertThat(sent).containsExactly(token, done);
+        assertThat(sent).containsExactly(token, SseKeepAlive.COMMENT, done);
         await("no timer left").atMost(Duration.ofSeconds(5)).until(() -> executor.getQueue().isEmpty());
     }
 
