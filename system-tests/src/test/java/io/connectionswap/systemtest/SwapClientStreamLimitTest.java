@@ -1,0 +1,89 @@
+package io.connectionswap.systemtest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import ch.qos.logback.classic.Level;
+import io.connectionswap.protocol.message.SamplingParameters;
+import io.connectionswap.protocol.model.DeterministicTokenModel;
+import io.connectionswap.swapclient.GenerationEvent;
+import io.connectionswap.swapclient.SwapClient;
+import io.connectionswap.systemtest.support.GenerationRecorder;
+import io.connectionswap.systemtest.support.InJvmCluster;
+import io.connectionswap.testsupport.log.CapturedLogs;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AutoClose;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A client that runs more generations at once than the director lets one connection have streams
+ * ({@code CONNECTION_SWAP_MAX_STREAMS_PER_CONNECTION}, QUIC's initial max bidirectional streams): the generations
+ * past the limit wait for a stream to free up, as HTTP/2 clients do past MAX_CONCURRENT_STREAMS, instead of failing
+ * to open a stream ("stream ended; requesting another worker") and burning a stream id each time, which would lower
+ * the connection's concurrency for good. In-JVM: a director allowing 4 streams (the control stream and the client
+ * token stream take two), one stand-in worker, two rounds of 12 generations.
+ */
+class SwapClientStreamLimitTest {
+
+    private static final DeterministicTokenModel MODEL = new DeterministicTokenModel();
+    private static final Duration DEADLINE = Duration.ofSeconds(60);
+    private static final int GENERATIONS = 12;
+    private static final int TOKENS = 8;
+
+    @AutoClose
+    private final InJvmCluster cluster = new InJvmCluster("10ms");
+    @AutoClose
+    private SwapClient client;
+    @AutoClose
+    private final CapturedLogs generations = CapturedLogs.of("io.connectionswap.swapclient.SwapClient");
+
+    @Test
+    void generationsPastTheDirectorsStreamLimitWaitForAStreamAndTheCreditIsNotBurnt() throws Exception {
+        cluster.startDirector("--CONNECTION_SWAP_MAX_STREAMS_PER_CONNECTION=4");
+        cluster.startWorker("worker-a", 0);
+        cluster.awaitEligibleWorkers(DEADLINE);
+        client = cluster.clientBuilder().build().start();
+        client.connected().get(30, TimeUnit.SECONDS);
+
+        for (int round = 1; round <= 2; round++) {
+            List<GenerationRecorder> recorders = new ArrayList<>();
+            for (int i = 0; i < GENERATIONS; i++) {
+                GenerationRecorder recorder = new GenerationRecorder();
+                recorders.add(recorder);
+                client.completion("stand-in", prompt(round, i), SamplingParameters.maxTokens(TOKENS))
+                        .subscribe(recorder);
+            }
+            await("round " + round + " ends").atMost(DEADLINE)
+                    .until(() -> recorders.stream().allMatch(GenerationRecorder::ended));
+            for (int i = 0; i < GENERATIONS; i++) {
+                GenerationRecorder recorder = recorders.get(i);
+                assertThat(recorder.failure()).as("round %d generation %d failed", round, i).isNull();
+                assertThat(text(recorder)).as("round %d generation %d: every token once, in order", round, i)
+                        .isEqualTo(MODEL.text(prompt(round, i), 1, TOKENS));
+            }
+        }
+        assertThat(generations.events()).as("no generation saw a stream fail to open")
+                .noneMatch(event -> event.getLevel() == Level.WARN
+                        && event.getFormattedMessage().contains("stream ended; requesting another worker"));
+    }
+
+    private static String prompt(int round, int index) {
+        return "stream limit round " + round + " generation " + index;
+    }
+
+    private static String text(GenerationRecorder recorder) {
+        StringBuilder text = new StringBuilder();
+        int last = 0;
+        for (GenerationEvent event : recorder.events) {
+            if (event instanceof GenerationEvent.Token token) {
+                assertThat(token.sequence()).isEqualTo(last + 1);
+                last = token.sequence();
+                text.append(token.text());
+            }
+        }
+        return text.toString();
+    }
+}
