@@ -236,6 +236,16 @@ public final class SwapClient implements AutoCloseable {
     }
 
     /**
+     * Streams waiting now, from any thread (for a gauge such as {@code connection_swap_client_streams_waiting}), for
+     * the director's stream limit ({@code CONNECTION_SWAP_MAX_STREAMS_PER_CONNECTION}) to let them open: generations
+     * (and status calls) past it wait, in order, for streams to end, as HTTP/2 requests past MAX_CONCURRENT_STREAMS
+     * do. Above 0 for long: the connection carries as many generations as the director allows one connection.
+     */
+    public int streamsWaiting() {
+        return link.streamsWaiting();
+    }
+
+    /**
      * Ends every running generation with {@code CANCELLED}, and one whose last events its subscriber has not asked for
      * yet (a generation whose {@code Completed} was handed over already ends with {@code onComplete}: closed in
      * {@code onNext(Completed)}), closes the connection and, when the client created its own event loop, shuts it

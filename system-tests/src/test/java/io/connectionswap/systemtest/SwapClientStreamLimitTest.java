@@ -23,8 +23,10 @@ import org.junit.jupiter.api.Test;
  * ({@code CONNECTION_SWAP_MAX_STREAMS_PER_CONNECTION}, QUIC's initial max bidirectional streams): the generations
  * past the limit wait for a stream to free up, as HTTP/2 clients do past MAX_CONCURRENT_STREAMS, instead of failing
  * to open a stream ("stream ended; requesting another worker") and burning a stream id each time, which would lower
- * the connection's concurrency for good. In-JVM: a director allowing 4 streams (the control stream and the client
- * token stream take two), one stand-in worker, two rounds of 12 generations.
+ * the connection's concurrency for good. A generation cancelled while it waits leaves the wait; the wait is told once
+ * (INFO) and counted ({@code SwapClient.streamsWaiting()}). In-JVM: a director allowing 4 streams (the control stream
+ * and the client token stream take two), one stand-in worker, two rounds of 12 generations, then 12 of which 6 leave
+ * at once.
  */
 class SwapClientStreamLimitTest {
 
@@ -37,14 +39,19 @@ class SwapClientStreamLimitTest {
     private final InJvmCluster cluster = new InJvmCluster("10ms");
     @AutoClose
     private SwapClient client;
+    /** Listening from after the cluster's start (Spring Boot's logging set-up drops the appenders before it). */
     @AutoClose
-    private final CapturedLogs generations = CapturedLogs.of("io.connectionswap.swapclient.SwapClient");
+    private CapturedLogs generations;
+    @AutoClose
+    private CapturedLogs connection;
 
     @Test
     void generationsPastTheDirectorsStreamLimitWaitForAStreamAndTheCreditIsNotBurnt() throws Exception {
         cluster.startDirector("--CONNECTION_SWAP_MAX_STREAMS_PER_CONNECTION=4");
         cluster.startWorker("worker-a", 0);
         cluster.awaitEligibleWorkers(DEADLINE);
+        generations = CapturedLogs.of("io.connectionswap.swapclient.SwapClient");
+        connection = CapturedLogs.of("io.connectionswap.swapclient.DirectorConnection");
         client = cluster.clientBuilder().build().start();
         client.connected().get(30, TimeUnit.SECONDS);
 
@@ -68,6 +75,27 @@ class SwapClientStreamLimitTest {
         assertThat(generations.events()).as("no generation saw a stream fail to open")
                 .noneMatch(event -> event.getLevel() == Level.WARN
                         && event.getFormattedMessage().contains("stream ended; requesting another worker"));
+        assertThat(connection.events()).as("the wait told once (INFO at most once a minute), not per generation")
+                .filteredOn(event -> event.getLevel() == Level.INFO
+                        && event.getFormattedMessage().contains("director's stream limit reached")).hasSize(1);
+        assertThat(client.streamsWaiting()).isZero();
+
+        // generations that leave while they wait leave the wait: the others complete, nothing is left waiting
+        List<GenerationRecorder> staying = new ArrayList<>();
+        List<GenerationRecorder> leaving = new ArrayList<>();
+        for (int i = 0; i < GENERATIONS; i++) {
+            GenerationRecorder recorder = new GenerationRecorder();
+            (i % 2 == 0 ? staying : leaving).add(recorder);
+            client.completion("stand-in", prompt(3, i), SamplingParameters.maxTokens(TOKENS)).subscribe(recorder);
+        }
+        leaving.forEach(GenerationRecorder::cancel);
+        await("the generations that stayed complete").atMost(DEADLINE)
+                .until(() -> staying.stream().allMatch(GenerationRecorder::ended));
+        assertThat(staying).allMatch(GenerationRecorder::completed);
+        await("nothing waits, nothing runs").atMost(DEADLINE)
+                .until(() -> client.streamsWaiting() == 0 && client.activeGenerations() == 0);
+        await("the streams are released: the control stream and the client token stream are left").atMost(DEADLINE)
+                .until(() -> client.openStreams() == 2);
     }
 
     private static String prompt(int round, int index) {

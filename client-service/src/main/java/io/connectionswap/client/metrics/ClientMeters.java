@@ -81,6 +81,12 @@ public class ClientMeters implements SwapClientListener {
                 .description("QUIC stream channels held by the client's connection to the director: returns to the "
                         + "in-flight level when streams are released")
                 .register(registry);
+        // connection_swap_client_streams_waiting
+        Gauge.builder("connection.swap.client.streams.waiting", client, ClientMeters::streamsWaiting)
+                .strongReference(true)
+                .description("Streams (generations) waiting for the director's stream limit "
+                        + "(CONNECTION_SWAP_MAX_STREAMS_PER_CONNECTION) to let them open")
+                .register(registry);
         // connection_swap_client_time_to_first_token_seconds_bucket / _count / _sum / _max
         timeToFirstToken = Timer.builder("connection.swap.client.time.to.first.token")
                 .description("From the start of a generation to its first token, as the client (gateway) sees it: "
@@ -96,6 +102,11 @@ public class ClientMeters implements SwapClientListener {
     private static double openStreams(ObjectProvider<SwapClient> client) {
         SwapClient current = client.getIfAvailable();
         return current == null ? 0 : current.openStreams();
+    }
+
+    private static double streamsWaiting(ObjectProvider<SwapClient> client) {
+        SwapClient current = client.getIfAvailable();
+        return current == null ? 0 : current.streamsWaiting();
     }
 
     /** connection_swap_gateway_http_connections: the HTTP connections open on the gateway's port (Actuator's too). */

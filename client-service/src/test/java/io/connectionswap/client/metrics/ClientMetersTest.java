@@ -51,6 +51,7 @@ class ClientMetersTest {
                         "connection_swap_client_swaps_total", "connection_swap_client_sequence_errors_total",
                         "connection_swap_client_reconnects_total", "connection_swap_client_generations_total",
                         "connection_swap_client_no_worker_waits_total", "connection_swap_quic_streams_open",
+                        "connection_swap_client_streams_waiting",
                         "connection_swap_client_token_gap_seconds_bucket",
                         "connection_swap_client_token_gap_seconds_count",
                         "connection_swap_client_token_gap_seconds_sum",

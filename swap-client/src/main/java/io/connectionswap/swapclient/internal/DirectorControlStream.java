@@ -11,7 +11,6 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.handler.codec.quic.QuicStreamChannel;
-import io.netty.handler.codec.quic.QuicStreamType;
 import io.netty.util.ReferenceCountUtil;
 
 /**
@@ -30,12 +29,13 @@ final class DirectorControlStream extends ChannelInboundHandlerAdapter {
     }
 
     /**
-     * Opens the control stream of {@code channel}, a connection to {@code director}; {@code goingAway} runs (on the
-     * connection's loop) when the director says GOAWAY.
+     * Opens the control stream of {@code channel}, a connection to {@code director}, through {@code streams}, its
+     * {@link StreamOpener} (the first stream asked for: the first opened); {@code goingAway} runs (on the connection's
+     * loop) when the director says GOAWAY.
      */
-    static void open(QuicChannel channel, DirectorLink.Settings settings, HostPort director, TokenStreamDemux demux,
-                     Runnable goingAway) {
-        channel.createStream(QuicStreamType.BIDIRECTIONAL, new ChannelInitializer<QuicStreamChannel>() {
+    static void open(QuicChannel channel, StreamOpener streams, DirectorLink.Settings settings, HostPort director,
+                     TokenStreamDemux demux, Runnable goingAway) {
+        streams.open(new ChannelInitializer<QuicStreamChannel>() {
             @Override
             protected void initChannel(QuicStreamChannel stream) {
                 StreamPipelines.messages(stream, settings.quic().frameLimits(), Heartbeats.sender(

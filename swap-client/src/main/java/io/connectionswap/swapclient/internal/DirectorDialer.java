@@ -2,6 +2,7 @@ package io.connectionswap.swapclient.internal;
 
 import io.connectionswap.protocol.quic.HostPort;
 import io.connectionswap.protocol.quic.QuicConnector;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.util.NetUtil;
@@ -11,6 +12,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Dials one director address for {@link DirectorLink}: looks its name up off the loop, then connects (QUIC, TLS for
@@ -41,18 +43,25 @@ final class DirectorDialer {
         /** The name did not resolve, or the connection did not come up: {@code problem} says why. */
         void failed(String problem);
 
-        /** The connection is up; {@code peerClose} holds the director's close reason, once it closes it. */
-        void connected(QuicChannel channel, PeerClose peerClose);
+        /**
+         * The connection is up; {@code peerClose} holds the director's close reason, once it closes it; every stream
+         * on it opens through {@code streams}.
+         */
+        void connected(QuicChannel channel, PeerClose peerClose, StreamOpener streams);
     }
 
     private final EventLoop loop;
     private final QuicConnector connector;
     private final DirectorLink.Settings settings;
+    /** Streams waiting for a director's stream limit, on every connection dialled ({@link StreamOpener}). */
+    private final AtomicInteger streamsWaiting;
 
-    DirectorDialer(EventLoop loop, QuicConnector connector, DirectorLink.Settings settings) {
+    DirectorDialer(EventLoop loop, QuicConnector connector, DirectorLink.Settings settings,
+                   AtomicInteger streamsWaiting) {
         this.loop = loop;
         this.connector = connector;
         this.settings = settings;
+        this.streamsWaiting = streamsWaiting;
     }
 
     void dial(HostPort director, Attempt attempt) {
@@ -77,13 +86,21 @@ final class DirectorDialer {
     private void connect(HostPort director, InetSocketAddress remote, Attempt attempt) {
         String tlsName = settings.tlsName(director);
         PeerClose peerClose = new PeerClose();
-        connector.connect(remote, tlsName, peerClose, null).addListener(done -> {
+        StreamOpener streams = new StreamOpener(director, streamsWaiting);
+        // the stream opener from the start: the director's first credit comes with the handshake's last packets
+        ChannelInitializer<QuicChannel> handlers = new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(QuicChannel channel) {
+                channel.pipeline().addLast(peerClose, streams);
+            }
+        };
+        connector.connect(remote, tlsName, handlers, null).addListener(done -> {
             if (!done.isSuccess()) {
                 attempt.failed("cannot connect to director " + director + " (tls.name=" + tlsName + "): "
                         + describe(done.cause()) + hint(done.cause(), peerClose));
                 return;
             }
-            attempt.connected((QuicChannel) done.getNow(), peerClose);
+            attempt.connected((QuicChannel) done.getNow(), peerClose, streams);
         });
     }
 

@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.event.Level;
@@ -34,7 +35,8 @@ import org.slf4j.event.Level;
  * <p>Each connection's first stream is its control stream ({@link DirectorControlStream}): heartbeats and GOAWAY.
  * The second, with the client token stream on ({@code Settings.tokenStream}), is the client token stream: the frames
  * of the generations the director serves there ({@link TokenStreamOpener}, {@link TokenStreamDemux}; an older
- * director sends them on the control stream).
+ * director sends them on the control stream). Every stream opens through the connection's {@link StreamOpener}, within
+ * the director's stream limit: past it, streams wait for others to end.
  */
 public final class DirectorLink implements Transport {
 
@@ -73,6 +75,10 @@ public final class DirectorLink implements Transport {
     private volatile QuicChannel connection;
     /** The client token stream of {@link #connection}: where its legs' tagged frames arrive. */
     private TokenStreamDemux tokens;
+    /** Where every stream of {@link #connection} opens, within the director's stream limit. */
+    private StreamOpener streams;
+    /** Streams waiting for a director's stream limit, on every connection ({@link StreamOpener}). */
+    private final AtomicInteger streamsWaiting = new AtomicInteger();
     /** The connection whose director said GOAWAY while the client moves to another address; null otherwise. */
     private volatile QuicChannel leaving;
     private volatile Instant connectedSince;
@@ -94,7 +100,8 @@ public final class DirectorLink implements Transport {
     public DirectorLink(Settings settings, EventLoop loop, TlsContexts tls, SwapClientListener listener) {
         this.settings = settings;
         this.loop = loop;
-        this.dialer = new DirectorDialer(loop, new QuicConnector(loop, settings.quic(), tls.clientContext()), settings);
+        this.dialer = new DirectorDialer(loop, new QuicConnector(loop, settings.quic(), tls.clientContext()), settings,
+                streamsWaiting);
         this.listener = GuardedListener.of(listener);
         this.backoff = Backoff.exponential(settings.retryBackoff(), settings.retryBackoffMax());
         this.current = settings.directors().get(0);
@@ -150,6 +157,14 @@ public final class DirectorLink implements Transport {
         return connections.streamsHeld();
     }
 
+    /**
+     * Streams waiting (any thread) for the director's stream limit ({@code CONNECTION_SWAP_MAX_STREAMS_PER_CONNECTION})
+     * to let them open: generations, and the rare status call.
+     */
+    public int streamsWaiting() {
+        return streamsWaiting.get();
+    }
+
     @Override
     public Duration heartbeatTimeout() {
         return settings.heartbeatTimeout();
@@ -171,7 +186,7 @@ public final class DirectorLink implements Transport {
     public Leg open(GenerationRequest request, LegEvents events) {
         QuicChannel channel = connection;
         HostPort director = connectedTo;
-        return QuicLeg.open(channel, settings.quic().frameLimits(), request.withTokenStream(settings.tokenStream()),
+        return QuicLeg.open(streams, settings.quic().frameLimits(), request.withTokenStream(settings.tokenStream()),
                 new DirectorLeavingEvents(events, () -> refusedShuttingDown(channel, director)), tokens);
     }
 
@@ -232,7 +247,7 @@ public final class DirectorLink implements Transport {
                         + (problem == null ? "" : ": " + problem)));
                 return;
             }
-            StatusCall.ask(open, settings.quic().frameLimits(), requestedBy, timeout).whenComplete((status, failure) -> {
+            StatusCall.ask(streams, settings.quic().frameLimits(), requestedBy, timeout).whenComplete((status, failure) -> {
                 if (failure != null) {
                     result.completeExceptionally(failure);
                 } else {
@@ -269,14 +284,14 @@ public final class DirectorLink implements Transport {
             }
 
             @Override
-            public void connected(QuicChannel channel, PeerClose peerClose) {
+            public void connected(QuicChannel channel, PeerClose peerClose, StreamOpener streams) {
                 connecting = false;
-                DirectorLink.this.connected(channel, director, peerClose);
+                DirectorLink.this.connected(channel, director, peerClose, streams);
             }
         });
     }
 
-    private void connected(QuicChannel channel, HostPort director, PeerClose peerClose) {
+    private void connected(QuicChannel channel, HostPort director, PeerClose peerClose, StreamOpener opener) {
         if (!running) {
             channel.close();
             return;
@@ -285,6 +300,7 @@ public final class DirectorLink implements Transport {
         connections.add(channel);
         connectedTo = director;
         connection = channel;
+        streams = opener;
         leaving = null;
         connectedSince = Instant.now();
         lastProblem = null;
@@ -311,9 +327,9 @@ public final class DirectorLink implements Transport {
             channel.close();
         });
         tokens = demux;
-        DirectorControlStream.open(channel, settings, director, demux, () -> goingAway(channel));
+        DirectorControlStream.open(channel, opener, settings, director, demux, () -> goingAway(channel));
         if (settings.tokenStream()) {
-            TokenStreamOpener.open(channel, settings.quic().frameLimits(), demux, director);
+            TokenStreamOpener.open(opener, settings.quic().frameLimits(), demux, director);
         }
         Instant since = connectedSince;
         channel.closeFuture().addListener(closed -> loop.execute(() -> lost(channel, director, since, peerClose)));

@@ -7,10 +7,10 @@ import io.connectionswap.protocol.message.Pause;
 import io.connectionswap.protocol.quic.StreamPipelines;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
-import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.handler.codec.quic.QuicStreamChannel;
-import io.netty.handler.codec.quic.QuicStreamType;
+import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.nio.channels.ClosedChannelException;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
@@ -36,6 +36,8 @@ final class QuicLeg implements Leg {
     static final Duration PAUSED_PROBE = Duration.ofSeconds(1);
 
     private final LegHandler handler;
+    /** The stream being opened: it may wait for the director's stream limit ({@link StreamOpener}). */
+    private Future<QuicStreamChannel> opening;
     private Channel stream;
     private boolean reading = true;
     /** What the last {@link Pause} told the director (none sent yet: not paused). */
@@ -47,20 +49,26 @@ final class QuicLeg implements Leg {
         this.handler = new LegHandler(events, this::servedOnTokenStream);
     }
 
-    /** Opens a stream on {@code connection} for {@code request}; {@code tokens}: the connection's token stream. */
-    static QuicLeg open(QuicChannel connection, FrameLimits limits, GenerationRequest request, LegEvents events,
+    /**
+     * Opens a stream through {@code streams} (at once, or once the director's stream limit lets it) for
+     * {@code request}; {@code tokens}: the connection's token stream.
+     */
+    static QuicLeg open(StreamOpener streams, FrameLimits limits, GenerationRequest request, LegEvents events,
                         TokenStreamDemux tokens) {
         QuicLeg leg = new QuicLeg(events);
-        connection.createStream(QuicStreamType.BIDIRECTIONAL, new ChannelInitializer<QuicStreamChannel>() {
+        Future<QuicStreamChannel> opening = streams.open(new ChannelInitializer<QuicStreamChannel>() {
             @Override
             protected void initChannel(QuicStreamChannel stream) {
                 StreamPipelines.messages(stream, limits, leg.handler);
             }
-        }).addListener(opened -> {
+        });
+        leg.opening = opening;
+        opening.addListener(opened -> {
             if (!opened.isSuccess()) {
                 if (!leg.cancelled) {
                     leg.handler.settle();
-                    events.broken("cannot open stream: " + opened.cause());
+                    events.broken(opened.cause() instanceof ClosedChannelException
+                            ? "connection to the director lost" : "cannot open stream: " + opened.cause());
                 }
                 return;
             }
@@ -161,6 +169,8 @@ final class QuicLeg implements Leg {
         stopProbe();
         if (stream != null) {
             LegHandler.finish(stream); // our FIN: the director stops the worker and finishes its side
+        } else if (opening != null) {
+            opening.cancel(false); // still waiting for the director's stream limit: leaves the wait
         }
     }
 }

@@ -12,10 +12,9 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
-import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.handler.codec.quic.QuicStreamChannel;
 import io.netty.handler.codec.quic.QuicStreamResetException;
-import io.netty.handler.codec.quic.QuicStreamType;
+import io.netty.util.concurrent.Future;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -26,28 +25,39 @@ final class StatusCall extends SimpleChannelInboundHandler<Message> {
 
     private final CompletableFuture<ClusterStatus> result = new CompletableFuture<>();
 
-    static CompletableFuture<ClusterStatus> ask(QuicChannel connection, FrameLimits limits, String requestedBy,
+    /**
+     * Asks through {@code streams}, the connection's {@link StreamOpener}; {@code timeout} counts from now, a wait for
+     * the director's stream limit included (the waiting stream is then given up).
+     */
+    static CompletableFuture<ClusterStatus> ask(StreamOpener streams, FrameLimits limits, String requestedBy,
                                                 Duration timeout) {
         StatusCall call = new StatusCall();
-        connection.createStream(QuicStreamType.BIDIRECTIONAL, new ChannelInitializer<QuicStreamChannel>() {
+        Future<QuicStreamChannel> opening = streams.open(new ChannelInitializer<QuicStreamChannel>() {
             @Override
             protected void initChannel(QuicStreamChannel stream) {
                 StreamPipelines.messages(stream, limits, call);
             }
-        }).addListener(opened -> {
+        });
+        var timer = streams.loop().schedule(() -> {
+            boolean waited = !opening.isDone();
+            if (call.result.completeExceptionally(new TimeoutException("no STATUS from the director within " + timeout
+                    + (waited ? " (the stream waited for the director's stream limit)" : "")))
+                    && !opening.cancel(false) && opening.isSuccess()) {
+                QuicStreams.abort(opening.getNow(), ErrorCode.CANCELLED);
+            }
+        }, timeout.toNanos(), TimeUnit.NANOSECONDS);
+        call.result.whenComplete((status, failure) -> timer.cancel(false));
+        opening.addListener(opened -> {
             if (!opened.isSuccess()) {
-                call.result.completeExceptionally(opened.cause());
+                call.result.completeExceptionally(opened.cause()); // a cancel: the timeout ended it already
                 return;
             }
             QuicStreamChannel stream = (QuicStreamChannel) opened.getNow();
+            if (call.result.isDone()) {
+                QuicStreams.abort(stream, ErrorCode.CANCELLED);
+                return;
+            }
             stream.writeAndFlush(new StatusRequest(requestedBy));
-            var timer = stream.eventLoop().schedule(() -> {
-                if (call.result.completeExceptionally(new TimeoutException("no STATUS from the director within "
-                        + timeout))) {
-                    QuicStreams.abort(stream, ErrorCode.CANCELLED);
-                }
-            }, timeout.toNanos(), TimeUnit.NANOSECONDS);
-            call.result.whenComplete((status, failure) -> timer.cancel(false));
         });
         return call.result;
     }

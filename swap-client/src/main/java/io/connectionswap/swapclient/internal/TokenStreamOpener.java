@@ -12,9 +12,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
-import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.handler.codec.quic.QuicStreamChannel;
-import io.netty.handler.codec.quic.QuicStreamType;
 import io.netty.util.ReferenceCountUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,8 +32,9 @@ final class TokenStreamOpener {
     private TokenStreamOpener() {
     }
 
-    static void open(QuicChannel connection, FrameLimits limits, TokenStreamDemux demux, HostPort director) {
-        connection.createStream(QuicStreamType.BIDIRECTIONAL, new ChannelInitializer<QuicStreamChannel>() {
+    /** Opens it through {@code streams}, the connection's {@link StreamOpener}. */
+    static void open(StreamOpener streams, FrameLimits limits, TokenStreamDemux demux, HostPort director) {
+        streams.open(new ChannelInitializer<QuicStreamChannel>() {
             @Override
             protected void initChannel(QuicStreamChannel stream) {
                 StreamPipelines.messages(stream, limits, new Refusal(director));

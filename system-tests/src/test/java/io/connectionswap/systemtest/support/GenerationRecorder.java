@@ -40,6 +40,11 @@ public final class GenerationRecorder implements Flow.Subscriber<GenerationEvent
         subscription.request(n);
     }
 
+    /** Cancels the generation (its subscriber leaves). */
+    public void cancel() {
+        subscription.cancel();
+    }
+
     @Override
     public void onNext(GenerationEvent event) {
         events.add(event);
