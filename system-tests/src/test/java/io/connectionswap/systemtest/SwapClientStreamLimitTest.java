@@ -4,9 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import ch.qos.logback.classic.Level;
+import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.message.SamplingParameters;
 import io.connectionswap.protocol.model.DeterministicTokenModel;
 import io.connectionswap.swapclient.GenerationEvent;
+import io.connectionswap.swapclient.GenerationException;
+import io.connectionswap.swapclient.GenerationOptions;
 import io.connectionswap.swapclient.SwapClient;
 import io.connectionswap.systemtest.support.GenerationRecorder;
 import io.connectionswap.systemtest.support.InJvmCluster;
@@ -47,13 +50,7 @@ class SwapClientStreamLimitTest {
 
     @Test
     void generationsPastTheDirectorsStreamLimitWaitForAStreamAndTheCreditIsNotBurnt() throws Exception {
-        cluster.startDirector("--CONNECTION_SWAP_MAX_STREAMS_PER_CONNECTION=4");
-        cluster.startWorker("worker-a", 0);
-        cluster.awaitEligibleWorkers(DEADLINE);
-        generations = CapturedLogs.of("io.connectionswap.swapclient.SwapClient");
-        connection = CapturedLogs.of("io.connectionswap.swapclient.DirectorConnection");
-        client = cluster.clientBuilder().build().start();
-        client.connected().get(30, TimeUnit.SECONDS);
+        start(4);
 
         for (int round = 1; round <= 2; round++) {
             List<GenerationRecorder> recorders = new ArrayList<>();
@@ -96,6 +93,48 @@ class SwapClientStreamLimitTest {
                 .until(() -> client.streamsWaiting() == 0 && client.activeGenerations() == 0);
         await("the streams are released: the control stream and the client token stream are left").atMost(DEADLINE)
                 .until(() -> client.openStreams() == 2);
+    }
+
+    /**
+     * A generation's wait for a stream is bounded as its wait for a worker is ({@code GenerationOptions.waitAtMost},
+     * at least 10 s): it then fails with {@code NO_HEALTHY_WORKER} saying that the director's stream limit held it,
+     * not that the director left a stream unanswered, and leaves the wait.
+     */
+    @Test
+    void aGenerationThatWaitsForAStreamLongerThanItsWaitFailsSayingSo() throws Exception {
+        start(3); // one stream for generations
+
+        GenerationRecorder holding = new GenerationRecorder();
+        client.completion("stand-in", "holds the one stream", SamplingParameters.maxTokens(60_000)).subscribe(holding);
+        await().atMost(DEADLINE).until(() -> holding.events.size() > 1);
+        GenerationRecorder waiting = new GenerationRecorder();
+        client.completion("stand-in", "waits for a stream", SamplingParameters.maxTokens(TOKENS),
+                GenerationOptions.waitAtMost(Duration.ofSeconds(1))).subscribe(waiting);
+        await().atMost(DEADLINE).until(() -> client.streamsWaiting() == 1);
+
+        await("the waiting generation gives up after 10 s").atMost(DEADLINE).until(waiting::ended);
+        assertThat(waiting.failure()).isInstanceOf(GenerationException.class);
+        assertThat(((GenerationException) waiting.failure()).code()).isEqualTo(ErrorCode.NO_HEALTHY_WORKER);
+        assertThat(waiting.failure().getMessage()).contains("CONNECTION_SWAP_MAX_STREAMS_PER_CONNECTION")
+                .doesNotContain("answered the stream with nothing");
+        assertThat(client.streamsWaiting()).isZero();
+        assertThat(holding.ended()).as("the generation holding the stream goes on").isFalse();
+        holding.cancel();
+    }
+
+    /**
+     * The director with {@code maxStreams} per connection (health polled every second: a poll missed on a busy machine
+     * would move generations, and free streams), one worker, the client connected.
+     */
+    private void start(int maxStreams) throws Exception {
+        cluster.startDirector("--CONNECTION_SWAP_MAX_STREAMS_PER_CONNECTION=" + maxStreams,
+                "--CONNECTION_SWAP_HEALTH_INTERVAL=1s");
+        cluster.startWorker("worker-a", 0);
+        cluster.awaitEligibleWorkers(DEADLINE);
+        generations = CapturedLogs.of("io.connectionswap.swapclient.SwapClient");
+        connection = CapturedLogs.of("io.connectionswap.swapclient.DirectorConnection");
+        client = cluster.clientBuilder().build().start();
+        client.connected().get(30, TimeUnit.SECONDS);
     }
 
     private static String prompt(int round, int index) {
