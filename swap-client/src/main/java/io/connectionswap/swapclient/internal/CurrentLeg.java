@@ -75,7 +75,8 @@ final class CurrentLeg {
     private final class Callbacks implements LegEvents {
         Leg leg;
         /** Ends the generation if the director answers this leg with nothing. */
-        final RetryWaits.AnswerWait answer = waits.answerWait(() -> current == this && !run.isFinished());
+        final RetryWaits.AnswerWait answer = waits.answerWait(() -> current == this && !run.isFinished(),
+                () -> leg != null && leg.waitingForStream());
 
         private boolean current() {
             answer.answered();

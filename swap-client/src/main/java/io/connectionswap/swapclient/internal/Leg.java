@@ -11,4 +11,12 @@ public interface Leg {
 
     /** Ends the stream from our side (FIN): the director cancels the worker. Further events are ignored. */
     void cancel();
+
+    /**
+     * Whether its stream has not opened yet because the director's limit of streams per connection is reached
+     * ({@link StreamOpener}): the director has not seen it.
+     */
+    default boolean waitingForStream() {
+        return false;
+    }
 }

@@ -160,6 +160,11 @@ final class QuicLeg implements Leg {
     }
 
     @Override
+    public boolean waitingForStream() {
+        return opening != null && !opening.isDone();
+    }
+
+    @Override
     public void cancel() {
         if (cancelled) {
             return;

@@ -277,23 +277,29 @@ final class RetryWaits {
         return Math.max(0, noWorkerWait.toNanos() - waited);
     }
 
-    /** The wait for the director's answer to one leg; {@code waiting} says whether that leg is still waited on. */
-    AnswerWait answerWait(BooleanSupplier waiting) {
-        return new AnswerWait(waiting);
+    /**
+     * The wait for the director's answer to one leg; {@code waiting} says whether that leg is still waited on,
+     * {@code streamWaiting} whether its stream still waits to open (the director's stream limit).
+     */
+    AnswerWait answerWait(BooleanSupplier waiting, BooleanSupplier streamWaiting) {
+        return new AnswerWait(waiting, streamWaiting);
     }
 
     /**
      * A stream the director accepted but answers with nothing (no CONNECTED, RETRY or ERROR: a stuck director whose
      * connection still echoes heartbeats) is waited on no longer than the generation waits for a worker, and at least
      * the {@link #floor}; then the generation fails. The time the subscriber holds reading back (the answer may
-     * wait unread) starts it again.
+     * wait unread) starts it again. So is a stream that waits that long to open at all (the director's limit of
+     * streams per connection reached, and none ended), saying so.
      */
     final class AnswerWait {
         private final BooleanSupplier waiting;
+        private final BooleanSupplier streamWaiting;
         private ClientLoop.Cancellable unanswered;
 
-        private AnswerWait(BooleanSupplier waiting) {
+        private AnswerWait(BooleanSupplier waiting, BooleanSupplier streamWaiting) {
             this.waiting = waiting;
+            this.streamWaiting = streamWaiting;
         }
 
         void start() {
@@ -310,8 +316,10 @@ final class RetryWaits {
                     start();
                     return;
                 }
-                run.fail(ErrorCode.NO_HEALTHY_WORKER, "the director answered the stream with nothing "
-                        + "within " + wait);
+                run.fail(ErrorCode.NO_HEALTHY_WORKER, streamWaiting.getAsBoolean()
+                        ? "no stream within " + wait + ": the director's limit of streams per connection "
+                        + "(CONNECTION_SWAP_MAX_STREAMS_PER_CONNECTION) was reached and none ended"
+                        : "the director answered the stream with nothing within " + wait);
             }, wait.toNanos());
         }
 
