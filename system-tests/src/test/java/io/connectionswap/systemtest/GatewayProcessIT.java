@@ -55,7 +55,8 @@ import tools.jackson.databind.JsonNode;
  * client-service as the OpenAI-compatible gateway (demo off), with the real jars as processes: the official OpenAI
  * Java SDK streams through gateway -> director -> worker while the serving worker is killed with {@code kill -9}
  * and sees one uninterrupted stream with the exact text; the README's {@code curl -N} examples; 200 concurrent
- * streams over the one QUIC connection; a cancel that reaches the worker within a second; bad requests answered
+ * streams over the one QUIC connection, twice as many as the director lets one connection have (those past its limit
+ * wait for a stream, none fails to open one); a cancel that reaches the worker within a second; bad requests answered
  * with OpenAI errors while streaming goes on; a keep-alive connection that still serves after a request refused
  * before its body was read; 503 with Retry-After while no worker is there, and while no director is, with a body
  * that names no internal address. The gateway's SSE keep-alive is shorter than the time between two tokens, so every
@@ -76,6 +77,8 @@ class GatewayProcessIT {
      * events (more during a swap), which curl's output shows and the OpenAI SDK must skip.
      */
     private static final String SSE_KEEPALIVE = "30ms";
+    /** The director's CONNECTION_SWAP_MAX_STREAMS_PER_CONNECTION: half the concurrent streams of one test. */
+    private static final int MAX_STREAMS_PER_CONNECTION = 100;
 
     @AutoClose
     private ProcessCluster cluster;
@@ -86,7 +89,7 @@ class GatewayProcessIT {
     @BeforeAll
     void startDirectorAndGateway() {
         cluster = new ProcessCluster("GatewayProcessIT", "50ms");
-        cluster.startDirector();
+        cluster.startDirector("CONNECTION_SWAP_MAX_STREAMS_PER_CONNECTION=" + MAX_STREAMS_PER_CONNECTION);
         gateway = cluster.startClient("CONNECTION_SWAP_CLIENT_DEMO=false", "CONNECTION_SWAP_GATEWAY_WORKER_WAIT=1s",
                 "CONNECTION_SWAP_MAX_REQUEST_BYTES=" + MAX_REQUEST_BYTES,
                 "CONNECTION_SWAP_GATEWAY_DEFAULT_MAX_TOKENS=" + DEFAULT_MAX_TOKENS,
@@ -355,6 +358,12 @@ class GatewayProcessIT {
                 .as("client connections the director accepted").isEqualTo(1);
         assertThat(gateway.metrics().sum("connection_swap_client_sequence_errors_total")).isZero();
         assertThat(gateway.metrics().sum("connection_swap_client_reconnects_total")).isZero();
+        // past the director's stream limit the requests waited for a stream instead of failing to open one
+        assertThat(gateway.logLines("STREAM_LIMIT")).as("streams that failed to open (QUICHE_ERR_STREAM_LIMIT)")
+                .isEmpty();
+        assertThat(gateway.logLines("director's stream limit reached")).as("the wait, told once").hasSize(1);
+        assertThat(gateway.metrics().sum("connection_swap_client_streams_waiting")).as("streams still waiting")
+                .isZero();
     }
 
     /**
