@@ -1,0 +1,222 @@
+package io.connectionswap.director.registry;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.connectionswap.director.config.HealthProperties;
+import io.connectionswap.director.config.TestDirectorProperties;
+import io.connectionswap.director.metrics.DirectorMeters;
+import io.connectionswap.protocol.frame.FrameLimits;
+import io.connectionswap.protocol.message.WorkerRegistration;
+import io.connectionswap.protocol.quic.HostPort;
+import io.connectionswap.protocol.quic.QuicCodecs;
+import io.connectionswap.protocol.quic.QuicConnector;
+import io.connectionswap.protocol.quic.QuicEventLoops;
+import io.connectionswap.protocol.quic.QuicServerEndpoint;
+import io.connectionswap.protocol.quic.QuicSettings;
+import io.connectionswap.protocol.quic.QuicStreams;
+import io.connectionswap.protocol.tls.ClientCertificates;
+import io.connectionswap.protocol.tls.DevelopmentPki;
+import io.connectionswap.protocol.tls.TlsContexts;
+import io.connectionswap.protocol.tls.TlsIdentity;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.ChannelInputShutdownReadComplete;
+import io.netty.handler.codec.quic.QuicChannel;
+import io.netty.handler.codec.quic.QuicStreamChannel;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A worker whose link has no stream credit left (the worker's MAX_STREAMS reached: at capacity, or streams lingering)
+ * over real QUIC on loopback: an open refused for want of credit costs none (Netty's codec takes a stream id before
+ * quiche refuses it and never gives it back, and a lost id is credit lost for good), and new streams go to another
+ * worker with room instead of being refused.
+ */
+class WorkerStreamCreditTest {
+
+    private static final Duration DEADLINE = Duration.ofSeconds(20);
+    private static final QuicSettings ROOMY = new QuicSettings(Duration.ofSeconds(5), 64L << 20, 1L << 20, 1000,
+            FrameLimits.DEFAULTS);
+    /** The link's one connection carries its heartbeat stream and {@link #RELAYED} relayed streams at most. */
+    private static final int RELAYED = 3;
+    private static final QuicSettings SMALL = ROOMY.withMaxBidirectionalStreams(RELAYED + 1);
+
+    private final EventLoopGroup workerLoop = QuicEventLoops.create("test-worker", 1);
+    private final EventLoopGroup directorGroup = QuicEventLoops.create("test-director", 1);
+    private final EventLoop directorLoop = directorGroup.next();
+    private final List<QuicServerEndpoint> workers = new ArrayList<>();
+    private final SimpleMeterRegistry meterRegistry = new SimpleMeterRegistry();
+    private TlsContexts workerTls;
+    private WorkerRegistry registry;
+
+    @BeforeEach
+    void start(@TempDir Path pki) {
+        DevelopmentPki.create(pki);
+        workerTls = TlsContexts.server("worker", TlsIdentity.of(pki, "worker").material(),
+                ClientCertificates.anyOfTheCa(true));
+        TlsContexts directorTls = TlsContexts.client("director", TlsIdentity.of(pki, "director").material());
+        QuicConnector connector = new QuicConnector(directorLoop, ROOMY, directorTls.clientContext());
+        QuicWorkerConnector links = new QuicWorkerConnector(List.of(connector), directorLoop, FrameLimits.DEFAULTS,
+                Duration.ofMillis(100), Duration.ofMinutes(5), 1, false);
+        registry = new WorkerRegistry(directorLoop, Runnable::run, links,
+                TestDirectorProperties.of("d-test", Duration.ofMillis(100), "nio", false),
+                new HealthProperties(Duration.ofMillis(500), null, 1, 2, 4),
+                new DirectorMeters(meterRegistry, directorLoop));
+    }
+
+    @AfterEach
+    void stop() {
+        if (registry != null) {
+            registry.close();
+        }
+        workers.forEach(worker -> worker.close().awaitUninterruptibly(5, TimeUnit.SECONDS));
+        directorGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        workerLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void anOpenRefusedForWantOfStreamCreditCostsNone() {
+        WorkerEndpoint worker = healthyWorker("worker-a", SMALL);
+        List<QuicStreamChannel> streams = openAll(worker, RELAYED);
+
+        List<Throwable> refusals = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            Future<QuicStreamChannel> refused = open(worker);
+            await("the open beyond the worker's stream limit fails").atMost(DEADLINE).until(refused::isDone);
+            assertThat(refused.isSuccess()).isFalse();
+            refusals.add(refused.cause());
+        }
+        streams.forEach(QuicStreams::finish); // the stand-in worker finishes its side when it reads our FIN
+
+        // the worker gives the credit of the streams it collected back; Netty reads it on the next packet received
+        for (int i = 0; i < RELAYED; i++) {
+            await("stream " + (i + 1) + " of " + RELAYED + " opens again").atMost(DEADLINE).until(() -> {
+                Future<QuicStreamChannel> opened = open(worker);
+                opened.await(DEADLINE.toMillis());
+                return opened.isSuccess();
+            });
+        }
+        assertThat(refusals).as("each refused open said why").allSatisfy(cause -> assertThat(cause)
+                .hasMessageContaining("stream limit is reached"));
+    }
+
+    @Test
+    void aNewStreamGoesToAWorkerWithRoomWhenAnotherHasNoStreamCreditLeft() {
+        WorkerEndpoint full = healthyWorker("worker-a", SMALL);
+        WorkerEndpoint roomy = healthyWorker("worker-b", ROOMY);
+        openAll(full, RELAYED);
+
+        // as the relay does for each new generation: pick a worker, open the stream on its link, on the routing loop
+        for (int i = 0; i < 4; i++) {
+            WorkerEndpoint picked = onLoop(() -> registry.pick(null, "stand-in"));
+            assertThat(picked).as("the worker with room, not the one at its stream limit").isSameAs(roomy);
+            Future<QuicStreamChannel> opened = open(picked);
+            await("the stream opens").atMost(DEADLINE).until(opened::isDone);
+            assertThat(opened.isSuccess()).as("opened: %s", opened.cause()).isTrue();
+        }
+        assertThat(full.state()).as("the full worker is at capacity, not failed").isEqualTo(WorkerState.HEALTHY);
+    }
+
+    /** Starts a stand-in worker with {@code settings}, registers it, waits for its link and passes a health poll. */
+    private WorkerEndpoint healthyWorker(String label, QuicSettings settings) {
+        QuicServerEndpoint worker = standInWorker(settings);
+        WorkerEndpoint endpoint = onLoop(() -> registry.register(new WorkerRegistration(label,
+                "127.0.0.1:" + worker.localAddress().getPort(), "http://127.0.0.1:1/actuator/health", 50,
+                "i-" + label, List.of("stand-in"))));
+        await("the link is up").atMost(DEADLINE).until(endpoint::linkUp);
+        onLoop(() -> {
+            registry.pollStarted(endpoint);
+            registry.pollCompleted(endpoint, PollResult.answered("UP", 200));
+            return null;
+        });
+        assertThat(endpoint.state()).isEqualTo(WorkerState.HEALTHY);
+        return endpoint;
+    }
+
+    /**
+     * A worker QUIC server (mutual TLS) allowing the director {@code settings}' bidirectional streams per connection;
+     * it reads and drops what comes, and finishes a stream once the director finished its side.
+     */
+    private QuicServerEndpoint standInWorker(QuicSettings settings) {
+        QuicServerEndpoint worker = QuicServerEndpoint.bind("test-worker", "test", workerLoop,
+                HostPort.parse("test", "127.0.0.1:0"), QuicCodecs.server(settings, workerTls.serverContext(),
+                        new ChannelInitializer<QuicChannel>() {
+                            @Override
+                            protected void initChannel(QuicChannel connection) {
+                            }
+                        }, new ChannelInitializer<QuicStreamChannel>() {
+                            @Override
+                            protected void initChannel(QuicStreamChannel stream) {
+                                stream.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                                    @Override
+                                    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                                        ReferenceCountUtil.release(msg);
+                                    }
+
+                                    @Override
+                                    public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+                                        if (event instanceof ChannelInputShutdownReadComplete) {
+                                            QuicStreams.finish(stream);
+                                        }
+                                        ReferenceCountUtil.release(event);
+                                    }
+                                });
+                            }
+                        }, null));
+        workers.add(worker);
+        return worker;
+    }
+
+    /** Opens {@code count} relayed streams to {@code worker}, each told to the worker with a byte, and waits for them. */
+    private List<QuicStreamChannel> openAll(WorkerEndpoint worker, int count) {
+        List<QuicStreamChannel> streams = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            Future<QuicStreamChannel> opened = open(worker);
+            await("a stream opens").atMost(DEADLINE).until(opened::isDone);
+            assertThat(opened.isSuccess()).as("stream %s of %s opened: %s", i + 1, count, opened.cause()).isTrue();
+            QuicStreamChannel stream = opened.getNow();
+            stream.writeAndFlush(Unpooled.wrappedBuffer(new byte[] {1})); // the worker learns of a stream when it reads
+            streams.add(stream);
+        }
+        return streams;
+    }
+
+    /** Opens a relayed stream to {@code worker} on the routing loop, as the relay does. */
+    private Future<QuicStreamChannel> open(WorkerEndpoint worker) {
+        return onLoop(() -> registry.openStream(worker, new ChannelInitializer<QuicStreamChannel>() {
+            @Override
+            protected void initChannel(QuicStreamChannel stream) {
+                stream.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                    @Override
+                    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                        ReferenceCountUtil.release(msg);
+                    }
+                });
+            }
+        }).stream());
+    }
+
+    private <T> T onLoop(Callable<T> action) {
+        try {
+            return directorLoop.submit(action).get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+}
