@@ -43,6 +43,11 @@ public class DirectorMeters {
         public static final String PENDING_REQUEST_BYTES = "pending_request_bytes";
         /** A client's frame did not fit what one connection may hold of incomplete frames. */
         public static final String PENDING_REQUEST_BYTES_PER_CONNECTION = "pending_request_bytes_per_connection";
+        /**
+         * A worker's link had no stream credit (the worker's QUIC MAX_STREAMS reached) when a new stream was routed:
+         * it went to another worker, or was refused when none had room.
+         */
+        public static final String WORKER_STREAMS = "worker_streams";
 
         private Limit() {
         }
@@ -179,7 +184,7 @@ public class DirectorMeters {
         for (String limit : new String[] {Limit.CLIENT_CONNECTIONS, Limit.CLIENT_CONNECTIONS_PER_ADDRESS,
                 Limit.STREAMS_PER_CONNECTION, Limit.FIRST_FRAME,
                 Limit.MAX_TOKENS, Limit.SESSION_DURATION, Limit.REQUEST_SIZE, Limit.SLOW_CLIENT,
-                Limit.PENDING_REQUEST_BYTES, Limit.PENDING_REQUEST_BYTES_PER_CONNECTION}) {
+                Limit.PENDING_REQUEST_BYTES, Limit.PENDING_REQUEST_BYTES_PER_CONNECTION, Limit.WORKER_STREAMS}) {
             limitHits.put(limit, limitCounter(limit)); // present at 0 from the start, for rate() and alerts
         }
         for (String task : new String[] {Task.HEALTH_POLLER, Task.STALL_WATCH, Task.DNS_DISCOVERY}) {

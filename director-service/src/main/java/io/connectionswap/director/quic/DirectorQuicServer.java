@@ -95,7 +95,8 @@ public class DirectorQuicServer implements SmartLifecycle {
     @Override
     public void start() {
         HostPort address = properties.bindAddress();
-        // a client may have this many streams open at once (QUIC's MAX_STREAMS; more wait for credit)
+        // a client may have this many streams open at once (QUIC's MAX_STREAMS): with Netty's codec a client's open
+        // past it fails at once (STREAM_LIMIT) rather than waiting for credit, which comes back as its streams end
         QuicSettings serverSettings = settings.withMaxBidirectionalStreams(limits.maxStreamsPerConnection());
         // every new connection takes the TLS context current then: certificates rotate without a restart
         QuicTransport transport = QuicTransport.of(loops.registryLoop());

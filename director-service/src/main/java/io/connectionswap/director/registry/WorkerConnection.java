@@ -28,6 +28,14 @@ public interface WorkerConnection {
         whenNoStreams.run();
     }
 
+    /**
+     * Streams the calling routing loop may open on it now (the worker's QUIC stream credit); 0: an open fails at once
+     * ({@link StreamLimitReachedException}). This default, for a connection that does not know, is unbounded.
+     */
+    default long streamCredit() {
+        return Long.MAX_VALUE;
+    }
+
     /** Stream channels the connection holds now (Netty's map), or -1 when that cannot be read. */
     int streamsHeld();
 

@@ -40,6 +40,8 @@ public final class WorkerEndpoint {
     private volatile String lastPollResult;
     private volatile boolean pollInFlight;
     private final AtomicInteger activeStreams = new AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicBoolean outOfStreamCredit =
+            new java.util.concurrent.atomic.AtomicBoolean();
     private volatile Instant unreachableSince;
     private volatile Instant linkDownSince = Instant.now();
     private volatile long lastFrameNanos = System.nanoTime();
@@ -200,6 +202,14 @@ public final class WorkerEndpoint {
      */
     public boolean selfPaced() {
         return tokenInterval.isZero();
+    }
+
+    /**
+     * Records whether a routing loop found this worker's link without stream credit ({@link StreamRoom}); true when
+     * that is news (an episode begins or ends). Any routing loop.
+     */
+    boolean outOfStreamCredit(boolean out) {
+        return outOfStreamCredit.get() != out && outOfStreamCredit.compareAndSet(!out, out);
     }
 
     /** A relay session began on this worker (any routing loop). */

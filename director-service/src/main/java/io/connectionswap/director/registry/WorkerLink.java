@@ -20,13 +20,16 @@ import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.handler.codec.quic.QuicStreamChannel;
 import io.netty.handler.codec.quic.QuicStreamType;
 import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.ImmediateEventExecutor;
 import io.netty.util.concurrent.Promise;
+import io.netty.util.concurrent.PromiseNotifier;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Consumer;
 import java.util.function.LongConsumer;
 import javax.net.ssl.SSLPeerUnverifiedException;
@@ -91,10 +94,30 @@ final class WorkerLink implements WorkerConnection {
             this.connections = List.copyOf(connections);
         }
 
-        QuicChannel nextConnection() {
-            QuicChannel connection = connections.get(next);
-            next = (next + 1) % connections.size();
-            return connection;
+        /**
+         * The next of its connections in turn that has stream credit, or null when none has. Netty's count of the
+         * credit ({@code peerAllowedStreams}) is read on this loop: above 0, an open will not be refused. It is
+         * never above what quiche allows, but may stay at 0 after credit came back until the next packet from the
+         * worker is read (Netty reads quiche's count again only once its own reached 0).
+         */
+        QuicChannel nextWithCredit() {
+            for (int tried = 0; tried < connections.size(); tried++) {
+                QuicChannel connection = connections.get(next);
+                next = (next + 1) % connections.size();
+                if (connection.peerAllowedStreams(QuicStreamType.BIDIRECTIONAL) > 0) {
+                    return connection;
+                }
+            }
+            return null;
+        }
+
+        /** Streams this loop may open now, over its connections. */
+        long credit() {
+            long credit = 0;
+            for (QuicChannel connection : connections) {
+                credit += connection.peerAllowedStreams(QuicStreamType.BIDIRECTIONAL);
+            }
+            return credit;
         }
     }
 
@@ -324,21 +347,53 @@ final class WorkerLink implements WorkerConnection {
 
     /**
      * Opens a bidirectional stream to the worker with {@code handler}, on the next connection in turn of the calling
-     * routing loop's share (from another thread: on the first connection; Netty hands the work to its loop); null once
-     * the link is retired.
+     * routing loop's share that has stream credit (from another thread: of the first loop's share, chosen on that
+     * loop); null once the link is retired. Fails at once with {@link StreamLimitReachedException} when none of them
+     * has credit: Netty's codec does not wait for credit, and an open quiche refuses costs a stream id, which is
+     * credit the worker never gives back (QUIC opens every lower id with a stream), so such an open is never tried.
      */
     @Override
     public Future<QuicStreamChannel> openStream(ChannelHandler handler) {
-        return relayed.open(() -> connection().createStream(QuicStreamType.BIDIRECTIONAL, handler));
+        return relayed.open(() -> {
+            LoopShare share = callingShare();
+            if (share != null) {
+                return open(share, handler);
+            }
+            LoopShare first = shares.get(0);
+            Promise<QuicStreamChannel> opened = first.loop.newPromise();
+            try {
+                first.loop.execute(() -> PromiseNotifier.cascade(open(first, handler), opened));
+            } catch (RejectedExecutionException stopped) {
+                return ImmediateEventExecutor.INSTANCE.newFailedFuture(stopped);
+            }
+            return opened;
+        });
     }
 
-    private QuicChannel connection() {
+    private Future<QuicStreamChannel> open(LoopShare share, ChannelHandler handler) {
+        QuicChannel connection = share.nextWithCredit();
+        if (connection == null) {
+            return share.loop.newFailedFuture(new StreamLimitReachedException(share.connections.size(),
+                    streamsHeld()));
+        }
+        return connection.createStream(QuicStreamType.BIDIRECTIONAL, handler);
+    }
+
+    /** Streams the calling routing loop may open now (from another thread: the first loop's, read from afar). */
+    @Override
+    public long streamCredit() {
+        LoopShare share = callingShare();
+        return (share != null ? share : shares.get(0)).credit();
+    }
+
+    /** The share of the routing loop this runs on, or null on another thread. */
+    private LoopShare callingShare() {
         for (LoopShare share : shares) {
             if (share.loop.inEventLoop()) {
-                return share.nextConnection();
+                return share;
             }
         }
-        return connections.get(0);
+        return null;
     }
 
     @Override

@@ -49,7 +49,7 @@ public final class WorkerRegistry {
      * listed again, they come back after the rise threshold. Registry loop only.
      */
     private final Map<HostPort, Instant> leftDnsAfterFailing = new HashMap<>();
-    private final WorkerSelector selector = new WorkerSelector();
+    private final WorkerSelector selector;
     private volatile List<WorkerEndpoint> snapshot = List.of();
     private final DirectorMeters meters;
     private final WorkerHealthStates healthStates;
@@ -62,6 +62,7 @@ public final class WorkerRegistry {
         this.loop = loop;
         this.connector = connector;
         this.properties = properties;
+        this.selector = new WorkerSelector(new StreamRoom(meters)::has);
         this.healthStates = new WorkerHealthStates(this, health);
         this.links = new WorkerLinks(this, healthStates, loop, blocking, connector, properties, meters);
     }

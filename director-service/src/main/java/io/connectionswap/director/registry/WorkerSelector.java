@@ -11,12 +11,24 @@ import java.util.function.Predicate;
  * with the fewest active streams, round robin among equals. For a named model, workers that named it in their
  * registration come first; one that never told its models (found through DNS, not registered yet) is picked only when
  * none of those can be: it may serve another model, and answer MODEL_NOT_FOUND. The worker to avoid (the one that just
- * failed this generation) is skipped unless it is the only eligible one. Any routing loop may pick at once: each
- * worker's load is read once per pick.
+ * failed this generation) is skipped unless it is the only eligible one. A worker whose link has no stream credit for
+ * the calling routing loop ({@link StreamRoom}) is picked only when no other can be: its open then fails at once, and
+ * the client asks again. Any routing loop may pick at once: each worker's load is read once per pick.
  */
 final class WorkerSelector {
 
     private final AtomicLong turn = new AtomicLong();
+    private final Predicate<WorkerEndpoint> hasRoom;
+
+    /** A selector for workers whose links always have room (tests of the rest). */
+    WorkerSelector() {
+        this(worker -> true);
+    }
+
+    /** {@code hasRoom}: whether a worker's link can take a new stream from the calling routing loop. */
+    WorkerSelector(Predicate<WorkerEndpoint> hasRoom) {
+        this.hasRoom = hasRoom;
+    }
 
     WorkerEndpoint pick(Collection<WorkerEndpoint> workers, String avoidLabel, String model) {
         WorkerEndpoint picked = pick(workers, avoidLabel, worker -> model == null || worker.models().contains(model));
@@ -27,6 +39,13 @@ final class WorkerSelector {
     }
 
     private WorkerEndpoint pick(Collection<WorkerEndpoint> workers, String avoidLabel, Predicate<WorkerEndpoint> serves) {
+        WorkerEndpoint picked = pickAvoidingIfCan(workers, avoidLabel, serves.and(hasRoom));
+        // none has room: one at its stream limit, whose open fails at once (the client is told to ask again)
+        return picked != null ? picked : pickAvoidingIfCan(workers, avoidLabel, serves);
+    }
+
+    private WorkerEndpoint pickAvoidingIfCan(Collection<WorkerEndpoint> workers, String avoidLabel,
+                                             Predicate<WorkerEndpoint> serves) {
         WorkerEndpoint picked = pickAvoiding(workers, avoidLabel, serves);
         return picked != null || avoidLabel == null ? picked : pickAvoiding(workers, null, serves);
     }

@@ -1,6 +1,7 @@
 package io.connectionswap.director.relay;
 
 import io.connectionswap.director.metrics.DirectorMeters.Finish;
+import io.connectionswap.director.registry.StreamLimitReachedException;
 import io.connectionswap.director.registry.WorkerEndpoint;
 import io.connectionswap.director.tracing.LegOutcome;
 import io.connectionswap.director.tracing.LegSpan;
@@ -15,6 +16,7 @@ import io.connectionswap.protocol.message.Retry;
 import io.connectionswap.protocol.message.StreamError;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /**
  * How a {@link RelaySession}'s leg ends, once the session has marked it ended: what the client is told (END, RETRY,
@@ -92,13 +94,15 @@ final class LegEnds {
     }
 
     /**
-     * No stream could be opened to the worker: the client is told NO_HEALTHY_WORKER and asks again.
+     * No stream could be opened to the worker: the client is told NO_HEALTHY_WORKER and asks again. A worker at its
+     * stream limit (no worker had room) was warned about once already (StreamRoom): this stream's line is INFO.
      *
      * @return whether the client was told (false when it left)
      */
     boolean notOpened(Throwable cause) {
         String detail = "cannot open a stream to worker " + worker.label() + ": " + cause;
-        LogLine.warn(log).field("stream.id", streamId).field("connection.id", connectionId)
+        Level level = cause instanceof StreamLimitReachedException ? Level.INFO : Level.WARN;
+        LogLine.at(log, level).field("stream.id", streamId).field("connection.id", connectionId)
                 .field("generation.id", request.generationId()).field("worker.addr", worker.address())
                 .field("worker.label", worker.label()).quoted("err", detail)
                 .log("cannot open stream to worker; the client asks again");

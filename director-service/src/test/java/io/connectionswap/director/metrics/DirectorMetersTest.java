@@ -87,7 +87,8 @@ class DirectorMetersTest {
                 .contains("connection_swap_streams_started_total{kind=\"resumed\"} 0.0")
                 .contains("connection_swap_migration_limit_total{reason=\"health\"} 0.0")
                 .contains("connection_swap_limit_hits_total{limit=\"pending_request_bytes\"} 0.0")
-                .contains("connection_swap_limit_hits_total{limit=\"pending_request_bytes_per_connection\"} 0.0");
+                .contains("connection_swap_limit_hits_total{limit=\"pending_request_bytes_per_connection\"} 0.0")
+                .contains("connection_swap_limit_hits_total{limit=\"worker_streams\"} 0.0");
         // an SLO reads one exact bucket: "share of first tokens within 1 s"
         assertThat(scrape).contains("connection_swap_time_to_first_token_seconds_bucket{le=\"1.0\"} 1");
     }

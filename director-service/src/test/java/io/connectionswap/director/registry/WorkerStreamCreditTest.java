@@ -3,6 +3,7 @@ package io.connectionswap.director.registry;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import ch.qos.logback.classic.Level;
 import io.connectionswap.director.config.HealthProperties;
 import io.connectionswap.director.config.TestDirectorProperties;
 import io.connectionswap.director.metrics.DirectorMeters;
@@ -19,6 +20,7 @@ import io.connectionswap.protocol.tls.ClientCertificates;
 import io.connectionswap.protocol.tls.DevelopmentPki;
 import io.connectionswap.protocol.tls.TlsContexts;
 import io.connectionswap.protocol.tls.TlsIdentity;
+import io.connectionswap.testsupport.log.CapturedLogs;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
@@ -120,17 +122,52 @@ class WorkerStreamCreditTest {
     void aNewStreamGoesToAWorkerWithRoomWhenAnotherHasNoStreamCreditLeft() {
         WorkerEndpoint full = healthyWorker("worker-a", SMALL);
         WorkerEndpoint roomy = healthyWorker("worker-b", ROOMY);
+        List<QuicStreamChannel> fullStreams = openAll(full, RELAYED);
+
+        try (CapturedLogs logs = CapturedLogs.of(StreamRoom.class)) {
+            // as the relay does for each new generation: pick a worker, open the stream on its link, on its loop
+            for (int i = 0; i < 4; i++) {
+                WorkerEndpoint picked = onLoop(() -> registry.pick(null, "stand-in"));
+                assertThat(picked).as("the worker with room, not the one at its stream limit").isSameAs(roomy);
+                Future<QuicStreamChannel> opened = open(picked);
+                await("the stream opens").atMost(DEADLINE).until(opened::isDone);
+                assertThat(opened.isSuccess()).as("opened: %s", opened.cause()).isTrue();
+            }
+            assertThat(full.state()).as("the full worker is at capacity, not failed").isEqualTo(WorkerState.HEALTHY);
+            assertThat(limitHits()).as("each pick that found it without credit").isEqualTo(4.0);
+            assertThat(logs.events()).as("one WARN for the episode, naming the worker and the streams it holds")
+                    .singleElement().satisfies(event -> {
+                        assertThat(event.getLevel()).isEqualTo(Level.WARN);
+                        assertThat(event.getFormattedMessage()).contains("worker.label=worker-a")
+                                .contains("streams=4").contains("worker link has no stream credit left");
+                    });
+
+            fullStreams.forEach(QuicStreams::finish);
+            await("the worker with credit again takes new streams").atMost(DEADLINE)
+                    .until(() -> onLoop(() -> registry.pick(null, "stand-in")) == full);
+            assertThat(logs.events()).as("the episode's end").last().satisfies(event -> assertThat(
+                    event.getFormattedMessage()).contains("worker.label=worker-a")
+                    .contains("worker has stream credit again"));
+        }
+    }
+
+    @Test
+    void withNoWorkerWithRoomTheStreamIsRefusedAtOnceNamingTheLimit() {
+        WorkerEndpoint full = healthyWorker("worker-a", SMALL);
         openAll(full, RELAYED);
 
-        // as the relay does for each new generation: pick a worker, open the stream on its link, on the routing loop
-        for (int i = 0; i < 4; i++) {
-            WorkerEndpoint picked = onLoop(() -> registry.pick(null, "stand-in"));
-            assertThat(picked).as("the worker with room, not the one at its stream limit").isSameAs(roomy);
-            Future<QuicStreamChannel> opened = open(picked);
-            await("the stream opens").atMost(DEADLINE).until(opened::isDone);
-            assertThat(opened.isSuccess()).as("opened: %s", opened.cause()).isTrue();
-        }
-        assertThat(full.state()).as("the full worker is at capacity, not failed").isEqualTo(WorkerState.HEALTHY);
+        WorkerEndpoint picked = onLoop(() -> registry.pick(null, "stand-in"));
+        assertThat(picked).as("still picked: its refusal tells the client to ask again").isSameAs(full);
+        Future<QuicStreamChannel> refused = open(picked);
+        assertThat(refused.isDone()).as("failed at once, not waiting for credit").isTrue();
+        assertThat(refused.cause()).isInstanceOf(StreamLimitReachedException.class)
+                .hasMessageContaining("its stream limit is reached").hasMessageContaining("4 streams held on its link");
+        assertThat(full.linkUp()).as("the link is fine").isTrue();
+    }
+
+    private double limitHits() {
+        return meterRegistry.get("connection.swap.limit.hits").tag("limit", DirectorMeters.Limit.WORKER_STREAMS)
+                .counter().count();
     }
 
     /** Starts a stand-in worker with {@code settings}, registers it, waits for its link and passes a health poll. */
