@@ -7,7 +7,8 @@ package io.connectionswap.director.registry;
  */
 public final class StreamLimitReachedException extends Exception {
 
-    StreamLimitReachedException(int connections, int streamsHeld) {
+    /** {@code connections}: those of the routing loop that asked; {@code streamsHeld}: the link's, -1 unknown. */
+    public StreamLimitReachedException(int connections, int streamsHeld) {
         super("its stream limit is reached: no stream credit left on the " + connections + " connection"
                 + (connections == 1 ? "" : "s") + " of this routing loop (the worker's QUIC MAX_STREAMS; "
                 + (streamsHeld < 0 ? "streams held unknown" : streamsHeld + " streams held on its link") + ")",

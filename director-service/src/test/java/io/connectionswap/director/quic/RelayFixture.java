@@ -13,6 +13,7 @@ import io.connectionswap.director.config.LimitProperties;
 import io.connectionswap.director.config.TestDirectorProperties;
 import io.connectionswap.director.metrics.DirectorMeters;
 import io.connectionswap.director.registry.PollResult;
+import io.connectionswap.director.registry.StreamLimitReachedException;
 import io.connectionswap.director.registry.WorkerConnection;
 import io.connectionswap.director.registry.WorkerEndpoint;
 import io.connectionswap.director.registry.WorkerRegistry;
@@ -64,6 +65,8 @@ abstract class RelayFixture {
     final List<EmbeddedQuicStream> clientStreams = new ArrayList<>();
     /** Labels of workers whose link cannot open a stream (a connection closing before the registry heard of it). */
     final java.util.Set<String> brokenLinks = new java.util.HashSet<>();
+    /** Labels of workers whose link has no stream credit left (the worker's QUIC stream limit reached). */
+    final java.util.Set<String> fullLinks = new java.util.HashSet<>();
     /** While set, a stream opened to a worker stays opening (its pipeline set up) until the test completes it. */
     boolean holdOpenings;
     /** Completes each stream held opening ({@link #holdOpenings}), in order. */
@@ -151,6 +154,9 @@ abstract class RelayFixture {
                 if (brokenLinks.contains(worker.label())) {
                     return loop.eventLoop().newFailedFuture(new java.nio.channels.ClosedChannelException());
                 }
+                if (fullLinks.contains(worker.label())) { // as WorkerLink: fails at once, trying no open
+                    return loop.eventLoop().newFailedFuture(new StreamLimitReachedException(1, streamsHeld()));
+                }
                 List<EmbeddedQuicStream> streams = workerStreams.computeIfAbsent(worker.label(),
                         label -> new ArrayList<>());
                 EmbeddedQuicStream stream = new EmbeddedQuicStream(workerLink, 4L * (streams.size() + 1),
@@ -163,6 +169,11 @@ abstract class RelayFixture {
                     return opening;
                 }
                 return stream.eventLoop().newSucceededFuture(stream);
+            }
+
+            @Override
+            public long streamCredit() {
+                return fullLinks.contains(worker.label()) ? 0 : Long.MAX_VALUE;
             }
 
             @Override

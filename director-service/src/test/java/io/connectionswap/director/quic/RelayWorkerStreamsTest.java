@@ -2,15 +2,18 @@ package io.connectionswap.director.quic;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
 import io.connectionswap.director.config.DiscoveryProperties;
 import io.connectionswap.director.registry.PollResult;
 import io.connectionswap.director.registry.WorkerEndpoint;
 import io.connectionswap.director.relay.Relay;
+import io.connectionswap.director.relay.RelaySession;
 import io.connectionswap.protocol.frame.FrameType;
 import io.connectionswap.protocol.message.Connected;
 import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.WorkerRegistration;
 import io.connectionswap.protocol.quic.HostPort;
+import io.connectionswap.testsupport.log.CapturedLogs;
 import io.netty.buffer.ByteBuf;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -68,6 +71,52 @@ class RelayWorkerStreamsTest extends RelayFixture {
         relay.open(clientStream(), "conn-1", GenerationRequest.completion("g-1", "p", 5));
         loop.runPendingTasks();
 
+        assertThat(meterRegistry.get("connection.swap.no.healthy.worker").counter().count()).isEqualTo(1);
+    }
+
+    /**
+     * A worker whose link has no stream credit left (at its QUIC stream limit: its opens would fail at once) is
+     * passed over while another has room: every new generation goes to worker-b, none is refused, and worker-a stays
+     * in rotation.
+     */
+    @Test
+    void aGenerationGoesToAWorkerWithRoomWhenItsFirstChoiceHasNoStreamCreditLeft() {
+        WorkerEndpoint full = healthyWorker("worker-a");
+        healthyWorker("worker-b");
+        fullLinks.add("worker-a");
+
+        for (int i = 0; i < 4; i++) { // the selector would round-robin between the two equals
+            relay.open(clientStream(), "conn-1", GenerationRequest.completion("g-" + i, "p", 5));
+            loop.runPendingTasks();
+        }
+
+        assertThat(workerStreams.keySet()).containsExactly("worker-b");
+        assertThat(workerStreams.get("worker-b")).hasSize(4);
+        assertThat(meterRegistry.get("connection.swap.no.healthy.worker").counter().count()).isZero();
+        assertThat(meterRegistry.get("connection.swap.limit.hits").tag("limit", "worker_streams").counter().count())
+                .isEqualTo(4);
+        assertThat(full.eligible()).as("at capacity, not failed").isTrue();
+    }
+
+    /**
+     * With no worker with room, the generation is refused at once with NO_HEALTHY_WORKER (the client asks again), its
+     * reason naming the worker and its stream limit; the line is INFO, the episode's WARN having said it once.
+     */
+    @Test
+    void withNoWorkerWithRoomTheGenerationIsRefusedNamingTheWorkerAndItsStreamLimit() {
+        healthyWorker("worker-a");
+        fullLinks.add("worker-a");
+
+        try (CapturedLogs logs = CapturedLogs.of(RelaySession.class)) {
+            relay.open(clientStream(), "conn-1", GenerationRequest.completion("g-1", "p", 5));
+            loop.runPendingTasks();
+
+            assertThat(logs.events()).singleElement().satisfies(event -> {
+                assertThat(event.getLevel()).isEqualTo(Level.INFO);
+                assertThat(event.getFormattedMessage()).contains(
+                        "err=\"cannot open a stream to worker worker-a: its stream limit is reached");
+            });
+        }
         assertThat(meterRegistry.get("connection.swap.no.healthy.worker").counter().count()).isEqualTo(1);
     }
 
