@@ -100,8 +100,10 @@ final class LegEnds {
      * @return whether the client was told (false when it left)
      */
     boolean notOpened(Throwable cause) {
-        String detail = "cannot open a stream to worker " + worker.label() + ": " + cause;
-        Level level = cause instanceof StreamLimitReachedException ? Level.INFO : Level.WARN;
+        boolean atLimit = cause instanceof StreamLimitReachedException;
+        String detail = "cannot open a stream to worker " + worker.label() + ": "
+                + (atLimit ? cause.getMessage() : cause);
+        Level level = atLimit ? Level.INFO : Level.WARN;
         LogLine.at(log, level).field("stream.id", streamId).field("connection.id", connectionId)
                 .field("generation.id", request.generationId()).field("worker.addr", worker.address())
                 .field("worker.label", worker.label()).quoted("err", detail)
