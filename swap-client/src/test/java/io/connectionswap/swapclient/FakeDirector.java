@@ -63,10 +63,18 @@ final class FakeDirector implements AutoCloseable {
     final AtomicInteger closeAtOnce = new AtomicInteger();
 
     FakeDirector(Path pki) {
+        this(pki, QuicSettings.DEFAULTS.maxBidirectionalStreams());
+    }
+
+    /** A director that lets each connection open {@code maxStreams} bidirectional streams at once. */
+    FakeDirector(Path pki, long maxStreams) {
+        QuicSettings defaults = QuicSettings.DEFAULTS;
+        QuicSettings settings = new QuicSettings(defaults.maxIdleTimeout(), defaults.maxData(),
+                defaults.maxStreamData(), maxStreams, defaults.frameLimits());
         TlsContexts tls = TlsContexts.server("director", TlsIdentity.of(pki, "director").material(),
                 ClientCertificates.anyOfTheCa(false));
         endpoint = QuicServerEndpoint.bind("director", "test", group, HostPort.parse("test", "127.0.0.1:0"),
-                QuicCodecs.server(QuicSettings.DEFAULTS, tls.serverContext(), new Connections(), new Streams(),
+                QuicCodecs.server(settings, tls.serverContext(), new Connections(), new Streams(),
                         null));
     }
 
