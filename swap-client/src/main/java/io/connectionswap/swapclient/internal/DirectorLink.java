@@ -347,7 +347,8 @@ public final class DirectorLink implements Transport {
 
     /**
      * The director said GOAWAY on {@code channel} (or refused a stream with SHUTTING_DOWN): new streams and resumes
-     * wait for the next connection ({@link #isConnected} is false meanwhile) and open there, while the old one carries
+     * wait for the next connection ({@link #isConnected} is false meanwhile) and open there, those waiting for its stream
+     * limit too ({@link StreamOpener#directorLeaving}), while the old one carries
      * its streams until the director ends them (with RETRY: they resume on the next one). With another address to go
      * to, the client connects there now. With a single address, the next connection comes when this one closes (the
      * draining director closes it once no generation is left on it, and every connection at its drain's timeout; a
@@ -364,6 +365,7 @@ public final class DirectorLink implements Transport {
             return;
         }
         leaving = channel;
+        streams.directorLeaving(); // its waiting streams open on the next connection
         if (connecting || settings.directors().size() < 2) {
             return;
         }

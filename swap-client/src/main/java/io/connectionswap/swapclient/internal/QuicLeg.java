@@ -10,7 +10,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.handler.codec.quic.QuicStreamChannel;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
-import java.nio.channels.ClosedChannelException;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
@@ -67,8 +66,7 @@ final class QuicLeg implements Leg {
             if (!opened.isSuccess()) {
                 if (!leg.cancelled) {
                     leg.handler.settle();
-                    events.broken(opened.cause() instanceof ClosedChannelException
-                            ? "connection to the director lost" : "cannot open stream: " + opened.cause());
+                    events.broken(StreamOpener.problem(opened.cause()));
                 }
                 return;
             }

@@ -33,7 +33,8 @@ import org.slf4j.event.Level;
  * {@link QuicStreamLimitChangedEvent}: the waiting streams open then. It is the connection handler of each director
  * connection (from the dial on, so the event that follows the handshake, the first credit, is seen). A connection
  * that closes fails its waiting streams (a generation's then waits for the next connection, as one whose stream the
- * loss broke). Loop-confined (the connection's loop), except the count of waiting streams.
+ * loss broke), and so does one whose director said GOAWAY ({@link #directorLeaving}): its streams may carry generations
+ * until its drain's timeout, and a stream opened on it then would be refused anyway. Loop-confined (the connection's loop), except the count of waiting streams.
  */
 final class StreamOpener extends ChannelInboundHandlerAdapter {
 
@@ -58,6 +59,8 @@ final class StreamOpener extends ChannelInboundHandlerAdapter {
      * no limit reached.
      */
     private boolean creditKnown;
+    /** The director said GOAWAY: no stream waits for its credit any more. */
+    private boolean leaving;
 
     StreamOpener(HostPort director, AtomicInteger waitingOnTheClient) {
         this.director = director;
@@ -82,6 +85,9 @@ final class StreamOpener extends ChannelInboundHandlerAdapter {
         if (waiting.isEmpty() && hasCredit()) {
             creditKnown = true;
             return connection.createStream(QuicStreamType.BIDIRECTIONAL, handler, promise);
+        }
+        if (leaving) {
+            return promise.setFailure(goingAway());
         }
         Waiting wait = new Waiting(handler, promise);
         if (waiting.isEmpty()) {
@@ -117,11 +123,25 @@ final class StreamOpener extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        failWaiting(lost());
+        super.channelInactive(ctx);
+    }
+
+    /**
+     * The director said GOAWAY (or refused a stream with SHUTTING_DOWN): the streams waiting for its credit, and any
+     * that would wait from now on, fail at once, so that their generations open on the next connection instead of
+     * waiting for a stream of the draining director to end. Streams within its credit still open (a status call).
+     */
+    void directorLeaving() {
+        leaving = true;
+        failWaiting(goingAway());
+    }
+
+    private void failWaiting(ClosedChannelException cause) {
         while (!waiting.isEmpty()) {
             Waiting next = take();
-            next.promise().tryFailure(lost());
+            next.promise().tryFailure(cause);
         }
-        super.channelInactive(ctx);
     }
 
     private void openWaiting() {
@@ -175,9 +195,24 @@ final class StreamOpener extends ChannelInboundHandlerAdapter {
     }
 
     private static ClosedChannelException lost() {
-        ClosedChannelException lost = new ClosedChannelException();
-        lost.initCause(new IllegalStateException("connection to the director lost"));
-        return lost;
+        return notOpened("connection to the director lost");
+    }
+
+    private static ClosedChannelException goingAway() {
+        return notOpened("director going away before the stream opened");
+    }
+
+    /** A stream that did not open, {@code problem} saying why ({@link #problem}). */
+    private static ClosedChannelException notOpened(String problem) {
+        ClosedChannelException notOpened = new ClosedChannelException();
+        notOpened.initCause(new IllegalStateException(problem));
+        return notOpened;
+    }
+
+    /** Why a stream asked for through {@link #open} did not open. */
+    static String problem(Throwable cause) {
+        return cause instanceof ClosedChannelException && cause.getCause() != null ? cause.getCause().getMessage()
+                : "cannot open stream: " + cause;
     }
 
     /** A stream waiting for credit: its handler, and the future its opener holds. */
