@@ -151,6 +151,28 @@ class WorkerStreamCreditTest {
         }
     }
 
+    /**
+     * {@code worker_streams} counts new streams that found a worker's link without credit (README's metrics table):
+     * one per stream, however many workers without credit its pick passed over, and whether the pick looked twice
+     * (the worker to avoid being the only one with room).
+     */
+    @Test
+    void aStreamThatPassesOverSeveralWorkersWithoutCreditCountsOneHit() {
+        WorkerEndpoint fullA = healthyWorker("worker-a", SMALL);
+        WorkerEndpoint fullB = healthyWorker("worker-b", SMALL);
+        WorkerEndpoint roomy = healthyWorker("worker-c", ROOMY);
+        openAll(fullA, RELAYED);
+        openAll(fullB, RELAYED);
+
+        for (int i = 0; i < 3; i++) {
+            assertThat(onLoop(() -> registry.pick(null, "stand-in"))).isSameAs(roomy);
+        }
+        assertThat(onLoop(() -> registry.pick("worker-c", "stand-in")))
+                .as("the worker to avoid, the only one with room").isSameAs(roomy);
+
+        assertThat(limitHits()).as("one hit per stream routed: 4 streams").isEqualTo(4.0);
+    }
+
     @Test
     void withNoWorkerWithRoomTheStreamIsRefusedAtOnceNamingTheLimit() {
         WorkerEndpoint full = healthyWorker("worker-a", SMALL);
