@@ -9,8 +9,9 @@ import org.slf4j.LoggerFactory;
  * Whether a worker's link can take a new stream from the calling routing loop: it has stream credit (the worker's
  * QUIC MAX_STREAMS not reached). A worker without is at capacity, or holds streams that never ended; it is not failed
  * (its link and health are fine, and it gives credit back as streams end), but new streams go to a worker with room.
- * Each time one is found without credit counts in {@code connection_swap_limit_hits_total{limit="worker_streams"}};
- * the first time of an episode is a WARN, its end an INFO.
+ * Each new stream whose pick found one or more without credit counts once in
+ * {@code connection_swap_limit_hits_total{limit="worker_streams"}} ({@link #passedOver}); the first time a worker is
+ * found without credit is a WARN, the first time with credit again an INFO.
  */
 final class StreamRoom {
 
@@ -35,7 +36,6 @@ final class StreamRoom {
             }
             return true;
         }
-        meters.limitHit(DirectorMeters.Limit.WORKER_STREAMS);
         if (worker.outOfStreamCredit(true)) {
             LogLine.warn(log).field("worker.addr", worker.address()).field("worker.label", worker.label())
                     .field("streams", link.streamsHeld()).field("connections", link.connections())
@@ -43,5 +43,10 @@ final class StreamRoom {
                             + "streams that never ended); new streams go to workers with room until it gives more");
         }
         return false;
+    }
+
+    /** A new stream's pick found one or more workers without credit (once per stream). */
+    void passedOver() {
+        meters.limitHit(DirectorMeters.Limit.WORKER_STREAMS);
     }
 }

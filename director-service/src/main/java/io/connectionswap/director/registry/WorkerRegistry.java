@@ -62,7 +62,8 @@ public final class WorkerRegistry {
         this.loop = loop;
         this.connector = connector;
         this.properties = properties;
-        this.selector = new WorkerSelector(new StreamRoom(meters)::has);
+        StreamRoom room = new StreamRoom(meters);
+        this.selector = new WorkerSelector(room::has, room::passedOver);
         this.healthStates = new WorkerHealthStates(this, health);
         this.links = new WorkerLinks(this, healthStates, loop, blocking, connector, properties, meters);
     }

@@ -19,6 +19,7 @@ final class WorkerSelector {
 
     private final AtomicLong turn = new AtomicLong();
     private final Predicate<WorkerEndpoint> hasRoom;
+    private final Runnable passedOverWorkerWithoutRoom;
 
     /** A selector for workers whose links always have room (tests of the rest). */
     WorkerSelector() {
@@ -27,19 +28,34 @@ final class WorkerSelector {
 
     /** {@code hasRoom}: whether a worker's link can take a new stream from the calling routing loop. */
     WorkerSelector(Predicate<WorkerEndpoint> hasRoom) {
+        this(hasRoom, () -> { });
+    }
+
+    /**
+     * {@code hasRoom}: whether a worker's link can take a new stream from the calling routing loop;
+     * {@code passedOverWorkerWithoutRoom}: runs once for a pick that found one or more workers without room.
+     */
+    WorkerSelector(Predicate<WorkerEndpoint> hasRoom, Runnable passedOverWorkerWithoutRoom) {
         this.hasRoom = hasRoom;
+        this.passedOverWorkerWithoutRoom = passedOverWorkerWithoutRoom;
     }
 
     WorkerEndpoint pick(Collection<WorkerEndpoint> workers, String avoidLabel, String model) {
-        WorkerEndpoint picked = pick(workers, avoidLabel, worker -> model == null || worker.models().contains(model));
+        RoomSeen room = new RoomSeen();
+        WorkerEndpoint picked = pick(workers, avoidLabel, worker -> model == null || worker.models().contains(model),
+                room);
         if (picked == null && model != null) {
-            picked = pick(workers, avoidLabel, worker -> worker.models().isEmpty());
+            picked = pick(workers, avoidLabel, worker -> worker.models().isEmpty(), room);
+        }
+        if (room.withoutRoom) {
+            passedOverWorkerWithoutRoom.run(); // once per stream, however many workers or looks
         }
         return picked;
     }
 
-    private WorkerEndpoint pick(Collection<WorkerEndpoint> workers, String avoidLabel, Predicate<WorkerEndpoint> serves) {
-        WorkerEndpoint picked = pickAvoidingIfCan(workers, avoidLabel, serves.and(hasRoom));
+    private WorkerEndpoint pick(Collection<WorkerEndpoint> workers, String avoidLabel, Predicate<WorkerEndpoint> serves,
+                                RoomSeen room) {
+        WorkerEndpoint picked = pickAvoidingIfCan(workers, avoidLabel, serves.and(room));
         // none has room: one at its stream limit, whose open fails at once (the client is told to ask again)
         return picked != null ? picked : pickAvoidingIfCan(workers, avoidLabel, serves);
     }
@@ -71,5 +87,17 @@ final class WorkerSelector {
             return null;
         }
         return leastLoaded.get((int) Math.floorMod(turn.getAndIncrement(), (long) leastLoaded.size()));
+    }
+
+    /** {@link #hasRoom} for one pick, noting whether it found a worker without room. */
+    private final class RoomSeen implements Predicate<WorkerEndpoint> {
+        boolean withoutRoom;
+
+        @Override
+        public boolean test(WorkerEndpoint worker) {
+            boolean has = hasRoom.test(worker);
+            withoutRoom |= !has;
+            return has;
+        }
     }
 }
