@@ -202,7 +202,9 @@ public class DirectorQuicServer implements SmartLifecycle {
         @Override
         protected void initChannel(QuicStreamChannel stream) {
             if (QuicStreams.held(stream.parent()) >= limits.maxStreamsPerConnection()) {
-                meters.limitHit(DirectorMeters.Limit.STREAMS_PER_CONNECTION); // QUIC holds further streams back
+                // the connection is at its limit: the swap client queues its next streams until one ends (another
+                // client's open past it fails at once, STREAM_LIMIT, in Netty's codec)
+                meters.limitHit(DirectorMeters.Limit.STREAMS_PER_CONNECTION);
             }
             boolean client = clients.contains(stream.parent());
             // a worker's registration stream (its peer holds the worker certificate) sends small frames only
