@@ -60,10 +60,13 @@ class WorkerStreamCreditTest {
     private static final QuicSettings SMALL = ROOMY.withMaxBidirectionalStreams(RELAYED + 1);
 
     private final EventLoopGroup workerLoop = QuicEventLoops.create("test-worker", 1);
-    private final EventLoopGroup directorGroup = QuicEventLoops.create("test-director", 1);
+    private final EventLoopGroup directorGroup = QuicEventLoops.create("test-director", 2);
     private final EventLoop directorLoop = directorGroup.next();
-    private final List<QuicServerEndpoint> workers = new ArrayList<>();
+    /** A second routing loop, for the tests that need two. */
+    private final EventLoop otherLoop = directorGroup.next();
     private final SimpleMeterRegistry meterRegistry = new SimpleMeterRegistry();
+    private TlsContexts directorTls;
+    private final List<QuicServerEndpoint> workers = new ArrayList<>();
     private TlsContexts workerTls;
     private WorkerRegistry registry;
 
@@ -72,11 +75,17 @@ class WorkerStreamCreditTest {
         DevelopmentPki.create(pki);
         workerTls = TlsContexts.server("worker", TlsIdentity.of(pki, "worker").material(),
                 ClientCertificates.anyOfTheCa(true));
-        TlsContexts directorTls = TlsContexts.client("director", TlsIdentity.of(pki, "director").material());
-        QuicConnector connector = new QuicConnector(directorLoop, ROOMY, directorTls.clientContext());
-        QuicWorkerConnector links = new QuicWorkerConnector(List.of(connector), directorLoop, FrameLimits.DEFAULTS,
-                Duration.ofMillis(100), Duration.ofMinutes(5), 1, false);
-        registry = new WorkerRegistry(directorLoop, Runnable::run, links,
+        directorTls = TlsContexts.client("director", TlsIdentity.of(pki, "director").material());
+        registry = registry(List.of(directorLoop));
+    }
+
+    /** A registry whose links have one connection per routing loop of {@code routingLoops}. */
+    private WorkerRegistry registry(List<EventLoop> routingLoops) {
+        List<QuicConnector> connectors = routingLoops.stream()
+                .map(loop -> new QuicConnector(loop, ROOMY, directorTls.clientContext())).toList();
+        QuicWorkerConnector links = new QuicWorkerConnector(connectors, directorLoop, FrameLimits.DEFAULTS,
+                Duration.ofMillis(100), Duration.ofMinutes(5), routingLoops.size(), false);
+        return new WorkerRegistry(directorLoop, Runnable::run, links,
                 TestDirectorProperties.of("d-test", Duration.ofMillis(100), "nio", false),
                 new HealthProperties(Duration.ofMillis(500), null, 1, 2, 4),
                 new DirectorMeters(meterRegistry, directorLoop));
@@ -171,6 +180,37 @@ class WorkerStreamCreditTest {
                 .as("the worker to avoid, the only one with room").isSameAs(roomy);
 
         assertThat(limitHits()).as("one hit per stream routed: 4 streams").isEqualTo(4.0);
+    }
+
+    /**
+     * Stream credit is per routing loop (each has its own connections to the worker), the WARN/INFO episode per worker:
+     * a worker out of credit on one loop only, picked for on both loops in turn (as streams arriving on a director's
+     * loops are), is one episode (one WARN), not a WARN and an INFO per pick; it ends once every loop has credit.
+     */
+    @Test
+    void aWorkerOutOfCreditOnOneRoutingLoopOnlyIsOneEpisode() {
+        registry.close();
+        registry = registry(List.of(directorLoop, otherLoop));
+        WorkerEndpoint full = healthyWorker("worker-a", SMALL);
+        healthyWorker("worker-b", ROOMY);
+        List<QuicStreamChannel> fullStreams = openAll(full, RELAYED); // on directorLoop: its connection only
+
+        try (CapturedLogs logs = CapturedLogs.of(StreamRoom.class)) {
+            for (int i = 0; i < 4; i++) {
+                assertThat(onLoop(() -> registry.pick(null, "stand-in"))).as("no room on this loop").isNotSameAs(full);
+                onLoop(otherLoop, () -> registry.pick(null, "stand-in"));
+            }
+            assertThat(logs.events()).as("one WARN for the episode, no INFO while one loop has no credit")
+                    .singleElement().satisfies(event -> assertThat(event.getLevel()).isEqualTo(Level.WARN));
+
+            fullStreams.forEach(QuicStreams::finish);
+            await("the worker with credit again on every loop ends the episode").atMost(DEADLINE).until(() -> {
+                onLoop(() -> registry.pick(null, "stand-in"));
+                return logs.events().size() == 2;
+            });
+            assertThat(logs.events()).last().satisfies(event -> assertThat(event.getFormattedMessage())
+                    .contains("worker has stream credit again"));
+        }
     }
 
     @Test
@@ -272,8 +312,12 @@ class WorkerStreamCreditTest {
     }
 
     private <T> T onLoop(Callable<T> action) {
+        return onLoop(directorLoop, action);
+    }
+
+    private <T> T onLoop(EventLoop loop, Callable<T> action) {
         try {
-            return directorLoop.submit(action).get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+            return loop.submit(action).get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
         } catch (Exception e) {
             throw new AssertionError(e);
         }
