@@ -11,7 +11,7 @@ import org.slf4j.LoggerFactory;
  * (its link and health are fine, and it gives credit back as streams end), but new streams go to a worker with room.
  * Each new stream whose pick found one or more without credit counts once in
  * {@code connection_swap_limit_hits_total{limit="worker_streams"}} ({@link #passedOver}); the first time a worker is
- * found without credit is a WARN, the first time with credit again an INFO.
+ * found without credit on a routing loop is a WARN, the first time with credit on every loop again an INFO.
  */
 final class StreamRoom {
 
@@ -30,7 +30,9 @@ final class StreamRoom {
             return false; // lost since it was found eligible
         }
         if (link.streamCredit() > 0) {
-            if (worker.outOfStreamCredit(false)) {
+            // credit is per routing loop, the episode per worker: it ends once every loop has credit again, not at
+            // each pick on a loop that has while another has none
+            if (worker.outOfStreamCredit() && link.streamCreditOnEveryLoop() && worker.outOfStreamCredit(false)) {
                 LogLine.info(log).field("worker.addr", worker.address()).field("worker.label", worker.label())
                         .log("worker has stream credit again; it takes new streams");
             }

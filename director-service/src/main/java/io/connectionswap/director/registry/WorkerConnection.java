@@ -36,6 +36,11 @@ public interface WorkerConnection {
         return Long.MAX_VALUE;
     }
 
+    /** Whether every routing loop may open a stream on it now ({@link #streamCredit} above 0 on each). Any thread. */
+    default boolean streamCreditOnEveryLoop() {
+        return streamCredit() > 0;
+    }
+
     /** Stream channels the connection holds now (Netty's map), or -1 when that cannot be read. */
     int streamsHeld();
 

@@ -212,6 +212,11 @@ public final class WorkerEndpoint {
         return outOfStreamCredit.get() != out && outOfStreamCredit.compareAndSet(!out, out);
     }
 
+    /** Whether a routing loop found this worker's link without stream credit, and not every loop with credit since. */
+    boolean outOfStreamCredit() {
+        return outOfStreamCredit.get();
+    }
+
     /** A relay session began on this worker (any routing loop). */
     public void streamStarted() {
         activeStreams.incrementAndGet();

@@ -386,7 +386,17 @@ final class WorkerLink implements WorkerConnection {
         return (share != null ? share : shares.get(0)).credit();
     }
 
-    /** The share of the routing loop this runs on, or null on another thread. */
+    @Override
+    public boolean streamCreditOnEveryLoop() {
+        for (LoopShare share : shares) {
+            if (share.credit() <= 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+        /** The share of the routing loop this runs on, or null on another thread. */
     private LoopShare callingShare() {
         for (LoopShare share : shares) {
             if (share.loop.inEventLoop()) {
