@@ -12,11 +12,16 @@ const IDS = ['api-key', 'prompt', 'model', 'max-tokens', 'send', 'stop', 'stream
 
 function element(id) {
   const el = {
-    id, value: '', textContent: '', className: '', title: '', disabled: false, dataset: {}, children: [],
+    id, value: '', className: '', title: '', disabled: false, dataset: {}, children: [], text: '',
     listeners: {},
     appendChild(child) { this.children.push(child); return child; },
     addEventListener(type, fn) { (this.listeners[type] = this.listeners[type] || []).push(fn); }
   };
+  // as the DOM's: its own text and its children's (elements and Text nodes); setting it replaces the children
+  Object.defineProperty(el, 'textContent', {
+    get() { return el.text + el.children.map((child) => child.textContent).join(''); },
+    set(v) { el.text = String(v); el.children = []; }
+  });
   let html = '';
   Object.defineProperty(el, 'innerHTML', {
     get() { return html; },
@@ -47,7 +52,8 @@ function loadPage(answer, stored = {}) {
   const context = {
     document: {
       getElementById: (id) => elements[id] || null,
-      createElement: (tag) => element(tag)
+      createElement: (tag) => element(tag),
+      createTextNode: (data) => ({ data, get textContent() { return this.data; }, appendData(more) { this.data += more; } })
     },
     localStorage: {
       getItem: (k) => (storage.has(k) ? storage.get(k) : null),

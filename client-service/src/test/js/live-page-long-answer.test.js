@@ -1,0 +1,72 @@
+// How the live page lays out a streamed answer (app.js, appendToken): a div.line per line of the text (a line ends
+// after each "\n"), in it a span.tok per run of tokens from one worker, the swap mark where the generation moved.
+// The layout keeps a token's cost from growing with the answer (LivePageLongAnswerBench, system-tests); these cases
+// check that it still shows exactly what arrived, from whom. The same in a real browser: LivePageLongAnswerBrowserIT.
+'use strict';
+const test = require('node:test');
+const assert = require('node:assert');
+const { loadPage } = require('./harness');
+
+const STATUS = { connected: true, director: '127.0.0.1:61000', directorId: 'd', workers: [] };
+const chunk = (content, worker, swap) => 'data: ' + JSON.stringify({ object: 'chat.completion.chunk',
+  choices: [{ index: 0, delta: { content }, finish_reason: null }],
+  x_connection_swap: swap ? { worker, swap } : { worker } }) + '\n\n';
+const END = 'data: ' + JSON.stringify({ object: 'chat.completion.chunk',
+  choices: [{ index: 0, delta: {}, finish_reason: 'length' }] }) + '\n\ndata: [DONE]\n\n';
+
+async function show(reads) {
+  const page = loadPage((url) => (url === '/v1/chat/completions' ? { status: 200, reads }
+    : url === '/v1/models' ? { status: 200, body: { object: 'list', data: [] } } : { status: 200, body: STATUS }));
+  await page.settle();
+  await page.submit();
+  return page;
+}
+
+/** What the output shows, element by element: lines of [class, worker or from>to, text]. */
+function shown(output) {
+  return output.children.map((line) => (line.className !== 'line' ? [line.className, line.textContent]
+    : line.children.map((el) => [el.className, el.className === 'swap' ? el.dataset.from + '>' + el.dataset.to
+      : el.dataset.worker + ' ' + el.title, el.textContent])));
+}
+
+test('a worker\'s tokens are one run per line, a swap mark between the workers, the text exact', async () => {
+  const reads = [chunk('One', 'worker-a') + chunk(' two', 'worker-a'), chunk(' three\nfour', 'worker-a'),
+    chunk(' five', 'worker-b', { from: 'worker-a', to: 'worker-b', reason: 'health', gap_ms: 612 }),
+    chunk('\n\n', 'worker-b') + chunk('six', 'worker-b') + END];
+  const page = await show(reads);
+  assert.deepStrictEqual(shown(page.elements.output), [
+    [['tok w0', 'worker-a from worker-a', 'One two three\n']],
+    [['tok w0', 'worker-a from worker-a', 'four'], ['swap', 'worker-a>worker-b', '\u21c4 worker-a \u2192 worker-b '
+      + '(health, 612 ms)'], ['tok w1', 'worker-b from worker-b', ' five\n']],
+    [['tok w1', 'worker-b from worker-b', '\n']],
+    [['tok w1', 'worker-b from worker-b', 'six']]]);
+  assert.strictEqual(page.elements['stream-state'].textContent, 'done');
+  assert.match(page.elements.stats.textContent, /^6 tokens, 1 swap\(s\)/);
+});
+
+test('a long answer keeps its exact text, its lines and one run per worker and line', async () => {
+  const tokens = [];
+  for (let i = 0; i < 5000; i++) { tokens.push((i % 97 === 96 ? '\n' : ' ') + 'w' + i); }
+  const reads = [];
+  for (let i = 0; i < tokens.length; i += 250) {
+    reads.push(tokens.slice(i, i + 250).map((t) => chunk(t, 'worker-a')).join(''));
+  }
+  reads.push(END);
+  const page = await show(reads);
+  const output = page.elements.output;
+  assert.strictEqual(output.textContent, tokens.join(''));
+  const lines = output.children;
+  assert.strictEqual(lines.length, tokens.join('').split('\n').length, 'a div.line per line of the text');
+  for (const line of lines) {
+    assert.deepStrictEqual(line.children.map((el) => el.className), ['tok w0'], 'one run on each line');
+  }
+});
+
+test('an error after tokens comes after the last line, outside it', async () => {
+  const reads = [chunk('Hello', 'worker-a'),
+    'data: ' + JSON.stringify({ error: { code: 'no_worker', message: 'no worker could continue' } }) + '\n\n'];
+  const page = await show(reads);
+  assert.deepStrictEqual(page.elements.output.children.map((el) => el.className), ['line', 'error']);
+  assert.strictEqual(page.elements.output.textContent, 'Hellono_worker: no worker could continue');
+  assert.strictEqual(page.elements['stream-state'].textContent, 'failed');
+});
