@@ -53,7 +53,7 @@ function loadPage(answer, stored = {}) {
     document: {
       getElementById: (id) => elements[id] || null,
       createElement: (tag) => element(tag),
-      createTextNode: (data) => ({ data, get textContent() { return this.data; }, appendData(more) { this.data += more; } })
+      createTextNode: (data) => ({ data, get textContent() { return this.data; } })
     },
     localStorage: {
       getItem: (k) => (storage.has(k) ? storage.get(k) : null),

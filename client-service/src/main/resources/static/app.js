@@ -27,25 +27,60 @@
     el.className = 'state ' + cls;
   }
 
+  // The answer, laid out so that a token costs the browser about the same late in a long answer as early: a block per
+  // line of the text (a div.line ends after each "\n"; pre-wrap shows the same lines as one block would), in it a
+  // span.tok per run of up to RUN_PIECES tokens from the same worker (its colour, its name on hover), a Text node per
+  // token. A token then re-lays out its own line, where one block for the whole answer re-laid it all out every time;
+  // bounded runs keep a very long line (no "\n") cheap too, where one span, or one Text node growing by appendData,
+  // per worker cost more than a span per token. LivePageLongAnswerBench (system-tests) prints the figures.
+  const RUN_PIECES = 64;
+  let line = null; // the div.line the next text goes into; null: a new one
+  let run = null; // { worker, span, pieces }: the last span.tok; null after a swap mark, an error, a line's end
+
   function appendToken(text, worker) {
-    const span = document.createElement('span');
-    span.className = 'tok ' + colourOf(worker || '?');
-    span.title = worker ? 'from ' + worker : '';
-    span.dataset.worker = worker || '';
-    span.textContent = text;
-    $('output').appendChild(span);
+    for (let rest = text; rest;) {
+      const end = rest.indexOf('\n') + 1;
+      appendToRun(end ? rest.slice(0, end) : rest, worker || '');
+      if (end) { line = null; run = null; }
+      rest = end ? rest.slice(end) : '';
+    }
+  }
+
+  function appendToRun(text, worker) {
+    if (!run || run.worker !== worker || run.pieces >= RUN_PIECES) {
+      const span = document.createElement('span');
+      span.className = 'tok ' + colourOf(worker || '?');
+      span.title = worker ? 'from ' + worker : '';
+      span.dataset.worker = worker;
+      run = { worker, span, pieces: 0 };
+      currentLine().appendChild(span);
+    }
+    run.span.appendChild(document.createTextNode(text));
+    run.pieces++;
+  }
+
+  function currentLine() {
+    if (!line) {
+      line = document.createElement('div');
+      line.className = 'line';
+      $('output').appendChild(line);
+    }
+    return line;
   }
 
   function appendSwap(swap) {
+    run = null;
     const mark = document.createElement('span');
     mark.className = 'swap';
     mark.dataset.from = swap.from;
     mark.dataset.to = swap.to;
     mark.textContent = '\u21c4 ' + swap.from + ' \u2192 ' + swap.to + ' (' + swap.reason + ', ' + swap.gap_ms + ' ms)';
-    $('output').appendChild(mark);
+    currentLine().appendChild(mark);
   }
 
   function appendError(message) {
+    line = null;
+    run = null;
     const el = document.createElement('span');
     el.className = 'error';
     el.textContent = message;
@@ -57,6 +92,8 @@
     if (controller) { controller.abort(); }
     controller = new AbortController();
     $('output').textContent = '';
+    line = null;
+    run = null;
     $('stats').textContent = '';
     $('send').disabled = true;
     $('stop').disabled = false;

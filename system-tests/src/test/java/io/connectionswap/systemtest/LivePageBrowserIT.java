@@ -70,9 +70,13 @@ class LivePageBrowserIT {
         maxTokens.sendKeys(String.valueOf(tokens));
         browser.findElement(By.id("send")).click();
 
-        awaitPage("tokens arrive", () -> browser.findElements(By.cssSelector("#output .tok")).size() >= 8);
-        List<WebElement> arrived = browser.findElements(By.cssSelector("#output .tok"));
-        String serving = arrived.get(arrived.size() - 1).getAttribute("data-worker");
+        String expected = new DeterministicTokenModel().text(
+                ChatTemplate.render(List.of(new ChatMessage("user", prompt))), 1, tokens);
+        String firstEight = new DeterministicTokenModel().text(
+                ChatTemplate.render(List.of(new ChatMessage("user", prompt))), 1, 8);
+        awaitPage("tokens arrive", () -> shownText().length() >= firstEight.length());
+        List<WebElement> runs = browser.findElements(By.cssSelector("#output .tok")); // a span per worker's run
+        String serving = runs.get(runs.size() - 1).getAttribute("data-worker");
         ServiceProcess victim = cluster.processes().stream().filter(process -> process.name().equals(serving))
                 .findFirst().orElseThrow(() -> new AssertionError("the page names no known worker: " + serving));
         victim.kill9();
@@ -85,11 +89,7 @@ class LivePageBrowserIT {
         awaitPage("the answer is complete", () -> browser.findElement(By.id("stream-state")).getText().equals("done"));
         awaitPage("the killed worker is shown unhealthy", () -> healthyWorkersShown() == 1);
 
-        String shown = browser.findElements(By.cssSelector("#output .tok")).stream()
-                .map(element -> element.getAttribute("textContent")).collect(Collectors.joining());
-        String expected = new DeterministicTokenModel().text(
-                ChatTemplate.render(List.of(new ChatMessage("user", prompt))), 1, tokens);
-        assertThat(shown).as("the text the page shows").isEqualTo(expected);
+        assertThat(shownText()).as("the text the page shows").isEqualTo(expected);
         assertThat(browser.findElement(By.id("stats")).getText()).contains(tokens + " tokens").contains("1 swap");
 
         File screenshot = browser.getScreenshotAs(OutputType.FILE);
@@ -125,7 +125,8 @@ class LivePageBrowserIT {
         browser.findElement(By.id("max-tokens")).clear();
         browser.findElement(By.id("max-tokens")).sendKeys(String.valueOf(tokens));
         browser.findElement(By.id("send")).click();
-        awaitPage("tokens arrive", () -> browser.findElements(By.cssSelector("#output .tok")).size() >= 5);
+        awaitPage("tokens arrive", () -> shownText().length() >= new DeterministicTokenModel().text(
+                ChatTemplate.render(List.of(new ChatMessage("user", prompt))), 1, 5).length());
 
         director.sigterm();
         assertThat(director.waitForExit(WAIT)).as("the director exits").isTrue();
@@ -137,9 +138,7 @@ class LivePageBrowserIT {
         awaitPage("the page is connected again", () -> directorLine().startsWith("connected to")
                 && healthyWorkersShown() == 2);
         awaitPage("the answer is complete", () -> browser.findElement(By.id("stream-state")).getText().equals("done"));
-        String shown = browser.findElements(By.cssSelector("#output .tok")).stream()
-                .map(element -> element.getAttribute("textContent")).collect(Collectors.joining());
-        assertThat(shown).as("the text the page shows across the director's restart").isEqualTo(
+        assertThat(shownText()).as("the text the page shows across the director's restart").isEqualTo(
                 new DeterministicTokenModel().text(ChatTemplate.render(List.of(new ChatMessage("user", prompt))), 1,
                         tokens));
 
@@ -152,6 +151,12 @@ class LivePageBrowserIT {
         }
         awaitPage("the page shows the workers again", () -> directorLine().startsWith("connected to")
                 && healthyWorkersShown() == 2);
+    }
+
+    /** The answer's text as shown: the tokens' runs ({@code .tok}) in order, without the swap marks. */
+    private String shownText() {
+        return browser.findElements(By.cssSelector("#output .tok")).stream()
+                .map(element -> element.getAttribute("textContent")).collect(Collectors.joining());
     }
 
     private String directorLine() {

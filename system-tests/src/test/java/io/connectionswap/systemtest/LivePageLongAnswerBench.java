@@ -15,7 +15,8 @@ import org.openqa.selenium.By;
  * 10 000, 30 000 and 65 000 tokens (the page's maximum is 65 536), and at each depth feeds 100 tokens one at a time,
  * each in a read of its own, and times the page's handling of the read plus the rendering of the next frame: from a
  * requestAnimationFrame callback registered after the page's own to a task posted there, which runs once that frame's
- * style, layout, paint and commit are done. Prints p50, p90 and max in ms per token. Run:
+ * style, layout, paint and commit are done. Prints p50, p90 and max in ms per token, for an answer in one line (no
+ * "\n", as the stand-in model writes) and for one with a "\n" every 40 tokens. Figures: README, The live page. Run:
  * <pre>./mvnw -o -B verify -pl system-tests -Dfuzz.skip=true -Dtest=NONE -Dsurefire.failIfNoSpecifiedTests=false \
  *   -Dit.test=LivePageLongAnswerBench -Dfailsafe.failIfNoSpecifiedTests=false</pre>
  * Its name ends in neither Test nor IT, so the ordinary build does not run it.
