@@ -102,6 +102,35 @@ class UpstreamIgnoringMaxTokensTest {
         }
     }
 
+    /**
+     * An upstream that honours {@code max_tokens} and ends at a stop sequence on its last token, then sends a text
+     * after its finish reason (the stop sequence's text, as some servers do) before its usage: the upstream had ended,
+     * so that text is no token past the budget; the generation ends with the upstream's finish reason and counts.
+     */
+    @Test
+    void aTextAfterTheFinishReasonIsNoTokenPastTheBudget() throws Exception {
+        try (ScriptedUpstream upstream = new ScriptedUpstream();
+             CapturedLogs logs = CapturedLogs.of(OpenAiBackend.class.getPackageName())) {
+            upstream.completions(200, token(" a")
+                    + "data: {\"choices\":[{\"index\":0,\"text\":\" b\",\"finish_reason\":\"stop\"}]}\n\n"
+                    + token("END")
+                    + "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":2}}\n\n"
+                    + "data: [DONE]\n\n");
+            backend = OpenAiBackendTest.backend(upstream.baseUrl(), settings -> settings);
+            RecordingSubscriber events = RecordingSubscriber.unbounded();
+
+            backend.generate(new GenerationContext("gen-1", null, "p", null, SamplingParameters.maxTokens(2), 0, "",
+                    null)).subscribe(events);
+            events.awaitTerminal(WELL_WITHIN);
+
+            assertThat(events.error()).isNull();
+            assertThat(events.texts()).containsExactly(" a", " b");
+            assertThat(events.finished().reason()).as("the upstream's finish reason").isEqualTo(FinishReason.STOP);
+            assertThat(events.finished().usage()).as("the upstream's counts").isEqualTo(new Usage(1, 2));
+            assertThat(logs.events()).noneMatch(event -> event.getFormattedMessage().contains(WARNING));
+        }
+    }
+
     private static String token(String text) {
         return "data: {\"choices\":[{\"index\":0,\"text\":\"" + text + "\",\"finish_reason\":null}]}\n\n";
     }
