@@ -317,8 +317,10 @@ final class UpstreamCompletion implements Flow.Subscription {
                     + "maps /completions to chat completions?", null));
             return;
         }
-        if (chunk.isToken() && !chunk.text().isEmpty() && produced >= remaining) {
-            endAtBudget(); // the upstream honoured max_tokens if it stopped here: it goes on instead
+        if (chunk.isToken() && !chunk.text().isEmpty() && produced >= remaining && !end.hasFinishReason()) {
+            // the upstream honoured max_tokens if it stopped here: it goes on instead (a text after its finish
+            // reason is no sign of that: it had ended; emitText drops it)
+            endAtBudget();
             return;
         }
         if (chunk.aborted()) {
@@ -368,7 +370,7 @@ final class UpstreamCompletion implements Flow.Subscription {
 
     private void emitText(String text) {
         if (produced >= remaining) {
-            return; // an empty text past the budget (a text would have ended the leg): nothing to send
+            return; // past the budget: an empty text, or a text after the finish reason: nothing to send
         }
         String whole = splitCharacters.whole(text);
         if (whole.isEmpty() && !text.isEmpty()) {
