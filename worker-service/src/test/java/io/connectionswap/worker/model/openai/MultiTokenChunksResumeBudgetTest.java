@@ -98,6 +98,25 @@ class MultiTokenChunksResumeBudgetTest {
         }
     }
 
+    /**
+     * A resume whose frames already reached {@code max_tokens} delivered every token allowed (a frame holds at least
+     * one): only the prompt's tokens are left to count, so the tokenizer is asked once, not once more for the prompt
+     * and the delivered text (a second request of the prompt's length for a count known already).
+     */
+    @Test
+    void aResumeWhoseFramesReachedTheBudgetCountsOnlyThePrompt() throws Exception {
+        backend = OpenAiBackendTest.backend(upstreamUrl(), settings -> settings);
+
+        RecordingSubscriber resumed = run(new GenerationContext("gen-1", null, PROMPT, null,
+                SamplingParameters.maxTokens(6), 6, " w1 w2 w3 w4 w5 w6", null));
+
+        assertThat(resumed.error()).isNull();
+        assertThat(resumed.finished().usage()).isEqualTo(new Usage(1, 6));
+        assertThat(upstream.requests("/tokenize")).as("the tokenizer's requests").singleElement()
+                .satisfies(request -> assertThat(JSON.readTree(request.body()).path("prompt").asString())
+                        .isEqualTo(PROMPT));
+    }
+
     private RecordingSubscriber run(GenerationContext context) {
         RecordingSubscriber events = RecordingSubscriber.unbounded();
         backend.generate(context).subscribe(events);
