@@ -67,14 +67,22 @@ final class DeliveredTokens {
         if (frames == 0 || unsupported.get()) {
             return CompletableFuture.completedFuture(Counts.frames(context));
         }
+        int maxTokens = context.sampling().maxTokens();
         String prompt = CompletionRequestBody.prompt(context, upstream.settings());
         CompletableFuture<Integer> without = tokens(upstream, context, prompt, inFlight);
-        CompletableFuture<Integer> with = tokens(upstream, context, prompt + context.deliveredText(), inFlight);
-        return without.thenCombine(with, (before, after) -> {
-            // a merge across the boundary can make the difference smaller than the frames: each frame had a token
-            int counted = Math.max(frames, after - before);
-            return new Counts(Math.min(counted, context.sampling().maxTokens()), before);
-        }).exceptionally(failure -> {
+        CompletableFuture<Counts> counts;
+        if (frames >= maxTokens) {
+            // every token allowed was delivered (a frame holds at least one): only the prompt is left to count
+            counts = without.thenApply(before -> new Counts(maxTokens, before));
+        } else {
+            CompletableFuture<Integer> with = tokens(upstream, context, prompt + context.deliveredText(), inFlight);
+            counts = without.thenCombine(with, (before, after) -> {
+                // a merge across the boundary can make the difference smaller than the frames: each frame had a token
+                int counted = Math.max(frames, after - before);
+                return new Counts(Math.min(counted, maxTokens), before);
+            });
+        }
+        return counts.exceptionally(failure -> {
             Throwable cause = failure.getCause() != null ? failure.getCause() : failure;
             LogLine.debug(log).field("generation.id", context.generationId()).field("upstream.url", tokenizeUri)
                     .quoted("problem", String.valueOf(cause.getMessage()))
