@@ -3,6 +3,7 @@ package io.connectionswap.worker.model.openai;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.message.FinishReason;
 import io.connectionswap.protocol.message.SamplingParameters;
 import io.connectionswap.protocol.model.GenerationContext;
 import io.connectionswap.protocol.model.ModelException;
@@ -56,6 +57,34 @@ class ChatShapedCompletionAnswerTest {
                         assertThat(error.code()).isEqualTo(ErrorCode.UPSTREAM_FAILED);
                         assertThat(error.getMessage()).contains("choices[0].delta").contains("choices[0].text");
                     });
+        }
+    }
+
+    /**
+     * A {@code /completions} answer whose chunks carry an empty {@code delta} beside their {@code text} (a server
+     * that fills both shapes' fields) is no chat answer: its text is where the worker reads it.
+     */
+    @Test
+    void aTextBesideAnEmptyDeltaIsACompletionsChunk() throws Exception {
+        try (ScriptedUpstream upstream = new ScriptedUpstream()) {
+            upstream.completions(200, """
+                    data: {"choices":[{"index":0,"text":" a","delta":{},"finish_reason":null}]}
+
+                    data: {"choices":[{"index":0,"text":" b","delta":{},"finish_reason":"length"}]}
+
+                    data: [DONE]
+
+                    """);
+            backend = OpenAiBackendTest.backend(upstream.baseUrl(), settings -> settings);
+            RecordingSubscriber events = RecordingSubscriber.unbounded();
+
+            backend.generate(new GenerationContext("gen-1", null, "p", null, SamplingParameters.maxTokens(2), 0, "",
+                    null)).subscribe(events);
+            events.awaitTerminal(DEADLINE);
+
+            assertThat(events.error()).as("events: " + events.events()).isNull();
+            assertThat(events.texts()).containsExactly(" a", " b");
+            assertThat(events.finished().reason()).isEqualTo(FinishReason.LENGTH);
         }
     }
 }
