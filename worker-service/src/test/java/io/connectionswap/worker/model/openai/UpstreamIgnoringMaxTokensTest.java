@@ -131,6 +131,35 @@ class UpstreamIgnoringMaxTokensTest {
         }
     }
 
+    /**
+     * An upstream whose last chunk carries a text past the leg's budget together with its finish reason (a proxy that
+     * streams one token's text in two slices, so the frames outrun the tokens; a server one token off): the upstream
+     * ends there by itself, so nothing is gained by cutting it; that text is dropped as before and the generation ends
+     * with the upstream's finish reason and counts, with no warning that it ignores max_tokens.
+     */
+    @Test
+    void aTextPastTheBudgetInTheChunkOfTheFinishReasonEndsWithTheUpstreamsEnd() throws Exception {
+        try (ScriptedUpstream upstream = new ScriptedUpstream();
+             CapturedLogs logs = CapturedLogs.of(OpenAiBackend.class.getPackageName())) {
+            upstream.completions(200, token(" a") + token(" b")
+                    + "data: {\"choices\":[{\"index\":0,\"text\":\"c\",\"finish_reason\":\"length\"}]}\n\n"
+                    + "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":2}}\n\n"
+                    + "data: [DONE]\n\n");
+            backend = OpenAiBackendTest.backend(upstream.baseUrl(), settings -> settings);
+            RecordingSubscriber events = RecordingSubscriber.unbounded();
+
+            backend.generate(new GenerationContext("gen-1", null, "p", null, SamplingParameters.maxTokens(2), 0, "",
+                    null)).subscribe(events);
+            events.awaitTerminal(WELL_WITHIN);
+
+            assertThat(events.error()).isNull();
+            assertThat(events.texts()).containsExactly(" a", " b");
+            assertThat(events.finished().reason()).isEqualTo(FinishReason.LENGTH);
+            assertThat(events.finished().usage()).as("the upstream's counts").isEqualTo(new Usage(1, 2));
+            assertThat(logs.events()).noneMatch(event -> event.getFormattedMessage().contains(WARNING));
+        }
+    }
+
     private static String token(String text) {
         return "data: {\"choices\":[{\"index\":0,\"text\":\"" + text + "\",\"finish_reason\":null}]}\n\n";
     }
