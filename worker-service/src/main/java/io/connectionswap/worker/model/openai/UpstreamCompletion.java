@@ -317,9 +317,10 @@ final class UpstreamCompletion implements Flow.Subscription {
                     + "maps /completions to chat completions?", null));
             return;
         }
-        if (chunk.isToken() && !chunk.text().isEmpty() && produced >= remaining && !end.hasFinishReason()) {
-            // the upstream honoured max_tokens if it stopped here: it goes on instead (a text after its finish
-            // reason is no sign of that: it had ended; emitText drops it)
+        if (chunk.isToken() && !chunk.text().isEmpty() && produced >= remaining && chunk.finishReason() == null
+                && !end.hasFinishReason()) {
+            // the upstream honoured max_tokens if it stopped here: it goes on instead (a text with or after its
+            // finish reason is no sign of that: it ends there by itself; emitText drops it)
             endAtBudget();
             return;
         }
@@ -370,7 +371,7 @@ final class UpstreamCompletion implements Flow.Subscription {
 
     private void emitText(String text) {
         if (produced >= remaining) {
-            return; // past the budget: an empty text, or a text after the finish reason: nothing to send
+            return; // past the budget: an empty text, or a text with or after the finish reason: nothing to send
         }
         String whole = splitCharacters.whole(text);
         if (whole.isEmpty() && !text.isEmpty()) {
