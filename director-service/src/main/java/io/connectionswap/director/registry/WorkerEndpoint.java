@@ -6,6 +6,7 @@ import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -40,8 +41,7 @@ public final class WorkerEndpoint {
     private volatile String lastPollResult;
     private volatile boolean pollInFlight;
     private final AtomicInteger activeStreams = new AtomicInteger();
-    private final java.util.concurrent.atomic.AtomicBoolean outOfStreamCredit =
-            new java.util.concurrent.atomic.AtomicBoolean();
+    private final AtomicBoolean outOfStreamCredit = new AtomicBoolean();
     private volatile Instant unreachableSince;
     private volatile Instant linkDownSince = Instant.now();
     private volatile long lastFrameNanos = System.nanoTime();

@@ -23,12 +23,7 @@ final class WorkerSelector {
 
     /** A selector for workers whose links always have room (tests of the rest). */
     WorkerSelector() {
-        this(worker -> true);
-    }
-
-    /** {@code hasRoom}: whether a worker's link can take a new stream from the calling routing loop. */
-    WorkerSelector(Predicate<WorkerEndpoint> hasRoom) {
-        this(hasRoom, () -> { });
+        this(worker -> true, () -> { });
     }
 
     /**

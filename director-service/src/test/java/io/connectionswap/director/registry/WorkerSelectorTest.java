@@ -91,7 +91,7 @@ class WorkerSelectorTest {
         WorkerEndpoint full = eligible("worker-a");
         WorkerEndpoint roomy = eligible("worker-b");
         roomy.streamStarted(); // busier, yet the one with room
-        WorkerSelector selector = new WorkerSelector(worker -> worker != full);
+        WorkerSelector selector = new WorkerSelector(worker -> worker != full, () -> { });
 
         for (int i = 0; i < 4; i++) {
             assertThat(selector.pick(List.of(full, roomy), null, null)).isSameAs(roomy);
@@ -106,7 +106,7 @@ class WorkerSelectorTest {
     void aWorkerServingTheModelWithoutStreamCreditComesBeforeOneThatNeverSaidItsModels() {
         WorkerEndpoint llama = eligible("worker-llama", List.of("llama-3-8b"));
         WorkerEndpoint unknown = eligible("10.0.0.7:62001", List.of());
-        WorkerSelector selector = new WorkerSelector(worker -> worker != llama);
+        WorkerSelector selector = new WorkerSelector(worker -> worker != llama, () -> { });
 
         // the guess may answer MODEL_NOT_FOUND, a final error; the full worker's refusal is one the client retries
         assertThat(selector.pick(List.of(llama, unknown), null, "llama-3-8b")).isSameAs(llama);

@@ -65,28 +65,32 @@ record CompletionChunk(boolean done, String text, String finishReason, Usage usa
         }
         if (root != null && root.isObject()) {
             CompletionChunk chunk = read(root, json);
-            return new CompletionChunk(false, null, null, null, chunk.error() != null ? chunk.error() : root, null,
-                    null, false);
+            return errorChunk(chunk.error() != null ? chunk.error() : root);
         }
         ObjectNode error = json.createObjectNode();
         error.put("message", root != null && root.isString() ? root.asString() : data.strip());
+        return errorChunk(error);
+    }
+
+    /** A chunk that is the upstream's {@code error} and nothing else. */
+    private static CompletionChunk errorChunk(JsonNode error) {
         return new CompletionChunk(false, null, null, null, error, null, null, false);
     }
 
     private static CompletionChunk read(JsonNode root, JsonMapper json) {
         if (root.path("error").isObject()) {
-            return new CompletionChunk(false, null, null, null, root.path("error"), null, null, false);
+            return errorChunk(root.path("error"));
         }
         if (root.path("error").isString()) { // TGI: {"error": "...", "error_type": "generation" | "validation" | ...}
             ObjectNode error = json.createObjectNode();
             error.put("message", root.path("error").asString());
             String type = root.path("error_type").asString("");
             error.put("type", "validation".equals(type) ? "invalid_request_error" : type);
-            return new CompletionChunk(false, null, null, null, error, null, null, false);
+            return errorChunk(error);
         }
         if ("error".equals(root.path("object").asString(null))) {
             // vLLM's older top-level error object
-            return new CompletionChunk(false, null, null, null, root, null, null, false);
+            return errorChunk(root);
         }
         String text = null;
         String finishReason = null;

@@ -9,7 +9,7 @@ import io.connectionswap.protocol.model.GenerationContext;
 import io.connectionswap.protocol.model.ModelException;
 import io.connectionswap.worker.model.RecordingSubscriber;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -22,14 +22,8 @@ class ChatShapedCompletionAnswerTest {
 
     private static final Duration DEADLINE = Duration.ofSeconds(10);
 
+    @AutoClose
     private OpenAiBackend backend;
-
-    @AfterEach
-    void stop() {
-        if (backend != null) {
-            backend.close();
-        }
-    }
 
     @Test
     void aCompletionAnsweredInTheChatShapeFailsTheLegInsteadOfEndingEmpty() throws Exception {

@@ -7,7 +7,7 @@ import io.connectionswap.protocol.message.SamplingParameters;
 import io.connectionswap.protocol.model.GenerationContext;
 import io.connectionswap.worker.model.RecordingSubscriber;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -24,14 +24,8 @@ class EmptyTextChunkTest {
     private static final Duration DEADLINE = Duration.ofSeconds(10);
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
+    @AutoClose
     private OpenAiBackend backend;
-
-    @AfterEach
-    void stop() {
-        if (backend != null) {
-            backend.close();
-        }
-    }
 
     @Test
     void anEmptyTextChunkIsOneTokenOfItsOwnSoFramesCountTheUpstreamsTokens() throws Exception {

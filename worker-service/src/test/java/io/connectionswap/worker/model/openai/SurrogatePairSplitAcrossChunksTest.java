@@ -10,7 +10,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -26,14 +26,8 @@ class SurrogatePairSplitAcrossChunksTest {
 
     private static final Duration DEADLINE = Duration.ofSeconds(10);
 
+    @AutoClose
     private OpenAiBackend backend;
-
-    @AfterEach
-    void stop() {
-        if (backend != null) {
-            backend.close();
-        }
-    }
 
     @Test
     void anEmojiSplitBetweenTwoChunksReachesTheClientWhole() throws Exception {

@@ -13,7 +13,7 @@ import io.connectionswap.testsupport.log.CapturedLogs;
 import io.connectionswap.worker.model.RecordingSubscriber;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -29,15 +29,13 @@ class UpstreamIgnoringMaxTokensTest {
     private static final Duration TOKEN_TIMEOUT = Duration.ofSeconds(15);
     private static final Duration WELL_WITHIN = Duration.ofSeconds(3);
     private static final String WARNING = "upstream ignores max_tokens";
+    /** The end of an answer that honours max_tokens: its counts (1 prompt token, 2 generated), then [DONE]. */
+    private static final String USAGE_AND_DONE =
+            "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":2}}\n\n"
+            + "data: [DONE]\n\n";
 
+    @AutoClose
     private OpenAiBackend backend;
-
-    @AfterEach
-    void stop() {
-        if (backend != null) {
-            backend.close();
-        }
-    }
 
     @Test
     void theGenerationEndsAtItsBudgetAndTheUpstreamsStreamIsClosed() throws Exception {
@@ -82,24 +80,9 @@ class UpstreamIgnoringMaxTokensTest {
      */
     @Test
     void anEmptyTextAfterTheBudgetIsNoTokenPastIt() throws Exception {
-        try (ScriptedUpstream upstream = new ScriptedUpstream();
-             CapturedLogs logs = CapturedLogs.of(OpenAiBackend.class.getPackageName())) {
-            upstream.completions(200, token(" a") + token(" b") + token("")
-                    + "data: {\"choices\":[{\"index\":0,\"text\":\"\",\"finish_reason\":\"length\"}]}\n\n"
-                    + "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":2}}\n\n"
-                    + "data: [DONE]\n\n");
-            backend = OpenAiBackendTest.backend(upstream.baseUrl(), settings -> settings);
-            RecordingSubscriber events = RecordingSubscriber.unbounded();
-
-            backend.generate(new GenerationContext("gen-1", null, "p", null, SamplingParameters.maxTokens(2), 0, "",
-                    null)).subscribe(events);
-            events.awaitTerminal(WELL_WITHIN);
-
-            assertThat(events.error()).isNull();
-            assertThat(events.texts()).containsExactly(" a", " b");
-            assertThat(events.finished().usage()).as("the upstream's counts").isEqualTo(new Usage(1, 2));
-            assertThat(logs.events()).noneMatch(event -> event.getFormattedMessage().contains(WARNING));
-        }
+        generateTwoFromAnUpstreamHonouringMaxTokens(token(" a") + token(" b") + token("")
+                + "data: {\"choices\":[{\"index\":0,\"text\":\"\",\"finish_reason\":\"length\"}]}\n\n"
+                + USAGE_AND_DONE);
     }
 
     /**
@@ -109,26 +92,12 @@ class UpstreamIgnoringMaxTokensTest {
      */
     @Test
     void aTextAfterTheFinishReasonIsNoTokenPastTheBudget() throws Exception {
-        try (ScriptedUpstream upstream = new ScriptedUpstream();
-             CapturedLogs logs = CapturedLogs.of(OpenAiBackend.class.getPackageName())) {
-            upstream.completions(200, token(" a")
-                    + "data: {\"choices\":[{\"index\":0,\"text\":\" b\",\"finish_reason\":\"stop\"}]}\n\n"
-                    + token("END")
-                    + "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":2}}\n\n"
-                    + "data: [DONE]\n\n");
-            backend = OpenAiBackendTest.backend(upstream.baseUrl(), settings -> settings);
-            RecordingSubscriber events = RecordingSubscriber.unbounded();
+        RecordingSubscriber events = generateTwoFromAnUpstreamHonouringMaxTokens(token(" a")
+                + "data: {\"choices\":[{\"index\":0,\"text\":\" b\",\"finish_reason\":\"stop\"}]}\n\n"
+                + token("END")
+                + USAGE_AND_DONE);
 
-            backend.generate(new GenerationContext("gen-1", null, "p", null, SamplingParameters.maxTokens(2), 0, "",
-                    null)).subscribe(events);
-            events.awaitTerminal(WELL_WITHIN);
-
-            assertThat(events.error()).isNull();
-            assertThat(events.texts()).containsExactly(" a", " b");
-            assertThat(events.finished().reason()).as("the upstream's finish reason").isEqualTo(FinishReason.STOP);
-            assertThat(events.finished().usage()).as("the upstream's counts").isEqualTo(new Usage(1, 2));
-            assertThat(logs.events()).noneMatch(event -> event.getFormattedMessage().contains(WARNING));
-        }
+        assertThat(events.finished().reason()).as("the upstream's finish reason").isEqualTo(FinishReason.STOP);
     }
 
     /**
@@ -139,12 +108,22 @@ class UpstreamIgnoringMaxTokensTest {
      */
     @Test
     void aTextPastTheBudgetInTheChunkOfTheFinishReasonEndsWithTheUpstreamsEnd() throws Exception {
+        RecordingSubscriber events = generateTwoFromAnUpstreamHonouringMaxTokens(token(" a") + token(" b")
+                + "data: {\"choices\":[{\"index\":0,\"text\":\"c\",\"finish_reason\":\"length\"}]}\n\n"
+                + USAGE_AND_DONE);
+
+        assertThat(events.finished().reason()).isEqualTo(FinishReason.LENGTH);
+    }
+
+    /**
+     * Generates with {@code SamplingParameters.maxTokens(2)} from an upstream answering {@code answer}, which honours
+     * max_tokens: the two texts " a" and " b", no error, the upstream's counts, and no warning that it ignores
+     * max_tokens.
+     */
+    private RecordingSubscriber generateTwoFromAnUpstreamHonouringMaxTokens(String answer) throws Exception {
         try (ScriptedUpstream upstream = new ScriptedUpstream();
              CapturedLogs logs = CapturedLogs.of(OpenAiBackend.class.getPackageName())) {
-            upstream.completions(200, token(" a") + token(" b")
-                    + "data: {\"choices\":[{\"index\":0,\"text\":\"c\",\"finish_reason\":\"length\"}]}\n\n"
-                    + "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":2}}\n\n"
-                    + "data: [DONE]\n\n");
+            upstream.completions(200, answer);
             backend = OpenAiBackendTest.backend(upstream.baseUrl(), settings -> settings);
             RecordingSubscriber events = RecordingSubscriber.unbounded();
 
@@ -154,9 +133,9 @@ class UpstreamIgnoringMaxTokensTest {
 
             assertThat(events.error()).isNull();
             assertThat(events.texts()).containsExactly(" a", " b");
-            assertThat(events.finished().reason()).isEqualTo(FinishReason.LENGTH);
             assertThat(events.finished().usage()).as("the upstream's counts").isEqualTo(new Usage(1, 2));
             assertThat(logs.events()).noneMatch(event -> event.getFormattedMessage().contains(WARNING));
+            return events;
         }
     }
 
