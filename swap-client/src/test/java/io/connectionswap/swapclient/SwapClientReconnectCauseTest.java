@@ -1,0 +1,148 @@
+package io.connectionswap.swapclient;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.message.GenerationRequest;
+import io.connectionswap.protocol.message.SamplingParameters;
+import io.connectionswap.protocol.message.StreamError;
+import io.connectionswap.testsupport.log.CapturedLogs;
+import io.connectionswap.testsupport.tls.RepositoryPki;
+import java.lang.reflect.Proxy;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AutoClose;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A director rollout moves the client to another connection as a crash does, and both counted alike in
+ * {@code connection_swap_client_reconnects_total}: its alert {@code SwapClientReconnects} fired on every planned
+ * rollout. The listener is told why the client reconnected: the director said GOAWAY, or refused a stream with
+ * SHUTTING_DOWN ({@code director_leaving}), or the connection was lost without either ({@code director_lost}).
+ */
+class SwapClientReconnectCauseTest {
+
+    private static final Duration HEARTBEAT_INTERVAL = Duration.ofMillis(100);
+
+    @AutoClose
+    private FakeDirector a = new FakeDirector(RepositoryPki.certs());
+    @AutoClose
+    private FakeDirector b;
+    @AutoClose
+    private SwapClient client;
+    @AutoClose
+    private final CapturedLogs connectionLog = CapturedLogs.of("io.connectionswap.swapclient.DirectorConnection");
+
+    /** Every hook the client called, as {@code name(arguments)}, in order. */
+    private final List<String> calls = new CopyOnWriteArrayList<>();
+    private final SwapClientListener recording = (SwapClientListener) Proxy.newProxyInstance(
+            SwapClientListener.class.getClassLoader(), new Class<?>[] {SwapClientListener.class},
+            (proxy, method, arguments) -> {
+                calls.add(method.getName() + "(" + (arguments == null ? "" : Arrays.stream(arguments)
+                        .map(String::valueOf).collect(Collectors.joining(","))) + ")");
+                return null;
+            });
+
+    @Test
+    void aGoAwayWithAnotherAddressIsTheDirectorLeaving() {
+        b = new FakeDirector(RepositoryPki.certs());
+        connectTo(a.address() + "," + b.address());
+
+        a.goAway();
+
+        assertThat(reconnectsOnceConnectedTo(b, 1)).containsExactly("reconnected(DIRECTOR_LEAVING)");
+    }
+
+    @Test
+    void aGoAwayWithOneAddressIsTheDirectorLeavingOnceItClosesTheConnection() {
+        connectTo(a.address());
+
+        a.goAway();
+        awaitLogged("director is going away");
+        a.closeConnections(); // drained: the director closes it; the client redials the address
+
+        assertThat(reconnectsOnceConnectedTo(a, 2)).containsExactly("reconnected(DIRECTOR_LEAVING)");
+    }
+
+    @Test
+    void aStreamRefusedShuttingDownIsTheDirectorLeaving() {
+        AtomicInteger refused = new AtomicInteger();
+        a.onMessage = (stream, message) -> {
+            if (message instanceof GenerationRequest && refused.getAndIncrement() == 0) {
+                stream.writeAndFlush(new StreamError(ErrorCode.SHUTTING_DOWN, "director a is shutting down"));
+            }
+        };
+        connectTo(a.address());
+
+        client.completion("m", "p", SamplingParameters.maxTokens(1)).subscribe(Recorder.requestingAll());
+        await("the stream refused").atMost(Duration.ofSeconds(5)).until(() -> refused.get() == 1);
+        awaitLogged("director refused a stream: shutting down; leaving its connection");
+        a.closeConnections();
+
+        assertThat(reconnectsOnceConnectedTo(a, 2)).containsExactly("reconnected(DIRECTOR_LEAVING)");
+    }
+
+    @Test
+    void aConnectionLostWithoutAGoAwayIsTheDirectorLost() {
+        connectTo(a.address());
+
+        a.closeConnections(); // a crash, a network loss: nothing said before
+
+        assertThat(reconnectsOnceConnectedTo(a, 2)).containsExactly("reconnected(DIRECTOR_LOST)");
+    }
+
+    /** After a planned move, the next loss is a loss: the cause is the one of each move, not the first. */
+    @Test
+    void aLossAfterAGoAwayIsTheDirectorLost() {
+        b = new FakeDirector(RepositoryPki.certs());
+        connectTo(a.address() + "," + b.address());
+        a.goAway();
+        reconnectsOnceConnectedTo(b, 1);
+        a.closeConnections(); // drained
+        livedAHeartbeatInterval();
+
+        b.closeConnections(); // lost: the client goes back to A, which did not say GOAWAY on this connection
+
+        await("reconnected to A").atMost(Duration.ofSeconds(10))
+                .until(() -> client.connectionState().reconnects() == 2 && a.accepted.size() == 2);
+        assertThat(reconnects()).containsExactly("reconnected(DIRECTOR_LEAVING)", "reconnected(DIRECTOR_LOST)");
+    }
+
+    private void connectTo(String directors) {
+        client = SwapClient.builder().directors(directors).certificates(RepositoryPki.certs().toString())
+                .listener(recording).retryBackoff(Duration.ofMillis(20), Duration.ofMillis(100))
+                .heartbeat(HEARTBEAT_INTERVAL, Duration.ofSeconds(5)).build().start();
+        await("connected to A").atMost(Duration.ofSeconds(10)).until(() -> client.connectionState().connected()
+                && a.control.size() == 1);
+        livedAHeartbeatInterval();
+    }
+
+    /** A connection closed sooner is a failed attempt (a director at its limit), not the loss of one that served. */
+    private void livedAHeartbeatInterval() {
+        Instant since = client.connectionState().connectedSince();
+        await("the connection lived a heartbeat interval").atMost(Duration.ofSeconds(10))
+                .until(() -> Duration.between(since, Instant.now()).compareTo(HEARTBEAT_INTERVAL.multipliedBy(3)) > 0);
+    }
+
+    /** The client read what the director said before the director closes the connection: it may be lost otherwise. */
+    private void awaitLogged(String message) {
+        await(message).atMost(Duration.ofSeconds(5)).until(() -> connectionLog.events().stream()
+                .anyMatch(event -> event.getFormattedMessage().endsWith(message)));
+    }
+
+    private List<String> reconnectsOnceConnectedTo(FakeDirector director, int accepted) {
+        await("reconnected").atMost(Duration.ofSeconds(10)).until(() -> client.connectionState().connected()
+                && client.connectionState().reconnects() == 1 && director.accepted.size() == accepted);
+        return reconnects();
+    }
+
+    private List<String> reconnects() {
+        return calls.stream().filter(call -> call.startsWith("reconnected")).toList();
+    }
+}
