@@ -33,7 +33,8 @@ public interface SwapClientListener {
      * The director moved a generation to another worker, its RETRY ({@code reason}: health, stream_error, ...). A move
      * the client made itself (a lost director, a broken stream, a sequence gap) is a {@link GenerationEvent.Swapped}
      * but not this, which stays comparable to the director's count of its swaps: a lost director shows in
-     * {@link #reconnected} (once per new connection), a gap in {@link #sequenceError}; a broken stream in neither.
+     * {@link #reconnected(ReconnectCause)} (once per new connection), a gap in {@link #sequenceError}; a broken stream
+     * in neither.
      */
     default void swapped(String reason) {
     }
@@ -42,7 +43,20 @@ public interface SwapClientListener {
     default void sequenceError(SequenceErrorKind kind) {
     }
 
-    /** A new connection to a director after the previous one was lost. */
+    /**
+     * A new connection to a director after the previous one: the library calls this one. By default it calls
+     * {@link #reconnected()}, so a listener written before the cause existed still counts every reconnect; override
+     * this one to tell a planned move ({@link ReconnectCause#DIRECTOR_LEAVING}) from a lost director. A listener that
+     * wraps another must forward this one, with its cause.
+     */
+    default void reconnected(ReconnectCause cause) {
+        reconnected();
+    }
+
+    /**
+     * A new connection to a director, whatever the cause: called by the default {@link #reconnected(ReconnectCause)}
+     * only, and kept for the listeners that override it.
+     */
     default void reconnected() {
     }
 

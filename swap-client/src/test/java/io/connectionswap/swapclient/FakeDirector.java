@@ -1,5 +1,6 @@
 package io.connectionswap.swapclient;
 
+import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.message.GoAway;
 import io.connectionswap.protocol.message.Heartbeat;
 import io.connectionswap.protocol.message.Message;
@@ -13,6 +14,7 @@ import io.connectionswap.protocol.quic.StreamPipelines;
 import io.connectionswap.protocol.tls.ClientCertificates;
 import io.connectionswap.protocol.tls.TlsContexts;
 import io.connectionswap.protocol.tls.TlsIdentity;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -21,6 +23,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.handler.codec.quic.QuicStreamChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -94,6 +97,12 @@ final class FakeDirector implements AutoCloseable {
 
     void closeConnections() {
         connections.forEach(QuicChannel::close);
+    }
+
+    /** Closes every connection with SHUTTING_DOWN, as a director does at the end of its drain. */
+    void closeConnectionsShuttingDown() {
+        connections.forEach(connection -> connection.close(true, ErrorCode.SHUTTING_DOWN.code(),
+                Unpooled.copiedBuffer("director fake is shutting down", StandardCharsets.UTF_8)));
     }
 
     @Override

@@ -7,16 +7,13 @@ import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.SamplingParameters;
 import io.connectionswap.protocol.message.StreamError;
+import io.connectionswap.testsupport.calls.RecordedCalls;
 import io.connectionswap.testsupport.log.CapturedLogs;
 import io.connectionswap.testsupport.tls.RepositoryPki;
-import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
@@ -40,14 +37,7 @@ class SwapClientReconnectCauseTest {
     private final CapturedLogs connectionLog = CapturedLogs.of("io.connectionswap.swapclient.DirectorConnection");
 
     /** Every hook the client called, as {@code name(arguments)}, in order. */
-    private final List<String> calls = new CopyOnWriteArrayList<>();
-    private final SwapClientListener recording = (SwapClientListener) Proxy.newProxyInstance(
-            SwapClientListener.class.getClassLoader(), new Class<?>[] {SwapClientListener.class},
-            (proxy, method, arguments) -> {
-                calls.add(method.getName() + "(" + (arguments == null ? "" : Arrays.stream(arguments)
-                        .map(String::valueOf).collect(Collectors.joining(","))) + ")");
-                return null;
-            });
+    private final RecordedCalls<SwapClientListener> recording = RecordedCalls.of(SwapClientListener.class);
 
     @Test
     void aGoAwayWithAnotherAddressIsTheDirectorLeaving() {
@@ -97,6 +87,16 @@ class SwapClientReconnectCauseTest {
         assertThat(reconnectsOnceConnectedTo(a, 2)).containsExactly("reconnected(DIRECTOR_LOST)");
     }
 
+    /** A director whose drain ended before the client read a GOAWAY (or that sent none) still closes SHUTTING_DOWN. */
+    @Test
+    void aConnectionClosedShuttingDownIsTheDirectorLeaving() {
+        connectTo(a.address());
+
+        a.closeConnectionsShuttingDown();
+
+        assertThat(reconnectsOnceConnectedTo(a, 2)).containsExactly("reconnected(DIRECTOR_LEAVING)");
+    }
+
     /** After a planned move, the next loss is a loss: the cause is the one of each move, not the first. */
     @Test
     void aLossAfterAGoAwayIsTheDirectorLost() {
@@ -116,7 +116,7 @@ class SwapClientReconnectCauseTest {
 
     private void connectTo(String directors) {
         client = SwapClient.builder().directors(directors).certificates(RepositoryPki.certs().toString())
-                .listener(recording).retryBackoff(Duration.ofMillis(20), Duration.ofMillis(100))
+                .listener(recording.target()).retryBackoff(Duration.ofMillis(20), Duration.ofMillis(100))
                 .heartbeat(HEARTBEAT_INTERVAL, Duration.ofSeconds(5)).build().start();
         await("connected to A").atMost(Duration.ofSeconds(10)).until(() -> client.connectionState().connected()
                 && a.control.size() == 1);
@@ -143,6 +143,6 @@ class SwapClientReconnectCauseTest {
     }
 
     private List<String> reconnects() {
-        return calls.stream().filter(call -> call.startsWith("reconnected")).toList();
+        return recording.calls("reconnected");
     }
 }

@@ -61,6 +61,9 @@ class DirectorDrainIT {
         PrometheusText clientMetrics = client.metrics();
         assertThat(clientMetrics.sum("connection_swap_client_sequence_errors_total")).isZero();
         assertThat(clientMetrics.sum("connection_swap_client_reconnects_total")).isEqualTo(1);
+        assertThat(clientMetrics.sum("connection_swap_client_reconnects_total", "cause", "director_leaving"))
+                .as("the move the draining director asked for (GOAWAY): no SwapClientReconnects alert").isEqualTo(1);
+        assertThat(clientMetrics.sum("connection_swap_client_reconnects_total", "cause", "director_lost")).isZero();
         assertThat(second.metrics().sum("connection_swap_connections_opened_total", "peer", "client")).isEqualTo(1);
         assertThat(second.logLines("client opened stream").stream().filter(line -> !line.contains("resume.after=0")).count())
                 .as("both running generations resumed at the second director after their last token").isEqualTo(2);

@@ -42,6 +42,8 @@ class DirectorFailoverIT {
                 .until(() -> client.metrics().sum("connection_swap_client_tokens_total") >= atReconnect + 40);
         PrometheusText clientMetrics = client.metrics();
         assertThat(clientMetrics.sum("connection_swap_client_sequence_errors_total")).isZero();
+        assertThat(clientMetrics.sum("connection_swap_client_reconnects_total", "cause", "director_lost"))
+                .as("a killed director is lost, not leaving: SwapClientReconnects fires").isEqualTo(1);
         assertThat(second.metrics().sum("connection_swap_connections_opened_total", "peer", "client")).isEqualTo(1);
         assertThat(second.logLines("client opened stream").stream().anyMatch(line -> !line.contains("resume.after=0")))
                 .as("the second director resumed a generation after its last sequence").isTrue();

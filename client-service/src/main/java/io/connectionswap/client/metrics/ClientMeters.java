@@ -2,6 +2,7 @@ package io.connectionswap.client.metrics;
 
 import io.connectionswap.service.metrics.LogMetrics;
 import io.connectionswap.protocol.metrics.NettyMetrics;
+import io.connectionswap.swapclient.ReconnectCause;
 import io.connectionswap.swapclient.SequenceErrorKind;
 import io.connectionswap.swapclient.SwapClient;
 import io.connectionswap.swapclient.SwapClientListener;
@@ -12,6 +13,7 @@ import io.netty.channel.EventLoopGroup;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -34,7 +36,7 @@ public class ClientMeters implements SwapClientListener {
     private final Counter swaps;
     private final Counter gaps;
     private final Counter duplicates;
-    private final Counter reconnects;
+    private final Map<ReconnectCause, Counter> reconnects = new EnumMap<>(ReconnectCause.class);
     private final Counter generations;
     private final Counter noWorkerWaits;
     private final Timer tokenGap;
@@ -59,9 +61,14 @@ public class ClientMeters implements SwapClientListener {
                 .description("Tokens lost (gap) or repeated (duplicate); must stay 0").register(registry);
         duplicates = Counter.builder("connection.swap.client.sequence.errors").tag("kind", "duplicate")
                 .description("Tokens lost (gap) or repeated (duplicate); must stay 0").register(registry);
-        // connection_swap_client_reconnects_total: must stay 0 while the director lives
-        reconnects = Counter.builder("connection.swap.client.reconnects")
-                .description("New QUIC connections to a director after the previous one was lost").register(registry);
+        // connection_swap_client_reconnects_total{cause}: director_lost must stay 0 while the director lives;
+        // director_leaving counts the moves a draining director asked for (a rollout)
+        for (ReconnectCause cause : ReconnectCause.values()) {
+            reconnects.put(cause, Counter.builder("connection.swap.client.reconnects").tag("cause", cause.tag())
+                    .description("New QUIC connections to a director after the previous one was lost (director_lost)"
+                            + " or left as its director asked (director_leaving)")
+                    .register(registry));
+        }
         // connection_swap_client_generations_total
         generations = Counter.builder("connection.swap.client.generations").description("Generations completed")
                 .register(registry);
@@ -173,8 +180,8 @@ public class ClientMeters implements SwapClientListener {
     }
 
     @Override
-    public void reconnected() {
-        reconnects.increment();
+    public void reconnected(ReconnectCause cause) {
+        reconnects.get(cause).increment();
     }
 
     @Override

@@ -2,6 +2,7 @@ package io.connectionswap.client.metrics;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.connectionswap.swapclient.ReconnectCause;
 import io.connectionswap.swapclient.SequenceErrorKind;
 import io.connectionswap.swapclient.SwapClient;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -38,7 +39,7 @@ class ClientMetersTest {
         meters.tokenGap(TimeUnit.MILLISECONDS.toNanos(50));
         meters.swapped("health");
         meters.sequenceError(SequenceErrorKind.GAP);
-        meters.reconnected();
+        meters.reconnected(ReconnectCause.DIRECTOR_LEAVING);
         meters.generationCompleted();
         meters.noHealthyWorker();
         String scrape = registry.scrape();
@@ -61,6 +62,23 @@ class ClientMetersTest {
                         "connection_swap_client_time_to_first_token_seconds_sum",
                         "connection_swap_client_time_to_first_token_seconds_max");
         assertThat(scrape).contains("connection_swap_client_time_to_first_token_seconds_bucket{le=\"0.5\"} 1");
+    }
+
+    /** A rollout (the director leaving) and a lost director are told apart, each series there from the start. */
+    @Test
+    void reconnectsAreCountedByCauseEachReadingZeroUntilItsFirst() {
+        ClientMeters meters = meters();
+        assertThat(registry.scrape()).contains(
+                "connection_swap_client_reconnects_total{cause=\"director_leaving\"} 0.0",
+                "connection_swap_client_reconnects_total{cause=\"director_lost\"} 0.0");
+
+        meters.reconnected(ReconnectCause.DIRECTOR_LEAVING);
+        meters.reconnected(ReconnectCause.DIRECTOR_LEAVING);
+        meters.reconnected(ReconnectCause.DIRECTOR_LOST);
+
+        assertThat(registry.scrape()).contains(
+                "connection_swap_client_reconnects_total{cause=\"director_leaving\"} 2.0",
+                "connection_swap_client_reconnects_total{cause=\"director_lost\"} 1.0");
     }
 
     @Test

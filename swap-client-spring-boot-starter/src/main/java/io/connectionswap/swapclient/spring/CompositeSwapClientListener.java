@@ -1,5 +1,6 @@
 package io.connectionswap.swapclient.spring;
 
+import io.connectionswap.swapclient.ReconnectCause;
 import io.connectionswap.swapclient.SequenceErrorKind;
 import io.connectionswap.swapclient.SwapClientListener;
 import io.connectionswap.swapclient.internal.GuardedListener;
@@ -45,6 +46,11 @@ final class CompositeSwapClientListener implements SwapClientListener {
     @Override
     public void sequenceError(SequenceErrorKind kind) {
         listeners.forEach(listener -> listener.sequenceError(kind));
+    }
+
+    @Override
+    public void reconnected(ReconnectCause cause) {
+        listeners.forEach(listener -> listener.reconnected(cause));
     }
 
     @Override

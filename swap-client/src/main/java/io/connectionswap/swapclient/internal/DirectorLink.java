@@ -10,6 +10,7 @@ import io.connectionswap.protocol.quic.QuicSettings;
 import io.connectionswap.protocol.retry.Backoff;
 import io.connectionswap.protocol.tls.TlsContexts;
 import io.connectionswap.swapclient.ConnectionState;
+import io.connectionswap.swapclient.ReconnectCause;
 import io.connectionswap.swapclient.SwapClientListener;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.quic.QuicChannel;
@@ -28,9 +29,9 @@ import org.slf4j.event.Level;
 
 /**
  * The client's single QUIC connection to a director. Every generation stream, first or resumed after a swap, is
- * opened on it. It is replaced only when the director itself is gone (connection closed, heartbeats unanswered),
- * which counts as a reconnect; with several director addresses the next one is tried. Loop-confined except for the
- * volatile fields read by {@link #state()}.
+ * opened on it. It is replaced only when the director itself is gone (connection closed, heartbeats unanswered) or
+ * going (GOAWAY), which counts as a reconnect with its {@link ReconnectCause}; with several director addresses the
+ * next one is tried. Loop-confined except for the volatile fields read by {@link #state()}.
  *
  * <p>Each connection's first stream is its control stream ({@link DirectorControlStream}): heartbeats and GOAWAY.
  * The second, with the client token stream on ({@code Settings.tokenStream}), is the client token stream: the frames
@@ -83,6 +84,11 @@ public final class DirectorLink implements Transport {
     private volatile QuicChannel leaving;
     private volatile Instant connectedSince;
     private volatile long reconnects;
+    /**
+     * Why the next connection is needed, told to the listener when it comes: the director said it was leaving
+     * ({@link #goingAway}, a close with SHUTTING_DOWN) or was lost ({@link #lost}).
+     */
+    private ReconnectCause nextReconnectCause = ReconnectCause.DIRECTOR_LOST;
     private volatile String lastProblem;
     private final ConnectProblems problems = new ConnectProblems();
     /** The address being dialled, or last dialled. */
@@ -306,11 +312,14 @@ public final class DirectorLink implements Transport {
         lastProblem = null;
         long failed = problems.failedAttempts(); // reset once a connection holds: one closed at once was an attempt that failed
         if (everConnected) {
+            ReconnectCause cause = nextReconnectCause;
             reconnects++;
-            listener.reconnected();
+            listener.reconnected(cause);
             // after connections the director closed at once, at DEBUG: their problem line (once, then reminders)
-            // says what goes on, and "holds" below says when it is over
-            LogLine.at(log, problems.closedAtOnce() ? Level.DEBUG : Level.WARN).field("director.addr", director)
+            // says what goes on, and "holds" below says when it is over; a move the director asked for, at INFO
+            Level level = problems.closedAtOnce() ? Level.DEBUG
+                    : cause == ReconnectCause.DIRECTOR_LEAVING ? Level.INFO : Level.WARN;
+            LogLine.at(log, level).field("director.addr", director).field("cause", cause.tag())
                     .field("reconnects", reconnects).field("previous.open", previous != null && previous.isActive())
                     .field("failed.attempts", failed).log("reconnected to director");
         } else {
@@ -318,6 +327,7 @@ public final class DirectorLink implements Transport {
                     .field("failed.attempts", failed).log("connected to director");
         }
         everConnected = true;
+        nextReconnectCause = ReconnectCause.DIRECTOR_LOST; // until this director says it leaves
         if (problems.closedAtOnce()) {
             reportWhenItHolds(channel, director);
         }
@@ -365,6 +375,7 @@ public final class DirectorLink implements Transport {
             return;
         }
         leaving = channel;
+        nextReconnectCause = ReconnectCause.DIRECTOR_LEAVING;
         streams.directorLeaving(); // its waiting streams open on the next connection
         if (connecting || settings.directors().size() < 2) {
             return;
@@ -409,6 +420,9 @@ public final class DirectorLink implements Transport {
             }
             return;
         }
+        // a director closing with SHUTTING_DOWN leaves: its drain ended before the client read its GOAWAY (or it
+        // sent none)
+        nextReconnectCause = peerClose.shuttingDown() ? ReconnectCause.DIRECTOR_LEAVING : ReconnectCause.DIRECTOR_LOST;
         String closedBy = peerClose.reason();
         Duration lived = Duration.between(since, Instant.now());
         if (lived.compareTo(settings.heartbeatInterval()) < 0) {

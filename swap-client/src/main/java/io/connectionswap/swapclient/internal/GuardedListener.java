@@ -2,6 +2,7 @@ package io.connectionswap.swapclient.internal;
 
 import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.protocol.log.RepeatedProblems;
+import io.connectionswap.swapclient.ReconnectCause;
 import io.connectionswap.swapclient.SequenceErrorKind;
 import io.connectionswap.swapclient.SwapClientListener;
 import org.slf4j.Logger;
@@ -74,6 +75,15 @@ public final class GuardedListener implements SwapClientListener {
             listener.sequenceError(kind);
         } catch (Throwable e) {
             threw("sequenceError", e);
+        }
+    }
+
+    @Override
+    public void reconnected(ReconnectCause cause) {
+        try {
+            listener.reconnected(cause);
+        } catch (Throwable e) {
+            threw("reconnected", e);
         }
     }
 

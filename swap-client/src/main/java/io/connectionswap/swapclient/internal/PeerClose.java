@@ -15,11 +15,13 @@ import java.nio.charset.StandardCharsets;
 final class PeerClose extends ChannelInboundHandlerAdapter {
 
     private volatile String reason;
+    private volatile boolean shuttingDown;
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
         if (event instanceof QuicConnectionCloseEvent close) {
             reason = describe(close);
+            shuttingDown = close.isApplicationClose() && close.error() == ErrorCode.SHUTTING_DOWN.code();
         }
         super.userEventTriggered(ctx, event);
     }
@@ -27,6 +29,11 @@ final class PeerClose extends ChannelInboundHandlerAdapter {
     /** The peer's close, e.g. {@code OVERLOADED (0x113): director has 1000 client connections, ...}; null if none. */
     String reason() {
         return reason;
+    }
+
+    /** Whether the peer closed with SHUTTING_DOWN: a director that drains (or stops), not one that failed. */
+    boolean shuttingDown() {
+        return shuttingDown;
     }
 
     /** The reason phrase; empty when the peer sent none (Netty's {@code reason()} then throws). */
