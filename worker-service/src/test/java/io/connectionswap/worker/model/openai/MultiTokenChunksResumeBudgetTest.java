@@ -1,5 +1,6 @@
 package io.connectionswap.worker.model.openai;
 
+import static io.connectionswap.worker.model.openai.ScriptedUpstream.words;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.connectionswap.protocol.message.FinishReason;
@@ -8,10 +9,8 @@ import io.connectionswap.protocol.message.Usage;
 import io.connectionswap.protocol.model.GenerationContext;
 import io.connectionswap.worker.model.RecordingSubscriber;
 import io.connectionswap.worker.model.openai.ScriptedUpstream.Answer;
-import io.connectionswap.worker.model.openai.ScriptedUpstream.Request;
 import java.io.IOException;
 import java.time.Duration;
-import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
@@ -123,20 +122,8 @@ class MultiTokenChunksResumeBudgetTest {
         return events.awaitTerminal(DEADLINE);
     }
 
-    private static int words(String text) {
-        String trimmed = text.strip();
-        return trimmed.isEmpty() ? 0 : trimmed.split("\\s+").length;
-    }
-
     private String upstreamUrl() throws IOException {
-        upstream = new ScriptedUpstream();
-        Function<Request, Answer> tokenize = request -> {
-            JsonNode body = JSON.readTree(request.body());
-            int count = words(body.path("prompt").asString());
-            return new Answer(200, "application/json",
-                    "{\"count\":" + count + ",\"max_model_len\":4096,\"tokens\":[]}");
-        };
-        upstream.answering("/tokenize", tokenize).answering("/v1/tokenize", tokenize);
+        upstream = new ScriptedUpstream().wordTokenizer();
         upstream.answering("/v1/completions", request -> {
             JsonNode body = JSON.readTree(request.body());
             String prompt = body.path("prompt").asString();

@@ -18,6 +18,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.Executors;
 import java.util.function.Function;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * An upstream that answers with exactly what a test gives it: the status and raw body of {@code /v1/completions}
@@ -85,6 +86,24 @@ final class ScriptedUpstream implements AutoCloseable {
             server.createContext(path, this::answer);
         }
         return this;
+    }
+
+    /**
+     * From now on, serves vLLM's tokenizer ({@code POST /tokenize} at the server's root, and under {@code /v1}): a
+     * token per word of the {@code prompt} it is given ({@link #words}).
+     */
+    ScriptedUpstream wordTokenizer() {
+        JsonMapper json = JsonMapper.builder().build();
+        Function<Request, Answer> tokenize = request -> new Answer(200, "application/json", "{\"count\":"
+                + words(json.readTree(request.body()).path("prompt").asString()) + ",\"max_model_len\":4096,"
+                + "\"tokens\":[]}");
+        return answering("/tokenize", tokenize).answering("/v1/tokenize", tokenize);
+    }
+
+    /** The tokens of {@code text} as {@link #wordTokenizer} counts them: its words. */
+    static int words(String text) {
+        String trimmed = text.strip();
+        return trimmed.isEmpty() ? 0 : trimmed.split("\\s+").length;
     }
 
     ScriptedUpstream completions(int status, String body) {

@@ -29,6 +29,8 @@ class UpstreamIgnoringMaxTokensTest {
     private static final Duration TOKEN_TIMEOUT = Duration.ofSeconds(15);
     private static final Duration WELL_WITHIN = Duration.ofSeconds(3);
     private static final String WARNING = "upstream ignores max_tokens";
+    /** A prompt of three tokens for {@link ScriptedUpstream#wordTokenizer}. */
+    private static final String THREE_WORDS = "Say three words";
     /** The end of an answer that honours max_tokens: its counts (1 prompt token, 2 generated), then [DONE]. */
     private static final String USAGE_AND_DONE =
             "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":2}}\n\n"
@@ -70,6 +72,57 @@ class UpstreamIgnoringMaxTokensTest {
                 assertThat(event.getFormattedMessage()).contains("upstream.url=" + upstream.baseUrl() + "/completions")
                         .contains("model=" + backend.settings().model());
             });
+        }
+    }
+
+    /**
+     * The upstream sends no usage once the worker ends the generation at its budget (its stream is closed before its
+     * end), so the END had no counts: the gateway then reported no prompt tokens and the frames as completion tokens.
+     * The END now has the whole generation's counts: the prompt's tokens from the upstream's tokenizer (as the upstream
+     * counts them in its usage), and {@code max_tokens} as completion (the budget was spent: a frame holds a token at
+     * least).
+     */
+    @Test
+    void theEndAtTheBudgetHasThePromptsTokensFromTheTokenizerAndTheBudget() throws Exception {
+        try (ScriptedUpstream upstream = new ScriptedUpstream().wordTokenizer()) {
+            upstream.completions(200, token(" a") + token(" b") + token(" c") + token(" d"))
+                    .hangAfterBody(Duration.ofMillis(100));
+            backend = OpenAiBackendTest.backend(upstream.baseUrl(), settings -> settings);
+            RecordingSubscriber events = RecordingSubscriber.unbounded();
+
+            backend.generate(new GenerationContext("gen-1", null, THREE_WORDS, null, SamplingParameters.maxTokens(2),
+                    0, "", null)).subscribe(events);
+            events.awaitTerminal(WELL_WITHIN);
+
+            assertThat(events.error()).isNull();
+            assertThat(events.texts()).containsExactly(" a", " b");
+            assertThat(events.finished().reason()).isEqualTo(FinishReason.LENGTH);
+            assertThat(events.finished().usage()).as("3 prompt tokens (the tokenizer's), max_tokens generated")
+                    .isEqualTo(new Usage(3, 2));
+        }
+    }
+
+    /**
+     * A resume ended at its budget: the tokenizer counted the prompt already (with the delivered text), so the END's
+     * counts need no request of their own.
+     */
+    @Test
+    void aResumeEndedAtItsBudgetCountsWithTheTokenizersAnswersOfItsStart() throws Exception {
+        try (ScriptedUpstream upstream = new ScriptedUpstream().wordTokenizer()) {
+            upstream.completions(200, token(" a") + token(" b") + token(" c") + token(" d"))
+                    .hangAfterBody(Duration.ofMillis(100));
+            backend = OpenAiBackendTest.backend(upstream.baseUrl(), settings -> settings);
+            RecordingSubscriber events = RecordingSubscriber.unbounded();
+
+            // max_tokens 3, resumed after one token (" x"): 2 are left
+            backend.generate(new GenerationContext("gen-1", null, THREE_WORDS, null, SamplingParameters.maxTokens(3),
+                    1, " x", null)).subscribe(events);
+            events.awaitTerminal(WELL_WITHIN);
+
+            assertThat(events.error()).isNull();
+            assertThat(events.texts()).containsExactly(" a", " b");
+            assertThat(events.finished().usage()).as("the whole generation's counts").isEqualTo(new Usage(3, 3));
+            assertThat(upstream.requests("/tokenize")).as("the tokenizer's requests: the resume's two").hasSize(2);
         }
     }
 
