@@ -24,7 +24,8 @@ import tools.jackson.databind.JsonNode;
  * ({@code POST /tokenize} of vLLM and SGLang, at the server's root) counts the prompt without and with the delivered
  * text; the difference, never less than the frames, is the tokens delivered. An upstream without {@code /tokenize}
  * (404, 405, 501; TGI's 422) is not asked again; any other failure, or no answer within {@link #TIMEOUT}, leaves the
- * frame count for that resume. Thread-safe: one per upstream.
+ * frame count for that resume. It counts the prompt alone for the END of a leg whose upstream sends no usage (one
+ * the worker ended at its budget: {@link #promptTokens}). Thread-safe: one per upstream.
  */
 final class DeliveredTokens {
 
@@ -83,12 +84,31 @@ final class DeliveredTokens {
             });
         }
         return counts.exceptionally(failure -> {
-            Throwable cause = failure.getCause() != null ? failure.getCause() : failure;
-            LogLine.debug(log).field("generation.id", context.generationId()).field("upstream.url", tokenizeUri)
-                    .quoted("problem", String.valueOf(cause.getMessage()))
-                    .log("cannot count the delivered tokens; counting frames");
+            uncounted(context, failure, "cannot count the delivered tokens; counting frames");
             return Counts.frames(context);
         });
+    }
+
+    /**
+     * The tokens of {@code context}'s prompt, or null when the upstream cannot say (no tokenizer, a failure, no answer
+     * within {@link #TIMEOUT}). Its request is handed to {@code inFlight}, which cancels it when the leg is cancelled.
+     */
+    CompletableFuture<Integer> promptTokens(Upstream upstream, GenerationContext context,
+                                            Consumer<CompletableFuture<?>> inFlight) {
+        if (unsupported.get()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return tokens(upstream, context, CompletionRequestBody.prompt(context, upstream.settings()), inFlight)
+                .exceptionally(failure -> {
+                    uncounted(context, failure, "cannot count the prompt's tokens; the end has no token counts");
+                    return null;
+                });
+    }
+
+    private void uncounted(GenerationContext context, Throwable failure, String message) {
+        Throwable cause = failure.getCause() != null ? failure.getCause() : failure;
+        LogLine.debug(log).field("generation.id", context.generationId()).field("upstream.url", tokenizeUri)
+                .quoted("problem", String.valueOf(cause.getMessage())).log(message);
     }
 
     private CompletableFuture<Integer> tokens(Upstream upstream, GenerationContext context, String text,

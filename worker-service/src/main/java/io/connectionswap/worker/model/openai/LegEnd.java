@@ -25,6 +25,10 @@ final class LegEnd {
     private Usage usage;
     /** The tokens of the delivered text ({@link DeliveredTokens}): the frames delivered unless counted otherwise. */
     private int deliveredTokens;
+    /** The tokens of the prompt as the upstream's tokenizer counted them, or null. */
+    private Integer promptTokens;
+    /** The upstream sends no usage for this leg: it was asked for no tokens, or the worker ended it at its budget. */
+    private boolean noUpstreamUsage;
 
     LegEnd(GenerationContext context, boolean usageAsked) {
         this.context = context;
@@ -32,18 +36,23 @@ final class LegEnd {
         this.deliveredTokens = context.resumeAfter();
     }
 
-    void deliveredTokens(int tokens) {
-        deliveredTokens = tokens;
+    /** What the tokenizer said of a resume's texts (the frames delivered and no prompt count when not counted). */
+    void counted(DeliveredTokens.Counts counts) {
+        deliveredTokens = counts.delivered();
+        promptTokens = counts.prompt();
+    }
+
+    /** The tokenizer's count of the prompt, asked for once the leg ended without the upstream's usage (or null). */
+    void promptCounted(Integer tokens) {
+        promptTokens = tokens;
     }
 
     /**
      * The leg asks the upstream for no tokens (a resume after the last one), so no usage chunk comes: the counts are
-     * the tokenizer's, {@code promptTokens} (null: not counted, no counts) and the delivered text's as completion.
+     * the tokenizer's ({@link #budgetUsage}).
      */
-    void noUpstreamUsage(Integer promptTokens) {
-        if (usageAsked && promptTokens != null) {
-            usage = new Usage(promptTokens + deliveredTokens, 0); // as the upstream counts a resume: all of it prompt
-        }
+    void noUpstreamUsage() {
+        noUpstreamUsage = true;
     }
 
     /** Takes what {@code chunk} says of the end. */
@@ -76,9 +85,21 @@ final class LegEnd {
         finishReason = "stop";
     }
 
-    /** The worker ends the leg at its budget: the upstream went on past {@code max_tokens}. */
+    /**
+     * The worker ends the leg at its budget: the upstream went on past {@code max_tokens}. Its stream is closed, so no
+     * usage chunk comes: the counts are the tokenizer's ({@link #budgetUsage}).
+     */
     void budgetSpent() {
         finishReason = "length";
+        noUpstreamUsage = true;
+    }
+
+    /**
+     * Whether the END's counts wait for the tokenizer's count of the prompt ({@link #promptCounted}): the upstream
+     * sends no usage, counts were asked for, and the prompt's tokens are not known (a resume counts them at its start).
+     */
+    boolean awaitsPromptCount() {
+        return noUpstreamUsage && usageAsked && usage == null && promptTokens == null;
     }
 
     boolean hasFinishReason() {
@@ -103,10 +124,25 @@ final class LegEnd {
      * move back to the completion side: as many as {@link DeliveredTokens} counted.
      */
     private Usage generationUsage() {
-        if (usage == null) {
+        Usage leg = usage != null ? usage : budgetUsage();
+        if (leg == null) {
             return null;
         }
         int delivered = deliveredTokens;
-        return new Usage(Math.max(0, usage.promptTokens() - delivered), usage.completionTokens() + delivered);
+        return new Usage(Math.max(0, leg.promptTokens() - delivered), leg.completionTokens() + delivered);
+    }
+
+    /**
+     * The leg's counts when the upstream sends none ({@link #noUpstreamUsage}, {@link #budgetSpent}), or null (not
+     * asked for, or the prompt not counted). The budget is spent then: a resume after the last token has none left,
+     * and a leg ended at its budget sent a frame for each token left, each frame holding one at least. So the leg's
+     * counts are those the upstream gives a leg that spends its {@code max_tokens}: the prompt (the tokenizer's count,
+     * the one the upstream's usage gives) and the delivered text as prompt, the tokens left as completion.
+     */
+    private Usage budgetUsage() {
+        if (!noUpstreamUsage || !usageAsked || promptTokens == null) {
+            return null;
+        }
+        return new Usage(promptTokens + deliveredTokens, Math.max(0, context.sampling().maxTokens() - deliveredTokens));
     }
 }

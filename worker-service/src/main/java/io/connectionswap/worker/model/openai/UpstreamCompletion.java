@@ -40,7 +40,7 @@ import tools.jackson.core.JacksonException;
  * {@link #USAGE_GRACE} for the usage and then ends without counts, rather than stalling into the token timeout. A
  * stream that ends or breaks after the finish reason completes the generation too, with the counts if they came. An
  * upstream that ignores {@code max_tokens} (a token past the leg's budget) is ended there: {@code length}, its stream
- * closed ({@link IgnoredMaxTokens} says so once).
+ * closed ({@link IgnoredMaxTokens} says so once), the counts the budget's and the tokenizer's ({@link LegEnd}).
  *
  * <p>The request is sent once more when the connection it went on was closed before any answer
  * ({@link StaleConnectionRetry}); the first-token clock goes on from the first attempt.
@@ -78,6 +78,8 @@ final class UpstreamCompletion implements Flow.Subscription {
     private ModelEvent.Finished pendingFinish;
     private ScheduledFuture<?> watchdog;
     private boolean modelChecked;
+    /** The leg ended at its budget and its END waits for the tokenizer's count of the prompt. */
+    private boolean awaitingPromptCount;
 
     UpstreamCompletion(Upstream upstream, GenerationContext context, Flow.Subscriber<? super ModelEvent> downstream) {
         this.upstream = upstream;
@@ -148,7 +150,7 @@ final class UpstreamCompletion implements Flow.Subscription {
         }
         int deliveredTokens = counts.delivered();
         remaining = context.sampling().maxTokens() - deliveredTokens;
-        end.deliveredTokens(deliveredTokens);
+        end.counted(counts);
         if (deliveredTokens != context.resumeAfter()) {
             LogLine.debug(log).field("generation.id", context.generationId())
                     .field("resume.after", context.resumeAfter()).field("delivered.tokens", deliveredTokens)
@@ -157,7 +159,7 @@ final class UpstreamCompletion implements Flow.Subscription {
         if (remaining <= 0) {
             // resumed after the last token (the worker failed between it and END): nothing is left to generate, but
             // that token may have ended at a stop sequence
-            end.noUpstreamUsage(counts.prompt());
+            end.noUpstreamUsage();
             StopAfterLastToken.ask(upstream, context, asides::add).whenComplete((stopped, failure) ->
                     serial.execute(() -> finishAfterLastToken(Boolean.TRUE.equals(stopped))));
             return;
@@ -365,8 +367,28 @@ final class UpstreamCompletion implements Flow.Subscription {
                 .field("upstream.url", uri)
                 .log("upstream sent more tokens than asked for; ending the generation at its budget");
         end.budgetSpent();
-        finish();
+        if (!end.awaitsPromptCount()) {
+            finish();
+            abortExchange();
+            return;
+        }
+        // no usage comes from the closed stream: the END waits for the tokenizer's count of the prompt (milliseconds,
+        // at most DeliveredTokens.TIMEOUT); the upstream stops at once, and what it still sends is dropped
+        awaitingPromptCount = true;
+        dropRestOfBody();
         abortExchange();
+        upstream.deliveredTokens().promptTokens(upstream, context, asides::add).whenComplete((tokens, failure) ->
+                serial.execute(() -> finishCounted(tokens)));
+    }
+
+    /** A leg ended at its budget ends here, with the prompt's {@code tokens} (null: not counted, no counts). */
+    private void finishCounted(Integer tokens) {
+        if (terminated) {
+            return;
+        }
+        awaitingPromptCount = false;
+        end.promptCounted(tokens);
+        finish();
     }
 
     private void emitText(String text) {
@@ -424,11 +446,16 @@ final class UpstreamCompletion implements Flow.Subscription {
     /** The generation is complete; the rest of the body (normally nothing) is read and dropped. */
     private void finish() {
         pendingFinish = end.finished(produced);
-        if (body.subscribed()) {
-            body.drain(upstream.timer(), () -> serial.execute(this::drainExpired));
-        }
+        dropRestOfBody();
         if (demand > 0) {
             emitFinished();
+        }
+    }
+
+    /** The rest of the body (normally nothing) is read and dropped, for at most {@link LegBody#DRAIN_GRACE}. */
+    private void dropRestOfBody() {
+        if (body.subscribed()) {
+            body.drain(upstream.timer(), () -> serial.execute(this::drainExpired));
         }
     }
 
@@ -453,7 +480,7 @@ final class UpstreamCompletion implements Flow.Subscription {
     }
 
     private void checkTimeouts() {
-        if (terminated || pendingFinish != null) {
+        if (terminated || pendingFinish != null || awaitingPromptCount) {
             return;
         }
         long now = System.nanoTime();
