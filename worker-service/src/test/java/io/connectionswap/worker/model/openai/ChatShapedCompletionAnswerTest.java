@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.message.FinishReason;
 import io.connectionswap.protocol.message.SamplingParameters;
+import io.connectionswap.protocol.message.Usage;
 import io.connectionswap.protocol.model.GenerationContext;
 import io.connectionswap.protocol.model.ModelException;
 import io.connectionswap.worker.model.RecordingSubscriber;
@@ -51,6 +52,40 @@ class ChatShapedCompletionAnswerTest {
                         assertThat(error.code()).isEqualTo(ErrorCode.UPSTREAM_FAILED);
                         assertThat(error.getMessage()).contains("choices[0].delta").contains("choices[0].text");
                     });
+        }
+    }
+
+    /**
+     * A {@code /completions} answer whose last chunk carries the finish reason with an empty {@code delta} and no
+     * {@code text} (a server that fills both shapes' fields, and has no text left for the end) is no chat answer: it
+     * has no chat text ({@code delta.content}); the generation ends there, with the upstream's counts.
+     */
+    @Test
+    void anEmptyDeltaWithTheFinishReasonEndsTheGeneration() throws Exception {
+        try (ScriptedUpstream upstream = new ScriptedUpstream()) {
+            upstream.completions(200, """
+                    data: {"choices":[{"index":0,"text":" a","finish_reason":null}]}
+
+                    data: {"choices":[{"index":0,"text":" b","finish_reason":null}]}
+
+                    data: {"choices":[{"index":0,"delta":{},"finish_reason":"length"}]}
+
+                    data: {"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":2}}
+
+                    data: [DONE]
+
+                    """);
+            backend = OpenAiBackendTest.backend(upstream.baseUrl(), settings -> settings);
+            RecordingSubscriber events = RecordingSubscriber.unbounded();
+
+            backend.generate(new GenerationContext("gen-1", null, "p", null, SamplingParameters.maxTokens(2), 0, "",
+                    null)).subscribe(events);
+            events.awaitTerminal(DEADLINE);
+
+            assertThat(events.error()).as("events: " + events.events()).isNull();
+            assertThat(events.texts()).containsExactly(" a", " b");
+            assertThat(events.finished().reason()).isEqualTo(FinishReason.LENGTH);
+            assertThat(events.finished().usage()).isEqualTo(new Usage(1, 2));
         }
     }
 
