@@ -22,8 +22,10 @@ import tools.jackson.databind.node.ObjectNode;
  *       {@code error_type});</li>
  *   <li>{@code model}: the model the upstream says answered;</li>
  *   <li>{@code choices[i].index}: a choice other than 0 is an answer the worker did not ask for (it asks for one);</li>
- *   <li>{@code choices[0].delta} or {@code .message} without {@code text}: a chat completion's chunk, not one of
- *       {@code /completions} (a router that maps both paths to chat).</li>
+ *   <li>{@code choices[0].delta.content} or {@code .message.content} without {@code text}: a chat completion's
+ *       chunk, not one of {@code /completions} (a router that maps both paths to chat); a {@code delta} without
+ *       {@code content} is no chat text (an empty one beside the finish reason ends a {@code /completions}
+ *       answer).</li>
  * </ul>
  * An event that says it is an error ({@link #parseError}) is an error chunk whatever its data.
  *
@@ -34,7 +36,8 @@ import tools.jackson.databind.node.ObjectNode;
  * @param error        the error object, or null
  * @param model        the model named in the chunk, or null
  * @param otherChoice  the index of a choice other than 0 in the chunk, or null
- * @param chatShaped   the choice is a chat completion's ({@code delta} or {@code message}, no {@code text}): an
+ * @param chatShaped   the choice is a chat completion's ({@code delta.content} or {@code message.content}, no
+ *                     {@code text}): an
  *                     endpoint that answers {@code /completions} as chat, which the worker cannot read
  */
 record CompletionChunk(boolean done, String text, String finishReason, Usage usage, JsonNode error, String model,
@@ -127,11 +130,13 @@ record CompletionChunk(boolean done, String text, String finishReason, Usage usa
 
     /**
      * Whether {@code choice} is a chat completion's: its text in {@code delta.content} (streamed) or
-     * {@code message.content}, none in {@code text}.
+     * {@code message.content}, none in {@code text}. A {@code delta} or {@code message} without that text (an empty
+     * {@code delta} beside the finish reason, from a server that fills both shapes' fields) is no chat text.
      */
     private static boolean chatShaped(JsonNode choice) {
         return choice.isObject() && !choice.path("text").isString()
-                && (choice.path("delta").isObject() || choice.path("message").isObject());
+                && (choice.path("delta").path("content").isString()
+                        || choice.path("message").path("content").isString());
     }
 
     /** Whether the upstream says it aborted the request ({@code finish_reason} {@code abort} or {@code error}). */

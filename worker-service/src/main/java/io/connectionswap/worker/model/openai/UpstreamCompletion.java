@@ -315,8 +315,8 @@ final class UpstreamCompletion implements Flow.Subscription {
         if (chunk.chatShaped()) {
             // a router or server that answers /completions as chat: its text is where the worker does not read
             fail(errors.failed("upstream answered /completions in the chat completions' shape after " + produced
-                    + " tokens (expected choices[0].text, saw choices[0].delta or .message): a router or server that "
-                    + "maps /completions to chat completions?", null));
+                    + " tokens (expected choices[0].text, saw choices[0].delta.content or .message.content): a router or "
+                    + "server that maps /completions to chat completions?", null));
             return;
         }
         if (chunk.isToken() && !chunk.text().isEmpty() && produced >= remaining && chunk.finishReason() == null
