@@ -8,7 +8,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * An upstream that generates past the {@code max_tokens} it was sent (a proxy in between that drops the field, a
- * server that does not honour it): each leg ends at its budget ({@code UpstreamCompletion}), and the operator is told
+ * server that does not honour it): each leg ends at its budget ({@code LegChunkHandler}), and the operator is told
  * once, with one WARN for the life of the worker, since every long generation would say it again. Thread-safe: one
  * per upstream, shared by its streams.
  */

@@ -6,7 +6,7 @@ package io.connectionswap.worker.model.openai;
  * TOKEN frame, whose text is UTF-8, where a lone half has no form (it was written as '?'). A trailing high surrogate is
  * held back and put in front of the next text; the token still goes out, one character shorter, unless it was nothing
  * but that half: such a slice is no token of the upstream's (the next slice completes the same character), so it goes
- * out as nothing and is not counted against the leg's budget ({@code UpstreamCompletion.emitText}). Not thread-safe:
+ * out as nothing and is not counted against the leg's budget ({@link LegBudget#token}). Not thread-safe:
  * one leg's serial executor.
  */
 final class SplitCharacters {

@@ -7,17 +7,13 @@ import io.connectionswap.protocol.model.ModelEvent;
 import io.connectionswap.protocol.model.ModelException;
 import java.net.URI;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Flow;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import tools.jackson.core.JacksonException;
 
 /**
  * One leg of a generation streamed from the upstream: {@code POST /v1/completions} with {@code stream: true}, each
@@ -39,11 +35,15 @@ import tools.jackson.core.JacksonException;
  * upstream that ignores {@code include_usage} (a finish reason, then no usage chunk and no {@code [DONE]}) is given
  * {@link #USAGE_GRACE} for the usage and then ends without counts, rather than stalling into the token timeout. A
  * stream that ends or breaks after the finish reason completes the generation too, with the counts if they came. An
- * upstream that ignores {@code max_tokens} (a token past the leg's budget) is ended there: {@code length}, its stream
- * closed ({@link IgnoredMaxTokens} says so once), the counts the budget's and the tokenizer's ({@link LegEnd}).
+ * upstream that ignores {@code max_tokens} (a token past the leg's budget) is ended there ({@link LegChunkHandler}).
  *
  * <p>The request is sent once more when the connection it went on was closed before any answer
  * ({@link StaleConnectionRetry}); the first-token clock goes on from the first attempt.
+ *
+ * <p>This class runs the leg's lifecycle: the delivered text's tokens counted before the request, the body's lines
+ * made events, the end, the timeouts. Its parts: {@link LegExchange} (the HTTP exchange), {@link LegBody} (the body's
+ * lines), {@link LegChunkHandler} (what each event does), {@link LegBudget}, {@link LegEnd}, {@link UpstreamTimeouts}
+ * and {@link LegDownstream} (the subscriber's demand and events).
  */
 final class UpstreamCompletion implements Flow.Subscription {
 
@@ -56,41 +56,34 @@ final class UpstreamCompletion implements Flow.Subscription {
 
     private final Upstream upstream;
     private final GenerationContext context;
-    private final Flow.Subscriber<? super ModelEvent> downstream;
+    private final LegDownstream downstream;
     private final SerialExecutor serial;
     private final LegBody body = new LegBody();
     private final URI uri;
     private final UpstreamErrors errors;
     private final UpstreamTimeouts timeouts;
-    private final StopAcrossResume stopAcrossResume;
     private final LegEnd end;
-    private final SplitCharacters splitCharacters = new SplitCharacters();
+    private final LegBudget budget = new LegBudget();
     /** Requests beside the completion (the token count, the look-ahead): cancelled with the leg. */
     private final List<CompletableFuture<?>> asides = new CopyOnWriteArrayList<>();
-
-    // confined to the serial executor
-    private long demand;
-    private boolean terminated;
-    private CompletableFuture<HttpResponse<String>> exchange;
-    private int produced;
-    /** The tokens this leg may generate: the request's budget less the delivered text's tokens. */
-    private int remaining;
-    private ModelEvent.Finished pendingFinish;
-    private ScheduledFuture<?> watchdog;
-    private boolean modelChecked;
-    /** The leg ended at its budget and its END waits for the tokenizer's count of the prompt. */
-    private boolean awaitingPromptCount;
+    private final LegChunkHandler handler;
+    private final LegExchange exchange;
+    private final LegLines lines;
 
     UpstreamCompletion(Upstream upstream, GenerationContext context, Flow.Subscriber<? super ModelEvent> downstream) {
         this.upstream = upstream;
         this.context = context;
-        this.downstream = downstream;
+        this.downstream = new LegDownstream(downstream);
         this.serial = new SerialExecutor(upstream.executor());
         this.uri = upstream.settings().completionsUri();
         this.errors = new UpstreamErrors(uri);
         this.timeouts = new UpstreamTimeouts(upstream.settings(), errors);
-        this.stopAcrossResume = StopAcrossResume.of(context);
         this.end = new LegEnd(context, upstream.settings().includeUsage());
+        Lifecycle lifecycle = new Lifecycle();
+        this.handler = new LegChunkHandler(upstream, context, errors, serial, asides::add, budget, end,
+                this.downstream, lifecycle);
+        this.exchange = new LegExchange(upstream, context, errors, serial, body, lifecycle);
+        this.lines = new LegLines(context, uri, errors, serial, body, timeouts, end, budget, handler, lifecycle);
     }
 
     /** Sends the request (off the caller's thread). */
@@ -106,7 +99,7 @@ final class UpstreamCompletion implements Flow.Subscription {
                         + "rule 3.9)"));
                 return;
             }
-            demand = demand + n < 0 ? Long.MAX_VALUE : demand + n;
+            downstream.demand(n);
             pump();
         });
     }
@@ -114,14 +107,13 @@ final class UpstreamCompletion implements Flow.Subscription {
     @Override
     public void cancel() {
         serial.execute(() -> {
-            if (terminated) {
+            if (!downstream.terminate()) {
                 return;
             }
-            terminated = true;
-            stopWatchdog();
-            abortExchange();
+            timeouts.stopWatching();
+            exchange.cancel();
             asides.forEach(request -> request.cancel(true));
-            LogLine.debug(log).field("generation.id", context.generationId()).field("produced", produced)
+            LogLine.debug(log).field("generation.id", context.generationId()).field("produced", budget.produced())
                     .log("upstream stream cancelled");
         });
     }
@@ -129,7 +121,7 @@ final class UpstreamCompletion implements Flow.Subscription {
     // ---- the request ----
 
     private void send() {
-        if (terminated) {
+        if (downstream.terminated()) {
             return;
         }
         boolean noneLeft = context.resumeAfter() >= context.sampling().maxTokens();
@@ -145,18 +137,18 @@ final class UpstreamCompletion implements Flow.Subscription {
 
     /** Sends the request for the tokens left after those of the delivered text ({@code counts}). */
     private void sendLeg(DeliveredTokens.Counts counts) {
-        if (terminated) {
+        if (downstream.terminated()) {
             return;
         }
         int deliveredTokens = counts.delivered();
-        remaining = context.sampling().maxTokens() - deliveredTokens;
+        budget.allow(context.sampling().maxTokens() - deliveredTokens);
         end.counted(counts);
         if (deliveredTokens != context.resumeAfter()) {
             LogLine.debug(log).field("generation.id", context.generationId())
                     .field("resume.after", context.resumeAfter()).field("delivered.tokens", deliveredTokens)
                     .log("the delivered text holds more tokens than frames; asking for the rest");
         }
-        if (remaining <= 0) {
+        if (budget.spent()) {
             // resumed after the last token (the worker failed between it and END): nothing is left to generate, but
             // that token may have ended at a stop sequence
             end.noUpstreamUsage();
@@ -164,26 +156,15 @@ final class UpstreamCompletion implements Flow.Subscription {
                     serial.execute(() -> finishAfterLastToken(Boolean.TRUE.equals(stopped))));
             return;
         }
-        HttpRequest request = upstream.post(uri, CompletionRequestBody.json(upstream.json(), context,
-                upstream.settings(), remaining), "text/event-stream", upstream.settings().firstTokenTimeout(),
-                context.traceparent());
+        HttpRequest request = exchange.request(budget.remaining());
         timeouts.sent(System.nanoTime());
-        long periodMillis = timeouts.checkPeriodMillis();
-        watchdog = upstream.timer().scheduleAtFixedRate(() -> serial.execute(this::checkTimeouts), periodMillis,
-                periodMillis, TimeUnit.MILLISECONDS);
-        try {
-            // sent once more if the connection was closed before any answer; the first-token clock goes on
-            exchange = upstream.send(request, info -> CompletionAnswer.body(info, new Lines()));
-        } catch (RuntimeException e) {
-            fail(errors.failed("cannot send the request to upstream: " + errors.quote(e.toString()), e));
-            return;
-        }
-        exchange.whenComplete((response, failure) -> serial.execute(() -> exchangeCompleted(response, failure)));
+        timeouts.watch(upstream.timer(), () -> serial.execute(this::checkTimeouts));
+        exchange.send(request, lines);
     }
 
     /** A resume after the last token ends here, {@code stopped} at a stop sequence or not (then {@code length}). */
     private void finishAfterLastToken(boolean stopped) {
-        if (terminated) {
+        if (downstream.terminated()) {
             return;
         }
         if (stopped) {
@@ -192,71 +173,18 @@ final class UpstreamCompletion implements Flow.Subscription {
         finish();
     }
 
-    private void exchangeCompleted(HttpResponse<String> response, Throwable failure) {
-        if (terminated) {
-            return;
-        }
-        if (failure != null) {
-            if (!body.subscribed()) {
-                // no answer at all: refused, timed out, reset before the headers (and again, if it was sent again)
-                upstream.unreachable().run();
-                fail(errors.forException(failure, upstream.settings().firstTokenTimeout()));
-            }
-            // else: the event stream broke; its lines bring the failure (Lines.onError) after the lines read before
-            // it, a final chunk among them, which acting on it here would pre-empt
-            return;
-        }
-        ModelException refused = CompletionAnswer.failure(response, upstream, errors);
-        if (refused != null) {
-            fail(refused);
-        }
-        // else: the body's lines decide (bodyEnded ran before this)
-    }
-
-    // ---- the body, line by line ----
-
-    /** Receives the lines of a 2xx body; every signal is moved onto the serial executor. */
-    private final class Lines implements Flow.Subscriber<String> {
-        @Override
-        public void onSubscribe(Flow.Subscription subscription) {
-            serial.execute(() -> {
-                body.subscribed(subscription);
-                if (terminated) {
-                    subscription.cancel();
-                    return;
-                }
-                pump();
-            });
-        }
-
-        @Override
-        public void onNext(String line) {
-            serial.execute(() -> onLine(line));
-        }
-
-        @Override
-        public void onError(Throwable failure) {
-            serial.execute(() -> bodyFailed(failure));
-        }
-
-        @Override
-        public void onComplete() {
-            serial.execute(UpstreamCompletion.this::bodyEnded);
-        }
-    }
-
     /** Asks for the next line while there is demand (one line gives at most one event). */
     private void pump() {
-        if (terminated) {
+        if (downstream.terminated()) {
             return;
         }
-        if (pendingFinish != null) {
-            if (demand > 0) {
+        if (downstream.finishPending()) {
+            if (downstream.wantsEvent()) {
                 emitFinished();
             }
             return;
         }
-        if (body.mayAsk() && demand > 0) {
+        if (body.mayAsk() && downstream.wantsEvent()) {
             long now = System.nanoTime();
             timeouts.waiting(now);
             end.lineAsked(now);
@@ -264,190 +192,13 @@ final class UpstreamCompletion implements Flow.Subscription {
         }
     }
 
-    private void onLine(String line) {
-        body.lineReceived();
-        if (body.draining()) {
-            body.drop(line);
-            return;
-        }
-        if (terminated) {
-            return;
-        }
-        SseEventParser.Event event;
-        try {
-            event = body.event(line);
-        } catch (IllegalStateException e) {
-            fail(errors.failed("upstream sent a malformed event stream: " + e.getMessage(), null));
-            return;
-        }
-        if (event != null) {
-            timeouts.eventReceived();
-            onEvent(event);
-        }
-        pump();
-    }
-
-    private void onEvent(SseEventParser.Event event) {
-        CompletionChunk chunk;
-        try {
-            chunk = event.error() ? CompletionChunk.parseError(event.data(), upstream.json())
-                    : CompletionChunk.parse(event.data(), upstream.json());
-        } catch (JacksonException e) {
-            fail(errors.failed("upstream sent a chunk that is not JSON after " + produced + " tokens: "
-                    + errors.quote(event.data()), null));
-            return;
-        }
-        if (chunk.done()) {
-            finish();
-            return;
-        }
-        if (chunk.error() != null) {
-            // the generation's tokens, not this leg's: a resumed leg's request was taken before it began
-            fail(errors.forStreamError(chunk.error(), context.resumeAfter() + produced));
-            return;
-        }
-        if (chunk.otherChoice() != null) {
-            // the worker asks for one choice: another one's tokens would be mixed into this one's text
-            fail(errors.failed("upstream sent a choice with index " + chunk.otherChoice() + " after " + produced
-                    + " tokens; the worker asks for one choice (index 0): it answers several (n above 1?)", null));
-            return;
-        }
-        if (chunk.chatShaped()) {
-            // a router or server that answers /completions as chat: its text is where the worker does not read
-            fail(errors.failed("upstream answered /completions in the chat completions' shape after " + produced
-                    + " tokens (expected choices[0].text, saw choices[0].delta.content or .message.content): a router or "
-                    + "server that maps /completions to chat completions?", null));
-            return;
-        }
-        if (chunk.isToken() && !chunk.text().isEmpty() && produced >= remaining && chunk.finishReason() == null
-                && !end.hasFinishReason()) {
-            // the upstream honoured max_tokens if it stopped here: it goes on instead (a text with or after its
-            // finish reason is no sign of that: it ends there by itself; emitText drops it)
-            endAtBudget();
-            return;
-        }
-        if (chunk.aborted()) {
-            if (chunk.isToken()) {
-                emitText(chunk.text());
-            }
-            fail(errors.failed("upstream ended the generation after " + produced + " tokens with finish_reason "
-                    + errors.quote(chunk.finishReason())
-                    + " (it aborted the request: shutting down, paused, or failed)", null));
-            return;
-        }
-        end.seen(chunk);
-        if (!modelChecked && chunk.model() != null) {
-            modelChecked = true; // once a leg: the first chunk that names a model speaks for the rest
-            upstream.answeringModels().answered(upstream.settings().model(), chunk.model());
-        }
-        if (chunk.isToken() && stopAcrossResume.completedBy(chunk.text())) {
-            // a stop begun in the delivered text ends here: the unbroken generation ended too; the upstream goes on
-            LogLine.debug(log).field("generation.id", context.generationId()).field("produced", produced)
-                    .log("a stop sequence that began before the resume ends here; finishing");
-            end.stoppedHere();
-            finish();
-            abortExchange();
-            return;
-        }
-        if (chunk.isToken()) {
-            emitText(chunk.text());
-        }
-        if (end.complete()) {
-            finish(); // complete: [DONE] would add nothing, and an upstream may never send it
-        }
-    }
-
-    /**
-     * A token past the leg's budget: the upstream ignores {@code max_tokens}. The generation ends here, as the
-     * upstream should have ended it ({@code length}), and its stream is closed so that it stops generating.
-     */
-    private void endAtBudget() {
-        upstream.ignoredMaxTokens().seen(remaining);
-        LogLine.debug(log).field("generation.id", context.generationId()).field("max.tokens", remaining)
-                .field("upstream.url", uri)
-                .log("upstream sent more tokens than asked for; ending the generation at its budget");
-        end.budgetSpent();
-        if (!end.awaitsPromptCount()) {
-            finish();
-            abortExchange();
-            return;
-        }
-        // no usage comes from the closed stream: the END waits for the tokenizer's count of the prompt (milliseconds,
-        // at most DeliveredTokens.TIMEOUT); the upstream stops at once, and what it still sends is dropped
-        awaitingPromptCount = true;
-        dropRestOfBody();
-        abortExchange();
-        upstream.deliveredTokens().promptTokens(upstream, context, asides::add).whenComplete((tokens, failure) ->
-                serial.execute(() -> finishCounted(tokens)));
-    }
-
-    /** A leg ended at its budget ends here, with the prompt's {@code tokens} (null: not counted, no counts). */
-    private void finishCounted(Integer tokens) {
-        if (terminated) {
-            return;
-        }
-        awaitingPromptCount = false;
-        end.promptCounted(tokens);
-        finish();
-    }
-
-    private void emitText(String text) {
-        if (produced >= remaining) {
-            return; // past the budget: an empty text, or a text with or after the finish reason: nothing to send
-        }
-        String whole = splitCharacters.whole(text);
-        if (whole.isEmpty() && !text.isEmpty()) {
-            return; // only a character's front half: no token of its own, it goes out whole with the next text
-        }
-        produced++;
-        demand--;
-        downstream.onNext(new ModelEvent.Text(whole));
-    }
-
-    private void bodyEnded() {
-        body.ended();
-        if (terminated) {
-            return;
-        }
-        if (body.draining()) {
-            return;
-        }
-        SseEventParser.Event last = body.unterminatedEnd();
-        if (last != null) {
-            onEvent(last); // [DONE], or an error event, without the blank line after it: either ends the leg
-            return;
-        }
-        if (end.hasFinishReason()) {
-            finish(); // a finish_reason but no [DONE]: the generation is complete all the same
-            return;
-        }
-        fail(errors.failed("upstream stream ended after " + produced
-                + " tokens without a finish_reason or [DONE] (stream cut)", null));
-    }
-
-    private void bodyFailed(Throwable failure) {
-        body.ended();
-        if (terminated || body.draining()) {
-            return;
-        }
-        if (end.hasFinishReason()) {
-            // complete but for the usage (or [DONE]): as a clean end after the finish reason, not a failure
-            LogLine.info(log).field("generation.id", context.generationId()).field("produced", produced)
-                    .field("upstream.url", uri).quoted("problem", UpstreamErrors.describeForLog(failure))
-                    .log("upstream stream broke after its finish_reason; the generation completed");
-            finish();
-            return;
-        }
-        fail(errors.forBrokenStream(failure, produced));
-    }
-
     // ---- the end ----
 
     /** The generation is complete; the rest of the body (normally nothing) is read and dropped. */
     private void finish() {
-        pendingFinish = end.finished(produced);
+        downstream.finished(end.finished(budget.produced()));
         dropRestOfBody();
-        if (demand > 0) {
+        if (downstream.wantsEvent()) {
             emitFinished();
         }
     }
@@ -460,35 +211,30 @@ final class UpstreamCompletion implements Flow.Subscription {
     }
 
     private void emitFinished() {
-        ModelEvent.Finished finished = pendingFinish;
-        pendingFinish = null;
-        terminated = true;
-        stopWatchdog();
-        demand--;
-        downstream.onNext(finished);
-        downstream.onComplete();
+        downstream.terminate();
+        timeouts.stopWatching();
+        downstream.sendFinished();
     }
 
     private void fail(ModelException failure) {
-        if (terminated) {
+        if (!downstream.terminate()) {
             return;
         }
-        terminated = true;
-        stopWatchdog();
-        abortExchange();
-        downstream.onError(failure);
+        timeouts.stopWatching();
+        exchange.cancel();
+        downstream.failed(failure);
     }
 
     private void checkTimeouts() {
-        if (terminated || pendingFinish != null || awaitingPromptCount) {
+        if (downstream.terminated() || downstream.finishPending() || handler.awaitingPromptCount()) {
             return;
         }
         long now = System.nanoTime();
-        ModelException expired = timeouts.expired(now, produced);
+        ModelException expired = timeouts.expired(now, budget.produced());
         // after the finish reason, the generation is complete but for its counts: a timeout (a TOKEN_TIMEOUT shorter
         // than the usage's grace) ends it like the grace does, never as a failure
         if (usageOverdue(now) || (expired != null && end.hasFinishReason())) {
-            LogLine.debug(log).field("generation.id", context.generationId()).field("produced", produced)
+            LogLine.debug(log).field("generation.id", context.generationId()).field("produced", budget.produced())
                     .field("upstream.url", uri).log("upstream sent no usage chunk after its finish_reason; "
                             + "finishing without token counts");
             finish();
@@ -509,23 +255,45 @@ final class UpstreamCompletion implements Flow.Subscription {
         if (body.over()) {
             return;
         }
-        LogLine.debug(log).field("generation.id", context.generationId()).field("produced", produced)
+        LogLine.debug(log).field("generation.id", context.generationId()).field("produced", budget.produced())
                 .field("upstream.url", uri).log(body.doneReceived()
                         ? "upstream kept its stream open after [DONE]; closing it"
                         : "upstream sent no [DONE] after the generation's end; closing its stream");
-        abortExchange();
+        exchange.cancel();
     }
 
-    private void stopWatchdog() {
-        if (watchdog != null) {
-            watchdog.cancel(false);
+    /** The leg's lifecycle as its parts drive it. */
+    private final class Lifecycle implements LegLifecycle {
+        @Override
+        public boolean over() {
+            return downstream.terminated();
         }
-    }
 
-    private void abortExchange() {
-        body.cancel();
-        if (exchange != null) {
-            exchange.cancel(true);
+        @Override
+        public void next() {
+            pump();
+        }
+
+        @Override
+        public void finish() {
+            UpstreamCompletion.this.finish();
+        }
+
+        @Override
+        public void finishAndCloseUpstream() {
+            UpstreamCompletion.this.finish();
+            exchange.cancel();
+        }
+
+        @Override
+        public void closeUpstream() {
+            dropRestOfBody();
+            exchange.cancel();
+        }
+
+        @Override
+        public void fail(ModelException failure) {
+            UpstreamCompletion.this.fail(failure);
         }
     }
 }

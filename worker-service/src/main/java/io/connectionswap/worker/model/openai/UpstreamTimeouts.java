@@ -2,12 +2,15 @@ package io.connectionswap.worker.model.openai;
 
 import io.connectionswap.protocol.model.ModelException;
 import java.time.Duration;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The two deadlines of one upstream stream: the first token within {@code firstTokenTimeout} of sending the
  * request, then the next chunk within {@code tokenTimeout} whenever the worker waits for one (a stream without demand
  * waits on the worker, not on the upstream, and is not timed). Confined to the stream's serial executor; checked
- * every {@link #checkPeriodMillis}.
+ * every {@link #checkPeriodMillis} ({@link #watch}).
  */
 final class UpstreamTimeouts {
 
@@ -15,6 +18,7 @@ final class UpstreamTimeouts {
     private final UpstreamErrors errors;
     private long sentNanos;
     private long waitingSinceNanos = -1;
+    private ScheduledFuture<?> watchdog;
 
     UpstreamTimeouts(UpstreamSettings settings, UpstreamErrors errors) {
         this.settings = settings;
@@ -22,9 +26,22 @@ final class UpstreamTimeouts {
     }
 
     /** How often to check: a quarter of the shorter timeout, between 20 ms and 1 s. */
-    long checkPeriodMillis() {
+    private long checkPeriodMillis() {
         long shorter = Math.min(settings.firstTokenTimeout().toMillis(), settings.tokenTimeout().toMillis());
         return Math.max(20, Math.min(1000, shorter / 4));
+    }
+
+    /** Runs {@code check} (it moves onto the stream's executor) on {@code timer} every {@link #checkPeriodMillis}. */
+    void watch(ScheduledExecutorService timer, Runnable check) {
+        long periodMillis = checkPeriodMillis();
+        watchdog = timer.scheduleAtFixedRate(check, periodMillis, periodMillis, TimeUnit.MILLISECONDS);
+    }
+
+    /** No more checks: the stream is over. */
+    void stopWatching() {
+        if (watchdog != null) {
+            watchdog.cancel(false);
+        }
     }
 
     void sent(long nanos) {
