@@ -23,7 +23,7 @@ public final class HeadlessChromium {
         ExternalTool.CHROMEDRIVER.require(test);
     }
 
-    /** A new browser with a profile of its own; {@code quit()} it after the test. */
+    /** A new browser with a profile of its own; {@code quit()} it after the test, which deletes the profile too. */
     public static ChromeDriver start(Class<?> test) throws Exception {
         Path profile = Files.createTempDirectory("chromium-profile");
         ChromeOptions options = new ChromeOptions();
@@ -33,6 +33,11 @@ public final class HeadlessChromium {
                 "--disable-dev-shm-usage", "--window-size=1280,900", "--user-data-dir=" + profile);
         ChromeDriverService service = new ChromeDriverService.Builder()
                 .usingDriverExecutable(ExternalTool.CHROMEDRIVER.require(test).toFile()).usingAnyFreePort().build();
-        return new ChromeDriver(service, options);
+        try {
+            return new ProfiledChromeDriver(service, options, profile);
+        } catch (RuntimeException e) {
+            ProfiledChromeDriver.deleteProfile(profile);
+            throw e;
+        }
     }
 }

@@ -87,7 +87,7 @@ public final class PrometheusServer implements AutoCloseable {
         Path root = ProcessCluster.repositoryRoot();
         Path dir = root.resolve("system-tests/target/prometheus/" + name);
         try {
-            deleteRecursively(dir);
+            Directories.deleteRecursively(dir);
             Files.createDirectories(dir.resolve("data"));
             PrometheusServer server = new PrometheusServer(dir);
             Files.writeString(server.config(), config(scrapeInterval, targets,
@@ -274,17 +274,6 @@ public final class PrometheusServer implements AutoCloseable {
     public void close() {
         if (process != null) {
             process.stop(Duration.ofSeconds(15));
-        }
-    }
-
-    private static void deleteRecursively(Path path) throws IOException {
-        if (!Files.exists(path)) {
-            return;
-        }
-        try (var walk = Files.walk(path)) {
-            for (Path entry : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.delete(entry);
-            }
         }
     }
 }
