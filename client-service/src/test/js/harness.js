@@ -1,6 +1,7 @@
 // Run: node --test client-service/src/test/js/ (Node 20, no packages).
 // A minimal stand-in for the browser the live page (static/app.js) runs in: the elements of index.html by id,
-// localStorage, fetch answered by the test, and timers the test fires itself. No libraries: `node --test`.
+// localStorage, fetch answered by the test, and timers and animation frames the test fires itself. No libraries:
+// `node --test`.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -41,20 +42,26 @@ function element(id) {
  * Loads app.js once. `answer(url, init)` returns {status, body} (body an object: JSON) or a Promise of one (one that
  * never settles: a gateway that does not answer; the page's abort still ends the fetch), or throws to fail the fetch;
  * {status, reads} answers a stream: `reads` are the strings the page's reader gets, one per read, as a socket cuts
- * them. `stored` is localStorage's content before the page loads.
+ * them (or bytes, a Uint8Array, to cut inside a character; or Promises of either). `stored` is localStorage's content before the page loads.
  */
 function loadPage(answer, stored = {}) {
   const elements = Object.fromEntries(IDS.map((id) => [id, element(id)]));
   elements.model.innerHTML = '<option value="stand-in">stand-in</option>';
   const storage = new Map(Object.entries(stored));
   const intervals = [];
+  const frames = new Map(); // requestAnimationFrame's callbacks not yet run, by id
+  let frameIds = 0;
   const requests = [];
+  const documentListeners = {};
+  const document = {
+    hidden: false,
+    getElementById: (id) => elements[id] || null,
+    createElement: (tag) => element(tag),
+    createTextNode: (data) => ({ data, get textContent() { return this.data; } }),
+    addEventListener(type, fn) { (documentListeners[type] = documentListeners[type] || []).push(fn); }
+  };
   const context = {
-    document: {
-      getElementById: (id) => elements[id] || null,
-      createElement: (tag) => element(tag),
-      createTextNode: (data) => ({ data, get textContent() { return this.data; } })
-    },
+    document,
     localStorage: {
       getItem: (k) => (storage.has(k) ? storage.get(k) : null),
       setItem: (k, v) => storage.set(k, String(v)),
@@ -76,6 +83,9 @@ function loadPage(answer, stored = {}) {
     clearInterval: () => {},
     setTimeout: (fn, ms) => { intervals.push(fn); return intervals.length; },
     clearTimeout: () => {},
+    // as a browser's: the callbacks run at the next frame (the test's frame()), never while the tab is hidden
+    requestAnimationFrame: (fn) => { frames.set(++frameIds, fn); return frameIds; },
+    cancelAnimationFrame: (id) => frames.delete(id),
     performance: { now: () => 0 },
     AbortController, TextDecoder, Error, JSON, Map, Promise, String, Math, parseInt, console
   };
@@ -92,6 +102,22 @@ function loadPage(answer, stored = {}) {
       await settle();
     },
     async tick() { for (const fn of intervals.slice()) { fn(); } await settle(); },
+    /** Animation frames requested and not yet run. */
+    framesPending: () => frames.size,
+    /** The browser renders a frame: the animation frame callbacks requested so far run (none while hidden). */
+    async frame() {
+      if (document.hidden) { return; }
+      const due = [...frames.values()];
+      frames.clear();
+      for (const fn of due) { fn(performance.now()); }
+      await settle();
+    },
+    /** The tab is hidden (true) or shown again (false): document.hidden and a visibilitychange event. */
+    async setHidden(hidden) {
+      document.hidden = hidden;
+      for (const fn of documentListeners.visibilitychange || []) { fn({ type: 'visibilitychange' }); }
+      await settle();
+    },
     /** The user sends the prompt (the form's submit). */
     async submit() {
       for (const fn of elements['prompt-form'].listeners.submit || []) { fn({ preventDefault() {} }); }
@@ -101,13 +127,19 @@ function loadPage(answer, stored = {}) {
   };
 }
 
-/** A response body's reader (ReadableStreamDefaultReader.read) giving `reads`, UTF-8 encoded, then its end. */
+/**
+ * A response body's reader (ReadableStreamDefaultReader.read) giving `reads`, strings UTF-8 encoded, then its end. A
+ * read may be a Promise: the stream waits for it (a gateway with nothing to send yet).
+ */
 function reader(reads) {
   const encoder = new TextEncoder();
   let next = 0;
   return {
-    read: async () => (next < reads.length ? { value: encoder.encode(reads[next++]), done: false }
-      : { value: undefined, done: true })
+    read: async () => {
+      if (next >= reads.length) { return { value: undefined, done: true }; }
+      const read = await reads[next++];
+      return { value: typeof read === 'string' ? encoder.encode(read) : read, done: false };
+    }
   };
 }
 
