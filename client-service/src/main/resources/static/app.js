@@ -29,34 +29,79 @@
 
   // The answer, laid out so that a token costs the browser about the same late in a long answer as early: a block per
   // line of the text (a div.line ends after each "\n"; pre-wrap shows the same lines as one block would), in it a
-  // span.tok per run of up to RUN_PIECES tokens from the same worker (its colour, its name on hover), a Text node per
-  // token. A token then re-lays out its own line, where one block for the whole answer re-laid it all out every time;
-  // bounded runs keep a very long line (no "\n") cheap too, where one span, or one Text node growing by appendData,
-  // per worker cost more than a span per token. LivePageLongAnswerBench (system-tests) prints the figures.
+  // span.tok per run of up to RUN_PIECES tokens from the same worker (its colour, its name on hover). A token then
+  // re-lays out its own line, where one block for the whole answer re-laid it all out every time; bounded runs keep a
+  // very long line (no "\n") cheap too, where one span, or one Text node growing by appendData, per worker cost more.
+  // The tokens and swap marks that arrive between two frames wait in `pending` and go into the DOM together at the
+  // next animation frame, a Text node per run for all of them: DOM work per frame, not per token, and fewer nodes
+  // for the layout to walk. A hidden tab renders no frames: there they go in on a timer (which the browser may slow
+  // to once a second), and what waits goes in when the tab is hidden or shown and when the stream ends.
+  // LivePageLongAnswerBench (system-tests) prints the figures.
   const RUN_PIECES = 64;
+  const HIDDEN_FLUSH_MS = 250;
   let line = null; // the div.line the next text goes into; null: a new one
-  let run = null; // { worker, span, pieces }: the last span.tok; null after a swap mark, an error, a line's end
+  let run = null; // { worker, span, pieces, text }: the last span.tok, text not yet in it; null: a new one next
+  let pending = []; // { text, worker } or { swap }, as they arrived, not yet in the DOM
+  let frame = 0; // the requestAnimationFrame that shows `pending`; 0: none
+  let timer = 0; // the same in a hidden tab, a timeout; 0: none
+
+  function show(item) {
+    pending.push(item);
+    if (frame || timer) { return; }
+    if (document.hidden) { timer = setTimeout(flush, HIDDEN_FLUSH_MS); }
+    else { frame = requestAnimationFrame(flush); }
+  }
+
+  /** Puts what is pending into the DOM now. */
+  function flush() {
+    if (frame) { cancelAnimationFrame(frame); frame = 0; }
+    if (timer) { clearTimeout(timer); timer = 0; }
+    const items = pending;
+    pending = [];
+    for (const item of items) {
+      if (item.swap) { appendSwap(item.swap); } else { appendToken(item.text, item.worker); }
+    }
+    endRunText();
+  }
+
+  /** A new answer: what the last one left pending is dropped. */
+  function clearAnswer() {
+    pending = [];
+    flush();
+    line = null;
+    run = null;
+    $('output').textContent = '';
+  }
 
   function appendToken(text, worker) {
     for (let rest = text; rest;) {
       const end = rest.indexOf('\n') + 1;
       appendToRun(end ? rest.slice(0, end) : rest, worker || '');
-      if (end) { line = null; run = null; }
+      if (end) { endRunText(); line = null; run = null; }
       rest = end ? rest.slice(end) : '';
     }
   }
 
   function appendToRun(text, worker) {
     if (!run || run.worker !== worker || run.pieces >= RUN_PIECES) {
+      endRunText();
       const span = document.createElement('span');
       span.className = 'tok ' + colourOf(worker || '?');
       span.title = worker ? 'from ' + worker : '';
       span.dataset.worker = worker;
-      run = { worker, span, pieces: 0 };
+      run = { worker, span, pieces: 0, text: '' };
       currentLine().appendChild(span);
     }
-    run.span.appendChild(document.createTextNode(text));
+    run.text += text;
     run.pieces++;
+  }
+
+  /** The run's text gathered in this frame goes into its span, as one Text node. */
+  function endRunText() {
+    if (run && run.text) {
+      run.span.appendChild(document.createTextNode(run.text));
+      run.text = '';
+    }
   }
 
   function currentLine() {
@@ -69,6 +114,7 @@
   }
 
   function appendSwap(swap) {
+    endRunText();
     run = null;
     const mark = document.createElement('span');
     mark.className = 'swap';
@@ -79,6 +125,7 @@
   }
 
   function appendError(message) {
+    flush();
     line = null;
     run = null;
     const el = document.createElement('span');
@@ -91,9 +138,7 @@
     event.preventDefault();
     if (controller) { controller.abort(); }
     controller = new AbortController();
-    $('output').textContent = '';
-    line = null;
-    run = null;
+    clearAnswer();
     $('stats').textContent = '';
     $('send').disabled = true;
     $('stop').disabled = false;
@@ -123,24 +168,25 @@
         const { value, done } = await reader.read();
         if (done) { break; }
         buffer += decoder.decode(value, { stream: true });
+        let at = 0; // where the next event starts: one slice of the buffer per read, not one per event
         let cut;
-        while ((cut = buffer.indexOf('\n\n')) >= 0) {
-          const frame = buffer.slice(0, cut);
-          buffer = buffer.slice(cut + 2);
-          for (const line of frame.split('\n')) {
+        while ((cut = buffer.indexOf('\n\n', at)) >= 0) {
+          const event = buffer.slice(at, cut);
+          at = cut + 2;
+          for (const line of event.split('\n')) {
             if (!line.startsWith('data:')) { continue; }
             const data = line.slice(5).trim();
             if (data === '[DONE]') { finished = true; break; }
             const chunk = JSON.parse(data);
             if (chunk.error) { throw new Error(chunk.error.code + ': ' + chunk.error.message); }
             const ext = chunk.x_connection_swap || {};
-            if (ext.swap) { swaps++; appendSwap(ext.swap); }
+            if (ext.swap) { swaps++; show({ swap: ext.swap }); }
             const choice = (chunk.choices || [])[0];
             const text = choice && choice.delta && choice.delta.content;
             if (text) {
               tokens++;
               if (firstTokenMs === null) { firstTokenMs = performance.now() - started; }
-              appendToken(text, ext.worker);
+              show({ text, worker: ext.worker });
             }
             if (choice && choice.finish_reason) {
               $('stats').textContent = tokens + ' tokens, ' + swaps + ' swap(s), first token after '
@@ -148,10 +194,12 @@
             }
           }
         }
+        buffer = buffer.slice(at);
       }
+      flush();
       setState(finished ? 'done' : 'ended', finished ? 'done' : 'failed');
     } catch (e) {
-      if (e.name === 'AbortError') { setState('stopped', 'idle'); }
+      if (e.name === 'AbortError') { flush(); setState('stopped', 'idle'); }
       else { setState('failed', 'failed'); appendError(e.message); }
     } finally {
       $('send').disabled = false;
@@ -222,6 +270,7 @@
   }
 
   $('api-key').value = localStorage.getItem('cs-api-key') || '';
+  document.addEventListener('visibilitychange', flush); // no frame comes while hidden: what waits goes in now
   $('prompt-form').addEventListener('submit', send);
   $('stop').addEventListener('click', () => { if (controller) { controller.abort(); } });
   $('api-key').addEventListener('change', () => { loadModels(); refreshWorkers(); });
