@@ -5,12 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.connectionswap.protocol.frame.FrameLimits;
-import io.connectionswap.protocol.quic.QuicCodecs;
 import io.connectionswap.protocol.quic.QuicConnector;
 import io.connectionswap.protocol.quic.QuicEventLoops;
 import io.connectionswap.protocol.quic.QuicServerEndpoint;
 import io.connectionswap.protocol.quic.QuicSettings;
-import io.connectionswap.protocol.tls.ClientCertificates;
+import io.connectionswap.protocol.quic.testing.StandInQuicServer;
 import io.connectionswap.protocol.tls.DevelopmentPki;
 import io.connectionswap.protocol.tls.TlsContexts;
 import io.connectionswap.protocol.tls.TlsIdentity;
@@ -79,15 +78,8 @@ class WorkerLinkTest {
     void startWorker(@TempDir Path pki) throws Exception {
         this.pki = pki;
         DevelopmentPki.create(pki);
-        TlsContexts workerTls = TlsContexts.server("worker", TlsIdentity.of(pki, "worker").material(),
-                ClientCertificates.anyOfTheCa(true));
-        worker = QuicServerEndpoint.bind("test-worker", "test", workerLoop, HostPort.parse("test", "127.0.0.1:0"),
-                QuicCodecs.server(SHORT_IDLE, workerTls.serverContext(), new ChannelInitializer<QuicChannel>() {
-                    @Override
-                    protected void initChannel(QuicChannel connection) {
-                        workerSideConnections.add(connection);
-                    }
-                }, new ChannelInitializer<QuicStreamChannel>() {
+        worker = StandInQuicServer.worker(pki).limits(SHORT_IDLE).connectionsInto(workerSideConnections)
+                .streams(new ChannelInitializer<QuicStreamChannel>() {
                     @Override
                     protected void initChannel(QuicStreamChannel stream) {
                         streamsByConnection.computeIfAbsent(stream.parent(), c -> new AtomicInteger()).incrementAndGet();
@@ -110,7 +102,7 @@ class WorkerLinkTest {
                             }
                         });
                     }
-                }, null));
+                }).bind(workerLoop);
         directorTls = TlsContexts.client("director", TlsIdentity.of(pki, "director").material());
         connector = new QuicConnector(directorLoop, SHORT_IDLE, directorTls.clientContext());
     }
@@ -363,21 +355,9 @@ class WorkerLinkTest {
     @Test
     void aPeerWithAnotherCertificateOfTheCaIsNoWorker() throws Exception {
         // the CA and the dialled name pass (the director certificate has the name localhost too), the CN does not
-        TlsContexts otherTls = TlsContexts.server("director", TlsIdentity.of(pki, "director").material(),
-                ClientCertificates.anyOfTheCa(true));
         List<QuicChannel> accepted = new CopyOnWriteArrayList<>();
-        QuicServerEndpoint other = QuicServerEndpoint.bind("test-other", "test", workerLoop,
-                HostPort.parse("test", "127.0.0.1:0"), QuicCodecs.server(SHORT_IDLE, otherTls.serverContext(),
-                        new ChannelInitializer<QuicChannel>() {
-                            @Override
-                            protected void initChannel(QuicChannel connection) {
-                                accepted.add(connection);
-                            }
-                        }, new ChannelInitializer<QuicStreamChannel>() {
-                            @Override
-                            protected void initChannel(QuicStreamChannel stream) {
-                            }
-                        }, null));
+        QuicServerEndpoint other = StandInQuicServer.presenting(pki, "director", true).limits(SHORT_IDLE)
+                .connectionsInto(accepted).bind(workerLoop);
         try {
             assertThatThrownBy(() -> connect(other.localAddress().getPort(), 2, reason -> { }))
                     .isInstanceOf(ExecutionException.class)

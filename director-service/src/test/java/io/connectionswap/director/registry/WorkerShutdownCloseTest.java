@@ -9,27 +9,20 @@ import io.connectionswap.director.metrics.DirectorMeters;
 import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.frame.FrameLimits;
 import io.connectionswap.protocol.message.WorkerRegistration;
-import io.connectionswap.protocol.quic.HostPort;
-import io.connectionswap.protocol.quic.QuicCodecs;
 import io.connectionswap.protocol.quic.QuicConnector;
 import io.connectionswap.protocol.quic.QuicEventLoops;
 import io.connectionswap.protocol.quic.QuicServerEndpoint;
 import io.connectionswap.protocol.quic.QuicSettings;
-import io.connectionswap.protocol.tls.ClientCertificates;
+import io.connectionswap.protocol.quic.testing.StandInQuicServer;
 import io.connectionswap.protocol.tls.DevelopmentPki;
 import io.connectionswap.protocol.tls.TlsContexts;
 import io.connectionswap.protocol.tls.TlsIdentity;
 import io.connectionswap.testsupport.log.CapturedLogs;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.handler.codec.quic.QuicChannel;
-import io.netty.handler.codec.quic.QuicStreamChannel;
-import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -65,25 +58,9 @@ class WorkerShutdownCloseTest {
     @BeforeEach
     void start(@TempDir Path pki) throws Exception {
         DevelopmentPki.create(pki);
-        TlsContexts workerTls = TlsContexts.server("worker", TlsIdentity.of(pki, "worker").material(),
-                ClientCertificates.anyOfTheCa(true));
-        worker = QuicServerEndpoint.bind("test-worker", "test", workerLoop, HostPort.parse("test", "127.0.0.1:0"),
-                QuicCodecs.server(SETTINGS, workerTls.serverContext(), new ChannelInitializer<QuicChannel>() {
-                    @Override
-                    protected void initChannel(QuicChannel connection) {
-                        workerSideConnections.add(connection);
-                    }
-                }, new ChannelInitializer<QuicStreamChannel>() {
-                    @Override
-                    protected void initChannel(QuicStreamChannel stream) {
-                        stream.pipeline().addLast(new ChannelInboundHandlerAdapter() {
-                            @Override
-                            public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                                ReferenceCountUtil.release(msg); // heartbeats: no echo needed with a long timeout
-                            }
-                        });
-                    }
-                }, null));
+        worker = StandInQuicServer.worker(pki).limits(SETTINGS).connectionsInto(workerSideConnections)
+                .streams(StandInQuicServer.discardingReads()) // heartbeats: no echo needed with a long timeout
+                .bind(workerLoop);
         TlsContexts directorTls = TlsContexts.client("director", TlsIdentity.of(pki, "director").material());
         QuicConnector connector = new QuicConnector(directorLoop, SETTINGS, directorTls.clientContext());
         QuicWorkerConnector workers = new QuicWorkerConnector(List.of(connector), directorLoop, FrameLimits.DEFAULTS,
@@ -178,17 +155,7 @@ class WorkerShutdownCloseTest {
 
     /** Registers the stand-in worker, waits for its link, and passes a health poll. */
     private WorkerEndpoint healthyWorker() {
-        WorkerEndpoint endpoint = onLoop(() -> registry.register(new WorkerRegistration("worker-a",
-                "127.0.0.1:" + worker.localAddress().getPort(), "http://127.0.0.1:1/actuator/health", 50, "i-1",
-                List.of("stand-in"))));
-        await("the link is up").atMost(DEADLINE).until(endpoint::linkUp);
-        onLoop(() -> {
-            registry.pollStarted(endpoint);
-            registry.pollCompleted(endpoint, PollResult.answered("UP", 200));
-            return null;
-        });
-        assertThat(endpoint.state()).isEqualTo(WorkerState.HEALTHY);
-        return endpoint;
+        return StandInRegistrations.healthy(registry, "worker-a", "i-1", worker.localAddress().getPort(), DEADLINE);
     }
 
     /** What WorkerQuicServer does as it drains (QuicConnections.closeAll): an application close on each connection. */

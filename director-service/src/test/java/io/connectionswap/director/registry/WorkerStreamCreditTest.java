@@ -8,30 +8,21 @@ import io.connectionswap.director.config.HealthProperties;
 import io.connectionswap.director.config.TestDirectorProperties;
 import io.connectionswap.director.metrics.DirectorMeters;
 import io.connectionswap.protocol.frame.FrameLimits;
-import io.connectionswap.protocol.message.WorkerRegistration;
-import io.connectionswap.protocol.quic.HostPort;
-import io.connectionswap.protocol.quic.QuicCodecs;
 import io.connectionswap.protocol.quic.QuicConnector;
 import io.connectionswap.protocol.quic.QuicEventLoops;
 import io.connectionswap.protocol.quic.QuicServerEndpoint;
 import io.connectionswap.protocol.quic.QuicSettings;
 import io.connectionswap.protocol.quic.QuicStreams;
-import io.connectionswap.protocol.tls.ClientCertificates;
+import io.connectionswap.protocol.quic.testing.StandInQuicServer;
 import io.connectionswap.protocol.tls.DevelopmentPki;
 import io.connectionswap.protocol.tls.TlsContexts;
 import io.connectionswap.protocol.tls.TlsIdentity;
 import io.connectionswap.testsupport.log.CapturedLogs;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.socket.ChannelInputShutdownReadComplete;
-import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.handler.codec.quic.QuicStreamChannel;
-import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -67,14 +58,13 @@ class WorkerStreamCreditTest {
     private final SimpleMeterRegistry meterRegistry = new SimpleMeterRegistry();
     private TlsContexts directorTls;
     private final List<QuicServerEndpoint> workers = new ArrayList<>();
-    private TlsContexts workerTls;
+    private Path pki;
     private WorkerRegistry registry;
 
     @BeforeEach
     void start(@TempDir Path pki) {
         DevelopmentPki.create(pki);
-        workerTls = TlsContexts.server("worker", TlsIdentity.of(pki, "worker").material(),
-                ClientCertificates.anyOfTheCa(true));
+        this.pki = pki;
         directorTls = TlsContexts.client("director", TlsIdentity.of(pki, "director").material());
         registry = registry(List.of(directorLoop));
     }
@@ -234,18 +224,8 @@ class WorkerStreamCreditTest {
 
     /** Starts a stand-in worker with {@code settings}, registers it, waits for its link and passes a health poll. */
     private WorkerEndpoint healthyWorker(String label, QuicSettings settings) {
-        QuicServerEndpoint worker = standInWorker(settings);
-        WorkerEndpoint endpoint = onLoop(() -> registry.register(new WorkerRegistration(label,
-                "127.0.0.1:" + worker.localAddress().getPort(), "http://127.0.0.1:1/actuator/health", 50,
-                "i-" + label, List.of("stand-in"))));
-        await("the link is up").atMost(DEADLINE).until(endpoint::linkUp);
-        onLoop(() -> {
-            registry.pollStarted(endpoint);
-            registry.pollCompleted(endpoint, PollResult.answered("UP", 200));
-            return null;
-        });
-        assertThat(endpoint.state()).isEqualTo(WorkerState.HEALTHY);
-        return endpoint;
+        return StandInRegistrations.healthy(registry, label, "i-" + label, standInWorker(settings).localAddress()
+                .getPort(), DEADLINE);
     }
 
     /**
@@ -253,31 +233,8 @@ class WorkerStreamCreditTest {
      * it reads and drops what comes, and finishes a stream once the director finished its side.
      */
     private QuicServerEndpoint standInWorker(QuicSettings settings) {
-        QuicServerEndpoint worker = QuicServerEndpoint.bind("test-worker", "test", workerLoop,
-                HostPort.parse("test", "127.0.0.1:0"), QuicCodecs.server(settings, workerTls.serverContext(),
-                        new ChannelInitializer<QuicChannel>() {
-                            @Override
-                            protected void initChannel(QuicChannel connection) {
-                            }
-                        }, new ChannelInitializer<QuicStreamChannel>() {
-                            @Override
-                            protected void initChannel(QuicStreamChannel stream) {
-                                stream.pipeline().addLast(new ChannelInboundHandlerAdapter() {
-                                    @Override
-                                    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                                        ReferenceCountUtil.release(msg);
-                                    }
-
-                                    @Override
-                                    public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
-                                        if (event instanceof ChannelInputShutdownReadComplete) {
-                                            QuicStreams.finish(stream);
-                                        }
-                                        ReferenceCountUtil.release(event);
-                                    }
-                                });
-                            }
-                        }, null));
+        QuicServerEndpoint worker = StandInQuicServer.worker(pki).limits(settings)
+                .streams(StandInQuicServer.discardingReadsFinishingAfterThePeer()).bind(workerLoop);
         workers.add(worker);
         return worker;
     }
@@ -298,17 +255,7 @@ class WorkerStreamCreditTest {
 
     /** Opens a relayed stream to {@code worker} on the routing loop, as the relay does. */
     private Future<QuicStreamChannel> open(WorkerEndpoint worker) {
-        return onLoop(() -> registry.openStream(worker, new ChannelInitializer<QuicStreamChannel>() {
-            @Override
-            protected void initChannel(QuicStreamChannel stream) {
-                stream.pipeline().addLast(new ChannelInboundHandlerAdapter() {
-                    @Override
-                    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                        ReferenceCountUtil.release(msg);
-                    }
-                });
-            }
-        }).stream());
+        return onLoop(() -> registry.openStream(worker, StandInQuicServer.discardingReads()).stream());
     }
 
     private <T> T onLoop(Callable<T> action) {

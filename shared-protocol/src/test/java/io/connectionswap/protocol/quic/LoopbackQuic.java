@@ -1,11 +1,10 @@
 package io.connectionswap.protocol.quic;
 
-import io.connectionswap.protocol.tls.ClientCertificates;
+import io.connectionswap.protocol.quic.testing.StandInQuicServer;
 import io.connectionswap.protocol.tls.DevelopmentPki;
 import io.connectionswap.protocol.tls.TlsContexts;
 import io.connectionswap.protocol.tls.TlsIdentity;
 import io.netty.channel.ChannelHandler;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoopGroup;
 import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.handler.codec.quic.SegmentedDatagramPacketAllocator;
@@ -42,13 +41,8 @@ final class LoopbackQuic implements AutoCloseable {
         DevelopmentPki.create(pki);
         LoopbackQuic quic = new LoopbackQuic(serverTransport, clientTransport);
         try {
-            TlsContexts serverTls = TlsContexts.server("director", TlsIdentity.of(pki, "director").material(),
-                    ClientCertificates.anyOfTheCa(false));
-            quic.server = QuicServerEndpoint.bind("test", "test", quic.serverLoop,
-                    HostPort.parse("test", "127.0.0.1:0"),
-                    QuicCodecs.server(QuicSettings.DEFAULTS, serverTls.serverContext(),
-                            new ChannelInboundHandlerAdapter(), serverStreamHandler, null, segments),
-                    serverDatagrams);
+            quic.server = StandInQuicServer.presenting(pki, "director", false).streams(serverStreamHandler)
+                    .datagrams(segments, serverDatagrams).bind(quic.serverLoop);
             TlsContexts clientTls = TlsContexts.client("client", TlsIdentity.of(pki, "client").material());
             quic.connection = new QuicConnector(quic.clientLoop, QuicSettings.DEFAULTS, clientTls.clientContext())
                     .connect(new InetSocketAddress("127.0.0.1", quic.server.localAddress().getPort()), "localhost",

@@ -5,20 +5,19 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assumptions.assumeThat;
 import static org.awaitility.Awaitility.await;
 
+import io.connectionswap.protocol.quic.testing.StandInQuicServer;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelInitializer;
 import io.netty.channel.DefaultEventLoopGroup;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.handler.codec.quic.QuicStreamChannel;
 import io.netty.handler.codec.quic.QuicStreamType;
-import io.netty.util.ReferenceCountUtil;
 import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -160,19 +159,8 @@ class QuicTransportTest {
         CRC32 sent = new CRC32();
         sent.update(payload);
         DatagramCounter serverDatagrams = new DatagramCounter();
-        ChannelHandler answer = new ChannelInitializer<QuicStreamChannel>() {
-            @Override
-            protected void initChannel(QuicStreamChannel stream) {
-                stream.pipeline().addLast(new ChannelInboundHandlerAdapter() {
-                    @Override
-                    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                        ReferenceCountUtil.release(msg);
-                        ctx.writeAndFlush(Unpooled.wrappedBuffer(payload))
-                                .addListener(written -> ((QuicStreamChannel) ctx.channel()).shutdownOutput());
-                    }
-                });
-            }
-        };
+        ChannelHandler answer = StandInQuicServer.onEachRead(ctx -> ctx.writeAndFlush(Unpooled.wrappedBuffer(payload))
+                .addListener(written -> ((QuicStreamChannel) ctx.channel()).shutdownOutput()));
         try (LoopbackQuic quic = LoopbackQuic.open(pki, serverTransport, clientTransport, answer,
                 serverTransport.segments(gso), serverDatagrams)) {
             CRC32 received = new CRC32();
