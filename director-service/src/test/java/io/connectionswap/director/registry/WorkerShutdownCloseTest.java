@@ -28,6 +28,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -44,6 +45,13 @@ import org.junit.jupiter.api.io.TempDir;
 class WorkerShutdownCloseTest {
 
     private static final Duration DEADLINE = Duration.ofSeconds(20);
+    /**
+     * WorkerQuicServer.CONNECTION_CLOSE_WAIT: a draining worker's socket goes at most this long after it closed its
+     * connections with SHUTTING_DOWN, and its server takes new connections until then.
+     */
+    private static final Duration WORKER_CLOSE_WINDOW = Duration.ofSeconds(1);
+    /** HealthProperties' rise threshold below: good polls a worker back after failing or draining needs. */
+    private static final int RISE_THRESHOLD = 4;
     private static final QuicSettings SETTINGS = new QuicSettings(Duration.ofSeconds(5), 64L << 20, 1L << 20, 1000,
             FrameLimits.DEFAULTS);
 
@@ -52,11 +60,17 @@ class WorkerShutdownCloseTest {
     private final EventLoop directorLoop = directorGroup.next();
     private final List<QuicChannel> workerSideConnections = new CopyOnWriteArrayList<>();
     private final List<String> failures = new CopyOnWriteArrayList<>();
+    /** Connections the new process at the worker's address accepted (tests of a restart). */
+    private final List<QuicChannel> newProcessConnections = new CopyOnWriteArrayList<>();
+    private Path pki;
     private QuicServerEndpoint worker;
+    /** The new process at the worker's address, once a test restarts it. */
+    private QuicServerEndpoint newProcess;
     private WorkerRegistry registry;
 
     @BeforeEach
     void start(@TempDir Path pki) throws Exception {
+        this.pki = pki;
         DevelopmentPki.create(pki);
         worker = StandInQuicServer.worker(pki).limits(SETTINGS).connectionsInto(workerSideConnections)
                 .streams(StandInQuicServer.discardingReads()) // heartbeats: no echo needed with a long timeout
@@ -67,7 +81,7 @@ class WorkerShutdownCloseTest {
                 Duration.ofMillis(100), Duration.ofMinutes(5), 2, false);
         registry = new WorkerRegistry(directorLoop, Runnable::run, workers,
                 TestDirectorProperties.of("d-test", Duration.ofMillis(100), "nio", false),
-                new HealthProperties(Duration.ofMillis(500), null, 1, 2, 4),
+                new HealthProperties(Duration.ofMillis(500), null, 1, 2, RISE_THRESHOLD),
                 new DirectorMeters(new SimpleMeterRegistry(), directorLoop));
         registry.onWorkerFailed((failed, reason, detail) -> failures.add(failed.label() + ":" + reason));
     }
@@ -79,6 +93,9 @@ class WorkerShutdownCloseTest {
         }
         if (worker != null) {
             worker.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        }
+        if (newProcess != null) {
+            newProcess.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         }
         directorGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS);
         workerLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
@@ -141,6 +158,71 @@ class WorkerShutdownCloseTest {
                 + "not one good poll").isNotEqualTo(WorkerState.HEALTHY);
     }
 
+    /**
+     * A draining worker keeps its server up to {@link #WORKER_CLOSE_WINDOW} after its SHUTTING_DOWN closes, and takes
+     * new connections all that time; a restart brings a new process to its address right after. The director's redial
+     * must not land in that window: a link to the dying process dies with its socket, unannounced, and the director
+     * held it as up (to the link's idle or heartbeat timeout), so the new process's good polls made the entry HEALTHY
+     * with its streams going to a link to nobody, and the new process was dialled only once that link timed out.
+     */
+    @Test
+    void aRedialDoesNotReachTheDrainedWorkerInItsCloseWindow() {
+        WorkerEndpoint endpoint = healthyWorker();
+        int port = worker.localAddress().getPort();
+        CompletableFuture<Void> socketGone = new CompletableFuture<>();
+
+        workerClosesItsConnections(ErrorCode.SHUTTING_DOWN, "worker is shutting down");
+        workerLoop.schedule(() -> worker.close().addListener(closed -> socketGone.complete(null)),
+                WORKER_CLOSE_WINDOW.toNanos(), TimeUnit.NANOSECONDS);
+        await("the drained worker's socket is gone").atMost(DEADLINE).until(socketGone::isDone);
+        restartAt(port);
+        newProcessAnswersItsPolls(endpoint);
+
+        if (endpoint.state() == WorkerState.HEALTHY) {
+            assertThat(newProcessConnections).as("HEALTHY, so taking streams: its link must be one to the process "
+                    + "at its address now (connections the drained one accepted: %s)", workerSideConnections.size())
+                    .isNotEmpty();
+        }
+        await("the director's link is to the new process").atMost(DEADLINE)
+                .until(() -> newProcessConnections.size() >= 2 && endpoint.linkUp());
+        assertThat(workerSideConnections).as("connections the drained worker accepted: the link's two, none in its "
+                + "close window").hasSize(2);
+        assertThat(failures).as("a drain, then a restart: no lost connection").containsExactly("worker-a:drain");
+    }
+
+    /**
+     * A worker restarted at its address: the old process's DRAIN message, late (the registry handles it after the
+     * director linked the new process, which has not registered yet and so is still the old one's entry), is about the
+     * process that went away. The entry, the new process's now, must not become DRAINING for it (no streams until the
+     * new process registers, its streams moved), and comes back after the rise threshold as after any drain.
+     */
+    @Test
+    void aLateDrainOfTheOldProcessDoesNotDrainTheNewOneAtItsAddress() {
+        WorkerEndpoint endpoint = healthyWorker();
+        int port = worker.localAddress().getPort();
+
+        // no stream left: its closes go out, and its socket right after them, as the restart begins
+        CompletableFuture<Void> socketGone = new CompletableFuture<>();
+        workerLoop.execute(() -> {
+            workerClosesItsConnections(ErrorCode.SHUTTING_DOWN, "worker is shutting down");
+            worker.close().addListener(closed -> socketGone.complete(null));
+        });
+        await("the drained worker's socket is gone").atMost(DEADLINE).until(socketGone::isDone);
+        restartAt(port);
+        await("the director's link is to the new process").atMost(DEADLINE)
+                .until(() -> newProcessConnections.size() >= 2 && endpoint.linkUp());
+
+        registry.drain(endpoint, "worker is shutting down"); // the old process's DRAIN, as its registration stream
+        onLoop(() -> null);
+
+        assertThat(endpoint.state()).as("the new process is not draining").isNotEqualTo(WorkerState.DRAINING);
+        assertThat(failures).as("streams moved as a drain: the old process's only, at its close")
+                .containsExactly("worker-a:drain");
+        newProcessAnswersItsPolls(endpoint);
+        assertThat(endpoint.state()).as("the new process, back after the rise threshold")
+                .isEqualTo(WorkerState.HEALTHY);
+    }
+
     @Test
     void aLinkTheWorkerClosesWithAnotherCodeIsALostConnection() {
         WorkerEndpoint endpoint = healthyWorker();
@@ -156,6 +238,23 @@ class WorkerShutdownCloseTest {
     /** Registers the stand-in worker, waits for its link, and passes a health poll. */
     private WorkerEndpoint healthyWorker() {
         return StandInRegistrations.healthy(registry, "worker-a", "i-1", worker.localAddress().getPort(), DEADLINE);
+    }
+
+    /** A new process (a stand-in) at the worker's address {@code port}: the worker restarted. */
+    private void restartAt(int port) {
+        newProcess = StandInQuicServer.worker(pki).limits(SETTINGS).connectionsInto(newProcessConnections)
+                .streams(StandInQuicServer.discardingReads()).port(port).bind(workerLoop);
+    }
+
+    /** The process at the worker's address answers the rise threshold of health polls UP. */
+    private void newProcessAnswersItsPolls(WorkerEndpoint endpoint) {
+        onLoop(() -> {
+            for (int i = 0; i < RISE_THRESHOLD; i++) {
+                registry.pollStarted(endpoint);
+                registry.pollCompleted(endpoint, PollResult.answered("UP", 200));
+            }
+            return null;
+        });
     }
 
     /** What WorkerQuicServer does as it drains (QuicConnections.closeAll): an application close on each connection. */

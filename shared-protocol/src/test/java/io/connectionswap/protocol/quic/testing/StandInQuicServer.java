@@ -45,6 +45,7 @@ public final class StandInQuicServer {
     private ChannelHandler streams = nothing();
     private SegmentedDatagramPacketAllocator segments = SegmentedDatagramPacketAllocator.NONE;
     private DatagramCounter datagrams;
+    private int port;
 
     private StandInQuicServer(Path pki, String role, boolean clientCertificateRequired) {
         this.pki = Objects.requireNonNull(pki, "pki");
@@ -98,11 +99,20 @@ public final class StandInQuicServer {
         return this;
     }
 
+    /** The port to bind (default 0: a free one); a stand-in for a process restarted at the address of another. */
+    public StandInQuicServer port(int port) {
+        if (port < 0 || port > 65_535) {
+            throw new IllegalArgumentException("port: " + port + " (expected: 0 to 65535)");
+        }
+        this.port = port;
+        return this;
+    }
+
     /** Binds the server on {@code loop}; close the endpoint returned. */
     public QuicServerEndpoint bind(EventLoopGroup loop) {
         TlsContexts tls = TlsContexts.server(role, TlsIdentity.of(pki, role).material(),
                 ClientCertificates.anyOfTheCa(clientCertificateRequired));
-        return QuicServerEndpoint.bind("test-" + role, "test", loop, HostPort.parse("test", "127.0.0.1:0"),
+        return QuicServerEndpoint.bind("test-" + role, "test", loop, HostPort.parse("test", "127.0.0.1:" + port),
                 QuicCodecs.server(limits, tls.serverContext(), connections, streams, null, segments), datagrams);
     }
 
