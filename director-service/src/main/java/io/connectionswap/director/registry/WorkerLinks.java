@@ -29,6 +29,13 @@ final class WorkerLinks {
     private static final Logger log = LoggerFactory.getLogger(WorkerRegistry.class);
     private static final Duration LINK_RETRY_MAX = Duration.ofSeconds(2);
     private static final String DIRECTOR_STOPPING = "director stopping";
+    /**
+     * How long after a worker's SHUTTING_DOWN close its address is redialled: a draining worker's server takes new
+     * connections until its socket goes, up to 1 s after those closes (the worker's WorkerQuicServer
+     * CONNECTION_CLOSE_WAIT), and a redial in that window would link to the dying process; with a margin for the
+     * closes' way here and the worker's last tasks.
+     */
+    static final Duration REDIAL_AFTER_SHUTDOWN = Duration.ofMillis(1500);
 
     private final WorkerRegistry registry;
     private final WorkerHealthStates healthStates;
@@ -260,7 +267,8 @@ final class WorkerLinks {
         }
         WorkerConnection lost = worker.link(); // the link that went down: a newer one would be up
         worker.link(null);
-        if (lost != null && lost.closedByWorkerShuttingDown()) {
+        boolean shutDown = lost != null && lost.closedByWorkerShuttingDown();
+        if (shutDown) {
             workerShutDown(worker, reason);
         } else {
             healthStates.markUnhealthy(worker, "connection_lost", "quic connection to worker lost: " + reason);
@@ -272,6 +280,16 @@ final class WorkerLinks {
             // worker that failed, instead of DRAINING for good
             worker.wentAwayAfterDraining(reason);
             registry.publish();
+        }
+        if (shutDown) {
+            // the process is going: not redialled inside its close window, where it would still answer (a link to it
+            // would die with it unannounced, or as a lost connection); what answers after it is a new process
+            LogLine.debug(log).field("worker.addr", worker.address()).field("worker.label", worker.label())
+                    .field("retry.in", REDIAL_AFTER_SHUTDOWN)
+                    .log("worker shut down; redialling after its close window");
+            Backoff backoff = linkBackoff(Duration.ofMillis(100));
+            loop.schedule(() -> connectLink(worker, backoff), REDIAL_AFTER_SHUTDOWN.toNanos(), TimeUnit.NANOSECONDS);
+            return;
         }
         Backoff dialed = worker.linkDialBackoff();
         if (dialed != null && System.nanoTime() - worker.linkUpNanos() < properties.linkHeartbeatTimeout().toNanos()) {
