@@ -33,6 +33,8 @@ public final class WorkerEndpoint {
     private volatile Instant stateSince = Instant.now();
     private volatile boolean everHealthy;
     private boolean drainedAway; // registry loop only
+    /** The process that registered this entry drained and went away; a registration clears it (registry loop). */
+    private boolean registeredProcessGone;
     private Backoff linkDialBackoff; // registry loop only
     private long linkUpNanos; // registry loop only
     private volatile int consecutiveFailures;
@@ -298,6 +300,7 @@ public final class WorkerEndpoint {
 
     void registrationOpened() {
         openRegistrations++;
+        registeredProcessGone = false;
     }
 
     void registrationClosed() {
@@ -355,6 +358,15 @@ public final class WorkerEndpoint {
         state(WorkerState.UNHEALTHY, "drained, then its connection closed: " + reason);
         consecutiveSuccesses = 0;
         drainedAway = true;
+        registeredProcessGone = source == WorkerSource.REGISTRATION; // only a registered process sends DRAIN
+    }
+
+    /**
+     * Whether the process that registered this entry drained and went away, and none registered since: a DRAIN on its
+     * registration stream is about that process, even once a new one at the address is linked (registry loop only).
+     */
+    boolean registeredProcessGone() {
+        return registeredProcessGone;
     }
 
     /** A new process at the address of one that failed: it comes back after the rise threshold, as that one would. */

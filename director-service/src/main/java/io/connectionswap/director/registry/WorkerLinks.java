@@ -254,7 +254,7 @@ final class WorkerLinks {
      */
     private void workerShutDown(WorkerEndpoint worker, String reason) {
         if (worker.state() != WorkerState.DRAINING) {
-            registry.drain(worker, reason);
+            registry.startDraining(worker, reason); // the process linked now: it drains even if one before it went
             return;
         }
         registry.workerFailed(worker, "drain", "worker " + worker.label() + " closed its link as it drains ("

@@ -273,7 +273,10 @@ public final class WorkerRegistry {
         return held;
     }
 
-    /** The worker asked to drain: no new streams, and its streams move away now. Any thread. */
+    /**
+     * The worker asked to drain (its DRAIN message on its registration stream, or a hand-off it refused): no new
+     * streams, and its streams move away now. Any thread.
+     */
     public void drain(WorkerEndpoint worker, String reason) {
         if (!loop.inEventLoop()) {
             loop.execute(() -> drain(worker, reason));
@@ -282,13 +285,19 @@ public final class WorkerRegistry {
         if (!isCurrent(worker) || worker.state() == WorkerState.DRAINING) {
             return;
         }
-        if (worker.drainedAway()) {
+        if (worker.drainedAway() || worker.registeredProcessGone()) {
             // its DRAIN message came after its SHUTTING_DOWN close, taken as the drain: the process is gone, and its
-            // entry stays UNHEALTHY so that what answers at its address next comes back after the rise threshold
+            // entry stays UNHEALTHY so that what answers at its address next comes back after the rise threshold; a
+            // new process linked there since (not registered yet, so still this entry) is not the one that drains
             LogLine.debug(log).field("worker.addr", worker.address()).field("worker.label", worker.label())
                     .field("reason", reason).log("worker drained and went away already; drain ignored");
             return;
         }
+        startDraining(worker, reason);
+    }
+
+    /** The worker drains (as it asked, or as its link's SHUTTING_DOWN close says): its streams move away now. */
+    void startDraining(WorkerEndpoint worker, String reason) {
         LogLine.info(log).field("worker.addr", worker.address()).field("worker.label", worker.label())
                 .field("streams", worker.activeStreams()).field("reason", reason)
                 .log("worker draining; moving its streams");
