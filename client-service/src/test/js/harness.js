@@ -76,7 +76,7 @@ function loadPage(answer, stored = {}) {
         status: a.status,
         statusText: String(a.status),
         json: async () => JSON.parse(text),
-        body: { getReader: () => reader(a.reads || []) }
+        body: { getReader: () => reader(a.reads || [], init.signal) }
       };
     },
     setInterval: (fn, ms) => { intervals.push(fn); return intervals.length; },
@@ -129,15 +129,16 @@ function loadPage(answer, stored = {}) {
 
 /**
  * A response body's reader (ReadableStreamDefaultReader.read) giving `reads`, strings UTF-8 encoded, then its end. A
- * read may be a Promise: the stream waits for it (a gateway with nothing to send yet).
+ * read may be a Promise: the stream waits for it (a gateway with nothing to send yet). As a browser's, an abort of the
+ * fetch's `signal` rejects the read waiting and every later one with an AbortError.
  */
-function reader(reads) {
+function reader(reads, signal) {
   const encoder = new TextEncoder();
   let next = 0;
   return {
     read: async () => {
       if (next >= reads.length) { return { value: undefined, done: true }; }
-      const read = await reads[next++];
+      const read = await abortable(reads[next++], signal);
       return { value: typeof read === 'string' ? encoder.encode(read) : read, done: false };
     }
   };
