@@ -6,7 +6,9 @@
   'use strict';
   const $ = (id) => document.getElementById(id);
   const workerColours = new Map();
-  let controller = null;
+  // The running send's AbortController; a send sets it, and only the send that set it may change the page. A send while
+  // one runs aborts that one, whose abort settles after the new send started: it then leaves the page alone.
+  let running = null;
 
   function headers() {
     const h = { 'Content-Type': 'application/json' };
@@ -136,8 +138,9 @@
 
   async function send(event) {
     event.preventDefault();
-    if (controller) { controller.abort(); }
-    controller = new AbortController();
+    if (running) { running.abort(); }
+    const controller = new AbortController();
+    running = controller;
     clearAnswer();
     $('stats').textContent = '';
     $('send').disabled = true;
@@ -199,12 +202,15 @@
       flush();
       setState(finished ? 'done' : 'ended', finished ? 'done' : 'failed');
     } catch (e) {
+      if (running !== controller) { return; } // replaced by a newer send: the state, answer and queue are that one's
       if (e.name === 'AbortError') { flush(); setState('stopped', 'idle'); }
       else { setState('failed', 'failed'); appendError(e.message); }
     } finally {
-      $('send').disabled = false;
-      $('stop').disabled = true;
-      controller = null;
+      if (running === controller) {
+        $('send').disabled = false;
+        $('stop').disabled = true;
+        running = null;
+      }
     }
   }
 
@@ -272,7 +278,7 @@
   $('api-key').value = localStorage.getItem('cs-api-key') || '';
   document.addEventListener('visibilitychange', flush); // no frame comes while hidden: what waits goes in now
   $('prompt-form').addEventListener('submit', send);
-  $('stop').addEventListener('click', () => { if (controller) { controller.abort(); } });
+  $('stop').addEventListener('click', () => { if (running) { running.abort(); } });
   $('api-key').addEventListener('change', () => { loadModels(); refreshWorkers(); });
   loadModels();
   refreshWorkers();
