@@ -5,21 +5,14 @@
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert');
-const { loadPage } = require('./harness');
+const { chunk, END, pageStreaming } = require('./stream');
 
-const STATUS = { connected: true, director: '127.0.0.1:61000', directorId: 'd', workers: [] };
-const chunk = (content, worker, swap) => 'data: ' + JSON.stringify({ object: 'chat.completion.chunk',
-  choices: [{ index: 0, delta: { content }, finish_reason: null }],
-  x_connection_swap: swap ? { worker, swap } : { worker } }) + '\n\n';
-const END = 'data: ' + JSON.stringify({ object: 'chat.completion.chunk',
-  choices: [{ index: 0, delta: {}, finish_reason: 'length' }] }) + '\n\ndata: [DONE]\n\n';
 
 /** A stream whose reads are `reads`, then two the test gives later (`rest(text)` gives the next one), then the end. */
 async function streaming(reads, hidden = false) {
   const later = [];
   const waiting = [0, 1].map(() => new Promise((resolve) => later.push(resolve)));
-  const page = loadPage((url) => (url === '/v1/chat/completions' ? { status: 200, reads: [...reads, ...waiting] }
-    : url === '/v1/models' ? { status: 200, body: { object: 'list', data: [] } } : { status: 200, body: STATUS }));
+  const page = pageStreaming(() => ({ status: 200, reads: [...reads, ...waiting] }));
   await page.settle();
   if (hidden) { await page.setHidden(true); }
   await page.submit();

@@ -6,22 +6,8 @@
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert');
-const { loadPage } = require('./harness');
+const { chunk, END, show } = require('./stream');
 
-const STATUS = { connected: true, director: '127.0.0.1:61000', directorId: 'd', workers: [] };
-const chunk = (content, worker, swap) => 'data: ' + JSON.stringify({ object: 'chat.completion.chunk',
-  choices: [{ index: 0, delta: { content }, finish_reason: null }],
-  x_connection_swap: swap ? { worker, swap } : { worker } }) + '\n\n';
-const END = 'data: ' + JSON.stringify({ object: 'chat.completion.chunk',
-  choices: [{ index: 0, delta: {}, finish_reason: 'length' }] }) + '\n\ndata: [DONE]\n\n';
-
-async function show(reads) {
-  const page = loadPage((url) => (url === '/v1/chat/completions' ? { status: 200, reads }
-    : url === '/v1/models' ? { status: 200, body: { object: 'list', data: [] } } : { status: 200, body: STATUS }));
-  await page.settle();
-  await page.submit();
-  return page;
-}
 
 /** What the output shows, element by element: lines of [class, worker or from>to, text]. */
 function shown(output) {

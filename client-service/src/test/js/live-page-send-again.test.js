@@ -6,12 +6,8 @@
 const test = require('node:test');
 const assert = require('node:assert');
 const { loadPage } = require('./harness');
+const { STATUS, chunk, END } = require('./stream');
 
-const STATUS = { connected: true, director: '127.0.0.1:61000', directorId: 'd', workers: [] };
-const chunk = (content, worker) => 'data: ' + JSON.stringify({ object: 'chat.completion.chunk',
-  choices: [{ index: 0, delta: { content }, finish_reason: null }], x_connection_swap: { worker } }) + '\n\n';
-const END = 'data: ' + JSON.stringify({ object: 'chat.completion.chunk',
-  choices: [{ index: 0, delta: {}, finish_reason: 'length' }] }) + '\n\ndata: [DONE]\n\n';
 
 /**
  * A gateway whose every chat stream the test drives: `streams[i].respond()` gives the i-th request's response (200)

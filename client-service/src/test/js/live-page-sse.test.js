@@ -4,22 +4,8 @@
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert');
-const { loadPage } = require('./harness');
+const { chunk, END, show } = require('./stream');
 
-const STATUS = { connected: true, director: '127.0.0.1:61000', directorId: 'd', workers: [] };
-const chunk = (content, worker, swap) => 'data: ' + JSON.stringify({ object: 'chat.completion.chunk',
-  choices: [{ index: 0, delta: { content }, finish_reason: null }],
-  x_connection_swap: swap ? { worker, swap } : { worker } }) + '\n\n';
-const END = 'data: ' + JSON.stringify({ object: 'chat.completion.chunk',
-  choices: [{ index: 0, delta: {}, finish_reason: 'length' }] }) + '\n\ndata: [DONE]\n\n';
-
-async function show(reads) {
-  const page = loadPage((url) => (url === '/v1/chat/completions' ? { status: 200, reads }
-    : url === '/v1/models' ? { status: 200, body: { object: 'list', data: [] } } : { status: 200, body: STATUS }));
-  await page.settle();
-  await page.submit();
-  return page;
-}
 
 const TOKENS = ['Grüße', ' — ', '🚀', ' line\n', 'next', ': keep', ' data:', '\n\n', 'end'];
 const STREAM = chunk(TOKENS[0], 'worker-a') + ': keep-alive\n\n' + TOKENS.slice(1, 5).map((t) => chunk(t, 'worker-a'))
