@@ -39,12 +39,7 @@ class ChatShapedCompletionAnswerTest {
                     data: [DONE]
 
                     """);
-            backend = OpenAiBackendTest.backend(upstream.baseUrl(), settings -> settings);
-            RecordingSubscriber events = RecordingSubscriber.unbounded();
-
-            backend.generate(new GenerationContext("gen-1", null, "p", null, SamplingParameters.maxTokens(2), 0, "",
-                    null)).subscribe(events);
-            events.awaitTerminal(DEADLINE);
+            RecordingSubscriber events = generateTwoFrom(upstream);
 
             assertThat(events.texts()).isEmpty();
             assertThat(events.error()).as("events: " + events.events()).isInstanceOfSatisfying(ModelException.class,
@@ -75,12 +70,7 @@ class ChatShapedCompletionAnswerTest {
                     data: [DONE]
 
                     """);
-            backend = OpenAiBackendTest.backend(upstream.baseUrl(), settings -> settings);
-            RecordingSubscriber events = RecordingSubscriber.unbounded();
-
-            backend.generate(new GenerationContext("gen-1", null, "p", null, SamplingParameters.maxTokens(2), 0, "",
-                    null)).subscribe(events);
-            events.awaitTerminal(DEADLINE);
+            RecordingSubscriber events = generateTwoFrom(upstream);
 
             assertThat(events.error()).as("events: " + events.events()).isNull();
             assertThat(events.texts()).containsExactly(" a", " b");
@@ -104,16 +94,21 @@ class ChatShapedCompletionAnswerTest {
                     data: [DONE]
 
                     """);
-            backend = OpenAiBackendTest.backend(upstream.baseUrl(), settings -> settings);
-            RecordingSubscriber events = RecordingSubscriber.unbounded();
-
-            backend.generate(new GenerationContext("gen-1", null, "p", null, SamplingParameters.maxTokens(2), 0, "",
-                    null)).subscribe(events);
-            events.awaitTerminal(DEADLINE);
+            RecordingSubscriber events = generateTwoFrom(upstream);
 
             assertThat(events.error()).as("events: " + events.events()).isNull();
             assertThat(events.texts()).containsExactly(" a", " b");
             assertThat(events.finished().reason()).isEqualTo(FinishReason.LENGTH);
         }
+    }
+
+    /** A generation of at most two tokens from {@code upstream}, to its end. */
+    private RecordingSubscriber generateTwoFrom(ScriptedUpstream upstream) throws Exception {
+        backend = OpenAiBackendTest.backend(upstream.baseUrl(), settings -> settings);
+        RecordingSubscriber events = RecordingSubscriber.unbounded();
+        backend.generate(new GenerationContext("gen-1", null, "p", null, SamplingParameters.maxTokens(2), 0, "",
+                null)).subscribe(events);
+        events.awaitTerminal(DEADLINE);
+        return events;
     }
 }
