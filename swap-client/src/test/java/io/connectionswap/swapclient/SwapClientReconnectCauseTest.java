@@ -3,6 +3,8 @@ package io.connectionswap.swapclient;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.spi.ILoggingEvent;
 import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.SamplingParameters;
@@ -97,6 +99,35 @@ class SwapClientReconnectCauseTest {
         assertThat(reconnectsOnceConnectedTo(a, 2)).containsExactly("reconnected(DIRECTOR_LEAVING)");
     }
 
+    /**
+     * The director's drain ended before the client read its GOAWAY: its close with SHUTTING_DOWN is a planned move, so
+     * the line of the lost connection is INFO and says so, not a WARN in every client's log at each rollout.
+     */
+    @Test
+    void aConnectionClosedShuttingDownIsLoggedAtInfoAsTheDirectorLeaving() {
+        connectTo(a.address());
+
+        a.closeConnectionsShuttingDown();
+        reconnectsOnceConnectedTo(a, 2);
+
+        ILoggingEvent lost = loggedLine("lost connection to director; reconnecting");
+        assertThat(lost.getLevel()).isEqualTo(Level.INFO);
+        assertThat(lost.getFormattedMessage()).contains("cause=director_leaving", "closed.by=");
+    }
+
+    /** A close without SHUTTING_DOWN (a crash, a network loss) stays a WARN. */
+    @Test
+    void aConnectionClosedWithoutShuttingDownIsLoggedAtWarnAsTheDirectorLost() {
+        connectTo(a.address());
+
+        a.closeConnections();
+        reconnectsOnceConnectedTo(a, 2);
+
+        ILoggingEvent lost = loggedLine("lost connection to director; reconnecting");
+        assertThat(lost.getLevel()).isEqualTo(Level.WARN);
+        assertThat(lost.getFormattedMessage()).contains("cause=director_lost");
+    }
+
     /** After a planned move, the next loss is a loss: the cause is the one of each move, not the first. */
     @Test
     void aLossAfterAGoAwayIsTheDirectorLost() {
@@ -134,6 +165,14 @@ class SwapClientReconnectCauseTest {
     private void awaitLogged(String message) {
         await(message).atMost(Duration.ofSeconds(5)).until(() -> connectionLog.events().stream()
                 .anyMatch(event -> event.getFormattedMessage().endsWith(message)));
+    }
+
+    /** The one line the client logged with {@code message}. */
+    private ILoggingEvent loggedLine(String message) {
+        List<ILoggingEvent> lines = connectionLog.events().stream()
+                .filter(event -> event.getFormattedMessage().endsWith(message)).toList();
+        assertThat(lines).as("lines ending with '%s'", message).hasSize(1);
+        return lines.get(0);
     }
 
     private List<String> reconnectsOnceConnectedTo(FakeDirector director, int accepted) {
