@@ -422,7 +422,8 @@ public final class DirectorLink implements Transport {
         }
         // a director closing with SHUTTING_DOWN leaves: its drain ended before the client read its GOAWAY (or it
         // sent none)
-        nextReconnectCause = peerClose.shuttingDown() ? ReconnectCause.DIRECTOR_LEAVING : ReconnectCause.DIRECTOR_LOST;
+        ReconnectCause cause = peerClose.shuttingDown() ? ReconnectCause.DIRECTOR_LEAVING : ReconnectCause.DIRECTOR_LOST;
+        nextReconnectCause = cause;
         String closedBy = peerClose.reason();
         Duration lived = Duration.between(since, Instant.now());
         if (lived.compareTo(settings.heartbeatInterval()) < 0) {
@@ -435,7 +436,9 @@ public final class DirectorLink implements Transport {
         backoff.reset();
         problems.connectionLived();
         targetIndex++;
-        LogLine line = LogLine.warn(log).field("director.addr", director);
+        // a planned move (a rollout closes every client's connection so) at INFO, as its "reconnected to director"
+        LogLine line = LogLine.at(log, cause == ReconnectCause.DIRECTOR_LEAVING ? Level.INFO : Level.WARN)
+                .field("director.addr", director).field("cause", cause.tag());
         if (closedBy != null) {
             line.quoted("closed.by", closedBy);
         }
