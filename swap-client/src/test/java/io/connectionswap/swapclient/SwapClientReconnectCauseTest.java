@@ -37,6 +37,8 @@ class SwapClientReconnectCauseTest {
     private SwapClient client;
     @AutoClose
     private final CapturedLogs connectionLog = CapturedLogs.of("io.connectionswap.swapclient.DirectorConnection");
+    @AutoClose
+    private final CapturedLogs generationLog = CapturedLogs.of("io.connectionswap.swapclient.SwapClient");
 
     /** Every hook the client called, as {@code name(arguments)}, in order. */
     private final RecordedCalls<SwapClientListener> recording = RecordedCalls.of(SwapClientListener.class);
@@ -126,6 +128,34 @@ class SwapClientReconnectCauseTest {
         ILoggingEvent lost = loggedLine("lost connection to director; reconnecting");
         assertThat(lost.getLevel()).isEqualTo(Level.WARN);
         assertThat(lost.getFormattedMessage()).contains("cause=director_lost");
+    }
+
+    /**
+     * A new generation opened as the director's drain began (its GOAWAY not read yet) is refused SHUTTING_DOWN: a
+     * planned move, which opens the generation at the next connection. Its line is INFO and names the director's
+     * drain, not a WARN "no healthy worker" in every client's log at each rollout.
+     */
+    @Test
+    void aNewGenerationRefusedShuttingDownIsLoggedAtInfoNotAsNoHealthyWorker() {
+        AtomicInteger requests = new AtomicInteger();
+        a.onMessage = (stream, message) -> {
+            if (message instanceof GenerationRequest && requests.getAndIncrement() == 0) {
+                stream.writeAndFlush(new StreamError(ErrorCode.SHUTTING_DOWN, "director a is shutting down"));
+            }
+        };
+        connectTo(a.address());
+
+        client.completion("m", "p", SamplingParameters.maxTokens(1)).subscribe(Recorder.requestingAll());
+        awaitLogged("director refused a stream: shutting down; leaving its connection");
+        a.closeConnectionsShuttingDown();
+        reconnectsOnceConnectedTo(a, 2);
+        await("the generation opened at the next connection").atMost(Duration.ofSeconds(10))
+                .until(() -> requests.get() == 2);
+
+        assertThat(generationLog.events()).filteredOn(event -> event.getLevel().isGreaterOrEqual(Level.WARN))
+                .extracting(ILoggingEvent::getFormattedMessage).isEmpty();
+        assertThat(generationLog.events()).filteredOn(event -> event.getFormattedMessage().contains("error=SHUTTING_DOWN"))
+                .singleElement().satisfies(event -> assertThat(event.getLevel()).isEqualTo(Level.INFO));
     }
 
     /** After a planned move, the next loss is a loss: the cause is the one of each move, not the first. */
