@@ -342,12 +342,17 @@ public final class GenerationRun implements Flow.Subscription {
             if (code == ErrorCode.NO_HEALTHY_WORKER) {
                 listener.noHealthyWorker();
             }
-            // one WARN when the wait begins; each further try of the same wait at DEBUG (an outage with many
-            // generations waiting would otherwise log a line per generation per try)
-            LogLine.at(log, wait == RetryWaits.Refusal.STARTED ? Level.WARN : Level.DEBUG)
+            // one line when the wait begins; each further try of the same wait at DEBUG (an outage with many
+            // generations waiting would otherwise log a line per generation per try). SHUTTING_DOWN: a director
+            // draining (its GOAWAY not read yet) refused a new generation, a planned move (the transport left that
+            // connection, as on GOAWAY), so INFO; no worker's fault
+            boolean directorLeaving = code == ErrorCode.SHUTTING_DOWN;
+            Level first = directorLeaving ? Level.INFO : Level.WARN;
+            LogLine.at(log, wait == RetryWaits.Refusal.STARTED ? first : Level.DEBUG)
                     .field("generation.id", request.generationId()).field("last.seq", check.last()).field("error", code)
                     .field("retry.in.max", waits.backoffCeiling())
-                    .log("no healthy worker; waiting");
+                    .log(directorLeaving ? "director shutting down; opening the generation on the next connection"
+                            : "no healthy worker; waiting");
             waits.retryAfterBackoff();
             return;
         }
