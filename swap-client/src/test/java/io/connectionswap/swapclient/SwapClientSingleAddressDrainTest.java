@@ -3,6 +3,8 @@ package io.connectionswap.swapclient;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.spi.ILoggingEvent;
 import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.message.Connected;
 import io.connectionswap.protocol.message.End;
@@ -11,12 +13,15 @@ import io.connectionswap.protocol.message.Retry;
 import io.connectionswap.protocol.message.SamplingParameters;
 import io.connectionswap.protocol.message.StreamError;
 import io.connectionswap.protocol.message.Token;
+import io.connectionswap.testsupport.log.CapturedLogs;
 import io.connectionswap.testsupport.tls.RepositoryPki;
 import io.netty.handler.codec.quic.QuicStreamChannel;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
@@ -33,6 +38,11 @@ class SwapClientSingleAddressDrainTest {
     private FakeDirector director;
     @AutoClose
     private SwapClient client;
+
+    @AutoClose
+    private final CapturedLogs connectionLog = CapturedLogs.of("io.connectionswap.swapclient.DirectorConnection");
+    @AutoClose
+    private final CapturedLogs generationLog = CapturedLogs.of("io.connectionswap.swapclient.SwapClient");
 
     private volatile boolean shuttingDown;
     private final AtomicInteger refused = new AtomicInteger();
@@ -85,6 +95,13 @@ class SwapClientSingleAddressDrainTest {
         assertThat(failure).as("resumed, not given up").isNull();
         assertThat(generation.text()).isEqualTo("ab");
         assertThat(client.connectionState().reconnects()).isEqualTo(1);
+        assertThat(warningsAndErrors()).as("a planned move: nothing at WARN or ERROR in the client's log").isEmpty();
+    }
+
+    private List<String> warningsAndErrors() {
+        return Stream.concat(connectionLog.events().stream(), generationLog.events().stream())
+                .filter(event -> event.getLevel().isGreaterOrEqual(Level.WARN))
+                .map(ILoggingEvent::getFormattedMessage).toList();
     }
 
     @Test
