@@ -38,6 +38,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
@@ -68,6 +69,7 @@ class WorkerQuicServerCloseTest {
     private EventLoopGroup directorLoop;
     private WorkerQuicServer server;
     private QuicChannel director;
+    private QuicConnections connections;
 
     @BeforeEach
     void loops() {
@@ -130,6 +132,46 @@ class WorkerQuicServerCloseTest {
     }
 
     /**
+     * A director that dials the worker after its server began closing its connections, while the server's socket is
+     * still up (up to {@link WorkerQuicServer#CONNECTION_CLOSE_WAIT}): its connection is closed at once with the same
+     * SHUTTING_DOWN close the others got, not left open to die with the process unannounced (the director would link
+     * to a dying worker and learn only at its heartbeat timeout, or as a lost connection). The window is held open
+     * by a connection of the worker's whose close cannot run yet (its loop is busy), as a slow close would hold it.
+     */
+    @Test
+    void aDirectorThatConnectsWhileTheServerClosesItsConnectionsIsClosedWithShuttingDownAtOnce() throws Exception {
+        startAndConnect(new ActiveStreams(), Duration.ofSeconds(20));
+        EventLoopGroup busyLoop = QuicEventLoops.create("test-busy", 1);
+        CountDownLatch releaseBusyLoop = new CountDownLatch(1);
+        try {
+            QuicChannel slowToClose = connector(busyLoop).connect(workerAddress(), "localhost", null, null)
+                    .get(20, TimeUnit.SECONDS);
+            connections.add(slowToClose);
+            busyLoop.execute(() -> awaitQuietly(releaseBusyLoop));
+
+            CompletableFuture<Long> stopped = new CompletableFuture<>();
+            server.stop(() -> stopped.complete(System.nanoTime()));
+            // no stream open: the stop has closed the connections open now and waits for slowToClose's close
+            CompletableFuture<QuicConnectionCloseEvent> lateClose = new CompletableFuture<>();
+            connector(directorLoop).connect(workerAddress(), "localhost", closeEventInto(lateClose), null)
+                    .get(20, TimeUnit.SECONDS);
+            assertThat(stopped).as("the late director connected inside the close window").isNotDone();
+
+            Awaitility.await("the late director's connection closed by the worker while its server is up")
+                    .atMost(Duration.ofSeconds(5)).until(lateClose::isDone);
+            assertThat(stopped).as("the worker's server still up when the late connection was closed").isNotDone();
+            QuicConnectionCloseEvent event = lateClose.get();
+            assertThat(event.isApplicationClose()).as("an application close, not a transport error").isTrue();
+            assertThat(event.error()).isEqualTo(ErrorCode.SHUTTING_DOWN.code());
+            assertThat(new String(event.reason(), StandardCharsets.UTF_8)).contains("worker-t")
+                    .contains("shutting down");
+        } finally {
+            releaseBusyLoop.countDown();
+            busyLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        }
+    }
+
+    /**
      * The worker's stop takes its drain, then up to {@link WorkerQuicServer#CONNECTION_CLOSE_WAIT} for the
      * connections' closes, then the socket's close: a drain timeout that leaves only a second of Spring's shutdown
      * phase leaves nothing for the rest, and Spring cuts the stop short. The start-up warning must count the wait.
@@ -152,27 +194,47 @@ class WorkerQuicServerCloseTest {
     /** Starts the worker's server with {@code drainTimeout} and dials it as the director does; the close it sees. */
     private CompletableFuture<QuicConnectionCloseEvent> startAndConnect(ActiveStreams active, Duration drainTimeout)
             throws Exception {
-        QuicConnections connections = startServer(active, drainTimeout, new StandardEnvironment());
+        connections = startServer(active, drainTimeout, new StandardEnvironment());
+        CompletableFuture<QuicConnectionCloseEvent> closeEvent = new CompletableFuture<>();
+        director = connector(directorLoop).connect(workerAddress(), "localhost", closeEventInto(closeEvent), null)
+                .get(20, TimeUnit.SECONDS);
+        Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> connections.size() == 1);
+        return closeEvent;
+    }
 
+    /** Dials as the director does, on {@code loop}. */
+    private QuicConnector connector(EventLoopGroup loop) {
         // the director's own idle timeout (10 s) is far past the bound: only a CONNECTION_CLOSE closes it in time
         QuicSettings directorSettings = new QuicSettings(Duration.ofSeconds(10), 64L * 1024 * 1024, 64 * 1024, 100,
                 FrameLimits.DEFAULTS);
         TlsContexts directorTls = TlsContexts.client("director", TlsIdentity.of(pki, "director").material());
-        CompletableFuture<QuicConnectionCloseEvent> closeEvent = new CompletableFuture<>();
-        director = new QuicConnector(directorLoop, directorSettings, directorTls.clientContext())
-                .connect(new InetSocketAddress("127.0.0.1", server.localAddress().getPort()), "localhost",
-                        new ChannelInboundHandlerAdapter() {
-                            @Override
-                            public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
-                                if (event instanceof QuicConnectionCloseEvent close) {
-                                    closeEvent.complete(close);
-                                }
-                                ctx.fireUserEventTriggered(event);
-                            }
-                        }, null)
-                .get(20, TimeUnit.SECONDS);
-        Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> connections.size() == 1);
-        return closeEvent;
+        return new QuicConnector(loop, directorSettings, directorTls.clientContext());
+    }
+
+    private InetSocketAddress workerAddress() {
+        return new InetSocketAddress("127.0.0.1", server.localAddress().getPort());
+    }
+
+    /** A connection handler that completes {@code closeEvent} with the close the peer sends. */
+    private static ChannelInboundHandlerAdapter closeEventInto(CompletableFuture<QuicConnectionCloseEvent> closeEvent) {
+        return new ChannelInboundHandlerAdapter() {
+            @Override
+            public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+                if (event instanceof QuicConnectionCloseEvent close) {
+                    closeEvent.complete(close);
+                }
+                ctx.fireUserEventTriggered(event);
+            }
+        };
+    }
+
+    /** Holds the loop it runs on until {@code release} (bounded, so that a failing test still ends). */
+    private static void awaitQuietly(CountDownLatch release) {
+        try {
+            release.await(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Starts the worker's server with {@code drainTimeout} in {@code environment}; the connections it counts. */
