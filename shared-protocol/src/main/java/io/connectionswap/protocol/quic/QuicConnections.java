@@ -1,6 +1,7 @@
 package io.connectionswap.protocol.quic;
 
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
 import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ImmediateEventExecutor;
@@ -19,14 +20,28 @@ public final class QuicConnections {
 
     private final Set<QuicChannel> open = ConcurrentHashMap.newKeySet();
 
-    /** Counts {@code connection} until it closes. */
-    public void add(QuicChannel connection) {
+    /** Set by {@link #closeAll(int, String)}: the close every connection added from then on gets at once. */
+    private volatile ApplicationClose closing;
+
+    /**
+     * Counts {@code connection} until it closes; once {@link #closeAll(int, String)} has run, closes it at once with
+     * that same close instead (its peer learns now, not when the role's socket goes). Returns false then.
+     */
+    public boolean add(QuicChannel connection) {
         if (open.add(connection)) {
             connection.closeFuture().addListener(closed -> open.remove(connection));
             if (!connection.isOpen()) {
                 open.remove(connection);
             }
         }
+        // added before the closing is read, and closeAll sets it before its snapshot: a connection that its
+        // snapshot misses sees the closing here
+        ApplicationClose close = closing;
+        if (close == null) {
+            return true;
+        }
+        close.of(connection);
+        return false;
     }
 
     /** Closes every connection open now (one a peer said GOAWAY on included, still carrying its streams). */
@@ -39,24 +54,34 @@ public final class QuicConnections {
     /**
      * Closes every connection open now with an application CONNECTION_CLOSE carrying {@code code} and {@code reason},
      * so that each peer learns at once instead of at its idle or heartbeat timeout (closing the UDP socket under a
-     * connection sends nothing). Completes once every one of them has closed.
+     * connection sends nothing), and every connection {@link #add added} from now on (a peer that dialled while the
+     * role's socket is still up) with the same close. Completes once every one open now has closed.
      */
     public Future<Void> closeAll(int code, String reason) {
-        Set<QuicChannel> closing = Set.copyOf(open);
+        ApplicationClose close = new ApplicationClose(code, reason.getBytes(StandardCharsets.UTF_8));
+        this.closing = close;
+        Set<QuicChannel> closingNow = Set.copyOf(open);
         Promise<Void> closed = ImmediateEventExecutor.INSTANCE.newPromise();
-        if (closing.isEmpty()) {
+        if (closingNow.isEmpty()) {
             return closed.setSuccess(null);
         }
-        byte[] why = reason.getBytes(StandardCharsets.UTF_8);
-        AtomicInteger left = new AtomicInteger(closing.size());
-        for (QuicChannel connection : closing) {
-            connection.close(true, code, Unpooled.wrappedBuffer(why)).addListener(done -> {
+        AtomicInteger left = new AtomicInteger(closingNow.size());
+        for (QuicChannel connection : closingNow) {
+            close.of(connection).addListener(done -> {
                 if (left.decrementAndGet() == 0) {
                     closed.trySuccess(null);
                 }
             });
         }
         return closed;
+    }
+
+    /** An application CONNECTION_CLOSE: its error code and reason. */
+    private record ApplicationClose(int code, byte[] reason) {
+
+        ChannelFuture of(QuicChannel connection) {
+            return connection.close(true, code, Unpooled.wrappedBuffer(reason));
+        }
     }
 
     /** Connections open now. */

@@ -13,7 +13,6 @@ import io.connectionswap.protocol.tls.TlsContexts;
 import io.connectionswap.service.config.ShutdownPhase;
 import io.connectionswap.worker.config.WorkerProperties;
 import io.connectionswap.worker.registration.DirectorRegistration;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -42,7 +41,7 @@ import org.springframework.stereotype.Component;
  * on shutdown it drains: readiness goes to REFUSING_TRAFFIC, the director is told over the registration stream and
  * moves every stream away at a token boundary, and the server closes once no stream is left or the drain timeout
  * has passed: each QUIC connection first with a SHUTTING_DOWN CONNECTION_CLOSE (the directors learn at once), then
- * the socket.
+ * the socket. A director that connects between those closes and the socket's is closed the same way at once.
  */
 @Component
 public class WorkerQuicServer implements SmartLifecycle {
@@ -194,10 +193,16 @@ public class WorkerQuicServer implements SmartLifecycle {
     private final class ConnectionLogger extends ChannelInboundHandlerAdapter {
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
-            Channel channel = ctx.channel();
-            connections.add((QuicChannel) channel);
-            LogLine.debug(log).field("worker", properties.label())
-                    .field("peer", ((QuicChannel) channel).remoteSocketAddress()).log("director connected");
+            QuicChannel connection = (QuicChannel) ctx.channel();
+            if (connections.add(connection)) {
+                LogLine.debug(log).field("worker", properties.label())
+                        .field("peer", connection.remoteSocketAddress()).log("director connected");
+            } else {
+                // dialled after the server began closing its connections, while its socket is still up: the same
+                // SHUTTING_DOWN close as theirs, now, instead of a link that dies with the process unannounced
+                LogLine.info(log).field("worker", properties.label()).field("code", ErrorCode.SHUTTING_DOWN)
+                        .log("director connected while the quic server closes; closed at once");
+            }
             ctx.fireChannelActive();
         }
 
