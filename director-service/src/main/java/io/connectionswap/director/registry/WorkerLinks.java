@@ -5,6 +5,7 @@ import io.connectionswap.director.metrics.DirectorMeters;
 import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.protocol.message.WorkerRegistration;
 import io.connectionswap.protocol.quic.LoopTasks;
+import io.connectionswap.protocol.quic.ShutdownCloseWindow;
 import io.connectionswap.protocol.retry.Backoff;
 import io.netty.channel.EventLoop;
 import java.net.InetSocketAddress;
@@ -29,13 +30,14 @@ final class WorkerLinks {
     private static final Logger log = LoggerFactory.getLogger(WorkerRegistry.class);
     private static final Duration LINK_RETRY_MAX = Duration.ofSeconds(2);
     private static final String DIRECTOR_STOPPING = "director stopping";
+    /** Past the worker's close window: the closes' way here and the worker's last tasks. */
+    private static final Duration REDIAL_MARGIN = Duration.ofMillis(500);
     /**
-     * How long after a worker's SHUTTING_DOWN close its address is redialled: a draining worker's server takes new
-     * connections until its socket goes, up to 1 s after those closes (the worker's WorkerQuicServer
-     * CONNECTION_CLOSE_WAIT), and a redial in that window would link to the dying process; with a margin for the
-     * closes' way here and the worker's last tasks.
+     * How long after a worker's SHUTTING_DOWN close its address is redialled: a draining worker's server is up until
+     * its socket goes, up to {@link ShutdownCloseWindow#CONNECTION_CLOSE_WAIT} after those closes, and a redial in
+     * that window would reach the dying process; with {@link #REDIAL_MARGIN}.
      */
-    static final Duration REDIAL_AFTER_SHUTDOWN = Duration.ofMillis(1500);
+    static final Duration REDIAL_AFTER_SHUTDOWN = ShutdownCloseWindow.CONNECTION_CLOSE_WAIT.plus(REDIAL_MARGIN);
 
     private final WorkerRegistry registry;
     private final WorkerHealthStates healthStates;

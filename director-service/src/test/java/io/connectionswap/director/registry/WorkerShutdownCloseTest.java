@@ -13,6 +13,7 @@ import io.connectionswap.protocol.quic.QuicConnector;
 import io.connectionswap.protocol.quic.QuicEventLoops;
 import io.connectionswap.protocol.quic.QuicServerEndpoint;
 import io.connectionswap.protocol.quic.QuicSettings;
+import io.connectionswap.protocol.quic.ShutdownCloseWindow;
 import io.connectionswap.protocol.quic.testing.StandInQuicServer;
 import io.connectionswap.protocol.tls.DevelopmentPki;
 import io.connectionswap.protocol.tls.TlsContexts;
@@ -46,10 +47,10 @@ class WorkerShutdownCloseTest {
 
     private static final Duration DEADLINE = Duration.ofSeconds(20);
     /**
-     * WorkerQuicServer.CONNECTION_CLOSE_WAIT: a draining worker's socket goes at most this long after it closed its
-     * connections with SHUTTING_DOWN, and its server takes new connections until then.
+     * A draining worker's socket goes at most this long after it closed its connections with SHUTTING_DOWN, and its
+     * server is up until then.
      */
-    private static final Duration WORKER_CLOSE_WINDOW = Duration.ofSeconds(1);
+    private static final Duration WORKER_CLOSE_WINDOW = ShutdownCloseWindow.CONNECTION_CLOSE_WAIT;
     /** HealthProperties' rise threshold below: good polls a worker back after failing or draining needs. */
     private static final int RISE_THRESHOLD = 4;
     private static final QuicSettings SETTINGS = new QuicSettings(Duration.ofSeconds(5), 64L << 20, 1L << 20, 1000,

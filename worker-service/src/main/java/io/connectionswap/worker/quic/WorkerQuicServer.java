@@ -8,6 +8,7 @@ import io.connectionswap.protocol.quic.QuicCodecs;
 import io.connectionswap.protocol.quic.QuicConnections;
 import io.connectionswap.protocol.quic.QuicServerEndpoint;
 import io.connectionswap.protocol.quic.QuicSettings;
+import io.connectionswap.protocol.quic.ShutdownCloseWindow;
 import io.connectionswap.protocol.quic.StreamPipelines;
 import io.connectionswap.protocol.tls.TlsContexts;
 import io.connectionswap.service.config.ShutdownPhase;
@@ -47,8 +48,11 @@ import org.springframework.stereotype.Component;
 public class WorkerQuicServer implements SmartLifecycle {
 
     private static final Logger log = LoggerFactory.getLogger(WorkerQuicServer.class);
-    /** Longest wait for the connections' CONNECTION_CLOSE to go out before the server's socket closes. */
-    static final Duration CONNECTION_CLOSE_WAIT = Duration.ofSeconds(1);
+    /**
+     * Longest wait for the connections' CONNECTION_CLOSE to go out before the server's socket closes: the directors
+     * wait past it before redialling ({@link ShutdownCloseWindow}).
+     */
+    static final Duration CONNECTION_CLOSE_WAIT = ShutdownCloseWindow.CONNECTION_CLOSE_WAIT;
 
     private final WorkerProperties properties;
     private final TlsContexts tls;
