@@ -21,12 +21,17 @@ import io.connectionswap.protocol.tls.TlsIdentity;
 import io.connectionswap.testsupport.log.CapturedLogs;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.handler.codec.quic.QuicChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
@@ -60,6 +65,10 @@ class WorkerShutdownCloseTest {
     private final EventLoopGroup directorGroup = QuicEventLoops.create("test-director", 1);
     private final EventLoop directorLoop = directorGroup.next();
     private final List<QuicChannel> workerSideConnections = new CopyOnWriteArrayList<>();
+    /** Set once the worker is in its close window: it closes each new connection at once, as WorkerQuicServer does. */
+    private final AtomicBoolean workerInItsCloseWindow = new AtomicBoolean();
+    /** When each of {@link #workerSideConnections} was accepted ({@link System#nanoTime()}), in the same order. */
+    private final List<Long> workerSideAcceptedNanos = new CopyOnWriteArrayList<>();
     private final List<String> failures = new CopyOnWriteArrayList<>();
     /** Connections the new process at the worker's address accepted (tests of a restart). */
     private final List<QuicChannel> newProcessConnections = new CopyOnWriteArrayList<>();
@@ -73,7 +82,7 @@ class WorkerShutdownCloseTest {
     void start(@TempDir Path pki) throws Exception {
         this.pki = pki;
         DevelopmentPki.create(pki);
-        worker = StandInQuicServer.worker(pki).limits(SETTINGS).connectionsInto(workerSideConnections)
+        worker = StandInQuicServer.worker(pki).limits(SETTINGS).connections(workerConnections())
                 .streams(StandInQuicServer.discardingReads()) // heartbeats: no echo needed with a long timeout
                 .bind(workerLoop);
         TlsContexts directorTls = TlsContexts.client("director", TlsIdentity.of(pki, "director").material());
@@ -242,6 +251,62 @@ class WorkerShutdownCloseTest {
     }
 
     /** Registers the stand-in worker, waits for its link, and passes a health poll. */
+    /**
+     * A director that dials the worker inside its close window (a dial under way as the worker drains, or begun by a
+     * registration or a DNS answer) gets its link closed with SHUTTING_DOWN as it comes up (WorkerQuicServer closes
+     * every connection made once it closes its connections). That close is the drain again, and the address is
+     * redialled at the close window's pace, not in a tight loop of dials that each "succeed" and are closed at once.
+     * The window is held here for longer than a worker's, to see that pace.
+     */
+    @Test
+    void aLinkClosedWithShuttingDownAsItComesUpInTheCloseWindowIsRedialledAfterTheWindowNotAtOnce() {
+        WorkerEndpoint endpoint = healthyWorker();
+        workerInItsCloseWindow.set(true);
+
+        workerClosesItsConnections(ErrorCode.SHUTTING_DOWN, "worker is shutting down");
+        // the links dialled in the window: each two connections, dialled together once the one before was closed
+        int firstRedial = workerSideConnections.size();
+        int redials = 3;
+        await("the director redialled the worker in its close window %d times".formatted(redials))
+                .atMost(DEADLINE.multipliedBy(2))
+                .until(() -> workerSideConnections.size() >= firstRedial + 2 * redials);
+        List<Long> dialledAt = new ArrayList<>();
+        for (int i = firstRedial; i < firstRedial + 2 * redials; i += 2) {
+            dialledAt.add(workerSideAcceptedNanos.get(i));
+        }
+        for (int i = 1; i < dialledAt.size(); i++) {
+            assertThat(Duration.ofNanos(dialledAt.get(i) - dialledAt.get(i - 1)))
+                    .as("redial %d came past the worker's close window after the link before it was closed", i)
+                    .isGreaterThan(WORKER_CLOSE_WINDOW);
+        }
+
+        onLoop(() -> null);
+        assertThat(failures).as("each close as the link came up is the drain again, not a lost connection")
+                .isNotEmpty().containsOnly("worker-a:drain");
+        assertThat(endpoint.state()).as("a worker that closes each link as it comes up takes no streams")
+                .isNotEqualTo(WorkerState.HEALTHY);
+    }
+
+    /** The worker's connections: each goes into {@link #workerSideConnections}; closed at once in its close window. */
+    private ChannelHandler workerConnections() {
+        return new ChannelInitializer<QuicChannel>() {
+            @Override
+            protected void initChannel(QuicChannel connection) {
+                workerSideAcceptedNanos.add(System.nanoTime());
+                workerSideConnections.add(connection);
+                connection.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                    @Override
+                    public void channelActive(ChannelHandlerContext ctx) {
+                        if (workerInItsCloseWindow.get()) {
+                            closeWith(connection, ErrorCode.SHUTTING_DOWN, "worker is shutting down");
+                        }
+                        ctx.fireChannelActive();
+                    }
+                });
+            }
+        };
+    }
+
     private WorkerEndpoint healthyWorker() {
         return StandInRegistrations.healthy(registry, "worker-a", "i-1", worker.localAddress().getPort(), DEADLINE);
     }
@@ -267,8 +332,12 @@ class WorkerShutdownCloseTest {
     private void workerClosesItsConnections(ErrorCode code, String reason) {
         assertThat(workerSideConnections).hasSize(2);
         for (QuicChannel connection : workerSideConnections) {
-            connection.close(true, code.code(), Unpooled.copiedBuffer(reason, StandardCharsets.UTF_8));
+            closeWith(connection, code, reason);
         }
+    }
+
+    private static void closeWith(QuicChannel connection, ErrorCode code, String reason) {
+        connection.close(true, code.code(), Unpooled.copiedBuffer(reason, StandardCharsets.UTF_8));
     }
 
     private <T> T onLoop(Callable<T> action) {
