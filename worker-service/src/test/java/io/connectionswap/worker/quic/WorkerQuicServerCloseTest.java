@@ -216,7 +216,8 @@ class WorkerQuicServerCloseTest {
     }
 
     /** A connection handler that completes {@code closeEvent} with the close the peer sends. */
-    private static ChannelInboundHandlerAdapter closeEventInto(CompletableFuture<QuicConnectionCloseEvent> closeEvent) {
+    private static ChannelInboundHandlerAdapter closeEventInto(
+            CompletableFuture<QuicConnectionCloseEvent> closeEvent) {
         return new ChannelInboundHandlerAdapter() {
             @Override
             public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
