@@ -3,6 +3,7 @@ package io.connectionswap.swapclient;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.connectionswap.testsupport.await.Holds;
 import io.connectionswap.testsupport.tls.RepositoryPki;
 import java.time.Duration;
 import org.junit.jupiter.api.AutoClose;
@@ -36,8 +37,8 @@ class SwapClientAllDirectorsDrainingTest {
 
         // with the backoff (100 ms, doubling up to 1 s, each wait drawn below its ceiling: half of it on average)
         // 4 s hold about a dozen attempts, not the 136 of a tight loop
-        await("few connections").during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(4))
-                .until(() -> a.accepted.size() + c.accepted.size() <= 30);
+        Holds.throughout(Duration.ofSeconds(3), () -> "few connections: A accepted " + a.accepted.size()
+                + ", C " + c.accepted.size(), () -> a.accepted.size() + c.accepted.size() <= 30);
     }
 
     /**

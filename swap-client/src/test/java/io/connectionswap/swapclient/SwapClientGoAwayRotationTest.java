@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.connectionswap.protocol.tls.DevelopmentPki;
+import io.connectionswap.testsupport.await.Holds;
 import io.connectionswap.testsupport.tls.RepositoryPki;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -57,9 +58,10 @@ class SwapClientGoAwayRotationTest {
                 .until(() -> client.connectionState().connected() && client.connectionState().reconnects() >= 1);
 
         // the attempt scheduled after B's failure fires within BACKOFF: it must find the connection up
-        await("one connection, for a whole backoff").during(BACKOFF.plusSeconds(1)).atMost(BACKOFF.plusSeconds(3))
-                .until(() -> a.connections.size() + c.connections.size() <= 1
-                        && client.connectionState().reconnects() == 1);
+        Holds.throughout(BACKOFF.plusSeconds(1), () -> "one connection, for a whole backoff: open at A "
+                + a.connections.size() + ", at C " + c.connections.size() + ", reconnects "
+                + client.connectionState().reconnects(), () -> a.connections.size() + c.connections.size() <= 1
+                && client.connectionState().reconnects() == 1);
         assertThat(a.connections.size() + c.connections.size()).isEqualTo(1);
     }
 }

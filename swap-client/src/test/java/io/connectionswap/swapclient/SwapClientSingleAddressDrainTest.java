@@ -13,6 +13,7 @@ import io.connectionswap.protocol.message.Retry;
 import io.connectionswap.protocol.message.SamplingParameters;
 import io.connectionswap.protocol.message.StreamError;
 import io.connectionswap.protocol.message.Token;
+import io.connectionswap.testsupport.await.Holds;
 import io.connectionswap.testsupport.log.CapturedLogs;
 import io.connectionswap.testsupport.tls.RepositoryPki;
 import io.netty.handler.codec.quic.QuicStreamChannel;
@@ -109,8 +110,8 @@ class SwapClientSingleAddressDrainTest {
         streamingThenDraining();
         director.goAway();
         retryDirectorDrain();
-        await("the drained generation waits for the next connection").during(Duration.ofMillis(500))
-                .atMost(Duration.ofSeconds(2)).until(() -> generation.failure == null);
+        Holds.throughout(Duration.ofMillis(500), () -> "the drained generation waits for the next connection, "
+                + "yet failed: " + generation.failure, () -> generation.failure == null);
 
         readyBehindTheAddress();
     }
@@ -125,8 +126,8 @@ class SwapClientSingleAddressDrainTest {
         streamingThenDraining();
         retryDirectorDrain();
         await("the resume refused").atMost(Duration.ofSeconds(5)).until(() -> refused.get() >= 1);
-        await("the drained generation waits for the next connection").during(Duration.ofMillis(500))
-                .atMost(Duration.ofSeconds(2)).until(() -> generation.failure == null);
+        Holds.throughout(Duration.ofMillis(500), () -> "the drained generation waits for the next connection, "
+                + "yet failed: " + generation.failure, () -> generation.failure == null);
         assertThat(refused).as("no second try on the draining director").hasValue(1);
 
         readyBehindTheAddress();

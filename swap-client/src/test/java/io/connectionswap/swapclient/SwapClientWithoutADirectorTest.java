@@ -9,6 +9,7 @@ import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.message.ChatMessage;
 import io.connectionswap.protocol.message.SamplingParameters;
 import io.connectionswap.protocol.quic.QuicEventLoops;
+import io.connectionswap.testsupport.await.Holds;
 import io.connectionswap.testsupport.log.CapturedLogs;
 import io.connectionswap.testsupport.net.Ports;
 import io.connectionswap.testsupport.tls.RepositoryPki;
@@ -241,7 +242,8 @@ class SwapClientWithoutADirectorTest {
         CompletableFuture<Throwable> failure = whenItFails(
                 client.chat("stand-in", List.of(new ChatMessage("user", "hi")), SamplingParameters.maxTokens(3)),
                 () -> { });
-        await("still waiting").during(WAIT.multipliedBy(3)).atMost(WAIT.multipliedBy(4)).until(() -> !failure.isDone());
+        Holds.throughout(WAIT.multipliedBy(3), () -> "still waiting, yet ended: " + failure.getNow(null),
+                () -> !failure.isDone());
         assertThatThrownBy(() -> SwapClient.builder().noWorkerWait(Duration.ofSeconds(-1)))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("noWorkerWait: PT-1S (expected: >= 0, or null)");
@@ -257,9 +259,9 @@ class SwapClientWithoutADirectorTest {
         await("the client's threads end (its loop; no name lookup for an IP address)").atMost(Duration.ofSeconds(1))
                 .until(() -> threads("swap-client").isEmpty());
         // once started, Netty's global executor lives a second or more: 200 ms without it means it was not
-        await("Netty's global executor, started to hear of the loop's end, lingering a second or two")
-                .during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(1))
-                .until(() -> threads("globalEventExecutor").isEmpty());
+        Holds.throughout(Duration.ofMillis(200), () -> "Netty's global executor, started to hear of the loop's "
+                + "end, lingering a second or two: " + threads("globalEventExecutor"),
+                () -> threads("globalEventExecutor").isEmpty());
     }
 
     private static List<Thread> threads(String namePrefix) {

@@ -9,6 +9,7 @@ import io.connectionswap.swapclient.ConnectionState;
 import io.connectionswap.swapclient.SwapClient;
 import io.connectionswap.systemtest.support.InJvmCluster;
 import io.connectionswap.systemtest.support.RawQuicClient;
+import io.connectionswap.testsupport.await.Holds;
 import io.connectionswap.testsupport.log.CapturedLogs;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
@@ -51,7 +52,7 @@ class ClientConnectionLimitTest {
                 .contains("closed the connection", "OVERLOADED (0x113)", "CONNECTION_SWAP_MAX_CLIENT_CONNECTIONS"));
         // paced by the backoff (at most one dial a second after the first few): far from the hundreds a second of
         // a client that dials again as soon as the director closes
-        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(3)).until(() -> refused() < 25);
+        Holds.throughout(Duration.ofSeconds(2), () -> "refused " + refused(), () -> refused() < 25);
         assertThat(lines("reconnected to director", Level.WARN)).as("a WARN per refused reconnection").isEmpty();
 
         first.close();

@@ -7,6 +7,7 @@ import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.message.Usage;
 import io.connectionswap.swapclient.GenerationEvent;
 import io.connectionswap.swapclient.GenerationException;
+import io.connectionswap.testsupport.await.Holds;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
@@ -78,9 +79,9 @@ class SseKeepAliveTest {
     void aStreamSilentBeforeItsFirstTokenSendsNothingSoThatItCanStillFailWithItsStatus() {
         answer.post("{\"model\":\"stand-in\",\"prompt\":\"x\",\"max_tokens\":2,\"stream\":true}");
         emit(new GenerationEvent.Assigned("worker-a", "c-1", 4, "stand-in", 0));
-        await("nothing sent, not even the headers, for three keep-alive intervals before the first token")
-                .during(KEEP_ALIVE.multipliedBy(3)).atMost(Duration.ofSeconds(10))
-                .until(() -> answer.status.get() == 0 && answer.body().isEmpty());
+        Holds.throughout(KEEP_ALIVE.multipliedBy(3), () -> "nothing sent, not even the headers, for three "
+                + "keep-alive intervals before the first token; sent: status " + answer.status.get() + ", body '"
+                + answer.body() + "'", () -> answer.status.get() == 0 && answer.body().isEmpty());
 
         generation.tryEmitError(new GenerationException(ErrorCode.NO_HEALTHY_WORKER, "no healthy worker", 0));
         await("the answer").atMost(Duration.ofSeconds(10)).untilTrue(answer.ended);
@@ -93,9 +94,9 @@ class SseKeepAliveTest {
         answer.post("{\"model\":\"stand-in\",\"prompt\":\"x\",\"max_tokens\":2}");
         emit(new GenerationEvent.Assigned("worker-a", "c-1", 4, "stand-in", 0),
                 new GenerationEvent.Token(1, "Hello", "worker-a"));
-        await("nothing sent for three keep-alive intervals while the answer is collected")
-                .during(KEEP_ALIVE.multipliedBy(3)).atMost(Duration.ofSeconds(10))
-                .until(() -> answer.status.get() == 0 && answer.body().isEmpty());
+        Holds.throughout(KEEP_ALIVE.multipliedBy(3), () -> "nothing sent for three keep-alive intervals while "
+                + "the answer is collected; sent: status " + answer.status.get() + ", body '" + answer.body() + "'",
+                () -> answer.status.get() == 0 && answer.body().isEmpty());
         emit(new GenerationEvent.Token(2, " world", "worker-a"),
                 new GenerationEvent.Completed("length", new Usage(1, 2), 2, 0));
         generation.tryEmitComplete();

@@ -15,6 +15,7 @@ import io.connectionswap.protocol.tls.TlsContexts;
 import io.connectionswap.protocol.tls.TlsIdentity;
 import io.connectionswap.protocol.frame.FrameType;
 import io.connectionswap.protocol.quic.HostPort;
+import io.connectionswap.testsupport.await.Holds;
 import io.connectionswap.testsupport.log.CapturedLogs;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -218,8 +219,9 @@ class WorkerLinkTest {
         List<String> lost = new CopyOnWriteArrayList<>();
         WorkerLink link = connect(worker.localAddress().getPort(), 3, lost::add);
 
-        await("the link stays up three idle timeouts long").during(Duration.ofSeconds(3)).atMost(DEADLINE)
-                .until(link::isUp);
+        await("the link up").atMost(DEADLINE).until(link::isUp);
+        Holds.throughout(Duration.ofSeconds(3), () -> "the link went down within three idle timeouts, lost: " + lost,
+                link::isUp);
         assertThat(lost).isEmpty();
     }
 

@@ -7,6 +7,7 @@ import io.connectionswap.protocol.message.SamplingParameters;
 import io.connectionswap.protocol.model.GenerationContext;
 import io.connectionswap.protocol.model.ModelEvent;
 import io.connectionswap.protocol.quic.QuicEventLoops;
+import io.connectionswap.testsupport.await.Holds;
 import io.netty.channel.EventLoopGroup;
 import java.time.Duration;
 import java.util.List;
@@ -68,8 +69,8 @@ class PacedBackendOnLoopGroupTest {
         }
 
         await().atMost(Duration.ofSeconds(20)).until(() -> delivered.get() >= requests);
-        await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2))
-                .until(() -> delivered.get() == requests);
+        Holds.throughout(Duration.ofMillis(300), () -> "delivered " + delivered.get() + " for " + requests
+                + " requested", () -> delivered.get() == requests);
         assertThat(threads).as("the threads that paced one generation").hasSize(1);
         subscription.get().cancel();
     }
@@ -108,8 +109,8 @@ class PacedBackendOnLoopGroupTest {
             });
         }
 
-        await().during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(5))
-                .until(() -> eventsAfterCancel.get() == 0);
+        Holds.throughout(Duration.ofMillis(200), () -> "events after the cancel: " + eventsAfterCancel.get(),
+                () -> eventsAfterCancel.get() == 0);
     }
 
     private static GenerationContext context(int maxTokens) {

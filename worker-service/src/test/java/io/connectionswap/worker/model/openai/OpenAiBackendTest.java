@@ -12,6 +12,7 @@ import io.connectionswap.protocol.model.ChatFormat;
 import io.connectionswap.protocol.model.ChatTemplate;
 import io.connectionswap.protocol.model.GenerationContext;
 import io.connectionswap.protocol.model.ModelException;
+import io.connectionswap.testsupport.await.Holds;
 import io.connectionswap.testsupport.llm.Behaviour;
 import io.connectionswap.testsupport.llm.GreedyLlm;
 import io.connectionswap.testsupport.llm.GreedyLlmServer;
@@ -186,8 +187,8 @@ class OpenAiBackendTest {
         backend.generate(context(PROMPT, 10, 0, "")).subscribe(events);
 
         await().atMost(DEADLINE).until(() -> events.texts().size() == 2);
-        await("no event beyond the demand of 2").during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2))
-                .until(() -> events.events().size() == 2 && !events.terminated());
+        Holds.throughout(Duration.ofMillis(300), () -> "no event beyond the demand of 2: " + events.events(),
+                () -> events.events().size() == 2 && !events.terminated());
 
         events.request(3);
         await().atMost(DEADLINE).until(() -> events.texts().size() == 5);

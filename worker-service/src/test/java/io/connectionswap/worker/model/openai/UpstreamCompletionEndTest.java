@@ -7,6 +7,7 @@ import io.connectionswap.protocol.message.FinishReason;
 import io.connectionswap.protocol.message.SamplingParameters;
 import io.connectionswap.protocol.message.Usage;
 import io.connectionswap.protocol.model.GenerationContext;
+import io.connectionswap.testsupport.await.Holds;
 import io.connectionswap.worker.model.RecordingSubscriber;
 import java.net.http.HttpClient;
 import java.time.Duration;
@@ -100,8 +101,9 @@ class UpstreamCompletionEndTest {
 
         backend.generate(context(0, "")).subscribe(events);
 
-        await().during(Duration.ofMillis(500)).atMost(WELL_WITHIN).until(() -> events.texts().size() == 2
-                && !events.terminated());
+        await().atMost(WELL_WITHIN).until(() -> events.texts().size() == 2);
+        Holds.throughout(Duration.ofMillis(500), () -> "events: " + events.events(),
+                () -> events.texts().size() == 2 && !events.terminated());
     }
 
     /**
@@ -136,8 +138,9 @@ class UpstreamCompletionEndTest {
                 s.threads(), s.chatFormat()));
         RecordingSubscriber events = new RecordingSubscriber(2);
         backend.generate(context(0, "")).subscribe(events);
-        await("the two tokens, no end without demand").during(Duration.ofMillis(1500)).atMost(WELL_WITHIN)
-                .until(() -> events.texts().size() == 2 && !events.terminated());
+        await("the two tokens").atMost(WELL_WITHIN).until(() -> events.texts().size() == 2);
+        Holds.throughout(Duration.ofMillis(1500), () -> "no end without demand; events: " + events.events(),
+                () -> events.texts().size() == 2 && !events.terminated());
 
         events.request(1); // asks for the next line: the usage, written 2 s after the finish reason
 
@@ -196,8 +199,9 @@ class UpstreamCompletionEndTest {
         backend = backend(true);
         RecordingSubscriber events = new RecordingSubscriber(1);
         backend.generate(context(0, "")).subscribe(events);
-        await("the first token; the break, with no demand for the final chunk").during(Duration.ofMillis(500))
-                .atMost(WELL_WITHIN).until(() -> events.texts().size() == 1 && !events.terminated());
+        await("the first token").atMost(WELL_WITHIN).until(() -> events.texts().size() == 1);
+        Holds.throughout(Duration.ofMillis(500), () -> "the break, with no demand for the final chunk: no end; "
+                + "events: " + events.events(), () -> events.texts().size() == 1 && !events.terminated());
 
         events.request(2);
 
