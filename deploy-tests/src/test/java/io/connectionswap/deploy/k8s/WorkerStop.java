@@ -1,17 +1,16 @@
 package io.connectionswap.deploy.k8s;
 
+import io.connectionswap.protocol.quic.ShutdownCloseWindow;
 import java.time.Duration;
 
 /**
  * How long a worker may take to stop after SIGTERM: its drain ({@code CONNECTION_SWAP_DRAIN_TIMEOUT}), then up to
- * {@code WorkerQuicServer.CONNECTION_CLOSE_WAIT} (1 s) for its QUIC connections' closes, then a second to close its
- * socket and leave the JVM. A stop grace period (Compose or Kubernetes) must be longer, or SIGKILL cuts the closes
+ * {@link ShutdownCloseWindow#CONNECTION_CLOSE_WAIT} (1 s) for its QUIC connections' closes, then a second to close
+ * its socket and leave the JVM. A stop grace period (Compose or Kubernetes) must be longer, or SIGKILL cuts the closes
  * that tell the directors at once.
  */
 public final class WorkerStop {
 
-    /** {@code WorkerQuicServer.CONNECTION_CLOSE_WAIT}. */
-    static final Duration CONNECTION_CLOSE_WAIT = Duration.ofSeconds(1);
     /** The socket's close and the rest of the JVM's exit. */
     static final Duration CLOSING = Duration.ofSeconds(1);
 
@@ -20,6 +19,6 @@ public final class WorkerStop {
 
     /** The longest stop of a worker whose drain timeout is {@code drain}. */
     public static Duration longest(Duration drain) {
-        return drain.plus(CONNECTION_CLOSE_WAIT).plus(CLOSING);
+        return drain.plus(ShutdownCloseWindow.CONNECTION_CLOSE_WAIT).plus(CLOSING);
     }
 }
