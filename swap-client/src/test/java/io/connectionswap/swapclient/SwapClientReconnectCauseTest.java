@@ -66,12 +66,7 @@ class SwapClientReconnectCauseTest {
 
     @Test
     void aStreamRefusedShuttingDownIsTheDirectorLeaving() {
-        AtomicInteger refused = new AtomicInteger();
-        a.onMessage = (stream, message) -> {
-            if (message instanceof GenerationRequest && refused.getAndIncrement() == 0) {
-                stream.writeAndFlush(new StreamError(ErrorCode.SHUTTING_DOWN, "director a is shutting down"));
-            }
-        };
+        AtomicInteger refused = refusingTheFirstRequestShuttingDown();
         connectTo(a.address());
 
         client.completion("m", "p", SamplingParameters.maxTokens(1)).subscribe(Recorder.requestingAll());
@@ -137,12 +132,7 @@ class SwapClientReconnectCauseTest {
      */
     @Test
     void aNewGenerationRefusedShuttingDownIsLoggedAtInfoNotAsNoHealthyWorker() {
-        AtomicInteger requests = new AtomicInteger();
-        a.onMessage = (stream, message) -> {
-            if (message instanceof GenerationRequest && requests.getAndIncrement() == 0) {
-                stream.writeAndFlush(new StreamError(ErrorCode.SHUTTING_DOWN, "director a is shutting down"));
-            }
-        };
+        AtomicInteger requests = refusingTheFirstRequestShuttingDown();
         connectTo(a.address());
 
         client.completion("m", "p", SamplingParameters.maxTokens(1)).subscribe(Recorder.requestingAll());
@@ -154,8 +144,9 @@ class SwapClientReconnectCauseTest {
 
         assertThat(generationLog.events()).filteredOn(event -> event.getLevel().isGreaterOrEqual(Level.WARN))
                 .extracting(ILoggingEvent::getFormattedMessage).isEmpty();
-        assertThat(generationLog.events()).filteredOn(event -> event.getFormattedMessage().contains("error=SHUTTING_DOWN"))
-                .singleElement().satisfies(event -> assertThat(event.getLevel()).isEqualTo(Level.INFO));
+        assertThat(generationLog.events())
+                .filteredOn(event -> event.getFormattedMessage().contains("error=SHUTTING_DOWN")).singleElement()
+                .satisfies(event -> assertThat(event.getLevel()).isEqualTo(Level.INFO));
     }
 
     /** After a planned move, the next loss is a loss: the cause is the one of each move, not the first. */
@@ -213,5 +204,16 @@ class SwapClientReconnectCauseTest {
 
     private List<String> reconnects() {
         return recording.calls("reconnected");
+    }
+
+    /** Director A refuses the first generation request with SHUTTING_DOWN; the count is of every request it got. */
+    private AtomicInteger refusingTheFirstRequestShuttingDown() {
+        AtomicInteger requests = new AtomicInteger();
+        a.onMessage = (stream, message) -> {
+            if (message instanceof GenerationRequest && requests.getAndIncrement() == 0) {
+                stream.writeAndFlush(new StreamError(ErrorCode.SHUTTING_DOWN, "director a is shutting down"));
+            }
+        };
+        return requests;
     }
 }
