@@ -212,7 +212,11 @@ final class WorkerLink implements WorkerConnection {
         return null;
     }
 
-    /** Opens {@code connection}'s heartbeat stream, its turn {@code offset} into the {@code turns} period. */
+    /**
+     * Opens {@code connection}'s heartbeat stream, its turn {@code offset} into the {@code turns} period. A frame other
+     * than a heartbeat echo on it is refused with a WARN and the stream stays ({@link HeartbeatStreamFrames}); bytes
+     * that are no frame break it, and the link is lost ({@link BrokenStreamLosesLink}).
+     */
     private static void openHeartbeatStream(QuicChannel connection, WorkerLink link, FrameLimits frameLimits,
                                             HeartbeatTurns turns, Duration offset, LongConsumer onEcho) {
         connection.createStream(QuicStreamType.BIDIRECTIONAL, new ChannelInitializer<QuicStreamChannel>() {
@@ -220,7 +224,8 @@ final class WorkerLink implements WorkerConnection {
             protected void initChannel(QuicStreamChannel stream) {
                 StreamPipelines.messages(stream, frameLimits, Heartbeats.sender(turns.period(), offset,
                         turns.timeout(), () -> link.close("no heartbeat echo for " + turns.timeout()), onEcho));
-                stream.pipeline().addLast(new BrokenStreamLosesLink(connection, link));
+                // the echoes are consumed above: any other frame is refused there, the stream and the link stay
+                stream.pipeline().addLast(HeartbeatStreamFrames.INSTANCE, new BrokenStreamLosesLink(connection, link));
             }
         }).addListener(opened -> {
             if (!opened.isSuccess()) {
