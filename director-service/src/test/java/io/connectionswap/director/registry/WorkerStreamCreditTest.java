@@ -217,6 +217,44 @@ class WorkerStreamCreditTest {
         assertThat(full.linkUp()).as("the link is fine").isTrue();
     }
 
+    /**
+     * A relay session waits for its worker stream only while {@code Relay.open} runs (its ASSIGNING phase, which the
+     * stall watch skips: nothing but the session lifetime would end a session left there): an open on a routing loop is
+     * decided before that loop's task ends, with credit or without, on each loop's own connection. Netty's codec takes
+     * the stream id, creates the stream channel and registers it within the call
+     * ({@code QuicheQuicChannel.connectStream}), and an open without credit is refused at once without trying. From the
+     * open on, the stall watch bounds the hand-off (the first-token allowance; SessionWatchTest).
+     */
+    @Test
+    void anOpenOnARoutingLoopIsDecidedWithinTheTaskThatAskedForIt() {
+        registry.close();
+        registry = registry(List.of(directorLoop, otherLoop));
+        WorkerEndpoint worker = healthyWorker("worker-a", SMALL);
+
+        for (EventLoop loop : List.of(directorLoop, otherLoop)) {
+            for (int i = 0; i <= RELAYED; i++) { // the last one finds no credit left on this loop's connection
+                Opening opening = onLoop(loop, () -> {
+                    Future<QuicStreamChannel> stream = registry.openStream(worker, StandInQuicServer.discardingReads())
+                            .stream();
+                    return new Opening(stream, stream.isDone());
+                });
+                assertThat(opening.decidedInTheTask()).as("open %s of %s on %s decided within the task", i + 1,
+                        RELAYED + 1, loop).isTrue();
+                if (i < RELAYED) {
+                    assertThat(opening.stream().isSuccess()).as("opened: %s", opening.stream().cause()).isTrue();
+                    assertThat(opening.stream().getNow().eventLoop()).isSameAs(loop);
+                    opening.stream().getNow().writeAndFlush(Unpooled.wrappedBuffer(new byte[] {1}));
+                } else {
+                    assertThat(opening.stream().cause()).isInstanceOf(StreamLimitReachedException.class);
+                }
+            }
+        }
+    }
+
+    /** A stream opening, and whether it was decided when the task that asked for it ended. */
+    private record Opening(Future<QuicStreamChannel> stream, boolean decidedInTheTask) {
+    }
+
     private double limitHits() {
         return meterRegistry.get("connection.swap.limit.hits").tag("limit", DirectorMeters.Limit.WORKER_STREAMS)
                 .counter().count();

@@ -134,6 +134,43 @@ class SessionWatchTest {
         assertThat(flowing.relaying()).as("its worker answers on it").isTrue();
     }
 
+    /**
+     * A worker that takes a stream and never answers its hand-off (no CONNECTED, its heartbeat answered, its other
+     * stream flowing): the client sees nothing on that stream for the first-token allowance
+     * ({@code CONNECTION_SWAP_FIRST_TOKEN_TIMEOUT}, 30 s here as by default), then a RETRY naming it, and the
+     * worker's stream ends; the 1 h session lifetime is never what ends it.
+     */
+    @Test
+    void aHandOffTheWorkerNeverAnswersMovesAtTheFirstTokenAllowance() {
+        FakeWorker silentSide = new FakeWorker();
+        RelaySession flowing = open(1, workerSide, 1000); // a token every round for more than 30 s
+        RelaySession unanswered = open(2, silentSide);
+        assertThat(silentSide.assignment).as("handed off").isNotNull();
+        flowing.fromWorker(TestFrames.frame(new Connected("worker-a", "conn-1", 1, "g-1", 0, "m")));
+        long handedOff = now;
+        int sequence = 0;
+        while (now - handedOff < TimeUnit.SECONDS.toNanos(30)) {
+            now += TimeUnit.MILLISECONDS.toNanos(150);
+            worker.echoed(now);
+            flowing.fromWorker(TestFrames.frame(new Token(++sequence, " t")));
+            watch.round(now);
+            if (now - handedOff <= TimeUnit.SECONDS.toNanos(30)) {
+                assertThat(unanswered.relaying()).as("within the allowance, at +%d ms",
+                        TimeUnit.NANOSECONDS.toMillis(now - handedOff)).isTrue();
+            }
+        }
+        now += TimeUnit.MILLISECONDS.toNanos(150);
+        worker.echoed(now);
+        flowing.fromWorker(TestFrames.frame(new Token(++sequence, " t")));
+        watch.round(now);
+
+        assertThat(unanswered.relaying()).as("moved past the allowance").isFalse();
+        assertThat(silentSide.cancelled).as("the worker's stream ends").isTrue();
+        assertThat(client.retry).as("the client is told to resume elsewhere").isNotNull();
+        assertThat(client.retry.detail()).contains("no answer to the hand-off", "CONNECTION_SWAP_FIRST_TOKEN_TIMEOUT");
+        assertThat(flowing.relaying()).as("its worker answers on it").isTrue();
+    }
+
     /** A single late round (a pause of the director's own loop) blames no one: what it did not read proves nothing. */
     @Test
     void aRoundAfterAPauseOfTheDirectorsLoopMovesNothing() {
@@ -200,8 +237,12 @@ class SessionWatchTest {
     }
 
     private RelaySession open(long streamId, FakeWorker side) {
+        return open(streamId, side, 100);
+    }
+
+    private RelaySession open(long streamId, FakeWorker side, int maxTokens) {
         RelaySession session = new RelaySession(streamId, "conn-1", client,
-                GenerationRequest.completion("g-1", "p", 100), worker,
+                GenerationRequest.completion("g-1", "p", maxTokens), worker,
                 new SessionEvents() {
                     @Override
                     public void sessionEnded(RelaySession ended) {
