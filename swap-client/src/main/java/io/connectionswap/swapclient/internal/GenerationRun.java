@@ -342,21 +342,33 @@ public final class GenerationRun implements Flow.Subscription {
             if (code == ErrorCode.NO_HEALTHY_WORKER) {
                 listener.noHealthyWorker();
             }
-            // one line when the wait begins; each further try of the same wait at DEBUG (an outage with many
-            // generations waiting would otherwise log a line per generation per try). SHUTTING_DOWN: a director
-            // draining (its GOAWAY not read yet) refused a new generation, a planned move (the transport left that
-            // connection, as on GOAWAY), so INFO; no worker's fault
-            boolean directorLeaving = code == ErrorCode.SHUTTING_DOWN;
-            Level first = directorLeaving ? Level.INFO : Level.WARN;
-            LogLine.at(log, wait == RetryWaits.Refusal.STARTED ? first : Level.DEBUG)
-                    .field("generation.id", request.generationId()).field("last.seq", check.last()).field("error", code)
-                    .field("retry.in.max", waits.backoffCeiling())
-                    .log(directorLeaving ? "director shutting down; opening the generation on the next connection"
-                            : "no healthy worker; waiting");
+            logWait(error, wait == RetryWaits.Refusal.STARTED);
             waits.retryAfterBackoff();
             return;
         }
         fail(new GenerationException(code, error.message() == null ? code.name() : error.message(), check.last()));
+    }
+
+    /**
+     * One line when a wait for a refused generation begins; each further try of the same wait at DEBUG (an outage
+     * with many generations waiting would otherwise log a line per generation per try). SHUTTING_DOWN: a director
+     * draining (its GOAWAY not read yet) refused a new generation, a planned move (the transport left that connection,
+     * as on GOAWAY), so INFO; no worker's fault. OVERLOADED: the director reached one of its limits (its workers may
+     * all be healthy), which its message names.
+     */
+    private void logWait(StreamError error, boolean waitBegins) {
+        ErrorCode code = error.code();
+        Level first = code == ErrorCode.SHUTTING_DOWN ? Level.INFO : Level.WARN;
+        LogLine line = LogLine.at(log, waitBegins ? first : Level.DEBUG).field("generation.id", request.generationId())
+                .field("last.seq", check.last()).field("error", code);
+        if (code == ErrorCode.OVERLOADED) {
+            line.quoted("problem", error.message() == null ? code.name() : error.message());
+        }
+        line.field("retry.in.max", waits.backoffCeiling()).log(switch (code) {
+            case SHUTTING_DOWN -> "director shutting down; opening the generation on the next connection";
+            case OVERLOADED -> "director overloaded; waiting";
+            default -> "no healthy worker; waiting";
+        });
     }
 
     void broken(String problem) {
