@@ -16,10 +16,7 @@ import io.netty.channel.EventLoop;
 import io.netty.handler.codec.quic.QuicChannel;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -69,9 +66,7 @@ public final class DirectorLink implements Transport {
     private final DirectorDialer dialer;
     private final SwapClientListener listener;
     private final Backoff backoff;
-    private final Set<Runnable> waiters = new LinkedHashSet<>();
-    /** The futures of {@link #whenConnected} still waiting: failed when the link stops. */
-    private final Set<CompletableFuture<Void>> readinessChecks = new LinkedHashSet<>();
+    private final ConnectionWaiters waiters = new ConnectionWaiters();
     private final QuicConnections connections = new QuicConnections();
     private volatile QuicChannel connection;
     /** The client token stream of {@link #connection}: where its legs' tagged frames arrive. */
@@ -138,12 +133,7 @@ public final class DirectorLink implements Transport {
     private void stopOnLoop() {
         running = false;
         stopped = true;
-        waiters.clear();
-        List<CompletableFuture<Void>> checks = new ArrayList<>(readinessChecks);
-        readinessChecks.clear();
-        for (CompletableFuture<Void> check : checks) {
-            check.completeExceptionally(closed());
-        }
+        waiters.stopped(DirectorLink::closed);
         connections.closeAll(); // the current one, and one a director said GOAWAY on that still carried streams
     }
 
@@ -224,11 +214,7 @@ public final class DirectorLink implements Transport {
         } else if (isConnected()) {
             connected.complete(null);
         } else {
-            readinessChecks.add(connected);
-            awaitConnection(() -> {
-                readinessChecks.remove(connected);
-                connected.complete(null);
-            });
+            waiters.readinessCheck(connected);
         }
     }
 
@@ -238,8 +224,7 @@ public final class DirectorLink implements Transport {
 
     @Override
     public ClientLoop.Cancellable awaitConnection(Runnable onConnected) {
-        waiters.add(onConnected);
-        return () -> waiters.remove(onConnected);
+        return waiters.await(onConnected);
     }
 
     /** Asks the director for its workers; fails at once when not connected. */
@@ -343,16 +328,7 @@ public final class DirectorLink implements Transport {
         }
         Instant since = connectedSince;
         channel.closeFuture().addListener(closed -> loop.execute(() -> lost(channel, director, since, peerClose)));
-        List<Runnable> ready = new ArrayList<>(waiters);
-        waiters.clear();
-        for (Runnable waiter : ready) {
-            try {
-                waiter.run();
-            } catch (RuntimeException e) { // a bug in one waiter: the others still get their connection
-                LogLine.error(log).field("director.addr", director).quoted("problem", String.valueOf(e))
-                        .log("a task waiting for the connection failed; the others go on");
-            }
-        }
+        waiters.connected(director);
     }
 
     /**
