@@ -22,7 +22,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.slf4j.event.Level;
 
 /**
  * The client's single QUIC connection to a director. Every generation stream, first or resumed after a swap, is
@@ -64,7 +63,7 @@ public final class DirectorLink implements Transport {
     private final Settings settings;
     private final EventLoop loop;
     private final DirectorDialer dialer;
-    private final SwapClientListener listener;
+    private final Reconnects reconnects;
     private final Backoff backoff;
     private final ConnectionWaiters waiters = new ConnectionWaiters();
     private final QuicConnections connections = new QuicConnections();
@@ -78,19 +77,12 @@ public final class DirectorLink implements Transport {
     /** The connection whose director said GOAWAY while the client moves to another address; null otherwise. */
     private volatile QuicChannel leaving;
     private volatile Instant connectedSince;
-    private volatile long reconnects;
-    /**
-     * Why the next connection is needed, told to the listener when it comes: the director said it was leaving
-     * ({@link #goingAway}, a close with SHUTTING_DOWN) or was lost ({@link #lost}).
-     */
-    private ReconnectCause nextReconnectCause = ReconnectCause.DIRECTOR_LOST;
     private volatile String lastProblem;
     private final ConnectProblems problems = new ConnectProblems();
     /** The address being dialled, or last dialled. */
     private volatile HostPort current;
     /** The address of {@link #connection}. */
     private volatile HostPort connectedTo;
-    private boolean everConnected;
     private int targetIndex;
     private boolean connecting;
     private boolean running;
@@ -103,7 +95,7 @@ public final class DirectorLink implements Transport {
         this.loop = loop;
         this.dialer = new DirectorDialer(loop, new QuicConnector(loop, settings.quic(), tls.clientContext()), settings,
                 streamsWaiting);
-        this.listener = GuardedListener.of(listener);
+        this.reconnects = new Reconnects(GuardedListener.of(listener));
         this.backoff = Backoff.exponential(settings.retryBackoff(), settings.retryBackoffMax());
         this.current = settings.directors().get(0);
     }
@@ -142,7 +134,7 @@ public final class DirectorLink implements Transport {
         boolean connected = open != null && open.isActive();
         // while connected (to a director that said GOAWAY too), that director, not the address being dialled
         return new ConnectionState(connected, String.valueOf(connected ? connectedTo : current), connectedSince,
-                reconnects, lastProblem);
+                reconnects.count(), lastProblem);
     }
 
     /**
@@ -296,23 +288,7 @@ public final class DirectorLink implements Transport {
         connectedSince = Instant.now();
         lastProblem = null;
         long failed = problems.failedAttempts(); // reset once a connection holds: one closed at once was an attempt that failed
-        if (everConnected) {
-            ReconnectCause cause = nextReconnectCause;
-            reconnects++;
-            listener.reconnected(cause);
-            // after connections the director closed at once, at DEBUG: their problem line (once, then reminders)
-            // says what goes on, and "holds" below says when it is over; a move the director asked for, at INFO
-            Level level = problems.closedAtOnce() ? Level.DEBUG
-                    : cause == ReconnectCause.DIRECTOR_LEAVING ? Level.INFO : Level.WARN;
-            LogLine.at(log, level).field("director.addr", director).field("cause", cause.tag())
-                    .field("reconnects", reconnects).field("previous.open", previous != null && previous.isActive())
-                    .field("failed.attempts", failed).log("reconnected to director");
-        } else {
-            LogLine.info(log).field("director.addr", director).field("local.addr", channel.localSocketAddress())
-                    .field("failed.attempts", failed).log("connected to director");
-        }
-        everConnected = true;
-        nextReconnectCause = ReconnectCause.DIRECTOR_LOST; // until this director says it leaves
+        reconnects.connected(channel, director, previous, failed, problems.closedAtOnce());
         if (problems.closedAtOnce()) {
             reportWhenItHolds(channel, director);
         }
@@ -351,7 +327,7 @@ public final class DirectorLink implements Transport {
             return;
         }
         leaving = channel;
-        nextReconnectCause = ReconnectCause.DIRECTOR_LEAVING;
+        reconnects.directorLeaving();
         streams.directorLeaving(); // its waiting streams open on the next connection
         if (connecting || settings.directors().size() < 2) {
             return;
@@ -396,10 +372,7 @@ public final class DirectorLink implements Transport {
             }
             return;
         }
-        // a director closing with SHUTTING_DOWN leaves: its drain ended before the client read its GOAWAY (or it
-        // sent none)
-        ReconnectCause cause = peerClose.shuttingDown() ? ReconnectCause.DIRECTOR_LEAVING : ReconnectCause.DIRECTOR_LOST;
-        nextReconnectCause = cause;
+        ReconnectCause cause = reconnects.lost(peerClose);
         String closedBy = peerClose.reason();
         Duration lived = Duration.between(since, Instant.now());
         if (lived.compareTo(settings.heartbeatInterval()) < 0) {
@@ -412,13 +385,7 @@ public final class DirectorLink implements Transport {
         backoff.reset();
         problems.connectionLived();
         targetIndex++;
-        // a planned move (a rollout closes every client's connection so) at INFO, as its "reconnected to director"
-        LogLine line = LogLine.at(log, cause == ReconnectCause.DIRECTOR_LEAVING ? Level.INFO : Level.WARN)
-                .field("director.addr", director).field("cause", cause.tag());
-        if (closedBy != null) {
-            line.quoted("closed.by", closedBy);
-        }
-        line.log("lost connection to director; reconnecting");
+        reconnects.logLost(director, cause, closedBy);
         connect();
     }
 
