@@ -29,11 +29,12 @@ import org.slf4j.LoggerFactory;
  * going (GOAWAY), which counts as a reconnect with its {@link ReconnectCause}; with several director addresses the
  * next one is tried. Loop-confined except for the volatile fields read by {@link #state()}.
  *
- * <p>Each connection's first stream is its control stream ({@link DirectorControlStream}): heartbeats and GOAWAY.
- * The second, with the client token stream on ({@code Settings.tokenStream}), is the client token stream: the frames
- * of the generations the director serves there ({@link TokenStreamOpener}, {@link TokenStreamDemux}; an older
- * director sends them on the control stream). Every stream opens through the connection's {@link StreamOpener}, within
- * the director's stream limit: past it, streams wait for others to end.
+ * <p>Each connection's streams are its {@link DirectorStreams}: first its control stream
+ * ({@link DirectorControlStream}: heartbeats and GOAWAY), then, with the client token stream on
+ * ({@code Settings.tokenStream}), the client token stream: the frames of the generations the director serves there
+ * ({@link TokenStreamOpener}, {@link TokenStreamDemux}; an older director sends them on the control stream). Every
+ * stream opens through the connection's {@link StreamOpener}, within the director's stream limit: past it, streams
+ * wait for others to end.
  */
 public final class DirectorLink implements Transport {
 
@@ -68,10 +69,8 @@ public final class DirectorLink implements Transport {
     private final ConnectionWaiters waiters = new ConnectionWaiters();
     private final QuicConnections connections = new QuicConnections();
     private volatile QuicChannel connection;
-    /** The client token stream of {@link #connection}: where its legs' tagged frames arrive. */
-    private TokenStreamDemux tokens;
-    /** Where every stream of {@link #connection} opens, within the director's stream limit. */
-    private StreamOpener streams;
+    /** The streams of {@link #connection}: where every stream opens, within the director's stream limit. */
+    private DirectorStreams streams;
     /** Streams waiting for a director's stream limit, on every connection ({@link StreamOpener}). */
     private final AtomicInteger streamsWaiting = new AtomicInteger();
     /** The connection whose director said GOAWAY while the client moves to another address; null otherwise. */
@@ -174,8 +173,8 @@ public final class DirectorLink implements Transport {
     public Leg open(GenerationRequest request, LegEvents events) {
         QuicChannel channel = connection;
         HostPort director = connectedTo;
-        return QuicLeg.open(streams, settings.quic().frameLimits(), request.withTokenStream(settings.tokenStream()),
-                new DirectorLeavingEvents(events, () -> refusedShuttingDown(channel, director)), tokens);
+        return streams.openLeg(request,
+                new DirectorLeavingEvents(events, () -> refusedShuttingDown(channel, director)));
     }
 
     /** A stream on {@code channel} was refused with SHUTTING_DOWN: its director drains, whether it said GOAWAY yet. */
@@ -230,7 +229,7 @@ public final class DirectorLink implements Transport {
                         + (problem == null ? "" : ": " + problem)));
                 return;
             }
-            StatusCall.ask(streams, settings.quic().frameLimits(), requestedBy, timeout).whenComplete((status, failure) -> {
+            streams.status(requestedBy, timeout).whenComplete((status, failure) -> {
                 if (failure != null) {
                     result.completeExceptionally(failure);
                 } else {
@@ -283,7 +282,6 @@ public final class DirectorLink implements Transport {
         connections.add(channel);
         connectedTo = director;
         connection = channel;
-        streams = opener;
         leaving = null;
         connectedSince = Instant.now();
         lastProblem = null;
@@ -292,16 +290,7 @@ public final class DirectorLink implements Transport {
         if (problems.closedAtOnce()) {
             reportWhenItHolds(channel, director);
         }
-        TokenStreamDemux demux = new TokenStreamDemux(problem -> {
-            LogLine.error(log).field("director.addr", director).quoted("problem", problem)
-                    .log("malformed frame on the director's token stream; reconnecting");
-            channel.close();
-        });
-        tokens = demux;
-        DirectorControlStream.open(channel, opener, settings, director, demux, () -> goingAway(channel));
-        if (settings.tokenStream()) {
-            TokenStreamOpener.open(opener, settings.quic().frameLimits(), demux, director);
-        }
+        streams = DirectorStreams.open(channel, opener, settings, director, () -> goingAway(channel));
         Instant since = connectedSince;
         channel.closeFuture().addListener(closed -> loop.execute(() -> lost(channel, director, since, peerClose)));
         waiters.connected(director);
