@@ -7,7 +7,6 @@ import io.connectionswap.protocol.quic.HostPort;
 import io.connectionswap.protocol.quic.QuicConnections;
 import io.connectionswap.protocol.quic.QuicConnector;
 import io.connectionswap.protocol.quic.QuicSettings;
-import io.connectionswap.protocol.retry.Backoff;
 import io.connectionswap.protocol.tls.TlsContexts;
 import io.connectionswap.swapclient.ConnectionState;
 import io.connectionswap.swapclient.ReconnectCause;
@@ -65,7 +64,7 @@ public final class DirectorLink implements Transport {
     private final EventLoop loop;
     private final DirectorDialer dialer;
     private final Reconnects reconnects;
-    private final Backoff backoff;
+    private final Redials redials;
     private final ConnectionWaiters waiters = new ConnectionWaiters();
     private final QuicConnections connections = new QuicConnections();
     private volatile QuicChannel connection;
@@ -76,13 +75,8 @@ public final class DirectorLink implements Transport {
     /** The connection whose director said GOAWAY while the client moves to another address; null otherwise. */
     private volatile QuicChannel leaving;
     private volatile Instant connectedSince;
-    private volatile String lastProblem;
-    private final ConnectProblems problems = new ConnectProblems();
-    /** The address being dialled, or last dialled. */
-    private volatile HostPort current;
     /** The address of {@link #connection}. */
     private volatile HostPort connectedTo;
-    private int targetIndex;
     private boolean connecting;
     private boolean running;
     /** Stopped for good (the client's close): never connects again. */
@@ -95,8 +89,7 @@ public final class DirectorLink implements Transport {
         this.dialer = new DirectorDialer(loop, new QuicConnector(loop, settings.quic(), tls.clientContext()), settings,
                 streamsWaiting);
         this.reconnects = new Reconnects(GuardedListener.of(listener));
-        this.backoff = Backoff.exponential(settings.retryBackoff(), settings.retryBackoffMax());
-        this.current = settings.directors().get(0);
+        this.redials = new Redials(settings);
     }
 
     public void start() {
@@ -132,8 +125,8 @@ public final class DirectorLink implements Transport {
         QuicChannel open = connection;
         boolean connected = open != null && open.isActive();
         // while connected (to a director that said GOAWAY too), that director, not the address being dialled
-        return new ConnectionState(connected, String.valueOf(connected ? connectedTo : current), connectedSince,
-                reconnects.count(), lastProblem);
+        return new ConnectionState(connected, String.valueOf(connected ? connectedTo : redials.current()),
+                connectedSince, reconnects.count(), redials.lastProblem());
     }
 
     /**
@@ -192,7 +185,7 @@ public final class DirectorLink implements Transport {
         if (!running) {
             return "the client is not started (call SwapClient.start())";
         }
-        return lastProblem;
+        return redials.lastProblem();
     }
 
     /**
@@ -246,8 +239,7 @@ public final class DirectorLink implements Transport {
             return;
         }
         connecting = true;
-        HostPort director = settings.directors().get(Math.floorMod(targetIndex, settings.directors().size()));
-        current = director;
+        HostPort director = redials.dialNext();
         dialer.dial(director, new DirectorDialer.Attempt() {
             @Override
             public boolean wanted() {
@@ -284,10 +276,9 @@ public final class DirectorLink implements Transport {
         connection = channel;
         leaving = null;
         connectedSince = Instant.now();
-        lastProblem = null;
-        long failed = problems.failedAttempts(); // reset once a connection holds: one closed at once was an attempt that failed
-        reconnects.connected(channel, director, previous, failed, problems.closedAtOnce());
-        if (problems.closedAtOnce()) {
+        long failed = redials.connected();
+        reconnects.connected(channel, director, previous, failed, redials.closedAtOnce());
+        if (redials.closedAtOnce()) {
             reportWhenItHolds(channel, director);
         }
         streams = DirectorStreams.open(channel, opener, settings, director, () -> goingAway(channel));
@@ -318,16 +309,16 @@ public final class DirectorLink implements Transport {
         leaving = channel;
         reconnects.directorLeaving();
         streams.directorLeaving(); // its waiting streams open on the next connection
-        if (connecting || settings.directors().size() < 2) {
+        if (connecting || !redials.severalAddresses()) {
             return;
         }
-        targetIndex++;
+        redials.nextAddress();
         if (Duration.between(connectedSince, Instant.now()).compareTo(settings.heartbeatInterval()) >= 0) {
-            backoff.reset(); // that connection lived: the director worked until it began draining
+            redials.resetBackoff(); // that connection lived: the director worked until it began draining
             connect();
             return;
         }
-        Duration wait = backoff.next();
+        Duration wait = redials.nextWait();
         LogLine.debug(log).field("retry.in", wait).log("director went away at once; next director after the backoff");
         loop.schedule(this::connect, wait.toNanos(), TimeUnit.NANOSECONDS);
     }
@@ -353,8 +344,7 @@ public final class DirectorLink implements Transport {
             // under way (a dial, or a retry after the backoff); not another address to skip to. A connection that
             // served (a drain's, with one address) is progress, as below: the redials start from the first backoff
             if (Duration.between(since, Instant.now()).compareTo(settings.heartbeatInterval()) >= 0) {
-                backoff.reset();
-                problems.connectionLived();
+                redials.connectionLived();
             }
             if (!connecting) {
                 connect();
@@ -365,15 +355,14 @@ public final class DirectorLink implements Transport {
         String closedBy = peerClose.reason();
         Duration lived = Duration.between(since, Instant.now());
         if (lived.compareTo(settings.heartbeatInterval()) < 0) {
-            problems.closedAtOnceAgain();
+            redials.closedAtOnceAgain();
             retryLater(director, "director " + director + " closed the connection " + lived.toMillis()
                     + " ms after it opened" + (closedBy == null ? "" : ": " + closedBy),
                     closedBy == null ? "closed at once" : closedBy);
             return;
         }
-        backoff.reset();
-        problems.connectionLived();
-        targetIndex++;
+        redials.connectionLived();
+        redials.nextAddress();
         reconnects.logLost(director, cause, closedBy);
         connect();
     }
@@ -385,7 +374,7 @@ public final class DirectorLink implements Transport {
     private void reportWhenItHolds(QuicChannel channel, HostPort director) {
         loop.schedule(() -> {
             if (connection == channel && channel.isActive()) {
-                problems.holds(director);
+                redials.holds(director);
             }
         }, settings.heartbeatInterval().toNanos(), TimeUnit.NANOSECONDS);
     }
@@ -394,18 +383,12 @@ public final class DirectorLink implements Transport {
         retryLater(director, problem, problem);
     }
 
-    /**
-     * Tries the next address after the backoff; {@code problem} is logged as {@link ConnectProblems#attemptFailed}
-     * says ({@code kind}: what it is about, without what changes at each attempt).
-     */
+    /** Tries the next address after the backoff ({@link Redials#attemptFailed}). */
     private void retryLater(HostPort director, String problem, String kind) {
         if (!running) {
             return;
         }
-        targetIndex++;
-        Duration wait = backoff.next();
-        problems.attemptFailed(director, problem, kind, wait);
-        lastProblem = problem;
+        Duration wait = redials.attemptFailed(director, problem, kind);
         loop.schedule(this::connect, wait.toNanos(), TimeUnit.NANOSECONDS);
     }
 }
