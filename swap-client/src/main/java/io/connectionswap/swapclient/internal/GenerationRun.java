@@ -45,8 +45,9 @@ public final class GenerationRun implements Flow.Subscription {
     private final ClientLoop loop;
     private final Transport transport;
     private final SwapClientListener listener;
-    private final GenerationOptions options;
     private final RetryWaits waits;
+    /** What the director's refusals of the generation's streams mean for it. */
+    private final Refusals refusals;
     private final Level tokenLogLevel;
     private final SequenceCheck check = new SequenceCheck();
     private final ResumeRequests resumes = new ResumeRequests();
@@ -76,7 +77,6 @@ public final class GenerationRun implements Flow.Subscription {
         this.timeline = new TokenTimeline(this.listener);
         this.sequenceErrors = new SequenceErrors(this.listener, request.generationId());
         this.request = request;
-        this.options = options;
         this.waits = new RetryWaits(loop, transport, options.noWorkerWait(), backoff, new RetryWaits.Run() {
             @Override
             public void openLeg() {
@@ -93,6 +93,7 @@ public final class GenerationRun implements Flow.Subscription {
                 GenerationRun.this.fail(new GenerationException(code, detail, check.last()));
             }
         });
+        this.refusals = new Refusals(waits, this.listener, options.noWorkerWait());
         this.tokenLogLevel = tokenLogLevel;
         this.leg = new CurrentLeg(transport, waits, this);
         this.delivery = new Delivery(subscriber, enabled -> {
@@ -322,53 +323,10 @@ public final class GenerationRun implements Flow.Subscription {
 
     void refused(StreamError error) {
         leg.ended();
-        ErrorCode code = error.code();
-        if (code == ErrorCode.SHUTTING_DOWN && (worker != null || waits.directorLeft())) {
-            // a resume (a worker took the generation before, or the director's drain moved it before any worker
-            // answered) that a draining director refused: the director is leaving (the transport leaves its
-            // connection), it did not run out of workers; the resume waits for the next connection
-            LogLine.info(log).field("generation.id", request.generationId()).field("last.seq", check.last())
-                    .field("error", code).log("director shutting down; resuming on the next connection");
-            waits.resumeRefusedByLeavingDirector(error.message() == null ? code.name() : error.message());
-            return;
+        GenerationException failure = refusals.refused(error, request.generationId(), check.last(), worker != null);
+        if (failure != null) {
+            fail(failure);
         }
-        if (code == ErrorCode.NO_HEALTHY_WORKER || code == ErrorCode.SHUTTING_DOWN || code == ErrorCode.OVERLOADED) {
-            RetryWaits.Refusal wait = waits.refused();
-            if (wait == RetryWaits.Refusal.OVER) {
-                fail(new GenerationException(code, error.message() + " (waited " + options.noWorkerWait() + ")",
-                        check.last()));
-                return;
-            }
-            if (code == ErrorCode.NO_HEALTHY_WORKER) {
-                listener.noHealthyWorker();
-            }
-            logWait(error, wait == RetryWaits.Refusal.STARTED);
-            waits.retryAfterBackoff();
-            return;
-        }
-        fail(new GenerationException(code, error.message() == null ? code.name() : error.message(), check.last()));
-    }
-
-    /**
-     * One line when a wait for a refused generation begins; each further try of the same wait at DEBUG (an outage
-     * with many generations waiting would otherwise log a line per generation per try). SHUTTING_DOWN: a director
-     * draining (its GOAWAY not read yet) refused a new generation, a planned move (the transport left that connection,
-     * as on GOAWAY), so INFO; no worker's fault. OVERLOADED: the director reached one of its limits (its workers may
-     * all be healthy), which its message names.
-     */
-    private void logWait(StreamError error, boolean waitBegins) {
-        ErrorCode code = error.code();
-        Level first = code == ErrorCode.SHUTTING_DOWN ? Level.INFO : Level.WARN;
-        LogLine line = LogLine.at(log, waitBegins ? first : Level.DEBUG).field("generation.id", request.generationId())
-                .field("last.seq", check.last()).field("error", code);
-        if (code == ErrorCode.OVERLOADED) {
-            line.quoted("problem", error.message() == null ? code.name() : error.message());
-        }
-        line.field("retry.in.max", waits.backoffCeiling()).log(switch (code) {
-            case SHUTTING_DOWN -> "director shutting down; opening the generation on the next connection";
-            case OVERLOADED -> "director overloaded; waiting";
-            default -> "no healthy worker; waiting";
-        });
     }
 
     void broken(String problem) {
