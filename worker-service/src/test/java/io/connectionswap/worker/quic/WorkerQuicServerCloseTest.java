@@ -6,18 +6,24 @@ import io.connectionswap.protocol.codec.MessageCodec;
 import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.frame.FrameLimits;
 import io.connectionswap.protocol.message.GenerationRequest;
+import io.connectionswap.protocol.message.Message;
+import io.connectionswap.protocol.message.StreamError;
+import io.connectionswap.protocol.message.Token;
 import io.connectionswap.protocol.message.WorkerAssignment;
 import io.connectionswap.protocol.model.GenerationContext;
 import io.connectionswap.protocol.model.ModelBackend;
 import io.connectionswap.protocol.model.ModelEvent;
+import io.connectionswap.protocol.model.ModelException;
 import io.connectionswap.protocol.quic.QuicConnections;
 import io.connectionswap.protocol.quic.QuicConnector;
 import io.connectionswap.protocol.quic.QuicEventLoops;
 import io.connectionswap.protocol.quic.QuicSettings;
+import io.connectionswap.protocol.quic.StreamPipelines;
 import io.connectionswap.protocol.tls.ClientCertificates;
 import io.connectionswap.protocol.tls.DevelopmentPki;
 import io.connectionswap.protocol.tls.TlsContexts;
 import io.connectionswap.protocol.tls.TlsIdentity;
+import io.connectionswap.testsupport.await.Holds;
 import io.connectionswap.testsupport.log.CapturedLogs;
 import io.connectionswap.worker.config.WorkerProperties;
 import io.connectionswap.worker.health.FailureSimulation;
@@ -26,7 +32,9 @@ import io.connectionswap.worker.registration.DirectorRegistration;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.handler.codec.quic.QuicConnectionCloseEvent;
 import io.netty.handler.codec.quic.QuicStreamChannel;
@@ -38,7 +46,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
@@ -61,6 +72,10 @@ class WorkerQuicServerCloseTest {
 
     /** Well under the director's link heartbeat timeout (3.5 s): the close is sent, not guessed from silence. */
     private static final Duration PROMPTLY = Duration.ofMillis(1500);
+    /** The stream flow-control window the director's side gives the worker ({@link #connector}). */
+    private static final int DIRECTOR_STREAM_WINDOW = 64 * 1024;
+    /** A token's text: 32 of them fill the director's window on a stream. */
+    private static final String FLOODED_TEXT = "x".repeat(2048);
 
     @TempDir
     Path pki;
@@ -113,6 +128,92 @@ class WorkerQuicServerCloseTest {
                 Duration.ofSeconds(20));
 
         stopAndAssertTheDirectorLearnsAtOnce(closeEvent);
+    }
+
+    /**
+     * A model that fails while the worker drains, its generation the last one open, with the ERROR queued behind
+     * tokens the director has not read yet (its flow-control window on the stream is full): the drain must wait for
+     * the director to read the ERROR (its FIN follows, closing the stream) before it closes the director's connection,
+     * as it waits for an END. Closed at once, the ERROR is dropped with the connection: the director takes the
+     * SHUTTING_DOWN close for a drain and moves the generation to the next worker, where a request fault (here
+     * UPSTREAM_REJECTED) should have been passed to the client as final.
+     */
+    @Test
+    void anErrorQueuedBehindTheDirectorsFlowControlWhenTheDrainEndsReachesTheDirectorBeforeTheClose() throws Exception {
+        ActiveStreams active = new ActiveStreams();
+        ExecutorService modelThread = Executors.newSingleThreadExecutor();
+        try {
+            CompletableFuture<Flow.Subscriber<? super ModelEvent>> generation = new CompletableFuture<>();
+            CompletableFuture<QuicConnectionCloseEvent> closeEvent = startAndConnect(active, Duration.ofSeconds(20),
+                    flooding(modelThread, generation));
+            List<Message> received = new CopyOnWriteArrayList<>();
+            QuicStreamChannel stream = openGenerationStream(received);
+            Awaitility.await().atMost(Duration.ofSeconds(20))
+                    .until(() -> received.stream().anyMatch(Token.class::isInstance));
+            stream.config().setAutoRead(false);
+            // more than the director's stream window (64 KiB) unread: what the worker writes now waits for its reads
+            Awaitility.await("the director's window on the stream full").atMost(Duration.ofSeconds(20))
+                    .until(() -> tokensCounted() - tokensIn(received) > DIRECTOR_STREAM_WINDOW / FLOODED_TEXT.length());
+
+            CompletableFuture<Long> stopped = new CompletableFuture<>();
+            server.stop(() -> stopped.complete(System.nanoTime()));
+            Flow.Subscriber<? super ModelEvent> subscriber = generation.get(5, TimeUnit.SECONDS);
+            modelThread.execute(() -> subscriber.onError(new ModelException(ErrorCode.UPSTREAM_REJECTED,
+                    "upstream answered 400: prompt too long")));
+            Awaitility.await("the worker ended the stream with the model's failure").atMost(Duration.ofSeconds(5))
+                    .until(() -> registry.find("connection.swap.worker.model.errors").counter() != null);
+            Holds.throughout(Duration.ofMillis(300), () -> "the drain ended (the director's connection closed: "
+                    + !director.isActive() + ") before the director read the worker's ERROR", () -> !stopped.isDone());
+
+            stream.config().setAutoRead(true);
+            stream.read();
+            Awaitility.await("the director read the ERROR").atMost(Duration.ofSeconds(5))
+                    .until(() -> received.stream().anyMatch(StreamError.class::isInstance));
+            assertThat(received).filteredOn(StreamError.class::isInstance).singleElement()
+                    .isInstanceOfSatisfying(StreamError.class,
+                            error -> assertThat(error.code()).isEqualTo(ErrorCode.UPSTREAM_REJECTED));
+            stopped.get(10, TimeUnit.SECONDS);
+            // the close itself, not the channel's end: after a burst quiche drains the closed connection for 3 PTO
+            assertThat(closeEvent.get(PROMPTLY.toMillis(), TimeUnit.MILLISECONDS).error())
+                    .isEqualTo(ErrorCode.SHUTTING_DOWN.code());
+        } finally {
+            modelThread.shutdownNow();
+        }
+    }
+
+    private double tokensCounted() {
+        return registry.get("connection.swap.worker.tokens").counter().count();
+    }
+
+    private static long tokensIn(List<Message> received) {
+        return received.stream().filter(Token.class::isInstance).count();
+    }
+
+    /**
+     * Opens a generation stream as the director does and assigns it a generation; what it reads goes to {@code into}.
+     * An ERROR read is answered with the director's FIN, as the director ends a worker's stream it read the end of.
+     */
+    private QuicStreamChannel openGenerationStream(List<Message> into) throws Exception {
+        QuicStreamChannel stream = director.createStream(QuicStreamType.BIDIRECTIONAL,
+                new ChannelInitializer<QuicStreamChannel>() {
+                    @Override
+                    protected void initChannel(QuicStreamChannel channel) {
+                        StreamPipelines.messages(channel, FrameLimits.DEFAULTS,
+                                new SimpleChannelInboundHandler<Message>() {
+                                    @Override
+                                    protected void channelRead0(ChannelHandlerContext ctx, Message message) {
+                                        into.add(message);
+                                        if (message instanceof StreamError) {
+                                            ((QuicStreamChannel) ctx.channel()).shutdownOutput();
+                                        }
+                                    }
+                                });
+                    }
+                }).get(20, TimeUnit.SECONDS);
+        GenerationRequest request = GenerationRequest.completion("gen-drain", "a prompt", 1_000_000)
+                .withModel("silent");
+        stream.writeAndFlush(MessageCodec.encode(stream.alloc(), new WorkerAssignment(7, "conn-1", request))).sync();
+        return stream;
     }
 
     private void stopAndAssertTheDirectorLearnsAtOnce(CompletableFuture<QuicConnectionCloseEvent> closeEvent)
@@ -194,7 +295,13 @@ class WorkerQuicServerCloseTest {
     /** Starts the worker's server with {@code drainTimeout} and dials it as the director does; the close it sees. */
     private CompletableFuture<QuicConnectionCloseEvent> startAndConnect(ActiveStreams active, Duration drainTimeout)
             throws Exception {
-        connections = startServer(active, drainTimeout, new StandardEnvironment());
+        return startAndConnect(active, drainTimeout, silent());
+    }
+
+    /** {@link #startAndConnect(ActiveStreams, Duration)} with a worker serving generations with {@code model}. */
+    private CompletableFuture<QuicConnectionCloseEvent> startAndConnect(ActiveStreams active, Duration drainTimeout,
+                                                                        ModelBackend model) throws Exception {
+        connections = startServer(active, drainTimeout, new StandardEnvironment(), model);
         CompletableFuture<QuicConnectionCloseEvent> closeEvent = new CompletableFuture<>();
         director = connector(directorLoop).connect(workerAddress(), "localhost", closeEventInto(closeEvent), null)
                 .get(20, TimeUnit.SECONDS);
@@ -205,8 +312,8 @@ class WorkerQuicServerCloseTest {
     /** Dials as the director does, on {@code loop}. */
     private QuicConnector connector(EventLoopGroup loop) {
         // the director's own idle timeout (10 s) is far past the bound: only a CONNECTION_CLOSE closes it in time
-        QuicSettings directorSettings = new QuicSettings(Duration.ofSeconds(10), 64L * 1024 * 1024, 64 * 1024, 100,
-                FrameLimits.DEFAULTS);
+        QuicSettings directorSettings = new QuicSettings(Duration.ofSeconds(10), 64L * 1024 * 1024,
+                DIRECTOR_STREAM_WINDOW, 100, FrameLimits.DEFAULTS);
         TlsContexts directorTls = TlsContexts.client("director", TlsIdentity.of(pki, "director").material());
         return new QuicConnector(loop, directorSettings, directorTls.clientContext());
     }
@@ -241,12 +348,18 @@ class WorkerQuicServerCloseTest {
     /** Starts the worker's server with {@code drainTimeout} in {@code environment}; the connections it counts. */
     private QuicConnections startServer(ActiveStreams active, Duration drainTimeout, ConfigurableEnvironment environment)
             throws Exception {
+        return startServer(active, drainTimeout, environment, silent());
+    }
+
+    /** {@link #startServer(ActiveStreams, Duration, ConfigurableEnvironment)}, generations served by {@code model}. */
+    private QuicConnections startServer(ActiveStreams active, Duration drainTimeout,
+                                        ConfigurableEnvironment environment, ModelBackend model) throws Exception {
         DevelopmentPki.create(pki);
         WorkerProperties properties = new WorkerProperties("127.0.0.1:0", null, null, "worker-t", Duration.ofMillis(5),
                 null, Duration.ofSeconds(10), "127.0.0.1:61000", false, Duration.ofSeconds(10), drainTimeout,
                 Duration.ofSeconds(2), Duration.ofSeconds(1), Duration.ofMillis(3500), 1, DataSize.ofMegabytes(4));
         QuicConnections connections = new QuicConnections();
-        WorkerStreamContext context = new WorkerStreamContext(properties, silent(),
+        WorkerStreamContext context = new WorkerStreamContext(properties, model,
                 new WorkerMeters(registry, active, workerLoop, connections), active,
                 new FailureSimulation(properties));
         TlsContexts workerTls = TlsContexts.server("worker", TlsIdentity.of(pki, "worker").material(),
@@ -261,6 +374,44 @@ class WorkerQuicServerCloseTest {
 
     /** A model named {@code silent} whose generations never give a token: a stream stays open through the drain. */
     private static ModelBackend silent() {
+        return serving(subscriber -> subscriber.onSubscribe(new Flow.Subscription() {
+            @Override
+            public void request(long n) {
+            }
+
+            @Override
+            public void cancel() {
+            }
+        }));
+    }
+
+    /**
+     * A model whose generations answer each request for tokens at once with {@link #FLOODED_TEXT}s, from {@code
+     * modelThread} (as fast as the stream takes them); each generation's subscriber goes to {@code subscribed}.
+     */
+    private static ModelBackend flooding(ExecutorService modelThread,
+                                         CompletableFuture<Flow.Subscriber<? super ModelEvent>> subscribed) {
+        return serving(subscriber -> {
+            subscriber.onSubscribe(new Flow.Subscription() {
+                @Override
+                public void request(long n) {
+                    modelThread.execute(() -> {
+                        for (long i = 0; i < n; i++) {
+                            subscriber.onNext(new ModelEvent.Text(FLOODED_TEXT));
+                        }
+                    });
+                }
+
+                @Override
+                public void cancel() {
+                }
+            });
+            subscribed.complete(subscriber);
+        });
+    }
+
+    /** A model named {@code silent} whose every generation is {@code generation}. */
+    private static ModelBackend serving(Flow.Publisher<ModelEvent> generation) {
         return new ModelBackend() {
             @Override
             public String name() {
@@ -274,15 +425,7 @@ class WorkerQuicServerCloseTest {
 
             @Override
             public Flow.Publisher<ModelEvent> generate(GenerationContext context) {
-                return subscriber -> subscriber.onSubscribe(new Flow.Subscription() {
-                    @Override
-                    public void request(long n) {
-                    }
-
-                    @Override
-                    public void cancel() {
-                    }
-                });
+                return generation;
             }
         };
     }
