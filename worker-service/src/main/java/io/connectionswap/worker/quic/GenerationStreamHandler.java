@@ -110,8 +110,8 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
         GenerationRequest request = handoff.request();
         nextSequence = request.resumeAfter() + 1;
         context.activeStreams().add(this);
-        // counted until the stream is closed, not when END is written: a drain must not close the server while an
-        // END waits for the director's flow control or a resend (the director's FIN after END closes it)
+        // counted until the stream is closed, not when END or ERROR is written: a drain must not close the director's
+        // connection while either waits for the director's flow control or a resend (its FIN after them closes it)
         channel.closeFuture().addListener(closed -> context.activeStreams().remove(this));
         context.meters().handoffAccepted();
         context.failureSimulation().servingStarted();
@@ -202,7 +202,7 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
             line.quoted("problem", problem).log("model failed");
         }
         finished = true;
-        stop();
+        stopModel(); // the stream stays counted until it closes (start): the ERROR is not dropped by a drain's end
         context.meters().modelFailed(code);
         StreamFailures.endStream(channel, new StreamError(code, problem));
         traceEnd(WorkerLegOutcome.MODEL_ERROR, code.name(), problem);
@@ -291,12 +291,6 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
         }
     }
 
-    /** Stops the model's work and forgets the stream. */
-    private void stop() {
-        stopModel();
-        context.activeStreams().remove(this);
-    }
-
     private void stopModel() {
         if (subscription != null) {
             subscription.cancel();
@@ -337,14 +331,14 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
                     .log("director ended stream");
         }
         finished = true;
-        stop();
+        stopModel();
         traceEnd(WorkerLegOutcome.STOPPED, null, null);
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         finished = true;
-        stop();
+        stopModel(); // counted until the stream closes (start), its ERROR read by then
         if (cause instanceof QuicStreamResetException) {
             QuicStreams.peerReset((QuicStreamChannel) ctx.channel()); // the director cancelled the stream
             traceEnd(WorkerLegOutcome.STOPPED, null, null);
