@@ -37,17 +37,16 @@ final class LegChunkHandler {
     /** The leg ended at its budget and its END waits for the tokenizer's count of the prompt. */
     private boolean awaitingPromptCount;
 
-    LegChunkHandler(Upstream upstream, GenerationContext context, UpstreamErrors errors, SerialExecutor serial,
-                    Consumer<CompletableFuture<?>> asides, LegBudget budget, LegEnd end, LegDownstream downstream,
-                    LegLifecycle leg) {
-        this.upstream = upstream;
-        this.context = context;
-        this.serial = serial;
-        this.asides = asides;
-        this.chunks = new LegChunks(upstream.json(), errors, context);
+    /** {@code downstream}: the leg's subscriber, sent the tokens; {@code leg}: its lifecycle, ended here. */
+    LegChunkHandler(LegScope scope, LegProgress progress, LegDownstream downstream, LegLifecycle leg) {
+        this.upstream = scope.upstream();
+        this.context = scope.context();
+        this.serial = scope.serial();
+        this.asides = scope.asides();
+        this.chunks = new LegChunks(upstream.json(), scope.errors(), context);
         this.stopAcrossResume = StopAcrossResume.of(context);
-        this.budget = budget;
-        this.end = end;
+        this.budget = progress.budget();
+        this.end = progress.end();
         this.downstream = downstream;
         this.leg = leg;
     }

@@ -25,13 +25,13 @@ final class LegExchange {
     private final LegLifecycle leg;
     private CompletableFuture<HttpResponse<String>> exchange;
 
-    LegExchange(Upstream upstream, GenerationContext context, UpstreamErrors errors, SerialExecutor serial,
-                LegBody body, LegLifecycle leg) {
-        this.upstream = upstream;
-        this.context = context;
-        this.uri = upstream.settings().completionsUri();
-        this.errors = errors;
-        this.serial = serial;
+    /** {@code body}: the leg's body, cancelled with the exchange; {@code leg}: its lifecycle, failed here. */
+    LegExchange(LegScope scope, LegBody body, LegLifecycle leg) {
+        this.upstream = scope.upstream();
+        this.context = scope.context();
+        this.uri = scope.uri();
+        this.errors = scope.errors();
+        this.serial = scope.serial();
         this.body = body;
         this.leg = leg;
     }

@@ -28,16 +28,16 @@ final class LegLines implements Flow.Subscriber<String> {
     private final LegChunkHandler handler;
     private final LegLifecycle leg;
 
-    LegLines(GenerationContext context, URI uri, UpstreamErrors errors, SerialExecutor serial, LegBody body,
-             UpstreamTimeouts timeouts, LegEnd end, LegBudget budget, LegChunkHandler handler, LegLifecycle leg) {
-        this.context = context;
-        this.uri = uri;
-        this.errors = errors;
-        this.serial = serial;
+    /** {@code body}: the leg's 2xx body, read here; {@code handler}: its events' rules; {@code leg}: its lifecycle. */
+    LegLines(LegScope scope, LegProgress progress, LegBody body, LegChunkHandler handler, LegLifecycle leg) {
+        this.context = scope.context();
+        this.uri = scope.uri();
+        this.errors = scope.errors();
+        this.serial = scope.serial();
         this.body = body;
-        this.timeouts = timeouts;
-        this.end = end;
-        this.budget = budget;
+        this.timeouts = progress.timeouts();
+        this.end = progress.end();
+        this.budget = progress.budget();
         this.handler = handler;
         this.leg = leg;
     }

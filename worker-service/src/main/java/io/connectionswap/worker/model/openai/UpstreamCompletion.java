@@ -43,7 +43,8 @@ import org.slf4j.LoggerFactory;
  * <p>This class runs the leg's lifecycle: the delivered text's tokens counted before the request, the body's lines
  * made events, the end, the timeouts. Its parts: {@link LegExchange} (the HTTP exchange), {@link LegBody} (the body's
  * lines), {@link LegChunkHandler} (what each event does), {@link LegBudget}, {@link LegEnd}, {@link UpstreamTimeouts}
- * and {@link LegDownstream} (the subscriber's demand and events).
+ * and {@link LegDownstream} (the subscriber's demand and events); what they share is handed to them as the leg's
+ * {@link LegScope} (what it is, where it runs) and {@link LegProgress} (how far it has come), made once per leg.
  */
 final class UpstreamCompletion implements Flow.Subscription {
 
@@ -79,11 +80,12 @@ final class UpstreamCompletion implements Flow.Subscription {
         this.errors = new UpstreamErrors(uri);
         this.timeouts = new UpstreamTimeouts(upstream.settings(), errors);
         this.end = new LegEnd(context, upstream.settings().includeUsage());
+        LegScope scope = new LegScope(upstream, context, uri, errors, serial, asides::add);
+        LegProgress progress = new LegProgress(budget, end, timeouts);
         Lifecycle lifecycle = new Lifecycle();
-        this.handler = new LegChunkHandler(upstream, context, errors, serial, asides::add, budget, end,
-                this.downstream, lifecycle);
-        this.exchange = new LegExchange(upstream, context, errors, serial, body, lifecycle);
-        this.lines = new LegLines(context, uri, errors, serial, body, timeouts, end, budget, handler, lifecycle);
+        this.handler = new LegChunkHandler(scope, progress, this.downstream, lifecycle);
+        this.exchange = new LegExchange(scope, body, lifecycle);
+        this.lines = new LegLines(scope, progress, body, handler, lifecycle);
     }
 
     /** Sends the request (off the caller's thread). */
