@@ -82,6 +82,20 @@ class GenerationRunOverloadedTest {
         assertThat(loop.pending()).isEmpty();
     }
 
+    @Test
+    void aRefusalWithoutAMessageEndsTheWaitNamingItsCodeNotNull() {
+        start(GenerationOptions.waitAtMost(Duration.ofMillis(100)));
+
+        transport.last().events.refused(new StreamError(ErrorCode.NO_HEALTHY_WORKER, null));
+        loop.advance(100 * MS);
+        transport.last().events.refused(new StreamError(ErrorCode.NO_HEALTHY_WORKER, null));
+
+        assertThat(subscriber.failure).isInstanceOfSatisfying(GenerationException.class, failure -> {
+            assertThat(failure.code()).isEqualTo(ErrorCode.NO_HEALTHY_WORKER);
+            assertThat(failure.detail()).isEqualTo("NO_HEALTHY_WORKER (waited PT0.1S)");
+        });
+    }
+
     private void start(GenerationOptions options) {
         GenerationRun run = new GenerationRun(loop, transport, metrics, subscriber,
                 GenerationRequest.completion("gen-1", "prompt-1", 3), options,
