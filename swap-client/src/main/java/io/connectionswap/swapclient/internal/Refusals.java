@@ -42,13 +42,13 @@ final class Refusals {
             // connection), it did not run out of workers; the resume waits for the next connection
             LogLine.info(GenerationRun.log).field("generation.id", generationId).field("last.seq", lastSequence)
                     .field("error", code).log("director shutting down; resuming on the next connection");
-            waits.resumeRefusedByLeavingDirector(error.message() == null ? code.name() : error.message());
+            waits.resumeRefusedByLeavingDirector(detail(error));
             return null;
         }
         if (code == ErrorCode.NO_HEALTHY_WORKER || code == ErrorCode.SHUTTING_DOWN || code == ErrorCode.OVERLOADED) {
             RetryWaits.Refusal wait = waits.refused();
             if (wait == RetryWaits.Refusal.OVER) {
-                return new GenerationException(code, error.message() + " (waited " + noWorkerWait + ")",
+                return new GenerationException(code, detail(error) + " (waited " + noWorkerWait + ")",
                         lastSequence);
             }
             if (code == ErrorCode.NO_HEALTHY_WORKER) {
@@ -58,7 +58,7 @@ final class Refusals {
             waits.retryAfterBackoff();
             return null;
         }
-        return new GenerationException(code, error.message() == null ? code.name() : error.message(), lastSequence);
+        return new GenerationException(code, detail(error), lastSequence);
     }
 
     /**
@@ -74,12 +74,17 @@ final class Refusals {
         LogLine line = LogLine.at(GenerationRun.log, waitBegins ? first : Level.DEBUG)
                 .field("generation.id", generationId).field("last.seq", lastSequence).field("error", code);
         if (code == ErrorCode.OVERLOADED) {
-            line.quoted("problem", error.message() == null ? code.name() : error.message());
+            line.quoted("problem", detail(error));
         }
         line.field("retry.in.max", waits.backoffCeiling()).log(switch (code) {
             case SHUTTING_DOWN -> "director shutting down; opening the generation on the next connection";
             case OVERLOADED -> "director overloaded; waiting";
             default -> "no healthy worker; waiting";
         });
+    }
+
+    /** What the director said with its refusal, or its code when it said nothing (an ERROR's message is optional). */
+    private static String detail(StreamError error) {
+        return error.message() == null ? error.code().name() : error.message();
     }
 }
