@@ -50,12 +50,15 @@ class SessionWatchTest {
             URI.create("http://127.0.0.1:1/actuator/health"), Duration.ofMillis(50), "i-1", "127.0.0.1",
             WorkerSource.REGISTRATION, List.of("m"));
     private final FakeClient client = new FakeClient();
+    /** A generation on a client token stream the client stopped reading (or: the client cannot take more). */
+    private final FakeClient stopped = new FakeClient();
     private final FakeWorker workerSide = new FakeWorker();
     private long now = System.nanoTime();
 
     @AfterEach
     void tearDown() {
         client.relayed.forEach(ByteBuf::release);
+        stopped.relayed.forEach(ByteBuf::release);
         loop.shutdownGracefully();
     }
 
@@ -171,6 +174,90 @@ class SessionWatchTest {
         assertThat(flowing.relaying()).as("its worker answers on it").isTrue();
     }
 
+    /**
+     * A hand-off opened while its client cannot take more (the client token stream of a client that stopped reading
+     * it), to a worker that never answers it (no CONNECTED, no token; its heartbeat answers and its other stream
+     * flows). Nothing of the worker was held, so the slow-client clock never started, and the stall watch took the
+     * full client for back-pressure: neither the first-token allowance nor the slow-client cutoff fired, and the
+     * session lived until its lifetime. The client reads nothing of its stream, so the slow-client rule applies.
+     */
+    @Test
+    void aHandOffOpenedWhileItsClientCannotTakeMoreIsCutOffAtTheSlowClientTimeout() {
+        RelaySession flowing = open(1, workerSide, 1000);
+        flowing.fromWorker(TestFrames.frame(new Connected("worker-a", "conn-1", 1, "g-1", 0, "m")));
+        stopped.writable = false;
+        FakeWorker unanswering = new FakeWorker();
+        RelaySession held = open(2, stopped, unanswering, 100);
+        assertThat(unanswering.assignment).as("handed off").isNotNull();
+
+        assertCutOffAtTheSlowClientTimeout(held, flowing, unanswering, now);
+    }
+
+    /**
+     * As above, the client token stream filling (with other generations' frames) after the hand-off and before the
+     * worker's answer, as a stream admitted while the token stream could take more finds it.
+     */
+    @Test
+    void aHandOffWhoseClientFillsBeforeTheWorkerAnswersIsCutOffAtTheSlowClientTimeout() {
+        RelaySession flowing = open(1, workerSide, 1000);
+        flowing.fromWorker(TestFrames.frame(new Connected("worker-a", "conn-1", 1, "g-1", 0, "m")));
+        FakeWorker unanswering = new FakeWorker();
+        RelaySession held = open(2, stopped, unanswering, 100);
+        now += TimeUnit.MILLISECONDS.toNanos(20);
+        stopped.writable = false;
+        held.clientWritable(false); // the client token stream's writability fan-out
+
+        assertCutOffAtTheSlowClientTimeout(held, flowing, unanswering, now);
+    }
+
+    /**
+     * A worker that goes silent on a stream mid-generation while that stream's client token stream is full with
+     * other generations' frames: nothing of it is held, and the client reads nothing, so the slow-client rule applies.
+     */
+    @Test
+    void aStreamWhoseClientFillsAfterItsWorkerFellSilentIsCutOffAtTheSlowClientTimeout() {
+        RelaySession flowing = open(1, workerSide, 1000);
+        flowing.fromWorker(TestFrames.frame(new Connected("worker-a", "conn-1", 1, "g-1", 0, "m")));
+        FakeWorker stuck = new FakeWorker();
+        RelaySession held = open(2, stopped, stuck, 100);
+        held.fromWorker(TestFrames.frame(new Connected("worker-a", "conn-1", 2, "g-2", 0, "m")));
+        held.fromWorker(TestFrames.frame(new Token(1, "a")));
+        now += TimeUnit.MILLISECONDS.toNanos(20);
+        stopped.writable = false;
+        held.clientWritable(false);
+
+        assertCutOffAtTheSlowClientTimeout(held, flowing, stuck, now);
+    }
+
+    /**
+     * Runs the watch's rounds (every 150 ms; the worker echoes and sends a token on {@code flowing} at each) and
+     * checks that {@code held}, whose client has taken nothing since {@code fullSince}, relays up to the slow-client
+     * timeout (5 s here) and is cut off with TOO_SLOW at the first round past it: its worker stops, it is counted as a
+     * slow client, the worker is not blamed (no RETRY, it stays in rotation, its other stream flows).
+     */
+    private void assertCutOffAtTheSlowClientTimeout(RelaySession held, RelaySession flowing, FakeWorker heldSide,
+                                                    long fullSince) {
+        long slowClient = limits.slowClientTimeout().toNanos();
+        int sequence = 0;
+        while (now - fullSince <= slowClient) {
+            assertThat(held.relaying()).as("within the slow-client timeout, at +%d ms",
+                    TimeUnit.NANOSECONDS.toMillis(now - fullSince)).isTrue();
+            now += TimeUnit.MILLISECONDS.toNanos(150);
+            worker.echoed(now);
+            flowing.fromWorker(TestFrames.frame(new Token(++sequence, " t")));
+            watch.round(now);
+        }
+        assertThat(held.relaying()).as("ended at the first round past the slow-client timeout, +%d ms",
+                TimeUnit.NANOSECONDS.toMillis(now - fullSince)).isFalse();
+        assertThat(stopped.aborted).as("the client is cut off").isEqualTo(ErrorCode.TOO_SLOW);
+        assertThat(stopped.retry).as("the worker is not blamed").isNull();
+        assertThat(heldSide.cancelled).as("the worker's stream ends").isTrue();
+        assertThat(meterRegistry.get("connection.swap.limit.hits").tag("limit", "slow_client").counter().count())
+                .isEqualTo(1);
+        assertThat(flowing.relaying()).as("its worker answers on it").isTrue();
+        assertThat(workerSide.cancelled).isFalse();
+    }
+
     /** A single late round (a pause of the director's own loop) blames no one: what it did not read proves nothing. */
     @Test
     void aRoundAfterAPauseOfTheDirectorsLoopMovesNothing() {
@@ -241,7 +328,11 @@ class SessionWatchTest {
     }
 
     private RelaySession open(long streamId, FakeWorker side, int maxTokens) {
-        RelaySession session = new RelaySession(streamId, "conn-1", client,
+        return open(streamId, client, side, maxTokens);
+    }
+
+    private RelaySession open(long streamId, FakeClient clientSide, FakeWorker side, int maxTokens) {
+        RelaySession session = new RelaySession(streamId, "conn-1", clientSide,
                 GenerationRequest.completion("g-1", "p", maxTokens), worker,
                 new SessionEvents() {
                     @Override
