@@ -24,6 +24,7 @@ import org.slf4j.LoggerFactory;
  * packet, so a token on its own stream costs the director a datagram of its own to the client; the tokens of many
  * generations on one stream share datagrams (bench/README, "The client leg multiplexed too"). The generations share
  * this stream's flow control: while it cannot take more, every session on it holds its worker back
+ * at the worker's next frame, its slow-client clock running from the moment this stream filled
  * ({@link RelaySession#clientWritable}), and each generation's own back-pressure is the client's PAUSE message on its
  * generation stream. While no generation is on it any more, the sessions' slow-client rule is its own: a client that
  * takes nothing of what is queued here for CONNECTION_SWAP_SLOW_CLIENT_TIMEOUT has it reset TOO_SLOW (the connection

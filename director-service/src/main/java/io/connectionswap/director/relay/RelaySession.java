@@ -143,6 +143,9 @@ public final class RelaySession {
         phase = Phase.RELAYING;
         silentSinceNanos = clock.getAsLong();
         silentWhileReadSinceNanos = silentSinceNanos;
+        if (!client.isWritable()) {
+            backPressure.full(); // nothing of the worker to hold yet: the slow-client clock runs all the same
+        }
         stream.assign(new WorkerAssignment(streamId, connectionId, request));
     }
 
@@ -326,9 +329,18 @@ public final class RelaySession {
         return client.tokenStream();
     }
 
-    /** The client can take more: resume reading from the worker. */
+    /**
+     * The client can take more: resume reading from the worker. Or it cannot ({@code false}: a client token stream
+     * filled with other generations' frames): the worker is held at its next frame, and the slow-client clock runs from
+     * now, so that a worker that sends nothing more on this stream cannot keep a client that reads nothing.
+     */
     public void clientWritable(boolean writable) {
-        long heldSince = writable ? backPressure.release() : -1;
+        long heldSince = -1;
+        if (writable) {
+            heldSince = backPressure.release();
+        } else {
+            backPressure.full();
+        }
         if (heldSince != -1) {
             // the worker was held back (not read, or PAUSEd): its silence counts from now, not from its last frame,
             // or the stall watch would take the first moment the client reads again for a stalled worker; the
@@ -418,8 +430,16 @@ public final class RelaySession {
         return startedNanos;
     }
 
-    /** Since when the client has not been able to take more (flow control full), or -1 while it reads. */
+    /**
+     * Since when the client has not been able to take more (flow control full, or PAUSEd), whether or not a frame of
+     * the worker was held since, or -1 while it reads: the slow-client rule's clock.
+     */
     long clientBlockedSinceNanos() {
+        return phase != Phase.DONE ? backPressure.fullSinceNanos() : -1;
+    }
+
+    /** Since when the worker has been held back for its client (not read, or PAUSEd), or -1 while it is read. */
+    long workerHeldSinceNanos() {
         return phase != Phase.DONE ? backPressure.blockedSinceNanos() : -1;
     }
 

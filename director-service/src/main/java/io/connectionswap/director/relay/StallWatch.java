@@ -67,10 +67,12 @@ final class StallWatch {
             long limit = limit(session);
             long silentSince = session.silentSinceNanos();
             if (!session.clientCanTakeMore()) {
-                long heldSince = session.clientBlockedSinceNanos(); // -1: full, no frame of the worker held yet
+                long heldSince = session.workerHeldSinceNanos(); // -1: full, no frame of the worker held yet
                 if (heldSince == -1 || heldSince - session.silentWhileReadSinceNanos() <= limit) {
                     heldBack.add(worker);
-                    continue; // a slow client holds the worker back: that is back-pressure, not a stall
+                    // a slow client holds the worker back: that is back-pressure, not a stall (a client that takes
+                    // nothing is the slow-client rule's, in SessionWatch, held frame or not)
+                    continue;
                 }
                 // held back only after its worker had sent nothing on it for longer than its limit (a PAUSE after
                 // the model stopped): that proves nothing, the stream is silent like one the director reads
