@@ -401,7 +401,7 @@ final class WorkerLink implements WorkerConnection {
         return true;
     }
 
-        /** The share of the routing loop this runs on, or null on another thread. */
+    /** The share of the routing loop this runs on, or null on another thread. */
     private LoopShare callingShare() {
         for (LoopShare share : shares) {
             if (share.loop.inEventLoop()) {
