@@ -55,17 +55,12 @@ final class WorkerLink implements WorkerConnection {
     private final boolean tokenStream;
     /** The relayed streams open on it (not its heartbeat and token streams). */
     private final OpenStreams relayed = new OpenStreams();
-    /** The first reason given to {@link #close}; null when the link was not closed by the director. */
-    private final java.util.concurrent.atomic.AtomicReference<String> lostReason =
-            new java.util.concurrent.atomic.AtomicReference<>();
-    /** Set on the registry's loop. */
-    private boolean lost;
-    /** Set on the registry's loop before the loss is reported: the worker closed it with SHUTTING_DOWN. */
-    private volatile boolean closedByWorkerShuttingDown;
+    private final LinkLoss loss;
 
     private WorkerLink(List<QuicChannel> connections, boolean tokenStream) {
         this.connections = List.copyOf(connections);
         this.tokenStream = tokenStream;
+        this.loss = new LinkLoss(this.connections);
         Map<EventLoop, List<QuicChannel>> byLoop = new LinkedHashMap<>();
         for (QuicChannel connection : connections) {
             byLoop.computeIfAbsent(connection.eventLoop(), loop -> new ArrayList<>()).add(connection);
@@ -144,7 +139,7 @@ final class WorkerLink implements WorkerConnection {
                 QuicChannel connection = share.connections.get(i);
                 // at shutdown the registry's loop may stop before this connection's: nothing to report then
                 connection.closeFuture().addListener(closed -> LoopTasks.executeUnlessStopped(loop,
-                        () -> link.connectionClosed(connection, onLost)));
+                        () -> link.loss.connectionClosed(connection, onLost)));
                 LinkStreams.openHeartbeatStream(connection, link, frameLimits, turns, turns.offset(i), onEcho);
                 if (tokens != null) {
                     LinkStreams.openTokenStream(connection, link, frameLimits, tokens);
@@ -170,27 +165,9 @@ final class WorkerLink implements WorkerConnection {
     record TokenStreamFrames(WorkerEndpoint worker, WorkerFrames frames) {
     }
 
-    /**
-     * The first of its connections to close loses the link. When the director did not close it and the worker did, with
-     * SHUTTING_DOWN, the worker is draining ({@link #closedByWorkerShuttingDown}).
-     */
-    private void connectionClosed(QuicChannel connection, Consumer<String> onLost) {
-        if (lost) {
-            return;
-        }
-        lost = true;
-        connections.forEach(QuicChannel::close);
-        String reason = lostReason.get();
-        if (reason == null && PeerClose.shuttingDown(connection)) {
-            closedByWorkerShuttingDown = true;
-            reason = "worker closed the connection: shutting down";
-        }
-        onLost.accept(reason == null ? "connection closed" : reason);
-    }
-
     @Override
     public boolean closedByWorkerShuttingDown() {
-        return closedByWorkerShuttingDown;
+        return loss.closedByWorkerShuttingDown();
     }
 
     @Override
@@ -294,7 +271,6 @@ final class WorkerLink implements WorkerConnection {
 
     @Override
     public void close(String reason) {
-        lostReason.compareAndSet(null, reason); // the first cause; closing the rest reports more
-        connections.forEach(QuicChannel::close);
+        loss.close(reason);
     }
 }
