@@ -15,6 +15,7 @@ import io.connectionswap.systemtest.support.DumpLogsOnFailure;
 import io.connectionswap.systemtest.support.ProcessCluster;
 import io.connectionswap.systemtest.support.RawGeneration;
 import io.connectionswap.systemtest.support.RawQuicClient;
+import io.connectionswap.testsupport.await.Holds;
 import io.connectionswap.testsupport.process.ServiceProcess;
 import io.connectionswap.testsupport.prometheus.PrometheusText;
 import io.netty.buffer.Unpooled;
@@ -80,9 +81,13 @@ class DirectorLimitsIT {
         await("the client streams").atMost(ProcessCluster.STARTUP).pollInterval(Duration.ofMillis(200))
                 .until(() -> client.ready() && client.metrics().sum("connection_swap_client_tokens_total") >= 40);
         // a refusal is not retried at once: worker-c comes back after 30 s, not at every heartbeat timeout (3.5 s)
-        await("worker-c keeps away after the refusal").during(Duration.ofSeconds(5)).atMost(Duration.ofSeconds(10))
-                .pollInterval(Duration.ofMillis(250))
-                .until(() -> director.metrics().sum("connection_swap_registrations_refused_total") == 1);
+        AtomicReference<Double> refused = new AtomicReference<>();
+        Holds.throughout(Duration.ofSeconds(5), Duration.ofMillis(250),
+                () -> "worker-c keeps away after the refusal: registrations refused " + refused.get(),
+                () -> {
+                    refused.set(director.metrics().sum("connection_swap_registrations_refused_total"));
+                    return refused.get() == 1;
+                });
         assertThat(director.logLines("refused worker registration")).hasSize(1);
         assertThat(director.logLines("ended stream after bad input")).as("one line per refusal").isEmpty();
         assertThat(bad.logLines("director refused registration")).hasSize(1);

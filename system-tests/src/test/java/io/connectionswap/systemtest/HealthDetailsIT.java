@@ -15,6 +15,7 @@ import io.connectionswap.protocol.tls.TlsIdentity;
 import io.connectionswap.systemtest.support.DumpLogsOnFailure;
 import io.connectionswap.systemtest.support.ProcessCluster;
 import io.connectionswap.systemtest.support.RawQuicClient;
+import io.connectionswap.testsupport.await.Holds;
 import io.connectionswap.testsupport.process.ServiceProcess;
 import java.io.IOException;
 import java.net.URI;
@@ -213,10 +214,15 @@ class HealthDetailsIT {
 
         // it stays so while it drains: not ready, live, still serving the held stream, reported as draining
         int tokensBefore = tokens(held);
-        await("draining worker stays live and not ready").during(Duration.ofSeconds(3)).atMost(DEADLINE)
-                .pollInterval(Duration.ofMillis(300)).until(() -> worker.isAlive()
-                        && get(worker, "/actuator/health/readiness").status() == 503
-                        && get(worker, "/actuator/health/liveness").status() == 200);
+        AtomicReference<String> seen = new AtomicReference<>();
+        Holds.throughout(Duration.ofSeconds(3), Duration.ofMillis(300),
+                () -> "draining worker stays live and not ready: " + seen.get(), () -> {
+                    boolean alive = worker.isAlive();
+                    int ready = get(worker, "/actuator/health/readiness").status();
+                    int live = get(worker, "/actuator/health/liveness").status();
+                    seen.set("alive=" + alive + " readiness=" + ready + " liveness=" + live);
+                    return alive && ready == 503 && live == 200;
+                });
         Answer liveness = get(worker, "/actuator/health/liveness");
         assertThat(liveness.state()).as("liveness: %s", liveness.body()).isEqualTo("UP");
         Answer health = get(worker, "/actuator/health");

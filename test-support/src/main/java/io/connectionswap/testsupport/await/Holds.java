@@ -21,6 +21,19 @@ public final class Holds {
 
     /** Checks {@code condition} every few milliseconds for {@code duration}, the first and the last check included. */
     public static void throughout(Duration duration, Supplier<String> description, BooleanSupplier condition) {
+        throughout(duration, CHECK_INTERVAL, description, condition);
+    }
+
+    /**
+     * Checks {@code condition} every {@code checkInterval} for {@code duration}, the first and the last check included:
+     * for a condition that costs a request to another process (an HTTP scrape), where checking every few milliseconds
+     * would load the process under test. A condition false for less than the interval may go unseen.
+     */
+    public static void throughout(Duration duration, Duration checkInterval, Supplier<String> description,
+            BooleanSupplier condition) {
+        if (checkInterval.isZero() || checkInterval.isNegative()) {
+            throw new IllegalArgumentException("checkInterval: " + checkInterval + " (expected: > 0)");
+        }
         long start = System.nanoTime();
         long end = start + duration.toNanos();
         int checks = 0;
@@ -34,7 +47,7 @@ public final class Holds {
             if (last) {
                 return;
             }
-            LockSupport.parkNanos(Math.min(CHECK_INTERVAL.toNanos(), Math.max(end - System.nanoTime(), 0)));
+            LockSupport.parkNanos(Math.min(checkInterval.toNanos(), Math.max(end - System.nanoTime(), 0)));
         }
     }
 }

@@ -28,6 +28,18 @@ class HoldsTest {
     }
 
     @Test
+    void aCoarserCheckIntervalChecksLessOftenFromTheFirstToTheLastMoment() {
+        AtomicInteger checks = new AtomicInteger();
+        long start = System.nanoTime();
+
+        Holds.throughout(Duration.ofMillis(300), Duration.ofMillis(100), () -> "always",
+                () -> checks.incrementAndGet() > 0);
+
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(300));
+        assertThat(checks.get()).as("at 0, 100, 200 and 300 ms, fewer when a pause overran").isBetween(2, 4);
+    }
+
+    @Test
     void aConditionFalseForAMomentFailsNamingTheValue() {
         AtomicInteger count = new AtomicInteger(6);
         timer.schedule(() -> count.set(76), 100, TimeUnit.MILLISECONDS);
