@@ -27,6 +27,21 @@ import org.springframework.context.ConfigurableApplicationContext;
  */
 public final class InJvmCluster implements AutoCloseable {
 
+    /**
+     * How soon the director calls a worker failed, set for a JVM whose roles share two cores with each other and, in a
+     * full build, with another build: no in-JVM test measures how fast a failure is found, so a worker slow to answer
+     * is not taken out. Health polls every second, each with the default 80% of it to answer: at 100 ms (an 80 ms
+     * timeout) two slow answers in a row took a healthy worker out with its streams under load (RETRY reason=health,
+     * "health poll timeout (2 in a row)"). A stall minimum of 2 s: at 300 ms a stream or a whole worker the loaded JVM
+     * had not run for a moment was moved (RETRY reason=stall, "no frame for more than 300 ms", "no heartbeat echo and
+     * no frame for more than 300 ms: the worker hangs"). A link heartbeat timeout of 5 s: at 1 s a link whose echo
+     * came late was lost and every stream on it moved (RETRY reason=connection_lost, "worker stream closed before END"
+     * after "no heartbeat echo for PT1.1S"). A test that measures detection passes its own values, which win.
+     */
+    private static final String[] PATIENT_FAILURE_DETECTION = {
+        "--CONNECTION_SWAP_HEALTH_INTERVAL=1s", "--CONNECTION_SWAP_STALL_MINIMUM=2s",
+        "--connection-swap.director.link-heartbeat-timeout=5s"};
+
     private final List<ConfigurableApplicationContext> contexts = new ArrayList<>();
     private final List<RawQuicClient> rawClients = new ArrayList<>();
     private final String tokenInterval;
@@ -46,7 +61,7 @@ public final class InJvmCluster implements AutoCloseable {
             org.springframework.context.ApplicationContextInitializer<ConfigurableApplicationContext> initializer,
             String... extra) {
         director = start(DirectorApplication.class, null, initializer, concat(extra,
-                "--CONNECTION_SWAP_DIRECTOR_ADDR=127.0.0.1:0", "--CONNECTION_SWAP_HEALTH_INTERVAL=100ms"));
+                concat(PATIENT_FAILURE_DETECTION, "--CONNECTION_SWAP_DIRECTOR_ADDR=127.0.0.1:0")));
         return director;
     }
 
