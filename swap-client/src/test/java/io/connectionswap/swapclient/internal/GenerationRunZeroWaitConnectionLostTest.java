@@ -72,6 +72,31 @@ class GenerationRunZeroWaitConnectionLostTest extends ZeroWaitRunFixture {
         assertThat(transport.legs).hasSize(2);
     }
 
+    /**
+     * The same when the next connection is up before the loop runs again: a loop held up (CPU contention) right after
+     * the redial's first packet reads the director's whole handshake in the same turn as the wait's timeout, which is
+     * due at once (the wait was over), and the connection came first. The generation resumed there, and after each
+     * further lost connection again, for as long as the redials kept winning (SwapClientAnswerWaitHeartbeatTest, under
+     * load: four connections in 40 s for a generation that waits 3 s). Whether it ends depended on the loop's speed.
+     */
+    @Test
+    void aSecondLostConnectionBeforeAnyTokenEndsAZeroWaitGenerationThoughTheNextConnectionIsUpFirst() {
+        loseTheConnectionAfterTheFirstToken();
+        transport.connect();
+        FakeTransport.FakeLeg second = transport.last();
+
+        loop.advance(20 * MS);
+        transport.connected = false;
+        second.events.broken("connection lost");
+        transport.connect(); // the redial's handshake read before the loop ran the timeout due now
+        loop.advance(MS);
+
+        assertThat(transport.legs).as("no third leg: the second break since the last token is not resumed")
+                .hasSize(2);
+        assertThat(subscriber.failure).isInstanceOfSatisfying(GenerationException.class,
+                failure -> assertThat(failure.code()).isEqualTo(ErrorCode.NO_HEALTHY_WORKER));
+    }
+
     /** A token reset the count: the next lost connection was the first break again, and resumed. */
     @Test
     void aTokenOnTheNewConnectionGivesTheNextLostConnectionItsResume() {
