@@ -131,38 +131,45 @@ final class RetryWaits {
     /**
      * Opens the next leg once the connection is up again; fails the generation if it is not within the wait, or
      * within the {@link #floor} from the first break since the last token while the generation resumes from that break
-     * (it is always resumed once, a lost connection and a director's drain included).
+     * (it is always resumed once, a lost connection and a director's drain included). A wait that is over when this
+     * begins fails the generation as the loop runs next, whether or not a connection came up meanwhile.
      */
     void awaitConnection() {
         long now = loop.nanoTime();
         if (waitingSinceNanos < 0) {
             waitingSinceNanos = now;
         }
-        ClientLoop.Cancellable wish = transport.awaitConnection(() -> {
+        Long remaining = remainingWaitNanos();
+        if (remaining == null) {
+            pendingRetry = transport.awaitConnection(() -> {
+                cancelRetry();
+                run.openLeg();
+            });
+            return;
+        }
+        long floorFrom = floorFromNanos();
+        Duration floor = floorFrom >= 0 ? floor() : Duration.ZERO;
+        long floorLeft = floorFrom >= 0 ? Math.max(0, floorFrom + floor.toNanos() - now) : 0;
+        Duration wait = floorLeft > remaining ? floor : noWorkerWait;
+        long left = Math.max(remaining, floorLeft);
+        // a wait already over waits for no connection: the next one (a redial read before the loop runs the timeout,
+        // when the loop is held up) does not resume the generation, however fast it comes
+        ClientLoop.Cancellable wish = left == 0 ? () -> { } : transport.awaitConnection(() -> {
             cancelRetry();
             run.openLeg();
         });
-        Long remaining = remainingWaitNanos();
-        if (remaining != null) {
-            long floorFrom = floorFromNanos();
-            Duration floor = floorFrom >= 0 ? floor() : Duration.ZERO;
-            long floorLeft = floorFrom >= 0 ? Math.max(0, floorFrom + floor.toNanos() - now) : 0;
-            Duration wait = floorLeft > remaining ? floor : noWorkerWait;
-            ClientLoop.Cancellable timeout = loop.schedule(() -> {
-                wish.cancel();
-                if (!run.finished() && !transport.isConnected()) {
-                    String problem = transport.connectionProblem();
-                    run.fail(ErrorCode.NO_HEALTHY_WORKER, "no connection to a director within "
-                            + wait + (problem == null ? "" : ": " + problem));
-                }
-            }, Math.max(remaining, floorLeft));
-            pendingRetry = () -> {
-                wish.cancel();
-                timeout.cancel();
-            };
-        } else {
-            pendingRetry = wish;
-        }
+        ClientLoop.Cancellable timeout = loop.schedule(() -> {
+            wish.cancel();
+            if (!run.finished() && (left == 0 || !transport.isConnected())) {
+                String problem = transport.connectionProblem();
+                run.fail(ErrorCode.NO_HEALTHY_WORKER, "no connection to a director within "
+                        + wait + (problem == null ? "" : ": " + problem));
+            }
+        }, left);
+        pendingRetry = () -> {
+            wish.cancel();
+            timeout.cancel();
+        };
     }
 
     /**
