@@ -3,9 +3,11 @@ package io.connectionswap.swapclient.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 
+import io.connectionswap.protocol.frame.ErrorCode;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.quic.QuicConnectionCloseEvent;
 import java.lang.reflect.Constructor;
+import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -19,10 +21,7 @@ class PeerCloseTest {
 
     @Test
     void aCloseWithoutAReasonPhraseIsRecordedWithItsCodeAndThrowsNothing() throws Exception {
-        Constructor<QuicConnectionCloseEvent> constructor = QuicConnectionCloseEvent.class
-                .getDeclaredConstructor(boolean.class, int.class, byte[].class);
-        constructor.setAccessible(true);
-        QuicConnectionCloseEvent close = constructor.newInstance(true, 0x10b, null);
+        QuicConnectionCloseEvent close = closeEvent(0x10b, null);
         PeerClose peerClose = new PeerClose();
         EmbeddedChannel connection = new EmbeddedChannel(peerClose);
 
@@ -32,5 +31,36 @@ class PeerCloseTest {
         }).as("a close without a reason phrase").doesNotThrowAnyException();
         assertThat(peerClose.reason()).as("what the client says about the close").isNotNull();
         connection.finishAndReleaseAll();
+    }
+
+    /**
+     * A director's CONNECTION_CLOSE (its drain's end: SHUTTING_DOWN) left the client's QUIC channel open through
+     * QUIC's draining period, three probe timeouts, before Netty closed it: the link heard of the close (and
+     * reconnected) only then. With a loop slowed by CPU contention the probe timeout grows with the round trips it
+     * measures, and the draining outlasted the heartbeat timeout (3.5 s): the client logged WARN "director stopped
+     * answering heartbeats" for a planned close, and the generation waiting to resume waited as long
+     * (SwapClientSingleAddressDrainTest, in a loaded full module run). Nothing more comes on a connection the peer
+     * closed: the client's side closes as it reads the close.
+     */
+    @Test
+    void theDirectorsCloseClosesTheClientsSideAtOnce() throws Exception {
+        PeerClose peerClose = new PeerClose();
+        EmbeddedChannel connection = new EmbeddedChannel(peerClose);
+
+        connection.pipeline().fireUserEventTriggered(closeEvent(ErrorCode.SHUTTING_DOWN.code(),
+                "director d-1 is shutting down".getBytes(StandardCharsets.UTF_8)));
+
+        assertThat(peerClose.shuttingDown()).isTrue();
+        assertThat(connection.isOpen()).as("the connection, closed by the director, closed on the client's side too")
+                .isFalse();
+        connection.finishAndReleaseAll();
+    }
+
+    /** Netty's event for a peer's CONNECTION_CLOSE (its constructor is not public), an application close. */
+    private static QuicConnectionCloseEvent closeEvent(int code, byte[] reason) throws Exception {
+        Constructor<QuicConnectionCloseEvent> constructor = QuicConnectionCloseEvent.class
+                .getDeclaredConstructor(boolean.class, int.class, byte[].class);
+        constructor.setAccessible(true);
+        return constructor.newInstance(true, code, reason);
     }
 }
