@@ -57,8 +57,11 @@ final class FakeDirector implements AutoCloseable {
     volatile boolean draining;
     /** Heartbeats received, on any stream of any connection. */
     final AtomicLong heartbeats = new AtomicLong();
-    /** Echoes no heartbeat any more (a director gone silent: its connection is found lost by the heartbeat timeout). */
-    volatile boolean silent;
+    /**
+     * Connections whose heartbeats get no echo any more (a director gone silent on them: each is found lost by the
+     * client's heartbeat timeout), while the director answers on the others.
+     */
+    final Set<QuicChannel> silent = ConcurrentHashMap.newKeySet();
     /**
      * How many of the next connections are closed at once, 50 ms after they open (a director at its connection limit,
      * or one restarting behind the address): each is a failed attempt for the client, which retries after its backoff.
@@ -141,7 +144,7 @@ final class FakeDirector implements AutoCloseable {
                 public void channelRead(ChannelHandlerContext ctx, Object msg) {
                     if (msg instanceof Heartbeat) {
                         heartbeats.incrementAndGet();
-                        if (silent) {
+                        if (silent.contains(stream.parent())) {
                             return; // no echo
                         }
                     }
