@@ -72,7 +72,10 @@ class SwapClientSingleAddressDrainTest {
             }
         };
         client = SwapClient.builder().directors(director.address()).certificates(RepositoryPki.certs().toString())
-                .tokenStream(false).retryBackoff(Duration.ofMillis(20), Duration.ofMillis(100)).build().start();
+                .tokenStream(false).retryBackoff(Duration.ofMillis(20), Duration.ofMillis(100))
+                // not about heartbeats: a generous timeout, so that a director loop held up by CPU contention is no
+                // lost director (WARN) in the log this test reads; the close is what the client acts on
+                .heartbeat(Duration.ofSeconds(1), Duration.ofSeconds(15)).build().start();
         client.connected().get(10, TimeUnit.SECONDS); // a zero-wait generation waits for no connection
         client.completion("m", "p", SamplingParameters.maxTokens(2), GenerationOptions.waitAtMost(Duration.ZERO))
                 .subscribe(generation);
