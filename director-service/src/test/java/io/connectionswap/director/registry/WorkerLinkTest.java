@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.frame.FrameLimits;
 import io.connectionswap.protocol.quic.QuicConnector;
 import io.connectionswap.protocol.quic.QuicEventLoops;
@@ -19,7 +20,10 @@ import io.connectionswap.testsupport.await.Holds;
 import io.connectionswap.testsupport.log.CapturedLogs;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoop;
@@ -28,6 +32,7 @@ import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.handler.codec.quic.QuicStreamChannel;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -280,6 +285,35 @@ class WorkerLinkTest {
     }
 
     /**
+     * A worker ends its drain by closing its connections with SHUTTING_DOWN (QuicConnections.closeAll). Netty kept the
+     * director's connection open through QUIC's draining period (three probe timeouts) after it read that close, and
+     * closed it only once quiche's draining timer ran out: the link was lost, and the generations still on it moved to
+     * the next worker, 180-800 ms after the close after a burst (the probe timeout grows with the round trips a loop
+     * slowed by CPU contention measures). Nothing more comes on a connection the worker closed: it closes, and the
+     * link is lost, as the datagram carrying the close is read. Seen here from the director's UDP socket, which
+     * closes with the connection: while it reads that datagram, not at a timer afterwards.
+     */
+    @Test
+    void aConnectionTheWorkerClosesClosesAsTheCloseIsReadNotAfterQuicsDrainingPeriod() throws Exception {
+        SocketClosesWhileReading sockets = new SocketClosesWhileReading();
+        connector = new QuicConnector(directorLoop, SHORT_IDLE, directorTls.clientContext(), false, sockets);
+        List<String> lost = new CopyOnWriteArrayList<>();
+        WorkerLink link = connect(worker.localAddress().getPort(), 1, lost::add);
+        await("the worker has the connection").atMost(DEADLINE).until(() -> workerSideConnections.size() == 1);
+
+        workerSideConnections.get(0).close(true, ErrorCode.SHUTTING_DOWN.code(),
+                Unpooled.copiedBuffer("worker is shutting down", StandardCharsets.UTF_8));
+
+        await("the link is lost").atMost(DEADLINE).until(() -> !lost.isEmpty());
+        assertThat(lost).as("the worker's drain, as before")
+                .containsExactly("worker closed the connection: shutting down");
+        assertThat(link.closedByWorkerShuttingDown()).isTrue();
+        await("the director's socket closed").atMost(DEADLINE).until(() -> !sockets.closes.isEmpty());
+        assertThat(sockets.closes).as("the director's connection (and its socket) closed while the worker's close was "
+                + "read, not at QUIC's draining timer afterwards").containsExactly(true);
+    }
+
+    /**
      * A link replaced by one with token streams is closed once the relayed streams on it have ended (those of the new
      * link do not count, nor its own heartbeat streams): the link counts the streams it opened until they close.
      */
@@ -368,6 +402,32 @@ class WorkerLinkTest {
             await().atMost(DEADLINE).until(() -> accepted.stream().noneMatch(QuicChannel::isActive));
         } finally {
             other.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        }
+    }
+
+    /**
+     * Before the QUIC codec on each of the director's sockets (one loop): for each close of a socket, whether it came
+     * while the socket was reading a datagram it received.
+     */
+    @ChannelHandler.Sharable
+    private static final class SocketClosesWhileReading extends ChannelDuplexHandler {
+        final List<Boolean> closes = new CopyOnWriteArrayList<>();
+        private boolean reading;
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            reading = true;
+            try {
+                ctx.fireChannelRead(msg);
+            } finally {
+                reading = false;
+            }
+        }
+
+        @Override
+        public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
+            closes.add(reading);
+            ctx.close(promise);
         }
     }
 
