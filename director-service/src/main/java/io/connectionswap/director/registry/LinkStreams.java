@@ -19,7 +19,9 @@ import java.util.function.LongConsumer;
 /**
  * The streams a {@link WorkerLink} opens on each of its connections for itself, beside the relayed ones: the heartbeat
  * stream, and the token stream when the link has one. Each watches its stream and closes the link, with the reason,
- * when the worker breaks or ends it while the connection lives.
+ * when the worker breaks or ends it while the connection lives. A stream that cannot open on a connection already
+ * closed says nothing more: the connection's close loses the link with its own reason (a worker's SHUTTING_DOWN close
+ * read before the link's streams open, as when it closes a link made in its close window, is its drain).
  */
 final class LinkStreams {
 
@@ -42,7 +44,7 @@ final class LinkStreams {
                 stream.pipeline().addLast(HeartbeatStreamFrames.INSTANCE, new BrokenStreamLosesLink(connection, link));
             }
         }).addListener(opened -> {
-            if (!opened.isSuccess()) {
+            if (!opened.isSuccess() && connection.isActive()) {
                 // no heartbeat, no hang detection on this connection: a link without it is no link
                 link.close("cannot open a heartbeat stream: " + opened.cause());
             }
@@ -69,7 +71,9 @@ final class LinkStreams {
             }
         }).addListener(opened -> {
             if (!opened.isSuccess()) {
-                link.close("cannot open a token stream: " + opened.cause());
+                if (connection.isActive()) {
+                    link.close("cannot open a token stream: " + opened.cause());
+                }
                 return;
             }
             QuicStreamChannel stream = (QuicStreamChannel) opened.getNow();

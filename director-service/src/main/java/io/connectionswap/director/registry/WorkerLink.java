@@ -91,7 +91,7 @@ final class WorkerLink implements WorkerConnection {
         List<Future<QuicChannel>> attempts = new ArrayList<>(count);
         for (int c = 0; c < connectors.size(); c++) {
             for (int i = 0; i < share(count, connectors.size(), c); i++) {
-                attempts.add(connectors.get(c).connect(remote, tlsName, PeerClose.recorder(), null));
+                attempts.add(connectors.get(c).connect(remote, tlsName, PeerClose.connectionHandler(), null));
             }
         }
         int[] pending = {attempts.size()};

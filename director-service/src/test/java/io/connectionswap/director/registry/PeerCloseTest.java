@@ -16,7 +16,7 @@ class PeerCloseTest {
 
     @Test
     void theWorkersShuttingDownCloseIsKeptAndClosesTheDirectorsSideAtOnce() {
-        EmbeddedChannel connection = new EmbeddedChannel(PeerClose.recorder());
+        EmbeddedChannel connection = new EmbeddedChannel(PeerClose.connectionHandler());
 
         connection.pipeline().fireUserEventTriggered(
                 QuicCloseEvents.applicationClose(ErrorCode.SHUTTING_DOWN.code(), "worker is shutting down"));
@@ -29,7 +29,7 @@ class PeerCloseTest {
 
     @Test
     void anotherCloseIsKeptAsNoDrainAndClosesTheDirectorsSideToo() {
-        EmbeddedChannel connection = new EmbeddedChannel(PeerClose.recorder());
+        EmbeddedChannel connection = new EmbeddedChannel(PeerClose.connectionHandler());
 
         connection.pipeline().fireUserEventTriggered(
                 QuicCloseEvents.applicationClose(ErrorCode.UNEXPECTED_MESSAGE.code(), null));

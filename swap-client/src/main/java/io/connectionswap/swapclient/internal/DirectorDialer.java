@@ -1,8 +1,11 @@
 package io.connectionswap.swapclient.internal;
 
+import io.connectionswap.protocol.quic.CloseOnPeerClose;
 import io.connectionswap.protocol.quic.HostPort;
 import io.connectionswap.protocol.quic.QuicConnector;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.util.NetUtil;
@@ -91,7 +94,7 @@ final class DirectorDialer {
         ChannelInitializer<QuicChannel> handlers = new ChannelInitializer<>() {
             @Override
             protected void initChannel(QuicChannel channel) {
-                channel.pipeline().addLast(peerClose, streams);
+                addConnectionHandlers(channel.pipeline(), peerClose, streams);
             }
         };
         connector.connect(remote, tlsName, handlers, null).addListener(done -> {
@@ -102,6 +105,14 @@ final class DirectorDialer {
             }
             attempt.connected((QuicChannel) done.getNow(), peerClose, streams);
         });
+    }
+
+    /**
+     * A director connection's handlers: the director's close closes the client's side as it is read, after {@code
+     * peerClose} kept its reason and {@code streams} saw it.
+     */
+    static void addConnectionHandlers(ChannelPipeline pipeline, PeerClose peerClose, ChannelHandler streams) {
+        pipeline.addLast(CloseOnPeerClose.INSTANCE, peerClose, streams);
     }
 
     /** Why dialling failed, when the failure does not say: the director's close reason, or no handshake at all. */

@@ -2,6 +2,7 @@ package io.connectionswap.swapclient.internal;
 
 import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.log.LogLine;
+import io.connectionswap.protocol.quic.CloseOnPeerClose;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.quic.QuicConnectionCloseEvent;
@@ -10,8 +11,10 @@ import java.nio.charset.StandardCharsets;
 /**
  * Remembers why the peer closed a QUIC connection (its CONNECTION_CLOSE frame), so the client can say it: a director
  * over {@code CONNECTION_SWAP_MAX_CLIENT_CONNECTIONS} closes a new connection at once with {@code OVERLOADED} and a
- * reason. The client's side of the connection closes as the peer's close is read. One per connection, its
- * connection handler.
+ * reason. One per connection, a handler of the connection behind {@link CloseOnPeerClose}, which closes the client's
+ * side as the peer's close is read, not after QUIC's draining period (three probe timeouts, which grow with the round
+ * trips a loop slowed by CPU contention measures, past the heartbeat timeout): the link hears of the close, and
+ * reconnects, at once.
  */
 final class PeerClose extends ChannelInboundHandlerAdapter {
 
@@ -25,12 +28,6 @@ final class PeerClose extends ChannelInboundHandlerAdapter {
             shuttingDown = close.isApplicationClose() && close.error() == ErrorCode.SHUTTING_DOWN.code();
         }
         super.userEventTriggered(ctx, event);
-        if (event instanceof QuicConnectionCloseEvent && ctx.channel().isActive()) {
-            // nothing more comes on it: closed now, not after QUIC's draining period (three probe timeouts, which grow
-            // with the round trips a loop slowed by CPU contention measures, past the heartbeat timeout), so the
-            // link hears of the close and reconnects at once
-            ctx.close();
-        }
     }
 
     /** The peer's close, e.g. {@code OVERLOADED (0x113): director has 1000 client connections, ...}; null if none. */

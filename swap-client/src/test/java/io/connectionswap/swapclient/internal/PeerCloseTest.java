@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 
 import io.connectionswap.protocol.frame.ErrorCode;
+import io.connectionswap.protocol.quic.testing.QuicCloseEvents;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.quic.QuicConnectionCloseEvent;
-import java.lang.reflect.Constructor;
-import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -20,8 +20,8 @@ import org.junit.jupiter.api.Test;
 class PeerCloseTest {
 
     @Test
-    void aCloseWithoutAReasonPhraseIsRecordedWithItsCodeAndThrowsNothing() throws Exception {
-        QuicConnectionCloseEvent close = closeEvent(0x10b, null);
+    void aCloseWithoutAReasonPhraseIsRecordedWithItsCodeAndThrowsNothing() {
+        QuicConnectionCloseEvent close = QuicCloseEvents.applicationClose(0x10b, null);
         PeerClose peerClose = new PeerClose();
         EmbeddedChannel connection = new EmbeddedChannel(peerClose);
 
@@ -40,27 +40,21 @@ class PeerCloseTest {
      * measures, and the draining outlasted the heartbeat timeout (3.5 s): the client logged WARN "director stopped
      * answering heartbeats" for a planned close, and the generation waiting to resume waited as long
      * (SwapClientSingleAddressDrainTest, in a loaded full module run). Nothing more comes on a connection the peer
-     * closed: the client's side closes as it reads the close.
+     * closed: the client's side closes as it reads the close (shared-protocol's CloseOnPeerClose, first of the
+     * handlers {@link DirectorDialer} gives a connection).
      */
     @Test
-    void theDirectorsCloseClosesTheClientsSideAtOnce() throws Exception {
+    void theDirectorsCloseClosesTheClientsSideAtOnce() {
         PeerClose peerClose = new PeerClose();
-        EmbeddedChannel connection = new EmbeddedChannel(peerClose);
+        EmbeddedChannel connection = new EmbeddedChannel();
+        DirectorDialer.addConnectionHandlers(connection.pipeline(), peerClose, new ChannelInboundHandlerAdapter());
 
-        connection.pipeline().fireUserEventTriggered(closeEvent(ErrorCode.SHUTTING_DOWN.code(),
-                "director d-1 is shutting down".getBytes(StandardCharsets.UTF_8)));
+        connection.pipeline().fireUserEventTriggered(QuicCloseEvents.applicationClose(ErrorCode.SHUTTING_DOWN.code(),
+                "director d-1 is shutting down"));
 
         assertThat(peerClose.shuttingDown()).isTrue();
         assertThat(connection.isOpen()).as("the connection, closed by the director, closed on the client's side too")
                 .isFalse();
         connection.finishAndReleaseAll();
-    }
-
-    /** Netty's event for a peer's CONNECTION_CLOSE (its constructor is not public), an application close. */
-    private static QuicConnectionCloseEvent closeEvent(int code, byte[] reason) throws Exception {
-        Constructor<QuicConnectionCloseEvent> constructor = QuicConnectionCloseEvent.class
-                .getDeclaredConstructor(boolean.class, int.class, byte[].class);
-        constructor.setAccessible(true);
-        return constructor.newInstance(true, code, reason);
     }
 }
