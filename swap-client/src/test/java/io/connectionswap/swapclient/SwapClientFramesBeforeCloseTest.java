@@ -21,10 +21,11 @@ import org.junit.jupiter.api.RepeatedTest;
 /**
  * A director that writes a generation's last frames and closes the connection in the same turn of its loop (a drain
  * that ends as a generation ends). The client closes its side of a connection as it reads the director's
- * CONNECTION_CLOSE (PeerClose), and Netty hands the connection that event before it reads the stream data of the same
- * datagram: this pins that the frames written ahead of the close still reach the generation (quiche sends stream data
- * written before the close in datagrams of their own, each read whole before the next), so a complete generation is
- * not asked for again on the next connection (where a model that had stopped on its own might add text).
+ * CONNECTION_CLOSE (shared-protocol's CloseOnPeerClose), and Netty hands the connection that event before it reads
+ * the stream data of the same datagram: this pins that the frames written ahead of the close still reach the
+ * generation (quiche sends stream data written before the close in datagrams of their own, each read whole before the
+ * next), so a complete generation is not asked for again on the next connection (where a model that had stopped on
+ * its own might add text).
  */
 class SwapClientFramesBeforeCloseTest {
 

@@ -58,13 +58,7 @@ class GenerationRunZeroWaitConnectionLostTest extends ZeroWaitRunFixture {
     /** One resume per break since the last token: a second lost connection before any token ended the generation. */
     @Test
     void aSecondLostConnectionBeforeAnyTokenEndsAZeroWaitGeneration() {
-        loseTheConnectionAfterTheFirstToken();
-        transport.connect();
-        FakeTransport.FakeLeg second = transport.last();
-
-        loop.advance(20 * MS);
-        transport.connected = false;
-        second.events.broken("connection lost");
+        loseTheSecondConnectionBeforeAnyToken();
         loop.advance(MS);
 
         assertThat(subscriber.failure).isInstanceOfSatisfying(GenerationException.class,
@@ -81,13 +75,7 @@ class GenerationRunZeroWaitConnectionLostTest extends ZeroWaitRunFixture {
      */
     @Test
     void aSecondLostConnectionBeforeAnyTokenEndsAZeroWaitGenerationThoughTheNextConnectionIsUpFirst() {
-        loseTheConnectionAfterTheFirstToken();
-        transport.connect();
-        FakeTransport.FakeLeg second = transport.last();
-
-        loop.advance(20 * MS);
-        transport.connected = false;
-        second.events.broken("connection lost");
+        loseTheSecondConnectionBeforeAnyToken();
         transport.connect(); // the redial's handshake read before the loop ran the timeout due now
         loop.advance(MS);
 
@@ -114,5 +102,15 @@ class GenerationRunZeroWaitConnectionLostTest extends ZeroWaitRunFixture {
         assertThat(subscriber.failure).isNull();
         assertThat(transport.legs).hasSize(3);
         assertThat(transport.last().request.resumeAfter()).isEqualTo(2);
+    }
+
+    /** The generation resumes on the next connection after a first break, which is lost too before any token. */
+    private void loseTheSecondConnectionBeforeAnyToken() {
+        loseTheConnectionAfterTheFirstToken();
+        transport.connect();
+        FakeTransport.FakeLeg second = transport.last();
+        loop.advance(20 * MS);
+        transport.connected = false;
+        second.events.broken("connection lost");
     }
 }
