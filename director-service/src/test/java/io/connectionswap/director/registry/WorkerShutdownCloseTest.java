@@ -21,6 +21,7 @@ import io.connectionswap.protocol.tls.TlsIdentity;
 import io.connectionswap.testsupport.log.CapturedLogs;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -33,11 +34,13 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -70,6 +73,9 @@ class WorkerShutdownCloseTest {
     /** When each of {@link #workerSideConnections} was accepted ({@link System#nanoTime()}), in the same order. */
     private final List<Long> workerSideAcceptedNanos = new CopyOnWriteArrayList<>();
     private final List<String> failures = new CopyOnWriteArrayList<>();
+    /** On each of the director's sockets; holds nothing until a test arms it. */
+    private final LaterHandshakesHeldUntilTheFirstConnectionCloses laterHandshakes =
+            new LaterHandshakesHeldUntilTheFirstConnectionCloses();
     /** Connections the new process at the worker's address accepted (tests of a restart). */
     private final List<QuicChannel> newProcessConnections = new CopyOnWriteArrayList<>();
     private Path pki;
@@ -86,7 +92,8 @@ class WorkerShutdownCloseTest {
                 .streams(StandInQuicServer.discardingReads()) // heartbeats: no echo needed with a long timeout
                 .bind(workerLoop);
         TlsContexts directorTls = TlsContexts.client("director", TlsIdentity.of(pki, "director").material());
-        QuicConnector connector = new QuicConnector(directorLoop, SETTINGS, directorTls.clientContext());
+        QuicConnector connector = new QuicConnector(directorLoop, SETTINGS, directorTls.clientContext(), false,
+                laterHandshakes);
         QuicWorkerConnector workers = new QuicWorkerConnector(List.of(connector), directorLoop, FrameLimits.DEFAULTS,
                 Duration.ofMillis(100), Duration.ofMinutes(5), 2, false);
         registry = new WorkerRegistry(directorLoop, Runnable::run, workers,
@@ -287,6 +294,37 @@ class WorkerShutdownCloseTest {
                 .isNotEqualTo(WorkerState.HEALTHY);
     }
 
+    /**
+     * The race a link dialled in the worker's close window runs: its first connection comes up and the worker closes
+     * it with SHUTTING_DOWN (the director reads that close, and closes its side, at once) before the link's other
+     * connection finished its handshake, so the link's heartbeat stream on the closed connection cannot open. That
+     * close is the worker's drain all the same: a stream that cannot open on a closed connection must not name its
+     * own reason, which made it a lost connection (the worker blamed, WARN "worker unhealthy", the streams on it moved
+     * as connection_lost, and the redial backing off from 100 ms into the close window instead of after it). Forced
+     * here by holding the datagrams of the link's second connection until its first has closed.
+     */
+    @Test
+    void aShuttingDownCloseReadBeforeTheLinksStreamsOpenIsTheDrainNotALostConnection() {
+        workerInItsCloseWindow.set(true);
+        laterHandshakes.arm();
+
+        try (CapturedLogs logs = CapturedLogs.of(WorkerRegistry.class)) {
+            StandInRegistrations.register(registry, "worker-a", "i-1", worker.localAddress().getPort(), DEADLINE);
+
+            await("the link is lost").atMost(DEADLINE).until(() -> !failures.isEmpty());
+            onLoop(() -> null);
+            assertThat(laterHandshakes.held()).as("datagrams of the link's second connection held until the worker's "
+                    + "close of its first was read: the link's streams opened after that close").isPositive();
+            assertThat(failures.get(0)).as("the streams on it move as the worker's drain").isEqualTo("worker-a:drain");
+            assertThat(failures).as("no lost connection").doesNotContain("worker-a:connection_lost");
+            assertThat(logs.events()).as("the drain's line").anySatisfy(event -> assertThat(
+                    event.getFormattedMessage()).contains("worker draining; moving its streams")
+                    .contains("reason=\"worker closed the connection: shutting down\""));
+            assertThat(logs.events()).as("the worker is not blamed").noneSatisfy(event -> assertThat(
+                    event.getFormattedMessage()).contains("worker unhealthy"));
+        }
+    }
+
     /** The worker's connections: each goes into {@link #workerSideConnections}; closed at once in its close window. */
     private ChannelHandler workerConnections() {
         return new ChannelInitializer<QuicChannel>() {
@@ -345,6 +383,62 @@ class WorkerShutdownCloseTest {
             return directorLoop.submit(action).get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
         } catch (Exception e) {
             throw new AssertionError(e);
+        }
+    }
+
+    /**
+     * Before the QUIC codec on each of the director's sockets (one loop). Once armed, the first socket to open reads as
+     * usual, and the datagrams the others receive are held until that first socket closes (it closes with its QUIC
+     * connection), then read: a link's other connections finish their handshake only after its first connection has
+     * closed. Disarms itself then.
+     */
+    @ChannelHandler.Sharable
+    private static final class LaterHandshakesHeldUntilTheFirstConnectionCloses extends ChannelInboundHandlerAdapter {
+        private volatile boolean armed;
+        private final AtomicInteger held = new AtomicInteger();
+        /** On the director's loop, as the rest. */
+        private Channel first;
+        private final List<Map.Entry<ChannelHandlerContext, Object>> holding = new ArrayList<>();
+
+        void arm() {
+            armed = true;
+        }
+
+        /** How many datagrams it held. */
+        int held() {
+            return held.get();
+        }
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            if (armed && first == null) {
+                first = ctx.channel();
+            }
+            ctx.fireChannelActive();
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object datagram) {
+            if (armed && first != null && ctx.channel() != first) {
+                held.incrementAndGet();
+                holding.add(Map.entry(ctx, datagram));
+                return;
+            }
+            ctx.fireChannelRead(datagram);
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            if (armed && ctx.channel() == first) {
+                armed = false;
+                List<Map.Entry<ChannelHandlerContext, Object>> release = List.copyOf(holding);
+                holding.clear();
+                ctx.executor().execute(() -> release.forEach(read -> {
+                    read.getKey().fireChannelRead(read.getValue());
+                    read.getKey().fireChannelReadComplete();
+                }));
+            }
+            ctx.fireChannelInactive();
         }
     }
 }
