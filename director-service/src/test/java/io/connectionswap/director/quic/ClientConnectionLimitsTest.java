@@ -22,15 +22,20 @@ import io.connectionswap.testsupport.log.CapturedLogs;
 import io.connectionswap.testsupport.tls.RepositoryPki;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoopGroup;
 import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.handler.codec.quic.QuicConnectionCloseEvent;
+import io.netty.handler.codec.quic.QuicSslContext;
 import io.netty.handler.codec.quic.QuicStreamChannel;
 import io.netty.handler.codec.quic.QuicStreamType;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -39,6 +44,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.context.ConfigurableApplicationContext;
@@ -52,6 +58,8 @@ import org.springframework.context.ConfigurableApplicationContext;
 class ClientConnectionLimitsTest {
 
     private static final Duration DEADLINE = Duration.ofSeconds(20);
+    /** How long a slowed client's datagrams are held before they leave. */
+    private static final Duration SLOW_ROUND_TRIP = Duration.ofMillis(300);
 
     private final EventLoopGroup clientLoop = QuicEventLoops.create("test-client", 1);
     private final List<QuicChannel> clients = new ArrayList<>();
@@ -178,6 +186,44 @@ class ClientConnectionLimitsTest {
         assertThat(connection.isActive()).as("the connection").isTrue();
     }
 
+    /**
+     * A client that closes its connection (CONNECTION_CLOSE) and dials again at once, with one slot per address. The
+     * director kept the closed connection, and its slot, through QUIC's draining period (three probe timeouts: Netty
+     * closes the channel only when quiche's draining timer runs out), so the new connection was refused with
+     * OVERLOADED though the old one was gone. Now the slot is free as the close is read: the datagrams of the two
+     * connections reach the director's one loop in the order sent, the close first. The first connection's datagrams
+     * are held {@link #SLOW_ROUND_TRIP} while it comes up, so that its probe timeout, and the draining period, is
+     * seconds: far longer than the second connection's handshake however slow the machine.
+     */
+    @Test
+    void aClientThatClosesItsConnectionMayConnectAgainAtOnce() throws Exception {
+        DirectorQuicServer server = startDirector("--CONNECTION_SWAP_MAX_CLIENT_CONNECTIONS_PER_ADDRESS=1",
+                "--CONNECTION_SWAP_ROUTING_LOOPS=1");
+        try (CapturedLogs logs = CapturedLogs.of(DirectorQuicServer.class)) {
+            SlowSends slow = new SlowSends();
+            QuicChannel first = connect(new CloseReason(), slow);
+            await("the first connection is counted, the acknowledgements it sent slowly delivered").atMost(DEADLINE)
+                    .until(() -> server.openClientConnections() == 1 && slow.pending.get() == 0);
+
+            CloseReason again = new CloseReason();
+            // on the client's one loop: the first connection's close leaves before the second's first datagram
+            Future<QuicChannel> second = clientLoop.submit(() -> {
+                slow.on = false;
+                first.close();
+                return connecting(again);
+            }).get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+            clients.add(second.get(DEADLINE.toSeconds(), TimeUnit.SECONDS));
+
+            await("the second connection admitted or refused").atMost(DEADLINE).until(() -> again.text != null
+                    || logs.events().stream().filter(event -> event.getFormattedMessage()
+                            .endsWith("client connected")).count() == 2);
+            assertThat(again.text).as("the second connection, dialled as the first one's close left").isNull();
+            assertThat(logs.events()).as("the first connection's slot freed as its close was read")
+                    .anySatisfy(event -> assertThat(event.getFormattedMessage())
+                            .endsWith("client connection closed"));
+        }
+    }
+
     /** A client stream sending all but the last byte of a GENERATE of {@code payload} bytes; ERRORs go to {@code errors}. */
     private static QuicStreamChannel sendAllButLastByte(QuicChannel connection, int payload, List<StreamError> errors)
             throws Exception {
@@ -240,14 +286,44 @@ class ClientConnectionLimitsTest {
         return director.getBean(DirectorQuicServer.class);
     }
 
-    private QuicChannel connect(CloseReason reason) throws Exception {
-        int port = director.getEnvironment().getRequiredProperty("local.quic.port", Integer.class);
-        QuicConnector connector = new QuicConnector(clientLoop, QuicSettings.DEFAULTS,
-                QuicTls.client(TlsIdentity.of(RepositoryPki.certs(), "client")));
-        QuicChannel connection = connector.connect(new InetSocketAddress("127.0.0.1", port), "127.0.0.1", reason,
-                null).get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+    private QuicChannel connect(CloseReason reason, ChannelHandler... socketHandlers) throws Exception {
+        QuicChannel connection = connecting(reason, socketHandlers).get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
         clients.add(connection);
         return connection;
+    }
+
+    /** Dials the director as a client, {@code socketHandlers} before the QUIC codec on its socket. */
+    private Future<QuicChannel> connecting(CloseReason reason, ChannelHandler... socketHandlers) {
+        int port = director.getEnvironment().getRequiredProperty("local.quic.port", Integer.class);
+        QuicSslContext tls = QuicTls.client(TlsIdentity.of(RepositoryPki.certs(), "client"));
+        QuicConnector connector = new QuicConnector(clientLoop, QuicSettings.DEFAULTS, () -> tls, false,
+                socketHandlers);
+        return connector.connect(new InetSocketAddress("127.0.0.1", port), "127.0.0.1", reason, null);
+    }
+
+    /**
+     * Before the QUIC codec on a client's socket: while {@link #on}, each datagram leaves {@link #SLOW_ROUND_TRIP}
+     * after it was written, so the director measures round trips that long (and probe timeouts, and the draining
+     * period after a close, several times that).
+     */
+    @ChannelHandler.Sharable
+    private static final class SlowSends extends ChannelOutboundHandlerAdapter {
+        volatile boolean on = true;
+        /** Datagrams written and not sent yet. */
+        final AtomicInteger pending = new AtomicInteger();
+
+        @Override
+        public void write(ChannelHandlerContext ctx, Object datagram, ChannelPromise promise) {
+            if (!on) {
+                ctx.write(datagram, promise);
+                return;
+            }
+            pending.incrementAndGet();
+            ctx.executor().schedule(() -> {
+                ctx.writeAndFlush(datagram, promise);
+                pending.decrementAndGet();
+            }, SLOW_ROUND_TRIP.toNanos(), TimeUnit.NANOSECONDS);
+        }
     }
 
     private double limitHits(String limit) {
