@@ -93,6 +93,42 @@ class DirectorMetersTest {
         assertThat(scrape).contains("connection_swap_time_to_first_token_seconds_bucket{le=\"1.0\"} 1");
     }
 
+    /**
+     * A director that has counted nothing yet, with one worker registered, already exports every series of the
+     * README's table, each tagged series at 0: {@code increase()} and the alert rules see the first event, and an
+     * operator finds every series the table lists. {@code connection_swap_request_errors_total} had no series until a
+     * worker first refused a request.
+     */
+    @Test
+    void everySeriesIsThereBeforeItsFirstEvent() {
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        DirectorMeters meters = new DirectorMeters(registry, loop, List.of("health", "stall"));
+        meters.bindGauges(() -> 0, () -> 1, () -> 0, () -> 0, () -> 0, () -> 0);
+        meters.workerAdded("worker-a");
+
+        String scrape = registry.scrape();
+        assertThat(sampleNames(scrape)).as("series of a director that has counted nothing yet")
+                .contains("connection_swap_swaps_total", "connection_swap_gap_seconds_count",
+                        "connection_swap_time_to_first_token_seconds_count", "connection_swap_streams_started_total",
+                        "connection_swap_client_token_stream_streams_total", "connection_swap_generations_total",
+                        "connection_swap_tokens_relayed_total", "connection_swap_datagrams_total",
+                        "connection_swap_udp_writes_total", "connection_swap_connections_opened_total",
+                        "connection_swap_no_healthy_worker_total", "connection_swap_registrations_refused_total",
+                        "connection_swap_request_errors_total", "connection_swap_migration_limit_total",
+                        "connection_swap_limit_hits_total", "connection_swap_task_failures_total",
+                        "connection_swap_address_validation_total", "connection_swap_streams_active",
+                        "connection_swap_workers", "connection_swap_quic_streams_open",
+                        "connection_swap_client_connections_open", "connection_swap_pending_request_bytes");
+        for (ErrorCode code : ErrorCode.values()) {
+            String series = "connection_swap_request_errors_total{code=\"" + code.name() + "\"} 0.0";
+            if (code.isRequestFault()) {
+                assertThat(scrape).as("a request fault's series at 0").contains(series);
+            } else {
+                assertThat(scrape).as("not a request fault: no series").doesNotContain("code=\"" + code.name() + "\"");
+            }
+        }
+    }
+
     /** The metric name of every sample line of a Prometheus text scrape. */
     static Set<String> sampleNames(String scrape) {
         return Arrays.stream(scrape.split("\n"))
