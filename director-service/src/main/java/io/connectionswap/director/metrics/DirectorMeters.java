@@ -193,6 +193,14 @@ public class DirectorMeters {
         for (String reason : swapReasons) {
             migrationLimits.put(reason, migrationLimitCounter(reason));
         }
+        for (ErrorCode code : ErrorCode.values()) {
+            if (code.isRequestFault()) {
+                requestErrors.put(code, requestErrorCounter(code));
+            }
+        }
+        for (String result : new String[] {"issued", "accepted", "rejected"}) {
+            addressValidation.put(result, addressValidationCounter(result));
+        }
     }
 
     /**
@@ -278,10 +286,7 @@ public class DirectorMeters {
      * final.
      */
     public void requestError(ErrorCode code) {
-        requestErrors.computeIfAbsent(code, key -> Counter.builder("connection.swap.request.errors")
-                .description("Streams ended with a worker's error that is the request's fault (final, never swapped)")
-                .tag("code", key.name())
-                .register(registry)).increment();
+        requestErrors.computeIfAbsent(code, this::requestErrorCounter).increment();
     }
 
     /**
@@ -304,11 +309,7 @@ public class DirectorMeters {
 
     /** connection_swap_address_validation_total{result}: issued, accepted, rejected (bad or expired retry token). */
     public void addressValidation(String result) {
-        addressValidation.computeIfAbsent(result, key -> Counter.builder("connection.swap.address.validation")
-                .description("QUIC retry tokens: issued to new connections, accepted, or rejected (forged, for another "
-                        + "address, or expired)")
-                .tag("result", key)
-                .register(registry)).increment();
+        addressValidation.computeIfAbsent(result, this::addressValidationCounter).increment();
     }
 
     public void registrationRefused() {
@@ -372,6 +373,21 @@ public class DirectorMeters {
                 .description("Client streams handed to a worker: new generations, and resumed ones (after a swap, a "
                         + "reconnect or a repaired gap)")
                 .tag("kind", kind)
+                .register(registry);
+    }
+
+    private Counter requestErrorCounter(ErrorCode code) {
+        return Counter.builder("connection.swap.request.errors")
+                .description("Streams ended with a worker's error that is the request's fault (final, never swapped)")
+                .tag("code", code.name())
+                .register(registry);
+    }
+
+    private Counter addressValidationCounter(String result) {
+        return Counter.builder("connection.swap.address.validation")
+                .description("QUIC retry tokens: issued to new connections, accepted, or rejected (forged, for another "
+                        + "address, or expired)")
+                .tag("result", result)
                 .register(registry);
     }
 
