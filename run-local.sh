@@ -14,7 +14,7 @@
 # (8090). The workers' QUIC addresses are WORKER_A_ADDR (127.0.0.1:62001) and WORKER_B_ADDR (127.0.0.1:62002).
 # With CONNECTION_SWAP_MODEL_BACKEND=openai, WORKER_A_UPSTREAM_URL and WORKER_B_UPSTREAM_URL give each worker its own
 # CONNECTION_SWAP_UPSTREAM_URL (one model server per worker, as in a deployment); unset, both use the exported one.
-# JAVA_OPTS goes to every java command line. Once the client runs, the script prints each role's PID, QUIC port and
+# JAVA_OPTS goes to every java command line. Once it has started the client, the script prints each role's PID, QUIC port and
 # Actuator URL, and a ready-made `kill -9 <pid>` line per worker. Ctrl-C or SIGTERM, at any time (even while roles
 # are still starting), sends SIGTERM to every role started so far, waits for them to exit and ends the script. A role
 # that exits before the client starts (a port taken, a bad setting) ends the run too, with its name and status 1.
