@@ -209,6 +209,11 @@ class PrometheusScrapeIT {
                     .filteredOn(name -> name.startsWith("connection_swap_"))
                     .allMatch(readme::documents);
         }
+        // and every series the table lists for a role is there: a user scraping it finds each row
+        Map<String, ServiceProcess> roles = Map.of("director", director, "worker", workerB, "client", client);
+        roles.forEach((role, process) -> assertThat(process.metrics().names())
+                .as("%s: series README.md, section Metrics, lists for the %s but it does not export", process.name(), role)
+                .containsAll(readme.samplesOf(role)));
 
         // every dashboard query runs against the real series (variables at "All")
         Map<String, Integer> dashboardResults = dashboardQueries();

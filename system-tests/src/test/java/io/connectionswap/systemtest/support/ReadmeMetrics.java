@@ -5,6 +5,8 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -15,14 +17,18 @@ public final class ReadmeMetrics {
     private static final Pattern HISTOGRAM_SUFFIX = Pattern.compile("(.+)_(bucket|count|sum|max)");
 
     private final Map<String, String> kinds;
+    /** Series name to the roles of its rows ({@code director}, {@code worker}, {@code client}, {@code every role}). */
+    private final Map<String, Set<String>> roles;
 
-    private ReadmeMetrics(Map<String, String> kinds) {
+    private ReadmeMetrics(Map<String, String> kinds, Map<String, Set<String>> roles) {
         this.kinds = kinds;
+        this.roles = roles;
     }
 
     /** Reads README.md's table under "### Metrics": series name to kind (counter, gauge, histogram). */
     public static ReadmeMetrics read() {
         Map<String, String> kinds = new LinkedHashMap<>();
+        Map<String, Set<String>> roles = new LinkedHashMap<>();
         boolean inSection = false;
         try {
             for (String line : Files.readAllLines(ProcessCluster.repositoryRoot().resolve("README.md"))) {
@@ -35,17 +41,32 @@ public final class ReadmeMetrics {
                     Matcher name = cells.length > 3 ? NAME_CELL.matcher(cells[2]) : null;
                     if (name != null && name.matches()) {
                         kinds.put(name.group(1), cells[3].strip());
+                        roles.computeIfAbsent(name.group(1), n -> new TreeSet<>()).add(cells[1].strip());
                     }
                 }
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return new ReadmeMetrics(kinds);
+        return new ReadmeMetrics(kinds, roles);
     }
 
     public Map<String, String> kinds() {
         return kinds;
+    }
+
+    /**
+     * The sample names the table lists for {@code role} (its rows and those of "every role"): a counter or gauge
+     * as listed, a histogram as its {@code _count} series.
+     */
+    public Set<String> samplesOf(String role) {
+        Set<String> samples = new TreeSet<>();
+        roles.forEach((name, rowRoles) -> {
+            if (rowRoles.contains(role) || rowRoles.contains("every role")) {
+                samples.add("histogram".equals(kinds.get(name)) ? name + "_count" : name);
+            }
+        });
+        return samples;
     }
 
     /**
