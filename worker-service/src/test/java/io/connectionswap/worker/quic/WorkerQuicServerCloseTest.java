@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.connectionswap.protocol.codec.MessageCodec;
 import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.frame.FrameLimits;
+import io.connectionswap.protocol.message.End;
+import io.connectionswap.protocol.message.FinishReason;
 import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.Message;
 import io.connectionswap.protocol.message.StreamError;
@@ -181,6 +183,69 @@ class WorkerQuicServerCloseTest {
         }
     }
 
+    /**
+     * A drain that times out with a generation the director has not read to its end: the worker had written its last
+     * tokens and END, held back by the director's flow control (its stream window full), when the timeout closed the
+     * director's connection, and the close dropped whatever quiche had not sent yet. The client's text stays exact
+     * (the director resumes after its last relayed token), but the generation had ENDED: the next worker resumes it
+     * and a model that stopped on its own may add text. What the worker wrote before the timeout must reach the
+     * director before its connection closes.
+     */
+    @Test
+    void anEndHeldBackByTheDirectorsFlowControlAtTheDrainTimeoutReachesTheDirectorBeforeTheClose() throws Exception {
+        assertTheDirectorReadsAllTheWorkerWroteAfterADrainTimeout(true);
+    }
+
+    /**
+     * As {@link #anEndHeldBackByTheDirectorsFlowControlAtTheDrainTimeoutReachesTheDirectorBeforeTheClose()} for a
+     * generation still running at the drain timeout: its last tokens reach the director, and then the stream's end
+     * (SHUTTING_DOWN, a move), not a lost connection.
+     */
+    @Test
+    void theLastTokensOfAGenerationCutByTheDrainTimeoutReachTheDirectorBeforeTheClose() throws Exception {
+        assertTheDirectorReadsAllTheWorkerWroteAfterADrainTimeout(false);
+    }
+
+    private void assertTheDirectorReadsAllTheWorkerWroteAfterADrainTimeout(boolean generationEnded) throws Exception {
+        ActiveStreams active = new ActiveStreams();
+        ExecutorService modelThread = Executors.newSingleThreadExecutor();
+        try (CapturedLogs logs = CapturedLogs.of(WorkerQuicServer.class)) {
+            CompletableFuture<Flow.Subscriber<? super ModelEvent>> generation = new CompletableFuture<>();
+            startAndConnect(active, Duration.ofMillis(300), flooding(modelThread, generation));
+            List<Message> received = new CopyOnWriteArrayList<>();
+            QuicStreamChannel stream = openGenerationStream(received);
+            Awaitility.await().atMost(Duration.ofSeconds(20))
+                    .until(() -> received.stream().anyMatch(Token.class::isInstance));
+            stream.config().setAutoRead(false);
+            Awaitility.await("the director's window on the stream full").atMost(Duration.ofSeconds(20))
+                    .until(() -> tokensCounted() - tokensIn(received) > DIRECTOR_STREAM_WINDOW / FLOODED_TEXT.length());
+            if (generationEnded) {
+                Flow.Subscriber<? super ModelEvent> subscriber = generation.get(5, TimeUnit.SECONDS);
+                modelThread.execute(() -> subscriber.onNext(new ModelEvent.Finished(FinishReason.STOP, null)));
+            }
+
+            server.stop(() -> { });
+            Awaitility.await("the drain timed out").atMost(Duration.ofSeconds(5))
+                    .until(() -> logs.events().stream().anyMatch(event -> event.getFormattedMessage()
+                            .contains("drain timeout passed")));
+            stream.config().setAutoRead(true);
+            stream.read();
+
+            Awaitility.await("the director read the stream's end").atMost(Duration.ofSeconds(5))
+                    .untilAsserted(() -> assertThat(received)
+                            .as("what the director read after the drain timeout (%s tokens, %s written)",
+                                    tokensIn(received), tokensCounted())
+                            .last().isInstanceOf(generationEnded ? End.class : StreamError.class));
+            assertThat(tokensIn(received)).as("every token the worker wrote").isEqualTo((long) tokensCounted());
+            if (!generationEnded) {
+                assertThat(((StreamError) received.get(received.size() - 1)).code())
+                        .as("a generation cut by the drain's end moves").isEqualTo(ErrorCode.SHUTTING_DOWN);
+            }
+        } finally {
+            modelThread.shutdownNow();
+        }
+    }
+
     private double tokensCounted() {
         return registry.get("connection.swap.worker.tokens").counter().count();
     }
@@ -191,7 +256,8 @@ class WorkerQuicServerCloseTest {
 
     /**
      * Opens a generation stream as the director does and assigns it a generation; what it reads goes to {@code into}.
-     * An ERROR read is answered with the director's FIN, as the director ends a worker's stream it read the end of.
+     * An ERROR or END read is answered with the director's FIN, as the director ends a worker's stream it read the end
+     * of.
      */
     private QuicStreamChannel openGenerationStream(List<Message> into) throws Exception {
         QuicStreamChannel stream = director.createStream(QuicStreamType.BIDIRECTIONAL,
@@ -203,7 +269,7 @@ class WorkerQuicServerCloseTest {
                                     @Override
                                     protected void channelRead0(ChannelHandlerContext ctx, Message message) {
                                         into.add(message);
-                                        if (message instanceof StreamError) {
+                                        if (message instanceof StreamError || message instanceof End) {
                                             ((QuicStreamChannel) ctx.channel()).shutdownOutput();
                                         }
                                     }
