@@ -25,4 +25,18 @@ public class ActiveStreams {
     public boolean isEmpty() {
         return streams.isEmpty();
     }
+
+    /**
+     * The drain timed out: every stream open now ends, a generation still running with SHUTTING_DOWN behind what it
+     * wrote ({@link GenerationStreamHandler#cutByDrainTimeout()}); each stays counted until the director's FIN closes
+     * it. Returns how many were open.
+     */
+    int cutAll() {
+        int cut = 0;
+        for (GenerationStreamHandler stream : Set.copyOf(streams)) {
+            stream.cutByDrainTimeout();
+            cut++;
+        }
+        return cut;
+    }
 }

@@ -297,6 +297,28 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
         }
     }
 
+    /**
+     * The worker's drain timed out with this stream still open: a generation still running ends here with a
+     * SHUTTING_DOWN ERROR behind what it wrote (the director moves it at its last relayed token, as for a refused
+     * hand-off) and our FIN; one whose END or ERROR is written already is left as it is, to be read. Either way the
+     * stream stays counted until the director's FIN closes it ({@link #start}). Any thread.
+     */
+    void cutByDrainTimeout() {
+        onLoop(() -> {
+            if (finished) {
+                return;
+            }
+            LogLine.info(log).field("worker", context.label()).field("stream.id", assignment.streamId())
+                    .field("connection.id", assignment.connectionId()).field("next.seq", nextSequence)
+                    .field("error", ErrorCode.SHUTTING_DOWN).log("drain timed out; ending stream");
+            finished = true;
+            stopModel();
+            StreamFailures.endStream(channel, new StreamError(ErrorCode.SHUTTING_DOWN, context.label()
+                    + " drain timed out; the generation moves"));
+            traceEnd(WorkerLegOutcome.STOPPED, ErrorCode.SHUTTING_DOWN.name(), "drain timed out");
+        });
+    }
+
     // ---- the stream ----
 
     @Override

@@ -29,6 +29,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 import org.springframework.boot.availability.AvailabilityChangeEvent;
 import org.springframework.boot.availability.ReadinessState;
 import org.springframework.context.ApplicationEventPublisher;
@@ -41,8 +42,10 @@ import org.springframework.stereotype.Component;
  * The worker's QUIC server. Binds when the context starts (publishing the bound port as {@code local.quic.port});
  * on shutdown it drains: readiness goes to REFUSING_TRAFFIC, the director is told over the registration stream and
  * moves every stream away at a token boundary, and the server closes once no stream is left or the drain timeout
- * has passed: each QUIC connection first with a SHUTTING_DOWN CONNECTION_CLOSE (the directors learn at once), then
- * the socket. A director that connects between those closes and the socket's is closed the same way at once.
+ * has passed: then every stream still open ends with SHUTTING_DOWN behind what it carries (a generation that ended
+ * keeps its END), and the server waits a moment for the director to read them (a connection's close drops what is
+ * not sent yet). It closes each QUIC connection first with a SHUTTING_DOWN CONNECTION_CLOSE (the directors learn at
+ * once), then the socket. A director that connects between those closes and the socket's is closed the same way at once.
  */
 @Component
 public class WorkerQuicServer implements SmartLifecycle {
@@ -53,6 +56,8 @@ public class WorkerQuicServer implements SmartLifecycle {
      * wait past it before redialling ({@link ShutdownCloseWindow}).
      */
     static final Duration CONNECTION_CLOSE_WAIT = ShutdownCloseWindow.CONNECTION_CLOSE_WAIT;
+    /** Longest wait, after a drain timeout, for the director to read the streams ended then (their FINs). */
+    static final Duration CUT_STREAMS_WAIT = ShutdownCloseWindow.CUT_STREAMS_WAIT;
 
     private final WorkerProperties properties;
     private final TlsContexts tls;
@@ -101,8 +106,9 @@ public class WorkerQuicServer implements SmartLifecycle {
         }
         LogLine.info(log).field("worker", properties.label()).field("worker.addr", address.withPort(port))
                 .field("alpn", io.connectionswap.protocol.frame.Frames.ALPN).log("quic server listening");
-        // the stop closes the directors' connections after the drain: the phase must hold that wait too
-        ShutdownPhase.warnIfOutlasted(environment, properties.drainTimeout(), CONNECTION_CLOSE_WAIT,
+        // after a drain timeout the stop waits for the streams it ended to be read, then closes the directors'
+        // connections: the phase must hold those waits too
+        ShutdownPhase.warnIfOutlasted(environment, properties.drainTimeout(), ShutdownCloseWindow.afterDrainTimeout(),
                 "CONNECTION_SWAP_DRAIN_TIMEOUT", log);
     }
 
@@ -123,21 +129,47 @@ public class WorkerQuicServer implements SmartLifecycle {
     }
 
     private void awaitDrained(QuicServerEndpoint current, long deadline, Runnable callback) {
-        if (activeStreams.isEmpty() || System.nanoTime() >= deadline) {
-            if (!activeStreams.isEmpty()) {
-                LogLine.warn(log).field("worker", properties.label()).field("streams", activeStreams.count())
-                        .log("drain timeout passed; closing with streams still open");
-            } else {
-                LogLine.info(log).field("worker", properties.label()).log("drained; closing quic server");
-            }
-            registration.stop();
-            closeConnections(() -> current.close().addListener(closed -> {
-                endpoint = null;
-                callback.run();
-            }));
+        if (activeStreams.isEmpty()) {
+            LogLine.info(log).field("worker", properties.label()).log("drained; closing quic server");
+            close(current, callback);
+            return;
+        }
+        if (System.nanoTime() >= deadline) {
+            LogLine.warn(log).field("worker", properties.label()).field("streams", activeStreams.count())
+                    .log("drain timeout passed; ending the streams still open with SHUTTING_DOWN");
+            int cut = activeStreams.cutAll();
+            awaitCutStreamsRead(current, cut, System.nanoTime(), callback);
             return;
         }
         group.next().schedule(() -> awaitDrained(current, deadline, callback), 10, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * After a drain timeout: waits, up to {@link #CUT_STREAMS_WAIT}, for the director to read what the streams ended
+     * then carry (each closes on its FIN after their END or ERROR), since the connection's close drops whatever quiche
+     * has not sent yet; then closes.
+     */
+    private void awaitCutStreamsRead(QuicServerEndpoint current, int cut, long cutAt, Runnable callback) {
+        boolean read = activeStreams.isEmpty();
+        long waited = System.nanoTime() - cutAt;
+        if (read || waited >= CUT_STREAMS_WAIT.toNanos()) {
+            LogLine.at(log, read ? Level.INFO : Level.WARN).field("worker", properties.label())
+                    .field("cut.streams", cut).field("unread.streams", activeStreams.count())
+                    .field("frames.read", read).field("waited.ms", TimeUnit.NANOSECONDS.toMillis(waited))
+                    .log(read ? "streams ended at the drain timeout were read; closing quic server"
+                            : "streams ended at the drain timeout not read in time; closing quic server all the same");
+            close(current, callback);
+            return;
+        }
+        group.next().schedule(() -> awaitCutStreamsRead(current, cut, cutAt, callback), 10, TimeUnit.MILLISECONDS);
+    }
+
+    private void close(QuicServerEndpoint current, Runnable callback) {
+        registration.stop();
+        closeConnections(() -> current.close().addListener(closed -> {
+            endpoint = null;
+            callback.run();
+        }));
     }
 
     /**
