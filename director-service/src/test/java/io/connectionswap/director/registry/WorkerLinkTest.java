@@ -10,6 +10,7 @@ import io.connectionswap.protocol.quic.QuicConnector;
 import io.connectionswap.protocol.quic.QuicEventLoops;
 import io.connectionswap.protocol.quic.QuicServerEndpoint;
 import io.connectionswap.protocol.quic.QuicSettings;
+import io.connectionswap.protocol.quic.testing.SocketClosesWhileReading;
 import io.connectionswap.protocol.quic.testing.StandInQuicServer;
 import io.connectionswap.protocol.tls.DevelopmentPki;
 import io.connectionswap.protocol.tls.TlsContexts;
@@ -20,10 +21,7 @@ import io.connectionswap.testsupport.await.Holds;
 import io.connectionswap.testsupport.log.CapturedLogs;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelDuplexHandler;
-import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelPromise;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoop;
@@ -402,32 +400,6 @@ class WorkerLinkTest {
             await().atMost(DEADLINE).until(() -> accepted.stream().noneMatch(QuicChannel::isActive));
         } finally {
             other.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
-        }
-    }
-
-    /**
-     * Before the QUIC codec on each of the director's sockets (one loop): for each close of a socket, whether it came
-     * while the socket was reading a datagram it received.
-     */
-    @ChannelHandler.Sharable
-    private static final class SocketClosesWhileReading extends ChannelDuplexHandler {
-        final List<Boolean> closes = new CopyOnWriteArrayList<>();
-        private boolean reading;
-
-        @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            reading = true;
-            try {
-                ctx.fireChannelRead(msg);
-            } finally {
-                reading = false;
-            }
-        }
-
-        @Override
-        public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
-            closes.add(reading);
-            ctx.close(promise);
         }
     }
 

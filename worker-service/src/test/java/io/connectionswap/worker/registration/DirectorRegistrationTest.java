@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.connectionswap.protocol.dns.NameServers;
+import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.frame.FrameLimits;
 import io.connectionswap.protocol.message.Drain;
 import io.connectionswap.protocol.message.Message;
@@ -14,11 +15,13 @@ import io.connectionswap.protocol.quic.Heartbeats;
 import io.connectionswap.protocol.quic.HostPort;
 import io.connectionswap.protocol.quic.QuicCodecs;
 import io.connectionswap.protocol.quic.QuicConnections;
+import io.connectionswap.protocol.quic.QuicConnector;
 import io.connectionswap.protocol.quic.QuicEndpointException;
 import io.connectionswap.protocol.quic.QuicEventLoops;
 import io.connectionswap.protocol.quic.QuicServerEndpoint;
 import io.connectionswap.protocol.quic.QuicSettings;
 import io.connectionswap.protocol.quic.StreamPipelines;
+import io.connectionswap.protocol.quic.testing.SocketClosesWhileReading;
 import io.connectionswap.protocol.tls.ClientCertificates;
 import io.connectionswap.protocol.tls.DevelopmentPki;
 import io.connectionswap.protocol.tls.TlsContexts;
@@ -28,12 +31,16 @@ import io.connectionswap.testsupport.dns.FakeDnsServer;
 import io.connectionswap.testsupport.net.Ports;
 import io.connectionswap.worker.config.WorkerProperties;
 import io.connectionswap.worker.model.StandInBackend;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.handler.codec.quic.QuicStreamChannel;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -62,6 +69,8 @@ class DirectorRegistrationTest {
     /** What the stand-in director read on registration streams, in order, over all its instances. */
     private final List<Message> received = new CopyOnWriteArrayList<>();
     private final AtomicInteger instances = new AtomicInteger();
+    /** The connections the stand-in director accepted, over all its instances. */
+    private final List<QuicChannel> directorConnections = new CopyOnWriteArrayList<>();
     private TlsContexts directorTls;
     private TlsContexts workerTls;
     private volatile QuicServerEndpoint director;
@@ -116,6 +125,42 @@ class DirectorRegistrationTest {
                 .untilAsserted(() -> assertThat(count(Drain.class))
                         .as("DRAINs after the second REGISTER; the stand-in director read: %s", received)
                         .isEqualTo(2));
+    }
+
+    /**
+     * A director that shuts down (or restarts) closes the worker's registration connection with a CONNECTION_CLOSE.
+     * Netty kept the worker's side open through QUIC's draining period (three probe timeouts) after it read that
+     * close, and closed it only once quiche's draining timer ran out: the worker learnt its registration was gone, and
+     * registered again, that much later (30-900 ms, more under CPU load). Nothing more comes on a connection the
+     * director closed: it closes as the close is read. Seen from the worker's UDP socket, which closes with the
+     * connection: while it reads the close's datagram, not at a timer afterwards.
+     */
+    @Test
+    void theRegistrationConnectionClosesAsTheDirectorsCloseIsReadNotAfterQuicsDrainingPeriod() throws Exception {
+        int port = startDirector(0);
+        SocketClosesWhileReading sockets = new SocketClosesWhileReading();
+        DirectorRegistration registrations = unstarted("localhost:" + port, NameServers.system());
+        DirectorSession session = new DirectorSession("worker-a", new InetSocketAddress("127.0.0.1", port),
+                "localhost", new QuicConnector(workerLoop, QuicSettings.DEFAULTS, workerTls.clientContext(), false,
+                sockets), new QuicConnections(), workerLoop.next(), registrations::registration, () -> false,
+                Duration.ofMillis(200), Duration.ofMillis(800), Duration.ofSeconds(1));
+        try {
+            session.start();
+            await("registered").atMost(DEADLINE).until(session::isRegistered);
+
+            long closedAt = System.nanoTime();
+            directorConnections.get(0).close(true, ErrorCode.SHUTTING_DOWN.code(),
+                    Unpooled.copiedBuffer("director is shutting down", StandardCharsets.UTF_8));
+
+            await("the worker registers again").atMost(DEADLINE).until(() -> count(WorkerRegistration.class) == 2);
+            Duration again = Duration.ofNanos(System.nanoTime() - closedAt);
+            await("the worker's socket closed").atMost(DEADLINE).until(() -> !sockets.closes.isEmpty());
+            assertThat(sockets.closes.get(0)).as("the worker's registration connection (and its socket) closed while "
+                    + "the director's close was read, not at QUIC's draining timer afterwards (registered again %s ms "
+                    + "after the close)", again.toMillis()).isTrue();
+        } finally {
+            session.stop();
+        }
     }
 
     /**
@@ -288,6 +333,7 @@ class DirectorRegistrationTest {
                 QuicCodecs.server(QuicSettings.DEFAULTS, directorTls.serverContext(), new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(io.netty.channel.Channel connection) {
+                        directorConnections.add((QuicChannel) connection);
                     }
                 }, new ChannelInitializer<QuicStreamChannel>() {
                     @Override
@@ -312,6 +358,13 @@ class DirectorRegistrationTest {
     }
 
     private DirectorRegistration start(String directorTarget, NameServers nameServers) {
+        DirectorRegistration started = unstarted(directorTarget, nameServers);
+        started.start();
+        return started;
+    }
+
+    /** The worker's registration with the directors of {@code directorTarget}, not started. */
+    private DirectorRegistration unstarted(String directorTarget, NameServers nameServers) {
         WorkerProperties properties = new WorkerProperties("127.0.0.1:0", null,
                 "http://127.0.0.1:8081/actuator/health", "worker-a", Duration.ofSeconds(1), null,
                 Duration.ofSeconds(10), directorTarget, true, Duration.ofMillis(200), Duration.ofSeconds(20),
@@ -320,7 +373,6 @@ class DirectorRegistrationTest {
                 workerLoop, StandInBackend.create(Duration.ofMillis(5), workerLoop), new QuicConnections(),
                 nameServers);
         started.serverBound(new HostPort("127.0.0.1", 62001));
-        started.start();
         return started;
     }
 }
