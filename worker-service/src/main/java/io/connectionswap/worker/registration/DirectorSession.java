@@ -9,6 +9,7 @@ import io.connectionswap.protocol.message.Message;
 import io.connectionswap.protocol.message.RegistrationAck;
 import io.connectionswap.protocol.message.StreamError;
 import io.connectionswap.protocol.message.WorkerRegistration;
+import io.connectionswap.protocol.quic.CloseOnPeerClose;
 import io.connectionswap.protocol.quic.Heartbeats;
 import io.connectionswap.protocol.quic.HostPort;
 import io.connectionswap.protocol.quic.QuicConnections;
@@ -36,7 +37,8 @@ import org.slf4j.event.Level;
 /**
  * The registration of this worker with ONE director address: connects with the worker certificate (mutual TLS),
  * sends a {@link WorkerRegistration} on a control stream kept alive by heartbeats, and registers again whenever
- * the connection is lost (the director restarted, or the network dropped). Every new attempt waits a
+ * the connection is lost (the director restarted or closed it, or the network dropped; a director's CONNECTION_CLOSE
+ * closes it as it is read, {@link CloseOnPeerClose}). Every new attempt waits a
  * {@link Backoff} (capped exponential, full jitter: 0 to 100 ms first, doubling up to
  * {@code registrationRetryMax}), so the workers of a director that restarts do not come back in step. A registration
  * the director refuses closes the connection and is tried again after {@link #REFUSED_RETRY}. A problem met again
@@ -142,7 +144,9 @@ final class DirectorSession {
         if (!running) {
             return;
         }
-        connector.connect(address, tlsName, null, null).addListener(connected -> {
+        // closed as the director's CONNECTION_CLOSE is read, not once QUIC's draining period is over: the worker
+        // registers again (with the director's replacement, or another replica) that much sooner
+        connector.connect(address, tlsName, CloseOnPeerClose.INSTANCE, null).addListener(connected -> {
             if (!connected.isSuccess()) {
                 String problem = "cannot reach director " + describe() + ": " + connected.cause()
                         + QuicConnector.explainFailure(connected.cause(), "director");
