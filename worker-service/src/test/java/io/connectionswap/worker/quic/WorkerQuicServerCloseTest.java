@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.connectionswap.protocol.codec.MessageCodec;
 import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.frame.FrameLimits;
+import io.connectionswap.protocol.frame.Frames;
 import io.connectionswap.protocol.message.End;
 import io.connectionswap.protocol.message.FinishReason;
 import io.connectionswap.protocol.message.GenerationRequest;
@@ -79,6 +80,8 @@ class WorkerQuicServerCloseTest {
     private static final int DIRECTOR_STREAM_WINDOW = 64 * 1024;
     /** A token's text: 32 of them fill the director's window on a stream. */
     private static final String FLOODED_TEXT = "x".repeat(2048);
+    /** A TOKEN frame of {@link #FLOODED_TEXT}: the header, the sequence number, the text. */
+    private static final int TOKEN_FRAME_BYTES = Frames.HEADER_BYTES + Integer.BYTES + FLOODED_TEXT.length();
 
     @TempDir
     Path pki;
@@ -156,7 +159,7 @@ class WorkerQuicServerCloseTest {
             stream.config().setAutoRead(false);
             // more than the director's stream window (64 KiB) unread: what the worker writes now waits for its reads
             Awaitility.await("the director's window on the stream full").atMost(Duration.ofSeconds(20))
-                    .until(() -> tokensCounted() - tokensIn(received) > DIRECTOR_STREAM_WINDOW / FLOODED_TEXT.length());
+                    .until(() -> directorsWindowFull(received));
 
             CompletableFuture<Long> stopped = new CompletableFuture<>();
             server.stop(() -> stopped.complete(System.nanoTime()));
@@ -219,7 +222,7 @@ class WorkerQuicServerCloseTest {
                     .until(() -> received.stream().anyMatch(Token.class::isInstance));
             stream.config().setAutoRead(false);
             Awaitility.await("the director's window on the stream full").atMost(Duration.ofSeconds(20))
-                    .until(() -> tokensCounted() - tokensIn(received) > DIRECTOR_STREAM_WINDOW / FLOODED_TEXT.length());
+                    .until(() -> directorsWindowFull(received));
             if (generationEnded) {
                 Flow.Subscriber<? super ModelEvent> subscriber = generation.get(5, TimeUnit.SECONDS);
                 modelThread.execute(() -> subscriber.onNext(new ModelEvent.Finished(FinishReason.STOP, null)));
@@ -247,6 +250,15 @@ class WorkerQuicServerCloseTest {
         } finally {
             modelThread.shutdownNow();
         }
+    }
+
+    /**
+     * Whether the TOKEN frames the worker wrote and the director has not read are more than the director's window on
+     * the stream: what the worker writes now waits for the director's reads. (Waiting for a whole frame more than
+     * that could last for ever: the worker asks its model for more only while the stream takes more.)
+     */
+    private boolean directorsWindowFull(List<Message> received) {
+        return (tokensCounted() - tokensIn(received)) * TOKEN_FRAME_BYTES > DIRECTOR_STREAM_WINDOW;
     }
 
     private double tokensCounted() {
