@@ -13,7 +13,7 @@ import java.util.Map;
 /**
  * One role running from its built jar as a separate OS process, with its log in a file and its Actuator on
  * {@code httpPort} ({@code SERVER_PORT}). Signals, waits and logs come from {@link ManagedProcess}; this class adds the
- * test JVM options and the Actuator.
+ * test JVM options, the class data archive that makes its start quick ({@link ClassDataArchive}) and the Actuator.
  */
 public final class ServiceProcess extends ManagedProcess {
 
@@ -24,9 +24,15 @@ public final class ServiceProcess extends ManagedProcess {
     private final int httpPort;
 
     public ServiceProcess(String name, Path jar, Map<String, String> environment, int httpPort, Path log) {
-        super(new Launch(name, Launch.java(JVM_OPTIONS, "-jar", jar.toString()), withServerPort(environment, httpPort),
-                Launch.SERVICE_SETTINGS, null, log));
+        super(launch(name, jar, withServerPort(environment, httpPort), log));
         this.httpPort = httpPort;
+    }
+
+    /** {@link #JVM_OPTIONS} and the jar started with its class data archive ({@link ClassDataArchive}). */
+    private static Launch launch(String name, Path jar, Map<String, String> environment, Path log) {
+        List<String> arguments = ClassDataArchive.arguments(JVM_OPTIONS, jar, environment);
+        return new Launch(name, Launch.java(JVM_OPTIONS, arguments.toArray(String[]::new)), environment,
+                Launch.SERVICE_SETTINGS, null, log);
     }
 
     private static Map<String, String> withServerPort(Map<String, String> environment, int httpPort) {
