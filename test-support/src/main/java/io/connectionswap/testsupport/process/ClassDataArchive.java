@@ -44,14 +44,17 @@ final class ClassDataArchive {
         this.jar = jar;
         this.directory = jar.resolveSibling("cds").resolve(jar.getFileName().toString().replaceFirst("\\.jar$", "")
                 + "-" + stamp(jar));
-        this.ready = Files.isRegularFile(archive());
+        this.ready = Files.isRegularFile(archive()) && Files.isRegularFile(extractedJar());
     }
 
     /**
      * What follows {@code jvmOptions} on the command line to start {@code jar}: the archive and the extracted jar, or
-     * {@code -jar <jar>} when there is no archive. Makes the archive first when this jar build has none yet.
+     * {@code -jar <jar>} when there is no archive (or no jar). Makes the archive first when this jar build has none yet.
      */
     static List<String> arguments(List<String> jvmOptions, Path jar, Map<String, String> environment) {
+        if (!Files.isRegularFile(jar)) {
+            return List.of("-jar", jar.toString()); // the start says the jar is missing
+        }
         ClassDataArchive archive = BY_JAR.compute(jar.toAbsolutePath(), (key, known) ->
                 known != null && known.directory.equals(new ClassDataArchive(key).directory) ? known : new ClassDataArchive(key));
         synchronized (archive) {
