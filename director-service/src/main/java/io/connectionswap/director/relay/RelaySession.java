@@ -3,14 +3,9 @@ package io.connectionswap.director.relay;
 import io.connectionswap.director.metrics.DirectorMeters.Finish;
 import io.connectionswap.director.registry.WorkerEndpoint;
 import io.connectionswap.director.tracing.LegSpan;
-import io.connectionswap.protocol.codec.MessageCodec;
-import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.frame.FrameType;
-import io.connectionswap.protocol.frame.Frames;
 import io.connectionswap.protocol.frame.RawFrame;
-import io.connectionswap.protocol.message.End;
 import io.connectionswap.protocol.message.GenerationRequest;
-import io.connectionswap.protocol.message.Message;
 import io.connectionswap.protocol.message.Retry;
 import io.connectionswap.protocol.message.StreamError;
 import io.connectionswap.protocol.message.WorkerAssignment;
@@ -22,9 +17,10 @@ import java.util.function.LongSupplier;
  * reason, and one that cannot be read is a stream error). On any failure signal the session ends exactly once:
  * the worker stream is cancelled, frames still arriving from it are dropped, and the client gets a RETRY frame
  * with the last sequence relayed, unless the generation has moved as often as the migration limit allows: then a
- * final MIGRATION_LIMIT error. A worker's error that is the request's fault goes to the client as final. How each
- * kind of end is told, counted and logged is {@link LegEnds}; holding the worker back for a slow client is
- * {@link ClientBackPressure}. Confined to the routing loop.
+ * final MIGRATION_LIMIT error. A worker's error that is the request's fault goes to the client as final. What each
+ * kind of frame from the worker does, and how far the leg got, is {@link WorkerFrameRelay}; how each kind of end is
+ * told, counted and logged is {@link LegEnds}; holding the worker back for a slow client is {@link ClientBackPressure};
+ * the worker's silence on the stream, for the stall watch, is {@link WorkerSilence}. Confined to the routing loop.
  */
 public final class RelaySession {
 
@@ -36,28 +32,12 @@ public final class RelaySession {
     private final GenerationRequest request;
     private final WorkerEndpoint worker;
     private final SessionEvents relay;
-    private final LongSupplier clock;
     private final LegEnds ends;
     private final ClientBackPressure backPressure;
+    private final WorkerSilence silence;
+    private final WorkerFrameRelay frames;
     private WorkerSide workerStream;
     private Phase phase = Phase.ASSIGNING;
-    private int lastRelayed;
-    /**
-     * Since when the worker has sent nothing on this stream, as the stall watch judges a stream it reads: its last
-     * frame, the hand-off, or the moment its client read again after holding it back.
-     */
-    private long silentSinceNanos;
-    /**
-     * Since when the worker has sent nothing on this stream while the director read it: as {@link #silentSinceNanos},
-     * but a hold of its client moves it on only by the hold's own length, so a PAUSE and unPAUSE neither count as
-     * silence nor restart it.
-     */
-    private long silentWhileReadSinceNanos;
-    private boolean firstFrameSeen;
-    /** The worker's CONNECTED was relayed: it comes once a leg. */
-    private boolean connectedSeen;
-    private boolean firstTokenRelayed;
-    private final long startedNanos;
 
     RelaySession(long streamId, String connectionId, ClientSide client, GenerationRequest request,
                  WorkerEndpoint worker, SessionEvents relay, int migrationLimit) {
@@ -79,7 +59,6 @@ public final class RelaySession {
     private RelaySession(long streamId, String connectionId, ClientSide client, GenerationRequest request,
                          WorkerEndpoint worker, SessionEvents relay, int migrationLimit, LongSupplier clock,
                          LegSpan span) {
-        this.clock = clock;
         this.backPressure = new ClientBackPressure(clock);
         this.streamId = streamId;
         this.connectionId = connectionId;
@@ -88,10 +67,8 @@ public final class RelaySession {
         this.worker = worker;
         this.ends = new LegEnds(this, relay, migrationLimit, span); // after the fields it reads
         this.relay = relay;
-        this.lastRelayed = request.resumeAfter();
-        this.silentSinceNanos = clock.getAsLong();
-        this.silentWhileReadSinceNanos = silentSinceNanos;
-        this.startedNanos = silentSinceNanos;
+        this.silence = new WorkerSilence(clock);
+        this.frames = new WorkerFrameRelay(this, request, relay);
     }
 
     public long streamId() {
@@ -106,27 +83,14 @@ public final class RelaySession {
         return phase == Phase.RELAYING;
     }
 
-    /** Whether the worker has answered the hand-off yet (until then the longer hand-off limit applies). */
-    boolean handedOff() {
-        return firstFrameSeen;
-    }
-
     /** Whether a token of this leg was relayed (until then a self-paced worker has its first-token allowance). */
     boolean firstTokenRelayed() {
-        return firstTokenRelayed;
+        return frames.firstTokenRelayed();
     }
 
-    /** Since when the worker has sent nothing on this stream, as judged while the client reads it. */
-    long silentSinceNanos() {
-        return silentSinceNanos;
-    }
-
-    /**
-     * Since when the worker has sent nothing on this stream, the time its client held the stream back not counted
-     * (whether the worker was still sending on it when a hold began).
-     */
-    long silentWhileReadSinceNanos() {
-        return silentWhileReadSinceNanos;
+    /** Since when the worker has sent nothing on this stream, whether it answered the hand-off, when this started. */
+    WorkerSilence silence() {
+        return silence;
     }
 
     boolean clientCanTakeMore() {
@@ -141,8 +105,7 @@ public final class RelaySession {
         }
         workerStream = stream;
         phase = Phase.RELAYING;
-        silentSinceNanos = clock.getAsLong();
-        silentWhileReadSinceNanos = silentSinceNanos;
+        silence.handOff();
         if (!client.isWritable()) {
             backPressure.full(); // nothing of the worker to hold yet: the slow-client clock runs all the same
         }
@@ -158,15 +121,12 @@ public final class RelaySession {
             if (frame.type() == FrameType.HEARTBEAT) {
                 return; // the frame a stream's FIN travels with (QuicStreams.finish), or an echo: not a worker's word
             }
-            silentSinceNanos = clock.getAsLong();
-            silentWhileReadSinceNanos = silentSinceNanos;
-            firstFrameSeen = true;
-            worker.heardFrom(silentSinceNanos);
+            worker.heardFrom(silence.heardNow());
             switch (frame.type()) {
-                case CONNECTED -> relayConnected(frame);
-                case TOKEN -> relayToken(frame);
-                case END -> relayEnd(frame);
-                case ERROR -> workerError(frame);
+                case CONNECTED -> frames.connected(frame);
+                case TOKEN -> frames.token(frame);
+                case END -> frames.end(frame);
+                case ERROR -> frames.error(frame);
                 default -> swap(SwapReason.STREAM_ERROR, "unexpected " + frame.type() + " frame from worker");
             }
         } finally {
@@ -175,110 +135,17 @@ public final class RelaySession {
     }
 
     /**
-     * The worker ended the stream with an ERROR. A request fault (too large, bad request, rejected upstream) is the
-     * request's doing: the client gets that same ERROR as final, and the worker is not blamed. SHUTTING_DOWN means the
-     * worker drains (it refused the hand-off): a drain, exactly as if its DRAIN message had arrived. Anything else is
-     * the worker's failure: swap.
+     * The worker's ERROR is the request's fault ({@link WorkerFrameRelay#error}): the client gets that frame as final,
+     * unless it left (then nobody is told, and a generation whose client left is not counted).
      */
-    private void workerError(RawFrame frame) {
-        StreamError error = decodeOrSwap(frame, StreamError.class);
-        if (error == null) {
+    void requestRefused(RawFrame frame, StreamError error) {
+        if (!client.isActive()) {
+            clientGone();
             return;
         }
-        if (error.code().isRequestFault()) {
-            if (!client.isActive()) {
-                clientGone(); // nobody to tell, and a generation whose client left is not counted
-                return;
-            }
-            phase = Phase.DONE;
-            relay.sessionEnded(this);
-            ends.requestRefused(frame, error, workerStream);
-            return;
-        }
-        if (error.code() == ErrorCode.SHUTTING_DOWN) {
-            String detail = "worker refused the hand-off while draining: " + error.message();
-            swap(SwapReason.DRAIN, detail);
-            relay.workerDraining(this, detail);
-            return;
-        }
-        swap(SwapReason.STREAM_ERROR, "worker ended stream: " + error.code() + " " + error.message());
-    }
-
-    private void relayToken(RawFrame frame) {
-        int payload = frame.content().readableBytes() - Frames.HEADER_BYTES; // no slice per token
-        if (payload < Integer.BYTES) {
-            // a bad frame of this stream, whole (the stream, or the worker's token stream, reads on): this leg's end
-            swap(SwapReason.STREAM_ERROR, "TOKEN frame from worker of " + payload
-                    + " payload bytes, too short for its sequence number");
-            return;
-        }
-        int sequence = frame.tokenSequence();
-        if (sequence != lastRelayed + 1) {
-            swap(SwapReason.STREAM_ERROR, "worker sent token seq=" + sequence + " where " + (lastRelayed + 1) + " was due");
-            return;
-        }
-        if (sequence > request.maxTokens()) {
-            // more than the client asked for, and a resume point no request may carry (resumeAfter <= maxTokens)
-            swap(SwapReason.STREAM_ERROR, "worker sent token seq=" + sequence + " past the request's maxTokens "
-                    + request.maxTokens());
-            return;
-        }
-        if (!relayToClient(frame)) {
-            return;
-        }
-        lastRelayed = sequence;
-        relay.tokenRelayed(this, !firstTokenRelayed);
-        firstTokenRelayed = true;
-    }
-
-    /**
-     * The worker's CONNECTED, relayed once: a worker sends it once a leg, and another would be relayed to the client as
-     * another assignment, and as a sign of life would keep a worker sending nothing else from being found stalled.
-     */
-    private void relayConnected(RawFrame frame) {
-        if (connectedSeen) {
-            swap(SwapReason.STREAM_ERROR, "worker sent CONNECTED again after " + (lastRelayed - request.resumeAfter())
-                    + " tokens of this leg");
-            return;
-        }
-        connectedSeen = true;
-        relayToClient(frame);
-    }
-
-    /**
-     * The worker's END: relayed, and the session complete. One the director cannot read is a stream error like any
-     * other bad frame from the worker (the client could not read it either): the generation moves and the next worker
-     * ends it.
-     */
-    private void relayEnd(RawFrame frame) {
-        End end = decodeOrSwap(frame, End.class);
-        if (end == null) {
-            return;
-        }
-        Finish finish = LegEnds.finishOf(end);
-        if (relayToClient(frame)) {
-            complete(finish);
-        }
-    }
-
-    /**
-     * The message of a frame from the worker (an ERROR or END: read once a leg), or null when the frame is a stream
-     * error and the generation moves: one the director cannot read, or whose body is another message than its type.
-     */
-    private <M extends Message> M decodeOrSwap(RawFrame frame, Class<M> expected) {
-        Message message;
-        try {
-            message = MessageCodec.decode(frame);
-        } catch (RuntimeException e) {
-            swap(SwapReason.STREAM_ERROR, "unreadable " + frame.type() + " frame from worker: " + e.getMessage());
-            return null;
-        }
-        if (!expected.isInstance(message)) {
-            swap(SwapReason.STREAM_ERROR, "unexpected " + message.frameType() + " in an " + frame.type()
-                    + " frame from worker");
-            return null;
-        }
-        return expected.cast(message);
+        phase = Phase.DONE;
+        relay.sessionEnded(this);
+        ends.requestRefused(frame, error, workerStream);
     }
 
     /**
@@ -287,7 +154,7 @@ public final class RelaySession {
      * cancelled is not paused and the frame is not counted as relayed; a worker held back that sent more than it may
      * during the hold ({@link ClientBackPressure#overBound}) is a stream error, and the frame is not written.
      */
-    private boolean relayToClient(RawFrame frame) {
+    boolean relayToClient(RawFrame frame) {
         if (backPressure.overBound(frame.content().readableBytes())) {
             // a worker held back for a slow client that goes on sending (a PAUSE it ignores): not relayed, or the
             // director would hold without bound what the client cannot take
@@ -342,13 +209,7 @@ public final class RelaySession {
             backPressure.full();
         }
         if (heldSince != -1) {
-            // the worker was held back (not read, or PAUSEd): its silence counts from now, not from its last frame,
-            // or the stall watch would take the first moment the client reads again for a stalled worker; the
-            // silence while read leaves the hold out (from a frame that came during it, if one did) and keeps what
-            // came before it, so a stream held only after its worker fell silent on it excuses nothing (StallWatch)
-            long now = clock.getAsLong();
-            silentSinceNanos = now;
-            silentWhileReadSinceNanos += now - Math.max(heldSince, silentWhileReadSinceNanos);
+            silence.holdReleased(heldSince); // the worker was held back (not read, or PAUSEd)
         }
         if (writable && workerStream != null && phase == Phase.RELAYING) {
             workerStream.read(true);
@@ -374,10 +235,11 @@ public final class RelaySession {
 
     /** The last token sequence relayed to the client (its resume point were the leg to end now). */
     int lastRelayed() {
-        return lastRelayed;
+        return frames.lastRelayed();
     }
 
-    private void complete(Finish finish) {
+    /** The worker's END was relayed ({@link WorkerFrameRelay#end}). */
+    void complete(Finish finish) {
         phase = Phase.DONE;
         relay.sessionEnded(this);
         ends.completed(finish, workerStream);
@@ -423,11 +285,6 @@ public final class RelaySession {
         if (endLeg()) {
             ends.clientGone();
         }
-    }
-
-    /** When this session started (the hand-off), in clock nanos. */
-    long startedNanos() {
-        return startedNanos;
     }
 
     /**

@@ -155,7 +155,7 @@ final class SessionWatch {
             long blockedSince = session.clientBlockedSinceNanos();
             if (blockedSince != -1 && now - blockedSince > slowNanos) {
                 tooSlow = add(tooSlow, session);
-            } else if (now - session.startedNanos() > lifetimeNanos) {
+            } else if (now - session.silence().startedNanos() > lifetimeNanos) {
                 tooOld = add(tooOld, session);
             }
         }

@@ -65,10 +65,10 @@ final class StallWatch {
                 continue;
             }
             long limit = limit(session);
-            long silentSince = session.silentSinceNanos();
+            long silentSince = session.silence().silentSinceNanos();
             if (!session.clientCanTakeMore()) {
                 long heldSince = session.workerHeldSinceNanos(); // -1: full, no frame of the worker held yet
-                if (heldSince == -1 || heldSince - session.silentWhileReadSinceNanos() <= limit) {
+                if (heldSince == -1 || heldSince - session.silence().silentWhileReadSinceNanos() <= limit) {
                     heldBack.add(worker);
                     // a slow client holds the worker back: that is back-pressure, not a stall (a client that takes
                     // nothing is the slow-client rule's, in SessionWatch, held frame or not)
@@ -76,7 +76,7 @@ final class StallWatch {
                 }
                 // held back only after its worker had sent nothing on it for longer than its limit (a PAUSE after
                 // the model stopped): that proves nothing, the stream is silent like one the director reads
-                silentSince = session.silentWhileReadSinceNanos();
+                silentSince = session.silence().silentWhileReadSinceNanos();
             }
             if (nowNanos - silentSince > limit) {
                 silent.computeIfAbsent(worker, key -> new ArrayList<>()).add(session);
@@ -151,12 +151,12 @@ final class StallWatch {
     }
 
     private long limit(RelaySession session) {
-        return policy.streamLimitNanos(session.worker().tokenInterval(), session.handedOff(),
+        return policy.streamLimitNanos(session.worker().tokenInterval(), session.silence().handedOff(),
                 session.firstTokenRelayed());
     }
 
     private String describe(RelaySession session) {
-        return policy.describeStreamLimit(session.worker().tokenInterval(), session.handedOff(),
+        return policy.describeStreamLimit(session.worker().tokenInterval(), session.silence().handedOff(),
                 session.firstTokenRelayed());
     }
 }
