@@ -9,15 +9,10 @@ import io.connectionswap.protocol.message.WorkerRegistration;
 import io.connectionswap.protocol.quic.HostPort;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.quic.QuicStreamChannel;
 import io.netty.util.concurrent.Future;
-import io.netty.util.concurrent.ImmediateEventExecutor;
-import java.net.URI;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,9 +25,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The workers the director knows, keyed by the address it dials; their health state machine is
- * {@link WorkerHealthStates}, their QUIC links {@link WorkerLinks}. A worker that restarts on the same address
- * replaces its old entry (listed once). Mutated only on the registry's loop (the first routing loop); every routing
- * loop picks workers from its published snapshot.
+ * {@link WorkerHealthStates}, their QUIC links {@link WorkerLinks}. Workers come in by registration
+ * ({@link WorkerRegistrations}) and DNS ({@link DnsMembership}), and go when replaced, unlisted or gone
+ * ({@link WorkerEviction}); a worker that restarts on the same address replaces its old entry (listed once). Mutated
+ * only on the registry's loop (the first routing loop); every routing loop picks workers from its published snapshot
+ * ({@link PublishedWorkers}).
  */
 public final class WorkerRegistry {
 
@@ -44,16 +41,13 @@ public final class WorkerRegistry {
     private final WorkerConnector connector;
     private final DirectorProperties properties;
     private final Map<String, WorkerEndpoint> workers = new LinkedHashMap<>();
-    /**
-     * DNS-only workers forgotten while not fit for streams after they had been healthy, and when (for evict-after):
-     * listed again, they come back after the rise threshold. Registry loop only.
-     */
-    private final Map<HostPort, Instant> leftDnsAfterFailing = new HashMap<>();
-    private final WorkerSelector selector;
-    private volatile List<WorkerEndpoint> snapshot = List.of();
+    private final PublishedWorkers published;
     private final DirectorMeters meters;
     private final WorkerHealthStates healthStates;
     private final WorkerLinks links;
+    private final WorkerRegistrations registrations;
+    private final DnsMembership dns;
+    private final WorkerEviction eviction;
     private final List<WorkerFailureListener> failureListeners = new CopyOnWriteArrayList<>();
 
     public WorkerRegistry(EventLoop loop, Executor blocking, WorkerConnector connector, DirectorProperties properties,
@@ -63,9 +57,12 @@ public final class WorkerRegistry {
         this.connector = connector;
         this.properties = properties;
         StreamRoom room = new StreamRoom(meters);
-        this.selector = new WorkerSelector(room::has, room::passedOver);
+        this.published = new PublishedWorkers(new WorkerSelector(room::has, room::passedOver));
         this.healthStates = new WorkerHealthStates(this, health);
         this.links = new WorkerLinks(this, healthStates, loop, blocking, connector, properties, meters);
+        this.registrations = new WorkerRegistrations(this, links, meters);
+        this.dns = new DnsMembership(this, links, properties);
+        this.eviction = new WorkerEviction(this, properties);
     }
 
     /**
@@ -95,7 +92,7 @@ public final class WorkerRegistry {
     }
 
     private void closeLinks() {
-        links.closeAll(snapshot);
+        links.closeAll(published.all());
     }
 
     /** {@code listener} hears of every failed worker, on the registry's loop (each routing loop's relay registers). */
@@ -116,11 +113,11 @@ public final class WorkerRegistry {
 
     /** A thread-safe view for health endpoints and gauges. */
     public List<WorkerEndpoint> workers() {
-        return snapshot;
+        return published.all();
     }
 
     public long healthyCount() {
-        return snapshot.stream().filter(WorkerEndpoint::eligible).count();
+        return published.healthyCount();
     }
 
     /** Where the frames of workers' token streams go: the relays, which exist after this registry. */
@@ -136,75 +133,11 @@ public final class WorkerRegistry {
      */
     public WorkerEndpoint register(WorkerRegistration registration) {
         assert loop.inEventLoop();
-        RegistrationValidator.Checked checked = RegistrationValidator.check(registration);
-        HostPort address = checked.address();
-        String key = address.toString();
-        WorkerEndpoint existing = workers.get(key);
-        if (existing != null && existing.source() == WorkerSource.DNS) {
-            existing.adopt(registration.label(), checked.healthUrl(),
-                    Duration.ofMillis(registration.tokenIntervalMillis()), registration.instanceId(),
-                    registration.models());
-            existing.features(registration.features());
-            existing.registrationOpened();
-            meters.workerAdded(existing.label()); // its meters under its label now, at 0, as for any worker
-            publish();
-            LogLine.info(log).field("worker.addr", key).field("worker.label", existing.label())
-                    .field("count", workers.size()).log("registered worker (found through DNS before)");
-            links.relinkForTokenStreams(existing);
-            return existing;
-        }
-        if (existing != null && existing.instanceId().equals(registration.instanceId())) {
-            existing.registrationOpened();
-            LogLine.info(log).field("worker.addr", key).field("worker.label", existing.label())
-                    .field("count", workers.size()).log("worker registered again (same instance)");
-            return existing;
-        }
-        boolean failedBefore = existing != null && existing.state() == WorkerState.UNHEALTHY;
-        if (existing != null) {
-            LogLine.info(log).field("worker.addr", key).field("worker.label", registration.label())
-                    .field("old.instance", existing.instanceId()).field("new.instance", registration.instanceId())
-                    .log("worker restarted; replacing its entry");
-            remove(existing, "connection_lost", "worker restarted on the same address");
-        }
-        WorkerEndpoint worker = new WorkerEndpoint(registration.label(), address, checked.healthUrl(),
-                Duration.ofMillis(registration.tokenIntervalMillis()), registration.instanceId(), tlsName(address),
-                WorkerSource.REGISTRATION, registration.models());
-        if (failedBefore) {
-            // a worker that failed (crashed) and came back at its address: the rise threshold, not one good poll, so
-            // a crash loop does not take every new stream each time it is up
-            worker.cameBackAfterFailing();
-        }
-        worker.features(registration.features());
-        worker.registrationOpened();
-        workers.put(key, worker);
-        meters.workerAdded(worker.label());
-        publish();
-        LogLine.info(log).field("worker.addr", key).field("worker.label", worker.label())
-                .field("count", workers.size()).log("registered worker");
-        warnIfLabelInUse(worker);
-        links.dial(worker);
-        return worker;
-    }
-
-    /**
-     * Labels name workers to people and to clients: a resumed generation avoids the worker that failed it by label,
-     * and the per-worker meters and log lines go by label. Two workers with one label (the default {@code worker} on
-     * both) blur all three, so the second is warned about once, when it registers.
-     */
-    private void warnIfLabelInUse(WorkerEndpoint worker) {
-        for (WorkerEndpoint other : workers.values()) {
-            if (other != worker && other.label().equals(worker.label())) {
-                LogLine.warn(log).field("worker.addr", worker.address()).field("worker.label", worker.label())
-                        .field("also.at", other.address()).log("worker label already in use by another worker; give "
-                                + "each worker its own CONNECTION_SWAP_WORKER_LABEL: a resumed generation avoids the "
-                                + "worker that failed it by label, and meters and logs by label mix the two");
-                return;
-            }
-        }
+        return registrations.register(registration);
     }
 
     /** The name a worker's certificate must carry: CONNECTION_SWAP_WORKER_TLS_NAME, else the host dialled. */
-    private String tlsName(HostPort address) {
+    String tlsName(HostPort address) {
         String configured = properties.workerTlsName();
         return configured == null || configured.isBlank() ? address.host() : configured;
     }
@@ -216,46 +149,12 @@ public final class WorkerRegistry {
      */
     public void discovered(Set<HostPort> addresses, DiscoveryProperties discovery) {
         assert loop.inEventLoop();
-        Instant now = Instant.now();
-        leftDnsAfterFailing.values().removeIf(at -> at.isBefore(now.minus(properties.evictAfter())));
-        for (WorkerEndpoint worker : List.copyOf(workers.values())) {
-            boolean listed = addresses.contains(worker.address());
-            worker.inDns(listed);
-            if (!listed && worker.source() == WorkerSource.DNS && !worker.eligible()) {
-                LogLine.info(log).field("worker.addr", worker.address()).field("worker.label", worker.label())
-                        .field("state", worker.state()).log("worker left DNS; forgetting it");
-                if (worker.everHealthy()) {
-                    // a Service drops exactly the pod that fails its readiness: listed again, it comes back after the
-                    // rise threshold, not one good poll
-                    leftDnsAfterFailing.put(worker.address(), now);
-                }
-                remove(worker, "connection_lost", "worker left DNS");
-            }
-        }
-        for (HostPort address : addresses) {
-            String key = address.toString();
-            if (workers.containsKey(key)) {
-                continue;
-            }
-            WorkerEndpoint worker = new WorkerEndpoint(key, address,
-                    URI.create("http://" + address.uriHost() + ":" + discovery.healthPort() + discovery.healthPath()),
-                    discovery.tokenInterval(), "dns:" + key, tlsName(address), WorkerSource.DNS, List.of());
-            if (leftDnsAfterFailing.remove(address) != null) {
-                worker.cameBackAfterFailing();
-            }
-            worker.inDns(true);
-            workers.put(key, worker);
-            meters.workerAdded(worker.label());
-            publish();
-            LogLine.info(log).field("worker.addr", key).field("worker.label", worker.label())
-                    .field("count", workers.size()).log("discovered worker through DNS");
-            links.dial(worker);
-        }
+        dns.discovered(addresses, discovery);
     }
 
     /** Workers known (any thread: the published snapshot). */
     public int size() {
-        return snapshot.size();
+        return published.size();
     }
 
     /**
@@ -263,14 +162,7 @@ public final class WorkerRegistry {
      * thread).
      */
     public int heldStreams() {
-        int held = 0;
-        for (WorkerEndpoint worker : snapshot) {
-            WorkerConnection link = worker.link();
-            if (link != null) {
-                held += Math.max(0, link.streamsHeld());
-            }
-        }
-        return held;
+        return published.heldStreams();
     }
 
     /**
@@ -325,27 +217,17 @@ public final class WorkerRegistry {
 
     /** Picks a worker serving {@code model} (null: any) for a stream; null when none is eligible. Any thread. */
     public WorkerEndpoint pick(String avoidLabel, String model) {
-        return selector.pick(snapshot, avoidLabel, model);
+        return published.pick(avoidLabel, model);
     }
 
     /** Whether any known worker, healthy or not, serves {@code model}. Any thread. */
     public boolean anyServes(String model) {
-        for (WorkerEndpoint worker : snapshot) {
-            if (worker.serves(model)) {
-                return true;
-            }
-        }
-        return false;
+        return published.anyServes(model);
     }
 
     /** Whether a worker named {@code model} among the models it registered (not one assumed to serve any). */
     public boolean anyNames(String model) {
-        for (WorkerEndpoint worker : snapshot) {
-            if (worker.models().contains(model)) {
-                return true;
-            }
-        }
-        return false;
+        return published.anyNames(model);
     }
 
     /**
@@ -354,25 +236,7 @@ public final class WorkerRegistry {
      * is the replacement by then). The opening tells whether the link it is on has token streams.
      */
     public StreamOpening openStream(WorkerEndpoint worker, ChannelHandler initializer) {
-        WorkerConnection link = worker.link();
-        StreamOpening opening = openOn(link, initializer);
-        if (opening == null) {
-            WorkerConnection replacement = worker.link();
-            if (replacement != link) {
-                opening = openOn(replacement, initializer);
-            }
-        }
-        return opening != null ? opening : new StreamOpening(ImmediateEventExecutor.INSTANCE.newFailedFuture(
-                new IllegalStateException("no connection to worker " + worker)), false); // heard on the caller's loop
-    }
-
-    /** A stream opening on {@code link}; null when there is no link, it is down, or it was retired. */
-    private static StreamOpening openOn(WorkerConnection link, ChannelHandler initializer) {
-        if (link == null || !link.isUp()) {
-            return null;
-        }
-        Future<QuicStreamChannel> stream = link.openStream(initializer);
-        return stream == null ? null : new StreamOpening(stream, link.tokenStream());
+        return StreamOpening.open(worker, initializer);
     }
 
     /** Every worker whose health should be polled now. */
@@ -398,33 +262,11 @@ public final class WorkerRegistry {
             return;
         }
         healthStates.pollCompleted(worker, result);
-        maybeEvict(worker);
+        eviction.maybeEvict(worker);
     }
 
-    /**
-     * Removes a worker that is gone: neither registered nor in DNS, and for {@code connection-swap.director.evict-after}
-     * either its health unreachable or no QUIC link to it. The link counts on its own because the address of a gone
-     * worker may answer HTTP as something else (Kubernetes gives a deleted pod's IP to another pod), which kept its
-     * health "reachable" and the entry, polled and dialled, for good.
-     */
-    private void maybeEvict(WorkerEndpoint worker) {
-        if (worker.registrationOpen() || worker.inDns()) {
-            return;
-        }
-        Instant before = Instant.now().minus(properties.evictAfter());
-        Instant unreachable = worker.unreachableSince();
-        Instant linkDown = worker.linkUp() ? null : worker.linkDownSince();
-        Instant since = unreachable != null && unreachable.isBefore(before) ? unreachable
-                : linkDown != null && linkDown.isBefore(before) ? linkDown : null;
-        if (since != null) {
-            LogLine.info(log).field("worker.addr", worker.address()).field("worker.label", worker.label())
-                    .field("unreachable.since", unreachable).field("link.down.since", linkDown)
-                    .log("evicting worker that is gone");
-            remove(worker, "connection_lost", "worker evicted");
-        }
-    }
-
-    private void remove(WorkerEndpoint worker, String reason, String detail) {
+    /** Unlists {@code worker}: its streams move, its link closes. */
+    void remove(WorkerEndpoint worker, String reason, String detail) {
         workers.remove(worker.address().toString());
         publish();
         workerFailed(worker, reason, detail);
@@ -434,6 +276,28 @@ public final class WorkerRegistry {
         }
     }
 
+    /** The entry listed for the address {@code key} ({@link HostPort#toString}), or null. Registry loop only. */
+    WorkerEndpoint listed(String key) {
+        return workers.get(key);
+    }
+
+    /** The entries listed, in the order they were added (a live view). Registry loop only. */
+    Collection<WorkerEndpoint> listed() {
+        return workers.values();
+    }
+
+    /** How many entries are listed. Registry loop only. */
+    int listedCount() {
+        return workers.size();
+    }
+
+    /** Lists {@code worker} at the address {@code key}, with its meters, and publishes it. Registry loop only. */
+    void add(String key, WorkerEndpoint worker) {
+        workers.put(key, worker);
+        meters.workerAdded(worker.label());
+        publish();
+    }
+
     /** Whether {@code worker} is the entry listed for its address (not removed, nor replaced). */
     boolean isCurrent(WorkerEndpoint worker) {
         return workers.get(worker.address().toString()) == worker;
@@ -441,6 +305,6 @@ public final class WorkerRegistry {
 
     /** Publishes the workers as the snapshot every routing loop picks from. */
     void publish() {
-        snapshot = List.copyOf(workers.values());
+        published.publish(workers.values());
     }
 }
