@@ -12,7 +12,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * One worker as the director sees it. Its state is changed on the registry's loop only; the routing loops read it
  * (volatile fields), count their streams on it and note its signs of life; the Actuator health endpoint reads it
- * from other threads.
+ * from other threads. Its health polls are {@link PollHistory}.
  */
 public final class WorkerEndpoint {
 
@@ -37,14 +37,9 @@ public final class WorkerEndpoint {
     private boolean registeredProcessGone;
     private Backoff linkDialBackoff; // registry loop only
     private long linkUpNanos; // registry loop only
-    private volatile int consecutiveFailures;
-    private volatile int consecutiveSuccesses;
-    private volatile Instant lastPollAt;
-    private volatile String lastPollResult;
-    private volatile boolean pollInFlight;
+    private final PollHistory polls = new PollHistory();
     private final AtomicInteger activeStreams = new AtomicInteger();
     private final AtomicBoolean outOfStreamCredit = new AtomicBoolean();
-    private volatile Instant unreachableSince;
     private volatile Instant linkDownSince = Instant.now();
     private volatile long lastFrameNanos = System.nanoTime();
     private volatile long lastEchoNanos = lastFrameNanos;
@@ -135,19 +130,24 @@ public final class WorkerEndpoint {
     }
 
     public int consecutiveFailures() {
-        return consecutiveFailures;
+        return polls.consecutiveFailures();
     }
 
     public int consecutiveSuccesses() {
-        return consecutiveSuccesses;
+        return polls.consecutiveSuccesses();
     }
 
     public Instant lastPollAt() {
-        return lastPollAt;
+        return polls.lastPollAt();
     }
 
     public String lastPollResult() {
-        return lastPollResult;
+        return polls.lastPollResult();
+    }
+
+    /** Its health polls: results, runs, unreachable since, in flight (registry loop writes). */
+    PollHistory polls() {
+        return polls;
     }
 
     /** Relayed streams on this worker now, over every routing loop. */
@@ -307,18 +307,6 @@ public final class WorkerEndpoint {
         openRegistrations = Math.max(0, openRegistrations - 1);
     }
 
-    boolean pollInFlight() {
-        return pollInFlight;
-    }
-
-    void pollInFlight(boolean inFlight) {
-        this.pollInFlight = inFlight;
-    }
-
-    Instant unreachableSince() {
-        return unreachableSince;
-    }
-
     void state(WorkerState newState, String reason) {
         if (newState == WorkerState.HEALTHY) {
             everHealthy = true;
@@ -326,26 +314,6 @@ public final class WorkerEndpoint {
         this.state = newState;
         this.stateReason = reason;
         this.stateSince = Instant.now();
-    }
-
-    void pollSucceeded(String result) {
-        lastPollAt = Instant.now();
-        lastPollResult = result;
-        consecutiveFailures = 0;
-        consecutiveSuccesses++;
-        unreachableSince = null;
-    }
-
-    void pollFailed(String result, boolean unreachable) {
-        lastPollAt = Instant.now();
-        lastPollResult = result;
-        consecutiveSuccesses = 0;
-        consecutiveFailures++;
-        if (unreachable && unreachableSince == null) {
-            unreachableSince = lastPollAt;
-        } else if (!unreachable) {
-            unreachableSince = null;
-        }
     }
 
     /** Whether the worker drained and then went away, and has had no link since (its redials are expected to fail). */
@@ -356,7 +324,7 @@ public final class WorkerEndpoint {
     /** It drained and its link closed: it is gone, and another process may come at its address. */
     void wentAwayAfterDraining(String reason) {
         state(WorkerState.UNHEALTHY, "drained, then its connection closed: " + reason);
-        consecutiveSuccesses = 0;
+        polls.resetSuccesses();
         drainedAway = true;
         registeredProcessGone = source == WorkerSource.REGISTRATION; // only a registered process sends DRAIN
     }
@@ -372,10 +340,6 @@ public final class WorkerEndpoint {
     /** A new process at the address of one that failed: it comes back after the rise threshold, as that one would. */
     void cameBackAfterFailing() {
         everHealthy = true;
-    }
-
-    void resetSuccesses() {
-        consecutiveSuccesses = 0;
     }
 
     @Override

@@ -31,7 +31,7 @@ final class WorkerEviction {
             return;
         }
         Instant before = Instant.now().minus(properties.evictAfter());
-        Instant unreachable = worker.unreachableSince();
+        Instant unreachable = worker.polls().unreachableSince();
         Instant linkDown = worker.linkUp() ? null : worker.linkDownSince();
         Instant since = unreachable != null && unreachable.isBefore(before) ? unreachable
                 : linkDown != null && linkDown.isBefore(before) ? linkDown : null;

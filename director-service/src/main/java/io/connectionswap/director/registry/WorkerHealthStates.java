@@ -30,17 +30,17 @@ final class WorkerHealthStates {
     /** Applies a health poll result of a current worker to its state (the registry then checks for eviction). */
     void pollCompleted(WorkerEndpoint worker, PollResult result) {
         if (result.up()) {
-            worker.pollSucceeded(result.detail());
+            worker.polls().pollSucceeded(result.detail());
             if (!worker.linkUp() && worker.everHealthy()) {
                 // a come-back counts polls with the link up: HTTP answering while the QUIC path does not (a flapping
                 // or blocked UDP path) would otherwise put the worker back the moment each redial lands. A new
                 // worker needs one good poll, before or after its first link
-                worker.resetSuccesses();
+                worker.polls().resetSuccesses();
             }
             maybeHealthy(worker);
             return;
         }
-        worker.pollFailed(result.detail(), result.unreachable());
+        worker.polls().pollFailed(result.detail(), result.unreachable());
         // OUT_OF_SERVICE is a drain, not a flapping check to ride out: the worker leaves rotation at the first one
         int threshold = result.unreachable() ? health.unreachableThreshold()
                 : result.outOfService() ? 1 : health.downThreshold();
@@ -80,7 +80,7 @@ final class WorkerHealthStates {
                     .log("worker unhealthy");
         }
         worker.state(WorkerState.UNHEALTHY, reason + ": " + detail);
-        worker.resetSuccesses();
+        worker.polls().resetSuccesses();
         registry.publish();
         registry.workerFailed(worker, reason, detail);
     }

@@ -243,7 +243,7 @@ public final class WorkerRegistry {
     public Collection<WorkerEndpoint> pollable() {
         List<WorkerEndpoint> due = new ArrayList<>();
         for (WorkerEndpoint worker : workers.values()) {
-            if (!worker.pollInFlight()) {
+            if (!worker.polls().pollInFlight()) {
                 due.add(worker);
             }
         }
@@ -251,13 +251,13 @@ public final class WorkerRegistry {
     }
 
     public void pollStarted(WorkerEndpoint worker) {
-        worker.pollInFlight(true);
+        worker.polls().pollInFlight(true);
     }
 
     /** Applies a health poll result to the state machine. */
     public void pollCompleted(WorkerEndpoint worker, PollResult result) {
         assert loop.inEventLoop();
-        worker.pollInFlight(false);
+        worker.polls().pollInFlight(false);
         if (!isCurrent(worker)) {
             return;
         }
