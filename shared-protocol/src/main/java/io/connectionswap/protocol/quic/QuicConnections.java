@@ -89,6 +89,11 @@ public final class QuicConnections {
         return open.size();
     }
 
+    /** The connections open now (a copy). */
+    public Set<QuicChannel> openNow() {
+        return Set.copyOf(open);
+    }
+
     /** Stream channels held by the open connections ({@link QuicStreams#held}); 0 when they cannot be read. */
     public int streamsHeld() {
         int held = 0;

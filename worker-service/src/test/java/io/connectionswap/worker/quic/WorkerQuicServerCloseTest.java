@@ -34,6 +34,7 @@ import io.connectionswap.worker.health.FailureSimulation;
 import io.connectionswap.worker.metrics.WorkerMeters;
 import io.connectionswap.worker.registration.DirectorRegistration;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
@@ -56,6 +57,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -70,7 +72,8 @@ import org.springframework.util.unit.DataSize;
 /**
  * The worker's QUIC server on real Netty QUIC over loopback, with a director-side connection dialled to it: when the
  * server closes (its drain ended, with or without streams left), the director must learn at once through a QUIC
- * CONNECTION_CLOSE, not at its link heartbeat timeout (3.5 s) or the connection's idle timeout.
+ * CONNECTION_CLOSE, not at its link heartbeat timeout (3.5 s) or the connection's idle timeout; when the director
+ * closes it, the worker must stop the generations on it as it reads the close.
  */
 class WorkerQuicServerCloseTest {
 
@@ -311,6 +314,46 @@ class WorkerQuicServerCloseTest {
         assertThat(event.isApplicationClose()).as("an application close, not a transport error").isTrue();
         assertThat(event.error()).isEqualTo(ErrorCode.SHUTTING_DOWN.code());
         assertThat(new String(event.reason(), StandardCharsets.UTF_8)).contains("worker-t").contains("shutting down");
+    }
+
+    /**
+     * A director that closes its connection to the worker (it drains, or gives the link up) while a generation runs
+     * on it: the generation must stop (its stream's channel inactive, the model's work cancelled) as the director's
+     * CONNECTION_CLOSE is read, not when Netty closes the connection at the end of QUIC's draining period (three probe
+     * timeouts) afterwards: until then the worker goes on generating, and calling its model, for a reader that is gone.
+     */
+    @Test
+    void aGenerationStopsAsTheDirectorsCloseOfItsConnectionIsReadNotAfterQuicsDrainingPeriod() throws Exception {
+        DatagramReadTurns turns = new DatagramReadTurns();
+        CompletableFuture<Boolean> cancelledInReadTurn = new CompletableFuture<>();
+        AtomicLong cancelledAt = new AtomicLong();
+        ActiveStreams active = new ActiveStreams();
+        startAndConnect(active, Duration.ofSeconds(20), serving(subscriber -> subscriber.onSubscribe(
+                new Flow.Subscription() {
+                    @Override
+                    public void request(long n) {
+                    }
+
+                    @Override
+                    public void cancel() {
+                        cancelledAt.set(System.nanoTime());
+                        cancelledInReadTurn.complete(turns.inReadTurn());
+                    }
+                })));
+        QuicChannel workerSide = connections.openNow().iterator().next();
+        workerSide.eventLoop().submit(() -> workerSide.parent().pipeline().addFirst(turns)).get(5, TimeUnit.SECONDS);
+        openGenerationStream(new CopyOnWriteArrayList<>());
+        Awaitility.await("the generation runs").atMost(Duration.ofSeconds(20)).until(() -> active.count() == 1);
+
+        long closedAt = System.nanoTime();
+        director.close(true, ErrorCode.SHUTTING_DOWN.code(),
+                Unpooled.copiedBuffer("director-t is shutting down", StandardCharsets.UTF_8));
+
+        boolean inReadTurn = cancelledInReadTurn.get(20, TimeUnit.SECONDS);
+        assertThat(inReadTurn).as("the generation stopped as the director's close was read, not at QUIC's draining "
+                + "timer afterwards (stopped %d ms after the close)",
+                TimeUnit.NANOSECONDS.toMillis(cancelledAt.get() - closedAt)).isTrue();
+        Awaitility.await("the stream no longer counted").atMost(PROMPTLY).until(active::isEmpty);
     }
 
     /**
