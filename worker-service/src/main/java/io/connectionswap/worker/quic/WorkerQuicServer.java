@@ -2,6 +2,7 @@ package io.connectionswap.worker.quic;
 
 import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.log.LogLine;
+import io.connectionswap.protocol.quic.CloseOnPeerClose;
 import io.connectionswap.protocol.quic.Heartbeats;
 import io.connectionswap.protocol.quic.HostPort;
 import io.connectionswap.protocol.quic.QuicCodecs;
@@ -46,6 +47,7 @@ import org.springframework.stereotype.Component;
  * keeps its END), and the server waits a moment for the director to read them (a connection's close drops what is
  * not sent yet). It closes each QUIC connection first with a SHUTTING_DOWN CONNECTION_CLOSE (the directors learn at
  * once), then the socket. A director that connects between those closes and the socket's is closed the same way at once.
+ * A connection a director closes closes as its close is read ({@link CloseOnPeerClose}), stopping its generations.
  */
 @Component
 public class WorkerQuicServer implements SmartLifecycle {
@@ -92,8 +94,8 @@ public class WorkerQuicServer implements SmartLifecycle {
         HostPort address = properties.bindAddress();
         // only the director's certificate is accepted (WorkerTlsConfiguration); every new connection takes the TLS
         // context current then, so certificates rotate without a restart
-        ChannelHandler codec = QuicCodecs.server(settings, tls.serverContext(), new ConnectionLogger(),
-                new StreamInitializer(), null);
+        ChannelHandler codec = QuicCodecs.server(settings, tls.serverContext(),
+                connectionHandler(new ConnectionLogger()), new StreamInitializer(), null);
         endpoint = QuicServerEndpoint.bind(properties.roleName(), WorkerProperties.ADDR_SETTING, group, address,
                 codec);
         int port = endpoint.localAddress().getPort();
@@ -213,6 +215,21 @@ public class WorkerQuicServer implements SmartLifecycle {
     public InetSocketAddress localAddress() {
         QuicServerEndpoint current = endpoint;
         return current == null ? null : current.localAddress();
+    }
+
+    /**
+     * Each accepted connection's handlers: {@link CloseOnPeerClose} first, so a connection the director closes (it
+     * drains, or gives the link up) closes as its CONNECTION_CLOSE is read, not once QUIC's draining period (three
+     * probe timeouts) is over: the generations on it stop then ({@link GenerationStreamHandler#channelInactive}), not
+     * going on meanwhile, calling the model, for a reader that is gone; then {@code connection}.
+     */
+    private static ChannelHandler connectionHandler(ConnectionLogger connection) {
+        return new ChannelInitializer<QuicChannel>() {
+            @Override
+            protected void initChannel(QuicChannel channel) {
+                channel.pipeline().addLast(CloseOnPeerClose.INSTANCE, connection);
+            }
+        };
     }
 
     private final class StreamInitializer extends ChannelInitializer<QuicStreamChannel> {
