@@ -44,7 +44,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -68,6 +70,8 @@ class DirectorRegistrationTest {
     private final EventLoopGroup directorLoop = QuicEventLoops.create("test-director", 1);
     /** What the stand-in director read on registration streams, in order, over all its instances. */
     private final List<Message> received = new CopyOnWriteArrayList<>();
+    /** What each instance of the stand-in director (1, 2, ...) read on registration streams, in order. */
+    private final Map<Integer, List<Message>> receivedByInstance = new ConcurrentHashMap<>();
     private final AtomicInteger instances = new AtomicInteger();
     /** The connections the stand-in director accepted, over all its instances. */
     private final List<QuicChannel> directorConnections = new CopyOnWriteArrayList<>();
@@ -118,13 +122,17 @@ class DirectorRegistrationTest {
         // the closed socket may be released a moment after its close completes: bind again until the port is free
         await("the new instance binds the same port").atMost(DEADLINE)
                 .ignoreExceptionsInstanceOf(QuicEndpointException.class).until(() -> startDirector(port) == port);
+        // by instance: a registration counted over all instances also counts a heartbeat timeout's extra REGISTER
+        // (seen under CPU load), and a worker that has not yet noticed the restart is still registered with the first
         await("the worker registers with the new instance").atMost(DEADLINE)
-                .until(() -> count(WorkerRegistration.class) == 2 && registration.isRegistered());
+                .until(() -> readBy(2).stream().anyMatch(WorkerRegistration.class::isInstance));
 
         await("the new instance is told the worker drains").atMost(Duration.ofSeconds(5))
-                .untilAsserted(() -> assertThat(count(Drain.class))
-                        .as("DRAINs after the second REGISTER; the stand-in director read: %s", received)
-                        .isEqualTo(2));
+                .untilAsserted(() -> assertThat(readBy(2))
+                        .filteredOn(message -> message instanceof WorkerRegistration || message instanceof Drain)
+                        .as("REGISTERs and DRAINs the new instance read (a DRAIN follows each REGISTER); every "
+                                + "instance read: %s", received)
+                        .last().isInstanceOf(Drain.class));
     }
 
     /**
@@ -321,7 +329,12 @@ class DirectorRegistrationTest {
         return InetAddress.getByName(literal);
     }
 
-    private long count(Class<? extends Message> type) {
+    /** What instance {@code instance} (1 for the first) of the stand-in director has read. */
+    private List<Message> readBy(int instance) {
+        return receivedByInstance.getOrDefault(instance, List.of());
+    }
+
+        private long count(Class<? extends Message> type) {
         return received.stream().filter(type::isInstance).count();
     }
 
@@ -343,6 +356,8 @@ class DirectorRegistrationTest {
                             @Override
                             protected void channelRead0(ChannelHandlerContext ctx, Message message) {
                                 received.add(message);
+                                receivedByInstance.computeIfAbsent(instance, i -> new CopyOnWriteArrayList<>())
+                                        .add(message);
                                 if (message instanceof WorkerRegistration) {
                                     ctx.writeAndFlush(new RegistrationAck("director-" + instance, 1));
                                 }
