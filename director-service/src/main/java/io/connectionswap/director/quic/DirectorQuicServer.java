@@ -12,8 +12,8 @@ import io.connectionswap.protocol.frame.FrameBudget;
 import io.connectionswap.protocol.frame.FrameDecoder;
 import io.connectionswap.protocol.frame.Frames;
 import io.connectionswap.protocol.log.LogLine;
-import io.connectionswap.protocol.quic.Heartbeats;
 import io.connectionswap.protocol.quic.CloseOnPeerClose;
+import io.connectionswap.protocol.quic.Heartbeats;
 import io.connectionswap.protocol.quic.HostPort;
 import io.connectionswap.protocol.quic.Peers;
 import io.connectionswap.protocol.quic.QuicCodecs;
@@ -101,7 +101,8 @@ public class DirectorQuicServer implements SmartLifecycle {
         QuicSettings serverSettings = settings.withMaxBidirectionalStreams(limits.maxStreamsPerConnection());
         // every new connection takes the TLS context current then: certificates rotate without a restart
         QuicTransport transport = QuicTransport.of(loops.registryLoop());
-        ChannelHandler connectionHandler = connectionHandler(new ConnectionHandler());
+        // a connection the peer closes closes as its close is read: its client slot frees, its sessions end, at once
+        ChannelHandler connectionHandler = CloseOnPeerClose.before(new ConnectionHandler());
         StreamInitializer streamInitializer = new StreamInitializer();
         AddressTokens addressTokens = limits.addressValidation() ? new AddressTokens(meters) : null;
         // a codec per socket: each keeps the connections of its own loop
@@ -197,20 +198,6 @@ public class DirectorQuicServer implements SmartLifecycle {
             held += Math.max(0, QuicStreams.held(connection));
         }
         return held;
-    }
-
-    /**
-     * Each accepted connection's handlers: {@link CloseOnPeerClose} first, so a connection the peer closes closes as
-     * its CONNECTION_CLOSE is read, not once QUIC's draining period (three probe timeouts) is over: its client slot is
-     * free, and the sessions on it end (their workers' generations stopped), at once; then {@code connection}.
-     */
-    private static ChannelHandler connectionHandler(ConnectionHandler connection) {
-        return new ChannelInitializer<QuicChannel>() {
-            @Override
-            protected void initChannel(QuicChannel channel) {
-                channel.pipeline().addLast(CloseOnPeerClose.INSTANCE, connection);
-            }
-        };
     }
 
     private final class StreamInitializer extends ChannelInitializer<QuicStreamChannel> {

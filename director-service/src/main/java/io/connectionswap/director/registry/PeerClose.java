@@ -6,7 +6,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelInitializer;
 import io.netty.handler.codec.quic.QuicConnectionCloseEvent;
 import io.netty.util.AttributeKey;
 
@@ -22,12 +21,7 @@ final class PeerClose {
     private static final AttributeKey<QuicConnectionCloseEvent> CLOSE =
             AttributeKey.valueOf("connection-swap.peer-connection-close");
     private static final ChannelHandler RECORDER = new Recorder();
-    private static final ChannelHandler CONNECTION_HANDLER = new ChannelInitializer<Channel>() {
-        @Override
-        protected void initChannel(Channel connection) {
-            connection.pipeline().addLast(CloseOnPeerClose.INSTANCE, RECORDER);
-        }
-    };
+    private static final ChannelHandler CONNECTION_HANDLER = CloseOnPeerClose.before(RECORDER);
 
     private PeerClose() {
     }

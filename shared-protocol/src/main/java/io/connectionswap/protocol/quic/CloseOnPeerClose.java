@@ -1,8 +1,10 @@
 package io.connectionswap.protocol.quic;
 
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
 import io.netty.handler.codec.quic.QuicConnectionCloseEvent;
 
 /**
@@ -24,6 +26,19 @@ public final class CloseOnPeerClose extends ChannelInboundHandlerAdapter {
     public static final CloseOnPeerClose INSTANCE = new CloseOnPeerClose();
 
     private CloseOnPeerClose() {
+    }
+
+    /**
+     * A QUIC connection's handler (shareable, as {@code connection} must be) that puts this one first, then
+     * {@code connection}: for a codec's or a connect's connection handler.
+     */
+    public static ChannelHandler before(ChannelHandler connection) {
+        return new ChannelInitializer<Channel>() {
+            @Override
+            protected void initChannel(Channel channel) {
+                channel.pipeline().addLast(INSTANCE, connection);
+            }
+        };
     }
 
     @Override

@@ -93,9 +93,10 @@ public class WorkerQuicServer implements SmartLifecycle {
     public void start() {
         HostPort address = properties.bindAddress();
         // only the director's certificate is accepted (WorkerTlsConfiguration); every new connection takes the TLS
-        // context current then, so certificates rotate without a restart
+        // context current then, so certificates rotate without a restart; a connection the director closes closes as
+        // its close is read, stopping its generations then, not after QUIC's draining period
         ChannelHandler codec = QuicCodecs.server(settings, tls.serverContext(),
-                connectionHandler(new ConnectionLogger()), new StreamInitializer(), null);
+                CloseOnPeerClose.before(new ConnectionLogger()), new StreamInitializer(), null);
         endpoint = QuicServerEndpoint.bind(properties.roleName(), WorkerProperties.ADDR_SETTING, group, address,
                 codec);
         int port = endpoint.localAddress().getPort();
@@ -215,21 +216,6 @@ public class WorkerQuicServer implements SmartLifecycle {
     public InetSocketAddress localAddress() {
         QuicServerEndpoint current = endpoint;
         return current == null ? null : current.localAddress();
-    }
-
-    /**
-     * Each accepted connection's handlers: {@link CloseOnPeerClose} first, so a connection the director closes (it
-     * drains, or gives the link up) closes as its CONNECTION_CLOSE is read, not once QUIC's draining period (three
-     * probe timeouts) is over: the generations on it stop then ({@link GenerationStreamHandler#channelInactive}), not
-     * going on meanwhile, calling the model, for a reader that is gone; then {@code connection}.
-     */
-    private static ChannelHandler connectionHandler(ConnectionLogger connection) {
-        return new ChannelInitializer<QuicChannel>() {
-            @Override
-            protected void initChannel(QuicChannel channel) {
-                channel.pipeline().addLast(CloseOnPeerClose.INSTANCE, connection);
-            }
-        };
     }
 
     private final class StreamInitializer extends ChannelInitializer<QuicStreamChannel> {
