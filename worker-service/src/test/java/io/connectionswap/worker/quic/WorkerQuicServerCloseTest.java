@@ -156,13 +156,7 @@ class WorkerQuicServerCloseTest {
             CompletableFuture<QuicConnectionCloseEvent> closeEvent = startAndConnect(active, Duration.ofSeconds(20),
                     flooding(modelThread, generation));
             List<Message> received = new CopyOnWriteArrayList<>();
-            QuicStreamChannel stream = openGenerationStream(received);
-            Awaitility.await().atMost(Duration.ofSeconds(20))
-                    .until(() -> received.stream().anyMatch(Token.class::isInstance));
-            stream.config().setAutoRead(false);
-            // more than the director's stream window (64 KiB) unread: what the worker writes now waits for its reads
-            Awaitility.await("the director's window on the stream full").atMost(Duration.ofSeconds(20))
-                    .until(() -> directorsWindowFull(received));
+            QuicStreamChannel stream = openAndFillTheDirectorsWindow(received);
 
             CompletableFuture<Long> stopped = new CompletableFuture<>();
             server.stop(() -> stopped.complete(System.nanoTime()));
@@ -220,12 +214,7 @@ class WorkerQuicServerCloseTest {
             CompletableFuture<Flow.Subscriber<? super ModelEvent>> generation = new CompletableFuture<>();
             startAndConnect(active, Duration.ofMillis(300), flooding(modelThread, generation));
             List<Message> received = new CopyOnWriteArrayList<>();
-            QuicStreamChannel stream = openGenerationStream(received);
-            Awaitility.await().atMost(Duration.ofSeconds(20))
-                    .until(() -> received.stream().anyMatch(Token.class::isInstance));
-            stream.config().setAutoRead(false);
-            Awaitility.await("the director's window on the stream full").atMost(Duration.ofSeconds(20))
-                    .until(() -> directorsWindowFull(received));
+            QuicStreamChannel stream = openAndFillTheDirectorsWindow(received);
             if (generationEnded) {
                 Flow.Subscriber<? super ModelEvent> subscriber = generation.get(5, TimeUnit.SECONDS);
                 modelThread.execute(() -> subscriber.onNext(new ModelEvent.Finished(FinishReason.STOP, null)));
@@ -277,6 +266,20 @@ class WorkerQuicServerCloseTest {
      * An ERROR or END read is answered with the director's FIN, as the director ends a worker's stream it read the end
      * of.
      */
+    /**
+     * Opens a generation stream and stops reading it once more than the director's stream window (64 KiB) is unread:
+     * what the worker writes from then on waits for the director's reads.
+     */
+    private QuicStreamChannel openAndFillTheDirectorsWindow(List<Message> received) throws Exception {
+        QuicStreamChannel stream = openGenerationStream(received);
+        Awaitility.await().atMost(Duration.ofSeconds(20))
+                .until(() -> received.stream().anyMatch(Token.class::isInstance));
+        stream.config().setAutoRead(false);
+        Awaitility.await("the director's window on the stream full").atMost(Duration.ofSeconds(20))
+                .until(() -> directorsWindowFull(received));
+        return stream;
+    }
+
     private QuicStreamChannel openGenerationStream(List<Message> into) throws Exception {
         QuicStreamChannel stream = director.createStream(QuicStreamType.BIDIRECTIONAL,
                 new ChannelInitializer<QuicStreamChannel>() {
