@@ -45,6 +45,8 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.context.ConfigurableApplicationContext;
@@ -222,6 +224,33 @@ class ClientConnectionLimitsTest {
                     .anySatisfy(event -> assertThat(event.getFormattedMessage())
                             .endsWith("client connection closed"));
         }
+    }
+
+    /**
+     * The line of a client connection's close names the peer its "client connected" line named: the address is read
+     * when the connection comes up, not at its close, when a closed QUIC channel no longer has a remote address.
+     */
+    @Test
+    void theClosedLineNamesThePeerTheConnectedLineNamed() throws Exception {
+        startDirector();
+        try (CapturedLogs logs = CapturedLogs.of(DirectorQuicServer.class)) {
+            QuicChannel client = connect(new CloseReason());
+            String connected = await("the connection's 'client connected' line").atMost(DEADLINE)
+                    .until(() -> peerOf(logs, "client connected"), peer -> peer != null);
+            assertThat(connected).as("the peer a connection came from").matches("127\\.0\\.0\\.1:\\d+");
+
+            client.close().sync();
+            String closed = await("the connection's 'client connection closed' line").atMost(DEADLINE)
+                    .until(() -> peerOf(logs, "client connection closed"), peer -> peer != null);
+            assertThat(closed).as("the peer named as its connection closed").isEqualTo(connected);
+        }
+    }
+
+    /** The {@code peer} field of the first captured line ending with {@code message}, or null before there is one. */
+    private static String peerOf(CapturedLogs logs, String message) {
+        return logs.events().stream().map(event -> event.getFormattedMessage()).filter(line -> line.endsWith(message))
+                .map(line -> Pattern.compile("(?:^|\\s)peer=(\\S+)").matcher(line))
+                .filter(Matcher::find).map(matcher -> matcher.group(1)).findFirst().orElse(null);
     }
 
     /** A client stream sending all but the last byte of a GENERATE of {@code payload} bytes; ERRORs go to {@code errors}. */
