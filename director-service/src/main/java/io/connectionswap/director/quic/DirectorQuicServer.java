@@ -231,6 +231,7 @@ public class DirectorQuicServer implements SmartLifecycle {
             QuicChannel connection = (QuicChannel) ctx.channel();
             connections.add(connection);
             String peerName = Peers.certificateName(connection);
+            String peer = Peers.address(connection); // read now: a closed connection has no remote address
             boolean client = !WorkerCertificate.NAME.equals(peerName);
             ClientConnectionLimits.Admission admission = client ? clientLimits.admit(connection, peerName) : null;
             if (client && admission == null) {
@@ -241,11 +242,10 @@ public class DirectorQuicServer implements SmartLifecycle {
                 clients.add(connection);
                 String id = connectionIds.assign(connection);
                 meters.clientConnectionOpened();
-                LogLine.info(log).field("connection.id", id).field("peer", Peers.address(connection))
-                        .field("peer.cert", peerName).log("client connected");
+                LogLine.info(log).field("connection.id", id).field("peer", peer).field("peer.cert", peerName)
+                        .log("client connected");
             } else {
-                LogLine.debug(log).field("peer", Peers.address(connection))
-                        .log("worker registration connection opened");
+                LogLine.debug(log).field("peer", peer).log("worker registration connection opened");
             }
             connection.closeFuture().addListener(closed -> {
                 connections.remove(connection);
@@ -253,7 +253,7 @@ public class DirectorQuicServer implements SmartLifecycle {
                     clients.remove(connection);
                     clientLimits.release(admission);
                     LogLine.info(log).field("connection.id", ConnectionIds.of(connection))
-                            .field("peer", Peers.address(connection)).log("client connection closed");
+                            .field("peer", peer).log("client connection closed");
                 }
             });
             ctx.fireChannelActive();
