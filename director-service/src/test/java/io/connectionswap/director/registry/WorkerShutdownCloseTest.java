@@ -128,11 +128,7 @@ class WorkerShutdownCloseTest {
             await("the link is lost").atMost(DEADLINE).until(() -> !failures.isEmpty());
             onLoop(() -> null);
             assertThat(failures).as("its streams move as a drain").containsExactly("worker-a:drain");
-            assertThat(logs.events()).as("the drain's line").anySatisfy(event -> assertThat(
-                    event.getFormattedMessage()).contains("worker draining; moving its streams")
-                    .contains("reason=\"worker closed the connection: shutting down\""));
-            assertThat(logs.events()).as("the worker is not blamed").noneSatisfy(event -> assertThat(
-                    event.getFormattedMessage()).contains("worker unhealthy"));
+            assertLoggedAsTheWorkersDrain(logs);
         }
     }
 
@@ -317,11 +313,7 @@ class WorkerShutdownCloseTest {
                     + "close of its first was read: the link's streams opened after that close").isPositive();
             assertThat(failures.get(0)).as("the streams on it move as the worker's drain").isEqualTo("worker-a:drain");
             assertThat(failures).as("no lost connection").doesNotContain("worker-a:connection_lost");
-            assertThat(logs.events()).as("the drain's line").anySatisfy(event -> assertThat(
-                    event.getFormattedMessage()).contains("worker draining; moving its streams")
-                    .contains("reason=\"worker closed the connection: shutting down\""));
-            assertThat(logs.events()).as("the worker is not blamed").noneSatisfy(event -> assertThat(
-                    event.getFormattedMessage()).contains("worker unhealthy"));
+            assertLoggedAsTheWorkersDrain(logs);
         }
     }
 
@@ -440,5 +432,14 @@ class WorkerShutdownCloseTest {
             }
             ctx.fireChannelInactive();
         }
+    }
+
+    /** The drain's line names the worker's close as its reason, and no line blames the worker. */
+    private static void assertLoggedAsTheWorkersDrain(CapturedLogs logs) {
+        assertThat(logs.events()).as("the drain's line").anySatisfy(event -> assertThat(
+                event.getFormattedMessage()).contains("worker draining; moving its streams")
+                .contains("reason=\"worker closed the connection: shutting down\""));
+        assertThat(logs.events()).as("the worker is not blamed").noneSatisfy(event -> assertThat(
+                event.getFormattedMessage()).contains("worker unhealthy"));
     }
 }

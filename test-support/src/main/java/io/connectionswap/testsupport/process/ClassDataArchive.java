@@ -55,8 +55,10 @@ final class ClassDataArchive {
         if (!Files.isRegularFile(jar)) {
             return List.of("-jar", jar.toString()); // the start says the jar is missing
         }
-        ClassDataArchive archive = BY_JAR.compute(jar.toAbsolutePath(), (key, known) ->
-                known != null && known.directory.equals(new ClassDataArchive(key).directory) ? known : new ClassDataArchive(key));
+        ClassDataArchive archive = BY_JAR.compute(jar.toAbsolutePath(), (key, known) -> {
+            ClassDataArchive current = new ClassDataArchive(key); // reads the jar's size and time once
+            return known != null && known.directory.equals(current.directory) ? known : current;
+        });
         synchronized (archive) {
             if (!archive.ready && archive.attempts < ATTEMPTS) {
                 archive.attempts++;
