@@ -4,6 +4,7 @@ import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -45,6 +46,11 @@ public final class CertificateDirectory {
         Set<Path> starts = new LinkedHashSet<>();
         starts.add(Path.of("").toAbsolutePath());
         codeLocation().ifPresent(starts::add);
+        return search(starts, setting);
+    }
+
+    /** The repository's certs/ found by walking up from each start in turn; {@code setting} is named in the errors. */
+    static Path search(Collection<Path> starts, String setting) {
         List<Path> tried = new ArrayList<>();
         Path withoutPki = null;
         for (Path start : starts) {
