@@ -3,10 +3,8 @@ package io.connectionswap.protocol.tls;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashSet;
-import java.util.List;
 import java.util.Set;
 
 /**
@@ -51,12 +49,14 @@ public final class CertificateDirectory {
 
     /** The repository's certs/ found by walking up from each start in turn; {@code setting} is named in the errors. */
     static Path search(Collection<Path> starts, String setting) {
-        List<Path> tried = new ArrayList<>();
+        Set<Path> tried = new LinkedHashSet<>();
         Path withoutPki = null;
         for (Path start : starts) {
-            for (Path dir = start; dir != null; dir = dir.getParent()) {
+            for (Path dir = start.normalize(); dir != null; dir = dir.getParent()) {
                 Path candidate = dir.resolve("certs");
-                tried.add(candidate);
+                if (!tried.add(candidate)) {
+                    break;   // an earlier start's walk came through here, and went on up from here
+                }
                 if (Files.isRegularFile(candidate.resolve(MARKER))) {
                     return candidate.normalize();
                 }
