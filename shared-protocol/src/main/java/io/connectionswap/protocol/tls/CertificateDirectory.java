@@ -58,10 +58,10 @@ public final class CertificateDirectory {
                     break;   // an earlier start's walk came through here, and went on up from here
                 }
                 if (Files.isRegularFile(candidate.resolve(MARKER))) {
-                    return candidate.normalize();
+                    return candidate;
                 }
                 if (withoutPki == null && Files.isRegularFile(candidate.resolve(GENERATOR))) {
-                    withoutPki = candidate.normalize();
+                    withoutPki = candidate;
                 }
             }
         }

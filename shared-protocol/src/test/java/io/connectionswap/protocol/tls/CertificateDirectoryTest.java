@@ -29,7 +29,7 @@ class CertificateDirectoryTest {
 
     @Test
     void theErrorNamesEachDirectoryLookedInOnceInTheOrderSearched(@TempDir Path temp) throws Exception {
-        // two starts with common ancestors, as the working directory and the jar's directory inside one repository
+        // two starts with common ancestors, as the working directory and the jar's directory have
         Path first = Files.createDirectories(temp.resolve("module/target"));
         Path second = Files.createDirectories(temp.resolve("other"));
         List<Path> searched = new ArrayList<>(List.of(first.resolve("certs"), temp.resolve("module/certs")));
