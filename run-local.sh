@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole system on this machine without Docker: worker-a, worker-b, the director and the client as
 # four processes, their logs interleaved with a role prefix, until Ctrl-C. Builds the jars first when they are
-# missing or older than the sources: offline (./mvnw -o, from ~/.m2), and online only when that cannot resolve
-# everything.
+# missing or older than the sources (online; offline from ~/.m2 when no Maven repository can be reached).
 #
 #   ./run-local.sh
 #
@@ -36,18 +35,18 @@ for jar in "${jars[@]}"; do
     stale=true
   fi
 done
-# Offline first: with ~/.m2 filled (any earlier build), it neither needs the network nor hangs without one. Online
-# only when Maven says offline resolution failed ("... in offline mode ..."); any other failure (a compile error)
-# is shown and ends the script, rather than building twice.
+# Online first, as any Maven build: the jars then carry their SBOM (the cyclonedx plugin needs Maven online). When
+# Maven cannot reach a repository (no network) it builds again offline from ~/.m2, saying the jars will have no
+# SBOM; any other failure (a compile error) is shown and ends the script, rather than building twice.
 if $stale; then
-  echo "[run-local] building jars (./mvnw -o -DskipTests package: offline, from ~/.m2) ..."
-  if ! build_output=$(./mvnw -o -q -DskipTests package 2>&1); then
-    if [[ $build_output != *' in offline mode'* ]]; then
+  echo "[run-local] building jars (./mvnw -DskipTests package) ..."
+  if ! build_output=$(./mvnw -q -DskipTests package 2>&1); then
+    if ! grep -qiE 'could not be resolved|failed to read artifact descriptor|could not transfer|unknown ?host|connection refused|network is unreachable|connect timed out|temporary failure in name resolution' <<<"$build_output"; then
       printf '%s\n' "$build_output" >&2
       exit 1
     fi
-    echo "[run-local] ~/.m2 lacks some plugins or dependencies; building online (./mvnw -DskipTests package) ..."
-    ./mvnw -q -DskipTests package
+    echo "[run-local] cannot reach a Maven repository; building offline from ~/.m2 (./mvnw -o -DskipTests package; these jars have no SBOM) ..."
+    ./mvnw -o -q -DskipTests package
   elif [[ -n $build_output ]]; then
     printf '%s\n' "$build_output"
   fi
