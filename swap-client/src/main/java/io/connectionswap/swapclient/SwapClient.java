@@ -16,6 +16,7 @@ import io.connectionswap.protocol.tls.TlsIdentity;
 import io.connectionswap.protocol.retry.Backoff;
 import io.connectionswap.swapclient.internal.ClientLoop;
 import io.connectionswap.swapclient.internal.DirectorLink;
+import io.connectionswap.swapclient.internal.DirectorLinkSettings;
 import io.connectionswap.swapclient.internal.GenerationRun;
 import io.connectionswap.swapclient.internal.GuardedListener;
 import io.connectionswap.swapclient.internal.LoopFuture;
@@ -97,7 +98,7 @@ public final class SwapClient implements AutoCloseable {
         this.ownLoop = builder.group == null ? QuicEventLoops.single("swap-client-quic") : null;
         this.eventLoop = ownLoop != null ? ownLoop : builder.group.next();
         this.loop = ClientLoop.of(eventLoop);
-        this.link = new DirectorLink(new DirectorLink.Settings(builder.directors, builder.directorTlsName,
+        this.link = new DirectorLink(new DirectorLinkSettings(builder.directors, builder.directorTlsName,
                 builder.quic, builder.retryBackoff, builder.retryBackoffMax, builder.heartbeatInterval,
                 builder.heartbeatTimeout, builder.tokenStream), eventLoop, builder.tls, builder.listener);
         this.generations = new LiveGenerations(loop, () -> closed, this::newRun);

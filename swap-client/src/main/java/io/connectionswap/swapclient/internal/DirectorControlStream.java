@@ -33,7 +33,7 @@ final class DirectorControlStream extends ChannelInboundHandlerAdapter {
      * {@link StreamOpener} (the first stream asked for: the first opened); {@code goingAway} runs (on the connection's
      * loop) when the director says GOAWAY.
      */
-    static void open(QuicChannel channel, StreamOpener streams, DirectorLink.Settings settings, HostPort director,
+    static void open(QuicChannel channel, StreamOpener streams, DirectorLinkSettings settings, HostPort director,
                      TokenStreamDemux demux, Runnable goingAway) {
         streams.open(new ChannelInitializer<QuicStreamChannel>() {
             @Override

@@ -55,11 +55,11 @@ final class DirectorDialer {
 
     private final EventLoop loop;
     private final QuicConnector connector;
-    private final DirectorLink.Settings settings;
+    private final DirectorLinkSettings settings;
     /** Streams waiting for a director's stream limit, on every connection dialled ({@link StreamOpener}). */
     private final AtomicInteger streamsWaiting;
 
-    DirectorDialer(EventLoop loop, QuicConnector connector, DirectorLink.Settings settings,
+    DirectorDialer(EventLoop loop, QuicConnector connector, DirectorLinkSettings settings,
                    AtomicInteger streamsWaiting) {
         this.loop = loop;
         this.connector = connector;

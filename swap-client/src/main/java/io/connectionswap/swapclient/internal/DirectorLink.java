@@ -6,7 +6,6 @@ import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.quic.HostPort;
 import io.connectionswap.protocol.quic.QuicConnections;
 import io.connectionswap.protocol.quic.QuicConnector;
-import io.connectionswap.protocol.quic.QuicSettings;
 import io.connectionswap.protocol.tls.TlsContexts;
 import io.connectionswap.swapclient.ConnectionState;
 import io.connectionswap.swapclient.ReconnectCause;
@@ -15,9 +14,7 @@ import io.netty.channel.EventLoop;
 import io.netty.handler.codec.quic.QuicChannel;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,12 +23,14 @@ import org.slf4j.LoggerFactory;
  * The client's single QUIC connection to a director. Every generation stream, first or resumed after a swap, is
  * opened on it. It is replaced only when the director itself is gone (connection closed, heartbeats unanswered) or
  * going (GOAWAY), which counts as a reconnect with its {@link ReconnectCause}; with several director addresses the
- * next one is tried. Loop-confined except for the volatile fields read by {@link #state()}.
+ * next one is tried. Loop-confined except for what {@link #state()} reads ({@link CurrentConnection}, {@link Redials},
+ * {@link Reconnects}).
  *
  * <p>Each connection's streams are its {@link DirectorStreams}: first its control stream
  * ({@link DirectorControlStream}: heartbeats and GOAWAY), then, with the client token stream on
- * ({@code Settings.tokenStream}), the client token stream: the frames of the generations the director serves there
- * ({@link TokenStreamOpener}, {@link TokenStreamDemux}; an older director sends them on the control stream). Every
+ * ({@link DirectorLinkSettings#tokenStream}), the client token stream: the frames of the generations the director
+ * serves there ({@link TokenStreamOpener}, {@link TokenStreamDemux}; an older director sends them on the control
+ * stream). Every
  * stream opens through the connection's {@link StreamOpener}, within the director's stream limit: past it, streams
  * wait for others to end.
  */
@@ -39,57 +38,29 @@ public final class DirectorLink implements Transport {
 
     static final Logger log = LoggerFactory.getLogger("io.connectionswap.swapclient.DirectorConnection");
 
-    /**
-     * What the link needs to know; see {@code SwapClient.Builder}.
-     *
-     * @param tokenStream every leg asks for the client token stream ({@link TokenStreamDemux}); false: none does
-     */
-    public record Settings(List<HostPort> directors, String directorTlsName, QuicSettings quic, Duration retryBackoff,
-                           Duration retryBackoffMax, Duration heartbeatInterval, Duration heartbeatTimeout,
-                           boolean tokenStream) {
-
-        public Settings {
-            if (directors == null || directors.isEmpty()) {
-                throw new IllegalArgumentException("directors: none given (expected at least one host:port)");
-            }
-            directors = List.copyOf(directors);
-        }
-
-        String tlsName(HostPort director) {
-            return directorTlsName == null || directorTlsName.isBlank() ? director.host() : directorTlsName;
-        }
-    }
-
-    private final Settings settings;
+    private final DirectorLinkSettings settings;
     private final EventLoop loop;
     private final DirectorDialer dialer;
     private final Reconnects reconnects;
     private final Redials redials;
     private final ConnectionWaiters waiters = new ConnectionWaiters();
     private final QuicConnections connections = new QuicConnections();
-    private volatile QuicChannel connection;
-    /** The streams of {@link #connection}: where every stream opens, within the director's stream limit. */
-    private DirectorStreams streams;
+    private final CurrentConnection current = new CurrentConnection();
     /** Streams waiting for a director's stream limit, on every connection ({@link StreamOpener}). */
     private final AtomicInteger streamsWaiting = new AtomicInteger();
-    /** The connection whose director said GOAWAY while the client moves to another address; null otherwise. */
-    private volatile QuicChannel leaving;
-    private volatile Instant connectedSince;
-    /** The address of {@link #connection}. */
-    private volatile HostPort connectedTo;
     private boolean connecting;
     private boolean running;
     /** Stopped for good (the client's close): never connects again. */
     private boolean stopped;
 
     /** @param tls this client's TLS: each new connection to a director takes its current client context */
-    public DirectorLink(Settings settings, EventLoop loop, TlsContexts tls, SwapClientListener listener) {
+    public DirectorLink(DirectorLinkSettings settings, EventLoop loop, TlsContexts tls, SwapClientListener listener) {
         this.settings = settings;
         this.loop = loop;
         this.dialer = new DirectorDialer(loop, new QuicConnector(loop, settings.quic(), tls.clientContext()), settings,
                 streamsWaiting);
         this.reconnects = new Reconnects(GuardedListener.of(listener));
-        this.redials = new Redials(settings);
+        this.redials = new Redials(settings, loop, this::connect);
     }
 
     public void start() {
@@ -122,11 +93,10 @@ public final class DirectorLink implements Transport {
     }
 
     public ConnectionState state() {
-        QuicChannel open = connection;
-        boolean connected = open != null && open.isActive();
+        boolean connected = current.isOpen();
         // while connected (to a director that said GOAWAY too), that director, not the address being dialled
-        return new ConnectionState(connected, String.valueOf(connected ? connectedTo : redials.current()),
-                connectedSince, reconnects.count(), redials.lastProblem());
+        return new ConnectionState(connected, String.valueOf(connected ? current.address() : redials.current()),
+                current.since(), reconnects.count(), redials.lastProblem());
     }
 
     /**
@@ -157,22 +127,21 @@ public final class DirectorLink implements Transport {
      */
     @Override
     public boolean isConnected() {
-        QuicChannel open = connection;
-        return open != null && open.isActive() && open != leaving;
+        return current.takesStreams();
     }
 
     /** A stream refused with SHUTTING_DOWN leaves its connection as GOAWAY does ({@link DirectorLeavingEvents}). */
     @Override
     public Leg open(GenerationRequest request, LegEvents events) {
-        QuicChannel channel = connection;
-        HostPort director = connectedTo;
-        return streams.openLeg(request,
+        QuicChannel channel = current.channel();
+        HostPort director = current.address();
+        return current.streams().openLeg(request,
                 new DirectorLeavingEvents(events, () -> refusedShuttingDown(channel, director)));
     }
 
     /** A stream on {@code channel} was refused with SHUTTING_DOWN: its director drains, whether it said GOAWAY yet. */
     private void refusedShuttingDown(QuicChannel channel, HostPort director) {
-        if (running && channel == connection && channel != leaving) {
+        if (running && current.isStaying(channel)) {
             LogLine.info(log).field("director.addr", director)
                     .log("director refused a stream: shutting down; leaving its connection");
             goingAway(channel);
@@ -215,14 +184,13 @@ public final class DirectorLink implements Transport {
     public CompletableFuture<ClusterStatus> status(String requestedBy, Duration timeout) {
         CompletableFuture<ClusterStatus> result = new LoopFuture<>(loop);
         loop.execute(() -> {
-            QuicChannel open = connection;
-            if (open == null || !open.isActive()) {
+            if (!current.isOpen()) {
                 String problem = connectionProblem();
                 result.completeExceptionally(new IllegalStateException("not connected to a director"
                         + (problem == null ? "" : ": " + problem)));
                 return;
             }
-            streams.status(requestedBy, timeout).whenComplete((status, failure) -> {
+            current.streams().status(requestedBy, timeout).whenComplete((status, failure) -> {
                 if (failure != null) {
                     result.completeExceptionally(failure);
                 } else {
@@ -235,7 +203,7 @@ public final class DirectorLink implements Transport {
 
     private void connect() {
         // a retry scheduled before a connection came up (after a GOAWAY: by another path) has nothing to do
-        if (!running || connecting || connection != null && connection != leaving) {
+        if (!running || connecting || !current.wantsNext()) {
             return;
         }
         connecting = true;
@@ -270,72 +238,57 @@ public final class DirectorLink implements Transport {
             channel.close();
             return;
         }
-        QuicChannel previous = connection; // still open after a GOAWAY: it carries its streams until they end
         connections.add(channel);
-        connectedTo = director;
-        connection = channel;
-        leaving = null;
-        connectedSince = Instant.now();
+        QuicChannel previous = current.replaceWith(channel, director);
         long failed = redials.connected();
         reconnects.connected(channel, director, previous, failed, redials.closedAtOnce());
         if (redials.closedAtOnce()) {
-            reportWhenItHolds(channel, director);
+            redials.reportWhenItHolds(director, () -> current.channel() == channel && channel.isActive());
         }
-        streams = DirectorStreams.open(channel, opener, settings, director, () -> goingAway(channel));
-        Instant since = connectedSince;
+        current.streams(DirectorStreams.open(channel, opener, settings, director, () -> goingAway(channel)));
+        Instant since = current.since();
         channel.closeFuture().addListener(closed -> loop.execute(() -> lost(channel, director, since, peerClose)));
         waiters.connected(director);
     }
 
     /**
      * The director said GOAWAY on {@code channel} (or refused a stream with SHUTTING_DOWN): new streams and resumes
-     * wait for the next connection ({@link #isConnected} is false meanwhile) and open there, those waiting for its stream
-     * limit too ({@link StreamOpener#directorLeaving}), while the old one carries
-     * its streams until the director ends them (with RETRY: they resume on the next one). With another address to go
-     * to, the client connects there now. With a single address, the next connection comes when this one closes (the
-     * draining director closes it once no generation is left on it, and every connection at its drain's timeout; a
-     * load balancer behind that address then picks a ready director, or the director restarted behind it answers). A
-     * GOAWAY within a heartbeat interval of the
-     * handshake (that director was draining already: every director may be, the whole deployment stopping) moves on
-     * after the backoff, as a failed attempt does, so that draining directors are not dialled in a tight loop, each hop
-     * leaving a connection open until its drain ends.
+     * wait for the next connection ({@link #isConnected} is false meanwhile) and open there, those waiting for its
+     * stream limit too ({@link StreamOpener#directorLeaving}), while the old one carries its streams until the director
+     * ends them (with RETRY: they resume on the next one). With another address to go to, the client connects there
+     * ({@link Redials#moveOn}). With a single address, the next connection comes when
+     * this one closes (the draining director closes it once no generation is left on it, and every connection at its
+     * drain's timeout; a load balancer behind that address then picks a ready director, or the director restarted
+     * behind it answers). A GOAWAY within a heartbeat interval of the handshake (that director was draining already:
+     * every director may be, the whole deployment stopping) moves on after the backoff, so that draining directors are
+     * not dialled in a tight loop, each hop leaving a connection open until its drain ends.
      */
     private void goingAway(QuicChannel channel) {
         // a second GOAWAY on the connection being left (a drain's GOAWAY to every connection and the one to a control
         // stream that opened as it began) is no second move: it would skip the next address
-        if (!running || channel != connection || channel == leaving) {
+        if (!running || !current.isStaying(channel)) {
             return;
         }
-        leaving = channel;
+        current.leaving();
         reconnects.directorLeaving();
-        streams.directorLeaving(); // its waiting streams open on the next connection
+        current.streams().directorLeaving(); // its waiting streams open on the next connection
         if (connecting || !redials.severalAddresses()) {
             return;
         }
-        redials.nextAddress();
-        if (Duration.between(connectedSince, Instant.now()).compareTo(settings.heartbeatInterval()) >= 0) {
-            redials.resetBackoff(); // that connection lived: the director worked until it began draining
-            connect();
-            return;
-        }
-        Duration wait = redials.nextWait();
-        LogLine.debug(log).field("retry.in", wait).log("director went away at once; next director after the backoff");
-        loop.schedule(this::connect, wait.toNanos(), TimeUnit.NANOSECONDS);
+        redials.moveOn(current.since());
     }
 
     /**
      * The connection closed. After one that lived a heartbeat interval or more, the client reconnects at once (another
-     * replica, when several are configured); one closed sooner (a director over its connection limit closes a new
-     * one at once) is retried after the backoff, so a refusing director is not dialled in a tight loop.
+     * replica, when several are configured); one closed sooner is retried after the backoff
+     * ({@link Redials#closedTooSoon}).
      */
     private void lost(QuicChannel channel, HostPort director, Instant since, PeerClose peerClose) {
-        if (connection != channel) {
+        if (current.channel() != channel) {
             return;
         }
-        boolean wasLeaving = channel == leaving;
-        connection = null;
-        connectedSince = null;
-        leaving = null;
+        boolean wasLeaving = current.isLeaving(channel);
+        current.closed();
         if (!running) {
             return;
         }
@@ -343,7 +296,7 @@ public final class DirectorLink implements Transport {
             // the director that said GOAWAY closed its connection: the move to the next address began then, and is
             // under way (a dial, or a retry after the backoff); not another address to skip to. A connection that
             // served (a drain's, with one address) is progress, as below: the redials start from the first backoff
-            if (Duration.between(since, Instant.now()).compareTo(settings.heartbeatInterval()) >= 0) {
+            if (redials.lived(since)) {
                 redials.connectionLived();
             }
             if (!connecting) {
@@ -353,12 +306,7 @@ public final class DirectorLink implements Transport {
         }
         ReconnectCause cause = reconnects.lost(peerClose);
         String closedBy = peerClose.reason();
-        Duration lived = Duration.between(since, Instant.now());
-        if (lived.compareTo(settings.heartbeatInterval()) < 0) {
-            redials.closedAtOnceAgain();
-            retryLater(director, "director " + director + " closed the connection " + lived.toMillis()
-                    + " ms after it opened" + (closedBy == null ? "" : ": " + closedBy),
-                    closedBy == null ? "closed at once" : closedBy);
+        if (redials.closedTooSoon(director, since, closedBy)) {
             return;
         }
         redials.connectionLived();
@@ -367,28 +315,10 @@ public final class DirectorLink implements Transport {
         connect();
     }
 
-    /**
-     * After connections the director closed at once: one line when this one has outlived them (a heartbeat interval),
-     * the end of the run of closes.
-     */
-    private void reportWhenItHolds(QuicChannel channel, HostPort director) {
-        loop.schedule(() -> {
-            if (connection == channel && channel.isActive()) {
-                redials.holds(director);
-            }
-        }, settings.heartbeatInterval().toNanos(), TimeUnit.NANOSECONDS);
-    }
-
+    /** Tries the next address after the backoff ({@link Redials#retryLater}). */
     private void retryLater(HostPort director, String problem) {
-        retryLater(director, problem, problem);
-    }
-
-    /** Tries the next address after the backoff ({@link Redials#attemptFailed}). */
-    private void retryLater(HostPort director, String problem, String kind) {
-        if (!running) {
-            return;
+        if (running) {
+            redials.retryLater(director, problem, problem);
         }
-        Duration wait = redials.attemptFailed(director, problem, kind);
-        loop.schedule(this::connect, wait.toNanos(), TimeUnit.NANOSECONDS);
     }
 }

@@ -22,7 +22,7 @@ final class DirectorStreams {
     /** The client token stream of the connection: where its legs' tagged frames arrive. */
     private final TokenStreamDemux tokens;
     private final FrameLimits limits;
-    /** Whether legs ask for the client token stream ({@code Settings.tokenStream}). */
+    /** Whether legs ask for the client token stream ({@link DirectorLinkSettings#tokenStream}). */
     private final boolean tokenStream;
 
     private DirectorStreams(StreamOpener opener, TokenStreamDemux tokens, FrameLimits limits, boolean tokenStream) {
@@ -37,7 +37,7 @@ final class DirectorStreams {
      * {@code opener}, and its client token stream when {@code settings} ask for it; {@code goingAway} runs when the
      * director says GOAWAY. A malformed frame on the token stream closes the connection.
      */
-    static DirectorStreams open(QuicChannel channel, StreamOpener opener, DirectorLink.Settings settings,
+    static DirectorStreams open(QuicChannel channel, StreamOpener opener, DirectorLinkSettings settings,
                                 HostPort director, Runnable goingAway) {
         TokenStreamDemux demux = new TokenStreamDemux(problem -> {
             LogLine.error(DirectorLink.log).field("director.addr", director).quoted("problem", problem)

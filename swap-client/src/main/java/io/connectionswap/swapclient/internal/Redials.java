@@ -1,29 +1,43 @@
 package io.connectionswap.swapclient.internal;
 
+import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.protocol.quic.HostPort;
 import io.connectionswap.protocol.retry.Backoff;
+import io.netty.channel.EventLoop;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 /**
  * Where and when {@link DirectorLink} dials next: the director addresses in turn, the backoff between attempts (reset
- * by a connection that lived), and what went wrong since the last connection that lived ({@link ConnectProblems}: the
- * failed attempts, the connections the director closed at once, their lines), the last problem kept for
- * {@code ConnectionState}. Loop-confined, except {@link #current} and {@link #lastProblem} (any thread).
+ * by a connection that lived a heartbeat interval), the dials scheduled after it ({@code dial}), and what went wrong
+ * since the last connection that lived ({@link ConnectProblems}: the failed attempts, the connections the director
+ * closed at once, their lines), the last problem kept for {@code ConnectionState}. Loop-confined, except
+ * {@link #current} and {@link #lastProblem} (any thread).
  */
 final class Redials {
 
     private final List<HostPort> directors;
     private final Backoff backoff;
+    /** How long a connection must live to count as one the director served, not one it refused. */
+    private final Duration heartbeatInterval;
+    private final EventLoop loop;
+    /** The link's next dial, run by {@link #retryLater} and {@link #moveOn}. */
+    private final Runnable dial;
     private final ConnectProblems problems = new ConnectProblems();
     private int targetIndex;
     /** The address being dialled, or last dialled. */
     private volatile HostPort current;
     private volatile String lastProblem;
 
-    Redials(DirectorLink.Settings settings) {
+    Redials(DirectorLinkSettings settings, EventLoop loop, Runnable dial) {
         this.directors = settings.directors();
         this.backoff = Backoff.exponential(settings.retryBackoff(), settings.retryBackoffMax());
+        this.heartbeatInterval = settings.heartbeatInterval();
+        this.loop = loop;
+        this.dial = dial;
         this.current = directors.get(0);
     }
 
@@ -54,14 +68,28 @@ final class Redials {
         targetIndex++;
     }
 
-    /** The next wait of the backoff. */
-    Duration nextWait() {
-        return backoff.next();
+    /** Whether a connection up since {@code since} has lived a heartbeat interval: the director served it. */
+    boolean lived(Instant since) {
+        return Duration.between(since, Instant.now()).compareTo(heartbeatInterval) >= 0;
     }
 
-    /** The connection left lived: the director worked until it began draining; the next wait is the first again. */
-    void resetBackoff() {
-        backoff.reset();
+    /**
+     * The director of the connection up since {@code connectedSince} is leaving, and there is another address: the
+     * client dials it now when that connection lived (the director worked until it began draining; the next wait is
+     * the first again), else after the backoff, as after a failed attempt, so that draining directors are not dialled
+     * in a tight loop.
+     */
+    void moveOn(Instant connectedSince) {
+        targetIndex++;
+        if (lived(connectedSince)) {
+            backoff.reset();
+            dial.run();
+            return;
+        }
+        Duration wait = backoff.next();
+        LogLine.debug(DirectorLink.log).field("retry.in", wait)
+                .log("director went away at once; next director after the backoff");
+        schedule(wait);
     }
 
     /** A connection lived: the redials start from the first backoff, and the next problem is news again. */
@@ -71,16 +99,16 @@ final class Redials {
     }
 
     /**
-     * An attempt at {@code director} failed: the next goes to the next address after the backoff, returned;
-     * {@code problem} is logged as {@link ConnectProblems#attemptFailed} says ({@code kind}: what it is about, without
-     * what changes at each attempt) and kept as the last problem.
+     * An attempt at {@code director} failed: the next goes to the next address after the backoff; {@code problem} is
+     * logged as {@link ConnectProblems#attemptFailed} says ({@code kind}: what it is about, without what changes at
+     * each attempt) and kept as the last problem.
      */
-    Duration attemptFailed(HostPort director, String problem, String kind) {
+    void retryLater(HostPort director, String problem, String kind) {
         targetIndex++;
         Duration wait = backoff.next();
         problems.attemptFailed(director, problem, kind, wait);
         lastProblem = problem;
-        return wait;
+        schedule(wait);
     }
 
     /** A connection is up: no last problem any more; returns the attempts that failed since the last one that lived. */
@@ -89,18 +117,43 @@ final class Redials {
         return problems.failedAttempts(); // reset once a connection holds: one closed at once was an attempt that failed
     }
 
+    /**
+     * Whether the director closed the connection to {@code director}, up since {@code since}, within a heartbeat
+     * interval ({@code closedBy}: its close reason, or null); a director over its connection limit closes a new one at
+     * once. If so, that counts as an attempt that failed, retried after the backoff ({@link #retryLater}), so that a
+     * refusing director is not dialled in a tight loop.
+     */
+    boolean closedTooSoon(HostPort director, Instant since, String closedBy) {
+        Duration lived = Duration.between(since, Instant.now());
+        if (lived.compareTo(heartbeatInterval) >= 0) {
+            return false;
+        }
+        problems.closedAtOnceAgain();
+        retryLater(director, "director " + director + " closed the connection " + lived.toMillis()
+                + " ms after it opened" + (closedBy == null ? "" : ": " + closedBy),
+                closedBy == null ? "closed at once" : closedBy);
+        return true;
+    }
+
     /** Whether the director closed the last connections at once. */
     boolean closedAtOnce() {
         return problems.closedAtOnce();
     }
 
-    /** The director closed one more connection within a heartbeat interval of its handshake. */
-    void closedAtOnceAgain() {
-        problems.closedAtOnceAgain();
+    /**
+     * After connections the director closed at once: one line ({@link ConnectProblems#holds}) when the connection to
+     * {@code director} has outlived them (a heartbeat interval from now, if it {@code holds} then), the end of the run
+     * of closes.
+     */
+    void reportWhenItHolds(HostPort director, BooleanSupplier holds) {
+        loop.schedule(() -> {
+            if (holds.getAsBoolean()) {
+                problems.holds(director);
+            }
+        }, heartbeatInterval.toNanos(), TimeUnit.NANOSECONDS);
     }
 
-    /** The connection to {@code director} has outlived the ones closed at once: {@link ConnectProblems#holds}. */
-    void holds(HostPort director) {
-        problems.holds(director);
+    private void schedule(Duration wait) {
+        loop.schedule(dial, wait.toNanos(), TimeUnit.NANOSECONDS);
     }
 }
