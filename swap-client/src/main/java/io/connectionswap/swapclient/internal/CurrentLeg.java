@@ -19,12 +19,15 @@ final class CurrentLeg {
     private final Transport transport;
     private final RetryWaits waits;
     private final GenerationRun run;
+    /** Whether {@link #run} has ended: its events are dropped then. */
+    private final GenerationEnd end;
     private Callbacks current;
 
-    CurrentLeg(Transport transport, RetryWaits waits, GenerationRun run) {
+    CurrentLeg(Transport transport, RetryWaits waits, GenerationRun run, GenerationEnd end) {
         this.transport = transport;
         this.waits = waits;
         this.run = run;
+        this.end = end;
     }
 
     /** Opens a leg for {@code request}, reading off from the start if the subscriber is {@code paused}. */
@@ -75,12 +78,12 @@ final class CurrentLeg {
     private final class Callbacks implements LegEvents {
         Leg leg;
         /** Ends the generation if the director answers this leg with nothing. */
-        final RetryWaits.AnswerWait answer = waits.answerWait(() -> current == this && !run.isFinished(),
+        final RetryWaits.AnswerWait answer = waits.answerWait(() -> current == this && !end.isFinished(),
                 () -> leg != null && leg.waitingForStream());
 
         private boolean current() {
             answer.answered();
-            return current == this && !run.isFinished();
+            return current == this && !end.isFinished();
         }
 
         @Override

@@ -50,17 +50,11 @@ public final class GenerationRun implements Flow.Subscription {
     private final Refusals refusals;
     private final Level tokenLogLevel;
     private final SequenceCheck check = new SequenceCheck();
-    private final ResumeRequests resumes = new ResumeRequests();
+    /** The request of the generation's next leg. */
+    private final ResumeRequests resumes;
     private final Delivery delivery;
-    private GenerationRequest request;
-
-    private boolean cancelled;
-    private boolean finished;
-    /** Runs once, when the generation ends for good; see {@link #whenFinished}. */
-    private Runnable onFinished = () -> { };
-    /** Runs once, when the subscriber has had its terminal signal or cancelled; see {@link #whenDelivered}. */
-    private Runnable onDelivered = () -> { };
-
+    private final String generationId;
+    private final GenerationEnd ending;
     private final CurrentLeg leg;
 
     private String worker;
@@ -75,8 +69,9 @@ public final class GenerationRun implements Flow.Subscription {
         this.transport = transport;
         this.listener = GuardedListener.of(listener);
         this.timeline = new TokenTimeline(this.listener);
-        this.sequenceErrors = new SequenceErrors(this.listener, request.generationId());
-        this.request = request;
+        this.generationId = request.generationId();
+        this.sequenceErrors = new SequenceErrors(this.listener, generationId);
+        this.resumes = new ResumeRequests(request);
         this.waits = new RetryWaits(loop, transport, options.noWorkerWait(), backoff, new RetryWaits.Run() {
             @Override
             public void openLeg() {
@@ -85,25 +80,23 @@ public final class GenerationRun implements Flow.Subscription {
 
             @Override
             public boolean finished() {
-                return finished;
+                return ending.isFinished();
             }
 
             @Override
             public void fail(ErrorCode code, String detail) {
-                GenerationRun.this.fail(new GenerationException(code, detail, check.last()));
+                ending.fail(new GenerationException(code, detail, check.last()));
             }
         });
         this.refusals = new Refusals(waits, this.listener, options.noWorkerWait());
         this.tokenLogLevel = tokenLogLevel;
-        this.leg = new CurrentLeg(transport, waits, this);
-        this.delivery = new Delivery(subscriber, enabled -> {
-            readingHeldBack(!enabled);
-            leg.read(enabled);
-        }, this::cancelOnLoop, () -> onDelivered.run());
+        this.delivery = new Delivery(subscriber, this::reading, this::cancelOnLoop, this::delivered);
+        this.ending = new GenerationEnd(generationId, check, delivery, this::stop);
+        this.leg = new CurrentLeg(transport, waits, this, ending);
     }
 
     public String generationId() {
-        return request.generationId();
+        return generationId;
     }
 
     /**
@@ -112,7 +105,7 @@ public final class GenerationRun implements Flow.Subscription {
      * before {@link #start}.
      */
     public void whenFinished(Runnable action) {
-        this.onFinished = action;
+        ending.whenFinished(action);
     }
 
     /**
@@ -121,12 +114,12 @@ public final class GenerationRun implements Flow.Subscription {
      * Set it before {@link #start}.
      */
     public void whenDelivered(Runnable action) {
-        this.onDelivered = action;
+        ending.whenDelivered(action);
     }
 
     /** Whether the generation has ended for good (loop only): completed, failed or cancelled. */
     public boolean isFinished() {
-        return finished;
+        return ending.isFinished();
     }
 
     /** Opens the first leg; call on the loop after {@code onSubscribe}. */
@@ -159,64 +152,48 @@ public final class GenerationRun implements Flow.Subscription {
         try {
             loop.execute(call);
         } catch (RejectedExecutionException e) {
-            LogLine.debug(log).field("generation.id", request.generationId())
+            LogLine.debug(log).field("generation.id", generationId)
                     .log("subscriber called after the client closed; nothing to do");
         }
     }
 
     private void requestOnLoop(long n) {
-        if (cancelled || delivery.terminated()) {
+        if (ending.isCancelled() || delivery.terminated()) {
             return;
         }
         if (n <= 0) {
-            if (!finished) {
-                finish();
-                stopLeg();
-                waits.cancelRetry();
-            }
-            delivery.failNow(new IllegalArgumentException(
-                    "request(" + n + ") (expected: > 0, Reactive Streams rule 3.9)"));
+            ending.badRequest(n);
             return;
         }
         delivery.request(n);
     }
 
     private void cancelOnLoop() {
-        if (cancelled) {
-            return;
-        }
-        cancelled = true;
-        delivery.cancel();
-        if (!finished) {
-            finish();
-            LogLine.info(log).field("generation.id", request.generationId()).field("last.seq", check.last())
-                    .log("generation cancelled by its subscriber");
-        }
-        stopLeg();
-        waits.cancelRetry();
+        ending.cancel();
+    }
+
+    private void delivered() {
+        ending.delivered();
     }
 
     // ---- legs ----
 
     private void openLeg() {
         waits.legOpening();
-        if (finished) {
+        if (ending.isFinished()) {
             return;
         }
         if (!transport.isConnected()) {
             waits.awaitConnection();
             return;
         }
-        leg.open(request, delivery::paused);
+        leg.open(resumes.next(), delivery::paused);
     }
 
-    private void stopLeg() {
+    /** The generation has ended: its leg stops, and its pending retry (or wait for the connection) is called off. */
+    private void stop() {
         leg.stop();
-    }
-
-    /** The request for the next leg after {@code check.last()} tokens ({@link ResumeRequests#after}). */
-    private GenerationRequest resumeRequest(String avoidWorker, boolean migration) {
-        return resumes.after(request, check.last(), avoidWorker, migration);
+        waits.cancelRetry();
     }
 
     // ---- what happens on the current leg ({@link CurrentLeg} passes on its events while it is current) ----
@@ -231,6 +208,12 @@ public final class GenerationRun implements Flow.Subscription {
                 .field("resume.after", connected.resumeAfter()).log("worker assigned to stream");
         enqueue(new GenerationEvent.Assigned(connected.worker(), connected.connectionId(), connected.streamId(),
                 connected.model(), connected.resumeAfter()));
+    }
+
+    /** The subscriber's queue filled ({@code enabled} false) or drained again: reading on the leg off or on. */
+    private void reading(boolean enabled) {
+        readingHeldBack(!enabled);
+        leg.read(enabled);
     }
 
     /**
@@ -263,7 +246,7 @@ public final class GenerationRun implements Flow.Subscription {
                 waits.tokenArrived();
                 if (tokenLog.isEnabledForLevel(tokenLogLevel)) {
                     LogLine.at(tokenLog, tokenLogLevel).field("connection.id", connectionId).field("worker", worker)
-                            .field("generation.id", request.generationId()).field("sequence", token.sequence())
+                            .field("generation.id", generationId).field("sequence", token.sequence())
                             .log("received token");
                 }
                 enqueue(new GenerationEvent.Token(token.sequence(), token.text(), worker));
@@ -271,9 +254,9 @@ public final class GenerationRun implements Flow.Subscription {
             case DUPLICATE -> sequenceErrors.duplicate(worker, token.sequence(), check.last() + 1);
             case GAP -> {
                 sequenceErrors.gap(worker, token.sequence(), check.last() + 1);
-                stopLeg();
+                leg.stop();
                 moving(GenerationEvent.Swapped.SEQUENCE_GAP, worker);
-                request = resumeRequest(worker, true);
+                resumes.resumeAfter(check.last(), worker, true);
                 waits.retryWithinWait("token sequence gap: " + token.sequence() + " after " + check.last());
             }
         }
@@ -284,14 +267,14 @@ public final class GenerationRun implements Flow.Subscription {
         if (end.lastSequence() > check.last()) {
             sequenceErrors.endedAhead(worker, end.lastSequence(), check.last());
             moving(GenerationEvent.Swapped.SEQUENCE_GAP, worker);
-            request = resumeRequest(worker, true);
+            resumes.resumeAfter(check.last(), worker, true);
             waits.retryWithinWait("end at sequence " + end.lastSequence() + " after " + check.last());
             return;
         }
-        finish();
+        ending.finish();
         emitPendingSwap(loop.nanoTime());
         listener.generationCompleted();
-        LogLine.debug(log).field("generation.id", request.generationId()).field("tokens", check.last())
+        LogLine.debug(log).field("generation.id", generationId).field("tokens", check.last())
                 .field("finish.reason", end.finishReason()).log("generation complete");
         delivery.completeWith(new GenerationEvent.Completed(end.finishReason(), end.usage(), check.last(),
                 sequenceErrors.count()));
@@ -301,18 +284,19 @@ public final class GenerationRun implements Flow.Subscription {
         leg.ended();
         listener.swapped(retry.reason());
         moving(retry.reason(), retry.failedWorker());
-        LogLine.info(log).field("generation.id", request.generationId()).field("last.seq", check.last())
+        LogLine.info(log).field("generation.id", generationId).field("last.seq", check.last())
                 .field("reason", retry.reason())
                 .log("err=\"{}: {}\" stream ended; requesting another worker", retry.failedWorker(), retry.detail());
         if (retry.lastSequence() != check.last()) {
-            LogLine.warn(log).field("generation.id", request.generationId())
+            LogLine.warn(log).field("generation.id", generationId)
                     .field("director.last.seq", retry.lastSequence()).field("received", check.last())
                     .log("director and client disagree on the last token; resuming after the last one received");
         }
         // a director that shuts down moves the generation to another director: not a worker failure, so neither a
         // migration (the limit is for failing workers) nor a reason to avoid that worker; a worker that drains is
         // avoided, but no migration either
-        request = resumeRequest(retry.directorDraining() ? null : retry.failedWorker(), retry.countsAsMigration());
+        resumes.resumeAfter(check.last(), retry.directorDraining() ? null : retry.failedWorker(),
+                retry.countsAsMigration());
         if (retry.directorDraining() || !transport.isConnected()) {
             // the director leaves (its drain, or its GOAWAY read before this RETRY of one of its workers): the resume
             // waits for the next connection as after a break, a zero wait too
@@ -323,38 +307,27 @@ public final class GenerationRun implements Flow.Subscription {
 
     void refused(StreamError error) {
         leg.ended();
-        GenerationException failure = refusals.refused(error, request.generationId(), check.last(), worker != null);
+        GenerationException failure = refusals.refused(error, generationId, check.last(), worker != null);
         if (failure != null) {
-            fail(failure);
+            ending.fail(failure);
         }
     }
 
     void broken(String problem) {
         leg.ended();
-        LogLine.warn(log).field("generation.id", request.generationId()).field("last.seq", check.last())
+        LogLine.warn(log).field("generation.id", generationId).field("last.seq", check.last())
                 .quoted("problem", problem).log("stream ended; requesting another worker err=\"{}\"", problem);
         if (worker != null) { // a stream no worker ever took moves no generation
             moving(transport.isConnected() ? GenerationEvent.Swapped.STREAM_BROKEN
                     : GenerationEvent.Swapped.DIRECTOR_LOST, worker);
         }
-        request = resumeRequest(null, false);
+        resumes.resumeAfter(check.last(), null, false);
         waits.retryWithinWait(problem);
     }
 
-    /**
-     * The client is closing: end the generation with CANCELLED at once, events its subscriber has not asked for yet
-     * dropped (no {@code request} can be served once the client's loop is gone). A generation that ended and whose
-     * last event is out already (the subscriber closes the client in {@code onNext(Completed)}) keeps its own end
-     * ({@link Delivery#closed}).
-     */
+    /** The client is closing: the generation ends with CANCELLED at once ({@link GenerationEnd#clientClosed}). */
     public void closed() {
-        GenerationException cancelled = new GenerationException(ErrorCode.CANCELLED, "the client was closed",
-                check.last());
-        if (!finished) {
-            // the application closed it on purpose: not a warning
-            fail(cancelled, Level.INFO);
-        }
-        delivery.closed(cancelled);
+        ending.clientClosed();
     }
 
     /** The generation leaves {@code fromWorker} for another stream ({@link TokenTimeline#moving}). */
@@ -367,27 +340,6 @@ public final class GenerationRun implements Flow.Subscription {
         if (swap != null) {
             enqueue(swap);
         }
-    }
-
-    private void fail(GenerationException cause) {
-        fail(cause, Level.WARN);
-    }
-
-    private void fail(GenerationException cause, Level level) {
-        if (finished) {
-            return;
-        }
-        finish();
-        stopLeg();
-        waits.cancelRetry();
-        LogLine.at(log, level).field("generation.id", request.generationId()).field("last.seq", check.last())
-                .field("error", cause.code()).quoted("problem", cause.detail()).log("generation failed");
-        delivery.fail(cause);
-    }
-
-    private void finish() {
-        finished = true;
-        onFinished.run();
     }
 
     private void enqueue(GenerationEvent event) {
