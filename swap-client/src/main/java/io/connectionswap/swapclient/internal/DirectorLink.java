@@ -30,9 +30,8 @@ import org.slf4j.LoggerFactory;
  * ({@link DirectorControlStream}: heartbeats and GOAWAY), then, with the client token stream on
  * ({@link DirectorLinkSettings#tokenStream}), the client token stream: the frames of the generations the director
  * serves there ({@link TokenStreamOpener}, {@link TokenStreamDemux}; an older director sends them on the control
- * stream). Every
- * stream opens through the connection's {@link StreamOpener}, within the director's stream limit: past it, streams
- * wait for others to end.
+ * stream). Every stream opens through the connection's {@link StreamOpener}, within the director's stream limit: past
+ * it, streams wait for others to end.
  */
 public final class DirectorLink implements Transport {
 
@@ -256,12 +255,12 @@ public final class DirectorLink implements Transport {
      * wait for the next connection ({@link #isConnected} is false meanwhile) and open there, those waiting for its
      * stream limit too ({@link StreamOpener#directorLeaving}), while the old one carries its streams until the director
      * ends them (with RETRY: they resume on the next one). With another address to go to, the client connects there
-     * ({@link Redials#moveOn}). With a single address, the next connection comes when
-     * this one closes (the draining director closes it once no generation is left on it, and every connection at its
-     * drain's timeout; a load balancer behind that address then picks a ready director, or the director restarted
-     * behind it answers). A GOAWAY within a heartbeat interval of the handshake (that director was draining already:
-     * every director may be, the whole deployment stopping) moves on after the backoff, so that draining directors are
-     * not dialled in a tight loop, each hop leaving a connection open until its drain ends.
+     * ({@link Redials#moveOn}). With a single address, the next connection comes when this one closes (the draining
+     * director closes it once no generation is left on it, and every connection at its drain's timeout; a load
+     * balancer behind that address then picks a ready director, or the director restarted behind it answers). A GOAWAY
+     * within a heartbeat interval of the handshake (that director was draining already: every director may be, the
+     * whole deployment stopping) moves on after the backoff, so that draining directors are not dialled in a tight
+     * loop, each hop leaving a connection open until its drain ends.
      */
     private void goingAway(QuicChannel channel) {
         // a second GOAWAY on the connection being left (a drain's GOAWAY to every connection and the one to a control

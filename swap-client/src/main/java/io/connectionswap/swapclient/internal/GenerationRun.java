@@ -28,8 +28,9 @@ import org.slf4j.event.Level;
  * pause): memory stays bounded. Tokens already on their way when reading stops still arrive; they queue behind the
  * others, in order.
  *
- * <p>All state is confined to the client loop; {@link #request} and {@link #cancel} hop onto it. Signals to the
- * subscriber are delivered on the loop, one at a time.
+ * <p>Its end (completion, failure, cancel, the client's close) is its {@link GenerationEnd}'s; the request its next
+ * leg opens with, its {@link ResumeRequests}'. All state is confined to the client loop; {@link #request} and
+ * {@link #cancel} hop onto it. Signals to the subscriber are delivered on the loop, one at a time.
  */
 public final class GenerationRun implements Flow.Subscription {
 
@@ -210,28 +211,23 @@ public final class GenerationRun implements Flow.Subscription {
                 connected.model(), connected.resumeAfter()));
     }
 
-    /** The subscriber's queue filled ({@code enabled} false) or drained again: reading on the leg off or on. */
-    private void reading(boolean enabled) {
-        readingHeldBack(!enabled);
-        leg.read(enabled);
-    }
-
     /**
-     * The subscriber's queue filled ({@code held}) or drained again: the time reading was held back is the
-     * subscriber's, not the cluster's, so it is taken out of the next token gap (tokens already on their way that
-     * arrived meanwhile count from their arrival).
+     * The subscriber's queue filled ({@code enabled} false) or drained again: reading on the leg off or on. The time
+     * reading was held back is the subscriber's, not the cluster's, so it is taken out of the next token gap (tokens
+     * already on their way that arrived meanwhile count from their arrival).
      */
-    private void readingHeldBack(boolean held) {
+    private void reading(boolean enabled) {
         long now = loop.nanoTime();
-        if (held) {
+        if (!enabled) {
             waits.holdBack(now);
-            return;
+        } else {
+            long heldBackSinceNanos = waits.readAgain();
+            if (heldBackSinceNanos >= 0) {
+                timeline.heldBack(heldBackSinceNanos, now);
+                leg.restartAnswerWait();
+            }
         }
-        long heldBackSinceNanos = waits.readAgain();
-        if (heldBackSinceNanos >= 0) {
-            timeline.heldBack(heldBackSinceNanos, now);
-            leg.restartAnswerWait();
-        }
+        leg.read(enabled);
     }
 
     void token(Token token) {
@@ -255,9 +251,7 @@ public final class GenerationRun implements Flow.Subscription {
             case GAP -> {
                 sequenceErrors.gap(worker, token.sequence(), check.last() + 1);
                 leg.stop();
-                moving(GenerationEvent.Swapped.SEQUENCE_GAP, worker);
-                resumes.resumeAfter(check.last(), worker, true);
-                waits.retryWithinWait("token sequence gap: " + token.sequence() + " after " + check.last());
+                resumeAfterGap("token sequence gap: " + token.sequence() + " after " + check.last());
             }
         }
     }
@@ -266,9 +260,7 @@ public final class GenerationRun implements Flow.Subscription {
         leg.ended();
         if (end.lastSequence() > check.last()) {
             sequenceErrors.endedAhead(worker, end.lastSequence(), check.last());
-            moving(GenerationEvent.Swapped.SEQUENCE_GAP, worker);
-            resumes.resumeAfter(check.last(), worker, true);
-            waits.retryWithinWait("end at sequence " + end.lastSequence() + " after " + check.last());
+            resumeAfterGap("end at sequence " + end.lastSequence() + " after " + check.last());
             return;
         }
         ending.finish();
@@ -328,6 +320,13 @@ public final class GenerationRun implements Flow.Subscription {
     /** The client is closing: the generation ends with CANCELLED at once ({@link GenerationEnd#clientClosed}). */
     public void closed() {
         ending.clientClosed();
+    }
+
+    /** The worker's tokens had a gap ({@code problem}): the generation resumes after the last good one elsewhere. */
+    private void resumeAfterGap(String problem) {
+        moving(GenerationEvent.Swapped.SEQUENCE_GAP, worker);
+        resumes.resumeAfter(check.last(), worker, true);
+        waits.retryWithinWait(problem);
     }
 
     /** The generation leaves {@code fromWorker} for another stream ({@link TokenTimeline#moving}). */

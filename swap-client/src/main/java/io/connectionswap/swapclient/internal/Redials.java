@@ -70,7 +70,11 @@ final class Redials {
 
     /** Whether a connection up since {@code since} has lived a heartbeat interval: the director served it. */
     boolean lived(Instant since) {
-        return Duration.between(since, Instant.now()).compareTo(heartbeatInterval) >= 0;
+        return lived(Duration.between(since, Instant.now()));
+    }
+
+    private boolean lived(Duration age) {
+        return age.compareTo(heartbeatInterval) >= 0;
     }
 
     /**
@@ -124,12 +128,12 @@ final class Redials {
      * refusing director is not dialled in a tight loop.
      */
     boolean closedTooSoon(HostPort director, Instant since, String closedBy) {
-        Duration lived = Duration.between(since, Instant.now());
-        if (lived.compareTo(heartbeatInterval) >= 0) {
+        Duration age = Duration.between(since, Instant.now());
+        if (lived(age)) {
             return false;
         }
         problems.closedAtOnceAgain();
-        retryLater(director, "director " + director + " closed the connection " + lived.toMillis()
+        retryLater(director, "director " + director + " closed the connection " + age.toMillis()
                 + " ms after it opened" + (closedBy == null ? "" : ": " + closedBy),
                 closedBy == null ? "closed at once" : closedBy);
         return true;
