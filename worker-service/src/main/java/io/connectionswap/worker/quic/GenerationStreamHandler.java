@@ -36,9 +36,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Serves one stream from the director: reads the {@link WorkerAssignment}, answers CONNECTED, then subscribes to
  * the model's publisher and writes each text piece as the next TOKEN frame, ending with END (or ERROR when the model
- * fails). Demand follows the stream's writability: a director that reads slowly slows the model down. The director's
- * FIN (the stream moved or the client left) cancels the model's work. Everything runs on the stream's event loop.
- * One instance per stream.
+ * fails). Demand follows the stream's writability ({@link ModelDemand}): a director that reads slowly slows the model
+ * down. The director's FIN (the stream moved or the client left) cancels the model's work. Everything runs on the
+ * stream's event loop. One instance per stream.
  *
  * <p>When the director opened a token stream on this connection ({@link WorkerTokenStream}), CONNECTED, the tokens and
  * END go there, tagged with the director's stream id, and demand follows that stream's writability and the
@@ -52,8 +52,6 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
     private static final Logger log = LoggerFactory.getLogger(GenerationStreamHandler.class);
     /** Per-token lines go to their own logger so operators can silence them without losing lifecycle lines. */
     private static final Logger tokenLog = LoggerFactory.getLogger("io.connectionswap.worker.tokens");
-    /** Model events asked for at a time while the stream can take more. */
-    private static final int WINDOW = 16;
     /** How much of an upstream exception the {@code model failed} line quotes. */
     private static final int MAX_CAUSE_CHARS = 300;
 
@@ -62,12 +60,8 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
     private Channel channel;
     /** The connection's token stream, or null: this generation's frames then go on its own stream. */
     private WorkerTokenStream tokens;
-    /** Whether a top-up waits for room on the token stream. */
-    private boolean waitingForRoom;
-    /** The director said its client reads nothing now ({@link Pause}): ask the model for nothing more. */
-    private boolean paused;
-    private Flow.Subscription subscription;
-    private int requested;
+    /** What the model is asked for; null until the assignment. */
+    private ModelDemand demand;
     private int nextSequence;
     private boolean finished;
     /** This leg's span, or null while tracing is off. */
@@ -80,8 +74,7 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, Message message) {
         if (assignment != null && message instanceof Pause pause) {
-            paused = pause.paused();
-            topUpDemand();
+            demand.paused(pause.paused());
             return;
         }
         if (assignment != null) {
@@ -107,6 +100,7 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
         assignment = handoff;
         channel = ctx.channel();
         tokens = WorkerTokenStream.of(channel);
+        demand = new ModelDemand(channel, tokens);
         GenerationRequest request = handoff.request();
         nextSequence = request.resumeAfter() + 1;
         context.activeStreams().add(this);
@@ -133,20 +127,13 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
 
     @Override
     public void onSubscribe(Flow.Subscription newSubscription) {
-        onLoop(() -> {
-            subscription = newSubscription;
-            if (finished) {
-                newSubscription.cancel();
-            } else {
-                topUpDemand();
-            }
-        });
+        onLoop(() -> demand.subscribed(newSubscription));
     }
 
     @Override
     public void onNext(ModelEvent event) {
         onLoop(() -> {
-            requested--;
+            demand.received();
             if (finished) {
                 return;
             }
@@ -162,7 +149,7 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
                     return;
                 }
                 writeToken(text.text());
-                topUpDemand();
+                demand.topUp();
             } else if (event instanceof ModelEvent.Finished end) {
                 finish(new End(assignment.request().generationId(), nextSequence - 1, end.reason(), end.usage()));
             }
@@ -201,11 +188,19 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
             }
             line.quoted("problem", problem).log("model failed");
         }
-        finished = true;
-        stopModel(); // the stream stays counted until it closes (start): the ERROR is not dropped by a drain's end
         context.meters().modelFailed(code);
+        endWithError(code, problem, WorkerLegOutcome.MODEL_ERROR, problem);
+    }
+
+    /**
+     * Ends the generation with an ERROR behind what it wrote, and our FIN; the stream stays counted until it closes
+     * ({@link #start}): the ERROR is not dropped by a drain's end.
+     */
+    private void endWithError(ErrorCode code, String problem, WorkerLegOutcome outcome, String traceDetail) {
+        finished = true;
+        stopModel();
         StreamFailures.endStream(channel, new StreamError(code, problem));
-        traceEnd(WorkerLegOutcome.MODEL_ERROR, code.name(), problem);
+        traceEnd(outcome, code.name(), traceDetail);
     }
 
     @Override
@@ -258,31 +253,6 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
         }
     }
 
-    /** Asks the model for more while the stream (or the token stream) can take it. */
-    private void topUpDemand() {
-        if (subscription == null || finished || paused) {
-            return;
-        }
-        if (tokens != null && !tokens.isWritable()) {
-            if (!waitingForRoom) {
-                waitingForRoom = true;
-                tokens.whenWritable(() -> {
-                    waitingForRoom = false;
-                    topUpDemand();
-                });
-            }
-            return;
-        }
-        if (tokens == null && !channel.isWritable()) {
-            return;
-        }
-        if (requested < WINDOW / 2) {
-            int more = WINDOW - requested;
-            requested += more;
-            subscription.request(more);
-        }
-    }
-
     private void onLoop(Runnable task) {
         if (channel == null || channel.eventLoop().inEventLoop()) {
             task.run();
@@ -292,8 +262,8 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
     }
 
     private void stopModel() {
-        if (subscription != null) {
-            subscription.cancel();
+        if (demand != null) {
+            demand.stop();
         }
     }
 
@@ -311,11 +281,8 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
             LogLine.info(log).field("worker", context.label()).field("stream.id", assignment.streamId())
                     .field("connection.id", assignment.connectionId()).field("next.seq", nextSequence)
                     .field("error", ErrorCode.SHUTTING_DOWN).log("drain timed out; ending stream");
-            finished = true;
-            stopModel();
-            StreamFailures.endStream(channel, new StreamError(ErrorCode.SHUTTING_DOWN, context.label()
-                    + " drain timed out; the generation moves"));
-            traceEnd(WorkerLegOutcome.STOPPED, ErrorCode.SHUTTING_DOWN.name(), "drain timed out");
+            endWithError(ErrorCode.SHUTTING_DOWN, context.label() + " drain timed out; the generation moves",
+                    WorkerLegOutcome.STOPPED, "drain timed out");
         });
     }
 
@@ -323,8 +290,8 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        if (ctx.channel().isWritable()) {
-            topUpDemand();
+        if (demand != null && ctx.channel().isWritable()) {
+            demand.topUp();
         }
         ctx.fireChannelWritabilityChanged();
     }

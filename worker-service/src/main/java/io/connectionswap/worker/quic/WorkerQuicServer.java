@@ -28,6 +28,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.event.Level;
@@ -127,44 +128,47 @@ public class WorkerQuicServer implements SmartLifecycle {
         LogLine.info(log).field("worker", properties.label()).field("streams", activeStreams.count())
                 .field("drain.timeout", properties.drainTimeout()).log("draining worker");
         registration.drain();
-        long deadline = System.nanoTime() + properties.drainTimeout().toNanos();
-        awaitDrained(current, deadline, callback);
+        awaitNoStream(System.nanoTime() + properties.drainTimeout().toNanos(),
+                drained -> drainEnded(current, drained, callback));
     }
 
-    private void awaitDrained(QuicServerEndpoint current, long deadline, Runnable callback) {
-        if (activeStreams.isEmpty()) {
+    /**
+     * The drain ended: with every stream gone, the server closes; at its timeout, the streams still open end and the
+     * server waits, up to {@link #CUT_STREAMS_WAIT}, for the director to read what they then carry (each closes on its
+     * FIN after their END or ERROR), since the connection's close drops whatever quiche has not sent yet; then closes.
+     */
+    private void drainEnded(QuicServerEndpoint current, boolean drained, Runnable callback) {
+        if (drained) {
             LogLine.info(log).field("worker", properties.label()).log("drained; closing quic server");
             close(current, callback);
             return;
         }
-        if (System.nanoTime() >= deadline) {
-            LogLine.warn(log).field("worker", properties.label()).field("streams", activeStreams.count())
-                    .log("drain timeout passed; ending the streams still open with SHUTTING_DOWN");
-            int cut = activeStreams.cutAll();
-            awaitCutStreamsRead(current, cut, System.nanoTime(), callback);
-            return;
-        }
-        group.next().schedule(() -> awaitDrained(current, deadline, callback), 10, TimeUnit.MILLISECONDS);
-    }
-
-    /**
-     * After a drain timeout: waits, up to {@link #CUT_STREAMS_WAIT}, for the director to read what the streams ended
-     * then carry (each closes on its FIN after their END or ERROR), since the connection's close drops whatever quiche
-     * has not sent yet; then closes.
-     */
-    private void awaitCutStreamsRead(QuicServerEndpoint current, int cut, long cutAt, Runnable callback) {
-        boolean read = activeStreams.isEmpty();
-        long waited = System.nanoTime() - cutAt;
-        if (read || waited >= CUT_STREAMS_WAIT.toNanos()) {
+        LogLine.warn(log).field("worker", properties.label()).field("streams", activeStreams.count())
+                .log("drain timeout passed; ending the streams still open with SHUTTING_DOWN");
+        int cut = activeStreams.cutAll();
+        long cutAt = System.nanoTime();
+        awaitNoStream(cutAt + CUT_STREAMS_WAIT.toNanos(), read -> {
             LogLine.at(log, read ? Level.INFO : Level.WARN).field("worker", properties.label())
                     .field("cut.streams", cut).field("unread.streams", activeStreams.count())
-                    .field("frames.read", read).field("waited.ms", TimeUnit.NANOSECONDS.toMillis(waited))
+                    .field("frames.read", read)
+                    .field("waited.ms", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - cutAt))
                     .log(read ? "streams ended at the drain timeout were read; closing quic server"
                             : "streams ended at the drain timeout not read in time; closing quic server all the same");
             close(current, callback);
+        });
+    }
+
+    /**
+     * Looks every 10 ms, on a worker loop, until no stream is left or {@code deadline} ({@link System#nanoTime()}) has
+     * passed; then runs {@code then} with whether no stream is left.
+     */
+    private void awaitNoStream(long deadline, Consumer<Boolean> then) {
+        boolean none = activeStreams.isEmpty();
+        if (none || System.nanoTime() >= deadline) {
+            then.accept(none);
             return;
         }
-        group.next().schedule(() -> awaitCutStreamsRead(current, cut, cutAt, callback), 10, TimeUnit.MILLISECONDS);
+        group.next().schedule(() -> awaitNoStream(deadline, then), 10, TimeUnit.MILLISECONDS);
     }
 
     private void close(QuicServerEndpoint current, Runnable callback) {
