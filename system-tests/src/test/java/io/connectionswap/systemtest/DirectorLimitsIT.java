@@ -11,6 +11,7 @@ import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.quic.QuicSettings;
 import io.connectionswap.protocol.tls.CertificateDirectory;
 import io.connectionswap.protocol.tls.TlsIdentity;
+import io.connectionswap.systemtest.support.DirectorHealth;
 import io.connectionswap.systemtest.support.DumpLogsOnFailure;
 import io.connectionswap.systemtest.support.ProcessCluster;
 import io.connectionswap.systemtest.support.RawGeneration;
@@ -21,7 +22,6 @@ import io.connectionswap.testsupport.prometheus.PrometheusText;
 import io.netty.buffer.Unpooled;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
@@ -29,8 +29,6 @@ import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.extension.ExtendWith;
-import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Hostile and broken peers against the real jars: a worker registering a health URL Java cannot poll, a slowloris
@@ -41,7 +39,6 @@ import tools.jackson.databind.json.JsonMapper;
 class DirectorLimitsIT {
 
     private static final Duration DEADLINE = Duration.ofSeconds(30);
-    private static final JsonMapper JSON = JsonMapper.builder().build();
 
     private final TlsIdentity clientIdentity = TlsIdentity.of(CertificateDirectory.locate(null), "client");
     @AutoClose
@@ -70,11 +67,11 @@ class DirectorLimitsIT {
                 .until(() -> !bad.logLines("director refused registration").isEmpty());
         assertThat(bad.logLines("director refused registration").get(0)).contains("BAD_REQUEST").contains("has no host");
 
-        Map<String, String> polls = lastPolls(director);
+        Map<String, String> polls = DirectorHealth.lastPolls(director);
         assertThat(polls).containsOnlyKeys("worker-a", "worker-b");
         await("the other workers are still polled").atMost(DEADLINE).pollInterval(Duration.ofMillis(300))
                 .until(() -> {
-                    Map<String, String> now = lastPolls(director);
+                    Map<String, String> now = DirectorHealth.lastPolls(director);
                     return !now.get("worker-a").equals(polls.get("worker-a"))
                             && !now.get("worker-b").equals(polls.get("worker-b"));
                 });
@@ -184,19 +181,6 @@ class DirectorLimitsIT {
                 .until(() -> director.metrics().sum("connection_swap_quic_streams_open") <= idleStreams + 6);
         assertThat(director.metrics().sum("connection_swap_swaps_total")).isZero();
         assertThat(cluster.leakReports()).isEmpty();
-    }
-
-    /** worker label -> lastPoll from the director's health details. */
-    private static Map<String, String> lastPolls(ServiceProcess director) {
-        String body = director.get("/actuator/health");
-        assertThat(body).as("director health").isNotNull();
-        JsonNode workers = JSON.readTree(body).path("components").path("workers").path("details").path("workers");
-        Map<String, String> polls = new HashMap<>();
-        for (Map.Entry<String, JsonNode> worker : workers.properties()) {
-            polls.put(worker.getKey().substring(0, worker.getKey().indexOf('@')),
-                    worker.getValue().path("lastPoll").asString(""));
-        }
-        return polls;
     }
 
     private static String name(TestInfo test) {

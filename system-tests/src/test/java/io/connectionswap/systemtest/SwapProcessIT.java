@@ -3,8 +3,11 @@ package io.connectionswap.systemtest;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.connectionswap.protocol.quic.ShutdownCloseWindow;
+import io.connectionswap.systemtest.support.DirectorHealth;
 import io.connectionswap.systemtest.support.DumpLogsOnFailure;
 import io.connectionswap.systemtest.support.ProcessCluster;
+import io.connectionswap.testsupport.net.Ports;
 import io.connectionswap.testsupport.process.ServiceProcess;
 import io.connectionswap.testsupport.prometheus.PrometheusText;
 import java.time.Duration;
@@ -12,6 +15,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
@@ -19,9 +23,10 @@ import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * Swaps with the real jars as separate processes on loopback: a worker is killed, drained or reports DOWN while
- * it serves a stream, and the client's stream continues on the other worker over the same QUIC connection with
- * no token lost or repeated. The client runs two generations at a time, so each worker serves one.
+ * Swaps with the real jars as separate processes on loopback: a worker is killed, drained (within its drain timeout
+ * or past it) or reports DOWN while it serves a stream, and the client's stream continues on the other worker over
+ * the same QUIC connection with no token lost or repeated. The client runs two generations at a time, so each worker
+ * serves one.
  */
 @ExtendWith(DumpLogsOnFailure.class)
 class SwapProcessIT {
@@ -32,6 +37,16 @@ class SwapProcessIT {
      * (65 536): no generation ends by itself.
      */
     private static final int LONG_GENERATION = 60_000;
+    /** A drain timeout shorter than a generation here: the generation is cut at its end. */
+    private static final Duration SHORT_DRAIN = Duration.ofSeconds(1);
+    /**
+     * A worker's stop takes its drain, the waits after a drain timeout
+     * ({@link ShutdownCloseWindow#afterDrainTimeout()}) and about a second for its socket and the JVM's exit; the rest
+     * is room for five JVMs on two busy cores.
+     */
+    private static final Duration EXIT_SLACK = Duration.ofSeconds(8);
+    /** The exit status of a JVM stopped by SIGTERM once its shutdown hooks have run. */
+    private static final int SIGTERM_EXIT_STATUS = 143;
 
     @AutoClose
     private ProcessCluster cluster;
@@ -51,6 +66,11 @@ class SwapProcessIT {
         cluster.startWorker("worker-a", workerAEnv);
         cluster.startWorker("worker-b");
         cluster.awaitHealthyWorkers(2);
+        startClient(maxTokens);
+    }
+
+    /** Starts the client, two generations of {@code maxTokens} at a time, and waits for its first tokens. */
+    private void startClient(int maxTokens) {
         client = cluster.startClient("CONNECTION_SWAP_MAX_TOKENS=" + maxTokens, "CONNECTION_SWAP_CLIENT_CONCURRENCY=2");
         await("both workers serve a stream").atMost(ProcessCluster.STARTUP).pollInterval(Duration.ofMillis(200))
                 .until(() -> client.ready() && client.metrics().sum("connection_swap_client_tokens_total") >= 10);
@@ -90,6 +110,61 @@ class SwapProcessIT {
                 .isGreaterThanOrEqualTo(1);
         assertClientKeptItsConnectionAndEveryToken(tokensAtDrain);
         report("drain", director);
+    }
+
+    /**
+     * A drain that times out with a generation still running. worker-a is found through DNS and does not register,
+     * so no DRAIN message tells the director of its SIGTERM: the director learns of the drain from worker-a's health
+     * (OUT_OF_SERVICE), polled every 5 s here, and the SIGTERM comes just after a poll. worker-a's drain timeout is
+     * 1 s, and its generation (60 000 tokens) still runs at that timeout: it ends with ERROR SHUTTING_DOWN behind the
+     * tokens it wrote, the director moves it to worker-b (reason {@code drain}), the client gets every token once, and
+     * worker-a exits, as SIGTERM leaves a JVM whose shutdown ran, within its drain and the waits after it.
+     */
+    @Test
+    void aGenerationStillRunningWhenTheDrainTimesOutMovesWithEveryTokenOnce(TestInfo test) {
+        cluster = new ProcessCluster(test.getTestMethod().orElseThrow().getName(), "50ms");
+        String addressA = "127.0.0.1:" + Ports.freeUdpPort();
+        ServiceProcess workerA = cluster.startWorker("worker-a", "CONNECTION_SWAP_WORKER_ADDR=" + addressA,
+                "CONNECTION_SWAP_WORKER_REGISTER=false",
+                "CONNECTION_SWAP_DRAIN_TIMEOUT=" + SHORT_DRAIN.toMillis() + "ms");
+        // a stall of worker-a (a pause of its JVM on a busy machine) would move its one generation, for good, before
+        // the SIGTERM: this test is about the drain, so the stall watch waits longer than the pauses seen here (400 ms+)
+        ServiceProcess director = cluster.startDirector(ProcessCluster.QUIET_HEALTH_POLLS,
+                "CONNECTION_SWAP_STALL_MINIMUM=3s", "CONNECTION_SWAP_DISCOVERY_DNS=" + addressA,
+                "CONNECTION_SWAP_DISCOVERY_HEALTH_PORT=" + workerA.httpPort());
+        cluster.startWorker("worker-b");
+        cluster.awaitHealthyWorkers(2);
+        startClient(LONG_GENERATION);
+        awaitServing(workerA);
+        // the director names a worker found through DNS by its address; its next poll, 5 s after this one, would see
+        // the drain (OUT_OF_SERVICE) and move the stream before the drain timeout
+        String polled = DirectorHealth.lastPolls(director).get(addressA);
+        await("the director polls worker-a").atMost(SWAP_DEADLINE).pollInterval(Duration.ofMillis(50))
+                .until(() -> !polled.equals(DirectorHealth.lastPolls(director).get(addressA)));
+
+        long sigterm = workerA.sigterm();
+
+        Duration exitBound = SHORT_DRAIN.plus(ShutdownCloseWindow.afterDrainTimeout()).plus(EXIT_SLACK);
+        assertThat(workerA.waitForExit(exitBound)).as("worker-a exits within %s of its SIGTERM", exitBound).isTrue();
+        System.out.printf(Locale.ROOT, "worker-a exited %d ms after its SIGTERM (drain timeout %d ms)%n",
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sigterm), SHORT_DRAIN.toMillis());
+        // a JVM that SIGTERM stopped exits 128 + 15 once its shutdown hooks (the drain) have run; SIGKILL gives 137
+        assertThat(workerA.process().exitValue()).as("worker-a's exit status").isEqualTo(SIGTERM_EXIT_STATUS);
+        assertThat(workerA.logLines("drain timed out; ending stream")).as("generations cut at the drain timeout")
+                .isNotEmpty();
+        assertThat(workerA.logLines("streams ended at the drain timeout were read; closing quic server")).isNotEmpty();
+        double tokensAtCut = awaitSwapAndMoreTokens();
+        assertThat(director.logLines("worker stream ended with error")).as("the director's end of the cut stream")
+                .anySatisfy(line -> assertThat(line).contains("reason=drain").contains("drain timed out"));
+        assertThat(director.logLines("asking client to retry on next worker")).as("the move")
+                .anySatisfy(line -> assertThat(line).contains("reason=drain"));
+        double drains = drainsOff(addressA);
+        assertThat(drains).as("connection_swap_swaps_total{reason=drain,worker=%s}", addressA).isGreaterThanOrEqualTo(1);
+        PrometheusText metrics = director.metrics();
+        assertThat(metrics.sum("connection_swap_swaps_total", labels -> addressA.equals(labels.get("worker"))))
+                .as("swaps off worker-a, every one a drain").isEqualTo(drains);
+        assertClientKeptItsConnectionAndEveryToken(tokensAtCut);
+        report("drain timeout", metrics);
     }
 
     /**
