@@ -6,8 +6,8 @@ import java.util.concurrent.Flow;
 
 /**
  * What one generation asks its model for: up to {@link #WINDOW} events at a time while its stream (or the
- * connection's token stream, when it has one) can take more and the director's client reads (no {@link Pause});
- * nothing once stopped: a director that reads slowly slows the model down. On the stream's loop.
+ * connection's token stream, when it has one) can take more and the director's client reads (no {@link Pause}), and
+ * nothing once the generation stopped. So a director that reads slowly slows the model down. On the stream's loop.
  */
 final class ModelDemand {
 
