@@ -73,7 +73,7 @@ class RelaySessionTest {
 
         @Override
         public void workerDraining(RelaySession session, String detail) {
-            events.add("draining");
+            events.add("draining:" + detail);
         }
 
         @Override
@@ -325,8 +325,28 @@ class RelaySessionTest {
         session.fromWorker(frame(new StreamError(ErrorCode.SHUTTING_DOWN, "worker-a is draining")));
         assertThat(client.retry.reason()).isEqualTo(SwapReason.DRAIN);
         assertThat(client.retry.lastSequence()).isZero();
+        assertThat(client.retry.detail()).isEqualTo("worker refused the hand-off while draining: worker-a is draining");
         assertThat(workerSide.cancelled).isTrue();
-        assertThat(events).containsExactly("ended", "swapped:drain", "draining");
+        assertThat(events).containsExactly("ended", "swapped:drain",
+                "draining:worker refused the hand-off while draining: worker-a is draining");
+    }
+
+    /**
+     * A worker whose drain timed out ends the generations it still runs with SHUTTING_DOWN behind their tokens: a drain
+     * too, the generation moving at its last token, but a generation it accepted and cut, not a refused hand-off.
+     */
+    @Test
+    void aWorkerWhoseDrainTimedOutMidGenerationIsADrainThatCutTheGenerationNotARefusal() {
+        RelaySession session = relaying(0);
+        session.fromWorker(frame(new Connected("worker-a", "conn-1", 7, "g-1", 0, "stand-in")));
+        session.fromWorker(frame(new Token(1, "a")));
+        session.fromWorker(frame(new Token(2, " b")));
+        session.fromWorker(frame(new StreamError(ErrorCode.SHUTTING_DOWN,
+                "worker-a drain timed out; the generation moves")));
+        String detail = "worker's drain timed out mid-generation: worker-a drain timed out; the generation moves";
+        assertThat(client.retry).isEqualTo(new Retry("drain", 2, "worker-a", detail));
+        assertThat(workerSide.cancelled).isTrue();
+        assertThat(events).containsExactly("first-token", "token", "ended", "swapped:drain", "draining:" + detail);
     }
 
     @Test
