@@ -297,7 +297,7 @@ public final class Relay implements WorkerFailureListener, SessionEvents, Worker
 
     @Override
     public void workerDraining(RelaySession session, String detail) {
-        registry.drain(session.worker(), "refused a hand-off: " + detail);
+        registry.drain(session.worker(), detail);
     }
 
     @Override

@@ -18,7 +18,10 @@ interface SessionEvents {
      */
     void requestFailed(RelaySession session, io.connectionswap.protocol.frame.ErrorCode code);
 
-    /** The worker said it is shutting down (it refused a hand-off while draining): treat it as draining. */
+    /**
+     * The worker said it is shutting down (it refused a hand-off while draining, or its drain timed out mid-generation):
+     * treat it as draining; {@code detail} says which, and is the drain's reason.
+     */
     void workerDraining(RelaySession session, String detail);
 
     /** The session's worker failed but the generation may not move again: the client got MIGRATION_LIMIT. */

@@ -48,8 +48,10 @@ final class WorkerFrameRelay {
     /**
      * The worker ended the stream with an ERROR. A request fault (too large, bad request, rejected upstream) is the
      * request's doing: the client gets that same ERROR as final, and the worker is not blamed. SHUTTING_DOWN means the
-     * worker drains (it refused the hand-off): a drain, exactly as if its DRAIN message had arrived. Anything else is
-     * the worker's failure: swap.
+     * worker drains: a drain, exactly as if its DRAIN message had arrived. Before its CONNECTED it refused the hand-off;
+     * after it, the worker had accepted and its drain timed out with the generation still running (on a link with token
+     * streams an ERROR that overtakes the CONNECTED reads as a refusal: only the wording differs). Anything else is the
+     * worker's failure: swap.
      */
     void error(RawFrame frame) {
         StreamError error = decodeOrSwap(frame, StreamError.class);
@@ -61,7 +63,8 @@ final class WorkerFrameRelay {
             return;
         }
         if (error.code() == ErrorCode.SHUTTING_DOWN) {
-            String detail = "worker refused the hand-off while draining: " + error.message();
+            String detail = (connectedSeen ? "worker's drain timed out mid-generation: "
+                    : "worker refused the hand-off while draining: ") + error.message();
             session.swap(SwapReason.DRAIN, detail);
             relay.workerDraining(session, detail);
             return;

@@ -771,7 +771,7 @@ class WorkerRegistryTest {
         await().atMost(Duration.ofSeconds(5)).until(worker::linkUp);
         poll(worker, up());
         assertThat(worker.state()).isEqualTo(WorkerState.HEALTHY);
-        registry.drain(worker, "refused a hand-off: worker refused the hand-off while draining");
+        registry.drain(worker, "worker refused the hand-off while draining: dns-worker is draining");
         onLoop(() -> null);
         assertThat(worker.state()).isEqualTo(WorkerState.DRAINING);
         return worker;
