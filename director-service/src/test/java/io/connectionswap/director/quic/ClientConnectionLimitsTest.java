@@ -11,6 +11,7 @@ import io.connectionswap.director.metrics.DirectorMeters;
 import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.frame.FrameLimits;
 import io.connectionswap.protocol.frame.FrameType;
+import io.connectionswap.protocol.frame.Frames;
 import io.connectionswap.protocol.message.StreamError;
 import io.connectionswap.protocol.quic.QuicConnector;
 import io.connectionswap.protocol.quic.QuicEventLoops;
@@ -50,6 +51,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.util.unit.DataSize;
 
 /**
  * One host could take every client connection slot of a director (CONNECTION_SWAP_MAX_CLIENT_CONNECTIONS) with idle,
@@ -62,6 +64,8 @@ class ClientConnectionLimitsTest {
     private static final Duration DEADLINE = Duration.ofSeconds(20);
     /** How long a slowed client's datagrams are held before they leave. */
     private static final Duration SLOW_ROUND_TRIP = Duration.ofMillis(300);
+    /** The smallest CONNECTION_SWAP_MAX_REQUEST_BYTES the director takes. */
+    private static final DataSize SMALLEST_REQUEST_LIMIT = DataSize.ofBytes(Frames.DEFAULT_MAX_PAYLOAD_BYTES);
 
     private final EventLoopGroup clientLoop = QuicEventLoops.create("test-client", 1);
     private final List<QuicChannel> clients = new ArrayList<>();
@@ -160,12 +164,19 @@ class ClientConnectionLimitsTest {
      * held by the director (QUIC's flow control does not bound it: Netty reads as data arrives). Now two are held
      * (CONNECTION_SWAP_MAX_REQUEST_BYTES twice), a third stream gets ERROR OVERLOADED, and once the client resets its
      * streams nothing is held; the connection lives on. (PendingRequestBytesTest has the rules in detail.)
+     *
+     * <p>The streams hold their frames incomplete on purpose, which the first-frame timeout ends: at its default 10 s it
+     * reset the first stream (STREAM_TIMEOUT) before the second one's frame had arrived on a loaded machine (load
+     * average 11 to 28: 4 MiB took 7 s to cross loopback, or 800 KiB came in 10 s), so the two were never held at
+     * once. It is set past the test, and the frames are the smallest size limit (64 KiB, not 4 MiB): the budget is the
+     * same rule at any size.
      */
     @Test
     void oneConnectionsIncompleteRequestsAreHeldWithinItsBudget() throws Exception {
-        DirectorQuicServer server = startDirector();
+        DirectorQuicServer server = startDirector("--CONNECTION_SWAP_MAX_REQUEST_BYTES=" + SMALLEST_REQUEST_LIMIT,
+                "--CONNECTION_SWAP_FIRST_FRAME_TIMEOUT=10m");
         QuicChannel connection = connect(new CloseReason());
-        int payload = LimitProperties.DEFAULTS.maxRequestBytesInt();
+        int payload = (int) SMALLEST_REQUEST_LIMIT.toBytes();
         long fullFrame = payload + 5L;
         List<QuicStreamChannel> streams = new ArrayList<>();
         List<StreamError> errors = new CopyOnWriteArrayList<>();
