@@ -29,6 +29,8 @@ public final class ProcessCluster implements AutoCloseable {
      * second (two poll timeouts would race it otherwise).
      */
     public static final String QUIET_HEALTH_POLLS = "CONNECTION_SWAP_HEALTH_INTERVAL=5s";
+    /** {@code connection-swap.director.link-heartbeat-timeout} as an environment variable (Spring's relaxed form). */
+    private static final String LINK_HEARTBEAT_TIMEOUT = "CONNECTIONSWAP_DIRECTOR_LINKHEARTBEATTIMEOUT";
 
     private final Path root = repositoryRoot();
     private final Path logs;
@@ -94,6 +96,9 @@ public final class ProcessCluster implements AutoCloseable {
         environment.putIfAbsent("CONNECTION_SWAP_HEALTH_INTERVAL", "300ms");
         // 50 ms tokens make the default stall limit 150 ms: too tight for five JVMs on two busy cores
         environment.putIfAbsent("CONNECTION_SWAP_STALL_MINIMUM", "400ms");
+        // nor is the default 1 s link heartbeat timeout: starved, live workers echoed late and the director dropped
+        // both (SwapProcessIT's hang case, before it stopped one). A hang is the stall watch's to find; as InJvmCluster
+        environment.putIfAbsent(LINK_HEARTBEAT_TIMEOUT, "5s");
         ServiceProcess started = start(index == 0 ? "director" : "director-" + (index + 1), "director-service", environment);
         directors.add(started);
         if (director == null) {
