@@ -47,7 +47,12 @@ import org.junit.jupiter.api.io.TempDir;
 /** The poller against a real HTTP server on loopback: what the worker answers, how it fails, what polls cost. */
 class HealthPollerTest {
 
-    private static final Duration INTERVAL = Duration.ofMillis(50);
+    /**
+     * The director's default interval, and timeout (400 ms): with the 50 ms and 40 ms these cases had, a busy machine
+     * (a load of 20-40 on two cores) made answers that came outlast the poll, which then failed as a timeout, and the
+     * case read "timeout" where it looked for the answer (a refusal, a 200 that is not health, 64 KiB read).
+     */
+    private static final Duration INTERVAL = Duration.ofMillis(500);
     private static final Duration DEADLINE = Duration.ofSeconds(10);
 
     private final EventLoop loop = new DefaultEventLoop();
@@ -143,7 +148,7 @@ class HealthPollerTest {
         poller.start();
         await().atMost(DEADLINE).until(() -> worker.state() == WorkerState.HEALTHY);
 
-        server.stop(0); // the worker's HTTP port closes: new connections are refused
+        stopServerBetweenPollsOf(worker); // the worker's HTTP port closes: new connections are refused
         awaitUnhealthyAndReported(worker);
         assertThat(failures).singleElement().asString().startsWith("worker-a:health:").contains("connection refused");
     }
@@ -155,6 +160,7 @@ class HealthPollerTest {
      */
     @Test
     void pollsStartNoThreadEachOnceThePoolHasItsThreads() throws InterruptedException {
+        poller = pollingEvery(Duration.ofMillis(50)); // 23 polls within the deadline; a poll that times out counts too
         register("worker-a", server.getAddress().getPort());
         poller.start();
         answers = new CountDownLatch(3);
@@ -211,7 +217,7 @@ class HealthPollerTest {
         poller.start();
         await().atMost(DEADLINE).until(() -> worker.state() == WorkerState.HEALTHY);
 
-        slowBody = true; // from now on each answer's body trickles; the poll timeout is 40 ms
+        slowBody = true; // from now on each answer's body trickles; the poll timeout is 400 ms
         await().atMost(DEADLINE).until(() -> worker.state() == WorkerState.UNHEALTHY);
     }
 
@@ -309,9 +315,8 @@ class HealthPollerTest {
         try (CapturedLogs logs = CapturedLogs.of(HealthPoller.class)) {
             WorkerEndpoint worker = registerAt("worker-a", "https://127.0.0.1:" + https.getAddress().getPort()
                     + "/actuator/health");
-            // a handshake takes longer than the other tests' 40 ms poll timeout on a busy machine
-            HealthProperties health = new HealthProperties(Duration.ofSeconds(1), null, 1, 2, 1);
-            poller = new HealthPoller(registry, health, polls, new DirectorMeters(new SimpleMeterRegistry(), loop));
+            // a handshake takes longer than the other tests' 400 ms poll timeout on a busy machine
+            poller = pollingEvery(Duration.ofSeconds(1));
             poller.start();
             await().atMost(DEADLINE.multipliedBy(2)).until(() -> worker.consecutiveFailures() >= 4);
 
@@ -360,6 +365,30 @@ class HealthPollerTest {
     private static List<String> warnings(CapturedLogs logs) {
         return logs.events().stream().filter(event -> event.getLevel() == Level.WARN)
                 .map(ILoggingEvent::getFormattedMessage).toList();
+    }
+
+    /** A poller of this test's registry polling every {@code interval}, with the default timeout (80% of it). */
+    private HealthPoller pollingEvery(Duration interval) {
+        return new HealthPoller(registry, new HealthProperties(interval, null, 1, 2, 1), polls,
+                new DirectorMeters(new SimpleMeterRegistry(), loop));
+    }
+
+    /**
+     * Stops the stand-in between two polls of {@code worker}: on the registry's loop, which starts every poll, while
+     * none is in flight. HttpServer's stop closes its connections at once but its listening socket only as its
+     * dispatcher ends: a poll made in between could find its pooled connection closed, and the new connection the
+     * JDK client sends it on once more taken by the kernel, never answered and reset. It failed 'HTTP/1.1 header
+     * parser received no bytes', as polls of a peer that accepts and hangs up do. A gone worker's port closes at once,
+     * and that second try is refused.
+     */
+    private void stopServerBetweenPollsOf(WorkerEndpoint worker) {
+        await().atMost(DEADLINE).until(() -> loop.submit(() -> {
+            if (!registry.pollable().contains(worker)) {
+                return false; // a poll in flight
+            }
+            server.stop(0);
+            return true;
+        }).get());
     }
 
     private WorkerEndpoint register(String label, int httpPort) {
