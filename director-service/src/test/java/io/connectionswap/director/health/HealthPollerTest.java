@@ -27,7 +27,10 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -154,6 +157,66 @@ class HealthPollerTest {
         stopServerBetweenPollsOf(worker); // the worker's HTTP port closes: new connections are refused
         awaitUnhealthyAndReported(worker);
         assertThat(failures).singleElement().asString().startsWith("worker-a:health:").contains("connection refused");
+    }
+
+    /**
+     * A peer that takes the health connection and hangs up without answering (a proxy or load balancer in front of a
+     * gone worker, a port taken by something else) was reported in the JDK's words, 'IOException: HTTP/1.1 header
+     * parser received no bytes', its cause (the end of the stream) dropped; one that resets it was reported as
+     * 'connection refused', as if nothing listened. Each is now said as what happened.
+     */
+    @Test
+    void aPeerThatHangsUpOrResetsWithoutAnsweringIsSaidSo() throws IOException {
+        try (HangingUpPeer closes = HangingUpPeer.closing(); HangingUpPeer resets = HangingUpPeer.resetting()) {
+            WorkerEndpoint closed = register("worker-a", closes.port());
+            WorkerEndpoint reset = registerAt("worker-b", "http://127.0.0.1:" + resets.port() + "/actuator/health");
+            poller.start();
+            await().atMost(DEADLINE).untilAsserted(() -> {
+                assertThat(closed.lastPollResult()).as("the poll of a peer that hangs up")
+                        .contains("closed the connection without an answer");
+                assertThat(reset.lastPollResult()).as("the poll of a peer that resets")
+                        .contains("connection reset").doesNotContain("refused");
+            });
+        }
+    }
+
+    /** Takes each connection on a loopback port and closes it at once, unanswered: with a FIN, or reset (RST). */
+    private record HangingUpPeer(ServerSocket socket, Thread acceptor) implements AutoCloseable {
+
+        static HangingUpPeer closing() throws IOException {
+            return start(false);
+        }
+
+        static HangingUpPeer resetting() throws IOException {
+            return start(true);
+        }
+
+        private static HangingUpPeer start(boolean reset) throws IOException {
+            ServerSocket socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+            Thread acceptor = new Thread(() -> {
+                while (!socket.isClosed()) {
+                    try (Socket accepted = socket.accept()) {
+                        if (reset) {
+                            accepted.setSoLinger(true, 0);
+                        }
+                    } catch (IOException closedOrReset) {
+                        // the test ended (the socket closed), or the poller gave up first
+                    }
+                }
+            }, "hanging-up-peer");
+            acceptor.setDaemon(true);
+            acceptor.start();
+            return new HangingUpPeer(socket, acceptor);
+        }
+
+        int port() {
+            return socket.getLocalPort();
+        }
+
+        @Override
+        public void close() throws IOException {
+            socket.close();
+        }
     }
 
     /**
