@@ -7,6 +7,7 @@ import io.connectionswap.director.registry.WorkerEndpoint;
 import io.connectionswap.director.registry.WorkerRegistry;
 import io.connectionswap.protocol.log.LogLine;
 import io.connectionswap.protocol.quic.LoopTasks;
+import java.io.EOFException;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.http.HttpClient;
@@ -14,6 +15,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
@@ -138,7 +140,7 @@ public class HealthPoller implements SmartLifecycle {
         } catch (RejectedExecutionException e) {
             return null; // the routing loop has stopped: the director is shutting down
         } catch (IOException e) {
-            SSLException tls = tlsCause(e);
+            SSLException tls = causeOf(e, SSLException.class);
             if (tls != null) {
                 urlProblems.tlsFailed(worker, tls);
             }
@@ -199,22 +201,36 @@ public class HealthPoller implements SmartLifecycle {
         return response.headers().firstValue("Location").map(value -> LogLine.printable(value, 256)).orElse(null);
     }
 
-    private static SSLException tlsCause(Throwable failure) {
+    /** {@code failure} or its first cause of {@code type}, or null. */
+    private static <T extends Throwable> T causeOf(Throwable failure, Class<T> type) {
         for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
-            if (cause instanceof SSLException tls) {
-                return tls;
+            if (type.isInstance(cause)) {
+                return type.cast(cause);
             }
         }
         return null;
     }
 
+    /**
+     * What kept a poll from an answer, in a few words: a timeout, a refused connection, a peer that took the connection
+     * and closed it unanswered (the JDK says 'header parser received no bytes', the end of the stream its cause) or
+     * reset it (the JDK's ConnectException, as a refusal); else the exception and its message.
+     */
     static PollResult unreachable(Exception cause) {
         if (cause instanceof HttpTimeoutException) {
             return PollResult.unreachable("timeout");
+        }
+        if (causeOf(cause, EOFException.class) != null) {
+            return PollResult.unreachable("the peer closed the connection without an answer");
+        }
+        String message = String.valueOf(cause.getMessage()).toLowerCase(Locale.ROOT);
+        if (message.contains("connection reset")) {
+            return PollResult.unreachable("connection reset by the peer, unanswered");
         }
         if (cause instanceof ConnectException) {
             return PollResult.unreachable("connection refused");
         }
         return PollResult.unreachable(cause.getClass().getSimpleName() + ": " + cause.getMessage());
     }
+
 }
