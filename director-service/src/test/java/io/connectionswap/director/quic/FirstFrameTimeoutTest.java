@@ -8,6 +8,7 @@ import io.connectionswap.director.metrics.DirectorMeters;
 import io.connectionswap.protocol.codec.MessageCodec;
 import io.connectionswap.protocol.codec.MessageDecoder;
 import io.connectionswap.protocol.codec.MessageEncoder;
+import io.connectionswap.protocol.frame.ErrorCode;
 import io.connectionswap.protocol.frame.FrameDecoder;
 import io.connectionswap.protocol.frame.FrameLimits;
 import io.connectionswap.protocol.frame.FrameType;
@@ -21,6 +22,7 @@ import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.DefaultEventLoopGroup;
+import io.netty.handler.codec.quic.QuicStreamResetException;
 import io.netty.util.ReferenceCountUtil;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -125,6 +127,84 @@ class FirstFrameTimeoutTest {
             check(logs.events().stream().filter(event -> event.getLevel() == Level.WARN).count() == 1,
                     "one WARN for 5 silent streams of one connection: " + logs.events());
         }
+    }
+
+    /**
+     * The director reset a stream whose first frame was half sent (STREAM_TIMEOUT, its own WARN), and when the stream
+     * closed the frame decoder reported the cut-off frame as the client's: a second WARN, {@code error=TRUNCATED_FRAME
+     * ... director ended stream after bad input}, for a stream the director ended itself. One line per stream end.
+     */
+    @Test
+    void aStreamResetForItsHalfSentFirstFrameIsNotReportedAsTruncatedToo() {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        DirectorMeters meters = new DirectorMeters(registry, new DefaultEventLoopGroup(1));
+        try (CapturedLogs logs = CapturedLogs.of(FirstFrameTimeout.class.getPackageName())) {
+            EmbeddedQuicStream stream = routedStream(meters);
+            stream.writeInbound(halfAGenerateFrame());
+
+            assertReset(stream, "a partial first frame is reset");
+
+            check(stream.resetCode() == ErrorCode.STREAM_TIMEOUT.code(), "reset with STREAM_TIMEOUT: "
+                    + stream.resetCode());
+            check(logs.events().stream().filter(event -> event.getLevel() == Level.WARN).count() == 1,
+                    "one WARN for the stream the director reset, its own: " + logs.events());
+            check(logs.events().stream().noneMatch(event -> event.getFormattedMessage().contains("TRUNCATED_FRAME")),
+                    "no TRUNCATED_FRAME line for a stream the director reset: " + logs.events());
+            check(registry.get("connection.swap.limit.hits").tag("limit", DirectorMeters.Limit.FIRST_FRAME).counter()
+                    .count() == 1, "the first-frame limit counted once");
+            check(registry.find("connection.swap.request.errors").tag("code", ErrorCode.TRUNCATED_FRAME.name())
+                    .counters().stream().allMatch(counter -> counter.count() == 0), "no truncated request counted");
+        }
+    }
+
+    /** A client that resets its own stream in the middle of a frame did not send bad input either: no line at all. */
+    @Test
+    void aStreamThePeerResetInsideAFrameIsNotReportedAsTruncated() {
+        try (CapturedLogs logs = CapturedLogs.of(FirstFrameTimeout.class.getPackageName())) {
+            EmbeddedQuicStream stream = routedStream(METERS);
+            stream.writeInbound(halfAGenerateFrame());
+
+            stream.pipeline().fireExceptionCaught(new QuicStreamResetException("reset by the peer",
+                    ErrorCode.CANCELLED.code()));
+            stream.runPendingTasks();
+
+            check(!stream.isActive(), "the stream the peer reset is closed");
+            check(logs.events().stream().noneMatch(event -> event.getFormattedMessage().contains("TRUNCATED_FRAME")),
+                    "no TRUNCATED_FRAME line for a stream the peer reset: " + logs.events());
+        }
+    }
+
+    /** Half a frame, then the client's FIN: a real truncated request, still reported as such. */
+    @Test
+    void aStreamFinishedInsideAFrameIsStillReportedAsTruncated() {
+        try (CapturedLogs logs = CapturedLogs.of(FirstFrameTimeout.class.getPackageName())) {
+            EmbeddedQuicStream stream = routedStream(METERS);
+            stream.writeInbound(halfAGenerateFrame());
+
+            stream.peerFinished();
+
+            check(logs.events().stream().anyMatch(event -> event.getLevel() == Level.WARN
+                            && event.getFormattedMessage().contains("error=TRUNCATED_FRAME")),
+                    "a TRUNCATED_FRAME WARN for a stream that finished inside a frame: " + logs.events());
+        }
+    }
+
+    /** A client connection's stream as DirectorQuicServer's StreamInitializer sets it up, first-frame timeout 100 ms. */
+    private static EmbeddedQuicStream routedStream(DirectorMeters meters) {
+        EmbeddedQuicStream stream = new EmbeddedQuicStream(PeerConnections.connection("client"), 0,
+                UnpooledByteBufAllocator.DEFAULT);
+        stream.pipeline().addLast(new FrameDecoder(FrameLimits.DEFAULTS),
+                new FirstFrameTimeout(Duration.ofMillis(100), meters), MessageDecoder.INSTANCE,
+                MessageEncoder.INSTANCE, ControlStreams.marker(found -> { }), Heartbeats.responder(),
+                new FirstMessageRouter(null, null, "d-test", meters));
+        return stream;
+    }
+
+    /** The header of a 64 KiB GENERATE frame and half its payload. */
+    private static ByteBuf halfAGenerateFrame() {
+        int payload = 64 * 1024;
+        return Unpooled.buffer(5 + payload / 2).writeByte(FrameType.GENERATE.code()).writeInt(payload)
+                .writeZero(payload / 2);
     }
 
     private static void check(boolean condition, String what) {
