@@ -146,12 +146,17 @@ public final class QuicStreams {
         finish(stream, DEFAULT_LINGER);
     }
 
-    /** Ends both directions now with {@code code} (RESET_STREAM and STOP_SENDING), closes and releases the stream. */
+    /**
+     * Ends both directions now with {@code code} (RESET_STREAM and STOP_SENDING), closes and releases the stream. What
+     * the peer sent of a frame is dropped ({@link #discardInput}): the stream ended here, not inside the peer's frame,
+     * so its close must not report a truncated frame (bad input) after the reset's own line.
+     */
     public static void abort(QuicStreamChannel stream, ErrorCode code) {
         if (!stream.eventLoop().inEventLoop()) {
             stream.eventLoop().execute(() -> abort(stream, code));
             return;
         }
+        discardInput(stream);
         if (stream.isActive() && stream.parent().isActive()) {
             stream.shutdown(code.code());
         }
@@ -159,12 +164,16 @@ public final class QuicStreams {
         release(stream);
     }
 
-    /** The peer reset the stream: close it (our FIN, if not sent yet) and release it. */
+    /**
+     * The peer reset the stream: close it (our FIN, if not sent yet) and release it. A frame the reset cut off is
+     * dropped, not reported as truncated ({@link #discardInput}): a peer that gives up on its stream sent no bad input.
+     */
     public static void peerReset(QuicStreamChannel stream) {
         if (!stream.eventLoop().inEventLoop()) {
             stream.eventLoop().execute(() -> peerReset(stream));
             return;
         }
+        discardInput(stream);
         stream.close();
         release(stream);
     }
@@ -174,6 +183,7 @@ public final class QuicStreams {
         if (channel instanceof QuicStreamChannel stream) {
             abort(stream, code);
         } else {
+            discardInput(channel);
             channel.close();
         }
     }
