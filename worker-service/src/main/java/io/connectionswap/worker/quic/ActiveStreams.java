@@ -8,13 +8,13 @@ import org.springframework.stereotype.Component;
 @Component
 public class ActiveStreams {
 
-    private final Set<GenerationStreamHandler> streams = ConcurrentHashMap.newKeySet();
+    private final Set<GenerationLeg> streams = ConcurrentHashMap.newKeySet();
 
-    void add(GenerationStreamHandler stream) {
+    void add(GenerationLeg stream) {
         streams.add(stream);
     }
 
-    void remove(GenerationStreamHandler stream) {
+    void remove(GenerationLeg stream) {
         streams.remove(stream);
     }
 
@@ -28,12 +28,12 @@ public class ActiveStreams {
 
     /**
      * The drain timed out: every stream open now ends, a generation still running with SHUTTING_DOWN behind what it
-     * wrote ({@link GenerationStreamHandler#cutByDrainTimeout()}); each stays counted until the director's FIN closes
+     * wrote ({@link GenerationLeg#cutByDrainTimeout()}); each stays counted until the director's FIN closes
      * it. Returns how many were open.
      */
     int cutAll() {
         int cut = 0;
-        for (GenerationStreamHandler stream : Set.copyOf(streams)) {
+        for (GenerationLeg stream : Set.copyOf(streams)) {
             stream.cutByDrainTimeout();
             cut++;
         }
