@@ -24,12 +24,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One generation stream's leg of a generation on this worker, from the director's {@link WorkerAssignment} to END,
- * ERROR or the director ending the stream: answers CONNECTED, then subscribes to the model's publisher and writes each
- * text piece as the next TOKEN frame ({@link LegFrames}), ending with END (or ERROR when the model fails). Demand
- * follows where the frames go ({@link ModelDemand}): a director that reads slowly slows the model down. The model's
- * events are moved onto the stream's event loop, where everything else runs. Made with the stream's handler
- * ({@link GenerationStreamHandler}), which starts it with the assignment and passes on the stream's events.
+ * The leg of a generation this worker serves on one director stream, from the {@link WorkerAssignment} to END, ERROR
+ * or the director ending the stream: answers CONNECTED, then subscribes to the model's publisher and writes each text
+ * piece as the next TOKEN frame ({@link LegFrames}), ending with END (or ERROR when the model fails). Demand follows
+ * the writability of the stream the frames go on ({@link ModelDemand}): a director that reads slowly slows the model
+ * down. The model's events are moved onto the stream's event loop, where everything else runs. One per stream, made
+ * by its handler ({@link GenerationStreamHandler}), which starts it with the assignment and passes on the stream's
+ * events.
  */
 final class GenerationLeg implements Flow.Subscriber<ModelEvent> {
 
@@ -92,9 +93,9 @@ final class GenerationLeg implements Flow.Subscriber<ModelEvent> {
         demand.paused(pause);
     }
 
-    /** The stream can take more: the model is asked for more (once started). */
-    void streamWritable() {
-        if (demand != null) {
+    /** The stream's writability changed: once started, the model is asked for more when it can take more. */
+    void streamWritabilityChanged() {
+        if (demand != null && channel.isWritable()) {
             demand.topUp();
         }
     }

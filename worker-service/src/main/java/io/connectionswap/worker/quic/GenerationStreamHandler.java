@@ -69,9 +69,7 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        if (ctx.channel().isWritable()) {
-            leg.streamWritable();
-        }
+        leg.streamWritabilityChanged();
         ctx.fireChannelWritabilityChanged();
     }
 
