@@ -19,9 +19,11 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.event.Level;
 
 /**
- * How a {@link RelaySession}'s leg ends, once the session has marked it ended: what the client is told (END, RETRY,
- * a final error or a reset), what is reported to the {@link SessionEvents}, the line logged and the leg's span ended.
- * Each way a leg ends is one method. Confined to the routing loop.
+ * How a {@link RelaySession}'s leg ends: once (the session goes DONE and stops holding worker capacity,
+ * {@link RelaySession#end}; the worker stream is cancelled where the worker is to stop, {@link RelaySession#endLeg}),
+ * then what the client is told (END, RETRY, a final error or a reset), what is reported to the {@link SessionEvents},
+ * the line logged and the leg's span ended. Each way a leg ends is one method; a leg that had ended already is left
+ * as it is. Confined to the routing loop.
  */
 final class LegEnds {
 
@@ -63,10 +65,14 @@ final class LegEnds {
         return FinishReason.fromWire(end.finishReason()) == FinishReason.LENGTH ? Finish.LENGTH : Finish.STOP;
     }
 
-    /** The worker's END was relayed: the client's stream and the worker's end after it. */
-    void completed(Finish finish, WorkerSide workerStream) {
+    /** The worker's END was relayed ({@link WorkerFrameRelay#end}): the client's stream and the worker's end after it. */
+    void completed(Finish finish) {
+        if (!session.end()) {
+            return;
+        }
         relay.generationFinished(session, finish);
         client.finish();
+        WorkerSide workerStream = session.workerStream();
         if (workerStream != null) {
             workerStream.close();
         }
@@ -76,8 +82,18 @@ final class LegEnds {
         traceEnd(LegOutcome.COMPLETED, null, null);
     }
 
-    /** The worker refused the request with {@code error}, the request's fault: the client gets {@code frame}, final. */
-    void requestRefused(RawFrame frame, StreamError error, WorkerSide workerStream) {
+    /**
+     * The worker's ERROR is the request's fault ({@link WorkerFrameRelay#error}): the client gets that frame as final,
+     * unless it left (then nobody is told, and a generation whose client left is not counted).
+     */
+    void requestRefused(RawFrame frame, StreamError error) {
+        if (!client.isActive()) {
+            clientGone();
+            return;
+        }
+        if (!session.end()) {
+            return;
+        }
         relay.requestFailed(session, error.code());
         relay.generationFinished(session, Finish.ERROR);
         // the request is the client's, which may send refused request after request: one WARN per connection and code
@@ -89,7 +105,7 @@ final class LegEnds {
                 .log("worker refused the request; ending the client's stream with its error");
         client.relay(frame.content().retain());
         client.finish();
-        workerStream.close();
+        session.workerStream().close();
         traceEnd(LegOutcome.REQUEST_ERROR, error.code().name(), error.message());
     }
 
@@ -97,9 +113,14 @@ final class LegEnds {
      * No stream could be opened to the worker: the client is told NO_HEALTHY_WORKER and asks again. A worker at its
      * stream limit (no worker had room) was warned about once already (StreamRoom): this stream's line is INFO.
      *
-     * @return whether the client was told (false when it left)
+     * @return whether the client was told NO_HEALTHY_WORKER (false when the session had ended or the client left)
      */
     boolean notOpened(Throwable cause) {
+        // the worker never got the generation (its link closing before the registry heard of it): nothing failed
+        // that the generation should pay a migration for, nor a swap to hold against the worker; the client asks again
+        if (!session.end()) {
+            return false;
+        }
         boolean atLimit = cause instanceof StreamLimitReachedException;
         String detail = "cannot open a stream to worker " + worker.label() + ": "
                 + (atLimit ? cause.getMessage() : cause);
@@ -117,10 +138,14 @@ final class LegEnds {
     }
 
     /**
-     * The worker failed: the client is told where to resume (RETRY), or, once the generation moved as often as the
-     * migration limit allows, gets a final MIGRATION_LIMIT error.
+     * Ends this leg because its worker failed: cancel the worker stream, tell the client where to resume (RETRY), or,
+     * once the generation moved as often as the migration limit allows, give it a final MIGRATION_LIMIT error.
+     * Idempotent.
      */
-    void swapped(String reason, String detail) {
+    void swap(String reason, String detail) {
+        if (!session.endLeg()) {
+            return;
+        }
         int lastRelayed = session.lastRelayed();
         LogLine.warn(log).field("stream.id", streamId).field("connection.id", connectionId)
                 .field("worker.addr", worker.address()).field("worker.label", worker.label()).field("reason", reason)
@@ -156,16 +181,22 @@ final class LegEnds {
         traceEnd(LegOutcome.SWAPPED, reason, detail);
     }
 
-    /** The client closed or reset its stream. */
+    /** The client closed or reset its stream: stop the worker. */
     void clientGone() {
+        if (!session.endLeg()) {
+            return;
+        }
         LogLine.info(log).field("stream.id", streamId).field("connection.id", connectionId)
                 .field("worker.label", worker.label()).field("last.seq", session.lastRelayed())
                 .log("client ended stream");
         traceEnd(LegOutcome.CLIENT_GONE, null, null);
     }
 
-    /** The client read nothing for too long: its stream is reset TOO_SLOW. */
+    /** The client has read nothing for too long: reset its stream (TOO_SLOW) and stop the worker. */
     void clientTooSlow(String detail) {
+        if (!session.endLeg()) {
+            return;
+        }
         // a client that stops reading generation after generation: one WARN per connection, then a count
         RepeatedProblems.Occurrence occurrence = client.problem(log, CLIENT_TOO_SLOW);
         occurrence.withRepeats(LogLine.at(log, occurrence.level()).field("stream.id", streamId)
@@ -178,8 +209,11 @@ final class LegEnds {
         traceEnd(LegOutcome.CLIENT_TOO_SLOW, ErrorCode.TOO_SLOW.name(), detail);
     }
 
-    /** The session lived as long as allowed: a final STREAM_TIMEOUT error. */
+    /** The session lived as long as allowed: a final STREAM_TIMEOUT error, and the worker stops. */
     void lifetimeExceeded(String detail) {
+        if (!session.endLeg()) {
+            return;
+        }
         LogLine.warn(log).field("stream.id", streamId).field("connection.id", connectionId)
                 .field("generation.id", request.generationId()).field("worker.label", worker.label())
                 .field("last.seq", session.lastRelayed()).quoted("problem", detail)
@@ -189,16 +223,25 @@ final class LegEnds {
         traceEnd(LegOutcome.TIMEOUT, ErrorCode.STREAM_TIMEOUT.name(), detail);
     }
 
-    /** The director stops: the span ends (nothing when the leg had ended before). */
+    /** The director stops: stop the worker; the client's connection is closed next and the client resumes elsewhere. */
     void directorStopping() {
-        traceEnd(LegOutcome.DIRECTOR_STOPPING, null, null);
+        session.endLeg();
+        traceEnd(LegOutcome.DIRECTOR_STOPPING, null, null); // nothing when the leg had ended before
     }
 
-    /** The director drains: the client is asked to resume after the last relayed token at another director. */
-    void directorDraining(String detail) {
+    /**
+     * The director drains (it told the client GOAWAY): end this leg now, at a token boundary (frames are relayed
+     * whole, so {@code lastRelayed} is exactly what the client holds), stop the worker, and send RETRY with reason
+     * {@link Retry#DIRECTOR_DRAIN} so the client resumes after that token at another director. Not a swap: no swap
+     * counted, no migration, the worker is not blamed. False when the session had ended already.
+     */
+    boolean directorDraining(String detail) {
+        if (!session.endLeg()) {
+            return false;
+        }
         traceEnd(LegOutcome.DIRECTOR_STOPPING, Retry.DIRECTOR_DRAIN, detail); // Relay.stop no longer sees this leg
         if (!client.isActive()) {
-            return;
+            return true;
         }
         int lastRelayed = session.lastRelayed();
         LogLine.info(log).field("stream.id", streamId).field("connection.id", connectionId)
@@ -206,6 +249,7 @@ final class LegEnds {
                 .field("last.seq", lastRelayed).field("reason", Retry.DIRECTOR_DRAIN)
                 .log("asking client to resume at another director");
         client.retry(new Retry(Retry.DIRECTOR_DRAIN, lastRelayed, worker.label(), detail));
+        return true;
     }
 
     /** Ends this leg's span, when tracing is on. */

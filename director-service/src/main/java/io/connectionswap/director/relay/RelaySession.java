@@ -1,13 +1,10 @@
 package io.connectionswap.director.relay;
 
-import io.connectionswap.director.metrics.DirectorMeters.Finish;
 import io.connectionswap.director.registry.WorkerEndpoint;
 import io.connectionswap.director.tracing.LegSpan;
 import io.connectionswap.protocol.frame.FrameType;
 import io.connectionswap.protocol.frame.RawFrame;
 import io.connectionswap.protocol.message.GenerationRequest;
-import io.connectionswap.protocol.message.Retry;
-import io.connectionswap.protocol.message.StreamError;
 import io.connectionswap.protocol.message.WorkerAssignment;
 import java.util.function.LongSupplier;
 
@@ -17,10 +14,12 @@ import java.util.function.LongSupplier;
  * reason, and one that cannot be read is a stream error). On any failure signal the session ends exactly once:
  * the worker stream is cancelled, frames still arriving from it are dropped, and the client gets a RETRY frame
  * with the last sequence relayed, unless the generation has moved as often as the migration limit allows: then a
- * final MIGRATION_LIMIT error. A worker's error that is the request's fault goes to the client as final. What each
- * kind of frame from the worker does, and how far the leg got, is {@link WorkerFrameRelay}; how each kind of end is
- * told, counted and logged is {@link LegEnds}; holding the worker back for a slow client is {@link ClientBackPressure};
- * the worker's silence on the stream, for the stall watch, is {@link WorkerSilence}. Confined to the routing loop.
+ * final MIGRATION_LIMIT error. A worker's error that is the request's fault goes to the client as final. The session
+ * keeps the leg's phase and its worker stream, hands the generation over and takes each frame from the worker; what
+ * each kind of frame does, and how far the leg got, is {@link WorkerFrameRelay}; each way the leg ends, once, and how
+ * it is told, counted and logged is {@link LegEnds}; the relay to the client, holding the worker back for a slow
+ * client and the client's flow signals are {@link ClientBackPressure}; the worker's silence on the stream, for the
+ * stall watch, is {@link WorkerSilence}. Confined to the routing loop.
  */
 public final class RelaySession {
 
@@ -59,7 +58,6 @@ public final class RelaySession {
     private RelaySession(long streamId, String connectionId, ClientSide client, GenerationRequest request,
                          WorkerEndpoint worker, SessionEvents relay, int migrationLimit, LongSupplier clock,
                          LegSpan span) {
-        this.backPressure = new ClientBackPressure(clock);
         this.streamId = streamId;
         this.connectionId = connectionId;
         this.client = client;
@@ -68,7 +66,8 @@ public final class RelaySession {
         this.ends = new LegEnds(this, relay, migrationLimit, span); // after the fields it reads
         this.relay = relay;
         this.silence = new WorkerSilence(clock);
-        this.frames = new WorkerFrameRelay(this, request, relay);
+        this.backPressure = new ClientBackPressure(this, client, silence, clock);
+        this.frames = new WorkerFrameRelay(this, request, relay, ends, backPressure);
     }
 
     public long streamId() {
@@ -81,6 +80,11 @@ public final class RelaySession {
 
     boolean relaying() {
         return phase == Phase.RELAYING;
+    }
+
+    /** The stream to the worker, or null until it opened. */
+    WorkerSide workerStream() {
+        return workerStream;
     }
 
     /** Whether a token of this leg was relayed (until then a self-paced worker has its first-token allowance). */
@@ -127,64 +131,16 @@ public final class RelaySession {
                 case TOKEN -> frames.token(frame);
                 case END -> frames.end(frame);
                 case ERROR -> frames.error(frame);
-                default -> swap(SwapReason.STREAM_ERROR, "unexpected " + frame.type() + " frame from worker");
+                default -> ends.swap(SwapReason.STREAM_ERROR, "unexpected " + frame.type() + " frame from worker");
             }
         } finally {
             frame.release();
         }
     }
 
-    /**
-     * The worker's ERROR is the request's fault ({@link WorkerFrameRelay#error}): the client gets that frame as final,
-     * unless it left (then nobody is told, and a generation whose client left is not counted).
-     */
-    void requestRefused(RawFrame frame, StreamError error) {
-        if (!client.isActive()) {
-            clientGone();
-            return;
-        }
-        phase = Phase.DONE;
-        relay.sessionEnded(this);
-        ends.requestRefused(frame, error, workerStream);
-    }
-
-    /**
-     * Writes {@code frame} to the client; false when the session ended instead: on a stream the client stopped, the
-     * write fails at once and its failure ends the leg (clientGone) before it returns, so the worker stream just
-     * cancelled is not paused and the frame is not counted as relayed; a worker held back that sent more than it may
-     * during the hold ({@link ClientBackPressure#overBound}) is a stream error, and the frame is not written.
-     */
-    boolean relayToClient(RawFrame frame) {
-        if (backPressure.overBound(frame.content().readableBytes())) {
-            // a worker held back for a slow client that goes on sending (a PAUSE it ignores): not relayed, or the
-            // director would hold without bound what the client cannot take
-            swap(SwapReason.STREAM_ERROR, "worker sent " + backPressure.bytesWhileHeld() + " bytes while held back"
-                    + " for a slow client, more than the " + ClientBackPressure.MAX_BYTES_WHILE_HELD + " allowed");
-            return false;
-        }
-        client.relay(frame.content().retain());
-        if (phase != Phase.RELAYING) {
-            return false;
-        }
-        if (!client.isWritable()) {
-            backPressure.hold(workerStream); // the client reads slower than the worker sends
-        }
-        return true;
-    }
-
-    /**
-     * The client paused this generation ({@code true}) or reads it again: its PAUSE message, on a generation whose
-     * frames go on the connection's token stream (where flow control is shared, so it cannot say this by not reading).
-     */
+    /** The client paused this generation ({@code true}) or reads it again: {@link ClientBackPressure#clientPaused}. */
     public void clientPaused(boolean pause) {
-        if (!client.paused(pause) || phase != Phase.RELAYING) {
-            return;
-        }
-        if (pause) {
-            backPressure.hold(workerStream);
-        } else {
-            clientWritable(client.isWritable());
-        }
+        backPressure.clientPaused(pause);
     }
 
     /** Whether this generation's frames go on its connection's token stream (then the client may send PAUSE). */
@@ -196,24 +152,9 @@ public final class RelaySession {
         return client.tokenStream();
     }
 
-    /**
-     * The client can take more: resume reading from the worker. Or it cannot ({@code false}: a client token stream
-     * filled with other generations' frames): the worker is held at its next frame, and the slow-client clock runs from
-     * now, so that a worker that sends nothing more on this stream cannot keep a client that reads nothing.
-     */
+    /** The client can take more, or ({@code false}) cannot: {@link ClientBackPressure#clientWritable}. */
     public void clientWritable(boolean writable) {
-        long heldSince = -1;
-        if (writable) {
-            heldSince = backPressure.release();
-        } else {
-            backPressure.full();
-        }
-        if (heldSince != -1) {
-            silence.holdReleased(heldSince); // the worker was held back (not read, or PAUSEd)
-        }
-        if (writable && workerStream != null && phase == Phase.RELAYING) {
-            workerStream.read(true);
-        }
+        backPressure.clientWritable(writable);
     }
 
     String generationId() {
@@ -238,53 +179,28 @@ public final class RelaySession {
         return frames.lastRelayed();
     }
 
-    /** The worker's END was relayed ({@link WorkerFrameRelay#end}). */
-    void complete(Finish finish) {
-        phase = Phase.DONE;
-        relay.sessionEnded(this);
-        ends.completed(finish, workerStream);
-    }
-
     /** The worker stream ended or was reset before END. */
     void workerStreamEnded(String detail) {
         if (phase == Phase.DONE) {
             return;
         }
         boolean connectionGone = workerStream != null && !workerStream.connectionActive();
-        swap(connectionGone ? SwapReason.CONNECTION_LOST : SwapReason.STREAM_ERROR, detail);
+        ends.swap(connectionGone ? SwapReason.CONNECTION_LOST : SwapReason.STREAM_ERROR, detail);
     }
 
-    /**
-     * Could not open a stream to the worker at all.
-     *
-     * @return whether the client was told NO_HEALTHY_WORKER (false when the session had ended or the client left)
-     */
+    /** Could not open a stream to the worker at all: {@link LegEnds#notOpened}; whether the client was told. */
     boolean workerStreamFailed(Throwable cause) {
-        // the worker never got the generation (its link closing before the registry heard of it): nothing failed
-        // that the generation should pay a migration for, nor a swap to hold against the worker; the client asks again
-        if (phase == Phase.DONE) {
-            return false;
-        }
-        phase = Phase.DONE;
-        relay.sessionEnded(this);
         return ends.notOpened(cause);
     }
 
-    /**
-     * Ends this leg because its worker failed: cancel the worker stream, tell the client where to resume.
-     * Idempotent.
-     */
+    /** Its worker failed: {@link LegEnds#swap}. Idempotent. */
     void swap(String reason, String detail) {
-        if (endLeg()) {
-            ends.swapped(reason, detail);
-        }
+        ends.swap(reason, detail);
     }
 
-    /** The client closed or reset its stream: stop the worker. */
+    /** The client closed or reset its stream: {@link LegEnds#clientGone}. */
     public void clientGone() {
-        if (endLeg()) {
-            ends.clientGone();
-        }
+        ends.clientGone();
     }
 
     /**
@@ -300,51 +216,48 @@ public final class RelaySession {
         return phase != Phase.DONE ? backPressure.blockedSinceNanos() : -1;
     }
 
-    /** The client has read nothing for too long: reset its stream (TOO_SLOW) and stop the worker. */
+    /** The client has read nothing for too long: {@link LegEnds#clientTooSlow}. */
     void clientTooSlow(String detail) {
-        if (endLeg()) {
-            ends.clientTooSlow(detail);
-        }
+        ends.clientTooSlow(detail);
     }
 
-    /** The session lived as long as allowed: a final STREAM_TIMEOUT error, and the worker stops. */
+    /** The session lived as long as allowed: {@link LegEnds#lifetimeExceeded}. */
     void lifetimeExceeded(String detail) {
-        if (endLeg()) {
-            ends.lifetimeExceeded(detail);
-        }
+        ends.lifetimeExceeded(detail);
     }
 
-    /** The director stops: stop the worker; the client's connection is closed next and the client resumes elsewhere. */
+    /** The director stops: {@link LegEnds#directorStopping}. */
     void directorStopping() {
-        endLeg();
-        ends.directorStopping(); // nothing when the leg had ended before
+        ends.directorStopping();
     }
 
-    /**
-     * The director drains (it told the client GOAWAY): end this leg now, at a token boundary (frames are relayed
-     * whole, so {@code lastRelayed} is exactly what the client holds), stop the worker, and send RETRY with reason
-     * {@link Retry#DIRECTOR_DRAIN} so the client resumes after that token at another director. Not a swap: no swap
-     * counted, no migration, the worker is not blamed. False when the session had ended already.
-     */
+    /** The director drains: {@link LegEnds#directorDraining}; false when the session had ended already. */
     boolean directorDraining(String detail) {
-        if (!endLeg()) {
-            return false;
-        }
-        ends.directorDraining(detail);
-        return true;
+        return ends.directorDraining(detail);
     }
 
     String connectionId() {
         return connectionId;
     }
 
-    /** Ends this leg without a word to the client: done, not counted, worker stream ended. False when already done. */
-    private boolean endLeg() {
+    /**
+     * Ends this leg without a word to the client: done, and the relay told (the session holds no worker capacity any
+     * more). False when already done. {@link LegEnds} says the rest.
+     */
+    boolean end() {
         if (phase == Phase.DONE) {
             return false;
         }
         phase = Phase.DONE;
         relay.sessionEnded(this);
+        return true;
+    }
+
+    /** {@link #end}, and the worker stream, if open, cancelled: the worker stops. False when already done. */
+    boolean endLeg() {
+        if (!end()) {
+            return false;
+        }
         if (workerStream != null) {
             workerStream.cancel();
         }

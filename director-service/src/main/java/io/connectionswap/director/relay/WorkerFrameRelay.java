@@ -15,23 +15,29 @@ import io.connectionswap.protocol.message.StreamError;
  * CONNECTED is relayed once a leg; TOKENs in sequence, up to the request's maxTokens, read no further than their
  * sequence number; END is read for its finish reason and completes the session; ERROR is read for whose fault it is. A
  * frame that breaks these rules, or cannot be read, is a stream error: the session swaps. Keeps the last sequence
- * relayed (the client's resume point) and whether a token of this leg was relayed. Confined to the routing loop; per
- * token: no allocation, the session's own relay to its client and one {@link SessionEvents#tokenRelayed} call.
+ * relayed (the client's resume point) and whether a token of this leg was relayed. Frames go to the client through the
+ * session's {@link ClientBackPressure}; a leg's end is its {@link LegEnds}. Confined to the routing loop; per token: no
+ * allocation, the relay to the client and one {@link SessionEvents#tokenRelayed} call.
  */
 final class WorkerFrameRelay {
 
     private final RelaySession session;
     private final GenerationRequest request;
     private final SessionEvents relay;
+    private final LegEnds ends;
+    private final ClientBackPressure toClient;
     private int lastRelayed;
     /** The worker's CONNECTED was relayed: it comes once a leg. */
     private boolean connectedSeen;
     private boolean firstTokenRelayed;
 
-    WorkerFrameRelay(RelaySession session, GenerationRequest request, SessionEvents relay) {
+    WorkerFrameRelay(RelaySession session, GenerationRequest request, SessionEvents relay, LegEnds ends,
+                     ClientBackPressure toClient) {
         this.session = session;
         this.request = request;
         this.relay = relay;
+        this.ends = ends;
+        this.toClient = toClient;
         this.lastRelayed = request.resumeAfter();
     }
 
@@ -59,40 +65,40 @@ final class WorkerFrameRelay {
             return;
         }
         if (error.code().isRequestFault()) {
-            session.requestRefused(frame, error);
+            ends.requestRefused(frame, error);
             return;
         }
         if (error.code() == ErrorCode.SHUTTING_DOWN) {
             String detail = (connectedSeen ? "worker's drain timed out mid-generation: "
                     : "worker refused the hand-off while draining: ") + error.message();
-            session.swap(SwapReason.DRAIN, detail);
+            ends.swap(SwapReason.DRAIN, detail);
             relay.workerDraining(session, detail);
             return;
         }
-        session.swap(SwapReason.STREAM_ERROR, "worker ended stream: " + error.code() + " " + error.message());
+        ends.swap(SwapReason.STREAM_ERROR, "worker ended stream: " + error.code() + " " + error.message());
     }
 
     void token(RawFrame frame) {
         int payload = frame.content().readableBytes() - Frames.HEADER_BYTES; // no slice per token
         if (payload < Integer.BYTES) {
             // a bad frame of this stream, whole (the stream, or the worker's token stream, reads on): this leg's end
-            session.swap(SwapReason.STREAM_ERROR, "TOKEN frame from worker of " + payload
+            ends.swap(SwapReason.STREAM_ERROR, "TOKEN frame from worker of " + payload
                     + " payload bytes, too short for its sequence number");
             return;
         }
         int sequence = frame.tokenSequence();
         if (sequence != lastRelayed + 1) {
-            session.swap(SwapReason.STREAM_ERROR, "worker sent token seq=" + sequence + " where " + (lastRelayed + 1)
+            ends.swap(SwapReason.STREAM_ERROR, "worker sent token seq=" + sequence + " where " + (lastRelayed + 1)
                     + " was due");
             return;
         }
         if (sequence > request.maxTokens()) {
             // more than the client asked for, and a resume point no request may carry (resumeAfter <= maxTokens)
-            session.swap(SwapReason.STREAM_ERROR, "worker sent token seq=" + sequence + " past the request's maxTokens "
+            ends.swap(SwapReason.STREAM_ERROR, "worker sent token seq=" + sequence + " past the request's maxTokens "
                     + request.maxTokens());
             return;
         }
-        if (!session.relayToClient(frame)) {
+        if (!toClient.relay(frame)) {
             return;
         }
         lastRelayed = sequence;
@@ -106,12 +112,12 @@ final class WorkerFrameRelay {
      */
     void connected(RawFrame frame) {
         if (connectedSeen) {
-            session.swap(SwapReason.STREAM_ERROR, "worker sent CONNECTED again after "
+            ends.swap(SwapReason.STREAM_ERROR, "worker sent CONNECTED again after "
                     + (lastRelayed - request.resumeAfter()) + " tokens of this leg");
             return;
         }
         connectedSeen = true;
-        session.relayToClient(frame);
+        toClient.relay(frame);
     }
 
     /**
@@ -125,8 +131,8 @@ final class WorkerFrameRelay {
             return;
         }
         Finish finish = LegEnds.finishOf(end);
-        if (session.relayToClient(frame)) {
-            session.complete(finish);
+        if (toClient.relay(frame)) {
+            ends.completed(finish);
         }
     }
 
@@ -139,12 +145,12 @@ final class WorkerFrameRelay {
         try {
             message = MessageCodec.decode(frame);
         } catch (RuntimeException e) {
-            session.swap(SwapReason.STREAM_ERROR, "unreadable " + frame.type() + " frame from worker: "
+            ends.swap(SwapReason.STREAM_ERROR, "unreadable " + frame.type() + " frame from worker: "
                     + e.getMessage());
             return null;
         }
         if (!expected.isInstance(message)) {
-            session.swap(SwapReason.STREAM_ERROR, "unexpected " + message.frameType() + " in an " + frame.type()
+            ends.swap(SwapReason.STREAM_ERROR, "unexpected " + message.frameType() + " in an " + frame.type()
                     + " frame from worker");
             return null;
         }
