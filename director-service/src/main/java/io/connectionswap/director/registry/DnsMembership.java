@@ -48,7 +48,7 @@ final class DnsMembership {
         leftDnsAfterFailing.values().removeIf(at -> at.isBefore(now.minus(properties.evictAfter())));
         for (WorkerEndpoint worker : List.copyOf(registry.listed())) {
             boolean listed = addresses.contains(worker.address());
-            worker.inDns(listed);
+            worker.presence().inDns(listed);
             if (!listed && worker.source() == WorkerSource.DNS && !worker.eligible()) {
                 LogLine.info(log).field("worker.addr", worker.address()).field("worker.label", worker.label())
                         .field("state", worker.state()).log("worker left DNS; forgetting it");
@@ -71,7 +71,7 @@ final class DnsMembership {
             if (leftDnsAfterFailing.remove(address) != null) {
                 worker.cameBackAfterFailing();
             }
-            worker.inDns(true);
+            worker.presence().inDns(true);
             registry.add(key, worker);
             LogLine.info(log).field("worker.addr", key).field("worker.label", worker.label())
                     .field("count", registry.listedCount()).log("discovered worker through DNS");

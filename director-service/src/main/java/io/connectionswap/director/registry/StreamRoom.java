@@ -32,13 +32,14 @@ final class StreamRoom {
         if (link.streamCredit() > 0) {
             // credit is per routing loop, the episode per worker: it ends once every loop has credit again, not at
             // each pick on a loop that has while another has none
-            if (worker.outOfStreamCredit() && link.streamCreditOnEveryLoop() && worker.outOfStreamCredit(false)) {
+            LinkRecord record = worker.links();
+            if (record.outOfStreamCredit() && link.streamCreditOnEveryLoop() && record.outOfStreamCredit(false)) {
                 LogLine.info(log).field("worker.addr", worker.address()).field("worker.label", worker.label())
                         .log("worker has stream credit again; it takes new streams");
             }
             return true;
         }
-        if (worker.outOfStreamCredit(true)) {
+        if (worker.links().outOfStreamCredit(true)) {
             LogLine.warn(log).field("worker.addr", worker.address()).field("worker.label", worker.label())
                     .field("streams", link.streamsHeld()).field("connections", link.connections())
                     .log("worker link has no stream credit left (its stream limit is reached: at capacity, or "

@@ -6,13 +6,13 @@ import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One worker as the director sees it. Its state is changed on the registry's loop only; the routing loops read it
  * (volatile fields), count their streams on it and note its signs of life; the Actuator health endpoint reads it
- * from other threads. Its health polls are {@link PollHistory}.
+ * from other threads. Its health polls are {@link PollHistory}, its link {@link LinkRecord}, and what keeps its entry
+ * listed, or tells that its process went away, {@link WorkerPresence}.
  */
 public final class WorkerEndpoint {
 
@@ -27,26 +27,16 @@ public final class WorkerEndpoint {
     private volatile java.util.List<String> models;
     private final String tlsName;
     private volatile WorkerSource source;
-    private boolean inDns;
     private volatile WorkerState state = WorkerState.PENDING;
     private volatile String stateReason = "registered";
     private volatile Instant stateSince = Instant.now();
     private volatile boolean everHealthy;
-    private boolean drainedAway; // registry loop only
-    /** The process that registered this entry drained and went away; a registration clears it (registry loop). */
-    private boolean registeredProcessGone;
-    private Backoff linkDialBackoff; // registry loop only
-    private long linkUpNanos; // registry loop only
+    private final WorkerPresence presence = new WorkerPresence();
     private final PollHistory polls = new PollHistory();
     private final AtomicInteger activeStreams = new AtomicInteger();
-    private final AtomicBoolean outOfStreamCredit = new AtomicBoolean();
-    private volatile Instant linkDownSince = Instant.now();
+    private final LinkRecord links = new LinkRecord();
     private volatile long lastFrameNanos = System.nanoTime();
     private volatile long lastEchoNanos = lastFrameNanos;
-    private volatile WorkerConnection link;
-    private boolean linkPending;
-    /** Registration streams of this worker that registered and are open (registry loop). */
-    private int openRegistrations;
     /** Protocol features the worker registered (none when found through DNS and not registered). */
     private volatile java.util.List<String> features = java.util.List.of();
 
@@ -156,14 +146,12 @@ public final class WorkerEndpoint {
     }
 
     public boolean linkUp() {
-        WorkerConnection current = link;
-        return current != null && current.isUp();
+        return links.up();
     }
 
     /** Whether the current link carries the worker's tokens on a token stream per connection. */
     public boolean tokenStream() {
-        WorkerConnection current = link;
-        return current != null && current.tokenStream();
+        return links.tokenStream();
     }
 
     /** Gets new streams: healthy and reachable over QUIC. */
@@ -206,19 +194,6 @@ public final class WorkerEndpoint {
         return tokenInterval.isZero();
     }
 
-    /**
-     * Records whether a routing loop found this worker's link without stream credit ({@link StreamRoom}); true when
-     * that is news (an episode begins or ends). Any routing loop.
-     */
-    boolean outOfStreamCredit(boolean out) {
-        return outOfStreamCredit.get() != out && outOfStreamCredit.compareAndSet(!out, out);
-    }
-
-    /** Whether a routing loop found this worker's link without stream credit, and not every loop with credit since. */
-    boolean outOfStreamCredit() {
-        return outOfStreamCredit.get();
-    }
-
     /** A relay session began on this worker (any routing loop). */
     public void streamStarted() {
         activeStreams.incrementAndGet();
@@ -240,25 +215,24 @@ public final class WorkerEndpoint {
         this.source = WorkerSource.REGISTRATION;
     }
 
-    boolean inDns() {
-        return inDns;
+    /** Its link: the connection, the dial that made it, since when it has none (registry loop writes). */
+    LinkRecord links() {
+        return links;
     }
 
-    void inDns(boolean listed) {
-        this.inDns = listed;
+    /** What keeps its entry listed (DNS, a registration stream), and whether its process went away (registry loop). */
+    WorkerPresence presence() {
+        return presence;
     }
 
     WorkerConnection link() {
-        return link;
+        return links.current();
     }
 
     void link(WorkerConnection newLink) {
-        this.link = newLink;
+        links.set(newLink);
         if (newLink != null) {
-            linkDownSince = null;
-            drainedAway = false;
-        } else if (linkDownSince == null) {
-            linkDownSince = Instant.now();
+            presence.linked();
         }
     }
 
@@ -268,43 +242,11 @@ public final class WorkerEndpoint {
      */
     void linkUp(WorkerConnection newLink, Backoff dialBackoff, long nanos) {
         link(newLink);
-        linkDialBackoff = dialBackoff;
-        linkUpNanos = nanos;
-    }
-
-    Backoff linkDialBackoff() {
-        return linkDialBackoff;
+        links.dialed(dialBackoff, nanos);
     }
 
     long linkUpNanos() {
-        return linkUpNanos;
-    }
-
-    /** Since when the worker has had no link (from its entry's creation until the first), or null while it has one. */
-    Instant linkDownSince() {
-        return linkDownSince;
-    }
-
-    boolean linkPending() {
-        return linkPending;
-    }
-
-    void linkPending(boolean pending) {
-        this.linkPending = pending;
-    }
-
-    /** Whether one of the worker's registration streams is open (it registers again on a new one before the old one ends). */
-    boolean registrationOpen() {
-        return openRegistrations > 0;
-    }
-
-    void registrationOpened() {
-        openRegistrations++;
-        registeredProcessGone = false;
-    }
-
-    void registrationClosed() {
-        openRegistrations = Math.max(0, openRegistrations - 1);
+        return links.upNanos();
     }
 
     void state(WorkerState newState, String reason) {
@@ -318,23 +260,14 @@ public final class WorkerEndpoint {
 
     /** Whether the worker drained and then went away, and has had no link since (its redials are expected to fail). */
     boolean drainedAway() {
-        return drainedAway;
+        return presence.drainedAway();
     }
 
     /** It drained and its link closed: it is gone, and another process may come at its address. */
     void wentAwayAfterDraining(String reason) {
         state(WorkerState.UNHEALTHY, "drained, then its connection closed: " + reason);
         polls.resetSuccesses();
-        drainedAway = true;
-        registeredProcessGone = source == WorkerSource.REGISTRATION; // only a registered process sends DRAIN
-    }
-
-    /**
-     * Whether the process that registered this entry drained and went away, and none registered since: a DRAIN on its
-     * registration stream is about that process, even once a new one at the address is linked (registry loop only).
-     */
-    boolean registeredProcessGone() {
-        return registeredProcessGone;
+        presence.wentAway(source == WorkerSource.REGISTRATION);
     }
 
     /** A new process at the address of one that failed: it comes back after the rise threshold, as that one would. */

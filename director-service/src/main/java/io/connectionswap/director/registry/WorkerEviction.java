@@ -27,12 +27,12 @@ final class WorkerEviction {
 
     /** Removes {@code worker} from the registry if it is gone. */
     void maybeEvict(WorkerEndpoint worker) {
-        if (worker.registrationOpen() || worker.inDns()) {
+        if (worker.presence().registrationOpen() || worker.presence().inDns()) {
             return;
         }
         Instant before = Instant.now().minus(properties.evictAfter());
         Instant unreachable = worker.polls().unreachableSince();
-        Instant linkDown = worker.linkUp() ? null : worker.linkDownSince();
+        Instant linkDown = worker.linkUp() ? null : worker.links().downSince();
         Instant since = unreachable != null && unreachable.isBefore(before) ? unreachable
                 : linkDown != null && linkDown.isBefore(before) ? linkDown : null;
         if (since != null) {

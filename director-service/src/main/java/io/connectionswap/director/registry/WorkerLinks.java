@@ -90,17 +90,17 @@ final class WorkerLinks {
     }
 
     private void connectLink(WorkerEndpoint worker, Backoff backoff) {
-        if (closed || !registry.isCurrent(worker) || worker.linkPending() || worker.linkUp()) {
+        if (closed || !registry.isCurrent(worker) || worker.links().pending() || worker.linkUp()) {
             return;
         }
-        worker.linkPending(true);
+        worker.links().pending(true);
         blocking.execute(() -> {
             InetSocketAddress remote;
             try {
                 remote = worker.address().resolve();
             } catch (RuntimeException e) {
                 loop.execute(() -> {
-                    worker.linkPending(false);
+                    worker.links().pending(false);
                     linkFailed(worker, backoff, "cannot resolve " + worker.address() + ": " + e.getMessage());
                 });
                 return;
@@ -108,13 +108,13 @@ final class WorkerLinks {
             loop.execute(() -> {
                 // closed while the address was looked up: the routing loops a dial would use may be stopped already
                 if (closed || !registry.isCurrent(worker)) {
-                    worker.linkPending(false);
+                    worker.links().pending(false);
                     return;
                 }
                 connector.connect(worker, remote,
                                 reason -> LoopTasks.executeUnlessStopped(loop, () -> linkLost(worker, reason)))
                         .addListener(connected -> {
-                            worker.linkPending(false);
+                            worker.links().pending(false);
                             if (!connected.isSuccess()) {
                                 linkFailed(worker, backoff, String.valueOf(connected.cause()));
                                 return;
@@ -151,7 +151,7 @@ final class WorkerLinks {
     void relinkForTokenStreams(WorkerEndpoint worker) {
         WorkerConnection old = worker.link();
         if (closed || !registry.isCurrent(worker) || old == null || old.tokenStream() || !properties.workerTokenStream()
-                || !worker.supports(WorkerRegistration.TOKEN_STREAM) || worker.linkPending()) {
+                || !worker.supports(WorkerRegistration.TOKEN_STREAM) || worker.links().pending()) {
             return;
         }
         InetSocketAddress remote;
@@ -160,11 +160,11 @@ final class WorkerLinks {
         } catch (RuntimeException e) {
             return;
         }
-        worker.linkPending(true);
+        worker.links().pending(true);
         connector.connect(worker, remote,
                         reason -> LoopTasks.executeUnlessStopped(loop, () -> linkLost(worker, reason)))
                 .addListener(connected -> {
-                    worker.linkPending(false);
+                    worker.links().pending(false);
                     if (!closed && worker.link() == null) {
                         // the old link was lost meanwhile, and its redial skipped as this dial was pending: this dial
                         // is the worker's redial
@@ -293,7 +293,7 @@ final class WorkerLinks {
             loop.schedule(() -> connectLink(worker, backoff), REDIAL_AFTER_SHUTDOWN.toNanos(), TimeUnit.NANOSECONDS);
             return;
         }
-        Backoff dialed = worker.linkDialBackoff();
+        Backoff dialed = worker.links().dialBackoff();
         if (dialed != null && System.nanoTime() - worker.linkUpNanos() < properties.linkHeartbeatTimeout().toNanos()) {
             // lost within a heartbeat timeout of coming up (a worker that rejects this director's certificate, which
             // TLS 1.3 shows only after the dialler's handshake; one at its connection limit): a failed attempt, so the

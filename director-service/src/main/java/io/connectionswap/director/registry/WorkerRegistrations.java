@@ -45,7 +45,7 @@ final class WorkerRegistrations {
                     Duration.ofMillis(registration.tokenIntervalMillis()), registration.instanceId(),
                     registration.models());
             existing.features(registration.features());
-            existing.registrationOpened();
+            existing.presence().registrationOpened();
             meters.workerAdded(existing.label()); // its meters under its label now, at 0, as for any worker
             registry.publish();
             LogLine.info(log).field("worker.addr", key).field("worker.label", existing.label())
@@ -54,7 +54,7 @@ final class WorkerRegistrations {
             return existing;
         }
         if (existing != null && existing.instanceId().equals(registration.instanceId())) {
-            existing.registrationOpened();
+            existing.presence().registrationOpened();
             LogLine.info(log).field("worker.addr", key).field("worker.label", existing.label())
                     .field("count", registry.listedCount()).log("worker registered again (same instance)");
             return existing;
@@ -75,7 +75,7 @@ final class WorkerRegistrations {
             worker.cameBackAfterFailing();
         }
         worker.features(registration.features());
-        worker.registrationOpened();
+        worker.presence().registrationOpened();
         registry.add(key, worker);
         LogLine.info(log).field("worker.addr", key).field("worker.label", worker.label())
                 .field("count", registry.listedCount()).log("registered worker");

@@ -177,7 +177,7 @@ public final class WorkerRegistry {
         if (!isCurrent(worker) || worker.state() == WorkerState.DRAINING) {
             return;
         }
-        if (worker.drainedAway() || worker.registeredProcessGone()) {
+        if (worker.drainedAway() || worker.presence().registeredProcessGone()) {
             // its DRAIN message came after its SHUTTING_DOWN close, taken as the drain: the process is gone, and its
             // entry stays UNHEALTHY so that what answers at its address next comes back after the rise threshold; a
             // new process linked there since (not registered yet, so still this entry) is not the one that drains
@@ -203,7 +203,7 @@ public final class WorkerRegistry {
             loop.execute(() -> registrationClosed(worker));
             return;
         }
-        worker.registrationClosed();
+        worker.presence().registrationClosed();
     }
 
     /** A stream on this worker stalled: take it out of rotation like a failed health check. Any thread. */
