@@ -25,21 +25,21 @@ final class StreamRoom {
 
     /** Whether {@code worker}'s link has stream credit for the calling routing loop. */
     boolean has(WorkerEndpoint worker) {
-        WorkerConnection link = worker.link();
+        LinkRecord record = worker.links();
+        WorkerConnection link = record.current();
         if (link == null) {
             return false; // lost since it was found eligible
         }
         if (link.streamCredit() > 0) {
             // credit is per routing loop, the episode per worker: it ends once every loop has credit again, not at
             // each pick on a loop that has while another has none
-            LinkRecord record = worker.links();
             if (record.outOfStreamCredit() && link.streamCreditOnEveryLoop() && record.outOfStreamCredit(false)) {
                 LogLine.info(log).field("worker.addr", worker.address()).field("worker.label", worker.label())
                         .log("worker has stream credit again; it takes new streams");
             }
             return true;
         }
-        if (worker.links().outOfStreamCredit(true)) {
+        if (record.outOfStreamCredit(true)) {
             LogLine.warn(log).field("worker.addr", worker.address()).field("worker.label", worker.label())
                     .field("streams", link.streamsHeld()).field("connections", link.connections())
                     .log("worker link has no stream credit left (its stream limit is reached: at capacity, or "

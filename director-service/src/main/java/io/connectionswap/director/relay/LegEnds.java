@@ -65,7 +65,7 @@ final class LegEnds {
         return FinishReason.fromWire(end.finishReason()) == FinishReason.LENGTH ? Finish.LENGTH : Finish.STOP;
     }
 
-    /** The worker's END was relayed ({@link WorkerFrameRelay#end}): the client's stream and the worker's end after it. */
+    /** The worker's END was relayed ({@link WorkerFrameRelay#end}): the client's stream, and the worker's, end. */
     void completed(Finish finish) {
         if (!session.end()) {
             return;
