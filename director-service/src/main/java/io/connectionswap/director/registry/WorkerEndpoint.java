@@ -186,14 +186,6 @@ public final class WorkerEndpoint {
         return lastEchoNanos - lastFrameNanos > 0 ? lastEchoNanos : lastFrameNanos;
     }
 
-    /**
-     * Whether the worker's model sets its own pace (registered with token interval 0, e.g. an OpenAI-compatible
-     * upstream): its streams are judged by time-to-first-token and inter-token allowances, not by a fixed interval.
-     */
-    public boolean selfPaced() {
-        return tokenInterval.isZero();
-    }
-
     /** A relay session began on this worker (any routing loop). */
     public void streamStarted() {
         activeStreams.incrementAndGet();
