@@ -79,7 +79,10 @@ class WorkerQuicServerCloseTest {
 
     /** Well under the director's link heartbeat timeout (3.5 s): the close is sent, not guessed from silence. */
     private static final Duration PROMPTLY = Duration.ofMillis(1500);
-    /** The stream flow-control window the director's side gives the worker ({@link #connector}). */
+    /**
+     * The stream flow-control window the director's side gives the worker ({@link #connector}): a stream's limit until
+     * the director has read half of it.
+     */
     private static final int DIRECTOR_STREAM_WINDOW = 64 * 1024;
     /** A token's text: 32 of them fill the director's window on a stream. */
     private static final String FLOODED_TEXT = "x".repeat(2048);
@@ -262,29 +265,32 @@ class WorkerQuicServerCloseTest {
     }
 
     /**
-     * Opens a generation stream as the director does and assigns it a generation; what it reads goes to {@code into}.
-     * An ERROR or END read is answered with the director's FIN, as the director ends a worker's stream it read the end
-     * of.
-     */
-    /**
-     * Opens a generation stream and stops reading it once more than the director's stream window (64 KiB) is unread:
-     * what the worker writes from then on waits for the director's reads.
+     * Opens a generation stream the director reads nothing of (until the test reads it) and waits until the worker
+     * has written more than the director's window on it (64 KiB): what the worker writes from then on waits for the
+     * director's reads. Unread from the start, the stream's limit stays the window it opened with; read for a while,
+     * it would not: quiche raises it by the window whenever half of it has been read, and doubles the window when two
+     * raises come within two round trips (up to 16 MiB), so a reader that stops somewhere leaves the worker anywhere
+     * from half a window to several of credit. (Stopped at the first token read, the worker stopped with 28 to 115
+     * frames unread in 65 tries, and with 28 no wait for more than 64 KiB unread could end.)
      */
     private QuicStreamChannel openAndFillTheDirectorsWindow(List<Message> received) throws Exception {
-        QuicStreamChannel stream = openGenerationStream(received);
-        Awaitility.await().atMost(Duration.ofSeconds(20))
-                .until(() -> received.stream().anyMatch(Token.class::isInstance));
-        stream.config().setAutoRead(false);
+        QuicStreamChannel stream = openGenerationStream(received, false);
         Awaitility.await("the director's window on the stream full").atMost(Duration.ofSeconds(20))
                 .until(() -> directorsWindowFull(received));
         return stream;
     }
 
-    private QuicStreamChannel openGenerationStream(List<Message> into) throws Exception {
+    /**
+     * Opens a generation stream as the director does and assigns it a generation; what it reads goes to {@code into},
+     * from the start when {@code reading} (else once the test reads it). An ERROR or END read is answered with the
+     * director's FIN, as the director ends a worker's stream it read the end of.
+     */
+    private QuicStreamChannel openGenerationStream(List<Message> into, boolean reading) throws Exception {
         QuicStreamChannel stream = director.createStream(QuicStreamType.BIDIRECTIONAL,
                 new ChannelInitializer<QuicStreamChannel>() {
                     @Override
                     protected void initChannel(QuicStreamChannel channel) {
+                        channel.config().setAutoRead(reading); // before the stream's first read
                         StreamPipelines.messages(channel, FrameLimits.DEFAULTS,
                                 new SimpleChannelInboundHandler<Message>() {
                                     @Override
@@ -345,7 +351,7 @@ class WorkerQuicServerCloseTest {
                 })));
         QuicChannel workerSide = connections.openNow().iterator().next();
         workerSide.eventLoop().submit(() -> workerSide.parent().pipeline().addFirst(turns)).get(5, TimeUnit.SECONDS);
-        openGenerationStream(new CopyOnWriteArrayList<>());
+        openGenerationStream(new CopyOnWriteArrayList<>(), true);
         Awaitility.await("the generation runs").atMost(Duration.ofSeconds(20)).until(() -> active.count() == 1);
 
         long closedAt = System.nanoTime();
