@@ -269,9 +269,9 @@ class WorkerQuicServerCloseTest {
      * has written more than the director's window on it (64 KiB): what the worker writes from then on waits for the
      * director's reads. Unread from the start, the stream's limit stays the window it opened with; read for a while,
      * it would not: quiche raises it by the window whenever half of it has been read, and doubles the window when two
-     * raises come within two round trips (up to 16 MiB), so a reader that stops somewhere leaves the worker anywhere
-     * from half a window to several of credit. (Stopped at the first token read, the worker stopped with 28 to 115
-     * frames unread in 65 tries, and with 28 no wait for more than 64 KiB unread could end.)
+     * raises come within two round trips (up to 16 MiB), so a reader that stops somewhere leaves the worker between
+     * half a window and several windows of credit. (A director that stopped reading at its first token left 28 to 115
+     * frames unread when the worker stopped, in 65 tries: at 28, no wait for more than 64 KiB unread could end.)
      */
     private QuicStreamChannel openAndFillTheDirectorsWindow(List<Message> received) throws Exception {
         QuicStreamChannel stream = openGenerationStream(received, false);
