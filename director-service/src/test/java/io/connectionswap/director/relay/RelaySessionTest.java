@@ -477,11 +477,12 @@ class RelaySessionTest {
     /**
      * A relayed write can end the session from inside itself: on a QUIC stream the client stopped (STOP_SENDING), Netty
      * fails the write at once with ChannelOutputShutdownException, which the write's void promise fires into the client
-     * stream's pipeline, where ClientStreamHandler.exceptionCaught calls clientGone (worker stream cancelled: FIN, reading
-     * switched back on so the worker's FIN is consumed) and aborts the client stream. Back in relayToClient the aborted
-     * stream reads as not writable, and the session pauses the worker stream it has just cancelled: with a stream per
-     * generation that is autoRead off again (the worker's FIN and late frames stay unread until the 10 s linger resets
-     * the stream), and the token is counted as relayed (swap gap, tokens, first token) though the leg had ended.
+     * stream's pipeline, where ClientStreamHandler.exceptionCaught calls clientGone (worker stream cancelled: FIN,
+     * reading switched back on so the worker's FIN is consumed) and aborts the client stream. Back in
+     * ClientBackPressure.relay the aborted stream reads as not writable, and the session pauses the worker stream it
+     * has just cancelled: with a stream per generation that is autoRead off again (the worker's FIN and late frames
+     * stay unread until the 10 s linger resets the stream), and the token is counted as relayed (swap gap, tokens,
+     * first token) though the leg had ended.
      */
     @Test
     void aClientGoneDuringTheRelayedWriteLeavesTheCancelledWorkerStreamReading() {
