@@ -72,13 +72,18 @@ import org.springframework.util.unit.DataSize;
 /**
  * The worker's QUIC server on real Netty QUIC over loopback, with a director-side connection dialled to it: when the
  * server closes (its drain ended, with or without streams left), the director must learn at once through a QUIC
- * CONNECTION_CLOSE, not at its link heartbeat timeout (3.5 s) or the connection's idle timeout; when the director
- * closes it, the worker must stop the generations on it as it reads the close.
+ * CONNECTION_CLOSE that says SHUTTING_DOWN, not from silence (its link heartbeat timeout, 1 s, would take the worker
+ * for lost rather than drained, or the connection's idle timeout); when the director closes it, the worker must stop
+ * the generations on it as it reads the close.
  */
 class WorkerQuicServerCloseTest {
 
-    /** Well under the director's link heartbeat timeout (3.5 s): the close is sent, not guessed from silence. */
-    private static final Duration PROMPTLY = Duration.ofMillis(1500);
+    /**
+     * Half the director side's idle timeout here (10 s, {@link #connector}): a close seen within it was sent, not
+     * the idle timeout; that it was the worker's CONNECTION_CLOSE, the close event's kind and code show. Not a latency
+     * bound: with 1.5 s, the connection closed later than that in 2 of 6 runs of this class on 2 loaded cores.
+     */
+    private static final Duration PROMPTLY = Duration.ofSeconds(5);
     /**
      * The stream flow-control window the director's side gives the worker ({@link #connector}): a stream's limit until
      * the director has read half of it.
@@ -315,7 +320,7 @@ class WorkerQuicServerCloseTest {
         server.stop(() -> stopped.complete(System.nanoTime()));
         long stoppedAt = stopped.get(30, TimeUnit.SECONDS);
 
-        Awaitility.await("the director's connection closed well under the link heartbeat timeout")
+        Awaitility.await("the director's connection closed well before its idle timeout")
                 .atMost(PROMPTLY).until(() -> !director.isActive());
         long closedAt = System.nanoTime();
         assertThat(Duration.ofNanos(closedAt - stoppedAt)).isLessThan(PROMPTLY);
