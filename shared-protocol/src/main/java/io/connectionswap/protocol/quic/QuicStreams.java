@@ -178,6 +178,23 @@ public final class QuicStreams {
         release(stream);
     }
 
+    /**
+     * Any stream channel ({@code Channel} typed, as handlers see it): {@link #finish(QuicStreamChannel)} when it is a
+     * QUIC stream, else (a test's embedded channel) closed.
+     */
+    public static void finish(Channel channel) {
+        if (channel instanceof QuicStreamChannel stream) {
+            finish(stream);
+        } else {
+            channel.close();
+        }
+    }
+
+    /** The stream's id for log lines: its QUIC stream id, or the channel's short id when it is not a QUIC stream. */
+    public static Object logId(Channel channel) {
+        return channel instanceof QuicStreamChannel stream ? stream.streamId() : channel.id().asShortText();
+    }
+
     /** Any stream channel ({@code Channel} typed, as handlers see it): {@link #abort} when it is a QUIC stream. */
     public static void abort(Channel channel, ErrorCode code) {
         if (channel instanceof QuicStreamChannel stream) {

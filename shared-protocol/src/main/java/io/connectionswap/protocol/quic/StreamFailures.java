@@ -59,7 +59,7 @@ public final class StreamFailures {
         ErrorCode code = codeOf(cause);
         String problem = describe(cause);
         occurrence.withRepeats(LogLine.at(log, occurrence.level()).field("peer", Peers.address(stream))
-                .field("peer.cert", Peers.certificateName(stream)).field("stream.id", streamId(stream))
+                .field("peer.cert", Peers.certificateName(stream)).field("stream.id", QuicStreams.logId(stream))
                 .field("error", code).quoted("problem", problem)).log("{} ended stream after bad input", role);
         // our FIN queued behind the ERROR at once, not once it is written: the linger then bounds its delivery too,
         // and a peer that sent bad input and reads nothing (its window full, the write pending for good) is reset and
@@ -91,9 +91,5 @@ public final class StreamFailures {
         } else {
             quic.writeAndFlush(error).addListener(written -> QuicStreams.finish(quic));
         }
-    }
-
-    private static Object streamId(Channel stream) {
-        return stream instanceof QuicStreamChannel quic ? quic.streamId() : stream.id().asShortText();
     }
 }

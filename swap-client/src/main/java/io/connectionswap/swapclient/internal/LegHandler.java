@@ -124,16 +124,7 @@ final class LegHandler extends SimpleChannelInboundHandler<Message> {
 
     private void finish() {
         settle();
-        finish(stream);
-    }
-
-    /** Our FIN, reading on until the director's ({@link QuicStreams#finish}); a test's embedded channel is closed. */
-    static void finish(Channel stream) {
-        if (stream instanceof QuicStreamChannel quic) {
-            QuicStreams.finish(quic);
-        } else {
-            stream.close();
-        }
+        QuicStreams.finish(stream);
     }
 
     @Override
@@ -176,7 +167,7 @@ final class LegHandler extends SimpleChannelInboundHandler<Message> {
             }
             return;
         }
-        finish(ctx.channel());
+        QuicStreams.finish(ctx.channel());
         if (!wasSettled) {
             events.broken("bad frame from director: " + StreamFailures.describe(cause));
         }

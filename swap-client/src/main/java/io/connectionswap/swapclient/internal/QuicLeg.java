@@ -4,6 +4,7 @@ import io.connectionswap.protocol.frame.FrameLimits;
 import io.connectionswap.protocol.message.GenerationRequest;
 import io.connectionswap.protocol.message.Heartbeat;
 import io.connectionswap.protocol.message.Pause;
+import io.connectionswap.protocol.quic.QuicStreams;
 import io.connectionswap.protocol.quic.StreamPipelines;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -87,7 +88,7 @@ final class QuicLeg implements Leg {
     void opened(Channel openedStream, long streamId, GenerationRequest request, TokenStreamDemux tokens) {
         stream = openedStream;
         if (cancelled) {
-            LegHandler.finish(stream);
+            QuicStreams.finish(stream);
             return;
         }
         if (request.tokenStream() && tokens != null) {
@@ -171,7 +172,7 @@ final class QuicLeg implements Leg {
         handler.settle();
         stopProbe();
         if (stream != null) {
-            LegHandler.finish(stream); // our FIN: the director stops the worker and finishes its side
+            QuicStreams.finish(stream); // our FIN: the director stops the worker and finishes its side
         } else if (opening != null) {
             opening.cancel(false); // still waiting for the director's stream limit: leaves the wait
         }

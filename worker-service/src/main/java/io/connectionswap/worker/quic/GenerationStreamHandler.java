@@ -10,7 +10,6 @@ import io.connectionswap.protocol.message.WorkerAssignment;
 import io.connectionswap.protocol.quic.QuicStreams;
 import io.connectionswap.protocol.quic.StreamFailures;
 import io.connectionswap.worker.tracing.WorkerLegOutcome;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
@@ -84,7 +83,7 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
         if (event instanceof ChannelInputShutdownEvent) {
             // nothing follows the assignment, so the director's FIN means: stop, the stream moved or ended
             leg.endedByDirector();
-            LegFrames.finish(ctx.channel());
+            QuicStreams.finish(ctx.channel());
         }
         ctx.fireUserEventTriggered(event);
     }
@@ -101,16 +100,12 @@ final class GenerationStreamHandler extends SimpleChannelInboundHandler<Message>
                 StreamFailures.describe(cause));
         if (StreamFailures.codeOf(cause) == ErrorCode.REQUEST_TOO_LARGE) {
             String problem = StreamFailures.describe(cause);
-            LogLine.warn(log).field("worker", context.label()).field("stream.id", streamId(ctx.channel()))
+            LogLine.warn(log).field("worker", context.label()).field("stream.id", QuicStreams.logId(ctx.channel()))
                     .field("error", "REQUEST_TOO_LARGE").quoted("problem", problem)
                     .log("refusing oversize assignment; CONNECTION_SWAP_MAX_REQUEST_BYTES sets the limit");
             StreamFailures.endStream(ctx.channel(), new StreamError(ErrorCode.REQUEST_TOO_LARGE, problem));
             return;
         }
         StreamFailures.endStream(ctx.channel(), log, "worker", cause);
-    }
-
-    private static Object streamId(Channel stream) {
-        return stream instanceof QuicStreamChannel quic ? quic.streamId() : stream.id().asShortText();
     }
 }

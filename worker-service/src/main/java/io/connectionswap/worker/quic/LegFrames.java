@@ -5,7 +5,6 @@ import io.connectionswap.protocol.message.End;
 import io.connectionswap.protocol.quic.QuicStreams;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
-import io.netty.handler.codec.quic.QuicStreamChannel;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -45,20 +44,11 @@ final class LegFrames {
             send(MessageCodec.encode(stream.alloc(), end));
             // our FIN follows the director's (class comment); a director that never sends it gets ours after the
             // linger a finished stream gives its peer (a no-op once the stream has ended)
-            ScheduledFuture<?> ours = stream.eventLoop().schedule(() -> finish(stream),
+            ScheduledFuture<?> ours = stream.eventLoop().schedule(() -> QuicStreams.finish(stream),
                     QuicStreams.DEFAULT_LINGER.toNanos(), TimeUnit.NANOSECONDS);
             stream.closeFuture().addListener(closed -> ours.cancel(false)); // no timer holds a released stream
         } else {
-            stream.writeAndFlush(end).addListener(written -> finish(stream));
-        }
-    }
-
-    /** Our FIN; a QUIC stream is released once the director's FIN is read ({@link QuicStreams#finish}). */
-    static void finish(Channel stream) {
-        if (stream instanceof QuicStreamChannel quic) {
-            QuicStreams.finish(quic);
-        } else {
-            stream.close(); // not a QUIC stream: a test's embedded channel
+            stream.writeAndFlush(end).addListener(written -> QuicStreams.finish(stream));
         }
     }
 }
